@@ -43,17 +43,16 @@ from unetlab.train.log import (
     detach_console,
     detach_log,
     epoch_name,
-    held_lines,
     keep_trained_threads,
     log_epoch,
     log_to_file,
     log_weak_classes,
     quiet_log,
+    quiet_setup,
     repeat_nproc,
     repeat_threads,
     rethread,
     run_reading,
-    say_held,
     shared_cpu,
     threads_record,
     warn_busy_cpu,
@@ -61,8 +60,15 @@ from unetlab.train.log import (
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
-from unetlab.train.resume import continue_with, ending_line, trained_to
-from unetlab.train.run import RESUMING, Run, setup_run
+from unetlab.train.resume import (
+    budget_spent,
+    continue_with,
+    ending_line,
+    saved_record,
+    saved_state,
+    trained_to,
+)
+from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
 from unetlab.train.setup import check_stain_channels
@@ -187,9 +193,9 @@ def _log_beginning(
     (:func:`warn_other_data`), and a new run's plan (:func:`_say_plan`); returns a resume's
     plan, said by :func:`_fit` where a step (or the label offset) is to come: a finished run
     resumed with ``plan=`` said "measured the data in 1 s" again, and rewrote its plan.yaml
-    (s66 notebook). So a resume's plan follows the setup's lines (a new run's leads them):
-    whether a step is to come is known only once :func:`setup_run` has read last.pt and the
-    time budget it records, under the ``cfg`` given (its train.epochs, patience, budget)."""
+    (s66 notebook). Whether a step is to come is told from last.pt's record under the
+    ``cfg`` given (its train.epochs, patience, budget) before the data loads
+    (:func:`_resume_said`), which the plan follows."""
     if not resume:  # its making: once the threads are set (_say_making)
         warn_other_data(config_file, cfg, data=split is None, making=False)
     if plan is None:
@@ -349,17 +355,18 @@ def _fit(
     plan_said: Callable[[], None] = _no_plan,
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
-    with held_lines(resume) as held:  # said once it is known whether a step is to come
+    # a resume's first lines, before its data loads (a kill in a long load kept none: s67)
+    ended = resume and _resume_said(cfg, run_dir, plan_said)
+    with quiet_setup(ended is True):  # a finished run's setup: its warnings alone
         run = setup_run(
             cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing
         )
     # resumed after its training ended (stopped in the label offset); never a new run, whose
     # budget loading spent trains one step (a new run said "training had ended", s66 review)
-    trained = resume and _trained(run)
-    _say_setup(run, held, plan_said, trained=trained, resume=resume, config_file=config_file)
+    trained = resume and (_trained(run) or ended is True)
+    _say_setup(run, trained=trained, ended=ended is True, resume=resume, config_file=config_file)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
-        log.info("%s", _ended_line(run))
         keep_trained_threads(run)  # its repeat: the steps' count, not this command's
         return _finish(run, stop)
     try:
@@ -381,25 +388,44 @@ def _fit(
     return _finish(run, stop)
 
 
-def _say_setup(run: Run, held: list, plan_said, *, trained: bool, resume: bool, config_file):
-    """Where a step, or the label offset, is to come: a resume's setup lines, held
-    (:func:`held_lines`), the first (where it goes on from, :data:`RESUMING`), then its plan,
-    then the others (the data, the model, the budget), as a new run's plan leads them (s67
-    notebook: the plan followed them all); then what loading took of the budget and the
-    making. A finished run resumed (``trained``) says none of them but its warnings: one
-    line, :func:`_ended_line` (s67 notebook: it said its data, model and budget)."""
-    offset_due = run.cfg.train.label_offset == "fit" and measured_offset(run.run_dir) is None
-    if trained and not offset_due:
-        say_held(held, logging.WARNING)  # its warnings still
-        return
-    first = next((i + 1 for i, (_, r) in enumerate(held) if r.msg is RESUMING), 0)
-    say_held(held[:first])
+def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool | None:
+    """A resume's first lines, said before its data loads (:func:`setup_run`; a resume that
+    spent minutes loading said nothing, a kill there kept nothing: review s67), from its
+    last.pt's record and ``cfg``: where its training had ended and no label offset is due,
+    that line alone (True: its setup quiet, :func:`quiet_setup`; s67 notebook: it said its
+    data, model and budget); else where it goes on from, then its plan (``plan_said``),
+    which leads its data, model and budget lines as a new run's does (False). None: last.pt
+    does not read (the setup's error says why)."""
+    if (checkpoint := saved_record(run_dir)) is None:
+        return None
+    state = saved_state(checkpoint)
+    why = _ended_why(cfg.train, state, lambda: budget_spent(checkpoint, cfg))
+    if why is not None and not _offset_due(cfg, run_dir):
+        log.info("%s", _ended_line(cfg.train, state, why))
+        return True
+    at = trained_to(state.step, state.epoch, state.batch)
+    log.info("resuming the run in %s from %s (checkpoints/last.pt)", run_dir, at)
     plan_said()
-    say_held(held[first:])
+    return False
+
+
+def _say_setup(run: Run, *, trained: bool, ended: bool, resume: bool, config_file) -> None:
+    """After the setup: where a step is to come, what loading took of the budget; where a
+    step or the label offset is, the making; where none is, that training had ended, where
+    not said before the setup (``ended``: :func:`_resume_said`; the time budget its loading
+    spent, or one a resume changed, is known only after it)."""
     if not trained:  # a budget that trains no step buys no fewer steps either
         run.say_loading()  # what loading took of the budget
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
-    _say_making(run, resume=resume, config_file=config_file)
+    if not trained or _offset_due(run.cfg, run.run_dir):  # a step, or the offset, to come
+        _say_making(run, resume=resume, config_file=config_file)
+    if trained and not ended:
+        log.info("%s", _ended_line(run.cfg.train, run.state, run.ended or ""))
+
+
+def _offset_due(cfg: Config, run_dir: Path) -> bool:
+    """Whether the run's finish measures the label offset (not measured for its best.pt)."""
+    return cfg.train.label_offset == "fit" and measured_offset(run_dir) is None
 
 
 def _plot_failed(run: Run) -> None:
@@ -415,27 +441,39 @@ def _plot_failed(run: Run) -> None:
 
 
 def _trained(run: Run) -> bool:
-    """Whether the run has no step left to train: at an epoch's end, with train.epochs
-    done, train.patience spent or the time budget spent. Patience too, as last.pt's
-    run_progress counts it (:meth:`Run.training_ended`): a run stopped on the epoch its
-    patience ran out was recorded as ended, and its resume trained an epoch more."""
-    t, state = run.cfg.train, run.state
-    if state.batch == 0 and t.patience and state.bad_epochs >= t.patience:
-        run.ended = "early stop"
-        return True
-    return state.batch == 0 and (state.epoch >= t.epochs or run.out_of_time())
+    """Whether the run has no step left to train (:func:`_ended_why`); an early stop marks
+    ``run.ended``."""
+    why = _ended_why(run.cfg.train, run.state, run.out_of_time)
+    if why:
+        run.ended = why
+    return why is not None
 
 
-def _ended_line(run: Run) -> str:
-    """The line of a resume that finds the run's training ended (:func:`_trained`); after an
-    early stop, how to train on (more epochs alone train nothing: patience is spent)."""
-    state, why = run.state, ""
-    if run.ended == "early stop":
+def _ended_why(t, state: TrainState, out_of_time: Callable[[], bool]) -> str | None:
+    """Why a run at ``state`` has no step left under ``t`` (its train config), at an
+    epoch's end: "early stop" (train.patience spent, as last.pt's run_progress counts it: a
+    run stopped on the epoch its patience ran out was recorded as ended, and its resume
+    trained an epoch more), "" (train.epochs done, or the time budget spent:
+    ``out_of_time``); None where a step is to come."""
+    if state.batch != 0:
+        return None
+    if t.patience and state.bad_epochs >= t.patience:
+        return "early stop"
+    return "" if state.epoch >= t.epochs or out_of_time() else None
+
+
+def _ended_line(t, state: TrainState, why: str) -> str:
+    """The line of a resume that finds the run's training ended (:func:`_ended_why`'s
+    ``why``); after an early stop, how to train on (more epochs alone train nothing:
+    patience is spent)."""
+    if why == "early stop":
         without = numbered(state.bad_epochs, "validation")
         # all train.epochs done too: more patience alone would train nothing either
-        more = " and train.epochs" if state.epoch >= run.cfg.train.epochs else ""
+        more = " and train.epochs" if state.epoch >= t.epochs else ""
         why = f" by early stop ({without} without a better val mIoU; raise train.patience"
         why += f"{more} to train on)"
+    else:
+        why = ""
     return f"training had ended{why} (epoch {state.epoch}, step {state.step}): finishing the run"
 
 

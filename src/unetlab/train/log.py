@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import logging
 import math
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,7 +40,7 @@ from unetlab.models import PRESETS, UNetConfig
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.run_records import amend_resolved, read_summary
 from unetlab.runtime import fresh_threads
-from unetlab.train.resume import BUDGET
+from unetlab.train.resume import BUDGET, SAID_FINISHED
 from unetlab.train.schedule import TimeBudget
 from unetlab.words import numbered
 
@@ -526,51 +527,37 @@ def detach_log(handler: logging.Handler) -> None:
     handler.close()
 
 
-class _Held(logging.Filter):
-    """Holds the lines of unetlab's loggers that reach ``handler`` in ``held``, as
-    (handler, record) pairs in the order said (:func:`held_lines`)."""
+class _Quiet(logging.Filter):
+    """Leaves unsaid the lines below WARNING of unetlab's loggers that the thread that set
+    it says (another thread's are its own: a notebook's, a watcher's), but those marked
+    :data:`SAID_FINISHED` (:func:`quiet_setup`)."""
 
-    def __init__(self, handler: logging.Handler, held: list) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.handler, self.held = handler, held
+        self.thread = threading.get_ident()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("unetlab"):
+        unetlab = record.name == "unetlab" or record.name.startswith("unetlab.")
+        if not unetlab or record.thread != self.thread or record.levelno >= logging.WARNING:
             return True
-        self.held.append((self.handler, record))
-        return False
+        return all(getattr(record, key, False) for key in SAID_FINISHED)
 
 
 @contextlib.contextmanager
-def held_lines(hold: bool = True):
-    """Within (``hold``): the lines of unetlab's loggers held, not said, by every handler
-    they reach, in the list yielded as (handler, record) pairs for :func:`say_held` (said
-    where the block raises): a resume tells whether its run is finished only once its setup
-    has read last.pt (s67 notebook: a finished run resumed said its data, model and
-    budget)."""
-    held: list = []
+def quiet_setup(quiet: bool = True):
+    """Within (``quiet``): the setup of a resume whose training had ended says only its
+    warnings and the lines marked :data:`SAID_FINISHED` (the changes it resumes with), by
+    every handler unetlab's lines reach, train.log's and the console's; it said that it had
+    ended before it loaded its data (s67 notebook: it said its data, model and budget)."""
     handlers, logger = [], logging.getLogger("unetlab")
-    while hold and logger is not None:
+    while quiet and logger is not None:
         handlers += [h for h in logger.handlers if h not in handlers]
         logger = logger.parent if logger.propagate else None
-    filters = [(h, _Held(h, held)) for h in handlers]
-    for handler, held_here in filters:
-        handler.addFilter(held_here)
-    failed = True
+    quieted = _Quiet()
+    for handler in handlers:
+        handler.addFilter(quieted)
     try:
-        yield held
-        failed = False
+        yield
     finally:
-        for handler, held_here in filters:
-            handler.removeFilter(held_here)
-        if failed:  # what was said before the error, said
-            say_held(held)
-
-
-def say_held(held: list, level: int = logging.NOTSET) -> None:
-    """The lines :func:`held_lines` held (those of ``level`` or above), said now in their
-    order, each by the handler that held it."""
-    for handler, record in held:
-        if record.levelno >= level:
-            handler.handle(record)
-    held.clear()
+        for handler in handlers:
+            handler.removeFilter(quieted)

@@ -30,7 +30,7 @@ from unetlab.provenance import unetlab_command
 from unetlab.run_records import read_summary
 from unetlab.signals import CallerSays
 from unetlab.train.loop import TrainState
-from unetlab.train.schedule import BudgetSchedule, schedule_factor
+from unetlab.train.schedule import BudgetSchedule, TimeBudget, schedule_factor
 from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
@@ -66,17 +66,53 @@ def continue_with(run_dir: str | os.PathLike, processes: int = 1, *, command: bo
     return f"; continue with: {how}"
 
 
+def saved_record(run_dir: str | os.PathLike) -> dict | None:
+    """The ``last.pt`` of the run in ``run_dir``, its tensors mapped, not read (the weights
+    and optimiser state of a large net took longer than the rest of a resume's first line);
+    None without a readable one that records its ``train_state``."""
+    try:
+        checkpoint = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt", mmap=True)
+    except (UnetlabError, OSError):
+        return None
+    return checkpoint if isinstance(checkpoint.get("train_state"), dict) else None
+
+
+def saved_state(checkpoint: dict) -> TrainState:
+    """Where the run of ``checkpoint`` (:func:`saved_record`) is, as its resume restores it
+    (:func:`restore_checkpoint`; its tiles aside)."""
+    state = TrainState()
+    for name, value in checkpoint["train_state"].items():
+        setattr(state, name, value)
+    return state
+
+
 def saved_at(run_dir: str | os.PathLike) -> str | None:
     """Where the run in ``run_dir`` would resume: ``step 16, the end of epoch 2`` (or
-    ``step 20, epoch 3, batch 4``) of its ``last.pt``; None without a readable one. Its
-    tensors are mapped, not read: the weights and optimiser state of a large net took longer
-    than the rest of a resume's first line."""
-    try:
-        last = Path(run_dir) / "checkpoints" / "last.pt"
-        state = load_checkpoint(last, mmap=True)["train_state"]
-    except (UnetlabError, OSError, KeyError):
+    ``step 20, epoch 3, batch 4``) of its ``last.pt`` (:func:`saved_record`); None without a
+    readable one."""
+    if (checkpoint := saved_record(run_dir)) is None:
         return None
-    return trained_to(state["step"], state["epoch"], state["batch"])
+    state = saved_state(checkpoint)
+    return trained_to(state.step, state.epoch, state.batch)
+
+
+def budget_spent(checkpoint: dict, cfg: Config) -> bool:
+    """Whether ``cfg``'s time budget (``train.max_minutes``) is spent as the run's
+    ``checkpoint`` (:func:`saved_record`) records it: before a resume loads its data, which
+    only adds to the time spent, so a budget spent here is spent after it too. A schedule on
+    the clock ended (its ``done``) under this budget; another budget is laid over it only
+    once loaded (:meth:`~unetlab.train.schedule.BudgetSchedule.load_state_dict`), and one
+    that loading spends is told then."""
+    t = cfg.train
+    clocked = t.max_minutes > 0 and t.schedule in ("cosine", "poly")  # build_scheduler's
+    state = checkpoint.get("scheduler" if clocked else "budget")
+    if t.max_minutes <= 0 or not isinstance(state, dict) or "elapsed" not in state:
+        return False
+    if clocked:
+        return bool(state.get("done")) and _budget_seconds(checkpoint) == 60 * t.max_minutes
+    budget = TimeBudget(60 * t.max_minutes, clock=lambda: 0.0)  # the time as saved
+    budget.load_state_dict(state)
+    return budget.spent()
 
 
 def trained_to(step: int, epoch: int, batch: int) -> str:
@@ -157,6 +193,11 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     return split
 
 
+#: the ``extra`` of a setup line that a resume whose training had ended says too
+#: (:func:`unetlab.train.log.quiet_setup`: the changes it resumes with, review s67)
+SAID_FINISHED = {"said_finished": True}
+
+
 def log_changes(own: Path, cfg: Config) -> dict:
     """One line naming the keys in which a resumed run's config differs from the run's, and
     one for each value of the run's that this version refuses and ``cfg`` replaces; returns
@@ -173,7 +214,8 @@ def log_changes(own: Path, cfg: Config) -> dict:
             new,
         )
     if changes := config_changes(before, cfg):
-        log.info("resuming with %s (the rest as in %s)", describe_changes(changes), own)
+        said = describe_changes(changes), own  # config.yaml is rewritten with them
+        log.info("resuming with %s (the rest as in %s)", *said, extra=SAID_FINISHED)
     return fixed | changes
 
 
@@ -421,11 +463,18 @@ def _saved_schedule(checkpoint: dict, scheduler) -> dict:
     """The schedule's state in ``checkpoint``; a time budget's with the seconds it ran under
     (in its train config, for a checkpoint from before they were in the state)."""
     state = dict(checkpoint["scheduler"])
-    if isinstance(scheduler, BudgetSchedule) and "seconds" not in state:
-        minutes = (checkpoint.get("train_config") or {}).get("train", {}).get("max_minutes")
-        if minutes:
-            state["seconds"] = 60 * minutes
+    if isinstance(scheduler, BudgetSchedule) and (seconds := _budget_seconds(checkpoint)):
+        state["seconds"] = seconds
     return state
+
+
+def _budget_seconds(checkpoint: dict) -> float | None:
+    """The seconds of the time budget the run of ``checkpoint`` ran under: its schedule's
+    state, or its train config for a checkpoint from before they were in the state."""
+    if seconds := (checkpoint.get("scheduler") or {}).get("seconds"):
+        return seconds
+    minutes = (checkpoint.get("train_config") or {}).get("train", {}).get("max_minutes")
+    return 60 * minutes if minutes else None
 
 
 def _log_budget(scheduler, saved: dict) -> None:

@@ -38,7 +38,6 @@ from unetlab.train.resume import (
     recorded_split,
     recorded_validation,
     restore_checkpoint,
-    saved_at,
 )
 from unetlab.train.rundir import MetricsFile, record_split
 from unetlab.train.schedule import (
@@ -193,10 +192,6 @@ def curves_clock() -> float:
     return time.perf_counter()
 
 
-#: a resume's first line: where it goes on from (its plan follows it: fitting._say_setup)
-RESUMING = "resuming the run in %s from %s (checkpoints/last.pt)"
-
-
 def setup_run(
     cfg: Config,
     run_dir: Path,
@@ -219,9 +214,7 @@ def setup_run(
     if device.type == "cpu":
         cap_threads(group.local_world if group.active else None)  # predict's rule
     torch.manual_seed(t.seed)
-    if resume:  # the first line: where it goes on from (after a Ctrl-C, a requeued job)
-        if (at := saved_at(run_dir)) is not None:  # None: last.pt unreadable, its error says
-            log.info(RESUMING, run_dir, at)
+    if resume:  # its first line, where it goes on from, said by fit before (fitting)
         files = recorded_split(run_dir, cfg)
     else:
         files = listed_split(split, cfg, doing="training") if split is not None else None
