@@ -876,7 +876,7 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     failed = _FAILED.pop(folder.resolve(), set())
     of_failed = {n for n in claim.stamps if n in sources and sources[n] in failed}
     kept = _KEPT.pop(folder.resolve(), set()) & set(claim.stamps)  # as if written again
-    listed = _listed(folder)  # the stagings there now: one listing, not 4 stats an output
+    listed = folder_names(folder) or set()  # its stagings now: one listing, not 4 stats each
     untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp, listed)}
     untouched |= {n for n in of_failed if _untouched(folder, n, _stamp(folder / n), listed)}
     untouched -= kept
@@ -913,8 +913,8 @@ def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
     dropped, as :func:`_settle` drops them, and the manifest removed where the run made it
     (``listed``: it was there before) and it lists nothing now: a run refused by a user's
     objects_summary.csv left a hidden .unetlab-outputs in their folder (audit s41 claims)."""
-    listed = _listed(folder)
-    untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n), listed)]
+    names = folder_names(folder) or set()
+    untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n), names)]
     pending = {n: PENDING + key for n, key in claim.keys.items()}
     forget(folder, untouched, command, sources=claim.sources, made_by=pending, latest=True)
     _stamp_kept(folder, claim, command)
@@ -1046,18 +1046,19 @@ def _untouched(
     folder: Path, name: str, stamp: tuple[int, int] | None, listed: Collection[str]
 ) -> bool:
     """``name`` is as it was before the run (absent, or the same file) and has no staging
-    folder of a large output in ``folder``, whose names are ``listed`` (:func:`_listed`:
+    folder of a large output in ``folder``, whose names are ``listed`` (:func:`folder_names`:
     only a staging listed is looked at, s67: 4 stats an output before)."""
     staged = [n for n in staged_names(name) if n in listed]  # a name too long for one: none
     return _stamp(folder / name) == stamp and not any(os.path.exists(folder / n) for n in staged)
 
 
-def _listed(folder: Path) -> set[str]:
-    """The names in ``folder`` (one listing); none where it cannot be listed."""
+def folder_names(folder: str | os.PathLike) -> set[str] | None:
+    """The names in ``folder`` (one listing); None where there is no such folder (a folder
+    that cannot be listed raises: its stagings are not taken as absent)."""
     try:
         return set(os.listdir(folder))
-    except OSError:
-        return set()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _remove_if_unused(folder: Path) -> None:
@@ -1207,7 +1208,7 @@ def remove_finished_stagings(
     staging among ``listed`` (the folder's names, as the caller listed them; listed here
     where None) is looked at (s67: 4 stats an output before). Call it with the folder's
     lock held. Returns what it removed."""
-    removed, listed = [], _listed(Path(folder)) if listed is None else listed
+    removed, listed = [], (folder_names(folder) or set()) if listed is None else listed
     for name in names:
         for staged in map(Path(folder).joinpath, staged_names(name)):
             # a committed one's renames are under way: the next run of it does them

@@ -163,6 +163,7 @@ from unetlab.outputs import (
     PENDING,
     RECORD_FILES,
     confirm,
+    folder_names,
     handed_kept,
     inputs_failed,
     outputs_kept,
@@ -615,7 +616,7 @@ class _Claim:
         killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
-        listed = _names(out_dir) or set()  # the stagings there: one listing (s67)
+        listed = folder_names(out_dir) or set()  # the stagings there: one listing (s67)
         unskipped = _unskipped_for_rows(out_dir, finished, listed)  # not in finished, nor rest
         rest = [f for f in files if f not in finished and f not in unskipped]
         _say_changed(out_dir, rest)
@@ -1082,7 +1083,7 @@ def predict_folder(
         not_read, files[:] = _found(inputs, settings, model)  # a stop's line counts them
         apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; others go on
         load = _Loaded.checked(model, outputs, dict(name=name, **settings))
-        before = _names(out_dir), _first_missing(out_dir)  # a folder it makes: None, its top
+        before = folder_names(out_dir), _first_missing(out_dir)  # one it makes: None, its top
         hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
         asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks, looked=looked)
         result = _predict_held(load, out_dir, files, apart, not_read, asked)
@@ -1265,14 +1266,6 @@ def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPredicti
     write_legend(out_dir, names, label_colours(model, color=True, values=False), "predict")
 
 
-def _names(folder: Path) -> set[str] | None:
-    """The names in ``folder``; None where there is no such folder."""
-    try:
-        return set(os.listdir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
 def _first_missing(folder: Path) -> Path | None:
     """The outermost of ``folder`` and its parents that does not exist (made by the run
     with it); None where ``folder`` exists."""
@@ -1296,7 +1289,7 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
 
     with contextlib.suppress(OSError):  # left as it is
         names, top = before
-        added = (_names(out_dir) or set()) - (names or set())
+        added = (folder_names(out_dir) or set()) - (names or set())
         if not added <= {MANIFEST, LOCK, RECORD_FILES["predict"], SUMMARY}:
             return
         for name in added:
