@@ -932,6 +932,23 @@ def test_qupath_geometry_collections_overlapping_parts_are_their_union(tmp_path,
         read_outlines(tmp_path / "a.geojson")
 
 
+def test_a_multipolygons_overlapping_parts_fill_as_their_union_its_holes_as_holes(tmp_path):
+    """QuPath's brush writes invalid MultiPolygons whose parts overlap: the object is their
+    union (two 20 px squares 10 px apart: 700 px), not filled even-odd (600 px: the overlap
+    read as background); a part's own hole (16 px, outside the other part) stays a hole."""
+
+    def ring(x: int, y: int, size: int) -> list:
+        return [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+
+    strokes = {"type": "MultiPolygon", "coordinates": [[ring(10, 10, 20)], [ring(20, 20, 20)]]}
+    feature = {"type": "Feature", "geometry": strokes, "properties": {"objectType": "annotation"}}
+    assert _qupath_ids(tmp_path / "a.geojson", [feature]) == [700]
+    strokes["coordinates"][0].append(ring(12, 12, 4))
+    assert _qupath_ids(tmp_path / "b.geojson", [feature]) == [700 - 16]
+    ids = rasterise(read_outlines(tmp_path / "b.geojson"), (64, 64), "b")
+    assert ids[25, 25] == 1 and ids[13, 13] == 0
+
+
 def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one_line(tmp_path):
     """The ``.ome`` hint of a mask named as its OME-TIFF less ``.ome`` holds in a flat folder
     (``a.geojson`` beside ``a.ome.tif``) and for ``a.OME.tif``, and many such masks are one

@@ -23,7 +23,8 @@ from (left, top), all x then all y, and after them, where the options hold
 traced ROIs are outlines, a rectangle its box, an oval the ellipse inside its box, a
 composite (ImageJ's ShapeRoi, unetlab's object with holes or several pieces) its rings,
 filled even-odd; lines, points and text are refused. GeoJSON: Polygons, MultiPolygons and
-GeometryCollections of them, each one object (holes are holes); QuPath's ``classification``
+GeometryCollections of them, each one object, the union of its polygons (holes are holes;
+parts that overlap, as QuPath's brush writes them, are no holes); QuPath's ``classification``
 name is each outline's ``label`` (instance training has one foreground class: outlines of
 several classes are said once, as one); outlines of QuPath's classes ``Region*`` and
 ``Ignore*`` (:data:`NO_OBJECTS`) are passed over, and so are its annotations and TMA cores
@@ -104,8 +105,8 @@ class Outline:
     label: str | None = None
     position: tuple[int, int, int] = (0, 0, 0)
     #: the count of rings of each polygon, in order, where the polygons are filled apart and
-    #: joined (a GeometryCollection's, which may overlap: their union); empty: every ring
-    #: filled even-odd together
+    #: joined (a MultiPolygon's or GeometryCollection's, which may overlap: their union; each
+    #: one's other rings its holes); empty: every ring filled even-odd together (an ImageJ ROI)
     parts: tuple[int, ...] = ()
     #: the indices in ``rings`` of the outer rings (each GeoJSON polygon's first; its others
     #: are its holes); empty: every ring (an ImageJ ROI's, whose holes are not told apart)
@@ -623,8 +624,7 @@ def _feature(feature, index: int, where: str) -> Outline:
         raise DatasetError(
             f"{where}: {said} has no corners, or not as [x, y] pairs: delete it and export again"
         )
-    joined = isinstance(geometry, dict) and geometry.get("type") == "GeometryCollection"
-    parts = tuple(len(p) for p in rings if p) if joined else ()
+    parts = tuple(len(p) for p in rings if p)  # their union: QuPath's brush parts overlap
     label = _class_name(properties.get("classification"))
     flat = tuple(r for p in rings for r in p)
     return Outline(name, rings=flat, label=label, parts=parts, outer=_outer(rings))
