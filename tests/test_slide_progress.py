@@ -454,6 +454,23 @@ def test_every_bar_of_80_columns_keeps_its_time_left(tmp_path, caplog, columns):
         assert re.search(r"\d+/\d+ \[1:\d\d:\d\d<(\?|(\d:)?\d\d:\d\d)", frame), frame
 
 
+@pytest.mark.parametrize("columns", [79, 80])
+@pytest.mark.parametrize("hours", [1, 10, 40])
+def test_a_tile_bar_of_80_columns_keeps_its_time_left_of_hours_of_two_digits(columns, hours):
+    """A slide's tile bar at 80 columns, its run hours long: the room for its time left
+    held hours of one digit, and a 10 h+ run's lost its last ("[10:40:00<10:40:", s67)."""
+    out = io.StringIO()
+    name = "/a/long/folder/of/slides/" * 3 + "w.tif"
+    bar = tqdm(desc=name, file=out, disable=False, mininterval=0, ncols=columns, smoothing=0)
+    progress = TileProgress(name, 200, bar.update)
+    bar.start_t -= hours * 3600 + 2400  # half the tiles so far: as long again to go
+    progress(100)
+    frame = out.getvalue().split("\r")[-1].replace("\x1b[A", "").rstrip()
+    bar.close()
+    assert len(frame) <= columns, frame
+    assert re.search(rf"100/200 \[{hours}:40:0\d<{hours}:40:0\d", frame), frame
+
+
 @pytest.mark.parametrize("columns", range(30, 61))
 def test_a_narrow_bar_shows_no_description_rather_than_dots(columns):
     """A terminal too narrow for a few characters of the description: the bar showed a bare

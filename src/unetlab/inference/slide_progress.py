@@ -216,9 +216,10 @@ class TileProgress:
 
 
 #: what a bar draws after its description up to its time left, its count aside: with the
-#: narrowest bar ("100%|#|"), the elapsed and left time in hours (a slide's tiles run for
-#: hours: in minutes, 4 characters shorter, its time left was cut, "[1:06:40<2:35", s66)
-_METER = ": 100%|#| / [0:00:00<0:00:00"
+#: narrowest bar ("100%|#|"), the elapsed and left time in hours of two digits (a slide's
+#: tiles run for hours: in minutes, 4 characters shorter, its time left was cut,
+#: "[1:06:40<2:35", s66 review; in hours of one digit, a 10 h run's, "[10:40:00<10:40:", s67)
+_METER = ": 100%|#| / [00:00:00<00:00:00"
 
 #: the fewest characters a cut description has ("w_o...ROIs)"): with room for fewer, none
 _LEAST = 8
