@@ -585,7 +585,8 @@ def test_a_resumed_runs_first_line_says_it_finds_the_objects_again(caplog):
 
 def test_a_resumed_bars_rate_begins_with_this_runs_tiles():
     """A shown bar's rate (and so its time left) is this run's tiles' alone, not the
-    finding again of the rows done before: 10 tiles in 10 s after 61 s of it, 10 to go."""
+    finding again of the rows done before: 10 tiles in 10 s after 61 s of it, 10 to go;
+    its time so far is the run's, 71 s."""
     import io
 
     from tqdm import tqdm
@@ -601,6 +602,7 @@ def test_a_resumed_bars_rate_begins_with_this_runs_tiles():
     clock.now += 10
     progress(10)
     assert bar.format_dict["rate"] == pytest.approx(1.0)
+    assert bar.format_dict["elapsed"] == pytest.approx(71.0)  # the bar's time is the run's
 
 
 def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_path, monkeypatch):

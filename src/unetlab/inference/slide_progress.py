@@ -104,10 +104,13 @@ class TileProgress:
         """The rows :meth:`found_again` counted are read again: this run's tiles begin, and
         their time left is reckoned from now (the first estimate counted the finding again
         too: 61 s of it, then 10 tiles in 10 s, 10 to go: "about 1 min 11 s left", s66);
-        the bar's rate too."""
+        the bar's rate too (tqdm's ``unpause``: its rate from now, on its own clock), its
+        time so far still the run's (set its private clock's time before, s67)."""
         self.timed = self.clock()
         if self.bar is not None:
-            self.bar.last_print_t = getattr(self.bar, "_time", time.time)()  # tqdm's clock
+            began = self.bar.start_t
+            self.bar.unpause()
+            self.bar.start_t = began
 
     def told(self, name: str) -> Callable[[str | Level | Step, int, int], None]:
         """:meth:`phase` of the output ``name``'s work: ``told(what, done, total)`` says
