@@ -583,6 +583,31 @@ def test_a_resumed_runs_first_line_says_it_finds_the_objects_again(caplog):
     ]
 
 
+def test_a_resumed_runs_time_left_leaves_out_the_last_band_found_again(caplog):
+    """The objects of the last band of the rows done before need rows of this run's tiles
+    below them (their margin): they are found again once those tiles are in, after the tile
+    clock began, and their 30 s was counted as tiles' ("about 28 s left" for 8 tiles at 1 a
+    second, s67): the clock begins again, and the tiles count from there, once they are
+    found."""
+    clock = _Clock()
+    progress = TileProgress("s.tif", 40, done=20, clock=clock)
+    progress.found_again(64)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 61
+        progress.found_again_done()  # the staged rows read: this run's tiles begin
+        clock.now += 2
+        progress(2)  # the tiles of the last band's margin
+        clock.now += 30
+        progress.objects(64, 160)  # the last band's objects found again
+        clock.now += 10
+        progress(10)
+    assert caplog.messages == [
+        "s.tif: 22 of 40 tiles (55%), 1 min 03 s so far, about 18 s left",
+        "s.tif: 32 of 40 tiles (80%), objects found to row 64 of 160, 1 min 43 s so far, "
+        "about 8 s left",
+    ]
+
+
 def test_a_resumed_bars_rate_begins_with_this_runs_tiles():
     """A shown bar's rate (and so its time left) is this run's tiles' alone, not the
     finding again of the rows done before: 10 tiles in 10 s after 61 s of it, 10 to go;

@@ -77,12 +77,18 @@ class TileProgress:
         the work between a row of tiles' last tile and the next row's first, where the
         tile count stands still (a 12,288-px-wide slide's took over 20 s a row of tiles
         on 2 cores, and its bar looked hung: new-user s46). The bar says it (and redraws
-        its time); the lines say it where a minute passed without one."""
+        its time); the lines say it where a minute passed without one. Those of the last
+        rows found again (:meth:`found_again`) need this run's first tiles (their margin):
+        the tiles' time left is reckoned from then (:meth:`_clock_tiles`; it counted them
+        as tiles' time, s67)."""
         self.doing = f"objects found to row {row} of {height}"
         if row < self.again:  # the last of them: found as any row
             self.doing = (
                 f"finding again the objects of the {self.again} rows done before: row {row}"
             )
+        elif self.again:  # all found again
+            self.again = 0
+            self._clock_tiles()
         if self.done >= self.total:  # the rows after the last tile: a phase of their own,
             # whose count is the rows (its postfix said them again: s48)
             where = f"{self.name} {self.where}" if self.where else self.name
@@ -106,7 +112,12 @@ class TileProgress:
         too: 61 s of it, then 10 tiles in 10 s, 10 to go: "about 1 min 11 s left", s66);
         the bar's rate too (tqdm's ``unpause``: its rate from now, on its own clock), its
         time so far still the run's (set its private clock's time before, s67)."""
-        self.timed = self.clock()
+        self._clock_tiles()
+
+    def _clock_tiles(self) -> None:
+        """The tiles' time left is reckoned from now, of the tiles done from now on (and
+        the bar's rate)."""
+        self.timed, self.initial = self.clock(), self.done
         if self.bar is not None:
             began = self.bar.start_t
             self.bar.unpause()
