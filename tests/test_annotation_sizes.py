@@ -174,6 +174,26 @@ def test_parts_overlap_in_groups_linked_by_their_bounds():
     assert _overlapping(*_ring_extents(rings)[1:]) == [[0, 2, 3], [1]]
 
 
+@pytest.mark.parametrize("at_once", [3, 2**20])
+def test_overlapping_groups_are_those_of_every_pair_tested(monkeypatch, at_once):
+    """The groups of boxes that overlap, found all at once (some pairs at a time), are those
+    of every pair tested one by one: boxes on half pixels, touching, starting alike."""
+    monkeypatch.setattr(annotations, "_PAIRS_AT_ONCE", at_once)
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 40, 150):
+        low = np.round(rng.uniform(0, 40, (n, 2)) * 2) / 2
+        high = low + np.round(rng.uniform(0.5, 8, (n, 2)) * 2) / 2
+        meet = np.all((low[:, None] < high[None]) & (high[:, None] > low[None]), axis=2)
+        group = list(range(n))  # each box's group: the least box linked to it
+        for _ in range(n):
+            group = [min(g for g, m in zip(group, row) if m) for row in meet]
+        groups: dict[int, list[int]] = {}
+        for i, g in enumerate(group):
+            groups.setdefault(g, []).append(i)
+        expected = sorted(groups.values())
+        assert sorted(_overlapping(low, high)) == expected, n
+
+
 def test_small_parts_scattered_wide_are_measured_to_the_pixel():
     """20 squares of 10 px scattered over 40,000 px, two of them overlapping by 5 x 5 px, are
     1,975 px: each group of parts whose bounds overlap is filled at its own scale (s66

@@ -539,22 +539,43 @@ def _ring_extents(rings: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray
 def _overlapping(low: np.ndarray, high: np.ndarray) -> list[list[int]]:
     """The indices of the boxes ``low``, ``high`` ((n, 2): x, y) in groups linked by boxes
     that overlap (one's with one of its group's, over some area: boxes that touch only are
-    apart), a box alone in its own (its ring's area may then be summed)."""
-    order = np.argsort(low[:, 0], kind="stable")
-    starts = low[order, 0]
-    pairs = []
-    for k, i in enumerate(order[:-1]):  # those after i that start left of its right side
-        later = order[k + 1 : max(int(np.searchsorted(starts, high[i, 0], side="left")), k + 1)]
-        meet = later[(low[later, 1] < high[i, 1]) & (high[later, 1] > low[i, 1])]
-        pairs += [(i, j) for j in meet.tolist()]
-    if not pairs:
+    apart), a box alone in its own (its ring's area may then be summed). The pairs are
+    found all at once (:func:`_pairs_meeting`; one search a box took 0.16 CPU s for 10,000
+    boxes, s67)."""
+    pairs = _pairs_meeting(low, high)
+    if not len(pairs):
         return [[i] for i in range(len(low))]
-    a, b = np.array(pairs).T
+    a, b = pairs.T
     links = sparse.coo_array((np.ones(len(a)), (a, b)), shape=(len(low),) * 2)
     _, group = csgraph.connected_components(links, directed=False)
     by_group = np.argsort(group, kind="stable")
-    ends = np.flatnonzero(np.diff(group[by_group])) + 1
-    return [part.tolist() for part in np.split(by_group, ends)]
+    bounds = [0, *(np.flatnonzero(np.diff(group[by_group])) + 1).tolist(), len(group)]
+    listed = by_group.tolist()  # sliced as lists: 10,000 arrays took longer than the pairs
+    return [listed[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+#: the most pairs of boxes :func:`_pairs_meeting` tests at once (some tens of MB)
+_PAIRS_AT_ONCE = 2**20
+
+
+def _pairs_meeting(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The ``(m, 2)`` pairs of indices of the boxes ``low``, ``high`` that overlap: by their
+    left sides, each box with those after it that start left of its right side, kept where
+    they meet upright too; tested some :data:`_PAIRS_AT_ONCE` at a time."""
+    order = np.argsort(low[:, 0], kind="stable")
+    low, high = low[order], high[order]
+    after = np.arange(1, len(low) + 1)  # each box's first one after it
+    counts = np.maximum(np.searchsorted(low[:, 0], high[:, 0], side="left") - after, 0)
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(_PAIRS_AT_ONCE, ends[-1], _PAIRS_AT_ONCE))
+    found = [np.empty((0, 2), np.int64)]
+    for first, last in zip([0, *cuts.tolist()], [*cuts.tolist(), len(low)]):
+        a = np.repeat(np.arange(first, last), counts[first:last])
+        start = np.repeat(ends[first:last] - counts[first:last], counts[first:last])
+        b = a + 1 + np.arange(len(a)) - (start - (ends[first - 1] if first else 0))
+        meet = (low[b, 1] < high[a, 1]) & (high[b, 1] > low[a, 1])
+        found.append(np.stack([order[a[meet]], order[b[meet]]], axis=1))
+    return np.concatenate(found)
 
 
 #: the most pixels :func:`_union_area` fills of a group of rings' boxes, and of their bounds:
