@@ -330,7 +330,7 @@ def test_roi_zip_reads_back_with_roifile(tmp_path):
 
 def test_roi_refuses_what_imagej_cannot_hold():
     ring = np.array([[40000, 0], [40001, 0], [40001, 1], [40000, 1]])
-    # the fix (--outlines geojson, the prediction kept) is said by the writer, which knows the file
+    # the fix (write_geojson) is said by the writer, which knows the file
     said = r"object 0001 does not fit an ImageJ ROI \(it reaches 40,001 px, past the 32,767 "
     with pytest.raises(UnetlabError, match=said):
         roi_bytes([[ring]], name="0001")
@@ -341,7 +341,7 @@ def test_an_roi_refusal_names_a_file_whose_name_holds_braces():
     a{b}.zip raised KeyError instead (re-read s64)."""
     ring = np.array([[40000, 0], [40001, 0], [40001, 1], [40000, 1]])
     with pytest.raises(UnetlabError, match=r"a\{b\}_rois\.zip: object 0001 does not fit"):
-        _roi_of("a{b}_rois.zip", None, [[ring]], name="0001")
+        _roi_of("a{b}_rois.zip", [[ring]], name="0001")
 
 
 def test_kromp_test_masks_round_trip(kromp_dir):

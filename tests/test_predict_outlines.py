@@ -311,10 +311,9 @@ def test_skip_existing_adds_an_overlay_and_rois_to_a_streamed_slides_geojson(tmp
 
 
 def refuse_rois(monkeypatch) -> None:
-    """Every ImageJ ROI refused as one past ROI_SIDE is: predict leaves such objects out
-    (_reached) and refuses such a slide level first, and writes an outline of more corners
-    than a traced ROI holds as a composite (s66), so no real object is refused there; the
-    refusal's line and the staging kept for its rerun are what these tests hold."""
+    """Every ImageJ ROI refused as one past ROI_SIDE is (predict leaves such objects out,
+    _reached, and refuses such a slide level first, so it meets none): a file whose ROIs
+    fail records no outlines."""
     from unetlab.inference import outlines
 
     def refused(polygons, *, name, **how):
@@ -323,37 +322,19 @@ def refuse_rois(monkeypatch) -> None:
     monkeypatch.setattr(outlines, "roi_bytes", refused)
 
 
-def test_a_folder_runs_objects_no_roi_holds_name_the_file_and_geojson(tmp_path, monkeypatch):
-    """An object no ImageJ ROI holds fails its file in a folder run with a line naming the
-    input (as the run keys its failures), its ROI zip, GeoJSON as the caller asks for it and
-    whether its prediction is kept for that rerun (streamed: its staging; read whole: none),
-    a rerun asking for it failing none; a direct call names its zip and write_geojson (s65:
-    each named the zip and said a prediction was kept; s64 re-review: no file)."""
+def test_an_object_past_32767_px_given_to_write_roi_planes_is_refused_naming_geojson(tmp_path):
+    """An object reaching past 32,767 px, which no ImageJ ROI holds, given to the writer
+    itself is refused naming its zip and write_geojson, the zip not written (predict meets
+    none: test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach)."""
     from unetlab.inference import outlines
 
-    (tmp_path / "in").mkdir()
-    tifffile.imwrite(tmp_path / "in" / "a.tif", nuclei_image(160, 96, seed=7), tile=(32, 32))
-    refuse_rois(monkeypatch)
-    net = local_net()
-    for streamed, kept in ((100, "its prediction is kept for that rerun"), (None, "read whole")):
-        asked = OutputOptions(
-            objects=ObjectOptions.for_model, outlines="imagej", large_threshold=streamed
-        )
-        failed = predict_folder(net, tmp_path / "in", tmp_path / "out", asked).failed
-        said = failed[tmp_path / "in" / "a.tif"]
-        shown = tmp_path / "in" / "a.tif"
-        assert said.startswith(f"{shown}: object 0001 does not fit an ImageJ ROI"), said
-        assert ") in a_objects_rois.zip: ask for outlines='geojson' (" + kept in said, said
-    assert said.endswith("(read whole, it kept no prediction: that rerun predicts it again)")
-    assert "ImageJ ROI (refused here) in a_objects_rois.zip" in said
-    geojson = OutputOptions(
-        objects=ObjectOptions.for_model, outlines="geojson", large_threshold=100
-    )
-    assert predict_folder(net, tmp_path / "in", tmp_path / "out", geojson).failed == {}
-    with pytest.raises(UnetlabError) as refused:
-        outlines.write_roi_planes(tmp_path / "r.zip", [([(1, [[np.zeros((30, 2))]])], None, None)])
-    assert str(refused.value).startswith("r.zip: object 0001 does not fit an ImageJ ROI")
-    assert str(refused.value).endswith(": write_geojson holds it") and refused.value.cli is None
+    wide = np.array([[0.0, 0.0], [40000.0, 0.0], [40000.0, 10.0], [0.0, 10.0]])
+    with pytest.raises(FormatLimitError) as refused:
+        outlines.write_roi_planes(tmp_path / "r.zip", [([(1, [[wide]])], None, None)])
+    said = str(refused.value)
+    assert said.startswith("r.zip: object 0001 does not fit an ImageJ ROI (it reaches 40,000")
+    assert said.endswith(": write_geojson holds it") and refused.value.cli is None
+    assert not (tmp_path / "r.zip").exists()
 
 
 def test_a_wide_one_level_tiffs_rois_leave_out_objects_past_their_reach(tmp_path, caplog):
@@ -387,8 +368,7 @@ def test_predict_json_records_the_outlines_asked_for(tmp_path, monkeypatch):
     outline files a folder's outputs should hold), nor where its run failed (s65 review: a
     refused ROI zip's input was noted as holding them). They are no part of the key: a rerun
     asking for fewer with skip_existing skips the inputs
-    (test_repredict_without_outlines_removes_them_and_skip_existing_honours_them), and the
-    rerun a ROI refusal asks for resumes its staging (test_slide_resume)."""
+    (test_repredict_without_outlines_removes_them_and_skip_existing_honours_them)."""
     (tmp_path / "in").mkdir()
     write_png(tmp_path / "in" / "a.png", nuclei_image(97, 83))
     net, out = local_net(), tmp_path / "out"

@@ -19,11 +19,10 @@ import tifffile
 from tests.test_folders_group_seconds import _Threads as _Meeting
 from tests.test_folders_group_seconds import two_ranks
 from tests.test_predict_objects import local_net, nuclei_image
-from tests.test_predict_outlines import refuse_rois
 from unetlab.data import ome
 from unetlab.data.normalize import raw_stats as stats
 from unetlab.data.slides import open_slide
-from unetlab.errors import FormatLimitError, UnetlabError, command_spelling
+from unetlab.errors import UnetlabError, command_spelling
 from unetlab.group import Group
 from unetlab.inference import records, slide_objects, slide_resume, slides
 from unetlab.inference.files import predict_file
@@ -398,25 +397,6 @@ def test_a_bad_input_removes_the_staging_a_stop_keeps_it(tmp_path, small_chunks)
     assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == [
         ".s.tif.partial"
     ]
-
-
-def test_an_object_too_large_for_an_roi_keeps_the_staging(tmp_path, small_chunks, monkeypatch):
-    """An object that no ImageJ ROI holds is met while publishing, every
-    tile predicted: the staging stays, so the rerun the message asks for (GeoJSON) predicts
-    no tile again (review s64 1: the stagings were removed as for a bad input)."""
-    slide = _slide(tmp_path / "s.tif")
-    net = local_net()
-    how = dict(objects=ObjectOptions.for_model(net), save_probabilities=True)
-    refuse_rois(monkeypatch)
-    with pytest.raises(
-        FormatLimitError, match="ask for outlines=.geojson. .its prediction is kept"
-    ):
-        _predict(net, slide, tmp_path / "out", Stop(), outlines="both", **how)
-    assert (tmp_path / "out" / ".s.tif.partial").is_dir()
-    again = Stop()
-    _predict(net, slide, tmp_path / "out", again, outlines="geojson", **how)
-    assert again.tiles == 0
-    assert (tmp_path / "out" / "s_objects.geojson").is_file()
 
 
 def test_another_inputs_staging_is_named_in_a_line(tmp_path, small_chunks, caplog):

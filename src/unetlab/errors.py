@@ -206,8 +206,9 @@ class DiskFullError(OutputError):
 
 class FormatLimitError(UnetlabError):
     """An output's format cannot hold what was found (an object past 32,767 px as an ImageJ
-    ROI): nothing is wrong with the input, and its prediction, done, stays for
-    a rerun that asks for another format (a slide's staging is kept)."""
+    ROI, given to ``write_imagej_rois``): nothing is wrong with the input; another format
+    holds it (predict leaves such objects out of its ROIs, or refuses such a slide level
+    before any tile)."""
 
 
 class GroupError(UnetlabError):

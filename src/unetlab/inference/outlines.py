@@ -47,7 +47,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,7 +57,7 @@ from unetlab.data.geotiff import MapGrid
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.shown import shown_path
 from unetlab.deferred import deferred
-from unetlab.errors import FormatLimitError, Spelled, UnetlabError, said_as, spelled
+from unetlab.errors import FormatLimitError, Spelled, UnetlabError, said_as
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
@@ -613,7 +613,8 @@ def write_outlines(
     model's objects) give each object its class. ``channels``: the input's (its ROIs
     carry hyperstack positions where it has several). ``colours``: each class's, by name
     (:func:`outline_colours`: the model's overlay's), for both. ``source``: the input read
-    whole they are predicted from, which lines name (:func:`_roi_of`, :func:`_reached`).
+    whole they are predicted from, which the line of objects ROIs cannot reach names
+    (:func:`_reached`).
     Returns the paths written."""
     if geojson is None and rois is None:
         return []
@@ -629,9 +630,7 @@ def write_outlines(
         shapes, beside = [i.shape for i in ids], None if geojson is None else Path(geojson)
         reached = _reached(polygons, shapes, Path(source or rois), Path(rois), beside)
         planes = reached if stack else reached[0]
-        how = dict(positions=at, tables=tables, colours=colours)
-        how["source"] = None if source is None else RoiSource(Path(source))  # none kept
-        written.append(_write_rois(rois, planes, **how))
+        written.append(_write_rois(rois, planes, positions=at, tables=tables, colours=colours))
     return written
 
 
@@ -807,7 +806,7 @@ def write_imagej_rois(
     return _write_rois(path, labels, positions=positions, tables=tables, colours=colours)
 
 
-def _write_rois(path, labels, *, positions=None, tables=None, colours=None, source=None) -> Path:
+def _write_rois(path, labels, *, positions=None, tables=None, colours=None) -> Path:
     """:func:`write_imagej_rois` without its claim (predict's, in the folder it holds)."""
     stack = isinstance(labels, (list, tuple)) or (
         isinstance(labels, np.ndarray) and labels.ndim == 3
@@ -821,7 +820,7 @@ def _write_rois(path, labels, *, positions=None, tables=None, colours=None, sour
         (objects.items(), tables[page] if tables else None, slices[page] if stack else None)
         for page, objects in enumerate(planes)
     )
-    return write_roi_planes(path, laid, digits=digits, colours=colours, source=source)
+    return write_roi_planes(path, laid, digits=digits, colours=colours)
 
 
 def write_roi_planes(
@@ -830,7 +829,6 @@ def write_roi_planes(
     *,
     digits: int = 4,
     colours: Mapping[str, Sequence[int]] | None = None,
-    source: RoiSource | None = None,
 ) -> Path:
     """Write the objects of ``planes`` as ImageJ ROIs into the zip ``path``, atomically, each
     written as it comes (a streamed slide's, traced as they are written: none held whole).
@@ -838,8 +836,8 @@ def write_roi_planes(
     id order, ``table`` the plane's objects table or None (:func:`write_imagej_rois`'
     ``tables``), ``position`` None for a 2-D image, else the plane's stack slice or
     hyperstack ``(c, z, t)``, its objects named ``p<plane>-<id>``; ids zero-padded to
-    ``digits``; ``source``: the input predicted (:func:`roi_zip`). Returns ``path``."""
-    with roi_zip(path, digits=digits, colours=colours, source=source) as put:
+    ``digits``. Returns ``path``."""
+    with roi_zip(path, digits=digits, colours=colours) as put:
         for page, (objects, table, slice_) in enumerate(planes):
             collections.deque(put(objects, table, slice_, page), maxlen=0)
     return Path(path)
@@ -855,13 +853,12 @@ def roi_zip(
     *,
     digits: int = 4,
     colours: Mapping[str, Sequence[int]] | None = None,
-    source: RoiSource | None = None,
 ) -> Iterator[Callable[..., Iterator[tuple[int, Polygons]]]]:
     """The zip ``path`` of ImageJ ROIs open for ``put(objects, table, position, page)``,
     which passes on each of a plane's ``(id, polygons)`` once it is written as a ROI (as
     :func:`write_roi_planes` writes them: another writer may pull them, each traced once);
-    put in place atomically when the block ends without an error. ``source``: the input
-    predicted, which an object no ROI holds is refused naming (:func:`_roi_of`)."""
+    put in place atomically when the block ends without an error; an object no ROI holds
+    is refused (:func:`_roi_of`)."""
     with atomic_path(Path(path)) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
 
         def put(objects, table, slice_, page: int) -> Iterator[tuple[int, Polygons]]:
@@ -870,7 +867,7 @@ def roi_zip(
                 name, colour = _roi_name(index, digits, kind(index), colours)
                 name, position = (name, 0) if slice_ is None else (f"p{page}-{name}", slice_)
                 how = dict(name=name, position=position, colour=colour)
-                data = _roi_of(path, source, polygons, **how)
+                data = _roi_of(path, polygons, **how)
                 # a fixed entry time: the same objects give the same bytes at any time
                 entry = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
                 archive.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED)
@@ -879,30 +876,15 @@ def roi_zip(
         yield put
 
 
-class RoiSource(NamedTuple):
-    """The input a zip of ImageJ ROIs is predicted from, for its refusal (:func:`_roi_of`):
-    its ``path`` and whether its prediction is ``kept`` for a rerun (a streamed slide's
-    staging; an image read whole keeps nothing)."""
-
-    path: Path
-    kept: bool = False
-
-
-def _roi_of(path, source: RoiSource | None, polygons: Polygons, **how) -> bytes:
-    """:func:`roi_bytes` of an object of the zip ``path``; one no ROI holds is refused naming
-    the input ``source`` (a folder run keys its failures by input), GeoJSON and whether a
-    rerun predicts it again; a call of no input (``write_imagej_rois``): the zip and
-    ``write_geojson`` (s65: each was told of the zip and of a prediction kept)."""
+def _roi_of(path, polygons: Polygons, **how) -> bytes:
+    """:func:`roi_bytes` of an object of the zip ``path``; one no ROI holds (past
+    :data:`ROI_SIDE`) is refused naming the zip and ``write_geojson``. Predict never meets
+    one: it leaves such objects out (:func:`_reached`) and refuses a slide level past it
+    first (its refusal naming the input and whether its prediction was kept is gone, s67)."""
     try:
         return roi_bytes(polygons, **how)
-    except FormatLimitError as exc:  # not str.format below: names may hold braces
-        if source is None:
-            raise FormatLimitError(f"{Path(path).name}: {exc}: write_geojson holds it") from None
-        said = f"{shown_path(source.path)}: {exc} in {Path(path).name}: ask for "
-        kept = "its prediction is kept for that rerun" if source.kept else "read whole, it kept"
-        kept += "" if source.kept else " no prediction: that rerun predicts it again"
-        say = lambda fix: f"{said}{fix} ({kept})"  # noqa: E731
-        raise FormatLimitError(**spelled(say, GEOJSON_OUTLINES)) from None
+    except FormatLimitError as exc:
+        raise FormatLimitError(f"{Path(path).name}: {exc}: write_geojson holds it") from None
 
 
 def _roi_name(index: int, digits: int, own: dict, colours=None) -> tuple[str, list[int] | None]:

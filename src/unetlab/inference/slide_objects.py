@@ -54,7 +54,6 @@ from unetlab.inference.merged_objects import streamed_counts, tally_merged, unsp
 from unetlab.inference.objects import ObjectOptions, objects_in_bands
 from unetlab.inference.outlines import (
     Polygons,
-    RoiSource,
     boxed_polygons,
     imagej_positions,
     roi_zip,
@@ -503,7 +502,7 @@ class SlideObjects:
         stack = len(tables) > 1
         where = imagej_positions(slide_page_axes(slide), len(tables), slide.shape[3])
         digits = max(4, len(str(max(self.counts, default=0))))
-        how = dict(digits=digits, colours=self.outlined[1], source=RoiSource(slide.path, kept=True))
+        how = dict(digits=digits, colours=self.outlined[1])
         with roi_zip(at.at(self.finals["rois"]), **how) as put:
             at_page = (where[page] if stack else None for page in range(len(tables)))
             written = _drained(

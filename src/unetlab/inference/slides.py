@@ -76,7 +76,6 @@ from unetlab.data.tiffmeta import (
 )
 from unetlab.data.world_file import placement
 from unetlab.errors import (
-    FormatLimitError,
     GroupError,
     OutputError,
     Spelled,
@@ -1047,13 +1046,11 @@ def _kept_to_resume(stages: dict[str, Path], group: Group):
     """On a problem with the input (a UnetlabError) the main process removes the staging
     folders: a rerun would meet it again. Stopped otherwise (Ctrl-C, SIGTERM, a lost
     process, a failed write, a bug) they stay, for the same command to resume
-    (:mod:`~unetlab.inference.slide_resume`); so do they where an output's format cannot
-    hold an object (a FormatLimitError, raised while publishing): a rerun asking another
-    format (``--outlines geojson``) predicts nothing again."""
+    (:mod:`~unetlab.inference.slide_resume`)."""
     try:
         yield
     except UnetlabError as exc:
-        if group.is_main and not isinstance(exc, GroupError | OutputError | FormatLimitError):
+        if group.is_main and not isinstance(exc, GroupError | OutputError):
             for stage in stages.values():
                 remove_tree(stage, ignore_errors=True)
         raise
