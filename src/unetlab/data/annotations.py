@@ -388,7 +388,7 @@ def _annotation_roles(
         inside = [] if size > large else _around(outline, centres, most=3)
         alone = tuple(found[order[k]] for k in inside) if len(inside) in (1, 2) else ()
         owns = [_size(outlines[k]) for k in alone]
-        classed = len(alone) == 1 or (alone and _same_class(outline, [outlines[k] for k in alone]))
+        classed = bool(alone) and _same_class(outline, [outlines[k] for k in alone])
         if not classed or not _redrawn(size, owns, [grown(k) for k in alone]):
             regions[i] = size > large or bool(inside)
         elif _covers(outline, [outlines[k] for k in alone]):
@@ -418,11 +418,14 @@ def _redrawn(size: float, owns: list[float], grown: list[float | None]) -> bool:
 
 
 def _same_class(annotation: Outline, detections: list[Outline]) -> bool:
-    """Whether the annotation may be two ``detections`` redrawn as one by its class: it has
-    none (drawn by hand) or theirs (a redraw keeps its class); one of another class is another
-    object (s65 review: a "Tumor" bud drawn round two unclassified nuclei replaced them).
-    One detection's redraw may be of any class (s65 re-read: a "Nucleus" redraw of an
-    unclassified detection, or one reclassified Negative to Positive, was passed over)."""
+    """Whether the annotation may be ``detections`` redrawn by its class: one detection's
+    redraw may be of any class (s65 re-read: a "Nucleus" redraw of an unclassified
+    detection, or one reclassified Negative to Positive, was passed over); two's (a nucleus
+    split) has none (drawn by hand) or theirs (a redraw keeps its class); one of another
+    class is another object (s65 review: a "Tumor" bud drawn round two unclassified nuclei
+    replaced them)."""
+    if len(detections) == 1:
+        return True
     return annotation.label is None or all(d.label == annotation.label for d in detections)
 
 
