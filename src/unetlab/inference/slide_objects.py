@@ -381,10 +381,11 @@ class SlideObjects:
         shown = self._shown(tables, scale, grid)  # the CSV's, in level 0's frame
         # the outlines traced from the renumbered ids (the level's pixels: ``tables``)
         # while they are staged, written as traced, once for both formats
-        traced = {k: told(self.finals[k].name) for k in ("geojson", "rois") if k in self.formats}
-        if traced:
-            with self._rois(out, tables, shown, (h, w), (at, traced), slide) as planes:
-                if "geojson" in traced:
+        formats = [k for k in ("geojson", "rois") if k in self.formats]  # GeoJSON first
+        if formats:  # one step, said as the first's output (_tracing)
+            tracing = (at, formats, told(self.finals[formats[0]].name))
+            with self._rois(out, tables, shown, (h, w), tracing, slide) as planes:
+                if "geojson" in formats:
                     where = at.at(self.finals["geojson"])
                     self._write_geojson(planes, len(tables) > 1, where, scale, grid)
         seal(at, stage, self.finals["objects"], spec, said)
@@ -491,12 +492,13 @@ class SlideObjects:
         review: its slice went on the wrong frame), a semantic model's named and drawn by
         class; each page's rest pulled before the next page (:func:`_drained`: whatever
         the GeoJSON writer pulls), and with ROIs alone when the block ends. ``said``:
-        (the outputs' Together, the ``told`` of each outline output by format). Traced
-        twice with both before (s64 review); both are one step, the GeoJSON's, whose line
-        names the ROIs (two counts by turns were a line each an object: new-user s65)."""
-        at, told = said
-        planes = self._traced(out, tables, shown, size, told)
-        if "rois" not in told:
+        (the outputs' Together, the outline formats, GeoJSON first, and the ``told`` of the
+        first's output). Traced twice with both before (s64 review); both are one step, the
+        GeoJSON's, whose line names the ROIs (two counts by turns were a line each an
+        object: new-user s65)."""
+        at, formats, told = said
+        planes = self._traced(out, tables, shown, size, (formats, told))
+        if "rois" not in formats:
             yield planes
             return
         stack = len(tables) > 1
@@ -512,14 +514,14 @@ class SlideObjects:
             yield written
             collections.deque(written, maxlen=0)  # each page's rest written: _drained
 
-    def _traced(self, out, tables, shown, size, told: dict) -> Iterator[tuple]:
+    def _traced(self, out, tables, shown, size, said: tuple) -> Iterator[tuple]:
         """``(objects, rows, page)`` of each page: its objects' ``(id, polygons)`` as
         :meth:`_outlines` traces them from ``out`` (of (H, W) ``size``), and its rows of
-        ``shown`` (the CSV's); the count of them goes to the first ``told`` (that of each
-        outline output by format, :meth:`_tracing`)."""
+        ``shown`` (the CSV's); the count of them goes to ``told`` of ``said`` (``(formats,
+        told)``: the step of tracing them into the formats, :meth:`_tracing`)."""
+        formats, told = said
         total = sum(len(table["id"]) for table in tables)
-        first = "geojson" if "geojson" in told else "rois"
-        done = ome.counter(told[first], self._tracing(list(told), total), total)
+        done = ome.counter(told, self._tracing(formats, total), total)
         for page, table in enumerate(tables):
             yield _counted(self._outlines(out, page, table, *size), done), shown[page], page
 
