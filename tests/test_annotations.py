@@ -949,6 +949,27 @@ def test_a_multipolygons_overlapping_parts_fill_as_their_union_its_holes_as_hole
     assert ids[25, 25] == 1 and ids[13, 13] == 0
 
 
+def test_a_multipolygons_parts_are_each_filled_in_their_own_box(tmp_path, monkeypatch):
+    """The parts of a MultiPolygon scattered wide (an unsplit QuPath "create objects"
+    annotation) are each filled over their own pixels, not over the whole outline's window
+    (200 parts over 4,000 px took 37 CPU s, s67 review): two 10 px squares 1,980 px apart
+    fill some 2 x 11 x 11 pixels (2 x 4 million before), their 200 px the same."""
+    from unetlab.data import annotations
+
+    filled, fill = [], annotations._filled
+    monkeypatch.setattr(
+        annotations, "_filled", lambda rings, shape: filled.append(shape) or fill(rings, shape)
+    )
+    corners = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]
+    far = [[x + 1980, y + 1980] for x, y in corners]
+    strokes = {"type": "MultiPolygon", "coordinates": [[corners], [far]]}
+    feature = {"type": "Feature", "geometry": strokes, "properties": {"objectType": "annotation"}}
+    (tmp_path / "a.geojson").write_text(json.dumps([feature]))
+    ids = rasterise(read_outlines(tmp_path / "a.geojson"), (2000, 2000), "a")
+    assert np.bincount(ids.ravel()).tolist() == [2000 * 2000 - 200, 200]
+    assert len(filled) == 2 and sum(h * w for h, w in filled) <= 2 * 11 * 11
+
+
 def test_outlines_named_without_ome_in_a_flat_folder_or_many_say_the_name_in_one_line(tmp_path):
     """The ``.ome`` hint of a mask named as its OME-TIFF less ``.ome`` holds in a flat folder
     (``a.geojson`` beside ``a.ome.tif``) and for ``a.OME.tif``, and many such masks are one

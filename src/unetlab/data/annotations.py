@@ -763,8 +763,23 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
     if len(outline.parts) < 2:
         return _filled(rings, inside.shape) if rings else inside
     for end, count in zip(np.cumsum(outline.parts).tolist(), outline.parts):
-        inside |= _filled(rings[end - count : end], inside.shape)  # their union (s64 review)
+        # their union (s64 review), each in its box (over the whole window, 200 parts over
+        # 4,000 px took 37 CPU s: s67 review)
+        part = rings[end - count : end]
+        c0, r0, c1, r1 = _rings_box(part, inside.shape)
+        if r1 > r0 and c1 > c0:
+            part = [(ys - r0, xs - c0) for ys, xs in part]
+            inside[r0:r1, c0:c1] |= _filled(part, (r1 - r0, c1 - c0))
     return inside
+
+
+def _rings_box(
+    rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """:func:`_pixel_box` of the pixels of ``shape`` that ``rings`` ((ys, xs) each, in
+    pixels of ``shape``) may fill, their edges' included."""
+    ys, xs = np.concatenate([r[0] for r in rings]), np.concatenate([r[1] for r in rings])
+    return _pixel_box((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), shape)
 
 
 def _filled(rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
@@ -779,7 +794,7 @@ def _filled(rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]) 
     together = [ring for ring, alone in zip(rings, apart) if not alone]
     inside = _scanned(together, shape) if together else np.zeros(shape, bool)
     for ys, xs in (ring for ring, alone in zip(rings, apart) if alone):
-        c0, r0, c1, r1 = _pixel_box((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), shape)
+        c0, r0, c1, r1 = _rings_box([(ys, xs)], shape)
         ys, xs, box = ys - r0, xs - c0, (r1 - r0, c1 - c0)
         inside[r0:r1, c0:c1] ^= _scanned([(ys, xs)], box) | _on_edges(ys, xs, box)
     return inside
