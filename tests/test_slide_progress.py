@@ -583,43 +583,61 @@ def test_a_resumed_runs_first_line_says_it_finds_the_objects_again(caplog):
     ]
 
 
+def _last_band_found_again(progress: TileProgress, clock: _Clock, *, taking: float) -> None:
+    """A resumed slide of 40 tiles, 20 done before: the 64 rows done before found again in
+    61 s, 2 tiles (the last band's margin) in 2 s, the last band's objects found again in
+    ``taking`` s, then 10 tiles in 10 s."""
+    progress.found_again(64)
+    clock.now += 61
+    progress.found_again_done()  # the staged rows read: this run's tiles begin
+    clock.now += 2
+    progress(2)  # the tiles of the last band's margin
+    clock.now += taking
+    progress.objects(64, 160)  # the last band's objects found again
+    clock.now += 10
+    progress(10)
+
+
+def _clocked_bar(clock: _Clock):
+    """A shown tqdm bar of 40 tiles on ``clock``."""
+    import io
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=40, file=io.StringIO(), disable=False, mininterval=0, miniters=1)
+    bar._time = clock
+    bar.start_t = bar.last_print_t = clock()
+    return bar
+
+
 def test_a_resumed_runs_time_left_leaves_out_the_last_band_found_again(caplog):
     """The objects of the last band of the rows done before need rows of this run's tiles
     below them (their margin): they are found again once those tiles are in, after the tile
     clock began, and their 30 s was counted as tiles' ("about 28 s left" for 8 tiles at 1 a
     second, s67): the clock begins again, and the tiles count from there, once they are
-    found."""
+    found; a shown bar's rate too (10 tiles in 10 s: 1 a second)."""
     clock = _Clock()
     progress = TileProgress("s.tif", 40, done=20, clock=clock)
-    progress.found_again(64)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
-        clock.now += 61
-        progress.found_again_done()  # the staged rows read: this run's tiles begin
-        clock.now += 2
-        progress(2)  # the tiles of the last band's margin
-        clock.now += 30
-        progress.objects(64, 160)  # the last band's objects found again
-        clock.now += 10
-        progress(10)
+        _last_band_found_again(progress, clock, taking=30)
     assert caplog.messages == [
         "s.tif: 22 of 40 tiles (55%), 1 min 03 s so far, about 18 s left",
         "s.tif: 32 of 40 tiles (80%), objects found to row 64 of 160, 1 min 43 s so far, "
         "about 8 s left",
     ]
+    bar = _clocked_bar(clock := _Clock())
+    _last_band_found_again(
+        TileProgress("s.tif", 40, bar.update, done=20, clock=clock), clock, taking=30
+    )
+    assert bar.format_dict["rate"] == pytest.approx(1.0)
 
 
 def test_a_resumed_bars_rate_begins_with_this_runs_tiles():
     """A shown bar's rate (and so its time left) is this run's tiles' alone, not the
     finding again of the rows done before: 10 tiles in 10 s after 61 s of it, 10 to go;
     its time so far is the run's, 71 s."""
-    import io
-
-    from tqdm import tqdm
-
     clock = _Clock()
-    bar = tqdm(total=40, file=io.StringIO(), disable=False, mininterval=0, miniters=1)
-    bar._time = clock
-    bar.start_t = bar.last_print_t = clock()
+    bar = _clocked_bar(clock)
     progress = TileProgress("s.tif", 40, bar.update, done=20, clock=clock)
     progress.found_again(64)
     clock.now += 61
