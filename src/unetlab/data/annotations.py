@@ -565,6 +565,8 @@ def _pairs_meeting(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """The ``(m, 2)`` pairs of indices of the boxes ``low``, ``high`` that overlap: by their
     left sides, each box with those after it that start left of its right side, kept where
     they meet upright too; tested some :data:`_PAIRS_AT_ONCE` at a time."""
+    if not len(low):  # no boxes: no pairs (their last count is none)
+        return np.empty((0, 2), np.int64)
     order = np.argsort(low[:, 0], kind="stable")
     low, high = low[order], high[order]
     after = np.arange(1, len(low) + 1)  # each box's first one after it
