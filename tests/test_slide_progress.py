@@ -632,6 +632,22 @@ def test_a_resumed_runs_time_left_leaves_out_the_last_band_found_again(caplog):
     assert bar.format_dict["rate"] == pytest.approx(1.0)
 
 
+def test_a_line_just_after_the_last_band_found_again_says_the_time_left_is_to_come(caplog):
+    """Where the last band's objects found again take over a minute, the line then due has
+    no tiles timed since the clock began again: it says the time left comes with the next
+    tiles, not "once this run's tiles begin" with 22 of 40 done (s67 review)."""
+    clock = _Clock()
+    progress = TileProgress("s.tif", 40, done=20, clock=clock)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        _last_band_found_again(progress, clock, taking=70)
+    assert caplog.messages[1:] == [
+        "s.tif: 22 of 40 tiles (55%), objects found to row 64 of 160, 2 min 13 s so far; "
+        "the time left once the next tiles are done",
+        "s.tif: 32 of 40 tiles (80%), objects found to row 64 of 160, 2 min 23 s so far, "
+        "about 8 s left",
+    ]
+
+
 def test_a_resumed_bars_rate_begins_with_this_runs_tiles():
     """A shown bar's rate (and so its time left) is this run's tiles' alone, not the
     finding again of the rows done before: 10 tiles in 10 s after 61 s of it, 10 to go;

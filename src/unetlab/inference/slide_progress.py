@@ -57,6 +57,7 @@ class TileProgress:
         self.doing = ""  # the work between rows of tiles: their objects (objects())
         self.again = 0  # the rows of the page whose objects are found again (found_again())
         self.done, self.initial, self.start = done, done, clock()
+        self.resumed = done  # the tiles done before this run
         self.timed = self.start  # when this run's tiles began (found_again_done())
         self.said = (done, self.start)  # tiles and time of the last line
         self.now = None  # the work after the tiles: (what, when it began): phase()
@@ -210,12 +211,7 @@ class TileProgress:
     def _say(self) -> None:
         now = self.clock()
         elapsed = now - self.start
-        ran = self.done - self.initial  # this run's tiles
-        left = (now - self.timed) * (self.total - self.done) / ran if ran else float("nan")
         to_come = f"; still to come: {self.after}" if self.after else ""  # not "about 0 s"
-        # none of this run's tiles timed yet (a resumed run's objects of the rows done
-        # before): no time left, where it said "about ? left" (new-user s65)
-        left_said = time_left(left) if ran else "; the time left once this run's tiles begin"
         log.info(
             "%s: %d of %d tiles (%d%%), %s%s so far%s",
             f"{self.name} {self.where}" if self.where else self.name,
@@ -224,9 +220,22 @@ class TileProgress:
             100 * self.done // max(self.total, 1),
             f"{self.doing}, " if self.doing else "",
             duration(elapsed),
-            to_come if self.done >= self.total else left_said,
+            to_come if self.done >= self.total else self._left_said(now),
         )
         self.said = (self.done, now)
+
+    def _left_said(self, now: float) -> str:
+        """The time left of the tiles, from those timed since :meth:`_clock_tiles`; with
+        none timed yet, when it will be said: once this run's tiles begin (a resumed run's
+        objects of the rows done before: it said "about ? left", new-user s65), or once the
+        next are done (the clock began again after the last band's objects found again: it
+        said "once this run's tiles begin" of 22 of 40 tiles done, s67 review)."""
+        ran = self.done - self.initial  # the tiles timed
+        if ran:
+            return time_left((now - self.timed) * (self.total - self.done) / ran)
+        if self.done > self.resumed:
+            return "; the time left once the next tiles are done"
+        return "; the time left once this run's tiles begin"
 
 
 #: what a bar draws after its description up to its time left, its count aside: with the
