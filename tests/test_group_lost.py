@@ -145,6 +145,39 @@ def test_the_cli_says_where_the_run_is_and_how_to_resume(in_a_group, monkeypatch
     assert f"unetlab train --run-dir {run} --resume --nproc 2" in err
 
 
+@pytest.mark.parametrize(
+    ("noted", "said"),
+    [
+        ("", "process 1 of 2 ended (killed? out of memory?)"),
+        ("1 1\n", "process 1 of 2 ended on an error (its line above)"),
+    ],
+    ids=["killed", "erred"],
+)
+def test_a_lost_process_of_a_launch_is_named_as_predict_names_it(
+    in_a_group, tmp_path, monkeypatch, capsys, noted, said
+):
+    """s67: ``train --nproc 2`` whose rank 1 was killed said "a process of the 2-process
+    group ended", where predict names it and how it ended: one rule (lost_peer) for both."""
+    import subprocess
+    import sys
+
+    import unetlab.distributed as distributed
+
+    argv, _, _ = in_a_group
+    status = tmp_path / "status"
+    monkeypatch.setenv(distributed.STATUS_FILE, str(status))
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    status.with_name("status.pids").write_text(f"{gone.pid} - 1\n")  # rank 1, ended
+    status.write_text(noted)
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"unetlab train: error: {said} before a checkpoint was saved" in err, err
+    assert "Traceback" not in err and "bug" not in err
+
+
 def test_a_group_lost_before_a_checkpoint_says_start_again(in_a_group, capsys):
     argv, _, _ = in_a_group
     assert main(argv) == 2

@@ -413,7 +413,7 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     status.with_name("status.pids").write_text(f"{os.getpid()} - 1\n{gone.pid} - 0\n")
     assert lost_peer(ValueError("a bug")) is None
     assert lost_peer(GLOO_LOST, wait=0) == (
-        "stopped as process 0 of 3 ended (killed? out of memory?)",
+        "process 0 of 3 ended (killed? out of memory?)",
         True,
         False,
         False,
@@ -421,9 +421,9 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     lost = status.with_name("status.lost")
     assert lost.read_text().split() == ["1"]  # noted: the status it ends on is no error's
     status.write_text("1 2\n")  # rank 2 ended on a bug
-    how, says, on_error, full_disk = lost_peer(GLOO_LOST, wait=0)
-    assert how == (
-        "stopped as process 0 of 3 ended (killed? out of memory?) and process 2 of 3 "
+    said, says, on_error, full_disk = lost_peer(GLOO_LOST, wait=0)
+    assert said == (
+        "process 0 of 3 ended (killed? out of memory?) and process 2 of 3 "
         "ended on an error (its line above)"
     )
     assert says and on_error and not full_disk
@@ -433,7 +433,7 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     status.write_text("2 2\n")  # rank 2 ended as it lost rank 0 too, said nothing
     lost.write_text("2\n")  # (noted as it did)
     assert lost_peer(GLOO_LOST, wait=0) == (
-        "stopped as process 0 of 3 ended (killed? out of memory?)",
+        "process 0 of 3 ended (killed? out of memory?)",
         True,
         False,
         False,
@@ -566,7 +566,7 @@ def test_a_lost_peer_still_running_is_waited_for_to_tell_how_it_ended(tmp_path, 
             threading.Timer(0.3, end).start()
         lost = lost_peer(GLOO_LOST)  # the default wait, 2 s
     how, on_error = LATER_ENDS[ends]
-    assert lost == (how, True, on_error, False)
+    assert (lost.how, *lost[1:]) == (how, True, on_error, False)
 
 
 def test_torchrun_s_sigterm_to_the_processes_left_is_no_peer_s_stop(tmp_path, monkeypatch):

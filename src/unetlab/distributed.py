@@ -848,12 +848,17 @@ LOST_WAIT = 2.0
 class LostPeer(NamedTuple):
     """How a launch's run stopped as other processes of it ended (:func:`lost_peer`)."""
 
-    how: str  #: "stopped as process 1 of 2 ended (killed? out of memory?)"
+    said: str  #: "process 1 of 2 ended (killed? out of memory?)": training's line says it too
     says: bool  #: this process says it: the main one, or the lowest rank left without it
     on_error: bool  #: one ended on an error, said in its own line: no run to go on with
     #: each that ended on an error noted a full disk (:func:`note_full_disk`): the run goes
     #: on once there is space (s66 review: no command to go on with)
     full_disk: bool = False
+
+    @property
+    def how(self) -> str:
+        """The stop's words: "stopped as process 1 of 2 ended (killed? out of memory?)"."""
+        return f"stopped as {self.said}"
 
 
 def peer_gone(exc: BaseException) -> bool:
@@ -904,7 +909,7 @@ def _lost_peer(wait: float) -> LostPeer:
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    return LostPeer(f"stopped as {said}", says, bool(erred), full_disk)
+    return LostPeer(said, says, bool(erred), full_disk)
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an

@@ -385,7 +385,7 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
     """fit's run and its summary (the main process), or a stop (Ctrl-C, SIGTERM, SIGHUP) or
     a lost process of a group said in one line; the exit status. fit warns of a run's
     config.yaml given with data other than that run's."""
-    from unetlab.distributed import peer_lost, peer_silent
+    from unetlab.distributed import lost_peer, peer_lost, peer_silent
     from unetlab.train import fit
 
     try:
@@ -403,7 +403,9 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
     except Exception as exc:
         if group.active and peer_lost(exc):  # not a bug: a process killed, out of memory
-            raise GroupError(_group_lost(run_dir, group.world)) from exc
+            lost = lost_peer(exc)  # named, as predict names it, where the launch noted it
+            said = lost.said if lost else None
+            raise GroupError(_group_lost(run_dir, group.world, said=said)) from exc
         if group.active and peer_silent(exc):  # a process gone, or a bug: both said
             line = _group_lost(run_dir, group.world, timed_out=True)
             print(f"unetlab train: {line}", file=sys.stderr)
@@ -630,7 +632,8 @@ def _group_lost(
     run_dir: Path, processes: int, *, timed_out: bool = False, said: str | None = None
 ) -> str:
     """The line for a data-parallel run one of whose processes ended (``timed_out``: may
-    have ended, or a bug left it waiting; ``said``: what ended, where not a process): where
+    have ended, or a bug left it waiting; ``said``: what ended, where known: the process
+    lost as predict names it, :attr:`~unetlab.distributed.LostPeer.said`, or torchrun): where
     its last checkpoint is, and the command that resumes it (audit s30 ops 2)."""
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
