@@ -763,6 +763,43 @@ def test_torchrun_s_sigterm_after_another_process_ended_is_said_as_that_one_s_en
     assert "SIGTERM" not in err, err
 
 
+def test_a_third_process_s_noted_sigterm_between_inputs_names_the_killed_one(
+    tmp_path, monkeypatch, capfd
+):
+    """s67: of ``predict --nproc 3``, rank 1 killed: torchrun's SIGTERM to those left is
+    noted by rank 2 as it raises it, and rank 0's look between inputs
+    (:func:`~unetlab.signals.peer_stop_raised`) raises it as a peer's stop: the line still
+    names the killed one, not "stopped by SIGTERM" (not reproduced in 3 real launches:
+    /tmp/s67stops/p3.sh SRC 1|0|2 kill)."""
+    import torch.distributed as dist
+
+    from unetlab.cli import main
+    from unetlab.inference import folders
+    from unetlab.signals import peer_stop_raised
+
+    _inputs(tmp_path, count=2)
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()
+    status.with_name("status.pids").write_text(f"{gone.pid} - 1\n")  # rank 1, killed
+    status.with_name("status.stops").write_text("15 2\n")  # torchrun's, raised by rank 2
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+
+    def between_inputs(*args, **kwargs):
+        peer_stop_raised()
+        raise AssertionError("rank 2's noted stop not raised")
+
+    monkeypatch.setattr(folders, "predict_folder", between_inputs)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main(argv + ["--output", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capfd.readouterr().err
+    said = "unetlab predict: stopped as process 1 of 3 ended (killed? out of memory?) "
+    assert said in err and "SIGTERM" not in err, err
+
+
 def test_a_process_other_than_the_main_one_puts_the_log_level_back(tmp_path, monkeypatch):
     """``predict`` run as rank 1 of a launch says only warnings, and puts unetlab's log level
     back as it returns: a caller's ``main()`` in its own process says its INFO lines after
