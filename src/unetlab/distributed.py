@@ -334,16 +334,17 @@ def _running_noted(status: str, left_out: Collection[str] = ()) -> list[tuple[in
 
 
 def _still_running(
-    status: str, nproc: int, rank: str | None = None
+    status: str, nproc: int, left_out: Collection[str] = ()
 ) -> list[tuple[int, str | None]]:
     """The processes of the launch of ``nproc`` whose status file is ``status`` that may
     still write an output: noted as they started (:func:`_running_noted`), their end not
-    noted (:func:`noted_for_launch`: one noted tears down, review s64), running; but the one
-    of ``rank`` (this process, noted with its rank). None once every other one noted its
+    noted (:func:`noted_for_launch`: one noted tears down, review s64), running; but those
+    whose rank is ``left_out`` (this process; one :func:`lost_peer` waited for in vain).
+    None once every other one noted its
     end. A stopped launch's main process waits for them (:func:`others_ended`), and the
     launcher where torchrun ended before them (:func:`_outlived`; s65: it waited for
     those that had noted their end too)."""
-    ended = {r for _, r in _notes(status)} | ({rank} if rank is not None else set())
+    ended = {r for _, r in _notes(status)} | set(left_out)
     if len(ended) >= nproc:
         return []
     return _running_noted(status, ended)
@@ -854,6 +855,10 @@ class LostPeer(NamedTuple):
     #: each that ended on an error noted a full disk (:func:`note_full_disk`): the run goes
     #: on once there is space (s66 review: no command to go on with)
     full_disk: bool = False
+    #: the ranks still running with nothing noted once :func:`lost_peer` waited for them in
+    #: vain ("the connection to process 1 of 2 was lost"): not waited for again as the
+    #: run's stop is counted (:func:`others_ended`)
+    waited: tuple[str, ...] = ()
 
     @property
     def how(self) -> str:
@@ -905,11 +910,12 @@ def _lost_peer(wait: float) -> LostPeer:
         for how in dict.fromkeys(lost.values())
     }
     parts = [f"process {ranks} of {world} ended {_LOST_HOW[how]}" for how, ranks in ended.items()]
-    said = " and ".join(parts) or _connection_lost(status, world)
+    running = () if lost else tuple(r for r, how in _ends(status).items() if how is None)
+    said = " and ".join(parts) or _connection_lost(running, world)
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    return LostPeer(said, says, bool(erred), full_disk)
+    return LostPeer(said, says, bool(erred), full_disk, running)
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
@@ -918,12 +924,11 @@ KILLED, ERRED = "killed", "erred"
 _LOST_HOW = {KILLED: "(killed? out of memory?)", ERRED: "on an error (its line above)"}
 
 
-def _connection_lost(status: str, world: int) -> str:
+def _connection_lost(running: Collection[str], world: int) -> str:
     """``the connection to process 1 of 2 was lost``: none of the other processes of the
-    launch whose status file is ``status`` known to have ended once :func:`lost_peer` waited,
-    those that still run named (not "killed? out of memory?": s66 review), or none known."""
-    running = ", ".join(r for r, how in _ends(status).items() if how is None)
-    whose = f"process {running} of" if running else "a process of the"
+    launch known to have ended once :func:`lost_peer` waited, those that still run
+    (``running``, by rank) named (not "killed? out of memory?": s66 review), or none known."""
+    whose = f"process {', '.join(running)} of" if running else "a process of the"
     return f"the connection to {whose} {world} was lost"
 
 
@@ -1037,6 +1042,7 @@ def others_ended(
     say: Callable[[float], None] | None = None,
     stopped: Callable[[], bool] = lambda: False,
     poll: float = 0.05,
+    left_out: Collection[str] = (),
 ) -> bool:
     """Whether the other processes of this process's launch (:func:`launch`) ended within
     ``wait`` seconds: a stopped ``predict --nproc N``'s main process counts the inputs done
@@ -1049,13 +1055,15 @@ def others_ended(
     its end does; True at once outside a launch (torchrun by hand: nothing noted to wait
     for) and in a launch of one process. Without /proc (macOS) a noted process that
     exists is taken as running (:func:`_running`): one given its pid since is waited for
-    too, up to ``wait``."""
-    if not one_of_several() or not _others_running():
+    too, up to ``wait``. Those whose rank is ``left_out`` are not waited for (one
+    :func:`lost_peer` waited for in vain: s67, 2 s then 20 s more for the same process)."""
+    running = partial(_others_running, left_out)
+    if not one_of_several() or not running():
         return True
     if say is not None:
         say(wait)
     try:
-        return _waited(_others_running, time.monotonic() + wait, poll, stopped)
+        return _waited(running, time.monotonic() + wait, poll, stopped)
     except KeyboardInterrupt:  # a second stop: counted as it stands
         return False
 
@@ -1065,11 +1073,11 @@ def one_of_several() -> bool:
     return bool(os.environ.get(STATUS_FILE)) and int(os.environ.get("WORLD_SIZE", "1")) >= 2
 
 
-def _others_running() -> bool:
-    """Whether another process of this process's launch (:func:`one_of_several`) may still
-    write an output (:func:`_still_running`)."""
+def _others_running(left_out: Collection[str] = ()) -> bool:
+    """Whether another process of this process's launch (:func:`one_of_several`), none
+    whose rank is ``left_out``, may still write an output (:func:`_still_running`)."""
     status, world = os.environ[STATUS_FILE], int(os.environ.get("WORLD_SIZE", "1"))
-    return bool(_still_running(status, world, os.environ.get("RANK", "0")))
+    return bool(_still_running(status, world, {os.environ.get("RANK", "0"), *left_out}))
 
 
 def first_to_say(line: str) -> bool:

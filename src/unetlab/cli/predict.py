@@ -43,6 +43,7 @@ from unetlab.words import numbered
 
 if TYPE_CHECKING:
     from unetlab.cpu_share import CpuReading
+    from unetlab.distributed import LostPeer
 
 log = logging.getLogger(__name__)
 
@@ -704,33 +705,38 @@ def _stopped(
     *,
     say: bool,
     folder: Path,
-    how: str | None = None,
-    goes_on: bool = True,
-    then: str = "",
+    lost: LostPeer | None = None,
 ) -> int:
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with ``where`` it stopped (how many inputs have their outputs in the output folder
-    ``folder``) and how to go on (audit s30 ops 9; not where ``goes_on`` is False; ``then``:
-    once what, :func:`_say_done`); the
-    exit status of a process ended by the signal (130, 143, 129); ``how``: a stop by no
-    signal, status 2 (:func:`_peer_ended`). In a launch of several processes, counted
-    once its other processes ended (their outputs written as they stopped counted too,
-    s64), a line said as it waits; a stop signal again as it waits (not a launcher's copy
+    ``folder``) and how to go on (audit s30 ops 9); the exit status of a process ended by
+    the signal (130, 143, 129). ``lost``: stopped as other processes of the launch ended
+    (:func:`_peer_ended`; a stop signal that came as they did, torchrun's:
+    :func:`~unetlab.distributed.stopped_as_peer_ended`), said as it says, by the process it
+    names, with how to go on where there is one (none after an error, said in that
+    process's line; once there is space after a full disk's: s66 review), status 2. In a
+    launch of several processes, counted once its other processes ended (their outputs
+    written as they stopped counted too, s64), a line said as it waits (not for one
+    ``lost`` waited for in vain); a stop signal again as it waits (not a launcher's copy
     of the first) cuts the wait short, one as it counts (torchrun's SIGTERM) is held: the
-    line said, the process ends as stopped by the first. Elsewhere a stop again as it counts (a slow
-    output folder) ends it at once (s64 re-review: held to the count's end)."""
+    line said, the process ends as stopped by the first. Elsewhere a stop again as it
+    counts (a slow output folder) ends it at once (s64 re-review: held to the count's
+    end)."""
     from unetlab.distributed import one_of_several, others_ended, stopped_as_peer_ended
     from unetlab.signals import stop_status, stops_held
 
-    if how is None and (lost := stopped_as_peer_ended(exc)) is not None:
-        return _lost_said(args, where, exc, lost, folder=folder)  # torchrun's SIGTERM
-    how, code = (how, 2) if how else stop_status(exc)
-    said = dict(folder=folder, goes_on=goes_on, then=then)
+    lost = lost or stopped_as_peer_ended(exc)  # torchrun's SIGTERM
+    how, code = (lost.how, 2) if lost else stop_status(exc)
+    said = dict(folder=folder, goes_on=not lost or not lost.on_error or lost.full_disk)
+    said["then"] = " once there is space" if lost and lost.full_disk else ""
+    if lost:
+        say = lost.says
     if say and not one_of_several():
         _say_done(args, where, how, exc, **said)
     elif say:
         with stops_held() as held:
-            others_ended(say=_say_waiting, stopped=held.stopped_again)
+            waited = lost.waited if lost else ()
+            others_ended(say=_say_waiting, stopped=held.stopped_again, left_out=waited)
             _say_done(args, where, how, exc, **said)
             held.take()  # said: the process ends now, as the first stop asked
     return code
@@ -743,12 +749,10 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     bare "stopped by SIGTERM"), said as this one's (``say``: the main process); else it
     ended, not stopped (killed, out of memory, its own error:
     :func:`~unetlab.distributed.lost_peer`): one line as a stop's (:func:`_stopped`),
-    naming it, with ``where`` it stopped (the outputs in ``folder``) and how to go on (not
-    after an error, said in that process's line; once there is space after a full disk's:
-    s66 review said none); status 2 (the launcher says how that
-    process ended), the stop under way: torchrun's SIGTERM to the processes left is no
-    second line (s66 review: "stopped by SIGTERM" after it, 1 run in 8). Any other
-    ``exc`` raised again."""
+    naming it, with ``where`` it stopped (the outputs in ``folder``); status 2 (the
+    launcher says how that process ended), the stop under way: torchrun's SIGTERM to the
+    processes left is no second line (s66 review: "stopped by SIGTERM" after it, 1 run in
+    8). Any other ``exc`` raised again."""
     from unetlab.distributed import lost_peer, peer_gone, peer_stop
     from unetlab.signals import stop_under_way
 
@@ -759,17 +763,7 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     stop_under_way()  # first: torchrun's SIGTERM may come as it waits for that one's end
     if (lost := lost_peer(exc)) is None:  # it noted its stop since: lost_peer looked again
         return _stopped(args, where, peer_stop(exc), say=say, folder=folder)
-    return _lost_said(args, where, exc, lost, folder=folder)
-
-
-def _lost_said(args, where: Callable[[], str], exc: BaseException, lost, *, folder: Path) -> int:
-    """The run stopped as another process of the launch ended (``lost``, a
-    :class:`~unetlab.distributed.LostPeer`): its line as a stop's (:func:`_stopped`), said
-    by the process ``lost`` names, with how to go on where there is one; status 2."""
-    then = " once there is space" if lost.full_disk else ""
-    said = dict(how=lost.how, goes_on=not lost.on_error or lost.full_disk, then=then)
-    _stopped(args, where, exc, say=lost.says, folder=folder, **said)
-    return 2
+    return _stopped(args, where, exc, say=say, folder=folder, lost=lost)
 
 
 def _say_waiting(wait: float) -> None:
