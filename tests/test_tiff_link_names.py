@@ -423,3 +423,23 @@ def test_a_hand_over_line_unetlab_did_not_write_is_refused_in_one_line(tmp_path,
     with pytest.raises(OutputError, match=r"relisted\.1: line 1 is not one unetlab hands over"):
         take_relisted(o)
     assert handed.exists() and made_from(o, "predict") == {"a.png": store["run1"]}
+
+
+def test_the_hand_overs_of_several_processes_are_listed_in_one_rewrite(tmp_path, monkeypatch):
+    """s67: take_relisted rewrote the manifest once per hand-over file (a process each),
+    where one rewrite lists them all; each listed, the files removed."""
+    import unetlab.manifest as manifest
+    from unetlab.manifest import hand_relisted, made_from, record, take_relisted
+
+    store = _store(tmp_path, "run1", "run2", "run3")
+    o = tmp_path / "o"
+    claimed = {"a.png": store["run1"], "b.png": store["run1"]}
+    record(o, list(claimed), command="predict", sources=claimed)
+    hand_relisted(o, {"a.png": (store["run1"], store["run2"])}, "predict", 1)
+    hand_relisted(o, {"b.png": (store["run1"], store["run3"])}, "predict", 2)
+    writes = []
+    own = manifest._write_lines
+    monkeypatch.setattr(manifest, "_write_lines", lambda *a: (writes.append(1), own(*a)))
+    take_relisted(o)
+    assert made_from(o, "predict") == {"a.png": store["run2"], "b.png": store["run3"]}
+    assert len(writes) == 1 and not list(o.glob(manifest.HANDED + "*"))

@@ -452,6 +452,18 @@ def relist(
     then one added: stopped between, the file was no line's); call it with the folder's
     lock held."""
     lines = _raw_lines(Path(folder))
+    if _relist_lines(lines, sources, command, stamps, claimed):
+        _write_lines(Path(folder), lines)
+
+
+def _relist_lines(
+    lines: list[str],
+    sources: Mapping[str, str],
+    command: str,
+    stamps: Mapping[str, str | None] | None = None,
+    claimed: Mapping[str, str] | None = None,
+) -> bool:
+    """:func:`relist` in the manifest's ``lines``, changed in place; whether any was."""
     latest = _latest(lines, sources, command)
     if claimed is not None:
         latest = {n: i for n, i in latest.items() if _fields(lines[i])[2] == claimed.get(n)}
@@ -462,8 +474,7 @@ def relist(
         if stamps.get(name) is None and source not in now:
             now[source] = input_stamp(source)
         lines[i] = _line(name, command, source, key, stamps.get(name) or now[source])
-    if latest:
-        _write_lines(Path(folder), lines)
+    return bool(latest)
 
 
 def hand_relisted(
@@ -490,9 +501,12 @@ def hand_relisted(
 
 def take_relisted(folder: str | os.PathLike) -> None:
     """What each process of a group handed to be relisted (:func:`hand_relisted`) listed in
-    the manifest where the line its claim wrote is still the latest, its file then removed;
-    call it with the folder's lock held."""
-    for path in sorted(Path(folder).glob(HANDED + "*")):
+    the manifest where the line its claim wrote is still the latest, in one rewrite of it
+    (s67: one a hand-over file and command), the files then removed; call it with the
+    folder's lock held."""
+    handed = sorted(Path(folder).glob(HANDED + "*"))
+    lines, changed = _raw_lines(Path(folder)), False
+    for path in handed:
         by_command: dict[str, list[dict]] = {}
         for entry in _handed(path):  # in the order written: a later one of a name wins
             by_command.setdefault(entry["command"], []).append(entry)
@@ -500,7 +514,10 @@ def take_relisted(folder: str | os.PathLike) -> None:
             sources = {e["name"]: e["source"] for e in entries}
             stamps = {e["name"]: e["stamp"] for e in entries}
             claimed = {e["name"]: e["claimed"] for e in entries}
-            relist(folder, sources, command, stamps, claimed)
+            changed = _relist_lines(lines, sources, command, stamps, claimed) or changed
+    if changed:
+        _write_lines(Path(folder), lines)
+    for path in handed:
         path.unlink()
 
 
