@@ -788,3 +788,24 @@ def test_a_slide_kept_in_another_process_is_kept_and_counted_skipped(
     assert (out / f".{kept.name}.partial").is_dir()
     last = json.loads((out / "predict.json").read_text())["last_run"]
     assert list(last["skipped"]) == [str(kept)], last
+
+
+def test_a_slide_without_outputs_costs_one_exchange_for_the_look_before(
+    tmp_path, small_chunks, monkeypatch
+):
+    """s67: a slide's look at a stopped run's outputs (published, or kept for a staging it
+    cannot resume) was two exchanges where none were found (a third with the slide's
+    end): one now, shared as a pair (5 exchanges a slide before, 4 now)."""
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    shared = []
+    own = _Threads.share
+
+    def counted(self, obj):
+        if self.rank == 0:
+            shared.append(obj)
+        return own(self, obj)
+
+    monkeypatch.setattr(_Threads, "share", counted)
+    assert _two_ranks(net, slide, tmp_path / "out", [Stop(), Stop()]) == [None, None]
+    # the look (one pair), the staging begun or resumed, the bands written, the slide's end
+    assert shared == [(None, False), False, None, None], shared

@@ -672,22 +672,27 @@ def _stamped(run: _SlideRun, out_dir: Path) -> _SlideRun:
 def _done_before(run, slide, out_dir: Path, counted, group: Group) -> list[Path] | None:
     """The paths of a stopped run's outputs of ``slide`` that it had finished (their pixels
     counted as done before this run, for its rate), or of those there that this command
-    keeps with a stopped run's staging it cannot resume (:func:`_kept_for_its_run`), or None
+    keeps with a stopped run's staging it cannot resume (:func:`_looked_before`), or None
     where this run predicts."""
-    published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
+    published, kept = group.share(_looked_before(run) if group.is_main else None)
+    if kept:
+        return [run.finals[key] for key in run.specs]
     if published is None:
-        return [run.finals[key] for key in run.specs] if _kept_for_its_run(run, group) else None
+        return None
     if group.is_main:
         slide_resume.note_done_before(math.prod(slide.shape[:3]))
     return _finished(published, out_dir, counted)
 
 
-def _kept_for_its_run(run: _SlideRun, group: Group) -> bool:
-    """Whether the main process found ``run``'s outputs finished by this command and kept
-    for a stopped run's staging it cannot resume (:func:`~.slide_resume.kept_for_its_run`)."""
+def _looked_before(run: _SlideRun) -> tuple[dict | None, bool]:
+    """The main process's look at ``run``'s outputs, shared in one exchange (s67: a second
+    for a slide without outputs): (a stopped run's published outputs, or None; whether none
+    were, and those there are finished by this command and kept for a stopped run's
+    staging it cannot resume, :func:`~.slide_resume.kept_for_its_run`)."""
+    if (published := _published(run.finals, run.wanted)) is not None:
+        return published, False
     name, path = shown_path(run.slide.path), run.slide.path
-    kept = group.is_main and slide_resume.kept_for_its_run(name, path, run.staged, run.wanted)
-    return group.share(kept)
+    return None, slide_resume.kept_for_its_run(name, path, run.staged, run.wanted)
 
 
 def _taken_outputs(model, outputs: OutputOptions | None, overlay, settings: dict) -> tuple:
