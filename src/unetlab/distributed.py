@@ -855,9 +855,11 @@ class LostPeer(NamedTuple):
     #: each that ended on an error noted a full disk (:func:`note_full_disk`): the run goes
     #: on once there is space (s66 review: no command to go on with)
     full_disk: bool = False
-    #: the ranks still running with nothing noted once :func:`lost_peer` waited for them in
-    #: vain ("the connection to process 1 of 2 was lost"): not waited for again as the
-    #: run's stop is counted (:func:`others_ended`)
+    #: of 2, the other one still running with nothing noted once :func:`lost_peer` waited
+    #: for it in vain ("the connection to process 1 of 2 was lost"): not waited for again
+    #: as the run's stop is counted (:func:`others_ended`). Of 3 or more, none: a healthy
+    #: one, busy on an input, is not told from the lost one (s67 review: "10 of 18 inputs"
+    #: counted with 14 on disk)
     waited: tuple[str, ...] = ()
 
     @property
@@ -915,7 +917,7 @@ def _lost_peer(wait: float) -> LostPeer:
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    return LostPeer(said, says, bool(erred), full_disk, running)
+    return LostPeer(said, says, bool(erred), full_disk, running if world == 2 else ())
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
