@@ -883,8 +883,27 @@ def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
     says it: the main one, or the lowest rank left where the main one was killed (one that
     ended on its error said its own line: its stop's count, a bug's traceback, the last
     word). None otherwise. s66: predict said gloo's traceback and "this is a bug in
-    unetlab"."""
-    return _lost_peer(wait) if peer_gone(exc) else None
+    unetlab". The stop is under way as it waits (:func:`~unetlab.signals.stop_under_way`):
+    torchrun's SIGTERM to the processes left, which may come then, is no second line."""
+    if not peer_gone(exc):
+        return None
+    stop_under_way()
+    return _lost_peer(wait)
+
+
+def lost_peer_kept(exc: BaseException) -> LostPeer | None:
+    """:func:`lost_peer`'s, kept on ``exc``: asked again (train.log's line, then the
+    command's) it is not waited for again."""
+    if hasattr(exc, _LOST_KEPT):
+        return getattr(exc, _LOST_KEPT)
+    lost = lost_peer(exc)
+    with contextlib.suppress(AttributeError):  # an exception that takes no attribute
+        setattr(exc, _LOST_KEPT, lost)
+    return lost
+
+
+#: the attribute of an exception on which :func:`lost_peer_kept` keeps what it found
+_LOST_KEPT = "unetlab_lost_peer"
 
 
 def stopped_as_peer_ended(exc: BaseException) -> LostPeer | None:

@@ -385,7 +385,7 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
     """fit's run and its summary (the main process), or a stop (Ctrl-C, SIGTERM, SIGHUP) or
     a lost process of a group said in one line; the exit status. fit warns of a run's
     config.yaml given with data other than that run's."""
-    from unetlab.distributed import lost_peer, peer_lost, peer_silent
+    from unetlab.distributed import lost_peer_kept, peer_lost, peer_silent
     from unetlab.train import fit
 
     try:
@@ -403,9 +403,11 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
     except Exception as exc:
         if group.active and peer_lost(exc):  # not a bug: a process killed, out of memory
-            lost = lost_peer(exc)  # named, as predict names it, where the launch noted it
-            said = lost.said if lost else None
-            raise GroupError(_group_lost(run_dir, group.world, said=said)) from exc
+            # named, as predict names it, where the launch noted it: waited for once (kept
+            # on exc: train.log's line asked first), the stop under way as it waits
+            lost = lost_peer_kept(exc)
+            said, erred = (lost.said, lost.on_error) if lost else (None, False)
+            raise GroupError(_group_lost(run_dir, group.world, said=said, on_error=erred)) from exc
         if group.active and peer_silent(exc):  # a process gone, or a bug: both said
             line = _group_lost(run_dir, group.world, timed_out=True)
             print(f"unetlab train: {line}", file=sys.stderr)
@@ -629,12 +631,19 @@ def _still_held(run_dir: Path, processes: int, said: str, wait: float) -> str | 
 
 
 def _group_lost(
-    run_dir: Path, processes: int, *, timed_out: bool = False, said: str | None = None
+    run_dir: Path,
+    processes: int,
+    *,
+    timed_out: bool = False,
+    said: str | None = None,
+    on_error: bool = False,
 ) -> str:
     """The line for a data-parallel run one of whose processes ended (``timed_out``: may
     have ended, or a bug left it waiting; ``said``: what ended, where known: the process
     lost as predict names it, :attr:`~unetlab.distributed.LostPeer.said`, or torchrun): where
-    its last checkpoint is, and the command that resumes it (audit s30 ops 2)."""
+    its last checkpoint is, and the command that resumes it (audit s30 ops 2); once its
+    error is fixed where it ended on one (``on_error``: said in its own line, a bug's
+    traceback; s67 review: the same command, as if nothing were wrong)."""
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
 
@@ -644,10 +653,13 @@ def _group_lost(
             f"a collective timed out: a process of the {processes}-process group may have "
             "ended (killed? out of memory?), or a bug left it waiting (traceback below)"
         )
+    fix = "fix the error above, then " if on_error else ""
     if (at := saved_at(run_dir)) is None:
-        return f"{said} before a checkpoint was saved: start the run again with the same command"
+        return (
+            f"{said} before a checkpoint was saved: {fix}start the run again with the same command"
+        )
     last = run_dir / "checkpoints" / "last.pt"
-    return f"{said}; the run is saved in {last} ({at}); continue with: " + resume_command(
+    return f"{said}; the run is saved in {last} ({at}); {fix}continue with: " + resume_command(
         run_dir, processes
     )
 

@@ -53,17 +53,19 @@ def caller_says_resume() -> contextlib.AbstractContextManager[bool]:
     return _RESUME.within()
 
 
-def continue_with(run_dir: str | os.PathLike, processes: int = 1, *, command: bool = False) -> str:
+def continue_with(
+    run_dir: str | os.PathLike, processes: int = 1, *, command: bool = False, first: str = ""
+) -> str:
     """The end of a stopped run's line: ``; continue with: unetlab train --run-dir ...
     --resume`` on the command line (:func:`resume_command`), ``; continue with: the same
     fit(...) with resume=True`` in Python (:func:`~unetlab.errors.said_as`), the command
-    always with ``command`` (train.log's record of an error: :func:`ending_line`); nothing
-    within :func:`caller_says_resume`."""
+    always with ``command`` (train.log's record of an error: :func:`ending_line`), ``first``
+    before it ("fix that error, then "); nothing within :func:`caller_says_resume`."""
     if _RESUME.by_caller():
         return ""
     resume = resume_command(run_dir, processes)
     how = resume if command else said_as(Spelled("the same fit(...) with resume=True", resume))
-    return f"; continue with: {how}"
+    return f"; {first}continue with: {how}"
 
 
 def saved_record(run_dir: str | os.PathLike) -> dict | None:
@@ -128,14 +130,19 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
     the command says it on stderr): the error's line (a bug's type too), and where the run
     goes on from: last.pt's step, the metrics.csv rows after it redone, and the command
     (not within :func:`caller_says_resume`). None for a stop (Ctrl-C, SIGTERM, SIGHUP:
-    logged as such)."""
-    from unetlab.distributed import peer_lost, peer_silent
+    logged as such). A lost process of a launch is named as the command names it
+    (:func:`~unetlab.distributed.lost_peer`; s67 review: "a process of the group ended
+    (killed? out of memory?)" where it ended on its error), to fix first where it did."""
+    from unetlab.distributed import lost_peer_kept, peer_lost, peer_silent
 
     if isinstance(exc, KeyboardInterrupt):
         return None
-    what = quoted(exc)  # as the console says it (cfg.* or --set)
+    what, fix = quoted(exc), ""  # as the console says it (cfg.* or --set)
     if peer_lost(exc):
-        what = f"a process of the group ended (killed? out of memory?): {what}"
+        lost = lost_peer_kept(exc)  # kept on exc: the command's line does not wait again
+        said = lost.said if lost else "a process of the group ended (killed? out of memory?)"
+        what = f"{said.replace('its line above', 'its line on stderr')}: {what}"
+        fix = "fix that error, then " if lost and lost.on_error else ""
     elif peer_silent(exc):
         what = (
             f"a collective timed out: a process of the group may have ended, or a bug left it "
@@ -144,10 +151,10 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
     elif not isinstance(exc, UnetlabError):
         what = f"{type(exc).__name__}: {what} (a bug in unetlab: its traceback is on stderr)"
     if (at := saved_at(run_dir)) is None:
-        return f"stopped by an error: {what}; no checkpoint was saved: start the run again"
+        return f"stopped by an error: {what}; no checkpoint was saved: {fix}start the run again"
     return (
         f"stopped by an error: {what}; last.pt holds {at} (rows of metrics.csv after it are "
-        f"trained again){continue_with(run_dir, processes, command=True)}"
+        f"trained again){continue_with(run_dir, processes, command=True, first=fix)}"
     )
 
 
