@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,8 +36,22 @@ def _load_hypothesis_profile() -> None:
     settings.register_profile("fuzz", derandomize=False)
     settings.load_profile("fuzz" if FUZZ_FACTOR else "ci")
     if not FUZZ_FACTOR and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
-        # its cache of the constants in the code it draws from: a folder removed at exit
-        set_hypothesis_home_dir(_HYPOTHESIS_HOME.name)
+        set_hypothesis_home_dir(_hypothesis_home())
+
+
+def _hypothesis_home() -> str:
+    """Hypothesis's caches (its tables of the characters a codec encodes, 2 s CPU to build,
+    and of the constants in the code it draws from) in one temporary folder for all the
+    processes of a run: the first (pytest alone, or the controller of ``-n 2``) makes it and
+    removes it at its exit; the workers it starts after inherit its path
+    (UNETLAB_HYPOTHESIS_HOME), so each table is built once a run, not once a worker."""
+    inherited = os.environ.get("UNETLAB_HYPOTHESIS_HOME")
+    if inherited and os.path.isdir(inherited):
+        return inherited
+    home = tempfile.mkdtemp(prefix="unetlab-hypothesis-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["UNETLAB_HYPOTHESIS_HOME"] = home
+    return home
 
 
 def _unflushed_fsync(fd: int) -> None:
@@ -56,7 +72,6 @@ if not _flushes(os.environ.get("UNETLAB_FSYNC")):
     os.fsync = _unflushed_fsync
 
 FUZZ_FACTOR = _fuzz_factor(os.environ.get("UNETLAB_FUZZ"))
-_HYPOTHESIS_HOME = tempfile.TemporaryDirectory(prefix="unetlab-hypothesis-")
 # loaded here, before the test modules build their @settings from the default profile
 _load_hypothesis_profile()
 

@@ -43,6 +43,8 @@ def test_two_runs_draw_the_same_examples_and_write_nothing_in_the_repository():
     home = storage_directory("constants", intent_to_write=False).path.resolve()
     assert home.is_relative_to(Path(tempfile.gettempdir()).resolve()), home
     assert not home.is_relative_to(Path.cwd().resolve()), home
+    # the folder of the run's first process, shared by the workers of -n 2
+    assert home.parent == Path(os.environ["UNETLAB_HYPOTHESIS_HOME"]).resolve(), home
 
 
 @pytest.mark.parametrize(("value", "factor"), [(None, 0), ("", 0), ("0", 0), ("1", 1), ("10", 10)])
