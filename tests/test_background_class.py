@@ -53,13 +53,24 @@ def write_boundary_set(root):
         ([0, 1], ["grain", "boundary"], 1),  # SEM grain boundaries drawn as 1
         ([0, 1], ["grain", "Grain Boundaries"], 1),  # the last word
         ([0, 1], ["cell", "cell_edge"], 1),
-        ([0, 1, 2], ["pore", "grain", "contours"], 2),
+        ([0, 1], ["cell", "cell wall"], 1),  # walls, borders, outlines of two classes too
+        ([0, 1], ["grain", "grain border"], 1),
+        ([0, 1], ["cell", "outline"], 1),
+        ([0, 1, 255], ["grain", "boundary", "void"], 1),  # void is no class to count
+        ([0, 1], ["background", "edge"], 0),
+        ([0, 1], ["edge case", "x"], 0),  # boundary words but as the last word only
+        # of three classes or more a boundary is part of the objects, or an object class
+        ([0, 1, 2], ["pore", "grain", "contours"], 0),
         ([0, 1, 2], ["boundary", "interior", "background"], 2),  # background still wins
         ([0, 1, 2], ["0", "boundary", "interior"], 0),  # the 3-class layout, 0 unnamed
         ([0, 1, 2], ["bg", "cell boundary", "Cell_Interior"], 0),
-        ([0, 1], ["cell", "wall"], 0),  # wall and border are object classes (Cityscapes)
-        ([0, 1], ["road", "border"], 0),
-        ([0, 1], ["edge case", "x"], 0),  # boundary words but as the last word only
+        ([0, 1, 2], ["bg", "cell", "boundary"], 0),
+        ([0, 1, 2], ["0", "nucleus", "contour"], 0),
+        ([0, 1, 2], ["0", "inside", "edge"], 0),
+        ([0, 1, 2], ["0", "field", "field boundary"], 0),
+        ([0, 1, 2, 3], ["road", "sidewalk", "curb edge", "car"], 0),
+        ([0, 1, 2, 3, 4], ["road", "sidewalk", "building", "wall", "border"], 0),
+        ([0, 1, 2], ["0", "cytoplasm", "membrane"], 2),  # membrane alone: any count
     ],
 )
 def test_background_class(values, names, expected):
@@ -75,6 +86,8 @@ def test_background_class(values, names, expected):
         ([0, 1, 2], None, 0, 0),  # 0 is a class after all (--label-values)
         ([1, 2, 3], None, 255, 0),  # another value ignored: as before
         ([1, 2, 3], None, None, 0),
+        ([0, 1, 2], ["grain", "boundary", "unsure"], 2, 1),  # the ignored class: not counted
+        ([0, 1, 2], ["grain", "boundary", "unsure"], None, 0),
     ],
 )
 def test_no_background_where_mask_value_0_is_ignored(values, names, ignored, expected):
@@ -325,7 +338,15 @@ def write_three_class_set(root):
             """data.class_names={0: "grain's", 1: "boundary"}""",
         ),
         (["data.class_names={0: '#1 null'}"], 'data.class_names={0: "#1 null", 1: "boundary"}'),
-        (["three classes"], 'data.class_names={1: "boundary"}'),
+        (["three classes"], 'data.class_names={1: "membrane"}'),
+        (
+            ["three classes", "data.class_names={2: interior}"],
+            'data.class_names={1: "membrane", 2: "interior"}',
+        ),
+        (
+            ["three classes", "data.class_names={0: grain, 2: pore}"],
+            'data.class_names={0: "grain", 1: "membrane", 2: "pore"}',
+        ),
     ],
 )
 def test_the_printed_set_applied_ends_the_warning(tmp_path, caplog, names, expected):
@@ -333,9 +354,11 @@ def test_the_printed_set_applied_ends_the_warning(tmp_path, caplog, names, expec
     background: no warning again, the regions they enclose the objects. It renamed the
     network where another class was named background, which stayed the background (s67
     review: warned again); called every unnamed class ``object`` (three classes: two); and
-    broke shell and YAML on a name with ``'`` or starting with ``#``."""
-    if names == ["three classes"]:
-        root, names = write_three_class_set(tmp_path / "data"), []
+    broke shell and YAML on a name with ``'`` or starting with ``#``. Of three classes the
+    network is named ``membrane``, the background at any count, as ``boundary`` is of two
+    alone (s67 re-review: ``{1: boundary, 2: interior}`` printed, applied, warned again)."""
+    if names[:1] == ["three classes"]:
+        root, names = write_three_class_set(tmp_path / "data"), names[1:]
     else:
         root = write_boundary_set(tmp_path / "data")
     fix, count = _warned_fix(root, names, caplog)
@@ -370,18 +393,106 @@ def test_boundaries_named_boundary_are_the_background_as_membrane_is(tmp_path, c
     assert objects.max() == 36 and (objects[mask == 1] == 0).all()
 
 
-def test_a_boundary_name_is_no_class_of_its_own_and_keeps_class_0_uncoloured():
-    """names_a_class, which ``data.ignore_value`` checks and the overlay's class 0 colour
-    read, takes a boundary as it takes membrane: the background, no class of its own; a wall
-    or border is one. The plan's background value follows the names as training does."""
-    from unetlab.data.classes import names_a_class
+def test_a_boundary_name_is_a_class_to_ignore_value_and_the_plan_counts_classes():
+    """names_a_class, which ``data.ignore_value`` checks, reads names as before boundaries
+    made a background (membrane none, a boundary, wall or border a class); the overlay keeps
+    a two-class set's boundary 0 black as its background. The plan's background value
+    follows the names as training does, the mask values held counted as classes."""
+    from unetlab.data.classes import names_a_class, voc_class_colours, voc_colormap
     from unetlab.data.fingerprint import background
 
-    assert not any(map(names_a_class, ["membrane", "Boundary", "grain boundary", "edges"]))
-    assert all(map(names_a_class, ["wall", "border", "edge case", "grain"]))
+    assert not names_a_class("membrane")
+    assert all(map(names_a_class, ["Boundary", "grain boundary", "wall", "border", "grain"]))
+    black = voc_colormap(2)[0].tolist()
+    assert voc_class_colours(2, ["grain boundary", "grain"], 0)[0].tolist() == black
+    assert voc_class_colours(3, ["edge", "road", "car"], 0)[0].tolist() != black
     assert background([0, 1], [90, 10], {0: "grain", 1: "grain boundary"}) == 1
     assert background([0, 1], [90, 10], {0: "land", 1: "road"}) == 0
     assert background([0, 1, 2], [80, 10, 10], {1: "boundary", 2: "interior"}) == 0
+    assert background([0, 1, 2], [80, 10, 10], {1: "nucleus", 2: "contour"}) == 0
+    assert background([0, 1, 255], [80, 10, 10], {0: "cell", 1: "cell wall"}) == 1
+
+
+@pytest.mark.parametrize(
+    "names",
+    [["cell", "cell wall"], ["cells", "walls"], ["grain", "grain border"], ["cell", "outline"]],
+)
+def test_walls_borders_and_outlines_of_two_classes_give_the_grains(tmp_path, names):
+    """A plant biologist's cell walls, a materials user's grain borders or a cell's outline,
+    drawn as 1 on a network (s67 re-review, finding 4): the background, no warning, the
+    regions it encloses the objects."""
+    from scipy import ndimage
+
+    root = write_boundary_set(tmp_path / "data")
+    masks = [np.asarray(Image.open(m)) for m in sorted((root / "masks").iterdir())]
+    background = background_class([0, 1], names)
+    assert background == 1
+    assert background_problem(masks, background, names, label_values=[0, 1]) is None
+    assert ndimage.label(masks[0] != background)[1] == 36  # the grains
+
+
+def _nuclei_one_hot():
+    """(3, 96, 96) one-hot of 9 nuclei (1) each ringed by its contour (2) on 0."""
+    from scipy import ndimage
+
+    yy, xx = np.mgrid[:96, :96]
+    mask = np.zeros((96, 96), np.uint8)
+    for cy in range(16, 96, 32):
+        for cx in range(16, 96, 32):
+            mask[np.hypot(yy - cy, xx - cx) < 10] = 1
+    inner = ndimage.binary_erosion(mask == 1, iterations=2)
+    mask[(mask == 1) & ~inner] = 2
+    return np.stack([mask == k for k in range(3)]).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "names", [["bg", "cell", "boundary"], ["0", "nucleus", "contour"], ["0", "inside", "edge"]]
+)
+def test_a_boundary_of_three_classes_is_part_of_the_objects(names):
+    """Of three classes the boundary is no background (s67 re-review, finding 1): value 0
+    stays it, as before boundary names made one, and the objects are the nuclei and their
+    contours (9 + 9), not the nuclei alone with 0 and the contours one background."""
+    from types import SimpleNamespace
+
+    from unetlab.inference.objects import (
+        ObjectOptions,
+        model_background,
+        objects_from_probabilities,
+    )
+
+    model = SimpleNamespace(
+        classes=names, label_values=[0, 1, 2], num_classes=3, ignore_value=None, objects={}
+    )
+    background = model_background(model)
+    objects = objects_from_probabilities(
+        _nuclei_one_hot(), ObjectOptions(background=background, min_area=10)
+    )
+    assert background == 0 and objects.max() == 18
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["road", "sidewalk", "building", "car", "edge"],
+        ["road", "sidewalk", "curb edge", "car"],
+        ["road", "sidewalk", "building", "wall", "border"],
+    ],
+)
+def test_a_scene_s_edge_wall_or_border_leaves_the_road_the_background(names):
+    """A road scene's edge, curb edge, wall or border is an object class (s67 re-review,
+    finding 2): the road stays the background, a class of its own coloured in overlays."""
+    from types import SimpleNamespace
+
+    from unetlab.inference.predict import background_is_a_class, model_background
+    from unetlab.inference.records import class_palette
+
+    k = len(names)
+    model = SimpleNamespace(
+        classes=names, label_values=list(range(k)), num_classes=k, ignore_value=None
+    )
+    model.palette = None
+    assert model_background(model) == 0 and background_is_a_class(model)
+    assert class_palette(model)[0].tolist() != [0, 0, 0]
 
 
 def test_evaluate_takes_a_class_named_grain_boundary_as_the_boundary_class(tmp_path):

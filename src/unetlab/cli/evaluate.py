@@ -63,9 +63,9 @@ def add_parser(sub) -> None:
         "writes all of it, with a confusion-matrix PNG and a per-image CSV beside it. "
         "Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
         "--instances) when present, else the connected regions (--connectivity, default 4) "
-        "of every class but the boundary class (the class named background, else one named "
-        "a boundary: membrane, boundary, edge, contour, grain boundary; else that of mask "
-        "value 0; "
+        "of every class but the boundary class (the class named background, else membrane, "
+        "else, of two classes, one named a boundary: boundary, edge, contour, outline, wall, "
+        "border, grain boundary; else that of mask value 0; "
         "--boundary-class sets it). With --checkpoint the objects scored are those unetlab "
         "predict --instances writes (the checkpoint's least object size, holes filled; "
         "--min-area, --no-fill-holes, --watershed-seeds as there), while the ISBI Rand error "
@@ -210,11 +210,11 @@ def _add_classes(c) -> None:
         type=int,
         metavar="K",
         help="class index that is background/membrane, not objects (default: the class "
-        "named background, else one named a boundary (membrane, boundary, edge, contour, grain "
-        "boundary), else that of mask value 0, else 0; a checkpoint's "
-        "own classes, with --pred those of --class-names (or the data set's "
-        "class_names.txt) and --label-values; 0 with object ids); -1: every class forms "
-        "objects",
+        "named background, else membrane, else, of two classes, one named a boundary "
+        "(boundary, edge, contour, outline, wall, border, grain boundary), else that of mask "
+        "value 0, else 0; a checkpoint's own classes, with --pred those of --class-names (or "
+        "the data set's class_names.txt) and --label-values; 0 with object ids); -1: every "
+        "class forms objects",
     )
     c.add_argument(
         "--gt-instances",

@@ -30,9 +30,10 @@ def add_parser(sub) -> None:
         "(Ronneberger et al. 2015, eq. 2) of each mask, as data.weight_map makes it for "
         "training: <stem>_weights.tif (float32, the weights) and <stem>_weights.png (a "
         "preview: black is 0, white the largest weight) in --output. The objects are the "
-        "regions of every class but the background: the class named background, else one "
-        "named a boundary (membrane, boundary, edge, contour, grain boundary: "
-        "--class-names), else that of mask value 0, else the first class. With --instances "
+        "regions of every class but the background: the class named background, else "
+        "membrane, else, of two classes, one named a boundary (boundary, edge, contour, "
+        "outline, wall, border, grain boundary: --class-names), else that of mask value 0, "
+        "else the first class. With --instances "
         "the masks hold object ids (0 = background): the map of training's instance mode "
         "(data.target: instances).",
     )

@@ -144,9 +144,10 @@ class DataSection(Section):
     class_names: dict[int, str] | None = option(
         None,
         "a name for each mask value, e.g. {0: membrane, 255: cell}; null: class_names.txt beside "
-        "the data, else the values. The class named background, else one named a boundary "
-        "(membrane, boundary, edge, contour, or a name ending so: grain boundary; else mask "
-        "value 0) is the background: the weight map's gaps, evaluate's boundary class",
+        "the data, else the values. The class named background, else membrane, else, of two "
+        "classes, one named a boundary (boundary, edge, contour, outline, wall, border, or a "
+        "name ending so: grain boundary; else mask value 0) is the background: the weight "
+        "map's gaps, evaluate's boundary class",
     )
     ignore_value: int | None = option(
         None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"

@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from unetlab.data.colour import colour_file
 from unetlab.data.colour_table import (
     VOID,
+    VOID_NAMES,
     ColourTable,
     find_colour_table,
     read_colour_table,
@@ -294,29 +295,60 @@ def _sub_folders(folder: Path, roles: Sequence[str]) -> list[Path]:
 #: a line of the ``value name`` form (``128 dim``, ``255: bright``)
 VALUE_NAME = re.compile(r"^(\d+)\s*[\s:,=]\s*(\S.*)$")
 #: names that call a class no class of its own: the background, or pixels left unlabelled
-#: (the boundary between the objects too: :func:`names_boundary`)
 NO_CLASS_NAMES = frozenset(
     (
-        "background", "bg", "backdrop", "void", "ignore", "ignored",
+        "background", "bg", "backdrop", "membrane", "void", "ignore", "ignored",
         "unlabeled", "unlabelled", "unknown", "unclassified", "other", "others", "rest",
         "nothing", "none", "empty", "clutter", "no class", "no label", "not labelled",
     )
 )  # fmt: skip
 _NO_CLASS_WORDS = frozenset(name.replace(" ", "") for name in NO_CLASS_NAMES)
 #: words that call a class the boundary between the objects, alone or as its name's last
-#: word (``grain boundary``, ``cell edge``); not ``wall`` nor ``border``: object classes of
-#: Cityscapes and others
+#: word (``grain boundary``, ``cell wall``): the background of a set of two classes
+#: (:func:`boundary_by_name`), no more (a scene's ``curb edge``, ``wall``: objects)
 BOUNDARY_WORDS = frozenset(
-    ("membrane", "membranes", "boundary", "boundaries", "edge", "edges", "contour", "contours")
-)
+    (
+        "membrane", "membranes", "boundary", "boundaries", "edge", "edges", "contour",
+        "contours", "outline", "outlines", "wall", "walls", "border", "borders",
+    )
+)  # fmt: skip
 _SEPARATORS = re.compile(r"[\s_-]+")
 
 
 def names_boundary(name: str | None) -> bool:
-    """Whether ``name`` calls its class the boundary between the objects, which makes it the
-    background as ``membrane`` does (:func:`unetlab.data.weightmap.background_class`): one
-    of :data:`BOUNDARY_WORDS` alone or as its last word (``Grain boundary``, ``cell_edge``)."""
+    """Whether ``name`` calls its class the boundary between the objects: one of
+    :data:`BOUNDARY_WORDS` alone or as its last word (``Grain boundary``, ``cell_wall``)."""
     return name is not None and last_word(name) in BOUNDARY_WORDS
+
+
+def counted_classes(
+    class_names: Sequence[str], label_values=None, ignore_value: int | None = None
+) -> list[int]:
+    """Indices of the classes of ``class_names`` that count as classes: not the one of mask
+    value ``ignore_value`` (where ``label_values`` give each class's) nor one named void
+    (:data:`~unetlab.data.colour_table.VOID_NAMES`)."""
+    values = list(label_values or ())
+    ignored = len(values) == len(class_names) and ignore_value in values
+    return [
+        k
+        for k, name in enumerate(class_names)
+        if loose(str(name)) not in VOID_NAMES and not (ignored and values[k] == ignore_value)
+    ]
+
+
+def boundary_by_name(
+    class_names: Sequence[str] | None, label_values=None, ignore_value: int | None = None
+) -> int | None:
+    """Index of the class a set of two classes (:func:`counted_classes`) names the boundary
+    between the objects (:func:`names_boundary`: ``{0: grain, 1: boundary}``, ``{0: cell,
+    1: cell wall}``), the background there, or None: in a set of more classes a boundary is
+    part of the objects (``bg, cell, boundary``) or an object class (a scene's ``curb
+    edge``), and a class named background is the background."""
+    names = [str(n) for n in class_names or ()]
+    counted = counted_classes(names, label_values, ignore_value)
+    if len(counted) != 2 or "background" in {loose(names[k]) for k in counted}:
+        return None
+    return next((k for k in counted if names_boundary(names[k])), None)
 
 
 def last_word(name: str) -> str:
@@ -338,10 +370,10 @@ def names_of_lines(lines: Sequence[str]) -> dict[int, str]:
 def names_a_class(name: str | None) -> bool:
     """Whether ``name`` names a class of its own (``road``): neither a number (a class
     named by its mask value: unnamed) nor one of :data:`NO_CLASS_NAMES` (``background``,
-    ``void``, ``unlabelled``, ``other``, ...; case, ``_`` and ``-`` aside) nor the boundary
-    between the objects (:func:`names_boundary`: ``membrane``, ``grain boundary``), which
-    is the background."""
-    if name is None or names_boundary(name):
+    ``void``, ``unlabelled``, ``other``, ``membrane``, ...; case, ``_`` and ``-`` aside).
+    A two-class set's ``boundary`` names a class here as in a set of more
+    (:func:`boundary_by_name` makes it the background)."""
+    if name is None:
         return False
     word = _SEPARATORS.sub("", loose(str(name)))
     return bool(word) and not word.isdigit() and word not in _NO_CLASS_WORDS
@@ -350,12 +382,14 @@ def names_a_class(name: str | None) -> bool:
 def voc_class_colours(k: int, names: Sequence[str], background: int | None) -> np.ndarray:
     """(k, 3) uint8 VOC colours of k classes named ``names`` (:func:`voc_colormap`): class 0
     black, the background overlays leave untinted, unless its name names a class of its own
-    (:func:`names_a_class`: ``road``, not ``background`` nor ``0``) and no other class is the
+    (:func:`names_a_class`: ``road``, not ``background`` nor ``0``, nor a two-class set's
+    boundary: :func:`boundary_by_name`) and no other class is the
     ``background`` (0 or None): then the first VOC colour no class has, as a colour table
     colours its road (a road-scene overlay left road untinted and ``--color`` drew it black:
     audit s39 roads)."""
     colours = voc_colormap(k + 1)
-    if names and names_a_class(names[0]) and background in (0, None):
+    own = names and names_a_class(names[0]) and boundary_by_name(names) != 0
+    if own and background in (0, None):
         colours[0] = colours[k]
     return colours[:k]
 

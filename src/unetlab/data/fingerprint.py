@@ -12,9 +12,9 @@ no up), from the pooled half counts.
 ``unetlab.plan`` turns a fingerprint into training settings.
 
 Objects are the 4-connected regions of every mask value but the background (the value named
-background, else the boundary between the objects: membrane, grain boundary, where the data
-set names its classes, as training takes it: else 0 when present, else the most frequent
-value); instance masks hold one object per value. Whether a data set's
+background, else membrane, else, of two, the boundary between the objects: grain boundary,
+where the data set names its classes, as training takes it: else 0 when present, else the
+most frequent value); instance masks hold one object per value. Whether a data set's
 masks are instance masks is :func:`instance_masks`, the one rule for ``data.target: auto``
 that the plan and training without a plan both use. Two objects *touch* when they lie within
 ``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM) and are
@@ -478,7 +478,7 @@ def background(
     name: ``data.class_names``, ``class_names.txt``) calls the background, the rule
     of training (:func:`unetlab.data.weightmap.background_class`), present or not; else 0
     when present, else the most frequent value."""
-    if (named := named_background(names)) is not None:
+    if (named := named_background(names, values)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
@@ -486,13 +486,16 @@ def background(
     return int(values[int(np.argmax(counts))])
 
 
-def named_background(names: Mapping[int, str] | None) -> int | None:
-    """The mask value ``names`` (mask value -> class name) calls background (else the
-    boundary between the objects: membrane, grain boundary), or None where it names neither
-    (:func:`unetlab.data.weightmap.background_class`)."""
-    values = list(names or {})
-    named = background_by_name([names[v] for v in values])
-    return None if named is None else int(values[named])
+def named_background(names: Mapping[int, str] | None, values: Sequence[int] = ()) -> int | None:
+    """The mask value ``names`` (mask value -> class name) calls background (else membrane,
+    else, of two classes, the boundary between the objects: grain boundary), or None where
+    it names none (:func:`unetlab.data.weightmap.background_class`). ``values``: the mask
+    values held, each a class too where unnamed but void 255 (``{1: nucleus, 2: contour}``
+    over 0, 1, 2 is three classes)."""
+    names = names or {}
+    every = sorted({*names, *(int(v) for v in values if int(v) != VOID)})
+    named = background_by_name([names.get(v, str(v)) for v in every], every)
+    return None if named is None else int(every[named])
 
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:

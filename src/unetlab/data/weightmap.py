@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.classes import last_word, names_boundary
+from unetlab.data.classes import boundary_by_name, counted_classes, names_boundary
 from unetlab.data.instances import (
     INTERIOR,
     ids_target,
@@ -69,9 +69,9 @@ BORDER_TOLERANCE = 1e-3  # largest border-term value the distance windows may dr
 #: (its largest region holding ``NETWORK_SHARE`` of its pixels), looks like the objects
 REGIONS_PER_IMAGE = 10
 NETWORK_SHARE = 0.5
-#: the name :func:`background_problem`'s line tells the user to give the boundary between
-#: the objects (any of :data:`~unetlab.data.classes.BOUNDARY_WORDS` would do)
-BOUNDARY_NAME = "boundary"
+#: class names that make a class the background in a set of any size, in this order (ISBI:
+#: membrane); a two-class set's boundary too (:func:`~unetlab.data.classes.boundary_by_name`)
+BACKGROUND_NAMES = ("background", "membrane")
 
 
 def background_class(
@@ -82,12 +82,11 @@ def background_class(
 ) -> int | None:
     """Index of the background class: the class the border weights' gaps lie in (every
     other class makes objects) and evaluate's boundary class. The first class named
-    ``background`` (any case), else the first named the boundary between the objects
-    (:func:`~unetlab.data.classes.names_boundary`: ``membrane``, ``boundary``, ``edge``,
-    ``contour``, alone or as the name's last word: ``grain boundary``) where no class is
-    named an interior (the 3-class target's layout, whose boundary is part of the objects),
-    else the class of mask value 0, else 0: background / boundary / interior keeps 0, and
-    so does ``{1: boundary, 2: interior}``.
+    ``background``, else ``membrane`` (any case), else, in a set of two classes (the
+    ignored and void ones not counted), the one named the boundary between the objects
+    (:func:`~unetlab.data.classes.boundary_by_name`: boundary, edge, contour, outline,
+    wall, border, alone or as the name's last word: ``{0: grain, 1: grain boundary}``),
+    else the class of mask value 0, else 0: ``bg, cell, boundary`` keeps 0.
 
     ``ignore_value``: the mask value training ignored. Where it is 0 (mask 0 is no label:
     the nodata around an orthomosaic) and no class is named the background so, no
@@ -97,7 +96,7 @@ def background_class(
 
     ISBI as shipped (``[0, 255]``, ``membrane, cell``): 0; with ``data.label_values: [255,
     0]`` (membrane = class 1): 1, from the name or the value alike."""
-    if (named := background_by_name(class_names)) is not None:
+    if (named := background_by_name(class_names, label_values, ignore_value)) is not None:
         return named
     values = list(label_values or ())
     if 0 in values:
@@ -105,34 +104,28 @@ def background_class(
     return None if ignore_value == 0 else 0
 
 
-def background_by_name(class_names: Sequence[str] | None) -> int | None:
+def background_by_name(
+    class_names: Sequence[str] | None, label_values=None, ignore_value: int | None = None
+) -> int | None:
     """Index of the class :func:`background_class` takes by its name (the first named
-    background, else the first named a boundary where none is named an interior), or None."""
+    background, else membrane, else a two-class set's boundary), or None."""
     names = [loose(str(n)) for n in class_names or ()]
-    if "background" in names:
-        return names.index("background")
-    boundaries = [k for k, name in enumerate(names) if names_boundary(name)]
-    if boundaries and "interior" not in map(last_word, names):
-        return boundaries[0]
-    return None
-
-
-def names_background(name) -> bool:
-    """Whether a class named ``name`` is the background by its name (:func:`background_class`):
-    ``background`` or the boundary between the objects (``membrane``, ``grain boundary``)."""
-    return loose(str(name)) == "background" or names_boundary(name)
+    for wanted in BACKGROUND_NAMES:
+        if wanted in names:
+            return names.index(wanted)
+    return boundary_by_name(class_names, label_values, ignore_value)
 
 
 def named_background(class_names: Sequence[str] | None, background: int | None) -> str | None:
     """The name of class ``background`` where it is a class of its own by name (a road
-    scene's class 0, road), or None: a background named as such (:func:`names_background`),
+    scene's class 0, road), or None: a background named as such (:func:`background_by_name`),
     one named by its index or not at all, no background. Its pixels make no objects, and
     pixels left out of a prediction are no class rather than it (audit s46 scenes)."""
     names = [str(n).strip() for n in class_names or ()]
     if background is None or not 0 <= background < len(names):
         return None
     name = names[background]
-    plain = name in ("", str(background)) or names_background(name)
+    plain = name in ("", str(background)) or background == background_by_name(names)
     return None if plain else name
 
 
@@ -190,15 +183,15 @@ def problem_line(
         f"{regions:.0f} separate regions per image while {name!r} (index {network}) forms one "
         "connected network: the objects (the plan's sizes, predict --instances, evaluate's "
         f"object scores, the border weights) are that network, not the regions it encloses. "
-        f"If {name!r} is the boundary between the objects, name it {BOUNDARY_NAME!r} in "
+        f"If {name!r} is the boundary between the objects, name it "
+        f"{boundary_name(class_names, label_values)!r} in "
         f"data.class_names (the class so named is the background){fix}"
     )
 
 
-#: names that say nothing of what a class is: a network class so named, or named the
-#: background (:func:`names_background`) or unnamed (its mask value), beside the regions is
-#: warned of (:func:`named_network`)
-PLAIN_NAMES = ("object", "objects")
+#: names that say nothing of what a class is: a network class so named (or unnamed: its mask
+#: value, or the background by its name) beside the regions is warned of (:func:`named_network`)
+PLAIN_NAMES = ("object", "objects", *BACKGROUND_NAMES)
 
 
 def named_network(class_names: Sequence[str], label_values, background: int, network: int) -> bool:
@@ -206,30 +199,39 @@ def named_network(class_names: Sequence[str], label_values, background: int, net
     the roads are the objects, as meant) while the ``background`` class is not named as
     such: then :func:`background_network`'s finding is no warning (s67 review). A name is
     the user's where it is not the class's mask value (``label_values``) nor one of
-    :data:`PLAIN_NAMES` nor one that names the background (:func:`names_background`)."""
+    :data:`PLAIN_NAMES` nor one that makes it the background (:func:`background_by_name`)."""
     if label_values is None or len(label_values) != len(class_names):
         return False
-    name = str(class_names[network])
+    name, by_name = str(class_names[network]), background_by_name(class_names, label_values)
     own = name.strip() != str(label_values[network]) and loose(name) not in PLAIN_NAMES
-    return own and not names_background(name) and not names_background(class_names[background])
+    return own and by_name not in (network, background)
+
+
+def boundary_name(class_names: Sequence[str], label_values) -> str:
+    """The name :func:`background_problem`'s line tells the user to give the network class:
+    ``boundary`` in a set of two classes (:func:`~unetlab.data.classes.counted_classes`),
+    else ``membrane``, the background in a set of any size (:data:`BACKGROUND_NAMES`)."""
+    two = len(counted_classes(class_names, label_values)) == 2
+    return "boundary" if two else "membrane"
 
 
 def background_naming(class_names: Sequence[str], label_values, network: int) -> str:
     """``, and 'X' unnamed: --set 'data.class_names={...}'`` naming class ``network``
-    :data:`BOUNDARY_NAME` and each other class named as it is, less those unnamed (their mask
-    value) and those that name the background (:func:`names_background`: the first class
-    named ``background`` is the background: ``{0: background, 1: edge}`` told ``{0:
-    background, 1: membrane}`` warned again), where
+    :func:`boundary_name` and each other class named as it is, less those unnamed (their
+    mask value) and those that would name the background before it (:data:`BACKGROUND_NAMES`,
+    a two-class set's other boundary: ``{0: background, 1: edge}`` told ``{0: background,
+    1: membrane}`` warned again), where
     ``label_values`` (each class's mask value) are known; else nothing. The names are JSON
     strings (YAML reads them whatever they hold: ``'``, ``#``, ``null``) and the argument
     is quoted for the shell."""
     if label_values is None or len(label_values) != len(class_names):
         return ""
-    kept, dropped = {label_values[network]: BOUNDARY_NAME}, []
+    fix = boundary_name(class_names, label_values)
+    kept, dropped = {label_values[network]: fix}, []
     for k, (value, name) in enumerate(zip(label_values, class_names, strict=True)):
         if k == network or str(name).strip() == str(value):
             continue
-        if names_background(name):
+        if loose(str(name)) in BACKGROUND_NAMES or (fix == "boundary" and names_boundary(name)):
             dropped.append(repr(name))
         else:
             kept[value] = str(name)

@@ -30,8 +30,8 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 - ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
-  ``boundary_class``: by default the class named background, else one named a boundary
-  (membrane, grain boundary), else the class of
+  ``boundary_class``: by default the class named background, else membrane, else, of two
+  classes, one named a boundary (grain boundary, cell wall), else the class of
   mask value 0, else class 0 (:func:`unetlab.data.weightmap.background_class`; ISBI's
   membrane), with object ids the background (0).
 - Objects (:mod:`unetlab.metrics.objects`; predicted objects are the prediction's object ids

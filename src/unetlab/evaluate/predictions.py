@@ -22,9 +22,9 @@ value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else
 values (or the indices). ``ignore_value`` None: the one the predictions' records give (the
 model's ``data.ignore_value``), else, with neither ``ignore_value`` nor ``label_values``,
 palette masks' 255 (VOC's void outlines), as in training; each of the two is said in a log
-line. ``boundary_class`` ``"auto"``: as for a model, the class named background, else one
-named a boundary (membrane, grain boundary), else that of mask value 0, else 0
-(:func:`unetlab.data.weightmap.background_class`); 0 with object ids. ``gt_instances``: the
+line. ``boundary_class`` ``"auto"``: as for a model, the class named background, else
+membrane, else, of two, one named a boundary (grain boundary), else that of mask value 0,
+else 0 (:func:`unetlab.data.weightmap.background_class`); 0 with object ids. ``gt_instances``: the
 pixel classes are background (0) and object (1), and the
 true objects are the masks' ids, so touching objects stay apart in SEG, F1 and Rand.
 ``exclude_rows``: the truth is ignored there and objects mostly in them dropped

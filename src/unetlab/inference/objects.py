@@ -5,13 +5,13 @@
   seeds where the interior is likely; a seeded watershed (scikit-image) grows them over the
   foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
   4-connected regions of each class but the background (the class named background or
-  a boundary: membrane, grain boundary, else that of mask value 0). Both then fill holes and
-  drop objects smaller than ``min_area`` (one the image's edge, nodata or a data bar cuts, a
-  piece of one, only below
-  ``CUT_MIN_AREA`` px where ``min_area`` is larger; an instance model's also those whose
-  interior probability nowhere reaches ``min_peak``). ``distance_split`` then splits each
-  object at the maxima of its distance transform (:func:`split_by_distance`, Fiji's
-  Binary > Watershed): touching nuclei whose seam the net painted interior.
+  membrane, else, of two classes, a boundary: grain boundary, else that of mask value 0).
+  Both then fill holes and drop objects smaller than ``min_area`` (one the image's edge,
+  nodata or a data bar cuts, a piece of one, only below ``CUT_MIN_AREA`` px where
+  ``min_area`` is larger; an instance model's also those whose interior probability
+  nowhere reaches ``min_peak``). ``distance_split`` then splits each object at the maxima
+  of its distance transform (:func:`split_by_distance`, Fiji's Binary > Watershed):
+  touching nuclei whose seam the net painted interior.
   ``split_interior`` weighs an instance model's distance by its interior probability, which
   dips between touching nuclei without a neck.
 - :class:`ObjectOptions`: those settings, defaulting from the object statistics a checkpoint
@@ -146,7 +146,8 @@ class ObjectOptions(KnownFields):
     watershed seeds' cells are 1 minus); None: none, every class makes objects.
     :meth:`for_model` gives the model's, by the rule of training and evaluation
     (:func:`unetlab.data.weightmap.background_class`: the class named background, else
-    one named a boundary (membrane, grain boundary), else that of mask value 0, else none
+    membrane, else, of two classes, one named a boundary (grain boundary), else that of mask
+    value 0, else none
     where training ignored mask value 0, else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
     background), but an object the image's edge (or nodata, a data bar) cuts only below
@@ -321,7 +322,8 @@ def _check_for_mode(
 
 def model_background(model) -> int | None:
     """The background class of a semantic ``model``: the class named background, else
-    one named a boundary (membrane, grain boundary), else that of mask value 0, else None
+    membrane, else, of two classes, one named a boundary (grain boundary), else that of mask
+    value 0, else None
     where its training ignored mask value 0 (nodata: every class makes objects), else 0
     (:func:`unetlab.data.weightmap.background_class`
     of its ``classes``, ``label_values`` and ``ignore_value``); ISBI trained with
