@@ -12,6 +12,9 @@ from unetlab.inference.export import ProbabilityUNet, probability_model
 from unetlab.models import EncoderUNet, UNet, model_from_config
 from unetlab.models.loading import take_weights, unfilled_model
 
+# conftest.py: the resnet50 net's forwards cost 2 CPU s on two threads of a busy machine, 0.2 on one
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NETS = {
     "valid": lambda: UNet(1, 2, depth=3, base_channels=4),
     "batchnorm": lambda: UNet(2, 3, depth=2, base_channels=4, padding="same", norm="batch"),
