@@ -18,6 +18,8 @@ from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.models import UNet
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: faster on a busy machine
+
 
 def _planes(n: int = 3) -> np.ndarray:
     rng = np.random.default_rng(0)

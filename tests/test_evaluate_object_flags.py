@@ -16,6 +16,8 @@ from unetlab.models import UNet
 
 from .test_predict_objects import local_net, nuclei_image
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: faster on a busy machine
+
 
 @pytest.fixture
 def nuclei(tmp_path, monkeypatch):

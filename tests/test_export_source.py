@@ -26,7 +26,10 @@ from unetlab.packages import package_record  # noqa: E402
 
 from .test_package_words import entry_set  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # torch.jit in torch 2.13
+    pytest.mark.usefixtures("one_thread"),  # conftest.py: faster on a busy machine
+]
 
 
 def _sha(path) -> str:
