@@ -36,6 +36,8 @@ from unetlab.data.io import read_mask, read_stack  # noqa: E402
 from unetlab.errors import ImageReadError, UnetlabError  # noqa: E402
 from unetlab.outputs import LOCK, TEMPORARY  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: faster on a busy machine
+
 FUZZ = settings(
     deadline=None,
     database=None,
