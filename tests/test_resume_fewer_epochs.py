@@ -5,6 +5,8 @@ config.yaml over the 2 it trained, and returned epochs 2: from Python, silently.
 may change on resume to lengthen (or end) a run; below what is done it is refused in one
 line, before the run's files change."""
 
+import logging
+
 import pytest
 
 from tests.test_train import tiny_config, write_blobs
@@ -33,6 +35,18 @@ def test_fewer_epochs_than_done_is_refused_and_as_many_end_the_run(tmp_path, cap
     assert "train.epochs 1 is fewer than the 2 epochs" in capsys.readouterr().err
     same = fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)
     assert same["epochs"] == 2
+
+
+def test_a_finished_run_resumed_with_fewer_epochs_says_the_refusal_alone(tmp_path, caplog):
+    """It said 'training had ended (epoch 2, step 2): finishing the run', then refused (s67
+    review): the refusal comes before any line, and before the data loads."""
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    fit(tiny_config(data, "train.epochs=2"), run_dir=run, progress=False)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        with pytest.raises(UnetlabError, match="train.epochs 1 is fewer than the 2 epochs"):
+            fit(tiny_config(data, "train.epochs=1"), run_dir=run, resume=True, progress=False)
+    assert caplog.messages == []
 
 
 def test_a_run_stopped_in_an_epoch_counts_that_epoch(tmp_path):

@@ -64,6 +64,7 @@ from unetlab.train.resume import (
     budget_spent,
     continue_with,
     ending_line,
+    refuse_fewer_epochs,
     saved_record,
     saved_state,
     trained_to,
@@ -395,9 +396,12 @@ def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool | None:
     that line alone (True: its setup quiet, :func:`quiet_setup`; s67 notebook: it said its
     data, model and budget); else where it goes on from, then its plan (``plan_said``),
     which leads its data, model and budget lines as a new run's does (False). None: last.pt
-    does not read (the setup's error says why)."""
+    does not read (the setup's error says why). UnetlabError, before any line: ``cfg`` asks
+    fewer epochs than it has trained (:func:`refuse_fewer_epochs`)."""
     if (checkpoint := saved_record(run_dir)) is None:
         return None
+    last = Path(run_dir) / "checkpoints" / "last.pt"
+    refuse_fewer_epochs(checkpoint["train_state"], cfg.train.epochs, last)
     state = saved_state(checkpoint)
     why = _ended_why(cfg.train, state, lambda: budget_spent(checkpoint, cfg))
     if why is not None and not _offset_due(cfg, run_dir):
