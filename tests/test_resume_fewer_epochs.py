@@ -43,9 +43,9 @@ def test_a_finished_run_resumed_with_fewer_epochs_says_the_refusal_alone(tmp_pat
     data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
     fit(tiny_config(data, "train.epochs=2"), run_dir=run, progress=False)
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="unetlab"):
-        with pytest.raises(UnetlabError, match="train.epochs 1 is fewer than the 2 epochs"):
-            fit(tiny_config(data, "train.epochs=1"), run_dir=run, resume=True, progress=False)
+    fewer = pytest.raises(UnetlabError, match="train.epochs 1 is fewer than the 2 epochs")
+    with caplog.at_level(logging.INFO, logger="unetlab"), fewer:
+        fit(tiny_config(data, "train.epochs=1"), run_dir=run, resume=True, progress=False)
     assert caplog.messages == []
 
 
