@@ -47,3 +47,20 @@ def test_a_claim_undone_after_an_error_removes_the_manifest_it_made(tmp_path):
         assert (folder / MANIFEST).exists()
         raise UnetlabError("refused")
     assert sorted(os.listdir(folder)) == ["notes.txt"]
+
+
+def test_a_claim_undone_in_a_folder_not_listed_says_the_refusal(tmp_path, monkeypatch):
+    """folder_names' PermissionError, raised in the claim's undoing under the user's one-line
+    error, replaced it with a traceback (review s67); its stagings are looked at one by one
+    instead: a.png's, made during the run, keeps its name claimed."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    with pytest.raises(UnetlabError, match="refused"), output_folder(folder, ["a.png"]):
+        monkeypatch.setattr(unetlab.outputs, "folder_names", unreadable)
+        (folder / ".a.png.partial").mkdir()
+        raise UnetlabError("refused")
+    assert "a.png" in (folder / MANIFEST).read_text()

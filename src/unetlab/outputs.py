@@ -913,7 +913,10 @@ def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
     dropped, as :func:`_settle` drops them, and the manifest removed where the run made it
     (``listed``: it was there before) and it lists nothing now: a run refused by a user's
     objects_summary.csv left a hidden .unetlab-outputs in their folder (audit s41 claims)."""
-    names = folder_names(folder) or set()
+    try:  # its OSError replaced the user's refusal with a traceback (s67 review)
+        names = folder_names(folder) or set()
+    except OSError:  # a folder it cannot list (no read permission): each staging looked at
+        names = None
     untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n), names)]
     pending = {n: PENDING + key for n, key in claim.keys.items()}
     forget(folder, untouched, command, sources=claim.sources, made_by=pending, latest=True)
@@ -1043,12 +1046,13 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _untouched(
-    folder: Path, name: str, stamp: tuple[int, int] | None, listed: Collection[str]
+    folder: Path, name: str, stamp: tuple[int, int] | None, listed: Collection[str] | None
 ) -> bool:
     """``name`` is as it was before the run (absent, or the same file) and has no staging
     folder of a large output in ``folder``, whose names are ``listed`` (:func:`folder_names`:
-    only a staging listed is looked at, s67: 4 stats an output before)."""
-    staged = [n for n in staged_names(name) if n in listed]  # a name too long for one: none
+    only a staging listed is looked at, s67: 4 stats an output before; None: a folder not
+    listed, each looked at)."""
+    staged = [n for n in staged_names(name) if listed is None or n in listed]  # too long: none
     return _stamp(folder / name) == stamp and not any(os.path.exists(folder / n) for n in staged)
 
 
