@@ -544,7 +544,7 @@ def test_a_process_whose_main_one_was_stopped_alone_stops_at_its_next_input(tmp_
 LATER_ENDS = {
     "noted": ("stopped as process 1 of {world} ended on an error (its line above)", True),
     "killed": ("stopped as process 1 of {world} ended (killed? out of memory?)", False),
-    "running": ("stopped as the connection to process {running} of {world} was lost", False),
+    "running": ("stopped as the connection to {running} {world} was lost", False),
 }
 
 
@@ -577,7 +577,7 @@ def test_a_lost_peer_still_running_is_waited_for_to_tell_how_it_ended(
         lost = lost_peer(GLOO_LOST)  # the default wait, 2 s
         counted_at_once = others_ended(0.3, left_out=lost.waited)
     how, on_error = LATER_ENDS[ends]
-    running = ", ".join(str(rank) for rank in range(1, world))
+    running = "process 1 of" if world == 2 else "a process of the"  # of 3: none told lost
     assert (lost.how, *lost[1:4]) == (
         how.format(world=world, running=running),
         True,
@@ -586,6 +586,53 @@ def test_a_lost_peer_still_running_is_waited_for_to_tell_how_it_ended(
     )
     assert lost.waited == (("1",) if ends == "running" and world == 2 else ())
     assert counted_at_once == (world == 2)  # of 3, rank 2 waited for: it runs
+
+
+def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others_ended(
+    tmp_path, monkeypatch, capfd
+):
+    """``predict --nproc 3``: rank 0 lost the connection, ranks 1 and 2 still running with
+    nothing noted after :func:`lost_peer`'s wait; as it waits for them to end, rank 1 notes
+    its bug's status, rank 2 (healthy, busy on an input) writes its output and ends as it
+    lost the connection too. The line names rank 1's error, and no healthy one as lost (s67
+    review: "stopped as the connection to process 1, 2 of 3 was lost ... continue with")."""
+    import threading
+
+    from unetlab.cli import predict as predict_cli
+    from unetlab.distributed import lost_peer
+
+    status, out, args = _main_of_two(tmp_path, monkeypatch)
+    monkeypatch.setenv("WORLD_SIZE", "3")
+
+    def others_end():  # as rank 0 waits to count
+        time.sleep(0.5)
+        status.write_text("1 1\n")  # rank 1's bug
+        (out / "b.png").touch()  # rank 2's output, then its end as it lost rank 1
+        status.with_name("status.lost").write_text("0\n2\n")
+        with open(status, "a") as f:
+            f.write("2 2\n")
+
+    with _noted_process(status, "1"), _noted_process(status, "2"):
+        lost = lost_peer(GLOO_LOST, wait=0.3)
+        assert lost.how == "stopped as the connection to a process of the 3 was lost"
+        later = threading.Thread(target=others_end)
+        later.start()
+        try:
+            code = predict_cli._stopped(
+                args, _counted(out), GLOO_LOST, say=True, folder=out, lost=lost
+            )
+        finally:
+            later.join()
+    err = capfd.readouterr().err
+    said = "unetlab predict: stopped as process 1 of 3 ended on an error (its line above) "
+    assert code == 2
+    assert f"{said}with the outputs of 2 of 2 inputs in {out}\n" in err, err
+    assert "continue" not in err and "connection" not in err, err
+
+
+def _counted(out: Path):
+    """``where`` a stop's line says the run stopped: the outputs in ``out`` of 2 inputs."""
+    return lambda: f"with the outputs of {len(list(out.iterdir()))} of 2 inputs in {out}"
 
 
 def test_torchrun_s_sigterm_to_the_processes_left_is_no_peer_s_stop(tmp_path, monkeypatch):

@@ -922,21 +922,41 @@ def stopped_as_peer_ended(exc: BaseException) -> LostPeer | None:
 
 def _lost_peer(wait: float) -> LostPeer:
     """:func:`lost_peer`'s, once the other process is known lost."""
-    status, rank = os.environ[STATUS_FILE], os.environ.get("RANK", "0")
+    status = os.environ[STATUS_FILE]
     _note_lost(status)
-    lost, world = _lost(status, wait), int(os.environ["WORLD_SIZE"])
+    return _told(status, _lost(status, wait))
+
+
+def lost_once_ended(lost: LostPeer) -> LostPeer:
+    """``lost`` (:func:`lost_peer`) told again once the other processes of a launch of 3 or
+    more ended (:func:`others_ended`): one that noted its error during that wait named as
+    such, none still running or ended cleanly named lost (s67 review: "the connection to
+    process 1, 2 of 3 was lost", rank 2 healthy, rank 1 noted its bug during the wait). Of
+    2, ``lost`` as it is: the other one is the one lost."""
+    if int(os.environ["WORLD_SIZE"]) <= 2:
+        return lost
+    status = os.environ[STATUS_FILE]
+    return _told(status, _lost(status, 0))._replace(says=lost.says)
+
+
+def _told(status: str, lost: dict[str, str]) -> LostPeer:
+    """How the run stopped as the processes ``lost`` (:func:`_lost`) of the launch whose
+    status file is ``status`` ended. None known lost: of 2, the other one, still running,
+    named; of 3 or more none (a healthy one busy on an input is not told from the lost)."""
+    rank, world = os.environ.get("RANK", "0"), int(os.environ["WORLD_SIZE"])
     left = [str(r) for r in range(world) if str(r) not in lost]
     ended = {
         how: ", ".join(r for r, its in lost.items() if its == how)
         for how in dict.fromkeys(lost.values())
     }
     parts = [f"process {ranks} of {world} ended {_LOST_HOW[how]}" for how, ranks in ended.items()]
-    running = () if lost else tuple(r for r, how in _ends(status).items() if how is None)
+    alone = not lost and world == 2
+    running = tuple(r for r, how in _ends(status).items() if how is None) if alone else ()
     said = " and ".join(parts) or _connection_lost(running, world)
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    return LostPeer(said, says, bool(erred), full_disk, running if world == 2 else ())
+    return LostPeer(said, says, bool(erred), full_disk, running)
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an

@@ -717,29 +717,45 @@ def _stopped(
     process's line; once there is space after a full disk's: s66 review), status 2. In a
     launch of several processes, counted once its other processes ended (their outputs
     written as they stopped counted too, s64), a line said as it waits (not for one
-    ``lost`` waited for in vain); a stop signal again as it waits (not a launcher's copy
+    ``lost`` waited for in vain), ``lost`` told again then where there are 3 or more
+    (:func:`~unetlab.distributed.lost_once_ended`); a stop signal again as it waits (not a launcher's copy
     of the first) cuts the wait short, one as it counts (torchrun's SIGTERM) is held: the
     line said, the process ends as stopped by the first. Elsewhere a stop again as it
     counts (a slow output folder) ends it at once (s64 re-review: held to the count's
     end)."""
-    from unetlab.distributed import one_of_several, others_ended, stopped_as_peer_ended
+    from unetlab.distributed import (
+        lost_once_ended,
+        one_of_several,
+        others_ended,
+        stopped_as_peer_ended,
+    )
     from unetlab.signals import stop_status, stops_held
 
     lost = lost or stopped_as_peer_ended(exc)  # torchrun's SIGTERM
-    how, code = (lost.how, 2) if lost else stop_status(exc)
-    said = dict(folder=folder, goes_on=not lost or not lost.on_error or lost.full_disk)
-    said["then"] = " once there is space" if lost and lost.full_disk else ""
+    code = 2 if lost else stop_status(exc)[1]
     if lost:
         say = lost.says
     if say and not one_of_several():
-        _say_done(args, where, how, exc, **said)
+        _say_stop(args, where, exc, lost, folder=folder)
     elif say:
         with stops_held() as held:
             waited = lost.waited if lost else ()
             others_ended(say=_say_waiting, stopped=held.stopped_again, left_out=waited)
-            _say_done(args, where, how, exc, **said)
+            _say_stop(args, where, exc, lost and lost_once_ended(lost), folder=folder)
             held.take()  # said: the process ends now, as the first stop asked
     return code
+
+
+def _say_stop(args, where, exc: BaseException, lost: LostPeer | None, *, folder: Path) -> None:
+    """A stopped prediction's line (:func:`_say_done`): stopped by ``exc``'s signal, or as
+    ``lost`` says, with how to go on where there is one (none after an error, said in that
+    process's line; once there is space after a full disk's)."""
+    from unetlab.signals import stop_status
+
+    how = lost.how if lost else stop_status(exc)[0]
+    then = " once there is space" if lost and lost.full_disk else ""
+    goes_on = not lost or not lost.on_error or lost.full_disk
+    _say_done(args, where, how, exc, folder=folder, then=then, goes_on=goes_on)
 
 
 def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, folder: Path) -> int:
