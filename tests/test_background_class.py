@@ -508,3 +508,31 @@ def test_evaluate_takes_a_class_named_grain_boundary_as_the_boundary_class(tmp_p
     report = evaluate_predictions(tmp_path / "pred", root / "masks", class_names=names)
     assert report.to_dict()["boundary_class"] == "grain boundary"
     assert "objects            108 predicted, 108 true" in report.table()
+
+
+def _with_unsure_corners(root):
+    """:func:`write_boundary_set`'s masks with a 3 x 3 corner of mask value 2 (unsure: the
+    value ``data.ignore_value`` ignores), and a names file naming it too."""
+    for mask in (root / "masks").iterdir():
+        values = np.asarray(Image.open(mask)).copy()
+        values[:3, :3] = 2
+        Image.fromarray(values).save(mask)
+    (root / "class_names.txt").write_text("grain\ngrain boundary\nunknown\n")
+    return root
+
+
+def test_the_plan_counts_no_class_of_the_ignored_value_it_names(tmp_path, capsys, caplog):
+    """class_names.txt names the ignored value too (s67 re-review): the plan took three
+    classes, so no boundary background, and sized tiles by the boundary network (48 px, no
+    border weights); training's two classes make the boundary the background, the grains
+    the objects, as with the two names alone."""
+    from unetlab.cli import main
+
+    root = _with_unsure_corners(write_boundary_set(tmp_path / "data"))
+    caplog.set_level(logging.INFO, logger="unetlab")
+    args = ["train", "--data", str(root), "--check", "--set", "data.ignore_value=2"]
+    assert main(args) == 0
+    said = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    assert "data.tile_size = 32: objects are ~8 px across" in said
+    assert "data.weight_map = true: 100% of" in said
+

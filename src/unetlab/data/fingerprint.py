@@ -171,7 +171,7 @@ def measure_pair(
     values, counts, halves, means = _value_facts(image, mask, invalid, ignore_value)
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
-    keep = background(values, counts, None if instances else names)
+    keep = background(values, counts, None if instances else names, ignore_value)
     return PairFacts(
         name=name,
         height=int(mask.shape[0]),
@@ -472,13 +472,16 @@ def _floats(array) -> tuple[float, ...]:
 
 
 def background(
-    values: Sequence[int], counts: Sequence[int], names: Mapping[int, str] | None = None
+    values: Sequence[int],
+    counts: Sequence[int],
+    names: Mapping[int, str] | None = None,
+    ignore_value: int | None = None,
 ) -> int:
     """The background mask value: the value whose class ``names`` (mask value -> class
     name: ``data.class_names``, ``class_names.txt``) calls the background, the rule
-    of training (:func:`unetlab.data.weightmap.background_class`), present or not; else 0
-    when present, else the most frequent value."""
-    if (named := named_background(names, values)) is not None:
+    of training (:func:`unetlab.data.weightmap.background_class`), present or not, the
+    ``ignore_value`` no class; else 0 when present, else the most frequent value."""
+    if (named := named_background(names, values, ignore_value)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
@@ -486,15 +489,19 @@ def background(
     return int(values[int(np.argmax(counts))])
 
 
-def named_background(names: Mapping[int, str] | None, values: Sequence[int] = ()) -> int | None:
+def named_background(
+    names: Mapping[int, str] | None, values: Sequence[int] = (), ignore_value: int | None = None
+) -> int | None:
     """The mask value ``names`` (mask value -> class name) calls background (else membrane,
     else, of two classes, the boundary between the objects: grain boundary), or None where
     it names none (:func:`unetlab.data.weightmap.background_class`). ``values``: the mask
     values held, each a class too where unnamed but void 255 (``{1: nucleus, 2: contour}``
-    over 0, 1, 2 is three classes)."""
+    over 0, 1, 2 is three classes); ``ignore_value`` is no class, named or not, as training's
+    classes leave it out (``{0: grain, 1: grain boundary, 2: unknown}`` ignoring 2 is two)."""
     names = names or {}
-    every = sorted({*names, *(int(v) for v in values if int(v) != VOID)})
-    named = background_by_name([names.get(v, str(v)) for v in every], every)
+    held = {*names, *(int(v) for v in values if int(v) != VOID)}
+    every = sorted(held - {ignore_value})
+    named = background_by_name([names.get(v, str(v)) for v in every], every, ignore_value)
     return None if named is None else int(every[named])
 
 
@@ -1045,7 +1052,7 @@ def _measure_objects(
     background (masks only; the ``invalid_of`` pixels, nodata, as :func:`measure_pair`)."""
     out = []
     for pair, f in zip(pairs, facts):
-        keep = background(f.values, f.counts, None if instances else names)
+        keep = background(f.values, f.counts, None if instances else names, ignore_value)
         if f.instances != instances or keep != background(f.values, f.counts):
             mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
             bad = invalid_of(pair)
