@@ -532,7 +532,36 @@ def test_the_plan_counts_no_class_of_the_ignored_value_it_names(tmp_path, capsys
     caplog.set_level(logging.INFO, logger="unetlab")
     args = ["train", "--data", str(root), "--check", "--set", "data.ignore_value=2"]
     assert main(args) == 0
-    said = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    printed = capsys.readouterr()
+    said = printed.out + printed.err + caplog.text
     assert "data.tile_size = 32: objects are ~8 px across" in said
     assert "data.weight_map = true: 100% of" in said
 
+
+def test_train_predict_and_evaluate_take_one_background_beside_an_ignored_class(tmp_path):
+    """label_values [0, 1, 2] with 2 ignored, named grain, boundary, unsure: two classes, the
+    boundary the background for training's objects, predict's labels and --instances and
+    evaluate's boundary class alike (training and evaluate took 0, predict --instances 1)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from unetlab.evaluate import evaluate_model
+    from unetlab.inference import objects, predict
+    from unetlab.models import UNet
+    from unetlab.train import prepare_data
+
+    root = _with_unsure_corners(write_boundary_set(tmp_path / "data"))
+    names = ["grain", "boundary", "unsure"]
+    sets = ["data.label_values=[0, 1, 2]", "data.ignore_value=2", "data.weight_map=false"]
+    named = 'data.class_names={0: "grain", 1: "boundary", 2: "unsure"}'
+    data = prepare_data(load_config(None, [f"data.root={root}", *sets, named]))
+    assert data.objects["count"] == 3 * 24  # the grains no image edge nor unsure corner cuts
+    model = SimpleNamespace(classes=names, label_values=[0, 1, 2], ignore_value=2, num_classes=3)
+    assert predict.model_background(model) == objects.model_background(model) == 1
+    assert not predict.background_is_a_class(model)
+    torch.manual_seed(0)
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    net.classes, net.label_values, net.ignore_value = names, [0, 1, 2], 2
+    report = evaluate_model(net, root, progress=False, device="cpu", objects=True)
+    assert report.to_dict()["boundary_class"] == "boundary"

@@ -104,6 +104,20 @@ def background_class(
     return None if ignore_value == 0 else 0
 
 
+def trained_background(
+    label_values: Sequence[int] | None,
+    class_names: Sequence[str] | None,
+    ignore_value: int | None,
+) -> int:
+    """:func:`background_class` of the classes and the mask value training ignored (not
+    counted as a class: ``grain, boundary, unsure`` ignoring ``unsure`` is two classes, the
+    boundary the background), class index 0 standing in where it gives None (mask value 0
+    ignored): the class training's weight map and object record and predict's label images
+    take."""
+    background = background_class(label_values, class_names, ignore_value=ignore_value)
+    return 0 if background is None else background
+
+
 def background_by_name(
     class_names: Sequence[str] | None, label_values=None, ignore_value: int | None = None
 ) -> int | None:
@@ -116,16 +130,20 @@ def background_by_name(
     return boundary_by_name(class_names, label_values, ignore_value)
 
 
-def named_background(class_names: Sequence[str] | None, background: int | None) -> str | None:
+def named_background(
+    class_names: Sequence[str] | None, background: int | None, label_values=None, ignore_value=None
+) -> str | None:
     """The name of class ``background`` where it is a class of its own by name (a road
-    scene's class 0, road), or None: a background named as such (:func:`background_by_name`),
-    one named by its index or not at all, no background. Its pixels make no objects, and
-    pixels left out of a prediction are no class rather than it (audit s46 scenes)."""
+    scene's class 0, road), or None: a background named as such (:func:`background_by_name`
+    of the classes, of ``label_values`` less ``ignore_value``), one named by its index or
+    not at all, no background. Its pixels make no objects, and pixels left out of a
+    prediction are no class rather than it (audit s46 scenes)."""
     names = [str(n).strip() for n in class_names or ()]
     if background is None or not 0 <= background < len(names):
         return None
     name = names[background]
-    plain = name in ("", str(background)) or background == background_by_name(names)
+    by_name = background_by_name(names, label_values, ignore_value)
+    plain = name in ("", str(background)) or background == by_name
     return None if plain else name
 
 

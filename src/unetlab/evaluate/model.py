@@ -436,7 +436,7 @@ def _scoring(
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
-    boundary_class = _boundary(boundary_class, label_values, names)
+    boundary_class = _boundary(boundary_class, label_values, names, training_ignore_value(model))
     scoring = _Scoring(
         model,
         predicting,
@@ -450,11 +450,14 @@ def _scoring(
     return scoring, names
 
 
-def _boundary(boundary_class: int | None | str, label_values, names: list[str]) -> int | None:
+def _boundary(
+    boundary_class: int | None | str, label_values, names: list[str], ignored: int | None
+) -> int | None:
     """``boundary_class``, ``"auto"`` resolved to the model's background (membrane,
-    background, the class of mask value 0), checked against the class ``names``."""
+    background, the class of mask value 0; the mask value its training ``ignored`` no class,
+    as predict --instances takes it), checked against the class ``names``."""
     if boundary_class == "auto":
-        boundary_class = background_class(label_values, names)
+        boundary_class = background_class(label_values, names, ignore_value=ignored)
     check_boundary(boundary_class, names)
     return boundary_class
 

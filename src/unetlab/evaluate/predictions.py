@@ -335,7 +335,8 @@ def _read(
     written = Written(pred_dir) if written is None else written
     gt_instances = gt_instances or _objects_only(mask_files, gt_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
-    classes = _classes(written, gt_dir, label_values, class_names, boundary_class, **ids)
+    given = recorded_ignore_value(written) if ignore_value is None else ignore_value
+    classes = _classes(written, gt_dir, label_values, class_names, boundary_class, given, **ids)
     values = classes.label_values
     ignored = _ignored(written, mask_files, values, ignore_value)
     finder = _stem_finder(set(written.maps) | set(written.objects), mask_files)
@@ -445,6 +446,7 @@ def _classes(
     label_values: Sequence[int] | None,
     class_names: Sequence[str] | None,
     boundary_class: int | None | str,
+    ignore_value: int | None,
     *,
     gt_instances: bool,
     pred_instances: bool,
@@ -452,7 +454,7 @@ def _classes(
     """The :class:`_Classes` of :func:`evaluate_predictions`' arguments, checked:
     ``label_values`` (None, for class maps: those the predictions' records give,
     ``written``), the class names (None: the data set's), the boundary class (``"auto"``
-    resolved)."""
+    resolved, the ``ignore_value`` no class)."""
     ids = gt_instances or pred_instances
     if label_values is None and not ids:
         label_values = _recorded_values(written)
@@ -462,7 +464,8 @@ def _classes(
         class_names, by_index = _as_trained(class_names, by_index, written)
     if class_names is None and by_index is None and not ids:
         class_names = _recorded_names(written, label_values)
-    boundary = _boundary(boundary_class, label_values, class_names, by_index, ids)
+    how = dict(by_index=by_index, ids=ids, ignore_value=ignore_value)
+    boundary = _boundary(boundary_class, label_values, class_names, **how)
     names = _prediction_classes(label_values, class_names, boundary, gt_instances, pred_instances)
     return _Classes(label_values, names, by_index, boundary)
 
@@ -850,19 +853,22 @@ def _boundary(
     boundary_class: int | None | str,
     label_values: Sequence[int] | None,
     class_names: Sequence[str] | None,
+    *,
     by_index: dict[int, str] | None,
     ids: bool,
+    ignore_value: int | None,
 ) -> int | None:
     """``boundary_class``; ``"auto"``: 0 with object ids (background), else the background
     of the classes, as for a model (:func:`unetlab.data.weightmap.background_class` of the
-    label values and the class names given, or named by the data set's file)."""
+    label values and the class names given, or named by the data set's file, and the
+    ``ignore_value``, no class)."""
     if boundary_class != "auto":
         return boundary_class
     if ids:
         return 0
     if class_names is None and by_index:
         class_names = [by_index.get(i, str(i)) for i in range(max(by_index) + 1)]
-    return background_class(label_values, class_names)
+    return background_class(label_values, class_names, ignore_value=ignore_value)
 
 
 def _found_names(

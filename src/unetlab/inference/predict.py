@@ -51,7 +51,7 @@ from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floo
 from unetlab.data.read_notes import note_converted
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
-from unetlab.data.weightmap import background_class, named_background
+from unetlab.data.weightmap import named_background, trained_background
 from unetlab.errors import (
     KnownFields,
     Spelled,
@@ -1256,10 +1256,10 @@ def all_invalid_line(model, name: str) -> str:
 
 
 def model_background(model) -> int:
-    """The class index of ``model``'s background (:func:`unetlab.data.weightmap.background_class`
-    of its label values and class names; 0 for an instance model)."""
-    names = getattr(model, "classes", None)
-    return background_class(getattr(model, "label_values", None), names)
+    """The class index of ``model``'s background (:func:`unetlab.data.weightmap.trained_background`
+    of its label values, class names and ignored mask value, as training took it)."""
+    names, ignored = getattr(model, "classes", None), getattr(model, "ignore_value", None)
+    return trained_background(getattr(model, "label_values", None), names, ignored)
 
 
 def background_is_a_class(model) -> bool:
@@ -1267,7 +1267,9 @@ def background_is_a_class(model) -> bool:
     by name (a road scene's class 0, road), not one named background or a boundary
     (membrane) nor by its index: its left-out pixels are then no class in a PNG label image
     (audit s46 scenes)."""
-    return named_background(getattr(model, "classes", None), model_background(model)) is not None
+    classes, values = getattr(model, "classes", None), getattr(model, "label_values", None)
+    ignored = getattr(model, "ignore_value", None)
+    return named_background(classes, model_background(model), values, ignored) is not None
 
 
 def model_label_nodata(model, values, dtype, name: str) -> int | None:

@@ -42,10 +42,10 @@ from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
 from unetlab.data.weightmap import (
-    background_class,
     background_network,
     named_network,
     problem_line,
+    trained_background,
 )
 from unetlab.errors import DatasetError, UnetlabError, said_as, set_to, spelled
 from unetlab.inference.tta import fitting_tta
@@ -368,7 +368,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values "
             f"{label_values}"
         )
-    background = background_class(label_values, class_names)
+    background = trained_background(label_values, class_names, ignore_value)
     weight_map = with_background(weight_map, background, len(label_values))
     samples = load_samples(
         pairs,
