@@ -343,10 +343,11 @@ def boundary_by_name(
     between the objects (:func:`names_boundary`: ``{0: grain, 1: boundary}``, ``{0: cell,
     1: cell wall}``), the background there, or None: in a set of more classes a boundary is
     part of the objects (``bg, cell, boundary``) or an object class (a scene's ``curb
-    edge``), and a class named background is the background."""
+    edge``). A class named background, which :func:`~unetlab.data.weightmap.background_by_name`
+    takes before this, is no boundary word."""
     names = [str(n) for n in class_names or ()]
     counted = counted_classes(names, label_values, ignore_value)
-    if len(counted) != 2 or "background" in {loose(names[k]) for k in counted}:
+    if len(counted) != 2:
         return None
     return next((k for k in counted if names_boundary(names[k])), None)
 
