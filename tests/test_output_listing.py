@@ -31,8 +31,9 @@ def test_a_folder_not_there_has_no_names_and_one_not_listed_raises(tmp_path, mon
     monkeypatch.setattr(unetlab.outputs.os, "listdir", unreadable)
     with pytest.raises(PermissionError):
         folder_names(tmp_path / "out")
-    with pytest.raises(PermissionError):  # its staging was taken as absent: [] removed
-        remove_finished_stagings(tmp_path / "out", ["a.png"])
+    # its staging was taken as absent ([] removed); now looked at by name (s67 re-read)
+    staged = tmp_path / "out" / ".a.png.partial"
+    assert remove_finished_stagings(tmp_path / "out", ["a.png"]) == [staged]
 
 
 def test_a_claim_undone_after_an_error_removes_the_manifest_it_made(tmp_path):
@@ -64,3 +65,20 @@ def test_a_claim_undone_in_a_folder_not_listed_says_the_refusal(tmp_path, monkey
         (folder / ".a.png.partial").mkdir()
         raise UnetlabError("refused")
     assert "a.png" in (folder / MANIFEST).read_text()
+
+
+def test_a_run_that_wrote_its_outputs_in_a_folder_not_listed_settles(tmp_path, monkeypatch):
+    """_settle listed the folder with nothing to catch its PermissionError: a run that had
+    written its outputs ended on a traceback, its manifest never settled (s67 re-read); its
+    stagings are looked at one by one there, as the claim's undoing does."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    with output_folder(folder, ["a.png"]):
+        monkeypatch.setattr(unetlab.outputs, "folder_names", unreadable)
+        (folder / "a.png").write_bytes(b"png")
+    assert "a.png" in (folder / MANIFEST).read_text()
+    assert remove_finished_stagings(folder, ["a.png"]) == []

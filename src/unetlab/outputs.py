@@ -876,7 +876,7 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     failed = _FAILED.pop(folder.resolve(), set())
     of_failed = {n for n in claim.stamps if n in sources and sources[n] in failed}
     kept = _KEPT.pop(folder.resolve(), set()) & set(claim.stamps)  # as if written again
-    listed = folder_names(folder) or set()  # its stagings now: one listing, not 4 stats each
+    listed = staging_listing(folder)  # its stagings now: one listing, not 4 stats each
     untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp, listed)}
     untouched |= {n for n in of_failed if _untouched(folder, n, _stamp(folder / n), listed)}
     untouched -= kept
@@ -913,10 +913,7 @@ def _unclaim(folder: Path, claim: _Claim, command: str, listed: bool) -> None:
     dropped, as :func:`_settle` drops them, and the manifest removed where the run made it
     (``listed``: it was there before) and it lists nothing now: a run refused by a user's
     objects_summary.csv left a hidden .unetlab-outputs in their folder (audit s41 claims)."""
-    try:  # its OSError replaced the user's refusal with a traceback (s67 review)
-        names = folder_names(folder) or set()
-    except OSError:  # a folder it cannot list (no read permission): each staging looked at
-        names = None
+    names = staging_listing(folder)  # its OSError replaced the user's refusal (s67 review)
     untouched = [n for n in claim.fresh if _untouched(folder, n, claim.stamps.get(n), names)]
     pending = {n: PENDING + key for n, key in claim.keys.items()}
     forget(folder, untouched, command, sources=claim.sources, made_by=pending, latest=True)
@@ -1062,6 +1059,16 @@ def folder_names(folder: str | os.PathLike) -> set[str] | None:
     try:
         return set(os.listdir(folder))
     except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def staging_listing(folder: str | os.PathLike) -> set[str] | None:
+    """The names in ``folder`` for a look at its stagings (:func:`folder_names`; none where
+    there is no folder), or None where it cannot be listed (no read permission: each staging
+    is looked at by name; its OSError ended a finished run with a traceback, s67 re-read)."""
+    try:
+        return folder_names(folder) or set()
+    except OSError:
         return None
 
 
@@ -1212,11 +1219,11 @@ def remove_finished_stagings(
     staging among ``listed`` (the folder's names, as the caller listed them; listed here
     where None) is looked at (s67: 4 stats an output before). Call it with the folder's
     lock held. Returns what it removed."""
-    removed, listed = [], (folder_names(folder) or set()) if listed is None else listed
+    removed, listed = [], staging_listing(folder) if listed is None else listed
     for name in names:
         for staged in map(Path(folder).joinpath, staged_names(name)):
             # a committed one's renames are under way: the next run of it does them
-            if staged.name not in listed or _committed(staged):
+            if (listed is not None and staged.name not in listed) or _committed(staged):
                 continue
             # os.path's: False for a name past NAME_MAX, where Path.is_dir raises
             if os.path.isdir(staged) and not os.path.islink(staged):
