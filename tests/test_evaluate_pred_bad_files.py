@@ -293,7 +293,8 @@ def test_a_stack_of_three_planes_against_one_mask_is_told_the_page_counts(tmp_pa
 def test_colour_object_ids_are_told_how_to_make_ids(tmp_path, capsys):
     """An RGB label image of objects (another tool's: a colour an object) given as object
     ids was told a class mask's fix, class_colors.txt beside the data (review s67): one
-    line saying how to save the ids, in each caller's words."""
+    line saying how to save the ids, in each caller's words, calling it a prediction (it
+    was 'this mask is a colour (RGB) image', s67 final re-read)."""
     mask = np.zeros((32, 32), np.uint8)
     mask[4:10, 4:10], mask[20:28, 20:28] = 1, 2
     write_png(tmp_path / "gt" / "a.png", mask)
@@ -304,9 +305,8 @@ def test_colour_object_ids_are_told_how_to_make_ids(tmp_path, capsys):
     assert main([*argv, "--no-progress", "--gt-instances", "--pred-instances"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1, err
-    assert (
-        "a.png: this mask is a colour (RGB) image; --pred-instances reads one object id" in err[0]
-    )
+    said = "a.png: this prediction is a colour (RGB) image; --pred-instances reads one object id"
+    assert said in err[0]
     assert "class_colors.txt" not in err[0]
     with pytest.raises(DatasetError, match=r"; pred_instances=True reads one object id a pixel"):
         evaluate_predictions(

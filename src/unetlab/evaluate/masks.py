@@ -1447,7 +1447,7 @@ def _map_page(read: PairReader, path: Path, gt: MaskPage, axes: str | None) -> n
             pages = read.stack(path, mask=True, axes=planes[1])
             raise DatasetError(_page_mismatch(path, len(pages), gt)) from None
         raise DatasetError(
-            f"{path}: this prediction is a colour ({exc.how[1]}) image, and saved class maps "
+            f"{_colour_prediction(path, exc)}, and saved class maps "
             "are read as class indices, by no colour table; save it as class indices "
             f"({exc.INDICES_SAVED}), as unetlab predict writes them"
         ) from exc
@@ -1459,11 +1459,20 @@ def _ids_page(
     """:func:`_page` of the object ids ``path``; a colour label image of objects (another
     tool's: a colour an object) refused with how the reader ``by`` (``--pred-instances``
     where a class map's name is read as ids) takes them: it was told a class mask's fix,
-    class_colors.txt beside the data (review s67)."""
+    class_colors.txt beside the data (review s67), and called a mask (s67 final re-read)."""
     try:
         return _page(read, path, gt, pages, axes)
     except ColourMaskError as exc:
-        raise DatasetError(**spelled(exc.ids_line, by)) from None
+        said = _colour_prediction(path, exc)
+        raise DatasetError(
+            **spelled(lambda reader: f"{said}; {ColourMaskError.ids_fix(reader)}", by)
+        ) from None
+
+
+def _colour_prediction(path: Path, exc: ColourMaskError) -> str:
+    """The colour prediction ``path`` (``exc``: its refusal as a mask) in a prediction's
+    words: a mask's are the ground truth's (s67)."""
+    return f"{path}: this prediction is a colour ({exc.how[1]}) image"
 
 
 def _saved_as(said: str, ids: str, model: str) -> str:
