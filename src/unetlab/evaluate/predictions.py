@@ -335,10 +335,10 @@ def _read(
     written = Written(pred_dir) if written is None else written
     gt_instances = gt_instances or _objects_only(mask_files, gt_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
-    given = recorded_ignore_value(written) if ignore_value is None else ignore_value
+    given = _recorded_ignore(written) if ignore_value is None else ignore_value
     classes = _classes(written, gt_dir, label_values, class_names, boundary_class, given, **ids)
     values = classes.label_values
-    ignored = _ignored(written, mask_files, values, ignore_value)
+    ignored = _ignored(mask_files, values, given)
     finder = _stem_finder(set(written.maps) | set(written.objects), mask_files)
     preds = Predictions(
         pred_dir,
@@ -373,13 +373,11 @@ def predicted_colours(preds: Predictions, written: Written) -> ColourTable | Non
 
 
 def _ignored(
-    written: Written, mask_files: list[Path], label_values, ignore_value: int | None
+    mask_files: list[Path], label_values, ignore_value: int | None
 ) -> tuple[int | None, int | None]:
-    """(the mask value scored nowhere, palette masks' void value or None): ``ignore_value``,
-    else the one the predictions' records give (``written``: :func:`_recorded_ignore`),
-    else palette masks' void (:func:`palette_void` of ``mask_files``)."""
-    if ignore_value is None:
-        ignore_value = _recorded_ignore(written)
+    """(the mask value scored nowhere, palette masks' void value or None): ``ignore_value``
+    (the one given, else the predictions' records': :func:`_recorded_ignore`, resolved
+    once), else palette masks' void (:func:`palette_void` of ``mask_files``)."""
     void = palette_void(mask_files, ignore_value, label_values)
     return (ignore_value if void is None else void), void
 
