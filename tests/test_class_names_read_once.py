@@ -61,19 +61,3 @@ def test_evaluate_reads_the_root_table_once(root, reads, caplog):
     assert (names, by_index) == (None, {0: "sky", 1: "road"})
     assert f"class names from {root / 'class_colors.txt'}" in caplog.text
     assert reads[str(root)] == 1
-
-
-def test_names_that_disagree_with_the_tables_read_each_table_once(tmp_path, reads):
-    """class_names.txt beside tables naming the classes otherwise: the refusal's fix (which
-    table names the classes without the file) asked the tables class_names_from had read
-    (review s67: the root's and masks/'s read twice each)."""
-    from unetlab.data.classes import class_names_from
-    from unetlab.errors import DatasetError
-
-    (tmp_path / "class_names.txt").write_text("sky\nlane\n")
-    (tmp_path / "masks").mkdir()
-    (tmp_path / "masks" / "class_colors.txt").write_text("0 0 0 sky\n255 0 0 road\n")
-    with pytest.raises(DatasetError, match="name the classes differently") as err:
-        class_names_from(tmp_path)
-    assert "or delete class_names.txt (the table's names are used then)" in str(err.value)
-    assert reads[str(tmp_path)] == 1 and reads[str(tmp_path / "masks")] == 1

@@ -187,9 +187,8 @@ def class_names_from(root: str | os.PathLike) -> tuple[dict[int, str] | None, Pa
         return (None, path) if table is None else (table.class_names(), Path(table.source))
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     names = names_of_lines([line for line in lines if line and not line.startswith("#")])
-    tables = (read_colour_table(root), mask_tables(root))  # each table read once
-    for other in [tables[0], *tables[1]]:
-        if other is not None and (problem := names_disagree(names, other, path, tables)):
+    for other in [read_colour_table(root), *mask_tables(root)]:  # each table read once
+        if other is not None and (problem := names_disagree(names, other, path)):
             raise DatasetError(problem)
     return names, path
 
@@ -201,13 +200,7 @@ def _root_table(root: str | os.PathLike) -> ColourTable | None:
     (review s63: training named them '0'..'6', weightmap sky..person)."""
     if (table := read_colour_table(root)) is not None:
         return table
-    return _naming_table(mask_tables(root))
-
-
-def _naming_table(below: list[ColourTable]) -> ColourTable | None:
-    """:func:`_root_table` of a root without a table of its own, of the tables its masks are
-    read through (``below``: :func:`mask_tables`)."""
-    tables = sorted(below, key=_of_test_split)  # train/'s before test/'s
+    tables = sorted(mask_tables(root), key=_of_test_split)  # train/'s before test/'s
     for other in tables[1:]:  # named otherwise: the run's classes went unnamed (s66 new user)
         if problem := _tables_disagree(tables[0], other):
             raise DatasetError(problem)
@@ -395,18 +388,14 @@ def voc_class_colours(k: int, names: Sequence[str], background: int | None) -> n
     return colours[:k]
 
 
-def names_disagree(
-    names: dict[int, str], table: ColourTable, path: Path, tables: tuple | None = None
-) -> str | None:
+def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str | None:
     """One line when ``class_names.txt`` (``names``, read from ``path``) and the colour
     table beside it name the classes differently (letter case, Unicode normal form and
     spaces at the ends aside: :func:`~unetlab.data.names.loose`): a value each names
     otherwise, or one only the table names, or one only the file names where the table names
     its classes; None when they agree or the table names none. Refused, not warned: the
     names decide the background class (border weights, objects, evaluation) and label every
-    report, and which of two files is right only the user knows. ``tables``: the root's
-    table and :func:`mask_tables` as the caller read them (None: read here), which name the
-    classes without class_names.txt (review s67: each read again for the line's fix)."""
+    report, and which of two files is right only the user knows."""
     rows = {v: n for v, n in zip(table.values, table.names) if v != VOID}
     if all(n is None for n in rows.values()):
         return None
@@ -417,12 +406,7 @@ def names_disagree(
         return None
     table_name = Path(table.source).name
     # without class_names.txt the names are those of the root's table, else of masks/'s
-    own, below = tables if tables is not None else (read_colour_table(path.parent), None)
-    named_by = (
-        own
-        if own is not None
-        else _naming_table(below if below is not None else mask_tables(path.parent))
-    )
+    named_by = _root_table(path.parent)
     beside = named_by is not None and named_by.source == table.source
     delete = f", or delete {path.name} (the table's names are used then)" if beside else ""
     return (
