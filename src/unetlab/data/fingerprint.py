@@ -528,6 +528,12 @@ class Fingerprint:
     def instances(self) -> bool:
         return any(p.instances for p in self.pairs)
 
+    def training(self, held_out: Collection[str]) -> Fingerprint:
+        """The pairs not ``held_out`` (the validation pairs' names), which the plan's shares
+        count; ``self`` where none is held out or all are."""
+        kept = [p for p in self.pairs if p.name not in held_out]
+        return Fingerprint(kept) if kept and len(kept) < len(self.pairs) else self
+
     def class_fractions(self) -> dict[int, float]:
         """Share of all mask pixels per value (semantic masks; instance ids count as one)."""
         totals: dict[int, int] = {}

@@ -71,12 +71,11 @@ def plan_stain(fp: Fingerprint, held_out: Collection[str] = ()) -> Choice:
     colours) and colour photographs (no stains; their colour changes are not measured).
     Counted over the training images, ``held_out`` (the validation pairs' names) left out,
     as the line says (review s67: "8 8-bit colour images" of 5 training, 3 validation)."""
-    kept = [p for p in fp.pairs if p.name not in held_out]
-    images = "training images" if held_out and kept else "images"
-    fp = Fingerprint(kept) if held_out and kept else fp
-    n = len(fp.pairs)
-    rgb = [p for p in fp.pairs if p.channels == 3 and p.dtype == "uint8" and not _dark(p)]
-    bright = bright_field(fp)
+    training = fp.training(held_out)
+    images = "training images" if training is not fp else "images"
+    n = len(training.pairs)
+    rgb = [p for p in training.pairs if p.channels == 3 and p.dtype == "uint8" and not _dark(p)]
+    bright = bright_field(training)
     if len(rgb) == n and len(bright) > n / 2:
         why = (
             f"bright-field colour: {len(bright)} of {n} 8-bit colour {images} are bright on a "

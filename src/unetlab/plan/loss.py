@@ -29,8 +29,7 @@ def plan_loss(
     class weights' (``held_out``: the validation pairs' names), of the labelled ones where a
     value counts nowhere (``ignored``, else ``data.ignore_value``: void), a class in
     validation images only named as such."""
-    kept = [p for p in fp.pairs if p.name not in held_out]
-    training = Fingerprint(kept) if kept and len(kept) < len(fp.pairs) else fp
+    training = fp.training(held_out)
     fractions = training.class_fractions()
     rarest = min(fractions, key=fractions.get)
     names = declared_names(cfg)
