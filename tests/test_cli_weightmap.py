@@ -13,6 +13,7 @@ from unetlab.data.weightmap import (
     instance_weight_map,
     mask_classes,
     mask_weight_map,
+    trained_background,
     weight_map,
     weight_preview,
 )
@@ -81,6 +82,15 @@ def test_mask_weight_map_names_its_background():
     assert background == 1
     with pytest.raises(DatasetError, match=r"label value \[255\] is not among"):
         mask_weight_map(grid(), label_values=[0, 1])
+
+
+def test_mask_weight_map_takes_the_background_training_takes_with_a_value_ignored():
+    # grain / grain boundary / unsure, 2 ignored: two classes, the boundary the background
+    mask = np.where(grid() == 0, 1, 0).astype(np.uint8)
+    mask[20:24, 20:24] = 2
+    names = ["grain", "grain boundary", "unsure"]
+    how = dict(label_values=[0, 1, 2], class_names=names, ignore_value=2)
+    assert mask_weight_map(mask, **how)[1] == trained_background([0, 1, 2], names, 2) == 1
 
 
 def test_a_value_outside_the_label_values_is_named_with_the_flag(tmp_path, capsys):

@@ -451,7 +451,8 @@ def mask_weight_map(
     sigma: float = 5.0,
 ) -> tuple[np.ndarray, int]:
     """The weight map training makes of one mask as stored (mask values, e.g. ISBI's 0/255):
-    (H, W) float32 weights and the background class index (:func:`background_class`).
+    (H, W) float32 weights and the background class index training takes
+    (:func:`trained_background`: ``ignore_value`` no class).
 
     ``label_values``: the mask value of each class (None: the sorted values found, less
     ``ignore_value``); ``class_names``: one per class, which may name the background."""
@@ -459,7 +460,7 @@ def mask_weight_map(
     if label_values is None:
         label_values = [int(v) for v in np.unique(mask) if v != ignore_value]
     label_values = list(label_values)
-    background = background_class(label_values, class_names)
+    background = trained_background(label_values, class_names, ignore_value)
     labels = encode_mask(mask, label_values, ignore_value=ignore_value)
     foreground = [k for k in range(len(label_values)) if k != background]
     weights = weight_map(
