@@ -182,3 +182,18 @@ def test_the_objects_line_names_a_named_background_class():
     assert line.startswith("objects: semantic mode, background class 0 (road: no objects of it), ")
     unnamed = objects_line(ObjectOptions(mode="semantic", background=1), True, names=["0", "1"])
     assert unnamed.startswith("objects: semantic mode, background class 1, ")
+
+
+def test_the_objects_line_says_a_boundary_background_as_the_background_of_its_model():
+    """grain / grain boundary / unsure, mask value 2 ignored: two classes, the boundary
+    the background by its name, said as no class of its own (s67 fin-bg)."""
+    from types import SimpleNamespace
+
+    from unetlab.cli.common import model_classes, objects_line
+    from unetlab.inference.objects import ObjectOptions, model_background
+
+    names = ["grain", "grain boundary", "unsure"]
+    model = SimpleNamespace(classes=names, label_values=[0, 1, 2], ignore_value=2)
+    options = ObjectOptions(mode="semantic", background=model_background(model))
+    line = objects_line(options, True, **model_classes(model))
+    assert line.startswith("objects: semantic mode, background class 1, ")

@@ -384,12 +384,15 @@ def background_hint(options, record: dict | None) -> list[str]:
     return [f"objects: training warned that {problem}; retrain so named"]
 
 
-def objects_line(options, recorded: bool, scale=None, names=None) -> str:
+def objects_line(
+    options, recorded: bool, scale=None, names=None, label_values=None, ignore_value=None
+) -> str:
     """How objects are found, in one line ("objects: instances mode, ..."); ``recorded``:
     the checkpoint records the object sizes the default min area comes from; ``scale``
     (``--scale``): the default min area in the image's px (:func:`_least_area`); ``names``:
     the model's class names, the background's said (a road model's "background class 0" was
-    its road, which then made no objects: audit s46 scenes)."""
+    its road, which then made no objects: audit s46 scenes) unless a background by its name
+    among the model's ``label_values`` less its ``ignore_value`` (:func:`model_classes`)."""
     seeds = (
         f", seeds where interior >= {options.seed_threshold}" if options.mode == "instances" else ""
     )
@@ -403,7 +406,7 @@ def objects_line(options, recorded: bool, scale=None, names=None) -> str:
     fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
     peak = f", objects peaking under {options.min_peak:g} dropped" if options.min_peak else ""
     background = "" if options.mode == "instances" else f", background class {options.background}"
-    background += _background_name(options, names)
+    background += _background_name(options, names, label_values, ignore_value)
     if options.mode == "semantic" and options.background is None:  # mask value 0 was ignored
         background = ", no background class (every class makes objects)"
     return (
@@ -412,11 +415,21 @@ def objects_line(options, recorded: bool, scale=None, names=None) -> str:
     )
 
 
-def _background_name(options, names) -> str:
+def model_classes(model) -> dict:
+    """The class facts of ``model`` :func:`objects_line` names its background by: its class
+    names, label values and ignored mask value (grain / grain boundary / unsure, 2 ignored:
+    the boundary the background by its name, no class of its own)."""
+    facts = {"names": "classes", "label_values": "label_values", "ignore_value": "ignore_value"}
+    return {key: getattr(model, field, None) for key, field in facts.items()}
+
+
+def _background_name(options, names, label_values=None, ignore_value=None) -> str:
     """`` (road: no objects of it)`` of a semantic model's named background class, else ""."""
     from unetlab.data.weightmap import named_background
 
-    name = named_background(names, options.background) if options.mode == "semantic" else None
+    if options.mode != "semantic":
+        return ""
+    name = named_background(names, options.background, label_values, ignore_value)
     return "" if name is None else f" ({name}: no objects of it)"
 
 

@@ -24,6 +24,7 @@ from unetlab.cli.common import (
     background_hint,
     check_object_args,
     check_pixels,
+    model_classes,
     object_flags_given,
     object_options,
     objects_line,
@@ -735,8 +736,7 @@ def _say_changes(args, model, objects, *, scored: bool) -> None:
 
         print(describe_tta(model, args.tta))
     if scored:
-        names = getattr(model, "classes", None)
-        print(objects_line(objects, bool(model.objects), args.scale, names))
+        print(objects_line(objects, bool(model.objects), args.scale, **model_classes(model)))
         for line in background_hint(objects, model.objects):  # s67: a grain's boundaries
             print(line)
 

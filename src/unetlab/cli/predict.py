@@ -29,6 +29,7 @@ from unetlab.cli.common import (
     check_object_args,
     check_pixels,
     class_least_areas,
+    model_classes,
     object_flags_given,
     object_options,
     objects_line,
@@ -1177,7 +1178,7 @@ def _notes(model, objects, scale=None) -> list[str]:
     each class where it has its own."""
     if objects is None:
         return []
-    lines = [objects_line(objects, bool(model.objects), scale, getattr(model, "classes", None))]
+    lines = [objects_line(objects, bool(model.objects), scale, **model_classes(model))]
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     lines += background_hint(objects, model.objects)
     if objects.class_min_areas is not None:
