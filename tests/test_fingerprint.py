@@ -298,6 +298,29 @@ def test_the_fingerprint_and_the_plan_measure_the_objects_of_a_named_background(
     assert sorted(fp.object_areas()) == [6] * 4 + [9] * 4
 
 
+def test_a_boundary_named_in_two_classes_is_read_of_the_data_sets_classes_not_each_mask(tmp_path):
+    """{0: grain, 1: grain boundary} over masks of 0, 1 and 2 (a third class, unnamed):
+    three classes, no boundary background, 0 the background in every mask; a crop without
+    2 read as two classes took the boundary as its background, the others 0 (s67 fin-bg)."""
+    from unetlab.data.fingerprint import fingerprint
+    from unetlab.data.io import write_png
+    from unetlab.data.pairs import find_pairs
+
+    root = tmp_path / "d"
+    for i in range(2):
+        mask = _named_background_mask()  # 1 around two grains of 0
+        mask[0, 0] = 2 if i else 1  # mask 1 (a crop) holds no 2
+        write_png(root / "images" / f"{i}.png", np.full((10, 10), 9 * i, np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    names = {0: "grain", 1: "grain boundary"}
+    for target, label_values in (("auto", None), ("semantic", None), ("semantic", [0, 1, 2])):
+        fp = fingerprint(find_pairs(root), target=target, names=names, label_values=label_values)
+        crop, whole = fp.pairs
+        assert 0 not in crop.object_values and 0 not in whole.object_values, target
+        assert background([0, 1], [15, 85], names, held=[0, 1, 2]) == 0
+        assert background([0, 1], [15, 85], names) == 1  # two classes: the boundary
+
+
 @pytest.mark.parametrize(
     "values, mixed",
     [([[0, 1], [0, 255]], True), ([[0, 1, 255], [0, 255]], False), ([[0, 1], [0]], False)],

@@ -157,6 +157,7 @@ def measure_pair(
     ignore_value: int | None = None,
     names: Mapping[int, str] | None = None,
     invalid: np.ndarray | None = None,
+    held: Sequence[int] | None = None,
 ) -> PairFacts:
     """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values;
     ``instances``: whether the mask holds object ids (None: when it holds more than
@@ -165,13 +166,15 @@ def measure_pair(
     as VOC's void outlines) count in no value and in no object, and objects that meet them
     are left out of the object facts (``cut_objects``); the (H, W) ``invalid`` pixels (where
     the image is nodata: training ignores the mask there) count in no value and no object,
-    and the objects beside them are cut (``edge_cut``), as those the image's edge cuts."""
+    and the objects beside them are cut (``edge_cut``), as those the image's edge cuts.
+    ``held``: the data set's mask values, which count its classes where ``names`` name a
+    boundary (:func:`background`; None: the mask's own)."""
     pixels = _pixel_sample(image)
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
     values, counts, halves, means = _value_facts(image, mask, invalid, ignore_value)
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
-    keep = background(values, counts, None if instances else names, ignore_value)
+    keep = background(values, counts, None if instances else names, ignore_value, held)
     return PairFacts(
         name=name,
         height=int(mask.shape[0]),
@@ -476,12 +479,18 @@ def background(
     counts: Sequence[int],
     names: Mapping[int, str] | None = None,
     ignore_value: int | None = None,
+    held: Sequence[int] | None = None,
 ) -> int:
     """The background mask value: the value whose class ``names`` (mask value -> class
     name: ``data.class_names``, ``class_names.txt``) calls the background, the rule
     of training (:func:`unetlab.data.weightmap.background_class`), present or not, the
-    ``ignore_value`` no class; else 0 when present, else the most frequent value."""
-    if (named := named_background(names, values, ignore_value)) is not None:
+    ``ignore_value`` no class; else 0 when present, else the most frequent value.
+    ``held``: the data set's mask values (``data.label_values``, else those of all its
+    masks), whose classes a boundary name is read of (two classes: the boundary), so that
+    every mask takes one background (None: ``values``, the mask's own: a crop without a
+    third class took ``{0: grain, 1: grain boundary}``'s boundary, the others 0)."""
+    classes = values if held is None else held
+    if (named := named_background(names, classes, ignore_value)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
@@ -695,6 +704,7 @@ def fingerprint(
     names: Mapping[int, str] | None = None,
     exclude_rows=None,
     nodata="auto",
+    label_values: Sequence[int] | None = None,
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
@@ -712,7 +722,9 @@ def fingerprint(
     ``class_names.txt``): a class named the background (background, membrane, grain
     boundary) is no object
     (:func:`background`); ``auto`` decides on objects measured without them, as training
-    without a plan does (:func:`unetlab.data.datasets.choose_target`).
+    without a plan does (:func:`unetlab.data.datasets.choose_target`); a boundary named in a
+    set of two classes is read of the data set's classes, ``label_values``
+    (``data.label_values``) or the values of all its masks measured, not each mask's own.
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values, a JPEG mask) raises a DatasetError; with a ``problems`` list
     its problem is added there instead and the pair left out, so that every file's problem
@@ -722,16 +734,19 @@ def fingerprint(
     reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
     invalid_of = InvalidPages(reader, nodata)
     ids = _IDS[target]
-    how = dict(ignore_value=ignore_value, names=None if target == "auto" else names)
+    known = target != "auto" and label_values is not None  # the classes, before any mask
+    how = dict(ignore_value=ignore_value, names=names if known else None, held=label_values)
     with kept_reads():  # each file read whole once for training too (unetlab train)
         facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
         if target == "auto":
             masks = [_mask_values(f) for f in facts]
             folder_named = _instance_folder(measured)
-            found = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
-            if found and not folder_named:
+            ids = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
+            if ids and not folder_named:
                 say_ids_by_void(masks, ignore_value, total=len(pairs))
-            again = dict(instances=found, ignore_value=ignore_value, names=names)
+        if not known:  # measured without names: again where they name another background
+            held = label_values or sorted({v for f in facts for v in f.values})
+            again = dict(instances=ids, ignore_value=ignore_value, names=names, held=held)
             facts = _measure_objects(measured, facts, reader, invalid_of, **again)
     return Fingerprint(facts)
 
@@ -741,7 +756,7 @@ def fingerprint(
 _IDS = {"auto": None, "semantic": False, "instances": True}
 
 
-def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, names):
+def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, names, held):
     """The :class:`PairFacts` of ``pairs`` read as training reads them
     (:func:`_read_as_trained`), and the pairs measured: one that cannot be read is left out
     where ``problems`` collects its problem."""
@@ -763,6 +778,7 @@ def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, n
             ignore_value=ignore_value,
             names=names,
             invalid=invalid,
+            held=held,
         )
         bands, rows = reader.whole_mask_bands(pair)  # the page just read: no read
         facts.append(replace(fact, image=str(pair.image), bands=bands, mask_rows=rows))
@@ -1052,13 +1068,15 @@ def _measure_objects(
     instances: bool,
     ignore_value: int | None = None,
     names: Mapping[int, str] | None = None,
+    held: Sequence[int] | None = None,
 ) -> list[PairFacts]:
     """``facts`` (measured without ``names``) with the objects of each mask measured again
     where ``instances`` differs from how they were measured, or where ``names`` name another
-    background (masks only; the ``invalid_of`` pixels, nodata, as :func:`measure_pair`)."""
+    background (of the data set's mask values ``held``: :func:`background`; masks only;
+    the ``invalid_of`` pixels, nodata, as :func:`measure_pair`)."""
     out = []
     for pair, f in zip(pairs, facts):
-        keep = background(f.values, f.counts, None if instances else names, ignore_value)
+        keep = background(f.values, f.counts, None if instances else names, ignore_value, held)
         if f.instances != instances or keep != background(f.values, f.counts):
             mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
             bad = invalid_of(pair)

@@ -110,6 +110,7 @@ def _fingerprint(cfg: Config, pairs: list, ignored, problems: list[str]):
         exclude_rows=d.exclude_rows,  # a data bar: measured as training reads the pairs
         nodata=d.nodata,  # nodata pixels too (a NaN nodata is no problem)
         names=declared_names(cfg),  # a class named background is no object, as in training
+        label_values=d.label_values,  # the classes a boundary name is read of (two: it)
     )
 
 
