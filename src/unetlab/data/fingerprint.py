@@ -720,11 +720,9 @@ def fingerprint(
     those the image's edge or nodata cut are pieces (:meth:`Fingerprint.sized_areas`).
     ``names``: the class name of each mask value the data set names (``data.class_names``,
     ``class_names.txt``): a class named the background (background, membrane, grain
-    boundary) is no object
-    (:func:`background`); ``auto`` decides on objects measured without them, as training
-    without a plan does (:func:`unetlab.data.datasets.choose_target`); a boundary named in a
-    set of two classes is read of the data set's classes, ``label_values``
-    (``data.label_values``) or the values of all its masks measured, not each mask's own.
+    boundary) is no object (:func:`background`); ``auto`` decides on objects measured without them, as training
+    without a plan does (:func:`unetlab.data.datasets.choose_target`); a boundary name is
+    read of ``label_values`` (else all masks' values), not each mask's (:func:`background`).
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values, a JPEG mask) raises a DatasetError; with a ``problems`` list
     its problem is added there instead and the pair left out, so that every file's problem
@@ -739,16 +737,23 @@ def fingerprint(
     with kept_reads():  # each file read whole once for training too (unetlab train)
         facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
         if target == "auto":
-            masks = [_mask_values(f) for f in facts]
-            folder_named = _instance_folder(measured)
-            ids = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
-            if ids and not folder_named:
-                say_ids_by_void(masks, ignore_value, total=len(pairs))
+            ids = _auto_ids(facts, measured, ignore_value, total=len(pairs))
         if not known:  # measured without names: again where they name another background
             held = label_values or sorted({v for f in facts for v in f.values})
             again = dict(instances=ids, ignore_value=ignore_value, names=names, held=held)
             facts = _measure_objects(measured, facts, reader, invalid_of, **again)
     return Fingerprint(facts)
+
+
+def _auto_ids(facts, measured, ignore_value: int | None, total: int) -> bool:
+    """Whether ``data.target: auto`` reads the masks ``facts`` of the pairs ``measured`` as
+    object ids (:func:`instance_masks`), said where the void rule decides it of ``total``."""
+    masks = [_mask_values(f) for f in facts]
+    folder_named = _instance_folder(measured)
+    ids = instance_masks(masks, folder_named=folder_named, ignore_value=ignore_value)
+    if ids and not folder_named:
+        say_ids_by_void(masks, ignore_value, total=total)
+    return ids
 
 
 #: how each ``data.target`` measures masks: as object ids (True), classes (False), either
