@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from unetlab.config import load_config
-from unetlab.data.weightmap import background_class, background_problem
+from unetlab.data.weightmap import background_class, background_network, problem_line
 
 
 def membrane_grid(size: int = 48, cell: int = 8) -> np.ndarray:
@@ -96,13 +96,14 @@ def test_no_background_where_mask_value_0_is_ignored(values, names, ignored, exp
 
 def test_a_background_in_many_regions_beside_a_network_is_named():
     cells_first = [np.where(membrane_grid() == 255, 0, 1)] * 2  # class 0 = cells
-    line = background_problem(cells_first, 0, ["cell", "membrane"])
+    names = ["cell", "membrane"]
+    line = problem_line(names, None, 0, *background_network(cells_first, 0, names))
     assert "'cell' (index 0) lies in 36 separate regions" in line
     assert "'membrane' (index 1) forms one connected network" in line
     assert "data.class_names" in line
-    assert background_problem(cells_first, 1, ["cell", "membrane"]) is None
+    assert background_network(cells_first, 1, names) is None
     # nuclei-like: the background is one region, the objects many: nothing to say
-    assert background_problem([1 - cells_first[0]], 0, ["background", "nucleus"]) is None
+    assert background_network([1 - cells_first[0]], 0, ["background", "nucleus"]) is None
 
 
 @pytest.mark.parametrize("label_values", [[0, 255], [255, 0]])
@@ -197,9 +198,9 @@ def test_the_background_problem_is_the_same_from_labelled_regions():
     ]
     for background, names in [(0, ["cell", "membrane"]), (1, ["cell", "membrane"])]:
         labelled = [region_facts(instances(m, boundary_class=background), m) for m in cells_first]
-        alone = background_problem(cells_first, background, names)
-        assert (alone is None) == (background == 1)  # the cells as the background: a line
-        assert background_problem(cells_first, background, names, labelled) == alone
+        alone = background_network(cells_first, background, names)
+        assert (alone is None) == (background == 1)  # the cells as the background: a finding
+        assert background_network(cells_first, background, names, labelled) == alone
 
 
 def test_the_background_problem_takes_each_class_s_own_regions_of_three_classes():
@@ -215,9 +216,9 @@ def test_the_background_problem_takes_each_class_s_own_regions_of_three_classes(
         masks.append(mask)
     names = ["cell", "dots", "membrane"]
     labelled = [region_facts(instances(m, boundary_class=0), m) for m in masks]
-    alone = background_problem(masks, 0, names)
-    assert "'membrane' (index 2) forms one connected network" in alone
-    assert background_problem(masks, 0, names, labelled) == alone
+    alone = background_network(masks, 0, names)
+    assert alone is not None and alone[0] == 2  # the membrane, one connected network
+    assert background_network(masks, 0, names, labelled) == alone
 
 
 def test_boundaries_drawn_as_mask_value_1_are_warned_of_without_border_weights(tmp_path, caplog):
@@ -427,7 +428,7 @@ def test_walls_borders_and_outlines_of_two_classes_give_the_grains(tmp_path, nam
     masks = [np.asarray(Image.open(m)) for m in sorted((root / "masks").iterdir())]
     background = background_class([0, 1], names)
     assert background == 1
-    assert background_problem(masks, background, names, label_values=[0, 1]) is None
+    assert background_network(masks, background, names) is None
     assert ndimage.label(masks[0] != background)[1] == 36  # the grains
 
 

@@ -12,8 +12,8 @@ choices open; unetlab makes them as follows (each is tested):
   two cells). Components of different classes are different objects. The foreground is
   every class but the background (:func:`background_class`: a class named ``background``,
   else one named the boundary between the objects, ``membrane``, ``grain boundary``, ``cell
-  edge``, else mask value 0, else the first class); :func:`background_problem` says
-  when the background chosen looks like the objects.
+  edge``, else mask value 0, else the first class); :func:`background_network` finds
+  when the background chosen looks like the objects, :func:`problem_line` says so.
 - **Distances** are Euclidean, from a pixel's centre to the centre of the object's nearest
   pixel (``scipy.ndimage.distance_transform_edt``). Two objects with a gap of ``k`` background
   pixels between them along a row: the gap pixel ``j`` (1..k) has ``d1 + d2 = k + 1``.
@@ -147,18 +147,6 @@ def named_background(
     return None if plain else name
 
 
-def background_problem(
-    masks: Sequence[np.ndarray],
-    background: int,
-    class_names: Sequence[str],
-    labelled: Sequence[Mapping[str, np.ndarray]] | None = None,
-    label_values: Sequence[int] | None = None,
-) -> str | None:
-    """:func:`problem_line` where :func:`background_network` finds one, else None."""
-    found = background_network(masks, background, class_names, labelled)
-    return None if found is None else problem_line(class_names, label_values, background, *found)
-
-
 def background_network(
     masks: Sequence[np.ndarray],
     background: int,
@@ -226,7 +214,7 @@ def named_network(class_names: Sequence[str], label_values, background: int, net
 
 
 def boundary_name(class_names: Sequence[str], label_values) -> str:
-    """The name :func:`background_problem`'s line tells the user to give the network class:
+    """The name :func:`problem_line` tells the user to give the network class:
     ``boundary`` in a set of two classes (:func:`~unetlab.data.classes.counted_classes`),
     else ``membrane``, the background in a set of any size (:data:`BACKGROUND_NAMES`)."""
     two = len(counted_classes(class_names, label_values)) == 2
@@ -262,7 +250,7 @@ def _network(
     masks: Sequence[np.ndarray], k: int, labelled: Sequence[Mapping[str, np.ndarray]] | None
 ) -> bool:
     """Whether class ``k`` is one connected network in most of ``masks`` (the areas of
-    their regions ``labelled`` where given: :func:`background_problem`)."""
+    their regions ``labelled`` where given: :func:`background_network`)."""
     shares = []
     for i, m in enumerate(masks):
         if labelled is None:
