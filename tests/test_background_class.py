@@ -457,14 +457,14 @@ def test_a_boundary_of_three_classes_is_part_of_the_objects(names):
 
     from unetlab.inference.objects import (
         ObjectOptions,
-        model_background,
+        objects_background,
         objects_from_probabilities,
     )
 
     model = SimpleNamespace(
         classes=names, label_values=[0, 1, 2], num_classes=3, ignore_value=None, objects={}
     )
-    background = model_background(model)
+    background = objects_background(model)
     objects = objects_from_probabilities(
         _nuclei_one_hot(), ObjectOptions(background=background, min_area=10)
     )
@@ -559,10 +559,28 @@ def test_train_predict_and_evaluate_take_one_background_beside_an_ignored_class(
     data = prepare_data(load_config(None, [f"data.root={root}", *sets, named]))
     assert data.objects["count"] == 3 * 24  # the grains no image edge nor unsure corner cuts
     model = SimpleNamespace(classes=names, label_values=[0, 1, 2], ignore_value=2, num_classes=3)
-    assert predict.model_background(model) == objects.model_background(model) == 1
+    assert predict.model_background(model) == objects.objects_background(model) == 1
     assert not predict.background_is_a_class(model)
     torch.manual_seed(0)
     net = UNet(1, 3, depth=2, base_channels=4, padding="same")
     net.classes, net.label_values, net.ignore_value = names, [0, 1, 2], 2
     report = evaluate_model(net, root, progress=False, device="cpu", objects=True)
     assert report.to_dict()["boundary_class"] == "boundary"
+
+
+def test_predict_and_evaluate_read_the_ignored_value_of_an_old_checkpoint_alike():
+    """A checkpoint from before the ignored mask value was recorded (its config's
+    data.ignore_value 2): grain / grain boundary / unsure is two classes to predict's
+    objects and label images as to evaluate's boundary class (s67 fin-bg: evaluate took
+    the boundary, predict --instances 0)."""
+    from types import SimpleNamespace
+
+    from unetlab.evaluate.model import _boundary
+    from unetlab.inference import objects, predict
+
+    names = ["grain", "grain boundary", "unsure"]
+    model = SimpleNamespace(
+        classes=names, label_values=[0, 1, 2], ignore_value=None, training_data={"ignore_value": 2}
+    )
+    assert objects.objects_background(model) == predict.model_background(model) == 1
+    assert _boundary("auto", names, model) == 1

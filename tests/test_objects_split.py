@@ -190,10 +190,10 @@ def test_the_objects_line_says_a_boundary_background_as_the_background_of_its_mo
     from types import SimpleNamespace
 
     from unetlab.cli.common import model_classes, objects_line
-    from unetlab.inference.objects import ObjectOptions, model_background
+    from unetlab.inference.objects import ObjectOptions, objects_background
 
     names = ["grain", "grain boundary", "unsure"]
     model = SimpleNamespace(classes=names, label_values=[0, 1, 2], ignore_value=2)
-    options = ObjectOptions(mode="semantic", background=model_background(model))
+    options = ObjectOptions(mode="semantic", background=objects_background(model))
     line = objects_line(options, True, **model_classes(model))
     assert line.startswith("objects: semantic mode, background class 1, ")

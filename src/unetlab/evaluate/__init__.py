@@ -72,8 +72,9 @@ from unetlab.evaluate.report import (
     count_table,
     nan_to_none,
 )
-from unetlab.evaluate.training import trained_on, training_ignore_value, training_overlap
+from unetlab.evaluate.training import trained_on, training_overlap
 from unetlab.evaluate.volumes import evaluate_volumes
+from unetlab.inference.predict import training_ignore_value
 
 __all__ = [
     "AVERAGING",

@@ -67,7 +67,6 @@ from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
 from unetlab.data.read_notes import call_lines, read_notes
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.data.weightmap import background_class
 from unetlab.errors import Spelled, UnetlabError, flag_of, said_as, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
@@ -101,7 +100,7 @@ from unetlab.evaluate.matching import chosen_thresholds
 from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.stops import counted, says_its_stop
-from unetlab.evaluate.training import trained_images, training_ignore_value
+from unetlab.evaluate.training import trained_images
 from unetlab.evaluate.truth_tags import TruthTags
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import (
@@ -120,6 +119,7 @@ from unetlab.inference.pages import (
     say_trained_axes,
     trained_axes,
 )
+from unetlab.inference.predict import training_ignore_value
 from unetlab.inference.sizing import AUTO
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
@@ -436,7 +436,7 @@ def _scoring(
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
-    boundary_class = _boundary(boundary_class, label_values, names, training_ignore_value(model))
+    boundary_class = _boundary(boundary_class, names, model)
     scoring = _Scoring(
         model,
         predicting,
@@ -450,14 +450,15 @@ def _scoring(
     return scoring, names
 
 
-def _boundary(
-    boundary_class: int | None | str, label_values, names: list[str], ignored: int | None
-) -> int | None:
-    """``boundary_class``, ``"auto"`` resolved to the model's background (membrane,
-    background, the class of mask value 0; the mask value its training ``ignored`` no class,
-    as predict --instances takes it), checked against the class ``names``."""
+def _boundary(boundary_class: int | None | str, names: list[str], model) -> int | None:
+    """``boundary_class``, ``"auto"`` resolved to the background of ``model``'s objects
+    (membrane, background, the class of mask value 0; the mask value its training ignored
+    no class: :func:`~unetlab.inference.objects.objects_background`, as predict --instances
+    takes it), checked against the class ``names``."""
+    from unetlab.inference.objects import objects_background
+
     if boundary_class == "auto":
-        boundary_class = background_class(label_values, names, ignore_value=ignored)
+        boundary_class = objects_background(model)
     check_boundary(boundary_class, names)
     return boundary_class
 

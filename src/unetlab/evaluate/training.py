@@ -1,5 +1,6 @@
-"""What a checkpoint records of its training that an evaluation needs: the mask value it
-ignored, and which of the images scored it trained on."""
+"""What a checkpoint records of its training that an evaluation needs: which of the images
+scored it trained on (the mask value it ignored:
+:func:`unetlab.inference.predict.training_ignore_value`, read by predict alike)."""
 
 from __future__ import annotations
 
@@ -10,32 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unetlab.data.classes import VOC_VOID
 from unetlab.data.datasets import training_split
 from unetlab.data.pairs import Pair
 from unetlab.data.split_record import file_sha256, trained_flags
 from unetlab.errors import DatasetError, UnetlabError
-
-
-def training_ignore_value(model) -> int | None:
-    """The mask value that counted nowhere in the training of ``model`` (a net loaded from a
-    checkpoint), or None: the value the checkpoint records (``model.ignore_value``), else, for
-    checkpoints from before it was recorded, its config's ``data.ignore_value``, or VOC's void
-    value (255) for palette masks whose values training found itself, when 255 is none of the
-    classes (the rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored).
-    A checkpoint that records None (``model.ignore_value_recorded``) ignored nothing."""
-    if getattr(model, "ignore_value", None) is not None:
-        return int(model.ignore_value)
-    if getattr(model, "ignore_value_recorded", False):  # recorded None: its masks had no 255
-        return None
-    data = getattr(model, "training_data", None) or {}
-    if data.get("ignore_value") is not None:
-        return int(data["ignore_value"])
-    found = data.get("label_values") is None  # the classes were the masks' values
-    voc = getattr(model, "palette", None) is not None
-    if found and voc and VOC_VOID not in (getattr(model, "label_values", None) or []):
-        return VOC_VOID
-    return None
 
 
 def trained_on(data: dict | None) -> set[tuple[Path, int]]:

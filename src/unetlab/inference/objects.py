@@ -53,6 +53,7 @@ from unetlab.inference.predict import (
     labels_from_probabilities,
     predict_image,
     refuse_planes,
+    training_ignore_value,
     unknown_setting,
 )
 from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
@@ -233,7 +234,7 @@ class ObjectOptions(KnownFields):
         check_object_values(names, **overrides)
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
-        background = 0 if mode == "instances" else model_background(model)
+        background = 0 if mode == "instances" else objects_background(model)
         classes = getattr(model, "num_classes", 2)
         _check_for_mode(mode, background, classes, overrides, names or {})
         area = default_min_area(record)
@@ -320,15 +321,18 @@ def _check_for_mode(
         raise UnetlabError(_NO_BACKGROUND.format(name["watershed_seeds"]))
 
 
-def model_background(model) -> int | None:
-    """The background class of a semantic ``model``: the class named background, else
+def objects_background(model) -> int | None:
+    """The background class of a semantic ``model``'s objects: the class named background, else
     membrane, else, of two classes, one named a boundary (grain boundary), else that of mask
     value 0, else None
     where its training ignored mask value 0 (nodata: every class makes objects), else 0
     (:func:`unetlab.data.weightmap.background_class`
-    of its ``classes``, ``label_values`` and ``ignore_value``); ISBI trained with
-    ``label_values [255, 0]`` (membrane, cell): 1."""
-    names, ignored = getattr(model, "classes", None), getattr(model, "ignore_value", None)
+    of its ``classes``, ``label_values`` and the mask value its training ignored,
+    :func:`~unetlab.inference.predict.training_ignore_value`, as
+    :func:`~unetlab.inference.predict.model_background` reads it for its label images, which
+    take class 0 where this is None); ISBI trained with ``label_values [255, 0]`` (membrane,
+    cell): 1."""
+    names, ignored = getattr(model, "classes", None), training_ignore_value(model)
     return background_class(getattr(model, "label_values", None), names, ignore_value=ignored)
 
 

@@ -30,6 +30,7 @@ import torch
 
 from unetlab.checkpoint import unwrap_net
 from unetlab.data.checks import none_finite, nonfinite_count, nonfinite_fix
+from unetlab.data.classes import VOC_VOID
 from unetlab.data.exclude import (
     blank_probabilities,
     certain_background,
@@ -1256,10 +1257,33 @@ def all_invalid_line(model, name: str) -> str:
 
 
 def model_background(model) -> int:
-    """The class index of ``model``'s background (:func:`unetlab.data.weightmap.trained_background`
-    of its label values, class names and ignored mask value, as training took it)."""
-    names, ignored = getattr(model, "classes", None), getattr(model, "ignore_value", None)
+    """The class index of ``model``'s background in its label images and left-out pixels
+    (:func:`unetlab.data.weightmap.trained_background` of its label values, class names and
+    :func:`training_ignore_value`, as training took it; index 0 where none is: objects of
+    every class, :func:`~unetlab.inference.objects.objects_background`)."""
+    names, ignored = getattr(model, "classes", None), training_ignore_value(model)
     return trained_background(getattr(model, "label_values", None), names, ignored)
+
+
+def training_ignore_value(model) -> int | None:
+    """The mask value that counted nowhere in the training of ``model`` (a net loaded from a
+    checkpoint), or None: the value the checkpoint records (``model.ignore_value``), else, for
+    checkpoints from before it was recorded, its config's ``data.ignore_value``, or VOC's void
+    value (255) for palette masks whose values training found itself, when 255 is none of the
+    classes (the rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored).
+    A checkpoint that records None (``model.ignore_value_recorded``) ignored nothing."""
+    if getattr(model, "ignore_value", None) is not None:
+        return int(model.ignore_value)
+    if getattr(model, "ignore_value_recorded", False):  # recorded None: its masks had no 255
+        return None
+    data = getattr(model, "training_data", None) or {}
+    if data.get("ignore_value") is not None:
+        return int(data["ignore_value"])
+    found = data.get("label_values") is None  # the classes were the masks' values
+    voc = getattr(model, "palette", None) is not None
+    if found and voc and VOC_VOID not in (getattr(model, "label_values", None) or []):
+        return VOC_VOID
+    return None
 
 
 def background_is_a_class(model) -> bool:
@@ -1268,7 +1292,7 @@ def background_is_a_class(model) -> bool:
     (membrane) nor by its index: its left-out pixels are then no class in a PNG label image
     (audit s46 scenes)."""
     classes, values = getattr(model, "classes", None), getattr(model, "label_values", None)
-    ignored = getattr(model, "ignore_value", None)
+    ignored = training_ignore_value(model)
     return named_background(classes, model_background(model), values, ignored) is not None
 
 

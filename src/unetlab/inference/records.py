@@ -59,7 +59,7 @@ from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
     ObjectOptions,
-    model_background,
+    objects_background,
     option_fields,
 )
 from unetlab.inference.predict import PredictOptions
@@ -314,9 +314,9 @@ def _labels_written(model, o: OutputOptions) -> str:
 def class_palette(model) -> np.ndarray:
     """(K, 3) uint8 VOC colours of ``model``'s K classes, class 0 black where it is the
     background (:func:`~unetlab.data.classes.voc_class_colours` of its class names and
-    :func:`model_background`)."""
+    :func:`objects_background`)."""
     names = list(getattr(model, "classes", None) or ())
-    return voc_class_colours(max(model.num_classes, 2), names, model_background(model))
+    return voc_class_colours(max(model.num_classes, 2), names, objects_background(model))
 
 
 @dataclass(frozen=True)
