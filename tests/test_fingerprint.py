@@ -319,6 +319,9 @@ def test_a_boundary_named_in_two_classes_is_read_of_the_data_sets_classes_not_ea
         assert 0 not in crop.object_values and 0 not in whole.object_values, target
         assert background([0, 1], [15, 85], names, held=[0, 1, 2]) == 0
         assert background([0, 1], [15, 85], names) == 1  # two classes: the boundary
+    nuclei = {1: "nucleus", 2: "contour"}  # a crop without 0 read of 0, 1, 2: 0 as the others
+    assert background([1, 2], [85, 15], nuclei, held=[0, 1, 2]) == 0
+    assert background([1, 2], [85, 15], nuclei, held=[1, 2]) == 2  # two classes: the contour
 
 
 @pytest.mark.parametrize(

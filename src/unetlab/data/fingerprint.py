@@ -488,12 +488,16 @@ def background(
     ``held``: the data set's mask values (``data.label_values``, else those of all its
     masks), whose classes a boundary name is read of (two classes: the boundary), so that
     every mask takes one background (None: ``values``, the mask's own: a crop without a
-    third class took ``{0: grain, 1: grain boundary}``'s boundary, the others 0)."""
+    third class took ``{0: grain, 1: grain boundary}``'s boundary, the others 0); where
+    ``names`` name none, 0 too in a mask without it that the data set holds (``{1: nucleus,
+    2: contour}``: a crop without 0 took contour)."""
     classes = values if held is None else held
     if (named := named_background(names, classes, ignore_value)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
+        return 0
+    if names and 0 in (held or ()):  # named classes: 0 the background of the data set's
         return 0
     return int(values[int(np.argmax(counts))])
 
