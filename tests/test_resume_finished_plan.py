@@ -9,6 +9,7 @@ import logging
 
 import pytest
 
+from unetlab.errors import DatasetError
 from unetlab.plan import plan_training
 from unetlab.train import fit
 
@@ -191,3 +192,19 @@ def test_a_time_budget_is_told_spent_from_last_pt_as_after_loading():
     assert not budget_spent({"scheduler": clocked | {"done": False}}, cfg)
     cfg.train.max_minutes = 0
     assert not budget_spent({"scheduler": clocked}, cfg)
+
+
+def test_a_resume_refused_in_its_setup_leaves_its_plan_yaml_as_it_was(tmp_path):
+    """s67 re-read: a resume saved plan.yaml before its data loaded, so one refused in its
+    setup (here a pair its split.json lists gone) left a plan.yaml of training that
+    never came."""
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    cfg, plan = _planned(data, 1)
+    fit(cfg, run_dir=run, plan=plan, progress=False)
+    plan_yaml = (run / "plan.yaml").read_bytes()
+    cfg, plan = _planned(data, 2)  # a step to come
+    (data / "images" / "0.png").unlink()
+    (data / "masks" / "0.png").unlink()
+    with pytest.raises(DatasetError):
+        fit(cfg, run_dir=run, plan=plan, resume=True, progress=False)
+    assert (run / "plan.yaml").read_bytes() == plan_yaml

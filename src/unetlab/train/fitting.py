@@ -140,10 +140,10 @@ def _logged_fit(
     call (:func:`fit`'s ``call_notes``) or the command, said before its logs close, and in
     each fold's train.log (:func:`said_within`)."""
     with _run_logs(run_dir, group) as logged, said_within(logged):
-        plan_said = _no_plan
+        plan_said = plan_saved = _no_plan
         if group.is_main:
             began = dict(resume=resume, split=how["split"], train_log=logged)
-            plan_said = _log_beginning(run_dir, cfg, plan, config_file, **began)
+            plan_said, plan_saved = _log_beginning(run_dir, cfg, plan, config_file, **began)
         fix = Spelled(  # a notebook's fit was told the command line's keys (s56)
             "lower cfg.train.batch_size or cfg.data.tile_size (or train on the GPU)",
             "lower train.batch_size or data.tile_size (or train on the GPU)",
@@ -161,6 +161,7 @@ def _logged_fit(
                 stop=stop,
                 config_file=config_file,
                 plan_said=plan_said,
+                plan_saved=plan_saved,
                 **how,
             )
         return result | {"seconds": time.perf_counter() - started}
@@ -189,30 +190,26 @@ def _prepared(
 
 def _log_beginning(
     run_dir: Path, cfg: Config, plan, config_file, *, resume: bool, split: dict | None, train_log
-) -> Callable[[], None]:
+) -> tuple[Callable[[], None], Callable[[], None]]:
     """The main process's first lines: a new run's warnings about its data and making
-    (:func:`warn_other_data`), and a new run's plan (:func:`_say_plan`); returns a resume's
-    plan, said by :func:`_fit` where a step (or the label offset) is to come: a finished run
-    resumed with ``plan=`` said "measured the data in 1 s" again, and rewrote its plan.yaml
-    (s66 notebook). Whether a step is to come is told from last.pt's record under the
-    ``cfg`` given (its train.epochs, patience, budget) before the data loads
-    (:func:`_resume_said`), which the plan follows."""
+    (:func:`warn_other_data`), and a new run's plan (its lines and plan.yaml); returns a
+    resume's plan in two parts, said by :func:`_fit`: its lines where a step (or the label
+    offset) is to come by last.pt's record under the ``cfg`` given, before the data loads
+    (:func:`_resume_said`), and its plan.yaml once the setup has loaded it and a step (or
+    the offset) is still to come: a finished run resumed with ``plan=`` said "measured the
+    data in 1 s" again and rewrote its plan.yaml (s66 notebook); a resume refused in its
+    setup, or killed in it, rewrote plan.yaml for training that never came (s67 re-read)."""
     if not resume:  # its making: once the threads are set (_say_making)
         warn_other_data(config_file, cfg, data=split is None, making=False)
     if plan is None:
-        return _no_plan
-    said = functools.partial(_say_plan, run_dir, plan, train_log)
+        return _no_plan, _no_plan
+    said = functools.partial(plan.log, train_log)  # those lines() showed: train.log alone
+    saved = functools.partial(plan.save, run_dir / "plan.yaml")  # its values as trained
     if resume:
-        return said
+        return said, saved
+    saved()
     said()
-    return _no_plan
-
-
-def _say_plan(run_dir: Path, plan: Plan, train_log) -> None:
-    """The plan's reasons (its values saved to plan.yaml; those ``plan.lines()`` showed, to
-    ``train_log``, train.log's handler, alone)."""
-    plan.save(run_dir / "plan.yaml")
-    plan.log(train_log)
+    return _no_plan, _no_plan
 
 
 def _no_plan() -> None:
@@ -354,6 +351,7 @@ def _fit(
     split: dict | None = None,
     config_file: str | os.PathLike | None = None,
     plan_said: Callable[[], None] = _no_plan,
+    plan_saved: Callable[[], None] = _no_plan,
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
     # a resume's first lines, before its data loads (a kill in a long load kept none: s67)
@@ -365,7 +363,8 @@ def _fit(
     # resumed after its training ended (stopped in the label offset); never a new run, whose
     # budget loading spent trains one step (a new run said "training had ended", s66 review)
     trained = resume and (_trained(run) or ended is True)
-    _say_setup(run, trained=trained, ended=ended is True, resume=resume, config_file=config_file)
+    said = dict(resume=resume, config_file=config_file, plan_saved=plan_saved)
+    _say_setup(run, trained=trained, ended=ended is True, **said)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         keep_trained_threads(run)  # its repeat: the steps' count, not this command's
@@ -413,15 +412,18 @@ def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool | None:
     return False
 
 
-def _say_setup(run: Run, *, trained: bool, ended: bool, resume: bool, config_file) -> None:
+def _say_setup(
+    run: Run, *, trained: bool, ended: bool, resume: bool, config_file, plan_saved
+) -> None:
     """After the setup: where a step is to come, what loading took of the budget; where a
-    step or the label offset is, the making; where none is, that training had ended, where
+    step or the label offset is, a resume's plan.yaml (``plan_saved``) and the making; where none is, that training had ended, where
     not said before the setup (``ended``: :func:`_resume_said`; the time budget its loading
     spent, or one a resume changed, is known only after it)."""
     if not trained:  # a budget that trains no step buys no fewer steps either
         run.say_loading()  # what loading took of the budget
         warn_busy_cpu(run)  # over the setup: before run.cpu is read again
     if not trained or _offset_due(run.cfg, run.run_dir):  # a step, or the offset, to come
+        plan_saved()
         _say_making(run, resume=resume, config_file=config_file)
     if trained and not ended:
         log.info("%s", _ended_line(run.cfg.train, run.state, run.ended or ""))
