@@ -111,8 +111,10 @@ class TileProgress:
         """The rows :meth:`found_again` counted are read again: this run's tiles begin, and
         their time left is reckoned from now (the first estimate counted the finding again
         too: 61 s of it, then 10 tiles in 10 s, 10 to go: "about 1 min 11 s left", s66);
-        the bar's rate too (tqdm's ``unpause``: its rate from now, on its own clock), its
-        time so far still the run's (set its private clock's time before, s67)."""
+        the bar's rate too: tqdm's ``unpause`` moves its last print to now (on its own
+        clock), so the time since that print, the finding again, counts in no rate it
+        measures; the start it also moves is set back, its time so far still the run's
+        (s67)."""
         self._clock_tiles()
 
     def _clock_tiles(self) -> None:

@@ -356,15 +356,15 @@ def _fit(
     timing = dict(clock=clock, begun=begun)
     # a resume's first lines, before its data loads (a kill in a long load kept none: s67)
     ended = resume and _resume_said(cfg, run_dir, plan_said)
-    with quiet_setup(ended is True):  # a finished run's setup: its warnings alone
+    with quiet_setup(ended):  # a finished run's setup: its warnings alone
         run = setup_run(
             cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing
         )
     # resumed after its training ended (stopped in the label offset); never a new run, whose
     # budget loading spent trains one step (a new run said "training had ended", s66 review)
-    trained = resume and (_trained(run) or ended is True)
+    trained = resume and _trained(run)  # where it had ended by last.pt, so has it here
     said = dict(resume=resume, config_file=config_file, plan_saved=plan_saved)
-    _say_setup(run, trained=trained, ended=ended is True, **said)
+    _say_setup(run, trained=trained, ended=ended, **said)
     run.cpu = run_reading(run)  # the CPU time training gets, its workers' too (shared_cpu)
     if trained:
         keep_trained_threads(run)  # its repeat: the steps' count, not this command's
@@ -388,17 +388,17 @@ def _fit(
     return _finish(run, stop)
 
 
-def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool | None:
+def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool:
     """A resume's first lines, said before its data loads (:func:`setup_run`; a resume that
     spent minutes loading said nothing, a kill there kept nothing: review s67), from its
     last.pt's record and ``cfg``: where its training had ended and no label offset is due,
     that line alone (True: its setup quiet, :func:`quiet_setup`; s67 notebook: it said its
     data, model and budget); else where it goes on from, then its plan (``plan_said``),
-    which leads its data, model and budget lines as a new run's does (False). None: last.pt
-    does not read (the setup's error says why). UnetlabError, before any line: ``cfg`` asks
-    fewer epochs than it has trained (:func:`refuse_fewer_epochs`)."""
+    which leads its data, model and budget lines as a new run's does (False); False too
+    where last.pt does not read (the setup's error says why). UnetlabError, before any
+    line: ``cfg`` asks fewer epochs than it has trained (:func:`refuse_fewer_epochs`)."""
     if (checkpoint := saved_record(run_dir)) is None:
-        return None
+        return False
     last = Path(run_dir) / "checkpoints" / "last.pt"
     refuse_fewer_epochs(checkpoint["train_state"], cfg.train.epochs, last)
     state = saved_state(checkpoint)

@@ -30,7 +30,7 @@ from unetlab.provenance import unetlab_command
 from unetlab.run_records import read_summary
 from unetlab.signals import CallerSays
 from unetlab.train.loop import TrainState
-from unetlab.train.schedule import BudgetSchedule, TimeBudget, schedule_factor
+from unetlab.train.schedule import BudgetSchedule, TimeBudget, on_clock, schedule_factor
 from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,11 @@ def saved_record(run_dir: str | os.PathLike) -> dict | None:
     return checkpoint if isinstance(checkpoint.get("train_state"), dict) else None
 
 
-def saved_state(checkpoint: dict) -> TrainState:
-    """Where the run of ``checkpoint`` (:func:`saved_record`) is, as its resume restores it
-    (:func:`restore_checkpoint`; its tiles aside)."""
-    state = TrainState()
+def saved_state(checkpoint: dict, state: TrainState | None = None) -> TrainState:
+    """Where the run of ``checkpoint`` (:func:`saved_record`) is, set in ``state`` (a new
+    one where None), as its resume restores it (:func:`restore_checkpoint`, which also
+    counts its tiles)."""
+    state = TrainState() if state is None else state
     for name, value in checkpoint["train_state"].items():
         setattr(state, name, value)
     return state
@@ -106,7 +107,7 @@ def budget_spent(checkpoint: dict, cfg: Config) -> bool:
     once loaded (:meth:`~unetlab.train.schedule.BudgetSchedule.load_state_dict`), and one
     that loading spends is told then."""
     t = cfg.train
-    clocked = t.max_minutes > 0 and t.schedule in ("cosine", "poly")  # build_scheduler's
+    clocked = on_clock(t)
     state = checkpoint.get("scheduler" if clocked else "budget")
     if t.max_minutes <= 0 or not isinstance(state, dict) or "elapsed" not in state:
         return False
@@ -259,8 +260,7 @@ def restore_checkpoint(
             _stretch_schedule(scheduler, key)
     scaler.load_state_dict(checkpoint["scaler"])
     _restore_budget(budget, checkpoint)
-    for name, value in checkpoint["train_state"].items():
-        setattr(state, name, value)
+    saved_state(checkpoint, state)
     state.tiles = tiles_done(checkpoint, processes)
     if scheduler is not None and saved is not None and planned is not None:
         _stretch_schedule(scheduler, key and (key[0], planned(state)))

@@ -47,6 +47,7 @@ from unetlab.train.schedule import (
     build_optimizer,
     build_scheduler,
     first_validation_steps,
+    on_clock,
     time_budget,
 )
 from unetlab.train.setup import (
@@ -341,7 +342,7 @@ def _time_budget(run: Run, begun: float | None) -> tuple[object, float | None]:
     schedule does not run on the clock; the check and the validation pacer); returns the
     budget's timer (None without one) and the seconds it has spent since ``fit`` began."""
     cfg, scheduler = run.cfg, run.scheduler
-    if cfg.train.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
+    if cfg.train.max_minutes > 0 and not on_clock(cfg.train):
         run.budget = TimeBudget(60 * cfg.train.max_minutes, clock=run.clock, since=begun)
     first = first_validation_steps(cfg, run.model, run.data.val)  # kept until one has run
     run.out_of_time, run.pacer = time_budget(cfg, scheduler, run.budget, first_validation=first)

@@ -54,6 +54,13 @@ def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
 
 
+def on_clock(train) -> bool:
+    """Whether ``train``'s (its config section's) schedule runs on the clock: cosine or
+    poly under a time budget (``train.max_minutes`` > 0), a :class:`BudgetSchedule` that
+    is the run's budget too; plateau and none leave the budget a timer of its own."""
+    return train.max_minutes > 0 and train.schedule in ("cosine", "poly")
+
+
 def build_scheduler(
     optimizer,
     train,
@@ -75,7 +82,7 @@ def build_scheduler(
         )
     if train.schedule == "none":
         return None
-    if train.max_minutes > 0:
+    if on_clock(train):
         return BudgetSchedule(
             optimizer,
             train.schedule,
