@@ -421,12 +421,13 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     lost = status.with_name("status.lost")
     assert lost.read_text().split() == ["1"]  # noted: the status it ends on is no error's
     status.write_text("1 2\n")  # rank 2 ended on a bug
-    said, says, on_error, full_disk, _ = lost_peer(GLOO_LOST, wait=0)
-    assert said == (
+    peer = lost_peer(GLOO_LOST, wait=0)
+    assert peer.said() == (
         "process 0 of 3 ended (killed? out of memory?) and process 2 of 3 "
         "ended on an error (its line above)"
     )
-    assert says and on_error and not full_disk
+    assert peer.said("its line on stderr").endswith("ended on an error (its line on stderr)")
+    assert peer.says and peer.on_error and not peer.full_disk
     monkeypatch.setenv("RANK", "2")
     assert lost_peer(GLOO_LOST, wait=0).says is False  # rank 1 says it
     monkeypatch.setenv("RANK", "1")

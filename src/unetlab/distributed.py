@@ -849,7 +849,9 @@ LOST_WAIT = 2.0
 class LostPeer(NamedTuple):
     """How a launch's run stopped as other processes of it ended (:func:`lost_peer`)."""
 
-    said: str  #: "process 1 of 2 ended (killed? out of memory?)": training's line says it too
+    #: what happened, "process 1 of 2 ended (killed? out of memory?)", with ``{line}``
+    #: where a process that ended on its error said it (:meth:`said`)
+    ended: str
     says: bool  #: this process says it: the main one, or the lowest rank left without it
     on_error: bool  #: one ended on an error, said in its own line: no run to go on with
     #: each that ended on an error noted a full disk (:func:`note_full_disk`): the run goes
@@ -862,10 +864,15 @@ class LostPeer(NamedTuple):
     #: counted with 14 on disk)
     waited: tuple[str, ...] = ()
 
+    def said(self, line: str = "its line above") -> str:
+        """What happened, where a process that ended on its error said its line (``line``:
+        above on the console, "its line on stderr" in train.log)."""
+        return self.ended.format(line=line)
+
     @property
     def how(self) -> str:
         """The stop's words: "stopped as process 1 of 2 ended (killed? out of memory?)"."""
-        return f"stopped as {self.said}"
+        return f"stopped as {self.said()}"
 
 
 def peer_gone(exc: BaseException) -> bool:
@@ -879,7 +886,7 @@ def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
     """Where ``exc`` is another process's end (:func:`peer_gone`): how the run stopped,
     naming the processes lost once each other one ended or noted its end, ``wait`` seconds
     at most (:func:`_lost`): one gone with nothing noted "(killed? out of memory?)", one
-    that noted an error's status "on an error (its line above)"; and whether this process
+    that noted an error's status "on an error (its line above)" (:meth:`LostPeer.said`); and whether this process
     says it: the main one, or the lowest rank left where the main one was killed (one that
     ended on its error said its own line: its stop's count, a bug's traceback, the last
     word). None otherwise. s66: predict said gloo's traceback and "this is a bug in
@@ -962,7 +969,7 @@ def _told(status: str, lost: dict[str, str]) -> LostPeer:
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
 #: error it noted (said in its own line)
 KILLED, ERRED = "killed", "erred"
-_LOST_HOW = {KILLED: "(killed? out of memory?)", ERRED: "on an error (its line above)"}
+_LOST_HOW = {KILLED: "(killed? out of memory?)", ERRED: "on an error ({line})"}
 
 
 def _connection_lost(running: Collection[str], world: int) -> str:

@@ -406,7 +406,7 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
             # named, as predict names it, where the launch noted it: waited for once (kept
             # on exc: train.log's line asked first), the stop under way as it waits
             lost = lost_peer_kept(exc)
-            said, erred = (lost.said, lost.on_error) if lost else (None, False)
+            said, erred = (lost.said(), lost.on_error) if lost else (None, False)
             raise GroupError(_group_lost(run_dir, group.world, said=said, on_error=erred)) from exc
         if group.active and peer_silent(exc):  # a process gone, or a bug: both said
             line = _group_lost(run_dir, group.world, timed_out=True)

@@ -141,8 +141,8 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
     what, fix = quoted(exc), ""  # as the console says it (cfg.* or --set)
     if peer_lost(exc):
         lost = lost_peer_kept(exc)  # kept on exc: the command's line does not wait again
-        said = lost.said if lost else "a process of the group ended (killed? out of memory?)"
-        what = f"{said.replace('its line above', 'its line on stderr')}: {what}"
+        on_stderr = lost.said("its line on stderr") if lost else None
+        what = f"{on_stderr or 'a process of the group ended (killed? out of memory?)'}: {what}"
         fix = "fix that error, then " if lost and lost.on_error else ""
     elif peer_silent(exc):
         what = (
