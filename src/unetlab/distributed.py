@@ -939,11 +939,13 @@ def lost_once_ended(lost: LostPeer) -> LostPeer:
     more ended (:func:`others_ended`): one that noted its error during that wait named as
     such, none still running or ended cleanly named lost (s67 review: "the connection to
     process 1, 2 of 3 was lost", rank 2 healthy, rank 1 noted its bug during the wait). Of
-    2, ``lost`` as it is: the other one is the one lost."""
+    2, ``lost`` as it is: the other one is the one lost (one still running at the first
+    look, "the connection to process 1 of 2 was lost", is not named again as it ended
+    since)."""
     if int(os.environ["WORLD_SIZE"]) <= 2:
         return lost
     status = os.environ[STATUS_FILE]
-    return _told(status, _lost(status, 0))._replace(says=lost.says)
+    return _told(status, _lost(status, 0))  # says as lost: this one, lowest left, still is
 
 
 def _told(status: str, lost: dict[str, str]) -> LostPeer:

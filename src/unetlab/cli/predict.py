@@ -771,13 +771,11 @@ def _peer_ended(args, where: Callable[[], str], exc: Exception, *, say: bool, fo
     processes left is no second line (s66 review: "stopped by SIGTERM" after it, 1 run in
     8). Any other ``exc`` raised again."""
     from unetlab.distributed import lost_peer, peer_gone, peer_stop
-    from unetlab.signals import stop_under_way
 
     if (stop := peer_stop(exc)) is not None:
         return _stopped(args, where, stop, say=say, folder=folder)
     if not peer_gone(exc):
         raise exc
-    stop_under_way()  # first: torchrun's SIGTERM may come as it waits for that one's end
     if (lost := lost_peer(exc)) is None:  # it noted its stop since: lost_peer looked again
         return _stopped(args, where, peer_stop(exc), say=say, folder=folder)
     return _stopped(args, where, exc, say=say, folder=folder, lost=lost)
