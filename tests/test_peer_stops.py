@@ -34,6 +34,25 @@ def _in_launch(tmp_path, monkeypatch, rank: str):
     return status
 
 
+def _inputs_in_a_folder(tmp_path) -> None:
+    """Two inputs in ``in/a`` (a folder run's, or a tree's one folder)."""
+    import shutil
+
+    _inputs(tmp_path, count=2)
+    (tmp_path / "in" / "a").mkdir()
+    for image in (tmp_path / "in").glob("*.tif"):
+        shutil.move(image, tmp_path / "in" / "a")
+
+
+def _group_joined(monkeypatch) -> None:
+    """The launch's group taken as joined, its stops not this test process's."""
+    import torch.distributed as dist
+
+    for name in ("stop_with_launch", "once_a_launch"):
+        monkeypatch.setattr(distributed, name, lambda: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+
+
 def test_a_stop_raised_in_a_launched_process_is_noted_for_the_others(tmp_path, monkeypatch):
     status = _in_launch(tmp_path, monkeypatch, "0")
     with stop_raises(), pytest.raises(Stopped):
@@ -96,22 +115,14 @@ def test_the_main_process_whose_peer_stopped_alone_says_where_it_stopped(
     was stopped alone: its collective's lost peer is its stop, its line said with where it
     stopped, its outputs counted, and how to go on (s65: ``--recursive`` said a bare
     "stopped by SIGTERM"), the stop's status."""
-    import shutil
-
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders, tree
 
-    _inputs(tmp_path, count=2)
-    (tmp_path / "in" / "a").mkdir()
-    for image in (tmp_path / "in").glob("*.tif"):
-        shutil.move(image, tmp_path / "in" / "a")
+    _inputs_in_a_folder(tmp_path)
     status = _in_launch(tmp_path, monkeypatch, "0")
     status.with_name("status.stops").write_text("15 1\n")  # rank 1's stop
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     def gather_lost(*args, **kwargs):
         raise GLOO_LOST
@@ -330,17 +341,11 @@ def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(
     traceback and "this is a bug in unetlab"). A peer that ended on its own error (a bug,
     a full disk: its status noted) is said so, with no "continue with" (s66 review: it was
     "killed? out of memory?", and told to continue)."""
-    import shutil
-
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders, tree
 
-    _inputs(tmp_path, count=2)
-    (tmp_path / "in" / "a").mkdir()
-    for image in (tmp_path / "in").glob("*.tif"):
-        shutil.move(image, tmp_path / "in" / "a")
+    _inputs_in_a_folder(tmp_path)
     status = _in_launch(tmp_path, monkeypatch, "0")
     gone = subprocess.Popen([sys.executable, "-c", ""])
     gone.wait()
@@ -350,9 +355,7 @@ def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(
         status.write_text(noted)
     if full_disk:
         status.with_name("status.full").write_text("1\n")  # as rank 1's _disk_full notes
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     def lost(*args, **kwargs):
         raise RuntimeError(*GLOO_LOST.args)  # a fresh one: a tree notes its place on it
@@ -378,7 +381,6 @@ def test_a_process_of_a_launch_notes_its_full_disk_for_the_one_that_lost_it(
     """rank 1 of ``predict --nproc 2`` whose disk is full says its line and notes its rank
     beside the launch's status: the main process that lost it tells to go on once there is
     space (s66 review: no command to go on with)."""
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.errors import DiskFullError
@@ -386,9 +388,7 @@ def test_a_process_of_a_launch_notes_its_full_disk_for_the_one_that_lost_it(
 
     _inputs(tmp_path, count=1)
     status = _in_launch(tmp_path, monkeypatch, "1")
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     def full(*args, **kwargs):
         raise DiskFullError("No space left on device: out/a00.png")
@@ -673,18 +673,12 @@ def test_the_lowest_rank_left_counts_the_outputs_by_the_main_process_s_record(
     main process was killed says the run's line, counting the outputs on disk by the record
     the main one noted as it held the folder (s66 review: "before any input was predicted"
     with 5 of 6 outputs there: only the main process holds the folder)."""
-    import shutil
-
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders, tree
     from unetlab.models import UNet
 
-    _inputs(tmp_path, count=2)
-    (tmp_path / "in" / "a").mkdir()
-    for image in (tmp_path / "in").glob("*.tif"):
-        shutil.move(image, tmp_path / "in" / "a")
+    _inputs_in_a_folder(tmp_path)
     out = tmp_path / "out" / ("a" if recursive else "")
     status = _in_launch(tmp_path, monkeypatch, "0")
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
@@ -695,9 +689,7 @@ def test_the_lowest_rank_left_counts_the_outputs_by_the_main_process_s_record(
     gone = subprocess.Popen([sys.executable, "-c", ""])
     gone.wait()
     status.with_name("status.pids").write_text(f"{gone.pid} - 0\n")  # rank 0, killed
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     def lost(*args, **kwargs):
         raise RuntimeError(*GLOO_LOST.args)
@@ -786,19 +778,13 @@ def test_torchrun_s_sigterm_after_another_process_ended_is_said_as_that_one_s_en
     line is the lost process's, said by the main one or the lowest rank left (s66 review:
     "stopped by SIGTERM ... continue" after a peer's bug, the killed one unnamed, no line at
     all where the main one was killed); status 2."""
-    import shutil
-
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders, tree
     from unetlab.models import UNet
 
     rank, other, noted, ended, goes_on = SIGTERM_AFTER[case]
-    _inputs(tmp_path, count=2)
-    (tmp_path / "in" / "a").mkdir()
-    for image in (tmp_path / "in").glob("*.tif"):
-        shutil.move(image, tmp_path / "in" / "a")
+    _inputs_in_a_folder(tmp_path)
     out = tmp_path / "out" / ("a" if recursive else "")
     status = _in_launch(tmp_path, monkeypatch, "0")
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
@@ -809,9 +795,7 @@ def test_torchrun_s_sigterm_after_another_process_ended_is_said_as_that_one_s_en
     gone.wait()
     status.with_name("status.pids").write_text(f"{gone.pid} - {other}\n")  # ended
     status.write_text(noted)
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     own = folders.predict_folder
 
@@ -844,7 +828,6 @@ def test_a_third_process_s_noted_sigterm_between_inputs_names_the_killed_one(
     (:func:`~unetlab.signals.peer_stop_raised`) raises it as a peer's stop: the line still
     names the killed one, not "stopped by SIGTERM" (not reproduced in 3 real launches:
     /tmp/s67stops/p3.sh SRC 1|0|2 kill)."""
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders
@@ -857,9 +840,7 @@ def test_a_third_process_s_noted_sigterm_between_inputs_names_the_killed_one(
     gone.wait()
     status.with_name("status.pids").write_text(f"{gone.pid} - 1\n")  # rank 1, killed
     status.with_name("status.stops").write_text("15 2\n")  # torchrun's, raised by rank 2
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     def between_inputs(*args, **kwargs):
         peer_stop_raised()
@@ -880,21 +861,13 @@ def test_a_lost_peer_waited_for_in_vain_is_not_waited_for_again(
     """s67: rank 0 of ``predict --nproc 2`` whose group lost rank 1, which runs on with
     nothing noted: lost_peer waits for it (2 s), then the stop's count waited for it again,
     20 s more (measured 22.3 s folder, 22.2 s tree; after, 2.3 s and 2.1 s)."""
-    import shutil
-
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders, tree
 
-    _inputs(tmp_path, count=2)
-    (tmp_path / "in" / "a").mkdir()
-    for image in (tmp_path / "in").glob("*.tif"):
-        shutil.move(image, tmp_path / "in" / "a")
+    _inputs_in_a_folder(tmp_path)
     status = _in_launch(tmp_path, monkeypatch, "0")
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
 
     def lost(*args, **kwargs):
         raise RuntimeError(*GLOO_LOST.args)
@@ -951,21 +924,13 @@ def test_a_peer_that_notes_its_stop_as_its_end_is_looked_at_is_said_stopped(
     noted, then noted as :func:`~unetlab.distributed.lost_peer` looks again) is said as
     that stop, with the count (s66 re-read: lost_peer's None met ``lost.full_disk``, an
     AttributeError and "this is a bug in unetlab")."""
-    import shutil
-
-    import torch.distributed as dist
 
     from unetlab.cli import main
     from unetlab.inference import folders
 
-    _inputs(tmp_path, count=2)
-    (tmp_path / "in" / "a").mkdir()
-    for image in (tmp_path / "in").glob("*.tif"):
-        shutil.move(image, tmp_path / "in" / "a")
+    _inputs_in_a_folder(tmp_path)
     _in_launch(tmp_path, monkeypatch, "0")
-    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
-        monkeypatch.setattr(distributed, name, lambda: None)
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)  # the group joined
+    _group_joined(monkeypatch)
     looks = []
 
     def noted_late(exc):
