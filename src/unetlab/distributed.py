@@ -886,8 +886,9 @@ def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
     """Where ``exc`` is another process's end (:func:`peer_gone`): how the run stopped,
     naming the processes lost once each other one ended or noted its end, ``wait`` seconds
     at most (:func:`_lost`): one gone with nothing noted "(killed? out of memory?)", one
-    that noted an error's status "on an error (its line above)" (:meth:`LostPeer.said`); and whether this process
-    says it: the main one, or the lowest rank left where the main one was killed (one that
+    that noted an error's status "on an error (its line above)" (:meth:`LostPeer.said`); and
+    whether this process says it: the main one, or the lowest rank left where the main one was
+    killed (one that
     ended on its error said its own line: its stop's count, a bug's traceback, the last
     word). None otherwise. s66: predict said gloo's traceback and "this is a bug in
     unetlab". The stop is under way as it waits (:func:`~unetlab.signals.stop_under_way`):

@@ -719,8 +719,9 @@ def _stopped(
     launch of several processes, counted once its other processes ended (their outputs
     written as they stopped counted too, s64), a line said as it waits (not for one
     ``lost`` waited for in vain), ``lost`` told again then where there are 3 or more
-    (:func:`~unetlab.distributed.lost_once_ended`); a stop signal again as it waits (not a launcher's copy
-    of the first) cuts the wait short, one as it counts (torchrun's SIGTERM) is held: the
+    (:func:`~unetlab.distributed.lost_once_ended`); a stop signal again as it waits (not a
+    launcher's copy of the first) cuts the wait short, one as it counts (torchrun's SIGTERM) is
+    held: the
     line said, the process ends as stopped by the first. Elsewhere a stop again as it
     counts (a slow output folder) ends it at once (s64 re-review: held to the count's
     end)."""

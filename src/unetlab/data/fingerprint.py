@@ -724,8 +724,9 @@ def fingerprint(
     those the image's edge or nodata cut are pieces (:meth:`Fingerprint.sized_areas`).
     ``names``: the class name of each mask value the data set names (``data.class_names``,
     ``class_names.txt``): a class named the background (background, membrane, grain
-    boundary) is no object (:func:`background`); ``auto`` decides on objects measured without them, as training
-    without a plan does (:func:`unetlab.data.datasets.choose_target`); a boundary name is
+    boundary) is no object (:func:`background`); ``auto`` decides on objects measured without them,
+    as training without a plan does (:func:`unetlab.data.datasets.choose_target`); a boundary name
+    is
     read of ``label_values`` (else all masks' values), not each mask's (:func:`background`).
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values, a JPEG mask) raises a DatasetError; with a ``problems`` list

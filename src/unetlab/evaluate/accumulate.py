@@ -132,8 +132,8 @@ class Accumulator:
     def _add_matrix(self, pred: np.ndarray, gt: np.ndarray, predicted_ignore) -> None:
         """One image's confusion matrix and, where ``pred`` holds the masks' ignore value
         (``predicted_ignore``), its labelled pixels there per true class: no class's column,
-        wrong for their own (:func:`~unetlab.metrics.metrics_from_matrix`'s ``missed``; review s66: a
-        class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks ignore them too)."""
+        wrong for their own (:func:`~unetlab.metrics.metrics_from_matrix`'s ``missed``; review s66:
+        a class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks ignore them too)."""
         classed, truth, labelled = pred, gt, None
         if predicted_ignore is not None:
             labelled = predicted_ignore & (gt != IGNORE_INDEX)

@@ -334,8 +334,8 @@ def ground_truth(
     colours: Callable[[], ColourTable | None] | None = None,
 ) -> GroundTruth:
     """The mask files of a data folder or a folder of masks, an iterator of their pages
-    (:class:`MaskPage`) and their stems; each mask file is read once. Masks drawn as outlines (Fiji's
-    RoiSet.zip, QuPath's .geojson) in a folder of masks take the size of their image where
+    (:class:`MaskPage`) and their stems; each mask file is read once. Masks drawn as outlines
+    (Fiji's RoiSet.zip, QuPath's .geojson) in a folder of masks take the size of their image where
     one is found (:func:`~unetlab.data.io.outlined_image`), else of the file ``size_of``
     gives for their stem (the prediction scored against them). Colour (RGB) masks without a
     colour table beside them are read in ``colours()`` (the predictions' colours), called

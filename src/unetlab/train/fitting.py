@@ -416,8 +416,9 @@ def _say_setup(
     run: Run, *, trained: bool, ended: bool, resume: bool, config_file, plan_saved
 ) -> None:
     """After the setup: where a step is to come, what loading took of the budget; where a
-    step or the label offset is, a resume's plan.yaml (``plan_saved``) and the making; where none is, that training had ended, where
-    not said before the setup (``ended``: :func:`_resume_said`; the time budget its loading
+    step or the label offset is, a resume's plan.yaml (``plan_saved``) and the making; where none
+    is, that training had ended, where not said before the setup (``ended``: :func:`_resume_said`;
+    the time budget its loading
     spent, or one a resume changed, is known only after it)."""
     if not trained:  # a budget that trains no step buys no fewer steps either
         run.say_loading()  # what loading took of the budget
