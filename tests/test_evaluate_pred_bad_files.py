@@ -290,6 +290,32 @@ def test_a_stack_of_three_planes_against_one_mask_is_told_the_page_counts(tmp_pa
     assert "colour" not in err[0]
 
 
+@pytest.mark.filterwarnings("ignore:<tifffile.TiffWriter.write> data with shape")
+@pytest.mark.parametrize("imagej", [False, True])
+@pytest.mark.parametrize("instances", [False, True])
+def test_a_stack_of_equal_planes_against_one_mask_is_told_the_page_counts(
+    tmp_path, capsys, imagej, instances
+):
+    """A 3-plane stack of IDENTICAL planes saved without axes (an ImageJ stack reads as CYX,
+    its channels equal: one grey image) was scored as one page against a 2-D mask without
+    a word, where unlike planes were told the page counts (s68): told the same in the
+    command and the Python API, class maps and object ids alike."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    tifffile.imwrite(tmp_path / "pred" / "a.tif", np.stack([mask] * 3), imagej=imagej)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    flags = ["--gt-instances", "--pred-instances"] if instances else []
+    assert main([*argv, "--no-progress", *flags]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert "a.tif has 3 pages but its ground truth" in err[0] and "a.png has 1" in err[0]
+    kept = dict(gt_instances=instances, pred_instances=instances)
+    with pytest.raises(DatasetError, match=r"a\.tif has 3 pages but its ground truth .*has 1"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False, **kept)
+
+
 def test_colour_object_ids_are_told_how_to_make_ids(tmp_path, capsys):
     """An RGB label image of objects (another tool's: a colour an object) given as object
     ids was told a class mask's fix, class_colors.txt beside the data (review s67): one

@@ -781,6 +781,8 @@ class Predictions:
         TIFF header, 0.5 ms: a stack's pages each asked it)."""
         if path not in self.axes:
             self.axes[path] = planes_axes(path, gt.pages)
+            if self.axes[path] is None:
+                _refuse_other_planes(path, gt)
         return self.axes[path]
 
     def _outlined(self, path: Path, gt: MaskPage) -> np.ndarray:
@@ -1438,14 +1440,10 @@ def _map_page(read: PairReader, path: Path, gt: MaskPage, axes: str | None) -> n
     """:func:`_page` of the class map ``path``; a colour one (RGB, RGBA: PNG or TIFF alike)
     refused in a prediction's words: it was told a mask's fix, class_colors.txt beside the
     data, which predictions are not read by (s67). A TIFF of 3 or 4 planes that records no
-    axes (:func:`_channel_planes_axes`) reads as a colour image only where its ground truth
-    has other than as many pages: refused by the page counts (review s67: told 'colour')."""
+    axes is refused by the page counts before it is read (:func:`_refuse_other_planes`)."""
     try:
         return _page(read, path, gt, axes=axes)
     except ColourMaskError as exc:
-        if (planes := _channel_planes_axes(path)) is not None:
-            pages = read.stack(path, mask=True, axes=planes[1])
-            raise DatasetError(_page_mismatch(path, len(pages), gt)) from None
         raise DatasetError(
             f"{_colour_prediction(path, exc)}, and saved class maps "
             "are read as class indices, by no colour table; save it as class indices "
@@ -1525,7 +1523,7 @@ def planes_axes(path: Path, planes: int) -> str | None:
     with ``metadata={'axes': 'CYX'}`` is byte for byte one saved without axes)."""
     if planes <= 1 or (read_as := _channel_planes_axes(path, planes)) is None:
         return None
-    letters, axes = read_as
+    letters, axes, _ = read_as
     log.info(
         "%s: its %d pages record no axes (%s, as tifffile reads it; tifffile.imwrite(..., "
         "imagej=True) writes the same bytes given no axes or axes 'CYX'): read as the %d "
@@ -1537,12 +1535,13 @@ def planes_axes(path: Path, planes: int) -> str | None:
     return axes
 
 
-def _channel_planes_axes(path: Path, planes: int | None = None) -> tuple[str, str] | None:
+def _channel_planes_axes(path: Path, planes: int | None = None) -> tuple[str, str, int] | None:
     """(the axes of the TIFF ``path`` as tifffile reads them, those that read the pages on
     its one channel axis as planes: Z for C, :func:`~unetlab.data.tiffmeta.planes_letters`'
-    rule) where it states no axes, has no Z and one C (an ImageJ stack saved without axes:
-    :func:`series_axes`) of ``planes`` pages (None: as many as it holds), else None: one rule
-    for the folder look (:func:`_pixel_values`) and scoring (:func:`planes_axes`)."""
+    rule, how many planes that axis holds) where it states no axes, has no Z and one C (an
+    ImageJ stack saved without axes: :func:`series_axes`) of ``planes`` pages (None: as many
+    as it holds), else None: one rule for the folder look (:func:`_pixel_values`) and
+    scoring (:func:`planes_axes`, :func:`_refuse_other_planes`)."""
     found = series_axes(path, unstated=True)
     if found is None or "Z" in found[0] or found[0].count("C") != 1:
         return None
@@ -1550,7 +1549,17 @@ def _channel_planes_axes(path: Path, planes: int | None = None) -> tuple[str, st
     held = shape[letters.index("C")]
     if planes not in (None, held) or (axes := planes_letters(*found, held)) is None:
         return None
-    return letters, axes
+    return letters, axes, held
+
+
+def _refuse_other_planes(path: Path, gt: MaskPage) -> None:
+    """DatasetError by the page counts (:func:`_page_mismatch`) where the prediction ``path``
+    holds planes on its one channel axis, saved without axes (:func:`_channel_planes_axes`),
+    and its ground truth ``gt``'s file has other than as many pages: read as one image of
+    channels, 3 equal planes were one grey image, scored as one page unsaid, where 3 unlike
+    ones were refused by the page counts (s68: both told so, before the file is read)."""
+    if (planes := _channel_planes_axes(path)) is not None:
+        raise DatasetError(_page_mismatch(path, planes[2], gt))
 
 
 def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
