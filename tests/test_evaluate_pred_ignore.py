@@ -121,3 +121,24 @@ def test_predicted_ignore_values_are_said_and_form_no_objects(tmp_path):
     assert "beyond the classes" not in table  # the stray line does not say it again
     plain = evaluate_predictions(pred, gt, ignore_value=255, objects=False)
     assert "predicted_ignore_pixels" in plain.summary  # said without object scores too
+
+
+def test_a_cell_pixel_predicted_as_the_ignore_value_is_a_missed_cell_pixel(tmp_path):
+    """The challenge's pixel error (1 - F-score of the cell pixels) of a map holding the
+    masks' ignore value on cell pixels: they are misses of the cell, as mIoU counts them (it
+    was 0.0, the pixels in no count: s68); an oracle from the pixels themselves."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:12, 4:12] = 1
+    mask[0, :6] = 255  # the masks' void
+    pred = mask.copy()
+    pred[6, 5:9] = 255  # 4 cell pixels predicted as void
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", pred)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", ignore_value=255)
+    labelled = mask != 255
+    cell, said = mask[labelled] == 1, pred[labelled] == 1
+    tp, fp, fn = (cell & said).sum(), (~cell & said).sum(), (cell & ~said).sum()
+    assert (tp, fp, fn) == (60, 0, 4)
+    expected = 1 - 2 * tp / (2 * tp + fp + fn)
+    assert report.summary["challenge_pixel_error"] == pytest.approx(expected)
+    assert report.summary["iou"][1] == pytest.approx(60 / 64)  # as mIoU counts them

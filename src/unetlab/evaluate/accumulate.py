@@ -289,7 +289,8 @@ class Accumulator:
             pixel_error=1.0 - summary["pixel_accuracy"],
         )
         if len(total) == 2 and self.boundary_class is not None:
-            summary["challenge_pixel_error"] = challenge_pixel_error(total, self.boundary_class)
+            error = challenge_pixel_error(total, self.boundary_class, missed)
+            summary["challenge_pixel_error"] = error
         return summary
 
     def _best_threshold(self, thresholds, seed_threshold) -> dict | None:
@@ -337,12 +338,17 @@ class Accumulator:
         }
 
 
-def challenge_pixel_error(matrix: np.ndarray, boundary_class: int) -> float:
+def challenge_pixel_error(
+    matrix: np.ndarray, boundary_class: int, missed: np.ndarray | None = None
+) -> float:
     """The ISBI challenge's (and the U-Net paper's) pixel error of a two-class (2, 2)
     confusion matrix (rows truth, columns prediction): 1 - F-score of the cell pixels (the
-    class that is not ``boundary_class``), at the labels given (no threshold swept)."""
+    class that is not ``boundary_class``), at the labels given (no threshold swept).
+    ``missed``: per true class, its pixels predicted as the masks' ignore value (in no
+    column of ``matrix``): a cell's are missed cell pixels (s68: they were in no count)."""
     cell = 1 - boundary_class
     tp, fp, fn = matrix[cell, cell], matrix[boundary_class, cell], matrix[cell, boundary_class]
+    fn += 0 if missed is None else missed[cell]
     return pixel_fscore_error(int(tp), int(fp), int(fn))
 
 
