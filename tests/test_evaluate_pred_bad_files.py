@@ -331,13 +331,39 @@ def test_colour_object_ids_are_told_how_to_make_ids(tmp_path, capsys):
     assert main([*argv, "--no-progress", "--gt-instances", "--pred-instances"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1, err
-    said = "a.png: this prediction is a colour (RGB) image; --pred-instances reads one object id"
-    assert said in err[0]
-    assert "class_colors.txt" not in err[0]
-    with pytest.raises(DatasetError, match=r"; pred_instances=True reads one object id a pixel"):
+    assert err[0] == f"unetlab evaluate: error: {_colour_ids_line(tmp_path, *_BY_CLI)}"
+    with pytest.raises(DatasetError) as told:
         evaluate_predictions(
             tmp_path / "pred", tmp_path / "gt", gt_instances=True, pred_instances=True
         )
+    assert str(told.value) == _colour_ids_line(tmp_path, *_BY_API)
+    recipe = str(told.value).split("becomes ids by ")[1].rsplit(" (", 1)[0]
+    write_png(tmp_path / "pred" / "a.png", eval(recipe, {"np": np, "image": rgb}))
+    report = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", gt_instances=True, pred_instances=True
+    )
+    assert report.summary["object_f1"] == 1.0  # the line's recipe makes ids that score
+
+
+#: how the command and the Python API name the reader of ids and their maker
+_BY_CLI = ("--pred-instances", "unetlab predict --instances")
+_BY_API = ("pred_instances=True", "predict_folder(..., objects=True)")
+
+
+def _colour_ids_line(tmp_path, reader: str, made: str) -> str:
+    """The refusal of the colour prediction pred/a.png read as object ids (s68: its how-to
+    was a mask's, 'a mask of a colour an object'), as ``reader`` and ``made`` name them."""
+    ids = (
+        "np.unique(image[..., :3].reshape(-1, 3), axis=0, return_inverse=True)[1]"
+        ".reshape(image.shape[:-1]).astype(np.uint16)"
+    )
+    return (
+        f"{tmp_path / 'pred' / 'a.png'}: this prediction is a colour (RGB) image; {reader} "
+        f"reads one object id a pixel, as {made} writes them (<stem>_objects.tif): a grey "
+        "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object; "
+        f"another tool's image of a colour an object (black the background) becomes ids by "
+        f"{ids} (image: its RGB or RGBA array as read; the alpha left out)"
+    )
 
 
 def test_jpeg_masks_are_refused_naming_the_format(tmp_path, capsys):

@@ -1410,16 +1410,25 @@ class ColourMaskError(MadeAgain, ImageReadError):
         return f"{self.problem}; {self.ids_fix(reader)}"
 
     @staticmethod
-    def ids_fix(reader: str) -> str:
+    def ids_fix(reader: str, made: str | None = None) -> str:
         """How to give ``reader`` object ids. The recipe takes an RGBA mask too, and a colour
         stack (Z, Y, X, 3), and makes the 16-bit ids it asks for (review B: an (H, W, 4)
-        array was a reshape error; review F1: a stack)."""
-        rgb = "mask[..., :3].reshape(-1, 3)"
-        ids = f"np.unique({rgb}, axis=0, return_inverse=True)[1].reshape(mask.shape[:-1])"
-        ids += ".astype(np.uint16) (mask: its RGB or RGBA array as read; the alpha left out)"
+        array was a reshape error; review F1: a stack). ``made``: what writes such ids where
+        they are predictions, said first and the recipe another tool's image's (s68: a
+        prediction was told of 'a mask of a colour an object')."""
+        image = "mask" if made is None else "image"
+        rgb = f"{image}[..., :3].reshape(-1, 3)"
+        ids = f"np.unique({rgb}, axis=0, return_inverse=True)[1].reshape({image}.shape[:-1])"
+        ids += f".astype(np.uint16) ({image}: its RGB or RGBA array as read; the alpha left out)"
+        grey = "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object"
+        if made is not None:
+            return (
+                f"{reader} reads one object id a pixel, as {made} writes them "
+                f"(<stem>_objects.tif): a grey {grey}; another tool's image of a colour an "
+                f"object (black the background) becomes ids by {ids}"
+            )
         return (
-            f"{reader} reads one object id a pixel: save the ids as a grey "
-            "(single-channel) 16-bit PNG or TIFF, 0 the background and 1..n one per object; "
+            f"{reader} reads one object id a pixel: save the ids as a grey {grey}; "
             f"a mask of a colour an object (black the background) becomes ids by {ids}"
         )
 

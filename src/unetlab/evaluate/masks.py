@@ -1456,15 +1456,21 @@ def _ids_page(
 ) -> np.ndarray:
     """:func:`_page` of the object ids ``path``; a colour label image of objects (another
     tool's: a colour an object) refused with how the reader ``by`` (``--pred-instances``
-    where a class map's name is read as ids) takes them: it was told a class mask's fix,
-    class_colors.txt beside the data (review s67), and called a mask (s67 final re-read)."""
+    where a class map's name is read as ids) takes them and what writes them: it was told a
+    class mask's fix, class_colors.txt beside the data (review s67), and called a mask (s67
+    final re-read), and its how-to a mask's (s68)."""
     try:
         return _page(read, path, gt, pages, axes)
     except ColourMaskError as exc:
         said = _colour_prediction(path, exc)
+        fix = ColourMaskError.ids_fix
         raise DatasetError(
-            **spelled(lambda reader: f"{said}; {ColourMaskError.ids_fix(reader)}", by)
+            **spelled(lambda reader, made: f"{said}; {fix(reader, made)}", by, _IDS_MADE)
         ) from None
+
+
+#: what writes object ids, as each caller makes them: a colour prediction's fix (s68)
+_IDS_MADE = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
 
 
 def _colour_prediction(path: Path, exc: ColourMaskError) -> str:
