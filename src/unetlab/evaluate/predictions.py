@@ -330,7 +330,7 @@ def _read(
     of the masks given as the predictions refused, the masks kept for the predicted images."""
     # the pages are read once preds is made below: outlines take a prediction's size, RGB
     # masks without a table the predictions' colours
-    colours = functools.cache(lambda: predicted_colours(preds, written))
+    colours = functools.cache(lambda: predicted_colours(preds, given))
     mask_files, masks, stems = ground_truth(gt_dir, lambda stem: preds.size_of(stem), colours)
     written = Written(pred_dir) if written is None else written
     gt_instances = gt_instances or _objects_only(mask_files, gt_dir)
@@ -354,21 +354,21 @@ def _read(
     return _Read(mask_files, masks, preds, classes, gt_instances, gt_dir, ignored, finder)
 
 
-def predicted_colours(preds: Predictions, written: Written) -> ColourTable | None:
+def predicted_colours(preds: Predictions, ignored: int | None) -> ColourTable | None:
     """The colours the predictions are drawn in (the palette of their first class map, where
-    it is a palette PNG) of the classes' mask values and the records' ignore value: colour
-    (RGB) masks without a colour table beside them are read in them, as ``--checkpoint``
-    reads them in the checkpoint's (audit s43 scenes: ``--pred`` refused such masks,
-    naming class_colors.txt). The classes' values: the recorded mask values, else class
-    indices of the recorded classes; None without palette class maps or either."""
-    values, names = preds.label_values, recorded_class_names(written)
+    it is a palette PNG) of the classes' mask values and the ``ignored`` value (the one
+    given, else the records': resolved once, by :func:`_read`): colour (RGB) masks without
+    a colour table beside them are read in them, as ``--checkpoint`` reads them in the
+    checkpoint's (audit s43 scenes: ``--pred`` refused such masks, naming
+    class_colors.txt). The classes' values: the recorded mask values, else class indices
+    of the recorded classes; None without palette class maps or either."""
+    values, names = preds.label_values, recorded_class_names(preds.written)
     values = values if values is not None or names is None else range(len(names))
     first = next(iter(preds.maps.values()), None)  # one header read: a run's share one
     palette = read_palette(first) if first is not None else None
     if palette is None or values is None:
         return None
-    void = recorded_ignore_value(written)
-    void = void if void is not None and 0 <= void < len(palette) else None
+    void = ignored if ignored is not None and 0 <= ignored < len(palette) else None
     return palette_table(palette, list(values), f"the colours of {preds.folder}", void=void)
 
 
