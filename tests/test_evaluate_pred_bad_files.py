@@ -316,6 +316,63 @@ def test_a_stack_of_equal_planes_against_one_mask_is_told_the_page_counts(
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False, **kept)
 
 
+@pytest.mark.filterwarnings("ignore:<tifffile.TiffWriter.write> data with shape")
+@pytest.mark.parametrize("equal", [False, True])
+def test_objects_3d_is_told_the_page_counts_of_a_stack_without_axes(tmp_path, capsys, equal):
+    """--objects-3d read a 3-plane ImageJ stack of object ids saved without axes against a
+    one-page mask as one page where its planes were equal (F1 1.0, no word), as a colour
+    image told a mask's fix (class_colors.txt) where they were not (review s68): told the
+    page counts, as evaluate --pred tells them, in the command and the Python API."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    other = np.zeros_like(mask)
+    other[10:14, 10:14] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    planes = np.stack([mask, mask if equal else other, mask]).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", planes, imagej=True)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--no-progress", "--objects-3d", "--gt-instances"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert "a_objects.tif has 3 pages but its ground truth" in err[0], err
+    assert "a.png has 1" in err[0] and "class_colors" not in err[0]
+    with pytest.raises(DatasetError, match=r"a_objects\.tif has 3 pages but its ground truth"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False, objects_3d=True)
+
+
+@pytest.mark.filterwarnings("ignore:<tifffile.TiffWriter.write> data with shape")
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+@pytest.mark.parametrize("planes", [2, 4])
+def test_planes_without_axes_are_told_the_page_counts_or_class_indices(
+    tmp_path, capsys, dtype, planes
+):
+    """An ImageJ stack of planes saved without axes against a one-page mask: integer planes
+    are told the page counts (one plane saved alone scores), float ones (a (K, H, W) map of
+    class probabilities) that a class map holds class indices: they were told the page
+    counts, whose fix, one plane of probabilities, was refused again (review s68)."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    stack = np.stack([1 - mask, mask] * (planes // 2)).astype(dtype)
+    tifffile.imwrite(tmp_path / "pred" / "a.tif", stack, imagej=True)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--no-progress"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    said = (
+        f"a.tif: a class map holds class indices 0, 1, .., one a pixel, not {planes} planes of "
+        "float32 values (saved without axes: read as one image); save the predicted class of "
+        "each pixel (object ids: --pred-instances; probabilities: threshold them first"
+    )
+    if dtype == "uint8":
+        said = f"a.tif has {planes} pages but its ground truth "
+    assert said in err[0], err
+    with pytest.raises(DatasetError, match="class indices" if dtype == "float32" else "pages"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
+
+
 def test_colour_object_ids_are_told_how_to_make_ids(tmp_path, capsys):
     """An RGB label image of objects (another tool's: a colour an object) given as object
     ids was told a class mask's fix, class_colors.txt beside the data (review s67): one

@@ -61,7 +61,7 @@ from unetlab.data.pairs import (
 )
 from unetlab.data.read_notes import note_once
 from unetlab.data.split_record import describe_names
-from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.data.tiffmeta import planes_letters, read_page_axes, series_axes
 from unetlab.errors import (
     DatasetError,
@@ -723,7 +723,8 @@ class Predictions:
             drawn = path.suffix.lower() in ANNOTATION_SUFFIXES
             pages = self._outlined(path, gt) if drawn else None
             by = PRED_INSTANCES if self.written.maps.get(stem) == path else "evaluate"
-            ids = _ids_page(self.read_objects, path, gt, pages, self._axes(path, gt), by)
+            axes = self._axes(path, gt, ids=True)
+            ids = _ids_page(self.read_objects, path, gt, pages, axes, by)
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
                 raise DatasetError(
                     f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
@@ -776,13 +777,12 @@ class Predictions:
             self.nodata[path] = named_nodata(path)
         return self.nodata[path]
 
-    def _axes(self, path: Path, gt: MaskPage) -> str | None:
-        """:func:`planes_axes` of ``path`` for ``gt``'s planes, found once a file (a
-        TIFF header, 0.5 ms: a stack's pages each asked it)."""
+    def _axes(self, path: Path, gt: MaskPage, ids: bool = False) -> str | None:
+        """:func:`planes_axes` of ``path`` (object ids where ``ids``) for ``gt``'s planes,
+        found once a file (a TIFF header, 0.5 ms: a stack's pages each asked it); a refusal
+        is not kept (it was, as None, before it was raised: review s68)."""
         if path not in self.axes:
-            self.axes[path] = planes_axes(path, gt.pages)
-            if self.axes[path] is None:
-                _refuse_other_planes(path, gt)
+            self.axes[path] = planes_axes(path, gt.path, gt.pages, ids=ids)
         return self.axes[path]
 
     def _outlined(self, path: Path, gt: MaskPage) -> np.ndarray:
@@ -1424,7 +1424,7 @@ def _page(
     ground truth's size, from a file of as many pages as the ground truth's."""
     pages = read.stack(path, mask=True, axes=axes) if pages is None else pages
     if len(pages) != gt.pages:
-        raise DatasetError(_page_mismatch(path, len(pages), gt))
+        raise DatasetError(_page_mismatch(path, len(pages), gt.path, gt.pages))
     pred, name, shape = pages[gt.page], gt.where, gt.mask.shape  # a failure: its path
     if pred.ndim != 2:
         raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
@@ -1516,56 +1516,74 @@ def planes_saved_with_axes() -> Iterator[None]:
         raise ImageReadError(**spelled(lambda how: said + how, _AXES_OF_CHECKPOINT)) from exc
 
 
-def planes_axes(path: Path, planes: int) -> str | None:
-    """The axes to read the prediction ``path`` by where its file puts the ``planes`` of
-    its ground truth on its one channel axis, its other axes but Y and X of size 1, and
-    records no axes (an ImageJ stack tifffile saved without them reads as CYX): those with
-    Z for C, as a prediction holds one value a pixel (it was refused as 'one image of 5
-    channels ... give evaluate --axes ZYX', which --pred refuses), said in one line; None:
-    read as the file says. A file that records CYX (tifffile's axes, an OME-TIFF of
-    another writer, an ImageJ composite: :func:`~unetlab.data.stated_axes.states_axes`) is
-    one image of channels, refused as before (review s54 C3: scored as planes unsaid). The
-    line names the file and the axes that save it unambiguously (s55: an ImageJ stack saved
-    with ``metadata={'axes': 'CYX'}`` is byte for byte one saved without axes)."""
-    if planes <= 1 or (read_as := _channel_planes_axes(path, planes)) is None:
+def planes_axes(path: Path, truth: Path, pages: int, *, ids: bool = False) -> str | None:
+    """The axes to read the prediction ``path`` (object ids where ``ids``) by where its file
+    puts planes on its one channel axis, its other axes but Y and X of size 1, and records
+    no axes (an ImageJ stack tifffile saved without them reads as CYX): those with Z for C
+    where they are the ``pages`` of its ground truth ``truth``, as a prediction holds one
+    value a pixel (it was refused as 'one image of 5 channels ... give evaluate --axes
+    ZYX', which --pred refuses), said in one line; refused where they are not
+    (:func:`_refuse_other_planes`); None: read as the file says. A file that records CYX
+    (tifffile's axes, an OME-TIFF of another writer, an ImageJ composite:
+    :func:`~unetlab.data.stated_axes.states_axes`) is one image of channels, refused as
+    before (review s54 C3: scored as planes unsaid). The line names the file and the axes
+    that save it unambiguously (s55: an ImageJ stack saved with ``metadata={'axes': 'CYX'}``
+    is byte for byte one saved without axes). Its TIFF header is read once."""
+    if (read_as := _channel_planes_axes(path)) is None:
         return None
-    letters, axes, _ = read_as
+    letters, axes, held = read_as
+    if held != pages:
+        _refuse_other_planes(path, held, truth, pages, ids)
     log.info(
         "%s: its %d pages record no axes (%s, as tifffile reads it; tifffile.imwrite(..., "
         "imagej=True) writes the same bytes given no axes or axes 'CYX'): read as the %d "
         "planes of its ground truth, a prediction holding one value a pixel; to say so in "
         "the file, save it with its axes (tifffile.imwrite(..., imagej=True, "
         "metadata={'axes': '%s'}))",
-        *(path, planes, letters, planes, axes),
+        *(path, pages, letters, pages, axes),
     )
     return axes
 
 
-def _channel_planes_axes(path: Path, planes: int | None = None) -> tuple[str, str, int] | None:
+def _channel_planes_axes(path: Path) -> tuple[str, str, int] | None:
     """(the axes of the TIFF ``path`` as tifffile reads them, those that read the pages on
     its one channel axis as planes: Z for C, :func:`~unetlab.data.tiffmeta.planes_letters`'
-    rule, how many planes that axis holds) where it states no axes, has no Z and one C (an
-    ImageJ stack saved without axes: :func:`series_axes`) of ``planes`` pages (None: as many
-    as it holds), else None: one rule for the folder look (:func:`_pixel_values`) and
-    scoring (:func:`planes_axes`, :func:`_refuse_other_planes`)."""
+    rule, how many planes that axis holds) where it states no axes, has no Z and one C of
+    2 or more (an ImageJ stack saved without axes: :func:`series_axes`), else None: one
+    rule for the folder look (:func:`_pixel_values`) and scoring (:func:`planes_axes`)."""
     found = series_axes(path, unstated=True)
     if found is None or "Z" in found[0] or found[0].count("C") != 1:
         return None
     letters, shape = found
     held = shape[letters.index("C")]
-    if planes not in (None, held) or (axes := planes_letters(*found, held)) is None:
+    if held < 2 or (axes := planes_letters(*found, held)) is None:
         return None
     return letters, axes, held
 
 
-def _refuse_other_planes(path: Path, gt: MaskPage) -> None:
-    """DatasetError by the page counts (:func:`_page_mismatch`) where the prediction ``path``
-    holds planes on its one channel axis, saved without axes (:func:`_channel_planes_axes`),
-    and its ground truth ``gt``'s file has other than as many pages: read as one image of
-    channels, 3 equal planes were one grey image, scored as one page unsaid, where 3 unlike
-    ones were refused by the page counts (s68: both told so, before the file is read)."""
-    if (planes := _channel_planes_axes(path)) is not None:
-        raise DatasetError(_page_mismatch(path, planes[2], gt))
+def _refuse_other_planes(path: Path, held: int, truth: Path, pages: int, ids: bool) -> None:
+    """DatasetError for the prediction ``path`` of ``held`` planes on its one channel axis,
+    saved without axes (:func:`_channel_planes_axes`), whose ground truth ``truth`` has
+    other ``pages``: read as one image of channels, 3 equal planes were one grey image,
+    scored as one page unsaid, where 3 unlike ones were refused by the page counts (s68).
+    Integer planes are told the page counts (:func:`_page_mismatch`); floating-point ones
+    (class probabilities, K planes) what a prediction holds, class indices or object ids,
+    as before s68: the page counts' fix, one plane of them, was refused again (review s68)."""
+    with open_tiff(path) as tif:
+        dtype = tif.series[0].dtype
+    if dtype.kind in "biu":  # bool, signed, unsigned integers
+        raise DatasetError(_page_mismatch(path, held, truth, pages))
+    read = f"{held} planes of {dtype} values (saved without axes: read as one image)"
+    if ids:
+        raise DatasetError(
+            f"{path}: object ids are integers 0 (none), 1..n, one a pixel, not {read}; "
+            "write the label image of the objects"
+        )
+    said = (
+        f"{path}: a class map holds class indices 0, 1, .., one a pixel, not {read}; save the "
+        "predicted class of each pixel"
+    )
+    raise DatasetError(**spelled(partial(_saved_as, said), PRED_INSTANCES, _CHECKPOINT_SCORED))
 
 
 def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
@@ -1586,14 +1604,14 @@ def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
     return outlined_mask(path, image)
 
 
-def _page_mismatch(path: Path, pages: int, gt: MaskPage) -> str:
-    """Why a prediction of ``pages`` pages cannot be scored against ``gt``'s file, and the
-    fix: page i is scored against page i, so a stack against one annotated plane would score
-    its first plane, whichever plane was annotated."""
+def _page_mismatch(path: Path, pages: int, truth: Path, truth_pages: int) -> str:
+    """Why a prediction of ``pages`` pages cannot be scored against its ground truth
+    ``truth`` of ``truth_pages``, and the fix: page i is scored against page i, so a stack
+    against one annotated plane would score its first plane, whichever plane was annotated."""
     said = (
-        f"{path} has {words.numbered(pages, 'page')} but its ground truth {gt.path} has {gt.pages}"
+        f"{path} has {words.numbered(pages, 'page')} but its ground truth {truth} has {truth_pages}"
     )
-    if gt.pages == 1:
+    if truth_pages == 1:
         fix = (
             "to score the one annotated plane, save that plane of the prediction alone under "
             "this name (or predict that plane of the image)"

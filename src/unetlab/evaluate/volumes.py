@@ -247,7 +247,8 @@ def volumes(
     added to ``flat``. ``gt_axes``: the truth's axes as a user gives them (None: its file's)."""
     gt_pages = read_stack(gt, mask=True, axes=gt_axes)
     if predicted is None:
-        pred_pages = read_stack(pred, mask=True, axes=planes_axes(pred, len(gt_pages)))
+        axes = planes_axes(pred, gt, len(gt_pages), ids=True)  # other planes: refused
+        pred_pages = read_stack(pred, mask=True, axes=axes)
     else:
         pred_pages = predicted[0]
     if gt_pages.shape != pred_pages.shape:
