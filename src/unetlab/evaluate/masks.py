@@ -73,7 +73,7 @@ from unetlab.errors import (
     spelled,
     worded,
 )
-from unetlab.evaluate.checks import NO_CLASS_FROM, MaskValuesError, tag_name
+from unetlab.evaluate.checks import MADE_OBJECTS, NO_CLASS_FROM, MaskValuesError, tag_name
 from unetlab.evaluate.report import PREDICTED_VALUES
 from unetlab.outputs import RECORD_FILES
 from unetlab.provenance import shell_command
@@ -1465,12 +1465,8 @@ def _ids_page(
         said = _colour_prediction(path, exc)
         fix = ColourMaskError.ids_fix
         raise DatasetError(
-            **spelled(lambda reader, made: f"{said}; {fix(reader, made)}", by, _IDS_MADE)
+            **spelled(lambda reader, made: f"{said}; {fix(reader, made)}", by, MADE_OBJECTS)
         ) from None
-
-
-#: what writes object ids, as each caller makes them: a colour prediction's fix (s68)
-_IDS_MADE = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
 
 
 def _colour_prediction(path: Path, exc: ColourMaskError) -> str:
