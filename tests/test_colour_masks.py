@@ -445,3 +445,36 @@ def test_split_tables_of_a_class_more_or_less_name_the_classes(tmp_path, extra):
     (tmp_path / extra / "class_colors.txt").write_text(rows.replace("person", "pedestrian"))
     with pytest.raises(DatasetError, match="value 1 is 'person' in one, 'pedestrian' in the other"):
         class_names_from(tmp_path)  # a value both name otherwise: refused as before
+
+
+@pytest.mark.parametrize("recorded", [None, 255])
+def test_rgb_masks_beside_predictions_take_the_given_ignore_value_as_void(tmp_path, recorded):
+    """RGB masks without a table read in the predictions' palette: the void colour is that
+    of the --ignore-value given (palette[5]), else the records' (s68: the records' won, so
+    the given void's colour was a colour missing from the table, refused)."""
+    import json
+
+    from PIL import PngImagePlugin
+
+    from unetlab import evaluate_predictions
+
+    palette = np.zeros((256, 3), np.uint8)
+    palette[1], palette[5], palette[255] = (128, 0, 0), (0, 128, 0), (224, 224, 192)
+    cells = np.zeros((16, 16), np.uint8)
+    cells[4:9, 4:9] = 1
+    info = PngImagePlugin.PngInfo()
+    info.add_text("unetlab.prediction", json.dumps({"key": "K"}))
+    (tmp_path / "pred").mkdir()
+    shown = Image.fromarray(cells, mode="P")
+    shown.putpalette(palette.ravel().tolist())
+    shown.save(tmp_path / "pred" / "a.png", pnginfo=info)
+    record = {"class_names": ["background", "cell"], "ignore_value": recorded}
+    (tmp_path / "pred" / "predict.json").write_text(json.dumps({"records": {"K": record}}))
+    truth = palette[cells]
+    truth[:, 12:] = palette[5]  # the void of the given --ignore-value 5, predicted background
+    truth[12:, :4] = palette[1]  # a cell the prediction missed, under no void
+    write_png(tmp_path / "gt" / "a.png", truth)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", ignore_value=5)
+    assert report.matrix.tolist() == [[16 * 12 - 16 - 25, 0], [16, 25]]  # 4 void columns
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--ignore-value", "5", "--no-progress"]) == 0
