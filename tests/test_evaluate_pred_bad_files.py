@@ -481,3 +481,29 @@ def test_jpeg_masks_beside_object_ids_are_refused_not_read_as_ids(tmp_path, caps
     err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(err) == 1 and "a.jpg: JPEG masks are lossy" in err[0], err
     assert "look like object ids" not in caplog.text
+
+
+@pytest.mark.filterwarnings("ignore:<tifffile.TiffWriter.write> data with shape")
+@pytest.mark.parametrize("objects_3d", [False, True])
+def test_float_planes_of_object_ids_without_axes_are_told_ids_are_integers(
+    tmp_path, capsys, objects_3d
+):
+    """A float32 ImageJ stack of 3 planes of object ids saved without axes against a one-page
+    mask: told that object ids are integers, not the page counts, whose fix (one plane saved
+    alone) is refused as float ids again (review s68); with --objects-3d too."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    planes = np.stack([mask, 1 - mask, mask]).astype(np.float32)
+    tifffile.imwrite(tmp_path / "pred" / "a_objects.tif", planes, imagej=True)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    flags = ["--objects-3d"] if objects_3d else []
+    assert main([*argv, "--no-progress", "--gt-instances", *flags]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert (
+        "a_objects.tif: object ids are integers 0 (none), 1..n, one a pixel, not 3 planes of "
+        "float32 values (saved without axes: read as one image); write the label image of the "
+        "objects"
+    ) in err[0], err
