@@ -54,12 +54,13 @@ def plot_curves(rows: list[dict], path: str | os.PathLike) -> Path:
         _line(loss_ax, epochs, [r.get(key) for r in rows], label)
     for key, label in (("val_miou", "val mIoU"), ("val_mdice", "val mean Dice")):
         _line(score_ax, epochs, [r.get(key) for r in rows], label)
-    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    loss_ax.set(xlabel="epoch", ylabel="loss")
     # ticks of at most ~5 characters (1e-3 or 1e4 above the axis): 0.0018 and 10000 were cut,
     # with the "loss" label, by the fixed margins below
     loss_ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 4))
-    score_ax.set(xlabel="epoch", ylabel="score", title="validation", ylim=(0, 1))
-    for ax in (loss_ax, score_ax):
+    score_ax.set(xlabel="epoch", ylabel="score", ylim=(0, 1))
+    for ax, title in ((loss_ax, "loss"), (score_ax, "validation")):
+        ax.set_title(title, y=1.0)  # y given: no search for tick labels above the axes
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend()
