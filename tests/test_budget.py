@@ -190,15 +190,18 @@ def _fake_machine(monkeypatch, seconds_per_step: float) -> FakeClock:
     return clock
 
 
+#: epochs of 4 steps of one tile each: the fake machine charges a step, whatever its batch;
+#: batches of 4 tiles only made the real steps slower (these tests took twice as long)
+FOUR_STEPS = ("data.tiles_per_epoch=4", "train.batch_size=1")
+
+
 @pytest.mark.parametrize("seconds_per_step", [0.1, 0.5])
 def test_a_budgeted_run_ends_with_the_final_lr_fast_or_slow(
     tmp_path, monkeypatch, seconds_per_step
 ):
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, seconds_per_step)
-    cfg = tiny_config(
-        data, "train.epochs=1000", "train.max_minutes=0.05", "data.tiles_per_epoch=16"
-    )
+    cfg = tiny_config(data, "train.epochs=1000", "train.max_minutes=0.05", *FOUR_STEPS)
     result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
     rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
     assert rows["lr"][-1] == 0.0
@@ -250,7 +253,8 @@ def _offset_run(
         data,
         "train.epochs=1000",
         f"train.max_minutes={minutes}",
-        "data.tiles_per_epoch=64",  # 16 steps an epoch: fewer ends (checkpoints) to write
+        "data.tiles_per_epoch=16",  # 16 steps an epoch: fewer ends (checkpoints) to write
+        "train.batch_size=1",  # of one tile (FOUR_STEPS)
         "data.val_fraction=0.5",
         f"train.label_offset={offset}",
         f"train.schedule={schedule}",
@@ -344,7 +348,7 @@ def test_the_budget_counts_the_loading_and_anneals_over_what_is_left(
         data,
         "train.epochs=1000",
         "train.max_minutes=0.05",
-        "data.tiles_per_epoch=16",
+        *FOUR_STEPS,
         f"train.schedule={schedule}",
     )
     result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)

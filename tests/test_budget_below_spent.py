@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from tests.test_budget import _fake_machine
+from tests.test_budget import FOUR_STEPS, _fake_machine
 from tests.test_train import tiny_config, write_blobs
 from unetlab.train import fit
 
@@ -24,7 +24,7 @@ def _warnings(caplog) -> list[str]:
 def test_a_budget_below_the_time_spent_is_one_warning(tmp_path, monkeypatch, caplog, schedule):
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, 0.5)
-    own = ("train.epochs=1000", "data.tiles_per_epoch=16", f"train.schedule={schedule}")
+    own = ("train.epochs=1000", *FOUR_STEPS, f"train.schedule={schedule}")
     run = tmp_path / "run"
     first = fit(
         tiny_config(data, *own, "train.max_minutes=0.1"), run_dir=run, progress=False, clock=clock
@@ -70,15 +70,13 @@ def test_a_resume_with_its_budget_spent_does_not_say_the_busy_cpu_buys_fewer_ste
     monkeypatch.setattr(train_log, "cores_in_use", lambda **kw: 3.0)  # other work: 3 cores
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, 0.5)
-    cfg = tiny_config(data, "train.epochs=1000", "data.tiles_per_epoch=16", "train.max_minutes=0.1")
+    cfg = tiny_config(data, "train.epochs=1000", *FOUR_STEPS, "train.max_minutes=0.1")
     with caplog.at_level(logging.INFO, logger="unetlab"):
         first = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
     assert [w for w in _warnings(caplog) if "the CPU is busy" in w]  # a run that trains
     for minutes in ("0.1", "0.05"):  # the same budget (a requeue), and one below the time spent
         caplog.clear()
-        cfg = tiny_config(
-            data, "train.epochs=1000", "data.tiles_per_epoch=16", f"train.max_minutes={minutes}"
-        )
+        cfg = tiny_config(data, "train.epochs=1000", *FOUR_STEPS, f"train.max_minutes={minutes}")
         with caplog.at_level(logging.INFO, logger="unetlab"):
             again = fit(cfg, run_dir=tmp_path / "run", resume=True, progress=False, clock=clock)
         assert again["steps"] == first["steps"]  # no step more
@@ -96,7 +94,7 @@ def test_a_resume_without_a_budget_is_told_the_least_budget_that_trains_on(
 
     data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
     clock = _fake_machine(monkeypatch, 0.5)
-    own = ("train.epochs=1000", "data.tiles_per_epoch=16")
+    own = ("train.epochs=1000", *FOUR_STEPS)
     fit(tiny_config(data, *own, "train.max_minutes=0.05"), run_dir=run, progress=False, clock=clock)
     spent = load_checkpoint(run / "checkpoints" / "last.pt")["scheduler"]["elapsed"] / 60
     least = f"{math.ceil(spent * 100) / 100:g}"

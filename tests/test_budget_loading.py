@@ -8,7 +8,7 @@ import pytest
 from unetlab.train import fit
 from unetlab.train import run as train_run
 
-from .test_budget import _fake_machine
+from .test_budget import FOUR_STEPS, _fake_machine
 from .test_train import tiny_config, write_blobs
 
 
@@ -30,7 +30,7 @@ def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeyp
         data,
         "train.epochs=1000",
         "train.max_minutes=0.05",
-        "data.tiles_per_epoch=16",
+        *FOUR_STEPS,
         f"train.schedule={schedule}",
     )
     result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)

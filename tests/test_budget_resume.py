@@ -8,7 +8,7 @@ import pytest
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.train import BudgetSchedule, TimeBudget, fit, schedule_factor
 
-from .test_budget import FakeClock, _fake_machine, _optimizer
+from .test_budget import FOUR_STEPS, FakeClock, _fake_machine, _optimizer
 from .test_train import tiny_config, write_blobs
 
 
@@ -65,14 +65,14 @@ def test_resume_with_more_minutes_trains_on_to_the_new_budget(tmp_path, monkeypa
     state does not say its budget (its train config does)."""
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, 0.1)
-    first = ("train.epochs=1000", "data.tiles_per_epoch=16", "train.max_minutes=0.05")
+    first = ("train.epochs=1000", *FOUR_STEPS, "train.max_minutes=0.05")
     ended = fit(tiny_config(data, *first), run_dir=tmp_path / "run", progress=False, clock=clock)
     last = tmp_path / "run" / "checkpoints" / "last.pt"
     scheduler = load_checkpoint(last)["scheduler"]
     assert scheduler["done"] and scheduler.pop("seconds") == 3.0
     if older:
         update_checkpoint(last, scheduler=scheduler)
-    more = (*first[:2], "train.max_minutes=0.1")  # 3 s more than the 3 s spent
+    more = (*first[:-1], "train.max_minutes=0.1")  # 3 s more than the 3 s spent
     resumed = fit(
         tiny_config(data, *more), run_dir=tmp_path / "run", resume=True, progress=False, clock=clock
     )
@@ -117,7 +117,7 @@ def test_a_resumed_run_without_a_clock_schedule_trains_what_is_left(
     """An audit: a run of 3 s stopped after 3 epochs and resumed trained another 3 s."""
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, 0.1)
-    own = ("data.tiles_per_epoch=16", "train.max_minutes=0.05", f"train.schedule={schedule}")
+    own = (*FOUR_STEPS, "train.max_minutes=0.05", f"train.schedule={schedule}")
     whole = ("train.epochs=1000", *own)
 
     def train(name: str, *overrides: str, resume: bool = False) -> int:
