@@ -3,6 +3,9 @@
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 SCRIPT = """
 import matplotlib
 matplotlib.use("svg")  # a notebook's own backend, say
@@ -59,3 +62,49 @@ def test_the_loss_axis_ticks_and_label_stay_in_the_figure(tmp_path, monkeypatch)
         fig, renderer = _curves_drawn(rows, tmp_path / "curves.png", monkeypatch)
         box = fig.axes[0].get_tightbbox(renderer)
         assert box.x0 >= 0 and box.x1 < fig.axes[1].get_tightbbox(renderer).x0, (scale, box)
+
+
+def _confusion_drawn(names, path, monkeypatch, **kw):
+    """The figure plot_confusion saves, drawn, and its renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from unetlab.plots import plot_confusion
+
+    saved, real = [], Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda fig, *a, **k: saved.append(fig) or real(fig, *a, **k)
+    )
+    n = len(names)
+    plot_confusion(np.eye(n, dtype=int) * 900 + 37, names, path, **kw)
+    renderer = FigureCanvasAgg(saved[0]).get_renderer()
+    saved[0].draw(renderer)
+    return saved[0], renderer
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["membrane", "cell"],
+        ["background", "boundary", "interior"],  # upright, centred
+        ["a rather long class name", "car", "sky", "pedestrian crossing", "b", "bicycle lane"],
+        [f"c{i}" for i in range(21)],
+    ],
+)
+def test_the_confusion_matrix_texts_stay_in_the_figure_and_off_the_matrix(
+    tmp_path, monkeypatch, names
+):
+    # its layout is computed from the texts' sizes (constrained layout drew it twice)
+    fig, renderer = _confusion_drawn(names, tmp_path / "c.png", monkeypatch, missed=(None, 255))
+    ax, bar = fig.axes
+    square, strip = ax.get_window_extent(renderer), bar.get_window_extent(renderer)
+    page = fig.bbox
+    texts = [*ax.get_xticklabels(), *ax.get_yticklabels(), *bar.get_yticklabels()]
+    texts += [ax.title, ax.xaxis.label, ax.yaxis.label, bar.yaxis.label]
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        inside = page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0
+        assert inside and box.y1 <= page.y1, (text.get_text(), box, page)
+        assert not box.overlaps(square), text.get_text()
+    assert square.x1 < strip.x0 and square.y0 <= strip.y0 and strip.y1 <= square.y1
+    assert min(square.width, square.height) > 0.5 * min(page.width, page.height)
