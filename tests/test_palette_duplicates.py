@@ -112,3 +112,41 @@ def test_one_colour_each_and_the_255_padding_read_by_colour(tmp_path):
     assert read_mask(path)[0, 3] == 2 and read_mask(path)[0, 6] == 1  # by colour
     padded = _mask(tmp_path / "p", [0, 0, 0, 128, 0, 0, *[0] * 254 * 3], top=255)
     assert np.unique(read_mask(padded)).tolist() == [0, 1, 255]
+
+
+# An index past the palette's stored colours (PNG calls it an error: it has no colour, and
+# a viewer shows it black) used with no other unset or black index: it read silently as the
+# table's black class, or, beside a table without black, turned the whole mask to its
+# indices (s67 noticed). Refused, naming the file, the index and the fix.
+
+NO_BLACK = [128, 0, 0, 0, 128, 0, 0, 0, 128]  # 3 colours, none black: index 3 is past them
+
+
+def _past(root, table: str):
+    """A palette mask of indices 0-3, its palette the 3 colours of NO_BLACK, beside ``table``."""
+    (root / "masks").mkdir(parents=True)
+    (root / "class_colors.txt").write_text(table)
+    im = Image.fromarray(np.array([[0, 1, 2, 3]] * 4, np.uint8), mode="P")
+    im.putpalette(NO_BLACK)
+    im.save(root / "masks" / "a.png")
+    with Image.open(root / "masks" / "a.png") as saved:  # the index survives the save
+        assert np.asarray(saved).max() == 3 and len(saved.getpalette()) == 9
+    return root / "masks" / "a.png"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "0 0 0 background\n128 0 0 cat\n0 128 0 dog\n0 0 128 fish\n",  # read as background
+        "128 0 0 cat\n0 128 0 dog\n0 0 128 fish\n",  # the mask read by index for it
+    ],
+)
+def test_an_index_past_the_palettes_colours_is_refused(tmp_path, table):
+    path = _past(tmp_path, table)
+    with pytest.raises(ImageReadError) as err:
+        read_mask(path)
+    line = str(err.value)
+    assert line.count("\n") == 0 and line.startswith(f"{path}: palette index 3 is past ")
+    assert "its palette's 3 colours (indices 0 to 2)" in line
+    assert "give index 3 its class's colour in the palette" in line
+    assert "or re-save the mask with each of its pixels at its class's index" in line

@@ -13,7 +13,9 @@ way than one before it in this process is refused, naming both (a command's data
 the data set's masks in its main process; a DataLoader's workers each check their own). Set
 palette entries of one colour are read by it, merged as the table says; an index a mask uses
 that is black past the palette's last colour (unset), where a set entry is black too (used or
-not) or another such index is used, is refused: which is the class?
+not) or another such index is used, is refused: which is the class? So is an index past
+the colours the palette stores (it has none: PNG counts it an error) where the mask's own
+colours are the table's (:func:`_within_palette`).
 
 Scope: the masks of one folder (predictions drawn in other colours, in their own folder, are
 compared with each other only), in this process; a file changed since it was read no longer
@@ -29,6 +31,7 @@ import numpy as np
 
 from unetlab.data.colour_table import VOID, ColourTable
 from unetlab.errors import ImageReadError
+from unetlab.words import first_listed, numbered, worded
 
 #: (colour, index) -> (file, its mtime): who gave an index a colour first
 Seen = dict[tuple[tuple[int, int, int], int], tuple[str, int]]
@@ -65,6 +68,7 @@ def palette_values(
     used = used_colours(palette, indices) if indices.dtype == np.uint8 else {}
     lookup = None if table is None or not used else colour_lookup(palette, used, table)
     if table is not None and used:
+        _within_palette(path, palette, used, lookup, table)
         _one_way(path, table, used, lookup)
     if lookup is not None:
         _one_colour_each(path, used, lookup, table, palette)
@@ -143,6 +147,32 @@ def _unset_from(palette: list[int] | None) -> int:
     trailing run of black entries (Pillow's and GIMP's fill)."""
     set_ = np.flatnonzero(_entries(palette).any(axis=1))
     return int(set_[-1]) + 1 if set_.size else 0
+
+
+def _within_palette(path, palette, used: dict, lookup, table: ColourTable) -> None:
+    """ImageReadError where the palette mask ``path`` beside ``table`` uses an index past
+    the colours its palette stores (PNG counts it an error; Pillow reads it black): read by
+    colour it was the table's black class without a word, and beside a table without black
+    it turned the whole mask to its indices (s67 noticed). Not where the mask's own colours
+    are read by index anyway (glasbey's, a grey LUT's: :func:`colour_lookup`), nor index
+    255 read as void; a palette that stores no colour says nothing."""
+    stored = len(palette or []) // 3
+    void = lookup is None or lookup[VOID] == VOID
+    past = sorted(i for i in used if i >= stored and not (i == VOID and void))
+    if not past or not stored:
+        return
+    own = {i: c for i, c in used.items() if i < stored}
+    if lookup is None and colour_lookup(palette, own, table) is None:
+        return
+    index = past[0]
+    raise ImageReadError(
+        f"{path}: palette {worded(len(past), 'index', 'indices')} {first_listed(past)} "
+        f"{'is' if len(past) == 1 else 'are'} past its palette's "
+        f"{numbered(stored, 'colour')} (indices 0 to {stored - 1}): it has no colour, so no "
+        f"row of {Path(table.source).name} says its class (PNG counts such an index an "
+        f"error; a viewer shows it black); give index {index} its class's colour in the palette (and "
+        "a row of the table), or re-save the mask with each of its pixels at its class's index"
+    )
 
 
 def _one_way(path, table: ColourTable, used: dict, lookup: np.ndarray | None) -> None:
