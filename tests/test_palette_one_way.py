@@ -77,3 +77,20 @@ def test_a_mask_re_saved_since_it_was_read_no_longer_counts(tmp_path):
     stamp = masks["s0"].stat().st_mtime_ns + 10**9
     os.utime(masks["s0"], ns=(stamp, stamp))
     assert read_mask(masks["s1"])[0].tolist() == [0] * 5 + [1] * 5 + [2] * 6
+
+
+def test_train_with_label_values_set_refuses_a_data_set_read_two_ways(tmp_path):
+    """With data.label_values set train skips its mask scan (s67 noticed), yet its loading
+    reads every mask in the main process: the one-way rule holds there too, before any
+    DataLoader worker starts (pinned, s68: it refused as it does without the setting)."""
+    from unetlab.config import load_config
+    from unetlab.train import prepare_data
+
+    masks = _masks(tmp_path, s0=BY_COLOUR, s1=BY_INDEX, s2=BY_COLOUR)
+    (tmp_path / "images").mkdir()
+    for name in masks:
+        Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "images" / f"{name}.png")
+    cfg = load_config(None, [f"data.root={tmp_path}", "data.label_values=[0,1,2]"])
+    with pytest.raises(DatasetError) as err:
+        prepare_data(cfg)
+    assert "read two ways" in str(err.value) and "s1.png by palette index" in str(err.value)
