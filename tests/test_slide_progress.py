@@ -692,3 +692,26 @@ def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_pat
     assert told == []
     _predict(net, slide, tmp_path / "out", Stop(), **objects)
     assert told == [96, ("read", 96)]  # once the 96 staged rows are read: this run's tiles
+
+
+def test_a_resumed_bars_frames_count_its_rate_from_this_runs_tiles():
+    """The bar of a slide resumed at 20 of 40 tiles, as drawn (on a clock of its own): it
+    starts at 20, its rate from this run's tiles only (not 30 tiles in 10 s: 3.00it/s);
+    drawn through tqdm's public update, where it set the undocumented ``last_print_n``
+    (s67 noticed)."""
+    clock, out = _Clock(), io.StringIO()
+    bar = tqdm(total=40, file=out, disable=False, mininterval=0, miniters=1, ncols=80)
+    bar._time = clock
+    bar.start_t = bar.last_print_t = clock()
+    out.seek(0), out.truncate()  # its frame at 0, as tqdm draws it made
+    progress = TileProgress("s.tif", 40, bar.update, done=20, clock=clock)
+    clock.now += 10
+    progress(10)
+    clock.now += 5
+    progress(5)
+    frames = [f.rsplit("|", 1)[-1] for f in out.getvalue().split("\r") if "/40" in f]
+    assert frames == [
+        " 20/40 [00:00<?, ?it/s]",
+        " 30/40 [00:10<00:10,  1.00it/s]",
+        " 35/40 [00:15<00:05,  1.00it/s]",
+    ], frames

@@ -49,8 +49,9 @@ class TileProgress:
             bar.total = total
             bar.set_description(fitted(bar, bar.desc.removesuffix(": ")), refresh=False)
             if done:  # a resumed slide: the bar starts there, its rate counts this run's
-                bar.n = bar.last_print_n = bar.initial = done
-            bar.refresh()
+                counted_from(bar, done)
+            else:
+                bar.refresh()
         self.lines = not shown
         self.bar = bar if shown else None
         self.where = ""  # the page (frame, plane) of a stack whose tiles are counted
@@ -174,8 +175,8 @@ class TileProgress:
             said = what.short if isinstance(what, Step) else str(what)
             self.bar.set_description(fitted(self.bar, said), refresh=False)
             # its rate (and time left) from where it begins: the objects' from their row
-            self.bar.n = self.bar.last_print_n = self.bar.initial = done
-            self.drawn = float("-inf")
+            counted_from(self.bar, done)
+            self.drawn = now
 
     def _say_left(self, what: str | Level | Step, count: tuple[int, int, str], now: float) -> None:
         """The line of the time left of ``what``, ``count`` (done, total, unit) done of
@@ -267,6 +268,24 @@ def fitted(bar, words: str) -> str:
     head = name if 1 < name <= room // 2 else max(room - 3, 0) // 3
     tail = words[len(words) - max(room - 3 - head, 0) :]  # the end: what is done
     return f"{words[:head]}...{tail[tail.find(' ') + 1 :] if ' ' in tail[1:] else tail}"
+
+
+def counted_from(bar, done: int) -> None:
+    """``bar`` (a shown tqdm bar) drawn at ``done``, its rate (and so its time left) counted
+    from there. tqdm begins a count part-way only at ``tqdm(initial=...)``, so: its public
+    ``update`` to ``done``, for that one call drawing at once (``mininterval``, ``miniters``
+    0) and taking no rate sample (``smoothing`` 0: the tiles done before would count as
+    this run's), so its last print is at ``done``; ``initial`` its count's start, which
+    keeps its average rate this run's. It set tqdm's undocumented ``last_print_n`` (s67
+    noticed); a bar with a ``delay`` not yet passed is not drawn, and its first rate
+    counts them."""
+    bar.initial = done
+    options = bar.smoothing, bar.mininterval, bar.miniters
+    bar.smoothing = bar.mininterval = bar.miniters = 0
+    try:
+        bar.update(done - bar.n)
+    finally:
+        bar.smoothing, bar.mininterval, bar.miniters = options
 
 
 def _reset_undrawn(bar, total: int) -> None:
