@@ -36,6 +36,16 @@ class _Clock:
         return self.now
 
 
+def _clocked_bar(clock: _Clock, file=None, ncols=None, **options) -> tqdm:
+    """A shown tqdm bar of 40 tiles on ``clock`` (its time its own, as long on a loaded
+    CPU), drawn to ``file`` (else nowhere kept) ``ncols`` wide, with tqdm's ``options``."""
+    options = dict(total=40, mininterval=0, miniters=1) | options
+    bar = tqdm(file=file or io.StringIO(), disable=False, ncols=ncols, **options)
+    bar._time = clock
+    bar.start_t = bar.last_print_t = clock()
+    return bar
+
+
 def test_lines_every_tenth_or_minute_with_the_time_left(caplog):
     clock = _Clock()
     counted = []
@@ -480,9 +490,7 @@ def test_a_tile_bar_of_80_columns_keeps_its_time_left_of_hours_of_two_digits(col
     held hours of one digit, and a 10 h+ run's lost its last ("[10:40:00<10:40:", s67)."""
     out = io.StringIO()
     name = "/a/long/folder/of/slides/" * 3 + "w.tif"
-    bar = tqdm(desc=name, file=out, disable=False, mininterval=0, ncols=columns, smoothing=0)
-    bar._time = clock = _Clock()  # its time its own, as long on a loaded CPU
-    bar.start_t = bar.last_print_t = clock()
+    bar = _clocked_bar(clock := _Clock(), out, columns, desc=name, smoothing=0)
     progress = TileProgress(name, 200, bar.update, clock=clock)
     clock.now += hours * 3600 + 2400  # half the tiles so far: as long again to go
     progress(100)
@@ -619,18 +627,6 @@ def _last_band_found_again(progress: TileProgress, clock: _Clock, *, taking: flo
     progress(10)
 
 
-def _clocked_bar(clock: _Clock):
-    """A shown tqdm bar of 40 tiles on ``clock``."""
-    import io
-
-    from tqdm import tqdm
-
-    bar = tqdm(total=40, file=io.StringIO(), disable=False, mininterval=0, miniters=1)
-    bar._time = clock
-    bar.start_t = bar.last_print_t = clock()
-    return bar
-
-
 def test_a_resumed_runs_time_left_leaves_out_the_last_band_found_again(caplog):
     """The objects of the last band of the rows done before need rows of this run's tiles
     below them (their margin): they are found again once those tiles are in, after the tile
@@ -717,14 +713,14 @@ def test_a_resumed_slide_with_objects_tells_its_bar_the_rows_found_again(tmp_pat
 
 def test_a_resumed_bars_frames_count_its_rate_from_this_runs_tiles():
     """The bar of a slide resumed at 20 of 40 tiles, as drawn (on a clock of its own): it
-    starts at 20, its rate from this run's tiles only (not 30 tiles in 10 s: 3.00it/s);
-    drawn through tqdm's public update, where it set the undocumented ``last_print_n``
-    (s67 noticed)."""
+    starts at 20, its rate from this run's tiles only (not 30 tiles in 10 s: 3.00it/s;
+    nor, time passed before the resume, the 20 done before as a rate sample); drawn
+    through tqdm's public update, where it set the undocumented ``last_print_n`` (s67
+    noticed)."""
     clock, out = _Clock(), io.StringIO()
-    bar = tqdm(total=40, file=out, disable=False, mininterval=0, miniters=1, ncols=80)
-    bar._time = clock
-    bar.start_t = bar.last_print_t = clock()
+    bar = _clocked_bar(clock, out, 80)
     out.seek(0), out.truncate()  # its frame at 0, as tqdm draws it made
+    clock.now += 2  # the slide opened, its staged rows read: no tiles counted in them
     progress = TileProgress("s.tif", 40, bar.update, done=20, clock=clock)
     clock.now += 10
     progress(10)
@@ -732,7 +728,7 @@ def test_a_resumed_bars_frames_count_its_rate_from_this_runs_tiles():
     progress(5)
     frames = [f.rsplit("|", 1)[-1] for f in out.getvalue().split("\r") if "/40" in f]
     assert frames == [
-        " 20/40 [00:00<?, ?it/s]",
-        " 30/40 [00:10<00:10,  1.00it/s]",
-        " 35/40 [00:15<00:05,  1.00it/s]",
+        " 20/40 [00:02<?, ?it/s]",
+        " 30/40 [00:12<00:10,  1.00it/s]",
+        " 35/40 [00:17<00:05,  1.00it/s]",
     ], frames
