@@ -545,7 +545,7 @@ def test_a_step_s_bar_never_shows_a_rate_below_0():
 
 def test_a_step_s_bar_starts_at_what_is_done():
     """The objects' last rows, begun with rows done: their bar's first frame showed 0/600
-    before 600/600 (s48)."""
+    before 600/600 (s48); its rate counts from the rows done (not 450 rows in 1 s)."""
     out = io.StringIO()
     bar = tqdm(file=out, disable=False, mininterval=0)
     shown = TileProgress("s.tif", 4, bar.update)
@@ -555,6 +555,16 @@ def test_a_step_s_bar_starts_at_what_is_done():
     assert frames and all(" 6/8 " in f for f in frames), frames
     shown.phase("s.tif: objects of the last rows", 8, 8, unit="row")
     assert " 8/8 " in out.getvalue().split("\r")[-1]
+    bar.close()
+    out = io.StringIO()  # begun at row 400 of 600, 50 rows a second: its rate those rows'
+    bar = _clocked_bar(clock := _Clock(), out, 100, total=None)
+    shown = TileProgress("s.tif", 4, bar.update, clock=clock)
+    shown(4)
+    for row in (400, 450):
+        shown.phase("s.tif: objects of the last rows", row, 600, unit="row")
+        clock.now += 1
+    frames = [f.rsplit("|", 1)[-1] for f in out.getvalue().split("\r") if "last rows" in f]
+    assert frames[-1] == " 450/600 [00:01<00:03, 50.00row/s]", frames  # not 450.00row/s
 
 
 def test_an_outputs_levels_are_counted_as_level_reads_them(tmp_path, caplog, monkeypatch):
