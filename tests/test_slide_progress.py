@@ -46,6 +46,13 @@ def _clocked_bar(clock: _Clock, file=None, ncols=None, **options) -> tqdm:
     return bar
 
 
+def _drawn(out: io.StringIO, key: str) -> list[str]:
+    """The counts and times of the frames drawn to ``out`` of a bar saying ``key``, without
+    the moves up to its line (a bar below others not closed by earlier tests)."""
+    frames = out.getvalue().replace("\x1b[A", "").split("\r")
+    return [f.rsplit("|", 1)[-1].rstrip() for f in frames if key in f]
+
+
 def test_lines_every_tenth_or_minute_with_the_time_left(caplog):
     clock = _Clock()
     counted = []
@@ -563,7 +570,7 @@ def test_a_step_s_bar_starts_at_what_is_done():
     for row in (400, 450):
         shown.phase("s.tif: objects of the last rows", row, 600, unit="row")
         clock.now += 1
-    frames = [f.rsplit("|", 1)[-1] for f in out.getvalue().split("\r") if "last rows" in f]
+    frames = _drawn(out, "last rows")
     assert frames[-1] == " 450/600 [00:01<00:03, 50.00row/s]", frames  # not 450.00row/s
 
 
@@ -736,9 +743,24 @@ def test_a_resumed_bars_frames_count_its_rate_from_this_runs_tiles():
     progress(10)
     clock.now += 5
     progress(5)
-    frames = [f.rsplit("|", 1)[-1] for f in out.getvalue().split("\r") if "/40" in f]
+    frames = _drawn(out, "/40")
     assert frames == [
         " 20/40 [00:02<?, ?it/s]",
         " 30/40 [00:12<00:10,  1.00it/s]",
         " 35/40 [00:17<00:05,  1.00it/s]",
     ], frames
+
+
+def test_a_resumed_bar_with_a_delay_counts_its_rate_from_this_runs_tiles():
+    """A user's bar with tqdm's ``delay`` (nothing drawn in its first seconds) on a slide
+    resumed at 20 of 40 tiles, 1 tile a second: its first frame after the delay said
+    '25/40 [00:05<00:03, 5.00it/s]', the 20 done before counted as this run's (s68
+    review); it counts this run's 5 tiles in 5 s."""
+    out = io.StringIO()
+    bar = _clocked_bar(clock := _Clock(), out, 80, delay=5)
+    progress = TileProgress("s.tif", 40, bar.update, done=20, clock=clock)
+    for _ in range(5):
+        clock.now += 1
+        progress(1)
+    frames = _drawn(out, "/40")
+    assert frames[-1] == " 25/40 [00:05<00:15,  1.00it/s]", frames

@@ -274,18 +274,19 @@ def counted_from(bar, done: int) -> None:
     """``bar`` (a shown tqdm bar) drawn at ``done``, its rate (and so its time left) counted
     from there. tqdm begins a count part-way only at ``tqdm(initial=...)``, so: its public
     ``update`` to ``done``, for that one call drawing at once (``mininterval``, ``miniters``
-    0) and taking no rate sample (``smoothing`` 0: the tiles done before would count as
-    this run's), so its last print is at ``done``; ``initial`` its count's start, which
-    keeps its average rate this run's. It set tqdm's undocumented ``last_print_n`` (s67
-    noticed); a bar with a ``delay`` not yet passed is not drawn, and its first rate
-    counts them."""
+    and ``delay`` 0: a user's bar with a delay not yet passed was not drawn, and its first
+    frame after it counted the tiles done before, "25/40 [00:05<00:03, 5.00it/s]" of 5
+    tiles in 5 s, s68 review) and taking no rate sample (``smoothing`` 0: the tiles done
+    before would count as this run's), so its last print is at ``done``; ``initial`` its
+    count's start, which keeps its average rate this run's. It set tqdm's undocumented
+    ``last_print_n`` (s67 noticed)."""
     bar.initial = done
-    options = bar.smoothing, bar.mininterval, bar.miniters
-    bar.smoothing = bar.mininterval = bar.miniters = 0
+    options = bar.smoothing, bar.mininterval, bar.miniters, bar.delay
+    bar.smoothing = bar.mininterval = bar.miniters = bar.delay = 0
     try:
         bar.update(done - bar.n)
     finally:
-        bar.smoothing, bar.mininterval, bar.miniters = options
+        bar.smoothing, bar.mininterval, bar.miniters, bar.delay = options
 
 
 def _reset_undrawn(bar, total: int) -> None:
