@@ -122,15 +122,16 @@ def test_one_colour_each_and_the_255_padding_read_by_colour(tmp_path):
 NO_BLACK = [128, 0, 0, 0, 128, 0, 0, 0, 128]  # 3 colours, none black: index 3 is past them
 
 
-def _past(root, table: str):
-    """A palette mask of indices 0-3, its palette the 3 colours of NO_BLACK, beside ``table``."""
+def _past(root, table: str, palette: list[int] = NO_BLACK, row=(0, 1, 2, 3)):
+    """A palette mask of the indices ``row`` (the last past the ``palette``: NO_BLACK's 3
+    colours) in every row, beside ``table``."""
     (root / "masks").mkdir(parents=True)
     (root / "class_colors.txt").write_text(table)
-    im = Image.fromarray(np.array([[0, 1, 2, 3]] * 4, np.uint8), mode="P")
-    im.putpalette(NO_BLACK)
+    im = Image.fromarray(np.array([row] * 4, np.uint8), mode="P")
+    im.putpalette(palette)
     im.save(root / "masks" / "a.png")
     with Image.open(root / "masks" / "a.png") as saved:  # the index survives the save
-        assert np.asarray(saved).max() == 3 and len(saved.getpalette()) == 9
+        assert np.asarray(saved).max() == row[-1] and len(saved.getpalette()) == len(palette)
     return root / "masks" / "a.png"
 
 
@@ -150,3 +151,36 @@ def test_an_index_past_the_palettes_colours_is_refused(tmp_path, table):
     assert "its palette's 3 colours (indices 0 to 2)" in line
     assert "give index 3 its class's colour in the palette" in line
     assert "or re-save the mask with each of its pixels at its class's index" in line
+
+
+def _voc(index: int) -> list[int]:
+    """The colour of the PASCAL VOC class ``index``: its bits spread over R, G and B."""
+    rgb = [0, 0, 0]
+    for bit in range(8):
+        for channel in range(3):
+            rgb[channel] |= (index >> (3 * bit + channel) & 1) << (7 - bit)
+    return rgb
+
+
+def test_a_voc_palette_of_21_colours_reads_its_255_border_as_void(tmp_path):
+    """VOC's masks: a palette of its 21 classes' colours (stored short of 256), the objects'
+    borders at index 255, past them: void as read by index, not refused."""
+    palette = [v for i in range(21) for v in _voc(i)]
+    table = "".join(
+        f"{r} {g} {b} class{i}\n" for i, (r, g, b) in enumerate(zip(*[iter(palette)] * 3))
+    )
+    assert _voc(15) == [192, 128, 128]  # person's, as VOC draws it
+    path = _past(tmp_path, table, palette, row=(0, 1, 15, 255))
+    assert np.unique(read_mask(path)).tolist() == [0, 1, 15, 255]
+
+
+@pytest.mark.parametrize(
+    "palette",
+    [[0, 0, 0, 0, 0, 255, 255, 0, 0], [0, 0, 0, 1, 1, 1, 2, 2, 2]],
+    ids=["glasbey", "grey LUT"],
+)
+def test_an_index_past_a_palette_of_class_indices_reads_as_its_index(tmp_path, palette):
+    """A palette whose indices are the classes (glasbey's, a grey LUT's: its colours not
+    the table's) of 3 colours, index 3 used: read by index as before, not refused."""
+    path = _past(tmp_path, "0 0 0 bg\n128 64 128 road\n220 20 60 person\n", palette)
+    assert np.unique(read_mask(path)).tolist() == [0, 1, 2, 3]
