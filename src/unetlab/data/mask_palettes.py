@@ -115,7 +115,7 @@ def _one_colour_each(path, used: dict, lookup: np.ndarray, table: ColourTable, p
     void; pole and polegroup one grey). Entry 255 repeating an earlier colour is the padding
     read as void (:func:`colour_lookup`)."""
     unset, entries = _unset_from(palette), _entries(palette)
-    past = sorted(i for i in used if i >= unset and not (i == VOID and lookup[VOID] == VOID))
+    past = _past(used, unset, lookup)
     for index in past:
         held = np.flatnonzero((entries[:unset] == used[index]).all(axis=1))  # set, its colour
         others = [int(i) for i in held] or [i for i in past if i != index]
@@ -142,6 +142,13 @@ def _unset_line(path, index: int, other: int, table: ColourTable, lookup, other_
     )
 
 
+def _past(used: dict, first: int, lookup: np.ndarray | None) -> list[int]:
+    """The indices ``used`` from ``first`` on, in order, 255 aside where it is read as void
+    (by index: ``lookup`` None, or by colour where :func:`colour_lookup` made it void)."""
+    void = lookup is None or lookup[VOID] == VOID
+    return sorted(i for i in used if i >= first and not (i == VOID and void))
+
+
 def _unset_from(palette: list[int] | None) -> int:
     """The first palette index whose entry is unset: past the stored ``palette`` or in its
     trailing run of black entries (Pillow's and GIMP's fill)."""
@@ -157,8 +164,7 @@ def _within_palette(path, palette, used: dict, lookup, table: ColourTable) -> No
     are read by index anyway (glasbey's, a grey LUT's: :func:`colour_lookup`), nor index
     255 read as void; a palette that stores no colour says nothing."""
     stored = len(palette or []) // 3
-    void = lookup is None or lookup[VOID] == VOID
-    past = sorted(i for i in used if i >= stored and not (i == VOID and void))
+    past = _past(used, stored, lookup)
     if not past or not stored:
         return
     own = {i: c for i, c in used.items() if i < stored}
