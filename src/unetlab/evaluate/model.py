@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from unetlab.data.classes import counted_classes
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
@@ -330,9 +331,12 @@ def _objects_scored(
     """(``scoring`` without objects to find where none are scored, whether the object scores
     are computed: ``asked``, else :func:`object_scores_wanted` of the classes ``names``);
     object options ``given`` for objects not scored are refused
-    (:func:`check_objects_scored`)."""
+    (:func:`check_objects_scored`). The classes are counted less the one of the mask value
+    training ignored (:func:`~unetlab.data.classes.counted_classes`: label values 0, 1, 2
+    with 2 ignored are two classes, s67 noticed them left out as three)."""
     instance_model = scoring.objects.mode == "instances"
-    objects = object_scores_wanted(asked, len(names), instances=instance_model)
+    classes = len(counted_classes(names, scoring.label_values, scoring.ignore_value))
+    objects = object_scores_wanted(asked, classes, instances=instance_model)
     if given:  # and found nothing scores them: one line
         check_objects_scored(scoring.model, objects, "object_options", "pass objects=True")
     if not objects and not instance_model:  # no object scores: no objects to find
@@ -347,8 +351,12 @@ def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> 
     left out, the nodata, the object options, for a ``model`` given as a path the checkpoint
     (:func:`unetlab.checkpoint.checkpoint_source`), the tile size, batch size, blend,
     precision and device, the ``code`` and the ``scored_files`` by content
-    (:func:`~unetlab.evaluate.identity.files_identity`)."""
+    (:func:`~unetlab.evaluate.identity.files_identity`), and its classes not counted (the
+    ignored value's: :func:`~unetlab.data.classes.counted_classes`)."""
     report.counting = scoring.objects is not None and scoring.objects.mode == "instances"
+    names = report.class_names
+    counted = counted_classes(names, scoring.label_values, scoring.ignore_value)
+    report.uncounted = tuple(k for k in range(len(names)) if k not in counted)
     trained = _training_overlap_warning(pairs, scoring.model)
     for row, flag in zip(report.images, trained):  # the rows are the pairs, in order
         row["trained"] = flag

@@ -67,6 +67,10 @@ class Report:
     #: per class, its labelled pixels predicted as the masks' ignore value (no class), or None
     missed: np.ndarray | None = None
     iou_thresholds: tuple[float, ...] | None = None
+    #: the classes no mask pixel counts in (the mask value training ignored, listed among the
+    #: label values: :func:`~unetlab.data.classes.counted_classes`), which the line on object
+    #: scores left out does not count
+    uncounted: tuple[int, ...] = ()
     #: the paths the evaluate command claimed for its files before scoring, each taken once
     #: by its writer without claiming it again (:meth:`claim` adds none: every other write
     #: is claimed where it is made)
@@ -203,7 +207,7 @@ class Report:
         lines += (
             _object_lines(s) + _class_object_line(s, self.class_names)
             if "rand_error" in s
-            else [_left_out(len(self.shown_classes()), objects_option)]
+            else [_left_out(len(set(self.shown_classes()) - set(self.uncounted)), objects_option)]
         )
         if self.pair_ious and "rand_error" in s:
             lines.append(matching_line(self.matching()[1]))

@@ -383,7 +383,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         masks=_scanned(scan),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    unlearnable = dict(pairs=train_pairs, val=val, split=split_kind(d.root))
+    unlearnable = dict(pairs=train_pairs, val=val, split=split_kind(d.root), ignored=ignore_value)
     _warn_unlearnable(train, label_values, class_names, source, **unlearnable)
     masks = [s.mask for s in samples]
     regions = [_region_facts(mask, background) for mask in masks]  # each mask labelled once
@@ -531,11 +531,14 @@ def _warn_unlearnable(
     pairs: list[Pair],
     val=(),
     split: str = "random",
+    ignored: int | None = None,
 ) -> None:
     """Warn once of each class with no pixels in the training masks (the net cannot learn
     it): those in validation masks (``val``) with the number of images and the move that
     lets it learn them (:func:`split_move` of the ``split``'s kind), the others as
-    named in no mask; DatasetError where no training mask
+    named in no mask, but the class of the ``ignored`` mask value (``data.label_values``
+    may list it: the masks hold it and training ignores it, s67 noticed it said as held by
+    no mask); DatasetError where no training mask
     (of ``pairs``) holds a labelled pixel (the loss is 0 at every step: nothing is learnt,
     while the run ended as if trained)."""
     pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
@@ -545,7 +548,7 @@ def _warn_unlearnable(
     missing = [
         (f"{v} ({n})", int(h))
         for v, n, k, h in zip(label_values, class_names, pixels, held)
-        if k == 0
+        if k == 0 and v != ignored
     ]
     if absent := [name for name, h in missing if not h]:
         log.warning(  # kept: the table's classes and colours stay the model's (review s64)
