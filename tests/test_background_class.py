@@ -71,6 +71,17 @@ def write_boundary_set(root):
         ([0, 1, 2, 3], ["road", "sidewalk", "curb edge", "car"], 0),
         ([0, 1, 2, 3, 4], ["road", "sidewalk", "building", "wall", "border"], 0),
         ([0, 1, 2], ["0", "cytoplasm", "membrane"], 2),  # membrane alone: any count
+        # as users name the background: bg, backdrop, any case, spaces, _ and - aside
+        ([0, 255], ["cell", "bg"], 1),
+        ([0, 255], ["cell", "Backdrop"], 1),
+        ([0, 255], ["cell", "back ground"], 1),
+        ([0, 255], ["cell", "Background "], 1),
+        ([0, 255], ["cell", "BACK_GROUND"], 1),
+        ([0, 1, 2], ["membrane", "cell", "BG"], 2),  # before membrane, as background is
+        ([1, 2, 3], ["cell", "nucleus", "bg"], 2),  # at any count
+        # void (the ignored band of Cityscapes-like sets) and none are no background
+        ([255, 0], ["void", "cell"], 1),
+        ([255, 0], ["none", "cell"], 1),
     ],
 )
 def test_background_class(values, names, expected):
@@ -584,3 +595,20 @@ def test_predict_and_evaluate_read_the_ignored_value_of_an_old_checkpoint_alike(
     )
     assert objects.objects_background(model) == predict.model_background(model) == 1
     assert _boundary("auto", names, model) == 1
+
+
+@pytest.mark.parametrize("name", ["bg", "Backdrop", "back ground", "Background "])
+def test_every_choice_by_name_takes_the_background_names_users_write(name):
+    """The plan's background mask value, predict's and predict --instances' background
+    class and the names that name no class of their own read one rule
+    (:func:`unetlab.data.classes.background_rank`): only "background" was taken."""
+    from types import SimpleNamespace
+
+    from unetlab.data.classes import names_a_class
+    from unetlab.data.fingerprint import background
+    from unetlab.inference import objects, predict
+
+    assert background([0, 255], [10, 90], {0: "cell", 255: name}) == 255
+    model = SimpleNamespace(classes=["cell", name], label_values=[0, 255], ignore_value=None)
+    assert predict.model_background(model) == objects.objects_background(model) == 1
+    assert not names_a_class(name)

@@ -144,7 +144,8 @@ class DataSection(Section):
     class_names: dict[int, str] | None = option(
         None,
         "a name for each mask value, e.g. {0: membrane, 255: cell}; null: class_names.txt beside "
-        "the data, else the values. The class named background, else membrane, else, of two "
+        "the data, else the values. The class named background (or bg, backdrop; any case), "
+        "else membrane, else, of two "
         "classes, one named a boundary (boundary, edge, contour, outline, wall, border, or a "
         "name ending so: grain boundary; else mask value 0) is the background: the weight "
         "map's gaps, evaluate's boundary class",

@@ -287,10 +287,17 @@ def _sub_folders(folder: Path, roles: Sequence[str]) -> list[Path]:
 
 #: a line of the ``value name`` form (``128 dim``, ``255: bright``)
 VALUE_NAME = re.compile(r"^(\d+)\s*[\s:,=]\s*(\S.*)$")
+#: names that make a class the background in a set of any size, case, spaces, ``_`` and
+#: ``-`` aside (``Background ``, ``back ground``, ``BG``); else :data:`MEMBRANE`. Not
+#: ``void`` nor ``none``: void is the ignored band of Cityscapes-like sets
+BACKGROUND_NAMES = ("background", "bg", "backdrop")
+#: ISBI's boundary between the cells, the background in a set of any size where no class
+#: is named one of :data:`BACKGROUND_NAMES`
+MEMBRANE = "membrane"
 #: names that call a class no class of its own: the background, or pixels left unlabelled
 NO_CLASS_NAMES = frozenset(
     (
-        "background", "bg", "backdrop", "membrane", "void", "ignore", "ignored",
+        *BACKGROUND_NAMES, MEMBRANE, "void", "ignore", "ignored",
         "unlabeled", "unlabelled", "unknown", "unclassified", "other", "others", "rest",
         "nothing", "none", "empty", "clutter", "no class", "no label", "not labelled",
     )
@@ -306,6 +313,14 @@ BOUNDARY_WORDS = frozenset(
     )
 )  # fmt: skip
 _SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def background_rank(name: str | None) -> int | None:
+    """0 where ``name`` names the background (:data:`BACKGROUND_NAMES`), 1 where it is
+    :data:`MEMBRANE`, else None: the one rule every choice of the background by name reads
+    (:func:`~unetlab.data.weightmap.background_by_name`)."""
+    word = None if name is None else _SEPARATORS.sub("", loose(str(name)))
+    return 0 if word in BACKGROUND_NAMES else 1 if word == MEMBRANE else None
 
 
 def names_boundary(name: str | None) -> bool:

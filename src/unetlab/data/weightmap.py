@@ -10,9 +10,10 @@ choices open; unetlab makes them as follows (each is tested):
 - **Objects** are the ids of ``instances`` (> 0) when given, else the 4-connected components
   of each foreground class (4-connectivity, so a one-pixel diagonal membrane still separates
   two cells). Components of different classes are different objects. The foreground is
-  every class but the background (:func:`background_class`: a class named ``background``,
-  else one named the boundary between the objects, ``membrane``, ``grain boundary``, ``cell
-  edge``, else mask value 0, else the first class); :func:`background_network` finds
+  every class but the background (:func:`background_class`: a class named ``background``
+  (or ``bg``, ``backdrop``), else ``membrane``, else of two classes one named the boundary
+  between the objects, ``grain boundary``, ``cell edge``, else mask value 0, else the first
+  class); :func:`background_network` finds
   when the background chosen looks like the objects, :func:`problem_line` says so.
 - **Distances** are Euclidean, from a pixel's centre to the centre of the object's nearest
   pixel (``scipy.ndimage.distance_transform_edt``). Two objects with a gap of ``k`` background
@@ -45,7 +46,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from unetlab.data.checks import non_integer_mask
-from unetlab.data.classes import boundary_by_name, counted_classes, names_boundary
+from unetlab.data.classes import (
+    background_rank,
+    boundary_by_name,
+    counted_classes,
+    names_boundary,
+)
 from unetlab.data.instances import (
     INTERIOR,
     ids_target,
@@ -69,9 +75,6 @@ BORDER_TOLERANCE = 1e-3  # largest border-term value the distance windows may dr
 #: (its largest region holding ``NETWORK_SHARE`` of its pixels), looks like the objects
 REGIONS_PER_IMAGE = 10
 NETWORK_SHARE = 0.5
-#: class names that make a class the background in a set of any size, in this order (ISBI:
-#: membrane); a two-class set's boundary too (:func:`~unetlab.data.classes.boundary_by_name`)
-BACKGROUND_NAMES = ("background", "membrane")
 
 
 def background_class(
@@ -82,7 +85,8 @@ def background_class(
 ) -> int | None:
     """Index of the background class: the class the border weights' gaps lie in (every
     other class makes objects) and evaluate's boundary class. The first class named
-    ``background``, else ``membrane`` (any case), else, in a set of two classes (the
+    ``background``, ``bg`` or ``backdrop``, else ``membrane`` (case, spaces, ``_`` and ``-``
+    aside: :func:`~unetlab.data.classes.background_rank`), else, in a set of two classes (the
     ignored and void ones not counted), the one named the boundary between the objects
     (:func:`~unetlab.data.classes.boundary_by_name`: boundary, edge, contour, outline,
     wall, border, alone or as the name's last word: ``{0: grain, 1: grain boundary}``),
@@ -122,11 +126,12 @@ def background_by_name(
     class_names: Sequence[str] | None, label_values=None, ignore_value: int | None = None
 ) -> int | None:
     """Index of the class :func:`background_class` takes by its name (the first named
-    background, else membrane, else a two-class set's boundary), or None."""
-    names = [loose(str(n)) for n in class_names or ()]
-    for wanted in BACKGROUND_NAMES:
-        if wanted in names:
-            return names.index(wanted)
+    background, bg or backdrop, else membrane: :func:`~unetlab.data.classes.background_rank`,
+    else a two-class set's boundary), or None."""
+    ranks = [background_rank(n) for n in class_names or ()]
+    for wanted in (0, 1):
+        if wanted in ranks:
+            return ranks.index(wanted)
     return boundary_by_name(class_names, label_values, ignore_value)
 
 
@@ -197,7 +202,7 @@ def problem_line(
 
 #: names that say nothing of what a class is: a network class so named (or unnamed: its mask
 #: value, or the background by its name) beside the regions is warned of (:func:`named_network`)
-PLAIN_NAMES = ("object", "objects", *BACKGROUND_NAMES)
+PLAIN_NAMES = ("object", "objects")
 
 
 def named_network(class_names: Sequence[str], label_values, background: int, network: int) -> bool:
@@ -209,14 +214,16 @@ def named_network(class_names: Sequence[str], label_values, background: int, net
     if label_values is None or len(label_values) != len(class_names):
         return False
     name, by_name = str(class_names[network]), background_by_name(class_names, label_values)
-    own = name.strip() != str(label_values[network]) and loose(name) not in PLAIN_NAMES
+    plain = loose(name) in PLAIN_NAMES or background_rank(name) is not None
+    own = name.strip() != str(label_values[network]) and not plain
     return own and by_name not in (network, background)
 
 
 def boundary_name(class_names: Sequence[str], label_values) -> str:
     """The name :func:`problem_line` tells the user to give the network class:
     ``boundary`` in a set of two classes (:func:`~unetlab.data.classes.counted_classes`),
-    else ``membrane``, the background in a set of any size (:data:`BACKGROUND_NAMES`)."""
+    else ``membrane``, the background in a set of any size
+    (:func:`~unetlab.data.classes.background_rank`)."""
     two = len(counted_classes(class_names, label_values)) == 2
     return "boundary" if two else "membrane"
 
@@ -224,9 +231,9 @@ def boundary_name(class_names: Sequence[str], label_values) -> str:
 def background_naming(class_names: Sequence[str], label_values, network: int) -> str:
     """``, and 'X' unnamed: --set 'data.class_names={...}'`` naming class ``network``
     :func:`boundary_name` and each other class named as it is, less those unnamed (their
-    mask value) and those that would name the background before it (:data:`BACKGROUND_NAMES`,
-    a two-class set's other boundary: ``{0: background, 1: edge}`` told ``{0: background,
-    1: membrane}`` warned again), where
+    mask value) and those that would name the background before it
+    (:func:`~unetlab.data.classes.background_rank`, a two-class set's other boundary: ``{0:
+    background, 1: edge}`` told ``{0: background, 1: membrane}`` warned again), where
     ``label_values`` (each class's mask value) are known; else nothing. The names are JSON
     strings (YAML reads them whatever they hold: ``'``, ``#``, ``null``) and the argument
     is quoted for the shell."""
@@ -237,7 +244,7 @@ def background_naming(class_names: Sequence[str], label_values, network: int) ->
     for k, (value, name) in enumerate(zip(label_values, class_names, strict=True)):
         if k == network or str(name).strip() == str(value):
             continue
-        if loose(str(name)) in BACKGROUND_NAMES or (fix == "boundary" and names_boundary(name)):
+        if background_rank(name) is not None or (fix == "boundary" and names_boundary(name)):
             dropped.append(repr(name))
         else:
             kept[value] = str(name)
