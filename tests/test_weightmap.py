@@ -196,11 +196,11 @@ def test_isbi_mask_membrane_weighs_more(isbi_dir):
 def test_a_background_named_as_a_class_of_its_own():
     """One rule for 'the background is a class of its own by name' (the objects line and a
     PNG's left-out pixels both follow it)."""
-    from unetlab.data.weightmap import named_background
+    from unetlab.data.weightmap import own_background_name
 
-    assert named_background(["road", "car"], 0) == "road"
-    assert named_background([" Road ", "car"], 0) == "Road"
+    assert own_background_name(["road", "car"], 0) == "road"
+    assert own_background_name([" Road ", "car"], 0) == "Road"
     for names in (["background", "car"], ["Membrane", "cell"], ["0", "car"], [" 0", "car"]):
-        assert named_background(names, 0) is None, names
-    assert named_background(["road", "car"], None) is None
-    assert named_background(None, 0) is None and named_background(["road"], 3) is None
+        assert own_background_name(names, 0) is None, names
+    assert own_background_name(["road", "car"], None) is None
+    assert own_background_name(None, 0) is None and own_background_name(["road"], 3) is None

@@ -425,11 +425,11 @@ def model_classes(model) -> dict:
 
 def _background_name(options, names, label_values=None, ignore_value=None) -> str:
     """`` (road: no objects of it)`` of a semantic model's named background class, else ""."""
-    from unetlab.data.weightmap import named_background
+    from unetlab.data.weightmap import own_background_name
 
     if options.mode != "semantic":
         return ""
-    name = named_background(names, options.background, label_values, ignore_value)
+    name = own_background_name(names, options.background, label_values, ignore_value)
     return "" if name is None else f" ({name}: no objects of it)"
 
 

@@ -492,7 +492,7 @@ def background(
     ``names`` name none, 0 too in a mask without it that the data set holds (``{1: nucleus,
     2: contour}``: a crop without 0 took contour)."""
     classes = values if held is None else held
-    if (named := named_background(names, classes, ignore_value)) is not None:
+    if (named := background_value_by_name(names, classes, ignore_value)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
@@ -502,7 +502,7 @@ def background(
     return int(values[int(np.argmax(counts))])
 
 
-def named_background(
+def background_value_by_name(
     names: Mapping[int, str] | None, values: Sequence[int] = (), ignore_value: int | None = None
 ) -> int | None:
     """The mask value ``names`` (mask value -> class name) calls background (else membrane,

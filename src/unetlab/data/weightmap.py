@@ -135,7 +135,7 @@ def background_by_name(
     return boundary_by_name(class_names, label_values, ignore_value)
 
 
-def named_background(
+def own_background_name(
     class_names: Sequence[str] | None, background: int | None, label_values=None, ignore_value=None
 ) -> str | None:
     """The name of class ``background`` where it is a class of its own by name (a road

@@ -52,7 +52,7 @@ from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floo
 from unetlab.data.read_notes import note_converted
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
-from unetlab.data.weightmap import named_background, trained_background
+from unetlab.data.weightmap import own_background_name, trained_background
 from unetlab.errors import (
     KnownFields,
     Spelled,
@@ -1293,7 +1293,7 @@ def background_is_a_class(model) -> bool:
     (audit s46 scenes)."""
     classes, values = getattr(model, "classes", None), getattr(model, "label_values", None)
     ignored = training_ignore_value(model)
-    return named_background(classes, model_background(model), values, ignored) is not None
+    return own_background_name(classes, model_background(model), values, ignored) is not None
 
 
 def model_label_nodata(model, values, dtype, name: str) -> int | None:
