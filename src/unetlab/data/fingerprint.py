@@ -489,15 +489,17 @@ def background(
     masks), whose classes a boundary name is read of (two classes: the boundary), so that
     every mask takes one background (None: ``values``, the mask's own: a crop without a
     third class took ``{0: grain, 1: grain boundary}``'s boundary, the others 0); where
-    ``names`` name none, 0 too in a mask without it that the data set holds (``{1: nucleus,
-    2: contour}``: a crop without 0 took contour)."""
+    ``names`` name none, 0 too in a mask without it that the data set holds, named or not
+    (``{1: nucleus, 2: contour}``: a crop without 0 took contour; unnamed, a crop of cells
+    between membranes took the cells, s67), as training takes it; the most frequent value
+    only where the data set holds no 0."""
     classes = values if held is None else held
     if (named := background_value_by_name(names, classes, ignore_value)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
         return 0
-    if names and 0 in (held or ()):  # named classes: 0 the background of the data set's
+    if 0 in (held or ()):  # 0 the background of the data set's, named or not
         return 0
     return int(values[int(np.argmax(counts))])
 
@@ -726,8 +728,7 @@ def fingerprint(
     ``class_names.txt``): a class named the background (background, membrane, grain
     boundary) is no object (:func:`background`); ``auto`` decides on objects measured without them,
     as training without a plan does (:func:`unetlab.data.datasets.choose_target`); a boundary name
-    is
-    read of ``label_values`` (else all masks' values), not each mask's (:func:`background`).
+    is read of ``label_values`` (else all masks' values), not each mask's (:func:`background`).
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values, a JPEG mask) raises a DatasetError; with a ``problems`` list
     its problem is added there instead and the pair left out, so that every file's problem
