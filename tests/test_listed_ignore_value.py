@@ -58,3 +58,80 @@ def test_evaluate_counts_no_class_of_the_listed_ignored_value(tmp_path):
             assert "left out for" not in report.table()
         else:
             assert "left out for 3 classes" in report.table()
+
+
+class _Levels(torch.nn.Module):
+    """A net that predicts the truth of :func:`_two_classes_and_a_band`'s images from their
+    levels (the band as class 2) and class 2 on a patch of labelled background too."""
+
+    def __init__(self, names, ignore_value):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.in_channels, self.num_classes, self.padding = 1, 3, "same"
+        self.classes, self.label_values, self.ignore_value = names, [0, 1, 2], ignore_value
+
+    def forward(self, x):
+        lo, hi = x.amin(dim=(1, 2, 3), keepdim=True), x.amax(dim=(1, 2, 3), keepdim=True)
+        f = (x - lo) / (hi - lo + 1e-6)
+        cls = torch.where(f < 0.3, 0, torch.where(f < 0.6, 1, 2))[:, 0].long()
+        cls[:, 20:26, 0:6] = 2  # 36 px of labelled background
+        return torch.nn.functional.one_hot(cls, 3).permute(0, 3, 1, 2).float() * 10
+
+
+def _levels_report(root, names, trained_ignore, given=None):
+    from unetlab.evaluate import evaluate_model
+    from unetlab.models import UNet
+
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    net.forward = _Levels(names, trained_ignore).forward
+    net.classes, net.label_values, net.ignore_value = names, [0, 1, 2], trained_ignore
+    return evaluate_model(net, root, progress=False, device="cpu", ignore_value=given)
+
+
+def test_a_predicted_ignored_class_is_an_error_of_the_true_class(tmp_path):
+    """Review s68: class 2 (the ignored value's) predicted made 'PQ 0.5000 (mean over 2
+    classes)', '2: 0 true, N predicted' and mIoU the mean of three with 2's IoU 0. Now its
+    predictions are errors of the true class (the 36 px of background), in no mean, no
+    object; the same where evaluate is given ignore_value=2 for a model trained on every
+    class; a named class reads 'ignored'."""
+    root = _two_classes_and_a_band(tmp_path / "data")
+    for trained, given in ((2, None), (None, 2)):
+        report = _levels_report(root, ["0", "1", "2"], trained, given)
+        s = report.summary
+        assert np.isnan(s["iou"][2])
+        assert s["miou"] == np.mean(s["iou"][:2])
+        assert s["iou"][1] == 1.0 and s["pixels"][0] == 4 * (29 * 32 - 64 - 80)
+        assert s["iou"][0] == 1 - 4 * 36 / s["pixels"][0]  # the patch: background's errors
+        assert s["pq"] == 1.0 and s.get("object_classes", 1) == 1
+        assert "2: 0 true" not in report.table() and "only predicted" not in report.table()
+    table = _levels_report(root, ["bg", "cell", "band"], 2).table()
+    row = next(line for line in table.splitlines() if line.startswith("band "))
+    assert row.split()[1:3] == ["ignored", "ignored"] and "class name too many" not in table
+
+
+def test_validation_scores_a_predicted_ignored_class_as_the_true_class_s_error(tmp_path, caplog):
+    """Review s68: a 3-epoch run said 'val IoU per class: 0 0.187, 1 0.304, 2 0.000 (not in
+    val)' and its val mIoU (which picks best.pt) was the mean of the three, though every
+    mask holds 2, ignored. Now class 2 is in no mean, its predictions errors of the truth."""
+    from types import SimpleNamespace
+
+    from unetlab.data.labels import IGNORE_INDEX
+    from unetlab.models import UNet
+    from unetlab.train.log import class_ious_text
+    from unetlab.train.loop import validate
+
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    net.forward = _Levels(["0", "1", "2"], 2).forward
+    net.label_values, net.ignore_value = [0, 1, 2], 2
+    mask = np.zeros((32, 32), np.int64)
+    mask[8:16, 8:16] = 1
+    image = (mask * 80).astype(np.float32)
+    image[:3] = 200  # the band, predicted 2
+    mask[:3] = IGNORE_INDEX
+    sample = SimpleNamespace(image=image[None], mask=mask, weight=None)
+    out = validate(net, [sample], lambda lp, t, w: lp.sum() * 0, device=torch.device("cpu"))
+    assert np.isnan(out["iou"][2]) and out["iou"][1] == 1.0
+    assert out["iou"][0] == 1 - 36 / (29 * 32 - 64)  # the 36 px patch of 0 predicted as 2
+    assert out["miou"] == np.mean(out["iou"][:2]) and out["pixels"][0] == 29 * 32 - 64
+    text = class_ious_text(list(zip("012", out["iou"])), out["pixels"], ignored=2)
+    assert text.endswith("2 ignored") and "not in val" not in text

@@ -331,11 +331,10 @@ def _objects_scored(
     """(``scoring`` without objects to find where none are scored, whether the object scores
     are computed: ``asked``, else :func:`object_scores_wanted` of the classes ``names``);
     object options ``given`` for objects not scored are refused
-    (:func:`check_objects_scored`). The classes are counted less the one of the mask value
-    training ignored (:func:`~unetlab.data.classes.counted_classes`: label values 0, 1, 2
-    with 2 ignored are two classes, s67 noticed them left out as three)."""
+    (:func:`check_objects_scored`). The classes are counted less ``scoring.uncounted`` (label
+    values 0, 1, 2 with 2 ignored are two classes, s67 noticed them left out as three)."""
     instance_model = scoring.objects.mode == "instances"
-    classes = len(counted_classes(names, scoring.label_values, scoring.ignore_value))
+    classes = len(names) - len(scoring.uncounted)
     objects = object_scores_wanted(asked, classes, instances=instance_model)
     if given:  # and found nothing scores them: one line
         check_objects_scored(scoring.model, objects, "object_options", "pass objects=True")
@@ -351,12 +350,10 @@ def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> 
     left out, the nodata, the object options, for a ``model`` given as a path the checkpoint
     (:func:`unetlab.checkpoint.checkpoint_source`), the tile size, batch size, blend,
     precision and device, the ``code`` and the ``scored_files`` by content
-    (:func:`~unetlab.evaluate.identity.files_identity`), and its classes not counted (the
-    ignored value's: :func:`~unetlab.data.classes.counted_classes`)."""
+    (:func:`~unetlab.evaluate.identity.files_identity`), and its classes not counted
+    (``scoring.uncounted``)."""
     report.counting = scoring.objects is not None and scoring.objects.mode == "instances"
-    names = report.class_names
-    counted = counted_classes(names, scoring.label_values, scoring.ignore_value)
-    report.uncounted = tuple(k for k in range(len(names)) if k not in counted)
+    report.uncounted = scoring.uncounted
     trained = _training_overlap_warning(pairs, scoring.model)
     for row, flag in zip(report.images, trained):  # the rows are the pairs, in order
         row["trained"] = flag
@@ -445,17 +442,30 @@ def _scoring(
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
     boundary_class = _boundary(boundary_class, names, model)
+    ignored = _ignore_value(ignore_value, model)
+    uncounted = () if instance_model else _uncounted(names, label_values, ignored[0])
     scoring = _Scoring(
         model,
         predicting,
         object_options,
         label_values,
-        *_ignore_value(ignore_value, model),
+        *ignored,
         connectivity,
         boundary_class,
         cell=cell,
+        uncounted=uncounted,
     )
     return scoring, names
+
+
+def _uncounted(names: list[str], label_values, ignore_value: int | None) -> tuple[int, ...]:
+    """The classes of ``names`` that count as none (:func:`~unetlab.data.classes.counted_classes`):
+    the one of the mask value ``ignore_value`` (training's, or the one evaluate is given: a
+    class the user tells evaluate to ignore is no class either; without ``label_values`` the
+    class of that index), those named void."""
+    values = range(len(names)) if label_values is None else label_values
+    counted = counted_classes(names, values, ignore_value)
+    return tuple(k for k in range(len(names)) if k not in counted)
 
 
 def _boundary(boundary_class: int | None | str, names: list[str], model) -> int | None:
@@ -564,6 +574,9 @@ class _Scoring:
     axes: str | None = None
     #: the channel the caller asked for, not the model's (``page_channel``'s ``asked``)
     asked: int | tuple | None = None
+    #: the classes that count as none (:func:`_uncounted`): in no mean, no object's class;
+    #: a prediction of the ignored value's class is an error of the true class there
+    uncounted: tuple[int, ...] = ()
     #: each image file's channel fit (:func:`_fitted_as_predicted`), found for its first
     #: page read: its lines said once a file, as predict says them
     fits: dict = field(default_factory=dict, compare=False)
@@ -811,6 +824,8 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids
+    if gt_ids is None and how.uncounted:  # no class: as another tool's void (s51's --pred)
+        scored["predicted_ignore"] = np.isin(pred, how.uncounted)
     scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
     return without_region(scored, bad)  # nor nodata / transparent pixels
 

@@ -196,7 +196,7 @@ class Report:
         :data:`COUNT_ROWS` images, a line naming ``every_row`` as where every image's row
         is), the worst images. The CLI names its flags (``--object-scores``, ``--json``)."""
         s = self.summary
-        lines = _class_lines(s, self.class_names, self.source, self.matrix)
+        lines = _class_lines(s, self.class_names, self.source, self.matrix, self.uncounted)
         void = None if self.missed is None else (self.missed, self.source.get("ignore_value"))
         lines += _unpredicted_line(self.matrix, self.class_names, void)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
@@ -505,11 +505,12 @@ def _pooled_over(ignored: int, nodata: int = 0) -> str:
 
 
 def _class_lines(
-    s: dict, class_names: Sequence[str], source: dict | None = None, matrix=None
+    s: dict, class_names: Sequence[str], source: dict | None = None, matrix=None, uncounted=()
 ) -> list[str]:
     """The per-class table: IoU, Dice and pixel count of each class, its header naming the
     precision the predictions were made in (``source["precision"]``: a checkpoint's), less
-    the rows of a long gap below stray values (:func:`stray_classes`, said in one line)."""
+    the rows of a long gap below stray values (:func:`stray_classes`, said in one line); the
+    ``uncounted`` classes (the ignored value's) ``ignored``, in no mean."""
     width = max(8, *(len(n) for n in class_names))
     precision = (source or {}).get("precision")
     made = f"  (predicted in {precision})" if precision else ""
@@ -519,12 +520,10 @@ def _class_lines(
     for i, name in enumerate(class_names):
         if i in gap or i in void:
             continue
-        lines.append(
-            f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  {s['pixels'][i]:>10}"
-        )
-    absent = [
-        n for i, n in enumerate(class_names) if math.isnan(s["iou"][i]) and i not in gap + void
-    ]
+        iou, dice = (_f(s[k][i]) if i not in uncounted else "ignored" for k in ("iou", "dice"))
+        lines.append(f"{name:<{width}}  {iou:>7}  {dice:>7}  {s['pixels'][i]:>10}")
+    left = {*gap, *void, *uncounted}
+    absent = [n for i, n in enumerate(class_names) if math.isnan(s["iou"][i]) and i not in left]
     absent += [f"{gap[0]}..{gap[-1]} ({len(gap)} values, no rows)"] if gap else []
     if absent:  # a label value too many was scored n/a without a word (audit s41)
         lines.append(

@@ -57,7 +57,7 @@ from unetlab.train.log import (
     threads_record,
     warn_busy_cpu,
 )
-from unetlab.train.loop import TrainState, train_one_epoch, validate
+from unetlab.train.loop import TrainState, ignored_class, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
 from unetlab.train.resume import (
@@ -571,7 +571,8 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
         run.budget.spent()
     run.save("last.pt")
     if run.group.is_main:
-        log_epoch(row, t, run.last.get("pixels") if "val_miou" in row else None)
+        pixels = run.last.get("pixels") if "val_miou" in row else None
+        log_epoch(row, t, pixels, ignored_class(run.model))
         rethread(run)
         if run.curves_due():
             _plot(run.run_dir, run.metrics.rows)

@@ -365,9 +365,12 @@ def miou_name(classes) -> str:
     return "mIoU (background/boundary/interior)" if tuple(classes) == INSTANCE_CLASSES else "mIoU"
 
 
-def log_epoch(row: dict, t, val_pixels: list[int] | None = None) -> None:
+def log_epoch(
+    row: dict, t, val_pixels: list[int] | None = None, ignored: int | None = None
+) -> None:
     """The epoch's line and, after a validation, each class's val IoU (``val_pixels``: the
-    validation's labelled pixels of each class, which mark the classes it lacks)."""
+    validation's labelled pixels of each class, which mark the classes it lacks; ``ignored``:
+    the class of the ignored mask value, :func:`class_ious_text`)."""
     classes = [k.removeprefix("val_iou_") for k in row if k.startswith("val_iou_")]
     val = (
         f"  val loss {row['val_loss']:.4f}  {miou_name(classes)} {row['val_miou']:.4f}  "
@@ -388,7 +391,7 @@ def log_epoch(row: dict, t, val_pixels: list[int] | None = None) -> None:
     if ious := [
         (k.removeprefix("val_iou_"), v) for k, v in row.items() if k.startswith("val_iou_")
     ]:
-        log.info("  val IoU per class: %s", class_ious_text(ious, val_pixels))
+        log.info("  val IoU per class: %s", class_ious_text(ious, val_pixels, ignored))
 
 
 def weak_classes_line(classes, iou, pixels) -> str | None:
@@ -418,14 +421,19 @@ def log_weak_classes(classes, last: dict | None) -> None:
         log.info("%s", line)
 
 
-def class_ious_text(ious: list[tuple[str, float]], pixels: list[int] | None = None) -> str:
+def class_ious_text(
+    ious: list[tuple[str, float]], pixels: list[int] | None = None, ignored: int | None = None
+) -> str:
     """``name 0.917, ...``; a class with no pixels in the validation images (``pixels``)
     marked ``(not in val)``: its 0 is false positives only, its n/a no prediction either
-    (audit s43 scenes: a rare class missing from val/ read ``person 0.000``, or ``nan``)."""
+    (audit s43 scenes: a rare class missing from val/ read ``person 0.000``, or ``nan``);
+    the class ``ignored`` (the ignored mask value's, in every mask: review s68) ``ignored``."""
     pixels = pixels if pixels is not None and len(pixels) == len(ious) else [1] * len(ious)
     return ", ".join(
-        f"{n} {'n/a' if math.isnan(v) else f'{v:.3f}'}{'' if p else ' (not in val)'}"
-        for (n, v), p in zip(ious, pixels, strict=True)
+        f"{n} ignored"
+        if k == ignored
+        else f"{n} {'n/a' if math.isnan(v) else f'{v:.3f}'}{'' if p else ' (not in val)'}"
+        for k, ((n, v), p) in enumerate(zip(ious, pixels, strict=True))
     )
 
 
