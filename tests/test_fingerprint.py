@@ -349,6 +349,31 @@ def test_an_unnamed_crop_without_0_takes_the_data_sets_background(tmp_path):
     assert background([1, 2], [85, 15]) == 1  # the data set's values unknown: the mask's
 
 
+def test_a_set_without_0_takes_its_first_value_as_training_does(tmp_path):
+    """1-based masks (1 background, 2 cells): a dense crop (cells over half) took 2, its
+    most frequent value, as its background (review s68), where training takes class index
+    0, value 1, in every mask; the ignored value too where it is the first."""
+    from unetlab.data.fingerprint import fingerprint
+    from unetlab.data.io import write_png
+    from unetlab.data.pairs import find_pairs
+
+    root = tmp_path / "d"
+    for i in range(2):
+        mask = np.ones((24, 24), np.uint8)
+        if i:
+            mask[4:10, 4:10] = 2  # one cell on 1
+        else:
+            mask[:] = 2
+            mask[::8, :] = mask[:, ::8] = 1  # the dense crop: cells of 2 between lines of 1
+        write_png(root / "images" / f"{i}.png", np.full((24, 24), 9 * i, np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    crop, sparse = fingerprint(find_pairs(root), target="semantic").pairs
+    assert set(crop.object_values) == set(sparse.object_values) == {2}
+    assert len(crop.object_areas) == 9
+    assert background([2, 3], [30, 70], held=[1, 2, 3]) == 1
+    assert background([2, 3], [30, 70], ignore_value=1, held=[1, 2, 3]) == 1
+
+
 @pytest.mark.parametrize(
     "values, mixed",
     [([[0, 1], [0, 255]], True), ([[0, 1, 255], [0, 255]], False), ([[0, 1], [0]], False)],

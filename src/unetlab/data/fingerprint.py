@@ -491,16 +491,17 @@ def background(
     third class took ``{0: grain, 1: grain boundary}``'s boundary, the others 0); where
     ``names`` name none, 0 too in a mask without it that the data set holds, named or not
     (``{1: nucleus, 2: contour}``: a crop without 0 took contour; unnamed, a crop of cells
-    between membranes took the cells, s67), as training takes it; the most frequent value
-    only where the data set holds no 0."""
+    between membranes took the cells, s67), else the first of ``held`` (a set without 0:
+    1-based masks' 1, the ignored value too), as training takes its class index 0 (review
+    s68: a dense crop took its cells); the most frequent value only without ``held``."""
     classes = values if held is None else held
     if (named := background_value_by_name(names, classes, ignore_value)) is not None:
         return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
         return 0
-    if 0 in (held or ()):  # 0 the background of the data set's, named or not
-        return 0
+    if held:  # the data set's, named or not: value 0, else its class index 0
+        return 0 if 0 in held else int(held[0])
     return int(values[int(np.argmax(counts))])
 
 
