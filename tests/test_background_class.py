@@ -612,3 +612,17 @@ def test_every_choice_by_name_takes_the_background_names_users_write(name):
     model = SimpleNamespace(classes=["cell", name], label_values=[0, 255], ignore_value=None)
     assert predict.model_background(model) == objects.objects_background(model) == 1
     assert not names_a_class(name)
+
+
+@pytest.mark.parametrize("name", ["bg", "Back ground", "BACK_GROUND", "backdrop"])
+def test_a_network_fix_names_no_class_by_a_background_name_users_write(name):
+    """The line that tells the user to name a network class membrane keeps the other names
+    but those naming the background before it (review s68: with the old list only
+    'background' and 'membrane' were dropped, so the fix kept {2: 'bg'}, naming 2 the
+    background again); a network class so named says nothing of what it is (a plain name:
+    not warned of as named for itself)."""
+    from unetlab.data.weightmap import background_naming, named_network
+
+    said = background_naming(["cells", "net", name], [0, 1, 2], 1)
+    assert f"'{name}' unnamed" in said and '{0: "cells", 1: "membrane"}' in said
+    assert not named_network(["background", name, "cells"], [0, 1, 2], 2, 1)

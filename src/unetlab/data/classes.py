@@ -315,11 +315,17 @@ BOUNDARY_WORDS = frozenset(
 _SEPARATORS = re.compile(r"[\s_-]+")
 
 
+def name_word(name: str | None) -> str | None:
+    """``name`` as the name rules read it: loose case and end spaces, spaces, ``_`` and
+    ``-`` aside (``Back ground``, ``BACK_GROUND`` -> ``background``); None for None."""
+    return None if name is None else _SEPARATORS.sub("", loose(str(name)))
+
+
 def background_rank(name: str | None) -> int | None:
     """0 where ``name`` names the background (:data:`BACKGROUND_NAMES`), 1 where it is
     :data:`MEMBRANE`, else None: the one rule every choice of the background by name reads
     (:func:`~unetlab.data.weightmap.background_by_name`)."""
-    word = None if name is None else _SEPARATORS.sub("", loose(str(name)))
+    word = name_word(name)
     return 0 if word in BACKGROUND_NAMES else 1 if word == MEMBRANE else None
 
 
@@ -382,9 +388,7 @@ def names_a_class(name: str | None) -> bool:
     ``void``, ``unlabelled``, ``other``, ``membrane``, ...; case, ``_`` and ``-`` aside).
     A two-class set's ``boundary`` names a class here as in a set of more
     (:func:`boundary_by_name` makes it the background)."""
-    if name is None:
-        return False
-    word = _SEPARATORS.sub("", loose(str(name)))
+    word = name_word(name)
     return bool(word) and not word.isdigit() and word not in _NO_CLASS_WORDS
 
 
