@@ -54,7 +54,7 @@ import numpy as np
 
 from unetlab.data.classes import counted_classes
 from unetlab.data.colour_table import ColourTable, palette_table
-from unetlab.data.exclude import as_config, region
+from unetlab.data.exclude import as_config, drop_mostly_excluded, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
 from unetlab.data.grey_masks import (
     keeps_grey_masks_reading,
@@ -825,7 +825,9 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids
     if gt_ids is None and how.uncounted:  # no class: as another tool's void (s51's --pred)
-        scored["predicted_ignore"] = np.isin(pred, how.uncounted)
+        scored["predicted_ignore"] = void = np.isin(pred, how.uncounted)
+        if scored_ids is not None:  # an object mostly of it is none; the others lose it
+            scored["scored_ids"] = drop_mostly_excluded(scored_ids, void)
     scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
     return without_region(scored, bad)  # nor nodata / transparent pixels
 
