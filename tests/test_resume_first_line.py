@@ -101,3 +101,17 @@ def test_a_resume_from_a_truncated_last_pt_names_the_fixes_of_a_resume(run, caps
         assert err.endswith(said + f"start a new run from its best.pt: --init {best} --run-dir NEW")
     else:
         assert err.endswith(said + "start the run again with --overwrite, or in a new --run-dir")
+
+
+def test_a_torn_last_pt_is_refused_before_the_setup_says_a_line(run, capsys, caplog):
+    """s68 stops 1: ``train --run-dir RUN --resume`` with a truncated last.pt said the
+    setup's data lines (data checked against split.json, mask values, object sizes, the
+    normalisation floor) before the one line that names the problem and the fix."""
+    _, folder = run
+    path = folder / "checkpoints" / "last.pt"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    caplog.set_level(logging.INFO)
+    assert main(["train", "--run-dir", str(folder), "--resume", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{path}: truncated or corrupt (RuntimeError)" in err and len(err.splitlines()) == 1
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("unetlab")] == []

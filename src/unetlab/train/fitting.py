@@ -65,6 +65,7 @@ from unetlab.train.resume import (
     continue_with,
     ending_line,
     refuse_fewer_epochs,
+    resumed_checkpoint,
     saved_record,
     saved_state,
     trained_to,
@@ -395,11 +396,14 @@ def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool:
     that line alone (True: its setup quiet, :func:`quiet_setup`; s67 notebook: it said its
     data, model and budget); else where it goes on from, then its plan (``plan_said``),
     which leads its data, model and budget lines as a new run's does (False); False too
-    where last.pt does not read (the setup's error says why). UnetlabError, before any
-    line: ``cfg`` asks fewer epochs than it has trained (:func:`refuse_fewer_epochs`)."""
-    if (checkpoint := saved_record(run_dir)) is None:
-        return False
+    where last.pt records no training state (the setup's error says why). UnetlabError,
+    before any line: ``cfg`` asks fewer epochs than it has trained
+    (:func:`refuse_fewer_epochs`); last.pt does not read (a torn one was refused after the
+    setup's data lines, s68)."""
     last = Path(run_dir) / "checkpoints" / "last.pt"
+    if (checkpoint := saved_record(run_dir)) is None:
+        resumed_checkpoint(last, mmap=True)  # unreadable: its CheckpointError, the one line
+        return False
     refuse_fewer_epochs(checkpoint["train_state"], cfg.train.epochs, last)
     state = saved_state(checkpoint)
     why = _ended_why(cfg.train, state, lambda: budget_spent(checkpoint, cfg))
