@@ -164,12 +164,17 @@ def _rank_1_ended(tmp_path, monkeypatch, noted: str) -> None:
     [
         ("", "process 1 of 2 ended (killed? out of memory?) before a checkpoint was saved: "),
         (
-            "1 1\n",
+            "2 1\n",
             "process 1 of 2 ended on an error (its line above) before a checkpoint was saved: "
             "fix the error above, then ",
         ),
+        (
+            "1 1\n",
+            "process 1 of 2 ended on an error (its line above) before a checkpoint was saved: "
+            "report or fix the error above, then ",
+        ),
     ],
-    ids=["killed", "erred"],
+    ids=["killed", "erred", "bug"],
 )
 def test_a_lost_process_of_a_launch_is_named_as_predict_names_it(
     in_a_group, tmp_path, monkeypatch, capsys, noted, said
@@ -177,7 +182,8 @@ def test_a_lost_process_of_a_launch_is_named_as_predict_names_it(
     """s67: ``train --nproc 2`` whose rank 1 was killed said "a process of the 2-process
     group ended", where predict names it and how it ended: one rule (lost_peer) for both;
     one that ended on its error is fixed first (s67 review: "start the run again with the
-    same command", as if nothing were wrong)."""
+    same command", as if nothing were wrong), a bug (status 1: its traceback) reported or
+    fixed: no input of the user's to fix (s68)."""
     argv, _, _ = in_a_group
     _rank_1_ended(tmp_path, monkeypatch, noted)
     assert main(argv) == 2
@@ -186,19 +192,21 @@ def test_a_lost_process_of_a_launch_is_named_as_predict_names_it(
     assert "Traceback" not in err and "bug" not in err
 
 
+@pytest.mark.parametrize(("noted", "fix"), [("2 1\n", "fix"), ("1 1\n", "report or fix")])
 def test_a_lost_process_that_erred_is_fixed_before_the_run_is_resumed(
-    in_a_group, tmp_path, monkeypatch, capsys
+    in_a_group, tmp_path, monkeypatch, capsys, noted, fix
 ):
-    """s67 review: after rank 1's error (a bug), the line said to continue as if nothing
-    were wrong; the error is fixed first, as predict says no command then."""
+    """s67 review: after rank 1's error, the line said to continue as if nothing were
+    wrong; the error is fixed first, as predict says no command then; a bug's (status 1,
+    its traceback) reported or fixed, the user's problem's (status 2) fixed (s68)."""
     argv, run, _ = in_a_group
     a_checkpoint(run / "checkpoints" / "last.pt")
     state = {"train_state": {"step": 16, "epoch": 2, "batch": 0}}
     monkeypatch.setattr(unetlab.train.resume, "load_checkpoint", lambda path, **how: state)
-    _rank_1_ended(tmp_path, monkeypatch, "1 1\n")
+    _rank_1_ended(tmp_path, monkeypatch, noted)
     assert main([*argv, "--overwrite"]) == 2
     err = capsys.readouterr().err
-    said = "(step 16, the end of epoch 2); fix the error above, then continue with: unetlab train"
+    said = f"(step 16, the end of epoch 2); {fix} the error above, then continue with: unetlab"
     assert said in err, err
 
 
@@ -206,9 +214,10 @@ def test_a_lost_process_that_erred_is_fixed_before_the_run_is_resumed(
     ("noted", "said"),
     [
         ("", "process 1 of 2 ended (killed? out of memory?): "),
+        ("2 1\n", "process 1 of 2 ended on an error (its line on stderr): "),
         ("1 1\n", "process 1 of 2 ended on an error (its line on stderr): "),
     ],
-    ids=["killed", "erred"],
+    ids=["killed", "erred", "bug"],
 )
 def test_train_log_names_the_lost_process_as_the_command_does_waiting_once(
     tmp_path, monkeypatch, noted, said
@@ -224,7 +233,7 @@ def test_train_log_names_the_lost_process_as_the_command_does_waiting_once(
     _rank_1_ended(tmp_path, monkeypatch, noted)
     exc = RuntimeError(GLOO)
     line = ending_line(exc, tmp_path)
-    fix = "fix that error, then " if noted else ""
+    fix = {"": "", "2 1\n": "fix that error, then "}.get(noted, "report or fix that error, then ")
     assert f"stopped by an error: {said}" in line, line
     assert line.endswith(f"no checkpoint was saved: {fix}start the run again"), line
     monkeypatch.setattr(distributed, "_lost_peer", lambda wait: pytest.fail("waited again"))

@@ -863,6 +863,17 @@ class LostPeer(NamedTuple):
     #: one, busy on an input, is not told from the lost one (s67 review: "10 of 18 inputs"
     #: counted with 14 on disk)
     waited: tuple[str, ...] = ()
+    #: one that ended on an error ended on a bug (status 1: its traceback and "this is a
+    #: bug in unetlab"), which no fix of the user's input mends (s68: "fix the error above")
+    bug: bool = False
+
+    def fix(self, error: str = "the error above") -> str:
+        """What comes before going on (``error``: the one said by the process that ended on
+        it): "fix the error above, then " after the user's problem (its one line), "report
+        or fix the error above, then " after a bug's traceback; "" where none ended on one."""
+        if not self.on_error:
+            return ""
+        return f"{'report or fix' if self.bug else 'fix'} {error}, then "
 
     def said(self, line: str = "its line above") -> str:
         """What happened, where a process that ended on its error said its line (``line``:
@@ -966,7 +977,8 @@ def _told(status: str, lost: dict[str, str]) -> LostPeer:
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    return LostPeer(said, says, bool(erred), full_disk, running)
+    bug = any(code == BUG_STATUS and by in erred for code, by in _notes(status))
+    return LostPeer(said, says, bool(erred), full_disk, running, bug)
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
@@ -1056,6 +1068,9 @@ def _from_the_group(exc: BaseException) -> bool:
 #: non-zero as a crash, with pages of its own traceback
 STATUS_FILE = LAUNCHED_ENV
 
+
+#: the exit status of a launched process that ended on a bug in unetlab (its traceback shown)
+BUG_STATUS = 1
 
 #: the exit statuses of a launched process that said why in its one line: the user's problem
 #: (2), some inputs failed (3), its folder in use (75); each becomes 0 for torchrun

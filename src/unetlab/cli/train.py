@@ -406,8 +406,8 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
             # named, as predict names it, where the launch noted it: waited for once (kept
             # on exc: train.log's line asked first), the stop under way as it waits
             lost = lost_peer_kept(exc)
-            said, erred = (lost.said(), lost.on_error) if lost else (None, False)
-            raise GroupError(_group_lost(run_dir, group.world, said=said, on_error=erred)) from exc
+            said, fix = (lost.said(), lost.fix()) if lost else (None, "")
+            raise GroupError(_group_lost(run_dir, group.world, said=said, fix=fix)) from exc
         if group.active and peer_silent(exc):  # a process gone, or a bug: both said
             line = _group_lost(run_dir, group.world, timed_out=True)
             print(f"unetlab train: {line}", file=sys.stderr)
@@ -636,14 +636,15 @@ def _group_lost(
     *,
     timed_out: bool = False,
     said: str | None = None,
-    on_error: bool = False,
+    fix: str = "",
 ) -> str:
     """The line for a data-parallel run one of whose processes ended (``timed_out``: may
     have ended, or a bug left it waiting; ``said``: what ended, where known: the process
     lost as predict names it, :attr:`~unetlab.distributed.LostPeer.said`, or torchrun): where
-    its last checkpoint is, and the command that resumes it (audit s30 ops 2); once its
-    error is fixed where it ended on one (``on_error``: said in its own line, a bug's
-    traceback; s67 review: the same command, as if nothing were wrong)."""
+    its last checkpoint is, and the command that resumes it (audit s30 ops 2); after
+    ``fix`` where it ended on an error (:meth:`~unetlab.distributed.LostPeer.fix`: "fix the
+    error above, then ", or "report or fix" a bug's; s67 review: the same command, as if
+    nothing were wrong)."""
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
 
@@ -653,7 +654,6 @@ def _group_lost(
             f"a collective timed out: a process of the {processes}-process group may have "
             "ended (killed? out of memory?), or a bug left it waiting (traceback below)"
         )
-    fix = "fix the error above, then " if on_error else ""
     if (at := saved_at(run_dir)) is None:
         return (
             f"{said} before a checkpoint was saved: {fix}start the run again with the same command"

@@ -143,7 +143,7 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
         lost = lost_peer_kept(exc)  # kept on exc: the command's line does not wait again
         on_stderr = lost.said("its line on stderr") if lost else None
         what = f"{on_stderr or 'a process of the group ended (killed? out of memory?)'}: {what}"
-        fix = "fix that error, then " if lost and lost.on_error else ""
+        fix = lost.fix("that error") if lost else ""
     elif peer_silent(exc):
         what = (
             f"a collective timed out: a process of the group may have ended, or a bug left it "
