@@ -622,3 +622,34 @@ def test_a_stop_as_the_main_process_waits_for_a_lost_one_is_one_line(monkeypatch
         "unetlab train: error: process 1 of 2 ended (killed? out of memory?)"
     ]
     assert err == "", err
+
+
+def test_a_lost_process_that_ended_since_the_first_look_is_named_ended(
+    in_a_group, tmp_path, monkeypatch, capsys
+):
+    """s67 noticed: of 2, rank 1 still running as the wait for it ended ("the connection to
+    process 1 of 2 was lost"), killed before the line was said: predict's second look
+    (lost_once_ended) kept the first look's words, for 3 or more it named the process
+    ended. The line says what a look as it is said finds, in train as in predict
+    (test_peer_stops: test_a_peer_that_ended_after_the_first_look_is_named_ended)."""
+    import unetlab.distributed as distributed
+
+    argv, _, _ = in_a_group
+    monkeypatch.setenv(distributed.STATUS_FILE, str(tmp_path / "status"))
+    rank_1 = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    (tmp_path / "status.pids").write_text(f"{rank_1.pid} - 1\n")  # rank 1, running
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    found = distributed._lost_peer
+
+    def killed_after_the_first_look(wait):
+        lost = found(0)  # the wait for it ended, it still running
+        rank_1.kill()
+        rank_1.wait()
+        return lost
+
+    monkeypatch.setattr(distributed, "_lost_peer", killed_after_the_first_look)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    said = "unetlab train: error: process 1 of 2 ended (killed? out of memory?) before a "
+    assert said in err and "connection" not in err, err

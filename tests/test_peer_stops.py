@@ -953,3 +953,20 @@ def test_a_peer_that_notes_its_stop_as_its_end_is_looked_at_is_said_stopped(
     err = capfd.readouterr().err
     assert "unetlab predict: stopped by SIGTERM before any input" in err, err
     assert "Traceback" not in err and "bug" not in err, err
+
+
+def test_a_peer_that_ended_after_the_first_look_is_named_ended(tmp_path, monkeypatch):
+    """s67 noticed: lost_once_ended of 2 kept the first look's "the connection to process 1
+    of 2 was lost" where rank 1, running then, had been killed since (a look of 3 or more
+    named it ended): predict's line, said after that look, names it as train's does
+    (test_group_lost: test_a_lost_process_that_ended_since_the_first_look_is_named_ended)."""
+    from unetlab.distributed import lost_once_ended, lost_peer
+
+    status = _in_launch(tmp_path, monkeypatch, "0")
+    rank_1 = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    status.with_name("status.pids").write_text(f"{rank_1.pid} - 1\n")
+    lost = lost_peer(GLOO_LOST, wait=0)
+    assert (lost.said(), lost.waited) == ("the connection to process 1 of 2 was lost", ("1",))
+    rank_1.kill()
+    rank_1.wait()
+    assert lost_once_ended(lost).said() == "process 1 of 2 ended (killed? out of memory?)"

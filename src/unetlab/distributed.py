@@ -949,15 +949,14 @@ def _lost_peer(wait: float) -> LostPeer:
 
 
 def lost_once_ended(lost: LostPeer) -> LostPeer:
-    """``lost`` (:func:`lost_peer`) told again once the other processes of a launch of 3 or
-    more ended (:func:`others_ended`): one that noted its error during that wait named as
-    such, none still running or ended cleanly named lost (s67 review: "the connection to
-    process 1, 2 of 3 was lost", rank 2 healthy, rank 1 noted its bug during the wait). Of
-    2, ``lost`` as it is: the other one is the one lost (one still running at the first
-    look, "the connection to process 1 of 2 was lost", is not named again as it ended
-    since)."""
-    if int(os.environ["WORLD_SIZE"]) <= 2:
-        return lost
+    """``lost`` (:func:`lost_peer`) told again as the run's line is said: once the other
+    processes of the launch ended (:func:`others_ended`, predict), or as the group is left
+    (train). One that noted its error since named as such, none still running or ended
+    cleanly named lost (s67 review: "the connection to process 1, 2 of 3 was lost", rank 2
+    healthy, rank 1 noted its bug during the wait); of 2, the other one, still running at
+    the first look ("the connection to process 1 of 2 was lost"), named as it ended since:
+    "process 1 of 2 ended (killed? out of memory?)", which the user can act on (s68: of 2
+    the first look's words stood, and train said only those, of any number)."""
     status = os.environ[STATUS_FILE]
     return _told(status, _lost(status, 0))  # says as lost: this one, lowest left, still is
 
