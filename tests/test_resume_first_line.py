@@ -115,3 +115,78 @@ def test_a_torn_last_pt_is_refused_before_the_setup_says_a_line(run, capsys, cap
     err = capsys.readouterr().err.strip()
     assert f"{path}: truncated or corrupt (RuntimeError)" in err and len(err.splitlines()) == 1
     assert [r.getMessage() for r in caplog.records if r.name.startswith("unetlab")] == []
+
+
+def _no_mmap(monkeypatch):
+    """A filesystem where mmap fails: torch.load(mmap=True) raises OSError ENODEV; the
+    calls' ``mmap`` listed."""
+    import torch
+
+    loads, load = [], torch.load
+
+    def unmapped(*args, mmap=None, **kwargs):
+        loads.append(mmap)
+        if mmap:
+            raise OSError(19, "No such device")
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", unmapped)
+    return loads
+
+
+@pytest.mark.parametrize("where", ["legacy save", "no mmap"])
+def test_a_whole_last_pt_that_cannot_be_mapped_resumes(run, capsys, caplog, monkeypatch, where):
+    """s68 review: a whole last.pt whose mapped read failed (torch maps no file in its legacy
+    non-zip format; a filesystem without mmap) was called "truncated or corrupt", and
+    without mmap the fix said was "start the run again with --overwrite": a good run lost."""
+    import torch
+
+    from unetlab.checkpoint import is_checkpoint
+
+    args, folder = run
+    if where == "no mmap":
+        _no_mmap(monkeypatch)
+    else:
+        for name in ("last.pt", "best.pt"):
+            path = folder / "checkpoints" / name
+            torch.save(
+                torch.load(path, weights_only=True), path, _use_new_zipfile_serialization=False
+            )
+    caplog.set_level(logging.INFO)
+    assert main([*args, *TINY, "--epochs", "2", "--resume"]) == 0, capsys.readouterr().err
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("unetlab.train")]
+    assert lines[0] == (
+        f"resuming the run in {folder} from step 16, the end of epoch 1 (checkpoints/last.pt)"
+    )
+    assert is_checkpoint(folder / "checkpoints" / "best.pt")  # its parts read, not mapped
+
+
+def test_a_torn_last_pt_without_mmap_offers_its_whole_best_pt(run, capsys, monkeypatch):
+    """The fix of a torn last.pt where mmap fails: its best.pt, read, not mapped, is whole
+    (it said "start the run again with --overwrite")."""
+    args, folder = run
+    path = folder / "checkpoints" / "last.pt"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _no_mmap(monkeypatch)
+    assert main([*args, *TINY, "--epochs", "2", "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    best = folder / "checkpoints" / "best.pt"
+    assert err.endswith(f"start a new run from its best.pt: --init {best} --run-dir NEW"), err
+
+
+def test_a_torn_last_pt_is_not_read_again_without_mmap(run, monkeypatch):
+    """A torn zip file fails mapped as it does read (its directory is at its end): one
+    torch.load, not a second whole read after the mapped one."""
+    import torch
+
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.errors import CheckpointError
+
+    _, folder = run
+    path = folder / "checkpoints" / "last.pt"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    loads, load = [], torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: loads.append(k.get("mmap")) or load(*a, **k))
+    with pytest.raises(CheckpointError, match="truncated/corrupt"):
+        load_checkpoint(path, mmap=True)
+    assert loads == [True]

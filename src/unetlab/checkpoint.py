@@ -253,7 +253,7 @@ def _parts(path: Path) -> dict | None:
     if is_torchscript(path):
         return None
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        checkpoint = _torch_load(path, "cpu", mmap=True)
     except Exception:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         return None
     ours = isinstance(checkpoint, dict) and checkpoint.get("format") == FORMAT
@@ -370,6 +370,34 @@ def _check_path(path):
     raise CheckpointError(f"expected a checkpoint file's path, not {type(path).__name__}{already}")
 
 
+def _torch_load(path: Path, map_location, *, mmap: bool):
+    """``torch.load(weights_only=True)`` of ``path``; ``mmap``: its tensors mapped from the
+    file, or read where mapping itself fails (:func:`_unmappable`): such a file is whole, and
+    was called truncated or corrupt (s68 review). A torn file is not read again: it fails
+    either way."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
+        if not (mmap and _unmappable(path, exc)):
+            raise
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def _unmappable(path: Path, exc: Exception) -> bool:
+    """Whether ``exc``, raised by ``torch.load(path, mmap=True)``, is mapping's failure, not
+    the file's: an OSError (a filesystem without mmap: ENODEV), or a file that is no zip
+    archive (torch maps those alone; its legacy format, ``torch.save(...,
+    _use_new_zipfile_serialization=False)``, is none). A torn zip archive keeps its first
+    bytes and raises RuntimeError."""
+    if isinstance(exc, OSError):
+        return True
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) != b"PK\x03\x04"  # a zip's first member
+    except OSError:
+        return False
+
+
 def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool = False) -> dict:
     """The checkpoint's parts as a dict; CheckpointError if it is not a complete unetlab file.
     ``mmap``: its tensors are mapped from the file, not read (the parts beside them, a
@@ -382,7 +410,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
     if is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
         raise CheckpointError(_export_refusal(path, "a TorchScript", _torchscript_props(path)))
     try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+        checkpoint = _torch_load(path, map_location, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if path.suffix.lower() == ".onnx":
             raise CheckpointError(_export_refusal(path, "an ONNX", onnx_props(path))) from exc

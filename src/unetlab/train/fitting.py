@@ -402,7 +402,7 @@ def _resume_said(cfg: Config, run_dir: Path, plan_said) -> bool:
     setup's data lines, s68)."""
     last = Path(run_dir) / "checkpoints" / "last.pt"
     if (checkpoint := saved_record(run_dir)) is None:
-        resumed_checkpoint(last, mmap=True)  # unreadable: its CheckpointError, the one line
+        resumed_checkpoint(last)  # unreadable: its CheckpointError, the one line
         return False
     refuse_fewer_epochs(checkpoint["train_state"], cfg.train.epochs, last)
     state = saved_state(checkpoint)

@@ -291,13 +291,12 @@ def recorded_validation(rows: list[dict], classes: list[str], run_dir: Path) -> 
     return found
 
 
-def resumed_checkpoint(path: Path, *, mmap: bool = False) -> dict:
-    """The parts of a run's ``last.pt`` (``path``; ``mmap``: its tensors mapped, not read);
-    CheckpointError naming the fixes that fit a resume where its bytes cannot be read
-    (truncated by a full disk or a copy cut short): the generic "use a file written by
-    unetlab train" said nothing a resume can do (s51)."""
+def resumed_checkpoint(path: Path) -> dict:
+    """The parts of a run's ``last.pt`` (``path``); CheckpointError naming the fixes that fit
+    a resume where its bytes cannot be read (truncated by a full disk or a copy cut short):
+    the generic "use a file written by unetlab train" said nothing a resume can do (s51)."""
     try:
-        return load_checkpoint(path, mmap=mmap)
+        return load_checkpoint(path)
     except CheckpointError as exc:
         if exc.__cause__ is None:  # read, but refused (a newer format...): its own fix fits
             raise
