@@ -653,3 +653,42 @@ def test_a_lost_process_that_ended_since_the_first_look_is_named_ended(
     err = capsys.readouterr().err
     said = "unetlab train: error: process 1 of 2 ended (killed? out of memory?) before a "
     assert said in err and "connection" not in err, err
+
+
+@pytest.mark.parametrize("noted", ["", "1 1\n"], ids=["killed", "bug"])
+def test_train_log_and_the_command_say_one_look_at_a_lost_process(
+    in_a_group, tmp_path, monkeypatch, capsys, noted
+):
+    """s68 review: train.log's line (ending_line, as the run's logs close) said the first
+    look's words, the command's line a look of its own: rank 1 ending between them, train.log
+    said "the connection to process 1 of 2 was lost ... start the run again", stderr
+    "process 1 of 2 ended (killed? ...)" or, its bug noted, "report or fix"."""
+    import unetlab.distributed as distributed
+    from unetlab.train.resume import ending_line
+
+    argv, run, _ = in_a_group
+    status = tmp_path / "status"
+    monkeypatch.setenv(distributed.STATUS_FILE, str(status))
+    rank_1 = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    (tmp_path / "status.pids").write_text(f"{rank_1.pid} - 1\n")  # rank 1, running
+    for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
+        monkeypatch.setattr(distributed, name, lambda: None)
+    found, logged = distributed._lost_peer, []
+    monkeypatch.setattr(distributed, "_lost_peer", lambda wait: found(0))
+
+    def fit(*args, **kwargs):  # as fit's logs say its error in train.log (_run_logs)
+        exc = RuntimeError(GLOO)
+        logged.append(ending_line(exc, run, 2))
+        with open(status, "a") as file:
+            file.write(noted)  # "1 1": rank 1's bug noted (its traceback), else killed
+        rank_1.kill()  # ends after train.log's line, before the command's
+        rank_1.wait()
+        raise exc
+
+    monkeypatch.setattr(unetlab.train, "fit", fit)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lost = "the connection to process 1 of 2 was lost"
+    assert lost in logged[0] and "report or fix" not in logged[0], logged[0]
+    assert f"unetlab train: error: {lost}" in err, err
+    assert "ended" not in err and "report or fix" not in err, err

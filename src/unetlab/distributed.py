@@ -927,6 +927,26 @@ def lost_peer_kept(exc: BaseException) -> LostPeer | None:
 _LOST_KEPT = "unetlab_lost_peer"
 
 
+def lost_peer_told(exc: BaseException) -> LostPeer | None:
+    """:func:`lost_peer_kept`'s, told again as the run's line is first said
+    (:func:`lost_once_ended`) and kept on ``exc`` in its place: train.log's line, then the
+    command's, say what one look found (s68 review: rank 1 ending between two looks, train.log
+    said "the connection to process 1 of 2 was lost ... start the run again", stderr "process
+    1 of 2 ended (killed? ...)" or "report or fix")."""
+    lost = lost_peer_kept(exc)
+    if lost is None or getattr(exc, _LOST_TOLD, False):
+        return lost
+    lost = lost_once_ended(lost)
+    with contextlib.suppress(AttributeError):  # an exception that takes no attribute
+        setattr(exc, _LOST_KEPT, lost)
+        setattr(exc, _LOST_TOLD, True)
+    return lost
+
+
+#: the attribute of an exception that marks its :data:`_LOST_KEPT` told again
+_LOST_TOLD = "unetlab_lost_peer_told"
+
+
 def stopped_as_peer_ended(exc: BaseException) -> LostPeer | None:
     """Where ``exc``, a stop signal raised in a process of a launch of several
     (:func:`one_of_several`) that no launcher passed on (:func:`~unetlab.signals.stop_noted`),

@@ -385,7 +385,7 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
     """fit's run and its summary (the main process), or a stop (Ctrl-C, SIGTERM, SIGHUP) or
     a lost process of a group said in one line; the exit status. fit warns of a run's
     config.yaml given with data other than that run's."""
-    from unetlab.distributed import lost_once_ended, lost_peer_kept, peer_lost, peer_silent
+    from unetlab.distributed import lost_peer_told, peer_lost, peer_silent
     from unetlab.train import fit
 
     try:
@@ -403,10 +403,10 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
     except Exception as exc:
         if group.active and peer_lost(exc):  # not a bug: a process killed, out of memory
-            # named, as predict names it, where the launch noted it: waited for once (kept
-            # on exc: train.log's line asked first), the stop under way as it waits
-            lost = lost_peer_kept(exc)
-            lost = lost and lost_once_ended(lost)  # as predict's line: a look as it is said
+            # named, as predict names it, where the launch noted it: waited for once, a look
+            # as the line is said (kept on exc: train.log's, asked first, says the same),
+            # the stop under way as it waits
+            lost = lost_peer_told(exc)
             said, fix = (lost.said(), lost.fix()) if lost else (None, "")
             raise GroupError(_group_lost(run_dir, group.world, said=said, fix=fix)) from exc
         if group.active and peer_silent(exc):  # a process gone, or a bug: both said

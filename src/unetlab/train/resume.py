@@ -131,16 +131,17 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
     the command says it on stderr): the error's line (a bug's type too), and where the run
     goes on from: last.pt's step, the metrics.csv rows after it redone, and the command
     (not within :func:`caller_says_resume`). None for a stop (Ctrl-C, SIGTERM, SIGHUP:
-    logged as such). A lost process of a launch is named as the command names it
-    (:func:`~unetlab.distributed.lost_peer`; s67 review: "a process of the group ended
-    (killed? out of memory?)" where it ended on its error), to fix first where it did."""
-    from unetlab.distributed import lost_peer_kept, peer_lost, peer_silent
+    logged as such). A lost process of a launch is named as the command names it, one look
+    for both (:func:`~unetlab.distributed.lost_peer_told`; s67 review: "a process of the
+    group ended (killed? out of memory?)" where it ended on its error), to fix first where
+    it did."""
+    from unetlab.distributed import lost_peer_told, peer_lost, peer_silent
 
     if isinstance(exc, KeyboardInterrupt):
         return None
     what, fix = quoted(exc), ""  # as the console says it (cfg.* or --set)
     if peer_lost(exc):
-        lost = lost_peer_kept(exc)  # kept on exc: the command's line does not wait again
+        lost = lost_peer_told(exc)  # kept on exc: the command's line says this look's words
         on_stderr = lost.said("its line on stderr") if lost else None
         what = f"{on_stderr or 'a process of the group ended (killed? out of memory?)'}: {what}"
         fix = lost.fix("that error") if lost else ""
