@@ -611,6 +611,7 @@ def test_a_stop_as_the_main_process_waits_for_a_lost_one_is_one_line(monkeypatch
         status = env[distributed.STATUS_FILE]
         monkeypatch.setenv(distributed.STATUS_FILE, status)
         monkeypatch.setenv("RANK", "0")
+        distributed._note_lost(status)  # as lost_peer notes it, waiting
         print("unetlab train: error: process 1 of 2 ended (killed? out of memory?)")
         distributed.noted_for_launch(2)  # rank 0's status, its line said
         return 128 + signum, (signum,)  # torchrun's 1, once the stop was passed on to rank 0
@@ -622,6 +623,30 @@ def test_a_stop_as_the_main_process_waits_for_a_lost_one_is_one_line(monkeypatch
         "unetlab train: error: process 1 of 2 ended (killed? out of memory?)"
     ]
     assert err == "", err
+
+
+def test_a_stop_after_the_main_process_ended_on_its_own_error_is_said(monkeypatch, capfd):
+    """s68 review: the launcher took any status the main process said in its line (2, 3, 75)
+    for the launch's end, not only one it ended with on losing another process: predict's
+    main process ended on its own error (2) while process 1 went on with its share, a
+    Ctrl-C, then a second that killed process 1, and the kill and the inputs done went
+    unsaid."""
+    import unetlab.distributed as distributed
+
+    def main_erred_then_stopped(command, *, env, grace):
+        status = env[distributed.STATUS_FILE]
+        monkeypatch.setenv(distributed.STATUS_FILE, status)
+        monkeypatch.setenv("RANK", "0")
+        print("unetlab predict: error: out/: no space left on device")
+        distributed.noted_for_launch(2)  # rank 0's own error: no process lost
+        distributed._kill_launch(status, (signal.SIGINT, signal.SIGINT))  # process 1, busy
+        return 130, (signal.SIGINT, signal.SIGINT)
+
+    monkeypatch.setattr(distributed, "run_passing_signals", main_erred_then_stopped)
+    counted = lambda how, status: f"unetlab predict: {how}; 7 of 18 inputs done"  # noqa: E731
+    assert distributed.launch(2, ["predict"], stopped=counted) == 130
+    err = capfd.readouterr().err
+    assert "unetlab predict: killed by a second Ctrl-C; 7 of 18 inputs done" in err, err
 
 
 def test_a_lost_process_that_ended_since_the_first_look_is_named_ended(

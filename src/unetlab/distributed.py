@@ -159,7 +159,7 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
     signum = stop_signal(code)
     if signum is None and not {1, *SAID} & set(notes) and failed:
         failed(outlived)  # not stopped here, and no process said why: one was killed
-    if signum is not None and not _main_said(noted):
+    if signum is not None and not _main_said(noted, status):
         line = partial(stopped, status=status) if stopped else None
         # killed by a second signal: said in this line
         _say_stopped(argv, signum, line, killed=_killed_by(status))
@@ -185,13 +185,25 @@ def _stops_handled(handler):
             signal.signal(s, before)
 
 
-def _main_said(noted: list[tuple[int, str]]) -> bool:
-    """Whether the main process (rank 0) of a launch noted a stop or a status said in its
-    one line (:func:`_notes`, :data:`SAID`): it said how the launch ended in its own line.
-    s68: a Ctrl-C passed on as it waited for a lost process (:func:`lost_peer`: dropped
-    there, its line "process 1 of 2 ended ...", status 2) was said again here,
-    "interrupted", a second line."""
-    return any(stop_signal(code) or code in SAID for code, rank in noted if rank == "0")
+def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
+    """Whether the main process (rank 0) of a launch noted a stop (:func:`_notes`): it said
+    the stop in its own line."""
+    return any(stop_signal(code) for code, rank in noted if rank == "0")
+
+
+def _main_said(noted: list[tuple[int, str]], status: str) -> bool:
+    """Whether the main process (rank 0) of the launch whose status file is ``status`` said
+    how it ended in its own line: a stop (:func:`_main_said_stop`), or a status said in its
+    one line (:data:`SAID`) as it ended on losing another process (listed by
+    :func:`_note_lost`). s68: a Ctrl-C passed on as it waited for a lost process
+    (:func:`lost_peer`: dropped there, its line "process 1 of 2 ended ...", status 2) was said
+    again here, "interrupted", a second line. Its own error (2) leaves the others running:
+    their stop is the launch's to say (s68 review: predict's kill line and "7 of 18 inputs
+    done" went unsaid)."""
+    if _main_said_stop(noted):
+        return True
+    lost = "0" in _words(f"{status}.lost")
+    return lost and any(code in SAID for code, rank in noted if rank == "0")
 
 
 def _after_torchrun(
@@ -305,11 +317,12 @@ def _kill_launch(
     """The stop ``signals`` (the one that kills, after the first passed on if any) to the
     launch whose status file is ``status``: its processes noted (:func:`stop_with_launch`)
     and ``process`` (torchrun, where it lives) killed without a word; the launch's line
-    says it (:func:`_killed_by`), none where its main process said its stop or error in
-    its line (:func:`_main_said`; s58: "SIGTERM again: killing its processes" under that
-    line), which the rest end without; a note there already (a third signal, review s59
-    B: "a second SIGTERM" said of a Ctrl-C after one) is kept: the first two name the kill. Returns the processes killed, noted (:func:`_killable`)."""
-    if not _main_said(_notes(status)):
+    says it (:func:`_killed_by`),
+    none where its main process said its stop (s58: "SIGTERM again: killing its processes"
+    under that line), which the rest end without; a note there already (a third signal,
+    review s59 B: "a second SIGTERM" said of a Ctrl-C after one) is kept: the first two
+    name the kill. Returns the processes killed, noted (:func:`_killable`)."""
+    if not _main_said_stop(_notes(status)):
         # suppressed: the launch's folder gone (said, then), or the note there (kept)
         with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
             f.write(" ".join(str(int(signum)) for signum in signals))
