@@ -68,7 +68,7 @@ from unetlab.checkpoint import (
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
-from unetlab.inference.offset import label_offset, shift_axis
+from unetlab.inference.offset import describe_offset, label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
 from unetlab.outputs import claim_files
@@ -228,18 +228,29 @@ def offset_recipe(model) -> str:
             f"already applied: the output is the probabilities moved by (dy, dx) = ({dy}, {dx}) "
             "px; do not move them again"
         )
-    crop = model.size_multiple if model.padding == "valid" else 0
-    valid = (
-        f"; a valid net's input is then mirrored by {model.border + crop} px (the border and "
-        f"a size step) on every side, and the moved map cropped by {crop} px on every side"
-        if crop
-        else ""
-    )
     return (
         f"not applied: unetlab moves the class probabilities (softmax, or sigmoid for one "
-        f"class, of these logits) by (dy, dx) = ({dy}, {dx}) px, down and right, before it "
-        f"crops the padding: out[k, i, j] = p[k, i - dy, j - dx], bilinear, the padded map's "
-        f"edge values repeated beyond its edges{valid}"
+        f"class, of these logits) by (dy, dx) = ({dy}, {dx}) px (positive: down and right; "
+        f"here {describe_offset((dy, dx))}), before it crops the padding: out[k, i, j] = "
+        f"p[k, i - dy, j - dx], bilinear, the padded map's edge values repeated beyond its "
+        f"edges{_padding_recipe(model)}"
+    )
+
+
+def _padding_recipe(model) -> str:
+    """How a script gets the padded map that ``offset_recipe`` moves: a valid net's input is
+    mirrored on every side; a same net's graph crops its own padding, so the script pads."""
+    m = model.size_multiple
+    if model.padding == "valid":
+        return (
+            f"; a valid net's input is then mirrored by {model.border + m} px (the border and "
+            f"a size step) on every side, and the moved map cropped by {m} px on every side"
+        )
+    return (
+        f"; the graph crops its own padding, so mirror the normalised image yourself at the "
+        f"bottom and right to the next multiple of {m} px (numpy.pad mode 'reflect'; the "
+        f"graph then pads nothing), move its map, then crop it to the image's size (moved "
+        f"after the graph's crop, the last row and column can differ)"
     )
 
 
