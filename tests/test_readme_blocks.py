@@ -70,6 +70,32 @@ def test_the_overlap_tile_block_runs(tmp_path, monkeypatch):
     assert probs.shape == (2, 48, 48) and probs.dtype == np.float32
 
 
+def test_the_exports_without_unetlab_block_gives_predicts_map(tmp_path, monkeypatch):
+    """'The two files in a script of their own, without unetlab' (s68 deploy walk: README
+    said what the files hold, not how a script reads the metadata or feeds them): its labels
+    and probabilities are predict_image's for an image of a size off the net's step."""
+    pytest.importorskip("onnxruntime")
+    import torch
+
+    from unetlab import export_onnx, export_torchscript, predict_image
+
+    monkeypatch.chdir(tmp_path)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.label_values = [0, 255]
+    model.normalization = {"mode": "per_image", "floor": [40.0], "dtype": "uint8"}
+    export_onnx(model, "model.onnx")
+    export_torchscript(model, "model.pt")
+    _image_and_mask(tmp_path)
+    image = read_mask("images/00.png")[:45, :43]  # 43 x 45: off the step of 4
+    write_png(tmp_path / "images" / "00.png", image)
+    found = _run(_python_block('session = onnxruntime.InferenceSession("model.onnx")'))
+    probs = predict_image(model, image)
+    np.testing.assert_array_equal(found["labels"], probs.argmax(0))
+    np.testing.assert_array_equal(found["mask_values"], np.array([0, 255])[probs.argmax(0)])
+    assert isinstance(found["probs"], torch.Tensor)
+    np.testing.assert_allclose(found["probs"].numpy(), probs, atol=1e-5)
+
+
 def test_the_folder_and_in_memory_scores_block_runs(tmp_path, monkeypatch):
     """'A folder of images, as unetlab predict does it ... scored against masks in memory'."""
     monkeypatch.chdir(tmp_path)
