@@ -69,7 +69,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from unetlab.compare import compare_runs, write_comparison
+    from unetlab.compare import check_out_folder, compare_runs, write_comparison
     from unetlab.errors import UnetlabError
 
     if args.out is not None and args.out.strip() in ("", STDOUT):  # a folder "-", or nothing
@@ -79,6 +79,8 @@ def run(args) -> int:
         )
     if args.curves_by != "auto" and not args.out:
         raise UnetlabError(f"--curves-by {args.curves_by} draws --out's curves: add --out DIR")
+    if args.out:  # refused before the table, so that the line is the last thing said
+        check_out_folder(args.out)
     comparison = compare_runs(args.runs, by=args.by)
     print(comparison.table())
     if args.out:

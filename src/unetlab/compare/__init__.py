@@ -27,6 +27,7 @@ from unetlab.plots import plot_runs
 __all__ = [
     "Comparison",
     "RunRecord",
+    "check_out_folder",
     "compare_runs",
     "curve_axis",
     "epoch_steps",
@@ -97,20 +98,7 @@ def write_comparison(
     refused (one line), never replaced. Returns the two paths."""
     if x not in CURVE_AXES:
         raise UnetlabError(f"x must be {', '.join(map(repr, CURVE_AXES))}, not {x!r}")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UnetlabError(**spelled(lambda out: f"{folder} is a file: give {out} a folder", OUT))
-    if (above := data_set_above(folder)) is not None:  # its PNG read as an image or mask
-        raise OutputError(
-            **spelled(
-                lambda out: (
-                    f"{folder} is the {folder.resolve().name}/ folder of the data set {above}: "
-                    f"compare_curves.png there would be read as one of its files; give {out} "
-                    "another folder"
-                ),
-                OUT,
-            )
-        )
+    folder = check_out_folder(folder)
     # no overwrite to name: compare replaces no file it did not write
     table, curves = claim_files(
         [folder / CSV_FILE, folder / CURVES_FILE],
@@ -125,6 +113,26 @@ def write_comparison(
     ]
     plot_runs(runs, curves, x=curve_axis(comparison.records) if x == "auto" else x)
     return [table, curves]
+
+
+def check_out_folder(folder: str | os.PathLike) -> Path:
+    """``folder`` as a Path where :func:`write_comparison` may write; a file, or a data set's
+    folder, is refused in one line (``unetlab compare`` asks before it prints its table)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UnetlabError(**spelled(lambda out: f"{folder} is a file: give {out} a folder", OUT))
+    if (above := data_set_above(folder)) is not None:  # its PNG read as an image or mask
+        raise OutputError(
+            **spelled(
+                lambda out: (
+                    f"{folder} is the {folder.resolve().name}/ folder of the data set {above}: "
+                    f"compare_curves.png there would be read as one of its files; give {out} "
+                    "another folder"
+                ),
+                OUT,
+            )
+        )
+    return folder
 
 
 def curve_axis(records: Iterable[RunRecord]) -> str:
