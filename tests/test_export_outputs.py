@@ -76,3 +76,31 @@ def test_the_command_lists_each_export_once(tmp_path):
     lines = (tmp_path / MANIFEST).read_text().splitlines()
     for name in ("m.onnx", "m.ts"):
         assert sum(line.split("\t")[0] == name for line in lines) == 1, lines
+
+
+@pytest.mark.parametrize("kind", ["onnx", "torchscript"])
+def test_an_export_of_another_checkpoint_is_kept(tmp_path, kind, capsys):
+    """An export of one checkpoint replaced another checkpoint's export without a word (s68
+    deploy walk: a stopped run's last.pt over the deployed best.pt's model.onnx): it is kept,
+    as evaluate keeps another checkpoint's report; the same checkpoint's is replaced."""
+    from unetlab.checkpoint import load_model
+    from unetlab.cli import main
+    from unetlab.inference.export import exported_source
+
+    export = _export(kind)
+    deployed = save_model(tmp_path / "best.pt", UNet(1, 2, depth=2, base_channels=4))
+    other = save_model(tmp_path / "last.pt", UNet(1, 2, depth=2, base_channels=4))
+    path = tmp_path / f"model{SUFFIX[kind]}"
+    export(load_model(deployed), path, check=False)
+    made = path.read_bytes()
+    export(load_model(deployed), path, check=False)  # the same checkpoint again: replaced
+    with pytest.raises(OutputError, match=r"is the export of best.pt \(sha256 .*not of last.pt"):
+        export(load_model(other), path, check=False)
+    assert path.read_bytes() == made
+    flag = {"onnx": "--onnx", "torchscript": "--torchscript"}[kind]
+    args = ["export", "--checkpoint", str(other), flag, str(path), "--no-check"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip().endswith("or --overwrite to replace it")
+    assert path.read_bytes() == made
+    export(load_model(other), path, check=False, overwrite=True)
+    assert exported_source(path)["checkpoint"] == "last.pt"

@@ -50,7 +50,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace --onnx/--torchscript files that unetlab did not write",
+        help="replace --onnx/--torchscript files that unetlab did not write, or that are "
+        "exports of another checkpoint",
     )
     _add_package_args(p.add_argument_group("bioimage.io package"))
     p.set_defaults(run=run)
@@ -93,7 +94,7 @@ def run(args) -> int:
     model = load_model(args.checkpoint)
     _check_model(model, args)
     warn_unfinished(model)
-    _claim_outputs(args)  # after every check: a refusal left a record of files not written
+    _claim_outputs(args, model)  # after every check: a refusal left a record of files not written
     check = not args.no_check
     if args.onnx:
         _offset_note(model)
@@ -276,14 +277,16 @@ def _check_distinct(args) -> None:
             )
 
 
-def _claim_outputs(args) -> None:
+def _claim_outputs(args, model) -> None:
     """Refuse an output that is the checkpoint, and a file unetlab did not write (unless
     --overwrite), before any is written (then written by write_onnx / write_torchscript,
     which ask no rule again: a second claim listed each file twice in the manifest)."""
+    from unetlab.checkpoint import export_source
     from unetlab.inference.export import claim_exports
     from unetlab.outputs import refuse_inputs
 
     formats = {f: kind for f, kind in ((args.onnx, "ONNX"), (args.torchscript, "TorchScript")) if f}
-    claim_exports(formats, inputs=[args.checkpoint], overwrite=args.overwrite)
+    source = export_source(model)  # an export of another checkpoint is kept (--overwrite)
+    claim_exports(formats, inputs=[args.checkpoint], overwrite=args.overwrite, source=source)
     if args.bioimageio:  # and _package_args: a package it replaces is one unetlab wrote
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")

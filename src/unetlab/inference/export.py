@@ -63,15 +63,16 @@ from unetlab.checkpoint import (
     onnx_props,
     readable_source,
     source_record,
+    source_words,
     torchscript_extra,
 )
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
-from unetlab.errors import Spelled, UnetlabError, first_line, spelled
+from unetlab.errors import OutputError, Spelled, UnetlabError, first_line, spelled
 from unetlab.inference.offset import describe_offset, label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
-from unetlab.outputs import claim_files
+from unetlab.outputs import OVERWRITE, claim_files
 from unetlab.packages import (
     RDF_EITHER,
     RDF_NAMES,
@@ -435,13 +436,16 @@ def claim_exports(
     *,
     inputs: Iterable[str | os.PathLike] = (),
     overwrite: bool = False,
+    source: dict | None = None,
 ) -> None:
     """The output rule of every export file, ``formats`` mapping each path to its kind
     (``"ONNX"``, ``"TorchScript"``): OutputError (one line, nothing written) for a path that
     is one of ``inputs`` (the checkpoint), a file of a training run, a file whose suffix names
-    another format (an image, a .json), or an existing file that unetlab export did not
-    write unless ``overwrite`` (the message names the fix as its caller spells it:
-    :func:`unetlab.errors.said_as`); a file export wrote is replaced. The paths are listed in their
+    another format (an image, a .json), an existing file that unetlab export did not
+    write, or an export of another checkpoint than ``source`` (the record of the model to
+    export: :func:`unetlab.checkpoint.export_source`), both unless ``overwrite`` (the message
+    names the fix as its caller spells it: :func:`unetlab.errors.said_as`); an export of the
+    same checkpoint, or of none named, is replaced. The paths are listed in their
     folders' manifests (:func:`unetlab.outputs.claim_files`). :func:`export_onnx` and
     :func:`export_torchscript` ask it; ``unetlab export`` asks it for all its files first."""
     claim_files(
@@ -450,6 +454,31 @@ def claim_exports(
         overwrite=overwrite,
         command=EXPORT_COMMAND,
         formats=formats,
+    )
+    for path in formats if source is not None and not overwrite else ():
+        _refuse_other_source(Path(path), source)
+
+
+def _refuse_other_source(path: Path, source: dict) -> None:
+    """OutputError where ``path`` is an export of another checkpoint than ``source`` names
+    (s68 deploy walk: a half-trained run's export replaced the deployed model's file without a
+    word), as evaluate keeps a report of another checkpoint."""
+    if not path.is_file():
+        return
+    try:
+        earlier = exported_source(path)
+    except UnetlabError:  # a damaged or foreign file: claim_files' rules decided it
+        return
+    if earlier is None or earlier.get("sha256") in (None, source.get("sha256")):
+        return
+    raise OutputError(
+        **spelled(
+            lambda fix: (
+                f"{path} is the export of {source_words(earlier)}, not of "
+                f"{source_words(source)}: give another name, or {fix} to replace it"
+            ),
+            OVERWRITE,
+        )
     )
 
 
@@ -473,11 +502,17 @@ def export_onnx(
 ) -> ExportReport:
     """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
 
-    No file but one an earlier export wrote is replaced (OutputError: a user's file, an
-    image, the model's own checkpoint; ``overwrite=True`` replaces a file of the ONNX
-    format's name that unetlab did not write): :func:`claim_exports`, as ``unetlab export``.
+    No file but one an earlier export of the same checkpoint wrote is replaced (OutputError:
+    a user's file, an image, the model's own checkpoint, another checkpoint's export;
+    ``overwrite=True`` replaces a file of the ONNX format's name that unetlab did not write,
+    or another checkpoint's export): :func:`claim_exports`, as ``unetlab export``.
     The other keywords: :func:`write_onnx`."""
-    claim_exports({path: "ONNX"}, inputs=_model_inputs(model), overwrite=overwrite)
+    claim_exports(
+        {path: "ONNX"},
+        inputs=_model_inputs(model),
+        overwrite=overwrite,
+        source=export_source(model),
+    )
     return write_onnx(
         model,
         path,
@@ -705,7 +740,12 @@ def export_torchscript(
 
     No file but one an earlier export wrote is replaced, as :func:`export_onnx` says
     (:func:`claim_exports`). The other keywords: :func:`write_torchscript`."""
-    claim_exports({path: "TorchScript"}, inputs=_model_inputs(model), overwrite=overwrite)
+    claim_exports(
+        {path: "TorchScript"},
+        inputs=_model_inputs(model),
+        overwrite=overwrite,
+        source=export_source(model),
+    )
     return write_torchscript(
         model,
         path,
