@@ -104,3 +104,74 @@ def test_an_export_of_another_checkpoint_is_kept(tmp_path, kind, capsys):
     assert path.read_bytes() == made
     export(load_model(other), path, check=False, overwrite=True)
     assert exported_source(path)["checkpoint"] == "last.pt"
+
+
+def test_a_best_pt_rewritten_at_its_runs_end_is_the_same_model(tmp_path):
+    """Its run's end recorded in best.pt (same model, other bytes) made its export "the
+    export of best.pt (sha256 ...), not of best.pt (sha256 ...)" (s68 review): replaced, as
+    predict and evaluate name both the same model; best.pt trained on since is another."""
+    pytest.importorskip("onnx")
+    from unetlab.checkpoint import load_model, update_checkpoint
+
+    net = UNet(1, 2, depth=2, base_channels=4)
+    best = save_model(tmp_path / "best.pt", net, train_state={"epoch": 8, "step": 64})
+    path = tmp_path / "model.onnx"
+    export_onnx(load_model(best), path, check=False)
+    update_checkpoint(best, same_model=True, run_progress={"finished": True})
+    export_onnx(load_model(best), path, check=False)  # the same model: replaced
+    made = path.read_bytes()
+    save_model(best, net, overwrite=True, train_state={"epoch": 12, "step": 96})
+    with pytest.raises(OutputError) as kept:
+        export_onnx(load_model(best), path, check=False)
+    assert f"{path} is the export of best.pt (sha256 " in str(kept.value)
+    assert str(kept.value).endswith(
+        ", epoch 8, step 64); best.pt has changed since (epoch 8 -> 12): give another name, "
+        "or overwrite=True to replace it"
+    )
+    assert path.read_bytes() == made
+
+
+def test_a_refused_export_lists_none_of_its_files(tmp_path):
+    """``export --onnx new.onnx --torchscript other.ts``, other.ts another checkpoint's
+    export, was refused after new.onnx was listed as pending in .unetlab-outputs (s68 review
+    case D): the source is asked first."""
+    from unetlab.checkpoint import load_model
+    from unetlab.cli import main
+    from unetlab.outputs import MANIFEST
+
+    pytest.importorskip("onnx")
+    best = save_model(tmp_path / "best.pt", UNet(1, 2, depth=2, base_channels=4))
+    last = save_model(tmp_path / "last.pt", UNet(1, 2, depth=2, base_channels=4))
+    export_torchscript(load_model(best), tmp_path / "other.ts", check=False)
+    new = tmp_path / "new.onnx"
+    args = ["--onnx", str(new), "--torchscript", str(tmp_path / "other.ts"), "--no-check"]
+    assert main(["export", "--checkpoint", str(last), *args]) == 2
+    assert not new.exists()
+    names = [line.split("\t")[0] for line in (tmp_path / MANIFEST).read_text().splitlines()]
+    assert "new.onnx" not in names, names
+
+
+def test_another_checkpoints_package_is_kept(tmp_path, capsys):
+    """A stopped run's last.pt replaced the deployed best.pt's package without a word (s68
+    review), though README says every export replaces only one of the same checkpoint."""
+    from unetlab.checkpoint import load_model
+    from unetlab.cli import main
+    from unetlab.inference.bioimageio import export_bioimageio
+    from unetlab.inference.export import exported_source
+
+    best = save_model(tmp_path / "best.pt", UNet(1, 2, depth=2, base_channels=4))
+    last = save_model(tmp_path / "last.pt", UNet(1, 2, depth=2, base_channels=4))
+    package = tmp_path / "pkg.zip"
+    args = ["--bioimageio", str(package), "--weights", "pytorch_state_dict", "--no-check"]
+    assert main(["export", "--checkpoint", str(best), *args]) == 0
+    made = package.read_bytes()
+    assert main(["export", "--checkpoint", str(last), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pkg.zip is the export of best.pt (sha256 " in err and ", not of last.pt (" in err
+    assert err.endswith("or --overwrite to replace it")
+    assert package.read_bytes() == made
+    with pytest.raises(OutputError, match="not of last.pt .*or overwrite=True to replace it"):
+        export_bioimageio(load_model(last), package, weight_formats=("pytorch_state_dict",))
+    assert package.read_bytes() == made
+    assert main(["export", "--checkpoint", str(last), *args, "--overwrite"]) == 0
+    assert exported_source(package)["checkpoint"] == "last.pt"

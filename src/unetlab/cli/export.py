@@ -50,8 +50,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace --onnx/--torchscript files that unetlab did not write, or that are "
-        "exports of another checkpoint",
+        help="replace --onnx/--torchscript files that unetlab did not write, and an export "
+        "(the package too) of another checkpoint, a best.pt trained on since included",
     )
     _add_package_args(p.add_argument_group("bioimage.io package"))
     p.set_defaults(run=run)
@@ -165,6 +165,7 @@ def _write_package(model, args, package) -> None:
         sample=args.sample,
         weight_formats=formats,
         opset=args.opset,
+        overwrite=args.overwrite,
     )
     print(f"wrote bioimage.io package {written}")
 
@@ -278,15 +279,16 @@ def _check_distinct(args) -> None:
 
 
 def _claim_outputs(args, model) -> None:
-    """Refuse an output that is the checkpoint, and a file unetlab did not write (unless
-    --overwrite), before any is written (then written by write_onnx / write_torchscript,
-    which ask no rule again: a second claim listed each file twice in the manifest)."""
-    from unetlab.checkpoint import export_source
-    from unetlab.inference.export import claim_exports
+    """Refuse an output that is the checkpoint, a file unetlab did not write, and an export
+    (the package too) of another checkpoint (both unless --overwrite), before any is written
+    (then written by write_onnx / write_torchscript, which ask no rule again: a second claim
+    listed each file twice in the manifest)."""
+    from unetlab.inference.export import claim_exports, refuse_other_source
     from unetlab.outputs import refuse_inputs
 
     formats = {f: kind for f, kind in ((args.onnx, "ONNX"), (args.torchscript, "TorchScript")) if f}
-    source = export_source(model)  # an export of another checkpoint is kept (--overwrite)
-    claim_exports(formats, inputs=[args.checkpoint], overwrite=args.overwrite, source=source)
+    if args.bioimageio:  # before claim_exports lists the files
+        refuse_other_source([args.bioimageio], model, overwrite=args.overwrite)
+    claim_exports(formats, inputs=[args.checkpoint], overwrite=args.overwrite, model=model)
     if args.bioimageio:  # and _package_args: a package it replaces is one unetlab wrote
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")

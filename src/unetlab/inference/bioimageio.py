@@ -88,6 +88,7 @@ from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.export import (
     ProbabilityUNet,
     probability_model,
+    refuse_other_source,
     require_onnx,
     write_onnx,
     write_torchscript,
@@ -228,22 +229,24 @@ def export_bioimageio(
     sample: np.ndarray | str | os.PathLike | None = None,
     weight_formats: tuple[str, ...] = WEIGHT_FORMATS,
     opset: int = 17,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``model`` as a bioimage.io model package at ``dest``: a folder, or a ``.zip``.
 
     ``sample``: an (H, W[, C]) image (or its file) for the test tensors and the cover,
     large enough for the test size (default: an image of the checkpoint's own validation
     data when it can be found, else a synthetic EM image; which one is said in a log line:
-    :func:`default_sample`). ``weight_formats``: a
-    subset of ``WEIGHT_FORMATS``. Each exported format is checked against PyTorch (max abs
-    difference <= 1e-4). ``dest`` is replaced only when it is a package unetlab wrote; the
-    zip is written atomically, a folder is built beside ``dest`` and renamed into place (with
+    :func:`default_sample`). ``weight_formats``: a subset of ``WEIGHT_FORMATS``. Each
+    exported format is checked against PyTorch (max abs difference <= 1e-4). ``dest`` is
+    replaced only when it is a package unetlab wrote, of the same model unless ``overwrite``
+    (:func:`~unetlab.inference.export.refuse_other_source`); the zip is written atomically, a folder is built beside ``dest`` and renamed into place (with
     the mode a plain mkdir gives, 0777 less the umask); the build folders a killed export of
     ``dest`` left behind are removed first (:func:`remove_stale_builds`).
     """
     info = info or PackageInfo()
     dest = Path(dest)
     check_package_target(dest, weight_formats)
+    refuse_other_source([dest], model, overwrite=overwrite)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

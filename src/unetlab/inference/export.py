@@ -70,6 +70,7 @@ from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import OutputError, Spelled, UnetlabError, first_line, spelled
 from unetlab.inference.offset import describe_offset, label_offset, shift_axis
+from unetlab.model_identity import SAME_MODEL, model_sha256s
 from unetlab.models import UNet
 from unetlab.models.loading import take_weights
 from unetlab.outputs import OVERWRITE, claim_files
@@ -436,18 +437,20 @@ def claim_exports(
     *,
     inputs: Iterable[str | os.PathLike] = (),
     overwrite: bool = False,
-    source: dict | None = None,
+    model: UNet | None = None,
 ) -> None:
     """The output rule of every export file, ``formats`` mapping each path to its kind
     (``"ONNX"``, ``"TorchScript"``): OutputError (one line, nothing written) for a path that
     is one of ``inputs`` (the checkpoint), a file of a training run, a file whose suffix names
     another format (an image, a .json), an existing file that unetlab export did not
-    write, or an export of another checkpoint than ``source`` (the record of the model to
-    export: :func:`unetlab.checkpoint.export_source`), both unless ``overwrite`` (the message
-    names the fix as its caller spells it: :func:`unetlab.errors.said_as`); an export of the
-    same checkpoint, or of none named, is replaced. The paths are listed in their
-    folders' manifests (:func:`unetlab.outputs.claim_files`). :func:`export_onnx` and
-    :func:`export_torchscript` ask it; ``unetlab export`` asks it for all its files first."""
+    write, or an export of another checkpoint than ``model``'s (:func:`refuse_other_source`),
+    both unless ``overwrite`` (the message names the fix as its caller spells it:
+    :func:`unetlab.errors.said_as`); an export of the same model, or of none named, is
+    replaced. The paths are listed in their folders' manifests
+    (:func:`unetlab.outputs.claim_files`). :func:`export_onnx` and :func:`export_torchscript`
+    ask it; ``unetlab export`` asks it for all its files first."""
+    if model is not None:  # before claim_files lists them (s68 review)
+        refuse_other_source(formats, model, overwrite=overwrite)
     claim_files(
         list(formats),
         inputs=inputs,
@@ -455,30 +458,50 @@ def claim_exports(
         command=EXPORT_COMMAND,
         formats=formats,
     )
-    for path in formats if source is not None and not overwrite else ():
-        _refuse_other_source(Path(path), source)
 
 
-def _refuse_other_source(path: Path, source: dict) -> None:
-    """OutputError where ``path`` is an export of another checkpoint than ``source`` names
-    (s68 deploy walk: a half-trained run's export replaced the deployed model's file without a
-    word), as evaluate keeps a report of another checkpoint."""
-    if not path.is_file():
+def refuse_other_source(
+    paths: Iterable[str | os.PathLike], model: UNet, *, overwrite: bool = False
+) -> None:
+    """OutputError where one of ``paths`` is an export (ONNX, TorchScript, a package) of
+    another model than ``model``'s checkpoint (s68 deploy walk: a half-trained run's export
+    replaced the deployed model's file without a word), as evaluate keeps a report of another
+    model: its record's sha256 is none of :func:`unetlab.model_identity.model_sha256s` of the
+    checkpoint (a best.pt rewritten at its run's end is the same model; one trained on since
+    is another). Nothing is refused with ``overwrite``, or for a model that no file names."""
+    if overwrite or (source := export_source(model)) is None:
         return
+    shas = model_sha256s(source["sha256"], getattr(model, SAME_MODEL, None))
+    for path in map(Path, paths):
+        earlier = _earlier_source(path)
+        if earlier is not None and earlier["sha256"] not in shas:
+            raise OutputError(**spelled(_other_source_words(path, earlier, source), OVERWRITE))
+
+
+def _earlier_source(path: Path) -> dict | None:
+    """The source record of the export at ``path``; None where there is none (no file, a
+    damaged or foreign one: claim_files' or check_package_target's rules decide it)."""
+    if not path.exists():
+        return None
     try:
-        earlier = exported_source(path)
-    except UnetlabError:  # a damaged or foreign file: claim_files' rules decided it
-        return
-    if earlier is None or earlier.get("sha256") in (None, source.get("sha256")):
-        return
-    raise OutputError(
-        **spelled(
-            lambda fix: (
-                f"{path} is the export of {source_words(earlier)}, not of "
-                f"{source_words(source)}: give another name, or {fix} to replace it"
-            ),
-            OVERWRITE,
-        )
+        return exported_source(path)
+    except UnetlabError:
+        return None
+
+
+def _other_source_words(path: Path, earlier: dict, source: dict):
+    """The refusal of :func:`refuse_other_source`, given the fix (``--overwrite``): "best.pt
+    has changed since (epoch 8 -> 12)" where both records name the same file."""
+    if earlier["checkpoint"] != source["checkpoint"]:
+        other = f", not of {source_words(source)}"
+    else:
+        known = [k for k in ("epoch", "step") if k in earlier and k in source]
+        moved = [f"{k} {earlier[k]} -> {source[k]}" for k in known if earlier[k] != source[k]]
+        changed = (moved or [f"now sha256 {source['sha256'][:12]}"])[0]
+        other = f"; {source['checkpoint']} has changed since ({changed})"
+    return lambda fix: (
+        f"{path} is the export of {source_words(earlier)}{other}: give another name, or {fix} "
+        "to replace it"
     )
 
 
@@ -502,8 +525,9 @@ def export_onnx(
 ) -> ExportReport:
     """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
 
-    No file but one an earlier export of the same checkpoint wrote is replaced (OutputError:
-    a user's file, an image, the model's own checkpoint, another checkpoint's export;
+    No file but one an earlier export of the same model wrote is replaced (OutputError: a
+    user's file, an image, the model's own checkpoint, another checkpoint's export, a best.pt
+    trained on since included;
     ``overwrite=True`` replaces a file of the ONNX format's name that unetlab did not write,
     or another checkpoint's export): :func:`claim_exports`, as ``unetlab export``.
     The other keywords: :func:`write_onnx`."""
@@ -511,7 +535,7 @@ def export_onnx(
         {path: "ONNX"},
         inputs=_model_inputs(model),
         overwrite=overwrite,
-        source=export_source(model),
+        model=model,
     )
     return write_onnx(
         model,
@@ -744,7 +768,7 @@ def export_torchscript(
         {path: "TorchScript"},
         inputs=_model_inputs(model),
         overwrite=overwrite,
-        source=export_source(model),
+        model=model,
     )
     return write_torchscript(
         model,
