@@ -281,13 +281,14 @@ def test_out_writes_the_table_and_the_curves_and_never_replaces_others_files(tmp
     with pytest.raises(OutputError, match="not written by unetlab"):
         write_comparison(table, theirs)
     assert (theirs / "compare.csv").read_text() == "mine\n"
+    capsys.readouterr()
     assert main(["compare", str(runs), "--out", str(theirs)]) == 2
-    assert (
-        capsys.readouterr()
-        .err.strip()
-        .endswith("was not written by unetlab: give --out another folder")
+    said = capsys.readouterr()
+    assert said.err.strip().endswith(
+        "was not written by unetlab: give --out another folder"
     )  # its names are fixed: not "give another name" (s60)
     assert not (theirs / "compare_curves.png").exists()
+    assert said.out == ""  # not the table, then the refusal (s68 review)
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,10 @@ def run(args) -> int:
     if args.out:  # refused before the table, so that the line is the last thing said
         check_out_folder(args.out)
     comparison = compare_runs(args.runs, by=args.by)
+    # written before the table is printed: a refusal (a compare.csv of the user's) is the
+    # last thing said (s68 review)
+    written = write_comparison(comparison, args.out, x=args.curves_by) if args.out else []
     print(comparison.table())
-    if args.out:
-        for path in write_comparison(comparison, args.out, x=args.curves_by):
-            print(f"wrote {path}")
+    for path in written:
+        print(f"wrote {path}")
     return 0
