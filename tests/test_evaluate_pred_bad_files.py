@@ -272,6 +272,38 @@ def test_a_colour_prediction_is_refused_in_a_prediction_s_words(tmp_path, capsys
         assert "class_colors.txt" not in err[0]
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+@pytest.mark.parametrize("value", [1, 255])
+def test_a_grey_rgb_prediction_is_read_as_its_grey_values_and_said(tmp_path, caplog, suffix, value):
+    """A class map another tool saved as RGB of three equal channels (a PNG, a contiguous
+    RGB TIFF) is read as its grey values, as a grey map of them is (0/1: mIoU 1.0; 0/255
+    beside 0/1 masks: 255 a class of no mask, mIoU 1/3) and as a grey RGB mask is: it was
+    read so with no word that it was RGB (review s68, scenario F); a colour one is refused."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    write_png(tmp_path / "grey" / "a.png", mask * value)
+    rgb = np.repeat((mask * value)[..., None], 3, axis=-1)
+    (tmp_path / "pred").mkdir()
+    if suffix == ".png":
+        write_png(tmp_path / "pred" / "a.png", rgb)
+    else:
+        tifffile.imwrite(tmp_path / "pred" / "a.tif", rgb, photometric="rgb")
+    said = (
+        f"{tmp_path / 'pred' / ('a' + suffix)}: a grey RGB prediction (R = G = B): read as "
+        f"its grey values (0 {value}), as every such file is (said at the first)"
+    )
+    grey = evaluate_predictions(tmp_path / "grey", tmp_path / "gt", progress=False)
+    with caplog.at_level(logging.INFO):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
+    assert report.summary["miou"] == grey.summary["miou"] == (1.0 if value == 1 else 1 / 3)
+    assert [r.getMessage() for r in caplog.records if "grey RGB" in r.getMessage()] == [said]
+    caplog.clear()
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--no-progress"]) == 0  # once a command too
+    assert [r.getMessage() for r in caplog.records if "grey RGB" in r.getMessage()] == [said]
+
+
 def test_a_stack_of_three_planes_against_one_mask_is_told_the_page_counts(tmp_path, capsys):
     """A 3-plane ImageJ stack saved without axes (tifffile reads it CYX: a colour image as
     one page) scored against a 2-D mask was told 'this prediction is a colour (RGB) image'

@@ -25,7 +25,7 @@ from unetlab.data.classes import (
     dataset_palette,
     masks_root,
 )
-from unetlab.data.colour_table import ColourTable
+from unetlab.data.colour_table import ColourTable, find_colour_table
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.folder_notes import near_line
@@ -1433,7 +1433,39 @@ def _page(
             f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
             f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
+    if gt.page == 0:
+        _say_grey_rgb(path, pred)
     return pred
+
+
+def _say_grey_rgb(path: Path, pred: np.ndarray) -> None:
+    """Say, once a call, that the prediction ``path`` (``pred``: its first page as read),
+    stored as RGB(A) and read as no colour table's, was a grey one read as its grey values,
+    as a grey RGB mask is: the rule took it with no word (a 0/255 class map another tool
+    saved as RGB, review s68); a colour one is refused (:func:`_map_page`)."""
+    if not _stored_in_colour(path) or find_colour_table(path) is not None:
+        return
+    note_once(
+        f"{path}: a grey RGB prediction (R = G = B): read as its grey values "
+        f"({words.spaced(np.unique(pred), 12)}), as every such file is (said at the first)",
+        key="grey RGB prediction",
+    )
+
+
+def _stored_in_colour(path: Path) -> bool:
+    """Whether the image file ``path`` stores colour samples by its header: an RGB(A) PNG
+    (or another Pillow format), a TIFF whose first series has samples (S); False where its
+    header cannot be read."""
+    try:
+        if is_tiff_name(path):
+            with open_tiff(path) as tif:
+                return "S" in tif.series[0].axes
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.mode in ("RGB", "RGBA")
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def _map_page(read: PairReader, path: Path, gt: MaskPage, axes: str | None) -> np.ndarray:
