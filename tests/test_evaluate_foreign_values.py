@@ -4,13 +4,15 @@ s66: maps of 1..3 were refused as unetlab predict's files ('the predictions hold
 value of class 2 ... predict again without --label-values'), a fix that does not apply."""
 
 import logging
+import re
 
 import numpy as np
 import pytest
 import tifffile
 
 from unetlab.cli import main
-from unetlab.data.io import write_png
+from unetlab.data.io import read_image, write_png
+from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_predictions
 from unetlab.evaluate.checks import MaskValuesError
 
@@ -240,3 +242,56 @@ def test_an_empty_stack_without_axes_looked_at_first_is_scored_by_its_masks_plan
             tifffile.imwrite(tmp_path / role / f"{stem}.tif", stack, imagej=True, **kw)
     report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
     assert report.summary["miou"] == 1.0
+
+
+def _binary_maps(root, top: int, *, pred_top: int | None = None):
+    """Masks of class indices 0/1 and binary maps of 0/``top`` (another tool's 0/255 map),
+    wrong on a 3x3 square; ``pred_top``: a third value written there instead (a class the
+    masks lack, beside 0/1 maps)."""
+    rng = np.random.default_rng(0)
+    for n in range(2):
+        mask = (rng.random((16, 16)) > 0.5).astype(np.uint8)
+        pred = mask.copy()
+        pred[5:8, 5:8] = 1 - pred[5:8, 5:8] if pred_top is None else pred_top
+        write_png(root / "gt" / f"s{n}.png", mask)
+        write_png(root / "pred" / f"s{n}.png", pred * top if pred_top is None else pred)
+    return root / "pred", root / "gt"
+
+
+@pytest.mark.parametrize("top", [255, 128])
+def test_0_255_maps_beside_0_1_masks_are_refused_naming_the_values_and_the_fix(
+    tmp_path, capsys, top
+):
+    """Review s68: 0/255 maps beside 0/1 masks were scored as three classes (mIoU 0.3084
+    here, rc 0), the table telling to give --label-values, which reads the masks by those
+    values too and refuses their 1; the reverse (0/1 maps, 0/255 masks) was refused. Now
+    refused too, naming the fix, which scores as the 0/1 maps do."""
+    pred, gt = _binary_maps(tmp_path, top)
+    said = (
+        f"the predictions hold 0 and {top} but the masks hold class indices 0 and 1: {top} "
+        f"would score as a class of no mask, 1 as never predicted; save the predictions as "
+        f"class indices, each {top} as 1 ({{}} reads the masks by those values too and "
+        "refuses their 1), or give {} if the predictions do hold class indices"
+    )
+    api = said.format(f"label_values=[0, {top}]", "class_names=[...]")
+    with pytest.raises(MaskValuesError, match=re.escape(api) + "$"):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--no-progress"]) == 2
+    cli = said.format(f"--label-values 0 {top}", "--class-names")
+    assert capsys.readouterr().err == f"unetlab evaluate: error: {cli}\n"
+    # the flag the table named does not help: the masks' 1 is no value of it
+    with pytest.raises(UnetlabError, match=r"s0\.png: label value \[1\] is not among"):
+        evaluate_predictions(pred, gt, label_values=[0, top])
+    # the fix: the maps saved as class indices score as the 0/1 maps would
+    for path in pred.iterdir():
+        write_png(path, (read_image(path) == top).astype(np.uint8))
+    fixed = evaluate_predictions(pred, gt)
+    assert fixed.class_names == ["0", "1"] and 0.9 < fixed.summary["miou"] < 1.0
+
+
+def test_0_1_maps_holding_a_class_the_masks_lack_are_scored_as_before(tmp_path):
+    """0/1 maps that predict a class 2 the 0/1 masks lack (no binary map of 0 and one value)
+    are scored as before, class 2 a class of its own."""
+    pred, gt = _binary_maps(tmp_path, 1, pred_top=2)
+    report = evaluate_predictions(pred, gt)
+    assert report.class_names == ["0", "1", "2"] and report.summary["iou"][2] == 0.0

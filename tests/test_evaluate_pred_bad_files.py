@@ -14,6 +14,7 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.errors import DatasetError
 from unetlab.evaluate import evaluate_predictions
+from unetlab.evaluate.checks import MaskValuesError
 
 MASK = np.zeros((8, 8), np.uint8)
 MASK[2:6, 2:6] = 255
@@ -277,8 +278,9 @@ def test_a_colour_prediction_is_refused_in_a_prediction_s_words(tmp_path, capsys
 def test_a_grey_rgb_prediction_is_read_as_its_grey_values_and_said(tmp_path, caplog, suffix, value):
     """A class map another tool saved as RGB of three equal channels (a PNG, a contiguous
     RGB TIFF) is read as its grey values, as a grey map of them is (0/1: mIoU 1.0; 0/255
-    beside 0/1 masks: 255 a class of no mask, mIoU 1/3) and as a grey RGB mask is: it was
-    read so with no word that it was RGB (review s68, scenario F); a colour one is refused."""
+    beside 0/1 masks: refused as the grey map is, naming the fix) and as a grey RGB mask
+    is: it was read so with no word that it was RGB (review s68, scenario F); a colour one
+    is refused."""
     mask = np.zeros((16, 16), np.uint8)
     mask[4:9, 4:9] = 1
     write_png(tmp_path / "gt" / "a.png", mask)
@@ -293,14 +295,23 @@ def test_a_grey_rgb_prediction_is_read_as_its_grey_values_and_said(tmp_path, cap
         f"{tmp_path / 'pred' / ('a' + suffix)}: a grey RGB prediction (R = G = B): read as "
         f"its grey values (0 {value}), as every such file is (said at the first)"
     )
-    grey = evaluate_predictions(tmp_path / "grey", tmp_path / "gt", progress=False)
+
+    def scored(folder: str):
+        """The mIoU of the maps in ``folder``, or the line refusing them."""
+        try:
+            report = evaluate_predictions(tmp_path / folder, tmp_path / "gt", progress=False)
+        except MaskValuesError as refused:
+            return str(refused)
+        return report.summary["miou"]
+
+    grey = scored("grey")
     with caplog.at_level(logging.INFO):
-        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", progress=False)
-    assert report.summary["miou"] == grey.summary["miou"] == (1.0 if value == 1 else 1 / 3)
+        assert scored("pred") == grey
+    assert grey == 1.0 if value == 1 else grey.startswith("the predictions hold 0 and 255 but")
     assert [r.getMessage() for r in caplog.records if "grey RGB" in r.getMessage()] == [said]
     caplog.clear()
     argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
-    assert main([*argv, "--no-progress"]) == 0  # once a command too
+    assert main([*argv, "--no-progress"]) == (0 if value == 1 else 2)  # once a command too
     assert [r.getMessage() for r in caplog.records if "grey RGB" in r.getMessage()] == [said]
 
 

@@ -272,6 +272,40 @@ def check_binary_values(
     )
 
 
+def check_binary_predictions(
+    values: np.ndarray, pred_tops: set[int] | None, ignored: int | None = None
+) -> None:
+    """Refuse binary predictions of 0 and one value over 1 (another tool's 0/255 map) beside
+    masks of class indices 0 and 1: that value was scored as a class of no mask and the
+    masks' 1 as never predicted (review s68: three classes, rc 0, mIoU 0.3084 where the
+    maps saved 0/1 score 0.9315; its table told to give --label-values, which reads the
+    masks by those values too and refuses their 1).
+    The reverse of :func:`check_class_indices`' 0/255 masks beside 0/1 predictions.
+
+    ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
+    the one foreground value of each binary prediction (None: some prediction is not
+    binary); ``ignored``: the masks' ignore value, whose predicted pixels
+    :func:`check_void_predicted` judges. Raises :class:`MaskValuesError`."""
+    if pred_tops is None or len(pred_tops) != 1 or values.tolist() != [0, 1]:
+        return
+    (top,) = pred_tops
+    if top < 2 or top == ignored:
+        return
+    raise MaskValuesError(
+        **spelled(
+            lambda given, named: (
+                f"the predictions hold 0 and {top} but the masks hold class indices 0 and 1: "
+                f"{top} would score as a class of no mask, 1 as never predicted; save the "
+                f"predictions as class indices, each {top} as 1 ({given} reads the masks by "
+                f"those values too and refuses their 1), or give {named} if the predictions "
+                "do hold class indices"
+            ),
+            Spelled(f"label_values=[0, {top}]", f"--label-values 0 {top}"),
+            Spelled("class_names=[...]", "--class-names"),
+        )
+    )
+
+
 def check_void_predicted(counts: Sequence[int], value: int | None, maps: Sequence[Path]) -> None:
     """Refuse class maps holding the masks' ignore ``value`` as a class, not as void: the
     masks hold none of it, or under half of its predicted pixels fall where the masks ignore

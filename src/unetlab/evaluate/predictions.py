@@ -80,6 +80,7 @@ from unetlab.evaluate.accumulate import (
 )
 from unetlab.evaluate.checks import (
     MADE_OBJECTS,
+    check_binary_predictions,
     check_binary_values,
     check_class_indices,
     check_evaluation,
@@ -1141,6 +1142,7 @@ class _ValueStats:
         check_one_file_values(self.files, known)
         check_class_indices(values, self.pred_max, objects=not self.mapped)
         check_binary_values(values, self.pred_tops, self.ignored, self.zeros)
+        check_binary_predictions(values, self.pred_tops, self.ignored)
         self._say_object_ids(named, known, values.size)
 
     def _say_object_ids(self, named: int, known: int, held: int) -> None:
