@@ -125,8 +125,36 @@ def test_a_best_pt_rewritten_at_its_runs_end_is_the_same_model(tmp_path):
         export_onnx(load_model(best), path, check=False)
     assert f"{path} is the export of best.pt (sha256 " in str(kept.value)
     assert str(kept.value).endswith(
-        ", epoch 8, step 64); best.pt has changed since (epoch 8 -> 12): give another name, "
+        ", step 96: another run's, or trained on since): give another name, "
         "or overwrite=True to replace it"
+    )
+    assert path.read_bytes() == made
+
+
+def test_another_runs_best_pt_is_not_said_to_have_changed(tmp_path, capsys):
+    """Export records hold the checkpoint's file name only: runs/b's best.pt to the file of
+    runs/a's was refused as "best.pt has changed since (epoch 40 -> 12)" (s68 re-review,
+    two_runs.py), of a file that had not; both are named, and which it is left open."""
+    from unetlab.cli import main
+
+    pytest.importorskip("onnx")
+    for run, epoch in (("a", 40), ("b", 12)):
+        (tmp_path / run).mkdir()
+        net = UNet(1, 2, depth=2, base_channels=4)
+        save_model(tmp_path / run / "best.pt", net, train_state={"epoch": epoch, "step": 8 * epoch})
+    path = tmp_path / "model.onnx"
+    args = ["export", "--onnx", str(path), "--no-check", "--checkpoint"]
+    assert main([*args, str(tmp_path / "a" / "best.pt")]) == 0
+    made = path.read_bytes()
+    capsys.readouterr()
+    assert main([*args, str(tmp_path / "b" / "best.pt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "changed since" not in err
+    assert f"{path} is the export of best.pt (sha256 " in err
+    assert ", epoch 40, step 320), not of this best.pt (sha256 " in err
+    assert err.endswith(
+        ", epoch 12, step 96: another run's, or trained on since): give another name, "
+        "or --overwrite to replace it"
     )
     assert path.read_bytes() == made
 

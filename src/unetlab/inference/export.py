@@ -490,18 +490,17 @@ def _earlier_source(path: Path) -> dict | None:
 
 
 def _other_source_words(path: Path, earlier: dict, source: dict):
-    """The refusal of :func:`refuse_other_source`, given the fix (``--overwrite``): "best.pt
-    has changed since (epoch 8 -> 12)" where both records name the same file."""
-    if earlier["checkpoint"] != source["checkpoint"]:
-        other = f", not of {source_words(source)}"
-    else:
-        known = [k for k in ("epoch", "step") if k in earlier and k in source]
-        moved = [f"{k} {earlier[k]} -> {source[k]}" for k in known if earlier[k] != source[k]]
-        changed = (moved or [f"now sha256 {source['sha256'][:12]}"])[0]
-        other = f"; {source['checkpoint']} has changed since ({changed})"
+    """The refusal of :func:`refuse_other_source`, given the fix (``--overwrite``). A record
+    holds the checkpoint's file name only, so where both name the same file ("best.pt", as
+    every run, sweep and fold names its own) it cannot tell another run's from one trained on
+    since, and says both: "not of this best.pt (sha256 ..., epoch 12, step 96: another
+    run's, or trained on since)"."""
+    other = source_words(source)
+    if earlier["checkpoint"] == source["checkpoint"]:
+        other = f"this {other[:-1]}: another run's, or trained on since)"
     return lambda fix: (
-        f"{path} is the export of {source_words(earlier)}{other}: give another name, or {fix} "
-        "to replace it"
+        f"{path} is the export of {source_words(earlier)}, not of {other}: give another name, "
+        f"or {fix} to replace it"
     )
 
 
