@@ -186,7 +186,9 @@ def test_another_checkpoints_package_is_kept(tmp_path, capsys):
     from unetlab.cli import main
     from unetlab.inference.bioimageio import export_bioimageio
     from unetlab.inference.export import exported_source
+    from unetlab.outputs import MANIFEST
 
+    pytest.importorskip("onnx")
     best = save_model(tmp_path / "best.pt", UNet(1, 2, depth=2, base_channels=4))
     last = save_model(tmp_path / "last.pt", UNet(1, 2, depth=2, base_channels=4))
     package = tmp_path / "pkg.zip"
@@ -201,5 +203,14 @@ def test_another_checkpoints_package_is_kept(tmp_path, capsys):
     with pytest.raises(OutputError, match="not of last.pt .*or overwrite=True to replace it"):
         export_bioimageio(load_model(last), package, weight_formats=("pytorch_state_dict",))
     assert package.read_bytes() == made
+    # with --onnx too: refused before new.onnx is written or listed (s68 re-review,
+    # pkg_and_onnx.py: claim_exports wrote it into the manifest, then the package refused)
+    new = tmp_path / "new.onnx"
+    assert main(["export", "--checkpoint", str(last), "--onnx", str(new), *args]) == 2
+    assert "pkg.zip is the export of best.pt (sha256 " in capsys.readouterr().err
+    assert not new.exists() and package.read_bytes() == made
+    manifest = tmp_path / MANIFEST  # with the package refused first: none is written
+    listed = manifest.read_text() if manifest.exists() else ""
+    assert "new.onnx" not in [line.split("\t")[0] for line in listed.splitlines()], listed
     assert main(["export", "--checkpoint", str(last), *args, "--overwrite"]) == 0
     assert exported_source(package)["checkpoint"] == "last.pt"
