@@ -239,9 +239,9 @@ def export_bioimageio(
     :func:`default_sample`). ``weight_formats``: a subset of ``WEIGHT_FORMATS``. Each
     exported format is checked against PyTorch (max abs difference <= 1e-4). ``dest`` is
     replaced only when it is a package unetlab wrote, of the same model unless ``overwrite``
-    (:func:`~unetlab.inference.export.refuse_other_source`); the zip is written atomically, a folder is built beside ``dest`` and renamed into place (with
-    the mode a plain mkdir gives, 0777 less the umask); the build folders a killed export of
-    ``dest`` left behind are removed first (:func:`remove_stale_builds`).
+    (:func:`~unetlab.inference.export.refuse_other_source`): a zip atomically, a folder built
+    beside it and renamed into place (a plain mkdir's mode, 0777 less the umask), after the
+    build folders a killed export of ``dest`` left are removed (:func:`remove_stale_builds`).
     """
     info = info or PackageInfo()
     dest = Path(dest)
