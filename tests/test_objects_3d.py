@@ -478,6 +478,36 @@ def test_the_data_check_says_z_stacks_train_plane_by_plane(tmp_path):
     assert z_stacks_note(pairs("t.tif") + pairs("p.tif")) == ""
 
 
+def test_a_z_stack_annotated_every_few_planes_is_said_to_train_the_rest_as_background(
+    tmp_path, caplog
+):
+    """Masks of z-stacks labelled on 2 of 9 planes (audit s68 user3d: 4 of 30 slices drawn in
+    Fiji, saved as one mask stack) train their other planes as background, unsaid: one
+    warning names it and the fixes; the same planes marked data.ignore_value say nothing."""
+    from unetlab.config import load_config
+    from unetlab.train import prepare_data
+
+    centres, radii = [(4, 8, 8), (4, 8, 24), (4, 24, 16)], [4.0, 4.0, 4.0]
+    ids = _balls((9, 32, 32), centres, radii, voxel=(1.0, 1.0, 1.0)).astype(np.uint16)
+    image = (ids > 0).astype(np.uint16) * 900 + 100
+    sparse, marked = np.zeros_like(ids), np.full_like(ids, 65535)
+    sparse[[2, 6]] = marked[[2, 6]] = ids[[2, 6]]
+    for name, mask in (("sparse", sparse), ("marked", marked)):
+        for kind in ("images", "masks"):
+            (tmp_path / name / kind).mkdir(parents=True)
+        for stem in ("a", "b"):
+            _write(tmp_path / name / "images" / f"{stem}.tif", image, "ZYX")
+            _write(tmp_path / name / "masks" / f"{stem}.tif", mask, "ZYX")
+    said = "the masks of 2 stacks (a.tif: objects on 2 of 9 planes) leave 6 planes between"
+    for name, more in (("sparse", []), ("marked", ["data.ignore_value=65535"])):
+        caplog.clear()
+        cfg = load_config(None, [f"data.root={tmp_path / name}", "data.val_fraction=0.5", *more])
+        with caplog.at_level(logging.WARNING, logger="unetlab"):
+            prepare_data(cfg)
+        assert (said in caplog.text) == (name == "sparse")
+        assert ("--set data.ignore_value=65535" in caplog.text) == (name == "sparse")
+
+
 def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):
     """An ImageJ stack that records a pixel size but no z spacing (audit s38 3d: 25 of 30
     nuclei, unsaid) is said in one line naming --z-spacing; one that records it is not."""

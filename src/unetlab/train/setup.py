@@ -41,6 +41,7 @@ from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
+from unetlab.data.unlabelled_planes import warn_unlabelled_planes
 from unetlab.data.weightmap import (
     background_network,
     named_network,
@@ -118,6 +119,8 @@ def prepare_data(
     data.pairs = (list(train_pairs), list(val_pairs))
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
+    if target == "instances":
+        warn_unlabelled_planes(pairs, [s.mask for s in data.train + data.val], IGNORE_INDEX)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
