@@ -810,6 +810,26 @@ def test_predict_objects_3d_of_a_movie_of_z_stacks_names_the_frames(tmp_path):
     assert ids.shape == _ball_stack().shape  # (Z, Y, X, 1): a stack of one channel
 
 
+def test_predict_objects_3d_of_a_fiji_hyperstack_as_tifffile_reads_it_names_moveaxis():
+    """tifffile.imread of a 2-channel Fiji hyperstack gives (Z, C, Y, X): it was called "a
+    (T, Z, Y, X) movie of 13 time points, not an image of 72 channels" (audit s68 user3d);
+    now one line naming np.moveaxis(stack, 1, -1), which then predicts."""
+    import unetlab
+    from tests.test_predict_objects import LocalNet
+
+    net = LocalNet(in_channels=2, num_classes=3, depth=2, base_channels=4, padding="valid")
+    net.eval().objects = local_net().objects
+    balls = _ball_stack()
+    zcyx = np.stack([balls, balls // 2], axis=1)
+    with pytest.raises(UnetlabError) as info:
+        unetlab.predict_objects(net, zcyx, objects_3d=True)
+    said = str(info.value)
+    assert f"{zcyx.shape} looks like (Z, C, Y, X), its axis 1 the model's 2 channels" in said
+    assert "np.moveaxis(stack, 1, -1), (13, 56, 72, 2)" in said and "time points" not in said
+    ids, _ = unetlab.predict_objects(net, np.moveaxis(zcyx, 1, -1), objects_3d=True)
+    assert ids.shape == balls.shape and ids.max() > 0
+
+
 def test_a_stack_of_no_z_step_keeps_its_table_in_um_in_y_and_x(tmp_path):
     """A ZYX stack of 0.5 µm pixels saved without a z step: --objects-3d's table had no _um
     column at all, the y and x ones too, whose pixel size the file records."""

@@ -471,6 +471,8 @@ def _checked_stack(stack: np.ndarray, channels: int) -> np.ndarray:
         )
     few = max(FEW_CHANNELS, channels)
     if stack.ndim == 4 and stack.shape[3] > few and stack.shape[2] > FEW_CHANNELS:
+        if stack.shape[1] == channels:
+            raise UnetlabError(_zcyx_line(stack.shape, channels))
         raise UnetlabError(
             f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {stack.shape} "
             f"looks like a (T, Z, Y, X) movie of {stack.shape[0]} time points, not an image of "
@@ -479,6 +481,19 @@ def _checked_stack(stack: np.ndarray, channels: int) -> np.ndarray:
             "unetlab.predict_file, which keeps T apart"
         )
     return stack
+
+
+def _zcyx_line(shape: tuple[int, ...], channels: int) -> str:
+    """The refusal of a (Z, C, Y, X) stack: what tifffile.imread gives of a Fiji hyperstack
+    (audit s68 user3d: a 2-channel embryo stack was called "a (T, Z, Y, X) movie of 30 time
+    points, not an image of 256 channels")."""
+    return (
+        f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {shape} looks "
+        f"like (Z, C, Y, X), its axis 1 the model's {numbered(channels, 'channel')}, as "
+        "tifffile.imread reads a Fiji hyperstack: give np.moveaxis(stack, 1, -1), "
+        f"{(shape[0], *shape[2:], shape[1])}, or its file to unetlab.predict_file, which "
+        "reads its axes (a (T, Z, Y, X) movie: its frames one at a time)"
+    )
 
 
 def say_first_axis(planes: int, z_spacing: float | None) -> None:
