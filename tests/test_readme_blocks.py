@@ -188,3 +188,31 @@ def test_the_saved_predictions_block_scores_a_binary_and_a_nuclei_model(
     assert Path("objects/00.png").is_file() and Path("objects/00_objects.tif").is_file()
     assert [row["name"] for row in report.images] == ["00"]
     assert "F1@0.5" in report.table()  # its objects scored
+
+
+def test_the_napari_scale_block_adds_a_z_stacks_objects_at_their_voxel(tmp_path, monkeypatch):
+    """'To look at the objects in napari at their scale': the block ran for a 2-D image's
+    objects at (y, x) alone; a z-stack's (--objects-3d, audit s68 user3d: 1 µm planes of
+    0.2 µm pixels) come at (z, y, x) through read_output."""
+    import sys
+    import types
+
+    from unetlab import predict_file
+
+    monkeypatch.chdir(tmp_path)
+    viewer = _Viewer()
+    monkeypatch.setitem(sys.modules, "napari", types.SimpleNamespace(Viewer=lambda: viewer))
+    stack = np.zeros((6, 32, 32), np.uint8)
+    stack[1:5, 8:20, 8:20] = 200
+    meta = {"axes": "ZYX", "spacing": 1.0, "unit": "um"}
+    tifffile.imwrite("embryo.tif", stack, imagej=True, resolution=(5, 5), metadata=meta)
+    predict_file(_nuclei_model(), "embryo.tif", "out", objects=True, objects_3d=True)
+    tifffile.imwrite("out/cells_objects.tif", np.zeros((8, 8), np.uint16))
+    _run(_python_block('read_output("out/embryo_objects.tif")'))
+    (_, two_d, first), (kind, shape, kwargs) = viewer.layers
+    assert two_d == (8, 8) and first["scale"] == (0.25, 0.25)
+    assert (
+        kind == "add_labels"
+        and shape == (6, 32, 32)
+        and kwargs["scale"] == pytest.approx((1.0, 0.2, 0.2))
+    )
