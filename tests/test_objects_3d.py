@@ -508,6 +508,26 @@ def test_a_z_stack_annotated_every_few_planes_is_said_to_train_the_rest_as_backg
         assert ("--set data.ignore_value=65535" in caplog.text) == (name == "sparse")
 
 
+def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix():
+    """A Fiji RoiSet drawn on 2 of 5 slices holds no value to mark the others with: the
+    warning names the 2-D pairs alone; a mask TIFF's names the ignore value too; objects
+    on every plane, or empty planes only above or below them, say nothing."""
+    from unetlab.data.pairs import Pair
+    from unetlab.data.unlabelled_planes import unlabelled_planes
+
+    one, empty = np.full((4, 4), 2), np.zeros((4, 4), int)
+
+    def said(mask: str, planes) -> str | None:
+        pairs = [Pair(Path("a.tif"), Path(mask), page, len(planes)) for page in range(5)]
+        return unlabelled_planes(pairs, planes, ignore=-1)
+
+    sparse = [empty, one, empty, one, empty]
+    assert "leave 1 plane between" in said("a.zip", sparse)
+    assert "65535" not in said("a.zip", sparse) and "65535" in said("a.tif", sparse)
+    assert said("a.tif", [one] * 5) is None
+    assert said("a.tif", [empty, one, one, empty, empty]) is None
+
+
 def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):
     """An ImageJ stack that records a pixel size but no z spacing (audit s38 3d: 25 of 30
     nuclei, unsaid) is said in one line naming --z-spacing; one that records it is not."""

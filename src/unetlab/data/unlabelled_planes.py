@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -46,12 +47,19 @@ def unlabelled_planes(pairs: Sequence, masks: Sequence[np.ndarray], ignore: int)
     empty = sum(n for n, _ in gaps.values())
     return (
         f"the masks of {numbered(len(gaps), 'stack')} ({path.name}: objects on "
-        f"{holds.count(True)} of {len(holds)} planes) leave {empty} planes between labelled ones "
+        f"{holds.count(True)} of {len(holds)} planes) leave {numbered(empty, 'plane')} between labelled ones "
         "without an object: they train as background, teaching the net to miss what they "
         "hold if they were left unannotated, not empty. Train on the annotated planes alone "
-        "(each saved as an image and mask of its own), or fill the unannotated planes of "
-        f"the masks with {IGNORE_HINT}"
+        f"(each saved as an image and mask of its own){_or_marked(gaps)}"
     )
+
+
+def _or_marked(paths) -> str:
+    """The other fix, for mask TIFFs: their unannotated planes marked as ignored; "" where
+    every mask named is outlines (a Fiji RoiSet drawn on a few slices), which hold no value."""
+    if not any(Path(p).suffix.lower() in (".tif", ".tiff") for p in paths):
+        return ""
+    return f", or fill the unannotated planes of the mask TIFFs with {IGNORE_HINT}"
 
 
 def _holds(mask: np.ndarray, ignore: int) -> bool | None:
