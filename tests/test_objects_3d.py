@@ -511,7 +511,8 @@ def test_a_z_stack_annotated_every_few_planes_is_said_to_train_the_rest_as_backg
 def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix():
     """A Fiji RoiSet drawn on 2 of 5 slices holds no value to mark the others with: the
     warning names the 2-D pairs alone; a mask TIFF's names the ignore value too; objects
-    on every plane, or empty planes only above or below them, say nothing."""
+    on every plane, empty planes only above or below them, or one among 4 labelled (a
+    fully labelled embryo's empty plane between nuclei, s68 user3d) say nothing."""
     from unetlab.data.pairs import Pair
     from unetlab.data.unlabelled_planes import unlabelled_planes
 
@@ -526,6 +527,7 @@ def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix():
     assert "65535" not in said("a.zip", sparse) and "65535" in said("a.tif", sparse)
     assert said("a.tif", [one] * 5) is None
     assert said("a.tif", [empty, one, one, empty, empty]) is None
+    assert said("a.tif", [one, one, empty, one, one]) is None  # a fully labelled stack's gap
 
 
 def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):
