@@ -508,26 +508,85 @@ def test_a_z_stack_annotated_every_few_planes_is_said_to_train_the_rest_as_backg
         assert ("--set data.ignore_value=65535" in caplog.text) == (name == "sparse")
 
 
-def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix():
+def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix(tmp_path):
     """A Fiji RoiSet drawn on 2 of 5 slices holds no value to mark the others with: the
-    warning names the 2-D pairs alone; a mask TIFF's names the ignore value too; objects
-    on every plane, empty planes only above or below them, or one among 4 labelled (a
-    fully labelled embryo's empty plane between nuclei, s68 user3d) say nothing."""
+    warning names the 2-D pairs alone; a mask stack's names the most its type holds (an
+    8-bit one cannot hold 65535; review s68: a mask not .tif was taken for outlines);
+    objects on every plane, empty planes only above or below them, or one among 4 labelled
+    (a fully labelled embryo's empty plane between nuclei, s68 user3d) say nothing."""
+    sparse = [False, True, False, True, False]
+    tifffile.imwrite(tmp_path / "a.tif", np.zeros((5, 4, 4), np.uint8))
+    tifffile.imwrite(tmp_path / "a.btf", np.zeros((5, 4, 4), np.uint16), bigtiff=True)
+    assert "leave 1 plane between" in _said_of(sparse, mask="a.zip")
+    assert "fill" not in _said_of(sparse, mask="a.zip")
+    assert "data.ignore_value=255" in _said_of(sparse, mask=tmp_path / "a.tif")
+    assert "data.ignore_value=65535" in _said_of(sparse, mask=tmp_path / "a.btf")
+    assert _said_of([True] * 5) is None
+    assert _said_of([False, True, True, False, False]) is None
+    assert _said_of([True, True, False, True, True]) is None  # a fully labelled stack's gap
+
+
+def _said_of(holds, mask="a.zip", axes=None, order=None, ignored=()):
+    """:func:`unlabelled_planes` of one mask stack whose planes hold an object (True) or
+    none (False; ``ignored``: those planes' indices all ignored), its pages of ``axes``
+    (a Z stack of them all), given in ``order``."""
     from unetlab.data.pairs import Pair
+    from unetlab.data.tiffmeta import PageAxes
     from unetlab.data.unlabelled_planes import unlabelled_planes
 
-    one, empty = np.full((4, 4), 2), np.zeros((4, 4), int)
+    mask, n = Path(mask), len(holds)
+    planes = [np.full((4, 4), 2 if h else 0) for h in holds]
+    for k in ignored:
+        planes[k][:] = -1
+    pages = list(order if order is not None else range(n))
+    pairs = [Pair(Path("a.tif"), mask, page, n) for page in pages]
+    z_axes = {mask: axes or PageAxes("Z", (n,))}
+    return unlabelled_planes(pairs, [planes[k] for k in pages], -1, z_axes)
 
-    def said(mask: str, planes) -> str | None:
-        pairs = [Pair(Path("a.tif"), Path(mask), page, len(planes)) for page in range(5)]
-        return unlabelled_planes(pairs, planes, ignore=-1)
 
-    sparse = [empty, one, empty, one, empty]
-    assert "leave 1 plane between" in said("a.zip", sparse)
-    assert "65535" not in said("a.zip", sparse) and "65535" in said("a.tif", sparse)
-    assert said("a.tif", [one] * 5) is None
-    assert said("a.tif", [empty, one, one, empty, empty]) is None
-    assert said("a.tif", [one, one, empty, one, one]) is None  # a fully labelled stack's gap
+def test_only_lone_labelled_planes_of_each_z_block_are_said_in_any_order():
+    """Review s68 user3d: two nuclei at different depths (runs of planes, fully labelled),
+    a TZYX hyperstack 3 x 10 with nuclei on z 3-6 of each, a fold's planes out of stack
+    order, and planes whose ignored pixels are a few rows (data.exclude_rows) were all
+    said; slices drawn every few planes are, in each time point, in any order."""
+    from unetlab.data.tiffmeta import PageAxes
+
+    two_nuclei = [False] + [True] * 4 + [False] * 7 + [True] * 4 + [False] * 2
+    assert _said_of(two_nuclei) is None
+    block = [False] * 3 + [True] * 4 + [False] * 3
+    assert _said_of(block * 3, axes=PageAxes("TZ", (3, 10))) is None
+    sparse = [False, True, False, False, True, False, False, True, False, False]
+    said = "(a.zip: objects on 9 of 30 planes) leave 12 planes between"
+    assert said in _said_of(sparse * 3, axes=PageAxes("TZ", (3, 10)))
+    full = [False] * 5 + [True] * 20 + [False] * 5
+    order = [*range(10), *range(20, 30), *range(10, 20)]  # a fold's val block last
+    assert _said_of(full, order=order) is None
+    assert "leave 4 planes" in _said_of(sparse, order=[1, 4, 7, 0, 2, 3, 5, 6, 8, 9])
+    assert _said_of(sparse, ignored=[2, 3, 5, 6]) is None  # the unannotated planes marked
+    from unetlab.data.unlabelled_planes import _holds
+
+    rows = np.zeros((8, 8), int)
+    rows[-2:] = -1  # data.exclude_rows={bottom: 2}: an empty plane, not a marked one
+    assert _holds(rows, -1) is False and _holds(np.full((8, 8), -1), -1) is None
+
+
+def test_the_unlabelled_planes_warning_is_said_once_a_command_of_z_stacks_alone(caplog):
+    """train --folds prepares the data k times: it warned k times (review s68 user3d); a
+    TYX movie's empty frames are not unlabelled planes."""
+    from unetlab.data.pairs import Pair
+    from unetlab.data.read_notes import call_notes
+    from unetlab.data.tiffmeta import PageAxes
+    from unetlab.data.unlabelled_planes import warn_unlabelled_planes
+
+    holds = [False, True, False, False, False, False, False, False, False, True, False]
+    pairs = [Pair(Path("a.tif"), Path("once.zip"), page, len(holds)) for page in range(11)]
+    planes = [np.full((4, 4), 2 if h else 0) for h in holds]
+    z_axes = {Path("once.zip"): PageAxes("Z", (11,))}
+    with caplog.at_level(logging.WARNING, logger="unetlab"), call_notes():
+        for _ in range(3):
+            warn_unlabelled_planes(pairs, planes, -1, z_axes)
+        warn_unlabelled_planes(pairs, planes, -1, {})  # a movie: no Z axis
+    assert caplog.text.count("once.zip: objects on 2 of 11 planes") == 1
 
 
 def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):

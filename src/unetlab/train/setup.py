@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
 from unetlab.data.split_record import describe_pairs
-from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
+from unetlab.data.tiffmeta import DATA_AXES_AS, PageAxes, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
 from unetlab.data.unlabelled_planes import warn_unlabelled_planes
 from unetlab.data.weightmap import (
@@ -120,7 +121,8 @@ def prepare_data(
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
     if target == "instances":
-        warn_unlabelled_planes(pairs, [s.mask for s in data.train + data.val], IGNORE_INDEX)
+        z_axes = {m: axes for (_, m), axes in z_stack_axes(pairs).items()}
+        warn_unlabelled_planes(pairs, [s.mask for s in data.train + data.val], IGNORE_INDEX, z_axes)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
@@ -189,9 +191,14 @@ def samples_appearance(train: list, pairs: list[Pair]) -> dict | None:
 
 
 def _letters(path, pages: int) -> str:
-    """:func:`read_page_axes`'s letters of a training file, its warning naming
-    ``cfg.data.axes`` (:data:`DATA_AXES_AS`) to Python."""
-    return read_page_axes(path, pages, axes_as=DATA_AXES_AS).letters
+    """:func:`_page_axes`' letters of a training file."""
+    return _page_axes(path, pages).letters
+
+
+def _page_axes(path, pages: int) -> PageAxes:
+    """:func:`read_page_axes` of a training file, its warning naming ``cfg.data.axes``
+    (:data:`DATA_AXES_AS`) to Python."""
+    return read_page_axes(path, pages, axes_as=DATA_AXES_AS)
 
 
 def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
@@ -346,12 +353,11 @@ def objects_counted(stats: dict) -> str:
 
 
 def z_stacks_note(pairs) -> str:
-    """Where the masks of ``pairs`` include z-stacks (files whose pages are Z planes, by the
-    image's or mask's axes), how their objects train: plane by plane, a nucleus counted in
-    each of its planes (the count it follows), joined in 3-D again by predict --objects-3d;
-    "" otherwise (audit s38 3d: 977 objects for 180 nuclei, unsaid)."""
-    stacks = {(p.image, p.mask): p.pages for p in pairs if p.pages > 1}
-    z = [i for (i, m), n in stacks.items() if any("Z" in _letters(f, n) for f in (i, m))]
+    """Where the masks of ``pairs`` include z-stacks (:func:`z_stack_axes`), how their
+    objects train: plane by plane, a nucleus counted in each of its planes (the count it
+    follows), joined in 3-D again by predict --objects-3d; "" otherwise (audit s38 3d: 977
+    objects for 180 nuclei, unsaid)."""
+    z = [image for image, _ in z_stack_axes(pairs)]
     if not z:
         return ""
     return (
@@ -359,6 +365,18 @@ def z_stacks_note(pairs) -> str:
         "by plane, a nucleus counted in each of its planes; predict --instances --objects-3d "
         "joins them into 3-D objects)"
     )
+
+
+def z_stack_axes(pairs) -> dict[tuple[Path, Path], PageAxes]:
+    """The page axes of the z-stacks among ``pairs`` by (image, mask): files whose pages are
+    Z planes by the image's axes, else the mask's."""
+    stacks = {(p.image, p.mask): p.pages for p in pairs if p.pages > 1}
+    found = {}
+    for files, n in stacks.items():
+        axes = next((a for f in files if "Z" in (a := _page_axes(f, n)).letters), None)
+        if axes is not None:
+            found[files] = axes
+    return found
 
 
 def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
