@@ -911,6 +911,37 @@ def test_predict_objects_3d_of_a_fiji_hyperstack_as_tifffile_reads_it_names_move
     assert ids.shape == balls.shape and ids.max() > 0
 
 
+@pytest.mark.parametrize(
+    "layout, channels, said, unsaid",
+    [
+        ("CZYX", 2, "looks like (C, Z, Y, X), its axis 0 the model's 2 channels", "time points"),
+        ("CZYX", 2, "np.moveaxis(stack, 0, -1), (13, 56, 72, 2)", "moveaxis(stack, 1"),
+        ("ZCYX", 1, "(Z, C, Y, X) of 3 channels", "time points"),
+        ("ZCYX", 1, "pick its channel(s), stack[:, c]", "moveaxis"),
+        ("batch", 1, "a (N, 1, Y, X) batch of 13 images", "moveaxis"),
+    ],
+)
+def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, channels, said, unsaid):
+    """Review s68 user3d: a 2-channel (C, Z, Y, X) stack was still "a movie of 2 time
+    points"; a 3-channel (Z, C, Y, X) one given to a 1-channel model "a movie of 13 time
+    points", whose frames then join its channels as planes; a (N, 1, Y, X) batch was told
+    to np.moveaxis it into a z-stack."""
+    import unetlab
+    from tests.test_predict_objects import LocalNet
+
+    net = LocalNet(in_channels=channels, num_classes=3, depth=2, base_channels=4, padding="valid")
+    net.eval().objects = local_net().objects
+    balls = _ball_stack()
+    stack = {
+        "CZYX": np.stack([balls, balls // 2], axis=0),
+        "ZCYX": np.stack([balls, balls // 2, balls // 3], axis=1),
+        "batch": balls[:, None],
+    }[layout]
+    with pytest.raises(UnetlabError) as info:
+        unetlab.predict_objects(net, stack, objects_3d=True)
+    assert said in str(info.value) and unsaid not in str(info.value)
+
+
 def test_a_stack_of_no_z_step_keeps_its_table_in_um_in_y_and_x(tmp_path):
     """A ZYX stack of 0.5 µm pixels saved without a z step: --objects-3d's table had no _um
     column at all, the y and x ones too, whose pixel size the file records."""

@@ -471,28 +471,49 @@ def _checked_stack(stack: np.ndarray, channels: int) -> np.ndarray:
         )
     few = max(FEW_CHANNELS, channels)
     if stack.ndim == 4 and stack.shape[3] > few and stack.shape[2] > FEW_CHANNELS:
-        if stack.shape[1] == channels:
-            raise UnetlabError(_zcyx_line(stack.shape, channels))
-        raise UnetlabError(
-            f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {stack.shape} "
-            f"looks like a (T, Z, Y, X) movie of {stack.shape[0]} time points, not an image of "
-            f"{stack.shape[3]} channels: give its frames one at a time ([predict_objects(model, "
-            "frame, objects_3d=True, ...) for frame in movie]), or its file to "
-            "unetlab.predict_file, which keeps T apart"
-        )
+        raise UnetlabError(_four_axes_line(stack.shape, channels))
     return stack
 
 
-def _zcyx_line(shape: tuple[int, ...], channels: int) -> str:
-    """The refusal of a (Z, C, Y, X) stack: what tifffile.imread gives of a Fiji hyperstack
-    (audit s68 user3d: a 2-channel embryo stack was called "a (T, Z, Y, X) movie of 30 time
-    points, not an image of 256 channels")."""
+def _four_axes_line(shape: tuple[int, ...], channels: int) -> str:
+    """The refusal of a 4-D array whose last axes are an image's (Y, X): what tifffile.imread
+    gives of a Fiji hyperstack, (Z, C, Y, X), or of a stack saved channels first, (C, Z, Y,
+    X), a (N, 1, Y, X) batch as torch takes it, or a (T, Z, Y, X) movie (audit s68 user3d:
+    a 2-channel embryo stack was called "a (T, Z, Y, X) movie of 30 time points, not an
+    image of 256 channels"; review s68: a CZYX one still, and a 3-channel ZCYX one given to
+    a 1-channel model, whose frames then joined its channels as planes)."""
+    said = f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {shape} looks like"
+    movie = "(a (T, Z, Y, X) movie: its frames one at a time)"
+    if shape[1] == channels == 1:
+        return (
+            f"{said} a (N, 1, Y, X) batch of {shape[0]} images, each its objects in 2-D: "
+            "[predict_objects(model, image[0]) for image in batch]; a stack of one channel "
+            f"is stack[:, 0], {(shape[0], *shape[2:])}"
+        )
+    file = f"or its file to unetlab.predict_file, which reads its axes {movie}"
+    if shape[1] == channels:
+        return (
+            f"{said} (Z, C, Y, X), its axis 1 the model's {numbered(channels, 'channel')}, as "
+            f"tifffile.imread reads a Fiji hyperstack: give np.moveaxis(stack, 1, -1), "
+            f"{(shape[0], *shape[2:], shape[1])}, {file}"
+        )
+    if shape[0] == channels:
+        return (
+            f"{said} (C, Z, Y, X), its axis 0 the model's {numbered(channels, 'channel')}: "
+            f"give np.moveaxis(stack, 0, -1), {(*shape[1:], shape[0])}, {file}"
+        )
+    if shape[1] <= FEW_CHANNELS:
+        pick = "stack[:, c]" if channels == 1 else "np.moveaxis(stack[:, [c1, c2, ...]], 1, -1)"
+        return (
+            f"{said} (Z, C, Y, X) of {numbered(shape[1], 'channel')}, as tifffile.imread reads "
+            f"a Fiji hyperstack, and the model takes {channels}: pick its channel(s), {pick}, "
+            f"or give its file to unetlab.predict_file with channel= {movie}"
+        )
     return (
-        f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {shape} looks "
-        f"like (Z, C, Y, X), its axis 1 the model's {numbered(channels, 'channel')}, as "
-        "tifffile.imread reads a Fiji hyperstack: give np.moveaxis(stack, 1, -1), "
-        f"{(shape[0], *shape[2:], shape[1])}, or its file to unetlab.predict_file, which "
-        "reads its axes (a (T, Z, Y, X) movie: its frames one at a time)"
+        f"{said} a (T, Z, Y, X) movie of {shape[0]} time points, not an image of {shape[3]} "
+        "channels: give its frames one at a time ([predict_objects(model, frame, "
+        "objects_3d=True, ...) for frame in movie]), or its file to unetlab.predict_file, "
+        "which keeps T apart"
     )
 
 
