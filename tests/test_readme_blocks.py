@@ -1,7 +1,8 @@
 """README.md's Python blocks run as written (s42 README walk: test_readme.py checks the names
 and flags they use, not that they run). Each block is taken from the README by a line it
 holds and run in a folder holding the files it names, with tiny nets and images. Not run
-here: the ``fit`` block (a 10-minute budget) and napari's (napari is not a test dependency).
+here: the ``fit`` block (a 10-minute budget); napari's run with a stub ``napari`` (napari is
+not a test dependency).
 """
 
 import re
@@ -190,10 +191,11 @@ def test_the_saved_predictions_block_scores_a_binary_and_a_nuclei_model(
     assert "F1@0.5" in report.table()  # its objects scored
 
 
-def test_the_napari_scale_block_adds_a_z_stacks_objects_at_their_voxel(tmp_path, monkeypatch):
+def test_the_napari_scale_blocks_each_run_alone_a_z_stack_s_at_its_voxel(tmp_path, monkeypatch):
     """'To look at the objects in napari at their scale': the block ran for a 2-D image's
     objects at (y, x) alone; a z-stack's (--objects-3d, audit s68 user3d: 1 µm planes of
-    0.2 µm pixels) come at (z, y, x) through read_output."""
+    0.2 µm pixels) come at (z, y, x) through read_output, each block a script of its own
+    that runs where only its file is (review s68: one block opened both files)."""
     import sys
     import types
 
@@ -207,12 +209,11 @@ def test_the_napari_scale_block_adds_a_z_stacks_objects_at_their_voxel(tmp_path,
     meta = {"axes": "ZYX", "spacing": 1.0, "unit": "um"}
     tifffile.imwrite("embryo.tif", stack, imagej=True, resolution=(5, 5), metadata=meta)
     predict_file(_nuclei_model(), "embryo.tif", "out", objects=True, objects_3d=True)
-    tifffile.imwrite("out/cells_objects.tif", np.zeros((8, 8), np.uint16))
     _run(_python_block('read_output("out/embryo_objects.tif")'))
-    (_, two_d, first), (kind, shape, kwargs) = viewer.layers
-    assert two_d == (8, 8) and first["scale"] == (0.25, 0.25)
-    assert (
-        kind == "add_labels"
-        and shape == (6, 32, 32)
-        and kwargs["scale"] == pytest.approx((1.0, 0.2, 0.2))
-    )
+    ((kind, shape, kwargs),) = viewer.layers
+    assert kind == "add_labels" and shape == (6, 32, 32)
+    assert kwargs["scale"] == pytest.approx((1.0, 0.2, 0.2))
+    Path("out/embryo_objects.tif").unlink()
+    tifffile.imwrite("out/cells_objects.tif", np.zeros((8, 8), np.uint16))
+    _run(_python_block('tifffile.imread("out/cells_objects.tif")'))
+    assert viewer.layers[1][1] == (8, 8) and viewer.layers[1][2]["scale"] == (0.25, 0.25)
