@@ -916,7 +916,9 @@ def test_predict_objects_3d_of_a_fiji_hyperstack_as_tifffile_reads_it_names_move
     [
         ("CZYX", 2, "looks like (C, Z, Y, X), its axis 0 the model's 2 channels", "time points"),
         ("CZYX", 2, "np.moveaxis(stack, 0, -1), (13, 56, 72, 2)", "moveaxis(stack, 1"),
-        ("ZCYX", 1, "(Z, C, Y, X) of 3 channels", "time points"),
+        ("ZCYX", 1, "(Z, C, Y, X) of 3 channels", "movie: its frames"),
+        ("TZYX", 1, "or a (T, Z, Y, X) movie of 20 time points of 5 planes: give its", "= ("),
+        ("TZYX", 2, "pick its channel(s), np.moveaxis(stack[:, [c1, c2, ...]], 1, -1); or", "= ("),
         ("ZCYX", 1, "pick its channel(s), stack[:, c]", "moveaxis"),
         ("batch", 1, "a (N, 1, Y, X) batch of 13 images", "moveaxis"),
     ],
@@ -925,7 +927,8 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
     """Review s68 user3d: a 2-channel (C, Z, Y, X) stack was still "a movie of 2 time
     points"; a 3-channel (Z, C, Y, X) one given to a 1-channel model "a movie of 13 time
     points", whose frames then join its channels as planes; a (N, 1, Y, X) batch was told
-    to np.moveaxis it into a z-stack."""
+    to np.moveaxis it into a z-stack; a (T, Z<=8, Y, X) movie was a hyperstack alone, whose
+    stack[:, c] joins its frames as planes: both readings are named, their fixes apart."""
     import unetlab
     from tests.test_predict_objects import LocalNet
 
@@ -936,6 +939,7 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
         "CZYX": np.stack([balls, balls // 2], axis=0),
         "ZCYX": np.stack([balls, balls // 2, balls // 3], axis=1),
         "batch": balls[:, None],
+        "TZYX": np.stack([balls[4:9]] * 20),
     }[layout]
     with pytest.raises(UnetlabError) as info:
         unetlab.predict_objects(net, stack, objects_3d=True)

@@ -481,16 +481,17 @@ def _four_axes_line(shape: tuple[int, ...], channels: int) -> str:
     X), a (N, 1, Y, X) batch as torch takes it, or a (T, Z, Y, X) movie (audit s68 user3d:
     a 2-channel embryo stack was called "a (T, Z, Y, X) movie of 30 time points, not an
     image of 256 channels"; review s68: a CZYX one still, and a 3-channel ZCYX one given to
-    a 1-channel model, whose frames then joined its channels as planes)."""
+    a 1-channel model, whose frames then joined its channels as planes; a (T, Z<=8, Y, X)
+    movie then a hyperstack alone, whose stack[:, c] joins its frames as planes: both
+    readings are named)."""
     said = f"objects_3d=True takes one z-stack, (Z, Y, X) or (Z, Y, X, C), and {shape} looks like"
-    movie = "(a (T, Z, Y, X) movie: its frames one at a time)"
     if shape[1] == channels == 1:
         return (
             f"{said} a (N, 1, Y, X) batch of {shape[0]} images, each its objects in 2-D: "
             "[predict_objects(model, image[0]) for image in batch]; a stack of one channel "
             f"is stack[:, 0], {(shape[0], *shape[2:])}"
         )
-    file = f"or its file to unetlab.predict_file, which reads its axes {movie}"
+    file = "or its file to unetlab.predict_file, which reads its axes"
     if shape[1] == channels:
         return (
             f"{said} (Z, C, Y, X), its axis 1 the model's {numbered(channels, 'channel')}, as "
@@ -502,18 +503,21 @@ def _four_axes_line(shape: tuple[int, ...], channels: int) -> str:
             f"{said} (C, Z, Y, X), its axis 0 the model's {numbered(channels, 'channel')}: "
             f"give np.moveaxis(stack, 0, -1), {(*shape[1:], shape[0])}, {file}"
         )
+    frames = (
+        "give its frames one at a time ([predict_objects(model, frame, objects_3d=True, ...) "
+        "for frame in movie])"
+    )
     if shape[1] <= FEW_CHANNELS:
         pick = "stack[:, c]" if channels == 1 else "np.moveaxis(stack[:, [c1, c2, ...]], 1, -1)"
         return (
             f"{said} (Z, C, Y, X) of {numbered(shape[1], 'channel')}, as tifffile.imread reads "
-            f"a Fiji hyperstack, and the model takes {channels}: pick its channel(s), {pick}, "
-            f"or give its file to unetlab.predict_file with channel= {movie}"
+            f"a Fiji hyperstack, the model taking {channels}: pick its channel(s), {pick}; or "
+            f"a (T, Z, Y, X) movie of {shape[0]} time points of {shape[1]} planes: {frames}; "
+            f"{file} (channel= picks a hyperstack's channel; a movie's T is kept apart)"
         )
     return (
         f"{said} a (T, Z, Y, X) movie of {shape[0]} time points, not an image of {shape[3]} "
-        "channels: give its frames one at a time ([predict_objects(model, frame, "
-        "objects_3d=True, ...) for frame in movie]), or its file to unetlab.predict_file, "
-        "which keeps T apart"
+        f"channels: {frames}, or its file to unetlab.predict_file, which keeps T apart"
     )
 
 
