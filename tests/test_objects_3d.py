@@ -463,7 +463,7 @@ def test_the_data_check_says_z_stacks_train_plane_by_plane(tmp_path):
     """Masks of 3-D ids (ZYX) train plane by plane: the object count is of the planes
     (audit s38 3d: 977 objects for 180 nuclei, unsaid); a plain stack or a movie says nothing."""
     from unetlab.data.pairs import Pair
-    from unetlab.train.setup import z_stacks_note
+    from unetlab.train.setup import stack_axes, z_stacks_note
 
     ids = _balls((5, 20, 20), [(2, 10, 10)], [4.0], voxel=(1.0, 1.0, 1.0)).astype(np.uint16)
     for name, axes in (("z.tif", "ZYX"), ("t.tif", "TYX")):
@@ -473,9 +473,9 @@ def test_the_data_check_says_z_stacks_train_plane_by_plane(tmp_path):
     def pairs(name):
         return [Pair(tmp_path / name, tmp_path / name, page, 5) for page in range(5)]
 
-    said = z_stacks_note(pairs("t.tif") + pairs("z.tif"))
+    said = z_stacks_note(stack_axes(pairs("t.tif") + pairs("z.tif")))
     assert said.startswith(" (the planes of 1 z-stack, z.tif: trained plane by plane")
-    assert z_stacks_note(pairs("t.tif") + pairs("p.tif")) == ""
+    assert z_stacks_note(stack_axes(pairs("t.tif") + pairs("p.tif"))) == ""
 
 
 def test_a_z_stack_annotated_every_few_planes_is_said_to_train_the_rest_as_background(
@@ -523,35 +523,39 @@ def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix(tmp
     assert "data.ignore_value=65535" in _said_of(sparse, mask=tmp_path / "a.btf")
     assert _said_of([True] * 5) is None
     assert _said_of([False, True, True, False, False]) is None
-    assert _said_of([True, True, False, True, True]) is None  # a fully labelled stack's gap
+    assert _said_of([True, True, False, 3, 3]) is None  # a fully labelled stack's gap
 
 
 def _said_of(holds, mask="a.zip", axes=None, order=None, ignored=()):
-    """:func:`unlabelled_planes` of one mask stack whose planes hold an object (True) or
-    none (False; ``ignored``: those planes' indices all ignored), its pages of ``axes``
-    (a Z stack of them all), given in ``order``."""
+    """:func:`unlabelled_planes` of one mask stack whose planes hold an object (True: a
+    nucleus in column 0 of a 4 x 8 plane; an int k: in column k) or none (False;
+    ``ignored``: those planes' indices all ignored), its pages of ``axes`` (a Z stack of
+    them all), given in ``order``."""
     from unetlab.data.pairs import Pair
     from unetlab.data.tiffmeta import PageAxes
     from unetlab.data.unlabelled_planes import unlabelled_planes
 
     mask, n = Path(mask), len(holds)
-    planes = [np.full((4, 4), 2 if h else 0) for h in holds]
+    planes = [np.zeros((4, 8), int) for _ in holds]
+    for plane, h in zip(planes, holds, strict=True):
+        if h is not False:
+            plane[:, 0 if h is True else h] = 2
     for k in ignored:
         planes[k][:] = -1
     pages = list(order if order is not None else range(n))
     pairs = [Pair(Path("a.tif"), mask, page, n) for page in pages]
-    z_axes = {mask: axes or PageAxes("Z", (n,))}
-    return unlabelled_planes(pairs, [planes[k] for k in pages], -1, z_axes)
+    page_axes = {mask: axes or PageAxes("Z", (n,))}
+    return unlabelled_planes(pairs, [planes[k] for k in pages], -1, page_axes)
 
 
-def test_only_lone_labelled_planes_of_each_z_block_are_said_in_any_order():
+def test_empty_planes_between_overlapping_objects_are_said_of_each_z_block_in_any_order():
     """Review s68 user3d: two nuclei at different depths (runs of planes, fully labelled),
     a TZYX hyperstack 3 x 10 with nuclei on z 3-6 of each, a fold's planes out of stack
     order, and planes whose ignored pixels are a few rows (data.exclude_rows) were all
     said; slices drawn every few planes are, in each time point, in any order."""
     from unetlab.data.tiffmeta import PageAxes
 
-    two_nuclei = [False] + [True] * 4 + [False] * 7 + [True] * 4 + [False] * 2
+    two_nuclei = [False] + [True] * 4 + [False] * 7 + [3] * 4 + [False] * 2
     assert _said_of(two_nuclei) is None
     block = [False] * 3 + [True] * 4 + [False] * 3
     assert _said_of(block * 3, axes=PageAxes("TZ", (3, 10))) is None
@@ -563,16 +567,36 @@ def test_only_lone_labelled_planes_of_each_z_block_are_said_in_any_order():
     assert _said_of(full, order=order) is None
     assert "leave 4 planes" in _said_of(sparse, order=[1, 4, 7, 0, 2, 3, 5, 6, 8, 9])
     assert _said_of(sparse, ignored=[2, 3, 5, 6]) is None  # the unannotated planes marked
-    from unetlab.data.unlabelled_planes import _holds
+    from unetlab.data.unlabelled_planes import _area
 
     rows = np.zeros((8, 8), int)
     rows[-2:] = -1  # data.exclude_rows={bottom: 2}: an empty plane, not a marked one
-    assert _holds(rows, -1) is False and _holds(np.full((8, 8), -1), -1) is None
+    assert _area(rows, -1) is False and _area(np.full((8, 8), -1), -1) is None
 
 
-def test_the_unlabelled_planes_warning_is_said_once_a_command_of_z_stacks_alone(caplog):
-    """train --folds prepares the data k times: it warned k times (review s68 user3d); a
-    TYX movie's empty frames are not unlabelled planes."""
+def test_sparse_annotation_is_said_by_overlapping_objects_not_lone_planes():
+    """Review s68 user3d: a rule on lone labelled planes missed slices drawn two or three
+    at a time (a nucleus drawn on both its planes) and said a fully labelled stack whose
+    nuclei each sit on one plane: empty planes count where the objects either side of them
+    overlap (the same nuclei ran through them unlabelled), not where they are elsewhere."""
+
+    def drawn(planes, n=30, column=None):
+        return [(column(z) if column else True) if z in planes else False for z in range(n)]
+
+    assert "leave 16 planes" in _said_of(drawn({2, 3, 12, 13, 22, 23}))  # 2 drawn, gap 8
+    assert "leave 8 planes" in _said_of(drawn({2, 3, 8, 9, 14, 15}))  # 2 drawn, gap 4
+    assert "leave 7 planes" in _said_of(drawn({2, 3, 4, 12, 13, 14}))  # 3 drawn, gap 7
+    assert "leave 8 planes" in _said_of(drawn({5, 6, 15}))
+    one_plane_nuclei = drawn({3, 9, 15, 22}, column=lambda z: z // 6)  # columns 0 to 3
+    assert _said_of(one_plane_nuclei) is None
+    assert _said_of([True, False, 2]) is None  # 3 planes, a nucleus on z 0, another on z 2
+    assert _said_of(drawn({1, 3, 5, 7}, n=9, column=lambda z: z)) is None  # anisotropic
+
+
+def test_the_unlabelled_planes_warning_is_said_once_a_command_of_stacks_alone(caplog):
+    """train --folds prepares the data k times, each fold's planes not all the same: it
+    warned once a fold (review s68 user3d, a key of the line itself); files of no stack
+    axes are not looked at."""
     from unetlab.data.pairs import Pair
     from unetlab.data.read_notes import call_notes
     from unetlab.data.tiffmeta import PageAxes
@@ -581,12 +605,69 @@ def test_the_unlabelled_planes_warning_is_said_once_a_command_of_z_stacks_alone(
     holds = [False, True, False, False, False, False, False, False, False, True, False]
     pairs = [Pair(Path("a.tif"), Path("once.zip"), page, len(holds)) for page in range(11)]
     planes = [np.full((4, 4), 2 if h else 0) for h in holds]
-    z_axes = {Path("once.zip"): PageAxes("Z", (11,))}
+    axes = {Path("once.zip"): PageAxes("Z", (11,))}
     with caplog.at_level(logging.WARNING, logger="unetlab"), call_notes():
-        for _ in range(3):
-            warn_unlabelled_planes(pairs, planes, -1, z_axes)
-        warn_unlabelled_planes(pairs, planes, -1, {})  # a movie: no Z axis
+        for left_out in (0, 3, 5):  # each fold's test plane left out
+            kept = [k for k in range(11) if k != left_out]
+            warn_unlabelled_planes([pairs[k] for k in kept], [planes[k] for k in kept], -1, axes)
+        warn_unlabelled_planes(pairs, planes, -1, {})  # no stack axes
     assert caplog.text.count("once.zip: objects on 2 of 11 planes") == 1
+    assert caplog.text.count("between labelled ones") == 1
+
+
+def _sparse_folder(root, axes: str | None, every: int = 4) -> None:
+    """Two stacks of 12 pages whose masks label every ``every``-th one (the same two
+    cells), saved with ImageJ ``axes``, or by tifffile.imwrite(path, a) (None: no axes)."""
+    y, x = np.indices((32, 32))
+    ids = np.zeros((12, 32, 32), np.uint16)
+    for z in range(1, 12, every):
+        ids[z][(y - 10) ** 2 + (x - 10) ** 2 <= 16] = 1
+        ids[z][(y - 20) ** 2 + (x - 22) ** 2 <= 16] = 2
+    image = np.stack([((ids[1] > 0) * 900 + 100).astype(np.uint16)] * 12)
+    for kind, stack in (("images", image), ("masks", ids)):
+        (root / kind).mkdir(parents=True)
+        for stem in ("a", "b"):
+            if axes is None:
+                tifffile.imwrite(root / kind / f"{stem}.tif", stack)
+            else:
+                _write(root / kind / f"{stem}.tif", stack, axes)
+
+
+@pytest.mark.parametrize(
+    "axes, more, said",
+    [
+        ("ZYX", [], "(a.tif: objects on 3 of 12 planes) leave 12 planes between"),
+        (None, [], "(a.tif: objects on 3 of 12 planes) leave 12 planes between"),
+        (None, ["data.axes=TYX"], "(a.tif: objects on 3 of 12 frames) leave 12 frames between"),
+        ("TYX", [], "(a.tif: objects on 3 of 12 frames) leave 12 frames between"),
+    ],
+)
+def test_sparse_stacks_of_any_page_axes_are_said_in_their_words(tmp_path, caplog, axes, more, said):
+    """Review s68 user3d: a stack saved by tifffile.imwrite(path, a), no axes, read as
+    planes (its letters "Q"), even given --set data.axes, and a TYX movie labelled every
+    few frames, were not said; the data.axes given, not the file's, say what its pages are."""
+    from unetlab.config import load_config
+    from unetlab.train import prepare_data
+
+    _sparse_folder(tmp_path, axes)
+    cfg = load_config(
+        None, [f"data.root={tmp_path}", "data.val_fraction=0.5", "data.target=instances", *more]
+    )
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        prepare_data(cfg)
+    assert said in caplog.text
+    assert caplog.text.count("between labelled ones") == 1
+
+
+def test_the_ignore_value_named_is_the_most_a_non_tiff_mask_holds(tmp_path):
+    """Review s68 user3d: a mask stack not a TIFF was told 65535, which an 8-bit file
+    cannot hold: its type's most."""
+    from PIL import Image
+
+    from unetlab.data.unlabelled_planes import _most
+
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "m.png")
+    assert _most(tmp_path / "m.png") == 255
 
 
 def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):

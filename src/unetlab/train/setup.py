@@ -50,6 +50,7 @@ from unetlab.data.weightmap import (
     trained_background,
 )
 from unetlab.errors import DatasetError, UnetlabError, said_as, set_to, spelled
+from unetlab.inference.pages import given_page_axes
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -114,15 +115,18 @@ def prepare_data(
     normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
-        data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map, scan)
+        axes = stack_axes(pairs)
+        data = _instance_data(d, cfg, train_pairs, (pairs, axes), normalization, weight_map, scan)
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
     if target == "instances":
-        z_axes = {m: axes for (_, m), axes in z_stack_axes(pairs).items()}
-        warn_unlabelled_planes(pairs, [s.mask for s in data.train + data.val], IGNORE_INDEX, z_axes)
+        by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
+        warn_unlabelled_planes(
+            pairs, [s.mask for s in data.train + data.val], IGNORE_INDEX, by_mask
+        )
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
@@ -311,8 +315,10 @@ def _scanned(scan) -> dict | None:
     return scan.stacks if scan is not None else None
 
 
-def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map, scan) -> Data:
-    """Object-id masks trained as background / boundary / interior."""
+def _instance_data(d, cfg: Config, train_pairs, read, normalization, weight_map, scan) -> Data:
+    """Object-id masks trained as background / boundary / interior (``read``: the pairs
+    and their :func:`stack_axes`)."""
+    pairs, axes = read
     samples, stats = load_instance_samples(
         pairs,
         normalization=normalization,
@@ -328,7 +334,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
     log.info(
         "objects in the masks: %s, median area %.0f px (5-95%%: %.0f-%.0f px)%s",
         *(objects_counted(stats), stats["area_median"], stats["area_p05"], stats["area_p95"]),
-        z_stacks_note(pairs),
+        z_stacks_note(axes),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     record = object_record("instances", stats) | training_pixel_size(spacings(train_pairs, train))
@@ -352,12 +358,13 @@ def objects_counted(stats: dict) -> str:
     )
 
 
-def z_stacks_note(pairs) -> str:
-    """Where the masks of ``pairs`` include z-stacks (:func:`z_stack_axes`), how their
-    objects train: plane by plane, a nucleus counted in each of its planes (the count it
-    follows), joined in 3-D again by predict --objects-3d; "" otherwise (audit s38 3d: 977
-    objects for 180 nuclei, unsaid)."""
-    z = [image for image, _ in z_stack_axes(pairs)]
+def z_stacks_note(axes: dict[tuple[Path, Path], PageAxes]) -> str:
+    """Where the masks of the pairs of :func:`stack_axes` ``axes`` include z-stacks (files
+    whose pages are Z planes, by their axes as recorded or given), how their objects train:
+    plane by plane, a nucleus counted in each of its planes (the count it follows), joined in
+    3-D again by predict --objects-3d; "" otherwise (audit s38 3d: 977 objects for 180
+    nuclei, unsaid)."""
+    z = [image for (image, _), page_axes in axes.items() if "Z" in page_axes.letters]
     if not z:
         return ""
     return (
@@ -367,15 +374,18 @@ def z_stacks_note(pairs) -> str:
     )
 
 
-def z_stack_axes(pairs) -> dict[tuple[Path, Path], PageAxes]:
-    """The page axes of the z-stacks among ``pairs`` by (image, mask): files whose pages are
-    Z planes by the image's axes, else the mask's."""
-    stacks = {(p.image, p.mask): p.pages for p in pairs if p.pages > 1}
+def stack_axes(pairs) -> dict[tuple[Path, Path], PageAxes]:
+    """The page axes of the stacks among ``pairs`` by (image, mask): the axes the user gives
+    (``data.axes``), else the image's as recorded, else the mask's; those of pages of no
+    recorded axes ("Q", read as planes) where neither records Z or T, as a stack saved by
+    tifffile.imwrite(path, a) (review s68 user3d: its sparse planes were not said)."""
+    stacks = {(p.image, p.mask): (p.pages, p.axes) for p in pairs if p.pages > 1}
     found = {}
-    for files, n in stacks.items():
-        axes = next((a for f in files if "Z" in (a := _page_axes(f, n)).letters), None)
-        if axes is not None:
-            found[files] = axes
+    for files, (n, given) in stacks.items():
+        read = [given_page_axes(files[0], given, n)] if given else [_page_axes(f, n) for f in files]
+        axes = [a for a in read if a.axes]
+        if axes:
+            found[files] = next((a for a in axes if a.letters != "Q"), axes[0])
     return found
 
 
