@@ -176,8 +176,9 @@ def _within_palette(path, palette, used: dict, lookup, table: ColourTable) -> No
         f"{'is' if len(past) == 1 else 'are'} past its palette's "
         f"{numbered(stored, 'colour')} (indices 0 to {stored - 1}): it has no colour, so no "
         f"row of {Path(table.source).name} says its class (PNG counts such an index an "
-        f"error; a viewer shows it black); give index {index} its class's colour in the palette (and "
-        "a row of the table), or re-save the mask with each of its pixels at its class's index"
+        f"error; a viewer shows it black); give index {index} its class's colour in the "
+        "palette (and a row of the table), or re-save the mask with each of its pixels at its "
+        "class's index"
     )
 
 
