@@ -154,3 +154,30 @@ def test_validation_scores_a_predicted_ignored_class_as_the_true_class_s_error(t
     assert out["miou"] == np.mean(out["iou"][:2]) and out["pixels"][0] == 29 * 32 - 64
     text = class_ious_text(list(zip("012", out["iou"])), out["pixels"], ignored=2)
     assert text.endswith("2 ignored") and "not in val" not in text
+
+
+def test_a_class_named_void_that_training_learned_is_scored(tmp_path):
+    """Review s68: label values 0/1/2 named bg, cell, void, no ignore value: class 2 (the
+    band) was taken as no class by its name, its right predictions misses (IoU 0.7273 ->
+    0, mIoU 0.8938 -> 0.6514), its row 'ignored'. Only the ignore value's class is none."""
+    report = _levels_report(_two_classes_and_a_band(tmp_path / "data"), ["bg", "cell", "void"], None)
+    s = report.summary
+    assert s["iou"][2] == 3 * 32 / (3 * 32 + 36) and s["iou"][1] == 1.0
+    assert s["miou"] == np.mean(s["iou"]) and report.uncounted == ()
+    row = next(line for line in report.table().splitlines() if line.startswith("void "))
+    assert "ignored" not in row
+
+
+def test_train_and_evaluate_take_one_ignored_class():
+    """loop.ignored_class (validation) and evaluate's classes of no class read one rule."""
+    from types import SimpleNamespace
+
+    from unetlab.evaluate.model import _uncounted
+    from unetlab.train.loop import ignored_class
+
+    for values, value, want in (([0, 1, 2], 2, 2), ([0, 1, 2], None, None), ([0, 255], 255, 1)):
+        model = SimpleNamespace(num_classes=len(values), label_values=values, ignore_value=value)
+        assert ignored_class(model) == want
+        assert _uncounted(["bg", "cell", "void"][: len(values)], values, value) == (
+            () if want is None else (want,)
+        )

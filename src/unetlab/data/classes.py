@@ -350,6 +350,18 @@ def counted_classes(
     ]
 
 
+def ignored_class(
+    n_classes: int, label_values=None, ignore_value: int | None = None
+) -> int | None:
+    """Index of the class of mask value ``ignore_value`` among ``n_classes`` (of
+    ``label_values``; without them, the class of that index), else None: the one class that
+    counts as no class in validation and evaluate (its predictions errors of the true
+    class), a class named void that training learned not (review s68)."""
+    values = list(range(n_classes) if label_values is None else label_values)
+    known = ignore_value is not None and len(values) == n_classes and ignore_value in values
+    return values.index(ignore_value) if known else None
+
+
 def boundary_by_name(
     class_names: Sequence[str] | None, label_values=None, ignore_value: int | None = None
 ) -> int | None:

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from unetlab.data.classes import counted_classes
+from unetlab.data.classes import ignored_class
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, drop_mostly_excluded, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
@@ -459,13 +459,12 @@ def _scoring(
 
 
 def _uncounted(names: list[str], label_values, ignore_value: int | None) -> tuple[int, ...]:
-    """The classes of ``names`` that count as none (:func:`~unetlab.data.classes.counted_classes`):
-    the one of the mask value ``ignore_value`` (training's, or the one evaluate is given: a
-    class the user tells evaluate to ignore is no class either; without ``label_values`` the
-    class of that index), those named void."""
-    values = range(len(names)) if label_values is None else label_values
-    counted = counted_classes(names, values, ignore_value)
-    return tuple(k for k in range(len(names)) if k not in counted)
+    """The class of ``names`` that counts as none: the one of the mask value ``ignore_value``
+    (training's, or the one evaluate is given: a class the user tells evaluate to ignore is
+    no class either), by the rule validation reads (:func:`~unetlab.data.classes.ignored_class`);
+    a class named void that training learned is a class (review s68)."""
+    ignored = ignored_class(len(names), label_values, ignore_value)
+    return () if ignored is None else (ignored,)
 
 
 def _boundary(boundary_class: int | None | str, names: list[str], model) -> int | None:

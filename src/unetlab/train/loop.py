@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from unetlab.data.classes import ignored_class as class_of_ignored
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError, set_to
@@ -198,10 +199,11 @@ def validate(
 
 
 def ignored_class(model) -> int | None:
-    """The class index of the mask value ``model``'s training ignores where its label values
-    list it (``data.label_values`` 0, 1, 2 with ``data.ignore_value`` 2: class 2), else None."""
+    """The class index of the mask value ``model``'s training ignores
+    (:func:`~unetlab.data.classes.ignored_class`: ``data.label_values`` 0, 1, 2 with
+    ``data.ignore_value`` 2: class 2), else None."""
     values, value = getattr(model, "label_values", None), getattr(model, "ignore_value", None)
-    return list(values).index(value) if values is not None and value in values else None
+    return class_of_ignored(max(model.num_classes, 2), values, value)
 
 
 def _log_odds(probs: torch.Tensor) -> torch.Tensor:
