@@ -185,7 +185,8 @@ class Accumulator:
             self.merged_truth += region_counts(gt_ids, gt)
         if unclassed is not None:
             pred_ids = np.where(unclassed, 0, pred_ids)
-            scored_ids = None if scored_ids is None else np.where(unclassed, 0, scored_ids)
+            if scored_ids is not None:
+                scored_ids = self._unclassed_objects(scored_ids, unclassed, pred)
         pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
@@ -206,6 +207,18 @@ class Accumulator:
             "count_error": count_error(objects["true_objects"], objects["pred_objects"]),
             "area_ratio": objects["area_ratio"],
         }
+
+    def _unclassed_objects(self, ids, unclassed, pred) -> np.ndarray:
+        """``ids`` (a semantic model's objects beside its class map ``pred``) without the
+        ``unclassed`` pixels; an object of them and of background alone (the background
+        their ring enclosed, filled) is none, as evaluate --checkpoint, which makes its
+        objects with the ignored class as background, finds it none (review s68)."""
+        touched = np.unique(ids[unclassed & (ids > 0)])
+        ids = np.where(unclassed, 0, ids)
+        if self.boundary_class is None or not touched.size:
+            return ids
+        classed = np.unique(ids[(pred != self.boundary_class) & ~unclassed & (ids > 0)])
+        return np.where(np.isin(ids, np.setdiff1d(touched, classed)), 0, ids)
 
     def classes_seen(self) -> int:
         """1 + the largest class index of the predictions and masks added so far."""

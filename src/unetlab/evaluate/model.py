@@ -54,7 +54,7 @@ import numpy as np
 
 from unetlab.data.classes import ignored_class
 from unetlab.data.colour_table import ColourTable, palette_table
-from unetlab.data.exclude import as_config, drop_mostly_excluded, region
+from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
 from unetlab.data.grey_masks import (
     keeps_grey_masks_reading,
@@ -796,7 +796,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     are its labels, the regions of its labels its ISBI objects, and the objects of its
     post-processing (as predict --instances) those the object scores count."""
     from unetlab.inference.files import LOWER_TILE_OR_BATCH
-    from unetlab.inference.objects import objects_int32  # least_ids' copy not needed here
+    from unetlab.inference.objects import ignored_as_background, objects_int32
     from unetlab.inference.predict import (
         check_finite,
         invalid_mask,
@@ -818,15 +818,14 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
         pred = (pred_ids > 0).astype(np.int64)
     else:
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
-        if how.objects is not None:
-            scored_ids = objects_int32(probs, how.objects, **cut).astype(np.int64)
+        if how.objects is not None:  # the ignored class as background (review s68: a ring)
+            folded = ignored_as_background(probs, how.uncounted, how.objects.background)
+            scored_ids = objects_int32(folded, how.objects, **cut).astype(np.int64)
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids
     if gt_ids is None and how.uncounted:  # no class: as another tool's void (s51's --pred)
-        scored["predicted_ignore"] = void = np.isin(pred, how.uncounted)
-        if scored_ids is not None:  # an object mostly of it is none; the others lose it
-            scored["scored_ids"] = drop_mostly_excluded(scored_ids, void)
+        scored["predicted_ignore"] = np.isin(pred, how.uncounted)
     scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
     return without_region(scored, bad)  # nor nodata / transparent pixels
 

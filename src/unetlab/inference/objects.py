@@ -439,6 +439,24 @@ def objects_from_probabilities(
     return least_ids(objects_int32(probabilities, options, outside=outside, image_rows=image_rows))
 
 
+def ignored_as_background(
+    probabilities: np.ndarray, ignored: tuple[int, ...], background: int | None
+) -> np.ndarray:
+    """``probabilities`` (K, H, W) with those of the ``ignored`` classes (no class: the mask
+    value training ignored) added to the ``background``'s, for the post-processing: their
+    pixels no object, nor the background they enclose (review s68: a ring of the ignored
+    class around background was filled and scored an object of class 0); as given where
+    there is none or no background."""
+    ignored = tuple(k for k in ignored if k != background)
+    if not ignored or background is None:
+        return probabilities
+    folded = probabilities.copy()
+    for k in ignored:
+        folded[background] += folded[k]
+        folded[k] = 0
+    return folded
+
+
 def objects_int32(
     probabilities: np.ndarray, options: ObjectOptions, *, outside=None, image_rows=(True, True)
 ) -> np.ndarray:
