@@ -215,3 +215,30 @@ def test_train_and_evaluate_take_one_ignored_class():
         assert _uncounted(["bg", "cell", "void"][: len(values)], values, value) == (
             () if want is None else (want,)
         )
+
+
+def test_pred_of_unetlab_s_own_maps_of_the_ignored_class_is_scored(tmp_path, monkeypatch):
+    """evaluate --pred of predict's class maps of such a model, class 2 predicted on more
+    labelled background than band: refused as 'that 2 is a class, not void (another tool's
+    0/2 map?)' (review s68). Its records list 2 among the label values: scored, class 2's
+    predictions errors of the true class."""
+    from unetlab.evaluate.predictions import evaluate_predictions
+    from unetlab.inference.folders import predict_folder
+    from unetlab.models import UNet
+
+    forward = _Levels.forward
+
+    def wide(self, x):
+        cls = forward(self, x).argmax(1)
+        cls[:, 16:32, 0:16] = 2  # 256 px, over the 96 px of band
+        return torch.nn.functional.one_hot(cls, 3).permute(0, 3, 1, 2).float() * 10
+
+    monkeypatch.setattr(_Levels, "forward", wide)
+    root = _two_classes_and_a_band(tmp_path / "data")
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    net.forward = _Levels(["bg", "cell", "band"], 2).forward
+    net.classes, net.label_values, net.ignore_value = ["bg", "cell", "band"], [0, 1, 2], 2
+    predict_folder(net, root / "images", tmp_path / "out", progress=False)
+    s = evaluate_predictions(tmp_path / "out", root / "masks", progress=False).summary
+    assert np.isnan(s["iou"][2]) and s["iou"][1] == 1.0
+    assert s["iou"][0] == (s["pixels"][0] - 4 * 256) / s["pixels"][0]  # the patch: on 0

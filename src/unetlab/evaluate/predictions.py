@@ -502,8 +502,18 @@ def _scored(
     _refuse_missing(missing, preds, stems)
     _say_truth_lost(values.lost, reading, read.gt_dir)
     named = classes.names if classes.names is not None else classes.by_index or ()
-    values.check(named=len(named))
+    own = _predicted_as_class(read.written, reading.ignore_value, values.void_maps)
+    values.check(named=len(named), own_void=own)
     return acc, scored, stems
+
+
+def _predicted_as_class(written: Written, value: int | None, maps: Sequence[Path]) -> bool:
+    """Whether each of the class ``maps`` holding the masks' ignore ``value`` is unetlab's
+    prediction of a model whose label values list it (its record's ``label_values``: 0, 1, 2
+    with 2 ignored): that class predicted, no other tool's class in the void's value (review
+    s68: such maps were refused as another tool's 0/2 map)."""
+    records = [written.record(path).get("label_values") for path in maps]
+    return bool(records) and all(isinstance(v, list) and value in v for v in records)
 
 
 def _say_truth_lost(lost: TruthLost, reading: _Reading, gt_dir: Path) -> None:
@@ -1122,10 +1132,12 @@ class _ValueStats:
         else:
             self.pages.append(MaskValues.of(mask))
 
-    def check(self, named: int) -> None:
+    def check(self, named: int, *, own_void: bool = False) -> None:
         """Say the void pixels ignored, then refuse masks or predictions whose values are not
         class indices (:class:`~unetlab.evaluate.checks.MaskValuesError`); ``named``: how many
-        classes are given or named by the data set (0: none)."""
+        classes are given or named by the data set (0: none); ``own_void``: the maps holding
+        the ignore value are a model's that has a class of it (:func:`_predicted_as_class`),
+        not refused for it."""
         if self.voided:
             log.info(
                 "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
@@ -1134,7 +1146,8 @@ class _ValueStats:
                 self.voided,
                 said_as(VOID_OTHERWISE),
             )
-        check_void_predicted(self.void_held, self.ignored, self.void_maps)
+        if not own_void:
+            check_void_predicted(self.void_held, self.ignored, self.void_maps)
         values = np.flatnonzero(self.gt_values)
         known = max(self.pred_max + 1, named)  # the classes predicted or named
         check_named_nodata(self.nodata_classed, known)
