@@ -242,3 +242,30 @@ def test_pred_of_unetlab_s_own_maps_of_the_ignored_class_is_scored(tmp_path, mon
     s = evaluate_predictions(tmp_path / "out", root / "masks", progress=False).summary
     assert np.isnan(s["iou"][2]) and s["iou"][1] == 1.0
     assert s["iou"][0] == (s["pixels"][0] - 4 * 256) / s["pixels"][0]  # the patch: on 0
+
+
+def test_a_run_says_the_ignored_class_ignored_in_its_log_summary_and_compare(tmp_path):
+    """fitting passes the ignored class to the epoch's line ('val IoU per class: ... 2
+    ignored'); summary.json names it (val_ignored_class, out of val_miou_classes); compare's
+    per-class table read it 'not in val' (review s68), now 'ignored' as the log says."""
+    import json
+    import shutil
+
+    from unetlab.cli import main
+    from unetlab.compare import compare_runs
+
+    root, run = _two_classes_and_a_band(tmp_path / "data", 6), tmp_path / "run"
+    tiny = ["--no-plan", "--no-progress", "--epochs", "1", "--data", str(root)]
+    sets = [*SETS, "model.depth=2", "model.base_channels=4", "data.tile_size=32"]
+    sets += ["data.tiles_per_epoch=4", "train.batch_size=4", "train.device=cpu"]
+    argv = ["train", *tiny, "--run-dir", str(run), *(a for s in sets for a in ("--set", s))]
+    assert main(argv) == 0
+    line = next(x for x in (run / "train.log").read_text().splitlines() if "per class" in x)
+    assert line.endswith("2 ignored") and "not in val" not in line
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["val_ignored_class"] == "2" and summary["val_miou_classes"] == ["0", "1"]
+    shutil.copytree(run, tmp_path / "again")  # compare wants two runs
+    lines = compare_runs([run, tmp_path / "again"]).text().splitlines()
+    at = lines.index("val IoU per class at best.pt's epoch:")
+    assert [line.split()[-1] for line in lines[at + 2 : at + 4]] == ["ignored"] * 2
+    assert "not in val" not in "\n".join(lines)

@@ -48,6 +48,9 @@ BEST_CLASS_IOU = "best_" + CLASS_IOU
 #: a per-class cell of a class the run's validation images lack (its IoU, 0 from false
 #: positives or n/a, says nothing of the class: audit s43 legend 3)
 NOT_IN_VAL = "not in val"
+#: the per-class cell of the class of the mask value training ignored (summary.json's
+#: ``val_ignored_class``): in no mean, no pixel of it scored (as train's log says it)
+IGNORED = "ignored"
 #: the fewest classes whose IoUs are shown under the table (a 2-class run's are its mIoU's)
 CLASS_TABLE_MIN = 3
 
@@ -96,13 +99,13 @@ class Comparison:
         if len(names) < CLASS_TABLE_MIN:
             return []
         rows = [
-            {"run": r["run"]}
-            | {n: NOT_IN_VAL if n in absent else r.get(BEST_CLASS_IOU + n) for n in names}
-            for r, absent in zip(self.rows, map(classes_not_in_val, self.records))
+            {"run": r["run"]} | _class_cells(r, c, names) for r, c in zip(self.rows, self.records)
         ]
         table = ["val IoU per class at best.pt's epoch:", *_aligned(["run", *names], rows, True)]
         if any(NOT_IN_VAL in row.values() for row in rows):
             table.append(f"{NOT_IN_VAL}: no pixel of the class in the run's validation images")
+        if any(IGNORED in row.values() for row in rows):
+            table.append(f"{IGNORED}: the class of the mask value training ignored, in no mean")
         return table
 
     def class_names(self) -> list[str]:
@@ -248,6 +251,17 @@ def class_ious(record: RunRecord) -> dict[str, float | None]:
     if best_epoch is None or row is None:
         return {}
     return {k.removeprefix(CLASS_IOU): v for k, v in row.items() if k.startswith(CLASS_IOU)}
+
+
+def _class_cells(row: dict, record: RunRecord, names: Sequence[str]) -> dict:
+    """A run's cells of :meth:`Comparison.class_lines`: each class's val IoU at best.pt's
+    epoch, :data:`IGNORED` for the class of the value training ignored (it said '2 ignored',
+    not 'not in val': review s68), :data:`NOT_IN_VAL` for one its validation lacks."""
+    absent, ignored = classes_not_in_val(record), (record.summary or {}).get("val_ignored_class")
+    return {
+        n: IGNORED if n == ignored else NOT_IN_VAL if n in absent else row.get(BEST_CLASS_IOU + n)
+        for n in names
+    }
 
 
 def classes_not_in_val(record: RunRecord) -> set[str]:

@@ -763,7 +763,7 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "last_epoch": _row(last, ("epoch", "train_loss", "lr")),
         "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
         "classes": list(run.model.classes),
-        "val_miou_classes": list(run.model.classes),  # val mIoU is the mean IoU of these
+        **_val_classes(run.model),
         "val_pixels": _val_pixels(run),  # labelled val pixels of each class
         "label_offset": label_offset,
         **threads_record(run),  # as history.yaml's resolved, so a repeat compares them
@@ -771,6 +771,17 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "val_images": len(run.data.val),
         "files": {"split": SPLIT_FILE, "config": "config.yaml", "history": HISTORY_FILE},
         "checkpoints": {"best": "checkpoints/best.pt", "last": "checkpoints/last.pt"},
+    }
+
+
+def _val_classes(model) -> dict:
+    """summary.json's ``val_miou_classes`` (val mIoU is the mean IoU of these) and
+    ``val_ignored_class``: the class of the mask value training ignores, in no mean
+    (:func:`~unetlab.train.loop.ignored_class`; None: none), which compare reads ``ignored``."""
+    ignored, names = ignored_class(model), list(model.classes)
+    return {
+        "val_miou_classes": [n for k, n in enumerate(names) if k != ignored],
+        "val_ignored_class": None if ignored is None else names[ignored],
     }
 
 
