@@ -194,7 +194,9 @@ def test_a_class_named_void_that_training_learned_is_scored(tmp_path):
     """Review s68: label values 0/1/2 named bg, cell, void, no ignore value: class 2 (the
     band) was taken as no class by its name, its right predictions misses (IoU 0.7273 ->
     0, mIoU 0.8938 -> 0.6514), its row 'ignored'. Only the ignore value's class is none."""
-    report = _levels_report(_two_classes_and_a_band(tmp_path / "data"), ["bg", "cell", "void"], None)
+    report = _levels_report(
+        _two_classes_and_a_band(tmp_path / "data"), ["bg", "cell", "void"], None
+    )
     s = report.summary
     assert s["iou"][2] == 3 * 32 / (3 * 32 + 36) and s["iou"][1] == 1.0
     assert s["miou"] == np.mean(s["iou"]) and report.uncounted == ()

@@ -350,9 +350,7 @@ def counted_classes(
     ]
 
 
-def ignored_class(
-    n_classes: int, label_values=None, ignore_value: int | None = None
-) -> int | None:
+def ignored_class(n_classes: int, label_values=None, ignore_value: int | None = None) -> int | None:
     """Index of the class of mask value ``ignore_value`` among ``n_classes`` (of
     ``label_values``; without them, the class of that index), else None: the one class that
     counts as no class in validation and evaluate (its predictions errors of the true
