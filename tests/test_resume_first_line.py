@@ -118,20 +118,34 @@ def test_a_torn_last_pt_is_refused_before_the_setup_says_a_line(run, capsys, cap
 
 
 def _no_mmap(monkeypatch):
-    """A filesystem where mmap fails: torch.load(mmap=True) raises OSError ENODEV; the
-    calls' ``mmap`` listed."""
+    """A filesystem where mmap fails as torch meets it (an LD_PRELOAD shim making the mmap
+    call fail ENODEV, s68 review 2): UntypedStorage.from_file raises RuntimeError "unable to
+    mmap N bytes from file <...>: No such device (19)"; the sizes it was asked listed."""
     import torch
 
-    loads, load = [], torch.load
+    asked = []
 
-    def unmapped(*args, mmap=None, **kwargs):
-        loads.append(mmap)
-        if mmap:
-            raise OSError(19, "No such device")
-        return load(*args, **kwargs)
+    def from_file(name, shared=False, size=0):
+        asked.append(size)
+        raise RuntimeError(f"unable to mmap {size} bytes from file <{name}>: No such device (19)")
 
-    monkeypatch.setattr(torch, "load", unmapped)
-    return loads
+    monkeypatch.setattr(torch.UntypedStorage, "from_file", staticmethod(from_file))
+    return asked
+
+
+def test_a_fresh_run_saves_its_checkpoints_where_mmap_fails(tmp_path, monkeypatch, capsys):
+    """s68 review 2: without mmap a fresh 2-epoch run failed at its second save, its best.pt
+    read as "exists and is not a unetlab checkpoint"."""
+    from unetlab.checkpoint import is_checkpoint
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (2, 32, 32)).astype(np.uint8)
+    unetlab.write_dataset(images, (images > 128).astype(np.uint8), tmp_path / "data")
+    asked = _no_mmap(monkeypatch)
+    args = ["train", "--data", str(tmp_path / "data"), "--run-dir", str(tmp_path / "run")]
+    assert main([*args, *TINY, "--epochs", "2"]) == 0, capsys.readouterr().err
+    assert asked  # mapping was tried, and failed
+    assert is_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")
 
 
 @pytest.mark.parametrize("where", ["legacy save", "no mmap"])

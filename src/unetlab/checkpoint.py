@@ -385,11 +385,13 @@ def _torch_load(path: Path, map_location, *, mmap: bool):
 
 def _unmappable(path: Path, exc: Exception) -> bool:
     """Whether ``exc``, raised by ``torch.load(path, mmap=True)``, is mapping's failure, not
-    the file's: an OSError (a filesystem without mmap: ENODEV), or a file that is no zip
-    archive (torch maps those alone; its legacy format, ``torch.save(...,
-    _use_new_zipfile_serialization=False)``, is none). A torn zip archive keeps its first
-    bytes and raises RuntimeError."""
-    if isinstance(exc, OSError):
+    the file's: mapping refused (a filesystem without mmap: ENODEV, which torch's
+    UntypedStorage.from_file raises as RuntimeError "unable to mmap ...", only once the zip's
+    directory is found; an OSError), or a file that is no zip archive (torch maps those
+    alone; its legacy format, ``torch.save(..., _use_new_zipfile_serialization=False)``, is
+    none). A torn zip archive keeps its first bytes and raises another RuntimeError."""
+    refused = isinstance(exc, RuntimeError) and str(exc).startswith("unable to mmap")
+    if refused or isinstance(exc, OSError):
         return True
     try:
         with open(path, "rb") as file:
