@@ -73,3 +73,19 @@ def test_resuming_from_a_plain_model_is_one_line_naming_init(tmp_path):
     assert python.endswith(f"with cfg.model.init_checkpoint = {str(path)!r}") and "\n" not in python
     assert cli.endswith(f"with --init {path}") and "cfg." not in cli
     check_training_state({"optimizer": 1, "scaler": 1, "train_state": 1, "rng": 1}, path)
+
+
+def test_a_plain_pickle_given_as_a_checkpoint_is_one_line_without_torch_s_warning(
+    tmp_path, capsys, recwarn
+):
+    """s68 review 2: a pickle.dump file read where its mapped load fails (no zip) showed
+    torch's two-line UserWarning ("Detected pickle protocol 4 ...") above evaluate's line."""
+    import pickle
+
+    from unetlab.cli import main
+
+    path = tmp_path / "pickle.pt"
+    path.write_bytes(pickle.dumps({"a": 1}, protocol=4))
+    assert main(["evaluate", "--checkpoint", str(path), "--data", str(tmp_path / "none")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert [str(w.message) for w in recwarn] == []

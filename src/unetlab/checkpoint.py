@@ -50,6 +50,7 @@ import contextvars
 import json
 import logging
 import os
+import warnings
 import weakref
 import zipfile
 from dataclasses import asdict, is_dataclass
@@ -380,7 +381,9 @@ def _torch_load(path: Path, map_location, *, mmap: bool):
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if not (mmap and _unmappable(path, exc)):
             raise
-    return torch.load(path, map_location=map_location, weights_only=True)
+    with warnings.catch_warnings():  # a pickle.dump file: "Detected pickle protocol 4 ..."
+        warnings.simplefilter("ignore", UserWarning)  # in two lines above its own (s68 review 2)
+        return torch.load(path, map_location=map_location, weights_only=True)
 
 
 def _unmappable(path: Path, exc: Exception) -> bool:
