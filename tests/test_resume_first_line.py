@@ -6,6 +6,7 @@ data check, the step said six lines later (s49 walk leftovers)."""
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -204,3 +205,28 @@ def test_a_torn_last_pt_is_not_read_again_without_mmap(run, monkeypatch):
     with pytest.raises(CheckpointError, match="truncated/corrupt"):
         load_checkpoint(path, mmap=True)
     assert loads == [True]
+
+
+@pytest.mark.parametrize("where", ["legacy save", "no mmap"])
+def test_a_checkpoint_as_encoder_weights_is_refused_where_it_cannot_be_mapped(
+    tmp_path, monkeypatch, where
+):
+    """s68 review 2: refuse_checkpoint_as_encoder_weights mapped the file itself
+    (torch.load(mmap=True)) and let a checkpoint it could not map pass as ImageNet weights."""
+    import torch
+
+    from unetlab.checkpoint import save_model
+    from unetlab.errors import UnetlabError
+    from unetlab.models import UNet
+    from unetlab.train.init import refuse_checkpoint_as_encoder_weights
+
+    path = tmp_path / "w.pt"
+    save_model(path, UNet(depth=2, base_channels=2))
+    if where == "no mmap":
+        _no_mmap(monkeypatch)
+    else:
+        parts = torch.load(path, weights_only=True)
+        torch.save(parts, path, _use_new_zipfile_serialization=False)
+    said = re.escape(f"model.encoder_weights {path} is a unetlab checkpoint, not torchvision")
+    with pytest.raises(UnetlabError, match=said):
+        refuse_checkpoint_as_encoder_weights(path)

@@ -254,7 +254,7 @@ def _parts(path: Path) -> dict | None:
     if is_torchscript(path):
         return None
     try:
-        checkpoint = _torch_load(path, "cpu", mmap=True)
+        checkpoint = load_torch_file(path, "cpu", mmap=True)
     except Exception:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         return None
     ours = isinstance(checkpoint, dict) and checkpoint.get("format") == FORMAT
@@ -371,7 +371,7 @@ def _check_path(path):
     raise CheckpointError(f"expected a checkpoint file's path, not {type(path).__name__}{already}")
 
 
-def _torch_load(path: Path, map_location, *, mmap: bool):
+def load_torch_file(path: str | os.PathLike, map_location, *, mmap: bool):
     """``torch.load(weights_only=True)`` of ``path``; ``mmap``: its tensors mapped from the
     file, or read where mapping itself fails (:func:`_unmappable`): such a file is whole, and
     was called truncated or corrupt (s68 review). A torn file is not read again: it fails
@@ -415,7 +415,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", *, mmap: bool =
     if is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
         raise CheckpointError(_export_refusal(path, "a TorchScript", _torchscript_props(path)))
     try:
-        checkpoint = _torch_load(path, map_location, mmap=mmap)
+        checkpoint = load_torch_file(path, map_location, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if path.suffix.lower() == ".onnx":
             raise CheckpointError(_export_refusal(path, "an ONNX", onnx_props(path))) from exc
