@@ -219,6 +219,18 @@ def test_train_and_evaluate_take_one_ignored_class():
         )
 
 
+def test_an_instance_model_ignores_no_class():
+    """An instance model (label_values None) with data.ignore_value 2: class 2 was taken as
+    the ignored one and left out of val mIoU (review s68); its classes are no mask values."""
+    from types import SimpleNamespace
+
+    from unetlab.train.loop import ignored_class
+
+    objects = {"target": "instances"}
+    model = SimpleNamespace(num_classes=3, label_values=None, ignore_value=2, objects=objects)
+    assert ignored_class(model) is None
+
+
 def test_pred_of_unetlab_s_own_maps_of_the_ignored_class_is_scored(tmp_path, monkeypatch):
     """evaluate --pred of predict's class maps of such a model, class 2 predicted on more
     labelled background than band: refused as 'that 2 is a class, not void (another tool's

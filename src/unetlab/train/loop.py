@@ -201,7 +201,11 @@ def validate(
 def ignored_class(model) -> int | None:
     """The class index of the mask value ``model``'s training ignores
     (:func:`~unetlab.data.classes.ignored_class`: ``data.label_values`` 0, 1, 2 with
-    ``data.ignore_value`` 2: class 2), else None."""
+    ``data.ignore_value`` 2: class 2), else None. An instance model's classes are no mask
+    values (its ``label_values`` None): none of them is ignored."""
+    objects = getattr(model, "objects", None) or {}
+    if objects.get("target") == "instances":
+        return None
     values, value = getattr(model, "label_values", None), getattr(model, "ignore_value", None)
     return class_of_ignored(max(model.num_classes, 2), values, value)
 
