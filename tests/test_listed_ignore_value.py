@@ -3,6 +3,7 @@ ignored): the masks hold it, training ignores it, and neither training's warning
 evaluate's count of classes take it as a class held by no mask (s67 noticed both)."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -229,6 +230,25 @@ def test_an_instance_model_ignores_no_class():
     objects = {"target": "instances"}
     model = SimpleNamespace(num_classes=3, label_values=None, ignore_value=2, objects=objects)
     assert ignored_class(model) is None
+
+
+def test_fit_returns_the_classes_of_val_miou_as_summary_json():
+    """fit()'s val_miou_classes listed the ignored class, summary.json's not (review s68)."""
+    import time
+    from types import SimpleNamespace
+
+    from unetlab.train.fitting import _result
+
+    model = SimpleNamespace(
+        num_classes=3, classes=["bg", "cell", "band"], label_values=[0, 1, 2], ignore_value=2
+    )
+    state = SimpleNamespace(epoch=1, step=1, best_value=0.5, best_epoch=1, best=0.5)
+    run = SimpleNamespace(
+        state=state, run_dir=Path("run"), data=SimpleNamespace(val=[1]), last={}, model=model
+    )
+    run.started = time.perf_counter()
+    result = _result(run, None, None, None)
+    assert result["val_miou_classes"] == ["bg", "cell"] and result["val_ignored_class"] == "band"
 
 
 def test_pred_of_unetlab_s_own_maps_of_the_ignored_class_is_scored(tmp_path, monkeypatch):

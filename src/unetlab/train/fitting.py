@@ -98,7 +98,8 @@ def fit(
     """Train ``cfg`` into ``run_dir``; returns a plain dict: ``best_val_miou`` (epoch
     ``best_epoch``; ``best_val_miou_smoothed``: ``train.best_smoothing``'s average), ``val`` (the
     last validation: ``loss``, ``miou``, ``mdice``, ``iou``, ``pixels``, ``dice``...; an older
-    last.pt's finished run: the first five alone), ``seconds``, ``val_miou_classes``,
+    last.pt's finished run: the first five alone), ``seconds``, ``val_miou_classes`` and
+    ``val_ignored_class`` (as summary.json's),
     ``best_checkpoint``, ``last_checkpoint`` (str), ``run_dir``, ``epochs``, ``steps``,
     ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
     OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
@@ -708,7 +709,7 @@ def _result(run: Run, offset, share: float | None, shared: str | None) -> dict:
         **_best_scores(state, bool(run.data.val)),
         "val": dict(run.last),
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
-        "val_miou_classes": list(run.model.classes),
+        **_val_classes(run.model),  # as summary.json's: the ignored class in no mean
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
