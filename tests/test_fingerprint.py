@@ -16,7 +16,7 @@ from unetlab.data.fingerprint import (
     too_small,
     touching_objects,
 )
-from unetlab.errors import command_spelling
+from unetlab.errors import UnetlabError, command_spelling
 
 
 def facts(name, values, counts=None, *, side=64, instances=False, areas=(), touching=0):
@@ -374,17 +374,13 @@ def test_a_set_without_0_takes_its_first_value_as_training_does(tmp_path):
     assert background([2, 3], [30, 70], ignore_value=1, held=[1, 2, 3]) == 1
 
 
-def test_a_crop_without_0_after_a_mask_with_it_is_measured_once(tmp_path, monkeypatch):
-    """Each crop without 0 was measured twice (its own background, then the data set's 0;
-    review s68: 120 crops of 256 px, 5 s -> 12 s); then only those after a mask that holds
-    0 were measured once (review s68 again: 4 crops first, 12 measurements of 8 masks). The
-    set's values are read first: every mask measured once, with 0, whatever the order."""
+def _crops_first(root, monkeypatch) -> list:
+    """Masks 0: a crop without 0 (values 1, 2), 1: a mask with 0, 2, 3: crops; the list
+    the background of each measurement :func:`labelled_object_facts` is given fills."""
     from unetlab.data import fingerprint as fp
     from unetlab.data.io import write_png
-    from unetlab.data.pairs import find_pairs
 
-    root = tmp_path / "d"
-    for i in range(4):  # 0: a crop first, 1: a mask with 0, 2, 3: crops
+    for i in range(4):
         mask = np.zeros((24, 24), np.uint8)
         mask[4:10, 4:10] = 1
         if i != 1:
@@ -397,9 +393,46 @@ def test_a_crop_without_0_after_a_mask_with_it_is_measured_once(tmp_path, monkey
     monkeypatch.setattr(
         fp, "labelled_object_facts", lambda *a, **k: calls.append(a[2]) or measure(*a, **k)
     )
-    facts = fp.fingerprint(find_pairs(root), target="semantic").pairs
+    return calls
+
+
+def test_a_crop_without_0_after_a_mask_with_it_is_measured_once(tmp_path, monkeypatch):
+    """Each crop without 0 was measured twice (its own background, then the data set's 0;
+    review s68: 120 crops of 256 px, 5 s -> 12 s); then only those after a mask that holds
+    0 were measured once (review s68 again: 4 crops first, 12 measurements of 8 masks). The
+    set's values are read first: every mask measured once, with 0, whatever the order."""
+    from unetlab.data import fingerprint as fp
+    from unetlab.data.pairs import find_pairs
+
+    calls = _crops_first(tmp_path / "d", monkeypatch)
+    facts = fp.fingerprint(find_pairs(tmp_path / "d"), target="semantic").pairs
     assert calls == [0, 0, 0, 0]  # four masks, each once with the set's background
     assert [sorted(set(f.object_values)) for f in facts] == [[1, 2], [1], [1, 2], [1, 2]]
+
+
+def test_an_unreadable_mask_leaves_the_others_measured_once(tmp_path, monkeypatch):
+    """One unreadable mask made the set's values unknown, so the crop first was measured
+    twice again (review s68): that mask is passed over, its problem said as before."""
+    from unetlab.data import fingerprint as fp
+    from unetlab.data.io import write_png
+    from unetlab.data.pairs import find_pairs
+
+    root = tmp_path / "d"
+    calls = _crops_first(root, monkeypatch)
+    for folder in ("images", "masks"):
+        write_png(root / folder / "4.png", np.eye(24, dtype=np.uint8))
+    stack = fp._KeptRows.stack
+
+    def unreadable(self, path, *, mask, axes=None):  # mask 4 found, then cannot be read
+        if mask and path.name == "4.png":
+            raise UnetlabError(f"{path}: cannot read this image")
+        return stack(self, path, mask=mask, axes=axes)
+
+    monkeypatch.setattr(fp._KeptRows, "stack", unreadable)
+    problems: list[str] = []
+    facts = fp.fingerprint(find_pairs(root), target="semantic", problems=problems).pairs
+    assert calls == [0, 0, 0, 0] and len(facts) == 4
+    assert len(problems) == 1 and "4.png" in problems[0]
 
 
 @pytest.mark.parametrize(

@@ -771,24 +771,22 @@ def _auto_ids(facts, measured, ignore_value: int | None, total: int) -> bool:
 _IDS = {"auto": None, "semantic": False, "instances": True}
 
 
-def _set_values(pairs, reader, invalid_of, ignore_value: int | None) -> list[int] | None:
-    """The values of the masks of ``pairs`` (but ``ignore_value`` and the ``invalid_of``
-    pixels, nodata), read before they are measured (the reads kept for it), so that each
-    mask is measured once with the data set's background: a crop without 0 before a mask
-    with it was measured twice (review s68, order.py: 4 crops first, 12 measurements of 8
-    masks); None where a mask cannot be read or holds no whole numbers (its problem is
-    :func:`_measured`'s to say)."""
+def _set_values(pairs, reader, ignore_value: int | None) -> list[int] | None:
+    """The values of the masks of ``pairs`` (but ``ignore_value``), read before they are
+    measured (the reads kept for it), so that each mask is measured once with the data
+    set's background: a crop without 0 before a mask with it was measured twice (review
+    s68, order.py: 4 crops first, 12 measurements of 8 masks). A mask that cannot be read
+    or holds no whole numbers is passed over (its problem is :func:`_measured`'s to say);
+    the images are not read for their nodata: a value only under it costs a mask a second
+    measurement (:func:`_measure_objects`), no wrong figure. None: no values."""
     values: set[int] = set()
     for pair in pairs:
         try:
             mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
-            bad = invalid_of(pair)
         except (UnetlabError, OSError, ValueError, IndexError):
-            return None
-        found = np.unique(mask if bad is None else mask[~bad])
-        if found.dtype.kind not in "iub":
-            return None
-        values.update(int(v) for v in found if v != ignore_value)
+            continue
+        if mask.dtype.kind in "iub":
+            values.update(int(v) for v in distinct_values(mask)[0] if v != ignore_value)
     return sorted(values) or None
 
 
@@ -802,7 +800,7 @@ def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, n
     facts, measured, seen = [], [], set()
     target = next(t for t, ids in _IDS.items() if ids is instances)  # a colour mask's fix
     if held is None and instances is not True:  # the set's values first: each measured once
-        held = _set_values(pairs, reader, invalid_of, ignore_value)
+        held = _set_values(pairs, reader, ignore_value)
     for pair in pairs:
         with keeping_open(pair.image):  # its pixels, nodata and spacing: one open
             read = _read_as_trained(pair, reader, invalid_of, problems, target)
