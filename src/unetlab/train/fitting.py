@@ -98,10 +98,9 @@ def fit(
     """Train ``cfg`` into ``run_dir``; returns a plain dict: ``best_val_miou`` (epoch
     ``best_epoch``; ``best_val_miou_smoothed``: ``train.best_smoothing``'s average), ``val`` (the
     last validation: ``loss``, ``miou``, ``mdice``, ``iou``, ``pixels``, ``dice``...; an older
-    last.pt's finished run: the first five alone), ``seconds``, ``val_miou_classes`` and
-    ``val_ignored_class`` (as summary.json's),
-    ``best_checkpoint``, ``last_checkpoint`` (str), ``run_dir``, ``epochs``, ``steps``,
-    ``label_offset``, ``cpu_share``, ``cpu_warning`` (None where not measured or said).
+    last.pt's finished run: the first five alone), ``seconds``, ``val_miou_classes``,
+    ``val_ignored_class`` (summary.json's), ``best_checkpoint``, ``last_checkpoint``, ``run_dir``
+    (str), ``epochs``, ``steps``, ``label_offset``, ``cpu_share``, ``cpu_warning`` (or None).
     OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
     ``"auto"``: where there is one, as a requeued batch job) or ``overwrite``, for run files
     unetlab did not write, a ``run_dir`` that is a file or in a folder the data is read from,
