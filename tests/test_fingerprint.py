@@ -400,20 +400,29 @@ def test_a_crop_without_0_after_a_mask_with_it_is_measured_once(tmp_path, monkey
     """Each crop without 0 was measured twice (its own background, then the data set's 0;
     review s68: 120 crops of 256 px, 5 s -> 12 s); then only those after a mask that holds
     0 were measured once (review s68 again: 4 crops first, 12 measurements of 8 masks). The
-    set's values are read first: every mask measured once, with 0, whatever the order."""
+    set's values are read first where the reads are kept (unetlab train): every mask measured
+    once, with 0, whatever the order; where they are not, no mask is decoded twice for it."""
     from unetlab.data import fingerprint as fp
+    from unetlab.data.held import stacks_held
     from unetlab.data.pairs import find_pairs
 
     calls = _crops_first(tmp_path / "d", monkeypatch)
-    facts = fp.fingerprint(find_pairs(tmp_path / "d"), target="semantic").pairs
+    with stacks_held(1 << 24):  # as unetlab train measures: the reads kept for the next
+        facts = fp.fingerprint(find_pairs(tmp_path / "d"), target="semantic").pairs
     assert calls == [0, 0, 0, 0]  # four masks, each once with the set's background
     assert [sorted(set(f.object_values)) for f in facts] == [[1, 2], [1], [1, 2], [1, 2]]
+    calls.clear()  # no reads kept: no mask decoded twice, the crop first measured twice
+    again = fp.fingerprint(find_pairs(tmp_path / "d"), target="semantic").pairs
+    assert calls == [1, 0, 0, 0, 0] and [f.object_values for f in again] == [
+        f.object_values for f in facts
+    ]
 
 
 def test_an_unreadable_mask_leaves_the_others_measured_once(tmp_path, monkeypatch):
     """One unreadable mask made the set's values unknown, so the crop first was measured
     twice again (review s68): that mask is passed over, its problem said as before."""
     from unetlab.data import fingerprint as fp
+    from unetlab.data.held import stacks_held
     from unetlab.data.io import write_png
     from unetlab.data.pairs import find_pairs
 
@@ -430,7 +439,8 @@ def test_an_unreadable_mask_leaves_the_others_measured_once(tmp_path, monkeypatc
 
     monkeypatch.setattr(fp._KeptRows, "stack", unreadable)
     problems: list[str] = []
-    facts = fp.fingerprint(find_pairs(root), target="semantic", problems=problems).pairs
+    with stacks_held(1 << 24):
+        facts = fp.fingerprint(find_pairs(root), target="semantic", problems=problems).pairs
     assert calls == [0, 0, 0, 0] and len(facts) == 4
     assert len(problems) == 1 and "4.png" in problems[0]
 

@@ -35,7 +35,7 @@ import numpy as np
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.colour_masks import mask_said
 from unetlab.data.exclude import check_exclude_rows, edge_bands, excluded_rows
-from unetlab.data.held import kept_reads
+from unetlab.data.held import kept_reads, reads_kept
 from unetlab.data.instances import (
     INSTANCE_VALUES,
     TARGETS,
@@ -773,14 +773,18 @@ _IDS = {"auto": None, "semantic": False, "instances": True}
 
 def _set_values(pairs, reader, ignore_value: int | None) -> list[int] | None:
     """The values of the masks of ``pairs`` (but ``ignore_value``), read before they are
-    measured (the reads kept for it), so that each mask is measured once with the data
-    set's background: a crop without 0 before a mask with it was measured twice (review
-    s68, order.py: 4 crops first, 12 measurements of 8 masks). A mask that cannot be read
-    or holds no whole numbers is passed over (its problem is :func:`_measured`'s to say);
-    the images are not read for their nodata: a value only under it costs a mask a second
-    measurement (:func:`_measure_objects`), no wrong figure. None: no values."""
+    measured, so that each mask is measured once with the data set's background: a crop
+    without 0 before a mask with it was measured twice (review s68, order.py: 4 crops first,
+    12 measurements of 8 masks). Read only while the reads are kept for the measure
+    (:func:`~unetlab.data.held.reads_kept`: unetlab train), so that no mask is decoded twice
+    for it; None once they are not, or where no mask holds a value. A mask that cannot be
+    read or holds no whole numbers is passed over (its problem is :func:`_measured`'s to
+    say); the images are not read for their nodata: a value only under it costs a mask a
+    second measurement (:func:`_measure_objects`), no wrong figure."""
     values: set[int] = set()
     for pair in pairs:
+        if not reads_kept():  # the budget full: the rest would be decoded twice
+            return None
         try:
             mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
         except (UnetlabError, OSError, ValueError, IndexError):

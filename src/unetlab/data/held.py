@@ -68,6 +68,14 @@ def kept_reads() -> Iterator[None]:
         kept.keep = False
 
 
+def reads_kept() -> bool:
+    """Whether a file read whole now is kept for its next read (within :func:`kept_reads`
+    in :func:`stacks_held` with room left in its budget): a reader that reads ahead costs no
+    second decode."""
+    kept = _KEPT_STACKS.get()
+    return kept is not None and kept.keep and kept.used < kept.budget
+
+
 def let_go() -> None:
     """Forget every file kept (a data set loaded: what it did not take again is not needed)."""
     kept = _KEPT_STACKS.get()
