@@ -7,6 +7,8 @@
   ``gt/``, ...): :data:`~unetlab.data.names.FOLDER_NAMES`; two folders of one part are refused.
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
+- The Cell Tracking Challenge's: sequences ``01/t000.tif`` ... beside ``01_GT/SEG/
+  man_seg000.tif`` of some frames, paired by frame number (:mod:`unetlab.data.ctc`).
 - The Data Science Bowl 2018's nuclei: ``ID/images/ID.png`` beside ``ID/masks/*.png``, one
   binary mask per object, for each sample ID (:mod:`unetlab.data.dsb`); a pair's mask is the
   ``masks/`` folder, read as one instance map.
@@ -38,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable
+from unetlab.data.ctc import CTC_LAYOUT, ctc_pairs, ctc_part, ctc_sequences
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     image_subfolders,
@@ -425,15 +428,29 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     if any(fnmatch.fnmatch(p.name, "*_seg.npy") for p in listing(root)):  # as glob
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
     refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
+    refuse_ctc_part(root, flag)
     near = near_misses(root)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
         f"{root}: no data set found{found}; expected images/ and masks/ (or labels/, or "
         "instances/; any letter case) folders with the same file names, cellpose's X.tif beside "
         "X_masks.png (or .tif, or X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + "
-        "NAME-labels.tif, PASCAL VOC JPEGImages/ + SegmentationClass/, or one folder per image "
-        "as the Data Science Bowl's (ID/images/ID.png + ID/masks/, one PNG per object)"
+        "NAME-labels.tif, PASCAL VOC JPEGImages/ + SegmentationClass/, "
+        f"{CTC_LAYOUT}, or one folder per image as the Data Science Bowl's (ID/images/ID.png "
+        "+ ID/masks/, one PNG per object)"
     )
+
+
+def refuse_ctc_part(folder: Path, flag: str | Spelled, fix: str = "") -> None:
+    """One DatasetError where ``folder`` (given as ``flag``) is a sequence's gold or silver
+    truth of the Cell Tracking Challenge's layout (:func:`~unetlab.data.ctc.ctc_part`:
+    ``01_GT/TRA/``, markers given as masks), naming the data set folder to give; ``fix``:
+    what giving it does (the command's own words), else that it pairs frames by number."""
+    if (part := ctc_part(folder)) is None:
+        return
+    said, data_set = part
+    fix = fix or "which pairs each frame tNNN.tif with NN_GT/SEG/man_segNNN.tif"
+    raise DatasetError(**spelled(lambda f: f"{said}: give {f} {data_set} ({fix})", flag))
 
 
 def near_misses(root: Path) -> list[str]:
@@ -597,6 +614,8 @@ def _layout(root: Path) -> str | None:
             return layout
     if _isbi_pairs(root):
         return "isbi"
+    if ctc_sequences(root):
+        return "ctc"
     images = _input_files(root)
     outlines, alone = flat_outlines(root, images)
     ome = _ome_bases(nfc(f.stem) for f in images)  # a.geojson beside a.ome.tif: its hint
@@ -845,6 +864,8 @@ def _layout_pairs(root: Path, layout: str, names: list[str] | None, found: list[
         return _flat_pairs(root, names, found)
     if layout == "dsb":
         return _dsb_pairs(root, names, found)
+    if layout == "ctc":
+        return ctc_pairs(root, names, found)
     return _folder_pairs(root, layout, names, found)
 
 

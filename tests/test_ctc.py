@@ -1,0 +1,115 @@
+"""The Cell Tracking Challenge's layout (01/t000.tif beside 01_GT/SEG/man_seg000.tif of some
+frames, 01_GT/TRA/ markers, 01_ST/ silver truth): frames paired with their gold truth by
+frame number, what was paired and left said in one line; its truth folders given as the data
+set refused naming the folder to give, TRA's markers said to be no segmentation."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.errors import DatasetError
+
+SIZE = 16
+
+
+def frame_ids(t: int) -> np.ndarray:
+    """Two square cells, moved right by the frame number."""
+    ids = np.zeros((SIZE, SIZE), np.uint16)
+    ids[2:6, 1 + t : 5 + t] = 1
+    ids[9:14, 8:13] = 2
+    return ids
+
+
+def write_sequence(root, seq="01", frames=6, annotated=(1, 4), digits=3, slices=()):
+    """``seq/tNNN.tif`` (16-bit), ``seq_GT/SEG/man_segNNN.tif`` of the ``annotated`` frames,
+    ``seq_GT/TRA/`` markers and ``seq_ST/SEG/`` of every frame; ``slices``: (frame, z) of
+    3-D single-slice masks ``man_seg_TTT_ZZZ.tif``."""
+    folders = {k: root / k for k in (seq, f"{seq}_GT/SEG", f"{seq}_GT/TRA", f"{seq}_ST/SEG")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    for t in range(frames):
+        ids = frame_ids(t)
+        n = f"{t:0{digits}d}"
+        tifffile.imwrite(folders[seq] / f"t{n}.tif", (ids * 1000 + 300 + t).astype(np.uint16))
+        tifffile.imwrite(folders[f"{seq}_GT/TRA"] / f"man_track{n}.tif", ids * (ids > 1))
+        tifffile.imwrite(folders[f"{seq}_ST/SEG"] / f"man_seg{n}.tif", ids)
+        if t in annotated:
+            tifffile.imwrite(folders[f"{seq}_GT/SEG"] / f"man_seg{n}.tif", ids)
+    for t, z in slices:
+        tifffile.imwrite(folders[f"{seq}_GT/SEG"] / f"man_seg_{t:03d}_{z:03d}.tif", frame_ids(0))
+    return root
+
+
+@pytest.fixture
+def ctc(tmp_path):
+    root = tmp_path / "PhC-C2DH-U373"
+    write_sequence(root, "01", annotated=(1, 4))
+    write_sequence(root, "02", frames=5, annotated=(0, 2, 3))
+    return root
+
+
+def test_frames_pair_with_their_gold_truth_by_number(ctc):
+    pairs = find_pairs(ctc)
+    got = [(p.image.parent.name, p.image.name, p.mask.name) for p in pairs]
+    assert got == [
+        ("01", "t001.tif", "man_seg001.tif"),
+        ("01", "t004.tif", "man_seg004.tif"),
+        ("02", "t000.tif", "man_seg000.tif"),
+        ("02", "t002.tif", "man_seg002.tif"),
+        ("02", "t003.tif", "man_seg003.tif"),
+    ]
+    image, mask = read_pair(pairs[1])
+    np.testing.assert_array_equal(mask, frame_ids(4))
+    assert image[3, 6] == 1300 + 4
+
+
+def test_the_line_says_what_was_paired_and_what_was_left(ctc, caplog):
+    write_sequence(ctc, "01", annotated=(1, 4), slices=[(2, 7)])
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        find_pairs(ctc)
+    lines = [r.getMessage() for r in caplog.records if "Cell Tracking" in r.getMessage()]
+    assert len(lines) == 1
+    assert "paired 5 frames" in lines[0]
+    assert "(01/: 2 of 6, 02/: 3 of 5)" in lines[0]
+    assert "6 frames without one left out" in lines[0]
+    assert "1 mask of one 3-D slice (man_seg_TTT_ZZZ.tif) not read" in lines[0]
+    assert "TRA markers and silver truth (NN_ST/) not read" in lines[0]
+
+
+def test_one_sequence_folder_pairs_with_its_gold_truth_beside_it(ctc):
+    pairs = find_pairs(ctc / "02")
+    assert [p.mask for p in pairs] == [
+        ctc / "02_GT" / "SEG" / f"man_seg{n:03d}.tif" for n in (0, 2, 3)
+    ]
+
+
+def test_four_digit_frames_pair_too(tmp_path):
+    root = write_sequence(tmp_path / "long", digits=4, annotated=(3,))
+    pairs = find_pairs(root)
+    assert [(p.image.name, p.mask.name) for p in pairs] == [("t0003.tif", "man_seg0003.tif")]
+
+
+def test_a_mask_of_no_frame_is_named(ctc):
+    tifffile.imwrite(ctc / "01_GT" / "SEG" / "man_seg042.tif", frame_ids(0))
+    with pytest.raises(DatasetError, match=r"man_seg042.tif: no frame .*/01/t042.tif"):
+        find_pairs(ctc)
+
+
+@pytest.mark.parametrize("part", ["01_GT", "01_GT/SEG", "01_ST/SEG"])
+def test_a_truth_folder_given_as_the_data_set_names_the_one_to_give(ctc, part):
+    with pytest.raises(DatasetError) as info:
+        find_pairs(ctc / part, flag="--data")
+    said = str(info.value)
+    assert "truth of the sequence 01/ of a Cell Tracking Challenge data set" in said
+    assert f"give --data {ctc.resolve()} (which pairs each frame" in said
+    assert "\n" not in said
+
+
+def test_tracking_markers_given_as_the_data_set_are_said_to_be_no_segmentation(ctc):
+    with pytest.raises(DatasetError, match="TRA holds tracking markers .*, not segmentations"):
+        find_pairs(ctc / "01_GT" / "TRA", flag="--data")
