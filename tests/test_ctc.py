@@ -113,3 +113,57 @@ def test_a_truth_folder_given_as_the_data_set_names_the_one_to_give(ctc, part):
 def test_tracking_markers_given_as_the_data_set_are_said_to_be_no_segmentation(ctc):
     with pytest.raises(DatasetError, match="TRA holds tracking markers .*, not segmentations"):
         find_pairs(ctc / "01_GT" / "TRA", flag="--data")
+
+
+def write_predictions(folder, frames, *, ids: bool = False):
+    """A perfect prediction of each of ``frames``: tNNN_objects.tif of the ids (``ids``),
+    else tNNN.png of the classes 0/1 (a semantic net's)."""
+    from unetlab.data.io import write_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in frames:
+        if ids:
+            tifffile.imwrite(folder / f"t{t:03d}_objects.tif", frame_ids(t))
+        else:
+            write_png(folder / f"t{t:03d}.png", (frame_ids(t) > 0).astype(np.uint8))
+    return folder
+
+
+@pytest.mark.parametrize("gt", ["02", "02_GT", "02_GT/SEG"])
+def test_evaluate_scores_a_sequence_s_gold_truth_against_the_frames_predictions(ctc, tmp_path, gt):
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    report = evaluate_predictions(pred, ctc / gt, progress=False)
+    assert [image["name"] for image in report.images] == ["t000", "t002", "t003"]
+    assert report.summary["seg"] == 1.0
+
+
+def test_evaluate_scores_the_man_seg_files_as_object_ids(ctc, tmp_path):
+    """Eight cells a frame (ids 1..8) looked like 8 classes beside a semantic net's 0/1:
+    scored so, its mIoU was 0.16 and SEG was taken on connected regions, not the ids."""
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5))
+    report = evaluate_predictions(pred, ctc / "02", progress=False)
+    assert len(report.class_names) == 2
+    assert report.summary["miou"] == 1.0
+    assert report.summary["seg"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("gt", "said"),
+    [
+        ("01_GT/TRA", "TRA holds tracking markers (a blob per cell), not segmentations: give "),
+        ("01_ST/SEG", "silver truth of the sequence 01/ of a Cell Tracking Challenge data set"),
+        (".", "holds 2 Cell Tracking Challenge sequences (01/, 02/) whose frames share their"),
+    ],
+)
+def test_evaluate_refuses_markers_silver_truth_and_several_sequences(ctc, tmp_path, gt, said):
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(pred, ctc / gt, progress=False)
+    assert said in str(info.value)
+    assert "\n" not in str(info.value)

@@ -35,6 +35,11 @@ TRUTHS = ("_GT", "_ST")
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
 
 
+def seg_mask(path: Path) -> bool:
+    """Whether ``path`` is named as a gold-truth mask of the layout (``man_seg013.tif``)."""
+    return SEG.fullmatch(path.name) is not None
+
+
 def ctc_sequences(root: Path) -> list[tuple[Path, Path]]:
     """``[(frames folder, its gold-truth SEG folder)]`` of the sequences of ``root``: a data
     set folder holding ``NN/`` beside ``NN_GT/SEG/`` (those with a SEG folder, in name
@@ -104,17 +109,41 @@ def _paired_line(root: Path, counts: list[tuple[str, int, int]], slices: int) ->
 def ctc_part(folder: Path) -> tuple[str, Path] | None:
     """Where ``folder`` is the gold or silver truth of a sequence of the layout (``01_GT/``,
     ``01_GT/SEG/``, ``01_GT/TRA/``, ``01_ST/SEG/``) given as a data set or its masks: (what
-    it is, the data set folder to give instead; the caller names its argument); else None."""
+    it is, the sequence's frames folder ``01/``; the caller names the folder to give and its
+    argument); else None."""
     folder = folder.resolve()
     truth = folder if folder.name.endswith(TRUTHS) else folder.parent
-    sequence = truth.name[: -len("_GT")]
-    if not (truth.name.endswith(TRUTHS) and sequence.isdigit()):
-        return None
-    if not (truth.parent / sequence).is_dir():
+    sequence = truth.parent / truth.name[: -len("_GT")]
+    if not (truth.name.endswith(TRUTHS) and sequence.name.isdigit() and sequence.is_dir()):
         return None
     kind = "silver" if truth.name.endswith("_ST") else "gold"
-    said = f"{folder}: this is the {kind} truth of the sequence {sequence}/ of a Cell Tracking "
-    said += "Challenge data set"
+    said = f"{folder}: this is the {kind} truth of the sequence {sequence.name}/ of a Cell "
+    said += "Tracking Challenge data set"
     if folder.name.upper() == "TRA":
         said += ": TRA holds tracking markers (a blob per cell), not segmentations"
-    return said, truth.parent
+    return said, sequence
+
+
+def gold_sequence(folder: Path) -> Path | None:
+    """The sequence ``NN/`` whose gold truth ``folder`` is (``NN_GT/`` or ``NN_GT/SEG/``,
+    given where masks are: its masks pair with the frames' predictions by number), else
+    None."""
+    if (part := ctc_part(folder)) is None:
+        return None
+    gold = part[1].parent / f"{part[1].name}_GT"
+    return part[1] if folder.resolve() in (gold, gold / "SEG") and _seg_folder(part[1]) else None
+
+
+def sequences_line(root: Path, flag: str) -> str | None:
+    """Where ``root`` holds several sequences of the layout, whose frames share their names
+    (``01/t000.tif``, ``02/t000.tif``), given as ``flag`` to a command that pairs files by
+    name (evaluate's predictions with their masks): the line naming the sequences and the
+    one folder to give; else None."""
+    sequences = [frames for frames, _ in ctc_sequences(root)]
+    if len(sequences) < 2:
+        return None
+    return (
+        f"{root}: holds {len(sequences)} Cell Tracking Challenge sequences "
+        f"({'/, '.join(s.name for s in sequences)}/) whose frames share their names (t000.tif, "
+        f"...): give {flag} the one sequence predicted (e.g. {flag} {sequences[-1]})"
+    )

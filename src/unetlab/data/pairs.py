@@ -441,16 +441,20 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     )
 
 
-def refuse_ctc_part(folder: Path, flag: str | Spelled, fix: str = "") -> None:
+def refuse_ctc_part(
+    folder: Path, flag: str | Spelled, fix: str = "", *, sequence: bool = False
+) -> None:
     """One DatasetError where ``folder`` (given as ``flag``) is a sequence's gold or silver
     truth of the Cell Tracking Challenge's layout (:func:`~unetlab.data.ctc.ctc_part`:
-    ``01_GT/TRA/``, markers given as masks), naming the data set folder to give; ``fix``:
-    what giving it does (the command's own words), else that it pairs frames by number."""
+    ``01_GT/TRA/``, markers given as masks), naming the data set folder to give (the
+    ``sequence`` folder ``01/``: evaluate's, whose predictions are of one sequence);
+    ``fix``: what giving it does, else that it pairs frames by number."""
     if (part := ctc_part(folder)) is None:
         return
-    said, data_set = part
+    said, frames = part
+    to = frames if sequence else frames.parent
     fix = fix or "which pairs each frame tNNN.tif with NN_GT/SEG/man_segNNN.tif"
-    raise DatasetError(**spelled(lambda f: f"{said}: give {f} {data_set} ({fix})", flag))
+    raise DatasetError(**spelled(lambda f: f"{said}: give {f} {to} ({fix})", flag))
 
 
 def near_misses(root: Path) -> list[str]:

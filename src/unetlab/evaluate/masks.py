@@ -26,6 +26,7 @@ from unetlab.data.classes import (
     masks_root,
 )
 from unetlab.data.colour_table import ColourTable, find_colour_table
+from unetlab.data.ctc import gold_sequence, sequences_line
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.folder_notes import near_line
@@ -57,6 +58,7 @@ from unetlab.data.pairs import (
     near_misses,
     nfc,
     no_data_folder,
+    refuse_ctc_part,
     refuse_data_set_part,
 )
 from unetlab.data.read_notes import note_once
@@ -340,7 +342,7 @@ def ground_truth(
     gives for their stem (the prediction scored against them). Colour (RGB) masks without a
     colour table beside them are read in ``colours()`` (the predictions' colours), called
     at the first mask read."""
-    root = data_root(gt_dir, GT_DIR)
+    root = _one_sequence(data_root(gt_dir, GT_DIR))
     colours = colours or (lambda: None)
     if _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
@@ -356,6 +358,22 @@ def ground_truth(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
         )
     return GroundTruth(files, _file_masks(files, size_of, colours), list(map(mask_stem, files)))
+
+
+def _one_sequence(root: Path) -> Path:
+    """``root`` as evaluate reads the ground truth of the Cell Tracking Challenge's layout
+    (:mod:`unetlab.data.ctc`): a sequence's gold truth (``02_GT/SEG/``) as the sequence
+    ``02/``, whose man_segNNN pair with the predictions of tNNN (as a folder of masks they
+    were named man_segNNN, paired with no prediction); its other truth (TRA's markers, the
+    silver truth) and a folder of several sequences, whose frames share names, refused
+    naming the sequence to give."""
+    if (sequence := gold_sequence(root)) is not None:
+        return sequence
+    said = "whose man_segNNN.tif are scored against the predictions of tNNN.tif"
+    refuse_ctc_part(root, GT_DIR, said, sequence=True)
+    if sequences_line(root, "--gt") is not None:
+        raise DatasetError(**spelled(lambda f: sequences_line(root, f), GT_DIR))
+    return root
 
 
 def named_in(path: Path, folder: str | os.PathLike | None) -> str:

@@ -52,6 +52,7 @@ import numpy as np
 
 from unetlab.data.classes import read_palette
 from unetlab.data.colour_table import ColourTable, palette_table
+from unetlab.data.ctc import seg_mask
 from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.fingerprint import MaskValues, jpeg_mask, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
@@ -539,8 +540,8 @@ def _objects_only(mask_files: Sequence[Path], gt_dir: Path) -> bool:
     if not mask_files or not all(_drawn_objects(f) for f in mask_files):
         return False
     log.info(
-        "the masks are objects by what they are (outlines, or a folder of one mask per "
-        "object: %s, ...): scored as object ids (%s)",
+        "the masks are objects by what they are (outlines, a folder of one mask per object, "
+        "or the Cell Tracking Challenge's man_seg files: %s, ...): scored as object ids (%s)",
         named_in(mask_files[0], gt_dir),
         said_as(GT_INSTANCES),
     )
@@ -548,8 +549,10 @@ def _objects_only(mask_files: Sequence[Path], gt_dir: Path) -> bool:
 
 
 def _drawn_objects(mask: Path) -> bool:
-    """Whether the mask ``mask`` is objects by what it is: outlines, or a folder of masks."""
-    return mask.suffix.lower() in ANNOTATION_SUFFIXES or mask.is_dir()
+    """Whether the mask ``mask`` is objects by what it is: outlines, a folder of masks, or the
+    Cell Tracking Challenge's ``man_segNNN.tif`` (object ids by the challenge's rules; a
+    frame of 8 cells was scored as 8 classes, its SEG on connected regions, not ids)."""
+    return mask.suffix.lower() in ANNOTATION_SUFFIXES or mask.is_dir() or seg_mask(mask)
 
 
 def _counted(masks: Iterable[MaskPage], done: Count) -> Iterable[MaskPage]:
