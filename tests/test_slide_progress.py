@@ -764,3 +764,26 @@ def test_a_resumed_bar_with_a_delay_counts_its_rate_from_this_runs_tiles():
         progress(1)
     frames = _drawn(out, "/40")
     assert frames[-1] == " 25/40 [00:05<00:15,  1.00it/s]", frames
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["opened", "found-again"])
+def test_a_resumed_bar_of_average_rate_counts_this_runs_tiles_alone(again):
+    """A user's bar with tqdm's ``smoothing=0`` (its rate the tiles since ``initial`` over its
+    time so far) on a slide resumed at 20 of 40 tiles, 1 tile a second after 61 s of opening
+    it or finding its objects again: it said 0.14 it/s and 1 min 11 s left for 10 s; its
+    time so far is this run's tiles', as its rate must be."""
+    clock = _Clock()
+    bar = _clocked_bar(clock, smoothing=0)
+    if not again:
+        clock.now += 61  # the slide opened, its staged rows read
+    progress = TileProgress("s.tif", 40, bar.update, done=20, clock=clock)
+    if again:
+        progress.found_again(64)
+        clock.now += 61
+        progress.found_again_done()
+    clock.now += 10
+    progress(10)
+    assert bar.format_dict["rate"] is None  # tqdm's average: (n - initial) / elapsed
+    assert bar.format_dict["elapsed"] == pytest.approx(10.0)
+    assert bar.format_dict["initial"] == 20 and bar.n == 30
+    assert " 30/40 [00:10<00:10,  1.00it/s]" in str(bar)
