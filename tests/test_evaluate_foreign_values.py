@@ -295,3 +295,46 @@ def test_0_1_maps_holding_a_class_the_masks_lack_are_scored_as_before(tmp_path):
     pred, gt = _binary_maps(tmp_path, 1, pred_top=2)
     report = evaluate_predictions(pred, gt)
     assert report.class_names == ["0", "1", "2"] and report.summary["iou"][2] == 0.0
+
+
+def test_0_255_maps_among_0_1_maps_are_refused_naming_them(tmp_path, capsys):
+    """A folder mixing 0/1 and 0/255 maps beside 0/1 masks was scored with 255 as a class
+    (mIoU 0.4936 on 4 images, rc 0), each 0/255 map alone refused (s69): the folder's binary
+    maps are judged as one, the 0/255 ones named in one line with the fix."""
+    pred, gt = _binary_maps(tmp_path, 1)
+    for n in (2, 3):  # two maps more, saved 0/255
+        mask = np.where(np.arange(256).reshape(16, 16) % (n + 1), 1, 0).astype(np.uint8)
+        write_png(gt / f"s{n}.png", mask)
+        write_png(pred / f"s{n}.png", mask * 255)
+    said = (
+        f"{pred / 's2.png'}, {pred / 's3.png'} hold 0 and 255 but the 2 other maps 0 and 1, "
+        "the class indices the masks hold: 255 would score as a class of no mask, 1 as never "
+        "predicted there; save those as class indices, each 255 as 1, as the others are"
+    )
+    with pytest.raises(MaskValuesError, match=re.escape(said) + "$"):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--no-progress"]) == 2
+    assert capsys.readouterr().err == f"unetlab evaluate: error: {said}\n"
+    for n in (2, 3):  # the fix scores
+        write_png(pred / f"s{n}.png", (read_image(pred / f"s{n}.png") // 255).astype(np.uint8))
+    assert evaluate_predictions(pred, gt).class_names == ["0", "1"]
+
+
+def test_a_3_class_models_maps_of_0_and_2_are_scored_with_the_fix_said(tmp_path, capsys):
+    """A 3-class model's maps that predict only 0 and 2 beside 0/1 masks were refused as 0/255
+    maps ('save the predictions as class indices, each 2 as 1'): 2 may be a class the masks
+    lack. Scored as with --class-names (as 0/1/2 maps are), the line on class 1 naming both
+    readings, not more training."""
+    pred, gt = _binary_maps(tmp_path, 2)
+    report = evaluate_predictions(pred, gt)
+    named = evaluate_predictions(pred, gt, class_names=["a", "b", "c"])
+    assert report.class_names == ["0", "1", "2"] and report.summary["iou"][2] == 0.0
+    assert report.summary["iou"] == named.summary["iou"]
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("1 ("))
+    assert "% predicted as 2): in the masks but (nearly) never predicted right" in line
+    assert line.endswith(
+        "mostly predicted as a class in no mask: if the maps write 1 as 2, save each 2 as 1; "
+        "if it is a class of the model the masks lack, the model takes one for the other"
+    )

@@ -15,7 +15,7 @@ from unetlab.data.instances import looks_like_instances
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, spelled
 from unetlab.progress import checked
-from unetlab.words import numbered, spaced, worded
+from unetlab.words import first_listed, numbered, spaced, worded
 
 #: without label values, a mask's own no-data value from this one up (and a negative one) is
 #: no class index, so its pixels are no-data (255: what ``unetlab predict`` and the ISBI
@@ -23,6 +23,11 @@ from unetlab.words import numbered, spaced, worded
 #: one no class has is refused naming the file's tag (:func:`check_named_nodata`). Here, not
 #: in :mod:`~unetlab.evaluate.masks` (which reads by it): masks imports this module
 NO_CLASS_FROM = 255
+
+#: a predicted value from this one up is no class index of a model beside masks of a few
+#: classes (a label value: another tool's 0/128 or 0/255 map; or an object id); one below it
+#: that no mask holds may be a class the masks lack (a 3-class model's 2 beside 0/1 masks)
+CLASS_INDEX_BELOW = 65
 
 #: the command that saves object ids, as each caller runs it
 MADE_OBJECTS = Spelled("predict_folder(..., objects=True)", "unetlab predict --instances")
@@ -253,14 +258,14 @@ def check_binary_values(
 
     ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
     the one foreground value of each binary prediction (None: some prediction is not
-    binary); ``zeros``: the pixels holding 0 in the masks and in the predictions. Raises
-    :class:`MaskValuesError`."""
+    binary; a mapping's keys); ``zeros``: the pixels holding 0 in the masks and in the
+    predictions. Raises :class:`MaskValuesError`."""
     if ignored == 0 and values.size == 1 and all(zeros):
         # decided by the masks: a stray predicted value (review s65, C) or 0/1 masks (B) too
         raise MaskValuesError(**_one_class_left(int(values[0])))
     if pred_tops is None or values.size != 2 or values[0] != 0 or values[1] < 2:
         return
-    if pred_tops != {int(values[1])}:
+    if set(pred_tops) != {int(values[1])}:
         return
     said = (
         f"the masks and the predictions hold 0 and {values[1]}, read as class indices "
@@ -273,24 +278,32 @@ def check_binary_values(
 
 
 def check_binary_predictions(
-    values: np.ndarray, pred_tops: set[int] | None, ignored: int | None = None
+    values: np.ndarray, pred_tops: Mapping[int, Sequence[str]] | None, ignored: int | None = None
 ) -> None:
-    """Refuse binary predictions of 0 and one value over 1 (another tool's 0/255 map) beside
-    masks of class indices 0 and 1: that value was scored as a class of no mask and the
-    masks' 1 as never predicted (review s68: three classes, rc 0, mIoU 0.3084 where the
-    maps saved 0/1 score 0.9315; its table told to give --label-values, which reads the
-    masks by those values too and refuses their 1).
+    """Refuse binary predictions of 0 and a label value (another tool's 0/255 map: a value
+    from :data:`CLASS_INDEX_BELOW` up) beside masks of class indices 0 and 1: that value was
+    scored as a class of no mask and the masks' 1 as never predicted (review s68: three
+    classes, rc 0, mIoU 0.3084 where the maps saved 0/1 score 0.9315; its table told to give
+    --label-values, which reads the masks by those values too and refuses their 1).
     The reverse of :func:`check_class_indices`' 0/255 masks beside 0/1 predictions.
+    The folder's binary maps are judged as one: 0/255 maps among 0/1 maps are refused
+    naming them (:func:`_label_value_maps`; they were scored as a class 255, s69); a value
+    below it (a 3-class model's 2, its class 1 never predicted) may be a class the masks
+    lack, scored as 0/1/2 maps are.
 
     ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
-    the one foreground value of each binary prediction (None: some prediction is not
-    binary); ``ignored``: the masks' ignore value, whose predicted pixels
+    the one foreground value of each binary prediction, with its maps (None: some
+    prediction is not binary); ``ignored``: the masks' ignore value, whose predicted pixels
     :func:`check_void_predicted` judges. Raises :class:`MaskValuesError`."""
-    if pred_tops is None or len(pred_tops) != 1 or values.tolist() != [0, 1]:
+    if pred_tops is None or values.tolist() != [0, 1] or ignored in pred_tops:
         return
-    (top,) = pred_tops
-    if top < 2 or top == ignored:
+    labels = sorted(top for top in pred_tops if top >= CLASS_INDEX_BELOW)
+    if len(labels) != 1 or set(pred_tops) - {1, *labels}:
         return
+    (top,) = labels
+    if 1 in pred_tops:
+        line = _label_value_maps(top, pred_tops[top], len(pred_tops[1]))
+        raise MaskValuesError(line, cli=line)
     raise MaskValuesError(
         **spelled(
             lambda given, named: (
@@ -303,6 +316,18 @@ def check_binary_predictions(
             Spelled(f"label_values=[0, {top}]", f"--label-values 0 {top}"),
             Spelled("class_names=[...]", "--class-names"),
         )
+    )
+
+
+def _label_value_maps(top: int, maps: Sequence[str], indices: int) -> str:
+    """The line refusing the binary ``maps`` of 0 and ``top`` among ``indices`` maps of 0
+    and 1 beside 0/1 masks: the same one fix in both spellings (no flag reads the folder)."""
+    held = "holds" if len(maps) == 1 else "hold"
+    return (
+        f"{first_listed(maps, 3)} {held} 0 and {top} but the {numbered(indices, 'other map')} "
+        f"0 and 1, the class indices the masks hold: {top} would score as a class of no "
+        f"mask, 1 as never predicted there; save {'that map' if len(maps) == 1 else 'those'} "
+        f"as class indices, each {top} as 1, as the others are"
     )
 
 

@@ -80,6 +80,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
 )
 from unetlab.evaluate.checks import (
+    CLASS_INDEX_BELOW,
     MADE_OBJECTS,
     check_binary_predictions,
     check_binary_values,
@@ -941,7 +942,7 @@ def _accumulate(
         classed = pred_ids is not None and preds.classed(gt_page.stem)
         pred, held = _predicted_ignore(pred, gt, reading, classes=pred_ids is None or classed)
         values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed, void=void)
-        values.add_held(held, gt, preds.maps.get(gt_page.stem))
+        values.add_map(pred, held, gt, preds.maps.get(gt_page.stem))
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and classed:
             # a semantic model's objects beside its class map: scored as evaluate
@@ -1054,7 +1055,8 @@ class _ValueStats:
         self.pred_max = self.pred_values = self.voided = 0
         self.wide = self.mapped = False
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
-        self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
+        # binary predictions' foreground values, each with its maps (None: one is not binary)
+        self.pred_tops: dict[int, list[str]] | None = {}
         self.zeros = np.zeros(2, np.int64)  # pixels of 0 in the masks, in the predictions
         self.pages: list[MaskValues] | None = [] if count_values else None
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
@@ -1086,13 +1088,10 @@ class _ValueStats:
             self.gt_values = np.pad(self.gt_values, (0, max(len(counts) - len(self.gt_values), 0)))
             self.gt_values[: len(counts)] += counts
             self._add_page(mask, np.count_nonzero(counts))
-        self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
+        self.pred_max = max(self.pred_max, int(pred.max(initial=0)))
         if self.count_values:
             self.zeros += (np.count_nonzero(mask == 0), np.count_nonzero((pred == 0) & ~void))
-        if self.count_values and self.pred_tops is not None and top:
-            binary = not np.count_nonzero((pred != 0) & (pred != top))
-            self.pred_tops = self.pred_tops | {top} if binary else None
-        if self.pred_max > 64:  # object ids, or label values such as 255: count them
+        if self.pred_max >= CLASS_INDEX_BELOW:  # object ids, or label values: count them
             self.pred_values = max(self.pred_values, len(np.unique(pred)))
         self.wide |= np.asarray(mask).dtype.itemsize > 1
         if self.ignored is not None:
@@ -1101,10 +1100,14 @@ class _ValueStats:
             self.voided += int(np.count_nonzero(mask == self.void))
         self._add_nodata_classed(mask, gt, path)
 
-    def add_held(self, held: np.ndarray | None, gt: np.ndarray, path: Path | None) -> None:
-        """Count a class map's pixels holding the masks' ignore value (``held``; None: none)
-        and those of them where ``gt`` is ignored too; ``path``: the map
-        (:func:`~unetlab.evaluate.checks.check_void_predicted`)."""
+    def add_map(
+        self, pred: np.ndarray, held: np.ndarray | None, gt: np.ndarray, path: Path | None
+    ) -> None:
+        """What the class map ``path`` (None: none) holds on this page: ``pred``'s one
+        foreground value where it holds 0 and one other (:meth:`_add_top`), and its pixels
+        holding the masks' ignore value (``held``; None: none) and those of them where ``gt``
+        is ignored too (:func:`~unetlab.evaluate.checks.check_void_predicted`)."""
+        self._add_top(pred, path)
         if held is None:
             return
         self.void_held[1:] += (
@@ -1113,6 +1116,18 @@ class _ValueStats:
         )
         if path is not None and path not in self.void_maps:
             self.void_maps.append(path)
+
+    def _add_top(self, pred: np.ndarray, path: Path | None) -> None:
+        """Keep ``pred``'s one foreground value with its map ``path``, or None for every
+        map where it holds more than 0 and one value (masks read as class indices only)."""
+        if not self.count_values or self.pred_tops is None or not (top := int(pred.max(initial=0))):
+            return
+        if np.count_nonzero((pred != 0) & (pred != top)):
+            self.pred_tops = None
+            return
+        maps = self.pred_tops.setdefault(top, [])
+        if str(path) not in maps:  # a stack's pages: its file once
+            maps.append(str(path))
 
     def _add_nodata_classed(self, mask: np.ndarray, gt: np.ndarray, path: Path) -> None:
         """Keep the no-data value the mask file ``path`` names where this page (``mask`` as

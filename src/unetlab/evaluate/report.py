@@ -693,13 +693,32 @@ def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str], void=None)
     iou, pixels = s["iou"], s["pixels"]
     rare = [i for i, n in enumerate(pixels) if n > 0 and iou[i] < RARE_IOU]
     over = [i for i in rare if s["recall"][i] > 0.5]  # most of its pixels found
-    parts = [_rare_part(m, i, s, class_names, void) for i in rare if i not in over]
+    missed = [i for i in rare if i not in over]
+    parts = [_rare_part(m, i, s, class_names, void) for i in missed]
     lines = [
         f"{'; '.join(parts)}: in the masks but (nearly) never predicted right: IoU under "
-        f"{RARE_IOU:g}; a rare class needs more training (more steps, or more images that "
-        "hold it)"
+        f"{RARE_IOU:g}; {_rare_fix(m, missed, s['pixels'], class_names)}"
     ]
     return lines[: bool(parts)] + [_over_line(m, i, s, class_names) for i in over]
+
+
+def _rare_fix(m: np.ndarray, rare: list[int], pixels, class_names: Sequence[str]) -> str:
+    """The fix of the ``rare`` classes' line: more training, or where each went mostly to
+    one class no mask holds (``pixels`` 0; rows truth, columns prediction), that class being
+    the maps' value of it (a map of 0 and 2 beside 0/1 masks, s69) or a class of the model
+    the masks lack (a 3-class model's 2)."""
+    went = {}
+    for i in rare:
+        j = int(np.argmax(np.where(np.arange(len(m)) == i, 0, m[i])))
+        if pixels[j] or 2 * m[i, j] <= pixels[i]:
+            return "a rare class needs more training (more steps, or more images that hold it)"
+        went[class_names[i]] = class_names[j]
+    write = " and ".join(f"{i} as {j}" for i, j in went.items())
+    save = " and ".join(f"each {j} as {i}" for i, j in went.items())
+    return (
+        f"mostly predicted as a class in no mask: if the maps write {write}, save {save}; "
+        "if it is a class of the model the masks lack, the model takes one for the other"
+    )
 
 
 def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str], void=None) -> str:
