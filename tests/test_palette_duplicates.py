@@ -184,3 +184,15 @@ def test_an_index_past_a_palette_of_class_indices_reads_as_its_index(tmp_path, p
     the table's) of 3 colours, index 3 used: read by index as before, not refused."""
     path = _past(tmp_path, "0 0 0 bg\n128 64 128 road\n220 20 60 person\n", palette)
     assert np.unique(read_mask(path)).tolist() == [0, 1, 2, 3]
+
+
+def test_a_black_entry_stored_at_the_palettes_end_reads_as_the_tables_black_class(tmp_path):
+    """A palette of [red, green, black] (3 stored, the last black: the file says black there)
+    beside a table of black background, red cat, green dog: index 2 is the table's black
+    class, each index read by its colour (s69 checked; pins it)."""
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "class_colors.txt").write_text("0 0 0 background\n255 0 0 cat\n0 255 0 dog\n")
+    im = Image.fromarray(np.array([[0, 1, 2, 2]] * 4, np.uint8), mode="P")
+    im.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 0])
+    im.save(tmp_path / "masks" / "a.png")
+    assert read_mask(tmp_path / "masks" / "a.png")[0].tolist() == [1, 2, 0, 0]
