@@ -2,6 +2,7 @@
 ignored): the masks hold it, training ignores it, and neither training's warnings nor
 evaluate's count of classes take it as a class held by no mask (s67 noticed both)."""
 
+import json
 import logging
 from pathlib import Path
 
@@ -206,15 +207,15 @@ def test_a_class_named_void_that_training_learned_is_scored(tmp_path):
 
 
 def test_train_and_evaluate_take_one_ignored_class():
-    """loop.ignored_class (validation) and evaluate's classes of no class read one rule."""
+    """model_ignored_class (validation) and evaluate's classes of no class read one rule."""
     from types import SimpleNamespace
 
     from unetlab.evaluate.model import _uncounted
-    from unetlab.train.loop import ignored_class
+    from unetlab.inference.objects import model_ignored_class
 
     for values, value, want in (([0, 1, 2], 2, 2), ([0, 1, 2], None, None), ([0, 255], 255, 1)):
         model = SimpleNamespace(num_classes=len(values), label_values=values, ignore_value=value)
-        assert ignored_class(model) == want
+        assert model_ignored_class(model) == want
         assert _uncounted(["bg", "cell", "void"][: len(values)], values, value) == (
             () if want is None else (want,)
         )
@@ -225,11 +226,11 @@ def test_an_instance_model_ignores_no_class():
     the ignored one and left out of val mIoU (review s68); its classes are no mask values."""
     from types import SimpleNamespace
 
-    from unetlab.train.loop import ignored_class
+    from unetlab.inference.objects import model_ignored_class
 
     objects = {"target": "instances"}
     model = SimpleNamespace(num_classes=3, label_values=None, ignore_value=2, objects=objects)
-    assert ignored_class(model) is None
+    assert model_ignored_class(model) is None
 
 
 def test_fit_returns_the_classes_of_val_miou_as_summary_json():
@@ -303,3 +304,36 @@ def test_a_run_says_the_ignored_class_ignored_in_its_log_summary_and_compare(tmp
     at = lines.index("val IoU per class at best.pt's epoch:")
     assert [line.split()[-1] for line in lines[at + 2 : at + 4]] == ["ignored"] * 2
     assert "not in val" not in "\n".join(lines)
+
+
+def test_predict_makes_no_object_of_the_ignored_class(tmp_path, monkeypatch):
+    """predict --instances saved objects of the ignored class (review s69: on a 0/1/2 run with
+    ignore 2, 21 'void' objects in _objects.tif and the CSVs beside 16 blobs), which evaluate
+    takes as background: the band, the patch on background and its filled hole. Its pixels
+    are the background's there too: the two squares of each image, nothing else."""
+    import tifffile
+
+    from unetlab.inference.folders import predict_folder
+    from unetlab.inference.objects import ObjectOptions, objects_int32
+    from unetlab.inference.records import OutputOptions
+    from unetlab.models import UNet
+
+    root = _two_classes_and_a_band(tmp_path / "data", n=2)
+    monkeypatch.setattr(_Levels, "forward", _ringed(2))
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    net.forward = _Levels(["bg", "cell", "void"], 2).forward
+    net.classes, net.label_values, net.ignore_value = ["bg", "cell", "void"], [0, 1, 2], 2
+    assert ObjectOptions.for_model(net).no_class == (2,)
+    outputs = OutputOptions(objects=True)
+    predict_folder(net, root / "images", tmp_path / "out", outputs, progress=False, device="cpu")
+    for f in sorted((root / "images").glob("*.png")):
+        ids = tifffile.imread(tmp_path / "out" / f"{f.stem}_objects.tif")
+        labels = np.asarray(Image.open(tmp_path / "out" / f.name))
+        assert ids.max() == 2 and not (ids[labels == 2] > 0).any()
+        table = (tmp_path / "out" / f"{f.stem}_objects.csv").read_text()
+        assert "void" not in table and table.count("cell") == 2
+    x = torch.from_numpy(np.asarray(Image.open(f), np.float32))[None, None]
+    probs = torch.softmax(net(x), 1)[0].detach().numpy()
+    assert objects_int32(probs, ObjectOptions.for_model(net)).max() == 2
+    records = json.loads((tmp_path / "out" / "predict.json").read_text())["records"]
+    assert [r["outputs"]["objects"]["no_class"] for r in records.values()] == [[2]]

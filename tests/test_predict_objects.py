@@ -637,7 +637,7 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
     from unetlab.inference.records import object_record
 
     dropped = ("background", "class_min_areas", "cut_min_area", "min_peak", "split_necks")
-    dropped += ("model_areas",)  # where the values came from: never recorded
+    dropped += ("no_class", "model_areas")  # where the values came from: never recorded
     old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k not in dropped}
     assert object_record(ObjectOptions(min_area=3)) == old
     assert object_record(ObjectOptions(min_area=3, background=1)) == {**old, "background": 1}

@@ -17,7 +17,7 @@ from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, PRED_INSTANCES
 from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
-from unetlab.metrics import confusion_matrix, metrics_from_matrix
+from unetlab.metrics import confusion_matrix, metrics_from_matrix, no_class_column
 from unetlab.metrics.isbi import (
     best_threshold,
     information_scores,
@@ -132,18 +132,22 @@ class Accumulator:
     def _add_matrix(self, pred: np.ndarray, gt: np.ndarray, predicted_ignore) -> None:
         """One image's confusion matrix and, where ``pred`` holds the masks' ignore value
         (``predicted_ignore``), its labelled pixels there per true class: no class's column,
-        wrong for their own (:func:`~unetlab.metrics.metrics_from_matrix`'s ``missed``; review s66:
-        a class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks ignore them too)."""
-        classed, truth, labelled = pred, gt, None
-        if predicted_ignore is not None:
-            labelled = predicted_ignore & (gt != IGNORE_INDEX)
-            self.predicted_ignore += (predicted_ignore.sum(), labelled.sum())
-            classed = np.where(predicted_ignore, 0, pred)
-            truth = np.where(labelled, IGNORE_INDEX, gt)
+        wrong for their own (:func:`~unetlab.metrics.no_class_column` of a column past the
+        classes; review s66: a class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks
+        ignore them too)."""
+        held = predicted_ignore
+        classed = pred if held is None else np.where(held, 0, pred)
         self.top = np.maximum(self.top, (classed.max(initial=0), gt.max(initial=0)))
         n = int(self.top.max()) + 1
-        self.matrices.append(confusion_matrix(classed, truth, n))
-        self.missed.append(None if labelled is None else np.bincount(gt[labelled], minlength=n))
+        if held is None:
+            self.matrices.append(confusion_matrix(pred, gt, n))
+            self.missed.append(None)
+            return
+        counted = confusion_matrix(np.where(held, n, pred), gt, n + 1)  # no class: column n
+        matrix, missed = no_class_column(counted, n)
+        self.predicted_ignore += (held.sum(), missed.sum())
+        self.matrices.append(matrix[:n, :n])
+        self.missed.append(missed[:n])
 
     def _count_unscored(self, gt: np.ndarray, void, truth_void) -> None:
         """Count the pixels scored nowhere: the no-data of the prediction (``void``) and of

@@ -444,6 +444,7 @@ def _scoring(
     boundary_class = _boundary(boundary_class, names, model)
     ignored = _ignore_value(ignore_value, model)
     uncounted = () if instance_model else _uncounted(names, label_values, ignored[0])
+    object_options = replace(object_options, no_class=uncounted)  # their objects none
     scoring = _Scoring(
         model,
         predicting,
@@ -796,7 +797,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     are its labels, the regions of its labels its ISBI objects, and the objects of its
     post-processing (as predict --instances) those the object scores count."""
     from unetlab.inference.files import LOWER_TILE_OR_BATCH
-    from unetlab.inference.objects import ignored_as_background, objects_int32
+    from unetlab.inference.objects import objects_int32
     from unetlab.inference.predict import (
         check_finite,
         invalid_mask,
@@ -819,8 +820,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     else:
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
         if how.objects is not None:  # the ignored class as background (review s68: a ring)
-            folded = ignored_as_background(probs, how.uncounted, how.objects.background)
-            scored_ids = objects_int32(folded, how.objects, **cut).astype(np.int64)
+            scored_ids = objects_int32(probs, how.objects, **cut).astype(np.int64)
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids

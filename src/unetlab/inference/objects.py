@@ -36,6 +36,7 @@ from functools import cache
 import numpy as np
 
 from unetlab.api_lines import api_lines
+from unetlab.data.classes import ignored_class
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
@@ -183,6 +184,11 @@ class ObjectOptions(KnownFields):
     :meth:`for_model` gave, in training-scale px, which :func:`defaults_at_scale` rescales;
     one the user gave (for_model's keyword, or an ObjectOptions made directly) is in the
     image's px, whatever its value. Not compared nor recorded (:func:`option_fields`).
+    ``no_class``: the classes that are no class (the one of the mask value training
+    ignored, :func:`model_ignored_class`, which :meth:`for_model` gives): their
+    probabilities count as the ``background``'s, so their pixels make no object, nor the
+    background they enclose (review s69: ``predict --instances`` saved them as objects,
+    which evaluate took as background).
     """
 
     mode: str = "semantic"
@@ -199,6 +205,7 @@ class ObjectOptions(KnownFields):
     cut_min_area: int = CUT_MIN_AREA
     min_peak: float = 0.0
     split_necks: bool = False
+    no_class: tuple[int, ...] = ()
     model_areas: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
@@ -251,6 +258,7 @@ class ObjectOptions(KnownFields):
             distance_split=split,
             class_min_areas=by_class,
             min_peak=peak,
+            no_class=() if (k := model_ignored_class(model)) is None else (k,),
             model_areas=LEAST_AREAS,
         )
         return given_fields(options, **overrides)
@@ -334,6 +342,18 @@ def objects_background(model) -> int | None:
     cell): 1."""
     names, ignored = getattr(model, "classes", None), training_ignore_value(model)
     return background_class(getattr(model, "label_values", None), names, ignore_value=ignored)
+
+
+def model_ignored_class(model) -> int | None:
+    """The class of the mask value the training of ``model`` ignored
+    (:func:`~unetlab.inference.predict.training_ignore_value`), by
+    :func:`~unetlab.data.classes.ignored_class`'s rule, else None: the class that is no class
+    in validation, evaluate and the objects. An instance model's classes are no mask values
+    (its masks hold object ids): none of them is ignored."""
+    if (getattr(model, "objects", None) or {}).get("target") == "instances":
+        return None
+    values, value = getattr(model, "label_values", None), training_ignore_value(model)
+    return ignored_class(max(model.num_classes, 2), values, value)
 
 
 def default_min_area(record: dict | None) -> int:
@@ -447,14 +467,20 @@ def ignored_as_background(
     pixels no object, nor the background they enclose (review s68: a ring of the ignored
     class around background was filled and scored an object of class 0); as given where
     there is none or no background."""
-    ignored = tuple(k for k in ignored if k != background)
+    ignored = tuple(k for k in ignored if k != background and k < len(probabilities))
     if not ignored or background is None:
         return probabilities
-    folded = probabilities.copy()
+    out = probabilities.copy()
     for k in ignored:
-        folded[background] += folded[k]
-        folded[k] = 0
-    return folded
+        out[background] += out[k]
+        out[k] = 0
+    return out
+
+
+def folded(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
+    """``probabilities`` as a semantic model's objects read them: those of ``options``'
+    classes of no class added to the background's (:func:`ignored_as_background`)."""
+    return ignored_as_background(probabilities, options.no_class, options.background)
 
 
 def objects_int32(
@@ -519,7 +545,7 @@ def grown_over(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     regions, and how it is grown, filled and split depends on that region alone."""
     if options.mode == "instances":
         return (1.0 - probabilities[0]) >= options.foreground_threshold
-    background = _background(probabilities, options)
+    background, probabilities = _background(probabilities, options), folded(probabilities, options)
     if options.watershed_seeds is not None:  # seeded_cells' cells
         return (1.0 - probabilities[background]) > options.foreground_threshold
     labels = labels_from_probabilities(probabilities)
@@ -641,9 +667,9 @@ def _grown(
             raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0], "watershed_seeds"))
         if options.background is None:
             raise UnetlabError(_NO_BACKGROUND.format("watershed_seeds"))
-        cell = 1.0 - probabilities[_background(probabilities, options)]
+        cell = 1.0 - folded(probabilities, options)[_background(probabilities, options)]
         return seeded_cells(cell, options.foreground_threshold, options.watershed_seeds), None
-    labels = labels_from_probabilities(probabilities)
+    labels = labels_from_probabilities(folded(probabilities, options))
     background = _background(probabilities, options)
     if background is None and outside is not None and outside.any():
         void = np.where(outside, -1, labels.astype(np.int32))  # instances' ignore_index

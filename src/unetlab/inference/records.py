@@ -761,11 +761,12 @@ def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
 def object_record(objects: ObjectOptions) -> dict:
     """The record of how objects were found: the fields of ``objects``, ``background`` left
     out where it is 0, ``class_min_areas`` where it is None and ``cut_min_area`` where it
-    is :data:`~unetlab.inference.objects.CUT_MIN_AREA` and ``min_peak`` where it is 0 (as before they
-    were fields), so that the outputs of a model whose background is class 0 keep their key
-    (``--skip-existing``) and only those found with class 0 taken wrongly for the
-    background, with no background (None: every class makes objects) or with per-class
-    least sizes, get a new one."""
+    is :data:`~unetlab.inference.objects.CUT_MIN_AREA`, ``min_peak`` where it is 0 and
+    ``no_class`` where empty (as before they were fields), so that the outputs of a model
+    whose background is class 0 keep their key (``--skip-existing``) and only those found
+    with class 0 taken wrongly for the background, with no background (None: every class
+    makes objects), with per-class least sizes or with objects of the ignored class (made
+    before it was no class, s69), get a new one."""
     record = option_fields(objects)
     if record["background"] == 0:
         del record["background"]
@@ -777,6 +778,8 @@ def object_record(objects: ObjectOptions) -> dict:
         record.pop("min_peak", None)
     if not record.get("split_necks"):  # off, as before it was a field: the same key
         record.pop("split_necks", None)
+    if not record.get("no_class"):  # none, as before it was a field: the same key
+        record.pop("no_class", None)
     return record
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "confusion_matrix",
     "metrics_from_matrix",
     "nanmean",
+    "no_class_column",
     "truth_pixels",
 ]
 
@@ -214,6 +215,21 @@ def metrics_from_matrix(matrix, missed=None) -> dict:
         "pixels": truth.astype(np.int64).tolist(),
         "total": int(total),
     }
+
+
+def no_class_column(matrix, column: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(matrix, missed)`` of a (C, C) confusion ``matrix`` (rows truth, columns prediction)
+    whose predictions of class ``column`` are of no class (the class of the mask value
+    training ignored; another tool's void): a copy with that column 0, and its counts per
+    true class (C,), which :func:`metrics_from_matrix` takes as ``missed``: wrong for their
+    true class, no class's column in the means. ``column`` None: a copy and None. The one
+    rule of validation and ``evaluate`` (review s68)."""
+    kept = np.array(matrix, dtype=np.int64)
+    if column is None:
+        return kept, None
+    missed = kept[:, column].copy()
+    kept[:, column] = 0
+    return kept, missed
 
 
 def truth_pixels(matrix, missed=None) -> np.ndarray:

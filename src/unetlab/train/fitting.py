@@ -26,6 +26,7 @@ from unetlab.data.read_notes import call_notes, said_within
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, first_line
+from unetlab.inference.objects import model_ignored_class
 from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown
@@ -57,7 +58,7 @@ from unetlab.train.log import (
     threads_record,
     warn_busy_cpu,
 )
-from unetlab.train.loop import TrainState, ignored_class, train_one_epoch, validate
+from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
 from unetlab.train.resume import (
@@ -576,7 +577,7 @@ def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
     run.save("last.pt")
     if run.group.is_main:
         pixels = run.last.get("pixels") if "val_miou" in row else None
-        log_epoch(row, t, pixels, ignored_class(run.model))
+        log_epoch(row, t, pixels, model_ignored_class(run.model))
         rethread(run)
         if run.curves_due():
             _plot(run.run_dir, run.metrics.rows)
@@ -777,8 +778,9 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
 def _val_classes(model) -> dict:
     """summary.json's ``val_miou_classes`` (val mIoU is the mean IoU of these) and
     ``val_ignored_class``: the class of the mask value training ignores, in no mean
-    (:func:`~unetlab.train.loop.ignored_class`; None: none), which compare reads ``ignored``."""
-    ignored, names = ignored_class(model), list(model.classes)
+    (:func:`~unetlab.inference.objects.model_ignored_class`; None: none), which compare
+    reads ``ignored``."""
+    ignored, names = model_ignored_class(model), list(model.classes)
     return {
         "val_miou_classes": [n for k, n in enumerate(names) if k != ignored],
         "val_ignored_class": None if ignored is None else names[ignored],

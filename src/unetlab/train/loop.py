@@ -12,13 +12,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from unetlab.data.classes import ignored_class as class_of_ignored
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError, set_to
+from unetlab.inference.objects import model_ignored_class
 from unetlab.inference.predict import predict_tensor
 from unetlab.metrics import ConfusionMatrix
-from unetlab.metrics.confusion import class_indices, metrics_from_matrix
+from unetlab.metrics.confusion import class_indices, metrics_from_matrix, no_class_column
 from unetlab.models import UNet
 from unetlab.runtime import autocast_dtype, inference_layout
 
@@ -168,12 +168,13 @@ def validate(
     log-probabilities (whose softmax is the predicted probabilities), averaged over labelled
     pixels. Returns ``{"loss", "miou", "mdice", "iou": [...], "dice": [...], ...}`` of a
     ``ConfusionMatrix``; a 1-channel (sigmoid) net counts as two classes at p = 0.5. A
-    prediction of the class of the mask value training ignores (:func:`ignored_class`) is an
-    error of the true class, that class in no mean (as evaluate scores it; review s68: val
-    mIoU, which picks best.pt, was the mean of three with that class's IoU 0).
+    prediction of the class of the mask value training ignores
+    (:func:`~unetlab.inference.objects.model_ignored_class`) is an error of the true class,
+    that class in no mean (:func:`~unetlab.metrics.confusion.no_class_column`, as evaluate
+    scores it; review s68: val mIoU, which picks best.pt, was the mean of three with that
+    class's IoU 0).
     """
     matrix = ConfusionMatrix(max(model.num_classes, 2), ignore_index=IGNORE_INDEX)
-    ignored, missed = ignored_class(model), torch.zeros(matrix.num_classes, dtype=torch.int64)
     loss_sum, pixels = 0.0, 0
     model.to(memory_format=inference_layout(device))  # once, not per image
     for sample in samples:
@@ -185,29 +186,13 @@ def validate(
         if n:
             loss_sum += loss_fn(_log_odds(probs), target, weight).item() * n
             pixels += n
-        pred = class_indices(probs)
-        if ignored is not None:  # no class's column: wrong for the true class
-            void = (pred == ignored) & (target != IGNORE_INDEX)
-            missed += torch.bincount(target[void], minlength=len(missed)).cpu()
-            target = torch.where(void, IGNORE_INDEX, target)
-        matrix.update(pred, target)
+        matrix.update(class_indices(probs), target)
     # back to the training layout
     model.to(
         memory_format=torch.channels_last if precision.channels_last else torch.contiguous_format
     )
-    return {"loss": loss_sum / max(pixels, 1), **metrics_from_matrix(matrix.matrix, missed.numpy())}
-
-
-def ignored_class(model) -> int | None:
-    """The class index of the mask value ``model``'s training ignores
-    (:func:`~unetlab.data.classes.ignored_class`: ``data.label_values`` 0, 1, 2 with
-    ``data.ignore_value`` 2: class 2), else None. An instance model's classes are no mask
-    values (its ``label_values`` None): none of them is ignored."""
-    objects = getattr(model, "objects", None) or {}
-    if objects.get("target") == "instances":
-        return None
-    values, value = getattr(model, "label_values", None), getattr(model, "ignore_value", None)
-    return class_of_ignored(max(model.num_classes, 2), values, value)
+    counts = no_class_column(matrix.matrix, model_ignored_class(model))
+    return {"loss": loss_sum / max(pixels, 1), **metrics_from_matrix(*counts)}
 
 
 def _log_odds(probs: torch.Tensor) -> torch.Tensor:
