@@ -4,6 +4,7 @@ evaluate's count of classes take it as a class held by no mask (s67 noticed both
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -337,3 +338,60 @@ def test_predict_makes_no_object_of_the_ignored_class(tmp_path, monkeypatch):
     assert objects_int32(probs, ObjectOptions.for_model(net)).max() == 2
     records = json.loads((tmp_path / "out" / "predict.json").read_text())["records"]
     assert [r["outputs"]["objects"]["no_class"] for r in records.values()] == [[2]]
+
+
+def test_metrics_csv_has_no_column_for_the_ignored_class_and_a_resume_keeps_its_columns(
+    tmp_path,
+):
+    """metrics.csv's val_iou_2 was NaN in every row (review s69: a spreadsheet or a plot of
+    it met 'nan'; it was 0 before s68): the ignored class has no column. A resume keeps the
+    header it finds: an older run's val_iou_2 stays, filled in the new rows as before."""
+    import csv
+
+    from unetlab.train import fit
+
+    root = _two_classes_and_a_band(tmp_path / "data", 6)
+    sets = [*SETS, "model.depth=2", "model.base_channels=4", "data.tile_size=32"]
+    sets += ["data.tiles_per_epoch=4", "train.batch_size=4", "train.device=cpu"]
+    cfg = load_config(None, [f"data.root={root}", "train.epochs=1", *sets])
+    run, path = tmp_path / "run", tmp_path / "run" / "metrics.csv"
+    fit(cfg, run_dir=run, progress=False)
+    header, *rows = list(csv.reader(path.open()))
+    assert [c for c in header if c.startswith("val_iou_")] == ["val_iou_0", "val_iou_1"]
+    assert "nan" not in path.read_text()
+    rows = list(csv.DictReader(path.open()))
+    with path.open("w", newline="") as f:  # as an older unetlab wrote it
+        writer = csv.DictWriter(f, [*header, "val_iou_2"])
+        writer.writeheader()
+        writer.writerows(r | {"val_iou_2": "nan"} for r in rows)
+    fit(replace(cfg, train=replace(cfg.train, epochs=2)), run_dir=run, resume=True, progress=False)
+    again = list(csv.DictReader(path.open()))
+    assert list(again[0]) == [*header, "val_iou_2"] and len(again) == 2
+    assert [r["val_iou_2"] for r in again] == ["nan", "nan"] and again[1]["val_iou_1"]
+
+
+def test_the_per_image_lines_say_the_ignored_class_ignored(tmp_path):
+    """evaluate's per-image lines read the named ignored class 'IoU n/a; Dice n/a' under a
+    class table that says it 'ignored' (review s69)."""
+    root = _two_classes_and_a_band(tmp_path / "data")
+    lines = _levels_report(root, ["bg", "cell", "band"], 2).table().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("per image "))
+    rows = [line.split() for line in lines[at:] if line.startswith("  ")]
+    assert ["band", "IoU", "ignored;", "Dice", "ignored"] in rows
+    assert any(row[:3] == ["cell", "IoU", "1.0000"] for row in rows)
+
+
+def test_without_label_values_a_class_s_mask_value_is_its_index():
+    """The rule without label values (review s69 asked): masks of class indices, as evaluate
+    reads them for such a model, so ignore 2 of 3 classes is class 2, 255 none; an instance
+    model none (pins the rule: it passes on the code before s69 too)."""
+    from types import SimpleNamespace
+
+    from unetlab.data.classes import ignored_class
+    from unetlab.inference.objects import model_ignored_class
+
+    assert [ignored_class(3, None, v) for v in (2, 255, None)] == [2, None, None]
+    semantic = SimpleNamespace(num_classes=3, label_values=None, ignore_value=2)
+    assert model_ignored_class(semantic) == 2
+    instance = SimpleNamespace(**vars(semantic), objects={"target": "instances"})
+    assert model_ignored_class(instance) is None

@@ -351,10 +351,12 @@ def counted_classes(
 
 
 def ignored_class(n_classes: int, label_values=None, ignore_value: int | None = None) -> int | None:
-    """Index of the class of mask value ``ignore_value`` among ``n_classes`` (of
-    ``label_values``; without them, the class of that index), else None: the one class that
-    counts as no class in validation and evaluate (its predictions errors of the true
-    class), a class named void that training learned not (review s68)."""
+    """Index of the class of mask value ``ignore_value`` among ``n_classes``, else None: the
+    one class that counts as no class in validation, evaluate and the objects (its
+    predictions errors of the true class), a class named void that training learned not
+    (review s68). A class's mask value is its label value; without ``label_values`` (an
+    older checkpoint, a net built in Python) its index, as evaluate reads such a model's
+    masks (class indices): ignore 2 of 3 classes is class 2, ignore 255 none (review s69)."""
     values = list(range(n_classes) if label_values is None else label_values)
     known = ignore_value is not None and len(values) == n_classes and ignore_value in values
     return values.index(ignore_value) if known else None

@@ -216,7 +216,8 @@ class Report:
         trained = sum(bool(r.get("trained")) for r in self.images)
         shown, names = self._shown()  # the stray values' and the ignore value's left out
         spread = per_image_spread(self._shown_images(shown), names)
-        lines += spread_lines(spread, names, trained)
+        ignored = [self.class_names[k] for k in self.uncounted]
+        lines += spread_lines(spread, names, trained, ignored=ignored)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images, every_row=every_row)
         worst, by = self.worst(), self.worst_by

@@ -44,10 +44,14 @@ def _of_class(row: dict, key: str, i: int) -> float:
     return values[i] if i < len(values) else math.nan
 
 
-def spread_lines(per_image: dict, class_names: Sequence[str], trained: int = 0) -> list[str]:
+def spread_lines(
+    per_image: dict, class_names: Sequence[str], trained: int = 0, *, ignored: Sequence[str] = ()
+) -> list[str]:
     """The table's lines of :func:`per_image_spread`: mIoU and mean Dice, then each class's
-    IoU and Dice (up to :data:`TABLE_CLASSES` classes); ``trained``: how many of the images
-    trained the checkpoint (said: they are in the spread)."""
+    IoU and Dice (up to :data:`TABLE_CLASSES` classes), those ``ignored`` (the ignore value's:
+    no class) ``ignored`` as the class table says them (review s69: ``IoU n/a; Dice n/a``);
+    ``trained``: how many of the images trained the checkpoint (said: they are in the
+    spread)."""
     n = per_image["miou"]["n"]
     if n < 2:
         return [f"per image          one image scored: no spread over images (n = {n})"]
@@ -61,7 +65,8 @@ def spread_lines(per_image: dict, class_names: Sequence[str], trained: int = 0) 
     if len(class_names) <= TABLE_CLASSES:
         for name in class_names:
             c = per_image["classes"][name]
-            lines.append(f"  {name:<15}  IoU {described(c['iou'])}; Dice {described(c['dice'])}")
+            iou, dice = ("ignored" if name in ignored else described(c[k]) for k in ("iou", "dice"))
+            lines.append(f"  {name:<15}  IoU {iou}; Dice {dice}")
     return lines
 
 

@@ -22,6 +22,7 @@ from unetlab.data.datasets import TileDataset
 from unetlab.data.loader import UserErrorLoader
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.inference.objects import model_ignored_class
 from unetlab.losses import build_loss
 from unetlab.models import EncoderUNet, UNet
 from unetlab.provenance import code_identity, command_line, describe_code, machine
@@ -359,9 +360,9 @@ def _start_records(
     changes = log_changes(run_dir / "config.yaml", cfg) if resume else {}
     run.split = record_split(run_dir, cfg, run.data)
     write_config(cfg, run_dir / "config.yaml", header=_provenance())
-    run.metrics = MetricsFile(
-        run_dir / "metrics.csv", run.model.classes, keep_epochs=run.state.epoch
-    )
+    ignored = model_ignored_class(run.model)
+    scored = [c for k, c in enumerate(run.model.classes) if k != ignored]
+    run.metrics = MetricsFile(run_dir / "metrics.csv", scored, keep_epochs=run.state.epoch)
     log_start(run, *sizes)
     entry = history_entry(resume=resume, state=asdict(run.state), changes=changes)
     append_history(run_dir, entry | run_info(run, weights))

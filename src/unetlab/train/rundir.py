@@ -451,7 +451,10 @@ def record_split(run_dir: Path, cfg: Config, data: Data) -> dict:
 
 class MetricsFile:
     """metrics.csv, one row per epoch, appended and flushed (rows of later epochs dropped on
-    resume)."""
+    resume). ``classes``: those with a ``val_iou_<class>`` column (the ignored mask value's
+    has none: its IoU is no figure, review s69: a column of NaN); a resumed file keeps the
+    columns its header has beside them where it keeps rows (an older run's column of that
+    class too, filled in the new rows as in the old)."""
 
     def __init__(self, path: Path, classes: list[str], *, keep_epochs: int):
         self.path = path
@@ -473,7 +476,10 @@ class MetricsFile:
         kept: list[dict] = []
         if path.exists():
             with path.open(newline="") as f:
-                kept = [r for r in csv.DictReader(f) if int(float(r["epoch"])) <= keep_epochs]
+                reader = csv.DictReader(f)
+                kept = [r for r in reader if int(float(r["epoch"])) <= keep_epochs]
+            if kept:  # the columns of the rows kept: none where a run starts over
+                self.columns += [c for c in reader.fieldnames or () if c not in self.columns]
             self.rows = [{k: float(v) if v else None for k, v in r.items()} for r in kept]
         with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, self.columns, extrasaction="ignore")
