@@ -114,23 +114,33 @@ def prepare_data(
         target = choose_target("auto", pairs, scan=scan, ignore_value=d.ignore_value)
     normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
+    axes = stack_axes(pairs)
     if target == "instances":
-        axes = stack_axes(pairs)
         data = _instance_data(d, cfg, train_pairs, (pairs, axes), normalization, weight_map, scan)
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
-    if target == "instances":
-        by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
-        warn_unlabelled_planes(
-            pairs, [s.mask for s in data.train + data.val], IGNORE_INDEX, by_mask
-        )
+    _warn_unlabelled_planes(data, pairs, axes)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
     return data
+
+
+def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict) -> None:
+    """:func:`warn_unlabelled_planes` of the stacks (``axes``: :func:`stack_axes`) among
+    ``pairs`` whose training targets ``data`` holds, object ids' (0 their background) or a
+    class mask's where mask value 0 is a class, the one a plane left unannotated trains
+    as (s69: a z-stack of 0/1 masks drawn on a few slices was not said); the value named
+    to mark such planes with is none of its classes' (a 0/255 mask's 255)."""
+    if 0 not in data.label_values:  # mask value 0 ignored: an unannotated plane is too
+        return
+    by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
+    masks = [s.mask for s in data.train + data.val]
+    zero, taken = data.label_values.index(0), data.label_values
+    warn_unlabelled_planes(pairs, masks, IGNORE_INDEX, by_mask, background=zero, taken=taken)
 
 
 def refuse_unlabelled_validation(val: list, pairs: list[Pair]) -> None:
