@@ -1002,6 +1002,9 @@ def test_predict_objects_3d_of_a_fiji_hyperstack_as_tifffile_reads_it_names_move
         ("TZYX", 2, "pick its channel(s), np.moveaxis(stack[:, [c1, c2, ...]], 1, -1); or", "= ("),
         ("ZCYX", 1, "pick its channel(s), stack[:, c]", "moveaxis"),
         ("batch", 1, "a (N, 1, Y, X) batch of 13 images", "moveaxis"),
+        ("CZYX3", 1, "(C, Z, Y, X), 3 channels of 13 planes, the model taking 1", "= ("),
+        ("CZYX3", 1, "pick its channel(s), stack[c], (13, 56, 72); or a (T, Z, Y, X)", "= ("),
+        ("CZYX3", 2, "np.moveaxis(stack[[c1, c2, ...]], 0, -1), (13, 56, 72, 2)", "= ("),
     ],
 )
 def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, channels, said, unsaid):
@@ -1009,7 +1012,8 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
     points"; a 3-channel (Z, C, Y, X) one given to a 1-channel model "a movie of 13 time
     points", whose frames then join its channels as planes; a (N, 1, Y, X) batch was told
     to np.moveaxis it into a z-stack; a (T, Z<=8, Y, X) movie was a hyperstack alone, whose
-    stack[:, c] joins its frames as planes: both readings are named, their fixes apart."""
+    stack[:, c] joins its frames as planes: both readings are named, their fixes apart; a
+    (3, 13, Y, X) stack of 3 channels, not the model's, was "a movie of 3 time points" (s69)."""
     import unetlab
     from tests.test_predict_objects import LocalNet
 
@@ -1021,6 +1025,7 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
         "ZCYX": np.stack([balls, balls // 2, balls // 3], axis=1),
         "batch": balls[:, None],
         "TZYX": np.stack([balls[4:9]] * 20),
+        "CZYX3": np.stack([balls, balls // 2, balls // 3], axis=0),
     }[layout]
     with pytest.raises(UnetlabError) as info:
         unetlab.predict_objects(net, stack, objects_3d=True)
@@ -1103,7 +1108,8 @@ def test_a_bare_4d_stack_refused_for_objects_3d_is_told_in_one_line(tmp_path, ca
     none: the warning that its planes are each predicted on its own came first, then the
     refusal, two lines for one problem. The refusal alone now, failing that file (exit 3,
     as a file refused for its channels: the refusal is of what the file holds); without
-    --objects-3d the warning is still said (s51 axes4d2 item 1)."""
+    --objects-3d the warning is still said (s51 axes4d2 item 1). Its pages may be channels
+    first, (C, Z, Y, X), told --axes ZCYX alone (s69)."""
     save_model(tmp_path / "m.pt", local_net())
     (tmp_path / "in").mkdir()
     tifffile.imwrite(tmp_path / "in" / "a.tif", np.zeros((3, 2, 24, 20), np.uint8))
@@ -1112,6 +1118,7 @@ def test_a_bare_4d_stack_refused_for_objects_3d_is_told_in_one_line(tmp_path, ca
         assert main([*base, "--output", str(tmp_path / "o"), "--instances", "--objects-3d"]) == 3
     said = caplog.text + capsys.readouterr().err
     assert said.count("a.tif: 6 pages") == 1 and "no axis metadata: --objects-3d" in said
+    assert "channels of Z planes (channels first; --channel C picks one) --axes CZYX" in said
     assert "each predicted on its own" not in said and not (tmp_path / "o" / "a.tif").exists()
     caplog.clear()
     with caplog.at_level(logging.WARNING):

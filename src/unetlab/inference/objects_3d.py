@@ -515,9 +515,26 @@ def _four_axes_line(shape: tuple[int, ...], channels: int) -> str:
             f"a (T, Z, Y, X) movie of {shape[0]} time points of {shape[1]} planes: {frames}; "
             f"{file} (channel= picks a hyperstack's channel; a movie's T is kept apart)"
         )
+    if shape[0] <= FEW_CHANNELS:
+        return _channels_first_line(said, shape, channels, frames)
     return (
         f"{said} a (T, Z, Y, X) movie of {shape[0]} time points, not an image of {shape[3]} "
         f"channels: {frames}, or its file to unetlab.predict_file, which keeps T apart"
+    )
+
+
+def _channels_first_line(said: str, shape: tuple[int, ...], channels: int, frames: str) -> str:
+    """:func:`_four_axes_line`'s of a (C, Z, Y, X) stack of a few channels, not the model's
+    ``channels``, or a movie of a few time points (s69: (3, 13, Y, X), 3 channels of 13
+    planes given to a 1-channel model, was "a movie of 3 time points" alone)."""
+    pick = "stack[c]" if channels == 1 else "np.moveaxis(stack[[c1, c2, ...]], 0, -1)"
+    return (
+        f"{said} (C, Z, Y, X), {numbered(shape[0], 'channel')} of {shape[1]} planes, the "
+        f"model taking {channels}: pick its channel(s), {pick}, "
+        f"{(shape[1], *shape[2:], *(() if channels == 1 else (channels,)))}; or a (T, Z, Y, "
+        f"X) movie of {shape[0]} time points: {frames}; or its file to unetlab.predict_file "
+        "(channel= picks the channels of a file that records its axes; a movie's T is kept "
+        "apart)"
     )
 
 

@@ -339,7 +339,7 @@ def refuse_unknown_stack(name: str, pages: int, rank: int, *, given: str | None 
 
     def say(cli: bool) -> str:
         fixes = [("if they are time points of Z stacks give", fitted("TYX", rank))]
-        fixes += [("Z planes of channels", "ZCYX")] if rank == 4 else []
+        fixes += _channels_of_planes(cli) if rank == 4 else []
         fixes += stacks_of_channels(rank, cli)
         return (
             f"{name}: {pages} pages in {rank} axes{found}: {OBJECTS_3D[cli]} joins the planes of "
@@ -349,6 +349,18 @@ def refuse_unknown_stack(name: str, pages: int, rank: int, *, given: str | None 
         )
 
     raise UnetlabError(say(False), cli=say(True))
+
+
+def _channels_of_planes(cli: bool) -> list[tuple[str, str]]:
+    """The fixes of :func:`refuse_unknown_stack` for pages of 4 axes that may be channels:
+    Z planes of channels (ImageJ's ZCYX), or channels of Z planes, channels first as
+    tifffile.imwrite(path, np.stack(channels)) saves them (CZYX; s69: a (3, 13, Y, X) one
+    was told ZCYX alone, 3 planes of 13 channels), with the channel to read for a model
+    of fewer."""
+    return [
+        ("Z planes of channels", "ZCYX"),
+        (f"channels of Z planes (channels first; {CHANNEL_C[cli]} picks one)", "CZYX"),
+    ]
 
 
 def _no_axes_fix(rank: int, *, streamed: bool, cli: bool | None = None) -> str:
