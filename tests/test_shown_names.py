@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import numpy as np
 import pytest
@@ -32,8 +33,19 @@ def _stack(path):
 
 
 def _named(caplog, said: str) -> list[str]:
-    """The names the lines holding ``said`` give their files (what comes before it)."""
-    return [m.split(said)[0] for m in caplog.messages if said in m]
+    """The names the lines holding ``said`` give their files (what comes before it; a line
+    counting the files of one such line, ``3 files in all (a.tif, b.tif, c.tif)``, those
+    it lists but the first, whose own line was said: s69)."""
+    names = []
+    for m in caplog.messages:
+        if (counted := _COUNTED.match(m)) and said[2:] in m:
+            names += counted.group(1).split(", ")[1:]
+        elif said in m:
+            names.append(m.split(said)[0])
+    return names
+
+
+_COUNTED = re.compile(r"\d+ files in all \((.*?)\): ")
 
 
 def test_a_stack_s_line_names_it_as_the_other_lines_do(tmp_path, net, caplog):

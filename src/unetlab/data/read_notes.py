@@ -56,15 +56,19 @@ class ReadNotes:
     # images whose channels were made the model's: path -> how (the line of each kind)
     converted: dict[str, str] = field(default_factory=dict)
     images: int = 0  # the files a caller reads to predict (note_images; 0: not counted)
+    # files of one warning each but for their name (note_alike): path -> the line less it
+    alike: dict[str, str] = field(default_factory=dict)
 
     def said_lines(self) -> list[tuple[int, str]]:
         """The lines said at the end of a command with their levels: the count of the images
         whose channels were made the model's, where more than the first, whose line was said
-        at once (warnings, as that line was: :func:`converted_line`), then :meth:`lines`."""
+        at once (warnings, as that line was: :func:`converted_line`), and of the files of
+        each :func:`note_alike` line (:func:`alike_lines`), then :meth:`lines`."""
         kinds: dict[str, dict[str, str]] = {}  # by what was converted: path -> how
         for path, how in self.converted.items():
             kinds.setdefault(_kind(how), {})[path] = how
-        counted = (converted_line(kind, hows, self.images) for kind, hows in kinds.items())
+        counted = [converted_line(kind, hows, self.images) for kind, hows in kinds.items()]
+        counted += alike_lines(self.alike, self.images)
         warned = [(logging.WARNING, line) for line in counted if line]
         return warned + [(logging.INFO, line) for line in self.lines()]
 
@@ -139,6 +143,7 @@ _BY_FILE = (
     "corrected",
     "sides",
     "converted",
+    "alike",
 )
 
 
@@ -214,11 +219,7 @@ def note_converted(path: str, how: str) -> bool:
     told its user then that the model was grey, s62), and the images counted in one line a
     kind at its end (:func:`converted_line`; a folder of 400 colour images said 400 lines);
     whether it was (False outside one: the caller says it)."""
-    if (active := _ACTIVE.get()) is None:
-        return False
-    active.converted[str(path)] = how
-    note_once(f"{path}: {how}", key=f"converted: {how}")
-    return True
+    return _note_first(path, how, "converted")
 
 
 def note_images(count: int) -> None:
@@ -239,9 +240,52 @@ def converted_line(kind: str, hows: dict[str, str], images: int = 0) -> str | No
     model ended in two lines that read the same but for their names (review s62)."""
     if len(hows) <= len(set(hows.values())):
         return None
-    count = len(hows)
-    counted = f"{count} of {images} images" if count < images else f"{count} images in all"
-    return f"{counted} ({_named(hows)}), each a {kind} (said at the first)"
+    return f"{_files_counted(hows, images, 'image')}, each a {kind} (said at the first)"
+
+
+def _files_counted(paths: dict, images: int, noun: str) -> str:
+    """``400 images in all (a.png, b.png, c.png and 397 more)``, the ``paths`` of an end
+    line, or ``12 of 40 images (...)`` where of the ``images`` read some were not."""
+    count = len(paths)
+    counted = (
+        f"{count} of {numbered(images, noun)}" if count < images else f"{count} {noun}s in all"
+    )
+    return f"{counted} ({_named(paths)})"
+
+
+def note_alike(path: str, how: str) -> bool:
+    """The file ``path`` (as the lines name it) met the warning ``how`` says (its line but
+    for the name): within a command or public call, the first such file's line said at
+    once, and the files counted in one line at its end (:func:`alike_lines`; s69: a folder
+    of 24 plain 2-page TIFFs said "p00.tif: 2 pages and no axis metadata: ..." 24 times);
+    whether it was (False outside one: the caller says it)."""
+    return _note_first(path, how, "alike")
+
+
+def _note_first(path: str, how: str, kind: str) -> bool:
+    """``path``'s line ``how`` kept in the gathering's field ``kind`` (a dict by path),
+    said at once where it is the first of that line (:func:`note_once`): whether it was
+    kept (False outside a gathering)."""
+    if (active := _ACTIVE.get()) is None:
+        return False
+    getattr(active, kind)[str(path)] = how
+    note_once(f"{path}: {how}", key=f"{kind}: {how}")
+    return True
+
+
+def alike_lines(alike: dict[str, str], images: int = 0) -> list[str]:
+    """The end lines of the files ``alike`` names (path -> the line said of it, less its
+    name: :func:`note_alike`), one for each line more than one file met: ``24 files in all
+    (p00.tif, p01.tif, p02.tif and 21 more): 2 pages and no axis metadata: read as 2 planes
+    (a Z stack) (said at the first, with its fixes)``, the line up to its first ``;``."""
+    by_line: dict[str, dict[str, str]] = {}
+    for path, how in alike.items():
+        by_line.setdefault(how, {})[path] = how
+    return [
+        f"{_files_counted(paths, images, 'file')}: {_kind(how)} (said at the first, with its fixes)"
+        for how, paths in by_line.items()
+        if len(paths) > 1
+    ]
 
 
 def _kind(how: str) -> str:

@@ -28,7 +28,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.names import loose
 from unetlab.data.positions import series_of
-from unetlab.data.read_notes import note_once
+from unetlab.data.read_notes import note_alike, note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import zarr_channels
 from unetlab.data.tiff_files import open_tiff
@@ -322,7 +322,9 @@ def say_no_axes(
             " (a Z stack)" if rank <= 3 else f", each predicted on its own ({may})"
         )
         fix = "; " + _no_axes_fix(rank, streamed=streamed)
-    log.warning("%s: %d pages and no axis metadata: read as %s%s", name, pages, read, fix)
+    how = f"{pages} pages and no axis metadata: read as {read}{fix}"
+    if not note_alike(name, how):  # a folder of them: the first said, the files counted
+        log.warning("%s: %s", name, how)
 
 
 def refuse_unknown_stack(name: str, pages: int, rank: int, *, given: str | None = None) -> None:
