@@ -48,7 +48,15 @@ from unetlab.data.nodata import (
     label_nodata,
     valid_pixels,
 )
-from unetlab.data.normalize import channels_of, contrast_note, floor_entry, floored, raw_stats
+from unetlab.data.normalize import (
+    FLOOR_SHARE,
+    channels_of,
+    contrast_note,
+    floor_entry,
+    floor_for,
+    floored,
+    raw_stats,
+)
 from unetlab.data.read_notes import note_converted
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes
@@ -960,18 +968,23 @@ def model_stats(
     own = mean if spec.get("mode") == "per_image" else None
     record = getattr(model, "appearance", None)  # absent: a model never trained by unetlab
     say_appearance(record, spec, image, name=name, mean=own, dtype_said=said_dtype)
-    say_contrast(spec, image.dtype, note, name=name, dim=dim)
-    return mean, floored(contrast, spec, image.dtype)
+    scale = floored(contrast, spec, image.dtype)
+    say_contrast(spec, image.dtype, note, name=name, dim=dim, scale=scale)
+    return mean, scale
 
 
-def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None) -> None:
+def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None, scale=None) -> None:
     """Say ``note``, :func:`~unetlab.data.normalize.contrast_note` of an image of ``dtype``
     normalised by ``spec``: "floor not applied" once per run (:func:`floor_run`) and dtype,
     outside a run once a process; "read as nearly empty" and "faint objects may be missed"
     per image (``name: ...``; kept in ``dim`` instead, when given, by kind, for
     :func:`say_pages` to say a stack's pages). A streamed slide's page says it too (audit
     s41). The "not applied" line names the first image of ``dtype`` (it named none: a folder
-    of mixed PNGs left the user to guess which was 16-bit)."""
+    of mixed PNGs left the user to guess which was 16-bit). A stack's page's floored
+    ``scale`` (its contrast, per channel) is kept in ``dim`` too, as its share of the floor
+    (:func:`_keep_share`)."""
+    if dim is not None and scale is not None:
+        _keep_share(dim, spec, dtype, scale)
     if note is not None and note[0] == "dtype":
         kind = np.dtype(dtype).name
         named = name != "image"  # predict_image's default: no file to name
@@ -989,12 +1002,33 @@ def _floor_key(spec: dict, dtype) -> str:
     return str(floor_entry(spec, dtype)[1])
 
 
+#: the key of ``dim`` (:func:`say_contrast`) under which a stack's pages' shares of the floor
+#: are kept: each page's least channel's floored contrast over the floor
+_SHARES = "shares"
+
+
+def _keep_share(dim: dict, spec: dict, dtype, scale) -> None:
+    """Keep in ``dim`` (under :data:`_SHARES`) the share of the floor of ``spec`` that an
+    image of ``dtype`` whose floored contrast is ``scale`` (per channel) holds, its least
+    channel's; nothing where the floor does not apply to it."""
+    if (floor := floor_for(spec, dtype)) is not None:
+        dim.setdefault(_SHARES, []).append(float(np.min(np.asarray(scale) / floor)))
+
+
 def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:
     """Say the lines of a stack's pages kept by :func:`say_contrast` (``dim``: by kind, each
     page's (name, line, floor)): of each kind, the first page's and how many more ``noun``
     ("(and 3 more planes)"), as one line: a page of each kind is not counted in the
     other's. In full where it is the run's first of its kind, else pointed to that one, as
-    an image's (:func:`_dim_line`: a folder of dim stacks said each stack's in full)."""
+    an image's (:func:`_dim_line`: a folder of dim stacks said each stack's in full).
+    Nothing where a page holds, in every channel, as much contrast as the least training
+    image (the floor over ``FLOOR_SHARE``): the stack is no dimmer acquisition, and its
+    pages under the floor are planes without objects, the empty ones above and below the
+    cells, which the floor flattens as it should (s69: nearly every z-stack was told
+    "channel 0's contrast ... faint objects may be missed" of its empty top planes)."""
+    shares = dim.pop(_SHARES, [])
+    if shares and max(shares) >= 1 / FLOOR_SHARE:
+        return
     for kind, pages in dim.items():
         name, line, floor = pages[0]
         rest = len(pages) - 1

@@ -1398,7 +1398,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
         said = note is not None and note[0] == "dtype"  # its line names the dtype already
         say_streamed_appearance(model, image, stats[0], name=str(slide.path), dtype_said=said)
         name = _page_name(slide, p, str(slide.path))
-        say_contrast(model.normalization, image.dtype, note, name=name, dim=tiles["dim"])
+        dim = tiles["dim"]
+        say_contrast(model.normalization, image.dtype, note, name=name, dim=dim, scale=stats[1])
     sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
     synced = {key: (arrays[key], specs[key]) for key in specs}
     fn, progress = tiles["fn"], tiles["progress"]
