@@ -114,12 +114,19 @@ class Layout:
     def plane(self) -> tuple[int, int]:
         return self.shape[self.axes.index("Y")], self.shape[self.axes.index("X")]
 
-    def index(self, page: int, rows: slice, cols: slice) -> tuple:
-        """The stored array's index of ``rows`` x ``cols`` of page ``page`` (all channels)."""
+    def index(self, page: int, rows: slice, cols: slice, channels: slice = slice(None)) -> tuple:
+        """The stored array's index of ``rows`` x ``cols`` of page ``page`` (``channels``:
+        all)."""
         page_shape = [s for a, s in zip(self.axes, self.shape) if a == "P"]
         coords = iter(np.unravel_index(page, page_shape) if page_shape else ())
-        parts = {"Y": rows, "X": cols, "C": slice(None)}
+        parts = {"Y": rows, "X": cols, "C": channels}
         return tuple(int(next(coords)) if a == "P" else parts[a] for a in self.axes)
+
+    @property
+    def planar(self) -> bool:
+        """Whether each channel is stored apart (C before Y and X: a multiplexed OME-TIFF's
+        pages, a Zarr's chunks), so that one channel is read without decoding the others."""
+        return "C" in self.axes and self.axes.index("C") < self.axes.index("Y")
 
     def to_hwc(self, block: np.ndarray) -> np.ndarray:
         """A block read with :meth:`index` as (h, w, C)."""
@@ -149,13 +156,18 @@ def layout_of(axes: str, shape: tuple[int, ...]) -> Layout:
 class SlidePage:
     """One page of a slide as an (H, W, C) array-like: ``page[rows, cols]`` reads only that
     window (``rows``/``cols`` slices with step 1), and keeps the last band of rows it read
-    (full width, at least ``band_rows`` rows) to serve the next windows from memory."""
+    (full width, at least ``band_rows`` rows) to serve the next windows from memory.
+    ``channels``: the slide's channels it holds, in that order (None: all)."""
 
     ndim = 3
 
-    def __init__(self, slide: Slide, index: int, *, band_rows: int = 0):
+    def __init__(
+        self, slide: Slide, index: int, *, band_rows: int = 0, channels: tuple | None = None
+    ):
         self.slide, self.index, self.band_rows = slide, index, band_rows
-        self.shape = (*slide.layout.plane, slide.layout.channels)
+        self.channels = channels
+        count = slide.layout.channels if channels is None else len(channels)
+        self.shape = (*slide.layout.plane, count)
         self.dtype = slide.dtype
         self._band: np.ndarray | None = None
         self._top = 0
@@ -170,7 +182,8 @@ class SlidePage:
         band = self._band
         if band is None or r0 < self._top or r1 > self._top + band.shape[0]:
             top, bottom = r0, min(h, max(r1, r0 + self.band_rows))
-            self._band = band = self.slide.read(self.index, slice(top, bottom), slice(None))
+            window = (self.index, slice(top, bottom), slice(None))
+            self._band = band = self.slide.read(*window, channels=self.channels)
             self._top = top
         return band[r0 - self._top : r1 - self._top, cols]
 
@@ -224,23 +237,40 @@ class Slide:
         """(pages, H, W, C)."""
         return (self.layout.pages, *self.layout.plane, self.layout.channels)
 
-    def page(self, index: int = 0, *, band_rows: int = 0) -> SlidePage:
+    def page(
+        self, index: int = 0, *, band_rows: int = 0, channels: tuple | None = None
+    ) -> SlidePage:
+        """Page ``index`` as an (H, W, C) windows reader (:class:`SlidePage`) of its
+        ``channels`` (None: all)."""
         if not 0 <= index < self.layout.pages:
             raise IndexError(f"page {index} of {self.layout.pages}")
-        return SlidePage(self, index, band_rows=band_rows)
+        return SlidePage(self, index, band_rows=band_rows, channels=channels)
 
-    def read(self, page: int, rows: slice, cols: slice) -> np.ndarray:
-        """The window ``rows`` x ``cols`` of page ``page`` as a new (h, w, C) array."""
-        index = self.layout.index(page, rows, cols)
+    def read(
+        self, page: int, rows: slice, cols: slice, *, channels: tuple | None = None
+    ) -> np.ndarray:
+        """The window ``rows`` x ``cols`` of page ``page`` as a new (h, w, C) array of
+        ``channels`` (indices, in that order; None: all). Of a slide that stores its channels
+        apart (:attr:`Layout.planar`) only theirs are read: one channel of 24 of a
+        multiplexed OME-TIFF decoded 24 pages' tiles before (s69: 5.1 s CPU a pass of a
+        4,096² slide, 0.14 s for one)."""
+        if channels is None or not self.layout.planar:
+            block = self._read(self.layout.index(page, rows, cols), page, rows)
+            hwc = self.layout.to_hwc(block)
+            return np.ascontiguousarray(hwc if channels is None else hwc[..., list(channels)])
+        each = (self.layout.index(page, rows, cols, slice(c, c + 1)) for c in channels)
+        return np.concatenate([self.layout.to_hwc(self._read(i, page, rows)) for i in each], 2)
+
+    def _read(self, index: tuple, page: int, rows: slice) -> np.ndarray:
+        """The stored array's block at ``index`` (of ``rows`` of ``page``, named in an error)."""
         top, bottom, _ = rows.indices(self.layout.plane[0])
         with _window_errors(self.path, f"rows {top}-{bottom} of page {page}"):
             if callable(self.array):  # a memory map made for this read only
                 mapped = self.array()
                 block = np.array(mapped[index])
                 del mapped
-            else:
-                block = np.asarray(self.array[index])
-        return np.ascontiguousarray(self.layout.to_hwc(block))
+                return block
+            return np.asarray(self.array[index])
 
     def close(self) -> None:
         if self._closer is not None:

@@ -1459,8 +1459,9 @@ def _page_image(
     model's floor does to the page (:func:`~unetlab.data.normalize.contrast_note`; None
     where there is nothing to say or the statistics were given)."""
     name, c = shown_path(slide.path), slide.shape[3]
-    page = slide.page(p, band_rows=grid.tile[0])
-    if c == model.in_channels and options.channel is None:
+    chosen = _read_channels(model, options.channel, nodata)
+    page = slide.page(p, band_rows=grid.tile[0], channels=chosen)
+    if chosen is not None or (c == model.in_channels and options.channel is None):
         source = page
     else:
         colour = page_colour(slide.path, slide.given_axes)  # as read whole
@@ -1476,6 +1477,18 @@ def _page_image(
         stats = (mean, floored(contrast, spec, image.dtype))
         page.drop()
     return page, image, stats, None, note
+
+
+def _read_channels(model, channel, nodata: SlideNodata | None) -> tuple[int, ...] | None:
+    """The channels of a slide a page reads for the net: those ``channel`` (the index or
+    indices resolved for the slide) names where they are the net's, so that the others are
+    not decoded (:meth:`~unetlab.data.slides.Slide.read`); None (all, fitted as read) where
+    ``nodata`` is given (its pixels are those equal to it in every band) or the net takes
+    another count (a grey channel repeated for an RGB net)."""
+    if channel is None or nodata is not None:
+        return None
+    chosen = tuple(channel) if isinstance(channel, (list, tuple)) else (channel,)
+    return chosen if len(chosen) == model.in_channels else None
 
 
 def _valid_image(model, slide: Slide, at: tuple, image, nodata: SlideNodata, done):
