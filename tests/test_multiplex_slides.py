@@ -1,16 +1,19 @@
 """Multiplexed slides (s69, a new user: CyCIF/CODEX-like OME-TIFFs of 24-40 named channels,
 planar, tiled and compressed, segmented on DAPI): a streamed slide predicted on some of its
 channels decodes only theirs, its objects table still holds every channel's intensities by
-name."""
+name, and the folder summary does not read such a file again whole for its focus."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import tifffile
+from scipy import ndimage
 
+import unetlab.inference.objects_summary as summary
 from unetlab.data.slides import Slide, open_slide
 from unetlab.inference.files import predict_file
+from unetlab.inference.objects_summary import image_focus
 from unetlab.models import UNet
 
 NAMES = ["DAPI", "CD45", "panCK", "CD3", "Ki67", "NaKATPase"]
@@ -107,3 +110,17 @@ def test_its_objects_table_still_measures_every_channel_by_name(tmp_path, model,
         for c, name in enumerate(NAMES):
             want = image[c][inside].mean()
             assert float(row[f"mean_intensity_{name}"]) == pytest.approx(want, rel=1e-9)
+
+
+def test_the_focus_does_not_read_a_multiplex_image_whole(tmp_path, monkeypatch):
+    """s69: the summary's focus measure read a 4,096² OME-TIFF of 24 channels again whole,
+    all its channels (2.8 GB peak, 30 s), as its pixels alone were under FOCUS_PIXELS."""
+    monkeypatch.setattr(summary, "FOCUS_PIXELS", 64 * 80)  # 64 x 80 px: not over it
+    rng = np.random.default_rng(1)
+    dots = np.zeros((64, 80))
+    dots[tuple(rng.integers(4, 60, (2, 20)))] = 3e5
+    dots = rng.poisson(ndimage.gaussian_filter(dots, 2.0) + 200).astype(np.uint16)
+    many = _multiplex(tmp_path / "many.ome.tif", image=np.stack([dots] * 6))
+    assert image_focus(many) is None  # 6 channels: twice an RGB image's samples
+    three = _multiplex(tmp_path / "three.ome.tif", 3, image=np.stack([dots] * 3))
+    assert image_focus(three) is not None  # as many samples as RGB: measured

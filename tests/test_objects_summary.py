@@ -571,8 +571,8 @@ def test_each_inputs_header_is_read_once_for_its_focus_and_size(tmp_path, monkey
     import unetlab.data.io as io
 
     files, out = _plate(tmp_path)
-    read, calls = io.stack_shape, []
-    monkeypatch.setattr(io, "stack_shape", lambda *a, **k: calls.append(a[0]) or read(*a, **k))
+    read, calls = io.stack_size, []  # stack_size: the header's shape and channels (s69)
+    monkeypatch.setattr(io, "stack_size", lambda *a, **k: calls.append(a[0]) or read(*a, **k))
     rows = folder_summary(out, files, written=[files[0], files[1], files[4]], skipped=[files[2]])
     assert sorted(calls) == sorted([files[0], files[1], files[2], files[4]]), calls
     assert [r.get("image_size") for r in rows] == [(96, 96), None, (96, 96), (96, 96)]

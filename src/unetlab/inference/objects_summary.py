@@ -140,7 +140,9 @@ LIKE_ACROSS = 2.0
 #: the focus is measured within this many pixels of the objects' boxes (a blurred edge
 #: spreads past the object the model found)
 FOCUS_MARGIN = 8
-#: images of more pixels than this get no focus measure (a slide: not read again whole)
+#: images of more pixels than this get no focus measure (a slide: not read again whole),
+#: nor those of more samples (pixels times channels) than an RGB image of as many pixels
+#: (a 4,096² multiplexed OME-TIFF of 24 channels was read again whole, 2.8 GB: s69)
 FOCUS_PIXELS = 2**24
 #: more images than this: the total line adds the range and median per image
 RANGE_IMAGES = 20
@@ -356,7 +358,8 @@ def page_focus(
     """:func:`focus_measure` of each page of the image file ``path``, near the objects of
     its objects ``table`` (:func:`object_boxes`, ``order`` the input page of each page of
     its ids: by default :func:`input_pages`; a page without any: None) or, without one, of
-    the whole page; None: a Zarr folder, an image of more than :data:`FOCUS_PIXELS`, one
+    the whole page; None: a Zarr folder, an image of more than :data:`FOCUS_PIXELS` (or
+    than 3 times that in samples, its channels counted), one
     that cannot be read (its failure is the prediction's to report), or a table that
     cannot."""
     return _focus_and_size(path, table, order)[0]
@@ -365,14 +368,14 @@ def page_focus(
 def _focus_and_size(path, table=None, order=None) -> tuple[list[float | None] | None, tuple]:
     """(:func:`page_focus`, the (height, width) of the pages, () where not read): the
     header read once for both (the summary read it again for the size: s55)."""
-    from unetlab.data.io import read_stack, stack_shape
+    from unetlab.data.io import read_stack, stack_size
 
     path = Path(path)
     if path.is_dir():
         return None, ()
     try:
-        pages, h, w = stack_shape(path, frames=True)  # a GIF clip's frames: its pages
-        if pages * h * w > FOCUS_PIXELS:
+        pages, h, w, c = stack_size(path, frames=True)  # a GIF clip's frames: its pages
+        if pages * h * w > FOCUS_PIXELS or pages * h * w * c > 3 * FOCUS_PIXELS:
             return None, ()
         order = input_pages(path, pages) if order is None else order
         boxes = None if table is None else object_boxes(table, order)
