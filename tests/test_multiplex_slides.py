@@ -124,3 +124,25 @@ def test_the_focus_does_not_read_a_multiplex_image_whole(tmp_path, monkeypatch):
     assert image_focus(many) is None  # 6 channels: twice an RGB image's samples
     three = _multiplex(tmp_path / "three.ome.tif", 3, image=np.stack([dots] * 3))
     assert image_focus(three) is not None  # as many samples as RGB: measured
+
+
+@pytest.mark.parametrize(("asked", "warned"), [("DAPI", False), ("dapi", False), ("CD45", True)])
+def test_a_channel_named_is_compared_with_the_models_by_its_index(
+    tmp_path, model, caplog, asked, warned
+):
+    """s69: a model trained on channel 0 (data.channel) given --channel DAPI, channel 0 of
+    the slide, was warned "predicting channel DAPI (--channel), but the model was trained on
+    channel 0 (data.channel); leave it out for that one": the name was compared with 0."""
+    import logging
+
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    (tmp_path / "in").mkdir()
+    _multiplex(tmp_path / "in" / "m.ome.tif")
+    model.channel = 0
+    save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--output", str(tmp_path / "out"), "--channel", asked]) == 0
+    assert ("but the model was trained on channel 0" in caplog.text) is warned, caplog.text

@@ -38,10 +38,10 @@ def file_fit(
     where the user's own axes say what the pages are; ``alpha``: a TIFF's 4th channel is its
     recorded alpha, which the ``nodata`` setting says (:func:`~unetlab.data.nodata.says_alpha`:
     not a number, which leaves the "4th channel is left out" line to say it). A ``channel``
-    given by its name (``DAPI``) is its index in ``path`` (:func:`_index_of`), as predict
+    given by its name (``DAPI``) is its index in ``path`` (:func:`index_of`), as predict
     takes it."""
     path = Path(path)
-    channel, asked = (_index_of(path, c) for c in (channel, asked))
+    channel, asked = (index_of(path, c) for c in (channel, asked))
     return dict(
         channel=page_channel(path, have, model.in_channels, channel, asked),
         colour=page_colour(path, axes),
@@ -56,7 +56,7 @@ def _alpha_is_4th(path: Path) -> bool:
     return file_nodata(path).alpha_channel == 3
 
 
-def _index_of(path: Path, channel: int | tuple | str | None) -> int | tuple | None:
+def index_of(path: Path, channel: int | tuple | str | None) -> int | tuple | None:
     """``channel``, a name (``--channel DAPI``) as its index among the channels ``path``
     names (:func:`~unetlab.inference.pages.channel_index`: refused naming them): each file
     of a data set evaluate scores, as predict takes each file's (s49: evaluate failed
