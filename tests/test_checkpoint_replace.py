@@ -3,6 +3,8 @@ a checkpoint), and a model saved over a run's last.pt is refused by resume in on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -75,17 +77,32 @@ def test_resuming_from_a_plain_model_is_one_line_naming_init(tmp_path):
     check_training_state({"optimizer": 1, "scaler": 1, "train_state": 1, "rng": 1}, path)
 
 
+#: each command with what it needs besides --checkpoint (data it reads before the model: s68's
+#: test gave evaluate no data folder, which it refused before reading the checkpoint)
+PICKLE_COMMANDS = {
+    "predict": ["--input", "data/images", "--output", "out"],
+    "export": ["--onnx", "model.onnx", "--no-check"],
+    "evaluate": ["--data", "data"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(PICKLE_COMMANDS))
 def test_a_plain_pickle_given_as_a_checkpoint_is_one_line_without_torch_s_warning(
-    tmp_path, capsys, recwarn
+    tmp_path, monkeypatch, capsys, recwarn, command
 ):
-    """s68 review 2: a pickle.dump file read where its mapped load fails (no zip) showed
-    torch's two-line UserWarning ("Detected pickle protocol 4 ...") above evaluate's line."""
+    """s68 review 2: a pickle.dump file showed torch's two-line UserWarning ("Detected pickle
+    protocol 4 ...") above evaluate's line; s69 deploy walk: predict's and export's too, where
+    only evaluate's fallback read was silenced. One line, and no warning, for all three."""
     import pickle
 
     from unetlab.cli import main
 
-    path = tmp_path / "pickle.pt"
-    path.write_bytes(pickle.dumps({"a": 1}, protocol=4))
-    assert main(["evaluate", "--checkpoint", str(path), "--data", str(tmp_path / "none")]) == 2
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    monkeypatch.chdir(tmp_path)
+    for folder in ("images", "masks"):
+        write_png(tmp_path / "data" / folder / "00.png", np.zeros((16, 16), np.uint8))
+    Path("pickle.pt").write_bytes(pickle.dumps({"a": 1}, protocol=4))
+    args = [command, "--checkpoint", "pickle.pt", *PICKLE_COMMANDS[command]]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pickle.pt: not a unetlab checkpoint" in err[0], err
     assert [str(w.message) for w in recwarn] == []
