@@ -214,3 +214,15 @@ def test_another_checkpoints_package_is_kept(tmp_path, capsys):
     assert "new.onnx" not in [line.split("\t")[0] for line in listed.splitlines()], listed
     assert main(["export", "--checkpoint", str(last), *args, "--overwrite"]) == 0
     assert exported_source(package)["checkpoint"] == "last.pt"
+
+
+def test_source_words_ends_its_parenthesis_with_the_note_it_is_given():
+    """The refusal cut source_words' closing parenthesis off its text (``other[:-1]``) to
+    add its note (s69): the note is an argument."""
+    from unetlab.checkpoint import source_words
+
+    source = {"checkpoint": "best.pt", "sha256": "5bf90e326aba" + "0" * 52, "epoch": 4}
+    assert source_words(source) == "best.pt (sha256 5bf90e326aba, epoch 4)"
+    assert source_words(source | {"step": 59}, note=": another run's") == (
+        "best.pt (sha256 5bf90e326aba, epoch 4, step 59: another run's)"
+    )

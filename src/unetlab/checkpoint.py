@@ -546,11 +546,13 @@ def source_record(source) -> dict | None:
     return source if named else None
 
 
-def source_words(source: dict) -> str:
+def source_words(source: dict, *, note: str = "") -> str:
     """``best.pt (sha256 5bf90e326aba, epoch 4, step 59)``: the checkpoint an export's source
-    record names (:func:`export_source`), as ``unetlab export`` and a refusal of it say it."""
+    record names (:func:`export_source`), as ``unetlab export`` and a refusal of it say it;
+    ``note`` ends the parenthesis (``": another run's"`` gives ``... step 59: another
+    run's)``)."""
     trained = "".join(f", {k} {source[k]}" for k in ("epoch", "step") if k in source)
-    return f"{source['checkpoint']} (sha256 {source['sha256'][:12]}{trained})"
+    return f"{source['checkpoint']} (sha256 {source['sha256'][:12]}{trained}{note})"
 
 
 def torchscript_extra(path: str | os.PathLike) -> dict | None:

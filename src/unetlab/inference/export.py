@@ -497,11 +497,15 @@ def _other_source_words(path: Path, earlier: dict, source: dict):
     run's, or trained on since)"."""
     other = source_words(source)
     if earlier["checkpoint"] == source["checkpoint"]:
-        other = f"this {other[:-1]}: another run's, or trained on since)"
+        other = f"this {source_words(source, note=_SAME_NAME)}"
     return lambda fix: (
         f"{path} is the export of {source_words(earlier)}, not of {other}: give another name, "
         f"or {fix} to replace it"
     )
+
+
+#: what :func:`_other_source_words` adds where both records name the same file name
+_SAME_NAME = ": another run's, or trained on since"
 
 
 def _model_inputs(model) -> list[str]:
