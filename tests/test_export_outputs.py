@@ -226,3 +226,30 @@ def test_source_words_ends_its_parenthesis_with_the_note_it_is_given():
     assert source_words(source | {"step": 59}, note=": another run's") == (
         "best.pt (sha256 5bf90e326aba, epoch 4, step 59: another run's)"
     )
+
+
+@pytest.mark.parametrize("kind", ["onnx", "torchscript"])
+def test_a_copy_of_best_pt_from_before_its_runs_end_is_the_same_model(tmp_path, kind):
+    """An export of best.pt made after its run's end recorded only the rewritten file's
+    sha256, so the same export from a copy of best.pt kept from before the end was refused
+    as "the export of best.pt (...), not of this best.pt (...: another run's, or trained on
+    since)" (s69 deploy walk): the record keeps the file's same_model_sha256, and either
+    file's export is the other's to replace."""
+    from unetlab.checkpoint import load_model, update_checkpoint
+    from unetlab.data.split_record import file_sha256
+    from unetlab.inference.export import exported_source
+    from unetlab.model_identity import SAME_MODEL
+
+    export = _export(kind)
+    best = save_model(tmp_path / "run" / "best.pt", UNet(1, 2, depth=2, base_channels=4))
+    kept = tmp_path / "kept" / "best.pt"  # a copy of the file as it was before the run ended
+    kept.parent.mkdir()
+    kept.write_bytes(best.read_bytes())
+    update_checkpoint(best, same_model=True, run_progress={"finished": True})
+    path = tmp_path / f"model{SUFFIX[kind]}"
+    export(load_model(best), path, check=False)
+    assert exported_source(path)[SAME_MODEL] == file_sha256(kept)
+    export(load_model(kept), path, check=False)  # the same model: replaced
+    assert exported_source(path)["sha256"] == file_sha256(kept)
+    export(load_model(best), path, check=False)  # and back
+    assert exported_source(path)["sha256"] == file_sha256(best)

@@ -756,9 +756,11 @@ def export_source(model) -> dict | None:
     F6): ``checkpoint`` (the file's name: no folder, so that the same file exported from
     anywhere gives the same bytes and a published package shows no local path), ``sha256``
     (of its bytes: :func:`unetlab.data.split_record.file_sha256`), ``epoch`` and ``step`` of
-    its training, ``code`` (the unetlab version and commit that trained it) and
-    ``run_progress`` (how far its run had got: :func:`unfinished_line`) where the file
-    records them. A model loaded from a package that names its checkpoint (``model.source``)
+    its training, ``code`` (the unetlab version and commit that trained it),
+    ``run_progress`` (how far its run had got: :func:`unfinished_line`) and
+    ``same_model_sha256`` (the sha256 it had before its run's end was recorded in it, which
+    names the same model: :mod:`unetlab.model_identity`) where the file records them. A
+    model loaded from a package that names its checkpoint (``model.source``)
     gives that record, so an export of an export still names the checkpoint; None for a
     model that no file names (built in Python)."""
     from unetlab.data.split_record import file_sha256
@@ -776,6 +778,8 @@ def export_source(model) -> dict | None:
         found["run_progress"] = dict(progress)  # how far its run had got (absent: older)
     if code:
         found["code"] = {k: code.get(k) for k in ("unetlab", "commit", "dirty")}
+    if same := getattr(model, SAME_MODEL, None):  # a copy of the file before its end: the same
+        found[SAME_MODEL] = same
     return found
 
 

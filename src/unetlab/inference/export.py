@@ -466,16 +466,25 @@ def refuse_other_source(
     """OutputError where one of ``paths`` is an export (ONNX, TorchScript, a package) of
     another model than ``model``'s checkpoint (s68 deploy walk: a half-trained run's export
     replaced the deployed model's file without a word), as evaluate keeps a report of another
-    model: its record's sha256 is none of :func:`unetlab.model_identity.model_sha256s` of the
-    checkpoint (a best.pt rewritten at its run's end is the same model; one trained on since
-    is another). Nothing is refused with ``overwrite``, or for a model that no file names."""
+    model: the :func:`unetlab.model_identity.model_sha256s` of its record and of the
+    checkpoint's share none (a best.pt rewritten at its run's end is the same model, whichever
+    of the two was exported first, the record keeping the sha256 before the end; one trained
+    on since is another). Nothing is refused with ``overwrite``, or for a model that no file
+    names."""
     if overwrite or (source := export_source(model)) is None:
         return
-    shas = model_sha256s(source["sha256"], getattr(model, SAME_MODEL, None))
     for path in map(Path, paths):
         earlier = _earlier_source(path)
-        if earlier is not None and earlier["sha256"] not in shas:
+        if earlier is not None and not set(_model_shas(earlier)) & set(_model_shas(source)):
             raise OutputError(**spelled(_other_source_words(path, earlier, source), OVERWRITE))
+
+
+def _model_shas(source: dict) -> list[str]:
+    """The sha256s that name the model of a source record (:func:`export_source`): its
+    file's, and the one before its run's end where it records that (s69 deploy walk: an
+    export of the ended best.pt refused a copy of best.pt as it was before, as another
+    model)."""
+    return model_sha256s(source["sha256"], source.get(SAME_MODEL))
 
 
 def _earlier_source(path: Path) -> dict | None:
