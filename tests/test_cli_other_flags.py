@@ -41,7 +41,7 @@ PREDICT = ["predict", "--checkpoint", "m.pt", "--input", "a.tif", "--output", "o
         (["train", "--tile-size", "256"], ["use --set data.tile_size=256"]),
         (["train", "--seed", "3"], ["use --set data.seed=3 or --set train.seed=3"]),
         (["train", "--amp", "--data", "d"], ["--amp: use --set train.amp=VALUE"]),
-        (["summary", "--set", "x=1"], ["--set: a flag of train, not of summary"]),
+        (["summary", "--set", "x=1"], ["--set: a flag of train and config, not of summary"]),
         (["compare", "--output", "o"], ["--output: unetlab compare takes --out"]),
         ([*PREDICT[:5], "--data", "d"], ["--data: unetlab predict takes --input"]),
         (["evaluate", "--output", "o"], ["--output: unetlab evaluate takes --json FILE"]),

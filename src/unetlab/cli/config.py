@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from unetlab.cli.common import user_path
 from unetlab.errors import UnetlabError
 
 EPILOG = """\
 Set a key in a --config YAML file (section: then key: value) or with
 unetlab train --set section.key=value. docs/config.md holds the same list
-(unetlab config --markdown writes it)."""
+(unetlab config --markdown writes it).
+
+examples:
+  unetlab config train                                  # the train section's keys
+  unetlab config --write mine.yaml --from small_cpu --set train.epochs=40
+  unetlab train --data DIR --config mine.yaml           # trains with that file"""
 
 
 def add_parser(sub) -> None:
@@ -29,16 +35,62 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--markdown", action="store_true", help="all keys as the tables of docs/config.md"
     )
+    _add_write(p)
     p.set_defaults(run=run)
+
+
+def _add_write(p) -> None:
+    """The flags of a config file written to start from (--write)."""
+    p.add_argument(
+        "--write",
+        metavar="PATH",
+        type=user_path,
+        help="write a config YAML to edit and train with (unetlab train --config PATH): the "
+        "keys --from and --set give, the others as comments at their defaults",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="CONFIG",
+        type=user_path,
+        help="with --write: start from this YAML file or shipped config (isbi2012, nuclei, "
+        "paper, scenes_resnet50, small_cpu); default: the defaults",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --write: set a config key, e.g. train.epochs=40 (repeatable)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="with --write: replace an existing file"
+    )
 
 
 def run(args) -> int:
     from unetlab.config.reference import reference_markdown, reference_text
 
+    if args.write is not None:
+        return _write(args)
+    if args.source is not None or args.overrides or args.overwrite:
+        raise UnetlabError("--from, --set and --overwrite go with --write PATH: add it")
     if args.markdown:
         if args.keys:
             raise UnetlabError("--markdown writes all keys: drop the KEY arguments")
         print(reference_markdown(), end="")
     else:
         print(reference_text(args.keys), end="")
+    return 0
+
+
+def _write(args) -> int:
+    """``unetlab config --write PATH``: the starter file, and how to train with it."""
+    from unetlab.config.starter import write_starter
+
+    if args.keys or args.markdown:
+        raise UnetlabError("--write writes a whole config: drop the KEY arguments and --markdown")
+    path = write_starter(args.write, args.source, args.overrides, overwrite=args.overwrite)
+    print(f"wrote {path}: edit it, then unetlab train --data DIR --config {path}")
     return 0

@@ -1,0 +1,54 @@
+"""A config file to start from (``unetlab config --write``): a shipped config, another file
+or the defaults, with ``--set`` overrides, written for the user to edit and train with."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.config.files import config_name, save_config
+from unetlab.config.load import load_config
+from unetlab.errors import OutputError, spelled
+from unetlab.outputs import OVERWRITE
+
+
+def write_starter(
+    path: str | os.PathLike,
+    source: str | os.PathLike | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write the config of ``source`` (a YAML file or a shipped config's name: ``small_cpu``;
+    None: the defaults) with ``overrides`` (``section.key=value``) to ``path``, atomically, as
+    :func:`~unetlab.config.save_config` writes it: the keys they set as keys, the others as
+    comments at their defaults, so that ``load_config(path)`` (``unetlab train --config
+    path``) is ``load_config(source, overrides)``, the keys it leaves to the plan too.
+
+    An existing file is kept (OutputError, one line: another name, or ``overwrite``): a
+    starter is edited by hand, and save_config's own rule replaces a config it wrote before
+    without a word. With ``overwrite`` save_config's rule still keeps a training run's
+    config.yaml and a file of another format (an image)."""
+    path = Path(path)
+    cfg = load_config(source, list(overrides))  # a bad source or override: its own line
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise OutputError(
+            **spelled(
+                lambda fix: (
+                    f"{path} exists: give another name, or {fix} to replace it (nothing written)"
+                ),
+                OVERWRITE,
+            )
+        )
+    return save_config(cfg, path, header=_header(path, source, overrides), overwrite=overwrite)
+
+
+def _header(path: Path, source, overrides: Sequence[str]) -> str:
+    """The comment lines above a starter: what it was written from, and how to train with it."""
+    made = config_name(source) if source is not None else "unetlab's defaults"
+    made += "".join(f" --set {item}" for item in overrides)
+    return (
+        f"written by unetlab config --write from {made}\n"
+        f"train with: unetlab train --data DIR --config {path}"
+    )
