@@ -37,6 +37,19 @@ def user_path(text: str) -> str:
     return os.path.expanduser(text)
 
 
+def add_set_flag(p, example: str = "train.epochs=5", also: str = "") -> None:
+    """``--set KEY=VALUE`` (repeatable, into ``args.overrides``): train's and config
+    --write's; ``also`` starts its help (``"with --write: "``)."""
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{also}set a config key, e.g. {example} (repeatable; value parsed as YAML)",
+    )
+
+
 #: the file name that means standard output (``--json -``, as jq pipelines expect)
 STDOUT = "-"
 #: Help of the flags that ``add_model_args`` derives from UNetConfig's fields.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from unetlab.cli.common import user_path
+from unetlab.cli.common import add_set_flag, user_path
 from unetlab.errors import UnetlabError
 
 EPILOG = """\
@@ -41,32 +41,31 @@ def add_parser(sub) -> None:
 
 def _add_write(p) -> None:
     """The flags of a config file written to start from (--write)."""
-    p.add_argument(
-        "--write",
-        metavar="PATH",
-        type=user_path,
-        help="write a config YAML to edit and train with (unetlab train --config PATH): the "
-        "keys --from and --set give, the others as comments at their defaults",
-    )
-    p.add_argument(
-        "--from",
-        dest="source",
-        metavar="CONFIG",
-        type=user_path,
-        help="with --write: start from this YAML file or shipped config (isbi2012, nuclei, "
-        "paper, scenes_resnet50, small_cpu); default: the defaults",
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="with --write: set a config key, e.g. train.epochs=40 (repeatable)",
-    )
+    for flag, dest, metavar, said in WRITE_PATHS:
+        p.add_argument(flag, dest=dest, metavar=metavar, type=user_path, help=said)
+    add_set_flag(p, "train.epochs=40", "with --write: ")
     p.add_argument(
         "--overwrite", action="store_true", help="with --write: replace an existing file"
     )
+
+
+#: --write's path flags: (flag, dest, metavar, help)
+WRITE_PATHS = (
+    (
+        "--write",
+        "write",
+        "PATH",
+        "write a config YAML to edit and train with (unetlab train --config PATH): the keys "
+        "--from and --set give, the others as comments at their defaults",
+    ),
+    (
+        "--from",
+        "source",
+        "CONFIG",
+        "with --write: start from this YAML file or shipped config (isbi2012, nuclei, paper, "
+        "scenes_resnet50, small_cpu); default: the defaults",
+    ),
+)
 
 
 def run(args) -> int:
@@ -89,8 +88,13 @@ def _write(args) -> int:
     """``unetlab config --write PATH``: the starter file, and how to train with it."""
     from unetlab.config.starter import write_starter
 
-    if args.keys or args.markdown:
-        raise UnetlabError("--write writes a whole config: drop the KEY arguments and --markdown")
+    if args.markdown:
+        raise UnetlabError("--write writes a whole config: drop --markdown")
+    if args.keys:
+        raise UnetlabError(
+            f"--write writes a whole config, not the keys {' '.join(args.keys)}: drop them "
+            "(--set takes KEY=VALUE, without spaces)"
+        )
     path = write_starter(args.write, args.source, args.overrides, overwrite=args.overwrite)
     print(f"wrote {path}: edit it, then unetlab train --data DIR --config {path}")
     return 0

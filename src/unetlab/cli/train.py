@@ -8,7 +8,7 @@ import functools
 import sys
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, minutes_value, user_path
+from unetlab.cli.common import add_device_arg, add_set_flag, minutes_value, user_path
 from unetlab.config_keys import TRAIN_FLAGS
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
@@ -88,14 +88,7 @@ def add_parser(sub) -> None:
 def _add_settings(p) -> None:
     """The flags that set config keys, beside --data and --config."""
     p.add_argument("--preset", choices=sorted(PRESETS), help="architecture preset (model.preset)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a config key, e.g. train.epochs=5 (repeatable; value parsed as YAML)",
-    )
+    add_set_flag(p)
     p.add_argument(
         "--init",
         metavar="CKPT",
