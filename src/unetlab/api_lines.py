@@ -12,12 +12,26 @@ from collections.abc import Iterator
 
 
 def stderr_handler(level: int) -> logging.Handler:
-    """The console handler the API adds where nothing is set up: the message alone, on stderr,
-    as the CLI says it, at ``level``."""
-    handler = logging.StreamHandler(sys.stderr)
+    """The console handler the API adds where nothing is set up, and the CLI's: the message
+    alone, on stderr (:class:`_Stderr`), at ``level``."""
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.setLevel(level)
     return handler
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler that writes each line to the ``sys.stderr`` in force as it is said, as
+    ``logging.lastResort`` does: the CLI's stays on the root logger after its call, and kept
+    that call's stream, so a second ``main()`` in the process (a notebook's next cell, a
+    test's captured stream) said its lines on the first one's (s69)."""
+
+    def __init__(self):
+        logging.Handler.__init__(self)  # not StreamHandler's, which would fix the stream
+
+    @property
+    def stream(self):
+        return sys.stderr
 
 
 def unset() -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Collection
 from typing import NoReturn
 
 from unetlab import __version__
+from unetlab.api_lines import stderr_handler
 from unetlab.cli.parser import Parser
 from unetlab.data.read_notes import read_notes
 from unetlab.errors import (
@@ -466,7 +467,9 @@ def _set_up(argv: list[str] | None, *, owns_process: bool) -> argparse.Namespace
     if owns_process:
         keep_allocator_tuned()
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as given (to relaunch)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # each line on the stderr of its moment (a second main() in the process: its own);
+    # basicConfig adds none where one is set up (the first call's: no line twice)
+    logging.basicConfig(level=logging.INFO, handlers=[stderr_handler(logging.NOTSET)])
     once_a_launch()  # --nproc N: a line said once a command, once for the launch
     stop_with_launch()  # --nproc N: torchrun killed, its processes stop too
     # tifffile logs what it meets in a damaged file (4-8 lines per read); unetlab says what
