@@ -159,6 +159,10 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
     signum = stop_signal(code)
     if signum is None and not {1, *SAID} & set(notes) and failed:
         failed(outlived)  # not stopped here, and no process said why: one was killed
+    if signum is not None and not _main_said_stop(noted) and _main_lost(noted, status):
+        # the stop passed on was dropped by the main process, which ended on the loss in its
+        # line, of status 2 (s69: the launch exited 130 with that line alone); a bug's 1 over
+        return launch_status(notes)
     if signum is not None and not _main_said(noted, status):
         line = partial(stopped, status=status) if stopped else None
         # killed by a second signal: said in this line
@@ -200,8 +204,14 @@ def _main_said(noted: list[tuple[int, str]], status: str) -> bool:
     again here, "interrupted", a second line. Its own error (2) leaves the others running:
     their stop is the launch's to say (s68 review: predict's kill line and "7 of 18 inputs
     done" went unsaid)."""
-    if _main_said_stop(noted):
-        return True
+    return _main_said_stop(noted) or _main_lost(noted, status)
+
+
+def _main_lost(noted: list[tuple[int, str]], status: str) -> bool:
+    """Whether the main process (rank 0) of the launch whose status file is ``status`` noted
+    a status said in its one line (:data:`SAID`) as it ended on losing another process
+    (listed by :func:`_note_lost`): a stop passed on to it then was dropped
+    (:func:`lost_peer`), and the launch ends as that line says (:func:`_launch_ended`)."""
     lost = "0" in _words(f"{status}.lost")
     return lost and any(code in SAID for code, rank in noted if rank == "0")
 
