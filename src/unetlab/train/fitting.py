@@ -385,6 +385,7 @@ def _fit(
         _said(exc)  # Ctrl-C: raised as it is, one traceback (s65 notebook walk: two)
         raise
     except Exception:  # curves.png of the epochs it trained: the first is drawn 30 s in
+        stop.ending()  # a stop now is no stop after a step: the error is said
         _plot_failed(run)
         raise
     return _finish(run, stop)

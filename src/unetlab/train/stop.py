@@ -22,6 +22,8 @@ class StopRequest:
     def __init__(self, *, at_once: bool = True):
         self.signum: int | None = None
         self.at_once, self._previous = at_once, {}
+        # the run is ending on an error, no step to come (:meth:`ending`); a stop said so
+        self.erred = self.said_ending = False
 
     def __call__(self) -> bool:
         return self.signum is not None
@@ -33,7 +35,20 @@ class StopRequest:
                     self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
+    def ending(self) -> None:
+        """The run is ending on an error (its curves.png drawn, a lost process of a launch
+        waited for): a stop signal from now is said once, as no stop after a step, and
+        raises nothing, the error to be said (s69: "SIGINT: stopping after this step", and a
+        second Ctrl-C raised in place of the error)."""
+        self.erred = True
+
     def _handle(self, signum, frame) -> None:
+        if self.erred:
+            if not self.said_ending:
+                name = signal.Signals(signum).name
+                log.info("%s: the run is already ending, on the error said below", name)
+            self.said_ending = True
+            return
         if self.signum is not None:
             if self.at_once:
                 raise self.interrupt(signum)
