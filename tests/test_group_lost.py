@@ -170,8 +170,8 @@ def _rank_1_ended(tmp_path, monkeypatch, noted: str) -> None:
         ),
         (
             "1 1\n",
-            "process 1 of 2 ended on an error (its line above) before a checkpoint was saved: "
-            "report or fix the error above, then ",
+            "process 1 of 2 ended on a bug (its traceback above) before a checkpoint was "
+            "saved: report or fix the error above, then ",
         ),
     ],
     ids=["killed", "erred", "bug"],
@@ -189,7 +189,7 @@ def test_a_lost_process_of_a_launch_is_named_as_predict_names_it(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"unetlab train: error: {said}start the run again with the same command" in err, err
-    assert "Traceback" not in err and "bug" not in err
+    assert "Traceback (most recent" not in err and "bug in unetlab" not in err
 
 
 @pytest.mark.parametrize(("noted", "fix"), [("2 1\n", "fix"), ("1 1\n", "report or fix")])
@@ -215,7 +215,7 @@ def test_a_lost_process_that_erred_is_fixed_before_the_run_is_resumed(
     [
         ("", "process 1 of 2 ended (killed? out of memory?): "),
         ("2 1\n", "process 1 of 2 ended on an error (its line on stderr): "),
-        ("1 1\n", "process 1 of 2 ended on an error (its line on stderr): "),
+        ("1 1\n", "process 1 of 2 ended on a bug (its traceback on stderr): "),
     ],
     ids=["killed", "erred", "bug"],
 )
@@ -237,7 +237,7 @@ def test_train_log_names_the_lost_process_as_the_command_does_waiting_once(
     assert f"stopped by an error: {said}" in line, line
     assert line.endswith(f"no checkpoint was saved: {fix}start the run again"), line
     monkeypatch.setattr(distributed, "_lost_peer", lambda wait: pytest.fail("waited again"))
-    assert distributed.lost_peer_kept(exc).said("its line on stderr") in line
+    assert distributed.lost_peer_kept(exc).said("on stderr") in line
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

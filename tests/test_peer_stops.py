@@ -321,10 +321,12 @@ def test_a_folder_run_whose_peer_stopped_alone_records_its_outputs(tmp_path, mon
 #: how rank 1 ended -> its status noted (None: none, killed) and how rank 0's line says it
 #: how rank 1 ended: its status noted, its full disk noted, how it is said, how to go on
 ERRED = "on an error (its line above)"
+#: how rank 0's line says a process that ended on a bug (status 1, its traceback said)
+BUGGED = "on a bug (its traceback above)"
 GO_ON = "; continue with the same command and --skip-existing"
 PEER_ENDS = {
     "killed": (None, False, "(killed? out of memory?)", GO_ON + "\n"),
-    "bug": ("1 1\n", False, ERRED, None),  # its traceback said by it
+    "bug": ("1 1\n", False, BUGGED, None),  # its traceback said by it
     "error": ("2 1\n", False, ERRED, None),  # its line said by it (the user's problem)
     "disk-full": ("2 1\n", True, ERRED, GO_ON + " once there is space\n"),  # its line said
 }
@@ -372,7 +374,7 @@ def test_the_main_process_whose_peer_was_killed_says_it_in_one_line(
     said += folder if recursive else "before any input"
     assert said in err, err
     assert goes_on in err if goes_on else "; continue with" not in err, err
-    assert "Traceback" not in err and "bug" not in err, err
+    assert "Traceback (most recent" not in err and "bug in unetlab" not in err, err
 
 
 def test_a_process_of_a_launch_notes_its_full_disk_for_the_one_that_lost_it(
@@ -424,9 +426,9 @@ def test_a_lost_peer_is_named_and_said_by_the_lowest_rank_left(tmp_path, monkeyp
     peer = lost_peer(GLOO_LOST, wait=0)
     assert peer.said() == (
         "process 0 of 3 ended (killed? out of memory?) and process 2 of 3 "
-        "ended on an error (its line above)"
+        "ended on a bug (its traceback above)"
     )
-    assert peer.said("its line on stderr").endswith("ended on an error (its line on stderr)")
+    assert peer.said("on stderr").endswith("ended on a bug (its traceback on stderr)")
     assert peer.says and peer.on_error and not peer.full_disk
     monkeypatch.setenv("RANK", "2")
     assert lost_peer(GLOO_LOST, wait=0).says is False  # rank 1 says it
@@ -625,7 +627,7 @@ def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others
         finally:
             later.join()
     err = capfd.readouterr().err
-    said = "unetlab predict: stopped as process 1 of 3 ended on an error (its line above) "
+    said = "unetlab predict: stopped as process 1 of 3 ended on a bug (its traceback above) "
     assert code == 2
     assert f"{said}with the outputs of 2 of 2 inputs in {out}\n" in err, err
     assert "continue" not in err and "connection" not in err, err
@@ -763,7 +765,7 @@ def test_another_process_s_full_disk_is_said_by_it_once_a_launch(tmp_path, monke
 #: torchrun's SIGTERM to a process busy on an input, once the other one ended: this rank,
 #: the other's rank, its noted status, the line's start, how to go on
 SIGTERM_AFTER = {
-    "peer-bug": ("0", "1", "1 1\n", "process 1 of 2 ended on an error (its line above)", None),
+    "peer-bug": ("0", "1", "1 1\n", f"process 1 of 2 ended {BUGGED}", None),
     "main-killed": ("1", "0", "", "process 0 of 2 ended (killed? out of memory?)", GO_ON),
 }
 

@@ -874,8 +874,8 @@ LOST_WAIT = 2.0
 class LostPeer(NamedTuple):
     """How a launch's run stopped as other processes of it ended (:func:`lost_peer`)."""
 
-    #: what happened, "process 1 of 2 ended (killed? out of memory?)", with ``{line}``
-    #: where a process that ended on its error said it (:meth:`said`)
+    #: what happened, "process 1 of 2 ended (killed? out of memory?)", with ``{where}``
+    #: a process that ended on its error said it, its line or a bug's traceback (:meth:`said`)
     ended: str
     says: bool  #: this process says it: the main one, or the lowest rank left without it
     on_error: bool  #: one ended on an error, said in its own line: no run to go on with
@@ -900,10 +900,11 @@ class LostPeer(NamedTuple):
             return ""
         return f"{'report or fix' if self.bug else 'fix'} {error}, then "
 
-    def said(self, line: str = "its line above") -> str:
-        """What happened, where a process that ended on its error said its line (``line``:
-        above on the console, "its line on stderr" in train.log)."""
-        return self.ended.format(line=line)
+    def said(self, where: str = "above") -> str:
+        """What happened, ``where`` a process that ended on its error said it ("above" on
+        the console, "on stderr" in train.log): "on an error (its line above)", "on a bug
+        (its traceback above)" (s69: a bug's traceback was called its line)."""
+        return self.ended.format(where=where)
 
     @property
     def how(self) -> str:
@@ -922,7 +923,8 @@ def lost_peer(exc: BaseException, wait: float = LOST_WAIT) -> LostPeer | None:
     """Where ``exc`` is another process's end (:func:`peer_gone`): how the run stopped,
     naming the processes lost once each other one ended or noted its end, ``wait`` seconds
     at most (:func:`_lost`): one gone with nothing noted "(killed? out of memory?)", one
-    that noted an error's status "on an error (its line above)" (:meth:`LostPeer.said`); and
+    that noted an error's status "on an error (its line above)", a bug's "on a bug (its
+    traceback above)" (:meth:`LostPeer.said`); and
     whether this process says it: the main one, or the lowest rank left where the main one was
     killed (one that
     ended on its error said its own line: its stop's count, a bug's traceback, the last
@@ -1010,25 +1012,31 @@ def _told(status: str, lost: dict[str, str]) -> LostPeer:
     named; of 3 or more none (a healthy one busy on an input is not told from the lost)."""
     rank, world = os.environ.get("RANK", "0"), int(os.environ["WORLD_SIZE"])
     left = [str(r) for r in range(world) if str(r) not in lost]
+    bugs = {by for code, by in _notes(status) if code == BUG_STATUS}
+    said = {r: BUGGED if how == ERRED and r in bugs else how for r, how in lost.items()}
     ended = {
-        how: ", ".join(r for r, its in lost.items() if its == how)
-        for how in dict.fromkeys(lost.values())
+        how: ", ".join(r for r, its in said.items() if its == how)
+        for how in dict.fromkeys(said.values())
     }
     parts = [f"process {ranks} of {world} ended {_LOST_HOW[how]}" for how, ranks in ended.items()]
     alone = not lost and world == 2
     running = tuple(r for r, how in _ends(status).items() if how is None) if alone else ()
-    said = " and ".join(parts) or _connection_lost(running, world)
+    line = " and ".join(parts) or _connection_lost(running, world)
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    bug = any(code == BUG_STATUS and by in erred for code, by in _notes(status))
-    return LostPeer(said, says, bool(erred), full_disk, running, bug)
+    return LostPeer(line, says, bool(erred), full_disk, running, bool(erred & bugs))
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an
-#: error it noted (said in its own line)
-KILLED, ERRED = "killed", "erred"
-_LOST_HOW = {KILLED: "(killed? out of memory?)", ERRED: "on an error ({line})"}
+#: error it noted (said in its own line); and :func:`_told`, one whose error was a bug's
+#: (its traceback shown)
+KILLED, ERRED, BUGGED = "killed", "erred", "bug"
+_LOST_HOW = {
+    KILLED: "(killed? out of memory?)",
+    ERRED: "on an error (its line {where})",
+    BUGGED: "on a bug (its traceback {where})",
+}
 
 
 def _connection_lost(running: Collection[str], world: int) -> str:

@@ -142,7 +142,7 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
     what, fix = quoted(exc), ""  # as the console says it (cfg.* or --set)
     if peer_lost(exc):
         lost = lost_peer_told(exc)  # kept on exc: the command's line says this look's words
-        on_stderr = lost.said("its line on stderr") if lost else None
+        on_stderr = lost.said("on stderr") if lost else None
         what = f"{on_stderr or 'a process of the group ended (killed? out of memory?)'}: {what}"
         fix = lost.fix("that error") if lost else ""
     elif peer_silent(exc):
