@@ -36,10 +36,11 @@ class StopRequest:
         return self
 
     def ending(self) -> None:
-        """The run is ending on an error (its curves.png drawn, a lost process of a launch
-        waited for): a stop signal from now is said once, as no stop after a step, and
-        raises nothing, the error to be said (s69: "SIGINT: stopping after this step", and a
-        second Ctrl-C raised in place of the error)."""
+        """The run is ending on an error (its curves.png drawn before it is raised on, to
+        the command's line and a launch's wait for a lost process): a stop signal from now
+        to the block's end is said once, as no stop after a step, and raises nothing, the
+        error to be said (s69: "SIGINT: stopping after this step", and a second Ctrl-C
+        raised in place of the error)."""
         self.erred = True
 
     def _handle(self, signum, frame) -> None:
