@@ -381,6 +381,13 @@ def load_torch_file(path: str | os.PathLike, map_location, *, mmap: bool):
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
         if not (mmap and _unmappable(path, exc)):
             raise
+    return read_torch_file(path, map_location)
+
+
+def read_torch_file(path: str | os.PathLike, map_location):
+    """``torch.load(weights_only=True)`` of ``path``, read, not mapped; ``map_location``
+    "meta" reads its pickle alone, not its tensors' bytes (a zip file's; a legacy non-zip
+    save is read whole)."""
     return _torch_load(path, map_location, mmap=False)
 
 
