@@ -14,8 +14,8 @@ from .test_train import tiny_config, write_blobs
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_train_log_ends_with_the_error_and_how_to_go_on(tmp_path, monkeypatch, caplog):
-    data = write_blobs(tmp_path / "data", 6)
+def _disk_full_in_epoch_2(monkeypatch) -> None:
+    """The run's disk full as epoch 2 ends, its first row logged."""
     real = fitting._end_epoch
 
     def disk_full_in_epoch_2(run, row, **kwargs):
@@ -24,6 +24,11 @@ def test_train_log_ends_with_the_error_and_how_to_go_on(tmp_path, monkeypatch, c
         return real(run, row, **kwargs)
 
     monkeypatch.setattr(fitting, "_end_epoch", disk_full_in_epoch_2)
+
+
+def test_train_log_ends_with_the_error_and_how_to_go_on(tmp_path, monkeypatch, caplog):
+    data = write_blobs(tmp_path / "data", 6)
+    _disk_full_in_epoch_2(monkeypatch)
     run = tmp_path / "run"
     with pytest.raises(OutputError):
         fit(tiny_config(data, "train.epochs=3"), run_dir=run, progress=False)
@@ -42,18 +47,12 @@ def test_a_stop_as_an_error_ends_the_run_is_not_told_of_a_next_step(tmp_path, mo
     raised in place of the run's error. Both come as the curves are drawn (raise_signal:
     handled at once, in this thread)."""
     data = write_blobs(tmp_path / "data", 6)
-    real = fitting._end_epoch
-
-    def disk_full_in_epoch_2(run, row, **kwargs):
-        if run.state.epoch == 1:
-            raise OutputError("best.pt: cannot write it (No space left on device)")
-        return real(run, row, **kwargs)
 
     def ctrl_c_twice(run_dir, rows):
         signal.raise_signal(signal.SIGINT)
         signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(fitting, "_end_epoch", disk_full_in_epoch_2)
+    _disk_full_in_epoch_2(monkeypatch)
     monkeypatch.setattr(fitting, "_plot", ctrl_c_twice)
     run = tmp_path / "run"
     with pytest.raises(OutputError):  # the run's error, said as it is
