@@ -6,6 +6,7 @@ set refused naming the folder to give, TRA's markers said to be no segmentation.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,6 +101,14 @@ def test_a_mask_of_no_frame_is_named(ctc):
         find_pairs(ctc)
 
 
+def test_a_four_digit_mask_of_no_frame_names_the_frame_of_its_own_digits(tmp_path):
+    """It was named t042.tif, a frame of 3 digits, for man_seg0042.tif (s69 review)."""
+    root = write_sequence(tmp_path / "long", digits=4, annotated=(3,))
+    tifffile.imwrite(root / "01_GT" / "SEG" / "man_seg0042.tif", frame_ids(0))
+    with pytest.raises(DatasetError, match=r"man_seg0042.tif: no frame \S*/01/t0042.tif "):
+        find_pairs(root)
+
+
 @pytest.mark.parametrize("part", ["01_GT", "01_GT/SEG", "01_ST/SEG"])
 def test_a_truth_folder_given_as_the_data_set_names_the_one_to_give(ctc, part):
     with pytest.raises(DatasetError) as info:
@@ -135,7 +144,7 @@ def test_evaluate_scores_a_sequence_s_gold_truth_against_the_frames_predictions(
 
     pred = write_predictions(tmp_path / "pred", range(5), ids=True)
     report = evaluate_predictions(pred, ctc / gt, progress=False)
-    assert [image["name"] for image in report.images] == ["t000", "t002", "t003"]
+    assert [image["name"] for image in report.images] == ["02/t000", "02/t002", "02/t003"]
     assert report.summary["seg"] == 1.0
 
 
@@ -167,3 +176,173 @@ def test_evaluate_refuses_markers_silver_truth_and_several_sequences(ctc, tmp_pa
         evaluate_predictions(pred, ctc / gt, progress=False)
     assert said in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_tiff_frame_pairs_and_frames_are_named_with_their_sequence(ctc):
+    """folds.csv and the fold and validation lines said t001.tif t003.tif t001.tif (the
+    sequences' frames share names), and so did evaluate's table (s69 review)."""
+    from unetlab.data.split_record import describe_pairs
+
+    (ctc / "02" / "t002.tif").rename(ctc / "02" / "t002.tiff")
+    pairs = find_pairs(ctc)
+    assert [p.name for p in pairs] == ["01/t001", "01/t004", "02/t000", "02/t002", "02/t003"]
+    assert pairs[3].image.name == "t002.tiff"
+    assert describe_pairs(pairs[:3]) == "01/t001.tif, 01/t004.tif, 02/t000.tif"
+
+
+def test_training_reads_man_seg_files_as_object_ids(ctc, caplog):
+    """train --check said "mask values found: [0, 1, 2], one class each": each cell's id a
+    class (s69 review); evaluate read them as ids already."""
+    from unetlab.cli import main
+
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(ctc), "--run-dir", str(ctc.parent / "run"), "--check"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--no-progress", *sets]) == 0
+    assert "plan: data.target = instances" in caplog.text
+    assert "one class each" not in caplog.text
+
+
+def test_the_line_names_only_what_the_set_holds_and_files_of_another_name(tmp_path, caplog):
+    """It said "TRA markers and silver truth not read" of a set without them, and passed
+    over man_seg002.png without a word (s69 review)."""
+    root = tmp_path / "ds"
+    write_sequence(root, "01", annotated=(1, 4))
+    for folder in ("01_GT/TRA", "01_ST/SEG"):
+        for f in (root / folder).iterdir():
+            f.unlink()
+        (root / folder).rmdir()
+    (root / "01_ST").rmdir()
+    tifffile.imwrite(root / "01_GT" / "SEG" / "man_seg002.png.tif", frame_ids(2))
+    (root / "01_GT" / "SEG" / "man_seg002.png.tif").rename(
+        root / "01_GT" / "SEG" / "man_seg002.png"
+    )
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        find_pairs(root)
+    assert "not read" in caplog.text
+    assert "1 file of SEG/ not named man_segNNN.tif not read (man_seg002.png, ...)" in caplog.text
+    assert "TRA" not in caplog.text and "silver" not in caplog.text
+
+
+def test_a_set_of_3d_slices_only_says_how_to_train_on_them(tmp_path):
+    root = write_sequence(tmp_path / "ds", annotated=(), slices=[(1, 3)])
+    with pytest.raises(DatasetError) as info:
+        find_pairs(root)
+    said = str(info.value)
+    assert "paired 0 frames" in said and "nothing to train on" in said
+    assert "as 2-D images in images/ with their masks in masks/" in said
+
+
+@pytest.mark.parametrize(
+    ("gone", "said"),
+    [
+        ("01_GT", "a test set; predict it (unetlab predict --input "),
+        ("01_GT/SEG", "have only the silver truth (NN_ST/SEG/, computer-made), which is not read"),
+    ],
+)
+def test_a_set_with_no_gold_truth_is_named_with_the_fix(tmp_path, gone, said):
+    import shutil
+
+    root = write_sequence(tmp_path / "ds")
+    shutil.rmtree(root / gone)
+    if gone == "01_GT":
+        shutil.rmtree(root / "01_ST")
+    with pytest.raises(DatasetError, match="no data set found") as info:
+        find_pairs(root, flag="--data")
+    assert said in str(info.value)
+
+
+def test_a_layout_beside_the_sequences_is_said_not_read(ctc, caplog):
+    """Cellpose pairs beside a CTC set, and a CTC set beside images/ + masks/, were dropped
+    without a word (s69 review)."""
+    tifffile.imwrite(ctc / "a.tif", frame_ids(0))
+    tifffile.imwrite(ctc / "a_masks.tif", frame_ids(0))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_pairs(ctc)) == 5
+    assert "cellpose's pairs (an image beside its mask: a, a_masks, ...) beside them not" in (
+        caplog.text
+    )
+    for part in ("images", "masks"):
+        (ctc / part).mkdir()
+        tifffile.imwrite(ctc / part / "b.tif", frame_ids(0))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_pairs(ctc)) == 1
+    assert "images/ and masks/ read; the Cell Tracking Challenge sequences 01/, 02/ beside" in (
+        caplog.text
+    )
+
+
+def test_a_sequence_given_as_dot_is_one_sequence(ctc, tmp_path, monkeypatch):
+    """Path('.').name is '': inside 02/, --gt . scored the frames as masks (s69 review)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    monkeypatch.chdir(ctc / "02")
+    assert len(find_pairs(Path("."))) == 3
+    report = evaluate_predictions(pred, Path("."), progress=False)
+    assert [image["name"] for image in report.images] == ["02/t000", "02/t002", "02/t003"]
+
+
+def write_record(pred, frames):
+    """pred/predict.json as predict writes it: a record whose ``files`` are its inputs."""
+    import json
+
+    files = {str(f.resolve()): {"device": "cpu"} for f in frames}
+    (pred / "predict.json").write_text(json.dumps({"records": {"k": {"files": files}}}))
+
+
+def test_evaluate_names_the_sequence_the_predictions_were_made_from(ctc, tmp_path):
+    """Refused with "e.g. --gt ov/02" (the last sequence, always), 01's predictions were then
+    scored against 02's truth, exit 0 (s69 review)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    write_record(pred, sorted((ctc / "01").glob("t*.tif")))
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(pred, ctc, progress=False)
+    assert f"give gt_dir {ctc / '01'}, the sequence predicted" in str(info.value)
+    for given in ("02", "02_GT/SEG"):
+        with pytest.raises(DatasetError) as info:
+            evaluate_predictions(pred, ctc / given, progress=False)
+        said = str(info.value)
+        assert "made from the frames of the sequence 01/ (their predict.json), not of 02/" in said
+        assert said.endswith(f"give gt_dir {ctc / '01'}")
+
+
+def test_evaluate_without_a_record_names_every_sequence(ctc, tmp_path):
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(pred, ctc, progress=False)
+    said = str(info.value)
+    assert said.endswith(f"give gt_dir the one sequence predicted: {ctc / '01'} or {ctc / '02'}")
+
+
+def test_markers_name_the_whole_sequence_folder_and_gold_truth(tmp_path):
+    """Mutants no test caught (s69 review): the sequence's folder given as its data set's, a
+    gold truth said silver, the sequence named by the truth's first two letters, "TRA"
+    found anywhere in the path."""
+    from unetlab.evaluate import evaluate_predictions
+
+    root = write_sequence(tmp_path / "TRAINING", "001")
+    pred = write_predictions(tmp_path / "pred", range(6), ids=True)
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(pred, root / "001_GT" / "TRA", progress=False)
+    said = str(info.value)
+    assert "this is the gold truth of the sequence 001/" in said
+    assert f"not segmentations: give gt_dir {root / '001'} (whose man_segNNN.tif" in said
+    with pytest.raises(DatasetError) as info:
+        find_pairs(root / "001_ST" / "SEG", flag="--data")
+    assert "silver truth of the sequence 001/" in str(info.value)
+    assert "TRA" not in str(info.value).replace(str(root), "")
+
+
+def test_predict_recursive_passes_over_the_truth_folders(ctc, tmp_path):
+    """predict --input ds --recursive wrote 49 files, 35 of them of 01_GT/SEG, 01_GT/TRA,
+    01_ST/SEG (s69 review)."""
+    from unetlab.inference.tree import tree_folders
+
+    found = tree_folders(ctc, tmp_path / "out")
+    assert [str(rel) for rel, _ in found] == ["01", "02"]

@@ -129,7 +129,8 @@ def _add_inputs(m) -> None:
         "--data",
         metavar="DIR",
         type=path,
-        help="data folder (images/ + masks/, X.tif beside X_mask.png, ISBI or VOC); DIR/val "
+        help="data folder (images/ + masks/, X.tif beside X_mask.png, ISBI, VOC, the Data "
+        "Science Bowl's or the Cell Tracking Challenge's: 01/ beside 01_GT/SEG/); DIR/val "
         "when present (not beside DIR/test: give either)",
     )
     m.add_argument(
@@ -143,7 +144,8 @@ def _add_inputs(m) -> None:
         "--gt",
         metavar="DIR",
         type=path,
-        help="folder of masks, or a data folder with masks/; DIR/val when present",
+        help="folder of masks, or a data folder with masks/ (or one sequence of the Cell "
+        "Tracking Challenge's: 02/ or 02_GT/SEG/); DIR/val when present",
     )
 
 

@@ -67,8 +67,9 @@ def add_parser(sub) -> None:
         "--data",
         type=user_path,
         help="data folder: images/ + masks/ (a mask may be Fiji's RoiSet.zip or QuPath's "
-        ".geojson), train/ + val/ of those, X.tif beside X_mask.png, VOC, ISBI stacks, or the "
-        "Data Science Bowl's ID/images/ID.png + ID/masks/",
+        ".geojson), train/ + val/ of those, X.tif beside X_mask.png, VOC, ISBI stacks, the "
+        "Data Science Bowl's ID/images/ID.png + ID/masks/, or the Cell Tracking Challenge's "
+        "01/t000.tif beside 01_GT/SEG/man_seg000.tif",
     )
     p.add_argument(
         "--config",

@@ -12,51 +12,63 @@ copy: a data set folder holds sequences ``01/``, ``02/``, ... of frames ``t000.t
 :func:`ctc_sequences` finds the sequences of a data set folder (or of one sequence folder
 given alone), :func:`ctc_pairs` pairs their frames by number and says in one line what was
 paired and what was left, :func:`ctc_part` is the line for a folder of the layout given
-in the data set's place (``01_GT/``, ``01_GT/TRA/``: markers given as masks).
+in the data set's place (``01_GT/``, ``01_GT/TRA/``: markers given as masks),
+:func:`sequence_words` evaluate's for a ``--gt`` of other frames than those predicted.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import NamedTuple
 
+from unetlab.data.names import CTC_SEG as SEG
 from unetlab.data.names import listing
 from unetlab.data.read_notes import note_once
 from unetlab.words import numbered
 
-#: a frame, a gold-truth mask, a 3-D set's mask of one slice (``man_seg_TTT_ZZZ.tif``)
+#: a frame, a 3-D set's mask of one slice (``man_seg_TTT_ZZZ.tif``); a gold-truth mask:
+#: :data:`~unetlab.data.names.CTC_SEG`
 FRAME = re.compile(r"t(\d+)\.tiff?", re.IGNORECASE)
-SEG = re.compile(r"man_seg(\d+)\.tiff?", re.IGNORECASE)
 SLICE = re.compile(r"man_seg_(\d+)_(\d+)\.tiff?", re.IGNORECASE)
 #: the folders beside a sequence ``NN/``: its gold truth, its silver truth
 TRUTHS = ("_GT", "_ST")
 #: the layout in a few words, for the lines that name it
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
+#: how a frame of one 3-D slice's mask, or any frame, trains where this layout reads it not
+OWN_FOLDERS = "as 2-D images in images/ with their masks in masks/ (same names) to train on them"
 
 
-def seg_mask(path: Path) -> bool:
-    """Whether ``path`` is named as a gold-truth mask of the layout (``man_seg013.tif``)."""
-    return SEG.fullmatch(path.name) is not None
+def _named(folder: Path) -> Path:
+    """``folder`` as given, resolved only where its name is no folder's (``.``, ``..``:
+    ``Path('.').name`` is '', so a sequence given as ``.`` was no sequence, s69 review)."""
+    return folder if folder.name not in ("", "..") else folder.resolve()
 
 
 def ctc_sequences(root: Path) -> list[tuple[Path, Path]]:
     """``[(frames folder, its gold-truth SEG folder)]`` of the sequences of ``root``: a data
     set folder holding ``NN/`` beside ``NN_GT/SEG/`` (those with a SEG folder, in name
-    order), or one sequence folder ``NN/`` with ``NN_GT/SEG/`` beside it; [] for any other."""
+    order), or one sequence folder ``NN/`` with ``NN_GT/SEG/`` beside it; [] for any other.
+    The listing's names are asked first: a folder of 1,500 numbered samples is not
+    stat'ed."""
+    root = _named(Path(root))
     if root.name.isdigit() and (seg := _seg_folder(root)) is not None:
         return [(root, seg)]
+    entries = listing(root)
+    named = {d.name for d in entries}
     return [
         (d, seg)
-        for d in listing(root)
-        if d.name.isdigit() and d.is_dir() and (seg := _seg_folder(d)) is not None
+        for d in entries
+        if d.name.isdigit() and f"{d.name}_GT" in named and (seg := _seg_folder(d)) is not None
     ]
 
 
 def _seg_folder(sequence: Path) -> Path | None:
     """The ``NN_GT/SEG/`` folder beside the sequence folder ``sequence`` (``NN/``), or None."""
     seg = sequence.parent / f"{sequence.name}_GT" / "SEG"
-    return seg if seg.is_dir() else None
+    return seg if seg.is_dir() and sequence.is_dir() else None
 
 
 def _numbered(folder: Path, pattern: re.Pattern) -> dict[int, Path]:
@@ -66,53 +78,148 @@ def _numbered(folder: Path, pattern: re.Pattern) -> dict[int, Path]:
     }
 
 
-def ctc_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list[tuple[Path, Path]]:
+class _Left(NamedTuple):
+    """What a data set of the layout holds and does not read, for its line."""
+
+    slices: int  # masks of one 3-D slice
+    strays: list[Path]  # files of a SEG/ folder of no mask's name (man_seg002.png)
+    markers: bool  # an NN_GT/TRA/ folder
+    silver: bool  # an NN_ST/ folder
+
+
+def ctc_pairs(root: Path, problems: list[str]) -> list[tuple[Path, Path]]:
     """(frame, gold-truth mask) of each annotated frame of the sequences of ``root``
-    (:func:`ctc_sequences`), paired by frame number (``names``: those frame stems only); a
-    mask of no frame added to ``problems``; what was paired and what was left said once."""
-    pairs, counts, slices = [], [], 0
+    (:func:`ctc_sequences`), paired by frame number; a mask of no frame added to
+    ``problems``; what was paired and what was left said once, a problem where nothing
+    was."""
+    pairs, counts, left = [], [], []
     for frames_dir, seg_dir in ctc_sequences(root):
         frames, masks = _numbered(frames_dir, FRAME), _numbered(seg_dir, SEG)
         problems += [
-            f"{masks[n]}: no frame {frames_dir}/t{n:03d}.tif for this mask (a mask pairs with "
-            "the frame of its number)"
+            f"{masks[n]}: no frame {frames_dir / _frame_of(masks[n])} for this mask (a mask "
+            "pairs with the frame of its number)"
             for n in sorted(set(masks) - set(frames))
         ]
-        paired = [(frames[n], masks[n]) for n in sorted(set(masks) & set(frames))]
-        pairs += [p for p in paired if names is None or p[0].stem in names]
-        counts.append((frames_dir.name, len(paired), len(frames)))
-        slices += sum(1 for f in listing(seg_dir) if SLICE.fullmatch(f.name))
-    note_once(_paired_line(root, counts, slices), level=logging.INFO)
+        pairs += [(frames[n], masks[n]) for n in sorted(set(masks) & set(frames))]
+        counts.append((frames_dir.name, len(set(masks) & set(frames)), len(frames)))
+        left.append(_left_of(frames_dir, seg_dir))
+    line = _paired_line(root, counts, _together(left))
+    if pairs:
+        note_once(line, level=logging.INFO)
+    else:
+        problems.append(f"{line}: nothing to train on")
     return pairs
 
 
-def _paired_line(root: Path, counts: list[tuple[str, int, int]], slices: int) -> str:
+def _frame_of(mask: Path) -> str:
+    """The frame's name a gold-truth mask pairs with, of the mask's own digits
+    (``man_seg0042.tif``: ``t0042.tif``)."""
+    return f"t{SEG.fullmatch(mask.name).group(1)}.tif"
+
+
+def _left_of(frames_dir: Path, seg_dir: Path) -> _Left:
+    others = [f for f in listing(seg_dir) if SEG.fullmatch(f.name) is None]
+    slices = [f for f in others if SLICE.fullmatch(f.name)]
+    strays = [f for f in others if f not in slices]
+    silver = frames_dir.parent / f"{frames_dir.name}_ST"
+    return _Left(len(slices), strays, (seg_dir.parent / "TRA").is_dir(), silver.is_dir())
+
+
+def _together(left: list[_Left]) -> _Left:
+    """What the sequences ``left`` out, together."""
+    return _Left(
+        sum(each.slices for each in left),
+        [f for each in left for f in each.strays],
+        any(each.markers for each in left),
+        any(each.silver for each in left),
+    )
+
+
+def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left) -> str:
     """What a data set of the layout paired (``counts``: (sequence, frames paired, frames)
-    each) and left out: the frames of no gold truth, the masks of one 3-D slice, the
-    tracking markers and the silver truth."""
+    each) and left out (:class:`_Left`): the frames of no gold truth, the masks of one 3-D
+    slice, files of another name, the tracking markers and the silver truth there are."""
     paired = sum(c[1] for c in counts)
     each = ", ".join(f"{name}/: {n} of {total}" for name, n, total in counts)
-    left = sum(c[2] for c in counts) - paired
     line = (
         f"{root}: the Cell Tracking Challenge's layout: paired {numbered(paired, 'frame')} "
         f"with their gold-truth segmentation by frame number, tNNN.tif with NN_GT/SEG/"
-        f"man_segNNN.tif ({each}); {numbered(left, 'frame')} without one left out"
+        f"man_segNNN.tif ({each}); {numbered(sum(c[2] for c in counts) - paired, 'frame')} "
+        "without one left out"
     )
-    if slices:
+    if left.slices:
         line += (
-            f"; {numbered(slices, 'mask')} of one 3-D slice (man_seg_TTT_ZZZ.tif) not read: "
-            "save slice ZZZ of frame TTT as an image of its own to train on it"
+            f"; {numbered(left.slices, 'mask')} of one 3-D slice (man_seg_TTT_ZZZ.tif) not "
+            f"read: save slice ZZZ of frame TTT and its mask {OWN_FOLDERS}"
         )
-    return line + "; TRA markers and silver truth (NN_ST/) not read"
+    if left.strays:
+        line += (
+            f"; {numbered(len(left.strays), 'file')} of SEG/ not named man_segNNN.tif not "
+            f"read ({left.strays[0].name}, ...): save the masks as man_segNNN.tif (TIFF)"
+        )
+    unread = ["TRA markers"] * left.markers + ["silver truth (NN_ST/)"] * left.silver
+    return line + (f"; {' and '.join(unread)} not read" if unread else "")
 
 
-def ctc_part(folder: Path) -> tuple[str, Path] | None:
+def ctc_near(root: Path) -> list[str]:
+    """The near misses of the layout in ``root`` (a data set folder or one sequence): frames
+    ``NN/tNNN.tif`` with no gold truth ``NN_GT/SEG/`` (a challenge's test set), or with the
+    silver truth alone (``NN_ST/SEG/``), each with the fix."""
+    root = _named(Path(root))
+    candidates = [root] if root.name.isdigit() else listing(root)
+    bare = [d for d in candidates if d.name.isdigit() and d.is_dir() and _numbered(d, FRAME)]
+    bare = [d for d in bare if _seg_folder(d) is None]
+    silver = [d for d in bare if (d.parent / f"{d.name}_ST" / "SEG").is_dir()]
+    named = "/, ".join(d.name for d in bare) + "/"
+    if silver:
+        return [
+            f"{named} of {CTC_LAYOUT} have only the silver truth (NN_ST/SEG/, computer-made), "
+            "which is not read: to train on it, copy NN_ST/SEG/ to NN_GT/SEG/"
+        ]
+    if bare:
+        return [
+            f"{named} hold the frames of {CTC_LAYOUT} but no gold truth (no NN_GT/SEG/): a "
+            f"test set; predict it (unetlab predict --input {bare[0]})"
+        ]
+    return []
+
+
+def unread_note(root: Path, read: str, unread: str, fix: str) -> None:
+    """One line where ``root`` holds two layouts and one is read (``read``), the other not
+    (``unread``; s69 review: a CTC set beside cellpose pairs dropped them without a word)."""
+    note_once(f"{root}: {read} read; {unread} beside them not: {fix}")
+
+
+def sequences_beside(root: Path, read: str) -> None:
+    """:func:`unread_note` where ``root``'s layout ``read`` leaves sequences of the
+    Cell Tracking Challenge's layout beside it."""
+    if sequences := [frames for frames, _ in ctc_sequences(root)]:
+        unread = f"the Cell Tracking Challenge sequences {'/, '.join(s.name for s in sequences)}/"
+        unread_note(root, read, unread, f"give a sequence folder ({sequences[0]}) to read one")
+
+
+def truth_folders(folders: list[Path]) -> list[Path]:
+    """The sequences' truth folders (``NN_GT/``, ``NN_ST/``, beside ``NN/``) of ``folders``,
+    the sub-folders of one folder: masks and markers, no images to predict."""
+    named = {f.name for f in folders}
+    return [f for f in folders if f.name.endswith(TRUTHS) and f.name[: -len("_GT")] in named]
+
+
+class Truth(NamedTuple):
+    """A sequence's truth folder given in the data set's place (:func:`ctc_part`)."""
+
+    said: str  # what it is
+    sequence: Path  # the sequence's frames folder ``NN/``
+    gold: bool  # ``NN_GT/`` or ``NN_GT/SEG/``, where the masks are
+
+
+def ctc_part(folder: Path) -> Truth | None:
     """Where ``folder`` is the gold or silver truth of a sequence of the layout (``01_GT/``,
-    ``01_GT/SEG/``, ``01_GT/TRA/``, ``01_ST/SEG/``) given as a data set or its masks: (what
-    it is, the sequence's frames folder ``01/``; the caller names the folder to give and its
-    argument); else None."""
-    folder = folder.resolve()
-    truth = folder if folder.name.endswith(TRUTHS) else folder.parent
+    ``01_GT/SEG/``, ``01_GT/TRA/``, ``01_ST/SEG/``) given as a data set or its masks: what
+    it is (the caller names the folder to give and its argument); else None. Paths as
+    given."""
+    folder = _named(Path(folder))
+    truth = folder if folder.name.endswith(TRUTHS) else _named(folder.parent)
     sequence = truth.parent / truth.name[: -len("_GT")]
     if not (truth.name.endswith(TRUTHS) and sequence.name.isdigit() and sequence.is_dir()):
         return None
@@ -121,29 +228,37 @@ def ctc_part(folder: Path) -> tuple[str, Path] | None:
     said += "Tracking Challenge data set"
     if folder.name.upper() == "TRA":
         said += ": TRA holds tracking markers (a blob per cell), not segmentations"
-    return said, sequence
+    masks = folder == truth or folder.name.upper() == "SEG"
+    return Truth(said, sequence, kind == "gold" and masks and _seg_folder(sequence) is not None)
 
 
-def gold_sequence(folder: Path) -> Path | None:
-    """The sequence ``NN/`` whose gold truth ``folder`` is (``NN_GT/`` or ``NN_GT/SEG/``,
-    given where masks are: its masks pair with the frames' predictions by number), else
-    None."""
-    if (part := ctc_part(folder)) is None:
-        return None
-    gold = part[1].parent / f"{part[1].name}_GT"
-    return part[1] if folder.resolve() in (gold, gold / "SEG") and _seg_folder(part[1]) else None
-
-
-def sequences_line(root: Path, flag: str) -> str | None:
-    """Where ``root`` holds several sequences of the layout, whose frames share their names
-    (``01/t000.tif``, ``02/t000.tif``), given as ``flag`` to a command that pairs files by
-    name (evaluate's predictions with their masks): the line naming the sequences and the
-    one folder to give; else None."""
+def sequence_words(root: Path, predicted: Collection[Path]) -> Callable[[str], str] | None:
+    """Where ``root`` (given as a flag to a command that pairs files by name: evaluate's
+    ``--gt``) holds several sequences of the layout, whose frames share their names
+    (``01/t000.tif``, ``02/t000.tif``), or is a sequence that the predictions were not made
+    from while another sequence of its data set was (``predicted``: the folders of their
+    inputs, resolved, by their ``predict.json``): the line, of the flag, naming the
+    sequence to give; else None."""
     sequences = [frames for frames, _ in ctc_sequences(root)]
+    made = [s for s in sequences if s.resolve() in predicted]
+    if len(sequences) == 1 and not made and (others := _siblings(sequences[0], predicted)):
+        said = f"{root}: the predictions were made from the frames of the sequence "
+        said += f"{others[0].name}/ (their predict.json), not of {sequences[0].name}/"
+        return lambda f: f"{said}: give {f} {sequences[0].parent / others[0].name}"
     if len(sequences) < 2:
         return None
-    return (
-        f"{root}: holds {len(sequences)} Cell Tracking Challenge sequences "
-        f"({'/, '.join(s.name for s in sequences)}/) whose frames share their names (t000.tif, "
-        f"...): give {flag} the one sequence predicted (e.g. {flag} {sequences[-1]})"
+    said = f"{root}: holds {len(sequences)} Cell Tracking Challenge sequences "
+    said += f"({'/, '.join(s.name for s in sequences)}/) whose frames share their names "
+    if len(made) == 1:
+        fix = f"{made[0]}, the sequence predicted (by the predictions' predict.json)"
+    else:
+        fix = "the one sequence predicted: " + " or ".join(map(str, sequences))
+    return lambda f: f"{said}(t000.tif, ...): give {f} {fix}"
+
+
+def _siblings(sequence: Path, predicted: Collection[Path]) -> list[Path]:
+    """The folders of ``predicted`` that are other sequences of ``sequence``'s data set."""
+    real = sequence.resolve()
+    return sorted(
+        p for p in predicted if p.parent == real.parent and p != real and p.name.isdigit()
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import os
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,6 +29,9 @@ from unetlab.read_once import ReadOnce
 #: image: a RoiSet.zip of ImageJ ROIs (Fiji's ROI Manager), one ImageJ ROI, GeoJSON (QuPath's
 #: exported annotations): :mod:`unetlab.data.annotations`; their objects are the ids
 ANNOTATION_SUFFIXES = (".zip", ".roi", ".geojson")
+#: the Cell Tracking Challenge's gold-truth mask of frame NNN (``man_seg013.tif`` of
+#: ``t013.tif``): object ids by the challenge's rules (:mod:`unetlab.data.ctc`)
+CTC_SEG = re.compile(r"man_seg(\d+)\.tiff?", re.IGNORECASE)
 #: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
 MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: the stem endings of masks beside their images in a flat folder, which predict passes over
@@ -176,9 +180,21 @@ def in_instances_folder(path: Path) -> bool:
 
 def holds_object_ids(path: Path) -> bool:
     """Whether the mask ``path`` holds object ids by where it lies or what it is: in an
-    ``instances/`` folder (:func:`in_instances_folder`), or drawn as outlines
-    (:data:`ANNOTATION_SUFFIXES`: each outline one object)."""
-    return in_instances_folder(path) or path.suffix.lower() in ANNOTATION_SUFFIXES
+    ``instances/`` folder (:func:`in_instances_folder`), or objects by what it is
+    (:func:`objects_by_what`)."""
+    return in_instances_folder(path) or objects_by_what(path)
+
+
+def objects_by_what(path: Path) -> bool:
+    """Whether the mask ``path`` is objects by what it is, wherever it lies: drawn as
+    outlines (:data:`ANNOTATION_SUFFIXES`: each outline one object), a folder of one mask
+    per object, or the Cell Tracking Challenge's ``man_segNNN.tif`` (:data:`CTC_SEG`: a
+    frame of 7 cells read as 7 classes by training, s69)."""
+    return (
+        path.suffix.lower() in ANNOTATION_SUFFIXES
+        or path.is_dir()
+        or CTC_SEG.fullmatch(path.name) is not None
+    )
 
 
 def sub_folder(root: Path, name: str) -> Path:

@@ -40,7 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable
-from unetlab.data.ctc import CTC_LAYOUT, ctc_pairs, ctc_part, ctc_sequences
+from unetlab.data.ctc import (
+    CTC_LAYOUT,
+    ctc_near,
+    ctc_pairs,
+    ctc_part,
+    ctc_sequences,
+    sequences_beside,
+    unread_note,
+)
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     image_subfolders,
@@ -66,6 +74,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
+    CTC_SEG,
     MASK_SUFFIXES,
     OUTLINE_NAMES,
     SPLIT_NAMES,
@@ -137,7 +146,23 @@ class Pair:
 
     @property
     def name(self) -> str:
-        return self.image.stem if self.pages == 1 else f"{self.image.stem}[{self.page}]"
+        """The image's stem, a stack's page, a sequence's frame with its sequence
+        (``01/t001``: :attr:`shown`)."""
+        stem = self._sequence + self.image.stem
+        return stem if self.pages == 1 else f"{stem}[{self.page}]"
+
+    @property
+    def shown(self) -> str:
+        """The image as lines and tables name it: its file name, a stack's page, a frame of
+        the Cell Tracking Challenge's layout with its sequence (``01/t001.tif``: the frames
+        of the sequences share their names; folds.csv said t001.tif t003.tif t001.tif, s69
+        review)."""
+        return self.image_page if self.pages > 1 else self._sequence + self.image.name
+
+    @property
+    def _sequence(self) -> str:
+        """``01/`` for a frame of the sequence ``01/`` paired with its gold truth, else ''."""
+        return f"{self.image.parent.name}/" if CTC_SEG.fullmatch(self.mask.name) else ""
 
     @property
     def image_page(self) -> str:
@@ -401,9 +426,9 @@ def isbi_labels(volume: Path) -> Path:
 
 @listed_once()  # its root listed once (s60: 6 times for a DSB folder, s59: 3 more)
 def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
-    """'folders', 'instances', 'voc', 'isbi', 'cellpose', 'dsb' or a DatasetError saying what was
-    expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``);
-    ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
+    """'folders', 'instances', 'voc', 'isbi', 'ctc' (the Cell Tracking Challenge's), 'cellpose',
+    'dsb' or a DatasetError saying what was expected (and which sub-folders hold a data set,
+    if any: ``train/`` and ``test/``); ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
     if layout := _layout(root):
         return layout
     folders = [d for d in listing(root) if d.is_dir()]
@@ -451,10 +476,9 @@ def refuse_ctc_part(
     ``fix``: what giving it does, else that it pairs frames by number."""
     if (part := ctc_part(folder)) is None:
         return
-    said, frames = part
-    to = frames if sequence else frames.parent
+    to = part.sequence if sequence else part.sequence.parent
     fix = fix or "which pairs each frame tNNN.tif with NN_GT/SEG/man_segNNN.tif"
-    raise DatasetError(**spelled(lambda f: f"{said}: give {f} {to} ({fix})", flag))
+    raise DatasetError(**spelled(lambda f: f"{part.said}: give {f} {to} ({fix})", flag))
 
 
 def near_misses(root: Path) -> list[str]:
@@ -471,7 +495,7 @@ def near_misses(root: Path) -> list[str]:
             "each is the mask, move the images into images/ and the masks into masks/ (or "
             "name each mask X_mask.png)"
         )
-    return renames + _masks_of_other_case(stems) + _images_alone(root)
+    return renames + _masks_of_other_case(stems) + _images_alone(root) + ctc_near(root)
 
 
 def _images_alone(root: Path) -> list[str]:
@@ -609,18 +633,21 @@ def layout_folders(root: Path, layout: str | None = None) -> tuple[Path, ...]:
     return tuple(folders[role] for role in roles)
 
 
+@listed_once()  # its root listed once: the Cell Tracking Challenge's check lists it too
 def _layout(root: Path) -> str | None:
     """The layout of ``root`` (:func:`detect_layout`), or None; DatasetError where two of
     its folders could play one part (``images/`` and ``Images/``)."""
     found = folder_candidates(root, FOLDER_ROLES)  # the folder listed once
     for layout in ("folders", "instances", "voc"):
-        if role_folders(root, LAYOUTS[layout], found) is not None:
+        if (folders := role_folders(root, LAYOUTS[layout], found)) is not None:
+            sequences_beside(root, f"{'/ and '.join(f.name for f in folders.values())}/")
             return layout
     if _isbi_pairs(root):
         return "isbi"
-    if ctc_sequences(root):
-        return "ctc"
     images = _input_files(root)
+    if ctc_sequences(root):
+        _cellpose_beside(root, images)
+        return "ctc"
     outlines, alone = flat_outlines(root, images)
     ome = _ome_bases(nfc(f.stem) for f in images)  # a.geojson beside a.ome.tif: its hint
     if (
@@ -632,6 +659,17 @@ def _layout(root: Path) -> str | None:
     if dsb_samples(root) is not None:
         return "dsb"
     return None
+
+
+def _cellpose_beside(root: Path, images: list[Path]) -> None:
+    """:func:`~unetlab.data.ctc.unread_note` where ``root``, read as the Cell Tracking
+    Challenge's layout, holds pairs of cellpose's beside its sequences (``a.tif`` +
+    ``a_masks.tif``; the CTC set was read and ``a`` dropped without a word, s69 review)."""
+    if masks := flat_masks(nfc(f.stem) for f in images):
+        first = sorted(masks)[0]
+        unread = f"cellpose's pairs (an image beside its mask: {masks[first]}, {first}, ...)"
+        fix = "move them into a folder of their own"
+        unread_note(root, "the Cell Tracking Challenge's sequences", unread, fix)
 
 
 def _input_files(folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES) -> list[Path]:
@@ -869,7 +907,7 @@ def _layout_pairs(root: Path, layout: str, names: list[str] | None, found: list[
     if layout == "dsb":
         return _dsb_pairs(root, names, found)
     if layout == "ctc":
-        return ctc_pairs(root, names, found)
+        return ctc_pairs(root, found)
     return _folder_pairs(root, layout, names, found)
 
 

@@ -263,6 +263,6 @@ def _named(pair: Pair, root: Path) -> str:
 
 def describe_pairs(pairs: Sequence[Pair]) -> str:
     """``a.png, b.png, c.png and 4 more``"""
-    names = [p.image_page if p.pages > 1 else p.image.name for p in pairs]
+    names = [p.shown for p in pairs]
     more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
     return ", ".join(names[:_LISTED]) + more

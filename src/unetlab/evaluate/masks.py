@@ -9,7 +9,7 @@ import functools
 import logging
 import math
 import os
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -26,7 +26,7 @@ from unetlab.data.classes import (
     masks_root,
 )
 from unetlab.data.colour_table import ColourTable, find_colour_table
-from unetlab.data.ctc import gold_sequence, sequences_line
+from unetlab.data.ctc import ctc_part, sequence_words
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.folder_notes import near_line
@@ -334,6 +334,8 @@ def ground_truth(
     gt_dir: Path,
     size_of: Callable[[str], Path | None] | None = None,
     colours: Callable[[], ColourTable | None] | None = None,
+    *,
+    predicted: Collection[Path] = (),
 ) -> GroundTruth:
     """The mask files of a data folder or a folder of masks, an iterator of their pages
     (:class:`MaskPage`) and their stems; each mask file is read once. Masks drawn as outlines
@@ -341,8 +343,10 @@ def ground_truth(
     one is found (:func:`~unetlab.data.io.outlined_image`), else of the file ``size_of``
     gives for their stem (the prediction scored against them). Colour (RGB) masks without a
     colour table beside them are read in ``colours()`` (the predictions' colours), called
-    at the first mask read."""
-    root = _one_sequence(data_root(gt_dir, GT_DIR))
+    at the first mask read. ``predicted``: the folders of the inputs of the predictions
+    scored (:meth:`Written.input_folders`), where the ground truth is a sequence of the Cell
+    Tracking Challenge's layout (:func:`_one_sequence`)."""
+    root = _one_sequence(data_root(gt_dir, GT_DIR), predicted)
     colours = colours or (lambda: None)
     if _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
@@ -360,19 +364,23 @@ def ground_truth(
     return GroundTruth(files, _file_masks(files, size_of, colours), list(map(mask_stem, files)))
 
 
-def _one_sequence(root: Path) -> Path:
+def _one_sequence(root: Path, predicted: Collection[Path]) -> Path:
     """``root`` as evaluate reads the ground truth of the Cell Tracking Challenge's layout
     (:mod:`unetlab.data.ctc`): a sequence's gold truth (``02_GT/SEG/``) as the sequence
     ``02/``, whose man_segNNN pair with the predictions of tNNN (as a folder of masks they
     were named man_segNNN, paired with no prediction); its other truth (TRA's markers, the
-    silver truth) and a folder of several sequences, whose frames share names, refused
+    silver truth), a folder of several sequences, whose frames share names, and a sequence
+    the predictions were not made from (``predicted``: the folders of their inputs, by their
+    predict.json; 01's predictions were scored against 02's truth, s69 review) refused
     naming the sequence to give."""
-    if (sequence := gold_sequence(root)) is not None:
-        return sequence
-    said = "whose man_segNNN.tif are scored against the predictions of tNNN.tif"
-    refuse_ctc_part(root, GT_DIR, said, sequence=True)
-    if sequences_line(root, "--gt") is not None:
-        raise DatasetError(**spelled(lambda f: sequences_line(root, f), GT_DIR))
+    part = ctc_part(root)
+    if part is not None and part.gold:
+        root = part.sequence
+    else:
+        said = "whose man_segNNN.tif are scored against the predictions of tNNN.tif"
+        refuse_ctc_part(root, GT_DIR, said, sequence=True)
+    if (words := sequence_words(root, predicted)) is not None:
+        raise DatasetError(**spelled(words, GT_DIR))
     return root
 
 
@@ -653,6 +661,13 @@ class Written:
         self.maps, self.objects = _prediction_files(folder)
         self.records = read_records(folder) if self.maps or self.objects else {}
         self.keys: dict[Path, str | None] = {}  # per file: the key its header carries
+
+    def input_folders(self) -> set[Path]:
+        """The folders, resolved, of the inputs the records say the predictions were made
+        from (each record's ``files``)."""
+        records = [r for r in self.records.values() if isinstance(r, dict)]
+        files = [f for r in records if isinstance(r.get("files"), dict) for f in r["files"]]
+        return {Path(f).resolve().parent for f in files}
 
     def record(self, path: Path) -> dict:
         """The record of the file ``path`` ({} where it carries no key, or none is there)."""

@@ -52,19 +52,18 @@ import numpy as np
 
 from unetlab.data.classes import read_palette
 from unetlab.data.colour_table import ColourTable, palette_table
-from unetlab.data.ctc import seg_mask
 from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.fingerprint import MaskValues, jpeg_mask, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import IMAGE_SUFFIXES
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import (
-    ANNOTATION_SUFFIXES,
     PREDICTION_NAMES,
     image_stem,
     loose,
     named_for,
     nfc,
+    objects_by_what,
     stem_endings,
 )
 from unetlab.data.read_notes import call_lines, note_once
@@ -334,8 +333,10 @@ def _read(
     # the pages are read once preds is made below: outlines take a prediction's size, RGB
     # masks without a table the predictions' colours
     colours = functools.cache(lambda: predicted_colours(preds, given))
-    mask_files, masks, stems = ground_truth(gt_dir, lambda stem: preds.size_of(stem), colours)
     written = Written(pred_dir) if written is None else written
+    mask_files, masks, stems = ground_truth(
+        gt_dir, lambda stem: preds.size_of(stem), colours, predicted=written.input_folders()
+    )
     gt_instances = gt_instances or _objects_only(mask_files, gt_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     given = _recorded_ignore(written) if ignore_value is None else ignore_value
@@ -538,7 +539,7 @@ def _objects_only(mask_files: Sequence[Path], gt_dir: Path) -> bool:
     folder: :mod:`unetlab.data.dsb`): scored as object ids (``gt_instances``), said in a log
     line; their ids read as classes gave an object of id 2 a class of its own, and a DSB
     folder was refused as masks in another encoding."""
-    if not mask_files or not all(_drawn_objects(f) for f in mask_files):
+    if not mask_files or not all(objects_by_what(f) for f in mask_files):
         return False
     log.info(
         "the masks are objects by what they are (outlines, a folder of one mask per object, "
@@ -547,13 +548,6 @@ def _objects_only(mask_files: Sequence[Path], gt_dir: Path) -> bool:
         said_as(GT_INSTANCES),
     )
     return True
-
-
-def _drawn_objects(mask: Path) -> bool:
-    """Whether the mask ``mask`` is objects by what it is: outlines, a folder of masks, or the
-    Cell Tracking Challenge's ``man_segNNN.tif`` (object ids by the challenge's rules; a
-    frame of 8 cells was scored as 8 classes, its SEG on connected regions, not ids)."""
-    return mask.suffix.lower() in ANNOTATION_SUFFIXES or mask.is_dir() or seg_mask(mask)
 
 
 def _counted(masks: Iterable[MaskPage], done: Count) -> Iterable[MaskPage]:

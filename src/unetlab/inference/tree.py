@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from unetlab.data.ctc import truth_folders
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes
 from unetlab.data.read_notes import call_lines, read_notes
@@ -173,10 +174,19 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     ``ds/masks/`` as images into ``OUT/ds/masks/``), and a folder of no part the data set
     names (``weights/``, weightmap's maps) is no images of it, and one unetlab wrote into
     (``ds/pred/`` of an earlier ``--output ds/pred``) is said to be its outputs: it was told
-    'give it as --input', where its files are refused as outputs."""
+    'give it as --input', where its files are refused as outputs. Sequences of the Cell
+    Tracking Challenge's layout are searched, their truth (``01_GT/``, ``01_ST/``) not."""
     from unetlab.data.names import SPLIT_NAMES, folder_candidates
     from unetlab.data.pairs import FOLDER_ROLES
 
+    if truths := truth_folders(subs):  # 35 of 49 files predicted were their masks (s69)
+        log.info(
+            "%s/ holds Cell Tracking Challenge sequences: only their frames predicted (%s "
+            "passed over: gold and silver truth are no inputs)",
+            folder,
+            _named(truths),
+        )
+        return [p for p in subs if p not in truths]
     found = folder_candidates(folder, FOLDER_ROLES)
     images = [p for p in subs if p in found["images"] + found["JPEGImages"]]
     masks = found["masks"] + found["instances"] + found["SegmentationClass"]

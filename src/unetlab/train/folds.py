@@ -325,7 +325,7 @@ def _row(i: int, folder: Path, train: list, val: list, result: dict) -> dict:
         "run_dir": str(folder),
         "train_images": len(train),
         "val_images": len(val),
-        "validated_on": " ".join(p.image_page if p.pages > 1 else p.image.name for p in val),
+        "validated_on": " ".join(p.shown for p in val),
         "epochs": result["epochs"],
         "steps": result["steps"],
         "best_epoch": result.get("best_epoch"),
