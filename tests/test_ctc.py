@@ -346,3 +346,69 @@ def test_predict_recursive_passes_over_the_truth_folders(ctc, tmp_path):
 
     found = tree_folders(ctc, tmp_path / "out")
     assert [str(rel) for rel, _ in found] == ["01", "02"]
+
+
+def _sequences_of(pairs) -> set[str]:
+    return {p.image.parent.name for p in pairs}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_several_sequences_validate_whole_sequences(ctc, caplog, seed):
+    """Frames of one sequence validated beside their neighbours in training (01/t004 with
+    01/t001 training): near copies, flattering val figures; a stack's pages were kept apart
+    already (s69 review)."""
+    from unetlab.data.datasets import split_pairs
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(ctc, val_fraction=0.4, seed=seed)
+    assert val and not _sequences_of(train) & _sequences_of(val)
+    assert len(train) + len(val) == 5
+    said = "the data holds time-lapse sequences: split by sequence, every frame of a sequence"
+    assert said in caplog.text and f"of 1 sequence validate ({val[0].image.parent.name}/)" in (
+        caplog.text
+    )
+
+
+def test_folds_hold_whole_sequences_out(ctc, caplog):
+    from unetlab.data.folds import all_pairs, fold_pairs
+    from unetlab.errors import UnetlabError
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        folds = fold_pairs(all_pairs(ctc), 2, seed=0)
+    assert sorted(_sequences_of(val).pop() for _, val in folds) == ["01", "02"]
+    assert all(not _sequences_of(train) & _sequences_of(val) for train, val in folds)
+    assert "its 2 folds are made of whole sequences (2 sequences)" in caplog.text
+    with pytest.raises(UnetlabError, match=r"k=3 but the data has 2 sequences \(the frames"):
+        fold_pairs(all_pairs(ctc), 3, seed=0)
+
+
+def test_one_sequence_says_its_frames_split_among_themselves(ctc, tmp_path, caplog):
+    from unetlab.data.datasets import split_pairs
+    from unetlab.data.folds import all_pairs, fold_pairs
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(ctc / "02", val_fraction=0.4, seed=0)
+        fold_pairs(all_pairs(ctc / "02"), 3, seed=0)
+    said = "02/ is one time-lapse sequence: its 3 annotated frames are split among themselves"
+    assert caplog.text.count(said) == 2
+    assert f"give the data set folder {ctc} (sequences 01/, 02/)" in caplog.text
+    alone = write_sequence(tmp_path / "alone", "01", annotated=(1, 3, 4))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(alone, val_fraction=0.4, seed=0)
+    assert f"annotate frames of a second sequence (NN_GT/SEG/) in {alone}" in caplog.text
+
+
+def test_a_recorded_split_with_a_sequence_on_both_sides_is_said(ctc, tmp_path, caplog):
+    """A run's split.json of frames mixed between the sides (made before sequences were held
+    out whole), resumed or repeated with --split, keeps its split: said to inflate."""
+    from unetlab.cli import main
+    from unetlab.data.split_record import split_record, write_split
+
+    pairs = find_pairs(ctc)
+    record = write_split(tmp_path / "split.json", split_record(ctc, pairs[1:], pairs[:1]))
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(ctc), "--run-dir", str(tmp_path / "run"), "--check"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--split", str(record), "--no-progress", *sets]) == 0
+    assert "1 validation frame (01/t001.tif) of sequences that train too" in caplog.text

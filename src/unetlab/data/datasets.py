@@ -80,7 +80,7 @@ from unetlab.data.pairs import (
     no_data_folder,
     problems_error,
 )
-from unetlab.data.stack_split import has_stacks, stack_split, val_count
+from unetlab.data.stack_split import one_sequence_note, split_whole, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, quoted, said_as, set_to
@@ -425,8 +425,11 @@ def _split(
     images; where some file is a stack, by whole files or a single stack's last pages, said
     in one line (:func:`unetlab.data.stack_split.stack_split`: neighbouring frames are near
     copies, audit s34 stacks 7; its warnings name the axes to give as ``axes_as``)."""
-    if not has_stacks(pairs):
-        return split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
+    if not split_whole(pairs):
+        train, val = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
+        if val and (note := one_sequence_note(pairs)):
+            say("%s", note)
+        return train, val
     train, val, note = stack_split(pairs, val_fraction=val_fraction, seed=seed, axes_as=axes_as)
     if note:
         say("%s", note)

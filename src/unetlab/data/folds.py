@@ -14,9 +14,17 @@ from unetlab.data.datasets import split_pairs
 from unetlab.data.io import DATA_AXES
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
-from unetlab.data.stack_split import check_folds, file_groups, has_stacks, stack_folds
+from unetlab.data.stack_split import (
+    check_folds,
+    file_groups,
+    kept_whole,
+    one_sequence_note,
+    split_whole,
+    stack_folds,
+)
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
+from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +51,23 @@ def fold_pairs(pairs: Sequence[Pair], k: int, *, seed: int) -> list[tuple[list[P
     (:func:`fold_indices`) for single-page images; where some file is a stack, by whole
     files, or a single stack's contiguous blocks (:func:`unetlab.data.stack_split.stack_folds`:
     neighbouring frames are near copies, audit s34 stacks 7), said in one line."""
-    if has_stacks(pairs):
+    if split_whole(pairs):
         folds = stack_folds(pairs, k, seed=seed)
         log.info("%s", _stack_folds_note(pairs, k))
     else:
         folds = fold_indices(len(pairs), k, seed=seed)
+        if note := one_sequence_note(pairs):
+            log.info("%s", note)
     return [([pairs[i] for i in train], [pairs[i] for i in val]) for train, val in folds]
 
 
 def _stack_folds_note(pairs: Sequence[Pair], k: int) -> str:
-    groups = file_groups(pairs)
+    groups, whole = file_groups(pairs), kept_whole(pairs)
     if len(groups) > 1:
         return (
-            f"the data holds stacks: its {k} folds are made of whole files ({len(groups)} "
-            "files), every page of a file in one fold (neighbouring frames are near copies)"
+            f"the data holds {whole.held}: its {k} folds are made of whole {whole.group}s "
+            f"({numbered(len(groups), whole.group)}), every {whole.item} of a {whole.group} "
+            "in one fold (neighbouring frames are near copies)"
         )
     noun = read_page_axes(pairs[0].image, len(pairs), axes_as=DATA_AXES_AS).noun()  # frames
     return (

@@ -162,7 +162,13 @@ class Pair:
     @property
     def _sequence(self) -> str:
         """``01/`` for a frame of the sequence ``01/`` paired with its gold truth, else ''."""
-        return f"{self.image.parent.name}/" if CTC_SEG.fullmatch(self.mask.name) else ""
+        return f"{self.sequence.name}/" if self.sequence is not None else ""
+
+    @property
+    def sequence(self) -> Path | None:
+        """The sequence folder (``01/``) of a frame of the Cell Tracking Challenge's layout
+        paired with its gold truth (``man_segNNN.tif``), else None."""
+        return self.image.parent if CTC_SEG.fullmatch(self.mask.name) else None
 
     @property
     def image_page(self) -> str:

@@ -12,11 +12,13 @@ here: they split image by image as before (:func:`unetlab.data.datasets.split_in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.ctc import ctc_sequences
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.errors import Spelled, UnetlabError, spelled
@@ -38,12 +40,76 @@ def has_stacks(pairs: Sequence[Pair]) -> bool:
     return any(p.pages > 1 for p in pairs)
 
 
+def split_whole(pairs: Sequence[Pair]) -> bool:
+    """Whether ``pairs`` split by :func:`file_groups`, never frame by frame: some pair is a
+    page of a stack, or they are frames of several time-lapse sequences (:func:`sequences`)."""
+    return has_stacks(pairs) or len(sequences(pairs)) > 1
+
+
+def sequences(pairs: Sequence[Pair]) -> list[Path]:
+    """The sequence folders (``01/``, :attr:`~unetlab.data.pairs.Pair.sequence`) of the
+    frames of the Cell Tracking Challenge's layout among ``pairs``, in the order they first
+    appear."""
+    return list(dict.fromkeys(p.sequence for p in pairs if p.sequence is not None))
+
+
 def file_groups(pairs: Sequence[Pair]) -> list[Indices]:
-    """The indices of ``pairs`` by image file, files in the order they first appear."""
+    """The indices of ``pairs`` by image file, files in the order they first appear; by
+    sequence where they are frames of several sequences (:func:`sequences`: a time-lapse's
+    frames are near copies of their neighbours, as a stack's pages are; s69 review)."""
+    by_sequence = len(sequences(pairs)) > 1
     groups: dict[Path, Indices] = {}
     for i, pair in enumerate(pairs):
-        groups.setdefault(pair.image, []).append(i)
+        groups.setdefault(pair.sequence if by_sequence else pair.image, []).append(i)
     return list(groups.values())
+
+
+class Whole(NamedTuple):
+    """What a split keeps whole (:func:`kept_whole`), in the words of its lines."""
+
+    held: str  # what the data holds
+    group: str  # one of the groups kept on one side
+    item: str  # one of their pairs
+    together: str  # what stays together
+    name: Callable[[Pair], str]  # the group of a pair, as the lines name it
+
+
+#: the words of a stack's files, of time-lapse sequences
+FILES = Whole("stacks", "file", "page", "the pages of a stack", lambda p: p.image.name)
+SEQUENCES = Whole(
+    "time-lapse sequences",
+    "sequence",
+    "frame",
+    "the frames of a sequence",
+    lambda p: f"{p.sequence.name}/",
+)
+
+
+def kept_whole(pairs: Sequence[Pair]) -> Whole:
+    """The words of :func:`file_groups`' groups of ``pairs``: sequences, else files."""
+    return SEQUENCES if len(sequences(pairs)) > 1 else FILES
+
+
+def one_sequence_note(pairs: Sequence[Pair]) -> str | None:
+    """The line where ``pairs`` are the frames of one time-lapse sequence (split frame by
+    frame, validation frames beside their neighbours in training) naming how to hold a whole
+    sequence out; None for any other pairs."""
+    found = sequences(pairs)
+    if len(found) != 1 or has_stacks(pairs):
+        return None
+    (sequence,) = found
+    named = [s.name for s, _ in ctc_sequences(sequence.parent)]
+    fix = (
+        f"give the data set folder {sequence.parent} (sequences {'/, '.join(named)}/)"
+        if len(named) > 1
+        else f"annotate frames of a second sequence (NN_GT/SEG/) in {sequence.parent} and "
+        "give that folder"
+    )
+    return (
+        f"{sequence.name}/ is one time-lapse sequence: its {len(pairs)} annotated frames are "
+        "split among themselves, and neighbouring frames are alike, so the validation figures "
+        f"flatter the model; to hold a whole sequence out, {fix}"
+    )
 
 
 def block_split(n: int, val_fraction: float) -> tuple[Indices, Indices, Indices]:
@@ -114,14 +180,16 @@ def _block_note(pairs: Sequence[Pair], val: Indices, gap: Indices, axes_as: Spel
 
 
 def _file_note(pairs: Sequence[Pair], train: Indices, val: Indices, fraction: float) -> str:
-    files = sorted({pairs[i].image.name for i in val})
+    whole = kept_whole(pairs)
+    files = sorted({whole.name(pairs[i]) for i in val})
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     return (
-        f"the data holds stacks: split by file, every page of a file on one side (neighbouring "
-        f"frames are near copies): {numbered(len(val), 'page')} of "
-        f"{numbered(len(files), 'file')} {'validates' if len(val) == 1 else 'validate'} "
-        f"({shown}), {len(train)} train (data.val_fraction {fraction:g} of "
-        f"{len(pairs)} pages asked {val_count(len(pairs), fraction)})"
+        f"the data holds {whole.held}: split by {whole.group}, every {whole.item} of a "
+        f"{whole.group} on one side (neighbouring frames are near copies): "
+        f"{numbered(len(val), whole.item)} of {numbered(len(files), whole.group)} "
+        f"{'validates' if len(val) == 1 else 'validate'} ({shown}), {len(train)} train "
+        f"(data.val_fraction {fraction:g} of {len(pairs)} {whole.item}s asked "
+        f"{val_count(len(pairs), fraction)})"
     )
 
 
@@ -139,11 +207,14 @@ def block_folds(n: int, k: int) -> list[tuple[Indices, Indices]]:
     return folds
 
 
-def file_folds(sizes: Sequence[int], k: int, *, seed: int) -> list[tuple[Indices, Indices]]:
+def file_folds(
+    sizes: Sequence[int], k: int, *, seed: int, whole: Whole = FILES
+) -> list[tuple[Indices, Indices]]:
     """``k`` (train, val) file index lists of files of ``sizes`` pages: files in an order
     drawn from ``seed``, the largest first, each dealt to the fold of fewest pages so far,
-    so that every file validates in exactly one fold and folds hold about as many pages."""
-    check_folds(len(sizes), k, "files (the pages of a stack stay in one fold)")
+    so that every file validates in exactly one fold and folds hold about as many pages.
+    ``whole``: the files' words (sequences of frames), for a refusal."""
+    check_folds(len(sizes), k, f"{whole.group}s ({whole.together} stay in one fold)")
     order = np.random.default_rng(seed).permutation(len(sizes)).tolist()
     order.sort(key=lambda f: -sizes[f])  # stable: the drawn order among equal sizes
     folds: list[Indices] = [[] for _ in range(k)]
@@ -191,7 +262,9 @@ def stack_folds(pairs: Sequence[Pair], k: int, *, seed: int) -> list[tuple[Indic
         ]
     return [
         (sorted(i for f in train for i in groups[f]), sorted(i for f in val for i in groups[f]))
-        for train, val in file_folds([len(g) for g in groups], k, seed=seed)
+        for train, val in file_folds(
+            [len(g) for g in groups], k, seed=seed, whole=kept_whole(pairs)
+        )
     ]
 
 
@@ -201,3 +274,13 @@ def next_to_training(train: Sequence[Pair], val: Sequence[Pair]) -> list[Pair]:
     file, a record repeated with ``--split``)."""
     trained = {(p.image, p.page) for p in train}
     return [p for p in val if {(p.image, p.page - 1), (p.image, p.page + 1)} & trained]
+
+
+def sequences_on_both_sides(train: Sequence[Pair], val: Sequence[Pair]) -> list[Pair]:
+    """The ``val`` frames whose sequence trains too, where the frames are of several
+    sequences (:func:`sequences`): a split recorded before sequences were held out whole
+    (s69 review), resumed or repeated with ``--split``."""
+    if len(sequences([*train, *val])) < 2:
+        return []
+    trained = set(sequences(train))
+    return [p for p in val if p.sequence in trained]

@@ -33,7 +33,7 @@ from unetlab.data.checks import PICK_CHANNEL
 from unetlab.data.datasets import more_validation
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
-from unetlab.data.stack_split import next_to_training
+from unetlab.data.stack_split import next_to_training, sequences_on_both_sides
 from unetlab.errors import said_as
 from unetlab.metrics.confusion import RARE_IOU
 from unetlab.models import PRESETS, UNetConfig
@@ -227,8 +227,8 @@ def log_validation(pairs: tuple[list, list], root) -> None:
     """Warn of what makes the validation figures (val mIoU, the choice of best.pt) mislead:
     a validation image that is a copy of a training image (same bytes: inflated, audit s31
     fewshot 1), a validation page next to a training page of the same stack (a near copy,
-    audit s34 stacks 7), and a validation set of 1-2 images (noisy, fewshot 5). Says;
-    changes nothing."""
+    audit s34 stacks 7), a frame of a sequence that trains too (a recorded split, s69), and
+    a validation set of 1-2 images (noisy, fewshot 5). Says; changes nothing."""
     train, val = pairs
     for copy, original in copied_images(train, val, root):
         log.warning(
@@ -247,6 +247,14 @@ def log_validation(pairs: tuple[list, list], root) -> None:
             numbered(len(near), "validation page"),
             describe_pairs(near),
             "sits" if len(near) == 1 else "sit",
+        )
+    if both := sequences_on_both_sides(train, val):
+        log.warning(
+            "%s (%s) of sequences that train too: neighbouring frames are alike, so the "
+            "validation figures (val mIoU, the choice of best.pt) are inflated; train a new "
+            "run, which holds whole sequences out",
+            numbered(len(both), "validation frame"),
+            describe_pairs(both),
         )
     if 0 < len(val) < FEW_VALIDATION and not _FEW_SAID.get():
         log.warning(
