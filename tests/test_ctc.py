@@ -79,7 +79,7 @@ def test_the_line_says_what_was_paired_and_what_was_left(ctc, caplog):
     assert "(01/: 2 of 6, 02/: 3 of 5)" in lines[0]
     assert "6 frames without one left out" in lines[0]
     assert "1 mask of one 3-D slice (man_seg_TTT_ZZZ.tif) not read" in lines[0]
-    assert "TRA markers and silver truth (NN_ST/) not read" in lines[0]
+    assert "TRA markers and silver truth (NN_ST/) not trained on" in lines[0]
 
 
 def test_one_sequence_folder_pairs_with_its_gold_truth_beside_it(ctc):
@@ -412,3 +412,75 @@ def test_a_recorded_split_with_a_sequence_on_both_sides_is_said(ctc, tmp_path, c
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main([*args, "--split", str(record), "--no-progress", *sets]) == 0
     assert "1 validation frame (01/t001.tif) of sequences that train too" in caplog.text
+
+
+def test_unmarked_counts_the_markers_with_no_object_under_them():
+    from unetlab.data.ctc_partial import unmarked
+
+    mask = np.zeros((6, 6), np.uint16)
+    mask[0:2, 0:2] = 5
+    markers = np.zeros((6, 6), np.uint16)
+    markers[1:3, 1:3] = 1  # overlaps object 5 at (1, 1): marked
+    markers[4, 4] = 2  # on background: no mask
+    markers[5, 0:2] = 3
+    assert unmarked(mask, markers) == (3, 2)
+    assert unmarked(mask, np.zeros_like(markers)) == (0, 0)
+
+
+def partial_set(root):
+    """02/ of ``ctc`` with TRA marking both cells of every frame, and the gold truth of
+    t002 annotating cell 1 only."""
+    seq = write_sequence(root, "02", frames=5, annotated=(0, 2, 3))
+    for t in range(5):
+        tifffile.imwrite(seq / "02_GT" / "TRA" / f"man_track{t:03d}.tif", frame_ids(t))
+    tifffile.imwrite(seq / "02_GT" / "SEG" / "man_seg002.tif", frame_ids(2) * (frame_ids(2) == 1))
+    return root
+
+
+PARTIAL = "partial gold truth: 02/t002: 1 of 2 cells marked in TRA have no mask: those cells "
+
+
+def test_training_names_the_frames_whose_gold_truth_leaves_cells_out(ctc, caplog, monkeypatch):
+    """A frame annotating some cells trained the others as background, unsaid (s69 review);
+    the markers of the paired frames are read, once each, and the masks not again."""
+    import unetlab.data.ctc_partial as partial
+    from unetlab.cli import main
+
+    partial_set(ctc)
+    read = []
+    monkeypatch.setattr(
+        partial, "read_stack", lambda p, **k: read.append(p) or tifffile.imread(p)[None]
+    )
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(ctc), "--run-dir", str(ctc.parent / "run"), "--check"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--no-progress", *sets]) == 0
+    lines = [r.getMessage() for r in caplog.records if "partial gold truth" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(PARTIAL)
+    assert "leave those frames out (move their NN_GT/SEG/man_segNNN.tif aside)" in lines[0]
+    assert "01/" not in lines[0] and "02/t000" not in lines[0]
+    tracks = [
+        ctc / seq / f"man_track{t:03d}.tif" for seq, t in [("01_GT/TRA", 1), ("01_GT/TRA", 4)]
+    ]
+    tracks += [ctc / "02_GT" / "TRA" / f"man_track{t:03d}.tif" for t in (0, 2, 3)]
+    assert sorted(read) == sorted(tracks)
+
+
+def test_evaluate_of_a_sequence_names_its_partial_frames(ctc, tmp_path, caplog):
+    from unetlab.evaluate import evaluate_predictions
+
+    partial_set(ctc)
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = evaluate_predictions(pred, ctc / "02", progress=False)
+    assert caplog.text.count("partial gold truth") == 1 and PARTIAL in caplog.text
+    assert report.summary["seg"] == 1.0  # the loss and the scores unchanged: said only
+
+
+def test_complete_gold_truth_says_nothing_of_partial_frames(ctc, tmp_path, caplog):
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        evaluate_predictions(pred, ctc / "02", progress=False)
+    assert "partial gold truth" not in caplog.text

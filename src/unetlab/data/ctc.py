@@ -6,7 +6,8 @@ copy: a data set folder holds sequences ``01/``, ``02/``, ... of frames ``t000.t
 - ``01_GT/SEG/man_seg000.tif``: the gold-truth segmentation (object ids) of only SOME frames,
   paired with the frame of its number (``man_seg013.tif`` with ``t013.tif``); a 3-D set's
   ``man_seg_TTT_ZZZ.tif`` annotates the one slice ZZZ of frame TTT (not read: said);
-- ``01_GT/TRA/man_track000.tif``: tracking markers (a blob per cell), no segmentation;
+- ``01_GT/TRA/man_track000.tif``: tracking markers (a blob per cell), no segmentation (read
+  only to find frames whose gold truth leaves cells out: :mod:`unetlab.data.ctc_partial`);
 - ``01_ST/SEG/``: the silver truth, computer-made (not read: the gold truth trains).
 
 :func:`ctc_sequences` finds the sequences of a data set folder (or of one sequence folder
@@ -158,7 +159,7 @@ def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left) ->
             f"read ({left.strays[0].name}, ...): save the masks as man_segNNN.tif (TIFF)"
         )
     unread = ["TRA markers"] * left.markers + ["silver truth (NN_ST/)"] * left.silver
-    return line + (f"; {' and '.join(unread)} not read" if unread else "")
+    return line + (f"; {' and '.join(unread)} not trained on" if unread else "")
 
 
 def ctc_near(root: Path) -> list[str]:

@@ -21,6 +21,7 @@ from unetlab.data.classes import (
     dataset_palette,
 )
 from unetlab.data.colour import same_kind
+from unetlab.data.ctc_partial import warn_partial_truth
 from unetlab.data.datasets import (
     choose_target,
     data_split,
@@ -107,6 +108,7 @@ def prepare_data(
     scan = scan_masks(pairs, problems=problems, target=d.target) if d.label_values is None else None
     if problems:
         raise problems_error(problems)
+    warn_partial_truth(pairs, _scanned(scan))  # the masks as scanned: the markers read alone
     check_stain_channels(cfg, pairs)  # before the images are loaded
     say_bare_pages(pairs, cfg.model.in_channels)
     target = d.target
