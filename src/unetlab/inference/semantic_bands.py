@@ -29,9 +29,9 @@ from unetlab.inference.objects import (
     class_least,
     cut_least,
     distinct,
+    object_labels,
     speck_owners,
 )
-from unetlab.inference.predict import labels_from_probabilities
 
 measure = deferred("skimage.measure")
 
@@ -82,7 +82,7 @@ class SemanticBands:
         if y != self.rows:
             raise ValueError(f"blocks must arrive in order: expected row {self.rows}, got {y}")
         probabilities = np.asarray(probabilities)
-        labels = labels_from_probabilities(probabilities)
+        labels = object_labels(probabilities, self.options)  # no_class's: the background's
         if self.options.background is None:  # no object over nodata (as read whole)
             self.void = max(probabilities.shape[0], 2)
             labels = _voided(labels, outside, self.void)
