@@ -492,3 +492,45 @@ def test_evaluate_scores_the_objects_predict_saves(tmp_path, monkeypatch):
     report = evaluate_model(_void_net(), root, **how)
     assert report.summary["object_f1"] == 1.0
     assert sum(row["pred_objects"] for row in report.images) == 4
+
+
+def test_compare_reads_a_killed_run_s_classes_from_its_history(tmp_path):
+    """A killed run (no summary.json) has no val_iou_ column of its ignored class: compare
+    counted its classes from metrics.csv, so a run and its killed copy differed in a setting
+    'model.num_classes 3 vs 2', and the copy's ignored class read '-' beside 'ignored'
+    (review s69). Its classes come from history.yaml (written at the start) now."""
+    import shutil
+
+    from unetlab.compare import compare_runs
+    from unetlab.train import fit
+
+    root, run = _two_classes_and_a_band(tmp_path / "data", 6), tmp_path / "run"
+    sets = [*SETS, "model.depth=2", "model.base_channels=4", "data.tile_size=32"]
+    sets += ["data.tiles_per_epoch=4", "train.batch_size=4", "train.device=cpu"]
+    fit(load_config(None, [f"data.root={root}", "train.epochs=1", *sets]), run_dir=run)
+    shutil.copytree(run, tmp_path / "killed")
+    (tmp_path / "killed" / "summary.json").unlink()
+    comparison = compare_runs([run, tmp_path / "killed"])
+    assert "model.num_classes" not in comparison.settings
+    lines = comparison.text().splitlines()
+    at = lines.index("val IoU per class at best.pt's epoch:")
+    assert [line.split()[-1] for line in lines[at + 2 : at + 4]] == ["ignored"] * 2
+
+
+def test_trained_classes_without_a_summary():
+    """A killed run's classes and ignored class: history.yaml's resolved record (its ignore
+    value, else config.yaml's, as a run recorded before s69), none for an instance target;
+    summary.json's where there is one."""
+    from unetlab.compare.records import trained_classes
+
+    resolved = {"classes": ["bg", "cell", "void"], "label_values": [0, 1, 2]}
+    history = [{"run": "new", "resolved": resolved | {"ignore_value": 2}}, {"run": "resume"}]
+    assert trained_classes(None, history, {}) == (["bg", "cell", "void"], "void")
+    older = [{"resolved": resolved}]
+    assert trained_classes(None, older, {"data.ignore_value": 2})[1] == "void"
+    assert trained_classes(None, older, {"data.ignore_value": 255})[1] is None
+    instances = {"data.ignore_value": 2, "data.target": "instances"}
+    assert trained_classes(None, older, instances)[1] is None
+    summary = {"classes": ["a", "b"], "val_ignored_class": None}
+    assert trained_classes(summary, history, {}) == (["a", "b"], None)
+    assert trained_classes(None, [], {}) == ([], None)

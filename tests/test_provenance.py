@@ -178,6 +178,7 @@ def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, mo
         "normalization": {"mode": "per_image"},
         "label_values": [0, 255],
         "classes": ["dark", "bright"],
+        "ignore_value": None,  # compare reads a killed run's ignored class by it (s69)
     }
     # the preset expanded: small's padding and norm, the config's depth and width, the data's
     assert resolved["model"] == {

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from unetlab.config.files import yaml_problem
+from unetlab.data.classes import ignored_class
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.model_identity import SAME_MODEL, model_sha256s, report_model_sha256s
@@ -44,7 +45,9 @@ class RunRecord:
     when absent or older than the run's last command); ``status`` one of DONE, STOPPED,
     KILLED, RUNNING; ``resumable``: it holds checkpoints/last.pt; ``evaluations``: the
     ``unetlab evaluate`` reports in it, by their path in the folder without ``.json``;
-    ``resumed``: how often a command resumed it (history.yaml)."""
+    ``resumed``: how often a command resumed it (history.yaml); ``classes``: the classes it
+    trained and ``ignored_class`` the one of the mask value training ignored, in no mean
+    (None: none; :func:`trained_classes`)."""
 
     path: Path
     config: dict
@@ -54,6 +57,8 @@ class RunRecord:
     resumable: bool
     evaluations: dict[str, dict] = field(default_factory=dict)
     resumed: int = 0
+    classes: list[str] = field(default_factory=list)
+    ignored_class: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -75,27 +80,50 @@ def read_run(folder: str | os.PathLike) -> RunRecord:
     history = read_history(folder)
     status = run_status(folder, summary, history)
     rows = read_metrics(folder / METRICS_FILE)
+    config = flatten(_read_yaml(folder / CONFIG_FILE))
+    classes, ignored = trained_classes(summary, history, config)
     return RunRecord(
         path=folder,
-        config=with_budget(with_classes(flatten(_read_yaml(folder / CONFIG_FILE)), summary, rows)),
+        config=with_budget(with_classes(config, classes, rows)),
         rows=rows,
         summary=summary if status in (DONE, STOPPED) else None,
         status=status,
         resumable=(folder / LAST_CHECKPOINT).is_file(),
         evaluations=find_evaluations(folder),
         resumed=sum(e.get("run") == "resume" for e in history if isinstance(e, dict)),
+        classes=classes,
+        ignored_class=ignored,
     )
 
 
-def with_classes(config: dict, summary: dict | None, rows: list[dict]) -> dict:
+def trained_classes(summary: dict | None, history: list, config: dict) -> tuple[list, str | None]:
+    """``(classes, ignored)``: the classes a run trained and the one of the mask value
+    training ignored (None: none): summary.json's ``classes`` and ``val_ignored_class``;
+    without them (a killed run) history.yaml's, written as it started (its last entry's
+    ``resolved`` classes, label values and ignore value; config.yaml's
+    ``data.ignore_value`` before it recorded one), by
+    :func:`~unetlab.data.classes.ignored_class`'s rule, none for an instance target (review
+    s69: metrics.csv has no column of that class, so it was counted out); ``[]`` where
+    neither says."""
+    if (summary or {}).get("classes"):
+        return list(summary["classes"]), summary.get("val_ignored_class")
+    entries = [e.get("resolved") for e in history if isinstance(e, dict)]
+    resolved = next((r for r in reversed(entries) if isinstance(r, dict)), {})
+    classes = [str(c) for c in resolved.get("classes") or []]
+    value = resolved.get("ignore_value", config.get("data.ignore_value"))
+    if not classes or config.get("data.target") == "instances":
+        return classes, None
+    k = ignored_class(max(len(classes), 2), resolved.get("label_values"), value)
+    return classes, None if k is None else classes[k]
+
+
+def with_classes(config: dict, classes: list, rows: list[dict]) -> dict:
     """``config`` with ``model.num_classes``, which config.yaml leaves null where the data
-    set it, filled with the classes the run trained: summary.json's, else the per-class IoU
-    columns of metrics.csv (a table showed "-": audit s33 readme3 8)."""
+    set it, filled with the ``classes`` the run trained (:func:`trained_classes`), else the
+    per-class IoU columns of metrics.csv (a table showed "-": audit s33 readme3 8)."""
     if config.get("model.num_classes", 0) is not None:
         return config
-    classes = (summary or {}).get("classes") or [
-        k for k in (rows[0] if rows else {}) if k.startswith("val_iou_")
-    ]
+    classes = classes or [k for k in (rows[0] if rows else {}) if k.startswith("val_iou_")]
     return config | {"model.num_classes": len(classes)} if classes else config
 
 

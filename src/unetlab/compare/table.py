@@ -246,17 +246,16 @@ def best_validation(record: RunRecord) -> tuple[int | None, float | None]:
 def class_ious(record: RunRecord) -> dict[str, float | None]:
     """``{class name: val IoU}`` at best.pt's epoch (:func:`best_validation`), from
     metrics.csv's ``val_iou_<name>`` columns and None for the ignored class, which has none
-    (summary.json's ``val_ignored_class``); {} without them or a validation."""
+    (:attr:`RunRecord.ignored_class`); {} without them or a validation."""
     best_epoch, _ = best_validation(record)
     row = next((r for r in record.rows if r.get("epoch") == best_epoch), None)
     if best_epoch is None or row is None:
         return {}
     ious = {k.removeprefix(CLASS_IOU): v for k, v in row.items() if k.startswith(CLASS_IOU)}
-    summary = record.summary or {}
-    ignored = summary.get("val_ignored_class")
+    ignored = record.ignored_class
     if ignored is None or ignored in ious:  # an older run's metrics.csv has its column
         return ious
-    names = summary.get("classes") or [*ious, ignored]  # the ignored class: in no column
+    names = record.classes or [*ious, ignored]  # the ignored class: in no column
     return {n: ious.get(n) for n in names if n in ious or n == ignored}
 
 
@@ -264,7 +263,7 @@ def _class_cells(row: dict, record: RunRecord, names: Sequence[str]) -> dict:
     """A run's cells of :meth:`Comparison.class_lines`: each class's val IoU at best.pt's
     epoch, :data:`IGNORED` for the class of the value training ignored (it said '2 ignored',
     not 'not in val': review s68), :data:`NOT_IN_VAL` for one its validation lacks."""
-    absent, ignored = classes_not_in_val(record), (record.summary or {}).get("val_ignored_class")
+    absent, ignored = classes_not_in_val(record), record.ignored_class
     return {
         n: IGNORED if n == ignored else NOT_IN_VAL if n in absent else row.get(BEST_CLASS_IOU + n)
         for n in names

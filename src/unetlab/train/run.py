@@ -500,6 +500,7 @@ def run_info(run: Run, weights: list[float] | None) -> dict:
             **_init_record(model),
             "label_values": [int(v) for v in run.data.label_values],
             "classes": list(model.classes),
+            "ignore_value": run.data.ignore_value,  # compare: a killed run's ignored class
         },
     }
 
