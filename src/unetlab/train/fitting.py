@@ -58,7 +58,7 @@ from unetlab.train.log import (
     threads_record,
     warn_busy_cpu,
 )
-from unetlab.train.loop import TrainState, train_one_epoch, validate
+from unetlab.train.loop import TrainState, train_one_epoch, val_classes, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
 from unetlab.train.resume import (
@@ -710,7 +710,7 @@ def _result(run: Run, offset, share: float | None, shared: str | None) -> dict:
         **_best_scores(state, bool(run.data.val)),
         "val": dict(run.last),
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
-        **_val_classes(run.model),  # as summary.json's: the ignored class in no mean
+        **val_classes(run.model),  # as summary.json's: the ignored class in no mean
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
@@ -765,7 +765,7 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "last_epoch": _row(last, ("epoch", "train_loss", "lr")),
         "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
         "classes": list(run.model.classes),
-        **_val_classes(run.model),
+        **val_classes(run.model),
         "val_pixels": _val_pixels(run),  # labelled val pixels of each class
         "label_offset": label_offset,
         **threads_record(run),  # as history.yaml's resolved, so a repeat compares them
@@ -773,18 +773,6 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "val_images": len(run.data.val),
         "files": {"split": SPLIT_FILE, "config": "config.yaml", "history": HISTORY_FILE},
         "checkpoints": {"best": "checkpoints/best.pt", "last": "checkpoints/last.pt"},
-    }
-
-
-def _val_classes(model) -> dict:
-    """summary.json's ``val_miou_classes`` (val mIoU is the mean IoU of these) and
-    ``val_ignored_class``: the class of the mask value training ignores, in no mean
-    (:func:`~unetlab.inference.objects.model_ignored_class`; None: none), which compare
-    reads ``ignored``."""
-    ignored, names = model_ignored_class(model), list(model.classes)
-    return {
-        "val_miou_classes": [n for k, n in enumerate(names) if k != ignored],
-        "val_ignored_class": None if ignored is None else names[ignored],
     }
 
 

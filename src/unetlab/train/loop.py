@@ -195,6 +195,18 @@ def validate(
     return {"loss": loss_sum / max(pixels, 1), **metrics_from_matrix(*counts)}
 
 
+def val_classes(model) -> dict:
+    """summary.json's ``val_miou_classes`` (val mIoU is the mean IoU of these) and
+    ``val_ignored_class``: the class of the mask value training ignores, in no mean
+    (:func:`~unetlab.inference.objects.model_ignored_class`; None: none), which compare
+    reads ``ignored``."""
+    ignored, names = model_ignored_class(model), list(model.classes)
+    return {
+        "val_miou_classes": [n for k, n in enumerate(names) if k != ignored],
+        "val_ignored_class": None if ignored is None else names[ignored],
+    }
+
+
 def _log_odds(probs: torch.Tensor) -> torch.Tensor:
     """Logits whose softmax (sigmoid for one channel) gives ``probs`` back."""
     p = probs.clamp(1e-7, 1 - 1e-7)

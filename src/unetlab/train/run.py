@@ -22,7 +22,6 @@ from unetlab.data.datasets import TileDataset
 from unetlab.data.loader import UserErrorLoader
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, said_as
-from unetlab.inference.objects import model_ignored_class
 from unetlab.losses import build_loss
 from unetlab.models import EncoderUNet, UNet
 from unetlab.provenance import code_identity, command_line, describe_code, machine
@@ -30,7 +29,7 @@ from unetlab.run_records import HISTORY_FILE, append_history, history_entry
 from unetlab.runtime import available_cpus, cap_threads
 from unetlab.train.init import init_from_checkpoint, refuse_checkpoint_as_encoder_weights
 from unetlab.train.log import log_loading, log_start
-from unetlab.train.loop import Precision, TrainState
+from unetlab.train.loop import Precision, TrainState, val_classes
 from unetlab.train.resume import (
     epoch_steps,
     listed_split,
@@ -360,8 +359,7 @@ def _start_records(
     changes = log_changes(run_dir / "config.yaml", cfg) if resume else {}
     run.split = record_split(run_dir, cfg, run.data)
     write_config(cfg, run_dir / "config.yaml", header=_provenance())
-    ignored = model_ignored_class(run.model)
-    scored = [c for k, c in enumerate(run.model.classes) if k != ignored]
+    scored = val_classes(run.model)["val_miou_classes"]  # the ignored class: no column
     run.metrics = MetricsFile(run_dir / "metrics.csv", scored, keep_epochs=run.state.epoch)
     log_start(run, *sizes)
     entry = history_entry(resume=resume, state=asdict(run.state), changes=changes)
