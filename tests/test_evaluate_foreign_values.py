@@ -9,12 +9,14 @@ import re
 import numpy as np
 import pytest
 import tifffile
+import torch
 
 from unetlab.cli import main
 from unetlab.data.io import read_image, write_png
 from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_predictions
 from unetlab.evaluate.checks import MaskValuesError
+from unetlab.evaluate.report import _unpredicted_line
 
 
 def _maps(root, *, void: bool, values: bool = True):
@@ -338,3 +340,42 @@ def test_a_3_class_models_maps_of_0_and_2_are_scored_with_the_fix_said(tmp_path,
         "mostly predicted as a class in no mask: if the maps write 1 as 2, save each 2 as 1; "
         "if it is a class of the model the masks lack, the model takes one for the other"
     )
+
+
+TRAINING = "a rare class needs more training (more steps, or more images that hold it)"
+
+
+def test_a_models_classes_gone_to_one_it_lacks_are_told_training_not_the_maps_fix(tmp_path):
+    """Review s69: evaluate --checkpoint of a 3-class model always predicting 2 beside 0/1
+    masks was told 'if the maps write 0 as 2 and 1 as 2, save each 2 as 0 and each 2 as 1':
+    there are no maps, and both cannot be done. A model's rare classes need training; so do
+    maps' where two classes went to one."""
+    from unetlab.evaluate import evaluate_model
+    from unetlab.models import UNet
+
+    mask = (np.arange(256).reshape(16, 16) % 3 == 0).astype(np.uint8)
+    write_png(tmp_path / "data" / "images" / "a.png", mask * 200)
+    write_png(tmp_path / "data" / "masks" / "a.png", mask)
+    write_png(tmp_path / "pred" / "a.png", np.full((16, 16), 2, np.uint8))
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    head = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+    with torch.no_grad():
+        head.weight.zero_(), head.bias.copy_(torch.tensor([0.0, 0.0, 10.0]))
+    maps = evaluate_predictions(tmp_path / "pred", tmp_path / "data" / "masks")
+    for report in (evaluate_model(model, tmp_path / "data", progress=False), maps):
+        line = next(x for x in report.table().splitlines() if "never predicted right" in x)
+        assert line.startswith("0 (") and line.endswith(TRAINING)
+
+
+@pytest.mark.parametrize("went", [6, 4], ids=["mostly", "not-mostly"])
+def test_a_rare_class_mostly_predicted_as_one_in_no_mask_is_told_the_maps_fix(went):
+    """The maps' fix is said of a rare class whose pixels went mostly (over half) to one
+    class in no mask, else more training: 4 of 10 px to it is not most."""
+    matrix = np.zeros((4, 4), np.int64)
+    matrix[0, 0], matrix[1] = 90, [3, 0, went, 7 - went]  # class 1's 10 px: most to 2
+    names = ["0", "1", "2", "3"]
+    (line,) = _unpredicted_line(matrix, names, maps=True)
+    fix = "mostly predicted as a class in no mask: if the maps write 1 as 2, save each 2 as 1"
+    assert line.endswith(TRAINING) != (went == 6) and (fix in line) == (went == 6)
+    (model,) = _unpredicted_line(matrix, names)  # no maps: a model's
+    assert model.endswith(TRAINING)

@@ -198,7 +198,8 @@ class Report:
         s = self.summary
         lines = _class_lines(s, self.class_names, self.source, self.matrix, self.uncounted)
         void = None if self.missed is None else (self.missed, self.source.get("ignore_value"))
-        lines += _unpredicted_line(self.matrix, self.class_names, void)
+        maps = bool(self.source.get("predictions"))  # evaluate --pred's: maps to fix
+        lines += _unpredicted_line(self.matrix, self.class_names, void, maps=maps)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _predicted_ignore_line(s, self.source.get("ignore_value"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
@@ -677,7 +678,9 @@ def _unseen_line(s: dict, class_names: Sequence[str]) -> list[str]:
     ]
 
 
-def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str], void=None) -> list[str]:
+def _unpredicted_line(
+    matrix: np.ndarray, class_names: Sequence[str], void=None, *, maps: bool = False
+) -> list[str]:
     """The lines on the classes the masks hold whose IoU is under :data:`RARE_IOU`: one on
     those never predicted, or predicted on a few pixels and mostly wrong, each with its
     pixels, what it was predicted on and where its pixels went (``matrix``: rows truth,
@@ -688,7 +691,8 @@ def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str], void=None)
     104, were said to need more training). IoU, recall and pixels are ``matrix``'s
     (:func:`~unetlab.metrics.confusion.metrics_from_matrix`), as are the counts beside them:
     one source, not the summary's figures trusted to be of the same matrix. ``void``:
-    (per class, its pixels predicted as the masks' ignore value, that value), or None."""
+    (per class, its pixels predicted as the masks' ignore value, that value), or None;
+    ``maps``: the predictions are maps read from files (:func:`_rare_fix`)."""
     m = np.asarray(matrix)
     s = metrics_from_matrix(m, None if void is None else void[0])
     iou, pixels = s["iou"], s["pixels"]
@@ -698,28 +702,41 @@ def _unpredicted_line(matrix: np.ndarray, class_names: Sequence[str], void=None)
     parts = [_rare_part(m, i, s, class_names, void) for i in missed]
     lines = [
         f"{'; '.join(parts)}: in the masks but (nearly) never predicted right: IoU under "
-        f"{RARE_IOU:g}; {_rare_fix(m, missed, s['pixels'], class_names)}"
+        f"{RARE_IOU:g}; {_rare_fix(m, missed, s['pixels'], class_names, maps=maps)}"
     ]
     return lines[: bool(parts)] + [_over_line(m, i, s, class_names) for i in over]
 
 
-def _rare_fix(m: np.ndarray, rare: list[int], pixels, class_names: Sequence[str]) -> str:
-    """The fix of the ``rare`` classes' line: more training, or where each went mostly to
-    one class no mask holds (``pixels`` 0; rows truth, columns prediction), that class being
-    the maps' value of it (a map of 0 and 2 beside 0/1 masks, s69) or a class of the model
-    the masks lack (a 3-class model's 2)."""
-    went = {}
-    for i in rare:
-        j = int(np.argmax(np.where(np.arange(len(m)) == i, 0, m[i])))
-        if pixels[j] or 2 * m[i, j] <= pixels[i]:
-            return "a rare class needs more training (more steps, or more images that hold it)"
-        went[class_names[i]] = class_names[j]
-    write = " and ".join(f"{i} as {j}" for i, j in went.items())
-    save = " and ".join(f"each {j} as {i}" for i, j in went.items())
+def _rare_fix(
+    m: np.ndarray, rare: list[int], pixels, class_names: Sequence[str], *, maps: bool
+) -> str:
+    """The fix of the ``rare`` classes' line: more training, or, for ``maps`` read from
+    files, where each went mostly to a class of its own that no mask holds (``pixels`` 0;
+    rows truth, columns prediction), that class being the maps' value of it (a map of 0 and
+    2 beside 0/1 masks, s69) or a class of the model the masks lack (a 3-class model's 2).
+    A model's predictions (no maps), or two classes gone to one, need training (review s69:
+    a 3-class model always predicting 2 was told to save each 2 as 0 and each 2 as 1)."""
+    went = {i: _most_other(m[i], i) for i in rare}
+    unseen = [
+        j for i, j in went.items() if j is not None and not pixels[j] and 2 * m[i, j] > pixels[i]
+    ]
+    if not maps or len(unseen) < len(rare) or len(set(unseen)) < len(unseen):
+        return "a rare class needs more training (more steps, or more images that hold it)"
+    names = [(class_names[i], class_names[j]) for i, j in went.items()]
+    write = " and ".join(f"{i} as {j}" for i, j in names)
+    save = " and ".join(f"each {j} as {i}" for i, j in names)
     return (
         f"mostly predicted as a class in no mask: if the maps write {write}, save {save}; "
         "if it is a class of the model the masks lack, the model takes one for the other"
     )
+
+
+def _most_other(counts: np.ndarray, i: int) -> int | None:
+    """The index of the largest of ``counts`` (a matrix row or column) but its ``i``-th:
+    the class most of a class's pixels went to, or came from; None where none did."""
+    others = np.asarray(counts).copy()
+    others[i] = 0
+    return int(np.argmax(others)) if others.any() else None
 
 
 def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str], void=None) -> str:
@@ -733,11 +750,8 @@ def _rare_part(m: np.ndarray, i: int, s: dict, class_names: Sequence[str], void=
         said.append(f"IoU {s['iou'][i]:.4f}, {hit:,} px found, {predicted:,} px predicted as it")
     else:
         said.append("never predicted")
-    missed = np.asarray(m[i]).copy()
-    missed[i] = 0
-    if missed.any():
-        most = int(np.argmax(missed))
-        said.append(f"{missed[most] / truth:.0%} predicted as {class_names[most]}")
+    if (most := _most_other(m[i], i)) is not None:
+        said.append(f"{m[i, most] / truth:.0%} predicted as {class_names[most]}")
     if void is not None and void[0][i]:
         said.append(f"{void[0][i] / truth:.0%} predicted as {void[1]}, the ignore value")
     return f"{class_names[i]} ({', '.join(said)})"
@@ -748,12 +762,11 @@ def _over_line(m: np.ndarray, i: int, s: dict, class_names: Sequence[str]) -> st
     :data:`RARE_IOU` as predicted on many pixels of other classes, and the class most of
     them are (rows truth, columns prediction; its pixels and IoU from ``s``, the figures of
     ``m``)."""
-    taken = np.asarray(m[:, i]).copy()
-    taken[i] = 0
-    most = class_names[int(np.argmax(taken))]
+    taken = int(m[:, i].sum() - m[i, i])
+    most = class_names[_most_other(m[:, i], i)]
     return (
         f"{class_names[i]} ({s['pixels'][i]:,} px, IoU {s['iou'][i]:.4f}, {int(m[i, i]):,} px "
-        f"found): over-predicted: {int(taken.sum()):,} px of other classes predicted as it "
+        f"found): over-predicted: {taken:,} px of other classes predicted as it "
         f"(mostly {most}); IoU under {RARE_IOU:g} though most of its pixels are found"
     )
 
