@@ -260,14 +260,17 @@ def _binary_maps(root, top: int, *, pred_top: int | None = None):
     return root / "pred", root / "gt"
 
 
-@pytest.mark.parametrize("top", [255, 128])
+@pytest.mark.parametrize("top", [255, 128, 65, 64, 3])
 def test_0_255_maps_beside_0_1_masks_are_refused_naming_the_values_and_the_fix(
     tmp_path, capsys, top
 ):
     """Review s68: 0/255 maps beside 0/1 masks were scored as three classes (mIoU 0.3084
     here, rc 0), the table telling to give --label-values, which reads the masks by those
     values too and refuses their 1; the reverse (0/1 maps, 0/255 masks) was refused. Now
-    refused too, naming the fix, which scores as the 0/1 maps do."""
+    refused too, naming the fix, which scores as the 0/1 maps do. Review s69: 0/64 (and
+    0/3) maps were scored as 65 classes, rc 0, the bound 65 read as no more than 2 is a
+    class index: a lone value over 2 is refused naming both readings (0/2: a 3-class
+    model's, scored, below)."""
     pred, gt = _binary_maps(tmp_path, top)
     said = (
         f"the predictions hold 0 and {top} but the masks hold class indices 0 and 1: {top} "
@@ -309,9 +312,9 @@ def test_0_255_maps_among_0_1_maps_are_refused_naming_them(tmp_path, capsys):
         write_png(gt / f"s{n}.png", mask)
         write_png(pred / f"s{n}.png", mask * 255)
     said = (
-        f"{pred / 's2.png'}, {pred / 's3.png'} hold 0 and 255 but the 2 other maps 0 and 1, "
-        "the class indices the masks hold: 255 would score as a class of no mask, 1 as never "
-        "predicted there; save those as class indices, each 255 as 1, as the others are"
+        f"{pred / 's2.png'}, {pred / 's3.png'} hold 0 and 255, beside masks of class indices 0 "
+        "and 1: 255 would score as a class of no mask, 1 as never predicted there; save them "
+        "as class indices, each 255 as 1, as the others are"
     )
     with pytest.raises(MaskValuesError, match=re.escape(said) + "$"):
         evaluate_predictions(pred, gt)
@@ -339,6 +342,119 @@ def test_a_3_class_models_maps_of_0_and_2_are_scored_with_the_fix_said(tmp_path,
     assert line.endswith(
         "mostly predicted as a class in no mask: if the maps write 1 as 2, save each 2 as 1; "
         "if it is a class of the model the masks lack, the model takes one for the other"
+    )
+
+
+def _foreign_folder(root, tops: dict[str, int]):
+    """0/1 masks and one binary map of 0 and ``tops[stem]`` for each stem, wrong on a 3x3
+    square."""
+    rng = np.random.default_rng(1)
+    for folder in ("gt", "pred"):
+        (root / folder).mkdir(parents=True)
+    for stem, top in tops.items():
+        mask = (rng.random((16, 16)) > 0.5).astype(np.uint8)
+        pred = mask.copy()
+        pred[5:8, 5:8] = 1 - pred[5:8, 5:8]
+        write_png(root / "gt" / f"{stem}.png", mask)
+        write_png(root / "pred" / f"{stem}.png", pred * top)
+    return root / "pred", root / "gt"
+
+
+def _refused(pred, gt, capsys) -> str:
+    """The one line evaluate --pred refuses with (rc 2), the API raising the same."""
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--no-progress"]) == 2
+    line = capsys.readouterr().err.removeprefix("unetlab evaluate: error: ").rstrip("\n")
+    with pytest.raises(MaskValuesError) as error:
+        evaluate_predictions(pred, gt)
+    assert error.value.cli == line
+    return line
+
+
+def test_each_label_value_among_binary_maps_is_refused_naming_its_maps(tmp_path, capsys):
+    """Review s69: 0/1 + 0/128 + 0/255 maps beside 0/1 masks were scored (rc 0, mIoU 0.3141,
+    128 and 255 as classes), as were 0/2 + 0/255 (mIoU 0.2313): the folder was judged as one
+    only where it held a single label value. Each value from 65 up is refused, its maps
+    named; a 0/2 map beside them is a class index, and all-0 maps are counted nowhere."""
+    pred, gt = _foreign_folder(tmp_path / "a", dict(a=1, b=128, c=255, d=255, e=0))
+    assert _refused(pred, gt, capsys) == (
+        f"{pred / 'b.png'} holds 0 and 128; {pred / 'c.png'}, {pred / 'd.png'} hold 0 and "
+        "255, beside masks of class indices 0 and 1: 128 or 255 would score as classes of no "
+        "mask, 1 as never predicted there; save them as class indices, each 128 or 255 as 1, "
+        "as the others are"
+    )
+    pred, gt = _foreign_folder(tmp_path / "b", dict(a=2, b=255))
+    assert _refused(pred, gt, capsys).startswith(
+        f"{pred / 'b.png'} holds 0 and 255, beside masks of class indices 0 and 1: 255 would "
+        "score as a class of no mask"
+    )
+    pred, gt = _foreign_folder(tmp_path / "c", dict(a=1, b=64))  # 64 may be a class index
+    assert _refused(pred, gt, capsys).endswith(
+        "save it as class indices, each 64 as 1, as the others are, or give --class-names if "
+        "the maps do hold class indices"
+    )
+    pred, gt = _foreign_folder(tmp_path / "e", dict(a=2, b=65))  # 65: no class index
+    assert _refused(pred, gt, capsys).startswith(f"{pred / 'b.png'} holds 0 and 65, beside")
+    pred, gt = _foreign_folder(tmp_path / "d", dict(a=1, b=2, c=3))  # a 4-class model's
+    assert evaluate_predictions(pred, gt).class_names == ["0", "1", "2", "3"]
+
+
+def test_a_stacks_page_of_0_255_is_named_as_that_page(tmp_path, capsys):
+    """Review s69: a 6-page stack whose page 2 was saved 0/255, the others 0/1, was refused
+    as 'st/a.tif holds 0 and 255 but the 1 other map 0 and 1': the same file. The page is
+    named; a stack all of whose pages hold it is named whole."""
+    rng = np.random.default_rng(2)
+    mask = (rng.random((6, 16, 16)) > 0.5).astype(np.uint8)
+    for folder, stack in (
+        ("gt", mask),
+        ("pred", mask * np.array([1, 1, 255, 255, 1, 1])[:, None, None]),
+    ):
+        (tmp_path / folder).mkdir()
+        tifffile.imwrite(
+            tmp_path / folder / "a.tif", stack.astype(np.uint8), metadata={"axes": "ZYX"}
+        )
+    tifffile.imwrite(tmp_path / "gt" / "b.tif", mask[:2], metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "pred" / "b.tif", mask[:2] * 255, metadata={"axes": "ZYX"})
+    pred, gt = tmp_path / "pred", tmp_path / "gt"
+    assert _refused(pred, gt, capsys).startswith(
+        f"{pred / 'a.tif'} pages 2 3, {pred / 'b.tif'} hold 0 and 255, beside masks"
+    )
+    (pred / "b.tif").unlink(), (gt / "b.tif").unlink()
+    write = mask.copy()
+    write[2] *= 255
+    tifffile.imwrite(pred / "a.tif", write, metadata={"axes": "ZYX"})
+    assert _refused(pred, gt, capsys).startswith(
+        f"{pred / 'a.tif'} page 2 holds 0 and 255, beside masks of class indices 0 and 1"
+    )
+
+
+@pytest.mark.parametrize("among", [False, True], ids=["alone", "among-0-1-maps"])
+def test_a_0_65535_map_is_refused_before_its_table_is_made(tmp_path, capsys, among):
+    """Review s69: a 16-bit 0/65535 map, alone or among 0/1 maps, asked for a table of
+    65536 classes (32 GiB, 'this is a bug in unetlab'), before the refusal of 0/255 maps
+    could run: refused first by what the values are."""
+    pred, gt = _foreign_folder(tmp_path, dict(a=1, b=1) if among else {})
+    mask = np.eye(16, dtype=np.uint8)
+    write_png(gt / "c.png", mask)
+    tifffile.imwrite(pred / "c.tif", mask.astype(np.uint16) * 65535)
+    line = _refused(pred, gt, capsys)
+    assert line.startswith(
+        f"{pred / 'c.tif'} holds 0 and 65535, beside masks"
+        if among
+        else "the predictions hold 0 and 65535 but the masks hold class indices 0 and 1"
+    )
+
+
+def test_a_class_index_past_the_bound_is_refused_naming_the_map(tmp_path, capsys):
+    """A map's value of 1024 or more, where no refusal of the values fits, is refused naming
+    the map before its table is made (1025 classes squared, per image)."""
+    pred, gt = _foreign_folder(tmp_path, {})
+    mask = np.arange(256).reshape(16, 16) % 3
+    write_png(gt / "a.png", mask.astype(np.uint8))
+    tifffile.imwrite(pred / "a.tif", np.where(mask == 2, 5000, mask).astype(np.uint16))
+    assert _refused(pred, gt, capsys) == (
+        f"{pred / 'a.tif'} holds 5000, read as a class index: 5001 classes, too many to score "
+        "(values from 1024 up are no class index); save the predictions as class indices, or "
+        "pass --pred-instances if they are object ids, or name the files <stem>_objects.tif"
     )
 
 

@@ -47,6 +47,32 @@ class MaskValuesError(MadeAgain, DatasetError):
         self.how = (message, cli)  # pickled as made (MadeAgain)
 
 
+class TooManyClasses(MaskValuesError):
+    """A class map's value too large for a class index (:func:`too_many_classes`), refused
+    before its confusion table is made; a refusal of what the folder's values are
+    (:meth:`~unetlab.evaluate.predictions._ValueStats.check`) goes first where one fits."""
+
+
+#: a predicted value from this one up is no class index read: its confusion table (one per
+#: image, of that many classes and one more, squared) would not fit (review s69: a 0/65535
+#: map asked for 32 GiB and was told "this is a bug in unetlab")
+CLASSES_AT_MOST = 1024
+
+
+def too_many_classes(top: int, place: tuple[str, int, int]) -> TooManyClasses:
+    """The refusal of a class map's value ``top``, on ``place`` (its file, page, pages)."""
+    file, page, pages = place
+    said = (
+        f"{file if pages == 1 else f'{file} page {page}'} holds {top}, read as a class "
+        f"index: {top + 1} classes, too many to score (values from {CLASSES_AT_MOST} up "
+        "are no class index); save the predictions as class indices"
+    )
+    fix = "if they are object ids, or name the files <stem>_objects.tif"
+    return TooManyClasses(
+        f"{said}, or pass pred_instances=True {fix}", cli=f"{said}, or pass --pred-instances {fix}"
+    )
+
+
 def check_ids_as_classes(
     values: np.ndarray, predicted: tuple[int, int], named: int, wide: bool
 ) -> None:
@@ -249,7 +275,10 @@ def check_class_indices(values: np.ndarray, pred_max: int, *, objects: bool = Fa
 
 
 def check_binary_values(
-    values: np.ndarray, pred_tops: set[int] | None, ignored: int | None = None, zeros=(0, 0)
+    values: np.ndarray,
+    pred_tops: Mapping[int, object] | None,
+    ignored: int | None = None,
+    zeros=(0, 0),
 ) -> None:
     """Refuse binary masks of 0 and one value over 1 (0/255) scored against predictions of
     the same two values, both read as class indices: a table of 256 classes, and no object
@@ -257,8 +286,8 @@ def check_binary_values(
     the masks' 0 is the ``ignored`` value and leaves them one class (:func:`_one_class_left`).
 
     ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
-    the one foreground value of each binary prediction (None: some prediction is not
-    binary; a mapping's keys); ``zeros``: the pixels holding 0 in the masks and in the
+    the one foreground value of each binary prediction, its keys (None: some prediction is
+    not binary); ``zeros``: the pixels holding 0 in the masks and in the
     predictions. Raises :class:`MaskValuesError`."""
     if ignored == 0 and values.size == 1 and all(zeros):
         # decided by the masks: a stray predicted value (review s65, C) or 0/1 masks (B) too
@@ -277,33 +306,37 @@ def check_binary_values(
     )
 
 
+#: a map's page: its file, the page and how many pages the file has
+MapPage = tuple[str, int, int]
+
+
 def check_binary_predictions(
-    values: np.ndarray, pred_tops: Mapping[int, Sequence[str]] | None, ignored: int | None = None
+    values: np.ndarray,
+    pred_tops: Mapping[int, Sequence[MapPage]] | None,
+    ignored: int | None = None,
 ) -> None:
-    """Refuse binary predictions of 0 and a label value (another tool's 0/255 map: a value
-    from :data:`CLASS_INDEX_BELOW` up) beside masks of class indices 0 and 1: that value was
-    scored as a class of no mask and the masks' 1 as never predicted (review s68: three
-    classes, rc 0, mIoU 0.3084 where the maps saved 0/1 score 0.9315; its table told to give
-    --label-values, which reads the masks by those values too and refuses their 1).
-    The reverse of :func:`check_class_indices`' 0/255 masks beside 0/1 predictions.
-    The folder's binary maps are judged as one: 0/255 maps among 0/1 maps are refused
-    naming them (:func:`_label_value_maps`; they were scored as a class 255, s69); a value
-    below it (a 3-class model's 2, its class 1 never predicted) may be a class the masks
-    lack, scored as 0/1/2 maps are.
+    """Refuse binary predictions of 0 and a value that is no class index of a model
+    (:func:`_foreign_tops`: another tool's 0/255 map) beside masks of class indices 0 and
+    1: that value was scored as a class of no mask and the masks' 1 as never predicted
+    (review s68: three classes, rc 0, mIoU 0.3084 where the maps saved 0/1 score 0.9315;
+    its table told to give --label-values, which reads the masks by those values too and
+    refuses their 1). The reverse of :func:`check_class_indices`' 0/255 masks beside 0/1
+    predictions. The folder's binary maps are judged as one: those of such a value among
+    others are refused naming them, each value's (:func:`_foreign_maps`; s69: 0/255 maps
+    among 0/1 maps were scored as a class 255).
 
     ``values``: the sorted mask values present (the ignored one left out); ``pred_tops``:
-    the one foreground value of each binary prediction, with its maps (None: some
+    the one foreground value of each binary prediction, with its maps' pages (None: some
     prediction is not binary); ``ignored``: the masks' ignore value, whose predicted pixels
     :func:`check_void_predicted` judges. Raises :class:`MaskValuesError`."""
     if pred_tops is None or values.tolist() != [0, 1] or ignored in pred_tops:
         return
-    labels = sorted(top for top in pred_tops if top >= CLASS_INDEX_BELOW)
-    if len(labels) != 1 or set(pred_tops) - {1, *labels}:
+    foreign = _foreign_tops(set(pred_tops))
+    if len(pred_tops) > 1 or not foreign:
+        if foreign:
+            raise MaskValuesError(**_foreign_maps(pred_tops, foreign))
         return
-    (top,) = labels
-    if 1 in pred_tops:
-        line = _label_value_maps(top, pred_tops[top], len(pred_tops[1]))
-        raise MaskValuesError(line, cli=line)
+    (top,) = foreign
     raise MaskValuesError(
         **spelled(
             lambda given, named: (
@@ -319,16 +352,48 @@ def check_binary_predictions(
     )
 
 
-def _label_value_maps(top: int, maps: Sequence[str], indices: int) -> str:
-    """The line refusing the binary ``maps`` of 0 and ``top`` among ``indices`` maps of 0
-    and 1 beside 0/1 masks: the same one fix in both spellings (no flag reads the folder)."""
-    held = "holds" if len(maps) == 1 else "hold"
-    return (
-        f"{first_listed(maps, 3)} {held} 0 and {top} but the {numbered(indices, 'other map')} "
-        f"0 and 1, the class indices the masks hold: {top} would score as a class of no "
-        f"mask, 1 as never predicted there; save {'that map' if len(maps) == 1 else 'those'} "
-        f"as class indices, each {top} as 1, as the others are"
+def _foreign_tops(tops: set[int]) -> list[int]:
+    """The binary maps' foreground values (``tops``) that are no class index beside masks
+    of 0 and 1: each from :data:`CLASS_INDEX_BELOW` up (a label value, 0/255), and a lone
+    value over 2 below it beside none but 1 (review s69: 0/64 maps were scored as 65
+    classes, a 3-class model's 0/2 maps are); several below it are a model's classes."""
+    labels = {top for top in tops if top >= CLASS_INDEX_BELOW}
+    below = tops - labels - {1}
+    return sorted(labels | (below if len(below) == 1 and 2 not in below else set()))
+
+
+def _foreign_maps(pred_tops: Mapping[int, Sequence[MapPage]], foreign: list[int]) -> dict:
+    """The refusal (:func:`spelled`'s keywords) of the binary maps of the ``foreign``
+    values among the folder's others (``pred_tops``), naming each value's maps."""
+    named = [_held_by(pred_tops[top], top) for top in foreign]
+    tops = " or ".join(map(str, foreign))
+    it = "it" if len(named) == 1 and named[0][1] else "them"
+    others = ", as the others are" if len(foreign) < len(pred_tops) else ""
+    indices = foreign[0] < CLASS_INDEX_BELOW  # may be a model's class (0/64 maps)
+    return spelled(
+        lambda names: (
+            f"{'; '.join(n for n, _ in named)}, beside masks of class indices 0 and 1: {tops} "
+            f"would score as {'a class' if len(foreign) == 1 else 'classes'} of no mask, 1 "
+            f"as never predicted there; save {it} as class indices, each {tops} as 1{others}"
+            + (f", or give {names} if the maps do hold class indices" if indices else "")
+        ),
+        Spelled("class_names=[...]", "--class-names"),
     )
+
+
+def _held_by(pages: Sequence[MapPage], top: int) -> tuple[str, bool]:
+    """(``a.png, b.png hold 0 and 255``, whether one map or page holds it): the maps of
+    ``pages``, a file named whole where each of its pages is among them, else its pages
+    (``st.tif page 2 holds 0 and 255``: review s69, a stack was named as its own other)."""
+    files: dict[tuple[str, int], list[int]] = {}
+    for file, page, count in pages:
+        files.setdefault((file, count), []).append(page)
+    names, one = [], len(files) == 1
+    for (file, count), held in files.items():
+        whole = len(held) == count
+        one &= whole or len(held) == 1
+        names.append(file if whole else f"{file} {worded(len(held), 'page')} {spaced(held)}")
+    return f"{first_listed(names, 3)} {'holds' if one else 'hold'} 0 and {top}", one
 
 
 def check_void_predicted(counts: Sequence[int], value: int | None, maps: Sequence[Path]) -> None:

@@ -80,7 +80,10 @@ from unetlab.evaluate.accumulate import (
 )
 from unetlab.evaluate.checks import (
     CLASS_INDEX_BELOW,
+    CLASSES_AT_MOST,
     MADE_OBJECTS,
+    MapPage,
+    TooManyClasses,
     check_binary_predictions,
     check_binary_values,
     check_class_indices,
@@ -92,6 +95,7 @@ from unetlab.evaluate.checks import (
     check_void_predicted,
     ids_by_values,
     int_values,
+    too_many_classes,
 )
 from unetlab.evaluate.earlier import scored_paths
 from unetlab.evaluate.frames import PageColumns
@@ -501,13 +505,22 @@ def _scored(
         label_values=classes.label_values,
     )
     stems: list[str] = []
-    missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
+    named = classes.names if classes.names is not None else classes.by_index or ()
+    try:
+        missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading, done)
+    except TooManyClasses:
+        _check_values(values, read.written, reading, len(named))  # what they are, first
+        raise
     _refuse_missing(missing, preds, stems)
     _say_truth_lost(values.lost, reading, read.gt_dir)
-    named = classes.names if classes.names is not None else classes.by_index or ()
-    own = _predicted_as_class(read.written, reading.ignore_value, values.void_maps)
-    values.check(named=len(named), own_void=own)
+    _check_values(values, read.written, reading, len(named))
     return acc, scored, stems
+
+
+def _check_values(values: _ValueStats, written: Written, reading: _Reading, named: int) -> None:
+    """:meth:`_ValueStats.check` of the pages so far, beside ``named`` classes."""
+    own = _predicted_as_class(written, reading.ignore_value, values.void_maps)
+    values.check(named=named, own_void=own)
 
 
 def _predicted_as_class(written: Written, value: int | None, maps: Sequence[Path]) -> bool:
@@ -921,8 +934,7 @@ def _accumulate(
         mask, unlabelled = _truth_nodata(gt_page, reading, values)
         name, file = gt_page.name, gt_page.where
         if reading.gt_instances:
-            # no-data as background (0), not the first labelled value: true objects that
-            # touch it merged through it (review s54 C2: 2 objects of 3)
+            # no-data as background (0): true objects touching it merged through it (s54 C2)
             bare = mask if unlabelled is None else np.where(unlabelled, 0, mask)
             gt, gt_ids = instance_mask(bare, reading.ignore_value, file, reading.connectivity)
             gt_ids = gt_ids if unlabelled is None else np.where(unlabelled, 0, gt_ids)  # no object
@@ -934,9 +946,10 @@ def _accumulate(
         if void.any():  # the prediction's or the masks' nodata: scored nowhere
             gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         classed = pred_ids is not None and preds.classed(gt_page.stem)
-        pred, held = _predicted_ignore(pred, gt, reading, classes=pred_ids is None or classed)
-        values.add(mask, gt, pred, gt_page.path, mapped=pred_ids is None or classed, void=void)
-        values.add_map(pred, held, gt, preds.maps.get(gt_page.stem))
+        mapped = pred_ids is None or classed  # pred is a class map's
+        pred, held = _predicted_ignore(pred, gt, reading, classes=mapped)
+        top = values.add(mask, gt, pred, gt_page.path, mapped=mapped, void=void)
+        values.add_map(pred, top, held, gt, (preds.maps.get(gt_page.stem), gt_page))
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and classed:
             # a semantic model's objects beside its class map: scored as evaluate
@@ -1050,7 +1063,7 @@ class _ValueStats:
         self.wide = self.mapped = False
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         # binary predictions' foreground values, each with its maps (None: one is not binary)
-        self.pred_tops: dict[int, list[str]] | None = {}
+        self.pred_tops: dict[int, list[MapPage]] | None = {}
         self.zeros = np.zeros(2, np.int64)  # pixels of 0 in the masks, in the predictions
         self.pages: list[MaskValues] | None = [] if count_values else None
         self.nodata: dict[Path, float | None] = {}  # each mask file's own no-data value
@@ -1069,12 +1082,12 @@ class _ValueStats:
         *,
         mapped: bool,
         void: np.ndarray,
-    ) -> None:
+    ) -> int:
         """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's,
         ``path`` the mask's file; ``mapped``: ``pred`` is a class map's, not the foreground
         of object ids (an instance model's map beside them, or none); ``void``: (H, W) bool,
         the no-data pixels, 0 in ``pred`` but no 0 predicted (review s65: a map of 7 and its
-        no-data 9 was told 'the predictions hold 0 too')."""
+        no-data 9 was told 'the predictions hold 0 too'). Returns ``pred``'s largest value."""
         self.mapped |= mapped
         if self.count_values:
             counts = np.bincount(gt[gt >= 0].ravel())
@@ -1082,7 +1095,7 @@ class _ValueStats:
             self.gt_values = np.pad(self.gt_values, (0, max(len(counts) - len(self.gt_values), 0)))
             self.gt_values[: len(counts)] += counts
             self._add_page(mask, np.count_nonzero(counts))
-        self.pred_max = max(self.pred_max, int(pred.max(initial=0)))
+        self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
         if self.count_values:
             self.zeros += (np.count_nonzero(mask == 0), np.count_nonzero((pred == 0) & ~void))
         if self.pred_max >= CLASS_INDEX_BELOW:  # object ids, or label values: count them
@@ -1093,15 +1106,27 @@ class _ValueStats:
         if self.void is not None:
             self.voided += int(np.count_nonzero(mask == self.void))
         self._add_nodata_classed(mask, gt, path)
+        return top
 
     def add_map(
-        self, pred: np.ndarray, held: np.ndarray | None, gt: np.ndarray, path: Path | None
+        self,
+        pred: np.ndarray,
+        top: int,
+        held: np.ndarray | None,
+        gt: np.ndarray,
+        page: tuple[Path | None, MaskPage],
     ) -> None:
-        """What the class map ``path`` (None: none) holds on this page: ``pred``'s one
-        foreground value where it holds 0 and one other (:meth:`_add_top`), and its pixels
-        holding the masks' ignore value (``held``; None: none) and those of them where ``gt``
-        is ignored too (:func:`~unetlab.evaluate.checks.check_void_predicted`)."""
-        self._add_top(pred, path)
+        """What the class map (``page``: its file, None: none, and its mask's page) holds
+        there: ``pred``'s one foreground value ``top`` (its largest) where it holds 0 and one
+        other (:meth:`_add_top`), and its pixels holding the masks' ignore value (``held``;
+        None: none) and those of them where ``gt`` is ignored too
+        (:func:`~unetlab.evaluate.checks.check_void_predicted`). Refuses a ``top`` of a
+        table too large to score (:class:`TooManyClasses`)."""
+        path, mask = page
+        place = (str(path), mask.page, mask.pages)
+        self._add_top(pred, top, place)
+        if top >= CLASSES_AT_MOST:  # kept first: the values' refusal, where one fits
+            raise too_many_classes(top, place)
         if held is None:
             return
         self.void_held[1:] += (
@@ -1111,17 +1136,16 @@ class _ValueStats:
         if path is not None and path not in self.void_maps:
             self.void_maps.append(path)
 
-    def _add_top(self, pred: np.ndarray, path: Path | None) -> None:
-        """Keep ``pred``'s one foreground value with its map ``path``, or None for every
-        map where it holds more than 0 and one value (masks read as class indices only)."""
-        if not self.count_values or self.pred_tops is None or not (top := int(pred.max(initial=0))):
+    def _add_top(self, pred: np.ndarray, top: int, page: MapPage) -> None:
+        """Keep ``pred``'s one foreground value ``top`` with its map's ``page``, or None for
+        every map where it holds more than 0 and one value (masks read as class indices
+        only)."""
+        if not self.count_values or self.pred_tops is None or not top:
             return
         if np.count_nonzero((pred != 0) & (pred != top)):
             self.pred_tops = None
             return
-        maps = self.pred_tops.setdefault(top, [])
-        if str(path) not in maps:  # a stack's pages: its file once
-            maps.append(str(path))
+        self.pred_tops.setdefault(top, []).append(page)
 
     def _add_nodata_classed(self, mask: np.ndarray, gt: np.ndarray, path: Path) -> None:
         """Keep the no-data value the mask file ``path`` names where this page (``mask`` as
