@@ -5,6 +5,7 @@ file is replaced without --overwrite."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from unetlab.cli import main
@@ -51,8 +52,8 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path, monkeypatch, capsys
     assert main(["config", "--write", "mine.yaml", "--set", "train.epochs=5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "unetlab config: error: mine.yaml exists: give another name, or --overwrite to replace "
-        "it (nothing written)"
+        "unetlab config: error: mine.yaml exists: give another name, or add --overwrite to "
+        "replace it"
     ]
     assert path.read_bytes() == edited
     assert main(["config", "--write", "mine.yaml", "--set", "train.epochs=5", "--overwrite"]) == 0
@@ -64,7 +65,7 @@ def test_write_from_python_names_overwrite_as_python_does(tmp_path):
     from unetlab.errors import OutputError
 
     path = write_starter(tmp_path / "mine.yaml", "paper")
-    with pytest.raises(OutputError, match=r"exists: give another name, or overwrite=True to"):
+    with pytest.raises(OutputError, match=r"exists: give another name, or pass overwrite=True to"):
         write_starter(path, "paper")
 
 
@@ -81,3 +82,163 @@ def test_write_flags_out_of_place_are_one_line(tmp_path, monkeypatch, capsys, ar
     assert main(["config", *args]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not (tmp_path / "x.yaml").exists()
+
+
+def _refused(capsys, *args: str) -> list[str]:
+    """The lines on stderr of ``unetlab config ARGS``, which must exit 2."""
+    capsys.readouterr()
+    assert main(["config", *args]) == 2
+    return capsys.readouterr().err.strip().splitlines()
+
+
+def _run_file(folder, name: str):
+    """A file of a training run in ``folder`` (its manifest says train wrote it)."""
+    from unetlab.manifest import record
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("the run's\n")
+    record(folder, [name], command="train")
+    return folder / name
+
+
+@pytest.mark.parametrize("kind", ["image", "folder", "run's config", "run's best.pt"])
+def test_what_overwrite_cannot_replace_is_refused_without_sending_to_overwrite(
+    tmp_path, monkeypatch, capsys, kind
+):
+    """s69 review: the "exists: ... --overwrite" refusal came first, and --overwrite was
+    then refused for another reason (a .png file, a folder, a run's file): the refusal that
+    overwrite does not lift comes first, and names no --overwrite to pass."""
+    monkeypatch.chdir(tmp_path)
+    made = {
+        "image": lambda: tmp_path / "img.png",
+        "folder": lambda: tmp_path / "d",
+        "run's config": lambda: _run_file(tmp_path / "runs" / "r", "config.yaml"),
+        "run's best.pt": lambda: _run_file(tmp_path / "runs" / "r" / "checkpoints", "best.pt"),
+    }
+    path = made[kind]()
+    if kind == "image":
+        path.write_bytes(b"\x89PNG")
+    elif kind == "folder":
+        path.mkdir()
+    before = path.read_bytes() if path.is_file() else None
+    for overwrite in ([], ["--overwrite"]):
+        err = _refused(capsys, "--write", str(path.relative_to(tmp_path)), *overwrite)
+        assert len(err) == 1, err
+        assert "exists" not in err[0] and "add --overwrite" not in err[0], err
+    assert (path.read_bytes() if path.is_file() else None) == before
+
+
+@pytest.mark.parametrize("name", [".unetlab-outputs", ".unetlab.lock"])
+def test_a_folders_manifest_and_lock_are_never_replaced(tmp_path, monkeypatch, capsys, name):
+    """s69 review: ``config --write .unetlab-outputs --overwrite`` wrote YAML over the
+    folder's record of unetlab's files, the next outputs' lines appended under it."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["config", "--write", "mine.yaml"]) == 0
+    before = (tmp_path / ".unetlab-outputs").read_bytes()
+    for overwrite in ([], ["--overwrite"]):
+        err = _refused(capsys, "--write", name, *overwrite)
+        assert err == [
+            f"unetlab config: error: {name} is where unetlab keeps track of the files it "
+            "writes in . and unetlab config never replaces it, overwrite or not: choose "
+            "another name"
+        ]
+    assert (tmp_path / ".unetlab-outputs").read_bytes() == before
+    assert not (tmp_path / ".unetlab.lock").exists()
+
+
+def test_evaluate_json_never_replaces_a_folders_manifest(tmp_path, monkeypatch, capsys):
+    """The same rule for every single-file output: evaluate --json .unetlab-outputs
+    --overwrite replaced it too (older than config --write, s69 review)."""
+    from unetlab.data.io import write_png
+
+    monkeypatch.chdir(tmp_path)
+    mask = np.zeros((8, 8), np.uint8)
+    write_png(tmp_path / "pred" / "00.png", mask)
+    write_png(tmp_path / "gt" / "00.png", mask)
+    assert main(["config", "--write", "mine.yaml"]) == 0
+    before = (tmp_path / ".unetlab-outputs").read_bytes()
+    capsys.readouterr()
+    args = ["evaluate", "--pred", "pred", "--gt", "gt", "--json", ".unetlab-outputs"]
+    assert main([*args, "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "where unetlab keeps track of the files" in err[0], err
+    assert (tmp_path / ".unetlab-outputs").read_bytes() == before
+
+
+def test_one_string_of_overrides_is_one_override(tmp_path):
+    """s69 review: write_starter(p, 'small_cpu', 'train.epochs=5') split the string into
+    characters ("override 't' must look like section.key=value"); load_config takes one."""
+    from unetlab.config.starter import write_starter
+
+    path = write_starter(tmp_path / "mine.yaml", "small_cpu", "train.epochs=5")
+    _same(path, "small_cpu", ["train.epochs=5"])
+    assert "from configs/small_cpu.yaml --set train.epochs=5\n" in path.read_text()
+
+
+def test_the_header_names_the_source_and_every_set(tmp_path, monkeypatch):
+    """Pins the header (s69 review: a test of its start alone passed without the --set part)."""
+    monkeypatch.chdir(tmp_path)
+    sets = ["--set", "train.epochs=7", "--set", "train.lr=0.01"]
+    assert main(["config", "--write", "mine.yaml", "--from", "paper", *sets]) == 0
+    assert (tmp_path / "mine.yaml").read_text().splitlines()[:2] == [
+        "# written by unetlab config --write from configs/paper.yaml --set train.epochs=7 "
+        "--set train.lr=0.01",
+        "# train with: unetlab train --data DIR --config mine.yaml",
+    ]
+
+
+def test_a_dangling_link_is_kept_unless_overwrite(tmp_path, monkeypatch, capsys):
+    """Pins that a link to no file is an existing name too (s69 review: dropping the link
+    test passed every test)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").symlink_to(tmp_path / "gone.yaml")
+    err = _refused(capsys, "--write", "mine.yaml")
+    assert err == [
+        "unetlab config: error: mine.yaml exists: give another name, or add --overwrite to "
+        "replace it"
+    ]
+    assert (tmp_path / "mine.yaml").is_symlink() and not (tmp_path / "gone.yaml").exists()
+
+
+def test_overwrite_alone_is_one_line(tmp_path, monkeypatch, capsys):
+    """Pins it (s69 review: without it, config --overwrite listed the keys, exit 0)."""
+    monkeypatch.chdir(tmp_path)
+    assert _refused(capsys, "--overwrite") == [
+        "unetlab config: error: --from, --set and --overwrite go with --write PATH: add it"
+    ]
+
+
+@pytest.mark.parametrize("given", ["-", ""])
+def test_write_to_stdout_or_no_name_is_one_line(tmp_path, monkeypatch, capsys, given):
+    """s69 review: --write - made a file named "-" (--json - is standard output), and
+    --write "" said ". exists"."""
+    monkeypatch.chdir(tmp_path)
+    err = _refused(capsys, "--write", given)
+    assert len(err) == 1 and "a config is written to a file: give its name" in err[0], err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_from_that_is_no_config_file_names_from(tmp_path, monkeypatch, capsys):
+    """s69 review: config --write b.yaml --from d (a folder) said "give --config a YAML
+    file"; config has no --config."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe")
+    for source in ("d", "bin.yaml"):
+        err = _refused(capsys, "--write", "b.yaml", "--from", source)
+        assert len(err) == 1 and "give --from a YAML file" in err[0], err
+    assert not (tmp_path / "b.yaml").exists()
+
+
+def test_the_helps_list_the_shipped_configs_there_are(tmp_path, monkeypatch, capsys):
+    """s69 review: train's --config and config's --from helps each spelled the names out."""
+    import unetlab.config_keys
+
+    for name in ("alpha", "beta"):
+        (tmp_path / f"{name}.yaml").write_text("train: {}\n")
+    monkeypatch.setattr(unetlab.config_keys, "SHIPPED", tmp_path)
+    helps = {"train": "shipped one by name: alpha, beta (", "config": "config (alpha, beta);"}
+    for command, listed in helps.items():
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert listed in " ".join(capsys.readouterr().out.split())

@@ -2,9 +2,21 @@
 without the config (importing it loads torch: 2 CPU s of a bad flag's 0.25 s refusal). One
 table of train's flags serves its overrides (:func:`unetlab.cli.train`'s ``_settings``), the
 refusal of a setting given as a keyword (:mod:`unetlab.config.keywords`) and the fix of a
-config key given as a flag (:mod:`unetlab.cli.unknown_flags`)."""
+config key given as a flag (:mod:`unetlab.cli.unknown_flags`). The shipped configs' names too:
+the help of train's --config and config's --from lists them."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+#: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)
+SHIPPED = Path(__file__).parent / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """The names of the shipped configs (``--config NAME``)."""
+    return sorted(p.stem for p in SHIPPED.glob("*.yaml"))
+
 
 #: every ``section.key`` of the config, in its order (a test keeps it the config's)
 CONFIG_KEYS = (

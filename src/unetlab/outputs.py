@@ -351,6 +351,7 @@ def claim_files(
     overwrite_fix: str | None = None,
     data: Iterable[str | os.PathLike] = (),
     elsewhere: str | Spelled = ANOTHER_NAME,
+    keep_existing: bool = False,
 ) -> list[Path]:
     """Check single-file outputs and record them in their folders' manifests. Returns the
     paths. ``overwrite_fix``: how a refusal tells the caller to pass ``overwrite`` (None: as
@@ -359,15 +360,15 @@ def claim_files(
     :class:`Spelled` (:func:`said_as`: compare's names are fixed, its fix is another
     ``--out`` folder, not "another name", s59).
 
-    Refuses (OutputError, one line), in this order: another command's record
-    (:func:`_refuse_record`, also where it is among ``inputs``: refused as the record); an
-    output that is one of ``inputs`` (see :func:`refuse_inputs`); one in (or below) a
-    folder of ``data``, read as data (:func:`refuse_inside`, sub-folders of outputs
-    apart); a file a training run wrote (see :func:`_refuse_replacing`); an
-    existing file whose suffix names another format than the one ``formats`` gives for its
-    path (a key of FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not; an
-    existing file that ``command`` did not write, unless ``overwrite``. A path ``command``
-    has not written before is listed PENDING, which makes it no one's until the file is
+    Refuses (OutputError, one line), in this order: a folder's manifest or lock
+    (:func:`_refuse_bookkeeping`) and another command's record (:func:`_refuse_record`, also
+    among ``inputs``); an output that is one of ``inputs`` (:func:`refuse_inputs`); one in
+    (or below) a folder of ``data`` (:func:`refuse_inside`, sub-folders of outputs apart); a
+    file a training run wrote (:func:`_refuse_replacing`); an existing file whose suffix
+    names another format than ``formats`` gives for its path (``{"r.png": "JSON"}``),
+    ``overwrite`` or not; last an existing file that ``command`` did not write
+    (``keep_existing``: any, a link too), unless ``overwrite``: no refusal sends to an
+    ``overwrite`` refused next. A path ``command`` has not written before is listed PENDING, which makes it no one's until the file is
     written (by :func:`unetlab.atomic.atomic_path`): a run stopped before it leaves the file
     as it was, someone else's."""
     paths = [Path(p) for p in paths]
@@ -375,12 +376,14 @@ def claim_files(
     manifests = {folder: writers_of(folder) for folder in {p.parent for p in paths}}
     writers = {p: manifests[p.parent].get(p.name, ()) for p in paths}  # each read once
     for path in paths:  # first: predict's record among the inputs is refused as the record
+        _refuse_bookkeeping(path, command)
         _refuse_record(path, writers[path], command)
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
     refuse_inside(paths, data, command=command, outputs_apart=True)
     for path in paths:
         fix = dict(overwrite_fix=overwrite_fix, elsewhere=elsewhere)
-        _check_file(path, writers[path], formats.get(path), command, overwrite, **fix)
+        kept = keep_existing and not overwrite
+        _check_file(path, writers[path], formats.get(path), command, overwrite, kept, **fix)
     for folder in dict.fromkeys(p.parent for p in paths):  # one manifest append a folder
         _record_pending(folder, [p for p in paths if p.parent == folder], command, writers)
     for path in paths:
@@ -402,12 +405,14 @@ def _check_file(
     fmt: str | None,
     command: str,
     overwrite: bool,
+    keep_existing: bool,
     **fix,
 ) -> None:
     """OutputError unless ``command`` may write the file ``path``, which its folder's
     manifest says ``writers`` wrote (:func:`claim_files`' rules but the records, refused
-    before; ``fmt``: the format its suffix must name where it exists, or None; ``fix``:
-    its ``overwrite_fix`` and ``elsewhere``)."""
+    before; ``fmt``: the format its suffix must name where it exists, or None;
+    ``keep_existing``: any existing file refused last; ``fix``: its ``overwrite_fix`` and
+    ``elsewhere``)."""
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name")
     typo = path.exists() and fmt is not None and _other_format(path, fmt)
@@ -424,6 +429,8 @@ def _check_file(
     )
     if typo:
         _refuse_other_format(path, fmt, command)
+    if keep_existing and os.path.lexists(path):  # a dangling link too
+        raise OutputError(f"{path} exists: {_replace_fix(**fix)}")
 
 
 def _record_pending(
@@ -475,9 +482,7 @@ def _refuse_replacing(
         )
     if command in writers or overwrite or not exists:
         return
-    fix = _fix_named(overwrite_fix)
-    other = said_as(elsewhere) if isinstance(elsewhere, Spelled) else elsewhere
-    fix = f"{other}, or {fix} to replace it" if fix else other
+    fix = _replace_fix(overwrite_fix, elsewhere)
     if not writers:
         raise OutputError(f"{folder / name} exists and was not written by unetlab: {fix}")
     others = sorted(set(writers) - {"", "unetlab"})
@@ -486,6 +491,27 @@ def _refuse_replacing(
         f"{_other(*others) if others else 'another unetlab command'}, not by "
         f"{_writer(f'unetlab {command}')}: {fix}"
     )
+
+
+def _replace_fix(overwrite_fix: str | None, elsewhere: str | Spelled) -> str:
+    """How a refusal of an existing file says the ways out: ``give another name, or add
+    --overwrite to replace it`` (:func:`claim_files`' ``overwrite_fix`` and ``elsewhere``)."""
+    fix = _fix_named(overwrite_fix)
+    other = said_as(elsewhere) if isinstance(elsewhere, Spelled) else elsewhere
+    return f"{other}, or {fix} to replace it" if fix else other
+
+
+def _refuse_bookkeeping(path: Path, command: str) -> None:
+    """OutputError where ``path`` is a folder's list of unetlab's outputs (:data:`MANIFEST`)
+    or its lock (:data:`LOCK`), overwrite or not: ``config --write .unetlab-outputs
+    --overwrite`` (and ``evaluate --json``) replaced the record with YAML, and the next
+    outputs' lines were appended under it (s69 review)."""
+    if path.name in (MANIFEST, LOCK):
+        raise OutputError(
+            f"{path} is where unetlab keeps track of the files it writes in {path.parent} and "
+            f"{_writer(f'unetlab {command}')} never replaces it, overwrite or not: choose "
+            "another name"
+        )
 
 
 def _refuse_record(path: Path, writers: Collection[str], command: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from unetlab.cli.common import add_set_flag, user_path
+from unetlab.cli.common import STDOUT, add_set_flag, user_path
+from unetlab.config_keys import shipped_configs
 from unetlab.errors import UnetlabError
 
 EPILOG = """\
@@ -41,8 +42,11 @@ def add_parser(sub) -> None:
 
 def _add_write(p) -> None:
     """The flags of a config file written to start from (--write)."""
+    names = ", ".join(shipped_configs())
     for flag, dest, metavar, said in WRITE_PATHS:
-        p.add_argument(flag, dest=dest, metavar=metavar, type=user_path, help=said)
+        p.add_argument(
+            flag, dest=dest, metavar=metavar, type=user_path, help=said.format(names=names)
+        )
     add_set_flag(p, "train.epochs=40", "with --write: ")
     p.add_argument(
         "--overwrite", action="store_true", help="with --write: replace an existing file"
@@ -62,8 +66,8 @@ WRITE_PATHS = (
         "--from",
         "source",
         "CONFIG",
-        "with --write: start from this YAML file or shipped config (isbi2012, nuclei, paper, "
-        "scenes_resnet50, small_cpu); default: the defaults",
+        "with --write: start from this YAML file or shipped config ({names}); default: the "
+        "defaults",
     ),
 )
 
@@ -94,6 +98,11 @@ def _write(args) -> int:
         raise UnetlabError(
             f"--write writes a whole config, not the keys {' '.join(args.keys)}: drop them "
             "(--set takes KEY=VALUE, without spaces)"
+        )
+    if args.write in ("", STDOUT):
+        raise UnetlabError(
+            f"--write {args.write or repr('')}: a config is written to a file: give its name "
+            "(e.g. --write mine.yaml)"
         )
     path = write_starter(args.write, args.source, args.overrides, overwrite=args.overwrite)
     print(f"wrote {path}: edit it, then unetlab train --data DIR --config {path}")

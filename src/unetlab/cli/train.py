@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg, add_set_flag, minutes_value, user_path
-from unetlab.config_keys import TRAIN_FLAGS
+from unetlab.config_keys import TRAIN_FLAGS, shipped_configs
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.provenance import unetlab_command
@@ -74,8 +74,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--config",
         type=user_path,
-        help="YAML config file, or a shipped one by name: isbi2012, nuclei, paper, "
-        "scenes_resnet50, small_cpu (configs/NAME.yaml)",
+        help=f"YAML config file, or a shipped one by name: {', '.join(shipped_configs())} "
+        "(configs/NAME.yaml)",
     )
     _add_settings(p)
     _add_run_folder(p)

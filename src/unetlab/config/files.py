@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from unetlab.atomic import atomic_path
+from unetlab.config_keys import SHIPPED, shipped_configs  # noqa: F401 (re-exported)
 from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.outputs import claim_files
@@ -25,15 +26,6 @@ def parse_yaml(text: str):
     """``text`` read as YAML by :mod:`~unetlab.config.yaml_dialect`'s Loader: 1.2 booleans, a
     key named twice refused (:class:`~unetlab.config.yaml_dialect.DuplicateKeyError`)."""
     return dialect.parse_yaml(text)
-
-
-#: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)
-SHIPPED = Path(__file__).parents[1] / "configs"
-
-
-def shipped_configs() -> list[str]:
-    """The names of the shipped configs (``--config NAME``)."""
-    return sorted(p.stem for p in SHIPPED.glob("*.yaml"))
 
 
 def find_config(path: str | os.PathLike) -> Path:
@@ -57,13 +49,15 @@ def find_config(path: str | os.PathLike) -> Path:
 CONFIG = Spelled("load_config", "--config")
 
 
-def read_config_file(path: Path) -> dict:
-    """The mapping of a YAML config file, or one line saying why it is not one."""
+def read_config_file(path: Path, *, flag: Spelled = CONFIG) -> dict:
+    """The mapping of a YAML config file, or one line saying why it is not one (``flag``: the
+    setting that gave it, as the caller spells it: ``config --write --from`` was told to
+    give --config a YAML file, s69 review)."""
     path = find_config(path)
     if path.is_dir():
         said = f"{path} is a folder, not a config file: give "
         raise UnetlabError(
-            **spelled(lambda f: f"{said}{f} a YAML file (e.g. configs/small_cpu.yaml)", CONFIG)
+            **spelled(lambda f: f"{said}{f} a YAML file (e.g. configs/small_cpu.yaml)", flag)
         )
     if not path.is_file():
         raise UnetlabError(
@@ -75,7 +69,7 @@ def read_config_file(path: Path) -> dict:
     except UnicodeDecodeError as exc:
         said = f"{path}: not a YAML config file (not text: byte {exc.start} is not UTF-8); give "
         raise UnetlabError(
-            **spelled(lambda f: f"{said}{f} a YAML file such as configs/small_cpu.yaml", CONFIG)
+            **spelled(lambda f: f"{said}{f} a YAML file such as configs/small_cpu.yaml", flag)
         ) from exc
     except OSError as exc:
         raise UnetlabError(f"{path}: cannot read it ({exc.strerror})") from exc
@@ -112,7 +106,12 @@ def config_name(path: str | os.PathLike) -> str:
 
 
 def save_config(
-    cfg: Config, path: str | os.PathLike, *, header: str = "", overwrite: bool = False
+    cfg: Config,
+    path: str | os.PathLike,
+    *,
+    header: str = "",
+    overwrite: bool = False,
+    keep_existing: bool = False,
 ) -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments.
     ``cfg`` is checked first (:meth:`Config.checked`): a bad value set as an attribute is
@@ -123,13 +122,15 @@ def save_config(
     As every unetlab output
     (:func:`unetlab.outputs.claim_files`), never a training run's file (its config.yaml:
     ``train --resume`` reads it) nor one whose suffix names another format (an image); an
-    existing file unetlab did not write only with ``overwrite``; its own earlier file again."""
+    existing file unetlab did not write only with ``overwrite``; its own earlier file again,
+    unless ``keep_existing`` (``unetlab config --write``: a starter is edited by hand)."""
     path = Path(path)
     claim_files(
         [path],
         overwrite=overwrite,
         command="config",
         formats={path: "YAML"},
+        keep_existing=keep_existing,
     )
     from unetlab.config.load import chosen_keys  # load reads files with this module
 

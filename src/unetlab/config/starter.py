@@ -7,10 +7,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from unetlab.config.files import config_name, save_config
+from unetlab.config.files import config_name, read_config_file, save_config
 from unetlab.config.load import load_config
-from unetlab.errors import OutputError, spelled
-from unetlab.outputs import OVERWRITE
+from unetlab.errors import Spelled
 
 
 def write_starter(
@@ -27,21 +26,20 @@ def write_starter(
     path``) is ``load_config(source, overrides)``, the keys it leaves to the plan too.
 
     An existing file is kept (OutputError, one line: another name, or ``overwrite``): a
-    starter is edited by hand, and save_config's own rule replaces a config it wrote before
-    without a word. With ``overwrite`` save_config's rule still keeps a training run's
-    config.yaml and a file of another format (an image)."""
-    path = Path(path)
-    cfg = load_config(source, list(overrides))  # a bad source or override: its own line
-    if (path.exists() or path.is_symlink()) and not overwrite:
-        raise OutputError(
-            **spelled(
-                lambda fix: (
-                    f"{path} exists: give another name, or {fix} to replace it (nothing written)"
-                ),
-                OVERWRITE,
-            )
-        )
-    return save_config(cfg, path, header=_header(path, source, overrides), overwrite=overwrite)
+    starter is edited by hand, and save_config's own rule replaced a config it wrote before
+    without a word. What ``overwrite`` does not lift is refused first (save_config's rules: a
+    folder, a training run's file, a file of another format, a folder's manifest), so that
+    no refusal sends the caller to an ``overwrite`` refused next (s69 review)."""
+    path, overrides = Path(path), [overrides] if isinstance(overrides, str) else list(overrides)
+    if source is not None:  # a folder or a file that is no text: said as --from, not --config
+        read_config_file(Path(source), flag=SOURCE)
+    cfg = load_config(source, overrides)  # a bad source or override: its own line
+    header = _header(path, source, overrides)
+    return save_config(cfg, path, header=header, overwrite=overwrite, keep_existing=True)
+
+
+#: the config a starter is written from, as write_starter and ``unetlab config`` spell it
+SOURCE = Spelled("write_starter's source", "--from")
 
 
 def _header(path: Path, source, overrides: Sequence[str]) -> str:
