@@ -106,3 +106,22 @@ def test_a_plain_pickle_given_as_a_checkpoint_is_one_line_without_torch_s_warnin
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pickle.pt: not a unetlab checkpoint" in err[0], err
     assert [str(w.message) for w in recwarn] == []
+
+
+def test_only_the_pickle_protocol_warning_is_silenced(tmp_path, monkeypatch):
+    """Pins that torch.load's other warnings still show (s69 review: ignoring every warning
+    passed all the tests above)."""
+    import warnings
+
+    from unetlab.checkpoint import load_torch_file
+
+    def warning_load(*args, **kwargs):
+        warnings.warn("Detected pickle protocol 4 in the checkpoint", UserWarning, stacklevel=2)
+        warnings.warn("another of torch's warnings", UserWarning, stacklevel=2)
+        return {"a": 1}
+
+    monkeypatch.setattr(torch, "load", warning_load)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert load_torch_file(tmp_path / "m.pt", "cpu", mmap=False) == {"a": 1}
+    assert [str(w.message) for w in caught] == ["another of torch's warnings"]
