@@ -242,3 +242,22 @@ def test_the_helps_list_the_shipped_configs_there_are(tmp_path, monkeypatch, cap
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert listed in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_notes_that_open_the_source_are_kept(tmp_path, monkeypatch):
+    """s69 review: the starter dropped the shipped config's notes (small_cpu's "Its classes
+    are ISBI's ..."); those that open the file are kept, under the lines that name it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "own.yaml").write_text("# my lab's recipe\n#\n#  indented\ntrain:\n  lr: 0.1\n")
+    assert main(["config", "--write", "mine.yaml", "--from", "own.yaml"]) == 0
+    assert (tmp_path / "mine.yaml").read_text().splitlines()[2:6] == [
+        "# own.yaml begins:",
+        "#   my lab's recipe",
+        "#   ",
+        "#    indented",
+    ]
+    _same("mine.yaml", "own.yaml", [])
+    assert main(["config", "--write", "cpu.yaml", "--from", "small_cpu"]) == 0
+    said = " ".join(line.lstrip("# ") for line in (tmp_path / "cpu.yaml").open())
+    assert "Its classes are ISBI's (label_values, class_names, num_classes)" in said
+    _same("cpu.yaml", "small_cpu", [])

@@ -3,11 +3,12 @@ or the defaults, with ``--set`` overrides, written for the user to edit and trai
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from unetlab.config.files import config_name, read_config_file, save_config
+from unetlab.config.files import config_name, find_config, read_config_file, save_config
 from unetlab.config.load import load_config
 from unetlab.errors import Spelled
 
@@ -43,10 +44,24 @@ SOURCE = Spelled("write_starter's source", "--from")
 
 
 def _header(path: Path, source, overrides: Sequence[str]) -> str:
-    """The comment lines above a starter: what it was written from, and how to train with it."""
+    """The comment lines above a starter: what it was written from, how to train with it, and
+    the notes that open its source file (s69 review: small_cpu's word on its classes was
+    dropped; the comments beside its keys still are)."""
     made = config_name(source) if source is not None else "unetlab's defaults"
     made += "".join(f" --set {item}" for item in overrides)
-    return (
-        f"written by unetlab config --write from {made}\n"
-        f"train with: unetlab train --data DIR --config {path}"
+    notes = _opening_notes(source) if source is not None else []
+    said = [f"{config_name(source)} begins:", *(f"  {line}" for line in notes)] if notes else []
+    return "\n".join(
+        [
+            f"written by unetlab config --write from {made}",
+            f"train with: unetlab train --data DIR --config {path}",
+            *said,
+        ]
     )
+
+
+def _opening_notes(source: str | os.PathLike) -> list[str]:
+    """The comment lines that open the config file ``source``, without their ``#``."""
+    lines = find_config(source).read_text(encoding="utf-8").splitlines()
+    block = itertools.takewhile(lambda line: line.startswith("#"), lines)
+    return [line[2:] if line.startswith("# ") else line[1:] for line in block]
