@@ -600,7 +600,7 @@ def test_the_unlabelled_planes_warning_is_said_once_a_command_of_stacks_alone(ca
     from unetlab.data.pairs import Pair
     from unetlab.data.read_notes import call_notes
     from unetlab.data.tiffmeta import PageAxes
-    from unetlab.data.unlabelled_planes import warn_unlabelled_planes
+    from unetlab.data.unlabelled_planes import unlabelled_planes, warn_unlabelled_planes
 
     holds = [False, True, False, False, False, False, False, False, False, True, False]
     pairs = [Pair(Path("a.tif"), Path("once.zip"), page, len(holds)) for page in range(11)]
@@ -609,8 +609,9 @@ def test_the_unlabelled_planes_warning_is_said_once_a_command_of_stacks_alone(ca
     with caplog.at_level(logging.WARNING, logger="unetlab"), call_notes():
         for left_out in (0, 3, 5):  # each fold's test plane left out
             kept = [k for k in range(11) if k != left_out]
-            warn_unlabelled_planes([pairs[k] for k in kept], [planes[k] for k in kept], -1, axes)
-        warn_unlabelled_planes(pairs, planes, -1, {})  # no stack axes
+            line = unlabelled_planes([pairs[k] for k in kept], [planes[k] for k in kept], -1, axes)
+            warn_unlabelled_planes(line, axes)
+        warn_unlabelled_planes(unlabelled_planes(pairs, planes, -1, {}), {})  # no stack axes
     assert caplog.text.count("once.zip: objects on 2 of 11 planes") == 1
     assert caplog.text.count("between labelled ones") == 1
 

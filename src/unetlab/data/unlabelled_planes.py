@@ -247,22 +247,11 @@ def _most(path: Path) -> int:
     return int(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 65535
 
 
-def warn_unlabelled_planes(
-    pairs: Sequence,
-    masks: Sequence[np.ndarray],
-    ignore: int,
-    axes: Mapping[Path, PageAxes],
-    *,
-    background: int = 0,
-    taken: Sequence[int] = (),
-) -> None:
-    """Say :func:`unlabelled_planes` (of a class mask's ``background`` and ``taken``
-    values) as a warning, once a command for the mask folders of
-    ``axes`` (``train --folds`` prepares the data of each fold, its planes not all the same,
-    so not the line itself; outside a command, once a process for them: another data set's
-    is said)."""
-    if (
-        line := unlabelled_planes(pairs, masks, ignore, axes, background=background, taken=taken)
-    ) is not None:
+def warn_unlabelled_planes(line: str | None, axes: Mapping[Path, PageAxes]) -> None:
+    """Say ``line`` (:func:`unlabelled_planes`', of the stacks of ``axes``; None: nothing)
+    as a warning, once a command for the mask folders of ``axes`` (``train --folds``
+    prepares the data of each fold, its planes not all the same, so not the line itself;
+    outside a command, once a process for them: another data set's is said)."""
+    if line is not None:
         folders = sorted({str(Path(path).parent) for path in axes})
         note_once(line, key=f"unlabelled planes in {folders}")

@@ -43,7 +43,7 @@ from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import DATA_AXES_AS, PageAxes, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
-from unetlab.data.unlabelled_planes import warn_unlabelled_planes
+from unetlab.data.unlabelled_planes import unlabelled_planes, warn_unlabelled_planes
 from unetlab.data.weightmap import (
     background_network,
     named_network,
@@ -142,7 +142,8 @@ def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict) -> None:
     by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
     masks = [s.mask for s in data.train + data.val]
     zero, taken = data.label_values.index(0), data.label_values
-    warn_unlabelled_planes(pairs, masks, IGNORE_INDEX, by_mask, background=zero, taken=taken)
+    line = unlabelled_planes(pairs, masks, IGNORE_INDEX, by_mask, background=zero, taken=taken)
+    warn_unlabelled_planes(line, by_mask)
 
 
 def refuse_unlabelled_validation(val: list, pairs: list[Pair]) -> None:
