@@ -984,7 +984,7 @@ def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None, 
     ``scale`` (its contrast, per channel) is kept in ``dim`` too, as its share of the floor
     (:func:`_keep_share`)."""
     if dim is not None and scale is not None:
-        _keep_share(dim, spec, dtype, scale)
+        _keep_share(dim, spec, dtype, scale, name)
     if note is not None and note[0] == "dtype":
         kind = np.dtype(dtype).name
         named = name != "image"  # predict_image's default: no file to name
@@ -1003,16 +1003,17 @@ def _floor_key(spec: dict, dtype) -> str:
 
 
 #: the key of ``dim`` (:func:`say_contrast`) under which a stack's pages' shares of the floor
-#: are kept: each page's least channel's floored contrast over the floor
+#: are kept: each page's (name, its least channel's floored contrast over the floor)
 _SHARES = "shares"
 
 
-def _keep_share(dim: dict, spec: dict, dtype, scale) -> None:
-    """Keep in ``dim`` (under :data:`_SHARES`) the share of the floor of ``spec`` that an
-    image of ``dtype`` whose floored contrast is ``scale`` (per channel) holds, its least
-    channel's; nothing where the floor does not apply to it."""
+def _keep_share(dim: dict, spec: dict, dtype, scale, name: str) -> None:
+    """Keep in ``dim`` (under :data:`_SHARES`) the share of the floor of ``spec`` that the
+    page ``name``, of ``dtype``, whose floored contrast is ``scale`` (per channel) holds, its
+    least channel's; nothing where the floor does not apply to it."""
     if (floor := floor_for(spec, dtype)) is not None:
-        dim.setdefault(_SHARES, []).append(float(np.min(np.asarray(scale) / floor)))
+        share = float(np.min(np.asarray(scale) / floor))
+        dim.setdefault(_SHARES, []).append((name, share))
 
 
 def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:
@@ -1021,19 +1022,41 @@ def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:
     ("(and 3 more planes)"), as one line: a page of each kind is not counted in the
     other's. In full where it is the run's first of its kind, else pointed to that one, as
     an image's (:func:`_dim_line`: a folder of dim stacks said each stack's in full).
-    Nothing where a page holds, in every channel, as much contrast as the least training
-    image (the floor over ``FLOOR_SHARE``): the stack is no dimmer acquisition, and its
-    pages under the floor are planes without objects, the empty ones above and below the
-    cells, which the floor flattens as it should (s69: nearly every z-stack was told
-    "channel 0's contrast ... faint objects may be missed" of its empty top planes)."""
+    A z-stack with a page of as much contrast as the least training image in every channel
+    (the floor over ``FLOOR_SHARE``) says one softer line of its pages under the floor
+    instead (:func:`_say_empty_planes`)."""
     shares = dim.pop(_SHARES, [])
-    if shares and max(shares) >= 1 / FLOOR_SHARE:
+    best = max(shares, key=lambda page: page[1], default=None)
+    if noun != "frames" and best is not None and best[1] >= 1 / FLOOR_SHARE and dim:
+        _say_empty_planes(dim, shares, best, noun)
         return
     for kind, pages in dim.items():
         name, line, floor = pages[0]
         rest = len(pages) - 1
-        more = f"and {rest} more {noun if rest > 1 else noun.removesuffix('s')}" if rest else ""
-        _say_image((kind, line), name, floor, more)
+        _say_image((kind, line), name, floor, _more(rest, noun))
+
+
+def _more(rest: int, noun: str) -> str:
+    """ "and 3 more planes" of ``rest`` more pages, ``noun`` plural; "" of none."""
+    return f"and {rest} more {noun if rest > 1 else noun.removesuffix('s')}" if rest else ""
+
+
+def _say_empty_planes(dim: dict, shares: list, best: tuple[str, float], noun: str) -> None:
+    """The one line of a stack's pages under the floor (``dim``: by kind, :func:`say_pages`)
+    where its page ``best`` (of ``shares``: each page's (name, share of the floor)) holds
+    twice it: its empty planes are flattened as they should be, but planes that hold cells
+    may be faint ones of thick tissue (review s69: the branch said nothing of an 8-plane
+    stack fading from 3.0x to 0.45x the floor, whose plane 7 main told "read as nearly
+    empty"; the empty top planes of nearly every z-stack were told "faint objects may be
+    missed", s69)."""
+    under = {name: floor for pages in dim.values() for name, _, floor in pages}
+    named = [name for name, _ in shares if name in under]
+    line = (
+        f"contrast under the model's floor, the stack's brightest {noun.removesuffix('s')} "
+        f"({best[0]}) {best[1]:.1f}x it: the floor flattens {noun} "
+        "without objects, as it should; if these hold cells, faint ones may be missed"
+    )
+    _say_image(("empty", line), named[0], under[named[0]], _more(len(named) - 1, noun))
 
 
 def _say_image(note: tuple[str, str], name: str, floor: str, more: str = "") -> None:
@@ -1065,7 +1088,7 @@ def _say_floor(key: tuple, line: str) -> None:
 #: images that line was said of so far
 _DIM_SAID: dict[str, list] = {}
 #: the kinds of :func:`~unetlab.data.normalize.contrast_note` said of each image
-_PER_IMAGE = ("dim", "faint")
+_PER_IMAGE = ("dim", "faint", "empty")
 
 
 def _dim_line(note: tuple[str, str], name: str, floor: str, more: str = "") -> str:
@@ -1081,6 +1104,11 @@ def _dim_line(note: tuple[str, str], name: str, floor: str, more: str = "") -> s
     verdict = "read as nearly empty" if flat else "nothing to segment"
     if kind == "faint":  # pointed to its own first, not a nearly empty image's
         verdict, floor = "faint objects may be missed", f"faint {floor}"
+    elif kind == "empty":  # a bright stack's planes under the floor: their own first
+        verdict, floor = (
+            "empty planes flattened; faint cells there may be missed",
+            f"empty {floor}",
+        )
     elif not flat:  # "the image is constant": pointed to its own first, not a dim image's
         figures, floor = line.partition(" (")[0], f"constant {floor}"
     run = _SAID_FLOOR.get()
