@@ -967,7 +967,8 @@ def test_predict_objects_3d_of_a_movie_of_z_stacks_names_the_frames(tmp_path):
     with pytest.raises(UnetlabError) as info:
         unetlab.predict_objects(local_net(), movie, objects_3d=True)
     said = str(info.value)
-    assert f"{movie.shape} looks like a (T, Z, Y, X) movie of 2 time points" in said
+    assert f"{movie.shape} looks like (C, Z, Y, X) of 2 channels, channels first" in said
+    assert "or a (T, Z, Y, X) movie of 2 time points of 13 planes: give its frames" in said
     assert "for frame in movie]" in said and "predict_image" not in said
     ids, _ = unetlab.predict_objects(local_net(), _ball_stack()[..., None], objects_3d=True)
     assert ids.shape == _ball_stack().shape  # (Z, Y, X, 1): a stack of one channel
@@ -1003,9 +1004,21 @@ def test_predict_objects_3d_of_a_fiji_hyperstack_as_tifffile_reads_it_names_move
         ("TZYX", 2, "pick its channel(s), np.moveaxis(stack[:, [c1, c2, ...]], 1, -1); or", "= ("),
         ("ZCYX", 1, "pick its channel(s), stack[:, c]", "moveaxis"),
         ("batch", 1, "a (N, 1, Y, X) batch of 13 images", "moveaxis"),
-        ("CZYX3", 1, "(C, Z, Y, X), 3 channels of 13 planes, the model taking 1", "= ("),
-        ("CZYX3", 1, "pick its channel(s), stack[c], (13, 56, 72); or a (T, Z, Y, X)", "= ("),
-        ("CZYX3", 2, "np.moveaxis(stack[[c1, c2, ...]], 0, -1), (13, 56, 72, 2)", "= ("),
+        ("CZYX3", 1, "(C, Z, Y, X) of 3 channels, channels first", "(Z, C, Y, X)"),
+        (
+            "CZYX3",
+            1,
+            "taking 1: pick its channel(s), stack[c]; or a (T, Z, Y, X) movie of 3",
+            "= (",
+        ),
+        ("short", 1, "(Z, C, Y, X) of 6 channels, as tifffile.imread", "= ("),
+        ("short", 1, "stack[:, c]; or (C, Z, Y, X) of 3 channels, channels first", "= ("),
+        (
+            "CZYX3",
+            2,
+            "taking 2: pick its channel(s), np.moveaxis(stack[[c1, c2, ...]], 0, -1); or",
+            "= (",
+        ),
     ],
 )
 def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, channels, said, unsaid):
@@ -1014,7 +1027,8 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
     points", whose frames then join its channels as planes; a (N, 1, Y, X) batch was told
     to np.moveaxis it into a z-stack; a (T, Z<=8, Y, X) movie was a hyperstack alone, whose
     stack[:, c] joins its frames as planes: both readings are named, their fixes apart; a
-    (3, 13, Y, X) stack of 3 channels, not the model's, was "a movie of 3 time points" (s69)."""
+    (3, 13, Y, X) stack of 3 channels, not the model's, was "a movie of 3 time points" (s69);
+    a (3, 6, Y, X) one was told (Z, C, Y, X) alone, stack[:, c] (review s69 4)."""
     import unetlab
     from tests.test_predict_objects import LocalNet
 
@@ -1027,6 +1041,7 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
         "batch": balls[:, None],
         "TZYX": np.stack([balls[4:9]] * 20),
         "CZYX3": np.stack([balls, balls // 2, balls // 3], axis=0),
+        "short": np.stack([balls[:6], balls[:6] // 2, balls[:6] // 3], axis=0),
     }[layout]
     with pytest.raises(UnetlabError) as info:
         unetlab.predict_objects(net, stack, objects_3d=True)

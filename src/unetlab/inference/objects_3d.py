@@ -507,35 +507,39 @@ def _four_axes_line(shape: tuple[int, ...], channels: int) -> str:
         "give its frames one at a time ([predict_objects(model, frame, objects_3d=True, ...) "
         "for frame in movie])"
     )
-    if shape[1] <= FEW_CHANNELS:
-        pick = "stack[:, c]" if channels == 1 else "np.moveaxis(stack[:, [c1, c2, ...]], 1, -1)"
+    if readings := [r for axis in (1, 0) if (r := _channels_at(shape, axis, channels))]:
         return (
-            f"{said} (Z, C, Y, X) of {numbered(shape[1], 'channel')}, as tifffile.imread reads "
-            f"a Fiji hyperstack, the model taking {channels}: pick its channel(s), {pick}; or "
-            f"a (T, Z, Y, X) movie of {shape[0]} time points of {shape[1]} planes: {frames}; "
-            f"{file} (channel= picks a hyperstack's channel; a movie's T is kept apart)"
+            f"{said} {'; or '.join(readings)}; "
+            f"or a (T, Z, Y, X) movie of {shape[0]} time points of {shape[1]} planes: "
+            f"{frames}; {file} (channel= picks the channels of a file that records its axes; "
+            "a movie's T is kept apart)"
         )
-    if shape[0] <= FEW_CHANNELS:
-        return _channels_first_line(said, shape, channels, frames)
     return (
         f"{said} a (T, Z, Y, X) movie of {shape[0]} time points, not an image of {shape[3]} "
         f"channels: {frames}, or its file to unetlab.predict_file, which keeps T apart"
     )
 
 
-def _channels_first_line(said: str, shape: tuple[int, ...], channels: int, frames: str) -> str:
-    """:func:`_four_axes_line`'s of a (C, Z, Y, X) stack of a few channels, not the model's
-    ``channels``, or a movie of a few time points (s69: (3, 13, Y, X), 3 channels of 13
-    planes given to a 1-channel model, was "a movie of 3 time points" alone)."""
-    pick = "stack[c]" if channels == 1 else "np.moveaxis(stack[[c1, c2, ...]], 0, -1)"
-    return (
-        f"{said} (C, Z, Y, X), {numbered(shape[0], 'channel')} of {shape[1]} planes, the "
-        f"model taking {channels}: pick its channel(s), {pick}, "
-        f"{(shape[1], *shape[2:], *(() if channels == 1 else (channels,)))}; or a (T, Z, Y, "
-        f"X) movie of {shape[0]} time points: {frames}; or its file to unetlab.predict_file "
-        "(channel= picks the channels of a file that records its axes; a movie's T is kept "
-        "apart)"
+def _channels_at(shape: tuple[int, ...], axis: int, channels: int) -> str:
+    """:func:`_four_axes_line`'s reading of an array of ``shape`` as a few channels (not the
+    model's ``channels``) on ``axis``: 1, (Z, C, Y, X), as tifffile.imread reads a Fiji
+    hyperstack; 0, (C, Z, Y, X), as tifffile.imwrite(path, np.stack(channels)) saves them,
+    and the pick of each; "" where that axis is too long for channels. Where both are
+    short, both are named (review s69: (3, 6, Y, X) was told (Z, C, Y, X) alone, whose
+    stack[:, c] takes plane c of each channel of a channels-first one)."""
+    if shape[axis] > FEW_CHANNELS:
+        return ""
+    at = ":, " * axis
+    pick = (
+        f"stack[{at}c]" if channels == 1 else f"np.moveaxis(stack[{at}[c1, c2, ...]], {axis}, -1)"
     )
+    how = (
+        "channels first, as tifffile.imwrite(path, np.stack(channels)) saves them",
+        "as tifffile.imread reads a Fiji hyperstack",
+    )[axis]
+    letters = ("(C, Z, Y, X)", "(Z, C, Y, X)")[axis]
+    few = numbered(shape[axis], "channel")
+    return f"{letters} of {few}, {how}, the model taking {channels}: pick its channel(s), {pick}"
 
 
 def say_first_axis(planes: int, z_spacing: float | None) -> None:
