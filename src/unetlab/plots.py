@@ -26,12 +26,20 @@ def palette(n: int) -> np.ndarray:
     return voc_colormap(n)
 
 
+def shown_channels(count: int) -> tuple[int, ...]:
+    """The channels :func:`display_rgb` shows of an image of ``count``: the first 3 as RGB,
+    else the first as grey (a slide's overlay reads those alone: s69, an overlay of a
+    24-channel slide decoded all 24, 7.5 s CPU and 749 MB peak where 4.5 s and 396 MB
+    without it)."""
+    return (0, 1, 2) if count >= 3 else (0,)
+
+
 def display_rgb(image: np.ndarray) -> np.ndarray:
     """(H, W[, C]) any dtype -> (H, W, 3) uint8 for viewing: uint8 as is, other types
     stretched between the 0.5th and 99.5th percentiles of their finite values (NaN and
-    infinities black); grey repeated, >3 channels cut."""
+    infinities black); grey repeated, >3 channels cut (:func:`shown_channels`)."""
     x = image if image.ndim == 3 else image[:, :, None]
-    x = x[:, :, :3] if x.shape[2] >= 3 else x[:, :, :1]
+    x = x[:, :, : len(shown_channels(x.shape[2]))]
     if x.dtype == bool:
         x = x.astype(np.uint8) * 255
     if x.dtype != np.uint8:

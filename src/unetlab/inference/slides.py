@@ -163,6 +163,7 @@ from unetlab.inference.slide_progress import TileProgress, counted
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.manifest import claimed_only
 from unetlab.outputs import outputs_kept
+from unetlab.plots import shown_channels
 from unetlab.runtime import check_precision, resolve_device
 
 log = logging.getLogger(__name__)
@@ -1108,11 +1109,12 @@ def _draw_overlay(
     holding the record and its pixel size
     (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`), said in one line."""
     colours, side, record = drawn
-    _, h, w, _ = slide.shape
+    _, h, w, c = slide.shape
+    shown = shown_channels(c)  # those it shows: the others are not decoded
     step = write_slide_overlay(
         place or path,
         (h, w),
-        lambda rows, cols: slide.read(0, rows, cols),
+        lambda rows, cols: slide.read(0, rows, cols, channels=shown),
         label_rows,
         id_rows,
         colours=colours,
