@@ -238,3 +238,25 @@ def test_a_channel_named_is_compared_with_the_models_by_its_index(
     with caplog.at_level(logging.INFO):
         assert main([*argv, "--output", str(tmp_path / "out"), "--channel", asked]) == 0
     assert ("but the model was trained on channel 0" in caplog.text) is warned, caplog.text
+
+
+def test_a_file_that_is_no_tiff_given_a_channel_name_is_one_line(tmp_path, model, capsys):
+    """s69 review: --channel DAPI of a folder whose first file is no TIFF ended in
+    tifffile's traceback, "a bug in unetlab", rc 1 (channel_names let TiffFileError out):
+    now that file's failed line, the others predicted."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.data.tiffmeta import channel_names
+    from unetlab.errors import ImageReadError
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.tif").write_bytes(b"not a tiff")
+    _multiplex(tmp_path / "in" / "m.ome.tif")
+    with pytest.raises(ImageReadError, match="a.tif: cannot read this image"):
+        channel_names(tmp_path / "in" / "a.tif")
+    save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--channel", "DAPI"]) == 3
+    said = capsys.readouterr().err
+    assert "a.tif: cannot read this image" in said and "bug" not in said, said
+    assert (tmp_path / "out" / "m.tif").is_file()

@@ -250,14 +250,17 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
     image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names
     channels); an OME-Zarr folder's ``omero`` labels (:func:`~unetlab.data.slides.
-    zarr_channels`); [] for a file that records none (or not one for each channel)."""
+    zarr_channels`); [] for a file that records none (or not one for each channel).
+    ImageReadError naming a file that is no TIFF (s69 review: ``--channel DAPI`` of a folder
+    holding one gave tifffile's traceback as "a bug in unetlab")."""
     if not is_tiff_name(path):
         from unetlab.data.slides import zarr_channels  # (it imports this module)
 
         found = zarr_channels(path)
         return [] if found is None else found[1]
+    from unetlab.data.io import image_file_errors  # (it imports this module)
 
-    with open_tiff(path) as tif:
+    with image_file_errors(path), open_tiff(path) as tif:
         if tif.ome_metadata:
             names = _ome_channel_names(tif.ome_metadata, image_of(tif))
         else:
