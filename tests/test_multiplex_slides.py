@@ -23,13 +23,13 @@ def _pixels(*shape: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 4000, shape, dtype=np.uint16)
 
 
-def _multiplex(path, channels: int = len(NAMES), *, planar: bool = True, image=None):
-    """A tiled, compressed OME-TIFF of ``channels`` named channels, 64 x 80 px: its
-    channels stored apart (``planar``: a page each, as multiplexed slides are) or
+def _multiplex(path, channels: int = len(NAMES), *, planar: bool = True, image=None, names=NAMES):
+    """A tiled, compressed OME-TIFF of ``channels`` channels named ``names``, 64 x 80 px:
+    its channels stored apart (``planar``: a page each, as multiplexed slides are) or
     interleaved in each pixel (one page of ``channels`` samples); ``image``: its (C, 64, 80)
     pixels (default: noise)."""
     image = _pixels(channels, 64, 80) if image is None else image
-    meta = {"axes": "CYX", "Channel": {"Name": NAMES[:channels]}, "PhysicalSizeX": 0.325}
+    meta = {"axes": "CYX", "Channel": {"Name": names[:channels]}, "PhysicalSizeX": 0.325}
     meta["PhysicalSizeY"] = 0.325
     kw = dict(tile=(16, 16), compression="zlib", photometric="minisblack")
     if not planar:
@@ -260,3 +260,30 @@ def test_a_file_that_is_no_tiff_given_a_channel_name_is_one_line(tmp_path, model
     said = capsys.readouterr().err
     assert "a.tif: cannot read this image" in said and "bug" not in said, said
     assert (tmp_path / "out" / "m.tif").is_file()
+
+
+@pytest.mark.parametrize("moved", ["b", "a"])
+def test_a_channel_named_is_compared_with_the_models_in_each_file(tmp_path, model, caplog, moved):
+    """s69 review: the name was compared with the model's channel in the first file only:
+    DAPI channel 0 of a.ome.tif, 2 of b.ome.tif, a model of channel 0: b was predicted on
+    its channel 2, unsaid; in the other order the warning was said of the run, false for
+    the file of channel 0. Now the file where it differs is named, and only it."""
+    import logging
+
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    (tmp_path / "in").mkdir()
+    moved_names = ["CD45", "panCK", "DAPI", *NAMES[3:]]
+    for name in "ab":
+        names = moved_names if name == moved else NAMES
+        _multiplex(tmp_path / "in" / f"{name}.ome.tif", names=names, image=_pixels(6, 64, 80))
+    model.channel = 0
+    save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--output", str(tmp_path / "out"), "--channel", "DAPI"]) == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warned = [w for w in warned if "trained on channel 0" in w]
+    assert len(warned) == 1 and warned[0].startswith(f"{moved}.ome.tif: channel DAPI"), warned
+    assert "is its channel 2" in warned[0]

@@ -67,7 +67,14 @@ import torch
 
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
-from unetlab.data.io import ome_positions, stack_shape, write_csv, write_png, write_tiff
+from unetlab.data.io import (
+    CHANNEL_GIVEN,
+    ome_positions,
+    stack_shape,
+    write_csv,
+    write_png,
+    write_tiff,
+)
 from unetlab.data.large_ids import id_dtype
 from unetlab.data.nodata import (
     PNG_NODATA_KEY,
@@ -97,7 +104,7 @@ from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
-from unetlab.inference.file_fit import file_fit
+from unetlab.inference.file_fit import file_fit, index_of
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
     class_areas,
@@ -142,7 +149,6 @@ from unetlab.inference.page_resume import PageStaging
 from unetlab.inference.page_resume import identity as page_identity
 from unetlab.inference.pages import (
     OBJECTS_3D,
-    channel_index,
     file_read_axes,
     read_pages,
     refuse_unknown_stack,
@@ -541,11 +547,29 @@ class _File:
         values = outputs.values(model, shown_path(path))
         asked = settings.get("channel", options.channel if options is not None else None)
         if isinstance(asked, str):  # a channel the file names (--channel DAPI)
-            asked = settings["channel"] = channel_index(path, asked, channel_names(path))
+            index = settings["channel"] = index_of(path, asked)
+            note_named_channel(model, path, asked, index)
+            asked = index
         options = PredictOptions.for_model(model, options, **settings)
         # a PNG's its own: no axes, the checkpoint's nor any given (read as it is)
         record = input_record(_record(model, options, outputs, given["axes"]), path)
         return cls(model, path, out_dir, options, outputs, record, values, asked, **given)
+
+
+def note_named_channel(model: torch.nn.Module, path: Path, name: str, index: int) -> None:
+    """Warn where the channel ``name`` (found in ``path`` at ``index``) is not the channel
+    the model was trained on (``data.channel``), naming the first such file for each index:
+    a name is found in each file (s69 review: DAPI, channel 0 of a.ome.tif and 2 of
+    b.ome.tif, a model of channel 0: b was predicted on its channel 2, unsaid)."""
+    trained = getattr(model, "channel", None)
+    if not isinstance(trained, int) or index == trained:
+        return
+    note_once(
+        f"{shown_path(path)}: channel {name} ({said_as(CHANNEL_GIVEN)}) is its channel {index}, "
+        f"but the model was trained on channel {trained} (data.channel): check that it was "
+        f"{name} there (any other input where {name} is channel {index}: not said again)",
+        key=f"named channel {index}",
+    )
 
 
 def file_record(

@@ -77,7 +77,6 @@ from unetlab.inference.every_file import (
     model_takes,
     refuse_for_every_file,
 )
-from unetlab.inference.file_fit import index_of
 from unetlab.inference.files import (
     check_options,
     check_path,
@@ -1615,8 +1614,7 @@ class _Run:
             return
         later = [f for f in todo if f not in self.large]  # large by any of its positions
         streamed = len(self.large) + sum(later_streamed(later, self.model, self.outputs, self.each))
-        counts = (len(todo), streamed, *left)
-        _say_start(self.model, counts, name, self.group, self.each, first=todo[0])
+        _say_start(self.model, (len(todo), streamed, *left), name, self.group, self.each)
         _say_output_notes(self.model, self.outputs, max(len(todo) - streamed, 0))
         if whole := read_whole_anyway(todo, self.outputs.large_threshold, self._name):
             note_once(whole, key="read whole anyway", level=logging.INFO)  # a tree: once
@@ -2046,19 +2044,12 @@ def _square(size: tuple[float, float]) -> bool:
 
 
 def _say_start(
-    model: torch.nn.Module,
-    counts: tuple,
-    name: str,
-    group: Group,
-    settings: dict,
-    *,
-    first: Path | None = None,
+    model: torch.nn.Module, counts: tuple, name: str, group: Group, settings: dict
 ) -> None:
     """Log what :func:`predict_folder` is about to do: the files (``counts``: predicted,
     large among them, skipped and failed before), the model (``name``) and the device
     (``settings``: :func:`predict_file`'s keywords), the channel predicted where the model
-    records one (a name, as the ``first`` file names its channels), the label offset it
-    moves predictions by, the TTA transforms."""
+    records one, the label offset it moves predictions by, the TTA transforms."""
     given = given_options(settings)
     files, large, *left = counts
     log.info(
@@ -2070,7 +2061,7 @@ def _say_start(
         f", {group.world} processes" if group.active else "",
         _left_words(*left),
     )
-    _channel_note(getattr(model, "channel", None), given.channel, first)
+    _channel_note(getattr(model, "channel", None), given.channel)
     if any(offset := label_offset(model)):
         log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
     if given.tta:
@@ -2130,18 +2121,21 @@ def _left_parts(skipped: int, failed: int) -> list[str]:
     return parts
 
 
-def _channel_note(
-    trained: int | list[int] | None, asked: int | str | tuple | None, first: Path | None = None
-) -> None:
+def _channel_note(trained: int | list[int] | None, asked: int | str | tuple | None) -> None:
     """Say which channel is predicted where the model records one (``data.channel``), or
-    which channels (a band subset; ``asked`` another list: warned, as another channel is);
-    a channel asked by its name is compared by its index in the ``first`` input (s69: a
-    model of channel 0 given ``--channel DAPI``, channel 0, was warned that it was not)."""
+    which channels (a band subset; ``asked`` another list: warned, as another channel is).
+    A channel asked by its name is found in each input, and compared there
+    (:func:`~unetlab.inference.files.note_named_channel`; s69: a model of channel 0 given
+    ``--channel DAPI``, channel 0, was warned that it was not)."""
     if trained is None:
         return
-    if isinstance(asked, str) and first is not None:
-        with contextlib.suppress(UnetlabError):  # no such name: that input's failure says it
-            asked = trained if index_of(first, asked) == trained else asked
+    if isinstance(asked, str) and not isinstance(trained, (list, tuple)):
+        log.info(
+            "predicting the channel named %s (%s) in each image; the model was trained on "
+            "channel %d (data.channel): an image where that is another is named",
+            *(asked, said_as(CHANNEL_GIVEN), trained),
+        )
+        return
     if isinstance(trained, (list, tuple)):
         shown = ", ".join(map(str, trained))
         if isinstance(asked, (list, tuple)) and tuple(asked) != tuple(trained):
