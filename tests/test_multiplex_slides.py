@@ -214,6 +214,7 @@ def test_the_focus_does_not_read_a_multiplex_image_whole(tmp_path, monkeypatch):
     dots = rng.poisson(ndimage.gaussian_filter(dots, 2.0) + 200).astype(np.uint16)
     many = _multiplex(tmp_path / "many.ome.tif", image=np.stack([dots] * 6))
     assert image_focus(many) is None  # 6 channels: twice an RGB image's samples
+    assert summary._focus_and_size(many) == (None, (64, 80))  # its size still said (review)
     three = _multiplex(tmp_path / "three.ome.tif", 3, image=np.stack([dots] * 3))
     assert image_focus(three) is not None  # as many samples as RGB: measured
 
@@ -287,3 +288,14 @@ def test_a_channel_named_is_compared_with_the_models_in_each_file(tmp_path, mode
     warned = [w for w in warned if "trained on channel 0" in w]
     assert len(warned) == 1 and warned[0].startswith(f"{moved}.ome.tif: channel DAPI"), warned
     assert "is its channel 2" in warned[0]
+
+
+def test_a_band_list_for_a_one_channel_model_is_refused_in_one_line(tmp_path, model):
+    """s69 review: predict_file(channel=(0, 1)) with a 1-channel model raised a TypeError
+    (pages.refuse_channels compared the list with the file's count), shown as a bug."""
+    from unetlab.errors import UnetlabError
+
+    path = _multiplex(tmp_path / "m.ome.tif")
+    with pytest.raises(UnetlabError, match=r"channels 0, 1 were asked for \(2 bands\), but"):
+        predict_file(model, path, tmp_path / "a", channel=(0, 1))
+    assert not (tmp_path / "a").exists() or not any((tmp_path / "a").iterdir())

@@ -241,16 +241,23 @@ WHOLE_3D = Spelled(
 )
 
 
+def check_channel_count(model: torch.nn.Module, channel: int | tuple | None) -> None:
+    """UnetlabError where ``channel`` (one; a band subset: several) is not as many channels
+    as ``model`` takes (s69 review: channel=(0, 1) to predict_file with a 1-channel model
+    raised a TypeError, shown as a bug)."""
+    channels = getattr(model, "in_channels", 1)
+    count = len(channel) if isinstance(channel, tuple) else 1
+    if channel is not None and channels != count:
+        raise UnetlabError(**channel_refusal(channel, channels))
+
+
 def check_options(
     model: torch.nn.Module, options: PredictOptions | None = None, **settings
 ) -> None:
     """Refuse bad prediction settings once, before any file (UnetlabError naming the fix),
     rather than once per file."""
     o = PredictOptions.of(options, **settings)
-    channels = getattr(model, "in_channels", 1)
-    count = len(o.channel) if isinstance(o.channel, tuple) else 1  # a band subset: several
-    if o.channel is not None and channels != count:  # each file failed alike (s37 bands)
-        raise UnetlabError(**channel_refusal(o.channel, channels))
+    check_channel_count(model, o.channel)  # each file failed alike (s37 bands)
     if o.batch_size is not None and o.batch_size < 1:
         n = o.batch_size  # named as the caller spells it (s52 badinput: "batch size")
         raise UnetlabError(**spelled(lambda f: f"{f} must be at least 1, not {n}", BATCH_SIZE))
@@ -551,6 +558,8 @@ class _File:
             note_named_channel(model, path, asked, index)
             asked = index
         options = PredictOptions.for_model(model, options, **settings)
+        if isinstance(options.channel, tuple):  # one: refused by each image, its count said
+            check_channel_count(model, options.channel)
         # a PNG's its own: no axes, the checkpoint's nor any given (read as it is)
         record = input_record(_record(model, options, outputs, given["axes"]), path)
         return cls(model, path, out_dir, options, outputs, record, values, asked, **given)

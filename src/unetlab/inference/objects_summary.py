@@ -375,8 +375,10 @@ def _focus_and_size(path, table=None, order=None) -> tuple[list[float | None] | 
         return None, ()
     try:
         pages, h, w, c = stack_size(path, frames=True)  # a GIF clip's frames: its pages
-        if pages * h * w > FOCUS_PIXELS or pages * h * w * c > 3 * FOCUS_PIXELS:
+        if pages * h * w > FOCUS_PIXELS:
             return None, ()
+        if pages * h * w * c > 3 * FOCUS_PIXELS:  # its size still said (the header has it)
+            return None, (h, w)
         order = input_pages(path, pages) if order is None else order
         boxes = None if table is None else object_boxes(table, order)
         if table is not None and boxes is None:

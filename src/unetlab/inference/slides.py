@@ -1485,8 +1485,9 @@ def _read_channels(model, channel, nodata: SlideNodata | None) -> tuple[int, ...
     """The channels of a slide a page reads for the net: those ``channel`` (the index or
     indices resolved for the slide) names where they are the net's, so that the others are
     not decoded (:meth:`~unetlab.data.slides.Slide.read`); None (all, fitted as read) where
-    ``nodata`` is given (its pixels are those equal to it in every band) or the net takes
-    another count (a grey channel repeated for an RGB net)."""
+    ``nodata`` is given (its pixels are those equal to it in every band). A count the net
+    does not take was refused before (:func:`~unetlab.inference.files.check_channel_count`);
+    None then too, the fitting's to say."""
     if channel is None or nodata is not None:
         return None
     chosen = tuple(channel) if isinstance(channel, (list, tuple)) else (channel,)
