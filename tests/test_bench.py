@@ -26,6 +26,16 @@ def test_time_calls_counts_and_validates():
         bench.time_calls(lambda: None, repeat=0)
 
 
+def test_a_conv_peak_timed_slowly_is_no_zero_rate(monkeypatch):
+    """Under a 2-core CI machine's load the tiny shapes ran ~0.03 GFLOP/s, which rounded to
+    0.0 at one decimal (s69 CI: test_conv_peak_and_forward_rows failed `assert 0.0 > 0`)."""
+    slow = bench.Timing(1.0, 1.0, (1.0,), 1.0, 0.0, 0.0)
+    monkeypatch.setattr(bench, "time_calls", lambda *a, **k: slow)
+    peak = bench.conv_peak(shapes=((8, 16),), repeat=1)
+    assert peak["gflops"] == pytest.approx(2 * 8 * 8 * 9 * 16 * 16 / 1e9, rel=0.05)
+    assert peak["gflops"] > 0
+
+
 def test_conv_peak_and_forward_rows():
     peak = bench.conv_peak(shapes=((16, 32), (8, 16)), repeat=2)
     # either shape may run faster per FLOP (the small one did once, under load)

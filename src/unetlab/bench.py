@@ -223,7 +223,7 @@ def conv_peak(
         "layout": layout,
         "gflop": round(gflop, 3),
         **_timing_fields(t),
-        "gflops": round(rate, 1),
+        "gflops": round(rate, 1) or float(f"{rate:.2g}"),  # a tiny shape under load: not 0.0
         **_cpu_fields(_cpu_rate(gflop, t, device)),
     }
 
