@@ -159,11 +159,11 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
     signum = stop_signal(code)
     if signum is None and not {1, *SAID} & set(notes) and failed:
         failed(outlived)  # not stopped here, and no process said why: one was killed
-    if signum is not None and not _main_said_stop(noted) and _main_lost(noted, status):
-        # the stop passed on was dropped by the main process, which ended on the loss in its
-        # line, of status 2 (s69: the launch exited 130 with that line alone); a bug's 1 over
-        return launch_status(notes)
-    if signum is not None and not _main_said(noted, status):
+    if signum is not None and not _main_said_stop(noted):
+        if _main_lost(noted, status):
+            # the stop passed on was dropped by the main process, which ended on the loss in
+            # its line: torchrun's status without the stop (s69: 130 with that line alone)
+            return TORCHRUN_FAILED
         line = partial(stopped, status=status) if stopped else None
         # killed by a second signal: said in this line
         _say_stopped(argv, signum, line, killed=_killed_by(status))
@@ -195,23 +195,14 @@ def _main_said_stop(noted: list[tuple[int, str]]) -> bool:
     return any(stop_signal(code) for code, rank in noted if rank == "0")
 
 
-def _main_said(noted: list[tuple[int, str]], status: str) -> bool:
-    """Whether the main process (rank 0) of the launch whose status file is ``status`` said
-    how it ended in its own line: a stop (:func:`_main_said_stop`), or a status said in its
-    one line (:data:`SAID`) as it ended on losing another process (listed by
-    :func:`_note_lost`). s68: a Ctrl-C passed on as it waited for a lost process
-    (:func:`lost_peer`: dropped there, its line "process 1 of 2 ended ...", status 2) was said
-    again here, "interrupted", a second line. Its own error (2) leaves the others running:
-    their stop is the launch's to say (s68 review: predict's kill line and "7 of 18 inputs
-    done" went unsaid)."""
-    return _main_said_stop(noted) or _main_lost(noted, status)
-
-
 def _main_lost(noted: list[tuple[int, str]], status: str) -> bool:
     """Whether the main process (rank 0) of the launch whose status file is ``status`` noted
     a status said in its one line (:data:`SAID`) as it ended on losing another process
     (listed by :func:`_note_lost`): a stop passed on to it then was dropped
-    (:func:`lost_peer`), and the launch ends as that line says (:func:`_launch_ended`)."""
+    (:func:`lost_peer`), and the launch ends as without it (:func:`_launch_ended`). s68: a
+    Ctrl-C passed on as it waited for a lost process was said again, "interrupted", a second
+    line. Its own error (2) leaves the others running: their stop is the launch's to say
+    (s68 review: predict's kill line and "7 of 18 inputs done" went unsaid)."""
     lost = "0" in _words(f"{status}.lost")
     return lost and any(code in SAID for code, rank in noted if rank == "0")
 
@@ -460,6 +451,10 @@ def _say_stopped(
         print(line, file=sys.stderr)
 
 
+#: the exit status of :func:`torchrun` where one of its processes failed: killed, or a bug's
+#: (the others end 0 on the user's problem or a stop: :func:`noted_for_launch`)
+TORCHRUN_FAILED = 1
+
 #: torchrun (``python -m torch.distributed.run``) through :func:`torchrun`
 TORCHRUN = "import sys; from unetlab.distributed import torchrun; sys.exit(torchrun(sys.argv[1:]))"
 
@@ -486,7 +481,7 @@ def torchrun(argv: list[str]) -> int:
         if stopped := _failures_stop_signal(exc):  # killed as they started, before their handlers
             return 128 + stopped
         print(f"unetlab: {_failure_line(exc)}", file=sys.stderr, flush=True)
-        return 1
+        return TORCHRUN_FAILED
     except SignalException as exc:
         return 128 + int(exc.sigval)
     return 0
