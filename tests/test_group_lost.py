@@ -171,7 +171,7 @@ def _rank_1_ended(tmp_path, monkeypatch, noted: str) -> None:
         (
             "1 1\n",
             "process 1 of 2 ended on a bug (its traceback above) before a checkpoint was "
-            "saved: report or fix the error above, then ",
+            "saved: report or fix the bug above, then ",
         ),
     ],
     ids=["killed", "erred", "bug"],
@@ -192,7 +192,9 @@ def test_a_lost_process_of_a_launch_is_named_as_predict_names_it(
     assert "Traceback (most recent" not in err and "bug in unetlab" not in err
 
 
-@pytest.mark.parametrize(("noted", "fix"), [("2 1\n", "fix"), ("1 1\n", "report or fix")])
+@pytest.mark.parametrize(
+    ("noted", "fix"), [("2 1\n", "fix the error"), ("1 1\n", "report or fix the bug")]
+)
 def test_a_lost_process_that_erred_is_fixed_before_the_run_is_resumed(
     in_a_group, tmp_path, monkeypatch, capsys, noted, fix
 ):
@@ -206,7 +208,7 @@ def test_a_lost_process_that_erred_is_fixed_before_the_run_is_resumed(
     _rank_1_ended(tmp_path, monkeypatch, noted)
     assert main([*argv, "--overwrite"]) == 2
     err = capsys.readouterr().err
-    said = f"(step 16, the end of epoch 2); {fix} the error above, then continue with: unetlab"
+    said = f"(step 16, the end of epoch 2); {fix} above, then continue with: unetlab"
     assert said in err, err
 
 
@@ -233,7 +235,7 @@ def test_train_log_names_the_lost_process_as_the_command_does_waiting_once(
     _rank_1_ended(tmp_path, monkeypatch, noted)
     exc = RuntimeError(GLOO)
     line = ending_line(exc, tmp_path)
-    fix = {"": "", "2 1\n": "fix that error, then "}.get(noted, "report or fix that error, then ")
+    fix = {"": "", "2 1\n": "fix that error, then "}.get(noted, "report or fix that bug, then ")
     assert f"stopped by an error: {said}" in line, line
     assert line.endswith(f"no checkpoint was saved: {fix}start the run again"), line
     monkeypatch.setattr(distributed, "_lost_peer", lambda wait: pytest.fail("waited again"))

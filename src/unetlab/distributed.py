@@ -887,13 +887,15 @@ class LostPeer(NamedTuple):
     #: bug in unetlab"), which no fix of the user's input mends (s68: "fix the error above")
     bug: bool = False
 
-    def fix(self, error: str = "the error above") -> str:
+    def fix(self, error: str = "the {} above") -> str:
         """What comes before going on (``error``: the one said by the process that ended on
-        it): "fix the error above, then " after the user's problem (its one line), "report
-        or fix the error above, then " after a bug's traceback; "" where none ended on one."""
+        it, "{}" its kind): "fix the error above, then " after the user's problem (its one
+        line), "report or fix the bug above, then " after a bug's traceback (s69 review:
+        "the error above" under "on a bug"); "" where none ended on one."""
         if not self.on_error:
             return ""
-        return f"{'report or fix' if self.bug else 'fix'} {error}, then "
+        how, kind = ("report or fix", "bug") if self.bug else ("fix", "error")
+        return f"{how} {error.format(kind)}, then "
 
     def said(self, where: str = "above") -> str:
         """What happened, ``where`` a process that ended on its error said it ("above" on

@@ -144,7 +144,7 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
         lost = lost_peer_told(exc)  # kept on exc: the command's line says this look's words
         on_stderr = lost.said("on stderr") if lost else None
         what = f"{on_stderr or 'a process of the group ended (killed? out of memory?)'}: {what}"
-        fix = lost.fix("that error") if lost else ""
+        fix = lost.fix("that {}") if lost else ""
     elif peer_silent(exc):
         what = (
             f"a collective timed out: a process of the group may have ended, or a bug left it "
