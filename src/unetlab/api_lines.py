@@ -24,7 +24,9 @@ class _Stderr(logging.StreamHandler):
     """A handler that writes each line to the ``sys.stderr`` in force as it is said, as
     ``logging.lastResort`` does: the CLI's stays on the root logger after its call, and kept
     that call's stream, so a second ``main()`` in the process (a notebook's next cell, a
-    test's captured stream) said its lines on the first one's (s69)."""
+    test's captured stream) said its lines on the first one's (s69). The same few lines as
+    the standard library's private ``logging._StderrHandler`` (``lastResort``'s class),
+    written here rather than subclassing a private name."""
 
     def __init__(self):
         logging.Handler.__init__(self)  # not StreamHandler's, which would fix the stream
