@@ -144,3 +144,19 @@ def test_class_masks_whose_0_is_not_the_first_class_or_is_ignored(tmp_path, capl
     assert "leave 6 planes" in said
     said = _said_of_folder(tmp_path / "w", caplog, "data.target=semantic", "data.ignore_value=0")
     assert SAID not in said
+
+
+def test_saying_a_class_masks_unlabelled_planes_opens_no_file_again(
+    tmp_path, caplog, monkeypatch, settled_inputs
+):
+    """s69 (merge of zstacks): the warning of class masks read the stacks' page axes again
+    (each image's header twice, the test of 2 stacks of 20 pages saw 8 image opens for 6)
+    and each mask's header, and opened the first mask named for its type's most: each mask
+    is opened for its page count, the scan, and the palette's look at the first alone."""
+    from tests.test_training_opens import _mask_opens
+
+    _class_folder(tmp_path / "set", _drawn_on([2, 6]))
+    opened = _mask_opens(monkeypatch)
+    said = _said_of_folder(tmp_path / "set", caplog, "data.target=semantic")
+    assert "--set data.ignore_value=255" in said  # the type's most, as the scan read it
+    assert len(opened) <= 2 * 2 + 1  # 8 before

@@ -601,11 +601,14 @@ class MaskScan:
     they hold object ids by where they sit or what they are (a folder named ``instances/``,
     outlines: :func:`~unetlab.data.names.holds_object_ids`); ``counts``: the pixels per
     value of all; ``stacks``: each mask file's pages as read, by path, for the loader to take
-    (:class:`~unetlab.data.pairs.PairReader`'s ``masks``) rather than read them again."""
+    (:class:`~unetlab.data.pairs.PairReader`'s ``masks``) rather than read them again;
+    ``dtypes``: each one's value type, by path, kept where the loader takes ``stacks``
+    (the unlabelled-planes warning's fill value opened a mask again for it, s69)."""
 
     masks: tuple[MaskValues, ...]
     instance_folder: bool
     stacks: dict[Path, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    dtypes: dict[Path, np.dtype] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def counts(self) -> dict[int, int]:
@@ -656,7 +659,8 @@ def _scan(pairs: Sequence[Pair], problems: list[str], target: str) -> MaskScan:
         masks += [MaskValues.of(page) for page in stack]
         stacks[path] = stack
     folder = any(holds_object_ids(p.mask) for p in pairs)
-    return MaskScan(tuple(masks), folder, stacks)
+    dtypes = {path: stack.dtype for path, stack in stacks.items()}
+    return MaskScan(tuple(masks), folder, stacks, dtypes)
 
 
 def discover_label_values(

@@ -139,6 +139,7 @@ def unlabelled_planes(
     *,
     background: int = 0,
     taken: Sequence[int] = (),
+    dtypes: Mapping[Path, np.dtype] | None = None,
 ) -> str | None:
     """One line naming the stacks among ``pairs`` (each a
     :class:`~unetlab.data.pairs.Pair`, in step with ``masks``, their training targets:
@@ -147,7 +148,8 @@ def unlabelled_planes(
     neither left out) whose masks leave planes (a movie's frames, a TZYX hyperstack's time
     points) without an object between labelled ones (:func:`gaps_between`), or None. The
     value it names to fill the unannotated planes with is none of ``taken`` (a class
-    mask's values)."""
+    mask's values), the most of its mask's type (``dtypes``: those of the masks read
+    already, by path; another's file is opened for it)."""
     gaps, area = {}, partial(_area, ignore=ignore, background=background)
     for path, blocks in _blocks(pairs, masks, axes).items():
         if (found := _stack_gaps(blocks, area, axes[path], _pages_of(pairs, path))) is not None:
@@ -162,7 +164,7 @@ def unlabelled_planes(
         f"between labelled ones without an object, where the objects of the {noun}s either "
         "side overlap: they train as background, teaching the net to miss what they hold if "
         f"they were left unannotated, not empty. Train on the annotated {noun}s alone (each "
-        f"saved as an image and mask of its own){_or_marked(sorted(gaps), noun, taken)}"
+        f"saved as an image and mask of its own){_or_marked(sorted(gaps), noun, taken, dtypes)}"
     )
 
 
@@ -218,15 +220,16 @@ def _place(axes: PageAxes, page: int) -> tuple[int, int]:
     return (at.get("t", 0), at["z"]) if "z" in at else (0, at["t"])
 
 
-def _or_marked(paths, noun: str, taken: Sequence[int] = ()) -> str:
+def _or_marked(paths, noun: str, taken: Sequence[int] = (), dtypes=None) -> str:
     """The other fix, for mask images: their unannotated planes marked as ignored, with the
     most the first one's type holds (an 8-bit stack cannot hold 65535) but the values
-    ``taken`` (a class mask's 255, s69); "" where every mask named is outlines (a Fiji
-    RoiSet drawn on a few slices), which hold no value."""
+    ``taken`` (a class mask's 255, s69), its type ``dtypes``' where they hold it; "" where
+    every mask named is outlines (a Fiji RoiSet drawn on a few slices), which hold no
+    value."""
     images = [Path(p) for p in paths if Path(p).suffix.lower() not in ANNOTATION_SUFFIXES]
     if not images:
         return ""
-    most = fill = _most(images[0])
+    most = fill = _most(images[0], (dtypes or {}).get(images[0]))
     while fill in taken:
         fill -= 1
     no_class = " that is no class" if fill != most else ""
@@ -236,15 +239,20 @@ def _or_marked(paths, noun: str, taken: Sequence[int] = ()) -> str:
     )
 
 
-def _most(path: Path) -> int:
+def _most(path: Path, dtype: np.dtype | None = None) -> int:
     """The largest value the mask stack at ``path`` can hold: its integer type's (65535
-    where it is not of one)."""
+    where it is not of one): ``dtype``'s where known (the mask read already: its file was
+    opened again for it, s69)."""
+    dtype = _mask_dtype(path) if dtype is None else dtype
+    return int(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 65535
+
+
+def _mask_dtype(path: Path) -> np.dtype:
+    """The type of the values of the mask stack at ``path``, read."""
     if is_tiff_name(path):
         with open_tiff(path) as tif:
-            dtype = series_of(tif).dtype
-    else:
-        dtype = read_stack(path, mask=True).dtype
-    return int(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 65535
+            return series_of(tif).dtype
+    return read_stack(path, mask=True).dtype
 
 
 def warn_unlabelled_planes(line: str | None, axes: Mapping[Path, PageAxes]) -> None:

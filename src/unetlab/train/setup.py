@@ -3,6 +3,7 @@ weights, the net (:func:`build_model`) and its tile sizes."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -110,13 +111,14 @@ def prepare_data(
         raise problems_error(problems)
     warn_partial_truth(pairs, _scanned(scan))  # the masks as scanned: the markers read alone
     check_stain_channels(cfg, pairs)  # before the images are loaded
-    say_bare_pages(pairs, cfg.model.in_channels)
+    read = functools.cache(_page_axes)  # each stack's header read once for both (s69)
+    say_bare_pages(pairs, cfg.model.in_channels, read)
     target = d.target
     if target == "auto" and scan is not None:
         target = choose_target("auto", pairs, scan=scan, ignore_value=d.ignore_value)
     normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
-    axes = stack_axes(pairs)
+    axes = stack_axes(pairs, read)
     if target == "instances":
         data = _instance_data(d, cfg, train_pairs, (pairs, axes), normalization, weight_map, scan)
     else:
@@ -124,25 +126,29 @@ def prepare_data(
     data.pairs = (list(train_pairs), list(val_pairs))
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
-    _warn_unlabelled_planes(data, pairs, axes)
+    _warn_unlabelled_planes(data, pairs, axes, scan)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
     return data
 
 
-def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict) -> None:
+def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict, scan) -> None:
     """:func:`warn_unlabelled_planes` of the stacks (``axes``: :func:`stack_axes`) among
     ``pairs`` whose training targets ``data`` holds, object ids' (0 their background) or a
     class mask's where mask value 0 is a class, the one a plane left unannotated trains
     as (s69: a z-stack of 0/1 masks drawn on a few slices was not said); the value named
-    to mark such planes with is none of its classes' (a 0/255 mask's 255)."""
+    to mark such planes with is none of its classes' (a 0/255 mask's 255), the most of the
+    mask's type as ``scan`` read it (or None; its file was opened again for it, s69)."""
     if 0 not in data.label_values:  # mask value 0 ignored: an unannotated plane is too
         return
     by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
     masks = [s.mask for s in data.train + data.val]
     zero, taken = data.label_values.index(0), data.label_values
-    line = unlabelled_planes(pairs, masks, IGNORE_INDEX, by_mask, background=zero, taken=taken)
+    dtypes = scan.dtypes if scan is not None else None
+    line = unlabelled_planes(
+        pairs, masks, IGNORE_INDEX, by_mask, background=zero, taken=taken, dtypes=dtypes
+    )
     warn_unlabelled_planes(line, by_mask)
 
 
@@ -207,24 +213,20 @@ def samples_appearance(train: list, pairs: list[Pair]) -> dict | None:
     return training_appearance(stats, [s.dtype for s in train], same_kind(kinds.values()))
 
 
-def _letters(path, pages: int) -> str:
-    """:func:`_page_axes`' letters of a training file."""
-    return _page_axes(path, pages).letters
-
-
 def _page_axes(path, pages: int) -> PageAxes:
     """:func:`read_page_axes` of a training file, its warning naming ``cfg.data.axes``
     (:data:`DATA_AXES_AS`) to Python."""
     return read_page_axes(path, pages, axes_as=DATA_AXES_AS)
 
 
-def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
+def say_bare_pages(pairs: list[Pair], in_channels: int | None, read=_page_axes) -> None:
     """One warning where training images' pages record no axes: read as planes, trained
     plane by plane (as predict reads them for a 1-channel model); where their count is the
     model's ``in_channels``, that predict reads such a file as its channels. Nothing where
-    the user gives the axes (``data.axes``: the pairs')."""
+    the user gives the axes (``data.axes``: the pairs'). ``read``: a file's page axes
+    (:func:`_page_axes`; prepare_data's keeps them for :func:`stack_axes`)."""
     stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.axes is None}
-    bare = [(f, n) for f, n in stacks.items() if _letters(f, n) == "Q"]
+    bare = [(f, n) for f, n in stacks.items() if read(f, n).letters == "Q"]
     if not bare:
         return
     (first, pages), more = bare[0], f" and {len(bare) - 1} more" if len(bare) > 1 else ""
@@ -387,19 +389,29 @@ def z_stacks_note(axes: dict[tuple[Path, Path], PageAxes]) -> str:
     )
 
 
-def stack_axes(pairs) -> dict[tuple[Path, Path], PageAxes]:
+def stack_axes(pairs, read=_page_axes) -> dict[tuple[Path, Path], PageAxes]:
     """The page axes of the stacks among ``pairs`` by (image, mask): the axes the user gives
-    (``data.axes``), else the image's as recorded, else the mask's; those of pages of no
+    (``data.axes``), else the files' as ``read`` (:func:`_recorded`); those of pages of no
     recorded axes ("Q", read as planes) where neither records Z or T, as a stack saved by
     tifffile.imwrite(path, a) (review s68 user3d: its sparse planes were not said)."""
     stacks = {(p.image, p.mask): (p.pages, p.axes) for p in pairs if p.pages > 1}
     found = {}
     for files, (n, given) in stacks.items():
-        read = [given_page_axes(files[0], given, n)] if given else [_page_axes(f, n) for f in files]
-        axes = [a for a in read if a.axes]
-        if axes:
-            found[files] = next((a for a in axes if a.letters != "Q"), axes[0])
+        axes = given_page_axes(files[0], given, n) if given else _recorded(files, n, read)
+        if axes.axes:
+            found[files] = axes
     return found
+
+
+def _recorded(files: tuple[Path, Path], pages: int, read) -> PageAxes:
+    """The page axes of a stack's (image, mask) ``files`` of ``pages`` pages as ``read``:
+    the image's where it records Z or T, else the mask's where it does (its header not
+    read where the image's tell: s69), else pages of no recorded axes ("Q") of either."""
+    image = read(files[0], pages)
+    if image.letters not in ("", "Q"):
+        return image
+    mask = read(files[1], pages)
+    return mask if mask.letters not in ("", "Q") or not image.letters else image
 
 
 def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
