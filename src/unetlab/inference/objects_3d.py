@@ -25,6 +25,7 @@ import numpy as np
 
 from unetlab.data.large_ids import compact_large_ids, least_ids
 from unetlab.data.nodata import touched_ids
+from unetlab.data.read_notes import note_alike
 from unetlab.data.tiffmeta import Z_SPACING, PageAxes
 from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, said_as
@@ -167,15 +168,17 @@ def say_cubes(name: str, pixel: tuple[float, float] | None) -> None:
     """The warning for a stack ``name`` whose 3-D objects are joined without a z spacing
     (its planes a pixel apart: :func:`voxel_size`), naming the flags that give it (audit
     s38 3d: an ImageJ stack of 0.8 µm planes saved without them counted 25 of 30 nuclei,
-    unsaid)."""
+    unsaid); a folder of them: the first said, the files counted at the end
+    (:func:`~unetlab.data.read_notes.note_alike`; s69: 24 stacks said it 24 times)."""
     apart = "a pixel" if pixel is None else f"a pixel ({(pixel[0] * pixel[1]) ** 0.5:g} µm)"
     sizes = _BOTH_SIZES if pixel is None else _Z_SPACING_UM
-    log.warning(
-        "%s records no z spacing: %s takes its planes %s apart, so nuclei one above the other "
-        "may join, and its table has no µm volumes; give %s, or record it in the file (Fiji: "
-        "Image > Properties, voxel depth)",
-        *(name, said_as(OBJECTS_3D), apart, said_as(sizes)),
+    how = (
+        f"records no z spacing: {said_as(OBJECTS_3D)} takes its planes {apart} apart, so "
+        "nuclei one above the other may join, and its table has no µm volumes; give "
+        f"{said_as(sizes)}, or record it in the file (Fiji: Image > Properties, voxel depth)"
     )
+    if not note_alike(name, how, joined=" "):
+        log.warning("%s %s", name, how)
 
 
 def seams(planes: np.ndarray) -> np.ndarray:
