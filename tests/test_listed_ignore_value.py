@@ -311,7 +311,9 @@ def test_predict_makes_no_object_of_the_ignored_class(tmp_path, monkeypatch):
     """predict --instances saved objects of the ignored class (review s69: on a 0/1/2 run with
     ignore 2, 21 'void' objects in _objects.tif and the CSVs beside 16 blobs), which evaluate
     takes as background: the band, the patch on background and its filled hole. Its pixels
-    are the background's there too: the two squares of each image, nothing else."""
+    are the background's there too: the two squares of each image, nothing else, each a
+    cell in the table's class columns (kept for a model of 3 classes, as before: review s69,
+    a script read class_name)."""
     import tifffile
 
     from unetlab.inference.folders import predict_folder
@@ -332,7 +334,8 @@ def test_predict_makes_no_object_of_the_ignored_class(tmp_path, monkeypatch):
         labels = np.asarray(Image.open(tmp_path / "out" / f.name))
         assert ids.max() == 2 and not (ids[labels == 2] > 0).any()
         table = (tmp_path / "out" / f"{f.stem}_objects.csv").read_text().splitlines()
-        assert len(table) == 3 and not table[0].startswith("id,class")  # one kind: cells
+        assert len(table) == 3 and table[0].startswith("id,class,class_name,")  # as on main
+        assert [row.split(",")[2] for row in table[1:]] == ["cell", "cell"]
     x = torch.from_numpy(np.asarray(Image.open(f), np.float32))[None, None]
     probs = torch.softmax(net(x), 1)[0].detach().numpy()
     assert objects_int32(probs, ObjectOptions.for_model(net)).max() == 2
@@ -534,3 +537,156 @@ def test_trained_classes_without_a_summary():
     summary = {"classes": ["a", "b"], "val_ignored_class": None}
     assert trained_classes(summary, history, {}) == (["a", "b"], None)
     assert trained_classes(None, [], {}) == ([], None)
+
+
+class _Fixed(torch.nn.Module):
+    """A net whose classes everywhere are the (H, W) map ``cls`` (its input that size)."""
+
+    def __init__(self, cls: np.ndarray, names, label_values, ignore_value):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.in_channels, self.num_classes, self.padding = 1, len(names), "same"
+        self.classes, self.label_values, self.ignore_value = names, label_values, ignore_value
+        self.cls = torch.from_numpy(cls.astype(np.int64))
+
+    def forward(self, x):
+        one_hot = torch.nn.functional.one_hot(self.cls, self.num_classes).permute(2, 0, 1)
+        return one_hot[None].float().expand(len(x), -1, -1, -1) * 10
+
+
+def _fixed_net(cls, names, label_values, ignore_value):
+    """A UNet of :class:`_Fixed`'s forward (what predict checks of a net, its own)."""
+    from unetlab.models import UNet
+
+    net = UNet(1, len(names), depth=2, base_channels=4, padding="same")
+    net.forward = _Fixed(cls, names, label_values, ignore_value).forward
+    net.classes, net.label_values, net.ignore_value = names, label_values, ignore_value
+    return net
+
+
+def _image(path: Path) -> Path:
+    """A 32 x 32 image at ``path`` (what a fixed net predicts over)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32), np.uint8)).save(path)
+    return path
+
+
+def test_outlines_file_the_cells_under_cell_not_the_ignored_class(tmp_path):
+    """QuPath and Fiji outlines filed every cell of a bg / cell / void model under void (the
+    last class) once the table had no class columns (review s69: GeoJSON classifications
+    '2', '2', '2' in void's colour); the cell class names them, the table's columns too."""
+    from unetlab.inference.folders import predict_folder
+    from unetlab.inference.objects import ObjectOptions
+    from unetlab.inference.outlines import outline_class
+    from unetlab.inference.records import OutputOptions
+
+    cls = np.zeros((32, 32), np.int64)
+    cls[4:12, 4:12] = cls[18:28, 18:28] = 1
+    cls[:2] = cls[16:24, 2:10] = 2  # void: a band and a patch, no object
+    net = _fixed_net(cls, ["bg", "cell", "void"], [0, 1, 2], 2)
+    assert outline_class(net, ObjectOptions.for_model(net)) == "cell"
+    _image(tmp_path / "in" / "a.png")
+    outputs = OutputOptions(objects=True, outlines="both")
+    predict_folder(net, tmp_path / "in", tmp_path / "out", outputs, progress=False, device="cpu")
+    features = json.loads((tmp_path / "out" / "a_objects.geojson").read_text())["features"]
+    names = [f["properties"]["classification"]["name"] for f in features]
+    assert names == ["cell", "cell"]
+
+
+def test_an_object_mostly_of_the_ignored_class_is_of_its_ring_s_class(tmp_path):
+    """A 1-px ring of class a round an 8 x 8 core of the ignored void (bg / a / b / void,
+    ignore 3): its hole filled, the object's vote said void (review s69), read whole and
+    streamed alike. The void is no vote: the ring's class."""
+    import tifffile
+
+    from unetlab.inference.folders import predict_folder
+    from unetlab.inference.records import OutputOptions
+    from unetlab.inference.slides import predict_slide
+
+    cls = np.zeros((32, 32), np.int64)
+    cls[10:20, 10:20] = 1
+    cls[11:19, 11:19] = 3
+    cls[24:30, 2:8] = 2
+    net = _fixed_net(cls, ["bg", "a", "b", "void"], [0, 1, 2, 3], 3)
+    image = _image(tmp_path / "in" / "a.png")
+    outputs = OutputOptions(objects=True)
+    predict_folder(net, image.parent, tmp_path / "out", outputs, progress=False, device="cpu")
+    tifffile.imwrite(tmp_path / "a.tif", np.asarray(Image.open(image)))
+    predict_slide(net, tmp_path / "a.tif", tmp_path / "slide", objects=True, tile_size=32)
+    for table in (tmp_path / "out" / "a_objects.csv", tmp_path / "slide" / "a_objects.csv"):
+        rows = [line.split(",") for line in table.read_text().splitlines()]
+        assert rows[0][:4] == ["id", "class", "class_name", "area"]
+        assert [r[1:4] for r in rows[1:]] == [["1", "a", "100"], ["2", "b", "36"]]
+
+
+def _nodata_net():
+    """3 classes, no label values, mask value 0 (class 0) ignored: no background class."""
+    cls = np.full((32, 32), 0, np.int64)
+    cls[:, 16:] = 1  # a field of class 1
+    cls[4:12, 20:28] = 0  # a hole of nodata in it
+    cls[20:28, 2:10] = 2
+    cls[2:6, 2:6] = 1
+    return _fixed_net(cls, ["nodata", "wheat", "soil"], None, 0)
+
+
+def test_with_no_background_the_ignored_class_makes_no_object(tmp_path):
+    """With no background class (a net without label values, mask 0 ignored) the ignored
+    class's pixels made objects of their own, a 'nodata' one, and the table lost its class
+    columns (review s69). They make none, as the nodata ``outside`` pixels (a hole of them in
+    an object no part of it): the three of classes 1 and 2, whole and streamed alike."""
+    import tifffile
+
+    from unetlab.inference.folders import predict_folder
+    from unetlab.inference.objects import ObjectOptions, grown_over, objects_int32
+    from unetlab.inference.records import OutputOptions
+    from unetlab.inference.slides import predict_slide
+
+    net = _nodata_net()
+    options = ObjectOptions.for_model(net)
+    assert options.background is None and options.no_class == (0,)
+    probs = torch.softmax(net(torch.zeros(1, 1, 32, 32)), 1)[0].numpy()
+    ids = objects_int32(probs, replace(options, min_area=1))
+    nodata = probs.argmax(0) == 0
+    assert ids.max() == 3 and not ids[:, :16][nodata[:, :16]].any()
+    assert not ids[4:12, 20:28].any()  # a hole of it in an object: nodata's, as streamed
+    assert (grown_over(probs, options) == ~nodata).all()
+    image = _image(tmp_path / "in" / "a.png")
+    outputs = OutputOptions(objects=ObjectOptions.for_model(net, min_area=1))
+    predict_folder(net, image.parent, tmp_path / "out", outputs, progress=False, device="cpu")
+    tifffile.imwrite(tmp_path / "a.tif", np.asarray(Image.open(image)))
+    how = dict(objects=outputs.objects, tile_size=32)
+    predict_slide(net, tmp_path / "a.tif", tmp_path / "slide", **how)
+    for out in ("out", "slide"):
+        rows = [line.split(",") for line in (tmp_path / out / "a_objects.csv").read_text().split()]
+        assert rows[0][:3] == ["id", "class", "class_name"]
+        assert sorted(r[2] for r in rows[1:]) == ["soil", "wheat", "wheat"]
+        assert (tifffile.imread(tmp_path / out / "a_objects.tif") > 0).tolist() == (
+            ids > 0
+        ).tolist()
+
+
+def test_watershed_seeds_of_two_classes_with_one_of_no_class():
+    """The seeds' cell probability: none where the other class is no class (no object class
+    at all), and 1 - p(background) where no_class names the background alone."""
+    from unetlab.inference.objects import ObjectOptions, objects_int32
+
+    probs = np.zeros((2, 24, 24), np.float32)
+    probs[1, 4:20, 4:20] = 0.95
+    probs[0] = 1 - probs[1]
+    seeds = ObjectOptions(watershed_seeds=0.8, min_area=1)
+    assert objects_int32(probs, seeds).max() == 1
+    assert objects_int32(probs, replace(seeds, no_class=(0,))).max() == 1
+    assert objects_int32(probs, replace(seeds, no_class=(1,))).max() == 0
+
+
+def test_the_background_of_the_ignored_value_is_no_no_class():
+    """Label values 0, 1, 2 with 0 ignored: class 0 is the background and no class already;
+    for_model recorded no_class (0,) too, so predict's record key changed and
+    --skip-existing redid such a model's outputs once (review s69)."""
+    from unetlab.inference.objects import ObjectOptions
+    from unetlab.inference.records import object_record
+
+    net = _fixed_net(np.zeros((32, 32)), ["0", "1", "2"], [0, 1, 2], 0)
+    options = ObjectOptions.for_model(net)
+    assert options.background == 0 and options.no_class == ()
+    assert "no_class" not in object_record(options)

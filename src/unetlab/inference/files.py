@@ -125,6 +125,7 @@ from unetlab.inference.objects import (
     measured_classes,
     objects_int32,
     scaled_options,
+    several_object_classes,
 )
 from unetlab.inference.objects_3d import (
     check_planes,
@@ -909,7 +910,7 @@ def _object_outputs(
     drawn from, not written: their files there stay as they are)."""
     model, o = file.model, file.outputs
     outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
-    outlines["class_name"] = outline_class(model)
+    outlines["class_name"] = outline_class(model, o.objects)
     outlines["colours"] = outline_colours(model, o.objects)  # as the overlay's
     outlines["source"] = file.path  # which their lines name
     grid = input_grid(file.path)  # a GeoTIFF's or a world file's place on the map
@@ -1024,9 +1025,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         if file.axes is not None and axes.letters == "Q":  # TZQYX: all pages of no meaning
             refuse_unknown_stack(shown_path(path), axes.shape[0], len(file.axes), given=file.axes)
         axes = check_planes(axes) or axes  # no Z: 2-D objects (_flat_without_z)
-        if "Z" in axes.letters and measured_classes(
-            model, file.outputs.objects, None
-        ):  # their class: per plane
+        if "Z" in axes.letters and several_object_classes(model, file.outputs.objects):
             said = (
                 " joins the objects of a nuclei (instance) model or of one object class, and this "
                 "model's are of several classes (measured plane by plane with their class): drop it"

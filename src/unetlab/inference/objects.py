@@ -142,14 +142,14 @@ def _class_indices(name: str, value) -> tuple[int, ...]:
     ``name`` (review s69: ``no_class=2`` was "'int' object is not iterable", ``(-1,)``
     silently the last class)."""
     items = value if isinstance(value, tuple | list) else None
-    if items is None or not all(_class_index(k) for k in items):
+    if items is None or not all(_is_class_index(k) for k in items):
         raise UnetlabError(
             f"{name} is a tuple of class indices (ints >= 0), e.g. (2,), not {value!r}"
         )
     return tuple(int(k) for k in items)
 
 
-def _class_index(value) -> bool:
+def _is_class_index(value) -> bool:
     return (
         isinstance(value, numbers.Integral)
         and not isinstance(value, bool | np.bool_)
@@ -206,9 +206,11 @@ class ObjectOptions(KnownFields):
     image's px, whatever its value. Not compared nor recorded (:func:`option_fields`).
     ``no_class``: the classes that are no class (the one of the mask value training
     ignored, :func:`model_ignored_class`, which :meth:`for_model` gives; a tuple of class
-    indices): their pixels in the class map are the ``background``'s (:func:`object_labels`),
-    so they make no object, nor the background they enclose (review s69: ``predict
-    --instances`` saved them as objects, which evaluate took as background).
+    indices): their pixels in the class map are the ``background``'s
+    (:func:`object_class_map`), so they make no object, nor the background they enclose, nor
+    do they vote for an object's class (review s69: ``predict --instances`` saved them as
+    objects, which evaluate took as background); with no background, no object's, as
+    ``outside`` pixels.
     """
 
     mode: str = "semantic"
@@ -279,7 +281,7 @@ class ObjectOptions(KnownFields):
             distance_split=split,
             class_min_areas=by_class,
             min_peak=peak,
-            no_class=() if (k := model_ignored_class(model)) is None else (k,),
+            no_class=_no_class_of(model, background),
             model_areas=LEAST_AREAS,
         )
         return given_fields(options, **overrides)
@@ -480,42 +482,61 @@ def objects_from_probabilities(
     return least_ids(objects_int32(probabilities, options, outside=outside, image_rows=image_rows))
 
 
-def object_labels(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
+def object_class_map(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     """The (H, W) class labels a semantic model's objects are made of: the class map
     (:func:`~unetlab.inference.predict.labels_from_probabilities`, as saved) with the
-    pixels of ``options.no_class`` (the mask value training ignored) the ``background``'s, so
-    that they make no object, nor the background they enclose (review s68: a ring of the
-    ignored class was filled and scored an object of class 0), and every pixel the class map
-    gives an object class lies in its object (review s69: a rule on the probabilities left
-    the pixels whose p(background) + p(ignored) topped p(cell) out); as the class map where
-    there is none or no background."""
-    labels = labels_from_probabilities(probabilities)
-    ignored = _no_class(probabilities, options)
-    if ignored and options.background is not None:
-        lut = np.arange(max(probabilities.shape[0], 2), dtype=labels.dtype)
-        lut[list(ignored)] = options.background
-        np.take(lut, labels, out=labels)  # in place, the labels new (np.isin: 4x the time)
-    return labels
+    pixels of ``options.no_class`` (the mask value training ignored) relabelled by
+    :func:`no_class_table`, so that they make no object, nor the background they enclose
+    (review s68: a ring of the ignored class was filled and scored an object of class 0),
+    and every pixel the class map gives an object class lies in its object (review s69: a
+    rule on the probabilities left the pixels whose p(background) + p(ignored) topped
+    p(cell) out); the class map itself where there is no such class."""
+    return labels_from_probabilities(probabilities, no_class_table(options, len(probabilities)))
 
 
-def _no_class(probabilities: np.ndarray, options: ObjectOptions) -> tuple[int, ...]:
-    """``options.no_class`` but the background, checked against the K classes of
-    ``probabilities`` as :func:`_background` checks the background's."""
-    classes = max(probabilities.shape[0], 2)
+def no_class_table(options: ObjectOptions, classes: int) -> np.ndarray | None:
+    """The label of each of the max(``classes``, 2) class indices in the objects' class map
+    (:func:`object_class_map`) and in their class votes (:func:`voting_labels`): those of
+    ``options.no_class`` the ``background``'s, or with no background max(classes, 2), no
+    class (their pixels no object, as ``outside``'s: review s69, they made objects);
+    None where it names no class but the background. A class beyond ``classes`` is one
+    line, as :func:`_background`'s."""
+    classes = max(classes, 2)
     if any(k >= classes for k in options.no_class):
         raise UnetlabError(
             f"no_class {list(options.no_class)} names a class beyond this model's {classes} "
             "classes: ObjectOptions.for_model(model) gives its own"
         )
-    return tuple(k for k in options.no_class if k != options.background)
+    ignored = [k for k in options.no_class if k != options.background]
+    if not ignored:
+        return None
+    table = np.arange(classes)
+    table[ignored] = classes if options.background is None else options.background
+    return table
+
+
+def voting_labels(labels: np.ndarray, options: ObjectOptions, classes: int) -> np.ndarray:
+    """A class map's ``labels`` (the model's ``classes`` class indices; None: None) as the
+    objects' classes are voted on (:func:`~unetlab.inference.measure.majority_class`): a
+    pixel of ``options.no_class`` no vote, the background's (review s69: an object mostly
+    of the ignored class, its hole filled, was saved as of that class)."""
+    table = no_class_table(options, classes)
+    return labels if table is None or labels is None else table[labels]
+
+
+def _no_class_of(model, background: int | None) -> tuple[int, ...]:
+    """:attr:`ObjectOptions.no_class` of ``model``: its :func:`model_ignored_class` unless
+    that is the ``background`` (no class already: the record and its key as before)."""
+    ignored = model_ignored_class(model)
+    return () if ignored is None or ignored == background else (ignored,)
 
 
 def _cell_probability(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     """The watershed seeds' cell probability of two classes' ``probabilities``: 1 - the
     background's, 0 where the other class is no class (``options.no_class``: no object
-    class at all, as :func:`object_labels` finds)."""
+    class at all, as :func:`object_class_map` finds)."""
     cell = 1.0 - probabilities[_background(probabilities, options)]
-    return np.zeros_like(cell) if _no_class(probabilities, options) else cell
+    return cell if no_class_table(options, len(probabilities)) is None else np.zeros_like(cell)
 
 
 def objects_int32(
@@ -557,7 +578,9 @@ def _finished(ids, labels, interior, options, outside, image_rows, memo) -> np.n
     """The grown objects ``ids`` with their holes filled, split and kept by their least
     areas as ``options`` say (:func:`_objects`; ``interior``: an instance model's, else
     None)."""
-    if options.fill_holes:
+    # a semantic model's with no background has no hole: its pixels of no object class are
+    # nodata's or no class's (review s69: the ignored class's filled, not streamed)
+    if options.fill_holes and (options.background is not None or options.mode == "instances"):
         ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
         weigh = interior is not None and options.split_interior
@@ -583,8 +606,8 @@ def grown_over(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     background = _background(probabilities, options)
     if options.watershed_seeds is not None:  # seeded_cells' cells
         return _cell_probability(probabilities, options) > options.foreground_threshold
-    labels = object_labels(probabilities, options)
-    return np.ones(labels.shape, bool) if background is None else labels != background
+    labels = object_class_map(probabilities, options)  # no class: max(K, 2) without background
+    return labels < max(len(probabilities), 2) if background is None else labels != background
 
 
 def enclosed_specks_joined(ids: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -704,12 +727,25 @@ def _grown(
             raise UnetlabError(_NO_BACKGROUND.format("watershed_seeds"))
         cell = _cell_probability(probabilities, options)
         return seeded_cells(cell, options.foreground_threshold, options.watershed_seeds), None
-    labels = object_labels(probabilities, options)
+    labels = object_class_map(probabilities, options)
     background = _background(probabilities, options)
-    if background is None and outside is not None and outside.any():
-        void = np.where(outside, -1, labels.astype(np.int32))  # instances' ignore_index
-        return instances(void, boundary_class=None), labels
+    if background is None:  # no object over nodata, nor over no class (object_class_map)
+        void = max(len(probabilities), 2) if options.no_class else 0
+        if (gone := _no_object(labels, outside, void)) is not None:  # instances' ignore_index
+            return instances(
+                np.where(gone, -1, labels.astype(np.int32)), boundary_class=None
+            ), labels
     return instances(labels, boundary_class=background), labels
+
+
+def _no_object(labels: np.ndarray, outside, void: int) -> np.ndarray | None:
+    """The pixels of ``labels`` (a class map of no background class) that make no object
+    (``instances``' ignore index): those ``outside`` and those of the class ``void``
+    (:func:`no_class_table`'s; 0: none); None where there are none."""
+    gone = labels == void if void else None
+    if outside is not None and outside.any():
+        gone = outside if gone is None else gone | outside
+    return gone
 
 
 _DEFAULT_MODE = (
@@ -1934,14 +1970,23 @@ def _chosen_options(model, given: ObjectOptions | None, others: Mapping, fields)
 
 def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:
     """:func:`unetlab.inference.measure.object_table`'s class keywords for objects found with
-    ``options`` in ``labels`` (the model's class indices): the labels, the model's class
-    names and background, for the ``class`` and ``class_name`` columns of the objects of a
-    semantic model of several object classes (grains and pores); none where the objects
-    are all of one kind (an instance model, a two-class model: their tables as before; a
-    class of no class, ``options.no_class``, makes none: background, cell and the ignored
-    void are one kind, review s69, which 3-D objects had refused as several)."""
-    classes = getattr(model, "num_classes", 2) - len(set(options.no_class) - {options.background})
+    ``options`` in ``labels`` (the model's class indices): the labels (their pixels of no
+    class no vote: :func:`voting_labels`), the model's class names and background, for the
+    ``class`` and ``class_name`` columns of the objects of a semantic model of 3 classes or
+    more (grains and pores; background, cell and an ignored void too, as before it was no
+    class: a script reads them, review s69); none for an instance model or a two-class model
+    (their tables as before)."""
+    classes = getattr(model, "num_classes", 2)
     if options.mode != "semantic" or classes < 3:
         return {}
     names = list(getattr(model, "classes", None) or [])
+    labels = voting_labels(labels, options, classes)
     return {"classes": labels, "class_names": names or None, "background": options.background}
+
+
+def several_object_classes(model, options: ObjectOptions) -> bool:
+    """Whether the objects found with ``options`` are of several classes, which 3-D objects
+    refuse: a semantic model's of 3 classes or more but those of ``options.no_class``, which
+    make no object (review s69: bg / cell / void was refused, its objects all cells)."""
+    classes = getattr(model, "num_classes", 2) - len(set(options.no_class) - {options.background})
+    return options.mode == "semantic" and classes >= 3

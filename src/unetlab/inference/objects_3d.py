@@ -37,8 +37,8 @@ from unetlab.inference.objects import (
     SPLIT_SMOOTH,
     ObjectOptions,
     compact,
-    measured_classes,
     objects_int32,
+    several_object_classes,
 )
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.predict import FEW_CHANNELS, predict_image
@@ -579,7 +579,7 @@ def predict_objects_3d(
     objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
     the planes are a pixel apart (one warning says so, as for a file)."""
     stack = _checked_stack(np.asarray(stack), getattr(model, "in_channels", 1))
-    if measured_classes(model, options, None):
+    if several_object_classes(model, options):
         raise UnetlabError(
             "objects_3d=True joins the objects of a nuclei (instance) model or of one object "
             "class, and this model's are of several classes: drop it"

@@ -251,15 +251,19 @@ def _objects(labels) -> dict[int, Polygons]:
     return dict(labels) if isinstance(labels, Mapping) else object_polygons(labels)
 
 
-def outline_class(model) -> str | None:
+def outline_class(model, options=None) -> str | None:
     """The class QuPath files a model's objects under: its foreground, the last of its
-    ``classes``; None (unclassified, as QuPath leaves a detection without
-    ``classification``) for a model that names none, or whose classes are the instance
-    target's parts (background, boundary, interior: a nucleus is no "interior")."""
+    ``classes`` that makes objects (neither the ``background`` nor of ``no_class`` of its
+    :class:`~unetlab.inference.objects.ObjectOptions`, ``options``: a bg / cell / void
+    model's cells were filed under void, review s69); None (unclassified, as QuPath leaves
+    a detection without ``classification``) for a model that names none, or whose classes
+    are the instance target's parts (background, boundary, interior: a nucleus is no
+    "interior")."""
     classes = list(getattr(model, "classes", None) or [])
     if not classes or tuple(classes) == instances.CLASS_NAMES:
         return None
-    return classes[-1]
+    gone = {getattr(options, "background", None), *getattr(options, "no_class", ())}
+    return next((n for k, n in reversed(list(enumerate(classes))) if k not in gone), None)
 
 
 def outline_colours(model, objects) -> dict[str, list[int]] | None:

@@ -1468,11 +1468,14 @@ def index_dtype(classes: int) -> type[np.unsignedinteger]:
     return np.uint8 if classes <= 256 else np.uint16
 
 
-def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
+def labels_from_probabilities(probabilities: np.ndarray, table=None) -> np.ndarray:
     """(K, H, W) probabilities -> (H, W) class indices (uint8, uint16 above 256 classes):
     argmax for K >= 2, ``p >= 0.5`` for one sigmoid channel. A NumPy array or a tensor (on
     any device); (K, Z, H, W) gives (Z, H, W). Fewer than 3 dims are refused (UnetlabError:
-    an (H, W) map gave an (W,) row of indices, audit s42 api)."""
+    an (H, W) map gave an (W,) row of indices, audit s42 api). ``table``: a label for each
+    class index (max(K, 2) ints >= 0) given in its place, in the same pass (the objects'
+    :func:`~unetlab.inference.objects.object_class_map`: an argmax then a lookup cost 0.047 s
+    to its 0.039 s, 3 x 2048², review s69)."""
     if isinstance(probabilities, torch.Tensor):
         probabilities = probabilities.detach().cpu()
         bf16 = probabilities.dtype == torch.bfloat16  # numpy has none
@@ -1483,16 +1486,19 @@ def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
             f"probabilities must be (K, H, W), one plane per class, not shape "
             f"{probabilities.shape}: predict_image's output (one sigmoid map: probs[None])"
         )
-    if probabilities.shape[0] == 1:
-        return (probabilities[0] >= 0.5).astype(np.uint8)
-    dtype = index_dtype(probabilities.shape[0])
+    classes = probabilities.shape[0]
+    if classes == 1:
+        labels = (probabilities[0] >= 0.5).astype(np.uint8)
+        return labels if table is None else np.asarray(table, np.uint8)[labels]
+    table = np.arange(classes) if table is None else np.asarray(table)
+    dtype = index_dtype(int(table.max()) + 1)
     # a running maximum over whole class planes: argmax(0) walks the array across its
     # planes and is 1.7-3x slower (1024 x 1024, K = 2..5); ties keep the first class as it does
     best = probabilities[0].copy()
-    labels = np.zeros(probabilities.shape[1:], dtype=dtype)
-    for k in range(1, probabilities.shape[0]):
+    labels = np.full(probabilities.shape[1:], table[0], dtype=dtype)
+    for k in range(1, classes):
         higher = probabilities[k] > best
-        labels[higher] = k
+        labels[higher] = table[k]
         np.maximum(best, probabilities[k], out=best)
     return labels
 

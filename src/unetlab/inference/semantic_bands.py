@@ -29,7 +29,7 @@ from unetlab.inference.objects import (
     class_least,
     cut_least,
     distinct,
-    object_labels,
+    object_class_map,
     speck_owners,
 )
 
@@ -82,9 +82,9 @@ class SemanticBands:
         if y != self.rows:
             raise ValueError(f"blocks must arrive in order: expected row {self.rows}, got {y}")
         probabilities = np.asarray(probabilities)
-        labels = object_labels(probabilities, self.options)  # no_class's: the background's
-        if self.options.background is None:  # no object over nodata (as read whole)
-            self.void = max(probabilities.shape[0], 2)
+        labels = object_class_map(probabilities, self.options)  # no_class's: no object
+        if self.options.background is None:  # no object over nodata nor no class (as whole)
+            self.void = max(probabilities.shape[0], 2)  # no_class_table's
             labels = _voided(labels, outside, self.void)
         if labels.shape[1] != self.width or y + labels.shape[0] > self.height:
             raise ValueError(f"a block of {labels.shape} at row {y} is outside the image")

@@ -88,7 +88,7 @@ from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.file_fit import file_fit
-from unetlab.inference.objects import measured_classes
+from unetlab.inference.objects import measured_classes, voting_labels
 from unetlab.inference.outlines import (
     GEOJSON_OUTLINES,
     ROI_SIDE,
@@ -999,7 +999,9 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
     found = SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
     formats = tuple(kind for kind in ("geojson", "rois") if outputs.wanted[kind])
     if formats:
-        found.outline(outline_class(model), outline_colours(model, outputs.objects), formats)
+        found.outline(
+            outline_class(model, outputs.objects), outline_colours(model, outputs.objects), formats
+        )
     return found
 
 
@@ -1013,7 +1015,8 @@ def _classify(found: SlideObjects, model, labels: Path, spec: ome.OutputSpec, va
     staged, decode = ome.open_level(labels), _indices_of(values, spec.nodata)
 
     def class_rows(page: int, rows: slice, cols: slice) -> np.ndarray:
-        return decode(np.asarray(staged[(*spec.place(page, rows)[:-1], cols)]))
+        classes = decode(np.asarray(staged[(*spec.place(page, rows)[:-1], cols)]))
+        return voting_labels(classes, found.options, model.num_classes)  # no_class: no vote
 
     found.classify(class_rows, class_names=kinds["class_names"], background=kinds["background"])
 
