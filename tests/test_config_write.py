@@ -75,6 +75,7 @@ def test_write_from_python_names_overwrite_as_python_does(tmp_path):
         ["--from", "small_cpu"],
         ["--set", "train.epochs=5"],
         ["--write", "x.yaml", "train"],
+        ["--write", "x.yaml", "--markdown"],
     ],
 )
 def test_write_flags_out_of_place_are_one_line(tmp_path, monkeypatch, capsys, args):
@@ -248,7 +249,8 @@ def test_the_notes_that_open_the_source_are_kept(tmp_path, monkeypatch):
     """s69 review: the starter dropped the shipped config's notes (small_cpu's "Its classes
     are ISBI's ..."); those that open the file are kept, under the lines that name it."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "own.yaml").write_text("# my lab's recipe\n#\n#  indented\ntrain:\n  lr: 0.1\n")
+    own = "# my lab's recipe\n#\n#  indented\ntrain:\n  lr: 0.1\n# lr's own note\n"
+    (tmp_path / "own.yaml").write_text(own)
     assert main(["config", "--write", "mine.yaml", "--from", "own.yaml"]) == 0
     assert (tmp_path / "mine.yaml").read_text().splitlines()[2:6] == [
         "# own.yaml begins:",
@@ -256,8 +258,53 @@ def test_the_notes_that_open_the_source_are_kept(tmp_path, monkeypatch):
         "#   ",
         "#    indented",
     ]
+    assert "lr's own note" not in (tmp_path / "mine.yaml").read_text()  # not an opening note
     _same("mine.yaml", "own.yaml", [])
     assert main(["config", "--write", "cpu.yaml", "--from", "small_cpu"]) == 0
     said = " ".join(line.lstrip("# ") for line in (tmp_path / "cpu.yaml").open())
     assert "Its classes are ISBI's (label_values, class_names, num_classes)" in said
     _same("cpu.yaml", "small_cpu", [])
+
+
+def _header_lines(path) -> list[str]:
+    """The comment lines that open the config file ``path``."""
+    lines = path.read_text().splitlines()
+    return lines[: next(i for i, line in enumerate(lines) if not line.startswith("#"))]
+
+
+def test_a_starter_from_a_starter_carries_the_first_notes_once(tmp_path, monkeypatch):
+    """s69 re-review: a -> b -> c stacked every earlier header in c.yaml ("train with: ...
+    --config b.yaml", then a.yaml's, "keys commented out" three times), indented further each
+    time; c's header names c and its source, then small_cpu's notes as b.yaml has them."""
+    monkeypatch.chdir(tmp_path)
+    steps = [
+        ["a.yaml", "--from", "small_cpu", "--set", "train.epochs=40"],
+        ["b.yaml", "--from", "a.yaml", "--set", "train.lr=0.01"],
+        ["c.yaml", "--from", "b.yaml"],
+    ]
+    for step in steps:
+        assert main(["config", "--write", *step]) == 0
+    a, b, c = (_header_lines(tmp_path / name) for name in ("a.yaml", "b.yaml", "c.yaml"))
+    assert c[:3] == [
+        "# written by unetlab config --write from b.yaml",
+        "# train with: unetlab train --data DIR --config c.yaml",
+        "# configs/small_cpu.yaml begins:",
+    ]
+    assert a[2:] == b[2:] == c[2:]  # small_cpu's notes, then save_config's one note
+    assert sum("keys commented out were not set" in line for line in c) == 1
+    assert max(map(len, c)) <= 100
+    _same("c.yaml", "small_cpu", ["train.epochs=40", "train.lr=0.01"])
+
+
+def test_a_source_save_config_wrote_gives_its_header_not_its_note(tmp_path, monkeypatch):
+    """save_config's line above the commented keys is no note of the file it opens."""
+    from unetlab.config import save_config
+
+    monkeypatch.chdir(tmp_path)
+    save_config(load_config("paper"), tmp_path / "saved.yaml", header="my lab's net")
+    assert main(["config", "--write", "mine.yaml", "--from", "saved.yaml"]) == 0
+    assert _header_lines(tmp_path / "mine.yaml")[2:] == [
+        "# saved.yaml begins:",
+        "#   my lab's net",
+        "# keys commented out were not set: their defaults, left to plan_training to choose",
+    ]

@@ -8,7 +8,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from unetlab.config.files import config_name, find_config, read_config_file, save_config
+from unetlab.config.files import (
+    COMMENTED_NOTE,
+    config_name,
+    find_config,
+    read_config_file,
+    save_config,
+)
 from unetlab.config.load import load_config
 from unetlab.errors import Spelled
 
@@ -49,15 +55,29 @@ def _header(path: Path, source, overrides: Sequence[str]) -> str:
     dropped; the comments beside its keys still are)."""
     made = config_name(source) if source is not None else "unetlab's defaults"
     made += "".join(f" --set {item}" for item in overrides)
-    notes = _opening_notes(source) if source is not None else []
-    said = [f"{config_name(source)} begins:", *(f"  {line}" for line in notes)] if notes else []
     return "\n".join(
         [
-            f"written by unetlab config --write from {made}",
-            f"train with: unetlab train --data DIR --config {path}",
-            *said,
+            f"{WRITTEN} {made}",
+            f"{TRAIN_WITH} {path}",
+            *(_source_notes(source) if source is not None else []),
         ]
     )
+
+
+#: the two lines that open a starter's header, before what each names
+WRITTEN = "written by unetlab config --write from"
+TRAIN_WITH = "train with: unetlab train --data DIR --config"
+
+
+def _source_notes(source: str | os.PathLike) -> list[str]:
+    """The notes that open the config file ``source``, under a line naming the file they open;
+    those of a starter are its source's, as its header says them (s69 review: a starter
+    from a starter stacked every earlier header, each naming another file): what save_config
+    writes above every config (:data:`~unetlab.config.files.COMMENTED_NOTE`) is left out."""
+    notes = [line for line in _opening_notes(source) if line != COMMENTED_NOTE[2:-1]]
+    if len(notes) > 1 and notes[0].startswith(f"{WRITTEN} ") and notes[1].startswith(TRAIN_WITH):
+        return notes[2:]  # its source's notes, already under the line naming that file
+    return [f"{config_name(source)} begins:", *(f"  {line}" for line in notes)] if notes else []
 
 
 def _opening_notes(source: str | os.PathLike) -> list[str]:
