@@ -5,6 +5,8 @@ file is replaced without --overwrite."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -132,16 +134,20 @@ def test_what_overwrite_cannot_replace_is_refused_without_sending_to_overwrite(
 @pytest.mark.parametrize("name", [".unetlab-outputs", ".unetlab.lock"])
 def test_a_folders_manifest_and_lock_are_never_replaced(tmp_path, monkeypatch, capsys, name):
     """s69 review: ``config --write .unetlab-outputs --overwrite`` wrote YAML over the
-    folder's record of unetlab's files, the next outputs' lines appended under it."""
+    folder's record of unetlab's files, the next outputs' lines appended under it; the lock
+    is said as the lock (s69 re-review: it was given the manifest's sentence)."""
+    said = {
+        ".unetlab-outputs": "where unetlab keeps track of the files it writes",
+        ".unetlab.lock": "the lock unetlab holds while it writes",
+    }
     monkeypatch.chdir(tmp_path)
     assert main(["config", "--write", "mine.yaml"]) == 0
     before = (tmp_path / ".unetlab-outputs").read_bytes()
     for overwrite in ([], ["--overwrite"]):
         err = _refused(capsys, "--write", name, *overwrite)
         assert err == [
-            f"unetlab config: error: {name} is where unetlab keeps track of the files it "
-            "writes in . and unetlab config never replaces it, overwrite or not: choose "
-            "another name"
+            f"unetlab config: error: {name} is {said[name]} in . and unetlab config never "
+            "replaces it, overwrite or not: choose another name"
         ]
     assert (tmp_path / ".unetlab-outputs").read_bytes() == before
     assert not (tmp_path / ".unetlab.lock").exists()
@@ -308,3 +314,27 @@ def test_a_source_save_config_wrote_gives_its_header_not_its_note(tmp_path, monk
         "#   my lab's net",
         "# keys commented out were not set: their defaults, left to plan_training to choose",
     ]
+
+
+def test_from_no_name_is_its_own_line(tmp_path, monkeypatch, capsys):
+    """s69 re-review: --from '' was read as the folder "." (". is a folder, not a config
+    file"); --write '' has its own line, and so has --from ''."""
+    monkeypatch.chdir(tmp_path)
+    err = _refused(capsys, "--write", "z.yaml", "--from", "")
+    assert len(err) == 1 and "--from '' names no config: give a YAML file" in err[0], err
+    assert "or none for unetlab's defaults" in err[0] and "is a folder" not in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_find_config_and_config_name_read_config_keys_shipped(tmp_path, monkeypatch):
+    """s69 re-review: config.files bound SHIPPED a second time, so that a test patching
+    config_keys.SHIPPED (as the helps' test does) left find_config and config_name on the
+    configs shipped."""
+    import unetlab.config_keys
+    from unetlab.config.files import config_name, find_config
+
+    (tmp_path / "alpha.yaml").write_text("train: {}\n")
+    monkeypatch.setattr(unetlab.config_keys, "SHIPPED", tmp_path)
+    assert find_config("alpha") == tmp_path / "alpha.yaml"
+    assert config_name("alpha") == "configs/alpha.yaml"
+    assert find_config("small_cpu") == Path("small_cpu")  # not shipped there

@@ -368,9 +368,9 @@ def claim_files(
     names another format than ``formats`` gives for its path (``{"r.png": "JSON"}``),
     ``overwrite`` or not; last an existing file that ``command`` did not write
     (``keep_existing``: any, a link too), unless ``overwrite``: no refusal sends to an
-    ``overwrite`` refused next. A path ``command`` has not written before is listed PENDING, which makes it no one's until the file is
-    written (by :func:`unetlab.atomic.atomic_path`): a run stopped before it leaves the file
-    as it was, someone else's."""
+    ``overwrite`` refused next. A path ``command`` has not written before is listed PENDING,
+    which makes it no one's until the file is written (by :func:`unetlab.atomic.atomic_path`):
+    a run stopped before it leaves the file as it was, someone else's."""
     paths = [Path(p) for p in paths]
     formats = {Path(p): f for p, f in (formats or {}).items()}
     manifests = {folder: writers_of(folder) for folder in {p.parent for p in paths}}
@@ -501,14 +501,21 @@ def _replace_fix(overwrite_fix: str | None, elsewhere: str | Spelled) -> str:
     return f"{other}, or {fix} to replace it" if fix else other
 
 
+#: what a folder's manifest and lock are, as :func:`_refuse_bookkeeping` says it
+BOOKKEEPING = {
+    MANIFEST: "where unetlab keeps track of the files it writes",
+    LOCK: "the lock unetlab holds while it writes",
+}
+
+
 def _refuse_bookkeeping(path: Path, command: str) -> None:
     """OutputError where ``path`` is a folder's list of unetlab's outputs (:data:`MANIFEST`)
     or its lock (:data:`LOCK`), overwrite or not: ``config --write .unetlab-outputs
     --overwrite`` (and ``evaluate --json``) replaced the record with YAML, and the next
     outputs' lines were appended under it (s69 review)."""
-    if path.name in (MANIFEST, LOCK):
+    if path.name in BOOKKEEPING:
         raise OutputError(
-            f"{path} is where unetlab keeps track of the files it writes in {path.parent} and "
+            f"{path} is {BOOKKEEPING[path.name]} in {path.parent} and "
             f"{_writer(f'unetlab {command}')} never replaces it, overwrite or not: choose "
             "another name"
         )

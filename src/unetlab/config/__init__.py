@@ -23,7 +23,6 @@ default and meaning, for ``unetlab config`` and docs/config.md).
 from unetlab.config.checks import AMP_MODES, CLASS_WEIGHTS, OPTIMIZERS, SCHEDULES
 from unetlab.config.convert import unknown_key_message
 from unetlab.config.files import (
-    SHIPPED,
     find_config,
     save_config,
     shipped_configs,
@@ -55,6 +54,7 @@ from unetlab.config.sections import (
     TrainSection,
     option,
 )
+from unetlab.config_keys import SHIPPED
 
 
 def __getattr__(name: str):

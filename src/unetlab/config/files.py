@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from unetlab import config_keys
 from unetlab.atomic import atomic_path
-from unetlab.config_keys import SHIPPED, shipped_configs  # noqa: F401 (re-exported)
+from unetlab.config_keys import shipped_configs  # noqa: F401 (re-exported)
 from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, first_line, spelled
 from unetlab.outputs import claim_files
@@ -32,17 +33,17 @@ def find_config(path: str | os.PathLike) -> Path:
     """``path`` as given when it exists (a folder of that name only where no shipped config
     has it); else the shipped config it names: ``small_cpu``, ``small_cpu.yaml`` or
     ``configs/small_cpu.yaml`` (the README's paths, outside a clone)."""
-    path = Path(path)
-    if path.is_dir() and len(path.parts) == 1 and (SHIPPED / f"{path.name}.yaml").is_file():
-        return SHIPPED / f"{path.name}.yaml"  # --config paper beside a folder named paper
+    path, shipped = Path(path), config_keys.SHIPPED  # its one binding (s69 re-review)
+    if path.is_dir() and len(path.parts) == 1 and (shipped / f"{path.name}.yaml").is_file():
+        return shipped / f"{path.name}.yaml"  # --config paper beside a folder named paper
     if (
         path.exists()
         or len(path.parts) > 2
         or (len(path.parts) == 2 and path.parts[0] != "configs")
     ):
         return path
-    shipped = SHIPPED / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
-    return shipped if shipped.is_file() else path
+    found = shipped / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    return found if found.is_file() else path
 
 
 #: the config file, as ``load_config`` (its ``path``) and ``unetlab train`` name it
@@ -102,7 +103,7 @@ def config_name(path: str | os.PathLike) -> str:
     """The config file ``path`` names, as a log line shows it: a shipped config as
     ``configs/NAME.yaml``, another file as given."""
     found = find_config(path)
-    return f"configs/{found.name}" if found.parent == SHIPPED else str(path)
+    return f"configs/{found.name}" if found.parent == config_keys.SHIPPED else str(path)
 
 
 def save_config(
