@@ -495,3 +495,44 @@ def test_a_rare_class_mostly_predicted_as_one_in_no_mask_is_told_the_maps_fix(we
     assert line.endswith(TRAINING) != (went == 6) and (fix in line) == (went == 6)
     (model,) = _unpredicted_line(matrix, names)  # no maps: a model's
     assert model.endswith(TRAINING)
+
+
+@pytest.mark.parametrize("labelled", [0, 7], ids=["where-ignored", "on-labelled-rows"])
+def test_maps_holding_the_masks_ignore_value_65535_are_judged_by_it_not_the_bound(
+    tmp_path, capsys, labelled
+):
+    """Review s69 (third): 16-bit masks 0/1/2 with void 65535 and maps copying it where the
+    masks ignore it scored 1.0 on main, then were refused as 65536 classes; maps writing it
+    on labelled pixels lost the line saying 65535 is a class there. The bound is of the
+    values but the ignore value's, counted first."""
+    pred, gt = _foreign_folder(tmp_path, {})
+    mask = (np.arange(256).reshape(16, 16) % 3).astype(np.uint16)
+    mask[:3] = 65535
+    held = mask.copy()
+    held[5 : 5 + labelled] = 65535
+    tifffile.imwrite(gt / "a.tif", mask)
+    tifffile.imwrite(pred / "a.tif", held)
+    args = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--ignore-value", "65535"]
+    if not labelled:
+        assert evaluate_predictions(pred, gt, ignore_value=65535).summary["miou"] == 1.0
+        assert main([*args, "--no-progress"]) == 0
+        return
+    said = f"{pred / 'a.tif'} holds 65535, the masks' ignore value"
+    with pytest.raises(MaskValuesError, match=re.escape(said)):
+        evaluate_predictions(pred, gt, ignore_value=65535)
+    assert main([*args, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "that 65535 is a class, not void" in err
+
+
+@pytest.mark.parametrize("top", [1023, 1024])
+def test_the_bound_is_1024_the_first_value_refused(tmp_path, capsys, top):
+    """A map's value of 1024 is no class index (refused, naming the map); 1023 is scored."""
+    pred, gt = _foreign_folder(tmp_path, {})
+    mask = np.arange(256).reshape(16, 16) % 3
+    write_png(gt / "a.png", mask.astype(np.uint8))
+    tifffile.imwrite(pred / "a.tif", np.where(mask == 2, top, mask).astype(np.uint16))
+    if top == 1023:
+        assert len(evaluate_predictions(pred, gt).summary["iou"]) == 1024
+        return
+    assert _refused(pred, gt, capsys).startswith(f"{pred / 'a.tif'} holds 1024, read as a")

@@ -1120,21 +1120,22 @@ class _ValueStats:
         there: ``pred``'s one foreground value ``top`` (its largest) where it holds 0 and one
         other (:meth:`_add_top`), and its pixels holding the masks' ignore value (``held``;
         None: none) and those of them where ``gt`` is ignored too
-        (:func:`~unetlab.evaluate.checks.check_void_predicted`). Refuses a ``top`` of a
-        table too large to score (:class:`TooManyClasses`)."""
+        (:func:`~unetlab.evaluate.checks.check_void_predicted`). Refuses a largest value but
+        the ignore value's of a table too large to score (:class:`TooManyClasses`; review s69:
+        maps copying the masks' void 65535 were refused, 65535 read as a class index)."""
         path, mask = page
         place = (str(path), mask.page, mask.pages)
         self._add_top(pred, top, place)
+        if held is not None:  # counted first: the void's refusal, where one fits
+            self.void_held[1:] += (
+                np.count_nonzero(held),
+                np.count_nonzero(held & (gt == IGNORE_INDEX)),
+            )
+            if path is not None and path not in self.void_maps:
+                self.void_maps.append(path)
+            top = int(pred.max(where=~held, initial=0))
         if top >= CLASSES_AT_MOST:  # kept first: the values' refusal, where one fits
             raise too_many_classes(top, place)
-        if held is None:
-            return
-        self.void_held[1:] += (
-            np.count_nonzero(held),
-            np.count_nonzero(held & (gt == IGNORE_INDEX)),
-        )
-        if path is not None and path not in self.void_maps:
-            self.void_maps.append(path)
 
     def _add_top(self, pred: np.ndarray, top: int, page: MapPage) -> None:
         """Keep ``pred``'s one foreground value ``top`` with its map's ``page``, or None for
