@@ -536,3 +536,48 @@ def test_the_bound_is_1024_the_first_value_refused(tmp_path, capsys, top):
         assert len(evaluate_predictions(pred, gt).summary["iou"]) == 1024
         return
     assert _refused(pred, gt, capsys).startswith(f"{pred / 'a.tif'} holds 1024, read as a")
+
+
+def test_a_checkpoints_rare_class_gone_to_a_class_in_no_mask_is_told_training(tmp_path):
+    """Review s69 (third, 2): the maps' fix was said only of evaluate --pred's reports, but
+    no test held a checkpoint's report of one rare class gone to a class no mask holds (the
+    mutant 'every report is of maps' passed): its line says more training."""
+    from unetlab.evaluate.report import Report
+
+    pred, gt = _binary_maps(tmp_path, 2)
+    maps = evaluate_predictions(pred, gt)
+    model = Report(maps.class_names, maps.matrix, maps.images, maps.summary)
+    model.source = {"checkpoint": str(tmp_path / "best.pt")}
+    for report, fix in ((maps, "if the maps write 1 as 2, save each 2 as 1"), (model, TRAINING)):
+        line = next(x for x in report.table().splitlines() if "never predicted right" in x)
+        assert line.startswith("1 (") and fix in line
+
+
+class _Bright(torch.nn.Module):
+    """Logits of a 3-class model: class 2 where the input is bright, 0 elsewhere, never 1."""
+
+    def forward(self, x):
+        return torch.cat([-x, torch.zeros_like(x), x], 1) * 10
+
+
+def test_unetlabs_own_maps_of_a_rare_class_gone_to_another_are_told_training(tmp_path):
+    """Review s69 (third, 3): a 3-class model predicting 2 on class 1's pixels, its maps
+    saved by predict_folder (predict.json: labels "class indices"), was told "if the maps
+    write 1 as 2, save each 2 as 1": unetlab wrote those class indices itself. Its maps are
+    read by their record: more training; the same map without its record is another tool's."""
+    from unetlab.inference.folders import predict_folder
+    from unetlab.models import UNet
+
+    class Bright(_Bright, UNet):
+        pass
+
+    mask = (np.arange(256).reshape(16, 16) % 5 == 0).astype(np.uint8)
+    write_png(tmp_path / "images" / "a.png", mask * 200)
+    write_png(tmp_path / "masks" / "a.png", mask)
+    model = Bright(1, 3, depth=2, base_channels=4, padding="same")
+    predict_folder(model, tmp_path / "images", tmp_path / "pred", progress=False)
+    write_png(tmp_path / "other" / "a.png", read_image(tmp_path / "pred" / "a.png"))
+    for folder, fix in (("pred", TRAINING), ("other", "if the maps write 1 as 2, save each 2")):
+        report = evaluate_predictions(tmp_path / folder, tmp_path / "masks")
+        line = next(x for x in report.table().splitlines() if "never predicted right" in x)
+        assert line.startswith("1 (52 px, never predicted, 100% predicted as 2)") and fix in line

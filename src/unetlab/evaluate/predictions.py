@@ -401,7 +401,15 @@ def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, wor
         _say_classless(read.preds, stems, report)
     _say_regions(read.preds, stems, report)
     report.counting = read.with_ids
+    report.foreign_maps = _unrecorded_maps(read.preds, stems)
     return report
+
+
+def _unrecorded_maps(preds: Predictions, stems: list[str]) -> bool:
+    """Whether a class map of ``stems`` carries no record of the labels unetlab wrote
+    (another tool's map, whose values may be another reading of a class)."""
+    maps = (preds.maps.get(stem) for stem in dict.fromkeys(stems))
+    return any(p is not None and preds.written.outputs(p).get("labels") is None for p in maps)
 
 
 #: the flags of evaluate_predictions' arguments that 3-D scoring refuses, where not --name

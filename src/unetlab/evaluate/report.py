@@ -71,6 +71,11 @@ class Report:
     #: label values: :func:`~unetlab.data.classes.counted_classes`), which the line on object
     #: scores left out does not count
     uncounted: tuple[int, ...] = ()
+    #: the predictions are class maps read from files, one of them with no record of the
+    #: labels unetlab wrote (another tool's): a rare class's line may name the maps' fix
+    #: (:func:`_rare_fix`; review s69: unetlab's own class indices were told to save each 2
+    #: as 1)
+    foreign_maps: bool = False
     #: the paths the evaluate command claimed for its files before scoring, each taken once
     #: by its writer without claiming it again (:meth:`claim` adds none: every other write
     #: is claimed where it is made)
@@ -198,8 +203,7 @@ class Report:
         s = self.summary
         lines = _class_lines(s, self.class_names, self.source, self.matrix, self.uncounted)
         void = None if self.missed is None else (self.missed, self.source.get("ignore_value"))
-        maps = bool(self.source.get("predictions"))  # evaluate --pred's: maps to fix
-        lines += _unpredicted_line(self.matrix, self.class_names, void, maps=maps)
+        lines += _unpredicted_line(self.matrix, self.class_names, void, maps=self.foreign_maps)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _predicted_ignore_line(s, self.source.get("ignore_value"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
@@ -692,7 +696,7 @@ def _unpredicted_line(
     (:func:`~unetlab.metrics.confusion.metrics_from_matrix`), as are the counts beside them:
     one source, not the summary's figures trusted to be of the same matrix. ``void``:
     (per class, its pixels predicted as the masks' ignore value, that value), or None;
-    ``maps``: the predictions are maps read from files (:func:`_rare_fix`)."""
+    ``maps``: the predictions are another tool's maps (:func:`_rare_fix`)."""
     m = np.asarray(matrix)
     s = metrics_from_matrix(m, None if void is None else void[0])
     iou, pixels = s["iou"], s["pixels"]
@@ -710,8 +714,8 @@ def _unpredicted_line(
 def _rare_fix(
     m: np.ndarray, rare: list[int], pixels, class_names: Sequence[str], *, maps: bool
 ) -> str:
-    """The fix of the ``rare`` classes' line: more training, or, for ``maps`` read from
-    files, where each went mostly to a class of its own that no mask holds (``pixels`` 0;
+    """The fix of the ``rare`` classes' line: more training, or, for ``maps`` of another
+    tool, where each went mostly to a class of its own that no mask holds (``pixels`` 0;
     rows truth, columns prediction), that class being the maps' value of it (a map of 0 and
     2 beside 0/1 masks, s69) or a class of the model the masks lack (a 3-class model's 2).
     A model's predictions (no maps), or two classes gone to one, need training (review s69:
