@@ -374,7 +374,10 @@ def test_each_label_value_among_binary_maps_is_refused_naming_its_maps(tmp_path,
     """Review s69: 0/1 + 0/128 + 0/255 maps beside 0/1 masks were scored (rc 0, mIoU 0.3141,
     128 and 255 as classes), as were 0/2 + 0/255 (mIoU 0.2313): the folder was judged as one
     only where it held a single label value. Each value from 65 up is refused, its maps
-    named; a 0/2 map beside them is a class index, and all-0 maps are counted nowhere."""
+    named; a 0/2 map beside them is a class index, and all-0 maps are counted nowhere.
+    Third review: a value below 65 among them is said as the one --class-names could help
+    ("if 3 is a class index", not "if the maps do hold class indices", which 255 is not);
+    where every binary map is refused no others are said ("as the others are")."""
     pred, gt = _foreign_folder(tmp_path / "a", dict(a=1, b=128, c=255, d=255, e=0))
     assert _refused(pred, gt, capsys) == (
         f"{pred / 'b.png'} holds 0 and 128; {pred / 'c.png'}, {pred / 'd.png'} hold 0 and "
@@ -390,7 +393,14 @@ def test_each_label_value_among_binary_maps_is_refused_naming_its_maps(tmp_path,
     pred, gt = _foreign_folder(tmp_path / "c", dict(a=1, b=64))  # 64 may be a class index
     assert _refused(pred, gt, capsys).endswith(
         "save it as class indices, each 64 as 1, as the others are, or give --class-names if "
-        "the maps do hold class indices"
+        "64 is a class index"
+    )
+    pred, gt = _foreign_folder(tmp_path / "f", dict(a=3, b=255))  # each refused: no others
+    assert _refused(pred, gt, capsys) == (
+        f"{pred / 'a.png'} holds 0 and 3; {pred / 'b.png'} holds 0 and 255, beside masks of "
+        "class indices 0 and 1: 3 or 255 would score as classes of no mask, 1 as never "
+        "predicted there; save them as class indices, each 3 or 255 as 1, or give "
+        "--class-names if 3 is a class index"
     )
     pred, gt = _foreign_folder(tmp_path / "e", dict(a=2, b=65))  # 65: no class index
     assert _refused(pred, gt, capsys).startswith(f"{pred / 'b.png'} holds 0 and 65, beside")

@@ -369,13 +369,13 @@ def _foreign_maps(pred_tops: Mapping[int, Sequence[MapPage]], foreign: list[int]
     tops = " or ".join(map(str, foreign))
     it = "it" if len(named) == 1 and named[0][1] else "them"
     others = ", as the others are" if len(foreign) < len(pred_tops) else ""
-    indices = foreign[0] < CLASS_INDEX_BELOW  # may be a model's class (0/64 maps)
+    indices = foreign[0] < CLASS_INDEX_BELOW  # may be a model's class (0/64 maps), the one
     return spelled(
         lambda names: (
             f"{'; '.join(n for n, _ in named)}, beside masks of class indices 0 and 1: {tops} "
             f"would score as {'a class' if len(foreign) == 1 else 'classes'} of no mask, 1 "
             f"as never predicted there; save {it} as class indices, each {tops} as 1{others}"
-            + (f", or give {names} if the maps do hold class indices" if indices else "")
+            + (f", or give {names} if {foreign[0]} is a class index" if indices else "")
         ),
         Spelled("class_names=[...]", "--class-names"),
     )
