@@ -126,7 +126,7 @@ class Layout:
     def planar(self) -> bool:
         """Whether the channels come before Y and X (a multiplexed OME-TIFF's pages, an
         OME-Zarr's CYX), each a plane of its own (whether its chunks hold one channel each
-        is the stored array's: :attr:`Slide.channels_apart`)."""
+        is the stored array's: :attr:`Slide.channel_chunk`)."""
         return "C" in self.axes and self.axes.index("C") < self.axes.index("Y")
 
     def to_hwc(self, block: np.ndarray) -> np.ndarray:
@@ -152,6 +152,22 @@ def layout_of(axes: str, shape: tuple[int, ...]) -> Layout:
             raise UnetlabError(f"axes {axes!r} of shape {shape} hold two channel axes")
         letters = [("P" if i in channel and i != keep else a) for i, a in enumerate(letters)]
     return Layout("".join(letters), tuple(int(s) for s in shape))
+
+
+def channel_spans(channels: tuple, chunk: int) -> list[slice]:
+    """The reads of ``channels`` from an array whose chunks hold ``chunk`` channels each:
+    the asked channels grouped by their chunk, chunks next to each other read together,
+    each read from its lowest asked channel to its highest, so that every chunk holding one
+    is decoded once and no other (chunks of 1: a run of neighbours at once; chunks of every
+    channel: one read). s69 review: chunks of 4 of 24, (0, 23) asked: 6 chunks decoded
+    where 2 hold them (a 1,024² Zarr's rows: 0.043-0.074 s CPU, now 0.012 s)."""
+    spans: list[slice] = []
+    for c in sorted(set(channels)):
+        if spans and c // chunk - (spans[-1].stop - 1) // chunk <= 1:
+            spans[-1] = slice(spans[-1].start, c + 1)
+        else:
+            spans.append(slice(c, c + 1))
+    return spans
 
 
 class SlidePage:
@@ -252,31 +268,35 @@ class Slide:
         self, page: int, rows: slice, cols: slice, *, channels: tuple | None = None
     ) -> np.ndarray:
         """The window ``rows`` x ``cols`` of page ``page`` as a new (h, w, C) array of
-        ``channels`` (indices, in that order; None: all). Of a slide that stores each channel
-        apart (:meth:`channels_apart`) only theirs are read: one channel of 24 of a
+        ``channels`` (indices, in that order; None: all). Only the stored chunks that hold
+        one of them are decoded, each once (:func:`channel_spans`): one channel of 24 of a
         multiplexed OME-TIFF decoded 24 pages' tiles before (s69: 5.1 s CPU a pass of a
-        4,096² slide, 0.14 s for one); of another, the channels from the first to the last
-        asked are read once, then cut."""
+        4,096² slide, 0.14 s for one)."""
         self._check_channels(channels)
-        if channels is not None and self.channels_apart:
-            each = (self.layout.index(page, rows, cols, slice(c, c + 1)) for c in channels)
-            return np.concatenate([self.layout.to_hwc(self._read(i, page, rows)) for i in each], 2)
-        first = 0 if channels is None else min(channels)
-        span = slice(None) if channels is None else slice(first, max(channels) + 1)
-        hwc = self.layout.to_hwc(self._read(self.layout.index(page, rows, cols, span), page, rows))
-        return np.ascontiguousarray(
-            hwc if channels is None else hwc[..., [c - first for c in channels]]
-        )
+        spans = [slice(None)] if channels is None else channel_spans(channels, self.channel_chunk)
+        index = (self.layout.index(page, rows, cols, span) for span in spans)
+        blocks = [self.layout.to_hwc(self._read(i, page, rows)) for i in index]
+        if channels is None:
+            return np.ascontiguousarray(blocks[0])
+        planes = {
+            c: block[..., c - span.start]
+            for span, block in zip(spans, blocks)
+            for c in range(span.start, span.stop)
+        }
+        return np.stack([planes[c] for c in channels], 2)  # a new array, C-contiguous
 
     @property
-    def channels_apart(self) -> bool:
-        """Whether one channel is read without decoding the others: stored before Y and X
-        (:attr:`Layout.planar`), and, where stored in chunks, one channel a chunk (a
-        multiplexed OME-TIFF's pages). A Zarr whose chunks hold every channel (zarr's
-        default) decoded each chunk once per channel asked (s69: 24 listed of a 1,024²
-        slide's rows, 0.47 s CPU; read once, 0.07 s)."""
+    def channel_chunk(self) -> int:
+        """How many channels one stored chunk holds (one read of any of them decodes them
+        all): a chunked array's depth along C; else 1 where the channels are stored apart
+        (:attr:`Layout.planar`: a memory map reads only theirs), and every channel where
+        they are interleaved in each pixel."""
+        if "C" not in self.layout.axes:
+            return 1
         chunks = getattr(self.array, "chunks", None)  # a memory map has none: no decoding
-        return self.layout.planar and (chunks is None or chunks[self.layout.axes.index("C")] == 1)
+        if chunks is not None:
+            return int(chunks[self.layout.axes.index("C")])
+        return 1 if self.layout.planar else self.layout.channels
 
     def _check_channels(self, channels: tuple | None) -> None:
         """IndexError unless each of ``channels`` (None: all) is one of the slide's, and
