@@ -283,16 +283,19 @@ def test_a_channel_named_is_compared_with_the_models_in_each_file(tmp_path, mode
     """s69 review: the name was compared with the model's channel in the first file only:
     DAPI channel 0 of a.ome.tif, 2 of b.ome.tif, a model of channel 0: b was predicted on
     its channel 2, unsaid; in the other order the warning was said of the run, false for
-    the file of channel 0. Now the file where it differs is named, and only it."""
+    the file of channel 0. Now the file where it differs is named, and only it, once for
+    each index it is found at (re-review: c.ome.tif, DAPI at 3, is named too; d.ome.tif,
+    at 2 again, is not)."""
     import logging
 
     from unetlab.checkpoint import save_model
     from unetlab.cli import main
 
     (tmp_path / "in").mkdir()
-    moved_names = ["CD45", "panCK", "DAPI", *NAMES[3:]]
-    for name in "ab":
-        names = moved_names if name == moved else NAMES
+    at = {"a": 0, "b": 0, "c": 3, "d": 2} | {moved: 2}
+    for name, index in at.items():
+        names = [n for n in NAMES if n != "DAPI"]
+        names.insert(index, "DAPI")
         _multiplex(tmp_path / "in" / f"{name}.ome.tif", names=names, image=_pixels(6, 64, 80))
     model.channel = 0
     save_model(tmp_path / "m.pt", model)
@@ -300,9 +303,12 @@ def test_a_channel_named_is_compared_with_the_models_in_each_file(tmp_path, mode
     with caplog.at_level(logging.INFO):
         assert main([*argv, "--output", str(tmp_path / "out"), "--channel", "DAPI"]) == 0
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    warned = [w for w in warned if "trained on channel 0" in w]
-    assert len(warned) == 1 and warned[0].startswith(f"{moved}.ome.tif: channel DAPI"), warned
-    assert "is its channel 2" in warned[0]
+    warned = sorted(w for w in warned if "trained on channel 0" in w)
+    assert len(warned) == 2, warned
+    assert (
+        warned[0].startswith(f"{moved}.ome.tif: channel DAPI") and "is its channel 2" in warned[0]
+    )
+    assert warned[1].startswith("c.ome.tif: channel DAPI") and "is its channel 3" in warned[1]
 
 
 def test_a_band_list_for_a_one_channel_model_is_refused_in_one_line(tmp_path, model):
