@@ -434,7 +434,8 @@ def isbi_labels(volume: Path) -> Path:
 def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     """'folders', 'instances', 'voc', 'isbi', 'ctc' (the Cell Tracking Challenge's), 'cellpose',
     'dsb' or a DatasetError saying what was expected (and which sub-folders hold a data set,
-    if any: ``train/`` and ``test/``); ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
+    if any: ``train/`` and ``test/``); ``flag``: the option that gave ``root``, named in the
+    fix (``evaluate --gt``'s)."""
     if layout := _layout(root):
         return layout
     folders = [d for d in listing(root) if d.is_dir()]
