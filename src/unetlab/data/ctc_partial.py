@@ -19,6 +19,7 @@ import numpy as np
 from unetlab.data.io import read_stack
 from unetlab.data.names import CTC_SEG
 from unetlab.data.read_notes import note_once
+from unetlab.errors import UnetlabError
 
 if TYPE_CHECKING:
     from unetlab.data.pairs import Pair
@@ -41,19 +42,59 @@ def markers_of(mask: Path) -> Path:
     return mask.parent.parent / "TRA" / f"man_track{CTC_SEG.fullmatch(mask.name).group(1)}.tif"
 
 
-def _said(pair: Pair, masks: Mapping[Path, np.ndarray]) -> str | None:
-    """``01/t009: 4 of 7 cells marked in TRA have no mask`` where the markers of ``pair``'s
-    frame mark cells its mask leaves out; None where none, or it has no markers of its size
-    (a 3-D frame's single-slice mask)."""
-    track = markers_of(pair.mask)
+def _frame(pair: Pair) -> str:
+    """The frame ``pair`` is a page of, with its sequence (``01/t009``), named once for all
+    the pages of a 3-D frame."""
+    return f"{pair.sequence.name}/{pair.image.stem}"
+
+
+def _by_mask(pairs: Sequence[Pair]) -> dict[Path, list[Pair]]:
+    """The pairs of ``pairs`` of the layout (paired with ``man_segNNN.tif``), by mask file,
+    in the frames' name order: a 3-D frame's pages together, its files read once each."""
+    frames = sorted((p for p in pairs if p.sequence is not None), key=lambda p: p.name)
+    grouped: dict[Path, list[Pair]] = {}
+    for pair in frames:
+        grouped.setdefault(pair.mask, []).append(pair)
+    return grouped
+
+
+def _said(pages: list[Pair], masks: Mapping[Path, np.ndarray]) -> str | UnetlabError | None:
+    """``01/t009: 4 of 7 cells marked in TRA have no mask`` where the markers of the frame of
+    ``pages`` (the pairs of one mask file) mark cells its mask leaves out, counted over its
+    pages at once; the error where its markers could not be read (corrupt, empty: it stopped
+    train and evaluate, s69 re-review); None where none, or it has no markers (of its size:
+    a 3-D frame's single-slice mask)."""
+    track = markers_of(pages[0].mask)
     if not track.is_file():
         return None
-    mask = masks[pair.mask] if pair.mask in masks else read_stack(pair.mask, mask=True)
-    markers = read_stack(track, mask=True)
+    try:
+        markers = read_stack(track, mask=True)
+    except UnetlabError as error:
+        return error
+    mask = masks.get(pages[0].mask)
+    mask = read_stack(pages[0].mask, mask=True) if mask is None else mask
     if markers.shape != mask.shape:
         return None
-    marked, left = unmarked(mask[pair.page], markers[pair.page])
-    return f"{pair.name}: {left} of {marked} cells marked in TRA have no mask" if left else None
+    at = [p.page for p in pages]
+    marked, left = unmarked(mask[at], markers[at])
+    if not left:
+        return None
+    return f"{_frame(pages[0])}: {left} of {marked} cells marked in TRA have no mask"
+
+
+def _unread(frames: list[str], errors: list[UnetlabError]) -> str:
+    """The clause of the frames whose markers could not be read (``errors``: theirs), ''
+    where none."""
+    if not errors:
+        return ""
+    its = "its" if len(frames) == 1 else "their"
+    return f"{_listed(frames)}: {its} TRA markers could not be read, not checked ({errors[0]})"
+
+
+def _listed(said: list[str]) -> str:
+    """The first few of ``said``, then "and N more"."""
+    more = f" and {len(said) - _LISTED} more" if len(said) > _LISTED else ""
+    return ", ".join(said[:_LISTED]) + more
 
 
 def warn_partial_truth(
@@ -61,16 +102,21 @@ def warn_partial_truth(
 ) -> None:
     """One warning naming the frames of ``pairs`` (those of the layout: paired with
     ``man_segNNN.tif``) whose gold truth leaves out cells their TRA markers mark, with the
-    fix. ``masks``: mask files already read (by path, all pages), not read again."""
-    frames = sorted((p for p in pairs if p.sequence is not None), key=lambda p: p.name)
-    partial = [said for p in frames if (said := _said(p, masks or {}))]
-    if not partial:
-        return
-    more = f" and {len(partial) - _LISTED} more" if len(partial) > _LISTED else ""
-    note_once(
-        f"partial gold truth: {', '.join(partial[:_LISTED])}{more}: those cells train as "
-        "background and, found, score as false positives; leave those frames out (move "
-        "their NN_GT/SEG/man_segNNN.tif aside) or complete their masks, or set the "
-        "unannotated region to the ignore value (data.ignore_value; evaluate's "
-        "--ignore-value)"
-    )
+    fix, and those whose markers could not be read. ``masks``: mask files already read (by
+    path, all pages), not read again; each other mask file and each markers file is read
+    once, a 3-D frame's pages together."""
+    grouped = _by_mask(pairs)
+    said = {mask: _said(pages, masks or {}) for mask, pages in grouped.items()}
+    partial = [s for s in said.values() if isinstance(s, str)]
+    errors = {m: e for m, e in said.items() if isinstance(e, UnetlabError)}
+    unread = _unread([_frame(grouped[m][0]) for m in errors], list(errors.values()))
+    if partial:
+        note_once(
+            f"partial gold truth: {_listed(partial)}: those cells train as background and, "
+            "found, score as false positives; leave those frames out (move their "
+            "NN_GT/SEG/man_segNNN.tif aside) or complete their masks, or set the unannotated "
+            "region to the ignore value (data.ignore_value; evaluate's --ignore-value)"
+            + (f"; {unread}" if unread else "")
+        )
+    elif unread:
+        note_once(f"partial gold truth not checked: {unread}")
