@@ -284,11 +284,11 @@ def test_a_sequence_given_as_dot_is_one_sequence(ctc, tmp_path, monkeypatch):
     assert [image["name"] for image in report.images] == ["02/t000", "02/t002", "02/t003"]
 
 
-def write_record(pred, frames):
+def write_record(pred, frames, *, resolve: bool = True):
     """pred/predict.json as predict writes it: a record whose ``files`` are its inputs."""
     import json
 
-    files = {str(f.resolve()): {"device": "cpu"} for f in frames}
+    files = {str(f.resolve() if resolve else f): {"device": "cpu"} for f in frames}
     (pred / "predict.json").write_text(json.dumps({"records": {"k": {"files": files}}}))
 
 
@@ -306,7 +306,10 @@ def test_evaluate_names_the_sequence_the_predictions_were_made_from(ctc, tmp_pat
         with pytest.raises(DatasetError) as info:
             evaluate_predictions(pred, ctc / given, progress=False)
         said = str(info.value)
-        assert "made from the frames of the sequence 01/ (their predict.json), not of 02/" in said
+        assert (
+            "made from the frames of the sequence 01/ (as predict recorded them), not of 02/"
+            in said
+        )
         assert said.endswith(f"give gt_dir {ctc / '01'}")
 
 
@@ -561,3 +564,59 @@ def test_a_3d_frame_is_checked_once_over_its_slices(tmp_path, caplog, monkeypatc
     assert sorted(read) == sorted(
         {p.mask for p in pairs} | {partial.markers_of(p.mask) for p in pairs}
     )
+
+
+def _predict(checkpoint, frames: Path, out: Path, *more: str) -> None:
+    from unetlab.cli import main
+
+    args = ["predict", "--checkpoint", str(checkpoint), "--instances", "--no-progress"]
+    assert main([*args, "--input", str(frames), "--output", str(out), *more]) == 0
+
+
+def test_evaluate_takes_each_prediction_s_own_input(ctc, tmp_path, instance_checkpoint):
+    """predict --input 01, then --input 02 --overwrite into the same folder: predict.json's
+    record listed both sequences' frames, and evaluate --gt 01 scored 02's outputs against
+    01's truth, SEG 0.0174, rc 0 (s69 re-review). 01 has a frame more than 02: its t005's
+    outputs stay. The set is reached through a link: the paths recorded are not those given."""
+    from unetlab.evaluate import evaluate_predictions
+
+    link = tmp_path / "link"
+    link.symlink_to(ctc)
+    _predict(instance_checkpoint, link / "01", tmp_path / "pq")
+    _predict(instance_checkpoint, link / "02", tmp_path / "pq", "--overwrite")
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(tmp_path / "pq", link / "01", progress=False)
+    assert "made from the frames of the sequence 02/ (as predict recorded them), not of 01/" in (
+        str(info.value)
+    )
+    report = evaluate_predictions(tmp_path / "pq", link / "02", progress=False)
+    assert [image["name"] for image in report.images] == ["02/t000", "02/t002", "02/t003"]
+    with pytest.raises(DatasetError, match="give gt_dir the one sequence predicted: "):
+        evaluate_predictions(tmp_path / "pq", link, progress=False)  # 01's t005 is there too
+
+
+def test_a_record_of_unresolved_paths_names_its_sequence(ctc, tmp_path):
+    """A folder copied without its hidden .unetlab-outputs: its predict.json names the
+    inputs, here as given through a link (not resolved): they are 01's."""
+    from unetlab.evaluate import evaluate_predictions
+
+    link = tmp_path / "link"
+    link.symlink_to(ctc)
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    write_record(pred, sorted((link / "01").glob("t*.tif")), resolve=False)
+    for gt in (link / "02", ctc / "02"):
+        with pytest.raises(DatasetError, match="made from the frames of the sequence 01/"):
+            evaluate_predictions(pred, gt, progress=False)
+
+
+def test_a_sequence_some_of_whose_frames_were_predicted_from_another_is_refused(ctc):
+    from unetlab.data.ctc import sequence_words
+
+    made = {"t001": {(ctc / "01").resolve()}, "t004": {(ctc / "02").resolve()}}
+    said = sequence_words(ctc / "01", made)("--gt")
+    assert said.endswith(
+        f"some of the predictions were made from the frames of the sequence "
+        f"02/ (as predict recorded them), not of 01/: give --gt {ctc / '02'}"
+    )
+    assert sequence_words(ctc / "01", {"t001": {(ctc / "02").resolve()}, "t002": set()}) is not None
+    assert sequence_words(ctc / "01", {"t002": {(ctc / "02").resolve()}}) is None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -233,28 +233,46 @@ def ctc_part(folder: Path) -> Truth | None:
     return Truth(said, sequence, kind == "gold" and masks and _seg_folder(sequence) is not None)
 
 
-def sequence_words(root: Path, predicted: Collection[Path]) -> Callable[[str], str] | None:
+def sequence_words(
+    root: Path, predicted: Mapping[str, Collection[Path]]
+) -> Callable[[str], str] | None:
     """Where ``root`` (given as a flag to a command that pairs files by name: evaluate's
     ``--gt``) holds several sequences of the layout, whose frames share their names
-    (``01/t000.tif``, ``02/t000.tif``), or is a sequence that the predictions were not made
-    from while another sequence of its data set was (``predicted``: the folders of their
-    inputs, resolved, by their ``predict.json``): the line, of the flag, naming the
-    sequence to give; else None."""
+    (``01/t000.tif``, ``02/t000.tif``), or is a sequence whose annotated frames' predictions
+    were made from another sequence of its data set (``predicted``: each prediction's stem
+    -> the folders of its inputs, resolved, as predict recorded them): the line, of the
+    flag, naming the sequence to give; else None."""
     sequences = [frames for frames, _ in ctc_sequences(root)]
-    made = [s for s in sequences if s.resolve() in predicted]
-    if len(sequences) == 1 and not made and (others := _siblings(sequences[0], predicted)):
-        said = f"{root}: the predictions were made from the frames of the sequence "
-        said += f"{others[0].name}/ (their predict.json), not of {sequences[0].name}/"
-        return lambda f: f"{said}: give {f} {sequences[0].parent / others[0].name}"
+    if len(sequences) == 1:
+        return _other_sequence(root, sequences[0], predicted)
     if len(sequences) < 2:
         return None
+    inputs = {folder for folders in predicted.values() for folder in folders}
+    made = [s for s in sequences if s.resolve() in inputs]
     said = f"{root}: holds {len(sequences)} Cell Tracking Challenge sequences "
     said += f"({'/, '.join(s.name for s in sequences)}/) whose frames share their names "
     if len(made) == 1:
-        fix = f"{made[0]}, the sequence predicted (by the predictions' predict.json)"
+        fix = f"{made[0]}, the sequence predicted (as predict recorded it)"
     else:
         fix = "the one sequence predicted: " + " or ".join(map(str, sequences))
     return lambda f: f"{said}(t000.tif, ...): give {f} {fix}"
+
+
+def _other_sequence(
+    root: Path, sequence: Path, predicted: Mapping[str, Collection[Path]]
+) -> Callable[[str], str] | None:
+    """:func:`sequence_words` of one sequence: where the predictions of its annotated frames
+    (by their stems, ``t013`` of ``man_seg013.tif``) were made from another sequence's."""
+    stems = [
+        _frame_of(mask)[: -len(".tif")] for mask in _numbered(_seg_folder(sequence), SEG).values()
+    ]
+    inputs = {folder for stem in stems for folder in predicted.get(stem, ())}
+    if not (others := _siblings(sequence, inputs)):
+        return None
+    some = "some of " if sequence.resolve() in inputs else ""
+    said = f"{root}: {some}the predictions were made from the frames of the sequence "
+    said += f"{others[0].name}/ (as predict recorded them), not of {sequence.name}/"
+    return lambda f: f"{said}: give {f} {sequence.parent / others[0].name}"
 
 
 def _siblings(sequence: Path, predicted: Collection[Path]) -> list[Path]:

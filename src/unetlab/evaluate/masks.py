@@ -9,7 +9,15 @@ import functools
 import logging
 import math
 import os
-from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -336,7 +344,7 @@ def ground_truth(
     size_of: Callable[[str], Path | None] | None = None,
     colours: Callable[[], ColourTable | None] | None = None,
     *,
-    predicted: Collection[Path] = (),
+    predicted: Mapping[str, Collection[Path]] | None = None,
 ) -> GroundTruth:
     """The mask files of a data folder or a folder of masks, an iterator of their pages
     (:class:`MaskPage`) and their stems; each mask file is read once. Masks drawn as outlines
@@ -344,8 +352,8 @@ def ground_truth(
     one is found (:func:`~unetlab.data.io.outlined_image`), else of the file ``size_of``
     gives for their stem (the prediction scored against them). Colour (RGB) masks without a
     colour table beside them are read in ``colours()`` (the predictions' colours), called
-    at the first mask read. ``predicted``: the folders of the inputs of the predictions
-    scored (:meth:`Written.input_folders`), where the ground truth is a sequence of the Cell
+    at the first mask read. ``predicted``: each prediction's stem -> the folders of its
+    inputs (:meth:`Written.input_folders`), where the ground truth is a sequence of the Cell
     Tracking Challenge's layout (:func:`_one_sequence`)."""
     root = _one_sequence(data_root(gt_dir, GT_DIR), predicted)
     colours = colours or (lambda: None)
@@ -366,7 +374,7 @@ def ground_truth(
     return GroundTruth(files, _file_masks(files, size_of, colours), list(map(mask_stem, files)))
 
 
-def _one_sequence(root: Path, predicted: Collection[Path]) -> Path:
+def _one_sequence(root: Path, predicted: Mapping[str, Collection[Path]] | None) -> Path:
     """``root`` as evaluate reads the ground truth of the Cell Tracking Challenge's layout
     (:mod:`unetlab.data.ctc`): a sequence's gold truth (``02_GT/SEG/``) as the sequence
     ``02/``, whose man_segNNN pair with the predictions of tNNN (as a folder of masks they
@@ -381,7 +389,7 @@ def _one_sequence(root: Path, predicted: Collection[Path]) -> Path:
     else:
         said = "whose man_segNNN.tif are scored against the predictions of tNNN.tif"
         refuse_ctc_part(root, GT_DIR, said, sequence=True)
-    if (words := sequence_words(root, predicted)) is not None:
+    if (words := sequence_words(root, predicted or {})) is not None:
         raise DatasetError(**spelled(words, GT_DIR))
     return root
 
@@ -664,12 +672,27 @@ class Written:
         self.records = read_records(folder) if self.maps or self.objects else {}
         self.keys: dict[Path, str | None] = {}  # per file: the key its header carries
 
-    def input_folders(self) -> set[Path]:
-        """The folders, resolved, of the inputs the records say the predictions were made
-        from (each record's ``files``)."""
-        records = [r for r in self.records.values() if isinstance(r, dict)]
-        files = [f for r in records if isinstance(r.get("files"), dict) for f in r["files"]]
-        return {Path(f).resolve().parent for f in files}
+    def input_folders(self) -> dict[str, set[Path]]:
+        """Each prediction's stem -> the folders, resolved, of the inputs it was made from: as
+        the folder's manifest names its file's (its latest line), else as the records'
+        ``files`` of that stem do (a folder copied without its ``.unetlab-outputs``). A
+        record's files are those of every run of its settings: ``predict --input 01`` then
+        ``--input 02 --overwrite`` listed both, and 02's outputs scored against 01's truth
+        (s69 re-review)."""
+        from unetlab.manifest import made_from
+
+        made = made_from(self.folder, "predict")
+        outputs = [*self.maps.items(), *self.objects.items()]
+        inputs = [(stem, made[p.name]) for stem, p in outputs if made.get(p.name)]
+        if not inputs:
+            records = [r for r in self.records.values() if isinstance(r, dict)]
+            files = [f for r in records if isinstance(r.get("files"), dict) for f in r["files"]]
+            inputs = [(nfc(Path(f).stem), f) for f in files]
+        folders = {f: f.resolve() for f in {Path(source).parent for _, source in inputs}}
+        found: dict[str, set[Path]] = {}
+        for stem, source in inputs:
+            found.setdefault(stem, set()).add(folders[Path(source).parent])
+        return found
 
     def record(self, path: Path) -> dict:
         """The record of the file ``path`` ({} where it carries no key, or none is there)."""
