@@ -478,6 +478,8 @@ def test_evaluate_of_a_sequence_names_its_partial_frames(ctc, tmp_path, caplog):
         report = evaluate_predictions(pred, ctc / "02", progress=False)
     assert caplog.text.count("partial gold truth") == 1 and PARTIAL in caplog.text
     assert report.summary["seg"] == 1.0  # the loss and the scores unchanged: said only
+    assert "those cells are background in the truth: found, they score as false " in caplog.text
+    assert "train" not in caplog.text  # it said they "train as background" (s69 re-review)
 
 
 def test_complete_gold_truth_says_nothing_of_partial_frames(ctc, tmp_path, caplog):
@@ -620,3 +622,16 @@ def test_a_sequence_some_of_whose_frames_were_predicted_from_another_is_refused(
     )
     assert sequence_words(ctc / "01", {"t001": {(ctc / "02").resolve()}, "t002": set()}) is not None
     assert sequence_words(ctc / "01", {"t002": {(ctc / "02").resolve()}}) is None
+
+
+def test_evaluate_of_3d_slices_only_says_what_to_score(tmp_path):
+    """It said "... to train on them; TRA markers not trained on: nothing to train on"."""
+    from unetlab.evaluate import evaluate_predictions
+
+    root = write_sequence(tmp_path / "ds", annotated=(), slices=[(1, 3)])
+    pred = write_predictions(tmp_path / "pred", range(6), ids=True)
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(pred, root / "01", progress=False)
+    said = str(info.value)
+    assert "(same names) to score them; TRA markers and silver truth (NN_ST/) not scored" in said
+    assert "nothing to score" in said and "train" not in said.replace(str(tmp_path), "")

@@ -38,8 +38,19 @@ SLICE = re.compile(r"man_seg_(\d+)_(\d+)\.tiff?", re.IGNORECASE)
 TRUTHS = ("_GT", "_ST")
 #: the layout in a few words, for the lines that name it
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
-#: how a frame of one 3-D slice's mask, or any frame, trains where this layout reads it not
-OWN_FOLDERS = "as 2-D images in images/ with their masks in masks/ (same names) to train on them"
+#: how a frame of one 3-D slice's mask, or any frame, is read where this layout reads it not
+OWN_FOLDERS = "as 2-D images in images/ with their masks in masks/ (same names)"
+
+
+class Use(NamedTuple):
+    """What a command does with the pairs, as its lines say it: training's or evaluate's
+    (these said "to train on them", "nothing to train on" in evaluate, s69 re-review)."""
+
+    verb: str  # "train on"
+    done: str  # "trained on"
+
+
+TRAINING, SCORING = Use("train on", "trained on"), Use("score", "scored")
 
 
 def _named(folder: Path) -> Path:
@@ -88,11 +99,11 @@ class _Left(NamedTuple):
     silver: bool  # an NN_ST/ folder
 
 
-def ctc_pairs(root: Path, problems: list[str]) -> list[tuple[Path, Path]]:
+def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tuple[Path, Path]]:
     """(frame, gold-truth mask) of each annotated frame of the sequences of ``root``
     (:func:`ctc_sequences`), paired by frame number; a mask of no frame added to
     ``problems``; what was paired and what was left said once, a problem where nothing
-    was."""
+    was, as ``use`` (:data:`TRAINING`, :data:`SCORING`) reads them."""
     pairs, counts, left = [], [], []
     for frames_dir, seg_dir in ctc_sequences(root):
         frames, masks = _numbered(frames_dir, FRAME), _numbered(seg_dir, SEG)
@@ -104,11 +115,11 @@ def ctc_pairs(root: Path, problems: list[str]) -> list[tuple[Path, Path]]:
         pairs += [(frames[n], masks[n]) for n in sorted(set(masks) & set(frames))]
         counts.append((frames_dir.name, len(set(masks) & set(frames)), len(frames)))
         left.append(_left_of(frames_dir, seg_dir))
-    line = _paired_line(root, counts, _together(left))
+    line = _paired_line(root, counts, _together(left), use)
     if pairs:
         note_once(line, level=logging.INFO)
     else:
-        problems.append(f"{line}: nothing to train on")
+        problems.append(f"{line}: nothing to {use.verb}")
     return pairs
 
 
@@ -136,7 +147,7 @@ def _together(left: list[_Left]) -> _Left:
     )
 
 
-def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left) -> str:
+def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left, use: Use) -> str:
     """What a data set of the layout paired (``counts``: (sequence, frames paired, frames)
     each) and left out (:class:`_Left`): the frames of no gold truth, the masks of one 3-D
     slice, files of another name, the tracking markers and the silver truth there are."""
@@ -151,7 +162,7 @@ def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left) ->
     if left.slices:
         line += (
             f"; {numbered(left.slices, 'mask')} of one 3-D slice (man_seg_TTT_ZZZ.tif) not "
-            f"read: save slice ZZZ of frame TTT and its mask {OWN_FOLDERS}"
+            f"read: save slice ZZZ of frame TTT and its mask {OWN_FOLDERS} to {use.verb} them"
         )
     if left.strays:
         line += (
@@ -159,7 +170,7 @@ def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left) ->
             f"read ({left.strays[0].name}, ...): save the masks as man_segNNN.tif (TIFF)"
         )
     unread = ["TRA markers"] * left.markers + ["silver truth (NN_ST/)"] * left.silver
-    return line + (f"; {' and '.join(unread)} not trained on" if unread else "")
+    return line + (f"; {' and '.join(unread)} not {use.done}" if unread else "")
 
 
 def ctc_near(root: Path) -> list[str]:

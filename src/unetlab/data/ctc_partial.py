@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from unetlab.data.ctc import SCORING, TRAINING, Use
 from unetlab.data.io import read_stack
 from unetlab.data.names import CTC_SEG
 from unetlab.data.read_notes import note_once
@@ -97,25 +98,37 @@ def _listed(said: list[str]) -> str:
     return ", ".join(said[:_LISTED]) + more
 
 
+#: what the cells a partial frame leaves out do, and the setting that leaves them out,
+#: where the frames train and where they are scored (evaluate said "train", s69 re-review)
+_EFFECT = {
+    TRAINING: ("train as background and, found, score as false positives", "data.ignore_value"),
+    SCORING: (
+        "are background in the truth: found, they score as false positives",
+        "--ignore-value",
+    ),
+}
+
+
 def warn_partial_truth(
-    pairs: Sequence[Pair], masks: Mapping[Path, np.ndarray] | None = None
+    pairs: Sequence[Pair], masks: Mapping[Path, np.ndarray] | None = None, *, use: Use = TRAINING
 ) -> None:
     """One warning naming the frames of ``pairs`` (those of the layout: paired with
     ``man_segNNN.tif``) whose gold truth leaves out cells their TRA markers mark, with the
-    fix, and those whose markers could not be read. ``masks``: mask files already read (by
-    path, all pages), not read again; each other mask file and each markers file is read
-    once, a 3-D frame's pages together."""
+    fix, and those whose markers could not be read; ``use``: training's or evaluate's
+    (:data:`~unetlab.data.ctc.SCORING`). ``masks``: mask files already read (by path, all
+    pages), not read again; each other mask file and each markers file is read once, a 3-D
+    frame's pages together."""
     grouped = _by_mask(pairs)
     said = {mask: _said(pages, masks or {}) for mask, pages in grouped.items()}
     partial = [s for s in said.values() if isinstance(s, str)]
     errors = {m: e for m, e in said.items() if isinstance(e, UnetlabError)}
     unread = _unread([_frame(grouped[m][0]) for m in errors], list(errors.values()))
+    effect, setting = _EFFECT[use]
     if partial:
         note_once(
-            f"partial gold truth: {_listed(partial)}: those cells train as background and, "
-            "found, score as false positives; leave those frames out (move their "
-            "NN_GT/SEG/man_segNNN.tif aside) or complete their masks, or set the unannotated "
-            "region to the ignore value (data.ignore_value; evaluate's --ignore-value)"
+            f"partial gold truth: {_listed(partial)}: those cells {effect}; leave those "
+            "frames out (move their NN_GT/SEG/man_segNNN.tif aside) or complete their masks, "
+            f"or set the unannotated region to the ignore value ({setting})"
             + (f"; {unread}" if unread else "")
         )
     elif unread:

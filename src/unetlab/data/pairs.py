@@ -42,6 +42,9 @@ import numpy as np
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.ctc import (
     CTC_LAYOUT,
+    SCORING,
+    TRAINING,
+    Use,
     ctc_near,
     ctc_pairs,
     ctc_part,
@@ -450,7 +453,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
             "hold" if len(held) > 1 else "holds"
         )
         # evaluate's data_dir, gt_dir: not a training's data set
-        trains = folders if flag in ("--data", DATA_ROOT, FIND_ROOT, SPLIT_ROOT) else None
+        trains = folders if _trains(flag) else None
         raise DatasetError(
             **spelled(
                 lambda f: f"{said} one: give {f} {root / pick}{_trains_with(f, root, trains)}",
@@ -567,6 +570,14 @@ DATA_ROOT = Spelled("cfg.data.root", "--data")
 #: find_pairs' own argument, as its callers name it (a missing folder was told to give
 #: --data, a flag they have not; review s57) and as the command line, which reads --data
 FIND_ROOT = Spelled("find_pairs' root", "--data")
+
+
+def _trains(flag: str | Spelled) -> bool:
+    """Whether the folder ``flag`` gave is a training's data set (evaluate's ``data_dir``,
+    ``gt_dir``: scored)."""
+    return flag in ("--data", DATA_ROOT, FIND_ROOT, SPLIT_ROOT)
+
+
 #: split_pairs' own argument, as its callers name it (a mistyped root was told to give
 #: cfg.data.root, a config they have not, s57) and as the command line, which reads --data
 SPLIT_ROOT = Spelled("split_pairs' root", "--data")
@@ -889,7 +900,7 @@ def find_pairs(
     layout = detect_layout(root, flag)
     _refuse_one_sample(root, layout, flag)
     found: list[str] = []
-    files = _layout_pairs(root, layout, names, found)
+    files = _layout_pairs(root, layout, names, found, TRAINING if _trains(flag) else SCORING)
     if refuse_untiffed and not trained:
         refuse_untiffed_axes(root, (image for image, _ in files), axes, axes_setting)
     read = functools.partial(trained_file_axes, channels=channels) if trained else file_axes
@@ -904,9 +915,12 @@ def find_pairs(
     return pairs
 
 
-def _layout_pairs(root: Path, layout: str, names: list[str] | None, found: list[str]) -> list:
+def _layout_pairs(
+    root: Path, layout: str, names: list[str] | None, found: list[str], use: Use
+) -> list:
     """The (image, mask) files of ``root`` as its ``layout`` pairs them (``names``: those
-    stems only), the problems of pairing them added to ``found``."""
+    stems only), the problems of pairing them added to ``found``; ``use``: whether they
+    train or are scored, as the lines say it."""
     if layout == "isbi":
         return _isbi_pairs(root)
     if layout == "cellpose":
@@ -914,7 +928,7 @@ def _layout_pairs(root: Path, layout: str, names: list[str] | None, found: list[
     if layout == "dsb":
         return _dsb_pairs(root, names, found)
     if layout == "ctc":
-        return ctc_pairs(root, found)
+        return ctc_pairs(root, found, use)
     return _folder_pairs(root, layout, names, found)
 
 

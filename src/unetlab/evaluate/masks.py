@@ -34,7 +34,7 @@ from unetlab.data.classes import (
     masks_root,
 )
 from unetlab.data.colour_table import ColourTable, find_colour_table
-from unetlab.data.ctc import ctc_part, sequence_words
+from unetlab.data.ctc import SCORING, ctc_part, sequence_words
 from unetlab.data.ctc_partial import warn_partial_truth
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
@@ -359,7 +359,7 @@ def ground_truth(
     colours = colours or (lambda: None)
     if _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
-        warn_partial_truth(pairs)  # a sequence's frames that annotate some cells only
+        warn_partial_truth(pairs, use=SCORING)  # a sequence's frames annotating some cells
         stems = [nfc(p.image.stem) for p in pairs]
         return GroundTruth([p.mask for p in pairs], _pair_masks(pairs, colours), stems)
     files = find_images(root, MASK_FILE_SUFFIXES)
