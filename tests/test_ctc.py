@@ -635,3 +635,15 @@ def test_evaluate_of_3d_slices_only_says_what_to_score(tmp_path):
     said = str(info.value)
     assert "(same names) to score them; TRA markers and silver truth (NN_ST/) not scored" in said
     assert "nothing to score" in said and "train" not in said.replace(str(tmp_path), "")
+
+
+def test_predict_without_recursive_names_only_the_sequences(ctc, instance_checkpoint, capsys):
+    """It listed 01_GT/ (25 image files), 01_ST/ ... and said to add --recursive to
+    predict them, which passes over them (s69 re-review)."""
+    from unetlab.cli import main
+
+    args = ["--input", str(ctc), "--output", str(ctc.parent / "out")]
+    assert main(["predict", "--checkpoint", str(instance_checkpoint), *args]) == 2
+    said = capsys.readouterr().err
+    assert "01/ (6 image files), 02/ (5 image files) are not read: " in said
+    assert "_GT" not in said and "_ST" not in said

@@ -411,11 +411,14 @@ def _subfolders_left_out(folder: Path) -> list[Spelled]:
     """The line naming ``folder``'s sub-folders of images that predict leaves out (a folder is
     not searched recursively; audit s34 messy 1), with the way that takes them, as the
     Python API and the command line spell it."""
+    from unetlab.data.ctc import truth_folders
     from unetlab.data.folder_notes import image_subfolders, subfolders_line
     from unetlab.data.io import INPUT_SUFFIXES
     from unetlab.data.names import role_folders
 
-    if not (subs := image_subfolders(folder, INPUT_SUFFIXES)):
+    subs = image_subfolders(folder, INPUT_SUFFIXES)
+    truths = truth_folders(list(subs))  # --recursive passes over them (s69 re-review)
+    if not (subs := {sub: n for sub, n in subs.items() if sub not in truths}):
         return []
     images = role_folders(folder, ["images"])  # a data set's root (Images/ too)
     splits = [s for s in subs if s.name.casefold() in SPLITS]
