@@ -533,28 +533,33 @@ def test_missing_markers_pass_the_frame_over(ctc, caplog):
     assert _train_check(ctc, caplog)[0].startswith(PARTIAL.split(": those")[0])
 
 
+def write_stack(path, stack):
+    tifffile.imwrite(path, stack, photometric="minisblack")
+
+
+def write_3d_sequence(root, seq, *, frames, annotated, slices):
+    """:func:`write_sequence` of 3-D frames of ``slices`` slices each (the frames, their
+    gold truth and their markers), the same cells on each slice."""
+    write_sequence(root, seq, frames=frames, annotated=annotated)
+    for t in range(frames):
+        stack = np.stack([frame_ids(t)] * slices)
+        write_stack(root / seq / f"t{t:03d}.tif", stack * 1000 + 300)
+        write_stack(root / f"{seq}_GT" / "TRA" / f"man_track{t:03d}.tif", stack)
+        if t in annotated:
+            write_stack(root / f"{seq}_GT" / "SEG" / f"man_seg{t:03d}.tif", stack)
+    return root
+
+
 def test_a_3d_frame_is_checked_once_over_its_slices(tmp_path, caplog, monkeypatch):
     """Each slice read the frame's whole TRA stack and mask again (240 slices: 1.34 s in
     evaluate, against 0.09 s) and was named apart: "01/t004[0] ..., 01/t004[1] ..., and 6
     more" (s69 re-review). Cell 1 has no mask on any slice; cell 2 one on the last only."""
     import unetlab.data.ctc_partial as partial
 
-    root = write_sequence(tmp_path / "ds", "02", frames=4, annotated=(0, 2))
-    for t in range(4):
-        stack = np.stack([frame_ids(t)] * 4)
-        tifffile.imwrite(
-            root / "02" / f"t{t:03d}.tif", stack * 1000 + 300, photometric="minisblack"
-        )
-        tifffile.imwrite(
-            root / "02_GT" / "TRA" / f"man_track{t:03d}.tif", stack, photometric="minisblack"
-        )
-    for t in (0, 2):
-        seg = np.stack([frame_ids(t)] * 4)
-        if t == 2:
-            seg[:3], seg[3][seg[3] == 1] = 0, 0
-        tifffile.imwrite(
-            root / "02_GT" / "SEG" / f"man_seg{t:03d}.tif", seg, photometric="minisblack"
-        )
+    root = write_3d_sequence(tmp_path / "ds", "02", frames=4, annotated=(0, 2), slices=4)
+    seg = np.stack([frame_ids(2)] * 4)
+    seg[:3], seg[3][seg[3] == 1] = 0, 0
+    write_stack(root / "02_GT" / "SEG" / "man_seg002.tif", seg)
     pairs = find_pairs(root)
     assert [p.name for p in pairs][:4] == ["02/t000[0]", "02/t000[1]", "02/t000[2]", "02/t000[3]"]
     read = []
@@ -647,3 +652,19 @@ def test_predict_without_recursive_names_only_the_sequences(ctc, instance_checkp
     said = capsys.readouterr().err
     assert "01/ (6 image files), 02/ (5 image files) are not read: " in said
     assert "_GT" not in said and "_ST" not in said
+
+
+def test_sequences_of_3d_frames_split_counting_slices(tmp_path, caplog):
+    """The split line said "15 frames of 1 sequence validate (01/) ... of 30 frames asked
+    6" of 3 frames of 5 slices a sequence, where the pairing line says 6 frames."""
+    from unetlab.data.datasets import split_pairs
+
+    root = write_3d_sequence(tmp_path / "ds", "01", frames=4, annotated=(0, 1, 2), slices=5)
+    write_3d_sequence(root, "02", frames=4, annotated=(0, 2, 3), slices=5)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(root, val_fraction=0.2, seed=0)
+    assert len(val) == 15 and not _sequences_of(train) & _sequences_of(val)
+    assert "paired 6 frames" in caplog.text
+    assert "split by sequence, every slice of a sequence on one side" in caplog.text
+    assert "15 slices of 1 sequence validate" in caplog.text
+    assert "of 30 slices asked 6" in caplog.text

@@ -85,9 +85,17 @@ SEQUENCES = Whole(
 )
 
 
+#: sequences of 3-D frames, whose pairs are the frames' slices (said "15 frames of 1
+#: sequence validate" of 3 frames of 5 slices, s69 re-review)
+SEQUENCES_OF_SLICES = SEQUENCES._replace(item="slice", together="the slices of a sequence")
+
+
 def kept_whole(pairs: Sequence[Pair]) -> Whole:
-    """The words of :func:`file_groups`' groups of ``pairs``: sequences, else files."""
-    return SEQUENCES if len(sequences(pairs)) > 1 else FILES
+    """The words of :func:`file_groups`' groups of ``pairs``: sequences (of 3-D frames'
+    slices), else files."""
+    if len(sequences(pairs)) < 2:
+        return FILES
+    return SEQUENCES_OF_SLICES if has_stacks(pairs) else SEQUENCES
 
 
 def one_sequence_note(pairs: Sequence[Pair]) -> str | None:
