@@ -370,6 +370,8 @@ def test_several_sequences_validate_whole_sequences(ctc, caplog, seed):
     assert said in caplog.text and f"of 1 sequence validate ({val[0].image.parent.name}/)" in (
         caplog.text
     )
+    over = "no sequence is as small as the share asked, so more validate: train --folds 2"
+    assert (over in caplog.text) == (len(val) > 2)  # 0.4 of 5 frames asked 2
 
 
 def test_folds_hold_whole_sequences_out(ctc, caplog):
@@ -667,4 +669,39 @@ def test_sequences_of_3d_frames_split_counting_slices(tmp_path, caplog):
     assert "paired 6 frames" in caplog.text
     assert "split by sequence, every slice of a sequence on one side" in caplog.text
     assert "15 slices of 1 sequence validate" in caplog.text
-    assert "of 30 slices asked 6" in caplog.text
+    assert "of 30 slices asked 6); no sequence is as small as the share asked, so more " in (
+        caplog.text
+    )
+    assert "train --folds 2 validates on each of the 2 sequences in turn" in caplog.text
+
+
+def test_evaluate_of_a_checkpoint_on_a_set_names_its_partial_frames(
+    ctc, instance_checkpoint, caplog
+):
+    """evaluate --checkpoint --data said nothing of them; --gt did (s69 re-review)."""
+    from unetlab.cli import main
+
+    partial_set(ctc)
+    args = ["--checkpoint", str(instance_checkpoint), "--data", str(ctc / "02"), "--no-progress"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(["evaluate", *args]) == 0
+    assert caplog.text.count("partial gold truth") == 1 and PARTIAL in caplog.text
+
+
+def test_markers_of_another_size_pass_the_frame_over(ctc, caplog):
+    """Pins the shape guard (a surviving mutant, s69 re-review): markers of another size
+    than the mask are no check of it, and stop nothing."""
+    partial_set(ctc)
+    tifffile.imwrite(ctc / "02_GT" / "TRA" / "man_track002.tif", np.ones((8, 8), np.uint16))
+    assert _train_check(ctc, caplog) == []
+
+
+def test_one_sequence_with_nothing_validating_says_nothing_of_its_split(ctc, caplog):
+    """Pins the ``val and`` guard (a surviving mutant, s69 re-review): with
+    data.val_fraction 0 no frame validates, and no line says they split."""
+    from unetlab.data.datasets import split_pairs
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(ctc / "02", val_fraction=0.0, seed=0)
+    assert len(train) == 3 and val == []
+    assert "split among themselves" not in caplog.text

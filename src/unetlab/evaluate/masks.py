@@ -137,6 +137,7 @@ def evaluation_pairs(
     if not whole and axes is not None and not any(file_axes(p.image, axes) for p in pairs):
         train = _train_images(Path(path), root, split / "train.txt", voc=names is not None)
         refuse_untiffed_axes(path, [*(p.image for p in pairs), *train], axes)
+    warn_partial_truth(pairs, use=SCORING)  # as --gt does (s69 re-review: unsaid here)
     return pairs
 
 
