@@ -55,6 +55,7 @@ def test_every_field_of_the_notes_is_handed_over_and_taken():
             other.written.add("0")
             rn.note_side("s.tif", 0.5)
             rn.note_converted("d.png", "colour image given to a grey model")
+            rn.note_alike("e.tif", "2 pages and no axis metadata: read as 2 planes")
             rn.note_images(4)  # the files read to predict: the count's total
             handed = rn.handed_notes()
             # what the gathering is (predicting) and what it said (the first converted

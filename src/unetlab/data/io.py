@@ -327,14 +327,14 @@ def stack_size(
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise untiffed_error(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
-        with _decoding(path), Image.open(path) as im:
+        with decoding_errors(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
             refuse_deep_frames(path, im, n)
             size = viewed_size(pil_orientation(im), im.height, im.width)
             return n, *size, len(im.getbands())
 
-    with _decoding(path), open_tiff(path) as tif:
+    with decoding_errors(path), open_tiff(path) as tif:
         series = series_of(tif)
         found, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
         turn = tiff_orientation(series.keyframe)
@@ -564,10 +564,10 @@ def _looked(path: str | os.PathLike) -> _AxesHeader:
 
 
 def _read_axes_header(path: str | os.PathLike) -> _AxesHeader:
-    with _decoding(path):
+    with decoding_errors(path):
         tif, close = tiff_file(Path(path))
     try:
-        with _decoding(path):
+        with decoding_errors(path):
             series = series_of(tif)
             found, shape = tiff_axes(tif, series), tuple(series.shape)
             stated = states_axes(tif, found.axes)
@@ -1059,10 +1059,10 @@ def bare_planes(path: str | os.PathLike) -> bool:
     path = Path(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return False
-    with _decoding(path):
+    with decoding_errors(path):
         tif, close = tiff_file(path)
     try:
-        with _decoding(path):
+        with decoding_errors(path):
             axes = tiff_axes(tif, series_of(tif))
     finally:
         close()
@@ -1085,7 +1085,7 @@ def _decode(
     oversized or unsupported file. Only the tifffile and Pillow calls run under
     :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback."""
     if path.suffix.lower() not in TIFF_SUFFIXES:
-        with _decoding(path), Image.open(path) as im:
+        with decoding_errors(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
             if deep:
@@ -1098,15 +1098,15 @@ def _decode(
                 return oriented(arr, turn, 0, 1), "YXC"[: arr.ndim]
             return [_frame(im, i, turn) for i in range(n)], None
 
-    with _decoding(path):
+    with decoding_errors(path):
         tif, close = tiff_file(path)
     try:
-        with _decoding(path):
+        with decoding_errors(path):
             axes = tiff_axes(tif, series_of(tif))
             turn = tiff_orientation(series_of(tif).keyframe)
             say_other_series(tif, path)
         letters = axes_letters(axes, colour_planes=colour_planes)
-        with _decoding(path):
+        with decoding_errors(path):
             arr = series_of(tif).asarray()
     finally:
         close()
@@ -1177,7 +1177,7 @@ def refuse_deep_frames(path: Path, im: Image.Image, n: int) -> None:
 def frame_timing(path: str | os.PathLike) -> dict:
     """``{"finterval": seconds}`` between the frames of an animated GIF or PNG whose frames
     all last as long (``duration``, ms); {} for others."""
-    with _decoding(Path(path)), Image.open(path) as im:
+    with decoding_errors(Path(path)), Image.open(path) as im:
         durations = set()
         for i in range(getattr(im, "n_frames", 1)):
             im.seek(i)
@@ -1213,12 +1213,12 @@ def image_file_errors(path: str | os.PathLike) -> Iterator[None]:
     path = Path(path)
     if not path.is_file():  # IsADirectoryError's traceback from measure_objects (s51 walkbad)
         raise ImageReadError(f"{path}: {_not_file(path)}")
-    with _decoding(path):
+    with decoding_errors(path):
         yield
 
 
 @contextlib.contextmanager
-def _decoding(path: Path) -> Iterator[None]:
+def decoding_errors(path: Path) -> Iterator[None]:
     """Turn what an image decoder raises on ``path`` into one ImageReadError naming it."""
     try:
         yield

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -258,9 +259,9 @@ def channel_names(path: str | os.PathLike) -> list[str]:
 
         found = zarr_channels(path)
         return [] if found is None else found[1]
-    from unetlab.data.io import image_file_errors  # (it imports this module)
+    from unetlab.data.io import decoding_errors  # (it imports this module)
 
-    with image_file_errors(path), open_tiff(path) as tif:
+    with decoding_errors(Path(path)), open_tiff(path) as tif:  # the file's name known: no stat
         if tif.ome_metadata:
             names = _ome_channel_names(tif.ome_metadata, image_of(tif))
         else:

@@ -753,8 +753,16 @@ OUTPUT_SETTINGS = {
 
 
 #: the object options no flag of ``unetlab predict`` sets (the checkpoint's, or made of the
-#: flags: ``class_min_areas`` none once --min-area is given): named as the record names them
-NO_FLAG = ("mode", "background", "min_seed_area", "foreground_threshold", "class_min_areas")
+#: flags: ``class_min_areas`` none once --min-area is given; ``no_class``, the training's
+#: ignored class): named as the record names them
+NO_FLAG = (
+    "mode",
+    "background",
+    "min_seed_area",
+    "foreground_threshold",
+    "class_min_areas",
+    "no_class",
+)
 
 #: the object options whose flag has a ``--no-`` form (``--no-fill-holes``): named by the
 #: flag each value is given by

@@ -376,7 +376,7 @@ def model_ignored_class(model) -> int | None:
     if (getattr(model, "objects", None) or {}).get("target") == "instances":
         return None
     values, value = getattr(model, "label_values", None), training_ignore_value(model)
-    return ignored_class(max(model.num_classes, 2), values, value)
+    return ignored_class(max(getattr(model, "num_classes", 2), 2), values, value)
 
 
 def default_min_area(record: dict | None) -> int:
