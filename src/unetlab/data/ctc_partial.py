@@ -21,6 +21,7 @@ from unetlab.data.io import read_stack
 from unetlab.data.names import CTC_SEG
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError
+from unetlab.words import first_listed
 
 if TYPE_CHECKING:
     from unetlab.data.pairs import Pair
@@ -89,13 +90,7 @@ def _unread(frames: list[str], errors: list[UnetlabError]) -> str:
     if not errors:
         return ""
     its = "its" if len(frames) == 1 else "their"
-    return f"{_listed(frames)}: {its} TRA markers could not be read, not checked ({errors[0]})"
-
-
-def _listed(said: list[str]) -> str:
-    """The first few of ``said``, then "and N more"."""
-    more = f" and {len(said) - _LISTED} more" if len(said) > _LISTED else ""
-    return ", ".join(said[:_LISTED]) + more
+    return f"{first_listed(frames, _LISTED)}: {its} TRA markers could not be read, not checked ({errors[0]})"
 
 
 #: what the cells a partial frame leaves out do, and the setting that leaves them out,
@@ -126,7 +121,7 @@ def warn_partial_truth(
     effect, setting = _EFFECT[use]
     if partial:
         note_once(
-            f"partial gold truth: {_listed(partial)}: those cells {effect}; leave those "
+            f"partial gold truth: {first_listed(partial, _LISTED)}: those cells {effect}; leave those "
             "frames out (move their NN_GT/SEG/man_segNNN.tif aside) or complete their masks, "
             f"or set the unannotated region to the ignore value ({setting})"
             + (f"; {unread}" if unread else "")

@@ -151,8 +151,9 @@ def unlabelled_planes(
     mask's values), the most of its mask's type (``dtypes``: those of the masks read
     already, by path; another's file is opened for it)."""
     gaps, area = {}, partial(_area, ignore=ignore, background=background)
+    pages = {pair.mask: pair.pages for pair in pairs}
     for path, blocks in _blocks(pairs, masks, axes).items():
-        if (found := _stack_gaps(blocks, area, axes[path], _pages_of(pairs, path))) is not None:
+        if (found := _stack_gaps(blocks, area, axes[path], pages[path])) is not None:
             gaps[path] = found
     if not gaps:
         return None
@@ -166,11 +167,6 @@ def unlabelled_planes(
         f"they were left unannotated, not empty. Train on the annotated {noun}s alone (each "
         f"saved as an image and mask of its own){_or_marked(sorted(gaps), noun, taken, dtypes)}"
     )
-
-
-def _pages_of(pairs: Sequence, path: Path) -> int:
-    """The page count of the mask stack ``path`` among ``pairs``."""
-    return next(pair.pages for pair in pairs if pair.mask == path)
 
 
 def _stack_gaps(blocks: list[list], area, axes: PageAxes, pages: int) -> tuple | None:
