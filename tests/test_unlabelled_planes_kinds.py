@@ -133,6 +133,22 @@ def test_a_tzyx_hyperstack_s_time_point_is_the_union_of_its_planes():
     assert "(a.zip: objects on 2 of 3 time points) leave 1 time point between" in said
 
 
+def test_a_tzyx_hyperstack_with_gaps_in_planes_and_in_time_points_says_both():
+    """s69 noticed: a TZYX hyperstack drawn every 2nd plane of some time points, its other
+    time points left empty, was said in planes alone (its 2 empty time points unsaid);
+    each count is of its own noun, across stacks too."""
+    sparse = [False, True, False, True, False]
+    empty = [False] * 5
+    axes = PageAxes("TZ", (4, 5))
+    said = _said_of(sparse + empty * 2 + sparse, axes=axes)
+    assert (
+        "(a.zip: objects on 4 of 20 planes and 2 of 4 time points) leave 2 planes and "
+        "2 time points between labelled ones" in said
+    )
+    assert "where the objects of the planes and time points either side overlap" in said
+    assert "Train on the annotated planes and time points alone" in said
+
+
 def test_class_masks_whose_0_is_not_the_first_class_or_is_ignored(tmp_path, caplog):
     """The class a plane left 0 trains as is the index of mask value 0 among
     data.label_values (of [255, 0]: 1); with data.ignore_value=0 such planes are ignored
@@ -160,3 +176,4 @@ def test_saying_a_class_masks_unlabelled_planes_opens_no_file_again(
     said = _said_of_folder(tmp_path / "set", caplog, "data.target=semantic")
     assert "--set data.ignore_value=255" in said  # the type's most, as the scan read it
     assert len(opened) <= 2 * 2 + 1  # 8 before
+

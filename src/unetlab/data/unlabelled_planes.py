@@ -153,43 +153,45 @@ def unlabelled_planes(
     gaps, area = {}, partial(_area, ignore=ignore, background=background)
     pages = {pair.mask: pair.pages for pair in pairs}
     for path, blocks in _blocks(pairs, masks, axes).items():
-        if (found := _stack_gaps(blocks, area, axes[path], pages[path])) is not None:
+        if found := _stack_gaps(blocks, area, axes[path], pages[path]):
             gaps[path] = found
     if not gaps:
         return None
     path = min(gaps)
-    left, labelled, of, noun = gaps[path]
+    shown = " and ".join(f"{labelled} of {of} {noun}s" for _, labelled, of, noun in gaps[path])
+    left: dict[str, int] = {}  # by noun, planes before time points (review s69: planes alone)
+    for count, _, _, noun in (found for k in sorted(gaps) for found in gaps[k]):
+        left[noun] = left.get(noun, 0) + count
+    nouns = " and ".join(f"{noun}s" for noun in left)
     return (
-        f"the masks of {numbered(len(gaps), 'stack')} ({path.name}: objects on {labelled} "
-        f"of {of} {noun}s) leave {numbered(sum(g[0] for g in gaps.values()), noun)} "
-        f"between labelled ones without an object, where the objects of the {noun}s either "
-        "side overlap: they train as background, teaching the net to miss what they hold if "
-        f"they were left unannotated, not empty. Train on the annotated {noun}s alone (each "
-        f"saved as an image and mask of its own){_or_marked(sorted(gaps), noun, taken, dtypes)}"
+        f"the masks of {numbered(len(gaps), 'stack')} ({path.name}: objects on {shown}) leave "
+        f"{' and '.join(numbered(n, noun) for noun, n in left.items())} between labelled ones "
+        f"without an object, where the objects of the {nouns} either side overlap: they train "
+        "as background, teaching the net to miss what they hold if they were left "
+        f"unannotated, not empty. Train on the annotated {nouns} alone (each saved as an image "
+        f"and mask of its own){_or_marked(sorted(gaps), nouns, taken, dtypes)}"
     )
 
 
-def _stack_gaps(blocks: list[list], area, axes: PageAxes, pages: int) -> tuple | None:
-    """(planes left, labelled, of, noun) of a stack of page ``axes`` whose planes' targets
-    come in ``blocks``, one a time point (:func:`_blocks`), their labelled areas ``area``'s:
-    its planes without an object between labelled ones of a time point (a movie's frames);
-    else a TZYX hyperstack's time points without one between labelled ones (labelled every
-    few, s69: each time point wholly labelled or wholly empty was not said); None where
-    neither."""
+def _stack_gaps(blocks: list[list], area, axes: PageAxes, pages: int) -> list[tuple]:
+    """Each (planes left, labelled, of, noun) of a stack of page ``axes`` whose planes'
+    targets come in ``blocks``, one a time point (:func:`_blocks`), their labelled areas
+    ``area``'s: its planes without an object between labelled ones of a time point (a
+    movie's frames), then a TZYX hyperstack's time points without one between labelled
+    ones (labelled every few, s69: each time point wholly labelled or wholly empty was not
+    said; a stack of both was said in planes alone); [] where neither."""
     counts, points = [], []
     for block in blocks:
         held: list = [None]
         counts.append(gaps_between(_tapped(map(area, block), held)))
         points.append(held[0])
+    found = []
     if left := sum(n for n, _ in counts):
         noun = "frame" if axes.axes == "T" else "plane"
-        return left, sum(k for _, k in counts), pages, noun
-    if len(blocks) < 2:
-        return None
-    left, labelled = gaps_between(points)
-    if not left:
-        return None
-    return left, labelled, axes.shape[axes.letters.index("T")], "time point"
+        found.append((left, sum(k for _, k in counts), pages, noun))
+    if len(blocks) > 1 and (times := gaps_between(points))[0]:
+        found.append((*times, axes.shape[axes.letters.index("T")], "time point"))
+    return found
 
 
 def _blocks(pairs, masks, axes) -> dict[Path, list[list[np.ndarray | None]]]:
@@ -216,8 +218,9 @@ def _place(axes: PageAxes, page: int) -> tuple[int, int]:
     return (at.get("t", 0), at["z"]) if "z" in at else (0, at["t"])
 
 
-def _or_marked(paths, noun: str, taken: Sequence[int] = (), dtypes=None) -> str:
-    """The other fix, for mask images: their unannotated planes marked as ignored, with the
+def _or_marked(paths, nouns: str, taken: Sequence[int] = (), dtypes=None) -> str:
+    """The other fix, for mask images: their unannotated ``nouns`` ("planes", "planes and
+    time points") marked as ignored, with the
     most the first one's type holds (an 8-bit stack cannot hold 65535) but the values
     ``taken`` (a class mask's 255, s69), its type ``dtypes``' where they hold it; "" where
     every mask named is outlines (a Fiji RoiSet drawn on a few slices), which hold no
@@ -230,7 +233,7 @@ def _or_marked(paths, noun: str, taken: Sequence[int] = (), dtypes=None) -> str:
         fill -= 1
     no_class = " that is no class" if fill != most else ""
     return (
-        f", or fill the unannotated {noun}s of the mask stacks with {fill} (the most "
+        f", or fill the unannotated {nouns} of the mask stacks with {fill} (the most "
         f"{images[0].name}'s type holds{no_class}) and --set data.ignore_value={fill}"
     )
 
