@@ -177,3 +177,18 @@ def test_saying_a_class_masks_unlabelled_planes_opens_no_file_again(
     assert "--set data.ignore_value=255" in said  # the type's most, as the scan read it
     assert len(opened) <= 2 * 2 + 1  # 8 before
 
+
+def test_with_label_values_given_the_fill_value_opens_no_mask_again(
+    tmp_path, caplog, monkeypatch, settled_inputs
+):
+    """s69 noticed: with data.label_values given (no mask scan), the warning opened the
+    first mask named again for its type's most (6 mask opens, not 5): the type is the one
+    each mask was loaded as."""
+    from tests.test_training_opens import _mask_opens
+
+    _class_folder(tmp_path / "given", _drawn_on([2, 6]))
+    opened = _mask_opens(monkeypatch)
+    given = ("data.target=semantic", "data.label_values=[0,1]")
+    said = _said_of_folder(tmp_path / "given", caplog, *given)
+    assert "--set data.ignore_value=255" in said  # uint8: the type's most, as loaded
+    assert len(opened) <= 2 * 2 + 1  # 6 before

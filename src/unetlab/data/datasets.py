@@ -105,7 +105,9 @@ class Sample:
     checkpoint records for prediction to compare its images with; ``spacing`` the (y, x)
     micrometres per pixel its file records, or None, and ``channels`` what its channels are
     where it has several ("colours", "stains": :func:`unetlab.data.colour.channels_kind`),
-    both read from its file's header as it is loaded (:func:`image_header`).
+    both read from its file's header as it is loaded (:func:`image_header`); ``mask_dtype``
+    the dtype its mask file's values were read as (the most an unannotated plane can be
+    filled with: :mod:`unetlab.data.unlabelled_planes`; it opened the file again for it).
     """
 
     name: str
@@ -117,6 +119,7 @@ class Sample:
     appearance: tuple | None = None
     spacing: tuple[float, float] | None = None
     channels: str | None = None
+    mask_dtype: str | None = None
 
 
 def image_header(pair: Pair, image: np.ndarray) -> tuple:
@@ -148,14 +151,14 @@ def _sample(
     weight,
     exclude_rows=None,
     invalid: np.ndarray | None = None,
-    header: tuple = (None, None),
+    header: tuple = (None, None, None),
 ) -> Sample:
     """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype;
     the statistics are those of its rows outside ``exclude_rows`` (a data bar), which are
     filled with the mirror image of the rows beside them (as prediction fills them), and
     outside its ``invalid`` pixels (nodata, transparent: :mod:`unetlab.data.nodata`), which
     are filled with the valid pixels' mean (as prediction fills them); ``header``: its
-    file's (spacing, channels) (:func:`image_header`)."""
+    file's (spacing, channels) (:func:`image_header`) and its mask's dtype."""
     if invalid is None:
         kept = kept_rows(image, exclude_rows, name)
     else:
@@ -164,7 +167,7 @@ def _sample(
     normalised = apply_stats(filled(mirrored(image, exclude_rows, name), invalid), mean, std)
     looks = image_appearance(kept, normalization)
     dtype = image.dtype.name
-    spacing, channels = header
+    spacing, channels, mask_dtype = header
     return Sample(
         name,
         normalised,
@@ -175,6 +178,7 @@ def _sample(
         appearance=looks,
         spacing=spacing,
         channels=channels,
+        mask_dtype=mask_dtype,
     )
 
 
@@ -601,14 +605,11 @@ class MaskScan:
     they hold object ids by where they sit or what they are (a folder named ``instances/``,
     outlines: :func:`~unetlab.data.names.holds_object_ids`); ``counts``: the pixels per
     value of all; ``stacks``: each mask file's pages as read, by path, for the loader to take
-    (:class:`~unetlab.data.pairs.PairReader`'s ``masks``) rather than read them again;
-    ``dtypes``: each one's value type, by path, kept where the loader takes ``stacks``
-    (the unlabelled-planes warning's fill value opened a mask again for it, s69)."""
+    (:class:`~unetlab.data.pairs.PairReader`'s ``masks``) rather than read them again."""
 
     masks: tuple[MaskValues, ...]
     instance_folder: bool
     stacks: dict[Path, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
-    dtypes: dict[Path, np.dtype] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def counts(self) -> dict[int, int]:
@@ -659,8 +660,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str], target: str) -> MaskScan:
         masks += [MaskValues.of(page) for page in stack]
         stacks[path] = stack
     folder = any(holds_object_ids(p.mask) for p in pairs)
-    dtypes = {path: stack.dtype for path, stack in stacks.items()}
-    return MaskScan(tuple(masks), folder, stacks, dtypes)
+    return MaskScan(tuple(masks), folder, stacks)
 
 
 def discover_label_values(
@@ -925,7 +925,7 @@ def _load(
     that are no sample as ``nodata`` says, or None: :mod:`unetlab.data.nodata`), collect
     every problem (unreadable file, mask the encoder refuses, non-finite pixels, channel
     counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
-    invalid, header)`` (:func:`image_header`) in the order of ``pairs``. ``masks``: mask
+    invalid, header)`` (:func:`image_header` and the raw mask's dtype) in the order of ``pairs``. ``masks``: mask
     files already read (:func:`scan_masks`), taken rather than read again (opened twice);
     ``ids``: the masks are object ids (:func:`~unetlab.data.colour_masks.said_by`)."""
     if not pairs:
@@ -940,7 +940,7 @@ def _load(
             with keeping_open(pair.image):
                 image, raw = read(pair)
                 bad = invalid(pair)
-                header = headers(pair, image)
+                header = (*headers(pair, image), raw.dtype.name)
             encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
             problems.append(said_by(exc, INSTANCE_MODE if ids else None))

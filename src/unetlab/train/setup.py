@@ -126,26 +126,28 @@ def prepare_data(
     data.pairs = (list(train_pairs), list(val_pairs))
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
-    _warn_unlabelled_planes(data, pairs, axes, scan)
+    _warn_unlabelled_planes(data, pairs, axes)
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
     return data
 
 
-def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict, scan) -> None:
+def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict) -> None:
     """:func:`warn_unlabelled_planes` of the stacks (``axes``: :func:`stack_axes`) among
     ``pairs`` whose training targets ``data`` holds, object ids' (0 their background) or a
     class mask's where mask value 0 is a class, the one a plane left unannotated trains
     as (s69: a z-stack of 0/1 masks drawn on a few slices was not said); the value named
     to mark such planes with is none of its classes' (a 0/255 mask's 255), the most of the
-    mask's type as ``scan`` read it (or None; its file was opened again for it, s69)."""
+    mask's type as it was loaded (its file was opened again for it, s69; where
+    data.label_values were given, s70)."""
     if 0 not in data.label_values:  # mask value 0 ignored: an unannotated plane is too
         return
     by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
-    masks = [s.mask for s in data.train + data.val]
+    samples = data.train + data.val
+    masks = [s.mask for s in samples]
     zero, taken = data.label_values.index(0), data.label_values
-    dtypes = scan.dtypes if scan is not None else None
+    dtypes = {p.mask: np.dtype(s.mask_dtype) for p, s in zip(pairs, samples) if s.mask_dtype}
     line = unlabelled_planes(
         pairs, masks, IGNORE_INDEX, by_mask, background=zero, taken=taken, dtypes=dtypes
     )
