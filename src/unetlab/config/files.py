@@ -4,6 +4,7 @@ shipped configs and how ``--config NAME`` finds them, reading one and writing a 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,8 +114,10 @@ def save_config(
     header: str = "",
     overwrite: bool = False,
     keep_existing: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments.
+    """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments,
+    ``notes`` (by ``section.key``) beside the keys written as keys.
     ``cfg`` is checked first (:meth:`Config.checked`): a bad value set as an attribute is
     refused now, not when the file is read back. The keys the user chose
     (:func:`~unetlab.config.chosen_keys`) are written as keys, the others as comments at their
@@ -135,21 +138,28 @@ def save_config(
     )
     from unetlab.config.load import chosen_keys  # load reads files with this module
 
-    return write_config(cfg, path, header=header, keys=chosen_keys(cfg))
+    return write_config(cfg, path, header=header, keys=chosen_keys(cfg), notes=notes)
 
 
 def write_config(
-    cfg: Config, path: str | os.PathLike, *, header: str = "", keys: set[str] | None = None
+    cfg: Config,
+    path: str | os.PathLike,
+    *,
+    header: str = "",
+    keys: set[str] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> Path:
     """:func:`save_config` without its claim: for the training run, which holds its folder
     and writes every key (``keys`` None: its resolved config); else only ``keys`` (``section
-    .key`` names) as keys, the others as comments."""
+    .key`` names) as keys, each with its comment of ``notes`` beside it, the others as
+    comments."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
     values = cfg.checked().to_dict()
     if keys is None:
         text += _yaml(values)
     else:
-        text += COMMENTED_NOTE + "".join(_section_text(s, v, keys) for s, v in values.items())
+        sections = (_section_text(s, v, keys, notes or {}) for s, v in values.items())
+        text += COMMENTED_NOTE + "".join(sections)
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -166,10 +176,15 @@ def _yaml(value) -> str:
     return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
-def _section_text(section: str, values: dict, keys: set[str]) -> str:
-    """``section:`` and its ``values`` indented, those not named in ``keys`` as comments."""
+def _section_text(section: str, values: dict, keys: set[str], notes: Mapping[str, str]) -> str:
+    """``section:`` and its ``values`` indented, those not named in ``keys`` as comments,
+    those named with their comment of ``notes`` (by ``section.key``) beside their first line."""
     lines = [f"{section}:"]
     for key, value in values.items():
-        mark = "" if f"{section}.{key}" in keys else "# "
-        lines += [f"  {mark}{line}" for line in _yaml({key: value}).splitlines()]
+        name = f"{section}.{key}"
+        mark = "" if name in keys else "# "
+        written = [f"  {mark}{line}" for line in _yaml({key: value}).splitlines()]
+        if name in keys and notes.get(name):
+            written[0] += f"  # {notes[name]}"
+        lines += written
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from unetlab.config.files import (
     COMMENTED_NOTE,
     config_name,
     find_config,
+    parse_yaml,
     read_config_file,
     save_config,
     shipped_configs,
+    yaml,
 )
 from unetlab.config.load import load_config
 from unetlab.errors import Spelled, UnetlabError, spelled
@@ -44,7 +47,9 @@ def write_starter(
         read_config_file(Path(source), flag=SOURCE)
     cfg = load_config(source, overrides)  # a bad source or override: its own line
     header = _header(path, source, overrides)
-    return save_config(cfg, path, header=header, overwrite=overwrite, keep_existing=True)
+    notes = _kept_notes(source, overrides) if source is not None else {}
+    how = dict(overwrite=overwrite, keep_existing=True, notes=notes)
+    return save_config(cfg, path, header=header, **how)
 
 
 #: the config a starter is written from, as write_starter and ``unetlab config`` spell it
@@ -103,3 +108,51 @@ def _opening_notes(source: str | os.PathLike) -> list[str]:
     lines = find_config(source).read_text(encoding="utf-8").splitlines()
     block = itertools.takewhile(lambda line: line.startswith("#"), lines)
     return [line[2:] if line.startswith("# ") else line[1:] for line in block]
+
+
+def _kept_notes(source: str | os.PathLike, overrides: Sequence[str]) -> dict[str, str]:
+    """The comments beside the keys of the config file ``source`` (:func:`_key_notes`) but
+    those of the keys ``overrides`` set, which may speak of the value replaced (small_cpu's
+    ``patience: 10  # stop after 10 validations ...``)."""
+    names = [item.partition("=")[0].strip() for item in overrides]
+    notes = _key_notes(find_config(source).read_text(encoding="utf-8"))
+    return {
+        key: note
+        for key, note in notes.items()
+        if not any(name == key or name.startswith(f"{key}.") for name in names)
+    }
+
+
+def _key_notes(text: str) -> dict[str, str]:
+    """The comments beside the keys of the sections of the config ``text``, by ``section.key``
+    (``tile_size: 128  # input = output ...``: s69 review, a starter dropped them): those of
+    each section's own keys, not of the keys nested in them."""
+    notes: dict[str, str] = {}
+    section, indent = "", ""
+    for line in text.splitlines():
+        if line[:1] not in ("", " ", "#"):  # a section
+            section, indent = line.partition(":")[0], ""
+            continue
+        own = re.match(r"( +)([A-Za-z_]\w*):", line)
+        if own is None or not section or indent not in ("", own[1]):
+            continue
+        indent = own[1]
+        if note := _beside(line):
+            notes[f"{section}.{own[2]}"] = note
+    return notes
+
+
+def _beside(line: str) -> str:
+    """The comment that ends the YAML ``line`` (its text without ``#``), or "": the first
+    `` #`` after which the line reads the same without the rest (not one in a quoted value)."""
+    try:
+        whole = parse_yaml(line.strip())
+    except yaml.YAMLError:  # a flow value that goes on over the next lines
+        return ""
+    for found in re.finditer(r"\s#", line):
+        try:
+            if parse_yaml(line[: found.start()].strip()) == whole:
+                return line[found.end() :].strip()
+        except yaml.YAMLError:
+            continue
+    return ""
