@@ -14,6 +14,7 @@ from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, bare_planes, stain_axes
 from unetlab.data.names import ANNOTATION_SUFFIXES
+from unetlab.data.nifti import is_nifti
 from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_files import keeping_open, open_tiff
@@ -36,7 +37,7 @@ def colour_file(path: str | os.PathLike) -> bool | None:
     path = Path(path)
     if not path.is_file():
         return None
-    if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines: ids, no colour
+    if path.suffix.lower() in ANNOTATION_SUFFIXES or is_nifti(path):  # ids; a CT's values
         return False
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:

@@ -44,6 +44,7 @@ from unetlab.data.names import (
     image_stem,
     nfc,
 )
+from unetlab.data.nifti import is_nifti, nifti_stem, read_header, read_volume
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -86,6 +87,8 @@ def mask_stem(path: Path) -> str:
     where the name keeps it: ``X.tif.geojson``, ``X.tif.zip`` and ``X.tif.roi`` are ``X``'s, as
     QuPath scripts name an export (the project entry's image name + ``.geojson``) and Fiji
     macros a RoiSet (the image's title + ``.zip``); they paired with no image."""
+    if is_nifti(path):  # x.nii.gz: x
+        return nfc(nifti_stem(path))
     stem = nfc(Path(path).stem)
     kept = Path(stem).suffix
     if Path(path).suffix.lower() in ANNOTATION_SUFFIXES and kept.lower() in INPUT_SUFFIXES:
@@ -118,7 +121,8 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
 
 def _listed(path: Path, suffixes) -> bool:
     """Whether a folder search takes ``path``: an image file, not a macOS metadata twin."""
-    return path.suffix.lower() in suffixes and path.is_file() and not is_macos_metadata(path)
+    listed = path.suffix.lower() in suffixes or is_nifti(path)
+    return listed and path.is_file() and not is_macos_metadata(path)
 
 
 def broken_links(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
@@ -239,6 +243,8 @@ def read_stack(
 
 def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours) -> np.ndarray:
     """:func:`read_stack` of an image file (not a folder of object masks nor outlines)."""
+    if is_nifti(path):  # a CT or MRI volume: its axial slices are the pages
+        return read_volume(path, mask=mask)
     arr, letters = _decode(path, colour_planes=colour_planes, frames=frames, note=not mask)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
@@ -326,6 +332,8 @@ def stack_size(
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:], 1
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise untiffed_error(path)
+    if is_nifti(path):
+        return read_header(path).size
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with decoding_errors(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.exclude import certain_background
+from unetlab.data.nifti import is_nifti
 from unetlab.data.normalize import channels_of
 from unetlab.data.read_notes import note_left_out, note_transparent
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
@@ -256,6 +257,8 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
+    if is_nifti(path):  # NIfTI has no no-data value nor alpha
+        return FileNodata()
     if not is_tiff_name(path):
         from PIL import Image
 

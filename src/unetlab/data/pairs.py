@@ -52,6 +52,7 @@ from unetlab.data.ctc import (
     sequences_beside,
     unread_note,
 )
+from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     image_subfolders,
@@ -655,6 +656,8 @@ def layout_folders(root: Path, layout: str | None = None) -> tuple[Path, ...]:
 def _layout(root: Path) -> str | None:
     """The layout of ``root`` (:func:`detect_layout`), or None; DatasetError where two of
     its folders could play one part (``images/`` and ``Images/``)."""
+    if decathlon_folders(root) is not None:  # imagesTr/ + labelsTr/ (NIfTI volumes)
+        return "decathlon"
     found = folder_candidates(root, FOLDER_ROLES)  # the folder listed once
     for layout in ("folders", "instances", "voc"):
         if (folders := role_folders(root, LAYOUTS[layout], found)) is not None:
@@ -929,6 +932,8 @@ def _layout_pairs(
         return _dsb_pairs(root, names, found)
     if layout == "ctc":
         return ctc_pairs(root, found, use)
+    if layout == "decathlon":
+        return decathlon_pairs(root, names, found)
     return _folder_pairs(root, layout, names, found)
 
 

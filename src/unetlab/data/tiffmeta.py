@@ -21,6 +21,7 @@ import numpy as np
 
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
+from unetlab.data.nifti import is_nifti
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
@@ -160,6 +161,8 @@ def read_page_axes(
     axes to give as ``axes_as`` (:data:`DATA_AXES_AS` where training reads it)."""
     if pages == 1:
         return PageAxes()
+    if is_nifti(path):  # a CT's or MRI's axial slices
+        return PageAxes("Z", (pages,))
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
 

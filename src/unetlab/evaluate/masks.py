@@ -55,6 +55,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, ValueFix, encode_mask, value_indices
 from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
+from unetlab.data.nifti import is_nifti
 from unetlab.data.nodata import file_nodata, png_nodata
 from unetlab.data.pairs import (
     MASK_FILE_SUFFIXES,
@@ -639,11 +640,12 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
     own |= own_legend(pred_dir)  # predict's key to its colours, no prediction
     for path in sorted(pred_dir.iterdir()):
-        if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
+        image = path.suffix.lower() in IMAGE_SUFFIXES or is_nifti(path)  # a label volume too
+        if not image or path.stem.endswith(("_overlay", "_prob")):
             continue
         if path.name in own:  # --json out/e.json: its e_confusion.png (audit s41)
             continue
-        stem = nfc(path.stem)  # pairs with its mask's name in either form (macOS writes NFD)
+        stem = mask_stem(path)  # pairs with its mask's name in either form (macOS writes NFD)
         suffix = next((s for s in OBJECT_SUFFIXES if stem.endswith(s)), None)
         if suffix is not None:
             objects.setdefault(stem[: -len(suffix)], path)

@@ -76,6 +76,7 @@ from unetlab.data.io import (
     write_tiff,
 )
 from unetlab.data.large_ids import id_dtype
+from unetlab.data.nifti import is_nifti, write_labels_like
 from unetlab.data.nodata import (
     PNG_NODATA_KEY,
     either,
@@ -730,7 +731,9 @@ def _predict_whole(file: _File) -> list[Path]:
     stack, axes, pages, invalid, meta = _read_whole(file)
     file = _flat_without_z(file, axes)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
-    paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
+    paths = output_paths(
+        file.out_dir, output_stem(file.path), stack=tiff, nifti=is_nifti(file.path)
+    )
     refuse_theirs(file.out_dir, paths, o.wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
     finish(publishing_path(paths["labels"]))  # a run stopped among its renames: finished
@@ -1082,7 +1085,9 @@ def _write_labels(
     o = file.outputs
     colours = label_colours(file.model, color=o.color, values=file.values is not None)
     out = [encode_labels(lab, file.values) for lab in labels]
-    if tiff:
+    if is_nifti(path):  # a label volume of the input's header: it overlays the input
+        write_labels_like(path, np.stack(out), like=file.path)
+    elif tiff:
         dtype = np.uint8 if colours is not None else out[0].dtype  # a palette TIFF's: uint8
         nodata = _nodata_labels(file, out, invalid, dtype)
         labels_out = _hyperstack(out, axes, "YX")

@@ -105,14 +105,15 @@ __all__ = [
 ]
 
 
-def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
+def output_paths(out_dir: Path, stem: str, *, stack: bool, nifti: bool = False) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
     ``objects`` (object ids), ``table`` (one row per object), ``geojson`` and ``rois``
     (object outlines). ``stack``: TIFF labels and
-    overlay (a multi-page input, or a TIFF with a pixel size), else PNG."""
+    overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``nifti``: the
+    labels a NIfTI label volume (``.nii.gz``) of a NIfTI input's header."""
     ext = ".tif" if stack else ".png"
     return {
-        "labels": out_dir / f"{stem}{ext}",
+        "labels": out_dir / f"{stem}{'.nii.gz' if nifti else ext}",
         "probabilities": out_dir / f"{stem}_prob.tif",
         "overlay": out_dir / f"{stem}_overlay{ext}",
         "objects": out_dir / f"{stem}_objects.tif",
@@ -157,6 +158,7 @@ def output_roles(
     wanted |= {"objects", "table"} if objects else set()
     wanted |= {k for k, on in (("geojson", geojson), ("rois", rois)) if on}
     every = [output_paths(Path(), stem, stack=stack) for stack in (False, True)]
+    every.append(output_paths(Path(), stem, stack=True, nifti=True))
     every += [output_names(stem, output_format) for output_format in FORMATS]
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
 

@@ -34,6 +34,7 @@ from unetlab.data.datasets import (
     split_kind,
     split_move,
 )
+from unetlab.data.decathlon import DATASET_JSON, refuse_unlisted_labels
 from unetlab.data.fingerprint import CLASS_VALUES, TARGET_INSTANCES, object_ids_note
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
@@ -420,7 +421,10 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     """Mask values as classes (with the data set's palette and class names, if any)."""
     palette = dataset_palette([p.mask for p in train_pairs])
     names, source = _declared_names(cfg)
-    label_values, ignore_value, class_names, *_ = _label_values(d, pairs, scan, palette, names)
+    classes = _label_values(d, pairs, scan, palette, names)
+    label_values, ignore_value, class_names, *_ = classes
+    if source == DATASET_JSON:  # MSD's, nnU-Net's: its labels are the classes
+        refuse_unlisted_labels(classes.found, names, Path(d.root) / source)
     if d.class_names and (unknown := set(names) - set(label_values)):
         raise UnetlabError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values "

@@ -1,0 +1,240 @@
+"""Read and write NIfTI-1 volumes (``.nii``, ``.nii.gz``: the Medical Segmentation Decathlon's
+and nnU-Net's CT and MRI), numpy and gzip only.
+
+A volume is stored x fastest (Fortran order) as (X, Y, Z[, T or channels]); it is read as
+(Z, Y, X[, C]): a z-stack of axial slices, in the voxel order the file stores, as nnU-Net
+(SimpleITK's ``GetArrayFromImage``) reads it. Nothing is turned by the affine: a label
+volume written with :func:`write_labels_like` keeps its image's header (qform, sform,
+spacing), so it overlays the image voxel for voxel in 3D Slicer and ITK-SNAP.
+
+Images are scaled by ``scl_slope``/``scl_inter`` where the header sets them (not 0, and not
+1 and 0); label volumes are class maps and never are. The header layout is the NIfTI-1
+standard's (https://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1.h).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.atomic import atomic_path
+from unetlab.errors import ImageReadError
+
+#: the file endings of NIfTI volumes (case ignored)
+NIFTI_ENDINGS = (".nii", ".nii.gz")
+HEADER = 348  # bytes of a NIfTI-1 header; its first field says so
+NIFTI2_HEADER = 540
+#: NIfTI-1 datatype codes unetlab reads, and their numpy types (little-endian)
+DATATYPES = {
+    2: "u1",
+    4: "i2",
+    8: "i4",
+    16: "f4",
+    64: "f8",
+    256: "i1",
+    512: "u2",
+    768: "u4",
+    1024: "i8",
+    1280: "u8",
+}
+KINDS = {32: "complex64", 128: "RGB24", 1536: "float128", 1792: "complex128", 2304: "RGBA32"}
+LABEL_INTENT = 1002  # NIFTI_INTENT_LABEL: the values are labels
+
+
+def is_nifti(path: str | os.PathLike) -> bool:
+    """True for a file named as a NIfTI volume (``.nii``, ``.nii.gz``, any letter case)."""
+    return str(path).lower().endswith(NIFTI_ENDINGS)
+
+
+def nifti_stem(path: str | os.PathLike) -> str:
+    """The name of a NIfTI volume less its ending: ``spleen_2`` of ``spleen_2.nii.gz``."""
+    name = Path(path).name
+    ending = next(e for e in reversed(NIFTI_ENDINGS) if name.lower().endswith(e))
+    return name[: -len(ending)]
+
+
+@dataclass(frozen=True)
+class NiftiHeader:
+    """What unetlab uses of a NIfTI-1 header: ``raw`` its 348 bytes; ``order`` '<' or '>';
+    ``shape`` (X, Y, Z[, T]) as stored; ``dtype`` numpy's; ``offset`` where the voxels
+    start; ``slope``, ``inter`` the images' scaling (1 and 0 where the header sets none);
+    ``spacing`` (x, y, z) in the header's units (mm for CT)."""
+
+    raw: bytes
+    order: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    offset: int
+    slope: float
+    inter: float
+    spacing: tuple[float, ...]
+
+    @property
+    def size(self) -> tuple[int, int, int, int]:
+        """(slices, H, W, channels) as :func:`read_volume` gives it."""
+        x, y, z, *rest = (*self.shape, 1, 1)[:4]
+        return z, y, x, int(np.prod(rest))
+
+
+def read_header(path: str | os.PathLike) -> NiftiHeader:
+    """The header of the NIfTI-1 volume ``path`` (its first 348 bytes, decompressed where
+    gzipped); ImageReadError naming the file and the fix for anything else."""
+    path = Path(path)
+    return parse_header(_read_bytes(path, HEADER), path)
+
+
+def parse_header(raw: bytes, path: Path) -> NiftiHeader:
+    """:class:`NiftiHeader` of the bytes ``raw`` that begin ``path``."""
+    if len(raw) < 4:
+        raise ImageReadError(f"{path}: {len(raw)} bytes, no NIfTI header: copy the file again")
+    order = _byte_order(raw, path)
+    if len(raw) < HEADER:
+        raise ImageReadError(f"{path}: its NIfTI header is cut off: copy the file again")
+    if raw[344:347] not in (b"n+1", b"ni1"):
+        raise ImageReadError(f"{path}: not a NIfTI-1 file (no 'n+1' magic); {_SAVE}")
+    if raw[344:347] == b"ni1":
+        raise ImageReadError(
+            f"{path}: a NIfTI header whose voxels are in a .img beside it; {_SAVE}"
+        )
+    dim = struct.unpack_from(order + "8h", raw, 40)
+    code = struct.unpack_from(order + "h", raw, 70)[0]
+    pixdim = struct.unpack_from(order + "8f", raw, 76)
+    offset, slope, inter = struct.unpack_from(order + "3f", raw, 108)
+    if not 1 <= dim[0] <= 7 or any(n < 1 for n in dim[1 : dim[0] + 1]):
+        raise ImageReadError(f"{path}: its NIfTI header gives no volume (dim {list(dim)}); {_SAVE}")
+    if dim[0] > 4 and any(n > 1 for n in dim[5 : dim[0] + 1]):
+        raise ImageReadError(f"{path}: a {dim[0]}-D NIfTI volume; unetlab reads 2-D to 4-D ones")
+    scale = (float(slope), float(inter)) if slope not in (0.0, 1.0) or inter else (1.0, 0.0)
+    shape = tuple(int(n) for n in dim[1 : min(dim[0], 4) + 1])
+    dtype = np.dtype(order + _numpy_type(code, path))
+    return NiftiHeader(raw[:HEADER], order, shape, dtype, int(offset), *scale, pixdim[1:4])
+
+
+_SAVE = "save it as a single-file NIfTI-1 .nii or .nii.gz (3D Slicer, ITK-SNAP: Save as)"
+
+
+def _byte_order(raw: bytes, path: Path) -> str:
+    """'<' or '>' by the header's first field (348 in either order); NIfTI-2 refused."""
+    for order in "<>":
+        size = struct.unpack_from(order + "i", raw, 0)[0]
+        if size == HEADER:
+            return order
+        if size == NIFTI2_HEADER:
+            raise ImageReadError(
+                f"{path}: a NIfTI-2 file, which unetlab does not read; save it as NIfTI-1 "
+                "(nibabel: nib.Nifti1Image(img.dataobj, img.affine).to_filename(...))"
+            )
+    raise ImageReadError(f"{path}: not a NIfTI-1 file (its first field is no 348); {_SAVE}")
+
+
+def _numpy_type(code: int, path: Path) -> str:
+    if code in DATATYPES:
+        return DATATYPES[code]
+    kind = KINDS.get(code, f"datatype {code}")
+    raise ImageReadError(
+        f"{path}: NIfTI voxels of {kind}, which unetlab does not read; save the volume as "
+        "integers or float32 (one value a voxel)"
+    )
+
+
+def read_volume(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
+    """The NIfTI-1 volume ``path`` as (Z, Y, X) or (Z, Y, X, C) (a 4-D volume's 4th axis,
+    MSD's MRI modalities, as channels): dtype as stored, an image's ``scl_slope`` and
+    ``scl_inter`` applied (as float32) where set; a ``mask``'s values as they are, a float
+    one's as integers (refused where not whole numbers)."""
+    path = Path(path)
+    head = read_header(path)
+    count = int(np.prod(head.shape))
+    data = _read_bytes(path, head.offset + count * head.dtype.itemsize)
+    held = (len(data) - head.offset) // head.dtype.itemsize
+    if held < count:
+        raise ImageReadError(
+            f"{path}: cut off: its header gives {count:,} voxels, the file holds {max(held, 0):,}; "
+            "copy the file again"
+        )
+    voxels = np.frombuffer(data, head.dtype, count, head.offset).reshape(head.shape, order="F")
+    volume = np.ascontiguousarray(_zyx(voxels.astype(head.dtype.newbyteorder("="))))
+    if mask:
+        return _whole(volume, path)
+    if (head.slope, head.inter) != (1.0, 0.0):
+        return (volume.astype(np.float32) * head.slope + head.inter).astype(np.float32)
+    return volume
+
+
+def _zyx(voxels: np.ndarray) -> np.ndarray:
+    """(X, Y, Z[, C]) as (Z, Y, X[, C]); a 2-D volume as one slice."""
+    zyxc = voxels.reshape((*voxels.shape, 1, 1)[:4]).transpose(2, 1, 0, 3)
+    return zyxc[..., 0] if zyxc.shape[3] == 1 else zyxc
+
+
+def _whole(volume: np.ndarray, path: Path) -> np.ndarray:
+    """A label volume's values as integers (many are saved as floats: MSD's are float64)."""
+    if volume.dtype.kind in "iu":
+        return volume
+    if not np.all(np.isfinite(volume)) or np.any(volume != np.round(volume)):
+        raise ImageReadError(
+            f"{path}: a label volume of values that are not whole numbers; save its class "
+            "values (0 background, 1, 2, ...) as integers"
+        )
+    top = float(volume.max(initial=0))
+    low = float(volume.min(initial=0))
+    kind = np.uint8 if low >= 0 and top < 256 else np.int32
+    return volume.astype(kind)
+
+
+def _read_bytes(path: Path, wanted: int) -> bytes:
+    """The first ``wanted`` bytes of ``path``, decompressed where it is gzipped (by its
+    first bytes, whatever its name); fewer where it holds fewer; one line for a broken
+    gzip stream or an unreadable file."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(2) != b"\x1f\x8b":
+                return f.seek(0) or f.read(wanted)
+        with gzip.open(path, "rb") as f:
+            return f.read(wanted)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ImageReadError(
+            f"{path}: its gzip data are cut off or damaged ({exc}); copy the file again"
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ImageReadError(f"{path}: is a folder, not a NIfTI file") from exc
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"{path}: no such file") from exc
+
+
+def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike) -> Path:
+    """Write ``labels`` (Z, Y, X) integers as a NIfTI-1 label volume ``path`` (gzipped where
+    it ends ``.gz``) with the header of the volume ``like`` (its qform, sform, spacing and
+    units: it overlays that image), uint8 (uint16 above 255), unscaled, atomically."""
+    head = read_header(like)
+    z, y, x, _ = head.size
+    if labels.shape != (z, y, x):
+        raise ValueError(f"labels of shape {labels.shape} for a volume of (Z, Y, X) {(z, y, x)}")
+    kind, code = (np.uint8, 2) if labels.max(initial=0) < 256 else (np.uint16, 512)
+    raw = _label_header(head, (x, y, z), code, np.dtype(kind).itemsize * 8)
+    body = raw + b"\0" * 4 + np.asarray(labels, kind).transpose(2, 1, 0).tobytes(order="F")
+    path = Path(path)
+    if path.name.lower().endswith(".gz"):
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(body)
+    return path
+
+
+def _label_header(head: NiftiHeader, shape: tuple[int, int, int], code: int, bits: int) -> bytes:
+    """``head``'s bytes (little-endian, as written) for a 3-D label volume of ``shape``."""
+    raw = bytearray(head.raw)
+    if head.order == ">":  # rewritten field by field is more than labels need: refuse
+        raise ImageReadError("a big-endian NIfTI image: its predictions are written as TIFF")
+    struct.pack_into("<8h", raw, 40, 3, *shape, 1, 1, 1, 1)
+    struct.pack_into("<3h", raw, 68, LABEL_INTENT, code, bits)
+    struct.pack_into("<3f", raw, 108, 352.0, 0.0, 0.0)  # vox_offset, no scaling
+    struct.pack_into("<2f", raw, 124, 0.0, 0.0)  # cal_max, cal_min: the viewer's own
+    raw[344:348] = b"n+1\0"
+    return bytes(raw)

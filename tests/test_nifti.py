@@ -1,0 +1,149 @@
+"""NIfTI-1 volumes (unetlab.data.nifti): read as (Z, Y, X) z-stacks, written back as label
+volumes with the image's header. Files are written here by hand (``write_nifti``) from the
+standard's header layout; nibabel, where installed, cross-checks the reading."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import read_stack, stack_size
+from unetlab.data.nifti import (
+    is_nifti,
+    nifti_stem,
+    read_header,
+    read_volume,
+    write_labels_like,
+)
+from unetlab.errors import ImageReadError
+
+CODES = {"u1": 2, "i2": 4, "i4": 8, "f4": 16, "f8": 64, "i1": 256, "u2": 512}
+
+
+def write_nifti(path, xyz, *, spacing=(0.8, 0.8, 5.0), slope=0.0, inter=0.0, order="<"):
+    """``xyz`` (X, Y, Z[, T]) as a single-file NIfTI-1 (gzipped where ``path`` ends .gz),
+    with an sform as a CT scanner's (x and y flipped: RAS from LPS)."""
+    xyz = np.asarray(xyz)
+    h = bytearray(348)
+    struct.pack_into(order + "i", h, 0, 348)
+    struct.pack_into(order + "8h", h, 40, xyz.ndim, *xyz.shape, *([1] * (7 - xyz.ndim)))
+    code = CODES[xyz.dtype.str[1:]]
+    struct.pack_into(order + "2h", h, 70, code, xyz.dtype.itemsize * 8)
+    struct.pack_into(order + "8f", h, 76, 1.0, *spacing, 1, 1, 1, 1)
+    struct.pack_into(order + "3f", h, 108, 352.0, slope, inter)
+    struct.pack_into(order + "2h", h, 252, 1, 1)
+    struct.pack_into(order + "4f", h, 280, -spacing[0], 0, 0, 100.0)
+    struct.pack_into(order + "4f", h, 296, 0, -spacing[1], 0, 120.0)
+    struct.pack_into(order + "4f", h, 312, 0, 0, spacing[2], -50.0)
+    h[344:348] = b"n+1\0"
+    body = bytes(h) + b"\0" * 4 + xyz.astype(xyz.dtype.newbyteorder(order)).tobytes(order="F")
+    path.write_bytes(gzip.compress(body) if path.name.endswith(".gz") else body)
+    return path
+
+
+def ct_volume(shape=(7, 5, 3), seed=0):
+    """(X, Y, Z) int16 Hounsfield units."""
+    return np.random.default_rng(seed).integers(-1024, 3000, shape).astype(np.int16)
+
+
+@pytest.mark.parametrize("name", ["ct.nii", "ct.nii.gz", "CT.NII.GZ"])
+def test_volume_reads_as_z_stack_of_slices(tmp_path, name):
+    xyz = ct_volume()
+    volume = read_volume(write_nifti(tmp_path / name, xyz))
+    assert volume.shape == (3, 5, 7) and volume.dtype == np.int16
+    np.testing.assert_array_equal(volume, xyz.transpose(2, 1, 0))
+    assert volume[2, 4, 6] == xyz[6, 4, 2]  # voxel (i, j, k) is slice k, row j, column i
+
+
+@pytest.mark.parametrize("kind", ["u1", "i1", "i2", "u2", "i4", "f4", "f8"])
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_datatypes_and_byte_orders(tmp_path, kind, order):
+    xyz = (np.arange(2 * 3 * 4) % 100).reshape(2, 3, 4).astype(kind)
+    volume = read_volume(write_nifti(tmp_path / "v.nii", xyz, order=order))
+    assert volume.dtype == np.dtype(kind)
+    np.testing.assert_array_equal(volume, xyz.transpose(2, 1, 0))
+
+
+def test_scaling_applies_to_images_not_labels(tmp_path):
+    stored = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    path = write_nifti(tmp_path / "v.nii.gz", stored, slope=2.0, inter=-1024.0)
+    image = read_volume(path)
+    assert image.dtype == np.float32
+    np.testing.assert_array_equal(image, stored.transpose(2, 1, 0) * 2.0 - 1024)
+    np.testing.assert_array_equal(read_volume(path, mask=True), stored.transpose(2, 1, 0))
+
+
+def test_float_labels_read_as_integers(tmp_path):
+    xyz = np.array([[[0.0, 1.0], [2.0, 0.0]]])  # MSD's labels are float64
+    labels = read_volume(write_nifti(tmp_path / "l.nii.gz", xyz), mask=True)
+    assert labels.dtype == np.uint8
+    np.testing.assert_array_equal(labels, xyz.transpose(2, 1, 0))
+    bad = write_nifti(tmp_path / "b.nii", np.array([[[0.0, 0.5]]]))
+    with pytest.raises(ImageReadError, match="not whole numbers"):
+        read_volume(bad, mask=True)
+
+
+def test_four_d_volume_reads_as_channels(tmp_path):
+    xyzc = np.arange(2 * 3 * 4 * 2, dtype=np.int16).reshape(2, 3, 4, 2)
+    volume = read_volume(write_nifti(tmp_path / "mri.nii.gz", xyzc))
+    assert volume.shape == (4, 3, 2, 2)
+    np.testing.assert_array_equal(volume[..., 1], xyzc[..., 1].transpose(2, 1, 0))
+
+
+def test_read_stack_and_stack_size_take_nifti(tmp_path):
+    path = write_nifti(tmp_path / "ct.nii.gz", ct_volume())
+    assert stack_size(path) == (3, 5, 7, 1)
+    np.testing.assert_array_equal(read_stack(path), ct_volume().transpose(2, 1, 0))
+    assert read_stack(path, mask=True).shape == (3, 5, 7)
+
+
+def test_names():
+    assert is_nifti("a/b.nii.gz") and is_nifti("B.NII") and not is_nifti("b.gz")
+    assert nifti_stem("x/spleen_2.nii.gz") == "spleen_2" and nifti_stem("A.NII") == "A"
+
+
+def _bad(tmp_path, body: bytes, name="bad.nii.gz"):
+    path = tmp_path / name
+    path.write_bytes(body)
+    with pytest.raises(ImageReadError) as caught:
+        read_volume(path)
+    line = str(caught.value)
+    assert "\n" not in line and str(path) in line
+    return line
+
+
+def test_bad_files_one_line_each(tmp_path):
+    good = write_nifti(tmp_path / "g.nii.gz", ct_volume((40, 40, 20))).read_bytes()
+    assert "gzip data are cut off" in _bad(tmp_path, good[: len(good) // 2])
+    assert "not a NIfTI-1" in _bad(tmp_path, gzip.compress(b"\x89PNG" + bytes(400)))
+    plain = gzip.decompress(good)
+    assert "cut off: its header gives 32,000 voxels" in _bad(tmp_path, plain[:1000], "c.nii")
+    nifti2 = struct.pack("<i", 540) + bytes(600)
+    assert "NIfTI-2" in _bad(tmp_path, nifti2, "two.nii")
+    rgb = bytearray(plain)
+    struct.pack_into("<h", rgb, 70, 128)
+    assert "RGB24" in _bad(tmp_path, bytes(rgb), "rgb.nii")
+    assert "0 bytes" in _bad(tmp_path, b"", "empty.nii")
+
+
+def test_labels_written_with_the_image_header(tmp_path):
+    image = write_nifti(tmp_path / "ct.nii.gz", ct_volume(), slope=1.0, inter=-1024.0)
+    labels = np.random.default_rng(1).integers(0, 3, (3, 5, 7)).astype(np.int64)
+    out = write_labels_like(tmp_path / "pred.nii.gz", labels, like=image)
+    np.testing.assert_array_equal(read_volume(out, mask=True), labels)
+    written, source = read_header(out), read_header(image)
+    assert written.dtype == np.uint8 and (written.slope, written.inter) == (1.0, 0.0)
+    assert written.raw[252:328] == source.raw[252:328]  # qform, sform: it overlays the image
+    assert written.spacing == source.spacing
+    with pytest.raises(ValueError, match="shape"):
+        write_labels_like(tmp_path / "p2.nii.gz", labels[:2], like=image)
+
+
+def test_nibabel_reads_as_unetlab(tmp_path):
+    nib = pytest.importorskip("nibabel", reason="nibabel not installed: no cross-check")
+    path = write_nifti(tmp_path / "ct.nii.gz", ct_volume(), slope=2.0, inter=1.0)
+    theirs = np.asarray(nib.load(path).get_fdata(), np.float32).transpose(2, 1, 0)
+    np.testing.assert_array_equal(read_volume(path), theirs)
+    out = write_labels_like(tmp_path / "p.nii.gz", np.ones((3, 5, 7), np.uint8), like=path)
+    np.testing.assert_array_equal(nib.load(out).affine, nib.load(path).affine)

@@ -1,0 +1,138 @@
+"""The Medical Segmentation Decathlon's and nnU-Net's data sets (unetlab.data.decathlon):
+imagesTr/ + labelsTr/ NIfTI volumes paired by case, dataset.json's labels as class names;
+train -> predict (.nii.gz label volumes with the input's header) -> evaluate (Dice)."""
+
+import gzip
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from tests.test_nifti import write_nifti
+from unetlab.cli import main
+from unetlab.data.classes import class_names_from
+from unetlab.data.decathlon import dataset_labels
+from unetlab.data.nifti import read_header, read_volume
+from unetlab.data.pairs import find_pairs
+from unetlab.errors import DatasetError
+
+MSD_LABELS = {"0": "background", "1": "spleen", "2": "bone"}
+
+
+def _case(seed: int, shape=(40, 40, 3)):
+    """(X, Y, Z) int16 HU-like CT with a bright organ (1) and bone (2), and its labels."""
+    rng = np.random.default_rng(seed)
+    x, y, _ = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
+    organ = (x - 12 - seed) ** 2 + (y - 20) ** 2 < 64
+    bone = (x - 30) ** 2 + (y - 30) ** 2 < 16
+    ct = rng.normal(40, 20, shape) - 1000 * ((x < 3) | (y < 3)) + 150 * organ + 700 * bone
+    labels = organ.astype(np.uint8) + 2 * bone.astype(np.uint8)
+    return ct.astype(np.int16), labels
+
+
+def make_set(root, cases=("spleen_1", "spleen_2", "spleen_3"), *, v2=False, labels=MSD_LABELS):
+    for i, case in enumerate(cases):
+        ct, lab = _case(i)
+        image = f"{case}_0000.nii.gz" if v2 else f"{case}.nii.gz"
+        (root / "imagesTr").mkdir(parents=True, exist_ok=True)
+        (root / "labelsTr").mkdir(exist_ok=True)
+        write_nifti(root / "imagesTr" / image, ct)
+        write_nifti(root / "labelsTr" / f"{case}.nii.gz", lab)
+    if v2:
+        labels = {name: int(value) for value, name in labels.items()}
+    (root / "dataset.json").write_text(json.dumps({"labels": labels, "modality": {"0": "CT"}}))
+    return root
+
+
+@pytest.mark.parametrize("v2", [False, True], ids=["msd", "nnunet_v2"])
+def test_pairs_by_case_and_names_the_classes(tmp_path, caplog, v2):
+    root = make_set(tmp_path / "Task09_Spleen", v2=v2)
+    with caplog.at_level(logging.INFO):
+        pairs = find_pairs(root)
+    assert len(pairs) == 9 and {p.pages for p in pairs} == {3}  # 3 volumes of 3 slices
+    assert pairs[0].mask.name == "spleen_1.nii.gz"
+    first = "spleen_1_0000.nii.gz" if v2 else "spleen_1.nii.gz"
+    said = f"3 volumes of imagesTr/ paired with labelsTr/ by name ({first} with spleen_1.nii.gz)"
+    assert said in caplog.text and "0 background, 1 spleen, 2 bone" in caplog.text
+    assert class_names_from(root) == (
+        {0: "background", 1: "spleen", 2: "bone"},
+        root / "dataset.json",
+    )
+
+
+def test_pairing_problems_one_line_each(tmp_path):
+    root = make_set(tmp_path / "set")
+    (root / "labelsTr" / "spleen_3.nii.gz").unlink()
+    write_nifti(root / "labelsTr" / "spleen_9.nii.gz", _case(0)[1])
+    problems: list[str] = []
+    find_pairs(root, problems=problems)
+    text = "\n".join(problems)
+    assert "spleen_3.nii.gz: no label volume" in text
+    assert "spleen_9.nii.gz: no image volume" in text
+    assert len(problems) == 2
+
+
+def test_cut_off_volume_one_line(tmp_path, capsys):
+    root = make_set(tmp_path / "set")
+    data = (root / "imagesTr" / "spleen_2.nii.gz").read_bytes()
+    (root / "imagesTr" / "spleen_2.nii.gz").write_bytes(data[: len(data) // 3])
+    assert main(["train", "--data", str(root), "--check", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "spleen_2.nii.gz: its gzip data are cut off or damaged" in err
+    assert "Traceback" not in err
+
+
+def test_several_channel_files_refused_with_the_fix(tmp_path):
+    root = make_set(tmp_path / "Dataset001", v2=True)
+    write_nifti(root / "imagesTr" / "spleen_1_0001.nii.gz", _case(0)[0])
+    with pytest.raises(DatasetError, match=r"case spleen_1 has 2 channel files \(_0000, _0001\)"):
+        find_pairs(root)
+
+
+def test_dataset_json_labels_either_form_and_regions_refused(tmp_path):
+    (tmp_path / "dataset.json").write_text(json.dumps({"labels": {"background": 0, "liver": 1}}))
+    assert dataset_labels(tmp_path) == {0: "background", 1: "liver"}
+    (tmp_path / "dataset.json").write_text(json.dumps({"labels": {"tumour": [1, 2]}}))
+    with pytest.raises(DatasetError, match="region-based labels are not read"):
+        dataset_labels(tmp_path)
+    (tmp_path / "dataset.json").write_text("{oops")
+    with pytest.raises(DatasetError, match="not a JSON object"):
+        dataset_labels(tmp_path)
+
+
+TINY = ["--no-plan", "--no-progress", "--epochs", "1", "--set", "model.depth=2"]
+TINY += ["--set", "data.tile_size=32", "--set", "model.base_channels=4"]
+
+
+def test_labels_dataset_json_does_not_name_refused(tmp_path, capsys):
+    root = make_set(tmp_path / "set", labels={"0": "background", "1": "spleen"})
+    assert main(["train", "--data", str(root), "--check", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "dataset.json: the label volumes hold the values [2], which its labels" in err
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_predict_evaluate_nifti(tmp_path, capsys):
+    """The walk of a user of nnU-Net: train --data Task, predict imagesTs to .nii.gz label
+    volumes that keep the image's header, evaluate them against labelsTs with Dice."""
+    root = make_set(tmp_path / "Task09_Spleen")
+    (root / "imagesTs").mkdir()
+    test_image = write_nifti(root / "imagesTs" / "spleen_8.nii.gz", _case(4)[0])
+    (root / "labelsTs").mkdir()
+    write_nifti(root / "labelsTs" / "spleen_8.nii.gz", _case(4)[1])
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(root), "--run-dir", run, *TINY]) == 0
+    best, out = f"{run}/checkpoints/best.pt", tmp_path / "pred"
+    predict = ["predict", "--checkpoint", best, "--no-progress", "--output", str(out)]
+    assert main([*predict, "--input", str(root / "imagesTs")]) == 0
+    written = out / "spleen_8.nii.gz"
+    assert read_volume(written, mask=True).shape == (3, 40, 40)
+    assert read_header(written).raw[252:328] == read_header(test_image).raw[252:328]
+    assert main([*predict, "--input", str(test_image), "--output", str(root / "imagesTs")]) == 2
+    assert "would write over its input" in capsys.readouterr().err
+    assert gzip.decompress(test_image.read_bytes())[:4] == (348).to_bytes(4, "little")
+    capsys.readouterr()
+    assert main(["evaluate", "--pred", str(out), "--gt", str(root / "labelsTs")]) == 0
+    shown = capsys.readouterr().out
+    assert "Dice" in shown and "spleen" in shown and "bone" in shown
