@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, bare_planes, stain_axes
+from unetlab.data.mrc import is_mrc_name
 from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.nifti import is_nifti
 from unetlab.data.png_depth import grey_alpha
@@ -37,7 +38,8 @@ def colour_file(path: str | os.PathLike) -> bool | None:
     path = Path(path)
     if not path.is_file():
         return None
-    if path.suffix.lower() in ANNOTATION_SUFFIXES or is_nifti(path):  # ids; a CT's values
+    if path.suffix.lower() in ANNOTATION_SUFFIXES or is_nifti(path) or is_mrc_name(path):
+        return False  # ids; a CT's values; MRC's grey
         return False
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:

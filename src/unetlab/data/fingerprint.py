@@ -45,6 +45,7 @@ from unetlab.data.instances import (
 )
 from unetlab.data.large_ids import largest_compact
 from unetlab.data.merged import MERGED_SHARE, merged_regions
+from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.names import holds_object_ids
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
@@ -525,8 +526,11 @@ def background_value_by_name(
 
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:
-    """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`),
-    or None; the file kept open where it is (:func:`~unetlab.data.tiff_files.keeping_open`)."""
+    """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`)
+    or an MRC file (its voxel size), or None; the file kept open where it is
+    (:func:`~unetlab.data.tiff_files.keeping_open`)."""
+    if is_mrc_name(path):
+        return None if (found := mrc_pixel_size(path)) is None else found[0]
     if not is_tiff_name(path):
         return None
     with open_tiff(path) as tif:

@@ -37,6 +37,7 @@ from unetlab.data.grey_masks import (
 )
 from unetlab.data.held import held_read
 from unetlab.data.mask_palettes import palette_values
+from unetlab.data.mrc import MRC_SUFFIXES, is_mrc_name, mrc_header, read_mrc
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     OUTLINE_NAMES,
@@ -76,9 +77,9 @@ log = logging.getLogger(__name__)
 #: predictions is read by them: evaluate)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
-#: (phones' and the web's photos), which unetlab reads but never writes, so neither ever
-#: stands for one of its outputs
-INPUT_SUFFIXES = (*IMAGE_SUFFIXES, *TIFF_SUFFIXES[2:], ".gif", ".webp")
+#: (phones' and the web's photos) and MRC (electron microscopy's), which unetlab reads but
+#: never writes, so none ever stands for one of its outputs
+INPUT_SUFFIXES = (*IMAGE_SUFFIXES, *TIFF_SUFFIXES[2:], ".gif", ".webp", *MRC_SUFFIXES)
 
 
 def mask_stem(path: Path) -> str:
@@ -334,6 +335,8 @@ def stack_size(
         raise untiffed_error(path)
     if is_nifti(path):
         return read_header(path).size
+    if is_mrc_name(path):  # its sections are planes
+        return (*mrc_header(path).shape, 1)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with decoding_errors(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -1091,7 +1094,10 @@ def _decode(
     or (the loaded Pillow frames, None: one but for an animated file read with ``frames``);
     ImageReadError naming the file for what a decoder raises on a corrupt, truncated,
     oversized or unsupported file. Only the tifffile and Pillow calls run under
-    :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback."""
+    :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback. An MRC
+    file's sections are its planes (:mod:`unetlab.data.mrc`)."""
+    if is_mrc_name(path):
+        return read_mrc(path), "PYX"
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with decoding_errors(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)

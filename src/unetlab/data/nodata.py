@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.exclude import certain_background
+from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti
 from unetlab.data.normalize import channels_of
 from unetlab.data.read_notes import note_left_out, note_transparent
@@ -257,7 +258,7 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
-    if is_nifti(path):  # NIfTI has no no-data value nor alpha
+    if is_nifti(path) or is_mrc_name(path):  # no nodata value, no alpha
         return FileNodata()
     if not is_tiff_name(path):
         from PIL import Image

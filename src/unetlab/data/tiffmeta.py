@@ -21,6 +21,7 @@ import numpy as np
 
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
+from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.nifti import is_nifti
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
@@ -161,7 +162,7 @@ def read_page_axes(
     axes to give as ``axes_as`` (:data:`DATA_AXES_AS` where training reads it)."""
     if pages == 1:
         return PageAxes()
-    if is_nifti(path):  # a CT's or MRI's axial slices
+    if is_nifti(path) or is_mrc_name(path):  # axial slices; an MRC file's sections
         return PageAxes("Z", (pages,))
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
@@ -415,7 +416,10 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres; of a position's, and its OME Image's, while one is read:
     :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; None for other files or
-    when absent."""
+    when absent. An MRC file's voxel size (:func:`~unetlab.data.mrc.mrc_pixel_size`)."""
+    if is_mrc_name(path):
+        found = mrc_pixel_size(path)
+        return None if found is None else PixelSize(found[0], "um", found[1])
     if not is_tiff_name(path):
         return None
     with open_tiff(path) as tif:

@@ -1,0 +1,196 @@
+"""MRC files (MRC2014: electron microscopy's stacks, tomograms and tilt series, as IMOD,
+SerialEM, RELION and cryo-ET software write them: ``.mrc``, ``.rec``, ``.st``, ``.map``,
+``.ali``), read with numpy alone.
+
+A 1,024-byte header (https://www.ccpem.ac.uk/mrc_format/mrc2014.php): NX, NY, NZ, MODE,
+..., MX, MY, MZ, CELLA (Å), ..., MAPC/MAPR/MAPS, ..., NSYMBT (bytes of extended header),
+..., 'MAP ' at word 53, the machine stamp (byte order) at word 54; then the voxels, X
+fastest, one section a Z. The sections are the planes of a z-stack, as a TIFF z-stack's
+pages are (``PYX``), rows in the file's order (as mrcfile and napari show them; IMOD's
+3dmod draws row 0 at the bottom). The voxel size, CELLA / MX per axis in Å, is the pixel
+size and z spacing of the outputs. Files are raw and often large (a 2k x 2k x 300 float32
+tomogram is 4.8 GB): they are memory-mapped, so a large one is read plane by plane.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from unetlab.errors import ImageReadError
+
+#: the names of MRC files: IMOD's reconstructions (.rec), tilt series (.st), aligned
+#: stacks (.ali), maps (.map) and plain .mrc
+MRC_SUFFIXES = (".mrc", ".rec", ".st", ".ali", ".map")
+
+HEADER_BYTES = 1024
+
+#: MODE -> the voxels' type (mode 0: int8 per MRC2014, uint8 where IMOD's flags say so)
+MODES = {0: "i1", 1: "i2", 2: "f4", 6: "u2", 12: "f2"}
+
+#: what the other modes hold, for the line that refuses them
+OTHER_MODES = {
+    3: "complex int16 (a Fourier transform)",
+    4: "complex float32 (a Fourier transform)",
+    101: "4-bit packed",
+}
+
+#: IMOD's stamp (byte 152) before its flags (byte 156), whose bit 0 set says its mode 0
+#: bytes are signed, clear unsigned: https://bio3d.colorado.edu/imod/doc/mrc_format.txt
+IMOD_STAMP = 1146047817
+ANGSTROM_PER_UM = 1e4
+
+FIX = "copy the file again, or write it again (IMOD: newstack in.mrc out.mrc)"
+
+
+class MrcHeader(NamedTuple):
+    """What :func:`mrc_header` reads: ``shape`` (Z, Y, X), ``dtype`` (byte order included),
+    ``offset`` of the first voxel, ``voxel`` (z, y, x) Å or None where the header has none."""
+
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+    offset: int
+    voxel: tuple[float, float, float] | None
+
+
+def is_mrc_name(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s name says an MRC file (:data:`MRC_SUFFIXES`)."""
+    return Path(path).suffix.lower() in MRC_SUFFIXES
+
+
+def mrc_header(path: str | os.PathLike) -> MrcHeader:
+    """The header of the MRC file ``path``, checked against the file's length;
+    ImageReadError naming the file and the fix for a short file, an unknown mode, sizes
+    the header cannot have, or data that end before or after the header says."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            raw = f.read(HEADER_BYTES)
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read this MRC file ({exc.strerror})") from exc
+    if len(raw) < HEADER_BYTES:
+        raise ImageReadError(
+            f"{path}: {size} bytes, shorter than an MRC file's 1024-byte header; {FIX}"
+        )
+    order = _byte_order(raw)
+    words = np.frombuffer(raw, order + "i4")
+    head = MrcHeader(_shape(path, words), _dtype(path, words, order), 0, _voxel(raw, order))
+    head = head._replace(offset=HEADER_BYTES + _extended(path, words))
+    _check_axes(path, words)
+    _check_length(path, head, size)
+    return head
+
+
+def _byte_order(raw: bytes) -> str:
+    """``<`` or ``>``: the machine stamp's (0x44 0x44 or 0x44 0x41 little-endian, 0x11 0x11
+    big), else the order in which MODE and NX are sane (old files and some writers leave
+    the stamp blank)."""
+    if raw[212] in (0x44, 0x41):
+        return "<"
+    if raw[212] == 0x11:
+        return ">"
+    little = np.frombuffer(raw[:16], "<i4")
+    sane = little[3] in MODES or little[3] in OTHER_MODES
+    return "<" if sane and 0 < little[0] < 1 << 24 else ">"
+
+
+def _shape(path: Path, words: np.ndarray) -> tuple[int, int, int]:
+    nx, ny, nz = (int(n) for n in words[:3])
+    if min(nx, ny, nz) < 1:
+        raise ImageReadError(
+            f"{path}: its MRC header gives {nx} x {ny} x {nz} voxels (NX, NY, NZ must be at "
+            f"least 1): not an MRC file, or a damaged one; {FIX}"
+        )
+    return nz, ny, nx
+
+
+def _dtype(path: Path, words: np.ndarray, order: str) -> np.dtype:
+    mode = int(words[3])
+    if mode == 0 and words[38] == IMOD_STAMP and not words[39] & 1:
+        return np.dtype("u1")  # IMOD's bytes: unsigned unless its flag says signed
+    if mode in MODES:
+        return np.dtype(order + MODES[mode])
+    known = OTHER_MODES.get(mode, "a mode MRC2014 does not define")
+    raise ImageReadError(
+        f"{path}: MRC mode {mode} ({known}) is not an image unetlab reads (modes 0, 1, 2, 6 "
+        "and 12: 8- and 16-bit integers, 32- and 16-bit floats); convert it to mode 2 "
+        "(IMOD: newstack -mode 2 in.mrc out.mrc)"
+    )
+
+
+def _extended(path: Path, words: np.ndarray) -> int:
+    """The bytes of the extended header (NSYMBT) that come before the voxels."""
+    nsymbt = int(words[23])
+    if nsymbt < 0:
+        raise ImageReadError(
+            f"{path}: its MRC header gives {nsymbt} bytes of extended header (NSYMBT): a "
+            f"damaged header; {FIX}"
+        )
+    return nsymbt
+
+
+def _check_axes(path: Path, words: np.ndarray) -> None:
+    """Refuse columns, rows and sections stored in another order than X, Y, Z (MAPC,
+    MAPR, MAPS other than 1, 2, 3; all 0 in old files: the usual order)."""
+    order = tuple(int(n) for n in words[16:19])
+    if order not in ((1, 2, 3), (0, 0, 0)):
+        raise ImageReadError(
+            f"{path}: its voxels are stored in axis order {order} (MAPC, MAPR, MAPS), not "
+            "X, Y, Z (1, 2, 3): reorder them first (e.g. in ChimeraX, or mrcfile in Python)"
+        )
+
+
+def _voxel(raw: bytes, order: str) -> tuple[float, float, float] | None:
+    """(z, y, x) Å per voxel: CELLA / MX, MY, MZ; None where either is 0 or not a number."""
+    grid = np.frombuffer(raw[28:40], order + "i4")
+    cell = np.frombuffer(raw[40:52], order + "f4").astype(float)
+    if not (grid > 0).all() or not (np.isfinite(cell) & (cell > 0)).all():
+        return None
+    sizes = cell / grid
+    return float(sizes[2]), float(sizes[1]), float(sizes[0])
+
+
+def _check_length(path: Path, head: MrcHeader, size: int) -> None:
+    nz, ny, nx = head.shape
+    promised = head.offset + nz * ny * nx * head.dtype.itemsize
+    if promised == size:
+        return
+    said = (
+        f"{path}: its MRC header says {nx} x {ny} x {nz} voxels of {head.dtype.itemsize} "
+        f"bytes after {head.offset} bytes of header, {promised} bytes in all; the file has "
+        f"{size}"
+    )
+    if promised > size:
+        raise ImageReadError(f"{said}: it is truncated; copy the file again")
+    raise ImageReadError(
+        f"{said}: the header's sizes disagree with the file (NX, NY, NZ, MODE or NSYMBT); "
+        "write it again (IMOD: newstack), or fix the header (IMOD: alterheader)"
+    )
+
+
+def mrc_map(path: str | os.PathLike, head: MrcHeader | None = None) -> np.memmap:
+    """The voxels of the MRC file ``path`` as a read-only (Z, Y, X) memory map, in the
+    file's byte order: a plane read from it reads that plane's bytes alone."""
+    head = mrc_header(path) if head is None else head
+    return np.memmap(path, head.dtype, "r", offset=head.offset, shape=head.shape)
+
+
+def read_mrc(path: str | os.PathLike) -> np.ndarray:
+    """The voxels of the MRC file ``path`` as a (Z, Y, X) array in memory, native byte
+    order (int8, uint8, int16, uint16, float16 or float32 by its mode)."""
+    head = mrc_header(path)
+    return np.array(mrc_map(path, head), head.dtype.newbyteorder("="))
+
+
+def mrc_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float] | None:
+    """((y, x) pixel size, z spacing) in µm of the MRC file ``path``, from its voxel size
+    in Å; None where its header records none."""
+    voxel = mrc_header(path).voxel
+    if voxel is None:
+        return None
+    z, y, x = (v / ANGSTROM_PER_UM for v in voxel)
+    return (y, x), z
