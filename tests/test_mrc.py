@@ -135,3 +135,37 @@ def test_predict_writes_a_tiff_stack_at_the_voxel_size(tmp_path):
     assert meta["unit"] == "um" and meta["spacing"] == pytest.approx(0.00105)
     assert x[1] / x[0] == pytest.approx(0.00105)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_a_window_reads_its_plane_from_a_memory_map(tmp_path, big):
+    from unetlab.data.slides import open_slide
+
+    voxels = _voxels("i2", (4, 30, 40))
+    with open_slide(write_mrc(tmp_path / "tomo.rec", voxels, big=big)) as slide:
+        assert slide.shape == (4, 30, 40, 1) and slide.dtype == np.int16
+        assert slide.pixel_size == (0.00105, 0.00105) and slide.z_spacing == 0.00105
+        window = slide.read(2, slice(5, 9), slice(0, 40))
+    assert window.dtype.isnative
+    np.testing.assert_array_equal(window[..., 0], voxels[2, 5:9])
+
+
+def test_a_large_mrc_is_streamed_plane_by_plane_as_read_whole(tmp_path):
+    """A tomogram over the threshold is predicted window by window (s70: a 1.05 GB .rec
+    read whole peaked at 2.30 GB, streamed at 0.46 GB), its labels those of a whole read."""
+    from unetlab.inference.records import OutputOptions
+    from unetlab.inference.slides import is_large
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    voxels = np.random.default_rng(1).normal(size=(3, 32, 36)).astype(np.float32)
+    path = write_mrc(folder / "tomo.rec", voxels, big=True)
+    assert is_large(path, threshold=100)
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "whole")
+    predict_folder(net, folder, tmp_path / "streamed", OutputOptions(large_threshold=100))
+    with tifffile.TiffFile(tmp_path / "streamed" / "tomo.tif") as tif:
+        assert tif.is_ome and 'PhysicalSizeZ="0.00105"' in tif.ome_metadata
+        streamed = tif.series[0].asarray()
+    np.testing.assert_array_equal(streamed, tifffile.imread(tmp_path / "whole" / "tomo.tif"))

@@ -189,8 +189,12 @@ def read_mrc(path: str | os.PathLike) -> np.ndarray:
 def mrc_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float] | None:
     """((y, x) pixel size, z spacing) in µm of the MRC file ``path``, from its voxel size
     in Å; None where its header records none."""
-    voxel = mrc_header(path).voxel
-    if voxel is None:
+    return header_sizes(mrc_header(path))
+
+
+def header_sizes(head: MrcHeader) -> tuple[tuple[float, float], float] | None:
+    """:func:`mrc_pixel_size` of a header read already."""
+    if head.voxel is None:
         return None
-    z, y, x = (v / ANGSTROM_PER_UM for v in voxel)
+    z, y, x = (v / ANGSTROM_PER_UM for v in head.voxel)
     return (y, x), z

@@ -39,6 +39,7 @@ from unetlab.data.io import (
     truncated_line,
     untiffed_error,
 )
+from unetlab.data.mrc import header_sizes, is_mrc_name, mrc_header, mrc_map
 from unetlab.data.ngff import axis_names, multiscale
 from unetlab.data.positions import series_of
 from unetlab.data.shown import shown_path
@@ -310,8 +311,8 @@ class Slide:
         top, bottom, _ = rows.indices(self.layout.plane[0])
         with _window_errors(self.path, f"rows {top}-{bottom} of page {page}"):
             if callable(self.array):  # a memory map made for this read only
-                mapped = self.array()
-                block = np.array(mapped[index])
+                mapped = self.array()  # in the machine's byte order: a big-endian file's
+                block = np.array(mapped[index], mapped.dtype.newbyteorder("="))
                 del mapped
                 return block
             return np.asarray(self.array[index])
@@ -415,6 +416,8 @@ def open_slide(
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
         return _open_tiff(path, level, colour_planes, axes, trained)
+    if is_mrc_name(path) and path.is_file():
+        return _mrc_slide(path, level)
     raise _not_a_tiff(path, None)
 
 
@@ -459,9 +462,9 @@ def slide_header(
 
 
 def _other_header(path: Path, axes: str | None) -> Slide:
-    """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's slide (its
-    pixels not read), else refused as :func:`open_slide` refuses it."""
-    if axes is None and is_zarr(path):
+    """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's or an MRC
+    file's slide (its pixels not read), else refused as :func:`open_slide` refuses it."""
+    if axes is None and (is_zarr(path) or (is_mrc_name(path) and path.is_file())):
         with open_slide(path) as slide:
             return slide
     raise _not_a_tiff(path, axes)
@@ -656,6 +659,26 @@ def _tiff_pixels(path: Path, series, level: int, head: TiffHead):
         raise ImageReadError(truncated_line(path, head.promised, head.held))
     shape, dtype, offset = head.shape, head.dtype, head.offset
     return lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)
+
+
+def _mrc_slide(path: Path, level: int) -> Slide:
+    """The :class:`Slide` of an MRC file (:mod:`unetlab.data.mrc`): its sections as pages,
+    each window read from a memory map of the file made for that read, its voxel size (Å)
+    as the pixel size and z spacing in µm."""
+    _check_level(path, level, 1)
+    head = mrc_header(path)
+    size, spacing = header_sizes(head) or (None, None)
+    return Slide(
+        path,
+        lambda: mrc_map(path, head),
+        Layout("PYX", head.shape),
+        dtype=head.dtype.newbyteorder("="),
+        pixel_size=size,
+        levels=1,
+        level=0,
+        chunked=False,
+        z_spacing=spacing,
+    )
 
 
 def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:

@@ -52,6 +52,7 @@ from unetlab.atomic import folder_sync_deferred, remove_tree
 from unetlab.data import ome
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
+from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti, nifti_stem
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
@@ -199,7 +200,7 @@ def is_large(
     path = Path(path)
     if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
         return True
-    if path.suffix.lower() not in TIFF_SUFFIXES:
+    if path.suffix.lower() not in TIFF_SUFFIXES and not is_mrc_name(path):
         return False
     header = slide_header(path)  # once, for either count
     if threshold is None:

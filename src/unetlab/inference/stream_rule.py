@@ -42,6 +42,7 @@ import torch
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
+from unetlab.data.mrc import is_mrc_name
 from unetlab.data.positions import reading_position
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import is_zarr, shape_as_read, slide_header
@@ -68,7 +69,7 @@ def read_whole_anyway(
     if threshold is None:
         return None
     for path in map(Path, files):
-        if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path):
+        if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path) or is_mrc_name(path):
             continue
         with contextlib.suppress(OSError, ValueError, Image.DecompressionBombError):
             with Image.open(path) as image:
@@ -281,7 +282,8 @@ def _layout(
     from its header, None for others; ``said`` (for :func:`whole_read_note`): also of one
     that ``axes`` read otherwise than its file does (:func:`_read_otherwise`: read whole) and
     of one read whole for its ImageJ ROIs (:func:`_rois_whole`)."""
-    if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
+    streams = path.suffix.lower() in TIFF_SUFFIXES or is_mrc_name(path)
+    if not streams or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
     if rows:
