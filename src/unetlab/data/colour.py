@@ -40,7 +40,6 @@ def colour_file(path: str | os.PathLike) -> bool | None:
         return None
     if path.suffix.lower() in ANNOTATION_SUFFIXES or is_nifti(path) or is_mrc_name(path):
         return False  # ids; a CT's values; MRC's grey
-        return False
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:
             series = series_of(tif)
