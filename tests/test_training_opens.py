@@ -157,3 +157,23 @@ def test_a_kept_read_is_a_copy_and_taken_once(tmp_path):
             read_stack(path)
         tifffile.imwrite(path, np.ones((8, 8), np.uint8))
         assert read_stack(path).max() == 1  # written since: read again
+
+
+def test_a_stack_masks_header_is_not_read_where_mask_value_0_is_ignored(tmp_path, monkeypatch):
+    """The page axes of the stacks (a mask's header read where its image records none) are
+    read for the unannotated planes' warning only where mask value 0 trains as a class: with
+    it ignored they were read and dropped (s70: 13 opens of 4 bare z-stacks' masks, now 9;
+    seen failing without the fix)."""
+    root, rng = tmp_path / "set", np.random.default_rng(1)
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    mask = np.ones((5, 32, 32), np.uint8)
+    mask[:, 4:12, 4:12], mask[0, :2] = 2, 0
+    for i in range(4):
+        image = rng.integers(0, 255, (5, 32, 32), np.uint8)
+        tifffile.imwrite(root / "images" / f"s{i}.tif", image)
+        tifffile.imwrite(root / "masks" / f"s{i}.tif", mask)
+    opened = _mask_opens(monkeypatch)
+    data = prepare_data(load_config(None, [f"data.root={root}", "data.ignore_value=0"]))
+    assert data.label_values == [1, 2]
+    assert len(opened) == 9  # each mask's page count, scan, and one the palette's look

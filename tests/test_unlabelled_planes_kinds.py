@@ -85,14 +85,12 @@ def test_a_fully_labelled_dense_tissue_is_not_said_and_slices_drawn_a_few_at_a_t
     drawn through the same nuclei a few at a time are said, each cut through their middles
     (review s69 2: a rule on run lengths missed pairs drawn with 1 skipped, 3 drawn with 1
     or 2 skipped, two blocks of 8 with 4 skipped)."""
-    from unetlab.data.unlabelled_planes import planes_between
-
     centres = [(5, 16, 16), (6, 16, 34), (5, 34, 25), (17, 20, 20), (16, 30, 30), (17, 18, 36)]
     ids = _balls((23, 50, 50), centres, [4.5] * 6, (1.0, 1.0, 1.0))
-    assert planes_between(list(ids), -1) == (0, 20)
+    assert _between(list(ids), -1) == (0, 20)
     for keep, left in [(2, 11), (3, 7), (4, 4)]:  # every 2nd plane, pairs, threes: 1 skipped
         drawn = [p if z % keep else np.zeros_like(p) for z, p in enumerate(ids)]
-        assert planes_between(drawn, -1)[0] == left
+        assert _between(drawn, -1)[0] == left
     for runs, said in [
         ([2, 1] * 10, "leave 9 planes"),
         ([3, 2] * 6, "leave 10 planes"),
@@ -101,6 +99,13 @@ def test_a_fully_labelled_dense_tissue_is_not_said_and_slices_drawn_a_few_at_a_t
     ]:
         holds = [False] + [k % 2 == 0 for k, n in enumerate(runs) for _ in range(n)]
         assert said in _said_of(holds), runs
+
+
+def _between(masks, ignore: int) -> tuple[int, int]:
+    """(planes left without an object, labelled planes) of one stack's plane ``masks``."""
+    from unetlab.data.unlabelled_planes import _area, gaps_between
+
+    return gaps_between(_area(m, ignore) for m in masks)
 
 
 def _sized(sizes):
@@ -117,10 +122,8 @@ def test_an_ignored_plane_ends_a_labelled_run_not_an_empty_one():
     """Review s69 3: labelled runs joined across an ignored (or left-out) plane, so planes
     drawn every 2nd, some of those between ignored, were taken for runs ending in caps;
     empty planes either side of an ignored one still count as one gap."""
-    from unetlab.data.unlabelled_planes import planes_between
-
-    assert planes_between(_sized([8, None, 3, 0, 3, None, 8]), -1) == (1, 4)
-    assert planes_between(_sized([8, 0, None, 0, 8]), -1) == (2, 2)
+    assert _between(_sized([8, None, 3, 0, 3, None, 8]), -1) == (1, 4)
+    assert _between(_sized([8, 0, None, 0, 8]), -1) == (2, 2)
     holds = [z % 2 == 0 for z in range(16)]
     assert "leave 3 planes" in _said_of(holds, ignored=[1, 5, 9, 13])
 

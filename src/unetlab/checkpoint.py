@@ -371,34 +371,24 @@ def _check_path(path):
     raise CheckpointError(f"expected a checkpoint file's path, not {type(path).__name__}{already}")
 
 
-def load_torch_file(path: str | os.PathLike, map_location, *, mmap: bool):
+def load_torch_file(path: str | os.PathLike, map_location, *, mmap: bool = False):
     """``torch.load(weights_only=True)`` of ``path``; ``mmap``: its tensors mapped from the
     file, or read where mapping itself fails (:func:`_unmappable`): such a file is whole, and
     was called truncated or corrupt (s68 review). A torn file is not read again: it fails
-    either way."""
-    try:
-        return _torch_load(path, map_location, mmap=mmap)
-    except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
-        if not (mmap and _unmappable(path, exc)):
-            raise
-    return read_torch_file(path, map_location)
-
-
-def read_torch_file(path: str | os.PathLike, map_location):
-    """``torch.load(weights_only=True)`` of ``path``, read, not mapped; ``map_location``
-    "meta" reads its pickle alone, not its tensors' bytes (a zip file's; a legacy non-zip
-    save is read whole)."""
-    return _torch_load(path, map_location, mmap=False)
-
-
-def _torch_load(path: str | os.PathLike, map_location, *, mmap: bool):
-    """``torch.load(weights_only=True)`` without torch's two-line UserWarning on a file of
+    either way. ``map_location`` "meta" reads its pickle alone, not its tensors' bytes (a zip
+    file's; a legacy non-zip save is read whole). Torch's two-line UserWarning on a file of
     another pickle protocol ("Detected pickle protocol 4 ...": a ``pickle.dump`` file, which
-    the caller then refuses in one line), on every read: only evaluate's fallback read was
-    silenced, and predict and export showed it above their line (s68 review 2, s69)."""
+    the caller then refuses in one line) is not shown, on every read: only evaluate's
+    fallback read was silenced, and predict and export showed it above their line (s68
+    review 2, s69)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
-        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+        except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds
+            if not (mmap and _unmappable(path, exc)):
+                raise
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=False)
 
 
 def _unmappable(path: Path, exc: Exception) -> bool:

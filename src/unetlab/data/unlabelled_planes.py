@@ -22,16 +22,6 @@ from unetlab.data.tiffmeta import PageAxes
 from unetlab.words import numbered
 
 
-def planes_between(
-    masks: Iterable[np.ndarray | None], ignore: int, background: int = 0
-) -> tuple[int, int]:
-    """(planes left without an object, labelled planes) of one z-stack or movie: ``masks``,
-    each plane's training target in z (or t) order (``background`` the class a plane left
-    unannotated trains as, ``ignore`` no label; None: a plane not loaded here, a fold's test
-    plane): :func:`gaps_between` of their labelled areas."""
-    return gaps_between(_area(m, ignore, background) for m in masks)
-
-
 def gaps_between(areas: Iterable[np.ndarray | bool | None]) -> tuple[int, int]:
     """(planes left without an object, labelled planes) of planes' labelled (y, x) ``areas``
     (:func:`_area`'s; a time point's: :func:`_joined`). A run of empty planes counts

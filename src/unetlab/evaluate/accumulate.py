@@ -136,8 +136,8 @@ class Accumulator:
         classes; review s66: a class 255 of IoU 0 in mIoU, and 252 rows of n/a where the masks
         ignore them too)."""
         held = predicted_ignore
-        classed = pred if held is None else np.where(held, 0, pred)
-        self.top = np.maximum(self.top, (classed.max(initial=0), gt.max(initial=0)))
+        where = True if held is None else ~held  # the pixels of a class: no copy of pred
+        self.top = np.maximum(self.top, (pred.max(where=where, initial=0), gt.max(initial=0)))
         n = int(self.top.max()) + 1
         if held is None:
             self.matrices.append(confusion_matrix(pred, gt, n))

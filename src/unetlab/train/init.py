@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint, read_torch_file
+from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint, load_torch_file
 from unetlab.errors import NONE, Spelled, UnetlabError, said_as, set_all, set_to, spelled
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def refuse_checkpoint_as_encoder_weights(path: str | os.PathLike | None) -> None
         return
     try:  # its pickle alone, the tensors on meta: an ImageNet file is 100-500 MB, and where
         # mapping fails it was read whole (s69: 100 MB read, 0.05 CPU s; now 0.03 MB)
-        found = read_torch_file(path, "meta")
+        found = load_torch_file(path, "meta")
     except Exception:  # noqa: BLE001 - not a torch file: load_encoder_weights says what
         return
     if isinstance(found, dict) and found.get("format") == FORMAT:

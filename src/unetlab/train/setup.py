@@ -119,9 +119,10 @@ def prepare_data(
         target = choose_target("auto", pairs, scan=scan, ignore_value=d.ignore_value)
     normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
-    axes = stack_axes(pairs, read)
+    axes = functools.cache(functools.partial(stack_axes, pairs, read))  # read where needed
     if target == "instances":
-        data = _instance_data(d, cfg, train_pairs, (pairs, axes), normalization, weight_map, scan)
+        stacks = (pairs, axes())
+        data = _instance_data(d, cfg, train_pairs, stacks, normalization, weight_map, scan)
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
@@ -134,8 +135,9 @@ def prepare_data(
     return data
 
 
-def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict) -> None:
-    """:func:`warn_unlabelled_planes` of the stacks (``axes``: :func:`stack_axes`) among
+def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes) -> None:
+    """:func:`warn_unlabelled_planes` of the stacks (``axes()``: :func:`stack_axes`, read
+    only where a plane left unannotated trains as a class, s70) among
     ``pairs`` whose training targets ``data`` holds, object ids' (0 their background) or a
     class mask's where mask value 0 is a class, the one a plane left unannotated trains
     as (s69: a z-stack of 0/1 masks drawn on a few slices was not said); the value named
@@ -144,7 +146,7 @@ def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes: dict) -> None:
     data.label_values were given, s70)."""
     if 0 not in data.label_values:  # mask value 0 ignored: an unannotated plane is too
         return
-    by_mask = {mask: page_axes for (_, mask), page_axes in axes.items()}
+    by_mask = {mask: page_axes for (_, mask), page_axes in axes().items()}
     samples = data.train + data.val
     masks = [s.mask for s in samples]
     zero, taken = data.label_values.index(0), data.label_values
