@@ -212,7 +212,7 @@ def test_train_and_evaluate_take_one_ignored_class():
     from types import SimpleNamespace
 
     from unetlab.evaluate.model import _uncounted
-    from unetlab.inference.objects import model_ignored_class
+    from unetlab.inference.predict import model_ignored_class
 
     for values, value, want in (([0, 1, 2], 2, 2), ([0, 1, 2], None, None), ([0, 255], 255, 1)):
         model = SimpleNamespace(num_classes=len(values), label_values=values, ignore_value=value)
@@ -227,7 +227,7 @@ def test_an_instance_model_ignores_no_class():
     the ignored one and left out of val mIoU (review s68); its classes are no mask values."""
     from types import SimpleNamespace
 
-    from unetlab.inference.objects import model_ignored_class
+    from unetlab.inference.predict import model_ignored_class
 
     objects = {"target": "instances"}
     model = SimpleNamespace(num_classes=3, label_values=None, ignore_value=2, objects=objects)
@@ -391,7 +391,7 @@ def test_without_label_values_a_class_s_mask_value_is_its_index():
     from types import SimpleNamespace
 
     from unetlab.data.classes import ignored_class
-    from unetlab.inference.objects import model_ignored_class
+    from unetlab.inference.predict import model_ignored_class
 
     assert [ignored_class(3, None, v) for v in (2, 255, None)] == [2, None, None]
     semantic = SimpleNamespace(num_classes=3, label_values=None, ignore_value=2)
@@ -690,3 +690,16 @@ def test_the_background_of_the_ignored_value_is_no_no_class():
     options = ObjectOptions.for_model(net)
     assert options.background == 0 and options.no_class == ()
     assert "no_class" not in object_record(options)
+
+
+def test_the_per_image_csv_has_no_column_for_the_ignored_class(tmp_path):
+    """evaluate's per-image CSV kept iou_void and dice_void columns, always empty (the class
+    is in no mean), where metrics.csv has none (s70). Seen failing without the fix."""
+    import csv
+
+    root = _two_classes_and_a_band(tmp_path / "data")
+    report = _levels_report(root, ["bg", "cell", "void"], 2)
+    with report.write_csv(tmp_path / "images.csv").open(encoding="utf-8") as f:
+        columns = next(csv.reader(f))
+    assert {"iou_bg", "dice_bg", "iou_cell", "dice_cell"} <= set(columns)
+    assert not [c for c in columns if c.endswith("_void")]

@@ -111,10 +111,9 @@ def trained_classes(summary: dict | None, history: list, config: dict) -> tuple[
     resolved = next((r for r in reversed(entries) if isinstance(r, dict)), {})
     classes = [str(c) for c in resolved.get("classes") or []]
     value = resolved.get("ignore_value", config.get("data.ignore_value"))
-    if not classes or config.get("data.target") == "instances":
-        return classes, None
-    k = ignored_class(max(len(classes), 2), resolved.get("label_values"), value)
-    return classes, None if k is None else classes[k]
+    target = config.get("data.target")
+    k = ignored_class(len(classes), resolved.get("label_values"), value, target=target)
+    return classes, None if k is None or not classes else classes[k]
 
 
 def with_classes(config: dict, classes: list, rows: list[dict]) -> dict:

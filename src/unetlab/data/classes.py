@@ -342,27 +342,32 @@ def counted_classes(
     class_names: Sequence[str], label_values=None, ignore_value: int | None = None
 ) -> list[int]:
     """Indices of the classes of ``class_names`` that count as classes: not the one of mask
-    value ``ignore_value`` (where ``label_values`` give each class's) nor one named void
+    value ``ignore_value`` (:func:`ignored_class`'s rule: without ``label_values`` a class's
+    mask value is its index) nor one named void
     (:data:`~unetlab.data.colour_table.VOID_NAMES`)."""
-    values = list(label_values or ())
-    ignored = len(values) == len(class_names) and ignore_value in values
+    ignored = ignored_class(len(class_names), label_values, ignore_value)
     return [
         k
         for k, name in enumerate(class_names)
-        if loose(str(name)) not in VOID_NAMES and not (ignored and values[k] == ignore_value)
+        if loose(str(name)) not in VOID_NAMES and k != ignored
     ]
 
 
-def ignored_class(n_classes: int, label_values=None, ignore_value: int | None = None) -> int | None:
-    """Index of the class of mask value ``ignore_value`` among ``n_classes``, else None: the
-    one class that counts as no class in validation, evaluate and the objects (its
-    predictions errors of the true class), a class named void that training learned not
-    (review s68). A class's mask value is its label value; without ``label_values`` (an
-    older checkpoint, a net built in Python) its index, as evaluate reads such a model's
-    masks (class indices): ignore 2 of 3 classes is class 2, ignore 255 none (review s69)."""
+def ignored_class(
+    n_classes: int, label_values=None, ignore_value: int | None = None, *, target=None
+) -> int | None:
+    """Index of the class of mask value ``ignore_value`` among ``n_classes`` (a one-class
+    sigmoid net's two: background and object), else None: the one class that counts as no
+    class in validation, evaluate, compare and the objects (its predictions errors of the
+    true class), a class named void that training learned not (review s68). A class's mask
+    value is its label value; without ``label_values`` (an older checkpoint, a net built in
+    Python) its index, as evaluate reads such a model's masks (class indices): ignore 2 of 3
+    classes is class 2, ignore 255 none (review s69). None for an instance ``target``: its
+    masks hold object ids, none of its classes' values (review s69)."""
+    n_classes = max(n_classes, 2)
     values = list(range(n_classes) if label_values is None else label_values)
     known = ignore_value is not None and len(values) == n_classes and ignore_value in values
-    return values.index(ignore_value) if known else None
+    return values.index(ignore_value) if known and target != "instances" else None
 
 
 def boundary_by_name(

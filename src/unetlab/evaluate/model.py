@@ -443,7 +443,8 @@ def _scoring(
     label_values = getattr(model, "label_values", None)
     boundary_class = _boundary(boundary_class, names, model)
     ignored = _ignore_value(ignore_value, model)
-    uncounted = () if instance_model else _uncounted(names, label_values, ignored[0])
+    target = "instances" if instance_model else None
+    uncounted = _uncounted(names, label_values, ignored[0], target=target)
     object_options = replace(object_options, no_class=uncounted)  # their objects none
     scoring = _Scoring(
         model,
@@ -459,12 +460,14 @@ def _scoring(
     return scoring, names
 
 
-def _uncounted(names: list[str], label_values, ignore_value: int | None) -> tuple[int, ...]:
+def _uncounted(
+    names: list[str], label_values, ignore_value: int | None, *, target=None
+) -> tuple[int, ...]:
     """The class of ``names`` that counts as none: the one of the mask value ``ignore_value``
     (training's, or the one evaluate is given: a class the user tells evaluate to ignore is
     no class either), by the rule validation reads (:func:`~unetlab.data.classes.ignored_class`);
     a class named void that training learned is a class (review s68)."""
-    ignored = ignored_class(len(names), label_values, ignore_value)
+    ignored = ignored_class(len(names), label_values, ignore_value, target=target)
     return () if ignored is None else (ignored,)
 
 

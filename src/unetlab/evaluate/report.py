@@ -252,9 +252,10 @@ class Report:
         """Write each image's row (name, trained, pixel figures, IoU and Dice per class, object
         scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`), where
         :meth:`claim` allows it; a table of another checkpoint, data or predictions there
-        only with ``overwrite``, as :meth:`write_json`."""
-        shown, names = self._shown()
-        rows = self._shown_images(shown)
+        only with ``overwrite``, as :meth:`write_json`. The ``uncounted`` classes (the
+        ignore value's) have no column, as in metrics.csv: they were always empty (s70)."""
+        shown = [k for k in self.shown_classes() if k not in self.uncounted]
+        rows, names = self._shown_images(shown), [self.class_names[k] for k in shown]
         return write_image_csv(self._table_path(path, overwrite), rows, names)
 
     def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:

@@ -36,7 +36,6 @@ from functools import cache
 import numpy as np
 
 from unetlab.api_lines import api_lines
-from unetlab.data.classes import ignored_class
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
@@ -52,10 +51,12 @@ from unetlab.inference.predict import (
     PredictOptions,
     as_image,
     labels_from_probabilities,
+    model_ignored_class,
     predict_image,
     refuse_planes,
     training_ignore_value,
     unknown_setting,
+    whole_number,
 )
 from unetlab.runtime import PAGE_ARRAY_BYTES, page_zeros
 
@@ -142,19 +143,11 @@ def _class_indices(name: str, value) -> tuple[int, ...]:
     ``name`` (review s69: ``no_class=2`` was "'int' object is not iterable", ``(-1,)``
     silently the last class)."""
     items = value if isinstance(value, tuple | list) else None
-    if items is None or not all(_is_class_index(k) for k in items):
+    if items is None or not all(whole_number(k) and k >= 0 for k in items):
         raise UnetlabError(
             f"{name} is a tuple of class indices (ints >= 0), e.g. (2,), not {value!r}"
         )
     return tuple(int(k) for k in items)
-
-
-def _is_class_index(value) -> bool:
-    return (
-        isinstance(value, numbers.Integral)
-        and not isinstance(value, bool | np.bool_)
-        and value >= 0
-    )
 
 
 @refuses_assignment
@@ -367,18 +360,6 @@ def objects_background(model) -> int | None:
     return background_class(getattr(model, "label_values", None), names, ignore_value=ignored)
 
 
-def model_ignored_class(model) -> int | None:
-    """The class of the mask value the training of ``model`` ignored
-    (:func:`~unetlab.inference.predict.training_ignore_value`), by
-    :func:`~unetlab.data.classes.ignored_class`'s rule, else None: the class that is no class
-    in validation, evaluate and the objects. An instance model's classes are no mask values
-    (its masks hold object ids): none of them is ignored."""
-    if (getattr(model, "objects", None) or {}).get("target") == "instances":
-        return None
-    values, value = getattr(model, "label_values", None), training_ignore_value(model)
-    return ignored_class(max(getattr(model, "num_classes", 2), 2), values, value)
-
-
 def default_min_area(record: dict | None) -> int:
     """``min_area`` from an object record (see :meth:`ObjectOptions.for_model`)."""
     if not record or not record.get("count"):
@@ -501,18 +482,25 @@ def no_class_table(options: ObjectOptions, classes: int) -> np.ndarray | None:
     class (their pixels no object, as ``outside``'s: review s69, they made objects);
     None where it names no class but the background. A class beyond ``classes`` is one
     line, as :func:`_background`'s."""
-    classes = max(classes, 2)
-    if any(k >= classes for k in options.no_class):
+    no_class = _no_class_label(classes)
+    if any(k >= no_class for k in options.no_class):
         raise UnetlabError(
-            f"no_class {list(options.no_class)} names a class beyond this model's {classes} "
+            f"no_class {list(options.no_class)} names a class beyond this model's {no_class} "
             "classes: ObjectOptions.for_model(model) gives its own"
         )
     ignored = [k for k in options.no_class if k != options.background]
     if not ignored:
         return None
-    table = np.arange(classes)
-    table[ignored] = classes if options.background is None else options.background
+    table = np.arange(no_class)
+    table[ignored] = no_class if options.background is None else options.background
     return table
+
+
+def _no_class_label(classes: int) -> int:
+    """The label of no class in the objects' class map of a model of ``classes`` class
+    indices (:func:`no_class_table`): one past its classes, those of a one-class (sigmoid)
+    net two."""
+    return max(classes, 2)
 
 
 def voting_labels(labels: np.ndarray, options: ObjectOptions, classes: int) -> np.ndarray:
@@ -553,9 +541,9 @@ def _objects(probabilities, options, outside, image_rows, memo=None, foreground=
     """:func:`objects_from_probabilities` past its checks (``memo``: a window's of
     :func:`objects_in_bands`, :class:`SplitMemo`; ``foreground``: its :func:`grown_over`
     where made already, else None)."""
-    ids, labels = _grown(probabilities, options, outside, foreground)
+    ids, labels, cut = _grown(probabilities, options, outside, foreground)
     interior = probabilities[2] if options.mode == "instances" else None
-    return _finished(ids, labels, interior, options, outside, image_rows, memo)
+    return _finished(ids, labels, interior, options, cut, image_rows, memo)
 
 
 def instance_objects(
@@ -607,7 +595,8 @@ def grown_over(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     if options.watershed_seeds is not None:  # seeded_cells' cells
         return _cell_probability(probabilities, options) > options.foreground_threshold
     labels = object_class_map(probabilities, options)  # no class: max(K, 2) without background
-    return labels < max(len(probabilities), 2) if background is None else labels != background
+    no_class = _no_class_label(len(probabilities))
+    return labels < no_class if background is None else labels != background
 
 
 def enclosed_specks_joined(ids: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -708,34 +697,37 @@ def speck_owners(
 def _grown(
     probabilities: np.ndarray, options: ObjectOptions, outside=None, foreground=None
 ) -> tuple:
-    """``(ids, labels)``: the objects of ``probabilities`` as grown, before their holes,
-    splits and sizes, and the class labels a semantic model's least sizes by class take
-    (None for the watershed's). A semantic model with no background class grows none over
-    the ``outside`` pixels (nodata, a data bar), which hold the certainty of a real class
-    there (:func:`~unetlab.data.nodata.blank_pixels`); with one, they are its."""
+    """``(ids, labels, cut)``: the objects of ``probabilities`` as grown, before their holes,
+    splits and sizes, the class labels a semantic model's least sizes by class take (None
+    for the watershed's), and the pixels an object in or beside is cut at (``outside``, and
+    those of no class: :func:`_no_object`). A semantic model with no background class grows
+    none over the ``outside`` pixels (nodata, a data bar), which hold the certainty of a
+    real class there (:func:`~unetlab.data.nodata.blank_pixels`), nor over its ignored
+    class (no class): an object beside either is a piece, cut there (s70: beside the
+    ignored class it was held to its whole least area); with one, they are its."""
     if options.mode == "instances":
         if probabilities.shape[0] != 3:
             raise UnetlabError(
                 f"instance mode needs 3 classes (background, boundary, interior), not "
                 f"{probabilities.shape[0]}; use mode='semantic' for this model"
             )
-        return _watershed(probabilities, options, foreground), None
+        return _watershed(probabilities, options, foreground), None, outside
     if options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
             raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0], "watershed_seeds"))
         if options.background is None:
             raise UnetlabError(_NO_BACKGROUND.format("watershed_seeds"))
         cell = _cell_probability(probabilities, options)
-        return seeded_cells(cell, options.foreground_threshold, options.watershed_seeds), None
+        cells = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
+        return cells, None, outside
     labels = object_class_map(probabilities, options)
     background = _background(probabilities, options)
     if background is None:  # no object over nodata, nor over no class (object_class_map)
-        void = max(len(probabilities), 2) if options.no_class else 0
+        void = _no_class_label(len(probabilities)) if options.no_class else 0
         if (gone := _no_object(labels, outside, void)) is not None:  # instances' ignore_index
-            return instances(
-                np.where(gone, -1, labels.astype(np.int32)), boundary_class=None
-            ), labels
-    return instances(labels, boundary_class=background), labels
+            kept = np.where(gone, -1, labels.astype(np.int32))
+            return instances(kept, boundary_class=None), labels, gone
+    return instances(labels, boundary_class=background), labels, outside
 
 
 def _no_object(labels: np.ndarray, outside, void: int) -> np.ndarray | None:

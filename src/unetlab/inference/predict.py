@@ -30,7 +30,7 @@ import torch
 
 from unetlab.checkpoint import unwrap_net
 from unetlab.data.checks import none_finite, nonfinite_count, nonfinite_fix
-from unetlab.data.classes import VOC_VOID
+from unetlab.data.classes import VOC_VOID, ignored_class
 from unetlab.data.exclude import (
     blank_probabilities,
     certain_background,
@@ -606,7 +606,7 @@ class PredictOptions(KnownFields):
         check_precision(self.precision, None)
         object.__setattr__(self, "scale", check_scale(self.scale))
         object.__setattr__(self, "tile_size", _tile_size(self.tile_size))
-        if self.batch_size is not None and not _whole(self.batch_size):
+        if self.batch_size is not None and not whole_number(self.batch_size):
             raise UnetlabError(
                 f"batch_size must be a whole number of tiles, or None for as many as fit, "
                 f"not {self.batch_size!r}"
@@ -624,7 +624,7 @@ class PredictOptions(KnownFields):
         if isinstance(c, (list, tuple)) and len(c) == 1:
             object.__setattr__(self, "channel", c := c[0])
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
-            if not all(_whole(i) and i >= 0 for i in c) or len(set(c)) != len(c):
+            if not all(whole_number(i) and i >= 0 for i in c) or len(set(c)) != len(c):
                 said = f" must list distinct channel indices, each at least 0, not {c!r}"
                 raise UnetlabError(**spelled(lambda named: named + said, CHANNEL_NAMED))
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
@@ -661,16 +661,17 @@ class PredictOptions(KnownFields):
         return o
 
 
-def _whole(value) -> bool:
+def whole_number(value) -> bool:
+    """Whether ``value`` is an integer (numpy's too), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _tile_size(value) -> int | tuple[int, int] | None:
     """``tile_size`` as None, an int or an (h, w) pair of ints (numpy's integers taken as
     ints); UnetlabError for anything else (audit s35 api 3: "big" raised a TypeError)."""
-    if value is None or _whole(value):
+    if value is None or whole_number(value):
         return None if value is None else int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_whole, value)):
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(whole_number, value)):
         return (int(value[0]), int(value[1]))
     raise UnetlabError(
         f"tile_size must be a whole number of pixels (e.g. 256), an (h, w) pair of them, or "
@@ -1346,6 +1347,17 @@ def training_ignore_value(model) -> int | None:
     if found and voc and VOC_VOID not in (getattr(model, "label_values", None) or []):
         return VOC_VOID
     return None
+
+
+def model_ignored_class(model) -> int | None:
+    """The class of the mask value the training of ``model`` ignored
+    (:func:`training_ignore_value`), by :func:`~unetlab.data.classes.ignored_class`'s rule,
+    else None: the class that is no class in validation, evaluate and the objects. An
+    instance model's classes are no mask values (its masks hold object ids): none of them
+    is ignored."""
+    target = (getattr(model, "objects", None) or {}).get("target")
+    values, value = getattr(model, "label_values", None), training_ignore_value(model)
+    return ignored_class(getattr(model, "num_classes", 2), values, value, target=target)
 
 
 def background_is_a_class(model) -> bool:

@@ -26,7 +26,7 @@ from unetlab.data.read_notes import call_notes, said_within
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import Spelled, UnetlabError, first_line
-from unetlab.inference.objects import model_ignored_class
+from unetlab.inference.predict import model_ignored_class
 from unetlab.plan.memory import check_step_memory
 from unetlab.plan.record import Plan
 from unetlab.progress import checked, progress_bar, shown

@@ -15,8 +15,7 @@ from tqdm import tqdm
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError, set_to
-from unetlab.inference.objects import model_ignored_class
-from unetlab.inference.predict import predict_tensor
+from unetlab.inference.predict import model_ignored_class, predict_tensor
 from unetlab.metrics import ConfusionMatrix
 from unetlab.metrics.confusion import class_indices, metrics_from_matrix, no_class_column
 from unetlab.models import UNet
@@ -169,7 +168,7 @@ def validate(
     pixels. Returns ``{"loss", "miou", "mdice", "iou": [...], "dice": [...], ...}`` of a
     ``ConfusionMatrix``; a 1-channel (sigmoid) net counts as two classes at p = 0.5. A
     prediction of the class of the mask value training ignores
-    (:func:`~unetlab.inference.objects.model_ignored_class`) is an error of the true class,
+    (:func:`~unetlab.inference.predict.model_ignored_class`) is an error of the true class,
     that class in no mean (:func:`~unetlab.metrics.confusion.no_class_column`, as evaluate
     scores it; review s68: val mIoU, which picks best.pt, was the mean of three with that
     class's IoU 0).
@@ -198,7 +197,7 @@ def validate(
 def val_classes(model) -> dict:
     """summary.json's ``val_miou_classes`` (val mIoU is the mean IoU of these) and
     ``val_ignored_class``: the class of the mask value training ignores, in no mean
-    (:func:`~unetlab.inference.objects.model_ignored_class`; None: none), which compare
+    (:func:`~unetlab.inference.predict.model_ignored_class`; None: none), which compare
     reads ``ignored``."""
     ignored, names = model_ignored_class(model), list(model.classes)
     return {
