@@ -157,7 +157,7 @@ def test_a_data_channel_override_of_the_wrong_type_is_told_its_type(channel, sho
     """The overrides' own check of data.channel leaves a value of the wrong type to the
     type's line, as a142835f said it (true is no index: bool is an int to Python; a list of
     other things than indices was told check_channel's line, review s58 A2)."""
-    said = f"config key data.channel must be int or list or null, not {shown}: e.g. "
+    said = f"config key data.channel must be int or str or list or null, not {shown}: e.g. "
     with pytest.raises(UnetlabError) as caught:
         load_config(None, [f"data.channel={channel}"])
     assert str(caught.value) == said + "data.channel=0"

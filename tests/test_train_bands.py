@@ -46,7 +46,7 @@ def test_data_channel_takes_a_list_of_distinct_bands():
     assert load_config(None, ["data.channel=[3]"]).data.channel == 3  # a list of one: it
     assert load_config(None, ["data.channel=2"]).data.channel == 2  # old configs as before
     for bad in ("[3, 3]", "[]", "[-1, 2]"):
-        with pytest.raises(UnetlabError, match="a list of distinct ones"):
+        with pytest.raises(UnetlabError, match="a list of distinct indices"):
             load_config(None, [f"data.channel={bad}"])
 
 
@@ -178,5 +178,5 @@ def test_data_channel_set_from_numpy_is_its_list_of_ints():
     assert bands == [3, 2, 1, 7] and all(type(b) is int for b in bands)  # YAML writes them
     assert type(check_channel(np.int64(2))) is int and check_channel(np.int64(2)) == 2
     assert check_channel([np.int64(3), np.int64(1)]) == [3, 1]
-    with pytest.raises(UnetlabError, match="a list of distinct ones"):
+    with pytest.raises(UnetlabError, match="a list of distinct indices"):
         check_channel(np.array([3, 3]))

@@ -14,6 +14,8 @@ that predictions are moved by: ``unetlab.inference.offset``; absent in older fil
 trained, else all 8),
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
 or the list of them, a band subset, which prediction reads by default; None: all; absent in
+older files), ``channel_names`` (their names in the training images where these name them,
+which prediction finds in each file that names its channels; None: by index; absent in
 older files),
 ``appearance`` (how the training images looked as read: their per-channel mean and pooled
 standard deviation and their dtype, :mod:`unetlab.data.appearance`; prediction says when an
@@ -110,6 +112,9 @@ FEATURES = {
     "channel": lambda c: c.get("channel") is not None,
     # a list of channels (a band subset, s38): an older reader took it for one index
     "channel.bands": lambda c: isinstance(c.get("channel"), (list, tuple)),
+    # the trained channels' names, found by name in each file (s70): an older reader read
+    # the index, another stain in a file of another channel order
+    "channel.names": lambda c: bool(c.get("channel_names")),
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     # the training images' per-channel statistics (s38): an older reader knows no such mode
     "normalization.dataset": lambda c: _normalization(c).get("mode") == "dataset",
@@ -209,6 +214,7 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
         "ignore_value": getattr(model, "ignore_value", None),
         "tta": _names(getattr(model, "tta", None)),
         "channel": getattr(model, "channel", None),
+        "channel_names": getattr(model, "channel_names", None),
         "appearance": getattr(model, "appearance", None),
         "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
@@ -635,6 +641,7 @@ def model_from_checkpoint(
     model.ignore_value_recorded = "ignore_value" in checkpoint
     model.tta = _checkpoint_tta(checkpoint)
     model.channel = checkpoint.get("channel")
+    model.channel_names = checkpoint.get("channel_names")  # absent in older files: by index
     model.code = checkpoint.get("code")  # what trained it (absent in older files)
     model.appearance = checkpoint.get("appearance")  # absent in older files: no check
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split

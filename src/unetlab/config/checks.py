@@ -170,11 +170,14 @@ def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
 
 
 def check_channel(channel, none: Spelled | str = NONE):
-    """``data.channel`` as an index, a list of two or more distinct ones (a list of one is
+    """``data.channel`` as an index, a name (``DAPI``: the channel each file names so, its
+    spaces at the ends left out), a list of two or more distinct indices (a list of one is
     that index), or None; UnetlabError naming what it is instead, none written as ``none``
     (Python's ``None``, the command line's ``null``; an override's ``null``)."""
     if channel is None:
         return None
+    if isinstance(channel, str) and channel.strip():
+        return channel.strip()
     if hasattr(channel, "tolist") and getattr(channel, "ndim", 2) <= 1:  # numpy's, as ints
         channel = channel.tolist()
     many = isinstance(channel, (list, tuple))
@@ -184,8 +187,8 @@ def check_channel(channel, none: Spelled | str = NONE):
     )
     if bad or len(set(indices)) != len(indices):
         said = (
-            "data.channel must be a channel index at least 0, a list of distinct ones (e.g. [3, 2, "
-            f"1, 7]) or {{}} for all, not {channel!r}"
+            "data.channel must be a channel index at least 0, a channel's name (e.g. DAPI), a "
+            f"list of distinct indices (e.g. [3, 2, 1, 7]) or {{}} for all, not {channel!r}"
         )
         raise UnetlabError(**spelled(said.format, none))
     return indices if len(indices) > 1 else indices[0]

@@ -117,10 +117,12 @@ class DataSection(Section):
     standardises every image with the training set's per-channel mean and std.
     ``channel``: train on this one channel (0-based) of multi-channel images (the nuclear
     stain of fluorescence files), or on a list of them in that order (``[3, 2, 1, 7]``: RGB
-    and NIR of a 13-band satellite product), null for all; measured, trained and recorded in
-    the checkpoint, so ``unetlab predict``, ``evaluate`` and ``export`` read the same channels
-    (``--channel`` picks one for a 1-channel net; a net of several channels takes all of an
-    image's, or those it records).
+    and NIR of a 13-band satellite product), null for all; or on the channel a name gives
+    (``DAPI``: found in each file by the names it records, OME or ImageJ, whatever its
+    index); measured, trained and recorded in the checkpoint, with the channel's name where
+    the files name it, so ``unetlab predict``, ``evaluate`` and ``export`` read the same
+    channels (``--channel`` picks one for a 1-channel net; a net of several channels takes
+    all of an image's, or those it records).
     """
 
     root: str | None = option(
@@ -207,11 +209,12 @@ class DataSection(Section):
     boundary_width: int = option(
         1, "width in px of the boundary class drawn around each object (data.target instances)"
     )
-    channel: int | list[int] | None = option(
+    channel: int | str | list[int] | None = option(
         None,
-        "train on this one channel (0-based) of multi-channel images, or on a list of them in "
-        "that order (a band subset: [3, 2, 1, 7]); recorded in the checkpoint, so predict "
-        "reads the same; null: all channels",
+        "train on this one channel (0-based) of multi-channel images, or the one a name gives "
+        "(DAPI: found in each file by the names it records), or on a list of indices in that "
+        "order (a band subset: [3, 2, 1, 7]); recorded in the checkpoint, with its name, so "
+        "predict reads the same; null: all channels",
     )
     axes: str | None = option(
         None,

@@ -82,6 +82,13 @@ def loose(stem: str) -> str:
     return nfc(stem).strip().casefold()
 
 
+def indices_named(names: Sequence[str], name: str) -> list[int]:
+    """The indices of the channels among ``names`` (those a file records) named ``name``,
+    :func:`loose` aside: one rule for a channel named to predict (``--channel DAPI``) and
+    to train (``data.channel: DAPI``)."""
+    return [i for i, n in enumerate(names) if loose(n) == loose(name)]
+
+
 def image_stem(stem: str, endings: Sequence[str] = MASK_NAMES) -> str | None:
     """The image stem a stem ending with one of ``endings`` names (``X_masks``, ``X_mask``,
     ...: ``X`` with :data:`MASK_NAMES`; ``X_pred`` with :data:`PREDICTION_NAMES`), or None.

@@ -85,6 +85,7 @@ from unetlab.data.names import (
     folder_candidates,
     image_stem,
     images_of,
+    indices_named,
     listed_once,
     listing,
     loose,
@@ -95,7 +96,7 @@ from unetlab.data.names import (
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
-from unetlab.data.tiffmeta import AXES_AS
+from unetlab.data.tiffmeta import AXES_AS, channel_names
 from unetlab.errors import (
     NONE,
     DatasetError,
@@ -1488,7 +1489,7 @@ class PairReader:
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
         image = self.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
         if self.channel is not None:
-            image = _one_channel(image, self.channel, pair)
+            image = _one_channel(image, self.index(pair), pair)
         mask = self.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
         if mask.ndim != 2:
             raise DatasetError(
@@ -1502,6 +1503,49 @@ class PairReader:
                 f"image's size{transposed_sizes(image.shape[:2], mask.shape)}"
             )
         return image, mask
+
+    def index(self, pair: Pair) -> int | list[int]:
+        """The reader's channel in ``pair``'s image: a name (``data.channel: DAPI``) as its
+        index among the channels the file names (:func:`named_channel`)."""
+        if not isinstance(self.channel, str):
+            return self.channel
+        return named_channel(pair, self.channel)
+
+
+def named_channel(pair: Pair, name: str) -> int:
+    """The index of the channel ``pair``'s image file names ``name``
+    (:func:`~unetlab.data.names.indices_named`); DatasetError naming the file and its
+    channels where it names none so, or none at all (s70: training by name was refused, and
+    by index read another stain in a file of another channel order)."""
+    names = channel_names(pair.image)
+    found = indices_named(names, name)
+    if len(found) == 1:
+        return found[0]
+    if not names:
+        why = f"records no channel names, so no channel {name!r}: set data.channel to its index"
+        raise DatasetError(f"{pair.image_page}: {why} (the same in every image)")
+    why = "two channels are named" if found else "has no channel named"
+    shown = ", ".join(f"{i}: {n}" for i, n in enumerate(names))
+    raise DatasetError(
+        f"{pair.image_page}: {why} {name!r} (data.channel); its channels are {shown}: rename "
+        "it in the file, or leave the file out"
+    )
+
+
+def trained_channel(channel: int | str | list[int] | None, pair: Pair | None) -> tuple:
+    """(index, names) a checkpoint records of ``channel`` (``data.channel``) trained from
+    the images of which ``pair`` is the first: a name as its index there, an index (or a
+    band list) as it is; the names of those channels in its file (the name given as the
+    file writes it), None where it records none (or no channel is picked), so that predict
+    finds them by name in files of another channel order (s70)."""
+    if channel is None or pair is None:
+        return channel, None
+    index = named_channel(pair, channel) if isinstance(channel, str) else channel
+    names = channel_names(pair.image)
+    wanted = index if isinstance(index, list) else [index]
+    if not names or max(wanted) >= len(names):
+        return index, None
+    return index, [names[i] for i in wanted]
 
 
 def _one_channel(image: np.ndarray, channel: int | list[int], pair: Pair) -> np.ndarray:

@@ -6,13 +6,19 @@ read with the checkpoint's axes into a stains model's channels where predict ref
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+from unetlab.data.io import CHANNEL_GIVEN
+from unetlab.data.names import indices_named
 from unetlab.data.nodata import file_nodata, says_alpha
+from unetlab.data.read_notes import note_once
+from unetlab.data.shown import shown_path
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import channel_names
-from unetlab.inference.pages import channel_index, page_channel, page_colour, stains_of
+from unetlab.errors import UnetlabError, spelled
+from unetlab.inference.pages import channel_index, listed, page_channel, page_colour, stains_of
 
 
 def file_fit(
@@ -42,6 +48,8 @@ def file_fit(
     takes it."""
     path = Path(path)
     channel, asked = (index_of(path, c) for c in (channel, asked))
+    if asked is None:  # the model's channel: found by the name it records where it has one
+        channel = trained_index(model, path, channel)
     return dict(
         channel=page_channel(path, have, model.in_channels, channel, asked),
         colour=page_colour(path, axes),
@@ -49,6 +57,42 @@ def file_fit(
         stains=stains_of(model) if axes is None or axes_trained else None,
         alpha=have == 4 and is_tiff_name(path) and says_alpha(nodata) and _alpha_is_4th(path),
     )
+
+
+def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple | None:
+    """The model's ``channel`` (an index, a band tuple) in ``path``: the index of each
+    channel by the name the checkpoint records for it (``channel_names``: the training
+    images'), where ``path`` names its channels; as it is where the file names none (read
+    by index), or the model records no names. UnetlabError naming the file's channels and
+    the fix where it names them but not the model's (s70: a file of another channel order
+    was read by index, another stain, unsaid)."""
+    trained = getattr(model, "channel_names", None)
+    names = channel_names(path) if trained and channel is not None else []
+    if not names:
+        return channel
+    found = [indices_named(names, name) for name in trained]
+    if any(len(f) != 1 for f in found):
+        missing = next(n for n, f in zip(trained, found) if len(f) != 1)
+        said = (
+            f"{shown_path(path)}: has no channel named {missing!r}, which the model was "
+            f"trained on (data.channel); its channels are {listed(names)}: give {{}} the one "
+            "to predict, by index or name"
+        )
+        raise UnetlabError(**spelled(said.format, CHANNEL_GIVEN))
+    index = tuple(f[0] for f in found) if isinstance(channel, (list, tuple)) else found[0][0]
+    if index != (tuple(channel) if isinstance(channel, (list, tuple)) else channel):
+        note_once(
+            f"{shown_path(path)}: the model's channel {', '.join(trained)} is its channel "
+            f"{_said(index)} (channel {_said(channel)} in the training images): predicted "
+            f"(any other input where it is {_said(index)}: not said again)",
+            key=f"trained channel at {index}",
+            level=logging.INFO,
+        )
+    return index
+
+
+def _said(index: int | tuple) -> str:
+    return ", ".join(map(str, index)) if isinstance(index, tuple) else str(index)
 
 
 def _alpha_is_4th(path: Path) -> bool:

@@ -76,6 +76,7 @@ from unetlab.data.io import (
     write_tiff,
 )
 from unetlab.data.large_ids import id_dtype
+from unetlab.data.names import indices_named
 from unetlab.data.nifti import is_nifti, write_labels_like
 from unetlab.data.nodata import (
     PNG_NODATA_KEY,
@@ -572,8 +573,10 @@ def note_named_channel(model: torch.nn.Module, path: Path, name: str, index: int
     the model was trained on (``data.channel``), naming the first such file for each index:
     a name is found in each file (s69 review: DAPI, channel 0 of a.ome.tif and 2 of
     b.ome.tif, a model of channel 0: b was predicted on its channel 2, unsaid)."""
-    trained = getattr(model, "channel", None)
-    if not isinstance(trained, int) or index == trained:
+    trained, names = getattr(model, "channel", None), getattr(model, "channel_names", None)
+    if not isinstance(trained, int) or index == trained or names == [name]:
+        return
+    if names and indices_named(names, name):  # the stain it trained on (s70: found by name)
         return
     note_once(
         f"{shown_path(path)}: channel {name} ({said_as(CHANNEL_GIVEN)}) is its channel {index}, "

@@ -2072,7 +2072,7 @@ def _say_start(
         f", {group.world} processes" if group.active else "",
         _left_words(*left),
     )
-    _channel_note(getattr(model, "channel", None), given.channel)
+    _channel_note(getattr(model, "channel", None), given.channel, model)
     if any(offset := label_offset(model)):
         log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
     if given.tta:
@@ -2132,7 +2132,7 @@ def _left_parts(skipped: int, failed: int) -> list[str]:
     return parts
 
 
-def _channel_note(trained: int | list[int] | None, asked: int | str | tuple | None) -> None:
+def _channel_note(trained: int | list[int] | None, asked: int | str | tuple | None, model) -> None:
     """Say which channel is predicted where the model records one (``data.channel``), or
     which channels (a band subset; ``asked`` another list: warned, as another channel is).
     A channel asked by its name is found in each input, and compared there
@@ -2158,6 +2158,12 @@ def _channel_note(trained: int | list[int] | None, asked: int | str | tuple | No
             return
         log.info(
             "predicting channels %s of each image, in that order: the model trained on them", shown
+        )
+    elif asked is None and (names := getattr(model, "channel_names", None)):
+        log.info(
+            "predicting channel %s of each image that names its channels (by index, %d, of "
+            "others): the model was trained on it",
+            *(names[0], trained),
         )
     elif asked is None:
         log.info("predicting channel %d of each image: the model was trained on it", trained)

@@ -26,7 +26,7 @@ from unetlab.data.io import (
     tiff_layout,
     trained_file_axes,
 )
-from unetlab.data.names import loose
+from unetlab.data.names import indices_named
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_alike, note_once
 from unetlab.data.shown import shown_path
@@ -480,7 +480,7 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     spaces at the ends aside: :func:`~unetlab.data.names.loose`, as class names) among
     ``names`` (those ``path`` records: :func:`~unetlab.data.tiffmeta.channel_names`);
     UnetlabError naming them (or saying there are none) if it is not one of them."""
-    found = [i for i, n in enumerate(names) if loose(n) == loose(channel)]
+    found = indices_named(names, channel)
     if len(found) == 1:
         return found[0]
     name = shown_path(path)

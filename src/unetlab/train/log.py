@@ -269,13 +269,13 @@ def log_validation(pairs: tuple[list, list], root) -> None:
         )
 
 
-def channels_trained(channel: int | list[int] | None, count: int) -> str:
+def channels_trained(channel: int | str | list[int] | None, count: int) -> str:
     """Which channels of the images train, as the data line says it: ``channel``
     (``data.channel``; None: all), ``count`` the channels the net reads. Where all of a
     multi-channel image train, the key that picks some is named (a 2-channel nuclei +
     cytoplasm set said only '2 channel(s)': audit s39 audit2)."""
     if channel is not None:
-        bands = [channel] if isinstance(channel, int) else list(channel)
+        bands = list(channel) if isinstance(channel, list) else [channel]
         which = "channel" if len(bands) == 1 else "channels"
         return f"{which} {', '.join(map(str, bands))} of each image (data.channel)"
     if count == 1:

@@ -41,7 +41,13 @@ from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
-from unetlab.data.pairs import Pair, PairReader, problems_error, refuse_no_root
+from unetlab.data.pairs import (
+    Pair,
+    PairReader,
+    problems_error,
+    refuse_no_root,
+    trained_channel,
+)
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import DATA_AXES_AS, PageAxes, read_page_axes
 from unetlab.data.transforms import STAIN_OFF
@@ -772,7 +778,9 @@ def build_model(cfg: Config, data: Data, *, drawn: bool = True) -> UNet | Encode
     model.palette = data.palette
     model.ignore_value = data.ignore_value
     model.tta = fitting_tta(cfg.augment)  # what predict --tta averages (inference.tta)
-    model.channel = cfg.data.channel  # the one channel of the images it reads, or None
+    # the one channel of the images it reads (or a list, or None), and its name there
+    first = data.pairs[0][0] if data.pairs[0] else None
+    model.channel, model.channel_names = trained_channel(cfg.data.channel, first)
     model.appearance = data.appearance  # what predict compares its images with
     if isinstance(cfg.train.label_offset, list):
         model.label_offset = tuple(cfg.train.label_offset)
