@@ -705,3 +705,52 @@ def test_one_sequence_with_nothing_validating_says_nothing_of_its_split(ctc, cap
         train, val = split_pairs(ctc / "02", val_fraction=0.0, seed=0)
     assert len(train) == 3 and val == []
     assert "split among themselves" not in caplog.text
+
+
+def _masks_of(pairs) -> list[str]:
+    return [f"{p.mask.parent.parent.name}/{p.mask.name}" for p in pairs]
+
+
+def test_the_silver_truth_trains_where_chosen(ctc, caplog):
+    """Silver truth could not be chosen (the line said to copy NN_ST/SEG/ to NN_GT/SEG/):
+    challenge users train on it (every frame) or on both, the gold where a frame has it."""
+    from unetlab.data.datasets import split_pairs
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(ctc, val_fraction=0.0, ctc_truth="silver")
+    assert _masks_of(train + val) == [f"01_ST/man_seg{t:03d}.tif" for t in range(6)] + [
+        f"02_ST/man_seg{t:03d}.tif" for t in range(5)
+    ]
+    assert "paired 11 frames with their silver-truth segmentation (computer-made; " in caplog.text
+    assert "gold truth (NN_GT/SEG/) not trained on (data.ctc_truth both " in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(ctc, val_fraction=0.0, ctc_truth="both")
+    masks = _masks_of(train + val)
+    assert masks[:3] == ["01_ST/man_seg000.tif", "01_GT/man_seg001.tif", "01_ST/man_seg002.tif"]
+    assert masks.count("02_GT/man_seg002.tif") == 1 and len(masks) == 11
+    assert "else the silver (data.ctc_truth both: 5 gold, 6 silver)" in caplog.text
+    assert [p.name for p in find_pairs(ctc)][:2] == ["01/t001", "01/t004"]  # gold outside
+
+
+def test_a_training_on_the_silver_truth_alone_is_chosen_in_the_config(tmp_path, caplog):
+    import shutil
+
+    from unetlab.cli import main
+
+    root = write_sequence(tmp_path / "ds")
+    shutil.rmtree(root / "01_GT")
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(root), "--run-dir", str(tmp_path / "run"), "--check"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--no-progress", *sets, "--set=data.ctc_truth=silver"]) == 0
+    assert "paired 6 frames with their silver-truth" in caplog.text
+    assert main([*args, "--no-progress", *sets]) == 2  # set data.ctc_truth silver, it says
+
+
+def test_an_unknown_truth_is_refused_naming_the_choices():
+    from unetlab.config import Config
+    from unetlab.errors import UnetlabError
+
+    with pytest.raises(UnetlabError, match="data.ctc_truth 'silv' is unknown: did you mean "):
+        Config.from_dict({"data": {"ctc_truth": "silv"}})

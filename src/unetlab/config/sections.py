@@ -155,6 +155,12 @@ class DataSection(Section):
     ignore_value: int | None = option(
         None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"
     )
+    ctc_truth: str = option(
+        "gold",
+        "the truth a Cell Tracking Challenge data set trains on: gold (NN_GT/SEG/, drawn by "
+        "people, of some frames), silver (NN_ST/SEG/, computer-made, of every frame) or both "
+        "(the gold where a frame has it, else the silver)",
+    )
     grey_masks: str = option(
         "colours",
         "how a grey RGB mask (R = G = B) beside a colour table (class_colors.txt, "

@@ -8,7 +8,8 @@ copy: a data set folder holds sequences ``01/``, ``02/``, ... of frames ``t000.t
   ``man_seg_TTT_ZZZ.tif`` annotates the one slice ZZZ of frame TTT (not read: said);
 - ``01_GT/TRA/man_track000.tif``: tracking markers (a blob per cell), no segmentation (read
   only to find frames whose gold truth leaves cells out: :mod:`unetlab.data.ctc_partial`);
-- ``01_ST/SEG/``: the silver truth, computer-made (not read: the gold truth trains).
+- ``01_ST/SEG/man_seg000.tif``: the silver truth, computer-made, of every frame: trained on
+  where a training chooses it (``data.ctc_truth``: :func:`truth_read`), else not read.
 
 :func:`ctc_sequences` finds the sequences of a data set folder (or of one sequence folder
 given alone), :func:`ctc_pairs` pairs their frames by number and says in one line what was
@@ -19,9 +20,11 @@ in the data set's place (``01_GT/``, ``01_GT/TRA/``: markers given as masks),
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,6 +39,11 @@ FRAME = re.compile(r"t(\d+)\.tiff?", re.IGNORECASE)
 SLICE = re.compile(r"man_seg_(\d+)_(\d+)\.tiff?", re.IGNORECASE)
 #: the folders beside a sequence ``NN/``: its gold truth, its silver truth
 TRUTHS = ("_GT", "_ST")
+#: the truths a training may choose (``data.ctc_truth``): the gold (annotated by people, of
+#: some frames), the silver (computer-made, of every frame), or both: the gold where a frame
+#: has both
+CTC_TRUTHS = {"gold": ("_GT",), "silver": ("_ST",), "both": ("_GT", "_ST")}
+_TRUTH = contextvars.ContextVar("unetlab_ctc_truth", default="gold")
 #: the layout in a few words, for the lines that name it
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
 #: how a frame of one 3-D slice's mask, or any frame, is read where this layout reads it not
@@ -53,6 +61,18 @@ class Use(NamedTuple):
 TRAINING, SCORING = Use("train on", "trained on"), Use("score", "scored")
 
 
+@contextlib.contextmanager
+def truth_read(truth: str) -> Iterator[None]:
+    """Within: the sequences of the layout are found and paired with ``truth``, a key of
+    :data:`CTC_TRUTHS` (challenge users train on the silver truth, which covers every frame,
+    or on both; evaluate scores the gold truth, outside)."""
+    token = _TRUTH.set(truth)
+    try:
+        yield
+    finally:
+        _TRUTH.reset(token)
+
+
 def _named(folder: Path) -> Path:
     """``folder`` as given, resolved only where its name is no folder's (``.``, ``..``:
     ``Path('.').name`` is '', so a sequence given as ``.`` was no sequence, s69 review)."""
@@ -60,26 +80,38 @@ def _named(folder: Path) -> Path:
 
 
 def ctc_sequences(root: Path) -> list[tuple[Path, Path]]:
-    """``[(frames folder, its gold-truth SEG folder)]`` of the sequences of ``root``: a data
+    """``[(frames folder, its truth's SEG folder)]`` of the sequences of ``root``: a data
     set folder holding ``NN/`` beside ``NN_GT/SEG/`` (those with a SEG folder, in name
     order), or one sequence folder ``NN/`` with ``NN_GT/SEG/`` beside it; [] for any other.
-    The listing's names are asked first: a folder of 1,500 numbered samples is not
-    stat'ed."""
+    Within :func:`truth_read`, the SEG folders of the truth read (``NN_ST/SEG/`` of the
+    silver; both: the gold's where there is one). The listing's names are asked first: a
+    folder of 1,500 numbered samples is not stat'ed."""
     root = _named(Path(root))
-    if root.name.isdigit() and (seg := _seg_folder(root)) is not None:
+    if root.name.isdigit() and (seg := _truth_folder(root)) is not None:
         return [(root, seg)]
     entries = listing(root)
     named = {d.name for d in entries}
+    truths = CTC_TRUTHS[_TRUTH.get()]
     return [
         (d, seg)
         for d in entries
-        if d.name.isdigit() and f"{d.name}_GT" in named and (seg := _seg_folder(d)) is not None
+        if d.name.isdigit()
+        and any(f"{d.name}{t}" in named for t in truths)
+        and (seg := _truth_folder(d)) is not None
     ]
 
 
-def _seg_folder(sequence: Path) -> Path | None:
-    """The ``NN_GT/SEG/`` folder beside the sequence folder ``sequence`` (``NN/``), or None."""
-    seg = sequence.parent / f"{sequence.name}_GT" / "SEG"
+def _truth_folder(sequence: Path) -> Path | None:
+    """The SEG folder of the first truth read (:func:`truth_read`) that the sequence folder
+    ``sequence`` has beside it, or None."""
+    folders = (_seg_folder(sequence, truth) for truth in CTC_TRUTHS[_TRUTH.get()])
+    return next((f for f in folders if f is not None), None)
+
+
+def _seg_folder(sequence: Path, truth: str = "_GT") -> Path | None:
+    """The ``NN_GT/SEG/`` folder (``truth``: of :data:`TRUTHS`) beside the sequence folder
+    ``sequence`` (``NN/``), or None."""
+    seg = sequence.parent / f"{sequence.name}{truth}" / "SEG"
     return seg if seg.is_dir() and sequence.is_dir() else None
 
 
@@ -96,24 +128,39 @@ class _Left(NamedTuple):
     slices: int  # masks of one 3-D slice
     strays: list[Path]  # files of a SEG/ folder of no mask's name (man_seg002.png)
     markers: bool  # an NN_GT/TRA/ folder
-    silver: bool  # an NN_ST/ folder
+    other: bool  # the truth not read (:data:`_OTHER`): an NN_ST/ folder, an NN_GT/SEG/ one
+
+
+class _Count(NamedTuple):
+    """What a sequence paired, for the line."""
+
+    name: str  # "01"
+    paired: int  # frames paired
+    frames: int
+    silver: int  # of them with the silver truth
+
+
+#: the truth beside the one read (``data.ctc_truth``), its folder, and how lines name it
+_OTHER = {"gold": ("_ST", "silver truth (NN_ST/)"), "silver": ("_GT", "gold truth (NN_GT/SEG/)")}
 
 
 def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tuple[Path, Path]]:
-    """(frame, gold-truth mask) of each annotated frame of the sequences of ``root``
-    (:func:`ctc_sequences`), paired by frame number; a mask of no frame added to
-    ``problems``; what was paired and what was left said once, a problem where nothing
-    was, as ``use`` (:data:`TRAINING`, :data:`SCORING`) reads them."""
+    """(frame, truth mask) of each annotated frame of the sequences of ``root``
+    (:func:`ctc_sequences`), paired by frame number, with the gold truth (within
+    :func:`truth_read`: the truth read); a mask of no frame added to ``problems``; what was
+    paired and what was left said once, a problem where nothing was, as ``use``
+    (:data:`TRAINING`, :data:`SCORING`) reads them."""
     pairs, counts, left = [], [], []
     for frames_dir, seg_dir in ctc_sequences(root):
-        frames, masks = _numbered(frames_dir, FRAME), _numbered(seg_dir, SEG)
+        frames, (masks, silver) = _numbered(frames_dir, FRAME), _truth_masks(frames_dir)
         problems += [
             f"{masks[n]}: no frame {frames_dir / _frame_of(masks[n])} for this mask (a mask "
             "pairs with the frame of its number)"
             for n in sorted(set(masks) - set(frames))
         ]
-        pairs += [(frames[n], masks[n]) for n in sorted(set(masks) & set(frames))]
-        counts.append((frames_dir.name, len(set(masks) & set(frames)), len(frames)))
+        paired = sorted(set(masks) & set(frames))
+        pairs += [(frames[n], masks[n]) for n in paired]
+        counts.append(_Count(frames_dir.name, len(paired), len(frames), len(silver & {*paired})))
         left.append(_left_of(frames_dir, seg_dir))
     line = _paired_line(root, counts, _together(left), use)
     if pairs:
@@ -121,6 +168,16 @@ def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tupl
     else:
         problems.append(f"{line}: nothing to {use.verb}")
     return pairs
+
+
+def _truth_masks(sequence: Path) -> tuple[dict[int, Path], set[int]]:
+    """``{frame number: mask}`` of the truths read (:func:`truth_read`) beside the sequence
+    folder ``sequence``, the gold's where a frame has both, and the numbers of those of the
+    silver truth."""
+    truths = {t: _seg_folder(sequence, t) for t in CTC_TRUTHS[_TRUTH.get()]}
+    masks = {t: _numbered(seg, SEG) for t, seg in truths.items() if seg is not None}
+    gold, silver = masks.get("_GT", {}), masks.get("_ST", {})
+    return silver | gold, set(silver) - set(gold)
 
 
 def _frame_of(mask: Path) -> str:
@@ -133,8 +190,10 @@ def _left_of(frames_dir: Path, seg_dir: Path) -> _Left:
     others = [f for f in listing(seg_dir) if SEG.fullmatch(f.name) is None]
     slices = [f for f in others if SLICE.fullmatch(f.name)]
     strays = [f for f in others if f not in slices]
-    silver = frames_dir.parent / f"{frames_dir.name}_ST"
-    return _Left(len(slices), strays, (seg_dir.parent / "TRA").is_dir(), silver.is_dir())
+    markers = (frames_dir.parent / f"{frames_dir.name}_GT" / "TRA").is_dir()
+    other = _OTHER.get(_TRUTH.get())
+    beside = other is not None and (frames_dir.parent / f"{frames_dir.name}{other[0]}").is_dir()
+    return _Left(len(slices), strays, markers, beside and _seg_folder(frames_dir) is not None)
 
 
 def _together(left: list[_Left]) -> _Left:
@@ -143,21 +202,38 @@ def _together(left: list[_Left]) -> _Left:
         sum(each.slices for each in left),
         [f for each in left for f in each.strays],
         any(each.markers for each in left),
-        any(each.silver for each in left),
+        any(each.other for each in left),
     )
 
 
-def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left, use: Use) -> str:
-    """What a data set of the layout paired (``counts``: (sequence, frames paired, frames)
-    each) and left out (:class:`_Left`): the frames of no gold truth, the masks of one 3-D
-    slice, files of another name, the tracking markers and the silver truth there are."""
-    paired = sum(c[1] for c in counts)
-    each = ", ".join(f"{name}/: {n} of {total}" for name, n, total in counts)
+def _truth_words(counts: list[_Count]) -> str:
+    """The truth the frames of ``counts`` paired with, as :func:`_paired_line` names it."""
+    silver = sum(c.silver for c in counts)
+    truth = _TRUTH.get()
+    if truth == "gold":
+        return "their gold-truth segmentation by frame number, tNNN.tif with NN_GT/SEG/"
+    if truth == "silver":
+        return (
+            "their silver-truth segmentation (computer-made; data.ctc_truth silver) by frame "
+            "number, tNNN.tif with NN_ST/SEG/"
+        )
+    gold = sum(c.paired for c in counts) - silver
+    return (
+        f"their gold-truth segmentation, else the silver (data.ctc_truth both: {gold} gold, "
+        f"{silver} silver) by frame number, tNNN.tif with NN_GT/SEG/ or NN_ST/SEG/"
+    )
+
+
+def _paired_line(root: Path, counts: list[_Count], left: _Left, use: Use) -> str:
+    """What a data set of the layout paired (``counts``: each sequence's) and left out
+    (:class:`_Left`): the frames of no truth, the masks of one 3-D slice, files of another
+    name, the tracking markers and the truth not read there are."""
+    paired = sum(c.paired for c in counts)
+    each = ", ".join(f"{c.name}/: {c.paired} of {c.frames}" for c in counts)
     line = (
         f"{root}: the Cell Tracking Challenge's layout: paired {numbered(paired, 'frame')} "
-        f"with their gold-truth segmentation by frame number, tNNN.tif with NN_GT/SEG/"
-        f"man_segNNN.tif ({each}); {numbered(sum(c[2] for c in counts) - paired, 'frame')} "
-        "without one left out"
+        f"with {_truth_words(counts)}man_segNNN.tif ({each}); "
+        f"{numbered(sum(c.frames for c in counts) - paired, 'frame')} without one left out"
     )
     if left.slices:
         line += (
@@ -169,8 +245,16 @@ def _paired_line(root: Path, counts: list[tuple[str, int, int]], left: _Left, us
             f"; {numbered(len(left.strays), 'file')} of SEG/ not named man_segNNN.tif not "
             f"read ({left.strays[0].name}, ...): save the masks as man_segNNN.tif (TIFF)"
         )
-    unread = ["TRA markers"] * left.markers + ["silver truth (NN_ST/)"] * left.silver
-    return line + (f"; {' and '.join(unread)} not {use.done}" if unread else "")
+    unread = ["TRA markers"] * left.markers
+    unread += [_OTHER[_TRUTH.get()][1]] if left.other else []
+    return line + (f"; {' and '.join(unread)} not {use.done}{_choose(left, use)}" if unread else "")
+
+
+def _choose(left: _Left, use: Use) -> str:
+    """The setting that trains on the truth ``left`` unread, where a training reads them."""
+    if not left.other or use is not TRAINING:
+        return ""
+    return " (data.ctc_truth both trains on the gold truth, and the silver of the other frames)"
 
 
 def ctc_near(root: Path) -> list[str]:
@@ -186,7 +270,8 @@ def ctc_near(root: Path) -> list[str]:
     if silver:
         return [
             f"{named} of {CTC_LAYOUT} have only the silver truth (NN_ST/SEG/, computer-made), "
-            "which is not read: to train on it, copy NN_ST/SEG/ to NN_GT/SEG/"
+            "which is not read unless chosen: to train on it, set data.ctc_truth silver "
+            "(--set data.ctc_truth=silver)"
         ]
     if bare:
         return [

@@ -30,6 +30,7 @@ from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.colour import channels_kind
 from unetlab.data.colour_masks import INSTANCE_MODE, mask_said, said_by, why_ids
+from unetlab.data.ctc import truth_read
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
@@ -250,6 +251,7 @@ def split_pairs(
     axes: str | None = None,
     run_dir: str | os.PathLike | None = None,
     axes_setting: AxesSetting = GIVEN_AXES,
+    ctc_truth: str = "gold",
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -272,18 +274,19 @@ def split_pairs(
     (:data:`~unetlab.data.io.GIVEN_AXES`), or a training's config key, ``cfg.data.axes``
     (:data:`~unetlab.data.io.DATA_AXES`, which fit's and plan_training's readers give); and
     so ``root`` (:func:`root_named`: ``root``, or ``cfg.data.root``).
+    ``ctc_truth``: a Cell Tracking Challenge set's truth (``data.ctc_truth``: gold, silver, both).
     """
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root, root_named(axes_setting))
     say = (lambda *args: None) if quiet else log.info
-    folder = _random_folder(root)
     given = (axes, axes_setting)
-    if folder is None:
-        return _fixed_split(root, problems, say, given)
-    split = _seeded_split(
-        folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, given=given
-    )
+    with truth_read(ctc_truth):
+        if (folder := _random_folder(root)) is None:
+            return _fixed_split(root, problems, say, given)
+        split = _seeded_split(
+            folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page, given=given
+        )
     if folder != root:
         say("%s", _held_out_note(root, folder, split, run_dir))
     return split
@@ -310,6 +313,7 @@ def data_split(
     runs split before stacks were split by file, :func:`split_pairs`)."""
     split = dict(val_fraction=data.val_fraction, seed=data.seed, problems=problems, quiet=quiet)
     split |= dict(axes=data.axes, run_dir=run_dir, axes_setting=DATA_AXES, by_page=by_page)
+    split |= dict(ctc_truth=data.ctc_truth)
     return split_pairs(data.root, **split)
 
 
@@ -334,7 +338,12 @@ def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], l
 
 
 def seeded_val_splits(
-    root: str | os.PathLike, *, val_fraction: float, seeds: Sequence[int], axes: str | None = None
+    root: str | os.PathLike,
+    *,
+    val_fraction: float,
+    seeds: Sequence[int],
+    axes: str | None = None,
+    ctc_truth: str = "gold",
 ) -> Iterator[tuple[int, list[Pair]]]:
     """(seed, validation pairs) of :func:`split_pairs` of ``root`` with each of ``seeds``
     (quiet, pairing problems left out), the data set paired once for all of them; nothing
@@ -343,7 +352,8 @@ def seeded_val_splits(
     folder = _random_folder(Path(root))
     if folder is None:
         return
-    pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT, axes_setting=DATA_AXES)
+    with truth_read(ctc_truth):
+        pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT, axes_setting=DATA_AXES)
     for seed in seeds:
         val = _split(pairs, val_fraction, seed, lambda *a: None, DATA_AXES.given)[1]
         yield seed, [pairs[i] for i in val]
@@ -462,6 +472,7 @@ def training_split(data: dict | None, *, by_page: bool = False) -> tuple[list[Pa
             by_page=by_page,
             axes=data.get("axes"),
             axes_setting=DATA_AXES,  # the run's config key
+            ctc_truth=data.get("ctc_truth", "gold"),
         )
     except UnetlabError as exc:
         raise DatasetError(f"its data folder does not split as in training: {exc}") from exc

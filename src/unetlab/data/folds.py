@@ -39,10 +39,14 @@ def fold_indices(n: int, k: int, *, seed: int) -> list[tuple[list[int], list[int
     return [(sorted(set(range(n)) - set(val)), val) for val in folds]
 
 
-def all_pairs(root: str | os.PathLike, axes: str | None = None) -> list[Pair]:
+def all_pairs(
+    root: str | os.PathLike, axes: str | None = None, ctc_truth: str = "gold"
+) -> list[Pair]:
     """Every pair of the data folder ``root`` as training reads it (a ``train/`` + ``val/``
-    split or a VOC one pooled, the images' TIFF ``axes`` as given), its training pairs first."""
-    train, val = split_pairs(root, val_fraction=0.0, quiet=True, axes=axes, axes_setting=DATA_AXES)
+    split or a VOC one pooled, the images' TIFF ``axes`` as given, a Cell Tracking Challenge
+    set's ``ctc_truth``), its training pairs first."""
+    split = dict(val_fraction=0.0, quiet=True, axes=axes, axes_setting=DATA_AXES)
+    train, val = split_pairs(root, ctc_truth=ctc_truth, **split)
     return [*train, *val]
 
 

@@ -162,7 +162,7 @@ def seed_holding(d, fp: Fingerprint, values: set[int], val: set[str]) -> int | N
     trained = _values_of(found, set(found) - val)
     seeds = range(d.seed + 1, d.seed + 1 + SEEDS_TRIED)
     for seed, held in seeded_val_splits(
-        d.root, val_fraction=d.val_fraction, seeds=seeds, axes=d.axes
+        d.root, val_fraction=d.val_fraction, seeds=seeds, axes=d.axes, ctc_truth=d.ctc_truth
     ):
         held_out = {p.mask_page for p in held}
         kept = _values_of(found, set(found) - held_out)

@@ -81,7 +81,7 @@ def fit_folds(
     folder is locked while it trains (another process is refused)."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir, cfg.data.root, folds=True)
-    pairs = all_pairs(cfg.data.root, cfg.data.axes)
+    pairs = all_pairs(cfg.data.root, cfg.data.axes, cfg.data.ctc_truth)
     splits = fold_pairs(pairs, k, seed=cfg.data.seed)
     refuse_unlabelled_folds(splits, cfg.data.ignore_value)  # before any fold trains
     run_dir.mkdir(parents=True, exist_ok=True)
