@@ -493,11 +493,13 @@ def test_complete_gold_truth_says_nothing_of_partial_frames(ctc, tmp_path, caplo
     assert "partial gold truth" not in caplog.text
 
 
-def _train_check(ctc, caplog) -> list[str]:
-    """The partial-truth lines of ``train --check`` of ``ctc``, which must succeed."""
+def _train_check(ctc, caplog, *more: str) -> list[str]:
+    """The partial-truth lines of ``train --check`` of ``ctc`` (``more``: its flags), which
+    must succeed."""
     from unetlab.cli import main
 
     sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    sets += more
     args = ["train", "--data", str(ctc), "--run-dir", str(ctc.parent / "run"), "--check"]
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert main([*args, "--no-progress", *sets]) == 0
@@ -754,3 +756,34 @@ def test_an_unknown_truth_is_refused_naming_the_choices():
 
     with pytest.raises(UnetlabError, match="data.ctc_truth 'silv' is unknown: did you mean "):
         Config.from_dict({"data": {"ctc_truth": "silv"}})
+
+
+def test_a_set_without_markers_says_the_check_was_not_made(ctc, tmp_path, caplog):
+    """A set missing all of NN_GT/TRA/ got no partial-truth check and no line."""
+    import shutil
+
+    from unetlab.evaluate import evaluate_predictions
+
+    for seq in ("01", "02"):
+        shutil.rmtree(ctc / f"{seq}_GT" / "TRA")
+    lines = _train_check(ctc, caplog)
+    assert lines == [
+        "partial gold truth not checked: 01/, 02/ have no tracking markers (NN_GT/TRA/"
+        "man_trackNNN.tif of the annotated frames), which find the cells a frame's gold "
+        "truth leaves out"
+    ]
+    pred = write_predictions(tmp_path / "pred", range(5), ids=True)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        evaluate_predictions(pred, ctc / "02", progress=False)
+    assert "partial gold truth not checked: 02/ have no tracking markers" in caplog.text
+
+
+def test_silver_frames_are_not_checked_against_the_markers(ctc, caplog):
+    partial_set(ctc)
+    for t in range(5):  # the silver truth of 02/ leaves cell 1 out of every frame
+        tifffile.imwrite(ctc / "02_ST" / "SEG" / f"man_seg{t:03d}.tif", frame_ids(t) == 2)
+    lines = _train_check(ctc, caplog, "--set=data.ctc_truth=both")
+    assert len(lines) == 1 and lines[0].startswith(PARTIAL)
+    caplog.clear()  # nor said unchecked: computer-made, of frames the markers need not fit
+    assert _train_check(ctc, caplog, "--set=data.ctc_truth=silver") == []

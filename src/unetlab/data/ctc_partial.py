@@ -10,6 +10,7 @@ markers of the paired frames only (one small file each).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,9 +52,11 @@ def _frame(pair: Pair) -> str:
 
 
 def _by_mask(pairs: Sequence[Pair]) -> dict[Path, list[Pair]]:
-    """The pairs of ``pairs`` of the layout (paired with ``man_segNNN.tif``), by mask file,
-    in the frames' name order: a 3-D frame's pages together, its files read once each."""
-    frames = sorted((p for p in pairs if p.sequence is not None), key=lambda p: p.name)
+    """The pairs of ``pairs`` of the layout paired with the gold truth (``NN_GT/SEG/
+    man_segNNN.tif``; the silver truth's are computer-made), by mask file, in the frames'
+    name order: a 3-D frame's pages together, its files read once each."""
+    gold = (p for p in pairs if p.sequence is not None and p.mask.parent.parent.name[-3:] == "_GT")
+    frames = sorted(gold, key=lambda p: p.name)
     grouped: dict[Path, list[Pair]] = {}
     for pair in frames:
         grouped.setdefault(pair.mask, []).append(pair)
@@ -104,6 +107,17 @@ _EFFECT = {
 }
 
 
+def _no_markers(grouped: Mapping[Path, list[Pair]]) -> str:
+    """The line of a set whose gold-truth frames (``grouped``: :func:`_by_mask`) have no
+    tracking markers at all (a set without NN_GT/TRA/ was not checked, unsaid)."""
+    sequences = sorted({pages[0].sequence.name for pages in grouped.values()})
+    return (
+        f"partial gold truth not checked: {'/, '.join(sequences)}/ have no tracking markers "
+        "(NN_GT/TRA/man_trackNNN.tif of the annotated frames), which find the cells a "
+        "frame's gold truth leaves out"
+    )
+
+
 def warn_partial_truth(
     pairs: Sequence[Pair], masks: Mapping[Path, np.ndarray] | None = None, *, use: Use = TRAINING
 ) -> None:
@@ -114,6 +128,9 @@ def warn_partial_truth(
     pages), not read again; each other mask file and each markers file is read once, a 3-D
     frame's pages together."""
     grouped = _by_mask(pairs)
+    if grouped and not any(markers_of(mask).is_file() for mask in grouped):
+        note_once(_no_markers(grouped), level=logging.INFO)
+        return
     said = {mask: _said(pages, masks or {}) for mask, pages in grouped.items()}
     partial = [s for s in said.values() if isinstance(s, str)]
     errors = {m: e for m, e in said.items() if isinstance(e, UnetlabError)}
