@@ -183,6 +183,8 @@ def test_a_config_that_is_not_yaml_text_is_one_line(tmp_path, data, capsys):
     assert "00.png: not a YAML config file (not text" in _error_line(capsys)
     assert _train(data, run, "--config", str(data)) == 2
     assert f"{data} is a folder, not a config file: give --config a YAML" in _error_line(capsys)
+    assert _train(data, run, "--config", "") == 2  # it said ". is a folder" (s70)
+    assert "--config '' names no config: give a YAML file or a shipped " in _error_line(capsys)
 
 
 def test_resume_of_a_folder_without_a_run_says_so(tmp_path, capsys):

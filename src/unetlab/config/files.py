@@ -51,6 +51,23 @@ def find_config(path: str | os.PathLike) -> Path:
 CONFIG = Spelled("load_config", "--config")
 
 
+def refuse_no_name(source: str | os.PathLike, flag: Spelled = CONFIG) -> None:
+    """UnetlabError where ``source`` (given as ``flag``) is the empty name, which ``Path``
+    reads as the folder ``.`` (s69 re-review, ``--from ''``; s70, ``train --config ''``: ". is
+    a folder, not a config file")."""
+    if os.fspath(source) == "":
+        names = ", ".join(shipped_configs())
+        raise UnetlabError(
+            **spelled(
+                lambda f: (
+                    f"{f} '' names no config: give a YAML file or a shipped config's "
+                    f"name ({names}), or none for unetlab's defaults"
+                ),
+                flag,
+            )
+        )
+
+
 def read_config_file(path: Path, *, flag: Spelled = CONFIG) -> dict:
     """The mapping of a YAML config file, or one line saying why it is not one (``flag``: the
     setting that gave it, as the caller spells it: ``config --write --from`` was told to

@@ -16,6 +16,7 @@ from unetlab.config.files import (
     find_config,
     parse_yaml,
     read_config_file,
+    refuse_no_name,
     yaml_problem,
 )
 from unetlab.config.guard import assigned_keys
@@ -40,6 +41,8 @@ def load_config(
     :func:`unetlab.plan.plan_training` plans the others, as ``unetlab train`` does.
     """
     overrides = _override_list(path, overrides)
+    if path is not None:
+        refuse_no_name(path)
     data = read_config_file(Path(path)) if path is not None else {}
     if path is not None:
         data = drop_removed(data, config_name(path))  # an older unetlab's run (audit s31 upgrade 1)

@@ -15,12 +15,12 @@ from unetlab.config.files import (
     find_config,
     parse_yaml,
     read_config_file,
+    refuse_no_name,
     save_config,
-    shipped_configs,
     yaml,
 )
 from unetlab.config.load import load_config
-from unetlab.errors import Spelled, UnetlabError, spelled
+from unetlab.errors import Spelled
 
 
 def write_starter(
@@ -43,7 +43,7 @@ def write_starter(
     no refusal sends the caller to an ``overwrite`` refused next (s69 review)."""
     path, overrides = Path(path), [overrides] if isinstance(overrides, str) else list(overrides)
     if source is not None:  # a folder or a file that is no text: said as --from, not --config
-        _refuse_no_name(source)
+        refuse_no_name(source, SOURCE)
         read_config_file(Path(source), flag=SOURCE)
     cfg = load_config(source, overrides)  # a bad source or override: its own line
     header = _header(path, source, overrides)
@@ -54,22 +54,6 @@ def write_starter(
 
 #: the config a starter is written from, as write_starter and ``unetlab config`` spell it
 SOURCE = Spelled("write_starter's source", "--from")
-
-
-def _refuse_no_name(source: str | os.PathLike) -> None:
-    """UnetlabError where ``source`` is the empty name (s69 re-review: ``--from ''`` was read
-    as the folder ``.``: ". is a folder, not a config file")."""
-    if os.fspath(source) == "":
-        names = ", ".join(shipped_configs())
-        raise UnetlabError(
-            **spelled(
-                lambda f: (
-                    f"{f} '' names no config: give a YAML file or a shipped config's "
-                    f"name ({names}), or none for unetlab's defaults"
-                ),
-                SOURCE,
-            )
-        )
 
 
 def _header(path: Path, source, overrides: Sequence[str]) -> str:
