@@ -602,7 +602,7 @@ def test_evaluate_takes_each_prediction_s_own_input(ctc, tmp_path, instance_chec
     )
     report = evaluate_predictions(tmp_path / "pq", link / "02", progress=False)
     assert [image["name"] for image in report.images] == ["02/t000", "02/t002", "02/t003"]
-    with pytest.raises(DatasetError, match="give gt_dir the one sequence predicted: "):
+    with pytest.raises(DatasetError, match=r"are of 2 sequences \(as predict recorded them: 1 of "):
         evaluate_predictions(tmp_path / "pq", link, progress=False)  # 01's t005 is there too
 
 
@@ -625,9 +625,9 @@ def test_a_sequence_some_of_whose_frames_were_predicted_from_another_is_refused(
 
     made = {"t001": {(ctc / "01").resolve()}, "t004": {(ctc / "02").resolve()}}
     said = sequence_words(ctc / "01", made)("--gt")
-    assert said.endswith(
-        f"some of the predictions were made from the frames of the sequence "
-        f"02/ (as predict recorded them), not of 01/: give --gt {ctc / '02'}"
+    assert said.startswith(  # it said: some of them were made from 02/: give --gt 02 (s70)
+        f"{ctc / '01'}: the predictions are of 2 sequences (as predict recorded them: 1 of "
+        "01/, 1 of 02/): predict each sequence into a folder of its own"
     )
     assert sequence_words(ctc / "01", {"t001": {(ctc / "02").resolve()}, "t002": set()}) is not None
     assert sequence_words(ctc / "01", {"t002": {(ctc / "02").resolve()}}) is None
@@ -787,3 +787,24 @@ def test_silver_frames_are_not_checked_against_the_markers(ctc, caplog):
     assert len(lines) == 1 and lines[0].startswith(PARTIAL)
     caplog.clear()  # nor said unchecked: computer-made, of frames the markers need not fit
     assert _train_check(ctc, caplog, "--set=data.ctc_truth=silver") == []
+
+
+def test_predictions_of_both_sequences_are_said_mixed(ctc, tmp_path):
+    """A folder of both sequences' outputs was refused as "the one sequence predicted: 01
+    or 02", not said to be mixed."""
+    from unetlab.evaluate import evaluate_predictions
+
+    pred = write_predictions(tmp_path / "pred", range(6), ids=True)
+    write_record(pred, [*sorted((ctc / "02").glob("t*.tif")), ctc / "01" / "t005.tif"])
+    fix = f"(unetlab predict --input {ctc / '01'} --output out_01) and give gt_dir the sequence"
+    with pytest.raises(DatasetError) as info:
+        evaluate_predictions(pred, ctc, progress=False)
+    said = str(info.value)
+    assert "whose frames share their names (t000.tif, ...), and the predictions are of 2 " in said
+    assert "sequences (as predict recorded them: 1 of 01/, 5 of 02/): predict each " in said
+    assert said.endswith(f"a folder of its own {fix} of each")
+    write_record(pred, [ctc / "01" / "t001.tif", ctc / "02" / "t004.tif"])
+    with pytest.raises(DatasetError) as info:  # it said: give gt_dir 02 (s69: some of)
+        evaluate_predictions(pred, ctc / "01", progress=False)
+    assert str(info.value).startswith(f"{ctc / '01'}: the predictions are of 2 sequences (")
+    assert "(as predict recorded them: 1 of 01/, 1 of 02/)" in str(info.value)

@@ -338,15 +338,18 @@ def sequence_words(
     were made from another sequence of its data set (``predicted``: each prediction's stem
     -> the folders of its inputs, resolved, as predict recorded them): the line, of the
     flag, naming the sequence to give; else None."""
-    sequences = [frames for frames, _ in ctc_sequences(root)]
+    sequences = ctc_sequences(root)
     if len(sequences) == 1:
-        return _other_sequence(root, sequences[0], predicted)
+        return _other_sequence(root, *sequences[0], predicted)
     if len(sequences) < 2:
         return None
+    sequences = [frames for frames, _ in sequences]
     inputs = {folder for folders in predicted.values() for folder in folders}
     made = [s for s in sequences if s.resolve() in inputs]
     said = f"{root}: holds {len(sequences)} Cell Tracking Challenge sequences "
     said += f"({'/, '.join(s.name for s in sequences)}/) whose frames share their names "
+    if len(made) > 1:
+        return lambda f: f"{said}(t000.tif, ...), and {_mixed(made, predicted, f)}"
     if len(made) == 1:
         fix = f"{made[0]}, the sequence predicted (as predict recorded it)"
     else:
@@ -354,19 +357,35 @@ def sequence_words(
     return lambda f: f"{said}(t000.tif, ...): give {f} {fix}"
 
 
+def _mixed(made: list[Path], predicted: Mapping[str, Collection[Path]], flag: str) -> str:
+    """The clause of predictions made from several sequences (``made``: those, ``predicted``:
+    each prediction's input folders, resolved): how many of each, and the fix (a folder
+    holding both sequences' outputs was refused as "the one sequence predicted: 01 or 02",
+    not said to be mixed, s70)."""
+    each = ", ".join(
+        f"{sum(s.resolve() in folders for folders in predicted.values())} of {s.name}/"
+        for s in made
+    )
+    return (
+        f"the predictions are of {numbered(len(made), 'sequence')} (as predict recorded "
+        f"them: {each}): predict each sequence into a folder of its own (unetlab predict "
+        f"--input {made[0]} --output out_{made[0].name}) and give {flag} the sequence of each"
+    )
+
+
 def _other_sequence(
-    root: Path, sequence: Path, predicted: Mapping[str, Collection[Path]]
+    root: Path, sequence: Path, seg: Path, predicted: Mapping[str, Collection[Path]]
 ) -> Callable[[str], str] | None:
-    """:func:`sequence_words` of one sequence: where the predictions of its annotated frames
-    (by their stems, ``t013`` of ``man_seg013.tif``) were made from another sequence's."""
-    stems = [
-        _frame_of(mask)[: -len(".tif")] for mask in _numbered(_seg_folder(sequence), SEG).values()
-    ]
+    """:func:`sequence_words` of one sequence (its truth's SEG folder ``seg``): where the
+    predictions of its annotated frames (by their stems, ``t013`` of ``man_seg013.tif``)
+    were made from another sequence's, or from it and others."""
+    stems = [_frame_of(mask)[: -len(".tif")] for mask in _numbered(seg, SEG).values()]
     inputs = {folder for stem in stems for folder in predicted.get(stem, ())}
     if not (others := _siblings(sequence, inputs)):
         return None
-    some = "some of " if sequence.resolve() in inputs else ""
-    said = f"{root}: {some}the predictions were made from the frames of the sequence "
+    if sequence.resolve() in inputs:
+        return lambda f: f"{root}: {_mixed([sequence, *others], predicted, f)}"
+    said = f"{root}: the predictions were made from the frames of the sequence "
     said += f"{others[0].name}/ (as predict recorded them), not of {sequence.name}/"
     return lambda f: f"{said}: give {f} {sequence.parent / others[0].name}"
 
