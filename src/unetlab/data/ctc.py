@@ -56,9 +56,22 @@ class Use(NamedTuple):
 
     verb: str  # "train on"
     done: str  # "trained on"
+    left_out: str  # what the cells a partial frame leaves out do (:mod:`.ctc_partial`)
+    ignored_by: str  # the setting that leaves them out
 
 
-TRAINING, SCORING = Use("train on", "trained on"), Use("score", "scored")
+TRAINING = Use(
+    "train on",
+    "trained on",
+    "train as background and, found, score as false positives",
+    "data.ignore_value",
+)
+SCORING = Use(
+    "score",
+    "scored",
+    "are background in the truth: found, they score as false positives",
+    "--ignore-value",
+)
 
 
 @contextlib.contextmanager

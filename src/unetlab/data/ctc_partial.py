@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from unetlab.data.ctc import SCORING, TRAINING, Use
+from unetlab.data.ctc import TRAINING, Use
 from unetlab.data.io import read_stack
 from unetlab.data.names import CTC_SEG
 from unetlab.data.read_notes import note_once
@@ -96,17 +96,6 @@ def _unread(frames: list[str], errors: list[UnetlabError]) -> str:
     return f"{first_listed(frames, _LISTED)}: {its} TRA markers could not be read, not checked ({errors[0]})"
 
 
-#: what the cells a partial frame leaves out do, and the setting that leaves them out,
-#: where the frames train and where they are scored (evaluate said "train", s69 re-review)
-_EFFECT = {
-    TRAINING: ("train as background and, found, score as false positives", "data.ignore_value"),
-    SCORING: (
-        "are background in the truth: found, they score as false positives",
-        "--ignore-value",
-    ),
-}
-
-
 def _no_markers(grouped: Mapping[Path, list[Pair]]) -> str:
     """The line of a set whose gold-truth frames (``grouped``: :func:`_by_mask`) have no
     tracking markers at all (a set without NN_GT/TRA/ was not checked, unsaid)."""
@@ -135,12 +124,12 @@ def warn_partial_truth(
     partial = [s for s in said.values() if isinstance(s, str)]
     errors = {m: e for m, e in said.items() if isinstance(e, UnetlabError)}
     unread = _unread([_frame(grouped[m][0]) for m in errors], list(errors.values()))
-    effect, setting = _EFFECT[use]
     if partial:
         note_once(
-            f"partial gold truth: {first_listed(partial, _LISTED)}: those cells {effect}; leave those "
-            "frames out (move their NN_GT/SEG/man_segNNN.tif aside) or complete their masks, "
-            f"or set the unannotated region to the ignore value ({setting})"
+            f"partial gold truth: {first_listed(partial, _LISTED)}: those cells "
+            f"{use.left_out}; leave those frames out (move their NN_GT/SEG/man_segNNN.tif "
+            "aside) or complete their masks, "
+            f"or set the unannotated region to the ignore value ({use.ignored_by})"
             + (f"; {unread}" if unread else "")
         )
     elif unread:

@@ -44,6 +44,7 @@ from unetlab.data.ctc import (
     CTC_LAYOUT,
     SCORING,
     TRAINING,
+    Truth,
     Use,
     ctc_near,
     ctc_pairs,
@@ -478,15 +479,21 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     )
 
 
-def refuse_ctc_part(
-    folder: Path, flag: str | Spelled, fix: str = "", *, sequence: bool = False
-) -> None:
+def refuse_ctc_part(folder: Path, flag: str | Spelled) -> None:
     """One DatasetError where ``folder`` (given as ``flag``) is a sequence's gold or silver
     truth of the Cell Tracking Challenge's layout (:func:`~unetlab.data.ctc.ctc_part`:
-    ``01_GT/TRA/``, markers given as masks), naming the data set folder to give (the
-    ``sequence`` folder ``01/``: evaluate's, whose predictions are of one sequence);
+    ``01_GT/TRA/``, markers given as masks), naming the data set folder to give."""
+    refuse_truth(ctc_part(folder), flag)
+
+
+def refuse_truth(
+    part: Truth | None, flag: str | Spelled, fix: str = "", *, sequence: bool = False
+) -> None:
+    """:func:`refuse_ctc_part` of the truth folder ``part`` (:func:`~unetlab.data.ctc.ctc_part`'s,
+    found once by a caller that reads it too), none where None: the data set folder named
+    (the ``sequence`` folder ``01/``: evaluate's, whose predictions are of one sequence);
     ``fix``: what giving it does, else that it pairs frames by number."""
-    if (part := ctc_part(folder)) is None:
+    if part is None:
         return
     to = part.sequence if sequence else part.sequence.parent
     fix = fix or "which pairs each frame tNNN.tif with NN_GT/SEG/man_segNNN.tif"

@@ -68,8 +68,8 @@ from unetlab.data.pairs import (
     near_misses,
     nfc,
     no_data_folder,
-    refuse_ctc_part,
     refuse_data_set_part,
+    refuse_truth,
 )
 from unetlab.data.read_notes import note_once
 from unetlab.data.split_record import describe_names
@@ -390,7 +390,7 @@ def _one_sequence(root: Path, predicted: Mapping[str, Collection[Path]] | None) 
         root = part.sequence
     else:
         said = "whose man_segNNN.tif are scored against the predictions of tNNN.tif"
-        refuse_ctc_part(root, GT_DIR, said, sequence=True)
+        refuse_truth(part, GT_DIR, said, sequence=True)
     if (words := sequence_words(root, predicted or {})) is not None:
         raise DatasetError(**spelled(words, GT_DIR))
     return root
