@@ -5,6 +5,7 @@ are predicted classes are said in one line naming the file and the values: a 16-
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import numpy as np
 
@@ -23,26 +24,34 @@ def _ids(objects: int) -> np.ndarray:
     return mask
 
 
+def _said(caplog, phrase: str, run) -> tuple:
+    """(``run()``, the WARNING lines holding ``phrase`` it logged)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        result = run()
+    return result, [r.getMessage() for r in caplog.records if phrase in r.getMessage()]
+
+
+def _command(tmp_path, pred: str = "pred", gt: str = "gt") -> list[str]:
+    return ["evaluate", "--pred", str(tmp_path / pred), "--gt", str(tmp_path / gt), "--no-progress"]
+
+
 def test_a_mask_of_twelve_ids_beside_two_class_predictions_is_said(tmp_path, caplog):
     mask = _ids(12)
     write_tiff(tmp_path / "gt" / "a.tif", mask)
     write_png(tmp_path / "pred" / "a.png", (mask > 0).astype(np.uint8))
-    with caplog.at_level(logging.WARNING, logger="unetlab"):
-        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    report, said = _said(
+        caplog, BEYOND, lambda: evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    )
     assert len(report.class_names) == 13  # said, not decided: scored as read
-    said = [r.getMessage() for r in caplog.records if BEYOND in r.getMessage()]
     assert said == [
         f"{tmp_path / 'gt' / 'a.tif'}: its mask values 2..12 are no class of the predictions "
         "(class indices 0..1) and are scored each as a class of its own: object ids (instance "
         "masks)? score them as objects with gt_instances=True; class labels of another model? "
         "score that model's predictions, or name the classes with class_names=[...]"
     ], said
-    args = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="unetlab"):
-        assert main(args) == 0
-    said = [r.getMessage() for r in caplog.records if BEYOND in r.getMessage()]
-    assert len(said) == 1 and "with --gt-instances;" in said[0], said
+    rc, said = _said(caplog, BEYOND, lambda: main(_command(tmp_path)))
+    assert rc == 0 and len(said) == 1 and "with --gt-instances;" in said[0], said
     assert said[0].endswith("name the classes with --class-names"), said
 
 
@@ -94,3 +103,37 @@ def test_class_masks_beside_a_weak_models_predictions_are_not_called_object_ids(
             "scored each as a class of its own: classes the model never predicted (a weak or "
             "early one)? then they score 0; class labels of another model?"
         ) in line, line
+
+
+IDS_IN_MAPS = "are each one region, as object ids are, and are scored as one class each"
+
+
+def test_sixteen_bit_maps_of_few_ids_beside_class_masks_are_said(tmp_path, caplog):
+    """16-bit maps of 12 object ids saved without ``_objects`` beside 0/1 masks: under the
+    refusal's 64 values, they were scored as 13 classes without a word (s69 README); said in
+    one line naming both fixes, scored as read. The same values in 8 bits (a 13-class
+    model's classes) and 16-bit class maps of many regions per value are not said."""
+    ids = _ids(12)
+    write_png(tmp_path / "gt" / "a.png", (ids > 0).astype(np.uint8))
+    write_tiff(tmp_path / "pred" / "a.tif", ids)
+    write_tiff(tmp_path / "pred8" / "a.tif", ids.astype(np.uint8))
+    blocks = _blocks(12, 0)
+    write_png(tmp_path / "gt_blocks" / "a.png", (blocks > 0).astype(np.uint8))
+    write_tiff(tmp_path / "blocks" / "a.tif", blocks.astype(np.uint16))
+    line = (
+        f"{tmp_path / 'pred' / 'a.tif'}: its values 2..12 (stored with more than 8 bits, "
+        "beyond the masks' 2 classes) are each one region, as object ids are, and are scored "
+        "as one class each: object ids saved without _objects in its name? name the files "
+        "<stem>_objects.tif (as predict_folder(..., objects=True) does), or score them as "
+        "objects with pred_instances=True"
+    )
+    scored = partial(evaluate_predictions, tmp_path / "pred", tmp_path / "gt")
+    report, said = _said(caplog, IDS_IN_MAPS, scored)
+    assert said == [line] and len(report.class_names) == 13, said  # said, scored as read
+    rc, said = _said(caplog, IDS_IN_MAPS, lambda: main(_command(tmp_path)))
+    assert rc == 0 and len(said) == 1 and said[0].endswith("with --pred-instances"), said
+    assert "(as unetlab predict --instances does)" in said[0], said
+    for pred, gt, classes in (("pred8", "gt", 13), ("blocks", "gt_blocks", 12)):
+        rc, said = _said(caplog, IDS_IN_MAPS, partial(main, _command(tmp_path, pred, gt)))
+        assert rc == 0 and said == [], said
+        assert len(evaluate_predictions(tmp_path / pred, tmp_path / gt).class_names) == classes

@@ -3,6 +3,7 @@ class indices too (--label-values 1 2 3: 1 is class 0's value and class index 1)
 s66: maps of 1..3 were refused as unetlab predict's files ('the predictions hold 3, the mask
 value of class 2 ... predict again without --label-values'), a fix that does not apply."""
 
+import json
 import logging
 import re
 
@@ -270,26 +271,31 @@ def test_0_255_maps_beside_0_1_masks_are_refused_naming_the_values_and_the_fix(
     refused too, naming the fix, which scores as the 0/1 maps do. Review s69: 0/64 (and
     0/3) maps were scored as 65 classes, rc 0, the bound 65 read as no more than 2 is a
     class index: a lone value over 2 is refused naming both readings (0/2: a 3-class
-    model's, scored, below)."""
+    model's, scored, below). S70: a value from 65 up (255) was told to give --class-names
+    "if the predictions do hold class indices", which no 255 is: told how to save it as 1."""
     pred, gt = _binary_maps(tmp_path, top)
+    why = "{} reads the masks by those values too and refuses their 1"
     said = (
         f"the predictions hold 0 and {top} but the masks hold class indices 0 and 1: {top} "
         f"would score as a class of no mask, 1 as never predicted; save the predictions as "
-        f"class indices, each {top} as 1 ({{}} reads the masks by those values too and "
-        "refuses their 1), or give {} if the predictions do hold class indices"
+        f"class indices, each {top} as 1 "
+    ) + (
+        f"({why}), or give {{}} if {top} is a class index"
+        if top < 65
+        else f"(pred // {top} in NumPy, Process > Math > Divide by {top} in Fiji); {why}{{}}"
     )
-    api = said.format(f"label_values=[0, {top}]", "class_names=[...]")
+    api = said.format(f"label_values=[0, {top}]", "" if top >= 65 else "class_names=[...]")
     with pytest.raises(MaskValuesError, match=re.escape(api) + "$"):
         evaluate_predictions(pred, gt)
     assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), "--no-progress"]) == 2
-    cli = said.format(f"--label-values 0 {top}", "--class-names")
+    cli = said.format(f"--label-values 0 {top}", "" if top >= 65 else "--class-names")
     assert capsys.readouterr().err == f"unetlab evaluate: error: {cli}\n"
     # the flag the table named does not help: the masks' 1 is no value of it
     with pytest.raises(UnetlabError, match=r"s0\.png: label value \[1\] is not among"):
         evaluate_predictions(pred, gt, label_values=[0, top])
-    # the fix: the maps saved as class indices score as the 0/1 maps would
+    # the fix: the maps saved as class indices score as the 0/1 maps would (pred // top)
     for path in pred.iterdir():
-        write_png(path, (read_image(path) == top).astype(np.uint8))
+        write_png(path, (read_image(path) // top).astype(np.uint8))
     fixed = evaluate_predictions(pred, gt)
     assert fixed.class_names == ["0", "1"] and 0.9 < fixed.summary["miou"] < 1.0
 
@@ -574,7 +580,8 @@ def test_unetlabs_own_maps_of_a_rare_class_gone_to_another_are_told_training(tmp
     """Review s69 (third, 3): a 3-class model predicting 2 on class 1's pixels, its maps
     saved by predict_folder (predict.json: labels "class indices"), was told "if the maps
     write 1 as 2, save each 2 as 1": unetlab wrote those class indices itself. Its maps are
-    read by their record: more training; the same map without its record is another tool's."""
+    read by their record: more training; the same map without its record is another tool's.
+    S70: the JSON says which (``foreign_maps``), as the table's line does; it did not."""
     from unetlab.inference.folders import predict_folder
     from unetlab.models import UNet
 
@@ -591,3 +598,4 @@ def test_unetlabs_own_maps_of_a_rare_class_gone_to_another_are_told_training(tmp
         report = evaluate_predictions(tmp_path / folder, tmp_path / "masks")
         line = next(x for x in report.table().splitlines() if "never predicted right" in x)
         assert line.startswith("1 (52 px, never predicted, 100% predicted as 2)") and fix in line
+        assert json.loads(report.json_text())["foreign_maps"] is (folder == "other")

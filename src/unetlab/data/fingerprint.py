@@ -347,8 +347,10 @@ class MaskValues:
         return sum(self.regions)
 
     @classmethod
-    def of(cls, mask: np.ndarray) -> MaskValues:
-        """The values of an (H, W) mask of whole numbers (any integer or float dtype)."""
+    def of(cls, mask: np.ndarray, *, ramp: bool = True) -> MaskValues:
+        """The values of an (H, W) mask of whole numbers (any integer or float dtype);
+        without ``ramp`` its ``between`` and ``ramp`` are left 0 (most of the time taken:
+        14 of 16 ms on a 1024 x 1024 page)."""
         mask = np.asarray(mask)
         values, counts = distinct_values(mask)
         keep = background(values, counts)
@@ -358,7 +360,8 @@ class MaskValues:
         else:
             regions = value_regions(mask, keep, values)  # its values not found again
         wide = mask.dtype.itemsize > 1
-        return cls(as_ints, tuple(int(c) for c in counts), regions, wide, *ramp_pixels(mask))
+        ramps = ramp_pixels(mask) if ramp else ()
+        return cls(as_ints, tuple(int(c) for c in counts), regions, wide, *ramps)
 
     def labelled(self, ignore_value: int | None) -> MaskValues:
         """This page less the values that are no class and no object: ``ignore_value`` and

@@ -342,14 +342,24 @@ def check_binary_predictions(
             lambda given, named: (
                 f"the predictions hold 0 and {top} but the masks hold class indices 0 and 1: "
                 f"{top} would score as a class of no mask, 1 as never predicted; save the "
-                f"predictions as class indices, each {top} as 1 ({given} reads the masks by "
-                f"those values too and refuses their 1), or give {named} if the predictions "
-                "do hold class indices"
+                f"predictions as class indices, each {top} as 1{_saved_as_ones(top, given, named)}"
             ),
             Spelled(f"label_values=[0, {top}]", f"--label-values 0 {top}"),
             Spelled("class_names=[...]", "--class-names"),
         )
     )
+
+
+def _saved_as_ones(top: int, given: str, named: str) -> str:
+    """The rest of the fix of a lone binary map of 0 and ``top`` beside masks of 0 and 1
+    after "save each as 1": why not the label values ``given`` (``--label-values 0 255``),
+    and the class names (``named``) where ``top`` may be a model's class (below
+    :data:`CLASS_INDEX_BELOW`), else how to save it (s70: 0/255 maps were told to give
+    --class-names, which makes no 255 a class of two)."""
+    why = f"{given} reads the masks by those values too and refuses their 1"
+    if top < CLASS_INDEX_BELOW:
+        return f" ({why}), or give {named} if {top} is a class index"
+    return f" (pred // {top} in NumPy, Process > Math > Divide by {top} in Fiji); {why}"
 
 
 def _foreign_tops(tops: set[int]) -> list[int]:

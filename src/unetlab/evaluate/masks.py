@@ -759,6 +759,7 @@ class Predictions:
         self.ignored = ignored  # the masks' ignore value: a class map's read as such
         self.said_other = False  # a map that agrees with its masks read the other way (said once)
         self.paired = paired  # the stems a mask scores (the folder look's); None: all
+        self.wide: set[Path] = set()  # the class maps stored with more than 8 bits (ids?)
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -799,6 +800,8 @@ class Predictions:
             raise DatasetError(**self._no_objects(path, stem))
         _refuse_lossy(path)
         raw = _map_page(self.read_maps, path, gt, self._axes(path, gt))
+        if raw.dtype.itemsize > 1:
+            self.wide.add(path)
         void = self._nodata(path, raw)  # no sample in the input: scored nowhere
         pred = self._classes(
             path, _class_indices(raw if void is None else _filled(raw, void), path), gt

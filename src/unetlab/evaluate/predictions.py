@@ -105,6 +105,7 @@ from unetlab.evaluate.masks import (
     GT_DIR,
     GT_INSTANCES,
     IGNORE_VALUE,
+    PRED_INSTANCES,
     PREDICTED_IGNORE,
     MaskPage,
     Predictions,
@@ -511,6 +512,7 @@ def _scored(
         ids=reading.gt_instances,
         ignored=reading.ignore_value,
         label_values=classes.label_values,
+        wide_maps=preds.wide,
     )
     stems: list[str] = []
     named = classes.names if classes.names is not None else classes.by_index or ()
@@ -737,11 +739,13 @@ def _identity(preds: Predictions, stems: list[str], scored: list[ScoredPage], gt
 def _source(
     pred_dir: Path, gt_dir: Path, ignore_value, exclude_rows, scored: list[ScoredPage], report
 ) -> dict:
-    """``report.source`` of :func:`evaluate_predictions`: the folders, the ignored value,
-    how many of the pages trained a checkpoint that made them
-    (:func:`_training_overlap_note`, which marks the report's rows), the rows scored
-    nowhere."""
+    """``report.source`` of :func:`evaluate_predictions`: the folders, whether a class map
+    scored is another tool's (``foreign_maps``: no record of the labels unetlab wrote; s70:
+    the table said so, the JSON did not), the ignored value, how many of the pages trained
+    a checkpoint that made them (:func:`_training_overlap_note`, which marks the report's
+    rows), the rows scored nowhere."""
     source = scored_paths(dict(predictions=pred_dir, ground_truth=gt_dir))
+    source["foreign_maps"] = report.foreign_maps
     source["ignore_value"] = ignore_value
     if (seen := _training_overlap_note(pred_dir, scored, report)) is not None:
         source["trained_images"] = seen
@@ -1060,6 +1064,7 @@ class _ValueStats:
         ids: bool = False,
         ignored: int | None = None,
         label_values: Sequence[int] | None = None,
+        wide_maps: set[Path] | None = None,
     ):
         self.count_values = count_values
         self.label_values = label_values  # given or recorded: a map's values read by them
@@ -1080,6 +1085,11 @@ class _ValueStats:
         # the masks' pixels of the ignore value, the predicted ones, those where both are
         self.void_held = np.zeros(3, np.int64)
         self.void_maps: list[Path] = []  # the class maps predicting it
+        self.wide_maps = set() if wide_maps is None else wide_maps  # class maps of > 8 bits
+        # those while each page looks like object ids, and their values (None: one does not;
+        # :meth:`_add_look`)
+        self.id_maps: dict[Path, None] | None = {}
+        self.map_values: set[int] = set()
 
     def add(
         self,
@@ -1126,14 +1136,17 @@ class _ValueStats:
     ) -> None:
         """What the class map (``page``: its file, None: none, and its mask's page) holds
         there: ``pred``'s one foreground value ``top`` (its largest) where it holds 0 and one
-        other (:meth:`_add_top`), and its pixels holding the masks' ignore value (``held``;
-        None: none) and those of them where ``gt`` is ignored too
+        other (:meth:`_add_top`), whether it looks like object ids (:meth:`_add_look`, maps of
+        more than 8 bits), and its pixels holding the masks' ignore value
+        (``held``; None: none) and those of them where ``gt`` is ignored too
         (:func:`~unetlab.evaluate.checks.check_void_predicted`). Refuses a largest value but
         the ignore value's of a table too large to score (:class:`TooManyClasses`; review s69:
         maps copying the masks' void 65535 were refused, 65535 read as a class index)."""
         path, mask = page
         place = (str(path), mask.page, mask.pages)
         self._add_top(pred, top, place)
+        wide = path in self.wide_maps and top >= ONE_OBJECT_LEAST
+        self._add_look(pred, path if wide else None)
         if held is not None:  # counted first: the void's refusal, where one fits
             self.void_held[1:] += (
                 np.count_nonzero(held),
@@ -1155,6 +1168,21 @@ class _ValueStats:
             self.pred_tops = None
             return
         self.pred_tops.setdefault(top, []).append(page)
+
+    def _add_look(self, pred: np.ndarray, path: Path | None) -> None:
+        """Keep the class map ``path`` (None: none, one of 8 bits or of under 4 values) and
+        ``pred``'s values while every page holds at least :data:`ONE_OBJECT_LEAST` values
+        beside 0, each one region, as object ids do
+        (:func:`~unetlab.data.fingerprint.one_object_each`; said: :meth:`_say_predicted_ids`);
+        the first page that does not ends the look."""
+        if self.id_maps is None:
+            return
+        page = MaskValues.of(pred, ramp=False) if path is not None else None
+        if page is None or not one_object_each([page], files_least=1):
+            self.id_maps = None
+            return
+        self.id_maps[path] = None
+        self.map_values.update(page.values)
 
     def _add_nodata_classed(self, mask: np.ndarray, gt: np.ndarray, path: Path) -> None:
         """Keep the no-data value the mask file ``path`` names where this page (``mask`` as
@@ -1202,6 +1230,7 @@ class _ValueStats:
         check_binary_values(values, self.pred_tops, self.ignored, self.zeros)
         check_binary_predictions(values, self.pred_tops, self.ignored)
         self._say_object_ids(named, known, values.size)
+        self._say_predicted_ids(named, values)
 
     def _say_object_ids(self, named: int, known: int, held: int) -> None:
         """A warning where the masks, no classes named, look like object ids (the same few
@@ -1214,6 +1243,18 @@ class _ValueStats:
             log.warning("the masks' %d values are read as one class each; %s", held, ids)
         elif self.mapped and (line := _beyond_classes(self.files, known, self.pages)):
             log.warning("%s", line)
+
+    def _say_predicted_ids(self, named: int, values: np.ndarray) -> None:
+        """A warning where the class maps, of more than 8 bits, look like object ids in
+        every page (:meth:`_add_look`) and hold more values beyond the masks' classes
+        (``named``, else their largest of ``values`` and those below) than those classes:
+        ids saved without ``_objects`` in their names, scored as one class each unsaid (s69
+        README). Said, not decided: classes can look so too (organs, one region each)."""
+        classes = named or (int(values[-1]) + 1 if values.size else 0)
+        beyond = sorted(v for v in self.map_values if v >= classes)
+        if not self.id_maps or len(beyond) <= classes:
+            return
+        log.warning("%s", _ids_in_maps(list(self.id_maps), beyond, classes))
 
 
 #: how the masks' classes are named, as its caller spells it
@@ -1237,7 +1278,7 @@ def _beyond_classes(
     extra = sorted(set().union(*beyond.values()))
     if len(extra) <= known:
         return None
-    shown = f"{extra[0]}..{extra[-1]}" if extra[-1] - extra[0] < len(extra) else first_listed(extra)
+    shown = _shown(extra)
     if _ids_like(pages, extra):
         reading = f"object ids (instance masks)? score them as objects with {said_as(GT_INSTANCES)}"
     else:
@@ -1247,6 +1288,29 @@ def _beyond_classes(
         f"{shown} are no class of the predictions (class indices 0..{known - 1}) and are "
         f"scored each as a class of its own: {reading}; class labels of another model? score "
         f"that model's predictions, or name the classes with {said_as(NAMED_CLASSES)}"
+    )
+
+
+def _shown(values: list[int]) -> str:
+    """The sorted ``values`` as a line shows them: ``2..12`` where they run on, else the
+    first few."""
+    run_on = values[-1] - values[0] < len(values)
+    return f"{values[0]}..{values[-1]}" if run_on else first_listed(values)
+
+
+def _ids_in_maps(maps: list[Path], beyond: list[int], classes: int) -> str:
+    """The line for class ``maps`` of more than 8 bits that look like object ids, whose
+    values ``beyond`` the masks' ``classes`` are scored as one class each
+    (:meth:`_ValueStats._say_predicted_ids`)."""
+    its = worded(len(maps), "its", "their")
+    return (
+        f"{first_listed([str(m) for m in maps], 3)}: {its} values {_shown(beyond)} (stored "
+        f"with more than 8 bits, beyond the masks' {numbered(classes, 'class', 'classes')}) "
+        f"are each one region, as object ids are, and are scored as one class each: object "
+        f"ids saved without _objects in {worded(len(maps), 'its name', 'their names')}? name "
+        f"the files <stem>_objects.tif (as "
+        f"{said_as(MADE_OBJECTS)} does), or score them as objects with "
+        f"{said_as(PRED_INSTANCES)}"
     )
 
 
