@@ -3,6 +3,7 @@ line says where its last checkpoint is and how to resume (audit s30 ops 2)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from unetlab.cli import main
 from unetlab.data.synthetic import write_synthetic_dataset
 from unetlab.distributed import peer_lost, peer_silent
 
+from .test_launch_signals import _noted_process
 from .test_train_safety import a_checkpoint
 
 # two gloo processes; the second ends (as kill -9 would end it), the first prints what its
@@ -145,15 +147,19 @@ def test_the_cli_says_where_the_run_is_and_how_to_resume(in_a_group, monkeypatch
     assert f"unetlab train --run-dir {run} --resume --nproc 2" in err
 
 
-def _rank_1_ended(tmp_path, monkeypatch, noted: str) -> None:
-    """This test process as rank 0 of a launch whose rank 1 ended, its status ``noted``."""
+def _rank_1_ended(tmp_path, monkeypatch, noted: str, ranks: int = 1) -> None:
+    """This test process as rank 0 of a launch whose rank 1 (and those up to ``ranks``)
+    ended, its status ``noted``."""
     import unetlab.distributed as distributed
 
     status = tmp_path / "status"
     monkeypatch.setenv(distributed.STATUS_FILE, str(status))
-    gone = subprocess.Popen([sys.executable, "-c", ""])
-    gone.wait()
-    status.with_name("status.pids").write_text(f"{gone.pid} - 1\n")  # rank 1, ended
+    pids = ""
+    for rank in range(1, ranks + 1):
+        gone = subprocess.Popen([sys.executable, "-c", ""])
+        gone.wait()
+        pids += f"{gone.pid} - {rank}\n"  # that rank, ended
+    status.with_name("status.pids").write_text(pids)
     status.write_text(noted)
     for name in ("stop_with_launch", "once_a_launch"):  # not this test process's
         monkeypatch.setattr(distributed, name, lambda: None)
@@ -240,6 +246,59 @@ def test_train_log_names_the_lost_process_as_the_command_does_waiting_once(
     assert line.endswith(f"no checkpoint was saved: {fix}start the run again"), line
     monkeypatch.setattr(distributed, "_lost_peer", lambda wait: pytest.fail("waited again"))
     assert distributed.lost_peer_kept(exc).said("on stderr") in line
+
+
+@pytest.mark.parametrize("peer", ["killed", "erred", "running", "passed-on"])
+def test_torchruns_sigterm_after_a_lost_process_is_no_stop_line(
+    tmp_path, monkeypatch, caplog, peer
+):
+    """s70: rank 1 killed (or ended on its error), torchrun's SIGTERM to rank 0 was often
+    logged "SIGTERM: stopping after this step" just before the lost process's line: it
+    stops the run unsaid, that line says it. A SIGTERM whose peers run (a scheduler's, a
+    kill of rank 0), or one a launcher passed on (its note), is said as before."""
+    import logging
+
+    import unetlab.distributed as distributed
+    from unetlab.signals import stop_note
+    from unetlab.train.stop import StopRequest
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    _rank_1_ended(tmp_path, monkeypatch, "2 1\n" if peer == "erred" else "")
+    status = tmp_path / "status"
+    if peer == "passed-on":
+        Path(stop_note(str(status))).touch()  # as the launcher does before it passes one on
+    with contextlib.ExitStack() as alive:
+        if peer == "running":
+            status.with_name("status.pids").write_text("")
+            alive.enter_context(_noted_process(status, "1"))
+        with caplog.at_level(logging.INFO, logger="unetlab"), StopRequest(at_once=False) as stop:
+            signal.raise_signal(signal.SIGTERM)
+        assert distributed.stop_follows_lost_peer() is (peer in ("killed", "erred"))
+    assert stop() and stop.signum == signal.SIGTERM  # the run stops at the step's end
+    said = "SIGTERM: stopping after this step" in caplog.text
+    assert said is (peer in ("running", "passed-on")), caplog.text
+
+
+def test_one_lost_on_an_error_and_another_on_a_bug_are_both_fixed(tmp_path, monkeypatch):
+    """s70: of 3, rank 1 ended on the user's error (status 2) and rank 2 on a bug (1): the
+    line named both ends but said only "report or fix the bug above", the error to fix
+    unsaid. Both are said, in train.log's words too."""
+    import unetlab.distributed as distributed
+    from unetlab.train.resume import ending_line
+
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    monkeypatch.setenv("RANK", "0")
+    _rank_1_ended(tmp_path, monkeypatch, "2 1\n1 2\n", ranks=2)
+    exc = RuntimeError(GLOO)
+    lost = distributed.lost_peer_kept(exc)
+    assert lost.said() == (
+        "process 1 of 3 ended on an error (its line above) and process 2 of 3 ended on a bug "
+        "(its traceback above)"
+    )
+    assert lost.fix() == "fix the error above and report or fix the bug above, then "
+    line = ending_line(exc, tmp_path)
+    assert line.endswith("fix that error and report or fix that bug, then start the run again")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

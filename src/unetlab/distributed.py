@@ -886,16 +886,21 @@ class LostPeer(NamedTuple):
     #: one that ended on an error ended on a bug (status 1: its traceback and "this is a
     #: bug in unetlab"), which no fix of the user's input mends (s68: "fix the error above")
     bug: bool = False
+    #: beside a bug, another ended on the user's problem (its one line): both are named
+    #: (s70: "report or fix the bug above" alone, the user's error to fix unsaid)
+    user_error: bool = False
 
     def fix(self, error: str = "the {} above") -> str:
         """What comes before going on (``error``: the one said by the process that ended on
         it, "{}" its kind): "fix the error above, then " after the user's problem (its one
         line), "report or fix the bug above, then " after a bug's traceback (s69 review:
-        "the error above" under "on a bug"); "" where none ended on one."""
+        "the error above" under "on a bug"), both where one ended on each; "" where none
+        ended on one."""
         if not self.on_error:
             return ""
-        how, kind = ("report or fix", "bug") if self.bug else ("fix", "error")
-        return f"{how} {error.format(kind)}, then "
+        fixes = [f"fix {error.format('error')}"] if self.user_error or not self.bug else []
+        fixes += [f"report or fix {error.format('bug')}"] if self.bug else []
+        return f"{' and '.join(fixes)}, then "
 
     def said(self, where: str = "above") -> str:
         """What happened, ``where`` a process that ended on its error said it ("above" on
@@ -977,10 +982,20 @@ def stopped_as_peer_ended(exc: BaseException) -> LostPeer | None:
     stopped, as :func:`lost_peer` says (s66 review: "stopped by SIGTERM ... continue" after
     a peer's bug, the killed process unnamed, no line at all where the main one was killed).
     None otherwise."""
-    status = os.environ.get(STATUS_FILE)
-    if not isinstance(exc, KeyboardInterrupt) or not one_of_several() or stop_noted(status):
+    if not isinstance(exc, KeyboardInterrupt) or not stop_follows_lost_peer():
         return None
-    return _lost_peer(LOST_WAIT) if any(_ends(status).values()) else None
+    return _lost_peer(LOST_WAIT)
+
+
+def stop_follows_lost_peer() -> bool:
+    """Whether a stop signal now, in a process of a launch of several
+    (:func:`one_of_several`) that no launcher passed on (:func:`~unetlab.signals.stop_noted`),
+    comes as another process of it had ended, not stopped (:func:`_ends`): torchrun's
+    SIGTERM to the processes left, whose line is the lost process's
+    (:func:`stopped_as_peer_ended`, :func:`lost_peer`), not a stop's of its own (s70:
+    "SIGTERM: stopping after this step" just before "process 1 of 2 ended")."""
+    status = os.environ.get(STATUS_FILE)
+    return one_of_several() and not stop_noted(status) and any(_ends(status).values())
 
 
 def _lost_peer(wait: float) -> LostPeer:
@@ -1022,7 +1037,8 @@ def _told(status: str, lost: dict[str, str]) -> LostPeer:
     says = rank == "0" or (lost.get("0") == KILLED and left[:1] == [rank])
     erred = {r for r, how in lost.items() if how == ERRED}
     full_disk = bool(erred) and erred <= set(_words(f"{status}.full"))
-    return LostPeer(line, says, bool(erred), full_disk, running, bool(erred & bugs))
+    bugged = erred & bugs
+    return LostPeer(line, says, bool(erred), full_disk, running, bool(bugged), erred > bugged)
 
 
 #: how :func:`_ends` says a process of a launch ended: gone with nothing noted, or on an

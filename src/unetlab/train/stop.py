@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 
+from unetlab.distributed import stop_follows_lost_peer
 from unetlab.signals import STOP_SIGNALS, Stopped
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,10 @@ class StopRequest:
     that the saved weights, BatchNorm statistics and RNG state belong to a step boundary; a
     second stops at once, except in a process of a group (torchrun sends each process the
     signal it got, a terminal or a scheduler may too: the processes stop together at the
-    next step). A signal the program ignores (``nohup``'s SIGHUP) stays ignored; the previous
-    handlers are back when the block ends."""
+    next step). One that comes as another process of the launch ended (torchrun's SIGTERM
+    to those left: :func:`~unetlab.distributed.stop_follows_lost_peer`) stops it unsaid: the
+    lost process's line says it. A signal the program ignores (``nohup``'s SIGHUP) stays
+    ignored; the previous handlers are back when the block ends."""
 
     def __init__(self, *, at_once: bool = True):
         self.signum: int | None = None
@@ -55,6 +58,8 @@ class StopRequest:
                 raise self.interrupt(signum)
             return
         self.signum = signum
+        if stop_follows_lost_peer():  # torchrun's SIGTERM: the lost process's line says it
+            return
         name = signal.Signals(signum).name
         again = "press Ctrl-C" if signum == signal.SIGINT else f"send {name}"
         again = f" ({again} again to stop at once)" if self.at_once else ""
