@@ -598,7 +598,8 @@ def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others
     nothing noted after :func:`lost_peer`'s wait; as it waits for them to end, rank 1 notes
     its bug's status, rank 2 (healthy, busy on an input) writes its output and ends as it
     lost the connection too. The line names rank 1's error, and no healthy one as lost (s67
-    review: "stopped as the connection to process 1, 2 of 3 was lost ... continue with")."""
+    review: "stopped as the connection to process 1, 2 of 3 was lost ... continue with").
+    The others end once rank 0 said it waits (an event, not a timed sleep: s70)."""
     import threading
 
     from unetlab.cli import predict as predict_cli
@@ -606,9 +607,12 @@ def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others
 
     status, out, args = _main_of_two(tmp_path, monkeypatch)
     monkeypatch.setenv("WORLD_SIZE", "3")
+    waiting = threading.Event()
+    said = predict_cli._say_waiting
+    monkeypatch.setattr(predict_cli, "_say_waiting", lambda wait: (said(wait), waiting.set()))
 
     def others_end():  # as rank 0 waits to count
-        time.sleep(0.5)
+        assert waiting.wait(30), "rank 0 never waited"
         status.write_text("1 1\n")  # rank 1's bug
         (out / "b.png").touch()  # rank 2's output, then its end as it lost rank 1
         status.with_name("status.lost").write_text("0\n2\n")
