@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from unetlab.cli import main
-from unetlab.config import Config, load_config
+from unetlab.config import Config, load_config, save_config
+from unetlab.errors import UnetlabError
 
 
 def _same(written: str, source, overrides: list[str]) -> None:
@@ -358,9 +359,75 @@ def test_the_comments_beside_the_keys_of_the_source_are_kept(tmp_path, monkeypat
     assert "  optimizer: adamw  # converges in far fewer steps" in text
     assert "  patience: 3\n" in text and "  lr: 0.01\n" in text  # set: no note
     _same("b.yaml", "small_cpu", ["train.patience=3", "train.lr=0.01"])
-    own = 'run:\n  name: "lab #3"  # our third try\ndata:\n  normalization:\n    mode: per_image  # x\n'
+    own = 'run:\n  name: "lab #3"  # see #12\ndata:\n  normalization:\n    mode: per_image  # x\n'
     (tmp_path / "own.yaml").write_text(own)
     assert main(["config", "--write", "c.yaml", "--from", "own.yaml"]) == 0
     text = (tmp_path / "c.yaml").read_text()
-    assert "  name: 'lab #3'  # our third try\n" in text and "# x" not in text
+    assert "  name: 'lab #3'  # see #12\n" in text and "# x" not in text  # the first ' #'
     _same("c.yaml", "own.yaml", [])
+
+
+def test_a_comment_beside_a_long_text_leaves_a_file_that_reads_back(tmp_path, monkeypatch):
+    """s70 review: a comment kept beside a text long enough to be folded (YAML folds at 80
+    columns) was written after its first line, cutting it from the rest: train --config said
+    "not valid YAML: ... expected <block end>"; the text is written on one line."""
+    monkeypatch.chdir(tmp_path)
+    root = "/data/lab microscopy/2026 spring imaging campaign/nuclei stacks for segmentation"
+    root += " training"
+    name = "nuclei on 2 cores with the small net, tiles of 128, our third try with flips and"
+    name += " turns"
+    own = f"data:\n  root: {root}  # the NAS\nrun:\n  name: {name}  # see #12\n"
+    (tmp_path / "own.yaml").write_text(own)
+    assert main(["config", "--write", "out.yaml", "--from", "own.yaml"]) == 0
+    _same("out.yaml", "own.yaml", [])
+    text = (tmp_path / "out.yaml").read_text()
+    assert f"  root: {root}  # the NAS\n" in text and f"  name: {name}  # see #12\n" in text
+
+
+def test_a_comment_over_several_lines_is_kept_whole(tmp_path, monkeypatch):
+    """s70 review: of a comment beside a key that goes on over the lines under it (paper's
+    momentum, lr, class_names), only its first line was kept, cut off mid-sentence; the
+    lines go on under the first, at its column, and read back the same through a starter
+    of the starter. A key nested in a key set drops that key's comment too."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["config", "--write", "a.yaml", "--from", "paper"]) == 0
+    assert main(["config", "--write", "b.yaml", "--from", "a.yaml"]) == 0
+    momentum = (
+        '  momentum: 0.99  # "a high momentum (0.99) such that a large number of previously '
+        "seen\n                  #  training samples determine the update in the current "
+        'optimization step"\n  weight_decay: 0.0\n'
+    )
+    names = (
+        "  class_names:  # the class named membrane (or background) is the\n"
+        "                # background: the weight map's gaps lie in it, evaluate's boundary "
+        "class\n    0: membrane\n"
+    )
+    for written in ("a.yaml", "b.yaml"):
+        text = (tmp_path / written).read_text()
+        assert momentum in text and names in text
+        _same(written, "paper", [])
+    normalised = ["data.normalization.mode=percentile"]
+    assert main(["config", "--write", "c.yaml", "--from", "paper", "--set", *normalised]) == 0
+    text = (tmp_path / "c.yaml").read_text()
+    assert "  normalization:\n    mode: percentile\n" in text and "zero mean" not in text
+    _same("c.yaml", "paper", normalised)
+
+
+def test_save_config_notes_of_several_lines_or_of_no_key_set(tmp_path):
+    """s70 review: save_config wrote a note holding a line break as it came (a file that does
+    not read back) and dropped one of a misspelled key without a word: each line of a note
+    is a comment; a note of a key not set, or with a character no YAML file holds, is
+    refused."""
+    cfg = load_config(None, ["train.lr=0.01"])
+    notes = {"train.lr": "tried 0.1 first\nit diverged"}
+    save_config(cfg, tmp_path / "a.yaml", notes=notes)
+    text = (tmp_path / "a.yaml").read_text()
+    assert "  lr: 0.01  # tried 0.1 first\n            # it diverged\n" in text
+    assert load_config(tmp_path / "a.yaml").to_dict() == cfg.to_dict()
+    for key in ("train.lrr", "train.epochs"):  # misspelled; not set (a comment)
+        said = rf"notes name {key}, which is no key the config written sets: .* \(train.lr\)$"
+        with pytest.raises(UnetlabError, match=said):
+            save_config(cfg, tmp_path / "b.yaml", notes={key: "typo"})
+    with pytest.raises(UnetlabError, match=r"train.lr holds the character '\\x00'"):
+        save_config(cfg, tmp_path / "b.yaml", notes={"train.lr": "a\x00b"})
+    assert not (tmp_path / "b.yaml").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from math import inf
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,7 +135,8 @@ def save_config(
     notes: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments,
-    ``notes`` (by ``section.key``) beside the keys written as keys.
+    ``notes`` (by ``section.key``, each line a comment) beside the keys written as keys (one
+    of another key, or that holds a character no YAML file holds: UnetlabError).
     ``cfg`` is checked first (:meth:`Config.checked`): a bad value set as an attribute is
     refused now, not when the file is read back. The keys the user chose
     (:func:`~unetlab.config.chosen_keys`) are written as keys, the others as comments at their
@@ -175,6 +177,7 @@ def write_config(
     if keys is None:
         text += _yaml(values)
     else:
+        _refuse_bad_notes(notes or {}, keys)
         sections = (_section_text(s, v, keys, notes or {}) for s, v in values.items())
         text += COMMENTED_NOTE + "".join(sections)
     path = Path(path)
@@ -189,19 +192,52 @@ COMMENTED_NOTE = (
 )
 
 
-def _yaml(value) -> str:
-    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True)
+def _refuse_bad_notes(notes: Mapping[str, str], keys: set[str]) -> None:
+    """UnetlabError where one of ``notes`` names no key of ``keys`` (written as keys), as a
+    misspelled one (it was dropped without a word, s70 review), or holds a character that no
+    YAML file holds (it wrote a file that does not read back)."""
+    for name, note in notes.items():
+        if name not in keys:
+            raise UnetlabError(
+                f"notes name {name}, which is no key the config written sets: give notes of "
+                f"those it sets ({', '.join(sorted(keys))})"
+            )
+        if found := yaml.reader.Reader.NON_PRINTABLE.search(note):
+            raise UnetlabError(
+                f"the note of {name} holds the character {found[0]!r}, which no YAML file "
+                "holds: leave it out"
+            )
+
+
+def _yaml(value, width: float = 80) -> str:
+    return yaml.safe_dump(
+        value, sort_keys=False, default_flow_style=False, allow_unicode=True, width=width
+    )
 
 
 def _section_text(section: str, values: dict, keys: set[str], notes: Mapping[str, str]) -> str:
     """``section:`` and its ``values`` indented, those not named in ``keys`` as comments,
-    those named with their comment of ``notes`` (by ``section.key``) beside their first line."""
+    those named with their comment of ``notes`` (by ``section.key``: :func:`_noted`)."""
     lines = [f"{section}:"]
     for key, value in values.items():
         name = f"{section}.{key}"
-        mark = "" if name in keys else "# "
-        written = [f"  {mark}{line}" for line in _yaml({key: value}).splitlines()]
-        if name in keys and notes.get(name):
-            written[0] += f"  # {notes[name]}"
-        lines += written
+        if name not in keys:
+            lines += [f"  # {line}" for line in _yaml({key: value}).splitlines()]
+        elif note := notes.get(name):
+            written = [f"  {line}" for line in _yaml({key: value}, inf).splitlines()]
+            lines += _noted(written, note, above=isinstance(value, str) and len(written) > 1)
+        else:
+            lines += [f"  {line}" for line in _yaml({key: value}).splitlines()]
     return "\n".join(lines) + "\n"
+
+
+def _noted(written: list[str], note: str, *, above: bool) -> list[str]:
+    """The lines ``written`` of a key (its value not folded: s70 review, a note beside a long
+    text folded over two lines left a file that does not read back) with the comment
+    ``note``: its first line beside their first, its others under it, at its column; all
+    ``above`` them (text over several lines, which a comment beside would cut off)."""
+    lines = [f"# {line}".rstrip() for line in note.splitlines()]
+    if above:
+        return [f"  {line}" for line in lines] + written
+    column = " " * (len(written[0]) + 2)
+    return [f"{written[0]}  {lines[0]}", *(column + line for line in lines[1:]), *written[1:]]
