@@ -515,37 +515,41 @@ def test_a_roiset_drawn_on_a_few_slices_is_said_without_the_ignore_value_fix(tmp
     objects on every plane, empty planes only above or below them, or one among 4 labelled
     (a fully labelled embryo's empty plane between nuclei, s68 user3d) say nothing."""
     sparse = [False, True, False, True, False]
-    tifffile.imwrite(tmp_path / "a.tif", np.zeros((5, 4, 4), np.uint8))
-    tifffile.imwrite(tmp_path / "a.btf", np.zeros((5, 4, 4), np.uint16), bigtiff=True)
     assert "leave 1 plane between" in _said_of(sparse, mask="a.zip")
     assert "fill" not in _said_of(sparse, mask="a.zip")
-    assert "data.ignore_value=255" in _said_of(sparse, mask=tmp_path / "a.tif")
-    assert "data.ignore_value=65535" in _said_of(sparse, mask=tmp_path / "a.btf")
+    assert "data.ignore_value=255" in _said_of(sparse, mask="a.tif", dtype=np.uint8)
+    assert "data.ignore_value=65535" in _said_of(sparse, mask="a.btf", dtype=np.uint16)
     assert _said_of([True] * 5) is None
     assert _said_of([False, True, True, False, False]) is None
     assert _said_of([True, True, False, 3, 3]) is None  # a fully labelled stack's gap
 
 
-def _said_of(holds, mask="a.zip", axes=None, order=None, ignored=()):
+def _said_of(holds, mask="a.zip", axes=None, order=None, ignored=(), dtype=np.uint16):
     """:func:`unlabelled_planes` of one mask stack whose planes hold an object (True: a
     nucleus in column 0 of a 4 x 8 plane; an int k: in column k) or none (False;
     ``ignored``: those planes' indices all ignored), its pages of ``axes`` (a Z stack of
-    them all), given in ``order``."""
+    them all), given in ``order``, loaded as ``dtype``."""
     from unetlab.data.pairs import Pair
     from unetlab.data.tiffmeta import PageAxes
     from unetlab.data.unlabelled_planes import unlabelled_planes
 
-    mask, n = Path(mask), len(holds)
+    mask, n, planes = Path(mask), len(holds), _planes(holds, ignored)
+    pages = list(order if order is not None else range(n))
+    pairs = [Pair(Path("a.tif"), mask, page, n) for page in pages]
+    page_axes = {mask: axes or PageAxes("Z", (n,))}
+    dtypes = {mask: np.dtype(dtype)}
+    return unlabelled_planes(pairs, [planes[k] for k in pages], -1, page_axes, dtypes=dtypes)
+
+
+def _planes(holds, ignored=()) -> list[np.ndarray]:
+    """The 4 x 8 target planes of a mask stack, as :func:`_said_of` takes them."""
     planes = [np.zeros((4, 8), int) for _ in holds]
     for plane, h in zip(planes, holds, strict=True):
         if h is not False:
             plane[:, 0 if h is True else h] = 2
     for k in ignored:
         planes[k][:] = -1
-    pages = list(order if order is not None else range(n))
-    pairs = [Pair(Path("a.tif"), mask, page, n) for page in pages]
-    page_axes = {mask: axes or PageAxes("Z", (n,))}
-    return unlabelled_planes(pairs, [planes[k] for k in pages], -1, page_axes)
+    return planes
 
 
 def test_empty_planes_between_overlapping_objects_are_said_of_each_z_block_in_any_order():
@@ -609,9 +613,10 @@ def test_the_unlabelled_planes_warning_is_said_once_a_command_of_stacks_alone(ca
     with caplog.at_level(logging.WARNING, logger="unetlab"), call_notes():
         for left_out in (0, 3, 5):  # each fold's test plane left out
             kept = [k for k in range(11) if k != left_out]
-            line = unlabelled_planes([pairs[k] for k in kept], [planes[k] for k in kept], -1, axes)
-            warn_unlabelled_planes(line, axes)
-        warn_unlabelled_planes(unlabelled_planes(pairs, planes, -1, {}), {})  # no stack axes
+            fold = [pairs[k] for k in kept], [planes[k] for k in kept]
+            warn_unlabelled_planes(unlabelled_planes(*fold, -1, axes, dtypes={}), axes)
+        no_axes = unlabelled_planes(pairs, planes, -1, {}, dtypes={})  # no stack axes
+        warn_unlabelled_planes(no_axes, {})
     assert caplog.text.count("once.zip: objects on 2 of 11 planes") == 1
     assert caplog.text.count("between labelled ones") == 1
 
@@ -662,13 +667,21 @@ def test_sparse_stacks_of_any_page_axes_are_said_in_their_words(tmp_path, caplog
 
 def test_the_ignore_value_named_is_the_most_a_non_tiff_mask_holds(tmp_path):
     """Review s68 user3d: a mask stack not a TIFF was told 65535, which an 8-bit file
-    cannot hold: its type's most."""
+    cannot hold: its type's most, the type it was loaded as (its file is not opened again
+    for it: s70 review)."""
     from PIL import Image
 
-    from unetlab.data.unlabelled_planes import _most
+    from unetlab.data.datasets import load_samples
+    from unetlab.data.pairs import find_pairs
 
-    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "m.png")
-    assert _most(tmp_path / "m.png") == 255
+    for kind, dtype in (("images", np.uint16), ("masks", np.uint8)):
+        (tmp_path / kind).mkdir()
+        Image.fromarray(np.arange(16, dtype=dtype).reshape(4, 4) % 2).save(
+            tmp_path / kind / "m.png"
+        )
+    per_image = {"mode": "per_image"}
+    (sample,) = load_samples(find_pairs(tmp_path), label_values=[0, 1], normalization=per_image)
+    assert sample.mask_dtype == "uint8"
 
 
 def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):

@@ -4,11 +4,12 @@ hyperstack's time points, and not of a fully labelled dense tissue (s69 zstacks)
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import tifffile
 
-from tests.test_objects_3d import _balls, _said_of
+from tests.test_objects_3d import _balls, _planes, _said_of
 from unetlab.data.tiffmeta import PageAxes
 
 SAID = "between labelled ones without an object"
@@ -149,6 +150,36 @@ def test_a_tzyx_hyperstack_with_gaps_in_planes_and_in_time_points_says_both():
         "2 time points between labelled ones" in said
     )
     assert "where the objects of the planes and time points either side overlap" in said
+    assert "Train on the annotated planes and time points alone" in said
+
+
+def _said_of_stacks(stacks: dict) -> str | None:
+    """:func:`_said_of` of several mask stacks: each ``name: (holds, axes)``."""
+    from unetlab.data.pairs import Pair
+    from unetlab.data.unlabelled_planes import unlabelled_planes
+
+    pairs, masks = [], []
+    for name, (holds, _) in stacks.items():
+        image, n = Path(name).with_suffix(".tif"), len(holds)
+        pairs += [Pair(image, Path(name), page, n) for page in range(n)]
+        masks += _planes(holds)
+    axes = {Path(name): page_axes for name, (_, page_axes) in stacks.items()}
+    return unlabelled_planes(pairs, masks, -1, axes, dtypes={})  # RoiSets: no fill value
+
+
+def test_stacks_of_other_nouns_are_counted_each_in_its_own_in_a_fixed_order():
+    """s70 review: the counts summed by noun across stacks were untested (a movie's frames
+    and a z-stack's planes said as '5 frames' passed), and the nouns came in the order of
+    the stacks' paths ('1 time point and 1 plane'): frames, planes, then time points."""
+    movie = ([True, False, True], PageAxes("T", (3,)))
+    z_stack = ([True] + [False] * 4 + [True], PageAxes("Z", (6,)))
+    said = _said_of_stacks({"a.zip": movie, "b.zip": z_stack})
+    assert "(a.zip: objects on 2 of 3 frames) leave 1 frame and 4 planes between" in said
+    time_points = ([True, True, False, False, True, True], PageAxes("TZ", (3, 2)))
+    said = _said_of_stacks(
+        {"a.zip": time_points, "b.zip": ([True, False, True], PageAxes("Z", (3,)))}
+    )
+    assert "(a.zip: objects on 2 of 3 time points) leave 1 plane and 1 time point" in said
     assert "Train on the annotated planes and time points alone" in said
 
 

@@ -108,7 +108,8 @@ class Sample:
     where it has several ("colours", "stains": :func:`unetlab.data.colour.channels_kind`),
     both read from its file's header as it is loaded (:func:`image_header`); ``mask_dtype``
     the dtype its mask file's values were read as (the most an unannotated plane can be
-    filled with: :mod:`unetlab.data.unlabelled_planes`; it opened the file again for it).
+    filled with: :mod:`unetlab.data.unlabelled_planes`, which opened the file again for it
+    before, s69).
     """
 
     name: str
@@ -936,9 +937,10 @@ def _load(
     that are no sample as ``nodata`` says, or None: :mod:`unetlab.data.nodata`), collect
     every problem (unreadable file, mask the encoder refuses, non-finite pixels, channel
     counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
-    invalid, header)`` (:func:`image_header` and the raw mask's dtype) in the order of ``pairs``. ``masks``: mask
-    files already read (:func:`scan_masks`), taken rather than read again (opened twice);
-    ``ids``: the masks are object ids (:func:`~unetlab.data.colour_masks.said_by`)."""
+    invalid, header)`` (:func:`image_header` and the raw mask's dtype) in the order of
+    ``pairs``. ``masks``: mask files already read (:func:`scan_masks`), taken rather than
+    read again (opened twice); ``ids``: the masks are object ids
+    (:func:`~unetlab.data.colour_masks.said_by`)."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []

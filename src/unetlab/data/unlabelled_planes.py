@@ -13,11 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unetlab.data.io import read_stack
 from unetlab.data.names import ANNOTATION_SUFFIXES
-from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_once
-from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.words import numbered
 
@@ -129,7 +126,7 @@ def unlabelled_planes(
     *,
     background: int = 0,
     taken: Sequence[int] = (),
-    dtypes: Mapping[Path, np.dtype] | None = None,
+    dtypes: Mapping[Path, np.dtype],
 ) -> str | None:
     """One line naming the stacks among ``pairs`` (each a
     :class:`~unetlab.data.pairs.Pair`, in step with ``masks``, their training targets:
@@ -138,8 +135,8 @@ def unlabelled_planes(
     neither left out) whose masks leave planes (a movie's frames, a TZYX hyperstack's time
     points) without an object between labelled ones (:func:`gaps_between`), or None. The
     value it names to fill the unannotated planes with is none of ``taken`` (a class
-    mask's values), the most of its mask's type (``dtypes``: those of the masks read
-    already, by path; another's file is opened for it)."""
+    mask's values), the most of its mask's type (``dtypes``: each mask's as it was loaded,
+    by path; its file was opened again for it, s69 and s70 review)."""
     gaps, area = {}, partial(_area, ignore=ignore, background=background)
     pages = {pair.mask: pair.pages for pair in pairs}
     for path, blocks in _blocks(pairs, masks, axes).items():
@@ -149,9 +146,8 @@ def unlabelled_planes(
         return None
     path = min(gaps)
     shown = " and ".join(f"{labelled} of {of} {noun}s" for _, labelled, of, noun in gaps[path])
-    left: dict[str, int] = {}  # by noun, planes before time points (review s69: planes alone)
-    for count, _, _, noun in (found for k in sorted(gaps) for found in gaps[k]):
-        left[noun] = left.get(noun, 0) + count
+    counts = [(count, noun) for found in gaps.values() for count, _, _, noun in found]
+    left = {noun: n for noun in NOUNS if (n := sum(c for c, said in counts if said == noun))}
     nouns = " and ".join(f"{noun}s" for noun in left)
     return (
         f"the masks of {numbered(len(gaps), 'stack')} ({path.name}: objects on {shown}) leave "
@@ -161,6 +157,12 @@ def unlabelled_planes(
         f"unannotated, not empty. Train on the annotated {nouns} alone (each saved as an image "
         f"and mask of its own){_or_marked(sorted(gaps), nouns, taken, dtypes)}"
     )
+
+
+#: what the planes a mask leaves unannotated are, in the order a line names them (s70
+#: review: in the order of the first stack of each; a movie's frames and a z-stack's planes
+#: were once summed under the first one's noun, s69)
+NOUNS = ("frame", "plane", "time point")
 
 
 def _stack_gaps(blocks: list[list], area, axes: PageAxes, pages: int) -> list[tuple]:
@@ -208,17 +210,17 @@ def _place(axes: PageAxes, page: int) -> tuple[int, int]:
     return (at.get("t", 0), at["z"]) if "z" in at else (0, at["t"])
 
 
-def _or_marked(paths, nouns: str, taken: Sequence[int] = (), dtypes=None) -> str:
+def _or_marked(paths, nouns: str, taken: Sequence[int], dtypes: Mapping[Path, np.dtype]) -> str:
     """The other fix, for mask images: their unannotated ``nouns`` ("planes", "planes and
     time points") marked as ignored, with the
     most the first one's type holds (an 8-bit stack cannot hold 65535) but the values
-    ``taken`` (a class mask's 255, s69), its type ``dtypes``' where they hold it; "" where
+    ``taken`` (a class mask's 255, s69), its type ``dtypes``' (by path); "" where
     every mask named is outlines (a Fiji RoiSet drawn on a few slices), which hold no
     value."""
     images = [Path(p) for p in paths if Path(p).suffix.lower() not in ANNOTATION_SUFFIXES]
     if not images:
         return ""
-    most = fill = _most(images[0], (dtypes or {}).get(images[0]))
+    most = fill = _most(dtypes[images[0]])
     while fill in taken:
         fill -= 1
     no_class = " that is no class" if fill != most else ""
@@ -228,20 +230,10 @@ def _or_marked(paths, nouns: str, taken: Sequence[int] = (), dtypes=None) -> str
     )
 
 
-def _most(path: Path, dtype: np.dtype | None = None) -> int:
-    """The largest value the mask stack at ``path`` can hold: its integer type's (65535
-    where it is not of one): ``dtype``'s where known (the mask read already: its file was
-    opened again for it, s69)."""
-    dtype = _mask_dtype(path) if dtype is None else dtype
+def _most(dtype: np.dtype) -> int:
+    """The largest value a mask of ``dtype`` can hold: its integer type's (65535 where it is
+    not of one)."""
     return int(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 65535
-
-
-def _mask_dtype(path: Path) -> np.dtype:
-    """The type of the values of the mask stack at ``path``, read."""
-    if is_tiff_name(path):
-        with open_tiff(path) as tif:
-            return series_of(tif).dtype
-    return read_stack(path, mask=True).dtype
 
 
 def warn_unlabelled_planes(line: str | None, axes: Mapping[Path, PageAxes]) -> None:

@@ -148,8 +148,7 @@ def _warn_unlabelled_planes(data: Data, pairs: list[Pair], axes) -> None:
     class mask's where mask value 0 is a class, the one a plane left unannotated trains
     as (s69: a z-stack of 0/1 masks drawn on a few slices was not said); the value named
     to mark such planes with is none of its classes' (a 0/255 mask's 255), the most of the
-    mask's type as it was loaded (its file was opened again for it, s69; where
-    data.label_values were given, s70)."""
+    mask's type as it was loaded (:attr:`~unetlab.data.datasets.Sample.mask_dtype`)."""
     if 0 not in data.label_values:  # mask value 0 ignored: an unannotated plane is too
         return
     by_mask = {mask: page_axes for (_, mask), page_axes in axes().items()}
