@@ -20,21 +20,39 @@ MODES = {"i1": 0, "u1": 0, "i2": 1, "f4": 2, "u2": 6, "f2": 12}
 IMOD_STAMP = 1146047817
 
 
-def write_mrc(path, voxels, *, voxel=10.5, big=False, extended=0, imod=True) -> Path:
-    """An MRC2014 file of the (Z, Y, X) ``voxels``: ``voxel`` Å, ``big``-endian,
-    ``extended`` bytes of extended header; uint8 with IMOD's stamp (its unsigned bytes)."""
+def write_mrc(
+    path,
+    voxels,
+    *,
+    voxel=10.5,
+    big=False,
+    extended=0,
+    imod=True,
+    grid=None,
+    stamp=None,
+    axes=(1, 2, 3),
+    word53=b"MAP ",
+) -> Path:
+    """An MRC2014 file of the (Z, Y, X) ``voxels``: ``voxel`` Å (or (z, y, x) Å), ``big``-
+    endian, ``extended`` bytes of extended header; 8-bit with IMOD's stamp unless not
+    ``imod`` (its flags bit 0 set for int8); ``grid`` (MZ, MY, MX), the sizes by
+    default; ``stamp``: the machine stamp's first two bytes (by ``big`` by default);
+    ``axes``: MAPC, MAPR, MAPS; ``word53``: b"MAP " (older files: blank)."""
     order = ">" if big else "<"
     nz, ny, nx = voxels.shape
+    mz, my, mx = voxels.shape if grid is None else grid
+    vz, vy, vx = voxel if isinstance(voxel, tuple) else (voxel,) * 3
     words = np.zeros(256, order + "i4")
     words[:4] = nx, ny, nz, MODES[voxels.dtype.str[1:]]
-    words[7:10] = nx, ny, nz
-    words.view(order + "f4")[10:13] = nx * voxel, ny * voxel, nz * voxel
-    words[16:19] = 1, 2, 3
+    words[7:10] = mx, my, mz
+    words.view(order + "f4")[10:13] = mx * vx, my * vy, mz * vz
+    words[16:19] = axes
     words[23] = extended
-    words[38] = IMOD_STAMP if imod and voxels.dtype == np.uint8 else 0
+    signed = voxels.dtype == np.int8  # IMOD's flag bit 0
+    words[38:40] = (IMOD_STAMP, signed) if imod and voxels.dtype.itemsize == 1 else 0
     head = bytearray(words.tobytes())
-    head[208:212] = b"MAP "
-    head[212:214] = b"\x11\x11" if big else b"\x44\x44"
+    head[208:212] = word53
+    head[212:214] = (b"\x11\x11" if big else b"\x44\x44") if stamp is None else stamp
     body = voxels.astype(voxels.dtype.newbyteorder(order)).tobytes()
     Path(path).write_bytes(bytes(head) + b"\0" * extended + body)
     return Path(path)
@@ -88,8 +106,8 @@ def test_no_cell_no_pixel_size(tmp_path):
     assert mrc_header(path).voxel is None and read_pixel_size(path) is None
 
 
-def _bad(path: Path, cut: int = 0, more: bytes = b"", byte: tuple[int, int] | None = None):
-    raw = bytearray(write_mrc(path, _voxels("f4")).read_bytes())
+def _bad(path: Path, cut: int = 0, more: bytes = b"", byte: tuple[int, int] | None = None, **made):
+    raw = bytearray(write_mrc(path, _voxels("f4"), **made).read_bytes())
     if byte is not None:
         raw[byte[0]] = byte[1]
     path.write_bytes(bytes(raw[: len(raw) - cut]) + more)
@@ -103,6 +121,8 @@ def _bad(path: Path, cut: int = 0, more: bytes = b"", byte: tuple[int, int] | No
         (lambda p: _bad(p, more=b"x" * 8), "the header's sizes disagree with the file"),
         (lambda p: _bad(p, byte=(12, 4)), "MRC mode 4 (complex float32 (a Fourier transform"),
         (lambda p: _bad(p, byte=(12, 9)), "MRC mode 9 (a mode MRC2014 does not define)"),
+        (lambda p: _bad(p, byte=(12, 9), stamp=b"\x44\x41"), "MRC mode 9 (a mode"),  # little
+        (lambda p: _bad(p, byte=(12, 16)), "mode 16 (RGB, 3 bytes a voxel) is not an image"),
         (lambda p: _bad(p, byte=(64, 3)), "stored in axis order (3, 2, 3)"),
         (lambda p: p.write_bytes(b"MRC"), "3 bytes, shorter than an MRC file's 1024-byte"),
     ],
@@ -115,7 +135,7 @@ def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
             read(path)
         line = str(caught.value)
         assert line.startswith(f"{path}: ") and said in line and "\n" not in line
-        assert any(fix in line for fix in ("copy the file", "newstack", "reorder"))
+        assert any(fix in line for fix in ("copy the file", "newstack", "reorder", "grey"))
 
 
 def test_predict_writes_a_tiff_stack_at_the_voxel_size(tmp_path):
@@ -169,3 +189,157 @@ def test_a_large_mrc_is_streamed_plane_by_plane_as_read_whole(tmp_path):
         assert tif.is_ome and 'PhysicalSizeZ="0.00105"' in tif.ome_metadata
         streamed = tif.series[0].asarray()
     np.testing.assert_array_equal(streamed, tifffile.imread(tmp_path / "whole" / "tomo.tif"))
+
+
+def test_an_anisotropic_voxel_is_cella_over_mx_my_mz(tmp_path):
+    """CELLA / MX, MY, MZ per axis (the grid, not NX, NY, NZ): a (z, y, x) 30 x 6 x 4 Å
+    voxel on a grid of half the sizes (s70 review: a mutant that read NX, or swapped the
+    axes, passed every test, whose voxels were cubes on a grid of the sizes)."""
+    voxels = _voxels("f4", (3, 20, 24))
+    path = write_mrc(tmp_path / "tomo.mrc", voxels, voxel=(30.0, 6.0, 4.0), grid=(3, 10, 12))
+    assert mrc_header(path).voxel == pytest.approx((30.0, 6.0, 4.0))
+    found = read_pixel_size(path)
+    assert found.size == pytest.approx((0.0006, 0.0004)) and found.spacing == pytest.approx(0.003)
+
+
+@pytest.mark.parametrize("big", [False, True])
+@pytest.mark.parametrize("dtype", ["i1", "i2", "f4"])
+def test_a_blank_stamp_reads_in_the_order_the_header_is_sane_in(tmp_path, dtype, big):
+    """Older files leave the stamp and 'MAP ' blank: the byte order is the one that reads
+    MAPC, MAPR, MAPS in 1-3 (s70 review: a mode-0 big-endian file, NX 256, read little-
+    endian by its MODE and NX, failed as "axis order (16777216, ...)")."""
+    voxels = _voxels(dtype, (3, 4, 256))
+    blank = {"stamp": b"\0\0", "word53": b"\0" * 4, "imod": False}
+    path = write_mrc(tmp_path / "old.mrc", voxels, big=big, **blank)
+    np.testing.assert_array_equal(read_stack(path), voxels)
+
+
+def test_imods_flag_says_signed_bytes(tmp_path):
+    voxels = _voxels("i1")
+    path = write_mrc(tmp_path / "imod.mrc", voxels)  # IMOD's stamp, flags bit 0 set
+    assert read_stack(path).dtype == np.int8
+
+
+@pytest.mark.parametrize("stamp", [None, b"\0\0"])
+def test_mapc_mapr_maps_all_zero_is_x_y_z(tmp_path, stamp):
+    """Old files leave MAPC, MAPR, MAPS 0: the usual order."""
+    voxels = _voxels("i2")
+    path = write_mrc(tmp_path / "old.mrc", voxels, axes=(0, 0, 0), stamp=stamp)
+    np.testing.assert_array_equal(read_stack(path), voxels)
+
+
+def _png(path: Path) -> Path:
+    from PIL import Image
+
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(path)
+    return path
+
+
+def test_other_formats_named_as_mrc_files_are_left_out_of_a_folder(tmp_path):
+    """An OziExplorer a.map beside a.png, notes in .st: no images, as before MRC was read
+    (s70 review: "a.map and a.png would write the same outputs: not predicted", rc 3); an
+    MRC file so named is one, an older one without 'MAP ' too."""
+    _png(tmp_path / "a.png")
+    (tmp_path / "a.map").write_text("OziExplorer Map Data File Version 2.2\n" * 40)
+    (tmp_path / "notes.st").write_text("tilt angles\n")
+    write_mrc(tmp_path / "m.map", _voxels("f4"))
+    write_mrc(tmp_path / "old.rec", _voxels("f4"), stamp=b"\0\0", word53=b"\0" * 4)
+    assert [f.name for f in find_images(tmp_path)] == ["a.png", "m.map", "old.rec"]
+    assert [f.name for f in find_images(tmp_path / "*")] == ["a.png", "m.map", "old.rec"]
+
+
+def test_a_stray_map_is_no_image_of_a_data_set(tmp_path):
+    """train --data: images/a0.map beside a0.png said "2 images share the stem"."""
+    from unetlab.data.pairs import find_pairs
+
+    for part in ("images", "masks"):
+        (tmp_path / part).mkdir()
+        _png(tmp_path / part / "a0.png")
+    (tmp_path / "images" / "a0.map").write_text("OziExplorer Map Data File\n" * 40)
+    assert [p.image.name for p in find_pairs(tmp_path)] == ["a0.png"]
+
+
+def _apple(path: Path) -> Path:
+    path.write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 4092)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda d: _text(d / "a.map"), "a.map: not an MRC file (no 'MAP ' at byte 208"),
+        (lambda d: _tiff(d / "t.mrc"), "t.mrc: a TIFF file named .mrc: rename it t.tif"),
+        (lambda d: _apple(d / "._t0.mrc"), "._t0.mrc: a macOS metadata file (AppleDouble)"),
+        (lambda d: write_mrc(d / "y.tif", _voxels("f4")), "an MRC file named .tif: rename it"),
+    ],
+)
+def test_a_file_of_another_kind_is_named_for_what_it_is(tmp_path, make, said):
+    """Not "MRC mode 808464432 ... convert it to mode 2" for text named .map, "333319 x 0 x
+    0 voxels" for a macOS twin, "cannot read this TIFF ... damaged" for an MRC named .tif."""
+    from unetlab.data.slides import slide_header
+
+    path = make(tmp_path)
+    for read in (read_stack, stack_size, slide_header):
+        with pytest.raises(ImageReadError) as caught:
+            read(path)
+        assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _text(path: Path) -> Path:
+    path.write_text("OziExplorer Map Data File Version 2.2\n" * 40)
+    return path
+
+
+def _tiff(path: Path) -> Path:
+    tifffile.imwrite(path, np.zeros((64, 64), np.uint8))
+    return path
+
+
+def test_a_large_mrc_is_streamed_by_the_memory_rule(tmp_path, monkeypatch):
+    """With no --large-pixels, a tomogram whose whole read is over the budget is streamed
+    as a TIFF stack is (s70 review: taking MRC out of the rule left every test passing)."""
+    from unetlab.inference import sizing
+    from unetlab.inference.stream_rule import is_streamed
+
+    path = write_mrc(tmp_path / "tomo.rec", _voxels("f4", (3, 64, 80)))
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    assert not is_streamed(path, net)
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
+    assert is_streamed(path, net)
+
+
+def test_evaluate_reads_mrc_predictions_and_gives_the_planes_z(tmp_path):
+    """membrain-seg's or IMOD's tomo.mrc is a prediction ("no prediction in pred ... named
+    <stem>.png" before); each section's row has its z, as an ImageJ ZYX stack's has."""
+    from unetlab.evaluate.predictions import evaluate_predictions
+
+    rng = np.random.default_rng(0)
+    masks = (rng.random((3, 24, 24)) > 0.5).astype(np.uint8)
+    for part in ("images", "masks", "pred"):
+        (tmp_path / part).mkdir()
+    write_mrc(tmp_path / "images" / "tomo.mrc", _voxels("f4", (3, 24, 24)))
+    write_mrc(tmp_path / "masks" / "tomo.mrc", masks)
+    write_mrc(tmp_path / "pred" / "tomo.mrc", masks)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    rows = report.images
+    assert [r["z"] for r in rows] == [0, 1, 2] and all(r["miou"] == 1 for r in rows)
+
+
+def test_an_mrc_stacks_pages_are_its_z_in_the_per_image_table(tmp_path):
+    """evaluate's per-image table gave an MRC ground truth's rows ``page`` alone; an ImageJ ZYX TIFF's
+    ``page`` and ``z``."""
+    from unetlab.evaluate.frames import PageColumns
+
+    path = write_mrc(tmp_path / "tomo.mrc", _voxels("u1"))
+    assert PageColumns()(path, 2, 3) == {"page": 2, "z": 2}
+
+
+def test_level_1_of_an_mrc_file_suggests_no_libvips_copy(tmp_path):
+    """libvips reads no MRC file: "vips tiffsave t0.mrc ..." was a fix that fails."""
+    from unetlab.data.slides import open_slide
+    from unetlab.errors import UnetlabError
+
+    path = write_mrc(tmp_path / "one.mrc", _voxels("f4", (1, 20, 24)))
+    with pytest.raises(UnetlabError) as caught:
+        open_slide(path, level=1)
+    assert "has no pyramid" in str(caught.value) and "vips" not in str(caught.value)

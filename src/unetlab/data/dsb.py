@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unetlab.data.folder_notes import is_macos_metadata
-from unetlab.data.io import INPUT_SUFFIXES, stack_shape
+from unetlab.data.io import INPUT_SUFFIXES, listed_image, stack_shape
 from unetlab.data.names import ANNOTATION_SUFFIXES, SPLIT_NAMES, listing
 from unetlab.data.png_depth import deep_colour, deep_pixels
 from unetlab.data.read_notes import note_once, note_overlaps
@@ -222,11 +221,7 @@ def _holds_stem(folder: Path, stem: str) -> bool:
 
 def _image_files(folder: Path) -> list[Path]:
     """The image files of ``folder`` in name order, macOS metadata twins passed over."""
-    return sorted(
-        f
-        for f in folder.iterdir()
-        if f.suffix.lower() in INPUT_SUFFIXES and not is_macos_metadata(f) and f.is_file()
-    )
+    return sorted(f for f in folder.iterdir() if listed_image(f))
 
 
 def is_object_masks(path: Path) -> bool:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from unetlab.data.folder_notes import APPLE_DOUBLE
+from unetlab.data.mrc import MAP_WORD, MRC_SUFFIXES
 
 #: (first bytes, kind, the suffix a file of that kind is read by)
 MAGIC = (
@@ -24,10 +25,10 @@ MAGIC = (
 
 def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
     """(kind, suffix) of the image file ``path`` by its first bytes (PNG, JPEG, TIFF, GIF,
-    BMP, WebP), or None: another kind, or unreadable."""
+    BMP, WebP; MRC by its word 53), or None: another kind, or unreadable."""
     try:
         with open(path, "rb") as f:
-            head = f.read(12)
+            head = f.read(212)
     except OSError:
         return None
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -35,7 +36,7 @@ def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
     for magic, kind, suffix in MAGIC:
         if head.startswith(magic):
             return kind, suffix
-    return None
+    return ("MRC", ".mrc") if head[208:212] == MAP_WORD else None
 
 
 def wrong_kind_line(path: str | os.PathLike) -> str | None:
@@ -57,10 +58,11 @@ def wrong_kind_line(path: str | os.PathLike) -> str | None:
     if found is None:
         return None
     kind, suffix = found
-    named = {".jpeg": ".jpg", ".tiff": ".tif"}.get(path.suffix.lower(), path.suffix.lower())
+    same = {".jpeg": ".jpg", ".tiff": ".tif", **dict.fromkeys(MRC_SUFFIXES, ".mrc")}
+    named = same.get(path.suffix.lower(), path.suffix.lower())
     if named == suffix:
         return None
     return (
-        f"{path}: a {kind} file named {path.suffix}: rename it {path.stem}{suffix} (its "
+        f"{path}: {'an' if kind == 'MRC' else 'a'} {kind} file named {path.suffix}: rename it {path.stem}{suffix} (its "
         "suffix must say what it holds)"
     )

@@ -16,6 +16,7 @@ from collections import Counter
 from itertools import islice
 from pathlib import Path
 
+from unetlab.data.mrc import other_format
 from unetlab.data.tiff_files import HEADERS, path_key
 from unetlab.errors import close_names
 from unetlab.words import numbered, worded
@@ -186,7 +187,7 @@ def _count_images(folder: Path, suffixes) -> int:
         for name in files:
             seen += 1
             image = name.lower().endswith(tuple(suffixes)) and not name.startswith("._")
-            if image and name not in ours:
+            if image and name not in ours and not other_format(Path(top, name)):
                 count += 1
             if seen >= COUNT_LIMIT:
                 return count

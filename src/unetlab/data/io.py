@@ -37,7 +37,7 @@ from unetlab.data.grey_masks import (
 )
 from unetlab.data.held import held_read
 from unetlab.data.mask_palettes import palette_values
-from unetlab.data.mrc import MRC_SUFFIXES, is_mrc_name, mrc_header, read_mrc
+from unetlab.data.mrc import MRC_SUFFIXES, is_mrc_name, mrc_header, other_format, read_mrc
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     OUTLINE_NAMES,
@@ -107,23 +107,26 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found += sorted(f for f in p.iterdir() if _listed(f, suffixes))
+            found += sorted(f for f in p.iterdir() if listed_image(f, suffixes))
             if broken := broken_links(p, suffixes):
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
         elif is_glob(p):  # no file or folder, said just now
             matches = sorted(Path(m) for m in _glob(str(p)))
-            found += [m for m in matches if _listed(m, suffixes)]
+            found += [m for m in matches if listed_image(m, suffixes)]
         else:
             raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
     return found
 
 
-def _listed(path: Path, suffixes) -> bool:
-    """Whether a folder search takes ``path``: an image file, not a macOS metadata twin."""
-    listed = path.suffix.lower() in suffixes or is_nifti(path)
-    return listed and path.is_file() and not is_macos_metadata(path)
+def listed_image(path: Path, suffixes=INPUT_SUFFIXES) -> bool:
+    """Whether a folder search takes ``path``: an image file of ``suffixes`` or a NIfTI
+    volume, not a macOS metadata twin, nor a file of another format named as MRC files may
+    be (:func:`~unetlab.data.mrc.other_format`: an OziExplorer ``a.map`` beside ``a.png``)."""
+    if (path.suffix.lower() not in suffixes and not is_nifti(path)) or not path.is_file():
+        return False
+    return not is_macos_metadata(path) and not other_format(path)
 
 
 def broken_links(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
@@ -426,8 +429,8 @@ def _image_named(folder: Path, stems: list[str], *, listing: bool) -> Path | Non
     decomposed), else only the exact names are looked for."""
     if not listing:
         named = [folder / f"{stem}{suffix}" for stem in stems for suffix in INPUT_SUFFIXES]
-        return next((f for f in named if _listed(f, INPUT_SUFFIXES)), None)
-    listed = [f for f in sorted(folder.iterdir()) if _listed(f, INPUT_SUFFIXES)]
+        return next((f for f in named if listed_image(f, INPUT_SUFFIXES)), None)
+    listed = [f for f in sorted(folder.iterdir()) if listed_image(f, INPUT_SUFFIXES)]
     return next((f for stem in stems for f in listed if nfc(f.stem) == stem), None)
 
 

@@ -9,7 +9,7 @@ fastest, one section a Z. The sections are the planes of a z-stack, as a TIFF z-
 pages are (``PYX``), rows in the file's order (as mrcfile and napari show them; IMOD's
 3dmod draws row 0 at the bottom). The voxel size, CELLA / MX per axis in Å, is the pixel
 size and z spacing of the outputs. Files are raw and often large (a 2k x 2k x 300 float32
-tomogram is 4.8 GB): they are memory-mapped, so a large one is read plane by plane.
+tomogram is 5.0 GB): they are memory-mapped, so a large one is read plane by plane.
 """
 
 from __future__ import annotations
@@ -22,11 +22,16 @@ import numpy as np
 
 from unetlab.errors import ImageReadError
 
-#: the names of MRC files: IMOD's reconstructions (.rec), tilt series (.st), aligned
-#: stacks (.ali), maps (.map) and plain .mrc
-MRC_SUFFIXES = (".mrc", ".rec", ".st", ".ali", ".map")
+#: the suffixes MRC files share with other formats (OziExplorer's .map, notes' .st, ...):
+#: IMOD's reconstructions (.rec), tilt series (.st), aligned stacks (.ali) and maps (.map);
+#: a folder search takes such a file only where it holds an MRC header (:func:`holds_mrc`)
+SHARED_SUFFIXES = (".rec", ".st", ".ali", ".map")
+#: the names of MRC files: plain .mrc and those
+MRC_SUFFIXES = (".mrc", *SHARED_SUFFIXES)
 
 HEADER_BYTES = 1024
+#: MRC2014's word 53 (bytes 208-211), which older files leave blank
+MAP_WORD = b"MAP "
 
 #: MODE -> the voxels' type (mode 0: int8 per MRC2014, uint8 where IMOD's flags say so)
 MODES = {0: "i1", 1: "i2", 2: "f4", 6: "u2", 12: "f2"}
@@ -35,7 +40,12 @@ MODES = {0: "i1", 1: "i2", 2: "f4", 6: "u2", 12: "f2"}
 OTHER_MODES = {
     3: "complex int16 (a Fourier transform)",
     4: "complex float32 (a Fourier transform)",
+    16: "RGB, 3 bytes a voxel",
     101: "4-bit packed",
+}
+#: how to make a file of those modes one unetlab reads
+MODE_FIX = {
+    16: "make it grey first (e.g. Fiji: Image > Type > 8-bit, then save it as TIFF)",
 }
 
 #: IMOD's stamp (byte 152) before its flags (byte 156), whose bit 0 set says its mode 0
@@ -61,6 +71,26 @@ def is_mrc_name(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in MRC_SUFFIXES
 
 
+def holds_mrc(path: str | os.PathLike) -> bool:
+    """Whether the file ``path`` holds an MRC header: ``MAP `` at byte 208 (MRC2014's), or
+    one that :func:`mrc_header` takes (an older file's)."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(212)[208:] == MAP_WORD:
+                return True
+        mrc_header(path)
+    except (OSError, ImageReadError):
+        return False
+    return True
+
+
+def other_format(path: str | os.PathLike) -> bool:
+    """Whether a folder search passes over ``path``: named with a suffix MRC shares with
+    other formats (:data:`SHARED_SUFFIXES`) but holding no MRC header (an OziExplorer
+    ``a.map`` beside ``a.png`` is no image of the folder)."""
+    return Path(path).suffix.lower() in SHARED_SUFFIXES and not holds_mrc(path)
+
+
 def mrc_header(path: str | os.PathLike) -> MrcHeader:
     """The header of the MRC file ``path``, checked against the file's length;
     ImageReadError naming the file and the fix for a short file, an unknown mode, sizes
@@ -72,6 +102,8 @@ def mrc_header(path: str | os.PathLike) -> MrcHeader:
             raw = f.read(HEADER_BYTES)
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot read this MRC file ({exc.strerror})") from exc
+    if raw[208:212] != MAP_WORD and (line := _other_kind_line(path, raw)) is not None:
+        raise ImageReadError(line)
     if len(raw) < HEADER_BYTES:
         raise ImageReadError(
             f"{path}: {size} bytes, shorter than an MRC file's 1024-byte header; {FIX}"
@@ -85,17 +117,42 @@ def mrc_header(path: str | os.PathLike) -> MrcHeader:
     return head
 
 
+def _other_kind_line(path: Path, raw: bytes) -> str | None:
+    """The line for a file without ``MAP `` that is no MRC file: another kind by its first
+    bytes (:func:`~unetlab.data.file_kind.wrong_kind_line`: a TIFF, a macOS ``._`` twin),
+    or a full header sane in neither byte order (text named ``.map``); None: maybe an
+    older MRC file, read on."""
+    from unetlab.data.file_kind import wrong_kind_line  # which imports this module
+
+    if (line := wrong_kind_line(path)) is not None or len(raw) < HEADER_BYTES:
+        return line
+    if _sane(raw, "<") or _sane(raw, ">"):
+        return None
+    return (
+        f"{path}: not an MRC file (no 'MAP ' at byte 208, nor an MRC mode and sizes at its "
+        f"start): give it the suffix of what it holds; if it is an MRC file, {FIX}"
+    )
+
+
 def _byte_order(raw: bytes) -> str:
     """``<`` or ``>``: the machine stamp's (0x44 0x44 or 0x44 0x41 little-endian, 0x11 0x11
-    big), else the order in which MODE and NX are sane (old files and some writers leave
-    the stamp blank)."""
-    if raw[212] in (0x44, 0x41):
+    big: its first byte says), else the order in which the header is sane (:func:`_sane`;
+    old files and some writers leave the stamp blank)."""
+    if raw[212] == 0x44:
         return "<"
     if raw[212] == 0x11:
         return ">"
-    little = np.frombuffer(raw[:16], "<i4")
-    sane = little[3] in MODES or little[3] in OTHER_MODES
-    return "<" if sane and 0 < little[0] < 1 << 24 else ">"
+    return "<" if _sane(raw, "<") else ">"
+
+
+def _sane(raw: bytes, order: str) -> bool:
+    """Whether the header ``raw`` read in byte ``order`` has a mode MRC2014 names, an NX
+    below 2^24 and MAPC, MAPR, MAPS in 0-3 (as IMOD checks: a big-endian 1 read
+    little-endian is 2^24)."""
+    words = np.frombuffer(raw[:76], order + "i4")
+    axes = words[16:19]
+    known = int(words[3]) in MODES or int(words[3]) in OTHER_MODES
+    return known and 0 < words[0] < 1 << 24 and bool(((axes >= 0) & (axes <= 3)).all())
 
 
 def _shape(path: Path, words: np.ndarray) -> tuple[int, int, int]:
@@ -115,10 +172,10 @@ def _dtype(path: Path, words: np.ndarray, order: str) -> np.dtype:
     if mode in MODES:
         return np.dtype(order + MODES[mode])
     known = OTHER_MODES.get(mode, "a mode MRC2014 does not define")
+    fix = MODE_FIX.get(mode, "convert it to mode 2 (IMOD: newstack -mode 2 in.mrc out.mrc)")
     raise ImageReadError(
         f"{path}: MRC mode {mode} ({known}) is not an image unetlab reads (modes 0, 1, 2, 6 "
-        "and 12: 8- and 16-bit integers, 32- and 16-bit floats); convert it to mode 2 "
-        "(IMOD: newstack -mode 2 in.mrc out.mrc)"
+        f"and 12: 8- and 16-bit integers, 32- and 16-bit floats); {fix}"
     )
 
 

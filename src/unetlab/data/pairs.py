@@ -57,7 +57,6 @@ from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     image_subfolders,
-    is_macos_metadata,
     near_line,
     subfolders_line,
     unread_microscope_files,
@@ -71,6 +70,7 @@ from unetlab.data.io import (
     broken_links,
     describe_links,
     file_axes,
+    listed_image,
     mask_stem,
     read_stack,
     refuse_untiffed_axes,
@@ -703,12 +703,9 @@ def _cellpose_beside(root: Path, images: list[Path]) -> None:
 
 def _input_files(folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES) -> list[Path]:
     """The image files of ``folder`` (the files of ``suffixes``: masks also as outlines,
-    :data:`MASK_FILE_SUFFIXES`), macOS metadata twins (``._name.tif``) passed over."""
-    return [
-        f
-        for f in listing(folder)
-        if f.suffix.lower() in suffixes and f.is_file() and not is_macos_metadata(f)
-    ]
+    :data:`MASK_FILE_SUFFIXES`), macOS metadata twins (``._name.tif``) and other formats
+    named as MRC files passed over (:func:`~unetlab.data.io.listed_image`)."""
+    return [f for f in listing(folder) if listed_image(f, suffixes)]
 
 
 def flat_masks(stems: Iterable[str]) -> dict[str, str]:

@@ -606,8 +606,8 @@ def pyramid_copy(path: str | os.PathLike) -> str:
 
 def _one_page(path: str | os.PathLike) -> bool:
     """Whether libvips reads all of ``path``: an image of one page, not a stack (libvips
-    reads its first page) nor a Zarr."""
-    if is_zarr(path):
+    reads its first page) nor a Zarr or an MRC file (libvips reads neither)."""
+    if is_zarr(path) or is_mrc_name(path):
         return False
     if Path(path).suffix.lower() not in TIFF_SUFFIXES:
         return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from unetlab.data.mrc import is_mrc_name
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes, frame_seconds, read_page_axes
 
@@ -17,7 +18,7 @@ PAGE_COLUMNS = ("page", "t", "t_s", "z")
 
 class PageColumns:
     """Called with a file, a page and the file's page count: the page's columns (``{}`` for a
-    one-page image; ``page`` alone for a stack that is no TIFF: outlines); each file's axes
+    one-page image; ``page`` alone for a stack that is no TIFF nor MRC: outlines); each file's axes
     and frame interval read once."""
 
     def __init__(self) -> None:
@@ -28,8 +29,8 @@ class PageColumns:
             return {}
         path = Path(path)
         if path not in self.read:
-            tiff = is_tiff_name(path)
-            self.read[path] = read_page_axes(path, pages) if tiff else PageAxes("Q", (pages,))
+            said = is_tiff_name(path) or is_mrc_name(path)  # an MRC file's sections: z
+            self.read[path] = read_page_axes(path, pages) if said else PageAxes("Q", (pages,))
         axes = self.read[path]
         at = axes.index(page)
         columns: dict = {"page": page}

@@ -623,10 +623,19 @@ OBJECT_SUFFIXES = (OBJECTS_SUFFIX, "_cp_masks")
 #: the stem endings of object predictions drawn as outlines: predict's ``--outlines``
 #: (``<stem>_objects_rois.zip``, ``<stem>_objects.geojson``), cellpose's ``<stem>_rois.zip``
 OUTLINE_SUFFIXES = (f"{OBJECTS_SUFFIX}_rois", OBJECTS_SUFFIX, "_rois")
+#: the suffixes of predictions: unetlab's and others' images, and MRC files (membrain-seg's
+#: and IMOD's segmentations of a tomogram, ``<stem>.mrc``)
+PREDICTION_SUFFIXES = (*IMAGE_SUFFIXES, ".mrc")
+
+
+def _mrc_last(path: Path) -> tuple[bool, str]:
+    """Name order, MRC files last: predict's ``tomo.tif`` is the prediction of an input
+    ``tomo.mrc`` beside it."""
+    return path.suffix.lower() == ".mrc", path.name
 
 
 def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*`` or cellpose's
+    """(class maps ``<stem>.png``/``.tif``/``.mrc``, object ids ``<stem>_objects.*`` or cellpose's
     ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from Fiji),
     ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem; the
     files evaluate itself wrote there (its manifest: a report's confusion PNG) and predict's legend.png are none."""
@@ -639,8 +648,8 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     objects: dict[str, Path] = {}
     own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
     own |= own_legend(pred_dir)  # predict's key to its colours, no prediction
-    for path in sorted(pred_dir.iterdir()):
-        image = path.suffix.lower() in IMAGE_SUFFIXES or is_nifti(path)  # a label volume too
+    for path in sorted(pred_dir.iterdir(), key=_mrc_last):
+        image = path.suffix.lower() in PREDICTION_SUFFIXES or is_nifti(path)  # a label volume too
         if not image or path.stem.endswith(("_overlay", "_prob")):
             continue
         if path.name in own:  # --json out/e.json: its e_confusion.png (audit s41)

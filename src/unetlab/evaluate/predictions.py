@@ -1459,7 +1459,7 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
         if rename := _renamed_masks(unscored, sorted(set(missing))):
             raise DatasetError(said + rename)
         said += (
-            "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
+            "predictions are named <stem>.png (.tif, .mrc; or <stem>_objects.tif, cellpose's "
             "<stem>_cp_masks.png, <stem>_pred.png) like their masks; "
             "predict every image of the ground truth, or give "
         )

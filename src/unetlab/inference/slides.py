@@ -188,8 +188,8 @@ def is_large(
     axes: str | None = None,
 ) -> bool:
     """True for inputs predicted by :func:`predict_slide` by the pixel rule: Zarr folders,
-    any pyramid level above 0, and TIFFs (any compression or tiling) of more than
-    ``threshold`` px a page (default ``LARGE_PIXELS``). A ``threshold`` given counts a page
+    any pyramid level above 0, and TIFFs (any compression or tiling) and MRC files of more
+    than ``threshold`` px a page (default ``LARGE_PIXELS``). A ``threshold`` given counts a page
     as ``axes`` read it (:func:`~unetlab.data.slides.pixels_as_read`: a model's YXC may read
     a bare file's pages as one image's rows), so that one over it is refused naming the
     count that reads it whole where the streaming path cannot read it so; the default
