@@ -221,7 +221,7 @@ def _holds_stem(folder: Path, stem: str) -> bool:
 
 def _image_files(folder: Path) -> list[Path]:
     """The image files of ``folder`` in name order, macOS metadata twins passed over."""
-    return sorted(f for f in folder.iterdir() if listed_image(f))
+    return sorted(f for f in folder.iterdir() if listed_image(f, nifti=False))
 
 
 def is_object_masks(path: Path) -> bool:

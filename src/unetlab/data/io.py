@@ -120,11 +120,13 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
     return found
 
 
-def listed_image(path: Path, suffixes=INPUT_SUFFIXES) -> bool:
+def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> bool:
     """Whether a folder search takes ``path``: an image file of ``suffixes`` or a NIfTI
-    volume, not a macOS metadata twin, nor a file of another format named as MRC files may
-    be (:func:`~unetlab.data.mrc.other_format`: an OziExplorer ``a.map`` beside ``a.png``)."""
-    if (path.suffix.lower() not in suffixes and not is_nifti(path)) or not path.is_file():
+    volume (where ``nifti``: a pairing of other layouts takes none), not a macOS metadata
+    twin, nor a file of another format named as MRC files may be
+    (:func:`~unetlab.data.mrc.other_format`: an OziExplorer ``a.map`` beside ``a.png``)."""
+    volume = nifti and is_nifti(path)
+    if (path.suffix.lower() not in suffixes and not volume) or not path.is_file():
         return False
     return not is_macos_metadata(path) and not other_format(path)
 

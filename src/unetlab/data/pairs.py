@@ -705,7 +705,7 @@ def _input_files(folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES) -> list
     """The image files of ``folder`` (the files of ``suffixes``: masks also as outlines,
     :data:`MASK_FILE_SUFFIXES`), macOS metadata twins (``._name.tif``) and other formats
     named as MRC files passed over (:func:`~unetlab.data.io.listed_image`)."""
-    return [f for f in listing(folder) if listed_image(f, suffixes)]
+    return [f for f in listing(folder) if listed_image(f, suffixes, nifti=False)]
 
 
 def flat_masks(stems: Iterable[str]) -> dict[str, str]:
