@@ -11,6 +11,7 @@ import pytest
 from unetlab.data.io import read_stack, stack_size
 from unetlab.data.nifti import (
     is_nifti,
+    nifti_case,
     nifti_stem,
     read_header,
     read_volume,
@@ -147,3 +148,53 @@ def test_nibabel_reads_as_unetlab(tmp_path):
     np.testing.assert_array_equal(read_volume(path), theirs)
     out = write_labels_like(tmp_path / "p.nii.gz", np.ones((3, 5, 7), np.uint8), like=path)
     np.testing.assert_array_equal(nib.load(out).affine, nib.load(path).affine)
+
+
+@pytest.mark.parametrize("slope", [0.0, float("nan"), float("inf")])
+def test_zero_or_not_finite_slope_reads_unscaled(tmp_path, slope):
+    """nifti1.h scales by a non-zero slope; nibabel reads these voxels as stored."""
+    stored = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    image = read_volume(write_nifti(tmp_path / "v.nii", stored, slope=slope, inter=-1024.0))
+    assert image.dtype == np.int16
+    np.testing.assert_array_equal(image, stored.transpose(2, 1, 0))
+
+
+def test_not_finite_intercept_refused(tmp_path):
+    path = write_nifti(tmp_path / "v.nii", ct_volume(), slope=1.0, inter=float("nan"))
+    with pytest.raises(ImageReadError, match="scl_slope 1 and scl_inter nan"):
+        read_volume(path)
+
+
+@pytest.mark.parametrize("offset", [float("nan"), -352.0, 0.0, 348.0])
+def test_damaged_vox_offset_one_line(tmp_path, offset):
+    raw = bytearray(write_nifti(tmp_path / "g.nii", ct_volume()).read_bytes())
+    struct.pack_into("<f", raw, 108, offset)
+    assert "(vox_offset)" in _bad(tmp_path, bytes(raw), "o.nii")
+
+
+@pytest.mark.parametrize("name", ["huge.nii", "huge.nii.gz"])
+def test_header_of_more_voxels_than_the_file_holds(tmp_path, name):
+    """A damaged header of 32767 ** 3 voxels on a small file: cut off, no MemoryError."""
+    raw = bytearray(write_nifti(tmp_path / "g.nii", ct_volume()).read_bytes())
+    struct.pack_into("<4h", raw, 40, 3, 32767, 32767, 32767)
+    body = gzip.compress(bytes(raw)) if name.endswith(".gz") else bytes(raw)
+    assert "cut off: its header gives 35,181,150,961,663 voxels" in _bad(tmp_path, body, name)
+
+
+@pytest.mark.parametrize("top", [2, 300], ids=["uint8", "uint16"])
+def test_labels_written_for_a_big_endian_image(tmp_path, top):
+    image = write_nifti(tmp_path / "ct.nii.gz", ct_volume(), order=">")
+    labels = np.random.default_rng(2).integers(0, top + 1, (3, 5, 7))
+    labels[0, 0, 0] = top
+    out = write_labels_like(tmp_path / "pred.nii.gz", labels, like=image)
+    written, source = read_header(out), read_header(image)
+    assert written.order == ">" and written.dtype == np.dtype(">u1" if top < 256 else ">u2")
+    np.testing.assert_array_equal(read_volume(out, mask=True), labels)
+    assert written.raw[252:328] == source.raw[252:328] and written.spacing == source.spacing
+
+
+def test_case_names_drop_nnunet_first_channel():
+    assert nifti_case("a/spleen_2_0000.nii.gz") == "spleen_2" == nifti_case("spleen_2.nii")
+    assert (
+        nifti_case("spleen_2_0001.nii.gz") == "spleen_2_0001" and nifti_case("_0000.nii") == "_0000"
+    )

@@ -113,12 +113,15 @@ def test_labels_dataset_json_does_not_name_refused(tmp_path, capsys):
 
 
 @pytest.mark.usefixtures("one_thread")
-def test_train_predict_evaluate_nifti(tmp_path, capsys):
+@pytest.mark.parametrize("v2", [False, True], ids=["msd", "nnunet_v2"])
+def test_train_predict_evaluate_nifti(tmp_path, capsys, v2):
     """The walk of a user of nnU-Net: train --data Task, predict imagesTs to .nii.gz label
-    volumes that keep the image's header, evaluate them against labelsTs with Dice."""
-    root = make_set(tmp_path / "Task09_Spleen")
+    volumes that keep the image's header, named by case as nnU-Net names them (spleen_8 of
+    spleen_8_0000), evaluate them against labelsTs and against the set with Dice."""
+    root = make_set(tmp_path / "Task09_Spleen", v2=v2)
     (root / "imagesTs").mkdir()
-    test_image = write_nifti(root / "imagesTs" / "spleen_8.nii.gz", _case(4)[0])
+    name = "spleen_8_0000.nii.gz" if v2 else "spleen_8.nii.gz"
+    test_image = write_nifti(root / "imagesTs" / name, _case(4)[0])
     (root / "labelsTs").mkdir()
     write_nifti(root / "labelsTs" / "spleen_8.nii.gz", _case(4)[1])
     run = str(tmp_path / "run")
@@ -130,9 +133,63 @@ def test_train_predict_evaluate_nifti(tmp_path, capsys):
     assert read_volume(written, mask=True).shape == (3, 40, 40)
     assert read_header(written).raw[252:328] == read_header(test_image).raw[252:328]
     assert main([*predict, "--input", str(test_image), "--output", str(root / "imagesTs")]) == 2
-    assert "would write over its input" in capsys.readouterr().err
+    said = "give an empty or new folder" if v2 else "would write over its input"  # x_0000: x
+    assert said in capsys.readouterr().err
     assert gzip.decompress(test_image.read_bytes())[:4] == (348).to_bytes(4, "little")
     capsys.readouterr()
     assert main(["evaluate", "--pred", str(out), "--gt", str(root / "labelsTs")]) == 0
     shown = capsys.readouterr().out
     assert "Dice" in shown and "spleen" in shown and "bone" in shown
+    on_set = ["--output", str(tmp_path / "pred_tr"), "--input", str(root / "imagesTr")]
+    assert main([*predict[:-2], *on_set]) == 0
+    assert main(["evaluate", "--pred", str(tmp_path / "pred_tr"), "--gt", str(root)]) == 0
+    assert "Dice" in capsys.readouterr().out
+    assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
+    shown = capsys.readouterr().out
+    assert "spleen_3[1]" in shown and ".nii" not in shown and "_0000" not in shown
+
+
+def test_set_without_dataset_json_pairs(tmp_path, caplog):
+    root = make_set(tmp_path / "nojson")
+    (root / "dataset.json").unlink()
+    with caplog.at_level(logging.INFO):
+        assert len(find_pairs(root)) == 9
+    assert "paired with labelsTr/ by name (spleen_1.nii.gz with spleen_1.nii.gz)" in caplog.text
+    assert "classes of" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ("spleen_1.nii", "2 image files of case spleen_1 (spleen_1.nii, spleen_1.nii.gz)"),
+        ("spleen_1_0000.nii.gz", "2 image files of case spleen_1 (spleen_1.nii.gz, spleen_1_0000"),
+    ],
+    ids=["gunzipped_beside", "msd_and_nnunet_names"],
+)
+def test_two_files_of_one_case_named(tmp_path, extra, said):
+    root = make_set(tmp_path / "set")
+    write_nifti(root / "imagesTr" / extra, _case(0)[0])
+    with pytest.raises(DatasetError) as caught:
+        find_pairs(root)
+    assert said in str(caught.value) and "channel files" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "stray",
+    ["[1, 2]", '{"labels": ["background", "cell"]}', '{"labels": {"0": "bg", "1": "cell"}}'],
+)
+def test_dataset_json_beside_png_folders_not_read(tmp_path, stray):
+    """A dataset.json at the root of images/ + masks/ PNGs is another tool's: the set trains
+    as on main, its classes not taken from it."""
+    from PIL import Image
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(tmp_path / "images" / f"{i}.png")
+        mask = np.zeros((8, 8), np.uint8)
+        mask[2:5, 2:5] = 255
+        Image.fromarray(mask).save(tmp_path / "masks" / f"{i}.png")
+    (tmp_path / "dataset.json").write_text(stray)
+    assert class_names_from(tmp_path)[0] is None
+    assert len(find_pairs(tmp_path)) == 2

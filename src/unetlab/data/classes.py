@@ -31,7 +31,7 @@ from unetlab.data.colour_table import (
     find_colour_table,
     read_colour_table,
 )
-from unetlab.data.decathlon import DATASET_JSON, dataset_labels
+from unetlab.data.decathlon import DATASET_JSON, decathlon_labels
 from unetlab.data.mask_palettes import palette_reading
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
 from unetlab.errors import DatasetError
@@ -183,7 +183,7 @@ def class_names_from(root: str | os.PathLike) -> tuple[dict[int, str] | None, Pa
     one in a folder below it: :func:`mask_tables`) name the classes differently
     (:func:`names_disagree`)."""
     path = Path(root) / NAMES_FILE
-    if not path.is_file() and (labels := dataset_labels(root)) is not None:
+    if not path.is_file() and (labels := decathlon_labels(Path(root))) is not None:
         return labels, Path(root) / DATASET_JSON  # MSD's, nnU-Net's
     if not path.is_file():
         table = _root_table(root)

@@ -85,9 +85,7 @@ def _pairing_problems(
         if case not in labels
     ]
     lines += [
-        f"{files[0]}: case {case} has {len(files)} channel files ({_endings(files)}); unetlab "
-        "reads one file an image: save its channels as one 4-D volume (x, y, z, channel), "
-        "or train on one channel's files alone"
+        _several_files(case, files)
         for case, files in sorted(cases.items())
         if len(files) > 1 and case in labels
     ]
@@ -101,20 +99,39 @@ def _pairing_problems(
     return lines
 
 
-def _endings(files: list[Path]) -> str:
-    return ", ".join(f"_{CHANNEL.fullmatch(nifti_stem(f)).group(2)}" for f in files)
+def _several_files(case: str, files: list[Path]) -> str:
+    """The line for a case of several image files: nnU-Net's channel files (``_0000``,
+    ``_0001``), or two files of one name (``x.nii`` gunzipped beside ``x.nii.gz``)."""
+    channels = [CHANNEL.fullmatch(nifti_stem(f)) for f in files]
+    if all(channels) and len({c.group(1) for c in channels}) == 1:
+        endings = ", ".join(f"_{c.group(2)}" for c in channels)
+        return (
+            f"{files[0]}: case {case} has {len(files)} channel files ({endings}); unetlab "
+            "reads one file an image: save its channels as one 4-D volume (x, y, z, channel), "
+            "or train on one channel's files alone"
+        )
+    named = ", ".join(f.name for f in files)
+    return (
+        f"{files[0].parent}: {len(files)} image files of case {case} ({named}); "
+        "keep one of them in this folder (move the others out)"
+    )
 
 
 def _paired_line(root: Path, pairs: list, labels: dict) -> str:
     image, label = pairs[0]
-    names = dataset_labels(root)
-    said = f"; classes of {DATASET_JSON}: " + ", ".join(
-        f"{v} {n}" for v, n in sorted(names.items())
-    )
+    names = dataset_labels(root) or {}
+    said = ", ".join(f"{v} {n}" for v, n in sorted(names.items()))
     return (
         f"{root}: {len(pairs)} volumes of {FOLDERS[0]}/ paired with {FOLDERS[1]}/ by name "
-        f"({image.name} with {label.name}){said if names else ''}"
+        f"({image.name} with {label.name})"
+        + (f"; classes of {DATASET_JSON}: {said}" if said else "")
     )
+
+
+def decathlon_labels(root: Path) -> dict[int, str] | None:
+    """:func:`dataset_labels` of a data set of imagesTr/ + labelsTr/ (:func:`decathlon_folders`),
+    None for another: a dataset.json beside images/ + masks/ is no class list of unetlab's."""
+    return dataset_labels(root) if decathlon_folders(root) is not None else None
 
 
 def dataset_labels(root: str | Path) -> dict[int, str] | None:

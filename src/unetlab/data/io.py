@@ -45,7 +45,7 @@ from unetlab.data.names import (
     image_stem,
     nfc,
 )
-from unetlab.data.nifti import is_nifti, nifti_stem, read_header, read_volume
+from unetlab.data.nifti import is_nifti, nifti_case, read_header, read_volume
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -88,8 +88,8 @@ def mask_stem(path: Path) -> str:
     where the name keeps it: ``X.tif.geojson``, ``X.tif.zip`` and ``X.tif.roi`` are ``X``'s, as
     QuPath scripts name an export (the project entry's image name + ``.geojson``) and Fiji
     macros a RoiSet (the image's title + ``.zip``); they paired with no image."""
-    if is_nifti(path):  # x.nii.gz: x
-        return nfc(nifti_stem(path))
+    if is_nifti(path):  # x.nii.gz, x_0000.nii.gz: x, as predict names their labels
+        return nfc(nifti_case(path))
     stem = nfc(Path(path).stem)
     kept = Path(stem).suffix
     if Path(path).suffix.lower() in ANNOTATION_SUFFIXES and kept.lower() in INPUT_SUFFIXES:

@@ -15,6 +15,7 @@ standard's (https://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1.h).
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -44,7 +45,11 @@ DATATYPES = {
     1280: "u8",
 }
 KINDS = {32: "complex64", 128: "RGB24", 1536: "float128", 1792: "complex128", 2304: "RGBA32"}
-LABEL_INTENT = 1002  # NIFTI_INTENT_LABEL: the values are labels
+#: the ending of nnU-Net's first channel file of a case (``spleen_2_0000.nii.gz``)
+FIRST_CHANNEL = "_0000"
+LABEL_INTENT = 1002
+READ_CHUNK = 1 << 24  # bytes of a gzipped volume decompressed at a time
+DEFLATE_RATIO = 1032  # the most bytes deflate makes of one byte (zlib's technical details)  # NIFTI_INTENT_LABEL: the values are labels
 
 
 def is_nifti(path: str | os.PathLike) -> bool:
@@ -57,6 +62,18 @@ def nifti_stem(path: str | os.PathLike) -> str:
     name = Path(path).name
     ending = next(e for e in reversed(NIFTI_ENDINGS) if name.lower().endswith(e))
     return name[: -len(ending)]
+
+
+def nifti_case(path: str | os.PathLike) -> str:
+    """The case a NIfTI volume is of, as nnU-Net names its predictions and label volumes: its
+    name less its ending and nnU-Net's first channel's ``_0000`` (``spleen_2`` of
+    ``spleen_2_0000.nii.gz`` and of ``spleen_2.nii.gz``)."""
+    stem = nifti_stem(path)
+    return (
+        stem[: -len(FIRST_CHANNEL)]
+        if stem.endswith(FIRST_CHANNEL) and stem != FIRST_CHANNEL
+        else stem
+    )
 
 
 @dataclass(frozen=True)
@@ -110,13 +127,38 @@ def parse_header(raw: bytes, path: Path) -> NiftiHeader:
         raise ImageReadError(f"{path}: its NIfTI header gives no volume (dim {list(dim)}); {_SAVE}")
     if dim[0] > 4 and any(n > 1 for n in dim[5 : dim[0] + 1]):
         raise ImageReadError(f"{path}: a {dim[0]}-D NIfTI volume; unetlab reads 2-D to 4-D ones")
-    scale = (float(slope), float(inter)) if slope not in (0.0, 1.0) or inter else (1.0, 0.0)
     shape = tuple(int(n) for n in dim[1 : min(dim[0], 4) + 1])
     dtype = np.dtype(order + _numpy_type(code, path))
-    return NiftiHeader(raw[:HEADER], order, shape, dtype, int(offset), *scale, pixdim[1:4])
+    start, scale = _voxels_start(offset, path), _scaling(slope, inter, path)
+    return NiftiHeader(bytes(raw[:HEADER]), order, shape, dtype, start, *scale, pixdim[1:4])
 
 
 _SAVE = "save it as a single-file NIfTI-1 .nii or .nii.gz (3D Slicer, ITK-SNAP: Save as)"
+
+
+def _voxels_start(offset: float, path: Path) -> int:
+    """Where the voxels of a single-file NIfTI-1 begin: its vox_offset, refused where it is no
+    byte past the header (a damaged header: NaN, negative, within the 352 bytes)."""
+    if not math.isfinite(offset) or offset < HEADER + 4:
+        raise ImageReadError(
+            f"{path}: its NIfTI header puts the voxels at byte {offset:g} (vox_offset), not past "
+            f"the {HEADER + 4}-byte header: the header is damaged; copy or save the file again"
+        )
+    return int(offset)
+
+
+def _scaling(slope: float, inter: float, path: Path) -> tuple[float, float]:
+    """(slope, inter) an image's voxels are scaled by: (1, 0), none, where ``slope`` is 0 or
+    not finite (nifti1.h scales by a non-zero slope; nibabel reads such voxels unscaled);
+    a non-finite ``inter`` of a slope refused, as nibabel refuses it."""
+    if slope == 0 or not math.isfinite(slope):
+        return 1.0, 0.0
+    if not math.isfinite(inter):
+        raise ImageReadError(
+            f"{path}: its NIfTI header scales the voxels by scl_slope {slope:g} and scl_inter "
+            f"{inter}: the header is damaged; set scl_inter to the intercept (0 for none)"
+        )
+    return float(slope), float(inter)
 
 
 def _byte_order(raw: bytes, path: Path) -> str:
@@ -150,7 +192,7 @@ def read_volume(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
     one's as integers (refused where not whole numbers)."""
     path = Path(path)
     head = read_header(path)
-    count = int(np.prod(head.shape))
+    count = math.prod(head.shape)
     data = _read_bytes(path, head.offset + count * head.dtype.itemsize)
     held = (len(data) - head.offset) // head.dtype.itemsize
     if held < count:
@@ -194,10 +236,12 @@ def _read_bytes(path: Path, wanted: int) -> bytes:
     gzip stream or an unreadable file."""
     try:
         with open(path, "rb") as f:
-            if f.read(2) != b"\x1f\x8b":
-                return f.seek(0) or f.read(wanted)
+            if f.read(2) != b"\x1f\x8b":  # a plain file: no more than it holds asked for
+                return f.seek(0) or f.read(min(wanted, os.fstat(f.fileno()).st_size))
         with gzip.open(path, "rb") as f:
-            return f.read(wanted)
+            if wanted <= DEFLATE_RATIO * os.path.getsize(path):  # it may hold them: at once
+                return f.read(wanted)
+            return _read_up_to(f, wanted)  # a damaged header's 32767 ** 3 voxels
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise ImageReadError(
             f"{path}: its gzip data are cut off or damaged ({exc}); copy the file again"
@@ -206,6 +250,15 @@ def _read_bytes(path: Path, wanted: int) -> bytes:
         raise ImageReadError(f"{path}: is a folder, not a NIfTI file") from exc
     except FileNotFoundError as exc:
         raise ImageReadError(f"{path}: no such file") from exc
+
+
+def _read_up_to(f, wanted: int) -> bytearray:
+    """Up to ``wanted`` bytes of the stream ``f``, read a chunk at a time: more than the
+    stream can hold costs no more memory than it holds."""
+    data = bytearray()
+    while len(data) < wanted and (chunk := f.read(min(READ_CHUNK, wanted - len(data)))):
+        data += chunk
+    return data
 
 
 def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike) -> Path:
@@ -218,7 +271,8 @@ def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | o
         raise ValueError(f"labels of shape {labels.shape} for a volume of (Z, Y, X) {(z, y, x)}")
     kind, code = (np.uint8, 2) if labels.max(initial=0) < 256 else (np.uint16, 512)
     raw = _label_header(head, (x, y, z), code, np.dtype(kind).itemsize * 8)
-    body = raw + b"\0" * 4 + np.asarray(labels, kind).transpose(2, 1, 0).tobytes(order="F")
+    voxels = np.asarray(labels, np.dtype(kind).newbyteorder(head.order))  # the header's order
+    body = raw + b"\0" * 4 + voxels.transpose(2, 1, 0).tobytes(order="F")
     path = Path(path)
     if path.name.lower().endswith(".gz"):
         body = gzip.compress(body, compresslevel=6, mtime=0)
@@ -228,13 +282,12 @@ def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | o
 
 
 def _label_header(head: NiftiHeader, shape: tuple[int, int, int], code: int, bits: int) -> bytes:
-    """``head``'s bytes (little-endian, as written) for a 3-D label volume of ``shape``."""
-    raw = bytearray(head.raw)
-    if head.order == ">":  # rewritten field by field is more than labels need: refuse
-        raise ImageReadError("a big-endian NIfTI image: its predictions are written as TIFF")
-    struct.pack_into("<8h", raw, 40, 3, *shape, 1, 1, 1, 1)
-    struct.pack_into("<3h", raw, 68, LABEL_INTENT, code, bits)
-    struct.pack_into("<3f", raw, 108, 352.0, 0.0, 0.0)  # vox_offset, no scaling
-    struct.pack_into("<2f", raw, 124, 0.0, 0.0)  # cal_max, cal_min: the viewer's own
+    """``head``'s bytes for a 3-D label volume of ``shape``, in its byte order (a big-endian
+    header's other fields, the affine's, are kept as they are)."""
+    raw, order = bytearray(head.raw), head.order
+    struct.pack_into(order + "8h", raw, 40, 3, *shape, 1, 1, 1, 1)
+    struct.pack_into(order + "3h", raw, 68, LABEL_INTENT, code, bits)
+    struct.pack_into(order + "3f", raw, 108, 352.0, 0.0, 0.0)  # vox_offset, no scaling
+    struct.pack_into(order + "2f", raw, 124, 0.0, 0.0)  # cal_max, cal_min: the viewer's own
     raw[344:348] = b"n+1\0"
     return bytes(raw)

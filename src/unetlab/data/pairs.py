@@ -94,6 +94,7 @@ from unetlab.data.names import (
     role_folders,
     stem_endings,
 )
+from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
@@ -154,7 +155,9 @@ class Pair:
     def name(self) -> str:
         """The image's stem, a stack's page, a sequence's frame with its sequence
         (``01/t001``: :attr:`shown`)."""
-        stem = self._sequence + self.image.stem
+        stem = self._sequence + (
+            nifti_case(self.image) if is_nifti(self.image) else self.image.stem
+        )
         return stem if self.pages == 1 else f"{stem}[{self.page}]"
 
     @property

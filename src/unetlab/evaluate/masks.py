@@ -362,7 +362,7 @@ def ground_truth(
     if _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
         warn_partial_truth(pairs, use=SCORING)  # a sequence's frames annotating some cells
-        stems = [nfc(p.image.stem) for p in pairs]
+        stems = [mask_stem(p.image) for p in pairs]  # x.nii.gz: x
         return GroundTruth([p.mask for p in pairs], _pair_masks(pairs, colours), stems)
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
@@ -424,7 +424,7 @@ def _pair_masks(
     for pair in pairs:
         read = read or PairReader(colours=colours())  # a stack's masks read once
         masks = read.stack(pair.mask, mask=True, axes=pair.axes)
-        stem = nfc(pair.image.stem)
+        stem = mask_stem(pair.image)  # x.nii.gz: x
         page = masks[pair.page]
         yield MaskPage(pair.name, stem, pair.page, page, pair.mask, len(masks), pair.image)
 
@@ -548,7 +548,7 @@ def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
     if len(folders) != 1 or (parent := data_set_above(masks := folders.pop())) is None:
         return {}
     beside, masks_of = layout_folders(parent)
-    return {nfc(f.stem): f for f in find_images(beside)} if masks_of == masks.resolve() else {}
+    return {mask_stem(f): f for f in find_images(beside)} if masks_of == masks.resolve() else {}
 
 
 def stored_in_8_bits(path: Path) -> bool:

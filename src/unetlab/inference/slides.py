@@ -53,7 +53,7 @@ from unetlab.data import ome
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
-from unetlab.data.nifti import is_nifti, nifti_stem
+from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
@@ -219,7 +219,7 @@ def output_stem(path: str | os.PathLike) -> str:
     that levels of two stores, or two levels of one, have outputs of their own."""
     if within := zarr_within(path):
         return "_".join((output_stem(within[0]), *within[1]))
-    stem = nifti_stem(path) if is_nifti(path) else Path(path).stem  # x.nii.gz: x
+    stem = nifti_case(path) if is_nifti(path) else Path(path).stem  # x_0000.nii.gz: x
     stem = stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
     return stem + current_suffix(path)
 
