@@ -198,3 +198,32 @@ def test_case_names_drop_nnunet_first_channel():
     assert (
         nifti_case("spleen_2_0001.nii.gz") == "spleen_2_0001" and nifti_case("_0000.nii") == "_0000"
     )
+
+
+def test_pins_of_the_review_mutants(tmp_path):
+    """Behaviour no test caught a change of (review s70, pins: they pass on the code before
+    the fix round too): a label header's intent and display range, gzip found by content,
+    a 5-D volume refused, float labels out of uint8's range as int32, mask_stem's NIfTI
+    names, case_of taking _0000 off only where it names a label volume."""
+    from pathlib import Path
+
+    from unetlab.data.decathlon import case_of
+    from unetlab.data.io import mask_stem
+
+    image = write_nifti(tmp_path / "ct.nii.gz", ct_volume())
+    head = read_header(write_labels_like(tmp_path / "p.nii", np.ones((3, 5, 7), int), like=image))
+    assert struct.unpack_from("<h", head.raw, 68)[0] == 1002  # NIFTI_INTENT_LABEL
+    assert struct.unpack_from("<2f", head.raw, 124) == (0.0, 0.0)  # cal_max, cal_min
+    gz = tmp_path / "named_plain.nii"
+    gz.write_bytes(gzip.compress(write_nifti(tmp_path / "x.nii", ct_volume()).read_bytes()))
+    np.testing.assert_array_equal(read_volume(gz), ct_volume().transpose(2, 1, 0))
+    five = bytearray(write_nifti(tmp_path / "f.nii", ct_volume()).read_bytes())
+    struct.pack_into("<6h", five, 40, 5, 7, 5, 3, 1, 2)
+    assert "a 5-D NIfTI volume" in _bad(tmp_path, bytes(five), "five.nii")
+    wide = write_nifti(tmp_path / "w.nii", np.array([[[0.0, 300.0, -1.0]]]))
+    assert read_volume(wide, mask=True).dtype == np.int32
+    assert (
+        mask_stem(Path("a/Spleen_2.NII.GZ")) == "Spleen_2" == mask_stem(Path("Spleen_2_0000.nii"))
+    )
+    assert case_of(Path("x_0000.nii.gz"), {"x"}) == "x"
+    assert case_of(Path("x_0000.nii.gz"), {"x_0000"}) == "x_0000"

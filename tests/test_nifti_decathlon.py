@@ -114,7 +114,7 @@ def test_labels_dataset_json_does_not_name_refused(tmp_path, capsys):
 
 @pytest.mark.usefixtures("one_thread")
 @pytest.mark.parametrize("v2", [False, True], ids=["msd", "nnunet_v2"])
-def test_train_predict_evaluate_nifti(tmp_path, capsys, v2):
+def test_train_predict_evaluate_nifti(tmp_path, capsys, caplog, v2):
     """The walk of a user of nnU-Net: train --data Task, predict imagesTs to .nii.gz label
     volumes that keep the image's header, named by case as nnU-Net names them (spleen_8 of
     spleen_8_0000), evaluate them against labelsTs and against the set with Dice."""
@@ -128,7 +128,12 @@ def test_train_predict_evaluate_nifti(tmp_path, capsys, v2):
     assert main(["train", "--data", str(root), "--run-dir", run, *TINY]) == 0
     best, out = f"{run}/checkpoints/best.pt", tmp_path / "pred"
     predict = ["predict", "--checkpoint", best, "--no-progress", "--output", str(out)]
-    assert main([*predict, "--input", str(root / "imagesTs")]) == 0
+    with caplog.at_level(logging.INFO):
+        assert main([*predict, "--input", str(root / "imagesTs")]) == 0
+    assert "1 written" in caplog.text and "near black" not in caplog.text  # viewers colour them
+    colour = ["--color", "--output", str(tmp_path / "colour"), "--input", str(test_image)]
+    assert main([*predict[:-2], *colour]) == 0
+    assert "--color: a NIfTI input's label volume (.nii.gz) keeps" in caplog.text
     written = out / "spleen_8.nii.gz"
     assert read_volume(written, mask=True).shape == (3, 40, 40)
     assert read_header(written).raw[252:328] == read_header(test_image).raw[252:328]
@@ -193,3 +198,20 @@ def test_dataset_json_beside_png_folders_not_read(tmp_path, stray):
     (tmp_path / "dataset.json").write_text(stray)
     assert class_names_from(tmp_path)[0] is None
     assert len(find_pairs(tmp_path)) == 2
+
+
+def test_nifti_input_folder_refused_as_output(tmp_path):
+    """A NIfTI input's labels (x.nii.gz) named as the input: refused by both hooks, the one
+    of a folder of inputs and the one of processes sharing a folder (review s65)."""
+    from types import SimpleNamespace
+
+    from unetlab.errors import OutputError
+    from unetlab.inference.files import _refuse_own_input
+    from unetlab.inference.input_folder import refuse_input_folder
+
+    image = write_nifti(tmp_path / "spleen_4.nii.gz", _case(0)[0])
+    with pytest.raises(OutputError, match="are named spleen_4.nii.gz, so predict would write"):
+        refuse_input_folder([image], tmp_path)
+    with pytest.raises(OutputError, match="would write over its input"):
+        _refuse_own_input(SimpleNamespace(path=image, out_dir=tmp_path))
+    refuse_input_folder([tmp_path / "spleen_4_0000.nii.gz"], tmp_path)  # labels spleen_4.nii.gz

@@ -939,7 +939,8 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     table (an earlier run's images too: audit s33 plates 5; the objects with saturated
     pixels, the images out of focus), the --benchmark figures (of ``group``'s processes;
     ``timed["clock"]``), a hint for labels that look black (:func:`dark_labels_hint` of
-    ``timed["model"]``)."""
+    ``timed["model"]``; none for NIfTI label volumes, which viewers colour)."""
+    from unetlab.data.nifti import is_nifti
     from unetlab.data.slides import slide_name
     from unetlab.inference.objects_summary import by_position, page_nouns, summary_lines
 
@@ -959,7 +960,9 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)
-    if done and group.is_main and (hint := dark_labels_hint(args, timed.get("model"))):
+    volumes = all(map(is_nifti, result.written))  # label volumes: the viewer colours them
+    hint = None if volumes else dark_labels_hint(args, timed.get("model"))
+    if done and group.is_main and hint:
         log.info("%s", hint)
 
 

@@ -143,6 +143,7 @@ from unetlab.inference.objects_summary import say_units, table_columns
 from unetlab.inference.outlines import outline_class, outline_colours, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
+    output_forms,
     output_paths,
     prediction_folder,
     refuse_claimed,
@@ -291,12 +292,17 @@ def _checked_folder(file: _File, group: Group):
 
 
 def _refuse_own_input(file: _File) -> None:
-    """OutputError where an output of ``file``, of either form (a stack's, a plane's), is
-    its input (:func:`~unetlab.outputs.refuse_inputs`)."""
-    stem = output_stem(file.path)
-    every = [output_paths(file.out_dir, stem, stack=tiff) for tiff in (True, False)]
+    """OutputError where an output of ``file``, of any form (a stack's, a plane's, a NIfTI
+    volume's: :func:`output_forms`), is its input (:func:`~unetlab.outputs.refuse_inputs`)."""
+    every = output_forms(file.out_dir, output_stem(file.path))
     refuse_inputs([path for paths in every for path in paths.values()], [file.path])
 
+
+#: --color of a NIfTI input: its label volume keeps the class values, as label maps do
+NIFTI_COLOUR = (
+    "--color: a NIfTI input's label volume (.nii.gz) keeps the class values 0, 1, 2, ... "
+    "(3D Slicer and ITK-SNAP colour label maps themselves)"
+)
 
 #: the fix of an array given where a file or folder is asked for (:func:`check_path`)
 ARRAY_FIX = "an array is predicted by unetlab.predict_image (predict_objects for its objects)"
@@ -1090,6 +1096,8 @@ def _write_labels(
     out = [encode_labels(lab, file.values) for lab in labels]
     if is_nifti(path):  # a label volume of the input's header: it overlays the input
         write_labels_like(path, np.stack(out), like=file.path)
+        if o.color:
+            note_once(NIFTI_COLOUR, level=logging.WARNING)
     elif tiff:
         dtype = np.uint8 if colours is not None else out[0].dtype  # a palette TIFF's: uint8
         nodata = _nodata_labels(file, out, invalid, dtype)

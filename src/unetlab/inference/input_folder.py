@@ -14,6 +14,9 @@ from unetlab.words import numbered
 
 __all__ = ["among_inputs_line", "refuse_input_folder"]
 
+#: the endings an input's labels take: a plane's, a stack's, a NIfTI volume's
+LABEL_ENDINGS = (".png", ".tif", ".nii.gz")
+
 
 def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "out_dir") -> None:
     """OutputError if ``out_dir`` is the folder of one of ``files`` whose labels are named as
@@ -26,7 +29,7 @@ def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "o
     for f in map(Path, files):
         if f.parent.resolve() != here:
             continue
-        labels = {f"{output_stem(f)}{ext}".casefold(): ext for ext in (".png", ".tif")}
+        labels = {f"{output_stem(f)}{ext}".casefold(): ext for ext in LABEL_ENDINGS}
         ext = labels.get(f.name.casefold())
         if ext is None:
             continue

@@ -92,6 +92,7 @@ __all__ = [
     "moved_since_claim",
     "other_inputs",
     "other_models",
+    "output_forms",
     "output_paths",
     "output_roles",
     "output_sources",
@@ -139,6 +140,13 @@ _ROLES = {
 EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=True)
 
 
+def output_forms(out_dir: Path, stem: str) -> list[dict[str, Path]]:
+    """:func:`output_paths` of every form an input's outputs may take: a plane's (PNG), a
+    stack's (TIFF), a NIfTI volume's (``.nii.gz`` labels)."""
+    every = [output_paths(out_dir, stem, stack=stack) for stack in (False, True)]
+    return [*every, output_paths(out_dir, stem, stack=True, nifti=True)]
+
+
 def output_roles(
     stem: str,
     *,
@@ -157,8 +165,7 @@ def output_roles(
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
     wanted |= {k for k, on in (("geojson", geojson), ("rois", rois)) if on}
-    every = [output_paths(Path(), stem, stack=stack) for stack in (False, True)]
-    every.append(output_paths(Path(), stem, stack=True, nifti=True))
+    every = output_forms(Path(), stem)
     every += [output_names(stem, output_format) for output_format in FORMATS]
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
 
