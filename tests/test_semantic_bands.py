@@ -159,6 +159,9 @@ def label_maps(draw):
         min_area=draw(areas),
         class_min_areas=least,
         fill_holes=draw(st.booleans()),
+        # s70: a piece beside no class (no background) cut there, as beside nodata
+        no_class=draw(st.just(()) | st.tuples(st.integers(0, classes - 1))),
+        cut_min_area=draw(st.just(64) | st.integers(1, 12)),
     )
     outside = None
     if draw(st.booleans()):  # nodata: a few random blobs

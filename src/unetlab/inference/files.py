@@ -125,6 +125,7 @@ from unetlab.inference.objects import (
     grown_over,
     instance_objects,
     measured_classes,
+    no_class_pixels,
     objects_int32,
     scaled_options,
     several_object_classes,
@@ -936,7 +937,8 @@ def _object_outputs(
     how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
     how["grid"] = grid  # the table's map X and Y (and a world file's metres)
     how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
-    how["invalid"] = invalid  # and so do those beside nodata
+    # and so do those beside nodata, or beside pixels of no class (no_class_pixels)
+    how["invalid"] = [either(b, no_class_pixels(k, o.objects)) for b, k in zip(invalid, labels)]
     how["name"] = file.path.name  # the table's image column
     how["position"] = position_of(file.path)  # and a position's
     how["kept"] = kept

@@ -39,6 +39,7 @@ from unetlab.api_lines import api_lines
 from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.large_ids import compact_large_ids, largest_compact, least_ids
+from unetlab.data.nodata import flag_touching
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.weightmap import background_class
 from unetlab.deferred import deferred
@@ -494,6 +495,21 @@ def no_class_table(options: ObjectOptions, classes: int) -> np.ndarray | None:
     table = np.arange(no_class)
     table[ignored] = no_class if options.background is None else options.background
     return table
+
+
+def no_class_pixels(labels: np.ndarray, options: ObjectOptions) -> np.ndarray | None:
+    """The pixels of a class map ``labels`` (the model's class indices) of no class to the
+    objects of ``options`` (``no_class`` where no class is the background): no object is
+    grown over them and one beside them is a piece, cut there (:func:`_grown`), which the
+    objects table flags ``touches_border`` as beside nodata; None where there is none such
+    (review s70: the table said false of a piece they cut)."""
+    return np.isin(labels, options.no_class) if no_class_cuts(options) else None
+
+
+def no_class_cuts(options: ObjectOptions) -> bool:
+    """Whether the objects of ``options`` are cut by pixels of no class
+    (:func:`no_class_pixels`): a semantic model's with ``no_class`` and no background."""
+    return options.mode == "semantic" and options.background is None and bool(options.no_class)
 
 
 def _no_class_label(classes: int) -> int:
@@ -1871,8 +1887,10 @@ def _objects_table(model, options, probabilities, ids, image: np.ndarray, pixel_
     """:func:`predict_objects`' table of the ``ids`` found with ``options`` in ``image``'s
     ``probabilities``: ``<stem>_objects.csv``'s columns but the file's name (its class
     columns: :func:`measured_classes`; ``saturated_fraction`` of an integer image)."""
-    kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
-    return measure_objects(ids, image, pixel_size, **kinds)  # saturated_fraction with it
+    labels = labels_from_probabilities(probabilities)
+    kinds = measured_classes(model, options, labels)
+    table = measure_objects(ids, image, pixel_size, **kinds)  # saturated_fraction with it
+    return flag_touching(table, ids, no_class_pixels(labels, options))  # cut beside them
 
 
 def _at_scale(model, options: ObjectOptions, scale) -> ObjectOptions:

@@ -29,6 +29,7 @@ from unetlab.inference.objects import (
     class_least,
     cut_least,
     distinct,
+    no_class_cuts,
     object_class_map,
     speck_owners,
 )
@@ -163,22 +164,13 @@ class SemanticBands:
         background = options.background
         is_object = kinds != (self.void if background is None else background)
         is_object[0] = False  # index 0: provisional id 0, no region
-        owner = np.zeros(len(roots), np.int64)
-        specks = np.zeros((2, 0), np.int64)  # (small object, region it touches)
-        if options.fill_holes:  # the pairs' only use
-            small = is_object & (areas < int(self._least(kinds).max(initial=1)))
-            # no background: no holes, only the specks' pairs are needed
-            pairs = _region_pairs(touching, index, None if background is not None else small)
-            specks = pairs[:, small[pairs[0]]].astype(np.int64)  # few: kept beside
-            if background is not None:
-                held = np.zeros(len(roots), bool)  # nodata is never a hole, as read whole
-                held[index[np.concatenate(self.held or [np.zeros(0, np.int64)])]] = True
-                owner = _owners(pairs, is_object, edge, held)
-            del pairs
-        del touching
+        graph = self._graph(touching, index, kinds, areas, is_object, edge)
+        owner, specks, beside = graph
+        del touching, graph
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
         cut = edge.copy()
         cut[index[np.concatenate(self.cut or [np.zeros(0, np.int64)])]] = True
+        cut[beside] = True
         cut[owner[cut]] = True  # an object cut through its hole
         least = cut_least(self._least(kinds), cut, options.cut_min_area)  # a level's: scaled
         keep = is_object & (areas >= np.maximum(least, 1))
@@ -187,6 +179,30 @@ class SemanticBands:
         _join_enclosed(final, specks, is_object & ~keep, owner, is_object, edge)
         values = np.where(is_object, final, final[owner])[index]
         return np.arange(n + 1, dtype=np.int64), values
+
+    def _graph(self, touching: list, index, kinds, areas, is_object, edge) -> tuple:
+        """``(owner, specks, beside)`` of :meth:`lookup`'s regions from their ``touching``
+        pairs (taken): the object owning each background region (a hole; 0: none), the
+        (2, n) pairs (small object, region it touches), and the small objects beside a
+        region of no class (none there without ``no_class``; no background), cut there as
+        read whole (:func:`~unetlab.inference.objects.no_class_pixels`, s70). The pairs
+        are made only where holes are filled or no class cuts."""
+        options, n = self.options, len(kinds)
+        owner, specks, beside = np.zeros(n, np.int64), np.zeros((2, 0), np.int64), []
+        if not options.fill_holes and not no_class_cuts(options):
+            return owner, specks, beside
+        small = is_object & (areas < int(self._least(kinds).max(initial=1)))
+        # no background: no holes, only the small objects' pairs are needed
+        pairs = _region_pairs(touching, index, None if options.background is not None else small)
+        if options.fill_holes:
+            specks = pairs[:, small[pairs[0]]].astype(np.int64)  # few: kept beside
+        if options.fill_holes and options.background is not None:
+            held = np.zeros(n, bool)  # nodata is never a hole, as read whole
+            held[index[np.concatenate(self.held or [np.zeros(0, np.int64)])]] = True
+            owner = _owners(pairs, is_object, edge, held)
+        if no_class_cuts(options):  # kinds' void: no class, nodata too
+            beside = pairs[0][small[pairs[0]] & (kinds[pairs[1]] == self.void)]
+        return owner, specks, beside
 
     def _least(self, kinds: np.ndarray) -> np.ndarray:
         """Each region's least area (as ``remove_small`` / ``remove_small_by_class``)."""

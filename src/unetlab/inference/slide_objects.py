@@ -34,7 +34,7 @@ from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
 from unetlab.data.large_ids import id_dtype
-from unetlab.data.nodata import touched_ids
+from unetlab.data.nodata import either, touched_ids
 from unetlab.data.object_sizes import first_pixels, raster_ranks
 from unetlab.data.regions import value_ids
 from unetlab.data.tiff_files import is_tiff_name
@@ -141,6 +141,9 @@ class SlideObjects:
         # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
         self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
+        # the pixels of no class of a window (page, rows, cols) of the slide's labels
+        # (:func:`~unetlab.inference.objects.no_class_pixels`): objects beside them too
+        self.no_class: Callable[[int, slice, slice], np.ndarray | None] | None = None
 
     def staged(self, *, new: bool = True):
         """The staged array of provisional ids, created (``new``) or reopened (a resumed
@@ -592,7 +595,7 @@ class SlideObjects:
             ids = values[np.searchsorted(keys, self.ids[where])]
             out[where] = ids.astype(spec.dtype)
             pixels = image[rows, cols]
-            if self.invalid is not None:
+            if self.invalid is not None or self.no_class is not None:
                 near |= self._near(page, rows, cols, (h, w), lut, slide, near.size)
             pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
             classes = None if self.labels is None else self.labels(page, rows, cols)
@@ -607,20 +610,20 @@ class SlideObjects:
         present = np.asarray(table["id"], np.int64)
         area = np.maximum(np.asarray(table["area"], np.float64), 1)
         self.saturated.append(None if top is None else top.pixels()[present] / area)
-        if near.any():  # cut by the nodata outline, as an image read whole flags them
+        if near.any():  # cut by the nodata outline or no class, as an image read whole flags
             cut = near[np.asarray(table["id"], np.int64)]
             table["touches_border"] = np.asarray(table["touches_border"], bool) | cut
         return table
 
     def _near(self, page: int, rows: slice, cols: slice, shape, lut, slide, n: int):
         """Bool per final id (``n``): the object has a pixel of window ``rows, cols`` beside
-        or in an invalid pixel (:attr:`invalid`), read with a 1-px rim (a neighbour across
-        the window's edge)."""
+        or in a pixel that cuts it (:meth:`_cutting`), read with a 1-px rim (a neighbour
+        across the window's edge)."""
         h, w = shape
         r0, r1 = max(rows.start - 1, 0), min(rows.stop + 1, h)
         c0, c1 = max(cols.start - 1, 0), min(cols.stop + 1, w)
         found = np.zeros(n, bool)
-        bad = self.invalid(slide.read(page, slice(r0, r1), slice(c0, c1)))
+        bad = self._cutting(page, slice(r0, r1), slice(c0, c1), slide)
         if bad is None:
             return found
         keys, values = lut
@@ -630,6 +633,12 @@ class SlideObjects:
         inner[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0] = True
         found[touched_ids(np.where(inner, ids, 0), bad)] = True
         return found
+
+    def _cutting(self, page: int, rows: slice, cols: slice, slide) -> np.ndarray | None:
+        """The pixels of a window of ``page`` that cut the objects beside them: those of
+        :attr:`invalid` (nodata) and of :attr:`no_class`; None where none is told."""
+        bad = None if self.invalid is None else self.invalid(slide.read(page, rows, cols))
+        return either(bad, None if self.no_class is None else self.no_class(page, rows, cols))
 
 
 def _staged_lookup(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -90,7 +90,12 @@ from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.file_fit import file_fit
-from unetlab.inference.objects import measured_classes, voting_labels
+from unetlab.inference.objects import (
+    measured_classes,
+    no_class_cuts,
+    no_class_pixels,
+    voting_labels,
+)
 from unetlab.inference.outlines import (
     GEOJSON_OUTLINES,
     ROI_SIDE,
@@ -1010,17 +1015,25 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
 def _classify(found: SlideObjects, model, labels: Path, spec: ome.OutputSpec, values) -> None:
     """A semantic model's objects of several classes get the class of their pixels in the
     staged ``labels`` (of ``spec``; the model's mask ``values``, decoded to class indices),
-    as :func:`~unetlab.inference.objects.measured_classes` gives an image read whole."""
-    kinds = measured_classes(model, found.options, None)
-    if not kinds:
+    as :func:`~unetlab.inference.objects.measured_classes` gives an image read whole; those
+    beside its pixels of no class touch the border, as read whole
+    (:func:`~unetlab.inference.objects.no_class_pixels`, s70)."""
+    kinds, options = measured_classes(model, found.options, None), found.options
+    if not kinds and not no_class_cuts(options):
         return
     staged, decode = ome.open_level(labels), _indices_of(values, spec.nodata)
 
-    def class_rows(page: int, rows: slice, cols: slice) -> np.ndarray:
-        classes = decode(np.asarray(staged[(*spec.place(page, rows)[:-1], cols)]))
-        return voting_labels(classes, found.options, model.num_classes)  # no_class: no vote
+    def class_indices(page: int, rows: slice, cols: slice) -> np.ndarray:
+        return decode(np.asarray(staged[(*spec.place(page, rows)[:-1], cols)]))
 
-    found.classify(class_rows, class_names=kinds["class_names"], background=kinds["background"])
+    if no_class_cuts(options):
+        found.no_class = lambda *window: no_class_pixels(class_indices(*window), options)
+    if kinds:
+        found.classify(
+            lambda *window: voting_labels(class_indices(*window), options, model.num_classes),
+            class_names=kinds["class_names"],
+            background=kinds["background"],
+        )
 
 
 def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
