@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import torch
 
 from unetlab.compare.records import trained_classes
 from unetlab.data.classes import counted_classes, ignored_class
@@ -68,3 +70,37 @@ def test_counted_classes_leave_out_the_ignored_index_without_label_values():
     for values in (None, [0, 1, 2]):
         model = SimpleNamespace(num_classes=3, classes=names, label_values=values, ignore_value=2)
         assert objects_background(model) == 1, values
+
+
+def test_evaluate_counts_an_instance_model_s_background_with_ignore_value_0(tmp_path):
+    """An instance model's classes are no mask values (its masks hold object ids): training's
+    ignore value 0 names none of them, so evaluate counts its background and makes objects
+    (review s70: no test failed where _scoring gave _uncounted no target). Seen failing
+    without the target: the background uncounted, ``(0,)``."""
+    from PIL import Image
+
+    from unetlab.evaluate import evaluate_model
+    from unetlab.models import UNet
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:16, 8:16], mask[20:28, 18:28] = 1, 2  # two objects' ids
+    Image.fromarray((mask > 0).astype(np.uint8) * 200).save(tmp_path / "images" / "a.png")
+    Image.fromarray(mask).save(tmp_path / "masks" / "a.png")
+    torch.manual_seed(0)
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
+    net.classes = ["background", "boundary", "interior"]
+    net.label_values, net.ignore_value = None, 0
+    net.objects = {"target": "instances", "count": 2, "area_p05": 64.0, "area_p95": 80.0}
+    report = evaluate_model(net, tmp_path, progress=False, device="cpu")
+    assert report.uncounted == ()
+    assert not np.isnan(report.summary["iou"][0])
+
+
+def test_compare_names_no_ignored_class_of_a_run_that_recorded_no_classes():
+    """A run history with no recorded classes and ignore value 0: the rule's class 0 of a
+    net's two is no recorded name (review s70: no test failed without the guard, which
+    then raised IndexError in compare). Seen failing without it (IndexError)."""
+    assert trained_classes(None, [{"resolved": {"ignore_value": 0}}], {}) == ([], None)
+    assert trained_classes(None, [], {"data.ignore_value": 0}) == ([], None)
