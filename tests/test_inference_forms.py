@@ -73,6 +73,17 @@ def test_a_band_list_of_repeated_channels_is_told_in_each_callers_form(tmp_path,
     assert "error: --channel must list distinct channel indices, each at least 0, not (1" in err
 
 
+def test_numpy_s_channel_index_is_taken_alone_in_a_list_too():
+    """Review s70: np.int64(1) and (np.int64(1), np.int64(2)) were taken, [np.int64(1)]
+    refused ("channel must be a channel index at least 0, ... not np.int64(1)"): one in a
+    list is that index, an int. Seen failing without the fix (the refusal); -1 still is."""
+    for given in (np.int64(1), [np.int64(1)], (np.uint8(1),), np.array([1])):
+        channel = PredictOptions(channel=given).channel
+        assert channel == 1 and type(channel) is int, given
+    with pytest.raises(UnetlabError, match=r"^channel must be a channel index at least 0"):
+        PredictOptions(channel=[np.int64(-1)])
+
+
 def test_a_channel_other_than_the_trained_one_is_told_the_flag(tmp_path, caplog):
     """The command line's form of the note (Python's: test_folder_spelling.py)."""
     net, three = _grey(tmp_path)

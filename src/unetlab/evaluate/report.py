@@ -67,9 +67,10 @@ class Report:
     #: per class, its labelled pixels predicted as the masks' ignore value (no class), or None
     missed: np.ndarray | None = None
     iou_thresholds: tuple[float, ...] | None = None
-    #: the classes no mask pixel counts in (the mask value training ignored, listed among the
-    #: label values: :func:`~unetlab.data.classes.counted_classes`), which the line on object
-    #: scores left out does not count
+    #: the classes no mask pixel counts in (the class of the mask value training ignored, or
+    #: evaluate's ignore value: by its label value, without label values its index, as
+    #: :func:`~unetlab.data.classes.ignored_class` and ``counted_classes`` read it), which the
+    #: line on object scores left out does not count
     uncounted: tuple[int, ...] = ()
     #: the predictions are class maps read from files, one of them with no record of the
     #: labels unetlab wrote (another tool's): a rare class's line may name the maps' fix

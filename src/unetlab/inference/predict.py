@@ -629,11 +629,13 @@ class PredictOptions(KnownFields):
                 raise UnetlabError(**spelled(lambda named: named + said, CHANNEL_NAMED))
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
-        if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
+        if c is not None and not (whole_number(c) and c >= 0):
             raise UnetlabError(
                 f"channel must be a channel index at least 0, a list of distinct ones (bands "
                 f"in that order, e.g. [3, 2, 1, 7]) or a name, not {c!r}"
             )
+        if c is not None:  # numpy's alone in a list too (review s70: [np.int64(1)] refused)
+            object.__setattr__(self, "channel", int(c))
 
     @classmethod
     def of(cls, options: PredictOptions | None = None, **changes) -> PredictOptions:
