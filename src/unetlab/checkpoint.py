@@ -14,9 +14,9 @@ that predictions are moved by: ``unetlab.inference.offset``; absent in older fil
 trained, else all 8),
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
 or the list of them, a band subset, which prediction reads by default; None: all; absent in
-older files), ``channel_names`` (their names in the training images where these name them,
-which prediction finds in each file that names its channels; None: by index; absent in
-older files),
+older files), ``channel_names`` (the name of the one trained by name, ``data.channel:
+DAPI``, which prediction finds in each file that names its channels; None: by index;
+absent in older files),
 ``appearance`` (how the training images looked as read: their per-channel mean and pooled
 standard deviation and their dtype, :mod:`unetlab.data.appearance`; prediction says when an
 image lies far from them; None or absent: no check. No format feature: it changes no
@@ -112,8 +112,9 @@ FEATURES = {
     "channel": lambda c: c.get("channel") is not None,
     # a list of channels (a band subset, s38): an older reader took it for one index
     "channel.bands": lambda c: isinstance(c.get("channel"), (list, tuple)),
-    # the trained channels' names, found by name in each file (s70): an older reader read
-    # the index, another stain in a file of another channel order
+    # the trained channel's name, found by name in each file (s70): an older reader read
+    # the index, another stain in a file of another channel order (recorded only where
+    # data.channel is a name: an index-trained model stays readable by older unetlab)
     "channel.names": lambda c: bool(c.get("channel_names")),
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     # the training images' per-channel statistics (s38): an older reader knows no such mode

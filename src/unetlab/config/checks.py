@@ -175,11 +175,12 @@ def check_data_axes(axes: str, axes_as: Spelled | str = SET_AXES_AS) -> str:
 def check_channel(channel, none: Spelled | str = NONE):
     """``data.channel`` as an index, a name (``DAPI``: the channel each file names so, its
     spaces at the ends left out), a list of two or more distinct indices (a list of one is
-    that index), or None; UnetlabError naming what it is instead, none written as ``none``
+    that index), or None; UnetlabError naming what it is instead (a name that is digits or a
+    word for none too), none written as ``none``
     (Python's ``None``, the command line's ``null``; an override's ``null``)."""
     if channel is None:
         return None
-    if isinstance(channel, str) and channel.strip():
+    if isinstance(channel, str) and _channel_name(channel):
         return channel.strip()
     if hasattr(channel, "tolist") and getattr(channel, "ndim", 2) <= 1:  # numpy's, as ints
         channel = channel.tolist()
@@ -195,6 +196,14 @@ def check_channel(channel, none: Spelled | str = NONE):
         )
         raise UnetlabError(**spelled(said.format, none))
     return indices if len(indices) > 1 else indices[0]
+
+
+def _channel_name(text: str) -> bool:
+    """Whether ``text`` can be a channel's name: not blank, nor an index written as text
+    (YAML's ``"0"``), nor a word for none (s70 review: ``--set data.channel=none`` became a
+    channel named 'none' that training found in no file)."""
+    word = text.strip()
+    return bool(word) and not word.isdigit() and word.casefold() not in ("none", "null")
 
 
 def choices_of(key: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 from unetlab.read_once import ReadOnce
 
 #: the suffixes of masks drawn as outlines, in a data set's masks folder in place of a label
@@ -87,6 +87,34 @@ def indices_named(names: Sequence[str], name: str) -> list[int]:
     :func:`loose` aside: one rule for a channel named to predict (``--channel DAPI``) and
     to train (``data.channel: DAPI``)."""
     return [i for i, n in enumerate(names) if loose(n) == loose(name)]
+
+
+def listed(names: Sequence[str]) -> str:
+    """A file's channels as the messages list them: "0: membrane, 1: DAPI"."""
+    return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
+
+
+def channel_named(
+    names: Sequence[str],
+    name: str,
+    where: str,
+    fix: str,
+    *settings: str | Spelled,
+    whose: str = "",
+    error: type[UnetlabError] = UnetlabError,
+) -> int:
+    """The index of the one channel among ``names`` (those the file ``where`` records, at
+    least one) named ``name`` (:func:`indices_named`); ``error``, one line, where none or two
+    are: "``where``: no such channel 'DAPI'``whose``: its channels are 0: .., 1: ..; ``fix``"
+    (``fix`` a template of ``settings``, as :func:`~unetlab.errors.spelled` says them). One rule and wording for a channel
+    named to predict (``--channel``), to train (``data.channel``) and by a checkpoint (s70
+    review: three versions said a duplicate name was missing)."""
+    found = indices_named(names, name)
+    if len(found) == 1:
+        return found[0]
+    why = "two channels are named" if found else "no such channel"
+    said = f"{where}: {why} {name!r}{whose}: its channels are {listed(names)}; "
+    raise error(**spelled(lambda *told: said + fix.format(*told), *settings))
 
 
 def image_stem(stem: str, endings: Sequence[str] = MASK_NAMES) -> str | None:

@@ -424,9 +424,11 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
         _, val = training_split(getattr(model, "training_data", None))
     except DatasetError as exc:
         return None, str(exc)
-    read, channel = PairReader(), getattr(model, "channel", None)
+    names = getattr(model, "channel_names", None)  # trained by name: found in each file
+    read = PairReader(names[0] if names else getattr(model, "channel", None))
     for pair in val:
         image = read.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
+        channel = read.index(pair)  # s70 review: the first file's index read panCK
         wanted = channel if isinstance(channel, list) else [channel]
         if channel is not None and image.ndim == 3 and max(wanted) < image.shape[2]:
             image = image[:, :, channel]  # the channel(s) it was trained on (data.channel)

@@ -22,11 +22,12 @@ from unetlab.data.io import (
     stack_shape,
     tiff_layout,
 )
+from unetlab.data.names import listed
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import Spelled, UnetlabError, worded
-from unetlab.inference.pages import listed, page_colour, read_axes, trained_axes
+from unetlab.inference.pages import page_colour, read_axes, trained_axes
 from unetlab.inference.predict import PredictOptions, channel_refusal
 from unetlab.read_once import ReadOnce
 from unetlab.words import spaced

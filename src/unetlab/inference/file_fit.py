@@ -11,14 +11,19 @@ import os
 from pathlib import Path
 
 from unetlab.data.io import CHANNEL_GIVEN
-from unetlab.data.names import indices_named
+from unetlab.data.names import channel_named
 from unetlab.data.nodata import file_nodata, says_alpha
 from unetlab.data.read_notes import note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import channel_names
-from unetlab.errors import UnetlabError, spelled
-from unetlab.inference.pages import channel_index, listed, page_channel, page_colour, stains_of
+from unetlab.inference.pages import (
+    channel_index,
+    one_channel_file,
+    page_channel,
+    page_colour,
+    stains_of,
+)
 
 
 def file_fit(
@@ -60,39 +65,28 @@ def file_fit(
 
 
 def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple | None:
-    """The model's ``channel`` (an index, a band tuple) in ``path``: the index of each
-    channel by the name the checkpoint records for it (``channel_names``: the training
-    images'), where ``path`` names its channels; as it is where the file names none (read
-    by index), or the model records no names. UnetlabError naming the file's channels and
-    the fix where it names them but not the model's (s70: a file of another channel order
-    was read by index, another stain, unsaid)."""
+    """The model's ``channel`` in ``path``: the index of the channel by the name the
+    checkpoint records (``channel_names``: trained by name, ``data.channel: DAPI``) where
+    ``path`` names its channels; as it is where the file names none (read by index) or has
+    one channel (a grey file is predicted as it is), or the model records no name.
+    UnetlabError naming the file's channels and the fix where it names none so or two (s70:
+    a file of another channel order was read by index, another stain, unsaid)."""
     trained = getattr(model, "channel_names", None)
-    names = channel_names(path) if trained and channel is not None else []
-    if not names:
+    names = channel_names(path) if trained and isinstance(channel, int) else []
+    if len(names) < 2 or one_channel_file(path):
         return channel
-    found = [indices_named(names, name) for name in trained]
-    if any(len(f) != 1 for f in found):
-        missing = next(n for n, f in zip(trained, found) if len(f) != 1)
-        said = (
-            f"{shown_path(path)}: has no channel named {missing!r}, which the model was "
-            f"trained on (data.channel); its channels are {listed(names)}: give {{}} the one "
-            "to predict, by index or name"
-        )
-        raise UnetlabError(**spelled(said.format, CHANNEL_GIVEN))
-    index = tuple(f[0] for f in found) if isinstance(channel, (list, tuple)) else found[0][0]
-    if index != (tuple(channel) if isinstance(channel, (list, tuple)) else channel):
+    whose = ", the model's (data.channel)"
+    fix = "give {} the one to predict, by index or name"
+    index = channel_named(names, trained[0], shown_path(path), fix, CHANNEL_GIVEN, whose=whose)
+    if index != channel:
         note_once(
-            f"{shown_path(path)}: the model's channel {', '.join(trained)} is its channel "
-            f"{_said(index)} (channel {_said(channel)} in the training images): predicted "
-            f"(any other input where it is {_said(index)}: not said again)",
+            f"{shown_path(path)}: the model's channel {trained[0]} is its channel {index} "
+            f"(channel {channel} in the first training image): predicted (any other input "
+            f"where it is {index}: not said again)",
             key=f"trained channel at {index}",
             level=logging.INFO,
         )
     return index
-
-
-def _said(index: int | tuple) -> str:
-    return ", ".join(map(str, index)) if isinstance(index, tuple) else str(index)
 
 
 def _alpha_is_4th(path: Path) -> bool:

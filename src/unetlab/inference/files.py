@@ -581,7 +581,7 @@ def note_named_channel(model: torch.nn.Module, path: Path, name: str, index: int
     a name is found in each file (s69 review: DAPI, channel 0 of a.ome.tif and 2 of
     b.ome.tif, a model of channel 0: b was predicted on its channel 2, unsaid)."""
     trained, names = getattr(model, "channel", None), getattr(model, "channel_names", None)
-    if not isinstance(trained, int) or index == trained or names == [name]:
+    if not isinstance(trained, int) or index == trained:
         return
     if names and indices_named(names, name):  # the stain it trained on (s70: found by name)
         return

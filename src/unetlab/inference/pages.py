@@ -26,7 +26,7 @@ from unetlab.data.io import (
     tiff_layout,
     trained_file_axes,
 )
-from unetlab.data.names import indices_named
+from unetlab.data.names import channel_named, listed
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_alike, note_once
 from unetlab.data.shown import shown_path
@@ -466,11 +466,6 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     return PageAxes(letters, tuple(n for _, n in found), timing)
 
 
-def listed(names: list[str]) -> str:
-    """A file's channels as the messages list them: "0: membrane, 1: DAPI"."""
-    return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
-
-
 #: a channel's index as the Python API and the command line give it
 INDEX_AS = Spelled("channel=0, 1, ...", "--channel 0, 1, ...")
 
@@ -480,17 +475,10 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     spaces at the ends aside: :func:`~unetlab.data.names.loose`, as class names) among
     ``names`` (those ``path`` records: :func:`~unetlab.data.tiffmeta.channel_names`);
     UnetlabError naming them (or saying there are none) if it is not one of them."""
-    found = indices_named(names, channel)
-    if len(found) == 1:
-        return found[0]
-    name = shown_path(path)
     if not names:
         raise _unnamed(path, channel)
-    why = "two channels have that name" if found else "no such channel"
-    said = f"{name}: {why} {channel!r}: its channels are {listed(names)}; give "
-    raise UnetlabError(
-        **spelled(lambda f: f"{said}{f} one of these names or its index", CHANNEL_GIVEN)
-    )
+    fix = "give {} one of these names or its index"
+    return channel_named(names, channel, shown_path(path), fix, CHANNEL_GIVEN)
 
 
 def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
