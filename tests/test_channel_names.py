@@ -233,3 +233,21 @@ def test_evaluate_takes_a_channel_by_its_name_as_predict_does(tmp_path, capsys):
     image = root / "images" / "a.ome.tif"  # a failure: by its path as given (review s55 H8)
     said = f"error: {image}: no such channel 'GFP': its channels are 0: membrane, 1: DAPI"
     assert said in capsys.readouterr().err
+
+
+def test_an_interleaved_file_naming_its_first_channel_only_names_none(tmp_path):
+    """tifffile writes the channels of a page's samples as one OME Channel of 8 samples,
+    named by the first name only: the file records no name for each of its 8 channels (s70
+    review: "its channels are 0: DAPI" of an 8-channel file); planes each named are read."""
+    names = ["DAPI", "CD45", "panCK", "CD3", "CD8", "CD20", "Ki67", "aSMA"]
+    meta = {"axes": "YXS", "Channel": {"Name": names}}
+    image = np.zeros((32, 32, 8), np.uint16)
+    contig = dict(photometric="minisblack", planarconfig="contig")
+    tifffile.imwrite(tmp_path / "s.ome.tif", image, ome=True, metadata=meta, **contig)
+    assert channel_names(tmp_path / "s.ome.tif") == []
+    meta = {"axes": "CYX", "Channel": {"Name": names}}
+    planes = np.moveaxis(image, -1, 0)
+    tifffile.imwrite(
+        tmp_path / "c.ome.tif", planes, ome=True, metadata=meta, photometric="minisblack"
+    )
+    assert channel_names(tmp_path / "c.ome.tif") == names

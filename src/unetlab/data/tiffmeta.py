@@ -278,11 +278,15 @@ def channel_names(path: str | os.PathLike) -> list[str]:
 
 def _ome_channel_names(xml: str, image: int = 0) -> list[str]:
     """The ``Name`` of each ``Channel`` of the first ``Pixels`` of ``Image`` number ``image``
-    of an OME-XML document ([] if one has none, or the XML does not parse up to there)."""
+    of an OME-XML document ([] if one has none, or the XML does not parse up to there, or
+    they are not its ``SizeC``: one ``Channel`` of 8 samples, as tifffile writes channels
+    interleaved, named DAPI all 8, s70 review)."""
     found = ome_xml.image(xml, image, whole=True)
     if found is None or not found.closed:
         return []
-    return found.channels if all(found.channels) else []
+    size = found.pixels.get("SizeC", str(len(found.channels)))
+    one_each = size.isdigit() and int(size) == len(found.channels)
+    return found.channels if one_each and all(found.channels) else []
 
 
 #: seconds per OME ``TimeIncrementUnit`` (the UnitsTime of OME's schema a microscope writes)
