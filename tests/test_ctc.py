@@ -5,6 +5,7 @@ set refused naming the folder to give, TRA's markers said to be no segmentation.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import tifffile
 
 from unetlab.data.pairs import find_pairs, read_pair
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, UnetlabError
 
 SIZE = 16
 
@@ -808,3 +809,75 @@ def test_predictions_of_both_sequences_are_said_mixed(ctc, tmp_path):
         evaluate_predictions(pred, ctc / "01", progress=False)
     assert str(info.value).startswith(f"{ctc / '01'}: the predictions are of 2 sequences (")
     assert "(as predict recorded them: 1 of 01/, 1 of 02/)" in str(info.value)
+
+
+def _silver_record(ctc, tmp_path, truth="silver"):
+    """A run folder whose split.json lists the pairs of ``ctc`` with the ``truth`` read."""
+    from unetlab.data.datasets import split_pairs
+    from unetlab.data.split_record import split_record, write_split
+
+    run = tmp_path / f"{truth}_run"
+    run.mkdir()
+    write_split(run / "split.json", split_record(ctc, *split_pairs(ctc, ctc_truth=truth)))
+    return run
+
+
+def test_a_split_of_silver_masks_is_refused_where_the_gold_is_read(ctc, tmp_path, caplog, capsys):
+    """train --split of a silver run said it paired the gold truth, planned on the gold
+    frames, trained on the record's silver masks and recorded ctc_truth gold (s70 review)."""
+    from unetlab.cli import main
+    from unetlab.config import Config
+    from unetlab.train.resume import listed_split
+
+    run = _silver_record(ctc, tmp_path)
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(ctc), "--run-dir", str(tmp_path / "rep"), "--no-progress"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, *sets, "--split", str(run)]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            f"--split {run} lists masks of the silver truth (NN_ST/SEG/), which data.ctc_truth "
+            "gold does not read: set data.ctc_truth silver (--set data.ctc_truth=silver) to train "
+            "on them"
+        )
+    )
+    assert "plan:" not in caplog.text and "gold-truth" not in caplog.text  # refused first
+    assert not (tmp_path / "rep").exists()
+    cfg = Config.from_dict({"data": {"root": str(ctc)}})
+    record = json.loads((run / "split.json").read_text())
+    with pytest.raises(UnetlabError, match="the run's split.json lists masks of the silver "):
+        listed_split(record, cfg, doing="training")  # fit(split=) of the API
+    both = Config.from_dict({"data": {"root": str(ctc), "ctc_truth": "both"}})
+    assert len([p for part in listed_split(record, both, doing="training") for p in part]) == 11
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert (
+            main([*args, *sets, "--split", str(run), "--check", "--set=data.ctc_truth=silver"]) == 0
+        )
+    assert "paired 11 frames with their silver-truth" in caplog.text
+    gold = json.loads((_silver_record(ctc, tmp_path, "gold") / "split.json").read_text())
+    silver = Config.from_dict({"data": {"root": str(ctc), "ctc_truth": "silver"}})
+    with pytest.raises(UnetlabError, match=r"gold truth \(NN_GT/SEG/\), which data.ctc_truth s"):
+        listed_split(gold, silver, doing="training")
+
+
+def test_an_unknown_truth_given_to_the_api_is_one_line(ctc, tmp_path):
+    """split_pairs(..., ctc_truth='Silver') ended in a KeyError's traceback, on any set."""
+    from unetlab.data.datasets import seeded_val_splits, split_pairs
+    from unetlab.data.folds import all_pairs
+
+    plain = tmp_path / "plain"
+    for sub in ("images", "masks"):
+        (plain / sub).mkdir(parents=True)
+        for n in range(3):
+            tifffile.imwrite(plain / sub / f"{n}.tif", (frame_ids(n) > 0).astype(np.uint8))
+    said = r"data.ctc_truth 'Silver' is unknown: did you mean silver\? choose one of gold, silver"
+    for root in (plain, ctc):
+        with pytest.raises(UnetlabError, match=said):
+            split_pairs(root, ctc_truth="Silver")
+        with pytest.raises(UnetlabError, match=said):
+            all_pairs(root, ctc_truth="Silver")
+        with pytest.raises(UnetlabError, match=said):
+            list(seeded_val_splits(root, val_fraction=0.5, seeds=[1], ctc_truth="Silver"))

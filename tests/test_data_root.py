@@ -230,7 +230,7 @@ def test_a_missing_data_folder_names_each_callers_setting(tmp_path, capsys):
         find_pairs(typo)
     assert "no such data folder; give find_pairs' root the folder" in str(caught.value)
     assert "give --data the folder" in first_line(caught.value, cli=True)
-    data = SimpleNamespace(root=typo, val_fraction=0.2, seed=0, axes=None)
+    data = SimpleNamespace(root=typo, val_fraction=0.2, seed=0, axes=None, ctc_truth="gold")
     with pytest.raises(DatasetError, match="no such data folder; give cfg.data.root the"):
         data_split(data)
     assert main(["train", "--data", str(typo), *TINY]) == 2

@@ -339,7 +339,7 @@ def test_channels_saved_without_axes_are_told_each_callers_form(tmp_path, capsys
         (tmp_path / d).mkdir()
     tifffile.imwrite(tmp_path / "images" / "c.tif", np.zeros((2, H, W), np.uint16))
     tifffile.imwrite(tmp_path / "masks" / "c.tif", np.zeros((H, W), np.uint16))
-    data = SimpleNamespace(root=tmp_path, val_fraction=0.2, seed=0, axes=None)
+    data = SimpleNamespace(root=tmp_path, val_fraction=0.2, seed=0, axes=None, ctc_truth="gold")
     with pytest.raises(DatasetError, match=r"give them: cfg.data.axes = 'CYX', or save"):
         data_split(data)
     assert (

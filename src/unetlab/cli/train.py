@@ -248,7 +248,7 @@ def _command(args, cfg, explicit: set[str]) -> int:
     """:func:`run` once the config is read: --folds, --check, or the run."""
     from unetlab.distributed import Group, check_nproc, launch, without_nproc
 
-    split = _split(args)
+    split = _split(args, cfg.data.ctc_truth)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
     check_nproc(args.nproc, cfg.train.device)  # before --check: what the run would refuse
@@ -412,10 +412,12 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
     return 0
 
 
-def _split(args) -> dict | None:
+def _split(args, truth: str) -> dict | None:
     """``--split``: the split record it names (a split.json, or a run folder's); None
-    without it. Refused with --resume, which trains on its run's own."""
-    from unetlab.data.split_record import SPLIT_FILE, read_split
+    without it. Refused with --resume, which trains on its run's own, and where its masks
+    are of a Cell Tracking Challenge truth other than ``truth`` (``data.ctc_truth``): before
+    the plan measures the folder's."""
+    from unetlab.data.split_record import SPLIT_FILE, read_split, refuse_record_truth
 
     if args.split is None:
         return None
@@ -430,6 +432,7 @@ def _split(args) -> dict | None:
         raise UnetlabError(
             f"--split {path}: no such split record: give a run's {SPLIT_FILE}, or its folder"
         )
+    refuse_record_truth(record, truth, f"--split {path}")
     return record
 
 

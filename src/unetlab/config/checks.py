@@ -110,7 +110,7 @@ def _check_encoder(model: ModelSection) -> None:
 
 def check_data(data: DataSection) -> None:
     """The ``data`` section's values."""
-    from unetlab.data.ctc import CTC_TRUTHS
+    from unetlab.data.ctc import checked_truth
     from unetlab.data.exclude import check_exclude_rows
     from unetlab.data.grey_masks import check_grey_masks
     from unetlab.data.instances import TARGETS
@@ -138,8 +138,7 @@ def check_data(data: DataSection) -> None:
     if data.axes is not None:
         object.__setattr__(data, "axes", check_data_axes(data.axes))
     check_grey_masks(data.grey_masks)
-    if data.ctc_truth not in CTC_TRUTHS:
-        raise UnetlabError(unknown_choice("data.ctc_truth", data.ctc_truth, CTC_TRUTHS))
+    checked_truth(data.ctc_truth)
     # refused as the config is built or checked (a notebook's cfg.data.nodata = "bogus"
     # passed Config.checked, s54), as they stay: the config records what was given
     check_nodata(data.nodata)

@@ -31,6 +31,7 @@ from typing import NamedTuple
 from unetlab.data.names import CTC_SEG as SEG
 from unetlab.data.names import listing
 from unetlab.data.read_notes import note_once
+from unetlab.errors import UnetlabError, unknown_choice
 from unetlab.words import numbered
 
 #: a frame, a 3-D set's mask of one slice (``man_seg_TTT_ZZZ.tif``); a gold-truth mask:
@@ -43,7 +44,9 @@ TRUTHS = ("_GT", "_ST")
 #: some frames), the silver (computer-made, of every frame), or both: the gold where a frame
 #: has both
 CTC_TRUTHS = {"gold": ("_GT",), "silver": ("_ST",), "both": ("_GT", "_ST")}
-_TRUTH = contextvars.ContextVar("unetlab_ctc_truth", default="gold")
+#: the truth read where none is chosen (``data.ctc_truth``'s default)
+GOLD = "gold"
+_TRUTH = contextvars.ContextVar("unetlab_ctc_truth", default=GOLD)
 #: the layout in a few words, for the lines that name it
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
 #: how a frame of one 3-D slice's mask, or any frame, is read where this layout reads it not
@@ -79,11 +82,48 @@ def truth_read(truth: str) -> Iterator[None]:
     """Within: the sequences of the layout are found and paired with ``truth``, a key of
     :data:`CTC_TRUTHS` (challenge users train on the silver truth, which covers every frame,
     or on both; evaluate scores the gold truth, outside)."""
-    token = _TRUTH.set(truth)
+    token = _TRUTH.set(checked_truth(truth))
     try:
         yield
     finally:
         _TRUTH.reset(token)
+
+
+def checked_truth(truth: str) -> str:
+    """``truth`` where it is a key of :data:`CTC_TRUTHS`, else UnetlabError naming them
+    (``split_pairs(..., ctc_truth='Silver')`` ended in a KeyError's traceback, s70 review)."""
+    if truth not in CTC_TRUTHS:
+        raise UnetlabError(unknown_choice("data.ctc_truth", truth, CTC_TRUTHS))
+    return truth
+
+
+def truth_of(mask: Path) -> str | None:
+    """The truth folder (of :data:`TRUTHS`) of a mask of the layout
+    (``01_ST/SEG/man_seg000.tif``: ``_ST``), None for any other file."""
+    truth = mask.parent.parent.name
+    if mask.parent.name.upper() != "SEG" or not truth[: -len("_GT")].isdigit():
+        return None
+    return next((t for t in TRUTHS if truth.endswith(t)), None)
+
+
+def refuse_other_truth(masks: Collection[str], truth: str, record: str) -> None:
+    """UnetlabError where the masks of ``record`` (a split record's, ``masks``: their paths
+    relative to its data folder) are of a truth the setting ``truth`` (``data.ctc_truth``)
+    does not read (``train --split`` of a silver run trained on its silver masks, said it
+    paired the gold truth and recorded gold, s70 review)."""
+    kinds = {t for m in masks if (t := truth_of(Path(m))) is not None}
+    if kinds <= set(CTC_TRUTHS[truth]):
+        return
+    needed = next(k for k, folders in CTC_TRUTHS.items() if set(folders) == kinds)
+    named = " and ".join(f"{k} truth (NN{t}/SEG/)" for k, t in _NAMES.items() if t in kinds)
+    raise UnetlabError(
+        f"{record} lists masks of the {named}, which data.ctc_truth {truth} does not read: "
+        f"set data.ctc_truth {needed} (--set data.ctc_truth={needed}) to train on them"
+    )
+
+
+#: the truths as lines name them, and their folders
+_NAMES = {"gold": "_GT", "silver": "_ST"}
 
 
 def _named(folder: Path) -> Path:

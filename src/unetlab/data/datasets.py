@@ -30,7 +30,7 @@ from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.colour import channels_kind
 from unetlab.data.colour_masks import INSTANCE_MODE, mask_said, said_by, why_ids
-from unetlab.data.ctc import truth_read
+from unetlab.data.ctc import GOLD, truth_read
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
@@ -252,7 +252,7 @@ def split_pairs(
     axes: str | None = None,
     run_dir: str | os.PathLike | None = None,
     axes_setting: AxesSetting = GIVEN_AXES,
-    ctc_truth: str = "gold",
+    ctc_truth: str = GOLD,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -314,7 +314,7 @@ def data_split(
     runs split before stacks were split by file, :func:`split_pairs`)."""
     split = dict(val_fraction=data.val_fraction, seed=data.seed, problems=problems, quiet=quiet)
     split |= dict(axes=data.axes, run_dir=run_dir, axes_setting=DATA_AXES, by_page=by_page)
-    split |= dict(ctc_truth=getattr(data, "ctc_truth", "gold"))  # a stand-in section without it
+    split |= dict(ctc_truth=data.ctc_truth)
     return split_pairs(data.root, **split)
 
 
@@ -344,16 +344,15 @@ def seeded_val_splits(
     val_fraction: float,
     seeds: Sequence[int],
     axes: str | None = None,
-    ctc_truth: str = "gold",
+    ctc_truth: str = GOLD,
 ) -> Iterator[tuple[int, list[Pair]]]:
     """(seed, validation pairs) of :func:`split_pairs` of ``root`` with each of ``seeds``
     (quiet, pairing problems left out), the data set paired once for all of them; nothing
     where the split is fixed (train/ and val/ folders, VOC lists: no seed changes it). The
     plan's look for a seed that validates a class paired the set once a seed tried."""
-    folder = _random_folder(Path(root))
-    if folder is None:
-        return
     with truth_read(ctc_truth):
+        if (folder := _random_folder(Path(root))) is None:
+            return
         pairs = find_pairs(folder, problems=[], axes=axes, flag=DATA_ROOT, axes_setting=DATA_AXES)
     for seed in seeds:
         val = _split(pairs, val_fraction, seed, lambda *a: None, DATA_AXES.given)[1]
@@ -473,7 +472,7 @@ def training_split(data: dict | None, *, by_page: bool = False) -> tuple[list[Pa
             by_page=by_page,
             axes=data.get("axes"),
             axes_setting=DATA_AXES,  # the run's config key
-            ctc_truth=data.get("ctc_truth", "gold"),
+            ctc_truth=data.get("ctc_truth", GOLD),  # a run of before s70: gold
         )
     except UnetlabError as exc:
         raise DatasetError(f"its data folder does not split as in training: {exc}") from exc

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from unetlab.data.ctc import GOLD
 from unetlab.data.datasets import split_pairs
 from unetlab.data.io import DATA_AXES
 from unetlab.data.pairs import Pair, PairReader
@@ -40,7 +41,7 @@ def fold_indices(n: int, k: int, *, seed: int) -> list[tuple[list[int], list[int
 
 
 def all_pairs(
-    root: str | os.PathLike, axes: str | None = None, ctc_truth: str = "gold"
+    root: str | os.PathLike, axes: str | None = None, ctc_truth: str = GOLD
 ) -> list[Pair]:
     """Every pair of the data folder ``root`` as training reads it (a ``train/`` + ``val/``
     split or a VOC one pooled, the images' TIFF ``axes`` as given, a Cell Tracking Challenge

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
+from unetlab.data.ctc import refuse_other_truth
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError
 from unetlab.words import numbered, worded
@@ -139,6 +140,13 @@ def recorded_pairs(
         )
     train = [_pair(e, root, axes) for e in record["train"]]
     return train, [_pair(e, root, axes) for e in record["val"]]
+
+
+def refuse_record_truth(record: dict, truth: str, named: str = f"the run's {SPLIT_FILE}") -> None:
+    """UnetlabError where the masks ``record`` lists (``named``: where it is) are of a Cell
+    Tracking Challenge truth that ``truth`` (``data.ctc_truth``) does not read."""
+    masks = [e["mask"] for e in [*record["train"], *record["val"]]]
+    refuse_other_truth(masks, truth, named)
 
 
 def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], list[str]]:

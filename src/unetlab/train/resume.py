@@ -24,6 +24,7 @@ from unetlab.data.split_record import (
     describe_unchanged,
     read_split,
     recorded_pairs,
+    refuse_record_truth,
 )
 from unetlab.errors import CheckpointError, Spelled, UnetlabError, quoted, said_as
 from unetlab.provenance import unetlab_command
@@ -181,6 +182,7 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     ``checking`` a new run) names the pairs the folder holds now that the record leaves out,
     or says that the folder holds the record's files, unchanged."""
     axes = cfg.data.axes
+    refuse_record_truth(record, cfg.data.ctc_truth)
     split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming", axes=axes)
     now = data_split(cfg.data, problems=[])  # the folder's pairs, split as training does
     added = added_pairs(record, [p for part in now for p in part], cfg.data.root)
