@@ -777,7 +777,7 @@ def test_a_set_without_markers_says_the_check_was_not_made(ctc, tmp_path, caplog
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         evaluate_predictions(pred, ctc / "02", progress=False)
-    assert "partial gold truth not checked: 02/ have no tracking markers" in caplog.text
+    assert "partial gold truth not checked: 02/ has no tracking markers" in caplog.text  # have
 
 
 def test_silver_frames_are_not_checked_against_the_markers(ctc, caplog):
@@ -797,7 +797,7 @@ def test_predictions_of_both_sequences_are_said_mixed(ctc, tmp_path):
 
     pred = write_predictions(tmp_path / "pred", range(6), ids=True)
     write_record(pred, [*sorted((ctc / "02").glob("t*.tif")), ctc / "01" / "t005.tif"])
-    fix = f"(unetlab predict --input {ctc / '01'} --output out_01) and give gt_dir the sequence"
+    fix = f"(unetlab predict --checkpoint CKPT --input {ctc / '01'} --output out_01) and give gt_dir the sequence"
     with pytest.raises(DatasetError) as info:
         evaluate_predictions(pred, ctc, progress=False)
     said = str(info.value)
@@ -881,3 +881,126 @@ def test_an_unknown_truth_given_to_the_api_is_one_line(ctc, tmp_path):
             all_pairs(root, ctc_truth="Silver")
         with pytest.raises(UnetlabError, match=said):
             list(seeded_val_splits(root, val_fraction=0.5, seeds=[1], ctc_truth="Silver"))
+
+
+def test_silver_truth_read_where_a_set_has_none_says_so(ctc, tmp_path, caplog, capsys):
+    """A set without NN_ST/ read with data.ctc_truth silver was told "no data set found;
+    expected ... the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/..." though it
+    is one; with 02_ST/ alone gone, 02/ was dropped without a word and the line counted
+    "(01/: 6 of 6); 0 frames without one left out" (s70 review)."""
+    import shutil
+
+    from unetlab.cli import main
+    from unetlab.data.datasets import split_pairs
+
+    shutil.rmtree(ctc / "02_ST")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(ctc, val_fraction=0.0, ctc_truth="silver")
+    line = next(r.getMessage() for r in caplog.records if "paired" in r.getMessage())
+    assert "NN_ST/SEG/man_segNNN.tif (01/: 6 of 6, 02/: 0 of 5); 5 frames without one " in line
+    assert line.endswith(
+        "gold truth (NN_GT/SEG/) not trained on; 02/ has no silver truth (NN_ST/SEG/): "
+        "data.ctc_truth both pairs each frame with its gold truth, else its silver"
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(ctc, val_fraction=0.4, seed=0, ctc_truth="silver")
+    assert "01/ is one time-lapse sequence: its 6 paired frames are split among themselves" in (
+        caplog.text
+    )
+    assert "to hold a whole sequence out, set data.ctc_truth both (02/ has no silver truth" in (
+        caplog.text
+    )
+    shutil.rmtree(ctc / "01_ST")
+    args = ["train", "--data", str(ctc), "--run-dir", str(tmp_path / "run"), "--check"]
+    assert main([*args, "--set=data.ctc_truth=silver"]) == 2
+    said = capsys.readouterr().err
+    assert f"{ctc}: no data set found: data.ctc_truth silver: 01/, 02/ of the Cell " in said
+    assert "have no silver truth (NN_ST/SEG/): set data.ctc_truth gold or both; expected" in said
+
+
+def test_a_silver_only_set_is_told_the_fix_of_each_command(ctc, tmp_path, capsys):
+    """evaluate was told "to train on it, set data.ctc_truth silver (--set ...)", a flag
+    it has not; copying NN_ST/SEG/ to NN_GT/SEG/ scores it (s70 review)."""
+    import shutil
+
+    from unetlab.cli import main
+
+    for seq in ("01", "02"):
+        shutil.rmtree(ctc / f"{seq}_GT")
+    args = ["train", "--data", str(ctc), "--run-dir", str(tmp_path / "run"), "--check"]
+    assert main(args) == 2
+    assert "which is not read unless chosen: to train on it, set data.ctc_truth silver (--set " in (
+        capsys.readouterr().err
+    )
+    pred = write_predictions(tmp_path / "pred", range(6), ids=True)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(ctc)]) == 2
+    said = capsys.readouterr().err
+    assert "to score against it, copy NN_ST/SEG/ to NN_GT/SEG/ (evaluate scores the gold " in said
+    assert "ctc_truth" not in said
+
+
+def test_partial_frames_under_both_are_told_they_train_on_the_silver(ctc, caplog):
+    """Under both, "leave those frames out (move their NN_GT/SEG/man_segNNN.tif aside)"
+    made them train on their silver truth instead (s70 review)."""
+    partial_set(ctc)
+    (line,) = _train_check(ctc, caplog, "--set=data.ctc_truth=both")
+    assert line.startswith(PARTIAL)
+    assert "; train those frames on their silver truth (move their NN_GT/SEG/man_segNNN.tif " in (
+        line
+    )
+    assert "aside: data.ctc_truth both then reads NN_ST/SEG/'s) or complete" in line
+
+
+def test_a_sequence_without_markers_is_named_where_another_has_them(ctc, caplog):
+    """With 01_GT/TRA/ gone, 01/'s frames went unchecked without a word (s70 review)."""
+    import shutil
+
+    partial_set(ctc)
+    shutil.rmtree(ctc / "01_GT" / "TRA")
+    lines = _train_check(ctc, caplog)
+    assert lines[0] == (
+        "partial gold truth not checked: 01/ has no tracking markers (NN_GT/TRA/"
+        "man_trackNNN.tif of the annotated frames), which find the cells a frame's gold "
+        "truth leaves out"
+    )
+    assert len(lines) == 2 and lines[1].startswith(PARTIAL)
+
+
+def test_folds_and_a_checkpoint_s_split_read_the_truth_trained(ctc, tmp_path, monkeypatch):
+    """fit_folds, training_split (evaluate of a checkpoint's validation images) read the
+    run's data.ctc_truth (s70 review: no test held them to it)."""
+    import unetlab.train.folds as folds
+    from unetlab.config import Config
+    from unetlab.data.datasets import training_split
+
+    data = {"root": str(ctc), "val_fraction": 0.4, "seed": 0, "ctc_truth": "silver"}
+    train, val = training_split(data)
+    assert {p.mask.parent.parent.name for p in train + val} == {"01_ST", "02_ST"}
+    assert len(train + val) == 11
+    seen = []
+
+    def _fit_fold(cfg, folder, which, pairs, **k):
+        seen.append(pairs)
+        raise RuntimeError("stop")  # not a user's stop: it ends fit_folds
+
+    monkeypatch.setattr(folds, "_fit_fold", _fit_fold)
+    cfg = Config.from_dict({"data": {"root": str(ctc), "ctc_truth": "silver"}})
+    with pytest.raises(RuntimeError, match="stop"):
+        folds.fit_folds(cfg, 2, run_dir=tmp_path / "folds")
+    (train, val) = seen[0]
+    assert {p.mask.parent.parent.name for p in train + val} == {"01_ST", "02_ST"}
+
+
+def test_a_silver_truth_folder_given_as_data_names_the_setting(ctc, capsys):
+    from unetlab.cli import main
+
+    assert main(["train", "--data", str(ctc / "01_ST"), "--check"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            f"give --data {ctc} (which pairs each frame tNNN.tif with NN_ST/SEG/man_segNNN.tif "
+            "where data.ctc_truth is silver: --set data.ctc_truth=silver)"
+        )
+    )

@@ -32,7 +32,7 @@ from unetlab.data.names import CTC_SEG as SEG
 from unetlab.data.names import listing
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError, unknown_choice
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 #: a frame, a 3-D set's mask of one slice (``man_seg_TTT_ZZZ.tif``); a gold-truth mask:
 #: :data:`~unetlab.data.names.CTC_SEG`
@@ -61,6 +61,7 @@ class Use(NamedTuple):
     done: str  # "trained on"
     left_out: str  # what the cells a partial frame leaves out do (:mod:`.ctc_partial`)
     ignored_by: str  # the setting that leaves them out
+    silver: str  # how a set of the silver truth alone is read (:func:`ctc_near`)
 
 
 TRAINING = Use(
@@ -68,12 +69,15 @@ TRAINING = Use(
     "trained on",
     "train as background and, found, score as false positives",
     "data.ignore_value",
+    "to train on it, set data.ctc_truth silver (--set data.ctc_truth=silver)",
 )
+# evaluate scores the gold truth, and has no --set (it was told to set data.ctc_truth, s70)
 SCORING = Use(
     "score",
     "scored",
     "are background in the truth: found, they score as false positives",
     "--ignore-value",
+    "to score against it, copy NN_ST/SEG/ to NN_GT/SEG/ (evaluate scores the gold truth)",
 )
 
 
@@ -203,8 +207,8 @@ def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tupl
     :func:`truth_read`: the truth read); a mask of no frame added to ``problems``; what was
     paired and what was left said once, a problem where nothing was, as ``use``
     (:data:`TRAINING`, :data:`SCORING`) reads them."""
-    pairs, counts, left = [], [], []
-    for frames_dir, seg_dir in ctc_sequences(root):
+    pairs, counts, left, sequences = [], [], [], ctc_sequences(root)
+    for frames_dir, seg_dir in sequences:
         frames, (masks, silver) = _numbered(frames_dir, FRAME), _truth_masks(frames_dir)
         problems += [
             f"{masks[n]}: no frame {frames_dir / _frame_of(masks[n])} for this mask (a mask "
@@ -215,7 +219,9 @@ def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tupl
         pairs += [(frames[n], masks[n]) for n in paired]
         counts.append(_Count(frames_dir.name, len(paired), len(frames), len(silver & {*paired})))
         left.append(_left_of(frames_dir, seg_dir))
-    line = _paired_line(root, counts, _together(left), use)
+    lacking = lacking_truth(root, [frames for frames, _ in sequences])
+    counts += [_Count(d.name, 0, len(_numbered(d, FRAME)), 0) for d in lacking]
+    line = _paired_line(root, counts, _together(left), use, lacking)
     if pairs:
         note_once(line, level=logging.INFO)
     else:
@@ -231,6 +237,39 @@ def _truth_masks(sequence: Path) -> tuple[dict[int, Path], set[int]]:
     masks = {t: _numbered(seg, SEG) for t, seg in truths.items() if seg is not None}
     gold, silver = masks.get("_GT", {}), masks.get("_ST", {})
     return silver | gold, set(silver) - set(gold)
+
+
+def lacking_truth(root: Path, read: Collection[Path]) -> list[Path]:
+    """The sequences of the data set folder ``root`` beside a truth (``NN_GT/SEG/``,
+    ``NN_ST/SEG/``) but not of those :func:`truth_read` reads (``read``: the sequences of
+    it, :func:`ctc_sequences`): none of their frames pair (a set of silver truth read
+    dropped 02/ of the gold truth alone without a word, s70 review)."""
+    root = _named(Path(root))
+    if root.name.isdigit():
+        return []
+    entries = listing(root)
+    named = {d.name for d in entries}
+    return [
+        d
+        for d in entries
+        if d.name.isdigit()
+        and d not in read
+        and any(f"{d.name}{t}" in named for t in TRUTHS)
+        and any(_seg_folder(d, t) is not None for t in TRUTHS)
+    ]
+
+
+#: the setting that reads the sequences of either truth (:func:`lacking_truth`)
+BOTH_READS = "data.ctc_truth both pairs each frame with its gold truth, else its silver"
+
+
+def lacking_words(lacking: list[Path]) -> str:
+    """What the sequences ``lacking`` (:func:`lacking_truth`) lack: ``02/ has no silver
+    truth (NN_ST/SEG/)``."""
+    names = "/, ".join(d.name for d in lacking) + "/"
+    truth = _TRUTH.get()
+    folder = f"NN{CTC_TRUTHS[truth][0]}/SEG/"
+    return f"{names} {worded(len(lacking), 'has', 'have')} no {truth} truth ({folder})"
 
 
 def _frame_of(mask: Path) -> str:
@@ -264,30 +303,37 @@ def _truth_words(counts: list[_Count]) -> str:
     silver = sum(c.silver for c in counts)
     truth = _TRUTH.get()
     if truth == "gold":
-        return "their gold-truth segmentation by frame number, tNNN.tif with NN_GT/SEG/"
+        return (
+            "their gold-truth segmentation by frame number, tNNN.tif with NN_GT/SEG/man_segNNN.tif"
+        )
     if truth == "silver":
         return (
             "their silver-truth segmentation (computer-made; data.ctc_truth silver) by frame "
-            "number, tNNN.tif with NN_ST/SEG/"
+            "number, tNNN.tif with NN_ST/SEG/man_segNNN.tif"
         )
     gold = sum(c.paired for c in counts) - silver
     return (
         f"their gold-truth segmentation, else the silver (data.ctc_truth both: {gold} gold, "
-        f"{silver} silver) by frame number, tNNN.tif with NN_GT/SEG/ or NN_ST/SEG/"
+        f"{silver} silver) by frame number, tNNN.tif with NN_GT/SEG/man_segNNN.tif, else "
+        "with NN_ST/SEG/man_segNNN.tif"
     )
 
 
-def _paired_line(root: Path, counts: list[_Count], left: _Left, use: Use) -> str:
+def _paired_line(
+    root: Path, counts: list[_Count], left: _Left, use: Use, lacking: list[Path]
+) -> str:
     """What a data set of the layout paired (``counts``: each sequence's) and left out
     (:class:`_Left`): the frames of no truth, the masks of one 3-D slice, files of another
-    name, the tracking markers and the truth not read there are."""
+    name, the tracking markers and the truth not read there are, the sequences ``lacking``
+    the truth read (:func:`lacking_truth`)."""
     paired = sum(c.paired for c in counts)
     each = ", ".join(f"{c.name}/: {c.paired} of {c.frames}" for c in counts)
     line = (
         f"{root}: the Cell Tracking Challenge's layout: paired {numbered(paired, 'frame')} "
-        f"with {_truth_words(counts)}man_segNNN.tif ({each}); "
-        f"{numbered(sum(c.frames for c in counts) - paired, 'frame')} without one left out"
+        f"with {_truth_words(counts)} ({each})"
     )
+    if unpaired := sum(c.frames for c in counts) - paired:  # "0 frames ... left out", s70
+        line += f"; {numbered(unpaired, 'frame')} without one left out"
     if left.slices:
         line += (
             f"; {numbered(left.slices, 'mask')} of one 3-D slice (man_seg_TTT_ZZZ.tif) not "
@@ -300,6 +346,12 @@ def _paired_line(root: Path, counts: list[_Count], left: _Left, use: Use) -> str
         )
     unread = ["TRA markers"] * left.markers
     unread += [_OTHER[_TRUTH.get()][1]] if left.other else []
+    if lacking:
+        return (
+            line
+            + (f"; {' and '.join(unread)} not {use.done}" if unread else "")
+            + (f"; {lacking_words(lacking)}: {BOTH_READS}")
+        )
     return line + (f"; {' and '.join(unread)} not {use.done}{_choose(left, use)}" if unread else "")
 
 
@@ -310,21 +362,25 @@ def _choose(left: _Left, use: Use) -> str:
     return " (data.ctc_truth both trains on the gold truth, and the silver of the other frames)"
 
 
-def ctc_near(root: Path) -> list[str]:
+def ctc_near(root: Path, use: Use = TRAINING) -> list[str]:
     """The near misses of the layout in ``root`` (a data set folder or one sequence): frames
-    ``NN/tNNN.tif`` with no gold truth ``NN_GT/SEG/`` (a challenge's test set), or with the
-    silver truth alone (``NN_ST/SEG/``), each with the fix."""
+    ``NN/tNNN.tif`` with none of the truth read (:func:`truth_read`; no ``NN_GT/SEG/``: a
+    challenge's test set), with the silver truth alone (``NN_ST/SEG/``, read as ``use``
+    reads it), or the gold alone where the silver is read, each with the fix."""
     root = _named(Path(root))
     candidates = [root] if root.name.isdigit() else listing(root)
     bare = [d for d in candidates if d.name.isdigit() and d.is_dir() and _numbered(d, FRAME)]
-    bare = [d for d in bare if _seg_folder(d) is None]
-    silver = [d for d in bare if (d.parent / f"{d.name}_ST" / "SEG").is_dir()]
+    bare = [d for d in bare if _truth_folder(d) is None]
     named = "/, ".join(d.name for d in bare) + "/"
-    if silver:
+    if _TRUTH.get() == "silver" and any(_seg_folder(d) is not None for d in bare):
+        return [  # it said "expected ... the Cell Tracking Challenge's 01/t000.tif ..." (s70)
+            f"data.ctc_truth silver: {named} of {CTC_LAYOUT} {worded(len(bare), 'has', 'have')} "
+            "no silver truth (NN_ST/SEG/): set data.ctc_truth gold or both"
+        ]
+    if any(_seg_folder(d, "_ST") is not None for d in bare):
         return [
             f"{named} of {CTC_LAYOUT} have only the silver truth (NN_ST/SEG/, computer-made), "
-            "which is not read unless chosen: to train on it, set data.ctc_truth silver "
-            "(--set data.ctc_truth=silver)"
+            f"which is not read unless chosen: {use.silver}"
         ]
     if bare:
         return [
@@ -361,6 +417,7 @@ class Truth(NamedTuple):
     said: str  # what it is
     sequence: Path  # the sequence's frames folder ``NN/``
     gold: bool  # ``NN_GT/`` or ``NN_GT/SEG/``, where the masks are
+    silver: bool  # ``NN_ST/`` or ``NN_ST/SEG/``
 
 
 def ctc_part(folder: Path) -> Truth | None:
@@ -379,7 +436,8 @@ def ctc_part(folder: Path) -> Truth | None:
     if folder.name.upper() == "TRA":
         said += ": TRA holds tracking markers (a blob per cell), not segmentations"
     masks = folder == truth or folder.name.upper() == "SEG"
-    return Truth(said, sequence, kind == "gold" and masks and _seg_folder(sequence) is not None)
+    gold = kind == "gold" and masks and _seg_folder(sequence) is not None
+    return Truth(said, sequence, gold, kind == "silver" and masks)
 
 
 def sequence_words(
@@ -422,7 +480,8 @@ def _mixed(made: list[Path], predicted: Mapping[str, Collection[Path]], flag: st
     return (
         f"the predictions are of {numbered(len(made), 'sequence')} (as predict recorded "
         f"them: {each}): predict each sequence into a folder of its own (unetlab predict "
-        f"--input {made[0]} --output out_{made[0].name}) and give {flag} the sequence of each"
+        f"--checkpoint CKPT --input {made[0]} --output out_{made[0].name}) and give {flag} "
+        "the sequence of each"
     )
 
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from unetlab.data.ctc import TRAINING, Use
+from unetlab.data.ctc import GOLD, TRAINING, Use, truth_of
 from unetlab.data.io import read_stack
 from unetlab.data.names import CTC_SEG
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError
-from unetlab.words import first_listed
+from unetlab.words import first_listed, worded
 
 if TYPE_CHECKING:
     from unetlab.data.pairs import Pair
@@ -55,7 +55,7 @@ def _by_mask(pairs: Sequence[Pair]) -> dict[Path, list[Pair]]:
     """The pairs of ``pairs`` of the layout paired with the gold truth (``NN_GT/SEG/
     man_segNNN.tif``; the silver truth's are computer-made), by mask file, in the frames'
     name order: a 3-D frame's pages together, its files read once each."""
-    gold = (p for p in pairs if p.sequence is not None and p.mask.parent.parent.name[-3:] == "_GT")
+    gold = (p for p in pairs if p.sequence is not None and truth_of(p.mask) == "_GT")
     frames = sorted(gold, key=lambda p: p.name)
     grouped: dict[Path, list[Pair]] = {}
     for pair in frames:
@@ -96,30 +96,52 @@ def _unread(frames: list[str], errors: list[UnetlabError]) -> str:
     return f"{first_listed(frames, _LISTED)}: {its} TRA markers could not be read, not checked ({errors[0]})"
 
 
-def _no_markers(grouped: Mapping[Path, list[Pair]]) -> str:
-    """The line of a set whose gold-truth frames (``grouped``: :func:`_by_mask`) have no
-    tracking markers at all (a set without NN_GT/TRA/ was not checked, unsaid)."""
-    sequences = sorted({pages[0].sequence.name for pages in grouped.values()})
-    return (
-        f"partial gold truth not checked: {'/, '.join(sequences)}/ have no tracking markers "
-        "(NN_GT/TRA/man_trackNNN.tif of the annotated frames), which find the cells a "
-        "frame's gold truth leaves out"
+def _no_markers(grouped: Mapping[Path, list[Pair]]) -> tuple[list[str], str]:
+    """The sequences whose gold-truth frames (``grouped``: :func:`_by_mask`) have no tracking
+    markers at all (a set without NN_GT/TRA/ was not checked, unsaid; one sequence of two
+    without them, unsaid too, s70 review), and their line ('' where none)."""
+    marked: dict[str, bool] = {}
+    for mask, pages in grouped.items():
+        name = pages[0].sequence.name
+        marked[name] = marked.get(name, False) or markers_of(mask).is_file()
+    bare = sorted(name for name, has in marked.items() if not has)
+    if not bare:
+        return bare, ""
+    return bare, (
+        f"partial gold truth not checked: {'/, '.join(bare)}/ "
+        f"{worded(len(bare), 'has', 'have')} no tracking markers (NN_GT/TRA/man_trackNNN.tif "
+        "of the annotated frames), which find the cells a frame's gold truth leaves out"
     )
 
 
+#: what leaving a partial frame out takes, by the truth read (``data.ctc_truth``): under
+#: both, a frame whose gold truth is moved aside trains on its silver (s70 review)
+_LEAVE_OUT = {
+    "gold": "leave those frames out (move their NN_GT/SEG/man_segNNN.tif aside)",
+    "both": "train those frames on their silver truth (move their NN_GT/SEG/man_segNNN.tif "
+    "aside: data.ctc_truth both then reads NN_ST/SEG/'s)",
+}
+
+
 def warn_partial_truth(
-    pairs: Sequence[Pair], masks: Mapping[Path, np.ndarray] | None = None, *, use: Use = TRAINING
+    pairs: Sequence[Pair],
+    masks: Mapping[Path, np.ndarray] | None = None,
+    *,
+    use: Use = TRAINING,
+    truth: str = GOLD,
 ) -> None:
     """One warning naming the frames of ``pairs`` (those of the layout: paired with
     ``man_segNNN.tif``) whose gold truth leaves out cells their TRA markers mark, with the
     fix, and those whose markers could not be read; ``use``: training's or evaluate's
-    (:data:`~unetlab.data.ctc.SCORING`). ``masks``: mask files already read (by path, all
-    pages), not read again; each other mask file and each markers file is read once, a 3-D
-    frame's pages together."""
+    (:data:`~unetlab.data.ctc.SCORING`); ``truth``: the truth a training reads
+    (``data.ctc_truth``), which the fix names. ``masks``: mask files already read (by path,
+    all pages), not read again; each other mask file and each markers file is read once, a
+    3-D frame's pages together. One line names the sequences without markers."""
     grouped = _by_mask(pairs)
-    if grouped and not any(markers_of(mask).is_file() for mask in grouped):
-        note_once(_no_markers(grouped), level=logging.INFO)
-        return
+    bare, line = _no_markers(grouped)
+    if line:
+        note_once(line, level=logging.INFO)
+    grouped = {m: pages for m, pages in grouped.items() if pages[0].sequence.name not in bare}
     said = {mask: _said(pages, masks or {}) for mask, pages in grouped.items()}
     partial = [s for s in said.values() if isinstance(s, str)]
     errors = {m: e for m, e in said.items() if isinstance(e, UnetlabError)}
@@ -127,9 +149,8 @@ def warn_partial_truth(
     if partial:
         note_once(
             f"partial gold truth: {first_listed(partial, _LISTED)}: those cells "
-            f"{use.left_out}; leave those frames out (move their NN_GT/SEG/man_segNNN.tif "
-            "aside) or complete their masks, "
-            f"or set the unannotated region to the ignore value ({use.ignored_by})"
+            f"{use.left_out}; {_LEAVE_OUT.get(truth, _LEAVE_OUT[GOLD])} or complete their "
+            f"masks, or set the unannotated region to the ignore value ({use.ignored_by})"
             + (f"; {unread}" if unread else "")
         )
     elif unread:

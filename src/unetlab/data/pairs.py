@@ -470,7 +470,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
     refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
     refuse_ctc_part(root, flag)
-    near = near_misses(root)
+    near = near_misses(root, TRAINING if _trains(flag) else SCORING)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
         f"{root}: no data set found{found}; expected images/ and masks/ (or labels/, or "
@@ -489,6 +489,12 @@ def refuse_ctc_part(folder: Path, flag: str | Spelled) -> None:
     refuse_truth(ctc_part(folder), flag)
 
 
+#: what a data set folder given in the place of its truth pairs each frame with: the gold
+#: truth, or the silver where that was given (it was told of the gold alone, s70 review)
+GOLD_READ = "NN_GT/SEG/man_segNNN.tif"
+SILVER_READ = "NN_ST/SEG/man_segNNN.tif where data.ctc_truth is silver: --set data.ctc_truth=silver"
+
+
 def refuse_truth(
     part: Truth | None, flag: str | Spelled, fix: str = "", *, sequence: bool = False
 ) -> None:
@@ -499,14 +505,15 @@ def refuse_truth(
     if part is None:
         return
     to = part.sequence if sequence else part.sequence.parent
-    fix = fix or "which pairs each frame tNNN.tif with NN_GT/SEG/man_segNNN.tif"
+    fix = fix or f"which pairs each frame tNNN.tif with {SILVER_READ if part.silver else GOLD_READ}"
     raise DatasetError(**spelled(lambda f: f"{part.said}: give {f} {to} ({fix})", flag))
 
 
-def near_misses(root: Path) -> list[str]:
-    """What ``root`` holds that is nearly a data set, each with the change that makes it one:
-    an image and its mask of one name (``a.png``, ``a.tif``) side by side, masks that name
-    their image in another letter case."""
+def near_misses(root: Path, use: Use) -> list[str]:
+    """What ``root`` holds that is nearly a data set, each with the change that makes it one
+    (``use``: as a training or evaluate reads it): an image and its mask of one name
+    (``a.png``, ``a.tif``) side by side, masks that name their image in another letter case,
+    sequences of the Cell Tracking Challenge's layout without the truth read."""
     renames = []
     stems: dict[str, list[str]] = {}
     for f in _input_files(root):
@@ -517,7 +524,7 @@ def near_misses(root: Path) -> list[str]:
             "each is the mask, move the images into images/ and the masks into masks/ (or "
             "name each mask X_mask.png)"
         )
-    return renames + _masks_of_other_case(stems) + _images_alone(root) + ctc_near(root)
+    return renames + _masks_of_other_case(stems) + _images_alone(root) + ctc_near(root, use)
 
 
 def _images_alone(root: Path) -> list[str]:

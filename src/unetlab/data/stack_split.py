@@ -18,7 +18,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unetlab.data.ctc import ctc_sequences
+from unetlab.data.ctc import (
+    BOTH_READS,
+    ctc_sequences,
+    lacking_truth,
+    lacking_words,
+    truth_of,
+)
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
 from unetlab.errors import Spelled, UnetlabError, spelled
@@ -106,17 +112,23 @@ def one_sequence_note(pairs: Sequence[Pair]) -> str | None:
     if len(found) != 1 or has_stacks(pairs):
         return None
     (sequence,) = found
-    named = [s.name for s, _ in ctc_sequences(sequence.parent)]
+    read = [s for s, _ in ctc_sequences(sequence.parent)]
+    named = "/, ".join(s.name for s in read)
     fix = (
-        f"give the data set folder {sequence.parent} (sequences {'/, '.join(named)}/)"
-        if len(named) > 1
+        f"give the data set folder {sequence.parent} (sequences {named}/)"
+        if len(read) > 1
         else f"annotate frames of a second sequence (NN_GT/SEG/) in {sequence.parent} and "
         "give that folder"
     )
+    if len(read) == 1 and (lacking := lacking_truth(sequence.parent, read)):
+        # it said to annotate a second sequence, 02/ of the gold truth beside it (s70 review)
+        fix = f"set data.ctc_truth both ({lacking_words(lacking)}; {BOTH_READS})"
+    gold = all(truth_of(p.mask) == "_GT" for p in pairs)  # computer-made: not "annotated"
     return (
-        f"{sequence.name}/ is one time-lapse sequence: its {len(pairs)} annotated frames are "
-        "split among themselves, and neighbouring frames are alike, so the validation figures "
-        f"flatter the model; to hold a whole sequence out, {fix}"
+        f"{sequence.name}/ is one time-lapse sequence: its {len(pairs)} "
+        f"{'annotated' if gold else 'paired'} frames are split among themselves, and "
+        "neighbouring frames are alike, so the validation figures flatter the model; to hold "
+        f"a whole sequence out, {fix}"
     )
 
 

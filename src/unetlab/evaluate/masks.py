@@ -369,7 +369,7 @@ def ground_truth(
         dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
         if any(d.is_dir() and _has_data(d) for d in root.iterdir()):
             detect_layout(root, GT_DIR)  # train/ + test/: refused naming the one to give
-        near = "".join(f" ({line})" for line in near_misses(root))
+        near = "".join(f" ({line})" for line in near_misses(root, SCORING))
         raise DatasetError(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
         )

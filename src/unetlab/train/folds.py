@@ -17,6 +17,7 @@ from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
+from unetlab.data.ctc import truth_read
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.read_notes import call_notes, met_again, say_note
@@ -82,7 +83,8 @@ def fit_folds(
     run_dir = Path(run_dir)
     check_run_dir(run_dir, cfg.data.root, folds=True)
     pairs = all_pairs(cfg.data.root, cfg.data.axes, cfg.data.ctc_truth)
-    splits = fold_pairs(pairs, k, seed=cfg.data.seed)
+    with truth_read(cfg.data.ctc_truth):  # its line of one sequence names the truth read
+        splits = fold_pairs(pairs, k, seed=cfg.data.seed)
     refuse_unlabelled_folds(splits, cfg.data.ignore_value)  # before any fold trains
     run_dir.mkdir(parents=True, exist_ok=True)
     with FolderLock(run_dir), few_validation_said():  # said once (_log_start), not a fold

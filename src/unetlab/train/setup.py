@@ -116,7 +116,8 @@ def prepare_data(
     scan = scan_masks(pairs, problems=problems, target=d.target) if d.label_values is None else None
     if problems:
         raise problems_error(problems)
-    warn_partial_truth(pairs, _scanned(scan))  # the masks as scanned: the markers read alone
+    # the masks as scanned: the markers read alone
+    warn_partial_truth(pairs, _scanned(scan), truth=d.ctc_truth)
     check_stain_channels(cfg, pairs)  # before the images are loaded
     read = functools.cache(_page_axes)  # each stack's header read once for both (s69)
     say_bare_pages(pairs, cfg.model.in_channels, read)
