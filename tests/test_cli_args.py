@@ -44,6 +44,21 @@ def test_bench_json_overwrite_replaces_a_foreign_file(tmp_path, monkeypatch):
     assert main([*BENCH, "--image-size", "16", "--json", str(foreign)]) == 0  # ours now
 
 
+def test_an_empty_checkpoint_path_is_said_empty(tmp_path, capsys):
+    """evaluate --checkpoint '' said ". is a folder, not a checkpoint file" (s70 review)."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.errors import CheckpointError
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / sub / "a.png")
+    said = "the checkpoint's path is empty (''): give a .pt checkpoint file (a run's "
+    assert main(["evaluate", "--checkpoint", "", "--data", str(tmp_path)]) == 2
+    assert said in _error(capsys)
+    with pytest.raises(CheckpointError, match=r"the checkpoint's path is empty \(''\)"):
+        load_checkpoint("")
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [

@@ -372,8 +372,13 @@ def unwrap_net(model):
 
 
 def _check_path(path):
-    """``path`` itself where it is one; anything else refused in one line (pathlib's
-    TypeError before, audit s42 api: load_model(None), load_model(model))."""
+    """``path`` itself where it is one, and not empty; anything else refused in one line
+    (pathlib's TypeError before, audit s42 api: load_model(None), load_model(model))."""
+    if isinstance(path, (str, os.PathLike)) and os.fspath(path) == "":  # Path('') is "."
+        raise CheckpointError(  # it said ". is a folder, not a checkpoint file" (s70 review)
+            "the checkpoint's path is empty (''): give a .pt checkpoint file (a run's "
+            "checkpoints/best.pt)"
+        )
     if isinstance(path, (str, os.PathLike)):
         return path
     already = ": this is a model already" if isinstance(path, torch.nn.Module) else ""
