@@ -54,7 +54,7 @@ from unetlab.data.classes import read_palette
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.fingerprint import MaskValues, jpeg_mask, object_ids_note, one_object_each
-from unetlab.data.instances import ONE_OBJECT_LEAST
+from unetlab.data.instances import ONE_OBJECT_LEAST, SPLIT_IDS
 from unetlab.data.io import IMAGE_SUFFIXES
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import (
@@ -524,6 +524,7 @@ def _scored(
     _refuse_missing(missing, preds, stems)
     _say_truth_lost(values.lost, reading, read.gt_dir)
     _check_values(values, read.written, reading, len(named))
+    values.say_predicted_ids(len(named))  # scored as read: no refusal said before it
     return acc, scored, stems
 
 
@@ -1086,10 +1087,10 @@ class _ValueStats:
         self.void_held = np.zeros(3, np.int64)
         self.void_maps: list[Path] = []  # the class maps predicting it
         self.wide_maps = set() if wide_maps is None else wide_maps  # class maps of > 8 bits
-        # those while each page looks like object ids, and their values (None: one does not;
-        # :meth:`_add_look`)
-        self.id_maps: dict[Path, None] | None = {}
-        self.map_values: set[int] = set()
+        # their values, each map's, while no page's value forms several regions (None: one
+        # does; :meth:`_add_look`), and whether a page held enough values to look like ids
+        self.id_maps: dict[Path, set[int]] | None = {}
+        self.ids_seen = False
 
     def add(
         self,
@@ -1145,8 +1146,8 @@ class _ValueStats:
         path, mask = page
         place = (str(path), mask.page, mask.pages)
         self._add_top(pred, top, place)
-        wide = path in self.wide_maps and top >= ONE_OBJECT_LEAST
-        self._add_look(pred, path if wide else None)
+        if top and path in self.wide_maps:
+            self._add_look(pred, path)
         if held is not None:  # counted first: the void's refusal, where one fits
             self.void_held[1:] += (
                 np.count_nonzero(held),
@@ -1169,20 +1170,22 @@ class _ValueStats:
             return
         self.pred_tops.setdefault(top, []).append(page)
 
-    def _add_look(self, pred: np.ndarray, path: Path | None) -> None:
-        """Keep the class map ``path`` (None: none, one of 8 bits or of under 4 values) and
-        ``pred``'s values while every page holds at least :data:`ONE_OBJECT_LEAST` values
-        beside 0, each one region, as object ids do
-        (:func:`~unetlab.data.fingerprint.one_object_each`; said: :meth:`_say_predicted_ids`);
-        the first page that does not ends the look."""
+    def _add_look(self, pred: np.ndarray, path: Path) -> None:
+        """Keep the values of the class map ``path`` (of more than 8 bits, not empty) from
+        ``pred`` while each value of every such page is one region, as object ids are (said:
+        :meth:`say_predicted_ids`): the first page where one forms several (a class's)
+        ends the look; a page of at least :data:`ONE_OBJECT_LEAST` values beside 0 makes
+        them look like ids, one of fewer (a crop of 0-3 cells) neither does nor ends it
+        (review s70: a 3-id or empty map silenced the line for all)."""
         if self.id_maps is None:
             return
-        page = MaskValues.of(pred, ramp=False) if path is not None else None
-        if page is None or not one_object_each([page], files_least=1):
+        page = MaskValues.of(pred, ramp=False)
+        ids = np.count_nonzero(page.regions)  # the values beside the background's
+        if page.objects > ids * (1 + SPLIT_IDS):
             self.id_maps = None
             return
-        self.id_maps[path] = None
-        self.map_values.update(page.values)
+        self.ids_seen |= ids >= ONE_OBJECT_LEAST
+        self.id_maps.setdefault(path, set()).update(page.values)
 
     def _add_nodata_classed(self, mask: np.ndarray, gt: np.ndarray, path: Path) -> None:
         """Keep the no-data value the mask file ``path`` names where this page (``mask`` as
@@ -1230,7 +1233,6 @@ class _ValueStats:
         check_binary_values(values, self.pred_tops, self.ignored, self.zeros)
         check_binary_predictions(values, self.pred_tops, self.ignored)
         self._say_object_ids(named, known, values.size)
-        self._say_predicted_ids(named, values)
 
     def _say_object_ids(self, named: int, known: int, held: int) -> None:
         """A warning where the masks, no classes named, look like object ids (the same few
@@ -1244,17 +1246,21 @@ class _ValueStats:
         elif self.mapped and (line := _beyond_classes(self.files, known, self.pages)):
             log.warning("%s", line)
 
-    def _say_predicted_ids(self, named: int, values: np.ndarray) -> None:
-        """A warning where the class maps, of more than 8 bits, look like object ids in
-        every page (:meth:`_add_look`) and hold more values beyond the masks' classes
-        (``named``, else their largest of ``values`` and those below) than those classes:
-        ids saved without ``_objects`` in their names, scored as one class each unsaid (s69
-        README). Said, not decided: classes can look so too (organs, one region each)."""
-        classes = named or (int(values[-1]) + 1 if values.size else 0)
-        beyond = sorted(v for v in self.map_values if v >= classes)
-        if not self.id_maps or len(beyond) <= classes:
+    def say_predicted_ids(self, named: int) -> None:
+        """A warning, once the pages are scored as read, where the class maps of more than 8
+        bits look like object ids (:meth:`_add_look`) and hold more values beyond the
+        masks' classes (their largest value and those below) than those classes: ids saved
+        without ``_objects`` in their names, scored as one class each unsaid (s69 README).
+        Said, not decided: classes can look so too (organs, one region each). Not where
+        classes are ``named`` (any value beyond them is refused: review s70)."""
+        if named or not self.id_maps or not self.ids_seen:
             return
-        log.warning("%s", _ids_in_maps(list(self.id_maps), beyond, classes))
+        values = np.flatnonzero(self.gt_values)
+        classes = int(values[-1]) + 1 if values.size else 0
+        maps = {p: sorted(v for v in held if v >= classes) for p, held in self.id_maps.items()}
+        beyond = sorted(set().union(*maps.values()))
+        if len(beyond) > classes:
+            log.warning("%s", _ids_in_maps([p for p, v in maps.items() if v], beyond, classes))
 
 
 #: how the masks' classes are named, as its caller spells it
@@ -1301,16 +1307,18 @@ def _shown(values: list[int]) -> str:
 def _ids_in_maps(maps: list[Path], beyond: list[int], classes: int) -> str:
     """The line for class ``maps`` of more than 8 bits that look like object ids, whose
     values ``beyond`` the masks' ``classes`` are scored as one class each
-    (:meth:`_ValueStats._say_predicted_ids`)."""
+    (:meth:`_ValueStats.say_predicted_ids`): both readings and their fixes, the name each
+    map's own suffix (review s70: a.png was told to be named <stem>_objects.tif)."""
     its = worded(len(maps), "its", "their")
+    suffixes = "/".join(sorted({m.suffix for m in maps}))
     return (
         f"{first_listed([str(m) for m in maps], 3)}: {its} values {_shown(beyond)} (stored "
         f"with more than 8 bits, beyond the masks' {numbered(classes, 'class', 'classes')}) "
         f"are each one region, as object ids are, and are scored as one class each: object "
         f"ids saved without _objects in {worded(len(maps), 'its name', 'their names')}? name "
-        f"the files <stem>_objects.tif (as "
-        f"{said_as(MADE_OBJECTS)} does), or score them as objects with "
-        f"{said_as(PRED_INSTANCES)}"
+        f"the files <stem>_objects{suffixes} (as {said_as(MADE_OBJECTS)} does), or score them "
+        f"as objects with {said_as(PRED_INSTANCES)}; class labels of another model? score "
+        "them against masks of that model's classes"
     )
 
 
