@@ -599,7 +599,9 @@ def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others
     its bug's status, rank 2 (healthy, busy on an input) writes its output and ends as it
     lost the connection too. The line names rank 1's error, and no healthy one as lost (s67
     review: "stopped as the connection to process 1, 2 of 3 was lost ... continue with").
-    The others end once rank 0 said it waits (an event, not a timed sleep: s70)."""
+    The others end once rank 0, waiting, found them running (an event set by its first poll
+    of the wait, not a timed sleep: s70; review s70: an event set as it said it waits let a
+    rank 0 that never waits pass 3 runs in 15)."""
     import threading
 
     from unetlab.cli import predict as predict_cli
@@ -607,17 +609,27 @@ def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others
 
     status, out, args = _main_of_two(tmp_path, monkeypatch)
     monkeypatch.setenv("WORLD_SIZE", "3")
-    waiting = threading.Event()
-    said = predict_cli._say_waiting
+    waiting, polled, failed = threading.Event(), threading.Event(), []
+    said, running = predict_cli._say_waiting, distributed._others_running
     monkeypatch.setattr(predict_cli, "_say_waiting", lambda wait: (said(wait), waiting.set()))
 
-    def others_end():  # as rank 0 waits to count
-        assert waiting.wait(30), "rank 0 never waited"
-        status.write_text("1 1\n")  # rank 1's bug
-        (out / "b.png").touch()  # rank 2's output, then its end as it lost rank 1
-        status.with_name("status.lost").write_text("0\n2\n")
-        with open(status, "a") as f:
-            f.write("2 2\n")
+    def polling(*args):  # rank 0's poll: the first as it waits, running, lets them end
+        if (runs := running(*args)) and waiting.is_set():
+            polled.set()
+        return runs
+
+    monkeypatch.setattr(distributed, "_others_running", polling)
+
+    def others_end():  # as rank 0 waits to count (failed: the test's, after the join)
+        try:
+            polled.wait(30)
+            status.write_text("1 1\n")  # rank 1's bug
+            (out / "b.png").touch()  # rank 2's output, then its end as it lost rank 1
+            status.with_name("status.lost").write_text("0\n2\n")
+            with open(status, "a") as f:
+                f.write("2 2\n")
+        except Exception as exc:  # noqa: BLE001 - a thread's failure, raised by the test
+            failed.append(exc)
 
     with _noted_process(status, "1"), _noted_process(status, "2"):
         lost = lost_peer(GLOO_LOST, wait=0.3)
@@ -629,7 +641,11 @@ def test_of_3_the_stop_line_names_the_process_that_noted_its_error_as_the_others
                 args, _counted(out), GLOO_LOST, say=True, folder=out, lost=lost
             )
         finally:
+            waited = polled.is_set()
+            polled.set()  # a rank 0 that did not wait: the thread ends now, not in 30 s
             later.join()
+    assert not failed, failed
+    assert waited, "rank 0 counted without waiting for the others"
     err = capfd.readouterr().err
     said = "unetlab predict: stopped as process 1 of 3 ended on a bug (its traceback above) "
     assert code == 2
