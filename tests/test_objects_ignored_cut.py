@@ -91,3 +91,32 @@ def test_the_table_flags_the_piece_the_ignored_class_cuts(tmp_path):
         predict_file(net, tmp_path / "a.tif", tmp_path / how, objects=options, tile_size=48, **kw)
         rows = list(csv.DictReader((tmp_path / how / "a_objects.csv").open()))
         assert _rows((r["area"], r["touches_border"]) for r in rows) == want, how
+
+
+class _Thresholded(torch.nn.Module):
+    """A net of classes "0" and "1": class 1 where its (normalized) input is above 0."""
+
+    def forward(self, x):
+        return torch.cat([-x[:, :1], x[:, :1]], 1) * 10
+
+
+def test_3d_objects_of_the_array_api_are_cut_by_the_ignored_class_as_a_files(tmp_path):
+    """Review s70: predict_objects(..., objects_3d=True) said touches_border false of an
+    object the ignored class cut, which predict_file(..., objects_3d=True) said true of (its
+    docstring: "as predict_file(..., objects_3d=True) writes a file's"). Seen failing
+    without the fix ([True, False] from the array)."""
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    net.forward = _Thresholded().forward
+    net.classes, net.label_values, net.ignore_value = ["0", "1"], None, 0
+    options = ObjectOptions.for_model(net)
+    assert (options.background, options.no_class) == (None, (0,))  # objects of class 1 only
+    stack = np.zeros((4, 48, 48), np.uint8)
+    stack[:, :10, :10] = 200  # at the stack's sides
+    stack[1:3, 20:30, 20:30] = 200  # inside it, amid the ignored class 0
+    ids, table = predict_objects(net, stack, object_options=options, objects_3d=True)
+    assert table["touches_border"].tolist() == [True, True]
+    tifffile.imwrite(tmp_path / "s.tif", stack, metadata={"axes": "ZYX"})
+    predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=options, objects_3d=True)
+    assert np.array_equal(ids, tifffile.imread(tmp_path / "o" / "s_objects.tif"))
+    rows = list(csv.DictReader((tmp_path / "o" / "s_objects.csv").open()))
+    assert [r["touches_border"] for r in rows] == ["true", "true"]

@@ -37,11 +37,13 @@ from unetlab.inference.objects import (
     SPLIT_SMOOTH,
     ObjectOptions,
     compact,
+    no_class_cuts,
+    no_class_pixels,
     objects_int32,
     several_object_classes,
 )
 from unetlab.inference.pages import OBJECTS_3D
-from unetlab.inference.predict import FEW_CHANNELS, predict_image
+from unetlab.inference.predict import FEW_CHANNELS, labels_from_probabilities, predict_image
 from unetlab.inference.records import flat_axes
 from unetlab.inference.table_extras import with_saturation
 from unetlab.words import numbered
@@ -593,13 +595,23 @@ def predict_objects_3d(
             "one above the other may join, and the table has no µm volumes; give z_spacing= "
             "and pixel_size= (µm)"
         )
-    planes = [
-        objects_int32(predict_image(model, plane, **predict_options), options) for plane in stack
-    ]
+    planes, cut = zip(*(_plane_objects(model, plane, options, predict_options) for plane in stack))
     joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
     ids = least_ids(joined)
-    voxel = table_voxel(pixel, z_spacing)
-    return ids, with_saturation(table_3d(ids, stack, voxel), ids, stack)  # all planes
+    table = flag_cut_3d(table_3d(ids, stack, table_voxel(pixel, z_spacing)), ids, list(cut))
+    return ids, with_saturation(table, ids, stack)  # all planes
+
+
+def _plane_objects(model, plane: np.ndarray, options: ObjectOptions, predict_options: dict):
+    """``(ids, cut)`` of one plane of :func:`predict_objects_3d`: its 2-D objects
+    (:func:`~unetlab.inference.objects.objects_int32`) and its pixels of no class, which
+    cut them (:func:`~unetlab.inference.objects.no_class_pixels`; None: none), as a file's
+    (review s70: the array's table said touches_border false of an object they cut)."""
+    probabilities = predict_image(model, plane, **predict_options)
+    ids = objects_int32(probabilities, options)
+    if not no_class_cuts(options):  # no argmax where it would find none
+        return ids, None
+    return ids, no_class_pixels(labels_from_probabilities(probabilities), options)
 
 
 def _images_have(count: int) -> str:
