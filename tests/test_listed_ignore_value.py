@@ -455,6 +455,35 @@ def test_3d_objects_of_a_model_with_an_ignored_class(tmp_path, monkeypatch):
     assert not ids[:, :3].any()
 
 
+def test_3d_objects_of_two_classes_without_a_background_are_refused():
+    """Classes "0", "1", "2" without label values, mask value 0 ignored (README's model): no
+    class is the background and the objects are of classes 1 and 2, which objects_3d=True
+    joined into one 3-D object (review s70: 3 classes less the ignored one were taken as one
+    object class and a background). Refused as bg / cell / grain is; "0", "1" so is not.
+    Seen failing without the fix (DID NOT RAISE)."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.objects import ObjectOptions, several_object_classes
+    from unetlab.inference.objects_3d import predict_objects_3d
+
+    net = _void_net()
+    net.classes, net.label_values, net.ignore_value = ["0", "1", "2"], None, 0
+    options = ObjectOptions.for_model(net)
+    assert (options.background, options.no_class) == (None, (0,))
+    with pytest.raises(UnetlabError, match="objects_3d=True joins .* of several classes"):
+        predict_objects_3d(net, np.zeros((2, 32, 32), np.float32), options)
+    two = SimpleNamespace(num_classes=2)  # "0", "1": objects of class 1 alone
+    assert not several_object_classes(two, options)
+    assert not several_object_classes(two, ObjectOptions(background=0, no_class=(0,)))
+    for background in (None, 0):  # no class ignored: objects of 2 classes, or of 1
+        assert several_object_classes(two, ObjectOptions(background=background)) == (
+            background is None
+        )
+
+
 def test_bad_no_class_values_are_one_line():
     """no_class=2 was "'int' object is not iterable", ('2',) a '<' TypeError, (-1,) the last
     class folded silently, (7,) dropped silently (review s69): one line each; a list is

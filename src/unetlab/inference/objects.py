@@ -1996,7 +1996,10 @@ def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:
 
 def several_object_classes(model, options: ObjectOptions) -> bool:
     """Whether the objects found with ``options`` are of several classes, which 3-D objects
-    refuse: a semantic model's of 3 classes or more but those of ``options.no_class``, which
-    make no object (review s69: bg / cell / void was refused, its objects all cells)."""
-    classes = getattr(model, "num_classes", 2) - len(set(options.no_class) - {options.background})
-    return options.mode == "semantic" and classes >= 3
+    refuse: a semantic model's of 2 classes or more but its background and those of
+    ``options.no_class``, which make no object (review s69: bg / cell / void was refused,
+    its objects all cells; s70: "0", "1", "2" ignoring class 0, no background, was not,
+    its objects of classes 1 and 2 joined)."""
+    no_object = set(options.no_class) | ({options.background} - {None})
+    classes = _no_class_label(getattr(model, "num_classes", 2))  # a sigmoid net's: 2
+    return options.mode == "semantic" and classes - len(no_object) >= 2
