@@ -84,6 +84,16 @@ def test_numpy_s_channel_index_is_taken_alone_in_a_list_too():
         PredictOptions(channel=[np.int64(-1)])
 
 
+def test_a_channel_name_is_taken_alone_in_a_list_too():
+    """Review s70: PredictOptions(channel=["DAPI"]) was refused ("channel must be ... or a
+    name, not ['DAPI']"): the name was looked for before the list of one was taken apart.
+    Seen failing without the fix (the refusal); a blank name still is refused."""
+    assert PredictOptions(channel=["DAPI"]).channel == "DAPI"
+    assert PredictOptions(channel=("DAPI",)).channel == "DAPI"
+    with pytest.raises(UnetlabError, match=r"^channel must be a channel index at least 0"):
+        PredictOptions(channel=[" "])
+
+
 def test_a_channel_other_than_the_trained_one_is_told_the_flag(tmp_path, caplog):
     """The command line's form of the note (Python's: test_folder_spelling.py)."""
     net, three = _grey(tmp_path)

@@ -617,12 +617,12 @@ class PredictOptions(KnownFields):
             rows = check_exclude_rows(self.exclude_rows, "exclude_rows")
             object.__setattr__(self, "exclude_rows", rows or ())
         c = self.channel
-        if isinstance(c, str) and c.strip():  # a name a file records: predict_file's to read
-            return
         if isinstance(c, np.ndarray) and c.ndim == 1 or isinstance(c, np.integer):
             object.__setattr__(self, "channel", c := c.tolist())  # a notebook's np.argsort
-        if isinstance(c, (list, tuple)) and len(c) == 1:
+        if isinstance(c, (list, tuple)) and len(c) == 1:  # ["DAPI"] too (review s70)
             object.__setattr__(self, "channel", c := c[0])
+        if isinstance(c, str) and c.strip():  # a name a file records: predict_file's to read
+            return
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
             if not all(whole_number(i) and i >= 0 for i in c) or len(set(c)) != len(c):
                 said = f" must list distinct channel indices, each at least 0, not {c!r}"
