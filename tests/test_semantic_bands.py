@@ -245,21 +245,29 @@ def test_an_image_of_no_rows_has_no_objects():
     assert keys.tolist() == [0] and values.tolist() == [0]
 
 
-def test_the_touching_pairs_are_mapped_only_to_fill_holes(monkeypatch):
-    """Without hole filling the region graph is not built: a dense slide's largest arrays
-    (tens of millions of pairs) are never made (without a background class, only the pairs
-    of regions small enough to be dropped specks are, s36)."""
+def test_the_touching_pairs_are_mapped_only_to_fill_holes_or_cut_at_no_class(monkeypatch):
+    """Without hole filling, nor a class of no class that cuts the objects (no_class without
+    a background class, s70), the region graph is not built: a dense slide's largest arrays
+    (tens of millions of pairs) are never made. Without a background class only the pairs
+    of regions small enough to be dropped specks are (s36), those beside no class to be cut
+    there. Pins the behaviour of s70's earlier commits (passes on them too)."""
     from unetlab.inference import semantic_bands
 
-    made = []
+    made = []  # each call's regions the pairs are made among (None: all) and its pairs
     pairs = semantic_bands._region_pairs
-    monkeypatch.setattr(semantic_bands, "_region_pairs", lambda *a: made.append(1) or pairs(*a))
+    monkeypatch.setattr(
+        semantic_bands, "_region_pairs", lambda *a: made.append((a[2], p := pairs(*a))) or p
+    )
     probabilities = one_hot(shapes(), 3)
-    for fill, count in ((False, 0), (True, 1)):
-        options = ObjectOptions(min_area=3, fill_holes=fill)
+    cases = [ObjectOptions(min_area=3, fill_holes=fill) for fill in (False, True)]
+    cases.append(ObjectOptions(background=None, no_class=(0,), min_area=3, fill_holes=False))
+    for options, count in zip(cases, (0, 1, 2)):
         whole = objects_from_probabilities(probabilities, options)
         np.testing.assert_array_equal(streamed(probabilities, options, 7), whole)
         assert len(made) == count
+    among, found = made[-1]  # no class: only the pairs with a small object
+    assert among is not None and 0 < among.sum() < among.size
+    assert found.size and (among[found[0]] | among[found[1]]).all()
 
 
 def test_nodata_beyond_another_object_does_not_open_a_hole():

@@ -4,10 +4,11 @@
 objects (without watershed seeds or a distance split: :func:`exact_in_bands`) from whole
 regions: the 4-connected regions of each class but the background, each background region
 that one object encloses joined to it, those smaller than their class's least area dropped
-(one the image's edge or a nodata pixel cuts only below ``cut_min_area``, scaled at a level),
-numbered in the raster order of their first pixel. Bands post-processed with a margin of
-context (:func:`~unetlab.inference.objects.objects_in_bands`) misjudge a region taller than
-the margin: a U whose arms meet below the window is two objects there, a hole open at a
+(one the image's edge, a nodata pixel or, with no background class, a pixel of no class
+cuts only below ``cut_min_area``, scaled at a level), numbered in the raster order of their
+first pixel. Bands post-processed with a margin of context
+(:func:`~unetlab.inference.objects.objects_in_bands`) misjudge a region taller than the
+margin: a U whose arms meet below the window is two objects there, a hole open at a
 window's edge is not filled, a piece of an object is dropped as small.
 
 :class:`SemanticBands` decides every step on the whole regions instead. Each block's pixels
