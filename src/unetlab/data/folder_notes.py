@@ -16,7 +16,7 @@ from collections import Counter
 from itertools import islice
 from pathlib import Path
 
-from unetlab.data.mrc import other_format
+from unetlab.data.mrc import SHARED_SUFFIXES, other_format
 from unetlab.data.tiff_files import HEADERS, path_key
 from unetlab.errors import close_names
 from unetlab.words import numbered, worded
@@ -181,13 +181,15 @@ def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:
 
 def _count_images(folder: Path, suffixes) -> int:
     count = seen = 0
+    suffixes = tuple(suffixes)
     for top, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         ours = _written(Path(top)) if OUTPUTS_RECORD in files else set()
         for name in files:
             seen += 1
-            image = name.lower().endswith(tuple(suffixes)) and not name.startswith("._")
-            if image and name not in ours and not other_format(Path(top, name)):
+            lower = name.lower()
+            image = lower.endswith(suffixes) and not name.startswith("._") and name not in ours
+            if image and not (lower.endswith(SHARED_SUFFIXES) and other_format(Path(top, name))):
                 count += 1
             if seen >= COUNT_LIMIT:
                 return count

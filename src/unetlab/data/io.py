@@ -37,7 +37,14 @@ from unetlab.data.grey_masks import (
 )
 from unetlab.data.held import held_read
 from unetlab.data.mask_palettes import palette_values
-from unetlab.data.mrc import MRC_SUFFIXES, is_mrc_name, mrc_header, other_format, read_mrc
+from unetlab.data.mrc import (
+    MRC_SUFFIXES,
+    SHARED_SUFFIXES,
+    is_mrc_name,
+    mrc_header,
+    other_format,
+    read_mrc,
+)
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     OUTLINE_NAMES,
@@ -125,10 +132,11 @@ def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> 
     volume (where ``nifti``: a pairing of other layouts takes none), not a macOS metadata
     twin, nor a file of another format named as MRC files may be
     (:func:`~unetlab.data.mrc.other_format`: an OziExplorer ``a.map`` beside ``a.png``)."""
-    volume = nifti and is_nifti(path)
-    if (path.suffix.lower() not in suffixes and not volume) or not path.is_file():
+    suffix = path.suffix.lower()
+    listed = suffix in suffixes or (nifti and is_nifti(path))
+    if not listed or not path.is_file() or is_macos_metadata(path):
         return False
-    return not is_macos_metadata(path) and not other_format(path)
+    return suffix not in SHARED_SUFFIXES or not other_format(path)  # no header read else
 
 
 def broken_links(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
