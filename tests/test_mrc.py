@@ -124,7 +124,8 @@ def _bad(path: Path, cut: int = 0, more: bytes = b"", byte: tuple[int, int] | No
         (lambda p: _bad(p, byte=(12, 9), stamp=b"\x44\x41"), "MRC mode 9 (a mode"),  # little
         (lambda p: _bad(p, byte=(12, 16)), "mode 16 (RGB, 3 bytes a voxel) is not an image"),
         (lambda p: _bad(p, byte=(64, 3)), "stored in axis order (3, 2, 3)"),
-        (lambda p: p.write_bytes(b"MRC"), "3 bytes, shorter than an MRC file's 1024-byte"),
+        (lambda p: _bad(p, cut=6784 - 500), "500 bytes, shorter than an MRC file's 1024"),
+        (lambda p: p.write_bytes(b"MRC"), "not an MRC file (3 bytes, no 'MAP ' at byte 208"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
@@ -136,6 +137,14 @@ def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
         line = str(caught.value)
         assert line.startswith(f"{path}: ") and said in line and "\n" not in line
         assert any(fix in line for fix in ("copy the file", "newstack", "reorder", "grey"))
+
+
+def test_an_rgb_mrc_file_is_told_to_be_made_grey(tmp_path):
+    """Mode 16 is RGB: "newstack -mode 2" keeps it RGB; Fiji makes it grey (s70 review: the
+    fix of MODE_FIX dropped, every test passed)."""
+    path = _bad(tmp_path / "rgb.mrc", byte=(12, 16))
+    with pytest.raises(ImageReadError, match=r"Fiji: Image > Type > 8-bit"):
+        read_stack(path)
 
 
 def test_predict_writes_a_tiff_stack_at_the_voxel_size(tmp_path):
@@ -231,7 +240,7 @@ def test_mapc_mapr_maps_all_zero_is_x_y_z(tmp_path, stamp):
 def _png(path: Path) -> Path:
     from PIL import Image
 
-    Image.fromarray(np.zeros((16, 16), np.uint8)).save(path)
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(path, format="PNG")
     return path
 
 
@@ -267,7 +276,7 @@ def _apple(path: Path) -> Path:
 @pytest.mark.parametrize(
     "make, said",
     [
-        (lambda d: _text(d / "a.map"), "a.map: not an MRC file (no 'MAP ' at byte 208"),
+        (lambda d: _text(d / "a.map"), "a.map: not an MRC file (1520 bytes, no 'MAP '"),
         (lambda d: _tiff(d / "t.mrc"), "t.mrc: a TIFF file named .mrc: rename it t.tif"),
         (lambda d: _apple(d / "._t0.mrc"), "._t0.mrc: a macOS metadata file (AppleDouble)"),
         (lambda d: write_mrc(d / "y.tif", _voxels("f4")), "an MRC file named .tif: rename it"),
@@ -343,3 +352,164 @@ def test_level_1_of_an_mrc_file_suggests_no_libvips_copy(tmp_path):
     with pytest.raises(UnetlabError) as caught:
         open_slide(path, level=1)
     assert "has no pyramid" in str(caught.value) and "vips" not in str(caught.value)
+
+
+def _old(path: Path, voxels: np.ndarray, **made) -> Path:
+    """An older MRC file: no 'MAP ', a blank stamp, MAPC, MAPR, MAPS 0."""
+    blank = {"stamp": b"\0\0", "word53": b"\0" * 4, "imod": False, "axes": (0, 0, 0)}
+    return write_mrc(path, voxels, **{**blank, **made})
+
+
+def test_a_bad_older_file_in_a_folder_is_named_not_dropped(tmp_path):
+    """s70 review: an older .rec (no 'MAP ') padded, truncated or of mode 4 dropped out of
+    a folder without a word ("no images found in D", "1 file ... 1 written"): each is
+    listed, and its reader says what is wrong with it."""
+    _old(tmp_path / "good.rec", _voxels("f4"))
+    raw = _old(tmp_path / "padded.rec", _voxels("f4")).read_bytes()
+    (tmp_path / "padded.rec").write_bytes(raw + b"\0" * 512)
+    (tmp_path / "cut.rec").write_bytes(raw[:-100])
+    four = bytearray(raw)
+    four[12] = 4
+    (tmp_path / "complex.rec").write_bytes(bytes(four))
+    names = ["complex.rec", "cut.rec", "good.rec", "padded.rec"]
+    assert [f.name for f in find_images(tmp_path)] == names
+    said = {"cut": "truncated", "padded": "disagree", "complex": "MRC mode 4"}
+    for stem, words in said.items():
+        with pytest.raises(ImageReadError, match=words):
+            read_stack(tmp_path / f"{stem}.rec")
+
+
+def test_a_truncated_older_mask_pairs_with_its_image(tmp_path):
+    """train --data said "masks/t1.rec: mask without an image in images/" with the image
+    there: the truncated older image had dropped out; now its reader names it."""
+    from unetlab.data.pairs import find_pairs
+    from unetlab.errors import DatasetError
+
+    for part in ("images", "masks"):
+        (tmp_path / part).mkdir()
+    raw = _old(tmp_path / "images" / "t1.rec", _voxels("f4")).read_bytes()
+    (tmp_path / "images" / "t1.rec").write_bytes(raw[:-100])
+    _old(tmp_path / "masks" / "t1.rec", _voxels("u1") % 2)
+    with pytest.raises(DatasetError, match=r"images/t1.rec: its MRC header .* truncated"):
+        find_pairs(tmp_path)
+
+
+def test_a_blank_stamp_mode_0_big_endian_file_with_axes_0_reads_right(tmp_path):
+    """s70 review: MODE 0 and MAPC, MAPR, MAPS 0 read alike in either byte order, so NX 256
+    alone chose little-endian: "65536 x 67108864 x 50331648 ... truncated"."""
+    voxels = _voxels("i1", (3, 4, 256))
+    path = _old(tmp_path / "old.mrc", voxels, big=True)
+    np.testing.assert_array_equal(read_stack(path), voxels)
+
+
+@pytest.mark.parametrize("words", [{3: 9}, {0: 0}, {1: 0}, {2: 1 << 24}])
+def test_a_header_with_no_mode_or_sizes_is_no_mrc_file(tmp_path, words):
+    """Without 'MAP ', a header is an older MRC file's only with a mode MRC2014 names and
+    sizes in 1 to 2^24 (s70 review: dropping either condition passed every test)."""
+    head = np.zeros(256, "<i4")
+    head[:4] = 4, 4, 1, 2
+    for word, value in words.items():
+        head[word] = value
+    path = tmp_path / "x.map"
+    path.write_bytes(head.tobytes() + b"\0" * 64)
+    with pytest.raises(ImageReadError, match=r"x.map: not an MRC file \(1088 bytes, no 'MAP '"):
+        read_stack(path)
+
+
+def test_short_notes_named_st_are_no_mrc_file(tmp_path):
+    """A 12-byte notes.st was told "shorter than an MRC file's 1024-byte header"."""
+    path = tmp_path / "notes.st"
+    path.write_text("tilt angles\n")
+    with pytest.raises(ImageReadError, match="notes.st: not an MRC file"):
+        read_stack(path)
+
+
+def test_a_png_named_rec_is_listed_and_told_to_be_renamed(tmp_path):
+    """A PNG named b.rec dropped out of a folder without a word; by name it was told
+    "rename it b.png": a folder says the same."""
+    _png(tmp_path / "b.rec")
+    assert [f.name for f in find_images(tmp_path)] == ["b.rec"]
+    with pytest.raises(ImageReadError, match="a PNG file named .rec: rename it b.png"):
+        read_stack(tmp_path / "b.rec")
+
+
+def test_an_mrc2014_file_of_an_unknown_mode_stays_in_a_folder(tmp_path):
+    """'MAP ' says MRC whatever the header holds: a mode-9 .rec is listed for its reader to
+    refuse (s70 review: the 'MAP ' shortcut of holds_mrc dropped, every test passed)."""
+    _bad(tmp_path / "odd.rec", byte=(12, 9))
+    assert [f.name for f in find_images(tmp_path)] == ["odd.rec"]
+
+
+def test_an_mrc_file_named_rec_is_of_its_kind(tmp_path):
+    """wrong_kind_line: an MRC2014 file is what .rec, .st, .ali, .map and .mrc say."""
+    from unetlab.data.file_kind import wrong_kind_line
+
+    for suffix in MRC_SUFFIXES:
+        assert wrong_kind_line(write_mrc(tmp_path / f"a{suffix}", _voxels("f4"))) is None
+
+
+def test_an_ozi_map_beside_a_dsb_samples_image_is_no_second_image(tmp_path):
+    """A DSB sample's images/ holds one image: an OziExplorer id.map beside id.png made it
+    "has 2 images" (s70 review: dsb's own suffix filter back, every test passed)."""
+    from unetlab.data.dsb import object_masks_shape
+
+    sample = tmp_path / "s1"
+    (sample / "images").mkdir(parents=True)
+    (sample / "masks").mkdir()
+    _png(sample / "images" / "s1.png")
+    _text(sample / "images" / "s1.map")
+    _png(sample / "masks" / "m1.png")
+    assert object_masks_shape(sample / "masks") == (1, 16, 16)
+
+
+def test_outlines_find_their_image_past_an_ozi_map_beside_them(tmp_path):
+    """masks/X.zip's image is images/X.png, not an OziExplorer masks/X.map (s70 review:
+    io's lookup of the image of outlines back to a suffix filter, every test passed)."""
+    from unetlab.data.io import outlined_image
+
+    for part in ("images", "masks"):
+        (tmp_path / part).mkdir()
+    _png(tmp_path / "images" / "X.png")
+    _text(tmp_path / "masks" / "X.map")
+    (tmp_path / "masks" / "X.zip").write_bytes(b"")
+    assert outlined_image(tmp_path / "masks" / "X.zip") == tmp_path / "images" / "X.png"
+
+
+def test_a_subfolder_of_ozi_maps_holds_no_images(tmp_path):
+    """The note on sub-folders with images counts no OziExplorer .map (s70 review: the
+    check dropped from its count, every test passed)."""
+    from unetlab.data.folder_notes import image_subfolders
+    from unetlab.data.io import INPUT_SUFFIXES
+
+    (tmp_path / "maps").mkdir()
+    _text(tmp_path / "maps" / "a.map")
+    (tmp_path / "tomos").mkdir()
+    write_mrc(tmp_path / "tomos" / "t.rec", _voxels("f4"))
+    assert image_subfolders(tmp_path, INPUT_SUFFIXES) == {tmp_path / "tomos": 1}
+
+
+def test_predicts_tiff_beside_its_mrc_input_is_the_prediction(tmp_path):
+    """predict --output beside the input: tomo.tif is the prediction of tomo.mrc, which
+    comes first by name (s70 review: MRC files last dropped, every test passed)."""
+    from unetlab.evaluate.masks import Written
+
+    write_mrc(tmp_path / "tomo.mrc", _voxels("f4"))
+    tifffile.imwrite(tmp_path / "tomo.tif", np.zeros((3, 20, 24), np.uint8), imagej=True)
+    assert Written(tmp_path).maps == {"tomo": tmp_path / "tomo.tif"}
+
+
+def test_membrain_segs_segmented_mrc_is_told_to_be_renamed(tmp_path):
+    """membrain-seg writes <stem>_<checkpoint>_segmented.mrc: "no prediction in pred" said
+    only "<stem>.png (.tif, .mrc ...)"; it names membrain-seg's ending and the rename."""
+    from unetlab.errors import DatasetError
+    from unetlab.evaluate.predictions import evaluate_predictions
+
+    masks = (_voxels("u1", (3, 24, 24)) % 2).astype(np.uint8)
+    for part in ("images", "masks", "pred"):
+        (tmp_path / part).mkdir()
+    write_mrc(tmp_path / "images" / "tomo.mrc", _voxels("f4", (3, 24, 24)))
+    write_mrc(tmp_path / "masks" / "tomo.mrc", masks)
+    write_mrc(tmp_path / "pred" / "tomo_MemBrain_seg_v10_alpha.ckpt_segmented.mrc", masks)
+    with pytest.raises(DatasetError) as caught:
+        evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    assert "membrain-seg's <stem>_<checkpoint>_segmented.mrc: rename them" in str(caught.value)

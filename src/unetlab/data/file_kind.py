@@ -62,7 +62,8 @@ def wrong_kind_line(path: str | os.PathLike) -> str | None:
     named = same.get(path.suffix.lower(), path.suffix.lower())
     if named == suffix:
         return None
+    article = "an" if kind == "MRC" else "a"
     return (
-        f"{path}: {'an' if kind == 'MRC' else 'a'} {kind} file named {path.suffix}: rename it {path.stem}{suffix} (its "
-        "suffix must say what it holds)"
+        f"{path}: {article} {kind} file named {path.suffix}: rename it {path.stem}{suffix} "
+        "(its suffix must say what it holds)"
     )

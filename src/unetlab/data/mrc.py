@@ -72,23 +72,33 @@ def is_mrc_name(path: str | os.PathLike) -> bool:
 
 
 def holds_mrc(path: str | os.PathLike) -> bool:
-    """Whether the file ``path`` holds an MRC header: ``MAP `` at byte 208 (MRC2014's), or
-    one that :func:`mrc_header` takes (an older file's)."""
+    """Whether the file ``path`` holds the shape of an MRC header: ``MAP `` at byte 208
+    (MRC2014's), or 1,024 bytes sane in either byte order (an older file's: :func:`_sane`).
+    Its length and mode are the reader's to check: a truncated file or a complex mode is
+    refused in its own line, never dropped from a folder without a word."""
     try:
         with open(path, "rb") as f:
-            if f.read(212)[208:] == MAP_WORD:
-                return True
-        mrc_header(path)
-    except (OSError, ImageReadError):
+            raw = f.read(HEADER_BYTES)
+    except OSError:
         return False
-    return True
+    return raw[208:212] == MAP_WORD or _old_header(raw)
+
+
+def _old_header(raw: bytes) -> bool:
+    """Whether ``raw`` is a full header sane in either byte order (:func:`_sane`)."""
+    return len(raw) >= HEADER_BYTES and (_sane(raw, "<") or _sane(raw, ">"))
 
 
 def other_format(path: str | os.PathLike) -> bool:
     """Whether a folder search passes over ``path``: named with a suffix MRC shares with
-    other formats (:data:`SHARED_SUFFIXES`) but holding no MRC header (an OziExplorer
-    ``a.map`` beside ``a.png`` is no image of the folder)."""
-    return Path(path).suffix.lower() in SHARED_SUFFIXES and not holds_mrc(path)
+    other formats (:data:`SHARED_SUFFIXES`) but holding no MRC header, nor an image of
+    another kind (an OziExplorer ``a.map`` beside ``a.png`` is no image of the folder; a
+    PNG named ``b.rec`` is, for its reader to say "rename it b.png")."""
+    from unetlab.data.file_kind import content_kind  # which imports this module
+
+    if Path(path).suffix.lower() not in SHARED_SUFFIXES or holds_mrc(path):
+        return False
+    return content_kind(path) is None
 
 
 def mrc_header(path: str | os.PathLike) -> MrcHeader:
@@ -102,8 +112,8 @@ def mrc_header(path: str | os.PathLike) -> MrcHeader:
             raw = f.read(HEADER_BYTES)
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot read this MRC file ({exc.strerror})") from exc
-    if raw[208:212] != MAP_WORD and (line := _other_kind_line(path, raw)) is not None:
-        raise ImageReadError(line)
+    if raw[208:212] != MAP_WORD and not _old_header(raw):
+        raise ImageReadError(_other_kind_line(path, size))
     if len(raw) < HEADER_BYTES:
         raise ImageReadError(
             f"{path}: {size} bytes, shorter than an MRC file's 1024-byte header; {FIX}"
@@ -117,20 +127,16 @@ def mrc_header(path: str | os.PathLike) -> MrcHeader:
     return head
 
 
-def _other_kind_line(path: Path, raw: bytes) -> str | None:
-    """The line for a file without ``MAP `` that is no MRC file: another kind by its first
-    bytes (:func:`~unetlab.data.file_kind.wrong_kind_line`: a TIFF, a macOS ``._`` twin),
-    or a full header sane in neither byte order (text named ``.map``); None: maybe an
-    older MRC file, read on."""
+def _other_kind_line(path: Path, size: int) -> str:
+    """The line for a file without ``MAP `` nor an older MRC header: another kind by its
+    first bytes (:func:`~unetlab.data.file_kind.wrong_kind_line`: a TIFF, a macOS ``._``
+    twin), else no MRC file (text named ``.map``, notes named ``.st``)."""
     from unetlab.data.file_kind import wrong_kind_line  # which imports this module
 
-    if (line := wrong_kind_line(path)) is not None or len(raw) < HEADER_BYTES:
-        return line
-    if _sane(raw, "<") or _sane(raw, ">"):
-        return None
-    return (
-        f"{path}: not an MRC file (no 'MAP ' at byte 208, nor an MRC mode and sizes at its "
-        f"start): give it the suffix of what it holds; if it is an MRC file, {FIX}"
+    return wrong_kind_line(path) or (
+        f"{path}: not an MRC file ({size} bytes, no 'MAP ' at byte 208, nor an MRC mode and "
+        f"sizes in a 1024-byte header at its start): give it the suffix of what it holds; "
+        f"if it is an MRC file, {FIX}"
     )
 
 
@@ -146,13 +152,15 @@ def _byte_order(raw: bytes) -> str:
 
 
 def _sane(raw: bytes, order: str) -> bool:
-    """Whether the header ``raw`` read in byte ``order`` has a mode MRC2014 names, an NX
-    below 2^24 and MAPC, MAPR, MAPS in 0-3 (as IMOD checks: a big-endian 1 read
-    little-endian is 2^24)."""
+    """Whether the header ``raw`` read in byte ``order`` has a mode MRC2014 names, NX, NY
+    and NZ in 1 to 2^24 and MAPC, MAPR, MAPS in 0-3 (as IMOD checks: a big-endian 1 read
+    little-endian is 2^24; a mode-0 file's MODE and MAPC, MAPR, MAPS 0 read alike in either
+    order, its NY and NZ do not)."""
     words = np.frombuffer(raw[:76], order + "i4")
-    axes = words[16:19]
+    sizes, axes = words[:3], words[16:19]
     known = int(words[3]) in MODES or int(words[3]) in OTHER_MODES
-    return known and 0 < words[0] < 1 << 24 and bool(((axes >= 0) & (axes <= 3)).all())
+    in_range = ((sizes > 0) & (sizes < 1 << 24)).all() and ((axes >= 0) & (axes <= 3)).all()
+    return known and bool(in_range)
 
 
 def _shape(path: Path, words: np.ndarray) -> tuple[int, int, int]:

@@ -635,10 +635,11 @@ def _mrc_last(path: Path) -> tuple[bool, str]:
 
 
 def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """(class maps ``<stem>.png``/``.tif``/``.mrc``, object ids ``<stem>_objects.*`` or cellpose's
-    ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from Fiji),
-    ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem; the
-    files evaluate itself wrote there (its manifest: a report's confusion PNG) and predict's legend.png are none."""
+    """(class maps ``<stem>.png``/``.tif``/``.mrc``, object ids ``<stem>_objects.*`` or
+    cellpose's ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from
+    Fiji), ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem;
+    the files evaluate itself wrote there (its manifest: a report's confusion PNG) and
+    predict's legend.png are none."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder{near_line(pred_dir)}")
     from unetlab.inference.legend import own_legend

@@ -1468,7 +1468,8 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
             raise DatasetError(said + rename)
         said += (
             "predictions are named <stem>.png (.tif, .mrc; or <stem>_objects.tif, cellpose's "
-            "<stem>_cp_masks.png, <stem>_pred.png) like their masks; "
+            "<stem>_cp_masks.png, <stem>_pred.png) like their masks (membrain-seg's "
+            "<stem>_<checkpoint>_segmented.mrc: rename them <stem>.mrc); "
             "predict every image of the ground truth, or give "
         )
         raise DatasetError(

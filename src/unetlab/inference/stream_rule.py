@@ -278,10 +278,11 @@ class _Layout(NamedTuple):
 def _layout(
     path: Path, model, outputs: OutputOptions, options, axes, *, said: bool = False
 ) -> _Layout | None:
-    """The :class:`_Layout` of a TIFF or MRC file the memory rule may stream (:func:`whole_estimate`),
-    from its header, None for others; ``said`` (for :func:`whole_read_note`): also of one
-    that ``axes`` read otherwise than its file does (:func:`_read_otherwise`: read whole) and
-    of one read whole for its ImageJ ROIs (:func:`_rois_whole`)."""
+    """The :class:`_Layout` of a TIFF or MRC file the memory rule may stream
+    (:func:`whole_estimate`), from its header, None for others; ``said`` (for
+    :func:`whole_read_note`): also of one that ``axes`` read otherwise than its file does
+    (:func:`_read_otherwise`: read whole) and of one read whole for its ImageJ ROIs
+    (:func:`_rois_whole`)."""
     streams = path.suffix.lower() in TIFF_SUFFIXES or is_mrc_name(path)
     if not streams or outputs.large_threshold is not None:
         return None
