@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tifffile
+import torch
 from scipy import ndimage
 
 import unetlab.inference.objects_summary as summary
@@ -178,23 +179,70 @@ def test_a_nodata_slide_reads_every_channel_for_the_net(tmp_path, model):
         assert np.allclose(tifffile.imread(a), tifffile.imread(b), atol=1e-6), (a, b)
 
 
-def test_a_streamed_slides_overlay_reads_the_channels_it_shows_alone(tmp_path, model, monkeypatch):
-    """s69 review: draw_overlay of a 24-channel slide decoded every channel (2,048²: 7.5 s
-    CPU and 749 MB peak, 4.5 s and 396 MB without) to show its first three. Now DAPI read
-    alone for the net, the three shown in one read of their neighbouring pages (no other
-    page's tiles), and the overlay is that of a file of those three."""
+def _overlay_of(made: list) -> np.ndarray:
+    """The pixels of the overlay among the outputs ``made`` (a PNG, or a TIFF where the
+    image records its pixel size)."""
     from PIL import Image
 
+    path = next(p for p in made if "overlay" in p.name)
+    return tifffile.imread(path) if path.suffix == ".tif" else np.asarray(Image.open(path))
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+@pytest.mark.parametrize("how", ["CD45", 1, "model's"])
+def test_the_overlay_shows_the_channel_predicted(tmp_path, model, monkeypatch, streamed, how):
+    """s70: the overlay of a multiplex slide predicted on CD45 (--channel CD45, or the
+    model's channel 1) showed channels 0-2 (DAPI, CD45, panCK as RGB) under the outlines,
+    streamed (plots.shown_channels(count)) and read whole (the stack of every channel).
+    Now it is the overlay of a file of CD45 alone; streamed, CD45 is the only channel read
+    (the net's and the overlay's reads), as the s69 review asked of the channels shown."""
+    image = _pixels(6, 64, 80)
+    image[1, :32, :40] += 20000  # CD45 bright in its top-left quarter
+    path = _multiplex(tmp_path / "m.ome.tif", image=image)
+    alone = _multiplex(tmp_path / "alone.ome.tif", 1, image=image[[1]], names=["CD45"])
+    if how == "model's":
+        model.channel = 1
+    kw = dict(draw_overlay=True, channel=None if how == "model's" else how)
+    kw.update(large_threshold=100 if streamed else None)
+    held = _spy_reads(monkeypatch)
+    made = predict_file(model, path, tmp_path / "a", **kw)
+    if streamed:
+        assert held and set(held) == {1}, held
+    kw["channel"] = "CD45" if how == "CD45" else None  # its one channel
+    shown = predict_file(model, alone, tmp_path / "b", **kw)
+    assert np.array_equal(_overlay_of(made), _overlay_of(shown))
+    assert _overlay_of(made)[:32, :40].mean() > 4 * _overlay_of(made)[32:, 40:].mean()
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+@pytest.mark.parametrize(("bands", "shown"), [((4, 1, 0), (4, 1, 0)), ((5, 2), (5,))])
+def test_a_band_list_models_overlay_shows_its_first_three_bands(
+    tmp_path, monkeypatch, streamed, bands, shown
+):
+    """A band list's overlay: its first three bands as RGB (4, 1, 0: not 0, 1, 2), or its
+    first as grey where it has two; streamed, no other channel decoded for it."""
+    model, other = (_blind(n) for n in (len(bands), len(shown)))  # the same labels
     image = _pixels(6, 64, 80)
     path = _multiplex(tmp_path / "m.ome.tif", image=image)
-    three = _multiplex(tmp_path / "three.ome.tif", 3, image=image[:3])
+    names = [NAMES[c] for c in shown]
+    those = _multiplex(tmp_path / "t.ome.tif", len(shown), image=image[list(shown)], names=names)
+    kw = dict(draw_overlay=True, large_threshold=100 if streamed else None)
     held = _spy_reads(monkeypatch)
-    kw = dict(large_threshold=100, channel="DAPI", draw_overlay=True)
-    made = predict_file(model, path, tmp_path / "a", **kw)
-    assert held and set(held) == {1, 3}, held
-    shown = predict_file(model, three, tmp_path / "b", **kw)
-    a, b = (next(p for p in m if "overlay" in p.name) for m in (made, shown))
-    assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+    made = predict_file(model, path, tmp_path / "a", channel=bands, **kw)
+    if streamed:
+        assert held and set(held) <= {1, 2}, held  # the bands' pages only (0 and 1 together)
+    drawn = _overlay_of(predict_file(other, those, tmp_path / "b", **kw))
+    assert np.array_equal(_overlay_of(made), drawn)
+
+
+def _blind(channels: int) -> UNet:
+    """A net of ``channels`` channels that labels every pixel background, whatever it reads
+    (its weights 0): overlays that differ differ in the image under them."""
+    model = UNet(channels, 2, depth=2, base_channels=2, padding="same").eval()
+    with torch.no_grad():
+        for weight in model.parameters():
+            weight.zero_()
+    return model
 
 
 def test_its_objects_table_still_measures_every_channel_by_name(tmp_path, model, monkeypatch):

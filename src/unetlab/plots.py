@@ -26,12 +26,18 @@ def palette(n: int) -> np.ndarray:
     return voc_colormap(n)
 
 
-def shown_channels(count: int) -> tuple[int, ...]:
+def shown_channels(count: int, channel: int | tuple | None = None) -> tuple[int, ...]:
     """The channels :func:`display_rgb` shows of an image of ``count``: the first 3 as RGB,
-    else the first as grey (a slide's overlay reads those alone: s69, an overlay of a
-    24-channel slide decoded all 24, 7.5 s CPU and 749 MB peak where 4.5 s and 396 MB
-    without it)."""
-    return (0, 1, 2) if count >= 3 else (0,)
+    else the first as grey; of ``channel`` (those a model predicts from, by index) where
+    given: that one as grey, a band list's first 3 as RGB, else its first as grey (s70: a
+    24-channel slide predicted on CD45 showed DAPI, CD45 and panCK as RGB under the
+    outlines). A slide's overlay reads those alone (s69, an overlay of a 24-channel slide
+    decoded all 24, 7.5 s CPU and 749 MB peak where 4.5 s and 396 MB without it)."""
+    if channel is None:
+        chosen = tuple(range(count))
+    else:
+        chosen = (channel,) if isinstance(channel, int | np.integer) else tuple(channel)
+    return chosen[:3] if len(chosen) >= 3 else chosen[:1]
 
 
 def display_rgb(image: np.ndarray) -> np.ndarray:

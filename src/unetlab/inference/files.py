@@ -207,7 +207,7 @@ from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
-from unetlab.plots import object_colour_table, prediction_overlay
+from unetlab.plots import object_colour_table, prediction_overlay, shown_channels
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
 from unetlab.signals import stop_said, stop_status
@@ -738,7 +738,7 @@ def _predict_whole(file: _File) -> list[Path]:
     last (:func:`_publish_whole`); a stopped run's outputs all written are put in place
     first."""
     model, o = file.model, file.outputs
-    stack, axes, pages, invalid, meta = _read_whole(file)
+    stack, axes, pages, invalid, meta, channel = _read_whole(file)
     file = _flat_without_z(file, axes)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(
@@ -756,7 +756,7 @@ def _predict_whole(file: _File) -> list[Path]:
         (labels, ids), probs = there, []
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
     kept = () if there is None else [paths[k].name for k in drawn_from(o)]  # not rewritten
-    found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff, kept)
+    found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff, kept, channel)
     written = _publish_whole(file, paths, found)
     if staging is not None:  # the outputs are there: the pages kept are done with
         staging.finish()
@@ -783,20 +783,20 @@ def _written(file: _File, paths: dict[str, Path], invalid: list) -> tuple[list, 
     return there
 
 
-def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict]:
+def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict, int | tuple | None]:
     """An image read whole (:func:`_predict_whole`): its pages as read, their axes, the pages
     fitted to the model (:func:`_read_fitted`), each page's pixels that are no sample
-    (nodata, transparent) and its TIFF metadata, the pixel size and z spacing given in
-    place of its own (``meta["pixel"]``)."""
+    (nodata, transparent), its TIFF metadata, the pixel size and z spacing given in
+    place of its own (``meta["pixel"]``), and the channel predicted."""
     o = file.outputs
     with read_notes():  # transparent pixels left out are not also told to be filled
-        stack, axes, pages = _read_fitted(file)
+        stack, axes, pages, channel = _read_fitted(file)
         invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
     meta = _tiff_meta(file.model, file.path, file.values)
     planes = "Z" in axes.letters or axes.letters == "Q"  # a 2-D image or movie: no z step
     z_spacing = o.z_spacing if planes else None
     meta["pixel"] = given_sizes(meta["pixel"], shown_path(file.path), o.pixel_size, z_spacing)
-    return stack, axes, pages, invalid, meta
+    return stack, axes, pages, invalid, meta, channel
 
 
 #: how to score the 3-D objects of a stack too large to read whole (:func:`stack_objects_3d`),
@@ -836,7 +836,7 @@ def stack_objects_3d(
             raise UnetlabError(
                 **spelled(lambda how: f"{shown_path(path)}: {how}", PREDICT_3D_FIRST)
             )
-        _, page_axes, pages, invalid, meta = _read_whole(file)
+        _, page_axes, pages, invalid, meta, _ = _read_whole(file)
         file = _flat_without_z(file, page_axes)  # a 2-D image: its 2-D objects
         _check_pages(path, pages, invalid, page_axes)
         _, ids, _ = _predict_pages(model, pages, file, invalid, page_axes)
@@ -847,7 +847,8 @@ def stack_objects_3d(
 class _Whole:
     """What :func:`_predict_whole` found of an image: its ``stack`` as read, each page's
     ``labels``, object ``ids`` and probabilities (``probs``), its ``invalid`` pixels, the
-    TIFF ``meta``, the pages' ``axes``, and whether its outputs are TIFFs (``tiff``)."""
+    TIFF ``meta``, the pages' ``axes``, whether its outputs are TIFFs (``tiff``), and the
+    ``channel`` predicted (by index, or None: the pages as they are)."""
 
     stack: np.ndarray
     labels: list
@@ -858,6 +859,7 @@ class _Whole:
     axes: PageAxes
     tiff: bool
     kept: Sequence[str] = ()  # the names of those it was drawn from: kept as they are
+    channel: int | tuple | None = None  # the overlay shows it (plots.shown_channels)
 
 
 def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:
@@ -898,6 +900,7 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
         drawn["by_object"] = by_object(o.objects)
         drawn["joined"] = o.objects_in_3d  # ids of 3-D objects
         drawn["invalid"] = found.invalid
+        drawn["channel"] = found.channel
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
     if paths["labels"].name not in found.kept:  # those drawn from: not written again
@@ -1027,9 +1030,10 @@ def _staging(file: _File, labels: Path, pages: list[np.ndarray]) -> PageStaging 
     return PageStaging.open(labels, wanted, name=shown_path(file.path))
 
 
-def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
-    """The file's pages as read, their axes, and the pages fitted to the model's channels
-    (:func:`~unetlab.inference.pages.read_pages`)."""
+def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray], int | tuple | None]:
+    """The file's pages as read, their axes, the pages fitted to the model's channels
+    (:func:`~unetlab.inference.pages.read_pages`), and the channel they were fitted from
+    (:func:`~unetlab.inference.file_fit.file_fit`: an index, a band tuple, or None)."""
     model, path = file.model, file.path
     joined = file.outputs.objects_in_3d
     how = dict(model_channels=model.in_channels, channel=file.asked, objects_3d=joined)
@@ -1055,7 +1059,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         fit_channels(page, model.in_channels, name=shown_path(path), quiet=i > 0, **fit)
         for i, page in enumerate(stack)
     ]
-    return stack, axes, pages
+    return stack, axes, pages, fit["channel"]
 
 
 def _say_frames(path: Path, axes: PageAxes) -> None:
@@ -1236,13 +1240,19 @@ def _write_overlay(
     by_object: bool = False,
     joined: bool = False,
     invalid: list | None = None,
+    channel: int | tuple | None = None,
 ) -> Path:
     """The labels (and object outlines) drawn over the pages, or with ``by_object`` each
     object in its own colour (:func:`unetlab.plots.prediction_overlay`; ``joined``: the
     ids are 3-D objects, each one colour in all its planes): an RGB PNG, or TIFF with the
     input's pixel size and its pages' ``axes``; either carries ``record``. The ``invalid``
-    pixels (nodata, transparent) stay untinted where the background is a class of its own."""
+    pixels (nodata, transparent) stay untinted where the background is a class of its own.
+    The pages show the ``channel`` predicted (:func:`~unetlab.plots.shown_channels`), as a
+    streamed slide's overlay does (s70: a 24-channel file predicted on CD45 showed channels
+    0-2), each page's cut as it is drawn."""
     colours = label_colours(model, color=True, values=False)
+    if channel is not None and stack.ndim == 4:
+        stack = (page[..., list(shown_channels(page.shape[2], channel))] for page in stack)
     if invalid is not None and background_is_a_class(model):  # no class there: untinted
         labels = [
             lab if bad is None else np.where(bad, np.int64(-1), lab)

@@ -654,13 +654,13 @@ def predict_slide(
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         finished = _done_before(run, slide, out_dir, counted, group)
         if finished is None:  # the overlay added from the outputs there: none predicted
-            drawn = (overlay, overlay_side, record)
+            drawn = (overlay, overlay_side, record, run.options.channel)
             finished = _drawn_again(model, run, outputs, values, drawn, counted)
         if finished is not None:  # a stopped run's outputs, finished: none predicted now
             return finished
         run = _stamped(run, out_dir)  # one another program writes meanwhile is not replaced
         tiles = _predict_run(model, run, values=values, progress=progress, group=group)
-        drawn = None if overlay is None else (overlay, overlay_side, record)
+        drawn = None if overlay is None else (overlay, overlay_side, record, run.options.channel)
         done = dict(values=values, drawn=drawn, counted=counted, told=tiles.told)
         extra = _publish_run(model, run, out_dir, **done) if group.is_main else []
     group.share(None)
@@ -886,10 +886,10 @@ def _publish(
     """Make a slide's outputs from its staged arrays and put them in place together (main
     process). ``made``: (the final paths, the staging folders of the outputs and of the
     objects' ids, the outputs' specs, the slide's objects or None, the output format);
-    ``drawn``: the overlay's (colours, side, record), None for no overlay. The overlay, the
-    objects, the labels last, through a publishing folder: a run stopped before they are all
-    written leaves the earlier outputs as they were and its stagings for the rerun to
-    publish, one stopped after is finished by the rerun
+    ``drawn``: the overlay's (colours, side, record, channel shown), None for no overlay.
+    The overlay, the objects, the labels last, through a publishing folder: a run stopped
+    before they are all written leaves the earlier outputs as they were and its stagings for
+    the rerun to publish, one stopped after is finished by the rerun
     (:mod:`~unetlab.inference.slide_outputs`), each saying how far it is to ``told(name)``
     (:meth:`TileProgress.told`), where given. Returns the paths written beside the labels
     and probabilities."""
@@ -917,10 +917,9 @@ def _publish(
             # committed with it: what the summary says of the objects
             journal.update(counts=found.counts, classes=found.classes, areas=found.areas)
         if drawn is not None:  # after the objects: their outlines from the final ids
-            colours, side, record = drawn
             # the labels' nodata drawn as the background, as an image read whole draws it
             decode = _indices_of(values, specs["labels"].nodata, model_background(model))
-            shown = (found, finals, colours, side, decode, record)
+            shown = (found, finals, decode, drawn)
             told_overlay = told(finals["overlay"].name)
             extra[:0] = _overlay(slide, stages, specs, *shown, at=at, told=told_overlay)
         for key, spec in specs.items():
@@ -1097,20 +1096,20 @@ def _failing_together(group: Group):
 
 
 def _overlay(
-    slide, stages, specs, found, finals, colours, side, decode, record, *, at: Together, told=None
+    slide, stages, specs, found, finals, decode, drawn, *, at: Together, told=None
 ) -> list[Path]:
     """``<stem>_overlay.png`` of page 0 from the staged labels (read as class indices by
     ``decode``: :func:`_indices_of`) and the objects' final ids (``found``, published:
     :meth:`~unetlab.inference.slide_objects.SlideObjects.final_rows`; the provisional ones
-    outline the pieces of each window, not the objects written), in one process
-    (:func:`_draw_overlay`), saying how far it is to ``told``."""
+    outline the pieces of each window, not the objects written), drawn as ``drawn`` says
+    (colours, side, record, channel shown), in one process (:func:`_draw_overlay`), saying
+    how far it is to ``told``."""
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
 
     def label_rows(rows, cols):
         return decode(labels[(*labels_spec.place(0, rows)[:-1], cols)])
 
-    drawn = (colours, side, record)
     rows = (label_rows, found.final_rows(0) if found is not None else None)
     objects = found is not None and by_object(found.options)
     place = at.at(finals["overlay"])
@@ -1121,14 +1120,16 @@ def _overlay(
 def _draw_overlay(
     slide, path: Path, label_rows, id_rows, objects: bool, drawn, *, place=None, told=None
 ) -> None:
-    """Write the overlay ``path`` (at ``place``, where given) of page 0 of ``slide`` from the class indices
-    ``label_rows(rows, cols)`` gives and the ids of ``id_rows`` (None: no outlines), each
-    object in its colour where ``objects``; ``drawn``: (colours, side, record), its text
-    holding the record and its pixel size
-    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`), said in one line."""
-    colours, side, record = drawn
+    """Write the overlay ``path`` (at ``place``, where given) of page 0 of ``slide`` from the
+    class indices ``label_rows(rows, cols)`` gives and the ids of ``id_rows`` (None: no
+    outlines), each object in its colour where ``objects``; ``drawn``: (colours, side,
+    record, channel), its text holding the record and its pixel size
+    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`), said in one line, over
+    the ``channel`` predicted (by index; None: the first three), as an image read whole
+    shows it (:func:`~unetlab.plots.shown_channels`; s70: channels 0-2 were shown)."""
+    colours, side, record, channel = drawn
     _, h, w, c = slide.shape
-    shown = shown_channels(c)  # those it shows: the others are not decoded
+    shown = shown_channels(c, channel)  # those it shows: the others are not decoded
     step = write_slide_overlay(
         place or path,
         (h, w),
