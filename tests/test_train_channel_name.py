@@ -81,8 +81,15 @@ def test_a_name_is_found_in_each_file_whatever_its_index(tmp_path):
     tifffile.imwrite(
         tmp_path / "d.tif", _image(3), metadata={"axes": "CYX"}, photometric="minisblack"
     )
-    with pytest.raises(DatasetError, match="d.tif: records no channel names, so no channel"):
+    with pytest.raises(DatasetError) as refused:
         fingerprint([Pair(tmp_path / "d.tif", tmp_path / "m.tif")], channel="DAPI")
+    said = (  # s70 review: "set data.channel to its index (the same in every image)": unclear
+        "d.tif: records no channel names, so no channel 'DAPI' (data.channel) in it: set "
+        "data.channel to the channel's number instead, counting from 0 (0 for the first channel; "
+        "every training image is then read at that number, so DAPI must be there in each), or "
+        "leave the file out"
+    )
+    assert str(refused.value).endswith(said), refused.value
 
 
 def _train(root, run, channel: str) -> None:

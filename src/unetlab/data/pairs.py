@@ -1537,9 +1537,14 @@ def named_channel(pair: Pair, name: str) -> int:
     channels where it names none so, or two, or none at all (s70: training by name was
     refused, and by index read another stain in a file of another channel order)."""
     names = channel_names(pair.image)
-    if not names:
-        why = f"records no channel names, so no channel {name!r}: set data.channel to its index"
-        raise DatasetError(f"{pair.image_page}: {why} (the same in every image)")
+    if not names:  # s70 review: "set data.channel to its index (the same in every image)"
+        why = f"records no channel names, so no channel {name!r} (data.channel) in it"
+        fix = (
+            f"set data.channel to the channel's number instead, counting from 0 (0 for the "
+            f"first channel; every training image is then read at that number, so {name} "
+            f"must be there in each), or leave the file out"
+        )
+        raise DatasetError(f"{pair.image_page}: {why}: {fix}")
     fix = "set data.channel to one of these names or its index, or leave the file out"
     where, whose = str(pair.image_page), " (data.channel)"
     return channel_named(names, name, where, fix, whose=whose, error=DatasetError)
