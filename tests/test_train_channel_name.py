@@ -277,3 +277,24 @@ def test_a_stack_finds_its_named_channel_once(tmp_path, monkeypatch):
         image, _ = read(Pair(path, tmp_path / "m.tif", page=page))
         assert np.array_equal(image, stack[page, 0])
     assert len(opened) == 1
+
+
+def test_export_passes_over_validation_images_without_the_trained_name(tmp_path, caplog):
+    """A model of DAPI whose validation images name no DAPI (Hoechst, CD45, panCK: files
+    replaced after training): the sample is the next image that has it, else the synthetic
+    one with its reason (s70 review: export failed, rc 2, "no such channel 'DAPI'
+    (data.channel) ... set data.channel", a training fix)."""
+    from unetlab.inference.bioimageio import default_sample, validation_image
+
+    root = _data_set(tmp_path / "data", [(2, 0, 1), (0, 1, 2)])  # 0 and 2: validation
+    _ome(root / "images" / "0.ome.tif", _image(0), names=["Hoechst", "CD45", "panCK"])
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    net.channel, net.channel_names = 0, ["DAPI"]
+    net.training_data = {"root": str(root), "val_fraction": 0.5, "seed": 0}
+    image, name = validation_image(net, 16)
+    assert name.endswith("2.ome.tif") and image.mean() < 2100, (name, image.mean())
+    _ome(root / "images" / "2.ome.tif", _image(2), names=["Hoechst", "CD45", "panCK"])
+    assert validation_image(net, 16)[0] is None
+    with caplog.at_level(logging.INFO):
+        assert default_sample(net, 16).shape == (512, 512)
+    assert "has a channel 'DAPI', 1 channel and 16 px a side" in caplog.text, caplog.text

@@ -427,18 +427,21 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
     names = getattr(model, "channel_names", None)  # trained by name: found in each file
     read = PairReader(names[0] if names else getattr(model, "channel", None))
     for pair in val:
+        try:
+            channel = read.index(pair)  # s70 review: the first file's index read panCK
+        except DatasetError:  # no channel of the trained name: no sample (s70 review: rc 2)
+            continue
         image = read.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
-        channel = read.index(pair)  # s70 review: the first file's index read panCK
         wanted = channel if isinstance(channel, list) else [channel]
         if channel is not None and image.ndim == 3 and max(wanted) < image.shape[2]:
             image = image[:, :, channel]  # the channel(s) it was trained on (data.channel)
         channels = channels_of(image)
         if channels == model.in_channels and min(image.shape[:2]) >= size:
             return image, pair.image_page
-    root = model.training_data["root"]
+    root, named = model.training_data["root"], f"a channel {names[0]!r}, " if names else ""
     return None, (
         f"none of the {len(val)} validation images of {root} has "
-        f"{numbered(model.in_channels, 'channel')} and {size} px a side"
+        f"{named}{numbered(model.in_channels, 'channel')} and {size} px a side"
     )
 
 
