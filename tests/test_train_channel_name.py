@@ -298,3 +298,17 @@ def test_export_passes_over_validation_images_without_the_trained_name(tmp_path,
     with caplog.at_level(logging.INFO):
         assert default_sample(net, 16).shape == (512, 512)
     assert "has a channel 'DAPI', 1 channel and 16 px a side" in caplog.text, caplog.text
+
+
+def test_the_trained_name_is_found_opening_the_file_once(tmp_path, model, monkeypatch):
+    """A model of DAPI finds it in a named file from one read of its header (s70 review:
+    a second open to learn whether it has one channel, which its names already say: 0.36 ms
+    a 3-channel file, 14.9 ms a 334-page TCYX stack, against 0.15 ms for the names)."""
+    from unetlab.inference.file_fit import trained_index
+
+    moved = _ome(tmp_path / "m.ome.tif", _image(10), order=(2, 0, 1))
+    opened, real = [], tifffile.TiffFile.__init__
+    monkeypatch.setattr(
+        tifffile.TiffFile, "__init__", lambda self, *a, **k: opened.append(a) or real(self, *a, **k)
+    )
+    assert trained_index(model, moved, 0) == 1 and len(opened) == 1, opened

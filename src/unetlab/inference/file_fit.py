@@ -17,13 +17,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import channel_names
-from unetlab.inference.pages import (
-    channel_index,
-    one_channel_file,
-    page_channel,
-    page_colour,
-    stains_of,
-)
+from unetlab.inference.pages import channel_index, page_channel, page_colour, stains_of
 
 
 def file_fit(
@@ -67,13 +61,14 @@ def file_fit(
 def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple | None:
     """The model's ``channel`` in ``path``: the index of the channel by the name the
     checkpoint records (``channel_names``: trained by name, ``data.channel: DAPI``) where
-    ``path`` names its channels; as it is where the file names none (read by index) or has
-    one channel (a grey file is predicted as it is), or the model records no name.
+    ``path`` names its channels; as it is where the file names none (read by index) or one
+    (names are one a channel: a grey file is predicted as it is, its header read once), or
+    the model records no name.
     UnetlabError naming the file's channels and the fix where it names none so or two (s70:
     a file of another channel order was read by index, another stain, unsaid)."""
     trained = getattr(model, "channel_names", None)
     names = channel_names(path) if trained and isinstance(channel, int) else []
-    if len(names) < 2 or one_channel_file(path):
+    if len(names) < 2:
         return channel
     whose = ", the model's (data.channel)"
     fix = "give {} the one to predict, by index or name"
