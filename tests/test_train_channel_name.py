@@ -312,3 +312,35 @@ def test_the_trained_name_is_found_opening_the_file_once(tmp_path, model, monkey
         tifffile.TiffFile, "__init__", lambda self, *a, **k: opened.append(a) or real(self, *a, **k)
     )
     assert trained_index(model, moved, 0) == 1 and len(opened) == 1, opened
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        dict(channel=0, train_config={"data": {"channel": 0}}),  # trained by index
+        dict(channel=[0, 1], train_config={"data": {"channel": [0, 1]}}),  # a band list
+        dict(channel=[0, 1]),  # a band list, no train_config
+    ],
+)
+def test_names_are_read_only_from_a_checkpoint_trained_by_name(tmp_path, record):
+    """A checkpoint recording a name beside an index setting or a band list (none that
+    train writes: hand-made, or of a later bug) is read by index, its name left aside (s70
+    re-review: the guard had no test); one trained by name keeps it."""
+    net = UNet(2 if isinstance(record["channel"], list) else 1, 2, depth=2, base_channels=2)
+    save_model(tmp_path / "m.pt", net, channel_names=["DAPI"], **record)
+    assert load_model(tmp_path / "m.pt").channel_names is None
+    net = UNet(1, 2, depth=2, base_channels=2)
+    named = dict(channel=0, channel_names=["DAPI"], train_config={"data": {"channel": "DAPI"}})
+    save_model(tmp_path / "n.pt", net, **named)
+    assert load_model(tmp_path / "n.pt").channel_names == ["DAPI"]
+
+
+def test_a_band_list_model_is_not_read_by_a_name(tmp_path):
+    """A stand-in model of bands 0 and 2 that records a name is read by its bands, not the
+    name's index (the guard on the model's channel being one index)."""
+    from unetlab.inference.file_fit import trained_index
+
+    net = UNet(2, 2, depth=2, base_channels=2, padding="same").eval()
+    net.channel, net.channel_names = [0, 2], ["DAPI"]
+    moved = _ome(tmp_path / "m.ome.tif", _image(11), order=(2, 0, 1))
+    assert trained_index(net, moved, (0, 2)) == (0, 2)

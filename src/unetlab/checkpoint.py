@@ -651,7 +651,7 @@ def model_from_checkpoint(
     model.ignore_value_recorded = "ignore_value" in checkpoint
     model.tta = _checkpoint_tta(checkpoint)
     model.channel = checkpoint.get("channel")
-    model.channel_names = checkpoint.get("channel_names")  # absent in older files: by index
+    model.channel_names = _channel_names(checkpoint)  # absent in older files: by index
     model.code = checkpoint.get("code")  # what trained it (absent in older files)
     model.appearance = checkpoint.get("appearance")  # absent in older files: no check
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
@@ -663,6 +663,18 @@ def model_from_checkpoint(
     model.train_amp = ((checkpoint.get("train_config") or {}).get("train") or {}).get("amp")
     model.same_model_sha256 = checkpoint.get(SAME_MODEL)  # the file's sha256 before its end
     return model
+
+
+def _channel_names(checkpoint: dict) -> list[str] | None:
+    """The trained channel's name a checkpoint records (``channel_names``) where it was
+    trained by name: its ``channel`` one index and its ``train_config``'s ``data.channel``
+    (where recorded) a name; None otherwise, read by index (s70 re-review: a record whose
+    setting was an index, or a band list, would have been read by a name it never trained
+    on)."""
+    names = checkpoint.get("channel_names")
+    setting = ((checkpoint.get("train_config") or {}).get("data") or {}).get("channel", "")
+    by_name = isinstance(setting, str) and isinstance(checkpoint.get("channel"), int)
+    return list(names) if names and by_name else None
 
 
 def _load_weights(model: UNet, state: dict, source: str, *, share: bool) -> None:
