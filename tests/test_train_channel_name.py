@@ -61,7 +61,7 @@ def test_a_channel_name_is_a_setting():
     assert load_config(None, ["data.channel=DAPI"]).data.channel == "DAPI"
     assert load_config(None, ["data.channel=[2, 0]"]).data.channel == [2, 0]
     assert load_config(None, ["data.channel=' DAPI '"]).data.channel == "DAPI"  # its ends
-    for bad in ("' '", "none", "None", "'0'", "' 12 '"):  # s70 review: none, "0" became names
+    for bad in ("' '", "none", "None"):  # s70 review: none became a name ("0": digits, below)
         with pytest.raises(UnetlabError, match=r"a channel's name \(e.g. DAPI\), .* or null for"):
             load_config(None, [f"data.channel={bad}"])
 
@@ -344,3 +344,21 @@ def test_a_band_list_model_is_not_read_by_a_name(tmp_path):
     net.channel, net.channel_names = [0, 2], ["DAPI"]
     moved = _ome(tmp_path / "m.ome.tif", _image(11), order=(2, 0, 1))
     assert trained_index(net, moved, (0, 2)) == (0, 2)
+
+
+@pytest.mark.parametrize("digits", ["'488'", "' 561 '", "'-1'", "'+2'", "'0'", "' 12 '"])
+def test_a_channel_named_by_digits_is_told_to_give_its_index(digits):
+    """A laser line's "488" (or a signed "-1") as data.channel: a line of its own saying
+    digits are no name and to give the index (s70 re-review: "488" got "must be ... a
+    channel's name (e.g. DAPI) ... not '488'", and "-1" became a name no file has)."""
+    said = r"data.channel '[-+]?\d+' is digits, read as no channel's name: give the channel's"
+    with pytest.raises(UnetlabError, match=said):
+        load_config(None, [f"data.channel={digits}"])
+
+
+def test_names_with_a_comma_are_told_the_list_form():
+    """ "DAPI, CD45" (two names in one) is refused naming the list form (s70 re-review:
+    training refused it file by file, "no such channel 'DAPI, CD45'")."""
+    said = r"'DAPI, CD45' names several channels, .*a list of indices for several \(e.g. \[3"
+    with pytest.raises(UnetlabError, match=said):
+        load_config(None, ["data.channel='DAPI, CD45'"])

@@ -179,8 +179,8 @@ def check_channel(channel, none: Spelled | str = NONE):
     (Python's ``None``, the command line's ``null``; an override's ``null``)."""
     if channel is None:
         return None
-    if isinstance(channel, str) and _channel_name(channel):
-        return channel.strip()
+    if isinstance(channel, str) and (name := _channel_name(channel)):
+        return name
     if hasattr(channel, "tolist") and getattr(channel, "ndim", 2) <= 1:  # numpy's, as ints
         channel = channel.tolist()
     many = isinstance(channel, (list, tuple))
@@ -197,12 +197,28 @@ def check_channel(channel, none: Spelled | str = NONE):
     return indices if len(indices) > 1 else indices[0]
 
 
-def _channel_name(text: str) -> bool:
-    """Whether ``text`` can be a channel's name: not blank, nor an index written as text
-    (YAML's ``"0"``), nor a word for none (s70 review: ``--set data.channel=none`` became a
-    channel named 'none' that training found in no file)."""
+def _channel_name(text: str) -> str | None:
+    """``text`` as a channel's name, its spaces at the ends left out; None where it is blank
+    or a word for none (s70 review: ``--set data.channel=none`` became a channel named
+    'none' that training found in no file), which :func:`check_channel`'s line refuses.
+    UnetlabError where it is digits, signed or not, or names several (s70 re-review: a laser
+    line's "488" was told to be a name, as it was; "-1" and "DAPI, CD45" became names no
+    file has)."""
     word = text.strip()
-    return bool(word) and not word.isdigit() and word.casefold() not in ("none", "null")
+    if not word or word.casefold() in ("none", "null"):
+        return None
+    if word.lstrip("+-").isdigit():
+        raise UnetlabError(
+            f"data.channel {word!r} is digits, read as no channel's name: give the channel's "
+            "index as a number instead (e.g. 2, counting from 0); a channel a file names by "
+            "digits (a laser line) is taken by its index"
+        )
+    if "," in word:
+        raise UnetlabError(
+            f"data.channel {word!r} names several channels, where a name takes one: give one "
+            "name (e.g. DAPI), or a list of indices for several (e.g. [3, 2, 1, 7])"
+        )
+    return word
 
 
 def choices_of(key: str) -> tuple[str, ...]:

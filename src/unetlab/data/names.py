@@ -106,9 +106,10 @@ def channel_named(
     """The index of the one channel among ``names`` (those the file ``where`` records, at
     least one) named ``name`` (:func:`indices_named`); ``error``, one line, where none or two
     are: "``where``: no such channel 'DAPI'``whose``: its channels are 0: .., 1: ..; ``fix``"
-    (``fix`` a template of ``settings``, as :func:`~unetlab.errors.spelled` says them). One rule and wording for a channel
-    named to predict (``--channel``), to train (``data.channel``) and by a checkpoint (s70
-    review: three versions said a duplicate name was missing)."""
+    (``fix`` a template of ``settings``, as :func:`~unetlab.errors.spelled` says them). One
+    rule and wording for a channel named to predict (``--channel``), to train
+    (``data.channel``) and by a checkpoint (s70 review: three versions said a duplicate name
+    was missing)."""
     found = indices_named(names, name)
     if len(found) == 1:
         return found[0]
