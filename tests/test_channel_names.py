@@ -251,3 +251,19 @@ def test_an_interleaved_file_naming_its_first_channel_only_names_none(tmp_path):
         tmp_path / "c.ome.tif", planes, ome=True, metadata=meta, photometric="minisblack"
     )
     assert channel_names(tmp_path / "c.ome.tif") == names
+
+
+GREY = dict(photometric="minisblack")
+
+
+@pytest.mark.parametrize("size, named", [(" 3", True), ("3.0", False), ("x", False)])
+def test_a_size_c_with_spaces_is_read_as_tifffile_reads_it(tmp_path, size, named):
+    """OME's SizeC=" 3" is 3, as tifffile reads the file's channels: its 3 names are read
+    (s70 re-review: none, the size not all digits); one that is no whole number names none."""
+    image = np.zeros((3, 16, 16), np.uint16)
+    meta = {"axes": "CYX", "Channel": {"Name": ["DAPI", "CD45", "panCK"]}}
+    tifffile.imwrite(tmp_path / "o.ome.tif", image, ome=True, metadata=meta, **GREY)
+    with tifffile.TiffFile(tmp_path / "o.ome.tif") as tif:
+        xml = tif.ome_metadata.replace('SizeC="3"', f'SizeC="{size}"')
+    tifffile.imwrite(tmp_path / "s.ome.tif", image, description=xml, metadata=None, **GREY)
+    assert channel_names(tmp_path / "s.ome.tif") == (meta["Channel"]["Name"] if named else [])

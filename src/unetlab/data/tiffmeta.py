@@ -284,8 +284,10 @@ def _ome_channel_names(xml: str, image: int = 0) -> list[str]:
     found = ome_xml.image(xml, image, whole=True)
     if found is None or not found.closed:
         return []
-    size = found.pixels.get("SizeC", str(len(found.channels)))
-    one_each = size.isdigit() and int(size) == len(found.channels)
+    try:  # as tifffile reads it (s70 re-review: SizeC=" 3", channels of 3, named none)
+        one_each = int(found.pixels.get("SizeC", len(found.channels))) == len(found.channels)
+    except ValueError:  # no number: the names are not known to be one a channel
+        return []
     return found.channels if one_each and all(found.channels) else []
 
 
