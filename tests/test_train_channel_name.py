@@ -100,10 +100,11 @@ def _train(root, run, channel: str) -> None:
 
 
 def test_the_checkpoint_records_the_channels_name(tmp_path):
-    """By name: the name is recorded (with the index in the first training image, which
-    arrays take)."""
+    """By name: the name is recorded as the first training image writes it (given as
+    "dapi", README: "a name given, as the first training image writes it"; s70 re-review:
+    no test), with the index in the first training image, which arrays take."""
     root = _data_set(tmp_path / "data", [(0, 1, 2), (1, 2, 0)])
-    _train(root, tmp_path / "run", "DAPI")
+    _train(root, tmp_path / "run", "dapi")
     checkpoint = load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")
     assert checkpoint["channel"] == 0 and checkpoint["channel_names"] == ["DAPI"]
     assert "channel.names" in checkpoint["features"]
