@@ -12,6 +12,7 @@ from unetlab.data.io import read_stack, stack_size
 from unetlab.data.nifti import (
     is_nifti,
     nifti_case,
+    nifti_pixel_size,
     nifti_stem,
     read_header,
     read_volume,
@@ -22,9 +23,10 @@ from unetlab.errors import ImageReadError
 CODES = {"u1": 2, "i2": 4, "i4": 8, "f4": 16, "f8": 64, "i1": 256, "u2": 512}
 
 
-def write_nifti(path, xyz, *, spacing=(0.8, 0.8, 5.0), slope=0.0, inter=0.0, order="<"):
+def write_nifti(path, xyz, *, spacing=(0.8, 0.8, 5.0), slope=0.0, inter=0.0, order="<", units=0):
     """``xyz`` (X, Y, Z[, T]) as a single-file NIfTI-1 (gzipped where ``path`` ends .gz),
-    with an sform as a CT scanner's (x and y flipped: RAS from LPS)."""
+    with an sform as a CT scanner's (x and y flipped: RAS from LPS); ``units`` its
+    xyzt_units (0 unknown; 10 mm and s, as CT scanners write)."""
     xyz = np.asarray(xyz)
     h = bytearray(348)
     struct.pack_into(order + "i", h, 0, 348)
@@ -33,6 +35,7 @@ def write_nifti(path, xyz, *, spacing=(0.8, 0.8, 5.0), slope=0.0, inter=0.0, ord
     struct.pack_into(order + "2h", h, 70, code, xyz.dtype.itemsize * 8)
     struct.pack_into(order + "8f", h, 76, 1.0, *spacing, 1, 1, 1, 1)
     struct.pack_into(order + "3f", h, 108, 352.0, slope, inter)
+    h[123] = units
     struct.pack_into(order + "2h", h, 252, 1, 1)
     struct.pack_into(order + "4f", h, 280, -spacing[0], 0, 0, 100.0)
     struct.pack_into(order + "4f", h, 296, 0, -spacing[1], 0, 120.0)
@@ -97,6 +100,36 @@ def test_read_stack_and_stack_size_take_nifti(tmp_path):
     assert stack_size(path) == (3, 5, 7, 1)
     np.testing.assert_array_equal(read_stack(path), ct_volume().transpose(2, 1, 0))
     assert read_stack(path, mask=True).shape == (3, 5, 7)
+
+
+@pytest.mark.parametrize(
+    ("units", "order", "size"),
+    [(10, "<", (700.0, 800.0, 5000.0)), (3, ">", (0.7, 0.8, 5.0)), (1, "<", (7e5, 8e5, 5e6))],
+    ids=["mm", "um_big_endian", "m"],
+)
+def test_voxel_size_is_the_pixel_size(tmp_path, units, order, size):
+    """pixdim in the unit xyzt_units names is the (y, x) pixel size and z spacing in µm of
+    read_pixel_size and training's tiff_spacing (train said "none of the 5 training images
+    record one"; the objects tables had no _um columns)."""
+    from unetlab.data.fingerprint import tiff_spacing
+    from unetlab.data.tiffmeta import PixelSize, read_pixel_size
+
+    spacing = (0.8, 0.7, 5.0)
+    path = write_nifti(
+        tmp_path / "ct.nii.gz", ct_volume(), spacing=spacing, order=order, units=units
+    )
+    assert read_pixel_size(path) == PixelSize(size[:2], "um", size[2])
+    assert tiff_spacing(path) == size[:2]
+
+
+def test_no_pixel_size_without_a_unit_or_a_side(tmp_path):
+    """Unknown units (0), a zero or NaN side: no pixel size; a 2-D volume: no z spacing."""
+    assert nifti_pixel_size(write_nifti(tmp_path / "a.nii", ct_volume())) is None
+    for i, side in enumerate((0.0, float("nan"))):
+        flat = write_nifti(tmp_path / f"{i}.nii", ct_volume(), spacing=(side, 1, 1), units=2)
+        assert nifti_pixel_size(flat) is None
+    two_d = write_nifti(tmp_path / "b.nii", ct_volume()[:, :, 0], units=2)
+    assert nifti_pixel_size(two_d) == ((800.0, 800.0), None)
 
 
 def test_names():

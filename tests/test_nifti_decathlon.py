@@ -31,14 +31,16 @@ def _case(seed: int, shape=(40, 40, 3)):
     return ct.astype(np.int16), labels
 
 
-def make_set(root, cases=("spleen_1", "spleen_2", "spleen_3"), *, v2=False, labels=MSD_LABELS):
+def make_set(
+    root, cases=("spleen_1", "spleen_2", "spleen_3"), *, v2=False, labels=MSD_LABELS, units=0
+):
     for i, case in enumerate(cases):
         ct, lab = _case(i)
         image = f"{case}_0000.nii.gz" if v2 else f"{case}.nii.gz"
         (root / "imagesTr").mkdir(parents=True, exist_ok=True)
         (root / "labelsTr").mkdir(exist_ok=True)
-        write_nifti(root / "imagesTr" / image, ct)
-        write_nifti(root / "labelsTr" / f"{case}.nii.gz", lab)
+        write_nifti(root / "imagesTr" / image, ct, units=units)
+        write_nifti(root / "labelsTr" / f"{case}.nii.gz", lab, units=units)
     if v2:
         labels = {name: int(value) for value, name in labels.items()}
     (root / "dataset.json").write_text(json.dumps({"labels": labels, "modality": {"0": "CT"}}))
@@ -152,6 +154,31 @@ def test_train_predict_evaluate_nifti(tmp_path, capsys, caplog, v2):
     assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
     shown = capsys.readouterr().out
     assert "spleen_3[1]" in shown and ".nii" not in shown and "_0000" not in shown
+
+
+def test_voxel_size_recorded_by_train_and_measured_by_predict(tmp_path, caplog):
+    """A CT set in mm (xyzt_units 10): training records its 0.8 mm pixels (it said "none of
+    the 3 training images record one") and predict --instances measures in µm (z_um, _um2)."""
+    import csv
+
+    import torch
+
+    root = make_set(tmp_path / "Task09_Spleen", units=10)
+    run = tmp_path / "run"
+    with caplog.at_level(logging.INFO):
+        assert main(["train", "--data", str(root), "--run-dir", str(run), *TINY]) == 0
+    assert "training images record one" not in caplog.text
+    best = run / "checkpoints" / "best.pt"
+    assert torch.load(best, weights_only=True)["objects"]["pixel_size"] == [800.0, 800.0]
+    image, out = root / "imagesTr" / "spleen_1.nii.gz", tmp_path / "pred"
+    predict = ["predict", "--checkpoint", str(best), "--no-progress", "--instances"]
+    assert main([*predict, "--input", str(image), "--output", str(out)]) == 0
+    with open(out / "objects_summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["z_um"]) for r in rows] == [0.0, 5000.0, 10000.0]
+    assert [float(r["total_area_um2"]) for r in rows] == [
+        640000 * int(r["total_area"]) for r in rows
+    ]
 
 
 def test_set_without_dataset_json_pairs(tmp_path, caplog):

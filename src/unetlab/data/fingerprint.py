@@ -45,7 +45,6 @@ from unetlab.data.instances import (
 )
 from unetlab.data.large_ids import largest_compact
 from unetlab.data.merged import MERGED_SHARE, merged_regions
-from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.names import holds_object_ids
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
@@ -60,7 +59,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
 )
 from unetlab.data.softedges import ramp_pixels
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
-from unetlab.data.tiffmeta import tiff_pixel_size
+from unetlab.data.tiffmeta import read_pixel_size, tiff_pixel_size
 from unetlab.data.void_mark import VOID, void_beside
 from unetlab.data.weightmap import NO_CLASS_INDEX, background_by_name
 from unetlab.deferred import deferred
@@ -530,12 +529,11 @@ def background_value_by_name(
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`)
-    or an MRC file (its voxel size), or None; the file kept open where it is
+    or an MRC file or a NIfTI volume (:func:`~unetlab.data.tiffmeta.read_pixel_size`: its
+    voxel size), or None; the file kept open where it is
     (:func:`~unetlab.data.tiff_files.keeping_open`)."""
-    if is_mrc_name(path):
-        return None if (found := mrc_pixel_size(path)) is None else found[0]
     if not is_tiff_name(path):
-        return None
+        return None if (pixel := read_pixel_size(path)) is None else pixel.size
     with open_tiff(path) as tif:
         return tiff_pixel_size(tif, tif.pages[0])
 

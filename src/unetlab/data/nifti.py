@@ -47,9 +47,12 @@ DATATYPES = {
 KINDS = {32: "complex64", 128: "RGB24", 1536: "float128", 1792: "complex128", 2304: "RGBA32"}
 #: the ending of nnU-Net's first channel file of a case (``spleen_2_0000.nii.gz``)
 FIRST_CHANNEL = "_0000"
-LABEL_INTENT = 1002
+LABEL_INTENT = 1002  # NIFTI_INTENT_LABEL: the values are labels
 READ_CHUNK = 1 << 24  # bytes of a gzipped volume decompressed at a time
-DEFLATE_RATIO = 1032  # the most bytes deflate makes of one byte (zlib's technical details)  # NIFTI_INTENT_LABEL: the values are labels
+DEFLATE_RATIO = 1032  # the most bytes deflate makes of one byte (zlib's technical details)
+#: micrometres in the spatial unit of a header's ``xyzt_units`` (its low 3 bits: nifti1.h's
+#: NIFTI_UNITS_METER, _MM, _MICRON); 0, unknown, gives no pixel size
+SPACE_UNITS_UM = {1: 1e6, 2: 1e3, 3: 1.0}
 
 
 def is_nifti(path: str | os.PathLike) -> bool:
@@ -131,6 +134,23 @@ def parse_header(raw: bytes, path: Path) -> NiftiHeader:
     dtype = np.dtype(order + _numpy_type(code, path))
     start, scale = _voxels_start(offset, path), _scaling(slope, inter, path)
     return NiftiHeader(bytes(raw[:HEADER]), order, shape, dtype, start, *scale, pixdim[1:4])
+
+
+def nifti_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float | None] | None:
+    """((y, x) pixel size, z spacing) in µm of the NIfTI-1 volume ``path``: its voxel size
+    (pixdim) in the unit its ``xyzt_units`` names (m, mm, µm: :data:`SPACE_UNITS_UM`); None
+    where it names none or a side is no positive number; no z spacing for a 2-D volume's
+    slice. To float32's 7 digits (a CT's 0.8 mm is 800 µm, not 800.0000119)."""
+    head = read_header(path)
+    per = SPACE_UNITS_UM.get(head.raw[123] & 7)
+    sides = [
+        float(f"{s * per:.7g}") if per and math.isfinite(s) and s > 0 else None
+        for s in head.spacing
+    ]
+    x, y, z = sides
+    if x is None or y is None:
+        return None
+    return (y, x), (z if len(head.shape) >= 3 else None)
 
 
 _SAVE = "save it as a single-file NIfTI-1 .nii or .nii.gz (3D Slicer, ITK-SNAP: Save as)"

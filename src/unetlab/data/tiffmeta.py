@@ -22,7 +22,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
-from unetlab.data.nifti import is_nifti
+from unetlab.data.nifti import is_nifti, nifti_pixel_size
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
@@ -421,13 +421,18 @@ def _say_time_unit(name: str, unit: str) -> None:
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres; of a position's, and its OME Image's, while one is read:
-    :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; None for other files or
-    when absent. An MRC file's voxel size (:func:`~unetlab.data.mrc.mrc_pixel_size`)."""
-    if is_mrc_name(path):
-        found = mrc_pixel_size(path)
-        return None if found is None else PixelSize(found[0], "um", found[1])
+    :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; an MRC file's or a NIfTI
+    volume's voxel size (:func:`~unetlab.data.mrc.mrc_pixel_size`,
+    :func:`~unetlab.data.nifti.nifti_pixel_size`); None for other files or when absent."""
     if not is_tiff_name(path):
-        return None
+        found = (
+            mrc_pixel_size(path)
+            if is_mrc_name(path)
+            else nifti_pixel_size(path)
+            if is_nifti(path)
+            else None
+        )
+        return None if found is None else PixelSize(found[0], "um", found[1])
     with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]
         size, spacing = tiff_sizes(tif, page)
