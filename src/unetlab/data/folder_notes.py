@@ -17,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 
 from unetlab.data.mrc import SHARED_SUFFIXES, other_format
+from unetlab.data.nifti import PAIR_CONVERSION, PAIR_ENDINGS
 from unetlab.data.tiff_files import HEADERS, path_key
 from unetlab.errors import close_names
 from unetlab.words import numbered, worded
@@ -222,12 +223,14 @@ def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
 MICROSCOPE_SUFFIXES = (
     ".czi", ".nd2", ".lif", ".vsi", ".ims", ".oib", ".oif", ".lei", ".dv", ".mrxs", ".sld",
 )  # fmt: skip
+#: what a microscope file is converted to, a file unetlab reads
+OME_TIFF = "OME-TIFF (Fiji: File > Import > Bio-Formats, then save as OME-TIFF; or bfconvert)"
 
 
 def unread_microscope_files(paths) -> list[Path]:
     """The files in a microscope format unetlab does not read (:data:`MICROSCOPE_SUFFIXES`)
-    among the folders' files and the globs' matches of ``paths`` (named files: read, and
-    refused there)."""
+    and the headers (``.hdr``) of Analyze / NIfTI pairs, one a pair, among the folders'
+    files and the globs' matches of ``paths`` (named files: read, and refused there)."""
     import glob
 
     found: list[Path] = []
@@ -236,20 +239,30 @@ def unread_microscope_files(paths) -> list[Path]:
             found += sorted(Path(p).iterdir())
         elif is_glob(p):
             found += sorted(Path(m) for m in glob.glob(str(p), recursive=True))
-    ours = [f for f in found if f.suffix.lower() in MICROSCOPE_SUFFIXES and f.is_file()]
+    unread = (*MICROSCOPE_SUFFIXES, PAIR_ENDINGS[0])
+    ours = [f for f in found if f.suffix.lower() in unread and f.is_file()]
     return sorted(set(ours), key=ours.index)
+
+
+def converted_to(path: Path) -> str:
+    """What the file ``path`` (:func:`unread_microscope_files`) is converted to: one
+    ``.nii.gz`` of an Analyze / NIfTI pair, else an OME-TIFF."""
+    return PAIR_CONVERSION if path.suffix.lower() in PAIR_ENDINGS else OME_TIFF
 
 
 def unread_line(files: list[Path]) -> str:
     """One line naming how many ``files`` (:func:`unread_microscope_files`) of each format
-    a run passed over, and the fix."""
+    a run passed over, and the fix (an Analyze / NIfTI pair counted as ``.hdr/.img``)."""
     counts: dict[str, int] = {}
+    fixes: dict[str, list[str]] = {}
     for f in files:
-        counts[f.suffix.lower()] = counts.get(f.suffix.lower(), 0) + 1
+        kind = "/".join(PAIR_ENDINGS) if f.suffix.lower() in PAIR_ENDINGS else f.suffix.lower()
+        counts[kind] = counts.get(kind, 0) + 1
+        fixes.setdefault(converted_to(f), []).append(kind)
     kinds = ", ".join(f"{s} x{n}" for s, n in counts.items())
+    each = (f"the {', '.join(dict.fromkeys(k))} to {fix}" for fix, k in fixes.items())
+    how = f"them to {next(iter(fixes))}" if len(fixes) == 1 else "; ".join(each)
     return (
         f"{numbered(len(files), 'file')} in a format unetlab does not read ({kinds}): not "
-        "predicted; "
-        "convert them to OME-TIFF (Fiji: File > Import > Bio-Formats, then save as OME-TIFF; "
-        "or bfconvert)"
+        f"predicted; convert {how}"
     )

@@ -52,7 +52,7 @@ from unetlab.data.names import (
     image_stem,
     nfc,
 )
-from unetlab.data.nifti import is_nifti, nifti_case, read_header, read_volume
+from unetlab.data.nifti import is_nifti, nifti_case, pair_line, read_header, read_volume
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -1265,7 +1265,8 @@ def decoding_errors(path: Path) -> Iterator[None]:
         # on corrupt bytes they raise nearly anything: OSError, SyntaxError, EOFError,
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)
-        short = short_file_line(path) or wrong_kind_line(path) or undecodable_line(path)
+        short = pair_line(path) or short_file_line(path) or wrong_kind_line(path)
+        short = short or undecodable_line(path)
         if short is not None:
             raise ImageReadError(short) from exc
         reason = first_line(exc, default="no details")

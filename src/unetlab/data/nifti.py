@@ -50,6 +50,13 @@ FIRST_CHANNEL = "_0000"
 LABEL_INTENT = 1002  # NIFTI_INTENT_LABEL: the values are labels
 READ_CHUNK = 1 << 24  # bytes of a gzipped volume decompressed at a time
 DEFLATE_RATIO = 1032  # the most bytes deflate makes of one byte (zlib's technical details)
+#: the two files of an Analyze 7.5 or NIfTI pair, its header and its voxels: not read
+PAIR_ENDINGS = (".hdr", ".img")
+#: what a pair is converted to, one file unetlab reads
+PAIR_CONVERSION = (
+    ".nii.gz (nibabel: nib.save(nib.load('x.hdr'), 'x.nii.gz'); ITK-SNAP or 3D Slicer: "
+    "open the .hdr, save as .nii.gz)"
+)
 #: micrometres in the spatial unit of a header's ``xyzt_units`` (its low 3 bits: nifti1.h's
 #: NIFTI_UNITS_METER, _MM, _MICRON); 0, unknown, gives no pixel size
 SPACE_UNITS_UM = {1: 1e6, 2: 1e3, 3: 1.0}
@@ -76,6 +83,31 @@ def nifti_case(path: str | os.PathLike) -> str:
         stem[: -len(FIRST_CHANNEL)]
         if stem.endswith(FIRST_CHANNEL) and stem != FIRST_CHANNEL
         else stem
+    )
+
+
+def pair_header(path: str | os.PathLike) -> Path | None:
+    """The header (``.hdr``) of the Analyze / NIfTI pair ``path`` is a file of: itself, or
+    for an ``.img`` the ``.hdr`` of its name beside it (an ``.img`` alone may be of another
+    format); None for other files."""
+    path = Path(path)
+    ending = path.suffix.lower()
+    if ending not in PAIR_ENDINGS:
+        return None
+    if ending == PAIR_ENDINGS[0]:
+        return path
+    return next((h for h in map(path.with_suffix, (".hdr", ".HDR")) if h.is_file()), None)
+
+
+def pair_line(path: str | os.PathLike) -> str | None:
+    """The one line for a file of an Analyze / NIfTI pair (:func:`pair_header`), which
+    unetlab does not read, naming the conversion; None for other files."""
+    head = pair_header(path)
+    if head is None:
+        return None
+    return (
+        f"{path}: a file of an Analyze / NIfTI pair ({head.name} + {head.stem}.img), which "
+        f"unetlab does not read: convert the pair to {PAIR_CONVERSION}"
     )
 
 

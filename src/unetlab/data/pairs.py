@@ -56,6 +56,7 @@ from unetlab.data.ctc import (
 from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
+    converted_to,
     image_subfolders,
     near_line,
     subfolders_line,
@@ -1082,8 +1083,7 @@ def _no_image(mask: Path, img_dir: Path, unread: Path | None) -> str:
         return f"{mask}: mask without an image in {img_dir}/"
     return (
         f"{mask.parent.name}/{mask.name}: its image {img_dir.name}/{unread.name} is in a format "
-        "unetlab does not read: convert it to OME-TIFF (Fiji: File > Import > Bio-Formats, then "
-        "save as OME-TIFF; or bfconvert)"
+        f"unetlab does not read: convert it to {converted_to(unread)}"
     )
 
 

@@ -1375,11 +1375,15 @@ def _conclude(
 def _outcome(result: FolderPrediction) -> tuple[dict[str, str], dict[str, str]]:
     """The inputs ``result`` failed (-> reason) and skipped (-> why), by path, for
     ``predict.json``'s ``last_run`` (:func:`~unetlab.inference.records.save_outcome`)."""
+    from unetlab.data.folder_notes import converted_to
+
     failed = {str(p): why for p, why in result.failed.items()}
     finished = "its outputs by this checkpoint and settings are there (skip_existing)"
     skipped = dict.fromkeys(map(str, result.skipped), finished)
     for p in result.not_read:
-        skipped[str(p)] = f"a format unetlab does not read ({p.suffix}): convert it to OME-TIFF"
+        skipped[str(p)] = (
+            f"a format unetlab does not read ({p.suffix}): convert it to {converted_to(p)}"
+        )
     return failed, skipped
 
 
