@@ -238,7 +238,7 @@ def test_a_set_of_3d_slices_only_says_how_to_train_on_them(tmp_path):
     ("gone", "said"),
     [
         ("01_GT", "a test set; predict it (unetlab predict --input "),
-        ("01_GT/SEG", "have only the silver truth (NN_ST/SEG/, computer-made), which is not read"),
+        ("01_GT/SEG", "has only the silver truth (NN_ST/SEG/, computer-made), which is not read"),
     ],
 )
 def test_a_set_with_no_gold_truth_is_named_with_the_fix(tmp_path, gone, said):
@@ -797,7 +797,8 @@ def test_predictions_of_both_sequences_are_said_mixed(ctc, tmp_path):
 
     pred = write_predictions(tmp_path / "pred", range(6), ids=True)
     write_record(pred, [*sorted((ctc / "02").glob("t*.tif")), ctc / "01" / "t005.tif"])
-    fix = f"(unetlab predict --checkpoint CKPT --input {ctc / '01'} --output out_01) and give gt_dir the sequence"
+    fix = f"(unetlab predict --checkpoint CKPT --input {ctc / '01'} --output out_01) and give "
+    fix += "gt_dir the sequence"
     with pytest.raises(DatasetError) as info:
         evaluate_predictions(pred, ctc, progress=False)
     said = str(info.value)
@@ -847,10 +848,10 @@ def test_a_split_of_silver_masks_is_refused_where_the_gold_is_read(ctc, tmp_path
     assert not (tmp_path / "rep").exists()
     cfg = Config.from_dict({"data": {"root": str(ctc)}})
     record = json.loads((run / "split.json").read_text())
-    with pytest.raises(UnetlabError, match="the run's split.json lists masks of the silver "):
+    with pytest.raises(UnetlabError, match=r"the split record given \(split=\) lists masks of "):
         listed_split(record, cfg, doing="training")  # fit(split=) of the API
-    both = Config.from_dict({"data": {"root": str(ctc), "ctc_truth": "both"}})
-    assert len([p for part in listed_split(record, both, doing="training") for p in part]) == 11
+    with pytest.raises(UnetlabError, match="the run's split.json lists masks of the silver "):
+        listed_split(record, cfg, doing="resuming")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
         assert (
@@ -900,7 +901,8 @@ def test_silver_truth_read_where_a_set_has_none_says_so(ctc, tmp_path, caplog, c
     assert "NN_ST/SEG/man_segNNN.tif (01/: 6 of 6, 02/: 0 of 5); 5 frames without one " in line
     assert line.endswith(
         "gold truth (NN_GT/SEG/) not trained on; 02/ has no silver truth (NN_ST/SEG/): "
-        "data.ctc_truth both pairs each frame with its gold truth, else its silver"
+        "set data.ctc_truth both (--set data.ctc_truth=both) to pair each frame with its gold "
+        "truth, else its silver"
     )
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
@@ -908,7 +910,7 @@ def test_silver_truth_read_where_a_set_has_none_says_so(ctc, tmp_path, caplog, c
     assert "01/ is one time-lapse sequence: its 6 paired frames are split among themselves" in (
         caplog.text
     )
-    assert "to hold a whole sequence out, set data.ctc_truth both (02/ has no silver truth" in (
+    assert "to hold a whole sequence out, 02/ has no silver truth (NN_ST/SEG/): set " in (
         caplog.text
     )
     shutil.rmtree(ctc / "01_ST")
@@ -942,14 +944,21 @@ def test_a_silver_only_set_is_told_the_fix_of_each_command(ctc, tmp_path, capsys
 
 def test_partial_frames_under_both_are_told_they_train_on_the_silver(ctc, caplog):
     """Under both, "leave those frames out (move their NN_GT/SEG/man_segNNN.tif aside)"
-    made them train on their silver truth instead (s70 review)."""
+    made them train on their silver truth instead (s70 review); a frame without a silver
+    truth is left out, not trained on one (s70 re-review: 02/ without 02_ST/)."""
+    import shutil
+
     partial_set(ctc)
+    shutil.rmtree(ctc / "02_ST")
     (line,) = _train_check(ctc, caplog, "--set=data.ctc_truth=both")
     assert line.startswith(PARTIAL)
     assert "; train those frames on their silver truth (move their NN_GT/SEG/man_segNNN.tif " in (
         line
     )
-    assert "aside: data.ctc_truth both then reads NN_ST/SEG/'s) or complete" in line
+    assert (
+        "aside: data.ctc_truth both then reads the frame's NN_ST/SEG/ mask where there is one, "
+        "else leaves the frame out) or complete"
+    ) in line
 
 
 def test_a_sequence_without_markers_is_named_where_another_has_them(ctc, caplog):
@@ -1004,3 +1013,135 @@ def test_a_silver_truth_folder_given_as_data_names_the_setting(ctc, capsys):
             "where data.ctc_truth is silver: --set data.ctc_truth=silver)"
         )
     )
+
+
+def test_a_silver_split_under_both_is_refused_where_frames_have_gold(ctc, tmp_path, capsys):
+    """Under both, a silver run's split trained the 5 frames of a gold truth on their silver
+    masks, and the lines said "paired 11 frames ... (5 gold, 6 silver)" (s70 re-review)."""
+    from unetlab.cli import main
+    from unetlab.config import Config
+    from unetlab.train.resume import listed_split
+
+    run = _silver_record(ctc, tmp_path)
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(ctc), "--run-dir", str(tmp_path / "rep"), "--check"]
+    assert main([*args, *sets, "--split", str(run), "--set=data.ctc_truth=both"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            f"--split {run} lists the silver truth (NN_ST/SEG/) of 5 frames (01/t001, 01/t004, "
+            "02/t000, 02/t002 and 1 more) that have a gold truth, which data.ctc_truth both reads "
+            "in its place: set data.ctc_truth silver (--set data.ctc_truth=silver) to train on "
+            "the masks it lists"
+        )
+    )
+    both = Config.from_dict({"data": {"root": str(ctc), "ctc_truth": "both"}})
+    record = json.loads((_silver_record(ctc, tmp_path, "both") / "split.json").read_text())
+    assert len([p for part in listed_split(record, both, doing="training") for p in part]) == 11
+    tifffile.imwrite(ctc / "01_GT" / "SEG" / "man_seg002.tif", frame_ids(2))  # gold since
+    with pytest.raises(UnetlabError) as info:
+        listed_split(record, both, doing="training")
+    assert str(info.value) == (
+        "the split record given (split=) lists the silver truth (NN_ST/SEG/) of 1 frame "
+        "(01/t002) that has a gold truth, which data.ctc_truth both reads in its place: drop "
+        "--split (split=None) to split the folder as it is now"
+    )
+    gold = Config.from_dict({"data": {"root": str(ctc)}})
+    with pytest.raises(UnetlabError) as info:  # it named the gold truth too, which gold reads
+        listed_split(record, gold, doing="training")
+    assert "lists masks of the silver truth (NN_ST/SEG/), which data.ctc_truth gold does not " in (
+        str(info.value)
+    )
+
+
+def test_evaluate_of_a_sequence_without_gold_gives_evaluate_s_fix(
+    ctc, tmp_path, instance_checkpoint, caplog, capsys
+):
+    """evaluate was told "data.ctc_truth both pairs each frame with its gold truth, else its
+    silver", a training's setting, for 02/ of the silver truth alone (s70 re-review)."""
+    import shutil
+
+    from unetlab.cli import main
+    from unetlab.evaluate import evaluate_predictions
+
+    shutil.rmtree(ctc / "02_GT")
+    pred = write_predictions(tmp_path / "pred", range(6), ids=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        evaluate_predictions(pred, ctc, progress=False)
+    line = next(r.getMessage() for r in caplog.records if "paired" in r.getMessage())
+    assert "(01/: 2 of 6, 02/: 0 of 5)" in line
+    assert line.endswith(
+        "02/ has no gold truth (NN_GT/SEG/): not scored: evaluate scores the gold truth (to "
+        "score against the silver, copy NN_ST/SEG/ to NN_GT/SEG/)"
+    )
+    shutil.rmtree(ctc / "01_GT")  # the silver truth alone: evaluate --checkpoint --data
+    args = ["--checkpoint", str(instance_checkpoint), "--data", str(ctc), "--no-progress"]
+    assert main(["evaluate", *args]) == 2
+    said = capsys.readouterr().err
+    assert "to score against it, copy NN_ST/SEG/ to NN_GT/SEG/ (evaluate scores the gold " in said
+    assert "ctc_truth" not in said
+
+
+def test_one_sequence_of_the_silver_truth_names_the_silver_for_a_second(
+    tmp_path, caplog, monkeypatch
+):
+    """Under silver, the line of one sequence said to "annotate frames of a second sequence
+    (NN_GT/SEG/)", a truth not read; --folds runs said it too without their truth_read
+    (s70 re-review)."""
+    import unetlab.train.folds as folds
+    from unetlab.config import Config
+    from unetlab.data.datasets import seeded_val_splits, split_pairs
+
+    alone = write_sequence(tmp_path / "alone", "01", annotated=(1, 3, 4))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(alone, val_fraction=0.4, seed=0, ctc_truth="silver")
+    line = next(r.getMessage() for r in caplog.records if "is one time-lapse" in r.getMessage())
+    assert line.endswith(
+        f"to hold a whole sequence out, give a second sequence its silver truth (NN_ST/SEG/) in "
+        f"{alone} and give that folder"
+    )
+    assert "without one left out" not in caplog.text  # every frame paired: no "0 frames"
+    caplog.clear()
+    cfg = Config.from_dict({"data": {"root": str(alone), "ctc_truth": "silver"}})
+
+    def _fit_fold(*args, **kwargs):
+        raise RuntimeError("stop")  # not a user's stop: it ends fit_folds
+
+    monkeypatch.setattr(folds, "_fit_fold", _fit_fold)
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(RuntimeError):
+        folds.fit_folds(cfg, 2, run_dir=tmp_path / "folds")
+    assert "a second sequence its silver truth (NN_ST/SEG/)" in caplog.text
+    ((_, held),) = seeded_val_splits(alone, val_fraction=0.5, seeds=[1], ctc_truth="silver")
+    assert {p.mask.parent.parent.name for p in held} == {"01_ST"} and len(held) == 3
+
+
+def test_a_truth_of_a_folder_not_numbered_is_none():
+    """Pins truth_of's digit check: masks_GT/SEG/ of a plain set is no truth of the layout."""
+    from unetlab.data.ctc import truth_of
+
+    assert truth_of(Path("01_GT/SEG/man_seg000.tif")) == "_GT"
+    assert truth_of(Path("../01_ST/SEG/man_seg000.tif")) == "_ST"
+    assert truth_of(Path("cells_GT/SEG/man_seg000.tif")) is None
+    assert truth_of(Path("01_GT/TRA/man_track000.tif")) is None
+
+
+def test_sequences_without_the_truth_read_are_counted_in_their_order(ctc, caplog):
+    """02/ of the silver truth alone and 01/ without it were counted "(02/: 5 of 5, 01/: 0 of
+    6)" (s70 re-review)."""
+    import shutil
+
+    from unetlab.data.datasets import split_pairs
+
+    shutil.rmtree(ctc / "01_ST")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(ctc, val_fraction=0.0, ctc_truth="silver")
+    assert "(01/: 0 of 6, 02/: 5 of 5); 6 frames without one left out" in caplog.text
+
+
+def test_a_truth_of_another_type_is_one_line(ctc):
+    """split_pairs(..., ctc_truth=['gold']) ended in a TypeError's traceback (s70 re-review)."""
+    from unetlab.data.datasets import split_pairs
+
+    with pytest.raises(UnetlabError, match=r"data.ctc_truth \['gold'\] is unknown: "):
+        split_pairs(ctc, ctc_truth=["gold"])

@@ -248,7 +248,7 @@ def _command(args, cfg, explicit: set[str]) -> int:
     """:func:`run` once the config is read: --folds, --check, or the run."""
     from unetlab.distributed import Group, check_nproc, launch, without_nproc
 
-    split = _split(args, cfg.data.ctc_truth)
+    split = _split(args, cfg.data)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
     check_nproc(args.nproc, cfg.train.device)  # before --check: what the run would refuse
@@ -412,11 +412,11 @@ def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
     return 0
 
 
-def _split(args, truth: str) -> dict | None:
+def _split(args, data) -> dict | None:
     """``--split``: the split record it names (a split.json, or a run folder's); None
     without it. Refused with --resume, which trains on its run's own, and where its masks
-    are of a Cell Tracking Challenge truth other than ``truth`` (``data.ctc_truth``): before
-    the plan measures the folder's."""
+    are of a Cell Tracking Challenge truth other than the one ``data`` (the config's data
+    section) reads: before the plan measures the folder's."""
     from unetlab.data.split_record import SPLIT_FILE, read_split, refuse_record_truth
 
     if args.split is None:
@@ -432,7 +432,7 @@ def _split(args, truth: str) -> dict | None:
         raise UnetlabError(
             f"--split {path}: no such split record: give a run's {SPLIT_FILE}, or its folder"
         )
-    refuse_record_truth(record, truth, f"--split {path}")
+    refuse_record_truth(record, data, f"--split {path}")
     return record
 
 

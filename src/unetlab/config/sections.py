@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from unetlab.config.checks import check_data, check_model, check_train
 from unetlab.config.convert import build
 from unetlab.config.guard import Section, assigned_keys, one_line, plain_value
+from unetlab.data.ctc import GOLD
 from unetlab.errors import UnetlabError
 from unetlab.losses import FOCAL_GAMMA
 
@@ -156,7 +157,7 @@ class DataSection(Section):
         None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"
     )
     ctc_truth: str = option(
-        "gold",
+        GOLD,
         "the truth a Cell Tracking Challenge data set trains on: gold (NN_GT/SEG/, drawn by "
         "people, of some frames), silver (NN_ST/SEG/, computer-made, of every frame) or both "
         "(the gold where a frame has it, else the silver)",

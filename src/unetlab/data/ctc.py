@@ -32,7 +32,7 @@ from unetlab.data.names import CTC_SEG as SEG
 from unetlab.data.names import listing
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError, unknown_choice
-from unetlab.words import numbered, worded
+from unetlab.words import first_listed, numbered, worded
 
 #: a frame, a 3-D set's mask of one slice (``man_seg_TTT_ZZZ.tif``); a gold-truth mask:
 #: :data:`~unetlab.data.names.CTC_SEG`
@@ -46,6 +46,8 @@ TRUTHS = ("_GT", "_ST")
 CTC_TRUTHS = {"gold": ("_GT",), "silver": ("_ST",), "both": ("_GT", "_ST")}
 #: the truth read where none is chosen (``data.ctc_truth``'s default)
 GOLD = "gold"
+#: the truths as lines name them, by their folders: ``{"_GT": "gold", "_ST": "silver"}``
+KINDS = {folders[0]: name for name, folders in CTC_TRUTHS.items() if len(folders) == 1}
 _TRUTH = contextvars.ContextVar("unetlab_ctc_truth", default=GOLD)
 #: the layout in a few words, for the lines that name it
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
@@ -62,6 +64,7 @@ class Use(NamedTuple):
     left_out: str  # what the cells a partial frame leaves out do (:mod:`.ctc_partial`)
     ignored_by: str  # the setting that leaves them out
     silver: str  # how a set of the silver truth alone is read (:func:`ctc_near`)
+    lacking: str  # how sequences without the truth read are read (:func:`lacking_truth`)
 
 
 TRAINING = Use(
@@ -70,6 +73,8 @@ TRAINING = Use(
     "train as background and, found, score as false positives",
     "data.ignore_value",
     "to train on it, set data.ctc_truth silver (--set data.ctc_truth=silver)",
+    "set data.ctc_truth both (--set data.ctc_truth=both) to pair each frame with its gold "
+    "truth, else its silver",
 )
 # evaluate scores the gold truth, and has no --set (it was told to set data.ctc_truth, s70)
 SCORING = Use(
@@ -78,6 +83,9 @@ SCORING = Use(
     "are background in the truth: found, they score as false positives",
     "--ignore-value",
     "to score against it, copy NN_ST/SEG/ to NN_GT/SEG/ (evaluate scores the gold truth)",
+    # it was told "data.ctc_truth both pairs each frame ...", a training's setting (s70)
+    "not scored: evaluate scores the gold truth (to score against the silver, copy "
+    "NN_ST/SEG/ to NN_GT/SEG/)",
 )
 
 
@@ -95,8 +103,9 @@ def truth_read(truth: str) -> Iterator[None]:
 
 def checked_truth(truth: str) -> str:
     """``truth`` where it is a key of :data:`CTC_TRUTHS`, else UnetlabError naming them
-    (``split_pairs(..., ctc_truth='Silver')`` ended in a KeyError's traceback, s70 review)."""
-    if truth not in CTC_TRUTHS:
+    (``split_pairs(..., ctc_truth='Silver')`` ended in a KeyError's traceback, s70 review;
+    ``ctc_truth=['gold']`` in a TypeError's, "unhashable", s70 re-review)."""
+    if not isinstance(truth, str) or truth not in CTC_TRUTHS:
         raise UnetlabError(unknown_choice("data.ctc_truth", truth, CTC_TRUTHS))
     return truth
 
@@ -110,24 +119,43 @@ def truth_of(mask: Path) -> str | None:
     return next((t for t in TRUTHS if truth.endswith(t)), None)
 
 
-def refuse_other_truth(masks: Collection[str], truth: str, record: str) -> None:
+def refuse_other_truth(masks: Collection[str], truth: str, record: str, root: Path) -> None:
     """UnetlabError where the masks of ``record`` (a split record's, ``masks``: their paths
-    relative to its data folder) are of a truth the setting ``truth`` (``data.ctc_truth``)
-    does not read (``train --split`` of a silver run trained on its silver masks, said it
-    paired the gold truth and recorded gold, s70 review)."""
+    relative to its data folder ``root``) are of a truth the setting ``truth``
+    (``data.ctc_truth``) does not read (``train --split`` of a silver run trained on its
+    silver masks, said it paired the gold truth and recorded gold, s70 review), or, under
+    both, silver masks of frames that have a gold truth, which it reads in their place
+    (they trained on the silver, said paired with the gold, s70 re-review)."""
     kinds = {t for m in masks if (t := truth_of(Path(m))) is not None}
-    if kinds <= set(CTC_TRUTHS[truth]):
-        return
-    needed = next(k for k, folders in CTC_TRUTHS.items() if set(folders) == kinds)
-    named = " and ".join(f"{k} truth (NN{t}/SEG/)" for k, t in _NAMES.items() if t in kinds)
-    raise UnetlabError(
-        f"{record} lists masks of the {named}, which data.ctc_truth {truth} does not read: "
-        f"set data.ctc_truth {needed} (--set data.ctc_truth={needed}) to train on them"
-    )
+    if unread := kinds - set(CTC_TRUTHS[truth]):
+        needed = next(k for k, folders in CTC_TRUTHS.items() if set(folders) == kinds)
+        named = " and ".join(f"{KINDS[t]} truth (NN{t}/SEG/)" for t in TRUTHS if t in unread)
+        raise UnetlabError(
+            f"{record} lists masks of the {named}, which data.ctc_truth {truth} does not "
+            f"read: set data.ctc_truth {needed} (--set data.ctc_truth={needed}) to train on them"
+        )
+    shadowed = sorted(f for m in masks if (f := _gold_frame(Path(m), Path(root))))
+    if shadowed and "_GT" in CTC_TRUTHS[truth]:  # the gold read, in the silver's place
+        fix = (
+            "set data.ctc_truth silver (--set data.ctc_truth=silver) to train on the masks it lists"
+            if kinds == {"_ST"}
+            else "drop --split (split=None) to split the folder as it is now"
+        )
+        raise UnetlabError(
+            f"{record} lists the silver truth (NN_ST/SEG/) of {numbered(len(shadowed), 'frame')}"
+            f" ({first_listed(shadowed, 4)}) that {worded(len(shadowed), 'has', 'have')} a "
+            f"gold truth, which data.ctc_truth {truth} reads in its place: {fix}"
+        )
 
 
-#: the truths as lines name them, and their folders
-_NAMES = {"gold": "_GT", "silver": "_ST"}
+def _gold_frame(mask: Path, root: Path) -> str | None:
+    """The frame (``01/t001``) of a silver-truth ``mask`` (relative to the data folder
+    ``root``) that has a gold-truth mask too, None for any other mask."""
+    if truth_of(mask) != "_ST" or SEG.fullmatch(mask.name) is None:
+        return None
+    sequence = mask.parent.parent.name[: -len("_ST")]
+    gold = root / mask.parent.parent.parent / f"{sequence}_GT" / "SEG" / mask.name
+    return f"{sequence}/{_frame_of(mask)[: -len('.tif')]}" if gold.is_file() else None
 
 
 def _named(folder: Path) -> Path:
@@ -198,7 +226,7 @@ class _Count(NamedTuple):
 
 
 #: the truth beside the one read (``data.ctc_truth``), its folder, and how lines name it
-_OTHER = {"gold": ("_ST", "silver truth (NN_ST/)"), "silver": ("_GT", "gold truth (NN_GT/SEG/)")}
+_OTHER = {GOLD: ("_ST", "silver truth (NN_ST/)"), "silver": ("_GT", "gold truth (NN_GT/SEG/)")}
 
 
 def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tuple[Path, Path]]:
@@ -221,6 +249,7 @@ def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tupl
         left.append(_left_of(frames_dir, seg_dir))
     lacking = lacking_truth(root, [frames for frames, _ in sequences])
     counts += [_Count(d.name, 0, len(_numbered(d, FRAME)), 0) for d in lacking]
+    counts.sort(key=lambda c: c.name)  # in sequence order: "(02/: 5 of 5, 01/: 0 of 6)", s70
     line = _paired_line(root, counts, _together(left), use, lacking)
     if pairs:
         note_once(line, level=logging.INFO)
@@ -259,8 +288,19 @@ def lacking_truth(root: Path, read: Collection[Path]) -> list[Path]:
     ]
 
 
-#: the setting that reads the sequences of either truth (:func:`lacking_truth`)
-BOTH_READS = "data.ctc_truth both pairs each frame with its gold truth, else its silver"
+#: how a second sequence is given the truth read (:func:`truth_read`): under silver it was
+#: told to annotate one (NN_GT/SEG/), a truth not read (s70 re-review)
+_SECOND = {
+    GOLD: "annotate frames of a second sequence (NN_GT/SEG/)",
+    "silver": "give a second sequence its silver truth (NN_ST/SEG/)",
+    "both": "annotate frames of a second sequence (NN_GT/SEG/) or give it its silver truth "
+    "(NN_ST/SEG/)",
+}
+
+
+def second_sequence() -> str:
+    """How a second sequence gets the truth read, for the line of one sequence."""
+    return _SECOND[_TRUTH.get()]
 
 
 def lacking_words(lacking: list[Path]) -> str:
@@ -302,7 +342,7 @@ def _truth_words(counts: list[_Count]) -> str:
     """The truth the frames of ``counts`` paired with, as :func:`_paired_line` names it."""
     silver = sum(c.silver for c in counts)
     truth = _TRUTH.get()
-    if truth == "gold":
+    if truth == GOLD:
         return (
             "their gold-truth segmentation by frame number, tNNN.tif with NN_GT/SEG/man_segNNN.tif"
         )
@@ -346,13 +386,11 @@ def _paired_line(
         )
     unread = ["TRA markers"] * left.markers
     unread += [_OTHER[_TRUTH.get()][1]] if left.other else []
-    if lacking:
-        return (
-            line
-            + (f"; {' and '.join(unread)} not {use.done}" if unread else "")
-            + (f"; {lacking_words(lacking)}: {BOTH_READS}")
-        )
-    return line + (f"; {' and '.join(unread)} not {use.done}{_choose(left, use)}" if unread else "")
+    if unread:
+        line += f"; {' and '.join(unread)} not {use.done}"
+    if lacking:  # the setting that reads them is said there
+        return line + f"; {lacking_words(lacking)}: {use.lacking}"
+    return line + _choose(left, use)
 
 
 def _choose(left: _Left, use: Use) -> str:
@@ -379,8 +417,8 @@ def ctc_near(root: Path, use: Use = TRAINING) -> list[str]:
         ]
     if any(_seg_folder(d, "_ST") is not None for d in bare):
         return [
-            f"{named} of {CTC_LAYOUT} have only the silver truth (NN_ST/SEG/, computer-made), "
-            f"which is not read unless chosen: {use.silver}"
+            f"{named} of {CTC_LAYOUT} {worded(len(bare), 'has', 'have')} only the silver truth "
+            f"(NN_ST/SEG/, computer-made), which is not read unless chosen: {use.silver}"
         ]
     if bare:
         return [
@@ -430,13 +468,13 @@ def ctc_part(folder: Path) -> Truth | None:
     sequence = truth.parent / truth.name[: -len("_GT")]
     if not (truth.name.endswith(TRUTHS) and sequence.name.isdigit() and sequence.is_dir()):
         return None
-    kind = "silver" if truth.name.endswith("_ST") else "gold"
+    kind = KINDS[next(t for t in TRUTHS if truth.name.endswith(t))]
     said = f"{folder}: this is the {kind} truth of the sequence {sequence.name}/ of a Cell "
     said += "Tracking Challenge data set"
     if folder.name.upper() == "TRA":
         said += ": TRA holds tracking markers (a blob per cell), not segmentations"
     masks = folder == truth or folder.name.upper() == "SEG"
-    gold = kind == "gold" and masks and _seg_folder(sequence) is not None
+    gold = kind == GOLD and masks and _seg_folder(sequence) is not None
     return Truth(said, sequence, gold, kind == "silver" and masks)
 
 

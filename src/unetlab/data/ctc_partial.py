@@ -116,10 +116,12 @@ def _no_markers(grouped: Mapping[Path, list[Pair]]) -> tuple[list[str], str]:
 
 #: what leaving a partial frame out takes, by the truth read (``data.ctc_truth``): under
 #: both, a frame whose gold truth is moved aside trains on its silver (s70 review)
+#: and leaves out a frame without one (it was told to train on a silver it has not, s70)
 _LEAVE_OUT = {
-    "gold": "leave those frames out (move their NN_GT/SEG/man_segNNN.tif aside)",
+    GOLD: "leave those frames out (move their NN_GT/SEG/man_segNNN.tif aside)",
     "both": "train those frames on their silver truth (move their NN_GT/SEG/man_segNNN.tif "
-    "aside: data.ctc_truth both then reads NN_ST/SEG/'s)",
+    "aside: data.ctc_truth both then reads the frame's NN_ST/SEG/ mask where there is one, "
+    "else leaves the frame out)",
 }
 
 

@@ -142,11 +142,12 @@ def recorded_pairs(
     return train, [_pair(e, root, axes) for e in record["val"]]
 
 
-def refuse_record_truth(record: dict, truth: str, named: str = f"the run's {SPLIT_FILE}") -> None:
+def refuse_record_truth(record: dict, data, named: str) -> None:
     """UnetlabError where the masks ``record`` lists (``named``: where it is) are of a Cell
-    Tracking Challenge truth that ``truth`` (``data.ctc_truth``) does not read."""
+    Tracking Challenge truth that ``data`` (a config's data section: ``ctc_truth`` of the
+    folder ``root``) does not read there."""
     masks = [e["mask"] for e in [*record["train"], *record["val"]]]
-    refuse_other_truth(masks, truth, named)
+    refuse_other_truth(masks, data.ctc_truth, named, Path(data.root))
 
 
 def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], list[str]]:

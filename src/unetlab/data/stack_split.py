@@ -19,10 +19,11 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.ctc import (
-    BOTH_READS,
+    TRAINING,
     ctc_sequences,
     lacking_truth,
     lacking_words,
+    second_sequence,
     truth_of,
 )
 from unetlab.data.pairs import Pair
@@ -117,12 +118,11 @@ def one_sequence_note(pairs: Sequence[Pair]) -> str | None:
     fix = (
         f"give the data set folder {sequence.parent} (sequences {named}/)"
         if len(read) > 1
-        else f"annotate frames of a second sequence (NN_GT/SEG/) in {sequence.parent} and "
-        "give that folder"
+        else f"{second_sequence()} in {sequence.parent} and give that folder"
     )
     if len(read) == 1 and (lacking := lacking_truth(sequence.parent, read)):
         # it said to annotate a second sequence, 02/ of the gold truth beside it (s70 review)
-        fix = f"set data.ctc_truth both ({lacking_words(lacking)}; {BOTH_READS})"
+        fix = f"{lacking_words(lacking)}: {TRAINING.lacking}"
     gold = all(truth_of(p.mask) == "_GT" for p in pairs)  # computer-made: not "annotated"
     return (
         f"{sequence.name}/ is one time-lapse sequence: its {len(pairs)} "

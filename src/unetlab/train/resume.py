@@ -182,7 +182,8 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     ``checking`` a new run) names the pairs the folder holds now that the record leaves out,
     or says that the folder holds the record's files, unchanged."""
     axes = cfg.data.axes
-    refuse_record_truth(record, cfg.data.ctc_truth)
+    given = f"the run's {SPLIT_FILE}" if doing == "resuming" else "the split record given (split=)"
+    refuse_record_truth(record, cfg.data, given)
     split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming", axes=axes)
     now = data_split(cfg.data, problems=[])  # the folder's pairs, split as training does
     added = added_pairs(record, [p for part in now for p in part], cfg.data.root)
