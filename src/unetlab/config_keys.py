@@ -39,6 +39,7 @@ CONFIG_KEYS = (
     "data.label_values",
     "data.class_names",
     "data.ignore_value",
+    "data.ctc_truth",
     "data.grey_masks",
     "data.normalization",
     "data.tile_size",
