@@ -52,8 +52,11 @@ def test_an_empty_checkpoint_path_is_said_empty(tmp_path, capsys):
     for sub in ("images", "masks"):
         (tmp_path / sub).mkdir()
         Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / sub / "a.png")
-    said = "the checkpoint's path is empty (''): give a .pt checkpoint file (a run's "
+    said = "--checkpoint is empty (''): give a .pt checkpoint file (a run's checkpoints/"
     assert main(["evaluate", "--checkpoint", "", "--data", str(tmp_path)]) == 2
+    assert said in _error(capsys)
+    # refused before the data is read (a folder not there was said first, s70 re-review)
+    assert main(["evaluate", "--checkpoint", "", "--data", str(tmp_path / "gone")]) == 2
     assert said in _error(capsys)
     with pytest.raises(CheckpointError, match=r"the checkpoint's path is empty \(''\)"):
         load_checkpoint("")

@@ -10,7 +10,7 @@ from unetlab import train as train_mod
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.models import UNet
 from unetlab.outputs import MANIFEST
 from unetlab.train import prepare_run_dir, rundir
@@ -185,6 +185,20 @@ def test_a_config_that_is_not_yaml_text_is_one_line(tmp_path, data, capsys):
     assert f"{data} is a folder, not a config file: give --config a YAML" in _error_line(capsys)
     assert _train(data, run, "--config", "") == 2  # it said ". is a folder" (s70)
     assert "--config '' names no config: give a YAML file or a shipped " in _error_line(capsys)
+
+
+def test_an_empty_init_checkpoint_is_one_line(tmp_path, data, capsys):
+    """train --init '' trained from scratch without a word (s70 re-review)."""
+    from unetlab.config import Config
+
+    run = tmp_path / "run"
+    assert _train(data, run, "--init", "", "--check") == 2
+    assert _error_line(capsys).endswith(
+        "--init is empty (''): give a .pt checkpoint file (a run's checkpoints/best.pt), or "
+        "leave --init out to start afresh"
+    )
+    with pytest.raises(UnetlabError, match=r"model.init_checkpoint is empty \(''\): give a "):
+        Config.from_dict({"model": {"init_checkpoint": ""}})
 
 
 def test_resume_of_a_folder_without_a_run_says_so(tmp_path, capsys):

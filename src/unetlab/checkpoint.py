@@ -372,14 +372,22 @@ def unwrap_net(model):
     return model
 
 
+def refuse_empty_path(path, named: str = "the checkpoint's path", more: str = "") -> None:
+    """CheckpointError where ``path`` (``named``: the flag or key that gave it) is empty:
+    ``Path('')`` is ".", which was said to be a folder (s70 review), or, as
+    ``model.init_checkpoint``, no checkpoint: a training from scratch, unsaid (s70
+    re-review); ``more``: another fix."""
+    if isinstance(path, (str, os.PathLike)) and os.fspath(path) == "":
+        raise CheckpointError(
+            f"{named} is empty (''): give a .pt checkpoint file (a run's checkpoints/best.pt)"
+            + more
+        )
+
+
 def _check_path(path):
     """``path`` itself where it is one, and not empty; anything else refused in one line
     (pathlib's TypeError before, audit s42 api: load_model(None), load_model(model))."""
-    if isinstance(path, (str, os.PathLike)) and os.fspath(path) == "":  # Path('') is "."
-        raise CheckpointError(  # it said ". is a folder, not a checkpoint file" (s70 review)
-            "the checkpoint's path is empty (''): give a .pt checkpoint file (a run's "
-            "checkpoints/best.pt)"
-        )
+    refuse_empty_path(path)
     if isinstance(path, (str, os.PathLike)):
         return path
     already = ": this is a model already" if isinstance(path, torch.nn.Module) else ""

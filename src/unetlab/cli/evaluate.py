@@ -394,8 +394,11 @@ def _check_values(args) -> None:
 
 def _check_model_flags(args) -> None:
     """--checkpoint with --data, and none of --pred's flags."""
+    from unetlab.checkpoint import refuse_empty_path
+
     if args.checkpoint is None or args.data is None:
         raise UnetlabError("--checkpoint and --data go together: give both")
+    refuse_empty_path(args.checkpoint, "--checkpoint")  # before the data is read (s70)
     if args.label_values or args.class_names:
         raise UnetlabError(
             "--label-values/--class-names are for --pred; a checkpoint records its own"

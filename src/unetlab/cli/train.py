@@ -782,6 +782,10 @@ def _settings(args) -> tuple:
     """(config file or None, overrides): the --config file and the flags as config keys
     (:data:`~unetlab.config_keys.TRAIN_FLAGS`; on --resume, what the command asks of the
     run's own config)."""
+    from unetlab.checkpoint import refuse_empty_path
+
+    # "model.init_checkpoint=" reads as null: it trained from scratch, unsaid (s70 re-review)
+    refuse_empty_path(args.init, "--init", ", or leave --init out to start afresh")
     overrides = list(args.overrides)
     for flag, key in TRAIN_FLAGS.items():
         value = getattr(args, flag[2:].replace("-", "_"))

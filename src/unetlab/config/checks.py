@@ -56,6 +56,7 @@ def check_range(
 
 def check_model(model: ModelSection) -> None:
     """The ``model`` section: a known preset and norm, the UNet options' ranges, the encoder."""
+    from unetlab.checkpoint import refuse_empty_path
     from unetlab.models import PRESETS
 
     if model.preset not in PRESETS:
@@ -64,6 +65,7 @@ def check_model(model: ModelSection) -> None:
         raise UnetlabError(f"model.norm must be none, batch or group, not {model.norm!r}")
     _check_model_ranges(model)
     _check_encoder(model)
+    refuse_empty_path(model.init_checkpoint, "model.init_checkpoint", ", or null to start afresh")
     if model.init_checkpoint is not None and model.encoder_weights is not None:
         raise UnetlabError(
             "model.init_checkpoint gives the whole net its weights, the encoder's too: drop "
