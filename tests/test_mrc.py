@@ -335,8 +335,8 @@ def test_evaluate_reads_mrc_predictions_and_gives_the_planes_z(tmp_path):
 
 
 def test_an_mrc_stacks_pages_are_its_z_in_the_per_image_table(tmp_path):
-    """evaluate's per-image table gave an MRC ground truth's rows ``page`` alone; an ImageJ ZYX TIFF's
-    ``page`` and ``z``."""
+    """evaluate's per-image table gave an MRC ground truth's rows ``page`` alone; an ImageJ
+    ZYX TIFF's ``page`` and ``z``."""
     from unetlab.evaluate.frames import PageColumns
 
     path = write_mrc(tmp_path / "tomo.mrc", _voxels("u1"))
