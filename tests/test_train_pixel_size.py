@@ -34,3 +34,23 @@ def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_pat
     (said,) = [r.getMessage() for r in caplog.records]  # none record one: said too (README)
     assert said.startswith("pixel size: none of the 3 training images record one: the checkpoint")
     assert "Image > Properties" in said
+
+
+def test_the_fix_named_is_that_of_the_files_format(tmp_path, caplog):
+    """A NIfTI set of unknown units was told to record the pixel size "in every training TIFF
+    (Fiji: Image > Properties)" (s70): each format's own fix, of the files recording none."""
+    caplog.set_level(logging.INFO, logger="unetlab")
+    spacings = {tmp_path / "a.nii.gz": None, tmp_path / "b.nii": None}
+    assert training_pixel_size(spacings) == {}
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.endswith(
+        "record it in every training NIfTI volume (its pixdim, with a unit in xyzt_units: mm)"
+    )
+    caplog.clear()
+    training_pixel_size(
+        {tmp_path / "t.rec": None, tmp_path / "u.tif": None, tmp_path / "v": (1, 1)}
+    )
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.endswith(
+        "MRC file (its cell size: IMOD's alterheader -del), or TIFF (Fiji: Image > Properties)"
+    )

@@ -39,6 +39,8 @@ from unetlab.data.fingerprint import CLASS_VALUES, TARGET_INSTANCES, object_ids_
 from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
+from unetlab.data.mrc import is_mrc_name
+from unetlab.data.nifti import is_nifti
 from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import (
@@ -676,13 +678,29 @@ def training_pixel_size(spacings: dict) -> dict:
         log.info(
             "pixel size: %s training images record one%s: the checkpoint records none, so "
             "predict cannot say when an image's pixels are another size; record it in every "
-            "training TIFF (Fiji: Image > Properties)",
+            "training %s",
             some,
             ", under half" if sizes else "",
+            _size_fix([f for f, s in spacings.items() if not s]),
         )
         return {}
     y, x = np.median(np.asarray(sizes, dtype=float), axis=0)
     return {"pixel_size": [float(f"{y:.6g}"), float(f"{x:.6g}")]}
+
+
+#: how each format records its pixel size, as :func:`training_pixel_size` advises it
+_SIZE_FIXES = {
+    "nifti": "NIfTI volume (its pixdim, with a unit in xyzt_units: mm)",
+    "mrc": "MRC file (its cell size: IMOD's alterheader -del)",
+    "tiff": "TIFF (Fiji: Image > Properties)",
+}
+
+
+def _size_fix(files: list) -> str:
+    """The fix of the pixel size line for the ``files`` recording none: their own
+    format's (a NIfTI set was told to record it in its TIFFs, s70)."""
+    kinds = {"nifti" if is_nifti(f) else "mrc" if is_mrc_name(f) else "tiff" for f in files}
+    return ", or ".join(fix for kind, fix in _SIZE_FIXES.items() if kind in kinds)
 
 
 def default_normalization(cfg: Config) -> dict:
