@@ -253,11 +253,15 @@ def read_volume(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
             "copy the file again"
         )
     voxels = np.frombuffer(data, head.dtype, count, head.offset).reshape(head.shape, order="F")
-    volume = np.ascontiguousarray(_zyx(voxels.astype(head.dtype.newbyteorder("="))))
+    native = head.dtype.newbyteorder("=")  # one copy: byte order and (Z, Y, X) at once
+    volume = np.ascontiguousarray(_zyx(voxels), dtype=native)
     if mask:
         return _whole(volume, path)
     if (head.slope, head.inter) != (1.0, 0.0):
-        return (volume.astype(np.float32) * head.slope + head.inter).astype(np.float32)
+        scaled = volume.astype(np.float32)
+        scaled *= np.float32(head.slope)
+        scaled += np.float32(head.inter)
+        return scaled
     return volume
 
 

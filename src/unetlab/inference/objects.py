@@ -2001,5 +2001,5 @@ def several_object_classes(model, options: ObjectOptions) -> bool:
     its objects all cells; s70: "0", "1", "2" ignoring class 0, no background, was not,
     its objects of classes 1 and 2 joined)."""
     no_object = set(options.no_class) | ({options.background} - {None})
-    classes = _no_class_label(getattr(model, "num_classes", 2))  # a sigmoid net's: 2
+    classes = max(getattr(model, "num_classes", 2), 2)  # a sigmoid net's (1 output): 2
     return options.mode == "semantic" and classes - len(no_object) >= 2
