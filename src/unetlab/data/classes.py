@@ -34,6 +34,7 @@ from unetlab.data.colour_table import (
 from unetlab.data.decathlon import DATASET_JSON, decathlon_labels
 from unetlab.data.mask_palettes import palette_reading
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
+from unetlab.data.shapes import shape_class_names
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
 
@@ -185,6 +186,8 @@ def class_names_from(root: str | os.PathLike) -> tuple[dict[int, str] | None, Pa
     path = Path(root) / NAMES_FILE
     if not path.is_file() and (labels := decathlon_labels(Path(root))) is not None:
         return labels, Path(root) / DATASET_JSON  # MSD's, nnU-Net's
+    if not path.is_file() and (shaped := shape_class_names(root)) is not None:
+        return shaped  # labelme's labels, YOLO's data.yaml
     if not path.is_file():
         table = _root_table(root)
         return (None, path) if table is None else (table.class_names(), Path(table.source))

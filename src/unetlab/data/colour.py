@@ -18,6 +18,7 @@ from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.nifti import is_nifti
 from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
+from unetlab.data.shapes import SHAPE_SUFFIXES
 from unetlab.data.tiff_files import keeping_open, open_tiff
 
 #: Pillow modes that :func:`unetlab.data.io.read_stack` reads as RGB.
@@ -38,8 +39,10 @@ def colour_file(path: str | os.PathLike) -> bool | None:
     path = Path(path)
     if not path.is_file():
         return None
-    if path.suffix.lower() in ANNOTATION_SUFFIXES or is_nifti(path) or is_mrc_name(path):
-        return False  # ids; a CT's values; MRC's grey
+    if path.suffix.lower() in (*ANNOTATION_SUFFIXES, *SHAPE_SUFFIXES) or is_nifti(path):
+        return False  # ids; shapes' classes; a CT's values
+    if is_mrc_name(path):
+        return False  # MRC's grey
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:
             series = series_of(tif)

@@ -63,6 +63,7 @@ from unetlab.data.orientation import (
 from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
 from unetlab.data.positions import every_position_read, position_of, reading, series_of
 from unetlab.data.read_notes import note_once, note_transparent, note_turned, say_once_a_call
+from unetlab.data.shapes import SHAPE_SUFFIXES, is_shapes_mask, shapes_mask
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import (
@@ -75,6 +76,7 @@ from unetlab.data.tiff_files import (
     tiff_file,
 )
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
+from unetlab.data.yolo import yolo_images
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
 from unetlab.words import numbered
 
@@ -136,6 +138,8 @@ def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> 
     listed = suffix in suffixes or (nifti and is_nifti(path))
     if not listed or not path.is_file() or is_macos_metadata(path):
         return False
+    if suffix in SHAPE_SUFFIXES:  # by what it holds: labelme's, YOLO's; not COCO's
+        return is_shapes_mask(path)
     return suffix not in SHARED_SUFFIXES or not other_format(path)  # no header read else
 
 
@@ -243,8 +247,8 @@ def read_stack(
         return objects
     if not path.is_file():
         raise ImageReadError(f"{path}: {_not_file(path)}")
-    if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
-        return outlined_mask(path)
+    if mask and (drawn := _drawn_mask(path)) is not None:
+        return drawn
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise untiffed_error(path)
     how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames)
@@ -253,6 +257,17 @@ def read_stack(
         return read()
     read_as = (*how.values(), grey_masks_reading(), position_of(path), every_position_read())
     return held_read(path, read_as, read)  # train: the plan's read, then the load's
+
+
+def _drawn_mask(path: Path) -> np.ndarray | None:
+    """The (P, H, W) mask of a mask file drawn as outlines (object ids) or as labelled shapes
+    (labelme's JSON, YOLO's labels: classes, :mod:`unetlab.data.shapes`), else None."""
+    if path.suffix.lower() in ANNOTATION_SUFFIXES:
+        return outlined_mask(path)
+    if not is_shapes_mask(path):
+        return None
+    image = outlined_image(path)
+    return shapes_mask(path, image, stack_shape(image)[1:])[None]
 
 
 def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours) -> np.ndarray:
@@ -344,6 +359,8 @@ def stack_size(
         raise ImageReadError(f"{path}: no such file")
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:], 1
+    if is_shapes_mask(path):  # labelme's, YOLO's: one page
+        return 1, *stack_shape(outlined_image(path))[1:], 1
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise untiffed_error(path)
     if is_nifti(path):
@@ -419,6 +436,7 @@ def outlined_image(path: Path) -> Path:
     stems = [*named, *([base] if (base := image_stem(stem, OUTLINE_NAMES)) else [])]
     found = folder_candidates(path.parent.parent, ("images", "JPEGImages")).values()
     folders = [folder for folders in found for folder in folders]
+    folders += [yolo] if (yolo := yolo_images(path)) is not None else []
     # the exact names first (no folder listed), then in any letter case
     for listing in (False, True):
         if image := _image_named(path.parent, stems, listing=listing):

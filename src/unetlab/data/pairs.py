@@ -99,7 +99,9 @@ from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
+from unetlab.data.shapes import SHAPE_SUFFIXES, say_paired
 from unetlab.data.tiffmeta import AXES_AS, channel_names
+from unetlab.data.yolo import yolo_folders
 from unetlab.errors import (
     NONE,
     DatasetError,
@@ -134,7 +136,7 @@ SEG_NPY_FIX = (
 #: the file endings of archives a data set is shared as (given to --data unpacked)
 #: the files a masks folder holds: label images, or outlines (ImageJ ROIs, GeoJSON:
 #: :mod:`unetlab.data.annotations`)
-MASK_FILE_SUFFIXES = (*INPUT_SUFFIXES, *ANNOTATION_SUFFIXES)
+MASK_FILE_SUFFIXES = (*INPUT_SUFFIXES, *ANNOTATION_SUFFIXES, *SHAPE_SUFFIXES)
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 GROUPED = 4  # files with one problem that are listed once, with the problem said once
@@ -677,6 +679,8 @@ def _layout(root: Path) -> str | None:
     its folders could play one part (``images/`` and ``Images/``)."""
     if decathlon_folders(root) is not None:  # imagesTr/ + labelsTr/ (NIfTI volumes)
         return "decathlon"
+    if yolo_folders(root) is not None:  # images/train/ + labels/train/ + data.yaml
+        return "yolo"
     found = folder_candidates(root, FOLDER_ROLES)  # the folder listed once
     for layout in ("folders", "instances", "voc"):
         if (folders := role_folders(root, LAYOUTS[layout], found)) is not None:
@@ -746,7 +750,7 @@ def flat_outlines(folder: Path, images: Sequence[Path]) -> tuple[dict[str, list[
     stems = {nfc(f.stem) for f in images}
     found: dict[str, list[Path]] = {}
     alone = []
-    for f in _input_files(folder, ANNOTATION_SUFFIXES):
+    for f in _input_files(folder, (*ANNOTATION_SUFFIXES, *SHAPE_SUFFIXES)):
         stem = nfc(f.stem) if nfc(f.stem) in stems else mask_stem(f)  # X.tif.zip: X.tif's
         base = stem if stem in stems else image_stem(stem, OUTLINE_NAMES)
         if base in stems:
@@ -920,6 +924,7 @@ def find_pairs(
     _refuse_one_sample(root, layout, flag)
     found: list[str] = []
     files = _layout_pairs(root, layout, names, found, TRAINING if _trains(flag) else SCORING)
+    say_paired(root, files)
     if refuse_untiffed and not trained:
         refuse_untiffed_axes(root, (image for image, _ in files), axes, axes_setting)
     read = functools.partial(trained_file_axes, channels=channels) if trained else file_axes
@@ -950,7 +955,31 @@ def _layout_pairs(
         return ctc_pairs(root, found, use)
     if layout == "decathlon":
         return decathlon_pairs(root, names, found)
+    if layout == "yolo":
+        return _yolo_pairs(root, names)
     return _folder_pairs(root, layout, names, found)
+
+
+def _yolo_pairs(root: Path, names: list[str] | None) -> list[tuple[Path, Path]]:
+    """(image, label file) of each image of a YOLO data set's split folders
+    (:func:`~unetlab.data.yolo.yolo_folders`) that has one (``names``: those stems only);
+    those of none, which Ultralytics reads as background, passed over (said in one line)."""
+    pairs, alone = [], []
+    for images, labels in yolo_folders(root) or []:
+        texts = {nfc(f.stem): f for f in _input_files(labels, SHAPE_SUFFIXES)}
+        for image in _input_files(images):
+            if names is not None and nfc(image.stem) not in names:
+                continue
+            text = texts.get(nfc(image.stem))
+            pairs += [(image, text)] if text is not None else []
+            alone += [image] if text is None else []
+    if alone:
+        note_once(
+            f"{root}: {numbered(len(alone), 'image')} without a label file passed over "
+            f"({first_listed([str(a.relative_to(root)) for a in alone])}): write an empty "
+            "labels/<split>/<stem>.txt for each to train it as background"
+        )
+    return pairs
 
 
 def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as) -> list[Pair]:

@@ -1,0 +1,169 @@
+"""Masks drawn as labelled shapes, one file per image: labelme's JSON
+(:mod:`unetlab.data.labelme`) and YOLO segmentation labels (:mod:`unetlab.data.yolo`), read
+as class masks: each shape filled with its class's value (0 background), a later shape over
+an earlier one where they overlap, what reaches outside the image clipped (said once,
+:func:`unetlab.data.annotations.rasterise`).
+
+Files are told by what they hold, not by their suffix alone (:func:`is_shapes_mask`): a
+``.json`` holding ``"shapes"`` is labelme's (COCO's one file of ``"images"`` and
+``"annotations"`` is not), a ``.txt`` of numbers in a ``labels/`` folder YOLO's (a
+``labels.txt`` or ``class_names.txt`` of names is neither). The classes of a data set are the
+same in each of its files (:func:`shape_class_names`): labelme's labels over all its JSON
+files (or its ``labels.txt``), YOLO's by data.yaml."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.annotations import rasterise
+from unetlab.data.labelme import (
+    BACKGROUND,
+    LABELS_FILE,
+    is_labelme,
+    label_values,
+    labelme_shapes,
+    read_json,
+    read_labels_file,
+    unlisted,
+)
+from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES
+from unetlab.data.read_notes import note_once
+from unetlab.data.yolo import class_names, data_yaml, data_yaml_at, is_label_text, yolo_outlines
+from unetlab.errors import DatasetError
+
+#: the suffixes of masks drawn as labelled shapes: labelme's JSON, YOLO's label text
+SHAPE_SUFFIXES = (".json", ".txt")
+#: the folders a data set's files lie in below its top (``masks/``, ``train/``)
+_BELOW = {n for names in (*FOLDER_NAMES.values(), *SPLIT_NAMES.values()) for n in names}
+
+
+def is_shapes_mask(path: str | os.PathLike) -> bool:
+    """Whether the file ``path`` is a mask drawn as labelled shapes: labelme's JSON (a
+    ``shapes`` list) or a YOLO label file (:func:`~unetlab.data.yolo.is_label_text`)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SHAPE_SUFFIXES or not path.is_file():
+        return False
+    if suffix == ".txt":
+        return is_label_text(path)
+    return _labels_of(*_stamp(path)) is not None
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=65536)
+def _labels_of(path: str, mtime: int, size: int) -> tuple[str, ...] | None:
+    """The labels of the shapes of the labelme file ``path`` (as it was at ``mtime`` and
+    ``size``), or None where it is no labelme file (a file read once while unchanged)."""
+    try:
+        data = read_json(path)
+    except DatasetError:
+        return None
+    if not is_labelme(data):
+        return None
+    return tuple(str(s.get("label") or "") for s in data["shapes"] if isinstance(s, dict))
+
+
+def shapes_mask(path: str | os.PathLike, image: Path, size: tuple[int, int]) -> np.ndarray:
+    """The (H, W) class mask (uint8; uint16 past 255) of the shapes file ``path`` drawn over
+    ``image`` of ``size`` (H, W)."""
+    path = Path(path)
+    if path.suffix.lower() == ".txt":
+        names = class_names(_yaml_of(path))
+        found = yolo_outlines(path, size, names)
+        outlines, values = [o for o, _ in found], [k + 1 for _, k in found]
+    else:
+        shapes = labelme_shapes(read_json(path), path, size, image)
+        by_label = _label_values(path)
+        outlines, values = [s.outline for s in shapes], [by_label[s.label] for s in shapes]
+    ids = rasterise(outlines, size, str(path))
+    table = np.array([0, *values], dtype=np.uint16 if max(values, default=0) > 255 else np.uint8)
+    return table[ids]
+
+
+def _yaml_of(path: Path) -> Path:
+    """The data.yaml of a YOLO label file; DatasetError where there is none."""
+    found = data_yaml(path.parent)
+    if found is None:
+        raise DatasetError(
+            f"{path}: a YOLO label file without a data.yaml above it naming its classes: put "
+            "the export's data.yaml at the data set's top (names: [class 0, class 1, ...])"
+        )
+    return found
+
+
+def _label_values(path: Path) -> dict[str, int]:
+    """``{label: value}`` of the labelme data set ``path`` is part of: by the labels.txt of
+    its folder or its top, else every label of its JSON files, sorted."""
+    top = set_top(path.parent)
+    listed = _labels_file(path.parent, top)
+    if listed is not None:
+        values = label_values((), read_labels_file(listed))
+        unlisted(_labels_of(*_stamp(path)) or (), values, path, listed)
+        return values
+    return label_values(_set_labels(top), None)
+
+
+def set_top(folder: Path) -> Path:
+    """The top of the data set whose files lie in ``folder``: it, or the folder above its
+    ``masks/``, ``train/`` (or both: ``train/masks/``, ``masks/train/``)."""
+    for _ in range(2):
+        if folder.name.casefold() not in _BELOW or folder.parent == folder:
+            break
+        folder = folder.parent
+    return folder
+
+
+def _labels_file(folder: Path, top: Path) -> Path | None:
+    """The labels.txt of ``folder``, of a folder between it and ``top``, or of ``top``."""
+    for above in [folder, *folder.parents]:
+        if (above / LABELS_FILE).is_file():
+            return above / LABELS_FILE
+        if above == top or not above.is_relative_to(top):
+            return None
+    return None
+
+
+def _set_labels(top: Path) -> list[str]:
+    """Every label of the labelme files under ``top`` (two folders down at most)."""
+    found: set[str] = set()
+    for pattern in ("*.json", "*/*.json", "*/*/*.json"):
+        for f in top.glob(pattern):
+            found.update(_labels_of(*_stamp(f)) or ())
+    return sorted(found)
+
+
+def shape_class_names(root: str | os.PathLike) -> tuple[dict[int, str], Path] | None:
+    """(``{value: name}``, the file they are read from) of the data set ``root`` where its
+    masks are drawn as labelled shapes: YOLO's data.yaml (class id + 1), labelme's labels
+    (its labels.txt, or its JSON files'); else None."""
+    root = Path(root)
+    if (yaml := data_yaml_at(root)) is not None:
+        return {0: "background"} | {k + 1: n for k, n in class_names(yaml).items()}, yaml
+    labels = _set_labels(root)
+    if not labels:
+        return None
+    listed = _labels_file(root, root)
+    values = label_values(labels, read_labels_file(listed) if listed else None)
+    names = {v: n for n, v in values.items() if n in labels or v == 0}
+    names[0] = "background" if names.get(0, BACKGROUND) == BACKGROUND else names[0]
+    return names, listed or root
+
+
+def say_paired(root: Path, files: list[tuple[Path, Path]]) -> None:
+    """The line (once a command) saying how many images of ``root`` pair with masks drawn
+    as labelled shapes (``files``: (image, mask) pairs), by kind: labelme's, YOLO's."""
+    kinds = {".json": "labelme JSON", ".txt": "YOLO label"}
+    counts = Counter(kinds[m.suffix.lower()] for _, m in files if m.suffix.lower() in kinds)
+    if counts:
+        said = " and ".join(f"{n} with their {kind} files" for kind, n in sorted(counts.items()))
+        note_once(f"{root}: images paired: {said} (shapes filled as classes)", level=logging.INFO)
