@@ -47,6 +47,17 @@ def make_set(
     return root
 
 
+def make_mri_set(root, cases=("prostate_1", "prostate_2", "prostate_3")):
+    """nnU-Net v2's MRI of two channel files a case: _0000 T2 and _0001 ADC (an inverse)."""
+    make_set(root, cases, v2=True)
+    for i, case in enumerate(cases):
+        write_nifti(root / "imagesTr" / f"{case}_0001.nii.gz", 2000 - _case(i)[0])
+    meta = json.loads((root / "dataset.json").read_text())
+    meta["channel_names"] = {"0": "T2", "1": "ADC"}
+    (root / "dataset.json").write_text(json.dumps(meta))
+    return root
+
+
 @pytest.mark.parametrize("v2", [False, True], ids=["msd", "nnunet_v2"])
 def test_pairs_by_case_and_names_the_classes(tmp_path, caplog, v2):
     root = make_set(tmp_path / "Task09_Spleen", v2=v2)
@@ -85,11 +96,69 @@ def test_cut_off_volume_one_line(tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_several_channel_files_refused_with_the_fix(tmp_path):
-    root = make_set(tmp_path / "Dataset001", v2=True)
-    write_nifti(root / "imagesTr" / "spleen_1_0001.nii.gz", _case(0)[0])
-    with pytest.raises(DatasetError, match=r"case spleen_1 has 2 channel files \(_0000, _0001\)"):
-        find_pairs(root)
+def test_channel_files_are_one_image_of_named_channels(tmp_path):
+    """s71: nnU-Net's case_0000 (T2) + case_0001 (ADC) were refused ("unetlab reads one file
+    an image"); they are the channels of one image, named by dataset.json's channel_names."""
+    from unetlab.data.io import find_images, read_stack, stack_size
+    from unetlab.data.tiffmeta import channel_names
+
+    root = make_mri_set(tmp_path / "Dataset005_Prostate")
+    pairs = find_pairs(root)
+    assert len(pairs) == 9 and {p.image.name for p in pairs} == {
+        f"prostate_{i}_0000.nii.gz" for i in (1, 2, 3)
+    }
+    image = pairs[0].image
+    stack = read_stack(image)
+    assert stack.shape == (3, 40, 40, 2) == stack_size(image)
+    np.testing.assert_array_equal(stack[..., 1], 2000 - _case(0)[0].transpose(2, 1, 0))
+    assert channel_names(image) == ["T2", "ADC"]
+    assert find_images(root / "imagesTr") == sorted(p.image for p in pairs[::3])
+
+
+def _spoiled(root, how):
+    later = root / "imagesTr" / "prostate_2_0001.nii.gz"
+    if how == "missing":
+        later.unlink()
+    elif how == "shape":
+        write_nifti(later, _case(1, (40, 40, 4))[0])
+    elif how == "spacing":
+        write_nifti(later, _case(1)[0], spacing=(0.5, 0.5, 3.0))
+    else:
+        later.rename(later.with_name("prostate_2_0002.nii.gz"))
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        (
+            "missing",
+            "case prostate_2 has 1 channel (prostate_2_0000.nii.gz), dataset.json's "
+            "channel_names (T2, ADC) name 2: add prostate_2_0001.nii.gz, or take the case out",
+        ),
+        (
+            "shape",
+            "prostate_2_0000.nii.gz: the channel files of case prostate_2 differ in shape "
+            "(x, y, z): prostate_2_0000.nii.gz 40x40x3, prostate_2_0001.nii.gz 40x40x4; resample",
+        ),
+        (
+            "spacing",
+            "differ in voxel size (pixdim): prostate_2_0000.nii.gz 0.8x0.8x5, "
+            "prostate_2_0001.nii.gz 0.5x0.5x3; resample the channels onto one grid",
+        ),
+        (
+            "gap",
+            "prostate_2_0002.nii.gz: a channel file of case prostate_2, whose channels run "
+            "_0000 and stop (no _0001.nii.gz): add the missing channel file",
+        ),
+    ],
+    ids=["missing", "shape", "spacing", "gap"],
+)
+def test_case_of_ill_matched_channel_files_one_line(tmp_path, capsys, how, said):
+    root = make_mri_set(tmp_path / "set")
+    _spoiled(root, how)
+    assert main(["train", "--data", str(root), "--check", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
 
 
 def test_dataset_json_labels_either_form_and_regions_refused(tmp_path):
@@ -154,6 +223,30 @@ def test_train_predict_evaluate_nifti(tmp_path, capsys, caplog, v2):
     assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
     shown = capsys.readouterr().out
     assert "spleen_3[1]" in shown and ".nii" not in shown and "_0000" not in shown
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_predict_evaluate_channel_files(tmp_path, caplog, capsys):
+    """A case of two channel files trains a net of two channels, predicts one label volume
+    named by the case (not one a channel file), and evaluates by case."""
+    root = make_mri_set(tmp_path / "Dataset005_Prostate")
+    (root / "imagesTs").mkdir()
+    for i, channel in enumerate((_case(4)[0], 2000 - _case(4)[0])):
+        write_nifti(root / "imagesTs" / f"prostate_8_000{i}.nii.gz", channel)
+    run = str(tmp_path / "run")
+    assert main(["train", "--data", str(root), "--run-dir", run, *TINY]) == 0
+    out = tmp_path / "pred"
+    predict = ["predict", "--checkpoint", f"{run}/checkpoints/best.pt", "--no-progress"]
+    with caplog.at_level(logging.INFO):
+        assert main([*predict, "--input", str(root / "imagesTs"), "--output", str(out)]) == 0
+    assert "1 written" in caplog.text and "2 -> 3 classes" in caplog.text
+    assert sorted(p.name for p in out.glob("*.nii.gz")) == ["prostate_8.nii.gz"]
+    capsys.readouterr()
+    assert (
+        main(["evaluate", "--checkpoint", f"{run}/checkpoints/best.pt", "--data", str(root)]) == 0
+    )
+    shown = capsys.readouterr().out
+    assert "prostate_3[1]" in shown and "_0000" not in shown
 
 
 def test_voxel_size_recorded_by_train_and_measured_by_predict(tmp_path, caplog):

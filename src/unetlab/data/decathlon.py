@@ -8,29 +8,37 @@
   channel) pairs with ``labelsTr/spleen_2.nii.gz``; ``"labels": {"background": 0, ...}``.
 
 Each volume's axial slices are the pages of a stack (2-D training, as nnU-Net's ``2d``
-configuration). A case of several channel files (``_0000``, ``_0001``) is refused in one
-line: unetlab reads one file an image (a 4-D volume's channels, :func:`read_volume`).
+configuration). A case of several channel files (``_0000`` T2, ``_0001`` ADC) is one image
+of as many channels (:mod:`unetlab.data.nifti_channels`), named by dataset.json's
+``channel_names``; so are a 4-D volume's (MSD's ``modality``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
+import os
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.names import listing, nfc
-from unetlab.data.nifti import is_nifti, nifti_stem
+from unetlab.data.nifti import is_nifti, nifti_case, nifti_stem
+from unetlab.data.nifti_channels import (
+    CHANNEL,
+    case_size,
+    channel_files,
+    channel_of,
+    first_channels,
+)
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
+from unetlab.words import numbered
 
 #: the folders of a data set's training volumes and their label volumes
 FOLDERS = ("imagesTr", "labelsTr")
 DATASET_JSON = "dataset.json"
-#: nnU-Net's channel ending of an image file's name (``case_0000``)
-CHANNEL = re.compile(r"(.+)_(\d{4})")
 
 
 def decathlon_folders(root: Path) -> tuple[Path, Path] | None:
@@ -59,11 +67,12 @@ def decathlon_pairs(root: Path, names: list[str] | None, found: list[str]) -> li
     images_dir, labels_dir = decathlon_folders(root)
     labels = {nifti_stem(f): f for f in volumes(labels_dir)}
     cases: dict[str, list[Path]] = {}
-    for image in volumes(images_dir):
+    for image in first_channels(volumes(images_dir), found):
         if names is None or nfc(image.stem) in names:
             cases.setdefault(case_of(image, labels), []).append(image)
     found += _pairing_problems(cases, labels, labels_dir, images_dir, names is None)
     pairs = [(files[0], labels[c]) for c, files in sorted(cases.items()) if _one(files, c, labels)]
+    found += missing_channels([image for image, _ in pairs], dataset_channels(root))
     if pairs:
         note_once(_paired_line(root, pairs, labels), level=logging.INFO)
     return pairs
@@ -100,21 +109,43 @@ def _pairing_problems(
 
 
 def _several_files(case: str, files: list[Path]) -> str:
-    """The line for a case of several image files: nnU-Net's channel files (``_0000``,
-    ``_0001``), or two files of one name (``x.nii`` gunzipped beside ``x.nii.gz``)."""
-    channels = [CHANNEL.fullmatch(nifti_stem(f)) for f in files]
-    if all(channels) and len({c.group(1) for c in channels}) == 1:
-        endings = ", ".join(f"_{c.group(2)}" for c in channels)
-        return (
-            f"{files[0]}: case {case} has {len(files)} channel files ({endings}); unetlab "
-            "reads one file an image: save its channels as one 4-D volume (x, y, z, channel), "
-            "or train on one channel's files alone"
-        )
+    """The line for a case of several image files of one name (``x.nii`` gunzipped beside
+    ``x.nii.gz``, MSD's ``x.nii.gz`` beside nnU-Net's ``x_0000.nii.gz``)."""
     named = ", ".join(f.name for f in files)
     return (
         f"{files[0].parent}: {len(files)} image files of case {case} ({named}); "
         "keep one of them in this folder (move the others out)"
     )
+
+
+def missing_channels(images: list[Path], named: list[str] | None) -> list[str]:
+    """A line for each of ``images`` (first channel files: :mod:`~unetlab.data.
+    nifti_channels`) whose case has other channels than dataset.json's ``channel_names``
+    (``named``) name, or where it names none, than most cases have."""
+    counts = {image: case_size(image)[3] for image in images}
+    if not counts:
+        return []
+    common = Counter(counts.values()).most_common()
+    wanted = len(named) if named else max(common, key=lambda c: (c[1], c[0]))[0]
+    source = f"{DATASET_JSON}'s channel_names ({', '.join(named)}) name" if named else "most have"
+    return [
+        f"{image}: case {nifti_case(image)} has {numbered(count, 'channel')} "
+        f"({', '.join(f.name for f in channel_files(image))}), {source} {wanted}: "
+        f"{_channels_fix(image, count, wanted)}, or take the case out"
+        for image, count in counts.items()
+        if count != wanted
+    ]
+
+
+def _channels_fix(image: Path, count: int, wanted: int) -> str:
+    """The fix of a case of ``count`` channels where ``wanted`` are: the files it lacks
+    added, by name (nnU-Net's), or the case saved with them all."""
+    if channel_of(image) is None:
+        return f"save it with {numbered(wanted, 'channel')}"
+    case, ending = nifti_case(image), image.name[len(nifti_stem(image)) :]
+    if count > wanted:
+        return "move " + ", ".join(f.name for f in channel_files(image)[wanted:]) + " out"
+    return "add " + ", ".join(f"{case}_{i:04d}{ending}" for i in range(count, wanted))
 
 
 def _paired_line(root: Path, pairs: list, labels: dict) -> str:
@@ -140,13 +171,7 @@ def dataset_labels(root: str | Path) -> dict[int, str] | None:
     DatasetError for a file that is no JSON or labels of another form (nnU-Net's regions,
     ``{"whole tumor": [1, 2, 3]}``)."""
     path = Path(root) / DATASET_JSON
-    if not path.is_file():
-        return None
-    try:
-        labels = json.loads(path.read_text(encoding="utf-8")).get("labels")
-    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
-        raise DatasetError(f"{path}: not a JSON object ({exc}); fix or remove it") from exc
-    if labels is None:
+    if (labels := _dataset_json(path).get("labels")) is None:
         return None
     try:
         return _label_names(labels)
@@ -156,6 +181,42 @@ def dataset_labels(root: str | Path) -> dict[int, str] | None:
             'give {"0": "background", "1": "spleen"} (or nnU-Net\'s {"background": 0, ...}: '
             "region-based labels are not read)"
         ) from exc
+
+
+def _dataset_json(path: Path) -> dict:
+    """The object of the dataset.json ``path``, {} where there is none; DatasetError for a
+    file that is no JSON object."""
+    if not path.is_file():
+        return {}
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: not a JSON object ({exc}); fix or remove it") from exc
+    if not isinstance(found, dict):
+        raise DatasetError(f"{path}: not a JSON object ({type(found).__name__}); fix or remove it")
+    return found
+
+
+def dataset_channels(root: str | Path) -> list[str] | None:
+    """The channel names of ``root/dataset.json`` in channel order: nnU-Net v2's
+    ``channel_names`` or MSD's ``modality`` (``{"0": "T2", "1": "ADC"}``); None where it
+    names none, or not one a channel number from 0."""
+    found = _dataset_json(Path(root) / DATASET_JSON)
+    names = found.get("channel_names", found.get("modality"))
+    if not isinstance(names, dict) or set(names) != {str(i) for i in range(len(names))}:
+        return None
+    return [str(names[str(i)]) for i in range(len(names))] or None
+
+
+def nifti_channel_names(path: str | os.PathLike) -> list[str]:
+    """The channel names of the NIfTI case ``path`` (:func:`dataset_channels` of the
+    dataset.json of its folder, or of the data set of its folder: ``imagesTr/..``,
+    ``imagesTs/..``) where they name as many as it has; [] else."""
+    path = Path(path)
+    for root in (path.parent, path.parent.parent):
+        if (names := dataset_channels(root)) is not None:
+            return names if len(names) == case_size(path)[3] else []
+    return []
 
 
 def _label_names(labels: dict) -> dict[int, str]:

@@ -52,7 +52,8 @@ from unetlab.data.names import (
     image_stem,
     nfc,
 )
-from unetlab.data.nifti import is_nifti, nifti_case, pair_line, read_header, read_volume
+from unetlab.data.nifti import is_nifti, nifti_case, pair_line
+from unetlab.data.nifti_channels import case_size, first_channels, read_case
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -116,14 +117,14 @@ def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> lis
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found += sorted(f for f in p.iterdir() if listed_image(f, suffixes))
+            found += first_channels(sorted(f for f in p.iterdir() if listed_image(f, suffixes)))
             if broken := broken_links(p, suffixes):
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
         elif is_glob(p):  # no file or folder, said just now
             matches = sorted(Path(m) for m in _glob(str(p)))
-            found += [m for m in matches if listed_image(m, suffixes)]
+            found += first_channels([m for m in matches if listed_image(m, suffixes)])
         else:
             raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
     return found
@@ -272,8 +273,8 @@ def _drawn_mask(path: Path) -> np.ndarray | None:
 
 def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours) -> np.ndarray:
     """:func:`read_stack` of an image file (not a folder of object masks nor outlines)."""
-    if is_nifti(path):  # a CT or MRI volume: its axial slices are the pages
-        return read_volume(path, mask=mask)
+    if is_nifti(path):  # a CT or MRI volume (an nnU-Net case's channel files): axial slices
+        return read_case(path, mask=mask)
     arr, letters = _decode(path, colour_planes=colour_planes, frames=frames, note=not mask)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
@@ -364,7 +365,7 @@ def stack_size(
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise untiffed_error(path)
     if is_nifti(path):
-        return read_header(path).size
+        return case_size(path)
     if is_mrc_name(path):  # its sections are planes
         return (*mrc_header(path).shape, 1)
     if path.suffix.lower() not in TIFF_SUFFIXES:

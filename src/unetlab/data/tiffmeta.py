@@ -257,7 +257,12 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     channels); an OME-Zarr folder's ``omero`` labels (:func:`~unetlab.data.slides.
     zarr_channels`); [] for a file that records none (or not one for each channel).
     ImageReadError naming a file that is no TIFF (s69 review: ``--channel DAPI`` of a folder
-    holding one gave tifffile's traceback as "a bug in unetlab")."""
+    holding one gave tifffile's traceback as "a bug in unetlab"). A NIfTI case's: its data
+    set's dataset.json ``channel_names`` (:func:`~unetlab.data.decathlon.nifti_channel_names`)."""
+    if is_nifti(path):
+        from unetlab.data.decathlon import nifti_channel_names  # (it imports nifti_channels)
+
+        return nifti_channel_names(path)
     if not is_tiff_name(path):
         from unetlab.data.slides import zarr_channels  # (it imports this module)
 
