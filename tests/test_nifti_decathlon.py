@@ -161,6 +161,27 @@ def test_case_of_ill_matched_channel_files_one_line(tmp_path, capsys, how, said)
     assert said in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("v2", [False, True], ids=["msd", "nnunet_v2"])
+def test_names_pick_cases_by_name_less_the_ending(tmp_path, v2):
+    """find_pairs(names=) of a Decathlon set took the stem of x.nii.gz, x.nii: no case's
+    name picked any (s71 re-read)."""
+    root = make_set(tmp_path / "set", v2=v2)
+    picked = find_pairs(root, names=["spleen_2"])
+    assert {p.image.name for p in picked} == {"spleen_2_0000.nii.gz" if v2 else "spleen_2.nii.gz"}
+    assert len(picked) == 3 and find_pairs(root, names=[picked[0].image.name[:-7]]) == picked
+
+
+def test_analyze_pair_in_images_said_with_the_fix(tmp_path, caplog):
+    """A .hdr + .img in imagesTr/ was passed over without a word, its case left out."""
+    root = make_set(tmp_path / "set")
+    (root / "imagesTr" / "spleen_4.hdr").write_bytes(b"\0" * 348)
+    (root / "imagesTr" / "spleen_4.img").write_bytes(b"\0" * 8)
+    with caplog.at_level(logging.WARNING):
+        assert len(find_pairs(root)) == 9
+    said = "1 Analyze / NIfTI pair (spleen_4.hdr + spleen_4.img) not read: its case left out; "
+    assert said + "convert each pair to .nii.gz (nibabel" in caplog.text
+
+
 def test_dataset_json_labels_either_form_and_regions_refused(tmp_path):
     (tmp_path / "dataset.json").write_text(json.dumps({"labels": {"background": 0, "liver": 1}}))
     assert dataset_labels(tmp_path) == {0: "background", 1: "liver"}
@@ -335,3 +356,16 @@ def test_nifti_input_folder_refused_as_output(tmp_path):
     with pytest.raises(OutputError, match="would write over its input"):
         _refuse_own_input(SimpleNamespace(path=image, out_dir=tmp_path))
     refuse_input_folder([tmp_path / "spleen_4_0000.nii.gz"], tmp_path)  # labels spleen_4.nii.gz
+
+
+def test_msd_and_nnunet_names_of_one_case_refused_before_predicting(tmp_path):
+    """x.nii.gz and x_0000.nii.gz of one folder would both write x.nii.gz: neither is
+    predicted, both named (pins s71's check; it worked before)."""
+    from unetlab.inference.output_rules import shared_outputs
+
+    files = [write_nifti(tmp_path / n, _case(0)[0]) for n in ("x.nii.gz", "x_0000.nii.gz")]
+    lines = shared_outputs(tmp_path / "out", files)
+    assert set(lines) == set(files)
+    assert (
+        f"{files[0]} and {files[1]} would write the same outputs: not predicted" in lines[files[0]]
+    )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.names import listing, nfc
-from unetlab.data.nifti import is_nifti, nifti_case, nifti_stem
+from unetlab.data.nifti import PAIR_CONVERSION, PAIR_ENDINGS, is_nifti, nifti_case, nifti_stem
 from unetlab.data.nifti_channels import (
     CHANNEL,
     case_size,
@@ -34,7 +34,7 @@ from unetlab.data.nifti_channels import (
 )
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 #: the folders of a data set's training volumes and their label volumes
 FOLDERS = ("imagesTr", "labelsTr")
@@ -52,6 +52,20 @@ def volumes(folder: Path) -> list[Path]:
     return [f for f in listing(folder) if is_nifti(f) and f.is_file() and not is_macos_metadata(f)]
 
 
+def note_pairs_passed_over(*folders: Path) -> None:
+    """Warn, once a folder, of the Analyze / NIfTI pairs (``x.hdr`` + ``x.img``) of
+    ``folders``, which are not read: their cases are left out, unless converted."""
+    for folder in folders:
+        pairs = [f for f in listing(folder) if f.suffix.lower() == PAIR_ENDINGS[0]]
+        if pairs:
+            note_once(
+                f"{folder}: {numbered(len(pairs), 'Analyze / NIfTI pair')} ({pairs[0].name} + "
+                f"{pairs[0].stem}.img{', ...' if len(pairs) > 1 else ''}) not read: "
+                f"{worded(len(pairs), 'its case', 'their cases')} left out; convert each pair "
+                f"to {PAIR_CONVERSION}"
+            )
+
+
 def case_of(image: Path, labelled: Iterable[str]) -> str:
     """The case an image volume is of: its name less ``_0000`` (nnU-Net's channel) where
     that names a label volume of ``labelled``, else its name (MSD's)."""
@@ -62,13 +76,15 @@ def case_of(image: Path, labelled: Iterable[str]) -> str:
 
 def decathlon_pairs(root: Path, names: list[str] | None, found: list[str]) -> list:
     """(image, label) volumes of ``root`` (:func:`decathlon_folders`), paired by case name
-    (``names``: those image stems only); images without a label, labels without an image
+    (``names``: those cases only, by
+    name less the ending, ``spleen_2`` or ``spleen_2_0000``); images without a label, labels without an image
     and cases of several channel files added to ``found``; what was paired said once."""
     images_dir, labels_dir = decathlon_folders(root)
     labels = {nifti_stem(f): f for f in volumes(labels_dir)}
+    note_pairs_passed_over(images_dir, labels_dir)
     cases: dict[str, list[Path]] = {}
     for image in first_channels(volumes(images_dir), found):
-        if names is None or nfc(image.stem) in names:
+        if names is None or {nfc(nifti_stem(image)), nfc(nifti_case(image))} & set(names):
             cases.setdefault(case_of(image, labels), []).append(image)
     found += _pairing_problems(cases, labels, labels_dir, images_dir, names is None)
     pairs = [(files[0], labels[c]) for c, files in sorted(cases.items()) if _one(files, c, labels)]
