@@ -5,7 +5,8 @@ copy: a data set folder holds sequences ``01/``, ``02/``, ... of frames ``t000.t
 
 - ``01_GT/SEG/man_seg000.tif``: the gold-truth segmentation (object ids) of only SOME frames,
   paired with the frame of its number (``man_seg013.tif`` with ``t013.tif``); a 3-D set's
-  ``man_seg_TTT_ZZZ.tif`` annotates the one slice ZZZ of frame TTT (not read: said);
+  ``man_seg_TTT_ZZZ.tif`` annotates the one slice ZZZ of frame TTT, paired with that plane
+  of the frame (:func:`slice_of`) where the frame has no whole mask;
 - ``01_GT/TRA/man_track000.tif``: tracking markers (a blob per cell), no segmentation (read
   only to find frames whose gold truth leaves cells out: :mod:`unetlab.data.ctc_partial`);
 - ``01_ST/SEG/man_seg000.tif``: the silver truth, computer-made, of every frame: trained on
@@ -29,15 +30,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from unetlab.data.names import CTC_SEG as SEG
-from unetlab.data.names import listing
+from unetlab.data.names import CTC_SLICE as SLICE
+from unetlab.data.names import ctc_mask, listing
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError, unknown_choice
 from unetlab.words import first_listed, numbered, worded
 
-#: a frame, a 3-D set's mask of one slice (``man_seg_TTT_ZZZ.tif``); a gold-truth mask:
-#: :data:`~unetlab.data.names.CTC_SEG`
+#: a frame; a gold-truth mask: :data:`~unetlab.data.names.CTC_SEG`, of one 3-D slice:
+#: :data:`~unetlab.data.names.CTC_SLICE`
 FRAME = re.compile(r"t(\d+)\.tiff?", re.IGNORECASE)
-SLICE = re.compile(r"man_seg_(\d+)_(\d+)\.tiff?", re.IGNORECASE)
 #: the folders beside a sequence ``NN/``: its gold truth, its silver truth
 TRUTHS = ("_GT", "_ST")
 #: the truths a training may choose (``data.ctc_truth``): the gold (annotated by people, of
@@ -51,8 +52,6 @@ KINDS = {folders[0]: name for name, folders in CTC_TRUTHS.items() if len(folders
 _TRUTH = contextvars.ContextVar("unetlab_ctc_truth", default=GOLD)
 #: the layout in a few words, for the lines that name it
 CTC_LAYOUT = "the Cell Tracking Challenge's 01/t000.tif beside 01_GT/SEG/man_seg000.tif"
-#: how a frame of one 3-D slice's mask, or any frame, is read where this layout reads it not
-OWN_FOLDERS = "as 2-D images in images/ with their masks in masks/ (same names)"
 
 
 class Use(NamedTuple):
@@ -108,6 +107,13 @@ def checked_truth(truth: str) -> str:
     if not isinstance(truth, str) or truth not in CTC_TRUTHS:
         raise UnetlabError(unknown_choice("data.ctc_truth", truth, CTC_TRUTHS))
     return truth
+
+
+def slice_of(mask: Path) -> int | None:
+    """The slice a truth mask of one 3-D slice annotates (``01_GT/SEG/man_seg_013_042.tif``:
+    42, a plane of ``01/t013.tif``), None for any other file."""
+    found = SLICE.fullmatch(mask.name)
+    return int(found.group(2)) if found and truth_of(mask) is not None else None
 
 
 def truth_of(mask: Path) -> str | None:
@@ -210,8 +216,8 @@ def _numbered(folder: Path, pattern: re.Pattern) -> dict[int, Path]:
 class _Left(NamedTuple):
     """What a data set of the layout holds and does not read, for its line."""
 
-    slices: int  # masks of one 3-D slice
-    strays: list[Path]  # files of a SEG/ folder of no mask's name (man_seg002.png)
+    slices: int  # masks of one 3-D slice of frames annotated whole (not read)
+    strays: list[Path]  # files of the SEG/ folders read of no mask's name (man_seg002.png)
     markers: bool  # an NN_GT/TRA/ folder
     other: bool  # the truth not read (:data:`_OTHER`): an NN_ST/ folder, an NN_GT/SEG/ one
 
@@ -223,6 +229,17 @@ class _Count(NamedTuple):
     paired: int  # frames paired
     frames: int
     silver: int  # of them with the silver truth
+    sliced: int = 0  # of them paired by masks of one 3-D slice
+    slices: int = 0  # those masks
+
+
+class _Read(NamedTuple):
+    """The truth read beside a sequence (:func:`_truth_masks`)."""
+
+    masks: dict[int, list[Path]]  # frame number: its whole mask, else its slices' masks
+    silver: set[int]  # the frames of those of the silver truth
+    covered: int  # masks of one slice of frames annotated whole: not read
+    strays: list[Path]  # files of no mask's name
 
 
 #: the truth beside the one read (``data.ctc_truth``), its folder, and how lines name it
@@ -236,17 +253,18 @@ def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tupl
     paired and what was left said once, a problem where nothing was, as ``use``
     (:data:`TRAINING`, :data:`SCORING`) reads them."""
     pairs, counts, left, sequences = [], [], [], ctc_sequences(root)
-    for frames_dir, seg_dir in sequences:
-        frames, (masks, silver) = _numbered(frames_dir, FRAME), _truth_masks(frames_dir)
+    for frames_dir, _ in sequences:
+        frames, read = _numbered(frames_dir, FRAME), _truth_masks(frames_dir)
         problems += [
-            f"{masks[n]}: no frame {frames_dir / _frame_of(masks[n])} for this mask (a mask "
+            f"{mask}: no frame {frames_dir / _frame_of(mask)} for this mask (a mask "
             "pairs with the frame of its number)"
-            for n in sorted(set(masks) - set(frames))
+            for n in sorted(set(read.masks) - set(frames))
+            for mask in read.masks[n]
         ]
-        paired = sorted(set(masks) & set(frames))
-        pairs += [(frames[n], masks[n]) for n in paired]
-        counts.append(_Count(frames_dir.name, len(paired), len(frames), len(silver & {*paired})))
-        left.append(_left_of(frames_dir, seg_dir))
+        paired = sorted(set(read.masks) & set(frames))
+        pairs += [(frames[n], mask) for n in paired for mask in read.masks[n]]
+        counts.append(_counted(frames_dir.name, paired, len(frames), read))
+        left.append(_left_of(frames_dir, read))
     lacking = lacking_truth(root, [frames for frames, _ in sequences])
     counts += [_Count(d.name, 0, len(_numbered(d, FRAME)), 0) for d in lacking]
     counts.sort(key=lambda c: c.name)  # in sequence order: "(02/: 5 of 5, 01/: 0 of 6)", s70
@@ -258,14 +276,41 @@ def ctc_pairs(root: Path, problems: list[str], use: Use = TRAINING) -> list[tupl
     return pairs
 
 
-def _truth_masks(sequence: Path) -> tuple[dict[int, Path], set[int]]:
-    """``{frame number: mask}`` of the truths read (:func:`truth_read`) beside the sequence
-    folder ``sequence``, the gold's where a frame has both, and the numbers of those of the
-    silver truth."""
-    truths = {t: _seg_folder(sequence, t) for t in CTC_TRUTHS[_TRUTH.get()]}
-    masks = {t: _numbered(seg, SEG) for t, seg in truths.items() if seg is not None}
-    gold, silver = masks.get("_GT", {}), masks.get("_ST", {})
-    return silver | gold, set(silver) - set(gold)
+def _counted(name: str, paired: list[int], frames: int, read: _Read) -> _Count:
+    """The :class:`_Count` of the sequence ``name`` of ``frames`` frames, ``paired`` those
+    paired with the truth ``read``."""
+    sliced = [n for n in paired if SLICE.fullmatch(read.masks[n][0].name)]
+    slices = sum(len(read.masks[n]) for n in sliced)
+    return _Count(name, len(paired), frames, len(read.silver & {*paired}), len(sliced), slices)
+
+
+def _truth_masks(sequence: Path) -> _Read:
+    """The masks of the truths read (:func:`truth_read`) beside the sequence folder
+    ``sequence`` by frame, the gold's where a frame has both (a whole mask or slices')."""
+    truths = CTC_TRUTHS[_TRUTH.get()]
+    read = {t: _seg_masks(seg) for t in truths if (seg := _seg_folder(sequence, t)) is not None}
+    gold, silver = (read[t].masks if t in read else {} for t in TRUTHS)
+    return _Read(
+        silver | gold,
+        set(silver) - set(gold),
+        sum(r.covered for r in read.values()),
+        [f for r in read.values() for f in r.strays],
+    )
+
+
+def _seg_masks(seg: Path) -> _Read:
+    """The masks of the SEG folder ``seg`` by frame: a frame's whole mask
+    (``man_segNNN.tif``), else those of its slices (``man_seg_NNN_ZZZ.tif``, in slice
+    order); no silver frames."""
+    files = listing(seg)
+    whole = {int(m.group(1)): [f] for f in files if (m := SEG.fullmatch(f.name))}
+    sliced: dict[int, list[Path]] = {}
+    for f in files:
+        if (m := SLICE.fullmatch(f.name)) is not None:
+            sliced.setdefault(int(m.group(1)), []).append(f)
+    covered = sum(len(masks) for n, masks in sliced.items() if n in whole)
+    strays = [f for f in files if ctc_mask(f.name) is None]
+    return _Read(sliced | whole, set(), covered, strays)
 
 
 def lacking_truth(root: Path, read: Collection[Path]) -> list[Path]:
@@ -313,19 +358,16 @@ def lacking_words(lacking: list[Path]) -> str:
 
 
 def _frame_of(mask: Path) -> str:
-    """The frame's name a gold-truth mask pairs with, of the mask's own digits
-    (``man_seg0042.tif``: ``t0042.tif``)."""
-    return f"t{SEG.fullmatch(mask.name).group(1)}.tif"
+    """The frame's name a truth mask pairs with, of the mask's own digits
+    (``man_seg0042.tif``, ``man_seg_0042_007.tif``: ``t0042.tif``)."""
+    return f"t{ctc_mask(mask.name).group(1)}.tif"
 
 
-def _left_of(frames_dir: Path, seg_dir: Path) -> _Left:
-    others = [f for f in listing(seg_dir) if SEG.fullmatch(f.name) is None]
-    slices = [f for f in others if SLICE.fullmatch(f.name)]
-    strays = [f for f in others if f not in slices]
+def _left_of(frames_dir: Path, read: _Read) -> _Left:
     markers = (frames_dir.parent / f"{frames_dir.name}_GT" / "TRA").is_dir()
     other = _OTHER.get(_TRUTH.get())
     beside = other is not None and (frames_dir.parent / f"{frames_dir.name}{other[0]}").is_dir()
-    return _Left(len(slices), strays, markers, beside and _seg_folder(frames_dir) is not None)
+    return _Left(read.covered, read.strays, markers, beside and _seg_folder(frames_dir) is not None)
 
 
 def _together(left: list[_Left]) -> _Left:
@@ -363,7 +405,8 @@ def _paired_line(
     root: Path, counts: list[_Count], left: _Left, use: Use, lacking: list[Path]
 ) -> str:
     """What a data set of the layout paired (``counts``: each sequence's) and left out
-    (:class:`_Left`): the frames of no truth, the masks of one 3-D slice, files of another
+    (:class:`_Left`): the frames paired by masks of one 3-D slice, the frames of no truth,
+    the masks of one 3-D slice of frames annotated whole, files of another
     name, the tracking markers and the truth not read there are, the sequences ``lacking``
     the truth read (:func:`lacking_truth`)."""
     paired = sum(c.paired for c in counts)
@@ -372,12 +415,17 @@ def _paired_line(
         f"{root}: the Cell Tracking Challenge's layout: paired {numbered(paired, 'frame')} "
         f"with {_truth_words(counts)} ({each})"
     )
+    if sliced := sum(c.sliced for c in counts):
+        line += (
+            f"; {sliced} of them by {numbered(sum(c.slices for c in counts), 'mask')} of one "
+            "3-D slice (man_seg_TTT_ZZZ.tif: slice ZZZ of frame TTT), those slices alone"
+        )
     if unpaired := sum(c.frames for c in counts) - paired:  # "0 frames ... left out", s70
         line += f"; {numbered(unpaired, 'frame')} without one left out"
     if left.slices:
         line += (
-            f"; {numbered(left.slices, 'mask')} of one 3-D slice (man_seg_TTT_ZZZ.tif) not "
-            f"read: save slice ZZZ of frame TTT and its mask {OWN_FOLDERS} to {use.verb} them"
+            f"; {numbered(left.slices, 'mask')} of one 3-D slice of frames annotated whole not "
+            "read (the whole frame's mask is)"
         )
     if left.strays:
         line += (

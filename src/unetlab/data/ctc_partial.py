@@ -19,7 +19,7 @@ import numpy as np
 
 from unetlab.data.ctc import GOLD, TRAINING, Use, truth_of
 from unetlab.data.io import read_stack
-from unetlab.data.names import CTC_SEG
+from unetlab.data.names import ctc_mask
 from unetlab.data.read_notes import note_once
 from unetlab.errors import UnetlabError
 from unetlab.words import first_listed, worded
@@ -40,15 +40,15 @@ def unmarked(mask: np.ndarray, markers: np.ndarray) -> tuple[int, int]:
 
 
 def markers_of(mask: Path) -> Path:
-    """The tracking markers of the frame of a gold-truth mask: ``01_GT/SEG/man_seg009.tif``:
-    ``01_GT/TRA/man_track009.tif``."""
-    return mask.parent.parent / "TRA" / f"man_track{CTC_SEG.fullmatch(mask.name).group(1)}.tif"
+    """The tracking markers of the frame of a gold-truth mask: ``01_GT/SEG/man_seg009.tif``
+    (or ``man_seg_009_042.tif``, of one of its slices): ``01_GT/TRA/man_track009.tif``."""
+    return mask.parent.parent / "TRA" / f"man_track{ctc_mask(mask.name).group(1)}.tif"
 
 
 def _frame(pair: Pair) -> str:
     """The frame ``pair`` is a page of, with its sequence (``01/t009``), named once for all
-    the pages of a 3-D frame."""
-    return f"{pair.sequence.name}/{pair.image.stem}"
+    the pages of a 3-D frame; a slice annotated alone with its slice (``01/t009[42]``)."""
+    return pair.name if pair.mask_at is not None else f"{pair.sequence.name}/{pair.image.stem}"
 
 
 def _by_mask(pairs: Sequence[Pair]) -> dict[Path, list[Pair]]:
@@ -68,7 +68,7 @@ def _said(pages: list[Pair], masks: Mapping[Path, np.ndarray]) -> str | UnetlabE
     ``pages`` (the pairs of one mask file) mark cells its mask leaves out, counted over its
     pages at once; the error where its markers could not be read (corrupt, empty: it stopped
     train and evaluate, s69 re-review); None where none, or it has no markers (of its size:
-    a 3-D frame's single-slice mask)."""
+    a frame of another number of slices)."""
     track = markers_of(pages[0].mask)
     if not track.is_file():
         return None
@@ -78,10 +78,10 @@ def _said(pages: list[Pair], masks: Mapping[Path, np.ndarray]) -> str | UnetlabE
         return error
     mask = masks.get(pages[0].mask)
     mask = read_stack(pages[0].mask, mask=True) if mask is None else mask
-    if markers.shape != mask.shape:
+    if markers.shape[1:] != mask.shape[1:] or len(markers) != pages[0].pages:
         return None
     at = [p.page for p in pages]
-    marked, left = unmarked(mask[at], markers[at])
+    marked, left = unmarked(mask[[p.mask_index for p in pages]], markers[at])
     if not left:
         return None
     return f"{_frame(pages[0])}: {left} of {marked} cells marked in TRA have no mask"

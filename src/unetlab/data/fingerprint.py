@@ -791,7 +791,7 @@ def _set_values(pairs, reader, ignore_value: int | None) -> list[int] | None:
         if not reads_kept():  # the budget full: the rest would be decoded twice
             return None
         try:
-            mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+            mask = reader.mask_of(pair)
         except (UnetlabError, OSError, ValueError, IndexError):
             continue
         if mask.dtype.kind in "iub":
@@ -874,7 +874,7 @@ class _KeptRows(PairReader):
     def whole_mask_bands(self, pair: Pair) -> tuple[tuple[tuple[str, int, int], ...], int]:
         """(:attr:`PairFacts.bands`, rows) of ``pair``'s mask page as stored, all its rows:
         the file this reader read last, held."""
-        mask = super().stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+        mask = super().stack(pair.mask, mask=True, axes=pair.axes)[pair.mask_index]
         bands = tuple((edge, v, n) for edge, (v, n) in edge_bands(mask).items())
         return bands, mask.shape[0]
 
@@ -1122,7 +1122,7 @@ def _measure_objects(
     for pair, f in zip(pairs, facts):
         keep = background(f.values, f.counts, None if instances else names, ignore_value, held)
         if f.instances != instances or keep != f.background:
-            mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+            mask = reader.mask_of(pair)
             bad = invalid_of(pair)
             facts = labelled_object_facts(
                 mask, ignore_value, keep, instances=instances, invalid=bad

@@ -115,7 +115,7 @@ def _labelled(reader: PairReader, pair: Pair, ignore_value: int, seen: dict) -> 
     answers so far; a mask that cannot be read counts as labelled: its fold refuses it)."""
     if pair not in seen:
         try:
-            mask = reader.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+            mask = reader.mask_of(pair)
         except UnetlabError:
             seen[pair] = True
         else:

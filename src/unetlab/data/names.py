@@ -32,6 +32,9 @@ ANNOTATION_SUFFIXES = (".zip", ".roi", ".geojson")
 #: the Cell Tracking Challenge's gold-truth mask of frame NNN (``man_seg013.tif`` of
 #: ``t013.tif``): object ids by the challenge's rules (:mod:`unetlab.data.ctc`)
 CTC_SEG = re.compile(r"man_seg(\d+)\.tiff?", re.IGNORECASE)
+#: a 3-D set's gold-truth mask of the one slice ZZZ of frame TTT (``man_seg_013_042.tif``:
+#: plane 42 of ``t013.tif``)
+CTC_SLICE = re.compile(r"man_seg_(\d+)_(\d+)\.tiff?", re.IGNORECASE)
 #: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
 MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: the stem endings of masks beside their images in a flat folder, which predict passes over
@@ -224,13 +227,20 @@ def holds_object_ids(path: Path) -> bool:
 def objects_by_what(path: Path) -> bool:
     """Whether the mask ``path`` is objects by what it is, wherever it lies: drawn as
     outlines (:data:`ANNOTATION_SUFFIXES`: each outline one object), a folder of one mask
-    per object, or the Cell Tracking Challenge's ``man_segNNN.tif`` (:data:`CTC_SEG`: a
+    per object, or the Cell Tracking Challenge's ``man_segNNN.tif`` (:func:`ctc_mask`: a
     frame of 7 cells read as 7 classes by training, s69)."""
     return (
         path.suffix.lower() in ANNOTATION_SUFFIXES
         or path.is_dir()
-        or CTC_SEG.fullmatch(path.name) is not None
+        or ctc_mask(path.name) is not None
     )
+
+
+def ctc_mask(name: str) -> re.Match | None:
+    """The match of the file name of a Cell Tracking Challenge mask, a frame's
+    (:data:`CTC_SEG`) or one slice's (:data:`CTC_SLICE`), its group 1 the frame's digits;
+    None for any other name."""
+    return CTC_SEG.fullmatch(name) or CTC_SLICE.fullmatch(name)
 
 
 def sub_folder(root: Path, name: str) -> Path:

@@ -51,6 +51,7 @@ from unetlab.data.ctc import (
     ctc_part,
     ctc_sequences,
     sequences_beside,
+    slice_of,
     unread_note,
 )
 from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
@@ -80,11 +81,11 @@ from unetlab.data.io import (
 )
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
-    CTC_SEG,
     MASK_SUFFIXES,
     OUTLINE_NAMES,
     SPLIT_NAMES,
     channel_named,
+    ctc_mask,
     folder_candidates,
     image_stem,
     images_of,
@@ -144,15 +145,23 @@ GROUPED = 4  # files with one problem that are listed once, with the problem sai
 
 @dataclass(frozen=True)
 class Pair:
-    """One training/evaluation sample: page ``page`` of ``image`` and of ``mask``, the
-    image's TIFF read with ``axes`` where a user gives them (``data.axes``, ``--axes``; its
-    pages are those axes'), the mask's with :func:`mask_axes`."""
+    """One training/evaluation sample: page ``page`` of ``image`` and of ``mask`` (of
+    ``mask_at`` where given: a 3-D frame's mask of its one slice ``page``,
+    ``man_seg_TTT_ZZZ.tif``, is a page of its own: 0), the image's TIFF read with ``axes``
+    where a user gives them (``data.axes``, ``--axes``; its pages are those axes'), the
+    mask's with :func:`mask_axes`."""
 
     image: Path
     mask: Path
     page: int = 0
     pages: int = 1
     axes: str | None = None
+    mask_at: int | None = None
+
+    @property
+    def mask_index(self) -> int:
+        """The page of :attr:`mask` paired with page :attr:`page` of the image."""
+        return self.page if self.mask_at is None else self.mask_at
 
     @property
     def name(self) -> str:
@@ -180,7 +189,7 @@ class Pair:
     def sequence(self) -> Path | None:
         """The sequence folder (``01/``) of a frame of the Cell Tracking Challenge's layout
         paired with its gold truth (``man_segNNN.tif``), else None."""
-        return self.image.parent if CTC_SEG.fullmatch(self.mask.name) else None
+        return self.image.parent if ctc_mask(self.mask.name) else None
 
     @property
     def image_page(self) -> str:
@@ -190,7 +199,7 @@ class Pair:
     @property
     def mask_page(self) -> str:
         """The mask file, and the page of a stack: where a message about the mask points."""
-        return self._page_of(self.mask)
+        return str(self.mask) if self.mask_at is not None else self._page_of(self.mask)
 
     def _page_of(self, path: Path) -> str:
         return str(path) if self.pages == 1 else f"{path} page {self.page}"
@@ -995,10 +1004,35 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as)
     except (DatasetError, ImageReadError) as exc:  # a broken TIFF's, as page_count's
         found.append(quoted(exc))
         return []
+    if (z := slice_of(mask)) is not None:
+        return _one_slice(image, mask, z, (n_img, n_mask), found, axes)
     if n_img != n_mask:
         found.append(_page_mismatch(image, mask, n_img, n_mask, axes, axes_as))
         return []
     return [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
+
+
+def _one_slice(
+    image: Path, mask: Path, z: int, sizes: tuple[int, int], found: list[str], axes: str | None
+) -> list[Pair]:
+    """The pair of plane ``z`` of the 3-D frame ``image`` with ``mask``, the mask of that one
+    slice (``man_seg_TTT_ZZZ.tif``; ``sizes``: the pages of both); none, its problem added
+    to ``found``, where the mask is no one plane or the frame has no plane ``z``."""
+    n_img, n_mask = sizes
+    if n_mask != 1:
+        found.append(
+            f"{mask}: the mask of slice {z} alone (man_seg_TTT_ZZZ.tif) has {n_mask} pages: "
+            f"save that one plane (or the frame's whole mask as {mask.parent}/man_segTTT.tif)"
+        )
+    elif z >= n_img:
+        fix = "name it by its slice (from 0)" if n_img > 1 else "a 2-D frame's is man_segTTT.tif"
+        found.append(
+            f"{mask}: the mask of slice {z}, but its frame {image.name} has "
+            f"{numbered(n_img, 'slice')}: {fix}"
+        )
+    else:
+        return [Pair(image, mask, z, n_img, axes, mask_at=0)]
+    return []
 
 
 def _empty_folders(root: Path, layout: str) -> str:
@@ -1534,7 +1568,7 @@ class PairReader:
         image = self.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
         if self.channel is not None:
             image = _one_channel(image, self.index(pair), pair)
-        mask = self.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+        mask = self.mask_of(pair)
         if mask.ndim != 2:
             raise DatasetError(
                 f"{pair.mask_page}: mask has shape {mask.shape}; expected one (H, W) label image"
@@ -1547,6 +1581,10 @@ class PairReader:
                 f"image's size{transposed_sizes(image.shape[:2], mask.shape)}"
             )
         return image, mask
+
+    def mask_of(self, pair: Pair) -> np.ndarray:
+        """``pair``'s mask page, as :meth:`stack` reads its file."""
+        return self.stack(pair.mask, mask=True, axes=pair.axes)[pair.mask_index]
 
     def index(self, pair: Pair) -> int | list[int]:
         """The reader's channel in ``pair``'s image: a name (``data.channel: DAPI``) as its

@@ -55,7 +55,8 @@ def split_record(root: str | os.PathLike, train: Sequence[Pair], val: Sequence[P
     """The record of a run's ``train`` and ``val`` pairs of the data folder ``root``:
     ``{"format", "root", "train": [entry, ...], "val": [...]}``, each entry ``{"image",
     "mask"}`` (POSIX paths relative to ``root``, or absolute outside it), ``"page"``,
-    ``"pages"``, ``"image_sha256"``, ``"mask_sha256"``."""
+    ``"pages"``, ``"image_sha256"``, ``"mask_sha256"`` (and ``"mask_page"``, the page of a
+    mask that is not ``"page"``: :attr:`Pair.mask_at`)."""
     root = Path(root)
     return {
         "format": RECORD_FORMAT,
@@ -66,7 +67,7 @@ def split_record(root: str | os.PathLike, train: Sequence[Pair], val: Sequence[P
 
 
 def _entry(pair: Pair, root: Path) -> dict:
-    return {
+    entry = {
         "image": _relative(pair.image, root),
         "mask": _relative(pair.mask, root),
         "page": pair.page,
@@ -74,6 +75,8 @@ def _entry(pair: Pair, root: Path) -> dict:
         "image_sha256": file_sha256(pair.image),  # the pages of a stack: hashed once
         "mask_sha256": file_sha256(pair.mask),
     }
+    # a 3-D frame's mask of one slice is its own page 0, not the frame's page (Pair.mask_at)
+    return entry if pair.mask_at is None else {**entry, "mask_page": pair.mask_at}
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -107,7 +110,7 @@ def read_split(path: str | os.PathLike) -> dict | None:
 
 def _pair(entry: dict, root: Path, axes: str | None) -> Pair:
     image, mask = root / entry["image"], root / entry["mask"]
-    return Pair(image, mask, entry["page"], entry["pages"], axes)
+    return Pair(image, mask, entry["page"], entry["pages"], axes, entry.get("mask_page"))
 
 
 def recorded_pairs(

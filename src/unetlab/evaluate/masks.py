@@ -315,7 +315,8 @@ class MaskPage(NamedTuple):
     """One page of a ground-truth mask file: its name in the report, the stem its prediction
     has (in NFC: :func:`~unetlab.data.pairs.nfc`), the page index, the mask's label values,
     the file and how many pages it has, and its image file where known (a data folder's, or
-    the one of the same stem in images/ beside a masks/ folder)."""
+    the one of the same stem in images/ beside a masks/ folder); ``sliced``: the file is the
+    mask of the one slice ``page`` of a 3-D frame of ``pages`` (``man_seg_TTT_ZZZ.tif``)."""
 
     name: str
     stem: str
@@ -324,12 +325,18 @@ class MaskPage(NamedTuple):
     path: Path
     pages: int
     image: Path | None = None
+    sliced: bool = False
 
     @property
     def where(self) -> str:
         """The mask file, and the page of a stack: where a refusal of its values points (its
         report ``name`` is a stem, which named no file: s52 badinput)."""
-        return str(self.path) if self.pages == 1 else f"{self.path} page {self.page}"
+        return str(self.path) if self.pages == 1 or self.sliced else f"{self.path} page {self.page}"
+
+    @property
+    def opens(self) -> bool:
+        """Whether this page is the first of its file: one of one, a stack's first."""
+        return self.page == 0 or self.sliced
 
 
 class GroundTruth(NamedTuple):
@@ -425,8 +432,10 @@ def _pair_masks(
         read = read or PairReader(colours=colours())  # a stack's masks read once
         masks = read.stack(pair.mask, mask=True, axes=pair.axes)
         stem = mask_stem(pair.image)  # x.nii.gz: x
-        page = masks[pair.page]
-        yield MaskPage(pair.name, stem, pair.page, page, pair.mask, len(masks), pair.image)
+        sliced = pair.mask_at is not None  # the frame's pages, its mask a page alone
+        pages = pair.pages if sliced else len(masks)
+        page = masks[pair.mask_index]
+        yield MaskPage(pair.name, stem, pair.page, page, pair.mask, pages, pair.image, sliced)
 
 
 def _file_masks(
@@ -1507,7 +1516,7 @@ def _page(
             f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
             f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
-    if gt.page == 0:
+    if gt.opens:
         _say_grey_rgb(path, pred)
     return pred
 

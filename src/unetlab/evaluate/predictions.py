@@ -579,8 +579,8 @@ def _counted(masks: Iterable[MaskPage], done: Count) -> Iterable[MaskPage]:
     its first comes: its total, one a mask file at first, counts the pages scored (s52
     notebook: it had no total, so no share or time left; s66: nor the stop's line)."""
     for page in masks:
-        if page.page == 0:
-            done.opened(page.path, page.pages)
+        if page.opens:
+            done.opened(page.path, 1 if page.sliced else page.pages)
         yield page
 
 

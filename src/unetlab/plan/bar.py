@@ -81,5 +81,5 @@ def _looked_at(pair: Pair, measured: Sequence[PairFacts], read: PairReader) -> t
     fact = next((f for f in measured if f.name == pair.mask_page and f.mask_rows), None)
     if fact is not None:
         return {edge: (value, rows) for edge, value, rows in fact.bands}, fact.mask_rows
-    mask = read.stack(pair.mask, mask=True, axes=pair.axes)[pair.page]
+    mask = read.mask_of(pair)
     return edge_bands(mask), mask.shape[0]

@@ -341,7 +341,7 @@ def void_note(
     holding = {p.name for p in fp.pairs if VOID in p.values}
     reader = PairReader(cfg.data.channel)
     chosen = [p for p in pairs if p.mask_page in holding][:VOID_MASKS]
-    masks = [reader.stack(p.mask, mask=True, axes=p.axes)[p.page] for p in chosen]
+    masks = [reader.mask_of(p) for p in chosen]
     shares = [b for m in masks if (b := border_share(m)) is not None]
     return [void_line(found, named=False, border=float(np.mean(shares)) if shares else None)]
 
