@@ -1266,3 +1266,21 @@ def test_the_plan_s_seed_search_reads_the_truth_trained(tmp_path):
     d = SimpleNamespace(seed=0, root=str(root), val_fraction=0.4, axes=None, ctc_truth="silver")
     val = {p.name for p in pairs if "01_ST" in p.name}
     assert seed_holding(d, SimpleNamespace(pairs=pairs), {1}, val) == 1
+
+
+def test_the_split_line_says_which_truth_validation_scores(ctc, caplog):
+    """Under both, validation (best.pt, the label-offset fit) scored mostly silver masks, said
+    only in the README (s70 review): the split line counts each truth validated."""
+    from unetlab.data.datasets import split_pairs
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _, val = split_pairs(ctc, val_fraction=0.4, seed=0, ctc_truth="both")
+    gold = sum("_GT" in str(p.mask) for p in val)
+    said = f"; validation, which picks best.pt and the label offset, scores {gold} gold-truth "
+    assert said + f"and {len(val) - gold} silver-truth (computer-made) frames: evaluate --gt" in (
+        caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(ctc, val_fraction=0.4, seed=0)
+    assert "split by sequence" in caplog.text and "silver-truth" not in caplog.text

@@ -210,6 +210,21 @@ def _file_note(pairs: Sequence[Pair], train: Indices, val: Indices, fraction: fl
         f"{'validates' if len(val) == 1 else 'validate'} ({shown}), {len(train)} train "
         f"(data.val_fraction {fraction:g} of {len(pairs)} {whole.item}s asked {asked})"
         + (_over_asked(pairs, whole) if len(val) > asked else "")
+        + _truths_validated([pairs[i] for i in val], whole)
+    )
+
+
+def _truths_validated(val: Sequence[Pair], whole: Whole) -> str:
+    """The clause of the truths the validation pairs ``val`` score where any is the silver
+    (computer-made, ``data.ctc_truth`` silver or both): best.pt and the label offset are
+    chosen on it (under both, mostly the silver, unsaid in the log, s70 review)."""
+    kinds = [truth_of(p.mask) for p in val]
+    if not (silver := kinds.count("_ST")):
+        return ""
+    return (
+        f"; validation, which picks best.pt and the label offset, scores "
+        f"{kinds.count('_GT')} gold-truth and {silver} silver-truth (computer-made) "
+        f"{whole.item}s: evaluate --gt scores the gold truth"
     )
 
 
