@@ -12,7 +12,7 @@ import torch
 from unetlab import UNet, predict_folder
 from unetlab.data.fingerprint import tiff_spacing
 from unetlab.data.io import find_images, read_stack, stack_size
-from unetlab.data.mrc import MRC_SUFFIXES, mrc_header
+from unetlab.data.mrc import MRC_SUFFIXES, mrc_header, read_mrc
 from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size
 from unetlab.errors import ImageReadError
 
@@ -147,8 +147,9 @@ def test_an_rgb_mrc_file_is_told_to_be_made_grey(tmp_path):
         read_stack(path)
 
 
-def test_predict_writes_a_tiff_stack_at_the_voxel_size(tmp_path):
-    """Fiji and napari open the labels at the tomogram's scale; the input is kept."""
+def test_predict_writes_tiff_probabilities_at_the_voxel_size(tmp_path):
+    """Fiji and napari open the probabilities at the tomogram's scale (the labels are an MRC
+    file: test_mrc_labels); the input is kept."""
     folder = tmp_path / "in"
     folder.mkdir()
     voxels = np.random.default_rng(0).normal(size=(3, 32, 32)).astype(np.float32)
@@ -156,9 +157,9 @@ def test_predict_writes_a_tiff_stack_at_the_voxel_size(tmp_path):
     before = path.read_bytes()
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
-    predict_folder(net, folder, tmp_path / "out")
-    with tifffile.TiffFile(tmp_path / "out" / "tomo.tif") as tif:
-        assert tif.series[0].shape == (3, 32, 32) and tif.series[0].axes == "ZYX"
+    predict_folder(net, folder, tmp_path / "out", save_probabilities=True)
+    with tifffile.TiffFile(tmp_path / "out" / "tomo_prob.tif") as tif:
+        assert tif.series[0].shape == (3, 2, 32, 32) and tif.series[0].axes == "ZCYX"
         meta = tif.imagej_metadata
         x = tif.pages[0].tags["XResolution"].value
     assert meta["unit"] == "um" and meta["spacing"] == pytest.approx(0.00105)
@@ -197,7 +198,7 @@ def test_a_large_mrc_is_streamed_plane_by_plane_as_read_whole(tmp_path):
     with tifffile.TiffFile(tmp_path / "streamed" / "tomo.tif") as tif:
         assert tif.is_ome and 'PhysicalSizeZ="0.00105"' in tif.ome_metadata
         streamed = tif.series[0].asarray()
-    np.testing.assert_array_equal(streamed, tifffile.imread(tmp_path / "whole" / "tomo.tif"))
+    np.testing.assert_array_equal(streamed, read_mrc(tmp_path / "whole" / "tomo.mrc"))
 
 
 def test_an_anisotropic_voxel_is_cella_over_mx_my_mz(tmp_path):

@@ -939,10 +939,10 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     table (an earlier run's images too: audit s33 plates 5; the objects with saturated
     pixels, the images out of focus), the --benchmark figures (of ``group``'s processes;
     ``timed["clock"]``), a hint for labels that look black (:func:`dark_labels_hint` of
-    ``timed["model"]``; none for NIfTI label volumes, which viewers colour)."""
-    from unetlab.data.nifti import is_nifti
+    ``timed["model"]``; none for NIfTI and MRC label volumes, which keep the class values)."""
     from unetlab.data.slides import slide_name
     from unetlab.inference.objects_summary import by_position, page_nouns, summary_lines
+    from unetlab.inference.slides import volume_labels
 
     done, clock = len(result.written), timed.get("clock")
     if args.instances:  # each image by its name (a Zarr level's with its store's: a.zarr/0)
@@ -960,7 +960,7 @@ def _summary(args, result, out_dir: Path, timed: dict, group) -> None:
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)
-    volumes = all(map(is_nifti, result.written))  # label volumes: the viewer colours them
+    volumes = all(map(volume_labels, result.written))  # label volumes: values, not colours
     hint = None if volumes else dark_labels_hint(args, timed.get("model"))
     if done and group.is_main and hint:
         log.info("%s", hint)

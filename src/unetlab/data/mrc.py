@@ -10,6 +10,10 @@ pages are (``PYX``), rows in the file's order (as mrcfile and napari show them; 
 3dmod draws row 0 at the bottom). The voxel size, CELLA / MX per axis in Å, is the pixel
 size and z spacing of the outputs. Files are raw and often large (a 2k x 2k x 300 float32
 tomogram is 5.0 GB): they are memory-mapped, so a large one is read plane by plane.
+
+Label volumes are written as IMOD writes them (:func:`write_mrc_labels`): mode 0 bytes with
+IMOD's stamp (unsigned), mode 6 above 255, over the input's grid, cell, origin and rows in
+its order, so that they overlay it in 3dmod, ChimeraX, napari and membrain-seg's tools.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.atomic import atomic_path
 from unetlab.errors import ImageReadError
 
 #: the suffixes MRC files share with other formats (OziExplorer's .map, notes' .st, ...):
@@ -58,12 +63,14 @@ FIX = "copy the file again, or write it again (IMOD: newstack in.mrc out.mrc)"
 
 class MrcHeader(NamedTuple):
     """What :func:`mrc_header` reads: ``shape`` (Z, Y, X), ``dtype`` (byte order included),
-    ``offset`` of the first voxel, ``voxel`` (z, y, x) Å or None where the header has none."""
+    ``offset`` of the first voxel, ``voxel`` (z, y, x) Å or None where the header has none,
+    ``origin`` (z, y, x) Å (ORIGIN)."""
 
     shape: tuple[int, int, int]
     dtype: np.dtype
     offset: int
     voxel: tuple[float, float, float] | None
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def is_mrc_name(path: str | os.PathLike) -> bool:
@@ -121,7 +128,8 @@ def mrc_header(path: str | os.PathLike) -> MrcHeader:
     order = _byte_order(raw)
     words = np.frombuffer(raw, order + "i4")
     head = MrcHeader(_shape(path, words), _dtype(path, words, order), 0, _voxel(raw, order))
-    head = head._replace(offset=HEADER_BYTES + _extended(path, words))
+    origin = tuple(float(v) for v in words[49:52].view(order + "f4")[::-1])
+    head = head._replace(offset=HEADER_BYTES + _extended(path, words), origin=origin)
     _check_axes(path, words)
     _check_length(path, head, size)
     return head
@@ -263,3 +271,65 @@ def header_sizes(head: MrcHeader) -> tuple[tuple[float, float], float] | None:
         return None
     z, y, x = (v / ANGSTROM_PER_UM for v in head.voxel)
     return (y, x), z
+
+
+#: the header words a label file keeps of its image's (:func:`write_mrc_labels`): NXSTART,
+#: NYSTART, NZSTART, MX, MY, MZ, CELLA and CELLB (4-15: the voxel size, as CELLA / MX), ISPG
+#: (22: a stack or a volume) and ORIGIN (49-51)
+KEPT_WORDS = (*range(4, 16), 22, 49, 50, 51)
+#: IMOD's flag (byte 156, bit 2) that says the origin's sign is inverted: kept with the origin
+IMOD_ORIGIN_FLAG = 4
+#: the label modes by the largest value they hold: 8-bit (IMOD's unsigned), 16-bit unsigned
+LABEL_MODES = ((255, 0, np.uint8), (65535, 6, np.uint16))
+
+
+def write_mrc_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike) -> Path:
+    """Write ``labels`` (Z, Y, X) class values of the MRC file ``like`` as the MRC2014 label
+    file ``path``, atomically: little-endian, mode 0 unsigned bytes with IMOD's stamp (mode
+    6, uint16, above 255), ``like``'s grid, cell (so its voxel size), origin and space group,
+    its rows in the same order (row 0 first: 3dmod draws both from the bottom, napari and
+    mrcfile from the top), the header's first label saying unetlab made it."""
+    theirs = mrc_header(like)
+    if labels.shape != theirs.shape:
+        raise ValueError(f"labels of shape {labels.shape} for an MRC file of {theirs.shape}")
+    top = int(labels.max(initial=0))
+    if int(labels.min(initial=0)) < 0 or top > LABEL_MODES[-1][0]:
+        raise ValueError(f"label values {labels.min()} to {top} beyond uint16")
+    mode, kind = next((m, k) for most, m, k in LABEL_MODES if top <= most)
+    voxels = np.ascontiguousarray(labels, np.dtype(kind).newbyteorder("<"))
+    head = _label_header(_words(like), voxels, mode, f"unetlab: labels of {Path(like).name}")
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(head)
+        voxels.tofile(f)
+    return Path(path)
+
+
+def _words(path: str | os.PathLike) -> np.ndarray:
+    """The 256 header words of the MRC file ``path``, little-endian (floats among them: the
+    bytes of each word turned as a whole)."""
+    with open(path, "rb") as f:
+        raw = f.read(HEADER_BYTES)
+    return np.frombuffer(raw, _byte_order(raw) + "i4").astype("<i4")
+
+
+def _label_header(theirs: np.ndarray, voxels: np.ndarray, mode: int, label: str) -> bytes:
+    """The 1,024-byte header of the label ``voxels`` (Z, Y, X) of ``mode``: the image's
+    :data:`KEPT_WORDS` (``theirs``), the axes X, Y, Z, the values' least, most, mean and
+    RMS deviation, MRC2014's version, IMOD's stamp, 'MAP ', the little-endian stamp and one
+    label (80 characters)."""
+    words = np.zeros(256, "<i4")
+    nz, ny, nx = voxels.shape
+    words[:4] = nx, ny, nz, mode
+    words[list(KEPT_WORDS)] = theirs[list(KEPT_WORDS)]
+    words[16:19] = 1, 2, 3
+    floats = words.view("<f4")
+    floats[19:22] = voxels.min(initial=0), voxels.max(initial=0), voxels.mean(dtype=np.float64)
+    floats[54] = voxels.std(dtype=np.float64)
+    words[27] = 20140  # NVERSION: MRC2014
+    imod = theirs[38] == IMOD_STAMP
+    words[38:40] = IMOD_STAMP, theirs[39] & IMOD_ORIGIN_FLAG if imod else 0  # bytes unsigned
+    words[55] = 1  # NLABL
+    raw = bytearray(words.tobytes())
+    raw[208:216] = MAP_WORD + b"\x44\x44\0\0"
+    raw[224:304] = label.encode("ascii", "replace")[:80].ljust(80)
+    return bytes(raw)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path, remove_tree
+from unetlab.data.mrc import is_mrc_name, mrc_header
 from unetlab.data.nifti import is_nifti, read_header
 from unetlab.data.nodata import nodata_tag
 from unetlab.data.tiff_files import is_tiff_name
@@ -545,6 +546,8 @@ def output_pixels(path: str | os.PathLike) -> int:
             return math.prod(s for a, s in zip(series.axes, series.shape) if a not in "CS")
     if is_nifti(path):
         return math.prod(read_header(path).size[:3])
+    if is_mrc_name(path):
+        return math.prod(mrc_header(path).shape)
     from PIL import Image
 
     with Image.open(path) as im:  # the header only; a small image (large ones are never PNG)

@@ -76,6 +76,7 @@ from unetlab.data.io import (
     write_tiff,
 )
 from unetlab.data.large_ids import id_dtype
+from unetlab.data.mrc import is_mrc_name, write_mrc_labels
 from unetlab.data.names import indices_named
 from unetlab.data.nifti import is_nifti, write_labels_like
 from unetlab.data.nodata import (
@@ -201,6 +202,7 @@ from unetlab.inference.slides import (
     output_names,
     output_stem,
     predict_slide,
+    volume_labels,
 )
 from unetlab.inference.stream_rule import is_streamed, memory_note, whole_read_note
 from unetlab.inference.table_extras import with_image_columns
@@ -303,6 +305,12 @@ def _refuse_own_input(file: _File) -> None:
 NIFTI_COLOUR = (
     "--color: a NIfTI input's label volume (.nii.gz) keeps the class values 0, 1, 2, ... "
     "(3D Slicer and ITK-SNAP colour label maps themselves)"
+)
+
+#: --color of an MRC input: its label file keeps the class values, as IMOD's do
+MRC_COLOUR = (
+    "--color: an MRC input's label file (.mrc) keeps the class values 0, 1, 2, ... (napari "
+    "colours them as labels; 3dmod and ChimeraX show them as values)"
 )
 
 #: the fix of an array given where a file or folder is asked for (:func:`check_path`)
@@ -741,9 +749,8 @@ def _predict_whole(file: _File) -> list[Path]:
     stack, axes, pages, invalid, meta, channel = _read_whole(file)
     file = _flat_without_z(file, axes)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
-    paths = output_paths(
-        file.out_dir, output_stem(file.path), stack=tiff, nifti=is_nifti(file.path)
-    )
+    volume = volume_labels(file.path)  # a NIfTI or MRC input's: a label volume
+    paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff, volume=volume)
     refuse_theirs(file.out_dir, paths, o.wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
     finish(publishing_path(paths["labels"]))  # a run stopped among its renames: finished
@@ -1104,6 +1111,10 @@ def _write_labels(
         write_labels_like(path, np.stack(out), like=file.path)
         if o.color:
             note_once(NIFTI_COLOUR, level=logging.WARNING)
+    elif is_mrc_name(path):  # an MRC input's: its grid, voxel size and origin, overlaying it
+        write_mrc_labels(path, np.stack(out), like=file.path)
+        if o.color:
+            note_once(MRC_COLOUR, level=logging.WARNING)
     elif tiff:
         dtype = np.uint8 if colours is not None else out[0].dtype  # a palette TIFF's: uint8
         nodata = _nodata_labels(file, out, invalid, dtype)

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.errors import OutputError
-from unetlab.inference.slides import output_stem
+from unetlab.inference.slides import VOLUME_LABELS, output_stem
 from unetlab.words import numbered
 
 __all__ = ["among_inputs_line", "refuse_input_folder"]
 
-#: the endings an input's labels take: a plane's, a stack's, a NIfTI volume's
-LABEL_ENDINGS = (".png", ".tif", ".nii.gz")
+#: the endings an input's labels take: a plane's, a stack's, a NIfTI volume's, an MRC file's
+LABEL_ENDINGS = (".png", ".tif", *VOLUME_LABELS.values())
 
 
 def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "out_dir") -> None:

@@ -55,7 +55,12 @@ from unetlab.inference.records import (
     save_record,
     setting_changes,
 )
-from unetlab.inference.slides import output_names, output_stems, refuse_claimed_only
+from unetlab.inference.slides import (
+    VOLUME_LABELS,
+    output_names,
+    output_stems,
+    refuse_claimed_only,
+)
 from unetlab.manifest import (
     changed_inputs,
     hand_relisted,
@@ -106,15 +111,18 @@ __all__ = [
 ]
 
 
-def output_paths(out_dir: Path, stem: str, *, stack: bool, nifti: bool = False) -> dict[str, Path]:
+def output_paths(
+    out_dir: Path, stem: str, *, stack: bool, volume: str | None = None
+) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
     ``objects`` (object ids), ``table`` (one row per object), ``geojson`` and ``rois``
     (object outlines). ``stack``: TIFF labels and
-    overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``nifti``: the
-    labels a NIfTI label volume (``.nii.gz``) of a NIfTI input's header."""
+    overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``volume``: the
+    ending of labels that are a label volume of the input's format (``.nii.gz``, ``.mrc``:
+    :func:`~unetlab.inference.slides.volume_labels`)."""
     ext = ".tif" if stack else ".png"
     return {
-        "labels": out_dir / f"{stem}{'.nii.gz' if nifti else ext}",
+        "labels": out_dir / f"{stem}{volume or ext}",
         "probabilities": out_dir / f"{stem}_prob.tif",
         "overlay": out_dir / f"{stem}_overlay{ext}",
         "objects": out_dir / f"{stem}_objects.tif",
@@ -142,9 +150,10 @@ EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=
 
 def output_forms(out_dir: Path, stem: str) -> list[dict[str, Path]]:
     """:func:`output_paths` of every form an input's outputs may take: a plane's (PNG), a
-    stack's (TIFF), a NIfTI volume's (``.nii.gz`` labels)."""
+    stack's (TIFF), a volume's (``.nii.gz``, ``.mrc`` labels: :data:`VOLUME_LABELS`)."""
     every = [output_paths(out_dir, stem, stack=stack) for stack in (False, True)]
-    return [*every, output_paths(out_dir, stem, stack=True, nifti=True)]
+    volumes = VOLUME_LABELS.values()
+    return [*every, *(output_paths(out_dir, stem, stack=True, volume=v) for v in volumes)]
 
 
 def output_roles(

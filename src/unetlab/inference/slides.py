@@ -229,6 +229,19 @@ def output_stem(path: str | os.PathLike) -> str:
     return stem + current_suffix(path)
 
 
+#: the endings of the label volumes of volume inputs (:func:`volume_labels`): NIfTI's, MRC's
+VOLUME_LABELS = {"nifti": ".nii.gz", "mrc": ".mrc"}
+
+
+def volume_labels(path: str | os.PathLike) -> str | None:
+    """The ending of the labels of the input ``path`` where they are a volume of its own
+    format, which overlays it in its field's viewers (3D Slicer, 3dmod, ChimeraX): ``.nii.gz``
+    for a NIfTI volume, ``.mrc`` for an MRC file (``.rec``, ``.st`` too); else None."""
+    if is_nifti(path):
+        return VOLUME_LABELS["nifti"]
+    return VOLUME_LABELS["mrc"] if is_mrc_name(path) else None
+
+
 def output_stems(path: str | os.PathLike) -> list[str]:
     """The :func:`output_stem` of each position of a multi-position OME-TIFF
     (:func:`~unetlab.data.io.ome_positions`: ``plate_pos0``, ``plate_pos1``, ...), else
