@@ -499,18 +499,35 @@ def test_predicts_tiff_beside_its_mrc_input_is_the_prediction(tmp_path):
     assert Written(tmp_path).maps == {"tomo": tmp_path / "tomo.tif"}
 
 
-def test_membrain_segs_segmented_mrc_is_told_to_be_renamed(tmp_path):
-    """membrain-seg writes <stem>_<checkpoint>_segmented.mrc: "no prediction in pred" said
-    only "<stem>.png (.tif, .mrc ...)"; it names membrain-seg's ending and the rename."""
-    from unetlab.errors import DatasetError
+def test_membrain_segs_segmented_mrc_pairs_with_its_tomogram(tmp_path, caplog):
+    """membrain-seg writes <stem>_<checkpoint>_segmented.mrc: it was "no prediction in pred"
+    with the fix "rename them <stem>.mrc"; now scored against <stem>'s mask, one line saying
+    so, the longest stem it starts with (TS_01, not TS) its image's."""
+    import logging
+
     from unetlab.evaluate.predictions import evaluate_predictions
 
     masks = (_voxels("u1", (3, 24, 24)) % 2).astype(np.uint8)
     for part in ("images", "masks", "pred"):
         (tmp_path / part).mkdir()
-    write_mrc(tmp_path / "images" / "tomo.mrc", _voxels("f4", (3, 24, 24)))
-    write_mrc(tmp_path / "masks" / "tomo.mrc", masks)
-    write_mrc(tmp_path / "pred" / "tomo_MemBrain_seg_v10_alpha.ckpt_segmented.mrc", masks)
-    with pytest.raises(DatasetError) as caught:
-        evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
-    assert "membrain-seg's <stem>_<checkpoint>_segmented.mrc: rename them" in str(caught.value)
+    for stem, flip in (("TS", True), ("TS_01", False)):
+        write_mrc(tmp_path / "images" / f"{stem}.mrc", _voxels("f4", (3, 24, 24)))
+        write_mrc(tmp_path / "masks" / f"{stem}.mrc", 1 - masks if flip else masks)
+    write_mrc(tmp_path / "pred" / "TS_01_MemBrain_seg_v10_alpha.ckpt_segmented.mrc", masks)
+    write_mrc(tmp_path / "pred" / "TS_segmented.mrc", 1 - masks)
+    with caplog.at_level(logging.INFO):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    assert len(report.images) == 6 and all(r["miou"] == 1 for r in report.images)
+    assert "membrain-seg's _<checkpoint>_segmented" in caplog.text
+
+
+def test_segmented_names_pair_only_where_unambiguous():
+    from unetlab.data.names import segmented_for
+
+    assert segmented_for({"a_x_segmented", "b_segmented", "c"}, {"a", "b", "c"}) == {
+        "a": "a_x_segmented",
+        "b": "b_segmented",
+    }
+    assert segmented_for({"a_x_segmented", "a_y_segmented"}, {"a"}) == {}  # two checkpoints
+    assert segmented_for({"a_x_segmented", "a"}, {"a"}) == {}  # a.mrc is a's own
+    assert segmented_for({"ab_segmented"}, {"a"}) == {}  # not named for a

@@ -167,6 +167,25 @@ def named_for(stems: Iterable[str], endings: Sequence[str] = PREDICTION_NAMES) -
     return {base: named[0] for base, named in found.items() if len(named) == 1}
 
 
+#: membrain-seg's ending of a tomogram's segmentation: ``<stem>_<checkpoint>_segmented.mrc``
+SEGMENTED = "_segmented"
+
+
+def segmented_for(stems: Iterable[str], images: Iterable[str]) -> dict[str, str]:
+    """``{image stem: stem}`` of the ``stems`` named as membrain-seg names a segmentation,
+    ``X_<checkpoint>_segmented`` or ``X_segmented``, X the longest of the ``images``' stems
+    that names it (``TS_01_MemBrain_v10.ckpt_segmented``: ``TS_01``, not ``TS``), where that
+    is unambiguous: no stem is ``X`` itself and no other is named for ``X`` too."""
+    stems, images = set(stems), sorted(set(images), key=len, reverse=True)
+    found: dict[str, list[str]] = {}
+    for stem in sorted(s for s in stems if s.endswith(SEGMENTED)):
+        head = stem[: -len(SEGMENTED)]
+        base = next((x for x in images if head == x or head.startswith(f"{x}_")), None)
+        if base is not None and base not in stems:
+            found.setdefault(base, []).append(stem)
+    return {base: named[0] for base, named in found.items() if len(named) == 1}
+
+
 def role_folders(
     root: Path, roles: Sequence[str], found: dict[str, list[Path]] | None = None
 ) -> dict[str, Path] | None:

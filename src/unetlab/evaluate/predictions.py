@@ -64,6 +64,7 @@ from unetlab.data.names import (
     named_for,
     nfc,
     objects_by_what,
+    segmented_for,
     stem_endings,
 )
 from unetlab.data.read_notes import call_lines, note_once
@@ -607,17 +608,22 @@ def _for_images(
                 "are scored against the masks of their images",
                 stem,
                 page.stem,
-                ", ".join(PREDICTION_NAMES),
+                ", ".join(OTHER_ENDINGS),
             )
         yield page._replace(stem=stem)
 
 
+#: the endings of predictions named as other tools name them, as a line says them
+OTHER_ENDINGS = (*PREDICTION_NAMES, "membrain-seg's _<checkpoint>_segmented")
+
+
 def _stem_finder(held: set[str], mask_files: Sequence[Path]) -> tuple[Callable, dict]:
     """(the stem of the prediction of a mask page's stem (:func:`_prediction_stem`), the
-    predictions named as other tools name them, by their image's stem), of the predictions
-    of the stems ``held`` (their class maps' and object ids')."""
+    predictions named as other tools name them (``X_pred``; membrain-seg's
+    ``X_<checkpoint>_segmented``: :func:`~unetlab.data.names.segmented_for`), by their image's
+    stem), of the predictions of the stems ``held`` (their class maps' and object ids')."""
     named = {nfc(f.stem) for f in mask_files}
-    others = named_for(held, PREDICTION_NAMES)
+    others = segmented_for(held, named) | named_for(held, PREDICTION_NAMES)
     return functools.partial(_prediction_stem, preds=held, named=named, others=others), others
 
 
@@ -1468,8 +1474,8 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
             raise DatasetError(said + rename)
         said += (
             "predictions are named <stem>.png (.tif, .mrc; or <stem>_objects.tif, cellpose's "
-            "<stem>_cp_masks.png, <stem>_pred.png) like their masks (membrain-seg's "
-            "<stem>_<checkpoint>_segmented.mrc: rename them <stem>.mrc); "
+            "<stem>_cp_masks.png, <stem>_pred.png, membrain-seg's "
+            "<stem>_<checkpoint>_segmented.mrc) like their masks; "
             "predict every image of the ground truth, or give "
         )
         raise DatasetError(
