@@ -252,3 +252,31 @@ def test_a_png_recording_one_micrometre_a_pixel_names_micrometres(tmp_path, reco
     [(data, kwargs, kind)] = read_output(tmp_path / "s_overlay.png")
     assert kind == "image" and kwargs["rgb"] and kwargs["scale"] == (1.0, 1.0)
     assert kwargs["axis_labels"] == ("y", "x") and kwargs["units"] == (unit, unit)
+
+
+def test_a_tomogram_and_its_mrc_labels_open_at_its_voxel_size_in_angstrom(tmp_path):
+    """napari opened no .mrc (s71): the tomogram is an image layer, predict's labels and
+    membrain-seg's segmentation labels layers, all at the voxel size in Å, rows as stored, so
+    the labels overlay the tomogram; a .map of no MRC header is left to napari's readers."""
+    from tests.test_mrc import write_mrc
+    from unetlab.data.mrc import write_mrc_labels
+
+    voxels = np.random.default_rng(0).normal(size=(3, 20, 24)).astype(np.float32)
+    tomogram = write_mrc(tmp_path / "tomo.rec", voxels, voxel=(30.0, 6.0, 4.0), big=True)
+    labels = (voxels > 0).astype(np.uint8)
+    ours = write_mrc_labels(tmp_path / "tomo.mrc", labels, like=tomogram)
+    theirs = write_mrc(tmp_path / "tomo_MemBrain_v10.ckpt_segmented.mrc", labels)
+    layers = {p.name: get_reader(str(p))(str(p))[0] for p in (tomogram, ours, theirs)}
+    kinds = {name: kind for name, (_, _, kind) in layers.items()}
+    assert kinds == {"tomo.rec": "image", "tomo.mrc": "labels", theirs.name: "labels"}
+    data, kwargs, _ = layers["tomo.rec"]
+    np.testing.assert_array_equal(data, voxels)
+    assert kwargs["scale"] == (30.0, 6.0, 4.0) and kwargs["name"] == "tomo"
+    assert kwargs.get("units", ("angstrom",) * 3) == ("angstrom",) * 3
+    data, kwargs, _ = layers["tomo.mrc"]
+    np.testing.assert_array_equal(data, labels)
+    assert kwargs["scale"] == (30.0, 6.0, 4.0)
+    (tmp_path / "a.map").write_text("OziExplorer Map Data File Version 2.2\n")
+    assert get_reader(str(tmp_path / "a.map")) is None
+    names = ["tomo.mrc", "t.rec", "t.st", "t.ali", "t.map"]
+    assert all(any(fnmatch(n, p) for p in PATTERNS) for n in names)

@@ -279,6 +279,8 @@ def header_sizes(head: MrcHeader) -> tuple[tuple[float, float], float] | None:
 KEPT_WORDS = (*range(4, 16), 22, 49, 50, 51)
 #: IMOD's flag (byte 156, bit 2) that says the origin's sign is inverted: kept with the origin
 IMOD_ORIGIN_FLAG = 4
+#: the first words of the header's first label in a label file unetlab wrote
+LABEL_NOTE = "unetlab: labels of"
 #: the label modes by the largest value they hold: 8-bit (IMOD's unsigned), 16-bit unsigned
 LABEL_MODES = ((255, 0, np.uint8), (65535, 6, np.uint16))
 
@@ -297,11 +299,19 @@ def write_mrc_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os
         raise ValueError(f"label values {labels.min()} to {top} beyond uint16")
     mode, kind = next((m, k) for most, m, k in LABEL_MODES if top <= most)
     voxels = np.ascontiguousarray(labels, np.dtype(kind).newbyteorder("<"))
-    head = _label_header(_words(like), voxels, mode, f"unetlab: labels of {Path(like).name}")
+    head = _label_header(_words(like), voxels, mode, f"{LABEL_NOTE} {Path(like).name}")
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(head)
         voxels.tofile(f)
     return Path(path)
+
+
+def first_label(path: str | os.PathLike) -> str:
+    """The first of the 80-character labels of the MRC file ``path``'s header (bytes 224 to
+    303), its trailing spaces left out: what made it, as IMOD's tools and unetlab say."""
+    with open(path, "rb") as f:
+        raw = f.read(HEADER_BYTES)
+    return raw[224:304].decode("latin-1").rstrip(" \0")
 
 
 def _words(path: str | os.PathLike) -> np.ndarray:

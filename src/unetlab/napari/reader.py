@@ -4,7 +4,10 @@ labels or image layer at the pixel size and z spacing the file records, which na
 TIFF reader leaves out (:func:`read_output` reads a large image's ``.ome.zarr`` folders too, and
 a 2-D input's PNG class map and overlay, in Python). A file is unetlab's
 when it carries a prediction record (:func:`unetlab.inference.records.tiff_record`, an
-OME-Zarr's attributes); any other gives None, and napari tries its other readers."""
+OME-Zarr's attributes); any other gives None, and napari tries its other readers. MRC files
+(``.mrc``, ``.rec``, ...: a tomogram, and the labels predict or membrain-seg made of it) are
+read whatever made them, at their voxel size in Å (:func:`mrc_layer`), so the labels overlay
+the tomogram; napari itself reads none."""
 
 from __future__ import annotations
 
@@ -17,6 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ngff
+from unetlab.data.mrc import (
+    LABEL_NOTE,
+    MRC_SUFFIXES,
+    first_label,
+    holds_mrc,
+    is_mrc_name,
+    mrc_header,
+    mrc_map,
+    read_mrc,
+)
+from unetlab.data.names import SEGMENTED
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
 from unetlab.data.tiff_files import open_tiff
@@ -34,8 +48,9 @@ from unetlab.inference.slide_overlay import SCALE_KEY
 #: the output names the reader is offered (``filename_patterns`` of ``napari.yaml``): the
 #: class maps are ``<stem>.tif``, a name any TIFF has, so napari would ask for a reader for
 #: every TIFF; and no folders (npe2 offers a reader that accepts directories every folder,
-#: whatever its name); OME-Zarr outputs record their scale in OME-Zarr's own metadata
-PATTERNS = ("*_objects.tif", "*_prob.tif")
+#: whatever its name); OME-Zarr outputs record their scale in OME-Zarr's own metadata; MRC
+#: files by every suffix they have (those of no MRC header given to napari's other readers)
+PATTERNS = ("*_objects.tif", "*_prob.tif", *(f"*{suffix}" for suffix in MRC_SUFFIXES))
 
 LayerTuple = tuple[np.ndarray, dict, str]
 
@@ -48,6 +63,8 @@ def get_reader(path) -> Callable[[object], list[LayerTuple]] | None:
         return None
     if os.path.isdir(path):
         return read_output if zarr_record(Path(path)) is not None else None
+    if is_mrc_name(path):
+        return read_output if os.path.isfile(path) and holds_mrc(path) else None
     if not os.path.isfile(path) or series_axes(path) is None or tiff_record(path) is None:
         return None
     return read_output
@@ -64,6 +81,8 @@ def read_output(path) -> list[LayerTuple]:
     2-D input's class map or overlay) is read with the record and scale of its PNG text
     (:func:`png_output`)."""
     path = Path(path[0] if isinstance(path, (list, tuple)) else path)
+    if is_mrc_name(path) and not path.is_dir():
+        return [mrc_layer(path)]
     if path.is_dir():
         data, letters, scale = zarr_pixels(path)
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
@@ -78,6 +97,23 @@ def read_output(path) -> list[LayerTuple]:
         scale, known = axis_scale(letters, pixel, seconds), (pixel is not None, seconds)
         record, stem = tiff_record(path) or {}, path.name[: -len(path.suffix)]
     return [layer_tuple(data, letters, scale, record, stem, known)]
+
+
+def mrc_layer(path: Path) -> LayerTuple:
+    """The layer-data tuple of an MRC file: a labels layer where it is a label file (its first
+    label unetlab's, or named as membrain-seg names its segmentations), else an image layer
+    (a tomogram, whatever its mode); at its voxel size in Å along Z, Y, X (steps of a pixel
+    where its header records none), rows in the file's order; an image memory-mapped where
+    its bytes are in this machine's order (a tomogram of GBs opens lazily), else read whole."""
+    head = mrc_header(path)
+    labels = first_label(path).startswith(LABEL_NOTE) or path.stem.endswith(SEGMENTED)
+    lazy = head.dtype.isnative and not labels  # labels in memory: napari paints on them
+    data = mrc_map(path, head) if lazy else read_mrc(path)
+    scale = head.voxel or (1.0, 1.0, 1.0)
+    unit = "angstrom" if head.voxel else "pixel"
+    kwargs = {"metadata": {"unetlab_prediction": {}}, "name": path.stem, "scale": scale}
+    kwargs |= axes_keywords(("z", "y", "x"), (unit,) * 3)
+    return data, kwargs, "labels" if labels else "image"
 
 
 def frame_interval(path: Path) -> float | None:
