@@ -148,8 +148,8 @@ def test_an_rgb_mrc_file_is_told_to_be_made_grey(tmp_path):
 
 
 def test_predict_writes_tiff_probabilities_at_the_voxel_size(tmp_path):
-    """Fiji and napari open the probabilities at the tomogram's scale (the labels are an MRC
-    file: test_mrc_labels); the input is kept."""
+    """Fiji and napari open the probabilities at the tomogram's scale, in nm (s71: Fiji said
+    0.00105 µm for 10.5 Å; the labels are an MRC file: test_mrc_labels); the input is kept."""
     folder = tmp_path / "in"
     folder.mkdir()
     voxels = np.random.default_rng(0).normal(size=(3, 32, 32)).astype(np.float32)
@@ -162,9 +162,25 @@ def test_predict_writes_tiff_probabilities_at_the_voxel_size(tmp_path):
         assert tif.series[0].shape == (3, 2, 32, 32) and tif.series[0].axes == "ZCYX"
         meta = tif.imagej_metadata
         x = tif.pages[0].tags["XResolution"].value
-    assert meta["unit"] == "um" and meta["spacing"] == pytest.approx(0.00105)
-    assert x[1] / x[0] == pytest.approx(0.00105)
+    assert meta["unit"] == "nm" and meta["spacing"] == pytest.approx(1.05)  # Fiji: 1.05 nm
+    assert x[1] / x[0] == pytest.approx(1.05)
+    found = read_pixel_size(tmp_path / "out" / "tomo_prob.tif")  # read back: µm as before
+    assert found.size == pytest.approx((0.00105,) * 2) and found.spacing == pytest.approx(0.00105)
     assert path.read_bytes() == before
+
+
+def test_light_microscopy_pixels_stay_in_um(tmp_path):
+    """Sides of 0.01 µm and more are recorded in µm as before; those under it in nm."""
+    from unetlab.data.tiffmeta import in_nanometres
+
+    light = PixelSize((0.1, 0.01), "um", 0.5)
+    assert in_nanometres(light) is light
+    em = in_nanometres(PixelSize((0.004, 0.004), "um", 0.05))
+    assert (
+        em.unit == "nm"
+        and em.size == pytest.approx((4.0, 4.0))
+        and em.spacing == pytest.approx(50.0)
+    )
 
 
 @pytest.mark.parametrize("big", [False, True])

@@ -14,7 +14,7 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -868,12 +868,28 @@ def _x_y(pixel: PixelSize) -> tuple[float, float]:
     return x, y
 
 
+#: pixels whose sides are all under this many µm (electron microscopy's: 10.5 Å is 0.00105
+#: µm) are recorded in nm in ImageJ TIFFs, which Fiji shows as "1.05 nm", not "0.00105 µm"
+NM_BELOW_UM = 0.01
+
+
+def in_nanometres(pixel: PixelSize) -> PixelSize:
+    """``pixel`` in nm where it is in µm with sides under :data:`NM_BELOW_UM` (an MRC
+    tomogram's Å), else as it is (a light microscope's µm kept)."""
+    if pixel.unit != "um" or max(pixel.size) >= NM_BELOW_UM:
+        return pixel
+    spacing = None if pixel.spacing is None else pixel.spacing * 1e3
+    return replace(pixel, size=tuple(s * 1e3 for s in pixel.size), unit="nm", spacing=spacing)
+
+
 def _add_scale(kwargs: dict, *, axes: str, pixel: PixelSize | None, timing: dict | None) -> None:
-    """Put the pixel size (and its GeoTIFF tags), Z spacing (axes with Z) and ``timing``
-    (axes with T) into the keywords of an ImageJ TIFF."""
+    """Put the pixel size (in nm where it is that small: :func:`in_nanometres`; and its
+    GeoTIFF tags), Z spacing (axes with Z) and ``timing`` (axes with T) into the keywords
+    of an ImageJ TIFF."""
     metadata = kwargs["metadata"]
     kwargs |= _geo(pixel)
     if pixel is not None:
+        pixel = in_nanometres(pixel)
         metadata["unit"] = pixel.unit
         kwargs["resolution"] = tuple(1.0 / side for side in _x_y(pixel))
         if pixel.spacing and "Z" in axes:
