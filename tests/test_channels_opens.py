@@ -71,7 +71,7 @@ def test_prepare_data_opens_each_training_image_twice(tmp_path, monkeypatch, kin
     pixel size, channels), now twice: its page count when pairing, then once for all the
     rest; what it gives is what the readers give on their own."""
     from unetlab.config import load_config
-    from unetlab.data.fingerprint import tiff_spacing
+    from unetlab.data.fingerprint import file_pixel_size
     from unetlab.train.setup import prepare_data
 
     root = _data_set(tmp_path / "set", kind)
@@ -81,7 +81,7 @@ def test_prepare_data_opens_each_training_image_twice(tmp_path, monkeypatch, kin
     assert len(images) == 2 * 20  # 92 (cyx) and 76 (grey) before
     monkeypatch.undo()
     train = data.pairs[0]
-    spacing = {tiff_spacing(p.image) for p in train}
+    spacing = {file_pixel_size(p.image) for p in train}
     assert data.objects.get("pixel_size") == (None if spacing == {None} else [0.65, 0.65])
     kinds = [channels_kind(p.image, p.axes) for p in train]
     channels = same_kind(kinds) if kind == "cyx" else None

@@ -10,7 +10,7 @@ import tifffile
 import torch
 
 from unetlab import UNet, predict_folder
-from unetlab.data.fingerprint import tiff_spacing
+from unetlab.data.fingerprint import file_pixel_size
 from unetlab.data.io import find_images, read_stack, stack_size
 from unetlab.data.mrc import MRC_SUFFIXES, mrc_header, read_mrc
 from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size
@@ -97,7 +97,7 @@ def test_every_suffix_is_found_in_a_folder(tmp_path):
 def test_the_voxel_size_is_the_pixel_size_in_um(tmp_path):
     path = write_mrc(tmp_path / "tomo.rec", _voxels("i2"), voxel=10.5)
     assert read_pixel_size(path) == PixelSize((0.00105, 0.00105), "um", 0.00105)
-    assert tiff_spacing(path) == (0.00105, 0.00105)  # the training images'
+    assert file_pixel_size(path) == (0.00105, 0.00105)  # the training images'
     assert read_page_axes(path, 3).letters == "Z"
 
 

@@ -109,9 +109,9 @@ def test_read_stack_and_stack_size_take_nifti(tmp_path):
 )
 def test_voxel_size_is_the_pixel_size(tmp_path, units, order, size):
     """pixdim in the unit xyzt_units names is the (y, x) pixel size and z spacing in µm of
-    read_pixel_size and training's tiff_spacing (train said "none of the 5 training images
+    read_pixel_size and training's file_pixel_size (train said "none of the 5 training images
     record one"; the objects tables had no _um columns)."""
-    from unetlab.data.fingerprint import tiff_spacing
+    from unetlab.data.fingerprint import file_pixel_size
     from unetlab.data.tiffmeta import PixelSize, read_pixel_size
 
     spacing = (0.8, 0.7, 5.0)
@@ -119,7 +119,7 @@ def test_voxel_size_is_the_pixel_size(tmp_path, units, order, size):
         tmp_path / "ct.nii.gz", ct_volume(), spacing=spacing, order=order, units=units
     )
     assert read_pixel_size(path) == PixelSize(size[:2], "um", size[2])
-    assert tiff_spacing(path) == size[:2]
+    assert file_pixel_size(path) == size[:2]
 
 
 def test_no_pixel_size_without_a_unit_or_a_side(tmp_path):

@@ -7,12 +7,12 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from unetlab.data.fingerprint import tiff_spacing
+from unetlab.data.fingerprint import file_pixel_size
 from unetlab.train.setup import training_pixel_size
 
 
 def _spacings(paths) -> dict:
-    return {p: tiff_spacing(p) for p in paths}
+    return {p: file_pixel_size(p) for p in paths}
 
 
 def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_path, caplog):

@@ -38,13 +38,13 @@ from unetlab.data.fingerprint import (
     TARGET_INSTANCES,
     TARGET_SEMANTIC,
     MaskValues,
+    file_pixel_size,
     instance_masks,
     jpeg_mask,
     lossy_problem,
     pixel_counts,
     ramp_share,
     say_ids_by_void,
-    tiff_spacing,
 )
 from unetlab.data.held import let_go
 from unetlab.data.instances import (
@@ -128,7 +128,7 @@ def image_header(pair: Pair, image: np.ndarray) -> tuple:
     """(spacing, channels) of ``pair``'s image (:class:`Sample`), read as ``image`` (its raw
     (H, W[, C]) pixels) is: the channels' kind only where it has several."""
     several = image.ndim == 3 and image.shape[2] > 1
-    return tiff_spacing(pair.image), channels_kind(pair.image, pair.axes) if several else None
+    return file_pixel_size(pair.image), channels_kind(pair.image, pair.axes) if several else None
 
 
 class ImageHeaders:

@@ -527,7 +527,7 @@ def background_value_by_name(
     return None if named is None else int(every[named])
 
 
-def tiff_spacing(path: Path) -> tuple[float, float] | None:
+def file_pixel_size(path: Path) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`)
     or an MRC file or a NIfTI volume (:func:`~unetlab.data.tiffmeta.read_pixel_size`: its
     voxel size), or None; the file kept open where it is
@@ -813,7 +813,7 @@ def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, n
     for pair in pairs:
         with keeping_open(pair.image):  # its pixels, nodata and spacing: one open
             read = _read_as_trained(pair, reader, invalid_of, problems, target)
-            spacing = tiff_spacing(pair.image) if read is not None else None
+            spacing = file_pixel_size(pair.image) if read is not None else None
         if read is None:
             continue
         image, mask, invalid = read

@@ -88,11 +88,15 @@ def holds_mrc(path: str | os.PathLike) -> bool:
             raw = f.read(HEADER_BYTES)
     except OSError:
         return False
-    return raw[208:212] == MAP_WORD or _old_header(raw)
+    return _is_header(raw)
 
 
-def _old_header(raw: bytes) -> bool:
-    """Whether ``raw`` is a full header sane in either byte order (:func:`_sane`)."""
+def _is_header(raw: bytes) -> bool:
+    """Whether the first bytes ``raw`` of a file are an MRC header: ``MAP `` at byte 208
+    (MRC2014's), or a full 1,024 bytes sane in either byte order (an older file's:
+    :func:`_sane`)."""
+    if raw[208:212] == MAP_WORD:
+        return True
     return len(raw) >= HEADER_BYTES and (_sane(raw, "<") or _sane(raw, ">"))
 
 
@@ -119,7 +123,7 @@ def mrc_header(path: str | os.PathLike) -> MrcHeader:
             raw = f.read(HEADER_BYTES)
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot read this MRC file ({exc.strerror})") from exc
-    if raw[208:212] != MAP_WORD and not _old_header(raw):
+    if not _is_header(raw):
         raise ImageReadError(_other_kind_line(path, size))
     if len(raw) < HEADER_BYTES:
         raise ImageReadError(

@@ -667,7 +667,7 @@ def spacings(pairs: list[Pair], samples: list) -> dict:
 def training_pixel_size(spacings: dict) -> dict:
     """``{"pixel_size": [y, x]}``: the median of the micrometres per pixel the training
     images record (``spacings``: each image file's, TIFF tags, OME-XML:
-    :func:`~unetlab.data.fingerprint.tiff_spacing`, or None), where half of them or more
+    :func:`~unetlab.data.fingerprint.file_pixel_size`, or None), where half of them or more
     record one; else ``{}``. Predicting a slide level of another size warns of it (audit s32
     histo 6)."""
     sizes = [s for s in spacings.values() if s]
