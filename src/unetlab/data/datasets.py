@@ -196,7 +196,7 @@ def dataset_stats(
     """The per-channel mean and std of all the sample pixels of ``pairs``' images (read as
     training reads them: ``channel``, outside ``nodata`` and ``exclude_rows``), the
     ``dataset`` normalisation's statistics (:func:`unetlab.data.normalize.pooled_stats`)."""
-    read = PairReader(channel)
+    read = PairReader(channel, nodata=nodata)
     invalid = InvalidPages(read, nodata)
     stats = []
     for pair in pairs:
@@ -944,7 +944,7 @@ def _load(
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
     loaded = []
-    read = PairReader(channel, masks=masks)
+    read = PairReader(channel, masks=masks, nodata=nodata)
     invalid = InvalidPages(read, nodata)
     headers = ImageHeaders()
     for pair in pairs:

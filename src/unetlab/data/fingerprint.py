@@ -744,7 +744,7 @@ def fingerprint(
     is found."""
     if target not in TARGETS:
         raise UnetlabError(unknown_choice("data.target", target, TARGETS))
-    reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
+    reader = _KeptRows(channel, exclude_rows, nodata)  # data.channel: that one measured
     invalid_of = InvalidPages(reader, nodata)
     ids = _IDS[target]
     known = target != "auto" and label_values is not None  # the classes, before any mask
@@ -860,12 +860,12 @@ def _read_as_trained(pair: Pair, reader, invalid_of, problems: list[str] | None,
 class _KeptRows(PairReader):
     """A :class:`PairReader` of each page's rows outside ``rows`` (``data.exclude_rows``)."""
 
-    def __init__(self, channel: int | None, rows):
-        super().__init__(channel)
+    def __init__(self, channel: int | None, rows, nodata="auto"):
+        super().__init__(channel, nodata=nodata)
         self.rows = check_exclude_rows(rows)
 
-    def stack(self, path, *, mask: bool, axes: str | None = None) -> np.ndarray:
-        pages = super().stack(path, mask=mask, axes=axes)
+    def stack(self, path, *, mask: bool, axes: str | None = None, channels=None) -> np.ndarray:
+        pages = super().stack(path, mask=mask, axes=axes, channels=channels)
         if not self.rows:
             return pages
         top, bottom = excluded_rows(self.rows, pages.shape[1], str(path))

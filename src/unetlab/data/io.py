@@ -12,7 +12,7 @@ import functools
 import io
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -216,6 +216,7 @@ def read_stack(
     axes: str | None = None,
     frames: bool = False,
     colours: ColourTable | None = None,
+    channels: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG and a
     ``mask`` drawn as outlines (ImageJ ROIs, GeoJSON: its object ids, :func:`outlined_mask`).
@@ -231,18 +232,17 @@ def read_stack(
     give its first frame, the others lost unsaid); ``frames`` (prediction): its frames are
     the pages, a time series (:func:`frame_timing`).
 
-    Pictures are turned as their orientation tag says (EXIF, TIFF tag 274: a phone's
-    portrait photo), as viewers and annotation tools show them
-    (:mod:`unetlab.data.orientation`); each turned file is noted
-    (:mod:`unetlab.data.read_notes`).
+    Pictures are turned as their orientation tag says (EXIF, TIFF tag 274: a phone's portrait
+    photo), as viewers and annotation tools show them (:mod:`unetlab.data.orientation`);
+    each turned file is noted (:mod:`unetlab.data.read_notes`).
 
     A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels;
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
     colour image, for a colour model, not pages), or as ``axes`` says (a TIFF's, for a
-    file that records none or the wrong ones: :func:`given_letters`).
-
-    A ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance
-    map (:func:`unetlab.data.dsb.read_object_masks`)."""
+    file that records none or the wrong ones: :func:`given_letters`); ``channels``: those
+    alone, in this order, of a TIFF of :func:`channel_pages` read with its own axes (s71). A
+    ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance map
+    (:func:`unetlab.data.dsb.read_object_masks`)."""
     path = _file_path(path)
     if mask and (objects := _object_masks(path)) is not None:
         return objects
@@ -252,7 +252,7 @@ def read_stack(
         return drawn
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise untiffed_error(path)
-    how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames)
+    how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames, channels=channels)
     read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
     if colours is not None:  # a checkpoint's table: not one a data set's reads share
         return read()
@@ -271,11 +271,14 @@ def _drawn_mask(path: Path) -> np.ndarray | None:
     return shapes_mask(path, image, stack_shape(image)[1:])[None]
 
 
-def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours) -> np.ndarray:
+def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channels) -> np.ndarray:
     """:func:`read_stack` of an image file (not a folder of object masks nor outlines)."""
+    if channels is not None and (axes is not None or path.suffix.lower() not in TIFF_SUFFIXES):
+        raise ValueError(f"read_stack: channels= of {path}: a TIFF's own channel pages")
     if is_nifti(path):  # a CT or MRI volume (an nnU-Net case's channel files): axial slices
         return read_case(path, mask=mask)
-    arr, letters = _decode(path, colour_planes=colour_planes, frames=frames, note=not mask)
+    how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)
+    arr, letters = _decode(path, **how)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
@@ -1119,8 +1122,10 @@ def _decode(
     frames: bool = False,
     deep: bool = True,
     note: bool = False,
+    channels: tuple[int, ...] | None = None,
 ):
-    """(a TIFF's first series as an array and its :func:`tiff_layout` letters), (a 16-bit
+    """(a TIFF's first series as an array and its :func:`tiff_layout` letters; ``channels``:
+    those alone, :func:`_series_pixels`), (a 16-bit
     colour PNG's pixels, "YXC" or "YX": :mod:`unetlab.data.png_depth`, unless not ``deep``;
     with ``note``, its transparent share noted as an 8-bit one's where its alpha is dropped)
     or (the loaded Pillow frames, None: one but for an animated file read with ``frames``);
@@ -1153,11 +1158,60 @@ def _decode(
             say_other_series(tif, path)
         letters = axes_letters(axes, colour_planes=colour_planes)
         with decoding_errors(path):
-            arr = series_of(tif).asarray()
+            arr = _series_pixels(tif, series_of(tif), channels)
     finally:
         close()
     turn = _turn(path, turn)
     return oriented(arr, turn, letters.index("Y"), letters.index("X")), letters
+
+
+def channel_pages(path: str | os.PathLike) -> int:
+    """How many channels the TIFF ``path`` stores as pages of their own, from its header
+    (a multiplexed OME-TIFF's, an ImageJ hyperstack's: its C axis before Y and X, one page
+    a plane), which :func:`read_stack` reads alone; 0 for other files (no TIFF, channels
+    interleaved in each pixel or as planes of one page, or none)."""
+    path = Path(path)
+    if path.suffix.lower() not in TIFF_SUFFIXES or not path.is_file():
+        return 0
+    with decoding_errors(path), open_tiff(path) as tif:
+        series = series_of(tif)
+        at = _channel_axis(series, axes_letters(tiff_axes(tif, series)))
+    return 0 if at is None else int(series.shape[at])
+
+
+def held_at(channel: int | Sequence[int], held: tuple[int, ...] | None) -> int | Sequence[int]:
+    """Where ``channel`` (an index, or a band list or tuple) of a file is in a stack of its
+    channels ``held`` alone, in that order (:func:`read_stack`'s ``channels``; None: all)."""
+    if held is None:
+        return channel
+    if isinstance(channel, list | tuple):
+        return type(channel)(held.index(c) for c in channel)
+    return held.index(channel)
+
+
+def _channel_axis(series, letters: str) -> int | None:
+    """The axis of a tifffile series whose planes, each its pages, are the channels (its
+    one C of ``letters``, before Y and X, a page axis: tifffile's C, not a page's samples),
+    or None."""
+    axes = series.axes.upper()
+    if letters.count("C") != 1 or not axes.endswith("YX") or series.keyframe.samplesperpixel > 1:
+        return None  # a page's samples (its planes too: PlanarConfiguration 2) decode together
+    at = letters.index("C")
+    return at if axes[at] == "C" else None
+
+
+def _series_pixels(tif, series, channels: tuple[int, ...] | None) -> np.ndarray:
+    """The pixels of a tifffile series, of ``channels`` alone where given (of its C axis,
+    :func:`channel_pages`, in that order, the pages of each: only they are decoded)."""
+    if channels is None:
+        return series.asarray()
+    at = _channel_axis(series, axes_letters(tiff_axes(tif, series)))
+    if at is None:  # a caller's bug: channel_pages says which files
+        raise ValueError(f"read_stack: channels= of a TIFF of axes {series.axes}: no pages")
+    index = np.arange(len(series.pages)).reshape(series.shape[:-2])
+    keys = np.take(index, list(channels), axis=at)
+    pages = tif.asarray(key=keys.ravel().tolist(), series=series)
+    return pages.reshape(*keys.shape, *series.shape[-2:])
 
 
 def _turn(path: Path, orientation: int) -> int:

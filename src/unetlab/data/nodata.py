@@ -305,6 +305,17 @@ def says_alpha(nodata="auto") -> bool:
     return not isinstance(check_nodata("auto" if nodata is None else nodata), float)
 
 
+def banded_nodata(path: str | os.PathLike, nodata="auto") -> bool:
+    """Whether ``nodata`` (the setting: :func:`check_nodata`) finds pixels of ``path`` by
+    the values of every band: a number, or auto of a file recording a nodata value or an
+    alpha; else a stack of some of its channels finds them as all do (none)."""
+    nodata = check_nodata("auto" if nodata is None else nodata)
+    if nodata != "auto":
+        return nodata != "none"
+    info = file_nodata(path)
+    return info.value is not None or info.alpha_channel is not None
+
+
 def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> list:
     """Each page's invalid pixels ((H, W) bool, or None) of ``stack`` (P, H, W[, C]), the
     file ``path`` as :func:`unetlab.data.io.read_stack` read it, as ``nodata`` says
@@ -342,7 +353,7 @@ class InvalidPages:
     def __call__(self, pair) -> np.ndarray | None:
         """The invalid pixels of ``pair``'s image page, or None."""
         if pair.image not in self.held:
-            stack = self.read.stack(pair.image, mask=False, axes=pair.axes)
+            stack = self.read.image_stack(pair)  # its channels read (a band's: none)
             self.held = {pair.image: invalid_pages(pair.image, stack, self.nodata)}
         return self.held[pair.image][pair.page]
 

@@ -70,8 +70,10 @@ from unetlab.data.io import (
     TIFF_SUFFIXES,
     AxesSetting,
     broken_links,
+    channel_pages,
     describe_links,
     file_axes,
+    held_at,
     listed_image,
     mask_stem,
     read_stack,
@@ -97,6 +99,7 @@ from unetlab.data.names import (
     stem_endings,
 )
 from unetlab.data.nifti import is_nifti, nifti_case
+from unetlab.data.nodata import banded_nodata
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
@@ -1529,7 +1532,10 @@ class PairReader:
     grey RGB masks beside a colour table are read as ``data.grey_masks`` said where it was
     made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker; ``masks``: mask
     files' pages already read as this reader would read them (by path: a mask scan's,
-    :func:`unetlab.data.datasets.scan_masks`), each taken out of it on its first use."""
+    :func:`unetlab.data.datasets.scan_masks`), each taken out of it on its first use;
+    ``nodata`` (``data.nodata``): where it finds pixels by every band's value, each image's
+    channels are all read, else those of ``channel`` alone where the file stores them apart
+    (:meth:`held_channels`)."""
 
     def __init__(
         self,
@@ -1538,19 +1544,25 @@ class PairReader:
         axes: str | None = None,
         *,
         masks: dict[Path, np.ndarray] | None = None,
+        nodata="auto",
     ):
-        self._held: dict[tuple[Path, bool, str | None], np.ndarray] = {}
+        self._held: dict[tuple, np.ndarray] = {}
         self._indices: dict[Path, int] = {}  # a named channel's index in each image
+        self._alone: dict[Path, tuple[int, ...] | None] = {}  # held_channels, once a file
+        self.nodata = nodata
         self.channel, self.colours, self.axes = channel, colours, axes
         self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
 
-    def stack(self, path: Path, *, mask: bool, axes: str | None = None) -> np.ndarray:
+    def stack(
+        self, path: Path, *, mask: bool, axes: str | None = None, channels: tuple | None = None
+    ) -> np.ndarray:
         """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them), an
         image's TIFF read with ``axes`` (a pair's) or the reader's, a mask's with
         :func:`mask_axes` of them; held by the axes asked too (an evaluation's first look
-        at a prediction's values reads it as its file says, its pages by its masks')."""
-        key = (Path(path), mask, axes)
+        at a prediction's values reads it as its file says, its pages by its masks');
+        ``channels``: those alone (:meth:`held_channels`)."""
+        key = (Path(path), mask, axes, channels)
         if key not in self._held:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}
@@ -1561,13 +1573,35 @@ class PairReader:
             axes = mask_axes(Path(path), axes) if mask else file_axes(path, axes)
             colours = self.colours if mask else None
             with grey_masks_read_as(self.grey_masks):  # as where it was made
-                self._held[key] = read_stack(path, mask=mask, colours=colours, axes=axes)
+                how = dict(mask=mask, colours=colours, axes=axes, channels=channels)
+                self._held[key] = read_stack(path, **how)
         return self._held[key]
 
+    def image_stack(self, pair: Pair) -> np.ndarray:
+        """The pages of ``pair``'s image as this reader reads them: of its channels
+        :meth:`held_channels` alone, where they are."""
+        return self.stack(pair.image, mask=False, axes=pair.axes, channels=self.held_channels(pair))
+
+    def held_channels(self, pair: Pair) -> tuple[int, ...] | None:
+        """The channels of ``pair``'s image read alone: the reader's ``channel`` where the
+        file stores its channels as pages (:func:`~unetlab.data.io.channel_pages`: a
+        multiplexed OME-TIFF, s71: 3 of 1,024² and 24 channels trained on DAPI decoded
+        all 24, 1.29 GB peak) and ``nodata`` finds no pixels by every band's value; None:
+        all (one it lacks: refused as read)."""
+        if self.channel is None or file_axes(pair.image, pair.axes or self.axes) is not None:
+            return None
+        if pair.image not in self._alone:
+            index, has = self.index(pair), channel_pages(pair.image)
+            wanted = tuple(index) if isinstance(index, list | tuple) else (index,)
+            fits = has > 1 and all(0 <= c < has for c in wanted)
+            alone = fits and not banded_nodata(pair.image, self.nodata)
+            self._alone[pair.image] = tuple(dict.fromkeys(wanted)) if alone else None
+        return self._alone[pair.image]
+
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-        image = self.stack(pair.image, mask=False, axes=pair.axes)[pair.page]
+        image = self.image_stack(pair)[pair.page]
         if self.channel is not None:
-            image = _one_channel(image, self.index(pair), pair)
+            image = _one_channel(image, held_at(self.index(pair), self.held_channels(pair)), pair)
         mask = self.mask_of(pair)
         if mask.ndim != 2:
             raise DatasetError(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import NamedTuple
 
-from unetlab.data.io import CHANNEL_GIVEN
+from unetlab.data.io import CHANNEL_GIVEN, channel_pages
 from unetlab.data.names import channel_named
-from unetlab.data.nodata import file_nodata, says_alpha
+from unetlab.data.nodata import banded_nodata, file_nodata, says_alpha
 from unetlab.data.read_notes import note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_files import is_tiff_name
@@ -56,6 +57,38 @@ def file_fit(
         stains=stains_of(model) if axes is None or axes_trained else None,
         alpha=have == 4 and is_tiff_name(path) and says_alpha(nodata) and _alpha_is_4th(path),
     )
+
+
+class Alone(NamedTuple):
+    """The channels of a file read alone (:func:`channels_alone`): its :func:`file_fit`,
+    those ``held`` (in the order read) and how many it ``has``."""
+
+    fit: dict
+    held: tuple[int, ...]
+    has: int
+
+
+def channels_alone(
+    model, path: str | os.PathLike, *, channel, asked, nodata="auto", every: bool = False
+) -> Alone | None:
+    """The channels of the image file ``path`` (read with its own axes) that the model
+    takes, to be read alone (:func:`~unetlab.data.io.read_stack`'s ``channels``: a
+    multiplexed OME-TIFF's pages; s71: a 2,048² one of 24 channels predicted on DAPI
+    decoded all 24), with :func:`file_fit` of them; None where every channel is read: asked
+    for (``every``: ``--instances`` measures each), stored together (interleaved samples,
+    :func:`~unetlab.data.io.channel_pages`), a ``nodata`` value to find in every band, the
+    model takes them all, or one it lacks (refused as read)."""
+    has = channel_pages(path)
+    if every or has < 2 or banded_nodata(path, nodata):
+        return None
+    how = dict(axes=None, axes_trained=False, nodata=nodata)
+    fit = file_fit(model, path, has, channel=channel, asked=asked, **how)
+    if fit["channel"] is None:
+        return None
+    wanted = fit["channel"] if isinstance(fit["channel"], tuple) else (fit["channel"],)
+    if not all(0 <= c < has for c in wanted):
+        return None
+    return Alone(fit, tuple(dict.fromkeys(wanted)), has)
 
 
 def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple | None:

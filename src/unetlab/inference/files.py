@@ -61,6 +61,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -69,6 +70,7 @@ from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import (
     CHANNEL_GIVEN,
+    held_at,
     ome_positions,
     stack_shape,
     write_csv,
@@ -107,7 +109,7 @@ from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
-from unetlab.inference.file_fit import file_fit, index_of
+from unetlab.inference.file_fit import Alone, channels_alone, file_fit, index_of
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
     class_areas,
@@ -790,7 +792,20 @@ def _written(file: _File, paths: dict[str, Path], invalid: list) -> tuple[list, 
     return there
 
 
-def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict, int | tuple | None]:
+class _Shown(NamedTuple):
+    """The ``channel`` of its file an image is predicted on (an index, a band tuple, or None:
+    the pages as they are), and the channels of the file its stack ``held`` (None: all;
+    :func:`~unetlab.inference.file_fit.channels_alone`)."""
+
+    channel: int | tuple | None
+    held: tuple[int, ...] | None = None
+
+
+#: the pages as they are: no channel chosen, every one read
+_AS_READ = _Shown(None)
+
+
+def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict, _Shown]:
     """An image read whole (:func:`_predict_whole`): its pages as read, their axes, the pages
     fitted to the model (:func:`_read_fitted`), each page's pixels that are no sample
     (nodata, transparent), its TIFF metadata, the pixel size and z spacing given in
@@ -855,7 +870,7 @@ class _Whole:
     """What :func:`_predict_whole` found of an image: its ``stack`` as read, each page's
     ``labels``, object ``ids`` and probabilities (``probs``), its ``invalid`` pixels, the
     TIFF ``meta``, the pages' ``axes``, whether its outputs are TIFFs (``tiff``), and the
-    ``channel`` predicted (by index, or None: the pages as they are)."""
+    channel predicted (:class:`_Shown`)."""
 
     stack: np.ndarray
     labels: list
@@ -866,7 +881,7 @@ class _Whole:
     axes: PageAxes
     tiff: bool
     kept: Sequence[str] = ()  # the names of those it was drawn from: kept as they are
-    channel: int | tuple | None = None  # the overlay shows it (plots.shown_channels)
+    channel: _Shown = _AS_READ  # the overlay shows it (plots.shown_channels)
 
 
 def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:
@@ -1037,13 +1052,15 @@ def _staging(file: _File, labels: Path, pages: list[np.ndarray]) -> PageStaging 
     return PageStaging.open(labels, wanted, name=shown_path(file.path))
 
 
-def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray], int | tuple | None]:
+def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray], _Shown]:
     """The file's pages as read, their axes, the pages fitted to the model's channels
     (:func:`~unetlab.inference.pages.read_pages`), and the channel they were fitted from
     (:func:`~unetlab.inference.file_fit.file_fit`: an index, a band tuple, or None)."""
     model, path = file.model, file.path
     joined = file.outputs.objects_in_3d
     how = dict(model_channels=model.in_channels, channel=file.asked, objects_3d=joined)
+    alone = _alone(file)  # a multiplexed OME-TIFF's channel: its pages alone
+    how["channels"] = None if alone is None else alone.held
     stack, axes = read_pages(path, axes=file.axes, **how)  # a bare (T, Z, Y, X): refused
     _say_frames(path, axes)
     if joined:  # before the net runs
@@ -1056,17 +1073,32 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray], i
                 "model's are of several classes (measured plane by plane with their class): drop it"
             )
             raise UnetlabError(**spelled(lambda f: f"{shown_path(path)}: {f}{said}", OBJECTS_3D))
-    chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
-    have = stack.shape[3] if stack.ndim == 4 else 1
-    how = dict(asked=file.asked, axes=file.axes, axes_trained=file.axes_trained)
-    fit = file_fit(
-        model, path, have, channel=file.options.channel, nodata=file.options.nodata, **how
-    )
+    shape = stack.shape if alone is None else (*stack.shape[:3], alone.has)  # the file's
+    chosen.note(axes=chosen.read_axes(axes.letters, shape), shape=list(shape))
+    fit, held = (_file_fit(file, stack), None) if alone is None else alone[:2]
     pages = [
-        fit_channels(page, model.in_channels, name=shown_path(path), quiet=i > 0, **fit)
+        fit_channels(page, model.in_channels, name=shown_path(path), quiet=i > 0, held=held, **fit)
         for i, page in enumerate(stack)
     ]
-    return stack, axes, pages, fit["channel"]
+    return stack, axes, pages, _Shown(fit["channel"], held)
+
+
+def _alone(file: _File) -> Alone | None:
+    """The channels of ``file`` its model takes, to be read alone
+    (:func:`~unetlab.inference.file_fit.channels_alone`: not with ``--instances``, which
+    measures every channel), or None: all read."""
+    if file.axes is not None:  # the user's or the checkpoint's: the file's own alone
+        return None
+    how = dict(asked=file.asked, nodata=file.options.nodata, every=file.outputs.objects is not None)
+    return channels_alone(file.model, file.path, channel=file.options.channel, **how)
+
+
+def _file_fit(file: _File, stack: np.ndarray) -> dict:
+    """:func:`~unetlab.inference.file_fit.file_fit` of the pages ``stack`` of ``file``."""
+    have = stack.shape[3] if stack.ndim == 4 else 1
+    how = dict(asked=file.asked, axes=file.axes, axes_trained=file.axes_trained)
+    o = file.options
+    return file_fit(file.model, file.path, have, channel=o.channel, nodata=o.nodata, **how)
 
 
 def _say_frames(path: Path, axes: PageAxes) -> None:
@@ -1251,7 +1283,7 @@ def _write_overlay(
     by_object: bool = False,
     joined: bool = False,
     invalid: list | None = None,
-    channel: int | tuple | None = None,
+    channel: _Shown = _AS_READ,
 ) -> Path:
     """The labels (and object outlines) drawn over the pages, or with ``by_object`` each
     object in its own colour (:func:`unetlab.plots.prediction_overlay`; ``joined``: the
@@ -1262,8 +1294,11 @@ def _write_overlay(
     streamed slide's overlay does (s70: a 24-channel file predicted on CD45 showed channels
     0-2), each page's cut as it is drawn."""
     colours = label_colours(model, color=True, values=False)
-    if channel is not None and stack.ndim == 4:
-        stack = (page[..., list(shown_channels(page.shape[2], channel))] for page in stack)
+    if channel.channel is not None and stack.ndim == 4:
+        at = functools.partial(held_at, held=channel.held)  # those the stack holds
+        stack = (
+            page[..., list(at(shown_channels(page.shape[2], channel.channel)))] for page in stack
+        )
     if invalid is not None and background_is_a_class(model):  # no class there: untinted
         labels = [
             lab if bad is None else np.where(bad, np.int64(-1), lab)

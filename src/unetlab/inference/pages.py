@@ -150,6 +150,7 @@ def read_pages(
     channel: int | None,
     axes: str | None = None,
     objects_3d: bool = False,
+    channels: tuple[int, ...] | None = None,
 ) -> tuple[np.ndarray, PageAxes]:
     """The pages of ``path`` (:func:`~unetlab.data.io.read_stack`: (P, H, W[, C]); an
     animated GIF's or PNG's frames: a time series) and what
@@ -158,9 +159,11 @@ def read_pages(
     (``model_channels``: :func:`guess_pages`), said in one line. UnetlabError for pages too
     narrow to be an image, for a ``channel`` above 0 of a stack without channels, and for
     ``objects_3d`` of pages of no known meaning in more axes than a Z stack's
-    (:func:`refuse_unknown_stack`)."""
+    (:func:`refuse_unknown_stack`). ``channels``: those alone (:func:`~unetlab.data.io.
+    read_stack`'s, of a file whose channels are pages: :func:`~unetlab.data.io.channel_pages`)."""
     colour_planes = model_channels == 3  # RGB planes: one image to a colour model
-    stack = read_stack(path, colour_planes=colour_planes, axes=axes, frames=True)
+    how = dict(colour_planes=colour_planes, axes=axes, frames=True, channels=channels)
+    stack = read_stack(path, **how)
     refuse_thin(path, stack.shape, axes)
     if axes is not None:
         page_axes = given_page_axes(path, axes, stack.shape[0])
@@ -173,7 +176,7 @@ def read_pages(
         how = dict(rank=rank, timed=timed, objects_3d=objects_3d)
         stack, page_axes = guess_pages(shown_path(path), stack, found, model_channels, **how)
     pages = stack.shape[0]
-    if channel and stack.ndim == 3 and pages > 1:
+    if channel and stack.ndim == 3 and pages > 1 and channels is None:
         said = (  # the names said where they are: a file's name may hold braces
             f"{shown_path(path)}: no channel {channel}: the file records no channel axis, so its "
             f"{pages} pages are {pages} planes of 1 channel: give "

@@ -39,7 +39,7 @@ from unetlab.data.exclude import (
     mirrored,
     region,
 )
-from unetlab.data.io import CHANNEL_GIVEN, grey_for_stains
+from unetlab.data.io import CHANNEL_GIVEN, grey_for_stains, held_at
 from unetlab.data.nodata import (
     blank_pixels,
     check_nodata,
@@ -287,29 +287,29 @@ def fit_channels(
     axes_given: bool = False,
     stains: str | None = None,
     alpha: bool = False,
+    held: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
-
     ``colour``: whether the image is a colour picture (R, G, B[, A]; for a file,
     :func:`unetlab.inference.pages.page_colour`), not separate channels (the stains of a
     fluorescence image); None (an array): 3 channels of 8 bits are colour, 4 for an RGB net
     (:func:`_colour_array`). A colour image given to a grey net becomes its luminance (0.299 R
     + 0.587 G + 0.114 B, a float32 copy, logged); an RGBA one given to an RGB net loses its
     alpha (a view, logged), as an RGBA file does (``alpha``: a file's recorded alpha, whose
-    transparency :mod:`unetlab.data.nodata` says: unsaid, as a PNG's). A grey image is repeated (a view, logged) only for a 3-channel net whose channels
-    are not ``stains``, taken to be an RGB net (the pretrained encoders are RGB; a checkpoint
-    records its images' channels: :func:`~unetlab.inference.pages.stains_of`). Anything else
-    raises UnetlabError naming both counts and the fix: for a grey net, ``channel``, that one
-    channel of the image taken first (a view), for a 1-channel net only; a tuple of them (a
-    band subset a model records) for a net of as many. ``quiet``: no log line (the windows
-    of one image, whose first window logged it). ``axes_given``: the file was read with the
-    user's axes (``--axes``), so a grey page is no (C, H, W) TIFF's channel: the line does
-    not ask. ``stains``: what a model whose channels are stains was trained on: a grey image
-    is refused in one line (:func:`~unetlab.data.io.grey_for_stains`), not repeated.
-    """
+    transparency :mod:`unetlab.data.nodata` says: unsaid, as a PNG's). A grey image is
+    repeated (a view, logged) only for a 3-channel net whose channels are not ``stains``,
+    taken to be an RGB net (the pretrained encoders are RGB; a checkpoint records its images'
+    channels: :func:`~unetlab.inference.pages.stains_of`). Anything else raises UnetlabError
+    naming both counts and the fix: for a grey net, ``channel``, that one channel of the
+    image taken first (a view; counted among the file's ``held``, its channels ``image``
+    holds, read alone: :func:`~unetlab.data.io.read_stack`), for a 1-channel net only; a
+    tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log
+    line (a window after its image's first). ``axes_given``: read with the user's axes, a
+    grey page is no (C, H, W) TIFF's channel: unasked. ``stains``: a stains model's: a grey
+    image is refused (:func:`~unetlab.data.io.grey_for_stains`)."""
     hwc = _channels_last(image, name)
     if channel is not None:
-        hwc = _one_channel(hwc, channel, channels, name)
+        hwc = _one_channel(hwc, held_at(channel, held), channels, name)
         if not quiet and not isinstance(channel, tuple):
             _say_constant(hwc, channel, name)
     have = hwc.shape[2]

@@ -1,0 +1,127 @@
+"""A multiplexed OME-TIFF read whole (s71: not streamed; a 2,048² one of 24 channels decoded
+all 24 for a net of DAPI alone, 1.0 GB peak): predict, and training's reader, decode only the
+pages of the channels asked for; every channel where they are all needed (``--instances``
+measures each, nodata is equal in every band), with the same outputs as before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_multiplex_slides import NAMES, _multiplex, _pixels
+from unetlab.data import io
+from unetlab.data.nodata import InvalidPages
+from unetlab.data.pairs import Pair, PairReader
+from unetlab.inference.files import predict_file
+from unetlab.models import UNet
+
+
+@pytest.fixture
+def model() -> UNet:
+    return UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+
+
+def _spy_pages(monkeypatch) -> list[int]:
+    """The pages of a TIFF decoded, as they are (tifffile's page reads, each file's)."""
+    decoded, read = [], tifffile.TiffPage.asarray
+
+    def spy(self, *args, **kwargs):
+        decoded.append(self.index)
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile.TiffPage, "asarray", spy)
+    return decoded
+
+
+def _labels(made: list) -> np.ndarray:
+    return tifffile.imread(next(p for p in made if "overlay" not in p.name))
+
+
+@pytest.mark.parametrize("channel", ["CD3", 3, (4, 1)])
+def test_a_channel_of_a_file_read_whole_is_decoded_alone(tmp_path, monkeypatch, channel):
+    bands = channel if isinstance(channel, tuple) else (3,)
+    model = UNet(len(bands), 2, depth=2, base_channels=2, padding="same").eval()
+    image = _pixels(len(NAMES), 64, 80)
+    path = _multiplex(tmp_path / "m.ome.tif", image=image)
+    names = [NAMES[c] for c in bands]
+    alone = _multiplex(tmp_path / "a.ome.tif", len(bands), image=image[list(bands)], names=names)
+    decoded = _spy_pages(monkeypatch)
+    made = predict_file(model, path, tmp_path / "a", channel=channel, draw_overlay=True)
+    assert sorted(decoded) == sorted(bands), decoded
+    kw = dict(channel=None if len(bands) == 1 else (0, 1), draw_overlay=True)
+    theirs = predict_file(model, alone, tmp_path / "b", **kw)
+    assert np.array_equal(_labels(made), _labels(theirs))
+
+
+def test_the_models_channel_by_name_is_decoded_alone_in_each_file(tmp_path, model, monkeypatch):
+    """Trained on DAPI by name: a file of another channel order decodes its own DAPI page."""
+    model.channel, model.channel_names = 0, ["DAPI"]
+    names = [NAMES[i] for i in (2, 1, 0, 3)]  # DAPI is channel 2 here
+    path = _multiplex(tmp_path / "m.ome.tif", 4, names=names)
+    decoded = _spy_pages(monkeypatch)
+    predict_file(model, path, tmp_path / "a")
+    assert decoded == [2]
+
+
+def test_a_stack_of_time_points_decodes_the_channels_pages_of_each(tmp_path):
+    """TCYX: channel 2 of each of 3 time points, the pages 2, 8 and 14 of 18."""
+    image = _pixels(3, 6, 32, 40)
+    path = tmp_path / "t.ome.tif"
+    tifffile.imwrite(path, image, ome=True, metadata={"axes": "TCYX"}, photometric="minisblack")
+    assert io.channel_pages(path) == 6
+    assert np.array_equal(io.read_stack(path, channels=(2,)), image[:, 2])
+    assert np.array_equal(
+        io.read_stack(path, channels=(5, 0)), np.moveaxis(image[:, [5, 0]], 1, -1)
+    )
+
+
+@pytest.mark.parametrize("planes", [False, True])
+def test_channels_in_each_pixel_are_no_pages(tmp_path, planes):
+    """Interleaved samples, or planes of one page (PlanarConfiguration 2), decode together."""
+    path = _multiplex(tmp_path / "m.ome.tif", planar=False)
+    if planes:  # its axes CYX, but one page
+        kw = dict(metadata={"axes": "CYX"}, photometric="rgb", planarconfig="separate")
+        tifffile.imwrite(path, _pixels(3, 16, 16), **kw)
+    assert io.channel_pages(path) == 0
+    with pytest.raises(ValueError, match="no pages"):
+        io.read_stack(path, channels=(0,))
+
+
+def test_instances_decode_every_channel_to_measure_it(tmp_path, monkeypatch):
+    """Pins: --instances measures each channel's intensities, so all are decoded."""
+    model = UNet(1, 3, depth=2, base_channels=2, padding="same").eval()
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    path = _multiplex(tmp_path / "m.ome.tif")
+    decoded = _spy_pages(monkeypatch)
+    predict_file(model, path, tmp_path / "a", channel="DAPI", objects=True)
+    assert sorted(set(decoded)) == list(range(len(NAMES)))
+
+
+def test_nodata_decodes_every_band_and_finds_it_exactly(tmp_path, model, monkeypatch):
+    """Pins: nodata is equal in every band, so a file read whole with nodata=0 decodes all."""
+    image = _pixels(3, 64, 80, seed=2) + 1
+    image[:, :4, :4] = 0  # no sample
+    image[0, 20:40, 20:40] = 0  # channel 0 alone: samples
+    path = _multiplex(tmp_path / "m.ome.tif", 3, image=image)
+    decoded = _spy_pages(monkeypatch)
+    predict_file(model, path, tmp_path / "a", channel=0, nodata=0)
+    assert sorted(set(decoded)) == [0, 1, 2]
+
+
+def test_training_reads_the_channel_alone(tmp_path, monkeypatch):
+    """s71: training on data.channel DAPI decoded all 24 channels of each image (3 of
+    1,024²: 10.6 s CPU and 1.29-1.45 GB peak, 10.2 s and 1.26 GB, a grey set's, now)."""
+    image = _pixels(len(NAMES), 64, 80)
+    path = _multiplex(tmp_path / "m.ome.tif", image=image)
+    tifffile.imwrite(tmp_path / "m_mask.tif", np.zeros((64, 80), np.uint8))
+    pair = Pair(path, tmp_path / "m_mask.tif")
+    decoded = _spy_pages(monkeypatch)
+    read = PairReader("CD45")
+    got, _ = read(pair)
+    assert InvalidPages(read)(pair) is None
+    assert decoded == [1]
+    assert np.array_equal(got, image[1])
+    both, _ = PairReader([4, 1])(pair)
+    assert np.array_equal(both, np.moveaxis(image[[4, 1]], 0, -1))
+    assert decoded == [1, 4, 1]
