@@ -125,3 +125,18 @@ def test_training_reads_the_channel_alone(tmp_path, monkeypatch):
     both, _ = PairReader([4, 1])(pair)
     assert np.array_equal(both, np.moveaxis(image[[4, 1]], 0, -1))
     assert decoded == [1, 4, 1]
+
+
+def test_a_name_in_a_file_of_no_names_says_how_to_name_them(tmp_path, model, capsys):
+    """s71: the line said to give an index, not how a file comes to name its channels."""
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    path = tmp_path / "m.tif"
+    tifffile.imwrite(path, _pixels(3, 32, 32), metadata={"axes": "CYX"}, photometric="minisblack")
+    argv = ["predict", "--checkpoint", str(save_model(tmp_path / "m.pt", model))]
+    assert main([*argv, "--input", str(path), "--output", str(tmp_path / "a"), "--channel", "DAPI"])
+    err = capsys.readouterr().err
+    said = f"{path}: records no channel names, so no channel 'DAPI': give its index (--channel 0"
+    assert said in err
+    assert "Bio-Formats" in err and "'Channel': {'Name': ['DAPI', ...]}" in err, err

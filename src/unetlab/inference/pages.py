@@ -486,7 +486,8 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
 
 def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
     """The refusal of a channel named ``channel`` in ``path``, which names none: give its
-    index, or, for a one-channel file (:func:`one_channel_file`), leave the channel out (s50:
+    index or name them (:data:`NAME_THEM`), or, for a one-channel file
+    (:func:`one_channel_file`), leave the channel out (s50:
     a grey slide given --channel DAPI was told to give an index). Its message is quoted in
     predict's failed line: the command's spelling while it runs."""
     name = shown_path(path)
@@ -497,7 +498,18 @@ def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
             cli=f"{said}out {CHANNEL_GIVEN.cli} (its one channel is read)",
         )
     said = f"{name}: records no channel names, so no channel {channel!r}: give its index "
-    return UnetlabError(said + f"({said_as(INDEX_AS)})", cli=f"{said}({INDEX_AS.cli})")
+    return UnetlabError(
+        said + f"({said_as(INDEX_AS)}){NAME_THEM}", cli=f"{said}({INDEX_AS.cli}){NAME_THEM}"
+    )
+
+
+#: how a file comes to name its channels, for ``--channel DAPI`` (s71: the line said only
+#: to give an index)
+NAME_THEM = (
+    ", or save the file with its channels named in its OME-XML (Fiji: File > Export > "
+    "Bio-Formats, as .ome.tif; Python: tifffile.imwrite(path, cyx, ome=True, "
+    "metadata={'axes': 'CYX', 'Channel': {'Name': ['DAPI', ...]}}))"
+)
 
 
 def one_channel_file(path: str | os.PathLike) -> bool:
