@@ -432,10 +432,10 @@ def test_an_unreadable_mask_leaves_the_others_measured_once(tmp_path, monkeypatc
         write_png(root / folder / "4.png", np.eye(24, dtype=np.uint8))
     stack = fp._KeptRows.stack
 
-    def unreadable(self, path, *, mask, axes=None):  # mask 4 found, then cannot be read
+    def unreadable(self, path, *, mask, axes=None, channels=None):  # mask 4, then unreadable
         if mask and path.name == "4.png":
             raise UnetlabError(f"{path}: cannot read this image")
-        return stack(self, path, mask=mask, axes=axes)
+        return stack(self, path, mask=mask, axes=axes, channels=channels)
 
     monkeypatch.setattr(fp._KeptRows, "stack", unreadable)
     problems: list[str] = []
