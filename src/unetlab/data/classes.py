@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from unetlab.data.coco import coco_class_names
 from unetlab.data.colour import colour_file
 from unetlab.data.colour_table import (
     VOID,
@@ -33,7 +34,14 @@ from unetlab.data.colour_table import (
 )
 from unetlab.data.decathlon import DATASET_JSON, decathlon_labels
 from unetlab.data.mask_palettes import palette_reading
-from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES, folder_candidates, loose
+from unetlab.data.names import (
+    COCO_VIEWS,
+    FOLDER_NAMES,
+    SPLIT_NAMES,
+    coco_view,
+    folder_candidates,
+    loose,
+)
 from unetlab.data.shapes import shape_class_names
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -107,6 +115,8 @@ def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
     colours predictions are drawn in."""
     if not mask_files:
         return None
+    if coco_view(mask_files[0]) == COCO_VIEWS[0]:  # no file: VOC's colours, crowds void
+        return voc_colormap()
     palette, first = read_palette(mask_files[0]), mask_files[0]
     table = find_colour_table(first) if colour_file(first) else None
     if table is not None and (palette is None or _read_by_colour(first, table)):
@@ -186,6 +196,8 @@ def class_names_from(root: str | os.PathLike) -> tuple[dict[int, str] | None, Pa
     path = Path(root) / NAMES_FILE
     if not path.is_file() and (labels := decathlon_labels(Path(root))) is not None:
         return labels, Path(root) / DATASET_JSON  # MSD's, nnU-Net's
+    if not path.is_file() and (coco := coco_class_names(Path(root))) is not None:
+        return coco  # its categories'
     if not path.is_file() and (shaped := shape_class_names(root)) is not None:
         return shaped  # labelme's labels, YOLO's data.yaml
     if not path.is_file():

@@ -22,6 +22,7 @@ from PIL import Image
 # atomic_path: imported from here by writers of every kind before unetlab.atomic held it
 from unetlab.atomic import atomic_path
 from unetlab.data.annotations import outline_pages, rasterise, read_outlines
+from unetlab.data.coco import coco_mask, coco_shape
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, folder_table
 from unetlab.data.file_kind import wrong_kind_line
@@ -240,9 +241,10 @@ def read_stack(
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
     colour image, for a colour model, not pages), or as ``axes`` says (a TIFF's, for a
     file that records none or the wrong ones: :func:`given_letters`); ``channels``: those
-    alone, in this order, of a TIFF of :func:`channel_pages` read with its own axes (s71). A
-    ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance map
-    (:func:`unetlab.data.dsb.read_object_masks`)."""
+    alone, in this order, of a TIFF of :func:`channel_pages` read with its own axes (s71).
+
+    A ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance
+    map (:func:`unetlab.data.dsb.read_object_masks`); so is a COCO file's: :func:`_object_masks`."""
     path = _file_path(path)
     if mask and (objects := _object_masks(path)) is not None:
         return objects
@@ -302,7 +304,10 @@ def _shaped(arr: np.ndarray, path: Path, *, mask: bool, colours) -> np.ndarray:
 
 def _object_masks(path: Path) -> np.ndarray | None:
     """The instance map of ``path`` when it is a DSB sample's folder of one mask per object
-    (:mod:`unetlab.data.dsb`), else None."""
+    (:mod:`unetlab.data.dsb`), or an image's mask a COCO file draws (``file.json/a.png#classes``:
+    :func:`unetlab.data.coco.coco_mask`), else None."""
+    if (drawn := coco_mask(path)) is not None:
+        return drawn
     if not path.is_dir():
         return None
     from unetlab.data.dsb import is_object_masks, read_object_masks  # dsb imports io
@@ -354,6 +359,8 @@ def stack_size(
     from the same header read: what reading it whole decodes (a 4,096² OME-TIFF of 24
     channels: 24 times its pixels, s69)."""
     path = Path(path)
+    if (shape := coco_shape(path)) is not None:
+        return (*shape, 1)
     if path.is_dir():
         from unetlab.data.dsb import object_masks_shape  # dsb imports io
 

@@ -246,12 +246,14 @@ def holds_object_ids(path: Path) -> bool:
 def objects_by_what(path: Path) -> bool:
     """Whether the mask ``path`` is objects by what it is, wherever it lies: drawn as
     outlines (:data:`ANNOTATION_SUFFIXES`: each outline one object), a folder of one mask
-    per object, or the Cell Tracking Challenge's ``man_segNNN.tif`` (:func:`ctc_mask`: a
-    frame of 7 cells read as 7 classes by training, s69)."""
+    per object, the Cell Tracking Challenge's ``man_segNNN.tif`` (:func:`ctc_mask`: a
+    frame of 7 cells read as 7 classes by training, s69), or a COCO file's of one category
+    (:func:`coco_view`)."""
     return (
         path.suffix.lower() in ANNOTATION_SUFFIXES
         or path.is_dir()
         or ctc_mask(path.name) is not None
+        or coco_view(path) == COCO_VIEWS[1]
     )
 
 
@@ -260,6 +262,32 @@ def ctc_mask(name: str) -> re.Match | None:
     (:data:`CTC_SEG`) or one slice's (:data:`CTC_SLICE`), its group 1 the frame's digits;
     None for any other name."""
     return CTC_SEG.fullmatch(name) or CTC_SLICE.fullmatch(name)
+
+
+#: how a COCO file's image is read (:mod:`unetlab.data.coco`): class values by category, or
+#: object ids (a file of one category)
+COCO_VIEWS = ("classes", "objects")
+
+
+def coco_view(path: Path) -> str | None:
+    """The view of a COCO file's mask ``path`` (:func:`coco_parts`), None for another."""
+    parts = coco_parts(path)
+    return None if parts is None else parts[1]
+
+
+def coco_parts(path: Path) -> tuple[Path, str, str] | None:
+    """(the COCO file, the view, the image's ``file_name``) of a COCO file's mask ``path``
+    (``<file.json>/<file_name>#<view>``: :func:`unetlab.data.coco.coco_mask_path`; ``#``, so
+    that no check takes it for an image file of its suffix), by its name alone; None for
+    any other path."""
+    parts = Path(path).parts
+    name, mark, view = parts[-1].rpartition("#") if parts else ("", "", "")
+    if not mark or view not in COCO_VIEWS:
+        return None
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i].lower().endswith(".json"):
+            return Path(*parts[: i + 1]), view, "/".join([*parts[i + 1 : -1], name])
+    return None
 
 
 def sub_folder(root: Path, name: str) -> Path:

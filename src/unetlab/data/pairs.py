@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.coco import coco_files, coco_pairs
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.ctc import (
     CTC_LAYOUT,
@@ -691,6 +692,8 @@ def _layout(root: Path) -> str | None:
     its folders could play one part (``images/`` and ``Images/``)."""
     if decathlon_folders(root) is not None:  # imagesTr/ + labelsTr/ (NIfTI volumes)
         return "decathlon"
+    if coco_files(root):  # before images/ + annotations/: CVAT's (one JSON, by its content)
+        return "coco"
     if yolo_folders(root) is not None:  # images/train/ + labels/train/ + data.yaml
         return "yolo"
     found = folder_candidates(root, FOLDER_ROLES)  # the folder listed once
@@ -967,6 +970,8 @@ def _layout_pairs(
         return ctc_pairs(root, found, use)
     if layout == "decathlon":
         return decathlon_pairs(root, names, found)
+    if layout == "coco":
+        return coco_pairs(root, names, found)
     if layout == "yolo":
         return _yolo_pairs(root, names)
     return _folder_pairs(root, layout, names, found)

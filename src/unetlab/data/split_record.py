@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
+from unetlab.data.coco import coco_listed, coco_sha256
 from unetlab.data.ctc import refuse_other_truth
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError
@@ -35,7 +36,10 @@ _HASHED: dict[tuple, str] = {}
 def file_sha256(path: str | os.PathLike) -> str:
     """The sha256 of the bytes of the file at ``path``, as hex; of a folder (a bioimage.io
     package), over each file's relative name and bytes in sorted order. Computed once per
-    path, size and modification time in a process (100 MB: about 0.17 s)."""
+    path, size and modification time in a process (100 MB: about 0.17 s). An image's mask
+    named in a COCO file: of its pixels as drawn (:func:`~unetlab.data.coco.coco_sha256`)."""
+    if (drawn := coco_sha256(Path(path))) is not None:
+        return drawn
     path = Path(path).resolve()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
@@ -163,7 +167,7 @@ def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], l
             path = root / entry[role]
             if entry[role] in missing or entry[role] in changed:
                 continue
-            if not path.is_file():
+            if not (path.is_file() or coco_listed(path)):
                 missing.append(entry[role])
             elif file_sha256(path) != entry[f"{role}_sha256"]:
                 changed.append(entry[role])

@@ -1,0 +1,531 @@
+"""COCO annotations ("COCO 1.0", "COCO instances"): one JSON for a whole set of images, as
+CVAT, Label Studio, Roboflow and Detectron write it, read as the masks of its images.
+
+The JSON holds ``images`` (``id``, ``file_name``, ``width``, ``height``), ``annotations``
+(``image_id``, ``category_id``, ``segmentation``, ``iscrowd``) and ``categories`` (``id``,
+``name``); a file is told by its content (``images`` and ``annotations``), not its name
+(:func:`is_coco`). Found beside its images as the tools lay them out (:func:`coco_files`):
+CVAT's ``images/`` + ``annotations/instances_default.json``, Roboflow's
+``train/_annotations.coco.json`` among the images, Label Studio's ``images/`` +
+``result.json``, COCO's ``train2017/`` + ``annotations/instances_train2017.json``; a
+``file_name`` may name a sub-folder (``images/a.jpg``).
+
+Categories are the classes: value 1..K in category id order, 0 background, named by the
+categories' names (:func:`coco_class_names`). A file of one category is read as objects
+(ids 1..n in file order, as outlines are: :mod:`unetlab.data.annotations`; instance
+training), one of several as classes (each object's category value). A later annotation
+is drawn over an earlier one; an RLE over the polygons. Crowd regions (``iscrowd`` 1) are
+:data:`~unetlab.data.void_mark.VOID` (255) under the objects in classes (read as void, in
+no loss or metric, as VOC's outlines are: :func:`coco_palette`); as objects they are
+background, said.
+
+Polygons (``[[x1, y1, x2, y2, ...], ...]``, the parts of one object) are rasterised as
+unetlab reads outlines (:func:`unetlab.data.annotations.rasterise`): coordinates are pixel
+corners, as CVAT, Label Studio and Roboflow draw on the image (pixel ``(row, col)`` is the
+square from ``(col, row)`` to ``(col + 1, row + 1)``), and a pixel is the object's where its
+centre lies inside. pycocotools' ``frPyObjects`` instead takes whole coordinates as pixel
+centres: its masks of one polygon lie half a pixel up and left of these, and differ by a
+pixel along some edges. RLE (``{"counts": [...] or "string", "size": [h, w]}``) is decoded
+exactly: runs over the pixels in column order, 0s first; the string is COCO's compressed
+form (6-bit characters from ``'0'``, 5 bits each, runs after the second as differences).
+
+A pair's mask is named ``<file.json>/<file_name>#<view>`` (:func:`coco_mask_path`: no file,
+read by :func:`coco_mask`; the view, ``classes`` or ``objects``:
+:func:`unetlab.data.names.coco_parts`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.annotations import Outline, rasterise
+from unetlab.data.names import (
+    COCO_VIEWS,
+    SPLIT_NAMES,
+    coco_parts,
+    folder_candidates,
+    listing,
+    nfc,
+)
+from unetlab.data.read_notes import note_once
+from unetlab.data.void_mark import VOID
+from unetlab.errors import DatasetError
+from unetlab.read_once import file_stamp
+from unetlab.words import numbered
+
+#: the folder (any letter case) a COCO file lies in beside the images, besides the set's own
+ANNOTATIONS_FOLDER = "annotations"
+#: categories a mask of classes holds at most: 255 is the crowd's void
+MAX_CATEGORIES = VOID - 1
+#: how many bytes of a JSON are looked at before it is parsed: labelme's per-image JSON
+#: says ``"shapes"`` there (and may hold its image, megabytes), COCO's no such key
+HEAD = 4096
+
+
+@dataclass(frozen=True)
+class CocoObject:
+    """One annotation: its class ``value`` (1..K), its ``polygons`` (``(n, 2)`` corners
+    ``(x, y)`` each) or its RLE (``rle``: the run lengths), ``crowd`` (``iscrowd`` 1)."""
+
+    value: int
+    polygons: tuple[np.ndarray, ...] = ()
+    rle: tuple[int, ...] | None = None
+    crowd: bool = False
+
+
+@dataclass(frozen=True)
+class CocoImage:
+    """An image entry: its ``file_name`` as written (``\\`` read as ``/``), its size, and
+    its annotations in file order."""
+
+    file_name: str
+    width: int
+    height: int
+    objects: tuple[CocoObject, ...] = ()
+
+
+@dataclass(frozen=True)
+class CocoSet:
+    """A COCO file read: ``names`` of the categories (value i + 1 is ``names[i]``), the
+    images by ``file_name``, the lines of what was passed over (``passed``) and of what
+    cannot be trained (``problems``)."""
+
+    path: Path
+    names: tuple[str, ...]
+    images: dict[str, CocoImage]
+    passed: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    objects: int = field(default=0)
+
+    @property
+    def view(self) -> str:
+        """``objects`` for a file of one category, else ``classes`` (:data:`COCO_VIEWS`)."""
+        return COCO_VIEWS[1] if len(self.names) == 1 else COCO_VIEWS[0]
+
+    def said(self) -> str:
+        """The line of what was read: ``COCO annotations/instances_default.json: 12 images,
+        2 categories (cell, debris), 340 objects``."""
+        kinds = f"{numbered(len(self.names), 'category', 'categories')} ({', '.join(self.names)})"
+        read = "objects" if self.view == "objects" else "classes 1..K by category id"
+        return (
+            f"COCO {self.path}: {numbered(len(self.images), 'image')}, {kinds}, "
+            f"{numbered(self.objects, 'object')} (read as {read})"
+        )
+
+
+def is_coco(path: Path) -> bool:
+    """Whether ``path`` is a COCO file: a ``.json`` whose object holds ``images`` and
+    ``annotations`` (a labelme file, ``"shapes"`` near its start, is not parsed)."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD)
+        if not head.lstrip().startswith(b"{") or b'"shapes"' in head:
+            return False
+        data = _parsed(path, file_stamp(path))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "images" in data and "annotations" in data
+
+
+@lru_cache(maxsize=4)
+def _parsed(path: Path, stamp) -> object:
+    """The JSON of ``path`` while its ``stamp`` stays (a set's file read once a command)."""
+    return json.loads(path.read_bytes())
+
+
+def coco_files(root: Path) -> list[Path]:
+    """The COCO files of a data set folder: its own ``.json`` files and those of its
+    ``annotations/`` folder (any letter case) that are COCO's (:func:`is_coco`)."""
+    if not root.is_dir():
+        return []
+    folders = [root, *folder_candidates(root, [ANNOTATIONS_FOLDER])[ANNOTATIONS_FOLDER]]
+    found = [f for d in folders for f in listing(d) if f.suffix.lower() == ".json"]
+    return [f for f in found if is_coco(f)]
+
+
+def read_coco(path: str | os.PathLike) -> CocoSet:
+    """The :class:`CocoSet` of a COCO file, read once while it stays the same; DatasetError
+    for a file that is no COCO JSON, of no category or of no segmentation at all (boxes)."""
+    path = Path(path)
+    return _read(path, file_stamp(path))
+
+
+@lru_cache(maxsize=4)
+def _read(path: Path, stamp) -> CocoSet:
+    try:
+        data = _parsed(path, stamp)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot be read as COCO JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise DatasetError(f"{path}: no COCO file (no list of images): export it as COCO again")
+    values, names = _categories(data.get("categories"), path)
+    images = _images(data["images"], path)
+    objects, passed, problems = _annotations(data.get("annotations"), images, values, path)
+    if not objects and not problems and data.get("annotations"):
+        raise DatasetError(
+            f"{path}: its {numbered(len(data['annotations']), 'annotation')} have no "
+            "segmentation (boxes only): export the masks or polygons (CVAT: COCO 1.0 with "
+            "masks; Roboflow: COCO Segmentation)"
+        )
+    by_name = {
+        e.file_name: CocoImage(e.file_name, e.width, e.height, tuple(objects.get(i, ())))
+        for i, e in images.items()
+    }
+    count = sum(len(v) for v in objects.values())
+    return CocoSet(path, names, by_name, tuple(passed), tuple(problems), count)
+
+
+def _categories(categories, path: Path) -> tuple[dict[int, int], tuple[str, ...]]:
+    """({category id: value 1..K in id order}, names in that order)."""
+    try:
+        pairs = sorted((int(c["id"]), str(c.get("name", c["id"]))) for c in categories)
+    except (TypeError, KeyError, ValueError):
+        pairs = []
+    if not pairs:
+        raise DatasetError(
+            f"{path}: no categories (a list of {{'id', 'name'}}): export it with its labels"
+        )
+    ids = [i for i, _ in pairs]
+    if len(set(ids)) < len(ids):
+        raise DatasetError(f"{path}: two categories share an id: give each its own")
+    if len(ids) > MAX_CATEGORIES:
+        raise DatasetError(
+            f"{path}: {len(ids)} categories: unetlab trains at most {MAX_CATEGORIES}"
+        )
+    return {i: k for k, i in enumerate(ids, start=1)}, tuple(n for _, n in pairs)
+
+
+def _images(entries: list, path: Path) -> dict[int, CocoImage]:
+    """The image entries by id; DatasetError naming one without its id, name or size."""
+    images = {}
+    for n, e in enumerate(entries, start=1):
+        try:
+            image = CocoImage(
+                str(e["file_name"]).replace("\\", "/"), int(e["width"]), int(e["height"])
+            )
+            key = int(e["id"])
+        except (TypeError, KeyError, ValueError):
+            raise DatasetError(
+                f"{path}: image {n} lacks its id, file_name, width or height: export it again"
+            ) from None
+        images[key] = image
+    return images
+
+
+def _annotations(annotations, images: dict, values: dict, path: Path) -> tuple[dict, list, list]:
+    """({image id: [CocoObject]}, lines of what was passed over, problems) of the
+    annotations: those of no image or category of the file, with no segmentation or only
+    polygons of under 3 points are passed over (counted); an RLE of another size than its
+    image's is a problem."""
+    objects: dict[int, list[CocoObject]] = {}
+    skipped = {"an image not in the file": [], "a category not in the file": []}
+    skipped |= {"no segmentation": [], "polygons of under 3 points": []}
+    problems = []
+    for n, a in enumerate(annotations if isinstance(annotations, list) else [], start=1):
+        a = a if isinstance(a, dict) else {}
+        said = f"annotation {a.get('id', n)}"
+        image = images.get(_int(a.get("image_id")))
+        if image is None:
+            skipped["an image not in the file"].append(said)
+            continue
+        if (value := values.get(_int(a.get("category_id")))) is None:
+            skipped["a category not in the file"].append(said)
+            continue
+        found = _segmentation(a.get("segmentation"), image, f"{path}: {said} ({image.file_name})")
+        if isinstance(found, DatasetError):
+            problems.append(str(found))
+            continue
+        if isinstance(found, str):
+            skipped[found].append(said)
+            continue
+        crowd = bool(a.get("iscrowd"))
+        objects.setdefault(_int(a["image_id"]), []).append(CocoObject(value, *found, crowd))
+    return objects, _passed_lines(path, skipped), problems
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _segmentation(segmentation, image: CocoImage, where: str):
+    """(polygons, rle) of an annotation's segmentation, else why not: the kind of what is
+    passed over, or a DatasetError of what cannot be trained (named by ``where``)."""
+    if isinstance(segmentation, dict):
+        return _rle(segmentation, image, where)
+    if not isinstance(segmentation, list) or not segmentation:
+        return "no segmentation"
+    if all(isinstance(v, (int, float)) for v in segmentation):
+        segmentation = [segmentation]  # one polygon, not in its list (some exporters)
+    rings = []
+    for flat in segmentation:
+        try:
+            ring = np.asarray(flat, np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            return DatasetError(f"{where}: a polygon not as [x1, y1, x2, y2, ...]: export it again")
+        if len(ring) >= 3 and np.isfinite(ring).all():
+            rings.append(ring)
+    return (tuple(rings), None) if rings else "polygons of under 3 points"
+
+
+def _rle(segmentation: dict, image: CocoImage, where: str):
+    """((), run lengths) of an RLE segmentation, or the DatasetError of one of a size that
+    is not its image's, or of counts that do not cover it."""
+    try:
+        h, w = (int(v) for v in segmentation["size"])
+        counts = segmentation["counts"]
+        runs = rle_string_counts(counts) if isinstance(counts, str) else [int(c) for c in counts]
+    except (TypeError, KeyError, ValueError):
+        return DatasetError(f"{where}: an RLE without its counts and size [h, w]: export it again")
+    if (h, w) != (image.height, image.width):
+        return DatasetError(
+            f"{where}: an RLE of {w}x{h} on an image of {image.width}x{image.height} (width x "
+            "height): export the set again from its images (a mask of another image size)"
+        )
+    if sum(runs) != h * w or min(runs, default=0) < 0:
+        return DatasetError(
+            f"{where}: its RLE counts cover {sum(runs)} pixels, not {h}x{w}: export it again"
+        )
+    return (), tuple(runs)
+
+
+def _passed_lines(path: Path, skipped: dict[str, list[str]]) -> list[str]:
+    """One line for each kind of annotation passed over, with the first named."""
+    return [
+        f"{path}: {numbered(len(said), 'annotation')} of {kind} ({said[0]}"
+        f"{', ...' if len(said) > 1 else ''}): passed over"
+        for kind, said in skipped.items()
+        if said
+    ]
+
+
+def rle_string_counts(text: str) -> list[int]:
+    """The run lengths of COCO's compressed RLE string (pycocotools' ``rleFrString``, read
+    anew): 6-bit characters from ``'0'``, 5 bits of a number each, a sixth saying more
+    follow, the last one's fifth bit its sign; runs from the third on as differences from
+    the one two before."""
+    counts: list[int] = []
+    value, shift = 0, 0
+    for char in text:
+        c = ord(char) - 48
+        value |= (c & 0x1F) << shift
+        shift += 5
+        if c & 0x20:
+            continue
+        if c & 0x10:
+            value -= 1 << shift
+        counts.append(value + (counts[-2] if len(counts) > 2 else 0))
+        value, shift = 0, 0
+    return counts
+
+
+def decode_rle(runs, shape: tuple[int, int]) -> np.ndarray:
+    """The (H, W) bool mask of RLE run lengths ``runs`` (0s first, column by column)."""
+    h, w = shape
+    runs = np.asarray(runs, np.int64)
+    flat = np.repeat(np.arange(len(runs)) % 2 == 1, runs)
+    return flat.reshape(w, h).T
+
+
+def coco_mask_path(path: Path, view: str, file_name: str) -> Path:
+    """The mask of image ``file_name`` of the COCO file ``path`` as ``view`` reads it."""
+    return path / f"{file_name}#{view}"
+
+
+def coco_mask(mask: Path) -> np.ndarray | None:
+    """(1, H, W) of a COCO mask (:func:`coco_mask_path`; None for another path): the image's
+    object ids (uint16; int32 beyond 65,535) or class values (uint8, crowds 255)."""
+    if (parts := coco_parts(mask)) is None:
+        return None
+    path, view, file_name = parts
+    cset = read_coco(path)
+    image = cset.images[file_name]
+    return image_mask(image, view, f"{path}: {file_name}")[None]
+
+
+def coco_shape(mask: Path) -> tuple[int, int, int] | None:
+    """(1, H, W) of :func:`coco_mask` from the file's entry, None for another path."""
+    if (parts := coco_parts(mask)) is None:
+        return None
+    path, _, file_name = parts
+    image = read_coco(path).images[file_name]
+    return 1, image.height, image.width
+
+
+def image_mask(image: CocoImage, view: str, where: str) -> np.ndarray:
+    """The (H, W) mask of ``image`` as ``view`` reads it (the module's rules)."""
+    kept = [o for o in image.objects if not o.crowd]
+    crowds = [o for o in image.objects if o.crowd]
+    shape = (image.height, image.width)
+    ids = drawn(kept, shape, where)
+    if view == COCO_VIEWS[1]:
+        if crowds:
+            note_once(
+                f"{where}: {numbered(len(crowds), 'crowd region')} (iscrowd 1) read as "
+                "background: objects are trained one by one (said for the first such image)",
+                key="COCO crowds as objects",
+            )
+        return ids
+    values = np.array([0, *(o.value for o in kept)], np.uint8)[ids]
+    if crowds:
+        values[(drawn(crowds, shape, where) > 0) & (ids == 0)] = VOID
+    return values
+
+
+def drawn(objects: list[CocoObject], shape: tuple[int, int], where: str) -> np.ndarray:
+    """The (H, W) ids of ``objects`` (object k is k + 1): the polygons' rasterised as
+    outlines are, then each RLE painted over them in file order."""
+    outlines = [
+        Outline(f"object {k}", rings=o.polygons, parts=(1,) * len(o.polygons))
+        for k, o in enumerate(objects, start=1)
+        if o.polygons
+    ]
+    found = rasterise(outlines, shape, where)
+    order = [k for k, o in enumerate(objects, start=1) if o.polygons]
+    dtype = np.uint16 if len(objects) <= np.iinfo(np.uint16).max else np.int32
+    ids = np.array([0, *order], dtype)[found]
+    for k, o in enumerate(objects, start=1):
+        if o.rle is not None:
+            ids[decode_rle(o.rle, shape)] = k
+    return ids
+
+
+def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list[tuple[Path, Path]]:
+    """(image, mask) of each image of ``root``'s COCO files (:func:`coco_files`) found on
+    disk (those of the stems ``names`` only), each file said in one line; what cannot be
+    trained added to ``problems``, what is passed over said once."""
+    pairs = []
+    for path in coco_files(root):
+        try:
+            cset = read_coco(path)
+        except DatasetError as exc:
+            problems.append(str(exc))
+            continue
+        problems += cset.problems
+        pairs += _file_pairs(root, cset, problems)
+    if names is not None:
+        stems = {nfc(image.stem) for image, _ in pairs}
+        problems += [
+            f"{s}: listed in the split file but not in {root}/" for s in names if s not in stems
+        ]
+        pairs = [(image, mask) for image, mask in pairs if nfc(image.stem) in names]
+    return pairs
+
+
+def _file_pairs(root: Path, cset: CocoSet, problems: list[str]) -> list[tuple[Path, Path]]:
+    """The pairs of one COCO file: its images found on disk (:func:`_on_disk`)."""
+    found = _on_disk(root, cset)
+    said = cset.said().replace(str(cset.path), _shown(cset.path, root), 1)
+    note_once(said, level=logging.INFO)
+    for line in cset.passed:
+        note_once(line)
+    missing = [n for n in cset.images if n not in found]
+    if missing and not found:
+        problems.append(
+            f"{cset.path}: none of its {numbered(len(missing), 'image')} ({missing[0]}, ...) is "
+            f"in {root}/ or a folder in it: put the images beside it as the export had them"
+        )
+        return []
+    if missing:
+        note_once(
+            f"{cset.path}: {numbered(len(missing), 'image')} it lists not on disk "
+            f"({_first(missing)}): passed over"
+        )
+    _say_unlisted(cset, found)
+    return [(found[n], coco_mask_path(cset.path, cset.view, n)) for n in sorted(found)]
+
+
+def _shown(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _first(names: list[str]) -> str:
+    return names[0] + (", ..." if len(names) > 1 else "")
+
+
+def _on_disk(root: Path, cset: CocoSet) -> dict[str, Path]:
+    """The image file of each ``file_name`` of ``cset``: ``root`` / it, else the file of
+    its name in ``root``, a folder in it (``images/``, ``train2017/``) or the file's own."""
+    from unetlab.data.io import listed_image  # io reads COCO masks
+
+    folders = [root, *(d for d in listing(root) if d.is_dir() and d.name[0] != ".")]
+    folders.append(cset.path.parent)
+    by_name: dict[str, Path] = {}
+    for folder in folders:
+        for f in listing(folder):
+            if listed_image(f):
+                by_name.setdefault(f.name, f)
+    found = {}
+    for name in cset.images:
+        if (path := root / name).is_file() or (path := by_name.get(Path(name).name)):
+            found[name] = path
+    return found
+
+
+def _say_unlisted(cset: CocoSet, found: dict[str, Path]) -> None:
+    """One line for the images beside those found that the file does not list: passed over
+    (no annotation of them says what is background there)."""
+    from unetlab.data.io import listed_image  # io reads COCO masks
+
+    listed = set(found.values())
+    folders = sorted({p.parent for p in listed})
+    alone = [f for d in folders for f in listing(d) if listed_image(f) and f not in listed]
+    if alone:
+        note_once(
+            f"{cset.path}: {numbered(len(alone), 'image')} in {folders[0]}/ it does not list "
+            f"({_first([f.name for f in alone])}): passed over (not annotated)"
+        )
+
+
+def coco_class_names(root: Path) -> tuple[dict[int, str], Path] | None:
+    """(``{0: "background", 1..K: the category names}``, the file) of the COCO files of
+    ``root``, else of its split folders (``train/``, ``valid/``: Roboflow's), where they are
+    read as classes (several categories); None where there are none, or one category (the
+    objects of instance training). DatasetError where two files name their categories
+    apart (a class value would mean two things)."""
+    files = coco_files(root) or [f for d in _split_folders(root) for f in coco_files(d)]
+    sets = [read_coco(f) for f in files]
+    if not sets or sets[0].view != COCO_VIEWS[0]:
+        return None
+    if other := next((s for s in sets if s.names != sets[0].names), None):
+        raise DatasetError(
+            f"{other.path}: its categories ({', '.join(other.names)}) are not those of "
+            f"{sets[0].path} ({', '.join(sets[0].names)}): export both with one label list"
+        )
+    return {0: "background", **dict(enumerate(sets[0].names, start=1))}, sets[0].path
+
+
+def _split_folders(root: Path) -> list[Path]:
+    splits = {n for names in SPLIT_NAMES.values() for n in names}
+    return (
+        [d for d in listing(root) if d.is_dir() and d.name.casefold() in splits]
+        if root.is_dir()
+        else []
+    )
+
+
+def coco_listed(mask: Path) -> bool:
+    """Whether ``mask`` is a COCO file's mask (:func:`coco_mask_path`) whose file is there
+    and lists its image."""
+    parts = coco_parts(mask)
+    return parts is not None and is_coco(parts[0]) and parts[2] in read_coco(parts[0]).images
+
+
+def coco_sha256(mask: Path) -> str | None:
+    """The sha256 of a COCO file's mask as drawn (its pixels, of its shape: what the file
+    says of that image alone), None for another path."""
+    drawn = coco_mask(mask)
+    if drawn is None:
+        return None
+    return hashlib.sha256(repr(drawn.shape).encode() + drawn.tobytes()).hexdigest()

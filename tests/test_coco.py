@@ -1,0 +1,174 @@
+"""COCO annotations (one JSON for a whole set: CVAT, Roboflow, Label Studio, COCO's own
+layout) read as the masks of their images: polygons as outlines are read, RLE decoded both
+ways, categories the classes 1..K in id order, crowds void; train, evaluate."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from tests.coco_writer import LAYOUTS, blob_set, disc, rle_counts, rle_string, write_coco_set
+from unetlab.data.coco import coco_class_names, decode_rle, is_coco, rle_string_counts
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.errors import DatasetError
+
+SIZE = (48, 56)
+
+
+def test_both_rle_forms_decode_to_the_mask_they_were_made_of():
+    rng = np.random.default_rng(1)
+    for shape in [(5, 7), (40, 48), (1, 1)]:
+        mask = rng.random(shape) > 0.6
+        counts = rle_counts(mask)
+        assert rle_string_counts(rle_string(counts)) == counts
+        assert np.array_equal(decode_rle(counts, shape), mask)
+    big = [70000, 3, 5, 1 << 20, 2, 9]  # long runs, differences of either sign
+    assert rle_string_counts(rle_string(big)) == big
+
+
+def test_pycocotools_reads_the_same_rle_string():
+    mask_utils = pytest.importorskip("pycocotools.mask", reason="pycocotools not installed")
+    mask = np.zeros(SIZE, np.uint8, order="F")
+    mask[3:20, 5:9] = 1
+    encoded = mask_utils.encode(mask)
+    counts = rle_string_counts(encoded["counts"].decode())
+    assert np.array_equal(decode_rle(counts, SIZE), mask.astype(bool))
+
+
+def _one_image(tmp_path, segmentation, categories=None, **entry):
+    image = np.zeros(SIZE, np.uint8)
+    from unetlab.data.io import write_png
+
+    write_png(tmp_path / "images" / "a.png", image)
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": SIZE[1], "height": SIZE[0]}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 5, "iscrowd": 0, **entry}],
+        "categories": categories or [{"id": 5, "name": "cell"}, {"id": 6, "name": "junk"}],
+    }
+    coco["annotations"][0]["segmentation"] = segmentation
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "instances_default.json").write_text(json.dumps(coco))
+    return read_pair(find_pairs(tmp_path)[0])[1]
+
+
+def test_a_polygon_along_pixel_corners_gives_back_exactly_its_pixels(tmp_path):
+    mask = _one_image(tmp_path, [[2, 3, 7, 3, 7, 9, 2, 9]])  # x 2..7, y 3..9
+    want = np.zeros(SIZE, np.uint8)
+    want[3:9, 2:7] = 1
+    assert np.array_equal(mask, want)
+
+
+def test_a_set_of_cvat_is_read_as_classes_by_category_id_with_crowds_void(tmp_path):
+    """It was refused: 'annotations/: no masks, but 1 other file (instances_default.json)'."""
+    path, coco = write_coco_set(tmp_path, "cvat", n_images=6, size=SIZE)
+    pairs = find_pairs(tmp_path)
+    assert [p.image.name for p in pairs] == [f"img{i:02d}.png" for i in range(6)]
+    masks = {p.image.stem: read_pair(p)[1] for p in pairs}
+    assert not masks["img05"].any()  # the image of no annotation: all background
+    assert set(np.unique(np.concatenate([m.ravel() for m in masks.values()]))) == {0, 1, 2, 255}
+    first = {a["image_id"] - 100: a for a in reversed(coco["annotations"])}
+    for i, want in ((0, 2 if first[0]["category_id"] == 7 else 1), (1, None), (2, 255)):
+        seg = first[i]["segmentation"]
+        counts = seg["counts"] if i != 1 else rle_string_counts(seg["counts"])
+        pixels = decode_rle(counts, SIZE)
+        got = np.unique(masks[f"img{i:02d}"][pixels])
+        assert len(got) == 1 and got[0] in ({want} if want else {1, 2}), i
+    names, source = coco_class_names(tmp_path)
+    assert names == {0: "background", 1: "cell", 2: "debris"} and source == path  # 3 < 7
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_each_tools_layout_is_found(tmp_path, layout):
+    write_coco_set(tmp_path, layout, n_images=4, size=SIZE)
+    root = tmp_path / "train" if layout == "roboflow" else tmp_path
+    pairs = find_pairs(root)
+    assert len(pairs) == 4 and all(p.image.is_file() for p in pairs)
+    assert read_pair(pairs[0])[1].shape == SIZE
+
+
+def test_one_category_is_read_as_objects(tmp_path):
+    path, coco = write_coco_set(tmp_path, "cvat", n_images=3, size=SIZE)
+    for a in coco["annotations"]:
+        a["category_id"] = 3
+    coco["categories"] = [{"id": 3, "name": "nucleus"}]
+    path.write_text(json.dumps(coco))
+    from unetlab.data.names import objects_by_what
+
+    pairs = find_pairs(tmp_path)
+    ids = read_pair(pairs[0])[1]
+    objects = [a for a in coco["annotations"] if a["image_id"] == 100]
+    assert set(np.unique(ids)) == set(range(len(objects) + 1))
+    assert objects_by_what(pairs[0].mask) and coco_class_names(tmp_path) is None
+
+
+def test_what_is_passed_over_is_said_once_each_and_a_wrong_rle_refused(tmp_path, caplog):
+    path, coco = write_coco_set(tmp_path, "cvat", n_images=4, size=SIZE)
+    coco["annotations"] += [
+        {"id": 90, "image_id": 999, "category_id": 3, "segmentation": [[1, 1, 5, 1, 5, 5]]},
+        {"id": 91, "image_id": 100, "category_id": 42, "segmentation": [[1, 1, 5, 1, 5, 5]]},
+        {"id": 92, "image_id": 100, "category_id": 3, "segmentation": [[1, 1, 5, 1]]},
+        {"id": 93, "image_id": 100, "category_id": 3, "bbox": [1, 1, 4, 4]},
+    ]
+    coco["images"].append({"id": 7, "file_name": "gone.png", "width": 9, "height": 9})
+    path.write_text(json.dumps(coco))
+    (tmp_path / "images" / "img03.png").rename(tmp_path / "images" / "unlisted.png")
+    coco["images"][3]["file_name"] = "img03.png"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(tmp_path)
+    assert len(pairs) == 3
+    for said in (
+        "1 annotation of an image not in the file (annotation 90)",
+        "1 annotation of a category not in the file (annotation 91)",
+        "1 annotation of polygons of under 3 points (annotation 92)",
+        "1 annotation of no segmentation (annotation 93)",
+        "2 images it lists not on disk (img03.png, ...): passed over",
+        "1 image in",
+        "it does not list (unlisted.png): passed over (not annotated)",
+        "instances_default.json: 5 images, 2 categories (cell, debris)",
+    ):
+        assert said in caplog.text, said
+    coco["annotations"][0]["segmentation"] = {"counts": [SIZE[0] * 50], "size": [SIZE[0], 50]}
+    path.write_text(json.dumps(coco))
+    with pytest.raises(DatasetError, match=r"annotation 1 \(img00.png\): an RLE of 50x48 on an"):
+        find_pairs(tmp_path)
+
+
+def test_a_labelme_file_or_a_box_only_export_is_no_set_of_masks(tmp_path):
+    labelme = tmp_path / "a.json"
+    labelme.write_text(json.dumps({"version": "5", "shapes": [], "images": [], "annotations": []}))
+    assert not is_coco(labelme)
+    path, coco = write_coco_set(tmp_path / "boxes", "cvat", n_images=2, size=SIZE)
+    for a in coco["annotations"]:
+        del a["segmentation"]
+    path.write_text(json.dumps(coco))
+    with pytest.raises(DatasetError, match="have no segmentation .boxes only.: export the masks"):
+        find_pairs(tmp_path / "boxes")
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_check_and_evaluate_read_the_coco_file(tmp_path, caplog):
+    from unetlab.cli import main
+    from unetlab.data.io import write_png
+    from unetlab.evaluate import evaluate_predictions
+
+    write_coco_set(tmp_path / "set", "cvat", n_images=6, size=(64, 64))
+    args = ["train", "--data", str(tmp_path / "set"), "--run-dir", str(tmp_path / "run")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--check", "--no-progress"]) == 0
+    assert "classes 0 (background), 1 (cell), 2 (debris)" in caplog.text
+    for pair in find_pairs(tmp_path / "set"):
+        mask = read_pair(pair)[1]
+        write_png(tmp_path / "pred" / f"{pair.image.stem}.png", np.where(mask == 255, 0, mask))
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "set")
+    assert report.summary["miou"] == pytest.approx(1.0)
+
+
+def test_the_blob_set_holds_what_the_walk_needs():
+    images, coco = blob_set(n_images=4, size=SIZE)
+    kinds = [type(a["segmentation"]).__name__ for a in coco["annotations"]]
+    assert kinds.count("dict") == 3 and sum(a["iscrowd"] for a in coco["annotations"]) == 1
+    assert not any(a["image_id"] == 103 for a in coco["annotations"])
+    assert disc(SIZE, 5, 5, 2).sum() == 12
