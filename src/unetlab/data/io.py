@@ -241,10 +241,9 @@ def read_stack(
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
     colour image, for a colour model, not pages), or as ``axes`` says (a TIFF's, for a
     file that records none or the wrong ones: :func:`given_letters`); ``channels``: those
-    alone, in this order, of a TIFF of :func:`channel_pages` read with its own axes (s71).
-
-    A ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance
-    map (:func:`unetlab.data.dsb.read_object_masks`); so is a COCO file's: :func:`_object_masks`."""
+    alone, in this order, of a TIFF of :func:`channel_pages` read with its own axes (s71). A
+    ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance map
+    (:func:`unetlab.data.dsb.read_object_masks`); so is a COCO file's (:func:`_object_masks`)."""
     path = _file_path(path)
     if mask and (objects := _object_masks(path)) is not None:
         return objects
