@@ -119,6 +119,10 @@ FEATURES = {
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     # the training images' per-channel statistics (s38): an older reader knows no such mode
     "normalization.dataset": lambda c: _normalization(c).get("mode") == "dataset",
+    # clipped to the foreground's percentiles, then its mean and std (nnU-Net's CT, s70)
+    "normalization.ct": lambda c: _normalization(c).get("mode") == "ct",
+    "normalization.lower": lambda c: "lower" in _normalization(c),  # ct's clip, with upper
+    "normalization.upper": lambda c: "upper" in _normalization(c),
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
     # a floor for each other dtype of training images of several (s48): an older reader
     # floored only the most common dtype's images

@@ -173,7 +173,8 @@ class DataSection(Section):
     normalization: dict | None = option(
         None,
         "input normalisation: {mode: per_image | fixed (+ mean, std) | dataset | scale | "
-        "imagenet | percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); "
+        "imagenet | percentile (+ low, high) | ct (+ low, high)}; null: per_image (imagenet for "
+        "ImageNet weights); "
         "dataset is fixed with each channel's mean and std over the training images, which "
         "training measures (calibrated data: reflectance keeps its absolute values); per_image "
         "and percentile also take floor, the least std or percentile range (training sets it to "
@@ -183,7 +184,10 @@ class DataSection(Section):
         "a 10/12/14-bit camera's maximum in a 16-bit file where they pile up); the plan sets "
         "both; per_image takes "
         "tissue (true: mean and std over the tissue only, bright-field glass left out; the "
-        "plan sets it for 8-bit colour bright-field: H&E, IHC)",
+        "plan sets it for 8-bit colour bright-field: H&E, IHC); ct is nnU-Net's CT "
+        "normalisation: clipped to the low-high (0.5-99.5) percentiles of the training "
+        "images' foreground (mask values other than 0), then standardised with its mean and "
+        "std, which training measures (lower, upper, mean, std; the plan sets it for CT)",
     )
     tile_size: int = option(
         256,

@@ -66,7 +66,17 @@ from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
 from unetlab.data.names import SPLIT_NAMES, holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
-from unetlab.data.normalize import apply_stats, channels_of, image_stats, pooled_stats, raw_stats
+from unetlab.data.normalize import (
+    CT_MEASURED,
+    STD_FLOOR,
+    apply_stats,
+    channels_of,
+    clipped,
+    image_stats,
+    percentiles_of,
+    pooled_stats,
+    raw_stats,
+)
 from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
     DATA_ROOT,
@@ -166,7 +176,8 @@ def _sample(
     else:
         kept = valid_pixels(image, invalid | _bar(image.shape, exclude_rows))
     mean, std = image_stats(kept, normalization)
-    normalised = apply_stats(filled(mirrored(image, exclude_rows, name), invalid), mean, std)
+    raw = clipped(image, normalization)  # a ct spec's: to the foreground's percentiles
+    normalised = apply_stats(filled(mirrored(raw, exclude_rows, name), invalid), mean, std)
     looks = image_appearance(kept, normalization)
     dtype = image.dtype.name
     spacing, channels, mask_dtype = header
@@ -209,6 +220,48 @@ def dataset_stats(
         mean, std = raw_stats(kept, {"mode": "per_image"})
         stats.append((mean, std, kept.shape[0] * kept.shape[1]))
     return pooled_stats(stats)
+
+
+#: the foreground pixels of each image that the ``ct`` mode's statistics take at most (an
+#: even sample beyond: nnU-Net takes 10,000 a case)
+FOREGROUND_SAMPLE = 1 << 16
+
+
+def foreground_stats(
+    pairs: Sequence[Pair],
+    spec: dict,
+    *,
+    channel=None,
+    nodata="auto",
+    exclude_rows=None,
+    ignore_value: int | None = None,
+) -> dict:
+    """The ``ct`` mode's statistics of ``pairs``' images (read as training reads them), each
+    channel's over the foreground: the pixels whose mask value is neither 0 nor
+    ``ignore_value``, outside no-data and ``exclude_rows``. ``lower`` and ``upper``, its
+    ``low`` and ``high`` percentiles (of ``spec``), and its ``mean`` and ``std`` (nnU-Net's
+    CT normalisation), as lists of floats. DatasetError where no mask holds such a pixel."""
+    read = PairReader(channel)
+    invalid = InvalidPages(read, nodata)
+    found = []
+    for pair in pairs:
+        image, mask = read(pair)
+        inside = (mask != 0) & (mask != ignore_value) if ignore_value is not None else mask != 0
+        outside = either(invalid(pair), region(mask.shape, exclude_rows))
+        inside = inside if outside is None else inside & ~outside
+        pixels = image[inside].reshape(int(inside.sum()), -1)
+        found.append(pixels[:: len(pixels) // FOREGROUND_SAMPLE + 1].astype(np.float64))
+    pixels = np.concatenate(found)
+    if not len(pixels):
+        raise DatasetError(
+            "normalization mode ct takes its statistics from the labelled pixels (mask "
+            f"values other than 0), and the {numbered(len(pairs), 'training mask')} hold none: "
+            "label them, or set data.normalization.mode to percentile or per_image"
+        )
+    lower, upper = np.percentile(pixels, percentiles_of(spec), axis=0)
+    std = np.maximum(pixels.std(0), STD_FLOOR)
+    said = (lower, upper, pixels.mean(0), std)
+    return {key: values.tolist() for key, values in zip(CT_MEASURED, said, strict=True)}
 
 
 # --- splitting ---------------------------------------------------------------------------------

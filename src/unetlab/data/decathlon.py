@@ -255,3 +255,20 @@ def refuse_unlisted_labels(found: Iterable[int], names: dict[int, str], path: Pa
             f"{path}: the label volumes hold the values {unlisted}, which its labels "
             f"({listed}) do not name: add them to its labels, or correct the label volumes"
         )
+
+
+def said_modalities(image: str | Path) -> list[str]:
+    """The channels' modalities (``["CT"]``) that the ``dataset.json`` of the data set of a
+    training volume ``image`` (``ROOT/imagesTr/x.nii.gz``) gives: MSD's ``modality`` or
+    nnU-Net v2's ``channel_names``, in channel order; [] for an image of another layout, no
+    such file or key, or one that cannot be read (:func:`dataset_labels` says why)."""
+    folder = Path(image).parent
+    path = folder.parent / DATASET_JSON
+    if folder.name != FOLDERS[0] or not path.is_file():
+        return []
+    try:
+        said = json.loads(path.read_text(encoding="utf-8"))
+        channels = said.get("modality") or said.get("channel_names") or {}
+        return [str(channels[k]) for k in sorted(channels, key=int)]
+    except (ValueError, UnicodeDecodeError, AttributeError, TypeError):
+        return []

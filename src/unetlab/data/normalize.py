@@ -26,6 +26,12 @@ A spec is a small dict:
   leaves a channel's pixels at its dtype's maximum out of the percentiles; with
   ``camera_ceiling``, those at its ceiling (:mod:`unetlab.data.ceiling`: a 12-bit camera's
   4095 in a 16-bit file too); the plan sets both (:func:`percentile_stats`).
+- ``{"mode": "ct", "low": 0.5, "high": 99.5}``: nnU-Net's CT normalisation: every image
+  clipped to the ``low`` and ``high`` percentiles of the training set's foreground (its
+  labelled pixels: mask values other than 0), then standardised with the foreground's mean
+  and std, the same for every image, which training measures and records (``lower``,
+  ``upper``, ``mean``, ``std``): a Hounsfield unit means one tissue on every slice, and
+  air and bone no longer squash the soft tissue (:func:`clipped`).
 
 ``per_image`` and ``percentile`` take a ``floor``: the least std (or percentile range) per
 channel, in the image's own values. Training sets it to half the least contrast of its
@@ -54,11 +60,12 @@ from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
 from unetlab.errors import Spelled, UnetlabError, did_you_mean, spelled
 from unetlab.words import numbered, worded
 
-MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile")
+MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile", "ct")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PERCENTILES = (1.0, 99.8)  # the percentile mode's default (low, high)
+CT_PERCENTILES = (0.5, 99.5)  # the ct mode's default (low, high), nnU-Net's
 SAMPLE_PIXELS = 1 << 24  # a streamed float image's percentiles come from about this many
 STD_FLOOR = 1e-6  # the floor of a standard deviation (and of a percentile range)
 #: a trained spec's ``floor``: this share of the least contrast of the training images
@@ -93,6 +100,7 @@ MODE_KEYS = {
     "imagenet": (),
     # floor, dtype, floors: training's (:func:`floor_for`)
     "percentile": ("low", "high", "floor", "dtype", "floors", "ignore_saturated", "camera_ceiling"),
+    "ct": ("low", "high", "lower", "upper", "mean", "std"),  # all but low, high: training's
 }
 
 
@@ -170,8 +178,8 @@ def check_spec(spec: dict, *, whole: bool = True, where: str = "normalization") 
     if whole:
         _check_complete(spec, mode, where)
     _check_numbers(spec, where)
-    if mode == "percentile":
-        low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+    if mode in ("percentile", "ct"):
+        low, high = percentiles_of(spec)
         if not 0 <= low < high <= 100:
             raise UnetlabError(
                 f"{where}.low and {where}.high need 0 <= low < high <= 100, not {low} and {high}"
@@ -204,13 +212,35 @@ def _check_complete(spec: dict, mode: str, where: str) -> None:
         raise UnetlabError(f"{where}.mode fixed needs mean and std lists")
     if mode == "dataset" and ("mean" in spec) != ("std" in spec):
         raise UnetlabError(f"{where}.mode dataset takes both mean and std (training's) or neither")
+    measured = [k for k in CT_MEASURED if k in spec]
+    if mode == "ct" and measured and len(measured) < len(CT_MEASURED):
+        raise UnetlabError(
+            f"{where}.mode ct takes all of {', '.join(CT_MEASURED)} (training's) or none"
+        )
+
+
+#: the keys of a ``ct`` spec that training measures over the foreground
+CT_MEASURED = ("lower", "upper", "mean", "std")
+
+
+def percentiles_of(spec: dict) -> tuple[float, float]:
+    """(low, high) of a ``percentile`` or ``ct`` spec, each mode's defaults where not given."""
+    low, high = CT_PERCENTILES if spec.get("mode") == "ct" else PERCENTILES
+    return spec.get("low", low), spec.get("high", high)
 
 
 #: what each number-valued key of a spec takes (checked before the values are compared or
 #: used: ``low: abc`` was a TypeError said as a bug, s55)
 PERCENT = "a number (a percentile, 0 to 100)"
 PER_CHANNEL = "a number or a list of them (one per channel)"
-NUMBER_KEYS = {"low": PERCENT, "high": PERCENT, "mean": PER_CHANNEL, "std": PER_CHANNEL}
+NUMBER_KEYS = {
+    "low": PERCENT,
+    "high": PERCENT,
+    "mean": PER_CHANNEL,
+    "std": PER_CHANNEL,
+    "lower": PER_CHANNEL,
+    "upper": PER_CHANNEL,
+}
 
 
 def _check_numbers(spec: dict, where: str) -> None:
@@ -572,12 +602,13 @@ def raw_stats(
     check_spec(spec)
     c = channels_of(image)
     mode = spec["mode"]
-    if mode == "dataset" and "mean" not in spec:
+    if mode in ("dataset", "ct") and "mean" not in spec:
+        over = "its images" if mode == "dataset" else "the foreground of its images"
         raise UnetlabError(
-            "normalization mode dataset holds no statistics: training measures them (the "
-            "mean and std of each channel over its images) and records them in the checkpoint"
+            f"normalization mode {mode} holds no statistics: training measures them (the "
+            f"mean and std of each channel over {over}) and records them in the checkpoint"
         )
-    if mode in ("fixed", "dataset"):
+    if mode in ("fixed", "dataset", "ct"):
         mean, std = per_channel(spec["mean"], c, "mean"), per_channel(spec["std"], c, "std")
         return mean, np.maximum(std, STD_FLOOR)
     if mode in ("scale", "imagenet"):
@@ -587,7 +618,7 @@ def raw_stats(
         mean, std = imagenet_stats(c)
         return mean * top, std * top
     if mode == "percentile":
-        low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+        low, high = percentiles_of(spec)
         saturated = bool(spec.get("ignore_saturated", False))  # absent: as before it was a key
         camera = bool(spec.get("camera_ceiling", False))  # absent: the dtype's maximum only
         how = dict(chunk_rows=chunk_rows, ignore_saturated=saturated, camera_ceiling=camera)
@@ -822,7 +853,19 @@ def apply_stats(image: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndar
 def normalize(image: np.ndarray, spec: dict) -> np.ndarray:
     """(H, W[, C]) image -> (C, H, W) float32 normalised by ``spec``."""
     mean, std = image_stats(image, spec)
-    return apply_stats(image, mean, std)
+    return apply_stats(clipped(image, spec), mean, std)
+
+
+def clipped(image: np.ndarray, spec: dict) -> np.ndarray:
+    """The (H, W[, C]) ``image`` clipped to a ``ct`` spec's ``lower`` and ``upper`` (per
+    channel), float32, which its ``mean`` and ``std`` then standardise (:func:`apply_stats`);
+    ``image`` itself for any other spec. Never modifies ``image``."""
+    if spec.get("mode") != "ct" or "lower" not in spec:
+        return image
+    c = channels_of(image)
+    lower, upper = (per_channel(spec[k], c, k).astype(np.float32) for k in ("lower", "upper"))
+    x = np.asarray(image, dtype=np.float32)
+    return np.clip(x, lower if x.ndim == 3 else lower[0], upper if x.ndim == 3 else upper[0])
 
 
 def normalization_formula(spec: dict) -> str:
@@ -847,6 +890,15 @@ def normalization_formula(spec: dict) -> str:
         return (
             f"per channel c: x' = (x / M - mean_c) / std_c, {top}, mean {list(IMAGENET_MEAN)}, "
             f"std {list(IMAGENET_STD)} (a grey image: their means)"
+        )
+    if mode == "ct":
+        low, high = percentiles_of(spec)
+        return (
+            f"per channel c: x' = (min(max(x, lower_c), upper_c) - mean_c) / max(std_c, {eps}), "
+            f"lower_c and upper_c the {low} and {high} percentiles of the training images' "
+            f"foreground (labelled pixels), mean_c and std_c its mean and std: lower "
+            f"{list(spec['lower'])}, upper {list(spec['upper'])}, mean {list(spec['mean'])}, "
+            f"std {list(spec['std'])}; {own}"
         )
     return _percentile_formula(spec, eps, own)
 
@@ -882,7 +934,7 @@ def _per_image_formula(spec: dict, eps: str, own: str) -> str:
 def _percentile_formula(spec: dict, eps: str, own: str) -> str:
     """Mode ``percentile``: the image's low and high percentiles, saturated pixels left out
     where the spec says so."""
-    low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+    low, high = percentiles_of(spec)
     return (
         f"per image and channel c: x' = (x - p_low_c) / max(w_c, {eps}), p_low_c "
         f"and p_high_c the {low} and {high} percentiles of channel c over the whole image"

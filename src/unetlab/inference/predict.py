@@ -51,6 +51,7 @@ from unetlab.data.nodata import (
 from unetlab.data.normalize import (
     FLOOR_SHARE,
     channels_of,
+    clipped,
     contrast_note,
     floor_entry,
     floor_for,
@@ -1245,10 +1246,12 @@ def _row_reducer(blank: np.ndarray | None, background: int, reduce: Callable) ->
 
 def _net_input(model, image: np.ndarray, o: PredictOptions, *, stats, name: str, invalid):
     """(the image as the net sees it, its normalisation statistics): the statistics its
-    own (:func:`model_stats`) unless given, its excluded rows mirrored, its ``invalid``
+    own (:func:`model_stats`) unless given, clipped as a ``ct`` model's
+    (:func:`~unetlab.data.normalize.clipped`), its excluded rows mirrored, its ``invalid``
     pixels filled, rescaled by ``o.scale`` (:func:`predict_fitted`)."""
     if stats is None:
         stats = model_stats(model, _stats_pixels(image, o.exclude_rows, invalid, name), name=name)
+    image = clipped(image, model.normalization)  # a ct model's: as its training images
     image = mirrored(image, o.exclude_rows, name)  # the net sees no bar, as in training
     image = filled(image, invalid)  # nor a nodata outline
     if o.scale == "auto":

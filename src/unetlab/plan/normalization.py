@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from unetlab.data.appearance import MICROSCOPY_CHANNELS
+from unetlab.data.decathlon import DATASET_JSON, said_modalities
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.plan.record import Choice
 
@@ -49,7 +50,11 @@ def plan_normalization(fp: Fingerprint) -> Choice:
     15 epochs, seeds 0-2, mIoU 0.529 -> 0.587, 0.408 -> 0.407, 0.580 -> 0.591; 60 epochs,
     seeds 0-1, 0.895 -> 0.928, 0.918 -> 0.915; the worst tile better in all five (0.533 ->
     0.705 at 60 epochs, seed 0): a small gain on average, no clear loss.
+    CT (:func:`computed_tomography`: dataset.json says so, or the images are Hounsfield
+    units) gets nnU-Net's CT normalisation (``CT_SPEC``).
     Checkpoints record their normalisation, so older models keep theirs."""
+    if why := computed_tomography(fp):
+        return Choice("data.normalization", dict(CT_SPEC), why)
     if why := calibrated(fp):
         return Choice("data.normalization", {"mode": "dataset"}, why)
     deep, dark = _deep_images(fp), _dark_images(fp)
@@ -68,6 +73,41 @@ def plan_normalization(fp: Fingerprint) -> Choice:
             f"background{_by_channel(fp)}",
         )
     return _per_image(fp)
+
+
+#: the plan's normalisation of CT: nnU-Net's (clipped to the 0.5-99.5 percentiles of the
+#: training set's foreground, standardised with its mean and std: ``ct``)
+CT_SPEC = {"mode": "ct", "low": 0.5, "high": 99.5}
+#: Hounsfield units: air is -1000 HU, and scanners fill outside their field of view with
+#: -1024 or less; signed images whose 0.5th percentile is at most this reach it
+HU_AIR = -900
+
+
+def computed_tomography(fp: Fingerprint) -> str:
+    """The plan line where ``fp``'s images are CT: the data set's dataset.json names every
+    channel CT, or more than half of them are signed integers or floats of one channel whose
+    0.5th percentile is at most ``HU_AIR`` (air, as Hounsfield units give it); "" otherwise."""
+    how = (
+        "clipped to the 0.5-99.5 percentiles of the training set's foreground (labelled "
+        "pixels), then standardised with its mean and std, the same for every image (nnU-Net's "
+        "CT normalisation: a Hounsfield unit means one tissue on every slice)"
+    )
+    if not fp.pairs:
+        return ""
+    said = said_modalities(fp.pairs[0].image)
+    if said and all(m.upper() == "CT" for m in said):
+        return f"CT ({DATASET_JSON} says so): {how}"
+    hu = [
+        p
+        for p in fp.pairs
+        if p.channels == 1 and np.dtype(p.dtype).kind in "if" and p.low[0] <= HU_AIR
+    ]
+    if said or len(hu) <= len(fp.pairs) / 2:  # said another modality (MR): not CT
+        return ""
+    return (
+        f"CT-like: {len(hu)} of {len(fp.pairs)} images are signed {hu[0].dtype} reaching "
+        f"{min(p.low[0] for p in hu):.0f} (air in Hounsfield units): {how}"
+    )
 
 
 def calibrated(fp: Fingerprint) -> str:

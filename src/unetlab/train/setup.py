@@ -28,6 +28,7 @@ from unetlab.data.datasets import (
     data_split,
     dataset_stats,
     discover_label_values,
+    foreground_stats,
     load_instance_samples,
     load_samples,
     scan_masks,
@@ -41,7 +42,13 @@ from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti
-from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
+from unetlab.data.normalize import (
+    CT_MEASURED,
+    channels_of,
+    contrast_floor,
+    percentiles_of,
+    with_floor_dtype,
+)
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import (
     Pair,
@@ -195,20 +202,42 @@ _NOTHING_TO_LEARN = (
 
 
 def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
-    """``spec`` with the ``dataset`` mode's statistics (each channel's mean and std over the
-    training images, :func:`unetlab.data.datasets.dataset_stats`) where it asks for them."""
-    if spec.get("mode") != "dataset" or "mean" in spec:
+    """``spec`` with the statistics training measures where it asks for them: the ``dataset``
+    mode's (each channel's mean and std over the training images,
+    :func:`unetlab.data.datasets.dataset_stats`) and the ``ct`` mode's (over their foreground,
+    :func:`unetlab.data.datasets.foreground_stats`)."""
+    if spec.get("mode") not in ("dataset", "ct") or "mean" in spec:
         return spec
     how = dict(channel=d.channel, nodata=d.nodata, exclude_rows=d.exclude_rows)
+    if spec["mode"] == "ct":
+        return _ct_measured(spec, train_pairs, how, d.ignore_value)
     mean, std = dataset_stats(train_pairs, **how)
     log.info(
         "normalisation: each channel's mean and std over the %d training images (dataset: the "
         "same for every image, absolute values kept): mean %s, std %s",
         len(train_pairs),
-        ", ".join(f"{m:.4g}" for m in mean),
-        ", ".join(f"{v:.4g}" for v in std),
+        _figures(mean),
+        _figures(std),
     )
     return {**spec, "mean": mean, "std": std}
+
+
+def _ct_measured(spec: dict, train_pairs: list[Pair], how: dict, ignore_value) -> dict:
+    """``spec`` (mode ``ct``) with its foreground statistics, said in one line."""
+    found = foreground_stats(train_pairs, spec, ignore_value=ignore_value, **how)
+    low, high = percentiles_of(spec)
+    log.info(
+        "normalisation: clipped to the %g-%g percentiles of the foreground (labelled pixels) of "
+        "the %d training images, %s to %s, then standardised with its mean %s and std %s "
+        "(ct: the same for every image, as nnU-Net's CT normalisation)",
+        *(low, high, len(train_pairs)),
+        *(_figures(found[k]) for k in CT_MEASURED),
+    )
+    return {**spec, **found}
+
+
+def _figures(values: list[float]) -> str:
+    return ", ".join(f"{v:.4g}" for v in values)
 
 
 def samples_appearance(train: list, pairs: list[Pair]) -> dict | None:

@@ -1,0 +1,103 @@
+"""nnU-Net's CT normalisation (``data.normalization.mode: ct``): clipped to the 0.5-99.5
+percentiles of the training set's foreground, standardised with its mean and std; chosen by
+the plan for CT (dataset.json, or Hounsfield units), recorded in the checkpoint, applied by
+predict as by training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.test_nifti_decathlon import TINY, _case, make_set
+from unetlab import load_model, predict_image
+from unetlab.cli import main
+from unetlab.data.fingerprint import Fingerprint, PairFacts
+from unetlab.data.nifti import read_volume
+from unetlab.data.normalize import check_keys, normalization_formula, normalize
+from unetlab.errors import UnetlabError
+from unetlab.plan.normalization import plan_normalization
+
+MEASURED = {"mode": "ct", "lower": [-100.0], "upper": [300.0], "mean": [50.0], "std": [25.0]}
+
+
+def test_ct_spec_clips_then_standardises():
+    image = np.array([[-1024, 0], [50, 3000]], np.int16)
+    out = normalize(image, MEASURED)
+    expected = (np.clip(image, -100, 300).astype(np.float32) - 50) / 25
+    np.testing.assert_allclose(out[0], expected)
+    assert image[1, 1] == 3000  # the input is left alone
+    assert check_keys({"mode": "ct"}) == {"mode": "ct"}  # training measures the rest
+    with pytest.raises(UnetlabError, match="mode ct takes all of lower, upper, mean, std"):
+        check_keys({"mode": "ct", "lower": [0.0]})
+    with pytest.raises(UnetlabError, match="holds no statistics: training measures them"):
+        normalize(image, {"mode": "ct"})
+    assert "min(max(x, lower_c), upper_c)" in normalization_formula(MEASURED)
+
+
+def _facts(image: str, dtype="int16", low=-1000.0) -> PairFacts:
+    return PairFacts(
+        name="x",
+        height=8,
+        width=8,
+        channels=1,
+        dtype=dtype,
+        low=(low,),
+        median=(40.0,),
+        high=(900.0,),
+        values=(0, 1),
+        counts=(60, 4),
+        image=image,
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "dtype", "low", "ct"),
+    [
+        ({"modality": {"0": "CT"}}, "uint16", 0.0, "CT (dataset.json says so)"),
+        ({"channel_names": {"0": "CT"}}, "int16", -1000.0, "CT (dataset.json says so)"),
+        ({"modality": {"0": "MRI"}}, "int16", -1000.0, None),
+        (None, "int16", -1024.0, "CT-like: 2 of 2 images are signed int16 reaching -1024"),
+        (None, "float32", -1000.0, "CT-like"),
+        (None, "int16", -200.0, None),  # signed, but no air: not Hounsfield units
+        (None, "uint16", 0.0, None),
+    ],
+)
+def test_plan_picks_ct_with_its_reason(tmp_path, said, dtype, low, ct):
+    (tmp_path / "imagesTr").mkdir()
+    if said is not None:
+        (tmp_path / "dataset.json").write_text(json.dumps(said))
+    image = str(tmp_path / "imagesTr" / "a.nii.gz")
+    choice = plan_normalization(Fingerprint([_facts(image, dtype, low)] * 2))
+    if ct is None:
+        assert choice.value["mode"] != "ct"
+    else:
+        assert choice.value == {"mode": "ct", "low": 0.5, "high": 99.5}
+        assert choice.reason.startswith(ct) and "nnU-Net's CT normalisation" in choice.reason
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_trained_ct_stats_recorded_and_predict_clips(tmp_path, caplog):
+    """The checkpoint records the foreground's percentiles, mean and std of the training
+    volumes; predict clips an image to them as training did (a voxel far above ``upper``
+    is predicted as one at ``upper``)."""
+    root = make_set(tmp_path / "Task09_Spleen")
+    run = tmp_path / "run"
+    ct = ["--set", "data.normalization.mode=ct", "--set", "data.val_fraction=0"]
+    assert main(["train", "--data", str(root), "--run-dir", str(run), *TINY, *ct]) == 0
+    model = load_model(run / "checkpoints" / "last.pt")
+    spec = model.normalization
+    volumes = [
+        read_volume(root / d / f"spleen_{i}.nii.gz")
+        for i in (1, 2, 3)
+        for d in ("imagesTr", "labelsTr")
+    ]
+    labelled = np.concatenate([v[m != 0] for v, m in zip(volumes[::2], volumes[1::2])])
+    lower, upper = np.percentile(labelled.astype(np.float64), [0.5, 99.5])
+    assert spec["mode"] == "ct"
+    np.testing.assert_allclose(spec["lower"] + spec["upper"], [lower, upper])
+    np.testing.assert_allclose(spec["mean"] + spec["std"], [labelled.mean(), labelled.std()])
+    image = _case(5)[0][:, :, 0].T.copy()
+    image[10:20, 10:20] = 3000  # far above the foreground's upper percentile
+    at_upper = image.copy()
+    at_upper[10:20, 10:20] = int(np.ceil(spec["upper"][0]))
+    np.testing.assert_allclose(predict_image(model, image), predict_image(model, at_upper))
