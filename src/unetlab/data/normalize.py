@@ -856,11 +856,16 @@ def normalize(image: np.ndarray, spec: dict) -> np.ndarray:
     return apply_stats(clipped(image, spec), mean, std)
 
 
+def clips(spec: dict) -> bool:
+    """Whether ``spec`` clips images before it standardises them (a trained ``ct`` spec)."""
+    return spec.get("mode") == "ct" and "lower" in spec
+
+
 def clipped(image: np.ndarray, spec: dict) -> np.ndarray:
     """The (H, W[, C]) ``image`` clipped to a ``ct`` spec's ``lower`` and ``upper`` (per
     channel), float32, which its ``mean`` and ``std`` then standardise (:func:`apply_stats`);
     ``image`` itself for any other spec. Never modifies ``image``."""
-    if spec.get("mode") != "ct" or "lower" not in spec:
+    if not clips(spec):
         return image
     c = channels_of(image)
     lower, upper = (per_channel(spec[k], c, k).astype(np.float32) for k in ("lower", "upper"))

@@ -55,7 +55,7 @@ from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
-from unetlab.data.normalize import contrast_note, floored, raw_stats
+from unetlab.data.normalize import clipped, clips, contrast_note, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import (
@@ -378,6 +378,28 @@ class _Fitted:
 
     def _fit(self, window: np.ndarray) -> np.ndarray:
         return fit_channels(window, self.channels, **self.fit)
+
+
+class _Clipped:
+    """An (H, W, C) array-like clipped on read to a ``ct`` spec's ``lower`` and ``upper``
+    (:func:`~unetlab.data.normalize.clipped`), float32: the tiles of a streamed page see what
+    the page read whole and the training samples see (s71: they saw bone at 1,500 HU where
+    training clipped it to the foreground's 99.5th percentile)."""
+
+    ndim = 3
+
+    def __init__(self, image, spec: dict):
+        self.image, self.spec = image, spec
+        self.shape, self.dtype = image.shape, np.dtype(np.float32)
+
+    def __getitem__(self, key) -> np.ndarray:
+        return clipped(np.asarray(self.image[key]), self.spec)
+
+
+def _net_view(image, spec: dict):
+    """``image`` (an (H, W, C) array-like) as the tiles read it for a net normalised by
+    ``spec``: clipped on read where the spec clips (:class:`_Clipped`), else itself."""
+    return _Clipped(image, spec) if clips(spec) else image
 
 
 class _Finite:
@@ -1442,7 +1464,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
         progress(_band_tiles(grid, run.batch, (first, stop)))  # its tiles counted done
         out = _background_rows(model, slide.shape[1:3], (first, stop))
     else:
-        out = iter_slide_rows(fn, image, grid, rows=(first, stop), batch_size=run.batch, **kw)
+        view = _net_view(image, model.normalization)  # a ct model's clip, as read whole
+        out = iter_slide_rows(fn, view, grid, rows=(first, stop), batch_size=run.batch, **kw)
 
     def flushed(row):
         # a page with objects is done once their ids are (below)
