@@ -4,10 +4,12 @@ the plan for CT (dataset.json, or Hounsfield units), recorded in the checkpoint,
 predict as by training."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
 
+from tests.test_nifti import write_nifti
 from tests.test_nifti_decathlon import TINY, _case, make_set
 from unetlab import load_model, predict_image
 from unetlab.cli import main
@@ -101,3 +103,17 @@ def test_trained_ct_stats_recorded_and_predict_clips(tmp_path, caplog):
     at_upper = image.copy()
     at_upper[10:20, 10:20] = int(np.ceil(spec["upper"][0]))
     np.testing.assert_allclose(predict_image(model, image), predict_image(model, at_upper))
+
+
+def test_a_slice_with_no_label_is_left_out_of_the_statistics(tmp_path, caplog):
+    """A volume's slices above and below the organ hold no labelled voxel: they add none to
+    the foreground (a slice of none was a ValueError said as a bug, s71)."""
+    root = make_set(tmp_path / "Task09_Spleen")
+    ct, labels = _case(0)
+    labels[:, :, 0] = 0  # slice 0 of spleen_1: no organ, no bone
+    write_nifti(root / "labelsTr" / "spleen_1.nii.gz", labels)
+    ct_mode = ["--set", "data.normalization.mode=ct", "--set", "data.val_fraction=0"]
+    caplog.set_level(logging.INFO)
+    assert main(["train", "--data", str(root), "--check", *TINY, *ct_mode]) == 0
+    said = [r.getMessage() for r in caplog.records if "clipped to the 0.5-99.5" in r.getMessage()]
+    assert len(said) == 1 and "of the 9 training images" in said[0]

@@ -249,7 +249,7 @@ def foreground_stats(
         inside = (mask != 0) & (mask != ignore_value) if ignore_value is not None else mask != 0
         outside = either(invalid(pair), region(mask.shape, exclude_rows))
         inside = inside if outside is None else inside & ~outside
-        pixels = image[inside].reshape(int(inside.sum()), -1)
+        pixels = image[inside].reshape(-1, channels_of(image))  # (N, C): N may be 0
         found.append(pixels[:: len(pixels) // FOREGROUND_SAMPLE + 1].astype(np.float64))
     pixels = np.concatenate(found)
     if not len(pixels):
