@@ -63,7 +63,7 @@ def test_a_normalization_key_without_a_mode_names_the_mode_that_takes_it():
     with pytest.raises(UnetlabError) as caught:
         load_config(None, ["data.normalization.low=2"])
     said = "data.normalization.mode must be one of per_image, fixed, dataset, scale, " + (
-        "imagenet, percentile, not None ({})"
+        "imagenet, percentile, ct, not None ({})"
     )
     assert first_line(caught.value, cli=True) == said.format(
         "set it: --set data.normalization.mode=percentile"
