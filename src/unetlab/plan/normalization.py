@@ -51,7 +51,10 @@ def plan_normalization(fp: Fingerprint) -> Choice:
     seeds 0-1, 0.895 -> 0.928, 0.918 -> 0.915; the worst tile better in all five (0.533 ->
     0.705 at 60 epochs, seed 0): a small gain on average, no clear loss.
     CT (:func:`computed_tomography`: dataset.json says so, or the images are Hounsfield
-    units) gets nnU-Net's CT normalisation (``CT_SPEC``).
+    units) gets nnU-Net's CT normalisation (``CT_SPEC``): on a synthetic abdominal CT set
+    (bench/README.md, session 71; 60 epochs, seeds 0-1) the organ's validation IoU 0.858 and
+    0.808 against 0.199 and 0.177 for each slice's percentiles, mIoU 0.928 / 0.903 against
+    0.586 / 0.577.
     Checkpoints record their normalisation, so older models keep theirs."""
     if why := computed_tomography(fp):
         return Choice("data.normalization", dict(CT_SPEC), why)
