@@ -148,7 +148,7 @@ def _spoiled(root, how):
         (
             "gap",
             "prostate_2_0002.nii.gz: a channel file of case prostate_2, whose channels run "
-            "_0000 and stop (no _0001.nii.gz): add the missing channel file",
+            "_0000 and stop (no prostate_2_0001.nii.gz): add the missing channel file",
         ),
     ],
     ids=["missing", "shape", "spacing", "gap"],

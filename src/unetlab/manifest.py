@@ -26,7 +26,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from unetlab.atomic import NAME_MAX, atomic_path, write_error
-from unetlab.errors import OutputError
+from unetlab.data.nifti_channels import channel_files
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.read_once import ReadOnce
 
 MANIFEST = ".unetlab-outputs"
@@ -143,7 +144,21 @@ def input_stamp(source: str | os.PathLike) -> str | None:
     stamp = f"size {st.st_size} mtime_ns {st.st_mtime_ns}"
     with contextlib.suppress(OSError):  # unreadable now: its time and size say what they can
         stamp += f" sample {sample_digest(source, st.st_size)}"
-    return stamp
+    return stamp + _later_channels(source)
+
+
+def _later_channels(source: str | os.PathLike) -> str:
+    """`` channels <16 hex digits>`` of the stamps of the later channel files of an nnU-Net
+    case whose first (``x_0000.nii.gz``) is ``source`` (s71 review: a changed ``x_0001``
+    kept the case's prediction under ``--skip-existing``); "" for other inputs."""
+    try:
+        later = channel_files(source)[1:]
+    except UnetlabError:  # a stray channel file, a broken dataset.json: refused when read
+        return ""
+    if not later:
+        return ""
+    stamps = json.dumps([input_stamp(f) for f in later]).encode()
+    return f" channels {hashlib.blake2b(stamps, digest_size=8).hexdigest()}"
 
 
 def sample_digest(path: str | os.PathLike, size: int) -> str:

@@ -92,7 +92,7 @@ def run(args) -> int:
             f"--w0 must be at least 0 and --sigma above 0, not {args.w0:g} and {args.sigma:g}"
         )
     _check_boundary_width(args)
-    paths = find_images(args.masks)
+    paths = find_images(args.masks, cases=False)
     if not paths:
         raise UnetlabError(f"no mask images in {' '.join(args.masks)}; give mask files or folders")
     if len(stems := {p.stem for p in paths}) < len(paths):

@@ -18,27 +18,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from unetlab.data.dataset_json import DATASET_JSON, dataset_channels, dataset_json, folder_channels
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.names import listing, nfc
 from unetlab.data.nifti import PAIR_CONVERSION, PAIR_ENDINGS, is_nifti, nifti_case, nifti_stem
-from unetlab.data.nifti_channels import (
-    CHANNEL,
-    case_size,
-    channel_files,
-    channel_of,
-    first_channels,
-)
+from unetlab.data.nifti_channels import CHANNEL, case_size, channel_of, first_channels
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
 from unetlab.words import numbered, worded
 
 #: the folders of a data set's training volumes and their label volumes
 FOLDERS = ("imagesTr", "labelsTr")
-DATASET_JSON = "dataset.json"
+#: what the Python API and tests take from here, read in :mod:`unetlab.data.dataset_json`
+__all__ = ["DATASET_JSON", "dataset_channels", "dataset_labels", "decathlon_pairs"]
 
 
 def decathlon_folders(root: Path) -> tuple[Path, Path] | None:
@@ -52,43 +47,50 @@ def volumes(folder: Path) -> list[Path]:
     return [f for f in listing(folder) if is_nifti(f) and f.is_file() and not is_macos_metadata(f)]
 
 
-def note_pairs_passed_over(*folders: Path) -> None:
-    """Warn, once a folder, of the Analyze / NIfTI pairs (``x.hdr`` + ``x.img``) of
-    ``folders``, which are not read: their cases are left out, unless converted."""
-    for folder in folders:
-        pairs = [f for f in listing(folder) if f.suffix.lower() == PAIR_ENDINGS[0]]
-        if pairs:
-            note_once(
-                f"{folder}: {numbered(len(pairs), 'Analyze / NIfTI pair')} ({pairs[0].name} + "
-                f"{pairs[0].stem}.img{', ...' if len(pairs) > 1 else ''}) not read: "
-                f"{worded(len(pairs), 'its case', 'their cases')} left out; convert each pair "
-                f"to {PAIR_CONVERSION}"
-            )
+def analyze_pairs(folder: Path) -> list[Path]:
+    """The headers (``x.hdr``) of the Analyze / NIfTI pairs (``x.hdr`` + ``x.img``) of
+    ``folder``, which are not read."""
+    return [f for f in listing(folder) if f.suffix.lower() == PAIR_ENDINGS[0]]
+
+
+def note_pairs_passed_over(folder: Path, pairs: list[Path]) -> None:
+    """Warn, once a folder, of the Analyze / NIfTI ``pairs`` of ``folder`` (their headers),
+    passed over: their cases are left out, unless converted."""
+    if pairs:
+        note_once(
+            f"{folder}: {numbered(len(pairs), 'Analyze / NIfTI pair')} ({pairs[0].name} + "
+            f"{pairs[0].stem}.img{', ...' if len(pairs) > 1 else ''}) not read: "
+            f"{worded(len(pairs), 'its case', 'their cases')} left out; convert each pair "
+            f"to {PAIR_CONVERSION}"
+        )
 
 
 def case_of(image: Path, labelled: Iterable[str]) -> str:
-    """The case an image volume is of: its name less ``_0000`` (nnU-Net's channel) where
-    that names a label volume of ``labelled``, else its name (MSD's)."""
-    stem = nifti_stem(image)
+    """The case an image volume (or an Analyze pair's ``.hdr``) is of: its name less
+    ``_0000`` (nnU-Net's channel) where that names a label volume of ``labelled``, else its
+    name (MSD's)."""
+    stem = nifti_stem(image) if is_nifti(image) else image.stem
     channel = CHANNEL.fullmatch(stem)
     return channel.group(1) if channel and channel.group(1) in labelled else stem
 
 
 def decathlon_pairs(root: Path, names: list[str] | None, found: list[str]) -> list:
     """(image, label) volumes of ``root`` (:func:`decathlon_folders`), paired by case name
-    (``names``: those cases only, by
-    name less the ending, ``spleen_2`` or ``spleen_2_0000``); images without a label, labels without an image
-    and cases of several channel files added to ``found``; what was paired said once."""
+    (``names``: those cases only, by name less the ending, ``spleen_2`` or
+    ``spleen_2_0000``); images without a label, labels without an image (or of an image
+    not read, an Analyze pair) and stray channel files added to ``found``; what was paired
+    said once."""
     images_dir, labels_dir = decathlon_folders(root)
     labels = {nifti_stem(f): f for f in volumes(labels_dir)}
-    note_pairs_passed_over(images_dir, labels_dir)
+    held = {case_of(h, labels): h for h in analyze_pairs(images_dir)}
+    note_pairs_passed_over(images_dir, [h for case, h in held.items() if case not in labels])
+    note_pairs_passed_over(labels_dir, analyze_pairs(labels_dir))
     cases: dict[str, list[Path]] = {}
     for image in first_channels(volumes(images_dir), found):
         if names is None or {nfc(nifti_stem(image)), nfc(nifti_case(image))} & set(names):
             cases.setdefault(case_of(image, labels), []).append(image)
-    found += _pairing_problems(cases, labels, labels_dir, images_dir, names is None)
+    found += _pairing_problems(cases, labels, (labels_dir, images_dir), held, names is None)
     pairs = [(files[0], labels[c]) for c, files in sorted(cases.items()) if _one(files, c, labels)]
-    found += missing_channels([image for image, _ in pairs], dataset_channels(root))
     if pairs:
         note_once(_paired_line(root, pairs, labels), level=logging.INFO)
     return pairs
@@ -99,10 +101,12 @@ def _one(files: list[Path], case: str, labels: dict) -> bool:
 
 
 def _pairing_problems(
-    cases: dict[str, list[Path]], labels: dict, labels_dir: Path, images_dir: Path, every: bool
+    cases: dict[str, list[Path]], labels: dict, folders: tuple[Path, Path], held: dict, every: bool
 ) -> list[str]:
-    """A line for each image of no label, case of several channel files and (of ``every``
-    image looked at) label of no image."""
+    """A line for each image of no label, case of several image files and (of ``every``
+    image looked at) label of no image: of an Analyze pair (``held``: case -> its .hdr) not
+    read, named with the conversion."""
+    labels_dir, images_dir = folders
     lines = [
         f"{files[0]}: no label volume {labels_dir / (case + '.nii.gz')} for this image "
         "(imagesTr/CASE.nii.gz or CASE_0000.nii.gz pairs with labelsTr/CASE.nii.gz)"
@@ -116,52 +120,40 @@ def _pairing_problems(
     ]
     if every:
         lines += [
-            f"{label}: no image volume {images_dir / (case + '.nii.gz')} (or {case}_0000.nii.gz) "
-            "for this label volume"
+            _no_image_line(label, images_dir / f"{case}.nii.gz", held.get(case))
             for case, label in sorted(labels.items())
             if case not in cases
         ]
     return lines
 
 
+def _no_image_line(label: Path, image: Path, pair: Path | None) -> str:
+    if pair is not None:
+        return (
+            f"{label}: its image is an Analyze / NIfTI pair ({pair.name} + {pair.stem}.img), "
+            f"which unetlab does not read: convert the pair to {PAIR_CONVERSION}"
+        )
+    return (
+        f"{label}: no image volume {image} (or {nifti_stem(image)}_0000.nii.gz) "
+        "for this label volume"
+    )
+
+
 def _several_files(case: str, files: list[Path]) -> str:
     """The line for a case of several image files of one name (``x.nii`` gunzipped beside
     ``x.nii.gz``, MSD's ``x.nii.gz`` beside nnU-Net's ``x_0000.nii.gz``)."""
     named = ", ".join(f.name for f in files)
+    channels = all(channel_of(f) for f in files) and len({channel_of(f) for f in files}) > 1
     return (
         f"{files[0].parent}: {len(files)} image files of case {case} ({named}); "
         "keep one of them in this folder (move the others out)"
+        + (
+            f", or, where they are its channels, name them in {DATASET_JSON}'s channel_names "
+            '({"0": "T2", "1": "ADC"})'
+            if channels
+            else ""
+        )
     )
-
-
-def missing_channels(images: list[Path], named: list[str] | None) -> list[str]:
-    """A line for each of ``images`` (first channel files: :mod:`~unetlab.data.
-    nifti_channels`) whose case has other channels than dataset.json's ``channel_names``
-    (``named``) name, or where it names none, than most cases have."""
-    counts = {image: case_size(image)[3] for image in images}
-    if not counts:
-        return []
-    common = Counter(counts.values()).most_common()
-    wanted = len(named) if named else max(common, key=lambda c: (c[1], c[0]))[0]
-    source = f"{DATASET_JSON}'s channel_names ({', '.join(named)}) name" if named else "most have"
-    return [
-        f"{image}: case {nifti_case(image)} has {numbered(count, 'channel')} "
-        f"({', '.join(f.name for f in channel_files(image))}), {source} {wanted}: "
-        f"{_channels_fix(image, count, wanted)}, or take the case out"
-        for image, count in counts.items()
-        if count != wanted
-    ]
-
-
-def _channels_fix(image: Path, count: int, wanted: int) -> str:
-    """The fix of a case of ``count`` channels where ``wanted`` are: the files it lacks
-    added, by name (nnU-Net's), or the case saved with them all."""
-    if channel_of(image) is None:
-        return f"save it with {numbered(wanted, 'channel')}"
-    case, ending = nifti_case(image), image.name[len(nifti_stem(image)) :]
-    if count > wanted:
-        return "move " + ", ".join(f.name for f in channel_files(image)[wanted:]) + " out"
-    return "add " + ", ".join(f"{case}_{i:04d}{ending}" for i in range(count, wanted))
 
 
 def _paired_line(root: Path, pairs: list, labels: dict) -> str:
@@ -187,7 +179,7 @@ def dataset_labels(root: str | Path) -> dict[int, str] | None:
     DatasetError for a file that is no JSON or labels of another form (nnU-Net's regions,
     ``{"whole tumor": [1, 2, 3]}``)."""
     path = Path(root) / DATASET_JSON
-    if (labels := _dataset_json(path).get("labels")) is None:
+    if (labels := dataset_json(path).get("labels")) is None:
         return None
     try:
         return _label_names(labels)
@@ -199,40 +191,12 @@ def dataset_labels(root: str | Path) -> dict[int, str] | None:
         ) from exc
 
 
-def _dataset_json(path: Path) -> dict:
-    """The object of the dataset.json ``path``, {} where there is none; DatasetError for a
-    file that is no JSON object."""
-    if not path.is_file():
-        return {}
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: not a JSON object ({exc}); fix or remove it") from exc
-    if not isinstance(found, dict):
-        raise DatasetError(f"{path}: not a JSON object ({type(found).__name__}); fix or remove it")
-    return found
-
-
-def dataset_channels(root: str | Path) -> list[str] | None:
-    """The channel names of ``root/dataset.json`` in channel order: nnU-Net v2's
-    ``channel_names`` or MSD's ``modality`` (``{"0": "T2", "1": "ADC"}``); None where it
-    names none, or not one a channel number from 0."""
-    found = _dataset_json(Path(root) / DATASET_JSON)
-    names = found.get("channel_names", found.get("modality"))
-    if not isinstance(names, dict) or set(names) != {str(i) for i in range(len(names))}:
-        return None
-    return [str(names[str(i)]) for i in range(len(names))] or None
-
-
 def nifti_channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names of the NIfTI case ``path`` (:func:`dataset_channels` of the
     dataset.json of its folder, or of the data set of its folder: ``imagesTr/..``,
     ``imagesTs/..``) where they name as many as it has; [] else."""
-    path = Path(path)
-    for root in (path.parent, path.parent.parent):
-        if (names := dataset_channels(root)) is not None:
-            return names if len(names) == case_size(path)[3] else []
-    return []
+    names = folder_channels(Path(path).parent)
+    return names if names and len(names) == case_size(path)[3] else []
 
 
 def _label_names(labels: dict) -> dict[int, str]:

@@ -108,27 +108,31 @@ def mask_stem(path: Path) -> str:
     return stem
 
 
-def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> list[Path]:
+def find_images(
+    paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES, *, cases: bool = True
+) -> list[Path]:
     """Expand files, folders (non-recursive) and glob patterns into a sorted list of images
     (a folder's and a pattern's files with ``suffixes``, macOS metadata twins ``._*`` passed
-    over; a named file whatever its suffix)."""
+    over; a named file whatever its suffix). ``cases``: nnU-Net's cases of several channel
+    files stand for their first (:func:`~unetlab.data.nifti_channels.first_channels`); a
+    listing of masks (label volumes have no channels) is taken as it is."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     found: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found += first_channels(sorted(f for f in p.iterdir() if listed_image(f, suffixes)))
+            found += sorted(f for f in p.iterdir() if listed_image(f, suffixes))
             if broken := broken_links(p, suffixes):
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
         elif is_glob(p):  # no file or folder, said just now
             matches = sorted(Path(m) for m in _glob(str(p)))
-            found += first_channels([m for m in matches if listed_image(m, suffixes)])
+            found += [m for m in matches if listed_image(m, suffixes)]
         else:
             raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
-    return found
+    return first_channels(found) if cases else found
 
 
 def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> bool:

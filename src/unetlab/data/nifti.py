@@ -69,7 +69,7 @@ def is_nifti(path: str | os.PathLike) -> bool:
 
 def nifti_stem(path: str | os.PathLike) -> str:
     """The name of a NIfTI volume less its ending: ``spleen_2`` of ``spleen_2.nii.gz``."""
-    name = Path(path).name
+    name = os.path.basename(os.fspath(path))  # (no Path: asked of every volume listed)
     ending = next(e for e in reversed(NIFTI_ENDINGS) if name.lower().endswith(e))
     return name[: -len(ending)]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from unetlab.atomic import atomic_path
 from unetlab.data.coco import coco_listed, coco_sha256
 from unetlab.data.ctc import refuse_other_truth
+from unetlab.data.nifti_channels import channel_files
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError
 from unetlab.words import numbered, worded
@@ -31,6 +32,16 @@ _LISTED = 5  # files named in a message, then "and N more"
 
 
 _HASHED: dict[tuple, str] = {}
+
+
+def image_sha256(path: str | os.PathLike) -> str:
+    """:func:`file_sha256` of an image file; of an nnU-Net case of several channel files
+    (:func:`~unetlab.data.nifti_channels.channel_files`), the sha256 of its files' sha256s
+    in channel order (s71 review: a changed ``x_0001`` was taken for the trained case)."""
+    files = channel_files(path)
+    if len(files) == 1:
+        return file_sha256(path)
+    return hashlib.sha256("".join(map(file_sha256, files)).encode()).hexdigest()
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -76,7 +87,7 @@ def _entry(pair: Pair, root: Path) -> dict:
         "mask": _relative(pair.mask, root),
         "page": pair.page,
         "pages": pair.pages,
-        "image_sha256": file_sha256(pair.image),  # the pages of a stack: hashed once
+        "image_sha256": image_sha256(pair.image),  # the pages of a stack: hashed once
         "mask_sha256": file_sha256(pair.mask),
     }
     # a 3-D frame's mask of one slice is its own page 0, not the frame's page (Pair.mask_at)
@@ -157,6 +168,10 @@ def refuse_record_truth(record: dict, data, named: str) -> None:
     refuse_other_truth(masks, data.ctc_truth, named, Path(data.root))
 
 
+#: how each file of a recorded pair is hashed
+_SHA256 = {"image": image_sha256, "mask": file_sha256}
+
+
 def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], list[str]]:
     """(missing, changed): the files ``record`` lists that the folder ``root`` no longer
     holds, and those whose bytes differ from the recorded ones (by their sha256)."""
@@ -169,7 +184,7 @@ def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], l
                 continue
             if not (path.is_file() or coco_listed(path)):
                 missing.append(entry[role])
-            elif file_sha256(path) != entry[f"{role}_sha256"]:
+            elif _SHA256[role](path) != entry[f"{role}_sha256"]:
                 changed.append(entry[role])
     return missing, changed
 
@@ -254,7 +269,7 @@ def trained_flags(pairs: Sequence[Pair], record: dict) -> list[bool]:
     """Whether each of ``pairs`` trained the run of ``record``: its image file's bytes (and
     page) are those of a recorded training image, whatever the file is called now."""
     trained = {(e["image_sha256"], e["page"]) for e in record["train"]}
-    return [p.image.is_file() and (file_sha256(p.image), p.page) in trained for p in pairs]
+    return [p.image.is_file() and (image_sha256(p.image), p.page) in trained for p in pairs]
 
 
 def copied_images(
@@ -264,10 +279,10 @@ def copied_images(
     (and page) of a training image's, whatever either is called: a copy that inflates the
     validation figures. Names relative to ``root`` (a page of a stack: ``name page N``)."""
     root = Path(root)
-    trained = {(file_sha256(p.image), p.page): p for p in train if p.image.is_file()}
+    trained = {(image_sha256(p.image), p.page): p for p in train if p.image.is_file()}
     copies = []
     for p in val:
-        if p.image.is_file() and (t := trained.get((file_sha256(p.image), p.page))):
+        if p.image.is_file() and (t := trained.get((image_sha256(p.image), p.page))):
             copies.append((_named(p, root), _named(t, root)))
     return copies
 

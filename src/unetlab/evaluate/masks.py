@@ -371,7 +371,7 @@ def ground_truth(
         warn_partial_truth(pairs, use=SCORING)  # a sequence's frames annotating some cells
         stems = [mask_stem(p.image) for p in pairs]  # x.nii.gz: x
         return GroundTruth([p.mask for p in pairs], _pair_masks(pairs, colours), stems)
-    files = find_images(root, MASK_FILE_SUFFIXES)
+    files = find_images(root, MASK_FILE_SUFFIXES, cases=False)
     if not files:
         dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
         if any(d.is_dir() and _has_data(d) for d in root.iterdir()):
