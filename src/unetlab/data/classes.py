@@ -33,6 +33,7 @@ from unetlab.data.colour_table import (
     read_colour_table,
 )
 from unetlab.data.decathlon import DATASET_JSON, decathlon_labels
+from unetlab.data.labelme import IGNORE, IGNORE_VALUE
 from unetlab.data.mask_palettes import palette_reading
 from unetlab.data.names import (
     COCO_VIEWS,
@@ -130,9 +131,13 @@ def _read_by_colour(path: Path, table: ColourTable) -> bool:
     return palette_reading(path, table)[1] is not None
 
 
-def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
-    """``VOC_VOID`` when palette masks hold it beside other values (VOC's outlines), else None."""
-    if palette is not None and VOC_VOID in values and len(values) > 1:
+def void_value(
+    values: Sequence[int], palette: np.ndarray | None, names: Mapping[int, str] | None = None
+) -> int | None:
+    """``VOC_VOID`` when palette masks hold it beside other values (VOC's outlines), or
+    ``names`` name it labelme's ``__ignore__`` (its labelme2voc's void), else None."""
+    voc = palette is not None and len(values) > 1
+    if VOC_VOID in values and (voc or (names or {}).get(IGNORE_VALUE) == IGNORE):
         return VOC_VOID
     return None
 
@@ -170,7 +175,7 @@ def dataset_classes(
     if label_values is None:
         seen = sorted({int(v) for v in held})
         if ignore_value is None:
-            ignore_value = void_value(seen, palette)
+            ignore_value = void_value(seen, palette, names)
         found = [v for v in seen if v != ignore_value]
         named = bool(names) and set(found) <= set(names)  # the data set's classes, all
         label_values = sorted(set(names) - {ignore_value}) if named else found

@@ -8,12 +8,15 @@ and a point on it, ``mask``: a base64 PNG of the box its two points give, ``line
 besides them ``imagePath`` (the image, relative to the file), ``imageData`` (the image
 itself, base64, or null) and ``imageHeight``/``imageWidth``.
 
-Coordinates: labelme draws its masks with PIL (``labelme.utils.shape_to_mask``), where a
-whole number is a pixel's centre: pixel ``(row, col)`` is the point ``(col, row)``. unetlab's
-outlines (:mod:`unetlab.data.annotations`) are in pixel corners (pixel ``(row, col)`` the unit
-square from ``(col, row)``), so each point is moved by half a pixel, ``(x + 0.5, y + 0.5)``:
-a polygon then fills the pixels whose centres lie inside it or on its edges, as PIL's
-``polygon(fill=1, outline=1)`` does (a rectangle from ``(2, 3)`` to ``(5, 7)`` is columns 2 to
+Coordinates: labelme draws its masks with PIL (``labelme.utils.shape_to_mask``), which cuts
+each point to whole numbers (``(2.7, 3.2)`` is ``(2, 3)``: labelme saves fractional points)
+and draws through those pixels' centres: pixel ``(row, col)`` is the point ``(col, row)``.
+unetlab's outlines (:mod:`unetlab.data.annotations`) are in pixel corners (pixel ``(row,
+col)`` the unit square from ``(col, row)``), so each point is cut as PIL cuts it and moved to
+that pixel's centre, ``(floor(x) + 0.5, floor(y) + 0.5)`` (s71 review: moved alone, a
+fractional point lay half a pixel right and down of labelme's): a polygon then fills the
+pixels whose centres lie inside it or on its edges, as PIL's ``polygon(fill=1, outline=1)``
+does (a rectangle from ``(2, 3)`` to ``(5, 7)`` is columns 2 to
 5 and rows 3 to 7, both ends included, as labelme's), less the pixels PIL's one-pixel outline
 adds beside a slanted edge (whose centres lie outside the shape: the area drawn, not PIL's
 line); a circle the pixels within half a pixel past its radius of its centre (PIL's
@@ -71,21 +74,39 @@ def read_json(path: str | os.PathLike):
         raise DatasetError(f"{path}: cannot be read as JSON ({exc}): {FIX}") from None
 
 
+def read_labelme(path: str | os.PathLike) -> dict:
+    """The labelme JSON of ``path``; a DatasetError naming it where it cannot be read or is
+    no labelme file (no ``shapes`` list)."""
+    data = read_json(path)
+    if not is_labelme(data):
+        raise DatasetError(
+            f"{path}: a JSON file but no labelme annotation (no 'shapes' list) nor COCO's: save "
+            "it from labelme, or give the mask as a label image"
+        )
+    return data
+
+
+def unread_beside(image: Path) -> str | None:
+    """Why the JSON named as ``image`` beside it (``a.json`` for ``a.jpg``) is not its mask
+    (it cannot be read, or is no labelme file), or None where there is none or it is one."""
+    path = image.with_suffix(".json")
+    try:
+        read_labelme(path) if path.is_file() else None
+    except DatasetError as exc:
+        return str(exc)
+    return None
+
+
 def is_labelme(data) -> bool:
     """Whether the JSON ``data`` is labelme's: an object holding a list of ``shapes``."""
     return isinstance(data, dict) and isinstance(data.get("shapes"), list)
 
 
 def labelme_shapes(data: dict, path: Path, size: tuple[int, int], image: Path) -> list[Shape]:
-    """The shapes of the labelme JSON ``data`` (read from ``path``) over ``image`` of
-    ``size`` (H, W): those of an area, in file order; lines and points counted and said.
-    A DatasetError names a file that is no labelme file, names another image or another
+    """The shapes of the labelme JSON ``data`` (read from ``path``: :func:`read_labelme`)
+    over ``image`` of ``size`` (H, W): those of an area, in file order; lines and points
+    counted and said. A DatasetError names a file that names another image or another
     size, or a shape of no area it should have."""
-    if not is_labelme(data):
-        raise DatasetError(
-            f"{path}: a JSON file but no labelme annotation (no 'shapes' list) nor COCO's: save "
-            "it from labelme, or give the mask as a label image"
-        )
     _check_image(data, path, size, image)
     shapes, passed = [], 0
     for index, shape in enumerate(data["shapes"]):
@@ -100,7 +121,7 @@ def labelme_shapes(data: dict, path: Path, size: tuple[int, int], image: Path) -
         shapes.append(Shape(outline, label, (label, group) if group is not None else (index,)))
     if passed:
         note_once(
-            f"{path}: {numbered(passed, 'line or point')} (no area) passed over; draw them as "
+            f"{path}: {numbered(passed, 'line or point shape')} (no area) passed over; draw them as "
             "polygons to train them (said for the first such file only)",
             key="labelme lines passed over",
         )
@@ -139,9 +160,9 @@ def _outline(shape: dict, kind: str, where: str) -> Outline:
         )
     if kind == "mask":
         return _mask_outline(shape.get("mask"), points, where)
-    corners = points + 0.5  # labelme's whole numbers are pixel centres
-    if kind == "rectangle":
-        (left, top), (right, bottom) = corners[:2].min(axis=0), corners[:2].max(axis=0)
+    corners = np.floor(points) + 0.5  # the pixel centres PIL draws through (it cuts x.7 to x)
+    if kind == "rectangle":  # its two corners; X-AnyLabeling's four: the box of them all
+        (left, top), (right, bottom) = corners.min(axis=0), corners.max(axis=0)
         box = [(left, top), (right, top), (right, bottom), (left, bottom)]
         return Outline(where, rings=(np.array(box, dtype=np.float64),))
     if kind == "circle":

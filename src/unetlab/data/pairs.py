@@ -82,6 +82,7 @@ from unetlab.data.io import (
     stack_shape,
     trained_file_axes,
 )
+from unetlab.data.labelme import unread_beside
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
@@ -106,7 +107,7 @@ from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
 from unetlab.data.shapes import SHAPE_SUFFIXES, say_paired
 from unetlab.data.tiffmeta import AXES_AS, channel_names
-from unetlab.data.yolo import yolo_folders
+from unetlab.data.yolo import held_out, yolo_folders
 from unetlab.errors import (
     NONE,
     DatasetError,
@@ -981,8 +982,11 @@ def _yolo_pairs(root: Path, names: list[str] | None) -> list[tuple[Path, Path]]:
     """(image, label file) of each image of a YOLO data set's split folders
     (:func:`~unetlab.data.yolo.yolo_folders`) that has one (``names``: those stems only);
     those of none, which Ultralytics reads as background, passed over (said in one line)."""
-    pairs, alone = [], []
-    for images, labels in yolo_folders(root) or []:
+    pairs, alone, folders = [], [], yolo_folders(root) or []
+    _say_held_out(root, [images for images, _ in folders if held_out(images)])
+    for images, labels in folders:
+        if held_out(images):
+            continue
         texts = {nfc(f.stem): f for f in _input_files(labels, SHAPE_SUFFIXES)}
         for image in _input_files(images):
             if names is not None and nfc(image.stem) not in names:
@@ -997,6 +1001,16 @@ def _yolo_pairs(root: Path, names: list[str] | None) -> list[tuple[Path, Path]]:
             "labels/<split>/<stem>.txt for each to train it as background"
         )
     return pairs
+
+
+def _say_held_out(root: Path, tests: list[Path]) -> None:
+    """The line saying a YOLO set's test folders (``images/test/``) are left out."""
+    if tests:
+        note_once(
+            f"{root}: {', '.join(f'{t.relative_to(root)}/' for t in tests)} left out: a YOLO "
+            "set's test split, kept for a score of a run that never saw it (predict it, then "
+            "evaluate --gt its labels/ folder)"
+        )
 
 
 def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as) -> list[Pair]:
@@ -1389,7 +1403,8 @@ def _flat_pairs(
                 "keep one (images and masks pair by the mask's name, X beside X_masks)"
             )
         elif not found and path is not None and stem not in ome.values():  # None: said
-            problems.append(f"{path}: no mask {_mask_name(stem, mask_of)} beside it")
+            missing = f"{path}: no mask {_mask_name(stem, mask_of)} beside it"
+            problems.append(unread_beside(path) or missing)  # its a.json, unread: why
         elif found and path is not None and found[0][1] is not None:
             pairs.append((path, found[0][1]))
     problems += [

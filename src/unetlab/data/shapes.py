@@ -14,6 +14,7 @@ files (or its ``labels.txt``), YOLO's by data.yaml."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from collections import Counter
@@ -28,19 +29,26 @@ from unetlab.data.labelme import (
     is_labelme,
     label_values,
     labelme_shapes,
-    read_json,
+    read_labelme,
     read_labels_file,
     unlisted,
 )
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES
 from unetlab.data.read_notes import note_once
-from unetlab.data.yolo import class_names, data_yaml, data_yaml_at, is_label_text, yolo_outlines
+from unetlab.data.yolo import class_names, data_yaml, is_label_text, yolo_outlines
 from unetlab.errors import DatasetError
+from unetlab.read_once import file_stamp
 
 #: the suffixes of masks drawn as labelled shapes: labelme's JSON, YOLO's label text
 SHAPE_SUFFIXES = (".json", ".txt")
-#: the folders a data set's files lie in below its top (``masks/``, ``train/``)
-_BELOW = {n for names in (*FOLDER_NAMES.values(), *SPLIT_NAMES.values()) for n in names}
+#: the folders a data set's files lie in below its top (``masks/``, ``train/``); not its
+#: images' (``images/``): a JSON beside its image there is a flat set of that folder
+_BELOW = {
+    n
+    for role, names in (*FOLDER_NAMES.items(), *SPLIT_NAMES.items())
+    for n in names
+    if role not in ("images", "JPEGImages")
+}
 
 
 def is_shapes_mask(path: str | os.PathLike) -> bool:
@@ -52,21 +60,22 @@ def is_shapes_mask(path: str | os.PathLike) -> bool:
         return False
     if suffix == ".txt":
         return is_label_text(path)
-    return _labels_of(*_stamp(path)) is not None
+    return _labels_in(path) is not None
 
 
-def _stamp(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path), stat.st_mtime_ns, stat.st_size
+def _labels_in(path: Path) -> tuple[str, ...] | None:
+    """The labels of the shapes of the labelme file ``path``, or None where it is none."""
+    return _labels_of(str(path), file_stamp(path))
 
 
 @functools.lru_cache(maxsize=65536)
-def _labels_of(path: str, mtime: int, size: int) -> tuple[str, ...] | None:
-    """The labels of the shapes of the labelme file ``path`` (as it was at ``mtime`` and
-    ``size``), or None where it is no labelme file (a file read once while unchanged)."""
+def _labels_of(path: str, stamp: tuple | None) -> tuple[str, ...] | None:
+    """:func:`_labels_in` of ``path`` as it was at ``stamp`` (a file read once while
+    unchanged); a file not naming ``"shapes"`` is not parsed (metadata JSON beside images)."""
     try:
-        data = read_json(path)
-    except DatasetError:
+        raw = Path(path).read_bytes()
+        data = json.loads(raw) if b'"shapes"' in raw else None
+    except (OSError, ValueError):
         return None
     if not is_labelme(data):
         return None
@@ -82,7 +91,7 @@ def shapes_mask(path: str | os.PathLike, image: Path, size: tuple[int, int]) -> 
         found = yolo_outlines(path, size, names)
         outlines, values = [o for o, _ in found], [k + 1 for _, k in found]
     else:
-        shapes = labelme_shapes(read_json(path), path, size, image)
+        shapes = labelme_shapes(read_labelme(path), path, size, image)
         by_label = _label_values(path)
         outlines, values = [s.outline for s in shapes], [by_label[s.label] for s in shapes]
     ids = rasterise(outlines, size, str(path))
@@ -108,7 +117,7 @@ def _label_values(path: Path) -> dict[str, int]:
     listed = _labels_file(path.parent, top)
     if listed is not None:
         values = label_values((), read_labels_file(listed))
-        unlisted(_labels_of(*_stamp(path)) or (), values, path, listed)
+        unlisted(_labels_in(path) or (), values, path, listed)
         return values
     return label_values(_set_labels(top), None)
 
@@ -133,13 +142,38 @@ def _labels_file(folder: Path, top: Path) -> Path | None:
     return None
 
 
-def _set_labels(top: Path) -> list[str]:
-    """Every label of the labelme files under ``top`` (two folders down at most)."""
+def _set_labels(top: Path) -> tuple[str, ...]:
+    """Every label of the labelme files under ``top`` (two folders down at most), sorted:
+    looked for once while no file is added, removed or renamed there (each mask read asks;
+    s71 review: 20 ms a read at 2,000 files, looked for each time)."""
+    return _labels_under(str(top), _folder_stamps(top))
+
+
+def _folder_stamps(top: Path) -> tuple[tuple[str, int], ...]:
+    """(path, time) of ``top`` and of its folders two down: a folder's time changes as a
+    file is added to it, removed or renamed."""
+    found, level = [], [str(top)]
+    for depth in range(3):
+        below = []
+        for folder in level:
+            try:
+                found.append((folder, os.stat(folder).st_mtime_ns))
+                with os.scandir(folder) as entries:
+                    below += [e.path for e in entries if depth < 2 and e.is_dir()]
+            except OSError:
+                continue
+        level = below
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _labels_under(top: str, stamps: tuple) -> tuple[str, ...]:
+    """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says."""
     found: set[str] = set()
     for pattern in ("*.json", "*/*.json", "*/*/*.json"):
-        for f in top.glob(pattern):
-            found.update(_labels_of(*_stamp(f)) or ())
-    return sorted(found)
+        for f in Path(top).glob(pattern):
+            found.update(_labels_in(f) or ())
+    return tuple(sorted(found))
 
 
 def shape_class_names(root: str | os.PathLike) -> tuple[dict[int, str], Path] | None:
@@ -147,12 +181,13 @@ def shape_class_names(root: str | os.PathLike) -> tuple[dict[int, str], Path] | 
     masks are drawn as labelled shapes: YOLO's data.yaml (class id + 1), labelme's labels
     (its labels.txt, or its JSON files'); else None."""
     root = Path(root)
-    if (yaml := data_yaml_at(root)) is not None:
+    if (yaml := data_yaml(root, above=0)) is not None:
         return {0: "background"} | {k + 1: n for k, n in class_names(yaml).items()}, yaml
-    labels = _set_labels(root)
+    top = set_top(root)  # as each mask's (:func:`_label_values`): ``train/``'s is above it
+    labels = _set_labels(top)
     if not labels:
         return None
-    listed = _labels_file(root, root)
+    listed = _labels_file(root, top)
     values = label_values(labels, read_labels_file(listed) if listed else None)
     names = {v: n for n, v in values.items() if n in labels or v == 0}
     names[0] = "background" if names.get(0, BACKGROUND) == BACKGROUND else names[0]

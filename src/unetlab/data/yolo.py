@@ -15,13 +15,16 @@ edges). Class id ``k`` is mask value ``k + 1`` (0: background), named by ``data.
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import numpy as np
 
 from unetlab.data.annotations import Outline
-from unetlab.data.names import sub_folder
+from unetlab.data.names import SPLIT_NAMES, sub_folder
 from unetlab.errors import DatasetError
+from unetlab.read_once import file_stamp
 
 #: Ultralytics' and Roboflow's name of the file naming the classes, at the data set's top
 DATA_YAML = ("data.yaml", "data.yml", "dataset.yaml")
@@ -29,13 +32,29 @@ DATA_YAML = ("data.yaml", "data.yml", "dataset.yaml")
 SLACK = 1e-3
 
 
-def data_yaml(folder: Path) -> Path | None:
-    """The data.yaml of the YOLO data set ``folder`` lies in (it, or a folder above it, up to
-    three: ``labels/train/``'s is at the top), or None."""
-    for above in [folder, *list(folder.parents)[:3]]:
+def data_yaml(folder: Path, above: int = 3) -> Path | None:
+    """The data.yaml of the YOLO data set ``folder`` lies in (it, or a folder up to
+    ``above`` over it: ``labels/train/``'s is at the top), or None."""
+    folders = [folder, *list(folder.parents)[:above]]
+    return _data_yaml(tuple(map(str, folders)), tuple(map(_folder_time, folders)))
+
+
+def _folder_time(folder: Path) -> int | None:
+    """The time of ``folder``, which changes as a file is added, removed or renamed in it."""
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _data_yaml(folders: tuple[str, ...], times: tuple) -> Path | None:
+    """:func:`data_yaml` of the first of ``folders`` while they are as ``times`` says:
+    looked for once (asked of each label file listed), not again while none is added."""
+    for up in map(Path, folders):
         for name in DATA_YAML:
-            if (above / name).is_file():
-                return above / name
+            if (up / name).is_file():
+                return up / name
     return None
 
 
@@ -61,20 +80,31 @@ def class_names(path: Path) -> dict[int, str]:
 
 def is_label_text(path: Path) -> bool:
     """Whether ``path`` is a YOLO label file: a ``.txt`` in a ``labels/`` folder (or one of
-    its split folders) whose every line is numbers (an empty file too)."""
+    its split folders) of a data set with a data.yaml, empty or whose first line is an
+    object's (a class id and coordinates: numbers, not one alone as a list of counts has)."""
     folders = [path.parent.name, path.parent.parent.name]
     if path.suffix.lower() != ".txt" or "labels" not in (f.casefold() for f in folders):
         return False
+    return data_yaml(path.parent) is not None and _begins_as_labels(str(path), file_stamp(path))
+
+
+@functools.lru_cache(maxsize=65536)
+def _begins_as_labels(path: str, stamp: tuple | None) -> bool:
+    """Whether the file ``path`` (as it was at ``stamp``) is empty or its first line is
+    numbers, two or more: its first 4 KB read, once while unchanged."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        with open(path, "rb") as f:
+            head = f.read(4096).decode("utf-8", errors="replace")
+    except OSError:
         return False
-    return all(_numbers(line) for line in text.splitlines() if line.strip())
+    first = next((line for line in head.splitlines() if line.strip()), "")
+    values = first.split()
+    return not first or len(values) >= 2 and _numbers(values)
 
 
-def _numbers(line: str) -> bool:
+def _numbers(values: list[str]) -> bool:
     try:
-        [float(v) for v in line.split()]
+        [float(v) for v in values]
     except ValueError:
         return False
     return True
@@ -90,7 +120,12 @@ def yolo_outlines(path: Path, size: tuple[int, int], names: dict[int, str]):
         if not line.strip():
             continue
         where = f"{path}: line {number}"
-        values = np.array([float(v) for v in line.split()], dtype=np.float64)
+        if not _numbers(line.split()):
+            raise DatasetError(
+                f"{where}: {line.strip()[:40]!r} is not numbers; a YOLO line is a class id "
+                "and x y pairs: fix the line or delete it"
+            )
+        values = np.array(line.split(), dtype=np.float64)
         found.append((_outline(values[1:], size, where), _class_id(values[0], names, where)))
     return found
 
@@ -139,18 +174,19 @@ def yolo_images(path: Path) -> Path | None:
     return None
 
 
+def held_out(images: Path) -> bool:
+    """Whether the split folder ``images`` (``images/test/``) is a YOLO set's test split:
+    left out of training and validation, a score for a run that never saw it."""
+    return images.name.casefold() in SPLIT_NAMES["test"]
+
+
 def yolo_folders(root: Path) -> list[tuple[Path, Path]] | None:
     """(images/S/, labels/S/) of each split folder S (``train``, ``val``, ...) of a YOLO
     data set ``root`` (a data.yaml at its top, ``images/`` and ``labels/`` holding split
     folders), or None where ``root`` is none."""
     images, labels = sub_folder(root, "images"), sub_folder(root, "labels")
-    if data_yaml_at(root) is None or not (images.is_dir() and labels.is_dir()):
+    if data_yaml(root, above=0) is None or not (images.is_dir() and labels.is_dir()):
         return None
     splits = sorted(d for d in images.iterdir() if d.is_dir() and not d.name.startswith("."))
     found = [(d, sub_folder(labels, d.name)) for d in splits]
     return [(i, m) for i, m in found if m.is_dir()] or None
-
-
-def data_yaml_at(root: Path) -> Path | None:
-    """The data.yaml at the top of the YOLO data set ``root``, or None."""
-    return next((root / n for n in DATA_YAML if (root / n).is_file()), None)

@@ -600,7 +600,7 @@ def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
     if d.ignore_value is None and ignore_value is not None:
         log.info(
             "mask value %d is void (palette masks: VOC's outlines; colour masks: the colour "
-            "table's void) and is ignored",
+            "table's void; labelme's __ignore__) and is ignored",
             ignore_value,
         )
     # said, not decided:
