@@ -1284,3 +1284,42 @@ def test_the_split_line_says_which_truth_validation_scores(ctc, caplog):
     with caplog.at_level(logging.INFO, logger="unetlab"):
         split_pairs(ctc, val_fraction=0.4, seed=0)
     assert "split by sequence" in caplog.text and "silver-truth" not in caplog.text
+
+
+def write_silver_volumes(root: Path) -> Path:
+    """:func:`write_sliced_set`'s silver truth as volumes of its frames' 4 slices (of the
+    cells of each, + 10 told apart from the gold)."""
+    for seq, frames in (("01", 3), ("02", 4)):
+        for t in range(frames):
+            volume = np.stack([frame_ids(t) * 10] * 4)
+            write_stack(root / f"{seq}_ST" / "SEG" / f"man_seg{t:03d}.tif", volume)
+    return root
+
+
+def test_under_both_a_frame_s_gold_slices_leave_its_other_planes_to_the_silver(tmp_path, caplog):
+    """Under both, a frame annotated by gold slices paired those alone: the silver of its
+    other planes was dropped, unsaid (a synthetic Fluo-N3DH set: silver 64 planes, both 37,
+    s71 re-review). Now the gold slice's plane pairs with the gold, the others with the
+    silver volume, each frame's pages in order."""
+    from unetlab.data.ctc import truth_read
+
+    root = write_silver_volumes(write_sliced_set(tmp_path / "ds"))
+    with truth_read("both"), caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(root)
+    assert len(pairs) == 7 * 4  # every plane of every frame
+    t001 = [(p.name, p.mask.parent.parent.name, p.mask_index) for p in pairs[4:8]]
+    assert t001 == [("01/t001[0]", "01_ST", 0), ("01/t001[1]", "01_ST", 1)] + [
+        ("01/t001[2]", "01_GT", 0),
+        ("01/t001[3]", "01_ST", 3),
+    ]
+    image, mask = read_pair(pairs[7])
+    assert image.max() == 2000 + 300 + 3  # 01/t001's slice 3, with the silver
+    np.testing.assert_array_equal(mask, frame_ids(1) * 10)
+    assert (
+        "3 of them by 3 masks of one 3-D slice (man_seg_TTT_ZZZ.tif: slice ZZZ of frame TTT), "
+        "their other planes with the silver truth;" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_pairs(root)) == 4 + 4 + 3  # gold: the slices alone, said
+    assert "frame TTT), their other planes not trained on;" in caplog.text

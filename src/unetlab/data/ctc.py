@@ -231,6 +231,7 @@ class _Count(NamedTuple):
     silver: int  # of them with the silver truth
     sliced: int = 0  # of them paired by masks of one 3-D slice
     slices: int = 0  # those masks
+    filled: int = 0  # of those frames, the other slices paired with the silver truth
 
 
 class _Read(NamedTuple):
@@ -240,6 +241,7 @@ class _Read(NamedTuple):
     silver: set[int]  # the frames of those of the silver truth
     covered: int  # masks of one slice of frames annotated whole: not read
     strays: list[Path]  # files of no mask's name
+    filled: frozenset[int] = frozenset()  # frames of gold slices and the silver of the rest
 
 
 #: the truth beside the one read (``data.ctc_truth``), its folder, and how lines name it
@@ -280,22 +282,38 @@ def _counted(name: str, paired: list[int], frames: int, read: _Read) -> _Count:
     """The :class:`_Count` of the sequence ``name`` of ``frames`` frames, ``paired`` those
     paired with the truth ``read``."""
     sliced = [n for n in paired if SLICE.fullmatch(read.masks[n][0].name)]
-    slices = sum(len(read.masks[n]) for n in sliced)
-    return _Count(name, len(paired), frames, len(read.silver & {*paired}), len(sliced), slices)
+    slices = sum(1 for n in sliced for mask in read.masks[n] if SLICE.fullmatch(mask.name))
+    silver, filled = len(read.silver & {*paired}), len(read.filled & {*paired})
+    return _Count(name, len(paired), frames, silver, len(sliced), slices, filled)
 
 
 def _truth_masks(sequence: Path) -> _Read:
     """The masks of the truths read (:func:`truth_read`) beside the sequence folder
-    ``sequence`` by frame, the gold's where a frame has both (a whole mask or slices')."""
+    ``sequence`` by frame, the gold's where a frame has both (a whole mask or slices'; of
+    slices, with the silver of the frame's other slices: :func:`_filled`)."""
     truths = CTC_TRUTHS[_TRUTH.get()]
     read = {t: _seg_masks(seg) for t in truths if (seg := _seg_folder(sequence, t)) is not None}
     gold, silver = (read[t].masks if t in read else {} for t in TRUTHS)
+    filled = _filled(gold, silver)
     return _Read(
-        silver | gold,
+        silver | gold | filled,
         set(silver) - set(gold),
         sum(r.covered for r in read.values()),
         [f for r in read.values() for f in r.strays],
+        frozenset(filled),
     )
+
+
+def _filled(gold: dict[int, list[Path]], silver: dict[int, list[Path]]) -> dict[int, list[Path]]:
+    """The masks of each frame that the ``gold`` truth annotates by slices
+    (``man_seg_TTT_ZZZ.tif``) and the ``silver`` whole (``man_segTTT.tif``): the slices',
+    then the silver's, which pairs with the frame's other slices (under both, the slices
+    alone left the silver of a Fluo-N3DH frame's other 30 planes out, s71 re-review)."""
+    return {
+        n: [*masks, *silver[n]]
+        for n, masks in gold.items()
+        if n in silver and SLICE.fullmatch(masks[0].name) and SEG.fullmatch(silver[n][0].name)
+    }
 
 
 def _seg_masks(seg: Path) -> _Read:
@@ -418,7 +436,8 @@ def _paired_line(
     if sliced := sum(c.sliced for c in counts):
         line += (
             f"; {sliced} of them by {numbered(sum(c.slices for c in counts), 'mask')} of one "
-            "3-D slice (man_seg_TTT_ZZZ.tif: slice ZZZ of frame TTT), those slices alone"
+            "3-D slice (man_seg_TTT_ZZZ.tif: slice ZZZ of frame TTT), "
+            + _other_planes(sliced, sum(c.filled for c in counts), use)
         )
     if unpaired := sum(c.frames for c in counts) - paired:  # "0 frames ... left out", s70
         line += f"; {numbered(unpaired, 'frame')} without one left out"
@@ -439,6 +458,16 @@ def _paired_line(
     if lacking:  # the setting that reads them is said there
         return line + f"; {lacking_words(lacking)}: {use.lacking}"
     return line + _choose(left, use)
+
+
+def _other_planes(sliced: int, filled: int, use: Use) -> str:
+    """What became of the other planes of ``sliced`` frames annotated by slices alone,
+    ``filled`` of them paired with the silver truth (:func:`_filled`)."""
+    if filled == sliced:
+        return "their other planes with the silver truth"
+    if filled:
+        return f"the other planes of {filled} with the silver truth, of the rest not {use.done}"
+    return f"their other planes not {use.done}"  # "those slices alone" read cryptic, s71
 
 
 def _choose(left: _Left, use: Use) -> str:

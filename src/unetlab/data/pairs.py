@@ -946,6 +946,7 @@ def find_pairs(
     read = functools.partial(trained_file_axes, channels=channels) if trained else file_axes
     read_as = (read, axes_setting.given)
     pairs = [p for image, mask in files for p in _paged(image, mask, axes, found, read_as)]
+    pairs = _one_mask_a_plane(pairs)
     if problems is not None:
         problems += found
     elif found:
@@ -1032,6 +1033,18 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as)
         found.append(_page_mismatch(image, mask, n_img, n_mask, axes, axes_as))
         return []
     return [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
+
+
+def _one_mask_a_plane(pairs: list[Pair]) -> list[Pair]:
+    """``pairs`` less those of a plane that a mask of that one slice pairs with too (a 3-D
+    frame's gold ``man_seg_TTT_ZZZ.tif`` beside its whole silver mask, under
+    ``data.ctc_truth: both``), the pages of each image in order."""
+    sliced = {(p.image, p.page) for p in pairs if p.mask_at is not None}
+    if not sliced:
+        return pairs
+    kept = [p for p in pairs if p.mask_at is not None or (p.image, p.page) not in sliced]
+    order = {image: i for i, image in enumerate(dict.fromkeys(p.image for p in kept))}
+    return sorted(kept, key=lambda p: (order[p.image], p.page))
 
 
 def _one_slice(
