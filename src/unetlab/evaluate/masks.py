@@ -34,7 +34,7 @@ from unetlab.data.classes import (
     masks_root,
 )
 from unetlab.data.colour_table import ColourTable, find_colour_table
-from unetlab.data.ctc import SCORING, ctc_part, sequence_words
+from unetlab.data.ctc import SCORING, ctc_part, sequence_words, slice_of
 from unetlab.data.ctc_partial import warn_partial_truth
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
@@ -1719,9 +1719,14 @@ def _page_mismatch(path: Path, pages: int, truth: Path, truth_pages: int) -> str
     """Why a prediction of ``pages`` pages cannot be scored against its ground truth
     ``truth`` of ``truth_pages``, and the fix: page i is scored against page i, so a stack
     against one annotated plane would score its first plane, whichever plane was annotated."""
-    said = (
-        f"{path} has {words.numbered(pages, 'page')} but its ground truth {truth} has {truth_pages}"
-    )
+    said = f"{path} has {words.numbered(pages, 'page')} but its ground truth {truth}"
+    if (z := slice_of(truth)) is not None:  # one page, of a frame's (its fix was to keep it, s71)
+        return (
+            f"{said} annotates slice {z} of a 3-D frame of {truth_pages} planes (tTTT.tif of "
+            f"man_seg_TTT_ZZZ.tif), scored against page {z} of the frame's prediction: predict "
+            f"the whole frame ({words.numbered(truth_pages, 'plane')})"
+        )
+    said += f" has {truth_pages}"
     if truth_pages == 1:
         fix = (
             "to score the one annotated plane, save that plane of the prediction alone under "
