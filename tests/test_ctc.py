@@ -1419,3 +1419,35 @@ def test_markers_of_fewer_planes_than_a_slice_s_frame_are_passed_over(tmp_path, 
     with caplog.at_level(logging.INFO, logger="unetlab"):
         partial.warn_partial_truth(find_pairs(root))
     assert "01/t002" not in caplog.text
+
+
+def test_one_sequence_s_split_and_folds_say_the_truths_validated_under_both(ctc, caplog):
+    """The split line counted the truths validated only where the split keeps sequences
+    whole: one sequence's random split (both its validation frames silver) and the folds
+    said nothing, and under silver alone it said "scores 0 gold-truth and 32 silver-truth"
+    (s71 re-review)."""
+    from unetlab.data.ctc import truth_read
+    from unetlab.data.datasets import split_pairs
+    from unetlab.data.folds import all_pairs, fold_pairs
+
+    clause = "; validation, which picks best.pt and the label offset, scores"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _, val = split_pairs(ctc / "01", val_fraction=0.4, seed=0, ctc_truth="both")
+    gold = sum("_GT" in str(p.mask) for p in val)
+    assert "01/ is one time-lapse sequence: " in caplog.text
+    assert f"{clause} {gold} gold-truth and {len(val) - gold} silver-truth (computer-made) " in (
+        caplog.text
+    )
+    caplog.clear()
+    pairs = all_pairs(ctc, ctc_truth="both")
+    with truth_read("both"), caplog.at_level(logging.INFO, logger="unetlab"):
+        folds = fold_pairs(pairs, 2, seed=0)
+    golds = ", ".join(str(sum("_GT" in str(p.mask) for p in v)) for _, v in folds)
+    silvers = ", ".join(str(sum("_ST" in str(p.mask) for p in v)) for _, v in folds)
+    assert f"{clause}, fold by fold, {golds} gold-truth and {silvers} silver-truth " in (
+        caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        split_pairs(ctc, val_fraction=0.4, seed=0, ctc_truth="silver")
+    assert "split by sequence" in caplog.text and "gold-truth and" not in caplog.text

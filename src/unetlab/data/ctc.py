@@ -25,7 +25,7 @@ import contextlib
 import contextvars
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,6 +47,8 @@ TRUTHS = ("_GT", "_ST")
 CTC_TRUTHS = {"gold": ("_GT",), "silver": ("_ST",), "both": ("_GT", "_ST")}
 #: the truth read where none is chosen (``data.ctc_truth``'s default)
 GOLD = "gold"
+#: the truth of both kinds (:data:`CTC_TRUTHS`), the gold where a frame has it
+BOTH = "both"
 #: the truths as lines name them, by their folders: ``{"_GT": "gold", "_ST": "silver"}``
 KINDS = {folders[0]: name for name, folders in CTC_TRUTHS.items() if len(folders) == 1}
 _TRUTH = contextvars.ContextVar("unetlab_ctc_truth", default=GOLD)
@@ -114,6 +116,24 @@ def slice_of(mask: Path) -> int | None:
     42, a plane of ``01/t013.tif``), None for any other file."""
     found = SLICE.fullmatch(mask.name)
     return int(found.group(2)) if found and truth_of(mask) is not None else None
+
+
+def truths_validated(validations: Sequence[Sequence[Path]], item: str) -> str:
+    """The clause of how many masks of each validation (``validations``: a split's, or each
+    fold's) are of the gold truth and of the silver, where :func:`truth_read` reads both and
+    some are silver: best.pt and the label offset are chosen on them (mostly the silver,
+    unsaid, s70 review; said of one sequence's split and of folds too, and no more under
+    silver alone, where it counted "0 gold-truth", s71 re-review); ``item``: a mask's pair."""
+    kinds = [[truth_of(m) for m in masks] for masks in validations]
+    if _TRUTH.get() != BOTH or not any(TRUTHS[1] in k for k in kinds):
+        return ""
+    gold, silver = (", ".join(str(k.count(t)) for k in kinds) for t in TRUTHS)
+    folds = ", fold by fold," if len(kinds) > 1 else ""
+    return (
+        f"; validation, which picks best.pt and the label offset, scores{folds} {gold} "
+        f"gold-truth and {silver} silver-truth (computer-made) {item}s: evaluate --gt scores "
+        "the gold truth"
+    )
 
 
 def truth_of(mask: Path) -> str | None:

@@ -494,7 +494,7 @@ def _split(
     copies, audit s34 stacks 7; its warnings name the axes to give as ``axes_as``)."""
     if not split_whole(pairs):
         train, val = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
-        if val and (note := one_sequence_note(pairs)):
+        if val and (note := one_sequence_note(pairs, [val])):
             say("%s", note)
         return train, val
     train, val, note = stack_split(pairs, val_fraction=val_fraction, seed=seed, axes_as=axes_as)

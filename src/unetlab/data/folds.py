@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from unetlab.data.ctc import GOLD
+from unetlab.data.ctc import GOLD, truths_validated
 from unetlab.data.datasets import split_pairs
 from unetlab.data.io import DATA_AXES
 from unetlab.data.pairs import Pair, PairReader
@@ -58,10 +58,13 @@ def fold_pairs(pairs: Sequence[Pair], k: int, *, seed: int) -> list[tuple[list[P
     neighbouring frames are near copies, audit s34 stacks 7), said in one line."""
     if split_whole(pairs):
         folds = stack_folds(pairs, k, seed=seed)
-        log.info("%s", _stack_folds_note(pairs, k))
+        validated = [[pairs[i].mask for i in val] for _, val in folds]
+        log.info(
+            "%s", _stack_folds_note(pairs, k) + truths_validated(validated, kept_whole(pairs).item)
+        )
     else:
         folds = fold_indices(len(pairs), k, seed=seed)
-        if note := one_sequence_note(pairs):
+        if note := one_sequence_note(pairs, [val for _, val in folds]):
             log.info("%s", note)
     return [([pairs[i] for i in train], [pairs[i] for i in val]) for train, val in folds]
 

@@ -25,6 +25,7 @@ from unetlab.data.ctc import (
     lacking_words,
     second_sequence,
     truth_of,
+    truths_validated,
 )
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import DATA_AXES_AS, read_page_axes
@@ -105,10 +106,12 @@ def kept_whole(pairs: Sequence[Pair]) -> Whole:
     return SEQUENCES_OF_SLICES if has_stacks(pairs) else SEQUENCES
 
 
-def one_sequence_note(pairs: Sequence[Pair]) -> str | None:
+def one_sequence_note(pairs: Sequence[Pair], validations: Sequence[Indices] = ()) -> str | None:
     """The line where ``pairs`` are the frames of one time-lapse sequence (split frame by
     frame, validation frames beside their neighbours in training) naming how to hold a whole
-    sequence out; None for any other pairs."""
+    sequence out, and the truths ``validations`` score (the indices of a split's validation
+    frames, or each fold's: :func:`~unetlab.data.ctc.truths_validated`); None for any other
+    pairs."""
     found = sequences(pairs)
     if len(found) != 1 or has_stacks(pairs):
         return None
@@ -129,7 +132,7 @@ def one_sequence_note(pairs: Sequence[Pair]) -> str | None:
         f"{'annotated' if gold else 'paired'} frames are split among themselves, and "
         "neighbouring frames are alike, so the validation figures flatter the model; to hold "
         f"a whole sequence out, {fix}"
-    )
+    ) + truths_validated([[pairs[i].mask for i in val] for val in validations], "frame")
 
 
 def block_split(n: int, val_fraction: float) -> tuple[Indices, Indices, Indices]:
@@ -210,21 +213,7 @@ def _file_note(pairs: Sequence[Pair], train: Indices, val: Indices, fraction: fl
         f"{'validates' if len(val) == 1 else 'validate'} ({shown}), {len(train)} train "
         f"(data.val_fraction {fraction:g} of {len(pairs)} {whole.item}s asked {asked})"
         + (_over_asked(pairs, whole) if len(val) > asked else "")
-        + _truths_validated([pairs[i] for i in val], whole)
-    )
-
-
-def _truths_validated(val: Sequence[Pair], whole: Whole) -> str:
-    """The clause of the truths the validation pairs ``val`` score where any is the silver
-    (computer-made, ``data.ctc_truth`` silver or both): best.pt and the label offset are
-    chosen on it (under both, mostly the silver, unsaid in the log, s70 review)."""
-    kinds = [truth_of(p.mask) for p in val]
-    if not (silver := kinds.count("_ST")):
-        return ""
-    return (
-        f"; validation, which picks best.pt and the label offset, scores "
-        f"{kinds.count('_GT')} gold-truth and {silver} silver-truth (computer-made) "
-        f"{whole.item}s: evaluate --gt scores the gold truth"
+        + truths_validated([[pairs[i].mask for i in val]], whole.item)
     )
 
 
