@@ -61,6 +61,15 @@ def id_dtype(count: int) -> np.dtype:
     return np.dtype(np.uint64)
 
 
+def label_dtype(top: int) -> np.dtype:
+    """uint8 for class values up to 255, uint16 up to 65,535: what a label volume (an MRC
+    file's mode 0 or 6, a NIfTI's) holds values of largest ``top`` in; ValueError beyond."""
+    for dtype in (np.uint8, np.uint16):
+        if top <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    raise ValueError(f"label values up to {top}: beyond uint16, which label volumes hold")
+
+
 def least_ids(ids: np.ndarray) -> np.ndarray:
     """``ids`` (0 and 1..n) in :func:`id_dtype` of their largest: the dtype every public
     function gives object ids in, as the files hold them (``_objects.tif``)."""

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.large_ids import label_dtype
 from unetlab.errors import ImageReadError
 
 #: the file endings of NIfTI volumes (case ignored)
@@ -317,6 +318,10 @@ def _read_up_to(f, wanted: int) -> bytearray:
     return data
 
 
+#: NIfTI's datatype code of each label dtype (:func:`~unetlab.data.large_ids.label_dtype`)
+LABEL_CODES = {np.dtype(np.uint8): 2, np.dtype(np.uint16): 512}
+
+
 def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike) -> Path:
     """Write ``labels`` (Z, Y, X) integers as a NIfTI-1 label volume ``path`` (gzipped where
     it ends ``.gz``) with the header of the volume ``like`` (its qform, sform, spacing and
@@ -325,8 +330,8 @@ def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | o
     z, y, x, _ = head.size
     if labels.shape != (z, y, x):
         raise ValueError(f"labels of shape {labels.shape} for a volume of (Z, Y, X) {(z, y, x)}")
-    kind, code = (np.uint8, 2) if labels.max(initial=0) < 256 else (np.uint16, 512)
-    raw = _label_header(head, (x, y, z), code, np.dtype(kind).itemsize * 8)
+    kind = label_dtype(int(labels.max(initial=0)))
+    raw = _label_header(head, (x, y, z), LABEL_CODES[kind], kind.itemsize * 8)
     voxels = np.asarray(labels, np.dtype(kind).newbyteorder(head.order))  # the header's order
     body = raw + b"\0" * 4 + voxels.transpose(2, 1, 0).tobytes(order="F")
     path = Path(path)

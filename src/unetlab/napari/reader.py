@@ -106,7 +106,7 @@ def mrc_layer(path: Path) -> LayerTuple:
     where its header records none), rows in the file's order; an image memory-mapped where
     its bytes are in this machine's order (a tomogram of GBs opens lazily), else read whole."""
     head = mrc_header(path)
-    labels = first_label(path).startswith(LABEL_NOTE) or path.stem.endswith(SEGMENTED)
+    labels = first_label(head).startswith(LABEL_NOTE) or path.stem.endswith(SEGMENTED)
     lazy = head.dtype.isnative and not labels  # labels in memory: napari paints on them
     data = mrc_map(path, head) if lazy else read_mrc(path)
     scale = head.voxel or (1.0, 1.0, 1.0)
