@@ -175,6 +175,8 @@ def test_light_microscopy_pixels_stay_in_um(tmp_path):
 
     light = PixelSize((0.1, 0.01), "um", 0.5)
     assert in_nanometres(light) is light
+    edge = PixelSize((0.01, 0.01), "um", 0.01)  # a hundredth of a µm: µm, as napari's layers
+    assert in_nanometres(edge) is edge
     em = in_nanometres(PixelSize((0.004, 0.004), "um", 0.05))
     assert (
         em.unit == "nm"

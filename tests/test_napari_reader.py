@@ -254,10 +254,11 @@ def test_a_png_recording_one_micrometre_a_pixel_names_micrometres(tmp_path, reco
     assert kwargs["axis_labels"] == ("y", "x") and kwargs["units"] == (unit, unit)
 
 
-def test_a_tomogram_and_its_mrc_labels_open_at_its_voxel_size_in_angstrom(tmp_path):
+def test_a_tomogram_and_its_mrc_labels_open_at_its_voxel_size_in_nm(tmp_path):
     """napari opened no .mrc (s71): the tomogram is an image layer, predict's labels and
-    membrain-seg's segmentation labels layers, all at the voxel size in Å, rows as stored, so
-    the labels overlay the tomogram; a .map of no MRC header is left to napari's readers."""
+    membrain-seg's segmentation labels layers, all at the voxel size (nm: the TIFF outputs'
+    unit), rows as stored, so the labels overlay the tomogram; a .map of no MRC header is
+    left to napari's readers."""
     from tests.test_mrc import write_mrc
     from unetlab.data.mrc import write_mrc_labels
 
@@ -271,12 +272,63 @@ def test_a_tomogram_and_its_mrc_labels_open_at_its_voxel_size_in_angstrom(tmp_pa
     assert kinds == {"tomo.rec": "image", "tomo.mrc": "labels", theirs.name: "labels"}
     data, kwargs, _ = layers["tomo.rec"]
     np.testing.assert_array_equal(data, voxels)
-    assert kwargs["scale"] == (30.0, 6.0, 4.0) and kwargs["name"] == "tomo"
-    assert kwargs.get("units", ("angstrom",) * 3) == ("angstrom",) * 3
+    assert kwargs["scale"] == pytest.approx((3.0, 0.6, 0.4)) and kwargs["name"] == "tomo"
+    assert kwargs.get("units", ("nanometer",) * 3) == ("nanometer",) * 3
+    assert "metadata" not in kwargs  # no prediction record: another program's tomogram
     data, kwargs, _ = layers["tomo.mrc"]
     np.testing.assert_array_equal(data, labels)
-    assert kwargs["scale"] == (30.0, 6.0, 4.0)
+    assert kwargs["scale"] == pytest.approx((3.0, 0.6, 0.4))
     (tmp_path / "a.map").write_text("OziExplorer Map Data File Version 2.2\n")
     assert get_reader(str(tmp_path / "a.map")) is None
     names = ["tomo.mrc", "t.rec", "t.st", "t.ali", "t.map"]
     assert all(any(fnmatch(n, p) for p in PATTERNS) for n in names)
+
+
+def test_a_tomogram_and_its_tiff_outputs_share_one_scale_and_unit(tmp_path, monkeypatch):
+    """tomo.rec opened in Å and its _prob.tif in µm sat 10^4 apart in napari 0.5 and 0.6,
+    which show no units (review s71 3): both in nm now, at the same steps."""
+    import torch
+
+    from tests.test_mrc import write_mrc
+    from unetlab import UNet, predict_folder
+
+    monkeypatch.setattr("unetlab.napari.reader.napari_names_axes", lambda: True)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    voxels = np.random.default_rng(0).normal(size=(3, 20, 24)).astype(np.float32)
+    tomogram = write_mrc(folder / "tomo.rec", voxels, voxel=10.5)
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "out", save_probabilities=True)
+    [(_, image, _)] = read_output(tomogram)
+    [(_, prob, _)] = read_output(tmp_path / "out" / "tomo_prob.tif")
+    assert image["units"] == prob["units"] == ("nanometer",) * 3
+    assert image["scale"] == pytest.approx((1.05,) * 3) and prob["scale"] == pytest.approx(
+        image["scale"]
+    )
+
+
+def test_the_nanometre_unit_begins_under_a_hundredth_of_a_micrometre():
+    """0.01 µm pixels are µm, as the TIFF outputs record them; smaller ones nm."""
+    from unetlab.napari.reader import spatial_unit
+
+    assert spatial_unit("ZYX", [0.05, 0.01, 0.01], True) == ([0.05, 0.01, 0.01], "micrometer")
+    scale, unit = spatial_unit("TZCYX", [2.0, 0.05, 1.0, 0.004, 0.0099], True)
+    assert unit == "nanometer" and scale == pytest.approx([2.0, 50.0, 1.0, 4.0, 9.9])
+    assert spatial_unit("YX", [0.004, 0.004], False) == ([0.004, 0.004], "pixel")
+
+
+def test_membrain_segs_float32_segmentation_opens_as_labels(tmp_path):
+    """membrain-seg's older segmentations are float32 0.0 and 1.0 (mode 2): napari's labels
+    layers take integers only (review s71 4: TypeError), so they open as uint8; a float
+    volume of other values so named is an image."""
+    from tests.test_mrc import write_mrc
+
+    labels = (np.arange(3 * 8 * 10).reshape(3, 8, 10) % 3 == 0).astype(np.float32)
+    path = write_mrc(tmp_path / "tomo_MemBrain_v10.ckpt_segmented.mrc", labels)
+    [(data, _, kind)] = read_output(path)
+    assert kind == "labels" and data.dtype == np.uint8
+    np.testing.assert_array_equal(data, labels)
+    scores = write_mrc(tmp_path / "t_segmented.mrc", labels * 0.5)
+    [(data, _, kind)] = read_output(scores)
+    assert kind == "image" and data.dtype == np.float32

@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ngff
+from unetlab.data.large_ids import label_dtype
 from unetlab.data.mrc import (
+    ANGSTROM_PER_UM,
     LABEL_NOTE,
     MRC_SUFFIXES,
     first_label,
@@ -35,6 +37,7 @@ from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import (
+    NM_BELOW_UM,
     PixelSize,
     frame_seconds,
     read_pixel_size,
@@ -57,8 +60,9 @@ LayerTuple = tuple[np.ndarray, dict, str]
 
 def get_reader(path) -> Callable[[object], list[LayerTuple]] | None:
     """npe2's reader command: :func:`read_output` for one unetlab output (a TIFF, or a large
-    image's OME-Zarr folder, that carries a prediction record), else None (several paths,
-    another folder, another program's file)."""
+    image's OME-Zarr folder, that carries a prediction record) and for any MRC file (a
+    tomogram, its labels: whatever made it), else None (several paths, another folder,
+    another program's TIFF, a ``.map`` of no MRC header)."""
     if not isinstance(path, (str, os.PathLike)):
         return None
     if os.path.isdir(path):
@@ -101,19 +105,55 @@ def read_output(path) -> list[LayerTuple]:
 
 def mrc_layer(path: Path) -> LayerTuple:
     """The layer-data tuple of an MRC file: a labels layer where it is a label file (its first
-    label unetlab's, or named as membrain-seg names its segmentations), else an image layer
-    (a tomogram, whatever its mode); at its voxel size in Å along Z, Y, X (steps of a pixel
-    where its header records none), rows in the file's order; an image memory-mapped where
-    its bytes are in this machine's order (a tomogram of GBs opens lazily), else read whole."""
+    label unetlab's, or named as membrain-seg names its segmentations) of whole numbers (a
+    float32 one's as uint8 or uint16: :func:`whole_labels`), else an image layer (a
+    tomogram, whatever its mode); at its voxel size along Z, Y, X in the unit of the TIFF
+    outputs' layers (:func:`spatial_unit`: nm for a tomogram's Å; steps of a pixel where its
+    header records none), rows in the file's order; an image memory-mapped where its bytes
+    are in this machine's order (a tomogram of GBs opens lazily), else read whole."""
     head = mrc_header(path)
     labels = first_label(head).startswith(LABEL_NOTE) or path.stem.endswith(SEGMENTED)
     lazy = head.dtype.isnative and not labels  # labels in memory: napari paints on them
     data = mrc_map(path, head) if lazy else read_mrc(path)
-    scale = head.voxel or (1.0, 1.0, 1.0)
-    unit = "angstrom" if head.voxel else "pixel"
-    kwargs = {"metadata": {"unetlab_prediction": {}}, "name": path.stem, "scale": scale}
+    if labels and data.dtype.kind == "f":
+        labels, data = whole_labels(data)
+    um = [v / ANGSTROM_PER_UM for v in head.voxel] if head.voxel else [1.0] * 3
+    scale, unit = spatial_unit("ZYX", um, head.voxel is not None)
+    kwargs = {"name": path.stem, "scale": tuple(scale)}
     kwargs |= axes_keywords(("z", "y", "x"), (unit,) * 3)
     return data, kwargs, "labels" if labels else "image"
+
+
+def whole_labels(data: np.ndarray) -> tuple[bool, np.ndarray]:
+    """(whether they are labels, the data) of float labels (membrain-seg's older
+    segmentations: mode 2, 0.0 and 1.0): whole numbers from 0 up as uint8 or uint16
+    (:func:`~unetlab.data.large_ids.label_dtype`), which napari's labels layers take (review
+    s71 4: a float32 one raised TypeError); other values as they are, an image."""
+    finite = np.isfinite(data).all()
+    if not finite or data.min(initial=0) < 0 or data.max(initial=0) > np.iinfo(np.uint16).max:
+        return False, data
+    if not np.array_equal(data, np.floor(data)):
+        return False, data
+    return True, data.astype(label_dtype(int(data.max(initial=0))))
+
+
+#: napari's names of the units of the reader's layers' Z, Y and X steps
+MICROMETRE, NANOMETRE = "micrometer", "nanometer"
+
+
+def spatial_unit(letters: str, scale: list[float], known: bool) -> tuple[list[float], str]:
+    """(the steps, the unit of those along Z, Y and X) of a layer of axes ``letters`` whose
+    steps are ``scale`` (µm along Z, Y, X): in nm where they are ``known`` and those along Y
+    and X are under :data:`~unetlab.data.tiffmeta.NM_BELOW_UM` µm (a tomogram's Å, as the
+    TIFF outputs record them), so that a tomogram and each of its outputs come in one unit
+    (review s71 3: the tomogram in Å and its TIFF outputs in µm were 10^4 apart in napari
+    0.5 and 0.6, which show no units); else in µm; napari's pixel where not ``known``."""
+    if not known:
+        return scale, "pixel"
+    sides = [s for a, s in zip(letters, scale) if a in "YX"]
+    if not sides or max(sides) >= NM_BELOW_UM:
+        return scale, MICROMETRE
+    return [s * 1e3 if a in "ZYX" else s for a, s in zip(letters, scale)], NANOMETRE
 
 
 def frame_interval(path: Path) -> float | None:
@@ -129,10 +169,13 @@ def layer_tuple(
 ) -> LayerTuple:
     """The layer-data tuple of an output's ``data`` (an array, or a pyramid's levels: a
     list) of axes ``letters`` (``ZYX``, ``CYX``), µm (s along T) per step ``scale``
-    (``known``: :func:`axis_names`'), named ``stem``; the axes named (:func:`axis_names`), those of a probability map's
-    layers split by class too (its C left out, as from its scale)."""
+    (``known``: whether the pixel size is recorded, the frame interval), in nm where that
+    small (:func:`spatial_unit`), named ``stem``; the axes named (:func:`axis_names`), those
+    of a probability map's layers split by class too (its C left out, as from its scale)."""
     full = data[0] if isinstance(data, list) else data
     kwargs = {"metadata": {"unetlab_prediction": record}, "multiscale": isinstance(data, list)}
+    scale, spatial = spatial_unit(letters, scale, known[0])
+    known = (spatial, known[1])  # axis_names': the unit along Z, Y, X; the frame interval
     if stem.endswith("_prob") and "C" in letters:
         c = letters.index("C")
         names = class_names(record, full.shape[c])
@@ -152,15 +195,15 @@ def layer_tuple(
 AXES_NAPARI = (0, 5, 1)
 
 
-def axis_names(letters: str, known: tuple[bool, float | None]) -> dict:
+def axis_names(letters: str, known: tuple[str, float | None]) -> dict:
     """The layer keywords naming the axes of ``letters`` (``TYX``, ``ZYX``): ``axis_labels``
-    ``("t", "y", "x")``, and ``units``: micrometres along Z, Y and X where the scale is
-    ``known`` (its first: a recorded pixel size), seconds along T where the frame interval
-    is (its second), else napari's ``pixel`` (a step), so that a movie's frames do not read
-    as 1 µm planes (s50 threedleft: a TYX movie and a ZYX stack came with the same scale and
-    no names). {} where the installed napari is older than :data:`AXES_NAPARI`, whose
-    layers refuse them."""
-    spatial = "micrometer" if known[0] else "pixel"
+    ``("t", "y", "x")``, and ``units``: ``known``'s first along Z, Y and X (micrometres, or
+    nanometres, where the pixel size is recorded: :func:`spatial_unit`; else napari's
+    ``pixel``, a step), seconds along T where the frame interval is (its second), else
+    ``pixel``, so that a movie's frames do not read as 1 µm planes (s50 threedleft: a TYX
+    movie and a ZYX stack came with the same scale and no names). {} where the installed
+    napari is older than :data:`AXES_NAPARI`, whose layers refuse them."""
+    spatial = known[0]
     steps = {"Z": spatial, "Y": spatial, "X": spatial, "T": "second" if known[1] else "pixel"}
     return axes_keywords(tuple(letters.lower()), tuple(steps.get(a, "pixel") for a in letters))
 
