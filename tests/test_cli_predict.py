@@ -162,15 +162,18 @@ def test_model_clock_counts_forward_calls_and_throughput_is_exact():
     )
 
 
-def test_help_says_the_overlay_names_and_which_images_stream(capsys):
+def test_help_says_the_overlay_names_and_which_images_stream(capsys, monkeypatch):
     """The help named only <stem>_overlay.png (TIFF labels get _overlay.tif) and called every
-    pyramid large (a 6.3 MP pyramid is read whole: the rule is pixels a page or --level)."""
+    pyramid large (a 6.3 MP pyramid is read whole: the rule is pixels a page or --level).
+    Wide lines: argparse breaks a line at a flag's hyphen ("--large- pixels" at 80)."""
+    monkeypatch.setenv("COLUMNS", "400")
     with pytest.raises(SystemExit):
         main(["predict", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "<stem>_overlay.tif beside TIFF labels" in text and "pyramids" not in text
     assert "more than 67 megapixels a page, or --large-pixels; any --level above 0" in text
     assert "one-page TIFFs whose whole read would take over 0.5 GB" in text  # s32 histo 7
+    assert "<stem>.nii.gz and <stem>.mrc of NIfTI and MRC inputs read whole" in text  # s71
 
 
 @pytest.mark.parametrize(

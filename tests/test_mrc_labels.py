@@ -95,7 +95,8 @@ def test_predict_writes_an_mrc_inputs_labels_as_mrc_over_its_rows(tmp_path):
     before = image.read_bytes()
     torch.manual_seed(0)
     net = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
-    predict_folder(net, folder, tmp_path / "out")
+    done = predict_folder(net, folder, tmp_path / "out")
+    assert done.pixels == 3 * 20 * 24  # its MP/s: the label file's voxels (ome.output_pixels)
     predict_folder(net, planes, tmp_path / "tiff", axes="ZYX")
     labels = tmp_path / "out" / "tomo.mrc"
     assert not (tmp_path / "out" / "tomo.tif").exists()
@@ -172,3 +173,30 @@ def test_the_statistics_are_the_labels_own_without_a_copy_of_the_volume(tmp_path
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < big.size  # a plane's counts, not the volume's float64 copy (8 x its size)
+
+
+def test_the_cli_says_color_keeps_the_values_and_gives_no_near_black_hint(tmp_path, caplog):
+    """An MRC label file keeps the class values, as IMOD's do: --color says so, and the hint
+    for near-black label images (viewers colour these as labels) is not given (review s71 5:
+    neither was tested)."""
+    import logging
+
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "membrane", "ribosome"], None
+    save_model(tmp_path / "m.pt", model)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _tomogram(folder / "tomo.rec")
+    predict = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--no-progress"]
+    predict += ["--input", str(folder), "--output"]
+    with caplog.at_level(logging.INFO):
+        assert main([*predict, str(tmp_path / "out")]) == 0
+    assert "1 written" in caplog.text and "near black" not in caplog.text
+    with caplog.at_level(logging.INFO):
+        assert main([*predict, str(tmp_path / "colour"), "--color"]) == 0
+    assert "--color: an MRC input's label file (.mrc) keeps the class values" in caplog.text
+    assert mrc_header(tmp_path / "colour" / "tomo.mrc").dtype == np.uint8

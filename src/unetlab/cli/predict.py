@@ -80,7 +80,8 @@ def add_parser(sub) -> None:
         help="segment images (files, folders, globs) with a checkpoint",
         description="Predict label images with overlap-tile inference. Outputs keep the "
         "input's stem (slide.ome.tif: slide): <stem>.png labels (class indices), <stem>.tif "
-        "for multi-page stacks and TIFFs that record a pixel size (kept), <stem>_prob.tif "
+        "for multi-page stacks and TIFFs that record a pixel size (kept), label volumes "
+        "<stem>.nii.gz and <stem>.mrc of NIfTI and MRC inputs read whole, <stem>_prob.tif "
         "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
         "images (one-page TIFFs whose whole read would take over 0.5 GB beside the tiles, "
         "about 13 MP in colour, 4 MP with --instances, so --instances can stream one read "

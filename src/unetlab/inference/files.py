@@ -206,7 +206,12 @@ from unetlab.inference.slides import (
     predict_slide,
     volume_labels,
 )
-from unetlab.inference.stream_rule import is_streamed, memory_note, whole_read_note
+from unetlab.inference.stream_rule import (
+    is_streamed,
+    memory_note,
+    mrc_stream_note,
+    whole_read_note,
+)
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
@@ -496,8 +501,9 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:
             note = memory_note(file.path, file.model, o, file.options, **rule)
-            if note is not None and group.is_main:  # its outputs' form follows memory
-                log.info("%s", note)
+            for said in (note, mrc_stream_note(file.path, file.model, o)):
+                if said is not None and group.is_main:  # its outputs' form follows memory
+                    log.info("%s", said)
             return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:  # a PNG's, a stack's: no pyramid
             raise UnetlabError(**no_pyramid(file.path, o.level, named=shown_path(file.path)))

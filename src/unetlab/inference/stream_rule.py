@@ -42,7 +42,7 @@ import torch
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
-from unetlab.data.mrc import is_mrc_name
+from unetlab.data.mrc import is_mrc_name, mrc_header
 from unetlab.data.positions import reading_position
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import is_zarr, shape_as_read, slide_header
@@ -53,7 +53,7 @@ from unetlab.inference import sizing
 from unetlab.inference.outlines import GEOJSON_OUTLINES, ROI_SIDE, rois_fit
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.slides import check_bare_channels, is_large
+from unetlab.inference.slides import check_bare_channels, is_large, output_names, output_stem
 
 
 def read_whole_anyway(
@@ -162,6 +162,28 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
         line += " with objects (without them it is read whole, its outputs PNG or TIFF)"
     both, whole_too = said_as(large_pixels(pixels - 1)), said_as(large_pixels(pixels))
     return f"{line}; {both} streams it either way, {whole_too} reads it whole"
+
+
+def mrc_stream_note(path: Path, model, outputs: OutputOptions | None = None) -> str | None:
+    """The line said before an MRC file is streamed (a tomogram of 100 x 1024^2 float32
+    voxels is, by the memory rule): its labels are the streamed form's (a pyramidal OME-TIFF
+    ``<stem>.tif``), not the MRC label file ``<stem>.mrc`` a whole read writes, which 3dmod
+    draws mirrored and without its voxel size; and the ``--large-pixels`` that reads it
+    whole, with its memory (review s71 1: only "streaming ... to tomo.tif" said it). None
+    for other files."""
+    if not is_mrc_name(path):
+        return None
+    outputs, stem = OutputOptions.of(outputs), output_stem(path)
+    labels = output_names(stem, outputs.output_format)["labels"]
+    head = mrc_header(path)
+    (pages, h, w), objects = head.shape, outputs.objects is not None
+    whole = _Layout(pages, h * w, 1, head.dtype.itemsize).bytes(model, objects)
+    return (
+        f"{shown_path(path)}: an MRC file read window by window: its labels are {labels} "
+        f"(pyramidal, which 3dmod draws mirrored and without the voxel size), not the MRC "
+        f"label file {stem}.mrc of a file read whole; {said_as(large_pixels(h * w))} reads it "
+        f"whole (about {whole / 1e9:.1f} GB) and writes {stem}.mrc"
+    )
 
 
 def large_pixels(n: int) -> Spelled:
