@@ -172,3 +172,61 @@ def test_the_blob_set_holds_what_the_walk_needs():
     assert kinds.count("dict") == 3 and sum(a["iscrowd"] for a in coco["annotations"]) == 1
     assert not any(a["image_id"] == 103 for a in coco["annotations"])
     assert disc(SIZE, 5, 5, 2).sum() == 12
+
+
+def _cvat_brush(coco: dict, *, attributes: bool) -> dict:
+    """``coco`` as CVAT writes it (datumaro): each mask of its brush an RLE of iscrowd 1,
+    each box of segmentation [], each annotation with ``attributes`` where asked."""
+    for a in coco["annotations"]:
+        if isinstance(a["segmentation"], dict):
+            a["iscrowd"] = 1
+        if attributes:
+            a["attributes"] = {"occluded": False}
+    return coco
+
+
+@pytest.mark.parametrize("polygons", [False, True])
+def test_cvat_brush_masks_marked_crowd_are_objects_not_void(tmp_path, caplog, polygons):
+    """They were void: train --check 'mask values found: [0]'; all-0 predictions mIoU 1.0."""
+    images, coco = blob_set(n_images=3, size=SIZE)
+    for a in coco["annotations"]:
+        if not polygons and isinstance(a["segmentation"], list):
+            a["segmentation"] = {
+                "counts": rle_counts(_polygon_mask(a["segmentation"])),
+                "size": list(SIZE),
+            }
+    coco["annotations"].append(
+        {"id": 99, "image_id": 100, "category_id": 3, "segmentation": [], "bbox": [1, 1, 3, 3]}
+    )
+    _write(tmp_path, images, _cvat_brush(coco, attributes=polygons))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        masks = [read_pair(p)[1] for p in find_pairs(tmp_path)]
+    assert all(m.max() in (1, 2) for m in masks[:2]) and not any((m == 255).any() for m in masks)
+    assert "read as objects like the others" in caplog.text
+
+
+def test_coco_crowds_beside_polygons_are_void_and_counted(tmp_path, caplog):
+    images, coco = blob_set(n_images=4, size=SIZE)
+    _write(tmp_path, images, coco)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        mask = read_pair(find_pairs(tmp_path)[2])[1]
+    crowd = next(a for a in coco["annotations"] if a["iscrowd"])
+    pixels = sum(crowd["segmentation"]["counts"][1::2])
+    assert (mask == 255).sum() == pixels
+    assert f"1 crowd region (iscrowd 1, {pixels:,} pixels of RLE) read as void" in caplog.text
+
+
+def _polygon_mask(segmentation) -> np.ndarray:
+    from unetlab.data.annotations import Outline, rasterise
+
+    ring = np.asarray(segmentation[0], np.float64).reshape(-1, 2)
+    return rasterise([Outline("a", rings=(ring,), parts=(1,))], SIZE, "a") > 0
+
+
+def _write(root, images: dict, coco: dict) -> None:
+    from unetlab.data.io import write_png
+
+    for name, pixels in images.items():
+        write_png(root / "images" / name, pixels)
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    (root / "annotations" / "instances_default.json").write_text(json.dumps(coco))

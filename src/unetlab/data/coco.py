@@ -17,7 +17,9 @@ training), one of several as classes (each object's category value). A later ann
 is drawn over an earlier one; an RLE over the polygons. Crowd regions (``iscrowd`` 1) are
 :data:`~unetlab.data.void_mark.VOID` (255) under the objects in classes (read as void, in
 no loss or metric, as VOC's outlines are: :func:`coco_palette`); as objects they are
-background, said.
+background, said. That is COCO's own crowd; CVAT marks every mask of its brush ``iscrowd``
+1, so in a file of no polygon object, or of CVAT's ``attributes``, they are objects like the
+others (:func:`_crowds`).
 
 Polygons (``[[x1, y1, x2, y2, ...], ...]``, the parts of one object) are rasterised as
 unetlab reads outlines (:func:`unetlab.data.annotations.rasterise`): coordinates are pixel
@@ -39,7 +41,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -170,6 +172,8 @@ def _read(path: Path, stamp) -> CocoSet:
     values, names = _categories(data.get("categories"), path)
     images = _images(data["images"], path)
     objects, passed, problems = _annotations(data.get("annotations"), images, values, path)
+    objects, crowds = _crowds(objects, data.get("annotations"), path)
+    passed += crowds
     if not objects and not problems and data.get("annotations"):
         raise DatasetError(
             f"{path}: its {numbered(len(data['annotations']), 'annotation')} have no "
@@ -250,6 +254,31 @@ def _annotations(annotations, images: dict, values: dict, path: Path) -> tuple[d
         crowd = bool(a.get("iscrowd"))
         objects.setdefault(_int(a["image_id"]), []).append(CocoObject(value, *found, crowd))
     return objects, _passed_lines(path, skipped), problems
+
+
+def _crowds(objects: dict, annotations: list, path: Path) -> tuple[dict, list[str]]:
+    """(objects, the line of how the crowds were read): COCO's crowds (``iscrowd`` 1 beside
+    polygon objects) are void; CVAT marks every mask of its brush ``iscrowd`` 1 (datumaro's
+    exporter, which also writes each annotation's ``attributes``): where the file holds no
+    polygon object, or says ``attributes``, its crowds are objects like the others."""
+    crowds = [o for found in objects.values() for o in found if o.crowd]
+    if not crowds:
+        return objects, []
+    polygons = any(o.polygons and not o.crowd for found in objects.values() for o in found)
+    cvat = any(isinstance(a, dict) and "attributes" in a for a in annotations)
+    if polygons and not cvat:
+        pixels = sum(sum(o.rle[1::2]) for o in crowds if o.rle is not None)
+        return objects, [
+            f"{path}: {numbered(len(crowds), 'crowd region')} (iscrowd 1, {pixels:,} pixels "
+            "of RLE) read as void (255: in no loss or metric) under the objects: COCO's crowds"
+        ]
+    why = "says CVAT's attributes" if cvat else "holds no polygon object"
+    line = (
+        f"{path}: {numbered(len(crowds), 'mask')} marked iscrowd 1 read as objects like the "
+        f"others (the file {why}: a tool's masks, as CVAT's brush writes them, not crowds)"
+    )
+    kept = {i: [replace(o, crowd=False) for o in found] for i, found in objects.items()}
+    return kept, [line]
 
 
 def _int(value) -> int | None:
