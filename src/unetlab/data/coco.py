@@ -124,23 +124,39 @@ class CocoSet:
 
 def is_coco(path: Path) -> bool:
     """Whether ``path`` is a COCO file: a ``.json`` whose object holds ``images`` and
-    ``annotations`` (a labelme file, ``"shapes"`` near its start, is not parsed)."""
+    ``annotations``; told once while the file stays the same (a data folder is searched
+    several times a command), by its bytes where they say no (a labelme file, ``"shapes"``
+    near its start; a JSON without both keys' names is not parsed)."""
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
+    key = (path, file_stamp(path))
+    if key not in _TOLD:
+        _TOLD[key] = _told(path, key[1])
+    return _TOLD[key]
+
+
+#: :func:`is_coco`'s answer by (path, stamp)
+_TOLD: dict[tuple, bool] = {}
+
+
+def _told(path: Path, stamp) -> bool:
     try:
-        with open(path, "rb") as f:
-            head = f.read(HEAD)
+        raw = path.read_bytes()
+        head = raw[:HEAD]
         if not head.lstrip().startswith(b"{") or b'"shapes"' in head:
             return False
-        data = _parsed(path, file_stamp(path))
+        if b'"images"' not in raw or b'"annotations"' not in raw:
+            return False
+        data = _parsed(path, stamp)
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and "images" in data and "annotations" in data
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1)
 def _parsed(path: Path, stamp) -> object:
-    """The JSON of ``path`` while its ``stamp`` stays (a set's file read once a command)."""
+    """The JSON of ``path`` while its ``stamp`` stays: kept from :func:`is_coco` for
+    :func:`read_coco`, which lets it go once read (a COCO file of 450 MB)."""
     return json.loads(path.read_bytes())
 
 
@@ -185,6 +201,7 @@ def _read(path: Path, stamp) -> CocoSet:
         for i, e in images.items()
     }
     count = sum(len(v) for v in objects.values())
+    _parsed.cache_clear()  # what was read is held by the CocoSet
     return CocoSet(path, names, by_name, tuple(passed), tuple(problems), count)
 
 
