@@ -12,6 +12,7 @@ import pytest
 
 from tests.coco_writer import LAYOUTS, blob_set, disc, rle_counts, rle_string, write_coco_set
 from unetlab.data.coco import coco_class_names, decode_rle, is_coco, rle_string_counts
+from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.errors import DatasetError
 
@@ -251,3 +252,16 @@ def test_other_json_files_beside_a_set_are_parsed_once_at_most(tmp_path, monkeyp
     for _ in range(3):
         assert len(find_pairs(tmp_path)) == 2
     assert len(parsed) == 6  # the sidecars once each, metadata.json never
+
+
+def test_masks_folder_wins_over_a_coco_file_beside_it_said(tmp_path, caplog):
+    """The COCO file won unsaid: masks/a0.png on main, export_coco.json/a0.png#classes."""
+    path, _ = write_coco_set(tmp_path, "cvat", n_images=2, size=SIZE)
+    path.rename(tmp_path / "export_coco.json")
+    for name in ("img00", "img01"):
+        write_png(tmp_path / "masks" / f"{name}.png", np.ones(SIZE, np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(tmp_path)
+    assert [p.mask.name for p in pairs] == ["img00.png", "img01.png"]
+    assert all(p.mask.parent.name == "masks" for p in pairs)
+    assert "images/ and masks/ read as the pairs; export_coco.json beside them" in caplog.text

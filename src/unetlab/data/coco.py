@@ -170,6 +170,24 @@ def coco_files(root: Path) -> list[Path]:
     return [f for f in found if is_coco(f)]
 
 
+def coco_in(root: Path, folders) -> bool:
+    """Whether the COCO files of ``root`` are its pairs' masks where ``folders`` (a layout's
+    images and masks) were found: where one lies in them (CVAT's ``annotations/``); where
+    none does, the masks drawn are the set's truth (a COCO export beside them may be older),
+    and the COCO files passed over are said."""
+    if not (found := coco_files(root)):
+        return False
+    folders = list(folders)
+    if any(f.parent in folders for f in found):
+        return True
+    note_once(
+        f"{root}: {'/ and '.join(d.name for d in folders)}/ read as the pairs; "
+        f"{_first([_shown(f, root) for f in found])} beside them, COCO, is not read (move "
+        "it away to train from it alone)"
+    )
+    return False
+
+
 def read_coco(path: str | os.PathLike) -> CocoSet:
     """The :class:`CocoSet` of a COCO file, read once while it stays the same; DatasetError
     for a file that is no COCO JSON, of no category or of no segmentation at all (boxes)."""

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.coco import coco_files, coco_pairs
+from unetlab.data.coco import coco_files, coco_in, coco_pairs
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.ctc import (
     CTC_LAYOUT,
@@ -693,15 +693,18 @@ def _layout(root: Path) -> str | None:
     its folders could play one part (``images/`` and ``Images/``)."""
     if decathlon_folders(root) is not None:  # imagesTr/ + labelsTr/ (NIfTI volumes)
         return "decathlon"
-    if coco_files(root):  # before images/ + annotations/: CVAT's (one JSON, by its content)
-        return "coco"
     if yolo_folders(root) is not None:  # images/train/ + labels/train/ + data.yaml
         return "yolo"
     found = folder_candidates(root, FOLDER_ROLES)  # the folder listed once
     for layout in ("folders", "instances", "voc"):
         if (folders := role_folders(root, LAYOUTS[layout], found)) is not None:
-            sequences_beside(root, f"{'/ and '.join(f.name for f in folders.values())}/")
+            if coco_in(root, folders.values()):  # CVAT's images/ + annotations/*.json
+                return "coco"
+            shown = f"{'/ and '.join(f.name for f in folders.values())}/"
+            sequences_beside(root, shown)
             return layout
+    if coco_files(root):  # the JSON beside the images (Label Studio, Roboflow)
+        return "coco"
     if _isbi_pairs(root):
         return "isbi"
     images = _input_files(root)
