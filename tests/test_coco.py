@@ -265,3 +265,29 @@ def test_masks_folder_wins_over_a_coco_file_beside_it_said(tmp_path, caplog):
     assert [p.mask.name for p in pairs] == ["img00.png", "img01.png"]
     assert all(p.mask.parent.name == "masks" for p in pairs)
     assert "images/ and masks/ read as the pairs; export_coco.json beside them" in caplog.text
+
+
+def test_coco_2017_as_downloaded_trains_on_instances_and_validates_on_val(tmp_path, caplog):
+    """captions_*.json stopped the run ("no categories"), person_keypoints_*.json too ("its
+    categories (person) are not those of ..."); val2017 was mixed into training."""
+    from unetlab.data.datasets import split_kind, split_pairs
+
+    for split, seed in (("train2017", 0), ("val2017", 1)):
+        images, coco = blob_set(n_images=4, size=SIZE, seed=seed)
+        for entry in coco["images"]:
+            entry["file_name"] = f"{split[:-4]}_{entry['file_name']}"
+        for name, pixels in images.items():
+            write_png(tmp_path / split / f"{split[:-4]}_{name}", pixels)
+        notes = tmp_path / "annotations"
+        notes.mkdir(exist_ok=True)
+        (notes / f"instances_{split}.json").write_text(json.dumps(coco))
+        captions = {"images": coco["images"], "annotations": [{"image_id": 100, "caption": "x"}]}
+        (notes / f"captions_{split}.json").write_text(json.dumps(captions))
+        people = {**coco, "categories": [{"id": 3, "name": "person"}]}
+        (notes / f"person_keypoints_{split}.json").write_text(json.dumps(people))
+    assert split_kind(tmp_path) == "coco"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        train, val = split_pairs(tmp_path)
+    assert sorted(p.image.parent.name for p in train) == ["train2017"] * 4
+    assert sorted(p.image.parent.name for p in val) == ["val2017"] * 4
+    assert "4 COCO files of no instances passed over (captions_train2017.json" in caplog.text

@@ -41,6 +41,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +70,10 @@ MAX_CATEGORIES = VOID - 1
 #: how many bytes of a JSON are looked at before it is parsed: labelme's per-image JSON
 #: says ``"shapes"`` there (and may hold its image, megabytes), COCO's no such key
 HEAD = 4096
+#: how COCO's files of objects are named (``instances_train2017.json``)
+INSTANCES = "instances_"
+#: a COCO file of the validation images (``instances_val2017.json``, ``valid``)
+VAL_WORD = re.compile(r"(?<![a-z])val(id|idation)?(?![a-z])")
 
 
 @dataclass(frozen=True)
@@ -162,12 +167,37 @@ def _parsed(path: Path, stamp) -> object:
 
 def coco_files(root: Path) -> list[Path]:
     """The COCO files of a data set folder: its own ``.json`` files and those of its
-    ``annotations/`` folder (any letter case) that are COCO's (:func:`is_coco`)."""
+    ``annotations/`` folder (any letter case) that are COCO's (:func:`is_coco`); where some
+    are ``instances_*.json`` (COCO's own download: ``captions_*``, ``person_keypoints_*``
+    beside them), those alone, the others passed over in one line."""
     if not root.is_dir():
         return []
     folders = [root, *folder_candidates(root, [ANNOTATIONS_FOLDER])[ANNOTATIONS_FOLDER]]
     found = [f for d in folders for f in listing(d) if f.suffix.lower() == ".json"]
-    return [f for f in found if is_coco(f)]
+    found = [f for f in found if is_coco(f)]
+    instances = [f for f in found if f.name.casefold().startswith(INSTANCES)]
+    if instances and (others := [f.name for f in found if f not in instances]):
+        note_once(
+            f"{root}: {numbered(len(others), 'COCO file')} of no instances passed over "
+            f"({_first(others)}): the masks are in {_first([f.name for f in instances])}"
+        )
+    return instances or found
+
+
+def coco_val_split(root: Path) -> tuple[list[Path], Path] | None:
+    """(the training COCO files, the validation one) of ``root`` where one of several is
+    named for validation (``instances_val2017.json``: its images are COCO's ``val``), else
+    None."""
+    files = coco_files(root)
+    val = [f for f in files if VAL_WORD.search(f.stem.casefold())]
+    if len(val) != 1 or len(files) < 2:
+        return None
+    return [f for f in files if f != val[0]], val[0]
+
+
+def coco_stems(files: list[Path]) -> list[str]:
+    """The stems of the images the COCO ``files`` list (each NFC)."""
+    return [nfc(Path(n).stem) for f in files for n in read_coco(f).images]
 
 
 def coco_in(root: Path, folders) -> bool:
@@ -469,7 +499,7 @@ def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
     """(image, mask) of each image of ``root``'s COCO files (:func:`coco_files`) found on
     disk (those of the stems ``names`` only), each file said in one line; what cannot be
     trained added to ``problems``, what is passed over said once."""
-    pairs = []
+    pairs, listed = [], set()
     for path in coco_files(root):
         try:
             cset = read_coco(path)
@@ -478,8 +508,9 @@ def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
             continue
         problems += cset.problems
         pairs += _file_pairs(root, cset, problems)
+        listed |= {nfc(Path(n).stem) for n in cset.images}  # those not on disk: said
     if names is not None:
-        stems = {nfc(image.stem) for image, _ in pairs}
+        stems = {nfc(image.stem) for image, _ in pairs} | listed
         problems += [
             f"{s}: listed in the split file but not in {root}/" for s in names if s not in stems
         ]

@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
+from unetlab.data.coco import coco_stems, coco_val_split
 from unetlab.data.colour import channels_kind
 from unetlab.data.colour_masks import INSTANCE_MODE, mask_said, said_by, why_ids
 from unetlab.data.ctc import GOLD, truth_read
@@ -388,6 +389,10 @@ def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], l
         train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")
         say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
         return _find_all(root, train_dir, val_dir, problems=problems, given=given)
+    if split_kind(root) == "coco":
+        train_files, val_file = coco_val_split(root)
+        say("using the split of %s: %s for validation", root, val_file.name)
+        return _named_split(root, coco_stems(train_files), coco_stems([val_file]), problems, given)
     return _voc_split(root, root / VOC_LISTS, problems, say, given)
 
 
@@ -441,11 +446,18 @@ def _voc_split(
 ) -> tuple[list[Pair], list[Pair]]:
     """The pairs named in a VOC ``ImageSets/Segmentation/{train,val}.txt`` (val.txt may be
     absent: no val); ``given``: (axes, the AxesSetting that names them)."""
-    axes, setting = given
     names = _read_split_file(split_dir / "train.txt")
     val_file = split_dir / "val.txt"
     val_names = _read_split_file(val_file) if val_file.is_file() else []
     say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
+    return _named_split(root, names, val_names, problems, given)
+
+
+def _named_split(
+    root: Path, names: list[str], val_names: list[str], problems, given: tuple
+) -> tuple[list[Pair], list[Pair]]:
+    """The pairs of ``root`` of the stems ``names`` and of ``val_names`` (none: no val)."""
+    axes, setting = given
     found = dict(problems=problems, axes=axes, refuse_untiffed=False, axes_setting=setting)
     found["flag"] = root_named(setting)  # as the caller gave the data set
     train = find_pairs(root, names=names, **found)  # both parts' TIFFs refused below
@@ -550,6 +562,8 @@ def split_kind(root: str | os.PathLike) -> str:
         return "folders"
     if (root / VOC_LISTS / "train.txt").is_file() and _has_layout(root):
         return "lists"
+    if coco_val_split(root) is not None:
+        return "coco"
     return "random"
 
 
@@ -558,6 +572,7 @@ def split_kind(root: str | os.PathLike) -> str:
 _FIXED_SIDES = {
     "folders": ("train/", "val/", "{setting} changes no folder"),
     "lists": ("train.txt", "val.txt", "ImageSets/Segmentation"),
+    "coco": ("the training COCO file", "the val one", "the COCO files split it"),
 }
 #: by the side an image is to reach: the word that takes it there, that side in a random
 #: split, and what to do with the setting that moves it there (audit s43 and s50: the fix of
@@ -598,6 +613,8 @@ def more_validation(root: str | os.PathLike) -> str:
         return f"{do} {setting}"
     if split == "folders":
         return f"add images to {root.name}/{sub_folder(root, 'val').name}/"
+    if split == "coco":
+        return f"annotate more images in {coco_val_split(root)[1].name}"
     return f"list more names in {root.name}/{VOC_LISTS.as_posix()}/{_FIXED_SIDES[split][1]}"
 
 
