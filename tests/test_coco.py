@@ -291,3 +291,21 @@ def test_coco_2017_as_downloaded_trains_on_instances_and_validates_on_val(tmp_pa
     assert sorted(p.image.parent.name for p in train) == ["train2017"] * 4
     assert sorted(p.image.parent.name for p in val) == ["val2017"] * 4
     assert "4 COCO files of no instances passed over (captions_train2017.json" in caplog.text
+
+
+def test_roboflows_project_category_is_no_class(tmp_path, caplog):
+    """A one-class Roboflow export trained as 3 classes: '0, 1 (nuclei-Xy3z), 2 (nucleus)'."""
+    path, coco = write_coco_set(tmp_path, "roboflow", n_images=3, size=SIZE)
+    for a in coco["annotations"]:
+        a["category_id"] = 1
+    coco["categories"] = [
+        {"id": 0, "name": "nuclei-Xy3z", "supercategory": "none"},
+        {"id": 1, "name": "nucleus", "supercategory": "nuclei-Xy3z"},
+    ]
+    path.write_text(json.dumps(coco))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(tmp_path / "train")
+    assert pairs[0].mask.name.endswith("#objects")  # one category: instance training
+    assert "category nuclei-Xy3z (id 0), the others' supercategory, of no annotation" in (
+        caplog.text
+    )

@@ -233,11 +233,12 @@ def _read(path: Path, stamp) -> CocoSet:
         raise DatasetError(f"{path}: cannot be read as COCO JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise DatasetError(f"{path}: no COCO file (no list of images): export it as COCO again")
-    values, names = _categories(data.get("categories"), path)
+    categories, dropped = _no_project(data.get("categories"), data.get("annotations"), path)
+    values, names = _categories(categories, path)
     images = _images(data["images"], path)
     objects, passed, problems = _annotations(data.get("annotations"), images, values, path)
     objects, crowds = _crowds(objects, data.get("annotations"), path)
-    passed += crowds
+    passed += crowds + dropped
     if not objects and not problems and data.get("annotations"):
         raise DatasetError(
             f"{path}: its {numbered(len(data['annotations']), 'annotation')} have no "
@@ -251,6 +252,26 @@ def _read(path: Path, stamp) -> CocoSet:
     count = sum(len(v) for v in objects.values())
     _parsed.cache_clear()  # what was read is held by the CocoSet
     return CocoSet(path, names, by_name, tuple(passed), tuple(problems), count)
+
+
+def _no_project(categories, annotations, path: Path) -> tuple[list, list[str]]:
+    """(the categories less Roboflow's project category, the line saying so): Roboflow puts
+    its project first (id 0), the supercategory of the others, used by no annotation
+    (roboflow-100-benchmark#45): kept, a set of one class would train as two."""
+    if not isinstance(categories, list) or not all(isinstance(c, dict) for c in categories):
+        return categories, []
+    used = {_int(a.get("category_id")) for a in annotations or [] if isinstance(a, dict)}
+    supers = {str(c.get("supercategory")) for c in categories if c.get("supercategory")}
+    project = [
+        c for c in categories if str(c.get("name")) in supers and _int(c.get("id")) not in used
+    ]
+    if not project or len(project) == len(categories):
+        return categories, []
+    line = (
+        f"{path}: category {project[0].get('name')} (id {project[0].get('id')}), the others' "
+        "supercategory, of no annotation: passed over (Roboflow's project, no class)"
+    )
+    return [c for c in categories if c not in project], [line]
 
 
 def _categories(categories, path: Path) -> tuple[dict[int, int], tuple[str, ...]]:
