@@ -10,11 +10,15 @@ the spleen's), a spine and ribs (700-1500), blurred a little (partial volume) an
 once a mode; ``table`` reads each run's ``metrics.csv`` (validation mIoU and Dice by epoch).
 
     python bench/ct_normalization.py make --out /tmp/ct/Task90_Synth [--cases 10] [--seed 0]
-    for mode in percentile ct; do
-      nice unetlab train --data /tmp/ct/Task90_Synth --run-dir /tmp/ct/runs/$mode-s0 \\
-          --set data.normalization.mode=$mode --set train.epochs=N --set train.seed=0
-    done
+    common="--data /tmp/ct/Task90_Synth --no-progress --set train.epochs=60 \\
+        --set train.seed=0 --set train.val_every=5 --set train.label_offset=none"
+    nice unetlab train $common --run-dir /tmp/ct/runs/ct-s0 --set data.normalization.mode=ct
+    nice unetlab train $common --run-dir /tmp/ct/runs/percentile-s0 \\
+        --set data.normalization.mode=percentile --set data.normalization.ignore_saturated=true \\
+        --set data.normalization.camera_ceiling=true  # the plan's choice for int16 else
     python bench/ct_normalization.py table /tmp/ct/runs/percentile-s0 /tmp/ct/runs/ct-s0
+
+(bench/README.md, "CT normalisation": the figures and the same commands.)
 """
 
 from __future__ import annotations

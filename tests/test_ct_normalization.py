@@ -5,6 +5,7 @@ predict as by training."""
 
 import json
 import logging
+import shlex
 
 import numpy as np
 import pytest
@@ -13,11 +14,12 @@ from tests.test_nifti import write_nifti
 from tests.test_nifti_decathlon import TINY, _case, make_set
 from unetlab import load_model, predict_image
 from unetlab.cli import main
+from unetlab.config import load_config
 from unetlab.data.fingerprint import Fingerprint, PairFacts
 from unetlab.data.nifti import read_volume
 from unetlab.data.normalize import check_keys, normalization_formula, normalize
 from unetlab.errors import UnetlabError
-from unetlab.plan.normalization import plan_normalization
+from unetlab.plan.normalization import PERCENTILE_SPEC, plan_normalization
 
 MEASURED = {"mode": "ct", "lower": [-100.0], "upper": [300.0], "mean": [50.0], "std": [25.0]}
 
@@ -36,7 +38,7 @@ def test_ct_spec_clips_then_standardises():
     assert "min(max(x, lower_c), upper_c)" in normalization_formula(MEASURED)
 
 
-def _facts(image: str, dtype="int16", low=-1000.0) -> PairFacts:
+def _facts(image: str, dtype="int16", low=-1000.0, high=900.0) -> PairFacts:
     return PairFacts(
         name="x",
         height=8,
@@ -45,7 +47,7 @@ def _facts(image: str, dtype="int16", low=-1000.0) -> PairFacts:
         dtype=dtype,
         low=(low,),
         median=(40.0,),
-        high=(900.0,),
+        high=(high,),
         values=(0, 1),
         counts=(60, 4),
         image=image,
@@ -58,7 +60,7 @@ def _facts(image: str, dtype="int16", low=-1000.0) -> PairFacts:
         ({"modality": {"0": "CT"}}, "uint16", 0.0, "CT (dataset.json says so)"),
         ({"channel_names": {"0": "CT"}}, "int16", -1000.0, "CT (dataset.json says so)"),
         ({"modality": {"0": "MRI"}}, "int16", -1000.0, None),
-        (None, "int16", -1024.0, "CT-like: 2 of 2 images are signed int16 reaching -1024"),
+        (None, "int16", -1024.0, "CT-like: 2 of 2 images are NIfTI int16 of -1024 to 900"),
         (None, "float32", -1000.0, "CT-like"),
         (None, "int16", -200.0, None),  # signed, but no air: not Hounsfield units
         (None, "uint16", 0.0, None),
@@ -75,6 +77,38 @@ def test_plan_picks_ct_with_its_reason(tmp_path, said, dtype, low, ct):
     else:
         assert choice.value == {"mode": "ct", "low": 0.5, "high": 99.5}
         assert choice.reason.startswith(ct) and "nnU-Net's CT normalisation" in choice.reason
+
+
+@pytest.mark.parametrize(
+    ("image", "dtype", "low", "high", "mode"),
+    [
+        ("tomogram.tif", "int16", -1024.0, 900.0, "percentile"),  # a microscope's signed TIFF
+        ("tomogram.rec", "int16", -1024.0, 900.0, "percentile"),  # IMOD's MRC
+        ("tomogram.mrc", "float32", -1000.0, 800.0, "per_image"),
+        ("difference.tif", "float32", -1000.0, 900.0, "per_image"),
+        ("wrapped.nii.gz", "int16", -30235.0, 900.0, "percentile"),  # uint16 counts wrapped
+        ("phase.nii.gz", "float32", -1000.0, 30000.0, "percentile"),  # far above bone
+    ],
+)
+def test_signed_microscopy_is_not_taken_for_ct(image, dtype, low, high, mode):
+    """Only a NIfTI volume (medical) in Hounsfield units (0.5th percentile -3100 to -900,
+    99.5th at most 4100) is CT by its values: signed microscopy TIFFs and MRC tomograms keep
+    the choice of main (ct failed on their new images: test mIoU 0.065 against 0.883, s71
+    review)."""
+    facts = _facts(image, dtype, low, high)
+    assert plan_normalization(Fingerprint([facts] * 2)).value["mode"] == mode  # main's
+
+
+def test_the_ct_line_names_the_setting_that_gives_the_other_choice(tmp_path, caplog):
+    """The plan's CT line names the one --set that gives what it chooses for images that are
+    not CT, every key of it (the mode alone lost ignore_saturated and camera_ceiling)."""
+    root = make_set(tmp_path / "Task09_Spleen")
+    caplog.set_level(logging.INFO)
+    assert main(["train", "--data", str(root), "--check", *TINY[1:]]) == 0  # planned
+    line = next(r.getMessage() for r in caplog.records if "CT (dataset.json" in r.getMessage())
+    back = line.split("if they are not CT, --set ")[1].split(" gives")[0]
+    restored = load_config(None, [shlex.split(back)[0]]).data.normalization
+    assert restored == PERCENTILE_SPEC  # int16: each image's percentiles, as main chose
 
 
 @pytest.mark.usefixtures("one_thread")

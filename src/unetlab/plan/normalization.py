@@ -6,7 +6,9 @@ import numpy as np
 
 from unetlab.data.appearance import MICROSCOPY_CHANNELS
 from unetlab.data.decathlon import DATASET_JSON, said_modalities
-from unetlab.data.fingerprint import Fingerprint
+from unetlab.data.fingerprint import Fingerprint, PairFacts
+from unetlab.data.nifti import is_nifti
+from unetlab.errors import said_as, set_to
 from unetlab.plan.record import Choice
 
 #: the percentiles the plan picks; pixels at a channel's ceiling (the dtype's maximum: a
@@ -55,9 +57,20 @@ def plan_normalization(fp: Fingerprint) -> Choice:
     (bench/README.md, session 71; 60 epochs, seeds 0-1) the organ's validation IoU 0.858 and
     0.808 against 0.199 and 0.177 for each slice's percentiles, mIoU 0.928 / 0.903 against
     0.586 / 0.577.
-    Checkpoints record their normalisation, so older models keep theirs."""
+    Checkpoints record their normalisation, so older models keep theirs. CT's line names the
+    setting that gives the choice for other images instead (s71 review: undoing it by its mode
+    alone lost the percentiles' ignore_saturated and camera_ceiling)."""
+    other = _not_ct(fp)
     if why := computed_tomography(fp):
+        back = said_as(set_to("data.normalization", other.value))
+        mode = other.value["mode"]
+        why = f"{why}; if they are not CT, {back} gives the plan's choice for others ({mode})"
         return Choice("data.normalization", dict(CT_SPEC), why)
+    return other
+
+
+def _not_ct(fp: Fingerprint) -> Choice:
+    """The normalisation :func:`plan_normalization` chooses for images that are not CT."""
     if why := calibrated(fp):
         return Choice("data.normalization", {"mode": "dataset"}, why)
     deep, dark = _deep_images(fp), _dark_images(fp)
@@ -84,12 +97,18 @@ CT_SPEC = {"mode": "ct", "low": 0.5, "high": 99.5}
 #: Hounsfield units: air is -1000 HU, and scanners fill outside their field of view with
 #: -1024 or less; signed images whose 0.5th percentile is at most this reach it
 HU_AIR = -900
+#: Hounsfield units as scanners store them: the 0.5th percentile no lower than ``HU_LEAST``
+#: (the -3024 fill of some scanners) and the 99.5th no higher than ``HU_TOP`` (dense bone,
+#: contrast and a 12-bit scanner's 3071 top); a signed tomogram or difference image spans
+#: far wider (-30235 to 30000: s71 review)
+HU_LEAST, HU_TOP = -3100, 4100
 
 
 def computed_tomography(fp: Fingerprint) -> str:
     """The plan line where ``fp``'s images are CT: the data set's dataset.json names every
-    channel CT, or more than half of them are signed integers or floats of one channel whose
-    0.5th percentile is at most ``HU_AIR`` (air, as Hounsfield units give it); "" otherwise."""
+    channel CT, or more than half of them are NIfTI volumes (medical: a microscope's signed
+    TIFF or MRC tomogram is no CT, s71 review) of one signed or float channel in Hounsfield
+    units (:func:`_hounsfield`); "" otherwise."""
     how = (
         "clipped to the 0.5-99.5 percentiles of the training set's foreground (labelled "
         "pixels), then standardised with its mean and std, the same for every image (nnU-Net's "
@@ -100,17 +119,24 @@ def computed_tomography(fp: Fingerprint) -> str:
     said = said_modalities(fp.pairs[0].image)
     if said and all(m.upper() == "CT" for m in said):
         return f"CT ({DATASET_JSON} says so): {how}"
-    hu = [
-        p
-        for p in fp.pairs
-        if p.channels == 1 and np.dtype(p.dtype).kind in "if" and p.low[0] <= HU_AIR
-    ]
+    hu = [p for p in fp.pairs if _hounsfield(p)]
     if said or len(hu) <= len(fp.pairs) / 2:  # said another modality (MR): not CT
         return ""
+    low, high = min(p.low[0] for p in hu), max(p.high[0] for p in hu)
     return (
-        f"CT-like: {len(hu)} of {len(fp.pairs)} images are signed {hu[0].dtype} reaching "
-        f"{min(p.low[0] for p in hu):.0f} (air in Hounsfield units): {how}"
+        f"CT-like: {len(hu)} of {len(fp.pairs)} images are NIfTI {hu[0].dtype} of "
+        f"{low:.0f} to {high:.0f} (Hounsfield units, from air): {how}"
     )
+
+
+def _hounsfield(p: PairFacts) -> bool:
+    """Whether the image of ``p`` looks like CT
+    in Hounsfield units: a NIfTI volume's, one signed or float channel whose 0.5th
+    percentile reaches air (``HU_AIR``) within ``HU_LEAST`` and whose 99.5th is at most
+    ``HU_TOP``."""
+    if p.channels != 1 or not is_nifti(p.image) or np.dtype(p.dtype).kind not in "if":
+        return False
+    return HU_LEAST <= p.low[0] <= HU_AIR and p.high[0] <= HU_TOP
 
 
 def calibrated(fp: Fingerprint) -> str:
