@@ -9,6 +9,7 @@ import shlex
 
 import numpy as np
 import pytest
+import tifffile
 
 from tests.test_nifti import write_nifti
 from tests.test_nifti_decathlon import TINY, _case, make_set
@@ -20,6 +21,7 @@ from unetlab.data.nifti import read_volume
 from unetlab.data.normalize import check_keys, normalization_formula, normalize
 from unetlab.errors import UnetlabError
 from unetlab.plan.normalization import PERCENTILE_SPEC, plan_normalization
+from unetlab.train.setup import prepare_data
 
 MEASURED = {"mode": "ct", "lower": [-100.0], "upper": [300.0], "mean": [50.0], "std": [25.0]}
 
@@ -151,3 +153,56 @@ def test_a_slice_with_no_label_is_left_out_of_the_statistics(tmp_path, caplog):
     assert main(["train", "--data", str(root), "--check", *TINY, *ct_mode]) == 0
     said = [r.getMessage() for r in caplog.records if "clipped to the 0.5-99.5" in r.getMessage()]
     assert len(said) == 1 and "of the 9 training images" in said[0]
+
+
+def _ct_slices(root, *, background=0, organ=1, ignored=None, nodata=None):
+    """images/ + masks/ of two 32 px int16 CT slices (TIFF): air (-1000) around soft tissue
+    (20), an organ (40, mask value ``organ``; the rest ``background``), a 3000 HU pixel of
+    bone outside it; ``ignored``: a mask value over a block of air, ``nodata``: a value held by
+    a tenth of the organ's pixels. Returns the organ's pixels as training should measure them."""
+    rng = np.random.default_rng(0)
+    kept = []
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    for i in range(2):
+        hu = np.full((32, 32), -1000.0)
+        hu[4:28, 4:28] = rng.normal(20, 5, (24, 24))
+        hu[10:20, 10:20] = rng.normal(40, 5, (10, 10))
+        hu[24, 24] = 3000
+        mask = np.full((32, 32), background, np.uint8)
+        mask[10:20, 10:20] = organ
+        if ignored is not None:
+            mask[:4, :16] = ignored
+        if nodata is not None:
+            hu[10:20, 10] = nodata
+        tifffile.imwrite(root / "images" / f"{i}.tif", hu.astype(np.int16))
+        tifffile.imwrite(root / "masks" / f"{i}.tif", mask)
+        inside = (mask == organ) & (hu != nodata)
+        kept.append(hu.astype(np.int16)[inside].astype(np.float64))
+    return np.concatenate(kept)
+
+
+def _ct_data(root, *more):
+    """prepare_data of ``root`` in mode ct, both images training."""
+    sets = ["data.normalization.mode=ct", "data.val_fraction=0", "data.weight_map=false"]
+    return prepare_data(load_config(None, [f"data.root={root}", *sets, *more]))
+
+
+@pytest.mark.parametrize(
+    ("masks", "more"),
+    [
+        (dict(background=1, organ=2), []),  # the background's mask value is 1, not 0
+    ],
+    ids=["background_1"],
+)
+def test_ct_statistics_are_the_foregrounds(tmp_path, masks, more):
+    """The foreground whose percentiles, mean and std ct takes is the pixels of the classes
+    training learns other than the background: not the mask value training maps to the
+    background class (1 of masks 1/2: "-1024 to 1070, mean -584.7" over the whole image
+    where the organ's is "12 to 65, mean 38.8", s71 review), nor the ignored value, nor
+    no-data."""
+    organ = _ct_slices(tmp_path / "data", **masks)
+    spec = _ct_data(tmp_path / "data", *more).normalization
+    lower, upper = np.percentile(organ, [0.5, 99.5])
+    np.testing.assert_allclose(spec["lower"] + spec["upper"], [lower, upper])
+    np.testing.assert_allclose(spec["mean"] + spec["std"], [organ.mean(), organ.std()])

@@ -186,8 +186,9 @@ class DataSection(Section):
         "tissue (true: mean and std over the tissue only, bright-field glass left out; the "
         "plan sets it for 8-bit colour bright-field: H&E, IHC); ct is nnU-Net's CT "
         "normalisation: clipped to the low-high (0.5-99.5) percentiles of the training "
-        "images' foreground (mask values other than 0), then standardised with its mean and "
-        "std, which training measures (lower, upper, mean, std; the plan sets it for CT)",
+        "images' foreground (mask values other than the background's and ignore_value), "
+        "then standardised with its mean and std, which training measures (lower, upper, "
+        "mean, std; the plan sets it for CT)",
     )
     tile_size: int = option(
         256,

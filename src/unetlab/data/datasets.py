@@ -235,19 +235,23 @@ def foreground_stats(
     channel=None,
     nodata="auto",
     exclude_rows=None,
+    background: int = 0,
     ignore_value: int | None = None,
 ) -> dict:
     """The ``ct`` mode's statistics of ``pairs``' images (read as training reads them), each
-    channel's over the foreground: the pixels whose mask value is neither 0 nor
-    ``ignore_value``, outside no-data and ``exclude_rows``. ``lower`` and ``upper``, its
-    ``low`` and ``high`` percentiles (of ``spec``), and its ``mean`` and ``std`` (nnU-Net's
-    CT normalisation), as lists of floats. DatasetError where no mask holds such a pixel."""
+    channel's over the foreground: the pixels whose mask value is neither ``background``
+    (the one training takes for its background class) nor ``ignore_value``, outside no-data
+    and ``exclude_rows``. ``lower`` and ``upper``, its ``low`` and ``high`` percentiles (of
+    ``spec``), and its ``mean`` and ``std`` (nnU-Net's CT normalisation), as lists of
+    floats. DatasetError where no mask holds such a pixel."""
     read = PairReader(channel)
     invalid = InvalidPages(read, nodata)
     found = []
     for pair in pairs:
         image, mask = read(pair)
-        inside = (mask != 0) & (mask != ignore_value) if ignore_value is not None else mask != 0
+        inside = mask != background
+        if ignore_value is not None:
+            inside &= mask != ignore_value
         outside = either(invalid(pair), region(mask.shape, exclude_rows))
         inside = inside if outside is None else inside & ~outside
         pixels = image[inside].reshape(-1, channels_of(image))  # (N, C): N may be 0
@@ -256,8 +260,8 @@ def foreground_stats(
     if not len(pixels):
         raise DatasetError(
             "normalization mode ct takes its statistics from the labelled pixels (mask "
-            f"values other than 0), and the {numbered(len(pairs), 'training mask')} hold none: "
-            "label them, or set data.normalization.mode to percentile or per_image"
+            f"values other than {background}), and the {numbered(len(pairs), 'training mask')} "
+            "hold none: label them, or set data.normalization.mode to percentile or per_image"
         )
     lower, upper = np.percentile(pixels, percentiles_of(spec), axis=0)
     std = np.maximum(pixels.std(0), STD_FLOOR)

@@ -28,10 +28,10 @@ A spec is a small dict:
   4095 in a 16-bit file too); the plan sets both (:func:`percentile_stats`).
 - ``{"mode": "ct", "low": 0.5, "high": 99.5}``: nnU-Net's CT normalisation: every image
   clipped to the ``low`` and ``high`` percentiles of the training set's foreground (its
-  labelled pixels: mask values other than 0), then standardised with the foreground's mean
-  and std, the same for every image, which training measures and records (``lower``,
-  ``upper``, ``mean``, ``std``): a Hounsfield unit means one tissue on every slice, and
-  air and bone no longer squash the soft tissue (:func:`clipped`).
+  labelled pixels: mask values other than the background's), then standardised with the
+  foreground's mean and std, the same for every image, which training measures and records
+  (``lower``, ``upper``, ``mean``, ``std``): a Hounsfield unit means one tissue on every
+  slice, and air and bone no longer squash the soft tissue (:func:`clipped`).
 
 ``per_image`` and ``percentile`` take a ``floor``: the least std (or percentile range) per
 channel, in the image's own values. Training sets it to half the least contrast of its

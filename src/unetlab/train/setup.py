@@ -133,7 +133,7 @@ def prepare_data(
     target = d.target
     if target == "auto" and scan is not None:
         target = choose_target("auto", pairs, scan=scan, ignore_value=d.ignore_value)
-    normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
+    normalization = d.normalization or default_normalization(cfg)  # measured by the loaders
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     axes = functools.cache(functools.partial(stack_axes, pairs, read))  # read where needed
     if target == "instances":
@@ -145,7 +145,7 @@ def prepare_data(
     refuse_unlabelled_validation(data.val, val_pairs)
     refuse_unlabelled_training(data.train, train_pairs)  # instance masks (classes: before)
     _warn_unlabelled_planes(data, pairs, axes)
-    floored = with_contrast_floor(normalization, data.train)
+    floored = with_contrast_floor(data.normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train, train_pairs)
     return data
@@ -201,16 +201,18 @@ _NOTHING_TO_LEARN = (
 )
 
 
-def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
+def measured(spec: dict, d, train_pairs: list[Pair], *, background: int, ignore_value) -> dict:
     """``spec`` with the statistics training measures where it asks for them: the ``dataset``
     mode's (each channel's mean and std over the training images,
     :func:`unetlab.data.datasets.dataset_stats`) and the ``ct`` mode's (over their foreground,
-    :func:`unetlab.data.datasets.foreground_stats`)."""
+    :func:`unetlab.data.datasets.foreground_stats`: the mask values other than ``background``,
+    the one training takes for its background class, and ``ignore_value``)."""
     if spec.get("mode") not in ("dataset", "ct") or "mean" in spec:
         return spec
     how = dict(channel=d.channel, nodata=d.nodata, exclude_rows=d.exclude_rows)
     if spec["mode"] == "ct":
-        return _ct_measured(spec, train_pairs, how, d.ignore_value)
+        ignored = dict(background=background, ignore_value=ignore_value)
+        return _ct_measured(spec, train_pairs, how | ignored)
     mean, std = dataset_stats(train_pairs, **how)
     log.info(
         "normalisation: each channel's mean and std over the %d training images (dataset: the "
@@ -222,15 +224,15 @@ def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
     return {**spec, "mean": mean, "std": std}
 
 
-def _ct_measured(spec: dict, train_pairs: list[Pair], how: dict, ignore_value) -> dict:
+def _ct_measured(spec: dict, train_pairs: list[Pair], how: dict) -> dict:
     """``spec`` (mode ``ct``) with its foreground statistics, said in one line."""
-    found = foreground_stats(train_pairs, spec, ignore_value=ignore_value, **how)
+    found = foreground_stats(train_pairs, spec, **how)
     low, high = percentiles_of(spec)
     log.info(
-        "normalisation: clipped to the %g-%g percentiles of the foreground (labelled pixels) of "
-        "the %d training images, %s to %s, then standardised with its mean %s and std %s "
-        "(ct: the same for every image, as nnU-Net's CT normalisation)",
-        *(low, high, len(train_pairs)),
+        "normalisation: clipped to the %g-%g percentiles of the foreground (mask values other "
+        "than %d) of the %d training images, %s to %s, then standardised with its mean %s and "
+        "std %s (ct: the same for every image, as nnU-Net's CT normalisation)",
+        *(low, high, how["background"], len(train_pairs)),
         *(_figures(found[k]) for k in CT_MEASURED),
     )
     return {**spec, **found}
@@ -376,6 +378,9 @@ def _instance_data(d, cfg: Config, train_pairs, read, normalization, weight_map,
     """Object-id masks trained as background / boundary / interior (``read``: the pairs
     and their :func:`stack_axes`)."""
     pairs, axes = read
+    normalization = measured(
+        normalization, d, train_pairs, background=0, ignore_value=d.ignore_value
+    )
     samples, stats = load_instance_samples(
         pairs,
         normalization=normalization,
@@ -471,6 +476,8 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         )
     background = trained_background(label_values, class_names, ignore_value)
     weight_map = with_background(weight_map, background, len(label_values))
+    ignored = dict(background=label_values[background], ignore_value=ignore_value)
+    normalization = measured(normalization, d, train_pairs, **ignored)
     samples = load_samples(
         pairs,
         label_values=label_values,
