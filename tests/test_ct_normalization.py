@@ -192,8 +192,10 @@ def _ct_data(root, *more):
     ("masks", "more"),
     [
         (dict(background=1, organ=2), []),  # the background's mask value is 1, not 0
+        (dict(ignored=255), ["data.ignore_value=255"]),  # over air
+        (dict(nodata=-2000), ["data.nodata=-2000"]),  # a tenth of the organ
     ],
-    ids=["background_1"],
+    ids=["background_1", "ignored", "nodata"],
 )
 def test_ct_statistics_are_the_foregrounds(tmp_path, masks, more):
     """The foreground whose percentiles, mean and std ct takes is the pixels of the classes
@@ -206,3 +208,14 @@ def test_ct_statistics_are_the_foregrounds(tmp_path, masks, more):
     lower, upper = np.percentile(organ, [0.5, 99.5])
     np.testing.assert_allclose(spec["lower"] + spec["upper"], [lower, upper])
     np.testing.assert_allclose(spec["mean"] + spec["std"], [organ.mean(), organ.std()])
+
+
+def test_a_training_sample_is_clipped_to_the_foregrounds_percentiles(tmp_path):
+    """The 3000 HU bone pixel of a training sample is the foreground's upper percentile
+    standardised, as predict sees it: training clips as predict does."""
+    _ct_slices(tmp_path / "data")
+    data = _ct_data(tmp_path / "data")
+    spec, sample = data.normalization, data.train[0]
+    at_upper = (spec["upper"][0] - spec["mean"][0]) / spec["std"][0]
+    assert sample.image[0, 24, 24] == pytest.approx(at_upper, rel=1e-5)
+    assert sample.image[0, 0, 0] == pytest.approx(sample.image.min())  # air: lower's

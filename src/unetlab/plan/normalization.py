@@ -131,10 +131,10 @@ def computed_tomography(fp: Fingerprint) -> str:
 
 def _hounsfield(p: PairFacts) -> bool:
     """Whether the image of ``p`` looks like CT
-    in Hounsfield units: a NIfTI volume's, one signed or float channel whose 0.5th
-    percentile reaches air (``HU_AIR``) within ``HU_LEAST`` and whose 99.5th is at most
+    in Hounsfield units: a NIfTI volume's, one channel whose 0.5th percentile reaches air
+    (``HU_AIR``, so signed or float) within ``HU_LEAST`` and whose 99.5th is at most
     ``HU_TOP``."""
-    if p.channels != 1 or not is_nifti(p.image) or np.dtype(p.dtype).kind not in "if":
+    if p.channels != 1 or not is_nifti(p.image):
         return False
     return HU_LEAST <= p.low[0] <= HU_AIR and p.high[0] <= HU_TOP
 
