@@ -99,6 +99,43 @@ def test_percentile_normalisation_is_the_formats_scale_range(tmp_path):
     assert summary.status == "passed", [d.name for d in summary.details if d.status != "passed"]
 
 
+@pytest.mark.usefixtures("frozen_heap")
+def test_ct_normalisation_is_the_formats_clip_then_fixed_statistics(tmp_path):
+    """A ct model (clipped to the training foreground's percentiles, then standardised with
+    its mean and std) was refused with advice to retrain with percentiles, far worse on CT
+    (s71 review): its package clips, then standardises, and bioimageio.core's test
+    reproduces unetlab's probabilities on a CT slice of air, tissue and bone."""
+    model = _tiny("same")
+    ct = {"mode": "ct", "low": 0.5, "high": 99.5, "lower": [-60.0], "upper": [140.0]}
+    model.normalization = ct | {"mean": [40.0], "std": [30.0]}
+    assert preprocessing(model, np.dtype(np.int16)) == [
+        {"id": "clip", "kwargs": {"min": -60.0, "max": 140.0}},
+        {
+            "id": "fixed_zero_mean_unit_variance",
+            "kwargs": {"mean": [40.0], "std": [30.0], "axis": "channel"},
+        },
+    ]
+    rgb = UNet(3, 2, depth=2, base_channels=4).eval()
+    rgb.normalization = model.normalization | {"lower": [-60.0, -50.0, -60.0]}
+    with pytest.raises(UnetlabError, match="clips each of the 3 channels to its own range"):
+        preprocessing(rgb, np.dtype(np.int16))
+    rng = np.random.default_rng(5)
+    hu = rng.normal(40, 30, (160, 160))
+    hu[:, :40], hu[60:80, 60:80] = -1000, 1200  # air, bone
+    sample = hu.astype(np.int16)
+    dest = export_bioimageio(model, tmp_path / "p.zip", sample=sample, weight_formats=("onnx",))
+    core = pytest.importorskip(
+        "bioimageio.core", reason="bioimageio.core not installed (pip install bioimageio.core)"
+    )
+    said = "Input normalisation: unetlab `ct` (clip then fixed_zero_mean_unit_variance in"
+    with zipfile.ZipFile(dest) as package:
+        assert said in package.read("README.md").decode()
+        rdf = yaml.safe_load(package.read("rdf.yaml"))
+    assert rdf["config"]["unetlab"]["normalization"] == model.normalization  # for unetlab
+    summary = core.test_model(dest)
+    assert summary.status == "passed", [d.name for d in summary.details if d.status != "passed"]
+
+
 def test_a_grey_sample_for_an_rgb_model_is_said(tmp_path, caplog):
     """It was taken silently; predict warns in the same case."""
     model = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()

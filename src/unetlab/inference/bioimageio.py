@@ -20,8 +20,10 @@ Every weight format maps the normalised image to class probabilities (softmax ov
 classes, sigmoid for a one-class net), so the package needs no post-processing. The
 normalisation is the format's own pre-processing step: ``zero_mean_unit_variance`` over y and x
 per sample and channel for unetlab's ``per_image``, ``fixed_zero_mean_unit_variance`` for
-``fixed``, ``scale_linear`` by 1 / the sample's dtype maximum for ``scale``, ``scale_range``
-with the model's two percentiles over y and x for ``percentile``.
+``fixed`` and ``dataset``, ``scale_linear`` by 1 / the sample's dtype maximum for ``scale``,
+``scale_range`` with the model's two percentiles over y and x for ``percentile``, ``clip`` to
+the training foreground's percentiles then ``fixed_zero_mean_unit_variance`` for ``ct`` (one
+range for every channel: a model of several channels clipped each to its own is refused).
 
 A pixel size becomes the space axes' ``unit`` and ``scale`` in the coarsest unit in which the
 format's sums ``n * scale / scale`` come out exact (:func:`axis_scale`: 0.5 micrometer, 325
@@ -563,16 +565,9 @@ def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
     if mode == "per_image":
         return [{"id": "zero_mean_unit_variance", "kwargs": {"axes": ["y", "x"], "eps": 1e-6}}]
     if mode in ("fixed", "dataset"):  # dataset: the training images' mean and std
-        mean = np.broadcast_to(np.asarray(spec["mean"], float), (model.in_channels,))
-        std = np.broadcast_to(
-            np.maximum(np.asarray(spec["std"], float), 1e-6), (model.in_channels,)
-        )
-        kwargs = {
-            "mean": [float(m) for m in mean],
-            "std": [float(s) for s in std],
-            "axis": "channel",
-        }
-        return [{"id": "fixed_zero_mean_unit_variance", "kwargs": kwargs}]
+        return [_fixed_step(model, spec)]
+    if mode == "ct":  # clipped to the foreground's percentiles, then its mean and std
+        return [_clip_step(model, spec), _fixed_step(model, spec)]
     if mode == "scale":
         top = float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
         return [{"id": "scale_linear", "kwargs": {"gain": 1.0 / top, "offset": 0.0}}]
@@ -583,6 +578,35 @@ def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
         "--torchscript (their metadata gives the formula), or train with per_image, fixed, "
         "scale or percentile normalisation"
     )
+
+
+def _fixed_step(model: UNet, spec: dict) -> dict:
+    """The format's ``fixed_zero_mean_unit_variance`` of ``spec``'s mean and std (floored at
+    1e-6, as unetlab), one of each per channel."""
+    mean = _each_channel(model, spec["mean"])
+    std = _each_channel(model, np.maximum(np.asarray(spec["std"], float), 1e-6))
+    kwargs = {"mean": mean, "std": std, "axis": "channel"}
+    return {"id": "fixed_zero_mean_unit_variance", "kwargs": kwargs}
+
+
+def _each_channel(model: UNet, values) -> list[float]:
+    """``values`` (one, or one per channel) as a float for each of the model's channels."""
+    return [float(v) for v in np.broadcast_to(np.asarray(values, float), (model.in_channels,))]
+
+
+def _clip_step(model: UNet, spec: dict) -> dict:
+    """The ``ct`` mode's clip (to the training foreground's ``lower`` and ``upper``) as the
+    format's ``clip``, which takes one range for every channel: exact where the channels
+    share one (a CT volume's one channel); UnetlabError for a model of channels clipped
+    each to its own."""
+    lower, upper = _each_channel(model, spec["lower"]), _each_channel(model, spec["upper"])
+    if len(set(lower)) > 1 or len(set(upper)) > 1:
+        raise UnetlabError(
+            f"normalization mode ct clips each of the {model.in_channels} channels to its "
+            "own range, and bioimage.io's clip takes one range for all: export --onnx or "
+            "--torchscript (their metadata gives the formula)"
+        )
+    return {"id": "clip", "kwargs": {"min": lower[0], "max": upper[0]}}
 
 
 def _percentile_kwargs(spec: dict) -> dict:
@@ -918,11 +942,11 @@ def _model_facts(model: UNet, info: PackageInfo) -> list[str]:
     classes = ", ".join(
         f"{i}: {n}" for i, n in enumerate(model.classes[: max(model.config.num_classes, 2)])
     )
+    steps = " then ".join(step["id"] for step in preprocessing(model, np.dtype(np.uint8)))
     return [
         f"- Classes: {classes}.",
         f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "
-        f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml)."
-        + (f" {FLOOR_NOTE}" if "floor" in model.normalization else ""),
+        f"({steps} in rdf.yaml)." + (f" {FLOOR_NOTE}" if "floor" in model.normalization else ""),
         f"- Tiling: {_tiling(model)}.",
         *_axes_lines(trained_axes(model)),
         "- Output: class probabilities (softmax; sigmoid for one class), in every weight format"
