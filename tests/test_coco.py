@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from tests.coco_writer import LAYOUTS, blob_set, disc, rle_counts, rle_string, write_coco_set
-from unetlab.data.coco import coco_class_names, decode_rle, is_coco, rle_string_counts
+from unetlab.data.coco import (
+    CocoObject,
+    coco_class_names,
+    decode_rle,
+    drawn,
+    is_coco,
+    rle_string_counts,
+)
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.errors import DatasetError
@@ -37,6 +44,36 @@ def test_pycocotools_reads_the_same_rle_string():
     encoded = mask_utils.encode(mask)
     counts = rle_string_counts(encoded["counts"].decode())
     assert np.array_equal(decode_rle(counts, SIZE), mask.astype(bool))
+
+
+#: an ellipse's polygon and pycocotools 2.0.11's ``frPyObjects`` of it on 24x30 (its RLE
+#: string, made once: pycocotools is no dependency)
+ELLIPSE = [23.5, 11.6, 22.8, 14.16, 20.81, 16.34, 17.82, 17.79, 14.3, 18.3, 10.78, 17.79, 7.79]
+ELLIPSE += [16.34, 5.8, 14.16, 5.1, 11.6, 5.8, 9.04, 7.79, 6.86, 10.78, 5.41, 14.3, 4.9, 17.82]
+ELLIPSE += [5.41, 20.81, 6.86, 22.8, 9.04]
+ELLIPSE_BY_PYCOCOTOOLS = "R43c04M2N2O0O2O00000000000001N101N102L4LW4"
+
+
+def _outline_band(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` with a 4-neighbour outside it, and those outside with one in."""
+    padded = np.pad(mask, 1)
+    near = [np.roll(padded, s, axis=a)[1:-1, 1:-1] for s in (1, -1) for a in (0, 1)]
+    inside_edge = mask & ~np.logical_and.reduce(near)
+    return inside_edge | (~mask & np.logical_or.reduce(near))
+
+
+def test_a_polygon_is_drawn_as_pycocotools_draws_it_to_within_a_pixel_on_its_edge():
+    """pycocotools' mask, as a literal: this runs without it. The docstring said its masks lay
+    half a pixel up and left of ours; they differ on 4 edge pixels of 191, unshifted."""
+    shape = (24, 30)
+    theirs = decode_rle(rle_string_counts(ELLIPSE_BY_PYCOCOTOOLS), shape)
+    ours = drawn([CocoObject(1, (np.reshape(ELLIPSE, (-1, 2)),))], shape, "ellipse") > 0
+    differ = theirs ^ ours
+    assert 0 < differ.sum() <= 8 and not (differ & ~_outline_band(ours)).any()
+    centroids = [np.argwhere(m).mean(axis=0) for m in (theirs, ours)]
+    assert np.abs(centroids[0] - centroids[1]).max() < 0.1  # no half-pixel shift
+    half = np.argwhere(ours).mean(axis=0) - 0.5  # what the docstring claimed: much farther
+    assert np.abs(centroids[0] - half).min() > 0.4
 
 
 def _one_image(tmp_path, segmentation, categories=None, **entry):
