@@ -346,3 +346,51 @@ def test_roboflows_project_category_is_no_class(tmp_path, caplog):
     assert "category nuclei-Xy3z (id 0), the others' supercategory, of no annotation" in (
         caplog.text
     )
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_messages_name_a_coco_mask_by_its_file_and_image_and_its_void_as_crowds(tmp_path, caplog):
+    """They said the mask's inner path ('its mask img01.png#classes is 56x48', 'its ground
+    truth .../instances_default.json/img01.png#classes') and COCO's crowds as VOC's outlines."""
+    from unetlab.cli import main
+    from unetlab.evaluate import evaluate_predictions
+
+    write_coco_set(tmp_path / "set", "cvat", n_images=4, size=SIZE)
+    write_png(tmp_path / "set" / "images" / "img01.png", np.zeros((40, 48), np.uint8))
+    with pytest.raises(DatasetError, match=r"its mask instances_default\.json \(img01\.png\) is"):
+        read_pair(find_pairs(tmp_path / "set")[1])
+    write_png(tmp_path / "set" / "images" / "img01.png", np.zeros(SIZE, np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        args = ["train", "--data", str(tmp_path / "set"), "--run-dir", str(tmp_path / "run")]
+        assert main([*args, "--check", "--no-progress"]) == 0
+        for k in range(4):
+            write_png(tmp_path / "pred" / f"img{k:02d}.png", np.zeros(SIZE, np.uint8))
+        evaluate_predictions(tmp_path / "pred", tmp_path / "set")
+    assert "mask value 255 is void (COCO's crowd regions)" in caplog.text
+    assert "COCO masks: value 255 (crowd regions, iscrowd 1, " in caplog.text
+    assert "VOC's" not in caplog.text
+    write_png(tmp_path / "pred" / "img00.png", np.zeros((40, 48), np.uint8))
+    with pytest.raises(DatasetError) as refused:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "set")
+    assert "instances_default.json (img00.png) is 56x48" in str(refused.value)
+    assert "#classes" not in str(refused.value)
+
+
+def test_a_split_record_of_a_coco_set_is_taken_again_and_a_changed_image_named(tmp_path):
+    """Without ``coco_listed`` in gone_or_changed every --split or resume of a COCO run was
+    refused (the mask is no file); a changed one was named '.../img01.png#classes changed'."""
+    from unetlab.data.split_record import recorded_pairs, split_record
+
+    path, coco = write_coco_set(tmp_path, "cvat", n_images=4, size=SIZE)
+    pairs = find_pairs(tmp_path)
+    record = split_record(tmp_path, pairs[:3], pairs[3:])
+    train, val = recorded_pairs(record, tmp_path)
+    assert [p.mask for p in [*train, *val]] == [p.mask for p in pairs]
+    shifted = next(a for a in coco["annotations"] if a["image_id"] == 101 and not a["iscrowd"])
+    shifted["segmentation"] = [[2, 2, 12, 2, 12, 12, 2, 12]]
+    path.write_text(json.dumps(coco))
+    with pytest.raises(DatasetError) as refused:
+        recorded_pairs(record, tmp_path)
+    assert "(annotations/instances_default.json (img01.png) changed (its sha256" in str(
+        refused.value
+    )

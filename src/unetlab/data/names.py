@@ -290,6 +290,23 @@ def coco_parts(path: Path) -> tuple[Path, str, str] | None:
     return None
 
 
+def mask_shown(path: Path, *, whole: bool = True) -> str:
+    """A mask's path as a line says it: a COCO file's image mask as ``the file (file_name)``
+    (``instances_default.json (img01.png)``, not its ``.../img01.png#classes``), any other
+    as it is; ``whole``: the path, else its name alone."""
+    if (parts := coco_parts(path)) is None:
+        return str(path) if whole else Path(path).name
+    return f"{parts[0] if whole else parts[0].name} ({parts[2]})"
+
+
+def void_words(mask: Path) -> tuple[str, str]:
+    """(the masks, what their void is) as a line names them: COCO's crowd regions for a COCO
+    file's mask, else palette masks' void outlines (VOC's)."""
+    if coco_parts(mask) is not None:
+        return "COCO masks", "crowd regions, iscrowd 1"
+    return "palette masks", "VOC's void outlines"
+
+
 def sub_folder(root: Path, name: str) -> Path:
     """The sub-folder of ``root`` named ``name`` in any letter case (``Train/`` for
     ``train``; :func:`role_folders`), else ``root / name`` (which may not exist)."""

@@ -96,6 +96,7 @@ from unetlab.data.names import (
     listed_once,
     listing,
     loose,
+    mask_shown,
     nfc,
     role_folders,
     stem_endings,
@@ -268,7 +269,7 @@ def _page_mismatch(
     """The problem line for an image and a mask of different page counts (the image read
     with the user's ``axes``, or None), with the likely cause where the shapes show one;
     ``axes_as``: how its fix gives axes (:func:`_one_mask_fix`)."""
-    line = f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}"
+    line = f"{image}: {n_img} pages but its mask {mask_shown(mask, whole=False)} has {n_mask}"
     if mask.suffix.lower() in ANNOTATION_SUFFIXES:
         return (
             f"{line}: its outlines have no stack position, so they are one plane: in Fiji, "
@@ -1646,7 +1647,8 @@ class PairReader:
         if image.shape[:2] != mask.shape:
             what = f"{pair.image} is" if pair.pages == 1 else f"{pair.name}: image page is"
             raise DatasetError(
-                f"{what} {image.shape[1]}x{image.shape[0]} but its mask {pair.mask.name} is "
+                f"{what} {image.shape[1]}x{image.shape[0]} but its mask "
+                f"{mask_shown(pair.mask, whole=False)} is "
                 f"{mask.shape[1]}x{mask.shape[0]} (width x height): masks must have the "
                 f"image's size{transposed_sizes(image.shape[:2], mask.shape)}"
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 from unetlab.atomic import atomic_path
 from unetlab.data.coco import coco_listed, coco_sha256
 from unetlab.data.ctc import refuse_other_truth
+from unetlab.data.names import mask_shown
 from unetlab.data.nifti_channels import channel_files
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError
@@ -243,8 +244,8 @@ def _where(root: Path, record: dict) -> str:
 
 
 def _problems(missing: list[str], changed: list[str]) -> str:
-    said = [f"{name} is missing" for name in missing] + [
-        f"{name} changed (its sha256 differs)" for name in changed
+    said = [f"{mask_shown(Path(name))} is missing" for name in missing] + [
+        f"{mask_shown(Path(name))} changed (its sha256 differs)" for name in changed
     ]
     more = f" and {len(said) - _LISTED} more" if len(said) > _LISTED else ""
     return ", ".join(said[:_LISTED]) + more

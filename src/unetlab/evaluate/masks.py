@@ -54,7 +54,7 @@ from unetlab.data.io import (
     stack_shape,
 )
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, ValueFix, encode_mask, value_indices
-from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
+from unetlab.data.names import ANNOTATION_SUFFIXES, mask_shown, sub_folder
 from unetlab.data.nifti import is_nifti
 from unetlab.data.nodata import file_nodata, png_nodata
 from unetlab.data.pairs import (
@@ -331,7 +331,8 @@ class MaskPage(NamedTuple):
     def where(self) -> str:
         """The mask file, and the page of a stack: where a refusal of its values points (its
         report ``name`` is a stem, which named no file: s52 badinput)."""
-        return str(self.path) if self.pages == 1 or self.sliced else f"{self.path} page {self.page}"
+        shown = mask_shown(self.path)  # a COCO file's: ``the file (file_name)``
+        return shown if self.pages == 1 or self.sliced else f"{shown} page {self.page}"
 
     @property
     def opens(self) -> bool:
@@ -1719,7 +1720,7 @@ def _page_mismatch(path: Path, pages: int, truth: Path, truth_pages: int) -> str
     """Why a prediction of ``pages`` pages cannot be scored against its ground truth
     ``truth`` of ``truth_pages``, and the fix: page i is scored against page i, so a stack
     against one annotated plane would score its first plane, whichever plane was annotated."""
-    said = f"{path} has {words.numbered(pages, 'page')} but its ground truth {truth}"
+    said = f"{path} has {words.numbered(pages, 'page')} but its ground truth {mask_shown(truth)}"
     if (z := slice_of(truth)) is not None:  # one page, of a frame's (its fix was to keep it, s71)
         return (
             f"{said} annotates slice {z} of a 3-D frame of {truth_pages} planes (tTTT.tif of "

@@ -66,6 +66,7 @@ from unetlab.data.names import (
     objects_by_what,
     segmented_for,
     stem_endings,
+    void_words,
 )
 from unetlab.data.read_notes import call_lines, note_once
 from unetlab.data.split_record import describe_names
@@ -1080,6 +1081,7 @@ class _ValueStats:
         self.void = void
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
+        self.void_of: tuple[str, str] | None = None  # whose void: :func:`void_words`
         self.wide = self.mapped = False
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         # binary predictions' foreground values, each with its maps (None: one is not binary)
@@ -1128,8 +1130,9 @@ class _ValueStats:
         self.wide |= np.asarray(mask).dtype.itemsize > 1
         if self.ignored is not None:
             self.void_held[0] += np.count_nonzero(mask == self.ignored)
-        if self.void is not None:
-            self.voided += int(np.count_nonzero(mask == self.void))
+        if self.void is not None and (voided := int(np.count_nonzero(mask == self.void))):
+            self.voided += voided
+            self.void_of = self.void_of or void_words(path)
         self._add_nodata_classed(mask, gt, path)
         return top
 
@@ -1222,9 +1225,10 @@ class _ValueStats:
         not refused for it."""
         if self.voided:
             log.info(
-                "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
-                "training; %s say otherwise",
+                "%s: value %d (%s, %d px) counts nowhere, as in training; %s say otherwise",
+                self.void_of[0],
                 self.void,
+                self.void_of[1],
                 self.voided,
                 said_as(VOID_OTHERWISE),
             )

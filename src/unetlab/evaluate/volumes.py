@@ -22,6 +22,7 @@ import numpy as np
 from unetlab.data.instances import binary_values, is_binary_mask
 from unetlab.data.io import AXES_GIVEN, mask_stem, read_stack, stack_shape
 from unetlab.data.labels import IGNORE_INDEX
+from unetlab.data.names import mask_shown
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PageAxes, planes_letters, read_page_axes, series_axes
 from unetlab.errors import DatasetError, Spelled, UnetlabError, said_as, spelled
@@ -253,7 +254,7 @@ def volumes(
         pred_pages = predicted[0]
     if gt_pages.shape != pred_pages.shape:
         raise UnetlabError(
-            f"{pred}: {_size(pred_pages)} but its ground truth {gt} {_size(gt_pages)}; "
+            f"{pred}: {_size(pred_pages)} but its ground truth {mask_shown(gt)} {_size(gt_pages)}; "
             "score a prediction of the same stack"
         )
     read = dict(pred_axes=None if predicted is None else predicted[1], gt_axes=gt_axes)

@@ -41,6 +41,7 @@ from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.mrc import is_mrc_name
+from unetlab.data.names import coco_view
 from unetlab.data.nifti import is_nifti
 from unetlab.data.normalize import (
     CT_MEASURED,
@@ -605,10 +606,13 @@ def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
     classes = dataset_classes(found, palette, declared, ignore_value=d.ignore_value)
     ignore_value = classes.ignore_value
     if d.ignore_value is None and ignore_value is not None:
+        of = "COCO's crowd regions" if pairs and coco_view(pairs[0].mask) else None
         log.info(
-            "mask value %d is void (palette masks: VOC's outlines; colour masks: the colour "
-            "table's void; labelme's __ignore__) and is ignored",
+            "mask value %d is void (%s) and is ignored",
             ignore_value,
+            of
+            or "palette masks: VOC's outlines; colour masks: the colour table's void; labelme's "
+            "__ignore__",
         )
     # said, not decided:
     ids = None if classes.named or scan is None else object_ids_note(scan.masks)
