@@ -394,3 +394,14 @@ def test_a_split_record_of_a_coco_set_is_taken_again_and_a_changed_image_named(t
     assert "(annotations/instances_default.json (img01.png) changed (its sha256" in str(
         refused.value
     )
+
+
+def test_images_of_no_annotation_are_counted_in_a_line(tmp_path, caplog):
+    """A part-done CVAT task (8 of 10 images not annotated) trained them as all background,
+    unsaid."""
+    write_coco_set(tmp_path, "cvat", n_images=6, size=SIZE)  # img05 has no annotation
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_pairs(tmp_path)) == 6
+    assert "1 of its 6 images on disk has no annotation (img05.png): trained as all" in (
+        caplog.text
+    )

@@ -61,7 +61,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.void_mark import VOID
 from unetlab.errors import DatasetError
 from unetlab.read_once import file_stamp
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 #: the folder (any letter case) a COCO file lies in beside the images, besides the set's own
 ANNOTATIONS_FOLDER = "annotations"
@@ -559,6 +559,7 @@ def _file_pairs(root: Path, cset: CocoSet, problems: list[str]) -> list[tuple[Pa
             f"({_first(missing)}): passed over"
         )
     _say_unlisted(cset, found)
+    _say_unannotated(cset, found)
     return [(found[n], coco_mask_path(cset.path, cset.view, n)) for n in sorted(found)]
 
 
@@ -601,6 +602,18 @@ def _say_unlisted(cset: CocoSet, found: dict[str, Path]) -> None:
         note_once(
             f"{cset.path}: {numbered(len(alone), 'image')} in {folders[0]}/ it does not list "
             f"({_first([f.name for f in alone])}): passed over (not annotated)"
+        )
+
+
+def _say_unannotated(cset: CocoSet, found: dict[str, Path]) -> None:
+    """One line for the images found that the file lists with no annotation: trained as all
+    background (a task only partly annotated in CVAT lists every image)."""
+    bare = [n for n in found if not cset.images[n].objects]
+    if bare:
+        note_once(
+            f"{cset.path}: {len(bare)} of its {numbered(len(found), 'image')} on disk "
+            f"{worded(len(bare), 'has', 'have')} no annotation ({_first(bare)}): trained as all background; annotate them, or "
+            "delete them from the export if they are not done"
         )
 
 
