@@ -405,3 +405,45 @@ def test_images_of_no_annotation_are_counted_in_a_line(tmp_path, caplog):
     assert "1 of its 6 images on disk has no annotation (img05.png): trained as all" in (
         caplog.text
     )
+
+
+def test_rle_counts_that_do_not_cover_the_image_are_refused_in_one_line(tmp_path):
+    """Without the check a traceback: 'cannot reshape array of size 2000 into shape'."""
+    with pytest.raises(DatasetError, match=r"its RLE counts cover 2000 pixels, not 48x56"):
+        _one_image(tmp_path, {"counts": [1000, 1000], "size": list(SIZE)})
+
+
+def test_a_crowd_is_void_only_where_no_object_lies(tmp_path):
+    """An object drawn under a crowd region keeps its class (255 was painted over it too)."""
+    crowd = np.zeros(SIZE, bool)
+    crowd[0:20, 0:20] = True
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": SIZE[1], "height": SIZE[0]}],
+        "categories": [{"id": 5, "name": "cell"}, {"id": 6, "name": "junk"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 6, "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 5, "iscrowd": 1},
+        ],
+    }
+    coco["annotations"][0]["segmentation"] = [[10, 10, 30, 10, 30, 30, 10, 30]]
+    coco["annotations"][1]["segmentation"] = {"counts": rle_counts(crowd), "size": list(SIZE)}
+    _write(tmp_path, {"a.png": np.zeros(SIZE, np.uint8)}, coco)
+    mask = read_pair(find_pairs(tmp_path)[0])[1]
+    assert (mask[10:30, 10:30] == 2).all()
+    assert (mask == 255).sum() == crowd.sum() - 100 and (mask[crowd] != 0).all()
+
+
+def test_roboflows_class_names_come_from_train_and_its_splits_agree(tmp_path):
+    """Names came from test/ first ('class names from rf/test/...', what s66 fixed for colour
+    tables); the split-folder look-up and the check that two files agree had no test."""
+    for split in ("valid", "test"):
+        write_coco_set(tmp_path / "made", "roboflow", n_images=2, size=SIZE)
+        (tmp_path / "made" / "train").rename(tmp_path / split)  # the file among its images
+    train, coco = write_coco_set(tmp_path, "roboflow", n_images=2, size=SIZE)
+    names, source = coco_class_names(tmp_path)
+    assert names == {0: "background", 1: "cell", 2: "debris"} and source == train
+    other = tmp_path / "test" / "_annotations.coco.json"
+    coco["categories"] = [{"id": 3, "name": "cell"}, {"id": 7, "name": "junk"}]
+    other.write_text(json.dumps(coco))
+    with pytest.raises(DatasetError, match=r"its categories \(cell, junk\) are not those of"):
+        coco_class_names(tmp_path)

@@ -636,11 +636,12 @@ def coco_class_names(root: Path) -> tuple[dict[int, str], Path] | None:
 
 
 def _split_folders(root: Path) -> list[Path]:
-    splits = {n for names in SPLIT_NAMES.values() for n in names}
-    return (
-        [d for d in listing(root) if d.is_dir() and d.name.casefold() in splits]
-        if root.is_dir()
-        else []
+    """The split folders of ``root`` (Roboflow's ``train/``, ``valid/``, ``test/``): train's
+    first, test's last (its file names no class training reads, as for colour tables, s66)."""
+    rank = {n: k for k, names in enumerate(SPLIT_NAMES.values()) for n in names}
+    found = [d for d in listing(root) if d.is_dir()] if root.is_dir() else []
+    return sorted(
+        (d for d in found if d.name.casefold() in rank), key=lambda d: rank[d.name.casefold()]
     )
 
 
