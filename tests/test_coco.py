@@ -447,3 +447,42 @@ def test_roboflows_class_names_come_from_train_and_its_splits_agree(tmp_path):
     other.write_text(json.dumps(coco))
     with pytest.raises(DatasetError, match=r"its categories \(cell, junk\) are not those of"):
         coco_class_names(tmp_path)
+
+
+def _scans(tmp_path, json_path: str) -> None:
+    """Two scans' images in sub-folders of images/, their file_names ``scanN/00K.png``."""
+    entries = []
+    for s in (1, 2):
+        for k in range(3 if s == 1 else 1):
+            name = f"scan{s}/{k:03d}.png" if s == 1 else f"scan{s}/{k + 7:03d}.png"
+            write_png(tmp_path / "images" / name, np.zeros(SIZE, np.uint8))
+            entries.append({"id": len(entries) + 1, "file_name": name, "width": 56, "height": 48})
+    box = [[2, 3, 7, 3, 7, 9, 2, 9]]
+    annotations = [
+        {"id": e["id"], "image_id": e["id"], "category_id": 5, "segmentation": box, "iscrowd": 0}
+        for e in entries
+    ]
+    coco = {"images": entries, "annotations": annotations}
+    coco["categories"] = [{"id": 5, "name": "cell"}, {"id": 6, "name": "junk"}]
+    (tmp_path / json_path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / json_path).write_text(json.dumps(coco))
+
+
+def test_file_names_in_sub_folders_of_images_are_found_and_shared_stems_refused(tmp_path):
+    """CVAT's images/scan1/000.png named 'scan1/000.png' was refused ('none of its 4
+    images ...'); two images of one stem in two scans paired, and evaluate scored each
+    prediction twice ('images 6' of 3)."""
+    _scans(tmp_path / "cvat", "annotations/instances_default.json")
+    pairs = find_pairs(tmp_path / "cvat")
+    assert [p.image.relative_to(tmp_path / "cvat").as_posix() for p in pairs] == [
+        "images/scan1/000.png",
+        "images/scan1/001.png",
+        "images/scan1/002.png",
+        "images/scan2/007.png",
+    ]
+    coco = json.loads((tmp_path / "cvat/annotations/instances_default.json").read_text())
+    coco["images"][-1]["file_name"] = "scan2/000.png"
+    (tmp_path / "cvat/images/scan2/007.png").rename(tmp_path / "cvat/images/scan2/000.png")
+    (tmp_path / "cvat/annotations/instances_default.json").write_text(json.dumps(coco))
+    with pytest.raises(DatasetError, match=r"2 images share the stem 000 \(scan1/000.png, scan2"):
+        find_pairs(tmp_path / "cvat")

@@ -547,6 +547,9 @@ def _file_pairs(root: Path, cset: CocoSet, problems: list[str]) -> list[tuple[Pa
     for line in cset.passed:
         note_once(line)
     missing = [n for n in cset.images if n not in found]
+    if shared := _shared_stems(cset, found):
+        problems.append(shared)
+        return []
     if missing and not found:
         problems.append(
             f"{cset.path}: none of its {numbered(len(missing), 'image')} ({missing[0]}, ...) is "
@@ -563,6 +566,22 @@ def _file_pairs(root: Path, cset: CocoSet, problems: list[str]) -> list[tuple[Pa
     return [(found[n], coco_mask_path(cset.path, cset.view, n)) for n in sorted(found)]
 
 
+def _shared_stems(cset: CocoSet, found: dict[str, Path]) -> str | None:
+    """The problem of images found that share a stem (``scan1/000.png``, ``scan2/000.png``):
+    masks and predictions pair by stem, so evaluate scored each prediction twice."""
+    stems: dict[str, list[str]] = {}
+    for name in found:
+        stems.setdefault(nfc(Path(name).stem), []).append(name)
+    shared = next((names for names in stems.values() if len(names) > 1), None)
+    if shared is None:
+        return None
+    return (
+        f"{cset.path}: {len(shared)} images share the stem {Path(shared[0]).stem} "
+        f"({', '.join(shared)}): rename them apart (images, masks and predictions pair by "
+        "file stem), or export each folder as its own set"
+    )
+
+
 def _shown(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
@@ -572,8 +591,9 @@ def _first(names: list[str]) -> str:
 
 
 def _on_disk(root: Path, cset: CocoSet) -> dict[str, Path]:
-    """The image file of each ``file_name`` of ``cset``: ``root`` / it, else the file of
-    its name in ``root``, a folder in it (``images/``, ``train2017/``) or the file's own."""
+    """The image file of each ``file_name`` of ``cset``: it under ``root``, a folder in it
+    (``images/`` + ``scan1/000.png``) or the file's own folder, else the file of its name
+    in one of them (``images/a.jpg`` found as ``train2017/a.jpg``)."""
     from unetlab.data.io import listed_image  # io reads COCO masks
 
     folders = [root, *(d for d in listing(root) if d.is_dir() and d.name[0] != ".")]
@@ -585,7 +605,8 @@ def _on_disk(root: Path, cset: CocoSet) -> dict[str, Path]:
                 by_name.setdefault(f.name, f)
     found = {}
     for name in cset.images:
-        if (path := root / name).is_file() or (path := by_name.get(Path(name).name)):
+        path = next((d / name for d in folders if (d / name).is_file()), None)
+        if path := path or by_name.get(Path(name).name):
             found[name] = path
     return found
 
