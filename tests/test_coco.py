@@ -486,3 +486,34 @@ def test_file_names_in_sub_folders_of_images_are_found_and_shared_stems_refused(
     (tmp_path / "cvat/annotations/instances_default.json").write_text(json.dumps(coco))
     with pytest.raises(DatasetError, match=r"2 images share the stem 000 \(scan1/000.png, scan2"):
         find_pairs(tmp_path / "cvat")
+
+
+def _named_set(root, file_names: list[str], ids: list) -> None:
+    """Images on disk by the NFC of their names, a box each, the file's names and ids as given."""
+    import unicodedata
+
+    entries, annotations = [], []
+    for k, (name, key) in enumerate(zip(file_names, ids, strict=True)):
+        on_disk = unicodedata.normalize("NFC", name.rsplit("/", 1)[-1])
+        write_png(root / "images" / on_disk, np.full(SIZE, k, np.uint8))
+        entries.append({"id": key, "file_name": name, "width": SIZE[1], "height": SIZE[0]})
+        box = [[2 + k, 3, 7 + k, 3, 7 + k, 9, 2 + k, 9]]
+        annotations.append({"id": k, "image_id": key, "category_id": 5, "segmentation": box})
+    coco = {"images": entries, "annotations": annotations}
+    coco["categories"] = [{"id": 5, "name": "cell"}, {"id": 6, "name": "junk"}]
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    (root / "annotations" / "instances_default.json").write_text(json.dumps(coco))
+
+
+def test_image_ids_as_written_names_absolute_or_nfd_and_shared_ids_refused(tmp_path):
+    """String ids were 'image 1 lacks its id'; '/data/f0.png' read as '.../f0.png#classes: no
+    such file'; an NFD name not found; a shared id gave one image both's annotations."""
+    nfd = "cafe\u0301.png"  # café, as macOS writes it
+    _named_set(tmp_path / "ok", ["/data/f0.png", nfd, "f2.png"], ["img-0", "img-1", 7])
+    masks = {p.image.name: read_pair(p)[1] for p in find_pairs(tmp_path / "ok")}
+    assert sorted(masks) == sorted(["caf\u00e9.png", "f0.png", "f2.png"])
+    for k, name in enumerate(["f0.png", "caf\u00e9.png", "f2.png"]):  # each its own box
+        assert np.argwhere(masks[name])[:, 1].min() == 2 + k
+    _named_set(tmp_path / "same", ["f0.png", "f1.png"], [3, 3])
+    with pytest.raises(DatasetError, match=r"images f0.png and f1.png share the id 3: export"):
+        find_pairs(tmp_path / "same")

@@ -294,21 +294,37 @@ def _categories(categories, path: Path) -> tuple[dict[int, int], tuple[str, ...]
     return {i: k for k, i in enumerate(ids, start=1)}, tuple(n for _, n in pairs)
 
 
-def _images(entries: list, path: Path) -> dict[int, CocoImage]:
-    """The image entries by id; DatasetError naming one without its id, name or size."""
+def _images(entries: list, path: Path) -> dict[int | str, CocoImage]:
+    """The image entries by id as written (:func:`_id`: ``"img-0"``, ``7``, ``"7"``), their
+    ``file_name`` NFC and relative (a leading ``/`` dropped); DatasetError naming one
+    without its id, name or size, or two of one id (the annotations of both went to one)."""
     images = {}
     for n, e in enumerate(entries, start=1):
         try:
-            image = CocoImage(
-                str(e["file_name"]).replace("\\", "/"), int(e["width"]), int(e["height"])
-            )
-            key = int(e["id"])
+            name = nfc(str(e["file_name"]).replace("\\", "/").lstrip("/"))
+            image = CocoImage(name, int(e["width"]), int(e["height"]))
+            key = _id(e["id"])
         except (TypeError, KeyError, ValueError):
+            key = None
+        if key is None:
             raise DatasetError(
                 f"{path}: image {n} lacks its id, file_name, width or height: export it again"
-            ) from None
+            )
+        if key in images:
+            raise DatasetError(
+                f"{path}: images {images[key].file_name} and {image.file_name} share the id "
+                f"{key!r}: export the set again (each image needs its own id)"
+            )
         images[key] = image
     return images
+
+
+def _id(value) -> int | str | None:
+    """An image id as written: a whole number (``7``, ``"7"``), else the string itself
+    (``"img-0"``), None for none."""
+    if (number := _int(value)) is not None:
+        return number
+    return value if isinstance(value, str) and value else None
 
 
 def _annotations(annotations, images: dict, values: dict, path: Path) -> tuple[dict, list, list]:
@@ -316,14 +332,14 @@ def _annotations(annotations, images: dict, values: dict, path: Path) -> tuple[d
     annotations: those of no image or category of the file, with no segmentation or only
     polygons of under 3 points are passed over (counted); an RLE of another size than its
     image's is a problem."""
-    objects: dict[int, list[CocoObject]] = {}
+    objects: dict[int | str, list[CocoObject]] = {}
     skipped = {"an image not in the file": [], "a category not in the file": []}
     skipped |= {"no segmentation": [], "polygons of under 3 points": []}
     problems = []
     for n, a in enumerate(annotations if isinstance(annotations, list) else [], start=1):
         a = a if isinstance(a, dict) else {}
         said = f"annotation {a.get('id', n)}"
-        image = images.get(_int(a.get("image_id")))
+        image = images.get(_id(a.get("image_id")))
         if image is None:
             skipped["an image not in the file"].append(said)
             continue
@@ -338,7 +354,7 @@ def _annotations(annotations, images: dict, values: dict, path: Path) -> tuple[d
             skipped[found].append(said)
             continue
         crowd = bool(a.get("iscrowd"))
-        objects.setdefault(_int(a["image_id"]), []).append(CocoObject(value, *found, crowd))
+        objects.setdefault(_id(a["image_id"]), []).append(CocoObject(value, *found, crowd))
     return objects, _passed_lines(path, skipped), problems
 
 
@@ -602,7 +618,7 @@ def _on_disk(root: Path, cset: CocoSet) -> dict[str, Path]:
     for folder in folders:
         for f in listing(folder):
             if listed_image(f):
-                by_name.setdefault(f.name, f)
+                by_name.setdefault(nfc(f.name), f)
     found = {}
     for name in cset.images:
         path = next((d / name for d in folders if (d / name).is_file()), None)
