@@ -592,6 +592,12 @@ def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
     return dict(names), shown
 
 
+#: the masks whose void value training finds by itself, as its line names them
+_VOID_KINDS = (
+    "palette masks: VOC's outlines; colour masks: the colour table's void; labelme's __ignore__"
+)
+
+
 def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
     """The classes (:func:`~unetlab.data.classes.dataset_classes`, the rule ``unetlab
     weightmap`` reads masks by too): ``data.label_values``, or the values found in the masks
@@ -606,14 +612,8 @@ def _label_values(d, pairs, scan, palette, declared=None) -> DatasetClasses:
     classes = dataset_classes(found, palette, declared, ignore_value=d.ignore_value)
     ignore_value = classes.ignore_value
     if d.ignore_value is None and ignore_value is not None:
-        of = "COCO's crowd regions" if pairs and coco_view(pairs[0].mask) else None
-        log.info(
-            "mask value %d is void (%s) and is ignored",
-            ignore_value,
-            of
-            or "palette masks: VOC's outlines; colour masks: the colour table's void; labelme's "
-            "__ignore__",
-        )
+        of = "COCO's crowd regions" if pairs and coco_view(pairs[0].mask) else _VOID_KINDS
+        log.info("mask value %d is void (%s) and is ignored", ignore_value, of)
     # said, not decided:
     ids = None if classes.named or scan is None else object_ids_note(scan.masks)
     log.log(
