@@ -132,7 +132,7 @@ def _val_rows(run: Path) -> dict[int, str]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     made = sub.add_parser("make", help="write the synthetic CT set")
     made.add_argument("--out", type=Path, required=True)
