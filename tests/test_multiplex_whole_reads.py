@@ -140,3 +140,18 @@ def test_a_name_in_a_file_of_no_names_says_how_to_name_them(tmp_path, model, cap
     said = f"{path}: records no channel names, so no channel 'DAPI': give its index (--channel 0"
     assert said in err
     assert "Bio-Formats" in err and "'Channel': {'Name': ['DAPI', ...]}" in err, err
+
+
+def test_a_truncated_hyperstack_is_read_whole_for_its_channel(tmp_path, model):
+    """A truncated ImageJ hyperstack (tifffile's truncate=True, ImageJ's files over 4 GB) holds
+    its planes in one page: read whole and the channel taken, as before s71 (the channels'
+    own pages had raised 'cannot reshape array of size 1', rc 3, s71 review)."""
+    image = _pixels(6, 48, 56).reshape(3, 2, 48, 56)  # ZCYX
+    path = tmp_path / "ij_trunc.tif"
+    tifffile.imwrite(path, image, imagej=True, truncate=True, metadata={"axes": "ZCYX"})
+    assert io.channel_pages(path) == 0
+    made = predict_file(model, path, tmp_path / "a", channel=1)
+    plain = tmp_path / "plain.tif"
+    tifffile.imwrite(plain, image, imagej=True, metadata={"axes": "ZCYX"})
+    theirs = predict_file(model, plain, tmp_path / "b", channel=1)
+    assert np.array_equal(_labels(made), _labels(theirs))

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import io
 import logging
+import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -1202,10 +1203,13 @@ def held_at(channel: int | Sequence[int], held: tuple[int, ...] | None) -> int |
 def _channel_axis(series, letters: str) -> int | None:
     """The axis of a tifffile series whose planes, each its pages, are the channels (its
     one C of ``letters``, before Y and X, a page axis: tifffile's C, not a page's samples),
-    or None."""
+    or None; None too where its planes are not a page each (a truncated ImageJ hyperstack,
+    a file over 4 GB: one page holds them all)."""
     axes = series.axes.upper()
     if letters.count("C") != 1 or not axes.endswith("YX") or series.keyframe.samplesperpixel > 1:
         return None  # a page's samples (its planes too: PlanarConfiguration 2) decode together
+    if len(series.pages) != math.prod(series.shape[:-2]):
+        return None
     at = letters.index("C")
     return at if axes[at] == "C" else None
 
