@@ -13,6 +13,7 @@ from tests.test_multiplex_slides import NAMES, _multiplex, _pixels
 from unetlab.data import io
 from unetlab.data.nodata import InvalidPages
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
 
@@ -84,8 +85,25 @@ def test_channels_in_each_pixel_are_no_pages(tmp_path, planes):
         kw = dict(metadata={"axes": "CYX"}, photometric="rgb", planarconfig="separate")
         tifffile.imwrite(path, _pixels(3, 16, 16), **kw)
     assert io.channel_pages(path) == 0
-    with pytest.raises(ValueError, match="no pages"):
+    with pytest.raises(UnetlabError, match="stores no channels as pages of their own"):
         io.read_stack(path, channels=(0,))
+
+
+@pytest.mark.parametrize("channels", [(7,), (-1,), (0, 4)])
+def test_channels_a_file_lacks_are_refused_in_one_line(tmp_path, channels):
+    """s71 review: channels=(7,) of 4 was refused as a corrupt file ("is it a complete PNG,
+    JPEG or TIFF file?"), (-1,) read the last channel unsaid; an RGB TIFF's too."""
+    path = _multiplex(tmp_path / "m.ome.tif", 4)
+    with pytest.raises(UnetlabError) as got:
+        io.read_stack(path, channels=channels)
+    said = str(got.value)
+    assert said.startswith(f"{path}: no channel {channels[-1]} of its 4 channels"), said
+    assert "give channels= of 0 to 3" in said and "\n" not in said and "complete" not in said
+    rgb = tmp_path / "rgb.tif"
+    tifffile.imwrite(rgb, _pixels(8, 8, 3).astype(np.uint8), photometric="rgb")
+    with pytest.raises(UnetlabError, match="stores no channels as pages") as got:
+        io.read_stack(rgb, channels=(0,))
+    assert "complete" not in str(got.value) and "leave channels= out" in str(got.value)
 
 
 def test_instances_decode_every_channel_to_measure_it(tmp_path, monkeypatch):

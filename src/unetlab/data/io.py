@@ -280,7 +280,10 @@ def _drawn_mask(path: Path) -> np.ndarray | None:
 def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channels) -> np.ndarray:
     """:func:`read_stack` of an image file (not a folder of object masks nor outlines)."""
     if channels is not None and (axes is not None or path.suffix.lower() not in TIFF_SUFFIXES):
-        raise ValueError(f"read_stack: channels= of {path}: a TIFF's own channel pages")
+        raise UnetlabError(
+            f"{path}: read_stack's channels= reads the channel pages of a TIFF read with its "
+            "own axes: leave channels= out (every channel is read) and take them from that"
+        )
     if is_nifti(path):  # a CT or MRI volume (an nnU-Net case's channel files): axial slices
         return read_case(path, mask=mask)
     how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)
@@ -1136,7 +1139,7 @@ def _decode(
     channels: tuple[int, ...] | None = None,
 ):
     """(a TIFF's first series as an array and its :func:`tiff_layout` letters; ``channels``:
-    those alone, :func:`_series_pixels`), (a 16-bit
+    those alone, :func:`_channel_keys`), (a 16-bit
     colour PNG's pixels, "YXC" or "YX": :mod:`unetlab.data.png_depth`, unless not ``deep``;
     with ``note``, its transparent share noted as an 8-bit one's where its alpha is dropped)
     or (the loaded Pillow frames, None: one but for an animated file read with ``frames``);
@@ -1168,8 +1171,9 @@ def _decode(
             turn = tiff_orientation(series_of(tif).keyframe)
             say_other_series(tif, path)
         letters = axes_letters(axes, colour_planes=colour_planes)
+        keys = _channel_keys(path, series_of(tif), axes_letters(axes), channels)  # misuse: said
         with decoding_errors(path):
-            arr = _series_pixels(tif, series_of(tif), channels)
+            arr = _series_pixels(tif, series_of(tif), keys)
     finally:
         close()
     turn = _turn(path, turn)
@@ -1214,18 +1218,37 @@ def _channel_axis(series, letters: str) -> int | None:
     return at if axes[at] == "C" else None
 
 
-def _series_pixels(tif, series, channels: tuple[int, ...] | None) -> np.ndarray:
-    """The pixels of a tifffile series, of ``channels`` alone where given (of its C axis,
-    :func:`channel_pages`, in that order, the pages of each: only they are decoded)."""
-    if channels is None:
+def _series_pixels(tif, series, keys: np.ndarray | None) -> np.ndarray:
+    """The pixels of a tifffile series, of the pages ``keys`` alone where given
+    (:func:`_channel_keys`: only they are decoded)."""
+    if keys is None:
         return series.asarray()
-    at = _channel_axis(series, axes_letters(tiff_axes(tif, series)))
-    if at is None:  # a caller's bug: channel_pages says which files
-        raise ValueError(f"read_stack: channels= of a TIFF of axes {series.axes}: no pages")
-    index = np.arange(len(series.pages)).reshape(series.shape[:-2])
-    keys = np.take(index, list(channels), axis=at)
     pages = tif.asarray(key=keys.ravel().tolist(), series=series)
     return pages.reshape(*keys.shape, *series.shape[-2:])
+
+
+def _channel_keys(path: Path, series, letters: str, channels) -> np.ndarray | None:
+    """The page indices of ``channels`` (:func:`read_stack`'s: of its C axis,
+    :func:`channel_pages`, in that order) of the tifffile ``series`` of ``path``, its axes
+    ``letters``; None: all. UnetlabError naming the file, its channels and the fix for
+    channels it lacks or does not store as pages (s71 review: refused as a corrupt file)."""
+    if channels is None:
+        return None
+    at = _channel_axis(series, letters)
+    if at is None:
+        raise UnetlabError(
+            f"{path}: stores no channels as pages of their own (axes {series.axes}), so "
+            "read_stack reads none alone: leave channels= out (every channel is read) and "
+            "take them from the last axis"
+        )
+    has = int(series.shape[at])
+    if lacked := [c for c in channels if not 0 <= c < has]:
+        raise UnetlabError(
+            f"{path}: no channel {lacked[0]} of its {has} channels: give channels= of 0 to "
+            f"{has - 1} (channel_pages says how many)"
+        )
+    index = np.arange(len(series.pages)).reshape(series.shape[:-2])
+    return np.take(index, list(channels), axis=at)
 
 
 def _turn(path: Path, orientation: int) -> int:
