@@ -173,3 +173,40 @@ def test_a_truncated_hyperstack_is_read_whole_for_its_channel(tmp_path, model):
     tifffile.imwrite(plain, image, imagej=True, metadata={"axes": "ZCYX"})
     theirs = predict_file(model, plain, tmp_path / "b", channel=1)
     assert np.array_equal(_labels(made), _labels(theirs))
+
+
+def _dapi_holed(tmp_path):
+    """A 6-channel OME-TIFF, its DAPI alone 0 in a 20 x 20 square (samples), every band 0 in
+    the 4 x 4 corner (nodata=0's no sample), beside a mask of 1 in that corner alone."""
+    image = _pixels(len(NAMES), 64, 80, seed=3) + 1
+    image[:, :4, :4] = 0
+    image[0, 20:40, 20:40] = 0
+    path = _multiplex(tmp_path / "m.ome.tif", image=image)
+    mask = np.zeros((64, 80), np.uint8)
+    mask[:4, :4] = 1
+    tifffile.imwrite(tmp_path / "m_mask.tif", mask)
+    return Pair(path, tmp_path / "m_mask.tif"), image
+
+
+def test_the_readers_nodata_finds_the_invalid_pixels(tmp_path):
+    """s71 review: nodata was given twice, to PairReader and to InvalidPages, and a reader of
+    DAPI alone with InvalidPages(read, 0) found 416 pixels, not 16: it is the reader's."""
+    pair, _ = _dapi_holed(tmp_path)
+    bad = InvalidPages(PairReader("DAPI", nodata=0))(pair)
+    assert bad is not None and int(bad.sum()) == 16 and bad[:4, :4].all()
+
+
+def test_training_on_dapi_with_nodata_leaves_out_the_corner_alone(tmp_path):
+    """Pins (callers passed matching values): load, statistics and fingerprint of DAPI with
+    nodata=0 leave out the 16 corner pixels, not DAPI's 400 zeros too."""
+    from unetlab.data.datasets import IGNORE_INDEX, dataset_stats, load_samples
+    from unetlab.data.fingerprint import fingerprint
+
+    pair, image = _dapi_holed(tmp_path)
+    kw = dict(channel="DAPI", nodata=0)
+    (sample,) = load_samples([pair], label_values=[0, 1], normalization={"mode": "per_image"}, **kw)
+    assert np.array_equal(sample.mask == IGNORE_INDEX, image.max(axis=0) == 0)
+    kept = image[0][image.max(axis=0) > 0].astype(np.float64)
+    (mean,), _ = dataset_stats([pair], **kw)
+    assert mean == pytest.approx(kept.mean(), rel=1e-6)
+    assert list(fingerprint([pair], target="semantic", **kw).class_fractions()) == [0]

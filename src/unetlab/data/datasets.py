@@ -209,7 +209,7 @@ def dataset_stats(
     training reads them: ``channel``, outside ``nodata`` and ``exclude_rows``), the
     ``dataset`` normalisation's statistics (:func:`unetlab.data.normalize.pooled_stats`)."""
     read = PairReader(channel, nodata=nodata)
-    invalid = InvalidPages(read, nodata)
+    invalid = InvalidPages(read)
     stats = []
     for pair in pairs:
         image, _ = read(pair)
@@ -1019,7 +1019,7 @@ def _load(
     problems: list[str] = []
     loaded = []
     read = PairReader(channel, masks=masks, nodata=nodata)
-    invalid = InvalidPages(read, nodata)
+    invalid = InvalidPages(read)
     headers = ImageHeaders()
     for pair in pairs:
         try:

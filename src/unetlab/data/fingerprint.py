@@ -745,7 +745,7 @@ def fingerprint(
     if target not in TARGETS:
         raise UnetlabError(unknown_choice("data.target", target, TARGETS))
     reader = _KeptRows(channel, exclude_rows, nodata)  # data.channel: that one measured
-    invalid_of = InvalidPages(reader, nodata)
+    invalid_of = InvalidPages(reader)
     ids = _IDS[target]
     known = target != "auto" and label_values is not None  # the classes, before any mask
     how = dict(ignore_value=ignore_value, names=names if known else None, held=label_values)

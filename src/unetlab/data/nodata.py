@@ -343,18 +343,19 @@ def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> 
 
 
 class InvalidPages:
-    """Each pair's image's invalid pixels (:func:`invalid_pages`) as ``nodata`` says, a
-    stack's found once for all its pages, from the stack ``read`` (a
-    :class:`~unetlab.data.pairs.PairReader`) holds: no second read."""
+    """Each pair's image's invalid pixels (:func:`invalid_pages`) as the ``nodata`` of
+    ``read`` (a :class:`~unetlab.data.pairs.PairReader`) says, a stack's found once for all
+    its pages, from the stack it holds: no second read, and one setting (s71 review: given
+    to both, a reader of DAPI alone and nodata 0 here found DAPI's zeros too)."""
 
-    def __init__(self, read, nodata="auto"):
-        self.read, self.nodata, self.held = read, nodata, {}
+    def __init__(self, read):
+        self.read, self.held = read, {}
 
     def __call__(self, pair) -> np.ndarray | None:
         """The invalid pixels of ``pair``'s image page, or None."""
         if pair.image not in self.held:
             stack = self.read.image_stack(pair)  # its channels read (a band's: none)
-            self.held = {pair.image: invalid_pages(pair.image, stack, self.nodata)}
+            self.held = {pair.image: invalid_pages(pair.image, stack, self.read.nodata)}
         return self.held[pair.image][pair.page]
 
 

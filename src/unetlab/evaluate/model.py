@@ -642,8 +642,9 @@ def _accumulated_each(
     acc = Accumulator(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
-    read = PairReader(colours=_mask_colours(scoring), axes=scoring.axes)  # a stack's files once
-    invalid = InvalidPages(read, scoring.predicting.nodata)
+    how = dict(axes=scoring.axes, nodata=scoring.predicting.nodata)
+    read = PairReader(colours=_mask_colours(scoring), **how)  # a stack's files once
+    invalid = InvalidPages(read)
     unsaid = scoring.ignore_from_training
     where = PageColumns()  # a stack's page, frame and time: its row's last columns
     ids = _IdPages(scoring)  # masks that look like object ids: said once scored
