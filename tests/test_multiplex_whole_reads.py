@@ -5,6 +5,8 @@ measures each, nodata is equal in every band), with the same outputs as before."
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import tifffile
@@ -14,6 +16,7 @@ from unetlab.data import io
 from unetlab.data.nodata import InvalidPages
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.errors import UnetlabError
+from unetlab.inference import chosen
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
 
@@ -48,8 +51,10 @@ def test_a_channel_of_a_file_read_whole_is_decoded_alone(tmp_path, monkeypatch, 
     names = [NAMES[c] for c in bands]
     alone = _multiplex(tmp_path / "a.ome.tif", len(bands), image=image[list(bands)], names=names)
     decoded = _spy_pages(monkeypatch)
-    made = predict_file(model, path, tmp_path / "a", channel=channel, draw_overlay=True)
+    with chosen.noting() as notes:
+        made = predict_file(model, path, tmp_path / "a", channel=channel, draw_overlay=True)
     assert sorted(decoded) == sorted(bands), decoded
+    assert notes[os.path.realpath(path)]["shape"] == [[1, 64, 80, 6]]  # the file's, as read
     kw = dict(channel=None if len(bands) == 1 else (0, 1), draw_overlay=True)
     theirs = predict_file(model, alone, tmp_path / "b", **kw)
     assert np.array_equal(_labels(made), _labels(theirs))
