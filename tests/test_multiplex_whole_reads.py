@@ -163,6 +163,7 @@ def test_a_name_in_a_file_of_no_names_says_how_to_name_them(tmp_path, model, cap
     said = f"{path}: records no channel names, so no channel 'DAPI': give its index (--channel 0"
     assert said in err
     assert "Bio-Formats" in err and "'Channel': {'Name': ['DAPI', ...]}" in err, err
+    assert "imwrite('named.ome.tif', pixels" in err and "'ZCYX'" in err  # a copy; any axes
 
 
 def test_a_truncated_hyperstack_is_read_whole_for_its_channel(tmp_path, model):

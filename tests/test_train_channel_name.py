@@ -87,9 +87,10 @@ def test_a_name_is_found_in_each_file_whatever_its_index(tmp_path):
         "d.tif: records no channel names, so no channel 'DAPI' (data.channel) in it: set "
         "data.channel to the channel's number instead, counting from 0 (0 for the first channel; "
         "every training image is then read at that number, so DAPI must be there in each), or "
-        "leave the file out"
-    )
-    assert str(refused.value).endswith(said), refused.value
+        "save a copy with its channels named in its OME-XML (Fiji: File > Export > Bio-Formats"
+    )  # s71 review: and how a file comes to name them
+    assert said in str(refused.value) and str(refused.value).endswith("or leave the file out")
+    assert "tifffile.imwrite('named.ome.tif', pixels" in str(refused.value)
 
 
 def _train(root, run, channel: str) -> None:

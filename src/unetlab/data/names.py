@@ -97,6 +97,17 @@ def listed(names: Sequence[str]) -> str:
     return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
 
 
+#: how a file comes to name its channels, for a channel asked by name (``--channel DAPI``,
+#: ``data.channel: DAPI``) of a file that names none (s71: the lines said only to give an
+#: index); a copy, so that the original keeps its pixel size and the rest of its metadata
+NAME_THEM = (
+    ", or save a copy with its channels named in its OME-XML (Fiji: File > Export > "
+    "Bio-Formats, as .ome.tif; Python: tifffile.imwrite('named.ome.tif', pixels, ome=True, "
+    "metadata={'axes': 'CYX', 'Channel': {'Name': ['DAPI', ...]}}), its own axes for 'CYX', "
+    "such as 'ZCYX')"
+)
+
+
 def channel_named(
     names: Sequence[str],
     name: str,

@@ -86,6 +86,7 @@ from unetlab.data.labelme import unread_beside
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
+    NAME_THEM,
     OUTLINE_NAMES,
     SPLIT_NAMES,
     channel_named,
@@ -1681,7 +1682,7 @@ def named_channel(pair: Pair, name: str) -> int:
         fix = (
             f"set data.channel to the channel's number instead, counting from 0 (0 for the "
             f"first channel; every training image is then read at that number, so {name} "
-            f"must be there in each), or leave the file out"
+            f"must be there in each){NAME_THEM}, or leave the file out"
         )
         raise DatasetError(f"{pair.image_page}: {why}: {fix}")
     fix = "set data.channel to one of these names or its index, or leave the file out"

@@ -26,7 +26,7 @@ from unetlab.data.io import (
     tiff_layout,
     trained_file_axes,
 )
-from unetlab.data.names import channel_named, listed
+from unetlab.data.names import NAME_THEM, channel_named, listed
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_alike, note_once
 from unetlab.data.shown import shown_path
@@ -501,15 +501,6 @@ def _unnamed(path: str | os.PathLike, channel: str) -> UnetlabError:
     return UnetlabError(
         said + f"({said_as(INDEX_AS)}){NAME_THEM}", cli=f"{said}({INDEX_AS.cli}){NAME_THEM}"
     )
-
-
-#: how a file comes to name its channels, for ``--channel DAPI`` (s71: the line said only
-#: to give an index)
-NAME_THEM = (
-    ", or save the file with its channels named in its OME-XML (Fiji: File > Export > "
-    "Bio-Formats, as .ome.tif; Python: tifffile.imwrite(path, cyx, ome=True, "
-    "metadata={'axes': 'CYX', 'Channel': {'Name': ['DAPI', ...]}}))"
-)
 
 
 def one_channel_file(path: str | os.PathLike) -> bool:
