@@ -216,3 +216,13 @@ def test_training_on_dapi_with_nodata_leaves_out_the_corner_alone(tmp_path):
     (mean,), _ = dataset_stats([pair], **kw)
     assert mean == pytest.approx(kept.mean(), rel=1e-6)
     assert list(fingerprint([pair], target="semantic", **kw).class_fractions()) == [0]
+
+
+def test_predict_and_training_read_alone_by_one_rule(tmp_path):
+    """s71 review: file_fit.channels_alone and PairReader.held_channels each held the rule
+    (pages, nodata, range, once each), one copy's range check dead: io.pages_alone holds it."""
+    path = _multiplex(tmp_path / "m.ome.tif", 4)
+    assert io.pages_alone(path, 3) == (3,) and io.pages_alone(path, [2, 0, 2]) == (2, 0)
+    assert io.pages_alone(path, (9,)) is None and io.pages_alone(path, -1) is None
+    assert io.pages_alone(path, 0, nodata=0) is None and io.pages_alone(path, 0, "none") == (0,)
+    assert io.pages_alone(_multiplex(tmp_path / "i.ome.tif", 4, planar=False), 0) is None

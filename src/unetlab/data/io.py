@@ -56,6 +56,7 @@ from unetlab.data.names import (
 )
 from unetlab.data.nifti import is_nifti, nifti_case, pair_line
 from unetlab.data.nifti_channels import case_size, first_channels, read_case
+from unetlab.data.nodata import banded_nodata
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -1192,6 +1193,22 @@ def channel_pages(path: str | os.PathLike) -> int:
         series = series_of(tif)
         at = _channel_axis(series, axes_letters(tiff_axes(tif, series)))
     return 0 if at is None else int(series.shape[at])
+
+
+def pages_alone(
+    path: str | os.PathLike, wanted: int | Sequence[int], nodata="auto"
+) -> tuple[int, ...] | None:
+    """The channels ``wanted`` (an index, or a band list or tuple) of the image file ``path``
+    to read alone (:func:`read_stack`'s ``channels``: once each, in that order) where it
+    stores its channels as pages (:func:`channel_pages`: a multiplexed OME-TIFF's) and
+    ``nodata`` finds no pixels by every band's value
+    (:func:`~unetlab.data.nodata.banded_nodata`); None: all are read (one it lacks too:
+    refused as read). Predict's and training's one rule (s71)."""
+    wanted = tuple(wanted) if isinstance(wanted, list | tuple) else (wanted,)
+    has = channel_pages(path)
+    if has < 2 or not all(0 <= c < has for c in wanted) or banded_nodata(path, nodata):
+        return None
+    return tuple(dict.fromkeys(wanted))
 
 
 def held_at(channel: int | Sequence[int], held: tuple[int, ...] | None) -> int | Sequence[int]:

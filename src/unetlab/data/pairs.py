@@ -71,12 +71,12 @@ from unetlab.data.io import (
     TIFF_SUFFIXES,
     AxesSetting,
     broken_links,
-    channel_pages,
     describe_links,
     file_axes,
     held_at,
     listed_image,
     mask_stem,
+    pages_alone,
     read_stack,
     refuse_untiffed_axes,
     stack_shape,
@@ -103,7 +103,6 @@ from unetlab.data.names import (
     stem_endings,
 )
 from unetlab.data.nifti import is_nifti, nifti_case
-from unetlab.data.nodata import banded_nodata
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
@@ -1629,11 +1628,7 @@ class PairReader:
         if self.channel is None or file_axes(pair.image, pair.axes or self.axes) is not None:
             return None
         if pair.image not in self._alone:
-            index, has = self.index(pair), channel_pages(pair.image)
-            wanted = tuple(index) if isinstance(index, list | tuple) else (index,)
-            fits = has > 1 and all(0 <= c < has for c in wanted)
-            alone = fits and not banded_nodata(pair.image, self.nodata)
-            self._alone[pair.image] = tuple(dict.fromkeys(wanted)) if alone else None
+            self._alone[pair.image] = pages_alone(pair.image, self.index(pair), self.nodata)
         return self._alone[pair.image]
 
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:

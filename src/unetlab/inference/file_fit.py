@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from unetlab.data.io import CHANNEL_GIVEN, channel_pages
+from unetlab.data.io import CHANNEL_GIVEN, channel_pages, pages_alone
 from unetlab.data.names import channel_named
-from unetlab.data.nodata import banded_nodata, file_nodata, says_alpha
+from unetlab.data.nodata import file_nodata, says_alpha
 from unetlab.data.read_notes import note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_files import is_tiff_name
@@ -78,17 +78,13 @@ def channels_alone(
     for (``every``: ``--instances`` measures each), stored together (interleaved samples,
     :func:`~unetlab.data.io.channel_pages`), a ``nodata`` value to find in every band, the
     model takes them all, or one it lacks (refused as read)."""
-    has = channel_pages(path)
-    if every or has < 2 or banded_nodata(path, nodata):
+    if every or pages_alone(path, (), nodata) is None:  # none alone: file_fit once, as read
         return None
+    has = channel_pages(path)
     how = dict(axes=None, axes_trained=False, nodata=nodata)
     fit = file_fit(model, path, has, channel=channel, asked=asked, **how)
-    if fit["channel"] is None:
-        return None
-    wanted = fit["channel"] if isinstance(fit["channel"], tuple) else (fit["channel"],)
-    if not all(0 <= c < has for c in wanted):
-        return None
-    return Alone(fit, tuple(dict.fromkeys(wanted)), has)
+    held = None if fit["channel"] is None else pages_alone(path, fit["channel"], nodata)
+    return None if held is None else Alone(fit, held, has)
 
 
 def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple | None:
