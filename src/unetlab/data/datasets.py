@@ -244,8 +244,8 @@ def foreground_stats(
     and ``exclude_rows``. ``lower`` and ``upper``, its ``low`` and ``high`` percentiles (of
     ``spec``), and its ``mean`` and ``std`` (nnU-Net's CT normalisation), as lists of
     floats. DatasetError where no mask holds such a pixel."""
-    read = PairReader(channel)
-    invalid = InvalidPages(read, nodata)
+    read = PairReader(channel, nodata=nodata)
+    invalid = InvalidPages(read)
     found = []
     for pair in pairs:
         image, mask = read(pair)
