@@ -262,10 +262,11 @@ def mrc_map(path: str | os.PathLike, head: MrcHeader | None = None) -> np.memmap
     return np.memmap(path, head.dtype, "r", offset=head.offset, shape=head.shape)
 
 
-def read_mrc(path: str | os.PathLike) -> np.ndarray:
-    """The voxels of the MRC file ``path`` as a (Z, Y, X) array in memory, native byte
-    order (int8, uint8, int16, uint16, float16 or float32 by its mode)."""
-    head = mrc_header(path)
+def read_mrc(path: str | os.PathLike, head: MrcHeader | None = None) -> np.ndarray:
+    """The voxels of the MRC file ``path`` (of header ``head``, read where not given) as a
+    (Z, Y, X) array in memory, native byte order (int8, uint8, int16, uint16, float16 or
+    float32 by its mode)."""
+    head = mrc_header(path) if head is None else head
     return np.array(mrc_map(path, head), head.dtype.newbyteorder("="))
 
 
@@ -309,25 +310,17 @@ def write_mrc_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os
         raise ValueError(f"labels of shape {labels.shape} for an MRC file of {theirs.shape}")
     if labels.dtype.kind == "i" and int(labels.min(initial=0)) < 0:
         raise ValueError(f"label values from {labels.min()}: labels are never negative")
-    kind = label_dtype(int(labels.max(initial=0))).newbyteorder("<")
-    counts = np.zeros(0, np.int64)
+    top = int(labels.max(initial=0))
+    kind = label_dtype(top).newbyteorder("<")
+    counts = np.zeros(top + 1, np.int64)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.seek(HEADER_BYTES)
         for plane in labels:
             plane.astype(kind, copy=False).tofile(f)
-            counts = _added(counts, np.bincount(plane.ravel()))
+            counts += np.bincount(plane.ravel(), minlength=top + 1)
         f.seek(0)
         f.write(_label_header(theirs, counts, LABEL_MODES[kind.newbyteorder("=")], Path(like)))
     return Path(path)
-
-
-def _added(counts: np.ndarray, more: np.ndarray) -> np.ndarray:
-    """The sum of two value counts (``np.bincount``'s) of any lengths."""
-    if len(more) > len(counts):
-        counts, more = more, counts
-    counts = counts.copy()
-    counts[: len(more)] += more
-    return counts
 
 
 def count_statistics(counts: np.ndarray) -> tuple[float, float, float, float]:

@@ -33,6 +33,7 @@ from unetlab.data.labelme import (
     read_labels_file,
     unlisted,
 )
+from unetlab.data.large_ids import label_dtype
 from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES
 from unetlab.data.read_notes import note_once
 from unetlab.data.yolo import class_names, data_yaml, is_label_text, yolo_outlines
@@ -95,7 +96,7 @@ def shapes_mask(path: str | os.PathLike, image: Path, size: tuple[int, int]) -> 
         by_label = _label_values(path)
         outlines, values = [s.outline for s in shapes], [by_label[s.label] for s in shapes]
     ids = rasterise(outlines, size, str(path))
-    table = np.array([0, *values], dtype=np.uint16 if max(values, default=0) > 255 else np.uint8)
+    table = np.array([0, *values], dtype=label_dtype(max(values, default=0)))
     return table[ids]
 
 

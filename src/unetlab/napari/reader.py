@@ -114,7 +114,7 @@ def mrc_layer(path: Path) -> LayerTuple:
     head = mrc_header(path)
     labels = first_label(head).startswith(LABEL_NOTE) or path.stem.endswith(SEGMENTED)
     lazy = head.dtype.isnative and not labels  # labels in memory: napari paints on them
-    data = mrc_map(path, head) if lazy else read_mrc(path)
+    data = mrc_map(path, head) if lazy else read_mrc(path, head)
     if labels and data.dtype.kind == "f":
         labels, data = whole_labels(data)
     um = [v / ANGSTROM_PER_UM for v in head.voxel] if head.voxel else [1.0] * 3
