@@ -66,6 +66,7 @@ from unetlab.errors import (
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
 from unetlab.inference.chosen import merge, noting
+from unetlab.inference.coco_out import COCO_FILE, claim_coco, coco_categories, write_run_coco
 from unetlab.inference.drawn_again import DRAWN_WHOLE, NOT_DRAWN, can_draw
 from unetlab.inference.earlier_outputs import (
     earlier_outputs,
@@ -559,6 +560,8 @@ def claim_folder(
     with slide_resume.noting_unskipped(), prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
+        if outputs.outlines == "coco":
+            claim_coco(out_dir, overwrite=outputs.overwrite)
         yield claim.done
 
 
@@ -1249,6 +1252,7 @@ def _predict_held(
             inputs_failed(out_dir, [input_source(f) for f in result.failed])
             drop_failed_changed(out_dir, result.failed, changed)
             _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
+            _coco(out_dir, [f for f in files if f not in result.failed], model, outputs, run.root)
             say_merged(merged)  # the objects that look merged, of every process's images
             _legend(out_dir, model, outputs, result)
     return result
@@ -1277,6 +1281,20 @@ def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPredicti
     write_legend(out_dir, names, label_colours(model, color=True, values=False), "predict")
 
 
+def _coco(out_dir: Path, files: Sequence[Path], model, outputs: OutputOptions, root) -> None:
+    """With ``outlines="coco"``, the run's COCO file of every input whose objects are in the
+    folder, this run's, those it skipped and an earlier run's into the folder
+    (:func:`earlier_inputs`) (:func:`~unetlab.inference.coco_out.write_run_coco`), each
+    named as the tables' ``path`` column names it (a file given alone: by its name)."""
+    if outputs.outlines != "coco" or not files:
+        return
+    earlier = earlier_inputs(out_dir, files)  # first, as objects_summary.csv's rows
+    given = {f: f for f in files} | {f: as_given(f, files) for f in earlier}
+    names = {f: relative_path(g, root) if root is not None else g.name for f, g in given.items()}
+    classes = [str(n) for n in getattr(model, "classes", None) or ()]
+    write_run_coco(out_dir, [*earlier, *files], names, coco_categories(classes, outputs.objects))
+
+
 def _first_missing(folder: Path) -> Path | None:
     """The outermost of ``folder`` and its parents that does not exist (made by the run
     with it); None where ``folder`` exists."""
@@ -1301,7 +1319,7 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
     with contextlib.suppress(OSError):  # left as it is
         names, top = before
         added = (folder_names(out_dir) or set()) - (names or set())
-        if not added <= {MANIFEST, LOCK, RECORD_FILES["predict"], SUMMARY}:
+        if not added <= {MANIFEST, LOCK, RECORD_FILES["predict"], SUMMARY, COCO_FILE}:
             return
         for name in added:
             (out_dir / name).unlink()

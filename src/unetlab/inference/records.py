@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 #: the object outlines a prediction may write (``OutputOptions.outlines``)
-OUTLINES = ("geojson", "imagej", "both")
+OUTLINES = ("geojson", "imagej", "both", "coco")
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
 
@@ -112,7 +112,8 @@ class OutputOptions(KnownFields):
     ``<stem>_objects.tif`` and ``<stem>_objects.csv``; ``outlines`` (with ``objects``; a
     semantic model's objects are its class regions): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
     ``<stem>_objects.geojson`` (QuPath), ``"imagej"``: ``<stem>_objects_rois.zip`` (Fiji's
-    ROI Manager; not for a streamed image), ``"both"``. ``level``: the pyramid level
+    ROI Manager; not for a streamed image), ``"both"``; ``"coco"``: one COCO file of the
+    folder's images, ``objects_coco.json`` (:mod:`unetlab.inference.coco_out`). ``level``: the pyramid level
     predicted; ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files

@@ -1,0 +1,124 @@
+"""predict --outlines coco: one COCO file of a folder's objects, read back by train --data."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.cli import main
+from unetlab.data.coco import read_coco
+from unetlab.data.io import write_png
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.inference.coco_out import COCO_FILE, coco_annotations, coco_document
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.records import OutputOptions
+
+
+def _net():
+    net = local_net()
+    net.classes = ["background", "boundary", "nucleus"]
+    return net
+
+
+def _coco(**more) -> OutputOptions:
+    return OutputOptions(objects=ObjectOptions.for_model, outlines="coco", **more)
+
+
+def _images(folder, sizes) -> None:
+    for k, (h, w) in enumerate(sizes):
+        write_png(folder / f"a{k}.png", nuclei_image(h, w, seed=k))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return (a & b).sum() / (a | b).sum()
+
+
+def test_the_coco_file_is_read_back_by_train_as_the_same_objects(tmp_path):
+    _images(tmp_path / "in", [(97, 83), (61, 130)])
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _coco(), progress=False)
+    assert not result.failed
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [(i["file_name"], i["width"], i["height"]) for i in doc["images"]] == [
+        ("a0.png", 83, 97),
+        ("a1.png", 130, 61),
+    ]
+    assert doc["categories"] == [{"id": 1, "name": "nucleus", "supercategory": ""}]
+    (tmp_path / "in" / "annotations").mkdir()
+    shutil.copy(tmp_path / "out" / COCO_FILE, tmp_path / "in" / "annotations")
+    pairs = find_pairs(tmp_path / "in")  # train --data's pairs
+    assert [p.image.name for p in pairs] == ["a0.png", "a1.png"]
+    checked = 0
+    for pair in pairs:
+        mask = read_pair(pair)[1]
+        ids = tifffile.imread(tmp_path / "out" / f"{pair.image.stem}_objects.tif")
+        assert ids.max() >= 10 and mask.max() == ids.max()
+        for k in range(1, int(ids.max()) + 1):
+            if (ids == k).sum() > 30:
+                assert _iou(mask == k, ids == k) >= 0.9
+                checked += 1
+        assert np.array_equal(mask, ids)  # traced along pixel edges: exact
+    assert checked >= 20
+    ann = doc["annotations"][0]
+    assert ann["iscrowd"] == 0 and ann["area"] == (ids_of(tmp_path, "a0") == 1).sum()
+
+
+def ids_of(tmp_path, stem):
+    return tifffile.imread(tmp_path / "out" / f"{stem}_objects.tif")
+
+
+def test_a_resumed_run_s_file_holds_the_skipped_images_too(tmp_path):
+    net = _net()
+    _images(tmp_path / "in", [(97, 83), (61, 130)])
+    (tmp_path / "in" / "a1.png").rename(tmp_path / "a1.png")  # a run stopped after a0
+    predict_folder(net, tmp_path / "in", tmp_path / "out", _coco(), progress=False)
+    (tmp_path / "a1.png").rename(tmp_path / "in" / "a1.png")
+    options = _coco(skip_existing=True)
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert [p.name for p in result.skipped] == ["a0.png"]
+    assert [p.name for p in result.written] == ["a1.png"]
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]
+    per_image = [sum(a["image_id"] == i for a in doc["annotations"]) for i in (1, 2)]
+    assert per_image == [ids_of(tmp_path, "a0").max(), ids_of(tmp_path, "a1").max()]
+    assert [a["id"] for a in doc["annotations"]] == list(range(1, sum(per_image) + 1))
+
+
+def test_an_object_with_a_hole_is_an_rle_read_back_exactly(tmp_path):
+    ids = np.zeros((20, 24), np.uint16)
+    ids[3:12, 4:14] = 1
+    ids[6:9, 7:10] = 0  # a hole: polygons would fill it
+    ids[14:18, 2:22] = 2
+    found = coco_annotations(ids, 1)
+    assert isinstance(found[0]["segmentation"], dict) and isinstance(found[1]["segmentation"], list)
+    assert [a["area"] for a in found] == [81, 80] and found[0]["bbox"] == [4, 3, 10, 9]
+    image = {"id": 1, "file_name": "h.png", "width": 24, "height": 20}
+    write_png(tmp_path / "h.png", np.zeros((20, 24), np.uint8))
+    (tmp_path / "c.json").write_text(json.dumps(coco_document([image], found, {1: "cell"})))
+    assert read_coco(tmp_path / "c.json").objects == 2
+    assert np.array_equal(read_pair(find_pairs(tmp_path)[0])[1], ids)
+
+
+def test_the_command_never_replaces_a_coco_file_it_did_not_make(tmp_path, instance_checkpoint):
+    _images(tmp_path / "in", [(40, 40)])
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / COCO_FILE).write_text("{}")  # the user's
+    args = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(tmp_path / "in")]
+    args += ["--output", str(tmp_path / "out"), "--instances", "--no-progress"]
+    assert main([*args, "--outlines", "coco", "--overwrite"]) != 0
+    assert (tmp_path / "out" / COCO_FILE).read_text() == "{}"
+    (tmp_path / "out" / COCO_FILE).unlink()
+    assert main([*args, "--outlines", "coco", "--overwrite"]) == 0
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png"]
+
+
+@pytest.mark.parametrize("outlines", ["geojson", None])
+def test_other_outlines_write_no_coco_file(tmp_path, outlines):
+    _images(tmp_path / "in", [(40, 40)])
+    options = OutputOptions(objects=ObjectOptions.for_model, outlines=outlines)
+    predict_folder(_net(), tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert not (tmp_path / "out" / COCO_FILE).exists()
