@@ -528,3 +528,20 @@ def test_rle_objects_are_painted_in_file_order_as_their_masks_decoded():
     for k, m in enumerate(masks, start=1):
         want[decode_rle(rle_counts(m), (13, 17))] = k
     assert np.array_equal(drawn(objects, (13, 17), "x"), want)
+
+
+def test_evaluate_takes_the_coco_file_itself_as_its_folder(tmp_path, capsys):
+    """--gt FILE.json was refused: 'is a file, not a data folder: give --gt the folder'."""
+    from unetlab.cli import main
+
+    path, _ = write_coco_set(tmp_path / "set", "cvat", n_images=4, size=SIZE)
+    for pair in find_pairs(tmp_path / "set"):
+        mask = read_pair(pair)[1]
+        predicted = np.where(mask == 255, 0, mask) if pair.image.stem != "img00" else 0 * mask
+        write_png(tmp_path / "pred" / f"{pair.image.stem}.png", predicted)
+    scores = []
+    for gt in (tmp_path / "set", path):
+        assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(gt)]) == 0
+        said = capsys.readouterr()
+        scores.append((said.out + said.err).split("mean Dice", 1)[1].splitlines()[0])
+    assert scores[0] == scores[1] and "1.0000 ±" not in scores[0]

@@ -695,6 +695,22 @@ def _split_folders(root: Path) -> list[Path]:
     )
 
 
+def coco_root(path: Path) -> Path | None:
+    """The data folder of the COCO file ``path`` given alone (``evaluate --gt FILE.json``):
+    the folder its images are found from, as when that folder is given (the folder above
+    its ``annotations/`` folder, else its own); None for a path that is no COCO file."""
+    if not is_coco(path):
+        return None
+    folder = path.parent
+    return folder.parent if folder.name.casefold() == ANNOTATIONS_FOLDER else folder
+
+
+def of_coco_file(mask: Path, path: Path) -> bool:
+    """Whether ``mask`` is an image's mask of the COCO file ``path`` (:func:`coco_mask_path`)."""
+    parts = coco_parts(mask)
+    return parts is not None and parts[0].resolve() == path.resolve()
+
+
 def coco_listed(mask: Path) -> bool:
     """Whether ``mask`` is a COCO file's mask (:func:`coco_mask_path`) whose file is there
     and lists its image."""
