@@ -26,6 +26,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.large_ids import label_dtype
+from unetlab.data.nifti_affine import header_affine, write_affine
 from unetlab.errors import ImageReadError
 
 #: the file endings of NIfTI volumes (case ignored)
@@ -127,6 +128,11 @@ class NiftiHeader:
     slope: float
     inter: float
     spacing: tuple[float, ...]
+
+    @property
+    def affine(self) -> np.ndarray:
+        """4x4 voxel (x, y, z) to RAS mm (:func:`~unetlab.data.nifti_affine.header_affine`)."""
+        return header_affine(self.raw, self.order)
 
     @property
     def size(self) -> tuple[int, int, int, int]:
@@ -330,6 +336,24 @@ def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | o
     z, y, x, _ = head.size
     if labels.shape != (z, y, x):
         raise ValueError(f"labels of shape {labels.shape} for a volume of (Z, Y, X) {(z, y, x)}")
+    return _write_labels(path, labels, head)
+
+
+def write_labels_at(path: str | os.PathLike, labels: np.ndarray, affine: np.ndarray) -> Path:
+    """Write ``labels`` (Z, Y, X) integers as a NIfTI-1 label volume ``path`` whose voxel
+    (x, y, z) lies at ``affine`` (4x4, to RAS mm: a DICOM series', :mod:`unetlab.data.dicom`)
+    in its sform and qform, spacing in mm, as :func:`write_labels_like` writes them."""
+    raw = bytearray(HEADER)
+    struct.pack_into("<i", raw, 0, HEADER)
+    write_affine(raw, "<", np.asarray(affine, np.float64))
+    z, y, x = labels.shape
+    spacing = tuple(struct.unpack_from("<3f", raw, 80))
+    head = NiftiHeader(bytes(raw), "<", (x, y, z), np.dtype("u1"), 352, 1.0, 0.0, spacing)
+    return _write_labels(path, labels, head)
+
+
+def _write_labels(path: str | os.PathLike, labels: np.ndarray, head: NiftiHeader) -> Path:
+    z, y, x = labels.shape
     kind = label_dtype(int(labels.max(initial=0)))
     raw = _label_header(head, (x, y, z), LABEL_CODES[kind], kind.itemsize * 8)
     voxels = np.asarray(labels, np.dtype(kind).newbyteorder(head.order))  # the header's order

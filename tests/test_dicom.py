@@ -1,0 +1,159 @@
+"""A DICOM CT series (a folder of one file a slice, from a hospital PACS) read as one volume:
+slices by position along the normal, not by file name; Hounsfield units; spacing and the
+affine its label volumes are written with (3D Slicer and ITK-SNAP overlay them)."""
+
+import builtins
+import struct
+
+import numpy as np
+import pytest
+
+from tests.dicom_writer import ct_volume, save, write_series
+from unetlab.data.dicom import (
+    NEEDS_PYDICOM,
+    is_dicom_series,
+    mask_geometry_line,
+    read_series,
+    series_header,
+)
+from unetlab.data.nifti import read_header, read_volume, write_labels_at
+from unetlab.errors import ImageReadError
+
+pytest.importorskip("pydicom", reason="pydicom is not installed (optional: unetlab[dicom])")
+
+
+@pytest.fixture
+def series(tmp_path):
+    hu, labels = ct_volume(slices=10)
+    write_series(tmp_path / "CT_1", hu, names="IM{:04d}")  # no ending, shuffled numbers
+    return tmp_path / "CT_1", hu, labels
+
+
+def test_the_slices_are_in_position_order_not_file_order_in_hounsfield_units(series):
+    folder, hu, _ = series
+    volume = read_series(folder)
+    assert volume.dtype == np.int16
+    np.testing.assert_array_equal(volume, hu)  # -1000 air, not 24 stored
+
+
+def test_spacing_and_affine_come_from_positions_and_pixel_spacing(series):
+    head = series_header(series[0])
+    assert head.shape == (10, 64, 64) and head.modality == "CT"
+    assert head.spacing == pytest.approx((2.5, 0.7, 0.8))
+    # LPS (-20, -30, 100) is RAS (20, 30, 100); x and y run to L and P, -x and -y of RAS
+    expected = np.array([[-0.8, 0, 0, 20], [0, -0.7, 0, 30], [0, 0, 2.5, 100], [0, 0, 0, 1]])
+    np.testing.assert_allclose(head.affine, expected)
+
+
+def test_slices_stored_head_first_are_ordered_along_the_normal(tmp_path):
+    hu, _ = ct_volume(slices=8)
+    write_series(tmp_path / "s", hu[::-1], spacing=(-2.0, 0.7, 0.8), origin=(0, 0, 50))
+    np.testing.assert_array_equal(read_series(tmp_path / "s"), hu)
+    assert series_header(tmp_path / "s").affine[2, 3] == pytest.approx(50 - 7 * 2.0)
+
+
+def test_a_label_volume_written_with_the_affine_reads_back_over_the_series(series, tmp_path):
+    folder, _, labels = series
+    head = series_header(folder)
+    out = write_labels_at(tmp_path / "CT_1.nii.gz", labels, head.affine)
+    np.testing.assert_array_equal(read_volume(out, mask=True), labels)
+    np.testing.assert_allclose(read_header(out).affine, head.affine, atol=1e-5)
+    assert mask_geometry_line(head, out) is None
+
+
+def test_the_qform_alone_gives_the_same_affine(series, tmp_path):
+    """Readers that take the qform (a quaternion) over the sform find the same place."""
+    folder, _, labels = series
+    head = series_header(folder)
+    raw = bytearray(read_header(write_labels_at(tmp_path / "a.nii", labels, head.affine)).raw)
+    struct.pack_into("<h", raw, 254, 0)  # sform_code 0: the qform is the affine
+    (tmp_path / "b.nii").write_bytes(bytes(raw) + b"\0" * 4 + b"\0" * labels.size)
+    np.testing.assert_allclose(read_header(tmp_path / "b.nii").affine, head.affine, atol=1e-5)
+
+
+def test_a_flipped_label_volume_is_said_not_to_lie_on_the_series(series, tmp_path):
+    folder, _, labels = series
+    head = series_header(folder)
+    flipped = head.affine @ np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -1, 9], [0, 0, 0, 1]])
+    out = write_labels_at(tmp_path / "seg.nii.gz", labels[::-1], flipped)
+    line = mask_geometry_line(head, out)
+    assert "z reversed" in line and "origin" in line and "3D Slicer" in line
+    assert "\n" not in line
+
+
+def test_a_label_volume_of_another_size_is_said(series, tmp_path):
+    folder, _, labels = series
+    out = write_labels_at(tmp_path / "seg.nii.gz", labels[1:], series_header(folder).affine)
+    assert "(9, 64, 64)" in mask_geometry_line(series_header(folder), out)
+
+
+def test_a_gap_is_one_line_naming_the_slices(tmp_path):
+    hu, _ = ct_volume(slices=10)
+    write_series(tmp_path / "s", hu, skip=(4,))
+    with pytest.raises(ImageReadError, match=r"slices 4 and 5 .* 5 mm apart: 1 gap") as e:
+        series_header(tmp_path / "s")
+    assert "\n" not in str(e.value)
+
+
+def test_two_series_in_one_folder_are_named_and_one_can_be_picked(tmp_path):
+    hu, _ = ct_volume(slices=8)
+    write_series(tmp_path / "s", hu, names="a{:03d}.dcm")
+    write_series(tmp_path / "s", hu[:6] + 1, description="COR", number=3, names="b{:03d}.dcm")
+    with pytest.raises(ImageReadError, match="2 DICOM series, 2 'AX 2.5mm' .8 slices") as e:
+        read_series(tmp_path / "s")
+    assert "3 'COR' (6 slices" in str(e.value) and "folder of its own" in str(e.value)
+    np.testing.assert_array_equal(read_series(tmp_path / "s", series="COR"), hu[:6] + 1)
+    np.testing.assert_array_equal(read_series(tmp_path / "s", series="2"), hu)
+
+
+def test_slices_of_mixed_sizes_are_one_line(tmp_path):
+    hu, _ = ct_volume(slices=8)
+    write_series(tmp_path / "s", hu, uid="1.2.3")
+    other = write_series(tmp_path / "t", hu[:, :32, :32], origin=(0, 0, 200.0), uid="1.2.3")
+    other[0].rename(tmp_path / "s" / "extra")
+    with pytest.raises(ImageReadError, match=r"differ in size.*8 of 64x64.*1 of 32x32"):
+        series_header(tmp_path / "s")
+
+
+def test_a_compressed_series_without_a_decoder_is_one_line(tmp_path, monkeypatch):
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGLSLossless
+
+    hu, _ = ct_volume(slices=2)
+    files = write_series(tmp_path / "s", hu)
+    import pydicom
+
+    for f in files:  # stored as JPEG-LS (its bytes need not decode: no decoder is asked)
+        ds = pydicom.dcmread(f)
+        ds.file_meta.TransferSyntaxUID = JPEGLSLossless
+        ds.PixelData = encapsulate([b"\xff\xd8" + b"\0" * 30])
+        ds["PixelData"].VR = "OB"
+        save(ds, f)
+    try:
+        _ = pydicom.dcmread(files[0]).pixel_array
+        pytest.skip("a JPEG-LS decoder is installed here")
+    except RuntimeError:
+        pass
+    with pytest.raises(ImageReadError, match="JPEG-LS Lossless.*pip install pylibjpeg"):
+        read_series(tmp_path / "s")
+
+
+def test_without_pydicom_a_dicom_folder_is_one_line(series, monkeypatch):
+    real = builtins.__import__
+
+    def no_pydicom(name, *args, **kwargs):
+        if name == "pydicom" or name.startswith("pydicom."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pydicom)
+    assert is_dicom_series(series[0])  # told apart without it
+    with pytest.raises(ImageReadError, match=NEEDS_PYDICOM.replace("[", r"\[")):
+        read_series(series[0])
+
+
+def test_a_folder_of_other_files_is_no_series(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"\x89PNG" + b"\0" * 200)
+    assert not is_dicom_series(tmp_path) and not is_dicom_series(tmp_path / "a.png")
+    with pytest.raises(ImageReadError, match="holds no DICOM image"):
+        read_series(tmp_path)
