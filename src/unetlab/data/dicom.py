@@ -331,3 +331,25 @@ def _differences(theirs: np.ndarray, ours: np.ndarray, off: np.ndarray) -> str:
             f"origin {np.round(theirs[:3, 3], 1)} mm, the series' {np.round(ours[:3, 3], 1)}"
         )
     return "; ".join(said)
+
+
+def write_series_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike):
+    """Write ``labels`` (Z, Y, X) of the series in the folder ``like`` as a NIfTI-1 label
+    volume ``path`` at its affine: it opens in 3D Slicer and ITK-SNAP over the series."""
+    from unetlab.data.nifti import write_labels_at  # nifti reads no DICOM
+
+    head = series_header(like)
+    if labels.shape != head.shape:
+        raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")
+    return write_labels_at(path, labels, head.affine)
+
+
+def series_folders(folder: str | os.PathLike) -> list[Path]:
+    """The sub-folders of ``folder`` that are DICOM series (:func:`is_dicom_series`), by name."""
+    return sorted(d for d in Path(folder).iterdir() if d.is_dir() and is_dicom_series(d))
+
+
+def series_pixel_size(folder: str | os.PathLike) -> tuple[tuple[float, float], float]:
+    """((y, x) pixel size, z spacing) in µm of the series in ``folder``: its mm as µm."""
+    dz, dy, dx = (float(f"{s * 1000:.7g}") for s in series_header(folder).spacing)
+    return (dy, dx), dz

@@ -26,6 +26,7 @@ from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.coco import coco_mask, coco_shape
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, folder_table
+from unetlab.data.dicom import is_dicom_series, read_series, series_folders, series_header
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_glob, is_macos_metadata, near_line
 from unetlab.data.geotiff import read_geotags
@@ -123,8 +124,11 @@ def find_images(
     found: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
+        if is_dicom_series(p):  # a series folder is one volume
+            found.append(p)
+        elif p.is_dir():
             found += sorted(f for f in p.iterdir() if listed_image(f, suffixes))
+            found += series_folders(p)
             if broken := broken_links(p, suffixes):
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
@@ -253,7 +257,7 @@ def read_stack(
     path = _file_path(path)
     if mask and (objects := _object_masks(path)) is not None:
         return objects
-    if not path.is_file():
+    if not path.is_file() and not is_dicom_series(path):
         raise ImageReadError(f"{path}: {_not_file(path)}")
     if mask and (drawn := _drawn_mask(path)) is not None:
         return drawn
@@ -287,6 +291,8 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
         )
     if is_nifti(path):  # a CT or MRI volume (an nnU-Net case's channel files): axial slices
         return read_case(path, mask=mask)
+    if path.is_dir():  # a DICOM series (read_stack asked): its slices by position
+        return read_series(path)
     how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)
     arr, letters = _decode(path, **how)
     if axes is not None:
@@ -369,11 +375,8 @@ def stack_size(
     path = Path(path)
     if (shape := coco_shape(path)) is not None:
         return (*shape, 1)
-    if path.is_dir():
-        from unetlab.data.dsb import object_masks_shape  # dsb imports io
-
-        if (shape := object_masks_shape(path)) is not None:
-            return (*shape, 1)
+    if path.is_dir() and (shape := _folder_shape(path)) is not None:
+        return (*shape, 1)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
@@ -404,6 +407,15 @@ def stack_size(
         size[a] = size[a] * n if a == "P" else n
     plane = viewed_size(turn, size["Y"], size["X"])
     return size["P"], *plane, int(np.prod(shape)) // (size["P"] * size["Y"] * size["X"])
+
+
+def _folder_shape(path: Path) -> tuple[int, int, int] | None:
+    """(pages, H, W) of a folder read as one image: a DSB sample's masks', a DICOM series'."""
+    from unetlab.data.dsb import object_masks_shape  # dsb imports io
+
+    if (shape := object_masks_shape(path)) is not None:
+        return shape
+    return series_header(path).shape if is_dicom_series(path) else None
 
 
 def outlined_mask(path: str | os.PathLike, image: str | os.PathLike | None = None) -> np.ndarray:

@@ -258,7 +258,7 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
-    if is_nifti(path) or is_mrc_name(path):  # no nodata value, no alpha
+    if is_nifti(path) or is_mrc_name(path) or path.is_dir():  # (a DICOM series') none
         return FileNodata()
     if not is_tiff_name(path):
         from PIL import Image

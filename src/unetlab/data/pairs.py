@@ -56,6 +56,7 @@ from unetlab.data.ctc import (
     unread_note,
 )
 from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
+from unetlab.data.dicom import is_dicom_series, mask_geometry_line, series_folders, series_header
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     converted_to,
@@ -373,14 +374,17 @@ def _planar_rgb(path: Path) -> bool:
         return int(page.photometric) == 2 and int(page.planarconfig) == 2
 
 
-def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Path | None]:
+def _by_stem(
+    folder: Path, problems: list[str], *, masks: bool, nifti: bool = False
+) -> dict[str, Path | None]:
     """File stem -> file of ``folder``; None for a stem that several files share (named in
     ``problems``: which one pairs would be a guess), except a mask saved both lossless and as
-    JPEG, whose lossless file is taken."""
+    JPEG, whose lossless file is taken. ``nifti``: NIfTI volumes too (DICOM series' labels)."""
     if broken := broken_links(folder):
         problems.append(f"{folder}/: {describe_links(broken)}: restore or remove them")
     groups: dict[str, list[Path]] = {}
-    for f in _input_files(folder, MASK_FILE_SUFFIXES if masks else INPUT_SUFFIXES):
+    suffixes = MASK_FILE_SUFFIXES if masks else INPUT_SUFFIXES
+    for f in _input_files(folder, suffixes, nifti=nifti):
         groups.setdefault(mask_stem(f) if masks else nfc(f.stem), []).append(f)
     if subs := image_subfolders(folder, INPUT_SUFFIXES):
         fix = "move their files up into it (the names kept) to use them"
@@ -736,11 +740,14 @@ def _cellpose_beside(root: Path, images: list[Path]) -> None:
         unread_note(root, "the Cell Tracking Challenge's sequences", unread, fix)
 
 
-def _input_files(folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES) -> list[Path]:
+def _input_files(
+    folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES, *, nifti: bool = False
+) -> list[Path]:
     """The image files of ``folder`` (the files of ``suffixes``: masks also as outlines,
-    :data:`MASK_FILE_SUFFIXES`), macOS metadata twins (``._name.tif``) and other formats
-    named as MRC files passed over (:func:`~unetlab.data.io.listed_image`)."""
-    return [f for f in listing(folder) if listed_image(f, suffixes, nifti=False)]
+    :data:`MASK_FILE_SUFFIXES`; NIfTI volumes where ``nifti``), macOS metadata twins
+    (``._name.tif``) and other formats named as MRC files passed over
+    (:func:`~unetlab.data.io.listed_image`)."""
+    return [f for f in listing(folder) if listed_image(f, suffixes, nifti=nifti)]
 
 
 def flat_masks(stems: Iterable[str]) -> dict[str, str]:
@@ -980,7 +987,25 @@ def _layout_pairs(
         return coco_pairs(root, names, found)
     if layout == "yolo":
         return _yolo_pairs(root, names)
-    return _folder_pairs(root, layout, names, found)
+    return _on_series(root, _folder_pairs(root, layout, names, found), found)
+
+
+def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> list:
+    """``files`` less the DICOM series whose NIfTI label volume does not lie on it, each
+    said in ``found`` (:func:`~unetlab.data.dicom.mask_geometry_line`); the series paired
+    said in one line."""
+    series = [(i, m) for i, m in files if is_nifti(m) and is_dicom_series(i)]
+    wrong = {i: line for i, m in series if (line := mask_geometry_line(series_header(i), m))}
+    found += wrong.values()
+    if paired := [(i, m) for i, m in series if i not in wrong]:
+        (image, mask), more = paired[0], ", ..." if len(paired) > 1 else ""
+        note_once(
+            f"{root}: {numbered(len(paired), 'DICOM series', 'DICOM series')} paired with their NIfTI label "
+            f"volumes by name ({image.parent.name}/{image.name}/ + {mask.parent.name}/"
+            f"{mask.name}{more}), each lying on its series",
+            level=logging.INFO,
+        )
+    return [(i, m) for i, m in files if i not in wrong]
 
 
 def _yolo_pairs(root: Path, names: list[str] | None) -> list[tuple[Path, Path]]:
@@ -1099,11 +1124,12 @@ def _folder_pairs(
 ) -> list[tuple[Path, Path]]:
     """(image, mask) files of an images/ + masks/ layout paired by stem; problems added."""
     img_dir, mask_dir = layout_folders(root, layout)
-    if line := _class_folders(mask_dir, img_dir) or _other_files(mask_dir):
+    series = {nfc(d.name): d for d in series_folders(img_dir)}  # images/<series>/: a volume
+    if line := _class_folders(mask_dir, img_dir) or _other_files(mask_dir, bool(series)):
         problems.append(line)
         return []
-    images = _by_stem(img_dir, problems, masks=False)
-    masks = _by_stem(mask_dir, problems, masks=True)
+    images = _by_stem(img_dir, problems, masks=False) | series
+    masks = _by_stem(mask_dir, problems, masks=True, nifti=bool(series))  # <series>.nii.gz
     images, masks = _listed(images, masks, names)
     if layout == "voc" and names is None:  # VOC ships masks for only part of its images
         images = {s: p for s, p in images.items() if s in masks}
@@ -1227,10 +1253,11 @@ def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
     )
 
 
-def _other_files(mask_dir: Path) -> str | None:
+def _other_files(mask_dir: Path, nifti: bool = False) -> str | None:
     """The problem of a masks/ folder (such as COCO's ``annotations/``) that holds no image
-    but other files (``instances.json``, YOLO's ``a.txt``), or None."""
-    if _input_files(mask_dir, MASK_FILE_SUFFIXES):
+    (nor a NIfTI volume, where ``nifti``: DICOM series' labels) but other files
+    (``instances.json``, YOLO's ``a.txt``), or None."""
+    if _input_files(mask_dir, MASK_FILE_SUFFIXES, nifti=nifti):
         return None
     files = sorted(f.name for f in mask_dir.iterdir() if f.is_file() and f.name[0] != ".")
     if not files:

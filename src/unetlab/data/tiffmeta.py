@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ome_xml
+from unetlab.data.dicom import is_dicom_series, series_pixel_size
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.nifti import is_nifti, nifti_pixel_size
@@ -162,7 +163,7 @@ def read_page_axes(
     axes to give as ``axes_as`` (:data:`DATA_AXES_AS` where training reads it)."""
     if pages == 1:
         return PageAxes()
-    if is_nifti(path) or is_mrc_name(path):  # axial slices; an MRC file's sections
+    if is_nifti(path) or is_mrc_name(path) or is_dicom_series(path):  # slices; sections
         return PageAxes("Z", (pages,))
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
@@ -435,6 +436,8 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
             if is_mrc_name(path)
             else nifti_pixel_size(path)
             if is_nifti(path)
+            else series_pixel_size(path)
+            if is_dicom_series(path)
             else None
         )
         return None if found is None else PixelSize(found[0], "um", found[1])

@@ -66,6 +66,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from unetlab.data.dicom import is_dicom_series, write_series_labels
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import (
@@ -1146,7 +1147,8 @@ def _write_labels(
     colours = label_colours(file.model, color=o.color, values=file.values is not None)
     out = [encode_labels(lab, file.values) for lab in labels]
     if is_nifti(path):  # a label volume of the input's header: it overlays the input
-        write_labels_like(path, np.stack(out), like=file.path)
+        write = write_series_labels if is_dicom_series(file.path) else write_labels_like
+        write(path, np.stack(out), like=file.path)
         if o.color:
             note_once(NIFTI_COLOUR, level=logging.WARNING)
     elif is_mrc_name(path):  # an MRC input's: its grid, voxel size and origin, overlaying it

@@ -50,6 +50,7 @@ import torch
 
 from unetlab.atomic import folder_sync_deferred, remove_tree
 from unetlab.data import ome
+from unetlab.data.dicom import is_dicom_series
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
@@ -237,7 +238,7 @@ def volume_labels(path: str | os.PathLike) -> str | None:
     """The ending of the labels of the input ``path`` where they are a volume of its own
     format, which overlays it in its field's viewers (3D Slicer, 3dmod, ChimeraX): ``.nii.gz``
     for a NIfTI volume, ``.mrc`` for an MRC file (``.rec``, ``.st`` too); else None."""
-    if is_nifti(path):
+    if is_nifti(path) or is_dicom_series(path):  # a DICOM series' too: Slicer overlays it
         return VOLUME_LABELS["nifti"]
     return VOLUME_LABELS["mrc"] if is_mrc_name(path) else None
 

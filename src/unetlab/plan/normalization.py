@@ -6,6 +6,7 @@ import numpy as np
 
 from unetlab.data.appearance import MICROSCOPY_CHANNELS
 from unetlab.data.decathlon import DATASET_JSON, said_modalities
+from unetlab.data.dicom import is_dicom_series
 from unetlab.data.fingerprint import Fingerprint, PairFacts
 from unetlab.data.nifti import is_nifti
 from unetlab.errors import said_as, set_to
@@ -124,9 +125,14 @@ def computed_tomography(fp: Fingerprint) -> str:
         return ""
     low, high = min(p.low[0] for p in hu), max(p.high[0] for p in hu)
     return (
-        f"CT-like: {len(hu)} of {len(fp.pairs)} images are NIfTI {hu[0].dtype} of "
+        f"CT-like: {len(hu)} of {len(fp.pairs)} images are {_format(hu[0].image)} "
+        f"{hu[0].dtype} of "
         f"{low:.0f} to {high:.0f} (Hounsfield units, from air): {how}"
     )
+
+
+def _format(image) -> str:
+    return "DICOM" if is_dicom_series(image) else "NIfTI"
 
 
 def _hounsfield(p: PairFacts) -> bool:
@@ -134,7 +140,7 @@ def _hounsfield(p: PairFacts) -> bool:
     in Hounsfield units: a NIfTI volume's, one channel whose 0.5th percentile reaches air
     (``HU_AIR``, so signed or float) within ``HU_LEAST`` and whose 99.5th is at most
     ``HU_TOP``."""
-    if p.channels != 1 or not is_nifti(p.image):
+    if p.channels != 1 or not (is_nifti(p.image) or is_dicom_series(p.image)):
         return False
     return HU_LEAST <= p.low[0] <= HU_AIR and p.high[0] <= HU_TOP
 

@@ -1,0 +1,91 @@
+"""A radiologist's data: ``images/<series>/`` DICOM folders beside ``masks/<series>.nii.gz``
+label volumes drawn in 3D Slicer or ITK-SNAP (the series' geometry); train pairs them by
+name and refuses a label volume that does not lie on its series; predict writes a series'
+labels as ``<series>.nii.gz`` at its affine, the series' files untouched; evaluate scores
+them."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.dicom_writer import ct_volume, write_series
+from unetlab import UNet, predict_folder
+from unetlab.data.dicom import series_header
+from unetlab.data.io import find_images, read_stack, stack_size
+from unetlab.data.nifti import read_header, read_volume, write_labels_at
+from unetlab.data.pairs import find_pairs
+from unetlab.data.read_notes import call_notes
+from unetlab.errors import DatasetError
+
+pytest.importorskip("pydicom", reason="pydicom is not installed (optional: unetlab[dicom])")
+
+FLIP_Z = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -1, 7], [0, 0, 0, 1]])
+
+
+def _data_set(root: Path, *, flipped: str | None = None) -> dict[str, np.ndarray]:
+    """Two series and their label volumes (``flipped``: that one's saved with z reversed)."""
+    labels = {}
+    for i, name in enumerate(("CT_1", "CT_2")):
+        hu, lab = ct_volume(slices=8, seed=i)
+        write_series(root / "images" / name, hu, seed=i)
+        affine = series_header(root / "images" / name).affine
+        (root / "masks").mkdir(exist_ok=True)
+        if name == flipped:
+            write_labels_at(root / "masks" / f"{name}.nii.gz", lab[::-1], affine @ FLIP_Z)
+        else:
+            write_labels_at(root / "masks" / f"{name}.nii.gz", lab, affine)
+        labels[name] = lab
+    return labels
+
+
+def test_series_folders_pair_with_their_label_volumes_slice_by_slice(tmp_path, caplog):
+    labels = _data_set(tmp_path)
+    with caplog.at_level("INFO"), call_notes():
+        pairs = find_pairs(tmp_path)
+    assert [(p.image.name, p.mask.name, p.page) for p in pairs[:2]] == [
+        ("CT_1", "CT_1.nii.gz", 0),
+        ("CT_1", "CT_1.nii.gz", 1),
+    ]
+    assert len(pairs) == 16
+    assert "2 DICOM series paired with their NIfTI label volumes" in caplog.text
+    image = tmp_path / "images" / "CT_1"
+    assert stack_size(image) == (8, 64, 64, 1)
+    np.testing.assert_array_equal(read_stack(image), ct_volume(slices=8, seed=0)[0])
+    np.testing.assert_array_equal(read_stack(pairs[0].mask, mask=True), labels["CT_1"])
+
+
+def test_a_label_volume_saved_flipped_is_refused_in_one_line(tmp_path):
+    _data_set(tmp_path, flipped="CT_2")
+    with pytest.raises(DatasetError, match=r"CT_2.nii.gz: its voxels do not lie on .*z reversed"):
+        find_pairs(tmp_path)
+
+
+def test_predict_writes_a_series_labels_as_nifti_at_its_affine(tmp_path):
+    _data_set(tmp_path)
+    series = tmp_path / "images" / "CT_1"
+    before = {f.name: f.read_bytes() for f in series.iterdir()}
+    assert find_images(tmp_path / "images") == [series, tmp_path / "images" / "CT_2"]
+    assert find_images(series) == [series]
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, series, tmp_path / "out")
+    out = tmp_path / "out" / "CT_1.nii.gz"
+    assert sorted(f.name for f in (tmp_path / "out").glob("*.nii.gz")) == ["CT_1.nii.gz"]
+    np.testing.assert_allclose(read_header(out).affine, series_header(series).affine, atol=1e-5)
+    assert read_volume(out, mask=True).shape == (8, 64, 64)
+    assert {f.name: f.read_bytes() for f in series.iterdir()} == before
+
+
+def test_evaluate_scores_the_series_labels_against_the_masks(tmp_path):
+    from unetlab import evaluate_predictions
+
+    labels = _data_set(tmp_path)
+    (tmp_path / "pred").mkdir()
+    for name, lab in labels.items():  # a perfect prediction, as predict writes it
+        affine = series_header(tmp_path / "images" / name).affine
+        write_labels_at(tmp_path / "pred" / f"{name}.nii.gz", lab, affine)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    assert len(report.images) == 16
+    assert all(r["miou"] == 1.0 for r in report.images)
