@@ -200,7 +200,8 @@ def test_a_window_reads_its_plane_from_a_memory_map(tmp_path, big):
 
 def test_a_large_mrc_is_streamed_plane_by_plane_as_read_whole(tmp_path):
     """A tomogram over the threshold is predicted window by window (s70: a 1.05 GB .rec
-    read whole peaked at 2.30 GB, streamed at 0.46 GB), its labels those of a whole read."""
+    read whole peaked at 2.30 GB, streamed at 0.46 GB), its labels those of a whole read,
+    its MRC label file too (s72; test_mrc_streamed_labels)."""
     from unetlab.inference.records import OutputOptions
     from unetlab.inference.slides import is_large
 
@@ -213,35 +214,9 @@ def test_a_large_mrc_is_streamed_plane_by_plane_as_read_whole(tmp_path):
     net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     predict_folder(net, folder, tmp_path / "whole")
     predict_folder(net, folder, tmp_path / "streamed", OutputOptions(large_threshold=100))
-    with tifffile.TiffFile(tmp_path / "streamed" / "tomo.tif") as tif:
-        assert tif.is_ome and 'PhysicalSizeZ="0.00105"' in tif.ome_metadata
-        streamed = tif.series[0].asarray()
+    assert not (tmp_path / "streamed" / "tomo.tif").exists()
+    streamed = read_mrc(tmp_path / "streamed" / "tomo.mrc")
     np.testing.assert_array_equal(streamed, read_mrc(tmp_path / "whole" / "tomo.mrc"))
-
-
-def test_a_streamed_mrc_says_its_labels_are_no_mrc_file_and_how_to_get_one(tmp_path, caplog):
-    """A tomogram streamed (100 x 1024^2 float32 voxels are, by the memory rule) writes TIFF
-    labels, which 3dmod draws mirrored: said, with the --large-pixels that reads it whole and
-    writes tomo.mrc (review s71 1: only "streaming ... to tomo.tif" said it)."""
-    import logging
-
-    from unetlab.inference.records import OutputOptions
-
-    folder = tmp_path / "in"
-    folder.mkdir()
-    write_mrc(folder / "tomo.rec", _voxels("f4", (3, 32, 36)))
-    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
-    with caplog.at_level(logging.INFO):
-        predict_folder(net, folder, tmp_path / "out", OutputOptions(large_threshold=100))
-    said = [r.getMessage() for r in caplog.records if "an MRC file read window" in r.getMessage()]
-    assert len(said) == 1 and "its labels are tomo.tif (pyramidal, which 3dmod" in said[0]
-    assert "not the MRC label file tomo.mrc" in said[0]
-    assert said[0].endswith("GB) and writes tomo.mrc") and "large_threshold=1152 reads" in said[0]
-    caplog.clear()
-    with caplog.at_level(logging.INFO):
-        predict_folder(net, folder, tmp_path / "whole", OutputOptions(large_threshold=1152))
-    assert (tmp_path / "whole" / "tomo.mrc").exists()
-    assert not any("an MRC file read window" in r.getMessage() for r in caplog.records)
 
 
 def test_an_anisotropic_voxel_is_cella_over_mx_my_mz(tmp_path):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -302,25 +303,52 @@ def write_mrc_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os
     file ``path``, atomically: little-endian, mode 0 unsigned bytes with IMOD's stamp (mode
     6, uint16, above 255), ``like``'s grid, cell (so its voxel size), origin and space group,
     its rows in the same order (row 0 first: 3dmod draws both from the bottom, napari and
-    mrcfile from the top), the header's first label saying unetlab made it. Plane by plane:
-    the statistics from each plane's counts (no copy of the volume: review s71 2, a
-    60 x 1024^2 volume took +485 MB)."""
+    mrcfile from the top), the header's first label saying unetlab made it. Plane by plane
+    (:func:`write_label_blocks`: no copy of the volume: review s71 2, a 60 x 1024^2 volume
+    took +485 MB)."""
     theirs = mrc_header(like)
     if labels.shape != theirs.shape:
         raise ValueError(f"labels of shape {labels.shape} for an MRC file of {theirs.shape}")
     if labels.dtype.kind == "i" and int(labels.min(initial=0)) < 0:
         raise ValueError(f"label values from {labels.min()}: labels are never negative")
-    top = int(labels.max(initial=0))
+    return write_label_blocks(path, labels, like, top=int(labels.max(initial=0)), head=theirs)
+
+
+def write_label_blocks(
+    path: str | os.PathLike,
+    blocks: Iterable[np.ndarray],
+    like: str | os.PathLike,
+    *,
+    top: int,
+    head: MrcHeader | None = None,
+) -> Path:
+    """Write the label file ``path`` of :func:`write_mrc_labels` from ``blocks``: the labels'
+    voxels in the file's order (planes, or bands of a plane's rows, as a streamed tomogram's
+    staging gives them) of values 0 to ``top`` (mode 0 up to 255, else 6), over the MRC file
+    ``like`` (of header ``head``, read where not given). The header's place is left first
+    and written last, with the statistics counted on the way; then the atomic rename. Every
+    voxel is written once, in one pass: bytes equal to a whole volume's."""
+    theirs = mrc_header(like) if head is None else head
     kind = label_dtype(top).newbyteorder("<")
     counts = np.zeros(top + 1, np.int64)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.seek(HEADER_BYTES)
-        for plane in labels:
-            plane.astype(kind, copy=False).tofile(f)
-            counts += np.bincount(plane.ravel(), minlength=top + 1)
+        for block in blocks:
+            block.astype(kind, copy=False).tofile(f)
+            counts += _counted(block, top)
+        if counts.sum() != math.prod(theirs.shape):
+            raise ValueError(f"{counts.sum()} label voxels for an MRC file of {theirs.shape}")
         f.seek(0)
         f.write(_label_header(theirs, counts, LABEL_MODES[kind.newbyteorder("=")], Path(like)))
     return Path(path)
+
+
+def _counted(block: np.ndarray, top: int) -> np.ndarray:
+    """The counts of the values 0 to ``top`` in ``block`` (``np.bincount``'s)."""
+    counts = np.bincount(block.ravel(), minlength=top + 1)
+    if len(counts) > top + 1:
+        raise ValueError(f"label values up to {len(counts) - 1}, over the {top} given")
+    return counts
 
 
 def count_statistics(counts: np.ndarray) -> tuple[float, float, float, float]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path, remove_tree
 from unetlab.data.dicom import is_dicom_series, series_header
-from unetlab.data.mrc import is_mrc_name, mrc_header
+from unetlab.data.mrc import is_mrc_name, mrc_header, write_label_blocks
 from unetlab.data.nifti import is_nifti, read_header
 from unetlab.data.nodata import nodata_tag
 from unetlab.data.tiff_files import is_tiff_name
@@ -417,17 +417,48 @@ def replace_folder(source: Path, final: Path) -> None:
         remove_tree(old)
 
 
+def _bands(array) -> Iterator[np.ndarray]:
+    """A staged level's bands of ``CHUNK`` rows, all columns, in its order: leading indices
+    (pages), then rows (a band of chunks read at a time, as its bytes follow in a file)."""
+    for lead in np.ndindex(*array.shape[:-2]):
+        for top in range(0, array.shape[-2], CHUNK):
+            yield array[(*lead, slice(top, top + CHUNK), slice(None))]
+
+
 def _tiles(array, done=lambda: None) -> Iterator[np.ndarray]:
     """A staged level's tiles in TIFF order: leading indices, then tile rows, then columns;
     ``done()`` as each row's last tile is taken."""
-    h, w = array.shape[-2:]
-    for lead in np.ndindex(*array.shape[:-2]):
-        for top in range(0, h, CHUNK):
-            band = array[(*lead, slice(top, top + CHUNK), slice(None))]
-            for left in range(0, w, CHUNK):
-                if left + CHUNK >= w:  # the row's last tile handed to the writer
-                    done()
-                yield band[:, left : left + CHUNK]
+    w = array.shape[-1]
+    for band in _bands(array):
+        for left in range(0, w, CHUNK):
+            if left + CHUNK >= w:  # the row's last tile handed to the writer
+                done()
+            yield band[:, left : left + CHUNK]
+
+
+def seal_mrc(stage: Path, path: Path, like: Path, told: Told | None = None) -> None:
+    """Write the staged labels (level 0 of ``stage``: the pages of the MRC file ``like``) as
+    its MRC label file ``path`` (:func:`~unetlab.data.mrc.write_label_blocks`: the header
+    that a whole volume's labels get, bytes and all), band by band in the file's order; the
+    staging is kept (its caller's to remove once the outputs are in place). Mode 0 where
+    the staging holds bytes; a wider one's largest value is read first (mode 0 up to 255,
+    6 above, as a whole volume's). ``told``: how far the writing is (:data:`Told`)."""
+    import zarr
+
+    array = zarr.open_array(stage / "0", mode="r", zarr_format=2)
+    if array.dtype.kind != "u":
+        raise ValueError(f"MRC labels of {array.dtype}: label values are unsigned")
+    wide = array.dtype.itemsize > 1
+    top = max((int(b.max(initial=0)) for b in _bands(array)), default=0) if wide else 255
+    done = _counted(told, Level("writing level", 0, 0), array.shape)
+    write_label_blocks(path, _told(_bands(array), done), like, top=top)
+
+
+def _told(blocks: Iterator[np.ndarray], done: Callable[[], None]) -> Iterator[np.ndarray]:
+    """``blocks``, ``done()`` after each is taken."""
+    for block in blocks:
+        yield block
+        done()
 
 
 def _write_ome_tiff(

@@ -202,9 +202,9 @@ from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
     is_large,
-    output_names,
     output_stem,
     predict_slide,
+    streamed_names,
     volume_labels,
 )
 from unetlab.inference.stream_rule import (
@@ -502,7 +502,7 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
         o, rule = file.outputs, dict(axes=file.axes)
         if streamed:
             note = memory_note(file.path, file.model, o, file.options, **rule)
-            for said in (note, mrc_stream_note(file.path, file.model, o)):
+            for said in (note, mrc_stream_note(file.path, o)):
                 if said is not None and group.is_main:  # its outputs' form follows memory
                     log.info("%s", said)
             return _predict_streamed(file, group)  # as a folder shares it out
@@ -660,7 +660,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     if o.objects_in_3d and not _streamed_flat(file.path):
         _refuse_streamed_3d(file)
     o = dataclasses.replace(o, objects_3d=False)  # one image, a movie: 2-D objects (say_flat)
-    names = output_names(stem, o.output_format)
+    names = streamed_names(file.path, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)
     given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill

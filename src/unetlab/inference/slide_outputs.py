@@ -28,6 +28,7 @@ from pathlib import Path
 
 from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place, remove_tree
 from unetlab.data import ome
+from unetlab.data.mrc import is_mrc_name
 from unetlab.errors import OutputError, Spelled, TheirFileError, spelled
 from unetlab.manifest import publishing_name
 
@@ -251,14 +252,21 @@ def _drop_resume_files(stage: Path) -> None:
             p.unlink(missing_ok=True)
 
 
-def seal(together: Together, stage: Path, final: Path, spec: ome.OutputSpec, told=None) -> Path:
+def seal(
+    together: Together, stage: Path, final: Path, spec: ome.OutputSpec, told=None, like=None
+) -> Path:
     """Complete a staged OME output (:func:`~unetlab.data.ome.seal`) into the place
     ``together`` holds for ``final``; returns ``final``. With a publishing folder the
     staging stays whole until the outputs are in place (a stop before resumes it): an
     OME-TIFF is sealed from a copy of its levels' files (hard links where the disk has
     them), and a stopped run's levels above 0 of an OME-Zarr staging are made again.
-    ``told``: how far its pyramid is (:data:`~unetlab.data.ome.Told`)."""
+    ``told``: how far its pyramid is (:data:`~unetlab.data.ome.Told`). An MRC ``final``
+    (the labels of the MRC file ``like``) is its label file, the staging read as it is
+    (:func:`~unetlab.data.ome.seal_mrc`)."""
     fmt = together.output_format
+    if is_mrc_name(final):  # an MRC input's labels: its label file, read from the staging
+        ome.seal_mrc(stage, together.at(final), like, told)
+        return final
     if fmt == "ome-zarr":
         for level in stage.iterdir():
             if level.is_dir() and level.name.isdigit() and level.name != "0":

@@ -267,6 +267,17 @@ def output_names(stem: str, output_format: str) -> dict[str, str]:
     }
 
 
+def streamed_names(path: str | os.PathLike, output_format: str) -> dict[str, str]:
+    """:func:`output_names` of the large input ``path``; an MRC file's labels in OME-TIFF's
+    stead are its MRC label file ``<stem>.mrc``, as read whole (:func:`volume_labels`:
+    3dmod and ChimeraX overlay it at its voxel size; s72: a streamed tomogram's were a
+    TIFF, which 3dmod draws mirrored); an OME-Zarr asked for stays one."""
+    names = output_names(output_stem(path), output_format)
+    if output_format == "ome-tiff" and is_mrc_name(path):
+        names["labels"] = output_stem(path) + VOLUME_LABELS["mrc"]
+    return names
+
+
 def _overlay_path(out_dir: Path, path) -> Path:
     """Where the overlay of the slide ``path`` goes: ``<stem>_overlay.png`` in ``out_dir``
     (downsampled, a PNG whatever the labels' format)."""
@@ -959,7 +970,7 @@ def _publish(
             told_overlay = told(finals["overlay"].name)
             extra[:0] = _overlay(slide, stages, specs, *shown, at=at, told=told_overlay)
         for key, spec in specs.items():
-            seal(at, stages[key], finals[key], spec, told(finals[key].name))
+            seal(at, stages[key], finals[key], spec, told(finals[key].name), like=slide.path)
     return extra
 
 
@@ -1072,8 +1083,8 @@ def _classify(found: SlideObjects, model, labels: Path, spec: ome.OutputSpec, va
 
 
 def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
-    """Where each output of a large input ``path`` goes (:func:`output_names`)."""
-    names = output_names(output_stem(path), output_format)
+    """Where each output of a large input ``path`` goes (:func:`streamed_names`)."""
+    names = streamed_names(path, output_format)
     return {key: out_dir / name for key, name in names.items()}
 
 

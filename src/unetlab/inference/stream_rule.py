@@ -42,7 +42,7 @@ import torch
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
-from unetlab.data.mrc import is_mrc_name, mrc_header
+from unetlab.data.mrc import is_mrc_name
 from unetlab.data.positions import reading_position
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import is_zarr, shape_as_read, slide_header
@@ -53,7 +53,7 @@ from unetlab.inference import sizing
 from unetlab.inference.outlines import GEOJSON_OUTLINES, ROI_SIDE, rois_fit
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.slides import check_bare_channels, is_large, output_names, output_stem
+from unetlab.inference.slides import check_bare_channels, is_large, output_stem
 
 
 def read_whole_anyway(
@@ -164,26 +164,25 @@ def memory_note(path: Path, model, outputs=None, options=None, *, axes=None) -> 
     return f"{line}; {both} streams it either way, {whole_too} reads it whole"
 
 
-def mrc_stream_note(path: Path, model, outputs: OutputOptions | None = None) -> str | None:
-    """The line said before an MRC file is streamed (a tomogram of 100 x 1024^2 float32
-    voxels is, by the memory rule): its labels are the streamed form's (a pyramidal OME-TIFF
-    ``<stem>.tif``), not the MRC label file ``<stem>.mrc`` a whole read writes, which 3dmod
-    draws mirrored and without its voxel size; and the ``--large-pixels`` that reads it
-    whole, with its memory (review s71 1: only "streaming ... to tomo.tif" said it). None
-    for other files."""
-    if not is_mrc_name(path):
+def mrc_stream_note(path: Path, outputs: OutputOptions | None = None) -> str | None:
+    """The line said before an MRC file is streamed into OME-Zarr outputs: its labels are
+    ``<stem>.ome.zarr``, which 3dmod and ChimeraX do not read, not the MRC label file
+    ``<stem>.mrc`` that OME-TIFF outputs (the default) have, read whole or streamed
+    (:func:`~unetlab.inference.slides.streamed_names`; s72: streamed ones were a TIFF,
+    said in this line). None for other files and outputs."""
+    outputs = OutputOptions.of(outputs)
+    if not is_mrc_name(path) or outputs.output_format != "ome-zarr":
         return None
-    outputs, stem = OutputOptions.of(outputs), output_stem(path)
-    labels = output_names(stem, outputs.output_format)["labels"]
-    head = mrc_header(path)
-    (pages, h, w), objects = head.shape, outputs.objects is not None
-    whole = _Layout(pages, h * w, 1, head.dtype.itemsize).bytes(model, objects)
+    stem = output_stem(path)
     return (
-        f"{shown_path(path)}: an MRC file read window by window: its labels are {labels} "
-        f"(pyramidal, which 3dmod draws mirrored and without the voxel size), not the MRC "
-        f"label file {stem}.mrc of a file read whole; {said_as(large_pixels(h * w))} reads it "
-        f"whole (about {whole / 1e9:.1f} GB) and writes {stem}.mrc"
+        f"{shown_path(path)}: an MRC file read window by window into OME-Zarr outputs: its "
+        f"labels are {stem}.ome.zarr, not the MRC label file {stem}.mrc that "
+        f"{said_as(OME_TIFF)} writes"
     )
+
+
+#: the output format of the MRC label files of a streamed tomogram (:func:`mrc_stream_note`)
+OME_TIFF = Spelled("output_format='ome-tiff'", "--output-format ome-tiff")
 
 
 def large_pixels(n: int) -> Spelled:

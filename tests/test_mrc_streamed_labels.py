@@ -1,0 +1,155 @@
+"""A streamed tomogram's labels are its MRC label file ``<stem>.mrc``, bytes equal to those a
+whole read writes, written band by band from the staging (s72: most tomograms, 100 x 1024^2
+and more, are streamed, and their labels were a pyramidal TIFF, which 3dmod draws mirrored
+and without the voxel size; only a whole read gave ``tomo.mrc``)."""
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from tests.test_mrc import write_mrc
+from tests.test_mrc_labels import ORIGIN, _labels, _tomogram
+from tests.test_slide_resume import Stop
+from unetlab import UNet, predict_folder
+from unetlab.data import ome
+from unetlab.data.mrc import mrc_header, read_mrc, write_mrc_labels
+from unetlab.inference.records import OutputOptions
+from unetlab.inference.slides import predict_slide
+
+STREAMED = OutputOptions(large_threshold=100)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Bands of 16 rows (TIFF tiles step by 16): a plane of 20 rows here is two."""
+    monkeypatch.setattr(ome, "CHUNK", 16)
+
+
+def _net(classes: int = 3) -> UNet:
+    torch.manual_seed(0)
+    return UNet(1, classes, depth=2, base_channels=4, padding="same").eval()
+
+
+def _folder(tmp_path, *, big: bool = True):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    return folder, _tomogram(folder / "tomo.rec", big=big)
+
+
+def _names(folder) -> list[str]:
+    """The files in ``folder``, but the folder's record and manifest: a staging, a
+    publishing folder or a temporary left is among them."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in RECORDS)
+
+
+RECORDS = ("predict.json", ".unetlab-outputs")
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_streamed_labels_are_the_whole_reads_bytes(tmp_path, small_chunks, big):
+    folder, image = _folder(tmp_path, big=big)
+    before = image.read_bytes()
+    predict_folder(_net(), folder, tmp_path / "whole")
+    done = predict_folder(_net(), folder, tmp_path / "streamed", STREAMED)
+    streamed = tmp_path / "streamed" / "tomo.mrc"
+    assert done.pixels == 3 * 20 * 24  # its MP/s: the label file's voxels
+    assert streamed.read_bytes() == (tmp_path / "whole" / "tomo.mrc").read_bytes()
+    assert len(np.unique(read_mrc(streamed))) > 1  # classes, not a blank volume
+    head = mrc_header(streamed)
+    assert head.voxel == pytest.approx((30.0, 6.0, 4.0)) and head.origin == ORIGIN
+    assert _names(tmp_path / "streamed") == ["tomo.mrc"]
+    assert image.read_bytes() == before
+
+
+@pytest.mark.parametrize("most", [200, 300])
+def test_a_wider_staging_is_mode_0_or_6_as_the_whole_writer_picks(tmp_path, small_chunks, most):
+    """Mask values above 255 stage uint16: their largest, read first, picks the mode."""
+    image = _tomogram(tmp_path / "tomo.rec")
+    labels = _labels(most=most)
+    spec = ome.OutputSpec(shape=labels.shape, axes="zyx", dtype=np.dtype(np.uint16))
+    ome.create(tmp_path / "stage", spec)[:] = labels
+    ome.seal_mrc(tmp_path / "stage", tmp_path / "streamed.mrc", image)
+    whole = write_mrc_labels(tmp_path / "whole.mrc", labels, like=image)
+    assert (tmp_path / "streamed.mrc").read_bytes() == whole.read_bytes()
+    assert mrc_header(whole).dtype == (np.uint8 if most < 256 else np.uint16)
+
+
+def test_one_section_stages_without_z_and_is_its_mrc_file(tmp_path, small_chunks):
+    image = write_mrc(tmp_path / "one.mrc", np.zeros((1, 20, 24), np.float32))
+    labels = _labels((1, 20, 24))
+    spec = ome.OutputSpec(shape=(20, 24), axes="yx", dtype=np.dtype(np.uint8))
+    ome.create(tmp_path / "stage", spec)[:] = labels[0]
+    ome.seal_mrc(tmp_path / "stage", tmp_path / "streamed.mrc", image)
+    whole = write_mrc_labels(tmp_path / "whole.mrc", labels, like=image)
+    assert (tmp_path / "streamed.mrc").read_bytes() == whole.read_bytes()
+
+
+def test_mrcfile_validates_a_streamed_label_file(tmp_path, small_chunks):
+    mrcfile = pytest.importorskip("mrcfile", reason="mrcfile is not installed (optional)")
+    folder, _ = _folder(tmp_path)
+    predict_folder(_net(), folder, tmp_path / "out", STREAMED)
+    path = tmp_path / "out" / "tomo.mrc"
+    with open(tmp_path / "validate.txt", "w") as said:
+        assert mrcfile.validate(str(path), print_file=said)
+    with mrcfile.open(path, permissive=False) as m:
+        np.testing.assert_array_equal(m.data, read_mrc(path))
+
+
+def _stop_writing(monkeypatch) -> None:
+    """Ctrl-C once the label file's second band is written."""
+    write = ome.write_label_blocks
+
+    def stopped(path, blocks, like, **how):
+        def two(blocks):
+            for i, block in enumerate(blocks):
+                if i == 2:
+                    raise KeyboardInterrupt
+                yield block
+
+        return write(path, two(blocks), like, **how)
+
+    monkeypatch.setattr(ome, "write_label_blocks", stopped)
+
+
+def test_a_stop_while_the_label_file_is_written_is_published_by_the_rerun(
+    tmp_path, small_chunks, monkeypatch
+):
+    """The staging stays whole until the label file is in place: the rerun writes it again
+    without predicting a tile, the same bytes, and leaves nothing behind."""
+    _, image = _folder(tmp_path)
+    how = dict(tile_size=16, batch_size=1, large_threshold=100)
+    predict_slide(_net(), image, tmp_path / "whole", progress=Stop(), **how)
+    with monkeypatch.context() as m:
+        _stop_writing(m)
+        with pytest.raises(KeyboardInterrupt):
+            predict_slide(_net(), image, tmp_path / "out", progress=Stop(), **how)
+    assert not (tmp_path / "out" / "tomo.mrc").exists()
+    again = Stop()
+    got = predict_slide(_net(), image, tmp_path / "out", progress=again, **how)
+    assert again.tiles == 0 and [p.name for p in got] == ["tomo.mrc"]
+    expected = (tmp_path / "whole" / "tomo.mrc").read_bytes()
+    assert (tmp_path / "out" / "tomo.mrc").read_bytes() == expected
+    assert _names(tmp_path / "out") == ["tomo.mrc"]
+
+
+def test_probabilities_stay_ome_tiff_and_ome_zarr_is_said(tmp_path, small_chunks, caplog):
+    """The probabilities beside the label file are an OME-TIFF; OME-Zarr outputs asked for
+    keep OME-Zarr labels, and a line says the label file is OME-TIFF outputs'."""
+    folder, _ = _folder(tmp_path)
+    with caplog.at_level(logging.INFO):
+        predict_folder(_net(), folder, tmp_path / "out", STREAMED, save_probabilities=True)
+        assert not [m for m in caplog.messages if "an MRC file read window" in m]
+        zarr = OutputOptions(large_threshold=100, output_format="ome-zarr")
+        predict_folder(_net(), folder, tmp_path / "zarr", zarr)
+    assert _names(tmp_path / "out") == ["tomo.mrc", "tomo_prob.tif"]
+    assert tifffile.TiffFile(tmp_path / "out" / "tomo_prob.tif").is_ome
+    assert _names(tmp_path / "zarr") == ["tomo.ome.zarr"]
+    said = [m for m in caplog.messages if "an MRC file read window" in m]
+    assert said == [
+        "tomo.rec: an MRC file read window by window into OME-Zarr outputs: its "
+        "labels are tomo.ome.zarr, not the MRC label file tomo.mrc that "
+        "output_format='ome-tiff' writes"
+    ]
