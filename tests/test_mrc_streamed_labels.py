@@ -153,3 +153,32 @@ def test_probabilities_stay_ome_tiff_and_ome_zarr_is_said(tmp_path, small_chunks
         "labels are tomo.ome.zarr, not the MRC label file tomo.mrc that "
         "output_format='ome-tiff' writes"
     ]
+
+
+def test_streamed_ome_tiffs_record_a_tomograms_pixels_in_nm_as_whole_reads_do(tmp_path):
+    """A streamed tomogram's probabilities (OME-TIFF) say 0.4 x 0.6 nm, 3 nm apart, as the
+    whole read's ImageJ TIFF does (s72: they said 0.0004 µm, which Fiji shows as such);
+    read back, both are the same µm. Light microscopy's µm stay µm."""
+    from unetlab.data.tiffmeta import read_pixel_size
+
+    folder, _ = _folder(tmp_path)
+    predict_folder(_net(), folder, tmp_path / "whole", save_probabilities=True)
+    predict_folder(_net(), folder, tmp_path / "streamed", STREAMED, save_probabilities=True)
+    with tifffile.TiffFile(tmp_path / "streamed" / "tomo_prob.tif") as tif:
+        ome_xml = tif.ome_metadata
+    for said in ('PhysicalSizeX="0.4"', 'PhysicalSizeY="0.6"', 'PhysicalSizeZ="3.0"'):
+        assert said in ome_xml
+    assert ome_xml.count('Unit="nm"') == 3 and "µm" not in ome_xml
+    whole = read_pixel_size(tmp_path / "whole" / "tomo_prob.tif")
+    streamed = read_pixel_size(tmp_path / "streamed" / "tomo_prob.tif")
+    assert streamed.size == pytest.approx(whole.size) and whole.size == pytest.approx((6e-4, 4e-4))
+    assert streamed.spacing == pytest.approx(whole.spacing) and whole.spacing == pytest.approx(3e-3)
+    light = ome.OutputSpec((2, 8, 8), "zyx", np.dtype(np.uint8), (0.5, 0.25), z_spacing=2.0)
+    assert ome.physical_sizes(light) == dict(
+        PhysicalSizeY=0.5,
+        PhysicalSizeX=0.25,
+        PhysicalSizeYUnit="µm",
+        PhysicalSizeXUnit="µm",
+        PhysicalSizeZ=2.0,
+        PhysicalSizeZUnit="µm",
+    )

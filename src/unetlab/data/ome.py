@@ -28,6 +28,7 @@ from unetlab.data.mrc import is_mrc_name, mrc_header, write_label_blocks
 from unetlab.data.nifti import is_nifti, read_header
 from unetlab.data.nodata import nodata_tag
 from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiffmeta import PixelSize, in_nanometres
 
 #: Zarr chunks and TIFF tiles are CHUNK x CHUNK px; pyramids stop at a level within one chunk.
 CHUNK = 512
@@ -482,15 +483,7 @@ def _write_ome_tiff(
         metadata["Description"] = text
     if spec.channels:
         metadata["Channel"] = {"Name": list(spec.channels)}
-    if spec.pixel_size is not None:
-        metadata.update(
-            PhysicalSizeY=spec.pixel_size[0],
-            PhysicalSizeX=spec.pixel_size[1],
-            PhysicalSizeYUnit="µm",
-            PhysicalSizeXUnit="µm",
-        )
-    if spec.z_spacing and "z" in spec.axes:
-        metadata.update(PhysicalSizeZ=spec.z_spacing, PhysicalSizeZUnit="µm")
+    metadata.update(physical_sizes(spec))
     if spec.frame_seconds and "t" in spec.axes:
         metadata.update(TimeIncrement=spec.frame_seconds, TimeIncrementUnit="s")
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
@@ -505,6 +498,24 @@ def _write_ome_tiff(
             else:
                 extra.update(subfiletype=1)
             tiff.write(_tiles(array, done), shape=array.shape, **common, **extra)
+
+
+def physical_sizes(spec: OutputSpec) -> dict:
+    """The OME pixel sizes (Y, X; Z where it has planes) of an OME-TIFF output: in nm where
+    its sides are under :data:`~unetlab.data.tiffmeta.NM_BELOW_UM` µm (a tomogram's Å:
+    :func:`~unetlab.data.tiffmeta.in_nanometres`), as the ImageJ TIFFs of an image read
+    whole record them (s72: streamed ones said 0.00105 µm where those said 1.05 nm), else
+    in µm; {} for none."""
+    z = spec.z_spacing if spec.z_spacing and "z" in spec.axes else None
+    sizes, unit = {}, "µm"
+    if spec.pixel_size is not None:
+        pixel = in_nanometres(PixelSize(tuple(spec.pixel_size), "um", z))
+        unit, z = ("nm" if pixel.unit == "nm" else "µm"), pixel.spacing
+        sizes = dict(PhysicalSizeY=pixel.size[0], PhysicalSizeX=pixel.size[1])
+        sizes.update(PhysicalSizeYUnit=unit, PhysicalSizeXUnit=unit)
+    if z:
+        sizes.update(PhysicalSizeZ=z, PhysicalSizeZUnit=unit)
+    return sizes
 
 
 #: the deflate level of a float output (probabilities): level 1 writes a 2,048² slide's map
