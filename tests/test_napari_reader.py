@@ -332,3 +332,35 @@ def test_membrain_segs_float32_segmentation_opens_as_labels(tmp_path):
     scores = write_mrc(tmp_path / "t_segmented.mrc", labels * 0.5)
     [(data, _, kind)] = read_output(scores)
     assert kind == "image" and data.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "values, labels",
+    [
+        ([0.0, 1.0, 2.0], np.uint8),
+        ([0.0, 300.0], np.uint16),
+        ([0.0, 65535.0], np.uint16),
+        ([0.0, 65536.0], None),
+        ([0.0, 0.5], None),
+        ([-1.0, 1.0], None),
+        ([0.0, np.nan], None),
+        ([0.0, np.inf], None),
+    ],
+)
+def test_whole_labels_are_judged_plane_by_plane_as_over_the_volume(values, labels):
+    """Float labels (membrain-seg's) are whole numbers 0 to 65,535 in any plane, the type
+    from the largest of all planes; one plane's fraction, NaN or negative value makes the
+    volume an image. Pins s71's behaviour: one look at each plane now, not five passes
+    over the volume (64 x 1024^2 float32: 0.141 -> 0.055 CPU s, 336 -> 67 MB above it)."""
+    from unetlab.napari.reader import whole_labels
+
+    data = np.zeros((3, 4, 5), np.float32)
+    data[2, 3, 4], data[0, 0, 0] = values[1], values[0]  # the odd value in the last plane
+    found, out = whole_labels(data)
+    assert found == (labels is not None)
+    if labels is None:
+        assert out is data
+    else:
+        assert out.dtype == labels
+        np.testing.assert_array_equal(out, data)
+    assert whole_labels(np.zeros((0, 4, 5), np.float32))[0]

@@ -128,13 +128,29 @@ def whole_labels(data: np.ndarray) -> tuple[bool, np.ndarray]:
     """(whether they are labels, the data) of float labels (membrain-seg's older
     segmentations: mode 2, 0.0 and 1.0): whole numbers from 0 up as uint8 or uint16
     (:func:`~unetlab.data.large_ids.label_dtype`), which napari's labels layers take (review
-    s71 4: a float32 one raised TypeError); other values as they are, an image."""
-    finite = np.isfinite(data).all()
-    if not finite or data.min(initial=0) < 0 or data.max(initial=0) > np.iinfo(np.uint16).max:
-        return False, data
-    if not np.array_equal(data, np.floor(data)):
-        return False, data
-    return True, data.astype(label_dtype(int(data.max(initial=0))))
+    s71 4: a float32 one raised TypeError); other values as they are, an image. One look at
+    each plane (:func:`_plane_top`), not five passes over the volume."""
+    top = 0
+    planes = data.reshape(-1, *data.shape[-2:]) if data.ndim > 1 and data.size else [data]
+    for plane in planes:
+        top = _plane_top(plane, top)
+        if top is None:
+            return False, data
+    return True, data.astype(label_dtype(top))
+
+
+def _plane_top(plane: np.ndarray, top: int) -> int | None:
+    """The largest of ``top`` and the values of ``plane`` where they are whole numbers in
+    0 to 65,535 (NaN and infinities are not: their least or largest falls outside), else
+    None."""
+    if not plane.size:
+        return top
+    low, high = plane.min(), plane.max()
+    if not (low >= 0 and high <= np.iinfo(np.uint16).max):
+        return None
+    if (plane != np.floor(plane)).any():
+        return None
+    return max(top, int(high))
 
 
 #: napari's names of the units of the reader's layers' Z, Y and X steps
