@@ -69,11 +69,11 @@ def test_flat_folder_problems_are_named_together(tmp_path):
     assert "a has 2 masks (a_cp_masks, a_masks)" in text
 
 
-def test_seg_npy_files_are_refused_with_how_to_export_their_masks(tmp_path):
+def test_seg_npy_files_are_the_masks_of_their_images(tmp_path):
+    """s72: cellpose's X_seg.npy pairs with X.tif (they were refused, naming an export)."""
     write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
     np.save(tmp_path / "a_seg.npy", {"masks": _ids(0)}, allow_pickle=True)
-    with pytest.raises(DatasetError, match=r"_seg.npy files are not read: save .* X_masks.tif"):
-        find_pairs(tmp_path)
+    assert [(p.image.name, p.mask.name) for p in find_pairs(tmp_path)] == [("a.tif", "a_seg.npy")]
 
 
 def test_train_and_test_root_names_the_test_folder_for_evaluate(tmp_path):

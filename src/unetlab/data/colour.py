@@ -16,6 +16,7 @@ from unetlab.data.io import TIFF_SUFFIXES, bare_planes, stain_axes
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.nifti import is_nifti
+from unetlab.data.npy import is_npy_name, npy_colour
 from unetlab.data.png_depth import grey_alpha
 from unetlab.data.positions import series_of
 from unetlab.data.shapes import SHAPE_SUFFIXES
@@ -43,6 +44,8 @@ def colour_file(path: str | os.PathLike) -> bool | None:
         return False  # ids; shapes' classes; a CT's values
     if is_mrc_name(path):
         return False  # MRC's grey
+    if is_npy_name(path):  # an array's last axis of 3 or 4, as tifffile saves it (RGB)
+        return npy_colour(path)
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:
             series = series_of(tif)

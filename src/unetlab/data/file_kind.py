@@ -8,6 +8,7 @@ from pathlib import Path
 
 from unetlab.data.folder_notes import APPLE_DOUBLE
 from unetlab.data.mrc import MAP_WORD, MRC_SUFFIXES
+from unetlab.data.npy import NPY_MAGIC
 
 #: (first bytes, kind, the suffix a file of that kind is read by)
 MAGIC = (
@@ -20,6 +21,7 @@ MAGIC = (
     (b"GIF87a", "GIF", ".gif"),
     (b"GIF89a", "GIF", ".gif"),
     (b"BM", "BMP", ".bmp"),
+    (NPY_MAGIC, "NumPy", ".npy"),
 )
 
 

@@ -58,6 +58,7 @@ from unetlab.data.names import (
 from unetlab.data.nifti import is_nifti, nifti_case, pair_line
 from unetlab.data.nifti_channels import case_size, first_channels, read_case
 from unetlab.data.nodata import banded_nodata
+from unetlab.data.npy import NPY_SUFFIXES, is_npy_name, npy_letters, npy_shape, read_npy
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -91,9 +92,16 @@ log = logging.getLogger(__name__)
 #: predictions is read by them: evaluate)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
-#: (phones' and the web's photos) and MRC (electron microscopy's), which unetlab reads but
-#: never writes, so none ever stands for one of its outputs
-INPUT_SUFFIXES = (*IMAGE_SUFFIXES, *TIFF_SUFFIXES[2:], ".gif", ".webp", *MRC_SUFFIXES)
+#: (phones' and the web's photos), MRC (electron microscopy's) and NumPy's .npy and .npz,
+#: which unetlab reads but never writes, so none ever stands for one of its outputs
+INPUT_SUFFIXES = (
+    *IMAGE_SUFFIXES,
+    *TIFF_SUFFIXES[2:],
+    ".gif",
+    ".webp",
+    *MRC_SUFFIXES,
+    *NPY_SUFFIXES,
+)
 
 
 def mask_stem(path: Path) -> str:
@@ -261,7 +269,7 @@ def read_stack(
         raise ImageReadError(f"{path}: {_not_file(path)}")
     if mask and (drawn := _drawn_mask(path)) is not None:
         return drawn
-    if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
+    if axes is not None and not takes_axes(path):
         raise untiffed_error(path)
     how = dict(mask=mask, colour_planes=colour_planes, axes=axes, frames=frames, channels=channels)
     read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
@@ -294,12 +302,19 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
     if path.is_dir():  # a DICOM series (read_stack asked): its slices by position
         return read_series(path)
     how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)
-    arr, letters = _decode(path, **how)
+    arr, letters = _npy(path, mask, colour_planes) if is_npy_name(path) else _decode(path, **how)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
     return _shaped(_pages(path, arr, letters, mask=mask), path, mask=mask, colours=colours)
+
+
+def _npy(path: Path, mask: bool, colour_planes: bool) -> tuple[np.ndarray, str]:
+    """A NumPy file's array (:func:`~unetlab.data.npy.read_npy`) and its axes as a bare
+    TIFF's of that shape would read (:func:`~unetlab.data.npy.npy_letters`)."""
+    arr = read_npy(path, mask=mask)
+    return arr, npy_letters(arr.shape, colour_planes=colour_planes)
 
 
 def _shaped(arr: np.ndarray, path: Path, *, mask: bool, colours) -> np.ndarray:
@@ -383,12 +398,10 @@ def stack_size(
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:], 1
     if is_shapes_mask(path):  # labelme's, YOLO's: one page
         return 1, *stack_shape(outlined_image(path))[1:], 1
-    if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
+    if axes is not None and not takes_axes(path):
         raise untiffed_error(path)
-    if is_nifti(path):
-        return case_size(path)
-    if is_mrc_name(path):  # its sections are planes
-        return (*mrc_header(path).shape, 1)
+    if (size := _volume_size(path, axes, axes_as)) is not None:
+        return size
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with decoding_errors(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -416,6 +429,23 @@ def _folder_shape(path: Path) -> tuple[int, int, int] | None:
     if (shape := object_masks_shape(path)) is not None:
         return shape
     return series_header(path).shape if is_dicom_series(path) else None
+
+
+def _volume_size(path: Path, axes: str | None, axes_as: Spelled) -> tuple | None:
+    """:func:`stack_size` of a NIfTI volume, an MRC file (its sections are planes) or a NumPy
+    file (its array's shape read by its own axes, :func:`~unetlab.data.npy.npy_letters`, or
+    by ``axes`` given), from its header; None for other files."""
+    if is_nifti(path):
+        return case_size(path)
+    if is_mrc_name(path):
+        return (*mrc_header(path).shape, 1)
+    if not is_npy_name(path):
+        return None
+    shape = npy_shape(path)
+    letters = npy_letters(shape) if axes is None else given_letters(axes, shape, path, axes_as)
+    size = dict(zip(letters, shape))
+    pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
+    return pages, size["Y"], size["X"], size.get("C", 1)
 
 
 def outlined_mask(path: str | os.PathLike, image: str | os.PathLike | None = None) -> np.ndarray:
@@ -551,9 +581,15 @@ STACKS_4D = "TZYX"
 
 
 def file_axes(path: str | os.PathLike, axes: str | None) -> str | None:
-    """``axes`` for ``path`` when it is a TIFF (``--axes`` names a TIFF's axes), else None:
-    a PNG or JPEG among a set's TIFFs is read as it is (:func:`refuse_untiffed_axes`)."""
-    return axes if Path(path).suffix.lower() in TIFF_SUFFIXES else None
+    """``axes`` for ``path`` when it takes them (:func:`takes_axes`), else None: a PNG or
+    JPEG among a set's TIFFs is read as it is (:func:`refuse_untiffed_axes`)."""
+    return axes if takes_axes(path) else None
+
+
+def takes_axes(path: str | os.PathLike) -> bool:
+    """Whether ``--axes`` may name the axes of ``path``: a TIFF's, or a NumPy file's
+    array's (which records none, as a bare TIFF)."""
+    return Path(path).suffix.lower() in TIFF_SUFFIXES or is_npy_name(path)
 
 
 def axes_read_once() -> contextlib.AbstractContextManager:

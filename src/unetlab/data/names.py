@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from unetlab.data.npy import is_seg_name
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 from unetlab.read_once import ReadOnce
 
@@ -258,10 +259,11 @@ def objects_by_what(path: Path) -> bool:
     """Whether the mask ``path`` is objects by what it is, wherever it lies: drawn as
     outlines (:data:`ANNOTATION_SUFFIXES`: each outline one object), a folder of one mask
     per object, the Cell Tracking Challenge's ``man_segNNN.tif`` (:func:`ctc_mask`: a
-    frame of 7 cells read as 7 classes by training, s69), or a COCO file's of one category
-    (:func:`coco_view`)."""
+    frame of 7 cells read as 7 classes by training, s69), a COCO file's of one category
+    (:func:`coco_view`), or cellpose's ``X_seg.npy`` (its masks are ids, 8-bit ones too)."""
     return (
         path.suffix.lower() in ANNOTATION_SUFFIXES
+        or is_seg_name(path)
         or path.is_dir()
         or ctc_mask(path.name) is not None
         or coco_view(path) == COCO_VIEWS[1]

@@ -26,6 +26,7 @@ from unetlab.data.exclude import certain_background
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti
 from unetlab.data.normalize import channels_of
+from unetlab.data.npy import is_npy_name
 from unetlab.data.read_notes import note_left_out, note_transparent
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import UnetlabError
@@ -258,7 +259,8 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
-    if is_nifti(path) or is_mrc_name(path) or path.is_dir():  # (a DICOM series') none
+    if is_nifti(path) or is_mrc_name(path) or is_npy_name(path) or path.is_dir():
+        # no nodata value, no alpha (a DICOM series' neither)
         return FileNodata()
     if not is_tiff_name(path):
         from PIL import Image

@@ -17,8 +17,8 @@
   ``X_mask``, ``X_label``, ``X_labels``, ``X_seg``, ``X_gt``, also as ``X-Mask``, ``X mask``:
   :func:`flat_masks`, by :data:`~unetlab.data.names.MASK_NAMES`, which predict passes over;
   ``X_image.tif`` beside ``X_mask.tif`` too: :data:`~unetlab.data.names.IMAGE_NAMES`);
-  cellpose's other outputs (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and
-  ``X_seg.npy`` files are not read (:data:`SEG_NPY_FIX` says how to save their masks).
+  cellpose's other outputs (``X_flows.tif``, ``X_outlines.png``, ...) are passed over;
+  ``X_seg.npy``, its GUI's save, is X's mask (its masks alone: :mod:`unetlab.data.npy`).
 
 Every problem (an image without a mask, a mask without an image, two images of one stem, a
 page-count mismatch) is collected and raised as one ``DatasetError`` naming the files.
@@ -135,12 +135,6 @@ FOLDER_ROLES = ("images", "masks", "instances", "JPEGImages", "SegmentationClass
 #: the stem endings of cellpose's other outputs, which are no images (cellpose's own list)
 CELLPOSE_OUTPUTS = ("_flows", "_flows_0", "_flows_1", "_flows_2", "_cellprob", "_cp_output")
 CELLPOSE_OUTPUTS += ("_outlines", "_cp_outlines")
-SEG_NPY_FIX = (
-    "cellpose's _seg.npy files are not read: save each one's masks beside its image as "
-    "X_masks.tif (cellpose GUI: File > Save masks as PNG/tif, which writes X_cp_masks.png, "
-    "read too; or in Python: tifffile.imwrite('X_masks.tif', np.load('X_seg.npy', "
-    "allow_pickle=True).item()['masks']))"
-)
 #: the file endings of archives a data set is shared as (given to --data unpacked)
 #: the files a masks folder holds: label images, or outlines (ImageJ ROIs, GeoJSON:
 #: :mod:`unetlab.data.annotations`)
@@ -488,8 +482,6 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
                 flag,
             )
         )
-    if any(fnmatch.fnmatch(p.name, "*_seg.npy") for p in listing(root)):  # as glob
-        raise DatasetError(f"{root}: {SEG_NPY_FIX}")
     refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
     refuse_ctc_part(root, flag)
     near = near_misses(root, TRAINING if _trains(flag) else SCORING)

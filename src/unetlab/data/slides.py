@@ -41,6 +41,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.mrc import header_sizes, is_mrc_name, mrc_header, mrc_map
 from unetlab.data.ngff import axis_names, multiscale
+from unetlab.data.npy import is_mapped, npy_header, npy_letters, npy_map
 from unetlab.data.positions import series_of
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_codecs import undecodable_line
@@ -410,14 +411,17 @@ def open_slide(
     path = Path(path)
     if level < 0:
         raise UnetlabError(**spelled(lambda f: f"{f} must be at least 0, not {level}", LEVEL))
-    if axes is not None and not (path.suffix.lower() in TIFF_SUFFIXES and path.is_file()):
+    tiff = path.suffix.lower() in TIFF_SUFFIXES and path.is_file()
+    if axes is not None and not (tiff or is_mapped(path)):
         raise untiffed_error(path)
     if is_zarr(path):
         return _open_zarr(path, level)
-    if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
+    if tiff:
         return _open_tiff(path, level, colour_planes, axes, trained)
     if is_mrc_name(path) and path.is_file():
         return _mrc_slide(path, level)
+    if is_mapped(path):
+        return _given(_npy_slide(path, level, colour_planes), axes, trained)
     raise _not_a_tiff(path, None)
 
 
@@ -445,13 +449,13 @@ def slide_header(
     ImageReadError as :func:`open_slide`."""
     path = Path(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:  # by its name, as open_slide: no stat
-        return _other_header(path, axes)
+        return _other_header(path, axes, colour_planes)
     try:
         with _tiff_errors(path):
             head = tiff_head(path)  # a stat each ask (its stamp), no more
     except ImageReadError:
         if not path.is_file():  # a folder named .tif, a Zarr too; a missing file
-            return _other_header(path, axes)
+            return _other_header(path, axes, colour_planes)
         raise
     if head.promised > head.held:  # as _tiff_pixels
         raise ImageReadError(truncated_line(path, head.promised, head.held))
@@ -461,11 +465,14 @@ def slide_header(
     return _given(slide, axes, trained)
 
 
-def _other_header(path: Path, axes: str | None) -> Slide:
-    """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's or an MRC
-    file's slide (its pixels not read), else refused as :func:`open_slide` refuses it."""
+def _other_header(path: Path, axes: str | None, colour_planes: bool) -> Slide:
+    """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's, an MRC
+    file's or a ``.npy``'s slide (its pixels not read), else refused as :func:`open_slide` refuses it."""
     if axes is None and (is_zarr(path) or (is_mrc_name(path) and path.is_file())):
         with open_slide(path) as slide:
+            return slide
+    if is_mapped(path):
+        with open_slide(path, colour_planes=colour_planes, axes=axes) as slide:
             return slide
     raise _not_a_tiff(path, axes)
 
@@ -678,6 +685,25 @@ def _mrc_slide(path: Path, level: int) -> Slide:
         level=0,
         chunked=False,
         z_spacing=spacing,
+    )
+
+
+def _npy_slide(path: Path, level: int, colour_planes: bool) -> Slide:
+    """The :class:`Slide` of a ``.npy`` file (:mod:`unetlab.data.npy`): its axes as a bare
+    TIFF's of its shape (:func:`~unetlab.data.npy.npy_letters`), each window read from a
+    memory map of the file made for that read; no pixel size (an array records none)."""
+    _check_level(path, level, 1)
+    head = npy_header(path)
+    letters = npy_letters(head.shape, colour_planes=colour_planes)
+    return Slide(
+        path,
+        lambda: npy_map(path),
+        layout_of(letters, head.shape),
+        dtype=head.dtype.newbyteorder("="),
+        pixel_size=None,
+        levels=1,
+        level=0,
+        chunked=False,
     )
 
 

@@ -24,6 +24,7 @@ from unetlab.data.dicom import is_dicom_series, series_pixel_size
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.nifti import is_nifti, nifti_pixel_size
+from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
@@ -165,6 +166,8 @@ def read_page_axes(
         return PageAxes()
     if is_nifti(path) or is_mrc_name(path) or is_dicom_series(path):  # slices; sections
         return PageAxes("Z", (pages,))
+    if is_npy_name(path):  # an array's leading axes: not known, as a bare TIFF's
+        return PageAxes("Q", (pages,))
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
 

@@ -27,6 +27,7 @@ from unetlab.data.io import (
     trained_file_axes,
 )
 from unetlab.data.names import NAME_THEM, channel_named, listed
+from unetlab.data.npy import is_npy_name, npy_axes, npy_shape
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_alike, note_once
 from unetlab.data.shown import shown_path
@@ -191,8 +192,7 @@ def page_rank(path: Path) -> int:
     """How many axes the TIFF ``path``'s image has, as ``--axes`` names them (4 for a (T, Z,
     Y, X) array napari or tifffile saves without axes: QQYX, or QSYX where it takes 3 planes
     for RGB); 3 for pages of colour pixels (its lines' examples as they were)."""
-    with open_tiff(path) as tif:
-        axes = series_of(tif).axes
+    axes = _stored_axes(path)
     return 3 if axes.endswith("S") else len(axes)
 
 
@@ -200,9 +200,17 @@ def colour_times(path: Path) -> str:
     """The axes of the TIFF ``path``, a stack of colour pages saved without axes (tifffile's
     QYXS, or QSYX for planar RGB), with its pages as time points, as ``--axes`` names them:
     TYXS, TSYX (QQYXS: TZYXS)."""
-    with open_tiff(path) as tif:
-        axes = series_of(tif).axes
+    axes = _stored_axes(path)
     return axes.replace("Q", "T", 1).replace("Q", "Z", 1)
+
+
+def _stored_axes(path: Path) -> str:
+    """tifffile's axes of the TIFF ``path``'s first series; of a NumPy file, those of the
+    TIFF tifffile saves of its array (:func:`~unetlab.data.npy.npy_axes`)."""
+    if is_npy_name(path):
+        return npy_axes(path)
+    with open_tiff(path) as tif:
+        return series_of(tif).axes
 
 
 def fitted(axes: str, rank: int) -> str | None:
@@ -459,14 +467,21 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     slices with one, given --axes TYX: its outputs lost it, and its tables t_s)."""
     if pages == 1:
         return PageAxes()
-    with open_tiff(path) as tif:
-        shape = series_of(tif).shape
-        found = [(a, int(n)) for a, n in zip(axes.upper(), shape) if a in "TZQ" and n > 1]
-        letters = "".join(a for a, _ in found)
-        timing = tiff_timing(tif) if "T" in letters else {}
-    if "Q" in letters:
+    if is_npy_name(path):  # an array: its shape, no timing
+        shape, timing = npy_shape(path), {}
+    else:
+        with open_tiff(path) as tif:
+            shape = series_of(tif).shape
+            timing = tiff_timing(tif) if "T" in _page_sizes(axes, shape) else {}
+    found = _page_sizes(axes, shape)
+    if "Q" in found:
         return PageAxes("Q", (pages,))
-    return PageAxes(letters, tuple(n for _, n in found), timing)
+    return PageAxes("".join(found), tuple(found.values()), timing)
+
+
+def _page_sizes(axes: str, shape: tuple[int, ...]) -> dict[str, int]:
+    """The page axes (T, Z, Q) of ``axes`` longer than 1, with their sizes, in order."""
+    return {a: int(n) for a, n in zip(axes.upper(), shape) if a in "TZQ" and n > 1}
 
 
 #: a channel's index as the Python API and the command line give it

@@ -57,6 +57,7 @@ from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import clipped, clips, contrast_note, floored, raw_stats
+from unetlab.data.npy import is_mapped
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import (
@@ -206,7 +207,7 @@ def is_large(
     path = Path(path)
     if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
         return True
-    if path.suffix.lower() not in TIFF_SUFFIXES and not is_mrc_name(path):
+    if path.suffix.lower() not in TIFF_SUFFIXES and not is_mrc_name(path) and not is_mapped(path):
         return False
     header = slide_header(path)  # once, for either count
     if threshold is None:

@@ -1,0 +1,269 @@
+"""NumPy files as images and masks: ``.npy`` (``np.save``) and ``.npz`` (``np.savez``) arrays
+a notebook saved, and cellpose's ``X_seg.npy`` (its GUI's masks beside ``X.tif``).
+
+Plain arrays are loaded with ``allow_pickle=False`` always, a ``.npy`` memory-mapped (a 20k x
+20k one is read window by window, as a large TIFF is). Their axes follow the rule of a TIFF
+saved by ``tifffile.imwrite`` without axes (:func:`npy_letters`): a last axis of 3 or 4 is a
+colour picture's channels (YXC); other axes before the rows and columns are pages
+(``(C, H, W)`` or ``(Z, H, W)``: planes), a ``(3|4, H, W)`` one the channels of a colour model.
+
+A cellpose ``_seg.npy`` is a pickled dict. Pickles can run any code as they load, so it is
+read by a restricted unpickler (:class:`_SegUnpickler`) that makes numpy arrays, numpy scalars
+and plain containers and nothing else; its ``masks`` (object ids) alone are taken. Any other
+pickled ``.npy`` is refused, its pickle never loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from unetlab.errors import ImageReadError
+
+#: the suffixes of NumPy files
+NPY_SUFFIXES = (".npy", ".npz")
+#: the ending of cellpose's masks file (its GUI's save: ``X_seg.npy`` beside ``X.tif``)
+SEG_END = "_seg.npy"
+#: the first bytes of a ``.npy`` file (and an ``.npz``'s: a zip archive's)
+NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+#: the names of an ``.npz``'s arrays read as images, and as masks, where it holds several
+IMAGE_KEYS, MASK_KEYS = ("images", "image"), ("masks", "mask", "labels")
+
+#: what a cellpose file's pickle may make: numpy's arrays, dtypes and scalars (numpy 1's
+#: module names and numpy 2's) and plain containers. Nothing that runs a program.
+SAFE_GLOBALS = frozenset(
+    {
+        *(
+            (m, n)
+            for m in ("numpy.core.multiarray", "numpy._core.multiarray")
+            for n in ("_reconstruct", "scalar")
+        ),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        *(("builtins", n) for n in ("dict", "list", "tuple", "set", "frozenset", "complex")),
+    }
+)
+
+#: the fewest columns of an image: a last axis shorter (but colours') is an image's channels
+NARROW = 16
+
+FIX = "save it again with np.save(path, array) (a numeric array, allow_pickle=False)"
+
+
+class NpyHeader(NamedTuple):
+    """What a ``.npy`` file's header says: ``shape``, ``dtype``, ``fortran`` order."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran: bool
+
+
+def is_npy_name(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s name says a NumPy file (:data:`NPY_SUFFIXES`)."""
+    return Path(path).suffix.lower() in NPY_SUFFIXES
+
+
+def is_seg_name(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is named as cellpose's masks file ``X_seg.npy``."""
+    return Path(path).name.lower().endswith(SEG_END)
+
+
+def npy_header(path: str | os.PathLike) -> NpyHeader:
+    """The header of the ``.npy`` file ``path`` (no data read); ImageReadError naming the
+    file where it is none."""
+    with open(path, "rb") as f:
+        try:
+            shape, fortran, dtype = _array_header(f)
+        except ValueError as e:
+            raise ImageReadError(_not_npy_line(path, e)) from None
+    return NpyHeader(tuple(int(n) for n in shape), np.dtype(dtype), bool(fortran))
+
+
+def _not_npy_line(path: str | os.PathLike, e: Exception) -> str:
+    """The line for ``path``, named .npy, whose header is no NumPy header: what it is where
+    its first bytes say (:func:`~unetlab.data.file_kind.wrong_kind_line`)."""
+    from unetlab.data.file_kind import wrong_kind_line  # which imports mrc, folder_notes
+
+    return wrong_kind_line(path) or f"{path}: not a NumPy .npy file ({e}); {FIX}"
+
+
+def _array_header(f) -> tuple:
+    """(shape, fortran, dtype) of the ``.npy`` header at the start of the open file ``f``,
+    which is left at the first byte of the data."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    return np.lib.format.read_array_header_2_0(f)
+
+
+def npy_letters(shape: tuple[int, ...], *, colour_planes: bool = False) -> str:
+    """The axes of an array of ``shape`` as unetlab reads them (``Y``, ``X``, ``C``, ``P``),
+    by the rule of a TIFF ``tifffile.imwrite`` saved without axes
+    (:func:`unetlab.data.io.axes_letters`): the last two axes are rows and columns, unless
+    the last is 3 or 4 long after two others (a colour picture's RGB(A): YXC; 1: one
+    channel, YXC too, where a TIFF's would be pages of one column); axes before
+    them are pages, ``(3|4, H, W)`` too (a stack, as a mask's is), unless ``colour_planes``
+    (prediction with a colour model): then one colour image (``(N, 3, H, W)``: N of them)."""
+    if len(shape) < 2:
+        raise ValueError(f"an image array has rows and columns, not shape {shape}")
+    if len(shape) >= 3 and shape[-1] in (1, 3, 4):
+        return "P" * (len(shape) - 3) + "YXC"
+    if len(shape) >= 3 and shape[-3] in (3, 4) and colour_planes:
+        return "P" * (len(shape) - 3) + "CYX"
+    return "P" * (len(shape) - 2) + "YX"
+
+
+def npy_shape(path: str | os.PathLike, *, mask: bool = False) -> tuple[int, ...]:
+    """The shape of the array :func:`read_npy` reads of ``path``, from its header (a
+    ``.npy``'s; an ``.npz`` member's, or a cellpose file's masks: loaded)."""
+    path = Path(path)
+    mask = mask or is_seg_name(path)  # its masks are all a cellpose file holds
+    if path.suffix.lower() == ".npy" and not (head := npy_header(path)).dtype.hasobject:
+        return _check_shape(path, head.shape)
+    return read_npy(path, mask=mask).shape
+
+
+def npy_colour(path: str | os.PathLike) -> bool:
+    """Whether the NumPy file ``path`` holds a colour picture: a last axis of 3 or 4 after two
+    others (:func:`npy_letters`), as a TIFF that tifffile saved of it holds RGB(A) samples."""
+    shape = npy_shape(path)
+    return len(shape) >= 3 and shape[-1] in (3, 4)
+
+
+def npy_axes(path: str | os.PathLike) -> str:
+    """The axes tifffile names of a TIFF it saved of the NumPy file ``path``'s array, no axes
+    given (Q: a page axis of no known meaning; S: RGB(A) samples): QYX, YXS, QQYX, SYX."""
+    shape = npy_shape(path)
+    if len(shape) >= 3 and shape[-1] in (3, 4):
+        return "Q" * (len(shape) - 3) + "YXS"
+    if len(shape) >= 3 and shape[-3] in (3, 4):  # planar RGB(A), as tifffile saves it
+        return "Q" * (len(shape) - 3) + "SYX"
+    return "Q" * (len(shape) - 2) + "YX"
+
+
+def is_mapped(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a ``.npy`` file of numbers, which is read window by window from a
+    memory map where it is large (an ``.npz`` is compressed, a pickle never mapped)."""
+    path = Path(path)
+    if path.suffix.lower() != ".npy" or is_seg_name(path) or not path.is_file():
+        return False
+    return not npy_header(path).dtype.hasobject
+
+
+def npy_map(path: str | os.PathLike) -> np.ndarray:
+    """The ``.npy`` file ``path`` memory-mapped, read only (its pages read as they are asked)."""
+    return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def read_npy(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
+    """The array of a NumPy file in memory, in the machine's byte order: a ``.npy``'s, an ``.npz``'s
+    (:func:`_npz_array`), a cellpose ``_seg.npy``'s ``masks`` (:func:`read_seg_masks`);
+    ImageReadError in one line naming the file for anything else (a pickled ``.npy`` of
+    another kind, no numbers, a file cut short)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return _checked(path, _npz_array(path, mask=mask))
+    head = npy_header(path)
+    if head.dtype.hasobject:
+        if is_seg_name(path) and mask:
+            return read_seg_masks(path)
+        if is_seg_name(path):
+            image = path.name[: -len(SEG_END)]
+            raise ImageReadError(
+                f"{path}: cellpose's masks file, which holds no image: it is read as the masks "
+                f"of {image}.tif (or .png) beside it; put that image there"
+            )
+        raise ImageReadError(
+            f"{path}: a pickled .npy (Python objects, not an array of numbers), which unetlab "
+            f"never loads (loading a pickle can run any program): {FIX}"
+        )
+    try:
+        arr = npy_map(path)
+    except ValueError as e:  # numpy's word for a file shorter than its header says
+        raise ImageReadError(f"{path}: cannot be read ({e}); copy the file again") from None
+    return _checked(path, arr)
+
+
+def _checked(path: Path, arr: np.ndarray) -> np.ndarray:
+    """``arr`` where it holds numbers (booleans, integers or reals); else ImageReadError."""
+    if arr.dtype.kind not in "biuf":
+        raise ImageReadError(f"{path}: holds {arr.dtype} values, not numbers of an image; {FIX}")
+    _check_shape(path, arr.shape)
+    return np.array(arr, arr.dtype.newbyteorder("="))
+
+
+def _check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` where it reads as images (:func:`npy_letters`); else ImageReadError naming
+    the fix: an array of no rows and columns, or whose last axis, under :data:`NARROW` and
+    not colours, would read as planes of that many columns (a 2-channel (H, W, 2) image)."""
+    if len(shape) < 2 or 0 in shape:
+        raise ImageReadError(f"{path}: holds an array of shape {shape}, not an image; {FIX}")
+    if len(shape) >= 3 and shape[-1] < NARROW and shape[-1] not in (1, 3, 4):
+        planes = " x ".join(map(str, shape[:-2]))
+        raise ImageReadError(
+            f"{path}: shape {shape} reads as {planes} planes of {shape[-2]} x {shape[-1]} pixels "
+            "(a last axis of 3 or 4 is colours): if it holds channels, save it as (C, H, W): "
+            "np.save(path, np.moveaxis(array, -1, 0))"
+        )
+    return shape
+
+
+def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
+    """The array of an ``.npz`` read as an image (or a ``mask``): its one array, else the
+    one named as :data:`IMAGE_KEYS` (:data:`MASK_KEYS`) say."""
+    try:
+        with np.load(path, allow_pickle=False) as held:
+            names = list(held.files)
+            keys = MASK_KEYS if mask else IMAGE_KEYS
+            key = names[0] if len(names) == 1 else next((k for k in keys if k in names), None)
+            if key is not None:
+                return held[key]
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ImageReadError(f"{path}: not a NumPy .npz file ({e}); {FIX}") from None
+    kind = "masks" if mask else "images"
+    raise ImageReadError(
+        f"{path}: an .npz of arrays {', '.join(names) or 'none'}, none named "
+        f"{' or '.join(keys)}: save its {kind} as np.savez(path, images=..., masks=...)"
+    )
+
+
+class _SegUnpickler(pickle.Unpickler):
+    """An unpickler that makes only what :data:`SAFE_GLOBALS` names."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in SAFE_GLOBALS:
+            raise pickle.UnpicklingError(f"{module}.{name}")
+        return getattr(importlib.import_module(module), name)
+
+
+def read_seg_masks(path: str | os.PathLike) -> np.ndarray:
+    """The ``masks`` (object ids, (H, W) or (Z, H, W)) of cellpose's ``X_seg.npy``, its
+    pickle read by :class:`_SegUnpickler`; ImageReadError naming the file for one that
+    holds anything else than numpy arrays and plain data, or no masks."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        _array_header(f)
+        try:
+            held = _SegUnpickler(f).load()
+        except pickle.UnpicklingError as e:
+            raise ImageReadError(
+                f"{path}: its pickle asks for {e}, which no cellpose masks file holds: not "
+                "loaded (a pickle can run any program); save its masks from cellpose's GUI "
+                "(File > Save masks as PNG/tif)"
+            ) from None
+        except (EOFError, ValueError, TypeError, AttributeError) as e:
+            raise ImageReadError(f"{path}: a damaged cellpose file ({e}); save it again") from None
+    found = held.item() if isinstance(held, np.ndarray) and held.shape == () else held
+    masks = found.get("masks") if isinstance(found, dict) else None
+    if not isinstance(masks, np.ndarray) or masks.dtype.kind not in "iub" or masks.ndim < 2:
+        raise ImageReadError(
+            f"{path}: holds no cellpose masks (an integer array under 'masks'): save its masks "
+            "from cellpose's GUI (File > Save masks as PNG/tif)"
+        )
+    return masks
