@@ -156,8 +156,9 @@ def test_the_command_claims_each_output_once(scored, tmp_path, monkeypatch):
     argv += ["--label-values", "0", "255", "--json", str(tmp_path / "r.json")]
     assert main(argv) == 0
     names = ["r.json", "r_confusion.png", "r_images.csv", "r_matching.csv"]
-    assert sorted(claimed) == names
+    assert sorted(claimed) == sorted([*names, "r_cases.csv"])  # NIfTI cases': none here
     assert all((tmp_path / name).is_file() for name in names)
+    assert not (tmp_path / "r_cases.csv").exists()
 
 
 def test_a_claim_checks_the_records_and_reads_the_manifest_once(scored, tmp_path, monkeypatch):

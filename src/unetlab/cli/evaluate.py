@@ -521,6 +521,7 @@ def _claim_outputs(args) -> list[Path]:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     outputs = [json_path, confusion, _image_csv(json_path), _matching_csv(json_path)]
+    outputs.append(_cases_csv(json_path))
     earlier = [Path(p) for p in outputs if p and Path(p).is_file()]
     scored = _as_recorded(args) if earlier and not args.overwrite else {}
     for path in earlier:  # another report or picture there: refused before any claim
@@ -559,6 +560,11 @@ def _as_recorded(args) -> dict:
 def _image_csv(json_path: Path | None) -> Path | None:
     """The per-image CSV beside ``--json FILE``: FILE's name + ``_images.csv``."""
     return json_path.with_name(f"{json_path.stem}_images.csv") if json_path else None
+
+
+def _cases_csv(json_path: Path | None) -> Path | None:
+    """The per-case CSV (NIfTI volumes) beside ``--json FILE``: FILE's name + ``_cases.csv``."""
+    return json_path.with_name(f"{json_path.stem}_cases.csv") if json_path else None
 
 
 def _matching_csv(json_path: Path | None) -> Path | None:
@@ -645,11 +651,16 @@ def _evaluate(args):
         path = report.write_json(args.json, overwrite=args.overwrite)
         print(f"JSON: {path}{note}")
         print(f"per-image CSV: {report.write_csv(_image_csv(path), overwrite=args.overwrite)}")
+        if report.cases:
+            cases = report.write_cases_csv(_cases_csv(path), overwrite=args.overwrite)
+            print(f"per-case CSV (each volume whole): {cases}")
+        else:
+            _drop_stale(_cases_csv(path), "per-case CSV", "scores no volumes")
         if report.pair_ious:
             matching = report.write_matching_csv(_matching_csv(path), overwrite=args.overwrite)
             print(f"matching table CSV: {matching}")
         else:
-            _drop_stale_matching(_matching_csv(path))
+            _drop_stale(_matching_csv(path), "matching table CSV", "matches no objects")
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:
@@ -659,17 +670,18 @@ def _evaluate(args):
     return report
 
 
-def _drop_stale_matching(path: Path) -> None:
-    """Remove evaluate's own ``_matching.csv`` of an earlier report beside ``--json`` where
-    this report matches no objects: it stayed beside the new JSON and per-image CSV, which
-    the line said replaced the earlier report 'with its CSVs' (another file there is kept)."""
+def _drop_stale(path: Path, what: str, why: str) -> None:
+    """Remove evaluate's own CSV ``path`` (``_matching.csv``, ``_cases.csv``) of an earlier
+    report beside ``--json`` where this report has none (it ``why``, said): it stayed beside
+    the new JSON and per-image CSV, which the line said replaced the earlier report 'with its
+    CSVs' (another file there is kept)."""
     from unetlab.manifest import forget, writers_of
 
     if not path.is_file() or "evaluate" not in writers_of(path.parent).get(path.name, ()):
         return
     path.unlink()
     forget(path.parent, [path.name], "evaluate")
-    print(f"matching table CSV: removed {path}, an earlier report's (this one matches no objects)")
+    print(f"{what}: removed {path}, an earlier report's (this one {why})")
 
 
 def _boundary(args) -> int | None | str:

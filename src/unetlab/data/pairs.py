@@ -174,6 +174,12 @@ class Pair:
         return stem if self.pages == 1 else f"{stem}[{self.page}]"
 
     @property
+    def case(self) -> str | None:
+        """The NIfTI case (``spleen_2``) whose volume the page is a slice of, scored whole
+        by evaluate too (:mod:`unetlab.evaluate.cases`); None for other images."""
+        return nifti_case(self.image) if is_nifti(self.image) else None
+
+    @property
     def shown(self) -> str:
         """The image as lines and tables name it: its file name, a stack's page, a frame of
         the Cell Tracking Challenge's layout with its sequence (``01/t001.tif``: the frames

@@ -15,6 +15,7 @@ from unetlab.data.instances import ignore_keyword
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
+from unetlab.evaluate.cases import case_rows
 from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, PRED_INSTANCES
 from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
 from unetlab.metrics import confusion_matrix, metrics_from_matrix, no_class_column
@@ -68,6 +69,7 @@ class Accumulator:
         self.want_objects = objects
         self.rows: list[dict] = []
         self.matrices: list[np.ndarray] = []
+        self.cases: list[str | None] = []  # each row's case: a NIfTI volume's (cases.py)
         self.rand = np.zeros(3)
         self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True
@@ -97,6 +99,7 @@ class Accumulator:
         binary_truth: bool = False,
         predicted_ignore: np.ndarray | None = None,
         truth_void: np.ndarray | None = None,
+        case: str | None = None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -112,7 +115,9 @@ class Accumulator:
         ignored there: counted as no-data (and each apart), not as ignored; ``binary_truth``:
         ``gt_ids`` are a binary mask's connected components (merged-looking regions counted);
         ``predicted_ignore``: (H, W) bool, where ``pred`` holds the masks' ignore value (another
-        tool's void): counted, scored as it where the truth is labelled, no object's (s51)."""
+        tool's void): counted, scored as it where the truth is labelled, no object's (s51);
+        ``case``: the volume the image is a slice of (a NIfTI case), scored whole too
+        (:mod:`unetlab.evaluate.cases`)."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -125,6 +130,7 @@ class Accumulator:
             ids = (pred_ids, scored_ids, binary_truth, predicted_ignore)
             row.update(self._object_row(pred, gt, gt_ids, *ids))
         self.rows.append(row | (where or {}))
+        self.cases.append(case)
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
@@ -238,7 +244,7 @@ class Accumulator:
         if not self.rows:
             raise DatasetError("no images to evaluate")
         names = self._class_names(class_names)
-        total, missed = self._pixel_figures(len(names))
+        total, missed, each = self._pixel_figures(len(names))
         summary = self._summary(total, missed)
         pair_ious = []  # each image's object IoUs: its matching table at any threshold
         if self.want_objects or (self.want_objects is None and len(names) <= 2):
@@ -253,6 +259,7 @@ class Accumulator:
         report = Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
         report.pair_ious = pair_ious
         report.missed = missed if missed.any() else None
+        report.cases, report.image_cases = case_rows(self.cases, each), self.cases
         return report
 
     def _class_names(self, class_names: Sequence[str] | None) -> list[str]:
@@ -267,12 +274,14 @@ class Accumulator:
         check_boundary(self.boundary_class, names)
         return names
 
-    def _pixel_figures(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+    def _pixel_figures(self, c: int) -> tuple[np.ndarray, np.ndarray, list]:
         """Each image's pixel figures into its row, from its confusion matrix padded to
         ``c`` classes and its pixels predicted as the ignore value (:meth:`_add_matrix`);
-        the (c, c) sum of the matrices, the (c,) sum of those pixels."""
+        the (c, c) sum of the matrices, the (c,) sum of those pixels, and (matrix, pixels)
+        of each image of a case (:func:`~unetlab.evaluate.cases.case_rows`; None for others)."""
         total, missed_total = np.zeros((c, c), np.int64), np.zeros(c, np.int64)
-        for row, m, missed in zip(self.rows, self.matrices, self.missed):
+        each = []
+        for row, m, missed, case in zip(self.rows, self.matrices, self.missed, self.cases):
             padded = np.zeros((c, c), np.int64)
             padded[: m.shape[0], : m.shape[1]] = m
             total += padded
@@ -280,10 +289,11 @@ class Accumulator:
             if missed is not None:
                 wrong[: len(missed)] = missed
             missed_total += wrong
+            each.append((padded, wrong) if case is not None else None)
             per = metrics_from_matrix(padded, wrong)
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
             row.update(mdice=per["mdice"], dice=per["dice"])
-        return total, missed_total
+        return total, missed_total, each
 
     def _summary(self, total: np.ndarray, missed: np.ndarray) -> dict:
         """The data-set pixel figures of the summed confusion matrix ``total`` (and

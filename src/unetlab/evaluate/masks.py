@@ -336,6 +336,12 @@ class MaskPage(NamedTuple):
         return shown if self.pages == 1 or self.sliced else f"{shown} page {self.page}"
 
     @property
+    def case(self) -> str | None:
+        """The NIfTI case (``spleen_2``) whose volume the page is a slice of, scored whole
+        too (:mod:`unetlab.evaluate.cases`); None for other masks."""
+        return self.stem if is_nifti(self.path) else None
+
+    @property
     def opens(self) -> bool:
         """Whether this page is the first of its file: one of one, a stack's first."""
         return self.page == 0 or self.sliced

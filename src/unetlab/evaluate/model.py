@@ -674,7 +674,8 @@ def _accumulated_each(
             tags.lost.predicted(pair.mask, scored["pred"], tagged)  # its objects under the tag
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
-            acc.add(pair.name, **scored, where=at, void=bad, truth_void=tagged, binary_truth=binary)
+            voids = dict(void=bad, truth_void=tagged, binary_truth=binary)
+            acc.add(pair.name, **scored, where=at, **voids, case=pair.case)
             done(pair.name)
     ids.say()
     tags.say()

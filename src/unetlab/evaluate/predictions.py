@@ -977,9 +977,9 @@ def _accumulate(
             scored.update(pred_ids=None, scored_ids=pred_ids)
         at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
         voids = dict(void=blank if blank.any() else None, truth_void=unlabelled)  # no-data
-        binary = reading.gt_instances and binary_truth(mask, reading.ignore_value)
+        how = dict(binary_truth=reading.gt_instances and binary_truth(mask, reading.ignore_value))
         kept = without_excluded(scored, reading.exclude_rows)
-        acc.add(name, **kept, where=at, **voids, binary_truth=binary, predicted_ignore=held)
+        acc.add(name, **kept, where=at, **voids, **how, predicted_ignore=held, case=gt_page.case)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
         if done is not None:
             done(name)

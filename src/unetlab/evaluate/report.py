@@ -18,6 +18,7 @@ from unetlab.data.datasets import data_set_folders
 from unetlab.data.instances import ignore_keyword
 from unetlab.data.io import INPUT_SUFFIXES
 from unetlab.errors import Spelled, said_as
+from unetlab.evaluate.cases import CASE_MEAN, case_lines, case_mean, with_trained
 from unetlab.evaluate.earlier import (
     INPUT_KEYS,
     PNG_KEY,
@@ -34,6 +35,9 @@ from unetlab.outputs import (
 )
 from unetlab.plots import plot_confusion
 from unetlab.words import numbered
+
+#: the summary's per-class figures, each a class's in the JSON's ``classes``
+_CLASS_KEYS = ("iou", "dice", "precision", "recall", "pixels")
 
 
 @dataclass(repr=False)
@@ -81,6 +85,10 @@ class Report:
     #: by its writer without claiming it again (:meth:`claim` adds none: every other write
     #: is claimed where it is made)
     claimed: set[Path] = field(default_factory=set, compare=False)
+    #: one row per case (a NIfTI volume, scored whole: :mod:`unetlab.evaluate.cases`), and
+    #: each image row's case (None for an image of none)
+    cases: list[dict] = field(default_factory=list)
+    image_cases: list[str | None] = field(default_factory=list)
 
     def __repr__(self) -> str:
         """One line (a notebook cell's value; the dataclass's was pages of per-image dicts
@@ -120,17 +128,8 @@ class Report:
         and the per-image figures hold the :meth:`shown_classes`."""
         out = dict(self.summary)
         shown, names = self._shown()
-        out["classes"] = {
-            self.class_names[i]: {
-                "iou": self.summary["iou"][i],
-                "dice": self.summary["dice"][i],
-                "precision": self.summary["precision"][i],
-                "recall": self.summary["recall"][i],
-                "pixels": self.summary["pixels"][i],
-            }
-            for i in shown
-        }
-        for key in ("iou", "dice", "precision", "recall", "pixels"):
+        out["classes"] = {self.class_names[i]: self._class_figures(i) for i in shown}
+        for key in _CLASS_KEYS:
             out.pop(key)
         if self.missed is not None:  # no column's: a row and this make the class's pixels
             for i in shown:
@@ -160,27 +159,41 @@ class Report:
         out["worst_images"] = [r["name"] for r in self.worst()]
         out["worst_images_by"] = self.worst_by
         out["images"] = images
+        if self.cases:
+            out["cases"] = cases = self._shown_cases(shown)
+            out["case_mean"] = case_mean(cases, names)
+            out["averaging"]["case_mean"] = CASE_MEAN
         out.update(self.source)
         return out
+
+    def _class_figures(self, i: int) -> dict:
+        """Class ``i``'s figures of the summary (:data:`_CLASS_KEYS`)."""
+        return {key: self.summary[key][i] for key in _CLASS_KEYS}
 
     def _shown(self) -> tuple[list[int], list[str]]:
         """(:meth:`shown_classes`, their names)."""
         shown = self.shown_classes()
         return shown, [self.class_names[i] for i in shown]
 
-    def _shown_images(self, shown: list[int]) -> list[dict]:
-        """The per-image rows with their per-class ``iou`` and ``dice`` of the ``shown``
-        classes only (the rows themselves where every class is shown)."""
+    def _shown_images(self, shown: list[int], rows: list[dict] | None = None) -> list[dict]:
+        """The per-image rows (or ``rows``) with their per-class ``iou`` and ``dice`` of the
+        ``shown`` classes only (the rows themselves where every class is shown)."""
+        rows = self.images if rows is None else rows
         if len(shown) == len(self.class_names):
-            return self.images
+            return rows
         keep = {"iou", "dice"}
         return [
             {
                 k: [v[i] for i in shown] if k in keep and isinstance(v, list) else v
                 for k, v in row.items()
             }
-            for row in self.images
+            for row in rows
         ]
+
+    def _shown_cases(self, shown: list[int]) -> list[dict]:
+        """The case rows of the ``shown`` classes, ``trained`` where the images say it."""
+        rows = with_trained(self.cases, self.images, self.image_cases)
+        return self._shown_images(shown, rows)
 
     def matching(self, thresholds=None) -> tuple[list[tuple[str, list[dict]]], list[dict]]:
         """StarDist's matching table per image and pooled at ``thresholds`` (default
@@ -224,6 +237,9 @@ class Report:
         spread = per_image_spread(self._shown_images(shown), names)
         ignored = [self.class_names[k] for k in self.uncounted]
         lines += spread_lines(spread, names, trained, ignored=ignored)
+        if self.cases:
+            cases = self._shown_cases(shown)
+            lines += case_lines(case_mean(cases, names), cases, names)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images, every_row=every_row)
         worst, by = self.worst(), self.worst_by
@@ -257,6 +273,13 @@ class Report:
         ignore value's) have no column, as in metrics.csv: they were always empty (s70)."""
         shown = [k for k in self.shown_classes() if k not in self.uncounted]
         rows, names = self._shown_images(shown), [self.class_names[k] for k in shown]
+        return write_image_csv(self._table_path(path, overwrite), rows, names)
+
+    def write_cases_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write each case's row (name, trained, mIoU, mean Dice, IoU and Dice per class over
+        its whole volume, its slices) as CSV, as :meth:`write_csv` writes the images'."""
+        shown = [k for k in self.shown_classes() if k not in self.uncounted]
+        rows, names = self._shown_cases(shown), [self.class_names[k] for k in shown]
         return write_image_csv(self._table_path(path, overwrite), rows, names)
 
     def plot_confusion(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:

@@ -1,0 +1,104 @@
+"""Scores per case: a NIfTI volume (a CT or MRI of the Medical Segmentation Decathlon's or
+nnU-Net's layout) is scored slice by slice, one row per slice, and as one 3-D volume, one
+row per case, as nnU-Net's ``summary.json`` and the MSD leaderboard read a result: each
+class's Dice and IoU over the case's whole volume (its slices' confusion matrices summed),
+then their mean over the cases. A class in neither the truth nor the prediction of a case
+has no Dice there (0 / 0): NaN (null in the JSON, empty in the CSV), left out of the mean,
+as nnU-Net's (``np.nanmean``); each class's ``n`` says over how many cases it is taken.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from unetlab.evaluate.spread import TABLE_CLASSES, per_image_spread
+from unetlab.metrics.confusion import metrics_from_matrix, nanmean
+from unetlab.metrics.spread import described
+from unetlab.words import numbered
+
+#: how ``case_mean`` combines the cases (``averaging`` in the JSON)
+CASE_MEAN = (
+    "each case's IoU and Dice per class over its whole volume (its slices' confusion matrices "
+    "summed), then over the cases: mean, sd, min and max; a class in neither the truth nor the "
+    "prediction of a case is NaN there (null) and left out of its mean, as nnU-Net's "
+    "summary.json (n: the cases where it is defined); foreground_dice: the mean of the "
+    "classes' mean Dice but class 0's (the background), nnU-Net's foreground_mean"
+)
+
+
+def case_rows(
+    cases: Sequence[str | None], matrices: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> list[dict]:
+    """One row per case named in ``cases`` (each image row's case, None for an image of no
+    case), in the order first met: ``name``, ``slices``, ``miou``, ``mdice``, ``iou`` and
+    ``dice`` per class, ``foreground_dice`` (the mean Dice of its classes but class 0, of
+    those defined) of the sum of its rows' (C, C) confusion ``matrices`` and their
+    pixels predicted as no class (:func:`~unetlab.metrics.confusion.metrics_from_matrix`'s
+    ``missed``, one (C,) array a row)."""
+    grouped: dict[str, list[int]] = {}
+    for i, case in enumerate(cases):
+        if case is not None:
+            grouped.setdefault(case, []).append(i)
+    rows = []
+    for case, at in grouped.items():
+        total = sum(matrices[i][0] for i in at)
+        per = metrics_from_matrix(total, sum(matrices[i][1] for i in at))
+        foreground = nanmean(np.asarray(per["dice"][1:], np.float64))
+        rows.append(
+            dict(name=case, slices=len(at), miou=per["miou"], mdice=per["mdice"])
+            | dict(foreground_dice=foreground, iou=per["iou"], dice=per["dice"])
+        )
+    return rows
+
+
+def case_mean(rows: Sequence[dict], class_names: Sequence[str]) -> dict:
+    """The spread over the case ``rows`` of their figures (:func:`per_image_spread`: each
+    class's mean over the cases where it is defined) and ``foreground_dice`` (nnU-Net's
+    foreground mean: the classes' mean Dice but class 0's); ``cases``: how many."""
+    spread = per_image_spread(rows, class_names)
+    means = [spread["classes"][name]["dice"]["mean"] for name in class_names[1:]]
+    defined = [m for m in means if not math.isnan(m)]
+    foreground = float(np.mean(defined)) if defined else math.nan
+    return spread | {"cases": len(rows), "foreground_dice": foreground}
+
+
+def with_trained(rows: Sequence[dict], images: Sequence[dict], cases: Sequence) -> list[dict]:
+    """The case ``rows`` with ``trained`` (any of its slices trained the checkpoint) where the
+    image rows (``images``, each of the case of ``cases``) say it; the rows themselves
+    where none does."""
+    if not any("trained" in r for r in images):
+        return list(rows)
+    trained = {c for r, c in zip(images, cases) if r.get("trained")}
+    return [{"name": row["name"], "trained": row["name"] in trained} | row for row in rows]
+
+
+#: cases the table names one by one with their mean Dice (the CSV has them all)
+TABLE_CASES = 10
+
+
+def case_lines(mean: dict, rows: Sequence[dict], class_names: Sequence[str]) -> list[str]:
+    """The table's lines of the cases: each class's Dice and IoU over the cases
+    (:func:`case_mean`), saying where a class is left out of some (in neither truth nor
+    prediction), the foreground mean, and the first :data:`TABLE_CASES` cases' own."""
+    count = mean["cases"]
+    lines = [
+        f"per case (3-D)     {numbered(count, 'volume')} each scored whole (nnU-Net's per-case "
+        "figures), then mean ± sd (min-max) over the cases:"
+    ]
+    for name in class_names if len(class_names) <= TABLE_CLASSES else []:
+        c = mean["classes"][name]
+        n = c["dice"]["n"]
+        left = "" if n == count else f" (n = {n}: in neither truth nor prediction of the others)"
+        lines.append(f"  {name:<15}  Dice {described(c['dice'])}; IoU {described(c['iou'])}{left}")
+    foreground = _f(mean["foreground_dice"])
+    lines.append(f"  foreground Dice  {foreground} (the classes' mean but {class_names[0]}'s)")
+    shown = ", ".join(f"{r['name']} {_f(r['foreground_dice'])}" for r in rows[:TABLE_CASES])
+    more = f", ... ({count - TABLE_CASES} more in the JSON)" if count > TABLE_CASES else ""
+    return lines + [f"  each case        foreground Dice {shown}{more}"]
+
+
+def _f(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.4f}"

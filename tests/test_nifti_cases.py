@@ -1,0 +1,74 @@
+"""NIfTI volumes scored per case (unetlab.evaluate.cases): each case's Dice and IoU per class
+over its whole 3-D volume, as nnU-Net's summary.json reads a result, and their mean over
+the cases, a class in neither truth nor prediction of a case left out (NaN, null)."""
+
+import csv
+import json
+
+import numpy as np
+
+from tests.test_nifti import write_nifti
+from unetlab.cli import main
+
+
+def _volumes(seed: int, kidney: bool = True):
+    """(X, Y, Z) truth and a prediction off by a few voxels: liver 1, kidney 2."""
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((24, 20, 6), np.uint8)
+    truth[4:14, 3:15, 1:5] = 1
+    if kidney:
+        truth[16:21, 5:9, 2:4] = 2
+    pred = truth.copy()
+    flip = rng.random(truth.shape) < 0.05
+    pred[flip] = rng.integers(0, 2 + kidney, flip.sum())
+    return truth, pred
+
+
+def _dice(truth: np.ndarray, pred: np.ndarray, k: int) -> float:
+    t, p = truth == k, pred == k
+    return 2 * (t & p).sum() / (t.sum() + p.sum()) if t.sum() + p.sum() else float("nan")
+
+
+def test_cases_scored_whole_and_absent_class_left_out(tmp_path, capsys):
+    """Two cases, the second without kidney in truth or prediction: its kidney Dice is null
+    and the kidney mean is the first case's alone (nnU-Net: nanmean); each case's Dice is
+    the whole volume's (not the mean of its slices'), and the slices keep their rows."""
+    gt, pred = tmp_path / "labelsTs", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    made = {"abd_6": _volumes(6), "abd_7": _volumes(7, kidney=False)}
+    for case, (truth, guess) in made.items():
+        write_nifti(gt / f"{case}.nii.gz", truth, spacing=(0.8, 0.8, 2.5), units=10)
+        write_nifti(pred / f"{case}.nii.gz", guess, spacing=(0.8, 0.8, 2.5), units=10)
+    names = ["--class-names", "background", "liver", "kidney"]
+    out = tmp_path / "e.json"
+    args = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", str(out), *names]
+    assert main([*args, "--no-progress"]) == 0
+    shown = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert len(report["images"]) == 12 and report["images"][0]["name"] == "abd_6[0]"
+    rows = {r["name"]: r for r in report["cases"]}
+    assert list(rows) == ["abd_6", "abd_7"] and rows["abd_6"]["slices"] == 6
+    for case, (truth, guess) in made.items():
+        for k in (1, 2):
+            want = _dice(truth, guess, k)
+            got = rows[case]["dice"][k]
+            assert (got is None and np.isnan(want)) or abs(got - want) < 1e-12, (case, k)
+    assert rows["abd_7"]["dice"][2] is None and rows["abd_7"]["iou"][2] is None
+    kidney = report["case_mean"]["classes"]["kidney"]["dice"]
+    assert kidney["n"] == 1 and kidney["mean"] == rows["abd_6"]["dice"][2]
+    liver = report["case_mean"]["classes"]["liver"]["dice"]
+    assert (
+        liver["n"] == 2
+        and abs(liver["mean"] - np.mean([r["dice"][1] for r in rows.values()])) < 1e-12
+    )
+    fg = report["case_mean"]["foreground_dice"]
+    assert abs(fg - (liver["mean"] + kidney["mean"]) / 2) < 1e-12
+    assert (
+        "nanmean" not in report["averaging"]["case_mean"]
+        and "left out" in report["averaging"]["case_mean"]
+    )
+    with open(tmp_path / "e_cases.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [r["name"] for r in table] == ["abd_6", "abd_7"] and table[1]["dice_kidney"] == ""
+    assert "per case (3-D)     2 volumes each scored whole" in shown
+    assert "kidney           Dice" in shown and "(n = 1: in neither truth nor prediction" in shown
