@@ -273,7 +273,9 @@ def test_train_predict_evaluate_channel_files(tmp_path, caplog, capsys):
 
 def test_voxel_size_recorded_by_train_and_measured_by_predict(tmp_path, caplog):
     """A CT set in mm (xyzt_units 10): training records its 0.8 mm pixels (it said "none of
-    the 3 training images record one") and predict --instances measures in µm (z_um, _um2)."""
+    the 3 training images record one") and predict --instances measures in the header's mm
+    (area_mm2, z_mm: its 0.8 mm pixels gave area_um2 640000 a pixel, s72); the summary's z
+    stays in µm, a column every folder's summary has."""
     import csv
 
     import torch
@@ -291,9 +293,17 @@ def test_voxel_size_recorded_by_train_and_measured_by_predict(tmp_path, caplog):
     with open(out / "objects_summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [float(r["z_um"]) for r in rows] == [0.0, 5000.0, 10000.0]
-    assert [float(r["total_area_um2"]) for r in rows] == [
-        640000 * int(r["total_area"]) for r in rows
+    assert [float(r["total_area_mm2"]) for r in rows] == [
+        pytest.approx(0.64 * int(r["total_area"])) for r in rows
     ]
+    assert {r["total_area_um2"] for r in rows} == {""}
+    with open(out / "spleen_1_objects.csv", newline="") as f:
+        objects = list(csv.DictReader(f))
+    assert objects and not [c for c in objects[0] if "_um" in c]
+    for r in objects:
+        assert float(r["z_mm"]) == 5 * int(r["z"])
+        assert float(r["area_mm2"]) == pytest.approx(0.64 * int(r["area"]))
+        assert float(r["centroid_x_mm"]) == pytest.approx(0.8 * float(r["centroid_x"]))
 
 
 def test_set_without_dataset_json_pairs(tmp_path, caplog):

@@ -180,7 +180,11 @@ def nifti_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], floa
     (pixdim) in the unit its ``xyzt_units`` names (m, mm, µm: :data:`SPACE_UNITS_UM`); None
     where it names none or a side is no positive number; no z spacing for a 2-D volume's
     slice. To float32's 7 digits (a CT's 0.8 mm is 800 µm, not 800.0000119)."""
-    head = read_header(path)
+    return header_pixel_size(read_header(path))
+
+
+def header_pixel_size(head: NiftiHeader) -> tuple[tuple[float, float], float | None] | None:
+    """:func:`nifti_pixel_size` of a volume's header ``head``."""
     per = SPACE_UNITS_UM.get(head.raw[123] & 7)
     sides = [
         float(f"{s * per:.7g}") if per and math.isfinite(s) and s > 0 else None
@@ -190,6 +194,13 @@ def nifti_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], floa
     if x is None or y is None:
         return None
     return (y, x), (z if len(head.shape) >= 3 else None)
+
+
+def header_length_unit(head: NiftiHeader) -> str:
+    """The unit (a key of :data:`unetlab.inference.measure.UNITS`) a volume's objects tables
+    give its sizes in: "um" where its header's xyzt_units says µm, else "mm", a CT's or an
+    MRI's (its 0.8 mm pixels gave area_um2 of 640000 each, volume_um3 of 1.6e9: s72)."""
+    return "um" if head.raw[123] & 7 == 3 else "mm"
 
 
 _SAVE = "save it as a single-file NIfTI-1 .nii or .nii.gz (3D Slicer, ITK-SNAP: Save as)"

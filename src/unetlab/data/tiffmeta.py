@@ -23,7 +23,7 @@ from unetlab.data import ome_xml
 from unetlab.data.dicom import is_dicom_series, series_pixel_size
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
-from unetlab.data.nifti import is_nifti, nifti_pixel_size
+from unetlab.data.nifti import header_length_unit, header_pixel_size, is_nifti, read_header
 from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
@@ -104,6 +104,9 @@ class PixelSize:
     unit: str
     spacing: float | None = None
     geotags: tuple = field(default=(), compare=False, repr=False)
+    #: the unit its objects tables give sizes in (a key of
+    #: :data:`unetlab.inference.measure.UNITS`): a NIfTI volume's mm (:func:`read_pixel_size`)
+    shown: str = field(default="um", compare=False)
 
 
 @dataclass(frozen=True)
@@ -432,23 +435,31 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     micrometres; of a position's, and its OME Image's, while one is read:
     :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; an MRC file's or a NIfTI
     volume's voxel size (:func:`~unetlab.data.mrc.mrc_pixel_size`,
-    :func:`~unetlab.data.nifti.nifti_pixel_size`); None for other files or when absent."""
+    :func:`~unetlab.data.nifti.nifti_pixel_size`, its tables in mm where its header says mm:
+    :func:`_nifti_pixel_size`; a DICOM series' in mm too); None for other files or when absent."""
+    if is_nifti(path):
+        return _nifti_pixel_size(path)
     if not is_tiff_name(path):
-        found = (
-            mrc_pixel_size(path)
-            if is_mrc_name(path)
-            else nifti_pixel_size(path)
-            if is_nifti(path)
-            else series_pixel_size(path)
-            if is_dicom_series(path)
-            else None
-        )
+        if is_dicom_series(path):  # PixelSpacing is in mm
+            found = series_pixel_size(path)
+            return None if found is None else PixelSize(found[0], "um", found[1], shown="mm")
+        found = mrc_pixel_size(path) if is_mrc_name(path) else None
         return None if found is None else PixelSize(found[0], "um", found[1])
     with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]
         size, spacing = tiff_sizes(tif, page)
         geo = geotags(page)
     return None if size is None else PixelSize(size, "um", spacing, geo)
+
+
+def _nifti_pixel_size(path: str | os.PathLike) -> PixelSize | None:
+    """:func:`read_pixel_size` of a NIfTI volume: its voxel size in µm, shown in its
+    header's unit (:func:`~unetlab.data.nifti.header_length_unit`: mm, as CT and MRI)."""
+    head = read_header(path)
+    found = header_pixel_size(head)
+    if found is None:
+        return None
+    return PixelSize(found[0], "um", found[1], shown=header_length_unit(head))
 
 
 def given_sizes(
@@ -485,8 +496,9 @@ def given_sizes(
     spacing = float(z_spacing) if z_spacing is not None else spacing
     if recorded is not None and (recorded.size != size or recorded.spacing != spacing):
         log.info("%s%s", _given_line(name, recorded, size, spacing), _level_words(size, level))
-    geo = recorded.geotags if recorded is not None else ()
-    return PixelSize(size, "um", spacing, geo)
+    if recorded is None:
+        return PixelSize(size, "um", spacing)
+    return replace(recorded, size=size, unit="um", spacing=spacing)
 
 
 def _level_words(size: tuple, level: tuple[int, float] | None) -> str:

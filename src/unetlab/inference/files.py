@@ -115,6 +115,7 @@ from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
     class_areas,
     class_counts,
+    in_unit,
     named_channels,
     object_table,
     plane_columns,
@@ -1423,7 +1424,7 @@ def _write_objects_3d(
             _with_image_3d(t, ids, stack, pages, name, position)
             for t, pages in zip(tables, frame_pages(axes))
         ]
-    tables = [named_channels(t, channels) for t in tables]
+    tables = [named_channels(in_unit(t, _shown(pixel)), channels) for t in tables]
     write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
     return [*written, paths["table"]], counts, {}, {}
 
@@ -1515,8 +1516,14 @@ def _table_units(tables: list[dict], pixel, grid: MapGrid | None, channels: Sequ
     once, else by index (:func:`~unetlab.inference.measure.named_channels`)."""
     size = pixel.size if pixel is not None else grid_pixel_size(grid)
     unit = grid_length_unit(size, grid)  # a map's: metres
-    tables = [with_micrometres(t, size, unit=unit) for t in tables]
+    tables = [in_unit(with_micrometres(t, size, unit=unit), _shown(pixel)) for t in tables]
     return [named_channels(with_map_centroids(t, grid), channels) for t in tables], size
+
+
+def _shown(pixel) -> str:
+    """The unit the objects tables of an input of ``pixel`` size give their sizes in (its
+    :attr:`~unetlab.data.tiffmeta.PixelSize.shown`: a NIfTI volume's mm; µm without one)."""
+    return "um" if pixel is None else pixel.shown
 
 
 def _write_label_tiff(

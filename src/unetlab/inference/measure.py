@@ -49,9 +49,9 @@ from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
-#: the length units of the physical columns (:func:`with_micrometres`): the column suffix
-#: and its size per micrometre
-UNITS = {"um": 1.0, "m": 1e-6}
+#: the length units of the physical columns (:func:`with_micrometres`, :func:`in_unit`):
+#: the column suffix and its size per micrometre
+UNITS = {"um": 1.0, "mm": 1e-3, "m": 1e-6}
 
 #: the measures each channel of an image gets, ``<measure>_<c>`` for several channels
 #: (:meth:`_Intensity.columns`)
@@ -554,6 +554,24 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: st
             out[f"perimeter_{unit}"] = column * dx
         elif name == "equivalent_diameter":
             out[f"equivalent_diameter_{unit}"] = np.sqrt(4 * table["area"] * dy * dx / np.pi)
+    return out
+
+
+def in_unit(table: dict, unit: str) -> dict:
+    """``table`` with its µm columns (``_um``, ``_um2``, ``_um3``: ``z_um``, ``area_um2``,
+    ``volume_um3``, ...) in ``unit`` (a key of :data:`UNITS`), in their places: a NIfTI
+    volume's ``z_mm``, ``area_mm2``, ``volume_mm3`` (its 0.8 x 0.8 x 2.5 mm voxels read
+    1.6e9 µm³ each: s72), not a channel's intensity columns (a channel named "um");
+    ``table`` itself for "um"."""
+    if unit == "um":
+        return table
+    per, out = UNITS[unit], {}
+    for name, column in table.items():
+        stem, _, power = name.rpartition("_um")
+        if stem and power in ("", "2", "3") and not name.startswith(INTENSITY_MEASURES):
+            out[f"{stem}_{unit}{power}"] = column * per ** int(power or 1)
+        else:
+            out[name] = column
     return out
 
 

@@ -790,7 +790,8 @@ def plane_rows(
         return None
     figures = figures if frames else [figures[i] for i in order]
     focus, size = _planes_focus(image, table, order, times, len(planes))
-    kept = [{k: v for k, v in place.items() if k in header} for place in planes]
+    known = {*header, *(["z_um"] if "z_mm" in header else [])}  # a NIfTI's table: z_mm
+    kept = [{k: v for k, v in place.items() if k in known} for place in planes]
     rows = [{**row, **place, **got} for place, got in zip(kept, figures)]
     for r, value in zip(rows, focus or []):
         r["focus"] = value
@@ -1041,7 +1042,11 @@ def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str
 
 
 #: a 3-D objects table's sizes in the summary, where some row has them
-_VOLUMES = ("total_volume", "mean_volume", "total_volume_um3", "mean_volume_um3")
+_VOLUMES = (
+    "total_volume",
+    "mean_volume",
+    *(f"{k}_volume_{u}3" for u in UNITS for k in ("total", "mean")),
+)
 
 
 def _cells(row: dict, columns: Sequence[str]) -> list[str]:

@@ -1,0 +1,59 @@
+"""A NIfTI volume's objects tables in the unit of its header (xyzt_units): a CT's mm, not µm
+(s72: 0.8 x 0.8 x 2.5 mm voxels gave volume_um3 1.6e9 a voxel, area_um2 640000 a pixel)."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from tests.test_nifti import write_nifti
+from tests.test_objects_3d import _ball_stack
+from tests.test_predict_objects import local_net
+from unetlab.data.tiffmeta import given_sizes, read_pixel_size
+from unetlab.inference.files import predict_file
+from unetlab.inference.measure import in_unit
+
+
+def test_in_unit_scales_each_power_and_keeps_the_rest():
+    table = {
+        "id": np.array([1, 2]),
+        "z_um": np.array([0.0, 2500.0]),
+        "area_um2": np.array([640000.0, 1280000.0]),
+        "volume_um3": np.array([1.6e9, 3.2e9]),
+        "centroid_x_um": np.array([800.0, 1600.0]),
+        "area": np.array([1, 2]),
+        "mean_intensity_um": np.array([5.0, 6.0]),  # a channel named "um": no size
+    }
+    out = in_unit(table, "mm")
+    assert list(out) == [
+        *("id", "z_mm", "area_mm2", "volume_mm3", "centroid_x_mm", "area"),
+        "mean_intensity_um",
+    ]
+    assert out["mean_intensity_um"] is table["mean_intensity_um"]
+    np.testing.assert_allclose(out["z_mm"], [0.0, 2.5])
+    np.testing.assert_allclose(out["area_mm2"], [0.64, 1.28])
+    np.testing.assert_allclose(out["volume_mm3"], [1.6, 3.2])
+    np.testing.assert_allclose(out["centroid_x_mm"], [0.8, 1.6])
+    assert in_unit(table, "um") is table
+
+
+@pytest.mark.parametrize(("units", "shown"), [(10, "mm"), (2, "mm"), (1, "mm"), (3, "um")])
+def test_header_unit_is_the_tables_unit(tmp_path, units, shown):
+    path = write_nifti(tmp_path / "ct.nii.gz", np.zeros((4, 4, 3), np.int16), units=units)
+    pixel = read_pixel_size(path)
+    assert pixel.unit == "um" and pixel.shown == shown  # sizes in µm, shown in the header's
+    assert given_sizes(pixel, "ct", 500.0, None).shown == shown  # --pixel-size: µm, kept
+
+
+def test_objects_3d_of_a_ct_in_mm3(tmp_path):
+    """--objects-3d of a CT in mm: volume_mm3 and centroid_*_mm, no µm column."""
+    balls = _ball_stack().transpose(2, 1, 0)  # (X, Y, Z) as NIfTI stores it
+    path = write_nifti(tmp_path / "ct.nii.gz", balls, spacing=(0.8, 0.8, 2.5), units=10)
+    predict_file(local_net(), path, tmp_path / "o", objects=True, objects_3d=True)
+    with open(tmp_path / "o" / "ct_objects.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and not [c for c in rows[0] if "_um" in c]
+    for row in rows:
+        assert float(row["volume_mm3"]) == pytest.approx(int(row["volume"]) * 1.6)
+        assert float(row["centroid_z_mm"]) == pytest.approx(float(row["centroid_z"]) * 2.5)
+        assert float(row["centroid_y_mm"]) == pytest.approx(float(row["centroid_y"]) * 0.8)
