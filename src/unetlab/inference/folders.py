@@ -1906,9 +1906,10 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
     the size predicted (the pixels' over a factor ``scale``; ``"auto"`` predicts those at
     their own, 1): inputs of sizes apart are said once a command
     (:func:`~unetlab.data.read_notes.note_side`; s50 slideleft: not said under --scale F)."""
+    from unetlab.data.nifti import is_nifti
     from unetlab.data.read_notes import note_once, note_side
     from unetlab.data.tiffmeta import read_pixel_size
-    from unetlab.inference.sizing import image_size_note, trained_pixel_size
+    from unetlab.inference.sizing import VOXEL_TOLERANCE, image_size_note, trained_pixel_size
 
     trained = trained_pixel_size(model)
     if path.is_dir():
@@ -1919,7 +1920,8 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
         note_side(shown_path(path), side / (1 if scale == "auto" else scale))
     if scale != 1:  # resampled for the net: --scale auto says its own line
         return
-    if (note := image_size_note(trained, side, streamed=streamed)) is not None:
+    how = {"tolerance": VOXEL_TOLERANCE, "unit": pixel.shown} if is_nifti(path) and pixel else {}
+    if (note := image_size_note(trained, side, streamed=streamed, **how)) is not None:
         note_once(f"{shown_path(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 

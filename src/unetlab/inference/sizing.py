@@ -15,6 +15,7 @@ import torch
 from unetlab.data.read_notes import PIXEL_SIZE_TOLERANCE
 from unetlab.data.slides import LEVEL, read_whole
 from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.inference.measure import UNITS
 from unetlab.inference.tiling import Geometry, TileGrid, largest_tile, tile_grid
 
 #: Activation memory that automatic tile and batch sizes aim for (bytes).
@@ -164,6 +165,13 @@ STREAMED_SCALE_FIXES = Spelled(
 )
 
 
+#: how far apart (a ratio) a NIfTI volume's pixels and the training images' may be before
+#: predict says so (:func:`image_size_note`): CT and MRI are resampled to one spacing as a
+#: rule (nnU-Net's target spacing); a CT of 0.8 mm pixels predicted at 1.1 mm by a model of
+#: 0.8 mm said nothing under :data:`PIXEL_SIZE_TOLERANCE` (s72)
+VOXEL_TOLERANCE = 1.1
+
+
 def trained_pixel_size(model) -> float | None:
     """The side in micrometres of the training images' pixels, where the checkpoint's object
     record holds it (``objects["pixel_size"]``: (y, x) µm; the geometric mean of the two),
@@ -175,29 +183,37 @@ def trained_pixel_size(model) -> float | None:
 
 
 def image_size_note(
-    trained: float | None, side: float | None, *, streamed: bool = False
+    trained: float | None,
+    side: float | None,
+    *,
+    streamed: bool = False,
+    tolerance: float = PIXEL_SIZE_TOLERANCE,
+    unit: str = "um",
 ) -> str | None:
     """One line when an image's pixels (``side`` µm: the file's, or --pixel-size) are more
-    than :data:`PIXEL_SIZE_TOLERANCE` times larger or smaller than the training images'
-    (``trained`` µm), naming ``--scale auto``: the net sees its objects that much smaller or
-    larger than those it learnt unless resampled (audit s39 audit2: nuclei at half the size
-    found 31% fewer); None where it fits or a size is unknown. A ``streamed`` image (read
-    window by window, where --scale is refused) gets the ways that work for it instead
-    (walk s50: the line named --scale auto, which then failed)."""
+    than ``tolerance`` times larger or smaller than the training images' (``trained`` µm;
+    :data:`PIXEL_SIZE_TOLERANCE`, a NIfTI volume's :data:`VOXEL_TOLERANCE`), naming
+    ``--scale auto``: the net sees its objects that much smaller or larger than those it
+    learnt unless resampled (audit s39 audit2: nuclei at half the size found 31% fewer);
+    None where it fits or a size is unknown. A ``streamed`` image (read window by window,
+    where --scale is refused) gets the ways that work for it instead (walk s50: the line
+    named --scale auto, which then failed). Sizes in ``unit`` ("um", "mm": a CT's)."""
     if trained is None or side is None or side <= 0:
         return None
-    if max(side / trained, trained / side) <= PIXEL_SIZE_TOLERANCE:
+    if max(side / trained, trained / side) <= tolerance:
         return None
+    per, name = UNITS[unit], "µm" if unit == "um" else unit
     fix = (
         f"{said_as(STREAMED_SCALE_FIXES)} and {said_as(AUTO)}; read window by window, it is "
         "not resampled"
         if streamed
-        else f"predict it with {said_as(AUTO)} (resampled to {trained:.3g} µm pixels for the net)"
+        else f"predict it with {said_as(AUTO)} (resampled to {trained * per:.3g} {name} pixels "
+        "for the net)"
     )
     return (
-        f"{side:.3g} µm pixels and the model was trained on {trained:.3g} µm pixels "
-        f"({side / trained:.2g}x): its objects look {trained / side:.2g}x their trained size; "
-        + fix
+        f"{side * per:.3g} {name} pixels and the model was trained on {trained * per:.3g} "
+        f"{name} pixels ({side / trained:.2g}x): its objects look {trained / side:.2g}x their "
+        "trained size; " + fix
     )
 
 
