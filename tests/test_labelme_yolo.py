@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from unetlab.config import load_config
 from unetlab.data.io import read_mask
 from unetlab.data.pairs import find_pairs
 from unetlab.data.read_notes import call_notes
-from unetlab.data.shapes import is_shapes_mask, shape_class_names
+from unetlab.data.shapes import is_shapes_mask, shape_class_names, shapes_read_as
 from unetlab.errors import DatasetError
+from unetlab.train.setup import prepare_data
 
 
 def _labelme(folder, stem, shapes, size=(40, 50), **extra):
@@ -356,3 +358,41 @@ def test_lines_and_points_are_said(tmp_path, caplog):
     with caplog.at_level("INFO"), call_notes():
         assert not read_mask(_labelme(tmp_path, "a", shapes)).any()
     assert "a.json: 2 line or point shapes (no area) passed over" in caplog.text
+
+
+def _touching(root, stem="a"):
+    """Two touching squares, labelme: the left a rectangle, the right two shapes of a group."""
+    right = [[20, 0], [39, 0], [39, 9], [20, 9]], [[20, 10], [39, 10], [39, 19], [20, 19]]
+    shapes = [_shape("cell", [[0, 0], [19, 19]], "rectangle")]
+    shapes += [_shape("cell", [[x + 5, y + 5] for x, y in half], group=3) for half in right]
+    shapes[0]["points"] = [[5, 5], [24, 24]]
+    return _labelme(root, stem, shapes)
+
+
+def test_target_instances_reads_each_shape_and_group_as_an_object(tmp_path):
+    """data.target=instances: a labelme shape is an object, a group_id one, and touching
+    objects stay apart (before: a class mask of 1s, the two read as one object)."""
+    path = _touching(tmp_path)
+    assert np.unique(read_mask(path)).tolist() == [0, 1]
+    with shapes_read_as("instances"):
+        ids = read_mask(path)
+    assert ids[5:25, 5:25].tolist() == np.full((20, 20), 1).tolist()
+    assert ids[5:25, 25:45].tolist() == np.full((20, 20), 2).tolist()
+    assert int((ids > 0).sum()) == 800
+
+
+def test_yolo_target_instances_reads_each_line_as_an_object(tmp_path):
+    path = _yolo(tmp_path, "0 0.1 0.1 0.5 0.1 0.5 0.5 0.1 0.5\n0 0.5 0.1 0.9 0.1 0.9 0.5 0.5 0.5\n")
+    with shapes_read_as("instances"):
+        ids = read_mask(path)
+    assert ids[2:10, 4:20].tolist() == np.full((8, 16), 1).tolist()
+    assert ids[2:10, 20:36].tolist() == np.full((8, 16), 2).tolist()
+
+
+def test_training_on_instances_keeps_touching_labelme_objects_apart(tmp_path):
+    for stem in "abc":
+        _touching(tmp_path, stem)
+    sets = [f"data.root={tmp_path}", "data.target=instances", "data.weight_map=false"]
+    data = prepare_data(load_config(None, sets))
+    assert data.objects["regions"] == 2 * sum(map(len, data.pairs))
+    assert data.objects["area_max"] == 400

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from collections.abc import Iterator
 
 import numpy as np
 
+from unetlab.context_values import set_within
 from unetlab.data.colour_table import VOID, ColourTable
 from unetlab.errors import UnetlabError, unknown_choice
 from unetlab.words import worded
@@ -45,16 +45,11 @@ def check_grey_masks(value, key: str = "data.grey_masks") -> str:
     return value
 
 
-@contextlib.contextmanager
-def grey_masks_read_as(how: str | None) -> Iterator[None]:
+def grey_masks_read_as(how: str | None) -> contextlib.AbstractContextManager[None]:
     """Read grey RGB masks beside a colour table as ``how`` says within (None: as now); a
     ``how`` given holds over :func:`set_grey_masks_reading` (a checkpoint's) within."""
     now = _READING.get() if how is None else (check_grey_masks(how), True)
-    token = _READING.set(now)
-    try:
-        yield
-    finally:
-        _READING.reset(token)
+    return set_within(_READING, now)
 
 
 def grey_masks_reading() -> str:
@@ -88,18 +83,6 @@ def unknown_grey_line(path, greys: list[int], table: ColourTable) -> str:
         f"{KEY_FIX} or save such masks as single-channel grey PNGs; if they are colours, "
         f"{table.add_fix().replace('add it', 'add each', 1)}"
     )
-
-
-def reads_grey_masks_as_config(fn):
-    """``fn(cfg, ...)`` reading grey RGB masks as ``cfg.data.grey_masks`` says (a command's
-    API entry: plan_training, fit, ...)."""
-
-    @functools.wraps(fn)
-    def reading(cfg, *args, **kwargs):
-        with grey_masks_read_as(getattr(getattr(cfg, "data", None), "grey_masks", None)):
-            return fn(cfg, *args, **kwargs)
-
-    return reading
 
 
 def trained_grey_masks(model) -> str | None:

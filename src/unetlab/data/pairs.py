@@ -107,7 +107,12 @@ from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
-from unetlab.data.shapes import SHAPE_SUFFIXES, say_paired
+from unetlab.data.shapes import (
+    SHAPE_SUFFIXES,
+    say_paired,
+    shapes_as_objects,
+    shapes_read_as,
+)
 from unetlab.data.tiffmeta import AXES_AS, channel_names
 from unetlab.data.yolo import held_out, yolo_folders
 from unetlab.errors import (
@@ -1592,7 +1597,9 @@ class PairReader:
     colour masks without a colour table beside them are read with it (a checkpoint's);
     ``axes``: the images' TIFF axes as a user gives them, and the masks' (:func:`mask_axes`);
     grey RGB masks beside a colour table are read as ``data.grey_masks`` said where it was
-    made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker; ``masks``: mask
+    made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker, and labelme's
+    and YOLO's shapes as ``data.target`` said there (:func:`~unetlab.data.shapes.
+    shapes_read_as`); ``masks``: mask
     files' pages already read as this reader would read them (by path: a mask scan's,
     :func:`unetlab.data.datasets.scan_masks`), each taken out of it on its first use;
     ``nodata`` (``data.nodata``): where it finds pixels by every band's value, each image's
@@ -1615,6 +1622,7 @@ class PairReader:
         self.channel, self.colours, self.axes = channel, colours, axes
         self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
+        self.shapes_as = "instances" if shapes_as_objects() else "semantic"
 
     def stack(
         self, path: Path, *, mask: bool, axes: str | None = None, channels: tuple | None = None
@@ -1634,7 +1642,7 @@ class PairReader:
             axes = axes or self.axes
             axes = mask_axes(Path(path), axes) if mask else file_axes(path, axes)
             colours = self.colours if mask else None
-            with grey_masks_read_as(self.grey_masks):  # as where it was made
+            with grey_masks_read_as(self.grey_masks), shapes_read_as(self.shapes_as):
                 how = dict(mask=mask, colours=colours, axes=axes, channels=channels)
                 self._held[key] = read_stack(path, **how)
         return self._held[key]

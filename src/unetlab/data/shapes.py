@@ -13,6 +13,8 @@ files (or its ``labels.txt``), YOLO's by data.yaml."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import json
 import logging
@@ -22,10 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.context_values import set_within
 from unetlab.data.annotations import rasterise
 from unetlab.data.labelme import (
     BACKGROUND,
+    IGNORE,
     LABELS_FILE,
+    Shape,
     is_labelme,
     label_values,
     labelme_shapes,
@@ -39,7 +44,13 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.yolo import class_names, data_yaml, is_label_text, yolo_outlines
 from unetlab.errors import DatasetError
 from unetlab.read_once import file_stamp
+from unetlab.words import numbered
 
+#: whether masks drawn as labelled shapes are read now as objects (``data.target:
+#: instances``: each shape, or labelme group, one id) rather than classes, per context
+_AS_OBJECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "unetlab_shapes_as_objects", default=False
+)
 #: the suffixes of masks drawn as labelled shapes: labelme's JSON, YOLO's label text
 SHAPE_SUFFIXES = (".json", ".txt")
 #: the folders a data set's files lie in below its top (``masks/``, ``train/``); not its
@@ -84,20 +95,55 @@ def _labels_of(path: str, stamp: tuple | None) -> tuple[str, ...] | None:
 
 
 def shapes_mask(path: str | os.PathLike, image: Path, size: tuple[int, int]) -> np.ndarray:
-    """The (H, W) class mask (uint8; uint16 past 255) of the shapes file ``path`` drawn over
-    ``image`` of ``size`` (H, W)."""
+    """The (H, W) mask of the shapes file ``path`` drawn over ``image`` of ``size`` (H, W):
+    its classes (uint8; uint16 past 255), or its objects' ids within
+    :func:`shapes_read_as` ``"instances"`` (:func:`shape_objects`)."""
     path = Path(path)
     if path.suffix.lower() == ".txt":
         names = class_names(_yaml_of(path))
         found = yolo_outlines(path, size, names)
         outlines, values = [o for o, _ in found], [k + 1 for _, k in found]
+        objects = list(range(1, len(found) + 1))  # each line an object
     else:
         shapes = labelme_shapes(read_labelme(path), path, size, image)
-        by_label = _label_values(path)
-        outlines, values = [s.outline for s in shapes], [by_label[s.label] for s in shapes]
+        outlines = [s.outline for s in shapes]
+        by_label = _label_values(path) if not _AS_OBJECTS.get() else {}
+        values = [by_label.get(s.label, 0) for s in shapes]
+        objects = shape_objects(shapes, path)
     ids = rasterise(outlines, size, str(path))
-    table = np.array([0, *values], dtype=label_dtype(max(values, default=0)))
-    return table[ids]
+    table = objects if _AS_OBJECTS.get() else values
+    return np.array([0, *table], dtype=label_dtype(max(table, default=0)))[ids]
+
+
+def shape_objects(shapes: list[Shape], path: Path) -> list[int]:
+    """The object id (1, 2, ... in the order each first comes) of each labelme shape:
+    shapes of one label and ``group_id`` are one object (labelme's rule), another shape one
+    alone; those labelled :data:`BACKGROUND` or :data:`IGNORE` 0, the background (said)."""
+    ids: dict[tuple, int] = {}
+    found = []
+    for shape in shapes:
+        if shape.label in (BACKGROUND, IGNORE):
+            found.append(0)
+            continue
+        found.append(ids.setdefault(shape.group, len(ids) + 1))
+    if ignored := sum(s.label == IGNORE for s in shapes):
+        note_once(
+            f"{path}: {numbered(ignored, IGNORE + ' shape')} read as background: objects are trained one "
+            "by one (said for the first such file only)",
+            key="labelme ignore as objects",
+        )
+    return found
+
+
+def shapes_read_as(target: str | None) -> contextlib.AbstractContextManager[None]:
+    """Read masks drawn as labelled shapes as objects within where ``target`` (a config's
+    ``data.target``) is ``"instances"``, else as classes (None: as now)."""
+    return set_within(_AS_OBJECTS, _AS_OBJECTS.get() if target is None else target == "instances")
+
+
+def shapes_as_objects() -> bool:
+    """Whether masks drawn as labelled shapes are read now as objects (:func:`shapes_read_as`)."""
+    return _AS_OBJECTS.get()
 
 
 def _yaml_of(path: Path) -> Path:

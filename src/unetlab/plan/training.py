@@ -10,7 +10,7 @@ from unetlab.config import Config, chosen_keys, given_config
 from unetlab.config.keywords import checks_keywords
 from unetlab.data.datasets import split_kind
 from unetlab.data.fingerprint import unlabelled_fill
-from unetlab.data.grey_masks import reads_grey_masks_as_config
+from unetlab.data.mask_reading import reads_masks_as_config
 from unetlab.data.mask_shares import inverted_masks
 from unetlab.data.read_notes import call_lines
 from unetlab.data.void import VOID, of_training
@@ -47,7 +47,7 @@ def _unlabelled_value(d, train_pairs) -> int | None:
     return VOC_VOID if dataset_palette([p.mask for p in train_pairs]) is not None else None
 
 
-@reads_grey_masks_as_config
+@reads_masks_as_config
 def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[str]:
     """The checks :func:`plan_training` makes of ``cfg``'s data set, without the plan (``train
     --no-plan``): DatasetError listing every contradiction (masks mixing encodings, a value in
@@ -141,7 +141,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
 
 
 @checks_keywords
-@reads_grey_masks_as_config
+@reads_masks_as_config
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str | None = None

@@ -20,7 +20,7 @@ import yaml
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
 from unetlab.config import Config, given_config
 from unetlab.config.keywords import checks_keywords
-from unetlab.data.grey_masks import reads_grey_masks_as_config
+from unetlab.data.mask_reading import reads_masks_as_config
 from unetlab.data.pairs import refuse_missing_root, refuse_no_root
 from unetlab.data.read_notes import call_notes, said_within
 from unetlab.data.split_record import SPLIT_FILE
@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 
 
 @checks_keywords
-@reads_grey_masks_as_config
+@reads_masks_as_config
 @call_notes()  # a call is one command for what reading notes, as the CLI's train
 def fit(
     cfg: Config,

@@ -19,7 +19,7 @@ from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.ctc import truth_read
 from unetlab.data.folds import all_pairs, fold_pairs, refuse_unlabelled_folds
-from unetlab.data.grey_masks import reads_grey_masks_as_config
+from unetlab.data.mask_reading import reads_masks_as_config
 from unetlab.data.read_notes import call_notes, met_again, say_note
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
 from unetlab.errors import (
@@ -65,7 +65,7 @@ COLUMNS = (
 )
 
 
-@reads_grey_masks_as_config
+@reads_masks_as_config
 @call_notes()  # one call: its folds' fits say what reading notes once
 def fit_folds(
     cfg: Config, k: int, *, run_dir: str | os.PathLike, resume: bool = False, **fitting

@@ -37,9 +37,9 @@ from unetlab.data.datasets import (
 )
 from unetlab.data.decathlon import DATASET_JSON, refuse_unlisted_labels
 from unetlab.data.fingerprint import CLASS_VALUES, TARGET_INSTANCES, object_ids_note
-from unetlab.data.grey_masks import reads_grey_masks_as_config
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
+from unetlab.data.mask_reading import reads_masks_as_config
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.names import coco_view
 from unetlab.data.nifti import is_nifti
@@ -102,7 +102,7 @@ class Data:
     appearance: dict | None = None  # the training images as read: unetlab.data.appearance
 
 
-@reads_grey_masks_as_config
+@reads_masks_as_config
 def prepare_data(
     cfg: Config,
     split: tuple[list[Pair], list[Pair]] | None = None,
