@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from unetlab.config import load_config
+from unetlab.data.datasets import more_validation, split_kind, split_pairs
 from unetlab.data.io import read_mask
 from unetlab.data.pairs import find_pairs
 from unetlab.data.read_notes import call_notes
@@ -389,10 +390,32 @@ def test_yolo_target_instances_reads_each_line_as_an_object(tmp_path):
     assert ids[2:10, 20:36].tolist() == np.full((8, 16), 2).tolist()
 
 
-def test_training_on_instances_keeps_touching_labelme_objects_apart(tmp_path):
+def test_training_on_instances_keeps_touching_labelme_objects_apart(tmp_path, caplog):
     for stem in "abc":
         _touching(tmp_path, stem)
     sets = [f"data.root={tmp_path}", "data.target=instances", "data.weight_map=false"]
-    data = prepare_data(load_config(None, sets))
+    with caplog.at_level("INFO"), call_notes():
+        data = prepare_data(load_config(None, sets))
+    assert (
+        "images paired: 3 with their labelme JSON files (shapes filled as objects)" in caplog.text
+    )
     assert data.objects["regions"] == 2 * sum(map(len, data.pairs))
     assert data.objects["area_max"] == 400
+
+
+def test_yolo_split_is_kept_and_test_left_out(tmp_path, caplog):
+    """images/train/ trains, images/val/ validates, whatever data.val_fraction says (before:
+    pooled and split again at random); images/test/ neither."""
+    _yolo(tmp_path, "0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    for part in ("images", "labels"):
+        (tmp_path / part / "test").mkdir()
+    Image.fromarray(np.zeros((20, 40), np.uint8)).save(tmp_path / "images" / "test" / "t.png")
+    (tmp_path / "labels" / "test" / "t.txt").write_text("")
+    assert split_kind(tmp_path) == "yolo"
+    for fraction in (0.2, 0.5):
+        with caplog.at_level("INFO"), call_notes():
+            train, val = split_pairs(tmp_path, val_fraction=fraction, seed=3, quiet=False)
+        assert [p.image.name for p in train] == ["a.png", "b.png"]
+        assert [p.image.name for p in val] == ["c.png"]
+    assert "images/train/ for training, images/val/ for validation" in caplog.text
+    assert more_validation(tmp_path) == "add images to images/val/ and their labels to labels/val/"

@@ -95,6 +95,7 @@ from unetlab.data.pairs import (
 from unetlab.data.stack_split import one_sequence_note, split_whole, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
+from unetlab.data.yolo import yolo_split
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
 from unetlab.words import numbered, worded
@@ -397,6 +398,10 @@ def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], l
         train_files, val_file = coco_val_split(root)
         say("using the split of %s: %s for validation", root, val_file.name)
         return _named_split(root, coco_stems(train_files), coco_stems([val_file]), problems, given)
+    if split_kind(root) == "yolo":
+        train, val = yolo_split(root)
+        say("using the split of %s: %s for training, %s for validation", root, *_YOLO_SIDES)
+        return _named_split(root, train, val, problems, given)
     return _voc_split(root, root / VOC_LISTS, problems, say, given)
 
 
@@ -559,8 +564,10 @@ def data_folders(root: str | os.PathLike) -> list[Path]:
 
 def split_kind(root: str | os.PathLike) -> str:
     """How :func:`split_pairs` splits the data set ``root``: ``"folders"`` (its ``train/``
-    and ``val/``), ``"lists"`` (VOC's ``ImageSets/Segmentation/train.txt``) or ``"random"``
-    (``data.seed`` and ``data.val_fraction`` decide): the fix a line on the split gives."""
+    and ``val/``), ``"lists"`` (VOC's ``ImageSets/Segmentation/train.txt``), ``"random"``
+    (``data.seed`` and ``data.val_fraction`` decide), ``"coco"`` (its COCO file named for
+    validation) or ``"yolo"`` (a YOLO set's ``images/train/`` and ``images/val/``): the fix
+    a line on the split gives."""
     root = Path(root)
     if _has_layout(sub_folder(root, "train")) and _has_layout(sub_folder(root, "val")):
         return "folders"
@@ -568,6 +575,8 @@ def split_kind(root: str | os.PathLike) -> str:
         return "lists"
     if coco_val_split(root) is not None:
         return "coco"
+    if yolo_split(root) is not None:
+        return "yolo"
     return "random"
 
 
@@ -577,7 +586,10 @@ _FIXED_SIDES = {
     "folders": ("train/", "val/", "{setting} changes no folder"),
     "lists": ("train.txt", "val.txt", "ImageSets/Segmentation"),
     "coco": ("the training COCO file", "the val one", "the COCO files split it"),
+    "yolo": ("images/train/", "images/val/", "the YOLO folders split it"),
 }
+#: the sides of a YOLO set's own split, as said
+_YOLO_SIDES = _FIXED_SIDES["yolo"][:2]
 #: by the side an image is to reach: the word that takes it there, that side in a random
 #: split, and what to do with the setting that moves it there (audit s43 and s50: the fix of
 #: one kind of split was told for another)
@@ -619,6 +631,8 @@ def more_validation(root: str | os.PathLike) -> str:
         return f"add images to {root.name}/{sub_folder(root, 'val').name}/"
     if split == "coco":
         return f"annotate more images in {coco_val_split(root)[1].name}"
+    if split == "yolo":
+        return "add images to images/val/ and their labels to labels/val/"
     return f"list more names in {root.name}/{VOC_LISTS.as_posix()}/{_FIXED_SIDES[split][1]}"
 
 

@@ -248,4 +248,5 @@ def say_paired(root: Path, files: list[tuple[Path, Path]]) -> None:
     counts = Counter(kinds[m.suffix.lower()] for _, m in files if m.suffix.lower() in kinds)
     if counts:
         said = " and ".join(f"{n} with their {kind} files" for kind, n in sorted(counts.items()))
-        note_once(f"{root}: images paired: {said} (shapes filled as classes)", level=logging.INFO)
+        filled = "objects" if _AS_OBJECTS.get() else "classes"
+        note_once(f"{root}: images paired: {said} (shapes filled as {filled})", level=logging.INFO)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.annotations import Outline
-from unetlab.data.names import SPLIT_NAMES, sub_folder
+from unetlab.data.names import SPLIT_NAMES, nfc, sub_folder
 from unetlab.errors import DatasetError
 from unetlab.read_once import file_stamp
 
@@ -190,3 +190,26 @@ def yolo_folders(root: Path) -> list[tuple[Path, Path]] | None:
     splits = sorted(d for d in images.iterdir() if d.is_dir() and not d.name.startswith("."))
     found = [(d, sub_folder(labels, d.name)) for d in splits]
     return [(i, m) for i, m in found if m.is_dir()] or None
+
+
+def yolo_split(root: Path) -> tuple[list[str], list[str]] | None:
+    """(the stems of the label files of ``labels/train/``, of ``labels/val/``) of the YOLO
+    data set ``root`` where it has both split folders (``training``, ``valid`` ...: any of
+    :data:`~unetlab.data.names.SPLIT_NAMES`'), its own split, else None."""
+    sides: dict[str, list[Path]] = {"train": [], "val": []}
+    for images, labels in yolo_folders(root) or []:
+        for side in sides:
+            if images.name.casefold() in SPLIT_NAMES[side]:
+                sides[side].append(labels)
+    if not (sides["train"] and sides["val"]):
+        return None
+    train, val = ([_stem(f) for d in sides[k] for f in _texts(d)] for k in ("train", "val"))
+    return train, val
+
+
+def _texts(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file())
+
+
+def _stem(path: Path) -> str:
+    return nfc(path.stem)
