@@ -419,3 +419,23 @@ def test_yolo_split_is_kept_and_test_left_out(tmp_path, caplog):
         assert [p.image.name for p in val] == ["c.png"]
     assert "images/train/ for training, images/val/ for validation" in caplog.text
     assert more_validation(tmp_path) == "add images to images/val/ and their labels to labels/val/"
+
+
+def test_evaluate_labelme_truth_without_its_images_takes_its_recorded_size(tmp_path):
+    """evaluate --gt of labelme JSON alone: the size is imageHeight x imageWidth (it was
+    'outlines carry no image size'); --gt-instances reads its shapes as objects (2 touching,
+    read as 1 before); a prediction of another size is one line."""
+    from unetlab.data.io import write_tiff
+    from unetlab.evaluate import evaluate_predictions
+
+    (tmp_path / "gt").mkdir()
+    _touching(tmp_path / "gt").with_suffix(".png").unlink()
+    with shapes_read_as("instances"):
+        ids = read_mask(tmp_path / "gt" / "a.json")  # of the recorded 40 x 50
+    write_tiff(tmp_path / "pred" / "a_objects.tif", ids.astype(np.uint16))
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True)
+    (image,) = report.images
+    assert image["objects"] == 2 and image["miou"] == pytest.approx(1.0)
+    write_tiff(tmp_path / "pred" / "a_objects.tif", np.zeros((40, 60), np.uint16))
+    with pytest.raises(DatasetError, match=r"prediction is 60x40 but its ground truth .*a.json"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True)

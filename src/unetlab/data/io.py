@@ -69,7 +69,7 @@ from unetlab.data.orientation import (
 from unetlab.data.png_depth import deep_colour, deep_pixels, grey_alpha
 from unetlab.data.positions import every_position_read, position_of, reading, series_of
 from unetlab.data.read_notes import note_once, note_transparent, note_turned, say_once_a_call
-from unetlab.data.shapes import SHAPE_SUFFIXES, is_shapes_mask, shapes_mask
+from unetlab.data.shapes import SHAPE_SUFFIXES, is_shapes_mask, recorded_size, shapes_mask
 from unetlab.data.stated_axes import guessed_by_tifffile, planes_guessed, states_axes
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import (
@@ -286,8 +286,22 @@ def _drawn_mask(path: Path) -> np.ndarray | None:
         return outlined_mask(path)
     if not is_shapes_mask(path):
         return None
-    image = outlined_image(path)
-    return shapes_mask(path, image, stack_shape(image)[1:])[None]
+    image, size = shapes_image(path)
+    return shapes_mask(path, image, size)[None]
+
+
+def shapes_image(path: Path) -> tuple[Path | None, tuple[int, int]]:
+    """(the image, its (H, W)) a mask drawn as labelled shapes is drawn on
+    (:func:`outlined_image`); where none is found, (None, the size a labelme JSON records:
+    ``imageHeight``, ``imageWidth``: ground truth scored without its images), else the
+    ImageReadError saying so."""
+    try:
+        image = outlined_image(path)
+    except ImageReadError:
+        if (size := recorded_size(path)) is None:
+            raise
+        return None, size
+    return image, stack_shape(image)[1:]
 
 
 def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channels) -> np.ndarray:
@@ -397,7 +411,7 @@ def stack_size(
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
         return outlined_pages(path), *stack_shape(outlined_image(path))[1:], 1
     if is_shapes_mask(path):  # labelme's, YOLO's: one page
-        return 1, *stack_shape(outlined_image(path))[1:], 1
+        return 1, *shapes_image(path)[1], 1
     if axes is not None and not takes_axes(path):
         raise untiffed_error(path)
     if (size := _volume_size(path, axes, axes_as)) is not None:

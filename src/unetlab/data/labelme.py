@@ -102,12 +102,15 @@ def is_labelme(data) -> bool:
     return isinstance(data, dict) and isinstance(data.get("shapes"), list)
 
 
-def labelme_shapes(data: dict, path: Path, size: tuple[int, int], image: Path) -> list[Shape]:
+def labelme_shapes(
+    data: dict, path: Path, size: tuple[int, int], image: Path | None
+) -> list[Shape]:
     """The shapes of the labelme JSON ``data`` (read from ``path``: :func:`read_labelme`)
-    over ``image`` of ``size`` (H, W): those of an area, in file order; lines and points
-    counted and said. A DatasetError names a file that names another image or another
-    size, or a shape of no area it should have."""
-    _check_image(data, path, size, image)
+    over ``image`` of ``size`` (H, W; None: no image, the size it records): those of an
+    area, in file order; lines and points counted and said. A DatasetError names a file
+    that names another image or another size, or a shape of no area it should have."""
+    if image is not None:
+        _check_image(data, path, size, image)
     shapes, passed = [], 0
     for index, shape in enumerate(data["shapes"]):
         kind = (shape.get("shape_type") if isinstance(shape, dict) else None) or "polygon"

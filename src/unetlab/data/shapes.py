@@ -94,8 +94,9 @@ def _labels_of(path: str, stamp: tuple | None) -> tuple[str, ...] | None:
     return tuple(str(s.get("label") or "") for s in data["shapes"] if isinstance(s, dict))
 
 
-def shapes_mask(path: str | os.PathLike, image: Path, size: tuple[int, int]) -> np.ndarray:
-    """The (H, W) mask of the shapes file ``path`` drawn over ``image`` of ``size`` (H, W):
+def shapes_mask(path: str | os.PathLike, image: Path | None, size: tuple[int, int]) -> np.ndarray:
+    """The (H, W) mask of the shapes file ``path`` drawn over ``image`` of ``size`` (H, W;
+    None: of the size a labelme JSON records, :func:`recorded_size`):
     its classes (uint8; uint16 past 255), or its objects' ids within
     :func:`shapes_read_as` ``"instances"`` (:func:`shape_objects`)."""
     path = Path(path)
@@ -113,6 +114,16 @@ def shapes_mask(path: str | os.PathLike, image: Path, size: tuple[int, int]) -> 
     ids = rasterise(outlines, size, str(path))
     table = objects if _AS_OBJECTS.get() else values
     return np.array([0, *table], dtype=label_dtype(max(table, default=0)))[ids]
+
+
+def recorded_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(H, W) a labelme JSON records of its image (``imageHeight``, ``imageWidth``), else
+    None (a YOLO label file, normalised, records none)."""
+    if Path(path).suffix.lower() != ".json":
+        return None
+    data = read_labelme(path)
+    size = data.get("imageHeight"), data.get("imageWidth")
+    return size if all(isinstance(v, int) and v > 0 for v in size) else None
 
 
 def shape_objects(shapes: list[Shape], path: Path) -> list[int]:

@@ -69,6 +69,7 @@ from unetlab.data.names import (
     void_words,
 )
 from unetlab.data.read_notes import call_lines, note_once
+from unetlab.data.shapes import shapes_read_as
 from unetlab.data.split_record import describe_names
 from unetlab.data.tiff_files import TIFF_SUFFIXES
 from unetlab.data.void_mark import VOID
@@ -213,8 +214,8 @@ def evaluate_predictions(
         report = evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, **shown)
     else:
         given = (label_values, class_names, boundary_class, ignore_value, connectivity)
-        kept = dict(objects=objects, exclude_rows=exclude_rows, **shown)
-        report = _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
+        kept = dict(objects=objects, exclude_rows=exclude_rows, gt_instances=gt_instances, **shown)
+        report = _evaluated(pred_dir, gt_dir, *given, pred_instances, **kept)
     return dataclasses.replace(report, iou_thresholds=ious)
 
 
@@ -230,6 +231,19 @@ def predictions_read_once() -> Iterator[None]:
 
 @planes_saved_with_axes()  # evaluate_volumes' too
 @predictions_read_once()
+def _shapes_as_asked(fn):
+    """``fn(..., gt_instances=...)`` reading labelme's and YOLO's shapes as objects where
+    ``gt_instances`` (each shape, or labelme group, one), else as classes."""
+
+    @functools.wraps(fn)
+    def scored(*args, gt_instances: bool, **kwargs):
+        with shapes_read_as("instances" if gt_instances else None):
+            return fn(*args, gt_instances=gt_instances, **kwargs)
+
+    return scored
+
+
+@_shapes_as_asked
 def _evaluated(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -238,9 +252,9 @@ def _evaluated(
     boundary_class,
     ignore_value,
     connectivity: int,
-    gt_instances: bool,
     pred_instances: bool,
     *,
+    gt_instances: bool,
     objects: bool | None,
     worst: int,
     exclude_rows,
