@@ -229,8 +229,6 @@ def predictions_read_once() -> Iterator[None]:
         yield
 
 
-@planes_saved_with_axes()  # evaluate_volumes' too
-@predictions_read_once()
 def _shapes_as_asked(fn):
     """``fn(..., gt_instances=...)`` reading labelme's and YOLO's shapes as objects where
     ``gt_instances`` (each shape, or labelme group, one), else as classes."""
@@ -243,6 +241,8 @@ def _shapes_as_asked(fn):
     return scored
 
 
+@planes_saved_with_axes()  # evaluate_volumes' too
+@predictions_read_once()
 @_shapes_as_asked
 def _evaluated(
     pred_dir: str | os.PathLike,
