@@ -198,6 +198,16 @@ def test_rectangles_of_any_corners_fill_their_box(tmp_path, points):
     np.testing.assert_array_equal(mask, expected)
 
 
+@pytest.mark.parametrize("points", [[[3, 12], [19, 12.6]], [[7, 2], [7, 9]], [[4, 4], [4.5, 4]]])
+def test_a_rectangle_one_pixel_wide_is_its_line_of_pixels(tmp_path, points):
+    """PIL draws it so (labelme's mask); before: its two end pixels alone."""
+    mask = read_mask(_labelme(tmp_path, "a", [_shape("cell", points, "rectangle")]))
+    (x0, y0), (x1, y1) = np.floor(points).astype(int)
+    expected = np.zeros((40, 50), np.uint8)
+    expected[y0 : y1 + 1, x0 : x1 + 1] = 1
+    np.testing.assert_array_equal(mask, expected)
+
+
 def test_mask_shape_placed_at_its_first_point(tmp_path):
     import base64
     import io

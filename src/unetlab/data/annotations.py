@@ -125,6 +125,12 @@ class Outline:
         return float(left), float(top), float(right), float(bottom)
 
 
+def box_ring(left: float, top: float, right: float, bottom: float) -> np.ndarray:
+    """The ring of a box's four corners, ``(4, 2)`` ``(x, y)``: top-left, top-right,
+    bottom-right, bottom-left (a labelme rectangle's, a YOLO box's)."""
+    return np.array([(left, top), (right, top), (right, bottom), (left, bottom)], np.float64)
+
+
 def read_outlines(path: str | os.PathLike) -> list[Outline]:
     """The outlines of an annotation file (``.zip`` of ImageJ ROIs, ``.roi``, ``.geojson``)
     in file order; a DatasetError names a file that is none, or an outline that is no area

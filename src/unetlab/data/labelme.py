@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.annotations import Outline
+from unetlab.data.annotations import Outline, box_ring
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
@@ -165,9 +165,9 @@ def _outline(shape: dict, kind: str, where: str) -> Outline:
         return _mask_outline(shape.get("mask"), points, where)
     corners = np.floor(points) + 0.5  # the pixel centres PIL draws through (it cuts x.7 to x)
     if kind == "rectangle":  # its two corners; X-AnyLabeling's four: the box of them all
-        (left, top), (right, bottom) = corners.min(axis=0), corners.max(axis=0)
-        box = [(left, top), (right, top), (right, bottom), (left, bottom)]
-        return Outline(where, rings=(np.array(box, dtype=np.float64),))
+        # its end pixels whole: a box one pixel high is a line of pixels, as PIL draws it
+        (left, top), (right, bottom) = corners.min(axis=0) - 0.5, corners.max(axis=0) + 0.5
+        return Outline(where, rings=(box_ring(left, top, right, bottom),))
     if kind == "circle":
         # PIL's ellipse holds the pixels of its box's ends: half a pixel past the radius
         (cx, cy), radius = corners[0], float(np.hypot(*(points[1] - points[0]))) + 0.5

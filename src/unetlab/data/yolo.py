@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.annotations import Outline
+from unetlab.data.annotations import Outline, box_ring
 from unetlab.data.names import SPLIT_NAMES, nfc, sub_folder
 from unetlab.errors import DatasetError
 from unetlab.read_once import file_stamp
@@ -156,8 +156,7 @@ def _outline(coords: np.ndarray, size: tuple[int, int], where: str) -> Outline:
     h, w = size
     if len(coords) == 4:
         cx, cy, bw, bh = coords
-        coords = np.array([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy - bh / 2])
-        coords = np.r_[coords, cx + bw / 2, cy + bh / 2, cx - bw / 2, cy + bh / 2]
+        coords = box_ring(cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
     corners = np.clip(coords.reshape(-1, 2), 0, 1) * (w, h)
     return Outline(where, rings=(corners,))
 
