@@ -188,13 +188,15 @@ def _add_objects(g) -> None:
     )
     g.add_argument(
         "--outlines",
-        choices=["geojson", "imagej", "both", "coco"],
+        choices=["geojson", "imagej", "both", "coco", "labelme"],
         help="with --instances: also write each object's outline (a semantic model's: its "
         "class regions, with class and class_name), <stem>_objects.geojson (QuPath: File > "
         "Import objects; a GeoTIFF's, or a PNG's with a world file, in its map coordinates, "
         "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
         "object 12); large images: geojson only; coco: one objects_coco.json of the folder's "
-        "images (CVAT: Import annotations, COCO 1.0; Label Studio; unetlab train --data)",
+        "images (CVAT: Import annotations, COCO 1.0; Label Studio; unetlab train --data); "
+        "labelme: <stem>_objects.json (labelme: File > Open, correct, save; to train, name it "
+        "as its image: masks/<stem>.json)",
     )
     g.add_argument(
         "--objects-3d",

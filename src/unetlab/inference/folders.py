@@ -88,6 +88,7 @@ from unetlab.inference.files import (
 )
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
+from unetlab.inference.labelme_out import claim_labelme, write_run_labelme
 from unetlab.inference.merged_objects import (
     handed_merged,
     merged_apart,
@@ -107,6 +108,7 @@ from unetlab.inference.objects_summary import (
     write_summary,
 )
 from unetlab.inference.offset import describe_offset, label_offset
+from unetlab.inference.outlines import outline_class
 from unetlab.inference.output_rules import (
     PYTHON_OVERWRITE_FIX,
     another_folder,
@@ -562,6 +564,8 @@ def claim_folder(
             claim_summary(out_dir, overwrite=outputs.overwrite)
         if outputs.outlines == "coco":
             claim_coco(out_dir, overwrite=outputs.overwrite)
+        if outputs.outlines == "labelme":  # those it will write, before any work
+            claim_labelme(out_dir, files, claim.done, overwrite=outputs.overwrite)
         yield claim.done
 
 
@@ -1255,7 +1259,21 @@ def _predict_held(
             _coco(out_dir, [f for f in files if f not in result.failed], model, outputs, run.root)
             say_merged(merged)  # the objects that look merged, of every process's images
             _legend(out_dir, model, outputs, result)
+            _labelme(out_dir, [f for f in files if f not in result.failed], kept, model, outputs)
     return result
+
+
+def _labelme(out_dir: Path, files: list[Path], kept: list[Path], model, outputs) -> None:
+    """With ``outlines="labelme"``, each input's labelme file but those ``kept`` that are
+    there (:func:`~unetlab.inference.labelme_out.write_run_labelme`), its objects labelled
+    as QuPath's (:func:`~unetlab.inference.outlines.outline_class`), a semantic model's by
+    their classes."""
+    if outputs.outlines != "labelme":
+        return
+    label = outline_class(model, outputs.objects) or "object"
+    names = [str(n) for n in getattr(model, "classes", None) or ()]
+    semantic = getattr(outputs.objects, "mode", None) == "semantic"
+    write_run_labelme(out_dir, files, kept, label, names if semantic else ())
 
 
 def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPrediction) -> None:

@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 #: the object outlines a prediction may write (``OutputOptions.outlines``)
-OUTLINES = ("geojson", "imagej", "both", "coco")
+OUTLINES = ("geojson", "imagej", "both", "coco", "labelme")
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
 
@@ -113,7 +113,9 @@ class OutputOptions(KnownFields):
     semantic model's objects are its class regions): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
     ``<stem>_objects.geojson`` (QuPath), ``"imagej"``: ``<stem>_objects_rois.zip`` (Fiji's
     ROI Manager; not for a streamed image), ``"both"``; ``"coco"``: one COCO file of the
-    folder's images, ``objects_coco.json`` (:mod:`unetlab.inference.coco_out`). ``level``: the pyramid level
+    folder's images, ``objects_coco.json`` (:mod:`unetlab.inference.coco_out`);
+    ``"labelme"``: ``<stem>_objects.json`` (labelme: :mod:`unetlab.inference.labelme_out`).
+    ``level``: the pyramid level
     predicted; ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files

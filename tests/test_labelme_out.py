@@ -1,0 +1,138 @@
+"""predict --outlines labelme: one labelme JSON per image, read back by train --data."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.cli import main
+from unetlab.data.io import read_mask, write_png
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.data.shapes import shapes_read_as
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.labelme_out import labelme_document
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.records import OutputOptions
+
+
+def _net():
+    net = local_net()
+    net.classes = ["background", "boundary", "nucleus"]
+    return net
+
+
+def _labelme(**more) -> OutputOptions:
+    return OutputOptions(objects=ObjectOptions.for_model, outlines="labelme", **more)
+
+
+def _images(folder, sizes) -> None:
+    for k, (h, w) in enumerate(sizes):
+        write_png(folder / f"a{k}.png", nuclei_image(h, w, seed=k))
+
+
+def _best_iou(ids: np.ndarray, mask: np.ndarray, k: int) -> float:
+    """The IoU of object ``k`` of ``ids`` with the object of ``mask`` it overlaps most."""
+    obj = ids == k
+    found = np.bincount(mask[obj].ravel())
+    found[0] = 0
+    other = mask == found.argmax()
+    return (obj & other).sum() / (obj | other).sum()
+
+
+def test_predicted_files_are_read_back_by_train_as_the_same_objects(tmp_path):
+    _images(tmp_path / "in", [(97, 83), (61, 130)])
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    assert not result.failed
+    doc = json.loads((tmp_path / "out" / "a0_objects.json").read_text())
+    assert doc["imagePath"] == "../in/a0.png" and doc["imageData"] is None
+    assert (doc["imageHeight"], doc["imageWidth"]) == (97, 83)
+    assert {s["label"] for s in doc["shapes"]} == {"nucleus"}
+    for stem in ("a0", "a1"):  # named as its image, beside it: labelme's own layout
+        shutil.copy(tmp_path / "out" / f"{stem}_objects.json", tmp_path / "in" / f"{stem}.json")
+    with shapes_read_as("instances"):  # train --data with data.target=instances
+        pairs = find_pairs(tmp_path / "in")
+        masks = [read_pair(pair)[1] for pair in pairs]
+    assert [p.image.name for p in pairs] == ["a0.png", "a1.png"]
+    checked = 0
+    for pair, mask in zip(pairs, masks):
+        ids = tifffile.imread(tmp_path / "out" / f"{pair.image.stem}_objects.tif")
+        assert ids.max() >= 10 and len(np.unique(mask)) == len(np.unique(ids))
+        for k in range(1, int(ids.max()) + 1):
+            if (ids == k).sum() > 30:
+                assert _best_iou(ids, mask, k) >= 0.9
+                checked += 1
+    assert checked >= 20
+
+
+def test_touching_objects_and_lines_of_pixels_read_back_exactly(tmp_path):
+    ids = np.zeros((20, 24), np.uint16)
+    ids[2:10, 2:8] = 1
+    ids[2:10, 8:14] = 2  # touching 1
+    ids[12, 3:20] = 3  # a line one pixel wide: a rectangle
+    ids[15, 15] = 4  # one pixel
+    ids[14:18, 2:6] = 5
+    ids[18:20, 6:9] = 5  # two pieces meeting at a corner: one group
+    ids[3:6, 16:22] = 6
+    ids[6:9, 16:18] = 6  # an L
+    write_png(tmp_path / "a.png", np.zeros((20, 24), np.uint8))
+    document = labelme_document(ids, "a.png", "cell")
+    assert [s["group_id"] for s in document["shapes"]].count(5) == 2
+    (tmp_path / "a.json").write_text(json.dumps(document))
+    with shapes_read_as("instances"):
+        assert np.array_equal(read_mask(tmp_path / "a.json"), ids)
+
+
+def test_a_folder_predicted_into_itself_keeps_the_user_s_json(tmp_path):
+    Image.fromarray(nuclei_image(40, 40)).save(tmp_path / "a0.jpg")  # labels: a0.png
+    (tmp_path / "a0.json").write_text('{"shapes": []}')  # the user's labelme file
+    predict_folder(_net(), tmp_path, tmp_path, _labelme(overwrite=True), progress=False)
+    assert (tmp_path / "a0.json").read_text() == '{"shapes": []}'
+    assert json.loads((tmp_path / "a0_objects.json").read_text())["imagePath"] == "a0.jpg"
+
+
+def test_skip_existing_keeps_a_file_corrected_in_labelme(tmp_path):
+    _images(tmp_path / "in", [(40, 40), (40, 44)])
+    (tmp_path / "in" / "a1.png").rename(tmp_path / "a1.png")  # a run stopped after a0
+    net = _net()
+    predict_folder(net, tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    corrected = tmp_path / "out" / "a0_objects.json"
+    doc = json.loads(corrected.read_text())
+    doc["shapes"] = doc["shapes"][:1]  # corrected in labelme, saved
+    corrected.write_text(json.dumps(doc))
+    os.utime(corrected, (1e9, 1e9))
+    (tmp_path / "a1.png").rename(tmp_path / "in" / "a1.png")
+    options = _labelme(skip_existing=True)
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert [p.name for p in result.written] == ["a1.png"]
+    assert json.loads(corrected.read_text()) == doc
+    assert (tmp_path / "out" / "a1_objects.json").is_file()
+
+
+def test_the_command_never_replaces_a_json_it_did_not_make(tmp_path, instance_checkpoint):
+    _images(tmp_path / "in", [(40, 40)])
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a0_objects.json").write_text("{}")  # the user's
+    args = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(tmp_path / "in")]
+    args += ["--output", str(tmp_path / "out"), "--instances", "--no-progress"]
+    assert main([*args, "--outlines", "labelme", "--overwrite"]) != 0
+    assert (tmp_path / "out" / "a0_objects.json").read_text() == "{}"
+    assert not (tmp_path / "out" / "a0_objects.tif").exists()  # refused before any work
+    (tmp_path / "out" / "a0_objects.json").unlink()
+    assert main([*args, "--outlines", "labelme"]) == 0
+    assert json.loads((tmp_path / "out" / "a0_objects.json").read_text())["shapes"] is not None
+
+
+def test_a_semantic_model_s_objects_are_labelled_with_their_class(tmp_path):
+    _images(tmp_path / "in", [(64, 64)])
+    net = local_net()
+    net.classes, net.objects = ["background", "cell", "debris"], None
+    options = OutputOptions(objects=ObjectOptions(), outlines="labelme")
+    predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    doc = json.loads((tmp_path / "out" / "a0_objects.json").read_text())
+    table = (tmp_path / "out" / "a0_objects.csv").read_text().splitlines()
+    assert len(doc["shapes"]) >= len(table) - 1 > 0
+    assert {s["label"] for s in doc["shapes"]} <= {"cell", "debris"}
