@@ -449,3 +449,45 @@ def test_evaluate_labelme_truth_without_its_images_takes_its_recorded_size(tmp_p
     write_tiff(tmp_path / "pred" / "a_objects.tif", np.zeros((40, 60), np.uint16))
     with pytest.raises(DatasetError, match=r"prediction is 60x40 but its ground truth .*a.json"):
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True)
+
+
+def test_a_size_refused_against_labelme_truth_names_the_file_s_size_as_a_fix(tmp_path):
+    """Before: 'predict the full-size image' alone, where the JSON may be what is wrong."""
+    from unetlab.data.io import write_tiff
+    from unetlab.evaluate import evaluate_predictions
+
+    (tmp_path / "gt").mkdir()
+    _touching(tmp_path / "gt").with_suffix(".png").unlink()
+    write_tiff(tmp_path / "pred" / "a.tif", np.zeros((40, 60), np.uint8))
+    with pytest.raises(DatasetError) as caught:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    assert "predict the full-size image, or, where the labelme file is what is wrong" in str(
+        caught.value
+    )
+
+
+def test_a_yolo_image_on_both_sides_of_its_split_is_one_line(tmp_path):
+    """Before: selected by stem, c.png trained and validated, unsaid."""
+    _yolo(tmp_path, "0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    Image.fromarray(np.zeros((20, 40), np.uint8)).save(tmp_path / "images" / "train" / "c.png")
+    (tmp_path / "labels" / "train" / "c.txt").write_text("")
+    with pytest.raises(DatasetError) as caught:
+        split_pairs(tmp_path)
+    said = str(caught.value)
+    assert "1 image in both labels/train/ and labels/val/ (c)" in said
+    assert said.endswith("keep each in one of them")
+
+
+def test_a_yolo_split_s_pairs_are_said_in_one_line(tmp_path, caplog):
+    """Before: each side paired said its own ("... 3 ...", then "... 2 ...")."""
+    _yolo(tmp_path, "0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    Image.fromarray(np.zeros((20, 40), np.uint8)).save(tmp_path / "images" / "train" / "e.png")
+    (tmp_path / "labels" / "train" / "e.txt").write_text("")
+    (tmp_path / "labels" / "val" / "d.txt").write_text("")
+    sets = [f"data.root={tmp_path}", "data.weight_map=false"]
+    with caplog.at_level("INFO"), call_notes():
+        prepare_data(load_config(None, sets))
+    said = [r.getMessage() for r in caplog.records if "images paired" in r.getMessage()]
+    assert said == [
+        f"{tmp_path}: images paired: 5 with their YOLO label files (shapes filled as classes)"
+    ]

@@ -92,6 +92,7 @@ from unetlab.data.pairs import (
     no_data_folder,
     problems_error,
 )
+from unetlab.data.shapes import paired_said_once
 from unetlab.data.stack_split import one_sequence_note, split_whole, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
@@ -469,8 +470,9 @@ def _named_split(
     axes, setting = given
     found = dict(problems=problems, axes=axes, refuse_untiffed=False, axes_setting=setting)
     found["flag"] = root_named(setting)  # as the caller gave the data set
-    train = find_pairs(root, names=names, **found)  # both parts' TIFFs refused below
-    val = find_pairs(root, names=val_names, **found) if val_names else []
+    with paired_said_once(root):  # one line of shapes paired for both parts
+        train = find_pairs(root, names=names, **found)  # both parts' TIFFs refused below
+        val = find_pairs(root, names=val_names, **found) if val_names else []
     refuse_untiffed_axes(root, [p.image for p in train + val], axes, setting)
     return train, val
 

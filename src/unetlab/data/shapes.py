@@ -252,9 +252,29 @@ def shape_class_names(root: str | os.PathLike) -> tuple[dict[int, str], Path] | 
     return names, listed or root
 
 
+#: the pairs gathered within :func:`paired_said_once` (None: each pairing says its own)
+_GATHERED: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "shapes paired together", default=None
+)
+
+
+@contextlib.contextmanager
+def paired_said_once(root: Path):
+    """Within: the pairs of several pairings of ``root`` (a split's two sides) gathered and
+    said in one line at the end (:func:`say_paired`; two lines of two counts before)."""
+    gathered: list[tuple[Path, Path]] = []
+    with set_within(_GATHERED, gathered):
+        yield
+    say_paired(root, gathered)
+
+
 def say_paired(root: Path, files: list[tuple[Path, Path]]) -> None:
     """The line (once a command) saying how many images of ``root`` pair with masks drawn
-    as labelled shapes (``files``: (image, mask) pairs), by kind: labelme's, YOLO's."""
+    as labelled shapes (``files``: (image, mask) pairs), by kind: labelme's, YOLO's; within
+    :func:`paired_said_once` they are gathered for its line."""
+    if (gathered := _GATHERED.get()) is not None:
+        gathered += files
+        return
     kinds = {".json": "labelme JSON", ".txt": "YOLO label"}
     counts = Counter(kinds[m.suffix.lower()] for _, m in files if m.suffix.lower() in kinds)
     if counts:

@@ -25,6 +25,7 @@ from unetlab.data.annotations import Outline, box_ring
 from unetlab.data.names import SPLIT_NAMES, nfc, sub_folder
 from unetlab.errors import DatasetError
 from unetlab.read_once import file_stamp
+from unetlab.words import numbered
 
 #: Ultralytics' and Roboflow's name of the file naming the classes, at the data set's top
 DATA_YAML = ("data.yaml", "data.yml", "dataset.yaml")
@@ -194,7 +195,8 @@ def yolo_folders(root: Path) -> list[tuple[Path, Path]] | None:
 def yolo_split(root: Path) -> tuple[list[str], list[str]] | None:
     """(the stems of the label files of ``labels/train/``, of ``labels/val/``) of the YOLO
     data set ``root`` where it has both split folders (``training``, ``valid`` ...: any of
-    :data:`~unetlab.data.names.SPLIT_NAMES`'), its own split, else None."""
+    :data:`~unetlab.data.names.SPLIT_NAMES`'), its own split, else None. A DatasetError
+    names a stem on both sides (its image would train and validate)."""
     sides: dict[str, list[Path]] = {"train": [], "val": []}
     for images, labels in yolo_folders(root) or []:
         for side in sides:
@@ -203,6 +205,13 @@ def yolo_split(root: Path) -> tuple[list[str], list[str]] | None:
     if not (sides["train"] and sides["val"]):
         return None
     train, val = ([_stem(f) for d in sides[k] for f in _texts(d)] for k in ("train", "val"))
+    if both := sorted(set(train) & set(val)):
+        where = [f"{d.parent.name}/{d.name}/" for k in ("train", "val") for d in sides[k][:1]]
+        raise DatasetError(
+            f"{root}: {numbered(len(both), 'image')} in both {where[0]} and {where[1]} "
+            f"({both[0]}{', ...' if len(both) > 1 else ''}): each would train and validate; "
+            "keep each in one of them"
+        )
     return train, val
 
 

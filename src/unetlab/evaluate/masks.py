@@ -1524,11 +1524,25 @@ def _page(
     if pred.shape != tuple(shape):
         raise DatasetError(
             f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
-            f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
+            f"{name} is {shape[1]}x{shape[0]} (width x height); {_resize_fix(gt.path)}"
         )
     if gt.opens:
         _say_grey_rgb(path, pred)
     return pred
+
+
+def _resize_fix(truth: Path) -> str:
+    """How a prediction of another size than its ground truth ``truth`` is fixed: predict
+    the full-size image; a labelme file's size is the one it records (its image elsewhere),
+    which may be what is wrong."""
+    fix = "predict the full-size image"
+    if Path(truth).suffix.lower() != ".json":
+        return fix
+    return (
+        f"{fix}, or, where the labelme file is what is wrong (its imageWidth and imageHeight "
+        "give the size without its image), put its image beside it or open it in labelme and "
+        "save it again"
+    )
 
 
 def _say_grey_rgb(path: Path, pred: np.ndarray) -> None:
