@@ -491,3 +491,14 @@ def test_a_yolo_split_s_pairs_are_said_in_one_line(tmp_path, caplog):
     assert said == [
         f"{tmp_path}: images paired: 5 with their YOLO label files (shapes filled as classes)"
     ]
+
+
+def test_predict_s_labelme_files_in_the_set_name_no_class(tmp_path):
+    """predict --outlines labelme into data/pred/ (a_objects.json, 'nucleus'): before, its
+    label was a class of the set's labelme masks ('cell' 1, 'nucleus' 2: an empty class)."""
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "pred").mkdir()
+    _labelme(tmp_path / "masks", "a", [_shape("cell", [[2, 2], [9, 2], [9, 9]])])
+    predicted = [_shape("nucleus", [[2, 2], [9, 2], [9, 9]])]
+    (tmp_path / "pred" / "a_objects.json").write_text(json.dumps({"shapes": predicted}))
+    assert shape_class_names(tmp_path)[0] == {0: "background", 1: "cell"}

@@ -30,6 +30,7 @@ from unetlab.data.labelme import (
     BACKGROUND,
     IGNORE,
     LABELS_FILE,
+    PREDICTED_ENDING,
     Shape,
     is_labelme,
     label_values,
@@ -226,11 +227,13 @@ def _folder_stamps(top: Path) -> tuple[tuple[str, int], ...]:
 
 @functools.lru_cache(maxsize=256)
 def _labels_under(top: str, stamps: tuple) -> tuple[str, ...]:
-    """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says."""
+    """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says; predict's
+    labelme files (:data:`~unetlab.data.labelme.PREDICTED_ENDING`) are no masks of the set."""
     found: set[str] = set()
     for pattern in ("*.json", "*/*.json", "*/*/*.json"):
         for f in Path(top).glob(pattern):
-            found.update(_labels_in(f) or ())
+            if not f.name.endswith(PREDICTED_ENDING):
+                found.update(_labels_in(f) or ())
     return tuple(sorted(found))
 
 
