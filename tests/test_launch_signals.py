@@ -136,6 +136,31 @@ def test_a_stopped_launch_s_main_process_counts_what_the_others_wrote_as_they_st
     assert err.startswith(waits + said) and err.count("\n") == 2, err
 
 
+def test_a_launch_killed_after_its_main_process_said_its_stop_says_no_second_line(
+    tmp_path, monkeypatch, capfd
+):
+    """s72: a second SIGTERM to every process of a launch (a scheduler's) after its main
+    process said "stopped by SIGTERM", before it ended, gave the launcher's "killed by a
+    second SIGTERM" line too (test_a_launch_signalled_as_a_scheduler_does_ends_in_one_line
+    under load): the main process noted its stop only as it exited. It notes its line as it
+    says it: the launcher's kill then, and its end, say nothing more."""
+    import unetlab.distributed as distributed
+    from unetlab.cli import predict as predict_cli
+    from unetlab.signals import Stopped
+
+    status, out, args = _main_of_two(tmp_path, monkeypatch)
+    status.write_text("143 1\n")  # the other process ended
+    where = lambda: f"with the outputs of 1 of 2 inputs in {out}"  # noqa: E731
+    stop = Stopped(signal.SIGTERM)
+    assert predict_cli._stopped(args, where, stop, say=True, folder=out) == 143
+    said = capfd.readouterr().err
+    assert said.startswith(f"unetlab predict: stopped by SIGTERM {where()}; continue"), said
+    # the launcher's second SIGTERM now: the main process killed before it noted its end
+    distributed._kill_launch(str(status), (signal.SIGTERM, signal.SIGTERM))
+    ended = distributed._launch_ended(143, False, str(status), ["predict"], 2, None, None)
+    assert ended == 143 and capfd.readouterr().err == ""
+
+
 def _main_of_two(tmp_path: Path, monkeypatch):
     """The main process of a launch of 2 (its status file, a ``predict`` of a.png and b.png
     into ``out``, a.png's output written there): (status, out, args)."""

@@ -44,6 +44,7 @@ from unetlab.signals import (
     STOP_SIGNALS,
     HeldStops,
     another_s_stop,
+    launch_stop_said,
     note_stop_passed_on,
     stop_noted,
     stop_of,
@@ -165,8 +166,11 @@ def _launch_ended(code, outlived, status, argv, nproc, failed, stopped) -> int:
             # its line: torchrun's status without the stop (s69: 130 with that line alone)
             return TORCHRUN_FAILED
         line = partial(stopped, status=status) if stopped else None
-        # killed by a second signal: said in this line
-        _say_stopped(argv, signum, line, killed=_killed_by(status))
+        # none where the main process said its line, then was killed before it noted its
+        # end (a second signal as it ended: s72, both lines); killed by a second signal
+        # before it said it: said in this line
+        if not launch_stop_said(status):
+            _say_stopped(argv, signum, line, killed=_killed_by(status))
     return code
 
 
@@ -320,10 +324,11 @@ def _kill_launch(
     and ``process`` (torchrun, where it lives) killed without a word; the launch's line
     says it (:func:`_killed_by`),
     none where its main process said its stop (s58: "SIGTERM again: killing its processes"
-    under that line), which the rest end without; a note there already (a third signal,
-    review s59 B: "a second SIGTERM" said of a Ctrl-C after one) is kept: the first two
+    under that line; s72: said, its end not yet noted), which the rest end without; a note
+    there already (a third signal, review s59 B: "a second SIGTERM" said of a Ctrl-C after
+    one) is kept: the first two
     name the kill. Returns the processes killed, noted (:func:`_killable`)."""
-    if not _main_said_stop(_notes(status)):
+    if not (_main_said_stop(_notes(status)) or launch_stop_said(status)):
         # suppressed: the launch's folder gone (said, then), or the note there (kept)
         with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
             f.write(" ".join(str(int(signum)) for signum in signals))

@@ -170,6 +170,25 @@ def note_stop_passed_on(status: str | None) -> None:
             pass
 
 
+def say_stop_line(line: str) -> None:
+    """Print ``line``, a command's stop line, to stderr; in a process of a ``--nproc N``
+    launch, noted at once beside the launch's status file (:func:`launch_stop_said`): the
+    launcher, killing the processes at a second stop signal, says its own "killed by" line
+    only where none was said. s72: noted only as the process exited, a second SIGTERM in
+    between gave both lines (the main process's "stopped by SIGTERM", the launcher's)."""
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(line, file=sys.stderr, flush=True)
+    if status := os.environ.get(LAUNCHED_ENV):
+        with contextlib.suppress(OSError), open(f"{status}.said", "a"):  # the folder gone
+            pass
+
+
+def launch_stop_said(status: str) -> bool:
+    """Whether a process of the launch whose status file is ``status`` said its stop line
+    (:func:`say_stop_line`)."""
+    return os.path.exists(f"{status}.said")
+
+
 def stop_of(signum: int) -> KeyboardInterrupt:
     """What a stop signal raises: Ctrl-C a KeyboardInterrupt, SIGTERM and SIGHUP
     :class:`Stopped`."""

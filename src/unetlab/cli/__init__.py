@@ -36,7 +36,7 @@ from unetlab.errors import (
     command_spelling,
     first_line,
 )
-from unetlab.signals import exit_now, interrupt_exits, stop_raises, stop_status
+from unetlab.signals import exit_now, interrupt_exits, say_stop_line, stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
 # ``run=callable(args) -> int``.
@@ -429,8 +429,7 @@ def main(argv: list[str] | None = None, *, owns_process: bool = False) -> int:
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)
         if os.environ.get("RANK", "0") == "0":  # one line for --nproc N, not one a process
-            with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-                print(f"unetlab {args.command}: {how}", file=sys.stderr)
+            say_stop_line(f"unetlab {args.command}: {how}")
         return code
     except BrokenPipeError:  # as a shell tool does; the rest of the output goes nowhere
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -837,13 +837,14 @@ def _say_done(
     many inputs are done), and the command that goes on (``then``: once what;
     :func:`_restarts` of the output folder ``folder``; none where not ``goes_on``);
     ``exc`` raised again where ``where`` cannot read the output folder."""
+    from unetlab.signals import say_stop_line
+
     try:
         done = where()
     except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
         raise exc from None
     line = _stopped_line(args, how, done, folder=folder, then=then)
-    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(line if goes_on else f"unetlab predict: {how} {done}", file=sys.stderr)
+    say_stop_line(line if goes_on else f"unetlab predict: {how} {done}")
 
 
 def _stopped_line(args, how: str, done: str, *, folder: Path, then: str = "") -> str:

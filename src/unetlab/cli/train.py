@@ -13,7 +13,7 @@ from unetlab.config_keys import TRAIN_FLAGS, shipped_configs
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.provenance import unetlab_command
-from unetlab.signals import stop_status
+from unetlab.signals import say_stop_line, stop_status
 from unetlab.words import numbered
 
 EPILOG = """\
@@ -553,8 +553,7 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
     if not say:
         return code
     line = _stop_line(run_dir, how, processes, resume_said=getattr(exc, "resume_said", False))
-    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
-        print(line, file=sys.stderr)
+    say_stop_line(line)  # a closed terminal (SIGHUP): train.log says it
     return code
 
 
