@@ -226,3 +226,28 @@ def test_predict_and_training_read_alone_by_one_rule(tmp_path):
     assert io.pages_alone(path, (9,)) is None and io.pages_alone(path, -1) is None
     assert io.pages_alone(path, 0, nodata=0) is None and io.pages_alone(path, 0, "none") == (0,)
     assert io.pages_alone(_multiplex(tmp_path / "i.ome.tif", 4, planar=False), 0) is None
+
+
+@pytest.mark.parametrize("trained", [3, "CD3"])
+def test_evaluate_decodes_the_models_channel_alone(tmp_path, monkeypatch, trained):
+    """s72: ``evaluate --checkpoint --data`` of a multiplexed OME-TIFF set decoded every
+    channel (its reader took none; the model's was picked after the read): it decodes the
+    model's alone (trained by name: the file's own index), its report the same."""
+    from unetlab.evaluate import evaluate_model
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.channel, model.channel_names = 3, (["CD3"] if trained == "CD3" else None)
+    image = _pixels(len(NAMES), 64, 80)
+    names = [NAMES[i] for i in (1, 0, 2, 4, 3, 5)] if trained == "CD3" else NAMES  # CD3: 4
+    for folder in ("images", "masks", "alone/images", "alone/masks"):
+        (tmp_path / folder).mkdir(parents=True)
+    _multiplex(tmp_path / "images" / "m.ome.tif", image=image, names=names)
+    mask = (image[names.index("CD3")] > 2000).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "masks" / "m.ome.tif", mask)
+    tifffile.imwrite(tmp_path / "alone" / "images" / "m.tif", image[names.index("CD3")])
+    tifffile.imwrite(tmp_path / "alone" / "masks" / "m.tif", mask)
+    decoded = _spy_pages(monkeypatch)
+    report = evaluate_model(model, tmp_path, progress=False)
+    assert decoded == [names.index("CD3")], decoded  # of the image's pages
+    model.channel, model.channel_names = None, None
+    assert report.summary == evaluate_model(model, tmp_path / "alone", progress=False).summary

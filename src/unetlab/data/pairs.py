@@ -33,7 +33,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1604,7 +1604,9 @@ class PairReader:
     :func:`unetlab.data.datasets.scan_masks`), each taken out of it on its first use;
     ``nodata`` (``data.nodata``): where it finds pixels by every band's value, each image's
     channels are all read, else those of ``channel`` alone where the file stores them apart
-    (:meth:`held_channels`)."""
+    (:meth:`held_channels`); ``alone``: where given, those of each pair's image to read
+    alone instead (None: all), a caller's that fits them itself (an evaluation: the
+    model's, as predict reads them)."""
 
     def __init__(
         self,
@@ -1614,12 +1616,13 @@ class PairReader:
         *,
         masks: dict[Path, np.ndarray] | None = None,
         nodata="auto",
+        alone: Callable[[Pair], tuple[int, ...] | None] | None = None,
     ):
         self._held: dict[tuple, np.ndarray] = {}
         self._indices: dict[Path, int] = {}  # a named channel's index in each image
         self._alone: dict[Path, tuple[int, ...] | None] = {}  # held_channels, once a file
         self.nodata = nodata
-        self.channel, self.colours, self.axes = channel, colours, axes
+        self.channel, self.colours, self.axes, self.alone = channel, colours, axes, alone
         self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
         self.shapes_as = "instances" if shapes_as_objects() else "semantic"
@@ -1657,7 +1660,9 @@ class PairReader:
         file stores its channels as pages (:func:`~unetlab.data.io.channel_pages`: a
         multiplexed OME-TIFF, s71: 3 of 1,024² and 24 channels trained on DAPI decoded
         all 24, 1.29 GB peak) and ``nodata`` finds no pixels by every band's value; None:
-        all (one it lacks: refused as read)."""
+        all (one it lacks: refused as read). The reader's ``alone`` where given."""
+        if self.alone is not None:
+            return self.alone(pair)
         if self.channel is None or file_axes(pair.image, pair.axes or self.axes) is not None:
             return None
         if pair.image not in self._alone:

@@ -583,6 +583,8 @@ class _Scoring:
     #: each image file's channel fit (:func:`_fitted_as_predicted`), found for its first
     #: page read: its lines said once a file, as predict says them
     fits: dict = field(default_factory=dict, compare=False)
+    #: each image file's channels read alone (:func:`_alone`), found once a file
+    alone: dict = field(default_factory=dict, compare=False)
 
 
 def _accumulated(
@@ -643,7 +645,9 @@ def _accumulated_each(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
     how = dict(axes=scoring.axes, nodata=scoring.predicting.nodata)
-    read = PairReader(colours=_mask_colours(scoring), **how)  # a stack's files once
+    held = lambda pair: None if (alone := _alone(pair, scoring)) is None else alone.held  # noqa: E731
+    # a stack's files once; the model's channels alone (s72: 24 decoded for its one)
+    read = PairReader(colours=_mask_colours(scoring), alone=held, **how)
     invalid = InvalidPages(read)
     unsaid = scoring.ignore_from_training
     where = PageColumns()  # a stack's page, frame and time: its row's last columns
@@ -784,6 +788,10 @@ def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.nda
     from unetlab.inference.file_fit import file_fit
     from unetlab.inference.predict import fit_channels
 
+    if (alone := _alone(pair, how)) is not None:  # those read: the file's own fit
+        return fit_channels(
+            image, how.model.in_channels, name=str(pair.image), **alone.fit, held=alone.held
+        )
     have = 1 if image.ndim == 2 else image.shape[2]
     if (fit := how.fits.get((pair.image, have))) is None:
         read = dict(axes=pair.axes, axes_trained=how.axes is None)  # none: the checkpoint's
@@ -793,6 +801,24 @@ def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.nda
         )
         how.fits[pair.image, have] = fit
     return fit_channels(image, how.model.in_channels, name=str(pair.image), **fit)
+
+
+def _alone(pair: Pair, how: _Scoring):
+    """The channels of ``pair``'s image file that the model takes, read alone as predict
+    reads them (:func:`~unetlab.inference.file_fit.channels_alone`: a multiplexed
+    OME-TIFF's pages; s72: 24 channels of 1,024² decoded for the model's one), with their
+    fit; found once a file. None: every channel read (axes given, the user's or the
+    checkpoint's: as predict, the file's own alone; stored together; nodata in every band)."""
+    from unetlab.inference.file_fit import channels_alone
+
+    if pair.axes is not None or how.axes is not None:
+        return None
+    if pair.image not in how.alone:
+        asked, nodata = how.asked, how.predicting.nodata
+        how.alone[pair.image] = channels_alone(
+            how.model, pair.image, channel=how.predicting.channel, asked=asked, nodata=nodata
+        )
+    return how.alone[pair.image]
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
