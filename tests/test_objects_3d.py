@@ -476,6 +476,11 @@ def test_the_data_check_says_z_stacks_train_plane_by_plane(tmp_path):
     said = z_stacks_note(stack_axes(pairs("t.tif") + pairs("z.tif")))
     assert said.startswith(" (the planes of 1 z-stack, z.tif: trained plane by plane")
     assert z_stacks_note(stack_axes(pairs("t.tif") + pairs("p.tif"))) == ""
+    # s72: an image of two masks (a CTC set's gold and silver truth) is one z-stack, not 2
+    _write(tmp_path / "silver.tif", ids, "ZYX")
+    silver = [Pair(tmp_path / "z.tif", tmp_path / "silver.tif", page, 5) for page in range(5)]
+    said = z_stacks_note(stack_axes(pairs("z.tif") + silver))
+    assert said.startswith(" (the planes of 1 z-stack, z.tif: trained plane by plane"), said
 
 
 def test_a_z_stack_annotated_every_few_planes_is_said_to_train_the_rest_as_background(

@@ -426,8 +426,9 @@ def z_stacks_note(axes: dict[tuple[Path, Path], PageAxes]) -> str:
     whose pages are Z planes, by their axes as recorded or given), how their objects train:
     plane by plane, a nucleus counted in each of its planes (the count it follows), joined in
     3-D again by predict --objects-3d; "" otherwise (audit s38 3d: 977 objects for 180
-    nuclei, unsaid)."""
-    z = [image for (image, _), page_axes in axes.items() if "Z" in page_axes.letters]
+    nuclei, unsaid). Counted by image: one of two masks (a CTC set's gold and silver truth)
+    is one z-stack (s72: said as two)."""
+    z = list(dict.fromkeys(image for (image, _), at in axes.items() if "Z" in at.letters))
     if not z:
         return ""
     return (
