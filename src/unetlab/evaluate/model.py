@@ -66,6 +66,7 @@ from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
 from unetlab.data.read_notes import call_lines, read_notes
+from unetlab.data.regions import distinct_values
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, flag_of, said_as, spelled
@@ -755,7 +756,9 @@ class _IdPages:
         """One mask page, as read."""
         if self.pages is None:
             return
-        if len(np.unique(mask)) <= ONE_OBJECT_LEAST:
+        # counted where the values are small whole numbers (s72: np.unique's sort took 4.8 ms
+        # CPU on a 1,024² uint16 page of 2 ids, 1.3 ms so)
+        if len(distinct_values(mask)[0]) <= ONE_OBJECT_LEAST:
             self.pages = None  # not every page: no note
         else:
             self.pages.append(MaskValues.of(mask))
