@@ -251,3 +251,19 @@ def test_evaluate_decodes_the_models_channel_alone(tmp_path, monkeypatch, traine
     assert decoded == [names.index("CD3")], decoded  # of the image's pages
     model.channel, model.channel_names = None, None
     assert report.summary == evaluate_model(model, tmp_path / "alone", progress=False).summary
+
+
+def test_a_wavelength_given_as_the_channel_is_refused_naming_its_index(tmp_path):
+    """s72: ``data.channel: 488`` (a laser line the file names a channel; digits are no
+    name in the config, read as an index) was refused as "no channel 488" alone: the line
+    says which channel is named 488 and the index to give."""
+    path = _multiplex(tmp_path / "w.ome.tif", 4, names=["405", "488", "561", "640"])
+    tifffile.imwrite(tmp_path / "w_mask.tif", np.zeros((64, 80), np.uint8))
+    with pytest.raises(UnetlabError) as got:
+        PairReader(488)(Pair(path, tmp_path / "w_mask.tif"))
+    said = str(got.value)
+    assert said == (
+        f"{path}: has 4 channels (0 to 3), no channel 488 (data.channel 488 is an index): "
+        "its channel 1 is named '488': set data.channel to 1 (a channel named by digits, a "
+        "laser line, is given by its index)"
+    ), said
