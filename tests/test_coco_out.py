@@ -122,3 +122,17 @@ def test_other_outlines_write_no_coco_file(tmp_path, outlines):
     options = OutputOptions(objects=ObjectOptions.for_model, outlines=outlines)
     predict_folder(_net(), tmp_path / "in", tmp_path / "out", options, progress=False)
     assert not (tmp_path / "out" / COCO_FILE).exists()
+
+
+def test_a_run_that_skips_every_input_keeps_the_coco_file_it_wrote(tmp_path):
+    """A run skipping all its inputs deleted the COCO file it had just written (review s72)."""
+    net = _net()
+    _images(tmp_path / "in", [(40, 40), (50, 44)])
+    options = OutputOptions(objects=ObjectOptions.for_model)
+    predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    result = predict_folder(
+        net, tmp_path / "in", tmp_path / "out", _coco(skip_existing=True), progress=False
+    )
+    assert len(result.skipped) == 2 and not result.written
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]

@@ -66,7 +66,7 @@ from unetlab.errors import (
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
 from unetlab.inference.chosen import merge, noting
-from unetlab.inference.coco_out import COCO_FILE, claim_coco, coco_categories, write_run_coco
+from unetlab.inference.coco_out import claim_coco, coco_categories, write_run_coco
 from unetlab.inference.drawn_again import DRAWN_WHOLE, NOT_DRAWN, can_draw
 from unetlab.inference.earlier_outputs import (
     earlier_outputs,
@@ -1337,7 +1337,7 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
     with contextlib.suppress(OSError):  # left as it is
         names, top = before
         added = (folder_names(out_dir) or set()) - (names or set())
-        if not added <= {MANIFEST, LOCK, RECORD_FILES["predict"], SUMMARY, COCO_FILE}:
+        if not added <= {MANIFEST, LOCK, RECORD_FILES["predict"], SUMMARY}:
             return
         for name in added:
             (out_dir / name).unlink()
