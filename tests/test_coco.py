@@ -545,3 +545,32 @@ def test_evaluate_takes_the_coco_file_itself_as_its_folder(tmp_path, capsys):
         said = capsys.readouterr()
         scores.append((said.out + said.err).split("mean Dice", 1)[1].splitlines()[0])
     assert scores[0] == scores[1] and "1.0000 ±" not in scores[0]
+
+
+def test_evaluate_gt_file_reads_that_file_alone(tmp_path, capsys, caplog):
+    """--gt FILE.json paired the whole folder, then kept that file's pairs: CVAT's
+    instances_default.json beside it (predict -> CVAT) passed it over ('no images to
+    evaluate'), a boxes-only JSON beside it sank the run (review s72)."""
+    from unetlab.cli import main
+
+    path, coco = write_coco_set(tmp_path / "set", "cvat", n_images=4, size=SIZE)
+    ours = path.with_name("objects_coco.json")
+    kept = {e["id"] for e in coco["images"][:2]}
+    images = [e for e in coco["images"] if e["id"] in kept]
+    annotations = [a for a in coco["annotations"] if a["image_id"] in kept]
+    ours.write_text(json.dumps({**coco, "images": images, "annotations": annotations}))
+    boxes = [{k: v for k, v in a.items() if k != "segmentation"} for a in coco["annotations"]]
+    path.with_name("boxes.json").write_text(json.dumps({**coco, "annotations": boxes}))
+    pairs = find_pairs(ours)
+    assert [p.image.name for p in pairs] == [e["file_name"].split("/")[-1] for e in images]
+    for pair in pairs:
+        mask = read_pair(pair)[1]
+        write_png(tmp_path / "pred" / f"{pair.image.stem}.png", np.where(mask == 255, 0, mask))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(ours)]) == 0
+    assert "mean Dice          1.0000" in capsys.readouterr().out
+    assert "class names from " in caplog.text and "instances_default" not in caplog.text
+    cut = tmp_path / "cut.json"
+    cut.write_text(path.read_text()[:200])
+    assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(cut)]) != 0
+    assert "cut.json: cannot be read as JSON (" in capsys.readouterr().err

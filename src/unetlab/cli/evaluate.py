@@ -145,7 +145,8 @@ def _add_inputs(m) -> None:
         metavar="DIR",
         type=path,
         help="folder of masks, or a data folder with masks/ (or one sequence of the Cell "
-        "Tracking Challenge's: 02/ or 02_GT/SEG/); DIR/val when present",
+        "Tracking Challenge's: 02/ or 02_GT/SEG/); DIR/val when present; or a COCO file "
+        "(annotations/instances_default.json: its images' masks alone)",
     )
 
 

@@ -547,9 +547,12 @@ def _paint_runs(flat: np.ndarray, runs, value: int) -> None:
 def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list[tuple[Path, Path]]:
     """(image, mask) of each image of ``root``'s COCO files (:func:`coco_files`) found on
     disk (those of the stems ``names`` only), each file said in one line; what cannot be
-    trained added to ``problems``, what is passed over said once."""
+    trained added to ``problems``, what is passed over said once. ``root`` a COCO file
+    (:func:`given_coco`): its pairs alone, its images found as from its folder's (s72
+    review: the folder's every file was read, another's problem sinking the run)."""
     pairs, listed = [], set()
-    for path in coco_files(root):
+    files, root = ([root], _coco_folder(root)) if root.is_file() else (coco_files(root), root)
+    for path in files:
         try:
             cset = read_coco(path)
         except DatasetError as exc:
@@ -672,8 +675,10 @@ def coco_class_names(root: Path) -> tuple[dict[int, str], Path] | None:
     ``root``, else of its split folders (``train/``, ``valid/``: Roboflow's), where they are
     read as classes (several categories); None where there are none, or one category (the
     objects of instance training). DatasetError where two files name their categories
-    apart (a class value would mean two things)."""
-    files = coco_files(root) or [f for d in _split_folders(root) for f in coco_files(d)]
+    apart (a class value would mean two things). ``root`` a COCO file: its own (``evaluate
+    --gt FILE.json``; s72 review: the names of the file beside it were taken)."""
+    files = [root] if is_coco(root) else coco_files(root)
+    files = files or [f for d in _split_folders(root) for f in coco_files(d)]
     sets = [read_coco(f) for f in files]
     if not sets or sets[0].view != COCO_VIEWS[0]:
         return None
@@ -695,20 +700,31 @@ def _split_folders(root: Path) -> list[Path]:
     )
 
 
-def coco_root(path: Path) -> Path | None:
-    """The data folder of the COCO file ``path`` given alone (``evaluate --gt FILE.json``):
-    the folder its images are found from, as when that folder is given (the folder above
-    its ``annotations/`` folder, else its own); None for a path that is no COCO file."""
-    if not is_coco(path):
-        return None
+def given_coco(path: Path) -> bool:
+    """Whether ``path``, given where a data folder is asked (``evaluate --gt FILE.json``), is
+    a COCO file, read alone (:func:`coco_pairs`); DatasetError for a ``.json`` that is not
+    whole JSON (a download or export cut short), which would read as no data folder."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    if is_coco(path):
+        return True
+    try:
+        json.loads(path.read_bytes())
+    except OSError:
+        return False
+    except ValueError as exc:
+        raise DatasetError(
+            f"{path}: cannot be read as JSON ({exc}): export the COCO file again"
+        ) from None
+    return False
+
+
+def _coco_folder(path: Path) -> Path:
+    """The data folder of the COCO file ``path`` given alone: the folder its images are
+    found from, as when that folder is given (the folder above its ``annotations/`` folder,
+    else its own)."""
     folder = path.parent
     return folder.parent if folder.name.casefold() == ANNOTATIONS_FOLDER else folder
-
-
-def of_coco_file(mask: Path, path: Path) -> bool:
-    """Whether ``mask`` is an image's mask of the COCO file ``path`` (:func:`coco_mask_path`)."""
-    parts = coco_parts(mask)
-    return parts is not None and parts[0].resolve() == path.resolve()
 
 
 def coco_listed(mask: Path) -> bool:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.coco import coco_files, coco_in, coco_pairs
+from unetlab.data.coco import coco_files, coco_in, coco_pairs, given_coco
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.ctc import (
     CTC_LAYOUT,
@@ -930,7 +930,8 @@ def find_pairs(
     channels: int = 1,
     axes_setting: AxesSetting = GIVEN_AXES,
 ) -> list[Pair]:
-    """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
+    """All (image, mask[, page]) pairs under ``root`` (a data folder, or a COCO file: its
+    images' alone); ``names`` restricts to those stems.
 
     Every problem (an image without a mask, a mask without an image, several images of one
     stem, a page-count mismatch) is raised in one DatasetError; with a ``problems`` list they
@@ -946,11 +947,12 @@ def find_pairs(
     (:data:`~unetlab.data.io.GIVEN_AXES`: ``axes=``; a training's
     :data:`~unetlab.data.io.DATA_AXES`: ``cfg.data.axes``)."""
     root = Path(root)
-    if not root.is_dir():
+    coco = given_coco(root)  # its pairs alone (evaluate --gt FILE.json)
+    if not (coco or root.is_dir()):
         raise no_data_folder(root, flag)
     if names is not None:
         names = [nfc(n) for n in names]
-    layout = detect_layout(root, flag)
+    layout = "coco" if coco else detect_layout(root, flag)
     _refuse_one_sample(root, layout, flag)
     found: list[str] = []
     files = _layout_pairs(root, layout, names, found, TRAINING if _trains(flag) else SCORING)

@@ -33,7 +33,7 @@ from unetlab.data.classes import (
     dataset_palette,
     masks_root,
 )
-from unetlab.data.coco import coco_root, of_coco_file
+from unetlab.data.coco import given_coco
 from unetlab.data.colour_table import ColourTable, find_colour_table
 from unetlab.data.ctc import SCORING, ctc_part, sequence_words, slice_of
 from unetlab.data.ctc_partial import warn_partial_truth
@@ -372,12 +372,11 @@ def ground_truth(
     at the first mask read. ``predicted``: each prediction's stem -> the folders of its
     inputs (:meth:`Written.input_folders`), where the ground truth is a sequence of the Cell
     Tracking Challenge's layout (:func:`_one_sequence`)."""
-    coco = coco_root(Path(gt_dir))  # a COCO file given: its images' masks (s72)
-    root = coco or _one_sequence(data_root(gt_dir, GT_DIR), predicted)
+    coco = given_coco(Path(gt_dir))  # a COCO file given: its images' masks (s72)
+    root = Path(gt_dir) if coco else _one_sequence(data_root(gt_dir, GT_DIR), predicted)
     colours = colours or (lambda: None)
-    if _has_data(root):
+    if coco or _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
-        pairs = [p for p in pairs if of_coco_file(p.mask, Path(gt_dir))] if coco else pairs
         warn_partial_truth(pairs, use=SCORING)  # a sequence's frames annotating some cells
         stems = [mask_stem(p.image) for p in pairs]  # x.nii.gz: x
         return GroundTruth([p.mask for p in pairs], _pair_masks(pairs, colours), stems)
