@@ -1,5 +1,6 @@
 """predict --outlines coco: one COCO file of a folder's objects, read back by train --data."""
 
+import csv
 import json
 import shutil
 
@@ -136,3 +137,18 @@ def test_a_run_that_skips_every_input_keeps_the_coco_file_it_wrote(tmp_path):
     assert len(result.skipped) == 2 and not result.written
     doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
     assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]
+
+
+def test_file_names_are_the_tables_paths_for_a_glob_and_an_earlier_run(tmp_path, monkeypatch):
+    """A glob's inputs were named by their file name alone (img00.png), the table's path
+    inA/img00.png; an earlier run's input into the folder was left untested (review s72)."""
+    monkeypatch.chdir(tmp_path)
+    net = _net()
+    _images(tmp_path / "inA", [(40, 40)])
+    _images(tmp_path / "inB", [(44, 50), (52, 40)])
+    predict_folder(net, "inA/a0.png", "out", _coco(), progress=False)  # an earlier run
+    predict_folder(net, "in*/a1.png", "out", _coco(), progress=False)
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    with open(tmp_path / "out" / "objects_summary.csv", newline="") as f:
+        table = [row["path"] for row in csv.DictReader(f)]
+    assert [i["file_name"] for i in doc["images"]] == table == ["inA/a0.png", "inB/a1.png"]

@@ -947,12 +947,9 @@ def find_pairs(
     (:data:`~unetlab.data.io.GIVEN_AXES`: ``axes=``; a training's
     :data:`~unetlab.data.io.DATA_AXES`: ``cfg.data.axes``)."""
     root = Path(root)
-    coco = given_coco(root)  # its pairs alone (evaluate --gt FILE.json)
-    if not (coco or root.is_dir()):
-        raise no_data_folder(root, flag)
+    layout = _root_layout(root, flag)
     if names is not None:
         names = [nfc(n) for n in names]
-    layout = "coco" if coco else detect_layout(root, flag)
     _refuse_one_sample(root, layout, flag)
     found: list[str] = []
     files = _layout_pairs(root, layout, names, found, TRAINING if _trains(flag) else SCORING)
@@ -970,6 +967,17 @@ def find_pairs(
     if not pairs and not found:
         raise DatasetError(f"{root}: no image/mask pairs found{_empty_folders(root, layout)}")
     return pairs
+
+
+def _root_layout(root: Path, flag: str | Spelled) -> str:
+    """The layout of the data folder ``root`` (:func:`detect_layout`); ``"coco"`` for a COCO
+    file (:func:`~unetlab.data.coco.given_coco`: its pairs alone; ``evaluate --gt
+    FILE.json``); DatasetError for another file or nothing (:func:`no_data_folder`)."""
+    if given_coco(root):
+        return "coco"
+    if not root.is_dir():
+        raise no_data_folder(root, flag)
+    return detect_layout(root, flag)
 
 
 def _layout_pairs(

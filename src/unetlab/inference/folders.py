@@ -1256,7 +1256,6 @@ def _predict_held(
             inputs_failed(out_dir, [input_source(f) for f in result.failed])
             drop_failed_changed(out_dir, result.failed, changed)
             _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
-            _coco(out_dir, [f for f in files if f not in result.failed], model, outputs, run.root)
             say_merged(merged)  # the objects that look merged, of every process's images
             _legend(out_dir, model, outputs, result)
             _labelme(out_dir, [f for f in files if f not in result.failed], kept, model, outputs)
@@ -1299,18 +1298,17 @@ def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPredicti
     write_legend(out_dir, names, label_colours(model, color=True, values=False), "predict")
 
 
-def _coco(out_dir: Path, files: Sequence[Path], model, outputs: OutputOptions, root) -> None:
+def _coco(out_dir: Path, paths: dict[Path, str], result, outputs: OutputOptions) -> None:
     """With ``outlines="coco"``, the run's COCO file of every input whose objects are in the
-    folder, this run's, those it skipped and an earlier run's into the folder
-    (:func:`earlier_inputs`) (:func:`~unetlab.inference.coco_out.write_run_coco`), each
-    named as the tables' ``path`` column names it (a file given alone: by its name)."""
-    if outputs.outlines != "coco" or not files:
+    folder but those that failed, this run's, those it skipped and an earlier run's into the
+    folder (``paths``: :func:`input_paths`, each ``file_name`` as the tables' ``path``)
+    (:func:`~unetlab.inference.coco_out.write_run_coco`)."""
+    if outputs.outlines != "coco":
         return
-    earlier = earlier_inputs(out_dir, files)  # first, as objects_summary.csv's rows
-    given = {f: f for f in files} | {f: as_given(f, files) for f in earlier}
-    names = {f: relative_path(g, root) if root is not None else g.name for f, g in given.items()}
-    classes = [str(n) for n in getattr(model, "classes", None) or ()]
-    write_run_coco(out_dir, [*earlier, *files], names, coco_categories(classes, outputs.objects))
+    files = [f for f in paths if f not in result.failed]
+    categories = coco_categories(result.class_names, outputs.objects)
+    if files:
+        write_run_coco(out_dir, files, paths, categories)
 
 
 def _first_missing(folder: Path) -> Path | None:
@@ -1398,7 +1396,9 @@ def _conclude(
     summed = _summed(outputs, files, out_dir)
     if outputs.objects is not None and files:  # one image's row too, in hand, not written
         scale = given_options(each).scale  # the run's --scale: each row's factor
-        result.summary = _summary(out_dir, files, result, root, write=summed, scale=scale)
+        paths = input_paths(out_dir, files, root)  # the earlier runs' inputs first
+        result.summary = _summary(out_dir, files, result, paths, write=summed, scale=scale)
+        _coco(out_dir, paths, result, outputs)
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
     if report is not None:
@@ -1451,28 +1451,38 @@ def _summary(
     out_dir: Path,
     files: list[Path],
     result: FolderPrediction,
-    root,
+    paths: dict[Path, str],
     *,
     write: bool = True,
     scale: float | str = 1,
 ) -> list[dict]:
-    """The per-image table of ``result`` (the skipped inputs' read from their tables, each
-    input's ``path`` relative to ``root``), led by the rows of the earlier runs' inputs
-    whose tables are in the folder (:func:`earlier_inputs`), with ``write`` written into
+    """The per-image table of ``result`` (the skipped inputs' read from their tables), led by
+    the rows of the earlier runs' inputs whose tables are in the folder, each input's
+    ``path`` its ``paths`` entry (:func:`input_paths`), with ``write`` written into
     ``out_dir`` (:data:`~unetlab.inference.objects_summary.SUMMARY`; one image's row is
     returned alone, its figures being its table's: audit s38 apiaudit, ``.summary`` was
     ``[]``)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
-    earlier = earlier_inputs(out_dir, files)
+    given = set(files)
+    earlier = [f for f in paths if f not in given]
     how |= dict(earlier=earlier, scale=scale, names=result.class_names)
     rows = folder_summary(out_dir, [*earlier, *files], **how)
-    paths = {f: relative_path(f, root) for f in files}  # by input: names may be one's
-    paths |= {f: relative_path(as_given(f, files), root) for f in earlier}
     for row in rows:
         row["path"] = paths[row["path"]]
     if write:
         write_summary(out_dir, rows, result.class_names)
     return rows
+
+
+def input_paths(out_dir: Path, files: Sequence[Path], root: Path | None) -> dict[Path, str]:
+    """Each input of the folder's outputs -> its name in the tables' ``path`` column and the
+    COCO file's ``file_name`` (:func:`relative_path` of ``root``): first the earlier runs'
+    inputs whose tables are in ``out_dir`` (:func:`earlier_inputs`, as :func:`as_given`),
+    then this run's ``files`` (s72 review: the COCO file named a glob's ``inA/img00.png``
+    ``img00.png``, the table ``inA/img00.png``)."""
+    earlier = earlier_inputs(out_dir, files)
+    paths = {f: relative_path(as_given(f, files), root) for f in earlier}
+    return paths | {f: relative_path(f, root) for f in files}  # by input: names may be one's
 
 
 def as_given(path: Path, files: Sequence[Path]) -> Path:
