@@ -2,18 +2,25 @@
 
 import csv
 import json
+import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
 
-from tests.test_predict_objects import local_net, nuclei_image
+from tests.test_predict_objects import LocalNet, local_net, nuclei_image
 from unetlab.cli import main
 from unetlab.data.coco import read_coco
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs, read_pair
-from unetlab.inference.coco_out import COCO_FILE, coco_annotations, coco_document
+from unetlab.inference.coco_out import (
+    COCO_FILE,
+    coco_annotations,
+    coco_document,
+    write_run_coco,
+)
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.records import OutputOptions
@@ -152,3 +159,97 @@ def test_file_names_are_the_tables_paths_for_a_glob_and_an_earlier_run(tmp_path,
     with open(tmp_path / "out" / "objects_summary.csv", newline="") as f:
         table = [row["path"] for row in csv.DictReader(f)]
     assert [i["file_name"] for i in doc["images"]] == table == ["inA/a0.png", "inB/a1.png"]
+
+
+def _ids_files(out, shapes: dict[str, tuple]) -> list:
+    """An objects TIFF in ``out`` for each input name -> shape (a row of discs each plane)."""
+    for name, shape in shapes.items():
+        ids = np.zeros(shape, np.uint16)
+        ids[..., 2:6, 2:6], ids[..., 2:6, 9:13] = 1, 2
+        tifffile.imwrite(out / f"{Path(name).stem}_objects.tif", ids, photometric="minisblack")
+    return [Path("in") / name for name in shapes]
+
+
+def test_what_coco_cannot_hold_is_left_out_each_for_its_reason(tmp_path, caplog, monkeypatch):
+    """The left-out line said 'COCO holds 2-D images' of an OME-Zarr's 2-D image, and a
+    slide's objects were read whole (review s72); a stack's guard was untested."""
+    from unetlab.inference import slides
+
+    monkeypatch.setattr(slides, "LARGE_PIXELS", 30 * 30)
+    files = _ids_files(tmp_path, {"flat.png": (20, 24), "stack.tif": (3, 20, 24)})
+    files += _ids_files(tmp_path, {"big.tif": (40, 40)}) + [Path("in/zarr.tif")]
+    names = {f: f.name for f in files}
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        write_run_coco(tmp_path, files, names, {1: "cell"})
+    doc = json.loads((tmp_path / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["flat.png"]
+    said = {line.split(" left out (")[1].split(")")[0] for line in caplog.messages}
+    assert said == {"stack.tif", "big.tif", "zarr.tif"}
+    assert "stack.tif): a stack or several positions: COCO holds 2-D images" in caplog.text
+    assert "big.tif): a slide (over 900 pixels), not read whole" in caplog.text
+    assert "zarr.tif): no readable <stem>_objects.tif in the folder (--output-format ome-z" in (
+        caplog.text
+    )
+
+
+def test_the_file_has_cvat_s_licenses_and_info_sections(tmp_path):
+    """CVAT releases of 2025 refuse a file without 'licenses' (review s72)."""
+    files = _ids_files(tmp_path, {"a.png": (20, 24)})
+    write_run_coco(tmp_path, files, {files[0]: "a.png"}, {1: "cell"})
+    doc = json.loads((tmp_path / COCO_FILE).read_text())
+    assert doc["licenses"] == [] and set(doc["info"]) == {
+        "contributor", "date_created", "description", "url", "version", "year"
+    }  # fmt: skip
+    assert [a["id"] for a in doc["annotations"]] == [1, 2]
+
+
+def test_one_image_s_annotations_are_held_at_a_time(tmp_path):
+    """A plate's annotations were held as lists until one dump: 15.6 MB a 2048² field of
+    5,318 objects (review s72). The peak of 12 fields is that of one, give or take."""
+    import tracemalloc
+
+    ids = np.zeros((120, 120), np.uint16)
+    ids.reshape(30, 4, 30, 4)[:, :2, :, :2] = np.arange(1, 901).reshape(30, 1, 30, 1)
+    peaks = []
+    for count in (1, 12):
+        out = tmp_path / str(count)
+        out.mkdir()
+        files = [Path(f"in/f{k}.png") for k in range(count)]
+        for f in files:
+            tifffile.imwrite(out / f"{f.stem}_objects.tif", ids)
+        tracemalloc.start()
+        write_run_coco(out, files, {f: f.name for f in files}, {1: "cell"})
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert len(json.loads((out / COCO_FILE).read_text())["annotations"]) == 900 * count
+    assert peaks[1] < 1.5 * peaks[0]
+
+
+def test_holed_objects_written_as_rle_are_said(tmp_path, caplog):
+    """Label Studio's converter reads segmentation[0]: an RLE fails it (review s72)."""
+    ids = np.zeros((20, 24), np.uint16)
+    ids[3:12, 4:14] = 1
+    ids[6:9, 7:10] = 0
+    tifffile.imwrite(tmp_path / "h_objects.tif", ids)
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        write_run_coco(tmp_path, [Path("in/h.png")], {Path("in/h.png"): "h.png"}, {1: "c"})
+    assert "1 object with a hole written as RLE" in caplog.text
+    assert "Label Studio's COCO converter takes polygons only" in caplog.text
+
+
+def test_a_semantic_model_s_regions_take_their_class_as_category(tmp_path):
+    """The semantic branch of coco_categories and the table's classes were untested: every
+    category_id 1 passed (review s72)."""
+    net = LocalNet(in_channels=1, num_classes=3, depth=2, base_channels=4, padding="valid")
+    net.eval().classes = ["background", "cell", "debris"]
+    _images(tmp_path / "in", [(60, 64)])
+    predict_folder(net, tmp_path / "in", tmp_path / "out", _coco(), progress=False)
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert doc["categories"] == [
+        {"id": 1, "name": "cell", "supercategory": ""},
+        {"id": 2, "name": "debris", "supercategory": ""},
+    ]
+    with open(tmp_path / "out" / "a0_objects.csv", newline="") as f:
+        classes = {int(r["id"]): int(r["class"]) for r in csv.DictReader(f)}
+    got = {a["id"]: a["category_id"] for a in doc["annotations"]}  # ids in id order
+    assert got == classes and set(got.values()) == {2}  # the mutant: all 1

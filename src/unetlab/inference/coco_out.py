@@ -21,6 +21,7 @@ exactly the object's. The project has no per-object score, so ``score`` is not w
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 import os
@@ -112,23 +113,23 @@ def coco_document(
     images: Sequence[dict], annotations: Sequence[dict], categories: Mapping[int, str]
 ) -> dict:
     """A COCO file's content: ``images`` (``id``, ``file_name``, ``width``, ``height``),
-    ``annotations`` and ``categories`` (``{id: name}``)."""
+    ``annotations`` and ``categories`` (``{id: name}``), led by :func:`_head`."""
+    return {**_head(categories), "images": list(images), "annotations": list(annotations)}
+
+
+def _head(categories: Mapping[int, str]) -> dict:
+    """What a COCO file holds besides its images and annotations: ``licenses`` and ``info``
+    as CVAT's own export writes them (s72 review: some CVAT releases refuse a file without
+    ``licenses``: "Cannot find the licenses section"), and the ``categories``."""
     return {
-        "info": {"description": "objects predicted by unetlab"},
-        "images": list(images),
-        "annotations": list(annotations),
+        "licenses": [],
+        "info": {**dict.fromkeys(_INFO, ""), "description": "objects predicted by unetlab"},
         "categories": [{"id": k, "name": n, "supercategory": ""} for k, n in categories.items()],
     }
 
 
-def write_coco(path: str | os.PathLike, document: dict) -> Path:
-    """``document`` written to ``path`` atomically (strict JSON, one line). The caller has
-    claimed the path (:func:`claim_coco`)."""
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        json.dump(document, out, allow_nan=False, separators=(",", ":"))
-        out.write("\n")
-    return path
+#: the keys of CVAT's COCO ``info``
+_INFO = ("contributor", "date_created", "description", "url", "version", "year")
 
 
 def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -150,53 +151,93 @@ def write_run_coco(
 ) -> Path | None:
     """``out_dir``/:data:`COCO_FILE` of the inputs ``files`` whose ``<stem>_objects.tif`` is
     there (each ``file_name`` its ``names`` entry: the input relative to the folder given),
-    image ids 1.. in input order; one line for those left out (a stack, a multi-position
-    file: COCO has no planes). None where no image has objects there (nothing written)."""
+    image ids 1.. in input order; a line for those left out, by why (:func:`_unplaced`), and
+    one for the objects written as RLE. None where no image has objects there (nothing
+    written). One image's objects are held at a time, their annotations written as they
+    are made (s72 review: a plate's were all held until one dump, 15.6 MB a 2048² field)."""
+    planes, left_out = _one_plane_objects(out_dir, files)
+    _say_left_out(out_dir / COCO_FILE, left_out)
+    if not planes:
+        return None
+    path = out_dir / COCO_FILE
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        holed = _write_streamed(out, planes, names, categories)
+    _say_holed(path, holed)
+    return path
+
+
+def _one_plane_objects(
+    out_dir: Path, files: Sequence[Path]
+) -> tuple[list[tuple[Path, Path]], dict[str, list[str]]]:
+    """(input, its outputs' stem in ``out_dir``) of the inputs ``files`` whose objects TIFF
+    a COCO file can hold (:func:`_unplaced`); the names of the others by why not."""
     from unetlab.inference.slides import output_stem
 
-    images, annotations, left_out = [], [], []
+    planes, left_out = [], {}
     for path in files:
         stem = out_dir / output_stem(path)
-        ids = _plane_ids(stem.with_name(f"{stem.name}_objects.tif"))
-        if ids is None:
-            left_out.append(path.name)
-            continue
-        image_id = len(images) + 1
-        images.append(
-            {
-                "id": image_id,
-                "file_name": names[path],
-                "width": ids.shape[1],
-                "height": ids.shape[0],
-            }
-        )
-        classes = _table_classes(stem.with_name(f"{stem.name}_objects.csv"))
-        annotations += coco_annotations(
-            ids, image_id, first_id=len(annotations) + 1, classes=classes
-        )
-    _say_left_out(out_dir, left_out)
-    if not images:
-        return None
-    return write_coco(out_dir / COCO_FILE, coco_document(images, annotations, categories))
+        if why := _unplaced(stem.with_name(f"{stem.name}_objects.tif")):
+            left_out.setdefault(why, []).append(path.name)
+        else:
+            planes.append((path, stem))
+    return planes, left_out
 
 
-def _plane_ids(path: Path) -> np.ndarray | None:
-    """The 2-D ids of an objects TIFF of one plane; None where it is not there or not one
-    plane (a stack's, a failed input's)."""
+def _unplaced(tif: Path) -> str | None:
+    """Why the objects TIFF ``tif`` has no place in a COCO file (none there: an OME-Zarr's
+    objects; a stack's; a slide's, not read whole into memory), by its header; None for
+    one plane of up to :data:`~unetlab.inference.slides.LARGE_PIXELS`."""
     import tifffile
 
     from unetlab.data.tiff_files import open_tiff
+    from unetlab.inference.slides import LARGE_PIXELS
 
-    if not path.is_file():
-        return None
+    if not tif.is_file():
+        return _NO_TIFF
     try:
-        with open_tiff(path) as tif:
-            series = tif.series[0]
-            if len([n for n in series.shape if n > 1]) > 2 or len(series.shape) < 2:
-                return None
-            return np.asarray(series.asarray()).reshape(series.shape[-2:])
+        with open_tiff(tif) as f:
+            shape = f.series[0].shape
     except (tifffile.TiffFileError, OSError, IndexError, ValueError):
-        return None
+        return _NO_TIFF
+    if len([n for n in shape if n > 1]) > 2 or len(shape) < 2:
+        return _PLANES
+    if shape[-2] * shape[-1] > LARGE_PIXELS:
+        return _LARGE.format(LARGE_PIXELS)
+    return None
+
+
+_NO_TIFF = (
+    "no readable <stem>_objects.tif in the folder (--output-format ome-zarr keeps an image's "
+    "objects in its .ome.zarr: predict it with --output-format ome-tiff for COCO)"
+)
+_PLANES = "a stack or several positions: COCO holds 2-D images; their outlines: --outlines geojson"
+_LARGE = "a slide (over {:,} pixels), not read whole into memory; its outlines: --outlines geojson"
+
+
+def _write_streamed(
+    out, planes: list[tuple[Path, Path]], names: Mapping[Path, str], categories: dict[int, str]
+) -> int:
+    """The COCO file of ``planes`` (:func:`_one_plane_objects`) written to the open text file
+    ``out`` (strict JSON, one line), its annotations before its images, each image's as it
+    is read; the count of objects written as RLE (holed)."""
+    from unetlab.data.tiff_files import open_tiff
+
+    dump = functools.partial(json.dumps, allow_nan=False, separators=(",", ":"))
+    out.write(dump(_head(categories))[:-1] + ',"annotations":[')
+    images, count, holed = [], 0, 0
+    for image_id, (path, stem) in enumerate(planes, start=1):
+        with open_tiff(stem.with_name(f"{stem.name}_objects.tif")) as tif:
+            ids = tif.series[0].asarray()
+        ids = ids.reshape(ids.shape[-2:])
+        height, width = ids.shape
+        images.append({"id": image_id, "file_name": names[path], "width": width, "height": height})
+        classes = _table_classes(stem.with_name(f"{stem.name}_objects.csv"))
+        for found in coco_annotations(ids, image_id, first_id=count + 1, classes=classes):
+            out.write(("," if count else "") + dump(found))
+            count += 1
+            holed += isinstance(found["segmentation"], dict)
+    out.write(f'],"images":{dump(images)}}}\n')
+    return holed
 
 
 def _table_classes(table: Path) -> dict[int, int] | None:
@@ -210,13 +251,21 @@ def _table_classes(table: Path) -> dict[int, int] | None:
     return {int(r["id"]): int(r["class"]) for r in rows if r.get("class") not in (None, "")}
 
 
-def _say_left_out(out_dir: Path, left_out: list[str]) -> None:
-    if left_out:
+def _say_left_out(path: Path, left_out: dict[str, list[str]]) -> None:
+    """One line for each reason inputs are left out of the COCO file ``path``."""
+    for why, inputs in left_out.items():
+        first = f"{inputs[0]}, ..." if len(inputs) > 1 else inputs[0]
+        log.warning("%s: %s left out (%s): %s", path, numbered(len(inputs), "input"), first, why)
+
+
+def _say_holed(path: Path, holed: int) -> None:
+    """The line for the objects with a hole written to ``path`` as RLE (s72 review: Label
+    Studio's converter reads polygons only, and fails on a file of one RLE)."""
+    if holed:
         log.warning(
-            "%s: %s of no one-plane objects image left out (%s%s): COCO holds 2-D images; "
-            "their outlines: --outlines geojson",
-            Path(out_dir) / COCO_FILE,
-            numbered(len(left_out), "input"),
-            left_out[0],
-            ", ..." if len(left_out) > 1 else "",
+            "%s: %s with a hole written as RLE (COCO's polygons would fill it): CVAT and "
+            "unetlab read them; Label Studio's COCO converter takes polygons only and fails "
+            "on them",
+            path,
+            numbered(holed, "object"),
         )
