@@ -113,10 +113,11 @@ class OutputOptions(KnownFields):
     semantic model's objects are its class regions): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
     ``<stem>_objects.geojson`` (QuPath), ``"imagej"``: ``<stem>_objects_rois.zip`` (Fiji's
     ROI Manager; not for a streamed image), ``"both"``; ``"coco"``: one COCO file of the
-    folder's images, ``objects_coco.json`` (:mod:`unetlab.inference.coco_out`);
-    ``"labelme"``: ``<stem>_objects.json`` (labelme: :mod:`unetlab.inference.labelme_out`).
-    ``level``: the pyramid level
-    predicted; ``large_threshold``: px a page above which a TIFF is streamed (None:
+    folder's images, ``objects_coco.json`` (:mod:`unetlab.inference.coco_out`), written by
+    :func:`~unetlab.inference.folders.predict_folder` at its end (``predict_file`` alone
+    writes no outline for it); ``"labelme"``: ``<stem>_objects.json`` (labelme:
+    :mod:`unetlab.inference.labelme_out`). ``level``: the pyramid level predicted;
+    ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files
     unetlab did not write (beside them, never over them), and replace another input's or
