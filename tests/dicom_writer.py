@@ -18,6 +18,9 @@ def write_series(
     *,
     spacing=(2.5, 0.7, 0.8),
     origin=(-20.0, -30.0, 100.0),
+    orientation=ORIENTATION,
+    step=None,
+    rescale=(1, -1024),
     description: str = "AX 2.5mm",
     number: int = 2,
     names: str = "IM{:04d}",
@@ -27,43 +30,62 @@ def write_series(
     uid: str | None = None,
 ) -> list[Path]:
     """Write the (Z, Y, X) Hounsfield units ``hu`` as one series, a file a slice named
-    ``names`` in shuffled order (file 1 is not slice 1), slice k at z origin + k * dz;
-    ``skip``: slices left out (a gap); ``uid``: the SeriesInstanceUID (a new one). The files,
-    slice order."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    ``names`` in shuffled order (file 1 is not slice 1), slice k at origin + k * ``step``
+    (LPS mm; by default dz along the normal of ``orientation``), stored as (hu - intercept)
+    / slope of ``rescale``; ``skip``: slices left out (a gap); ``uid``: the
+    SeriesInstanceUID (a new one). The files, slice order."""
+    from pydicom.uid import generate_uid
 
     folder.mkdir(parents=True, exist_ok=True)
-    series_uid, study_uid = uid or generate_uid(), generate_uid()
+    cosines = np.asarray(orientation, np.float64)
+    if step is None:
+        step = np.cross(cosines[:3], cosines[3:]) * spacing[0]
+    common = dict(
+        uids=(uid or generate_uid(), generate_uid()),
+        orientation=list(orientation),
+        spacing=spacing,
+        rescale=rescale,
+        syntax=syntax,
+        series=(description, number),
+    )
     numbers = list(range(1, len(hu) + 1))
     random.Random(seed).shuffle(numbers)
     files = []
     for k, plane in enumerate(hu):
-        if k in skip:
-            continue
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CT_IMAGE
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = syntax or ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CT_IMAGE, meta.MediaStorageSOPInstanceUID
-        ds.Modality, ds.SeriesDescription, ds.SeriesNumber = "CT", description, number
-        ds.SeriesInstanceUID, ds.StudyInstanceUID = series_uid, study_uid
-        ds.InstanceNumber = numbers[k]
-        ds.ImagePositionPatient = [origin[0], origin[1], origin[2] + k * spacing[0]]
-        ds.ImageOrientationPatient = list(ORIENTATION)
-        ds.PixelSpacing = [spacing[1], spacing[2]]
-        ds.SliceThickness = spacing[0]
-        ds.Rows, ds.Columns = plane.shape
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        ds.PixelData = (plane.astype(np.int32) + 1024).astype("<i2").tobytes()
-        path = folder / names.format(numbers[k])
-        save(ds, path)
-        files.append(path)
+        if k not in skip:
+            where = np.asarray(origin, np.float64) + k * np.asarray(step, np.float64)
+            ds = slice_dataset(plane, [float(v) for v in where], numbers[k], **common)
+            save(ds, folder / names.format(numbers[k]))
+            files.append(folder / names.format(numbers[k]))
     return files
+
+
+def slice_dataset(plane, position, number, *, uids, orientation, spacing, rescale, syntax, series):
+    """One CT slice as a pydicom Dataset (CT Image Storage, int16 stored values)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CT_IMAGE
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = syntax or ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = CT_IMAGE, meta.MediaStorageSOPInstanceUID
+    ds.Modality, (ds.SeriesDescription, ds.SeriesNumber) = "CT", series
+    ds.SeriesInstanceUID, ds.StudyInstanceUID = uids
+    ds.InstanceNumber = number
+    ds.ImagePositionPatient = position
+    ds.ImageOrientationPatient = orientation
+    ds.PixelSpacing = [spacing[1], spacing[2]]
+    ds.SliceThickness = spacing[0]
+    ds.Rows, ds.Columns = plane.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+    ds.RescaleSlope, ds.RescaleIntercept = rescale
+    stored = np.rint((plane.astype(np.float64) - rescale[1]) / rescale[0])
+    ds.PixelData = stored.astype("<i2").tobytes()
+    return ds
 
 
 def save(ds, path: Path) -> None:

@@ -4,6 +4,7 @@ affine its label volumes are written with (3D Slicer and ITK-SNAP overlay them).
 
 import builtins
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -157,3 +158,94 @@ def test_a_folder_of_other_files_is_no_series(tmp_path):
     assert not is_dicom_series(tmp_path) and not is_dicom_series(tmp_path / "a.png")
     with pytest.raises(ImageReadError, match="holds no DICOM image"):
         read_series(tmp_path)
+
+
+def test_a_series_header_is_read_once_while_the_folder_is_unchanged(series, monkeypatch):
+    """s72 review: train asked the header once a slice, each time reading every file (208
+    reads a file for 300 slices)."""
+    import pydicom
+
+    from unetlab.data.dicom import series_pixel_size
+
+    real, reads = pydicom.dcmread, []
+    monkeypatch.setattr(pydicom, "dcmread", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    folder, hu, _ = series
+    time.sleep(0.05)  # a folder changed within a clock tick vouches for no later look
+    for _ in range(5):
+        assert series_header(folder).shape == (10, 64, 64)
+        assert series_pixel_size(folder) == ((700.0, 800.0), 2500.0)
+    assert len(reads) == 10
+    write_series(folder, hu[:1], origin=(-20.0, -30.0, 125.0), names="Z{:04d}", uid="9.9")
+    with pytest.raises(ImageReadError, match="2 DICOM series"):  # a file added: read again
+        series_header(folder)
+
+
+def test_a_damaged_slice_is_one_line_naming_it(tmp_path):
+    hu, _ = ct_volume(slices=4)
+    files = write_series(tmp_path / "s", hu)
+    raw = files[1].read_bytes()
+    files[1].write_bytes(raw[:-100])  # pixel data cut short
+    with pytest.raises(ImageReadError, match=rf"{files[1].name}: .*export the series again"):
+        read_series(tmp_path / "s")
+    files[1].write_bytes(raw[:700])  # cut within its header: not passed over in silence
+    with pytest.raises(ImageReadError, match=rf"{files[1].name}: its header ends before"):
+        read_series(tmp_path / "s")
+
+
+def test_dicom_files_of_no_image_are_passed_over_and_named(tmp_path, caplog):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    hu, _ = ct_volume(slices=4)
+    write_series(tmp_path / "s", hu)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"  # Basic Text SR
+    meta.MediaStorageSOPInstanceUID, meta.TransferSyntaxUID = generate_uid(), ExplicitVRLittleEndian
+    report = Dataset()
+    report.file_meta, report.SOPClassUID = meta, meta.MediaStorageSOPClassUID
+    save(report, tmp_path / "s" / "AAAREPORT")
+    with caplog.at_level("WARNING"):
+        np.testing.assert_array_equal(read_series(tmp_path / "s"), hu)
+    assert "AAAREPORT (Basic Text SR Storage)" in caplog.text
+
+
+def test_a_tilted_gantry_is_refused_naming_the_angle(tmp_path):
+    hu, _ = ct_volume(slices=8)
+    tilt = np.radians(15)
+    write_series(tmp_path / "s", hu, step=(0, 2.5 * np.sin(tilt), 2.5 * np.cos(tilt)))
+    with pytest.raises(ImageReadError, match=r"15.0 degrees off their normal.*dcm2niix") as e:
+        series_header(tmp_path / "s")
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("how", ["turned 4 degrees", "z 2.56 mm, not 2.5"])
+def test_a_label_volume_turned_or_rescaled_is_refused(tmp_path, how):
+    """s72 review: a tenth of the spacing an affine column let a mask turned 4 degrees or
+    0.06 mm a slice off through (its far corner 4.7 mm, 1.4 mm off); corners are compared."""
+    hu, labels = ct_volume(slices=24)
+    write_series(tmp_path / "CT_1", hu)
+    head = series_header(tmp_path / "CT_1")
+    turn = np.eye(4)
+    if how.startswith("turned"):
+        c, s = np.cos(np.radians(4)), np.sin(np.radians(4))
+        turn[:2, :2] = [[c, -s], [s, c]]
+    else:
+        turn[2, 2] = 2.56 / 2.5
+    out = write_labels_at(tmp_path / "seg.nii.gz", labels, head.affine @ turn)
+    assert "voxels off" in mask_geometry_line(head, out)
+    nudged = head.affine.copy()
+    nudged[:3, 3] += 0.2 * np.array(head.spacing[::-1])  # a fifth of a voxel: still on it
+    assert mask_geometry_line(head, write_labels_at(tmp_path / "n.nii.gz", labels, nudged)) is None
+
+
+def test_the_quaternion_formulas_match_scipy():
+    from scipy.spatial.transform import Rotation
+
+    from unetlab.data.nifti_affine import quaternion_turn, turn_quaternion
+
+    turns = [*Rotation.random(200, random_state=0).as_matrix(), np.diag([1.0, -1, -1])]
+    for turn in [*turns, np.diag([-1.0, 1, -1]), np.diag([-1.0, -1, 1])]:
+        a, b, c, d = turn_quaternion(turn)
+        assert a >= 0
+        np.testing.assert_allclose(quaternion_turn(a, b, c, d), turn, atol=1e-12)
+        np.testing.assert_allclose(Rotation.from_quat([b, c, d, a]).as_matrix(), turn, atol=1e-12)

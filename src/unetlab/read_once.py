@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import TypeVar
 
-__all__ = ["ContextKept", "ReadOnce", "file_stamp", "looked_input"]
+__all__ = ["ContextKept", "ReadOnce", "file_stamp", "input_stamp", "looked_input"]
 
 T = TypeVar("T")
 #: a file's stamp as its reads take it (:meth:`ReadOnce._look`) and the ``os.stat`` it came from
@@ -43,6 +43,12 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
     its change time, which no one sets, tells a file rewritten in place with its size and
     its time set back (``cp -p`` over it: s62 review)."""
     return _stamp_of(_stat(path))
+
+
+def input_stamp(path: str | os.PathLike) -> tuple | None:
+    """:func:`file_stamp` of an input, as a read kept by it takes it: one taken within a clock
+    tick of the file's change equals no other, so vouches for no later look (:func:`_vouching`)."""
+    return _vouching(file_stamp(path))
 
 
 def _stat(path: str | os.PathLike) -> os.stat_result | None:

@@ -14,30 +14,62 @@ volume written with it (:func:`~unetlab.data.nifti.write_labels_at`) overlays th
 
 from __future__ import annotations
 
+import heapq
+import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
+from unetlab.data.mrc import MRC_SUFFIXES
+from unetlab.data.nifti import NIFTI_ENDINGS, read_header, write_labels_at
+from unetlab.data.read_notes import note_once
+from unetlab.data.tiff_files import TIFF_SUFFIXES
 from unetlab.errors import ImageReadError
+from unetlab.read_once import input_stamp
+
+T = TypeVar("T")
 
 #: the line a user whose data is DICOM reads where pydicom is not installed
 NEEDS_PYDICOM = "reading DICOM needs pydicom: pip install 'unetlab[dicom]'"
 MAGIC_AT = 128  # a DICOM file (Part 10): a 128-byte preamble, then b"DICM"
 LOOKED_AT = 3  # files of a folder opened to tell a series folder from another
+#: the endings of the files a folder search lists as images (io's INPUT_SUFFIXES, which
+#: imports this module, and NIfTI's): a folder holding one is no series
+IMAGE_ENDINGS = (
+    *(".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"),
+    *TIFF_SUFFIXES,
+    *MRC_SUFFIXES,
+    *NIFTI_ENDINGS,
+)
 #: how far (a share of the slice spacing) slice steps may differ before a gap is said
 STEP_TOLERANCE = 0.1
+#: the gantry tilt (degrees between the slice step and the slice normal) refused: beyond
+#: it the NIfTI qform (a rotation) that ITK and ITK-SNAP read misplaces the labels
+TILT_TOLERANCE = 0.1
+#: how far (voxels) a label volume's corner may land from its series' before it is refused:
+#: within half a voxel every label lands in the voxel it was drawn in
+CORNER_TOLERANCE = 0.5
 #: the one line's fix for a compressed series pydicom has no plugin for
 DECOMPRESS = (
     "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (pydicom's decoders), or "
     "save the series uncompressed (gdcmconv --raw IN OUT; dcmdjpeg IN OUT)"
 )
+EXPORT_AGAIN = "a damaged file: export the series again from the PACS"
 #: the attributes a slice's place in the volume is read from
 GEOMETRY = ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing")
 #: (x, y, z) of LPS as RAS: NIfTI's world negates DICOM's first two axes
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+#: folders whose listing and series header are kept (:func:`_kept`)
+KEPT_FOLDERS = 32
+
+log = logging.getLogger(__name__)
+#: (what, folder) -> (the stamp it was read at, what was read): see :func:`_kept`
+_KEPT: dict[tuple, tuple] = {}
 
 
 def is_dicom_file(path: str | os.PathLike) -> bool:
@@ -50,18 +82,86 @@ def is_dicom_file(path: str | os.PathLike) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """What one look at a folder found: ``others`` its files with no image's ending (hidden
+    ones and ``DICOMDIR`` passed over), by name; ``images`` whether it holds an image file;
+    ``dicom`` the DICOM files among the first :data:`LOOKED_AT` of ``others``;
+    ``folders`` its sub-folders, by name."""
+
+    others: tuple[str, ...]
+    images: bool
+    dicom: tuple[str, ...]
+    folders: tuple[str, ...]
+
+
+def _kept(key: tuple, stamp: tuple | None, read: Callable[[], T]) -> T:
+    """``read()``, or what it gave for ``key`` while ``stamp`` is the one it was read at
+    (None: read each time): a command asks a series' header once a slice (s72 review: 208
+    reads of each file by ``train --check`` of 300 slices)."""
+    if stamp is not None and (held := _KEPT.get(key)) is not None and held[0] == stamp:
+        return held[1]
+    value = read()
+    if stamp is not None:
+        _KEPT.pop(key, None)
+        _KEPT[key] = (stamp, value)
+        while len(_KEPT) > KEPT_FOLDERS:
+            del _KEPT[next(iter(_KEPT))]
+    return value
+
+
+def _listing(folder: Path) -> _Listing:
+    """The folder's :class:`_Listing`, looked at again only once the folder changed (its
+    stamp: a file added, removed or renamed)."""
+    return _kept(("listing", os.path.abspath(folder)), input_stamp(folder), lambda: _look(folder))
+
+
+def _look(folder: Path) -> _Listing:
+    """One ``os.scandir`` pass (its file types: no ``stat`` a file) and the first files
+    opened by name."""
+    others, folders, images = [], [], False
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.name.startswith(".") or e.name.upper() == "DICOMDIR":
+                continue
+            if e.is_dir():
+                folders.append(e.name)
+            elif not e.is_file():
+                continue
+            elif e.name.lower().endswith(IMAGE_ENDINGS):
+                images = True
+            else:
+                others.append(e.name)
+    first = heapq.nsmallest(LOOKED_AT, others)
+    dicom = tuple(n for n in first if is_dicom_file(folder / n))
+    return _Listing(tuple(sorted(others)), images, dicom, tuple(sorted(folders)))
+
+
 def is_dicom_series(folder: str | os.PathLike) -> bool:
-    """True for a folder whose first files (by name, hidden ones and ``DICOMDIR`` passed
-    over) include a DICOM file: a series folder."""
+    """True for a folder that holds no image file (PNG, TIFF, NIfTI, ...) and whose first
+    files (by name; hidden ones and ``DICOMDIR`` passed over) include a DICOM file."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if folder.name.lower().endswith(IMAGE_ENDINGS) or not folder.is_dir():  # no stat a file
         return False
-    files = sorted(f for f in folder.iterdir() if _slice_named(f.name) and f.is_file())
-    return any(is_dicom_file(f) for f in files[:LOOKED_AT])
+    listed = _listing(folder)
+    return not listed.images and bool(listed.dicom)
 
 
-def _slice_named(name: str) -> bool:
-    return not name.startswith(".") and name.upper() != "DICOMDIR"
+def dicom_among_images(folder: str | os.PathLike) -> tuple[str, ...]:
+    """The DICOM files among the first others of a folder of images (no series: they are
+    passed over by a folder search, which says so)."""
+    listed = _listing(Path(folder))
+    return listed.dicom if listed.images else ()
+
+
+def series_folders(folder: str | os.PathLike) -> list[Path]:
+    """The sub-folders of ``folder`` that are DICOM series (:func:`is_dicom_series`), by
+    name; none looked into where ``folder`` holds images of its own."""
+    folder = Path(folder)
+    listed = _listing(folder)
+    if listed.images:
+        return []
+    return [folder / d for d in listed.folders if is_dicom_series(folder / d)]
 
 
 def _pydicom(where: Path):
@@ -88,11 +188,23 @@ class DicomSeries:
 
 
 def series_header(folder: str | os.PathLike, series: str | None = None) -> DicomSeries:
-    """The :class:`DicomSeries` of ``folder`` from its files' headers (no pixels read);
-    ``series``: the one of several series in the folder of that SeriesInstanceUID,
-    SeriesNumber or SeriesDescription. ImageReadError, one line, for a folder of several
-    series and none picked, of slices of mixed sizes or orientations, or with a gap."""
+    """The :class:`DicomSeries` of ``folder`` from its files' headers (no pixels read), read
+    again once the folder changed (a file added, removed or renamed) or its first file (a
+    series exported again over its files); ``series``: the one of several series in the
+    folder of that SeriesInstanceUID, SeriesNumber or SeriesDescription. ImageReadError,
+    one line, for a folder of several series and none picked, of slices of mixed sizes or
+    orientations, with a gap, a tilted gantry or a damaged file."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageReadError(f"{folder}: no such folder (a DICOM series is a folder)")
+    files = _listing(folder).others
+    # not every file's stamp: a series asked once a slice would take slices^2 stats
+    stamp = (input_stamp(folder), input_stamp(folder / files[0]) if files else None)
+    key = ("series", os.path.abspath(folder), series)
+    return _kept(key, stamp, lambda: _series_read(folder, series))
+
+
+def _series_read(folder: Path, series: str | None) -> DicomSeries:
     heads = _picked(_image_headers(folder), folder, series)
     first = heads[0][1]
     rows, cols = _one_grid(heads, folder)
@@ -100,6 +212,8 @@ def series_header(folder: str | os.PathLike, series: str | None = None) -> Dicom
     dy, dx = (float(s) for s in first.PixelSpacing)
     dz = _slice_step(steps, first, folder)
     affine = _affine(first, [heads[i][1] for i in order], (dx, dy, dz))
+    _untilted(affine, first, folder)
+    affine.flags.writeable = False  # kept for the next ask
     files = tuple(heads[i][0] for i in order)
     modality = str(first.get("Modality", ""))
     return DicomSeries(
@@ -114,13 +228,25 @@ def read_series(folder: str | os.PathLike, series: str | None = None) -> np.ndar
     float32."""
     head = series_header(folder, series)
     pydicom = _pydicom(head.folder)
-    planes = [_scaled(pydicom.dcmread(f), f) for f in head.files]
+    planes = [_scaled(_dataset(pydicom, f), f) for f in head.files]
     kind = np.int16 if all(p.dtype.kind in "iu" for p in planes) else np.float32
     volume = np.stack(planes).astype(np.float32 if kind is np.float32 else np.int32)
     low, top = (float(volume.min(initial=0)), float(volume.max(initial=0)))
     if kind is np.int16 and not (low >= -32768 and top <= 32767):
         kind = np.float32
     return volume.astype(kind)
+
+
+def _dataset(pydicom, path: Path, **how):
+    """``pydicom.dcmread(path, **how)``; one line naming the file where pydicom cannot."""
+    try:
+        return pydicom.dcmread(path, **how)
+    except (pydicom.errors.InvalidDicomError, EOFError, ValueError, KeyError) as exc:
+        raise ImageReadError(f"{path}: {_first(exc)}: {EXPORT_AGAIN}") from exc
+
+
+def _first(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _scaled(ds, path: Path) -> np.ndarray:
@@ -134,7 +260,8 @@ def _scaled(ds, path: Path) -> np.ndarray:
 
 
 def _pixels(ds, path: Path) -> np.ndarray:
-    """A slice's stored pixels; one line for a compressed one pydicom cannot decode here."""
+    """A slice's stored pixels; one line for a compressed one pydicom cannot decode here,
+    or pixel data cut short."""
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     try:
@@ -146,6 +273,8 @@ def _pixels(ds, path: Path) -> np.ndarray:
             f"{path}: compressed as {syntax.name}, which pydicom decodes only with a plugin "
             f"not installed here: {DECOMPRESS}"
         ) from exc
+    except (ValueError, AttributeError) as exc:  # pydicom: pixel data short, no PixelData
+        raise ImageReadError(f"{path}: {_first(exc)}: {EXPORT_AGAIN}") from exc
     if pixels.ndim != 2:
         raise ImageReadError(
             f"{path}: a slice of shape {pixels.shape} (colour or multi-frame); unetlab reads "
@@ -155,19 +284,26 @@ def _pixels(ds, path: Path) -> np.ndarray:
 
 
 def _image_headers(folder: Path) -> list[tuple[Path, object]]:
-    """(file, header) of the folder's DICOM images (files with Rows: not a DICOMDIR, report
-    or presentation state), by file name."""
-    if not folder.is_dir():
-        raise ImageReadError(f"{folder}: no such folder (a DICOM series is a folder)")
+    """(file, header) of the folder's DICOM images, by file name: files of another class
+    (a report, a presentation state) passed over, said; one line for a damaged one."""
     pydicom = _pydicom(folder)
-    names = sorted(f for f in folder.iterdir() if _slice_named(f.name) and f.is_file())
-    files = [f for f in names if is_dicom_file(f)]
-    heads = [(f, pydicom.dcmread(f, stop_before_pixels=True)) for f in files]
-    heads = [(f, h) for f, h in heads if "Rows" in h]
+    names = _listing(folder).others
+    files = [folder / n for n in names if is_dicom_file(folder / n)]
+    heads = [(f, _dataset(pydicom, f, stop_before_pixels=True)) for f in files]
+    if passed := [f"{f.name} ({kind})" for f, h in heads if (kind := _not_image(h))]:
+        note_once(
+            f"{folder}: {len(passed)} DICOM file(s) of no image passed over: "
+            f"{', '.join(passed[:3])}{', ...' if len(passed) > 3 else ''}"
+        )
+    heads = [(f, h) for f, h in heads if not _not_image(h)]
     if not heads:
         raise ImageReadError(
             f"{folder}: holds no DICOM image ({len(names)} files): give the folder of one "
             "series' slice files (.dcm, or IM0001, ... without an ending)"
+        )
+    if cut := next((f for f, h in heads if "Rows" not in h), None):
+        raise ImageReadError(
+            f"{cut}: its header ends before its image's size (Rows): {EXPORT_AGAIN}"
         )
     if lacking := [k for k in GEOMETRY if any(k not in h for _, h in heads)]:
         where = next(f for f, h in heads if lacking[0] not in h)
@@ -176,6 +312,16 @@ def _image_headers(folder: Path) -> list[tuple[Path, object]]:
             "series (a scout, a screenshot); give the folder of the CT or MR series"
         )
     return heads
+
+
+def _not_image(head) -> str | None:
+    """The name of the SOP class of a DICOM file that holds no image (a report, a
+    presentation state, a structure set, a DICOMDIR); None for an image's or none said."""
+    meta = getattr(head, "file_meta", None)
+    uid = head.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    if not uid or not uid.is_valid or uid.name == str(uid) or "Image Storage" in uid.name:
+        return None
+    return uid.name.removesuffix(" SOP Class")
 
 
 def _uid(head) -> str:
@@ -191,8 +337,7 @@ def _picked(heads: list, folder: Path, series: str | None) -> list:
     """The headers of the one series of ``heads``, or of ``series`` (a UID, number or
     description); the several series named in one line where none is picked."""
     if series is not None:
-        keys = lambda h: {_uid(h), str(h.get("SeriesNumber", "")), _name(h)}  # noqa: E731
-        if picked := [(f, h) for f, h in heads if series in keys(h)]:
+        if picked := [(f, h) for f, h in heads if series in _keys(h)]:
             return picked
         raise ImageReadError(f"{folder}: no series {series!r}; it holds {_listed(heads)}")
     if len(uids := {_uid(h) for _, h in heads}) > 1:
@@ -202,6 +347,11 @@ def _picked(heads: list, folder: Path, series: str | None) -> list:
             "series='...'), its description, number or UID)"
         )
     return heads
+
+
+def _keys(head) -> set[str]:
+    """What picks a series: its UID, number and name."""
+    return {_uid(head), str(head.get("SeriesNumber", "")), _name(head)}
 
 
 def _listed(heads: list) -> str:
@@ -237,8 +387,13 @@ def _rounded(values) -> tuple[float, ...]:
 
 def _normal(head) -> np.ndarray:
     """The slice normal: the row direction crossed with the column direction."""
-    cosines = np.asarray([float(v) for v in head.ImageOrientationPatient])
+    cosines = _cosines(head)
     return np.cross(cosines[:3], cosines[3:])
+
+
+def _cosines(head) -> np.ndarray:
+    """ImageOrientationPatient: the row direction, then the column direction (LPS)."""
+    return np.asarray([float(v) for v in head.ImageOrientationPatient])
 
 
 def _ordered(heads: list, folder: Path) -> tuple[np.ndarray, list[int]]:
@@ -280,9 +435,9 @@ def _slice_step(steps: np.ndarray, first, folder: Path) -> float:
 
 def _affine(first, ordered: list, spacing: tuple[float, float, float]) -> np.ndarray:
     """Voxel (x, y, z) to RAS mm: the row and column directions by the pixel spacing, the
-    step from the first slice to the last (a tilted gantry's too), the first's position."""
+    step from the first slice to the last, the first's position."""
     dx, dy, dz = spacing
-    cosines = np.asarray([float(v) for v in first.ImageOrientationPatient])
+    cosines = _cosines(first)
     start = _position(ordered[0])
     if len(ordered) > 1:
         step = (_position(ordered[-1]) - start) / (len(ordered) - 1)
@@ -293,29 +448,54 @@ def _affine(first, ordered: list, spacing: tuple[float, float, float]) -> np.nda
     return LPS_TO_RAS @ lps
 
 
+def _untilted(affine: np.ndarray, first, folder: Path) -> None:
+    """One line for a series whose slices step off their normal (a CT gantry tilted): ITK,
+    ITK-SNAP and 3D Slicer's NIfTI readers take a rotation (the qform), which cannot hold
+    that shear, so labels written at its affine would land beside the series."""
+    step = affine[:3, 2] * np.diag(LPS_TO_RAS)[:3]
+    cos = abs(float(np.dot(step, _normal(first)))) / float(np.linalg.norm(step))
+    tilt = float(np.degrees(np.arccos(min(1.0, cos))))
+    if tilt > TILT_TOLERANCE:
+        raise ImageReadError(
+            f"{folder}: its slices step {tilt:.1f} degrees off their normal (a tilted CT "
+            "gantry), on which NIfTI readers (ITK, ITK-SNAP, 3D Slicer) cannot place labels: "
+            "resample it upright (dcm2niix does, writing a NIfTI volume that unetlab reads: "
+            "segment and train on that; or 3D Slicer's DICOM 'acquisition geometry "
+            "regularization', then save the volume as NIfTI)"
+        )
+
+
 def mask_geometry_line(series: DicomSeries, mask: str | os.PathLike) -> str | None:
     """Why the NIfTI label volume ``mask`` does not overlay ``series`` voxel for voxel (its
-    size, or its affine off by more than a tenth of a voxel: an axis reversed or moved), as
-    one line naming the fix; None where it does (3D Slicer and ITK-SNAP save a
-    segmentation in its volume's geometry)."""
-    from unetlab.data.nifti import read_header  # nifti reads no DICOM
-
+    size, or a corner of its grid landing :data:`CORNER_TOLERANCE` voxels or more from the
+    series' same corner: an axis reversed, turned, rescaled or moved), as one line naming
+    the fix; None where it does (3D Slicer and ITK-SNAP save a segmentation in its volume's
+    geometry)."""
     head = read_header(mask)
     if head.size[:3] != series.shape:
         return (
             f"{mask}: a label volume of (Z, Y, X) {head.size[:3]} for the DICOM series "
             f"{series.folder.name}/ of {series.shape}: segment that series (3D Slicer, ITK-SNAP)"
         )
-    tolerance = 0.1 * min(series.spacing)
-    off = np.abs(head.affine - series.affine).max(axis=0) > tolerance
-    if not off.any():
+    off = corners_off(head.affine, series.affine, series.shape)
+    if off < CORNER_TOLERANCE:
         return None
+    off_axes = np.abs(head.affine - series.affine).max(axis=0) > 1e-3 * min(series.spacing)
     return (
-        f"{mask}: its voxels do not lie on the DICOM series {series.folder.name}/'s "
-        f"({_differences(head.affine, series.affine, off)}): save the segmentation from 3D "
-        "Slicer or ITK-SNAP over this series as it loads it from DICOM (it keeps the series' "
-        "geometry), not from a converted or resampled copy"
+        f"{mask}: its voxels do not lie on the DICOM series {series.folder.name}/'s (a "
+        f"corner {off:.1f} voxels off: {_differences(head.affine, series.affine, off_axes)}): "
+        "save the segmentation from 3D Slicer or ITK-SNAP over this series as it loads it "
+        "from DICOM (it keeps the series' geometry), not from a converted or resampled copy"
     )
+
+
+def corners_off(theirs: np.ndarray, ours: np.ndarray, shape: tuple[int, int, int]) -> float:
+    """How far (in voxels of ``ours``, the most of any axis) the 8 corners of a grid of
+    ``shape`` (Z, Y, X) land at ``theirs`` from where they land at ``ours`` (4x4 affines)."""
+    z, y, x = (n - 1 for n in shape)
+    corners = np.array(np.meshgrid([0, x], [0, y], [0, z], [1], indexing="ij")).reshape(4, -1)
+    moved = np.linalg.solve(ours, theirs @ corners)
+    return float(np.abs(moved - corners)[:3].max())
 
 
 def _differences(theirs: np.ndarray, ours: np.ndarray, off: np.ndarray) -> str:
@@ -336,17 +516,10 @@ def _differences(theirs: np.ndarray, ours: np.ndarray, off: np.ndarray) -> str:
 def write_series_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike):
     """Write ``labels`` (Z, Y, X) of the series in the folder ``like`` as a NIfTI-1 label
     volume ``path`` at its affine: it opens in 3D Slicer and ITK-SNAP over the series."""
-    from unetlab.data.nifti import write_labels_at  # nifti reads no DICOM
-
     head = series_header(like)
     if labels.shape != head.shape:
         raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")
     return write_labels_at(path, labels, head.affine)
-
-
-def series_folders(folder: str | os.PathLike) -> list[Path]:
-    """The sub-folders of ``folder`` that are DICOM series (:func:`is_dicom_series`), by name."""
-    return sorted(d for d in Path(folder).iterdir() if d.is_dir() and is_dicom_series(d))
 
 
 def series_pixel_size(folder: str | os.PathLike) -> tuple[tuple[float, float], float]:

@@ -26,7 +26,13 @@ from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.coco import coco_mask, coco_shape
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, folder_table
-from unetlab.data.dicom import is_dicom_series, read_series, series_folders, series_header
+from unetlab.data.dicom import (
+    dicom_among_images,
+    is_dicom_series,
+    read_series,
+    series_folders,
+    series_header,
+)
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_glob, is_macos_metadata, near_line
 from unetlab.data.geotiff import read_geotags
@@ -119,6 +125,13 @@ def mask_stem(path: Path) -> str:
     return stem
 
 
+#: a folder of images that holds DICOM files too (s72 review: read as a series, the PNGs lost)
+DICOM_AMONG = (
+    "{folder}/: DICOM files among its images ({files}), passed over: a DICOM series is read "
+    "from a folder of its own, its slice files only ({folder}/<series>/)"
+)
+
+
 def find_images(
     paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES, *, cases: bool = True
 ) -> list[Path]:
@@ -132,13 +145,8 @@ def find_images(
     found: list[Path] = []
     for p in paths:
         p = Path(p)
-        if is_dicom_series(p):  # a series folder is one volume
-            found.append(p)
-        elif p.is_dir():
-            found += sorted(f for f in p.iterdir() if listed_image(f, suffixes))
-            found += series_folders(p)
-            if broken := broken_links(p, suffixes):
-                log.warning("%s/: %s: skipped", p, describe_links(broken))
+        if p.is_dir():
+            found += _folder_images(p, suffixes)
         elif p.exists():
             found.append(p)
         elif is_glob(p):  # no file or folder, said just now
@@ -147,6 +155,20 @@ def find_images(
         else:
             raise ImageReadError(f"{p}: no such file or folder{near_line(p)}")
     return first_channels(found) if cases else found
+
+
+def _folder_images(folder: Path, suffixes) -> list[Path]:
+    """The images of ``folder`` (its files of ``suffixes``; where it holds none, its DICOM
+    series folders), or itself where it is a DICOM series (one volume)."""
+    if is_dicom_series(folder):
+        return [folder]
+    found = sorted(f for f in folder.iterdir() if listed_image(f, suffixes))
+    found += series_folders(folder)
+    if dicom := dicom_among_images(folder):
+        note_once(DICOM_AMONG.format(folder=folder, files=", ".join(dicom)))
+    if broken := broken_links(folder, suffixes):
+        log.warning("%s/: %s: skipped", folder, describe_links(broken))
+    return found
 
 
 def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 SCANNER = 1  # NIFTI_XFORM_SCANNER_ANAT: the coordinates are the scanner's (DICOM's)
 MM = 2  # NIFTI_UNITS_MM in xyzt_units
@@ -25,7 +24,7 @@ def header_affine(raw: bytes, order: str) -> np.ndarray:
         b, c, d, *offset = struct.unpack_from(order + "6f", raw, 256)
         a = np.sqrt(max(0.0, 1.0 - (b * b + c * c + d * d)))
         qfac = -1.0 if pixdim[0] < 0 else 1.0
-        turn = Rotation.from_quat([b, c, d, a]).as_matrix()
+        turn = quaternion_turn(a, b, c, d)
         affine[:3, :3] = turn @ np.diag([pixdim[1], pixdim[2], qfac * pixdim[3]])
         affine[:3, 3] = offset
     return affine
@@ -40,11 +39,40 @@ def write_affine(raw: bytearray, order: str, affine: np.ndarray) -> None:
     qfac = 1.0 if np.linalg.det(turn) > 0 else -1.0
     turn[:, 2] *= qfac
     u, _, vt = np.linalg.svd(turn)  # the nearest rotation: a tilt's columns are not at right angles
-    x, y, z, w = Rotation.from_matrix(u @ vt).as_quat()
-    if w < 0:  # nifti1.h: a >= 0
-        x, y, z = -x, -y, -z
+    _, x, y, z = turn_quaternion(u @ vt)
     struct.pack_into(order + "4f", raw, 76, qfac, *spacing)
     struct.pack_into(order + "2h", raw, 252, SCANNER, SCANNER)
     struct.pack_into(order + "6f", raw, 256, x, y, z, *affine[:3, 3])
     struct.pack_into(order + "12f", raw, 280, *affine[:3, :].ravel())
     raw[123] = MM
+
+
+def quaternion_turn(a: float, b: float, c: float, d: float) -> np.ndarray:
+    """The 3x3 rotation of the unit quaternion (a, b, c, d), as nifti1.h's quatern_to_mat44
+    (numpy: scipy's Rotation cost every command 150 ms of imports, s72 review)."""
+    return np.array(
+        [
+            [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+            [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+            [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+        ]
+    )
+
+
+def turn_quaternion(turn: np.ndarray) -> tuple[float, float, float, float]:
+    """(a, b, c, d) of the 3x3 rotation ``turn``, a >= 0, as nifti1.h's mat44_to_quatern:
+    from its largest diagonal term, for precision."""
+    (r11, r12, r13), (r21, r22, r23), (r31, r32, r33) = np.asarray(turn, np.float64)
+    if (trace := r11 + r22 + r33 + 1.0) > 0.5:
+        a = 0.5 * np.sqrt(trace)
+        q = (a, 0.25 * (r32 - r23) / a, 0.25 * (r13 - r31) / a, 0.25 * (r21 - r12) / a)
+    elif (xd := 1.0 + r11 - (r22 + r33)) > 1.0:
+        b = 0.5 * np.sqrt(xd)
+        q = (0.25 * (r32 - r23) / b, b, 0.25 * (r12 + r21) / b, 0.25 * (r13 + r31) / b)
+    elif (yd := 1.0 + r22 - (r11 + r33)) > 1.0:
+        c = 0.5 * np.sqrt(yd)
+        q = (0.25 * (r13 - r31) / c, 0.25 * (r12 + r21) / c, c, 0.25 * (r23 + r32) / c)
+    else:
+        d = 0.5 * np.sqrt(1.0 + r33 - (r11 + r22))
+        q = (0.25 * (r21 - r12) / d, 0.25 * (r13 + r31) / d, 0.25 * (r23 + r32) / d, d)
+    return tuple(float(v) for v in (q if q[0] >= 0 else np.negative(q)))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.dicom import is_dicom_series
 from unetlab.data.exclude import certain_background
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti
@@ -259,8 +260,8 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
-    if is_nifti(path) or is_mrc_name(path) or is_npy_name(path) or path.is_dir():
-        # no nodata value, no alpha (a DICOM series' neither)
+    if is_nifti(path) or is_mrc_name(path) or is_npy_name(path) or is_dicom_series(path):
+        # no nodata value, no alpha
         return FileNodata()
     if not is_tiff_name(path):
         from PIL import Image
