@@ -249,3 +249,92 @@ def test_the_quaternion_formulas_match_scipy():
         assert a >= 0
         np.testing.assert_allclose(quaternion_turn(a, b, c, d), turn, atol=1e-12)
         np.testing.assert_allclose(Rotation.from_quat([b, c, d, a]).as_matrix(), turn, atol=1e-12)
+
+
+# s72 review: each claim below was a mutant no test caught (all tests were axial, slope 1)
+SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)  # rows to P, columns to F: the normal to R (LPS -x)
+CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0)  # rows to L, columns to F: the normal to P (LPS +y)
+
+
+@pytest.mark.parametrize(
+    "orientation, expected",
+    [  # RAS columns: x (rows' direction x 0.8), y (columns' x 0.7), z (2.5 along the order)
+        (SAGITTAL, [[0, 0, 2.5], [-0.8, 0, 0], [0, -0.7, 0]]),
+        (CORONAL, [[-0.8, 0, 0], [0, 0, -2.5], [0, -0.7, 0]]),
+    ],
+    ids=["sagittal", "coronal"],
+)
+def test_sagittal_and_coronal_slices_are_ordered_along_their_normal(
+    tmp_path, orientation, expected
+):
+    hu, _ = ct_volume(slices=8)
+    cosines = np.asarray(orientation)
+    normal = np.cross(cosines[:3], cosines[3:])
+    write_series(tmp_path / "s", hu[::-1], orientation=orientation, step=-2.5 * normal)
+    np.testing.assert_array_equal(read_series(tmp_path / "s"), hu)
+    affine = series_header(tmp_path / "s").affine
+    last_written = np.array([-20.0, -30.0, 100.0]) - 7 * 2.5 * normal  # LPS: the first slice
+    np.testing.assert_allclose(affine[:3, :3], expected, atol=1e-9)
+    start = last_written * [-1, -1, 1]  # RAS
+    np.testing.assert_allclose(affine[:3, 3], start, atol=1e-9)
+
+
+def test_each_slice_is_scaled_by_its_own_slope_and_intercept(tmp_path):
+    hu, _ = ct_volume(slices=4)
+    hu = hu - hu % 2  # stored as (hu + 1000) / 2: whole numbers
+    write_series(tmp_path / "s", hu, rescale=(2, -1000))
+    volume = read_series(tmp_path / "s")
+    assert volume.dtype == np.int16
+    np.testing.assert_array_equal(volume, hu)
+
+
+@pytest.mark.parametrize("rescale, shift", [((0.5, -1024.5), 0.0), ((2, 0), 40000.0)])
+def test_values_not_whole_or_beyond_int16_are_float32(tmp_path, rescale, shift):
+    hu, _ = ct_volume(slices=4)
+    hu = (hu - hu % 2).astype(np.float64) + shift  # stored whole: 2 hu + 2049; or hu / 2
+    write_series(tmp_path / "s", hu, rescale=rescale)
+    volume = read_series(tmp_path / "s")
+    assert volume.dtype == np.float32
+    np.testing.assert_array_equal(volume, hu.astype(np.float32))
+
+
+def test_two_slices_at_one_position_are_one_line(tmp_path):
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    hu, _ = ct_volume(slices=4)
+    files = write_series(tmp_path / "s", hu)
+    ds = pydicom.dcmread(files[2])
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    save(ds, tmp_path / "s" / "IM0099")
+    with pytest.raises(ImageReadError, match="lie at the same position .*two acquisitions"):
+        series_header(tmp_path / "s")
+
+
+def test_a_slice_without_its_position_is_one_line(tmp_path):
+    import pydicom
+
+    hu, _ = ct_volume(slices=4)
+    files = write_series(tmp_path / "s", hu)
+    ds = pydicom.dcmread(files[1])
+    del ds.ImagePositionPatient
+    save(ds, files[1])
+    with pytest.raises(ImageReadError, match=rf"{files[1].name}: a DICOM slice without Image"):
+        series_header(tmp_path / "s")
+
+
+def test_a_dicomdir_beside_the_slices_is_passed_over(tmp_path):
+    hu, _ = ct_volume(slices=4)
+    files = write_series(tmp_path / "s", hu)
+    (tmp_path / "s" / "DICOMDIR").write_bytes(files[0].read_bytes())  # by its name
+    np.testing.assert_array_equal(read_series(tmp_path / "s"), hu)
+
+
+def test_a_series_is_ct_as_nifti_ct_is(series):
+    from types import SimpleNamespace
+
+    from unetlab.plan.normalization import computed_tomography
+
+    facts = SimpleNamespace(image=series[0], channels=1, low=[-1000.0], high=[80.0], dtype="int16")
+    line = computed_tomography(SimpleNamespace(pairs=[facts]))
+    assert line.startswith("CT-like: 1 of 1 images are DICOM int16 of -1000 to 80")

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path, remove_tree
-from unetlab.data.dicom import is_dicom_series, series_header
 from unetlab.data.mrc import is_mrc_name, mrc_header, write_label_blocks
 from unetlab.data.nifti import is_nifti, read_header
 from unetlab.data.nodata import nodata_tag
@@ -589,8 +588,6 @@ def output_pixels(path: str | os.PathLike) -> int:
             return math.prod(s for a, s in zip(series.axes, series.shape) if a not in "CS")
     if is_nifti(path):
         return math.prod(read_header(path).size[:3])
-    if is_dicom_series(path):
-        return math.prod(series_header(path).shape)
     if is_mrc_name(path):
         return math.prod(mrc_header(path).shape)
     from PIL import Image

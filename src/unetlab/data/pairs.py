@@ -1012,8 +1012,9 @@ def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> 
     found += wrong.values()
     if paired := [(i, m) for i, m in series if i not in wrong]:
         (image, mask), more = paired[0], ", ..." if len(paired) > 1 else ""
+        said = numbered(len(paired), "DICOM series", "DICOM series")
         note_once(
-            f"{root}: {numbered(len(paired), 'DICOM series', 'DICOM series')} paired with their NIfTI label "
+            f"{root}: {said} paired with their NIfTI label "
             f"volumes by name ({image.parent.name}/{image.name}/ + {mask.parent.name}/"
             f"{mask.name}{more}), each lying on its series",
             level=logging.INFO,
