@@ -574,3 +574,55 @@ def test_evaluate_gt_file_reads_that_file_alone(tmp_path, capsys, caplog):
     cut.write_text(path.read_text()[:200])
     assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(cut)]) != 0
     assert "cut.json: cannot be read as JSON (" in capsys.readouterr().err
+
+
+def _touching_set(root, n_images: int = 4, crowd: bool = False) -> dict:
+    """Per image two touching 20x20 squares of category cell and a debris square (polygons,
+    two categories); ``crowd``: a crowd region (RLE) beside them, and cell alone."""
+    images, annotations = {}, []
+    boxes = ((1, (10, 10, 20, 20)), (1, (30, 10, 20, 20)), (2, (10, 40, 15, 15)))
+    for i in range(n_images):
+        images[f"a{i}.png"] = np.full((64, 64), 40, np.uint8)
+        for cat, (x, y, w, h) in boxes[: 2 if crowd else 3]:
+            square = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+            annotations.append({"image_id": i + 1, "category_id": cat, "segmentation": square})
+        if crowd:
+            region = np.zeros((64, 64), bool)
+            region[40:60, 36:60] = True
+            rle = {"counts": rle_counts(region), "size": [64, 64]}
+            annotations.append({"image_id": i + 1, "category_id": 1, "segmentation": rle})
+            annotations[-1]["iscrowd"] = 1
+    coco = {
+        "images": [
+            {"id": i + 1, "file_name": name, "width": 64, "height": 64}
+            for i, name in enumerate(images)
+        ],
+        "annotations": [{"id": k, "iscrowd": 0, **a} for k, a in enumerate(annotations, start=1)],
+        "categories": [{"id": 1, "name": "cell"}, {"id": 2, "name": "debris"}][: 1 + (not crowd)],
+    }
+    _write(root, images, coco)
+    return coco
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_target_instances_reads_each_annotation_of_several_categories_as_its_own_object(
+    tmp_path, caplog
+):
+    """Touching objects of one category merged: category values were read as ids ('objects
+    in the masks: 8' of 12; the plan '0% of 8 objects lie within 2 px of another')."""
+    from unetlab.cli import main
+    from unetlab.data.coco import coco_read_as
+
+    _touching_set(tmp_path / "set")
+    with coco_read_as("instances"):
+        ids = read_pair(find_pairs(tmp_path / "set")[0])[1]
+    assert sorted(np.unique(ids).tolist()) == [0, 1, 2, 3]
+    assert (ids[10:30, 10:30] == 1).all() and (ids[10:30, 30:50] == 2).all()
+    assert read_pair(find_pairs(tmp_path / "set")[0])[1].max() == 2  # classes without it
+    args = ["train", "--data", str(tmp_path / "set"), "--run-dir", str(tmp_path / "run")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--set", "data.target=instances", "--check", "--no-progress"]) == 0
+    assert "objects in the masks: 12, median area 400 px" in caplog.text
+    assert "12 objects (read as objects, each its own id, as data.target: instances" in (
+        caplog.text
+    )

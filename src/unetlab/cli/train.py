@@ -211,9 +211,9 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 
 
 def run(args) -> int:
-    from unetlab.data.grey_masks import grey_masks_read_as
     from unetlab.data.held import stacks_held
     from unetlab.data.io import check_axes
+    from unetlab.data.mask_reading import masks_read_as
     from unetlab.data.pairs import page_counts_held
 
     check_axes(args.axes)  # one line, before the config and any file are read
@@ -221,7 +221,7 @@ def run(args) -> int:
     # every mask the command reads; each file's page count read once (the plan pairs too);
     # each file the plan reads whole, read once for the load (or the mask scan) too
     held = stacks_held(held_budget(args.nproc))
-    with grey_masks_read_as(cfg.data.grey_masks), page_counts_held(), held:
+    with masks_read_as(cfg.data), page_counts_held(), held:
         return _command(args, cfg, explicit)
 
 

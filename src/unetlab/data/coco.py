@@ -37,11 +37,14 @@ read by :func:`coco_mask`; the view, ``classes`` or ``objects``:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +77,9 @@ HEAD = 4096
 INSTANCES = "instances_"
 #: a COCO file of the validation images (``instances_val2017.json``, ``valid``)
 VAL_WORD = re.compile(r"(?<![a-z])val(id|idation)?(?![a-z])")
+#: whether a COCO file's images are paired now with their objects whatever the file's
+#: categories (``data.target: instances``: :func:`coco_read_as`), per thread and context
+_AS_OBJECTS: ContextVar[bool] = ContextVar("unetlab_coco_as_objects", default=False)
 
 
 @dataclass(frozen=True)
@@ -113,18 +119,35 @@ class CocoSet:
 
     @property
     def view(self) -> str:
-        """``objects`` for a file of one category, else ``classes`` (:data:`COCO_VIEWS`)."""
-        return COCO_VIEWS[1] if len(self.names) == 1 else COCO_VIEWS[0]
+        """``objects`` for a file of one category or within :func:`coco_read_as`
+        ``"instances"``, else ``classes`` (:data:`COCO_VIEWS`)."""
+        return COCO_VIEWS[1] if len(self.names) == 1 or _AS_OBJECTS.get() else COCO_VIEWS[0]
 
     def said(self) -> str:
         """The line of what was read: ``COCO annotations/instances_default.json: 12 images,
         2 categories (cell, debris), 340 objects``."""
         kinds = f"{numbered(len(self.names), 'category', 'categories')} ({', '.join(self.names)})"
-        read = "objects" if self.view == "objects" else "classes 1..K by category id"
+        read = "classes 1..K by category id"
+        if self.view == COCO_VIEWS[1]:
+            several = ", each its own id, as data.target: instances asks"
+            read = "objects" + ("" if len(self.names) == 1 else several)
         return (
             f"COCO {self.path}: {numbered(len(self.images), 'image')}, {kinds}, "
             f"{numbered(self.objects, 'object')} (read as {read})"
         )
+
+
+@contextlib.contextmanager
+def coco_read_as(target: str | None) -> Iterator[None]:
+    """Pair a COCO file's images with their objects, each annotation its own id whatever its
+    category, within where ``target`` (a config's ``data.target``) is ``instances``; else
+    with its classes where it has several categories (None: as now). The view is the
+    pair's mask's (:func:`coco_mask_path`): read so wherever the pair goes."""
+    token = _AS_OBJECTS.set(_AS_OBJECTS.get() if target is None else target == "instances")
+    try:
+        yield
+    finally:
+        _AS_OBJECTS.reset(token)
 
 
 def is_coco(path: Path) -> bool:

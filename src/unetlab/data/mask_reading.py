@@ -1,24 +1,33 @@
 """How a command reads masks, as its config's ``data`` section says: grey RGB masks beside a
-colour table as ``data.grey_masks`` (:mod:`unetlab.data.grey_masks`), labelme's and YOLO's
-shapes as ``data.target`` (objects for ``instances``: :mod:`unetlab.data.shapes`)."""
+colour table as ``data.grey_masks`` (:mod:`unetlab.data.grey_masks`); labelme's and YOLO's
+shapes and a COCO file of several categories as ``data.target`` (objects for ``instances``:
+:mod:`unetlab.data.shapes`, :func:`unetlab.data.coco.coco_read_as`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
+from unetlab.data.coco import coco_read_as
 from unetlab.data.grey_masks import grey_masks_read_as
 from unetlab.data.shapes import shapes_read_as
 
 
+@contextlib.contextmanager
+def masks_read_as(data):
+    """Masks read within as the config section ``data`` says (None: as by default)."""
+    grey, target = getattr(data, "grey_masks", None), getattr(data, "target", None)
+    with grey_masks_read_as(grey), shapes_read_as(target), coco_read_as(target):
+        yield
+
+
 def reads_masks_as_config(fn):
     """``fn(cfg, ...)`` reading masks as ``cfg.data`` says (a command's API entry:
-    plan_training, fit, ...)."""
+    plan_training, fit, ...): :func:`masks_read_as`."""
 
     @functools.wraps(fn)
     def reading(cfg, *args, **kwargs):
-        data = getattr(cfg, "data", None)
-        grey, target = getattr(data, "grey_masks", None), getattr(data, "target", None)
-        with grey_masks_read_as(grey), shapes_read_as(target):
+        with masks_read_as(getattr(cfg, "data", None)):
             return fn(cfg, *args, **kwargs)
 
     return reading
