@@ -626,3 +626,24 @@ def test_target_instances_reads_each_annotation_of_several_categories_as_its_own
     assert "12 objects (read as objects, each its own id, as data.target: instances" in (
         caplog.text
     )
+
+
+def test_crowds_of_a_file_of_objects_train_as_void_said_in_its_line(tmp_path, caplog):
+    """They trained as background (target 0 on the 480 pixels of each crowd region: the
+    net learnt 'no object' where COCO says 'objects, not outlined'); the COCO line counted
+    them among the objects ('12 objects' of 8)."""
+    from unetlab.data.datasets import load_instance_samples
+    from unetlab.data.labels import IGNORE_INDEX
+
+    _touching_set(tmp_path, crowd=True)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        pairs = find_pairs(tmp_path)
+    assert "4 images, 1 category (cell), 8 objects, 4 crowd regions void (read as objects)" in (
+        caplog.text
+    )
+    how = dict(normalization={"mode": "per_image"}, weight_map={"w0": 10.0, "sigma": 5.0})
+    samples, stats = load_instance_samples(pairs, **how)
+    target = samples[0].mask
+    assert (target[40:60, 36:60] == IGNORE_INDEX).all() and stats["count"] == 8
+    assert (target != IGNORE_INDEX).sum() == 64 * 64 - 480
+    assert (target[10:30, 10:50] > 0).all()  # the objects beside them as they were

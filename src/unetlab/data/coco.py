@@ -16,8 +16,8 @@ categories' names (:func:`coco_class_names`). A file of one category is read as 
 training), one of several as classes (each object's category value). A later annotation
 is drawn over an earlier one; an RLE over the polygons. Crowd regions (``iscrowd`` 1) are
 :data:`~unetlab.data.void_mark.VOID` (255) under the objects in classes (read as void, in
-no loss or metric, as VOC's outlines are: :func:`coco_palette`); as objects they are
-background, said. That is COCO's own crowd; CVAT marks every mask of its brush ``iscrowd``
+no loss or metric, as VOC's outlines are: :func:`coco_palette`); as objects, where no
+object lies, the ids' void (:func:`coco_void`: in no loss, as ``data.ignore_value``). That is COCO's own crowd; CVAT marks every mask of its brush ``iscrowd``
 1, so in a file of no polygon object, or of CVAT's ``attributes``, they are objects like the
 others (:func:`_crowds`).
 
@@ -108,7 +108,8 @@ class CocoImage:
 class CocoSet:
     """A COCO file read: ``names`` of the categories (value i + 1 is ``names[i]``), the
     images by ``file_name``, the lines of what was passed over (``passed``) and of what
-    cannot be trained (``problems``)."""
+    cannot be trained (``problems``), the count of its ``objects`` and, of them, ``crowds``
+    (void: :func:`image_mask`)."""
 
     path: Path
     names: tuple[str, ...]
@@ -116,6 +117,7 @@ class CocoSet:
     passed: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     objects: int = field(default=0)
+    crowds: int = field(default=0)
 
     @property
     def view(self) -> str:
@@ -125,15 +127,16 @@ class CocoSet:
 
     def said(self) -> str:
         """The line of what was read: ``COCO annotations/instances_default.json: 12 images,
-        2 categories (cell, debris), 340 objects``."""
+        2 categories (cell, debris), 340 objects, 2 crowd regions void``."""
         kinds = f"{numbered(len(self.names), 'category', 'categories')} ({', '.join(self.names)})"
         read = "classes 1..K by category id"
         if self.view == COCO_VIEWS[1]:
             several = ", each its own id, as data.target: instances asks"
             read = "objects" + ("" if len(self.names) == 1 else several)
+        void = f", {numbered(self.crowds, 'crowd region')} void" if self.crowds else ""
         return (
             f"COCO {self.path}: {numbered(len(self.images), 'image')}, {kinds}, "
-            f"{numbered(self.objects, 'object')} (read as {read})"
+            f"{numbered(self.objects - self.crowds, 'object')}{void} (read as {read})"
         )
 
 
@@ -273,8 +276,9 @@ def _read(path: Path, stamp) -> CocoSet:
         for i, e in images.items()
     }
     count = sum(len(v) for v in objects.values())
+    void = sum(o.crowd for found in objects.values() for o in found)
     _parsed.cache_clear()  # what was read is held by the CocoSet
-    return CocoSet(path, names, by_name, tuple(passed), tuple(problems), count)
+    return CocoSet(path, names, by_name, tuple(passed), tuple(problems), count, void)
 
 
 def _no_project(categories, annotations, path: Path) -> tuple[list, list[str]]:
@@ -395,7 +399,8 @@ def _crowds(objects: dict, annotations: list, path: Path) -> tuple[dict, list[st
         pixels = sum(sum(o.rle[1::2]) for o in crowds if o.rle is not None)
         return objects, [
             f"{path}: {numbered(len(crowds), 'crowd region')} (iscrowd 1, {pixels:,} pixels "
-            "of RLE) read as void (255: in no loss or metric) under the objects: COCO's crowds"
+            "of RLE) read as void (in no loss or metric; 255 among classes) under the "
+            "objects: COCO's crowds"
         ]
     why = "says CVAT's attributes" if cvat else "holds no polygon object"
     line = (
@@ -518,23 +523,36 @@ def coco_shape(mask: Path) -> tuple[int, int, int] | None:
 
 
 def image_mask(image: CocoImage, view: str, where: str) -> np.ndarray:
-    """The (H, W) mask of ``image`` as ``view`` reads it (the module's rules)."""
+    """The (H, W) mask of ``image`` as ``view`` reads it (the module's rules): the objects'
+    ids (crowds 0: :func:`coco_void`), or their class values (crowds :data:`VOID`)."""
     kept = [o for o in image.objects if not o.crowd]
-    crowds = [o for o in image.objects if o.crowd]
-    shape = (image.height, image.width)
-    ids = drawn(kept, shape, where)
+    ids = drawn(kept, (image.height, image.width), where)
     if view == COCO_VIEWS[1]:
-        if crowds:
-            note_once(
-                f"{where}: {numbered(len(crowds), 'crowd region')} (iscrowd 1) read as "
-                "background: objects are trained one by one (said for the first such image)",
-                key="COCO crowds as objects",
-            )
         return ids
     values = np.array([0, *(o.value for o in kept)], np.uint8)[ids]
-    if crowds:
-        values[(drawn(crowds, shape, where) > 0) & (ids == 0)] = VOID
+    if (void := _crowd_void(image, ids, where)) is not None:
+        values[void] = VOID
     return values
+
+
+def coco_void(mask: Path, ids: np.ndarray) -> np.ndarray | None:
+    """The (H, W) void of a COCO file's objects mask (:func:`coco_mask_path`, view
+    ``objects``) whose object ``ids`` were read: its crowd regions where no object lies, as
+    they are void among classes; None for another mask, or an image of no crowd region."""
+    parts = coco_parts(mask)
+    if parts is None or parts[1] != COCO_VIEWS[1]:
+        return None
+    path, _, file_name = parts
+    image = read_coco(path).images[file_name]
+    return _crowd_void(image, ids, f"{path}: {file_name}")
+
+
+def _crowd_void(image: CocoImage, ids: np.ndarray, where: str) -> np.ndarray | None:
+    """The pixels of ``image``'s crowd regions where its objects' ``ids`` hold none."""
+    crowds = [o for o in image.objects if o.crowd]
+    if not crowds:
+        return None
+    return (drawn(crowds, ids.shape, where) > 0) & (ids == 0)
 
 
 def drawn(objects: list[CocoObject], shape: tuple[int, int], where: str) -> np.ndarray:

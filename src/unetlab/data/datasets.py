@@ -28,7 +28,7 @@ from torch.utils.data import Dataset
 
 from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
-from unetlab.data.coco import coco_stems, coco_val_split
+from unetlab.data.coco import coco_stems, coco_val_split, coco_void
 from unetlab.data.colour import channels_kind
 from unetlab.data.colour_masks import INSTANCE_MODE, mask_said, said_by, why_ids
 from unetlab.data.ctc import GOLD, truth_read
@@ -982,7 +982,7 @@ class _InstanceEncoder:
     split: list[str] = field(default_factory=list)
 
     def __call__(self, pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
-        ignored = self._ignored(raw, invalid)
+        ignored = self._ignored(raw, either(invalid, coco_void(pair.mask, raw)))
         how = dict(boundary_width=self.boundary_width, ignore_value=self.ignore_value)
         target, ids = instance_target(raw, ignored, name=pair.mask_page, **how)
         ranks, given = compact_large_ids(ids)  # a tracker's ids (2e9 was a MemoryError)
@@ -996,7 +996,8 @@ class _InstanceEncoder:
 
     def _ignored(self, raw: np.ndarray, invalid) -> np.ndarray | None:
         """The mask's pixels no object lies in: ``ignore_value``, the excluded rows and the
-        image's invalid pixels; None where there are none of these."""
+        image's invalid pixels (a COCO mask's crowds among them: :func:`coco_void`); None
+        where there are none of these."""
         ignored = raw == self.ignore_value if self.ignore_value is not None else None
         return either(either(ignored, region(raw.shape, self.exclude_rows)), invalid)
 
