@@ -54,6 +54,7 @@ import numpy as np
 from unetlab.data.annotations import Outline, rasterise
 from unetlab.data.names import (
     COCO_VIEWS,
+    SPLIT_FOLDERS,
     SPLIT_NAMES,
     coco_parts,
     folder_candidates,
@@ -736,9 +737,8 @@ def _split_folders(root: Path) -> list[Path]:
     first, test's last (its file names no class training reads, as for colour tables, s66)."""
     rank = {n: k for k, names in enumerate(SPLIT_NAMES.values()) for n in names}
     found = [d for d in listing(root) if d.is_dir()] if root.is_dir() else []
-    return sorted(
-        (d for d in found if d.name.casefold() in rank), key=lambda d: rank[d.name.casefold()]
-    )
+    found = [d for d in found if d.name.casefold() in SPLIT_FOLDERS]
+    return sorted(found, key=lambda d: rank[d.name.casefold()])
 
 
 def given_coco(path: Path) -> bool:

@@ -72,6 +72,8 @@ SPLIT_NAMES = {
     "val": ("val", "validation", "valid"),
     "test": ("test", "testing"),
 }
+#: every name (casefolded) a split's folder may have (``test/``, ``valid/``, ``training/``)
+SPLIT_FOLDERS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
 
 
 def nfc(stem: str) -> str:

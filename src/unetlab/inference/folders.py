@@ -34,7 +34,7 @@ from unetlab.data.io import (
     ome_positions,
     stack_shape,
 )
-from unetlab.data.names import SPLIT_NAMES
+from unetlab.data.names import SPLIT_FOLDERS
 from unetlab.data.ome import output_pixels, staging_path
 from unetlab.data.positions import each_position
 from unetlab.data.read_notes import (
@@ -190,10 +190,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: the sub-folders of a data set that hold a split's images (``test/``, ``val/``, ``train/``)
-SPLITS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
-
 
 #: what :func:`predict_folder`'s ``inputs`` are, for the line refusing others
 INPUTS_ARE = "inputs must be a folder, file or glob (a str or pathlib.Path), or an iterable of them"
@@ -424,7 +420,7 @@ def _subfolders_left_out(folder: Path) -> list[Spelled]:
     if not (subs := {sub: n for sub, n in subs.items() if sub not in truths}):
         return []
     images = role_folders(folder, ["images"])  # a data set's root (Images/ too)
-    splits = [s for s in subs if s.name.casefold() in SPLITS]
+    splits = [s for s in subs if s.name.casefold() in SPLIT_FOLDERS]
 
     def line(recursive: str) -> str:
         if images:

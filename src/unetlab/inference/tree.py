@@ -168,7 +168,7 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     """The sub-folders of ``folder`` the tree searches: ``subs``, or for a data set (a
     folder of images, ``images/`` or ``JPEGImages/``, beside one of masks: ``masks/``,
     ``labels/``, ``instances/``, ``SegmentationClass/``; any letter case) its images' folder
-    and those of a split (``test/``, ``val/``, ``train/``: :data:`~unetlab.data.names.SPLIT_NAMES`;
+    and those of a split (``test/``, ``val/``, ``train/``: :data:`~unetlab.data.names.SPLIT_FOLDERS`;
     ``ds/test/*.tif`` beside ``ds/images/`` was passed over as a mask folder), the others
     passed over in one line that says why: masks are no inputs (the tree predicted
     ``ds/masks/`` as images into ``OUT/ds/masks/``), and a folder of no part the data set
@@ -176,7 +176,7 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     (``ds/pred/`` of an earlier ``--output ds/pred``) is said to be its outputs: it was told
     'give it as --input', where its files are refused as outputs. Sequences of the Cell
     Tracking Challenge's layout are searched, their truth (``01_GT/``, ``01_ST/``) not."""
-    from unetlab.data.names import SPLIT_NAMES, folder_candidates
+    from unetlab.data.names import SPLIT_FOLDERS, folder_candidates
     from unetlab.data.pairs import FOLDER_ROLES
 
     if truths := truth_folders(subs):  # 35 of 49 files predicted were their masks (s69)
@@ -192,8 +192,7 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     masks = found["masks"] + found["instances"] + found["SegmentationClass"]
     if not images or not masks:
         return subs
-    splits = {name for names in SPLIT_NAMES.values() for name in names}
-    searched = [p for p in subs if p in images or p.name.casefold() in splits]
+    searched = [p for p in subs if p in images or p.name.casefold() in SPLIT_FOLDERS]
     masks += [p for p in subs if p.name.casefold() == "segmentationobject"]  # VOC's objects
     others = [p for p in subs if p not in searched and p not in masks]
     made = [p for p in others if holds_outputs(p)]  # not to be given as --input
