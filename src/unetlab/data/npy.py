@@ -8,22 +8,26 @@ colour picture's channels (YXC); other axes before the rows and columns are page
 (``(C, H, W)`` or ``(Z, H, W)``: planes), a ``(3|4, H, W)`` one the channels of a colour model.
 
 A cellpose ``_seg.npy`` is a pickled dict. Pickles can run any code as they load, so it is
-read by a restricted unpickler (:class:`_SegUnpickler`) that makes numpy arrays, numpy scalars
-and plain containers and nothing else; its ``masks`` (object ids) alone are taken. Any other
-pickled ``.npy`` is refused, its pickle never loaded.
+never unpickled: its pickle is interpreted by :mod:`unetlab.data.seg_pickle`, which makes
+plain values and numpy arrays of numbers (never by numpy's own unpickling) and refuses
+anything else; its ``masks`` (object ids) alone are read. Any other pickled ``.npy`` is
+refused, its pickle never loaded.
 """
 
 from __future__ import annotations
 
-import importlib
+import contextlib
+import mmap
 import os
-import pickle
+import tokenize
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.seg_pickle import Refused, Stored, mapped, masks_of, read_stored, seg_values
 from unetlab.errors import ImageReadError
 
 #: the suffixes of NumPy files
@@ -35,21 +39,6 @@ NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 #: the names of an ``.npz``'s arrays read as images, and as masks, where it holds several
 IMAGE_KEYS, MASK_KEYS = ("images", "image"), ("masks", "mask", "labels")
 
-#: what a cellpose file's pickle may make: numpy's arrays, dtypes and scalars (numpy 1's
-#: module names and numpy 2's) and plain containers. Nothing that runs a program.
-SAFE_GLOBALS = frozenset(
-    {
-        *(
-            (m, n)
-            for m in ("numpy.core.multiarray", "numpy._core.multiarray")
-            for n in ("_reconstruct", "scalar")
-        ),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        *(("builtins", n) for n in ("dict", "list", "tuple", "set", "frozenset", "complex")),
-    }
-)
-
 #: the fewest columns of an image: a last axis shorter (but colours') is an image's channels
 NARROW = 16
 
@@ -57,11 +46,13 @@ FIX = "save it again with np.save(path, array) (a numeric array, allow_pickle=Fa
 
 
 class NpyHeader(NamedTuple):
-    """What a ``.npy`` file's header says: ``shape``, ``dtype``, ``fortran`` order."""
+    """What a ``.npy`` file's header says: ``shape``, ``dtype``, ``fortran`` order, and
+    where its data starts (``offset``)."""
 
     shape: tuple[int, ...]
     dtype: np.dtype
     fortran: bool
+    offset: int
 
 
 def is_npy_name(path: str | os.PathLike) -> bool:
@@ -78,11 +69,11 @@ def npy_header(path: str | os.PathLike) -> NpyHeader:
     """The header of the ``.npy`` file ``path`` (no data read); ImageReadError naming the
     file where it is none."""
     with open(path, "rb") as f:
-        try:
+        try:  # numpy's reader parses its header as Python (SyntaxError, TokenError, TypeError)
             shape, fortran, dtype = _array_header(f)
-        except ValueError as e:
+        except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as e:
             raise ImageReadError(_not_npy_line(path, e)) from None
-    return NpyHeader(tuple(int(n) for n in shape), np.dtype(dtype), bool(fortran))
+        return NpyHeader(tuple(int(n) for n in shape), np.dtype(dtype), bool(fortran), f.tell())
 
 
 def _not_npy_line(path: str | os.PathLike, e: Exception) -> str:
@@ -121,11 +112,12 @@ def npy_letters(shape: tuple[int, ...], *, colour_planes: bool = False) -> str:
 
 def npy_shape(path: str | os.PathLike, *, mask: bool = False) -> tuple[int, ...]:
     """The shape of the array :func:`read_npy` reads of ``path``, from its header (a
-    ``.npy``'s; an ``.npz`` member's, or a cellpose file's masks: loaded)."""
+    ``.npy``'s; a cellpose file's masks', from its pickle; an ``.npz`` member's: loaded)."""
     path = Path(path)
-    mask = mask or is_seg_name(path)  # its masks are all a cellpose file holds
     if path.suffix.lower() == ".npy" and not (head := npy_header(path)).dtype.hasobject:
         return _check_shape(path, head.shape)
+    if path.suffix.lower() == ".npy" and is_seg_name(path):  # its masks: all it holds
+        return seg_shape(path)
     return read_npy(path, mask=mask).shape
 
 
@@ -233,37 +225,44 @@ def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
     )
 
 
-class _SegUnpickler(pickle.Unpickler):
-    """An unpickler that makes only what :data:`SAFE_GLOBALS` names."""
+@contextlib.contextmanager
+def _seg_masks(path: Path) -> Iterator[tuple[mmap.mmap, Stored]]:
+    """The file ``path`` mapped and the ``masks`` of cellpose's pickle in it, interpreted
+    by :mod:`unetlab.data.seg_pickle` (never unpickled); ImageReadError naming the file
+    for one that holds anything else than numpy arrays of numbers and plain values, is
+    damaged, or holds no masks."""
+    start = npy_header(path).offset
+    with mapped(path) as buf:
+        try:
+            masks = masks_of(seg_values(buf, start))
+        except Refused as e:
+            raise ImageReadError(_refused_line(path, e)) from None
+        if masks is None:
+            raise ImageReadError(
+                f"{path}: holds no cellpose masks (an integer array under 'masks'): save its "
+                "masks from cellpose's GUI (File > Save masks as PNG/tif)"
+            )
+        yield buf, masks
 
-    def find_class(self, module: str, name: str):
-        if (module, name) not in SAFE_GLOBALS:
-            raise pickle.UnpicklingError(f"{module}.{name}")
-        return getattr(importlib.import_module(module), name)
+
+def _refused_line(path: Path, e: Refused) -> str:
+    if not e.unsafe:
+        return f"{path}: a damaged cellpose file ({e}); save it again from cellpose's GUI"
+    return (
+        f"{path}: its pickle asks for {e}, which no cellpose masks file holds: not loaded (a "
+        "pickle can run any program); save its masks from cellpose's GUI (File > Save masks "
+        "as PNG/tif)"
+    )
 
 
 def read_seg_masks(path: str | os.PathLike) -> np.ndarray:
-    """The ``masks`` (object ids, (H, W) or (Z, H, W)) of cellpose's ``X_seg.npy``, its
-    pickle read by :class:`_SegUnpickler`; ImageReadError naming the file for one that
-    holds anything else than numpy arrays and plain data, or no masks."""
-    path = Path(path)
-    with open(path, "rb") as f:
-        _array_header(f)
-        try:
-            held = _SegUnpickler(f).load()
-        except pickle.UnpicklingError as e:
-            raise ImageReadError(
-                f"{path}: its pickle asks for {e}, which no cellpose masks file holds: not "
-                "loaded (a pickle can run any program); save its masks from cellpose's GUI "
-                "(File > Save masks as PNG/tif)"
-            ) from None
-        except (EOFError, ValueError, TypeError, AttributeError) as e:
-            raise ImageReadError(f"{path}: a damaged cellpose file ({e}); save it again") from None
-    found = held.item() if isinstance(held, np.ndarray) and held.shape == () else held
-    masks = found.get("masks") if isinstance(found, dict) else None
-    if not isinstance(masks, np.ndarray) or masks.dtype.kind not in "iub" or masks.ndim < 2:
-        raise ImageReadError(
-            f"{path}: holds no cellpose masks (an integer array under 'masks'): save its masks "
-            "from cellpose's GUI (File > Save masks as PNG/tif)"
-        )
-    return masks
+    """The ``masks`` (object ids, (H, W) or (Z, H, W)) of cellpose's ``X_seg.npy``: only
+    their bytes read (:func:`_seg_masks`)."""
+    with _seg_masks(Path(path)) as (buf, masks):
+        return read_stored(buf, masks)
+
+
+def seg_shape(path: str | os.PathLike) -> tuple[int, ...]:
+    """The shape of the ``masks`` of cellpose's ``X_seg.npy``, none of its pixels read."""
+    with _seg_masks(Path(path)) as (_, masks):
+        return masks.shape
