@@ -76,6 +76,22 @@ def test_seg_npy_files_are_the_masks_of_their_images(tmp_path):
     assert [(p.image.name, p.mask.name) for p in find_pairs(tmp_path)] == [("a.tif", "a_seg.npy")]
 
 
+def test_an_exported_mask_beside_a_seg_npy_is_taken(tmp_path, caplog):
+    """s72 review 2: X.tif, X_cp_masks.png and X_seg.npy (the export the README asked for
+    beside the file cellpose's GUI always saves) were "a has 2 masks: keep one", inviting a
+    deletion: the export is taken, the _seg.npy passed over, said in one line."""
+    _flat(tmp_path, stems=("a", "b"), mask="_cp_masks.png")
+    for stem in ("a", "b"):
+        np.save(tmp_path / f"{stem}_seg.npy", {"masks": _ids(5)}, allow_pickle=True)
+    write_tiff(tmp_path / "c.tif", np.zeros((8, 8), np.uint8))
+    np.save(tmp_path / "c_seg.npy", {"masks": _ids(0)}, allow_pickle=True)  # its only mask
+    with caplog.at_level("INFO"):
+        pairs = find_pairs(tmp_path)
+    assert [p.mask.name for p in pairs] == ["a_cp_masks.png", "b_cp_masks.png", "c_seg.npy"]
+    said = [r.getMessage() for r in caplog.records if "_seg.npy files are passed" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{tmp_path}/: masks exported beside")
+
+
 def test_train_and_test_root_names_the_test_folder_for_evaluate(tmp_path):
     _flat(tmp_path / "train", stems=("a", "b", "c", "d", "e"))
     _flat(tmp_path / "test")

@@ -22,7 +22,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from unetlab.data.npy import is_seg_name
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
 from unetlab.read_once import ReadOnce
 
@@ -42,6 +41,8 @@ MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: and training pairs: cellpose's and the other common spellings (``X_mask.png``,
 #: ``X_label.tif``, ``X_labels.png``, ``X_seg.tif``, ``X_gt.png``)
 MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label", "_seg", "_gt")
+#: the ending of cellpose's masks file (its GUI's save: ``X_seg.npy`` beside ``X.tif``)
+SEG_END = "_seg.npy"
 #: the stem endings of an image whose mask names it without them (``X_image.tif`` beside
 #: ``X_mask.tif``; ISBI's ``train-volume.tif`` beside ``train-labels.tif``): :func:`images_of`
 IMAGE_NAMES = ("_image", "_img", "_volume")
@@ -255,6 +256,11 @@ def holds_object_ids(path: Path) -> bool:
     ``instances/`` folder (:func:`in_instances_folder`), or objects by what it is
     (:func:`objects_by_what`)."""
     return in_instances_folder(path) or objects_by_what(path)
+
+
+def is_seg_name(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is named as cellpose's masks file ``X_seg.npy`` (:data:`SEG_END`)."""
+    return Path(path).name.lower().endswith(SEG_END)
 
 
 def objects_by_what(path: Path) -> bool:

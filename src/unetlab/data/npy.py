@@ -27,13 +27,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.names import SEG_END, is_seg_name
 from unetlab.data.seg_pickle import Refused, Stored, mapped, masks_of, read_stored, seg_values
 from unetlab.errors import ImageReadError
 
 #: the suffixes of NumPy files
 NPY_SUFFIXES = (".npy", ".npz")
-#: the ending of cellpose's masks file (its GUI's save: ``X_seg.npy`` beside ``X.tif``)
-SEG_END = "_seg.npy"
 #: the first bytes of a ``.npy`` file (and an ``.npz``'s: a zip archive's)
 NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 #: the names of an ``.npz``'s arrays read as images, and as masks, where it holds several
@@ -58,11 +57,6 @@ class NpyHeader(NamedTuple):
 def is_npy_name(path: str | os.PathLike) -> bool:
     """Whether ``path``'s name says a NumPy file (:data:`NPY_SUFFIXES`)."""
     return Path(path).suffix.lower() in NPY_SUFFIXES
-
-
-def is_seg_name(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is named as cellpose's masks file ``X_seg.npy``."""
-    return Path(path).name.lower().endswith(SEG_END)
 
 
 def npy_header(path: str | os.PathLike) -> NpyHeader:

@@ -95,6 +95,7 @@ from unetlab.data.names import (
     folder_candidates,
     image_stem,
     images_of,
+    is_seg_name,
     listed_once,
     listing,
     loose,
@@ -1454,7 +1455,7 @@ def _flat_pairs(
     ome = _ome_named(lone, {k: f[0][1] for k, f in masks.items() if k not in images}, problems)
     pairs = []
     for stem, path in images.items():
-        found = masks.get(stem, [])
+        found = _exported(root, masks.get(stem, []))
         if len(found) > 1:
             problems.append(
                 f"{root}/: {stem} has {len(found)} masks ({', '.join(s for s, _ in found)}): "
@@ -1475,6 +1476,23 @@ def _flat_pairs(
         for s in sorted(set(names or ()) - set(images))
     ]
     return pairs
+
+
+def _exported(root: Path, found: list[tuple[str, Path | None]]) -> list[tuple[str, Path | None]]:
+    """``found``, an image's masks, less cellpose's ``X_seg.npy`` where another is beside it:
+    the mask its GUI exported (File > Save masks: ``X_cp_masks.png``), which README told
+    cellpose users to make before _seg.npy files were read, is taken (its GUI saves a
+    ``_seg.npy`` always); said in one line for the folder, no removal asked for."""
+    kept = [(s, p) for s, p in found if p is None or not is_seg_name(p)]
+    if not kept or len(kept) == len(found):
+        return found
+    note_once(
+        f"{root}/: masks exported beside cellpose's X_seg.npy files ({kept[0][0]}, ...) are "
+        "read as their images' masks; those _seg.npy files are passed over",
+        key=f"{root}/: exported beside _seg.npy",
+        level=logging.INFO,
+    )
+    return kept
 
 
 def _flat_files(root: Path, files: dict[str, Path | None]) -> tuple[dict, dict, dict[str, str]]:
