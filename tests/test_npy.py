@@ -84,7 +84,19 @@ def test_channels_last_but_colours_are_refused_naming_moveaxis(tmp_path, channel
         with pytest.raises(ImageReadError) as e:
             read(tmp_path / "a.npy")
         assert f"reads as 40 planes of 48 x {channels} pixels" in str(e.value)
-        assert "np.moveaxis(array, -1, 0)" in str(e.value)
+        assert "np.moveaxis(array, -1, 0)" in str(e.value) and "--axes YXC" in str(e.value)
+
+
+def test_axes_given_read_a_narrow_last_axis_as_a_tiffs(tmp_path):
+    """s72 review 4: --axes YXC of an (H, W, 2) array was refused by the narrow-axis rule
+    before the axes given were read; the same TIFF reads (README: "as for such a TIFF")."""
+    arr = _array((40, 48, 2))
+    np.save(tmp_path / "a.npy", arr)
+    tifffile.imwrite(tmp_path / "a.tif", arr, photometric="minisblack")
+    ours = read_stack(tmp_path / "a.npy", axes="YXC")
+    np.testing.assert_array_equal(ours, read_stack(tmp_path / "a.tif", axes="YXC"))
+    assert ours.shape == (1, 40, 48, 2)
+    assert stack_size(tmp_path / "a.npy", axes="YXC") == (1, 40, 48, 2)
 
 
 def test_npz_images_and_masks_and_one_array(tmp_path):
@@ -152,7 +164,29 @@ def test_a_pickle_that_runs_a_program_is_refused_without_running_it(tmp_path, na
         read_stack(tmp_path / name, mask=True)
     assert str(e.value).startswith(f"{tmp_path / name}: ") and "\n" not in str(e.value)
     assert ("system" in str(e.value)) == (name == "x_seg.npy")
+    assert name == "x_seg.npy" or "a pickled .npy (Python objects" in str(e.value)
     assert not ran.exists()
+
+
+def test_a_pickled_npz_is_refused_never_loaded(tmp_path):
+    """An .npz holding an array of objects (np.savez pickles it) is refused by its header,
+    named as a pickle (it was "not a NumPy .npz file ... use np.save"); never unpickled."""
+    ran = tmp_path / "ran"
+    held = np.array([_Runs(f"touch {ran}")], object)
+    np.savez(tmp_path / "x.npz", images=held, masks=np.ones((4, 4), np.uint8))
+    with pytest.raises(ImageReadError, match=r"x.npz: a pickled .npz \(Python objects"):
+        read_stack(tmp_path / "x.npz")
+    assert not ran.exists()
+    np.testing.assert_array_equal(read_stack(tmp_path / "x.npz", mask=True), np.ones((1, 4, 4)))
+
+
+def test_a_npy_is_memory_mapped(tmp_path):
+    """A .npy's pixels are read from a memory map (a 20k x 20k one streams window by
+    window), never loaded whole to be sliced."""
+    from unetlab.data.npy import npy_map
+
+    np.save(tmp_path / "a.npy", _array((40, 48)))
+    assert isinstance(npy_map(tmp_path / "a.npy"), np.memmap)
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,21 @@ def test_an_exported_mask_beside_a_seg_npy_is_taken(tmp_path, caplog):
     assert len(said) == 1 and said[0].startswith(f"{tmp_path}/: masks exported beside")
 
 
+def test_a_folder_of_one_npz_says_how_it_is_read(tmp_path):
+    """s72 review 7: a notebook's data.npz alone was "no data set found", no word of .npz;
+    the line says how it is read; done so, it pairs with itself."""
+    images, masks = np.zeros((2, 20, 20), "f4"), np.zeros((2, 20, 20), np.uint16)
+    masks[:, :8, :8] = np.stack([_ids(0), _ids(1)])
+    np.savez(tmp_path / "data.npz", images=images, masks=masks)
+    with pytest.raises(DatasetError, match=r"data.npz is read as a data set from images/data"):
+        find_pairs(tmp_path)
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "data.npz").write_bytes((tmp_path / "data.npz").read_bytes())
+    image, mask = read_pair(find_pairs(tmp_path)[0])
+    assert image.shape[-2:] == (20, 20) and mask.max() == 40
+
+
 def test_train_and_test_root_names_the_test_folder_for_evaluate(tmp_path):
     _flat(tmp_path / "train", stems=("a", "b", "c", "d", "e"))
     _flat(tmp_path / "test")

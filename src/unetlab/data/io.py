@@ -99,7 +99,8 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
 #: (phones' and the web's photos), MRC (electron microscopy's) and NumPy's .npy and .npz,
-#: which unetlab reads but never writes, so none ever stands for one of its outputs
+#: which predict never writes, so none ever stands for one of its outputs (the bioimage.io
+#: export's test_input.npy lies in its package, never among predict's outputs)
 INPUT_SUFFIXES = (
     *IMAGE_SUFFIXES,
     *TIFF_SUFFIXES[2:],
@@ -338,7 +339,10 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
     if path.is_dir():  # a DICOM series (read_stack asked): its slices by position
         return read_series(path)
     how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)
-    arr, letters = _npy(path, mask, colour_planes) if is_npy_name(path) else _decode(path, **how)
+    if is_npy_name(path):
+        arr, letters = _npy(path, mask, colour_planes, given=axes is not None)
+    else:
+        arr, letters = _decode(path, **how)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
@@ -346,10 +350,10 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
     return _shaped(_pages(path, arr, letters, mask=mask), path, mask=mask, colours=colours)
 
 
-def _npy(path: Path, mask: bool, colour_planes: bool) -> tuple[np.ndarray, str]:
-    """A NumPy file's array (:func:`~unetlab.data.npy.read_npy`) and its axes as a bare
-    TIFF's of that shape would read (:func:`~unetlab.data.npy.npy_letters`)."""
-    arr = read_npy(path, mask=mask)
+def _npy(path: Path, mask: bool, colour_planes: bool, given: bool) -> tuple[np.ndarray, str]:
+    """A NumPy file's array (:func:`~unetlab.data.npy.read_npy`; its axes ``given``) and its
+    axes as a bare TIFF's of that shape would read (:func:`~unetlab.data.npy.npy_letters`)."""
+    arr = read_npy(path, mask=mask, given=given)
     return arr, npy_letters(arr.shape, colour_planes=colour_planes)
 
 
@@ -477,7 +481,7 @@ def _volume_size(path: Path, axes: str | None, axes_as: Spelled) -> tuple | None
         return (*mrc_header(path).shape, 1)
     if not is_npy_name(path):
         return None
-    shape = npy_shape(path)
+    shape = npy_shape(path, given=axes is not None)
     letters = npy_letters(shape) if axes is None else given_letters(axes, shape, path, axes_as)
     size = dict(zip(letters, shape))
     pages = math.prod(n for a, n in zip(letters, shape) if a == "P")

@@ -38,6 +38,8 @@ NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 #: the names of an ``.npz``'s arrays read as images, and as masks, where it holds several
 IMAGE_KEYS, MASK_KEYS = ("images", "image"), ("masks", "mask", "labels")
 
+#: the lengths of a last axis read as a picture's samples (RGB, RGBA; 1: one grey channel)
+SAMPLES = (1, 3, 4)
 #: the fewest columns of an image: a last axis shorter (but colours') is an image's channels
 NARROW = 16
 
@@ -97,36 +99,42 @@ def npy_letters(shape: tuple[int, ...], *, colour_planes: bool = False) -> str:
     (prediction with a colour model): then one colour image (``(N, 3, H, W)``: N of them)."""
     if len(shape) < 2:
         raise ValueError(f"an image array has rows and columns, not shape {shape}")
-    if len(shape) >= 3 and shape[-1] in (1, 3, 4):
+    if _samples_last(shape):
         return "P" * (len(shape) - 3) + "YXC"
     if len(shape) >= 3 and shape[-3] in (3, 4) and colour_planes:
         return "P" * (len(shape) - 3) + "CYX"
     return "P" * (len(shape) - 2) + "YX"
 
 
-def npy_shape(path: str | os.PathLike, *, mask: bool = False) -> tuple[int, ...]:
+def _samples_last(shape: tuple[int, ...], lengths: tuple[int, ...] = SAMPLES) -> bool:
+    """Whether the last axis of an array of ``shape`` is a picture's samples: after two
+    others, one of ``lengths`` long (:data:`SAMPLES`; (3, 4): colours)."""
+    return len(shape) >= 3 and shape[-1] in lengths
+
+
+def npy_shape(path: str | os.PathLike, *, mask: bool = False, given: bool = False) -> tuple:
     """The shape of the array :func:`read_npy` reads of ``path``, from its header (a
-    ``.npy``'s; a cellpose file's masks', from its pickle; an ``.npz`` member's: loaded)."""
+    ``.npy``'s; a cellpose file's masks', from its pickle; an ``.npz`` member's: loaded);
+    ``given``: its axes are given (``--axes``), as for :func:`read_npy`."""
     path = Path(path)
     if path.suffix.lower() == ".npy" and not (head := npy_header(path)).dtype.hasobject:
-        return _check_shape(path, head.shape)
+        return _check_shape(path, head.shape, given)
     if path.suffix.lower() == ".npy" and is_seg_name(path):  # its masks: all it holds
         return seg_shape(path)
-    return read_npy(path, mask=mask).shape
+    return read_npy(path, mask=mask, given=given).shape
 
 
 def npy_colour(path: str | os.PathLike) -> bool:
     """Whether the NumPy file ``path`` holds a colour picture: a last axis of 3 or 4 after two
     others (:func:`npy_letters`), as a TIFF that tifffile saved of it holds RGB(A) samples."""
-    shape = npy_shape(path)
-    return len(shape) >= 3 and shape[-1] in (3, 4)
+    return _samples_last(npy_shape(path), (3, 4))
 
 
 def npy_axes(path: str | os.PathLike) -> str:
     """The axes tifffile names of a TIFF it saved of the NumPy file ``path``'s array, no axes
     given (Q: a page axis of no known meaning; S: RGB(A) samples): QYX, YXS, QQYX, SYX."""
     shape = npy_shape(path)
-    if len(shape) >= 3 and shape[-1] in (3, 4):
+    if _samples_last(shape, (3, 4)):
         return "Q" * (len(shape) - 3) + "YXS"
     if len(shape) >= 3 and shape[-3] in (3, 4):  # planar RGB(A), as tifffile saves it
         return "Q" * (len(shape) - 3) + "SYX"
@@ -147,14 +155,15 @@ def npy_map(path: str | os.PathLike) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
-def read_npy(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
+def read_npy(path: str | os.PathLike, *, mask: bool = False, given: bool = False) -> np.ndarray:
     """The array of a NumPy file in memory, in the machine's byte order: a ``.npy``'s, an ``.npz``'s
     (:func:`_npz_array`), a cellpose ``_seg.npy``'s ``masks`` (:func:`read_seg_masks`);
     ImageReadError in one line naming the file for anything else (a pickled ``.npy`` of
-    another kind, no numbers, a file cut short)."""
+    another kind, no numbers, a file cut short). ``given``: its axes are given (``--axes``):
+    a narrow last axis is not refused (:func:`_check_shape`)."""
     path = Path(path)
     if path.suffix.lower() == ".npz":
-        return _checked(path, _npz_array(path, mask=mask))
+        return _checked(path, _npz_array(path, mask=mask), given)
     head = npy_header(path)
     if head.dtype.hasobject:
         if is_seg_name(path) and mask:
@@ -165,37 +174,43 @@ def read_npy(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
                 f"{path}: cellpose's masks file, which holds no image: it is read as the masks "
                 f"of {image}.tif (or .png) beside it; put that image there"
             )
-        raise ImageReadError(
-            f"{path}: a pickled .npy (Python objects, not an array of numbers), which unetlab "
-            f"never loads (loading a pickle can run any program): {FIX}"
-        )
+        raise ImageReadError(_pickled_line(path))
     try:
         arr = npy_map(path)
     except ValueError as e:  # numpy's word for a file shorter than its header says
         raise ImageReadError(f"{path}: cannot be read ({e}); copy the file again") from None
-    return _checked(path, arr)
+    return _checked(path, arr, given)
 
 
-def _checked(path: Path, arr: np.ndarray) -> np.ndarray:
+def _pickled_line(path: Path) -> str:
+    kind = path.suffix.lower()
+    return (
+        f"{path}: a pickled {kind} (Python objects, not an array of numbers), which unetlab "
+        f"never loads (loading a pickle can run any program): {FIX}"
+    )
+
+
+def _checked(path: Path, arr: np.ndarray, given: bool) -> np.ndarray:
     """``arr`` where it holds numbers (booleans, integers or reals); else ImageReadError."""
     if arr.dtype.kind not in "biuf":
         raise ImageReadError(f"{path}: holds {arr.dtype} values, not numbers of an image; {FIX}")
-    _check_shape(path, arr.shape)
+    _check_shape(path, arr.shape, given)
     return np.array(arr, arr.dtype.newbyteorder("="))
 
 
-def _check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, ...]:
+def _check_shape(path: Path, shape: tuple[int, ...], given: bool = False) -> tuple[int, ...]:
     """``shape`` where it reads as images (:func:`npy_letters`); else ImageReadError naming
     the fix: an array of no rows and columns, or whose last axis, under :data:`NARROW` and
-    not colours, would read as planes of that many columns (a 2-channel (H, W, 2) image)."""
-    if len(shape) < 2 or 0 in shape:
+    not colours, would read as planes of that many columns (a 2-channel (H, W, 2) image),
+    unless its axes are ``given`` (``--axes YXC``, as a bare TIFF's)."""
+    if len(shape) < 2 or min(shape) < 1:
         raise ImageReadError(f"{path}: holds an array of shape {shape}, not an image; {FIX}")
-    if len(shape) >= 3 and shape[-1] < NARROW and shape[-1] not in (1, 3, 4):
+    if not given and shape[-1] < NARROW and len(shape) >= 3 and not _samples_last(shape):
         planes = " x ".join(map(str, shape[:-2]))
         raise ImageReadError(
             f"{path}: shape {shape} reads as {planes} planes of {shape[-2]} x {shape[-1]} pixels "
-            "(a last axis of 3 or 4 is colours): if it holds channels, save it as (C, H, W): "
-            "np.save(path, np.moveaxis(array, -1, 0))"
+            "(a last axis of 3 or 4 is colours): if it holds channels, give --axes YXC (axes= "
+            "in Python), or save it as (C, H, W): np.save(path, np.moveaxis(array, -1, 0))"
         )
     return shape
 
@@ -209,7 +224,7 @@ def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
             keys = MASK_KEYS if mask else IMAGE_KEYS
             key = names[0] if len(names) == 1 else next((k for k in keys if k in names), None)
             if key is not None:
-                return held[key]
+                return _member(path, held, key)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ImageReadError(f"{path}: not a NumPy .npz file ({e}); {FIX}") from None
     kind = "masks" if mask else "images"
@@ -217,6 +232,16 @@ def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
         f"{path}: an .npz of arrays {', '.join(names) or 'none'}, none named "
         f"{' or '.join(keys)}: save its {kind} as np.savez(path, images=..., masks=...)"
     )
+
+
+def _member(path: Path, held, key: str) -> np.ndarray:
+    """The array ``key`` of the open ``.npz`` ``held``; a pickled one refused by its header
+    (never loaded: numpy would say it cannot, as for a file of no arrays)."""
+    name = f"{key}.npy" if f"{key}.npy" in held.zip.namelist() else key
+    with held.zip.open(name) as f:
+        if np.dtype(_array_header(f)[2]).hasobject:
+            raise ImageReadError(_pickled_line(path))
+    return held[key]
 
 
 @contextlib.contextmanager

@@ -496,7 +496,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         )
     refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
     refuse_ctc_part(root, flag)
-    near = near_misses(root, TRAINING if _trains(flag) else SCORING)
+    near = near_misses(root, TRAINING if _trains(flag) else SCORING) + _npz_alone(root)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
         f"{root}: no data set found{found}; expected images/ and masks/ (or labels/, or "
@@ -1476,6 +1476,18 @@ def _flat_pairs(
         for s in sorted(set(names or ()) - set(images))
     ]
     return pairs
+
+
+def _npz_alone(root: Path) -> list[str]:
+    """The line for ``.npz`` files in a folder of no data set (a notebook's
+    ``np.savez('data.npz', images=..., masks=...)``): how it is read as one (s72 review 7)."""
+    npz = [p.name for p in listing(root) if p.suffix.lower() == ".npz"]
+    if not npz:
+        return []
+    return [
+        f"{npz[0]} is read as a data set from images/{npz[0]} beside masks/{npz[0]} (its "
+        "'images' and its 'masks' arrays): copy it into both folders"
+    ]
 
 
 def _exported(root: Path, found: list[tuple[str, Path | None]]) -> list[tuple[str, Path | None]]:

@@ -467,7 +467,8 @@ def slide_header(
 
 def _other_header(path: Path, axes: str | None, colour_planes: bool) -> Slide:
     """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's, an MRC
-    file's or a ``.npy``'s slide (its pixels not read), else refused as :func:`open_slide` refuses it."""
+    file's or a ``.npy``'s slide (its pixels not read), else refused as :func:`open_slide`
+    refuses it."""
     if axes is None and (is_zarr(path) or (is_mrc_name(path) and path.is_file())):
         with open_slide(path) as slide:
             return slide

@@ -468,7 +468,7 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     if pages == 1:
         return PageAxes()
     if is_npy_name(path):  # an array: its shape, no timing
-        shape, timing = npy_shape(path), {}
+        shape, timing = npy_shape(path, given=True), {}
     else:
         with open_tiff(path) as tif:
             shape = series_of(tif).shape
