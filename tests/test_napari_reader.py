@@ -347,15 +347,18 @@ def test_membrain_segs_float32_segmentation_opens_as_labels(tmp_path):
         ([0.0, np.inf], None),
     ],
 )
-def test_whole_labels_are_judged_plane_by_plane_as_over_the_volume(values, labels):
+@pytest.mark.parametrize("plane", [0, 2])
+def test_whole_labels_are_judged_plane_by_plane_as_over_the_volume(values, labels, plane):
     """Float labels (membrain-seg's) are whole numbers 0 to 65,535 in any plane, the type
     from the largest of all planes; one plane's fraction, NaN or negative value makes the
     volume an image. Pins s71's behaviour: one look at each plane now, not five passes
-    over the volume (64 x 1024^2 float32: 0.141 -> 0.055 CPU s, 336 -> 67 MB above it)."""
+    over the volume (64 x 1024^2 float32: 0.141 -> 0.055 CPU s, 336 -> 67 MB above it).
+    The odd value in the first plane too: 300 there, the planes after it all 0, stays
+    uint16 (a reader that kept the last plane's largest gave uint8, 300 as 44)."""
     from unetlab.napari.reader import whole_labels
 
     data = np.zeros((3, 4, 5), np.float32)
-    data[2, 3, 4], data[0, 0, 0] = values[1], values[0]  # the odd value in the last plane
+    data[plane, 3, 4], data[0, 0, 0] = values[1], values[0]  # the odd value in that plane
     found, out = whole_labels(data)
     assert found == (labels is not None)
     if labels is None:
