@@ -15,7 +15,8 @@ from tests.test_mrc_labels import ORIGIN, _labels, _tomogram
 from tests.test_slide_resume import Stop
 from unetlab import UNet, predict_folder
 from unetlab.data import ome
-from unetlab.data.mrc import mrc_header, read_mrc, write_mrc_labels
+from unetlab.data.mrc import mrc_header, read_mrc, write_label_blocks, write_mrc_labels
+from unetlab.errors import OutputError
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import predict_slide
 
@@ -49,11 +50,13 @@ RECORDS = ("predict.json", ".unetlab-outputs")
 
 
 @pytest.mark.parametrize("big", [False, True])
-def test_streamed_labels_are_the_whole_reads_bytes(tmp_path, small_chunks, big):
+def test_streamed_labels_are_the_whole_reads_bytes(tmp_path, small_chunks, big, caplog):
     folder, image = _folder(tmp_path, big=big)
     before = image.read_bytes()
     predict_folder(_net(), folder, tmp_path / "whole")
-    done = predict_folder(_net(), folder, tmp_path / "streamed", STREAMED)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        done = predict_folder(_net(), folder, tmp_path / "streamed", STREAMED)
+    assert "tomo.mrc: writing" in caplog.messages  # s72 fix: "writing level 0 (its only ...)"
     streamed = tmp_path / "streamed" / "tomo.mrc"
     assert done.pixels == 3 * 20 * 24  # its MP/s: the label file's voxels
     assert streamed.read_bytes() == (tmp_path / "whole" / "tomo.mrc").read_bytes()
@@ -71,7 +74,7 @@ def test_a_wider_staging_is_mode_0_or_6_as_the_whole_writer_picks(tmp_path, smal
     labels = _labels(most=most)
     spec = ome.OutputSpec(shape=labels.shape, axes="zyx", dtype=np.dtype(np.uint16))
     ome.create(tmp_path / "stage", spec)[:] = labels
-    ome.seal_mrc(tmp_path / "stage", tmp_path / "streamed.mrc", image)
+    ome.seal_mrc(tmp_path / "stage", tmp_path / "streamed.mrc", image, spec)
     whole = write_mrc_labels(tmp_path / "whole.mrc", labels, like=image)
     assert (tmp_path / "streamed.mrc").read_bytes() == whole.read_bytes()
     assert mrc_header(whole).dtype == (np.uint8 if most < 256 else np.uint16)
@@ -82,9 +85,41 @@ def test_one_section_stages_without_z_and_is_its_mrc_file(tmp_path, small_chunks
     labels = _labels((1, 20, 24))
     spec = ome.OutputSpec(shape=(20, 24), axes="yx", dtype=np.dtype(np.uint8))
     ome.create(tmp_path / "stage", spec)[:] = labels[0]
-    ome.seal_mrc(tmp_path / "stage", tmp_path / "streamed.mrc", image)
+    ome.seal_mrc(tmp_path / "stage", tmp_path / "streamed.mrc", image, spec)
     whole = write_mrc_labels(tmp_path / "whole.mrc", labels, like=image)
     assert (tmp_path / "streamed.mrc").read_bytes() == whole.read_bytes()
+
+
+def test_nodata_pixels_are_the_background_as_read_whole(tmp_path, small_chunks):
+    """An MRC label file has no tag to name a nodata value: the input's pixels that are no
+    sample hold the background there, streamed as read whole (s72 fix: the streamed file
+    held the staging's nodata value 255 on 3,600 voxels, DMAX 255)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    voxels = np.random.default_rng(0).normal(size=(3, 20, 24)).astype(np.float32)
+    voxels[:, :10, :12] = 0  # no sample
+    write_mrc(folder / "tomo.rec", voxels, voxel=(30.0, 6.0, 4.0))
+    predict_folder(_net(), folder, tmp_path / "whole", nodata=0)
+    predict_folder(_net(), folder, tmp_path / "streamed", STREAMED, nodata=0)
+    whole, streamed = (tmp_path / d / "tomo.mrc" for d in ("whole", "streamed"))
+    assert set(np.unique(read_mrc(streamed))) <= {0, 1, 2}
+    assert streamed.read_bytes() == whole.read_bytes()
+
+
+def test_the_writer_refuses_what_is_not_the_label_file_given(tmp_path):
+    """Bugs of its callers, not bad input: too few voxels, values above the top given, a
+    signed staging; nothing is left at the path."""
+    image = _tomogram(tmp_path / "tomo.rec")
+    labels = _labels()
+    with pytest.raises(ValueError, match=r"960 label voxels for an MRC file of \(3, 20, 24\)"):
+        write_label_blocks(tmp_path / "short.mrc", labels[:2], image, top=2)
+    with pytest.raises(ValueError, match="label values up to 2, over the 1 given"):
+        write_label_blocks(tmp_path / "high.mrc", labels, image, top=1)
+    spec = ome.OutputSpec(shape=labels.shape, axes="zyx", dtype=np.dtype(np.int16))
+    ome.create(tmp_path / "stage", spec)[:] = labels
+    with pytest.raises(ValueError, match="MRC labels of int16: label values are unsigned"):
+        ome.seal_mrc(tmp_path / "stage", tmp_path / "signed.mrc", image, spec)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stage", "tomo.rec"]
 
 
 def test_mrcfile_validates_a_streamed_label_file(tmp_path, small_chunks):
@@ -133,6 +168,53 @@ def test_a_stop_while_the_label_file_is_written_is_published_by_the_rerun(
     expected = (tmp_path / "whole" / "tomo.mrc").read_bytes()
     assert (tmp_path / "out" / "tomo.mrc").read_bytes() == expected
     assert _names(tmp_path / "out") == ["tomo.mrc"]
+
+
+def test_a_stop_while_the_probabilities_are_sealed_keeps_the_staged_labels(
+    tmp_path, small_chunks, monkeypatch
+):
+    """The label file is written before the probabilities: the labels' staging stays until
+    both are in place, so a stop while the probabilities are sealed is published by the
+    rerun without predicting a tile (pins it: with the staging removed once the label file
+    was written, the rerun predicted every tile again)."""
+    _, image = _folder(tmp_path)
+    how = dict(tile_size=16, batch_size=1, large_threshold=100, save_probabilities=True)
+    predict_slide(_net(), image, tmp_path / "straight", progress=Stop(), **how)
+    seal = ome.seal
+
+    def stopped(stage, final, *args, **kwargs):
+        if final.name == "tomo_prob.tif":
+            raise KeyboardInterrupt
+        return seal(stage, final, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(ome, "seal", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            predict_slide(_net(), image, tmp_path / "out", progress=Stop(), **how)
+    again = Stop()
+    predict_slide(_net(), image, tmp_path / "out", progress=again, **how)
+    assert again.tiles == 0
+    straight, out = tmp_path / "straight", tmp_path / "out"
+    assert (out / "tomo.mrc").read_bytes() == (straight / "tomo.mrc").read_bytes()
+    probabilities = [tifffile.imread(d / "tomo_prob.tif") for d in (straight, out)]
+    np.testing.assert_array_equal(*probabilities)
+    assert _names(tmp_path / "out") == ["tomo.mrc", "tomo_prob.tif"]
+
+
+@pytest.mark.parametrize("name", ["tomo.mrc", "s.tif"])
+def test_a_large_input_is_never_written_over_by_its_labels(tmp_path, name):
+    """A large input whose labels have its own name (``tomo.mrc``, ``s.tif``), predicted
+    into its own folder, is refused in one line and kept (s72 fix: predict_slide replaced
+    it, where predict_folder and the command line refused it)."""
+    path = tmp_path / name
+    if name.endswith(".mrc"):
+        _tomogram(path)
+    else:
+        tifffile.imwrite(path, np.random.default_rng(0).random((20, 24)).astype(np.float32))
+    before = path.read_bytes()
+    with pytest.raises(OutputError, match=f"{name}: this call would write over its input"):
+        predict_slide(_net(), path, tmp_path, large_threshold=100)
+    assert path.read_bytes() == before and _names(tmp_path) == [name]
 
 
 def test_probabilities_stay_ome_tiff_and_ome_zarr_is_said(tmp_path, small_chunks, caplog):

@@ -293,17 +293,29 @@ KEPT_WORDS = (*range(4, 16), 22, 49, 50, 51)
 IMOD_ORIGIN_FLAG = 4
 #: the first words of the header's first label in a label file unetlab wrote
 LABEL_NOTE = "unetlab: labels of"
+#: the first words of the header label that carries the key of the record that made a label
+#: file (:func:`carried_mrc_key`): a killed run's rerun tells its own file by it (s72 fix)
+KEY_NOTE = "unetlab key"
+#: the header's labels: 10 of 80 characters from byte 224
+LABELS_AT, LABEL_BYTES = 224, 80
 #: the MRC mode of each label dtype (:func:`~unetlab.data.large_ids.label_dtype`): IMOD's
 #: unsigned bytes, 16-bit unsigned
 LABEL_MODES = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 6}
 
 
-def write_mrc_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike) -> Path:
+def write_mrc_labels(
+    path: str | os.PathLike,
+    labels: np.ndarray,
+    like: str | os.PathLike,
+    *,
+    key: str | None = None,
+) -> Path:
     """Write ``labels`` (Z, Y, X) class values of the MRC file ``like`` as the MRC2014 label
     file ``path``, atomically: little-endian, mode 0 unsigned bytes with IMOD's stamp (mode
     6, uint16, above 255), ``like``'s grid, cell (so its voxel size), origin and space group,
     its rows in the same order (row 0 first: 3dmod draws both from the bottom, napari and
-    mrcfile from the top), the header's first label saying unetlab made it. Plane by plane
+    mrcfile from the top), the header's first label saying unetlab made it, a second the
+    ``key`` of the record that made it (:data:`KEY_NOTE`), where given. Plane by plane
     (:func:`write_label_blocks`: no copy of the volume: review s71 2, a 60 x 1024^2 volume
     took +485 MB)."""
     theirs = mrc_header(like)
@@ -311,7 +323,8 @@ def write_mrc_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os
         raise ValueError(f"labels of shape {labels.shape} for an MRC file of {theirs.shape}")
     if labels.dtype.kind == "i" and int(labels.min(initial=0)) < 0:
         raise ValueError(f"label values from {labels.min()}: labels are never negative")
-    return write_label_blocks(path, labels, like, top=int(labels.max(initial=0)), head=theirs)
+    top = int(labels.max(initial=0))
+    return write_label_blocks(path, labels, like, top=top, head=theirs, key=key)
 
 
 def write_label_blocks(
@@ -321,11 +334,13 @@ def write_label_blocks(
     *,
     top: int,
     head: MrcHeader | None = None,
+    key: str | None = None,
 ) -> Path:
     """Write the label file ``path`` of :func:`write_mrc_labels` from ``blocks``: the labels'
     voxels in the file's order (planes, or bands of a plane's rows, as a streamed tomogram's
     staging gives them) of values 0 to ``top`` (mode 0 up to 255, else 6), over the MRC file
-    ``like`` (of header ``head``, read where not given). The header's place is left first
+    ``like`` (of header ``head``, read where not given), carrying ``key`` where given (as
+    :func:`write_mrc_labels` does). The header's place is left first
     and written last, with the statistics counted on the way; then the atomic rename. Every
     voxel is written once, in one pass: bytes equal to a whole volume's."""
     theirs = mrc_header(like) if head is None else head
@@ -339,7 +354,8 @@ def write_label_blocks(
         if counts.sum() != math.prod(theirs.shape):
             raise ValueError(f"{counts.sum()} label voxels for an MRC file of {theirs.shape}")
         f.seek(0)
-        f.write(_label_header(theirs, counts, LABEL_MODES[kind.newbyteorder("=")], Path(like)))
+        mode = LABEL_MODES[kind.newbyteorder("=")]
+        f.write(_label_header(theirs, counts, mode, Path(like), key))
     return Path(path)
 
 
@@ -370,12 +386,28 @@ def first_label(head: MrcHeader) -> str:
     return head.raw[224:304].decode("latin-1").rstrip(" \0")
 
 
-def _label_header(theirs: MrcHeader, counts: np.ndarray, mode: int, like: Path) -> bytes:
+def carried_mrc_key(path: str | os.PathLike) -> str | None:
+    """The record key a label file unetlab wrote carries (its header label :data:`KEY_NOTE`,
+    :func:`write_mrc_labels`); None where its header has none (another program's file, one
+    cut off in its header). OSError where it cannot be read."""
+    with open(path, "rb") as f:
+        raw = f.read(HEADER_BYTES)
+    for at in range(LABELS_AT, min(len(raw), HEADER_BYTES), LABEL_BYTES):
+        words = raw[at : at + LABEL_BYTES].decode("latin-1").split()
+        if len(words) == 3 and " ".join(words[:2]) == KEY_NOTE:
+            return words[2]
+    return None
+
+
+def _label_header(
+    theirs: MrcHeader, counts: np.ndarray, mode: int, like: Path, key: str | None = None
+) -> bytes:
     """The 1,024-byte header of a label file of ``mode`` over the image of header ``theirs``
     (the file ``like``): its :data:`KEPT_WORDS`, the axes X, Y, Z, the statistics of the
     values of ``counts`` (:func:`count_statistics`), MRC2014's version, IMOD's stamp (its
     flags: the image's origin-sign flag), 'MAP ', the little-endian stamp and one label
-    (80 characters) saying unetlab made it of ``like``."""
+    (80 characters) saying unetlab made it of ``like``; a second carrying ``key`` (the
+    record's: :data:`KEY_NOTE`) where given."""
     image = np.frombuffer(theirs.raw, theirs.order + "i4").astype("<i4")  # floats: as words
     words = np.zeros(256, "<i4")
     nz, ny, nx = theirs.shape
@@ -387,8 +419,10 @@ def _label_header(theirs: MrcHeader, counts: np.ndarray, mode: int, like: Path) 
     words[27] = 20140  # NVERSION: MRC2014
     imod = image[38] == IMOD_STAMP
     words[38:40] = IMOD_STAMP, image[39] & IMOD_ORIGIN_FLAG if imod else 0  # bytes unsigned
-    words[55] = 1  # NLABL
+    notes = [f"{LABEL_NOTE} {like.name}", *([f"{KEY_NOTE} {key}"] if key else [])]
+    words[55] = len(notes)  # NLABL
     raw = bytearray(words.tobytes())
     raw[208:216] = MAP_WORD + b"\x44\x44\0\0"
-    raw[224:304] = f"{LABEL_NOTE} {like.name}".encode("ascii", "replace")[:80].ljust(80)
+    for at, note in zip(range(LABELS_AT, HEADER_BYTES, LABEL_BYTES), notes):
+        raw[at : at + LABEL_BYTES] = note.encode("ascii", "replace")[:80].ljust(80)
     return bytes(raw)

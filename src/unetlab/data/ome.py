@@ -436,13 +436,16 @@ def _tiles(array, done=lambda: None) -> Iterator[np.ndarray]:
             yield band[:, left : left + CHUNK]
 
 
-def seal_mrc(stage: Path, path: Path, like: Path, told: Told | None = None) -> None:
-    """Write the staged labels (level 0 of ``stage``: the pages of the MRC file ``like``) as
-    its MRC label file ``path`` (:func:`~unetlab.data.mrc.write_label_blocks`: the header
-    that a whole volume's labels get, bytes and all), band by band in the file's order; the
-    staging is kept (its caller's to remove once the outputs are in place). Mode 0 where
-    the staging holds bytes; a wider one's largest value is read first (mode 0 up to 255,
-    6 above, as a whole volume's). ``told``: how far the writing is (:data:`Told`)."""
+def seal_mrc(
+    stage: Path, path: Path, like: Path, spec: OutputSpec, told: Told | None = None
+) -> None:
+    """Write the staged labels (level 0 of ``stage``, of ``spec``: the pages of the MRC file
+    ``like``) as its MRC label file ``path`` (:func:`~unetlab.data.mrc.write_label_blocks`:
+    the header that a whole volume's labels get, bytes and all, and the key of the spec's
+    record), band by band in the file's order; the staging is kept (its caller's to remove
+    once the outputs are in place). Mode 0 where the staging holds bytes; a wider one's
+    largest value is read first (mode 0 up to 255, 6 above, as a whole volume's).
+    ``told``: how far the writing is (:data:`Told`)."""
     import zarr
 
     array = zarr.open_array(stage / "0", mode="r", zarr_format=2)
@@ -450,8 +453,9 @@ def seal_mrc(stage: Path, path: Path, like: Path, told: Told | None = None) -> N
         raise ValueError(f"MRC labels of {array.dtype}: label values are unsigned")
     wide = array.dtype.itemsize > 1
     top = max((int(b.max(initial=0)) for b in _bands(array)), default=0) if wide else 255
-    done = _counted(told, Level("writing level", 0, 0), array.shape)
-    write_label_blocks(path, _told(_bands(array), done), like, top=top)
+    done = _counted(told, "writing", array.shape)
+    key = json.loads(spec.record).get("key") if spec.record else None  # a rerun's proof
+    write_label_blocks(path, _told(_bands(array), done), like, top=top, key=key)
 
 
 def _told(blocks: Iterator[np.ndarray], done: Callable[[], None]) -> Iterator[np.ndarray]:

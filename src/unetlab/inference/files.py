@@ -1153,7 +1153,8 @@ def _write_labels(
         if o.color:
             note_once(NIFTI_COLOUR, level=logging.WARNING)
     elif is_mrc_name(path):  # an MRC input's: its grid, voxel size and origin, overlaying it
-        write_mrc_labels(path, np.stack(out), like=file.path)
+        key = None if file.record is None else file.record.key  # a rerun tells it its own
+        write_mrc_labels(path, np.stack(out), like=file.path, key=key)
         if o.color:
             note_once(MRC_COLOUR, level=logging.WARNING)
     elif tiff:

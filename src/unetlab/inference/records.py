@@ -44,6 +44,7 @@ from unetlab.checkpoint import names_its_net, unwrap_net
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
+from unetlab.data.mrc import carried_mrc_key
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import (
@@ -987,7 +988,8 @@ def embedded_key(path: str | os.PathLike) -> str | None:
 def carried_key(path: str | os.PathLike) -> str | None:
     """The key of the record an output carries (:func:`png_text`, :func:`tiff_kwargs`; a
     streamed image's OME-TIFF description or OME-Zarr attributes:
-    :func:`unetlab.data.ome.description`), read from its header; None where it carries none
+    :func:`unetlab.data.ome.description`; an MRC label file's header label:
+    :func:`unetlab.data.mrc.carried_mrc_key`), read from its header; None where it carries none
     (a file saved over it, one cut off, an OME-Zarr without its attributes: not written to
     the end). OSError where it cannot be read (an I/O error, no permission): a reader that
     cannot tell is not told "another file" (a manifest line dropped for good as the user's
@@ -998,6 +1000,8 @@ def carried_key(path: str | os.PathLike) -> str | None:
             text = read_png_text(path).get(TIFF_KEY)
         elif path.suffix.lower() in (".tif", ".tiff") and path.is_file():
             text = _tiff_text(path)
+        elif path.suffix.lower() == ".mrc" and path.is_file():  # its header's label
+            return carried_mrc_key(path)
         elif path.suffix.lower() == ".zarr" and path.is_dir():
             attrs = json.loads((path / ".zattrs").read_text(encoding="utf-8"))
             return ((attrs.get("unetlab") or {}).get("prediction") or {}).get("key")

@@ -265,7 +265,7 @@ def seal(
     (:func:`~unetlab.data.ome.seal_mrc`)."""
     fmt = together.output_format
     if is_mrc_name(final):  # an MRC input's labels: its label file, read from the staging
-        ome.seal_mrc(stage, together.at(final), like, told)
+        ome.seal_mrc(stage, together.at(final), like, spec, told)
         return final
     if fmt == "ome-zarr":
         for level in stage.iterdir():

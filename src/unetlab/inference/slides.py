@@ -8,7 +8,8 @@ row of tiles, and its labels (and probabilities) written chunk by chunk into a s
 that becomes a pyramidal OME-TIFF or OME-Zarr (:mod:`unetlab.data.ome`).
 
 :func:`predict_slide` writes ``<stem>.tif`` (``output_format="ome-tiff"``: tiled, deflate,
-pyramidal OME-TIFF) or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices
+pyramidal OME-TIFF; an MRC input's: its MRC label file ``<stem>.mrc``, :func:`streamed_names`)
+or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices
 uint8, or with ``label_values`` the model's mask values, ``color``: a palette TIFF;
 ``save_probabilities``: ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P, K, H,
 W)). The input's pixel size is kept; the model's class names and what made them (the
@@ -171,7 +172,7 @@ from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide
 from unetlab.inference.slide_progress import TileProgress, counted
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.manifest import claimed_only
-from unetlab.outputs import outputs_kept
+from unetlab.outputs import outputs_kept, refuse_inputs
 from unetlab.plots import shown_channels
 from unetlab.runtime import check_precision, resolve_device
 
@@ -274,9 +275,15 @@ def streamed_names(path: str | os.PathLike, output_format: str) -> dict[str, str
     3dmod and ChimeraX overlay it at its voxel size; s72: a streamed tomogram's were a
     TIFF, which 3dmod draws mirrored); an OME-Zarr asked for stays one."""
     names = output_names(output_stem(path), output_format)
-    if output_format == "ome-tiff" and is_mrc_name(path):
+    if mrc_labels(path, output_format):
         names["labels"] = output_stem(path) + VOLUME_LABELS["mrc"]
     return names
+
+
+def mrc_labels(path: str | os.PathLike, output_format: str) -> bool:
+    """Whether the labels of the large input ``path`` are an MRC label file
+    (:func:`streamed_names`): an MRC file's, with OME-TIFF outputs."""
+    return output_format == "ome-tiff" and is_mrc_name(path)
 
 
 def _overlay_path(out_dir: Path, path) -> Path:
@@ -630,7 +637,8 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
     """The labels' :class:`~unetlab.data.ome.OutputSpec` (:func:`_specs`); where the input
     has pixels that are no sample (``nodata``), they hold a value of no class there, named
     in their metadata (:func:`~unetlab.inference.predict.model_label_nodata`, as a TIFF of
-    an image read whole names it)."""
+    an image read whole names it), but in an MRC label file (:func:`mrc_labels`), which
+    has no place to name it: the background's, as read whole (s72 fix: a stray 255)."""
     _, h, w, _ = slide.shape
     k = max(model.num_classes, 1)
     lead, page_axes, seconds = _page_lead(slide)
@@ -641,6 +649,8 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
         colormap[:, : len(colours)] = colours.T.astype(np.uint16) * 257
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
+    # an MRC label file has no nodata tag: there the background, as a whole read writes it
+    nodata = nodata and not mrc_labels(slide.path, outputs.output_format)
     void = (
         model_label_nodata(model, values, label_dtype, shown_path(slide.path)) if nodata else None
     )
@@ -818,6 +828,7 @@ class _SlideRun:
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
         specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
+        refuse_inputs([finals[key] for key in specs], [path])  # s72 fix: tomo.mrc into itself
         if group.is_main:
             say_older_name(path, finals["labels"])
         stages = {key: ome.staging_path(finals[key]) for key in specs}
@@ -865,7 +876,7 @@ def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
 
 
 #: the suffixes of outputs that carry their key (records.embedded_key)
-_KEYED = (".png", ".tif", ".tiff", ".zarr")
+_KEYED = (".png", ".tif", ".tiff", ".zarr", ".mrc")
 
 
 #: what a file a stopped run only claimed gets, as its caller runs predict (predict_folder
