@@ -173,7 +173,9 @@ def test_help_says_the_overlay_names_and_which_images_stream(capsys, monkeypatch
     assert "<stem>_overlay.tif beside TIFF labels" in text and "pyramids" not in text
     assert "more than 67 megapixels a page, or --large-pixels; any --level above 0" in text
     assert "one-page TIFFs whose whole read would take over 0.5 GB" in text  # s32 histo 7
-    assert "<stem>.nii.gz and <stem>.mrc of NIfTI and MRC inputs read whole" in text  # s71
+    # s71; s72 fix: streamed MRC inputs' labels are <stem>.mrc too, not a TIFF
+    assert "<stem>.mrc of MRC inputs (streamed too, unless --output-format ome-zarr)" in text
+    assert "pyramidal OME-TIFF <stem>.tif (an MRC input's labels: <stem>.mrc) or " in text
 
 
 @pytest.mark.parametrize(
