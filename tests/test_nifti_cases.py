@@ -53,6 +53,8 @@ def test_cases_scored_whole_and_absent_class_left_out(tmp_path, capsys):
             want = _dice(truth, guess, k)
             got = rows[case]["dice"][k]
             assert (got is None and np.isnan(want)) or abs(got - want) < 1e-12, (case, k)
+        organs = np.nanmean([_dice(truth, guess, k) for k in (1, 2)])  # not the background
+        assert abs(rows[case]["foreground_dice"] - organs) < 1e-12, case
     assert rows["abd_7"]["dice"][2] is None and rows["abd_7"]["iou"][2] is None
     kidney = report["case_mean"]["classes"]["kidney"]["dice"]
     assert kidney["n"] == 1 and kidney["mean"] == rows["abd_6"]["dice"][2]
@@ -72,3 +74,40 @@ def test_cases_scored_whole_and_absent_class_left_out(tmp_path, capsys):
     assert [r["name"] for r in table] == ["abd_6", "abd_7"] and table[1]["dice_kidney"] == ""
     assert "per case (3-D)     2 volumes each scored whole" in shown
     assert "kidney           Dice" in shown and "(n = 1: in neither truth nor prediction" in shown
+
+
+def _scored(tmp_path, made: dict, *extra: str) -> dict:
+    """evaluate's JSON of the cases ``made`` (truth, prediction), in a CT's mm voxels."""
+    gt, pred = tmp_path / "labelsTs", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    for case, (truth, guess) in made.items():
+        write_nifti(gt / f"{case}.nii.gz", truth, spacing=(0.8, 0.8, 2.5), units=10)
+        write_nifti(pred / f"{case}.nii.gz", guess, spacing=(0.8, 0.8, 2.5), units=10)
+    out = tmp_path / "e.json"
+    args = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", str(out), *extra]
+    assert main([*args, "--no-progress"]) == 0
+    return json.loads(out.read_text())
+
+
+def test_foreground_dice_keeps_class_1_where_class_0_is_hidden(tmp_path, capsys):
+    """s72: with --ignore-value 0 (class 0 hidden), the case mean's foreground Dice was class
+    2's alone (it left out the first shown class by place, class 1, a real organ); each
+    case's and the mean's foreground Dice are their organs' mean Dice, as numpy's."""
+    made = {f"abd_{seed}": _volumes(seed) for seed in (1, 2, 3)}
+    report = _scored(tmp_path, made, "--ignore-value", "0")
+    shown = capsys.readouterr().out
+    assert list(report["classes"]) == ["1", "2"]
+    for row, (truth, guess) in zip(report["cases"], made.values()):
+        seen = truth != 0  # the truth's class 0 is the ignore value
+        want = np.mean([_dice(truth[seen], guess[seen], k) for k in (1, 2)])
+        assert abs(row["foreground_dice"] - want) < 1e-12, row["name"]
+    means = [report["case_mean"]["classes"][k]["dice"]["mean"] for k in ("1", "2")]
+    assert abs(report["case_mean"]["foreground_dice"] - np.mean(means)) < 1e-12
+    assert f"foreground Dice  {np.mean(means):.4f} (the classes' mean)\n" in shown
+
+
+def test_a_class_in_no_case_is_said_so(tmp_path, capsys):
+    """A named class in neither truth nor prediction of any case: not "of the others"."""
+    _scored(tmp_path, {"abd_1": _volumes(1)}, "--class-names", "bg", "liver", "kidney", "lung")
+    shown = capsys.readouterr().out
+    assert "(in neither truth nor prediction of any case)" in shown and "others" not in shown

@@ -245,6 +245,7 @@ def test_train_predict_evaluate_nifti(tmp_path, capsys, caplog, v2):
     shown = capsys.readouterr().out
     assert "spleen_3[1]" in shown and ".nii" not in shown and "_0000" not in shown
     assert "per case (3-D)     3 volumes each scored whole" in shown  # as nnU-Net's summary
+    assert "figures; spleen_1, spleen_2 trained the checkpoint: leave them out)" in shown
 
 
 @pytest.mark.usefixtures("one_thread")

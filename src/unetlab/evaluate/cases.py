@@ -10,12 +10,12 @@ as nnU-Net's (``np.nanmean``); each class's ``n`` says over how many cases it is
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from unetlab.evaluate.spread import TABLE_CLASSES, per_image_spread
-from unetlab.metrics.confusion import metrics_from_matrix, nanmean
+from unetlab.metrics.confusion import metrics_from_matrix
 from unetlab.metrics.spread import described
 from unetlab.words import numbered
 
@@ -46,7 +46,7 @@ def case_rows(
     for case, at in grouped.items():
         total = sum(matrices[i][0] for i in at)
         per = metrics_from_matrix(total, sum(matrices[i][1] for i in at))
-        foreground = nanmean(np.asarray(per["dice"][1:], np.float64))
+        foreground = foreground_dice(per["dice"], range(len(per["dice"])))
         rows.append(
             dict(name=case, slices=len(at), miou=per["miou"], mdice=per["mdice"])
             | dict(foreground_dice=foreground, iou=per["iou"], dice=per["dice"])
@@ -54,14 +54,23 @@ def case_rows(
     return rows
 
 
-def case_mean(rows: Sequence[dict], class_names: Sequence[str]) -> dict:
+def foreground_dice(dice: Sequence[float], classes: Iterable[int]) -> float:
+    """nnU-Net's foreground mean: the mean of ``dice`` (one a class, of the class indices
+    ``classes``) but class 0's (the background), of those defined; NaN where none is. By
+    index, not place: with class 0 hidden (``--ignore-value 0``) the first Dice is class 1's,
+    a real organ (s72: the case mean left it out)."""
+    defined = [d for d, k in zip(dice, classes) if k != 0 and not math.isnan(d)]
+    return float(np.mean(defined)) if defined else math.nan
+
+
+def case_mean(rows: Sequence[dict], class_names: Sequence[str], classes: Sequence[int]) -> dict:
     """The spread over the case ``rows`` of their figures (:func:`per_image_spread`: each
-    class's mean over the cases where it is defined) and ``foreground_dice`` (nnU-Net's
-    foreground mean: the classes' mean Dice but class 0's); ``cases``: how many."""
+    class's mean over the cases where it is defined) of the classes ``class_names`` (their
+    indices ``classes``) and ``foreground_dice`` (:func:`foreground_dice` of the classes'
+    means); ``cases``: how many."""
     spread = per_image_spread(rows, class_names)
-    means = [spread["classes"][name]["dice"]["mean"] for name in class_names[1:]]
-    defined = [m for m in means if not math.isnan(m)]
-    foreground = float(np.mean(defined)) if defined else math.nan
+    means = [spread["classes"][name]["dice"]["mean"] for name in class_names]
+    foreground = foreground_dice(means, classes)
     return spread | {"cases": len(rows), "foreground_dice": foreground}
 
 
@@ -79,25 +88,47 @@ def with_trained(rows: Sequence[dict], images: Sequence[dict], cases: Sequence) 
 TABLE_CASES = 10
 
 
-def case_lines(mean: dict, rows: Sequence[dict], class_names: Sequence[str]) -> list[str]:
+def case_lines(
+    mean: dict, rows: Sequence[dict], class_names: Sequence[str], classes: Sequence[int]
+) -> list[str]:
     """The table's lines of the cases: each class's Dice and IoU over the cases
-    (:func:`case_mean`), saying where a class is left out of some (in neither truth nor
-    prediction), the foreground mean, and the first :data:`TABLE_CASES` cases' own."""
+    (:func:`case_mean`; ``class_names``, their indices ``classes``), saying where a class is
+    left out of some (in neither truth nor prediction) and which cases trained the
+    checkpoint, the foreground mean, and the first :data:`TABLE_CASES` cases' own."""
     count = mean["cases"]
     lines = [
         f"per case (3-D)     {numbered(count, 'volume')} each scored whole (nnU-Net's per-case "
-        "figures), then mean ± sd (min-max) over the cases:"
+        f"figures{_trained_words(rows)}), then mean ± sd (min-max) over the cases:"
     ]
     for name in class_names if len(class_names) <= TABLE_CLASSES else []:
-        c = mean["classes"][name]
-        n = c["dice"]["n"]
-        left = "" if n == count else f" (n = {n}: in neither truth nor prediction of the others)"
-        lines.append(f"  {name:<15}  Dice {described(c['dice'])}; IoU {described(c['iou'])}{left}")
-    foreground = _f(mean["foreground_dice"])
-    lines.append(f"  foreground Dice  {foreground} (the classes' mean but {class_names[0]}'s)")
+        lines.append(_class_line(name, mean["classes"][name], count))
+    but = f" but {class_names[classes.index(0)]}'s" if 0 in classes else ""
+    lines.append(f"  foreground Dice  {_f(mean['foreground_dice'])} (the classes' mean{but})")
     shown = ", ".join(f"{r['name']} {_f(r['foreground_dice'])}" for r in rows[:TABLE_CASES])
     more = f", ... ({count - TABLE_CASES} more in the JSON)" if count > TABLE_CASES else ""
     return lines + [f"  each case        foreground Dice {shown}{more}"]
+
+
+def _class_line(name: str, figures: dict, count: int) -> str:
+    """A class's line of :func:`case_lines`: its ``figures`` over the ``count`` cases."""
+    n = figures["dice"]["n"]
+    left = (
+        ""
+        if n == count
+        else " (in neither truth nor prediction of any case)"
+        if n == 0
+        else f" (n = {n}: in neither truth nor prediction of the others)"
+    )
+    return f"  {name:<15}  Dice {described(figures['dice'])}; IoU {described(figures['iou'])}{left}"
+
+
+def _trained_words(rows: Sequence[dict]) -> str:
+    """Which case ``rows`` trained the checkpoint (:func:`with_trained`), to leave out."""
+    trained = [r["name"] for r in rows if r.get("trained")]
+    if not trained:
+        return ""
+    named = ", ".join(trained[:TABLE_CASES]) + (", ..." if len(trained) > TABLE_CASES else "")
+    return f"; {named} trained the checkpoint: leave {'it' if len(trained) == 1 else 'them'} out"
 
 
 def _f(value: float) -> str:

@@ -161,7 +161,7 @@ class Report:
         out["images"] = images
         if self.cases:
             out["cases"] = cases = self._shown_cases(shown)
-            out["case_mean"] = case_mean(cases, names)
+            out["case_mean"] = case_mean(cases, names, shown)
             out["averaging"]["case_mean"] = CASE_MEAN
         out.update(self.source)
         return out
@@ -239,7 +239,7 @@ class Report:
         lines += spread_lines(spread, names, trained, ignored=ignored)
         if self.cases:
             cases = self._shown_cases(shown)
-            lines += case_lines(case_mean(cases, names), cases, names)
+            lines += case_lines(case_mean(cases, names, shown), cases, names, shown)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images, every_row=every_row)
         worst, by = self.worst(), self.worst_by
