@@ -111,3 +111,34 @@ def test_a_class_in_no_case_is_said_so(tmp_path, capsys):
     _scored(tmp_path, {"abd_1": _volumes(1)}, "--class-names", "bg", "liver", "kidney", "lung")
     shown = capsys.readouterr().out
     assert "(in neither truth nor prediction of any case)" in shown and "others" not in shown
+
+
+def test_a_foreign_cases_csv_is_refused_before_scoring(tmp_path, capsys):
+    """Beside NIfTI volumes evaluate claims e_cases.csv before scoring: another file there
+    is refused with one line and nothing written (as its other outputs)."""
+    (tmp_path / "e_cases.csv").write_text("mine\n")
+    gt, pred = tmp_path / "Task01" / "labelsTs", tmp_path / "pred"
+    for folder in (gt, pred):
+        folder.mkdir(parents=True)
+        write_nifti(folder / "abd_1.nii.gz", _volumes(1)[0], units=10)
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt.parent)]
+    assert main([*argv, "--json", str(tmp_path / "e.json")]) == 2
+    assert "e_cases.csv exists and was not written by unetlab" in capsys.readouterr().err
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_an_earlier_cases_csv_goes_with_a_report_of_no_volumes(tmp_path, capsys):
+    """A report of PNGs written over an earlier one of NIfTI cases (--overwrite) removes the
+    earlier e_cases.csv evaluate wrote: it stayed beside the new report, read as its own."""
+    from unetlab.data.io import write_png
+
+    _scored(tmp_path, {"abd_1": _volumes(1)})
+    assert (tmp_path / "e_cases.csv").is_file()
+    mask = np.zeros((6, 8), np.uint8)
+    mask[:, 3] = 1
+    write_png(tmp_path / "gt_png" / "a.png", mask)
+    write_png(tmp_path / "pred_png" / "a.png", mask)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred_png"), "--gt", str(tmp_path / "gt_png")]
+    assert main([*argv, "--json", str(tmp_path / "e.json"), "--overwrite"]) == 0
+    assert not (tmp_path / "e_cases.csv").exists()
+    assert "per-case CSV: removed" in capsys.readouterr().out

@@ -156,9 +156,23 @@ def test_the_command_claims_each_output_once(scored, tmp_path, monkeypatch):
     argv += ["--label-values", "0", "255", "--json", str(tmp_path / "r.json")]
     assert main(argv) == 0
     names = ["r.json", "r_confusion.png", "r_images.csv", "r_matching.csv"]
-    assert sorted(claimed) == sorted([*names, "r_cases.csv"])  # NIfTI cases': none here
+    assert sorted(claimed) == names  # no r_cases.csv: NIfTI volumes' only
     assert all((tmp_path / name).is_file() for name in names)
     assert not (tmp_path / "r_cases.csv").exists()
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_a_png_sets_own_cases_csv_is_no_claim_of_evaluate(scored, tmp_path, overwrite):
+    """s72 review: evaluate --json e.json of PNGs refused the user's own e_cases.csv (exit 2,
+    "not written by unetlab"; --overwrite then kept it): it writes one of NIfTI cases only."""
+    from unetlab.cli import main
+
+    mine = tmp_path / "e_cases.csv"
+    mine.write_text("case,note\nmine,kept\n")
+    _, gt = scored
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(gt), *overwrite]
+    assert main([*argv, "--label-values", "0", "255", "--json", str(tmp_path / "e.json")]) == 0
+    assert mine.read_text() == "case,note\nmine,kept\n"
 
 
 def test_a_claim_checks_the_records_and_reads_the_manifest_once(scored, tmp_path, monkeypatch):

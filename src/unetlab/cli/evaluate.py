@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -522,7 +523,8 @@ def _claim_outputs(args) -> list[Path]:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     outputs = [json_path, confusion, _image_csv(json_path), _matching_csv(json_path)]
-    outputs.append(_cases_csv(json_path))
+    if _scores_volumes(args):  # else claimed where written, if ever (not a PNG set's own)
+        outputs.append(_cases_csv(json_path))
     earlier = [Path(p) for p in outputs if p and Path(p).is_file()]
     scored = _as_recorded(args) if earlier and not args.overwrite else {}
     for path in earlier:  # another report or picture there: refused before any claim
@@ -566,6 +568,27 @@ def _image_csv(json_path: Path | None) -> Path | None:
 def _cases_csv(json_path: Path | None) -> Path | None:
     """The per-case CSV (NIfTI volumes) beside ``--json FILE``: FILE's name + ``_cases.csv``."""
     return json_path.with_name(f"{json_path.stem}_cases.csv") if json_path else None
+
+
+def _scores_volumes(args) -> bool:
+    """Whether evaluate's inputs (``--pred``, ``--gt``, ``--data``) are or hold NIfTI
+    volumes, a data set's a folder down (``labelsTr/``), scored per case into
+    ``FILE_cases.csv``: claimed before scoring only then (a PNG set's own ``e_cases.csv``
+    beside ``--json e.json`` was refused, s72 review)."""
+    return any(_holds_nifti(Path(p), depth=2) for p in (args.pred, args.gt, args.data) if p)
+
+
+def _holds_nifti(path: Path, *, depth: int) -> bool:
+    """Whether ``path`` is a NIfTI volume or a folder holding one ``depth`` levels down."""
+    from unetlab.data.nifti import is_nifti
+
+    if is_nifti(path):
+        return True
+    if depth == 0 or not path.is_dir():
+        return False
+    with os.scandir(path) as entries:
+        found = [Path(e.path) for e in entries if is_nifti(e.name) or e.is_dir()]
+    return any(_holds_nifti(p, depth=depth - 1) for p in found)
 
 
 def _matching_csv(json_path: Path | None) -> Path | None:
