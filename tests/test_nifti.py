@@ -122,9 +122,11 @@ def test_voxel_size_is_the_pixel_size(tmp_path, units, order, size):
     assert file_pixel_size(path) == size[:2]
 
 
-def test_no_pixel_size_without_a_unit_or_a_side(tmp_path):
-    """Unknown units (0), a zero or NaN side: no pixel size; a 2-D volume: no z spacing."""
-    assert nifti_pixel_size(write_nifti(tmp_path / "a.nii", ct_volume())) is None
+def test_unknown_units_are_mm_and_no_pixel_size_without_a_side(tmp_path):
+    """Unknown units (0, nibabel's default header): mm, as ITK reads them (s72: no pixel
+    size, so µm tables); a zero or NaN side: no pixel size; a 2-D volume: no z spacing."""
+    unknown = write_nifti(tmp_path / "a.nii", ct_volume())
+    assert nifti_pixel_size(unknown) == ((800.0, 800.0), 5000.0)
     for i, side in enumerate((0.0, float("nan"))):
         flat = write_nifti(tmp_path / f"{i}.nii", ct_volume(), spacing=(side, 1, 1), units=2)
         assert nifti_pixel_size(flat) is None

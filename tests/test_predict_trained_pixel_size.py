@@ -158,19 +158,19 @@ def test_inputs_apart_at_the_level_or_scale_predicted_are_said_too(tmp_path, cap
     assert "2 inputs' pixel sizes are up to 2x apart (a.ome.tif 0.125 µm, b" in caplog.text
 
 
-def _volume_lines(tmp_path, caplog, mm, units=10):
-    """predict_folder's lines of a CT of ``mm`` pixels (xyzt_units ``units``) by a model
-    trained on 0.8 mm pixels."""
+def _volume_lines(tmp_path, caplog, mm, units=10, pixel_size=None):
+    """predict_folder's lines of a CT of ``mm`` pixels (xyzt_units ``units``; or
+    ``pixel_size`` µm, --pixel-size) by a model trained on 0.8 mm pixels."""
     from tests.test_nifti import write_nifti
 
     net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     net.objects = {"target": "semantic", "count": 4, "pixel_size": [800.0, 800.0]}
-    folder = tmp_path / f"ct{mm}"
+    folder = tmp_path / f"ct{mm}_{pixel_size}"
     folder.mkdir()
     ct = np.random.default_rng(0).integers(-1000, 1000, (32, 32, 3)).astype(np.int16)
     write_nifti(folder / "ct.nii.gz", ct, spacing=(mm, mm, 2.5), units=units)
     with caplog.at_level(logging.WARNING):
-        predict_folder(net, folder, tmp_path / f"out{mm}")
+        predict_folder(net, folder, folder.with_name(f"out{folder.name}"), pixel_size=pixel_size)
     return [r.getMessage() for r in caplog.records if "trained on" in r.getMessage()]
 
 
@@ -185,3 +185,25 @@ def test_a_volume_a_tenth_off_the_training_voxels_is_said_in_mm(tmp_path, caplog
     )
     caplog.clear()
     assert not _volume_lines(tmp_path, caplog, 0.85)  # 6%: within a tenth
+
+
+def test_a_volume_given_its_pixel_size_is_judged_and_said_in_mm(tmp_path, caplog):
+    """s72 review: under --pixel-size a NIfTI volume fell back to the 1.5x and µm of
+    micrographs: 1000 µm on a model of 800 said nothing, 1300 said "1.3e+03 µm pixels"."""
+    (line,) = _volume_lines(tmp_path, caplog, 0.8, pixel_size=1000.0)
+    assert line.startswith(
+        "ct.nii.gz: 1 mm pixels and the model was trained on 0.8 mm pixels (1.2x)"
+    )
+    caplog.clear()
+    (line,) = _volume_lines(tmp_path, caplog, 0.8, units=3, pixel_size=1300.0)
+    assert line.startswith("ct.nii.gz: 1.3e+03 µm pixels and the model was trained on 800 µm")
+    caplog.clear()
+    (line,) = _volume_lines(tmp_path, caplog, 1.0, units=0)  # no unit: mm, as ITK reads it
+    assert line.startswith("ct.nii.gz: 1 mm pixels and the model was trained on 0.8 mm")
+
+
+def test_an_image_other_than_a_volume_a_fifth_off_says_nothing(tmp_path, caplog):
+    """The tenth is NIfTI volumes' (resampled to one spacing as a rule): a TIFF's pixels
+    1.2x the training ones stay within the 1.5x of micrographs, said or given."""
+    assert not _run(tmp_path, caplog, 0.39)
+    assert not _run(tmp_path, caplog, 0.3, pixel_size=0.39)

@@ -60,8 +60,12 @@ PAIR_CONVERSION = (
     "open the .hdr, save as .nii.gz)"
 )
 #: micrometres in the spatial unit of a header's ``xyzt_units`` (its low 3 bits: nifti1.h's
-#: NIFTI_UNITS_METER, _MM, _MICRON); 0, unknown, gives no pixel size
-SPACE_UNITS_UM = {1: 1e6, 2: 1e3, 3: 1.0}
+#: NIFTI_UNITS_METER, _MM, _MICRON); 0, unknown (nibabel's default header), read as mm as
+#: ITK and SimpleITK read it (nnU-Net's spacing): it gave no pixel size, so µm tables (s72)
+SPACE_UNITS_UM = {0: 1e3, 1: 1e6, 2: 1e3, 3: 1.0}
+
+#: the ``xyzt_units`` spatial code of a header that names no unit (read as mm)
+UNKNOWN_UNIT = 0
 
 
 def is_nifti(path: str | os.PathLike) -> bool:
@@ -177,8 +181,8 @@ def parse_header(raw: bytes, path: Path) -> NiftiHeader:
 
 def nifti_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float | None] | None:
     """((y, x) pixel size, z spacing) in µm of the NIfTI-1 volume ``path``: its voxel size
-    (pixdim) in the unit its ``xyzt_units`` names (m, mm, µm: :data:`SPACE_UNITS_UM`); None
-    where it names none or a side is no positive number; no z spacing for a 2-D volume's
+    (pixdim) in the unit its ``xyzt_units`` names (m, mm, µm: :data:`SPACE_UNITS_UM`; mm
+    where it names none); None where a side is no positive number; no z spacing for a 2-D volume's
     slice. To float32's 7 digits (a CT's 0.8 mm is 800 µm, not 800.0000119)."""
     return header_pixel_size(read_header(path))
 
@@ -201,6 +205,11 @@ def header_length_unit(head: NiftiHeader) -> str:
     give its sizes in: "um" where its header's xyzt_units says µm, else "mm", a CT's or an
     MRI's (its 0.8 mm pixels gave area_um2 of 640000 each, volume_um3 of 1.6e9: s72)."""
     return "um" if head.raw[123] & 7 == 3 else "mm"
+
+
+def names_no_unit(head: NiftiHeader) -> bool:
+    """Whether a volume's header names no spatial unit (xyzt_units 0), its pixdim read as mm."""
+    return head.raw[123] & 7 == UNKNOWN_UNIT
 
 
 _SAVE = "save it as a single-file NIfTI-1 .nii or .nii.gz (3D Slicer, ITK-SNAP: Save as)"

@@ -23,7 +23,13 @@ from unetlab.data import ome_xml
 from unetlab.data.dicom import is_dicom_series, series_pixel_size
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
-from unetlab.data.nifti import header_length_unit, header_pixel_size, is_nifti, read_header
+from unetlab.data.nifti import (
+    header_length_unit,
+    header_pixel_size,
+    is_nifti,
+    names_no_unit,
+    read_header,
+)
 from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
@@ -459,6 +465,17 @@ def _nifti_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     found = header_pixel_size(head)
     if found is None:
         return None
+    if names_no_unit(head):
+        _say_once(
+            "nifti-no-unit",
+            logging.INFO,
+            "%s: its NIfTI header names no unit (xyzt_units 0): its voxel size (pixdim "
+            "%.3g x %.3g) read as mm, as ITK and nnU-Net read it; set xyzt_units where it is "
+            "in another unit",
+            Path(path).name,
+            *(side / 1e3 for side in found[0]),
+            of_all=True,
+        )
     return PixelSize(found[0], "um", found[1], shown=header_length_unit(head))
 
 

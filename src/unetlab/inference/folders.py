@@ -1930,10 +1930,9 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
     the size predicted (the pixels' over a factor ``scale``; ``"auto"`` predicts those at
     their own, 1): inputs of sizes apart are said once a command
     (:func:`~unetlab.data.read_notes.note_side`; s50 slideleft: not said under --scale F)."""
-    from unetlab.data.nifti import is_nifti
     from unetlab.data.read_notes import note_once, note_side
     from unetlab.data.tiffmeta import read_pixel_size
-    from unetlab.inference.sizing import VOXEL_TOLERANCE, image_size_note, trained_pixel_size
+    from unetlab.inference.sizing import image_size_note, trained_pixel_size
 
     trained = trained_pixel_size(model)
     if path.is_dir():
@@ -1944,9 +1943,24 @@ def _say_trained_size(model, path: Path, given: float | None, streamed: bool, sc
         note_side(shown_path(path), side / (1 if scale == "auto" else scale))
     if scale != 1:  # resampled for the net: --scale auto says its own line
         return
-    how = {"tolerance": VOXEL_TOLERANCE, "unit": pixel.shown} if is_nifti(path) and pixel else {}
+    how = _size_terms(path, pixel)
     if (note := image_size_note(trained, side, streamed=streamed, **how)) is not None:
         note_once(f"{shown_path(path)}: {note}", key=f"trained size {path.parent} {side:.3g}")
+
+
+def _size_terms(path: Path, pixel) -> dict:
+    """How :func:`~unetlab.inference.sizing.image_size_note` judges and words ``path``'s
+    pixels (its :class:`~unetlab.data.tiffmeta.PixelSize` ``pixel``, None under
+    --pixel-size): a NIfTI volume's within :data:`~unetlab.inference.sizing.VOXEL_TOLERANCE`
+    in its header's unit, whichever gave the size (s72 review: under --pixel-size it fell
+    back to the 1.5x and µm of micrographs); other images' by the defaults."""
+    from unetlab.data.nifti import header_length_unit, is_nifti, read_header
+    from unetlab.inference.sizing import VOXEL_TOLERANCE
+
+    if not is_nifti(path):
+        return {}
+    unit = pixel.shown if pixel is not None else header_length_unit(read_header(path))
+    return {"tolerance": VOXEL_TOLERANCE, "unit": unit}
 
 
 def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Path]) -> None:
