@@ -13,7 +13,7 @@ from tests.test_predict_objects import local_net
 from unetlab.data.tiffmeta import given_sizes, read_pixel_size
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
-from unetlab.inference.measure import in_unit
+from unetlab.inference.measure import in_unit, named_channels
 
 
 def test_in_unit_scales_each_power_and_keeps_the_rest():
@@ -24,14 +24,15 @@ def test_in_unit_scales_each_power_and_keeps_the_rest():
         "volume_um3": np.array([1.6e9, 3.2e9]),
         "centroid_x_um": np.array([800.0, 1600.0]),
         "area": np.array([1, 2]),
-        "mean_intensity_um": np.array([5.0, 6.0]),  # a channel named "um": no size
+        "mean_intensity_0": np.array([5.0, 6.0]),
+        "mean_intensity_1": np.array([7.0, 8.0]),
     }
-    out = in_unit(table, "mm")
+    out = named_channels(in_unit(table, "mm"), ["um", "CT"])  # a channel named "um": kept
     assert list(out) == [
         *("id", "z_mm", "area_mm2", "volume_mm3", "centroid_x_mm", "area"),
-        "mean_intensity_um",
+        *("mean_intensity_um", "mean_intensity_CT"),
     ]
-    assert out["mean_intensity_um"] is table["mean_intensity_um"]
+    assert out["mean_intensity_um"] is table["mean_intensity_0"]
     np.testing.assert_allclose(out["z_mm"], [0.0, 2.5])
     np.testing.assert_allclose(out["area_mm2"], [0.64, 1.28])
     np.testing.assert_allclose(out["volume_mm3"], [1.6, 3.2])
@@ -84,3 +85,17 @@ def test_objects_3d_of_a_ct_in_mm3(tmp_path):
         assert float(row["volume_mm3"]) == pytest.approx(int(row["volume"]) * 1.6)
         assert float(row["centroid_z_mm"]) == pytest.approx(float(row["centroid_z"]) * 2.5)
         assert float(row["centroid_y_mm"]) == pytest.approx(float(row["centroid_y"]) * 0.8)
+
+
+def test_objects_3d_summary_of_a_ct_in_mm3(tmp_path):
+    """--objects-3d of a CT folder: its objects_summary.csv gives total_volume_mm3 and
+    mean_volume_mm3 (a summary that knew only _um3 columns left them out)."""
+    balls = _ball_stack().transpose(2, 1, 0)
+    (tmp_path / "in").mkdir()
+    write_nifti(tmp_path / "in" / "ct.nii.gz", balls, spacing=(0.8, 0.8, 2.5), units=10)
+    predict_folder(local_net(), tmp_path / "in", tmp_path / "o", objects=True, objects_3d=True)
+    with open(tmp_path / "o" / "objects_summary.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert float(row["total_volume_mm3"]) == pytest.approx(int(row["total_volume"]) * 1.6)
+    assert float(row["mean_volume_mm3"]) == pytest.approx(float(row["mean_volume"]) * 1.6)
+    assert "total_volume_um3" not in row

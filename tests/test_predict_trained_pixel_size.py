@@ -158,7 +158,7 @@ def test_inputs_apart_at_the_level_or_scale_predicted_are_said_too(tmp_path, cap
     assert "2 inputs' pixel sizes are up to 2x apart (a.ome.tif 0.125 µm, b" in caplog.text
 
 
-def _volume_lines(tmp_path, caplog, mm, units=10, pixel_size=None):
+def _volume_lines(tmp_path, caplog, mm, units=10, pixel_size=None, **settings):
     """predict_folder's lines of a CT of ``mm`` pixels (xyzt_units ``units``; or
     ``pixel_size`` µm, --pixel-size) by a model trained on 0.8 mm pixels."""
     from tests.test_nifti import write_nifti
@@ -169,8 +169,9 @@ def _volume_lines(tmp_path, caplog, mm, units=10, pixel_size=None):
     folder.mkdir()
     ct = np.random.default_rng(0).integers(-1000, 1000, (32, 32, 3)).astype(np.int16)
     write_nifti(folder / "ct.nii.gz", ct, spacing=(mm, mm, 2.5), units=units)
-    with caplog.at_level(logging.WARNING):
-        predict_folder(net, folder, folder.with_name(f"out{folder.name}"), pixel_size=pixel_size)
+    with caplog.at_level(logging.INFO if settings else logging.WARNING):
+        out = folder.with_name(f"out{folder.name}")
+        predict_folder(net, folder, out, pixel_size=pixel_size, **settings)
     return [r.getMessage() for r in caplog.records if "trained on" in r.getMessage()]
 
 
@@ -207,3 +208,9 @@ def test_an_image_other_than_a_volume_a_fifth_off_says_nothing(tmp_path, caplog)
     1.2x the training ones stay within the 1.5x of micrographs, said or given."""
     assert not _run(tmp_path, caplog, 0.39)
     assert not _run(tmp_path, caplog, 0.3, pixel_size=0.39)
+
+
+def test_scale_auto_of_a_volume_is_said_in_mm(tmp_path, caplog):
+    """s72 review: --scale auto said "1e+03 µm pixels, trained on 800 µm" of a CT in mm."""
+    (line,) = _volume_lines(tmp_path, caplog, 1.0, scale="auto")
+    assert line == "ct.nii.gz: scale='auto': 1 mm pixels, trained on 0.8 mm: scaled 1.25"

@@ -479,6 +479,16 @@ def _nifti_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     return PixelSize(found[0], "um", found[1], shown=header_length_unit(head))
 
 
+def shown_unit(path: str | os.PathLike, pixel: PixelSize | None) -> str:
+    """The unit (a key of :data:`unetlab.inference.measure.UNITS`) lines and tables give
+    ``path``'s sizes in, its :class:`PixelSize` ``pixel`` read or given (None: given as
+    --pixel-size, or none): a NIfTI volume's header's (mm as a rule) whichever gave the
+    size, else µm."""
+    if pixel is not None:
+        return pixel.shown
+    return header_length_unit(read_header(path)) if is_nifti(path) else "um"
+
+
 def given_sizes(
     recorded: PixelSize | None,
     name: str,

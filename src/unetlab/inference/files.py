@@ -104,6 +104,7 @@ from unetlab.data.tiffmeta import (
     read_page_axes,
     read_pixel_size,
     scale_kwargs,
+    shown_unit,
 )
 from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
@@ -540,10 +541,10 @@ def image_scale(model, path: Path, scale: float | str, pixel_size: float | None 
     (:func:`~unetlab.inference.rescale.auto_scale`: 1 where either is unknown)."""
     if scale != "auto":
         return scale
-    side = pixel_size
-    if side is None and (pixel := read_pixel_size(path)) is not None:
-        side = (pixel.size[0] * pixel.size[-1]) ** 0.5
-    return auto_scale(trained_pixel_size(model), side, shown_path(path))
+    pixel = read_pixel_size(path) if pixel_size is None else None
+    side = pixel_size if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
+    unit = shown_unit(path, pixel)  # a NIfTI volume's mm
+    return auto_scale(trained_pixel_size(model), side, shown_path(path), unit)
 
 
 #: a TIFF of this many pixels or more (all its pages) read whole is said first (audit s32

@@ -1954,13 +1954,13 @@ def _size_terms(path: Path, pixel) -> dict:
     --pixel-size): a NIfTI volume's within :data:`~unetlab.inference.sizing.VOXEL_TOLERANCE`
     in its header's unit, whichever gave the size (s72 review: under --pixel-size it fell
     back to the 1.5x and µm of micrographs); other images' by the defaults."""
-    from unetlab.data.nifti import header_length_unit, is_nifti, read_header
+    from unetlab.data.nifti import is_nifti
+    from unetlab.data.tiffmeta import shown_unit
     from unetlab.inference.sizing import VOXEL_TOLERANCE
 
     if not is_nifti(path):
         return {}
-    unit = pixel.shown if pixel is not None else header_length_unit(read_header(path))
-    return {"tolerance": VOXEL_TOLERANCE, "unit": unit}
+    return {"tolerance": VOXEL_TOLERANCE, "unit": shown_unit(path, pixel)}
 
 
 def _say_pixel_size(path: Path, said: set[str], out_dir: Path, todo: Sequence[Path]) -> None:

@@ -561,14 +561,14 @@ def in_unit(table: dict, unit: str) -> dict:
     """``table`` with its µm columns (``_um``, ``_um2``, ``_um3``: ``z_um``, ``area_um2``,
     ``volume_um3``, ...) in ``unit`` (a key of :data:`UNITS`), in their places: a NIfTI
     volume's ``z_mm``, ``area_mm2``, ``volume_mm3`` (its 0.8 x 0.8 x 2.5 mm voxels read
-    1.6e9 µm³ each: s72), not a channel's intensity columns (a channel named "um");
-    ``table`` itself for "um"."""
+    1.6e9 µm³ each: s72); ``table`` itself for "um". Before :func:`named_channels`: a
+    channel's columns end in its index then (``mean_intensity_0``), never ``_um``."""
     if unit == "um":
         return table
     per, out = UNITS[unit], {}
     for name, column in table.items():
         stem, _, power = name.rpartition("_um")
-        if stem and power in ("", "2", "3") and not name.startswith(INTENSITY_MEASURES):
+        if stem and power in ("", "2", "3"):
             out[f"{stem}_{unit}{power}"] = column * per ** int(power or 1)
         else:
             out[name] = column

@@ -22,6 +22,7 @@ from unetlab.inference.sizing import (
     SCALE,
     SCALE_NAMED,
     STREAMED_SCALE_FIXES,
+    said_in,
     trained_pixel_size,
 )
 
@@ -93,9 +94,10 @@ def restored(probabilities: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
-def auto_scale(trained: float | None, side: float | None, name: str) -> float:
+def auto_scale(trained: float | None, side: float | None, name: str, unit: str = "um") -> float:
     """``--scale auto``'s factor for an image of ``side`` µm pixels and a model trained on
-    ``trained`` µm ones, said in one line; 1 where either is unknown, said too."""
+    ``trained`` µm ones, said in one line (in ``unit``: a NIfTI volume's mm); 1 where either
+    is unknown, said too."""
     if trained is None:  # the checkpoint's, not the image's: said once, not once a file
         note_once(_untrained_line(name), key="scale auto, no training pixel size")
         return 1.0
@@ -104,8 +106,8 @@ def auto_scale(trained: float | None, side: float | None, name: str) -> float:
         log.warning("%s: %s: %s: predicted at its own scale (1)", name, said_as(AUTO), which)
         return 1.0
     factor = side / trained
-    said = "%s: %s: %.3g µm pixels, trained on %.3g µm: scaled %.3g"
-    log.info(said, name, said_as(AUTO), side, trained, factor)
+    said = "%s: %s: %s pixels, trained on %s: scaled %.3g"
+    log.info(said, name, said_as(AUTO), said_in(side, unit), said_in(trained, unit), factor)
     return factor
 
 

@@ -202,19 +202,24 @@ def image_size_note(
         return None
     if max(side / trained, trained / side) <= tolerance:
         return None
-    per, name = UNITS[unit], "µm" if unit == "um" else unit
     fix = (
         f"{said_as(STREAMED_SCALE_FIXES)} and {said_as(AUTO)}; read window by window, it is "
         "not resampled"
         if streamed
-        else f"predict it with {said_as(AUTO)} (resampled to {trained * per:.3g} {name} pixels "
+        else f"predict it with {said_as(AUTO)} (resampled to {said_in(trained, unit)} pixels "
         "for the net)"
     )
     return (
-        f"{side * per:.3g} {name} pixels and the model was trained on {trained * per:.3g} "
-        f"{name} pixels ({side / trained:.2g}x): its objects look {trained / side:.2g}x their "
+        f"{said_in(side, unit)} pixels and the model was trained on {said_in(trained, unit)} "
+        f"pixels ({side / trained:.2g}x): its objects look {trained / side:.2g}x their "
         "trained size; " + fix
     )
+
+
+def said_in(um: float, unit: str) -> str:
+    """``um`` micrometres in ``unit`` (a key of :data:`~unetlab.inference.measure.UNITS`),
+    as lines say a size: "0.8 mm" (a CT's pixels, s72), "0.325 µm"."""
+    return f"{um * UNITS[unit]:.3g} {'µm' if unit == 'um' else unit}"
 
 
 def closest_level(trained: float, sides: Sequence[float]) -> int:
