@@ -338,3 +338,13 @@ def test_a_series_is_ct_as_nifti_ct_is(series):
     facts = SimpleNamespace(image=series[0], channels=1, low=[-1000.0], high=[80.0], dtype="int16")
     line = computed_tomography(SimpleNamespace(pairs=[facts]))
     assert line.startswith("CT-like: 1 of 1 images are DICOM int16 of -1000 to 80")
+
+
+def test_a_series_sizes_are_shown_in_mm_as_a_nifti_volume_s(series):
+    """A CT's objects tables and size lines in mm (PixelSpacing is mm), as NIfTI's: not
+    area_um2 of 1e5 a pixel."""
+    from unetlab.data.tiffmeta import read_pixel_size, shown_unit
+
+    pixel = read_pixel_size(series[0])
+    assert pixel.size == (700.0, 800.0) and pixel.shown == "mm"
+    assert shown_unit(series[0], None) == "mm"

@@ -483,10 +483,12 @@ def shown_unit(path: str | os.PathLike, pixel: PixelSize | None) -> str:
     """The unit (a key of :data:`unetlab.inference.measure.UNITS`) lines and tables give
     ``path``'s sizes in, its :class:`PixelSize` ``pixel`` read or given (None: given as
     --pixel-size, or none): a NIfTI volume's header's (mm as a rule) whichever gave the
-    size, else µm."""
+    size, a DICOM series' mm, else µm."""
     if pixel is not None:
         return pixel.shown
-    return header_length_unit(read_header(path)) if is_nifti(path) else "um"
+    if is_nifti(path):
+        return header_length_unit(read_header(path))
+    return "mm" if is_dicom_series(path) else "um"
 
 
 def given_sizes(
