@@ -5,6 +5,7 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 import tifffile
 from PIL import Image
 
@@ -13,6 +14,7 @@ from unetlab.cli import main
 from unetlab.data.io import read_mask, write_png
 from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.data.shapes import shapes_read_as
+from unetlab.errors import OutputError
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.labelme_out import labelme_document
 from unetlab.inference.objects import ObjectOptions
@@ -136,3 +138,22 @@ def test_a_semantic_model_s_objects_are_labelled_with_their_class(tmp_path):
     table = (tmp_path / "out" / "a0_objects.csv").read_text().splitlines()
     assert len(doc["shapes"]) >= len(table) - 1 > 0
     assert {s["label"] for s in doc["shapes"]} <= {"cell", "debris"}
+
+
+def test_a_file_corrected_in_labelme_is_never_replaced_by_a_run_again(tmp_path, caplog):
+    _images(tmp_path / "in", [(40, 40), (40, 44)])
+    net = _net()
+    predict_folder(net, tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    corrected = tmp_path / "out" / "a0_objects.json"
+    doc = json.loads(corrected.read_text())
+    doc["shapes"] = doc["shapes"][:1]  # corrected in labelme, saved over it
+    corrected.write_text(json.dumps(doc))
+    with pytest.raises(OutputError, match="a0_objects.json"):  # the user's file now
+        predict_folder(net, tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    assert "a0_objects.json changed since" in caplog.text
+    (tmp_path / "out" / "a1_objects.json").unlink()
+    options = _labelme(overwrite=True)  # beside it, never over it
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert [p.name for p in result.failed] == ["a0.png"]
+    assert json.loads(corrected.read_text()) == doc
+    assert (tmp_path / "out" / "a1_objects.json").is_file()

@@ -26,7 +26,7 @@ def test_fields_by_name_replace_the_given_options_and_leave_the_rest():
     assert outputs == OutputOptions(color=True, level=2, draw_overlay=True)
     assert rest == {"tile_size": 64}
     assert outputs.wanted == dict(
-        probabilities=False, overlay=True, objects=False, geojson=False, rois=False
+        probabilities=False, overlay=True, objects=False, geojson=False, rois=False, labelme=False
     )
 
 

@@ -88,7 +88,7 @@ from unetlab.inference.files import (
 )
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
-from unetlab.inference.labelme_out import claim_labelme, write_run_labelme
+from unetlab.inference.labelme_out import write_run_labelme
 from unetlab.inference.merged_objects import (
     handed_merged,
     merged_apart,
@@ -560,8 +560,6 @@ def claim_folder(
             claim_summary(out_dir, overwrite=outputs.overwrite)
         if outputs.outlines == "coco":
             claim_coco(out_dir, overwrite=outputs.overwrite)
-        if outputs.outlines == "labelme":  # those it will write, before any work
-            claim_labelme(out_dir, files, claim.done, overwrite=outputs.overwrite)
         yield claim.done
 
 

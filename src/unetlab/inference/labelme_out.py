@@ -8,8 +8,10 @@
 - :func:`labelme_document`: one image's file: each object a ``polygon`` shape labelled with
   its class, an object of several pieces one ``group_id`` (labelme's way to join shapes);
   ``imagePath`` the input relative to the file, ``imageData`` null (labelme reads the image).
-- :func:`claim_labelme` and :func:`write_run_labelme`: the files of a run, claimed before
-  any work and written at its end from each input's ``<stem>_objects.tif``.
+- :func:`write_run_labelme`: the files of a run, written at its end from each input's
+  ``<stem>_objects.tif``; claimed before any work as its other outputs are
+  (:func:`~unetlab.inference.output_rules.output_paths`' ``labelme``): one changed since
+  predict wrote it (corrected in labelme) is the user's, never replaced.
 
 The file is named after the objects' other outputs, never ``<stem>.json``: a folder predicted
 into itself keeps the user's own ``a.json`` beside ``a.jpg``. An object's holes are filled
@@ -112,23 +114,6 @@ def labelme_path(out_dir: str | os.PathLike, path: Path) -> Path:
     return Path(out_dir) / f"{output_stem(path)}{LABELME_ENDING}"
 
 
-def claim_labelme(
-    out_dir: str | os.PathLike, files: Sequence[Path], kept: Sequence[Path], *, overwrite=False
-) -> None:
-    """The labelme files of ``files`` checked and listed in the folder's manifest before any
-    work: never a file unetlab did not write, one another command wrote only with
-    ``overwrite``; those of the inputs ``kept`` (``--skip-existing``) that are there are left
-    as they are (corrected in labelme, perhaps), unclaimed."""
-    from unetlab.inference.output_rules import GIVE_ANOTHER
-    from unetlab.outputs import claim_files, refuse_unlisted
-
-    kept = set(kept)
-    paths = [labelme_path(out_dir, f) for f in files]
-    paths = [p for f, p in zip(files, paths) if f not in kept or not os.path.lexists(p)]
-    refuse_unlisted(paths, "predict")
-    claim_files(paths, overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
-
-
 def write_run_labelme(
     out_dir: Path,
     files: Sequence[Path],
@@ -191,7 +176,7 @@ def _relative(path: Path, out_dir: Path) -> str:
 
 
 def write_labelme(path: Path, document: dict) -> Path:
-    """``document`` written to ``path`` atomically (claimed: :func:`claim_labelme`)."""
+    """``document`` written to ``path`` atomically (claimed with the run's other outputs)."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         json.dump(document, out, allow_nan=False, separators=(",", ":"))
         out.write("\n")

@@ -115,8 +115,8 @@ def output_paths(
     out_dir: Path, stem: str, *, stack: bool, volume: str | None = None
 ) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
-    ``objects`` (object ids), ``table`` (one row per object), ``geojson`` and ``rois``
-    (object outlines). ``stack``: TIFF labels and
+    ``objects`` (object ids), ``table`` (one row per object), ``geojson``, ``rois`` and
+    ``labelme`` (object outlines). ``stack``: TIFF labels and
     overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``volume``: the
     ending of labels that are a label volume of the input's format (``.nii.gz``, ``.mrc``:
     :func:`~unetlab.inference.slides.volume_labels`)."""
@@ -129,6 +129,7 @@ def output_paths(
         "table": out_dir / f"{stem}_objects.csv",
         "geojson": out_dir / f"{stem}_objects.geojson",
         "rois": out_dir / f"{stem}_objects_rois.zip",
+        "labelme": out_dir / f"{stem}_objects.json",
     }
 
 
@@ -141,11 +142,12 @@ _ROLES = {
     "table": "object table",
     "geojson": "object outlines (GeoJSON)",
     "rois": "object outlines (ImageJ ROIs)",
+    "labelme": "object outlines (labelme)",
 }
 
 
 #: every kind of output, as :func:`output_roles` takes them: an input's outputs of any kind
-EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=True)
+EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=True, labelme=True)
 
 
 def output_forms(out_dir: Path, stem: str) -> list[dict[str, Path]]:
@@ -164,6 +166,7 @@ def output_roles(
     objects: bool = False,
     geojson: bool = False,
     rois: bool = False,
+    labelme: bool = False,
 ) -> dict[str, str]:
     """Every file name :func:`~unetlab.inference.files.predict_file` may write for an input
     whose outputs are called ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and
@@ -173,7 +176,7 @@ def output_roles(
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
-    wanted |= {k for k, on in (("geojson", geojson), ("rois", rois)) if on}
+    wanted |= {k for k, on in (("geojson", geojson), ("rois", rois), ("labelme", labelme)) if on}
     every = output_forms(Path(), stem)
     every += [output_names(stem, output_format) for output_format in FORMATS]
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}

@@ -209,7 +209,7 @@ class OutputOptions(KnownFields):
     @property
     def wanted(self) -> dict[str, bool]:
         """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
-        ``objects``, ``geojson``, ``rois``), as :func:`~unetlab.inference.output_rules.output_roles`
+        ``objects``, ``geojson``, ``rois``, ``labelme``), as :func:`~unetlab.inference.output_rules.output_roles`
         takes them."""
         return dict(
             probabilities=self.save_probabilities,
@@ -217,6 +217,7 @@ class OutputOptions(KnownFields):
             objects=self.objects is not None,
             geojson=self.outlines in ("geojson", "both"),
             rois=self.outlines in ("imagej", "both"),
+            labelme=self.outlines == "labelme",
         )
 
     @property
