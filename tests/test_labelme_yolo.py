@@ -11,7 +11,12 @@ from unetlab.data.datasets import more_validation, split_kind, split_pairs
 from unetlab.data.io import read_mask
 from unetlab.data.pairs import find_pairs
 from unetlab.data.read_notes import call_notes
-from unetlab.data.shapes import is_shapes_mask, shape_class_names, shapes_read_as
+from unetlab.data.shapes import (
+    is_shapes_mask,
+    shape_class_names,
+    shapes_as_objects,
+    shapes_read_as,
+)
 from unetlab.errors import DatasetError
 from unetlab.train.setup import prepare_data
 
@@ -502,3 +507,20 @@ def test_predict_s_labelme_files_in_the_set_name_no_class(tmp_path):
     predicted = [_shape("nucleus", [[2, 2], [9, 2], [9, 9]])]
     (tmp_path / "pred" / "a_objects.json").write_text(json.dumps({"shapes": predicted}))
     assert shape_class_names(tmp_path)[0] == {0: "background", 1: "cell"}
+
+
+def test_evaluate_of_an_instance_checkpoint_reads_labelme_truth_as_objects(
+    tmp_path, instance_checkpoint
+):
+    """An instance model's truth as its training read it (data.target=instances): the two
+    touching shapes are 2 objects (before: read as classes, 1 object; --gt-instances is
+    refused with a checkpoint, so there was no way round)."""
+    from unetlab.checkpoint import load_model
+    from unetlab.evaluate import evaluate_model
+
+    (tmp_path / "data").mkdir()
+    _touching(tmp_path / "data")
+    report = evaluate_model(load_model(instance_checkpoint), tmp_path / "data", progress=False)
+    (image,) = report.images
+    assert image["objects"] == 2
+    assert not shapes_as_objects()  # the command's reading is back as it was

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
 
 import numpy as np
 
@@ -92,21 +91,9 @@ def trained_grey_masks(model) -> str | None:
     return how if how in GREY_MASKS else None
 
 
-def keeps_grey_masks_reading(fn):
-    """``fn`` whose :func:`set_grey_masks_reading` holds until it returns (evaluate_model:
-    as the checkpoint it loads says)."""
-
-    @functools.wraps(fn)
-    def kept(*args, **kwargs):
-        with grey_masks_read_as(None):
-            return fn(*args, **kwargs)
-
-    return kept
-
-
 def set_grey_masks_reading(how: str | None) -> None:
     """Read grey RGB masks as ``how`` (a checkpoint's) says from now, within a function of
-    :func:`keeps_grey_masks_reading`, which restores the reading before; None, or a reading
+    :func:`~unetlab.data.mask_reading.keeps_masks_reading`, which restores the reading before; None, or a reading
     a command gave (:func:`grey_masks_read_as`), keeps the reading."""
     _, given = _READING.get()
     if how is not None and not given:

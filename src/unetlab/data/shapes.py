@@ -153,6 +153,15 @@ def shapes_read_as(target: str | None) -> contextlib.AbstractContextManager[None
     return set_within(_AS_OBJECTS, _AS_OBJECTS.get() if target is None else target == "instances")
 
 
+def set_shapes_reading(as_objects: bool) -> None:
+    """Read masks drawn as labelled shapes as objects from now where ``as_objects`` (a
+    checkpoint's instance model: evaluate reads its truth as its training did), within a
+    function of :func:`~unetlab.data.mask_reading.keeps_masks_reading`, which restores the
+    reading before; False keeps the reading."""
+    if as_objects:
+        _AS_OBJECTS.set(True)
+
+
 def shapes_as_objects() -> bool:
     """Whether masks drawn as labelled shapes are read now as objects (:func:`shapes_read_as`)."""
     return _AS_OBJECTS.get()

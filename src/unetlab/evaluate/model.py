@@ -56,17 +56,15 @@ from unetlab.data.classes import ignored_class
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
-from unetlab.data.grey_masks import (
-    keeps_grey_masks_reading,
-    set_grey_masks_reading,
-    trained_grey_masks,
-)
+from unetlab.data.grey_masks import set_grey_masks_reading, trained_grey_masks
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
+from unetlab.data.mask_reading import keeps_masks_reading
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader, mask_axes, refuse_data_set_part
 from unetlab.data.read_notes import call_lines, read_notes
 from unetlab.data.regions import distinct_values
+from unetlab.data.shapes import set_shapes_reading
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, flag_of, said_as, spelled
@@ -134,7 +132,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@keeps_grey_masks_reading  # as its checkpoint's training read them (_prepared)
+@keeps_masks_reading  # as its checkpoint's training read them (_prepared)
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
 @capped  # torch's threads no more than a CPU quota allows, put back after
 @says_its_stop("evaluate_model")  # a Ctrl-C in one line, said while call_lines shows it
@@ -398,6 +396,7 @@ def _prepared(
     model, checkpoint = _loaded(model, options, settings)
     check_weights(model)  # .half(): one line, not torch's dtype error (s49 review1)
     set_grey_masks_reading(trained_grey_masks(model))  # its masks as training read them
+    set_shapes_reading(is_instance_model(model))  # labelme's, YOLO's shapes: objects
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)
     if not is_instance_model(model):  # its mask values are object ids, not its classes
