@@ -958,7 +958,9 @@ def test_a_multipolygons_parts_are_each_filled_in_their_own_box(tmp_path, monkey
 
     filled, fill = [], annotations._filled
     monkeypatch.setattr(
-        annotations, "_filled", lambda rings, shape: filled.append(shape) or fill(rings, shape)
+        annotations,
+        "_filled",
+        lambda rings, shape, *edges: filled.append(shape) or fill(rings, shape, *edges),
     )
     corners = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]
     far = [[x + 1980, y + 1980] for x, y in corners]

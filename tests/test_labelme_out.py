@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image
+from scipy.ndimage import binary_fill_holes
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.cli import main
@@ -36,15 +37,6 @@ def _images(folder, sizes) -> None:
         write_png(folder / f"a{k}.png", nuclei_image(h, w, seed=k))
 
 
-def _best_iou(ids: np.ndarray, mask: np.ndarray, k: int) -> float:
-    """The IoU of object ``k`` of ``ids`` with the object of ``mask`` it overlaps most."""
-    obj = ids == k
-    found = np.bincount(mask[obj].ravel())
-    found[0] = 0
-    other = mask == found.argmax()
-    return (obj & other).sum() / (obj | other).sum()
-
-
 def test_predicted_files_are_read_back_by_train_as_the_same_objects(tmp_path):
     _images(tmp_path / "in", [(97, 83), (61, 130)])
     result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
@@ -59,15 +51,11 @@ def test_predicted_files_are_read_back_by_train_as_the_same_objects(tmp_path):
         pairs = find_pairs(tmp_path / "in")
         masks = [read_pair(pair)[1] for pair in pairs]
     assert [p.image.name for p in pairs] == ["a0.png", "a1.png"]
-    checked = 0
-    for pair, mask in zip(pairs, masks):
+    for pair, mask in zip(pairs, masks):  # each object exactly, its holes filled
         ids = tifffile.imread(tmp_path / "out" / f"{pair.image.stem}_objects.tif")
         assert ids.max() >= 10 and len(np.unique(mask)) == len(np.unique(ids))
         for k in range(1, int(ids.max()) + 1):
-            if (ids == k).sum() > 30:
-                assert _best_iou(ids, mask, k) >= 0.9
-                checked += 1
-    assert checked >= 20
+            assert np.array_equal(mask == k, binary_fill_holes(ids == k))
 
 
 def test_touching_objects_and_lines_of_pixels_read_back_exactly(tmp_path):
@@ -157,3 +145,42 @@ def test_a_file_corrected_in_labelme_is_never_replaced_by_a_run_again(tmp_path, 
     assert [p.name for p in result.failed] == ["a0.png"]
     assert json.loads(corrected.read_text()) == doc
     assert (tmp_path / "out" / "a1_objects.json").is_file()
+
+
+def _thin_objects() -> np.ndarray:
+    """Objects 1 px wide in places (review s72): a blob with a 1-px tail, a dumbbell of a
+    1-px neck, an L and a cross of lines 1 px wide."""
+    ids = np.zeros((40, 48), np.uint16)
+    ids[2:9, 2:9] = 1
+    ids[5, 9:15] = 1  # the blob's tail
+    ids[12:18, 2:8] = 2
+    ids[12:18, 12:18] = 2
+    ids[15, 8:12] = 2  # the neck
+    ids[22:34, 3] = 3
+    ids[33, 3:15] = 3  # an L
+    ids[20:36, 30] = 4
+    ids[27, 22:40] = 4  # a cross
+    ids[2:12, 24:27] = 5
+    ids[4, 27:33] = 5
+    ids[8:11, 33:36] = 5  # a diagonal step
+    ids[np.arange(6, 9), np.arange(30, 33)] = 5
+    return ids
+
+
+def test_objects_one_pixel_wide_in_places_read_back_exactly_as_labelme_draws_them(tmp_path):
+    """Before: even-odd on pixel centres left out those on an edge drawn there and back (the
+    tail, the neck, the lines: 2 to 18 px an object); labelme fills them (PIL's outline)."""
+    from PIL import ImageDraw
+
+    ids = _thin_objects()
+    write_png(tmp_path / "a.png", np.zeros(ids.shape, np.uint8))
+    document = labelme_document(ids, "a.png", "cell")
+    (tmp_path / "a.json").write_text(json.dumps(document))
+    with shapes_read_as("instances"):
+        assert np.array_equal(read_mask(tmp_path / "a.json"), ids)
+    drawn = Image.new("L", ids.shape[::-1])  # labelme's own drawing: PIL, fill and outline
+    for shape in document["shapes"]:
+        xy, draw = [tuple(p) for p in shape["points"]], ImageDraw.Draw(drawn)
+        (draw.rectangle if shape["shape_type"] == "rectangle" else draw.polygon)(xy, 1, 1)
+    assert np.array_equal(np.asarray(drawn) > 0, ids > 0)
+    assert np.array_equal(read_mask(tmp_path / "a.json") > 0, ids > 0)  # as classes too

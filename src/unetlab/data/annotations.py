@@ -111,6 +111,10 @@ class Outline:
     #: the indices in ``rings`` of the outer rings (each GeoJSON polygon's first; its others
     #: are its holes); empty: every ring (an ImageJ ROI's, whose holes are not told apart)
     outer: tuple[int, ...] = ()
+    #: whether every pixel whose centre lies on an edge of its rings is filled too, as PIL
+    #: fills a polygon with its outline (labelme's drawing: an edge drawn there and back, a
+    #: tail or a neck 1 px wide, is its pixels); False: those of an odd number of edges
+    edges: bool = False
 
     def outer_rings(self) -> tuple[np.ndarray, ...]:
         """Its outer rings (:attr:`outer`): a point in a hole is inside one of them."""
@@ -769,7 +773,7 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
         return inside
     rings = [(ring[:, 1] - 0.5 - y0, ring[:, 0] - 0.5 - x0) for ring in outline.rings]
     if len(outline.parts) < 2:
-        return _filled(rings, inside.shape) if rings else inside
+        return _filled(rings, inside.shape, outline.edges) if rings else inside
     for end, count in zip(np.cumsum(outline.parts).tolist(), outline.parts):
         # their union (s64 review), each in its box (over the whole window, 200 parts over
         # 4,000 px took 37 CPU s: s67 review)
@@ -777,7 +781,7 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
         c0, r0, c1, r1 = _rings_box(part, inside.shape)
         if r1 > r0 and c1 > c0:
             part = [(ys - r0, xs - c0) for ys, xs in part]
-            inside[r0:r1, c0:c1] |= _filled(part, (r1 - r0, c1 - c0))
+            inside[r0:r1, c0:c1] |= _filled(part, (r1 - r0, c1 - c0), outline.edges)
     return inside
 
 
@@ -790,21 +794,27 @@ def _rings_box(
     return _pixel_box((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), shape)
 
 
-def _filled(rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
+def _filled(
+    rings: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int], edges: bool = False
+) -> np.ndarray:
     """The pixels (r, c) of ``shape`` inside the polygon of ``rings`` ((ys, xs) each; even-
     odd between rings, so a ring inside another is a hole), as skimage.draw.polygon fills
     each (with the pixels on its edges), by scanlines: each row's edge crossings sorted, the
     pixels from an odd crossing to the next filled. Its cost grows with the vertices and the
     rows they span, not with vertices x pixels (s42: a traced outline of 14,414 vertices over
     1277 x 1022 px took minutes). Rings no edge of which can meet a pixel centre (a traced
-    outline's) are scanned together; the others each in its box with its edges' pixels."""
+    outline's) are scanned together; the others each in its box with its edges' pixels
+    (``edges``: each pixel on an edge, not only those on an odd number of them)."""
     apart = [_may_meet_centres(ys, xs) for ys, xs in rings]
     together = [ring for ring, alone in zip(rings, apart) if not alone]
     inside = _scanned(together, shape) if together else np.zeros(shape, bool)
     for ys, xs in (ring for ring, alone in zip(rings, apart) if alone):
         c0, r0, c1, r1 = _rings_box([(ys, xs)], shape)
         ys, xs, box = ys - r0, xs - c0, (r1 - r0, c1 - c0)
-        inside[r0:r1, c0:c1] ^= _scanned([(ys, xs)], box) | _on_edges(ys, xs, box)
+        on = _on_edges(ys, xs, box)
+        inside[r0:r1, c0:c1] ^= _scanned([(ys, xs)], box) | (on % 2 == 1)
+        if edges:
+            inside[r0:r1, c0:c1] |= on > 0
     return inside
 
 
@@ -839,10 +849,10 @@ def _scanned(
 
 
 def _on_edges(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The pixels of ``shape`` whose centres are a corner of the ring ``ys``, ``xs`` or lie
-    exactly on an odd number of its edges (skimage.draw.polygon counts them inside; an edge
-    drawn there and back, none): each edge's whole rows from end to end, the column where it
-    meets each, kept where it meets it exactly."""
+    """How many edges of the ring ``ys``, ``xs`` each pixel of ``shape`` lies exactly on
+    (its centre), a corner's 1 (skimage.draw.polygon counts those of an odd number inside;
+    an edge drawn there and back, none): each edge's whole rows from end to end, the column
+    where it meets each, kept where it meets it exactly."""
     h, w = shape
     y1, x1 = np.roll(ys, -1), np.roll(xs, -1)
     first = np.clip(np.ceil(np.minimum(ys, y1)), 0, h).astype(np.int64)
@@ -868,7 +878,7 @@ def _on_edges(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> np.ndar
         (ys == np.round(ys)) & (xs == np.round(xs)) & (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
     )
     hits[ys[corner].astype(np.int64), xs[corner].astype(np.int64)] = 1
-    return hits % 2 == 1
+    return hits
 
 
 def _crossings(ys: np.ndarray, xs: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:

@@ -175,7 +175,7 @@ def _outline(shape: dict, kind: str, where: str) -> Outline:
         # PIL's ellipse holds the pixels of its box's ends: half a pixel past the radius
         (cx, cy), radius = corners[0], float(np.hypot(*(points[1] - points[0]))) + 0.5
         return Outline(where, box=(cx - radius, cy - radius, cx + radius, cy + radius))
-    return Outline(where, rings=(corners,))
+    return Outline(where, rings=(corners,), edges=True)  # PIL's outline: its edges' pixels
 
 
 def _mask_outline(encoded, points: np.ndarray, where: str) -> Outline:
