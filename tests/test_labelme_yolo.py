@@ -18,6 +18,7 @@ from unetlab.data.shapes import (
     shapes_read_as,
 )
 from unetlab.errors import DatasetError
+from unetlab.manifest import record
 from unetlab.train.setup import prepare_data
 
 
@@ -505,8 +506,20 @@ def test_predict_s_labelme_files_in_the_set_name_no_class(tmp_path):
     (tmp_path / "pred").mkdir()
     _labelme(tmp_path / "masks", "a", [_shape("cell", [[2, 2], [9, 2], [9, 9]])])
     predicted = [_shape("nucleus", [[2, 2], [9, 2], [9, 9]])]
-    (tmp_path / "pred" / "a_objects.json").write_text(json.dumps({"shapes": predicted}))
+    _labelme(tmp_path / "pred", "a_objects", predicted).with_suffix(".png").unlink()
+    record(tmp_path / "pred", ["a_objects.json"], command="predict")  # as predict lists it
     assert shape_class_names(tmp_path)[0] == {0: "background", 1: "cell"}
+    with pytest.raises(DatasetError, match=r"a_objects.json: labels 'nucleus' are no class"):
+        read_mask(tmp_path / "pred" / "a_objects.json")  # never read as background
+
+
+def test_an_image_named_as_predict_s_files_keeps_its_shapes(tmp_path):
+    """well_objects.png's own well_objects.json (review s72: passed over by its name, its
+    label 'nucleus' no class, its shape read as background 0 without a word)."""
+    path = _labelme(tmp_path, "well_objects", [_shape("nucleus", [[2, 2], [9, 2], [9, 9]])])
+    _labelme(tmp_path, "y", [_shape("cell", [[2, 2], [9, 2], [9, 9]])])
+    assert shape_class_names(tmp_path)[0] == {0: "background", 1: "cell", 2: "nucleus"}
+    assert np.unique(read_mask(path)).tolist() == [0, 2]
 
 
 def test_evaluate_of_an_instance_checkpoint_reads_labelme_truth_as_objects(

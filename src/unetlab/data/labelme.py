@@ -54,9 +54,6 @@ LABELS_FILE = "labels.txt"
 #: the shape types that are areas; the others (lines, points) have none
 AREAS = ("polygon", "rectangle", "circle", "mask")
 FIX = "open it in labelme and save it again"
-#: the ending of the labelme files ``predict --outlines labelme`` writes (``a_objects.json``),
-#: no data set's masks: their labels are no class of the set
-PREDICTED_ENDING = "_objects.json"
 
 
 @dataclass(frozen=True)

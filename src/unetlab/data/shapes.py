@@ -30,7 +30,6 @@ from unetlab.data.labelme import (
     BACKGROUND,
     IGNORE,
     LABELS_FILE,
-    PREDICTED_ENDING,
     Shape,
     is_labelme,
     label_values,
@@ -110,7 +109,7 @@ def shapes_mask(path: str | os.PathLike, image: Path | None, size: tuple[int, in
         shapes = labelme_shapes(read_labelme(path), path, size, image)
         outlines = [s.outline for s in shapes]
         by_label = _label_values(path) if not _AS_OBJECTS.get() else {}
-        values = [by_label.get(s.label, 0) for s in shapes]
+        values = [by_label[s.label] for s in shapes] if by_label else []
         objects = shape_objects(shapes, path)
     ids = rasterise(outlines, size, str(path))
     table = objects if _AS_OBJECTS.get() else values
@@ -187,7 +186,20 @@ def _label_values(path: Path) -> dict[str, int]:
         values = label_values((), read_labels_file(listed))
         unlisted(_labels_in(path) or (), values, path, listed)
         return values
-    return label_values(_set_labels(top), None)
+    values = label_values(_set_labels(top), None)
+    _refuse_unknown(_labels_in(path) or (), values, path, top)
+    return values
+
+
+def _refuse_unknown(labels, values: dict[str, int], path: Path, top: Path) -> None:
+    """DatasetError where a label of the file ``path`` is no class of the set at ``top``
+    (its labelme files' labels, unetlab predict's passed over): never read as background."""
+    if missing := sorted(set(labels) - set(values)):
+        raise DatasetError(
+            f"{path}: labels {', '.join(map(repr, missing))} are no class of the labelme files "
+            f"of {top} (those unetlab predict wrote are no masks): put the file among the data "
+            f"set's masks, or list the classes in {top / LABELS_FILE} (one label a line)"
+        )
 
 
 def set_top(folder: Path) -> Path:
@@ -236,14 +248,33 @@ def _folder_stamps(top: Path) -> tuple[tuple[str, int], ...]:
 
 @functools.lru_cache(maxsize=256)
 def _labels_under(top: str, stamps: tuple) -> tuple[str, ...]:
-    """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says; predict's
-    labelme files (:data:`~unetlab.data.labelme.PREDICTED_ENDING`) are no masks of the set."""
+    """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says; the labelme
+    files unetlab predict wrote (its folder's manifest lists them: :func:`_predicted`) are
+    no masks of the set, whatever their names (an image ``well_objects.png``'s own
+    ``well_objects.json`` is one)."""
     found: set[str] = set()
     for pattern in ("*.json", "*/*.json", "*/*/*.json"):
-        for f in Path(top).glob(pattern):
-            if not f.name.endswith(PREDICTED_ENDING):
+        files = list(Path(top).glob(pattern))
+        predicted = _predicted({f.parent for f in files})
+        for f in files:
+            if f not in predicted:
                 found.update(_labels_in(f) or ())
     return tuple(sorted(found))
+
+
+def _predicted(folders: set[Path]) -> set[Path]:
+    """The files of ``folders`` that unetlab predict wrote, as their manifests say (an
+    unreadable manifest: none)."""
+    from unetlab.errors import OutputError
+    from unetlab.manifest import MANIFEST, writers_of
+
+    found = set()
+    for folder in folders:
+        if (folder / MANIFEST).is_file():
+            with contextlib.suppress(OutputError, OSError):
+                ours = writers_of(folder)
+                found |= {folder / n for n, by in ours.items() if "predict" in by}
+    return found
 
 
 def shape_class_names(root: str | os.PathLike) -> tuple[dict[int, str], Path] | None:

@@ -31,14 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.data.labelme import PREDICTED_ENDING
 from unetlab.inference.outlines import object_polygons
 from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
 
 #: the ending of each input's labelme file in the output folder (``a_objects.json``)
-LABELME_ENDING = PREDICTED_ENDING
+LABELME_ENDING = "_objects.json"
 #: the labelme version the files are written as (its 5.x files)
 LABELME_VERSION = "5.2.1"
 
