@@ -184,3 +184,19 @@ def test_objects_one_pixel_wide_in_places_read_back_exactly_as_labelme_draws_the
         (draw.rectangle if shape["shape_type"] == "rectangle" else draw.polygon)(xy, 1, 1)
     assert np.array_equal(np.asarray(drawn) > 0, ids > 0)
     assert np.array_equal(read_mask(tmp_path / "a.json") > 0, ids > 0)  # as classes too
+
+
+def test_a_linked_input_is_named_as_the_link(tmp_path):
+    """git-annex, DataLad: in/a0.png a link to store/SHA256E-....png (review s72: imagePath
+    named the target, and training on a0.json refused it as another image's file)."""
+    (tmp_path / "store").mkdir()
+    _images(tmp_path / "store", [(40, 40)])
+    (tmp_path / "store" / "a0.png").rename(tmp_path / "store" / "SHA256E-s1--ab.png")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a0.png").symlink_to(tmp_path / "store" / "SHA256E-s1--ab.png")
+    predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    shutil.copy(tmp_path / "out" / "a0_objects.json", tmp_path / "in" / "a0.json")
+    assert json.loads((tmp_path / "in" / "a0.json").read_text())["imagePath"] == "../in/a0.png"
+    with shapes_read_as("instances"):
+        (pair,) = find_pairs(tmp_path / "in")
+        assert read_pair(pair)[1].max() > 0

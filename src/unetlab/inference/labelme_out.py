@@ -167,11 +167,12 @@ def _class_labels(table: Path, class_names: Sequence[str]) -> dict[int, str] | N
 
 def _relative(path: Path, out_dir: Path) -> str:
     """``path`` relative to ``out_dir``, with ``/`` (labelme's ``imagePath``); its absolute
-    path where none is (another drive)."""
+    path where none is (another drive). A link is named, not its target: git-annex's and
+    DataLad's ``a.png`` -> ``.git/annex/.../SHA256E-...png`` is ``a.png``, its JSON's name."""
     try:
-        return Path(os.path.relpath(Path(path).resolve(), Path(out_dir).resolve())).as_posix()
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(out_dir))).as_posix()
     except ValueError:
-        return Path(path).resolve().as_posix()
+        return Path(os.path.abspath(path)).as_posix()
 
 
 def write_labelme(path: Path, document: dict) -> Path:
