@@ -537,3 +537,22 @@ def test_evaluate_of_an_instance_checkpoint_reads_labelme_truth_as_objects(
     (image,) = report.images
     assert image["objects"] == 2
     assert not shapes_as_objects()  # the command's reading is back as it was
+
+
+def test_ignore_shapes_are_void_as_classes_and_background_as_objects(tmp_path, caplog):
+    """As classes an __ignore__ shape is the void 255, said nowhere (review s72: 'read as
+    background: objects are trained one by one' was said there too); as objects it is the
+    background 0, said, and no object."""
+    shapes = [
+        _shape("cell", [[1, 1], [5, 5]], "rectangle"),
+        _shape("__ignore__", [[10, 10], [12, 12]], "rectangle"),
+    ]
+    path = _labelme(tmp_path, "a", shapes)
+    with caplog.at_level("INFO"), call_notes():
+        mask = read_mask(path)
+    assert mask[11, 11] == 255 and mask[1, 1] == 1
+    assert "read as background" not in caplog.text
+    with caplog.at_level("INFO"), call_notes(), shapes_read_as("instances"):
+        ids = read_mask(path)
+    assert ids[11, 11] == 0 and ids[1, 1] == 1 and np.unique(ids).tolist() == [0, 1]
+    assert "1 __ignore__ shape read as background" in caplog.text

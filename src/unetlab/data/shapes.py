@@ -103,16 +103,17 @@ def shapes_mask(path: str | os.PathLike, image: Path | None, size: tuple[int, in
     if path.suffix.lower() == ".txt":
         names = class_names(_yaml_of(path))
         found = yolo_outlines(path, size, names)
-        outlines, values = [o for o, _ in found], [k + 1 for _, k in found]
-        objects = list(range(1, len(found) + 1))  # each line an object
+        outlines = [o for o, _ in found]  # each line an object, or its class id + 1
+        table = [i + 1 if _AS_OBJECTS.get() else k + 1 for i, (_, k) in enumerate(found)]
     else:
         shapes = labelme_shapes(read_labelme(path), path, size, image)
         outlines = [s.outline for s in shapes]
-        by_label = _label_values(path) if not _AS_OBJECTS.get() else {}
-        values = [by_label[s.label] for s in shapes] if by_label else []
-        objects = shape_objects(shapes, path)
+        if _AS_OBJECTS.get():
+            table = shape_objects(shapes, path)
+        else:  # as classes: an __ignore__ shape is the void (no line of objects)
+            by_label = _label_values(path)
+            table = [by_label[s.label] for s in shapes]
     ids = rasterise(outlines, size, str(path))
-    table = objects if _AS_OBJECTS.get() else values
     return np.array([0, *table], dtype=label_dtype(max(table, default=0)))[ids]
 
 
@@ -139,8 +140,8 @@ def shape_objects(shapes: list[Shape], path: Path) -> list[int]:
         found.append(ids.setdefault(shape.group, len(ids) + 1))
     if ignored := sum(s.label == IGNORE for s in shapes):
         note_once(
-            f"{path}: {numbered(ignored, IGNORE + ' shape')} read as background: objects are trained one "
-            "by one (said for the first such file only)",
+            f"{path}: {numbered(ignored, IGNORE + ' shape')} read as background: objects are "
+            "trained one by one (said for the first such file only)",
             key="labelme ignore as objects",
         )
     return found
