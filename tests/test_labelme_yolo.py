@@ -556,3 +556,21 @@ def test_ignore_shapes_are_void_as_classes_and_background_as_objects(tmp_path, c
         ids = read_mask(path)
     assert ids[11, 11] == 0 and ids[1, 1] == 1 and np.unique(ids).tolist() == [0, 1]
     assert "1 __ignore__ shape read as background" in caplog.text
+
+
+def test_a_pair_reader_keeps_the_reading_it_was_made_in(tmp_path):
+    """A reader made within data.target=instances reads objects outside the block and in a
+    data loader's worker (pickled); one made as classes reads classes within it (review
+    s72: no test failed with the reader's own reading dropped)."""
+    import pickle
+
+    from unetlab.data.pairs import PairReader
+
+    path = _touching(tmp_path)
+    with shapes_read_as("instances"):
+        objects = PairReader()
+    classes = PairReader()
+    for reader in (objects, pickle.loads(pickle.dumps(objects))):
+        assert np.unique(reader.stack(path, mask=True)).tolist() == [0, 1, 2]
+    with shapes_read_as("instances"):
+        assert np.unique(classes.stack(path, mask=True)).tolist() == [0, 1]

@@ -93,8 +93,9 @@ def trained_grey_masks(model) -> str | None:
 
 def set_grey_masks_reading(how: str | None) -> None:
     """Read grey RGB masks as ``how`` (a checkpoint's) says from now, within a function of
-    :func:`~unetlab.data.mask_reading.keeps_masks_reading`, which restores the reading before; None, or a reading
-    a command gave (:func:`grey_masks_read_as`), keeps the reading."""
+    :func:`~unetlab.data.mask_reading.keeps_masks_reading`, which restores the reading
+    before; None, or a reading a command gave (:func:`grey_masks_read_as`), keeps the
+    reading."""
     _, given = _READING.get()
     if how is not None and not given:
         _READING.set((check_grey_masks(how), False))

@@ -1639,9 +1639,9 @@ class PairReader:
     ``axes``: the images' TIFF axes as a user gives them, and the masks' (:func:`mask_axes`);
     grey RGB masks beside a colour table are read as ``data.grey_masks`` said where it was
     made (:mod:`unetlab.data.grey_masks`), also in a data loader's worker, and labelme's
-    and YOLO's shapes as ``data.target`` said there (:func:`~unetlab.data.shapes.
-    shapes_read_as`); ``masks``: mask
-    files' pages already read as this reader would read them (by path: a mask scan's,
+    and YOLO's shapes as ``data.target`` said there
+    (:func:`~unetlab.data.shapes.shapes_read_as`); ``masks``: mask files' pages already
+    read as this reader would read them (by path: a mask scan's,
     :func:`unetlab.data.datasets.scan_masks`), each taken out of it on its first use;
     ``nodata`` (``data.nodata``): where it finds pixels by every band's value, each image's
     channels are all read, else those of ``channel`` alone where the file stores them apart

@@ -209,8 +209,8 @@ class OutputOptions(KnownFields):
     @property
     def wanted(self) -> dict[str, bool]:
         """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
-        ``objects``, ``geojson``, ``rois``, ``labelme``), as :func:`~unetlab.inference.output_rules.output_roles`
-        takes them."""
+        ``objects``, ``geojson``, ``rois``, ``labelme``), as
+        :func:`~unetlab.inference.output_rules.output_roles` takes them."""
         return dict(
             probabilities=self.save_probabilities,
             overlay=self.draw_overlay,
