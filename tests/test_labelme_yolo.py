@@ -574,3 +574,18 @@ def test_a_pair_reader_keeps_the_reading_it_was_made_in(tmp_path):
         assert np.unique(reader.stack(path, mask=True)).tolist() == [0, 1, 2]
     with shapes_read_as("instances"):
         assert np.unique(classes.stack(path, mask=True)).tolist() == [0, 1]
+
+
+def test_a_yolo_split_s_lines_name_its_own_folders(tmp_path, caplog):
+    """images/training/ and images/valid/ (review s72: the lines said images/train/ and
+    images/val/, folders that are not there)."""
+    _yolo(tmp_path, "0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    for part in ("images", "labels"):
+        (tmp_path / part / "train").rename(tmp_path / part / "training")
+        (tmp_path / part / "val").rename(tmp_path / part / "valid")
+    with caplog.at_level("INFO"), call_notes():
+        train, val = split_pairs(tmp_path, val_fraction=0.2, seed=3, quiet=False)
+    assert [p.image.name for p in val] == ["c.png"]
+    assert "images/training/ for training, images/valid/ for validation" in caplog.text
+    said = more_validation(tmp_path)
+    assert said == "add images to images/valid/ and their labels to labels/valid/"

@@ -96,7 +96,7 @@ from unetlab.data.shapes import paired_said_once
 from unetlab.data.stack_split import one_sequence_note, split_whole, stack_split, val_count
 from unetlab.data.tiff_files import keeping_open
 from unetlab.data.windows import window_start
-from unetlab.data.yolo import yolo_split
+from unetlab.data.yolo import side_folders, yolo_split
 from unetlab.errors import DatasetError, MadeAgain, Spelled, UnetlabError, quoted, said_as, set_to
 from unetlab.provenance import unetlab_command
 from unetlab.words import numbered, worded
@@ -401,7 +401,8 @@ def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], l
         return _named_split(root, coco_stems(train_files), coco_stems([val_file]), problems, given)
     if split_kind(root) == "yolo":
         train, val = yolo_split(root)
-        say("using the split of %s: %s for training, %s for validation", root, *_YOLO_SIDES)
+        sides = (side_folders(root, side)[0] for side in ("train", "val"))
+        say("using the split of %s: %s for training, %s for validation", root, *sides)
         return _named_split(root, train, val, problems, given)
     return _voc_split(root, root / VOC_LISTS, problems, say, given)
 
@@ -590,8 +591,6 @@ _FIXED_SIDES = {
     "coco": ("the training COCO file", "the val one", "the COCO files split it"),
     "yolo": ("images/train/", "images/val/", "the YOLO folders split it"),
 }
-#: the sides of a YOLO set's own split, as said
-_YOLO_SIDES = _FIXED_SIDES["yolo"][:2]
 #: by the side an image is to reach: the word that takes it there, that side in a random
 #: split, and what to do with the setting that moves it there (audit s43 and s50: the fix of
 #: one kind of split was told for another)
@@ -634,7 +633,7 @@ def more_validation(root: str | os.PathLike) -> str:
     if split == "coco":
         return f"annotate more images in {coco_val_split(root)[1].name}"
     if split == "yolo":
-        return "add images to images/val/ and their labels to labels/val/"
+        return "add images to {} and their labels to {}".format(*side_folders(root, "val"))
     return f"list more names in {root.name}/{VOC_LISTS.as_posix()}/{_FIXED_SIDES[split][1]}"
 
 

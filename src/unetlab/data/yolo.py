@@ -192,16 +192,31 @@ def yolo_folders(root: Path) -> list[tuple[Path, Path]] | None:
     return [(i, m) for i, m in found if m.is_dir()] or None
 
 
+def yolo_sides(root: Path) -> dict[str, list[tuple[Path, Path]]]:
+    """Each side of the YOLO data set ``root``'s own split, ``"train"`` and ``"val"`` ->
+    its (images/S/, labels/S/) folders (:func:`yolo_folders`), S any of
+    :data:`~unetlab.data.names.SPLIT_NAMES`' for that side (``training``, ``valid`` ...)."""
+    sides: dict[str, list[tuple[Path, Path]]] = {"train": [], "val": []}
+    for images, labels in yolo_folders(root) or []:
+        for side in sides:
+            if images.name.casefold() in SPLIT_NAMES[side]:
+                sides[side].append((images, labels))
+    return sides
+
+
+def side_folders(root: Path, side: str) -> tuple[str, str]:
+    """("images/S/", "labels/S/"): the folders of ``side`` (``"train"``, ``"val"``) of the
+    YOLO data set ``root``'s own split, as its folders are named (``images/valid/``)."""
+    images, labels = yolo_sides(root)[side][0]
+    return f"{images.parent.name}/{images.name}/", f"{labels.parent.name}/{labels.name}/"
+
+
 def yolo_split(root: Path) -> tuple[list[str], list[str]] | None:
     """(the stems of the label files of ``labels/train/``, of ``labels/val/``) of the YOLO
     data set ``root`` where it has both split folders (``training``, ``valid`` ...: any of
     :data:`~unetlab.data.names.SPLIT_NAMES`'), its own split, else None. A DatasetError
     names a stem on both sides (its image would train and validate)."""
-    sides: dict[str, list[Path]] = {"train": [], "val": []}
-    for images, labels in yolo_folders(root) or []:
-        for side in sides:
-            if images.name.casefold() in SPLIT_NAMES[side]:
-                sides[side].append(labels)
+    sides = {k: [labels for _, labels in found] for k, found in yolo_sides(root).items()}
     if not (sides["train"] and sides["val"]):
         return None
     train, val = ([_stem(f) for d in sides[k] for f in _texts(d)] for k in ("train", "val"))
