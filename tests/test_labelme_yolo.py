@@ -17,7 +17,7 @@ from unetlab.data.shapes import (
     shapes_as_objects,
     shapes_read_as,
 )
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, UnetlabError
 from unetlab.manifest import record
 from unetlab.train.setup import prepare_data
 
@@ -589,3 +589,17 @@ def test_a_yolo_split_s_lines_name_its_own_folders(tmp_path, caplog):
     assert "images/training/ for training, images/valid/ for validation" in caplog.text
     said = more_validation(tmp_path)
     assert said == "add images to images/valid/ and their labels to labels/valid/"
+
+
+def test_a_labelme_file_of_no_image_and_no_size_is_one_labelme_line(tmp_path):
+    """Review s72: it said 'outlines (ImageJ ROIs, GeoJSON) carry no image size ... (a.tif
+    for a.json)', another format's words."""
+    (tmp_path / "gt").mkdir()
+    path = _labelme(tmp_path / "gt", "a", [_shape("cell", [[2, 2], [9, 2], [9, 9]])])
+    path.with_suffix(".png").unlink()
+    data = json.loads(path.read_text())
+    del data["imageHeight"], data["imageWidth"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UnetlabError, match="a labelme file that records no image size") as got:
+        read_mask(path)
+    assert "ImageJ" not in str(got.value) and "(a.jpg for a.json)" in str(got.value)

@@ -320,11 +320,28 @@ def shapes_image(path: Path) -> tuple[Path | None, tuple[int, int]]:
     ImageReadError saying so."""
     try:
         image = outlined_image(path)
-    except ImageReadError:
+    except ImageReadError as exc:
         if (size := recorded_size(path)) is None:
-            raise
+            raise ImageReadError(_unsized_line(path)) from exc
         return None, size
     return image, stack_shape(image)[1:]
+
+
+def _unsized_line(path: Path) -> str:
+    """The refusal of a mask drawn as labelled shapes with no image found and no size: a
+    labelme file recording none (``imageHeight``, ``imageWidth``), a YOLO label file
+    (normalised: it never records one)."""
+    stem = mask_stem(path)
+    if path.suffix.lower() == ".json":
+        what, fix = "a labelme file that records no image size", "; or open it in labelme "
+        fix += "with its image and save it again (labelme records the size)"
+    else:
+        what, fix = "a YOLO label file (its points are fractions of the image's size)", ""
+    return (
+        f"{path}: {what}, and no image of its name is found: put it beside its image "
+        f"({stem}.jpg for {path.name}), or in the masks/ or labels/ folder beside images/ "
+        f"holding its image{fix}"
+    )
 
 
 def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channels) -> np.ndarray:
