@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,3 +201,24 @@ def test_a_linked_input_is_named_as_the_link(tmp_path):
     with shapes_read_as("instances"):
         (pair,) = find_pairs(tmp_path / "in")
         assert read_pair(pair)[1].max() > 0
+
+
+def test_what_labelme_cannot_hold_is_left_out_each_for_its_reason(tmp_path, caplog, monkeypatch):
+    """The labelme writer read a slide's objects TIFF whole into memory and named every input
+    it left out 'of no one-plane objects image' (review s72): now the COCO writer's reasons,
+    by the TIFF's header."""
+    import logging
+
+    from tests.test_coco_out import _ids_files
+    from unetlab.inference import slides
+    from unetlab.inference.labelme_out import write_run_labelme
+
+    monkeypatch.setattr(slides, "LARGE_PIXELS", 30 * 30)
+    files = _ids_files(tmp_path, {"flat.png": (20, 24), "stack.tif": (3, 20, 24)})
+    files += _ids_files(tmp_path, {"big.tif": (40, 40)}) + [Path("in/zarr.tif")]
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        written = write_run_labelme(tmp_path, files, [], "nucleus")
+    assert [p.name for p in written] == ["flat_objects.json"]
+    assert "stack.tif): a stack or several positions: labelme holds 2-D images" in caplog.text
+    assert "big.tif): a slide (over 900 pixels), not read whole" in caplog.text
+    assert "zarr.tif): no readable <stem>_objects.tif" in caplog.text

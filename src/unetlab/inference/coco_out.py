@@ -20,7 +20,6 @@ exactly the object's. The project has no per-object score, so ``score`` is not w
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import logging
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.inference.object_planes import plane_ids, say_left_out, table_classes, unplaced
 from unetlab.inference.outlines import Polygons, object_polygons, polygon_area
 from unetlab.words import numbered
 
@@ -151,12 +151,12 @@ def write_run_coco(
 ) -> Path | None:
     """``out_dir``/:data:`COCO_FILE` of the inputs ``files`` whose ``<stem>_objects.tif`` is
     there (each ``file_name`` its ``names`` entry: the input relative to the folder given),
-    image ids 1.. in input order; a line for those left out, by why (:func:`_unplaced`), and
+    image ids 1.. in input order; a line for those left out, by why (:func:`~unetlab.inference.object_planes.unplaced`), and
     one for the objects written as RLE. None where no image has objects there (nothing
     written). One image's objects are held at a time, their annotations written as they
     are made (s72 review: a plate's were all held until one dump, 15.6 MB a 2048² field)."""
     planes, left_out = _one_plane_objects(out_dir, files)
-    _say_left_out(out_dir / COCO_FILE, left_out)
+    say_left_out(out_dir / COCO_FILE, left_out, "COCO")
     if not planes:
         return None
     path = out_dir / COCO_FILE
@@ -170,48 +170,17 @@ def _one_plane_objects(
     out_dir: Path, files: Sequence[Path]
 ) -> tuple[list[tuple[Path, Path]], dict[str, list[str]]]:
     """(input, its outputs' stem in ``out_dir``) of the inputs ``files`` whose objects TIFF
-    a COCO file can hold (:func:`_unplaced`); the names of the others by why not."""
+    a COCO file can hold (:func:`~unetlab.inference.object_planes.unplaced`); the names of the others by why not."""
     from unetlab.inference.slides import output_stem
 
     planes, left_out = [], {}
     for path in files:
         stem = out_dir / output_stem(path)
-        if why := _unplaced(stem.with_name(f"{stem.name}_objects.tif")):
+        if why := unplaced(stem.with_name(f"{stem.name}_objects.tif")):
             left_out.setdefault(why, []).append(path.name)
         else:
             planes.append((path, stem))
     return planes, left_out
-
-
-def _unplaced(tif: Path) -> str | None:
-    """Why the objects TIFF ``tif`` has no place in a COCO file (none there: an OME-Zarr's
-    objects; a stack's; a slide's, not read whole into memory), by its header; None for
-    one plane of up to :data:`~unetlab.inference.slides.LARGE_PIXELS`."""
-    import tifffile
-
-    from unetlab.data.tiff_files import open_tiff
-    from unetlab.inference.slides import LARGE_PIXELS
-
-    if not tif.is_file():
-        return _NO_TIFF
-    try:
-        with open_tiff(tif) as f:
-            shape = f.series[0].shape
-    except (tifffile.TiffFileError, OSError, IndexError, ValueError):
-        return _NO_TIFF
-    if len([n for n in shape if n > 1]) > 2 or len(shape) < 2:
-        return _PLANES
-    if shape[-2] * shape[-1] > LARGE_PIXELS:
-        return _LARGE.format(LARGE_PIXELS)
-    return None
-
-
-_NO_TIFF = (
-    "no readable <stem>_objects.tif in the folder (--output-format ome-zarr keeps an image's "
-    "objects in its .ome.zarr: predict it with --output-format ome-tiff for COCO)"
-)
-_PLANES = "a stack or several positions: COCO holds 2-D images; their outlines: --outlines geojson"
-_LARGE = "a slide (over {:,} pixels), not read whole into memory; its outlines: --outlines geojson"
 
 
 def _write_streamed(
@@ -220,42 +189,20 @@ def _write_streamed(
     """The COCO file of ``planes`` (:func:`_one_plane_objects`) written to the open text file
     ``out`` (strict JSON, one line), its annotations before its images, each image's as it
     is read; the count of objects written as RLE (holed)."""
-    from unetlab.data.tiff_files import open_tiff
-
     dump = functools.partial(json.dumps, allow_nan=False, separators=(",", ":"))
     out.write(dump(_head(categories))[:-1] + ',"annotations":[')
     images, count, holed = [], 0, 0
     for image_id, (path, stem) in enumerate(planes, start=1):
-        with open_tiff(stem.with_name(f"{stem.name}_objects.tif")) as tif:
-            ids = tif.series[0].asarray()
-        ids = ids.reshape(ids.shape[-2:])
+        ids = plane_ids(stem.with_name(f"{stem.name}_objects.tif"))
         height, width = ids.shape
         images.append({"id": image_id, "file_name": names[path], "width": width, "height": height})
-        classes = _table_classes(stem.with_name(f"{stem.name}_objects.csv"))
+        classes = table_classes(stem.with_name(f"{stem.name}_objects.csv"))
         for found in coco_annotations(ids, image_id, first_id=count + 1, classes=classes):
             out.write(("," if count else "") + dump(found))
             count += 1
             holed += isinstance(found["segmentation"], dict)
     out.write(f'],"images":{dump(images)}}}\n')
     return holed
-
-
-def _table_classes(table: Path) -> dict[int, int] | None:
-    """Each object's ``class`` by id from its objects table (a semantic model's), else None."""
-    if not table.is_file():
-        return None
-    with table.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "class" not in rows[0]:
-        return None
-    return {int(r["id"]): int(r["class"]) for r in rows if r.get("class") not in (None, "")}
-
-
-def _say_left_out(path: Path, left_out: dict[str, list[str]]) -> None:
-    """One line for each reason inputs are left out of the COCO file ``path``."""
-    for why, inputs in left_out.items():
-        first = f"{inputs[0]}, ..." if len(inputs) > 1 else inputs[0]
-        log.warning("%s: %s left out (%s): %s", path, numbered(len(inputs), "input"), first, why)
 
 
 def _say_holed(path: Path, holed: int) -> None:

@@ -21,9 +21,7 @@ is never written again.
 
 from __future__ import annotations
 
-import csv
 import json
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,10 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.inference.object_planes import plane_ids, say_left_out, table_classes, unplaced
 from unetlab.inference.outlines import object_polygons
-from unetlab.words import numbered
-
-log = logging.getLogger(__name__)
 
 #: the ending of each input's labelme file in the output folder (``a_objects.json``)
 LABELME_ENDING = "_objects.json"
@@ -124,44 +120,29 @@ def write_run_labelme(
     is one plane (a stack's, a multi-position file's left out, said), but those of the inputs
     ``kept`` that are there; each object labelled ``label``, a semantic model's by its class
     in its table (``class_names``)."""
-    written, left_out, kept = [], [], set(kept)
+    written, left_out, kept = [], {}, set(kept)
     for path in files:
         target = labelme_path(out_dir, path)
         if path in kept and os.path.lexists(target):
             continue
-        ids = _plane_ids(target.with_suffix(".tif"))
-        if ids is None:
-            left_out.append(path.name)
+        if why := unplaced(target.with_suffix(".tif")):
+            left_out.setdefault(why, []).append(path.name)
             continue
         labels = _class_labels(target.with_suffix(".csv"), class_names)
-        document = labelme_document(ids, _relative(path, out_dir), label, labels)
+        document = labelme_document(
+            plane_ids(target.with_suffix(".tif")), _relative(path, out_dir), label, labels
+        )
         written.append(write_labelme(target, document))
-    _say_left_out(out_dir, left_out)
+    say_left_out(out_dir, left_out, "labelme")
     return written
-
-
-def _plane_ids(path: Path) -> np.ndarray | None:
-    """The 2-D ids of an objects TIFF of one plane; None where it is not there or not one
-    plane (a stack's, a failed input's)."""
-    import tifffile
-
-    if not path.is_file():
-        return None
-    try:
-        ids = np.squeeze(tifffile.imread(path))
-    except (tifffile.TiffFileError, OSError, ValueError):
-        return None
-    return ids if ids.ndim == 2 else None
 
 
 def _class_labels(table: Path, class_names: Sequence[str]) -> dict[int, str] | None:
     """Each object's class name by id from its objects table (a semantic model's ``class``
     column), else None."""
-    if not class_names or not table.is_file():
+    named = table_classes(table) if class_names else None
+    if named is None:
         return None
-    with table.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("class") not in (None, "")]
-    named = {int(r["id"]): int(r["class"]) for r in rows}
     return {k: str(class_names[c]) for k, c in named.items() if 0 <= c < len(class_names)}
 
 
@@ -181,15 +162,3 @@ def write_labelme(path: Path, document: dict) -> Path:
         json.dump(document, out, allow_nan=False, separators=(",", ":"))
         out.write("\n")
     return path
-
-
-def _say_left_out(out_dir: Path, left_out: list[str]) -> None:
-    if left_out:
-        log.warning(
-            "%s: %s of no one-plane objects image left out (%s%s): labelme draws on 2-D "
-            "images; their outlines: --outlines geojson",
-            out_dir,
-            numbered(len(left_out), "input"),
-            left_out[0],
-            ", ..." if len(left_out) > 1 else "",
-        )

@@ -1,0 +1,84 @@
+"""The one-plane objects of predicted images, for the outline files that draw on 2-D images
+(``--outlines coco``, ``--outlines labelme``: :mod:`unetlab.inference.coco_out`,
+:mod:`unetlab.inference.labelme_out`), each built at a run's end from an input's
+``<stem>_objects.tif`` and ``<stem>_objects.csv``.
+
+- :func:`unplaced`: why an objects TIFF has no place in such a file (none there: an
+  OME-Zarr's objects; a stack's; a slide's, not read whole into memory), from its header.
+- :func:`plane_ids`: the 2-D ids of one that has.
+- :func:`table_classes`: each object's class from its table (a semantic model's).
+- :func:`say_left_out`: one line for each reason inputs were left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.words import numbered
+
+log = logging.getLogger(__name__)
+
+_NO_TIFF = (
+    "no readable <stem>_objects.tif in the folder (--output-format ome-zarr keeps an image's "
+    "objects in its .ome.zarr: predict it with --output-format ome-tiff for {fmt})"
+)
+_PLANES = "a stack or several positions: {fmt} holds 2-D images; their outlines: --outlines geojson"
+_LARGE = (
+    "a slide (over {size:,} pixels), not read whole into memory; its outlines: --outlines geojson"
+)
+
+
+def unplaced(tif: Path) -> str | None:
+    """Why the objects TIFF ``tif`` has no place in a file of 2-D outlines (a template of
+    ``{fmt}``, the file's format), by its header; None for one plane of up to
+    :data:`~unetlab.inference.slides.LARGE_PIXELS`."""
+    import tifffile
+
+    from unetlab.data.tiff_files import open_tiff
+    from unetlab.inference.slides import LARGE_PIXELS
+
+    if not tif.is_file():
+        return _NO_TIFF
+    try:
+        with open_tiff(tif) as f:
+            shape = f.series[0].shape
+    except (tifffile.TiffFileError, OSError, IndexError, ValueError):
+        return _NO_TIFF
+    if len([n for n in shape if n > 1]) > 2 or len(shape) < 2:
+        return _PLANES
+    if shape[-2] * shape[-1] > LARGE_PIXELS:
+        return _LARGE.format(size=LARGE_PIXELS)
+    return None
+
+
+def plane_ids(tif: Path) -> np.ndarray:
+    """The (H, W) ids of the objects TIFF ``tif`` of one plane (:func:`unplaced` None)."""
+    from unetlab.data.tiff_files import open_tiff
+
+    with open_tiff(tif) as f:
+        ids = f.series[0].asarray()
+    return ids.reshape(ids.shape[-2:])
+
+
+def table_classes(table: Path) -> dict[int, int] | None:
+    """Each object's ``class`` by id from its objects table (a semantic model's), else None."""
+    if not table.is_file():
+        return None
+    with table.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "class" not in rows[0]:
+        return None
+    return {int(r["id"]): int(r["class"]) for r in rows if r.get("class") not in (None, "")}
+
+
+def say_left_out(path: Path, left_out: dict[str, list[str]], fmt: str) -> None:
+    """One line for each reason (:func:`unplaced`) inputs are left out of ``path``, a file
+    of the format ``fmt`` (``COCO``, ``labelme``)."""
+    for why, inputs in left_out.items():
+        first = f"{inputs[0]}, ..." if len(inputs) > 1 else inputs[0]
+        reason = why.replace("{fmt}", fmt)
+        log.warning("%s: %s left out (%s): %s", path, numbered(len(inputs), "input"), first, reason)
