@@ -22,10 +22,14 @@ from unetlab.errors import DatasetError
 pytest.importorskip("pydicom", reason="pydicom is not installed (optional: unetlab[dicom])")
 
 FLIP_Z = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -1, 7], [0, 0, 0, 1]])
+#: dcm2niix's grid of a series: rows bottom-up (y reversed), the origin at the last row
+FLIP_Y = np.array([[1, 0, 0, 0], [0, -1, 0, 63], [0, 0, 1, 0], [0, 0, 0, 1]])
+REVERSED = {"z": (FLIP_Z, np.s_[::-1]), "y": (FLIP_Y, np.s_[:, ::-1])}
 
 
-def _data_set(root: Path, *, flipped: str | None = None) -> dict[str, np.ndarray]:
-    """Two series and their label volumes (``flipped``: that one's saved with z reversed)."""
+def _data_set(root: Path, *, flipped: str | None = None, axis: str = "z") -> dict:
+    """Two series and their label volumes (``flipped``: that one's saved with ``axis``
+    reversed, its grid's origin at that axis' far end)."""
     labels = {}
     for i, name in enumerate(("CT_1", "CT_2")):
         hu, lab = ct_volume(slices=8, seed=i)
@@ -33,7 +37,8 @@ def _data_set(root: Path, *, flipped: str | None = None) -> dict[str, np.ndarray
         affine = series_header(root / "images" / name).affine
         (root / "masks").mkdir(exist_ok=True)
         if name == flipped:
-            write_labels_at(root / "masks" / f"{name}.nii.gz", lab[::-1], affine @ FLIP_Z)
+            turn, rows = REVERSED[axis]
+            write_labels_at(root / "masks" / f"{name}.nii.gz", lab[rows], affine @ turn)
         else:
             write_labels_at(root / "masks" / f"{name}.nii.gz", lab, affine)
         labels[name] = lab
@@ -56,10 +61,54 @@ def test_series_folders_pair_with_their_label_volumes_slice_by_slice(tmp_path, c
     np.testing.assert_array_equal(read_stack(pairs[0].mask, mask=True), labels["CT_1"])
 
 
-def test_a_label_volume_saved_flipped_is_refused_in_one_line(tmp_path):
-    _data_set(tmp_path, flipped="CT_2")
-    with pytest.raises(DatasetError, match=r"CT_2.nii.gz: its voxels do not lie on .*z reversed"):
+@pytest.mark.parametrize("axis", ["y", "z"])
+def test_a_label_volume_saved_reversed_is_read_back_onto_its_series(tmp_path, caplog, axis):
+    """s72 review 6: a mask drawn on dcm2niix's NIfTI of a series (its rows bottom-up: y
+    reversed against ITK's, 3D Slicer's and ours) was refused, its fix a redrawing, though
+    reversing its rows puts every label back in place."""
+    labels = _data_set(tmp_path, flipped="CT_2", axis=axis)
+    with caplog.at_level("WARNING"), call_notes():
+        pairs = find_pairs(tmp_path)
+    assert len(pairs) == 16
+    mask = next(p.mask for p in pairs if p.image.name == "CT_2")
+    np.testing.assert_array_equal(read_stack(mask, mask=True), labels["CT_2"])
+    said = "dcm2niix's convention" if axis == "y" else ""
+    assert f"CT_2/'s grid with {axis} reversed{said and ' (' + said}" in caplog.text
+
+
+def test_a_label_volume_moved_off_its_series_is_refused_in_one_line(tmp_path):
+    _data_set(tmp_path)
+    affine = series_header(tmp_path / "images" / "CT_2").affine
+    moved = affine @ np.array([[1, 0, 0, 4], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    write_labels_at(tmp_path / "masks" / "CT_2.nii.gz", ct_volume(slices=8, seed=1)[1], moved)
+    with pytest.raises(DatasetError, match=r"CT_2.nii.gz: its voxels do not lie on .*origin"):
         find_pairs(tmp_path)
+
+
+def test_evaluate_refuses_a_prediction_off_its_truths_grid(tmp_path):
+    """s72 review 6: a prediction saved with y reversed against its NIfTI ground truth
+    scored mIoU 0.93, unsaid."""
+    from unetlab import evaluate_predictions
+
+    labels = _data_set(tmp_path)
+    (tmp_path / "pred").mkdir()
+    affine = series_header(tmp_path / "images" / "CT_1").affine
+    write_labels_at(tmp_path / "pred" / "CT_1.nii.gz", labels["CT_1"][:, ::-1], affine @ FLIP_Y)
+    with pytest.raises(DatasetError, match=r"CT_1.nii.gz: .* ground truth .*CT_1.nii.gz's .*y rev"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "masks", progress=False)
+
+
+def test_evaluate_scores_a_series_against_its_truth_saved_reversed(tmp_path):
+    """The truth read reversed onto its series (dcm2niix's rows) scores predict's labels."""
+    from unetlab import evaluate_predictions
+
+    labels = _data_set(tmp_path, flipped="CT_2", axis="y")
+    (tmp_path / "pred").mkdir()
+    for name, lab in labels.items():  # a perfect prediction, as predict writes it
+        affine = series_header(tmp_path / "images" / name).affine
+        write_labels_at(tmp_path / "pred" / f"{name}.nii.gz", lab, affine)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    assert [r["miou"] for r in report.images] == [1.0] * 16
 
 
 def test_predict_writes_a_series_labels_as_nifti_at_its_affine(tmp_path):

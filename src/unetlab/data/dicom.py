@@ -27,10 +27,11 @@ import numpy as np
 
 from unetlab.data.mrc import MRC_SUFFIXES
 from unetlab.data.nifti import NIFTI_ENDINGS, read_header, write_labels_at
+from unetlab.data.nifti_affine import CORNER_TOLERANCE, corners_off, flipped, reversed_axes
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import TIFF_SUFFIXES
 from unetlab.errors import ImageReadError
-from unetlab.read_once import input_stamp
+from unetlab.read_once import file_stamp, input_stamp
 
 T = TypeVar("T")
 
@@ -51,9 +52,6 @@ STEP_TOLERANCE = 0.1
 #: the gantry tilt (degrees between the slice step and the slice normal) refused: beyond
 #: it the NIfTI qform (a rotation) that ITK and ITK-SNAP read misplaces the labels
 TILT_TOLERANCE = 0.1
-#: how far (voxels) a label volume's corner may land from its series' before it is refused:
-#: within half a voxel every label lands in the voxel it was drawn in
-CORNER_TOLERANCE = 0.5
 #: the one line's fix for a compressed series pydicom has no plugin for
 DECOMPRESS = (
     "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (pydicom's decoders), or "
@@ -70,6 +68,8 @@ KEPT_FOLDERS = 32
 log = logging.getLogger(__name__)
 #: (what, folder) -> (the stamp it was read at, what was read): see :func:`_kept`
 _KEPT: dict[tuple, tuple] = {}
+#: a label volume read reversed onto its series -> (its stamp, the axes): see :func:`onto_series`
+_REVERSED: dict[str, tuple] = {}
 
 
 def is_dicom_file(path: str | os.PathLike) -> bool:
@@ -489,13 +489,66 @@ def mask_geometry_line(series: DicomSeries, mask: str | os.PathLike) -> str | No
     )
 
 
-def corners_off(theirs: np.ndarray, ours: np.ndarray, shape: tuple[int, int, int]) -> float:
-    """How far (in voxels of ``ours``, the most of any axis) the 8 corners of a grid of
-    ``shape`` (Z, Y, X) land at ``theirs`` from where they land at ``ours`` (4x4 affines)."""
-    z, y, x = (n - 1 for n in shape)
-    corners = np.array(np.meshgrid([0, x], [0, y], [0, z], [1], indexing="ij")).reshape(4, -1)
-    moved = np.linalg.solve(ours, theirs @ corners)
-    return float(np.abs(moved - corners)[:3].max())
+def mask_on_series(series: DicomSeries, mask: str | os.PathLike) -> str | None:
+    """None where the NIfTI label volume ``mask`` lies on ``series`` voxel for voxel, or on
+    its grid with axes reversed (dcm2niix writes rows bottom-up: y reversed against the
+    DICOM's order, ITK's and 3D Slicer's, s72 review), then read reversed back onto it
+    (:func:`onto_series`), said once; else :func:`mask_geometry_line`'s refusal."""
+    if (line := mask_geometry_line(series, mask)) is None:
+        return None
+    head = read_header(mask)
+    shape = series.shape
+    if head.size[:3] != shape or (axes := reversed_axes(head.affine, series.affine, shape)) is None:
+        return line
+    _REVERSED[os.path.abspath(mask)] = (file_stamp(mask), axes)
+    why = " (dcm2niix's convention: rows bottom-up)" if axes == (1,) else ""
+    note_once(
+        f"{mask}: the DICOM series {series.folder.name}/'s grid with {_named(axes)} reversed{why}: "
+        "read reversed back onto the series"
+    )
+    return None
+
+
+def onto_series(path: str | os.PathLike, volume: np.ndarray) -> np.ndarray:
+    """``volume``, the NIfTI label volume ``path`` as read, reversed onto its DICOM series
+    where :func:`mask_on_series` found it on the series' grid with axes reversed (while the
+    file is unchanged); else ``volume`` itself."""
+    axes = _reversed(path)
+    return volume if axes is None else np.ascontiguousarray(np.flip(volume, axes))
+
+
+def _reversed(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """The axes the label volume ``path`` is read reversed by (:func:`mask_on_series`), or
+    None: none, or the file changed since."""
+    held = _REVERSED.get(os.path.abspath(path))
+    return None if held is None or held[0] != file_stamp(path) else held[1]
+
+
+def off_grid_line(path: str | os.PathLike, truth: str | os.PathLike) -> str | None:
+    """Why the NIfTI label volume ``path`` (a prediction) does not lie on the voxels of its
+    NIfTI ground truth ``truth`` as read (:func:`onto_series`) (a corner of its grid
+    :data:`CORNER_TOLERANCE` voxels or more off: each voxel would be scored against another
+    place; s72 review: one saved with y reversed scored mIoU 0.93 unsaid), one line naming
+    both; None where it does, or their sizes differ (said by their shapes)."""
+    pred, gt = read_header(path), read_header(truth)
+    shape = gt.size[:3]
+    if pred.size[:3] != shape:
+        return None
+    ours = gt.affine if (axes := _reversed(truth)) is None else flipped(gt.affine, axes, shape)
+    if (off := corners_off(pred.affine, ours, shape)) < CORNER_TOLERANCE:
+        return None
+    axes = reversed_axes(pred.affine, ours, shape)
+    how = f"{_named(axes)} reversed" if axes else "turned, moved or rescaled"
+    return (
+        f"{path}: its voxels do not lie on its ground truth {truth}'s (a corner {off:.1f} "
+        f"voxels off: {how}): save the prediction in the ground truth's geometry (unetlab "
+        "predict writes its input's: predict the image the ground truth was drawn on)"
+    )
+
+
+def _named(axes: tuple[int, ...]) -> str:
+    """Array axes (Z, Y, X) as their letters: ``y and x``."""
+    return " and ".join("zyx"[a] for a in axes)
 
 
 def _differences(theirs: np.ndarray, ours: np.ndarray, off: np.ndarray) -> str:

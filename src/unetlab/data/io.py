@@ -29,6 +29,7 @@ from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, fold
 from unetlab.data.dicom import (
     dicom_among_images,
     is_dicom_series,
+    onto_series,
     read_series,
     series_folders,
     series_header,
@@ -352,7 +353,7 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
             "own axes: leave channels= out (every channel is read) and take them from that"
         )
     if is_nifti(path):  # a CT or MRI volume (an nnU-Net case's channel files): axial slices
-        return read_case(path, mask=mask)
+        return onto_series(path, read_case(path, mask=True)) if mask else read_case(path)
     if path.is_dir():  # a DICOM series (read_stack asked): its slices by position
         return read_series(path)
     how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)

@@ -5,11 +5,15 @@ as nifti1.h orders them (https://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1
 from __future__ import annotations
 
 import struct
+from itertools import combinations
 
 import numpy as np
 
 SCANNER = 1  # NIFTI_XFORM_SCANNER_ANAT: the coordinates are the scanner's (DICOM's)
 MM = 2  # NIFTI_UNITS_MM in xyzt_units
+#: how far (voxels) a grid's corner may land from another's before they are two grids:
+#: within half a voxel every label lands in the voxel it was drawn in
+CORNER_TOLERANCE = 0.5
 
 
 def header_affine(raw: bytes, order: str) -> np.ndarray:
@@ -76,3 +80,35 @@ def turn_quaternion(turn: np.ndarray) -> tuple[float, float, float, float]:
         d = 0.5 * np.sqrt(1.0 + r33 - (r11 + r22))
         q = (0.25 * (r21 - r12) / d, 0.25 * (r13 + r31) / d, 0.25 * (r23 + r32) / d, d)
     return tuple(float(v) for v in (q if q[0] >= 0 else np.negative(q)))
+
+
+def corners_off(theirs: np.ndarray, ours: np.ndarray, shape: tuple[int, int, int]) -> float:
+    """How far (in voxels of ``ours``, the most of any axis) the 8 corners of a grid of
+    ``shape`` (Z, Y, X) land at ``theirs`` from where they land at ``ours`` (4x4 affines)."""
+    z, y, x = (n - 1 for n in shape)
+    corners = np.array(np.meshgrid([0, x], [0, y], [0, z], [1], indexing="ij")).reshape(4, -1)
+    moved = np.linalg.solve(ours, theirs @ corners)
+    return float(np.abs(moved - corners)[:3].max())
+
+
+def reversed_axes(
+    theirs: np.ndarray, ours: np.ndarray, shape: tuple[int, int, int]
+) -> tuple[int, ...] | None:
+    """The axes of a (Z, Y, X) array of ``shape`` on the grid of ``theirs`` that reversed
+    (``np.flip``) put it on the grid of ``ours`` (4x4 affines; every corner within
+    :data:`CORNER_TOLERANCE` voxels), fewest first; () where it lies on it already; None
+    where no reversal does (a grid turned, moved or rescaled)."""
+    for count in range(4):
+        for axes in combinations(range(3), count):
+            if corners_off(flipped(theirs, axes, shape), ours, shape) < CORNER_TOLERANCE:
+                return axes
+    return None
+
+
+def flipped(affine: np.ndarray, axes: tuple[int, ...], shape: tuple[int, int, int]) -> np.ndarray:
+    """The affine of a (Z, Y, X) array of ``shape`` at ``affine`` once its ``axes`` are
+    reversed (``np.flip``): each one's column negated, the origin at its far end."""
+    flip = np.eye(4)
+    for axis in axes:  # array axis Z, Y, X: affine column z, y, x
+        flip[2 - axis, 2 - axis], flip[2 - axis, 3] = -1.0, shape[axis] - 1
+    return affine @ flip

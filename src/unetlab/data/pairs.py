@@ -56,7 +56,7 @@ from unetlab.data.ctc import (
     unread_note,
 )
 from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
-from unetlab.data.dicom import is_dicom_series, mask_geometry_line, series_folders, series_header
+from unetlab.data.dicom import is_dicom_series, mask_on_series, series_folders, series_header
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     converted_to,
@@ -1006,10 +1006,10 @@ def _layout_pairs(
 
 def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> list:
     """``files`` less the DICOM series whose NIfTI label volume does not lie on it, each
-    said in ``found`` (:func:`~unetlab.data.dicom.mask_geometry_line`); the series paired
+    said in ``found`` (:func:`~unetlab.data.dicom.mask_on_series`); the series paired
     said in one line."""
     series = [(i, m) for i, m in files if is_nifti(m) and is_dicom_series(i)]
-    wrong = {i: line for i, m in series if (line := mask_geometry_line(series_header(i), m))}
+    wrong = {i: line for i, m in series if (line := mask_on_series(series_header(i), m))}
     found += wrong.values()
     if paired := [(i, m) for i, m in series if i not in wrong]:
         (image, mask), more = paired[0], ", ..." if len(paired) > 1 else ""

@@ -37,6 +37,7 @@ from unetlab.data.coco import given_coco
 from unetlab.data.colour_table import ColourTable, find_colour_table
 from unetlab.data.ctc import SCORING, ctc_part, sequence_words, slice_of
 from unetlab.data.ctc_partial import warn_partial_truth
+from unetlab.data.dicom import off_grid_line
 from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import LOSSY_SUFFIXES, binary_foreground, jpeg_mask
 from unetlab.data.folder_notes import near_line
@@ -1662,7 +1663,10 @@ def planes_axes(path: Path, truth: Path, pages: int, *, ids: bool = False) -> st
     :func:`~unetlab.data.stated_axes.states_axes`) is one image of channels, refused as
     before (review s54 C3: scored as planes unsaid). The line names the file and the axes
     that save it unambiguously (s55: an ImageJ stack saved with ``metadata={'axes': 'CYX'}``
-    is byte for byte one saved without axes). Its TIFF header is read once."""
+    is byte for byte one saved without axes). Its TIFF header is read once. A NIfTI
+    prediction off its NIfTI ground truth's grid is refused (:func:`off_grid_line`)."""
+    if is_nifti(path) and is_nifti(truth) and (line := off_grid_line(path, truth)):
+        raise DatasetError(line)
     if (read_as := _channel_planes_axes(path)) is None:
         return None
     letters, axes, held = read_as
