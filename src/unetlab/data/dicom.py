@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from unetlab.data.file_kind import DICOM_HEAD, is_dicom_head
 from unetlab.data.mrc import MRC_SUFFIXES
 from unetlab.data.nifti import NIFTI_ENDINGS, read_header, write_labels_at
 from unetlab.data.nifti_affine import CORNER_TOLERANCE, corners_off, flipped, reversed_axes
@@ -37,8 +38,13 @@ T = TypeVar("T")
 
 #: the line a user whose data is DICOM reads where pydicom is not installed
 NEEDS_PYDICOM = "reading DICOM needs pydicom: pip install 'unetlab[dicom]'"
-MAGIC_AT = 128  # a DICOM file (Part 10): a 128-byte preamble, then b"DICM"
 LOOKED_AT = 3  # files of a folder opened to tell a series folder from another
+#: the endings of files a series folder may hold beside its slices (a PACS export's notes:
+#: 00README.TXT first by name hid the slices, s72 review), none opened as a slice
+NOTES = (".txt", ".xml", ".json", ".htm", ".html", ".pdf", ".csv", ".ini", ".log", ".md")
+#: folders below one given that are looked into for DICOM series (a PACS export's
+#: DICOM/ST000000/SE000001/ tree), and how deep, where it holds no image
+SEARCHED, DEEPEST = 200, 4
 #: the endings of the files a folder search lists as images (io's INPUT_SUFFIXES, which
 #: imports this module, and NIfTI's): a folder holding one is no series
 IMAGE_ENDINGS = (
@@ -77,7 +83,7 @@ def is_dicom_file(path: str | os.PathLike) -> bool:
     name (``IM0001``, ``1.2.840....dcm``); reads 132 bytes, no pydicom."""
     try:
         with open(path, "rb") as f:
-            return f.read(MAGIC_AT + 4)[MAGIC_AT:] == b"DICM"
+            return is_dicom_head(f.read(DICOM_HEAD))
     except OSError:
         return False
 
@@ -132,7 +138,7 @@ def _look(folder: Path) -> _Listing:
                 images = True
             else:
                 others.append(e.name)
-    first = heapq.nsmallest(LOOKED_AT, others)
+    first = heapq.nsmallest(LOOKED_AT, (n for n in others if not n.lower().endswith(NOTES)))
     dicom = tuple(n for n in first if is_dicom_file(folder / n))
     return _Listing(tuple(sorted(others)), images, dicom, tuple(sorted(folders)))
 
@@ -162,6 +168,33 @@ def series_folders(folder: str | os.PathLike) -> list[Path]:
     if listed.images:
         return []
     return [folder / d for d in listed.folders if is_dicom_series(folder / d)]
+
+
+def series_below(folder: str | os.PathLike) -> list[Path]:
+    """The DICOM series in the folders below ``folder`` (a PACS export's DICOMDIR tree:
+    ``DICOM/ST000000/SE000001/``), breadth first, :data:`DEEPEST` levels and
+    :data:`SEARCHED` folders at most; a series' own sub-folders not looked into."""
+    found, level, searched = [], [Path(folder)], 0
+    for _ in range(DEEPEST):
+        below = [f / d for f in level for d in _listing(f).folders]
+        below = below[: max(0, SEARCHED - searched)]
+        searched += len(below)
+        found += [f for f in below if is_dicom_series(f)]
+        level = [f for f in below if f not in found]
+    return sorted(found)
+
+
+def loose_slices_line(folder: str | os.PathLike) -> str | None:
+    """The line for a data set's image folder that is itself a DICOM series (its slice files
+    loose in ``images/``, not in a folder per series), or None."""
+    if not is_dicom_series(folder):
+        return None
+    dicom = _listing(Path(folder)).dicom
+    return (
+        f"{folder}/: DICOM slice files directly in it ({', '.join(dicom)}, ...): a series is a "
+        f"folder of its slices: move each series' files into {Path(folder).name}/<series>/ "
+        "(its label volume: masks/<series>.nii.gz)"
+    )
 
 
 def _pydicom(where: Path):

@@ -24,6 +24,14 @@ MAGIC = (
     (NPY_MAGIC, "NumPy", ".npy"),
 )
 
+#: the bytes that tell a DICOM file (Part 10): a 128-byte preamble, then ``DICM``
+DICOM_HEAD = 132
+
+
+def is_dicom_head(head: bytes) -> bool:
+    """Whether ``head``, a file's first :data:`DICOM_HEAD` bytes, are a DICOM file's."""
+    return head[128:DICOM_HEAD] == b"DICM"
+
 
 def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
     """(kind, suffix) of the image file ``path`` by its first bytes (PNG, JPEG, TIFF, GIF,
@@ -43,18 +51,24 @@ def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
 
 def wrong_kind_line(path: str | os.PathLike) -> str | None:
     """The one line for a file that failed to read under its suffix because it is another
-    kind of file (``a.tif is a PNG file named .tif: rename it a.png``, or a macOS metadata
-    twin), or None: the file is what its suffix says, or nothing known."""
+    kind of file (``a.tif is a PNG file named .tif: rename it a.png``, a macOS metadata
+    twin, a DICOM slice), or None: the file is what its suffix says, or nothing known."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            apple = f.read(4) == APPLE_DOUBLE
+            head = f.read(DICOM_HEAD)
     except OSError:
         return None
-    if apple:
+    if head[:4] == APPLE_DOUBLE:
         return (
             f"{path}: a macOS metadata file (AppleDouble), not an image: delete it (dot_clean "
             "on the Mac, or find DIR -name '._*' -delete)"
+        )
+    if is_dicom_head(head):  # a slice given alone (s72 review: 'a complete PNG ... file?')
+        return (
+            f"{path}: a DICOM slice, one file of a series: give the series' folder "
+            f"({path.parent}/, where it holds that series' slice files alone), read as one "
+            "volume"
         )
     found = content_kind(path)
     if found is None:

@@ -56,7 +56,13 @@ from unetlab.data.ctc import (
     unread_note,
 )
 from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
-from unetlab.data.dicom import is_dicom_series, mask_on_series, series_folders, series_header
+from unetlab.data.dicom import (
+    is_dicom_series,
+    loose_slices_line,
+    mask_on_series,
+    series_folders,
+    series_header,
+)
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
     converted_to,
@@ -1140,7 +1146,8 @@ def _folder_pairs(
     """(image, mask) files of an images/ + masks/ layout paired by stem; problems added."""
     img_dir, mask_dir = layout_folders(root, layout)
     series = {nfc(d.name): d for d in series_folders(img_dir)}  # images/<series>/: a volume
-    if line := _class_folders(mask_dir, img_dir) or _other_files(mask_dir, bool(series)):
+    loose = loose_slices_line(img_dir)  # images/IM0001.dcm, ...: no series folder
+    if line := loose or _class_folders(mask_dir, img_dir) or _other_files(mask_dir, bool(series)):
         problems.append(line)
         return []
     images = _by_stem(img_dir, problems, masks=False) | series
@@ -1278,6 +1285,13 @@ def _other_files(mask_dir: Path, nifti: bool = False) -> str | None:
     if not files:
         return None
     shown = ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
+    if slicer := [f for f in files if f.lower().endswith(".nrrd")]:
+        return (
+            f"{mask_dir}/: 3D Slicer's segmentations ({', '.join(slicer[:3])}), which unetlab "
+            "does not read: in 3D Slicer's Segmentations module, 'Export to files' as NIfTI "
+            f"(.nii.gz), saved as {mask_dir.name}/<image>.nii.gz (a DICOM series': "
+            "<series>.nii.gz, named as its folder)"
+        )
     return (
         f"{mask_dir}/: no masks, but {numbered(len(files), 'other file')} ({shown}): masks are label "
         "images (PNG or TIFF, 0 background, 1, 2, ... or 0/255) or outlines (Fiji's "

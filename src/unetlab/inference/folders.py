@@ -273,7 +273,7 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
             if passed:
                 note_once(outputs_line(path, sorted(passed)))
             files += own
-            left_out += _subfolders_left_out(path)
+            left_out += _subfolders_left_out(path) or ([] if own else _series_left_out(path))
     if not files:
         said = f"no images found in {' '.join(map(str, patterns))}"
         glob = "".join(map(glob_hint, patterns))
@@ -432,6 +432,27 @@ def _subfolders_left_out(folder: Path) -> list[Spelled]:
         return subfolders_line(folder, subs, fix)
 
     return [Spelled(*map(line, RECURSIVE))]
+
+
+def _series_left_out(folder: Path) -> list[Spelled]:
+    """The line naming the DICOM series deeper in ``folder`` (a PACS export's DICOMDIR tree:
+    ``DICOM/ST000000/SE000001/``; s72 review: 'no images found in pacs'), with the ways
+    that take them."""
+    from unetlab.data.dicom import series_below
+
+    if not (series := series_below(folder)):
+        return []
+    shown = ", ".join(f"{s.relative_to(folder)}/" for s in series[:3])
+    above = sorted({str(s.parent) for s in series})
+    said = (
+        f"{folder}/: {numbered(len(series), 'DICOM series', 'DICOM series')} in its sub-folders "
+        f"({shown}{', ...' if len(series) > 3 else ''}), not searched: "
+    )
+    fix = (
+        " to predict each into the same sub-folders of the output folder, or give the "
+        f"folders that hold them ({' '.join(above[:3])}{' ...' if len(above) > 3 else ''})"
+    )
+    return [Spelled(*(said + recursive + fix for recursive in RECURSIVE))]
 
 
 def _data_set_fix(images: Path, splits: list[Path], recursive: str) -> str:

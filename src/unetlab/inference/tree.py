@@ -90,14 +90,14 @@ def tree_folders(
     """Each folder of the tree under ``root`` (``root`` itself first, then its sub-folders in
     sorted order, depth first) that holds inputs: its path relative to ``root`` and its
     inputs (:func:`~unetlab.inference.folders.folder_inputs`). Hidden folders, Zarr folders
-    (inputs), ``out_dir`` and what unetlab wrote (each folder's manifest lists it: an earlier
-    run's outputs are never read back; said in one line) are not searched; the other images
-    of a folder that holds such outputs are (audit s37 paths C). Of a data set
-    (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs; a
-    folder of Data Science Bowl samples (:func:`~unetlab.inference.folders.dsb_inputs`) is one
-    folder of their images, predicted into one output folder as without ``--recursive``. A
-    link to a folder is searched as a folder (``drop/alice -> /mnt/share/alice``; they were
-    passed over without a word), each folder once: a link back up the tree is not followed."""
+    and DICOM series (inputs), ``out_dir`` and what unetlab wrote (each folder's manifest
+    lists it: an earlier run's outputs are never read back; said in one line) are not
+    searched; the other images of a folder that holds such outputs are (audit s37 paths C).
+    Of a data set (:func:`_data_set_images`) only the images' folder is searched: masks are
+    no inputs; a folder of Data Science Bowl samples
+    (:func:`~unetlab.inference.folders.dsb_inputs`) is one folder of their images, predicted
+    into one output folder as without ``--recursive``. A link to a folder is searched as a
+    folder (``drop/alice -> /mnt/share/alice``), each once: a link back up is not followed."""
     root, skip = Path(root), Path(out_dir).resolve()
     found: list[tuple[Path, list[Path]]] = []
     searched: set[Path] = set()  # the folders searched, resolved: a link's loop ends
@@ -120,7 +120,7 @@ def tree_folders(
         ours += earlier_outputs(folder, subs)  # a folder unetlab wrote (a package)
         if ours:
             passed[folder.relative_to(root)] = ours
-        for sub in _data_set_images(folder, [p for p in subs if p not in ours]):
+        for sub in _data_set_images(folder, [p for p in subs if p not in ours + files]):
             walk(sub)
 
     if not root.is_dir():
