@@ -166,3 +166,20 @@ def test_a_folder_of_images_has_no_subfolder_looked_into(tmp_path, monkeypatch):
     monkeypatch.setattr(dicom, "is_dicom_file", lambda f: opened.append(f) or real(f))
     assert find_images(tmp_path) == [tmp_path / "a.png"]
     assert opened == []
+
+
+def test_a_series_that_cannot_be_read_is_gathered_with_the_other_problems(tmp_path):
+    """A tilted or damaged series escaped find_pairs as its own error: the data set's
+    other problems (here a moved label volume) went unsaid until it was fixed."""
+    _data_set(tmp_path)
+    hu = ct_volume(slices=8)[0]
+    tilt = np.radians(15)
+    series = tmp_path / "images" / "CT_1"
+    for f in series.iterdir():
+        f.unlink()
+    write_series(series, hu, step=(0, 2.5 * np.sin(tilt), 2.5 * np.cos(tilt)))
+    affine = series_header(tmp_path / "images" / "CT_2").affine
+    moved = affine @ np.array([[1, 0, 0, 4], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    write_labels_at(tmp_path / "masks" / "CT_2.nii.gz", ct_volume(slices=8, seed=1)[1], moved)
+    with pytest.raises(DatasetError, match=r"(?s)2 problems .*15.0 degrees off .*CT_2.nii.gz: its"):
+        find_pairs(tmp_path)

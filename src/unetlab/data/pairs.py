@@ -1011,11 +1011,11 @@ def _layout_pairs(
 
 
 def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> list:
-    """``files`` less the DICOM series whose NIfTI label volume does not lie on it, each
-    said in ``found`` (:func:`~unetlab.data.dicom.mask_on_series`); the series paired
+    """``files`` less the DICOM series whose NIfTI label volume does not lie on it or that
+    cannot be read, each said in ``found`` (:func:`_series_problem`); the series paired
     said in one line."""
     series = [(i, m) for i, m in files if is_nifti(m) and is_dicom_series(i)]
-    wrong = {i: line for i, m in series if (line := mask_on_series(series_header(i), m))}
+    wrong = {i: line for i, m in series if (line := _series_problem(i, m))}
     found += wrong.values()
     if paired := [(i, m) for i, m in series if i not in wrong]:
         (image, mask), more = paired[0], ", ..." if len(paired) > 1 else ""
@@ -1027,6 +1027,16 @@ def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> 
             level=logging.INFO,
         )
     return [(i, m) for i, m in files if i not in wrong]
+
+
+def _series_problem(series: Path, mask: Path) -> str | None:
+    """Why the DICOM series folder ``series`` and its NIfTI label volume ``mask`` make no
+    pair (:func:`~unetlab.data.dicom.mask_on_series`; the series or the volume unread: a
+    tilted gantry, a damaged file, gathered with the data set's other problems), or None."""
+    try:
+        return mask_on_series(series_header(series), mask)
+    except ImageReadError as exc:
+        return str(exc)
 
 
 def _yolo_pairs(root: Path, names: list[str] | None) -> list[tuple[Path, Path]]:
