@@ -105,3 +105,25 @@ def test_notes_first_by_name_in_a_series_folder_leave_it_a_series(tmp_path):
     write_labels_at(tmp_path / "masks" / "CT_1.nii.gz", labels, series_header(series).affine)
     assert is_dicom_series(series)
     assert len(find_pairs(tmp_path)) == 4
+
+
+def test_a_series_beside_images_is_named_not_passed_over_unsaid(tmp_path, caplog):
+    """images/CT_1/ beside images/a.png: CT_1 was passed over without a word, by predict
+    and by train alike."""
+    from PIL import Image
+
+    from unetlab.data.read_notes import call_notes
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / folder / "a.png")
+    write_series(tmp_path / "images" / "CT_1", ct_volume(slices=2)[0])
+    said = "images/: 1 DICOM series (CT_1/) beside its images, not read"
+    with caplog.at_level("WARNING"), call_notes():
+        find_pairs(tmp_path)
+    assert said in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"), call_notes():
+        predict_folder(_net(), tmp_path / "images", tmp_path / "out", progress=False)
+    assert said in caplog.text
+    assert [f.name for f in (tmp_path / "out").glob("*.png")] == ["a.png"]

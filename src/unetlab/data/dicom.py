@@ -18,7 +18,7 @@ import heapq
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -168,6 +168,26 @@ def series_folders(folder: str | os.PathLike) -> list[Path]:
     if listed.images:
         return []
     return [folder / d for d in listed.folders if is_dicom_series(folder / d)]
+
+
+def series_beside_line(folder: str | os.PathLike, counted: Collection[Path] = ()) -> str | None:
+    """The line naming the DICOM series among the sub-folders of a folder of images (not
+    read: a folder of images is searched for its files alone; s72 review: ``images/CT_1/``
+    beside ``images/a.png`` passed over unsaid), those ``counted`` (holding images, said
+    otherwise) not looked into; None where there is none, or the folder holds no image."""
+    folder = Path(folder)
+    listed = _listing(folder)
+    if not listed.images:
+        return None
+    subs = [folder / d for d in listed.folders if folder / d not in counted]
+    if not (series := [s for s in subs if is_dicom_series(s)]):
+        return None
+    named = ", ".join(f"{s.name}/" for s in series[:3]) + (", ..." if len(series) > 3 else "")
+    return (
+        f"{folder}/: {len(series)} DICOM series ({named}) beside its images, not read: a "
+        "folder of images is read for its image files alone; give series a folder of their "
+        "own (images/<series>/ with no image file beside them) or each series' folder itself"
+    )
 
 
 def series_below(folder: str | os.PathLike) -> list[Path]:

@@ -60,6 +60,7 @@ from unetlab.data.dicom import (
     is_dicom_series,
     loose_slices_line,
     mask_on_series,
+    series_beside_line,
     series_folders,
     series_header,
 )
@@ -401,6 +402,8 @@ def _by_stem(
     if subs := image_subfolders(folder, INPUT_SUFFIXES):
         fix = "move their files up into it (the names kept) to use them"
         note_once(subfolders_line(folder, subs, fix))
+    if not masks and (line := series_beside_line(folder, subs)):
+        note_once(line)
     out: dict[str, Path | None] = {}
     shared = [f for files in groups.values() if len(files) > 1 for f in files]
     predicted = [] if masks else _predicted_among(folder, shared)

@@ -411,14 +411,16 @@ def _subfolders_left_out(folder: Path) -> list[Spelled]:
     not searched recursively; audit s34 messy 1), with the way that takes them, as the
     Python API and the command line spell it."""
     from unetlab.data.ctc import truth_folders
+    from unetlab.data.dicom import series_beside_line
     from unetlab.data.folder_notes import image_subfolders, subfolders_line
     from unetlab.data.io import INPUT_SUFFIXES
     from unetlab.data.names import role_folders
 
     subs = image_subfolders(folder, INPUT_SUFFIXES)
+    series = [Spelled(line, line)] if (line := series_beside_line(folder, subs)) else []
     truths = truth_folders(list(subs))  # --recursive passes over them (s69 re-review)
     if not (subs := {sub: n for sub, n in subs.items() if sub not in truths}):
-        return []
+        return series
     images = role_folders(folder, ["images"])  # a data set's root (Images/ too)
     splits = [s for s in subs if s.name.casefold() in SPLIT_FOLDERS]
 
@@ -431,7 +433,7 @@ def _subfolders_left_out(folder: Path) -> list[Spelled]:
         )
         return subfolders_line(folder, subs, fix)
 
-    return [Spelled(*map(line, RECURSIVE))]
+    return [Spelled(*map(line, RECURSIVE)), *series]
 
 
 def _series_left_out(folder: Path) -> list[Spelled]:
