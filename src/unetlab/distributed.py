@@ -322,13 +322,12 @@ def _kill_launch(
     """The stop ``signals`` (the one that kills, after the first passed on if any) to the
     launch whose status file is ``status``: its processes noted (:func:`stop_with_launch`)
     and ``process`` (torchrun, where it lives) killed without a word; the launch's line
-    says it (:func:`_killed_by`),
-    none where its main process said its stop (s58: "SIGTERM again: killing its processes"
-    under that line; s72: said, its end not yet noted), which the rest end without; a note
+    says it (:func:`_killed_by`), none where its main process said its stop (s58: "SIGTERM
+    again: killing its processes" under that line), which the rest end without; a note
     there already (a third signal, review s59 B: "a second SIGTERM" said of a Ctrl-C after
-    one) is kept: the first two
-    name the kill. Returns the processes killed, noted (:func:`_killable`)."""
-    if not (_main_said_stop(_notes(status)) or launch_stop_said(status)):
+    one) is kept: the first two name the kill. Returns the processes killed, noted
+    (:func:`_killable`)."""
+    if not _main_said_stop(_notes(status)):
         # suppressed: the launch's folder gone (said, then), or the note there (kept)
         with contextlib.suppress(OSError), open(f"{status}.killed", "x") as f:
             f.write(" ".join(str(int(signum)) for signum in signals))
