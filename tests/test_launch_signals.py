@@ -359,7 +359,6 @@ def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
     in b/ (A's, z's not replaced yet) counted as this run's, "2 of 2" where 1 was (s55)."""
     import unetlab.distributed as distributed
     import unetlab.inference.folders as folders
-    import unetlab.inference.output_rules as output_rules
     from unetlab.cli import main
 
     for name in ("a/x", "b/y", "b/z", "c/w"):
@@ -380,13 +379,30 @@ def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
     args = ["predict", "--recursive", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
     args += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--overwrite"]
     said = []  # the main process's own line
+    main_process = _main_killed_before_it_says(args, stopped_at_z, said, monkeypatch, capfd)
+    monkeypatch.setattr(distributed, "run_passing_signals", main_process)
+    assert main([*args, "--nproc", "2"]) == 130
+    assert said[0].startswith(f"unetlab predict: interrupted in {tmp_path / 'in' / 'b'}/ ")
+    assert "with the outputs of 1 of 2 inputs in " in said[0] and AGAIN in said[0], said[0]
+    assert "done: a/; not started: c/" in said[0], said[0]
+    assert capfd.readouterr().err == f"{said[0]}\n"
 
-    def main_process(command, env, grace):  # killed before it said its line (an oracle)
+
+def _main_killed_before_it_says(args, predicted, said: list, monkeypatch, capfd):
+    """A stand-in for a tree launch's main process (:func:`run_passing_signals`): ``args``
+    run with ``predicted`` as each input's prediction, stopped by a Ctrl-C, its line
+    appended to ``said`` as the oracle of the launcher's, then killed before it said it."""
+    import unetlab.distributed as distributed
+    import unetlab.inference.folders as folders
+    import unetlab.inference.output_rules as output_rules
+    from unetlab.cli import main
+
+    def main_process(command, env, grace):
         monkeypatch.setenv(STATUS_FILE, env[STATUS_FILE])
         with monkeypatch.context() as m:  # not this test's process: no pid noted, no filter
             m.setattr(distributed, "stop_with_launch", lambda: None)
             m.setattr(distributed, "once_a_launch", lambda: None)
-            m.setattr(folders, "predict_or_fail", stopped_at_z)
+            m.setattr(folders, "predict_or_fail", predicted)
             m.setattr(output_rules, "_RUN_HELD", {})  # its own, not the launcher's
             assert main(args) == 130
         monkeypatch.delenv(STATUS_FILE)
@@ -396,12 +412,7 @@ def test_a_tree_launch_stopped_before_its_main_process_said_it_says_where(
         said.append(capfd.readouterr().err.splitlines()[-1])
         return 128 + signal.SIGINT, (signal.SIGINT,)
 
-    monkeypatch.setattr(distributed, "run_passing_signals", main_process)
-    assert main([*args, "--nproc", "2"]) == 130
-    assert said[0].startswith(f"unetlab predict: interrupted in {tmp_path / 'in' / 'b'}/ ")
-    assert "with the outputs of 1 of 2 inputs in " in said[0] and AGAIN in said[0], said[0]
-    assert "done: a/; not started: c/" in said[0], said[0]
-    assert capfd.readouterr().err == f"{said[0]}\n"
+    return main_process
 
 
 @pytest.mark.parametrize(
