@@ -1306,15 +1306,28 @@ def pages_alone(
 ) -> tuple[int, ...] | None:
     """The channels ``wanted`` (an index, or a band list or tuple) of the image file ``path``
     to read alone (:func:`read_stack`'s ``channels``: once each, in that order) where it
-    stores its channels as pages (:func:`channel_pages`: a multiplexed OME-TIFF's) and
-    ``nodata`` finds no pixels by every band's value
-    (:func:`~unetlab.data.nodata.banded_nodata`); None: all are read (one it lacks too:
+    stores its channels as pages (:func:`stored_apart`: a multiplexed OME-TIFF's) and
+    ``nodata`` finds no pixels by every band's value; None: all are read (one it lacks too:
     refused as read). Predict's and training's one rule (s71)."""
-    wanted = tuple(wanted) if isinstance(wanted, list | tuple) else (wanted,)
+    has = stored_apart(path, nodata)
+    return pages_held(has, wanted) if has else None
+
+
+def stored_apart(path: str | os.PathLike, nodata="auto") -> int:
+    """How many channels the image file ``path`` stores as pages of their own
+    (:func:`channel_pages`) that may be read alone: 0 where fewer than 2, or where
+    ``nodata`` finds pixels by every band's value (:func:`~unetlab.data.nodata.banded_nodata`:
+    a stack of some of them would find others)."""
     has = channel_pages(path)
-    if has < 2 or not all(0 <= c < has for c in wanted) or banded_nodata(path, nodata):
-        return None
-    return tuple(dict.fromkeys(wanted))
+    return 0 if has < 2 or banded_nodata(path, nodata) else has
+
+
+def pages_held(has: int, wanted: int | Sequence[int]) -> tuple[int, ...] | None:
+    """The channels ``wanted`` (an index, or a band list or tuple) of a file of ``has``
+    channels stored apart (:func:`stored_apart`), each once in that order: :func:`read_stack`'s
+    ``channels``; None where the file lacks one (all read: refused as read)."""
+    wanted = tuple(wanted) if isinstance(wanted, list | tuple) else (wanted,)
+    return tuple(dict.fromkeys(wanted)) if all(0 <= c < has for c in wanted) else None
 
 
 def held_at(channel: int | Sequence[int], held: tuple[int, ...] | None) -> int | Sequence[int]:

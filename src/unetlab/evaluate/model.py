@@ -43,6 +43,7 @@ and 3-D alike), at auto the training scale's (each row's factor says how they we
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -645,8 +646,8 @@ def _accumulated_each(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
     how = dict(axes=scoring.axes, nodata=scoring.predicting.nodata)
-    held = lambda pair: None if (alone := _alone(pair, scoring)) is None else alone.held  # noqa: E731
     # a stack's files once; the model's channels alone (s72: 24 decoded for its one)
+    held = functools.partial(_held, how=scoring)
     read = PairReader(colours=_mask_colours(scoring), alone=held, **how)
     invalid = InvalidPages(read)
     unsaid = scoring.ignore_from_training
@@ -787,13 +788,18 @@ def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.nda
     predict fits that file's (:func:`~unetlab.inference.file_fit.file_fit`: the channel taken,
     its colours, a grey page refused for a stains model), or refused in predict's line. The
     fit is found once a file (s49 review1: its channel line was said once a page)."""
-    from unetlab.inference.file_fit import file_fit
     from unetlab.inference.predict import fit_channels
 
-    if (alone := _alone(pair, how)) is not None:  # those read: the file's own fit
-        return fit_channels(
-            image, how.model.in_channels, name=str(pair.image), **alone.fit, held=alone.held
-        )
+    alone = _alone(pair, how)  # those read alone: the file's own fit
+    fit, held = (_fit(image, pair, how), None) if alone is None else alone[:2]
+    return fit_channels(image, how.model.in_channels, name=str(pair.image), held=held, **fit)
+
+
+def _fit(image: np.ndarray, pair: Pair, how: _Scoring) -> dict:
+    """:func:`~unetlab.inference.file_fit.file_fit` of ``image``, a page of ``pair``'s image
+    file read whole, found once a file and channel count."""
+    from unetlab.inference.file_fit import file_fit
+
     have = 1 if image.ndim == 2 else image.shape[2]
     if (fit := how.fits.get((pair.image, have))) is None:
         read = dict(axes=pair.axes, axes_trained=how.axes is None)  # none: the checkpoint's
@@ -802,25 +808,29 @@ def _fitted_as_predicted(image: np.ndarray, pair: Pair, how: _Scoring) -> np.nda
             how.model, pair.image, have, channel=how.predicting.channel, asked=how.asked, **read
         )
         how.fits[pair.image, have] = fit
-    return fit_channels(image, how.model.in_channels, name=str(pair.image), **fit)
+    return fit
 
 
 def _alone(pair: Pair, how: _Scoring):
     """The channels of ``pair``'s image file that the model takes, read alone as predict
     reads them (:func:`~unetlab.inference.file_fit.channels_alone`: a multiplexed
     OME-TIFF's pages; s72: 24 channels of 1,024² decoded for the model's one), with their
-    fit; found once a file. None: every channel read (axes given, the user's or the
-    checkpoint's: as predict, the file's own alone; stored together; nodata in every band)."""
+    fit; found once a file. None: every channel read (as predict: axes given, stored
+    together, nodata in every band)."""
     from unetlab.inference.file_fit import channels_alone
 
-    if pair.axes is not None or how.axes is not None:
-        return None
     if pair.image not in how.alone:
-        asked, nodata = how.asked, how.predicting.nodata
+        given = dict(asked=how.asked, axes=pair.axes or how.axes, nodata=how.predicting.nodata)
         how.alone[pair.image] = channels_alone(
-            how.model, pair.image, channel=how.predicting.channel, asked=asked, nodata=nodata
+            how.model, pair.image, channel=how.predicting.channel, **given
         )
     return how.alone[pair.image]
+
+
+def _held(pair: Pair, how: _Scoring) -> tuple[int, ...] | None:
+    """The channels of ``pair``'s image file read alone (:func:`_alone`), or None: all."""
+    alone = _alone(pair, how)
+    return None if alone is None else alone.held
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from unetlab.data.io import CHANNEL_GIVEN, channel_pages, pages_alone
+from unetlab.data.io import CHANNEL_GIVEN, pages_held, stored_apart
 from unetlab.data.names import channel_named
 from unetlab.data.nodata import file_nodata, says_alpha
 from unetlab.data.read_notes import note_once
@@ -69,21 +69,29 @@ class Alone(NamedTuple):
 
 
 def channels_alone(
-    model, path: str | os.PathLike, *, channel, asked, nodata="auto", every: bool = False
+    model,
+    path: str | os.PathLike,
+    *,
+    channel,
+    asked,
+    axes: str | None = None,
+    nodata="auto",
+    every: bool = False,
 ) -> Alone | None:
     """The channels of the image file ``path`` (read with its own axes) that the model
     takes, to be read alone (:func:`~unetlab.data.io.read_stack`'s ``channels``: a
     multiplexed OME-TIFF's pages; s71: a 2,048² one of 24 channels predicted on DAPI
     decoded all 24), with :func:`file_fit` of them; None where every channel is read: asked
-    for (``every``: ``--instances`` measures each), stored together (interleaved samples,
-    :func:`~unetlab.data.io.channel_pages`), a ``nodata`` value to find in every band, the
-    model takes them all, or one it lacks (refused as read)."""
-    if every or pages_alone(path, (), nodata) is None:  # none alone: file_fit once, as read
-        return None
-    has = channel_pages(path)
+    for (``every``: ``--instances`` measures each), read with ``axes`` (the user's or the
+    checkpoint's: the file's own alone), stored together (interleaved samples,
+    :func:`~unetlab.data.io.stored_apart`), a ``nodata`` value to find in every band, the
+    model takes them all, or one it lacks (refused as read). Its header is read once
+    (review s72: three times, 2.4-3.0 ms CPU a small file)."""
+    if every or axes is not None or not (has := stored_apart(path, nodata)):
+        return None  # none alone: file_fit once, as read
     how = dict(axes=None, axes_trained=False, nodata=nodata)
     fit = file_fit(model, path, has, channel=channel, asked=asked, **how)
-    held = None if fit["channel"] is None else pages_alone(path, fit["channel"], nodata)
+    held = None if fit["channel"] is None else pages_held(has, fit["channel"])
     return None if held is None else Alone(fit, held, has)
 
 

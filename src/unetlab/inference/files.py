@@ -1096,10 +1096,9 @@ def _alone(file: _File) -> Alone | None:
     """The channels of ``file`` its model takes, to be read alone
     (:func:`~unetlab.inference.file_fit.channels_alone`: not with ``--instances``, which
     measures every channel), or None: all read."""
-    if file.axes is not None:  # the user's or the checkpoint's: the file's own alone
-        return None
-    how = dict(asked=file.asked, nodata=file.options.nodata, every=file.outputs.objects is not None)
-    return channels_alone(file.model, file.path, channel=file.options.channel, **how)
+    how = dict(asked=file.asked, axes=file.axes, nodata=file.options.nodata)
+    every = file.outputs.objects is not None
+    return channels_alone(file.model, file.path, channel=file.options.channel, every=every, **how)
 
 
 def _file_fit(file: _File, stack: np.ndarray) -> dict:
