@@ -253,20 +253,55 @@ def test_evaluate_decodes_the_models_channel_alone(tmp_path, monkeypatch, traine
     assert report.summary == evaluate_model(model, tmp_path / "alone", progress=False).summary
 
 
-def test_a_wavelength_given_as_the_channel_is_refused_naming_its_index(tmp_path):
+NAMED = "the channel {} names '488' is index 1 (a number given is an index, not a name)"
+
+
+@pytest.mark.parametrize("channel", [488, [0, 488]])
+def test_a_wavelength_given_as_the_channel_is_refused_naming_its_index(tmp_path, channel):
     """s72: ``data.channel: 488`` (a laser line the file names a channel; digits are no
     name in the config, read as an index) was refused as "no channel 488" alone: the line
-    says which channel is named 488 and the index to give."""
+    says which channel is named 488 (review s72: a band list's too)."""
     path = _multiplex(tmp_path / "w.ome.tif", 4, names=["405", "488", "561", "640"])
     tifffile.imwrite(tmp_path / "w_mask.tif", np.zeros((64, 80), np.uint8))
     with pytest.raises(UnetlabError) as got:
-        PairReader(488)(Pair(path, tmp_path / "w_mask.tif"))
+        PairReader(channel)(Pair(path, tmp_path / "w_mask.tif"))
+    some = "ones" if isinstance(channel, list) else "one"
     said = str(got.value)
     assert said == (
-        f"{path}: has 4 channels (0 to 3), no channel 488 (data.channel 488 is an index): "
-        "its channel 1 is named '488': set data.channel to 1 (a channel named by digits, a "
-        "laser line, is given by its index)"
+        f"{path}: has 4 channels (0 to 3), no channel 488: {NAMED.format('this file')}: "
+        f"set data.channel to {some} it has (or None for all)"
     ), said
+
+
+@pytest.mark.parametrize(
+    "command, channel, said",
+    [
+        ("predict", ["488"], "; " + NAMED.format("it")),
+        ("predict", ["0", "488"], "; " + NAMED.format("it")),
+        ("evaluate", ["488"], ": " + NAMED.format("this file") + ": give --channel"),
+    ],
+)
+def test_a_wavelength_given_as_channel_on_the_command_line_is_said_by_its_index(
+    tmp_path, capsys, command, channel, said
+):
+    """Review s72: ``predict --channel 488`` (and ``0 488``) and ``evaluate --channel 488`` of
+    a file naming its channels 405/488/561/640 said "out of range" or "no channel 488"
+    alone: each says the index of the channel it names 488, as data.channel's line does."""
+    from unetlab import save_model
+    from unetlab.cli import main
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+    path = _multiplex(tmp_path / "images" / "w.ome.tif", 4, names=["405", "488", "561", "640"])
+    tifffile.imwrite(tmp_path / "masks" / "w.ome.tif", np.zeros((64, 80), np.uint8))
+    net = UNet(len(channel), 2, depth=2, base_channels=2, padding="same").eval()
+    save_model(tmp_path / "m.pt", net)
+    where = ["--input", str(path), "--output", str(tmp_path / "out")]
+    where = where if command == "predict" else ["--data", str(tmp_path)]
+    args = [command, "--checkpoint", str(tmp_path / "m.pt"), *where, "--channel", *channel]
+    assert main(args) != 0
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert said in error and error.startswith(f"unetlab {command}: error: "), error
 
 
 def test_the_channels_read_alone_are_found_by_one_read_of_the_header(tmp_path, monkeypatch, model):

@@ -101,6 +101,19 @@ def listed(names: Sequence[str]) -> str:
     return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
 
 
+def named_by_digits(names: Sequence[str], wanted: Iterable[int], where: str = "this file") -> str:
+    """Which channel indices ``wanted`` (an index, a band list's), beyond the channels of a
+    file that records ``names``, it names by those digits (a laser line: ``488``), as the
+    lines refusing them say it: "the channel this file names '488' is index 1 (...)"; ""
+    where none. One rule for data.channel and --channel (s72: "no channel 488" alone; the
+    number, in YAML or on the command line, is read as an index)."""
+    found = {c: names.index(str(c)) for c in wanted if c >= len(names) and str(c) in names}
+    if not found:
+        return ""
+    said = ", ".join(f"'{c}' is index {at}" for c, at in found.items())
+    return f"the channel {where} names {said} (a number given is an index, not a name)"
+
+
 #: how a file comes to name its channels, for a channel asked by name (``--channel DAPI``,
 #: ``data.channel: DAPI``) of a file that names none (s71: the lines said only to give an
 #: index); a copy, so that the original keeps its pixel size and the rest of its metadata

@@ -107,6 +107,7 @@ from unetlab.data.names import (
     listing,
     loose,
     mask_shown,
+    named_by_digits,
     nfc,
     role_folders,
     stem_endings,
@@ -1816,16 +1817,9 @@ def _one_channel(image: np.ndarray, channel: int | list[int], pair: Pair) -> np.
 def _no_channel(pair: Pair, have: int, wanted: list[int], none: str) -> str:
     """The line of an image without the channel(s) ``wanted``; ``none``: the word for none.
     A number the file names a channel (a wavelength: ``data.channel: 488``, an index) is
-    said to be that channel's name, with its index to give (s72: the line said only "no
-    channel 488")."""
+    said to be that channel's name, with its index (:func:`named_by_digits`)."""
     some = "ones" if len(wanted) > 1 else "one"
     line = f"{pair.image_page}: has {numbered(have, 'channel')} (0 to {have - 1}), no channel "
-    names = channel_names(pair.image) if len(wanted) == 1 else []
-    if str(wanted[0]) in names:
-        at = names.index(str(wanted[0]))
-        return (
-            f"{line}{wanted[0]} (data.channel {wanted[0]} is an index): its channel {at} is "
-            f"named '{wanted[0]}': set data.channel to {at} (a channel named by digits, a laser "
-            "line, is given by its index)"
-        )
-    return f"{line}{max(wanted)}: set data.channel to {some} it has (or {none} for all)"
+    named = named_by_digits(channel_names(pair.image), wanted)
+    named = f": {named}" if named else ""
+    return f"{line}{max(wanted)}{named}: set data.channel to {some} it has (or {none} for all)"

@@ -22,7 +22,7 @@ from unetlab.data.io import (
     stack_shape,
     tiff_layout,
 )
-from unetlab.data.names import listed
+from unetlab.data.names import listed, named_by_digits
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import channel_names
@@ -337,8 +337,13 @@ def absent_channel(
     given = _given(channel)
     channels = None if takes is None else takes.channels
     listed = _Listed(len(channel) if isinstance(channel, (tuple, list)) else 0, channels)
+    bands = channel if listed.bands else [channel]  # a laser line given as its name (s72)
+    named = named_by_digits(_names(paths[0], said.most), bands, "it") if len(paths) == 1 else ""
     return worded(
-        lambda words: _out_of_range(words, top, paths, said, others=others, listed=listed),
+        lambda words: (
+            _out_of_range(words, top, paths, said, others=others, listed=listed)
+            + (f"; {named}" if named else "")
+        ),
         {"form": CHANNEL_AS.python, "given": given.python},
         {"form": CHANNEL_AS.cli, "given": given.cli},
     )

@@ -26,7 +26,7 @@ from unetlab.data.io import (
     tiff_layout,
     trained_file_axes,
 )
-from unetlab.data.names import NAME_THEM, channel_named, listed
+from unetlab.data.names import NAME_THEM, channel_named, listed, named_by_digits
 from unetlab.data.npy import is_npy_name, npy_axes, npy_shape
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_alike, note_once
@@ -547,7 +547,9 @@ def refuse_channels(
         fix = "the model takes 1: choose one with {} (an index or a name), e.g. the nuclear stain"
         raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_C))
     if channel is not None and channel >= have:
-        fix = f"no channel {channel}: give {{}} one of these, by index or name"
+        named = named_by_digits(names, [channel])
+        named = f": {named}" if named else ""
+        fix = f"no channel {channel}{named}: give {{}} one of these, by index or name"
         raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_GIVEN))
 
 
