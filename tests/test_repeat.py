@@ -46,7 +46,7 @@ def test_added_and_changed_files_are_named(recorded):
     _add_one(root)
     shutil.copy(root / "train" / "masks" / "02.png", root / "train" / "masks" / "01.png")
     warning = other_data(config, cfg)
-    assert "added to the folder or newly read since: 1 (train/images/99.png)" in warning
+    assert "added to the folder, or readable only now, since: 1 (train/images/99.png)" in warning
     assert "changed (their sha256 differs): 1 (train/masks/01.png)" in warning
     assert "5 training and 2 validation images (the run had 4 and 2)" in warning
     assert "to repeat" in warning

@@ -123,7 +123,10 @@ def test_resume_trains_on_the_recorded_split_and_names_the_new_files(trained):
     _add_images(data)
     fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)
     log = (run / "train.log").read_text()
-    assert "2 images added to the folder or newly read since are left out: 5.png, 6.png" in log
+    assert (
+        "2 images added to the folder, or readable only now, since are left out: 5.png, 6.png"
+        in log
+    )
     assert log.count("4 training and 1 validation images (the first") == 2
     summary = json.loads((run / "summary.json").read_text())
     assert (summary["train_images"], summary["val_images"]) == (4, 1)

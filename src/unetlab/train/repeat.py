@@ -21,7 +21,7 @@ from unetlab.provenance import unetlab_command
 from unetlab.words import numbered
 
 _KINDS = (
-    ("added", "added to the folder or newly read since"),
+    ("added", "added to the folder, or readable only now, since"),
     ("missing", "missing"),
     ("changed", "changed (their sha256 differs)"),
     ("moved", "moved between training and validation (the split drawn again)"),

@@ -192,7 +192,7 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     else:
         log.info(
             "data %s: %s on the %d training and %d validation images the run recorded "
-            "(%s); %s added to the folder or newly read since %s left out: %s",
+            "(%s); %s added to the folder, or readable only now, since %s left out: %s",
             cfg.data.root,
             doing,
             len(split[0]),
