@@ -176,7 +176,7 @@ def test_no_pickle_is_unpickled(tmp_path, monkeypatch):
         raise AssertionError("unpickled")
 
     masks = np.arange(12, dtype=np.uint16).reshape(3, 4)
-    seg = write_seg(tmp_path / "x_seg.npy", masks, extra={1, 2}, z=1j, n=None)
+    seg = write_seg(tmp_path / "x_seg.npy", masks, extra={"a", "b"}, z=1j, n=None)
     for name in ("Unpickler", "_Unpickler", "load", "loads"):
         monkeypatch.setattr(pickle, name, refuse)
     from numpy._core import multiarray
@@ -198,3 +198,131 @@ def test_masks_of_no_integers_are_refused(tmp_path, masks, said):
     np.save(seg, {"masks": masks}, allow_pickle=True)
     with pytest.raises(ImageReadError, match=said):
         read_stack(seg, mask=True)
+
+
+CUT_MEANWHILE = """
+    import os, sys
+    from unetlab.data import npy
+    from unetlab.data.io import read_stack
+    from unetlab.errors import ImageReadError
+
+    interpret = npy.seg_values
+
+    def then_cut(f, start):  # cellpose's GUI saving the file again as it is read
+        value = interpret(f, start)
+        os.truncate(sys.argv[1], start + 200)
+        return value
+
+    npy.seg_values = then_cut
+    try:
+        read_stack(sys.argv[1], mask=True)
+    except ImageReadError as e:
+        print(e)
+"""
+
+
+def test_a_file_cut_short_as_its_masks_are_read_is_one_line(tmp_path):
+    """s72 re-review 1: cellpose's GUI saves X_seg.npy again in place (np.save truncates it);
+    read from a memory map, the masks' pages past the new end killed the process (SIGBUS,
+    rc -7). Read from the file, a short read is one line."""
+    seg = write_seg(tmp_path / "x_seg.npy", np.ones((256, 256), np.uint16))
+    done = _run(CUT_MEANWHILE, seg)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    said = f"{seg}: a damaged cellpose file (it ends early); save it again from cellpose's GUI"
+    assert done.stdout.strip() == said
+
+
+def _masks_file(path: Path, held: dict) -> Path:
+    """``held`` pickled as np.save pickles a dict (numpy 2's protocol 4)."""
+    return _seg_file(path, pickle.dumps(np.array(held, object), protocol=4)[2:-1])
+
+
+def _one_line(path: Path) -> str:
+    with pytest.raises(ImageReadError) as e:
+        stack_size(path)
+    with pytest.raises(ImageReadError):
+        read_stack(path, mask=True)
+    line = str(e.value)
+    assert line.startswith(f"{path}: ") and "\n" not in line and len(line) < 400, line[:500]
+    return line
+
+
+def test_keys_other_than_strings_are_refused(tmp_path):
+    """s72 re-review 2: dict keys that are ints all hashing to 0 (multiples of 2**61 - 1)
+    made a 760 KB file take 12 s a read; only strings (salted hashes) are keys."""
+    seg = _masks_file(tmp_path / "x_seg.npy", {"masks": np.ones((4, 4), "u2"), 2**61 - 1: 0})
+    assert "a key of type int" in _one_line(seg)
+
+
+def test_a_pickle_of_too_many_opcodes_is_refused(tmp_path):
+    """s72 re-review 2: 10 million EMPTY_SETs took 2.5 GB; past 100,000 opcodes is refused."""
+    seg = _seg_file(tmp_path / "x_seg.npy", b"\x8f0" * 60_000 + b"}")
+    assert "more than 100,000 opcodes" in _one_line(seg)
+
+
+def _shape_of(dims: bytes, data: bytes = b"") -> bytes:
+    """A dict whose masks (uint16) have the shape ``dims`` pickles."""
+    uint16 = pickle.dumps(np.dtype("<u2"), protocol=3)[2:-1]
+    return (
+        b"}X\x05\x00\x00\x00masks"
+        + _global("numpy._core.multiarray", "_reconstruct")
+        + _global("numpy", "ndarray")
+        + b"K\x00\x85C\x01b\x87R(K\x01"
+        + dims
+        + uint16
+        + b"\x89C"
+        + bytes([len(data)])
+        + data
+        + b"tbs"
+    )
+
+
+@pytest.mark.parametrize(
+    "dims",
+    [
+        b")" + b"\x85" * 20_000 + b"K\x01\x86",  # an axis a tuple 20,000 deep
+        b"K\x00\x8a\x40" + (2**500).to_bytes(64, "little") + b"\x86",  # (0, 2**500)
+        b"K\x00\x8a\x08" + (2**62).to_bytes(8, "little") + b"\x86",  # longer than the file
+        b"J\xff\xff\xff\xffK\x00\x86",  # (-1, 0)
+    ],
+    ids=["nested", "0-by-2**500", "longer-than-file", "negative"],
+)
+def test_shapes_numpy_cannot_make_are_one_line(tmp_path, dims):
+    """s72 re-review 3: a nested tuple as an axis (RecursionError in the message's repr), a
+    shape of no items but a 155-digit axis (numpy's "maximum allowed dimension exceeded")."""
+    seg = _seg_file(tmp_path / "x_seg.npy", _shape_of(dims))
+    assert "an array's shape numpy never writes" in _one_line(seg)
+
+
+def test_masks_of_empty_shape_still_read(tmp_path):
+    """The shape checks pass what numpy writes: masks of (0, 5) read as they are."""
+    seg = _seg_file(tmp_path / "x_seg.npy", _shape_of(b"K\x00K\x05\x86"))
+    assert stack_size(seg)[1:3] == (0, 5)
+
+
+@pytest.mark.parametrize(
+    ("value", "old", "new"),
+    [
+        (np.str_("a"), b"a\x00\x00\x00", b"\xff\xff\xff\xff"),  # SystemError in numpy
+        (np.bytes_(b""), None, None),  # itemsize 0: numpy's ValueError
+        (np.bytes_(b"ab"), None, None),
+    ],
+    ids=["U1", "S0", "S2"],
+)
+def test_scalars_of_strings_are_refused(tmp_path, value, old, new):
+    """s72 re-review 3: a numpy scalar of strings had numpy take the file's bytes as
+    characters (U1 of ff ff ff ff: SystemError; S0: ValueError): numbers only."""
+    pickled = pickle.dumps(np.array({"masks": np.ones((4, 4), "u2"), "s": value}, object), 4)
+    if old is not None:
+        pickled = pickled.replace(old, new)
+    seg = _seg_file(tmp_path / "x_seg.npy", pickled[2:-1])
+    assert "a numpy scalar of kind" in _one_line(seg)
+
+
+def test_a_long_name_is_clipped_in_the_message(tmp_path):
+    """s72 re-review 3: a file's values went into messages whole (a 10 MB name, a line of
+    10 million characters); clipped to 60 characters."""
+    name = b"n" * 1_000_000
+    pickled = b"X" + len(name).to_bytes(4, "little") + name + b"X\x01\x00\x00\x00b\x93"
+    seg = _seg_file(tmp_path / "x_seg.npy", pickled)
+    assert f"{'n' * 60}..." in _one_line(seg)

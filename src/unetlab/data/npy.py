@@ -17,18 +17,17 @@ refused, its pickle never loaded.
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
 import tokenize
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
 from unetlab.data.names import SEG_END, is_seg_name
-from unetlab.data.seg_pickle import Refused, Stored, mapped, masks_of, read_stored, seg_values
+from unetlab.data.seg_pickle import Refused, Stored, masks_of, read_stored, seg_values
 from unetlab.errors import ImageReadError
 
 #: the suffixes of NumPy files
@@ -245,23 +244,24 @@ def _member(path: Path, held, key: str) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _seg_masks(path: Path) -> Iterator[tuple[mmap.mmap, Stored]]:
-    """The file ``path`` mapped and the ``masks`` of cellpose's pickle in it, interpreted
+def _seg_masks(path: Path) -> Iterator[tuple[BinaryIO, Stored]]:
+    """The file ``path`` open and the ``masks`` of cellpose's pickle in it, interpreted
     by :mod:`unetlab.data.seg_pickle` (never unpickled); ImageReadError naming the file
     for one that holds anything else than numpy arrays of numbers and plain values, is
-    damaged, or holds no masks."""
+    damaged (also as its masks are read: cut short by a save meanwhile), or holds no
+    masks."""
     start = npy_header(path).offset
-    with mapped(path) as buf:
+    with open(path, "rb") as f:
         try:
-            masks = masks_of(seg_values(buf, start))
+            masks = masks_of(seg_values(f, start))
+            if masks is None:
+                raise ImageReadError(
+                    f"{path}: holds no cellpose masks (an integer array under 'masks'): save "
+                    "its masks from cellpose's GUI (File > Save masks as PNG/tif)"
+                )
+            yield f, masks
         except Refused as e:
             raise ImageReadError(_refused_line(path, e)) from None
-        if masks is None:
-            raise ImageReadError(
-                f"{path}: holds no cellpose masks (an integer array under 'masks'): save its "
-                "masks from cellpose's GUI (File > Save masks as PNG/tif)"
-            )
-        yield buf, masks
 
 
 def _refused_line(path: Path, e: Refused) -> str:
@@ -277,8 +277,8 @@ def _refused_line(path: Path, e: Refused) -> str:
 def read_seg_masks(path: str | os.PathLike) -> np.ndarray:
     """The ``masks`` (object ids, (H, W) or (Z, H, W)) of cellpose's ``X_seg.npy``: only
     their bytes read (:func:`_seg_masks`)."""
-    with _seg_masks(Path(path)) as (buf, masks):
-        return read_stored(buf, masks)
+    with _seg_masks(Path(path)) as (f, masks):
+        return read_stored(f, masks)
 
 
 def seg_shape(path: str | os.PathLike) -> tuple[int, ...]:

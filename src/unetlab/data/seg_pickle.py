@@ -11,19 +11,21 @@ only: numbers, strings, lists, tuples, dicts, sets, and numpy's arrays as :class
 dtype made from a checked descriptor whose state is numpy's own for it, a shape, where its
 bytes lie in the file). Any other function, opcode or state is refused (:class:`Refused`);
 an array of objects is a list of its items, never made by numpy. Only the masks' bytes are
-read (a 2048 x 2048 file's flows, most of its 130 MB, are skipped: 9 ms a read, not 67).
+read (a 2048 x 2048 file's flows, most of its 130 MB, are skipped: 9 ms a read, not 67), from
+the open file, never a memory map: cellpose's GUI saves the file again in place (np.save
+truncates it) and a mapped page past its new end kills the process (SIGBUS), where a read
+comes back short (Refused: "it ends early").
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import mmap
 import os
 import pickletools
 import re
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import BinaryIO
 
 import numpy as np
 
@@ -33,6 +35,11 @@ SMALL_BYTES = 256
 LONGEST_INT, MOST_AXES = 64, 32
 #: a dtype's descriptor as numpy's pickles give it: a kind of no pointers and an item size
 DESCR = re.compile(r"[biufcSUO][0-9]{1,6}")
+#: the most opcodes a pickle may have (a cellpose file's have ~450): each pushes one value
+#: at most, so this caps its stack and memo too (10 million EMPTY_SETs took 2.5 GB)
+MOST_OPS = 100_000
+#: the most characters of a file's value said in a message
+SAID = 60
 
 
 class Refused(Exception):
@@ -92,14 +99,15 @@ FUNCTIONS = {
     ("numpy", "dtype"): "dtype",
     **{("builtins", n): n for n in ("set", "frozenset", "complex")},
 }
-#: the values a dict key or a set item may be
-KEYS = (str, int, float, bool, type(None), bytes)
+#: the values a dict key or a set item may be: strings, whose hashes Python salts (ints
+#: that are multiples of 2**61 - 1 all hash to 0: 40,000 such keys took 12 s a read)
+KEYS = (str,)
 
 
-def seg_values(buf, start: int) -> object:
-    """The value the pickle in ``buf`` from ``start`` makes, as plain values and
+def seg_values(f: BinaryIO, start: int) -> object:
+    """The value the pickle in the open file ``f`` from ``start`` makes, as plain values and
     :class:`Stored` arrays (their bytes not read); Refused for anything else."""
-    return _Machine(buf, start).run()
+    return _Machine(f, start).run()
 
 
 def masks_of(value: object) -> Stored | None:
@@ -113,50 +121,70 @@ def masks_of(value: object) -> Stored | None:
     return masks if masks.dtype.kind in "iub" and len(masks.shape) >= 2 else None
 
 
-def read_stored(buf, stored: Stored) -> np.ndarray:
-    """The array ``stored`` of the pickle in ``buf``, in the machine's byte order."""
-    data = (
-        stored.data if isinstance(stored.data, bytes) else buf[stored.data.start : stored.data.stop]
-    )
-    order = "F" if stored.fortran else "C"
-    arr = np.frombuffer(data, stored.dtype).reshape(stored.shape, order=order)
-    return np.array(arr, stored.dtype.newbyteorder("="))
+def read_stored(f: BinaryIO, stored: Stored) -> np.ndarray:
+    """The array ``stored`` of the pickle in the open file ``f``, in the machine's byte
+    order; Refused where the file now ends before its bytes (saved again meanwhile)."""
+    if isinstance(stored.data, bytes):
+        flat = np.frombuffer(stored.data, stored.dtype)
+    else:
+        flat = np.empty(math.prod(stored.shape), stored.dtype)
+        f.seek(stored.data.start)
+        _read_into(f, memoryview(flat.view(np.uint8)))
+    arr = flat.reshape(stored.shape, order="F" if stored.fortran else "C")
+    return arr.astype(stored.dtype.newbyteorder("="))
 
 
-@contextlib.contextmanager
-def mapped(path: str | os.PathLike) -> Iterator[mmap.mmap]:
-    """The file ``path`` memory-mapped, read only (its pages read as they are asked)."""
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        yield buf
+def _read_into(f: BinaryIO, view: memoryview) -> None:
+    done = 0
+    while done < len(view):
+        if not (n := f.readinto(view[done:])):
+            raise Refused("it ends early")
+        done += n
 
 
 class _Machine:
     """A pickle's stack, marks and memo, read from ``buf`` at ``pos`` (:meth:`run`)."""
 
-    def __init__(self, buf, pos: int):
-        self.buf, self.pos = buf, pos
+    def __init__(self, f: BinaryIO, pos: int):
+        self.f, self.pos, self.size = f, pos, os.fstat(f.fileno()).st_size
+        f.seek(pos)
         self.stack: list = []
         self.marks: list[int] = []
         self.memo: dict[int, object] = {}
 
     def run(self) -> object:
-        """The value the pickle makes (its STOP's)."""
-        while (code := self.take(1)[0]) != ord("."):
+        """The value the pickle makes (its STOP's); Refused past :data:`MOST_OPS` opcodes."""
+        for _ in range(MOST_OPS):
+            if (code := self.take(1)[0]) == ord("."):
+                return self.pop()
             op = OPS.get(code)
             if op is None:
                 raise _unknown(code)
             op(self)
-        return self.pop()
+        raise Refused(f"more than {MOST_OPS:,} opcodes (a cellpose file's have ~450)")
 
     def take(self, n: int) -> bytes:
-        return self.buf[self.pos : self.skip(n).stop]
-
-    def skip(self, n: int) -> _Span:
-        """The next ``n`` bytes, left in the file; Refused where the file ends first."""
-        if self.pos + n > len(self.buf):
+        """The next ``n`` bytes; Refused where the file ends first."""
+        self.skip(n, seek=False)
+        data = self.f.read(n)
+        if len(data) != n:  # cut short since it was opened
             raise Refused("it ends early")
+        return data
+
+    def skip(self, n: int, *, seek: bool = True) -> _Span:
+        """The next ``n`` bytes, left in the file; Refused where the file ends first."""
+        if self.pos + n > self.size:
+            raise Refused("it ends early")
+        if seek:
+            self.f.seek(n, os.SEEK_CUR)
         self.pos += n
         return _Span(self.pos - n, self.pos)
+
+    def peek(self, n: int) -> bytes:
+        """The next ``n`` bytes at most (fewer at the file's end), not taken."""
+        data = self.f.read(min(n, self.size - self.pos))
+        self.f.seek(self.pos)
+        return data
 
     def number(self, size: int, *, signed: bool = False) -> int:
         return int.from_bytes(self.take(size), "little", signed=signed)
@@ -178,10 +206,6 @@ class _Machine:
         items = self.stack[at:]
         del self.stack[at:]
         return items
-
-    def read(self, value) -> bytes:
-        """``value``'s bytes: bytes, or a :class:`_Span` of the file read."""
-        return value if isinstance(value, bytes) else self.buf[value.start : value.stop]
 
 
 def _unknown(code: int) -> Refused:
@@ -217,11 +241,15 @@ def _key(value: object) -> object:
 
 
 def _line(m: _Machine) -> str:
-    end = m.buf.find(b"\n", m.pos, m.pos + 256)
+    end = m.peek(256).find(b"\n")
     if end < 0:
         raise Refused("a function's name is not ended")
-    line = m.take(end + 1 - m.pos)[:-1]
-    return line.decode("ascii", "replace")
+    return m.take(end + 1)[:-1].decode("ascii", "replace")
+
+
+def _clip(text: str) -> str:
+    """``text`` (a file's) cut to :data:`SAID` characters for a message."""
+    return text if len(text) <= SAID else f"{text[:SAID]}..."
 
 
 def _function(module: object, name: object) -> _Function:
@@ -230,7 +258,7 @@ def _function(module: object, name: object) -> _Function:
         raise Refused("a function named by no string")
     role = FUNCTIONS.get((module, name))
     if role is None:
-        raise Refused(f"{module}.{name}", unsafe=True)
+        raise Refused(_clip(f"{module}.{name}"), unsafe=True)
     return _Function(role, f"{module}.{name}")
 
 
@@ -280,19 +308,19 @@ def _new_dtype(m: _Machine, args: tuple) -> _DType:
     if len(args) != 3 or args[1:] != (False, True) or not isinstance(args[0], str):
         raise Refused("a dtype made otherwise than numpy makes one")
     if not DESCR.fullmatch(args[0]):
-        raise Refused(f"a dtype {args[0]!r}", unsafe=True)
+        raise Refused(f"a dtype {_clip(args[0])!r}", unsafe=True)
     return _DType(args[0])
 
 
 def _scalar(m: _Machine, args: tuple) -> object:
-    """numpy's ``scalar(dtype, bytes)``: a number of a dtype of numbers."""
+    """numpy's ``scalar(dtype, bytes)``: a number (a dtype of numbers: no strings, whose
+    bytes numpy would take as characters, nor objects)."""
     dtype = _dtype_of(args[0] if len(args) == 2 else None)
-    if dtype.kind == "O" or not isinstance(args[1], bytes | _Span):
-        raise Refused("a numpy scalar of objects", unsafe=True)
-    data = m.read(args[1])
-    if len(data) != dtype.itemsize:
+    if dtype.kind not in "biufc":
+        raise Refused(f"a numpy scalar of kind {dtype.kind}", unsafe=True)
+    if not isinstance(args[1], bytes) or len(args[1]) != dtype.itemsize:
         raise Refused("a numpy scalar of the wrong size")
-    return np.frombuffer(data, dtype)[0]
+    return np.frombuffer(args[1], dtype)[0]
 
 
 def _made(kind: type) -> Callable[[_Machine, tuple], object]:
@@ -316,7 +344,7 @@ def _build(m: _Machine) -> None:
     """BUILD: the state of an array or a dtype the pickle made; of nothing else."""
     state, target = m.pop(), m.top()
     if isinstance(target, Stored) and target.dtype is None:
-        _fill_array(target, state)
+        _fill_array(target, state, m.size)
     elif isinstance(target, _DType) and target.dtype is None:
         target.dtype = _filled_dtype(target.descr, state)
     else:
@@ -345,16 +373,15 @@ def _dtype_of(value: object) -> np.dtype:
     return value.dtype
 
 
-def _fill_array(target: Stored, state: object) -> None:
+def _fill_array(target: Stored, state: object, size: int) -> None:
     """An array's state, numpy's ``(1, shape, dtype, fortran, data)``: its bytes (a
-    dtype's of numbers), or the list of its items (of objects)."""
+    dtype's of numbers), or the list of its items (of objects); its shape one a file of
+    ``size`` bytes can hold (:func:`_shape_fits`)."""
     if not (isinstance(state, tuple) and len(state) == 5 and state[0] == 1):
         raise Refused("an array's state numpy never writes", unsafe=True)
     _, shape, dtype, fortran, data = state
-    if not isinstance(shape, tuple) or len(shape) > MOST_AXES or type(fortran) is not bool:
+    if not _shape_fits(shape, size) or type(fortran) is not bool:
         raise Refused("an array's shape numpy never writes")
-    if not all(type(n) is int and n >= 0 for n in shape):
-        raise Refused(f"an array of shape {shape}")
     dtype, count = _dtype_of(dtype), math.prod(shape)
     if dtype.kind == "O" and not (isinstance(data, list) and len(data) == count):
         raise Refused("an array of objects stored otherwise than as a list", unsafe=True)
@@ -363,6 +390,17 @@ def _fill_array(target: Stored, state: object) -> None:
     target.shape, target.fortran = shape, fortran
     target.items, target.data = (data, b"") if dtype.kind == "O" else (None, data)
     target.dtype = dtype
+
+
+def _shape_fits(shape: object, size: int) -> bool:
+    """Whether ``shape`` is at most :data:`MOST_AXES` whole numbers >= 0 whose product (its
+    zeros left out) is at most ``size``, the file's bytes: an array of no items may not
+    say (0, 2**500), which numpy cannot make."""
+    if not isinstance(shape, tuple) or len(shape) > MOST_AXES:
+        return False
+    if not all(type(n) is int and 0 <= n <= size for n in shape):
+        return False
+    return math.prod(n for n in shape if n) <= size
 
 
 def _size(data: object) -> int | None:
