@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tokenize
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -29,6 +28,7 @@ import numpy as np
 from unetlab.data.names import SEG_END, is_seg_name
 from unetlab.data.seg_pickle import Refused, Stored, masks_of, read_stored, seg_values
 from unetlab.errors import ImageReadError
+from unetlab.zip_damage import ZIP_DAMAGE
 
 #: the suffixes of NumPy files
 NPY_SUFFIXES = (".npy", ".npz")
@@ -224,7 +224,7 @@ def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
             key = names[0] if len(names) == 1 else next((k for k in keys if k in names), None)
             if key is not None:
                 return _member(path, held, key)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, ValueError, *ZIP_DAMAGE) as e:  # zlib.error, NotImplementedError too
         raise ImageReadError(f"{path}: not a NumPy .npz file ({e}); {FIX}") from None
     kind = "masks" if mask else "images"
     raise ImageReadError(
