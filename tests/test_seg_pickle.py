@@ -91,6 +91,7 @@ READ_EACH = """
 """
 
 
+@pytest.mark.slow  # seconds in a process of its own; CI runs slow tests
 def test_object_arrays_of_bytes_are_refused_in_one_line(tmp_path):
     """The review's exploit (the pointer), numpy's own object dtype over bytes, and the
     pointer as a dict's masks, read in a process of their own: one line each naming the
@@ -133,6 +134,7 @@ FUZZ = """
 """
 
 
+@pytest.mark.slow  # seconds in a process of its own; CI runs slow tests
 def test_damaged_seg_files_and_npy_headers_are_each_one_line(tmp_path):
     """2,000 copies of a cellpose file and 600 of a plain .npy, each with 1 to 3 random
     bytes changed (in the header every other; 1 in 7 cut short too): each read (its size,
@@ -326,3 +328,28 @@ def test_a_long_name_is_clipped_in_the_message(tmp_path):
     pickled = b"X" + len(name).to_bytes(4, "little") + name + b"X\x01\x00\x00\x00b\x93"
     seg = _seg_file(tmp_path / "x_seg.npy", pickled)
     assert f"{'n' * 60}..." in _one_line(seg)
+
+
+def test_a_dtype_state_numpy_never_writes_is_refused(tmp_path):
+    """README: a dtype whose state is not numpy's own for it is refused; uint16 masks whose
+    dtype's state says flags 63 (an object dtype's) are (s72 re-review 4: untested)."""
+    masks = _array(_dtype("u2", "<", 63), b"\x01\x00" * 4, (2, 2))
+    seg = _seg_file(tmp_path / "x_seg.npy", b"}X\x05\x00\x00\x00masks" + masks + b"s")
+    assert "a state of dtype u2 numpy never writes" in _one_line(seg)
+    ours = _array(_dtype("u2", "<", 0), b"\x01\x00" * 4, (2, 2))  # numpy's own: read
+    seg = _seg_file(tmp_path / "y_seg.npy", b"}X\x05\x00\x00\x00masks" + ours + b"s")
+    np.testing.assert_array_equal(read_stack(seg, mask=True), np.ones((1, 2, 2)))
+
+
+def test_a_scalar_of_objects_is_refused(tmp_path):
+    """numpy's scalar() of an object dtype over the file's bytes (a pointer) is refused
+    (s72 re-review 4: untested)."""
+    scalar = (
+        _global("numpy._core.multiarray", "scalar")
+        + _dtype("O8", "|", 63)
+        + b"C\x08"
+        + b"A" * 8
+        + b"\x86R"
+    )
+    seg = _seg_file(tmp_path / "x_seg.npy", b"}X\x01\x00\x00\x00s" + scalar + b"s")
+    assert "a numpy scalar of kind O" in _one_line(seg)
