@@ -33,6 +33,7 @@ LAYERS = [
         "deferred",
         "zip_damage",
         "config_keys",
+        "context_values",
     },
     {"models", "data", "metrics", "outputs", "manifest"},
     {"losses"},
