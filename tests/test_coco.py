@@ -647,3 +647,20 @@ def test_crowds_of_a_file_of_objects_train_as_void_said_in_its_line(tmp_path, ca
     assert (target[40:60, 36:60] == IGNORE_INDEX).all() and stats["count"] == 8
     assert (target != IGNORE_INDEX).sum() == 64 * 64 - 480
     assert (target[10:30, 10:50] > 0).all()  # the objects beside them as they were
+
+
+def test_evaluate_of_an_instance_checkpoint_reads_a_coco_truth_as_objects(
+    tmp_path, instance_checkpoint
+):
+    """An instance model's COCO truth of two categories as its training read it (each
+    annotation an object): the two touching cells were one object, read by category (s72
+    re-read; labelme's shapes were so read already)."""
+    from unetlab.checkpoint import load_model
+    from unetlab.data.coco import _AS_OBJECTS
+    from unetlab.evaluate import evaluate_model
+
+    _touching_set(tmp_path / "set", n_images=1)
+    report = evaluate_model(load_model(instance_checkpoint), tmp_path / "set", progress=False)
+    (image,) = report.images
+    assert image["objects"] == 3
+    assert not _AS_OBJECTS.get()  # the command's reading is back as it was

@@ -37,13 +37,11 @@ read by :func:`coco_mask`; the view, ``classes`` or ``objects``:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
-from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -51,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.context_values import set_within
 from unetlab.data.annotations import Outline, rasterise
 from unetlab.data.names import (
     COCO_VIEWS,
@@ -141,17 +140,21 @@ class CocoSet:
         )
 
 
-@contextlib.contextmanager
-def coco_read_as(target: str | None) -> Iterator[None]:
+def coco_read_as(target: str | None):
     """Pair a COCO file's images with their objects, each annotation its own id whatever its
     category, within where ``target`` (a config's ``data.target``) is ``instances``; else
     with its classes where it has several categories (None: as now). The view is the
     pair's mask's (:func:`coco_mask_path`): read so wherever the pair goes."""
-    token = _AS_OBJECTS.set(_AS_OBJECTS.get() if target is None else target == "instances")
-    try:
-        yield
-    finally:
-        _AS_OBJECTS.reset(token)
+    return set_within(_AS_OBJECTS, _AS_OBJECTS.get() if target is None else target == "instances")
+
+
+def set_coco_reading(as_objects: bool) -> None:
+    """Pair COCO files with their objects from now where ``as_objects`` (a checkpoint's
+    instance model: evaluate reads its truth as its training did), within a function of
+    :func:`~unetlab.data.mask_reading.keeps_masks_reading`, which restores the reading
+    before; False keeps the reading."""
+    if as_objects:
+        _AS_OBJECTS.set(True)
 
 
 def is_coco(path: Path) -> bool:

@@ -34,13 +34,14 @@ def reads_masks_as_config(fn):
 
 
 def keeps_masks_reading(fn):
-    """``fn`` whose :func:`~unetlab.data.grey_masks.set_grey_masks_reading` and
-    :func:`~unetlab.data.shapes.set_shapes_reading` hold until it returns (evaluate_model:
-    as the checkpoint it loads says)."""
+    """``fn`` whose :func:`~unetlab.data.grey_masks.set_grey_masks_reading`,
+    :func:`~unetlab.data.shapes.set_shapes_reading` and
+    :func:`~unetlab.data.coco.set_coco_reading` hold until it returns (evaluate_model: as
+    the checkpoint it loads says)."""
 
     @functools.wraps(fn)
     def kept(*args, **kwargs):
-        with grey_masks_read_as(None), shapes_read_as(None):
+        with grey_masks_read_as(None), shapes_read_as(None), coco_read_as(None):
             return fn(*args, **kwargs)
 
     return kept

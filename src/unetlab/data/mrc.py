@@ -383,7 +383,7 @@ def count_statistics(counts: np.ndarray) -> tuple[float, float, float, float]:
 def first_label(head: MrcHeader) -> str:
     """The first of the 80-character labels of an MRC header read (bytes 224 to 303), its
     trailing spaces left out: what made it, as IMOD's tools and unetlab say."""
-    return head.raw[224:304].decode("latin-1").rstrip(" \0")
+    return head.raw[LABELS_AT : LABELS_AT + LABEL_BYTES].decode("latin-1").rstrip(" \0")
 
 
 def carried_mrc_key(path: str | os.PathLike) -> str | None:

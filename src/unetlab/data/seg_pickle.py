@@ -124,14 +124,14 @@ def masks_of(value: object) -> Stored | None:
 def read_stored(f: BinaryIO, stored: Stored) -> np.ndarray:
     """The array ``stored`` of the pickle in the open file ``f``, in the machine's byte
     order; Refused where the file now ends before its bytes (saved again meanwhile)."""
-    if isinstance(stored.data, bytes):
-        flat = np.frombuffer(stored.data, stored.dtype)
+    if isinstance(stored.data, bytes):  # read-only: copied by astype
+        flat, fresh = np.frombuffer(stored.data, stored.dtype), False
     else:
-        flat = np.empty(math.prod(stored.shape), stored.dtype)
+        flat, fresh = np.empty(math.prod(stored.shape), stored.dtype), True
         f.seek(stored.data.start)
         _read_into(f, memoryview(flat.view(np.uint8)))
     arr = flat.reshape(stored.shape, order="F" if stored.fortran else "C")
-    return arr.astype(stored.dtype.newbyteorder("="))
+    return arr.astype(stored.dtype.newbyteorder("="), copy=not fresh)
 
 
 def _read_into(f: BinaryIO, view: memoryview) -> None:
@@ -143,7 +143,7 @@ def _read_into(f: BinaryIO, view: memoryview) -> None:
 
 
 class _Machine:
-    """A pickle's stack, marks and memo, read from ``buf`` at ``pos`` (:meth:`run`)."""
+    """A pickle's stack, marks and memo, read from the open file ``f`` at ``pos`` (:meth:`run`)."""
 
     def __init__(self, f: BinaryIO, pos: int):
         self.f, self.pos, self.size = f, pos, os.fstat(f.fileno()).st_size

@@ -447,8 +447,8 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
         return _nifti_pixel_size(path)
     if not is_tiff_name(path):
         if is_dicom_series(path):  # PixelSpacing is in mm
-            found = series_pixel_size(path)
-            return None if found is None else PixelSize(found[0], "um", found[1], shown="mm")
+            (dy, dx), dz = series_pixel_size(path)
+            return PixelSize((dy, dx), "um", dz, shown="mm")
         found = mrc_pixel_size(path) if is_mrc_name(path) else None
         return None if found is None else PixelSize(found[0], "um", found[1])
     with open_tiff(path) as tif:

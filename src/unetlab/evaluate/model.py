@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from unetlab.data.classes import ignored_class
+from unetlab.data.coco import set_coco_reading
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
@@ -398,6 +399,7 @@ def _prepared(
     check_weights(model)  # .half(): one line, not torch's dtype error (s49 review1)
     set_grey_masks_reading(trained_grey_masks(model))  # its masks as training read them
     set_shapes_reading(is_instance_model(model))  # labelme's, YOLO's shapes: objects
+    set_coco_reading(is_instance_model(model))  # a COCO file's annotations: objects
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)
     if not is_instance_model(model):  # its mask values are object ids, not its classes
