@@ -340,3 +340,16 @@ def test_a_damaged_npz_is_one_line(tmp_path, how):
     npz = _damaged_npz(tmp_path / "x.npz", how)
     with pytest.raises(ImageReadError, match=r"x.npz: not a NumPy .npz file \("):
         read_stack(npz)
+
+
+def test_an_npz_s_size_is_read_from_its_member_s_header(tmp_path, monkeypatch):
+    """An .npz's size was found by decompressing its array (up to three times a file before
+    its pixels were read: s72 re-read); now from the member's header, its array unloaded."""
+    images = np.zeros((3, 40, 48), np.float32)
+    np.savez_compressed(tmp_path / "d.npz", images=images, masks=images.astype(np.uint8))
+
+    def loaded(self, key):
+        raise AssertionError(f"{key} decompressed for its size")
+
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", loaded)
+    assert stack_size(tmp_path / "d.npz")[:3] == (3, 40, 48)

@@ -120,6 +120,8 @@ def npy_shape(path: str | os.PathLike, *, mask: bool = False, given: bool = Fals
         return _check_shape(path, head.shape, given)
     if path.suffix.lower() == ".npy" and is_seg_name(path):  # its masks: all it holds
         return seg_shape(path)
+    if path.suffix.lower() == ".npz":  # its member's header: not decompressed
+        return _check_shape(path, _npz_array(path, mask=mask, shape_only=True), given)
     return read_npy(path, mask=mask, given=given).shape
 
 
@@ -214,16 +216,17 @@ def _check_shape(path: Path, shape: tuple[int, ...], given: bool = False) -> tup
     return shape
 
 
-def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
+def _npz_array(path: Path, *, mask: bool, shape_only: bool = False) -> np.ndarray | tuple:
     """The array of an ``.npz`` read as an image (or a ``mask``): its one array, else the
-    one named as :data:`IMAGE_KEYS` (:data:`MASK_KEYS`) say."""
+    one named as :data:`IMAGE_KEYS` (:data:`MASK_KEYS`) say; ``shape_only``: its shape,
+    from its header."""
     try:
         with np.load(path, allow_pickle=False) as held:
             names = list(held.files)
             keys = MASK_KEYS if mask else IMAGE_KEYS
             key = names[0] if len(names) == 1 else next((k for k in keys if k in names), None)
             if key is not None:
-                return _member(path, held, key)
+                return _member(path, held, key, shape_only)
     except (OSError, ValueError, *ZIP_DAMAGE) as e:  # zlib.error, NotImplementedError too
         raise ImageReadError(f"{path}: not a NumPy .npz file ({e}); {FIX}") from None
     kind = "masks" if mask else "images"
@@ -233,13 +236,17 @@ def _npz_array(path: Path, *, mask: bool) -> np.ndarray:
     )
 
 
-def _member(path: Path, held, key: str) -> np.ndarray:
-    """The array ``key`` of the open ``.npz`` ``held``; a pickled one refused by its header
-    (never loaded: numpy would say it cannot, as for a file of no arrays)."""
+def _member(path: Path, held, key: str, shape_only: bool = False) -> np.ndarray | tuple:
+    """The array ``key`` of the open ``.npz`` ``held`` (``shape_only``: its shape); a
+    pickled one refused by its header (never loaded: numpy would say it cannot, as for a
+    file of no arrays)."""
     name = f"{key}.npy" if f"{key}.npy" in held.zip.namelist() else key
     with held.zip.open(name) as f:
-        if np.dtype(_array_header(f)[2]).hasobject:
+        shape, _, dtype = _array_header(f)
+        if np.dtype(dtype).hasobject:
             raise ImageReadError(_pickled_line(path))
+    if shape_only:
+        return tuple(shape)
     return held[key]
 
 
