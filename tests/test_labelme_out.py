@@ -11,6 +11,7 @@ import tifffile
 from PIL import Image
 from scipy.ndimage import binary_fill_holes
 
+from tests.test_coco_out import _images, _net
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.cli import main
 from unetlab.data.io import read_mask, write_png
@@ -23,19 +24,8 @@ from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.records import OutputOptions
 
 
-def _net():
-    net = local_net()
-    net.classes = ["background", "boundary", "nucleus"]
-    return net
-
-
 def _labelme(**more) -> OutputOptions:
     return OutputOptions(objects=ObjectOptions.for_model, outlines="labelme", **more)
-
-
-def _images(folder, sizes) -> None:
-    for k, (h, w) in enumerate(sizes):
-        write_png(folder / f"a{k}.png", nuclei_image(h, w, seed=k))
 
 
 def test_predicted_files_are_read_back_by_train_as_the_same_objects(tmp_path):
