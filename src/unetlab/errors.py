@@ -372,3 +372,12 @@ def slipped(typed: str, word: str) -> bool:
         )
     short, long = sorted((typed, word), key=len)
     return any(long[:at] + long[at + 1 :] == short for at in range(len(long)))
+
+
+def optional_module(name: str, where, needs: str):
+    """The optional package ``name`` (an extra's: pydicom, h5py) imported, or ImageReadError
+    ``where: needs``, the one line naming its install."""
+    try:
+        return __import__(name)
+    except ImportError as exc:
+        raise ImageReadError(f"{where}: {needs}") from exc

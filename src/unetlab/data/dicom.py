@@ -31,7 +31,7 @@ from unetlab.data.nifti import NIFTI_ENDINGS, read_header, write_labels_at
 from unetlab.data.nifti_affine import CORNER_TOLERANCE, corners_off, flipped, reversed_axes
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import TIFF_SUFFIXES
-from unetlab.errors import ImageReadError
+from unetlab.errors import ImageReadError, optional_module
 from unetlab.read_once import file_stamp, input_stamp
 
 T = TypeVar("T")
@@ -218,11 +218,7 @@ def loose_slices_line(folder: str | os.PathLike) -> str | None:
 
 
 def _pydicom(where: Path):
-    try:
-        import pydicom
-    except ImportError as exc:
-        raise ImageReadError(f"{where}: {NEEDS_PYDICOM}") from exc
-    return pydicom
+    return optional_module("pydicom", where, NEEDS_PYDICOM)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from unetlab.data.folder_notes import APPLE_DOUBLE
+from unetlab.data.h5 import H5_SUFFIXES, HDF5_MAGIC
 from unetlab.data.mrc import MAP_WORD, MRC_SUFFIXES
 from unetlab.data.npy import NPY_MAGIC
 
@@ -22,6 +23,7 @@ MAGIC = (
     (b"GIF89a", "GIF", ".gif"),
     (b"BM", "BMP", ".bmp"),
     (NPY_MAGIC, "NumPy", ".npy"),
+    (HDF5_MAGIC, "HDF5", ".h5"),
 )
 
 #: the bytes that tell a DICOM file (Part 10): a 128-byte preamble, then ``DICM``
@@ -35,7 +37,7 @@ def is_dicom_head(head: bytes) -> bool:
 
 def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
     """(kind, suffix) of the image file ``path`` by its first bytes (PNG, JPEG, TIFF, GIF,
-    BMP, WebP; MRC by its word 53), or None: another kind, or unreadable."""
+    BMP, WebP, NumPy, HDF5; MRC by its word 53), or None: another kind, or unreadable."""
     try:
         with open(path, "rb") as f:
             head = f.read(212)
@@ -75,10 +77,11 @@ def wrong_kind_line(path: str | os.PathLike) -> str | None:
         return None
     kind, suffix = found
     same = {".jpeg": ".jpg", ".tiff": ".tif", **dict.fromkeys(MRC_SUFFIXES, ".mrc")}
+    same |= dict.fromkeys(H5_SUFFIXES, ".h5")
     named = same.get(path.suffix.lower(), path.suffix.lower())
     if named == suffix:
         return None
-    article = "an" if kind == "MRC" else "a"
+    article = "an" if kind in ("MRC", "HDF5") else "a"
     return (
         f"{path}: {article} {kind} file named {path.suffix}: rename it {path.stem}{suffix} "
         "(its suffix must say what it holds)"

@@ -45,6 +45,7 @@ from unetlab.data.grey_masks import (
     index_like,
     unknown_grey_line,
 )
+from unetlab.data.h5 import H5_SUFFIXES, h5_letters, h5_source, is_h5_name, read_h5
 from unetlab.data.held import held_read
 from unetlab.data.mask_palettes import palette_values
 from unetlab.data.mrc import (
@@ -99,8 +100,8 @@ log = logging.getLogger(__name__)
 #: predictions is read by them: evaluate)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
-#: (phones' and the web's photos), MRC (electron microscopy's) and NumPy's .npy and .npz,
-#: which predict never writes, so none ever stands for one of its outputs (the bioimage.io
+#: (phones' and the web's photos), MRC (electron microscopy's), NumPy's .npy and .npz and
+#: HDF5 (ilastik's, Imaris', BigDataViewer's), which predict never writes, so none ever stands for one of its outputs (the bioimage.io
 #: export's test_input.npy lies in its package, never among predict's outputs)
 INPUT_SUFFIXES = (
     *IMAGE_SUFFIXES,
@@ -109,6 +110,7 @@ INPUT_SUFFIXES = (
     ".webp",
     *MRC_SUFFIXES,
     *NPY_SUFFIXES,
+    *H5_SUFFIXES,
 )
 
 
@@ -359,6 +361,8 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
     how = dict(colour_planes=colour_planes, frames=frames, note=not mask, channels=channels)
     if is_npy_name(path):
         arr, letters = _npy(path, mask, colour_planes, given=axes is not None)
+    elif is_h5_name(path):  # ilastik's, Imaris', BigDataViewer's: axes of their own
+        arr, letters = read_h5(path)
     else:
         arr, letters = _decode(path, **how)
     if axes is not None:
@@ -490,17 +494,22 @@ def _folder_shape(path: Path) -> tuple[int, int, int] | None:
 
 
 def _volume_size(path: Path, axes: str | None, axes_as: Spelled) -> tuple | None:
-    """:func:`stack_size` of a NIfTI volume, an MRC file (its sections are planes) or a NumPy
-    file (its array's shape read by its own axes, :func:`~unetlab.data.npy.npy_letters`, or
-    by ``axes`` given), from its header; None for other files."""
+    """:func:`stack_size` of a NIfTI volume, an MRC file (its sections are planes), an HDF5
+    file (by its own axes: :func:`~unetlab.data.h5.h5_source`) or a NumPy file (its array's
+    shape read by its own axes, :func:`~unetlab.data.npy.npy_letters`, or by ``axes``
+    given), from its header; None for other files."""
     if is_nifti(path):
         return case_size(path)
     if is_mrc_name(path):
         return (*mrc_header(path).shape, 1)
-    if not is_npy_name(path):
+    if is_h5_name(path):
+        source = h5_source(path)
+        shape, letters = source.shape, h5_letters(source)
+    elif is_npy_name(path):
+        shape = npy_shape(path, given=axes is not None)
+        letters = npy_letters(shape) if axes is None else given_letters(axes, shape, path, axes_as)
+    else:
         return None
-    shape = npy_shape(path, given=axes is not None)
-    letters = npy_letters(shape) if axes is None else given_letters(axes, shape, path, axes_as)
     size = dict(zip(letters, shape))
     pages = math.prod(n for a, n in zip(letters, shape) if a == "P")
     return pages, size["Y"], size["X"], size.get("C", 1)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.folder_notes import is_zarr
+from unetlab.data.h5 import H5View, h5_file, h5_letters, h5_source, is_h5_name
 from unetlab.data.io import (
     AXES_GIVEN,
     TIFF_SUFFIXES,
@@ -420,6 +421,8 @@ def open_slide(
         return _open_tiff(path, level, colour_planes, axes, trained)
     if is_mrc_name(path) and path.is_file():
         return _mrc_slide(path, level)
+    if is_h5_name(path) and path.is_file():
+        return _h5_slide(path, level)
     if is_mapped(path):
         return _given(_npy_slide(path, level, colour_planes), axes, trained)
     raise _not_a_tiff(path, None)
@@ -469,13 +472,25 @@ def _other_header(path: Path, axes: str | None, colour_planes: bool) -> Slide:
     """:func:`slide_header` of a ``path`` that is no TIFF file: a Zarr folder's, an MRC
     file's or a ``.npy``'s slide (its pixels not read), else refused as :func:`open_slide`
     refuses it."""
-    if axes is None and (is_zarr(path) or (is_mrc_name(path) and path.is_file())):
+    if axes is None and (is_zarr(path) or (_own_axes(path) and path.is_file())):
         with open_slide(path) as slide:
             return slide
     if is_mapped(path):
         with open_slide(path, colour_planes=colour_planes, axes=axes) as slide:
             return slide
     raise _not_a_tiff(path, axes)
+
+
+def reads_by_window(path: str | os.PathLike) -> bool:
+    """Whether the file ``path`` can be read window by window (:func:`open_slide`): a TIFF,
+    an MRC or an HDF5 file, a ``.npy`` of numbers (a Zarr folder too: :func:`is_zarr`)."""
+    path = Path(path)
+    return path.suffix.lower() in TIFF_SUFFIXES or _own_axes(path) or is_mapped(path)
+
+
+def _own_axes(path: Path) -> bool:
+    """Whether ``path`` is named as a file whose header gives its axes (MRC's, HDF5's)."""
+    return is_mrc_name(path) or is_h5_name(path)
 
 
 def _given(slide: Slide, axes: str | None, trained: bool) -> Slide:
@@ -614,8 +629,8 @@ def pyramid_copy(path: str | os.PathLike) -> str:
 
 def _one_page(path: str | os.PathLike) -> bool:
     """Whether libvips reads all of ``path``: an image of one page, not a stack (libvips
-    reads its first page) nor a Zarr or an MRC file (libvips reads neither)."""
-    if is_zarr(path) or is_mrc_name(path):
+    reads its first page) nor a Zarr, an MRC or an HDF5 file (libvips reads none)."""
+    if is_zarr(path) or _own_axes(Path(path)):
         return False
     if Path(path).suffix.lower() not in TIFF_SUFFIXES:
         return True
@@ -686,6 +701,35 @@ def _mrc_slide(path: Path, level: int) -> Slide:
         level=0,
         chunked=False,
         z_spacing=spacing,
+    )
+
+
+def _h5_slide(path: Path, level: int) -> Slide:
+    """The :class:`Slide` of level ``level`` of an HDF5 file (:mod:`unetlab.data.h5`): its
+    datasets sliced window by window through :class:`~unetlab.data.h5.H5View` (h5py reads
+    the chunks a window touches), the file open until the slide is closed; its voxel size
+    (Imaris', BigDataViewer's) as the pixel size and z spacing."""
+    f = h5_file(path)
+    try:
+        source = h5_source(path, f, level)
+    except ImageReadError:
+        f.close()
+        raise
+    view = H5View(f, source)
+    layout = layout_of(h5_letters(source), view.shape)
+    base = layout if not level else layout_of(h5_letters(head := h5_source(path, f)), head.shape)
+    return Slide(
+        path,
+        view,
+        layout,
+        dtype=source.dtype,
+        pixel_size=source.pixel_size,
+        levels=source.levels,
+        level=level,
+        chunked=view.chunks is not None,
+        closer=f.close,
+        z_spacing=source.z_spacing,
+        downsample=_scaled((1.0, 1.0), base, layout),
     )
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.dicom import is_dicom_series, series_pixel_size
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
+from unetlab.data.h5 import h5_page_axes, h5_pixel_size, is_h5_name
 from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.nifti import (
     header_length_unit,
@@ -177,6 +178,8 @@ def read_page_axes(
         return PageAxes("Z", (pages,))
     if is_npy_name(path):  # an array's leading axes: not known, as a bare TIFF's
         return PageAxes("Q", (pages,))
+    if is_h5_name(path):  # ilastik's axistags, Imaris' and BigDataViewer's time points
+        return PageAxes(*h5_page_axes(path))
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
 
@@ -439,7 +442,8 @@ def _say_time_unit(name: str, unit: str) -> None:
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres; of a position's, and its OME Image's, while one is read:
-    :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; an MRC file's or a NIfTI
+    :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; an MRC file's, an HDF5
+    file's (Imaris', BigDataViewer's: :func:`~unetlab.data.h5.h5_pixel_size`) or a NIfTI
     volume's voxel size (:func:`~unetlab.data.mrc.mrc_pixel_size`,
     :func:`~unetlab.data.nifti.nifti_pixel_size`, its tables in mm where its header says mm:
     :func:`_nifti_pixel_size`; a DICOM series' in mm too); None for other files or when absent."""
@@ -450,6 +454,7 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
             (dy, dx), dz = series_pixel_size(path)
             return PixelSize((dy, dx), "um", dz, shown="mm")
         found = mrc_pixel_size(path) if is_mrc_name(path) else None
+        found = h5_pixel_size(path) if is_h5_name(path) else found
         return None if found is None else PixelSize(found[0], "um", found[1])
     with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]

@@ -53,12 +53,12 @@ from unetlab.atomic import folder_sync_deferred, remove_tree
 from unetlab.data import ome
 from unetlab.data.dicom import is_dicom_series
 from unetlab.data.geotiff import level_geotags, read_geotags
+from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import clipped, clips, contrast_note, floored, raw_stats
-from unetlab.data.npy import is_mapped
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import (
@@ -67,6 +67,7 @@ from unetlab.data.slides import (
     open_slide,
     pixels_as_read,
     read_whole,
+    reads_by_window,
     slide_header,
     slide_name,
     zarr_within,
@@ -206,9 +207,9 @@ def is_large(
     are streamed in all (a one-page TIFF too large to read whole too):
     :mod:`~unetlab.inference.stream_rule`."""
     path = Path(path)
-    if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
+    if is_zarr(path) or (level > 0 and (path.suffix.lower() in TIFF_SUFFIXES or is_h5_name(path))):
         return True
-    if path.suffix.lower() not in TIFF_SUFFIXES and not is_mrc_name(path) and not is_mapped(path):
+    if not reads_by_window(path):
         return False
     header = slide_header(path)  # once, for either count
     if threshold is None:

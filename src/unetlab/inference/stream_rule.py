@@ -41,12 +41,13 @@ from typing import NamedTuple
 import torch
 from PIL import Image
 
+from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
-from unetlab.data.npy import is_mapped, is_npy_name
+from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import reading_position
 from unetlab.data.shown import shown_path
-from unetlab.data.slides import is_zarr, shape_as_read, slide_header
+from unetlab.data.slides import is_zarr, reads_by_window, shape_as_read, slide_header
 from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import Spelled, UnetlabError, said_as
@@ -72,7 +73,7 @@ def read_whole_anyway(
     for path in map(Path, files):
         if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path) or is_mrc_name(path):
             continue
-        if is_npy_name(path):  # an .npz, a pickle: read whole, by no Pillow
+        if is_npy_name(path) or is_h5_name(path):  # an .npz, a pickle, HDF5: by no Pillow
             continue
         with contextlib.suppress(OSError, ValueError, Image.DecompressionBombError):
             with Image.open(path) as image:
@@ -307,8 +308,7 @@ def _layout(
     :func:`whole_read_note`): also of one that ``axes`` read otherwise than its file does
     (:func:`_read_otherwise`: read whole) and of one read whole for its ImageJ ROIs
     (:func:`_rois_whole`)."""
-    streams = path.suffix.lower() in TIFF_SUFFIXES or is_mrc_name(path) or is_mapped(path)
-    if not streams or outputs.large_threshold is not None:
+    if not reads_by_window(path) or outputs.large_threshold is not None:
         return None
     rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
     if rows:

@@ -1,0 +1,352 @@
+"""HDF5 files as images and masks, with h5py (an optional extra: ``pip install
+'unetlab[h5]'``), in the three layouts microscopists meet:
+
+- ilastik's exports (``.h5``): one dataset (``exported_data`` by default: raw data, a
+  Simple Segmentation of labels 1..N, Probabilities, Labels of 0 = unlabelled), whose
+  ``axistags`` attribute (JSON ``{"axes": [{"key": "y"}, {"key": "x"}, {"key": "c"}]}``)
+  names its axes; t and z are pages, c channels. Any HDF5 file of one dataset is read so
+  (without axistags, by its shape, as a ``.npy`` is: :func:`~unetlab.data.npy.npy_letters`).
+- Imaris (``.ims``): ``DataSet/ResolutionLevel L/TimePoint T/Channel C/Data`` (Z, Y, X),
+  padded to whole chunks: cropped to the true size its ``DataSetInfo/Image`` (level 0) or
+  channel group (``ImageSizeX``...) says; the voxel size is ``(ExtMax - ExtMin) / size``.
+- BigDataViewer / BigStitcher (``.h5``): ``tNNNNN/sNN/L/cells`` (Z, Y, X), setups as
+  channels, ``sNN/resolutions`` the levels' factors; the voxel size from the ``.xml``
+  beside it (BigDataViewer's own), int16 cells read as the uint16 they hold.
+
+Nothing is read until asked: :class:`H5View` slices the datasets (h5py reads only the
+chunks a window touches), so a 20k x 20k ``.ims`` is read window by window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.errors import ImageReadError, first_line, optional_module
+
+#: the suffixes of HDF5 files read: ilastik's and BigDataViewer's ``.h5``, ``.hdf5``,
+#: Imaris' ``.ims``
+H5_SUFFIXES = (".h5", ".hdf5", ".ims")
+#: the first bytes of an HDF5 file (its superblock's signature)
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: the line a user whose data is HDF5 reads where h5py is not installed
+NEEDS_H5PY = "reading HDF5 (.h5, .hdf5, .ims) needs h5py: pip install 'unetlab[h5]'"
+#: ilastik's axis keys as unetlab's letters: time and z are pages
+AXIS_KEYS = {"t": "P", "z": "P", "y": "Y", "x": "X", "c": "C"}
+#: micrometres per unit of the sizes Imaris and BigDataViewer record
+UNITS_UM = {
+    **dict.fromkeys(("um", "µm", "μm", "micron", "microns", "micrometer", "micrometre"), 1.0),
+    **dict.fromkeys(("nm", "nanometer", "nanometre"), 1e-3),
+    **dict.fromkeys(("mm", "millimeter", "millimetre"), 1e3),
+}
+EXPORT_AGAIN = "a damaged or cut-short file: copy or export it again"
+
+
+def is_h5_name(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s name says an HDF5 file (:data:`H5_SUFFIXES`)."""
+    return Path(path).suffix.lower() in H5_SUFFIXES
+
+
+def _h5py(where: Path):
+    return optional_module("h5py", where, NEEDS_H5PY)
+
+
+@dataclass(frozen=True)
+class H5Source:
+    """Where an image lies in an HDF5 file: ``kind`` (ilastik, Imaris, BigDataViewer),
+    ``grid`` the dataset names [time point][channel] (one, for ilastik's), ``inner`` the
+    shape read of each (cropped), ``letters`` the axes of the image read (``P``, ``Y``,
+    ``X``, ``C``), ``dtype``, ``levels``, ``pixel_size`` ((y, x) µm, or None), ``z_spacing``
+    (µm, or None), ``pages`` what each dataset's page axes are (``Z``, ``T``, ``TZ``; ``Q``
+    of no known meaning), in their order."""
+
+    kind: str
+    grid: tuple[tuple[str, ...], ...]
+    inner: tuple[int, ...]
+    letters: str
+    dtype: np.dtype
+    levels: int
+    pixel_size: tuple[float, float] | None = None
+    z_spacing: float | None = None
+    pages: str = "Z"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The image's shape: time points, then each dataset's, then channels (each of more
+        than one alone)."""
+        times, channels = len(self.grid), len(self.grid[0])
+        return (*((times,) if times > 1 else ()), *self.inner, *((channels,) * (channels > 1)))
+
+
+def h5_file(path: str | os.PathLike):
+    """The HDF5 file ``path`` open for reading; ImageReadError in one line for no h5py, no
+    file, a file of another kind (:func:`~unetlab.data.file_kind.wrong_kind_line`) or a
+    damaged one (cut short: h5py's "truncated file")."""
+    path = Path(path)
+    h5py = _h5py(path)
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        from unetlab.data.file_kind import wrong_kind_line  # which imports npy, mrc
+
+        if not path.is_file():
+            raise ImageReadError(f"{path}: no such file") from None
+        said = wrong_kind_line(path)
+        raise ImageReadError(
+            said or f"{path}: cannot be read as HDF5 ({first_line(exc)}): {EXPORT_AGAIN}"
+        ) from None
+
+
+def h5_source(path: str | os.PathLike, f=None, level: int = 0) -> H5Source:
+    """The :class:`H5Source` of level ``level`` of the HDF5 file ``path`` (``f``: it open),
+    from its metadata (no pixels read): an Imaris file's, a BigDataViewer file's, else the
+    one dataset's it holds (ilastik's); ImageReadError in one line for a file of several
+    datasets (named), of none, or of no such level."""
+    path = Path(path)
+    if f is None:
+        with h5_file(path) as f:
+            return h5_source(path, f, level)
+    try:
+        if "DataSet" in f and "DataSetInfo" in f:
+            return _imaris(path, f, level)
+        if _setups(f) and _times(f):
+            return _bdv(path, f, level)
+        return _single(path, f, level)
+    except ImageReadError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:  # h5py: missing members, odd attributes
+        raise ImageReadError(f"{path}: {first_line(exc)}: {EXPORT_AGAIN}") from None
+
+
+def _level(path: Path, level: int, levels: int) -> None:
+    if not 0 <= level < levels:
+        raise ImageReadError(
+            f"{path}: has {levels} resolution level(s) (0-{levels - 1}), not level {level}"
+        )
+
+
+def _datasets(f) -> list[str]:
+    """The names of every dataset in ``f``, in the order h5py visits them."""
+    found: list[str] = []
+    f.visititems(lambda name, obj: found.append(name) if hasattr(obj, "shape") else None)
+    return found
+
+
+def _single(path: Path, f, level: int) -> H5Source:
+    """The file's one dataset, by its ``axistags`` (ilastik's) or its shape."""
+    names = _datasets(f)
+    if len(names) != 1:
+        said = ", ".join(f"{n} {f[n].shape}" for n in names[:6]) + (", ..." * (len(names) > 6))
+        raise ImageReadError(
+            f"{path}: an HDF5 file of {len(names)} datasets ({said or 'none'}), not an ilastik "
+            "export, an Imaris or a BigDataViewer file: keep the image in a file of its own "
+            "(ilastik: Export; h5copy -i IN.h5 -o OUT.h5 -s /NAME -d /exported_data)"
+        )
+    _level(path, level, 1)
+    data = f[names[0]]
+    shape = tuple(int(n) for n in data.shape)
+    tags = data.attrs.get("axistags")
+    letters, pages = _axistags(path, tags, shape)
+    return H5Source("ilastik", ((names[0],),), shape, letters, data.dtype, 1, pages=pages)
+
+
+def _axistags(path: Path, tags, shape: tuple[int, ...]) -> tuple[str, str]:
+    """The letters of ilastik's ``axistags`` (JSON), or by ``shape`` where there are none,
+    and what their page axes are (:attr:`H5Source.pages`)."""
+    if tags is None:
+        from unetlab.data.npy import npy_letters
+
+        letters = npy_letters(shape)
+        return letters, "Q" * letters.count("P")
+    text = tags.decode() if isinstance(tags, bytes) else str(tags)
+    try:
+        keys = [str(a["key"]).lower() for a in json.loads(text)["axes"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ImageReadError(
+            f"{path}: its axistags are no ilastik axes ({exc}): {EXPORT_AGAIN}"
+        ) from None
+    letters = "".join(AXIS_KEYS.get(k, "?") for k in keys)
+    counts = [letters.count(a) for a in "YXC?"]
+    if len(letters) != len(shape) or counts[:2] != [1, 1] or counts[2] > 1 or counts[3]:
+        raise ImageReadError(
+            f"{path}: axistags {''.join(keys)!r} do not name the axes of its dataset of shape "
+            f"{shape} (one each of y, x, at most one c; t, z): {EXPORT_AGAIN}"
+        )
+    return letters, "".join(k.upper() for k in keys if k in "tz")
+
+
+def _text(value) -> str:
+    """An Imaris attribute (an array of one-byte strings, ``[b'5', b'1', b'2']``) as text."""
+    if isinstance(value, (bytes, str)):
+        return value.decode() if isinstance(value, bytes) else value
+    return b"".join(bytes(v) for v in np.asarray(value).ravel()).decode()
+
+
+def _numbered(group, word: str) -> list[str]:
+    """The members ``'{word} 0'``, ``'{word} 1'``, ... of an Imaris group, by number."""
+    found = [k for k in group if re.fullmatch(rf"{word} \d+", k)]
+    return sorted(found, key=lambda k: int(k.split()[-1]))
+
+
+def _imaris(path: Path, f, level: int) -> H5Source:
+    """An Imaris file's level ``level``: its time points and channels, each cropped to
+    the size its channel group (or ``DataSetInfo/Image``, at level 0) says."""
+    levels = _numbered(f["DataSet"], "ResolutionLevel")
+    _level(path, level, len(levels))
+    at = f["DataSet"][levels[level]]
+    times = _numbered(at, "TimePoint")
+    channels = _numbered(at[times[0]], "Channel")
+    base = f"DataSet/{levels[level]}"
+    grid = tuple(tuple(f"{base}/{t}/{c}/Data" for c in channels) for t in times)
+    group, info = at[times[0]][channels[0]], f["DataSetInfo/Image"].attrs
+    keys = ("ImageSizeZ", "ImageSizeY", "ImageSizeX") if "ImageSizeX" in group.attrs else "ZYX"
+    held = group.attrs if "ImageSizeX" in group.attrs else info
+    stored = f[grid[0][0]].shape
+    inner = tuple(min(int(_text(held[k])), n) for k, n in zip(keys, stored))
+    size, spacing = _imaris_sizes(info, inner)
+    dtype = f[grid[0][0]].dtype
+    return H5Source("Imaris", grid, inner, "PYX", dtype, len(levels), size, spacing)
+
+
+def _imaris_sizes(info, inner: tuple[int, ...]) -> tuple:
+    """((y, x) µm, z µm) of the voxels of a level of ``inner`` (Z, Y, X): the extent
+    (``ExtMax - ExtMin``, in ``Unit``) over the size; (None, None) where it says none."""
+    try:
+        ext = [
+            float(_text(info[f"ExtMax{i}"])) - float(_text(info[f"ExtMin{i}"])) for i in (2, 1, 0)
+        ]
+        unit = UNITS_UM.get(_text(info.get("Unit", b"um")).strip().lower())
+    except (KeyError, ValueError):
+        return None, None
+    if unit is None or min(ext) <= 0:
+        return None, None
+    z, y, x = (float(f"{e * unit / n:.7g}") for e, n in zip(ext, inner))
+    return (y, x), z
+
+
+def _setups(f) -> list[str]:
+    return sorted(k for k in f if re.fullmatch(r"s\d\d", k) and "resolutions" in f[k])
+
+
+def _times(f) -> list[str]:
+    return sorted(k for k in f if re.fullmatch(r"t\d{5}", k))
+
+
+def _bdv(path: Path, f, level: int) -> H5Source:
+    """A BigDataViewer file's level ``level``: its time points and setups (channels)."""
+    setups, times = _setups(f), _times(f)
+    factors = np.asarray(f[setups[0]]["resolutions"], dtype=float).reshape(-1, 3)
+    _level(path, level, len(factors))
+    grid = tuple(tuple(f"{t}/{s}/{level}/cells" for s in setups) for t in times)
+    cells = f[grid[0][0]]
+    dtype = np.dtype(np.uint16) if cells.dtype == np.int16 else cells.dtype
+    inner = tuple(int(n) for n in cells.shape)
+    size, spacing = _bdv_sizes(path, factors[level])
+    return H5Source("BigDataViewer", grid, inner, "PYX", dtype, len(factors), size, spacing)
+
+
+def _bdv_sizes(path: Path, factor: np.ndarray) -> tuple:
+    """((y, x) µm, z µm) of a level of ``factor`` (x, y, z) from the first ``voxelSize`` of
+    the BigDataViewer ``.xml`` beside ``path`` (its stem's); (None, None) without it."""
+    xml = path.with_suffix(".xml")
+    try:
+        found = ET.parse(xml).find(".//ViewSetup/voxelSize")
+    except (OSError, ET.ParseError):
+        return None, None
+    if found is None:
+        return None, None
+    unit = UNITS_UM.get((found.findtext("unit") or "").strip().lower())
+    try:
+        x, y, z = (float(v) for v in (found.findtext("size") or "").split())
+    except ValueError:
+        return None, None
+    if unit is None:
+        return None, None
+    fx, fy, fz = (float(v) for v in factor)
+    near = lambda v: float(f"{v:.7g}")  # noqa: E731
+    return (near(y * fy * unit), near(x * fx * unit)), near(z * fz * unit)
+
+
+class H5View:
+    """An :class:`H5Source`'s image as one array-like (``shape``, ``dtype``, ``chunks``):
+    ``view[index]`` reads only that window of each dataset it spans (slices of step 1
+    within the cropped size, or single indices), stacked by time point and channel."""
+
+    ndim = property(lambda self: len(self.shape))
+
+    def __init__(self, f, source: H5Source):
+        self.source, self.shape, self.dtype = source, source.shape, source.dtype
+        self._grid = [[f[n] for n in row] for row in source.grid]
+        first = self._grid[0][0]
+        many = len(source.grid[0]) > 1
+        self.chunks = None if first.chunks is None else (*first.chunks, *((1,) * many))
+
+    def __getitem__(self, index) -> np.ndarray:
+        index = index if isinstance(index, tuple) else (index,)
+        index = (*index, *((slice(None),) * (self.ndim - len(index))))
+        times, channels = len(self.source.grid), len(self.source.grid[0])
+        t, rest = (index[0], index[1:]) if times > 1 else (0, index)
+        inner, c = (rest[:-1], rest[-1]) if channels > 1 else (rest, 0)
+        inner = tuple(_within(i, n) for i, n in zip(inner, self.source.inner))
+        rows = [[self._block(d, inner) for d in _picked(r, c)] for r in _picked(self._grid, t)]
+        block = np.stack([np.stack(r, -1) if channels > 1 else r[0] for r in rows])
+        return block if times > 1 and not isinstance(t, (int, np.integer)) else block[0]
+
+    def _block(self, data, inner: tuple) -> np.ndarray:
+        block = np.asarray(data[inner])
+        return (
+            block.view(np.uint16) if block.dtype == np.int16 and self.dtype == np.uint16 else block
+        )
+
+
+def _within(i, n: int):
+    """An index of an axis of ``n`` (a slice clipped to it: a padded Imaris array's)."""
+    return slice(*i.indices(n)) if isinstance(i, slice) else int(i)
+
+
+def _picked(items: Sequence, i) -> list:
+    """The ``items`` an index ``i`` (int or slice) picks, as a list."""
+    return [items[i]] if isinstance(i, (int, np.integer)) else list(items[i])
+
+
+def read_h5(path: str | os.PathLike) -> tuple[np.ndarray, str]:
+    """The image of the HDF5 file ``path`` in memory and its letters (:func:`h5_source`)."""
+    with h5_file(path) as f:
+        source = h5_source(path, f)
+        view = H5View(f, source)
+        try:
+            arr = view[(slice(None),) * view.ndim]
+        except (OSError, ValueError) as exc:  # h5py: a chunk cut off or corrupt
+            raise ImageReadError(
+                f"{path}: cannot read its pixels ({first_line(exc)}): {EXPORT_AGAIN}"
+            ) from None
+    return arr, h5_letters(source)
+
+
+def h5_letters(source: H5Source) -> str:
+    """The letters of the image of ``source`` (:attr:`H5Source.shape`'s axes)."""
+    times, channels = len(source.grid), len(source.grid[0])
+    return "P" * (times > 1) + source.letters + "C" * (channels > 1)
+
+
+def h5_page_axes(path: str | os.PathLike) -> tuple[str, tuple[int, ...]]:
+    """What the pages of the HDF5 file ``path`` are, in their order (``Z``, ``TZ``, ``T``;
+    ``Q`` of no known meaning), and their sizes (:class:`~unetlab.data.tiffmeta.PageAxes`)."""
+    source = h5_source(path)
+    sizes = tuple(n for a, n in zip(h5_letters(source), source.shape) if a == "P")
+    letters = "T" * (len(source.grid) > 1) + source.pages
+    return ("Q", (int(np.prod(sizes)),)) if "Q" in letters else (letters, sizes)
+
+
+def h5_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float | None] | None:
+    """((y, x) µm, z µm) of level 0 of the HDF5 file ``path`` (Imaris', BigDataViewer's),
+    or None where it records none (an ilastik export)."""
+    source = h5_source(path)
+    return None if source.pixel_size is None else (source.pixel_size, source.z_spacing)

@@ -1,0 +1,160 @@
+"""HDF5 images and masks (s73 new user, an ilastik / Imaris / BigDataViewer user): ilastik's
+exports, Imaris' .ims and BigDataViewer's .h5 are read as TIFFs are (before: a folder of
+them said "no masks, but 4 other files"; .ims was named a format unetlab does not read)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
+
+from tests.h5_writer import write_bdv, write_ilastik, write_imaris  # noqa: E402
+from unetlab import UNet, predict_folder  # noqa: E402
+from unetlab.data.io import find_images, read_stack, stack_size  # noqa: E402
+from unetlab.data.slides import open_slide  # noqa: E402
+from unetlab.data.tiffmeta import read_page_axes, read_pixel_size  # noqa: E402
+from unetlab.errors import ImageReadError  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _stack(shape=(3, 40, 50)) -> np.ndarray:
+    return RNG.integers(0, 4000, shape).astype(np.uint16)
+
+
+def test_ilastik_exports_read_by_their_axistags_as_images_and_masks(tmp_path):
+    """Raw data (yxc), a Simple Segmentation of 1..N and Probabilities (zyxc float32)."""
+    raw = RNG.integers(0, 255, (30, 40)).astype(np.uint8)
+    seg = RNG.integers(1, 4, (30, 40, 1)).astype(np.uint8)
+    write_ilastik(tmp_path / "raw.h5", raw[..., None])
+    write_ilastik(tmp_path / "seg.h5", seg)
+    np.testing.assert_array_equal(read_stack(tmp_path / "raw.h5"), raw[None])
+    mask = read_stack(tmp_path / "seg.h5", mask=True)
+    np.testing.assert_array_equal(mask, seg[None, ..., 0])
+    probs = RNG.random((2, 30, 40, 3)).astype(np.float32)
+    path = write_ilastik(tmp_path / "probs.h5", np.moveaxis(probs, 0, 2), "yxzc")
+    np.testing.assert_array_equal(read_stack(path), probs)
+    assert stack_size(path) == (2, 30, 40, 3) and read_page_axes(path, 2).letters == "Z"
+    assert read_pixel_size(path) is None  # ilastik records none
+
+
+def test_a_folder_of_ilastik_exports_pairs_as_images_and_masks(tmp_path):
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+        write_ilastik(tmp_path / folder / "a.h5", np.ones((20, 24, 1), np.uint8))
+    assert find_images(tmp_path / "images") == [tmp_path / "images" / "a.h5"]
+
+
+def test_an_imaris_file_is_cropped_to_its_size_with_its_channels_and_voxel(tmp_path):
+    a, b = _stack(), _stack()
+    path = write_imaris(tmp_path / "a.ims", [a, b], voxel=(2.0, 0.5, 0.25))
+    stack = read_stack(path)
+    assert stack.shape == (3, 40, 50, 2)  # stored padded to (3, 48, 64)
+    np.testing.assert_array_equal(stack[..., 1], b)
+    found = read_pixel_size(path)
+    assert found.size == pytest.approx((0.5, 0.25)) and found.spacing == pytest.approx(2.0)
+    with open_slide(path, level=1) as slide:
+        assert slide.shape == (3, 20, 25, 2) and slide.downsample == (2.0, 2.0)
+        assert slide.pixel_size == pytest.approx((1.0, 0.5))
+        np.testing.assert_array_equal(
+            slide.read(1, slice(0, 20), slice(None))[..., 0], a[1, ::2, ::2]
+        )
+
+
+def test_a_window_of_an_imaris_file_is_read_alone(tmp_path):
+    a = _stack()
+    with open_slide(write_imaris(tmp_path / "a.ims", [a])) as slide:
+        assert slide.levels == 2 and slide.chunked
+        window = slide.read(2, slice(30, 40), slice(40, 50))
+    np.testing.assert_array_equal(window[..., 0], a[2, 30:40, 40:50])
+
+
+def test_a_bigdataviewer_file_reads_its_setups_as_channels_at_the_xmls_voxel(tmp_path):
+    a, b = _stack(), _stack()
+    a[0, 0, 0] = 65000  # stored as int16 (negative), read as the uint16 it is
+    path = write_bdv(tmp_path / "b.h5", [a, b], voxel=(1.5, 0.2, 0.2))
+    stack = read_stack(path)
+    assert stack.dtype == np.uint16 and stack[0, 0, 0, 0] == 65000
+    np.testing.assert_array_equal(stack[..., 1], b)
+    found = read_pixel_size(path)
+    assert found.size == pytest.approx((0.2, 0.2)) and found.spacing == pytest.approx(1.5)
+    with open_slide(path, level=1) as slide:
+        assert slide.shape == (3, 20, 25, 2) and slide.pixel_size == pytest.approx((0.4, 0.4))
+
+
+def test_predict_writes_tiff_labels_at_the_voxel_size_streamed_as_whole(tmp_path):
+    from unetlab.inference.records import OutputOptions
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = write_imaris(folder / "a.ims", [_stack(), _stack()], voxel=(2.0, 0.5, 0.25))
+    before = path.read_bytes()
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "whole")
+    predict_folder(net, folder, tmp_path / "streamed", OutputOptions(large_threshold=100))
+    with tifffile.TiffFile(tmp_path / "whole" / "a.tif") as tif:
+        assert tif.series[0].shape == (3, 40, 50) and tif.imagej_metadata["spacing"] == 2.0
+        whole = tif.asarray()
+    assert read_pixel_size(tmp_path / "whole" / "a.tif").size == pytest.approx((0.5, 0.25))
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "streamed" / "a.tif"), whole)
+    assert path.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["a.ims"]
+
+
+def _cut(path: Path) -> Path:
+    write_imaris(path, [_stack()])
+    path.write_bytes(path.read_bytes()[:3000])
+    return path
+
+
+def _several(path: Path) -> Path:
+    return write_ilastik(path, np.ones((8, 8, 1), np.uint8), raw=np.zeros((8, 8)))
+
+
+def _wrong_tags(path: Path) -> Path:
+    return write_ilastik(path, np.ones((8, 8, 1), np.uint8), "yx")
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (_cut, "cannot be read as HDF5 (Unable to synchronously open file (truncated file"),
+        (_several, "an HDF5 file of 2 datasets (exported_data (8, 8, 1), raw (8, 8)), not an"),
+        (_wrong_tags, "axistags 'yx' do not name the axes of its dataset of shape (8, 8, 1)"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
+    path = make(tmp_path / "a.h5")
+    with pytest.raises(ImageReadError) as e:
+        read_stack(path)
+    line = str(e.value)
+    assert line.startswith(f"{path}: ") and said in line and "\n" not in line
+    assert line.count(str(path)) == 1
+    assert line.endswith(("copy or export it again", "-d /exported_data)"))
+
+
+def test_an_hdf5_file_named_tif_is_told_to_be_renamed(tmp_path):
+    path = tmp_path / "a.tif"
+    write_ilastik(path, np.ones((8, 8, 1), np.uint8))
+    with pytest.raises(ImageReadError, match=r"an HDF5 file named \.tif: rename it a\.h5"):
+        read_stack(path)
+
+
+def test_without_h5py_one_line_names_the_extra(tmp_path, monkeypatch):
+    path = write_ilastik(tmp_path / "a.h5", np.ones((8, 8, 1), np.uint8))
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImageReadError, match=r"a\.h5: reading HDF5 .* pip install 'unetlab\[h5\]'"):
+        read_stack(path)
+
+
+def test_predict_at_level_1_of_an_imaris_file_writes_its_pixels_at_their_size(tmp_path):
+    path = write_imaris(tmp_path / "a.ims", [_stack(), _stack()], voxel=(2.0, 0.5, 0.25))
+    torch.manual_seed(0)
+    net = UNet(2, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, [path], tmp_path / "out", level=1)
+    assert tifffile.imread(tmp_path / "out" / "a.tif").shape == (3, 20, 25)
+    assert read_pixel_size(tmp_path / "out" / "a.tif").size == pytest.approx((1.0, 0.5))
