@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 
 from unetlab.data.io import write_png, write_tiff
+from unetlab.errors import UnetlabError
 from unetlab.inference.folders import find_inputs
 
 
@@ -32,3 +34,39 @@ def test_the_masks_line_is_said_once_where_the_folder_is_listed_twice(tmp_path, 
         find_inputs(tmp_path)
         find_inputs(tmp_path)
     assert caplog.text.count("1 mask beside their images (a_cp_masks.png)") == 1
+
+
+def _seg_file(path, masks=None):
+    """A cellpose GUI's save: a pickled dict of its masks beside its image."""
+    masks = np.ones((8, 8), np.uint16) if masks is None else masks
+    np.save(path, {"masks": masks, "outlines": masks * 0, "filename": "x"}, allow_pickle=True)
+
+
+def test_a_cellpose_folder_predicts_its_images_and_names_its_seg_files(tmp_path, caplog):
+    """A cellpose folder (X.tif beside its GUI's X_seg.npy) said "2 masks beside their images
+    ... give the file itself to predict one", and the file given failed (s72 notes): the
+    _seg.npy files are left out in one line that names their images, none of them an input."""
+    for stem in ("a", "b"):
+        write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+        _seg_file(tmp_path / f"{stem}_seg.npy")
+    _seg_file(tmp_path / "lone_seg.npy")  # no image: masks still, never an input
+    with caplog.at_level(logging.WARNING):
+        files = find_inputs(tmp_path)
+        globbed = find_inputs(str(tmp_path / "*"))
+    assert [f.name for f in files] == [f.name for f in globbed] == ["a.tif", "b.tif"]
+    assert (
+        "3 cellpose masks files (a_seg.npy, b_seg.npy, ...) not predicted: they hold the masks "
+        "of a.tif, b.tif, ..., no image" in caplog.text
+    )
+    assert "give the file itself" not in caplog.text
+
+
+def test_a_seg_file_given_alone_names_its_image(tmp_path):
+    """``predict --input X_seg.npy`` failed as an unreadable image; it names the image to give."""
+    write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
+    _seg_file(tmp_path / "a_seg.npy")
+    _seg_file(tmp_path / "lone_seg.npy")
+    with pytest.raises(UnetlabError, match=r"a_seg.npy: cellpose's masks file of a.tif, .* give "):
+        find_inputs(tmp_path / "a_seg.npy")
+    with pytest.raises(UnetlabError, match=r"masks of lone.tif \(or .png\) beside it; put that"):
+        find_inputs(tmp_path / "lone_seg.npy")

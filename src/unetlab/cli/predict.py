@@ -1,10 +1,10 @@
 """``unetlab predict``: segment images of any size with a trained checkpoint.
 
 Unreadable files, and files whose channels do not fit the model, are named one per line and
-skipped; the others are still written; the exit code is 3 if any failed (:data:`SOME_FAILED`). ``--nproc N`` (or
-torchrun) shares the files out over processes, and each large image by bands of rows (with
---instances or --overlay one process streams it, as a run of one does). The
-output folder must not hold the inputs or files unetlab did not write there (unless
+skipped; the others are still written; the exit code is 3 if any failed (:data:`SOME_FAILED`).
+``--nproc N`` (or torchrun) shares the files out over processes, and each large image by
+bands of rows (with --instances or --overlay one process streams it, as a run of one does).
+The output folder must not hold the inputs or files unetlab did not write there (unless
 --overwrite, which writes beside such files and never replaces one); a second command
 writing into it is refused.
 """
@@ -86,8 +86,8 @@ def add_parser(sub) -> None:
         "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
         "images (one-page TIFFs whose whole read would take over 0.5 GB beside the tiles, "
         "about 13 MP in colour, 4 MP with --instances, so --instances can stream one read "
-        "whole without it; --large-pixels N decides alone; TIFF, MRC and .npy files of more than 67 "
-        "megapixels a page, or --large-pixels; any --level above 0; OME-Zarr folders) are "
+        "whole without it; --large-pixels N decides alone; TIFF, MRC and .npy files of more than "
+        "67 megapixels a page, or --large-pixels; any --level above 0; OME-Zarr folders) are "
         "read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif (an MRC input's labels: <stem>.mrc) or OME-Zarr "
         "<stem>.ome.zarr, with their pixel size. "
@@ -194,8 +194,8 @@ def _add_objects(g) -> None:
         help="with --instances: also write each object's outline (a semantic model's: its "
         "class regions, with class and class_name), <stem>_objects.geojson (QuPath: File > "
         "Import objects; a GeoTIFF's, or a PNG's with a world file, in its map coordinates, "
-        "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
-        "object 12); large images: geojson only; coco: one objects_coco.json of the folder's "
+        "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; "
+        "ROI 0012 is object 12); large images: geojson only; coco: one objects_coco.json of the folder's "
         "images (CVAT: Import annotations, COCO 1.0; Label Studio; unetlab train --data); "
         "labelme: <stem>_objects.json (labelme: File > Open, correct, save; to train, name it "
         "as its image: masks/<stem>.json)",
@@ -576,9 +576,10 @@ def add_nodata_arg(group) -> None:
         metavar="auto|none|V",
         help="pixels that are no sample: left out of the normalisation, a TIFF label image's "
         "no-data value there (named by its GDAL_NODATA tag; a PNG's: the background), no object "
-        "there and those beside them touch the border: auto (a GeoTIFF's nodata tag and transparent "
-        "pixels), none, or the value V every band holds there, e.g. 0 (Zarr chunks not stored "
-        "read as their fill value) (default: the checkpoint's data.nodata, else auto)",
+        "there and those beside them touch the border: auto (a GeoTIFF's nodata tag and "
+        "transparent pixels), none, or the value V every band holds there, e.g. 0 (Zarr "
+        "chunks not stored read as their fill value) (default: the checkpoint's data.nodata, "
+        "else auto)",
     )
 
 
@@ -1032,8 +1033,9 @@ def _report_objects(
     shown: dict[str, str] | None = None,
 ) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
-    stack's per frame or plane too, as ``nouns`` name its pages, by image name; a semantic model's per class: ``kinds``, by image name, class
-    name -> count, and on a map their area: ``areas``, class name -> m²) and, with
+    stack's per frame or plane too, as ``nouns`` name its pages, by image name; a semantic
+    model's per class: ``kinds``, by image name, class name -> count, and on a map their area:
+    ``areas``, class name -> m²) and, with
     ``total``, in all (the classes in the order of the model's class ``names``). ``shown``:
     each image name -> how the lines name it (:func:`_line_names`), where another."""
     from unetlab.inference.objects_summary import class_totals
@@ -1139,7 +1141,8 @@ def _report_benchmark(
 
     t = throughput(done, pixels, elapsed, model_seconds)
     line = (
-        f"benchmark: {numbered(t['images'], 'image')}, {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
+        f"benchmark: {numbered(t['images'], 'image')}, {t['megapixels']:.2f} MP in "
+        f"{t['seconds']:.2f} s: "
         f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end"
     )
     if processes > 1:

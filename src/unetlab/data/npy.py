@@ -17,6 +17,7 @@ refused, its pickle never loaded.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tokenize
 from collections.abc import Iterator
@@ -170,17 +171,37 @@ def read_npy(path: str | os.PathLike, *, mask: bool = False, given: bool = False
         if is_seg_name(path) and mask:
             return read_seg_masks(path)
         if is_seg_name(path):
-            image = path.name[: -len(SEG_END)]
-            raise ImageReadError(
-                f"{path}: cellpose's masks file, which holds no image: it is read as the masks "
-                f"of {image}.tif (or .png) beside it; put that image there"
-            )
+            raise ImageReadError(seg_alone_line(path))
         raise ImageReadError(_pickled_line(path))
     try:
         arr = npy_map(path)
     except ValueError as e:  # numpy's word for a file shorter than its header says
         raise ImageReadError(f"{path}: cannot be read ({e}); copy the file again") from None
     return _checked(path, arr, given)
+
+
+def seg_image(path: str | os.PathLike) -> Path | None:
+    """The image beside cellpose's masks file ``path`` (``X.tif`` of ``X_seg.npy``, by its
+    name), None where there is none."""
+    path = Path(path)
+    stem = path.name[: -len(SEG_END)]
+    beside = path.parent.glob(f"{glob.escape(stem)}.*")
+    return min((p for p in beside if not is_seg_name(p) and p.is_file()), default=None)
+
+
+def seg_alone_line(path: str | os.PathLike) -> str:
+    """The line for cellpose's masks file ``path`` given as an image: it holds none, and
+    names the image whose masks it holds (or where that image goes)."""
+    if (image := seg_image(path)) is not None:
+        return (
+            f"{path}: cellpose's masks file of {image.name}, which holds no image: give "
+            f"{image} to predict that image (its _seg.npy is read as its masks in training)"
+        )
+    stem = Path(path).name[: -len(SEG_END)]
+    return (
+        f"{path}: cellpose's masks file, which holds no image: it is read as the masks "
+        f"of {stem}.tif (or .png) beside it; put that image there"
+    )
 
 
 def _pickled_line(path: Path) -> str:
