@@ -190,15 +190,17 @@ def _add_objects(g) -> None:
     )
     g.add_argument(
         "--outlines",
-        choices=["geojson", "imagej", "both", "coco", "labelme"],
+        choices=["geojson", "imagej", "both", "coco", "labelme", "cellpose"],
         help="with --instances: also write each object's outline (a semantic model's: its "
         "class regions, with class and class_name), <stem>_objects.geojson (QuPath: File > "
         "Import objects; a GeoTIFF's, or a PNG's with a world file, in its map coordinates, "
         "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; "
-        "ROI 0012 is object 12); large images: geojson only; coco: one objects_coco.json of the folder's "
-        "images (CVAT: Import annotations, COCO 1.0; Label Studio; unetlab train --data); "
+        "ROI 0012 is object 12); large images: geojson only; coco: one objects_coco.json of the "
+        "folder's images (CVAT: Import annotations, COCO 1.0; Label Studio; unetlab train --data); "
         "labelme: <stem>_objects.json (labelme: File > Open, correct, save; to train, name it "
-        "as its image: masks/<stem>.json)",
+        "as its image: masks/<stem>.json); cellpose: <stem>_seg.npy (cellpose's GUI: File > "
+        "Load processed/labelled image, correct; it saves X_seg.npy beside the image X.tif, "
+        "which train --data reads as its masks)",
     )
     g.add_argument(
         "--objects-3d",

@@ -66,6 +66,7 @@ from unetlab.errors import (
 )
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
+from unetlab.inference.cellpose_out import write_run_cellpose
 from unetlab.inference.chosen import merge, noting
 from unetlab.inference.coco_out import claim_coco, coco_categories, write_run_coco
 from unetlab.inference.drawn_again import DRAWN_WHOLE, NOT_DRAWN, can_draw
@@ -1299,15 +1300,19 @@ def _predict_held(
             _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
             say_merged(merged)  # the objects that look merged, of every process's images
             _legend(out_dir, model, outputs, result)
-            _labelme(out_dir, [f for f in files if f not in result.failed], kept, model, outputs)
+            written = [f for f in files if f not in result.failed]
+            _one_image_files(out_dir, written, kept, model, outputs)
     return result
 
 
-def _labelme(out_dir: Path, files: list[Path], kept: list[Path], model, outputs) -> None:
+def _one_image_files(out_dir: Path, files: list[Path], kept: list[Path], model, outputs) -> None:
     """With ``outlines="labelme"``, each input's labelme file but those ``kept`` that are
     there (:func:`~unetlab.inference.labelme_out.write_run_labelme`), its objects labelled
     as QuPath's (:func:`~unetlab.inference.outlines.outline_class`), a semantic model's by
-    their classes."""
+    their classes; with ``"cellpose"``, its ``_seg.npy``
+    (:func:`~unetlab.inference.cellpose_out.write_run_cellpose`)."""
+    if outputs.outlines == "cellpose":
+        write_run_cellpose(out_dir, files, kept)
     if outputs.outlines != "labelme":
         return
     label = outline_class(model, outputs.objects) or "object"

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.inference.object_planes import plane_ids, say_left_out, table_classes, unplaced
+from unetlab.inference.object_planes import placed_inputs, plane_ids, table_classes
 from unetlab.inference.outlines import object_polygons
 
 #: the ending of each input's labelme file in the output folder (``a_objects.json``)
@@ -120,20 +120,11 @@ def write_run_labelme(
     is one plane (a stack's, a multi-position file's left out, said), but those of the inputs
     ``kept`` that are there; each object labelled ``label``, a semantic model's by its class
     in its table (``class_names``)."""
-    written, left_out, kept = [], {}, set(kept)
-    for path in files:
-        target = labelme_path(out_dir, path)
-        if path in kept and os.path.lexists(target):
-            continue
-        if why := unplaced(target.with_suffix(".tif")):
-            left_out.setdefault(why, []).append(path.name)
-            continue
-        labels = _class_labels(target.with_suffix(".csv"), class_names)
-        document = labelme_document(
-            plane_ids(target.with_suffix(".tif")), _relative(path, out_dir), label, labels
-        )
+    written = []
+    for path, target, tif in placed_inputs(out_dir, files, kept, labelme_path, "labelme"):
+        labels = _class_labels(tif.with_suffix(".csv"), class_names)
+        document = labelme_document(plane_ids(tif), _relative(path, out_dir), label, labels)
         written.append(write_labelme(target, document))
-    say_left_out(out_dir, left_out, "labelme")
     return written
 
 

@@ -8,12 +8,16 @@
 - :func:`plane_ids`: the 2-D ids of one that has.
 - :func:`table_classes`: each object's class from its table (a semantic model's).
 - :func:`say_left_out`: one line for each reason inputs were left out.
+- :func:`placed_inputs`: the inputs of a run that get a file of one image each (labelme's,
+  cellpose's), their left out said.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +86,30 @@ def say_left_out(path: Path, left_out: dict[str, list[str]], fmt: str) -> None:
         first = f"{inputs[0]}, ..." if len(inputs) > 1 else inputs[0]
         reason = why.replace("{fmt}", fmt)
         log.warning("%s: %s left out (%s): %s", path, numbered(len(inputs), "input"), first, reason)
+
+
+def placed_inputs(
+    out_dir: Path,
+    files: Sequence[Path],
+    kept: Sequence[Path],
+    target_of: Callable[[Path, Path], Path],
+    fmt: str,
+) -> list[tuple[Path, Path, Path]]:
+    """``(input, its file, its objects TIFF)`` of each of ``files`` whose file of the format
+    ``fmt`` (at ``target_of(out_dir, input)``) is written from its ``<stem>_objects.tif`` in
+    ``out_dir`` at a run's end: one plane (:func:`unplaced`: the others left out, said), and
+    not one of the inputs ``kept`` (``--skip-existing``) whose file is there (corrected)."""
+    from unetlab.inference.slides import output_stem
+
+    placed, left_out, kept = [], {}, set(kept)
+    for path in files:
+        target = target_of(out_dir, path)
+        if path in kept and os.path.lexists(target):
+            continue
+        tif = out_dir / f"{output_stem(path)}_objects.tif"
+        if why := unplaced(tif):
+            left_out.setdefault(why, []).append(path.name)
+            continue
+        placed.append((path, target, tif))
+    say_left_out(out_dir, left_out, fmt)
+    return placed

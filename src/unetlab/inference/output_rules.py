@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from unetlab.data.names import SEG_END
 from unetlab.data.ome import FORMATS
 from unetlab.distributed import peer_stops_raised
 from unetlab.errors import (
@@ -116,7 +117,7 @@ def output_paths(
 ) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
     ``objects`` (object ids), ``table`` (one row per object), ``geojson``, ``rois`` and
-    ``labelme`` (object outlines). ``stack``: TIFF labels and
+    ``labelme`` (object outlines), ``cellpose`` (the objects as cellpose's GUI saves them). ``stack``: TIFF labels and
     overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``volume``: the
     ending of labels that are a label volume of the input's format (``.nii.gz``, ``.mrc``:
     :func:`~unetlab.inference.slides.volume_labels`)."""
@@ -130,6 +131,7 @@ def output_paths(
         "geojson": out_dir / f"{stem}_objects.geojson",
         "rois": out_dir / f"{stem}_objects_rois.zip",
         "labelme": out_dir / f"{stem}_objects.json",
+        "cellpose": out_dir / f"{stem}{SEG_END}",
     }
 
 
@@ -143,11 +145,14 @@ _ROLES = {
     "geojson": "object outlines (GeoJSON)",
     "rois": "object outlines (ImageJ ROIs)",
     "labelme": "object outlines (labelme)",
+    "cellpose": "object masks (cellpose)",
 }
 
 
 #: every kind of output, as :func:`output_roles` takes them: an input's outputs of any kind
-EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=True, labelme=True)
+EVERY = dict.fromkeys(
+    ("probabilities", "overlay", "objects", "geojson", "rois", "labelme", "cellpose"), True
+)
 
 
 def output_forms(out_dir: Path, stem: str) -> list[dict[str, Path]]:
@@ -167,6 +172,7 @@ def output_roles(
     geojson: bool = False,
     rois: bool = False,
     labelme: bool = False,
+    cellpose: bool = False,
 ) -> dict[str, str]:
     """Every file name :func:`~unetlab.inference.files.predict_file` may write for an input
     whose outputs are called ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and
@@ -176,7 +182,8 @@ def output_roles(
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
-    wanted |= {k for k, on in (("geojson", geojson), ("rois", rois), ("labelme", labelme)) if on}
+    outlines = dict(geojson=geojson, rois=rois, labelme=labelme, cellpose=cellpose)
+    wanted |= {k for k, on in outlines.items() if on}
     every = output_forms(Path(), stem)
     every += [output_names(stem, output_format) for output_format in FORMATS]
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}

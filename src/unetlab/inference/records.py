@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 #: the object outlines a prediction may write (``OutputOptions.outlines``)
-OUTLINES = ("geojson", "imagej", "both", "coco", "labelme")
+OUTLINES = ("geojson", "imagej", "both", "coco", "labelme", "cellpose")
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
 
@@ -117,7 +117,8 @@ class OutputOptions(KnownFields):
     folder's images, ``objects_coco.json`` (:mod:`unetlab.inference.coco_out`), written by
     :func:`~unetlab.inference.folders.predict_folder` at its end (``predict_file`` alone
     writes no outline for it); ``"labelme"``: ``<stem>_objects.json`` (labelme:
-    :mod:`unetlab.inference.labelme_out`). ``level``: the pyramid level predicted;
+    :mod:`unetlab.inference.labelme_out`); ``"cellpose"``: ``<stem>_seg.npy`` (cellpose's
+    GUI: :mod:`unetlab.inference.cellpose_out`). ``level``: the pyramid level predicted;
     ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files
@@ -209,7 +210,7 @@ class OutputOptions(KnownFields):
     @property
     def wanted(self) -> dict[str, bool]:
         """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
-        ``objects``, ``geojson``, ``rois``, ``labelme``), as
+        ``objects``, ``geojson``, ``rois``, ``labelme``, ``cellpose``), as
         :func:`~unetlab.inference.output_rules.output_roles` takes them."""
         return dict(
             probabilities=self.save_probabilities,
@@ -218,6 +219,7 @@ class OutputOptions(KnownFields):
             geojson=self.outlines in ("geojson", "both"),
             rois=self.outlines in ("imagej", "both"),
             labelme=self.outlines == "labelme",
+            cellpose=self.outlines == "cellpose",
         )
 
     @property

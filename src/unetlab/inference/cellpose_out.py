@@ -1,0 +1,74 @@
+"""The objects of each predicted image as cellpose's GUI saves them, ``<stem>_seg.npy``
+(``--outlines cellpose``), to correct in its GUI and train on again
+(:mod:`unetlab.data.npy` reads the corrected file back as the image's mask).
+
+- :func:`seg_document`: one image's file, the keys the GUI reads when it loads one
+  (cellpose ``gui/io.py`` ``_load_seg``): ``masks`` (object ids, 0 background), ``outlines``
+  (the ids of the objects' edge pixels; a file without them is "not NPY" to the GUI),
+  ``filename`` (the image's absolute path: the GUI opens that image, and saves its
+  corrections as ``<image stem>_seg.npy`` beside it, where training pairs it), ``chan_choose``
+  (grey) and ``ismanual`` (none drawn by hand). No flows and no copy of the image.
+- :func:`write_run_cellpose`: the files of a run, written at its end from each input's
+  ``<stem>_objects.tif``; claimed before any work as its other outputs are
+  (:func:`~unetlab.inference.output_rules.output_paths`' ``cellpose``): a ``_seg.npy``
+  unetlab did not write (a folder predicted into itself: the GUI's own save beside its
+  image) is refused, never replaced; one changed since predict wrote it is the user's.
+
+The file is pickled as the GUI's are, ``np.save`` of a dict of plain arrays, strings and
+lists (no other object), and read back by unetlab without unpickling it
+(:mod:`unetlab.data.seg_pickle`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.atomic import atomic_path
+from unetlab.data.names import SEG_END
+from unetlab.inference.object_planes import placed_inputs, plane_ids
+from unetlab.plots import outlines
+
+
+def seg_document(ids: np.ndarray, image_path: str) -> dict:
+    """cellpose's ``_seg.npy`` dict of the 2-D id image ``ids`` (0 background), whose image
+    is ``image_path``: ``masks`` uint16 (uint32 from 65,535 objects up, as the GUI keeps
+    them), their ids kept (the objects table's)."""
+    dtype = np.uint16 if int(ids.max(initial=0)) < 2**16 - 1 else np.uint32
+    masks = np.ascontiguousarray(ids, dtype=dtype)
+    count = int(np.count_nonzero(np.unique(masks)))
+    return {
+        "masks": masks,
+        "outlines": np.where(outlines(masks), masks, 0).astype(dtype),
+        "filename": image_path,
+        "chan_choose": [0, 0],
+        "ismanual": np.zeros(count, bool),
+    }
+
+
+def seg_path(out_dir: str | os.PathLike, path: Path) -> Path:
+    """Where the ``_seg.npy`` of input ``path`` goes in ``out_dir``."""
+    from unetlab.inference.slides import output_stem
+
+    return Path(out_dir) / f"{output_stem(path)}{SEG_END}"
+
+
+def write_run_cellpose(out_dir: Path, files: Sequence[Path], kept: Sequence[Path]) -> list[Path]:
+    """The ``_seg.npy`` of each input of ``files`` whose ``<stem>_objects.tif`` in
+    ``out_dir`` is one plane (a stack's, a multi-position file's left out, said), but those
+    of the inputs ``kept`` that are there."""
+    placed = placed_inputs(out_dir, files, kept, seg_path, "cellpose's _seg.npy")
+    return [
+        write_seg(target, seg_document(plane_ids(tif), os.path.abspath(path)))
+        for path, target, tif in placed
+    ]
+
+
+def write_seg(path: Path, document: dict) -> Path:
+    """``document`` pickled to ``path`` as cellpose's GUI saves it, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        np.save(out, document, allow_pickle=True)
+    return path

@@ -1,0 +1,85 @@
+"""predict --outlines cellpose: one cellpose ``_seg.npy`` per image, as its GUI saves them,
+read back by train --data as the same objects."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from tests.test_coco_out import _images, _net
+from tests.test_predict_objects import nuclei_image
+from unetlab.data.npy import npy_header
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.data.seg_pickle import Stored, read_stored, seg_values
+from unetlab.errors import OutputError
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.records import OutputOptions
+
+
+def _cellpose(**more) -> OutputOptions:
+    return OutputOptions(objects=ObjectOptions.for_model, outlines="cellpose", **more)
+
+
+def _seg_dict(path) -> dict:
+    """The file's dict as unetlab reads it (never unpickled), its arrays read."""
+    with open(path, "rb") as f:
+        (value,) = seg_values(f, npy_header(path).offset).items  # np.save's array of a dict
+        return {k: read_stored(f, v) if isinstance(v, Stored) else v for k, v in value.items()}
+
+
+def test_seg_files_hold_what_cellpose_s_gui_loads_and_train_reads_them_back(tmp_path):
+    _images(tmp_path / "in", [(97, 83), (61, 130)])
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
+    assert not result.failed
+    for stem in ("a0", "a1"):
+        ids = tifffile.imread(tmp_path / "out" / f"{stem}_objects.tif")
+        seg = _seg_dict(tmp_path / "out" / f"{stem}_seg.npy")
+        assert set(seg) == {"masks", "outlines", "filename", "chan_choose", "ismanual"}
+        assert seg["masks"].dtype == np.uint16 and np.array_equal(seg["masks"], ids)
+        assert seg["filename"] == os.path.abspath(tmp_path / "in" / f"{stem}.png")
+        assert seg["chan_choose"] == [0, 0] and len(seg["ismanual"]) == ids.max() >= 10
+        edge = seg["outlines"] > 0  # each object's edge pixels, by its id
+        assert np.array_equal(seg["outlines"][edge], ids[edge]) and 0 < edge.sum() < (ids > 0).sum()
+        # the GUI saves its corrections as <image stem>_seg.npy beside the image
+        shutil.copy(tmp_path / "out" / f"{stem}_seg.npy", tmp_path / "in" / f"{stem}_seg.npy")
+    pairs = find_pairs(tmp_path / "in")  # train --data in/
+    assert [(p.image.name, p.mask.name) for p in pairs] == [
+        ("a0.png", "a0_seg.npy"),
+        ("a1.png", "a1_seg.npy"),
+    ]
+    for pair in pairs:
+        ids = tifffile.imread(tmp_path / "out" / f"{pair.image.stem}_objects.tif")
+        assert np.array_equal(read_pair(pair)[1], ids)
+
+
+def test_a_users_seg_file_in_the_folder_predicted_into_itself_is_never_replaced(tmp_path):
+    """cellpose's GUI autosaves a user's corrections as X_seg.npy beside X.jpg: a folder
+    predicted into itself is refused, and with --overwrite that image fails, its file kept."""
+    for k in range(2):
+        Image.fromarray(nuclei_image(40, 44, seed=k)).save(tmp_path / f"a{k}.jpg", quality=95)
+    theirs = tmp_path / "a0_seg.npy"
+    np.save(theirs, {"masks": np.ones((40, 44), np.uint16), "outlines": 0}, allow_pickle=True)
+    before = theirs.read_bytes()
+    with pytest.raises(OutputError, match="a0_seg.npy"):
+        predict_folder(_net(), tmp_path, tmp_path, _cellpose(), progress=False)
+    options = _cellpose(overwrite=True)  # beside it, never over it
+    result = predict_folder(_net(), tmp_path, tmp_path, options, progress=False)
+    assert [p.name for p in result.failed] == ["a0.jpg"]
+    assert theirs.read_bytes() == before
+    assert _seg_dict(tmp_path / "a1_seg.npy")["filename"] == os.path.abspath(tmp_path / "a1.jpg")
+
+
+def test_a_seg_file_corrected_in_the_gui_is_never_replaced_by_a_run_again(tmp_path, caplog):
+    _images(tmp_path / "in", [(40, 40), (40, 44)])
+    net = _net()
+    predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
+    corrected = tmp_path / "out" / "a0_seg.npy"
+    np.save(corrected, {"masks": np.ones((40, 40), np.uint16), "outlines": 0}, allow_pickle=True)
+    before = corrected.read_bytes()
+    with pytest.raises(OutputError, match="a0_seg.npy"):  # the user's file now
+        predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
+    assert "a0_seg.npy changed since" in caplog.text and corrected.read_bytes() == before
