@@ -3,6 +3,7 @@ root given where one data set is expected (audit s33 migrant findings 5 and 8)."
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -90,6 +91,22 @@ def test_an_exported_mask_beside_a_seg_npy_is_taken(tmp_path, caplog):
     assert [p.mask.name for p in pairs] == ["a_cp_masks.png", "b_cp_masks.png", "c_seg.npy"]
     said = [r.getMessage() for r in caplog.records if "_seg.npy files are passed" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(f"{tmp_path}/: masks exported beside")
+
+
+def test_an_export_older_than_its_seg_npy_is_warned_of_naming_both(tmp_path, caplog):
+    """s72 notes: cellpose's GUI saves X_seg.npy at each correction and exports
+    X_cp_masks.png only when asked; an export older than the corrections was read with an
+    INFO line alone. It is still read (copies' times are their order), with a warning."""
+    _flat(tmp_path, stems=("a", "b"), mask="_cp_masks.png")
+    for stem in ("a", "b"):
+        np.save(tmp_path / f"{stem}_seg.npy", {"masks": _ids(5)}, allow_pickle=True)
+        os.utime(tmp_path / f"{stem}_cp_masks.png", (1.7e9, 1.7e9))  # exported, then corrected
+    with caplog.at_level("WARNING"):
+        pairs = find_pairs(tmp_path)
+    assert [p.mask.name for p in pairs] == ["a_cp_masks.png", "b_cp_masks.png"]
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1 and said[0].startswith(f"{tmp_path / 'a_cp_masks.png'} (")
+    assert "is older than a_seg.npy (" in said[0] and "export it again" in said[0]
 
 
 def test_a_folder_of_one_npz_says_how_it_is_read(tmp_path):

@@ -33,6 +33,7 @@ import functools
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -1532,7 +1533,33 @@ def _exported(root: Path, found: list[tuple[str, Path | None]]) -> list[tuple[st
         key=f"{root}/: exported beside _seg.npy",
         level=logging.INFO,
     )
+    segs = [p for _, p in found if p is not None and is_seg_name(p)]
+    _older_exports(root, [p for _, p in kept if p is not None], segs)
     return kept
+
+
+def _older_exports(root: Path, exported: list[Path], segs: list[Path]) -> None:
+    """A warning, once for the folder ``root``, where an ``exported`` mask is older than the
+    ``_seg.npy`` beside it: cellpose's GUI saves that file at each correction and exports only
+    when asked (s72 notes: an older export was read with an INFO line alone). The export is
+    still read (a copy's times are the copy's order, no sure sign of which is newer)."""
+    if not exported or not segs:
+        return
+    seg, export = segs[0], exported[0]
+    seg_time, export_time = seg.stat().st_mtime, export.stat().st_mtime
+    if seg_time <= export_time + 1:  # a second: file systems that keep times coarsely
+        return
+    note_once(
+        f"{export} ({_clock(export_time)}) is older than {seg.name} ({_clock(seg_time)}), "
+        "which cellpose's GUI saves at each correction: the export is read; export it again "
+        "(File > Save masks as PNG/tif) or move it aside to train on the _seg.npy",
+        key=f"{root}/: export older than _seg.npy",
+    )
+
+
+def _clock(seconds: float) -> str:
+    """A file time as a person reads it: ``2026-12-07 15:09``."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
 
 
 def _flat_files(root: Path, files: dict[str, Path | None]) -> tuple[dict, dict, dict[str, str]]:
