@@ -455,17 +455,14 @@ def test_3d_objects_of_a_model_with_an_ignored_class(tmp_path, monkeypatch):
     assert not ids[:, :3].any()
 
 
-def test_3d_objects_of_two_classes_without_a_background_are_refused():
+def test_3d_objects_of_two_classes_without_a_background_keep_their_classes():
     """Classes "0", "1", "2" without label values, mask value 0 ignored (README's model): no
     class is the background and the objects are of classes 1 and 2, which objects_3d=True
     joined into one 3-D object (review s70: 3 classes less the ignored one were taken as one
-    object class and a background). Refused as bg / cell / grain is; "0", "1" so is not.
-    Seen failing without the fix (DID NOT RAISE)."""
+    object class and a background), then refused as bg / cell / grain was; s73: each class's
+    3-D objects apart, with their class ("0", "1" is one object class)."""
     from types import SimpleNamespace
 
-    import pytest
-
-    from unetlab.errors import UnetlabError
     from unetlab.inference.objects import ObjectOptions, several_object_classes
     from unetlab.inference.objects_3d import predict_objects_3d
 
@@ -473,8 +470,14 @@ def test_3d_objects_of_two_classes_without_a_background_are_refused():
     net.classes, net.label_values, net.ignore_value = ["0", "1", "2"], None, 0
     options = ObjectOptions.for_model(net)
     assert (options.background, options.no_class) == (None, (0,))
-    with pytest.raises(UnetlabError, match="objects_3d=True joins .* of several classes"):
-        predict_objects_3d(net, np.zeros((2, 32, 32), np.float32), options)
+    assert several_object_classes(net, options)
+    stack = np.zeros((2, 32, 32), np.float32)
+    stack[:, 2:18, 8:18], stack[:, 2:18, 18:30] = 0.5, 1.0  # class 1 beside class 2
+    ids, table = predict_objects_3d(net, stack, options, device="cpu")
+    # and _Levels' patch of class 2 (rows 20:26): an object of its own
+    assert table["class"].tolist() == [1, 2, 2] and table["class_name"].tolist() == ["1", "2", "2"]
+    assert table["volume"].tolist() == [2 * 16 * 10, 2 * 16 * 12, 2 * 6 * 6]
+    assert (ids[:, 2:18, 8:18] == 1).all() and (ids[:, 2:18, 18:30] == 2).all()
     two = SimpleNamespace(num_classes=2)  # "0", "1": objects of class 1 alone
     assert not several_object_classes(two, options)
     assert not several_object_classes(two, ObjectOptions(background=0, no_class=(0,)))

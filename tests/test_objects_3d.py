@@ -313,12 +313,20 @@ def test_a_plain_stack_that_records_no_axes_is_one_volume_of_its_planes(tmp_path
     assert len(np.unique(guessed)) - 1 < sum(len(np.unique(p)) - 1 for p in guessed)
 
 
-def test_a_semantic_model_of_several_object_classes_is_refused(tmp_path):
+def test_a_semantic_model_of_several_object_classes_joins_each_class(tmp_path):
+    """Refused until s73 ("joins the objects of a nuclei (instance) model or of one object
+    class"): each class's 3-D objects, with their class, and each class's volume."""
     _write(tmp_path / "s.tif", _ball_stack((3, 56, 72)), "ZYX")
     net = UNet(1, 3, depth=2, base_channels=2).eval()  # background, grain, pore
-    with pytest.raises(UnetlabError, match=r"s.tif: objects_3d=True joins .* of several") as no:
-        predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
-    assert no.value.cli.startswith(f"{tmp_path / 's.tif'}: --objects-3d joins the objects")  # s55
+    predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+    with open(tmp_path / "o" / "s_objects.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(tmp_path / "o" / "s_classes.csv", newline="") as f:
+        totals = list(csv.DictReader(f))
+    assert [r["class"] for r in totals] == ["1", "2"]
+    for row in totals:
+        own = [int(r["volume"]) for r in rows if r["class"] == row["class"]]
+        assert int(row["voxels"]) == sum(own) and int(row["objects"]) == len(own)
 
 
 def test_objects_3d_needs_objects_and_no_outlines(tmp_path, capsys):

@@ -135,9 +135,11 @@ from unetlab.inference.objects import (
     objects_int32,
     scaled_options,
     several_object_classes,
+    voting_labels,
 )
 from unetlab.inference.objects_3d import (
     check_planes,
+    class_totals,
     flag_cut_3d,
     frame_pages,
     objects_by_frame,
@@ -145,6 +147,7 @@ from unetlab.inference.objects_3d import (
     table_3d,
     table_voxel,
     voxel_size,
+    with_classes_3d,
 )
 from unetlab.inference.objects_summary import say_units, table_columns
 from unetlab.inference.outlines import outline_class, outline_colours, write_outlines
@@ -762,17 +765,18 @@ def _predict_whole(file: _File) -> list[Path]:
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     volume = volume_labels(file.path)  # a NIfTI or MRC input's: a label volume
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff, volume=volume)
-    refuse_theirs(file.out_dir, paths, o.wanted)
+    wanted = {**o.wanted, "classes": _writes_classes(file)}  # <stem>_classes.csv too
+    refuse_theirs(file.out_dir, paths, wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
     finish(publishing_path(paths["labels"]))  # a run stopped among its renames: finished
-    refuse_claimed(file.out_dir, paths, o.wanted)  # a user's file under a pending name
+    refuse_claimed(file.out_dir, paths, wanted)  # a user's file under a pending name
     there = _written(file, paths, invalid)  # with skip_existing: the net's labels there
     staging = None if there is not None else _staging(file, paths["labels"], pages)
     if there is None:
         labels, ids, probs = _predict_pages(model, pages, file, invalid, axes, staging)
     else:
         (labels, ids), probs = there, []
-    ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
+    ids = _joined_in_3d(file, ids, axes, meta["pixel"], labels)  # with objects_3d
     kept = () if there is None else [paths[k].name for k in drawn_from(o)]  # not rewritten
     found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff, kept, channel)
     written = _publish_whole(file, paths, found)
@@ -870,8 +874,8 @@ def stack_objects_3d(
         _, page_axes, pages, invalid, meta, _ = _read_whole(file)
         file = _flat_without_z(file, page_axes)  # a 2-D image: its 2-D objects
         _check_pages(path, pages, invalid, page_axes)
-        _, ids, _ = _predict_pages(model, pages, file, invalid, page_axes)
-        return _joined_in_3d(file, ids, page_axes, meta["pixel"]), page_axes
+        labels, ids, _ = _predict_pages(model, pages, file, invalid, page_axes)
+        return _joined_in_3d(file, ids, page_axes, meta["pixel"], labels), page_axes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -976,6 +980,8 @@ def _object_outputs(
     how["name"] = file.path.name  # the table's image column
     how["position"] = position_of(file.path)  # and a position's
     how["kept"] = kept
+    if o.objects_3d:  # a model of several object classes: each class's, and their volumes
+        how["classes"] = _classes_3d(file, labels)
     write = _write_objects_3d if o.objects_3d else _write_objects
     tables, planes, classes, areas = _kept_counts(file, paths, kept) or write(*found, **how)
     if file.counted is not None:  # and a semantic model's objects of each class
@@ -1033,16 +1039,47 @@ def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes)
     return path
 
 
-def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel) -> list:
+def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel, labels: list) -> list:
     """Each page's object ``ids``, with ``objects_3d`` those of the 3-D objects of its frame
     (:func:`~unetlab.inference.objects_3d.objects_by_frame`, in the voxels of the input's
-    ``pixel`` size and z spacing)."""
+    ``pixel`` size and z spacing; a model of several object classes each class's, by the
+    pages' ``labels``)."""
     if not file.outputs.objects_in_3d:
         return ids
     size = None if pixel is None else pixel.size
     if not getattr(pixel, "spacing", None):
         say_cubes(shown_path(file.path), size)
-    return objects_by_frame(ids, axes, voxel_size(size, getattr(pixel, "spacing", None)))
+    voxel = voxel_size(size, getattr(pixel, "spacing", None))
+    kinds = _classes_3d(file, labels)
+    if kinds is None:
+        return objects_by_frame(ids, axes, voxel)
+    return objects_by_frame(ids, axes, voxel, kinds["votes"], kinds["background"])
+
+
+def _writes_classes(file: _File) -> bool:
+    """Whether ``file``'s objects are 3-D objects of several classes, whose volumes
+    ``<stem>_classes.csv`` holds (:func:`_write_class_totals`)."""
+    o = file.outputs
+    return o.objects_in_3d and several_object_classes(file.model, o.objects)
+
+
+def _classes_3d(file: _File, labels: list) -> dict | None:
+    """What the 3-D objects of a model of several object classes (a liver, a spleen,
+    kidneys) are joined and measured by: each page's voting ``votes`` of its ``labels``
+    (:func:`~unetlab.inference.objects.voting_labels`), the model's class ``names``, its
+    ``background`` and the class indices that make objects (``kinds``); None for a nuclei
+    model or one of one object class, or without ``objects_3d``."""
+    model, options = file.model, file.outputs.objects
+    if not _writes_classes(file):
+        return None
+    classes = getattr(model, "num_classes", 2)
+    none = set(options.no_class) | ({options.background} - {None})
+    return {
+        "votes": [voting_labels(k, options, classes) for k in labels],
+        "names": getattr(model, "classes", None),
+        "background": options.background,
+        "kinds": [k for k in range(max(classes, 2)) if k not in none],
+    }
 
 
 def _staging(file: _File, labels: Path, pages: list[np.ndarray]) -> PageStaging | None:
@@ -1076,12 +1113,6 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray], _
         if file.axes is not None and axes.letters == "Q":  # TZQYX: all pages of no meaning
             refuse_unknown_stack(shown_path(path), axes.shape[0], len(file.axes), given=file.axes)
         axes = check_planes(axes) or axes  # no Z: 2-D objects (_flat_without_z)
-        if "Z" in axes.letters and several_object_classes(model, file.outputs.objects):
-            said = (
-                " joins the objects of a nuclei (instance) model or of one object class, and this "
-                "model's are of several classes (measured plane by plane with their class): drop it"
-            )
-            raise UnetlabError(**spelled(lambda f: f"{shown_path(path)}: {f}{said}", OBJECTS_3D))
     shape = stack.shape if alone is None else (*stack.shape[:3], alone.has)  # the file's
     chosen.note(axes=chosen.read_axes(axes.letters, shape), shape=list(shape))
     fit, held = (_file_fit(file, stack), None) if alone is None else alone[:2]
@@ -1404,30 +1435,60 @@ def _write_objects_3d(
     position: int | None = None,
     exclude_rows: tuple | None = None,
     invalid: Sequence[np.ndarray | None] | None = None,
+    classes: dict | None = None,
     **_,
 ) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
     """:func:`_write_objects` of 3-D objects (``ids``: each page's, one id per object
     across its frame's planes: :func:`~unetlab.inference.objects_3d.objects_by_frame`):
     the ids TIFF as the 2-D one, and one table row per 3-D object
     (:func:`_frame_table`; those the rows of ``exclude_rows`` or a page's ``invalid``
-    pixels cut touch the border, as in 2-D); (their paths, the objects of each frame, {},
-    {})."""
+    pixels cut touch the border, as in 2-D); a model of several object ``classes``
+    (:func:`_classes_3d`) each row's class, and each class's volume in ``<stem>_classes.csv``
+    (:func:`_write_class_totals`); (their paths, the objects of each frame, the objects of
+    each class, {})."""
     written = [_write_id_tiff(paths["objects"], ids, pixel, axes, record)]
     voxel = None if pixel is None else table_voxel(pixel.size, pixel.spacing)
     cut = _cut_pages(ids, exclude_rows, invalid)
+    frames = frame_pages(axes)
     tables = [
         _frame_table(t, [ids[p] for p in pages], stack[pages], axes, voxel, [cut[p] for p in pages])
-        for t, pages in enumerate(frame_pages(axes))
+        for t, pages in enumerate(frames)
     ]
+    if classes is not None:
+        tables = [_with_classes(t, ids, pages, classes) for t, pages in zip(tables, frames)]
     counts = [len(t["id"]) for t in tables]
     if name is not None:  # appended: the earlier columns keep their places
         tables = [
-            _with_image_3d(t, ids, stack, pages, name, position)
-            for t, pages in zip(tables, frame_pages(axes))
+            _with_image_3d(t, ids, stack, pages, name, position) for t, pages in zip(tables, frames)
         ]
     tables = [named_channels(in_unit(t, _shown(pixel)), channels) for t in tables]
-    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
-    return [*written, paths["table"]], counts, {}, {}
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    write_csv(paths["table"], joined)
+    written.append(paths["table"])
+    if classes is not None:
+        written.append(_write_class_totals(paths["classes"], tables, classes))
+    return written, counts, class_counts(joined), {}
+
+
+def _with_classes(table: dict, ids: list, pages: list[int], classes: dict) -> dict:
+    """A frame's 3-D objects ``table`` with their ``class`` and ``class_name``
+    (:func:`~unetlab.inference.objects_3d.with_classes_3d`; ``classes``: :func:`_classes_3d`)."""
+    planes = np.stack([ids[p] for p in pages])
+    votes = np.stack([classes["votes"][p] for p in pages])
+    return with_classes_3d(table, planes, votes, classes["names"], classes["background"])
+
+
+def _write_class_totals(path: Path, tables: list[dict], classes: dict) -> Path:
+    """``<stem>_classes.csv``: each object class's objects, voxels and volume (µm³, a NIfTI
+    volume's mm³) of each frame's ``tables`` (:func:`~unetlab.inference.objects_3d.class_totals`;
+    a movie's rows led by ``t``)."""
+    rows = []
+    for t, table in enumerate(tables):
+        totals = class_totals(table, classes["kinds"], classes["names"])
+        lead = {"t": np.full(len(totals["class"]), t)} if "t" in table else {}
+        rows.append({**lead, **totals})
+    write_csv(path, {k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
+    return path
 
 
 def _cut_pages(ids: list, exclude_rows, invalid) -> list[np.ndarray | None]:

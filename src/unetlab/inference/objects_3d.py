@@ -30,7 +30,7 @@ from unetlab.data.tiffmeta import Z_SPACING, PageAxes
 from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, said_as
 from unetlab.inference.lean import distance_edt, h_maxima_float
-from unetlab.inference.measure import check_z_spacing, pixel_pair
+from unetlab.inference.measure import check_z_spacing, named_class, pixel_pair
 from unetlab.inference.objects import (
     SPLIT_DEPTH,
     SPLIT_MIN_DEPTH,
@@ -39,8 +39,10 @@ from unetlab.inference.objects import (
     compact,
     no_class_cuts,
     no_class_pixels,
+    object_classes,
     objects_int32,
     several_object_classes,
+    voting_labels,
 )
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.predict import FEW_CHANNELS, labels_from_probabilities, predict_image
@@ -56,6 +58,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "check_planes",
+    "class_totals",
+    "classes_3d",
     "flat_inputs",
     "say_flat",
     "flag_cut_3d",
@@ -71,6 +75,7 @@ __all__ = [
     "say_cubes",
     "table_voxel",
     "voxel_size",
+    "with_classes_3d",
 ]
 
 
@@ -138,13 +143,23 @@ def frame_pages(axes: PageAxes) -> list[list[int]]:
 
 
 def objects_by_frame(
-    ids: list[np.ndarray], axes: PageAxes, voxel: tuple[float, float, float]
+    ids: list[np.ndarray],
+    axes: PageAxes,
+    voxel: tuple[float, float, float],
+    labels: list[np.ndarray] | None = None,
+    background: int | None = None,
 ) -> list[np.ndarray]:
     """Each page's 2-D object ``ids`` (in the file's page order) -> the same pages of the 3-D
-    objects of their frame (:func:`objects_3d`; ids from 1 in each frame: T stays apart)."""
+    objects of their frame (:func:`objects_3d`; ids from 1 in each frame: T stays apart);
+    with each page's voting ``labels`` (a model of several object classes, ``background``
+    its own) each class's 3-D objects (:func:`classes_3d`)."""
     out = list(ids)
     for pages in frame_pages(axes):
-        joined = objects_3d(np.stack([ids[p] for p in pages]), voxel)
+        planes = np.stack([ids[p] for p in pages])
+        if labels is None:
+            joined = objects_3d(planes, voxel)
+        else:
+            joined = classes_3d(planes, np.stack([labels[p] for p in pages]), background)
         for p, plane in zip(pages, joined):
             out[p] = plane
     return out
@@ -323,6 +338,69 @@ def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) 
         view[peaks > 0] = peaks[peaks > 0] + count
         count += found
     return markers
+
+
+def classes_3d(planes: np.ndarray, labels: np.ndarray, background: int | None) -> np.ndarray:
+    """(Z, Y, X) ids, each plane's own 2-D objects of a model of several object classes (a
+    liver, a spleen, kidneys), and (Z, Y, X) their planes' voting labels
+    (:func:`~unetlab.inference.objects.voting_labels`) -> (Z, Y, X) int32 ids 1..n of 3-D
+    objects: each class's 6-connected parts of the voxels of its 2-D objects (each 2-D
+    object of its class: :func:`~unetlab.inference.objects.object_classes`, ``background``
+    left out), numbered class by class. Not split at necks as nuclei are (:func:`objects_3d`):
+    an organ is one object however its planes' outlines run, and two organs of one class
+    that touch are one (the class's volume is the same)."""
+    planes = stack_ids(planes, "planes")
+    painted = np.full(planes.shape, -1, np.int32)  # -1: no object (class 0 may be one)
+    for z, (plane, votes) in enumerate(zip(planes, labels, strict=True)):
+        present, kinds = object_classes(plane, votes, background)
+        by_id = np.full(int(plane.max(initial=0)) + 1, -1, np.int32)
+        by_id[present] = kinds
+        painted[z] = by_id[plane]
+    ids = np.zeros(planes.shape, np.int32)
+    count = 0
+    for kind in np.unique(painted[painted >= 0]).tolist():
+        parts, found = ndimage.label(painted == kind)
+        ids[parts > 0] = parts[parts > 0] + count
+        count += found
+    return ids
+
+
+def with_classes_3d(
+    table: dict, ids: np.ndarray, labels: np.ndarray, names, background: int | None
+) -> dict:
+    """:func:`table_3d`'s ``table`` of the 3-D objects ``ids`` ((Z, Y, X)) with ``class``
+    (of their voting ``labels``: :func:`~unetlab.inference.objects.object_classes`) and
+    ``class_name`` (by ``names``, the model's classes; none without) after ``id``, as a
+    2-D objects table has them."""
+    present, kinds = object_classes(ids, labels, background)
+    by_id = dict(zip(np.asarray(present).tolist(), np.asarray(kinds).tolist()))
+    column = np.array([by_id[i] for i in np.asarray(table["id"]).tolist()], np.int64)
+    lead = {"id": table["id"], "class": column}
+    if names:
+        known = [str(n) for n in names]
+        lead["class_name"] = np.array([named_class(k, known) for k in column], dtype=object)
+    return {**lead, **table}
+
+
+def class_totals(table: dict, kinds: list[int], names) -> dict:
+    """One row per object class of ``kinds`` (the model's class indices that make objects;
+    ``names`` its classes, or none) from one frame's 3-D objects table with a ``class``
+    column (:func:`with_classes_3d`): ``class`` (``class_name``), ``objects``, ``voxels``
+    and its volume columns summed (``volume_um3``, or a NIfTI volume's ``volume_mm3``: the
+    number a radiologist reads of each organ); a class with no object a row of 0s."""
+    of = np.asarray(table["class"], np.int64)
+    volumes = ["volume", *(k for k in table if k.startswith("volume_"))]
+    rows = {"class": np.asarray(kinds, np.int64)}
+    if names:
+        known = [str(n) for n in names]
+        rows["class_name"] = np.array([named_class(k, known) for k in kinds], dtype=object)
+    rows["objects"] = np.array([int((of == k).sum()) for k in kinds], np.int64)
+    for column in volumes:
+        values = np.asarray(table[column])
+        rows["voxels" if column == "volume" else column] = np.array(
+            [values[of == k].sum() for k in kinds], values.dtype
+        )
+    return rows
 
 
 def stack_ids(ids, name: str) -> np.ndarray:
@@ -581,11 +659,6 @@ def predict_objects_3d(
     objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
     the planes are a pixel apart (one warning says so, as for a file)."""
     stack = _checked_stack(np.asarray(stack), getattr(model, "in_channels", 1))
-    if several_object_classes(model, options):
-        raise UnetlabError(
-            "objects_3d=True joins the objects of a nuclei (instance) model or of one object "
-            "class, and this model's are of several classes: drop it"
-        )
     pixel = pixel_pair(pixel_size)
     check_z_spacing(z_spacing, pixel)
     say_first_axis(stack.shape[0], z_spacing)
@@ -595,23 +668,37 @@ def predict_objects_3d(
             "one above the other may join, and the table has no µm volumes; give z_spacing= "
             "and pixel_size= (µm)"
         )
-    planes, cut = zip(*(_plane_objects(model, plane, options, predict_options) for plane in stack))
-    joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
+    found = [_plane_objects(model, plane, options, predict_options) for plane in stack]
+    planes, cut, votes = (list(each) for each in zip(*found))
+    several = votes[0] is not None  # a model of several object classes: each class's
+    background = options.background
+    joined = (
+        classes_3d(np.stack(planes), np.stack(votes), background)
+        if several
+        else objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
+    )
     ids = least_ids(joined)
-    table = flag_cut_3d(table_3d(ids, stack, table_voxel(pixel, z_spacing)), ids, list(cut))
+    table = flag_cut_3d(table_3d(ids, stack, table_voxel(pixel, z_spacing)), ids, cut)
+    if several:
+        names = getattr(model, "classes", None)
+        table = with_classes_3d(table, ids, np.stack(votes), names, background)
     return ids, with_saturation(table, ids, stack)  # all planes
 
 
 def _plane_objects(model, plane: np.ndarray, options: ObjectOptions, predict_options: dict):
-    """``(ids, cut)`` of one plane of :func:`predict_objects_3d`: its 2-D objects
-    (:func:`~unetlab.inference.objects.objects_int32`) and its pixels of no class, which
+    """``(ids, cut, votes)`` of one plane of :func:`predict_objects_3d`: its 2-D objects
+    (:func:`~unetlab.inference.objects.objects_int32`), its pixels of no class, which
     cut them (:func:`~unetlab.inference.objects.no_class_pixels`; None: none), as a file's
-    (review s70: the array's table said touches_border false of an object they cut)."""
+    (review s70: the array's table said touches_border false of an object they cut), and
+    a model of several object classes' voting labels (None for one object class)."""
     probabilities = predict_image(model, plane, **predict_options)
     ids = objects_int32(probabilities, options)
-    if not no_class_cuts(options):  # no argmax where it would find none
-        return ids, None
-    return ids, no_class_pixels(labels_from_probabilities(probabilities), options)
+    several = several_object_classes(model, options)
+    if not (several or no_class_cuts(options)):  # no argmax where it would find none
+        return ids, None, None
+    labels = labels_from_probabilities(probabilities)
+    votes = voting_labels(labels, options, len(probabilities)) if several else None
+    return ids, no_class_pixels(labels, options), votes
 
 
 def _images_have(count: int) -> str:

@@ -116,8 +116,10 @@ def output_paths(
     out_dir: Path, stem: str, *, stack: bool, volume: str | None = None
 ) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
-    ``objects`` (object ids), ``table`` (one row per object), ``geojson``, ``rois`` and
-    ``labelme`` (object outlines), ``cellpose`` (the objects as cellpose's GUI saves them). ``stack``: TIFF labels and
+    ``objects`` (object ids), ``table`` (one row per object), ``classes`` (each class's
+    volume: a model of several object classes' 3-D objects), ``geojson``, ``rois`` and
+    ``labelme`` (object outlines), ``cellpose`` (the objects as cellpose's GUI saves them).
+    ``stack``: TIFF labels and
     overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``volume``: the
     ending of labels that are a label volume of the input's format (``.nii.gz``, ``.mrc``:
     :func:`~unetlab.inference.slides.volume_labels`)."""
@@ -128,6 +130,7 @@ def output_paths(
         "overlay": out_dir / f"{stem}_overlay{ext}",
         "objects": out_dir / f"{stem}_objects.tif",
         "table": out_dir / f"{stem}_objects.csv",
+        "classes": out_dir / f"{stem}_classes.csv",
         "geojson": out_dir / f"{stem}_objects.geojson",
         "rois": out_dir / f"{stem}_objects_rois.zip",
         "labelme": out_dir / f"{stem}_objects.json",
@@ -142,6 +145,7 @@ _ROLES = {
     "probabilities": "probabilities",
     "objects": "object ids",
     "table": "object table",
+    "classes": "class volumes",
     "geojson": "object outlines (GeoJSON)",
     "rois": "object outlines (ImageJ ROIs)",
     "labelme": "object outlines (labelme)",

@@ -1,0 +1,111 @@
+"""Each organ's volume of a CT (s73): ``predict --instances --objects-3d`` of a model of
+several object classes (liver, spleen, kidney) was refused; each class's 3-D objects (its
+6-connected parts) with their ``class`` and ``class_name``, in mm, and ``<stem>_classes.csv``
+with each class's objects, voxels and ``volume_mm3``."""
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from tests.test_nifti import write_nifti
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects_3d import class_totals, classes_3d
+from unetlab.models import UNet
+
+_NAMES = ["background", "liver", "spleen", "kidney"]
+
+
+def _organs(x):
+    """Each tile's class by its level (of its min-max): bg, liver, spleen, kidney."""
+    lo, hi = x.amin(dim=(1, 2, 3), keepdim=True), x.amax(dim=(1, 2, 3), keepdim=True)
+    f = ((x - lo) / (hi - lo + 1e-6))[:, 0]
+    cls = (f > 1 / 6).long() + (f > 1 / 2).long() + (f > 5 / 6).long()
+    return torch.nn.functional.one_hot(cls, 4).permute(0, 3, 1, 2).float() * 10
+
+
+def organ_net() -> UNet:
+    net = UNet(1, 4, depth=2, base_channels=4, padding="same")
+    net.forward = _organs
+    net.classes, net.label_values = list(_NAMES), [0, 1, 2, 3]
+    return net
+
+
+def organ_volume() -> np.ndarray:
+    """(Z, Y, X): a liver of 4 planes, a spleen of 2, two kidneys of 3; each plane's top
+    level at a pixel (the tiles' max, below the least area: no object)."""
+    v = np.zeros((6, 40, 40), np.int16)
+    v[:, 0, 0] = 300
+    v[1:5, 4:20, 4:24] = 100
+    v[2:4, 24:34, 6:16] = 200
+    v[2:5, 26:34, 24:30] = 300
+    v[2:5, 26:34, 32:38] = 300
+    return v
+
+
+def _rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_each_organ_s_volume_in_mm3(tmp_path):
+    """Seen failing without the fix: "ct.nii.gz: objects_3d=True joins the objects of a
+    nuclei (instance) model or of one object class ... drop it"."""
+    volume = organ_volume().transpose(2, 1, 0)  # (X, Y, Z) as NIfTI stores it
+    path = write_nifti(tmp_path / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5), units=10)
+    predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True, device="cpu")
+    rows = _rows(tmp_path / "o" / "ct_objects.csv")
+    assert [(r["id"], r["class"], r["class_name"]) for r in rows] == [
+        ("1", "1", "liver"), ("2", "2", "spleen"), ("3", "3", "kidney"), ("4", "3", "kidney")
+    ]  # fmt: skip
+    assert [int(r["volume"]) for r in rows] == [4 * 16 * 20, 2 * 10 * 10, 3 * 8 * 6, 3 * 8 * 6]
+    assert all(float(r["volume_mm3"]) == pytest.approx(1.6 * int(r["volume"])) for r in rows)
+    assert float(rows[0]["centroid_z_mm"]) == pytest.approx(2.5 * 2.5)  # planes 1..4
+    assert float(rows[3]["centroid_x_mm"]) == pytest.approx(0.8 * 34.5)
+    assert not [c for r in rows[:1] for c in r if "_um" in c]
+    totals = _rows(tmp_path / "o" / "ct_classes.csv")
+    assert list(totals[0]) == ["class", "class_name", "objects", "voxels", "volume_mm3"]
+    assert [(r["class_name"], int(r["objects"]), int(r["voxels"])) for r in totals] == [
+        ("liver", 1, 1280), ("spleen", 1, 200), ("kidney", 2, 288)
+    ]  # fmt: skip
+    assert [float(r["volume_mm3"]) for r in totals] == pytest.approx([2048.0, 320.0, 460.8])
+
+
+def test_classes_3d_joins_each_class_s_parts_across_planes():
+    """Each plane's 2-D objects (their ids in any order) joined by class in 3-D: a class's
+    parts that touch across planes are one object, two classes side by side are two, and
+    class 0 is a class where there is no background."""
+    planes = np.zeros((3, 6, 8), np.int32)
+    labels = np.zeros((3, 6, 8), np.int64)
+    planes[0, 1:3, 1:4], labels[0, 1:3, 1:4] = 1, 1
+    planes[1, 1:3, 2:5], labels[1, 1:3, 2:5] = 2, 1  # touches plane 0's: one
+    planes[1, 1:3, 5:7], labels[1, 1:3, 5:7] = 1, 2  # beside it, another class
+    planes[2, 4:6, 0:2], labels[2, 4:6, 0:2] = 1, 0  # class 0, no background
+    ids = classes_3d(planes, labels, None)
+    assert ids[0, 1, 1] == ids[1, 1, 2] == 2 and ids[1, 1, 5] == 3 and ids[2, 4, 0] == 1
+    assert ids.max() == 3 and ((ids > 0) == (planes > 0)).all()
+
+
+def test_a_class_with_no_object_is_a_row_of_0s():
+    ids, kinds = np.array([1, 2]), np.array([1, 1])  # two liver parts, no spleen
+    table = dict(id=ids, volume=np.array([10, 5]), volume_mm3=np.array([16.0, 8.0]))
+    table["class"] = kinds
+    totals = class_totals(table, [1, 2], _NAMES)
+    assert totals["class_name"].tolist() == ["liver", "spleen"]
+    assert totals["objects"].tolist() == [2, 0] and totals["voxels"].tolist() == [15, 0]
+    assert totals["volume_mm3"].tolist() == [24.0, 0.0]
+
+
+def test_a_user_s_classes_csv_is_not_written_over(tmp_path):
+    """``<stem>_classes.csv`` is one of the outputs: a file of that name unetlab did not
+    write is refused, as its other outputs are, and kept."""
+    from unetlab.errors import UnetlabError
+
+    volume = organ_volume().transpose(2, 1, 0)
+    path = write_nifti(tmp_path / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5), units=10)
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "ct_classes.csv").write_text("mine\n")
+    with pytest.raises(UnetlabError, match="ct_classes.csv"):
+        predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True)
+    assert (tmp_path / "o" / "ct_classes.csv").read_text() == "mine\n"
