@@ -41,7 +41,7 @@ def write_series(
     if step is None:
         step = np.cross(cosines[:3], cosines[3:]) * spacing[0]
     common = dict(
-        uids=(uid or generate_uid(), generate_uid()),
+        uids=(uid or generate_uid(), generate_uid(), generate_uid()),  # series, study, frame
         orientation=list(orientation),
         spacing=spacing,
         rescale=rescale,
@@ -73,7 +73,7 @@ def slice_dataset(plane, position, number, *, uids, orientation, spacing, rescal
     ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = CT_IMAGE, meta.MediaStorageSOPInstanceUID
     ds.Modality, (ds.SeriesDescription, ds.SeriesNumber) = "CT", series
-    ds.SeriesInstanceUID, ds.StudyInstanceUID = uids
+    ds.SeriesInstanceUID, ds.StudyInstanceUID, ds.FrameOfReferenceUID = uids
     ds.InstanceNumber = number
     ds.ImagePositionPatient = position
     ds.ImageOrientationPatient = orientation

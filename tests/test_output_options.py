@@ -26,7 +26,7 @@ def test_fields_by_name_replace_the_given_options_and_leave_the_rest():
     assert outputs == OutputOptions(color=True, level=2, draw_overlay=True)
     assert rest == {"tile_size": 64}
     assert outputs.wanted == dict(overlay=True) | dict.fromkeys(
-        ("probabilities", "objects", "geojson", "rois", "labelme", "cellpose"), False
+        ("probabilities", "objects", "geojson", "rois", "labelme", "cellpose", "seg"), False
     )
 
 

@@ -281,10 +281,12 @@ def _add_slides(s) -> None:
     )
     s.add_argument(
         "--output-format",
-        choices=["ome-tiff", "ome-zarr"],
+        choices=["ome-tiff", "ome-zarr", "dicom-seg"],
         default="ome-tiff",
         help="how large images' outputs are written: tiled pyramidal OME-TIFF "
-        "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff)",
+        "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff); dicom-seg (DICOM "
+        "series alone): also <series>.seg.dcm, a DICOM SEG of the series for the PACS, "
+        "OHIF and 3D Slicer",
     )
     s.add_argument(
         "--nproc",

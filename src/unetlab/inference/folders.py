@@ -87,6 +87,7 @@ from unetlab.inference.files import (
     is_pixels,
     path_given,
     predict_file,
+    refuse_seg_of_no_series,
 )
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
@@ -1140,7 +1141,7 @@ def predict_folder(
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
     # a notebook's Ctrl-C said, listing too; one look at the inputs until the first prediction
     with _stop_said(group, out_dir, outputs) as files, _first_look() as looked:
-        not_read, files[:] = _found(inputs, settings, model)  # a stop's line counts them
+        not_read, files[:] = _found(inputs, settings, model, outputs)  # a stop's line counts them
         apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; others go on
         load = _Loaded.checked(model, outputs, dict(name=name, **settings))
         before = folder_names(out_dir), _first_missing(out_dir)  # one it makes: None, its top
@@ -1215,14 +1216,16 @@ def continue_with(skip_existing: bool) -> str:
     return said_as(SAME_CALL if skip_existing else SAME_CALL_SKIPPING)
 
 
-def _found(inputs, settings: dict, model) -> tuple[list[Path], list[Path]]:
+def _found(inputs, settings: dict, model, outputs: OutputOptions) -> tuple[list[Path], list[Path]]:
     """The inputs of a microscope format that are not read (named: :func:`say_unread`) and
     the files found (:func:`find_inputs`); UnetlabError where ``settings`` would fail every
     file alike (axes no TIFF takes, a channel none has, inputs all of a channel count the
     ``model`` cannot take: :func:`refuse_for_every_file`, told what it takes where it is
-    loaded)."""
+    loaded), or ``outputs`` ask for the DICOM SEG of an input that is no DICOM series
+    (before the folder is held)."""
     not_read, files = say_unread(inputs), find_inputs(inputs)
     refuse_for_every_file(inputs, files, settings, takes=model_takes(model))
+    refuse_seg_of_no_series(files, outputs)
     return not_read, files
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.names import SEG_END
+from unetlab.data.dicom_seg import SEG_ENDING
 from unetlab.data.ome import FORMATS
 from unetlab.distributed import peer_stops_raised
 from unetlab.errors import (
@@ -118,8 +119,8 @@ def output_paths(
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
     ``objects`` (object ids), ``table`` (one row per object), ``classes`` (each class's
     volume: a model of several object classes' 3-D objects), ``geojson``, ``rois`` and
-    ``labelme`` (object outlines), ``cellpose`` (the objects as cellpose's GUI saves them).
-    ``stack``: TIFF labels and
+    ``labelme`` (object outlines), ``cellpose`` (the objects as cellpose's GUI saves them),
+    ``seg`` (a DICOM series' SEG). ``stack``: TIFF labels and
     overlay (a multi-page input, or a TIFF with a pixel size), else PNG; ``volume``: the
     ending of labels that are a label volume of the input's format (``.nii.gz``, ``.mrc``:
     :func:`~unetlab.inference.slides.volume_labels`)."""
@@ -135,6 +136,7 @@ def output_paths(
         "rois": out_dir / f"{stem}_objects_rois.zip",
         "labelme": out_dir / f"{stem}_objects.json",
         "cellpose": out_dir / f"{stem}{SEG_END}",
+        "seg": out_dir / f"{stem}{SEG_ENDING}",
     }
 
 
@@ -150,12 +152,14 @@ _ROLES = {
     "rois": "object outlines (ImageJ ROIs)",
     "labelme": "object outlines (labelme)",
     "cellpose": "object masks (cellpose)",
+    "seg": "segmentation (DICOM SEG)",
 }
 
 
 #: every kind of output, as :func:`output_roles` takes them: an input's outputs of any kind
 EVERY = dict.fromkeys(
-    ("probabilities", "overlay", "objects", "geojson", "rois", "labelme", "cellpose"), True
+    ("probabilities", "overlay", "objects", "geojson", "rois", "labelme", "cellpose", "seg"),
+    True,
 )
 
 
@@ -177,6 +181,7 @@ def output_roles(
     rois: bool = False,
     labelme: bool = False,
     cellpose: bool = False,
+    seg: bool = False,
 ) -> dict[str, str]:
     """Every file name :func:`~unetlab.inference.files.predict_file` may write for an input
     whose outputs are called ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and
@@ -186,7 +191,7 @@ def output_roles(
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
-    outlines = dict(geojson=geojson, rois=rois, labelme=labelme, cellpose=cellpose)
+    outlines = dict(geojson=geojson, rois=rois, labelme=labelme, cellpose=cellpose, seg=seg)
     wanted |= {k for k, on in outlines.items() if on}
     every = output_forms(Path(), stem)
     every += [output_names(stem, output_format) for output_format in FORMATS]

@@ -42,6 +42,7 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.checkpoint import names_its_net, unwrap_net
 from unetlab.data.classes import class_colours, voc_class_colours
+from unetlab.data.dicom_seg import DICOM_SEG
 from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.mrc import carried_mrc_key
@@ -121,7 +122,8 @@ class OutputOptions(KnownFields):
     GUI: :mod:`unetlab.inference.cellpose_out`). ``level``: the pyramid level predicted;
     ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
-    ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files
+    ``"ome-tiff"`` or ``"ome-zarr"``, or ``"dicom-seg"`` (DICOM series alone): a series'
+    ``<series>.seg.dcm`` beside its NIfTI labels (:mod:`unetlab.data.dicom_seg`). ``overwrite``: write into a folder holding files
     unetlab did not write (beside them, never over them), and replace another input's or
     model's outputs; ``skip_existing`` (folders): skip inputs whose outputs an earlier
     prediction by the same checkpoint and settings wrote there. ``objects_3d`` (with
@@ -210,7 +212,7 @@ class OutputOptions(KnownFields):
     @property
     def wanted(self) -> dict[str, bool]:
         """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
-        ``objects``, ``geojson``, ``rois``, ``labelme``, ``cellpose``), as
+        ``objects``, ``geojson``, ``rois``, ``labelme``, ``cellpose``, ``seg``), as
         :func:`~unetlab.inference.output_rules.output_roles` takes them."""
         return dict(
             probabilities=self.save_probabilities,
@@ -220,6 +222,7 @@ class OutputOptions(KnownFields):
             rois=self.outlines in ("imagej", "both"),
             labelme=self.outlines == "labelme",
             cellpose=self.outlines == "cellpose",
+            seg=self.output_format == DICOM_SEG,
         )
 
     @property

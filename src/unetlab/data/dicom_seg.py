@@ -1,0 +1,159 @@
+"""Write the labels of a DICOM series as a DICOM Segmentation object (SEG), which a PACS
+stores beside the series and OHIF and 3D Slicer's DICOM browser load over it, with
+highdicom (an optional extra: ``pip install 'unetlab[dicom]'``).
+
+One binary SEG a series: a segment per foreground class, labelled with the class's name,
+its SegmentedPropertyCategory and SegmentedPropertyType the generic SNOMED CT code
+85756007 "Tissue" (3D Slicer's for a segment it knows nothing of; a user maps names to
+codes later, in Slicer's Segment Editor), algorithm type AUTOMATIC, identified as unetlab
+of this version, family "Artificial Intelligence" (DCM 113100 of CID 7162). Its frames
+reference the series' slices by SOP Instance UID in the series' slice order; it joins the
+series' study and patient in a new series. A class no voxel holds is still a segment (a
+viewer lists every class of the model), with no frame: highdicom leaves empty frames out.
+DICOM standard, A.51 (https://dicom.nema.org/medical/dicom/current/output/chtml/part03/
+sect_A.51.html).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.atomic import atomic_path
+from unetlab.data.dicom import series_header
+from unetlab.errors import ImageReadError, UnetlabError
+
+#: the output format that writes a series' SEG (``--output-format dicom-seg``)
+DICOM_SEG = "dicom-seg"
+#: the ending of a series' SEG, after the series' folder name
+SEG_ENDING = ".seg.dcm"
+#: the line a user reads where highdicom is not installed
+NEEDS_HIGHDICOM = "writing a DICOM SEG needs highdicom: pip install 'unetlab[dicom]'"
+#: what every segment is said to be: (value, scheme, meaning), SNOMED CT "Tissue"
+GENERIC = ("85756007", "SCT", "Tissue")
+#: who made it (ContentCreatorName, Manufacturer, the algorithm's name)
+CREATOR = "unetlab"
+#: the patient and study attributes highdicom copies from the slices, of DICOM type 2 (may
+#: be empty): a converter's or anonymiser's series that lacks one gets it empty
+TYPE_2 = (
+    *("PatientID", "PatientName", "PatientBirthDate", "PatientSex"),
+    *("StudyID", "StudyDate", "StudyTime", "ReferringPhysicianName", "AccessionNumber"),
+)
+#: the SEG's SeriesNumber: the series' own plus this, so that a viewer lists it after it
+SERIES_OFFSET = 1000
+
+
+def _highdicom(where: Path):
+    try:
+        import highdicom
+    except ImportError as exc:
+        raise UnetlabError(f"{where}: {NEEDS_HIGHDICOM}") from exc
+    return highdicom
+
+
+def write_seg(
+    path: str | os.PathLike,
+    labels: np.ndarray,
+    series: str | os.PathLike,
+    *,
+    classes: Sequence[str],
+    background: int | None = 0,
+) -> Path:
+    """Write ``labels`` (Z, Y, X) class indices of the DICOM series in the folder ``series``
+    (its slices in :func:`~unetlab.data.dicom.series_header`'s order) as a binary DICOM SEG
+    ``path``, atomically: one segment per class of ``classes`` (their names) but
+    ``background`` (None: every class a segment). Returns ``path``."""
+    hd, path = _highdicom(Path(path)), Path(path)
+    head = series_header(series)
+    if labels.shape != head.shape:
+        raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")
+    sources = _sources(head)
+    kept = [k for k in range(len(classes)) if k != background]
+    masks = np.stack([labels == k for k in kept], axis=-1)  # (Z, Y, X, segments)
+    segments = [_segment(hd, i + 1, str(classes[k])) for i, k in enumerate(kept)]
+    first = sources[0]
+    number = first.get("SeriesNumber")
+    with warnings.catch_warnings():  # "unetlab": one name, not a person's (their warning)
+        warnings.filterwarnings("ignore", message=".*intended person name")
+        seg = hd.seg.Segmentation(
+            source_images=sources,
+            pixel_array=masks.astype(np.uint8),
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=segments,
+            series_instance_uid=hd.UID(),
+            series_number=SERIES_OFFSET + (int(number) if number not in (None, "") else 0),
+            sop_instance_uid=hd.UID(),
+            instance_number=1,
+            content_creator_name=CREATOR,
+            **_device(),
+            series_description=f"{CREATOR} {head.name}"[:64],
+        )
+    with atomic_path(path) as tmp:
+        seg.save_as(tmp)
+    return path
+
+
+def _version() -> str:
+    from unetlab import __version__
+
+    return __version__
+
+
+def _device() -> dict[str, str]:
+    """The equipment the SEG names: unetlab of this version."""
+    version = _version()
+    return dict(
+        manufacturer=CREATOR,
+        manufacturer_model_name=CREATOR,
+        software_versions=version,
+        device_serial_number=version,
+    )
+
+
+def _sources(head) -> list:
+    """The headers of the series' slices, in its slice order, the type 2 attributes a
+    slice lacks set empty; one line where they lack the FrameOfReferenceUID a SEG is placed
+    by."""
+    import pydicom
+
+    sources = [pydicom.dcmread(f, stop_before_pixels=True) for f in head.files]
+    for ds in sources:
+        for key in TYPE_2:
+            if key not in ds:
+                setattr(ds, key, None)
+    placed = zip(head.files, sources, strict=True)
+    if lacking := next((f for f, ds in placed if "FrameOfReferenceUID" not in ds), None):
+        raise ImageReadError(
+            f"{lacking}: a slice without FrameOfReferenceUID, by which a DICOM SEG is placed on "
+            "its series: export the series again from the PACS (or write the NIfTI labels "
+            "alone: drop --output-format dicom-seg)"
+        )
+    return sources
+
+
+def _segment(hd, number: int, name: str):
+    """The description of segment ``number``, the class ``name``: :data:`GENERIC`'s code,
+    made by unetlab's net."""
+    from pydicom.sr.codedict import codes
+
+    code = hd.sr.CodedConcept(*GENERIC)
+    made_by = hd.AlgorithmIdentificationSequence(
+        name=CREATOR, version=_version(), family=codes.cid7162.ArtificialIntelligence
+    )
+    return hd.seg.SegmentDescription(
+        segment_number=number,
+        segment_label=name[:64],
+        segmented_property_category=code,
+        segmented_property_type=code,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=made_by,
+    )
+
+
+def seg_path(out_dir: str | os.PathLike, stem: str) -> Path:
+    """Where the SEG of the series whose outputs are called ``stem`` goes."""
+    return Path(out_dir) / f"{stem}{SEG_ENDING}"

@@ -1,0 +1,187 @@
+"""predict --output-format dicom-seg: a DICOM series' labels as a DICOM SEG beside its NIfTI
+labels, read back with highdicom and with pydicom alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.dicom_writer import ct_volume, write_series
+from unetlab import UNet, predict_folder
+from unetlab.data.dicom import series_header
+from unetlab.data.nifti import read_volume
+from unetlab.errors import UnetlabError
+
+pytest.importorskip("pydicom", reason="pydicom is not installed (optional: unetlab[dicom])")
+hd = pytest.importorskip("highdicom", reason="highdicom is not installed (unetlab[dicom])")
+
+SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
+#: rows turned 30 degrees about the feet-head axis, columns tipped 20 degrees off it
+OBLIQUE = (
+    *(np.cos(np.pi / 6), np.sin(np.pi / 6), 0.0),
+    *(-np.sin(np.pi / 6) * np.cos(np.pi / 9), np.cos(np.pi / 6) * np.cos(np.pi / 9)),
+    -np.sin(np.pi / 9),
+)
+CLASSES = ["background", "liver", "tumour"]
+
+
+class _Brighter(UNet):
+    """A stand-in net of three named classes: class 1 where the normalised pixel is above
+    0 (the body, not the air around it), class 2 nowhere (an empty class)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros_like(super().forward(x))
+        out[:, 1], out[:, 2] = x[:, 0], -1e4
+        return out
+
+
+def _net() -> torch.nn.Module:
+    torch.manual_seed(0)  # the same weights each call: one model's outputs
+    net = _Brighter(1, 3, depth=2, base_channels=4, padding="same").eval()
+    net.classes = list(CLASSES)
+    return net
+
+
+def _series(root: Path, name: str = "CT_1", orientation=None) -> Path:
+    hu, _ = ct_volume(slices=6, size=48)
+    how = {} if orientation is None else dict(orientation=[float(v) for v in orientation])
+    write_series(root / "images" / name, hu, **how)
+    return root / "images" / name
+
+
+def _predicted(root: Path, series: Path, **more) -> tuple[Path, np.ndarray]:
+    """The SEG of ``series`` and its NIfTI labels, predicted with ``--output-format
+    dicom-seg``."""
+    result = predict_folder(_net(), series, root / "out", output_format="dicom-seg", **more)
+    assert not result.failed
+    labels = read_volume(root / "out" / f"{series.name}.nii.gz", mask=True)
+    return root / "out" / f"{series.name}.seg.dcm", labels
+
+
+def _uids(series: Path) -> list[str]:
+    """The SOP Instance UIDs of the series' slices, in its slice order."""
+    import pydicom
+
+    return [pydicom.dcmread(f).SOPInstanceUID for f in series_header(series).files]
+
+
+@pytest.mark.parametrize(
+    "orientation", [None, SAGITTAL, OBLIQUE], ids=["axial", "sagittal", "oblique"]
+)
+def test_the_seg_holds_the_nifti_labels_of_each_slice_for_each_segment(tmp_path, orientation):
+    series = _series(tmp_path, orientation=orientation)
+    path, labels = _predicted(tmp_path, series)
+    assert set(np.unique(labels)) == {0, 1}  # the test sees both
+    seg = hd.seg.segread(path)
+    assert seg.get_segment_numbers() == [1, 2]
+    uids = _uids(series)
+    for number, k in ((1, 1), (2, 2)):
+        got = seg.get_pixels_by_source_instance(uids, segment_numbers=[number])[..., 0]
+        np.testing.assert_array_equal(got, labels == k)
+
+
+def test_the_seg_references_the_series_and_says_who_made_it(tmp_path):
+    import pydicom
+
+    series = _series(tmp_path)
+    path, _ = _predicted(tmp_path, series)
+    seg, first = pydicom.dcmread(path), pydicom.dcmread(series_header(series).files[0])
+    referenced = seg.ReferencedSeriesSequence[0]
+    assert referenced.SeriesInstanceUID == first.SeriesInstanceUID
+    assert {r.ReferencedSOPInstanceUID for r in referenced.ReferencedInstanceSequence} == set(
+        _uids(series)
+    )
+    assert seg.StudyInstanceUID == first.StudyInstanceUID
+    assert seg.FrameOfReferenceUID == first.FrameOfReferenceUID
+    assert seg.SeriesInstanceUID != first.SeriesInstanceUID
+    assert seg.Modality == "SEG" and seg.SegmentationType == "BINARY"
+    assert str(seg.ContentCreatorName) == "unetlab"
+    segments = seg.SegmentSequence
+    assert [s.SegmentLabel for s in segments] == ["liver", "tumour"]  # the empty one too
+    for s in segments:
+        made = s.SegmentationAlgorithmIdentificationSequence[0]
+        assert made.AlgorithmName == "unetlab" and made.AlgorithmVersion
+        assert made.AlgorithmFamilyCodeSequence[0].CodeMeaning == "Artificial Intelligence"
+        assert s.SegmentedPropertyTypeCodeSequence[0].CodeValue == "85756007"
+        assert s.SegmentedPropertyCategoryCodeSequence[0].CodeValue == "85756007"
+
+
+def test_pydicom_alone_reads_each_frame_as_its_slice_s_labels(tmp_path):
+    """Frame by frame, as a reader without highdicom (OHIF's) places them: the slice it
+    derives from and its segment, the frame's pixels that segment's voxels of that slice."""
+    import pydicom
+
+    series = _series(tmp_path, orientation=SAGITTAL)
+    path, labels = _predicted(tmp_path, series)
+    seg = pydicom.dcmread(path)
+    frames = seg.pixel_array.reshape(-1, *labels.shape[1:])
+    where = {uid: z for z, uid in enumerate(_uids(series))}
+    seen = set()
+    for frame, groups in zip(frames, seg.PerFrameFunctionalGroupsSequence, strict=True):
+        source = groups.DerivationImageSequence[0].SourceImageSequence[0]
+        z = where[source.ReferencedSOPInstanceUID]
+        k = groups.SegmentIdentificationSequence[0].ReferencedSegmentNumber
+        np.testing.assert_array_equal(frame, labels[z] == k)
+        seen.add((z, k))
+    assert {z for z, k in seen if k == 1} == {
+        z for z in range(len(labels)) if (labels[z] == 1).any()
+    }
+    assert not any(k == 2 for _, k in seen)  # no voxel of the empty class: no frame of it
+
+
+def test_a_seg_is_refused_in_one_line_for_an_input_that_is_no_series(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "in" / "a.png")
+    with pytest.raises(UnetlabError, match="a.png: not a DICOM series: output_format='dicom-seg'"):
+        predict_folder(
+            _net(), tmp_path / "in" / "a.png", tmp_path / "out", output_format="dicom-seg"
+        )
+
+
+def test_skip_existing_keeps_the_seg_and_predicts_a_series_that_lacks_one(tmp_path):
+    series = _series(tmp_path)
+    predict_folder(_net(), series, tmp_path / "out")  # the NIfTI labels alone
+    again = predict_folder(
+        _net(), series, tmp_path / "out", output_format="dicom-seg", skip_existing=True
+    )
+    assert [p.name for p in again.written[series]] == ["CT_1.nii.gz", "CT_1.seg.dcm"]
+    stamp = (tmp_path / "out" / "CT_1.seg.dcm").stat().st_mtime_ns
+    third = predict_folder(
+        _net(), series, tmp_path / "out", output_format="dicom-seg", skip_existing=True
+    )
+    assert not third.written and third.skipped == [series]
+    assert (tmp_path / "out" / "CT_1.seg.dcm").stat().st_mtime_ns == stamp
+
+
+def test_a_seg_a_user_put_there_is_never_replaced(tmp_path):
+    from unetlab.errors import OutputError
+
+    series = _series(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "CT_1.seg.dcm").write_bytes(b"theirs")
+    with pytest.raises(OutputError):
+        predict_folder(_net(), series, tmp_path / "out", output_format="dicom-seg")
+    assert (tmp_path / "out" / "CT_1.seg.dcm").read_bytes() == b"theirs"
+
+
+def test_without_highdicom_the_seg_is_one_line_naming_the_extra(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def without(name, *args, **kwargs):
+        if name == "highdicom":
+            raise ImportError("No module named 'highdicom'")
+        return real(name, *args, **kwargs)
+
+    series = _series(tmp_path)
+    monkeypatch.setattr(builtins, "__import__", without)
+    result = predict_folder(_net(), series, tmp_path / "out", output_format="dicom-seg")
+    assert (
+        "writing a DICOM SEG needs highdicom: pip install 'unetlab[dicom]'" in result.failed[series]
+    )
