@@ -331,10 +331,18 @@ def test_a_dicomdir_beside_the_slices_is_passed_over(tmp_path):
 
 
 def test_a_series_is_ct_as_nifti_ct_is(series):
+    """A series that states no Modality (type 1, yet a converter's may lack it) is judged by
+    its Hounsfield range, as a NIfTI volume is."""
     from types import SimpleNamespace
+
+    import pydicom
 
     from unetlab.plan.normalization import computed_tomography
 
+    for f in series[0].iterdir():
+        ds = pydicom.dcmread(f)
+        del ds.Modality
+        save(ds, f)
     facts = SimpleNamespace(image=series[0], channels=1, low=[-1000.0], high=[80.0], dtype="int16")
     line = computed_tomography(SimpleNamespace(pairs=[facts]))
     assert line.startswith("CT-like: 1 of 1 images are DICOM int16 of -1000 to 80")
@@ -348,3 +356,38 @@ def test_a_series_sizes_are_shown_in_mm_as_a_nifti_volume_s(series):
     pixel = read_pixel_size(series[0])
     assert pixel.size == (700.0, 800.0) and pixel.shown == "mm"
     assert shown_unit(series[0], None) == "mm"
+
+
+def test_a_series_modality_ct_is_a_statement_of_ct_as_dataset_json_s(tmp_path):
+    """s72's notes: a CT series cropped to the body (no air: its 0.5th percentile at -200
+    HU) was no CT by its range, though every slice says ``Modality: CT``."""
+    from types import SimpleNamespace
+
+    from unetlab.plan.normalization import computed_tomography
+
+    hu, _ = ct_volume(slices=4)
+    write_series(tmp_path / "s", np.maximum(hu, -200))
+    facts = SimpleNamespace(
+        image=tmp_path / "s", channels=1, low=[-200.0], high=[80.0], dtype="int16"
+    )
+    line = computed_tomography(SimpleNamespace(pairs=[facts]))
+    assert line.startswith("CT (each DICOM series' Modality says so): clipped")
+
+
+def test_a_series_of_another_modality_is_no_ct_whatever_its_range(tmp_path):
+    from types import SimpleNamespace
+
+    import pydicom
+
+    from unetlab.plan.normalization import computed_tomography
+
+    hu, _ = ct_volume(slices=4)
+    write_series(tmp_path / "s", hu)
+    for f in (tmp_path / "s").iterdir():  # an MR series stored as CT's would read as HU
+        ds = pydicom.dcmread(f)
+        ds.Modality = "MR"
+        save(ds, f)
+    facts = SimpleNamespace(
+        image=tmp_path / "s", channels=1, low=[-1000.0], high=[80.0], dtype="int16"
+    )
+    assert computed_tomography(SimpleNamespace(pairs=[facts])) == ""

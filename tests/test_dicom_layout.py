@@ -183,3 +183,46 @@ def test_a_series_that_cannot_be_read_is_gathered_with_the_other_problems(tmp_pa
     write_labels_at(tmp_path / "masks" / "CT_2.nii.gz", ct_volume(slices=8, seed=1)[1], moved)
     with pytest.raises(DatasetError, match=r"(?s)2 problems .*15.0 degrees off .*CT_2.nii.gz: its"):
         find_pairs(tmp_path)
+
+
+def test_a_series_named_by_its_uid_keeps_its_whole_name_in_its_outputs(tmp_path):
+    """s72's notes: a folder named by its UID lost its last dotted part (``.3``, taken for a
+    suffix): ``1.2.840.113619.2.55.nii.gz``, which evaluate paired with no ground truth."""
+    from unetlab import evaluate_predictions
+
+    uid = "1.2.840.113619.2.55.3"
+    hu, lab = ct_volume(slices=4)
+    write_series(tmp_path / "images" / uid, hu)
+    (tmp_path / "masks").mkdir()
+    affine = series_header(tmp_path / "images" / uid).affine
+    write_labels_at(tmp_path / "masks" / f"{uid}.nii.gz", lab, affine)
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, tmp_path / "images", tmp_path / "pred")
+    assert sorted(p.name for p in (tmp_path / "pred").glob("*.nii.gz")) == [f"{uid}.nii.gz"]
+    report = evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    assert len(report.images) == 4
+
+
+def test_nnunet_s_imagestr_of_series_folders_pairs_with_labelstr(tmp_path):
+    """s72's notes: imagesTr/<case>/ (a series) beside labelsTr/<case>.nii.gz, nnU-Net's
+    layout of DICOM cases, found no pair."""
+    import json
+
+    labels = {}
+    for i, case in enumerate(("liver_1", "liver_2")):
+        hu, lab = ct_volume(slices=4, seed=i)
+        write_series(tmp_path / "imagesTr" / case, hu, seed=i)
+        (tmp_path / "labelsTr").mkdir(exist_ok=True)
+        affine = series_header(tmp_path / "imagesTr" / case).affine
+        write_labels_at(tmp_path / "labelsTr" / f"{case}.nii.gz", lab, affine)
+        labels[case] = lab
+    said = {"labels": {"background": 0, "liver": 1}, "channel_names": {"0": "CT"}}
+    (tmp_path / "dataset.json").write_text(json.dumps(said))
+    pairs = find_pairs(tmp_path)
+    assert [(p.image.name, p.mask.name) for p in pairs][:1] == [("liver_1", "liver_1.nii.gz")]
+    assert {p.image.name for p in pairs} == {"liver_1", "liver_2"} and len(pairs) == 8
+    for p in pairs:
+        np.testing.assert_array_equal(
+            read_stack(p.mask, mask=True)[p.page], labels[p.image.name][p.page]
+        )

@@ -6,6 +6,8 @@
   dataset.json ``"labels": {"0": "background", "1": "spleen"}``.
 - nnU-Net v2 (``Dataset009_Spleen``): ``imagesTr/spleen_2_0000.nii.gz`` (``_0000``: the first
   channel) pairs with ``labelsTr/spleen_2.nii.gz``; ``"labels": {"background": 0, ...}``.
+- A DICOM series folder in ``imagesTr/`` (``imagesTr/case_1/``, its slices) pairs with
+  ``labelsTr/case_1.nii.gz`` as its volume would (:mod:`unetlab.data.dicom`).
 
 Each volume's axial slices are the pages of a stack (2-D training, as nnU-Net's ``2d``
 configuration). A case of several channel files (``_0000`` T2, ``_0001`` ADC) is one image
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from unetlab.data.dataset_json import DATASET_JSON, dataset_channels, dataset_json, folder_channels
+from unetlab.data.dicom import series_folders
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.names import listing, nfc
 from unetlab.data.nifti import PAIR_CONVERSION, PAIR_ENDINGS, is_nifti, nifti_case, nifti_stem
@@ -89,6 +92,9 @@ def decathlon_pairs(root: Path, names: list[str] | None, found: list[str]) -> li
     for image in first_channels(volumes(images_dir), found):
         if names is None or {nfc(nifti_stem(image)), nfc(nifti_case(image))} & set(names):
             cases.setdefault(case_of(image, labels), []).append(image)
+    for series in series_folders(images_dir):  # imagesTr/<case>/: a DICOM series (s72 notes)
+        if names is None or nfc(series.name) in names:
+            cases.setdefault(nfc(series.name), []).append(series)
     found += _pairing_problems(cases, labels, (labels_dir, images_dir), held, names is None)
     pairs = [(files[0], labels[c]) for c, files in sorted(cases.items()) if _one(files, c, labels)]
     if pairs:

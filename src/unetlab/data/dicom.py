@@ -53,6 +53,9 @@ IMAGE_ENDINGS = (
     *MRC_SUFFIXES,
     *NIFTI_ENDINGS,
 )
+#: endings of files beside :data:`IMAGE_ENDINGS` and :data:`NOTES` whose name
+#: (:func:`name_less_suffix`) is taken with no look for a series folder
+NOT_SERIES = (".npy", ".npz", ".zarr", ".geojson", ".zip", ".roi", ".h5", ".hdf5", ".pkl", ".seg")
 #: how far (a share of the slice spacing) slice steps may differ before a gap is said
 STEP_TOLERANCE = 0.1
 #: the gantry tilt (degrees between the slice step and the slice normal) refused: beyond
@@ -151,6 +154,18 @@ def is_dicom_series(folder: str | os.PathLike) -> bool:
         return False
     listed = _listing(folder)
     return not listed.images and bool(listed.dicom)
+
+
+def name_less_suffix(path: str | os.PathLike) -> str:
+    """``path``'s name less its suffix (``a.b.png``: ``a.b``); a DICOM series folder's
+    whole name (one named by its UID, ``1.2.840.113619.2.55.3``, has no suffix: s72, its
+    labels were ``...2.55.nii.gz``, which evaluate paired with no ground truth), looked at
+    only where the suffix is none an image file has (``a.png``, ``a.npy``: no stat)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not suffix or suffix in (*IMAGE_ENDINGS, *NOTES, *NOT_SERIES) or not is_dicom_series(path):
+        return path.stem
+    return path.name
 
 
 def dicom_among_images(folder: str | os.PathLike) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, fold
 from unetlab.data.dicom import (
     dicom_among_images,
     is_dicom_series,
+    name_less_suffix,
     onto_series,
     read_series,
     series_folders,
@@ -122,7 +123,7 @@ def mask_stem(path: Path) -> str:
     macros a RoiSet (the image's title + ``.zip``); they paired with no image."""
     if is_nifti(path):  # x.nii.gz, x_0000.nii.gz: x, as predict names their labels
         return nfc(nifti_case(path))
-    stem = nfc(Path(path).stem)
+    stem = nfc(name_less_suffix(path))  # a series folder named by its UID: its whole name
     kept = Path(stem).suffix
     if Path(path).suffix.lower() in ANNOTATION_SUFFIXES and kept.lower() in INPUT_SUFFIXES:
         return stem[: -len(kept)]

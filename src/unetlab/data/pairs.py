@@ -1006,8 +1006,8 @@ def _layout_pairs(
         return _dsb_pairs(root, names, found)
     if layout == "ctc":
         return ctc_pairs(root, found, use)
-    if layout == "decathlon":
-        return decathlon_pairs(root, names, found)
+    if layout == "decathlon":  # its DICOM series' label volumes checked on them too
+        return _on_series(root, decathlon_pairs(root, names, found), found)
     if layout == "coco":
         return coco_pairs(root, names, found)
     if layout == "yolo":

@@ -51,7 +51,7 @@ import torch
 
 from unetlab.atomic import folder_sync_deferred, remove_tree
 from unetlab.data import ome
-from unetlab.data.dicom import is_dicom_series
+from unetlab.data.dicom import is_dicom_series, name_less_suffix
 from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
@@ -228,7 +228,7 @@ def output_stem(path: str | os.PathLike) -> str:
     that levels of two stores, or two levels of one, have outputs of their own."""
     if within := zarr_within(path):
         return "_".join((output_stem(within[0]), *within[1]))
-    stem = nifti_case(path) if is_nifti(path) else Path(path).stem  # x_0000.nii.gz: x
+    stem = nifti_case(path) if is_nifti(path) else name_less_suffix(path)  # x_0000.nii.gz: x
     stem = stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
     return stem + current_suffix(path)
 

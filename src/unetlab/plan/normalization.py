@@ -6,7 +6,7 @@ import numpy as np
 
 from unetlab.data.appearance import MICROSCOPY_CHANNELS
 from unetlab.data.decathlon import DATASET_JSON, said_modalities
-from unetlab.data.dicom import is_dicom_series
+from unetlab.data.dicom import is_dicom_series, series_header
 from unetlab.data.fingerprint import Fingerprint, PairFacts
 from unetlab.data.nifti import is_nifti
 from unetlab.errors import said_as, set_to
@@ -107,9 +107,10 @@ HU_LEAST, HU_TOP = -3100, 4100
 
 def computed_tomography(fp: Fingerprint) -> str:
     """The plan line where ``fp``'s images are CT: the data set's dataset.json names every
-    channel CT, or more than half of them are NIfTI volumes (medical: a microscope's signed
-    TIFF or MRC tomogram is no CT, s71 review) of one signed or float channel in Hounsfield
-    units (:func:`_hounsfield`); "" otherwise."""
+    channel CT (or every image is a DICOM series whose Modality is CT:
+    :func:`stated_modalities`), or more than half of them are NIfTI volumes (medical: a
+    microscope's signed TIFF or MRC tomogram is no CT, s71 review) of one signed or float
+    channel in Hounsfield units (:func:`_hounsfield`); "" otherwise."""
     how = (
         "clipped to the 0.5-99.5 percentiles of the training set's foreground (labelled "
         "pixels), then standardised with its mean and std, the same for every image (nnU-Net's "
@@ -117,9 +118,9 @@ def computed_tomography(fp: Fingerprint) -> str:
     )
     if not fp.pairs:
         return ""
-    said = said_modalities(fp.pairs[0].image)
+    said, where = stated_modalities(fp.pairs)
     if said and all(m.upper() == "CT" for m in said):
-        return f"CT ({DATASET_JSON} says so): {how}"
+        return f"CT ({where} says so): {how}"
     hu = [p for p in fp.pairs if _hounsfield(p)]
     if said or len(hu) <= len(fp.pairs) / 2:  # said another modality (MR): not CT
         return ""
@@ -129,6 +130,23 @@ def computed_tomography(fp: Fingerprint) -> str:
         f"{hu[0].dtype} of "
         f"{low:.0f} to {high:.0f} (Hounsfield units, from air): {how}"
     )
+
+
+#: where a data set of DICOM series states its modality (:func:`stated_modalities`)
+SERIES_MODALITY = "each DICOM series' Modality"
+
+
+def stated_modalities(pairs) -> tuple[list[str], str]:
+    """The modalities the data set of ``pairs`` states, and where: its ``dataset.json``'s
+    channels, else, where every image is a DICOM series, the Modality (0008,0060) each
+    series' header gives (s72's notes: a series' ``Modality: CT`` was no statement of CT,
+    its HU range alone judged); ([], "") where none is stated."""
+    if said := said_modalities(pairs[0].image):
+        return said, DATASET_JSON
+    if not all(is_dicom_series(p.image) for p in pairs):
+        return [], ""
+    said = sorted({series_header(p.image).modality for p in pairs} - {""})
+    return said, SERIES_MODALITY if said else ""
 
 
 def _format(image) -> str:
