@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unetlab.data.names import SEG_END
 from unetlab.data.dicom_seg import SEG_ENDING
+from unetlab.data.names import SEG_END
 from unetlab.data.ome import FORMATS
 from unetlab.distributed import peer_stops_raised
 from unetlab.errors import (
