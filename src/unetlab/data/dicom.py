@@ -630,13 +630,16 @@ def _differences(theirs: np.ndarray, ours: np.ndarray, off: np.ndarray) -> str:
     return "; ".join(said)
 
 
-def write_series_labels(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike):
+def write_series_labels(
+    path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike, *, key: str | None = None
+):
     """Write ``labels`` (Z, Y, X) of the series in the folder ``like`` as a NIfTI-1 label
-    volume ``path`` at its affine: it opens in 3D Slicer and ITK-SNAP over the series."""
+    volume ``path`` at its affine: it opens in 3D Slicer and ITK-SNAP over the series; its
+    ``descrip`` the record ``key``, where given (:func:`~unetlab.data.nifti.write_labels_at`)."""
     head = series_header(like)
     if labels.shape != head.shape:
         raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")
-    return write_labels_at(path, labels, head.affine)
+    return write_labels_at(path, labels, head.affine, key=key)
 
 
 def series_pixel_size(folder: str | os.PathLike) -> tuple[tuple[float, float], float]:

@@ -393,10 +393,16 @@ def carried_mrc_key(path: str | os.PathLike) -> str | None:
     with open(path, "rb") as f:
         raw = f.read(HEADER_BYTES)
     for at in range(LABELS_AT, min(len(raw), HEADER_BYTES), LABEL_BYTES):
-        words = raw[at : at + LABEL_BYTES].decode("latin-1").split()
-        if len(words) == 3 and " ".join(words[:2]) == KEY_NOTE:
-            return words[2]
+        if (key := noted_key(raw[at : at + LABEL_BYTES])) is not None:
+            return key
     return None
+
+
+def noted_key(text: bytes) -> str | None:
+    """The key in a header's ``text`` field that says ``KEY_NOTE <key>`` (an MRC label file's
+    label, a NIfTI label volume's ``descrip``), else None."""
+    words = text.decode("latin-1").replace("\0", " ").split()  # NIfTI's: a C string
+    return words[2] if len(words) == 3 and " ".join(words[:2]) == KEY_NOTE else None
 
 
 def _label_header(

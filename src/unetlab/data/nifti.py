@@ -26,6 +26,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.large_ids import label_dtype
+from unetlab.data.mrc import KEY_NOTE, noted_key
 from unetlab.data.nifti_affine import header_affine, write_affine
 from unetlab.errors import ImageReadError
 
@@ -50,6 +51,8 @@ KINDS = {32: "complex64", 128: "RGB24", 1536: "float128", 1792: "complex128", 23
 #: the ending of nnU-Net's first channel file of a case (``spleen_2_0000.nii.gz``)
 FIRST_CHANNEL = "_0000"
 LABEL_INTENT = 1002  # NIFTI_INTENT_LABEL: the values are labels
+#: the header's ``descrip``: 80 characters, where a label volume says the key that made it
+DESCRIP = slice(148, 228)
 READ_CHUNK = 1 << 24  # bytes of a gzipped volume decompressed at a time
 DEFLATE_RATIO = 1032  # the most bytes deflate makes of one byte (zlib's technical details)
 #: the two files of an Analyze 7.5 or NIfTI pair, its header and its voxels: not read
@@ -348,18 +351,23 @@ def _read_up_to(f, wanted: int) -> bytearray:
 LABEL_CODES = {np.dtype(np.uint8): 2, np.dtype(np.uint16): 512}
 
 
-def write_labels_like(path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike) -> Path:
+def write_labels_like(
+    path: str | os.PathLike, labels: np.ndarray, like: str | os.PathLike, *, key: str | None = None
+) -> Path:
     """Write ``labels`` (Z, Y, X) integers as a NIfTI-1 label volume ``path`` (gzipped where
     it ends ``.gz``) with the header of the volume ``like`` (its qform, sform, spacing and
-    units: it overlays that image), uint8 (uint16 above 255), unscaled, atomically."""
+    units: it overlays that image), uint8 (uint16 above 255), unscaled, atomically; its
+    ``descrip`` the ``key`` of the record that made it, where given (:data:`KEY_NOTE`)."""
     head = read_header(like)
     z, y, x, _ = head.size
     if labels.shape != (z, y, x):
         raise ValueError(f"labels of shape {labels.shape} for a volume of (Z, Y, X) {(z, y, x)}")
-    return _write_labels(path, labels, head)
+    return _write_labels(path, labels, head, key)
 
 
-def write_labels_at(path: str | os.PathLike, labels: np.ndarray, affine: np.ndarray) -> Path:
+def write_labels_at(
+    path: str | os.PathLike, labels: np.ndarray, affine: np.ndarray, *, key: str | None = None
+) -> Path:
     """Write ``labels`` (Z, Y, X) integers as a NIfTI-1 label volume ``path`` whose voxel
     (x, y, z) lies at ``affine`` (4x4, to RAS mm: a DICOM series', :mod:`unetlab.data.dicom`)
     in its sform and qform, spacing in mm, as :func:`write_labels_like` writes them."""
@@ -369,13 +377,13 @@ def write_labels_at(path: str | os.PathLike, labels: np.ndarray, affine: np.ndar
     z, y, x = labels.shape
     spacing = tuple(struct.unpack_from("<3f", raw, 80))
     head = NiftiHeader(bytes(raw), "<", (x, y, z), np.dtype("u1"), 352, 1.0, 0.0, spacing)
-    return _write_labels(path, labels, head)
+    return _write_labels(path, labels, head, key)
 
 
-def _write_labels(path: str | os.PathLike, labels: np.ndarray, head: NiftiHeader) -> Path:
+def _write_labels(path, labels: np.ndarray, head: NiftiHeader, key: str | None) -> Path:
     z, y, x = labels.shape
     kind = label_dtype(int(labels.max(initial=0)))
-    raw = _label_header(head, (x, y, z), LABEL_CODES[kind], kind.itemsize * 8)
+    raw = _label_header(head, (x, y, z), LABEL_CODES[kind], kind.itemsize * 8, key)
     voxels = np.asarray(labels, np.dtype(kind).newbyteorder(head.order))  # the header's order
     body = raw + b"\0" * 4 + voxels.transpose(2, 1, 0).tobytes(order="F")
     path = Path(path)
@@ -386,13 +394,27 @@ def _write_labels(path: str | os.PathLike, labels: np.ndarray, head: NiftiHeader
     return path
 
 
-def _label_header(head: NiftiHeader, shape: tuple[int, int, int], code: int, bits: int) -> bytes:
+def _label_header(head: NiftiHeader, shape: tuple, code: int, bits: int, key) -> bytes:
     """``head``'s bytes for a 3-D label volume of ``shape``, in its byte order (a big-endian
-    header's other fields, the affine's, are kept as they are)."""
+    header's other fields, the affine's, are kept as they are), its ``descrip`` saying the
+    record ``key`` where given."""
     raw, order = bytearray(head.raw), head.order
+    if key is not None:  # a rerun after a kill -9 tells its own file by it (s73 fix)
+        raw[DESCRIP] = f"{KEY_NOTE} {key}".encode("ascii").ljust(80, b"\0")[:80]
     struct.pack_into(order + "8h", raw, 40, 3, *shape, 1, 1, 1, 1)
     struct.pack_into(order + "3h", raw, 68, LABEL_INTENT, code, bits)
     struct.pack_into(order + "3f", raw, 108, 352.0, 0.0, 0.0)  # vox_offset, no scaling
     struct.pack_into(order + "2f", raw, 124, 0.0, 0.0)  # cal_max, cal_min: the viewer's own
     raw[344:348] = b"n+1\0"
     return bytes(raw)
+
+
+def carried_nifti_key(path: str | os.PathLike) -> str | None:
+    """The record key a label volume unetlab wrote carries (its header's ``descrip``:
+    :data:`~unetlab.data.mrc.KEY_NOTE`, :func:`write_labels_like`); None where it has none
+    (another program's volume) or no header. OSError where it cannot be read."""
+    try:
+        raw = _read_bytes(Path(path), HEADER)
+    except ImageReadError:  # a gzip stream cut off in its header: not written to the end
+        return None
+    return noted_key(raw[DESCRIP])

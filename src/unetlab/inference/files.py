@@ -1213,13 +1213,13 @@ def _write_labels(
     o = file.outputs
     colours = label_colours(file.model, color=o.color, values=file.values is not None)
     out = [encode_labels(lab, file.values) for lab in labels]
+    key = None if file.record is None else file.record.key  # a rerun tells a volume its own
     if is_nifti(path):  # a label volume of the input's header: it overlays the input
         write = write_series_labels if is_dicom_series(file.path) else write_labels_like
-        write(path, np.stack(out), like=file.path)
+        write(path, np.stack(out), like=file.path, key=key)
         if o.color:
             note_once(NIFTI_COLOUR, level=logging.WARNING)
     elif is_mrc_name(path):  # an MRC input's: its grid, voxel size and origin, overlaying it
-        key = None if file.record is None else file.record.key  # a rerun tells it its own
         write_mrc_labels(path, np.stack(out), like=file.path, key=key)
         if o.color:
             note_once(MRC_COLOUR, level=logging.WARNING)

@@ -44,6 +44,7 @@ from unetlab.inference.records import (
     OutputOptions,
     Provenance,
     carried_key,
+    carries_key,
     describe_same_model,
     describe_setting_changes,
     embedded_key,
@@ -387,7 +388,7 @@ def _ours(
     keyless = {
         n: s
         for n, s in ours.items()
-        if any(keys.get(n) == PENDING + k for k in key_of(s)) and not _keyed(n)
+        if any(keys.get(n) == PENDING + k for k in key_of(s)) and not carries_key(n)
     }
     ours = {
         n: s
@@ -448,13 +449,6 @@ def _keys_of(
         return (own.key, *(k for k, inputs in twins[own.key].items() if source in inputs))
 
     return keys
-
-
-def _keyed(name: str) -> bool:
-    """Whether an output called ``name`` carries its key (:func:`embedded_key`): labels,
-    probabilities, object ids and overlays, a streamed image's OME-TIFF and OME-Zarr ones
-    too (session 35 repro 2: a stopped run's were predicted again)."""
-    return Path(name).suffix.lower() in (".png", ".tif", ".tiff", ".zarr")
 
 
 def _made_by(out_dir: Path, name: str, source: str | None, listed: str | None, key: str) -> bool:

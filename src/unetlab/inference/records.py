@@ -46,6 +46,7 @@ from unetlab.data.dicom_seg import DICOM_SEG
 from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.mrc import carried_mrc_key
+from unetlab.data.nifti import carried_nifti_key, is_nifti
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import (
@@ -79,6 +80,7 @@ __all__ = [
     "label_colours",
     "prediction_record",
     "carried_key",
+    "carries_key",
     "save_record",
 ]
 
@@ -995,7 +997,8 @@ def carried_key(path: str | os.PathLike) -> str | None:
     """The key of the record an output carries (:func:`png_text`, :func:`tiff_kwargs`; a
     streamed image's OME-TIFF description or OME-Zarr attributes:
     :func:`unetlab.data.ome.description`; an MRC label file's header label:
-    :func:`unetlab.data.mrc.carried_mrc_key`), read from its header; None where it carries none
+    :func:`unetlab.data.mrc.carried_mrc_key`; a NIfTI label volume's ``descrip``:
+    :func:`unetlab.data.nifti.carried_nifti_key`), read from its header; None where it carries none
     (a file saved over it, one cut off, an OME-Zarr without its attributes: not written to
     the end). OSError where it cannot be read (an I/O error, no permission): a reader that
     cannot tell is not told "another file" (a manifest line dropped for good as the user's
@@ -1008,6 +1011,8 @@ def carried_key(path: str | os.PathLike) -> str | None:
             text = _tiff_text(path)
         elif path.suffix.lower() == ".mrc" and path.is_file():  # its header's label
             return carried_mrc_key(path)
+        elif is_nifti(path) and path.is_file():  # its header's descrip
+            return carried_nifti_key(path)
         elif path.suffix.lower() == ".zarr" and path.is_dir():
             attrs = json.loads((path / ".zattrs").read_text(encoding="utf-8"))
             return ((attrs.get("unetlab") or {}).get("prediction") or {}).get("key")
@@ -1016,6 +1021,18 @@ def carried_key(path: str | os.PathLike) -> str | None:
         return json.loads(text).get("key") if text else None
     except (FileNotFoundError, NotADirectoryError, ValueError, AttributeError, struct.error):
         return None  # struct's: a TIFF cut off within its first 8 bytes
+
+
+#: the suffixes of outputs that carry their key (:func:`carried_key`), NIfTI's but these
+_KEYED = (".png", ".tif", ".tiff", ".zarr", ".mrc")
+
+
+def carries_key(name: str | os.PathLike) -> bool:
+    """Whether an output called ``name`` carries its record's key (:func:`carried_key`):
+    labels, probabilities, object ids and overlays, a streamed image's OME-TIFF and
+    OME-Zarr ones (session 35 repro 2: a stopped run's were predicted again), an MRC label
+    file (s72) and a NIfTI label volume (s73); not a table."""
+    return Path(name).suffix.lower() in _KEYED or is_nifti(name)
 
 
 def _tiff_text(path: Path) -> str | None:

@@ -137,6 +137,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     TIFF_KEY,
     OutputOptions,
+    carries_key,
     embedded_key,
     flat_letters,
     flat_record,
@@ -876,10 +877,6 @@ def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
     return [out_dir / name for name in published["paths"]]
 
 
-#: the suffixes of outputs that carry their key (records.embedded_key)
-_KEYED = (".png", ".tif", ".tiff", ".zarr", ".mrc")
-
-
 #: what a file a stopped run only claimed gets, as its caller runs predict (predict_folder
 #: was told "unetlab predict never replaces such a file ... run the same command again", s58)
 def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> None:
@@ -895,17 +892,12 @@ def refuse_claimed_only(out_dir: Path, labels: Path, there: Iterable[str]) -> No
     without a word (audit s41 claims; an image read whole too: s41 claims2)."""
     there = list(there)
     claimed = claimed_only(out_dir, there, COMMAND) if there else {}
-    carriers = [labels, *(out_dir / n for n in there if _keyed(n))]  # of a table's key
+    carriers = [labels, *(out_dir / n for n in there if carries_key(n))]  # of a table's key
     for name, keys in sorted(claimed.items()):
-        proofs = [out_dir / name] if _keyed(name) else carriers
+        proofs = [out_dir / name] if carries_key(name) else carriers
         if not any(embedded_key(path) in keys for path in proofs):
             said = f"{out_dir / name} was not written by unetlab (a stopped run had only claimed "
             raise TheirFileError(**spelled(f"{said}its name): {{}}".format, CLAIMED_FIX))
-
-
-def _keyed(name: str) -> bool:
-    """Whether an output called ``name`` carries its record's key (:data:`_KEYED`)."""
-    return Path(name).suffix.lower() in _KEYED
 
 
 def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> TileProgress:
