@@ -4,6 +4,7 @@ and more, are streamed, and their labels were a pyramidal TIFF, which 3dmod draw
 and without the voxel size; only a whole read gave ``tomo.mrc``)."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,6 +216,27 @@ def test_a_large_input_is_never_written_over_by_its_labels(tmp_path, name):
     with pytest.raises(OutputError, match=f"{name}: this call would write over its input"):
         predict_slide(_net(), path, tmp_path, large_threshold=100)
     assert path.read_bytes() == before and _names(tmp_path) == [name]
+
+
+def test_a_folder_s_claim_checks_its_inputs_once(tmp_path, monkeypatch):
+    """predict_folder's claim refuses every input as an output: the slide it holds is not
+    checked again (s73: _SlideRun.of repeated the check, a stat of each output a slide)."""
+    import sys
+
+    from unetlab import outputs
+
+    folder, _ = _folder(tmp_path)
+    refuse, outs = outputs.refuse_inputs, []
+
+    def counted(paths, inputs, **how):
+        outs.append(sorted(Path(p).name for p in paths))
+        return refuse(paths, inputs, **how)
+
+    for module in [m for n, m in list(sys.modules.items()) if n.startswith("unetlab")]:
+        if getattr(module, "refuse_inputs", None) is refuse:
+            monkeypatch.setattr(module, "refuse_inputs", counted)
+    predict_folder(_net(), folder, tmp_path / "out", STREAMED)
+    assert len([names for names in outs if "tomo.mrc" in names]) == 1, outs  # the claim's
 
 
 def test_probabilities_stay_ome_tiff_and_ome_zarr_is_said(tmp_path, small_chunks, caplog):

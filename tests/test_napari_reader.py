@@ -367,3 +367,42 @@ def test_whole_labels_are_judged_plane_by_plane_as_over_the_volume(values, label
         assert out.dtype == labels
         np.testing.assert_array_equal(out, data)
     assert whole_labels(np.zeros((0, 4, 5), np.float32))[0]
+
+
+def test_a_tomograms_ome_zarr_outputs_say_nanometer_and_open_at_its_scale(
+    tmp_path, monkeypatch, outputs
+):
+    """NGFF allows nanometer: a tomogram's OME-Zarr outputs said micrometer, 0.0006 for 6 Å
+    (s73); now its axes say nanometer at the voxel size in nm (0.6), as its TIFF outputs do,
+    and they open at the tomogram's scale; unetlab reads the pixel size back in µm. A light
+    microscope's stays micrometer (pinned)."""
+    import json
+
+    import torch
+
+    from tests.test_mrc_labels import _tomogram
+    from unetlab import UNet, predict_folder
+    from unetlab.data.slides import open_slide
+
+    monkeypatch.setattr("unetlab.napari.reader.napari_names_axes", lambda: True)
+    (tmp_path / "in").mkdir()
+    tomogram = _tomogram(tmp_path / "in" / "tomo.rec", big=True)  # 30 x 6 x 4 Å voxels
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    zarr = dict(large_threshold=100, output_format="ome-zarr", save_probabilities=True)
+    predict_folder(net, tmp_path / "in", tmp_path / "out", **zarr)
+    [(_, image, _)] = read_output(tomogram)
+    for name in ("tomo.ome.zarr", "tomo_prob.ome.zarr"):
+        path = tmp_path / "out" / name
+        scales = json.loads((path / ".zattrs").read_text())["multiscales"][0]
+        units = {a["name"]: a.get("unit") for a in scales["axes"]}
+        assert {units[a] for a in "zyx"} == {"nanometer"}, units
+        step = scales["datasets"][0]["coordinateTransformations"][0]["scale"]
+        assert step[-3:] == pytest.approx([3.0, 0.6, 0.4])
+        [(_, layer, _)] = read_output(path)
+        assert layer["scale"] == pytest.approx(image["scale"]) == (3.0, 0.6, 0.4)
+        assert layer["units"] == image["units"] == ("nanometer",) * 3
+    with open_slide(tmp_path / "out" / "tomo.ome.zarr") as slide:
+        assert slide.pixel_size == pytest.approx((0.0006, 0.0004))
+    light = json.loads((outputs / "zarr" / "p.ome.zarr" / ".zattrs").read_text())["multiscales"]
+    assert [a.get("unit") for a in light[0]["axes"]] == ["micrometer"] * 2  # 0.25 µm pixels

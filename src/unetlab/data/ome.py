@@ -287,19 +287,26 @@ def counter(told: Told, what: str | Level, total: int) -> Callable[[], None]:
     return lambda: told(what, next(count), total)
 
 
+#: NGFF's names of the units :func:`output_sizes` gives
+NGFF_UNITS = {"um": "micrometer", "nm": "nanometer"}
+
+
 def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
-    """OME-Zarr (NGFF 0.4) ``multiscales`` attributes of a pyramid of ``levels`` levels."""
+    """OME-Zarr (NGFF 0.4) ``multiscales`` attributes of a pyramid of ``levels`` levels; its
+    Z, Y and X steps in nanometer where that small (a tomogram's Å: :func:`output_sizes`;
+    s73: they said micrometer, 0.00105 for 10.5 Å), else in micrometer."""
     kinds = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
+    size, z, unit = output_sizes(spec)
     axes = []
     for a in spec.axes:
         axis = {"name": a, "type": kinds[a]}
-        if (a in "yx" and spec.pixel_size is not None) or (a == "z" and spec.z_spacing):
-            axis["unit"] = "micrometer"
+        if (a in "yx" and size is not None) or (a == "z" and z):
+            axis["unit"] = NGFF_UNITS[unit]
         if a == "t" and spec.frame_seconds:
             axis["unit"] = "second"
         axes.append(axis)
-    size = spec.pixel_size or (1.0, 1.0)
-    steps = {"z": spec.z_spacing or 1.0, "t": spec.frame_seconds or 1.0}
+    size = size or (1.0, 1.0)
+    steps = {"z": z or 1.0, "t": spec.frame_seconds or 1.0}
     lead = [steps.get(a, 1.0) for a in spec.axes[:-2]]
     datasets = []
     for level in range(levels):
@@ -509,16 +516,26 @@ def physical_sizes(spec: OutputSpec) -> dict:
     :func:`~unetlab.data.tiffmeta.in_nanometres`), as the ImageJ TIFFs of an image read
     whole record them (s72: streamed ones said 0.00105 µm where those said 1.05 nm), else
     in µm; {} for none."""
-    z = spec.z_spacing if spec.z_spacing and "z" in spec.axes else None
-    sizes, unit = {}, "µm"
-    if spec.pixel_size is not None:
-        pixel = in_nanometres(PixelSize(tuple(spec.pixel_size), "um", z))
-        unit, z = ("nm" if pixel.unit == "nm" else "µm"), pixel.spacing
-        sizes = dict(PhysicalSizeY=pixel.size[0], PhysicalSizeX=pixel.size[1])
+    size, z, unit = output_sizes(spec)
+    unit, sizes = ("nm" if unit == "nm" else "µm"), {}
+    if size is not None:
+        sizes = dict(PhysicalSizeY=size[0], PhysicalSizeX=size[1])
         sizes.update(PhysicalSizeYUnit=unit, PhysicalSizeXUnit=unit)
     if z:
         sizes.update(PhysicalSizeZ=z, PhysicalSizeZUnit=unit)
     return sizes
+
+
+def output_sizes(spec: OutputSpec) -> tuple[tuple[float, float] | None, float | None, str]:
+    """(the pixel size (Y, X) or None, the z spacing or None, their unit: ``"nm"`` or
+    ``"um"``) an output records: in nm where its sides are under
+    :data:`~unetlab.data.tiffmeta.NM_BELOW_UM` µm (a tomogram's Å:
+    :func:`~unetlab.data.tiffmeta.in_nanometres`), else in µm."""
+    z = spec.z_spacing if spec.z_spacing and "z" in spec.axes else None
+    if spec.pixel_size is None:
+        return None, z, "um"
+    pixel = in_nanometres(PixelSize(tuple(spec.pixel_size), "um", z))
+    return pixel.size, pixel.spacing, pixel.unit
 
 
 #: the deflate level of a float output (probabilities): level 1 writes a 2,048² slide's map

@@ -158,6 +158,7 @@ from unetlab.inference.output_rules import (
     output_paths,
     prediction_folder,
     refuse_claimed,
+    refuse_own_input,
     refuse_theirs,
 )
 from unetlab.inference.page_resume import PageStaging
@@ -222,7 +223,7 @@ from unetlab.inference.stream_rule import (
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
-from unetlab.outputs import OVERWRITE_FIXES, outputs_kept, refuse_inputs
+from unetlab.outputs import OVERWRITE_FIXES, outputs_kept
 from unetlab.plots import object_colour_table, prediction_overlay, shown_channels
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
@@ -311,9 +312,10 @@ def _checked_folder(file: _File, group: Group):
 
 def _refuse_own_input(file: _File) -> None:
     """OutputError where an output of ``file``, of any form (a stack's, a plane's, a NIfTI
-    volume's: :func:`output_forms`), is its input (:func:`~unetlab.outputs.refuse_inputs`)."""
+    volume's: :func:`output_forms`), is its input
+    (:func:`~unetlab.inference.output_rules.refuse_own_input`)."""
     every = output_forms(file.out_dir, output_stem(file.path))
-    refuse_inputs([path for paths in every for path in paths.values()], [file.path])
+    refuse_own_input(file.out_dir, [path for paths in every for path in paths.values()], file.path)
 
 
 #: --color of a NIfTI input: its label volume keeps the class values, as label maps do

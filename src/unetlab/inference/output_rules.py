@@ -20,7 +20,7 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +78,7 @@ from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.fo
     made_from,
     output_folder,
     recorded_keys,
+    refuse_inputs,
     refuse_unlisted,
     rekey,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "output_roles",
     "output_sources",
     "prediction_folder",
+    "refuse_own_input",
     "refuse_claimed",
     "refuse_shared_outputs",
     "refuse_theirs",
@@ -695,6 +697,15 @@ def held_folders() -> set[Path]:
     if not hasattr(_HELD_FOLDERS, "folders"):
         _HELD_FOLDERS.folders = set()
     return _HELD_FOLDERS.folders
+
+
+def refuse_own_input(out_dir: Path, outputs: Iterable[Path], path: Path) -> None:
+    """OutputError where one of ``outputs`` (in ``out_dir``) is the input ``path``
+    (:func:`~unetlab.outputs.refuse_inputs`), unless this thread holds ``out_dir``
+    (:func:`held_folders`): its claim refused every input as an output already (s73: a
+    slide predict_folder had checked was checked again, a stat of each output)."""
+    if Path(out_dir).resolve() not in held_folders():
+        refuse_inputs(outputs, [path])
 
 
 def claimed_sources(out_dir: str | os.PathLike) -> Mapping[str, str]:

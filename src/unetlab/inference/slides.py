@@ -174,7 +174,7 @@ from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide
 from unetlab.inference.slide_progress import TileProgress, counted
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.manifest import claimed_only
-from unetlab.outputs import outputs_kept, refuse_inputs
+from unetlab.outputs import outputs_kept
 from unetlab.plots import shown_channels
 from unetlab.runtime import check_precision, resolve_device
 
@@ -830,7 +830,9 @@ class _SlideRun:
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
         specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
-        refuse_inputs([finals[key] for key in specs], [path])  # s72 fix: tomo.mrc into itself
+        from unetlab.inference.output_rules import refuse_own_input  # (it imports slides)
+
+        refuse_own_input(out_dir, [finals[key] for key in specs], path)  # s72: tomo.mrc
         if group.is_main:
             say_older_name(path, finals["labels"])
         stages = {key: ome.staging_path(finals[key]) for key in specs}

@@ -37,6 +37,7 @@ from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import (
+    MICROMETRES,
     NM_BELOW_UM,
     PixelSize,
     frame_seconds,
@@ -90,7 +91,7 @@ def read_output(path) -> list[LayerTuple]:
     if path.is_dir():
         data, letters, scale = zarr_pixels(path)
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
-        known = (True, None)  # OME-Zarr's scale is in its axes' units, µm as predict writes
+        known = (True, None)  # OME-Zarr's scale in its axes' units: µm or nm, read as µm
     elif path.suffix.lower() == ".png":
         (data, letters, scale, record, recorded), stem = png_output(path), path.stem
         known = (recorded, None)  # a recorded 1 µm is known, as any other
@@ -327,8 +328,9 @@ def zarr_record(path: Path) -> dict | None:
 
 
 def zarr_pixels(path: Path) -> tuple[list | object, str, list[float]]:
-    """(the lazy levels, or the one level, axis letters, level 0's scale) of an OME-Zarr
-    output folder."""
+    """(the lazy levels, or the one level, axis letters, level 0's scale: µm along Z, Y
+    and X, whatever unit its axes name: a tomogram's outputs' nanometer, s73) of an
+    OME-Zarr output folder."""
     import zarr
 
     group = zarr.open_group(path, mode="r")
@@ -342,6 +344,11 @@ def zarr_pixels(path: Path) -> tuple[list | object, str, list[float]]:
     transforms = scales["datasets"][0].get("coordinateTransformations", [])
     found = [t for t in transforms if t["type"] == "scale"]
     scale = [float(v) for v in found[0]["scale"]] if found else [1.0] * len(letters)
+    axes = [a if isinstance(a, dict) else {} for a in scales.get("axes", [])]
+    units = [str(a.get("unit", "")).lower() for a in axes] + [""] * len(scale)
+    scale = [
+        s * MICROMETRES.get(u, 1.0) if a in "ZYX" else s for a, s, u in zip(letters, scale, units)
+    ]
     return levels if len(levels) > 1 else levels[0], letters, scale
 
 
