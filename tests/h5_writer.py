@@ -40,11 +40,11 @@ def _attr(text) -> np.ndarray:
 
 
 def write_imaris(
-    path: Path, channels: list[np.ndarray], voxel=(2.0, 0.5, 0.25), unit="um", chunk=16
+    path: Path, channels: list[np.ndarray], voxel=(2.0, 0.5, 0.25), unit="um", chunk=16, times=1
 ) -> Path:
-    """An Imaris file of one time point: ``channels`` (each (Z, Y, X)) at level 0, each padded
-    to whole chunks as Imaris writes them, and a level 1 of half the rows and columns;
-    ``voxel`` (z, y, x) in ``unit``."""
+    """An Imaris file of ``times`` time points (time point t holds ``channels`` // (t + 1)):
+    ``channels`` (each (Z, Y, X)) at level 0, each padded to whole chunks as Imaris writes
+    them, and a level 1 of half the rows and columns; ``voxel`` (z, y, x) in ``unit``."""
     z, y, x = channels[0].shape
     with _h5py().File(path, "w") as f:
         info = f.create_group("DataSetInfo/Image")
@@ -54,10 +54,10 @@ def write_imaris(
             info.attrs[f"ExtMin{i}"] = _attr(-3)
             info.attrs[f"ExtMax{i}"] = _attr(f"{-3 + n * v:g}")
         info.attrs["Unit"] = _attr(unit)
-        for level, step in enumerate((1, 2)):
+        for level, step, t in ((lv, 2**lv, t) for lv in (0, 1) for t in range(times)):
             for c, data in enumerate(channels):
-                group = f.create_group(f"DataSet/ResolutionLevel {level}/TimePoint 0/Channel {c}")
-                part = data[:, ::step, ::step]
+                group = f.create_group(f"DataSet/ResolutionLevel {level}/TimePoint {t}/Channel {c}")
+                part = data[:, ::step, ::step] // (t + 1)
                 for key, n in zip("XYZ", part.shape[::-1]):
                     group.attrs[f"ImageSize{key}"] = _attr(n)
                 padded = [-(-n // chunk) * chunk for n in part.shape]

@@ -134,7 +134,7 @@ def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
     line = str(e.value)
     assert line.startswith(f"{path}: ") and said in line and "\n" not in line
     assert line.count(str(path)) == 1
-    assert line.endswith(("copy or export it again", "-d /exported_data)"))
+    assert line.endswith(("copy or export it again", "data.h5_dataset=NAME (train)"))
 
 
 def test_an_hdf5_file_named_tif_is_told_to_be_renamed(tmp_path):
@@ -158,3 +158,91 @@ def test_predict_at_level_1_of_an_imaris_file_writes_its_pixels_at_their_size(tm
     predict_folder(net, [path], tmp_path / "out", level=1)
     assert tifffile.imread(tmp_path / "out" / "a.tif").shape == (3, 20, 25)
     assert read_pixel_size(tmp_path / "out" / "a.tif").size == pytest.approx((1.0, 0.5))
+
+
+def _images_of_several(root: Path) -> Path:
+    """ilastik-style data whose images hold raw beside other datasets (a thumbnail)."""
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    for i in range(2):
+        img = RNG.integers(0, 255, (32, 32)).astype(np.uint8)
+        write_ilastik(root / "images" / f"{i}.h5", img[..., None], raw=img, thumb=img[::4, ::4])
+        seg = np.tile([1, 2], (32, 16)).astype(np.uint8)[..., None]
+        write_ilastik(root / "masks" / f"{i}.h5", seg)
+    return root
+
+
+def test_a_file_of_several_datasets_reads_the_one_named(tmp_path):
+    from unetlab.data.h5 import h5_dataset_read_as
+
+    path = _several(tmp_path / "a.h5")
+    with h5_dataset_read_as("raw"):
+        np.testing.assert_array_equal(read_stack(path), np.zeros((1, 8, 8)))
+        one = write_ilastik(tmp_path / "one.h5", np.ones((8, 8, 1), np.uint8))
+        assert read_stack(one, mask=True).max() == 1  # a file of one: whatever its name
+    with h5_dataset_read_as("/exported_data"):
+        assert read_stack(path).max() == 1  # not the raw read before (held by the name)
+    with h5_dataset_read_as("nope"), pytest.raises(ImageReadError) as e:
+        read_stack(path)
+    assert "raw (8, 8)), none named 'nope', not an ilastik" in str(e.value)
+
+
+def test_a_pair_reader_keeps_the_dataset_named_where_it_was_made(tmp_path):
+    """A data loader's worker reads as the command that made the reader."""
+    import pickle
+
+    from unetlab.data.h5 import h5_dataset_read_as
+    from unetlab.data.pairs import PairReader
+
+    path = _images_of_several(tmp_path)
+    with h5_dataset_read_as("thumb"):
+        reader = pickle.loads(pickle.dumps(PairReader()))
+    assert reader.stack(path / "images" / "0.h5", mask=False).shape == (1, 8, 8)
+
+
+def test_train_check_reads_the_dataset_data_h5_dataset_names(tmp_path, capsys, caplog):
+    from unetlab.cli import main
+
+    root = _images_of_several(tmp_path / "data")
+    assert main(["train", "--data", str(root), "--check"]) == 2
+    said = capsys.readouterr().err
+    assert "3 datasets (exported_data (32, 32, 1), raw (32, 32), thumb (8, 8))" in said
+    assert "--set data.h5_dataset=NAME (train)" in said
+    caplog.set_level("INFO")
+    assert main(["train", "--data", str(root), "--check", "--set", "data.h5_dataset=raw"]) == 0
+    assert "check: 1 training and 1 validation images, classes 1, 2" in caplog.text
+
+
+def test_predict_and_evaluate_take_h5_dataset(tmp_path, instance_checkpoint, capsys):
+    from unetlab.cli import main
+
+    root = _images_of_several(tmp_path / "data")
+    model = str(instance_checkpoint)
+    out = tmp_path / "out"
+    args = ["predict", "--checkpoint", model, "--input", str(root / "images"), "--output"]
+    assert main([*args, str(out)]) != 0 and not out.exists()
+    assert main([*args, str(out), "--h5-dataset", "raw"]) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]
+    evaluate = ["evaluate", "--checkpoint", model, "--data", str(root), "--h5-dataset", "raw"]
+    assert main(evaluate) == 0
+
+
+def test_imaris_time_points_are_the_outputs_t_streamed_as_read_whole(tmp_path):
+    """Before: streamed, the 2 x 3 pages of a 2-time-point .ims came out as 6 Z planes."""
+    from unetlab.inference.records import OutputOptions
+
+    a = _stack()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = write_imaris(folder / "t.ims", [a], times=2)
+    stack = read_stack(path)
+    assert stack.shape == (6, 40, 50) and (stack[3:] == a // 2).all()
+    found = read_page_axes(path, 6)
+    assert (found.letters, found.shape) == ("TZ", (2, 3))
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "whole")
+    predict_folder(net, folder, tmp_path / "streamed", OutputOptions(large_threshold=100))
+    for how in ("whole", "streamed"):
+        with tifffile.TiffFile(tmp_path / how / "t.tif") as tif:
+            assert (tif.series[0].axes, tif.series[0].shape) == ("TZYX", (2, 3, 40, 50)), how

@@ -41,6 +41,7 @@ CONFIG_KEYS = (
     "data.ignore_value",
     "data.ctc_truth",
     "data.grey_masks",
+    "data.h5_dataset",
     "data.normalization",
     "data.tile_size",
     "data.tiles_per_epoch",

@@ -37,6 +37,7 @@ from unetlab.cli.common import (
 from unetlab.cli.predict import (
     add_axes_arg,
     add_exclude_rows_arg,
+    add_h5_dataset_arg,
     add_nodata_arg,
     add_scale_arg,
     check_region_flags,
@@ -79,7 +80,7 @@ def add_parser(sub) -> None:
     _add_outputs(p.add_argument_group("outputs"))
     c = p.add_argument_group("classes and objects")
     _add_classes(c)
-    _add_grey_masks(c)
+    _add_reading(c)
     _add_scores(c)
     _add_voxel(c)
     add_exclude_rows_arg(c, EXCLUDE_ROWS_SCORED)
@@ -235,8 +236,10 @@ def _add_classes(c) -> None:
     )
 
 
-def _add_grey_masks(c) -> None:
-    """How grey RGB masks beside a colour table are read (``data.grey_masks``)."""
+def _add_reading(c) -> None:
+    """How grey RGB masks beside a colour table are read (``data.grey_masks``), and HDF5
+    files of several datasets (``data.h5_dataset``)."""
+    add_h5_dataset_arg(c)
     c.add_argument(
         "--grey-masks",
         choices=("colours", "indices"),
@@ -615,6 +618,7 @@ def _level_seeds(args) -> float | None:
 
 def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
+    from unetlab.data.h5 import h5_dataset_read_as
     from unetlab.evaluate.earlier import records_read_once
     from unetlab.evaluate.predictions import predictions_read_once
     from unetlab.signals import stop_line_said
@@ -624,6 +628,7 @@ def run(args) -> int:
     # stop line the command's alone (evaluate_model says none)
     with (
         grey_masks_read_as(args.grey_masks),
+        h5_dataset_read_as(args.h5_dataset),
         records_read_once(),
         predictions_read_once(),
         stop_line_said(),

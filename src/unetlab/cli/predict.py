@@ -145,6 +145,19 @@ def _add_inputs(p) -> None:
         "; a large stack read window by window takes axes that say what its pages are (TYX "
         "for slices that are time points)",
     )
+    add_h5_dataset_arg(p)
+
+
+#: --h5-dataset's help (data.h5_dataset)
+H5_DATASET = (
+    "the dataset read in each HDF5 file (.h5, .hdf5) of several, by its path in the file "
+    "(raw, volumes/raw; default: the file's one, as an ilastik export holds)"
+)
+
+
+def add_h5_dataset_arg(p) -> None:
+    """--h5-dataset: the dataset read in each HDF5 input of several (``data.h5_dataset``)."""
+    p.add_argument("--h5-dataset", metavar="NAME", help=H5_DATASET)
 
 
 def add_axes_arg(p, more: str = "") -> None:
@@ -301,6 +314,7 @@ def _add_slides(s) -> None:
 
 def run(args) -> int:
     since = _cpu_reading()  # other work's cores over the setup (imports too): the threads
+    from unetlab.data.h5 import h5_dataset_read_as
     from unetlab.inference.every_file import headers_read_once
     from unetlab.inference.output_rules import holds_of_a_call
     from unetlab.signals import stop_line_said
@@ -308,7 +322,12 @@ def run(args) -> int:
     # its stop line reads its hold after predict_folder ended, and is the command's alone
     # (no folder, tree or file says one); each input's header read once by the checks
     # before the model loads and after (s59)
-    with holds_of_a_call(), stop_line_said(), headers_read_once():
+    with (
+        holds_of_a_call(),
+        stop_line_said(),
+        headers_read_once(),
+        h5_dataset_read_as(args.h5_dataset),
+    ):
         return _run(args, since)
 
 

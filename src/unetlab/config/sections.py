@@ -170,6 +170,12 @@ class DataSection(Section):
         "indices of grey masks saved as RGB; recorded in the checkpoint, so evaluate reads its "
         "masks the same",
     )
+    h5_dataset: str | None = option(
+        None,
+        "the dataset read in each HDF5 image and mask file (.h5, .hdf5) of several, by its path "
+        "in the file (raw, volumes/raw); a file of one dataset (an ilastik export) is read "
+        "whatever its name; predict and evaluate take --h5-dataset; null: refused, naming them",
+    )
     normalization: dict | None = option(
         None,
         "input normalisation: {mode: per_image | fixed (+ mean, std) | dataset | scale | "

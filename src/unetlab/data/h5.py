@@ -19,16 +19,20 @@ chunks a window touches), so a 20k x 20k ``.ims`` is read window by window.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from unetlab.context_values import set_within
 from unetlab.errors import ImageReadError, first_line, optional_module
 
 #: the suffixes of HDF5 files read: ilastik's and BigDataViewer's ``.h5``, ``.hdf5``,
@@ -47,11 +51,31 @@ UNITS_UM = {
     **dict.fromkeys(("mm", "millimeter", "millimetre"), 1e3),
 }
 EXPORT_AGAIN = "a damaged or cut-short file: copy or export it again"
+#: the fix named for a file of several datasets
+DATASET_FIX = (
+    "name the one to read: --h5-dataset NAME (predict, evaluate), --set data.h5_dataset=NAME "
+    "(train)"
+)
+
+#: the dataset read in a file of several (None: the file's one), per thread and context
+_NAMED: ContextVar[str | None] = ContextVar("unetlab_h5_dataset", default=None)
 
 
 def is_h5_name(path: str | os.PathLike) -> bool:
     """Whether ``path``'s name says an HDF5 file (:data:`H5_SUFFIXES`)."""
     return Path(path).suffix.lower() in H5_SUFFIXES
+
+
+def h5_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[None]:
+    """Read dataset ``name`` (``raw``, ``volumes/raw``) of each HDF5 file of several within
+    (``data.h5_dataset``, ``--h5-dataset``; a file of one is read whatever its name); None:
+    as now."""
+    return set_within(_NAMED, _NAMED.get() if name is None else name)
+
+
+def h5_dataset_reading() -> str | None:
+    """The dataset read in an HDF5 file of several now (:func:`h5_dataset_read_as`)."""
+    return _NAMED.get()
 
 
 def _h5py(where: Path):
@@ -140,21 +164,31 @@ def _datasets(f) -> list[str]:
 
 
 def _single(path: Path, f, level: int) -> H5Source:
-    """The file's one dataset, by its ``axistags`` (ilastik's) or its shape."""
-    names = _datasets(f)
-    if len(names) != 1:
-        said = ", ".join(f"{n} {f[n].shape}" for n in names[:6]) + (", ..." * (len(names) > 6))
-        raise ImageReadError(
-            f"{path}: an HDF5 file of {len(names)} datasets ({said or 'none'}), not an ilastik "
-            "export, an Imaris or a BigDataViewer file: keep the image in a file of its own "
-            "(ilastik: Export; h5copy -i IN.h5 -o OUT.h5 -s /NAME -d /exported_data)"
-        )
+    """The file's one dataset, or the one :func:`h5_dataset_read_as` names in a file of
+    several, by its ``axistags`` (ilastik's) or its shape."""
+    name = _chosen(path, _datasets(f), f)
     _level(path, level, 1)
-    data = f[names[0]]
+    data = f[name]
     shape = tuple(int(n) for n in data.shape)
     tags = data.attrs.get("axistags")
     letters, pages = _axistags(path, tags, shape)
-    return H5Source("ilastik", ((names[0],),), shape, letters, data.dtype, 1, pages=pages)
+    return H5Source("ilastik", ((name,),), shape, letters, data.dtype, 1, pages=pages)
+
+
+def _chosen(path: Path, names: list[str], f) -> str:
+    """The dataset of ``names`` to read: the one named (:func:`h5_dataset_read_as`) where
+    the file holds it, else the file's one; ImageReadError naming them, and the fix, else."""
+    named = _NAMED.get()
+    if named is not None and named.strip("/") in names:
+        return named.strip("/")
+    if len(names) == 1:
+        return names[0]
+    said = ", ".join(f"{n} {f[n].shape}" for n in names[:6]) + (", ..." * (len(names) > 6))
+    lacks = "" if named is None else f", none named {named!r}"
+    raise ImageReadError(
+        f"{path}: an HDF5 file of {len(names)} datasets ({said or 'none'}){lacks}, not an "
+        f"ilastik export, an Imaris or a BigDataViewer file: {DATASET_FIX}"
+    )
 
 
 def _axistags(path: Path, tags, shape: tuple[int, ...]) -> tuple[str, str]:
@@ -336,13 +370,17 @@ def h5_letters(source: H5Source) -> str:
     return "P" * (times > 1) + source.letters + "C" * (channels > 1)
 
 
-def h5_page_axes(path: str | os.PathLike) -> tuple[str, tuple[int, ...]]:
-    """What the pages of the HDF5 file ``path`` are, in their order (``Z``, ``TZ``, ``T``;
-    ``Q`` of no known meaning), and their sizes (:class:`~unetlab.data.tiffmeta.PageAxes`)."""
+def h5_page_axes(path: str | os.PathLike, pages: int) -> tuple[str, tuple[int, ...]]:
+    """What the ``pages`` of the HDF5 file ``path`` are, in their order (``Z``, ``TZ``,
+    ``T``; ``Q`` of no known meaning), and their sizes
+    (:class:`~unetlab.data.tiffmeta.PageAxes`): level 0's, the last (z) of a level of fewer
+    planes (BigDataViewer's halve z too) as many as there are."""
     source = h5_source(path)
     sizes = tuple(n for a, n in zip(h5_letters(source), source.shape) if a == "P")
     letters = "T" * (len(source.grid) > 1) + source.pages
-    return ("Q", (int(np.prod(sizes)),)) if "Q" in letters else (letters, sizes)
+    if "Q" in letters or not sizes:
+        return "Q", (pages,)
+    return letters, (*sizes[:-1], pages // math.prod(sizes[:-1]))
 
 
 def h5_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float | None] | None:

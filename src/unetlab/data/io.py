@@ -46,7 +46,14 @@ from unetlab.data.grey_masks import (
     index_like,
     unknown_grey_line,
 )
-from unetlab.data.h5 import H5_SUFFIXES, h5_letters, h5_source, is_h5_name, read_h5
+from unetlab.data.h5 import (
+    H5_SUFFIXES,
+    h5_dataset_reading,
+    h5_letters,
+    h5_source,
+    is_h5_name,
+    read_h5,
+)
 from unetlab.data.held import held_read
 from unetlab.data.mask_palettes import palette_values
 from unetlab.data.mrc import (
@@ -102,8 +109,9 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
 #: (phones' and the web's photos), MRC (electron microscopy's), NumPy's .npy and .npz and
-#: HDF5 (ilastik's, Imaris', BigDataViewer's), which predict never writes, so none ever stands for one of its outputs (the bioimage.io
-#: export's test_input.npy lies in its package, never among predict's outputs)
+#: HDF5 (ilastik's, Imaris', BigDataViewer's), which predict never writes, so none ever
+#: stands for one of its outputs (the bioimage.io export's test_input.npy lies in its
+#: package, never among predict's outputs)
 INPUT_SUFFIXES = (
     *IMAGE_SUFFIXES,
     *TIFF_SUFFIXES[2:],
@@ -302,8 +310,8 @@ def read_stack(
     read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
     if colours is not None:  # a checkpoint's table: not one a data set's reads share
         return read()
-    read_as = (*how.values(), grey_masks_reading(), position_of(path), every_position_read())
-    return held_read(path, read_as, read)  # train: the plan's read, then the load's
+    modes = grey_masks_reading(), h5_dataset_reading(), position_of(path), every_position_read()
+    return held_read(path, (*how.values(), *modes), read)  # train: the plan's read, then the load's
 
 
 def _drawn_mask(path: Path) -> np.ndarray | None:

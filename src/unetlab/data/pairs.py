@@ -74,6 +74,7 @@ from unetlab.data.folder_notes import (
     unread_microscope_files,
 )
 from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
+from unetlab.data.h5 import h5_dataset_read_as, h5_dataset_reading
 from unetlab.data.io import (
     GIVEN_AXES,
     INPUT_SUFFIXES,
@@ -1722,6 +1723,7 @@ class PairReader:
         self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
         self.shapes_as = "instances" if shapes_as_objects() else "semantic"
+        self.h5_dataset = h5_dataset_reading()
 
     def stack(
         self, path: Path, *, mask: bool, axes: str | None = None, channels: tuple | None = None
@@ -1741,7 +1743,11 @@ class PairReader:
             axes = axes or self.axes
             axes = mask_axes(Path(path), axes) if mask else file_axes(path, axes)
             colours = self.colours if mask else None
-            with grey_masks_read_as(self.grey_masks), shapes_read_as(self.shapes_as):
+            with (
+                grey_masks_read_as(self.grey_masks),
+                shapes_read_as(self.shapes_as),
+                h5_dataset_read_as(self.h5_dataset),
+            ):
                 how = dict(mask=mask, colours=colours, axes=axes, channels=channels)
                 self._held[key] = read_stack(path, **how)
         return self._held[key]

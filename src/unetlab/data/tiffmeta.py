@@ -179,7 +179,7 @@ def read_page_axes(
     if is_npy_name(path):  # an array's leading axes: not known, as a bare TIFF's
         return PageAxes("Q", (pages,))
     if is_h5_name(path):  # ilastik's axistags, Imaris' and BigDataViewer's time points
-        return PageAxes(*h5_page_axes(path))
+        return PageAxes(*h5_page_axes(path, pages))
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
 

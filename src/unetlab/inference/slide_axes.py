@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import weakref
 
+from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.slides import Slide
 from unetlab.data.tiffmeta import PageAxes, read_page_axes
@@ -18,15 +19,15 @@ _PAGE_AXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def slide_page_axes(slide: Slide) -> PageAxes:
     """The page axes of ``slide`` as its file (or the user's axes) say them, read once a
     slide (``Slide.given_axes`` is never reassigned); "Q" for a TIFF's pages of no known
-    axes, "Z" for a stack that is not a TIFF."""
+    axes, "Z" for a stack that is not a TIFF nor an HDF5 file (whose own say them)."""
     if slide not in _PAGE_AXES:
         pages = slide.shape[0]
         if pages == 1:
             axes = PageAxes()
         elif slide.given_axes is not None:
             axes = given_page_axes(slide.path, slide.given_axes, pages)
-        elif slide.path.suffix.lower() in TIFF_SUFFIXES:
-            axes = read_page_axes(slide.path, pages)
+        elif slide.path.suffix.lower() in TIFF_SUFFIXES or is_h5_name(slide.path):
+            axes = read_page_axes(slide.path, pages)  # HDF5's: Imaris' time points
         else:
             axes = PageAxes("Z", (pages,))
         _PAGE_AXES[slide] = axes
