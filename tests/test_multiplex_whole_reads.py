@@ -279,6 +279,7 @@ def test_a_wavelength_given_as_the_channel_is_refused_naming_its_index(tmp_path,
         ("predict", ["488"], "; " + NAMED.format("it")),
         ("predict", ["0", "488"], "; " + NAMED.format("it")),
         ("evaluate", ["488"], ": " + NAMED.format("this file") + ": give --channel"),
+        ("evaluate", ["0", "488"], ": " + NAMED.format("this file") + ": give --channel bands"),
     ],
 )
 def test_a_wavelength_given_as_channel_on_the_command_line_is_said_by_its_index(
@@ -286,7 +287,8 @@ def test_a_wavelength_given_as_channel_on_the_command_line_is_said_by_its_index(
 ):
     """Review s72: ``predict --channel 488`` (and ``0 488``) and ``evaluate --channel 488`` of
     a file naming its channels 405/488/561/640 said "out of range" or "no channel 488"
-    alone: each says the index of the channel it names 488, as data.channel's line does."""
+    alone: each says the index of the channel it names 488, as data.channel's line does
+    (s73: evaluate's band list ``0 488`` too)."""
     from unetlab import save_model
     from unetlab.cli import main
 
@@ -302,6 +304,33 @@ def test_a_wavelength_given_as_channel_on_the_command_line_is_said_by_its_index(
     assert main(args) != 0
     error = capsys.readouterr().err.splitlines()[-1]
     assert said in error and error.startswith(f"unetlab {command}: error: "), error
+
+
+@pytest.mark.parametrize("channel", [488, [0, 488]])
+def test_a_wavelength_given_for_several_inputs_is_said_once_for_each_layout(
+    tmp_path, monkeypatch, channel
+):
+    """s73: predict's line gave the index of the channel named 488 for one input alone: of
+    several, it says it once for each way they name their channels, their names read with
+    their headers (each opened once)."""
+    from tests.test_channels_opens import _counted
+    from unetlab.inference.every_file import absent_channel
+
+    laser = ["405", "488", "561", "640"]
+    paths = [
+        _multiplex(tmp_path / f"{name}.ome.tif", len(names), names=names)
+        for name, names in (("a", laser), ("b", laser), ("c", ["488", "405", "561"]))
+    ]
+    opened = _counted(monkeypatch)
+    said = absent_channel(paths, channel)["message"]
+    assert sorted(opened) == sorted(map(str, paths)), opened
+    assert said.endswith(
+        f"; the channel each of 2 inputs ({paths[0]}, ...) names '488' is index 1; the channel "
+        f"{paths[2]} names '488' is index 0 (a number given is an index, not a name)"
+    ), said
+    assert absent_channel(paths[:2], channel)["message"].endswith(
+        "; the channel each names '488' is index 1 (a number given is an index, not a name)"
+    )
 
 
 def test_the_channels_read_alone_are_found_by_one_read_of_the_header(tmp_path, monkeypatch, model):

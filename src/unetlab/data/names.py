@@ -107,11 +107,19 @@ def named_by_digits(names: Sequence[str], wanted: Iterable[int], where: str = "t
     lines refusing them say it: "the channel this file names '488' is index 1 (...)"; ""
     where none. One rule for data.channel and --channel (s72: "no channel 488" alone; the
     number, in YAML or on the command line, is read as an index)."""
+    said = digits_named(names, wanted)
+    return f"the channel {where} names {said} {AN_INDEX}" if said else ""
+
+
+#: what :func:`named_by_digits` adds: the digits a file names a channel by are no index
+AN_INDEX = "(a number given is an index, not a name)"
+
+
+def digits_named(names: Sequence[str], wanted: Iterable[int]) -> str:
+    """The channels of ``wanted`` beyond those of a file recording ``names`` that it names
+    by their digits, with their indices: "'488' is index 1"; "" where none."""
     found = {c: names.index(str(c)) for c in wanted if c >= len(names) and str(c) in names}
-    if not found:
-        return ""
-    said = ", ".join(f"'{c}' is index {at}" for c, at in found.items())
-    return f"the channel {where} names {said} (a number given is an index, not a name)"
+    return ", ".join(f"'{c}' is index {at}" for c, at in found.items())
 
 
 #: how a file comes to name its channels, for a channel asked by name (``--channel DAPI``,

@@ -287,13 +287,19 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     from unetlab.data.io import decoding_errors  # (it imports this module)
 
     with decoding_errors(Path(path)), open_tiff(path) as tif:  # the file's name known: no stat
-        if tif.ome_metadata:
-            names = _ome_channel_names(tif.ome_metadata, image_of(tif))
-        else:
-            ij = tif.imagej_metadata or {}
-            count = int(ij.get("channels") or 1)
-            names = [str(n) for n in (ij.get("Labels") or [])[:count]] if count > 1 else []
-            names = names if len(names) == count else []
+        return names_in(tif)
+
+
+def names_in(tif) -> list[str]:
+    """:func:`channel_names` of the open TIFF ``tif`` (s73: read with its header by the
+    checks before a command's first file, not opened again for a line's names)."""
+    if tif.ome_metadata:
+        names = _ome_channel_names(tif.ome_metadata, image_of(tif))
+    else:
+        ij = tif.imagej_metadata or {}
+        count = int(ij.get("channels") or 1)
+        names = [str(n) for n in (ij.get("Labels") or [])[:count]] if count > 1 else []
+        names = names if len(names) == count else []
     return names if all(n.strip() for n in names) else []
 
 

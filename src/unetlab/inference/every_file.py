@@ -22,10 +22,10 @@ from unetlab.data.io import (
     stack_shape,
     tiff_layout,
 )
-from unetlab.data.names import listed, named_by_digits
+from unetlab.data.names import AN_INDEX, digits_named, listed, named_by_digits
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
-from unetlab.data.tiffmeta import channel_names
+from unetlab.data.tiffmeta import channel_names, names_in
 from unetlab.errors import Spelled, UnetlabError, worded
 from unetlab.inference.pages import page_colour, read_axes, trained_axes
 from unetlab.inference.predict import PredictOptions, channel_refusal
@@ -327,10 +327,12 @@ def absent_channel(
     model's (Y, X, 2) minisblack TIFFs were counted by their 24 pages, each file failed)."""
     if (top := _highest_band(channel)) is None or not paths:
         return None
-    most, exact = [], True
+    most, exact, names = [], True, []
     for path in paths:
-        if (bound := _bound_read(path, axes, takes)) is None or bound[0] > top:
-            return None
+        with keeping_open(path), _HEADERS.stamped(path):  # one open, one stat for both
+            if (bound := _bound_read(path, axes, takes)) is None or bound[0] > top:
+                return None
+            names.append(_header_names(path, bound[0]))
         most.append(bound[0])
         exact &= bound[1]
     said = _Bound(max(most), exact, same=exact and len(set(most)) == 1)
@@ -338,7 +340,7 @@ def absent_channel(
     channels = None if takes is None else takes.channels
     listed = _Listed(len(channel) if isinstance(channel, (tuple, list)) else 0, channels)
     bands = channel if listed.bands else [channel]  # a laser line given as its name (s72)
-    named = named_by_digits(_names(paths[0], said.most), bands, "it") if len(paths) == 1 else ""
+    named = _named_by_digits(paths, names, bands)
     return worded(
         lambda words: (
             _out_of_range(words, top, paths, said, others=others, listed=listed)
@@ -347,6 +349,39 @@ def absent_channel(
         {"form": CHANNEL_AS.python, "given": given.python},
         {"form": CHANNEL_AS.cli, "given": given.cli},
     )
+
+
+def _named_by_digits(paths: Sequence, names: Sequence[tuple[str, ...]], bands) -> str:
+    """Which channels of ``bands`` the inputs ``paths`` (recording ``names``) name by their
+    digits (:func:`~unetlab.data.names.named_by_digits`), said once for each way they name
+    them: "the channel it names '488' is index 1 (...)", "the channel each names ...",
+    "the channel each of 2 inputs (a.ome.tif, ...) names '488' is index 1; the channel
+    b.ome.tif names '488' is index 0 (...)"; "" where none does (s73: one input's alone)."""
+    if len(paths) == 1:
+        return named_by_digits(names[0], bands, "it")
+    ways: dict[str, list] = {}
+    for path, recorded in zip(paths, names):
+        if said := digits_named(recorded, bands):
+            ways.setdefault(said, []).append(path)
+    lines = [f"the channel {_which(group, paths)} names {said}" for said, group in ways.items()]
+    return f"{'; '.join(lines)} {AN_INDEX}" if lines else ""
+
+
+def _header_names(path: str | os.PathLike, have: int) -> tuple[str, ...]:
+    """:func:`_names` of ``path``, a TIFF's from its header read for the checks
+    (:func:`_tiff_header`: s73, each input's names would open it again)."""
+    if not is_tiff_name(path):
+        return _names(path, have)
+    names = () if (header := _tiff_header(path)) is None else header.names
+    return names if len(names) == have else ()
+
+
+def _which(group: list, paths: Sequence) -> str:
+    """The inputs of ``group`` (among ``paths``) as a line names them: ``each`` (all),
+    ``a.ome.tif``, ``each of 2 inputs (a.ome.tif, ...)``."""
+    if len(group) == len(paths):
+        return "each"
+    return str(group[0]) if len(group) == 1 else f"each of {len(group)} inputs ({group[0]}, ...)"
 
 
 def _bound_read(path, axes: str | None, takes: Takes | None) -> tuple[int, bool] | None:
@@ -480,21 +515,41 @@ def _header_bound(letters: str, shape: tuple, *, stated: bool) -> tuple[int, boo
     return (channels, True) if stated else (channels * pages, pages == 1)
 
 
-def _tiff_header(path: str | os.PathLike) -> tuple[str, tuple] | None:
-    """A TIFF's (axes letters, shape) from its header, for a look; None where tifffile
-    cannot read it (its own line comes as the file is read). Read once within
-    :func:`headers_read_once`, whatever axes it is then counted with."""
+class _Header(NamedTuple):
+    """What the checks read of a TIFF's header (:func:`_tiff_header`)."""
+
+    #: its axes letters and shape (:func:`~unetlab.data.io.tiff_layout`)
+    letters: str
+    shape: tuple
+    #: the channel names it records (:func:`~unetlab.data.tiffmeta.names_in`), for the
+    #: lines that list them: read in the same open (s73: each input's, a second open)
+    names: tuple[str, ...]
+
+
+def _tiff_header(path: str | os.PathLike) -> _Header | None:
+    """A TIFF's :class:`_Header`, for a look; None where tifffile cannot read it (its own
+    line comes as the file is read). Read once within :func:`headers_read_once`, whatever
+    axes it is then counted with."""
     return _HEADERS.read(("header",), path, lambda: _header_read(path))
 
 
-def _header_read(path: str | os.PathLike) -> tuple[str, tuple] | None:
+def _header_read(path: str | os.PathLike) -> _Header | None:
     """:func:`_tiff_header`, read now."""
     try:
         with open_tiff(path) as tif:
-            return tiff_layout(tif)
+            return _Header(*tiff_layout(tif), _names_in(tif))
     except Exception:  # noqa: BLE001 - tifffile's parser on corrupt bytes raises nearly
         # anything (ZeroDivisionError, struct.error, RuntimeError: tests/test_fuzz.py, s57 CI)
         return None
+
+
+def _names_in(tif) -> tuple[str, ...]:
+    """:func:`~unetlab.data.tiffmeta.names_in` of ``tif``; none where its metadata cannot
+    be read (its axes and shape still can: :func:`_header_read`)."""
+    try:
+        return tuple(names_in(tif))
+    except Exception:  # noqa: BLE001 - as _header_read: a corrupt OME-XML or ImageJ header
+        return ()
 
 
 def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[int, bool] | None:
@@ -509,7 +564,7 @@ def _channel_bound(path: str | os.PathLike, axes: str | None = None) -> tuple[in
     axis too. Its reads kept within :func:`headers_read_once` (:func:`_tiff_header`,
     :func:`_other_bound`), whatever axes it is counted with."""
     if is_tiff_name(path) and (header := _tiff_header(path)) is not None:
-        letters, shape = header
+        letters, shape, _ = header
         try:
             if axes is not None:  # read as given: an ImageJ stack's 5 pages, ZYX, are planes
                 return _header_bound(given_letters(axes, shape, path), shape, stated=True)

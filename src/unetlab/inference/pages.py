@@ -535,21 +535,28 @@ def one_channel_file(path: str | os.PathLike) -> bool:
 
 
 def refuse_channels(
-    path: str | os.PathLike, have: int, channels: int, channel: int | None, names: list[str]
+    path: str | os.PathLike, have: int, channels: int, channel, names: list[str]
 ) -> None:
-    """UnetlabError for a file of ``have`` channels, named ``names``, whose ``channel`` (or
-    all of them) the model (of ``channels`` channels) cannot take, listing them by index and
-    name; nothing for a file that records no names (the pixels' own refusals say the rest)."""
-    if len(names) != have or channels != 1:
+    """UnetlabError for a file of ``have`` channels, named ``names``, whose ``channel`` (an
+    index, a band list's tuple, or None: all of them) the model (of ``channels`` channels)
+    cannot take, listing them by index and name, and those it names by the digits asked
+    (``488``: :func:`~unetlab.data.names.named_by_digits`; s73: a band list's too); nothing
+    for a file that records no names (the pixels' own refusals say the rest)."""
+    if len(names) != have:
         return
     said = f"{shown_path(path)}: has {have} channels ({listed(names)}), "
-    if channel is None and have > 1:
+    if channel is None and have > 1 and channels == 1:
         fix = "the model takes 1: choose one with {} (an index or a name), e.g. the nuclear stain"
         raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_C))
-    if channel is not None and channel >= have:
-        named = named_by_digits(names, [channel])
-        named = f": {named}" if named else ""
-        fix = f"no channel {channel}{named}: give {{}} one of these, by index or name"
+    bands = channel if isinstance(channel, tuple) else (channel,)
+    beyond = [c for c in bands if c is not None and c >= have]
+    if beyond and len(bands) == channels:
+        named = named_by_digits(names, beyond)
+        lacks = f"no channel{'s' if len(beyond) > 1 else ''} {', '.join(map(str, beyond))}"
+        which = (
+            "bands among these, by index" if len(bands) > 1 else "one of these, by index or name"
+        )
+        fix = f"{lacks}{f': {named}' if named else ''}: give {{}} {which}"
         raise UnetlabError(**spelled(lambda f: said + fix.format(f), CHANNEL_GIVEN))
 
 
