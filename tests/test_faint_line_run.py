@@ -217,3 +217,20 @@ def test_a_folder_of_dim_stacks_says_the_line_in_full_once(tmp_path, caplog, str
     assert "for a dimmer acquisition" in lines[0] and lines[0].endswith("(and 2 more planes)")
     assert lines[1].startswith(f"{folder / 'b.tif'} plane 0: contrast 600")
     assert lines[1].endswith("faint objects may be missed (and 2 more planes; see a.tif plane 0)")
+
+
+def test_a_page_s_floor_is_looked_up_once(monkeypatch):
+    """s72 notes: model_stats looked up a page's floor three times (its note, its floored
+    contrast, its share kept for a stack's line; 10-16 us each); once now, the share kept
+    as before."""
+    from unetlab.data import normalize
+
+    calls, real = [], normalize.floor_for
+    counted = lambda *a: calls.append(a) or real(*a)  # noqa: E731
+    monkeypatch.setattr(normalize, "floor_for", counted)
+    monkeypatch.setattr(predict, "floor_for", counted)
+    dim = {}
+    _, scale = model_stats(_Model(), _image(1.5), name="p.tif", dim=dim)
+    assert len(calls) == 1, calls
+    assert dim == {predict._SHARES: [("p.tif", pytest.approx(1.5, rel=0.01))]}
+    assert scale == pytest.approx([1.5 * FLOOR], rel=0.01)

@@ -411,7 +411,12 @@ def floor_entry(spec: dict, dtype) -> tuple[str | None, object]:
 def floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
     """``std`` (or percentile range) of an image of ``dtype`` raised to the floor of ``spec``
     that applies to it (:func:`floor_for`)."""
-    floor = floor_for(spec, dtype)
+    return raised_to(std, floor_for(spec, dtype))
+
+
+def raised_to(std: np.ndarray, floor: np.ndarray | None) -> np.ndarray:
+    """``std`` raised to ``floor`` (:func:`floor_for`'s, looked up once by a caller that
+    needs it for more: None, as it is)."""
     return std if floor is None else np.maximum(std, per_channel(floor, std.shape[0], "floor"))
 
 
@@ -437,11 +442,16 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
     (say it per image: a dimmer acquisition must not pass silently); "faint": it is at most
     ``FAINT_SHARE`` of it, so the floor flattens it enough that faint objects may be missed
     (said as "dim" is)."""
+    return note_against(spec, dtype, contrast, floor_for(spec, dtype))
+
+
+def note_against(spec: dict, dtype, contrast, floor: np.ndarray | None) -> tuple[str, str] | None:
+    """:func:`contrast_note` of the ``floor`` that :func:`floor_for` found for ``dtype``,
+    looked up once by a caller that needs it for more."""
     if "floor" not in spec:
         return None
     trained, _ = floor_entry(spec, dtype)
     shown = _shown(spec["floor"])
-    floor = floor_for(spec, dtype)
     if floor is None:
         units = (
             f"is in the {trained} values it trained on{_others(spec)}"

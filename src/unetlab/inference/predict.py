@@ -52,10 +52,10 @@ from unetlab.data.normalize import (
     FLOOR_SHARE,
     channels_of,
     clipped,
-    contrast_note,
     floor_entry,
     floor_for,
-    floored,
+    note_against,
+    raised_to,
     raw_stats,
 )
 from unetlab.data.read_notes import note_converted
@@ -966,29 +966,30 @@ def model_stats(
     (:func:`unetlab.inference.appearance.say_appearance`)."""
     spec = model.normalization
     mean, contrast = raw_stats(image, spec)
-    note = contrast_note(spec, image.dtype, contrast)
+    floor = floor_for(spec, image.dtype)  # once a page (s73: three times, 10-16 us each)
+    note = note_against(spec, image.dtype, contrast, floor)
     said_dtype = note is not None and note[0] == "dtype"  # that line names the dtype already
     # per_image statistics are the raw ones the record holds: no second pass over the pixels
     own = mean if spec.get("mode") == "per_image" else None
     record = getattr(model, "appearance", None)  # absent: a model never trained by unetlab
     say_appearance(record, spec, image, name=name, mean=own, dtype_said=said_dtype)
-    scale = floored(contrast, spec, image.dtype)
-    say_contrast(spec, image.dtype, note, name=name, dim=dim, scale=scale)
+    scale = raised_to(contrast, floor)
+    share = floor_share(scale, floor)
+    say_contrast(spec, image.dtype, note, name=name, dim=dim, share=share)
     return mean, scale
 
 
-def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None, scale=None) -> None:
+def say_contrast(spec: dict, dtype, note: tuple | None, *, name: str, dim=None, share=None) -> None:
     """Say ``note``, :func:`~unetlab.data.normalize.contrast_note` of an image of ``dtype``
     normalised by ``spec``: "floor not applied" once per run (:func:`floor_run`) and dtype,
     outside a run once a process; "read as nearly empty" and "faint objects may be missed"
     per image (``name: ...``; kept in ``dim`` instead, when given, by kind, for
     :func:`say_pages` to say a stack's pages). A streamed slide's page says it too (audit
     s41). The "not applied" line names the first image of ``dtype`` (it named none: a folder
-    of mixed PNGs left the user to guess which was 16-bit). A stack's page's floored
-    ``scale`` (its contrast, per channel) is kept in ``dim`` too, as its share of the floor
-    (:func:`_keep_share`)."""
-    if dim is not None and scale is not None:
-        _keep_share(dim, spec, dtype, scale, name)
+    of mixed PNGs left the user to guess which was 16-bit). A stack's page's ``share`` of
+    the floor (:func:`floor_share`) is kept in ``dim`` too (under :data:`_SHARES`)."""
+    if dim is not None and share is not None:
+        dim.setdefault(_SHARES, []).append((name, share))
     if note is not None and note[0] == "dtype":
         kind = np.dtype(dtype).name
         named = name != "image"  # predict_image's default: no file to name
@@ -1011,13 +1012,11 @@ def _floor_key(spec: dict, dtype) -> str:
 _SHARES = "shares"
 
 
-def _keep_share(dim: dict, spec: dict, dtype, scale, name: str) -> None:
-    """Keep in ``dim`` (under :data:`_SHARES`) the share of the floor of ``spec`` that the
-    page ``name``, of ``dtype``, whose floored contrast is ``scale`` (per channel) holds, its
-    least channel's; nothing where the floor does not apply to it."""
-    if (floor := floor_for(spec, dtype)) is not None:
-        share = float(np.min(np.asarray(scale) / floor))
-        dim.setdefault(_SHARES, []).append((name, share))
+def floor_share(scale: np.ndarray, floor: np.ndarray | None) -> float | None:
+    """The share of ``floor`` (:func:`~unetlab.data.normalize.floor_for`'s) that a page whose
+    floored contrast is ``scale`` (per channel) holds, its least channel's; None where the
+    floor does not apply to it."""
+    return None if floor is None else float(np.min(np.asarray(scale) / floor))
 
 
 def say_pages(dim: dict[str, list[tuple[str, str, str]]], noun: str) -> None:

@@ -58,7 +58,7 @@ from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
-from unetlab.data.normalize import clipped, clips, contrast_note, floored, raw_stats
+from unetlab.data.normalize import clipped, clips, contrast_note, floor_for, floored, raw_stats
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import (
@@ -126,6 +126,7 @@ from unetlab.inference.predict import (
     check_finite,
     encode_labels,
     fit_channels,
+    floor_share,
     inference_session,
     labels_from_probabilities,
     model_background,
@@ -1474,7 +1475,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
         say_streamed_appearance(model, image, stats[0], name=str(slide.path), dtype_said=said)
         name = _page_name(slide, p, str(slide.path))
         dim = tiles["dim"]
-        say_contrast(model.normalization, image.dtype, note, name=name, dim=dim, scale=stats[1])
+        share = floor_share(stats[1], floor_for(model.normalization, image.dtype))
+        say_contrast(model.normalization, image.dtype, note, name=name, dim=dim, share=share)
     sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
     synced = {key: (arrays[key], specs[key]) for key in specs}
     fn, progress = tiles["fn"], tiles["progress"]
