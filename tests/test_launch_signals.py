@@ -1001,6 +1001,41 @@ def test_a_system_exit_s_status_is_the_interpreter_s(capsys):
     assert capsys.readouterr().err == "no such run\n"
 
 
+#: the grace of the launches whose second signal kills at once: long enough that waiting it
+#: out is told from a loaded machine's delays (s73: 3 s, and under 2.5 s asked, failed so)
+_GRACE = 40
+
+
+def _outliving(worker: list, first, notes: dict, main_said: bool, again):
+    """A stand-in for run_passing_signals: the first stop ``first`` passed on (None: none,
+    torchrun killed), a process (put in ``worker``) outlives torchrun, and a second SIGTERM
+    comes 0.3 s later (and the same ``again`` s after it); ``notes``: the launcher's notes
+    of a kill; ``main_said``: the main process said its line."""
+    import threading
+
+    import unetlab.distributed as distributed
+
+    def outlived(command, env, grace):  # the first stop passed on; a process outlives torchrun
+        worker.append(subprocess.Popen(["sleep", "60"]))
+        started = distributed._start_time(worker[0].pid)
+        Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker[0].pid} {started}\n")
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()  # the second one
+        if again:  # the same one again, soon after
+            threading.Timer(0.3 + again, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        if first is None:  # torchrun killed, none passed on: that SIGTERM is the first
+            return 137, ()
+        Path(stop_note(env[STATUS_FILE])).touch()  # as the launcher's
+        for ending, text in notes.items():  # the launcher's note of the kill
+            Path(f"{env[STATUS_FILE]}.{ending}").write_text(text)
+        if main_said:
+            Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
+        # the signals it passed on, as run_passing_signals returns them: the first, and the
+        # one that killed (the kill's note names both)
+        return 128 + first, (first, *map(int, notes.get("killed", "").split()[1:]))
+
+    return outlived
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the processes")
 @pytest.mark.parametrize(
     "first, notes, main_said, again, said",
@@ -1041,30 +1076,11 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
     s59 sig9: the kill said "stopped by SIGTERM again: killing its processes" (a third
     wording of a second signal), under the main process's stop line, or above the launch's
     "stopped by SIGTERM"; it is said as a kill while torchrun lives is (_SignalPasser)."""
-    import threading
-
     import unetlab.distributed as distributed
     from unetlab.signals import stop_raises
 
     worker = []
-
-    def outlived(command, env, grace):  # the first stop passed on; a process outlives torchrun
-        worker.append(subprocess.Popen(["sleep", "60"]))
-        started = distributed._start_time(worker[0].pid)
-        Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker[0].pid} {started}\n")
-        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()  # the second one
-        if again:  # the same one again, soon after
-            threading.Timer(0.3 + again, os.kill, (os.getpid(), signal.SIGTERM)).start()
-        if first is None:  # torchrun killed, none passed on: that SIGTERM is the first
-            return 137, ()
-        Path(stop_note(env[STATUS_FILE])).touch()  # as the launcher's
-        for ending, text in notes.items():  # the launcher's note of the kill
-            Path(f"{env[STATUS_FILE]}.{ending}").write_text(text)
-        if main_said:
-            Path(env[STATUS_FILE]).write_text(f"{128 + first} 0\n")  # its line said
-        # the signals it passed on, as run_passing_signals returns them: the first, and the
-        # one that killed (the kill's note names both)
-        return 128 + first, (first, *map(int, notes.get("killed", "").split()[1:]))
+    outlived = _outliving(worker, first, notes, main_said, again)
 
     def counted(how, status):  # the launch's line: predict counts the inputs done, a while
         time.sleep(0.3 if again else 0)
@@ -1074,11 +1090,13 @@ def test_a_stop_signal_again_kills_a_process_that_outlived_torchrun(
     start = time.monotonic()
     try:
         with stop_raises():  # as the CLI runs it
-            code = distributed.launch(2, ["predict"], grace=3, stopped=counted)
+            code = distributed.launch(2, ["predict"], grace=_GRACE, stopped=counted)
         took = time.monotonic() - start
         # the first signal sets the status, as while torchrun lives
         assert code == 128 + (first or signal.SIGTERM)
-        assert worker[0].wait(timeout=1) == -signal.SIGKILL and took < 2.5
+        # killed at once, not after the grace (s73: a grace of 3 s, under 2.5 s asked, and a
+        # second to see it die failed on a loaded 2-core machine; the bounds are wide now)
+        assert worker[0].wait(timeout=30) == -signal.SIGKILL and took < _GRACE / 2
     except KeyboardInterrupt as exc:  # a Stopped: pytest would end the session
         pytest.fail(f"raised {exc!r}")
     finally:
