@@ -119,7 +119,7 @@ def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
     if coco_view(mask_files[0]) == COCO_VIEWS[0]:  # no file: VOC's colours, crowds void
         return voc_colormap()
     palette, first = read_palette(mask_files[0]), mask_files[0]
-    table = find_colour_table(first) if colour_file(first) else None
+    table = find_colour_table(first) if colour_file(first, mask=True) else None
     if table is not None and (palette is None or _read_by_colour(first, table)):
         return table.palette()
     return palette

@@ -30,13 +30,14 @@ COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
 COLOUR_PHOTOMETRIC = (2, 3, 5, 6, 8)
 
 
-def colour_file(path: str | os.PathLike) -> bool | None:
+def colour_file(path: str | os.PathLike, *, mask: bool = False) -> bool | None:
     """True for a colour picture (an RGB/RGBA/palette PNG, a JPEG, a TIFF whose photometric
     interpretation is RGB), False for other files (grey pictures, and TIFFs of minisblack
     channels: ImageJ hyperstacks, OME-TIFFs, 16-bit microscope files), None for what is not
     a file (an OME-Zarr folder). A TIFF of RGB photometry whose metadata calls its planes
     channels (``tifffile.imwrite(path, cyx, metadata={"axes": "CYX"})`` of 8-bit (3, H, W)
-    writes such a file) holds channels: the caller decides by the pixels (8-bit 3 channels: colour)."""
+    writes such a file) holds channels: the caller decides by the pixels (8-bit 3 channels: colour).
+    ``mask``: ``path`` read as a mask (an ``.npz``'s masks array, not its images)."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -45,7 +46,7 @@ def colour_file(path: str | os.PathLike) -> bool | None:
     if is_mrc_name(path):
         return False  # MRC's grey
     if is_npy_name(path):  # an array's last axis of 3 or 4, as tifffile saves it (RGB)
-        return npy_colour(path)
+        return npy_colour(path, mask=mask)
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:
             series = series_of(tif)

@@ -438,13 +438,15 @@ def stack_shape(
     frames: bool = False,
     axes: str | None = None,
     axes_as: Spelled = AXES_AS,
+    mask: bool = False,
 ) -> tuple[int, int, int]:
     """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``, and a
     TIFF's ``axes`` given: :func:`given_letters`, which spells them ``axes_as`` where they
     do not fit), from the file's header only (no pixels
     decoded): turned as its orientation tag says; of a folder of one mask per object, its
-    sample's image's (:mod:`unetlab.data.dsb`)."""
-    return stack_size(path, frames=frames, axes=axes, axes_as=axes_as)[:3]
+    sample's image's (:mod:`unetlab.data.dsb`); ``mask``: read as a mask (an ``.npz``'s
+    masks array, not its images)."""
+    return stack_size(path, frames=frames, axes=axes, axes_as=axes_as, mask=mask)[:3]
 
 
 def stack_size(
@@ -453,6 +455,7 @@ def stack_size(
     frames: bool = False,
     axes: str | None = None,
     axes_as: Spelled = AXES_AS,
+    mask: bool = False,
 ) -> tuple[int, int, int, int]:
     """(pages, H, W, channels): :func:`stack_shape` and the channels of each pixel (the
     samples of a colour picture; 1 of a mask drawn as outlines or of one mask per object),
@@ -471,7 +474,7 @@ def stack_size(
         return 1, *shapes_image(path)[1], 1
     if axes is not None and not takes_axes(path):
         raise untiffed_error(path)
-    if (size := _volume_size(path, axes, axes_as)) is not None:
+    if (size := _volume_size(path, axes, axes_as, mask)) is not None:
         return size
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with decoding_errors(path), Image.open(path) as im:
@@ -502,11 +505,12 @@ def _folder_shape(path: Path) -> tuple[int, int, int] | None:
     return series_header(path).shape if is_dicom_series(path) else None
 
 
-def _volume_size(path: Path, axes: str | None, axes_as: Spelled) -> tuple | None:
+def _volume_size(path: Path, axes: str | None, axes_as: Spelled, mask: bool) -> tuple | None:
     """:func:`stack_size` of a NIfTI volume, an MRC file (its sections are planes), an HDF5
     file (by its own axes: :func:`~unetlab.data.h5.h5_source`) or a NumPy file (its array's
     shape read by its own axes, :func:`~unetlab.data.npy.npy_letters`, or by ``axes``
-    given), from its header; None for other files."""
+    given; a ``mask``'s: an ``.npz``'s masks array), from its header; None for other
+    files."""
     if is_nifti(path):
         return case_size(path)
     if is_mrc_name(path):
@@ -515,7 +519,7 @@ def _volume_size(path: Path, axes: str | None, axes_as: Spelled) -> tuple | None
         source = h5_source(path)
         shape, letters = source.shape, h5_letters(source)
     elif is_npy_name(path):
-        shape = npy_shape(path, given=axes is not None)
+        shape = npy_shape(path, mask=mask, given=axes is not None)
         letters = npy_letters(shape) if axes is None else given_letters(axes, shape, path, axes_as)
     else:
         return None

@@ -126,10 +126,11 @@ def npy_shape(path: str | os.PathLike, *, mask: bool = False, given: bool = Fals
     return read_npy(path, mask=mask, given=given).shape
 
 
-def npy_colour(path: str | os.PathLike) -> bool:
+def npy_colour(path: str | os.PathLike, *, mask: bool = False) -> bool:
     """Whether the NumPy file ``path`` holds a colour picture: a last axis of 3 or 4 after two
-    others (:func:`npy_letters`), as a TIFF that tifffile saved of it holds RGB(A) samples."""
-    return _samples_last(npy_shape(path), (3, 4))
+    others (:func:`npy_letters`), as a TIFF that tifffile saved of it holds RGB(A) samples;
+    ``mask``: its array read as a mask (an ``.npz``'s masks)."""
+    return _samples_last(npy_shape(path, mask=mask), (3, 4))
 
 
 def npy_axes(path: str | os.PathLike) -> str:

@@ -228,19 +228,22 @@ class Pair:
         return str(path) if self.pages == 1 else f"{path} page {self.page}"
 
 
-def page_count(path: Path, axes: str | None = None, axes_as: Spelled = AXES_AS) -> int:
+def page_count(
+    path: Path, axes: str | None = None, axes_as: Spelled = AXES_AS, *, mask: bool = False
+) -> int:
     """The pages of an image file as :func:`unetlab.data.io.read_stack` reads them (one rule
     for both: a TIFF's channel axes are not pages; ``axes``: as given, spelled ``axes_as``
-    where they do not fit it); 1 for PNG and JPEG. Within :func:`page_counts_held`, a
-    file's count is read once while it is unchanged."""
+    where they do not fit it); 1 for PNG and JPEG; ``mask``: of the file read as a mask (an
+    ``.npz``'s masks array). Within :func:`page_counts_held`, a file's count is read once
+    while it is unchanged."""
     path = Path(path)
     held = _HELD_COUNTS.get()
-    shape = functools.partial(stack_shape, axes=axes, axes_as=axes_as)
+    shape = functools.partial(stack_shape, axes=axes, axes_as=axes_as, mask=mask)
     try:
         if held is None or path.suffix.lower() in ANNOTATION_SUFFIXES or not path.is_file():
             return shape(path)[0]  # outlines: their image's; a DSB folder
         stat = path.stat()
-        key = (str(path.absolute()), axes, stat.st_mtime_ns, stat.st_size)
+        key = (str(path.absolute()), axes, mask, stat.st_mtime_ns, stat.st_size)
         if key not in held:
             held[key] = shape(path)[0]
         return held[key]
@@ -296,7 +299,7 @@ def _page_mismatch(
         )
     try:
         _, h, w = stack_shape(image)
-        _, mask_h, mask_w = stack_shape(mask)
+        _, mask_h, mask_w = stack_shape(mask, mask=True)
     except ImageReadError:
         return line
     if n_mask == 1 and n_img == mask_h and w <= 8 and h == mask_w:
@@ -1089,7 +1092,7 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as)
     try:
         axes = read(image, axes)
         n_img = page_count(image, axes, axes_as)
-        n_mask = page_count(mask, mask_axes(mask, axes), axes_as)
+        n_mask = page_count(mask, mask_axes(mask, axes), axes_as, mask=True)
     except (DatasetError, ImageReadError) as exc:  # a broken TIFF's, as page_count's
         found.append(quoted(exc))
         return []
