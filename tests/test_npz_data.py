@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 
 from unetlab.data.colour import colour_file
-from unetlab.data.pairs import find_pairs
+from unetlab.data.datasets import split_pairs
+from unetlab.data.pairs import PairReader, find_pairs
+from unetlab.data.stack_split import next_to_training
 from unetlab.errors import DatasetError
+from unetlab.inference.pages import say_bare_pages
 
 RNG = np.random.default_rng(0)
 
@@ -40,3 +43,46 @@ def test_a_masks_kind_is_its_masks_arrays(tmp_path):
     images = RNG.integers(0, 255, (2, 40, 48, 3), np.uint8)
     path = _data_set(tmp_path / "data.npz", images, np.ones((2, 40, 48), np.uint8))
     assert colour_file(path) and not colour_file(path, mask=True)
+
+
+def _one_file_set(tmp_path: Path, n: int = 6) -> tuple[Path, np.ndarray]:
+    images = RNG.integers(0, 255, (n, 40, 48), np.uint8)
+    masks = RNG.integers(0, 3, (n, 40, 48)).astype(np.uint16)
+    _data_set(tmp_path / "nb" / "data.npz", images, masks)
+    return tmp_path / "nb", masks
+
+
+def test_a_folder_of_one_npz_data_set_pairs_it_with_itself(tmp_path):
+    """s73: a folder holding np.savez('data.npz', images=..., masks=...) was "no data set
+    found: copy it into both folders"; now each page of its images pairs with its masks'."""
+    root, masks = _one_file_set(tmp_path)
+    pairs = find_pairs(root)
+    assert [(p.image.name, p.mask.name, p.page) for p in pairs] == [
+        ("data.npz", "data.npz", i) for i in range(6)
+    ]
+    reader = PairReader()
+    for pair in pairs:
+        np.testing.assert_array_equal(reader(pair)[1], masks[pair.page])
+
+
+def test_the_npz_given_as_data_names_its_folder(tmp_path):
+    root, _ = _one_file_set(tmp_path)
+    with pytest.raises(DatasetError, match=r"data.npz: a data set in one file: give --data the "):
+        find_pairs(root / "data.npz", flag="--data")
+
+
+def test_an_npz_data_set_splits_image_by_image(tmp_path):
+    """Its pages are a notebook's samples, not a stack's planes: no page is left out as a
+    gap and no warning calls a validation page a near copy of its neighbours."""
+    root, _ = _one_file_set(tmp_path)
+    train, val = split_pairs(root, val_fraction=0.34, seed=1)
+    assert len(train) + len(val) == 6 and len(val) == 2
+    assert next_to_training(train, val) == []
+
+
+def test_an_npy_stacks_bare_pages_are_said_not_opened_as_a_tiff(tmp_path, caplog):
+    """s73: evaluate of an (N, H, W) .npy (or an .npz) opened it as a TIFF to say its pages
+    record no axes: TiffFileError, a traceback."""
+    np.save(tmp_path / "a.npy", np.zeros((5, 40, 48), np.uint8))
+    say_bare_pages(tmp_path / "a.npy", 5)
+    assert "5 pages and no axis metadata" in caplog.text

@@ -111,12 +111,14 @@ def test_an_export_older_than_its_seg_npy_is_warned_of_naming_both(tmp_path, cap
 
 def test_a_folder_of_one_npz_says_how_it_is_read(tmp_path):
     """s72 review 7: a notebook's data.npz alone was "no data set found", no word of .npz;
-    the line says how it is read; done so, it pairs with itself."""
+    the line says how it holds one (s73: one of images and masks arrays is a data set
+    itself, tests/test_npz_data.py); a copy in each of images/ and masks/ pairs too."""
     images, masks = np.zeros((2, 20, 20), "f4"), np.zeros((2, 20, 20), np.uint16)
     masks[:, :8, :8] = np.stack([_ids(0), _ids(1)])
-    np.savez(tmp_path / "data.npz", images=images, masks=masks)
-    with pytest.raises(DatasetError, match=r"data.npz is read as a data set from images/data"):
+    np.savez(tmp_path / "data.npz", x=images, y=masks)
+    with pytest.raises(DatasetError, match=r"data.npz holds no 'images' and 'masks' arrays, "):
         find_pairs(tmp_path)
+    np.savez(tmp_path / "data.npz", images=images, masks=masks)
     for folder in ("images", "masks"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "data.npz").write_bytes((tmp_path / "data.npz").read_bytes())

@@ -258,6 +258,22 @@ def _npz_array(path: Path, *, mask: bool, shape_only: bool = False) -> np.ndarra
     )
 
 
+def holds_data_set(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an ``.npz`` of images and masks arrays (named as
+    :data:`IMAGE_KEYS` and :data:`MASK_KEYS` say: ``np.savez(f, images=..., masks=...)``), a
+    data set in one file, paired with itself page by page; False for other files and an
+    ``.npz`` that cannot be read (read as an image, it says why)."""
+    path = Path(path)
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as held:
+            names = set(held.files)
+    except (OSError, ValueError, *ZIP_DAMAGE):
+        return False
+    return not names.isdisjoint(IMAGE_KEYS) and not names.isdisjoint(MASK_KEYS)
+
+
 def _member(path: Path, held, key: str, shape_only: bool = False) -> np.ndarray | tuple:
     """The array ``key`` of the open ``.npz`` ``held`` (``shape_only``: its shape); a
     pickled one refused by its header (never loaded: numpy would say it cannot, as for a

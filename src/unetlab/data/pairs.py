@@ -116,6 +116,7 @@ from unetlab.data.names import (
 )
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.normalize import channels_of
+from unetlab.data.npy import holds_data_set
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
 from unetlab.data.shapes import (
@@ -143,6 +144,7 @@ LAYOUTS = {
     "instances": ("images", "instances"),
     "voc": ("JPEGImages", "SegmentationClass"),
     "cellpose": (".", "."),  # images and masks in the folder itself
+    "npz": (".", "."),  # data.npz of images and masks arrays, paired with itself
 }
 #: the stacks of an ISBI data set (``train-volume.tif``), each beside its labels
 #: (:func:`isbi_labels`)
@@ -188,6 +190,13 @@ class Pair:
             nifti_case(self.image) if is_nifti(self.image) else self.image.stem
         )
         return stem if self.pages == 1 else f"{stem}[{self.page}]"
+
+    @property
+    def data_set_file(self) -> bool:
+        """Whether the page is one of the images of a data set in one ``.npz`` (images and
+        masks arrays, paired with itself: :func:`_npz_sets`): a notebook's samples, not a
+        stack's neighbouring planes."""
+        return self.image == self.mask and self.image.suffix.lower() == ".npz"
 
     @property
     def case(self) -> str | None:
@@ -745,7 +754,15 @@ def _layout(root: Path) -> str | None:
         return "cellpose"
     if dsb_samples(root) is not None:
         return "dsb"
-    return None
+    return "npz" if _npz_sets(root) else None
+
+
+def _npz_sets(root: Path, names: list[str] | None = None) -> list[Path]:
+    """The ``.npz`` files of ``root`` that hold a data set each (:func:`~unetlab.data.npy.
+    holds_data_set`: a notebook's ``np.savez('data.npz', images=..., masks=...)``);
+    ``names``: those stems only."""
+    found = [p for p in listing(root) if holds_data_set(p)]
+    return [p for p in found if names is None or nfc(p.stem) in names]
 
 
 def _cellpose_beside(root: Path, images: list[Path]) -> None:
@@ -829,6 +846,12 @@ def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
         said = f"{root} is an archive, not a data folder: unpack it (double-click it, or unzip "
         return DatasetError(
             **spelled(lambda f: f"{said}/ tar -xf) and give {f} the folder it holds", flag)
+        )
+    if holds_data_set(root):  # np.savez(f, images=..., masks=...): its folder's layout
+        said = f"{root}: a data set in one file: give "
+        whose = "(each .npz of 'images' and 'masks' arrays there is paired with itself)"
+        return DatasetError(
+            **spelled(lambda f: f"{said}{f} the folder that holds it, {root.parent} {whose}", flag)
         )
     if root.exists():
         said = (
@@ -1016,6 +1039,8 @@ def _layout_pairs(
         return coco_pairs(root, names, found)
     if layout == "yolo":
         return _yolo_pairs(root, names)
+    if layout == "npz":  # each file its own mask: its masks array
+        return [(path, path) for path in _npz_sets(root, names)]
     return _on_series(root, _folder_pairs(root, layout, names, found), found)
 
 
@@ -1512,14 +1537,14 @@ def _flat_pairs(
 
 
 def _npz_alone(root: Path) -> list[str]:
-    """The line for ``.npz`` files in a folder of no data set (a notebook's
-    ``np.savez('data.npz', images=..., masks=...)``): how it is read as one (s72 review 7)."""
+    """The line for ``.npz`` files in a folder of no data set, none of images and masks
+    arrays (:func:`_npz_sets`): how one holds a data set (s72 review 7)."""
     npz = [p.name for p in listing(root) if p.suffix.lower() == ".npz"]
     if not npz:
         return []
     return [
-        f"{npz[0]} is read as a data set from images/{npz[0]} beside masks/{npz[0]} (its "
-        "'images' and its 'masks' arrays): copy it into both folders"
+        f"{npz[0]} holds no 'images' and 'masks' arrays, as a data set in one file does: "
+        "save it as np.savez(path, images=..., masks=...)"
     ]
 
 

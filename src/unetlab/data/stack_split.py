@@ -44,8 +44,9 @@ def val_count(n: int, val_fraction: float) -> int:
 
 
 def has_stacks(pairs: Sequence[Pair]) -> bool:
-    """Whether some pair is a page of a file of several pages (a movie, a z-stack)."""
-    return any(p.pages > 1 for p in pairs)
+    """Whether some pair is a page of a file of several pages (a movie, a z-stack; not the
+    images of a data set in one ``.npz``, :attr:`~unetlab.data.pairs.Pair.data_set_file`)."""
+    return any(p.pages > 1 and not p.data_set_file for p in pairs)
 
 
 def split_whole(pairs: Sequence[Pair]) -> bool:
@@ -307,9 +308,11 @@ def stack_folds(pairs: Sequence[Pair], k: int, *, seed: int) -> list[tuple[Indic
 def next_to_training(train: Sequence[Pair], val: Sequence[Pair]) -> list[Pair]:
     """The ``val`` pairs whose file's page before or after trains: a split that put
     neighbouring frames of a stack on both sides (a run split before stacks were split by
-    file, a record repeated with ``--split``)."""
+    file, a record repeated with ``--split``); none of a data set in one ``.npz`` (its
+    pages are images: :attr:`~unetlab.data.pairs.Pair.data_set_file`)."""
     trained = {(p.image, p.page) for p in train}
-    return [p for p in val if {(p.image, p.page - 1), (p.image, p.page + 1)} & trained]
+    near = [p for p in val if {(p.image, p.page - 1), (p.image, p.page + 1)} & trained]
+    return [p for p in near if not p.data_set_file]
 
 
 def sequences_on_both_sides(train: Sequence[Pair], val: Sequence[Pair]) -> list[Pair]:

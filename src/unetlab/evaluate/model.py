@@ -601,7 +601,7 @@ def _accumulated(
         progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
     ) as done:
         if scoring.axes is None:  # given: the user says what the pages are (or the checkpoint)
-            bare = [p for p in pairs if p.axes is None]
+            bare = [p for p in pairs if p.axes is None and not p.data_set_file]
             say_pages_as_planes(bare, getattr(scoring.model, "in_channels", None))
             say_planes(bare, getattr(scoring.model, "in_channels", None))
         return _accumulated_each(pairs, scoring, objects, done)

@@ -405,8 +405,7 @@ def say_bare_pages(path: Path, pages: int, objects_3d: Spelled | None = None) ->
     (``objects_3d``: its words). The file named as :func:`read_pages`' lines name it, by
     :func:`~unetlab.data.shown.shown_path`: its path as given, or as the caller's
     :func:`~unetlab.data.shown.shown_as` says (evaluate's other lines name it too)."""
-    with open_tiff(path) as tif:
-        axes = series_of(tif).axes
+    axes = _stored_axes(path)  # a NumPy stack's too (it opened it as a TIFF: s73)
     if axes.endswith("S"):
         say_colour_pages(shown_path(path), pages, colour_times(path))
     else:

@@ -269,8 +269,10 @@ def say_bare_pages(pairs: list[Pair], in_channels: int | None, read=_page_axes) 
     plane by plane (as predict reads them for a 1-channel model); where their count is the
     model's ``in_channels``, that predict reads such a file as its channels. Nothing where
     the user gives the axes (``data.axes``: the pairs'). ``read``: a file's page axes
-    (:func:`_page_axes`; prepare_data's keeps them for :func:`stack_axes`)."""
-    stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.axes is None}
+    (:func:`_page_axes`; prepare_data's keeps them for :func:`stack_axes`). A data set in
+    one ``.npz`` holds images, not planes: its pages are said of no file."""
+    bare_stacks = (p for p in pairs if p.pages > 1 and p.axes is None and not p.data_set_file)
+    stacks = {p.image: p.pages for p in bare_stacks}
     bare = [(f, n) for f, n in stacks.items() if read(f, n).letters == "Q"]
     if not bare:
         return
