@@ -34,5 +34,16 @@ def test_a_png_over_the_threshold_is_said_read_whole_in_the_callers_form(tmp_pat
     assert line.startswith("b.png: 2,000 px, read whole: large_threshold=1000 streams TIFF")
     with command_spelling():
         (line,) = _run(tmp_path, "cli", caplog, 1000)
-    assert "read whole: --large-pixels 1000 streams TIFF and Zarr inputs only" in line
+    assert "read whole: --large-pixels 1000 streams TIFF, Zarr, MRC, HDF5 and .npy inputs only" in line
     assert _run(tmp_path, "under", caplog, 5000) == []  # none over it: nothing said
+
+
+def test_an_npz_over_the_threshold_is_said_read_whole_naming_np_save(tmp_path, caplog):
+    """s73: an .npz above --large-pixels was read whole without a word (its arrays cannot be
+    memory-mapped); an .npy of the same array streams: nothing said of it."""
+    (tmp_path / "in").mkdir()
+    np.savez(tmp_path / "in" / "a.npz", np.zeros((40, 50), np.float32))
+    np.save(tmp_path / "in" / "b.npy", np.zeros((40, 50), np.float32))
+    (line,) = _run(tmp_path, "py", caplog, 1000)
+    assert line.startswith("a.npz: 2,000 px, read whole: large_threshold=1000 streams ")
+    assert "cannot be memory-mapped: save its array with np.save(path, array) as an .npy" in line

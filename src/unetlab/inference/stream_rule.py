@@ -33,6 +33,7 @@ replaces the memory rule.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -42,7 +43,7 @@ import torch
 from PIL import Image
 
 from unetlab.data.h5 import is_h5_name
-from unetlab.data.io import TIFF_SUFFIXES, ome_positions
+from unetlab.data.io import TIFF_SUFFIXES, ome_positions, stack_shape
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import reading_position
@@ -50,7 +51,7 @@ from unetlab.data.shown import shown_path
 from unetlab.data.slides import is_zarr, reads_by_window, shape_as_read, slide_header
 from unetlab.data.tiff_files import HEADERS, keeping_open, real_path
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.errors import ImageReadError, Spelled, UnetlabError, said_as
 from unetlab.inference import sizing
 from unetlab.inference.outlines import GEOJSON_OUTLINES, ROI_SIDE, rois_fit
 from unetlab.inference.predict import PredictOptions
@@ -64,27 +65,47 @@ def read_whole_anyway(
     named: Callable[[Path], str] = shown_path,
 ) -> str | None:
     """The line for a ``threshold`` given (``--large-pixels N``) that an input over it does
-    not follow: only TIFF and Zarr inputs are streamed, so a PNG or JPEG of more pixels is
-    read whole (a 9 MP PNG under ``--large-pixels 1000000`` was, without a word: s56 new
-    user). The first such input is named as ``named`` says (a header read each, until one
-    is over); None where none is, or no threshold is given."""
+    not follow: only TIFF, Zarr, MRC and ``.npy`` inputs are streamed, so a PNG or JPEG of
+    more pixels is read whole (a 9 MP PNG under ``--large-pixels 1000000`` was, without a
+    word: s56 new user), and so is an ``.npz`` (its arrays cannot be memory-mapped: s73).
+    The first such input is named as ``named`` says (a header read each, until one is
+    over); None where none is, or no threshold is given."""
     if threshold is None:
         return None
     for path in map(Path, files):
-        if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path) or is_mrc_name(path):
-            continue
-        if is_npy_name(path) or is_h5_name(path):  # an .npz, a pickle, HDF5: by no Pillow
-            continue
-        with contextlib.suppress(OSError, ValueError, Image.DecompressionBombError):
-            with Image.open(path) as image:
-                pixels = image.width * image.height
-            if pixels > threshold:
-                given = large_pixels(threshold)
-                return (
-                    f"{named(path)}: {pixels:,} px, read whole: "
-                    f"{said_as(given)} streams TIFF and Zarr inputs only (convert it to TIFF to "
-                    "stream it)"
-                )
+        if (pixels := _whole_pixels(path)) is not None and pixels > threshold:
+            fix = (
+                "an .npz cannot be memory-mapped: save its array with np.save(path, array) as "
+                "an .npy to stream it"
+                if is_npy_name(path)
+                else "convert it to TIFF to stream it"
+            )
+            given = said_as(large_pixels(threshold))
+            return f"{named(path)}: {pixels:,} px, read whole: {given} streams {STREAMED} ({fix})"
+    return None
+
+
+#: the inputs that ``--large-pixels`` streams, as :func:`read_whole_anyway` says them
+STREAMED = "TIFF, Zarr, MRC, HDF5 and .npy inputs only"
+
+
+def _whole_pixels(path: Path) -> int | None:
+    """The pixels of a page of ``path`` where it is read whole whatever its size (a PNG, a
+    JPEG, an ``.npz``); None for the inputs that stream, a pickle (cellpose's ``_seg.npy``:
+    no image) and what cannot be read (as it is read, it says why)."""
+    if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path) or is_mrc_name(path):
+        return None
+    if is_h5_name(path):  # HDF5 streams by h5py's slices
+        return None
+    if is_npy_name(path):
+        if path.suffix.lower() != ".npz" or not path.is_file():
+            return None
+        with contextlib.suppress(ImageReadError):
+            return math.prod(stack_shape(path)[1:])  # its member's header: not decompressed
+        return None
+    pil_errors = (OSError, ValueError, Image.DecompressionBombError)
+    with contextlib.suppress(*pil_errors), Image.open(path) as image:
+        return image.width * image.height
     return None
 
 
