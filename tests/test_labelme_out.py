@@ -119,7 +119,9 @@ def test_a_semantic_model_s_objects_are_labelled_with_their_class(tmp_path):
     assert {s["label"] for s in doc["shapes"]} <= {"cell", "debris"}
 
 
-def test_a_file_corrected_in_labelme_is_never_replaced_by_a_run_again(tmp_path, caplog):
+def test_a_file_corrected_in_labelme_is_never_replaced_by_a_run_again(tmp_path):
+    """A plain rerun is refused by the line that says how to keep it (it said "files that
+    unetlab did not write" and dropped their lines, so that skip_existing was refused too)."""
     _images(tmp_path / "in", [(40, 40), (40, 44)])
     net = _net()
     predict_folder(net, tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
@@ -127,9 +129,13 @@ def test_a_file_corrected_in_labelme_is_never_replaced_by_a_run_again(tmp_path, 
     doc = json.loads(corrected.read_text())
     doc["shapes"] = doc["shapes"][:1]  # corrected in labelme, saved over it
     corrected.write_text(json.dumps(doc))
-    with pytest.raises(OutputError, match="a0_objects.json"):  # the user's file now
+    said = "a0_objects.json changed since unetlab wrote it .* pass skip_existing=True"
+    with pytest.raises(OutputError, match=said):  # the user's file now
         predict_folder(net, tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
-    assert "a0_objects.json changed since" in caplog.text
+    options = _labelme(skip_existing=True)  # as the line says
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert not result.written and not result.failed and len(result.skipped) == 2
+    assert json.loads(corrected.read_text()) == doc
     (tmp_path / "out" / "a1_objects.json").unlink()
     options = _labelme(overwrite=True)  # beside it, never over it
     result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
@@ -212,3 +218,27 @@ def test_what_labelme_cannot_hold_is_left_out_each_for_its_reason(tmp_path, capl
     assert "stack.tif): a stack or several positions: labelme holds 2-D images" in caplog.text
     assert "big.tif): a slide (over 900 pixels), not read whole" in caplog.text
     assert "zarr.tif): no readable <stem>_objects.tif" in caplog.text
+
+
+def test_predicted_files_corrected_in_labelme_train_as_they_are(tmp_path):
+    """Predict -> correct in labelme -> train --data OUT, or the files beside their images:
+    a0_objects.json pairs with the image its imagePath names (it had to be renamed a0.json
+    and moved beside it; OUT's a0.png, predict's labels, was read as an image)."""
+    _images(tmp_path / "in", [(97, 83), (61, 130)])
+    predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    corrected = tmp_path / "out" / "a0_objects.json"
+    doc = json.loads(corrected.read_text())
+    doc["shapes"] = doc["shapes"][:1]  # corrected in labelme, saved over it
+    corrected.write_text(json.dumps(doc))
+    (tmp_path / "beside").mkdir()
+    for f in ("a0.png", "a1.png", "a0_objects.json", "a1_objects.json"):
+        shutil.copy(tmp_path / ("out" if "_" in f else "in") / f, tmp_path / "beside" / f)
+    for folder in ("out", "beside"):
+        with shapes_read_as("instances"):
+            pairs = find_pairs(tmp_path / folder)
+            masks = [read_pair(pair)[1] for pair in pairs]
+        shown = [(p.image.parent.name, p.image.name, p.mask.name) for p in pairs]
+        image_folder = "in" if folder == "out" else folder
+        assert shown == [(image_folder, f"a{i}.png", f"a{i}_objects.json") for i in (0, 1)]
+        ids = tifffile.imread(tmp_path / "out" / "a1_objects.tif")
+        assert len(np.unique(masks[0])) == 2 and len(np.unique(masks[1])) == len(np.unique(ids))

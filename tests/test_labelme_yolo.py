@@ -509,8 +509,12 @@ def test_predict_s_labelme_files_in_the_set_name_no_class(tmp_path):
     _labelme(tmp_path / "pred", "a_objects", predicted).with_suffix(".png").unlink()
     record(tmp_path / "pred", ["a_objects.json"], command="predict")  # as predict lists it
     assert shape_class_names(tmp_path)[0] == {0: "background", 1: "cell"}
+    # pred/ alone, predict's output folder corrected in labelme, trains as it is (s73)
+    assert shape_class_names(tmp_path / "pred")[0] == {0: "background", 1: "nucleus"}
+    assert np.unique(read_mask(tmp_path / "pred" / "a_objects.json")).tolist() == [0, 1]
+    (tmp_path / "pred" / "b.json").write_text((tmp_path / "masks" / "a.json").read_text())
     with pytest.raises(DatasetError, match=r"a_objects.json: labels 'nucleus' are no class"):
-        read_mask(tmp_path / "pred" / "a_objects.json")  # never read as background
+        read_mask(tmp_path / "pred" / "a_objects.json")  # beside the user's: never background
 
 
 def test_an_image_named_as_predict_s_files_keeps_its_shapes(tmp_path):

@@ -568,20 +568,20 @@ def output_folder(
     made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
     carried: Callable[[Path], str | None] | None = None,
     keep_edited: bool = False,
+    keep_fix: Spelled | None = None,
 ) -> Iterator[Path]:
-    """Make ``folder`` ready for outputs called ``names``, held under its lock; yields it.
-    Refuses (OutputError, before any work) an output that is one of ``inputs``, a folder not
-    writable or held, and what :func:`_claim` refuses (files unetlab did not write, unless
-    ``overwrite``), its fix as :func:`claim_files` says it (``overwrite_fix``, ``elsewhere``).
-    ``sources``: each output's input; ``made_by``: its key (a callable: asked once held), read
-    again by :func:`_settle`. An output changed since written (:func:`_differs`: size, ``carried``'s
-    key) is the user's, never replaced nor removed (``keep_edited``: its line kept); a folder made
-    here goes if a UnetlabError stops it. Its manifest is read once while unchanged (s64)."""
+    """Make ``folder`` ready for outputs ``names``, held under its lock; yields it. Refuses
+    (OutputError, before any work) an output among ``inputs``, a folder not writable or held,
+    and what :func:`_claim` refuses (files unetlab did not write, unless ``overwrite``; fix:
+    ``overwrite_fix``, ``elsewhere``). ``sources``: each output's input; ``made_by``: its key
+    (a callable: once held), read again by :func:`_settle`. An output changed since written
+    (:func:`_differs`, ``carried``) is kept, a run refused (fixes: ``keep_fix``, the overwrite
+    one) but ``overwrite`` or ``keep_edited``; a folder made here goes if an error stops it."""
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
     fix = dict(overwrite=overwrite, overwrite_fix=_fix_named(overwrite_fix), carried=carried)
-    fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited)
+    fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited, keep_fix=keep_fix)
     _forget_run(folder.resolve())  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder), manifests_read_once():
@@ -694,10 +694,12 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     one of ``names`` that :func:`_refuse_replacing` refuses, and one that ``command`` made
     from another input than ``sources`` gives (:func:`_other_inputs`), unless
     ``overwrite``; outputs changed since ``command`` wrote them (:func:`_disown_changed`)."""
-    carried, elsewhere = fix.pop("carried"), fix.pop("elsewhere")
+    carried, elsewhere, keep_fix = fix.pop("carried"), fix.pop("elsewhere"), fix.pop("keep_fix")
     remove_stale_temporaries(folder)
     take_relisted(folder)  # what a stopped group's processes handed over (s65)
-    edited = _disown_changed(folder, {*names, *sources}, command, carried, keep_edited)
+    keep_fix = said_as(keep_fix) if keep_fix is not None else ""
+    stops = None if keep_edited or fix["overwrite"] else (keep_fix, fix["overwrite_fix"])
+    edited = _disown_changed(folder, {*names, *sources}, command, carried, keep_edited, stops)
     _refuse_foreign(folder, keep, **fix)
     manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}
     theirs = {n for n in present if n not in manifest}  # never listed, never replaced
@@ -726,14 +728,17 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     return _Claim(stamps, fresh, sources, keys, before, replaced, recorded, carried, edited)
 
 
-def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> set[str]:
+def _disown_changed(
+    folder: Path, names, command: str, carried, keep: bool, stops: tuple[str, str] | None
+) -> set[str]:
     """Those of ``names`` whose file is not the one ``command`` wrote (:func:`_differs`: an
     edited mask saved over it, another program's file) are someone else's: never replaced
     nor removed (a rerun replaced them, or removed them as an input's outputs of other
     settings); their lines dropped, or with ``keep`` (``--skip-existing``, which skips
-    their inputs as before: s42 edges3) kept and the names held in :data:`_EDITED`. Those
-    that cannot be read to tell (an I/O error) are kept too, lines and all
-    (:func:`_keep_unread`)."""
+    their inputs as before: s42 edges3) kept and the names held in :data:`_EDITED`; with
+    ``stops`` (the fixes: the option that keeps them, the overwrite one) an OutputError
+    saying them, lines kept. Those that cannot be read to tell (an I/O error) are kept too,
+    lines and all (:func:`_keep_unread`)."""
     recorded = output_stamps(folder, command)
     told = {
         n: _told(folder / n, recorded[n], carried)
@@ -744,6 +749,8 @@ def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> s
     if unread:
         _keep_unread(folder, unread, command)
     changed = sorted(n for n, why in told.items() if why is True)
+    if changed and stops is not None:
+        raise OutputError(_edited_line(folder, changed, command, *stops))
     if changed:
         (log.info if keep else log.warning)(
             "%s: %s changed since %s wrote %s: yours now, never replaced or removed",
@@ -757,6 +764,23 @@ def _disown_changed(folder: Path, names, command: str, carried, keep: bool) -> s
         else:
             forget(folder, changed, command)
     return {*changed, *unread}
+
+
+def _edited_line(folder: Path, changed: list[str], command: str, keep: str, beside: str) -> str:
+    """The refusal of a run over ``folder`` whose outputs ``changed`` (a file corrected in
+    labelme saved over its own) were changed since ``command`` wrote them: the fixes that
+    keep them (``keep``: predict's --skip-existing; ``beside``: the overwrite option), else
+    another folder (a plain rerun was refused as of files "unetlab did not write", its
+    lines dropped, so that ``keep`` refused the folder too: s72 notes)."""
+    them = worded(len(changed), "it", "them")
+    fixes = [f"{keep} to run only on inputs with no outputs there (yours kept)"] if keep else []
+    fixes += [f"{beside} to write the others beside {them}"] if beside else []
+    fixes.append("give an empty or new folder")
+    shown = ", or ".join([", ".join(fixes[:-1]), fixes[-1]] if len(fixes) > 1 else fixes)
+    return (
+        f"{folder}: {first_listed(changed, 3)} changed since {_writer(f'unetlab {command}', 'unetlab')} "
+        f"wrote {them} (yours now, never replaced or removed): {shown}"
+    )
 
 
 def _told(path: Path, stamp: str, carried) -> bool | str:

@@ -55,6 +55,7 @@ from unetlab.data.h5 import (
     read_h5,
 )
 from unetlab.data.held import held_read
+from unetlab.data.labelme import named_images
 from unetlab.data.mask_palettes import palette_values
 from unetlab.data.mrc import (
     MRC_SUFFIXES,
@@ -329,9 +330,10 @@ def shapes_image(path: Path) -> tuple[Path | None, tuple[int, int]]:
     """(the image, its (H, W)) a mask drawn as labelled shapes is drawn on
     (:func:`outlined_image`); where none is found, (None, the size a labelme JSON records:
     ``imageHeight``, ``imageWidth``: ground truth scored without its images), else the
-    ImageReadError saying so."""
+    ImageReadError saying so. A labelme file predict wrote is drawn on the image its
+    imagePath names (:func:`~unetlab.data.labelme.named_images`)."""
     try:
-        image = outlined_image(path)
+        image = named_images([path]).get(path) or outlined_image(path)
     except ImageReadError as exc:
         if (size := recorded_size(path)) is None:
             raise ImageReadError(_unsized_line(path)) from exc

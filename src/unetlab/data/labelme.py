@@ -54,6 +54,9 @@ LABELS_FILE = "labels.txt"
 #: the shape types that are areas; the others (lines, points) have none
 AREAS = ("polygon", "rectangle", "circle", "mask")
 FIX = "open it in labelme and save it again"
+#: the ending of the labelme file ``unetlab predict --outlines labelme`` writes of image X
+#: (``X_objects.json``), which trains, corrected in labelme, as it is: :func:`named_images`
+LABELME_ENDING = "_objects.json"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,26 @@ def unread_beside(image: Path) -> str | None:
     except DatasetError as exc:
         return str(exc)
     return None
+
+
+def named_images(files: Iterable[Path]) -> dict[Path, Path]:
+    """``{labelme file: image}`` of those of ``files`` that predict wrote (``X_objects.json``:
+    :data:`LABELME_ENDING`) whose ``imagePath`` names an image file X, relative to the file,
+    wherever it lies: predict's output folder, corrected in labelme, trains as it is (links
+    not followed: a git-annex input is named as its link)."""
+    named = {}
+    for path in files:
+        if not path.name.casefold().endswith(LABELME_ENDING):
+            continue
+        try:
+            told = read_labelme(path).get("imagePath")
+        except DatasetError:
+            continue  # said where it is read as a mask, if it is one
+        if isinstance(told, str) and told:
+            image = Path(os.path.normpath(path.parent / told.replace("\\", "/")))
+            if image.stem == path.name[: -len(LABELME_ENDING)] and image.is_file():
+                named[path] = image
+    return named
 
 
 def is_labelme(data) -> bool:

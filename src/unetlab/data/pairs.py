@@ -92,7 +92,7 @@ from unetlab.data.io import (
     stack_shape,
     trained_file_axes,
 )
-from unetlab.data.labelme import unread_beside
+from unetlab.data.labelme import named_images, unread_beside
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
@@ -750,6 +750,7 @@ def _layout(root: Path) -> str | None:
         flat_masks(nfc(f.stem) for f in images)
         or outlines
         or any(nfc(f.stem) in ome for f in alone)
+        or _named(root)
     ):
         return "cellpose"
     if dsb_samples(root) is not None:
@@ -1506,8 +1507,11 @@ def _flat_pairs(
     """(image, mask) files of a flat folder (``X.tif`` beside ``X_masks.png``, ``X_mask.png``,
     ...: :func:`flat_masks`); problems added: an image without a mask, a mask without an
     image (named as an OME-TIFF less its ``.ome``: :func:`_ome_lines`), two of a stem."""
-    files = _by_stem(root, problems, masks=False)
-    images, masks, mask_of = _flat_files(root, files)
+    files, named = _by_stem(root, problems, masks=False), _named(root)
+    if named:  # predict's output folder: its other files are no images
+        predicted = set(_predicted_among(root, [f for f in files.values() if f is not None]))
+        files = {s: f for s, f in files.items() if f not in predicted}
+    images, masks, mask_of = _flat_files(root, files, named)
     images, masks = _listed(images, masks, names)
     lone = {s: p for s, p in images.items() if s not in masks}
     ome = _ome_named(lone, {k: f[0][1] for k, f in masks.items() if k not in images}, problems)
@@ -1591,10 +1595,13 @@ def _clock(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
 
 
-def _flat_files(root: Path, files: dict[str, Path | None]) -> tuple[dict, dict, dict[str, str]]:
+def _flat_files(
+    root: Path, files: dict[str, Path | None], named: dict[Path, Path]
+) -> tuple[dict, dict, dict[str, str]]:
     """(images by stem, their masks by image stem (``[(name, path)]``), :func:`flat_masks`)
-    of a flat folder's ``files`` (by stem); outline files named as no image passed over
-    (said), but those named as an OME-TIFF less its ``.ome`` (:func:`_ome_lines`)."""
+    of a flat folder's ``files`` (by stem) and ``named`` (:func:`_named`: predict's labelme
+    files and the images they name); outline files named as no image passed over (said), but
+    those named as an OME-TIFF less its ``.ome`` (:func:`_ome_lines`)."""
     mask_of = flat_masks(files)
     images, masks = {}, {}
     for stem, path in files.items():
@@ -1602,7 +1609,12 @@ def _flat_files(root: Path, files: dict[str, Path | None]) -> tuple[dict, dict, 
             masks.setdefault(mask_of[stem], []).append((stem, path))
         elif not stem.endswith(CELLPOSE_OUTPUTS):
             images[stem] = path
+    for labelme, image in named.items():
+        images.setdefault(nfc(image.stem), image)
+        masks.setdefault(nfc(image.stem), []).append((labelme.name, labelme))
     outlines, alone = flat_outlines(root, [f for f in files.values() if f is not None])
+    outlines = {s: [f for f in found if f not in named] for s, found in outlines.items()}
+    alone = [f for f in alone if f not in named]
     for stem, found in outlines.items():
         if stem in images:
             masks.setdefault(stem, []).extend((f.name, f) for f in found)
@@ -1634,6 +1646,12 @@ def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
                 "them apart (each sample is named by its image)"
             )
     return [found[0] for found in by_stem.values() if len(found) == 1]
+
+
+def _named(root: Path) -> dict[Path, Path]:
+    """``{labelme file: image}`` of the labelme files predict wrote in ``root`` that name
+    their images (:func:`~unetlab.data.labelme.named_images`)."""
+    return named_images(_input_files(root, SHAPE_SUFFIXES))
 
 
 def _outlines_passed_over(alone: list[Path]) -> None:

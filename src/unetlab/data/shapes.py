@@ -198,8 +198,9 @@ def _refuse_unknown(labels, values: dict[str, int], path: Path, top: Path) -> No
     if missing := sorted(set(labels) - set(values)):
         raise DatasetError(
             f"{path}: labels {', '.join(map(repr, missing))} are no class of the labelme files "
-            f"of {top} (those unetlab predict wrote are no masks): put the file among the data "
-            f"set's masks, or list the classes in {top / LABELS_FILE} (one label a line)"
+            f"of {top} (those unetlab predict wrote count where no other is): put the file "
+            f"among the data set's masks, or list the classes in {top / LABELS_FILE} (one "
+            "label a line)"
         )
 
 
@@ -250,17 +251,17 @@ def _folder_stamps(top: Path) -> tuple[tuple[str, int], ...]:
 @functools.lru_cache(maxsize=256)
 def _labels_under(top: str, stamps: tuple) -> tuple[str, ...]:
     """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says; the labelme
-    files unetlab predict wrote (its folder's manifest lists them: :func:`_predicted`) are
-    no masks of the set, whatever their names (an image ``well_objects.png``'s own
-    ``well_objects.json`` is one)."""
-    found: set[str] = set()
+    files unetlab predict wrote (its folder's manifest lists them: :func:`_predicted`) count
+    only in a set of no other (its output folder, corrected in labelme), whatever their
+    names (an image ``well_objects.png``'s own ``well_objects.json`` is one)."""
+    own: set[str] = set()
+    theirs: set[str] = set()
     for pattern in ("*.json", "*/*.json", "*/*/*.json"):
         files = list(Path(top).glob(pattern))
         predicted = _predicted({f.parent for f in files})
         for f in files:
-            if f not in predicted:
-                found.update(_labels_in(f) or ())
-    return tuple(sorted(found))
+            (theirs if f in predicted else own).update(_labels_in(f) or ())
+    return tuple(sorted(own or theirs))
 
 
 def _predicted(folders: set[Path]) -> set[Path]:

@@ -114,6 +114,7 @@ from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.outlines import outline_class
 from unetlab.inference.output_rules import (
     PYTHON_OVERWRITE_FIX,
+    SKIP_EXISTING,
     another_folder,
     claimed_sources,
     finished_inputs,
@@ -735,9 +736,7 @@ def _and_more(inputs: Sized, word: str = "more") -> str:
     return f" and {numbered(len(inputs) - 1, word + ' input')}" if len(inputs) > 1 else ""
 
 
-#: how a rerun keeps the outputs it finds, and scores a folder of predictions, as the caller
-#: gives them (:func:`said_as`)
-SKIP_EXISTING = Spelled("skip_existing=True", "--skip-existing")
+#: how a rerun scores a folder of predictions, as the caller gives it (:func:`said_as`)
 SCORED_BY = Spelled("evaluate_predictions", "evaluate --pred")
 
 

@@ -29,11 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.labelme import LABELME_ENDING
 from unetlab.inference.object_planes import placed_inputs, plane_ids, table_classes
 from unetlab.inference.outlines import object_polygons
 
-#: the ending of each input's labelme file in the output folder (``a_objects.json``)
-LABELME_ENDING = "_objects.json"
 #: the labelme version the files are written as (its 5.x files)
 LABELME_VERSION = "5.2.1"
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.dicom_seg import SEG_ENDING
+from unetlab.data.labelme import LABELME_ENDING
 from unetlab.data.names import SEG_END
 from unetlab.data.ome import FORMATS
 from unetlab.distributed import peer_stops_raised
@@ -137,7 +138,7 @@ def output_paths(
         "classes": out_dir / f"{stem}_classes.csv",
         "geojson": out_dir / f"{stem}_objects.geojson",
         "rois": out_dir / f"{stem}_objects_rois.zip",
-        "labelme": out_dir / f"{stem}_objects.json",
+        "labelme": out_dir / f"{stem}{LABELME_ENDING}",
         "cellpose": out_dir / f"{stem}{SEG_END}",
         "seg": out_dir / f"{stem}{SEG_ENDING}",
     }
@@ -724,6 +725,11 @@ def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> Non
     refuse_unlistable_names(files, **wanted)
 
 
+#: how a rerun keeps the outputs it finds (a file corrected in labelme among them), as the
+#: caller gives it (:func:`said_as`)
+SKIP_EXISTING = Spelled("skip_existing=True", "--skip-existing")
+#: the fix of a run refused for an output the user changed (:func:`output_folder`'s keep_fix)
+KEEP_CHANGED = Spelled(f"pass {SKIP_EXISTING.python}", f"add {SKIP_EXISTING.cli}")
 #: where a refused output of predict is written instead (:func:`claim_files`' ``elsewhere``)
 GIVE_ANOTHER = Spelled("give another out_dir", "give another --output")
 
@@ -769,7 +775,7 @@ def prediction_folder(
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
     held |= dict(command="predict", elsewhere=GIVE_ANOTHER)
-    held |= dict(carried=carried_key, keep_edited=outputs.skip_existing)  # s42 edges3
+    held |= dict(carried=carried_key, keep_edited=outputs.skip_existing, keep_fix=KEEP_CHANGED)
     if record is not None:
         names.append(RECORD_FILES["predict"])
         held["made_by"] = maker
