@@ -664,3 +664,22 @@ def test_evaluate_of_an_instance_checkpoint_reads_a_coco_truth_as_objects(
     (image,) = report.images
     assert image["objects"] == 3
     assert not _AS_OBJECTS.get()  # the command's reading is back as it was
+
+
+def test_a_split_recorded_under_classes_is_read_as_objects_under_instances(tmp_path):
+    """A split.json recorded under classes kept its masks' '#classes': repeated (--split) or
+    resumed under data.target=instances, the touching cells of a two-category file were one
+    object, read by category (s72 notes). The split's images stay as recorded."""
+    from unetlab.data.coco import coco_read_as
+    from unetlab.data.split_record import recorded_pairs, split_record
+
+    _touching_set(tmp_path)
+    pairs = find_pairs(tmp_path)
+    record = split_record(tmp_path, pairs[:3], pairs[3:])
+    assert record["train"][0]["mask"].endswith("#classes")
+    with coco_read_as("instances"):
+        train, val = recorded_pairs(record, tmp_path)
+        ids = read_pair(train[0])[1]
+    assert [p.image for p in [*train, *val]] == [p.image for p in pairs]
+    assert sorted(np.unique(ids).tolist()) == [0, 1, 2, 3]
+    assert read_pair(recorded_pairs(record, tmp_path)[0][0])[1].max() == 2  # classes again

@@ -506,6 +506,17 @@ def coco_mask_path(path: Path, view: str, file_name: str) -> Path:
     return path / f"{file_name}#{view}"
 
 
+def viewed_now(mask: Path) -> Path:
+    """The COCO mask ``mask`` (:func:`coco_mask_path`) in the view its file is read in now
+    (:attr:`CocoSet.view`), any other path as it is: a split recorded under classes, taken
+    again under ``data.target: instances`` (or back), pairs its images as their masks are
+    read now, not as the recorded ``#classes`` says (s72 notes: touching objects merged)."""
+    if (parts := coco_parts(mask)) is None:
+        return mask
+    path, _, file_name = parts
+    return coco_mask_path(path, read_coco(path).view, file_name)
+
+
 def coco_mask(mask: Path) -> np.ndarray | None:
     """(1, H, W) of a COCO mask (:func:`coco_mask_path`; None for another path): the image's
     object ids (uint16; int32 beyond 65,535) or class values (uint8, crowds 255)."""

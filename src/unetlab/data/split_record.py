@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
-from unetlab.data.coco import coco_listed, coco_sha256
+from unetlab.data.coco import coco_listed, coco_sha256, viewed_now
 from unetlab.data.ctc import refuse_other_truth
 from unetlab.data.names import mask_shown
 from unetlab.data.nifti_channels import channel_files
@@ -125,7 +125,7 @@ def read_split(path: str | os.PathLike) -> dict | None:
 
 
 def _pair(entry: dict, root: Path, axes: str | None) -> Pair:
-    image, mask = root / entry["image"], root / entry["mask"]
+    image, mask = root / entry["image"], viewed_now(root / entry["mask"])
     return Pair(image, mask, entry["page"], entry["pages"], axes, entry.get("mask_page"))
 
 
