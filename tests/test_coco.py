@@ -683,3 +683,34 @@ def test_a_split_recorded_under_classes_is_read_as_objects_under_instances(tmp_p
     assert [p.image for p in [*train, *val]] == [p.image for p in pairs]
     assert sorted(np.unique(ids).tolist()) == [0, 1, 2, 3]
     assert read_pair(recorded_pairs(record, tmp_path)[0][0])[1].max() == 2  # classes again
+
+
+@pytest.mark.parametrize("n", [5, 2])
+def test_problem_lines_name_a_coco_mask_by_its_file_and_image_grouped_or_alone(tmp_path, n):
+    """Grouped, they named the inner path: '5 files in .../instances_default.json: label
+    value 2 is not among ... (a0.png#classes, a1.png#classes, ...)' (s72 notes); alone,
+    '.../instances_default.json/a0.png#classes: label value 2 ...'."""
+    from unetlab.data.datasets import load_samples
+
+    _touching_set(tmp_path, n_images=n)
+    with pytest.raises(DatasetError) as refused:
+        load_samples(find_pairs(tmp_path), label_values=[0, 1], normalization={"mode": "per_image"})
+    assert "#classes" not in str(refused.value)
+    said = "instances_default.json: label value 2" if n == 5 else "instances_default.json (a0.png)"
+    assert said in str(refused.value)
+
+
+def test_the_line_of_images_a_coco_file_does_not_list_is_said_once_a_call(tmp_path, caplog):
+    """Pins: said once by a script's find_pairs calls (outside a command: once a process),
+    and again by a command of that process (each command says its own lines): s72 noted it
+    said twice, which is that."""
+    from unetlab.cli import main
+
+    _touching_set(tmp_path / "set")
+    write_png(tmp_path / "set" / "images" / "extra.png", np.zeros((64, 64), np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        find_pairs(tmp_path / "set")
+        find_pairs(tmp_path / "set")
+        assert caplog.text.count("it does not list") == 1
+        assert main(["train", "--data", str(tmp_path / "set"), "--check", "--no-progress"]) == 0
+    assert caplog.text.count("it does not list") == 2

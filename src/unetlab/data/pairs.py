@@ -100,6 +100,7 @@ from unetlab.data.names import (
     OUTLINE_NAMES,
     SPLIT_NAMES,
     channel_named,
+    coco_parts,
     ctc_mask,
     folder_candidates,
     image_stem,
@@ -940,10 +941,20 @@ def group_problems(problems: Sequence[str]) -> list[str]:
     lines = []
     for text, heads in files.items():
         if len(heads) >= GROUPED and None not in heads:
-            lines.append(_grouped(text, sorted(heads)))
+            lines.append(_grouped(text, sorted(_unviewed(h) for h in heads)))
         else:
-            lines += [text if head is None else f"{head}: {text}" for head in heads]
+            lines += [text if h is None else f"{_unviewed(h, alone=True)}: {text}" for h in heads]
     return lines
+
+
+def _unviewed(head: str, *, alone: bool = False) -> str:
+    """A problem's file as the user knows it: a COCO file's image mask (its path
+    ``.../instances_default.json/a0.png#classes`` was said: "5 files in .../instances_default
+    .json: ... (a0.png#classes, ...)") as the file and the image it lists, ``.../instances_
+    default.json/a0.png`` to be grouped, ``alone`` as :func:`mask_shown`; any other as it is."""
+    if (parts := coco_parts(Path(head))) is None:
+        return head
+    return mask_shown(Path(head)) if alone else f"{parts[0]}/{parts[2]}"
 
 
 def _grouped(text: str, files: list[str]) -> str:
