@@ -166,6 +166,24 @@ def write_run_coco(
     return path
 
 
+def write_file_coco(out_dir: Path, path: Path, categories: dict[int, str]) -> Path | None:
+    """:func:`write_run_coco` of ``predict_file``'s input ``path`` and the earlier inputs
+    whose objects are in ``out_dir`` (a notebook's calls, one by one: one file of them all),
+    each ``file_name`` relative to ``path``'s folder, the images' folder CVAT is given (an
+    input elsewhere: its absolute path). It wrote none (s72 notes: only predict_folder did)."""
+    from unetlab.inference.objects_summary import earlier_inputs
+
+    folder = Path(os.path.abspath(path)).parent
+    files = [*earlier_inputs(out_dir, [path]), Path(path)]
+    names = {f: _under(Path(os.path.abspath(f)), folder) for f in files}
+    return write_run_coco(out_dir, files, names, categories)
+
+
+def _under(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` with ``/``, else its absolute path (COCO's file_name)."""
+    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.as_posix()
+
+
 def _one_plane_objects(
     out_dir: Path, files: Sequence[Path]
 ) -> tuple[list[tuple[Path, Path]], dict[str, list[str]]]:

@@ -111,9 +111,11 @@ from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
+from unetlab.inference.coco_out import claim_coco, coco_categories, write_file_coco
 from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
 from unetlab.inference.file_fit import Alone, channels_alone, file_fit, index_of
 from unetlab.inference.keywords import check_keywords
+from unetlab.inference.labelme_out import write_model_labelme
 from unetlab.inference.measure import (
     class_areas,
     class_counts,
@@ -421,15 +423,32 @@ def _predicted(file: _File, group: Group) -> list[Path]:
         _checked_folder(file, group),
         floor_run(),  # its floor lines said once a file
     ):
+        if alone and file.outputs.outlines == "coco":  # before any work
+            claim_coco(file.out_dir, overwrite=file.outputs.overwrite)
         with chosen.for_file(file.path):  # what predict.json says was chosen for it
             written = _outputs(file, group)
             if file.outputs.outlines is not None:  # and the outlines written: no part of the
                 chosen.note(outlines=file.outputs.outlines)  # key; none where they failed
         if alone:  # while the folder is held: the manifest lists them
-            written += world_files(file.path, written)
+            written += world_files(file.path, written) + _run_outlines(file)
     if alone:  # a folder's units said by predict_folder, once
         say_units(table_columns(written))
     return written
+
+
+def _run_outlines(file: _File) -> list[Path]:
+    """The labelme file or the COCO file (``outlines``) of ``file`` predicted alone, as
+    :func:`~unetlab.inference.folders.predict_folder` writes them for its inputs at its end
+    (predict_file wrote neither, s72 notes); the COCO file holds the earlier inputs' objects
+    there too (:func:`~unetlab.inference.coco_out.write_file_coco`)."""
+    model, outputs = file.model, file.outputs
+    if outputs.outlines == "labelme":
+        return write_model_labelme(file.out_dir, [file.path], [], model, outputs.objects)
+    if outputs.outlines != "coco":
+        return []
+    names = [str(n) for n in getattr(model, "classes", None) or ()]
+    written = write_file_coco(file.out_dir, file.path, coco_categories(names, outputs.objects))
+    return [] if written is None else [written]
 
 
 def _stop_said(

@@ -91,7 +91,7 @@ from unetlab.inference.files import (
 )
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
-from unetlab.inference.labelme_out import write_run_labelme
+from unetlab.inference.labelme_out import write_model_labelme
 from unetlab.inference.merged_objects import (
     handed_merged,
     merged_apart,
@@ -111,7 +111,6 @@ from unetlab.inference.objects_summary import (
     write_summary,
 )
 from unetlab.inference.offset import describe_offset, label_offset
-from unetlab.inference.outlines import outline_class
 from unetlab.inference.output_rules import (
     PYTHON_OVERWRITE_FIX,
     SKIP_EXISTING,
@@ -1315,12 +1314,8 @@ def _one_image_files(out_dir: Path, files: list[Path], kept: list[Path], model, 
     (:func:`~unetlab.inference.cellpose_out.write_run_cellpose`)."""
     if outputs.outlines == "cellpose":
         write_run_cellpose(out_dir, files, kept)
-    if outputs.outlines != "labelme":
-        return
-    label = outline_class(model, outputs.objects) or "object"
-    names = [str(n) for n in getattr(model, "classes", None) or ()]
-    semantic = getattr(outputs.objects, "mode", None) == "semantic"
-    write_run_labelme(out_dir, files, kept, label, names if semantic else ())
+    if outputs.outlines == "labelme":
+        write_model_labelme(out_dir, files, kept, model, outputs.objects)
 
 
 def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPrediction) -> None:
@@ -1356,7 +1351,18 @@ def _coco(out_dir: Path, paths: dict[Path, str], result, outputs: OutputOptions)
     files = [f for f in paths if f not in result.failed]
     categories = coco_categories(result.class_names, outputs.objects)
     if files:
-        write_run_coco(out_dir, files, paths, categories)
+        write_run_coco(out_dir, files, _for_cvat(paths), categories)
+
+
+def _for_cvat(paths: dict[Path, str]) -> dict[Path, str]:
+    """``paths`` (the tables' names) with absolute names (a glob given by its absolute path)
+    relative to their common folder, the one CVAT is given the images of (s72 notes: the
+    COCO file named ``/home/me/in/a.png``, which no CVAT task holds)."""
+    given = [n for n in paths.values() if os.path.isabs(n)]
+    if not given:
+        return paths
+    top = Path(os.path.commonpath([os.path.dirname(n) for n in given]))
+    return {f: Path(n).relative_to(top).as_posix() if n in given else n for f, n in paths.items()}
 
 
 def _first_missing(folder: Path) -> Path | None:

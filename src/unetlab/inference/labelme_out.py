@@ -31,7 +31,7 @@ import numpy as np
 from unetlab.atomic import atomic_path
 from unetlab.data.labelme import LABELME_ENDING
 from unetlab.inference.object_planes import placed_inputs, plane_ids, table_classes
-from unetlab.inference.outlines import object_polygons
+from unetlab.inference.outlines import object_polygons, outline_class
 
 #: the labelme version the files are written as (its 5.x files)
 LABELME_VERSION = "5.2.1"
@@ -106,6 +106,16 @@ def labelme_path(out_dir: str | os.PathLike, path: Path) -> Path:
     from unetlab.inference.slides import output_stem
 
     return Path(out_dir) / f"{output_stem(path)}{LABELME_ENDING}"
+
+
+def write_model_labelme(out_dir: Path, files: Sequence[Path], kept: Sequence[Path], model, objects):
+    """:func:`write_run_labelme` of ``model``'s objects (``objects``, its ObjectOptions):
+    labelled as QuPath's (:func:`~unetlab.inference.outlines.outline_class`), a semantic
+    model's by their classes."""
+    label = outline_class(model, objects) or "object"
+    names = [str(n) for n in getattr(model, "classes", None) or ()]
+    semantic = getattr(objects, "mode", None) == "semantic"
+    return write_run_labelme(out_dir, files, kept, label, names if semantic else ())
 
 
 def write_run_labelme(
