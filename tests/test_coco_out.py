@@ -18,7 +18,6 @@ from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.inference.coco_out import (
     COCO_FILE,
     coco_annotations,
-    coco_document,
     write_run_coco,
 )
 from unetlab.inference.folders import predict_folder
@@ -105,7 +104,8 @@ def test_an_object_with_a_hole_is_an_rle_read_back_exactly(tmp_path):
     assert [a["area"] for a in found] == [81, 80] and found[0]["bbox"] == [4, 3, 10, 9]
     image = {"id": 1, "file_name": "h.png", "width": 24, "height": 20}
     write_png(tmp_path / "h.png", np.zeros((20, 24), np.uint8))
-    (tmp_path / "c.json").write_text(json.dumps(coco_document([image], found, {1: "cell"})))
+    coco = {"images": [image], "annotations": found, "categories": [{"id": 1, "name": "cell"}]}
+    (tmp_path / "c.json").write_text(json.dumps(coco))
     assert read_coco(tmp_path / "c.json").objects == 2
     assert np.array_equal(read_pair(find_pairs(tmp_path)[0])[1], ids)
 

@@ -109,14 +109,6 @@ def coco_categories(class_names: Sequence[str], options) -> dict[int, str]:
     return {1: outline_class(model, options) or "object"}
 
 
-def coco_document(
-    images: Sequence[dict], annotations: Sequence[dict], categories: Mapping[int, str]
-) -> dict:
-    """A COCO file's content: ``images`` (``id``, ``file_name``, ``width``, ``height``),
-    ``annotations`` and ``categories`` (``{id: name}``), led by :func:`_head`."""
-    return {**_head(categories), "images": list(images), "annotations": list(annotations)}
-
-
 def _head(categories: Mapping[int, str]) -> dict:
     """What a COCO file holds besides its images and annotations: ``licenses`` and ``info``
     as CVAT's own export writes them (s72 review: some CVAT releases refuse a file without
