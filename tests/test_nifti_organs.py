@@ -67,9 +67,11 @@ def test_each_organ_s_volume_in_mm3(tmp_path):
     totals = _rows(tmp_path / "o" / "ct_classes.csv")
     assert list(totals[0]) == ["class", "class_name", "objects", "voxels", "volume_mm3"]
     assert [(r["class_name"], int(r["objects"]), int(r["voxels"])) for r in totals] == [
-        ("liver", 1, 1280), ("spleen", 1, 200), ("kidney", 2, 288)
-    ]  # fmt: skip
-    assert [float(r["volume_mm3"]) for r in totals] == pytest.approx([2048.0, 320.0, 460.8])
+        ("liver", 1, 1280),
+        ("spleen", 1, 200),
+        ("kidney", 2, 288 + 6),
+    ]  # fmt: skip; + each plane's kidney pixel (no object): the labels volume's voxels
+    assert [float(r["volume_mm3"]) for r in totals] == pytest.approx([2048.0, 320.0, 470.4])
 
 
 def test_classes_3d_joins_each_class_s_parts_across_planes():
@@ -91,10 +93,28 @@ def test_a_class_with_no_object_is_a_row_of_0s():
     ids, kinds = np.array([1, 2]), np.array([1, 1])  # two liver parts, no spleen
     table = dict(id=ids, volume=np.array([10, 5]), volume_mm3=np.array([16.0, 8.0]))
     table["class"] = kinds
-    totals = class_totals(table, [1, 2], _NAMES)
+    votes = np.zeros((2, 4, 4), np.int64)
+    votes[0, :2, :], votes[1, 0, :3] = 1, 1  # 11 liver voxels
+    totals = class_totals(table, votes, [1, 2], _NAMES, (2.5, 0.8, 0.8))
     assert totals["class_name"].tolist() == ["liver", "spleen"]
-    assert totals["objects"].tolist() == [2, 0] and totals["voxels"].tolist() == [15, 0]
-    assert totals["volume_mm3"].tolist() == [24.0, 0.0]
+    assert totals["objects"].tolist() == [2, 0] and totals["voxels"].tolist() == [11, 0]
+    assert totals["volume_um3"].tolist() == pytest.approx([11 * 1.6, 0.0])
+    assert "volume_um3" not in class_totals(table, votes, [1, 2], None, (None, 0.8, 0.8))
+
+
+def test_an_organ_s_volume_is_its_labelled_voxels_not_its_filled_objects(tmp_path):
+    """A liver with a cavity (a vessel, a cyst) of 2 planes of 4 x 4 voxels: its 2-D objects
+    fill the hole, and the objects table says so (1280 voxels), but its volume in
+    ``<stem>_classes.csv`` is its labelled voxels, as the labels volume has them (1248);
+    seen failing without the fix: 1280."""
+    v = organ_volume()
+    v[2:4, 10:14, 10:14] = 0
+    path = write_nifti(tmp_path / "ct.nii.gz", v.transpose(2, 1, 0), spacing=(0.8, 0.8, 2.5))
+    predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True, device="cpu")
+    assert int(_rows(tmp_path / "o" / "ct_objects.csv")[0]["volume"]) == 1280
+    liver = _rows(tmp_path / "o" / "ct_classes.csv")[0]
+    assert (liver["class_name"], int(liver["voxels"])) == ("liver", 1248)
+    assert float(liver["volume_mm3"]) == pytest.approx(1248 * 1.6)
 
 
 def test_a_user_s_classes_csv_is_not_written_over(tmp_path):
@@ -109,3 +129,21 @@ def test_a_user_s_classes_csv_is_not_written_over(tmp_path):
     with pytest.raises(UnetlabError, match="ct_classes.csv"):
         predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True)
     assert (tmp_path / "o" / "ct_classes.csv").read_text() == "mine\n"
+
+
+def test_a_second_run_into_the_folder_owns_its_classes_csv(tmp_path):
+    """The manifest lists ``<stem>_classes.csv`` as predict's: a rerun into the folder (with
+    ``skip_existing``, or predicting again) was refused, "holds files that unetlab did not
+    write (ct_classes.csv)" (seen failing without the fix); the skip needs no classes file
+    (a nuclei model's 3-D objects have none)."""
+    from unetlab import predict_folder
+
+    (tmp_path / "in").mkdir()
+    volume = organ_volume().transpose(2, 1, 0)
+    write_nifti(tmp_path / "in" / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5))
+    net, out = organ_net(), tmp_path / "o"
+    how = dict(objects=True, objects_3d=True, device="cpu")
+    predict_folder(net, tmp_path / "in", out, **how)
+    assert len(predict_folder(net, tmp_path / "in", out, skip_existing=True, **how).skipped) == 1
+    assert len(predict_folder(net, tmp_path / "in", out, **how).written) == 1
+    assert int(_rows(out / "ct_classes.csv")[0]["voxels"]) == 1280

@@ -1522,7 +1522,7 @@ def _write_objects_3d(
     write_csv(paths["table"], joined)
     written.append(paths["table"])
     if classes is not None:
-        written.append(_write_class_totals(paths["classes"], tables, classes))
+        written.append(_write_class_totals(paths["classes"], tables, frames, classes, pixel))
     return written, counts, class_counts(joined), {}
 
 
@@ -1534,15 +1534,20 @@ def _with_classes(table: dict, ids: list, pages: list[int], classes: dict) -> di
     return with_classes_3d(table, planes, votes, classes["names"], classes["background"])
 
 
-def _write_class_totals(path: Path, tables: list[dict], classes: dict) -> Path:
+def _write_class_totals(
+    path: Path, tables: list[dict], frames: list[list[int]], classes: dict, pixel
+) -> Path:
     """``<stem>_classes.csv``: each object class's objects, voxels and volume (µm³, a NIfTI
-    volume's mm³) of each frame's ``tables`` (:func:`~unetlab.inference.objects_3d.class_totals`;
-    a movie's rows led by ``t``)."""
+    volume's mm³) of each frame (``tables``, its pages ``frames``; ``classes``:
+    :func:`_classes_3d`, whose voting labels are counted;
+    :func:`~unetlab.inference.objects_3d.class_totals`; a movie's rows led by ``t``)."""
+    voxel = None if pixel is None else table_voxel(pixel.size, pixel.spacing)
     rows = []
-    for t, table in enumerate(tables):
-        totals = class_totals(table, classes["kinds"], classes["names"])
+    for t, (table, pages) in enumerate(zip(tables, frames)):
+        votes = np.stack([classes["votes"][p] for p in pages])
+        totals = class_totals(table, votes, classes["kinds"], classes["names"], voxel)
         lead = {"t": np.full(len(totals["class"]), t)} if "t" in table else {}
-        rows.append({**lead, **totals})
+        rows.append(in_unit({**lead, **totals}, _shown(pixel)))
     write_csv(path, {k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
     return path
 

@@ -382,24 +382,27 @@ def with_classes_3d(
     return {**lead, **table}
 
 
-def class_totals(table: dict, kinds: list[int], names) -> dict:
+def class_totals(
+    table: dict, votes: np.ndarray, kinds: list[int], names, voxel: tuple | None
+) -> dict:
     """One row per object class of ``kinds`` (the model's class indices that make objects;
-    ``names`` its classes, or none) from one frame's 3-D objects table with a ``class``
-    column (:func:`with_classes_3d`): ``class`` (``class_name``), ``objects``, ``voxels``
-    and its volume columns summed (``volume_um3``, or a NIfTI volume's ``volume_mm3``: the
-    number a radiologist reads of each organ); a class with no object a row of 0s."""
+    ``names`` its classes, or none) of one frame: ``class`` (``class_name``), ``objects``
+    (its 3-D objects in ``table``, their ``class`` column: :func:`with_classes_3d`),
+    ``voxels`` (the class's voxels of the frame's voting labels ``votes``, (Z, Y, X): the
+    labels volume's, not its objects', whose 2-D holes are filled and small parts dropped)
+    and ``volume_um3`` of the ``voxel`` size ((z, y, x) µm: :func:`table_voxel`; none without
+    it all): the number a radiologist reads of each organ; a class of no voxel a row of 0s."""
     of = np.asarray(table["class"], np.int64)
-    volumes = ["volume", *(k for k in table if k.startswith("volume_"))]
-    rows = {"class": np.asarray(kinds, np.int64)}
+    kinds = np.asarray(kinds, np.int64)
+    rows = {"class": kinds}
     if names:
         known = [str(n) for n in names]
         rows["class_name"] = np.array([named_class(k, known) for k in kinds], dtype=object)
     rows["objects"] = np.array([int((of == k).sum()) for k in kinds], np.int64)
-    for column in volumes:
-        values = np.asarray(table[column])
-        rows["voxels" if column == "volume" else column] = np.array(
-            [values[of == k].sum() for k in kinds], values.dtype
-        )
+    counted = np.bincount(np.asarray(votes, np.int64).ravel(), minlength=int(kinds.max()) + 1)
+    rows["voxels"] = counted[kinds]
+    if voxel is not None and None not in voxel:
+        rows["volume_um3"] = rows["voxels"] * float(np.prod(voxel))
     return rows
 
 

@@ -194,7 +194,7 @@ def output_roles(
     (:func:`~unetlab.inference.slides.output_names`)."""
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
-    wanted |= {"objects", "table"} if objects else set()
+    wanted |= {"objects", "table", "classes"} if objects else set()  # classes: _finished_outputs
     outlines = dict(geojson=geojson, rois=rois, labelme=labelme, cellpose=cellpose, seg=seg)
     wanted |= {k for k, on in outlines.items() if on}
     every = output_forms(Path(), stem)
@@ -425,6 +425,7 @@ def _finished_outputs(
         def counts(n: str) -> bool:
             return made(n, ours) or (labelled and made(n, keyless))
 
+        names_of.pop(_ROLES["classes"], None)  # a model of several classes' 3-D objects' only
         if not all(any(counts(n) for n in names) for names in names_of.values()):
             return None
         return sorted(n for n in output_roles(stem, **EVERY) if counts(n))  # not asked too
