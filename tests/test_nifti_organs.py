@@ -147,3 +147,21 @@ def test_a_second_run_into_the_folder_owns_its_classes_csv(tmp_path):
     assert len(predict_folder(net, tmp_path / "in", out, skip_existing=True, **how).skipped) == 1
     assert len(predict_folder(net, tmp_path / "in", out, **how).written) == 1
     assert int(_rows(out / "ct_classes.csv")[0]["voxels"]) == 1280
+
+
+def test_evaluate_objects_3d_of_several_classes_is_refused_in_one_line(tmp_path):
+    """3-D ground truth holds object ids of no class: a liver and a kidney were scored
+    against them whatever their class (review of 938dafef, which let such objects join);
+    refused again, naming the fix, before any stack is predicted."""
+    import tifffile
+
+    from unetlab.errors import UnetlabError
+    from unetlab.evaluate import evaluate_model
+
+    for sub in ("images", "masks"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+        image = organ_volume() if sub == "images" else (organ_volume() > 0).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "d" / sub / "s.tif", image, metadata={"axes": "ZYX"})
+    with pytest.raises(UnetlabError, match="objects are of several classes: drop it") as raised:
+        evaluate_model(organ_net(), tmp_path / "d", objects_3d=True)
+    assert "\n" not in str(raised.value) and "objects_3d=True" in str(raised.value)

@@ -268,6 +268,21 @@ def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
     return bool(objects_3d)
 
 
+def _refuse_classes_3d(model, objects) -> None:
+    """UnetlabError in one line where ``model``'s objects (``objects``: its ObjectOptions)
+    are of several classes (a liver, a spleen, kidneys): 3-D ground truth holds object ids
+    of no class, against which such objects were scored whatever their class (s73)."""
+    from unetlab.inference.objects import several_object_classes
+
+    if several_object_classes(model, objects):
+        said = (
+            "{} scores the 3-D objects of a nuclei (instance) model or of one object class "
+            "against ground truth of object ids, and this model's objects are of several "
+            "classes: drop it to score each class's Dice and IoU (a volume's per case)"
+        )
+        raise UnetlabError(**spelled(said.format, OBJECTS_3D))
+
+
 def _evaluate_volumes(
     model, predicting: PredictOptions, data_dir, pairs, *, object_options, checkpoint, **how
 ) -> Report:
@@ -280,6 +295,7 @@ def _evaluate_volumes(
     from unetlab.inference.records import OutputOptions
 
     objects = _object_options(model, object_options, predicting.scale)  # as used, as in 2-D
+    _refuse_classes_3d(model, objects)
     sizes = dict(pixel_size=how["pixel_size"], z_spacing=how["z_spacing"])
     outputs = OutputOptions(objects=objects, objects_3d=True, **sizes)
     pairs = evaluation_pairs(data_dir, how["axes"], flag=DATA_DIR) if pairs is None else pairs
