@@ -142,3 +142,28 @@ def test_an_earlier_cases_csv_goes_with_a_report_of_no_volumes(tmp_path, capsys)
     assert main([*argv, "--json", str(tmp_path / "e.json"), "--overwrite"]) == 0
     assert not (tmp_path / "e_cases.csv").exists()
     assert "per-case CSV: removed" in capsys.readouterr().out
+
+
+def _iou(truth: np.ndarray, pred: np.ndarray, k: int) -> float:
+    t, p = truth == k, pred == k
+    return (t & p).sum() / (t | p).sum() if (t | p).sum() else float("nan")
+
+
+def test_a_case_s_miou_and_mdice_are_its_organs_means_not_the_background_s(tmp_path, capsys):
+    """s73: a case's miou and mdice were the means of all its classes, the background's near-1
+    Dice with them (beside a foreground Dice of the organs alone); now its organs' means, as
+    nnU-Net's foreground_mean, and the background's own figures stay in its iou and dice.
+    Seen failing without the fix (mdice 0.8593, with the background's, != 0.7982)."""
+    gt, pred = tmp_path / "labelsTs", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    truth, guess = _volumes(6)
+    write_nifti(gt / "abd_6.nii.gz", truth, spacing=(0.8, 0.8, 2.5), units=10)
+    write_nifti(pred / "abd_6.nii.gz", guess, spacing=(0.8, 0.8, 2.5), units=10)
+    out = tmp_path / "e.json"
+    args = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", str(out), "--no-progress"]
+    assert main(args) == 0
+    (row,) = json.loads(out.read_text())["cases"]
+    assert abs(row["mdice"] - np.mean([_dice(truth, guess, k) for k in (1, 2)])) < 1e-12
+    assert abs(row["miou"] - np.mean([_iou(truth, guess, k) for k in (1, 2)])) < 1e-12
+    assert row["mdice"] == row["foreground_dice"]
+    assert abs(row["dice"][0] - _dice(truth, guess, 0)) < 1e-12  # the background's, kept

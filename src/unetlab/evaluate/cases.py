@@ -24,8 +24,9 @@ CASE_MEAN = (
     "each case's IoU and Dice per class over its whole volume (its slices' confusion matrices "
     "summed), then over the cases: mean, sd, min and max; a class in neither the truth nor the "
     "prediction of a case is NaN there (null) and left out of its mean, as nnU-Net's "
-    "summary.json (n: the cases where it is defined); foreground_dice: the mean of the "
-    "classes' mean Dice but class 0's (the background), nnU-Net's foreground_mean"
+    "summary.json (n: the cases where it is defined); a case's miou and mdice: the mean of its "
+    "classes' but class 0's (the background), as nnU-Net's foreground_mean; foreground_dice: "
+    "the mean of the classes' mean Dice but class 0's"
 )
 
 
@@ -33,9 +34,11 @@ def case_rows(
     cases: Sequence[str | None], matrices: Sequence[tuple[np.ndarray, np.ndarray]]
 ) -> list[dict]:
     """One row per case named in ``cases`` (each image row's case, None for an image of no
-    case), in the order first met: ``name``, ``slices``, ``miou``, ``mdice``, ``iou`` and
-    ``dice`` per class, ``foreground_dice`` (the mean Dice of its classes but class 0, of
-    those defined) of the sum of its rows' (C, C) confusion ``matrices`` and their
+    case), in the order first met: ``name``, ``slices``, ``miou`` and ``mdice`` (the mean
+    IoU and Dice of its classes but class 0, the background, of those defined: nnU-Net's
+    foreground mean; s73: the background's near-1 Dice lifted them), ``foreground_dice``
+    (``mdice``, by its nnU-Net name), ``iou`` and ``dice`` per class, the background's too,
+    of the sum of its rows' (C, C) confusion ``matrices`` and their
     pixels predicted as no class (:func:`~unetlab.metrics.confusion.metrics_from_matrix`'s
     ``missed``, one (C,) array a row)."""
     grouped: dict[str, list[int]] = {}
@@ -46,31 +49,32 @@ def case_rows(
     for case, at in grouped.items():
         total = sum(matrices[i][0] for i in at)
         per = metrics_from_matrix(total, sum(matrices[i][1] for i in at))
-        foreground = foreground_dice(per["dice"], range(len(per["dice"])))
+        classes = range(len(per["dice"]))
+        iou, dice = foreground_mean(per["iou"], classes), foreground_mean(per["dice"], classes)
         rows.append(
-            dict(name=case, slices=len(at), miou=per["miou"], mdice=per["mdice"])
-            | dict(foreground_dice=foreground, iou=per["iou"], dice=per["dice"])
+            dict(name=case, slices=len(at), miou=iou, mdice=dice)
+            | dict(foreground_dice=dice, iou=per["iou"], dice=per["dice"])
         )
     return rows
 
 
-def foreground_dice(dice: Sequence[float], classes: Iterable[int]) -> float:
-    """nnU-Net's foreground mean: the mean of ``dice`` (one a class, of the class indices
-    ``classes``) but class 0's (the background), of those defined; NaN where none is. By
+def foreground_mean(values: Sequence[float], classes: Iterable[int]) -> float:
+    """nnU-Net's foreground mean: the mean of ``values`` (a Dice or IoU a class, of the
+    class indices ``classes``) but class 0's (the background), of those defined; NaN where none is. By
     index, not place: with class 0 hidden (``--ignore-value 0``) the first Dice is class 1's,
     a real organ (s72: the case mean left it out)."""
-    defined = [d for d, k in zip(dice, classes) if k != 0 and not math.isnan(d)]
+    defined = [d for d, k in zip(values, classes) if k != 0 and not math.isnan(d)]
     return float(np.mean(defined)) if defined else math.nan
 
 
 def case_mean(rows: Sequence[dict], class_names: Sequence[str], classes: Sequence[int]) -> dict:
     """The spread over the case ``rows`` of their figures (:func:`per_image_spread`: each
     class's mean over the cases where it is defined) of the classes ``class_names`` (their
-    indices ``classes``) and ``foreground_dice`` (:func:`foreground_dice` of the classes'
+    indices ``classes``) and ``foreground_dice`` (:func:`foreground_mean` of the classes'
     means); ``cases``: how many."""
     spread = per_image_spread(rows, class_names)
     means = [spread["classes"][name]["dice"]["mean"] for name in class_names]
-    foreground = foreground_dice(means, classes)
+    foreground = foreground_mean(means, classes)
     return spread | {"cases": len(rows), "foreground_dice": foreground}
 
 
