@@ -226,3 +226,53 @@ def test_nnunet_s_imagestr_of_series_folders_pairs_with_labelstr(tmp_path):
         np.testing.assert_array_equal(
             read_stack(p.mask, mask=True)[p.page], labels[p.image.name][p.page]
         )
+
+
+def _case_folders(root: Path, label: str) -> dict:
+    """Two cases as TotalSegmentator and 3D Slicer export them: ``case_N/`` holding the
+    series' slices and its label volume ``label`` beside them."""
+    labels = {}
+    for i, case in enumerate(("case_1", "case_2")):
+        hu, lab = ct_volume(slices=4, seed=i)
+        write_series(root / case, hu, seed=i)
+        write_labels_at(root / case / label, lab, series_header(root / case).affine)
+        labels[case] = lab
+    return labels
+
+
+@pytest.mark.parametrize("label", ["seg.nii.gz", "segmentation.nii.gz"])
+def test_a_label_volume_beside_a_case_s_slices_pairs_with_its_series(tmp_path, caplog, label):
+    """s72's notes: ``case_1/`` holding its slices and ``seg.nii.gz`` (TotalSegmentator's
+    and 3D Slicer's per-case export) was a folder of one image, the label volume: no data
+    set found, and predict took the labels for the image."""
+    from unetlab import evaluate_predictions
+
+    labels = _case_folders(tmp_path / "data", label)
+    with caplog.at_level("INFO"), call_notes():
+        pairs = find_pairs(tmp_path / "data")
+    assert [(p.image.name, p.mask.name) for p in pairs][::4] == [
+        ("case_1", label),
+        ("case_2", label),
+    ]
+    assert len(pairs) == 8
+    for p in pairs:
+        np.testing.assert_array_equal(
+            read_stack(p.mask, mask=True)[p.page], labels[p.image.name][p.page]
+        )
+    said = "2 DICOM series each paired with the NIfTI label volume in its folder, beside its"
+    assert f"{said} slices" in caplog.text and f"data/case_1/ + case_1/{label}" in caplog.text
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, tmp_path / "data", tmp_path / "pred")
+    assert sorted(p.name for p in (tmp_path / "pred").glob("*.nii.gz")) == [
+        "case_1.nii.gz",
+        "case_2.nii.gz",
+    ]
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "data", progress=False)
+    assert len(report.images) == 8
+
+
+def test_a_case_without_its_label_volume_is_said_among_the_cases(tmp_path):
+    _case_folders(tmp_path, "seg.nii.gz")
+    write_series(tmp_path / "case_3", ct_volume(slices=4)[0])
+    with pytest.raises(DatasetError, match=r"case_3/: a DICOM series with no seg.nii.gz \(or"):
+        find_pairs(tmp_path)

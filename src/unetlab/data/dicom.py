@@ -53,6 +53,9 @@ IMAGE_ENDINGS = (
     *MRC_SUFFIXES,
     *NIFTI_ENDINGS,
 )
+#: the names of a case's label volume saved in its series folder, beside its slices (the
+#: per-case export of TotalSegmentator and 3D Slicer; s72 notes), any letter case: no image
+CASE_LABELS = ("seg.nii.gz", "segmentation.nii.gz", "seg.nii", "segmentation.nii")
 #: endings of files beside :data:`IMAGE_ENDINGS` and :data:`NOTES` whose name
 #: (:func:`name_less_suffix`) is taken with no look for a series folder
 NOT_SERIES = (".npy", ".npz", ".zarr", ".geojson", ".zip", ".roi", ".h5", ".hdf5", ".pkl", ".seg")
@@ -96,12 +99,14 @@ class _Listing:
     """What one look at a folder found: ``others`` its files with no image's ending (hidden
     ones and ``DICOMDIR`` passed over), by name; ``images`` whether it holds an image file;
     ``dicom`` the DICOM files among the first :data:`LOOKED_AT` of ``others``;
-    ``folders`` its sub-folders, by name."""
+    ``folders`` its sub-folders, by name; ``labels`` its files named as a case's label
+    volume (:data:`CASE_LABELS`), no image of the folder."""
 
     others: tuple[str, ...]
     images: bool
     dicom: tuple[str, ...]
     folders: tuple[str, ...]
+    labels: tuple[str, ...] = ()
 
 
 def _kept(key: tuple, stamp: tuple | None, read: Callable[[], T]) -> T:
@@ -128,7 +133,7 @@ def _listing(folder: Path) -> _Listing:
 def _look(folder: Path) -> _Listing:
     """One ``os.scandir`` pass (its file types: no ``stat`` a file) and the first files
     opened by name."""
-    others, folders, images = [], [], False
+    others, folders, labels, images = [], [], [], False
     with os.scandir(folder) as entries:
         for e in entries:
             if e.name.startswith(".") or e.name.upper() == "DICOMDIR":
@@ -137,23 +142,51 @@ def _look(folder: Path) -> _Listing:
                 folders.append(e.name)
             elif not e.is_file():
                 continue
+            elif e.name.lower() in CASE_LABELS:
+                labels.append(e.name)
             elif e.name.lower().endswith(IMAGE_ENDINGS):
                 images = True
             else:
                 others.append(e.name)
     first = heapq.nsmallest(LOOKED_AT, (n for n in others if not n.lower().endswith(NOTES)))
     dicom = tuple(n for n in first if is_dicom_file(folder / n))
-    return _Listing(tuple(sorted(others)), images, dicom, tuple(sorted(folders)))
+    return _Listing(tuple(sorted(others)), images, dicom, tuple(sorted(folders)), tuple(labels))
 
 
 def is_dicom_series(folder: str | os.PathLike) -> bool:
-    """True for a folder that holds no image file (PNG, TIFF, NIfTI, ...) and whose first
-    files (by name; hidden ones and ``DICOMDIR`` passed over) include a DICOM file."""
+    """True for a folder that holds no image file (PNG, TIFF, NIfTI, ...; its label volume
+    :func:`case_label` is none) and whose first files (by name; hidden ones and
+    ``DICOMDIR`` passed over) include a DICOM file."""
     folder = Path(folder)
     if folder.name.lower().endswith(IMAGE_ENDINGS) or not folder.is_dir():  # no stat a file
         return False
     listed = _listing(folder)
     return not listed.images and bool(listed.dicom)
+
+
+def case_label(series: str | os.PathLike) -> Path | None:
+    """The label volume saved in the DICOM series folder ``series`` beside its slices
+    (``seg.nii.gz``, ``segmentation.nii.gz``: :data:`CASE_LABELS`), or None: none, or two
+    (a pair said by neither)."""
+    labels = _listing(Path(series)).labels
+    return Path(series) / labels[0] if len(labels) == 1 else None
+
+
+def case_label_problem(series: str | os.PathLike) -> str | None:
+    """The line for a series among cases that hold their label volume beside their slices
+    (:func:`case_label`) whose folder holds none, or two; None where it holds one."""
+    labels = _listing(Path(series)).labels
+    if len(labels) == 1:
+        return None
+    held = (
+        f"{' and '.join(labels)} beside its slices: keep one"
+        if labels
+        else (
+            f"no {CASE_LABELS[0]} (or {CASE_LABELS[1]}) beside its slices, as the other cases "
+            "hold theirs: save its labels there, or move the series out"
+        )
+    )
+    return f"{series}/: a DICOM series with {held}"
 
 
 def name_less_suffix(path: str | os.PathLike) -> str:

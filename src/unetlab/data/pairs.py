@@ -58,6 +58,9 @@ from unetlab.data.ctc import (
 )
 from unetlab.data.decathlon import decathlon_folders, decathlon_pairs
 from unetlab.data.dicom import (
+    CASE_LABELS,
+    case_label,
+    case_label_problem,
     is_dicom_series,
     loose_slices_line,
     mask_on_series,
@@ -495,8 +498,9 @@ def isbi_labels(volume: Path) -> Path:
 @listed_once()  # its root listed once (s60: 6 times for a DSB folder, s59: 3 more)
 def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     """'folders', 'instances', 'voc', 'isbi', 'ctc' (the Cell Tracking Challenge's), 'cellpose',
-    'dsb' or a DatasetError saying what was expected (and which sub-folders hold a data set,
-    if any: ``train/`` and ``test/``); ``flag``: the option that gave ``root``, named in the
+    'dsb', 'series' (DICOM series folders, each holding its seg.nii.gz) or a DatasetError
+    saying what was expected (and which sub-folders hold a data set, if any: ``train/`` and
+    ``test/``); ``flag``: the option that gave ``root``, named in the
     fix (``evaluate --gt``'s)."""
     if layout := _layout(root):
         return layout
@@ -528,8 +532,9 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         "instances/; any letter case) folders with the same file names, cellpose's X.tif beside "
         "X_masks.png (or .tif, or X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + "
         "NAME-labels.tif, PASCAL VOC JPEGImages/ + SegmentationClass/, "
-        f"{CTC_LAYOUT}, or one folder per image as the Data Science Bowl's (ID/images/ID.png "
-        "+ ID/masks/, one PNG per object)"
+        f"{CTC_LAYOUT}, one folder per image as the Data Science Bowl's (ID/images/ID.png "
+        "+ ID/masks/, one PNG per object), or a DICOM series folder per case holding its "
+        "seg.nii.gz beside its slices"
     )
 
 
@@ -756,7 +761,11 @@ def _layout(root: Path) -> str | None:
         return "cellpose"
     if dsb_samples(root) is not None:
         return "dsb"
-    return "npz" if _npz_sets(root) else None
+    if _npz_sets(root):
+        return "npz"
+    if not images and _series_cases(root):
+        return "series"  # case_1/ holding its slices and seg.nii.gz (TotalSegmentator's)
+    return None
 
 
 def _npz_sets(root: Path, names: list[str] | None = None) -> list[Path]:
@@ -765,6 +774,16 @@ def _npz_sets(root: Path, names: list[str] | None = None) -> list[Path]:
     ``names``: those stems only."""
     found = [p for p in listing(root) if holds_data_set(p)]
     return [p for p in found if names is None or nfc(p.stem) in names]
+
+
+def _series_cases(root: Path) -> bool:
+    """Whether a sub-folder of ``root`` is a DICOM series holding its label volume beside
+    its slices (:func:`~unetlab.data.dicom.case_label`); ``root`` and its sub-folders
+    listed as the other layouts list them (once: :func:`~unetlab.data.names.listing`), a
+    sub-folder looked into for slices only where it holds a file named so."""
+    folders = (d for d in listing(root) if d.is_dir())
+    named = (d for d in folders if any(f.name.lower() in CASE_LABELS for f in listing(d)))
+    return any(is_dicom_series(d) and case_label(d) for d in named)
 
 
 def _cellpose_beside(root: Path, images: list[Path]) -> None:
@@ -1053,13 +1072,32 @@ def _layout_pairs(
         return _yolo_pairs(root, names)
     if layout == "npz":  # each file its own mask: its masks array
         return [(path, path) for path in _npz_sets(root, names)]
+    if layout == "series":
+        return _on_series(root, _case_pairs(root, names, found), found, SERIES_CASES)
     return _on_series(root, _folder_pairs(root, layout, names, found), found)
 
 
-def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> list:
+#: how the series of a data set are paired with their label volumes, as its line says it
+BY_NAME = "paired with their NIfTI label volumes by name"
+SERIES_CASES = (
+    "each paired with the NIfTI label volume in its folder, beside its slices (a case "
+    "folder as TotalSegmentator and 3D Slicer export it)"
+)
+
+
+def _case_pairs(root: Path, names: list[str] | None, found: list[str]) -> list:
+    """(series, its label volume) of each DICOM series folder of ``root`` (those of
+    ``names``) holding its ``seg.nii.gz`` (:func:`~unetlab.data.dicom.case_label`); one that
+    holds none, or two, said in ``found``."""
+    series = [s for s in series_folders(root) if names is None or nfc(s.name) in names]
+    found += [line for s in series if (line := case_label_problem(s))]
+    return [(s, label) for s in series if (label := case_label(s)) is not None]
+
+
+def _on_series(root: Path, files: list, found: list[str], how: str = BY_NAME) -> list:
     """``files`` less the DICOM series whose NIfTI label volume does not lie on it or that
     cannot be read, each said in ``found`` (:func:`_series_problem`); the series paired
-    said in one line."""
+    said in one line, ``how``."""
     series = [(i, m) for i, m in files if is_nifti(m) and is_dicom_series(i)]
     wrong = {i: line for i, m in series if (line := _series_problem(i, m))}
     found += wrong.values()
@@ -1067,8 +1105,7 @@ def _on_series(root: Path, files: list[tuple[Path, Path]], found: list[str]) -> 
         (image, mask), more = paired[0], ", ..." if len(paired) > 1 else ""
         said = numbered(len(paired), "DICOM series", "DICOM series")
         note_once(
-            f"{root}: {said} paired with their NIfTI label "
-            f"volumes by name ({image.parent.name}/{image.name}/ + {mask.parent.name}/"
+            f"{root}: {said} {how} ({image.parent.name}/{image.name}/ + {mask.parent.name}/"
             f"{mask.name}{more}), each lying on its series",
             level=logging.INFO,
         )

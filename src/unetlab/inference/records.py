@@ -125,10 +125,11 @@ class OutputOptions(KnownFields):
     ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``, or ``"dicom-seg"`` (DICOM series alone): a series'
-    ``<series>.seg.dcm`` beside its NIfTI labels (:mod:`unetlab.data.dicom_seg`). ``overwrite``: write into a folder holding files
-    unetlab did not write (beside them, never over them), and replace another input's or
-    model's outputs; ``skip_existing`` (folders): skip inputs whose outputs an earlier
-    prediction by the same checkpoint and settings wrote there. ``objects_3d`` (with
+    ``<series>.seg.dcm`` beside its NIfTI labels (:mod:`unetlab.data.dicom_seg`).
+    ``overwrite``: write into a folder holding files unetlab did not write (beside them,
+    never over them), and replace another input's or model's outputs; ``skip_existing``
+    (folders): skip inputs whose outputs an earlier prediction by the same checkpoint and
+    settings wrote there. ``objects_3d`` (with
     ``objects``, a stack with a Z axis read whole): one id per object across the planes of
     a stack (of each frame of a movie) and one table row per 3-D object
     (:mod:`unetlab.inference.objects_3d`), no outlines. ``pixel_size``, ``z_spacing`` (µm):
