@@ -109,6 +109,18 @@ def test_the_seg_references_the_series_and_says_who_made_it(tmp_path):
         assert s.SegmentedPropertyCategoryCodeSequence[0].CodeValue == "85756007"
 
 
+def test_highdicom_s_lines_stay_off_predict_s_output(tmp_path, caplog):
+    """s73: ``unetlab predict --output-format dicom-seg`` printed highdicom's 13 INFO lines a
+    series (``copy attributes of module "Patient"``) between its own."""
+    import logging
+
+    series = _series(tmp_path)
+    with caplog.at_level("INFO"):
+        _predicted(tmp_path, series)
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("highdicom")]
+    assert logging.getLogger("highdicom").level == logging.NOTSET  # as it was
+
+
 def test_pydicom_alone_reads_each_frame_as_its_slice_s_labels(tmp_path):
     """Frame by frame, as a reader without highdicom (OHIF's) places them: the slice it
     derives from and its segment, the frame's pixels that segment's voxels of that slice."""

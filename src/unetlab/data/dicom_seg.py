@@ -16,6 +16,8 @@ sect_A.51.html).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -77,8 +79,7 @@ def write_seg(
     segments = [_segment(hd, i + 1, str(classes[k])) for i, k in enumerate(kept)]
     first = sources[0]
     number = first.get("SeriesNumber")
-    with warnings.catch_warnings():  # "unetlab": one name, not a person's (their warning)
-        warnings.filterwarnings("ignore", message=".*intended person name")
+    with _quiet():
         seg = hd.seg.Segmentation(
             source_images=sources,
             pixel_array=masks.astype(np.uint8),
@@ -95,6 +96,22 @@ def write_seg(
     with atomic_path(path) as tmp:
         seg.save_as(tmp)
     return path
+
+
+@contextlib.contextmanager
+def _quiet():
+    """highdicom's warning that "unetlab" is no person's name, and its INFO lines (13 a SEG,
+    'copy attributes of module "Patient"': s73, they filled predict's output between its
+    own lines), kept off a user's screen and log."""
+    logger = logging.getLogger("highdicom")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*intended person name")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _version() -> str:
