@@ -276,3 +276,27 @@ def test_a_case_without_its_label_volume_is_said_among_the_cases(tmp_path):
     write_series(tmp_path / "case_3", ct_volume(slices=4)[0])
     with pytest.raises(DatasetError, match=r"case_3/: a DICOM series with no seg.nii.gz \(or"):
         find_pairs(tmp_path)
+
+
+def test_a_series_named_with_dots_keeps_its_whole_name_in_evaluate_s_rows(tmp_path):
+    """s73: evaluate named the slices of ``images/AX 2.5mm/`` ``AX 2[2]`` and those of a
+    UID-named series ``1.2.840.113619.2.55[1]`` (its worst images, rows, folds)."""
+    from unetlab import evaluate_predictions
+
+    for name in ("AX 2.5mm", "1.2.840.113619.2.55.3"):
+        hu, lab = ct_volume(slices=2)
+        write_series(tmp_path / "images" / name, hu)
+        (tmp_path / "masks").mkdir(exist_ok=True)
+        affine = series_header(tmp_path / "images" / name).affine
+        write_labels_at(tmp_path / "masks" / f"{name}.nii.gz", lab, affine)
+        (tmp_path / "pred").mkdir(exist_ok=True)
+        write_labels_at(tmp_path / "pred" / f"{name}.nii.gz", lab, affine)
+    assert {p.name for p in find_pairs(tmp_path)} == {
+        *("AX 2.5mm[0]", "AX 2.5mm[1]"),
+        *("1.2.840.113619.2.55.3[0]", "1.2.840.113619.2.55.3[1]"),
+    }
+    report = evaluate_predictions(tmp_path / "pred", tmp_path, progress=False)
+    assert sorted(r["name"] for r in report.images)[::2] == [
+        "1.2.840.113619.2.55.3[0]",
+        "AX 2.5mm[0]",
+    ]

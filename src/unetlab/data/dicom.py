@@ -194,11 +194,16 @@ def name_less_suffix(path: str | os.PathLike) -> str:
     whole name (one named by its UID, ``1.2.840.113619.2.55.3``, has no suffix: s72, its
     labels were ``...2.55.nii.gz``, which evaluate paired with no ground truth), looked at
     only where the suffix is none an image file has (``a.png``, ``a.npy``: no stat)."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # Path(a Path): 3 us
     suffix = path.suffix.lower()
-    if not suffix or suffix in (*IMAGE_ENDINGS, *NOTES, *NOT_SERIES) or not is_dicom_series(path):
+    if not suffix or suffix in _FILE_SUFFIXES or not is_dicom_series(path):
         return path.stem
     return path.name
+
+
+#: the suffixes :func:`name_less_suffix` takes for a file's with no look (a set: Pair.name
+#: asks it of every pair)
+_FILE_SUFFIXES = frozenset((*IMAGE_ENDINGS, *NOTES, *NOT_SERIES))
 
 
 def dicom_among_images(folder: str | os.PathLike) -> tuple[str, ...]:

@@ -64,6 +64,7 @@ from unetlab.data.dicom import (
     is_dicom_series,
     loose_slices_line,
     mask_on_series,
+    name_less_suffix,
     series_beside_line,
     series_folders,
     series_header,
@@ -188,10 +189,10 @@ class Pair:
 
     @property
     def name(self) -> str:
-        """The image's stem, a stack's page, a sequence's frame with its sequence
-        (``01/t001``: :attr:`shown`)."""
+        """The image's stem (a DICOM series folder's whole name: ``AX 2.5mm``), a stack's
+        page, a sequence's frame with its sequence (``01/t001``: :attr:`shown`)."""
         stem = self._sequence + (
-            nifti_case(self.image) if is_nifti(self.image) else self.image.stem
+            nifti_case(self.image) if is_nifti(self.image) else name_less_suffix(self.image)
         )
         return stem if self.pages == 1 else f"{stem}[{self.page}]"
 
