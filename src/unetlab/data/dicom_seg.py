@@ -49,7 +49,10 @@ TYPE_2 = (
 SERIES_OFFSET = 1000
 
 
-def _highdicom(where: Path):
+def highdicom_for(where: str | os.PathLike):
+    """The highdicom module; UnetlabError naming ``where`` and the extra to install where it
+    is not installed (asked before any work: s73, the line came once an input, each
+    predicted for nothing, through predict's failed list)."""
     try:
         import highdicom
     except ImportError as exc:
@@ -69,7 +72,7 @@ def write_seg(
     (its slices in :func:`~unetlab.data.dicom.series_header`'s order) as a binary DICOM SEG
     ``path``, atomically: one segment per class of ``classes`` (their names) but
     ``background`` (None: every class a segment). Returns ``path``."""
-    hd, path = _highdicom(Path(path)), Path(path)
+    hd, path = highdicom_for(path), Path(path)
     head = series_header(series)
     if labels.shape != head.shape:
         raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")

@@ -67,7 +67,7 @@ import numpy as np
 import torch
 
 from unetlab.data.dicom import is_dicom_series, write_series_labels
-from unetlab.data.dicom_seg import write_seg
+from unetlab.data.dicom_seg import highdicom_for, write_seg
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import (
@@ -528,7 +528,7 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
     # (:func:`_checked_folder`; s64: looked at again here, a stat)
     with memory_hint(f"{file.path}", LOWER_TILE_OR_BATCH, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
-        refuse_seg_of_no_series([file.path], o)
+        refuse_seg([file.path], o)
         if streamed:
             note = memory_note(file.path, file.model, o, file.options, **rule)
             for said in (note, mrc_stream_note(file.path, o)):
@@ -553,14 +553,17 @@ SEG_OF_SERIES = Spelled(
 )
 
 
-def refuse_seg_of_no_series(paths: Sequence[Path], outputs: OutputOptions) -> None:
+def refuse_seg(paths: Sequence[Path], outputs: OutputOptions) -> None:
     """UnetlabError where ``outputs`` ask for a DICOM SEG and an input of ``paths`` is no
     DICOM series, naming the first and counting the others (one line for a run, not one an
-    input)."""
-    if not outputs.wanted["seg"] or not (no := [p for p in paths if not is_dicom_series(p)]):
+    input), or highdicom, which writes it, is not installed."""
+    if not outputs.wanted["seg"]:
         return
-    more = f" (and {numbered(len(no) - 1, 'other input')})" if len(no) > 1 else ""
-    raise UnetlabError(**spelled(lambda f: f"{shown_path(no[0])}{more}: {f}", SEG_OF_SERIES))
+    if no := [p for p in paths if not is_dicom_series(p)]:
+        more = f" (and {numbered(len(no) - 1, 'other input')})" if len(no) > 1 else ""
+        raise UnetlabError(**spelled(lambda f: f"{shown_path(no[0])}{more}: {f}", SEG_OF_SERIES))
+    if paths:
+        highdicom_for(paths[0])
 
 
 def _with_scale(file: _File) -> _File:

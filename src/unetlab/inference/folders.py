@@ -87,7 +87,7 @@ from unetlab.inference.files import (
     is_pixels,
     path_given,
     predict_file,
-    refuse_seg_of_no_series,
+    refuse_seg,
 )
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
@@ -1223,7 +1223,7 @@ def _found(inputs, settings: dict, model, outputs: OutputOptions) -> tuple[list[
     (before the folder is held)."""
     not_read, files = say_unread(inputs), find_inputs(inputs)
     refuse_for_every_file(inputs, files, settings, takes=model_takes(model))
-    refuse_seg_of_no_series(files, outputs)
+    refuse_seg(files, outputs)
     return not_read, files
 
 
