@@ -159,3 +159,14 @@ def test_predict_folder_takes_the_options_or_their_fields_by_name(tmp_path):
     named = predict_folder(model, tmp_path / "in", tmp_path / "o2", draw_overlay=True)
     assert [p.name for p in given.written[tmp_path / "in" / "a.png"]] == ["a.png", "a_overlay.png"]
     assert [p.name for p in named.written[tmp_path / "in" / "a.png"]] == ["a.png", "a_overlay.png"]
+
+
+def test_an_unknown_output_format_is_one_line_for_any_input(tmp_path):
+    """s73: output_format="dicom_seg" (a typo) was refused for large images alone: a small
+    image's prediction went on without the SEG asked for, unsaid."""
+    write_png(tmp_path / "a.png", np.zeros((16, 16), np.uint8))
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    said = r"^output_format must be one of ome-tiff, ome-zarr, dicom-seg, not 'dicom_seg'$"
+    with pytest.raises(UnetlabError, match=said):
+        predict_folder(net, tmp_path / "a.png", tmp_path / "out", output_format="dicom_seg")
+    assert not (tmp_path / "out").exists()

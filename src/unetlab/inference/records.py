@@ -41,6 +41,7 @@ import torch
 
 from unetlab.atomic import atomic_path
 from unetlab.checkpoint import names_its_net, unwrap_net
+from unetlab.data import ome
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.dicom_seg import DICOM_SEG
 from unetlab.data.exclude import as_config
@@ -86,6 +87,8 @@ __all__ = [
 
 #: the object outlines a prediction may write (``OutputOptions.outlines``)
 OUTLINES = ("geojson", "imagej", "both", "coco", "labelme", "cellpose")
+#: the formats an :class:`OutputOptions` writes large images' outputs in, and a series' SEG
+OUTPUT_FORMATS = (*ome.FORMATS, DICOM_SEG)
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
 TIFF_KEY = "unetlab.prediction"
 
@@ -184,6 +187,9 @@ class OutputOptions(KnownFields):
                 "outlines are traced plane by plane, and objects_3d's objects span planes: "
                 "drop outlines (--outlines) or objects_3d (--objects-3d)"
             )
+        if self.output_format not in OUTPUT_FORMATS:  # s73: else refused by large images alone
+            said = ", ".join(OUTPUT_FORMATS)
+            raise UnetlabError(f"output_format must be one of {said}, not {self.output_format!r}")
         if self.outlines is not None and self.outlines not in OUTLINES:
             raise UnetlabError(
                 f"outlines must be one of {', '.join(OUTLINES)}, not {self.outlines!r}"
