@@ -8,6 +8,7 @@ import json
 import shutil
 
 import pytest
+import torch
 import yaml
 
 from tests.test_train import tiny_config, write_blobs
@@ -21,6 +22,7 @@ from unetlab.data.split_record import (
     recorded_pairs,
     split_record,
     trained_count,
+    write_split,
 )
 from unetlab.errors import DatasetError
 from unetlab.evaluate import evaluate_model
@@ -190,3 +192,56 @@ def test_the_evaluation_json_names_its_checkpoint_by_absolute_path_and_hash(
     assert found["checkpoint_sha256"] == hashlib.sha256(best.read_bytes()).hexdigest()
     assert (found["checkpoint_epoch"], found["checkpoint_step"]) == (1, 2)
     assert found["data"] == str(data.resolve())
+
+
+def _recorded(tmp_path, **changes):
+    """A split.json of 4 blobs (3 train, 1 validates) with ``changes`` to its keys (None:
+    the key left out): (data folder, its path)."""
+    data = write_blobs(tmp_path / "data", 4)
+    record = split_record(data, *split_pairs(data, val_fraction=0.25, seed=0)) | changes
+    record = {k: v for k, v in record.items() if v is not None}
+    return data, write_split(tmp_path / "split.json", record)
+
+
+def test_a_split_record_without_its_format_key_is_read_as_format_1(tmp_path):
+    data, path = _recorded(tmp_path, format=None)  # pins: read before s73 too
+    train, val = recorded_pairs(read_split(path), data)
+    assert (len(train), len(val)) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("found", "said"),
+    [
+        (2, "a split record of format 2, written by a newer unetlab (this one reads up to 1)"),
+        ("1", "its split record's format is '1', not a whole number as unetlab writes it"),
+    ],
+)
+def test_a_newer_or_edited_split_record_is_refused_in_one_line(tmp_path, found, said):
+    _, path = _recorded(tmp_path, format=found)
+    with pytest.raises(DatasetError) as caught:
+        read_split(path)
+    assert str(caught.value).startswith(f"{path}: {said}")
+    assert "\n" not in str(caught.value)
+
+
+def test_train_split_of_a_newer_record_says_upgrade_in_one_line(tmp_path, capsys):
+    data, path = _recorded(tmp_path, format=2)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": {"root": str(data)}}))
+    run = tmp_path / "run"
+    args = ["--config", str(config), "--split", str(path), "--run-dir", str(run)]
+    assert main(["train", *args]) != 0
+    err = capsys.readouterr().err
+    assert "written by a newer unetlab (this one reads up to 1): upgrade unetlab" in err
+    assert "Traceback" not in err and not run.exists()
+
+
+def test_resume_refuses_a_newer_split_record_in_its_checkpoint(trained):
+    data, run = trained
+    (run / "split.json").unlink()  # a run whose record is only in its checkpoint
+    last = run / "checkpoints" / "last.pt"
+    checkpoint = load_checkpoint(last)
+    checkpoint["split"]["format"] = 2
+    torch.save(checkpoint, last)
+    with pytest.raises(DatasetError, match=f"{last}: a split record of format 2, written by a"):
+        fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)

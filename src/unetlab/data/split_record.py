@@ -27,6 +27,8 @@ from unetlab.errors import DatasetError
 from unetlab.words import numbered, worded
 
 SPLIT_FILE = "split.json"
+#: the layout of a record this unetlab writes and reads; one without ``format`` (none has
+#: lacked it since split.json began, s30) is read as 1
 RECORD_FORMAT = 1
 _CHUNK = 1 << 20
 _LISTED = 5  # files named in a message, then "and N more"
@@ -121,6 +123,25 @@ def read_split(path: str | os.PathLike) -> dict | None:
         raise DatasetError(f"{path} is unreadable ({exc}): it should list the run's files") from exc
     if not isinstance(record, dict) or not {"train", "val"} <= set(record):
         raise DatasetError(f"{path} is not a unetlab split record (no train and val lists)")
+    return checked_format(record, path)
+
+
+def checked_format(record: dict, where: str | os.PathLike) -> dict:
+    """``record`` (a split record read from ``where``: a split.json, a checkpoint's part
+    ``split``), refused in one line where its ``format`` is no whole number or one above
+    :data:`RECORD_FORMAT` (s73: a newer unetlab's record was read as if it were this one's
+    layout); one without ``format`` is read as format 1."""
+    found = record.get("format", 1)
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise DatasetError(
+            f"{where}: its split record's format is {found!r}, not a whole number as unetlab "
+            "writes it: an edited file; give a split.json a unetlab run wrote"
+        )
+    if found > RECORD_FORMAT:
+        raise DatasetError(
+            f"{where}: a split record of format {found}, written by a newer unetlab (this one "
+            f"reads up to {RECORD_FORMAT}): upgrade unetlab"
+        )
     return record
 
 

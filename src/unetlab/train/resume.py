@@ -20,6 +20,7 @@ from unetlab.data.pairs import Pair
 from unetlab.data.split_record import (
     SPLIT_FILE,
     added_pairs,
+    checked_format,
     describe_pairs,
     describe_unchanged,
     read_split,
@@ -168,7 +169,9 @@ def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] 
     for a run from before runs recorded their files: the folder is split again."""
     record = read_split(run_dir / SPLIT_FILE)
     if record is None:
-        record = resumed_checkpoint(run_dir / "checkpoints" / "last.pt").get("split")
+        last = run_dir / "checkpoints" / "last.pt"
+        record = resumed_checkpoint(last).get("split")
+        record = None if record is None else checked_format(record, last)
     if record is None:
         log.info("this run recorded no list of its files: its data folder is split again")
         return None
