@@ -6,6 +6,7 @@ import atexit
 import gc
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -70,6 +71,20 @@ def _flushes(value: str | None) -> bool:
 
 if not _flushes(os.environ.get("UNETLAB_FSYNC")):
     os.fsync = _unflushed_fsync
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT raising KeyboardInterrupt in the suite's process, and so in the commands it
+    starts, where the shell that started pytest left it ignored (``pytest ... &`` in a
+    script or an agent's shell: a non-interactive shell starts a background job so, and its
+    children inherit it). s73: the tests of a Ctrl-C failed there ("DID NOT RAISE
+    KeyboardInterrupt", a launch's child waited out its 60 s) and passed run alone in a
+    terminal, which was taken for a machine too loaded to run them in time."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+ctrl_c_as_in_a_terminal()
 
 FUZZ_FACTOR = _fuzz_factor(os.environ.get("UNETLAB_FUZZ"))
 # loaded here, before the test modules build their @settings from the default profile

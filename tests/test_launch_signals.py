@@ -533,8 +533,12 @@ def test_a_stop_signal_before_the_wait_for_processes_that_outlived_torchrun_kill
     (before its wait: /proc, its line) ended the launch (143) with them left running."""
     import unetlab.distributed as distributed
 
-    ignores = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
-    worker = subprocess.Popen([sys.executable, "-c", ignores])
+    ignores = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True)"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", ignores + "; time.sleep(60)"], stdout=subprocess.PIPE
+    )
 
     def ended_by_itself(command, env, grace):  # torchrun ended; a process of it lives on
         Path(f"{env[STATUS_FILE]}.pids").write_text(f"{worker.pid}\n")
@@ -547,7 +551,9 @@ def test_a_stop_signal_before_the_wait_for_processes_that_outlived_torchrun_kill
         time.sleep(0.05)  # its handler runs here
         return pid_notes(path)
 
-    time.sleep(0.5)  # the worker ignores SIGTERM by then
+    # the worker ignores SIGTERM once it says so (s73: a fixed 0.5 s, which a loaded machine's
+    # Python start outlasted, killed it by that SIGTERM, not the launcher's SIGKILL)
+    worker.stdout.readline()
     monkeypatch.setattr(distributed, "run_passing_signals", ended_by_itself)
     monkeypatch.setattr(distributed, "_pid_notes", looked_at)
     try:
@@ -555,6 +561,7 @@ def test_a_stop_signal_before_the_wait_for_processes_that_outlived_torchrun_kill
         assert worker.wait(timeout=5) == -signal.SIGKILL
     finally:
         worker.kill()
+        worker.stdout.close()
     assert capfd.readouterr().err == "unetlab train: killed by SIGTERM\n"
 
 
