@@ -164,3 +164,41 @@ def test_a_per_channel_list_of_another_length_is_one_line():
         normalize(rgb, {"mode": "per_image", "floor": [1.0, 2.0]})
     out = normalize(rgb, {"mode": "fixed", "mean": [100], "std": [50]})
     np.testing.assert_allclose(out, -2.0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int8, np.int16])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_small_integer_pages_get_their_histogram_s_figures_bit_for_bit(dtype, channels):
+    """s73: a page under 16 x 65,536 pixels (16 x 256 for 8 bits) is summed directly, not by
+    a histogram of its dtype's every value; its figures are the histogram's, to the bit,
+    up to the largest such page of the dtype's extremes."""
+    from unetlab.data import normalize as module
+
+    info, rng = np.iinfo(dtype), np.random.default_rng(1)
+    most = module._DIRECT_SHARE * 256 ** np.dtype(dtype).itemsize - 1
+    pages = [
+        rng.integers(info.min, info.max, (h, 29, channels), dtype, endpoint=True) for h in (1, 37)
+    ]
+    pages += [np.full((most, 1, channels), v, dtype) for v in (info.min, info.max)]
+    pages += [rng.choice(np.array([info.min, info.max], dtype), (most, 1, channels))]
+    for page in pages:
+        summed = module._per_image_stats(page, channels, chunk_rows=5000)
+        histogram = module._histogram_stats(page, channels, chunk_rows=5000)
+        assert all(np.array_equal(a, b) for a, b in zip(summed, histogram)), page.shape
+
+
+def test_a_small_16_bit_page_builds_no_histogram_of_65536_values(monkeypatch):
+    """s73: 5-15 ms CPU a 64 x 64 uint16 page (the 65,536 bins' products), whatever its size:
+    a z-stack's or a small page's every page paid it. Pages of 16 x 65,536 pixels and more
+    still get the histogram (faster there than int64 sums)."""
+    from unetlab.data import normalize as module
+
+    def histogram(*args):
+        raise AssertionError("a histogram of every 16-bit value")
+
+    page = np.random.default_rng(2).integers(0, 4096, (64, 64), np.uint16)
+    monkeypatch.setattr(module, "_histogram", histogram)
+    mean, std = image_stats(page, {"mode": "per_image"})
+    np.testing.assert_allclose([mean[0], std[0]], [page.mean(), page.std()], rtol=1e-12)
+    with pytest.raises(AssertionError, match="every 16-bit value"):
+        image_stats(np.zeros((1024, 1024), np.uint16), {"mode": "per_image"})

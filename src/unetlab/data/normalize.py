@@ -664,14 +664,29 @@ def _tissue_stats(image: np.ndarray, c: int, chunk_rows: int):
 
 
 def _per_image_stats(image: np.ndarray, c: int, chunk_rows: int):
-    if np.issubdtype(image.dtype, np.integer) and image.dtype.itemsize <= 2:
-        return _histogram_stats(image, c, chunk_rows)
-    # per_image: exact two-pass-free sums in float64, chunk by chunk (memmap friendly)
-    total = np.zeros(c)
-    total_sq = np.zeros(c)
-    count = 0
+    if not (np.issubdtype(image.dtype, np.integer) and image.dtype.itemsize <= 2):
+        # exact two-pass-free sums in float64, chunk by chunk (memmap friendly)
+        return _summed_stats(image, c, chunk_rows, np.float64)
+    if image.shape[0] * image.shape[1] < _DIRECT_SHARE * 256**image.dtype.itemsize:
+        return _summed_stats(image, c, chunk_rows, np.int64)
+    return _histogram_stats(image, c, chunk_rows)
+
+
+#: 8/16-bit pages of fewer pixels than this many times their dtype's values are summed
+#: directly (:func:`_summed_stats`), not by a histogram of every value
+#: (:func:`_histogram_stats`)
+_DIRECT_SHARE = 16
+
+
+def _summed_stats(image: np.ndarray, c: int, chunk_rows: int, dtype):
+    """Per-channel (mean, std) of ``image`` from its sums in ``dtype`` (float64; int64 for
+    an 8/16-bit page under :data:`_DIRECT_SHARE` times 65,536 pixels, whose
+    :func:`_histogram_stats` it gives bit for bit, each sum a whole number under 2**53,
+    without 65,536 bins and their float64 products: s73, 5-15 ms CPU a 64 x 64 uint16 page
+    on 2 loaded cores, whatever its size; 0.01 ms), chunk by chunk (memmap friendly)."""
+    total, total_sq, count = np.zeros(c, dtype), np.zeros(c, dtype), 0
     for top in range(0, image.shape[0], chunk_rows):
-        block = np.asarray(image[top : top + chunk_rows], dtype=np.float64).reshape(-1, c)
+        block = np.asarray(image[top : top + chunk_rows]).reshape(-1, c).astype(dtype, copy=False)
         total += block.sum(0)
         total_sq += np.square(block).sum(0)
         count += block.shape[0]
