@@ -10,6 +10,7 @@ import pytest
 from tests.test_mrc_streamed_labels import STREAMED, _folder, _names, _net
 from unetlab import predict_folder
 from unetlab.data.mrc import KEY_NOTE, carried_mrc_key, mrc_header
+from unetlab.errors import OutputError
 from unetlab.inference import slide_outputs
 from unetlab.inference.records import OutputOptions, carried_key
 
@@ -83,3 +84,21 @@ def test_a_users_mrc_file_under_a_killed_runs_claim_is_still_refused(tmp_path, m
     (why,) = done.failed.values()
     assert "tomo.mrc was not written by unetlab (a stopped run had only claimed" in why
     assert (out / "tomo.mrc").read_bytes() == image.read_bytes()
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_a_users_edit_in_place_that_keeps_the_key_is_kept(tmp_path, way):
+    """An MRC label file edited in place (mrcfile's mode r+: its header, key and size kept)
+    is the user's: a rerun keeps it (s73 review: it was replaced without a word, its line's
+    stamp being its size and key alone)."""
+    folder, _ = _folder(tmp_path)
+    out = tmp_path / "out"
+    predict_folder(_net(), folder, out, WAYS[way])
+    path = out / "tomo.mrc"
+    edited = bytearray(path.read_bytes())
+    edited[-1] ^= 1  # one voxel painted over
+    path.write_bytes(edited)
+    assert carried_mrc_key(path) is not None  # its header's key kept
+    with pytest.raises(OutputError, match=r"holds files that unetlab did not write \("):
+        predict_folder(_net(), folder, out, WAYS[way])
+    assert path.read_bytes() == edited

@@ -6,6 +6,8 @@ place, before its manifest line said so, has it proved its own by the rerun (s73
 run had only claimed its name) ... move it elsewhere"), a --skip-existing rerun takes it as
 done without predicting, and a user's volume put there is still refused."""
 
+import gzip
+
 import pytest
 import torch
 
@@ -15,6 +17,7 @@ from tests.test_nifti import write_nifti
 from unetlab import UNet, predict_folder
 from unetlab.data.mrc import KEY_NOTE
 from unetlab.data.nifti import carried_nifti_key, read_header
+from unetlab.errors import OutputError
 from unetlab.inference.records import OutputOptions, carried_key
 
 
@@ -87,3 +90,34 @@ def test_a_users_volume_under_a_killed_runs_claim_is_still_refused(tmp_path, mon
     (why,) = done.failed.values()
     assert f"{name} was not written by unetlab (a stopped run had only claimed" in why
     assert (out / name).read_bytes() == theirs
+
+
+def _edited_to_the_same_size(path) -> bytes:
+    """``path``'s volume with one voxel painted over, gzipped again (level 6, as nibabel
+    writes it) to the same size: its header, and so its ``descrip``, kept."""
+    body, size = gzip.decompress(path.read_bytes()), path.stat().st_size
+    for at in range(352, len(body)):
+        edited = bytearray(body)
+        edited[at] ^= 1
+        raw = gzip.compress(bytes(edited), compresslevel=6, mtime=0)
+        if len(raw) == size:
+            return raw
+    raise AssertionError("no one-voxel edit gzips to the same size")
+
+
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+def test_a_users_edit_that_keeps_the_key_and_the_size_is_kept(tmp_path, kind):
+    """A label volume edited and saved with its header (nibabel's
+    ``Nifti1Image(a, img.affine, img.header)`` keeps the ``descrip``, so the key) is the
+    user's: a rerun keeps it (s73 review: one of the same size was replaced without a word,
+    its line's stamp being its size and key alone)."""
+    folder, name = _input(tmp_path, kind)
+    out = tmp_path / "out"
+    predict_folder(_net(), folder, out)
+    path = out / name
+    edited = _edited_to_the_same_size(path)
+    path.write_bytes(edited)
+    assert carried_nifti_key(path) is not None
+    with pytest.raises(OutputError, match=r"holds files that unetlab did not write \("):
+        predict_folder(_net(), folder, out)
+    assert path.read_bytes() == edited

@@ -82,6 +82,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     recorded_keys,
     rekey,
     restamp,
+    sample_digest,
     staged_names,
     take_relisted,
     walking_once,
@@ -567,6 +568,7 @@ def output_folder(
     sources: Mapping[str, str] | None = None,
     made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
     carried: Callable[[Path], str | None] | None = None,
+    digested: Callable[[Path], bool] | None = None,
     keep_edited: bool = False,
     keep_fix: Spelled | None = None,
 ) -> Iterator[Path]:
@@ -574,14 +576,13 @@ def output_folder(
     (OutputError, before any work) an output among ``inputs``, a folder not writable or held,
     and what :func:`_claim` refuses (files unetlab did not write, unless ``overwrite``; fix:
     ``overwrite_fix``, ``elsewhere``). ``sources``: each output's input; ``made_by``: its key
-    (a callable: once held), read again by :func:`_settle`. An output changed since written
-    (:func:`_differs`, ``carried``) is kept, a run refused (fixes: ``keep_fix``, the overwrite
-    one) but ``overwrite`` or ``keep_edited``; a folder made here goes if an error stops it."""
+    (a callable). One changed since written (:func:`_differs`: size, key ``carried``, content
+    where ``digested``) is kept, a run refused (``keep_fix``) but ``overwrite``/``keep_edited``."""
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     made, listed = _made_folder(folder), (folder / MANIFEST).exists()
     fix = dict(overwrite=overwrite, overwrite_fix=_fix_named(overwrite_fix), carried=carried)
-    fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited, keep_fix=keep_fix)
+    fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited, keep_fix=keep_fix, digested=digested)
     _forget_run(folder.resolve())  # a stopped run's
     try:
         with FolderLock(folder), folder_sync_deferred(folder), manifests_read_once():
@@ -685,6 +686,7 @@ class _Claim:
     recorded: Mapping[str, str] = dataclasses.field(default_factory=dict)
     carried: Callable[[Path], str | None] | None = None
     edited: Collection[str] = ()
+    digested: Callable[[Path], bool] | None = None
 
 
 def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited, **fix) -> _Claim:
@@ -695,6 +697,7 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     from another input than ``sources`` gives (:func:`_other_inputs`), unless
     ``overwrite``; outputs changed since ``command`` wrote them (:func:`_disown_changed`)."""
     carried, elsewhere, keep_fix = fix.pop("carried"), fix.pop("elsewhere"), fix.pop("keep_fix")
+    digested = fix.pop("digested")
     remove_stale_temporaries(folder)
     take_relisted(folder)  # what a stopped group's processes handed over (s65)
     keep_fix = said_as(keep_fix) if keep_fix is not None else ""
@@ -725,7 +728,9 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     watched = set(fresh) | own | {n for n, s in sources.items() if s in replaced}
     stamps = {n: _stamp(folder / n) for n in watched}
     recorded = _unstamp(folder, [n for n in ours if n not in edited], command)
-    return _Claim(stamps, fresh, sources, keys, before, replaced, recorded, carried, edited)
+    return _Claim(
+        stamps, fresh, sources, keys, before, replaced, recorded, carried, edited, digested
+    )
 
 
 def _disown_changed(
@@ -823,20 +828,44 @@ def _unread_fix(why: str, count: int = 1) -> str:
     return "check the disk"
 
 
-def _stamp_now(path: Path, carried: Callable[[Path], str | None] | None) -> str | None:
+def _stamp_now(path: Path, carried, digested: Callable[[Path], bool] | None = None) -> str | None:
     """What a line records of its output ``path`` once written: its size
     (:func:`~unetlab.manifest.output_stamp`) and the key it carries (``carried``: the key
-    embedded in it, None where it carries none); an OME-Zarr folder's key alone."""
+    embedded in it, None where it carries none); an OME-Zarr folder's key alone. Of a file
+    that carries none (a table), or one whose key an editor keeps (``digested`` says so: a
+    NIfTI volume's ``descrip``, an MRC file's header label), its content too
+    (:func:`_content_stamp`)."""
     carried = _quiet(carried)
     if carried is not None and path.is_dir() and not path.is_symlink():
         key = carried(path)
         return f"key {key}" if key else None
     size = output_stamp(path)
     key = carried(path) if size and carried is not None else None
-    if key or not size or int(size.split()[1]) > DIGESTED:
-        return f"{size} key {key}" if key else size
-    digest = _digest(path)  # a keyless file (a table): its content (s42 review2)
-    return f"{size} digest {digest}" if digest else size
+    if not size:
+        return size
+    length = int(size.split()[1])
+    if not key:  # a keyless file (a table): its content, up to DIGESTED (s42 review2)
+        return size + (_read_stamp(path, length) if length <= DIGESTED else "")
+    kept = digested is not None and digested(path)  # s73 review: an edit kept the key
+    return f"{size} key {key}" + (_read_stamp(path, length) if kept else "")
+
+
+def _read_stamp(path: Path, size: int) -> str:
+    """:func:`_content_stamp`, "" where ``path`` cannot be read."""
+    try:
+        return _content_stamp(path, size)
+    except OSError:
+        return ""
+
+
+def _content_stamp(path: Path, size: int) -> str:
+    """`` digest <32 hex digits>`` of the bytes of the file ``path`` of ``size`` bytes, up
+    to :data:`DIGESTED`, `` sample <16 hex digits>`` of a larger one's start, middle and end
+    (:func:`~unetlab.manifest.sample_digest`, as of an input). OSError where it cannot be
+    read."""
+    if size > DIGESTED:
+        return f" sample {sample_digest(path, size)}"
+    return f" digest {_content_digest(path)}"
 
 
 def _quiet(carried: Callable[[Path], str | None] | None) -> Callable[[Path], str | None] | None:
@@ -854,16 +883,9 @@ def _quiet(carried: Callable[[Path], str | None] | None) -> Callable[[Path], str
 
 
 #: the largest output that carries no key whose content digest its line records (a table,
-#: a world file): an edit that keeps its size is told by it, a copy (new times) is not
+#: a world file; a larger one's none), or whose key an editor keeps (a larger one's
+#: sample): an edit that keeps its size is told by it, a copy (new times) is not
 DIGESTED = 16 * 2**20
-
-
-def _digest(path: Path) -> str | None:
-    """A digest of the file ``path``'s bytes (None: it cannot be read)."""
-    try:
-        return _content_digest(path)
-    except OSError:
-        return None
 
 
 def _content_digest(path: Path) -> str:
@@ -878,20 +900,29 @@ def _content_digest(path: Path) -> str:
 def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | None) -> bool:
     """Whether the output ``path`` is not the file its line's ``stamp`` (:func:`_stamp_now`)
     records: another size, or it no longer carries the key (a user's edit saved by Pillow
-    or tifffile drops it), or of a file that carries none another content digest. Never its
+    or tifffile drops it), or another content where it records that (:func:`_content_stamp`:
+    a table's, a NIfTI or MRC volume's whose key an editor kept). Never its
     time: a ``cp -r``, a ``touch`` or a sync tool changes that alone (s42 edges3); a stamp
     of session 42's first lines also held it. OSError where the file cannot be read to tell
     (``carried``'s, the digest's)."""
-    size, _, key = ("", "", stamp[4:]) if stamp.startswith("key ") else stamp.partition(" key ")
-    if size:
-        now, words = output_stamp(path), size.split()
-        if now is None or now.split()[:2] != words[:2]:
+    words = stamp.split()
+    said = dict(zip(words[::2], words[1::2]))  # size, key, digest or sample: each a word
+    if "size" in said:
+        now = output_stamp(path)
+        if now is None or now.split()[1] != said["size"]:
             return True
-        if words[2:3] == ["digest"] and _content_digest(path) != words[3]:
-            return True  # a table edited to the same size
+        recorded = _said_content(said)
+        if recorded and _content_stamp(path, int(said["size"])) != recorded:
+            return True  # a table, or a volume keeping its key, edited to the same size
     elif not path.is_dir():
         return True
+    key = said.get("key")
     return bool(key) and (carried is None or carried(path) != key)
+
+
+def _said_content(said: Mapping[str, str]) -> str:
+    """The :func:`_content_stamp` a stamp's words ``said`` record ("" none)."""
+    return next((f" {w} {said[w]}" for w in ("digest", "sample") if w in said), "")
 
 
 def _unstamp(folder: Path, names: Collection[str], command: str) -> dict[str, str]:
@@ -917,7 +948,7 @@ def _stamp_written(folder: Path, claim: _Claim, written: Collection[str], comman
     """The lines of ``written`` (the run's outputs it wrote) given their files' stamps now,
     and those the claim took off of the others given back (:func:`_unstamp`)."""
     stamps = {n: s for n, s in claim.recorded.items() if n not in written}
-    stamps |= {n: _stamp_now(folder / n, claim.carried) for n in written}
+    stamps |= {n: _stamp_now(folder / n, claim.carried, claim.digested) for n in written}
     restamp(folder, {n: s for n, s in stamps.items() if s or n in claim.recorded}, command)
 
 

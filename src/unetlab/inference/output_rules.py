@@ -48,6 +48,7 @@ from unetlab.inference.records import (
     carries_key,
     describe_same_model,
     describe_setting_changes,
+    edits_keep_key,
     embedded_key,
     flat_keys,
     flat_record,
@@ -775,7 +776,7 @@ def prediction_folder(
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
-    held |= dict(command="predict", elsewhere=GIVE_ANOTHER)
+    held |= dict(command="predict", elsewhere=GIVE_ANOTHER, digested=edits_keep_key)
     held |= dict(carried=carried_key, keep_edited=outputs.skip_existing, keep_fix=KEEP_CHANGED)
     if record is not None:
         names.append(RECORD_FILES["predict"])

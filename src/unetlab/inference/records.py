@@ -82,6 +82,7 @@ __all__ = [
     "prediction_record",
     "carried_key",
     "carries_key",
+    "edits_keep_key",
     "save_record",
 ]
 
@@ -1040,6 +1041,16 @@ def carries_key(name: str | os.PathLike) -> bool:
     OME-Zarr ones (session 35 repro 2: a stopped run's were predicted again), an MRC label
     file (s72) and a NIfTI label volume (s73); not a table."""
     return Path(name).suffix.lower() in _KEYED or is_nifti(name)
+
+
+def edits_keep_key(name: str | os.PathLike) -> bool:
+    """Whether an editor saves an output called ``name`` with the key it carries: a NIfTI
+    label volume's ``descrip`` (nibabel's ``Nifti1Image(a, img.affine, img.header)``), an
+    MRC label file's header label (mrcfile's mode ``r+``), so that its manifest line
+    records its content too (:func:`unetlab.outputs.output_folder`'s ``digested``; s73
+    review: one edited to the same size was replaced without a word). Pillow and tifffile
+    write a PNG or TIFF anew, without it."""
+    return Path(name).suffix.lower() == ".mrc" or is_nifti(name)
 
 
 def _tiff_text(path: Path) -> str | None:
