@@ -18,6 +18,7 @@ from unetlab import UNet, predict_folder
 from unetlab.data import ome
 from unetlab.data.mrc import mrc_header, read_mrc, write_label_blocks, write_mrc_labels
 from unetlab.errors import OutputError
+from unetlab.inference.output_rules import prediction_folder
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.slides import predict_slide
 
@@ -216,6 +217,20 @@ def test_a_large_input_is_never_written_over_by_its_labels(tmp_path, name):
     with pytest.raises(OutputError, match=f"{name}: this call would write over its input"):
         predict_slide(_net(), path, tmp_path, large_threshold=100)
     assert path.read_bytes() == before and _names(tmp_path) == [name]
+
+
+def test_a_held_folder_does_not_let_another_input_write_over_itself(tmp_path):
+    """A folder this thread holds for other inputs (``sub/x.rec``) does not spare a slide it
+    did not claim the check of its outputs: ``tomo.mrc`` predicted into its own folder is
+    refused and kept (s73 review: the held-folder skip let it be written over itself)."""
+    (tmp_path / "sub").mkdir()
+    other, path = _tomogram(tmp_path / "sub" / "x.rec"), _tomogram(tmp_path / "tomo.mrc")
+    before = path.read_bytes()
+    held = prediction_folder(tmp_path, [other], OutputOptions(large_threshold=100, overwrite=True))
+    said = "tomo.mrc: this call would write over its input"
+    with held, pytest.raises(OutputError, match=said):
+        predict_slide(_net(), path, tmp_path, large_threshold=100)
+    assert path.read_bytes() == before
 
 
 def test_a_folder_s_claim_checks_its_inputs_once(tmp_path, monkeypatch):

@@ -416,7 +416,7 @@ def test_predict_resolves_each_input_once_and_finds_its_pixels_once(tmp_path, mo
     _at_rest()
     resolved, recorded, stored = collections.Counter(), collections.Counter(), []
     real, real_stored = os.path.realpath, data_io.stored_bytes
-    records = ("output_rules", "chosen", "slide_resume", "records")  # the record's modules
+    records = ("output_rules", "held", "chosen", "slide_resume", "records")  # the record's
     records = tuple(f"unetlab.inference.{name}" for name in records)
 
     def counted(path, *args, **kwargs):  # by unetlab (tifffile's opens, numpy's maps: theirs)

@@ -19,8 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +36,13 @@ from unetlab.errors import (
     UnetlabError,
 )
 from unetlab.inference.chosen import as_record, noting
+from unetlab.inference.held import (  # re-exported: the folder's rules
+    claimed_sources,
+    held_folders,
+    holding_folder,
+    input_source,
+    refuse_own_input,
+)
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.legend import own_legend_of
 from unetlab.inference.objects_3d import flat_inputs, say_flat
@@ -80,7 +86,6 @@ from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.fo
     made_from,
     output_folder,
     recorded_keys,
-    refuse_inputs,
     refuse_unlisted,
     rekey,
 )
@@ -628,14 +633,6 @@ def _provenance(made: dict) -> Provenance:
     )
 
 
-def input_source(path: str | os.PathLike) -> str:
-    """How the manifest names the input an output was made from: its resolved path (no
-    stat of it: ``Path.resolve`` made one, each of 5 asks an input, s62), resolved now: a
-    link retargeted since the command's first look is named as its outputs read it (s63:
-    :func:`~unetlab.data.tiff_files.real_path`'s, kept, named the old target)."""
-    return os.path.realpath(path)
-
-
 def moved_since_claim(
     out_dir: Path, source: str, written: Sequence[Path], claimed: Mapping[str, str]
 ) -> dict[str, str]:
@@ -687,35 +684,6 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
             for name in _stems_roles(stems[f], roles):
                 sources.setdefault(name, resolved[f])
     return sources
-
-
-#: the output folders this thread holds through prediction_folder (their resolved paths), and
-#: each one's claimed sources (:func:`holding_folder`; not :mod:`.slide_resume`'s unskipped inputs)
-_HELD_FOLDERS = threading.local()
-
-
-def held_folders() -> set[Path]:
-    """The output folders this thread holds through :func:`prediction_folder` (resolved):
-    :func:`~unetlab.inference.files.predict_file` writes into them without checking again."""
-    if not hasattr(_HELD_FOLDERS, "folders"):
-        _HELD_FOLDERS.folders = set()
-    return _HELD_FOLDERS.folders
-
-
-def refuse_own_input(out_dir: Path, outputs: Iterable[Path], path: Path) -> None:
-    """OutputError where one of ``outputs`` (in ``out_dir``) is the input ``path``
-    (:func:`~unetlab.outputs.refuse_inputs`), unless this thread holds ``out_dir``
-    (:func:`held_folders`): its claim refused every input as an output already (s73: a
-    slide predict_folder had checked was checked again, a stat of each output)."""
-    if Path(out_dir).resolve() not in held_folders():
-        refuse_inputs(outputs, [path])
-
-
-def claimed_sources(out_dir: str | os.PathLike) -> Mapping[str, str]:
-    """Each output name this thread's :func:`prediction_folder` of ``out_dir`` listed in its
-    manifest -> the input it named (:func:`output_sources` at the claim); empty where this
-    thread holds no such folder (a process of a group but the main one)."""
-    return getattr(_HELD_FOLDERS, "claimed", {}).get(Path(out_dir).resolve(), {})
 
 
 def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> None:
@@ -968,23 +936,6 @@ def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
         save_record(folder, record, as_record({p: notes[p] for p in inputs}))
     if not groups:  # nothing predicted: the run's record
         save_record(folder, maker.made, as_record({}))
-
-
-@contextlib.contextmanager
-def holding_folder(folder: Path, sources: Mapping[str, str]) -> Iterator[None]:
-    """``folder`` among :func:`held_folders` within, its claim's ``sources`` its
-    :func:`claimed_sources` (a process of a group but the main one: none, the main one's
-    claim holds it for all)."""
-    key = folder.resolve()
-    held_folders().add(key)
-    if not hasattr(_HELD_FOLDERS, "claimed"):
-        _HELD_FOLDERS.claimed = {}
-    _HELD_FOLDERS.claimed[key] = sources
-    try:
-        yield
-    finally:
-        held_folders().discard(key)
-        _HELD_FOLDERS.claimed.pop(key, None)
 
 
 def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: dict) -> None:

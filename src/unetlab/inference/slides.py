@@ -94,6 +94,7 @@ from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.file_fit import file_fit
+from unetlab.inference.held import refuse_own_input
 from unetlab.inference.objects import (
     measured_classes,
     no_class_cuts,
@@ -831,8 +832,6 @@ class _SlideRun:
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
         specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
-        from unetlab.inference.output_rules import refuse_own_input  # (it imports slides)
-
         refuse_own_input(out_dir, [finals[key] for key in specs], path)  # s72: tomo.mrc
         if group.is_main:
             say_older_name(path, finals["labels"])
