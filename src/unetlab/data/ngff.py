@@ -10,6 +10,7 @@ import os
 from numbers import Real
 from pathlib import Path
 
+from unetlab.data.tiffmeta import MICROMETRES
 from unetlab.errors import ImageReadError
 
 
@@ -85,6 +86,21 @@ def axis_names(path: str | os.PathLike, scales: dict, ndim: int) -> list[str]:
     if not {"y", "x"} <= {n[0].lower() for n in names}:
         raise damaged(path, f"'axes' ({', '.join(names)}) have no y and x")
     return names
+
+
+def axis_units(scales: dict) -> list[str | None]:
+    """The unit each axis of ``scales`` (:func:`multiscale`) names, None where it names
+    none (an axis given by its name alone: NGFF 0.3)."""
+    axes = scales.get("axes", [])
+    return [str(a["unit"]) if isinstance(a, dict) and a.get("unit") else None for a in axes]
+
+
+def micrometres(unit: str | None) -> float | None:
+    """Micrometres in one ``unit`` an OME-Zarr axis names (NGFF's ``micrometer``,
+    ``nanometer``: a tomogram's outputs', s73; ``angstrom``...), None where it names none or
+    one unknown: the one conversion of the napari reader, the slide reader and
+    :func:`~unetlab.data.ome.output_pages` (s73 review: three, each its own)."""
+    return MICROMETRES.get(unit.lower()) if unit else None
 
 
 def damaged(path: str | os.PathLike, what: str) -> ImageReadError:

@@ -570,7 +570,8 @@ def output_pages(path: str | os.PathLike):
     cannot be read (or its last axes are not ``y``, ``x``)."""
     import zarr
 
-    from unetlab.data.tiffmeta import MICROMETRES, PageAxes
+    from unetlab.data.ngff import micrometres
+    from unetlab.data.tiffmeta import PageAxes
 
     try:
         group = zarr.open_group(path, mode="r")
@@ -587,7 +588,7 @@ def output_pages(path: str | os.PathLike):
     letters, sizes = "".join(names[i].upper() for i in lead), tuple(shape[i] for i in lead)
     unit = {a: (str(axes[i].get("unit") or ""), float(step[i])) for i, a in enumerate(names)}
     timing = {"finterval": unit["t"][1], "tunit": unit["t"][0]} if unit.get("t", ("",))[0] else {}
-    per = MICROMETRES.get(unit["z"][0].lower()) if "z" in unit else None
+    per = micrometres(unit["z"][0]) if "z" in unit else None
     return PageAxes(letters, sizes, timing), None if per is None else per * unit["z"][1]
 
 

@@ -41,13 +41,13 @@ from unetlab.data.io import (
     untiffed_error,
 )
 from unetlab.data.mrc import header_sizes, is_mrc_name, mrc_header, mrc_map
-from unetlab.data.ngff import axis_names, multiscale
+from unetlab.data.ngff import axis_names, axis_units, micrometres, multiscale
 from unetlab.data.npy import is_mapped, npy_header, npy_letters, npy_map
 from unetlab.data.positions import series_of
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_codecs import undecodable_line
 from unetlab.data.tiff_files import open_tiff, tiff_file
-from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
+from unetlab.data.tiffmeta import tiff_sizes
 from unetlab.errors import ImageReadError, Spelled, UnetlabError, first_line, spelled
 from unetlab.words import numbered
 
@@ -921,11 +921,11 @@ def _ngff_sizes(scales: dict, dataset: dict, names: list[str], axes: str) -> lis
         (t["scale"] for t in dataset.get("coordinateTransformations", []) if t["type"] == "scale"),
         None,
     )
-    units = [a.get("unit") if isinstance(a, dict) else None for a in scales.get("axes", [])]
+    units = axis_units(scales)
     sizes = []
     for axis in axes:
         i = names.index(axis) if axis in names else None
         ok = scale is not None and len(scale) == len(names) and i is not None and i < len(units)
-        per_unit = MICROMETRES.get(str(units[i]).lower()) if ok else None
+        per_unit = micrometres(units[i]) if ok else None
         sizes.append(None if per_unit is None else float(scale[i]) * per_unit)
     return sizes

@@ -37,7 +37,6 @@ from unetlab.data.png_chunks import read_png_text
 from unetlab.data.slides import is_zarr
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import (
-    MICROMETRES,
     NM_BELOW_UM,
     PixelSize,
     frame_seconds,
@@ -344,11 +343,9 @@ def zarr_pixels(path: Path) -> tuple[list | object, str, list[float]]:
     transforms = scales["datasets"][0].get("coordinateTransformations", [])
     found = [t for t in transforms if t["type"] == "scale"]
     scale = [float(v) for v in found[0]["scale"]] if found else [1.0] * len(letters)
-    axes = [a if isinstance(a, dict) else {} for a in scales.get("axes", [])]
-    units = [str(a.get("unit", "")).lower() for a in axes] + [""] * len(scale)
-    scale = [
-        s * MICROMETRES.get(u, 1.0) if a in "ZYX" else s for a, s, u in zip(letters, scale, units)
-    ]
+    units = ngff.axis_units(scales) + [None] * len(scale)
+    per = [ngff.micrometres(u) if a in "ZYX" else None for a, u in zip(letters, units)]
+    scale = [s if p is None else s * p for s, p in zip(scale, per)]  # an unknown unit's as is
     return levels if len(levels) > 1 else levels[0], letters, scale
 
 
