@@ -1031,7 +1031,8 @@ def carried_key(path: str | os.PathLike) -> str | None:
         return None  # struct's: a TIFF cut off within its first 8 bytes
 
 
-#: the suffixes of outputs that carry their key (:func:`carried_key`), NIfTI's but these
+#: the suffixes of outputs that carry their key (:func:`carried_key`); a NIfTI volume's
+#: too (``.nii``, ``.nii.gz``: :func:`~unetlab.data.nifti.is_nifti`)
 _KEYED = (".png", ".tif", ".tiff", ".zarr", ".mrc")
 
 
@@ -1039,7 +1040,10 @@ def carries_key(name: str | os.PathLike) -> bool:
     """Whether an output called ``name`` carries its record's key (:func:`carried_key`):
     labels, probabilities, object ids and overlays, a streamed image's OME-TIFF and
     OME-Zarr ones (session 35 repro 2: a stopped run's were predicted again), an MRC label
-    file (s72) and a NIfTI label volume (s73); not a table."""
+    file (s72) and a NIfTI label volume (s73); not a table. The MRC and NIfTI entries are
+    listed for what those carry, and change no outcome a test sees (s73 review: mutants
+    dropping them, here, in ``output_rules._ours`` and in ``slides.refuse_claimed_only``,
+    passed every test): a label volume, its input's one output, is its own proof."""
     return Path(name).suffix.lower() in _KEYED or is_nifti(name)
 
 
