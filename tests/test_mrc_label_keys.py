@@ -99,6 +99,6 @@ def test_a_users_edit_in_place_that_keeps_the_key_is_kept(tmp_path, way):
     edited[-1] ^= 1  # one voxel painted over
     path.write_bytes(edited)
     assert carried_mrc_key(path) is not None  # its header's key kept
-    with pytest.raises(OutputError, match=r"holds files that unetlab did not write \("):
+    with pytest.raises(OutputError, match=r"changed since unetlab wrote it \(yours now"):
         predict_folder(_net(), folder, out, WAYS[way])
     assert path.read_bytes() == edited

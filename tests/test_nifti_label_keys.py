@@ -118,6 +118,6 @@ def test_a_users_edit_that_keeps_the_key_and_the_size_is_kept(tmp_path, kind):
     edited = _edited_to_the_same_size(path)
     path.write_bytes(edited)
     assert carried_nifti_key(path) is not None
-    with pytest.raises(OutputError, match=r"holds files that unetlab did not write \("):
+    with pytest.raises(OutputError, match=r"changed since unetlab wrote it \(yours now"):
         predict_folder(_net(), folder, out)
     assert path.read_bytes() == edited
