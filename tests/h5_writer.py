@@ -40,11 +40,18 @@ def _attr(text) -> np.ndarray:
 
 
 def write_imaris(
-    path: Path, channels: list[np.ndarray], voxel=(2.0, 0.5, 0.25), unit="um", chunk=16, times=1
+    path: Path,
+    channels: list[np.ndarray],
+    voxel=(2.0, 0.5, 0.25),
+    unit="um",
+    chunk=16,
+    times=1,
+    depth=1,
 ) -> Path:
     """An Imaris file of ``times`` time points (time point t holds ``channels`` // (t + 1)):
-    ``channels`` (each (Z, Y, X)) at level 0, each padded to whole chunks as Imaris writes
-    them, and a level 1 of half the rows and columns; ``voxel`` (z, y, x) in ``unit``."""
+    ``channels`` (each (Z, Y, X)) at level 0, each padded to whole chunks (``depth`` planes
+    of ``chunk`` x ``chunk``, gzip-compressed) as Imaris writes them, and a level 1 of half the rows and
+    columns; ``voxel`` (z, y, x) in ``unit``."""
     z, y, x = channels[0].shape
     with _h5py().File(path, "w") as f:
         info = f.create_group("DataSetInfo/Image")
@@ -60,10 +67,10 @@ def write_imaris(
                 part = data[:, ::step, ::step] // (t + 1)
                 for key, n in zip("XYZ", part.shape[::-1]):
                     group.attrs[f"ImageSize{key}"] = _attr(n)
-                padded = [-(-n // chunk) * chunk for n in part.shape]
-                store = np.zeros(padded, data.dtype)
+                chunks = (depth, chunk, chunk)
+                store = np.zeros([-(-n // c) * c for n, c in zip(part.shape, chunks)], data.dtype)
                 store[: part.shape[0], : part.shape[1], : part.shape[2]] = part
-                group.create_dataset("Data", data=store, chunks=(1, chunk, chunk))
+                group.create_dataset("Data", data=store, chunks=chunks, compression="gzip")
     return path
 
 

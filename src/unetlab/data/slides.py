@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.folder_notes import is_zarr
-from unetlab.data.h5 import H5View, h5_file, h5_letters, h5_source, is_h5_name
+from unetlab.data.h5 import H5View, h5_letters, h5_source, is_h5_name
 from unetlab.data.io import (
     AXES_GIVEN,
     TIFF_SUFFIXES,
@@ -707,17 +707,15 @@ def _mrc_slide(path: Path, level: int) -> Slide:
 def _h5_slide(path: Path, level: int) -> Slide:
     """The :class:`Slide` of level ``level`` of an HDF5 file (:mod:`unetlab.data.h5`): its
     datasets sliced window by window through :class:`~unetlab.data.h5.H5View` (h5py reads
-    the chunks a window touches), the file open until the slide is closed; its voxel size
+    the chunks a window touches), the file opened at the first read and open until the
+    slide is closed (a header, its source read once a command, opens none); its voxel size
     (Imaris', BigDataViewer's) as the pixel size and z spacing."""
-    f = h5_file(path)
-    try:
-        source = h5_source(path, f, level)
-    except ImageReadError:
-        f.close()
-        raise
-    view = H5View(f, source)
+    head = h5_source(path)
+    _check_level(path, level, head.levels)
+    source = h5_source(path, level=level) if level else head
+    view = H5View(path, source)
     layout = layout_of(h5_letters(source), view.shape)
-    base = layout if not level else layout_of(h5_letters(head := h5_source(path, f)), head.shape)
+    base = layout_of(h5_letters(head), head.shape)
     return Slide(
         path,
         view,
@@ -727,7 +725,7 @@ def _h5_slide(path: Path, level: int) -> Slide:
         levels=source.levels,
         level=level,
         chunked=view.chunks is not None,
-        closer=f.close,
+        closer=view.close,
         z_spacing=source.z_spacing,
         downsample=_scaled((1.0, 1.0), base, layout),
     )
