@@ -70,3 +70,34 @@ def test_a_seg_file_given_alone_names_its_image(tmp_path):
         find_inputs(tmp_path / "a_seg.npy")
     with pytest.raises(UnetlabError, match=r"masks of lone.tif \(or .png\) beside it; put that"):
         find_inputs(tmp_path / "lone_seg.npy")
+
+
+def test_a_seg_files_image_is_one_predict_reads_not_any_file_of_its_stem(tmp_path):
+    """s73 review 4: beside a.tif, a.csv and a_seg.npy, the line said "give .../a.csv"."""
+    write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
+    (tmp_path / "a.csv").write_text("id,area\n")
+    _seg_file(tmp_path / "a_seg.npy")
+    with pytest.raises(UnetlabError, match=r"masks file of a.tif, .* give .*a.tif to predict"):
+        find_inputs(tmp_path / "a_seg.npy")
+
+
+def test_a_numeric_array_named_seg_npy_is_an_image_still(tmp_path, caplog):
+    """s73 review 5: numseg/cells_seg.npy of numbers (no cellpose pickle) was predicted on
+    main; it was left out as a masks file, then "no images found"."""
+    np.save(tmp_path / "cells_seg.npy", np.zeros((8, 8), np.uint8))
+    with caplog.at_level(logging.WARNING):
+        assert [f.name for f in find_inputs(tmp_path)] == ["cells_seg.npy"]
+        assert [f.name for f in find_inputs(tmp_path / "cells_seg.npy")] == ["cells_seg.npy"]
+    assert "cellpose masks file" not in caplog.text
+
+
+def test_the_seg_files_line_names_their_folder_not_the_first_inputs(tmp_path, caplog):
+    """s73 review 9: find_inputs(['npyin/t.tif', 'new/a0_seg.npy']) said "npyin/: 1 cellpose
+    masks file (a0_seg.npy)"."""
+    for folder in ("npyin", "new"):
+        (tmp_path / folder).mkdir()
+    write_tiff(tmp_path / "npyin" / "t.tif", np.zeros((8, 8), np.uint8))
+    _seg_file(tmp_path / "new" / "a0_seg.npy")
+    with caplog.at_level(logging.WARNING):
+        find_inputs([tmp_path / "npyin" / "t.tif", tmp_path / "new" / "a0_seg.npy"])
+    assert f"{tmp_path / 'new'}/: 1 cellpose masks file (a0_seg.npy)" in caplog.text

@@ -183,11 +183,26 @@ def read_npy(path: str | os.PathLike, *, mask: bool = False, given: bool = False
 
 def seg_image(path: str | os.PathLike) -> Path | None:
     """The image beside cellpose's masks file ``path`` (``X.tif`` of ``X_seg.npy``, by its
-    name), None where there is none."""
+    name: a file predict reads, not ``X.csv``), None where there is none."""
+    from unetlab.data.io import INPUT_SUFFIXES  # which imports this module
+
     path = Path(path)
     stem = path.name[: -len(SEG_END)]
     beside = path.parent.glob(f"{glob.escape(stem)}.*")
-    return min((p for p in beside if not is_seg_name(p) and p.is_file()), default=None)
+    images = (p for p in beside if p.suffix.lower() in INPUT_SUFFIXES and p.is_file())
+    return min((p for p in images if not is_seg_name(p)), default=None)
+
+
+def is_seg_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is cellpose's masks file: named ``X_seg.npy`` and pickled (a numeric
+    array so named is an image, as :func:`read_npy` reads it; one whose header cannot be
+    read is read as an image too, which says why)."""
+    path = Path(path)
+    if not is_seg_name(path) or not path.is_file():
+        return False
+    with contextlib.suppress(ImageReadError, OSError):
+        return npy_header(path).dtype.hasobject
+    return False
 
 
 def seg_alone_line(path: str | os.PathLike) -> str:

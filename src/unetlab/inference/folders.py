@@ -34,8 +34,8 @@ from unetlab.data.io import (
     ome_positions,
     stack_shape,
 )
-from unetlab.data.names import SPLIT_FOLDERS, is_seg_name
-from unetlab.data.npy import seg_alone_line
+from unetlab.data.names import SPLIT_FOLDERS
+from unetlab.data.npy import is_seg_file, seg_alone_line
 from unetlab.data.ome import output_pixels, staging_path
 from unetlab.data.positions import each_position
 from unetlab.data.read_notes import (
@@ -277,9 +277,9 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
                 note_once(outputs_line(path, sorted(passed)))
             files += own
             left_out += _subfolders_left_out(path) or ([] if own else _series_left_out(path))
-    if files and all(map(is_seg_name, files)):  # cellpose's masks files alone: their images
+    if files and all(map(is_seg_file, files)):  # cellpose's masks files alone: their images
         raise UnetlabError(seg_alone_line(files[0]))
-    files = _without_seg_files(f"{files[0].parent}/" if files else "", files)
+    files = _without_seg_files(files)
     if not files:
         said = f"no images found in {' '.join(map(str, patterns))}"
         glob = "".join(map(glob_hint, patterns))
@@ -359,7 +359,7 @@ def folder_inputs(folder: Path, passed: list[Path] | None = None) -> list[Path]:
             note_once(outputs_line(folder, sorted(ours)))
         else:
             passed += sorted(ours)
-    return zarrs + _without_masks(folder, _without_seg_files(f"{folder}/", images))
+    return zarrs + _without_masks(folder, _without_seg_files(images))
 
 
 #: how a split beside Data Science Bowl samples is predicted, as the caller asks for it
@@ -482,21 +482,21 @@ def _where_images_are(left_out: Sequence[str]) -> str:
     return f": {'; '.join(left_out)}" if left_out else ""
 
 
-def _without_seg_files(where: str, files: list[Path]) -> list[Path]:
+def _without_seg_files(files: list[Path]) -> list[Path]:
     """``files`` less cellpose's masks files (``X_seg.npy``: masks, no image; a cellpose
-    folder given to predict said "give the file itself", which failed: s72 notes), said once
-    a command for ``where`` (a folder, a glob, the files given)."""
+    folder given to predict said "give the file itself", which failed: s72 notes; a numeric
+    array so named is an image), said once a command, naming the first one's folder."""
     from unetlab.data.npy import seg_image
     from unetlab.data.read_notes import note_once
 
-    if not (segs := [f for f in files if is_seg_name(f)]):
+    if not (segs := [f for f in files if is_seg_file(f)]):
         return files
     more = ", ..." if len(segs) > 2 else ""
     shown = ", ".join(m.name for m in segs[:2]) + more
     images = [i.name for s in segs[:2] if (i := seg_image(s)) is not None]
     of = f"the masks of {', '.join(images)}{more}" if images else "masks"
     note_once(
-        f"{where}: {numbered(len(segs), 'cellpose masks file')} ({shown}) not predicted: "
+        f"{segs[0].parent}/: {numbered(len(segs), 'cellpose masks file')} ({shown}) not predicted: "
         f"{worded(len(segs), 'it holds', 'they hold')} {of}, no image"
     )
     return [f for f in files if f not in set(segs)]
