@@ -84,3 +84,30 @@ def test_a_seg_file_corrected_in_the_gui_is_never_replaced_by_a_run_again(tmp_pa
     with pytest.raises(OutputError, match=said):  # the user's file now
         predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
     assert corrected.read_bytes() == before
+
+
+def test_inputs_cellpose_s_gui_cannot_open_get_no_seg_file_and_are_said(tmp_path, caplog):
+    """s73 review 1: an .npy's or an .npz's _seg.npy named an image the GUI cannot open
+    ("no image file found and no image in npy": nothing loaded), without a word."""
+    _images(tmp_path / "in", [(40, 44)])
+    image = np.asarray(Image.open(tmp_path / "in" / "a0.png"))
+    np.save(tmp_path / "in" / "x.npy", image)
+    np.savez(tmp_path / "in" / "z.npz", image)
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
+    assert not result.failed
+    assert sorted(p.name for p in (tmp_path / "out").glob("*_seg.npy")) == ["a0_seg.npy"]
+    assert "2 inputs left out (x.npy, ...): cellpose's GUI cannot open such an image" in caplog.text
+    assert "convert it to TIFF" in caplog.text
+
+
+def test_an_input_with_its_own_seg_file_beside_it_is_warned_of(tmp_path, caplog):
+    """s73 review 2: the GUI saves corrections of out/a0_seg.npy beside the image it names,
+    in/a0_seg.npy: a user's file there is replaced at the first save, unwarned."""
+    _images(tmp_path / "in", [(40, 44), (40, 40)])
+    theirs = tmp_path / "in" / "a0_seg.npy"
+    np.save(theirs, {"masks": np.ones((40, 44), np.uint16), "outlines": 0}, allow_pickle=True)
+    predict_folder(_net(), tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
+    assert (tmp_path / "out" / "a0_seg.npy").is_file()
+    assert caplog.text.count("with cellpose's _seg.npy beside it already") == 1
+    assert f"{tmp_path / 'in' / 'a0.png'}: 1 input with" in caplog.text
+    assert "back it up or move it aside first" in caplog.text

@@ -21,6 +21,7 @@ lists (no other object), and read back by unetlab without unpickling it
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,9 @@ from unetlab.atomic import atomic_path
 from unetlab.data.names import SEG_END
 from unetlab.inference.object_planes import placed_inputs, plane_ids
 from unetlab.plots import outlines
+from unetlab.words import numbered, worded
+
+log = logging.getLogger(__name__)
 
 
 def seg_document(ids: np.ndarray, image_path: str) -> dict:
@@ -56,11 +60,22 @@ def seg_path(out_dir: str | os.PathLike, path: Path) -> Path:
     return Path(out_dir) / f"{output_stem(path)}{SEG_END}"
 
 
+#: the images cellpose's GUI opens by the name a ``_seg.npy`` gives (cellpose ``io.imread``:
+#: TIFF by tifffile, others by OpenCV; an ``.npy`` it reads as a ``_seg.npy``'s masks)
+GUI_OPENS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp")
+_UNOPENED = (
+    "cellpose's GUI cannot open such an image by the name its _seg.npy gives and loads "
+    "nothing: convert it to TIFF (tifffile.imwrite) and predict the TIFF"
+)
+
+
 def write_run_cellpose(out_dir: Path, files: Sequence[Path], kept: Sequence[Path]) -> list[Path]:
     """The ``_seg.npy`` of each input of ``files`` whose ``<stem>_objects.tif`` in
-    ``out_dir`` is one plane (a stack's, a multi-position file's left out, said), but those
-    of the inputs ``kept`` that are there."""
-    placed = placed_inputs(out_dir, files, kept, seg_path, "cellpose's _seg.npy")
+    ``out_dir`` is one plane (a stack's, a multi-position file's left out, said) and that
+    the GUI opens (:data:`GUI_OPENS`; an ``.npy``, an ``.npz``, an MRC file left out, said:
+    s73 review 1), but those of the inputs ``kept`` that are there."""
+    placed = placed_inputs(out_dir, files, kept, seg_path, "cellpose's _seg.npy", _unopened)
+    say_seg_beside(out_dir, [path for path, _, _ in placed])
     return [
         write_seg(target, seg_document(plane_ids(tif), os.path.abspath(path)))
         for path, target, tif in placed
@@ -72,3 +87,36 @@ def write_seg(path: Path, document: dict) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as out:
         np.save(out, document, allow_pickle=True)
     return path
+
+
+def _unopened(path: Path) -> str | None:
+    return None if path.suffix.lower() in GUI_OPENS else _UNOPENED
+
+
+def say_seg_beside(out_dir: Path, files: Sequence[Path]) -> None:
+    """One warning naming the inputs of ``files`` that have a ``_seg.npy`` of their own
+    beside them (not ``out_dir``'s): the GUI saves its corrections of a file written here
+    beside the image it names, over that one (cellpose ``_save_sets``: the image's path less
+    its ending, ``_seg.npy``; s73 review 2)."""
+    ours = {os.path.abspath(seg_path(out_dir, p)): p for p in files}
+    beside = [p for p in files if _gui_save(p).is_file() and str(_gui_save(p)) not in ours]
+    if not beside:
+        return
+    them = worded(len(beside), "it", "them")
+    log.warning(
+        "%s: %s with cellpose's _seg.npy beside %s already: the GUI saves its corrections "
+        "of %s/'s _seg.npy files beside the images they name, over %s: back %s up or move "
+        "%s aside first",
+        f"{beside[0]}, ..." if len(beside) > 1 else beside[0],
+        numbered(len(beside), "input"),
+        them,
+        out_dir,
+        them,
+        them,
+        them,
+    )
+
+
+def _gui_save(image: Path) -> Path:
+    """Where cellpose's GUI saves the corrections of ``image``'s objects."""
+    return Path(os.path.splitext(os.path.abspath(image))[0] + SEG_END)

@@ -94,11 +94,13 @@ def placed_inputs(
     kept: Sequence[Path],
     target_of: Callable[[Path, Path], Path],
     fmt: str,
+    unfit: Callable[[Path], str | None] = lambda path: None,
 ) -> list[tuple[Path, Path, Path]]:
     """``(input, its file, its objects TIFF)`` of each of ``files`` whose file of the format
     ``fmt`` (at ``target_of(out_dir, input)``) is written from its ``<stem>_objects.tif`` in
     ``out_dir`` at a run's end: one plane (:func:`unplaced`: the others left out, said), and
-    not one of the inputs ``kept`` (``--skip-existing``) whose file is there (corrected)."""
+    not one of the inputs ``kept`` (``--skip-existing``) whose file is there (corrected);
+    ``unfit``: why an input has no file of the format (its reader cannot open it), or None."""
     from unetlab.inference.slides import output_stem
 
     placed, left_out, kept = [], {}, set(kept)
@@ -107,7 +109,7 @@ def placed_inputs(
         if path in kept and os.path.lexists(target):
             continue
         tif = out_dir / f"{output_stem(path)}_objects.tif"
-        if why := unplaced(tif):
+        if why := unfit(path) or unplaced(tif):
             left_out.setdefault(why, []).append(path.name)
             continue
         placed.append((path, target, tif))
