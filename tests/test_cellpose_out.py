@@ -111,3 +111,15 @@ def test_an_input_with_its_own_seg_file_beside_it_is_warned_of(tmp_path, caplog)
     assert caplog.text.count("with cellpose's _seg.npy beside it already") == 1
     assert f"{tmp_path / 'in' / 'a0.png'}: 1 input with" in caplog.text
     assert "back it up or move it aside first" in caplog.text
+
+
+def test_ids_from_65535_up_are_kept_as_uint32():
+    """s73 review 7: seg_document's uint32 branch had no test (ids over uint16's range)."""
+    from unetlab.inference.cellpose_out import seg_document
+
+    ids = np.zeros((4, 6), np.int64)
+    ids[0, :2], ids[2:, 3:] = 70_000, 65_535
+    seg = seg_document(ids, "x.tif")
+    assert seg["masks"].dtype == seg["outlines"].dtype == np.uint32
+    assert np.array_equal(seg["masks"], ids) and len(seg["ismanual"]) == 2
+    assert seg_document(ids.clip(max=65_534), "x.tif")["masks"].dtype == np.uint16

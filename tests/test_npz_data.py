@@ -86,3 +86,43 @@ def test_an_npy_stacks_bare_pages_are_said_not_opened_as_a_tiff(tmp_path, caplog
     np.save(tmp_path / "a.npy", np.zeros((5, 40, 48), np.uint8))
     say_bare_pages(tmp_path / "a.npy", 5)
     assert "5 pages and no axis metadata" in caplog.text
+
+
+def test_copies_of_a_data_set_in_images_and_masks_split_image_by_image(tmp_path, caplog):
+    """s73 review 3: images/data.npz beside masks/data.npz (stop 72's README, a copy each)
+    was still a stack: "page 4 left out as a gap" and, read as planes, "give --axes CYX"."""
+    images, masks = RNG.integers(0, 255, (6, 40, 48), np.uint8), np.ones((6, 40, 48), np.uint8)
+    root = _copies(tmp_path, images, masks)
+    pairs = find_pairs(root)
+    assert len(pairs) == 6 and all(p.data_set_file for p in pairs)
+    train, val = split_pairs(root, val_fraction=0.34, seed=1)
+    assert len(train) + len(val) == 6 and next_to_training(train, val) == []
+    assert "gap" not in caplog.text
+
+
+def _planes_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "planes" in line or "axis metadata" in line]
+
+
+def test_train_check_and_evaluate_of_an_npz_data_set_call_its_images_no_planes(
+    tmp_path, monkeypatch, caplog, capsys
+):
+    """s73 review 7: train --check and evaluate --data nb/ said "data.npz: 6 pages and no
+    axis metadata: read as 6 planes" where the data set's pages are no stack's (no test
+    failed without train/setup's and evaluate's data_set_file)."""
+    from unetlab.cli import main
+    from unetlab.models import UNet
+    from unetlab.checkpoint import save_model
+
+    root = tmp_path / "nb"
+    images = RNG.integers(0, 255, (6, 32, 32), np.uint8)
+    _data_set(root / "data.npz", images, np.tile([0, 1], (6, 32, 16)).astype(np.uint8))
+    monkeypatch.chdir(tmp_path)
+    caplog.set_level("INFO")
+    assert main(["train", "--data", "nb", "--check", "--set", "model.depth=2"]) == 0
+    assert "check: " in caplog.text and _planes_lines(caplog.text) == []
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4))
+    caplog.clear()
+    assert main(["evaluate", "--checkpoint", "m.pt", "--data", "nb", "--device", "cpu"]) == 0
+    said = caplog.text + "\n".join(capsys.readouterr())
+    assert "data[2]" in said and _planes_lines(said) == []

@@ -200,8 +200,9 @@ class Pair:
     def data_set_file(self) -> bool:
         """Whether the page is one of the images of a data set in one ``.npz`` (images and
         masks arrays, paired with itself: :func:`_npz_sets`): a notebook's samples, not a
-        stack's neighbouring planes."""
-        return self.image == self.mask and self.image.suffix.lower() == ".npz"
+        stack's neighbouring planes; by what the file holds, so ``images/data.npz`` beside a
+        copy ``masks/data.npz`` is one too: s73 review 3)."""
+        return self.image.suffix.lower() == ".npz" and _data_set_held(self.image)
 
     @property
     def case(self) -> str | None:
@@ -240,6 +241,21 @@ class Pair:
 
     def _page_of(self, path: Path) -> str:
         return str(path) if self.pages == 1 else f"{path} page {self.page}"
+
+
+def _data_set_held(path: Path) -> bool:
+    """:func:`~unetlab.data.npy.holds_data_set`, read once a file while it is unchanged (by
+    its time and size: each pair of its pages asks it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return _holds_data_set(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _holds_data_set(path: str, mtime_ns: int, size: int) -> bool:
+    return holds_data_set(path)
 
 
 def page_count(
