@@ -34,7 +34,8 @@ def test_a_masks_array_of_fewer_pages_is_one_line_not_a_traceback(tmp_path):
     paired 5 pages and the 5th read failed (IndexError: a traceback)."""
     images, masks = RNG.integers(0, 255, (5, 40, 48), np.uint8), np.ones((4, 40, 48), np.uint8)
     root = _copies(tmp_path, images, masks)
-    with pytest.raises(DatasetError, match=r"data.npz: 5 pages but its mask data.npz has 4"):
+    said = r"data.npz: its 'images' array holds 5 images but the 'masks' array of .*data.npz 4"
+    with pytest.raises(DatasetError, match=said):
         find_pairs(root)
 
 
@@ -110,9 +111,9 @@ def test_train_check_and_evaluate_of_an_npz_data_set_call_its_images_no_planes(
     """s73 review 7: train --check and evaluate --data nb/ said "data.npz: 6 pages and no
     axis metadata: read as 6 planes" where the data set's pages are no stack's (no test
     failed without train/setup's and evaluate's data_set_file)."""
+    from unetlab.checkpoint import save_model
     from unetlab.cli import main
     from unetlab.models import UNet
-    from unetlab.checkpoint import save_model
 
     root = tmp_path / "nb"
     images = RNG.integers(0, 255, (6, 32, 32), np.uint8)
@@ -126,3 +127,23 @@ def test_train_check_and_evaluate_of_an_npz_data_set_call_its_images_no_planes(
     assert main(["evaluate", "--checkpoint", "m.pt", "--data", "nb", "--device", "cpu"]) == 0
     said = caplog.text + "\n".join(capsys.readouterr())
     assert "data[2]" in said and _planes_lines(said) == []
+
+
+def test_an_npz_data_sets_counts_that_differ_are_said_of_its_arrays(tmp_path, capsys):
+    """s73 review 6: nb/data.npz of 5 images and 4 masks got a stack's advice (Fiji's Make
+    Substack), channels-first (N, 3, H, W) images "18 pages but its mask has 6"; under
+    train's held page counts its masks were counted as its images (mask not in the key)."""
+    from unetlab.cli import main
+
+    masks = np.ones((4, 32, 32), np.uint8)
+    _data_set(tmp_path / "a" / "data.npz", RNG.integers(0, 255, (5, 32, 32), np.uint8), masks)
+    assert main(["train", "--data", str(tmp_path / "a"), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "'images' array holds 5 images but the 'masks' array of data.npz 4 masks: " in err
+    assert "mask i labels image i" in err and "Fiji" not in err
+    channels_first = RNG.integers(0, 255, (4, 3, 32, 32), np.uint8)
+    _data_set(tmp_path / "b" / "data.npz", channels_first, masks)
+    assert main(["train", "--data", str(tmp_path / "b"), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "holds 12 images but the 'masks' array of data.npz 4 masks: its images look " in err
+    assert "np.savez(path, images=np.moveaxis(images, 1, -1), masks=masks)" in err

@@ -260,17 +260,30 @@ def _npz_array(path: Path, *, mask: bool, shape_only: bool = False) -> np.ndarra
     try:
         with np.load(path, allow_pickle=False) as held:
             names = list(held.files)
-            keys = MASK_KEYS if mask else IMAGE_KEYS
-            key = names[0] if len(names) == 1 else next((k for k in keys if k in names), None)
-            if key is not None:
+            if (key := _member_key(names, mask)) is not None:
                 return _member(path, held, key, shape_only)
     except (OSError, ValueError, *ZIP_DAMAGE) as e:  # zlib.error, NotImplementedError too
         raise ImageReadError(f"{path}: not a NumPy .npz file ({e}); {FIX}") from None
-    kind = "masks" if mask else "images"
+    kind, keys = ("masks", MASK_KEYS) if mask else ("images", IMAGE_KEYS)
     raise ImageReadError(
         f"{path}: an .npz of arrays {', '.join(names) or 'none'}, none named "
         f"{' or '.join(keys)}: save its {kind} as np.savez(path, images=..., masks=...)"
     )
+
+
+def _member_key(names: list[str], mask: bool) -> str | None:
+    """The array of an ``.npz`` of arrays ``names`` read as an image (a ``mask``): its one
+    array, else the first named as :data:`IMAGE_KEYS` (:data:`MASK_KEYS`) say."""
+    keys = MASK_KEYS if mask else IMAGE_KEYS
+    return names[0] if len(names) == 1 else next((k for k in keys if k in names), None)
+
+
+def data_set_arrays(path: str | os.PathLike) -> tuple[str | None, str | None]:
+    """The names of the images and the masks arrays of the ``.npz`` data set ``path``
+    (:func:`holds_data_set`), for the lines that name them."""
+    with np.load(path, allow_pickle=False) as held:
+        names = list(held.files)
+    return _member_key(names, False), _member_key(names, True)
 
 
 def holds_data_set(path: str | os.PathLike) -> bool:
