@@ -147,3 +147,29 @@ def test_an_npz_data_sets_counts_that_differ_are_said_of_its_arrays(tmp_path, ca
     err = capsys.readouterr().err
     assert "holds 12 images but the 'masks' array of data.npz 4 masks: its images look " in err
     assert "np.savez(path, images=np.moveaxis(images, 1, -1), masks=masks)" in err
+
+
+def test_a_test_npz_beside_a_train_npz_is_left_out_of_training_and_scored_alone(tmp_path, caplog):
+    """s73 review 8: nb/{train,test}.npz were merged silently: training validated on
+    test.npz too. As test/ beside train/: training leaves it out, evaluate scores it alone."""
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    root = tmp_path / "nb"
+    for name, n in (("train", 6), ("test", 2)):
+        images = RNG.integers(0, 255, (n, 40, 48), np.uint8)
+        _data_set(root / f"{name}.npz", images, np.ones((n, 40, 48), np.uint8))
+    train, val = split_pairs(root, val_fraction=0.34, seed=1)
+    assert {p.image.name for p in train + val} == {"train.npz"} and len(train + val) == 6
+    assert (
+        "2 data sets in one file each: train on train.npz; test.npz left out, a test split"
+        in caplog.text
+    )
+    assert [(p.image.name, p.page) for p in evaluation_pairs(root)] == [
+        ("test.npz", 0),
+        ("test.npz", 1),
+    ]
+    assert "score test.npz, the test split, alone (train.npz left out)" in caplog.text
+    _data_set(root / "more.npz", RNG.integers(0, 255, (2, 40, 48), np.uint8), np.ones((2, 40, 48)))
+    (root / "test.npz").unlink()
+    assert len(find_pairs(root)) == 8
+    assert "2 data sets in one file each (more.npz, train.npz): train on them as one" in caplog.text

@@ -825,6 +825,30 @@ def _series_cases(root: Path) -> bool:
     return any(is_dicom_series(d) and case_label(d) for d in named)
 
 
+def _npz_used(root: Path, sets: list[Path], use: Use) -> list[Path]:
+    """The data sets of ``sets`` (the ``.npz`` files of ``root``) a command reads, said in
+    one line where there are several (nb/{train,test}.npz trained and validated on test.npz
+    too, unsaid: s73 review 8): training leaves those named a test split out (``test.npz``:
+    as a ``test/`` folder beside ``train/``), scoring reads those alone, where some are."""
+    if len(sets) < 2:
+        return sets
+    tests = [p for p in sets if p.stem.casefold() in SPLIT_NAMES["test"]]
+    some = 0 < len(tests) < len(sets)
+    used = [p for p in sets if (p in tests) != (use == TRAINING)] if some else sets
+    names = ", ".join(p.name for p in used)
+    left = ", ".join(p.name for p in sets if p not in used)
+    if not left:
+        how = f" ({names}): {use.verb} them as one"
+    elif use == TRAINING:
+        how = (
+            f": train on {names}; {left} left out, a test split (evaluate --data {root} scores it)"
+        )
+    else:
+        how = f": score {names}, the test split, alone ({left} left out)"
+    note_once(f"{root}/: {len(sets)} data sets in one file each{how}")
+    return used
+
+
 def _cellpose_beside(root: Path, images: list[Path]) -> None:
     """:func:`~unetlab.data.ctc.unread_note` where ``root``, read as the Cell Tracking
     Challenge's layout, holds pairs of cellpose's beside its sequences (``a.tif`` +
@@ -1110,7 +1134,7 @@ def _layout_pairs(
     if layout == "yolo":
         return _yolo_pairs(root, names)
     if layout == "npz":  # each file its own mask: its masks array
-        return [(path, path) for path in _npz_sets(root, names)]
+        return [(path, path) for path in _npz_used(root, _npz_sets(root, names), use)]
     if layout == "series":
         return _on_series(root, _case_pairs(root, names, found), found, SERIES_CASES)
     return _on_series(root, _folder_pairs(root, layout, names, found), found)
