@@ -173,3 +173,16 @@ def test_a_test_npz_beside_a_train_npz_is_left_out_of_training_and_scored_alone(
     (root / "test.npz").unlink()
     assert len(find_pairs(root)) == 8
     assert "2 data sets in one file each (more.npz, train.npz): train on them as one" in caplog.text
+
+
+def test_predict_calls_an_npz_data_sets_pages_its_images_not_planes(tmp_path, caplog):
+    """s73 review 9: predict nb/ said "data.npz: 6 pages and no axis metadata: read as 6
+    planes (a Z stack)" of a notebook's samples."""
+    from tests.test_coco_out import _net
+    from unetlab.inference.folders import predict_folder
+
+    root, _ = _one_file_set(tmp_path)
+    result = predict_folder(_net(), root, tmp_path / "out", progress=False)
+    assert not result.failed and (tmp_path / "out" / "data.tif").is_file()
+    assert "data.npz: a data set in one file: its 6 images (its images array) are " in caplog.text
+    assert _planes_lines(caplog.text) == []

@@ -17,6 +17,7 @@ refused, its pickle never loaded.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import tokenize
@@ -300,6 +301,24 @@ def holds_data_set(path: str | os.PathLike) -> bool:
     except (OSError, ValueError, *ZIP_DAMAGE):
         return False
     return not names.isdisjoint(IMAGE_KEYS) and not names.isdisjoint(MASK_KEYS)
+
+
+def data_set_held(path: str | os.PathLike) -> bool:
+    """:func:`holds_data_set`, read once a file while it is unchanged (by its time and size:
+    each pair of its pages asks it, and predict of each of its pages)."""
+    path = Path(path)
+    if path.suffix.lower() != ".npz":
+        return False
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return _holds_data_set(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _holds_data_set(path: str, mtime_ns: int, size: int) -> bool:
+    return holds_data_set(path)
 
 
 def _member(path: Path, held, key: str, shape_only: bool = False) -> np.ndarray | tuple:

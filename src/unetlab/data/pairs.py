@@ -121,7 +121,7 @@ from unetlab.data.names import (
 )
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.normalize import channels_of
-from unetlab.data.npy import data_set_arrays, holds_data_set
+from unetlab.data.npy import data_set_arrays, data_set_held, holds_data_set
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
 from unetlab.data.shapes import (
@@ -202,7 +202,7 @@ class Pair:
         masks arrays, paired with itself: :func:`_npz_sets`): a notebook's samples, not a
         stack's neighbouring planes; by what the file holds, so ``images/data.npz`` beside a
         copy ``masks/data.npz`` is one too: s73 review 3)."""
-        return self.image.suffix.lower() == ".npz" and _data_set_held(self.image)
+        return data_set_held(self.image)
 
     @property
     def case(self) -> str | None:
@@ -241,21 +241,6 @@ class Pair:
 
     def _page_of(self, path: Path) -> str:
         return str(path) if self.pages == 1 else f"{path} page {self.page}"
-
-
-def _data_set_held(path: Path) -> bool:
-    """:func:`~unetlab.data.npy.holds_data_set`, read once a file while it is unchanged (by
-    its time and size: each pair of its pages asks it)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return False
-    return _holds_data_set(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=256)
-def _holds_data_set(path: str, mtime_ns: int, size: int) -> bool:
-    return holds_data_set(path)
 
 
 def page_count(
@@ -327,7 +312,7 @@ def _page_mismatch(
             "again; or save the annotated plane alone (Image > Duplicate, this slice only) as "
             "the image"
         )
-    if image.suffix.lower() == ".npz" and _data_set_held(image):
+    if data_set_held(image):
         return _data_set_mismatch(image, mask, n_img, n_mask)
     try:
         _, h, w = stack_shape(image)

@@ -27,7 +27,7 @@ from unetlab.data.io import (
     trained_file_axes,
 )
 from unetlab.data.names import NAME_THEM, channel_named, listed, named_by_digits
-from unetlab.data.npy import is_npy_name, npy_axes, npy_shape
+from unetlab.data.npy import data_set_held, is_npy_name, npy_axes, npy_shape
 from unetlab.data.positions import series_of
 from unetlab.data.read_notes import note_alike, note_once
 from unetlab.data.shown import shown_path
@@ -175,7 +175,11 @@ def read_pages(
         rank = page_rank(path) if found.letters == "Q" else 3
         timed = colour_times(path) if found.letters == "Q" and stack.ndim == 4 else None
         how = dict(rank=rank, timed=timed, objects_3d=objects_3d)
-        stack, page_axes = guess_pages(shown_path(path), stack, found, model_channels, **how)
+        if found.letters == "Q" and data_set_held(path):  # a notebook's samples, no planes
+            say_data_set(path, stack.shape[0])
+            page_axes = found
+        else:
+            stack, page_axes = guess_pages(shown_path(path), stack, found, model_channels, **how)
     pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1 and channels is None:
         said = (  # the names said where they are: a file's name may hold braces
@@ -286,6 +290,16 @@ def guess_pages(
             refuse_unknown_stack(name, pages, rank)
         say_no_axes(name, pages, rank=rank)
     return stack, axes
+
+
+def say_data_set(path: Path, pages: int) -> None:
+    """The line for the images of a data set in one ``.npz`` (``np.savez(f, images=...,
+    masks=...)``) given to predict: each predicted on its own, not planes of a Z stack (as
+    its pages were said: s73 review 9)."""
+    note_once(
+        f"{shown_path(path)}: a data set in one file: its {numbered(pages, 'image')} (its "
+        "images array) are predicted each on its own, its pages in the outputs' order"
+    )
 
 
 def say_colour_pages(name: str, pages: int, timed: str) -> None:
