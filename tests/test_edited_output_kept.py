@@ -65,7 +65,9 @@ def test_an_edited_output_is_not_replaced(tmp_path, capsys, caplog):
     err = capsys.readouterr().err
     assert "out/0.png exists and unetlab did not write it" in err and "move the file" in err
     assert main(_argv(tmp_path, seed=1)) == 2  # another checkpoint: refused, naming it
-    assert "holds files that unetlab did not write (0.png)" in capsys.readouterr().err
+    # its line kept by --overwrite (s73 review): refused as the user's, not "unetlab did
+    # not write it" (a foreign file that --skip-existing refused too)
+    assert "0.png changed since unetlab predict wrote it (yours" in capsys.readouterr().err
     assert (out / "0.png").read_bytes() == theirs
     (out / "0.png").rename(tmp_path / "mine.png")
     assert main(_argv(tmp_path, seed=1)) == 0 and (out / "0.png").exists()

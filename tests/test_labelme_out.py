@@ -139,9 +139,16 @@ def test_a_file_corrected_in_labelme_is_never_replaced_by_a_run_again(tmp_path):
     (tmp_path / "out" / "a1_objects.json").unlink()
     options = _labelme(overwrite=True)  # beside it, never over it
     result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
-    assert [p.name for p in result.failed] == ["a0.png"]
+    # a0 predicted again, its corrected file kept (s73 review: a0 failed, its line dropped,
+    # and the folder was then refused as holding "files that unetlab did not write")
+    assert not result.failed and len(result.written) == 2
     assert json.loads(corrected.read_text()) == doc
     assert (tmp_path / "out" / "a1_objects.json").is_file()
+    with pytest.raises(OutputError, match=said):  # still the user's, said so
+        predict_folder(net, tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    options = _labelme(skip_existing=True)
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert len(result.skipped) == 2 and json.loads(corrected.read_text()) == doc
 
 
 def _thin_objects() -> np.ndarray:

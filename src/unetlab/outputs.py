@@ -700,9 +700,16 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     digested = fix.pop("digested")
     remove_stale_temporaries(folder)
     take_relisted(folder)  # what a stopped group's processes handed over (s65)
-    keep_fix = said_as(keep_fix) if keep_fix is not None else ""
-    stops = None if keep_edited or fix["overwrite"] else (keep_fix, fix["overwrite_fix"])
-    edited = _disown_changed(folder, {*names, *sources}, command, carried, keep_edited, stops)
+    edited = keep_changed(
+        folder,
+        {*names, *sources},
+        command,
+        carried=carried,
+        keep_edited=keep_edited,
+        overwrite=fix["overwrite"],
+        keep_fix=keep_fix,
+        overwrite_fix=fix["overwrite_fix"],
+    )
     _refuse_foreign(folder, keep, **fix)
     manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}
     theirs = {n for n in present if n not in manifest}  # never listed, never replaced
@@ -733,8 +740,45 @@ def _claim(folder: Path, names, sources, keep, made_by, command, *, keep_edited,
     )
 
 
+def keep_changed(
+    folder: Path,
+    names: Collection[str],
+    command: str,
+    *,
+    carried: Callable[[Path], str | None] | None = None,
+    keep_edited: bool = False,
+    overwrite: bool = False,
+    keep_fix: Spelled | None = None,
+    overwrite_fix: str | None = None,
+) -> set[str]:
+    """Those of ``names`` in the held ``folder`` that the user changed since ``command``
+    wrote them (:func:`_disown_changed`): a run refused by one line naming its fixes
+    (``keep_fix``, the overwrite one), but with ``keep_edited`` or ``overwrite``, which keep
+    them, lines and all, as they are (:func:`edited_outputs`; ``overwrite`` dropped their
+    lines, so that its file was refused as "unetlab did not write it", its input failed,
+    and the next run refused the folder for it: s73 review)."""
+    keep = said_as(keep_fix) if keep_fix is not None else ""
+    stops = None if keep_edited or overwrite else (keep, _fix_named(overwrite_fix))
+    kept = keep_edited or overwrite
+    return _disown_changed(folder, names, command, carried, kept, stops, quiet=keep_edited)
+
+
+def edited_outputs(folder: str | os.PathLike) -> set[str]:
+    """The outputs of the held ``folder`` its run keeps as the user changed them
+    (:func:`keep_changed`): never written over, their inputs' other outputs written."""
+    return set(_EDITED.get(Path(folder).resolve(), ()))
+
+
+def stamp_outputs(folder: str | os.PathLike, names: Iterable[str], command: str) -> None:
+    """The lines of ``names`` (outputs ``command`` just wrote in the held ``folder``, claimed
+    by :func:`claim_files`: a run's one file of all its inputs) given their files' stamps,
+    so that a file the user changes since is told as theirs (:func:`keep_changed`)."""
+    folder = Path(folder)
+    restamp(folder, {n: _stamp_now(folder / n, None) for n in names}, command)
+
+
 def _disown_changed(
-    folder: Path, names, command: str, carried, keep: bool, stops: tuple[str, str] | None
+    folder: Path, names, command: str, carried, keep: bool, stops, *, quiet: bool = False
 ) -> set[str]:
     """Those of ``names`` whose file is not the one ``command`` wrote (:func:`_differs`: an
     edited mask saved over it, another program's file) are someone else's: never replaced
@@ -757,7 +801,7 @@ def _disown_changed(
     if changed and stops is not None:
         raise OutputError(_edited_line(folder, changed, command, *stops))
     if changed:
-        (log.info if keep else log.warning)(
+        (log.info if quiet else log.warning)(
             "%s: %s changed since %s wrote %s: yours now, never replaced or removed",
             folder,
             first_listed(changed, 3),
@@ -782,9 +826,10 @@ def _edited_line(folder: Path, changed: list[str], command: str, keep: str, besi
     fixes += [f"{beside} to write the others beside {them}"] if beside else []
     fixes.append("give an empty or new folder")
     shown = ", or ".join([", ".join(fixes[:-1]), fixes[-1]] if len(fixes) > 1 else fixes)
+    whose = _writer(f"unetlab {command}", "unetlab")
     return (
-        f"{folder}: {first_listed(changed, 3)} changed since {_writer(f'unetlab {command}', 'unetlab')} "
-        f"wrote {them} (yours now, never replaced or removed): {shown}"
+        f"{folder}: {first_listed(changed, 3)} changed since {whose} wrote {them} (yours now, "
+        f"never replaced or removed): {shown}"
     )
 
 

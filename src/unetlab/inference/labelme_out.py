@@ -128,7 +128,8 @@ def write_run_labelme(
     """The labelme file of each input of ``files`` whose ``<stem>_objects.tif`` in ``out_dir``
     is one plane (a stack's, a multi-position file's left out, said), but those of the inputs
     ``kept`` that are there; each object labelled ``label``, a semantic model's by its class
-    in its table (``class_names``)."""
+    in its table (``class_names``); those the user changed since predict wrote them kept
+    (:func:`~unetlab.inference.object_planes.placed_inputs`, s73)."""
     written = []
     for path, target, tif in placed_inputs(out_dir, files, kept, labelme_path, "labelme"):
         labels = _class_labels(tif.with_suffix(".csv"), class_names)

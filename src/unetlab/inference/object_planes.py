@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.outputs import edited_outputs
 from unetlab.words import numbered
 
 log = logging.getLogger(__name__)
@@ -99,15 +100,16 @@ def placed_inputs(
     """``(input, its file, its objects TIFF)`` of each of ``files`` whose file of the format
     ``fmt`` (at ``target_of(out_dir, input)``) is written from its ``<stem>_objects.tif`` in
     ``out_dir`` at a run's end: one plane (:func:`unplaced`: the others left out, said), and
-    not one of the inputs ``kept`` (``--skip-existing``) whose file is there (corrected);
+    not one of the inputs ``kept`` (``--skip-existing``) whose file is there, nor a file the
+    user changed since (:func:`~unetlab.outputs.edited_outputs`: kept under ``overwrite``);
     ``unfit``: why an input has no file of the format (its reader cannot open it), or None."""
     from unetlab.inference.slides import output_stem
 
-    placed, left_out, kept = [], {}, set(kept)
+    placed, left_out, kept, edited = [], {}, set(kept), edited_outputs(out_dir)
     for path in files:
         target = target_of(out_dir, path)
-        if path in kept and os.path.lexists(target):
-            continue
+        if (path in kept or target.name in edited) and os.path.lexists(target):
+            continue  # an input skipped, or a file the user corrected: kept as it is
         tif = out_dir / f"{output_stem(path)}_objects.tif"
         if why := unfit(path) or unplaced(tif):
             left_out.setdefault(why, []).append(path.name)

@@ -83,6 +83,7 @@ from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.fo
     PENDING,
     PYTHON_OVERWRITE_FIX,
     RECORD_FILES,
+    edited_outputs,
     made_from,
     output_folder,
     recorded_keys,
@@ -960,7 +961,11 @@ def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> 
     """TheirFileError (an OutputError) naming an output about to be written (``paths``:
     kind -> path or name; ``wanted`` as for :func:`output_roles`) over a file unetlab did
     not write: that input's failure, the others go on (an input's labels are .png or .tif
-    as read, so which names it writes is known only then; audit s37 paths B)."""
+    as read, so which names it writes is known only then; audit s37 paths B). A labelme file
+    the user corrected is kept as it is, the input's others written (``overwrite`` failed
+    the input: s73 review)."""
+    kept = edited_outputs(out_dir)  # the labelme file is written at the run's end, or kept
+    paths = {k: p for k, p in paths.items() if k != "labelme" or Path(p).name not in kept}
     refuse_unlisted(_wanted_paths(out_dir, paths, wanted), "predict", TheirFileError)
 
 
