@@ -15,6 +15,7 @@ from unetlab.cli import main
 from unetlab.data.coco import read_coco
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.errors import OutputError
 from unetlab.inference.coco_out import (
     COCO_FILE,
     coco_annotations,
@@ -284,3 +285,35 @@ def test_a_glob_given_by_its_absolute_path_names_the_images_in_their_folder(tmp_
     predict_folder(_net(), glob, tmp_path / "out", _coco(), progress=False)
     doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
     assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]
+
+
+def _cut(path: Path) -> dict:
+    """The COCO file ``path`` corrected in CVAT (all but 3 objects deleted), saved over it."""
+    doc = json.loads(path.read_text())
+    doc["annotations"] = doc["annotations"][:3]
+    path.write_text(json.dumps(doc))
+    return doc
+
+
+def test_a_coco_file_the_user_corrected_is_never_replaced(tmp_path):
+    """s73 review: a rerun (plain, skip_existing, predict_file's next call) replaced a COCO
+    file corrected since predict wrote it, 3 annotations back to 46, unsaid. A plain run is
+    refused by the line that says how to keep it; skip_existing and overwrite keep it."""
+    from unetlab.inference.files import predict_file
+
+    _images(tmp_path / "in", [(97, 83), (61, 130)])
+    out, net = tmp_path / "out", _net()
+    predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    doc = _cut(out / COCO_FILE)
+    for more in ({"skip_existing": True}, {"overwrite": True}):
+        result = predict_folder(net, tmp_path / "in", out, _coco(**more), progress=False)
+        assert not result.failed and json.loads((out / COCO_FILE).read_text()) == doc
+    said = "objects_coco.json changed since unetlab wrote it .* pass skip_existing=True"
+    with pytest.raises(OutputError, match=said):
+        predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    predict_file(net, tmp_path / "in" / "a0.png", tmp_path / "one", _coco())
+    doc = _cut(tmp_path / "one" / COCO_FILE)
+    with pytest.raises(OutputError, match=said):  # a notebook's next call
+        predict_file(net, tmp_path / "in" / "a1.png", tmp_path / "one", _coco())
+    assert json.loads((tmp_path / "one" / COCO_FILE).read_text()) == doc
+    assert not (tmp_path / "one" / "a1_objects.tif").exists()  # refused before any work

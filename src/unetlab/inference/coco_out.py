@@ -124,17 +124,22 @@ def _head(categories: Mapping[int, str]) -> dict:
 _INFO = ("contributor", "date_created", "description", "url", "version", "year")
 
 
-def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
+def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False) -> Path:
     """The COCO file's path in ``out_dir``, checked and listed in the folder's manifest before
     any work, as the per-image table's
     (:func:`~unetlab.inference.objects_summary.claim_summary`): never a file unetlab did not
-    write, one another command wrote only with ``overwrite``."""
-    from unetlab.inference.output_rules import GIVE_ANOTHER
-    from unetlab.outputs import claim_files, refuse_unlisted
+    write, one another command wrote only with ``overwrite``; one the user changed since
+    predict wrote it (corrected objects) refused as the labelme files are, but with
+    ``overwrite`` or ``keep`` (skip_existing), which keep it as it is (:func:`write_run_coco`;
+    s73 review: a rerun replaced it)."""
+    from unetlab.inference.output_rules import GIVE_ANOTHER, KEEP_CHANGED
+    from unetlab.outputs import claim_files, keep_changed, refuse_unlisted
 
     path = Path(out_dir) / COCO_FILE
     refuse_unlisted([path], "predict")
-    claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
+    how = dict(keep_edited=keep, overwrite=overwrite, keep_fix=KEEP_CHANGED)
+    if not keep_changed(Path(out_dir), [COCO_FILE], "predict", **how):
+        claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
     return path
 
 
@@ -146,7 +151,12 @@ def write_run_coco(
     image ids 1.. in input order; a line for those left out, by why (:func:`~unetlab.inference.object_planes.unplaced`), and
     one for the objects written as RLE. None where no image has objects there (nothing
     written). One image's objects are held at a time, their annotations written as they
-    are made (s72 review: a plate's were all held until one dump, 15.6 MB a 2048² field)."""
+    are made (s72 review: a plate's were all held until one dump, 15.6 MB a 2048² field).
+    A file the user changed (:func:`claim_coco`) is kept: None."""
+    from unetlab.outputs import edited_outputs, stamp_outputs
+
+    if COCO_FILE in edited_outputs(out_dir):  # the user's (:func:`claim_coco`), said there
+        return None
     planes, left_out = _one_plane_objects(out_dir, files)
     say_left_out(out_dir / COCO_FILE, left_out, "COCO")
     if not planes:
@@ -154,6 +164,7 @@ def write_run_coco(
     path = out_dir / COCO_FILE
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         holed = _write_streamed(out, planes, names, categories)
+    stamp_outputs(out_dir, [COCO_FILE], "predict")  # a file changed since is told as theirs
     _say_holed(path, holed)
     return path
 

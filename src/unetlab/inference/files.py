@@ -423,8 +423,8 @@ def _predicted(file: _File, group: Group) -> list[Path]:
         _checked_folder(file, group),
         floor_run(),  # its floor lines said once a file
     ):
-        if alone and file.outputs.outlines == "coco":  # before any work
-            claim_coco(file.out_dir, overwrite=file.outputs.overwrite)
+        if alone and (outputs := file.outputs).outlines == "coco":  # before any work
+            claim_coco(file.out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
         with chosen.for_file(file.path):  # what predict.json says was chosen for it
             written = _outputs(file, group)
             if file.outputs.outlines is not None:  # and the outlines written: no part of the

@@ -608,7 +608,7 @@ def claim_folder(
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
         if outputs.outlines == "coco":
-            claim_coco(out_dir, overwrite=outputs.overwrite)
+            claim_coco(out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
         yield claim.done
 
 
