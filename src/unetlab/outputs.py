@@ -936,8 +936,8 @@ DIGESTED = 16 * 2**20
 def _content_digest(path: Path) -> str:
     """A digest of the file ``path``'s bytes; OSError where it cannot be read."""
     digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(2**20), b""):
+    with open(path, "rb") as f:  # 64 KiB reads: as fast as 1 MiB, and a run's peak less
+        for chunk in iter(lambda: f.read(2**16), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
