@@ -17,7 +17,7 @@ from unetlab.cli import main
 from unetlab.data.io import read_mask, write_png
 from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.data.shapes import shapes_read_as
-from unetlab.errors import OutputError
+from unetlab.errors import DatasetError, OutputError
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.labelme_out import labelme_document
 from unetlab.inference.objects import ObjectOptions
@@ -249,3 +249,76 @@ def test_predicted_files_corrected_in_labelme_train_as_they_are(tmp_path):
         assert shown == [(image_folder, f"a{i}.png", f"a{i}_objects.json") for i in (0, 1)]
         ids = tifffile.imread(tmp_path / "out" / "a1_objects.tif")
         assert len(np.unique(masks[0])) == 2 and len(np.unique(masks[1])) == len(np.unique(ids))
+
+
+def _image_path(path: Path, told: str) -> None:
+    doc = json.loads(path.read_text())
+    doc["imagePath"] = told  # as labelme saved it elsewhere, or a user typed it
+    path.write_text(json.dumps(doc))
+
+
+def _pairs(folder: Path) -> list[tuple[str, str]]:
+    with shapes_read_as("instances"):
+        pairs = find_pairs(folder)
+        [read_pair(pair) for pair in pairs]
+    return [(f"{p.image.parent.name}/{p.image.name}", p.mask.name) for p in pairs]
+
+
+def test_a_corrected_file_whose_image_is_not_found_is_said_not_passed_over(tmp_path):
+    """s73 review: an imagePath that names no image (saved on Windows, the folder moved)
+    dropped the file's corrections from training, said only as "passed over"; its image
+    named by a Windows path that resolves pairs; one that names predict's labels or a text
+    file is refused (they were taken for its image)."""
+    _images(tmp_path / "in", [(40, 40), (44, 40), (40, 48)])
+    out = tmp_path / "out"
+    predict_folder(_net(), tmp_path / "in", out, _labelme(), progress=False)
+    _image_path(out / "a1_objects.json", "..\\in\\a1.png")  # labelme on Windows
+    assert _pairs(out) == [
+        ("in/a0.png", "a0_objects.json"),
+        *[("in/a1.png", "a1_objects.json")],
+        ("in/a2.png", "a2_objects.json"),
+    ]
+    _image_path(out / "a2_objects.json", "C:\\Users\\me\\in\\a2.png")
+    said = r"a2_objects.json: imagePath C:/Users/me/in/a2.png: no such file: set imagePath"
+    with pytest.raises(DatasetError, match=said):
+        _pairs(out)
+    _image_path(out / "a2_objects.json", "a2.png")  # predict's labels of a2, beside it
+    (tmp_path / "in" / "a0.txt").write_text("notes")
+    _image_path(out / "a0_objects.json", "../in/a0.txt")
+    with pytest.raises(DatasetError, match="2 problems") as caught:
+        _pairs(out)
+    assert "a2.png: an output unetlab predict wrote" in str(caught.value)
+    assert "a0.txt: no image file" in str(caught.value)
+
+
+def test_corrected_files_moved_with_their_images_pair_with_the_images_beside(tmp_path):
+    """README: the files train "as they do copied beside their images": they did only while
+    the images were still where imagePath named them (s73 review: in/ gone, "no data set
+    found"); the output folder moved without them, each file's image is said missing."""
+    _images(tmp_path / "in", [(40, 40), (44, 40)])
+    predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    (tmp_path / "copy").mkdir()
+    for f in ("in/a0.png", "in/a1.png", "out/a0_objects.json", "out/a1_objects.json"):
+        shutil.copy(tmp_path / f, tmp_path / "copy")
+    shutil.rmtree(tmp_path / "in")
+    assert _pairs(tmp_path / "copy") == [
+        ("copy/a0.png", "a0_objects.json"),
+        ("copy/a1.png", "a1_objects.json"),
+    ]
+    with pytest.raises(DatasetError, match="2 problems") as caught:
+        _pairs(tmp_path / "out")
+    assert "a0_objects.json: imagePath ../in/a0.png: no such file" in str(caught.value)
+
+
+def test_an_ome_tiff_input_s_corrected_file_pairs_with_it(tmp_path):
+    """a0.ome.tif's file is a0_objects.json (its outputs drop the .ome): its stem a0.ome was
+    taken for another image's, and train --data OUT failed with 4 problems (s73 review)."""
+    (tmp_path / "in").mkdir()
+    for k, (h, w) in enumerate([(40, 40), (44, 40)]):
+        tifffile.imwrite(tmp_path / "in" / f"a{k}.ome.tif", nuclei_image(h, w, seed=k), ome=True)
+    out = tmp_path / "out"
+    predict_folder(_net(), tmp_path / "in", out, _labelme(), progress=False)
+    assert _pairs(out) == [
+        ("in/a0.ome.tif", "a0_objects.json"),
+        ("in/a1.ome.tif", "a1_objects.json"),
+    ]

@@ -334,7 +334,7 @@ def shapes_image(path: Path) -> tuple[Path | None, tuple[int, int]]:
     ImageReadError saying so. A labelme file predict wrote is drawn on the image its
     imagePath names (:func:`~unetlab.data.labelme.named_images`)."""
     try:
-        image = named_images([path]).get(path) or outlined_image(path)
+        image = named_images([path], INPUT_SUFFIXES).get(path) or outlined_image(path)
     except ImageReadError as exc:
         if (size := recorded_size(path)) is None:
             raise ImageReadError(_unsized_line(path)) from exc

@@ -31,18 +31,21 @@ points (no area) are passed over and counted (said once)."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from unetlab.data.annotations import Outline, box_ring
+from unetlab.data.names import less_ome, nfc
 from unetlab.data.read_notes import note_once
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, UnetlabError
 from unetlab.words import numbered
 
 #: labelme2voc's names: the background's (value 0) and what no class counts (the void)
@@ -100,24 +103,77 @@ def unread_beside(image: Path) -> str | None:
     return None
 
 
-def named_images(files: Iterable[Path]) -> dict[Path, Path]:
+def named_images(files: Iterable[Path], suffixes: Collection[str]) -> dict[Path, Path]:
     """``{labelme file: image}`` of those of ``files`` that predict wrote (``X_objects.json``:
-    :data:`LABELME_ENDING`) whose ``imagePath`` names an image file X, relative to the file,
-    wherever it lies: predict's output folder, corrected in labelme, trains as it is (links
-    not followed: a git-annex input is named as its link)."""
-    named = {}
-    for path in files:
-        if not path.name.casefold().endswith(LABELME_ENDING):
-            continue
-        try:
-            told = read_labelme(path).get("imagePath")
-        except DatasetError:
-            continue  # said where it is read as a mask, if it is one
-        if isinstance(told, str) and told:
-            image = Path(os.path.normpath(path.parent / told.replace("\\", "/")))
-            if image.stem == path.name[: -len(LABELME_ENDING)] and image.is_file():
-                named[path] = image
-    return named
+    :data:`LABELME_ENDING`) whose image X is found (:func:`image_of`): predict's output
+    folder, corrected in labelme, trains as it is."""
+    found = {path: image_of(path, suffixes) for path in files}
+    return {path: image for path, image in found.items() if isinstance(image, Path)}
+
+
+def image_of(path: Path, suffixes: Collection[str]) -> Path | str | None:
+    """The image X (a file of ``suffixes``, its stem less an ``.ome`` X: ``a0.ome.tif``) of
+    the labelme file ``path`` predict wrote (``X_objects.json``), found by its ``imagePath``
+    relative to it (links not followed: a git-annex input is named as its link), else by its
+    name beside it (the files copied beside their images, the input folder not); never an
+    output of predict (its folder's manifest lists it: ``a0.png``, its labels); where none
+    is, why (a problem's text), or None: no ``X_objects.json``, no ``imagePath`` read."""
+    if not path.name.casefold().endswith(LABELME_ENDING) or not (told := _told_image(path)):
+        return None
+    stem = nfc(path.name[: -len(LABELME_ENDING)])
+    given = Path(os.path.normpath(path.parent / told))
+    for image in dict.fromkeys((given, path.parent / PurePosixPath(told).name)):
+        if _is_image(image, suffixes) and nfc(less_ome(image.stem)) == stem:
+            return image
+    fix = "set imagePath to the image's path, or copy the image beside the file"
+    return f"imagePath {told}: {_no_image(given, suffixes)}: {fix}"
+
+
+def _is_image(image: Path, suffixes: Collection[str]) -> bool:
+    """Whether ``image`` is an image file (of ``suffixes``) that predict did not write."""
+    return image.is_file() and image.suffix.lower() in suffixes and not _predicted(image)
+
+
+def _no_image(image: Path, suffixes: Collection[str]) -> str:
+    """Why ``image``, which a labelme file's imagePath names, is not the file's image."""
+    if not image.is_file():
+        return "no such file"
+    if image.suffix.lower() not in suffixes:
+        return "no image file"
+    return "an output unetlab predict wrote" if _predicted(image) else "another image's name"
+
+
+def _predicted(path: Path) -> bool:
+    """Whether unetlab predict wrote ``path`` (its folder's manifest lists it)."""
+    from unetlab.manifest import MANIFEST, writers_of
+
+    if not (path.parent / MANIFEST).is_file():
+        return False
+    with contextlib.suppress(UnetlabError, OSError):
+        return "predict" in writers_of(path.parent).get(path.name, ())
+    return False
+
+
+def _told_image(path: Path) -> str | None:
+    """The ``imagePath`` of the labelme file ``path``, ``/`` for ``\\`` (labelme on
+    Windows), read once while its size and time are the same (a data set's check read each
+    file 6 times: s73 review); None where it names none or the file cannot be read (said
+    where it is read as a mask)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _image_path(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _image_path(path: str, size: int, mtime_ns: int) -> str | None:
+    """:func:`_told_image` of ``path`` of that ``size`` and ``mtime_ns``."""
+    try:
+        told = read_labelme(path).get("imagePath")
+    except DatasetError:
+        return None
+    return told.replace("\\", "/") if isinstance(told, str) and told else None
 
 
 def is_labelme(data) -> bool:

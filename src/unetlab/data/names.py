@@ -89,6 +89,12 @@ def loose(stem: str) -> str:
     return nfc(stem).strip().casefold()
 
 
+def less_ome(stem: str) -> str:
+    """``stem`` less an ``.ome`` it ends with (``a0.ome`` of ``a0.ome.tif``: ``a0``), as
+    predict names an input's outputs (:func:`~unetlab.inference.slides.output_stem`)."""
+    return stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
+
+
 def indices_named(names: Sequence[str], name: str) -> list[int]:
     """The indices of the channels among ``names`` (those a file records) named ``name``,
     :func:`loose` aside: one rule for a channel named to predict (``--channel DAPI``) and

@@ -96,7 +96,7 @@ from unetlab.data.io import (
     stack_shape,
     trained_file_axes,
 )
-from unetlab.data.labelme import named_images, unread_beside
+from unetlab.data.labelme import image_of, unread_beside
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
@@ -1607,6 +1607,7 @@ def _flat_pairs(
     if named:  # predict's output folder: its other files are no images
         predicted = set(_predicted_among(root, [f for f in files.values() if f is not None]))
         files = {s: f for s, f in files.items() if f not in predicted}
+        problems += [f"{f}: {why}" for f, why in named.items() if not isinstance(why, Path)]
     images, masks, mask_of = _flat_files(root, files, named)
     images, masks = _listed(images, masks, names)
     lone = {s: p for s, p in images.items() if s not in masks}
@@ -1706,8 +1707,9 @@ def _flat_files(
         elif not stem.endswith(CELLPOSE_OUTPUTS):
             images[stem] = path
     for labelme, image in named.items():
-        images.setdefault(nfc(image.stem), image)
-        masks.setdefault(nfc(image.stem), []).append((labelme.name, labelme))
+        if isinstance(image, Path):  # else a problem (:func:`_flat_pairs`)
+            images.setdefault(nfc(image.stem), image)
+            masks.setdefault(nfc(image.stem), []).append((labelme.name, labelme))
     outlines, alone = flat_outlines(root, [f for f in files.values() if f is not None])
     outlines = {s: [f for f in found if f not in named] for s, found in outlines.items()}
     alone = [f for f in alone if f not in named]
@@ -1744,10 +1746,14 @@ def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
     return [found[0] for found in by_stem.values() if len(found) == 1]
 
 
-def _named(root: Path) -> dict[Path, Path]:
-    """``{labelme file: image}`` of the labelme files predict wrote in ``root`` that name
-    their images (:func:`~unetlab.data.labelme.named_images`)."""
-    return named_images(_input_files(root, SHAPE_SUFFIXES))
+def _named(root: Path) -> dict[Path, Path | str]:
+    """``{labelme file: image}`` of the labelme files predict wrote in ``root``
+    (:func:`~unetlab.data.labelme.image_of`), those its manifest lists whose image is not
+    found ``{file: why}`` (s73 review: a broken imagePath dropped the file's corrections
+    from training, said as "passed over"; all broken, predict's outputs were read as images)."""
+    found = {f: image_of(f, INPUT_SUFFIXES) for f in _input_files(root, SHAPE_SUFFIXES)}
+    listed = set(_predicted_among(root, [f for f, why in found.items() if isinstance(why, str)]))
+    return {f: i for f, i in found.items() if isinstance(i, Path) or f in listed}
 
 
 def _outlines_passed_over(alone: list[Path]) -> None:

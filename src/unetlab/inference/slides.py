@@ -56,6 +56,7 @@ from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.mrc import is_mrc_name
+from unetlab.data.names import less_ome
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import clipped, clips, contrast_note, floor_for, floored, raw_stats
@@ -232,8 +233,7 @@ def output_stem(path: str | os.PathLike) -> str:
     if within := zarr_within(path):
         return "_".join((output_stem(within[0]), *within[1]))
     stem = nifti_case(path) if is_nifti(path) else name_less_suffix(path)  # x_0000.nii.gz: x
-    stem = stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
-    return stem + current_suffix(path)
+    return less_ome(stem) + current_suffix(path)
 
 
 #: the endings of the label volumes of volume inputs (:func:`volume_labels`): NIfTI's, MRC's
