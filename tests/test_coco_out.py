@@ -317,3 +317,16 @@ def test_a_coco_file_the_user_corrected_is_never_replaced(tmp_path):
         predict_file(net, tmp_path / "in" / "a1.png", tmp_path / "one", _coco())
     assert json.loads((tmp_path / "one" / COCO_FILE).read_text()) == doc
     assert not (tmp_path / "one" / "a1_objects.tif").exists()  # refused before any work
+
+
+def test_predict_file_names_images_of_a_linked_folder_relative_to_it(tmp_path):
+    """s73 review: called by a linked folder's absolute path, the earlier input (listed by
+    its resolved path) was named /.../real/a0.png, which no CVAT task given link/ holds."""
+    from unetlab.inference.files import predict_file
+
+    _images(tmp_path / "real", [(40, 40), (44, 40)])
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    for name in ("a0.png", "a1.png"):
+        predict_file(_net(), tmp_path / "link" / name, tmp_path / "out", _coco())
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]

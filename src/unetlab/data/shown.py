@@ -40,3 +40,19 @@ def shown_path(path: str | os.PathLike) -> str:
     if (held := _SHOWN.get()) is not None and held[0] == str(path):
         return held[1]
     return str(Path(path))
+
+
+def relative_path(path: Path, root: Path | None) -> str:
+    """``path`` as the tables' ``path`` column writes it: relative to the input ``root``
+    (``predict_tree``'s: ``alice/img_00.png``; a folder given: its file's name), else as
+    given (a glob's ``drop/alice/img_00.png``), with ``/`` on every system. An input and
+    a ``root`` spelled otherwise are compared resolved (its folder, not a link the file is):
+    an earlier run's input named by its resolved path (as the folder's manifest names it)
+    read ``/home/me/in/A01.png`` beside this run's ``C01.png`` (audit s38 apiaudit), and
+    ``in/A01.png`` listed with ``root="/home/me/in"`` its path as given (s57 docs7)."""
+    if root is None:
+        return path.as_posix()
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    where, base = path.parent.resolve() / path.name, root.resolve()
+    return where.relative_to(base).as_posix() if where.is_relative_to(base) else path.as_posix()

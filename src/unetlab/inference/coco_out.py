@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.shown import relative_path
 from unetlab.inference.object_planes import plane_ids, say_left_out, table_classes, unplaced
 from unetlab.inference.outlines import Polygons, object_polygons, polygon_area
 from unetlab.words import numbered
@@ -178,13 +179,8 @@ def write_file_coco(out_dir: Path, path: Path, categories: dict[int, str]) -> Pa
 
     folder = Path(os.path.abspath(path)).parent
     files = [*earlier_inputs(out_dir, [path]), Path(path)]
-    names = {f: _under(Path(os.path.abspath(f)), folder) for f in files}
+    names = {f: relative_path(Path(os.path.abspath(f)), folder) for f in files}
     return write_run_coco(out_dir, files, names, categories)
-
-
-def _under(path: Path, folder: Path) -> str:
-    """``path`` relative to ``folder`` with ``/``, else its absolute path (COCO's file_name)."""
-    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.as_posix()
 
 
 def _one_plane_objects(

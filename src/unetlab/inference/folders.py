@@ -47,7 +47,7 @@ from unetlab.data.read_notes import (
     read_notes,
     take_notes,
 )
-from unetlab.data.shown import shown_as, shown_path
+from unetlab.data.shown import relative_path, shown_as, shown_path
 from unetlab.data.slides import slide_name
 from unetlab.data.tiff_files import HEADERS, keeping_open, path_key, real_path
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
@@ -1547,22 +1547,6 @@ def as_given(path: Path, files: Sequence[Path]) -> Path:
     if files and not any(f.is_absolute() for f in files) and path.is_relative_to(here):
         return path.relative_to(here)
     return path
-
-
-def relative_path(path: Path, root: Path | None) -> str:
-    """``path`` as the tables' ``path`` column writes it: relative to the input ``root``
-    (``predict_tree``'s: ``alice/img_00.png``; a folder given: its file's name), else as
-    given (a glob's ``drop/alice/img_00.png``), with ``/`` on every system. An input and
-    a ``root`` spelled otherwise are compared resolved (its folder, not a link the file is):
-    an earlier run's input named by its resolved path (as the folder's manifest names it)
-    read ``/home/me/in/A01.png`` beside this run's ``C01.png`` (audit s38 apiaudit), and
-    ``in/A01.png`` listed with ``root="/home/me/in"`` its path as given (s57 docs7)."""
-    if root is None:
-        return path.as_posix()
-    if path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
-    where, base = path.parent.resolve() / path.name, root.resolve()
-    return where.relative_to(base).as_posix() if where.is_relative_to(base) else path.as_posix()
 
 
 def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group, **claim):
