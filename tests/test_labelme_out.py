@@ -322,3 +322,26 @@ def test_an_ome_tiff_input_s_corrected_file_pairs_with_it(tmp_path):
         ("in/a0.ome.tif", "a0_objects.json"),
         ("in/a1.ome.tif", "a1_objects.json"),
     ]
+
+
+def test_a_hand_made_file_beside_corrected_ones_keeps_their_labels_classes(tmp_path):
+    """s73 review: a hand-made b.json beside predict's corrected files made their labels no
+    class ("labels 'cell' are no class ... put the file among the data set's masks")."""
+    _images(tmp_path / "in", [(40, 40), (44, 40)])
+    out = tmp_path / "out"
+    predict_folder(_net(), tmp_path / "in", out, _labelme(), progress=False)
+    doc = json.loads((out / "a0_objects.json").read_text())
+    doc["shapes"][0]["label"] = "cell"  # relabelled in labelme
+    (out / "a0_objects.json").write_text(json.dumps(doc))
+    shutil.copy(tmp_path / "in" / "a1.png", out / "b.png")
+    shape = {"label": "nucleus", "points": [[3, 3], [20, 3], [20, 20]], "shape_type": "polygon"}
+    mine = {"shapes": [shape], "imagePath": "b.png", "imageHeight": 44, "imageWidth": 40}
+    (out / "b.json").write_text(json.dumps(mine))
+    pairs = find_pairs(out)
+    masks = [read_pair(pair)[1] for pair in pairs]
+    assert [(p.image.name, p.mask.name) for p in pairs] == [
+        ("b.png", "b.json"),
+        ("a0.png", "a0_objects.json"),
+        ("a1.png", "a1_objects.json"),
+    ]
+    assert set(np.unique(masks[1])) == {0, 1, 2}  # cell, nucleus: classes sorted

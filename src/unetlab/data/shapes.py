@@ -34,6 +34,7 @@ from unetlab.data.labelme import (
     is_labelme,
     label_values,
     labelme_shapes,
+    named_images,
     read_labelme,
     read_labels_file,
     unlisted,
@@ -198,9 +199,9 @@ def _refuse_unknown(labels, values: dict[str, int], path: Path, top: Path) -> No
     if missing := sorted(set(labels) - set(values)):
         raise DatasetError(
             f"{path}: labels {', '.join(map(repr, missing))} are no class of the labelme files "
-            f"of {top} (those unetlab predict wrote count where no other is): put the file "
-            f"among the data set's masks, or list the classes in {top / LABELS_FILE} (one "
-            "label a line)"
+            f"of {top} (those unetlab predict wrote count where they name their images, or no "
+            "other is): put the file among the data set's masks, or list the classes in "
+            f"{top / LABELS_FILE} (one label a line)"
         )
 
 
@@ -252,13 +253,18 @@ def _folder_stamps(top: Path) -> tuple[tuple[str, int], ...]:
 def _labels_under(top: str, stamps: tuple) -> tuple[str, ...]:
     """:func:`_set_labels` of ``top`` while its folders are as ``stamps`` says; the labelme
     files unetlab predict wrote (its folder's manifest lists them: :func:`_predicted`) count
-    only in a set of no other (its output folder, corrected in labelme), whatever their
-    names (an image ``well_objects.png``'s own ``well_objects.json`` is one)."""
+    only in a set of no other, whatever their names (an image ``well_objects.png``'s own
+    ``well_objects.json`` is one), but those that pair with the images their imagePath
+    names, masks of the set (its output folder, corrected in labelme: a hand-made b.json
+    beside them made their labels no class, s73 review)."""
+    from unetlab.data.io import INPUT_SUFFIXES  # io reads shapes: imported when called
+
     own: set[str] = set()
     theirs: set[str] = set()
     for pattern in ("*.json", "*/*.json", "*/*/*.json"):
         files = list(Path(top).glob(pattern))
         predicted = _predicted({f.parent for f in files})
+        predicted -= set(named_images(predicted, INPUT_SUFFIXES))  # masks of the set
         for f in files:
             (theirs if f in predicted else own).update(_labels_in(f) or ())
     return tuple(sorted(own or theirs))
