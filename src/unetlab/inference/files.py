@@ -192,6 +192,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     OutputOptions,
     Provenance,
+    class_names_of,
     flat_letters,
     flat_record,
     input_record,
@@ -446,8 +447,8 @@ def _run_outlines(file: _File) -> list[Path]:
         return write_model_labelme(file.out_dir, [file.path], [], model, outputs.objects)
     if outputs.outlines != "coco":
         return []
-    names = [str(n) for n in getattr(model, "classes", None) or ()]
-    written = write_file_coco(file.out_dir, file.path, coco_categories(names, outputs.objects))
+    categories = coco_categories(class_names_of(model), outputs.objects)
+    written = write_file_coco(file.out_dir, file.path, categories)
     return [] if written is None else [written]
 
 

@@ -144,6 +144,7 @@ from unetlab.inference.records import (
     OutputOptions,
     Provenance,
     changed_settings,
+    class_names_of,
     prediction_records_read_once,
     said_pair,
     save_outcome,
@@ -1294,7 +1295,7 @@ def _predict_held(
         result.failed = run.failed_apart(files, apart, result.failed)
         kept = [f for f in files if f in done or slide_resume.was_kept(f)]
         result.skipped, result.not_read = kept, not_read
-        result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
+        result.class_names = class_names_of(model)
         if group.is_main:  # nothing of theirs counts as written (outputs._settle)
             inputs_failed(out_dir, [input_source(f) for f in result.failed])
             drop_failed_changed(out_dir, result.failed, changed)

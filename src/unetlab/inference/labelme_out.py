@@ -32,6 +32,7 @@ from unetlab.atomic import atomic_path
 from unetlab.data.labelme import LABELME_ENDING
 from unetlab.inference.object_planes import placed_inputs, plane_ids, table_classes
 from unetlab.inference.outlines import object_polygons, outline_class
+from unetlab.inference.records import class_names_of
 
 #: the labelme version the files are written as (its 5.x files)
 LABELME_VERSION = "5.2.1"
@@ -113,7 +114,7 @@ def write_model_labelme(out_dir: Path, files: Sequence[Path], kept: Sequence[Pat
     labelled as QuPath's (:func:`~unetlab.inference.outlines.outline_class`), a semantic
     model's by their classes."""
     label = outline_class(model, objects) or "object"
-    names = [str(n) for n in getattr(model, "classes", None) or ()]
+    names = class_names_of(model)
     semantic = getattr(objects, "mode", None) == "semantic"
     return write_run_labelme(out_dir, files, kept, label, names if semantic else ())
 

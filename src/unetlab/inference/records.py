@@ -617,10 +617,15 @@ def _trained(model: torch.nn.Module) -> tuple[int | None, list[int] | None]:
     return ignored, None if values is None else [int(v) for v in values]
 
 
+def class_names_of(model: torch.nn.Module) -> list[str]:
+    """The class names of ``model`` as text (``[]``: it has none)."""
+    return [str(n) for n in getattr(model, "classes", None) or ()]
+
+
 def _named(model: torch.nn.Module) -> list[str] | None:
     """The class names of ``model`` for its record; None where they are its class indices
     (``0``, ``1``: a model built in Python and never named) or it has none."""
-    names = [str(n) for n in getattr(model, "classes", None) or ()]
+    names = class_names_of(model)
     return None if names == [str(i) for i in range(len(names))] else names
 
 
