@@ -264,7 +264,7 @@ def _pairs(folder: Path) -> list[tuple[str, str]]:
     return [(f"{p.image.parent.name}/{p.image.name}", p.mask.name) for p in pairs]
 
 
-def test_a_corrected_file_whose_image_is_not_found_is_said_not_passed_over(tmp_path):
+def test_a_corrected_file_whose_image_is_not_found_is_said_not_passed_over(tmp_path, caplog):
     """s73 review: an imagePath that names no image (saved on Windows, the folder moved)
     dropped the file's corrections from training, said only as "passed over"; its image
     named by a Windows path that resolves pairs; one that names predict's labels or a text
@@ -289,6 +289,7 @@ def test_a_corrected_file_whose_image_is_not_found_is_said_not_passed_over(tmp_p
         _pairs(out)
     assert "a2.png: an output unetlab predict wrote" in str(caught.value)
     assert "a0.txt: no image file" in str(caught.value)
+    assert "passed over" not in caplog.text  # said as a problem alone, not also as outlines
 
 
 def test_corrected_files_moved_with_their_images_pair_with_the_images_beside(tmp_path):
