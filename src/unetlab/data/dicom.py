@@ -28,7 +28,13 @@ import numpy as np
 from unetlab.data.file_kind import DICOM_HEAD, is_dicom_head
 from unetlab.data.mrc import MRC_SUFFIXES
 from unetlab.data.nifti import NIFTI_ENDINGS, read_header, write_labels_at
-from unetlab.data.nifti_affine import CORNER_TOLERANCE, corners_off, flipped, reversed_axes
+from unetlab.data.nifti_affine import (
+    CORNER_TOLERANCE,
+    TILT_TOLERANCE,
+    corners_off,
+    flipped,
+    reversed_axes,
+)
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import TIFF_SUFFIXES
 from unetlab.errors import ImageReadError, optional_module
@@ -61,9 +67,6 @@ CASE_LABELS = ("seg.nii.gz", "segmentation.nii.gz", "seg.nii", "segmentation.nii
 NOT_SERIES = (".npy", ".npz", ".zarr", ".geojson", ".zip", ".roi", ".h5", ".hdf5", ".pkl", ".seg")
 #: how far (a share of the slice spacing) slice steps may differ before a gap is said
 STEP_TOLERANCE = 0.1
-#: the gantry tilt (degrees between the slice step and the slice normal) refused: beyond
-#: it the NIfTI qform (a rotation) that ITK and ITK-SNAP read misplaces the labels
-TILT_TOLERANCE = 0.1
 #: the one line's fix for a compressed series pydicom has no plugin for
 DECOMPRESS = (
     "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (pydicom's decoders), or "

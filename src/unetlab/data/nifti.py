@@ -27,7 +27,7 @@ import numpy as np
 from unetlab.atomic import atomic_path
 from unetlab.data.large_ids import label_dtype
 from unetlab.data.mrc import KEY_NOTE, noted_key
-from unetlab.data.nifti_affine import header_affine, write_affine
+from unetlab.data.nifti_affine import TILT_TOLERANCE, header_affine, slice_tilt, write_affine
 from unetlab.errors import ImageReadError
 
 #: the file endings of NIfTI volumes (case ignored)
@@ -200,7 +200,23 @@ def header_pixel_size(head: NiftiHeader) -> tuple[tuple[float, float], float | N
     x, y, z = sides
     if x is None or y is None:
         return None
-    return (y, x), (z if len(head.shape) >= 3 else None)
+    return (y, x), (planes_apart(z, header_tilt(head)) if len(head.shape) >= 3 else None)
+
+
+def header_tilt(head: NiftiHeader) -> float:
+    """The degrees a volume's slice step leans off its planes' normal, by its affine (a
+    tilted CT gantry's sheared sform; :func:`~unetlab.data.nifti_affine.slice_tilt`)."""
+    return slice_tilt(head.affine)
+
+
+def planes_apart(z: float | None, tilt: float) -> float | None:
+    """A volume's z spacing ``z`` (pixdim's: its step along the slice axis) as the distance
+    of its planes, the step times the cosine of its ``tilt`` (degrees) where that is over
+    :data:`~unetlab.data.nifti_affine.TILT_TOLERANCE`: a voxel's volume |det(affine)|
+    (review s73: a 20 degree tilt gave a liver's volume in mm3 6.4% over)."""
+    if z is None or tilt <= TILT_TOLERANCE:
+        return z
+    return float(f"{z * math.cos(math.radians(tilt)):.7g}")
 
 
 def header_length_unit(head: NiftiHeader) -> str:

@@ -14,6 +14,10 @@ MM = 2  # NIFTI_UNITS_MM in xyzt_units
 #: how far (voxels) a grid's corner may land from another's before they are two grids:
 #: within half a voxel every label lands in the voxel it was drawn in
 CORNER_TOLERANCE = 0.5
+#: the gantry tilt (degrees between the slice step and the slice normal) beyond which a
+#: DICOM series is refused (the NIfTI qform, a rotation that ITK and ITK-SNAP read,
+#: misplaces its labels) and a NIfTI volume's z spacing is its planes' distance
+TILT_TOLERANCE = 0.1
 
 
 def header_affine(raw: bytes, order: str) -> np.ndarray:
@@ -80,6 +84,18 @@ def turn_quaternion(turn: np.ndarray) -> tuple[float, float, float, float]:
         d = 0.5 * np.sqrt(1.0 + r33 - (r11 + r22))
         q = (0.25 * (r21 - r12) / d, 0.25 * (r13 + r31) / d, 0.25 * (r23 + r32) / d, d)
     return tuple(float(v) for v in (q if q[0] >= 0 else np.negative(q)))
+
+
+def slice_tilt(affine: np.ndarray) -> float:
+    """The angle (degrees) between ``affine``'s slice step (its z column) and its planes'
+    normal (its x column cross its y): 0 where the step is upright, more where it leans (a
+    tilted CT gantry: a sheared sform); 0 for an affine of no planes."""
+    m = np.asarray(affine, np.float64)[:3, :3]
+    normal = np.cross(m[:, 0], m[:, 1])
+    size = float(np.linalg.norm(normal) * np.linalg.norm(m[:, 2]))
+    if not size > 0 or not np.isfinite(size):
+        return 0.0
+    return float(np.degrees(np.arccos(min(1.0, abs(float(normal @ m[:, 2])) / size))))
 
 
 def corners_off(theirs: np.ndarray, ours: np.ndarray, shape: tuple[int, int, int]) -> float:

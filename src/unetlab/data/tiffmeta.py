@@ -27,10 +27,13 @@ from unetlab.data.mrc import is_mrc_name, mrc_pixel_size
 from unetlab.data.nifti import (
     header_length_unit,
     header_pixel_size,
+    header_tilt,
     is_nifti,
     names_no_unit,
+    planes_apart,
     read_header,
 )
+from unetlab.data.nifti_affine import TILT_TOLERANCE
 from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
@@ -487,7 +490,27 @@ def _nifti_pixel_size(path: str | os.PathLike) -> PixelSize | None:
             *(side / 1e3 for side in found[0]),
             of_all=True,
         )
+    if (tilt := header_tilt(head)) > TILT_TOLERANCE and found[1] is not None:
+        _say_tilt(Path(path).name, tilt, head)
     return PixelSize(found[0], "um", found[1], shown=header_length_unit(head))
+
+
+def _say_tilt(name: str, tilt: float, head) -> None:
+    """One line a file (of a tilted CT gantry: a sheared sform) whose z spacing, its planes'
+    distance (:func:`~unetlab.data.nifti.planes_apart`), is not its pixdim's."""
+    step = float(head.spacing[2])
+    _say_once(
+        f"nifti-tilt {name}",
+        logging.INFO,
+        "%s: its slices step %.1f degrees off their planes' normal (a tilted CT gantry: a "
+        "sheared sform): its z spacing is its planes' distance, %.4g %s, not pixdim's step "
+        "%.4g, as its affine's voxel volume is; volumes and z in mm use it",
+        name,
+        tilt,
+        planes_apart(step, tilt),
+        "mm" if header_length_unit(head) == "mm" else "µm",
+        step,
+    )
 
 
 def shown_unit(path: str | os.PathLike, pixel: PixelSize | None) -> str:
