@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tests.test_nifti import write_nifti
+from unetlab import predict_folder
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects_3d import class_totals, classes_3d
 from unetlab.models import UNet
@@ -47,6 +48,17 @@ def organ_volume() -> np.ndarray:
 def _rows(path) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def _predicted_folder(tmp_path):
+    """``in/ct.nii.gz`` predicted into ``o`` (organ_net, 3-D objects): (net, out, how)."""
+    (tmp_path / "in").mkdir()
+    volume = organ_volume().transpose(2, 1, 0)
+    write_nifti(tmp_path / "in" / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5))
+    net, out = organ_net(), tmp_path / "o"
+    how = dict(objects=True, objects_3d=True, device="cpu")
+    predict_folder(net, tmp_path / "in", out, **how)
+    return net, out, how
 
 
 def test_each_organ_s_volume_in_mm3(tmp_path):
@@ -136,14 +148,7 @@ def test_a_second_run_into_the_folder_owns_its_classes_csv(tmp_path):
     ``skip_existing``, or predicting again) was refused, "holds files that unetlab did not
     write (ct_classes.csv)" (seen failing without the fix); the skip needs no classes file
     (a nuclei model's 3-D objects have none)."""
-    from unetlab import predict_folder
-
-    (tmp_path / "in").mkdir()
-    volume = organ_volume().transpose(2, 1, 0)
-    write_nifti(tmp_path / "in" / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5))
-    net, out = organ_net(), tmp_path / "o"
-    how = dict(objects=True, objects_3d=True, device="cpu")
-    predict_folder(net, tmp_path / "in", out, **how)
+    net, out, how = _predicted_folder(tmp_path)
     assert len(predict_folder(net, tmp_path / "in", out, skip_existing=True, **how).skipped) == 1
     assert len(predict_folder(net, tmp_path / "in", out, **how).written) == 1
     assert int(_rows(out / "ct_classes.csv")[0]["voxels"]) == 1280
@@ -165,6 +170,44 @@ def test_evaluate_objects_3d_of_several_classes_is_refused_in_one_line(tmp_path)
     with pytest.raises(UnetlabError, match="objects are of several classes: drop it") as raised:
         evaluate_model(organ_net(), tmp_path / "d", objects_3d=True)
     assert "\n" not in str(raised.value) and "objects_3d=True" in str(raised.value)
+
+
+def test_evaluate_pred_objects_3d_of_several_classes_is_refused_in_one_line(tmp_path):
+    """Saved 3-D objects of several classes scored against 3-D ground truth (a label
+    volume, read as object ids: both kidneys of label 3 one object) whatever their class:
+    exit 0 and an object F1 of no meaning (s73 review); refused as evaluate_model refuses
+    them, by their table's class column. Seen failing without the fix: DID NOT RAISE."""
+    from unetlab.errors import UnetlabError
+    from unetlab.evaluate import evaluate_predictions
+
+    for sub in ("in", "gt"):
+        (tmp_path / sub).mkdir()
+    volume = organ_volume().transpose(2, 1, 0)
+    write_nifti(tmp_path / "in" / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5))
+    truth = np.searchsorted([100, 200, 300], volume, side="right").astype(np.uint8)
+    write_nifti(tmp_path / "gt" / "ct.nii.gz", truth, spacing=(0.8, 0.8, 2.5))
+    out = tmp_path / "o"
+    predict_folder(organ_net(), tmp_path / "in", out, objects=True, objects_3d=True)
+    with pytest.raises(UnetlabError, match="objects are of several classes") as raised:
+        evaluate_predictions(out, tmp_path / "gt", objects_3d=True, progress=False)
+    said = str(raised.value)
+    assert "\n" not in said and said.startswith(str(out / "ct_objects.tif"))
+    assert "drop it" in said and "objects_3d=True" in said
+    report = evaluate_predictions(out, tmp_path / "gt", progress=False)  # the fix it names
+    assert report.cases[0]["dice"][1] == pytest.approx(1.0)
+
+
+def test_skip_existing_predicts_again_an_input_whose_classes_csv_is_gone(tmp_path):
+    """A rerun with ``skip_existing`` said "1 skipped (their outputs are there)" of a CT
+    whose ``<stem>_classes.csv`` was deleted, and left it missing (s73 review): the outputs
+    of 3-D objects of several classes hold it (their table's class column says so), a
+    nuclei model's do not. Seen failing without the fix: skipped, no ct_classes.csv."""
+    net, out, how = _predicted_folder(tmp_path)
+    (out / "ct_classes.csv").unlink()
+    again = predict_folder(net, tmp_path / "in", out, skip_existing=True, **how)
+    assert (len(again.written), len(again.skipped)) == (1, 0)
+    assert int(_rows(out / "ct_classes.csv")[0]["voxels"]) == 1280
+    assert len(predict_folder(net, tmp_path / "in", out, skip_existing=True, **how).skipped) == 1
 
 
 def test_an_organ_s_volume_under_a_tilted_gantry_is_voxels_times_the_affine_s_det(tmp_path):
@@ -189,3 +232,25 @@ def test_an_organ_s_volume_under_a_tilted_gantry_is_voxels_times_the_affine_s_de
     table = _rows(tmp_path / "o" / "ct_objects.csv")
     assert float(table[0]["volume_mm3"]) == pytest.approx(1280 * 1.6)
     assert float(table[0]["centroid_z_mm"]) == pytest.approx(2.5 * 2.5)  # planes 1..4
+
+
+@pytest.mark.parametrize("split", ["distance_split", "split_necks"])
+def test_a_split_of_organs_joined_in_3d_is_refused_in_one_line(tmp_path, split):
+    """Each class's 3-D objects join its touching voxels, a plane's split parts too: the
+    start said "split at distance maxima" and nothing was split (s73 review). Refused
+    before any file is read or written, for a file and an array alike; seen failing
+    without the fix: DID NOT RAISE."""
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.objects import ObjectOptions
+    from unetlab.inference.objects_3d import predict_objects_3d
+
+    net = organ_net()
+    options = ObjectOptions.for_model(net, **{split: True})
+    (tmp_path / "in").mkdir()
+    write_nifti(tmp_path / "in" / "ct.nii.gz", organ_volume().transpose(2, 1, 0))
+    with pytest.raises(UnetlabError, match=f"{split}=True splits .* drop {split}=True") as raised:
+        predict_folder(net, tmp_path / "in", tmp_path / "o", objects=options, objects_3d=True)
+    assert "\n" not in str(raised.value) and not (tmp_path / "o").exists()
+    with pytest.raises(UnetlabError, match=f"drop {split}=True"):
+        predict_objects_3d(net, organ_volume(), options)
+    predict_folder(net, tmp_path / "in", tmp_path / "o", objects=options)  # in 2-D: split

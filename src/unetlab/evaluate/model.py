@@ -106,6 +106,7 @@ from unetlab.evaluate.training import trained_images
 from unetlab.evaluate.truth_tags import TruthTags
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import (
+    SEVERAL_CLASSES,
     TRUTH_PLANES_3D,
     add_tagged_volume,
     say_flat_scored,
@@ -275,11 +276,7 @@ def _refuse_classes_3d(model, objects) -> None:
     from unetlab.inference.objects import several_object_classes
 
     if several_object_classes(model, objects):
-        said = (
-            "{} scores the 3-D objects of a nuclei (instance) model or of one object class "
-            "against ground truth of object ids, and this model's objects are of several "
-            "classes: drop it to score each class's Dice and IoU (a volume's per case)"
-        )
+        said = SEVERAL_CLASSES.format("{}", "this model's", "")
         raise UnetlabError(**spelled(said.format, OBJECTS_3D))
 
 

@@ -46,7 +46,7 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.stops import counted
-from unetlab.inference.objects_3d import frame_pages
+from unetlab.inference.objects_3d import classes_table, frame_pages
 from unetlab.inference.pages import OBJECTS_3D, given_page_axes
 from unetlab.progress import progress_calls
 from unetlab.words import numbered
@@ -68,6 +68,12 @@ MADE_FLAT = Spelled(
     "predict --instances without --objects-3d",
 )
 PREDICTED_3D = Spelled("predict_folder(..., objects_3d=True)", "predict --objects-3d")
+#: why 3-D objects of several classes are not scored (the flag; whose objects), s73
+SEVERAL_CLASSES = (
+    "{} scores the 3-D objects of a nuclei (instance) model or of one object class against "
+    "ground truth of object ids, and {} objects are of several classes{}: drop it to score "
+    "each class's Dice and IoU (a volume's per case)"
+)
 
 
 @planes_saved_with_axes()
@@ -95,7 +101,7 @@ def evaluate_volumes(
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
     named = {mask_stem(m) for m in mask_files}
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
-    _refuse_planewise(preds, list(stems.values()))
+    _refuse_recorded(preds, list(stems.values()))
     acc, flat, lost = accumulator(), [], TruthLost(ids=True)
     each = dict(what="each stack's name", each=True, total=len(stems), unit="stack")
     with (
@@ -129,15 +135,41 @@ def _refuse_missing_volume(preds: Predictions, mask: Path, stem: str, pred_dir: 
         raise DatasetError(**spelled(fix, MADE_3D, PRED_INSTANCES))
 
 
-def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
-    """UnetlabError naming the first object-id prediction whose record says it holds each
-    plane's objects (predict --instances without --objects-3d: ids from 1 in every plane),
-    which 3-D matching read as columns of unrelated objects (audit s38 3d: F1 0.05 for
-    nuclei the planes found at F1 0.98, without a word); a 2-D image's or a movie's are
-    scored as they are (:func:`has_planes`)."""
+def _refuse_recorded(preds: Predictions, stems: list[str]) -> None:
+    """The object-id predictions of ``stems`` that 3-D matching cannot score refused in one
+    line: those whose record says they hold each plane's objects (:func:`_refuse_planewise`)
+    and 3-D objects of several classes (:func:`_refuse_classes`)."""
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
     recorded = recorded_3d(found, preds.written).items()
-    flat = [p for p, joined in recorded if not joined and has_planes(p)]
+    _refuse_planewise([p for p, joined in recorded if not joined and has_planes(p)])
+    _refuse_classes([p for p in found if _semantic(preds.written.outputs(p))])
+
+
+def _semantic(outputs: dict) -> bool:
+    """Whether a prediction's record's ``outputs`` are a semantic model's objects, or say
+    nothing of them (no record: the files themselves tell)."""
+    objects = outputs.get("objects")
+    return not outputs or not isinstance(objects, dict) or objects.get("mode") == "semantic"
+
+
+def _refuse_classes(paths: list[Path]) -> None:
+    """UnetlabError naming the first of the object-id ``paths`` whose table
+    (``<stem>_objects.csv`` beside it) has the ``class`` and ``z_first`` columns of 3-D
+    objects of several classes (a liver, a spleen, kidneys: predict --objects-3d of such a
+    model), which 3-D ground truth of object ids of no class scored whatever their class
+    (s73 review: kidneys of label 3 one true object, F1 0.40 unsaid)."""
+    several = next((p for p in paths if classes_table(p)), None)
+    if several is not None:
+        said = SEVERAL_CLASSES.format("{}", "its", " (its table's class column)")
+        raise UnetlabError(**spelled(lambda f: f"{several}: " + said.format(f), OBJECTS_3D))
+
+
+def _refuse_planewise(flat: list[Path]) -> None:
+    """UnetlabError naming the first of the object-id predictions ``flat`` whose record says
+    it holds each plane's objects (predict --instances without --objects-3d: ids from 1 in
+    every plane), which 3-D matching read as columns of unrelated objects (audit s38 3d: F1
+    0.05 for nuclei the planes found at F1 0.98, without a word); a 2-D image's or a movie's
+    are scored as they are (:func:`has_planes`)."""
     if flat:
         said = f"{flat[0]}: its objects are each plane's ("
 

@@ -146,6 +146,7 @@ from unetlab.inference.objects_3d import (
     flag_cut_3d,
     frame_pages,
     objects_by_frame,
+    refuse_joined_splits,
     say_cubes,
     table_3d,
     table_voxel,
@@ -630,6 +631,8 @@ class _File:
         ``outputs`` an OutputOptions, ``settings`` none of its fields
         (:meth:`OutputOptions.taken`, by the caller)."""
         outputs = outputs.for_model(model)  # outlines of a semantic model refused
+        if outputs.objects_in_3d:  # an organ's split parts would join again
+            refuse_joined_splits(model, outputs.objects)
         values = outputs.values(model, shown_path(path))
         asked = settings.get("channel", options.channel if options is not None else None)
         if isinstance(asked, str):  # a channel the file names (--channel DAPI)

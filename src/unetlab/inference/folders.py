@@ -101,6 +101,7 @@ from unetlab.inference.merged_objects import (
 )
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects_3d import refuse_joined_splits
 from unetlab.inference.objects_summary import (
     claim_summary,
     drop_stale_summary,
@@ -1613,6 +1614,8 @@ class _Loaded:
             check_model(model)  # what a loader gave too
             check_settings(model, self.outputs, **self.settings)
             self.loaded = model, self.outputs.for_model(model)
+            if self.loaded[1].objects_in_3d:  # before the folder is touched
+                refuse_joined_splits(model, self.loaded[1].objects)
         return self.loaded
 
     def record(self) -> Provenance:

@@ -18,6 +18,7 @@ the other part at their neck in z, where linking planes by overlap would chain t
 
 from __future__ import annotations
 
+import csv
 import logging
 from pathlib import Path
 
@@ -28,9 +29,10 @@ from unetlab.data.nodata import touched_ids
 from unetlab.data.read_notes import note_alike
 from unetlab.data.tiffmeta import Z_SPACING, PageAxes
 from unetlab.deferred import deferred
-from unetlab.errors import Spelled, UnetlabError, said_as
+from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.lean import distance_edt, h_maxima_float
 from unetlab.inference.measure import check_z_spacing, named_class, pixel_pair
+from unetlab.inference.merged_objects import DISTANCE_SPLIT
 from unetlab.inference.objects import (
     SPLIT_DEPTH,
     SPLIT_MIN_DEPTH,
@@ -59,6 +61,8 @@ log = logging.getLogger(__name__)
 __all__ = [
     "check_planes",
     "class_totals",
+    "classes_table",
+    "refuse_joined_splits",
     "classes_3d",
     "flat_inputs",
     "say_flat",
@@ -365,6 +369,41 @@ def classes_3d(planes: np.ndarray, labels: np.ndarray, background: int | None) -
     return ids
 
 
+#: the splits of a plane's objects of one class, as each caller spells them: each class's
+#: 3-D objects (:func:`classes_3d`) join their parts again
+_SPLITS = {
+    "distance_split": DISTANCE_SPLIT,
+    "split_necks": Spelled("split_necks=True", "--split-necks"),
+}
+
+
+def refuse_joined_splits(model, options: ObjectOptions) -> None:
+    """UnetlabError in one line where the 3-D objects of a model of several object classes
+    (:func:`classes_3d`: each class's 6-connected voxels, an organ one object) are asked
+    split plane by plane (``distance_split``, ``split_necks``): the parts of a plane touch
+    and join again, the split said at the start and undone (s73 review)."""
+    asked = [flag for name, flag in _SPLITS.items() if getattr(options, name)]
+    if asked and several_object_classes(model, options):
+        said = (
+            "{} splits touching objects of one class in each plane, and {} of a model of "
+            "several object classes joins each class's touching voxels in one object (an "
+            "organ whole), its split parts too: drop {}"
+        )
+        raise UnetlabError(**spelled(said.format, asked[0], OBJECTS_3D, asked[0]))
+
+
+def classes_table(path: Path) -> bool:
+    """Whether the object ids ``path`` (``<stem>_objects.tif``) are 3-D objects of several
+    classes (a liver, a spleen, kidneys: :func:`classes_3d`), as the table beside them
+    (``<stem>_objects.csv``) says by its ``class`` (:func:`with_classes_3d`) and ``z_first``
+    (:func:`table_3d`) columns, which no other objects table has both of; False without one."""
+    table = path.with_name(path.name[: -len(".tif")] + ".csv")
+    if not path.name.lower().endswith("_objects.tif") or not table.is_file():
+        return False
+    with open(table, newline="", encoding="utf-8-sig") as f:
+        return {"class", "z_first"} <= set(next(csv.reader(f), []))
+
+
 def with_classes_3d(
     table: dict, ids: np.ndarray, labels: np.ndarray, names, background: int | None
 ) -> dict:
@@ -662,6 +701,7 @@ def predict_objects_3d(
     objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
     the planes are a pixel apart (one warning says so, as for a file)."""
     stack = _checked_stack(np.asarray(stack), getattr(model, "in_channels", 1))
+    refuse_joined_splits(model, options)
     pixel = pixel_pair(pixel_size)
     check_z_spacing(z_spacing, pixel)
     say_first_axis(stack.shape[0], z_spacing)

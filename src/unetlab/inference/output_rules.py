@@ -45,7 +45,7 @@ from unetlab.inference.held import (  # re-exported: the folder's rules
 )
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.legend import own_legend_of
-from unetlab.inference.objects_3d import flat_inputs, say_flat
+from unetlab.inference.objects_3d import classes_table, flat_inputs, say_flat
 from unetlab.inference.records import (
     Z_ONLY,
     OutputOptions,
@@ -432,13 +432,25 @@ def _finished_outputs(
         def counts(n: str) -> bool:
             return made(n, ours) or (labelled and made(n, keyless))
 
-        names_of.pop(_ROLES["classes"], None)  # a model of several classes' 3-D objects' only
+        if not _classes_expected(out_dir / f"{stem}_objects.tif", record):
+            names_of.pop(_ROLES["classes"], None)  # a model of several classes' 3-D objects'
         if not all(any(counts(n) for n in names) for names in names_of.values()):
             return None
         return sorted(n for n in output_roles(stem, **EVERY) if counts(n))  # not asked too
 
     found = {f: outputs(f) for f in files}
     return {f: names for f, names in found.items() if names is not None}
+
+
+def _classes_expected(objects: Path, record: Provenance | None) -> bool:
+    """Whether the outputs ``record`` made of an input whose object ids are ``objects``
+    hold ``<stem>_classes.csv``: its 3-D objects (by ``record``) are of several classes (by
+    their table: :func:`~unetlab.inference.objects_3d.classes_table`); s73 review: a
+    --skip-existing rerun left it missing, "skipped (their outputs are there)"."""
+    outputs = {} if record is None else record.outputs
+    said = outputs.get("objects")
+    semantic = isinstance(said, dict) and said.get("mode") == "semantic"
+    return bool(outputs.get("objects_3d")) and semantic and classes_table(objects)
 
 
 def _keys_of(
