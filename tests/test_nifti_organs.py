@@ -138,9 +138,12 @@ def test_a_user_s_classes_csv_is_not_written_over(tmp_path):
     path = write_nifti(tmp_path / "ct.nii.gz", volume, spacing=(0.8, 0.8, 2.5), units=10)
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "ct_classes.csv").write_text("mine\n")
+    net, called = organ_net(), []
+    net.forward = lambda x: called.append(x) or _organs(x)
     with pytest.raises(UnetlabError, match="ct_classes.csv"):
-        predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True)
+        predict_file(net, path, tmp_path / "o", objects=True, objects_3d=True)
     assert (tmp_path / "o" / "ct_classes.csv").read_text() == "mine\n"
+    assert not called  # refused before any plane is predicted
 
 
 def test_a_second_run_into_the_folder_owns_its_classes_csv(tmp_path):
@@ -254,3 +257,32 @@ def test_a_split_of_organs_joined_in_3d_is_refused_in_one_line(tmp_path, split):
     with pytest.raises(UnetlabError, match=f"drop {split}=True"):
         predict_objects_3d(net, organ_volume(), options)
     predict_folder(net, tmp_path / "in", tmp_path / "o", objects=options)  # in 2-D: split
+
+
+def test_classes_3d_joins_faces_not_edges_nor_corners():
+    """6-connected, as README says: a class's parts of two planes that touch only along an
+    edge or at a corner are two objects (pins: a 26-connected classes_3d passed every test,
+    s73 review)."""
+    planes = np.zeros((2, 4, 4), np.int32)
+    planes[0, 0, 0] = planes[1, 1, 1] = 1  # a corner
+    planes[0, 3, 2] = planes[1, 3, 3] = 2  # an edge
+    labels = (planes > 0).astype(np.int64)
+    ids = classes_3d(planes, labels, 0)
+    assert ids.max() == 4 and len({ids[0, 0, 0], ids[1, 1, 1], ids[0, 3, 2], ids[1, 3, 3]}) == 4
+
+
+def test_a_movie_s_class_volumes_are_each_frame_s(tmp_path):
+    """A TZYX movie's ``<stem>_classes.csv``: rows per frame led by ``t`` (pins: dropping
+    the t column passed every test, s73 review)."""
+    import tifffile
+
+    movie = np.stack([organ_volume(), organ_volume()])
+    movie[1, 1:5, 4:20, 4:24] = 0  # no liver in frame 1
+    path = tmp_path / "m.tif"
+    tifffile.imwrite(path, movie, metadata={"axes": "TZYX"})
+    predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True, device="cpu")
+    rows = _rows(tmp_path / "o" / "m_classes.csv")
+    assert [(r["t"], r["class_name"], r["objects"]) for r in rows] == [
+        ("0", "liver", "1"), ("0", "spleen", "1"), ("0", "kidney", "2"),
+        ("1", "liver", "0"), ("1", "spleen", "1"), ("1", "kidney", "2"),
+    ]  # fmt: skip

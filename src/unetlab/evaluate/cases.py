@@ -60,9 +60,9 @@ def case_rows(
 
 def foreground_mean(values: Sequence[float], classes: Iterable[int]) -> float:
     """nnU-Net's foreground mean: the mean of ``values`` (a Dice or IoU a class, of the
-    class indices ``classes``) but class 0's (the background), of those defined; NaN where none is. By
-    index, not place: with class 0 hidden (``--ignore-value 0``) the first Dice is class 1's,
-    a real organ (s72: the case mean left it out)."""
+    class indices ``classes``) but class 0's (the background), of those defined; NaN where
+    none is. By index, not place: with class 0 hidden (``--ignore-value 0``) the first Dice
+    is class 1's, a real organ (s72: the case mean left it out)."""
     defined = [d for d, k in zip(values, classes) if k != 0 and not math.isnan(d)]
     return float(np.mean(defined)) if defined else math.nan
 
