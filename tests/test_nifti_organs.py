@@ -286,3 +286,37 @@ def test_a_movie_s_class_volumes_are_each_frame_s(tmp_path):
         ("0", "liver", "1"), ("0", "spleen", "1"), ("0", "kidney", "2"),
         ("1", "liver", "0"), ("1", "spleen", "1"), ("1", "kidney", "2"),
     ]  # fmt: skip
+
+
+def test_organs_without_a_z_spacing_are_not_told_of_nuclei_joining(tmp_path, caplog):
+    """Each class's 3-D objects join whatever the spacing: the warning of planes a pixel
+    apart said "nuclei one above the other may join" of a stack of organs (s73 review);
+    it says their volumes lack it. Seen failing without the fix (the nuclei wording)."""
+    import tifffile
+
+    from unetlab.inference.objects import ObjectOptions
+    from unetlab.inference.objects_3d import predict_objects_3d
+
+    net = organ_net()
+    tifffile.imwrite(tmp_path / "s.tif", organ_volume(), metadata={"axes": "ZYX"})
+    with caplog.at_level("WARNING"):
+        predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+        predict_objects_3d(net, organ_volume(), ObjectOptions.for_model(net))
+    said = [r.getMessage() for r in caplog.records if "a pixel apart" in r.getMessage()]
+    assert len(said) == 2 and all("table has no µm volumes" in s for s in said)
+    assert not [s for s in said if "nuclei" in s]
+
+
+def test_organs_scored_plane_by_plane_are_not_told_to_score_in_3d(tmp_path, caplog):
+    """Organs' 3-D objects evaluated without --objects-3d: the line "a nucleus counts once in
+    each of its planes; objects_3d=True matches them in 3-D" named a fix that is refused for
+    them (s73 review); left out for them. Seen failing without the fix."""
+    from unetlab.evaluate import evaluate_predictions
+
+    net, out, _ = _predicted_folder(tmp_path)
+    (tmp_path / "gt").mkdir()
+    truth = np.searchsorted([100, 200, 300], organ_volume(), side="right").astype(np.uint8)
+    write_nifti(tmp_path / "gt" / "ct.nii.gz", truth.transpose(2, 1, 0), spacing=(0.8, 0.8, 2.5))
+    with caplog.at_level("WARNING"):
+        evaluate_predictions(out, tmp_path / "gt", progress=False)
+    assert not [r for r in caplog.records if "nucleus counts once" in r.getMessage()]

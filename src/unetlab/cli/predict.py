@@ -221,7 +221,9 @@ def _add_objects(g) -> None:
         help="with --instances, for a z-stack (ZYX, or a TZYX movie: each frame apart): one "
         "id per object across its planes, and <stem>_objects.csv one row per 3-D object "
         "(volume, volume_um3, centroid z/y/x, z_first, z_last, planes, mean intensity), "
-        "objects_summary.csv one row per stack or frame; not with --outlines",
+        "objects_summary.csv one row per stack or frame; a model of several object classes "
+        "(organs): each class's objects, and <stem>_classes.csv each class's voxels and "
+        "volume; not with --outlines",
     )
     add_object_args(g, "with --instances", level=True)
     g.add_argument(

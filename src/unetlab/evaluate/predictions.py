@@ -140,6 +140,7 @@ from unetlab.evaluate.report import LABEL_VALUES, PREDICTED_VALUES, Report
 from unetlab.evaluate.stops import Count, counted, says_its_stop
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 from unetlab.evaluate.volumes import MADE_3D, evaluate_volumes
+from unetlab.inference.objects_3d import classes_table
 from unetlab.inference.pages import OBJECTS_3D
 from unetlab.inference.records import prediction_records_read_once, read_records
 from unetlab.manifest import manifests_read_once
@@ -664,9 +665,12 @@ def _prediction_stem(stem: str, preds: set[str], named: set[str], others: dict) 
 def _say_planewise(preds: Predictions, stems: list[str]) -> None:
     """One line where object ids that predict --objects-3d joined across a stack's planes
     are scored plane by plane: each nucleus counts once in every plane it spans (audit s38
-    3d: 58 nuclei of 2 stacks scored as 361 objects without a word)."""
+    3d: 58 nuclei of 2 stacks scored as 361 objects without a word); not of organs, 3-D
+    objects of several classes (:func:`~unetlab.inference.objects_3d.classes_table`), which
+    --objects-3d refuses (s73 review: the line named it as the fix)."""
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
-    if joined := [p for p, joined in recorded_3d(found, preds.written).items() if joined]:
+    recorded = recorded_3d(found, preds.written).items()
+    if joined := [p for p, joined in recorded if joined and not classes_table(p)]:
         log.warning(
             "%s in %s %s 3-D objects (%s: %s), scored here plane by plane: a "
             "nucleus counts once in each of its planes; %s matches them in 3-D against "

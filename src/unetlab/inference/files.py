@@ -135,6 +135,7 @@ from unetlab.inference.objects import (
     instance_objects,
     measured_classes,
     no_class_pixels,
+    object_class_indices,
     objects_int32,
     scaled_options,
     several_object_classes,
@@ -1111,7 +1112,7 @@ def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel, labels: list) -
         return ids
     size = None if pixel is None else pixel.size
     if not getattr(pixel, "spacing", None):
-        say_cubes(shown_path(file.path), size)
+        say_cubes(shown_path(file.path), size, classes=_writes_classes(file))
     voxel = voxel_size(size, getattr(pixel, "spacing", None))
     kinds = _classes_3d(file, labels)
     if kinds is None:
@@ -1136,12 +1137,11 @@ def _classes_3d(file: _File, labels: list) -> dict | None:
     if not _writes_classes(file):
         return None
     classes = getattr(model, "num_classes", 2)
-    none = set(options.no_class) | ({options.background} - {None})
     return {
         "votes": [voting_labels(k, options, classes) for k in labels],
         "names": getattr(model, "classes", None),
         "background": options.background,
-        "kinds": [k for k in range(max(classes, 2)) if k not in none],
+        "kinds": object_class_indices(model, options),
     }
 
 

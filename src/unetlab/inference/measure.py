@@ -849,11 +849,16 @@ def class_columns(
 ) -> dict[str, np.ndarray]:
     """``class`` (:func:`majority_class` of ``votes``) and, where ``names`` name it,
     ``class_name`` (the index as text for a class past the names)."""
-    kinds = majority_class(votes, background)
+    return named_columns(majority_class(votes, background), names)
+
+
+def named_columns(kinds: np.ndarray, names: Sequence[str] | None) -> dict[str, np.ndarray]:
+    """``class`` (the class indices ``kinds``) and, where ``names`` (the model's classes)
+    are given, ``class_name`` (:func:`named_class`): the class columns of every table."""
     if not names:
         return {"class": kinds}
     known = [str(n) for n in names]
-    text = [named_class(k, known) for k in kinds.tolist()]
+    text = [named_class(k, known) for k in np.asarray(kinds).tolist()]
     return {"class": kinds, "class_name": np.array(text, dtype=object)}
 
 

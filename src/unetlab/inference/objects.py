@@ -2000,6 +2000,12 @@ def several_object_classes(model, options: ObjectOptions) -> bool:
     ``options.no_class``, which make no object (review s69: bg / cell / void was refused,
     its objects all cells; s70: "0", "1", "2" ignoring class 0, no background, was not,
     its objects of classes 1 and 2 joined)."""
+    return options.mode == "semantic" and len(object_class_indices(model, options)) >= 2
+
+
+def object_class_indices(model, options: ObjectOptions) -> list[int]:
+    """The class indices of ``model`` whose pixels make objects with ``options``: all but
+    its ``background`` and those of ``options.no_class``."""
     no_object = set(options.no_class) | ({options.background} - {None})
     classes = max(getattr(model, "num_classes", 2), 2)  # a sigmoid net's (1 output): 2
-    return options.mode == "semantic" and classes - len(no_object) >= 2
+    return [k for k in range(classes) if k not in no_object]

@@ -31,7 +31,7 @@ from unetlab.data.tiffmeta import Z_SPACING, PageAxes
 from unetlab.deferred import deferred
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.inference.lean import distance_edt, h_maxima_float
-from unetlab.inference.measure import check_z_spacing, named_class, pixel_pair
+from unetlab.inference.measure import check_z_spacing, named_columns, pixel_pair
 from unetlab.inference.merged_objects import DISTANCE_SPLIT
 from unetlab.inference.objects import (
     SPLIT_DEPTH,
@@ -185,17 +185,26 @@ def table_voxel(pixel: tuple[float, float] | None, spacing: float | None) -> tup
     return (float(spacing) if spacing else None, float(pixel[0]), float(pixel[1]))
 
 
-def say_cubes(name: str, pixel: tuple[float, float] | None) -> None:
+#: what planes a pixel apart change: a nuclei model's joining and volumes, or volumes alone
+_CUBES_SAY = {
+    False: "nuclei one above the other may join, and {} table has no µm volumes",
+    True: "{} table has no µm volumes",
+}
+
+
+def say_cubes(name: str, pixel: tuple[float, float] | None, *, classes: bool = False) -> None:
     """The warning for a stack ``name`` whose 3-D objects are joined without a z spacing
     (its planes a pixel apart: :func:`voxel_size`), naming the flags that give it (audit
     s38 3d: an ImageJ stack of 0.8 µm planes saved without them counted 25 of 30 nuclei,
     unsaid); a folder of them: the first said, the files counted at the end
-    (:func:`~unetlab.data.read_notes.note_alike`; s69: 24 stacks said it 24 times)."""
+    (:func:`~unetlab.data.read_notes.note_alike`; s69: 24 stacks said it 24 times).
+    ``classes``: a model of several object classes', joined whatever the spacing
+    (:func:`classes_3d`): only its volumes lack it."""
     apart = "a pixel" if pixel is None else f"a pixel ({(pixel[0] * pixel[1]) ** 0.5:g} µm)"
     sizes = _BOTH_SIZES if pixel is None else _Z_SPACING_UM
     how = (
         f"records no z spacing: {said_as(OBJECTS_3D)} takes its planes {apart} apart, so "
-        "nuclei one above the other may join, and its table has no µm volumes; give "
+        f"{_CUBES_SAY[classes].format('its')}; give "
         f"{said_as(sizes)}, or record it in the file (Fiji: Image > Properties, voxel depth)"
     )
     if not note_alike(name, how, joined=" "):
@@ -414,11 +423,7 @@ def with_classes_3d(
     present, kinds = object_classes(ids, labels, background)
     by_id = dict(zip(np.asarray(present).tolist(), np.asarray(kinds).tolist()))
     column = np.array([by_id[i] for i in np.asarray(table["id"]).tolist()], np.int64)
-    lead = {"id": table["id"], "class": column}
-    if names:
-        known = [str(n) for n in names]
-        lead["class_name"] = np.array([named_class(k, known) for k in column], dtype=object)
-    return {**lead, **table}
+    return {"id": table["id"], **named_columns(column, names), **table}
 
 
 def class_totals(
@@ -433,10 +438,7 @@ def class_totals(
     it all): the number a radiologist reads of each organ; a class of no voxel a row of 0s."""
     of = np.asarray(table["class"], np.int64)
     kinds = np.asarray(kinds, np.int64)
-    rows = {"class": kinds}
-    if names:
-        known = [str(n) for n in names]
-        rows["class_name"] = np.array([named_class(k, known) for k in kinds], dtype=object)
+    rows = named_columns(kinds, names)
     rows["objects"] = np.array([int((of == k).sum()) for k in kinds], np.int64)
     counted = np.bincount(np.asarray(votes, np.int64).ravel(), minlength=int(kinds.max()) + 1)
     rows["voxels"] = counted[kinds]
@@ -698,8 +700,10 @@ def predict_objects_3d(
     the stack's raw values. ``stack``:
     (Z, Y, X), or (Z, Y, X, C) for channels last; each plane predicted
     (``predict_options``: :func:`~unetlab.inference.predict.predict_image`'s) and its
-    objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
-    the planes are a pixel apart (one warning says so, as for a file)."""
+    objects found with ``options``, then joined (:func:`objects_3d`; a model of several
+    object classes' each class's, with ``class`` and ``class_name`` columns:
+    :func:`classes_3d`); without ``z_spacing`` the planes are a pixel apart (one warning
+    says so, as for a file)."""
     stack = _checked_stack(np.asarray(stack), getattr(model, "in_channels", 1))
     refuse_joined_splits(model, options)
     pixel = pixel_pair(pixel_size)
@@ -707,9 +711,9 @@ def predict_objects_3d(
     say_first_axis(stack.shape[0], z_spacing)
     if z_spacing is None:
         log.warning(
-            "objects_3d=True without z_spacing=: the planes are taken a pixel apart, so nuclei "
-            "one above the other may join, and the table has no µm volumes; give z_spacing= "
-            "and pixel_size= (µm)"
+            "objects_3d=True without z_spacing=: the planes are taken a pixel apart, so %s; "
+            "give z_spacing= and pixel_size= (µm)",
+            _CUBES_SAY[several_object_classes(model, options)].format("the"),
         )
     found = [_plane_objects(model, plane, options, predict_options) for plane in stack]
     planes, cut, votes = (list(each) for each in zip(*found))
