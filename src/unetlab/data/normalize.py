@@ -686,13 +686,26 @@ def _summed_stats(image: np.ndarray, c: int, chunk_rows: int, dtype):
     on 2 loaded cores, whatever its size; 0.01 ms), chunk by chunk (memmap friendly)."""
     total, total_sq, count = np.zeros(c, dtype), np.zeros(c, dtype), 0
     for top in range(0, image.shape[0], chunk_rows):
-        block = np.asarray(image[top : top + chunk_rows]).reshape(-1, c).astype(dtype, copy=False)
-        total += block.sum(0)
-        total_sq += np.square(block).sum(0)
+        block = np.asarray(image[top : top + chunk_rows]).reshape(-1, c)
+        sums, sums_sq = _block_sums(block, dtype)
+        total += sums
+        total_sq += sums_sq
         count += block.shape[0]
     mean = total / count
     var = np.maximum(total_sq / count - mean**2, 0.0)
     return mean, np.maximum(np.sqrt(var), STD_FLOOR)
+
+
+def _block_sums(block: np.ndarray, dtype):
+    """Per-channel sums and sums of squares of an (N, C) ``block`` in ``dtype``. In int64
+    channel by channel from a (C, N) copy: numpy sums an (N, C) int64 array down its rows
+    4-7 times slower for C > 1 (s73: 512 x 512 x 3 uint16 7.8 ms, this way 0.6 ms); the
+    float64 sums keep their order (another order would change their last bits)."""
+    if dtype is not np.int64:
+        block = block.astype(dtype, copy=False)
+        return block.sum(0), np.square(block).sum(0)
+    lanes = np.ascontiguousarray(block.T, dtype=np.int64)
+    return lanes.sum(1), np.einsum("ij,ij->i", lanes, lanes)
 
 
 def imagenet_stats(channels: int) -> tuple[np.ndarray, np.ndarray]:
