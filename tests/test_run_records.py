@@ -5,6 +5,7 @@ checkpoint by absolute path and sha256 (repro audit findings 1, 4, 8, 12)."""
 
 import hashlib
 import json
+import re
 import shutil
 
 import pytest
@@ -26,6 +27,7 @@ from unetlab.data.split_record import (
 )
 from unetlab.errors import DatasetError
 from unetlab.evaluate import evaluate_model
+from unetlab.evaluate.training import recorded_checkpoints
 from unetlab.train import fit
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -213,7 +215,15 @@ def test_a_split_record_without_its_format_key_is_read_as_format_1(tmp_path):
     ("found", "said"),
     [
         (2, "a split record of format 2, written by a newer unetlab (this one reads up to 1)"),
-        ("1", "its split record's format is '1', not a whole number as unetlab writes it"),
+        (2.0, "a split record of format 2, written by a newer unetlab (this one reads up to 1)"),
+        *[
+            (
+                found,
+                f"its split record's format is {found!r}, not one unetlab writes (a whole "
+                'number from 1 to 1): an edited file: set "format": 1 in it or remove the key',
+            )
+            for found in ("1", 0, -3, 1.5, True, False, [1])
+        ],
     ],
 )
 def test_a_newer_or_edited_split_record_is_refused_in_one_line(tmp_path, found, said):
@@ -222,6 +232,43 @@ def test_a_newer_or_edited_split_record_is_refused_in_one_line(tmp_path, found, 
         read_split(path)
     assert str(caught.value).startswith(f"{path}: {said}")
     assert "\n" not in str(caught.value)
+
+
+def test_a_split_record_of_format_1_0_is_read_as_format_1(tmp_path):
+    """s73 review: "format": 1.0 (a JSON editor's) was refused as "not a whole number"."""
+    data, path = _recorded(tmp_path, format=1.0)
+    train, val = recorded_pairs(read_split(path), data)
+    assert (len(train), len(val)) == (3, 1)
+
+
+def test_a_checkpoint_s_null_split_format_is_refused_as_an_altered_checkpoint(tmp_path):
+    """s73 review: a checkpoint's record was told to "give a split.json a unetlab run wrote"."""
+    from unetlab.data import split_record as module
+
+    with pytest.raises(DatasetError) as caught:
+        module.checked_format({"format": None}, "last.pt", module.EDITED_CHECKPOINT)
+    assert str(caught.value) == (
+        "last.pt: its split record's format is None, not one unetlab writes (a whole number "
+        "from 1 to 1): an altered checkpoint: use a copy of it as its run wrote it"
+    )
+
+
+def test_evaluate_refuses_a_checkpoint_whose_split_record_is_newer(trained, tmp_path):
+    """s73 review: README says a checkpoint's split of a newer format is refused, but only
+    resume checked it: evaluate read a format 2 record as format 1 (evaluate_model, and
+    evaluate_predictions through predict.json's checkpoint)."""
+    data, run = trained
+    best = run / "checkpoints" / "best.pt"
+    checkpoint = load_checkpoint(best)
+    checkpoint["split"]["format"] = 2
+    torch.save(checkpoint, best)
+    newer = "a split record of format 2, written by a newer unetlab (this one reads up to 1)"
+    with pytest.raises(DatasetError, match=f"the checkpoint: {re.escape(newer)}"):
+        evaluate_model(best, data, device="cpu")
+    out = ["--input", str(data / "images"), "--output", str(tmp_path / "pred")]
+    assert main(["predict", "--checkpoint", str(best), *out, "--device", "cpu"]) == 0
+    with pytest.raises(DatasetError, match=f"{re.escape(str(best))}: {re.escape(newer)}"):
+        recorded_checkpoints(tmp_path / "pred")
 
 
 def test_train_split_of_a_newer_record_says_upgrade_in_one_line(tmp_path, capsys):

@@ -126,21 +126,29 @@ def read_split(path: str | os.PathLike) -> dict | None:
     return checked_format(record, path)
 
 
-def checked_format(record: dict, where: str | os.PathLike) -> dict:
-    """``record`` (a split record read from ``where``: a split.json, a checkpoint's part
-    ``split``), refused in one line where its ``format`` is no whole number or one above
-    :data:`RECORD_FORMAT` (s73: a newer unetlab's record was read as if it were this one's
-    layout); one without ``format`` is read as format 1."""
+#: the fix :func:`checked_format` gives for a split.json's format no unetlab writes
+EDITED_SPLIT = 'an edited file: set "format": 1 in it or remove the key'
+#: ... and for a checkpoint's split record's
+EDITED_CHECKPOINT = "an altered checkpoint: use a copy of it as its run wrote it"
+
+
+def checked_format(record: dict, where: str | os.PathLike, fix: str = EDITED_SPLIT) -> dict:
+    """``record`` (a split record read from ``where``: a split.json, or a checkpoint's part
+    ``split`` with ``fix`` :data:`EDITED_CHECKPOINT`), refused in one line where its
+    ``format`` is above :data:`RECORD_FORMAT` (s73: a newer unetlab's record was read as if
+    it were this one's layout) or is no whole number from 1 (``fix``: an edit); one without
+    ``format`` is read as format 1, 1.0 as 1."""
     found = record.get("format", 1)
-    if not isinstance(found, int) or isinstance(found, bool):
+    whole = isinstance(found, (int, float)) and not isinstance(found, bool) and found % 1 == 0
+    if whole and found > RECORD_FORMAT:
         raise DatasetError(
-            f"{where}: its split record's format is {found!r}, not a whole number as unetlab "
-            "writes it: an edited file; give a split.json a unetlab run wrote"
+            f"{where}: a split record of format {int(found)}, written by a newer unetlab (this "
+            f"one reads up to {RECORD_FORMAT}): upgrade unetlab"
         )
-    if found > RECORD_FORMAT:
+    if not whole or found < 1:
         raise DatasetError(
-            f"{where}: a split record of format {found}, written by a newer unetlab (this one "
-            f"reads up to {RECORD_FORMAT}): upgrade unetlab"
+            f"{where}: its split record's format is {found!r}, not one unetlab writes (a whole "
+            f"number from 1 to {RECORD_FORMAT}): {fix}"
         )
     return record
 

@@ -13,7 +13,12 @@ import numpy as np
 
 from unetlab.data.datasets import training_split
 from unetlab.data.pairs import Pair
-from unetlab.data.split_record import file_sha256, trained_flags
+from unetlab.data.split_record import (
+    EDITED_CHECKPOINT,
+    checked_format,
+    file_sha256,
+    trained_flags,
+)
 from unetlab.errors import DatasetError, UnetlabError
 
 
@@ -42,7 +47,7 @@ def trained_images(
     from before runs recorded them) by the files its config's ``data`` section splits off
     now."""
     if split is not None:
-        return trained_flags(pairs, split)
+        return trained_flags(pairs, checked_format(split, "the checkpoint", EDITED_CHECKPOINT))
     trained = trained_on(data)
     return [(p.image.resolve(), p.page) in trained for p in pairs]
 
@@ -67,7 +72,7 @@ def recorded_checkpoints(pred_dir: str | os.PathLike) -> dict[str, dict]:
         except (OSError, UnetlabError):
             continue
         if split:
-            found[path] = split
+            found[path] = checked_format(split, path, EDITED_CHECKPOINT)
     return found
 
 

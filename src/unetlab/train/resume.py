@@ -18,6 +18,7 @@ from unetlab.config import Config, config_changes, describe_changes, load_run_co
 from unetlab.data.datasets import data_split
 from unetlab.data.pairs import Pair
 from unetlab.data.split_record import (
+    EDITED_CHECKPOINT,
     SPLIT_FILE,
     added_pairs,
     checked_format,
@@ -171,7 +172,7 @@ def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] 
     if record is None:
         last = run_dir / "checkpoints" / "last.pt"
         record = resumed_checkpoint(last).get("split")
-        record = None if record is None else checked_format(record, last)
+        record = None if record is None else checked_format(record, last, EDITED_CHECKPOINT)
     if record is None:
         log.info("this run recorded no list of its files: its data folder is split again")
         return None
