@@ -308,13 +308,15 @@ def test_a_wavelength_given_as_channel_on_the_command_line_is_said_by_its_index(
 
 @pytest.mark.parametrize("channel", [488, [0, 488]])
 def test_a_wavelength_given_for_several_inputs_is_said_once_for_each_layout(
-    tmp_path, monkeypatch, channel
+    tmp_path, monkeypatch, settled_inputs, channel
 ):
     """s73: predict's line gave the index of the channel named 488 for one input alone: of
     several, it says it once for each way they name their channels, their names read with
-    their headers (each opened once)."""
+    their headers (each opened once, s73 review: as predict checks them, the model's
+    channels known, the first input's header read for its count before)."""
     from tests.test_channels_opens import _counted
-    from unetlab.inference.every_file import absent_channel
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.every_file import Takes, absent_channel, refuse_for_every_file
 
     laser = ["405", "488", "561", "640"]
     paths = [
@@ -322,8 +324,11 @@ def test_a_wavelength_given_for_several_inputs_is_said_once_for_each_layout(
         for name, names in (("a", laser), ("b", laser), ("c", ["488", "405", "561"]))
     ]
     opened = _counted(monkeypatch)
-    said = absent_channel(paths, channel)["message"]
+    takes = Takes(len(channel) if isinstance(channel, list) else 1)
+    with pytest.raises(UnetlabError) as caught:
+        refuse_for_every_file(tmp_path, paths, {"channel": channel}, takes=takes)
     assert sorted(opened) == sorted(map(str, paths)), opened
+    said = str(caught.value)
     assert said.endswith(
         f"; the channel each of 2 inputs ({paths[0]}, ...) names '488' is index 1; the channel "
         f"{paths[2]} names '488' is index 0 (a number given is an index, not a name)"
