@@ -338,6 +338,33 @@ def test_a_wavelength_given_for_several_inputs_is_said_once_for_each_layout(
     )
 
 
+def test_a_wavelength_named_at_many_indices_is_said_for_two_ways_and_counted_for_the_rest(
+    tmp_path,
+):
+    """s73 review: eight OME-TIFFs naming 488 at eight indices (``--channel 488 561``) gave a
+    781-character line, one clause a file; two ways are said, the rest counted. Two digits
+    one file names are said together ("'488' and '561' are indices 0 and 5")."""
+    from unetlab.inference.every_file import absent_channel
+
+    paths = []
+    for i in range(5):
+        names = [f"c{k}" for k in range(8)]
+        names[i] = "488"
+        names[5:6] = ["561"] if i == 0 else names[5:6]
+        paths.append(_multiplex(tmp_path / f"{i}.ome.tif", 8, names=names))
+    said = absent_channel(paths, [488, 561])["message"]
+    assert said.endswith(
+        f"; the channels {paths[0]} names '488' and '561' are indices 0 and 5; the channel "
+        f"{paths[1]} names '488' is index 1; 3 more inputs name them at other indices (a "
+        "number given is an index, not a name)"
+    ), said
+    said = absent_channel(paths[1:4], 488)["message"]
+    assert said.endswith(
+        f"; the channel {paths[2]} names '488' is index 2; 1 more input names it at other "
+        "indices (a number given is an index, not a name)"
+    ), said
+
+
 def test_the_channels_read_alone_are_found_by_one_read_of_the_header(tmp_path, monkeypatch, model):
     """Review s72: the channels a file's model takes alone were found reading its channel
     pages three times and its nodata twice (2.4-3.0 ms CPU a small OME-TIFF, predict's and

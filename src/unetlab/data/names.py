@@ -113,19 +113,36 @@ def named_by_digits(names: Sequence[str], wanted: Iterable[int], where: str = "t
     lines refusing them say it: "the channel this file names '488' is index 1 (...)"; ""
     where none. One rule for data.channel and --channel (s72: "no channel 488" alone; the
     number, in YAML or on the command line, is read as an index)."""
-    said = digits_named(names, wanted)
-    return f"the channel {where} names {said} {AN_INDEX}" if said else ""
+    said = said_by_digits(digits_named(names, wanted), where)
+    return f"{said} {AN_INDEX}" if said else ""
 
 
 #: what :func:`named_by_digits` adds: the digits a file names a channel by are no index
 AN_INDEX = "(a number given is an index, not a name)"
 
 
-def digits_named(names: Sequence[str], wanted: Iterable[int]) -> str:
+def digits_named(names: Sequence[str], wanted: Iterable[int]) -> tuple[tuple[int, int], ...]:
     """The channels of ``wanted`` beyond those of a file recording ``names`` that it names
-    by their digits, with their indices: "'488' is index 1"; "" where none."""
+    by their digits, each with its index: ``((488, 1),)``; empty where none."""
     found = {c: names.index(str(c)) for c in wanted if c >= len(names) and str(c) in names}
-    return ", ".join(f"'{c}' is index {at}" for c, at in found.items())
+    return tuple(found.items())
+
+
+def said_by_digits(found: Sequence[tuple[int, int]], where: str) -> str:
+    """:func:`digits_named`'s ``found`` as a line says it of ``where`` (the file, "it",
+    "each"): "the channel it names '488' is index 1", "the channels it names '488' and
+    '561' are indices 0 and 5" (s73 review: "'488' is index 0, '561' is index 5"); ""."""
+    if len(found) == 1:
+        return f"the channel {where} names '{found[0][0]}' is index {found[0][1]}"
+    if not found:
+        return ""
+    digits = spoken([f"'{c}'" for c, _ in found])
+    return f"the channels {where} names {digits} are indices {spoken([str(i) for _, i in found])}"
+
+
+def spoken(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 #: how a file comes to name its channels, for a channel asked by name (``--channel DAPI``,

@@ -22,7 +22,7 @@ from unetlab.data.io import (
     stack_shape,
     tiff_layout,
 )
-from unetlab.data.names import AN_INDEX, digits_named, listed, named_by_digits
+from unetlab.data.names import AN_INDEX, digits_named, listed, named_by_digits, said_by_digits
 from unetlab.data.slides import is_zarr, zarr_layout
 from unetlab.data.tiff_files import is_tiff_name, keeping_open, open_tiff
 from unetlab.data.tiffmeta import channel_names, names_in
@@ -30,7 +30,7 @@ from unetlab.errors import Spelled, UnetlabError, worded
 from unetlab.inference.pages import page_colour, read_axes, trained_axes
 from unetlab.inference.predict import PredictOptions, channel_refusal
 from unetlab.read_once import ReadOnce
-from unetlab.words import spaced
+from unetlab.words import numbered, spaced
 
 #: a channel index as the Python API and the command line spell it
 CHANNEL_AS = Spelled("channel={}", "--channel {}")
@@ -354,17 +354,27 @@ def absent_channel(
 def _named_by_digits(paths: Sequence, names: Sequence[tuple[str, ...]], bands) -> str:
     """Which channels of ``bands`` the inputs ``paths`` (recording ``names``) name by their
     digits (:func:`~unetlab.data.names.named_by_digits`), said once for each way they name
-    them: "the channel it names '488' is index 1 (...)", "the channel each names ...",
-    "the channel each of 2 inputs (a.ome.tif, ...) names '488' is index 1; the channel
-    b.ome.tif names '488' is index 0 (...)"; "" where none does (s73: one input's alone)."""
+    them, the first :data:`_WAYS` of them: "the channel it names '488' is index 1 (...)",
+    "the channel each names ...", "the channel each of 2 inputs (a.ome.tif, ...) names '488'
+    is index 1; the channel b.ome.tif names '488' is index 0; 3 more inputs name them at
+    other indices (...)"; "" where none does (s73: one input's alone; review: 8 ways, 781
+    characters)."""
     if len(paths) == 1:
         return named_by_digits(names[0], bands, "it")
-    ways: dict[str, list] = {}
+    ways: dict[tuple, list] = {}
     for path, recorded in zip(paths, names):
-        if said := digits_named(recorded, bands):
-            ways.setdefault(said, []).append(path)
-    lines = [f"the channel {_which(group, paths)} names {said}" for said, group in ways.items()]
+        if found := digits_named(recorded, bands):
+            ways.setdefault(found, []).append(path)
+    lines = [said_by_digits(found, _which(group, paths)) for found, group in ways.items()]
+    if more := sum(len(group) for group in list(ways.values())[_WAYS:]):
+        verb = "names" if more == 1 else "name"
+        them = "it" if len({c for found in ways for c, _ in found}) == 1 else "them"
+        lines[_WAYS:] = [f"{numbered(more, 'more input')} {verb} {them} at other indices"]
     return f"{'; '.join(lines)} {AN_INDEX}" if lines else ""
+
+
+#: the most ways of naming a channel by its digits :func:`_named_by_digits` says
+_WAYS = 2
 
 
 def _header_names(path: str | os.PathLike, have: int) -> tuple[str, ...]:
