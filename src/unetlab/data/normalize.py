@@ -674,16 +674,19 @@ def _per_image_stats(image: np.ndarray, c: int, chunk_rows: int):
 
 #: 8/16-bit pages of fewer pixels than this many times their dtype's values are summed
 #: directly (:func:`_summed_stats`), not by a histogram of every value
-#: (:func:`_histogram_stats`)
+#: (:func:`_histogram_stats`): below it every sum is under 2**53 and the figures are the
+#: histogram's bit for bit; above, the histogram keeps them as they were (not for speed:
+#: int64 sums are faster at every size)
 _DIRECT_SHARE = 16
 
 
 def _summed_stats(image: np.ndarray, c: int, chunk_rows: int, dtype):
     """Per-channel (mean, std) of ``image`` from its sums in ``dtype`` (float64; int64 for
-    an 8/16-bit page under :data:`_DIRECT_SHARE` times 65,536 pixels, whose
-    :func:`_histogram_stats` it gives bit for bit, each sum a whole number under 2**53,
-    without 65,536 bins and their float64 products: s73, 5-15 ms CPU a 64 x 64 uint16 page
-    on 2 loaded cores, whatever its size; 0.01 ms), chunk by chunk (memmap friendly)."""
+    an 8/16-bit page under :data:`_DIRECT_SHARE` times its dtype's values, 16 x 256 pixels
+    for 8 bits, 16 x 65,536 for 16, whose :func:`_histogram_stats` it gives bit for bit,
+    each sum a whole number under 2**53, without a bin for every value and their float64
+    products: s73, 5-15 ms CPU a 64 x 64 uint16 page on 2 loaded cores, whatever its size;
+    0.01 ms), chunk by chunk (memmap friendly)."""
     total, total_sq, count = np.zeros(c, dtype), np.zeros(c, dtype), 0
     for top in range(0, image.shape[0], chunk_rows):
         block = np.asarray(image[top : top + chunk_rows]).reshape(-1, c)
