@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 _CTRL_C = """
@@ -20,10 +22,12 @@ def test_a_ctrl_c_raises_here_and_in_a_child():
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
     child = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
-    assert subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout == "True\\n"
+    ran = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
+    assert ran.stdout == "True\\n"
 """
 
 
+@pytest.mark.slow  # a pytest of its own: 6 s on 2 loaded cores
 def test_the_suite_started_with_sigint_ignored_takes_a_ctrl_c(tmp_path):
     (tmp_path / "test_ctrl_c.py").write_text(_CTRL_C)
     suite = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest"]

@@ -548,7 +548,11 @@ def one_channel_file(path: str | os.PathLike) -> bool:
 
 
 def refuse_channels(
-    path: str | os.PathLike, have: int, channels: int, channel, names: list[str]
+    path: str | os.PathLike,
+    have: int,
+    channels: int,
+    channel: int | tuple[int, ...] | None,
+    names: list[str],
 ) -> None:
     """UnetlabError for a file of ``have`` channels, named ``names``, whose ``channel`` (an
     index, a band list's tuple, or None: all of them) the model (of ``channels`` channels)
