@@ -1,7 +1,5 @@
 """Per-image normalisation statistics: exact for every pixel type, chunk by chunk."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -206,24 +204,3 @@ def test_a_small_16_bit_page_builds_no_histogram_of_65536_values(monkeypatch):
     np.testing.assert_allclose([mean[0], std[0]], [page.mean(), page.std()], rtol=1e-12)
     with pytest.raises(AssertionError, match="every 16-bit value"):
         image_stats(np.zeros((1024, 1024), np.uint16), {"mode": "per_image"})
-
-
-def test_a_small_multichannel_page_sums_as_fast_as_its_channels_one_by_one():
-    """s73 review: the int64 sums of a (N, C) block down its rows took 4-7 times the old
-    histogram's time for C > 1 (512 x 512 x 3 uint16 7.8 ms, its three channels one by one
-    0.5 ms); channel by channel it is as fast as its channels. CPU time, least of 5 runs."""
-    from unetlab.data import normalize as module
-
-    page = np.random.default_rng(3).integers(0, 65535, (512, 512, 3), np.uint16)
-    one_by_one = [np.ascontiguousarray(page[..., k]) for k in range(3)]
-
-    def least(pages, c):
-        runs = []
-        for _ in range(5):
-            start = time.process_time()
-            for each in pages:
-                module._per_image_stats(each, c, chunk_rows=1024)
-            runs.append(time.process_time() - start)
-        return min(runs)
-
-    assert least([page], 3) < 3 * least(one_by_one, 1)
