@@ -45,10 +45,13 @@ def _net() -> torch.nn.Module:
     return net
 
 
-def _series(root: Path, name: str = "CT_1", orientation=None) -> Path:
-    hu, _ = ct_volume(slices=6, size=48)
+def _series(root: Path, name: str = "CT_1", orientation=None, step=None) -> Path:
+    """A series whose labels change slice by slice (s73 review: the body disc, the same on
+    every slice, let frames pointing at the mirror slice pass): 100 HU in the organ, which
+    moves a pixel a slice, -100 around it; ``step``: slice k at the origin + k * step."""
+    _, organ = ct_volume(slices=6, size=48)
     how = {} if orientation is None else dict(orientation=[float(v) for v in orientation])
-    write_series(root / "images" / name, hu, **how)
+    write_series(root / "images" / name, np.where(organ, 100, -100), step=step, **how)
     return root / "images" / name
 
 
@@ -69,12 +72,15 @@ def _uids(series: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "orientation", [None, SAGITTAL, OBLIQUE], ids=["axial", "sagittal", "oblique"]
+    ("orientation", "step"),
+    [(None, None), (SAGITTAL, None), (OBLIQUE, None), (None, (0.0, 0.0, -2.5))],
+    ids=["axial", "sagittal", "oblique", "axial-stepping-down"],
 )
-def test_the_seg_holds_the_nifti_labels_of_each_slice_for_each_segment(tmp_path, orientation):
-    series = _series(tmp_path, orientation=orientation)
+def test_the_seg_holds_the_nifti_labels_of_each_slice_for_each_segment(tmp_path, orientation, step):
+    series = _series(tmp_path, orientation=orientation, step=step)
     path, labels = _predicted(tmp_path, series)
     assert set(np.unique(labels)) == {0, 1}  # the test sees both
+    assert len({labels[z].tobytes() for z in range(len(labels))}) == len(labels)  # all differ
     seg = hd.seg.segread(path)
     assert seg.get_segment_numbers() == [1, 2]
     uids = _uids(series)
