@@ -78,14 +78,13 @@ def write_seg(
         raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")
     sources = _sources(head)
     kept = [k for k in range(len(classes)) if k != background]
-    masks = np.stack([labels == k for k in kept], axis=-1)  # (Z, Y, X, segments)
     segments = [_segment(hd, i + 1, str(classes[k])) for i, k in enumerate(kept)]
     first = sources[0]
     number = first.get("SeriesNumber")
     with _quiet():
         seg = hd.seg.Segmentation(
             source_images=sources,
-            pixel_array=masks.astype(np.uint8),
+            pixel_array=segment_numbers(labels, len(classes), kept),
             segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
             segment_descriptions=segments,
             series_instance_uid=hd.UID(),
@@ -99,6 +98,18 @@ def write_seg(
     with atomic_path(path) as tmp:
         seg.save_as(tmp)
     return path
+
+
+def segment_numbers(labels: np.ndarray, count: int, kept: Sequence[int]) -> np.ndarray:
+    """``labels`` (class indices below ``count``) as the segment numbers a SEG's label map
+    holds: class ``kept[i]`` segment i + 1, any other 0 (none); ``labels`` itself where
+    that is what it holds (s73 review: a mask a segment, stacked and copied, took 11.9 s
+    and 2.3 GB for 300 slices of 512 x 512 and 10 classes)."""
+    table = np.zeros(count, np.uint8 if len(kept) < 256 else np.uint16)
+    table[list(kept)] = np.arange(1, len(kept) + 1)
+    if labels.dtype == table.dtype and np.array_equal(table, np.arange(count)):
+        return labels
+    return table[labels]
 
 
 @contextlib.contextmanager
