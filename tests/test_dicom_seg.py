@@ -242,3 +242,25 @@ def test_a_seg_of_ten_classes_is_written_from_the_label_map_itself(tmp_path):
     for k in range(1, 10):
         got = seg.get_pixels_by_source_instance(uids, segment_numbers=[k])[..., 0]
         np.testing.assert_array_equal(got, labels == k)
+
+
+@pytest.mark.parametrize("key", ["FrameOfReferenceUID", "StudyInstanceUID"])
+def test_a_slice_lacking_a_uid_the_seg_needs_is_refused_before_any_work(tmp_path, key):
+    """s73 review: a slice without FrameOfReferenceUID was found once the series was
+    predicted (its NIfTI labels lost with the SEG), one without StudyInstanceUID raised
+    highdicom's AttributeError as a bug of unetlab's."""
+    import pydicom
+
+    from tests.dicom_writer import save
+
+    _series(tmp_path, "CT_1")
+    third = _series(tmp_path, "CT_2") / "IM0003"
+    ds = pydicom.dcmread(third)
+    delattr(ds, key)
+    save(ds, third)
+    said = f"CT_2/IM0003: a slice without {key}, by which a DICOM SEG refers to its series"
+    with pytest.raises(UnetlabError, match=said):
+        predict_folder(_net(), tmp_path / "images", tmp_path / "out", output_format="dicom-seg")
+    assert not list(tmp_path.glob("out/*"))
+    result = predict_folder(_net(), tmp_path / "images", tmp_path / "out")  # NIfTI alone: as ever
+    assert not result.failed and len(list(tmp_path.glob("out/*.nii.gz"))) == 2

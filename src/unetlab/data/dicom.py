@@ -75,6 +75,12 @@ DECOMPRESS = (
 EXPORT_AGAIN = "a damaged file: export the series again from the PACS"
 #: the attributes a slice's place in the volume is read from
 GEOMETRY = ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing")
+#: the UIDs by which another object (a DICOM SEG) refers to a slice, its series and study,
+#: and is placed on its frame of reference
+REFERENCED_BY = (
+    *("SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"),
+    "FrameOfReferenceUID",
+)
 #: (x, y, z) of LPS as RAS: NIfTI's world negates DICOM's first two axes
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 #: folders whose listing and series header are kept (:func:`_kept`)
@@ -281,7 +287,9 @@ def _pydicom(where: Path):
 class DicomSeries:
     """What unetlab uses of a series' headers: ``files`` its slices in volume order;
     ``shape`` (Z, Y, X); ``spacing`` (z, y, x) in mm; ``affine`` 4x4 of voxel (x, y, z) to
-    RAS mm; ``modality`` ('CT', 'MR', ...); ``name`` its description or UID."""
+    RAS mm; ``modality`` ('CT', 'MR', ...); ``name`` its description or UID;
+    ``unreferenced`` the first slice lacking a UID of :data:`REFERENCED_BY` and those it
+    lacks (an anonymiser's or converter's), or None."""
 
     folder: Path
     files: tuple[Path, ...]
@@ -290,6 +298,7 @@ class DicomSeries:
     affine: np.ndarray
     modality: str
     name: str
+    unreferenced: tuple[Path, tuple[str, ...]] | None = None
 
 
 def series_header(folder: str | os.PathLike, series: str | None = None) -> DicomSeries:
@@ -321,8 +330,11 @@ def _series_read(folder: Path, series: str | None) -> DicomSeries:
     affine.flags.writeable = False  # kept for the next ask
     files = tuple(heads[i][0] for i in order)
     modality = str(first.get("Modality", ""))
+    lacking = ((f, tuple(k for k in REFERENCED_BY if k not in h)) for f, h in heads)
+    unreferenced = next(((f, keys) for f, keys in lacking if keys), None)
     return DicomSeries(
-        folder, files, (len(files), rows, cols), (dz, dy, dx), affine, modality, _name(first)
+        *(folder, files, (len(files), rows, cols), (dz, dy, dx), affine, modality, _name(first)),
+        unreferenced,
     )
 
 

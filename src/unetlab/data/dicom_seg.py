@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.data.dicom import series_header
+from unetlab.data.dicom import DicomSeries, series_header
 from unetlab.errors import ImageReadError, UnetlabError
 
 #: the output format that writes a series' SEG (``--output-format dicom-seg``)
@@ -147,23 +147,37 @@ def _device() -> dict[str, str]:
 
 def _sources(head) -> list:
     """The headers of the series' slices, in its slice order, the type 2 attributes a
-    slice lacks set empty; one line where they lack the FrameOfReferenceUID a SEG is placed
-    by."""
+    slice lacks set empty."""
     import pydicom
 
+    refuse_unreferenced(head)
     sources = [pydicom.dcmread(f, stop_before_pixels=True) for f in head.files]
     for ds in sources:
         for key in TYPE_2:
             if key not in ds:
                 setattr(ds, key, None)
-    placed = zip(head.files, sources, strict=True)
-    if lacking := next((f for f, ds in placed if "FrameOfReferenceUID" not in ds), None):
-        raise ImageReadError(
-            f"{lacking}: a slice without FrameOfReferenceUID, by which a DICOM SEG is placed on "
-            "its series: export the series again from the PACS (or write the NIfTI labels "
-            "alone: drop --output-format dicom-seg)"
-        )
     return sources
+
+
+def refuse_unreferenced(series: str | os.PathLike | DicomSeries) -> None:
+    """ImageReadError, one line, where a slice of ``series`` (its folder, or its header)
+    lacks a UID a SEG refers to it by or is placed by
+    (:data:`~unetlab.data.dicom.REFERENCED_BY`; s73 review: found with the prediction done,
+    a traceback for a StudyInstanceUID); a folder whose headers cannot be read is left to
+    its prediction, which says why."""
+    if not isinstance(series, DicomSeries):
+        try:
+            series = series_header(series)  # kept for the prediction: read once
+        except ImageReadError:
+            return
+    if series.unreferenced is None:
+        return
+    where, lacking = series.unreferenced
+    raise ImageReadError(
+        f"{where}: a slice without {', '.join(lacking)}, by which a DICOM SEG refers to its "
+        "series and is placed on it: export the series again from the PACS (or write the "
+        "NIfTI labels alone: drop --output-format dicom-seg)"
+    )
 
 
 def _segment(hd, number: int, name: str):

@@ -67,7 +67,7 @@ import numpy as np
 import torch
 
 from unetlab.data.dicom import is_dicom_series, write_series_labels
-from unetlab.data.dicom_seg import highdicom_for, write_seg
+from unetlab.data.dicom_seg import highdicom_for, refuse_unreferenced, write_seg
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import (
@@ -559,7 +559,8 @@ SEG_OF_SERIES = Spelled(
 def refuse_seg(paths: Sequence[Path], outputs: OutputOptions) -> None:
     """UnetlabError where ``outputs`` ask for a DICOM SEG and an input of ``paths`` is no
     DICOM series, naming the first and counting the others (one line for a run, not one an
-    input), or highdicom, which writes it, is not installed."""
+    input), highdicom, which writes it, is not installed, or a slice lacks a UID the SEG
+    needs (:func:`~unetlab.data.dicom_seg.refuse_unreferenced`)."""
     if not outputs.wanted["seg"]:
         return
     if no := [p for p in paths if not is_dicom_series(p)]:
@@ -567,6 +568,8 @@ def refuse_seg(paths: Sequence[Path], outputs: OutputOptions) -> None:
         raise UnetlabError(**spelled(lambda f: f"{shown_path(no[0])}{more}: {f}", SEG_OF_SERIES))
     if paths:
         highdicom_for(paths[0])
+    for series in paths:  # before any work: s73 review, found with the prediction done
+        refuse_unreferenced(series)
 
 
 def _with_scale(file: _File) -> _File:
