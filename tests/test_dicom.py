@@ -5,6 +5,7 @@ affine its label volumes are written with (3D Slicer and ITK-SNAP overlay them).
 import builtins
 import struct
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -374,7 +375,8 @@ def test_a_series_modality_ct_is_a_statement_of_ct_as_dataset_json_s(tmp_path):
     assert line.startswith("CT (each DICOM series' Modality says so): clipped")
 
 
-def test_a_series_of_another_modality_is_no_ct_whatever_its_range(tmp_path):
+def _ct_line_of_modality(folder: Path, modality: str) -> str:
+    """The plan's CT line for a series of -1000 to 80 HU whose slices say ``modality``."""
     from types import SimpleNamespace
 
     import pydicom
@@ -382,12 +384,24 @@ def test_a_series_of_another_modality_is_no_ct_whatever_its_range(tmp_path):
     from unetlab.plan.normalization import computed_tomography
 
     hu, _ = ct_volume(slices=4)
-    write_series(tmp_path / "s", hu)
-    for f in (tmp_path / "s").iterdir():  # an MR series stored as CT's would read as HU
+    write_series(folder, hu)
+    for f in folder.iterdir():
         ds = pydicom.dcmread(f)
-        ds.Modality = "MR"
+        ds.Modality = modality
         save(ds, f)
-    facts = SimpleNamespace(
-        image=tmp_path / "s", channels=1, low=[-1000.0], high=[80.0], dtype="int16"
-    )
-    assert computed_tomography(SimpleNamespace(pairs=[facts])) == ""
+    facts = SimpleNamespace(image=folder, channels=1, low=[-1000.0], high=[80.0], dtype="int16")
+    return computed_tomography(SimpleNamespace(pairs=[facts]))
+
+
+@pytest.mark.parametrize("modality", ["MR", "PT"])
+def test_a_series_of_another_modality_is_no_ct_whatever_its_range(tmp_path, modality):
+    # an MR series stored as CT's would read as HU; PET's SUV are no HU
+    assert _ct_line_of_modality(tmp_path / "s", modality) == ""
+
+
+@pytest.mark.parametrize("modality", ["OT", "SC"])
+def test_a_series_of_other_modality_is_judged_by_its_range(tmp_path, modality):
+    """s73 review: OT ("other", what ITK and SimpleITK write), SC were taken as no CT: the
+    same -1000 to 80 HU series was CT-like on main, its normalisation per image here."""
+    line = _ct_line_of_modality(tmp_path / "s", modality)
+    assert line.startswith("CT-like: 1 of 1 images are DICOM int16 of -1000 to 80")

@@ -134,19 +134,26 @@ def computed_tomography(fp: Fingerprint) -> str:
 
 #: where a data set of DICOM series states its modality (:func:`stated_modalities`)
 SERIES_MODALITY = "each DICOM series' Modality"
+#: the Modality (0008,0060) values of series that are no CT, whatever their range: MR,
+#: PET (its SUV or Bq/ml no HU), nuclear medicine, ultrasound. Others (OT "other", which
+#: ITK and SimpleITK write; SC, secondary capture) state nothing: the HU range judges
+NOT_CT = ("MR", "PT", "NM", "US")
 
 
 def stated_modalities(pairs) -> tuple[list[str], str]:
     """The modalities the data set of ``pairs`` states, and where: its ``dataset.json``'s
     channels, else, where every image is a DICOM series, the Modality (0008,0060) each
     series' header gives (s72's notes: a series' ``Modality: CT`` was no statement of CT,
-    its HU range alone judged); ([], "") where none is stated."""
+    its HU range alone judged) where every series says CT or one says :data:`NOT_CT`;
+    ([], "") where none is stated (s73 review: an OT series was taken as no CT)."""
     if said := said_modalities(pairs[0].image):
         return said, DATASET_JSON
     if not all(is_dicom_series(p.image) for p in pairs):
         return [], ""
-    said = sorted({series_header(p.image).modality for p in pairs} - {""})
-    return said, SERIES_MODALITY if said else ""
+    said = {series_header(p.image).modality.upper() for p in pairs}
+    if said == {"CT"} or said & set(NOT_CT):
+        return sorted(said), SERIES_MODALITY
+    return [], ""
 
 
 def _format(image) -> str:
