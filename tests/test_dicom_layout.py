@@ -4,6 +4,7 @@ name and refuses a label volume that does not lie on its series; predict writes 
 labels as ``<series>.nii.gz`` at its affine, the series' files untouched; evaluate scores
 them."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -300,3 +301,21 @@ def test_a_series_named_with_dots_keeps_its_whole_name_in_evaluate_s_rows(tmp_pa
         "1.2.840.113619.2.55.3[0]",
         "AX 2.5mm[0]",
     ]
+
+
+@pytest.mark.parametrize("other", ["Segmentation-label.nii.gz", "ct.nii.gz"])
+def test_a_case_whose_label_has_another_name_is_said_not_passed_over(tmp_path, caplog, other):
+    """s73 review: ``case_3/`` holding its slices and 3D Slicer's
+    ``Segmentation-label.nii.gz`` (or dcm2niix's ``ct.nii.gz``) beside cases holding their
+    ``seg.nii.gz``: find_pairs paired the 2 others, predict wrote their 2, case_3 unsaid."""
+    _case_folders(tmp_path, "seg.nii.gz")
+    hu, lab = ct_volume(slices=4)
+    write_series(tmp_path / "case_3", hu)
+    write_labels_at(tmp_path / "case_3" / other, lab, series_header(tmp_path / "case_3").affine)
+    said = rf"holding DICOM slices beside an image file, not read as a series: case_3/ \({other}\)"
+    with pytest.raises(DatasetError, match=said):
+        find_pairs(tmp_path)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    with caplog.at_level("WARNING"), call_notes():
+        predict_folder(net, tmp_path, tmp_path / "pred")
+    assert re.search(said, caplog.text)

@@ -39,6 +39,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import TIFF_SUFFIXES
 from unetlab.errors import ImageReadError, optional_module
 from unetlab.read_once import file_stamp, input_stamp
+from unetlab.words import numbered
 
 T = TypeVar("T")
 
@@ -230,6 +231,32 @@ def series_folders(folder: str | os.PathLike) -> list[Path]:
     if listed.images:
         return []
     return [folder / d for d in listed.folders if is_dicom_series(folder / d)]
+
+
+def slices_beside_image_line(folder: str | os.PathLike) -> str | None:
+    """The line naming the sub-folders of a folder of series that hold DICOM slices beside
+    an image file (not series: s73 review, ``case_3/`` holding its slices and
+    ``Segmentation-label.nii.gz`` passed over unsaid among cases holding their
+    ``seg.nii.gz``); None where there is none, or the folder holds images of its own."""
+    folder = Path(folder)
+    if (listed := _listing(folder)).images:
+        return None
+    held = ((folder / d, _listing(folder / d)) for d in listed.folders)
+    if not (mixed := [d for d, sub in held if sub.images and sub.dicom]):
+        return None
+    named = ", ".join(f"{d.name}/ ({_image_file(d)})" for d in mixed[:3])
+    return (
+        f"{folder}/: {numbered(len(mixed), 'folder')} holding DICOM slices beside an image "
+        f"file, not read as a series: {named}{', ...' if len(mixed) > 3 else ''}; a series "
+        f"folder holds its slices alone, or with its label volume named {CASE_LABELS[0]} (or "
+        f"{CASE_LABELS[1]}): rename the label volume so, or move the image file out"
+    )
+
+
+def _image_file(folder: Path) -> str:
+    """The first image file of ``folder`` by name, its label volume none."""
+    names = sorted(n for n in os.listdir(folder) if n.lower() not in CASE_LABELS)
+    return next(n for n in names if n.lower().endswith(IMAGE_ENDINGS))
 
 
 def series_beside_line(folder: str | os.PathLike, counted: Collection[Path] = ()) -> str | None:

@@ -34,6 +34,7 @@ from unetlab.data.dicom import (
     read_series,
     series_folders,
     series_header,
+    slices_beside_image_line,
 )
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_glob, is_macos_metadata, near_line
@@ -181,6 +182,8 @@ def _folder_images(folder: Path, suffixes) -> list[Path]:
     found += series_folders(folder)
     if dicom := dicom_among_images(folder):
         note_once(DICOM_AMONG.format(folder=folder, files=", ".join(dicom)))
+    if mixed := slices_beside_image_line(folder):  # not series: s73 review
+        note_once(mixed)
     if broken := broken_links(folder, suffixes):
         log.warning("%s/: %s: skipped", folder, describe_links(broken))
     return found

@@ -68,6 +68,7 @@ from unetlab.data.dicom import (
     series_beside_line,
     series_folders,
     series_header,
+    slices_beside_image_line,
 )
 from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import (
@@ -1136,9 +1137,11 @@ SERIES_CASES = (
 def _case_pairs(root: Path, names: list[str] | None, found: list[str]) -> list:
     """(series, its label volume) of each DICOM series folder of ``root`` (those of
     ``names``) holding its ``seg.nii.gz`` (:func:`~unetlab.data.dicom.case_label`); one that
-    holds none, or two, said in ``found``."""
+    holds none, or two, said in ``found``, and so are folders holding slices beside an image
+    file (:func:`~unetlab.data.dicom.slices_beside_image_line`)."""
     series = [s for s in series_folders(root) if names is None or nfc(s.name) in names]
     found += [line for s in series if (line := case_label_problem(s))]
+    found += [line] if (line := slices_beside_image_line(root)) else []
     return [(s, label) for s in series if (label := case_label(s)) is not None]
 
 
