@@ -6,10 +6,12 @@ One binary SEG a series: a segment per foreground class, labelled with the class
 its SegmentedPropertyCategory and SegmentedPropertyType the generic SNOMED CT code
 85756007 "Tissue" (3D Slicer's for a segment it knows nothing of; a user maps names to
 codes later, in Slicer's Segment Editor), algorithm type AUTOMATIC, identified as unetlab
-of this version, family "Artificial Intelligence" (DCM 113100 of CID 7162). Its frames
+of this version, family "Artificial Intelligence" (DCM 123110 of CID 7162). Its frames
 reference the series' slices by SOP Instance UID in the series' slice order; it joins the
 series' study and patient in a new series. A class no voxel holds is still a segment (a
-viewer lists every class of the model), with no frame: highdicom leaves empty frames out.
+viewer lists every class of the model), with no frame: highdicom leaves empty frames out
+(but where no voxel is of any segment: a SEG holds one frame at least, so every slice's,
+empty, said in one line).
 DICOM standard, A.51 (https://dicom.nema.org/medical/dicom/current/output/chtml/part03/
 sect_A.51.html).
 """
@@ -27,6 +29,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.dicom import DicomSeries, series_header
+from unetlab.data.read_notes import note_once
 from unetlab.errors import ImageReadError, UnetlabError
 
 #: the output format that writes a series' SEG (``--output-format dicom-seg``)
@@ -84,7 +87,7 @@ def write_seg(
     with _quiet():
         seg = hd.seg.Segmentation(
             source_images=sources,
-            pixel_array=segment_numbers(labels, len(classes), kept),
+            pixel_array=_said_if_empty(segment_numbers(labels, len(classes), kept), head),
             segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
             segment_descriptions=segments,
             series_instance_uid=hd.UID(),
@@ -112,14 +115,30 @@ def segment_numbers(labels: np.ndarray, count: int, kept: Sequence[int]) -> np.n
     return table[labels]
 
 
+#: the line for a series where no voxel is of a class but the background
+EMPTY = (
+    "{series}: no voxel of any class but the background: its SEG holds every slice's frame, "
+    "empty (a SEG holds one frame at least)"
+)
+
+
+def _said_if_empty(numbers: np.ndarray, head: DicomSeries) -> np.ndarray:
+    """``numbers`` (segment numbers), :data:`EMPTY` said where they are all 0 (s73 review:
+    highdicom's 'Encoding an empty image with "omit_empty_frames"...' said it instead)."""
+    if not numbers.any():
+        note_once(EMPTY.format(series=head.folder))
+    return numbers
+
+
 @contextlib.contextmanager
 def _quiet():
-    """highdicom's warning that "unetlab" is no person's name, and its INFO lines (13 a SEG,
-    'copy attributes of module "Patient"': s73, they filled predict's output between its
-    own lines), kept off a user's screen and log."""
+    """highdicom's warning that "unetlab" is no person's name, and its INFO and WARNING
+    lines (13 a SEG, 'copy attributes of module "Patient"': s73, they filled predict's
+    output between its own lines; one of an empty SEG, said as :data:`EMPTY`), kept off a
+    user's screen and log."""
     logger = logging.getLogger("highdicom")
     level = logger.level
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*intended person name")
