@@ -230,7 +230,7 @@ def test_nnunet_s_imagestr_of_series_folders_pairs_with_labelstr(tmp_path):
 
 
 def _case_folders(root: Path, label: str) -> dict:
-    """Two cases as TotalSegmentator and 3D Slicer export them: ``case_N/`` holding the
+    """Two cases of a per-case export (3D Slicer's, a script's): ``case_N/`` holding the
     series' slices and its label volume ``label`` beside them."""
     labels = {}
     for i, case in enumerate(("case_1", "case_2")):
@@ -243,8 +243,8 @@ def _case_folders(root: Path, label: str) -> dict:
 
 @pytest.mark.parametrize("label", ["seg.nii.gz", "segmentation.nii.gz"])
 def test_a_label_volume_beside_a_case_s_slices_pairs_with_its_series(tmp_path, caplog, label):
-    """s72's notes: ``case_1/`` holding its slices and ``seg.nii.gz`` (TotalSegmentator's
-    and 3D Slicer's per-case export) was a folder of one image, the label volume: no data
+    """s72's notes: ``case_1/`` holding its slices and ``seg.nii.gz`` (a per-case
+    export) was a folder of one image, the label volume: no data
     set found, and predict took the labels for the image."""
     from unetlab import evaluate_predictions
 
@@ -319,3 +319,14 @@ def test_a_case_whose_label_has_another_name_is_said_not_passed_over(tmp_path, c
     with caplog.at_level("WARNING"), call_notes():
         predict_folder(net, tmp_path, tmp_path / "pred")
     assert re.search(said, caplog.text)
+
+
+def test_a_case_holding_two_label_volumes_is_told_to_keep_one(tmp_path):
+    _case_folders(tmp_path, "seg.nii.gz")
+    hu, lab = ct_volume(slices=4)
+    write_series(tmp_path / "case_3", hu)
+    for name in ("seg.nii.gz", "segmentation.nii.gz"):
+        write_labels_at(tmp_path / "case_3" / name, lab, series_header(tmp_path / "case_3").affine)
+    said = r"case_3/: a DICOM series with (seg|segmentation).nii.gz and (seg|segmentation)"
+    with pytest.raises(DatasetError, match=rf"{said}.nii.gz beside its slices: keep one"):
+        find_pairs(tmp_path)

@@ -302,3 +302,17 @@ def test_highdicom_s_person_name_warning_stays_off_predict_s_output(tmp_path):
         warnings.simplefilter("always")
         _predicted(tmp_path, series)
     assert not [str(w.message) for w in seen if "person name" in str(w.message)]
+
+
+def test_a_seg_is_refused_in_one_line_by_predict_file_too(tmp_path):
+    """predict_file of an image that is no series: refused by its file's outputs, as
+    predict_folder's inputs are."""
+    from PIL import Image
+
+    from unetlab import predict_file
+
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "a.png")
+    said = "a.png: not a DICOM series: output_format='dicom-seg' writes the SEG"
+    with pytest.raises(UnetlabError, match=said):
+        predict_file(_net(), tmp_path / "a.png", tmp_path / "out", output_format="dicom-seg")
+    assert not list(tmp_path.glob("out/*"))

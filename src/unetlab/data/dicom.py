@@ -61,7 +61,7 @@ IMAGE_ENDINGS = (
     *NIFTI_ENDINGS,
 )
 #: the names of a case's label volume saved in its series folder, beside its slices (the
-#: per-case export of TotalSegmentator and 3D Slicer; s72 notes), any letter case: no image
+#: per-case export, as 3D Slicer's or a script's; s72 notes), any letter case: no image
 CASE_LABELS = ("seg.nii.gz", "segmentation.nii.gz", "seg.nii", "segmentation.nii")
 #: endings of files beside :data:`IMAGE_ENDINGS` and :data:`NOTES` whose name
 #: (:func:`name_less_suffix`) is taken with no look for a series folder

@@ -216,8 +216,3 @@ def _segment(hd, number: int, name: str):
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
         algorithm_identification=made_by,
     )
-
-
-def seg_path(out_dir: str | os.PathLike, stem: str) -> Path:
-    """Where the SEG of the series whose outputs are called ``stem`` goes."""
-    return Path(out_dir) / f"{stem}{SEG_ENDING}"

@@ -789,7 +789,7 @@ def _layout(root: Path) -> str | None:
     if _npz_sets(root):
         return "npz"
     if not images and _series_cases(root):
-        return "series"  # case_1/ holding its slices and seg.nii.gz (TotalSegmentator's)
+        return "series"  # case_1/ holding its slices and seg.nii.gz (a per-case export)
     return None
 
 
@@ -1130,7 +1130,7 @@ def _layout_pairs(
 BY_NAME = "paired with their NIfTI label volumes by name"
 SERIES_CASES = (
     "each paired with the NIfTI label volume in its folder, beside its slices (a case "
-    "folder as TotalSegmentator and 3D Slicer export it)"
+    "folder of a per-case export)"
 )
 
 
