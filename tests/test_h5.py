@@ -424,7 +424,9 @@ def test_what_else_each_layout_says_is_read_as_it_says(tmp_path):
     assert "cut.ims: cannot be read as HDF5" in str(e.value) and "rename" not in str(e.value)
 
 
-def test_predict_opens_a_small_file_once_or_twice(tmp_path, instance_checkpoint, monkeypatch):
+def test_predict_opens_a_small_file_once_or_twice(
+    tmp_path, instance_checkpoint, monkeypatch, settled_inputs
+):
     """Before: 9 opens of a file (its header by the checks 5, h5_pixel_size 2, the read)."""
     import h5py
 

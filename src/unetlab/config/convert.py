@@ -40,6 +40,7 @@ EXAMPLES = {
     "data.channel": 0,
     "data.axes": "ZYX",
     "data.exclude_rows": {"bottom": 26},
+    "data.h5_dataset": "exported_data",
     "train.channels_last": True,
 }
 
