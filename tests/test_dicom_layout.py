@@ -77,11 +77,16 @@ def test_a_label_volume_saved_reversed_is_read_back_onto_its_series(tmp_path, ca
     assert f"CT_2/'s grid with {axis} reversed{said and ' (' + said}" in caplog.text
 
 
+def _labels_moved_off_ct_2(root):
+    """CT_2's label volume written 4 mm off its series' grid (along the affine's first axis)."""
+    affine = series_header(root / "images" / "CT_2").affine
+    moved = affine @ np.array([[1, 0, 0, 4], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    write_labels_at(root / "masks" / "CT_2.nii.gz", ct_volume(slices=8, seed=1)[1], moved)
+
+
 def test_a_label_volume_moved_off_its_series_is_refused_in_one_line(tmp_path):
     _data_set(tmp_path)
-    affine = series_header(tmp_path / "images" / "CT_2").affine
-    moved = affine @ np.array([[1, 0, 0, 4], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
-    write_labels_at(tmp_path / "masks" / "CT_2.nii.gz", ct_volume(slices=8, seed=1)[1], moved)
+    _labels_moved_off_ct_2(tmp_path)
     with pytest.raises(DatasetError, match=r"CT_2.nii.gz: its voxels do not lie on .*origin"):
         find_pairs(tmp_path)
 
@@ -179,9 +184,7 @@ def test_a_series_that_cannot_be_read_is_gathered_with_the_other_problems(tmp_pa
     for f in series.iterdir():
         f.unlink()
     write_series(series, hu, step=(0, 2.5 * np.sin(tilt), 2.5 * np.cos(tilt)))
-    affine = series_header(tmp_path / "images" / "CT_2").affine
-    moved = affine @ np.array([[1, 0, 0, 4], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
-    write_labels_at(tmp_path / "masks" / "CT_2.nii.gz", ct_volume(slices=8, seed=1)[1], moved)
+    _labels_moved_off_ct_2(tmp_path)
     with pytest.raises(DatasetError, match=r"(?s)2 problems .*15.0 degrees off .*CT_2.nii.gz: its"):
         find_pairs(tmp_path)
 
