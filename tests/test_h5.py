@@ -227,6 +227,40 @@ def test_predict_and_evaluate_take_h5_dataset(tmp_path, instance_checkpoint, cap
     assert main(evaluate) == 0
 
 
+def test_predict_and_evaluate_read_the_dataset_the_checkpoint_trained_on(
+    tmp_path, instance_checkpoint, caplog
+):
+    """s74: a model trained with data.h5_dataset=raw refused its own files without
+    --h5-dataset raw again; the checkpoint's is read, said in one line."""
+    import shutil
+
+    from unetlab.checkpoint import update_checkpoint
+    from unetlab.cli import main
+
+    root = _images_of_several(tmp_path / "data")
+    model = str(shutil.copy(instance_checkpoint, tmp_path / "raw.pt"))
+    update_checkpoint(model, train_config={"data": {"h5_dataset": "raw"}})
+    caplog.set_level("INFO")
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                model,
+                "--input",
+                str(root / "images"),
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]
+    assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
+    assert main(["evaluate", "--checkpoint", model, "--data", str(root)]) == 0
+
+
 def test_imaris_time_points_are_the_outputs_t_streamed_as_read_whole(tmp_path):
     """Before: streamed, the 2 x 3 pages of a 2-time-point .ims came out as 6 Z planes."""
     from unetlab.inference.records import OutputOptions

@@ -307,6 +307,14 @@ def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object, str | None] 
     return None if channels is None else (channels, parts.get("channel"), _trained_axes(parts))
 
 
+def checkpoint_h5_dataset(path: str | os.PathLike) -> str | None:
+    """The dataset the checkpoint at ``path`` trained on in HDF5 files of several
+    (``data.h5_dataset`` of its ``train_config``), read without its weights; None where it
+    records none, or is no unetlab checkpoint file."""
+    name = _part(_parts_at(path) or {}, "train_config.data.h5_dataset")
+    return name if isinstance(name, str) and name else None
+
+
 def _parts_at(path: str | os.PathLike) -> dict | None:
     """:func:`_parts` of ``path`` where it is a file, else None."""
     return _parts(Path(path)) if Path(path).is_file() else None

@@ -41,6 +41,7 @@ from unetlab.cli.predict import (
     add_nodata_arg,
     add_scale_arg,
     check_region_flags,
+    h5_dataset_read,
     with_exclude_rows,
     with_nodata,
     with_scale,
@@ -628,7 +629,7 @@ def run(args) -> int:
     # stop line the command's alone (evaluate_model says none)
     with (
         grey_masks_read_as(args.grey_masks),
-        h5_dataset_read_as(args.h5_dataset),
+        h5_dataset_read_as(h5_dataset_read(args)),
         records_read_once(),
         predictions_read_once(),
         stop_line_said(),

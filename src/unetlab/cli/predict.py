@@ -160,6 +160,23 @@ def add_h5_dataset_arg(p) -> None:
     p.add_argument("--h5-dataset", metavar="NAME", help=H5_DATASET)
 
 
+def h5_dataset_read(args) -> str | None:
+    """The dataset read in each HDF5 input of several: ``--h5-dataset``, else the one the
+    checkpoint trained on (its ``data.h5_dataset``, said in one line: s73 user, a model
+    trained on ``raw`` refused its own files without the flag again), else None."""
+    from unetlab.checkpoint import checkpoint_h5_dataset
+
+    if args.h5_dataset is not None or args.checkpoint is None:
+        return args.h5_dataset
+    if (name := checkpoint_h5_dataset(args.checkpoint)) is not None:
+        log.info(
+            "HDF5 files of several datasets: %r read, as the checkpoint trained "
+            "(its data.h5_dataset; --h5-dataset NAME reads another)",
+            name,
+        )
+    return name
+
+
 def add_axes_arg(p, more: str = "") -> None:
     """--axes: the axes of TIFF inputs that record none or wrong ones (predict's, evaluate's
     with ``more`` said of how it reads them)."""
@@ -328,7 +345,7 @@ def run(args) -> int:
         holds_of_a_call(),
         stop_line_said(),
         headers_read_once(),
-        h5_dataset_read_as(args.h5_dataset),
+        h5_dataset_read_as(h5_dataset_read(args)),
     ):
         return _run(args, since)
 

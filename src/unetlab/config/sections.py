@@ -174,7 +174,8 @@ class DataSection(Section):
         None,
         "the dataset read in each HDF5 image and mask file (.h5, .hdf5) of several, by its path "
         "in the file (raw, volumes/raw); a file of one dataset (an ilastik export) is read "
-        "whatever its name; predict and evaluate take --h5-dataset; null: refused, naming them",
+        "whatever its name; recorded in the checkpoint, so predict and evaluate read it (or "
+        "--h5-dataset NAME); null: refused, naming them",
     )
     normalization: dict | None = option(
         None,
