@@ -96,3 +96,17 @@ def write_bdv(path: Path, channels: list[np.ndarray], voxel=(1.5, 0.2, 0.2)) -> 
         encoding="utf-8",
     )
     return path
+
+
+def write_keras(path: Path, keras: bool = True) -> Path:
+    """A Keras model saved as HDF5 (``unet_membrane.hdf5``): groups of float kernels and
+    biases, the root's ``keras_version`` (``keras``: else those datasets alone, 1-D)."""
+    with _h5py().File(path, "w") as f:
+        if keras:
+            f.attrs["keras_version"], f.attrs["backend"] = "2.2.4", "tensorflow"
+        for name, shape in (("conv2d_1", (3, 3, 1, 8)), ("conv2d_2", (3, 3, 8, 8))):
+            group = f.create_group(f"model_weights/{name}/{name}")
+            if keras:
+                group.create_dataset("kernel:0", data=np.zeros(shape, np.float32))
+            group.create_dataset("bias:0", data=np.zeros(shape[-1], np.float32))
+    return path

@@ -12,7 +12,7 @@ import torch
 
 pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
 
-from tests.h5_writer import write_bdv, write_ilastik, write_imaris  # noqa: E402
+from tests.h5_writer import write_bdv, write_ilastik, write_imaris, write_keras  # noqa: E402
 from unetlab import UNet, predict_folder  # noqa: E402
 from unetlab.data.io import find_images, read_stack, stack_size  # noqa: E402
 from unetlab.data.slides import open_slide  # noqa: E402
@@ -259,6 +259,26 @@ def test_predict_and_evaluate_read_the_dataset_the_checkpoint_trained_on(
     assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]
     assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
     assert main(["evaluate", "--checkpoint", model, "--data", str(root)]) == 0
+
+
+def test_hdf5_files_holding_no_image_are_passed_over_in_one_line(tmp_path, caplog):
+    """s74 user: a Keras unet_membrane.hdf5 among the images stopped training ('no mask in
+    masks/ with this name'); before HDF5 was read it was passed over."""
+    from unetlab.data.h5 import h5_dataset_read_as
+    from unetlab.data.pairs import find_pairs
+
+    root = _images_of_several(tmp_path / "data")
+    write_keras(root / "images" / "unet_membrane.hdf5")
+    write_keras(root / "images" / "weights.h5", keras=False)
+    with h5_dataset_read_as("raw"):
+        pairs = find_pairs(root)
+        find_pairs(root)
+    assert [p.image.name for p in pairs] == ["0.h5", "1.h5"]
+    said = [r.getMessage() for r in caplog.records if "passed over" in r.getMessage()]
+    assert sorted(s.split("images/")[1] for s in said) == [
+        "unet_membrane.hdf5: Keras model weights, no image: passed over",
+        "weights.h5: no dataset of numbers on 2 or more axes, no image: passed over",
+    ]
 
 
 def test_imaris_time_points_are_the_outputs_t_streamed_as_read_whole(tmp_path):

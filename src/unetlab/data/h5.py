@@ -80,6 +80,35 @@ def h5_dataset_reading() -> str | None:
     return _NAMED.get()
 
 
+#: root attributes of a Keras model saved as HDF5 (``unet_membrane.hdf5``: weights, no image)
+KERAS_ATTRIBUTES = ("keras_version", "model_config")
+
+
+def no_image_held(path: str | os.PathLike) -> str | None:
+    """What the HDF5 file ``path`` holds where it holds no image, so that a folder search
+    passes it over as the folder's other files (s74 user: a Keras ``unet_membrane.hdf5``
+    beside the images stopped training, 'no mask'; before HDF5 was read it was passed
+    over): ``Keras model weights``, or ``no dataset of numbers on 2 or more axes``; None
+    where it may hold one, or cannot be read (its read says why)."""
+    try:
+        h5_source(path)  # read once a command: a folder's images are opened once
+        return None
+    except ImageReadError:
+        pass
+    try:
+        with h5_file(path) as f:
+            if any(k in f.attrs for k in KERAS_ATTRIBUTES):
+                return "Keras model weights"
+            images = [n for n in _datasets(f) if _image_like(f[n])]
+    except (ImageReadError, OSError):
+        return None
+    return None if images else "no dataset of numbers on 2 or more axes"
+
+
+def _image_like(data) -> bool:
+    return len(data.shape) >= 2 and data.dtype.kind in "biuf"
+
+
 def _h5py(where: Path):
     return optional_module("h5py", where, NEEDS_H5PY)
 
@@ -198,7 +227,7 @@ def _single(path: Path, f) -> H5Source:
     name = _chosen(path, names, f)
     data = f[name]
     shape = tuple(int(n) for n in data.shape)
-    if len(shape) < 2 or data.dtype.kind not in "biuf":
+    if not _image_like(data):
         fix = DATASET_FIX if len(names) > 1 else "remove it from the images (it holds no image)"
         raise ImageReadError(
             f"{path}: its dataset {name!r} ({data.dtype}, shape {shape}) is no image (one is "

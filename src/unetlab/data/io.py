@@ -53,6 +53,7 @@ from unetlab.data.h5 import (
     h5_letters,
     h5_source,
     is_h5_name,
+    no_image_held,
     read_h5,
 )
 from unetlab.data.held import held_read
@@ -200,6 +201,9 @@ def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> 
         return False
     if suffix in SHAPE_SUFFIXES:  # by what it holds: labelme's, YOLO's; not COCO's
         return is_shapes_mask(path)
+    if suffix in H5_SUFFIXES and (held := no_image_held(path)):
+        note_once(f"{path}: {held}, no image: passed over")
+        return False
     return suffix not in SHARED_SUFFIXES or not other_format(path)  # no header read else
 
 
