@@ -285,8 +285,12 @@ def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
     ``train_config``, upper case; None where it records none, or is no unetlab checkpoint
     file) and the channels its net takes (``in_channels`` of its ``config``; 1 where it
     records none), read without its weights."""
-    parts = _parts_at(path) or {}
-    return _trained_axes(parts), _in_channels(parts) or 1
+    return parts_inputs(_parts_at(path))
+
+
+def parts_inputs(parts: dict | None) -> tuple[str | None, int]:
+    """:func:`checkpoint_inputs` of a checkpoint's ``parts`` (:func:`checkpoint_parts`)."""
+    return _trained_axes(parts or {}), _in_channels(parts or {}) or 1
 
 
 def _trained_axes(parts: dict) -> str | None:
@@ -302,16 +306,26 @@ def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object, str | None] 
     axes it trained with (as :func:`checkpoint_inputs` gives them), read without its
     weights; None for any other path (a bioimage.io package, no file) or one whose
     channels cannot be read (its load says why)."""
-    parts = _parts_at(path)
+    return parts_takes(_parts_at(path))
+
+
+def parts_takes(parts: dict | None) -> tuple[int, object, str | None] | None:
+    """:func:`checkpoint_takes` of a checkpoint's ``parts`` (:func:`checkpoint_parts`)."""
     channels = None if parts is None else _in_channels(parts)
     return None if channels is None else (channels, parts.get("channel"), _trained_axes(parts))
 
 
-def checkpoint_h5_dataset(path: str | os.PathLike) -> str | None:
-    """The dataset the checkpoint at ``path`` trained on in HDF5 files of several
-    (``data.h5_dataset`` of its ``train_config``), read without its weights; None where it
-    records none, or is no unetlab checkpoint file."""
-    name = _part(_parts_at(path) or {}, "train_config.data.h5_dataset")
+def checkpoint_parts(path: str | os.PathLike) -> dict | None:
+    """The parts of the unetlab checkpoint at ``path``, read without its weights; None for
+    any other path (a bioimage.io package, no file)."""
+    return _parts_at(path)
+
+
+def parts_h5_dataset(parts: dict | None) -> str | None:
+    """The dataset a checkpoint's ``parts`` (:func:`checkpoint_parts`) trained on in HDF5
+    files of several (``data.h5_dataset`` of its ``train_config``); None where they record
+    none."""
+    name = _part(parts or {}, "train_config.data.h5_dataset")
     return name if isinstance(name, str) and name else None
 
 

@@ -41,6 +41,7 @@ from unetlab.cli.predict import (
     add_nodata_arg,
     add_scale_arg,
     check_region_flags,
+    checkpoint_parts,
     h5_dataset_read,
     with_exclude_rows,
     with_nodata,
@@ -652,11 +653,11 @@ def _model_pairs(args) -> list:
     """The pairs ``--data`` holds, their TIFFs read with ``--axes``, else those the
     checkpoint trained with (a grey TIFF refused for a model of channels on a C axis, as
     predict refuses it); a folder of images without masks is pointed to predict."""
-    from unetlab.checkpoint import checkpoint_inputs
+    from unetlab.checkpoint import parts_inputs
     from unetlab.evaluate import evaluation_pairs
     from unetlab.evaluate.masks import DATA_DIR, predict_instead
 
-    trained, channels = checkpoint_inputs(args.checkpoint) if args.axes is None else (None, 1)
+    trained, channels = parts_inputs(checkpoint_parts(args)) if args.axes is None else (None, 1)
     try:
         found = dict(trained=trained is not None, channels=channels, flag=DATA_DIR)
         return evaluation_pairs(args.data, args.axes or trained, **found)

@@ -164,11 +164,11 @@ def h5_dataset_read(args) -> str | None:
     """The dataset read in each HDF5 input of several: ``--h5-dataset``, else the one the
     checkpoint trained on (its ``data.h5_dataset``, said in one line: s73 user, a model
     trained on ``raw`` refused its own files without the flag again), else None."""
-    from unetlab.checkpoint import checkpoint_h5_dataset
+    from unetlab.checkpoint import parts_h5_dataset
 
     if args.h5_dataset is not None or args.checkpoint is None:
         return args.h5_dataset
-    if (name := checkpoint_h5_dataset(args.checkpoint)) is not None:
+    if (name := parts_h5_dataset(checkpoint_parts(args))) is not None:
         log.info(
             "HDF5 files of several datasets: %r read, as the checkpoint trained "
             "(its data.h5_dataset; --h5-dataset NAME reads another)",
@@ -446,10 +446,21 @@ def _refuse_for_every_file(args, files: list[Path]) -> None:
 def _takes(args):
     """The :class:`~unetlab.inference.every_file.Takes` of the checkpoint, read without its
     weights; None for no unetlab checkpoint (a bioimage.io package)."""
-    from unetlab.checkpoint import checkpoint_takes
+    from unetlab.checkpoint import parts_takes
     from unetlab.inference.every_file import Takes
 
-    return None if (read := checkpoint_takes(args.checkpoint)) is None else Takes(*read)
+    return None if (read := parts_takes(checkpoint_parts(args))) is None else Takes(*read)
+
+
+def checkpoint_parts(args) -> dict | None:
+    """The parts of ``--checkpoint`` read without its weights, once a command (s59: its
+    header read twice before the model loaded; s74: its data.h5_dataset, then what it
+    takes); None for no unetlab checkpoint (a bioimage.io package)."""
+    from unetlab.checkpoint import checkpoint_parts as read
+
+    if not hasattr(args, "checkpoint_parts"):
+        args.checkpoint_parts = read(args.checkpoint)
+    return args.checkpoint_parts
 
 
 def _run_keywords(args, group, device) -> dict:
