@@ -281,6 +281,30 @@ def test_hdf5_files_holding_no_image_are_passed_over_in_one_line(tmp_path, caplo
     ]
 
 
+def test_an_ilastik_export_of_three_8_bit_samples_is_a_colour_picture(tmp_path):
+    """s74: ilastik's export of an RGB picture (yxc, c=3, uint8) was read as 3 stains, so a
+    grey model refused it where a colour PNG is turned into its luminance."""
+    from unetlab.data.colour import channels_kind, colour_file
+
+    rgb = write_ilastik(tmp_path / "rgb.h5", _stack((40, 50, 3)).astype(np.uint8))
+    stains = write_ilastik(tmp_path / "stains.h5", _stack((40, 50, 3)))
+    ims = write_imaris(tmp_path / "a.ims", [_stack((1, 40, 50)).astype(np.uint8)] * 3)
+    assert [colour_file(p) for p in (rgb, stains, ims)] == [True, False, False]
+    assert [channels_kind(p) for p in (rgb, stains, ims)] == ["colours", "stains", "stains"]
+    assert colour_file(rgb, mask=True) is False
+
+
+def test_evaluate_names_an_hdf5_stacks_pages_by_its_axes(tmp_path):
+    """s74: evaluate's per-image rows named an ilastik zyx export's planes ``page`` alone
+    (its frames listed TIFF and MRC files apart from the readers' list)."""
+    from unetlab.data.nodata import file_nodata
+    from unetlab.evaluate.frames import PageColumns
+
+    path = write_ilastik(tmp_path / "z.h5", _stack((3, 40, 50)), keys="zyx")
+    assert PageColumns()(path, 2, 3) == {"page": 2, "z": 2}
+    assert file_nodata(path).value is None and not file_nodata(path).pil_alpha
+
+
 def test_imaris_time_points_are_the_outputs_t_streamed_as_read_whole(tmp_path):
     """Before: streamed, the 2 x 3 pages of a 2-time-point .ims came out as 6 Z planes."""
     from unetlab.inference.records import OutputOptions

@@ -501,6 +501,15 @@ def h5_letters(source: H5Source) -> str:
     return "P" * (times > 1) + source.letters + "C" * (channels > 1)
 
 
+def h5_colour(path: str | os.PathLike) -> bool:
+    """Whether the HDF5 file ``path`` holds a colour picture: an ilastik export of 3 or 4
+    8-bit samples last (``yxc``: ilastik's export of an RGB PNG or JPEG, as a ``.npy`` of
+    them is one); Imaris' and BigDataViewer's channels are stains."""
+    source = h5_source(path)
+    rgb = source.letters.endswith("C") and source.inner[-1] in (3, 4)
+    return source.kind == "ilastik" and rgb and source.dtype == np.uint8
+
+
 def h5_page_axes(path: str | os.PathLike, pages: int) -> tuple[str, tuple[int, ...]]:
     """What the ``pages`` of the HDF5 file ``path`` are, in their order (``Z``, ``TZ``,
     ``T``; ``Q`` of no known meaning), and their sizes

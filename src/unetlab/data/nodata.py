@@ -24,6 +24,7 @@ import numpy as np
 
 from unetlab.data.dicom import is_dicom_series
 from unetlab.data.exclude import certain_background
+from unetlab.data.h5 import is_h5_name
 from unetlab.data.mrc import is_mrc_name
 from unetlab.data.nifti import is_nifti
 from unetlab.data.normalize import channels_of
@@ -260,8 +261,8 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
-    if is_nifti(path) or is_mrc_name(path) or is_npy_name(path) or is_dicom_series(path):
-        # no nodata value, no alpha
+    if any(is_(path) for is_ in (is_nifti, is_mrc_name, is_npy_name, is_h5_name, is_dicom_series)):
+        # no nodata value, no alpha (an HDF5 file was opened by Pillow's HDF5 stub: mode F)
         return FileNodata()
     if not is_tiff_name(path):
         from PIL import Image

@@ -166,6 +166,14 @@ class PageAxes:
         return {a.lower(): int(at[self.letters.index(a)]) for a in self.axes}
 
 
+def pages_said(path: str | os.PathLike) -> bool:
+    """Whether the header of ``path`` says what its pages are (T, Z; :func:`read_page_axes`):
+    a TIFF's, an MRC file's sections, an HDF5 file's (ilastik's axistags, Imaris' and
+    BigDataViewer's time points; s74: evaluate named an ilastik tzyx export's pages
+    ``page`` alone)."""
+    return is_tiff_name(path) or is_mrc_name(path) or is_h5_name(path)
+
+
 def read_page_axes(
     path: str | os.PathLike, pages: int, *, say: bool = True, axes_as: Spelled = AXES_AS
 ) -> PageAxes:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unetlab.data.mrc import is_mrc_name
-from unetlab.data.tiff_files import is_tiff_name
-from unetlab.data.tiffmeta import PageAxes, frame_seconds, read_page_axes
+from unetlab.data.tiffmeta import PageAxes, frame_seconds, pages_said, read_page_axes
 
 #: the columns, in predict's order, that end a stack page's row of the per-image CSV
 PAGE_COLUMNS = ("page", "t", "t_s", "z")
@@ -18,7 +16,7 @@ PAGE_COLUMNS = ("page", "t", "t_s", "z")
 
 class PageColumns:
     """Called with a file, a page and the file's page count: the page's columns (``{}`` for a
-    one-page image; ``page`` alone for a stack that is no TIFF nor MRC: outlines); each file's axes
+    one-page image; ``page`` alone for a stack that is no TIFF, MRC nor HDF5: outlines); each file's axes
     and frame interval read once."""
 
     def __init__(self) -> None:
@@ -29,7 +27,7 @@ class PageColumns:
             return {}
         path = Path(path)
         if path not in self.read:
-            said = is_tiff_name(path) or is_mrc_name(path)  # an MRC file's sections: z
+            said = pages_said(path)  # an MRC file's sections: z; an HDF5 file's axes
             self.read[path] = read_page_axes(path, pages) if said else PageAxes("Q", (pages,))
         axes = self.read[path]
         at = axes.index(page)
