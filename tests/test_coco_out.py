@@ -277,14 +277,24 @@ def test_predict_file_writes_the_outlines_file_calls_one_by_one_all_in_one(tmp_p
     assert {a["image_id"] for a in doc["annotations"]} == {1, 2}
 
 
-def test_a_glob_given_by_its_absolute_path_names_the_images_in_their_folder(tmp_path):
+@pytest.mark.parametrize("absolute", [True, False])
+def test_a_glob_names_the_images_relative_to_their_folder(tmp_path, monkeypatch, absolute):
     """'/home/me/in/*.png' named each image by its absolute path in the COCO file (s72
-    notes), which no CVAT task given the folder in/ holds; the tables keep theirs."""
+    notes), which no CVAT task given the folder in/ holds; 'in/a*.png' named 'in/a0.png'
+    where its absolute form named 'a0.png' (s74): one rule, the images' folder, and train
+    reads the file back from in/annotations/ (the tables keep their paths)."""
+    monkeypatch.chdir(tmp_path)
     _images(tmp_path / "in", [(40, 40), (44, 50)])
-    glob = str(tmp_path / "in" / "a*.png")
+    glob = str(tmp_path / "in" / "a*.png") if absolute else "in/a*.png"
     predict_folder(_net(), glob, tmp_path / "out", _coco(), progress=False)
     doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
     assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]
+    (tmp_path / "in" / "annotations").mkdir()
+    shutil.copy(tmp_path / "out" / COCO_FILE, tmp_path / "in" / "annotations")
+    pairs = find_pairs(tmp_path / "in")
+    assert [p.image.name for p in pairs] == ["a0.png", "a1.png"]
+    for pair in pairs:
+        assert np.array_equal(read_pair(pair)[1], ids_of(tmp_path, pair.image.stem))
 
 
 def _cut(path: Path) -> dict:
@@ -330,3 +340,16 @@ def test_predict_file_names_images_of_a_linked_folder_relative_to_it(tmp_path):
         predict_file(_net(), tmp_path / "link" / name, tmp_path / "out", _coco())
     doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
     assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]
+
+
+def test_a_tree_s_file_of_each_folder_names_its_images_in_that_folder(tmp_path):
+    """OUT/a/objects_coco.json named 'a/a0.png', which the CVAT task of a/'s images, the
+    one README says to import it into, does not hold (s74)."""
+    from unetlab.inference.tree import predict_tree
+
+    _images(tmp_path / "in" / "a", [(40, 40)])
+    _images(tmp_path / "in" / "b", [(44, 40)])
+    predict_tree(_net(), tmp_path / "in", tmp_path / "out", _coco(), progress=False)
+    for folder in ("a", "b"):
+        doc = json.loads((tmp_path / "out" / folder / COCO_FILE).read_text())
+        assert [i["file_name"] for i in doc["images"]] == ["a0.png"]

@@ -1357,14 +1357,19 @@ def _coco(out_dir: Path, paths: dict[Path, str], result, outputs: OutputOptions)
 
 
 def _for_cvat(paths: dict[Path, str]) -> dict[Path, str]:
-    """``paths`` (the tables' names) with absolute names (a glob given by its absolute path)
-    relative to their common folder, the one CVAT is given the images of (s72 notes: the
-    COCO file named ``/home/me/in/a.png``, which no CVAT task holds)."""
-    given = [n for n in paths.values() if os.path.isabs(n)]
-    if not given:
-        return paths
-    top = Path(os.path.commonpath([os.path.dirname(n) for n in given]))
-    return {f: Path(n).relative_to(top).as_posix() if n in given else n for f, n in paths.items()}
+    """``paths`` (the tables' names) relative to the deepest folder that holds them all, the
+    one a CVAT task is made of and the COCO file is put in (its ``annotations/``) for
+    ``train``: ``in/a*.png`` and ``/home/me/in/a*.png`` name ``a0.png`` alike (s74: the
+    first named ``in/a0.png``; s72 notes: the second ``/home/me/in/a0.png``), a glob over
+    ``inA/`` and ``inB/`` ``inA/a0.png``. Names given relative and by absolute path (inputs
+    outside the folder given) each from the folder of their own kind."""
+    named = dict(paths)
+    for absolute in (False, True):
+        kind = {f: n for f, n in paths.items() if os.path.isabs(n) == absolute}
+        if kind:
+            top = os.path.commonpath([os.path.dirname(os.path.normpath(n)) for n in kind.values()])
+            named |= {f: Path(os.path.relpath(n, top or ".")).as_posix() for f, n in kind.items()}
+    return named
 
 
 def _first_missing(folder: Path) -> Path | None:
