@@ -353,3 +353,13 @@ def test_a_tree_s_file_of_each_folder_names_its_images_in_that_folder(tmp_path):
     for folder in ("a", "b"):
         doc = json.loads((tmp_path / "out" / folder / COCO_FILE).read_text())
         assert [i["file_name"] for i in doc["images"]] == ["a0.png"]
+
+
+def test_the_categories_are_told_by_the_class_names():
+    """coco_categories built a stand-in model (a SimpleNamespace) to ask outline_class for
+    the foreground (s74): it takes the names. Pins the categories (passes on the old code)."""
+    from unetlab.inference.coco_out import coco_categories
+
+    assert coco_categories(["background", "boundary", "nucleus"], None) == {1: "nucleus"}
+    assert coco_categories(["background", "boundary", "interior"], None) == {1: "object"}
+    assert coco_categories([], None) == {1: "object"}

@@ -99,15 +99,12 @@ def coco_categories(class_names: Sequence[str], options) -> dict[int, str]:
     its ``background`` and ``no_class`` (ids: the class indices, as the objects table's
     ``class``); an instance model's objects one category, 1, named by its foreground
     (:func:`~unetlab.inference.outlines.outline_class`) or ``object``."""
-    from types import SimpleNamespace
-
-    from unetlab.inference.outlines import outline_class
+    from unetlab.inference.outlines import class_of_objects
 
     if getattr(options, "mode", None) == "semantic":
         gone = {options.background, *options.no_class}
         return {k: str(n) for k, n in enumerate(class_names) if k not in gone}
-    model = SimpleNamespace(classes=list(class_names))
-    return {1: outline_class(model, options) or "object"}
+    return {1: class_of_objects(class_names, options) or "object"}
 
 
 def _head(categories: Mapping[int, str]) -> dict:

@@ -259,7 +259,12 @@ def outline_class(model, options=None) -> str | None:
     a detection without ``classification``) for a model that names none, or whose classes
     are the instance target's parts (background, boundary, interior: a nucleus is no
     "interior")."""
-    classes = list(getattr(model, "classes", None) or [])
+    return class_of_objects(getattr(model, "classes", None) or [], options)
+
+
+def class_of_objects(class_names: Sequence[str], options=None) -> str | None:
+    """:func:`outline_class` of a model of classes ``class_names``."""
+    classes = list(class_names)
     if not classes or tuple(classes) == instances.CLASS_NAMES:
         return None
     gone = {getattr(options, "background", None), *getattr(options, "no_class", ())}
