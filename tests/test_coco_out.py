@@ -329,6 +329,20 @@ def test_a_coco_file_the_user_corrected_is_never_replaced(tmp_path):
     assert not (tmp_path / "one" / "a1_objects.tif").exists()  # refused before any work
 
 
+def test_a_plain_rerun_is_refused_before_it_says_it_predicts_again(tmp_path, caplog):
+    """s74: a plain rerun over a corrected COCO file said "predicted again, replacing
+    them" and then refused: the refusal comes first, alone."""
+    _images(tmp_path / "in", [(40, 40)])
+    out, net = tmp_path / "out", _net()
+    predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    _cut(out / COCO_FILE)
+    caplog.clear()
+    said = "objects_coco.json changed since"
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(OutputError, match=said):
+        predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    assert "predicted again" not in caplog.text
+
+
 def test_predict_file_names_images_of_a_linked_folder_relative_to_it(tmp_path):
     """s73 review: called by a linked folder's absolute path, the earlier input (listed by
     its resolved path) was named /.../real/a0.png, which no CVAT task given link/ holds."""

@@ -131,13 +131,27 @@ def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: boo
     ``overwrite`` or ``keep`` (skip_existing), which keep it as it is (:func:`write_run_coco`;
     s73 review: a rerun replaced it)."""
     from unetlab.inference.output_rules import GIVE_ANOTHER, KEEP_CHANGED
-    from unetlab.outputs import claim_files, keep_changed, refuse_unlisted
+    from unetlab.outputs import claim_files, keep_changed
 
-    path = Path(out_dir) / COCO_FILE
-    refuse_unlisted([path], "predict")
+    path = refuse_coco(out_dir, overwrite=overwrite, keep=keep)
     how = dict(keep_edited=keep, overwrite=overwrite, keep_fix=KEEP_CHANGED)
     if not keep_changed(Path(out_dir), [COCO_FILE], "predict", **how):
         claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
+    return path
+
+
+def refuse_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False) -> Path:
+    """The COCO file's path in ``out_dir``; OutputError where :func:`claim_coco` would refuse
+    it (a file unetlab did not write; one the user changed, but with ``overwrite`` or
+    ``keep``), asked before the folder is held and the model loaded: before any work and any
+    line of the run (s74: a plain rerun said "predicted again, replacing them", then refused)."""
+    from unetlab.inference.output_rules import KEEP_CHANGED
+    from unetlab.outputs import keep_changed, refuse_unlisted
+
+    path = Path(out_dir) / COCO_FILE
+    refuse_unlisted([path], "predict")
+    if not (overwrite or keep):
+        keep_changed(Path(out_dir), [COCO_FILE], "predict", keep_fix=KEEP_CHANGED)
     return path
 
 

@@ -68,7 +68,12 @@ from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
 from unetlab.inference.cellpose_out import write_run_cellpose
 from unetlab.inference.chosen import merge, noting
-from unetlab.inference.coco_out import claim_coco, coco_categories, write_run_coco
+from unetlab.inference.coco_out import (
+    claim_coco,
+    coco_categories,
+    refuse_coco,
+    write_run_coco,
+)
 from unetlab.inference.drawn_again import DRAWN_WHOLE, NOT_DRAWN, can_draw
 from unetlab.inference.earlier_outputs import (
     earlier_outputs,
@@ -606,6 +611,8 @@ def claim_folder(
     if outputs.skip_existing and record is None:
         claim.done.update(finished_inputs(out_dir, files, **outputs.wanted))
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=claim.check)
+    if outputs.outlines == "coco":  # before any line of the folder's (s74)
+        refuse_coco(out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
     with slide_resume.noting_unskipped(), prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
