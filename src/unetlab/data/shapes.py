@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import json
 import logging
 import os
 from collections import Counter
@@ -31,9 +30,9 @@ from unetlab.data.labelme import (
     IGNORE,
     LABELS_FILE,
     Shape,
-    is_labelme,
     label_values,
     labelme_shapes,
+    labelme_told,
     named_images,
     read_labelme,
     read_labels_file,
@@ -44,7 +43,6 @@ from unetlab.data.names import FOLDER_NAMES, SPLIT_NAMES
 from unetlab.data.read_notes import note_once
 from unetlab.data.yolo import class_names, data_yaml, is_label_text, yolo_outlines
 from unetlab.errors import DatasetError
-from unetlab.read_once import file_stamp
 from unetlab.words import numbered
 
 #: whether masks drawn as labelled shapes are read now as objects (``data.target:
@@ -78,21 +76,8 @@ def is_shapes_mask(path: str | os.PathLike) -> bool:
 
 def _labels_in(path: Path) -> tuple[str, ...] | None:
     """The labels of the shapes of the labelme file ``path``, or None where it is none."""
-    return _labels_of(str(path), file_stamp(path))
-
-
-@functools.lru_cache(maxsize=65536)
-def _labels_of(path: str, stamp: tuple | None) -> tuple[str, ...] | None:
-    """:func:`_labels_in` of ``path`` as it was at ``stamp`` (a file read once while
-    unchanged); a file not naming ``"shapes"`` is not parsed (metadata JSON beside images)."""
-    try:
-        raw = Path(path).read_bytes()
-        data = json.loads(raw) if b'"shapes"' in raw else None
-    except (OSError, ValueError):
-        return None
-    if not is_labelme(data):
-        return None
-    return tuple(str(s.get("label") or "") for s in data["shapes"] if isinstance(s, dict))
+    told = labelme_told(path)
+    return None if told is None else told.labels
 
 
 def shapes_mask(path: str | os.PathLike, image: Path | None, size: tuple[int, int]) -> np.ndarray:
