@@ -18,6 +18,7 @@ from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.errors import OutputError
 from unetlab.inference.coco_out import (
     COCO_FILE,
+    COCO_NEW,
     coco_annotations,
     write_run_coco,
 )
@@ -327,6 +328,31 @@ def test_a_coco_file_the_user_corrected_is_never_replaced(tmp_path):
         predict_file(net, tmp_path / "in" / "a1.png", tmp_path / "one", _coco())
     assert json.loads((tmp_path / "one" / COCO_FILE).read_text()) == doc
     assert not (tmp_path / "one" / "a1_objects.tif").exists()  # refused before any work
+
+
+@pytest.mark.parametrize("more", [{"skip_existing": True}, {"overwrite": True}])
+def test_new_images_beside_a_corrected_file_go_to_a_new_file_train_reads_too(tmp_path, more):
+    """s74: with the corrected file kept, the new images' objects were in no COCO file (a
+    line said it was kept, no more). They go to objects_coco.new.json beside it, and train
+    reads both from in/annotations/."""
+    _images(tmp_path / "in", [(97, 83), (61, 130), (50, 60)])
+    (tmp_path / "in" / "a2.png").rename(tmp_path / "a2.png")
+    out, net = tmp_path / "out", _net()
+    predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    doc = _cut(out / COCO_FILE)
+    (tmp_path / "a2.png").rename(tmp_path / "in" / "a2.png")  # a new image
+    result = predict_folder(net, tmp_path / "in", out, _coco(**more), progress=False)
+    assert not result.failed and json.loads((out / COCO_FILE).read_text()) == doc
+    new = json.loads((out / COCO_NEW).read_text())
+    assert [i["file_name"] for i in new["images"]] == ["a2.png"]
+    assert len(new["annotations"]) == ids_of(tmp_path, "a2").max() > 0
+    (tmp_path / "in" / "annotations").mkdir()
+    for name in (COCO_FILE, COCO_NEW):
+        shutil.copy(out / name, tmp_path / "in" / "annotations")
+    pairs = find_pairs(tmp_path / "in")
+    assert [p.image.name for p in pairs] == ["a0.png", "a1.png", "a2.png"]
+    assert np.array_equal(read_pair(pairs[2])[1], ids_of(tmp_path, "a2"))
+    assert read_pair(pairs[0])[1].max() == 3  # the corrected objects
 
 
 def test_a_plain_rerun_is_refused_before_it_says_it_predicts_again(tmp_path, caplog):

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: the run's COCO file in the output folder
 COCO_FILE = "objects_coco.json"
+#: beside a :data:`COCO_FILE` the user corrected, the COCO file of the images it does not list
+COCO_NEW = "objects_coco.new.json"
 
 
 def coco_annotations(
@@ -135,23 +137,28 @@ def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: boo
 
     path = refuse_coco(out_dir, overwrite=overwrite, keep=keep)
     how = dict(keep_edited=keep, overwrite=overwrite, keep_fix=KEEP_CHANGED)
-    if not keep_changed(Path(out_dir), [COCO_FILE], "predict", **how):
-        claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
+    if keep_changed(Path(out_dir), [COCO_FILE], "predict", **how):  # the new images' beside
+        path = refuse_coco(out_dir, overwrite=overwrite, keep=keep, name=COCO_NEW)
+        if keep_changed(Path(out_dir), [COCO_NEW], "predict", **how):
+            return path
+    claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
     return path
 
 
-def refuse_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False) -> Path:
-    """The COCO file's path in ``out_dir``; OutputError where :func:`claim_coco` would refuse
-    it (a file unetlab did not write; one the user changed, but with ``overwrite`` or
+def refuse_coco(
+    out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False, name=COCO_FILE
+) -> Path:
+    """The path of the COCO file ``name`` in ``out_dir``; OutputError where
+    :func:`claim_coco` would refuse it (a file unetlab did not write; one the user changed, but with ``overwrite`` or
     ``keep``), asked before the folder is held and the model loaded: before any work and any
     line of the run (s74: a plain rerun said "predicted again, replacing them", then refused)."""
     from unetlab.inference.output_rules import KEEP_CHANGED
     from unetlab.outputs import keep_changed, refuse_unlisted
 
-    path = Path(out_dir) / COCO_FILE
+    path = Path(out_dir) / name
     refuse_unlisted([path], "predict")
     if not (overwrite or keep):
-        keep_changed(Path(out_dir), [COCO_FILE], "predict", keep_fix=KEEP_CHANGED)
+        keep_changed(path.parent, [path.name], "predict", keep_fix=KEEP_CHANGED)
     return path
 
 
@@ -164,21 +171,49 @@ def write_run_coco(
     one for the objects written as RLE. None where no image has objects there (nothing
     written). One image's objects are held at a time, their annotations written as they
     are made (s72 review: a plate's were all held until one dump, 15.6 MB a 2048² field).
-    A file the user changed (:func:`claim_coco`) is kept: None."""
+    A file the user changed (:func:`claim_coco`) is kept, the inputs it does not list
+    written to :data:`COCO_NEW` beside it (s74: their objects were in no file), as a CVAT
+    task of those images takes them (a task's images are fixed) and ``train`` reads both."""
     from unetlab.outputs import edited_outputs, stamp_outputs
 
-    if COCO_FILE in edited_outputs(out_dir):  # the user's (:func:`claim_coco`), said there
-        return None
+    path, edited = out_dir / COCO_FILE, edited_outputs(out_dir)
+    if COCO_FILE in edited:  # the user's (:func:`claim_coco`), said there
+        if COCO_NEW in edited:
+            return None
+        path, files = out_dir / COCO_NEW, _unlisted(path, files, names)
     planes, left_out = _one_plane_objects(out_dir, files)
-    say_left_out(out_dir / COCO_FILE, left_out, "COCO")
+    say_left_out(path, left_out, "COCO")
     if not planes:
         return None
-    path = out_dir / COCO_FILE
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         holed = _write_streamed(out, planes, names, categories)
-    stamp_outputs(out_dir, [COCO_FILE], "predict")  # a file changed since is told as theirs
+    stamp_outputs(out_dir, [path.name], "predict")  # a file changed since is told as theirs
     _say_holed(path, holed)
+    if path.name == COCO_NEW:
+        _say_new(path, [names[p] for p, _ in planes])
     return path
+
+
+def _unlisted(path: Path, files: Sequence[Path], names: Mapping[Path, str]) -> list[Path]:
+    """Those of ``files`` whose name (``names``) the COCO file ``path`` does not list (all
+    where it cannot be read as one)."""
+    try:
+        listed = {str(i.get("file_name")) for i in json.loads(path.read_bytes())["images"]}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        listed = set()
+    return [f for f in files if names[f] not in listed]
+
+
+def _say_new(path: Path, named: list[str]) -> None:
+    """The line for the new images' objects written to ``path`` (:data:`COCO_NEW`)."""
+    log.warning(
+        "%s: the objects of %s %s does not list (%s), yours kept as it is: import it into a "
+        "CVAT task of those images; train reads both files put beside the images",
+        path,
+        numbered(len(named), "image"),
+        COCO_FILE,
+        ", ".join(named[:3]) + (", ..." if len(named) > 3 else ""),
+    )
 
 
 def write_file_coco(out_dir: Path, path: Path, categories: dict[int, str]) -> Path | None:
