@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.dicom_writer import ct_volume, write_series
-from unetlab import UNet, predict_folder
+from unetlab import UNet, predict_file, predict_folder
 from unetlab.data.dicom import series_header
 from unetlab.data.nifti import read_volume
 from unetlab.errors import UnetlabError
@@ -244,24 +244,51 @@ def test_a_seg_of_ten_classes_is_written_from_the_label_map_itself(tmp_path):
         np.testing.assert_array_equal(got, labels == k)
 
 
-@pytest.mark.parametrize("key", ["FrameOfReferenceUID", "StudyInstanceUID"])
-def test_a_slice_lacking_a_uid_the_seg_needs_is_refused_before_any_work(tmp_path, key):
-    """s73 review: a slice without FrameOfReferenceUID was found once the series was
-    predicted (its NIfTI labels lost with the SEG), one without StudyInstanceUID raised
-    highdicom's AttributeError as a bug of unetlab's."""
+def _lacking(series: Path, key: str) -> None:
+    """Take ``key`` out of the third slice of ``series``, as an anonymiser does."""
     import pydicom
 
     from tests.dicom_writer import save
 
-    _series(tmp_path, "CT_1")
-    third = _series(tmp_path, "CT_2") / "IM0003"
-    ds = pydicom.dcmread(third)
+    ds = pydicom.dcmread(series / "IM0003")
     delattr(ds, key)
-    save(ds, third)
-    said = f"CT_2/IM0003: a slice without {key}, by which a DICOM SEG refers to its series"
+    save(ds, series / "IM0003")
+
+
+@pytest.mark.parametrize("key", ["FrameOfReferenceUID", "StudyInstanceUID"])
+def test_a_series_lacking_a_uid_the_seg_needs_gets_its_nifti_labels_alone(tmp_path, key, caplog):
+    """s74: one series lacking a UID refused the whole run (s73 review: found once the series
+    was predicted, its NIfTI labels lost with the SEG; without StudyInstanceUID highdicom's
+    AttributeError as a bug of unetlab's); the others are predicted with their SEGs, said
+    in one line."""
+    _series(tmp_path, "CT_1")
+    _lacking(_series(tmp_path, "CT_2"), key)
+    with caplog.at_level("WARNING"):
+        result = predict_folder(
+            _net(), tmp_path / "images", tmp_path / "out", output_format="dicom-seg"
+        )
+    assert not result.failed
+    names = sorted(p.name for p in (tmp_path / "out").glob("CT_*"))
+    assert names == ["CT_1.nii.gz", "CT_1.seg.dcm", "CT_2.nii.gz"]
+    said = [r.getMessage() for r in caplog.records if "no DICOM SEG written" in r.getMessage()]
+    assert said == [
+        f"{tmp_path / 'images' / 'CT_2' / 'IM0003'}: a slice without {key}, by which a DICOM "
+        "SEG refers to its series and is placed on it: no DICOM SEG written of CT_2, its "
+        "NIfTI labels are; export it again from the PACS for its SEG"
+    ]
+
+
+def test_a_run_whose_every_series_lacks_a_uid_is_refused_before_any_work(tmp_path):
+    for name in ("CT_1", "CT_2"):
+        _lacking(_series(tmp_path, name), "FrameOfReferenceUID")
+    said = "CT_1/IM0003: a slice without FrameOfReferenceUID, by which a DICOM SEG refers to"
     with pytest.raises(UnetlabError, match=said):
         predict_folder(_net(), tmp_path / "images", tmp_path / "out", output_format="dicom-seg")
     assert not list(tmp_path.glob("out/*"))
+    with pytest.raises(UnetlabError, match=said):  # one series given alone, as a file
+        predict_file(
+            _net(), tmp_path / "images" / "CT_1", tmp_path / "out", output_format="dicom-seg"
+        )
     result = predict_folder(_net(), tmp_path / "images", tmp_path / "out")  # NIfTI alone: as ever
     assert not result.failed and len(list(tmp_path.glob("out/*.nii.gz"))) == 2
 
@@ -308,8 +335,6 @@ def test_a_seg_is_refused_in_one_line_by_predict_file_too(tmp_path):
     """predict_file of an image that is no series: refused by its file's outputs, as
     predict_folder's inputs are."""
     from PIL import Image
-
-    from unetlab import predict_file
 
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "a.png")
     said = "a.png: not a DICOM series: output_format='dicom-seg' writes the SEG"

@@ -178,23 +178,37 @@ def _sources(head) -> list:
     return sources
 
 
-def refuse_unreferenced(series: str | os.PathLike | DicomSeries) -> None:
-    """ImageReadError, one line, where a slice of ``series`` (its folder, or its header)
-    lacks a UID a SEG refers to it by or is placed by
-    (:data:`~unetlab.data.dicom.REFERENCED_BY`; s73 review: found with the prediction done,
-    a traceback for a StudyInstanceUID); a folder whose headers cannot be read is left to
-    its prediction, which says why."""
+def unreferenced(series: str | os.PathLike | DicomSeries) -> tuple[Path, tuple[str, ...]] | None:
+    """The first slice of ``series`` (its folder, or its header) lacking a UID a SEG refers
+    to it by or is placed by (:data:`~unetlab.data.dicom.REFERENCED_BY`), and those it
+    lacks; None where none lacks one, or the folder's headers cannot be read (left to its
+    prediction, which says why). The header is read once (kept for the prediction)."""
     if not isinstance(series, DicomSeries):
         try:
-            series = series_header(series)  # kept for the prediction: read once
+            series = series_header(series)
         except ImageReadError:
-            return
-    if series.unreferenced is None:
+            return None
+    return series.unreferenced
+
+
+def unreferenced_line(lacking: tuple[Path, tuple[str, ...]]) -> str:
+    """``CT_2/IM0003: a slice without FrameOfReferenceUID, by which a DICOM SEG refers to
+    its series and is placed on it`` (``lacking``: :func:`unreferenced`'s)."""
+    where, keys = lacking
+    return (
+        f"{where}: a slice without {', '.join(keys)}, by which a DICOM SEG refers to its "
+        "series and is placed on it"
+    )
+
+
+def refuse_unreferenced(series: str | os.PathLike | DicomSeries) -> None:
+    """ImageReadError, one line, where a slice of ``series`` (its folder, or its header)
+    lacks a UID a SEG refers to it by (:func:`unreferenced`; s73 review: found with the
+    prediction done, a traceback for a StudyInstanceUID)."""
+    if (lacking := unreferenced(series)) is None:
         return
-    where, lacking = series.unreferenced
     raise ImageReadError(
-        f"{where}: a slice without {', '.join(lacking)}, by which a DICOM SEG refers to its "
-        "series and is placed on it: export the series again from the PACS (or write the "
+        f"{unreferenced_line(lacking)}: export the series again from the PACS (or write the "
         "NIfTI labels alone: drop --output-format dicom-seg)"
     )
 

@@ -67,7 +67,6 @@ import numpy as np
 import torch
 
 from unetlab.data.dicom import is_dicom_series, write_series_labels
-from unetlab.data.dicom_seg import highdicom_for, refuse_unreferenced, write_seg
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import (
@@ -205,6 +204,7 @@ from unetlab.inference.records import (
     with_axes,
 )
 from unetlab.inference.rescale import auto_scale, refuse_streamed_scale
+from unetlab.inference.seg_out import refuse_seg, seg_wanted, write_series_seg
 from unetlab.inference.sizing import level_size_note, trained_pixel_size, unknown_scale_note
 from unetlab.inference.slide_outputs import Together, finish, publishing_path
 from unetlab.inference.slide_overlay import by_object
@@ -233,7 +233,6 @@ from unetlab.plots import object_colour_table, prediction_overlay, shown_channel
 from unetlab.progress import progress_calls
 from unetlab.runtime import check_precision, memory_hint
 from unetlab.signals import stop_said, stop_status
-from unetlab.words import numbered
 
 __all__ = [
     "LARGE_PIXELS",
@@ -545,31 +544,6 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
         if note is not None:  # a stack's too: all its pages (audit s34 stacks 5)
             log.info("%s", note)
         return _predict_whole(_with_scale(file))
-
-
-#: the refusal of a SEG of an input that is no DICOM series, as the caller spells the format
-SEG_OF_SERIES = Spelled(
-    "not a DICOM series: output_format='dicom-seg' writes the SEG of a DICOM series "
-    "(a folder of its slices); predict this input without it",
-    "not a DICOM series: --output-format dicom-seg writes the SEG of a DICOM series "
-    "(a folder of its slices); predict this input without it",
-)
-
-
-def refuse_seg(paths: Sequence[Path], outputs: OutputOptions) -> None:
-    """UnetlabError where ``outputs`` ask for a DICOM SEG and an input of ``paths`` is no
-    DICOM series, naming the first and counting the others (one line for a run, not one an
-    input), highdicom, which writes it, is not installed, or a slice lacks a UID the SEG
-    needs (:func:`~unetlab.data.dicom_seg.refuse_unreferenced`)."""
-    if not outputs.wanted["seg"]:
-        return
-    if no := [p for p in paths if not is_dicom_series(p)]:
-        more = f" (and {numbered(len(no) - 1, 'other input')})" if len(no) > 1 else ""
-        raise UnetlabError(**spelled(lambda f: f"{shown_path(no[0])}{more}: {f}", SEG_OF_SERIES))
-    if paths:
-        highdicom_for(paths[0])
-    for series in paths:  # before any work: s73 review, found with the prediction done
-        refuse_unreferenced(series)
 
 
 def _with_scale(file: _File) -> _File:
@@ -992,23 +966,12 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
         drawn["channel"] = found.channel
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
-    if o.wanted["seg"]:  # a DICOM series' SEG, of its class indices
-        written.append(_write_seg(file, paths["seg"], found.labels))
+    if seg_wanted(file.path, o):  # a DICOM series' SEG, of its class indices
+        written.append(write_series_seg(file.model, file.path, paths["seg"], found.labels))
     if paths["labels"].name not in found.kept:  # those drawn from: not written again
         how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
         _write_labels(file, paths["labels"], found.labels, **how)
     return written
-
-
-def _write_seg(file: _File, path: Path, labels: list) -> Path:
-    """The DICOM SEG of the series ``file``: a segment per class of the model but its
-    background, named as the checkpoint names them."""
-    model = file.model
-    count = max(getattr(model, "num_classes", 2), 2)
-    names = list(getattr(model, "classes", None) or ())
-    classes = names if len(names) == count else [f"class {k}" for k in range(count)]
-    volume = np.stack(labels)
-    return write_seg(path, volume, file.path, classes=classes, background=model_background(model))
 
 
 def _object_outputs(

@@ -92,7 +92,6 @@ from unetlab.inference.files import (
     is_pixels,
     path_given,
     predict_file,
-    refuse_seg,
 )
 from unetlab.inference.handed_lines import kept_lines, say_kept
 from unetlab.inference.keywords import check_keywords
@@ -155,6 +154,7 @@ from unetlab.inference.records import (
     said_pair,
     save_outcome,
 )
+from unetlab.inference.seg_out import passing_over, refuse_seg
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
@@ -1148,13 +1148,13 @@ def predict_folder(
     inputs, out_dir = _checked_paths(inputs, out_dir)  # an iterable as a list: read once
     # a notebook's Ctrl-C said, listing too; one look at the inputs until the first prediction
     with _stop_said(group, out_dir, outputs) as files, _first_look() as looked:
-        not_read, files[:] = _found(inputs, settings, model, outputs)  # a stop's line counts them
+        not_read, files[:], no_seg = _found(inputs, settings, model, outputs)  # a stop counts them
         apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; others go on
         load = _Loaded.checked(model, outputs, dict(name=name, **settings))
         before = folder_names(out_dir), _first_missing(out_dir)  # one it makes: None, its top
         hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
         asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks, looked=looked)
-        result = _predict_held(load, out_dir, files, apart, not_read, asked)
+        result = _predict_held(load, out_dir, files, apart, not_read, asked, no_seg)
         if group.is_main and not result.written:
             _drop_unused(out_dir, before)
     return result
@@ -1223,17 +1223,19 @@ def continue_with(skip_existing: bool) -> str:
     return said_as(SAME_CALL if skip_existing else SAME_CALL_SKIPPING)
 
 
-def _found(inputs, settings: dict, model, outputs: OutputOptions) -> tuple[list[Path], list[Path]]:
+def _found(
+    inputs, settings: dict, model, outputs: OutputOptions
+) -> tuple[list[Path], list[Path], frozenset[Path]]:
     """The inputs of a microscope format that are not read (named: :func:`say_unread`) and
     the files found (:func:`find_inputs`); UnetlabError where ``settings`` would fail every
     file alike (axes no TIFF takes, a channel none has, inputs all of a channel count the
     ``model`` cannot take: :func:`refuse_for_every_file`, told what it takes where it is
     loaded), or ``outputs`` ask for the DICOM SEG of an input that is no DICOM series
-    (before the folder is held)."""
+    (before the folder is held); and the series whose SEG is not written
+    (:func:`~unetlab.inference.seg_out.refuse_seg`)."""
     not_read, files = say_unread(inputs), find_inputs(inputs)
     refuse_for_every_file(inputs, files, settings, takes=model_takes(model))
-    refuse_seg(files, outputs)
-    return not_read, files
+    return not_read, files, refuse_seg(files, outputs)
 
 
 @dataclass(frozen=True)
@@ -1272,12 +1274,14 @@ def _predict_held(
     apart: dict[Path, str],
     not_read: list[Path],
     asked: _Asked,
+    no_seg: frozenset[Path] = frozenset(),
 ) -> FolderPrediction:
     """:func:`predict_folder` once its inputs are found: ``out_dir`` held (:func:`_claimed`)
-    while the inputs not ``apart`` nor skipped are predicted and the run concluded."""
+    while the inputs not ``apart`` nor skipped are predicted (the series ``no_seg`` with no
+    SEG: :func:`~unetlab.inference.seg_out.passing_over`) and the run concluded."""
     group = asked.group
     todo = [f for f in files if f not in apart]
-    with contextlib.ExitStack() as claimed:
+    with contextlib.ExitStack() as claimed, passing_over(no_seg):
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         claimed.enter_context(read_notes())  # what reading did: one line a kind, at the end
         claimed.enter_context(looking_beside(group))  # fewer threads beside work, as the CLI
