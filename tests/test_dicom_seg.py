@@ -341,3 +341,42 @@ def test_a_seg_is_refused_in_one_line_by_predict_file_too(tmp_path):
     with pytest.raises(UnetlabError, match=said):
         predict_file(_net(), tmp_path / "a.png", tmp_path / "out", output_format="dicom-seg")
     assert not list(tmp_path.glob("out/*"))
+
+
+def _slice_opens(root: Path, out: str, monkeypatch) -> dict[str, int]:
+    """How often each slice file under ``root/images`` is opened by a SEG run into ``out``."""
+    import builtins
+    from collections import Counter
+
+    opened, real = Counter(), builtins.open
+    images = str(root / "images")
+
+    def counting(file, *args, **kwargs):
+        if str(file).startswith(images):
+            opened[str(file)] += 1
+        return real(file, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(builtins, "open", counting)
+        result = predict_folder(_net(), root / "images", root / out, output_format="dicom-seg")
+    assert not result.failed and len(result.written) == 4
+    return dict(opened)
+
+
+def test_a_run_of_more_series_than_are_kept_reads_each_header_once(
+    tmp_path, monkeypatch, settled_inputs
+):
+    """s74: the SEG's check read the headers of 40 series of 5 slices, past the 32 folders
+    kept, and the prediction read each again: 1,800 opens of the slices (9 a slice), 920
+    with each header read once a run (4 or 5 a slice, as for 8 series). Here 4 series past
+    2 kept: the same opens as with all of them kept."""
+    from unetlab.data import dicom
+
+    for k in range(4):
+        _series(tmp_path, f"CT_{k}")
+    monkeypatch.setattr(dicom, "_KEPT", {})  # none read before
+    kept = _slice_opens(tmp_path, "kept", monkeypatch)
+    monkeypatch.setattr(dicom, "_KEPT", {})
+    monkeypatch.setattr(dicom, "KEPT_FOLDERS", 2)
+    assert _slice_opens(tmp_path, "past", monkeypatch) == kept
+    assert len(dicom._KEPT) <= 2  # those past it dropped once the run ended

@@ -14,11 +14,12 @@ volume written with it (:func:`~unetlab.data.nifti.write_labels_at`) overlays th
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -84,12 +85,15 @@ REFERENCED_BY = (
 )
 #: (x, y, z) of LPS as RAS: NIfTI's world negates DICOM's first two axes
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
-#: folders whose listing and series header are kept (:func:`_kept`)
+#: folders whose listing and series header are kept (:func:`_kept`) outside a run that
+#: keeps them all (:func:`keeping_series`)
 KEPT_FOLDERS = 32
 
 log = logging.getLogger(__name__)
 #: (what, folder) -> (the stamp it was read at, what was read): see :func:`_kept`
 _KEPT: dict[tuple, tuple] = {}
+#: the runs within :func:`keeping_series` (none: :data:`KEPT_FOLDERS` kept)
+_KEEPING = [0]
 #: a label volume read reversed onto its series -> (its stamp, the axes): see :func:`onto_series`
 _REVERSED: dict[str, tuple] = {}
 
@@ -129,9 +133,29 @@ def _kept(key: tuple, stamp: tuple | None, read: Callable[[], T]) -> T:
     if stamp is not None:
         _KEPT.pop(key, None)
         _KEPT[key] = (stamp, value)
-        while len(_KEPT) > KEPT_FOLDERS:
-            del _KEPT[next(iter(_KEPT))]
+        _trimmed()
     return value
+
+
+def _trimmed() -> None:
+    """The kept reads past :data:`KEPT_FOLDERS` dropped, the earliest first, but within a
+    run that keeps them all (:func:`keeping_series`)."""
+    while not _KEEPING[0] and len(_KEPT) > KEPT_FOLDERS:
+        del _KEPT[next(iter(_KEPT))]
+
+
+@contextlib.contextmanager
+def keeping_series() -> Iterator[None]:
+    """Within: every folder's listing and series header read is kept while unchanged, none
+    dropped past :data:`KEPT_FOLDERS` (s74: ``predict --output-format dicom-seg`` of 40
+    series read each header for the SEG's check, then again to predict it: 9 opens a
+    slice, 5 for 8 series); those past it dropped at its end."""
+    _KEEPING[0] += 1
+    try:
+        yield
+    finally:
+        _KEEPING[0] -= 1
+        _trimmed()
 
 
 def _listing(folder: Path) -> _Listing:

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from unetlab.data.dicom import keeping_series
 from unetlab.data.io import (
     CHANNEL_GIVEN,
     check_axes,
@@ -1181,10 +1182,11 @@ def _stop_said(group: Group, out_dir: Path, outputs: OutputOptions) -> Iterator[
     KeyboardInterrupt); no line where a caller says it (the command line, a tree) nor by its
     files (:func:`~unetlab.signals.stop_said`). Yields the list of the inputs the line
     counts, for the caller to fill once it found them. The folder's hold stays noted until
-    the line is said (:func:`holds_of_a_call`)."""
+    the line is said (:func:`holds_of_a_call`), and every DICOM series' header read once
+    (:func:`~unetlab.data.dicom.keeping_series`)."""
     files: list[Path] = []
     said = functools.partial(_say_stopped, files=files, out_dir=out_dir, outputs=outputs)
-    with holds_of_a_call(), stop_said(said, main=group.is_main):
+    with holds_of_a_call(), keeping_series(), stop_said(said, main=group.is_main):
         yield files
 
 
