@@ -380,3 +380,49 @@ def test_a_run_of_more_series_than_are_kept_reads_each_header_once(
     monkeypatch.setattr(dicom, "KEPT_FOLDERS", 2)
     assert _slice_opens(tmp_path, "past", monkeypatch) == kept
     assert len(dicom._KEPT) <= 2  # those past it dropped once the run ended
+
+
+def test_skip_existing_writes_a_missing_seg_from_the_nifti_labels_there(tmp_path, caplog):
+    """s74: with the NIfTI labels this checkpoint and settings wrote there and the SEG
+    missing (deleted, or lost), --skip-existing predicted the series again; the SEG is
+    written from the labels there, the net not run, said in one line."""
+    series = _series(tmp_path)
+    first = _predicted(tmp_path, series)[0]
+    seg_before = hd.seg.segread(first).get_pixels_by_source_instance(_uids(series))
+    first.unlink()
+    stamp = (tmp_path / "out" / "CT_1.nii.gz").stat().st_mtime_ns
+
+    class _Unrun(torch.nn.Module):  # the same weights, which must not run
+        def forward(self, x):
+            raise AssertionError("the net ran")
+
+    net = _net()
+    net.forward = _Unrun().forward
+    with caplog.at_level("INFO"):
+        again = predict_folder(
+            net, series, tmp_path / "out", output_format="dicom-seg", skip_existing=True
+        )
+    assert not again.failed and (tmp_path / "out" / "CT_1.seg.dcm").exists()
+    assert "CT_1: drawn from the labels this checkpoint and settings wrote in" in caplog.text
+    seg = hd.seg.segread(tmp_path / "out" / "CT_1.seg.dcm")
+    np.testing.assert_array_equal(seg.get_pixels_by_source_instance(_uids(series)), seg_before)
+    assert (tmp_path / "out" / "CT_1.nii.gz").stat().st_mtime_ns == stamp  # kept as it is
+
+
+def test_skip_existing_predicts_a_series_whose_labels_another_model_wrote(tmp_path):
+    """Labels that are not this checkpoint's (another's weights): predicted again."""
+    series = _series(tmp_path)
+    other = _net()
+    with torch.no_grad():
+        next(other.parameters()).add_(1.0)
+    predict_folder(other, series, tmp_path / "out", output_format="dicom-seg")
+    (tmp_path / "out" / "CT_1.seg.dcm").unlink()
+    again = predict_folder(
+        _net(),
+        series,
+        tmp_path / "out",
+        output_format="dicom-seg",
+        skip_existing=True,
+        overwrite=True,
+    )
+    assert [p.name for p in again.written[series]] == ["CT_1.nii.gz", "CT_1.seg.dcm"]

@@ -11,7 +11,9 @@ Probabilities need the net, and so do stacks (their pages are staged), 3-D objec
 with nodata or transparent pixels (the labels written there are no class): those are
 predicted again, as the claim's line says. A slide read window by window has its overlay
 drawn from its labels (and object ids) there window by window (:func:`slide_redrawable`),
-as a run that predicts it draws it from the ids it writes; its outlines need the net.
+as a run that predicts it draws it from the ids it writes; its outlines need the net. A
+DICOM series' SEG is written from its NIfTI labels there (:func:`series_redrawable`, s74:
+the series was predicted again for its SEG alone).
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from unetlab.inference.predict import index_dtype
 from unetlab.inference.records import OutputOptions, Provenance
 
 #: the kinds of output that are drawn from those there, without the net
-DRAWN = ("overlay", "geojson", "rois")
+DRAWN = ("overlay", "geojson", "rois", "seg")
 #: where the claim's line says they are drawn (:func:`can_draw`), and where not
 DRAWN_WHOLE = (
     "drawn from those there without the net where the image is read whole (a slide read "
-    "window by window: its overlay)"
+    "window by window: its overlay; a DICOM series: its SEG)"
 )
 NOT_DRAWN = "a slide's outlines, a stack, an image read whole with nodata"
 
@@ -74,6 +76,30 @@ def slide_redrawable(
     outputs ``record`` wrote at ``finals`` (with its outlines where asked for: those need
     the net): an overlay asked for, and :func:`_there`."""
     return bool(outputs.draw_overlay) and _there(finals, path, outputs, record, slide=True)
+
+
+def series_redrawable(
+    paths: dict[str, Path], path: Path, outputs: OutputOptions, record: Provenance
+) -> bool:
+    """Whether the SEG of the DICOM series ``path`` is written from the NIfTI labels
+    ``record`` wrote at ``paths``: the SEG asked for beside the labels alone (no
+    probabilities, overlay nor objects), and :func:`_there`."""
+    asked = [kind for kind, on in outputs.wanted.items() if on]
+    return asked == ["seg"] and _there(paths, path, outputs, record)
+
+
+def written_volume(
+    labels: Path, values: Sequence[int] | None, classes: int
+) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """The slices' class indices read back from the NIfTI label volume ``labels`` (written
+    as the mask ``values``, or as indices: None), as :func:`written_pages` gives a page's,
+    no object ids; None where it holds a value none of ``values`` is."""
+    from unetlab.data.nifti import read_volume
+
+    indices = decoded(read_volume(labels, mask=True), values)
+    if indices is None:
+        return None
+    return list(indices.astype(index_dtype(classes))), []
 
 
 def _there(

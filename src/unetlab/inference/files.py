@@ -111,7 +111,14 @@ from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
 from unetlab.inference.coco_out import claim_coco, coco_categories, write_file_coco
-from unetlab.inference.drawn_again import drawn_from, redrawable, table_counts, written_pages
+from unetlab.inference.drawn_again import (
+    drawn_from,
+    redrawable,
+    series_redrawable,
+    table_counts,
+    written_pages,
+    written_volume,
+)
 from unetlab.inference.file_fit import Alone, channels_alone, file_fit, index_of
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.labelme_out import write_model_labelme
@@ -820,11 +827,14 @@ def _written(file: _File, paths: dict[str, Path], invalid: list) -> tuple[list, 
     o = file.outputs
     if position_of(file.path) is not None:  # a position's: all the file's are judged
         return None
-    if not redrawable(paths, file.path, o, file.record, invalid):
-        return None
     objects = paths["objects"] if o.objects is not None else None
     classes = getattr(file.model, "num_classes", 2)
-    there = written_pages(paths["labels"], objects, file.values, classes)
+    if series_redrawable(paths, file.path, o, file.record):  # a series' SEG: its labels
+        there = written_volume(paths["labels"], file.values, classes)
+    elif redrawable(paths, file.path, o, file.record, invalid):
+        there = written_pages(paths["labels"], objects, file.values, classes)
+    else:
+        return None
     if there is not None:
         log.info(
             "%s: drawn from the labels%s this checkpoint and settings wrote in %s, the net not run",
