@@ -332,7 +332,7 @@ def write_label_blocks(
     blocks: Iterable[np.ndarray],
     like: str | os.PathLike,
     *,
-    top: int,
+    top: int | None,
     head: MrcHeader | None = None,
     key: str | None = None,
 ) -> Path:
@@ -340,19 +340,24 @@ def write_label_blocks(
     voxels in the file's order (planes, or bands of a plane's rows, as a streamed tomogram's
     staging gives them) of values 0 to ``top`` (mode 0 up to 255, else 6), over the MRC file
     ``like`` (of header ``head``, read where not given), carrying ``key`` where given (as
-    :func:`write_mrc_labels` does). The header's place is left first
-    and written last, with the statistics counted on the way; then the atomic rename. Every
-    voxel is written once, in one pass: bytes equal to a whole volume's."""
+    :func:`write_mrc_labels` does). ``top`` None: their largest is found on the way, for
+    blocks read once (a wide staging's, s74): written as mode 6, narrowed to mode 0 after
+    where all fit a byte. The header's place is left first and written last, with the
+    statistics counted on the way; then the atomic rename. Every voxel is taken once, in
+    one pass: bytes equal to a whole volume's."""
     theirs = mrc_header(like) if head is None else head
-    kind = label_dtype(top).newbyteorder("<")
-    counts = np.zeros(top + 1, np.int64)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    cap = np.iinfo(np.uint16).max if top is None else top
+    kind = label_dtype(cap).newbyteorder("<")
+    counts = np.zeros(top + 1 if top is not None else 1, np.int64)
+    with atomic_path(path) as tmp, open(tmp, "w+b") as f:
         f.seek(HEADER_BYTES)
         for block in blocks:
             block.astype(kind, copy=False).tofile(f)
-            counts += _counted(block, top)
+            counts = _summed(counts, _counted(block, cap))
         if counts.sum() != math.prod(theirs.shape):
             raise ValueError(f"{counts.sum()} label voxels for an MRC file of {theirs.shape}")
+        if label_dtype(len(counts) - 1) != kind:  # found on the way: all fit a byte
+            kind = _narrowed(f, int(counts.sum()))
         f.seek(0)
         mode = LABEL_MODES[kind.newbyteorder("=")]
         f.write(_label_header(theirs, counts, mode, Path(like), key))
@@ -360,11 +365,37 @@ def write_label_blocks(
 
 
 def _counted(block: np.ndarray, top: int) -> np.ndarray:
-    """The counts of the values 0 to ``top`` in ``block`` (``np.bincount``'s)."""
-    counts = np.bincount(block.ravel(), minlength=top + 1)
+    """The counts of the values 0 to ``top`` in ``block`` (``np.bincount``'s, up to its
+    largest)."""
+    counts = np.bincount(block.ravel())
     if len(counts) > top + 1:
         raise ValueError(f"label values up to {len(counts) - 1}, over the {top} given")
     return counts
+
+
+def _summed(counts: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """``counts`` + ``more``, the shorter padded with zeros."""
+    if len(more) > len(counts):
+        counts, more = more.astype(np.int64), counts
+    counts[: len(more)] += more
+    return counts
+
+
+#: voxels narrowed at a time (:func:`_narrowed`): 2 MiB of uint16
+NARROW_STEP = 1 << 20
+
+
+def _narrowed(f, voxels: int) -> np.dtype:
+    """Rewrite the ``voxels`` uint16 values after the header of the open file ``f`` as
+    bytes, in place (each step's bytes land before those still to read), and cut the file
+    after them; returns the bytes' dtype."""
+    for start in range(0, voxels, NARROW_STEP):
+        f.seek(HEADER_BYTES + 2 * start)
+        values = np.fromfile(f, "<u2", min(NARROW_STEP, voxels - start))
+        f.seek(HEADER_BYTES + start)
+        values.astype(np.uint8).tofile(f)
+    f.truncate(HEADER_BYTES + voxels)
+    return np.dtype("<u1")
 
 
 def count_statistics(counts: np.ndarray) -> tuple[float, float, float, float]:

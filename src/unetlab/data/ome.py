@@ -450,16 +450,16 @@ def seal_mrc(
     ``like``) as its MRC label file ``path`` (:func:`~unetlab.data.mrc.write_label_blocks`:
     the header that a whole volume's labels get, bytes and all, and the key of the spec's
     record), band by band in the file's order; the staging is kept (its caller's to remove
-    once the outputs are in place). Mode 0 where the staging holds bytes; a wider one's
-    largest value is read first (mode 0 up to 255, 6 above, as a whole volume's).
+    once the outputs are in place), read once (s74: a wide one was read twice, its largest
+    value first). Mode 0 where the staging holds bytes; a wider one's is mode 0 where its
+    largest value is up to 255, 6 above, as a whole volume's.
     ``told``: how far the writing is (:data:`Told`)."""
     import zarr
 
     array = zarr.open_array(stage / "0", mode="r", zarr_format=2)
     if array.dtype.kind != "u":
         raise ValueError(f"MRC labels of {array.dtype}: label values are unsigned")
-    wide = array.dtype.itemsize > 1
-    top = max((int(b.max(initial=0)) for b in _bands(array)), default=0) if wide else 255
+    top = 255 if array.dtype.itemsize == 1 else None  # a wide one's: found as it is written
     done = _counted(told, "writing", array.shape)
     key = json.loads(spec.record).get("key") if spec.record else None  # a rerun's proof
     write_label_blocks(path, _told(_bands(array), done), like, top=top, key=key)
