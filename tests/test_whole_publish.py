@@ -129,11 +129,38 @@ def test_a_committed_publishing_folder_is_kept_for_the_run_that_finishes_it(fold
     predict_folder(NET, inputs, out, **HOW)
     publishing = out / ".m.tif.publish.partial"
     publishing.mkdir()
-    (publishing / "unetlab-resume.json").write_text('{"state": "committed", "steps": []}')
+    step = '[["m_prob.tif", "m_prob.tif", false]]'  # its source there: not renamed yet
+    (publishing / "unetlab-resume.json").write_text(f'{{"state": "committed", "steps": {step}}}')
+    (publishing / "m_prob.tif").write_bytes((out / "m_prob.tif").read_bytes())
     predict_folder(NET, inputs, out, skip_existing=True, **HOW)
     assert publishing.is_dir()
     predict_folder(NET, inputs, out, **HOW)  # finishes its renames, then predicts
     assert not publishing.exists()
+
+
+def test_a_publishing_folder_whose_renames_are_done_goes_when_its_input_is_skipped(
+    folders, monkeypatch
+):
+    """Killed right after its last rename (the labels in place, stamped in the manifest),
+    before its folder went: a ``skip_existing`` rerun skipped the input and left
+    ``.m.tif.publish.partial`` (s73 note; only the next plain run cleared it)."""
+    inputs, out = folders
+    put = slide_outputs.put_in_place
+
+    def stopped_after_labels(source, path):
+        put(source, path)
+        if path.name == "m.tif":
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(slide_outputs, "put_in_place", stopped_after_labels)
+        with pytest.raises(KeyboardInterrupt):
+            predict_folder(NET, inputs, out, **HOW)
+    publishing = out / ".m.tif.publish.partial"
+    assert publishing.is_dir()
+    done = predict_folder(NET, inputs, out, skip_existing=True, **HOW)
+    assert [p.name for p in done.skipped] == ["m.tif"]
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".partial")]
 
 
 def test_a_name_near_the_limit_is_skipped_by_a_rerun(tmp_path):

@@ -1356,7 +1356,7 @@ def remove_finished_stagings(
     for name in names:
         for staged in map(Path(folder).joinpath, staged_names(name)):
             # a committed one's renames are under way: the next run of it does them
-            if (listed is not None and staged.name not in listed) or _committed(staged):
+            if (listed is not None and staged.name not in listed) or _renames_left(staged):
                 continue
             # os.path's: False for a name past NAME_MAX, where Path.is_dir raises
             if os.path.isdir(staged) and not os.path.islink(staged):
@@ -1365,12 +1365,19 @@ def remove_finished_stagings(
     return removed
 
 
-def _committed(staged: Path) -> bool:
+def _renames_left(staged: Path) -> bool:
     """Whether ``staged`` is a publishing folder whose renames are to be done
-    (:data:`~unetlab.atomic.COMMITTED`): removed, it left an input's outputs half put in
-    place."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        return json.loads((staged / RESUMABLE).read_text()).get("state") == COMMITTED
+    (:data:`~unetlab.atomic.COMMITTED`, a step's source there): removed, it left an input's
+    outputs half put in place. One whose every source is gone was killed after its last
+    rename (s74: a ``--skip-existing`` rerun left it for the next plain run)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+        found = json.loads((staged / RESUMABLE).read_text())
+        if found.get("state") != COMMITTED:
+            return False
+        return any(
+            os.path.lexists((staged.parent if is_folder else staged) / place)
+            for place, _, is_folder in found["steps"]
+        )
     return False
 
 
