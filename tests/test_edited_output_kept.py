@@ -18,6 +18,7 @@ import shutil
 import signal
 
 import numpy as np
+import pytest
 import tifffile
 import torch
 from PIL import Image
@@ -295,3 +296,46 @@ def test_an_output_without_read_permission_says_to_check_its_permissions(
     err = capsys.readouterr().err
     assert "never replaced unchecked; check the file's permissions and run again" in err
     assert "check the disk" not in err
+
+
+def _resaved_to_the_same_size(path) -> bytes:
+    """The label TIFF ``path`` saved again by tifffile with one voxel painted over, its
+    ImageJ properties and info kept (so the key it carries), to the same size."""
+    with tifffile.TiffFile(path) as tif:
+        kept = {k: v for k, v in tif.imagej_metadata.items() if k in ("Properties", "Info")}
+        labels = tif.asarray()
+    for at in np.ndindex(labels.shape):
+        edited = labels.copy()
+        edited[at] = (labels[at] + 1) % 3
+        saved = io.BytesIO()
+        metadata = {**kept, "axes": "ZYX"}
+        tifffile.imwrite(saved, edited, imagej=True, metadata=metadata, compression="zlib")
+        if len(saved.getvalue()) == path.stat().st_size:
+            path.write_bytes(saved.getvalue())
+            return saved.getvalue()
+    raise AssertionError("no one-voxel edit saves to the same size")
+
+
+def test_a_label_tiff_saved_again_with_its_key_and_size_is_kept(tmp_path):
+    """A label stack saved again by tifffile with its ImageJ properties kept (its key) and
+    one voxel painted over, to the same size, is the user's: a rerun keeps it (s74: it was
+    replaced without a word, its line's stamp being its size and key alone, as a NIfTI
+    volume's was before s73)."""
+    from unetlab.errors import OutputError
+    from unetlab.inference.folders import predict_folder
+    from unetlab.inference.records import carried_key
+
+    (tmp_path / "in").mkdir()
+    stack = np.random.default_rng(0).integers(0, 255, (3, 24, 24)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "s.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=2, padding="same").eval()
+    out = tmp_path / "out"
+    predict_folder(model, tmp_path / "in", out)
+    path = out / "s.tif"
+    key = carried_key(path)
+    edited = _resaved_to_the_same_size(path)
+    assert carried_key(path) == key
+    with pytest.raises(OutputError, match=r"changed since unetlab wrote it \(yours now"):
+        predict_folder(model, tmp_path / "in", out)
+    assert path.read_bytes() == edited

@@ -1055,11 +1055,12 @@ def carries_key(name: str | os.PathLike) -> bool:
 def edits_keep_key(name: str | os.PathLike) -> bool:
     """Whether an editor saves an output called ``name`` with the key it carries: a NIfTI
     label volume's ``descrip`` (nibabel's ``Nifti1Image(a, img.affine, img.header)``), an
-    MRC label file's header label (mrcfile's mode ``r+``), so that its manifest line
-    records its content too (:func:`unetlab.outputs.output_folder`'s ``digested``; s73
-    review: one edited to the same size was replaced without a word). Pillow and tifffile
-    write a PNG or TIFF anew, without it."""
-    return Path(name).suffix.lower() == ".mrc" or is_nifti(name)
+    MRC label file's header label (mrcfile's mode ``r+``), a TIFF's ImageJ properties
+    (tifffile given ``imagej_metadata`` back, Fiji), so that its manifest line records its
+    content too (:func:`unetlab.outputs.output_folder`'s ``digested``; s73 review, s74: one
+    edited to the same size was replaced without a word). Pillow writes a PNG anew,
+    without it."""
+    return Path(name).suffix.lower() in (".mrc", ".tif", ".tiff") or is_nifti(name)
 
 
 def _tiff_text(path: Path) -> str | None:
