@@ -63,3 +63,24 @@ def test_a_listed_split_of_unchanged_files_says_so(recorded, caplog):  # noqa: F
         listed_split(read_split(config.parent / "split.json"), cfg, doing="training")
     assert "data checked against the run's split.json: its 6 images" in caplog.text
     assert "split as it lists them (4 training, 2 validation)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("{not json", "is unreadable"),
+        ('{"train": [], "val": [], "format": 99}', "format 99"),
+    ],
+)
+def test_an_unreadable_or_newer_split_record_beside_a_config_is_said(tmp_path, caplog, text, why):
+    """s74: recorded_beside took an unreadable (or a newer unetlab's) split.json for none,
+    unsaid: training again from that run's config.yaml checked nothing, without a word."""
+    from unetlab.train.repeat import recorded_beside
+
+    (tmp_path / "config.yaml").write_text("{}\n")
+    (tmp_path / "split.json").write_text(text)
+    with caplog.at_level(logging.WARNING, logger="unetlab.train.repeat"):
+        assert recorded_beside(tmp_path / "config.yaml") is None
+    (line,) = caplog.messages
+    assert why in line and "split.json" in line
+    assert "the data are not checked against that run's files" in line

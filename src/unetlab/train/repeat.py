@@ -4,6 +4,7 @@ to the folder re-drew the whole validation split, and nothing said so)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -33,16 +34,20 @@ _KINDS = (
     ),
 )
 
+log = logging.getLogger(__name__)
+
 
 def recorded_beside(config: str | os.PathLike | None) -> tuple[Path, dict] | None:
     """(path, record) of the ``split.json`` beside ``config`` when that is a run's
-    ``config.yaml`` (a run folder's), else None. An unreadable record is none."""
+    ``config.yaml`` (a run folder's), else None. An unreadable record (or a newer
+    unetlab's) is none, said in one warning (s74: it was unsaid)."""
     if config is None or not Path(config).is_file():
         return None
     path = Path(config).parent / SPLIT_FILE
     try:
         record = read_split(path)
-    except DatasetError:
+    except DatasetError as exc:
+        log.warning("%s; the data are not checked against that run's files", exc)
         return None
     return (path, record) if record is not None else None
 
