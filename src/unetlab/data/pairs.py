@@ -192,10 +192,19 @@ class Pair:
     def name(self) -> str:
         """The image's stem (a DICOM series folder's whole name: ``AX 2.5mm``), a stack's
         page, a sequence's frame with its sequence (``01/t001``: :attr:`shown`)."""
-        stem = self._sequence + (
+        return self.stem if self.pages == 1 else f"{self.stem}[{self.page}]"
+
+    @property
+    def files(self) -> tuple[Path, Path]:
+        """The mask and the image: where evaluate looks for a volume's voxel size (s74)."""
+        return self.mask, self.image
+
+    @property
+    def stem(self) -> str:
+        """:attr:`name` less a stack's page: what a volume's case row is named (s74)."""
+        return self._sequence + (
             nifti_case(self.image) if is_nifti(self.image) else name_less_suffix(self.image)
         )
-        return stem if self.pages == 1 else f"{stem}[{self.page}]"
 
     @property
     def data_set_file(self) -> bool:

@@ -15,6 +15,7 @@ from unetlab.data.instances import ignore_keyword
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.merged import MERGED_SHARE, region_counts
 from unetlab.errors import DatasetError, Spelled, UnetlabError, spelled
+from unetlab.evaluate.case_files import CaseFiles, Paged
 from unetlab.evaluate.cases import case_rows
 from unetlab.evaluate.masks import CLASS_NAMES, GT_INSTANCES, PRED_INSTANCES
 from unetlab.evaluate.report import PREDICTED_VALUES, Report, count_error
@@ -70,6 +71,7 @@ class Accumulator:
         self.rows: list[dict] = []
         self.matrices: list[np.ndarray] = []
         self.cases: list[str | None] = []  # each row's case: a NIfTI volume's (cases.py)
+        self.volumes = CaseFiles()  # which pages are of a case, and each case's voxel
         self.rand = np.zeros(3)
         self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True
@@ -99,7 +101,7 @@ class Accumulator:
         binary_truth: bool = False,
         predicted_ignore: np.ndarray | None = None,
         truth_void: np.ndarray | None = None,
-        case: str | None = None,
+        case: Paged | None = None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -116,7 +118,8 @@ class Accumulator:
         ``gt_ids`` are a binary mask's connected components (merged-looking regions counted);
         ``predicted_ignore``: (H, W) bool, where ``pred`` holds the masks' ignore value (another
         tool's void): counted, scored as it where the truth is labelled, no object's (s51);
-        ``case``: the volume the image is a slice of (a NIfTI case), scored whole too
+        ``case``: the scored page (a mask's, a pair's) whose volume, where it is a slice of
+        one (a NIfTI case, a z-stack: :meth:`CaseFiles.case`), is scored whole too
         (:mod:`unetlab.evaluate.cases`)."""
         if pred.shape != gt.shape:
             raise UnetlabError(
@@ -130,7 +133,7 @@ class Accumulator:
             ids = (pred_ids, scored_ids, binary_truth, predicted_ignore)
             row.update(self._object_row(pred, gt, gt_ids, *ids))
         self.rows.append(row | (where or {}))
-        self.cases.append(case)
+        self.cases.append(None if case is None else self.volumes.case(case))
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
@@ -259,7 +262,10 @@ class Accumulator:
         report = Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
         report.pair_ious = pair_ious
         report.missed = missed if missed.any() else None
-        report.cases, report.image_cases = case_rows(self.cases, each), self.cases
+        report.cases, report.image_cases = (
+            case_rows(self.cases, each, self.volumes.voxels),
+            self.cases,
+        )
         return report
 
     def _class_names(self, class_names: Sequence[str] | None) -> list[str]:

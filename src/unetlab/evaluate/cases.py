@@ -5,16 +5,21 @@ class's Dice and IoU over the case's whole volume (its slices' confusion matrice
 then their mean over the cases. A class in neither the truth nor the prediction of a case
 has no Dice there (0 / 0): NaN (null in the JSON, empty in the CSV), left out of the mean,
 as nnU-Net's (``np.nanmean``); each class's ``n`` says over how many cases it is taken.
+Each case's row gives each class's predicted and true volume (its voxels times a voxel's
+volume: mm3 for a CT's, µm3 for a microscope's z-stack, voxels where the file records no
+spacing) and their difference in percent of the true volume, as a radiologist compares a
+segmentation's organ volumes with the reference's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from unetlab.evaluate.spread import TABLE_CLASSES, per_image_spread
+from unetlab.evaluate.spread import TABLE_CLASSES, VOLUME_KEYS, per_image_spread
 from unetlab.metrics.confusion import metrics_from_matrix
 from unetlab.metrics.spread import described
 from unetlab.words import numbered
@@ -30,8 +35,18 @@ CASE_MEAN = (
 )
 
 
+class CaseVoxel(NamedTuple):
+    """A case's voxel: its ``volume`` in ``unit`` ("mm3", "um3"; 1 "voxels" where the
+    volume's file records no voxel size or no z spacing)."""
+
+    volume: float = 1.0
+    unit: str = "voxels"
+
+
 def case_rows(
-    cases: Sequence[str | None], matrices: Sequence[tuple[np.ndarray, np.ndarray]]
+    cases: Sequence[str | None],
+    matrices: Sequence[tuple[np.ndarray, np.ndarray]],
+    voxels: Mapping[str, CaseVoxel] | None = None,
 ) -> list[dict]:
     """One row per case named in ``cases`` (each image row's case, None for an image of no
     case), in the order first met: ``name``, ``slices``, ``miou`` and ``mdice`` (the mean
@@ -40,7 +55,8 @@ def case_rows(
     (``mdice``, by its nnU-Net name), ``iou`` and ``dice`` per class, the background's too,
     of the sum of its rows' (C, C) confusion ``matrices`` and their
     pixels predicted as no class (:func:`~unetlab.metrics.confusion.metrics_from_matrix`'s
-    ``missed``, one (C,) array a row)."""
+    ``missed``, one (C,) array a row); and each class's volumes (:func:`class_volumes`) by
+    the case's voxel of ``voxels`` (:class:`CaseVoxel`; voxels where it has none)."""
     grouped: dict[str, list[int]] = {}
     for i, case in enumerate(cases):
         if case is not None:
@@ -51,11 +67,32 @@ def case_rows(
         per = metrics_from_matrix(total, sum(matrices[i][1] for i in at))
         classes = range(len(per["dice"]))
         iou, dice = foreground_mean(per["iou"], classes), foreground_mean(per["dice"], classes)
+        voxel = (voxels or {}).get(case, CaseVoxel())
         rows.append(
             dict(name=case, slices=len(at), miou=iou, mdice=dice)
             | dict(foreground_dice=dice, iou=per["iou"], dice=per["dice"])
+            | class_volumes(per["pixels"], total.sum(0), voxel)
         )
     return rows
+
+
+def class_volumes(true: Sequence[int], predicted: Sequence[int], voxel: CaseVoxel) -> dict:
+    """A case's ``volume_unit`` and, per class, its ``pred_volume`` and ``true_volume`` (the
+    class's ``predicted`` and ``true`` voxels, a confusion matrix's column and row sums,
+    times the ``voxel``'s volume) and ``volume_diff_percent``, (predicted - true) / true x
+    100 (NaN where the truth holds none of the class)."""
+    true_volume = [_in_unit(n, voxel) for n in true]
+    pred_volume = [_in_unit(n, voxel) for n in predicted]
+    diff = [
+        float(f"{(p - t) / t * 100:.12g}") if t else math.nan
+        for p, t in zip(pred_volume, true_volume)
+    ]
+    return {"volume_unit": voxel.unit} | dict(zip(VOLUME_KEYS, (pred_volume, true_volume, diff)))
+
+
+def _in_unit(voxels, voxel: CaseVoxel) -> float:
+    """``voxels`` times the ``voxel``'s volume, to 12 digits (1280 x 1.6 mm3 is 2048)."""
+    return float(f"{int(voxels) * voxel.volume:.12g}")
 
 
 def foreground_mean(values: Sequence[float], classes: Iterable[int]) -> float:

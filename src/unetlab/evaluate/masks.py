@@ -343,6 +343,11 @@ class MaskPage(NamedTuple):
         return self.stem if is_nifti(self.path) else None
 
     @property
+    def files(self) -> tuple[Path, Path | None]:
+        """The mask file and its image where known: where a volume's voxel size is read."""
+        return self.path, self.image
+
+    @property
     def opens(self) -> bool:
         """Whether this page is the first of its file: one of one, a stack's first."""
         return self.page == 0 or self.sliced

@@ -695,7 +695,7 @@ def _accumulated_each(
             # an instance model's truth ids only (a class mask's regions are judged anyway)
             binary = scored["gt_ids"] is not None and binary_truth(mask, scoring.ignore_value)
             voids = dict(void=bad, truth_void=tagged, binary_truth=binary)
-            acc.add(pair.name, **scored, where=at, **voids, case=pair.case)
+            acc.add(pair.name, **scored, where=at, **voids, case=pair)
             done(pair.name)
     ids.say()
     tags.say()

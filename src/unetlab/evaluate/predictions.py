@@ -997,7 +997,7 @@ def _accumulate(
         voids = dict(void=blank if blank.any() else None, truth_void=unlabelled)  # no-data
         how = dict(binary_truth=reading.gt_instances and binary_truth(mask, reading.ignore_value))
         kept = without_excluded(scored, reading.exclude_rows)
-        acc.add(name, **kept, where=at, **voids, **how, predicted_ignore=held, case=gt_page.case)
+        acc.add(name, **kept, where=at, **voids, **how, predicted_ignore=held, case=gt_page)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
         if done is not None:
             done(name)

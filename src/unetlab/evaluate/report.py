@@ -27,7 +27,13 @@ from unetlab.evaluate.earlier import (
     scoring_record,
 )
 from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
-from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
+from unetlab.evaluate.spread import (
+    SPREAD,
+    VOLUME_KEYS,
+    per_image_spread,
+    spread_lines,
+    write_image_csv,
+)
 from unetlab.metrics.confusion import RARE_IOU, metrics_from_matrix
 from unetlab.outputs import (
     RECORD_FILES,
@@ -181,7 +187,7 @@ class Report:
         rows = self.images if rows is None else rows
         if len(shown) == len(self.class_names):
             return rows
-        keep = {"iou", "dice"}
+        keep = {"iou", "dice", *VOLUME_KEYS}
         return [
             {
                 k: [v[i] for i in shown] if k in keep and isinstance(v, list) else v

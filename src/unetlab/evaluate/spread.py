@@ -82,6 +82,11 @@ _CSV_NAMES = {"objects": "true_objects", "count_error": "count_error_percent"}
 _CSV_FACTORS = {"count_error": 100.0}
 
 
+#: the per-class figures of a case's row beside ``iou`` and ``dice``, in this order
+#: (:func:`~unetlab.evaluate.cases.class_volumes`): each a column per class in the CSV
+VOLUME_KEYS = ("pred_volume", "true_volume", "volume_diff_percent")
+
+
 def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list[str], list]:
     """(columns, rows) of the per-image CSV: name, trained (where known), mIoU, mean Dice,
     pixel accuracy and error, ``iou_<class>`` and ``dice_<class>``, then the object scores
@@ -89,18 +94,16 @@ def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list
     ``count_error_percent``, ...), and last where a stack's pages are among
     them, where each sits (:data:`~unetlab.evaluate.frames.PAGE_COLUMNS`: page, t, t_s, z)."""
     first = [k for k in _FIRST if any(k in r for r in images)]
-    per_class = [f"{key}_{name}" for name in class_names for key in ("iou", "dice")]
-    plain = {*_FIRST, "iou", "dice", *PAGE_COLUMNS}
+    keys = ["iou", "dice", *(k for k in VOLUME_KEYS if any(k in r for r in images))]
+    per_class = [f"{key}_{name}" for name in class_names for key in keys]
+    plain = {*_FIRST, *keys, *PAGE_COLUMNS}
     rest = [k for k in images[0] if k not in plain] if images else []
     rest += [k for k in PAGE_COLUMNS if any(k in r for r in images)]
     rows = []
     for r in images:
         row = {_CSV_NAMES.get(k, k): _in_csv(k, r.get(k)) for k in first + rest}
         for i, name in enumerate(class_names):
-            row[f"iou_{name}"], row[f"dice_{name}"] = (
-                _of_class(r, "iou", i),
-                _of_class(r, "dice", i),
-            )
+            row |= {f"{key}_{name}": _of_class(r, key, i) for key in keys}
         rows.append(row)
     return first + per_class + [_CSV_NAMES.get(k, k) for k in rest], rows
 
@@ -118,11 +121,15 @@ def write_image_csv(path: str | os.PathLike, images: Sequence[dict], class_names
     with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows(
+            {k: _cell(v, k.startswith(VOLUME_KEYS)) for k, v in row.items()} for row in rows
+        )
     return path
 
 
-def _cell(value) -> str:
+def _cell(value, volume: bool = False) -> str:
+    """A CSV cell: a figure to 6 digits, a ``volume`` to 10 (a liver's 1,512,345.6 mm3 is no
+    1.51235e+06)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+    return f"{value:.{10 if volume else 6}g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,80 @@
+"""Which scored pages are slices of a volume scored whole too (a case:
+:mod:`unetlab.evaluate.cases`), and each case's voxel: a NIfTI volume (a CT or MRI; a DICOM
+series' labels are one) and a TIFF z-stack whose pages are Z planes a recorded z spacing
+apart (an OME-TIFF or an ImageJ hyperstack of a microscope's volume), each file looked at
+once an evaluation.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Protocol
+
+from unetlab.data.nifti import is_nifti
+from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size
+from unetlab.evaluate.cases import CaseVoxel
+from unetlab.inference.measure import UNITS
+
+
+class Paged(Protocol):
+    """A scored page (:class:`~unetlab.evaluate.masks.MaskPage`,
+    :class:`~unetlab.data.pairs.Pair`): its NIfTI ``case`` (None for others), its file's
+    ``stem`` and ``pages``, and its ``files``: its truth's and its image's (None: unknown)."""
+
+    case: str | None
+    stem: str
+    pages: int
+    files: tuple[Path | None, Path | None]
+
+
+class CaseFiles:
+    """The cases of an evaluation's pages (:meth:`case`) and their voxels (``voxels``:
+    :class:`~unetlab.evaluate.cases.CaseVoxel` by case, for
+    :func:`~unetlab.evaluate.cases.case_rows`)."""
+
+    def __init__(self) -> None:
+        self.voxels: dict[str, CaseVoxel] = {}
+        self._sizes: dict[Path, PixelSize | None] = {}  # each file's, read once
+        self._stacks: dict[Path, bool] = {}
+
+    def case(self, page: Paged) -> str | None:
+        """The case of a scored ``page``: the NIfTI case it names (``page.case``), else its
+        ``stem`` where its truth or image (``page.files``) is a z-stack (:meth:`_z_stack`);
+        None for a page of no volume. Its voxel is kept in :attr:`voxels`, of the first of
+        the files that records its size."""
+        known = [Path(f) for f in page.files if f is not None]
+        stack = page.pages > 1 and any(self._z_stack(f, page.pages) for f in known)
+        case = page.case or (page.stem if stack else None)
+        if case is not None and case not in self.voxels:
+            found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
+            self.voxels[case] = voxel_of(next((s for s in found if s is not None), None))
+        return case
+
+    def _z_stack(self, path: Path, pages: int) -> bool:
+        """Whether the TIFF ``path`` of ``pages`` pages records them as Z planes (no time
+        axis: a movie's frames are no volume) and a z spacing between them."""
+        if path not in self._stacks:
+            self._stacks[path] = (
+                is_tiff_name(path)
+                and read_page_axes(path, pages, say=False).letters == "Z"
+                and getattr(self._size(path), "spacing", None) is not None
+            )
+        return self._stacks[path]
+
+    def _size(self, path: Path) -> PixelSize | None:
+        if path not in self._sizes:
+            self._sizes[path] = read_pixel_size(path)
+        return self._sizes[path]
+
+
+def voxel_of(size: PixelSize | None) -> CaseVoxel:
+    """The voxel of a volume of pixel ``size`` (µm, and its z spacing) in the unit its
+    tables give (mm3 for a CT's, µm3 else: its ``shown`` unit), to 12 digits (0.8 x 0.8 x
+    2.5 mm is 1.6 mm3); 1 voxel where it records no size or no z spacing."""
+    if size is None or size.spacing is None:
+        return CaseVoxel()
+    per = UNITS[size.shown]
+    volume = math.prod(side * per for side in (*size.size, size.spacing))
+    return CaseVoxel(float(f"{volume:.12g}"), f"{size.shown}3")
