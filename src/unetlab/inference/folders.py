@@ -131,6 +131,7 @@ from unetlab.inference.output_rules import (
     input_source,
     inputs_done,
     listed_as_read,
+    missing_outputs,
     moved_since_claim,
     other_inputs,
     other_models,
@@ -712,10 +713,11 @@ class _Claim:
         again = f"predicted again, all {'its' if len(partial) == 1 else 'their'} outputs"
         if can_draw(missing, self.outputs):  # those read whole: drawn from the outputs there
             again = f"{DRAWN_WHOLE}; {again}, where not ({NOT_DRAWN})"
+        named = missing_outputs(self.out_dir, partial[0], missing, made) or missing
         log.info(
             "%s: %s%s: the labels this checkpoint and settings made are here, not all the "
             "outputs asked for now (%s missing): %s",
-            *(self.out_dir, partial[0].name, more, ", ".join(missing), again),
+            *(self.out_dir, partial[0].name, more, ", ".join(named), again),
         )
 
 

@@ -106,6 +106,7 @@ __all__ = [
     "holds_of_a_call",
     "input_source",
     "listed_as_read",
+    "missing_outputs",
     "moved_since_claim",
     "other_inputs",
     "other_models",
@@ -440,6 +441,30 @@ def _finished_outputs(
 
     found = {f: outputs(f) for f in files}
     return {f: names for f, names in found.items() if names is not None}
+
+
+def missing_outputs(
+    out_dir: str | os.PathLike, file: Path, kinds: Sequence[str], record: Provenance
+) -> list[str]:
+    """The ``kinds`` of outputs (keywords of :func:`output_roles`: objects, overlay) asked
+    of the input ``file`` and missing, as a line names them: a kind none of whose outputs
+    counts as made by ``record`` (:func:`finished_outputs`) by its keyword, one of which
+    some do by the files missing (``ct_classes.csv`` where the object ids and table are
+    there; s74: "objects missing" where only it was)."""
+    out_dir, said = Path(out_dir), []
+    made = set(finished_outputs(out_dir, [file], record=record).get(file, ()))
+    for kind in kinds:
+        roles: dict[str, list[str]] = {}
+        for stem in output_stems(file):
+            for name, role in output_roles(stem, **{kind: True}).items():
+                roles.setdefault(f"{stem} {role}", []).append(name)
+            roles.pop(f"{stem} {_ROLES['labels']}")
+            if not _classes_expected(out_dir / f"{stem}_objects.tif", record):
+                roles.pop(f"{stem} {_ROLES['classes']}", None)
+        lacking = [names for names in roles.values() if not made.intersection(names)]
+        some = 0 < len(lacking) < len(roles)
+        said += [names[0] for names in lacking] if some else [kind]
+    return said
 
 
 def _classes_expected(objects: Path, record: Provenance | None) -> bool:
