@@ -44,6 +44,7 @@ from unetlab.data.names import (
     loose,
 )
 from unetlab.data.shapes import shape_class_names
+from unetlab.data.totalseg import class_names, totalseg_cases
 from unetlab.errors import DatasetError
 from unetlab.words import numbered
 
@@ -201,6 +202,8 @@ def class_names_from(root: str | os.PathLike) -> tuple[dict[int, str] | None, Pa
     path = Path(root) / NAMES_FILE
     if not path.is_file() and (labels := decathlon_labels(Path(root))) is not None:
         return labels, Path(root) / DATASET_JSON  # MSD's, nnU-Net's
+    if not path.is_file() and (cases := totalseg_cases(Path(root))) is not None:
+        return class_names(cases), cases[0][1]  # its structures', by file name
     if not path.is_file() and (coco := coco_class_names(Path(root))) is not None:
         return coco  # its categories'
     if not path.is_file() and (shaped := shape_class_names(root)) is not None:

@@ -101,6 +101,7 @@ from unetlab.data.tiff_files import (
     tiff_file,
 )
 from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
+from unetlab.data.totalseg import is_structure_masks, read_structures, structures_shape
 from unetlab.data.yolo import yolo_images
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
 from unetlab.words import numbered
@@ -422,6 +423,8 @@ def _object_masks(path: Path) -> np.ndarray | None:
         return None
     from unetlab.data.dsb import is_object_masks, read_object_masks  # dsb imports io
 
+    if is_structure_masks(path):  # a TotalSegmentator case's segmentations/: one label map
+        return read_structures(path)
     return read_object_masks(path) if is_object_masks(path) else None
 
 
@@ -507,10 +510,11 @@ def stack_size(
 
 
 def _folder_shape(path: Path) -> tuple[int, int, int] | None:
-    """(pages, H, W) of a folder read as one image: a DSB sample's masks', a DICOM series'."""
+    """(pages, H, W) of a folder read as one image: a DSB sample's masks', a TotalSegmentator
+    case's segmentations', a DICOM series'."""
     from unetlab.data.dsb import object_masks_shape  # dsb imports io
 
-    if (shape := object_masks_shape(path)) is not None:
+    if (shape := object_masks_shape(path) or structures_shape(path)) is not None:
         return shape
     return series_header(path).shape if is_dicom_series(path) else None
 

@@ -288,11 +288,22 @@ def folder_candidates(root: Path, roles: Sequence[str]) -> dict[str, list[Path]]
     return {role: sorted(folders) for role, folders in found.items()}
 
 
+#: the folder of a TotalSegmentator case's structure masks (:mod:`unetlab.data.totalseg`)
+SEGMENTATIONS = "segmentations"
+
+
 def in_instances_folder(path: Path) -> bool:
     """Whether the mask ``path`` lies in a data set's ``instances/`` folder (any letter
     case), or is a folder of one mask per object (a DSB sample's ``masks/``:
-    :mod:`unetlab.data.dsb`): its masks hold object ids."""
-    return path.parent.name.casefold() in FOLDER_NAMES["instances"] or path.is_dir()
+    :mod:`unetlab.data.dsb`; not a TotalSegmentator case's ``segmentations/``, one mask per
+    structure: classes): its masks hold object ids."""
+    return path.parent.name.casefold() in FOLDER_NAMES["instances"] or _object_folder(path)
+
+
+def _object_folder(path: Path) -> bool:
+    """Whether the mask ``path`` is a folder of one mask per object (a DSB sample's), not of
+    one a structure (a TotalSegmentator case's ``segmentations/``: classes)."""
+    return path.is_dir() and path.name != SEGMENTATIONS
 
 
 def holds_object_ids(path: Path) -> bool:
@@ -316,7 +327,7 @@ def objects_by_what(path: Path) -> bool:
     return (
         path.suffix.lower() in ANNOTATION_SUFFIXES
         or is_seg_name(path)
-        or path.is_dir()
+        or _object_folder(path)
         or ctc_mask(path.name) is not None
         or coco_view(path) == COCO_VIEWS[1]
     )

@@ -132,6 +132,13 @@ from unetlab.data.shapes import (
     shapes_read_as,
 )
 from unetlab.data.tiffmeta import AXES_AS, channel_names
+from unetlab.data.totalseg import (
+    TOTALSEG_LAYOUT,
+    case_of,
+    structure_names,
+    structures_problem,
+    totalseg_cases,
+)
 from unetlab.data.yolo import held_out, yolo_folders
 from unetlab.errors import (
     NONE,
@@ -202,9 +209,7 @@ class Pair:
     @property
     def stem(self) -> str:
         """:attr:`name` less a stack's page: what a volume's case row is named (s74)."""
-        return self._sequence + (
-            nifti_case(self.image) if is_nifti(self.image) else name_less_suffix(self.image)
-        )
+        return self._sequence + (self.case or name_less_suffix(self.image))
 
     @property
     def data_set_file(self) -> bool:
@@ -217,8 +222,12 @@ class Pair:
     @property
     def case(self) -> str | None:
         """The NIfTI case (``spleen_2``) whose volume the page is a slice of, scored whole
-        by evaluate too (:mod:`unetlab.evaluate.cases`); None for other images."""
-        return nifti_case(self.image) if is_nifti(self.image) else None
+        by evaluate too (:mod:`unetlab.evaluate.cases`): a TotalSegmentator case's folder
+        (``s0001`` of ``s0001/ct.nii.gz``: :func:`~unetlab.data.totalseg.case_of`); None for
+        other images."""
+        if not is_nifti(self.image):
+            return None
+        return case_of(self.image, self.mask) or nifti_case(self.image)
 
     @property
     def shown(self) -> str:
@@ -226,7 +235,14 @@ class Pair:
         the Cell Tracking Challenge's layout with its sequence (``01/t001.tif``: the frames
         of the sequences share their names; folds.csv said t001.tif t003.tif t001.tif, s69
         review)."""
-        return self.image_page if self.pages > 1 else self._sequence + self.image.name
+        return self.image_page if self.pages > 1 else self._sequence + self.file_name
+
+    @property
+    def file_name(self) -> str:
+        """The image's file name; a TotalSegmentator case's CT with its case folder
+        (``s0001/ct.nii.gz``: every case's is ``ct.nii.gz``)."""
+        case = case_of(self.image, self.mask)
+        return self.image.name if case is None else f"{case}/{self.image.name}"
 
     @property
     def _sequence(self) -> str:
@@ -567,8 +583,8 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
         "X_masks.png (or .tif, or X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + "
         "NAME-labels.tif, PASCAL VOC JPEGImages/ + SegmentationClass/, "
         f"{CTC_LAYOUT}, one folder per image as the Data Science Bowl's (ID/images/ID.png "
-        "+ ID/masks/, one PNG per object), or a DICOM series folder per case holding its "
-        "seg.nii.gz beside its slices"
+        f"+ ID/masks/, one PNG per object), {TOTALSEG_LAYOUT}, or a DICOM series folder per "
+        "case holding its seg.nii.gz beside its slices"
     )
 
 
@@ -795,6 +811,8 @@ def _layout(root: Path) -> str | None:
         return "cellpose"
     if dsb_samples(root) is not None:
         return "dsb"
+    if totalseg_cases(root) is not None:
+        return "totalseg"
     if _npz_sets(root):
         return "npz"
     if not images and _series_cases(root):
@@ -1120,6 +1138,8 @@ def _layout_pairs(
         return _flat_pairs(root, names, found)
     if layout == "dsb":
         return _dsb_pairs(root, names, found)
+    if layout == "totalseg":
+        return _totalseg_pairs(root, names, found)
     if layout == "ctc":
         return ctc_pairs(root, found, use)
     if layout == "decathlon":  # its DICOM series' label volumes checked on them too
@@ -1756,6 +1776,25 @@ def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
                 "them apart (each sample is named by its image)"
             )
     return [found[0] for found in by_stem.values() if len(found) == 1]
+
+
+def _totalseg_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list:
+    """(CT volume, segmentations folder) of each case of a TotalSegmentator folder
+    (:func:`unetlab.data.totalseg.totalseg_cases`), by case folder name (those of ``names``);
+    a case whose structures are not the first case's (of all: each split's classes are the
+    same) is a problem (its classes would be others'), and so is a name of ``names`` that is
+    no case."""
+    cases = totalseg_cases(root) or []
+    first = (case_of(*cases[0]), structure_names(cases[0][1])) if cases else ("", [])
+    if names is not None:  # each split's classes the first case's of all
+        held = {nfc(case_of(*c)) for c in cases}
+        problems += [
+            f"{s}: listed in the split file but not in {root}/" for s in names if s not in held
+        ]
+        cases = [c for c in cases if nfc(case_of(*c)) in set(names)]
+    wrong = {masks: line for _, masks in cases if (line := structures_problem(masks, *first))}
+    problems += wrong.values()
+    return [c for c in cases if c[1] not in wrong]
 
 
 def _named(root: Path) -> dict[Path, Path | str]:

@@ -84,7 +84,7 @@ class Whole(NamedTuple):
 
 
 #: the words of a stack's files, of time-lapse sequences
-FILES = Whole("stacks", "file", "page", "the pages of a stack", lambda p: p.image.name)
+FILES = Whole("stacks", "file", "page", "the pages of a stack", lambda p: p.file_name)
 SEQUENCES = Whole(
     "time-lapse sequences",
     "sequence",

@@ -1,0 +1,182 @@
+"""TotalSegmentator's layout (Wasserthal et al., 2023): one folder per case, ``s0001/ct.nii.gz``
+beside ``s0001/segmentations/<structure>.nii.gz``, one binary mask per structure (117 in its
+v2 release).
+
+- :func:`totalseg_cases`: the (CT volume, segmentations folder) of each case of such a
+  folder, detected strictly (every sub-folder one case).
+- :func:`structure_names`: a case's structures, its mask files' names sorted: structure k of
+  them is class k (0 the background), whatever order the files are listed in on disk.
+- :func:`read_structures`: a case's masks as one label map (Z, Y, X); a voxel in two masks
+  goes to the first by name, said in one line naming the files and the voxels.
+- :func:`structures_problem`: a case whose structures are not the first case's is refused,
+  one line naming what it lacks or holds besides, so that a class is one structure in every
+  case.
+
+A case's segmentations folder stands as the mask of its :class:`~unetlab.data.pairs.Pair`:
+``read_stack`` and ``stack_shape`` of the folder read it here; the pair is named by its case
+folder (``s0001``), not by ``ct``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.held import held_read
+from unetlab.data.names import SEGMENTATIONS, listing
+from unetlab.data.nifti import is_nifti, nifti_stem, read_header, read_volume
+from unetlab.data.read_notes import note_once
+from unetlab.errors import ImageReadError
+from unetlab.manifest import MANIFEST
+from unetlab.words import numbered
+
+#: the layout in a few words, for the lines that name it
+TOTALSEG_LAYOUT = (
+    "one folder per case as TotalSegmentator's: s0001/ct.nii.gz + s0001/segmentations/, one "
+    "NIfTI mask per structure"
+)
+#: the stem of a case's CT volume
+CT = "ct"
+
+
+def totalseg_cases(root: Path) -> list[tuple[Path, Path]] | None:
+    """``[(ct volume, segmentations folder)]`` of each sub-folder of ``root`` in name order,
+    when every one (hidden ones, and those unetlab wrote outputs into, passed over) is a
+    case: ``ct.nii.gz`` (or ``ct.nii``) beside ``segmentations/``; None where none is or
+    some is not (a file: a COCO file given as evaluate --gt)."""
+    if not root.is_dir():
+        return None
+    subs = [d for d in listing(root) if not d.name.startswith(".") and d.is_dir()]
+    cases = [_case(d) for d in subs if not (d / MANIFEST).exists()]
+    return cases if cases and all(cases) else None
+
+
+def _case(folder: Path) -> tuple[Path, Path] | None:
+    """(ct volume, segmentations folder) of the case ``folder``, or None."""
+    masks = folder / SEGMENTATIONS
+    if not masks.is_dir():  # before listing it: images/ of 10,000 files is no case
+        return None
+    cts = [f for f in listing(folder) if is_nifti(f) and nifti_stem(f).casefold() == CT]
+    return (cts[0], masks) if len(cts) == 1 else None
+
+
+def is_structure_masks(path: Path) -> bool:
+    """Whether ``path`` is a case's ``segmentations/`` folder (:func:`_case` of its parent)."""
+    path = Path(path)
+    return path.name == SEGMENTATIONS and path.is_dir() and _case(path.parent) is not None
+
+
+def case_of(image: Path, mask: Path) -> str | None:
+    """The case folder's name (``s0001``) of a pair whose mask is a case's segmentations
+    folder (from the names alone: asked of every pair shown), else None."""
+    return Path(image).parent.name if Path(mask).name == SEGMENTATIONS else None
+
+
+def structure_files(folder: Path) -> list[Path]:
+    """The NIfTI masks of the segmentations ``folder``, sorted by structure name."""
+    return sorted((f for f in listing(folder) if is_nifti(f)), key=nifti_stem)
+
+
+def structure_names(folder: Path) -> list[str]:
+    """The structures of the segmentations ``folder`` by name: structure k is class k + 1."""
+    return [nifti_stem(f) for f in structure_files(folder)]
+
+
+def class_names(cases: list[tuple[Path, Path]]) -> dict[int, str]:
+    """``{0: background, k: structure}`` of the first of ``cases``, whose structures every
+    case has (:func:`structures_problem`)."""
+    return {0: "background", **dict(enumerate(structure_names(cases[0][1]), 1))}
+
+
+def structures_problem(masks: Path, first_case: str, first: list[str]) -> str | None:
+    """The line refusing the case of the segmentations folder ``masks`` whose structures are
+    not ``first`` (those of the case ``first_case``), or None."""
+    names = structure_names(masks)
+    lacks, extra = sorted(set(first) - set(names)), sorted(set(names) - set(first))
+    if not lacks and not extra:
+        return None
+    said = ([f"lacks {_listed(lacks)}"] if lacks else []) + (
+        [f"holds {_listed(extra)} besides"] if extra else []
+    )
+    return (
+        f"{masks}: {' and '.join(said)} of {first_case}/{SEGMENTATIONS}/'s structures: give "
+        "every case the same structure masks (a class is one structure in every case)"
+    )
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(f"{n}.nii.gz" for n in names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def structures_shape(folder: Path) -> tuple[int, int, int] | None:
+    """(Z, Y, X) of :func:`read_structures`: its case's CT volume's, from the header; None
+    when ``folder`` is no case's segmentations folder."""
+    path = Path(folder)
+    case = _case(path.parent) if path.name == SEGMENTATIONS else None
+    if case is None:
+        return None
+    return read_header(case[0]).size[:3]
+
+
+def read_structures(folder: Path) -> np.ndarray:
+    """(Z, Y, X) label map of the structure masks of ``folder``: 0 background, the k-th by
+    name k (:func:`structure_names`); kept while the files stay the same (train reads a
+    data set several times). ImageReadError naming a mask that is not binary or not of its
+    case's CT size."""
+    files = structure_files(folder)
+    stats = tuple((f.name, *_stat(f)) for f in files)
+    return held_read(folder, ("structures", stats), lambda: _label_map(Path(folder), files))
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _label_map(folder: Path, files: list[Path]) -> np.ndarray:
+    shape = structures_shape(folder)
+    labels = np.zeros(shape, np.uint8 if len(files) < 256 else np.uint16)
+    overlaps: dict[str, int] = {}
+    for k, path in enumerate(files, 1):
+        mask = _binary(path, shape)
+        taken = mask & (labels != 0)
+        for first in np.unique(labels[taken]):
+            overlaps[f"{files[first - 1].name} and {path.name}"] = int(
+                np.count_nonzero(labels[taken] == first)
+            )
+        labels[mask & ~taken] = k
+    if overlaps:
+        _say_overlaps(folder, overlaps)
+    return labels
+
+
+def _binary(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
+    """The mask volume ``path`` as bool; ImageReadError where it holds values besides 0 and
+    one other, or is not of ``shape``."""
+    volume = read_volume(path, mask=True)
+    if volume.shape != shape:
+        raise ImageReadError(
+            f"{path}: {volume.shape[::-1]} voxels (x, y, z) but its case's {CT}.nii.gz is "
+            f"{shape[::-1]}: a structure's mask is of its CT's size"
+        )
+    values = np.unique(volume)
+    if values.size > 2 or (values.size == 2 and values[0] != 0):
+        raise ImageReadError(
+            f"{path}: values {', '.join(str(v) for v in values[:5])}: in {TOTALSEG_LAYOUT} each "
+            "mask is one structure (0 background, one other value)"
+        )
+    return volume != 0
+
+
+def _say_overlaps(folder: Path, overlaps: dict[str, int]) -> None:
+    """One line for the case of ``folder``: the masks that share voxels, and how many."""
+    pairs = sorted(overlaps.items(), key=lambda item: -item[1])
+    shown = "; ".join(f"{names}: {numbered(n, 'voxel')}" for names, n in pairs[:3])
+    more = f"; and {numbered(len(pairs) - 3, 'more pair')}" if len(pairs) > 3 else ""
+    note_once(
+        f"{folder}: structures' masks overlap ({shown}{more}): each such voxel is given to the "
+        "structure first by name"
+    )

@@ -1,0 +1,93 @@
+"""TotalSegmentator's layout (unetlab.data.totalseg): case folders ``s0001/ct.nii.gz`` beside
+``s0001/segmentations/<structure>.nii.gz``, the structures one label map whose classes are
+the file names sorted; train --check and evaluate read it by case."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from tests.test_nifti import write_nifti
+from unetlab.cli import main
+from unetlab.data.classes import class_names_from
+from unetlab.data.io import read_stack, stack_shape
+from unetlab.data.pairs import detect_layout, find_pairs
+from unetlab.errors import DatasetError
+
+STRUCTURES = ("spleen", "aorta", "liver")  # written in this order; classes sorted by name
+
+
+def _masks(seed: int) -> dict[str, np.ndarray]:
+    """(X, Y, Z) 16³ binary masks of three structures that do not touch."""
+    x, y, _ = np.meshgrid(*(np.arange(16),) * 3, indexing="ij")
+    return {
+        "liver": (x - 4 - seed % 2) ** 2 + (y - 5) ** 2 < 10,
+        "spleen": (x - 12) ** 2 + (y - 4) ** 2 < 6,
+        "aorta": (x - 8) ** 2 + (y - 12) ** 2 < 4,
+    }
+
+
+def make_cases(root, n=3, order=STRUCTURES):
+    for seed in range(n):
+        case = root / f"s{seed + 1:04d}"
+        (case / "segmentations").mkdir(parents=True)
+        masks = _masks(seed)
+        ct = np.random.default_rng(seed).normal(40, 20, (16, 16, 16))
+        ct += sum(v * masks[k] for k, v in (("liver", 150), ("spleen", 300), ("aorta", 600)))
+        write_nifti(case / "ct.nii.gz", ct.astype(np.int16), units=10)
+        for name in order if seed != 1 else order[::-1]:  # another order on disk
+            write_nifti(case / "segmentations" / f"{name}.nii.gz", masks[name].astype(np.uint8))
+    return root
+
+
+def test_cases_pair_with_their_structures_as_one_label_map(tmp_path):
+    root = make_cases(tmp_path / "Totalsegmentator_dataset")
+    assert detect_layout(root) == "totalseg"
+    pairs = find_pairs(root)
+    assert len(pairs) == 48 and pairs[0].name == "s0001[0]" and pairs[0].case == "s0001"
+    assert {p.case for p in pairs} == {"s0001", "s0002", "s0003"}
+    assert class_names_from(root)[0] == {0: "background", 1: "aorta", 2: "liver", 3: "spleen"}
+    for seed, case in enumerate(("s0001", "s0002", "s0003")):  # s0002's files another order
+        masks = _masks(seed)
+        want = sum(k * masks[n] for k, n in enumerate(("aorta", "liver", "spleen"), 1))
+        labels = read_stack(root / case / "segmentations", mask=True)
+        np.testing.assert_array_equal(labels, want.transpose(2, 1, 0))
+        assert stack_shape(root / case / "segmentations") == (16, 16, 16)
+
+
+def test_a_case_lacking_a_structure_is_refused_in_one_line(tmp_path):
+    root = make_cases(tmp_path / "set")
+    (root / "s0003" / "segmentations" / "liver.nii.gz").unlink()  # spleen would be class 2
+    with pytest.raises(DatasetError) as err:
+        find_pairs(root)
+    said = "s0003/segmentations: lacks liver.nii.gz of s0001/segmentations/'s structures"
+    assert said in str(err.value) and "give every case the same structure masks" in str(err.value)
+
+
+def test_overlapping_structures_said_in_one_line_with_files_and_voxels(tmp_path, caplog):
+    root = make_cases(tmp_path / "set", n=2)
+    liver = _masks(0)["liver"].copy()
+    liver[8, 12, :3] = True  # 3 voxels of the aorta's
+    write_nifti(root / "s0001" / "segmentations" / "liver.nii.gz", liver.astype(np.uint8))
+    with caplog.at_level(logging.WARNING):
+        labels = read_stack(root / "s0001" / "segmentations", mask=True)
+    assert (labels[:3, 12, 8] == 1).all()  # the aorta's: first by name
+    said = "structures' masks overlap (aorta.nii.gz and liver.nii.gz: 3 voxels)"
+    assert said in caplog.text
+
+
+def test_train_check_and_evaluate_name_the_structures_and_the_cases(tmp_path, capsys, caplog):
+    root = make_cases(tmp_path / "set")
+    tiny = ["--no-plan", "--no-progress", "--set", "data.tile_size=16", "--set", "model.depth=2"]
+    tiny += ["--set", "model.base_channels=4", "--set", "model.padding=same"]
+    with caplog.at_level(logging.INFO):
+        assert main(["train", "--data", str(root), "--check", *tiny]) == 0
+    said = capsys.readouterr().out + caplog.text
+    assert "classes 0 (background), 1 (aorta), 2 (liver), 3 (spleen)" in said
+    assert "object ids" not in said and "(s0003/ct.nii.gz)" in said
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(root), "--run-dir", str(run), "--epochs", "1", *tiny]) == 0
+    best = str(run / "checkpoints" / "best.pt")
+    assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
+    shown = capsys.readouterr().out
+    assert "aorta" in shown and "each case        foreground Dice s0001" in shown
