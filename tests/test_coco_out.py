@@ -15,7 +15,7 @@ from unetlab.cli import main
 from unetlab.data.coco import read_coco
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs, read_pair
-from unetlab.errors import OutputError
+from unetlab.errors import DatasetError, OutputError
 from unetlab.inference.coco_out import (
     COCO_FILE,
     COCO_NEW,
@@ -403,3 +403,170 @@ def test_the_categories_are_told_by_the_class_names():
     assert coco_categories(["background", "boundary", "nucleus"], None) == {1: "nucleus"}
     assert coco_categories(["background", "boundary", "interior"], None) == {1: "object"}
     assert coco_categories([], None) == {1: "object"}
+
+
+def _merge(into: Path, new: Path) -> None:
+    """The user's merge of the COCO file ``new`` into ``into`` (CVAT: the images imported
+    into the corrected task, exported again over it)."""
+    doc, more = json.loads(into.read_text()), json.loads(new.read_text())
+    first_image, first_id = len(doc["images"]), len(doc["annotations"])
+    for image in more["images"]:
+        doc["images"].append({**image, "id": image["id"] + first_image})
+    for k, found in enumerate(more["annotations"], start=1):
+        doc["annotations"].append(
+            {**found, "id": first_id + k, "image_id": found["image_id"] + first_image}
+        )
+    into.write_text(json.dumps(doc))
+
+
+def _corrected_with_a_new_image(tmp_path, **more):
+    """in/a0, a1 predicted into out/, objects_coco.json corrected, a2 added, run again with
+    ``more``: (out, net)."""
+    _images(tmp_path / "in", [(97, 83), (61, 130), (50, 60)])
+    (tmp_path / "in" / "a2.png").rename(tmp_path / "a2.png")
+    out, net = tmp_path / "out", _net()
+    predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    _cut(out / COCO_FILE)
+    (tmp_path / "a2.png").rename(tmp_path / "in" / "a2.png")
+    predict_folder(net, tmp_path / "in", out, _coco(**more), progress=False)
+    return out, net
+
+
+def test_a_new_file_merged_into_the_corrected_one_is_removed_by_the_next_run(tmp_path):
+    """s74 review: the user merged objects_coco.new.json's a2 into their objects_coco.json
+    and ran again with skip_existing: no image new, the earlier .new stayed, and train read
+    a2 from both (a0, a1, a2, a2). The run removes it; train refuses an image two COCO files
+    list, naming both."""
+    out, net = _corrected_with_a_new_image(tmp_path, skip_existing=True)
+    (tmp_path / "in" / "annotations").mkdir()
+    for name in (COCO_FILE, COCO_NEW):
+        shutil.copy(out / name, tmp_path / "in" / "annotations")
+    _merge(out / COCO_FILE, out / COCO_NEW)
+    shutil.copy(out / COCO_FILE, tmp_path / "in" / "annotations")
+    with pytest.raises(DatasetError, match=f"a2.png is listed by both .*{COCO_FILE} and .*new"):
+        find_pairs(tmp_path / "in")
+    doc = json.loads((out / COCO_FILE).read_text())
+    predict_folder(net, tmp_path / "in", out, _coco(skip_existing=True), progress=False)
+    assert not (out / COCO_NEW).exists() and json.loads((out / COCO_FILE).read_text()) == doc
+
+
+def test_a_new_file_is_removed_when_the_run_writes_the_whole_file_again(tmp_path):
+    """s74 review: the user deleted their corrected file and ran with overwrite: the new
+    objects_coco.json lists a2, and so did the earlier objects_coco.new.json, left."""
+    out, net = _corrected_with_a_new_image(tmp_path, overwrite=True)
+    assert (out / COCO_NEW).is_file()
+    (out / COCO_FILE).unlink()
+    predict_folder(net, tmp_path / "in", out, _coco(overwrite=True), progress=False)
+    assert not (out / COCO_NEW).exists()
+    doc = json.loads((out / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png", "a2.png"]
+
+
+def test_a_file_corrected_before_names_were_relative_to_the_folder_lists_its_images(tmp_path):
+    """s74 review: a file corrected before s74 names 'in/a0.png' (a relative glob), this run
+    'a0.png': a0, a1 and a2 went to objects_coco.new.json, train read a0 and a1 twice.
+    Images are told by stem, as train pairs them."""
+    _images(tmp_path / "in", [(97, 83), (61, 130), (50, 60)])
+    (tmp_path / "in" / "a2.png").rename(tmp_path / "a2.png")
+    out, net = tmp_path / "out", _net()
+    predict_folder(net, tmp_path / "in", out, _coco(), progress=False)
+    doc = _cut(out / COCO_FILE)
+    for image in doc["images"]:
+        image["file_name"] = "in/" + image["file_name"]
+    (out / COCO_FILE).write_text(json.dumps(doc))
+    (tmp_path / "a2.png").rename(tmp_path / "in" / "a2.png")
+    predict_folder(net, tmp_path / "in", out, _coco(skip_existing=True), progress=False)
+    new = json.loads((out / COCO_NEW).read_text())
+    assert [i["file_name"] for i in new["images"]] == ["a2.png"]
+
+
+@pytest.mark.parametrize("more", [{"skip_existing": True}, {"overwrite": True}])
+def test_new_images_beside_two_corrected_files_go_to_a_third(tmp_path, more, caplog):
+    """s74 review: with objects_coco.json and objects_coco.new.json both corrected, a new
+    image a3's objects were in no COCO file (only "changed since" lines said). They go to
+    objects_coco.new2.json; the user's two files are kept as they are, and train reads all
+    three once each."""
+    out, net = _corrected_with_a_new_image(tmp_path, **more)
+    corrected = {name: _cut(out / name) for name in (COCO_FILE, COCO_NEW)}
+    write_png(tmp_path / "in" / "a3.png", nuclei_image(45, 52, seed=3))
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        predict_folder(net, tmp_path / "in", out, _coco(**more), progress=False)
+    for name, doc in corrected.items():
+        assert json.loads((out / name).read_text()) == doc
+    third = json.loads((out / "objects_coco.new2.json").read_text())
+    assert [i["file_name"] for i in third["images"]] == ["a3.png"]
+    assert f"{COCO_FILE} and {COCO_NEW} do not list (a3.png)" in caplog.text
+    (tmp_path / "in" / "annotations").mkdir()
+    for name in (COCO_FILE, COCO_NEW, "objects_coco.new2.json"):
+        shutil.copy(out / name, tmp_path / "in" / "annotations")
+    pairs = find_pairs(tmp_path / "in")
+    assert [p.image.name for p in pairs] == ["a0.png", "a1.png", "a2.png", "a3.png"]
+    assert np.array_equal(read_pair(pairs[3])[1], ids_of(tmp_path, "a3"))
+
+
+def test_train_says_no_image_passed_over_that_another_coco_file_lists(tmp_path, caplog):
+    """s74 review: with objects_coco.json and objects_coco.new.json in annotations/, train
+    said each passed over the other's images ("not annotated"), all trained; an image no
+    file lists is said once."""
+    out, _ = _corrected_with_a_new_image(tmp_path, skip_existing=True)
+    (tmp_path / "in" / "annotations").mkdir()
+    for name in (COCO_FILE, COCO_NEW):
+        shutil.copy(out / name, tmp_path / "in" / "annotations")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_pairs(tmp_path / "in")) == 3
+    assert "passed over (not annotated)" not in caplog.text
+    write_png(tmp_path / "in" / "b.png", nuclei_image(40, 40, seed=9))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_pairs(tmp_path / "in")) == 3
+    assert "1 image in" in caplog.text and "no COCO file there lists (b.png)" in caplog.text
+
+
+def test_train_reads_the_new_file_beside_a_corrected_file_named_as_cvat_exports_it(tmp_path):
+    """s74 review: saved as CVAT names its export, instances_default.json, the corrected
+    file made train pass over objects_coco.new.json ("of no instances")."""
+    out, _ = _corrected_with_a_new_image(tmp_path, skip_existing=True)
+    (tmp_path / "in" / "annotations").mkdir()
+    shutil.copy(out / COCO_FILE, tmp_path / "in" / "annotations" / "instances_default.json")
+    shutil.copy(out / COCO_NEW, tmp_path / "in" / "annotations")
+    pairs = find_pairs(tmp_path / "in")
+    assert [p.image.name for p in pairs] == ["a0.png", "a1.png", "a2.png"]
+
+
+@pytest.mark.parametrize("more", [{"skip_existing": True}, {"overwrite": True}])
+def test_a_file_of_the_new_file_s_name_unetlab_did_not_write_is_refused_first(
+    tmp_path, more, caplog
+):
+    """s74 review: the user's own objects_coco.new.json: skip_existing said to pass
+    overwrite, which was then refused after lines of the run. Both refuse it first."""
+    _images(tmp_path / "in", [(40, 40)])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / COCO_NEW).write_text("{}")
+    caplog.clear()
+    said = f"{COCO_NEW} exists and unetlab did not write it"
+    with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(OutputError, match=said):
+        predict_folder(_net(), tmp_path / "in", out, _coco(**more), progress=False)
+    assert not caplog.text and not (out / "a0_objects.tif").exists()
+    assert (out / COCO_NEW).read_text() == "{}"
+
+
+@pytest.mark.parametrize("how", ["predict_file", "relative", "absolute"])
+def test_images_of_two_folders_into_one_are_named_by_one_rule(tmp_path, monkeypatch, how):
+    """s74 review: in/A/x.png then in/B/y.png into one folder named x.png, y.png (folders by
+    absolute path), in/A/x.png, y.png (relative), /tmp/.../in/A/x.png, y.png (predict_file),
+    where a glob over both names A/x.png, B/y.png: that name for every caller."""
+    from unetlab.inference.files import predict_file
+
+    monkeypatch.chdir(tmp_path)
+    write_png(tmp_path / "in" / "A" / "x.png", nuclei_image(40, 40, seed=0))
+    write_png(tmp_path / "in" / "B" / "y.png", nuclei_image(44, 40, seed=1))
+    for folder in ("A", "B"):
+        given = Path("in") / folder if how == "relative" else tmp_path / "in" / folder
+        if how == "predict_file":
+            image = next(given.glob("*.png"))
+            predict_file(_net(), image, tmp_path / "out", _coco(skip_existing=True))
+        else:
+            predict_folder(_net(), given, tmp_path / "out", _coco(), progress=False)
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["A/x.png", "B/y.png"]

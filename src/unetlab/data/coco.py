@@ -75,6 +75,9 @@ MAX_CATEGORIES = VOID - 1
 HEAD = 4096
 #: how COCO's files of objects are named (``instances_train2017.json``)
 INSTANCES = "instances_"
+#: the names of predict's COCO files (:mod:`unetlab.inference.coco_out`): ``objects_coco.json``
+#: and, beside it corrected, ``objects_coco.new.json``, ``objects_coco.new2.json``...
+PREDICTED = re.compile(r"objects_coco(\.new([2-9]|[1-9][0-9]+)?)?\.json")
 #: a COCO file of the validation images (``instances_val2017.json``, ``valid``)
 VAL_WORD = re.compile(r"(?<![a-z])val(id|idation)?(?![a-z])")
 #: whether a COCO file's images are paired now with their objects whatever the file's
@@ -199,13 +202,17 @@ def coco_files(root: Path) -> list[Path]:
     """The COCO files of a data set folder: its own ``.json`` files and those of its
     ``annotations/`` folder (any letter case) that are COCO's (:func:`is_coco`); where some
     are ``instances_*.json`` (COCO's own download: ``captions_*``, ``person_keypoints_*``
-    beside them), those alone, the others passed over in one line."""
+    beside them), those alone and predict's (:data:`PREDICTED`: the new images beside a
+    corrected file saved as CVAT names it, ``instances_default.json``), the others passed
+    over in one line."""
     if not root.is_dir():
         return []
     folders = [root, *folder_candidates(root, [ANNOTATIONS_FOLDER])[ANNOTATIONS_FOLDER]]
     found = [f for d in folders for f in listing(d) if f.suffix.lower() == ".json"]
     found = [f for f in found if is_coco(f)]
     instances = [f for f in found if f.name.casefold().startswith(INSTANCES)]
+    if instances:  # predict's new images beside a corrected CVAT export (s74 review)
+        instances += [f for f in found if PREDICTED.fullmatch(f.name) and f not in instances]
     if instances and (others := [f.name for f in found if f not in instances]):
         note_once(
             f"{root}: {numbered(len(others), 'COCO file')} of no instances passed over "
@@ -603,10 +610,12 @@ def _paint_runs(flat: np.ndarray, runs, value: int) -> None:
 def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list[tuple[Path, Path]]:
     """(image, mask) of each image of ``root``'s COCO files (:func:`coco_files`) found on
     disk (those of the stems ``names`` only), each file said in one line; what cannot be
-    trained added to ``problems``, what is passed over said once. ``root`` a COCO file
-    (:func:`given_coco`): its pairs alone, its images found as from its folder's (s72
-    review: the folder's every file was read, another's problem sinking the run)."""
-    pairs, listed = [], set()
+    trained added to ``problems`` (an image two files list: :func:`_listed_twice`), what is
+    passed over said once (the images beside them no file lists: :func:`_say_unlisted`).
+    ``root`` a COCO file (:func:`given_coco`): its pairs alone, its images found as from its
+    folder's (s72 review: the folder's every file was read, another's problem sinking the
+    run)."""
+    pairs, listed, by_file = [], set(), {}
     files, root = ([root], _coco_folder(root)) if root.is_file() else (coco_files(root), root)
     for path in files:
         try:
@@ -615,8 +624,11 @@ def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
             problems.append(str(exc))
             continue
         problems += cset.problems
-        pairs += _file_pairs(root, cset, problems)
+        by_file[cset.path] = _file_pairs(root, cset, problems)
         listed |= {nfc(Path(n).stem) for n in cset.images}  # those not on disk: said
+    pairs = [pair for found in by_file.values() for pair in found]
+    problems += _listed_twice(by_file)
+    _say_unlisted(list(by_file), [image for image, _ in pairs])
     if names is not None:
         stems = {nfc(image.stem) for image, _ in pairs} | listed
         problems += [
@@ -625,6 +637,22 @@ def coco_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
         wanted = set(names)  # a split's stems: COCO-2017's train file lists 118k
         pairs = [(image, mask) for image, mask in pairs if nfc(image.stem) in wanted]
     return pairs
+
+
+def _listed_twice(by_file: dict[Path, list[tuple[Path, Path]]]) -> list[str]:
+    """The problem of an image that two COCO files list (``by_file``: each file's pairs),
+    told by stem as pairs are: trained twice with two truths (s74 review: a corrected
+    ``objects_coco.json`` and an earlier ``objects_coco.new.json`` both listed ``a2``)."""
+    first: dict[str, Path] = {}
+    for path, found in by_file.items():
+        for image, _ in found:
+            other = first.setdefault(nfc(image.stem), path)
+            if other != path:
+                return [
+                    f"{image.name} is listed by both {other} and {path}: keep it in one "
+                    "(delete it from the other, or move the other away) so that it has one truth"
+                ]
+    return []
 
 
 def _file_pairs(root: Path, cset: CocoSet, problems: list[str]) -> list[tuple[Path, Path]]:
@@ -649,7 +677,6 @@ def _file_pairs(root: Path, cset: CocoSet, problems: list[str]) -> list[tuple[Pa
             f"{cset.path}: {numbered(len(missing), 'image')} it lists not on disk "
             f"({_first(missing)}): passed over"
         )
-    _say_unlisted(cset, found)
     _say_unannotated(cset, found)
     return [(found[n], coco_mask_path(cset.path, cset.view, n)) for n in sorted(found)]
 
@@ -699,18 +726,22 @@ def _on_disk(root: Path, cset: CocoSet) -> dict[str, Path]:
     return found
 
 
-def _say_unlisted(cset: CocoSet, found: dict[str, Path]) -> None:
-    """One line for the images beside those found that the file does not list: passed over
-    (no annotation of them says what is background there)."""
+def _say_unlisted(files: list[Path], images: list[Path]) -> None:
+    """One line for the images beside those found (``images``) that none of the COCO
+    ``files`` lists: passed over (no annotation of them says what is background there).
+    Said of all the files at once (s74 review: of corrected ``objects_coco.json`` and
+    ``objects_coco.new.json``, each said the other's images were passed over, all trained)."""
     from unetlab.data.io import listed_image  # io reads COCO masks
 
-    listed = set(found.values())
+    listed = set(images)
     folders = sorted({p.parent for p in listed})
     alone = [f for d in folders for f in listing(d) if listed_image(f) and f not in listed]
     if alone:
+        which = "it does not list" if len(files) == 1 else "no COCO file there lists"
         note_once(
-            f"{cset.path}: {numbered(len(alone), 'image')} in {folders[0]}/ it does not list "
-            f"({_first([f.name for f in alone])}): passed over (not annotated)"
+            f"{' and '.join(map(str, files))}: {numbered(len(alone), 'image')} in "
+            f"{folders[0]}/ {which} ({_first([f.name for f in alone])}): passed over (not "
+            "annotated)"
         )
 
 

@@ -21,19 +21,21 @@ exactly the object's. The project has no per-object score, so ``score`` is not w
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.data.shown import relative_path
+from unetlab.data.coco import PREDICTED
+from unetlab.data.names import nfc
 from unetlab.inference.object_planes import plane_ids, say_left_out, table_classes, unplaced
 from unetlab.inference.outlines import Polygons, object_polygons, polygon_area
-from unetlab.words import numbered
+from unetlab.words import numbered, worded
 
 log = logging.getLogger(__name__)
 
@@ -125,115 +127,175 @@ _INFO = ("contributor", "date_created", "description", "url", "version", "year")
 
 
 def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False) -> Path:
-    """The COCO file's path in ``out_dir``, checked and listed in the folder's manifest before
-    any work, as the per-image table's
-    (:func:`~unetlab.inference.objects_summary.claim_summary`): never a file unetlab did not
-    write, one another command wrote only with ``overwrite``; one the user changed since
-    predict wrote it (corrected objects) refused as the labelme files are, but with
-    ``overwrite`` or ``keep`` (skip_existing), which keep it as it is (:func:`write_run_coco`;
-    s73 review: a rerun replaced it)."""
+    """The path of the COCO file the run writes in ``out_dir``, listed in the folder's
+    manifest before any work, as the per-image table's
+    (:func:`~unetlab.inference.objects_summary.claim_summary`), once :func:`refuse_coco`
+    passed them: :data:`COCO_FILE`, else, where the user changed it since predict wrote it
+    (corrected objects, kept as they are with ``overwrite`` or ``keep``: s73 review), the
+    first of :data:`COCO_NEW`, ``objects_coco.new2.json``... they did not change
+    (:func:`write_run_coco`; s74 review: with both corrected, new images' objects were in
+    none)."""
     from unetlab.inference.output_rules import GIVE_ANOTHER, KEEP_CHANGED
     from unetlab.outputs import claim_files, keep_changed
 
-    path = refuse_coco(out_dir, overwrite=overwrite, keep=keep)
     how = dict(keep_edited=keep, overwrite=overwrite, keep_fix=KEEP_CHANGED)
-    if keep_changed(Path(out_dir), [COCO_FILE], "predict", **how):  # the new images' beside
-        path = refuse_coco(out_dir, overwrite=overwrite, keep=keep, name=COCO_NEW)
-        if keep_changed(Path(out_dir), [COCO_NEW], "predict", **how):
-            return path
+    kept = keep_changed(Path(out_dir), run_cocos(out_dir), "predict", **how)
+    path = Path(out_dir) / next_coco(kept)
     claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
     return path
 
 
-def refuse_coco(
-    out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False, name=COCO_FILE
-) -> Path:
-    """The path of the COCO file ``name`` in ``out_dir``; OutputError where
-    :func:`claim_coco` would refuse it (a file unetlab did not write; one the user changed, but with ``overwrite`` or
-    ``keep``), asked before the folder is held and the model loaded: before any work and any
-    line of the run (s74: a plain rerun said "predicted again, replacing them", then refused)."""
+def refuse_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False):
+    """OutputError where :func:`claim_coco` would refuse the run's COCO files in ``out_dir``
+    (:func:`run_cocos`): one unetlab did not write; one the user changed, but with
+    ``overwrite`` or ``keep``. Asked before the folder is held and the model loaded: before
+    any work and any line of the run (s74: a plain rerun said "predicted again, replacing
+    them", then refused)."""
     from unetlab.inference.output_rules import KEEP_CHANGED
     from unetlab.outputs import keep_changed, refuse_unlisted
 
-    path = Path(out_dir) / name
-    refuse_unlisted([path], "predict")
+    names = run_cocos(out_dir)
+    refuse_unlisted([Path(out_dir) / n for n in names], "predict")
     if not (overwrite or keep):
-        keep_changed(path.parent, [path.name], "predict", keep_fix=KEEP_CHANGED)
-    return path
+        keep_changed(Path(out_dir), names, "predict", keep_fix=KEEP_CHANGED)
+
+
+def run_cocos(out_dir: str | os.PathLike) -> list[str]:
+    """The names of the COCO files predict writes that are in ``out_dir``:
+    :data:`COCO_FILE`, :data:`COCO_NEW`, ``objects_coco.new2.json``..., in that order."""
+    try:
+        found = [m for n in os.listdir(out_dir) if (m := PREDICTED.fullmatch(n))]
+    except OSError:
+        return []
+    return [m[0] for m in sorted(found, key=lambda m: (m[1] is not None, int(m[2] or 1)))]
+
+
+def next_coco(kept: Collection[str]) -> str:
+    """The name of the COCO file a run writes beside the files ``kept`` (the user's): the
+    first of :data:`COCO_FILE`, :data:`COCO_NEW`, ``objects_coco.new2.json``... not kept."""
+    numbered_new = (f"objects_coco.new{k}.json" for k in itertools.count(2))
+    return next(n for n in itertools.chain([COCO_FILE, COCO_NEW], numbered_new) if n not in kept)
 
 
 def write_run_coco(
     out_dir: Path, files: Sequence[Path], names: Mapping[Path, str], categories: dict[int, str]
 ) -> Path | None:
     """``out_dir``/:data:`COCO_FILE` of the inputs ``files`` whose ``<stem>_objects.tif`` is
-    there (each ``file_name`` its ``names`` entry: the input relative to the folder given),
-    image ids 1.. in input order; a line for those left out, by why (:func:`~unetlab.inference.object_planes.unplaced`), and
-    one for the objects written as RLE. None where no image has objects there (nothing
-    written). One image's objects are held at a time, their annotations written as they
-    are made (s72 review: a plate's were all held until one dump, 15.6 MB a 2048² field).
-    A file the user changed (:func:`claim_coco`) is kept, the inputs it does not list
-    written to :data:`COCO_NEW` beside it (s74: their objects were in no file), as a CVAT
-    task of those images takes them (a task's images are fixed) and ``train`` reads both."""
+    there (each ``file_name`` its ``names`` entry: :func:`coco_names`), image ids 1.. in
+    input order; a line for those left out, by why
+    (:func:`~unetlab.inference.object_planes.unplaced`), and one for the objects written as
+    RLE. None where no image has objects there (nothing written). One image's objects are
+    held at a time, their annotations written as they are made (s72 review: a plate's were
+    all held until one dump, 15.6 MB a 2048² field). COCO files the user changed
+    (:func:`claim_coco`) are kept, the inputs none of them lists by stem (as train pairs
+    them) written to the next name (:func:`next_coco`: s74, their objects were in no file),
+    as a CVAT task of those images takes them (a task's images are fixed) and ``train``
+    reads them all; an earlier run's such file the user did not change, that this run's
+    does not replace, is removed (:func:`_drop_stale`: train read its images twice)."""
     from unetlab.outputs import edited_outputs, stamp_outputs
 
-    path, edited = out_dir / COCO_FILE, edited_outputs(out_dir)
-    if COCO_FILE in edited:  # the user's (:func:`claim_coco`), said there
-        if COCO_NEW in edited:
-            return None
-        path, files = out_dir / COCO_NEW, _unlisted(path, files, names)
+    here, edited = run_cocos(out_dir), edited_outputs(out_dir)
+    kept = [n for n in here if n in edited]
+    path = out_dir / next_coco(kept)
+    files = _unlisted([out_dir / n for n in kept], files, names)
     planes, left_out = _one_plane_objects(out_dir, files)
     say_left_out(path, left_out, "COCO")
+    stale = [n for n in here if n not in kept and n != COCO_FILE]
+    _drop_stale(out_dir, [n for n in stale if n != path.name or not planes])
     if not planes:
         return None
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         holed = _write_streamed(out, planes, names, categories)
     stamp_outputs(out_dir, [path.name], "predict")  # a file changed since is told as theirs
     _say_holed(path, holed)
-    if path.name == COCO_NEW:
-        _say_new(path, [names[p] for p, _ in planes])
+    if kept:
+        _say_new(path, kept, [names[p] for p, _ in planes])
     return path
 
 
-def _unlisted(path: Path, files: Sequence[Path], names: Mapping[Path, str]) -> list[Path]:
-    """Those of ``files`` whose name (``names``) the COCO file ``path`` does not list (all
-    where it cannot be read as one)."""
-    try:
-        listed = {str(i.get("file_name")) for i in json.loads(path.read_bytes())["images"]}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        listed = set()
-    return [f for f in files if names[f] not in listed]
+def _unlisted(kept: Sequence[Path], files: Sequence[Path], names: Mapping[Path, str]):
+    """Those of ``files`` whose image none of the COCO files ``kept`` lists, told by stem
+    (NFC), as train pairs them (s74 review: a file corrected before s74 names ``in/a0.png``,
+    this run ``a0.png``: listed again in the new file, train read it twice); a file that
+    cannot be read as COCO lists none."""
+    listed = set()
+    for path in kept:
+        try:
+            images = json.loads(path.read_bytes())["images"]
+            listed |= {_stem(str(i["file_name"])) for i in images}
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return [f for f in files if _stem(names[f]) not in listed]
 
 
-def _say_new(path: Path, named: list[str]) -> None:
-    """The line for the new images' objects written to ``path`` (:data:`COCO_NEW`)."""
+def _stem(file_name: str) -> str:
+    """The stem of a COCO ``file_name`` (``\\`` a folder's mark too), NFC: train's key."""
+    return nfc(PurePosixPath(file_name.replace("\\", "/")).stem)
+
+
+def _drop_stale(out_dir: Path, names: Sequence[str]) -> None:
+    """Remove the COCO files ``names`` (:func:`run_cocos`) an earlier run wrote of images
+    that are now in another (the user merged them into theirs, or this run's
+    :data:`COCO_FILE` holds them), unchanged since (:func:`claim_coco` told): left, train
+    read their images twice."""
+    from unetlab.manifest import forget, made_from
+
+    ours = [n for n in names if n in made_from(out_dir, "predict")]
+    for name in ours:
+        (out_dir / name).unlink(missing_ok=True)
+        log.info("removed %s: an earlier run's COCO file of images now in another", out_dir / name)
+    if ours:
+        forget(out_dir, ours, "predict")
+
+
+def _say_new(path: Path, kept: list[str], named: list[str]) -> None:
+    """The line for the objects written to ``path`` (:func:`next_coco`) of the images the
+    user's COCO files ``kept`` do not list (``named``)."""
     log.warning(
-        "%s: the objects of %s %s does not list (%s), yours kept as it is: import it into a "
-        "CVAT task of those images; train reads both files put beside the images",
+        "%s: the objects of %s %s %s not list (%s), yours kept as %s: import it into a "
+        "CVAT task of those images; train reads all of them put beside the images",
         path,
         numbered(len(named), "image"),
-        COCO_FILE,
+        " and ".join(kept),
+        worded(len(kept), "does", "do"),
         ", ".join(named[:3]) + (", ..." if len(named) > 3 else ""),
+        worded(len(kept), "it is", "they are"),
     )
 
 
 def write_file_coco(out_dir: Path, path: Path, categories: dict[int, str]) -> Path | None:
     """:func:`write_run_coco` of ``predict_file``'s input ``path`` and the earlier inputs
     whose objects are in ``out_dir`` (a notebook's calls, one by one: one file of them all),
-    each ``file_name`` relative to ``path``'s folder, the images' folder CVAT is given (an
-    input elsewhere: its absolute path). It wrote none (s72 notes: only predict_folder did)."""
+    named as ``predict_folder`` names them (:func:`coco_names`). It wrote none (s72 notes:
+    only predict_folder did)."""
     from unetlab.inference.objects_summary import earlier_inputs
 
-    folder = Path(os.path.abspath(path)).parent
     files = [*earlier_inputs(out_dir, [path]), Path(path)]
-    names = {f: relative_path(Path(os.path.abspath(f)), folder) for f in files}
-    return write_run_coco(out_dir, files, names, categories)
+    return write_run_coco(out_dir, files, coco_names(files), categories)
+
+
+def coco_names(files: Sequence[Path]) -> dict[Path, str]:
+    """Each of ``files`` -> its COCO ``file_name``: its path relative to the deepest folder
+    holding them all (their folders resolved: an earlier run's inputs are listed so), the
+    one a CVAT task is made of and the COCO file is put in (its ``annotations/``) for
+    ``train``: ``in/a*.png``, ``/home/me/in/a*.png`` and ``in`` name ``a0.png`` alike, a
+    glob over ``inA/`` and ``inB/`` (or ``inA`` then ``inB`` into one folder, by
+    predict_folder or predict_file) ``inA/a0.png``. One rule for both callers (s74 review:
+    predict_file's second call named its first ``/tmp/in/A/x.png``, predict_folder's
+    ``in/A/x.png`` or ``x.png`` as the folders were spelled)."""
+    if not files:
+        return {}
+    where = {f: Path(os.path.abspath(f)).parent.resolve() / Path(f).name for f in files}
+    top = os.path.commonpath([w.parent for w in where.values()])
+    return {f: w.relative_to(top).as_posix() for f, w in where.items()}
 
 
 def _one_plane_objects(
     out_dir: Path, files: Sequence[Path]
 ) -> tuple[list[tuple[Path, Path]], dict[str, list[str]]]:
     """(input, its outputs' stem in ``out_dir``) of the inputs ``files`` whose objects TIFF
-    a COCO file can hold (:func:`~unetlab.inference.object_planes.unplaced`); the names of the others by why not."""
+    a COCO file can hold (:func:`~unetlab.inference.object_planes.unplaced`); the names of
+    the others by why not."""
     from unetlab.inference.slides import output_stem
 
     planes, left_out = [], {}

@@ -110,7 +110,12 @@ from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import Spelled, UnetlabError, said_as, spelled
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen
-from unetlab.inference.coco_out import claim_coco, coco_categories, write_file_coco
+from unetlab.inference.coco_out import (
+    claim_coco,
+    coco_categories,
+    refuse_coco,
+    write_file_coco,
+)
 from unetlab.inference.drawn_again import (
     drawn_from,
     redrawable,
@@ -433,6 +438,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
         floor_run(),  # its floor lines said once a file
     ):
         if alone and (outputs := file.outputs).outlines == "coco":  # before any work
+            refuse_coco(file.out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
             claim_coco(file.out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
         with chosen.for_file(file.path):  # what predict.json says was chosen for it
             written = _outputs(file, group)

@@ -72,6 +72,7 @@ from unetlab.inference.chosen import merge, noting
 from unetlab.inference.coco_out import (
     claim_coco,
     coco_categories,
+    coco_names,
     refuse_coco,
     write_run_coco,
 )
@@ -1361,30 +1362,15 @@ def _legend(out_dir: Path, model, outputs: OutputOptions, result: FolderPredicti
 def _coco(out_dir: Path, paths: dict[Path, str], result, outputs: OutputOptions) -> None:
     """With ``outlines="coco"``, the run's COCO file of every input whose objects are in the
     folder but those that failed, this run's, those it skipped and an earlier run's into the
-    folder (``paths``: :func:`input_paths`, each ``file_name`` as the tables' ``path``)
+    folder (``paths``: :func:`input_paths`), each ``file_name`` by
+    :func:`~unetlab.inference.coco_out.coco_names`
     (:func:`~unetlab.inference.coco_out.write_run_coco`)."""
     if outputs.outlines != "coco":
         return
     files = [f for f in paths if f not in result.failed]
     categories = coco_categories(result.class_names, outputs.objects)
     if files:
-        write_run_coco(out_dir, files, _for_cvat(paths), categories)
-
-
-def _for_cvat(paths: dict[Path, str]) -> dict[Path, str]:
-    """``paths`` (the tables' names) relative to the deepest folder that holds them all, the
-    one a CVAT task is made of and the COCO file is put in (its ``annotations/``) for
-    ``train``: ``in/a*.png`` and ``/home/me/in/a*.png`` name ``a0.png`` alike (s74: the
-    first named ``in/a0.png``; s72 notes: the second ``/home/me/in/a0.png``), a glob over
-    ``inA/`` and ``inB/`` ``inA/a0.png``. Names given relative and by absolute path (inputs
-    outside the folder given) each from the folder of their own kind."""
-    named = dict(paths)
-    for absolute in (False, True):
-        kind = {f: n for f, n in paths.items() if os.path.isabs(n) == absolute}
-        if kind:
-            top = os.path.commonpath([os.path.dirname(os.path.normpath(n)) for n in kind.values()])
-            named |= {f: Path(os.path.relpath(n, top or ".")).as_posix() for f, n in kind.items()}
-    return named
+        write_run_coco(out_dir, files, coco_names(files), categories)
 
 
 def _first_missing(folder: Path) -> Path | None:
