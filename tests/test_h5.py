@@ -13,6 +13,8 @@ import torch
 pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
 
 from tests.h5_writer import write_bdv, write_ilastik, write_imaris, write_keras  # noqa: E402
+from tests.read_refusal import refused_in_one_line  # noqa: E402
+from tests.stack_predict import predicted_whole_as_streamed  # noqa: E402
 from unetlab import UNet, predict_folder  # noqa: E402
 from unetlab.data.io import find_images, read_stack, stack_size  # noqa: E402
 from unetlab.data.slides import open_slide  # noqa: E402
@@ -87,22 +89,10 @@ def test_a_bigdataviewer_file_reads_its_setups_as_channels_at_the_xmls_voxel(tmp
 
 
 def test_predict_writes_tiff_labels_at_the_voxel_size_streamed_as_whole(tmp_path):
-    from unetlab.inference.records import OutputOptions
-
     folder = tmp_path / "in"
     folder.mkdir()
     path = write_imaris(folder / "a.ims", [_stack(), _stack()], voxel=(2.0, 0.5, 0.25))
-    before = path.read_bytes()
-    torch.manual_seed(0)
-    net = UNet(2, 2, depth=2, base_channels=4, padding="same").eval()
-    predict_folder(net, folder, tmp_path / "whole")
-    predict_folder(net, folder, tmp_path / "streamed", OutputOptions(large_threshold=100))
-    with tifffile.TiffFile(tmp_path / "whole" / "a.tif") as tif:
-        assert tif.series[0].shape == (3, 40, 50) and tif.imagej_metadata["spacing"] == 2.0
-        whole = tif.asarray()
-    assert read_pixel_size(tmp_path / "whole" / "a.tif").size == pytest.approx((0.5, 0.25))
-    np.testing.assert_array_equal(tifffile.imread(tmp_path / "streamed" / "a.tif"), whole)
-    assert path.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["a.ims"]
+    predicted_whole_as_streamed(path, tmp_path)
 
 
 def _cut(path: Path) -> Path:
@@ -128,13 +118,9 @@ def _wrong_tags(path: Path) -> Path:
     ],
 )
 def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
-    path = make(tmp_path / "a.h5")
-    with pytest.raises(ImageReadError) as e:
-        read_stack(path)
-    line = str(e.value)
-    assert line.startswith(f"{path}: ") and said in line and "\n" not in line
-    assert line.count(str(path)) == 1
-    assert line.endswith(("copy or export it again", "data.h5_dataset=NAME (train)"))
+    refused_in_one_line(
+        make(tmp_path / "a.h5"), said, ("copy or export it again", "data.h5_dataset=NAME (train)")
+    )
 
 
 def test_an_hdf5_file_named_tif_is_told_to_be_renamed(tmp_path):

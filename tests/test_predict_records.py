@@ -347,7 +347,7 @@ def test_predict_json_records_the_runs_failed_and_skipped_inputs(tmp_path):
     inputs.mkdir()
     Image.fromarray(np.zeros((24, 20), np.uint8)).save(inputs / "a.png")
     (inputs / "c.png").write_bytes(b"")  # still being copied
-    (inputs / "scan.czi").write_bytes(b"\0" * 8)
+    (inputs / "scan.lif").write_bytes(b"\0" * 8)
     save_model(tmp_path / "m.pt", _net(0))
     argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs)]
     argv += ["--output", str(tmp_path / "out"), "--device", "cpu", "--skip-existing"]
@@ -357,8 +357,8 @@ def test_predict_json_records_the_runs_failed_and_skipped_inputs(tmp_path):
     assert run["failed"][str(inputs / "c.png")].endswith(
         "empty file (0 bytes); copy the file again"
     )
-    assert list(run["skipped"]) == [str(inputs / "scan.czi")]
-    assert "a format unetlab does not read (.czi)" in run["skipped"][str(inputs / "scan.czi")]
+    assert list(run["skipped"]) == [str(inputs / "scan.lif")]
+    assert "a format unetlab does not read (.lif)" in run["skipped"][str(inputs / "scan.lif")]
     assert len(read_records(tmp_path / "out")) == 1  # the record of what made a.png stays
     (inputs / "c.png").unlink()
     assert main(argv) == 0

@@ -35,7 +35,8 @@ def test_a_png_over_the_threshold_is_said_read_whole_in_the_callers_form(tmp_pat
     with command_spelling():
         (line,) = _run(tmp_path, "cli", caplog, 1000)
     assert (
-        "read whole: --large-pixels 1000 streams TIFF, Zarr, MRC, HDF5 and .npy inputs only" in line
+        "read whole: --large-pixels 1000 streams TIFF, Zarr, MRC, HDF5, CZI and .npy inputs only"
+        in line
     )
     assert _run(tmp_path, "under", caplog, 5000) == []  # none over it: nothing said
 

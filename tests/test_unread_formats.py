@@ -1,4 +1,4 @@
-"""Microscope vendors' files unetlab does not read (.czi, .nd2, ...) in an input folder are
+"""Microscope vendors' files unetlab does not read (.lif, .nd2, ...) in an input folder are
 named in one line and counted as skipped (batch audit s36, 3: they were passed over without
 a word, exit 0)."""
 
@@ -27,28 +27,28 @@ def _predict(tmp_path, caplog, inputs: Path, code: int = 0) -> None:
 def test_predict_names_the_microscope_files_it_does_not_read(tmp_path, caplog):
     (tmp_path / "in").mkdir()
     Image.fromarray(np.zeros((24, 20), np.uint8)).save(tmp_path / "in" / "a.png")
-    for name in ("s1.czi", "s2.CZI", "s3.czi", "t.nd2", "notes.txt"):
+    for name in ("s1.lif", "s2.LIF", "s3.lif", "t.nd2", "notes.txt"):
         (tmp_path / "in" / name).write_bytes(b"\0" * 16)
     _predict(tmp_path, caplog, tmp_path / "in")
-    line = "4 files in a format unetlab does not read (.czi x3, .nd2 x1): not predicted; "
+    line = "4 files in a format unetlab does not read (.lif x3, .nd2 x1): not predicted; "
     assert line + "convert them to OME-TIFF" in caplog.text
     assert "predict: 1 written, 4 skipped, 0 failed" in caplog.text
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
     done = predict_folder(model, tmp_path / "in", tmp_path / "py")
-    assert sorted(p.name for p in done.not_read) == ["s1.czi", "s2.CZI", "s3.czi", "t.nd2"]
+    assert sorted(p.name for p in done.not_read) == ["s1.lif", "s2.LIF", "s3.lif", "t.nd2"]
 
 
 def test_train_names_the_microscope_images_its_masks_were_drawn_on(tmp_path, capsys):
-    """images/s1.czi beside masks/s1.png: the check said only "masks/s1.png: mask without an
-    image in images/" (audit s41 audittrain); it names the .czi and the conversion."""
+    """images/s1.lif beside masks/s1.png: the check said only "masks/s1.png: mask without an
+    image in images/" (audit s41 audittrain); it names the .lif and the conversion."""
     for sub in ("images", "masks"):
         (tmp_path / sub).mkdir()
     for i in (1, 2):
-        (tmp_path / "images" / f"s{i}.czi").write_bytes(b"\0" * 16)
+        (tmp_path / "images" / f"s{i}.lif").write_bytes(b"\0" * 16)
         Image.fromarray(np.zeros((24, 20), np.uint8)).save(tmp_path / "masks" / f"s{i}.png")
     assert main(["train", "--data", str(tmp_path), "--check"]) == 2
     err = capsys.readouterr().err
-    assert "masks/s1.png: its image images/s1.czi is in a format unetlab does not read" in err
+    assert "masks/s1.png: its image images/s1.lif is in a format unetlab does not read" in err
     assert "convert it to OME-TIFF" in err and "mask without an image" not in err
 
 
@@ -56,8 +56,8 @@ def test_one_file_passed_over_is_counted_as_one():
     """rev D: "1 file(s)" where one was meant."""
     from unetlab.data.folder_notes import unread_line
 
-    assert unread_line([Path("s.czi")]).startswith("1 file in a format unetlab does not read")
-    assert unread_line([Path("s.czi"), Path("t.czi")]).startswith("2 files in a format")
+    assert unread_line([Path("s.lif")]).startswith("1 file in a format unetlab does not read")
+    assert unread_line([Path("s.lif"), Path("t.lif")]).startswith("2 files in a format")
 
 
 def _analyze_pair(folder: Path, name: str = "ct") -> Path:
@@ -97,15 +97,15 @@ def test_an_img_without_its_header_is_no_pair(tmp_path):
 
 
 def test_a_folders_analyze_pairs_are_said_passed_over(tmp_path, caplog):
-    """A folder of a .hdr/.img pair beside a PNG and a .czi: predicted the PNG without a word
+    """A folder of a .hdr/.img pair beside a PNG and a .lif: predicted the PNG without a word
     of the pair (and said "no images found" of a folder of pairs alone)."""
     _analyze_pair(tmp_path / "in")
     Image.fromarray(np.zeros((24, 20), np.uint8)).save(tmp_path / "in" / "a.png")
-    (tmp_path / "in" / "s.czi").write_bytes(b"\0" * 16)
+    (tmp_path / "in" / "s.lif").write_bytes(b"\0" * 16)
     _predict(tmp_path, caplog, tmp_path / "in")
-    line = "2 files in a format unetlab does not read (.hdr/.img x1, .czi x1): not predicted; "
+    line = "2 files in a format unetlab does not read (.hdr/.img x1, .lif x1): not predicted; "
     assert line + "convert the .hdr/.img to .nii.gz (nibabel" in caplog.text
-    assert "; the .czi to OME-TIFF (Fiji" in caplog.text
+    assert "; the .lif to OME-TIFF (Fiji" in caplog.text
     assert "predict: 1 written, 2 skipped, 0 failed" in caplog.text
 
 

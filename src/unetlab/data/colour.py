@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from unetlab.data.czi import czi_source, is_czi_name
 from unetlab.data.h5 import h5_colour, is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES, bare_planes, stain_axes
 from unetlab.data.mrc import is_mrc_name
@@ -46,6 +47,8 @@ def colour_file(path: str | os.PathLike, *, mask: bool = False) -> bool | None:
         return False  # ids; shapes' classes; a CT's values
     if is_mrc_name(path):
         return False  # MRC's grey
+    if is_czi_name(path):  # a Bgr24 / Bgr48 brightfield scan's
+        return czi_source(path).samples == 3
     if is_npy_name(path):  # an array's last axis of 3 or 4, as tifffile saves it (RGB)
         return npy_colour(path, mask=mask)
     if is_h5_name(path):  # an ilastik export of an RGB picture: 8-bit yxc of 3 or 4

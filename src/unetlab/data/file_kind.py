@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from unetlab.data.czi import CZI_MAGIC
 from unetlab.data.folder_notes import APPLE_DOUBLE
 from unetlab.data.h5 import H5_SUFFIXES, HDF5_MAGIC
 from unetlab.data.mrc import MAP_WORD, MRC_SUFFIXES
@@ -24,6 +25,7 @@ MAGIC = (
     (b"BM", "BMP", ".bmp"),
     (NPY_MAGIC, "NumPy", ".npy"),
     (HDF5_MAGIC, "HDF5", ".h5"),
+    (CZI_MAGIC, "CZI", ".czi"),
 )
 
 #: the bytes that tell a DICOM file (Part 10): a 128-byte preamble, then ``DICM``
@@ -37,7 +39,7 @@ def is_dicom_head(head: bytes) -> bool:
 
 def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
     """(kind, suffix) of the image file ``path`` by its first bytes (PNG, JPEG, TIFF, GIF,
-    BMP, WebP, NumPy, HDF5; MRC by its word 53), or None: another kind, or unreadable."""
+    BMP, WebP, NumPy, HDF5, CZI; MRC by its word 53), or None: another kind, or unreadable."""
     try:
         with open(path, "rb") as f:
             head = f.read(212)

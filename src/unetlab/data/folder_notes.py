@@ -221,7 +221,7 @@ def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
 #: (``.lsm``, ``.svs``, ``.ndpi``, ``.scn``) are read as TIFFs
 #: (:data:`unetlab.data.tiff_files.TIFF_SUFFIXES`)
 MICROSCOPE_SUFFIXES = (
-    ".czi", ".nd2", ".lif", ".vsi", ".oib", ".oif", ".lei", ".dv", ".mrxs", ".sld",
+    ".nd2", ".lif", ".vsi", ".oib", ".oif", ".lei", ".dv", ".mrxs", ".sld",
 )  # fmt: skip
 #: what a microscope file is converted to, a file unetlab reads
 OME_TIFF = "OME-TIFF (Fiji: File > Import > Bio-Formats, then save as OME-TIFF; or bfconvert)"

@@ -26,6 +26,7 @@ from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.coco import coco_mask, coco_shape
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, folder_table
+from unetlab.data.czi import CZI_SUFFIXES, czi_scenes, czi_source, is_czi_name, read_czi
 from unetlab.data.dicom import (
     dicom_among_images,
     is_dicom_series,
@@ -113,7 +114,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
 #: (phones' and the web's photos), MRC (electron microscopy's), NumPy's .npy and .npz and
-#: HDF5 (ilastik's, Imaris', BigDataViewer's), of which predict writes only --outlines
+#: HDF5 (ilastik's, Imaris', BigDataViewer's) and Zeiss' CZI, of which predict writes only --outlines
 #: cellpose's X_seg.npy, never an input (a pickle: :func:`~unetlab.data.npy.is_seg_file`),
 #: so none ever stands for one of its outputs (the bioimage.io export's test_input.npy lies
 #: in its package, never among predict's outputs)
@@ -125,6 +126,7 @@ INPUT_SUFFIXES = (
     *MRC_SUFFIXES,
     *NPY_SUFFIXES,
     *H5_SUFFIXES,
+    *CZI_SUFFIXES,
 )
 
 
@@ -383,6 +385,8 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
         arr, letters = _npy(path, mask, colour_planes, given=axes is not None)
     elif is_h5_name(path):  # ilastik's, Imaris', BigDataViewer's: axes of their own
         arr, letters = read_h5(path)
+    elif is_czi_name(path):  # Zeiss': channels, time points and z planes of its own
+        arr, letters = read_czi(path)
     else:
         arr, letters = _decode(path, **how)
     if axes is not None:
@@ -521,7 +525,8 @@ def _folder_shape(path: Path) -> tuple[int, int, int] | None:
 
 def _volume_size(path: Path, axes: str | None, axes_as: Spelled, mask: bool) -> tuple | None:
     """:func:`stack_size` of a NIfTI volume, an MRC file (its sections are planes), an HDF5
-    file (by its own axes: :func:`~unetlab.data.h5.h5_source`) or a NumPy file (its array's
+    or CZI file (by its own axes: :func:`~unetlab.data.h5.h5_source`,
+    :func:`~unetlab.data.czi.czi_source`) or a NumPy file (its array's
     shape read by its own axes, :func:`~unetlab.data.npy.npy_letters`, or by ``axes``
     given; a ``mask``'s: an ``.npz``'s masks array), from its header; None for other
     files."""
@@ -532,6 +537,9 @@ def _volume_size(path: Path, axes: str | None, axes_as: Spelled, mask: bool) -> 
     if is_h5_name(path):
         source = h5_source(path)
         shape, letters = source.shape, h5_letters(source)
+    elif is_czi_name(path):
+        source = czi_source(path)
+        shape, letters = source.shape, source.letters
     elif is_npy_name(path):
         shape = npy_shape(path, mask=mask, given=axes is not None)
         letters = npy_letters(shape) if axes is None else given_letters(axes, shape, path, axes_as)
@@ -1105,6 +1113,8 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
     within :func:`axes_read_once`, once a command, with the file's other header facts
     (:func:`_first_look`)."""
     path = Path(path)
+    if is_czi_name(path):  # its scenes (s74: a CZI's are positions too)
+        return czi_scenes(path)
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return []
     if HEADERS.keeping():

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.czi import czi_nodata, is_czi_name
 from unetlab.data.dicom import is_dicom_series
 from unetlab.data.exclude import certain_background
 from unetlab.data.h5 import is_h5_name
@@ -264,6 +265,8 @@ def file_nodata(path: str | os.PathLike) -> FileNodata:
     if any(is_(path) for is_ in (is_nifti, is_mrc_name, is_npy_name, is_h5_name, is_dicom_series)):
         # no nodata value, no alpha (an HDF5 file was opened by Pillow's HDF5 stub: mode F)
         return FileNodata()
+    if is_czi_name(path):  # a mosaic's gaps (read as 0)
+        return FileNodata(czi_nodata(path))
     if not is_tiff_name(path):
         from PIL import Image
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.czi import CziView, czi_source, is_czi_name
 from unetlab.data.folder_notes import is_zarr
 from unetlab.data.h5 import H5View, h5_letters, h5_source, is_h5_name
 from unetlab.data.io import (
@@ -423,6 +424,8 @@ def open_slide(
         return _mrc_slide(path, level)
     if is_h5_name(path) and path.is_file():
         return _h5_slide(path, level)
+    if is_czi_name(path) and path.is_file():
+        return _czi_slide(path, level)
     if is_mapped(path):
         return _given(_npy_slide(path, level, colour_planes), axes, trained)
     raise _not_a_tiff(path, None)
@@ -490,7 +493,7 @@ def reads_by_window(path: str | os.PathLike) -> bool:
 
 def _own_axes(path: Path) -> bool:
     """Whether ``path`` is named as a file whose header gives its axes (MRC's, HDF5's)."""
-    return is_mrc_name(path) or is_h5_name(path)
+    return is_mrc_name(path) or is_h5_name(path) or is_czi_name(path)
 
 
 def _given(slide: Slide, axes: str | None, trained: bool) -> Slide:
@@ -728,6 +731,28 @@ def _h5_slide(path: Path, level: int) -> Slide:
         closer=view.close,
         z_spacing=source.z_spacing,
         downsample=_scaled((1.0, 1.0), base, layout),
+    )
+
+
+def _czi_slide(path: Path, level: int) -> Slide:
+    """The :class:`Slide` of a CZI file (:mod:`unetlab.data.czi`: the scene read), each
+    window read by region through :class:`~unetlab.data.czi.CziView` (libCZI composes the
+    tiles of a mosaic it touches), the file open until the slide is closed; its pixel size
+    and z spacing from its metadata's Scaling."""
+    _check_level(path, level, 1)
+    source = czi_source(path)
+    view = CziView(path, source)
+    return Slide(
+        path,
+        view,
+        layout_of(source.letters, source.shape),
+        dtype=source.dtype,
+        pixel_size=source.pixel_size,
+        levels=1,
+        level=0,
+        chunked=True,
+        closer=view.close,
+        z_spacing=source.z_spacing,
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ome_xml
+from unetlab.data.czi import czi_pixel_size, czi_source, is_czi_name
 from unetlab.data.dicom import is_dicom_series, series_pixel_size
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.h5 import h5_page_axes, h5_pixel_size, is_h5_name
@@ -191,6 +192,8 @@ def read_page_axes(
         return PageAxes("Q", (pages,))
     if is_h5_name(path):  # ilastik's axistags, Imaris' and BigDataViewer's time points
         return PageAxes(*h5_page_axes(path, pages))
+    if is_czi_name(path):  # ZEN's time points and z planes
+        return PageAxes(*czi_source(path).page_axes)
     if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
 
@@ -282,7 +285,7 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
     image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names
     channels); an OME-Zarr folder's ``omero`` labels (:func:`~unetlab.data.slides.
-    zarr_channels`); [] for a file that records none (or not one for each channel).
+    zarr_channels`), a CZI's (its metadata's); [] for a file that records none (or not one for each channel).
     ImageReadError naming a file that is no TIFF (s69 review: ``--channel DAPI`` of a folder
     holding one gave tifffile's traceback as "a bug in unetlab"). A NIfTI case's: its data
     set's dataset.json ``channel_names`` (:func:`~unetlab.data.decathlon.nifti_channel_names`)."""
@@ -290,6 +293,8 @@ def channel_names(path: str | os.PathLike) -> list[str]:
         from unetlab.data.decathlon import nifti_channel_names  # (it imports nifti_channels)
 
         return nifti_channel_names(path)
+    if is_czi_name(path):  # the metadata's Channel Names (ZEN's dye names: DAPI, AF488)
+        return list(czi_source(path).names)
     if not is_tiff_name(path):
         from unetlab.data.slides import zarr_channels  # (it imports this module)
 
@@ -460,7 +465,8 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres; of a position's, and its OME Image's, while one is read:
     :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; an MRC file's, an HDF5
-    file's (Imaris', BigDataViewer's: :func:`~unetlab.data.h5.h5_pixel_size`) or a NIfTI
+    file's (Imaris', BigDataViewer's: :func:`~unetlab.data.h5.h5_pixel_size`), a CZI's
+    (:func:`~unetlab.data.czi.czi_pixel_size`) or a NIfTI
     volume's voxel size (:func:`~unetlab.data.mrc.mrc_pixel_size`,
     :func:`~unetlab.data.nifti.nifti_pixel_size`, its tables in mm where its header says mm:
     :func:`_nifti_pixel_size`; a DICOM series' in mm too); None for other files or when absent."""
@@ -472,6 +478,7 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
             return PixelSize((dy, dx), "um", dz, shown="mm")
         found = mrc_pixel_size(path) if is_mrc_name(path) else None
         found = h5_pixel_size(path) if is_h5_name(path) else found
+        found = czi_pixel_size(path) if is_czi_name(path) else found
         return None if found is None else PixelSize(found[0], "um", found[1])
     with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]

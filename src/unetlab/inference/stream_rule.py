@@ -42,6 +42,7 @@ from typing import NamedTuple
 import torch
 from PIL import Image
 
+from unetlab.data.czi import is_czi_name
 from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions, stack_shape
 from unetlab.data.mrc import is_mrc_name
@@ -86,7 +87,7 @@ def read_whole_anyway(
 
 
 #: the inputs that ``--large-pixels`` streams, as :func:`read_whole_anyway` says them
-STREAMED = "TIFF, Zarr, MRC, HDF5 and .npy inputs only"
+STREAMED = "TIFF, Zarr, MRC, HDF5, CZI and .npy inputs only"
 
 
 def _whole_pixels(path: Path) -> int | None:
@@ -95,7 +96,7 @@ def _whole_pixels(path: Path) -> int | None:
     no image) and what cannot be read (as it is read, it says why)."""
     if path.suffix.lower() in TIFF_SUFFIXES or is_zarr(path) or is_mrc_name(path):
         return None
-    if is_h5_name(path):  # HDF5 streams by h5py's slices
+    if is_h5_name(path) or is_czi_name(path):  # by h5py's slices, by libCZI's regions
         return None
     if is_npy_name(path):
         if path.suffix.lower() != ".npz" or not path.is_file():

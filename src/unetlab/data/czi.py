@@ -1,0 +1,328 @@
+"""Zeiss CZI files (ZEN's ``.czi``) as images, with Zeiss' pylibCZIrw (an optional extra:
+``pip install 'unetlab[czi]'``): its channels as channels (named as the file names them, so
+``--channel DAPI`` picks one), its time points and z planes as pages (``TZ``, as an
+OME-TIFF stack's), its pixel size from the metadata's ``Scaling`` (metres) in µm, its pixel
+type kept (Gray8, Gray16, Gray32Float; Bgr24 and Bgr48 read as RGB).
+
+A tiled mosaic (a slide scan: tiles at their stage positions, its bounding box anywhere) is
+read by region, window by window (:class:`CziView`: libCZI composes the tiles a window
+touches), so a whole slide is never read at once; where its tiles leave gaps, the gaps read
+as 0 and the pixels 0 in every channel are nodata (:func:`czi_nodata`). A file of several
+scenes is read as a multi-position OME-TIFF is (:mod:`unetlab.data.positions`): ``unetlab
+predict`` predicts each scene as an image of its own (``<stem>_pos0``, ``<stem>_pos1``),
+other commands read scene 0 and say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.positions import every_position_read, position_of
+from unetlab.data.read_notes import say_once_a_call
+from unetlab.data.tiff_files import HEADERS, real_path
+from unetlab.errors import ImageReadError, first_line, optional_module
+
+log = logging.getLogger(__name__)
+
+CZI_SUFFIXES = (".czi",)
+#: the first bytes of a CZI file (its file header segment's id)
+CZI_MAGIC = b"ZISRAWFILE"
+#: the line a user whose data is CZI reads where pylibCZIrw is not installed
+NEEDS_CZI = "reading Zeiss CZI (.czi) needs pylibCZIrw: pip install 'unetlab[czi]'"
+EXPORT_AGAIN = "a damaged or cut-short file: copy it again, or save it again in ZEN"
+#: CZI pixel types read: (dtype, samples; 3 samples are stored blue, green, red)
+PIXEL_TYPES = {
+    "Gray8": (np.uint8, 1),
+    "Gray16": (np.uint16, 1),
+    "Gray32Float": (np.float32, 1),
+    "Bgr24": (np.uint8, 3),
+    "Bgr48": (np.uint16, 3),
+}
+#: the (input, scene count) pairs whose unread scenes were said (outside a command)
+_SAID: set = set()
+
+
+def is_czi_name(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s name says a CZI file."""
+    return Path(path).suffix.lower() in CZI_SUFFIXES
+
+
+@dataclass(frozen=True)
+class CziSource:
+    """What the CZI file holds of the scene read: ``rect`` its (x, y, w, h) in the file's
+    pixel coordinates, ``planes`` the (T, Z, C) starts and sizes, ``dtype``, ``samples`` (3:
+    RGB), ``names`` the channels' names ([] where any is unnamed), ``pixel_size`` ((y, x)
+    µm, or None), ``z_spacing`` (µm, or None), ``scenes`` the file's scene numbers, ``scene``
+    the one read (None: a file of none), ``gaps`` whether its tiles leave pixels of it
+    uncovered."""
+
+    rect: tuple[int, int, int, int]
+    planes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
+    dtype: np.dtype
+    samples: int
+    names: tuple[str, ...] = ()
+    pixel_size: tuple[float, float] | None = None
+    z_spacing: float | None = None
+    scenes: tuple[int, ...] = ()
+    scene: int | None = None
+    gaps: bool = False
+
+    @property
+    def letters(self) -> str:
+        """The axes of the image read: ``P`` time points (where more than one), ``P`` z
+        planes, then Y, X, C."""
+        return "P" * (self.planes[0][1] > 1) + "PYXC"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        (_, t), (_, z), (_, c) = self.planes
+        channels = c * self.samples
+        return (*((t,) if t > 1 else ()), z, self.rect[3], self.rect[2], channels)
+
+    @property
+    def page_axes(self) -> tuple[str, tuple[int, ...]]:
+        """What its pages are (``TZ``, ``Z``) and their sizes."""
+        (_, t), (_, z), _ = self.planes
+        return ("TZ", (t, z)) if t > 1 else ("Z", (z,))
+
+
+@contextlib.contextmanager
+def czi_file(path: str | os.PathLike):
+    """The CZI file ``path`` open for reading (pylibCZIrw's reader), errors of its reads
+    as ImageReadError in one line: no pylibCZIrw, no file, a file of another kind, a
+    damaged one (cut short: libCZI's "Not enough data read")."""
+    path = Path(path)
+    pyczi = optional_module("pylibCZIrw.czi", path, NEEDS_CZI).czi
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    with czi_errors(path), pyczi.open_czi(str(path)) as reader:
+        yield reader
+
+
+@contextlib.contextmanager
+def czi_errors(path: Path, what: str = ""):
+    """libCZI's errors (RuntimeError) within as ImageReadError naming ``path`` (and
+    ``what`` was read) in one line; a file of another kind as such."""
+    try:
+        yield
+    except RuntimeError as exc:
+        from unetlab.data.file_kind import wrong_kind_line  # which imports this module
+
+        said = wrong_kind_line(path)
+        where = f" ({what})" if what else ""
+        raise ImageReadError(
+            said
+            or f"{path}: cannot be read as CZI{where}: {first_line(exc).rstrip('.')}: {EXPORT_AGAIN}"
+        ) from None
+
+
+def czi_source(path: str | os.PathLike) -> CziSource:
+    """The :class:`CziSource` of the scene read of the CZI file ``path`` (the position read:
+    :func:`~unetlab.data.positions.position_of`, else scene 0) from its header, subblock
+    directory and metadata (no pixels read), once a command while the file is unchanged."""
+    path = Path(path)
+    scene = position_of(path)
+    return HEADERS.read(("czi source", scene), real_path(path), lambda: _read(path, scene))
+
+
+def _read(path: Path, scene: int | None) -> CziSource:
+    with czi_file(path) as reader:
+        box, scenes = reader.total_bounding_box, reader.scenes_bounding_rectangle
+        picked = sorted(scenes)[scene or 0] if scenes else None
+        r = reader.total_bounding_rectangle if picked is None else scenes[picked]
+        rect = (r.x, r.y, r.w, r.h)
+        types = sorted(set(reader.pixel_types.values()))
+        dtype, samples = _pixel_type(path, types)
+        meta = reader.metadata
+        planes = tuple((box.get(a, (0, 1))[0], _size(box.get(a, (0, 1)))) for a in "TZC")
+        gaps = _gaps(reader, rect)
+    if 0 in rect[2:] or 0 in [n for _, n in planes]:
+        raise ImageReadError(f"{path}: holds no pixels (a CZI of {rect[2]} x {rect[3]})")
+    size, spacing = _scaling(meta)
+    names = _names(meta, planes[2][1]) if samples == 1 else ()
+    scene_list = tuple(sorted(scenes))
+    return CziSource(rect, planes, dtype, samples, names, size, spacing, scene_list, picked, gaps)
+
+
+def _size(span: tuple[int, int]) -> int:
+    return int(span[1]) - int(span[0])
+
+
+def _pixel_type(path: Path, types: list[str]) -> tuple[np.dtype, int]:
+    """(dtype, samples) of the file's channels' pixel types; ImageReadError for types of
+    more than one kind or one not read."""
+    if len(types) != 1 or types[0] not in PIXEL_TYPES:
+        odd = [t for t in types if t not in PIXEL_TYPES]
+        why = f"pixel type {odd[0]}" if odd else f"channels of pixel types {', '.join(types)}"
+        raise ImageReadError(
+            f"{path}: a CZI of {why}, which unetlab does not read (it reads "
+            f"{', '.join(PIXEL_TYPES)}, one type a file): export it from ZEN as OME-TIFF"
+        )
+    dtype, samples = PIXEL_TYPES[types[0]]
+    return np.dtype(dtype), samples
+
+
+def _image_info(meta: dict) -> dict:
+    info = (meta or {}).get("ImageDocument", {}).get("Metadata", {})
+    return info if isinstance(info, dict) else {}
+
+
+def _scaling(meta: dict) -> tuple[tuple[float, float] | None, float | None]:
+    """((y, x) µm, z µm) of the metadata's ``Scaling/Items/Distance`` (metres a pixel);
+    None for each it records none of (0, absent)."""
+    found = ((_image_info(meta).get("Scaling") or {}).get("Items") or {}).get("Distance") or []
+    metres = {}
+    for item in found if isinstance(found, list) else [found]:
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
+            metres[str(item.get("@Id"))] = float(item.get("Value"))
+    um = {a: float(f"{m * 1e6:.7g}") for a, m in metres.items() if m > 0}
+    size = (um["Y"], um["X"]) if "X" in um and "Y" in um else None
+    return size, um.get("Z")
+
+
+def _names(meta: dict, count: int) -> tuple[str, ...]:
+    """The ``Name`` of each of the ``count`` channels the metadata lists, in order; () where
+    it lists another number or any has none."""
+    image = (_image_info(meta).get("Information") or {}).get("Image") or {}
+    found = ((image.get("Dimensions") or {}).get("Channels") or {}).get("Channel") or []
+    found = found if isinstance(found, list) else [found]
+    names = tuple(str(c.get("@Name") or "").strip() for c in found if isinstance(c, dict))
+    return names if len(names) == count and all(names) else ()
+
+
+def _gaps(reader, rect: tuple[int, int, int, int]) -> bool:
+    """Whether the tiles (full-resolution subblocks) within ``rect`` leave any of its pixels
+    uncovered: each tile marks its cells of the grid of all tiles' edges."""
+    tiles = []
+
+    def keep(_index, info) -> bool:
+        r, size = info.logicalRect, info.physicalSize
+        if (size.w, size.h) == (r.w, r.h):  # not a pyramid tile (zoomed out)
+            tiles.append((r.x, r.y, r.x + r.w, r.y + r.h))
+        return True
+
+    reader.enumerate_subblocks(keep)
+    x0, y0, w, h = rect
+    clipped = [(max(a, x0), max(b, y0), min(c, x0 + w), min(d, y0 + h)) for a, b, c, d in tiles]
+    clipped = [t for t in clipped if t[0] < t[2] and t[1] < t[3]]
+    xs = np.unique([x0, x0 + w, *[t[0] for t in clipped], *[t[2] for t in clipped]])
+    ys = np.unique([y0, y0 + h, *[t[1] for t in clipped], *[t[3] for t in clipped]])
+    covered = np.zeros((len(ys) - 1, len(xs) - 1), bool)
+    for a, b, c, d in clipped:
+        covered[np.searchsorted(ys, b) : np.searchsorted(ys, d),
+                np.searchsorted(xs, a) : np.searchsorted(xs, c)] = True  # fmt: skip
+    return not bool(covered.all())
+
+
+def _say_scenes(path: Path, scenes: tuple[int, ...]) -> None:
+    say_once_a_call(
+        log,
+        logging.WARNING,
+        ("czi scenes", str(path)),
+        "%s holds %d scenes (%s); this command reads scene %d only: unetlab predict "
+        "predicts each as an image of its own (%s_pos0, %s_pos1, ...); to train on the "
+        "others, save each scene as its own file (ZEN: Processing > Split Scenes)",
+        *(path.name, len(scenes), ", ".join(map(str, scenes)), scenes[0], path.stem, path.stem),
+        outside=_SAID,
+    )
+
+
+def czi_scenes(path: str | os.PathLike) -> list[str]:
+    """The names of the scenes of the CZI file ``path`` where it holds more than one
+    (``scene 0``, ...), which ``unetlab predict`` predicts one by one; [] else, or for a
+    file that cannot be read (read, it says why)."""
+    with contextlib.suppress(ImageReadError):
+        with_scenes = HEADERS.read(("czi source", None), real_path(path), lambda: _read(path, None))
+        if len(with_scenes.scenes) > 1:
+            return [f"scene {s}" for s in with_scenes.scenes]
+    return []
+
+
+class CziView:
+    """A :class:`CziSource`'s image as one array-like (``shape``, ``dtype``): ``view[index]``
+    (single indices of its pages, slices of step 1 of Y, X and C) reads only that region of
+    each plane it spans (libCZI composes the tiles it touches). The file is opened at the
+    first read and kept open until :meth:`close`."""
+
+    chunks = None
+    ndim = property(lambda self: len(self.shape))
+
+    def __init__(self, path: Path, source: CziSource):
+        self.path, self.source = path, source
+        self.shape, self.dtype = source.shape, source.dtype
+        self._open: contextlib.ExitStack | None = None
+        self._reader = None
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+        self._open = self._reader = None
+
+    def __getitem__(self, index) -> np.ndarray:
+        index = index if isinstance(index, tuple) else (index,)
+        index = (*index, *((slice(None),) * (self.ndim - len(index))))
+        pages, (rows, cols, channels) = index[:-3], index[-3:]
+        picked = [range(n)[p] for p, n in zip(pages, self.shape)]  # an int, or a range
+        picked = [0, *picked] if len(picked) == 1 else picked  # no time axis: its one point
+        (r0, r1, _), (c0, c1, _) = rows.indices(self.shape[-3]), cols.indices(self.shape[-2])
+        roi = (c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
+        t_list, z_list = ([p] if isinstance(p, int) else list(p) for p in picked)
+        grid = [[self._plane(t, z, roi)[..., channels] for z in z_list] for t in t_list]
+        kept = tuple(0 if isinstance(p, int) else slice(None) for p in picked)
+        return np.stack([np.stack(row) for row in grid])[kept]
+
+    def _plane(self, t: int, z: int, roi: tuple[int, int, int, int]) -> np.ndarray:
+        """Every channel of plane (t, z) within ``roi`` (x, y, w, h of the scene) as (h, w,
+        C), blue-green-red samples as red-green-blue."""
+        source = self.source
+        (t0, _), (z0, _), (c_start, count) = source.planes
+        x, y, w, h = roi
+        if not (w and h):
+            return np.zeros((h, w, self.shape[-1]), self.dtype)
+        at = (source.rect[0] + x, source.rect[1] + y, w, h)
+        reader = self._opened()
+        blocks = []
+        with czi_errors(self.path, f"plane t={t}, z={z}, rows {y}-{y + h}"):
+            for c in range(c_start, c_start + count):
+                plane = {"T": t0 + t, "Z": z0 + z, "C": c}
+                block = reader.read(roi=at, plane=plane, scene=source.scene)
+                blocks.append(block[..., ::-1] if source.samples == 3 else block)
+        return np.concatenate(blocks, -1).astype(self.dtype, copy=False)
+
+    def _opened(self):
+        if self._reader is None:
+            self._open = contextlib.ExitStack()
+            self._reader = self._open.enter_context(czi_file(self.path))
+        return self._reader
+
+
+def read_czi(path: str | os.PathLike) -> tuple[np.ndarray, str]:
+    """The image of the CZI file ``path`` (the scene read) in memory and its letters; the
+    line that its other scenes are not read, where it has others and they are not."""
+    source = czi_source(path)
+    if len(source.scenes) > 1 and position_of(path) is None and not every_position_read():
+        _say_scenes(Path(path), source.scenes)  # its pixels read: not a header's look
+    view = CziView(Path(path), source)
+    try:
+        return view[(slice(None),) * view.ndim], source.letters
+    finally:
+        view.close()
+
+
+def czi_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float | None] | None:
+    """((y, x) µm, z µm) of the CZI file ``path``, or None where it records none."""
+    source = czi_source(path)
+    return None if source.pixel_size is None else (source.pixel_size, source.z_spacing)
+
+
+def czi_nodata(path: str | os.PathLike) -> float | None:
+    """The nodata value of the CZI file ``path``: 0 where its tiles leave gaps (a mosaic's,
+    read as 0: its pixels 0 in every channel are left out as a GeoTIFF's nodata 0 are),
+    else None."""
+    return 0.0 if czi_source(path).gaps else None

@@ -1,0 +1,171 @@
+"""Zeiss CZI images (s74 new user, a ZEN user): channels named as ZEN names them, z-stacks,
+time-lapses, scenes, tiled mosaics and Bgr24 brightfield are read as an OME-TIFF is (before:
+.czi was named a format unetlab does not read, to be exported to TIFF first)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+pytest.importorskip("pylibCZIrw", reason="pylibCZIrw is not installed (optional: unetlab[czi])")
+
+from tests.czi_writer import write_czi, write_tiles  # noqa: E402
+from tests.read_refusal import refused_in_one_line  # noqa: E402
+from tests.stack_predict import predicted_whole_as_streamed  # noqa: E402
+from unetlab import UNet, predict_folder  # noqa: E402
+from unetlab.data.io import find_images, ome_positions, read_stack, stack_size  # noqa: E402
+from unetlab.data.nodata import file_nodata  # noqa: E402
+from unetlab.data.positions import reading_position  # noqa: E402
+from unetlab.data.slides import open_slide  # noqa: E402
+from unetlab.data.tiffmeta import channel_names, read_page_axes, read_pixel_size  # noqa: E402
+from unetlab.errors import ImageReadError  # noqa: E402
+
+RNG = np.random.default_rng(0)
+METRES = (0.25e-6, 0.5e-6, 2e-6)  # x, y, z: as ZEN's Scaling records them
+
+
+def _stack(shape=(3, 40, 50, 2)) -> np.ndarray:
+    return RNG.integers(0, 4000, shape).astype(np.uint16)
+
+
+def _planes(stack: np.ndarray, t: int = 0) -> dict:
+    return {
+        (t, z, c): stack[z, ..., c] for z in range(stack.shape[0]) for c in range(stack.shape[3])
+    }
+
+
+def test_a_z_stack_of_two_named_channels_reads_as_an_ome_tiff_does(tmp_path):
+    stack = _stack()
+    path = write_czi(tmp_path / "a.czi", _planes(stack), names=["DAPI", "GFP"], metres=METRES)
+    read = read_stack(path)
+    assert read.dtype == np.uint16 and stack_size(path) == (3, 40, 50, 2)
+    np.testing.assert_array_equal(read, stack)
+    assert read_page_axes(path, 3).letters == "Z" and channel_names(path) == ["DAPI", "GFP"]
+    found = read_pixel_size(path)
+    assert found.size == pytest.approx((0.5, 0.25)) and found.spacing == pytest.approx(2.0)
+    with open_slide(path) as slide:
+        np.testing.assert_array_equal(
+            slide.read(2, slice(5, 20), slice(3, 40)), stack[2, 5:20, 3:40]
+        )
+
+
+def test_one_channel_and_a_time_lapse_read_as_pages(tmp_path):
+    one = RNG.integers(0, 255, (1, 30, 40, 1)).astype(np.uint8)
+    path = write_czi(tmp_path / "one.czi", _planes(one))
+    np.testing.assert_array_equal(read_stack(path), one[..., 0])
+    assert read_pixel_size(path) is None and channel_names(path) == []
+    planes = {(t, z, 0): one[0, ..., 0] + t + z for t in range(2) for z in range(3)}
+    lapse = write_czi(tmp_path / "lapse.czi", planes)
+    axes = read_page_axes(lapse, 6)
+    assert stack_size(lapse) == (6, 30, 40, 1) and (axes.letters, axes.shape) == ("TZ", (2, 3))
+    np.testing.assert_array_equal(read_stack(lapse)[4], one[0, ..., 0] + 2)  # t 1, z 1
+
+
+def test_a_bgr24_brightfield_czi_reads_as_rgb(tmp_path):
+    rgb = RNG.integers(0, 255, (10, 12, 3)).astype(np.uint8)
+    path = write_czi(tmp_path / "bf.czi", {(0, 0, 0): np.ascontiguousarray(rgb[..., ::-1])})
+    np.testing.assert_array_equal(read_stack(path), rgb[None])
+
+
+def test_a_mosaic_is_read_by_region_and_its_gap_is_nodata(tmp_path):
+    """Three 30 x 40 tiles at (100, 200), (140, 200), (100, 230): the fourth quarter a gap."""
+    tile = np.full((30, 40), 7, np.uint8)
+    tiles = [((100, 200), tile), ((140, 200), tile + 1), ((100, 230), tile + 2)]
+    path = write_tiles(tmp_path / "m.czi", [(at, 0, (0, 0, 0), d) for at, d in tiles])
+    read = read_stack(path)[0]
+    assert read.shape == (60, 80) and (read[:30, :40] == 7).all() and (read[30:, 40:] == 0).all()
+    assert file_nodata(path).value == 0.0
+    with open_slide(path) as slide:
+        np.testing.assert_array_equal(
+            slide.read(0, slice(25, 35), slice(35, 45))[..., 0], read[25:35, 35:45]
+        )
+    whole = write_tiles(tmp_path / "w.czi", [((100, 200), 0, (0, 0, 0), tile)])
+    assert file_nodata(whole).value is None
+
+
+def test_scenes_are_positions_predicted_each_as_its_own_image(tmp_path, caplog):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    a, b = RNG.random((20, 30)).astype(np.float32), RNG.random((25, 35)).astype(np.float32)
+    path = write_tiles(folder / "s.czi", [((0, 0), 0, (0, 0, 0), a), ((500, 0), 1, (0, 0, 0), b)])
+    assert ome_positions(path) == ["scene 0", "scene 1"]
+    np.testing.assert_array_equal(read_stack(path)[0], a)
+    assert "s.czi holds 2 scenes (0, 1); this command reads scene 0 only" in caplog.text
+    with reading_position(path, 1, 2):
+        np.testing.assert_array_equal(read_stack(path)[0], b)
+    caplog.clear()
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "out")
+    assert "reads scene 0 only" not in caplog.text  # each is
+    outputs = sorted((tmp_path / "out").glob("s_pos*"))
+    assert [(p.name, read_stack(p).shape) for p in outputs] == [
+        ("s_pos0.png", (1, 20, 30)),
+        ("s_pos1.png", (1, 25, 35)),
+    ]
+
+
+def test_predict_writes_tiff_labels_at_the_pixel_size_streamed_as_whole(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = write_czi(folder / "a.czi", _planes(_stack()), names=["DAPI", "GFP"], metres=METRES)
+    predicted_whole_as_streamed(path, tmp_path)
+    assert find_images(folder) == [path]
+
+
+def _cut(path: Path) -> Path:
+    write_czi(path, _planes(_stack()))
+    path.write_bytes(path.read_bytes()[:5000])
+    return path
+
+
+def _mixed(path: Path) -> Path:
+    grey, rgb = np.ones((8, 8), np.uint16), np.ones((8, 8, 3), np.uint8)
+    return write_czi(path, {(0, 0, 0): grey, (0, 0, 1): rgb})
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (_cut, "cannot be read as CZI: Not enough data read at offset"),
+        (_mixed, "a CZI of channels of pixel types Bgr24, Gray16, which unetlab does not read"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
+    refused_in_one_line(
+        make(tmp_path / "a.czi"), said, ("save it again in ZEN", "export it from ZEN as OME-TIFF")
+    )
+
+
+def test_a_czi_named_tif_is_told_to_be_renamed(tmp_path):
+    path = write_czi(tmp_path / "a.tif", {(0, 0, 0): np.ones((8, 8), np.uint8)})
+    with pytest.raises(ImageReadError, match=r"a CZI file named \.tif: rename it a\.czi"):
+        read_stack(path)
+
+
+def test_without_pylibczirw_one_line_names_the_extra(tmp_path, monkeypatch):
+    path = write_czi(tmp_path / "a.czi", {(0, 0, 0): np.ones((8, 8), np.uint8)})
+    monkeypatch.setitem(sys.modules, "pylibCZIrw.czi", None)
+    with pytest.raises(ImageReadError, match=r"a\.czi: reading Zeiss CZI .* 'unetlab\[czi\]'"):
+        read_stack(path)
+
+
+def test_predict_writes_a_mosaics_gap_as_nodata_whole_and_streamed(tmp_path):
+    from unetlab.inference.records import OutputOptions
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tiles = [(at, 0, (0, 0, 0), RNG.integers(50, 200, (40, 50)).astype(np.uint8))
+             for at in ((100, 200), (150, 200), (100, 240))]  # fmt: skip
+    write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "whole")
+    predict_folder(net, folder, tmp_path / "streamed", OutputOptions(large_threshold=100))
+    with tifffile.TiffFile(tmp_path / "whole" / "m.tif") as tif:
+        labels, nodata = tif.asarray(), tif.pages[0].tags[42113].value
+    assert nodata == "255" and (labels[40:, 50:] == 255).all() and labels[:40, :50].max() < 2
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "streamed" / "m.tif"), labels)
