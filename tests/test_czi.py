@@ -169,3 +169,48 @@ def test_predict_writes_a_mosaics_gap_as_nodata_whole_and_streamed(tmp_path):
         labels, nodata = tif.asarray(), tif.pages[0].tags[42113].value
     assert nodata == "255" and (labels[40:, 50:] == 255).all() and labels[:40, :50].max() < 2
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "streamed" / "m.tif"), labels)
+
+
+TINY = ["--no-plan", "--no-progress", "--epochs", "1", "--set", "model.depth=2"]
+TINY += ["--set", "data.tile_size=32", "--set", "model.base_channels=4"]
+
+
+def _named_pair(root: Path, name: str, names: list[str]) -> None:
+    """``root/images/<name>.czi`` of two channels named ``names`` (its nuclei in DAPI's) and
+    ``root/masks/<name>.png`` of the nuclei (0/255)."""
+    from unetlab.data.io import write_png
+
+    mask = np.zeros((40, 48), bool)
+    mask[5:15, 6:16] = mask[22:34, 26:40] = True
+    dapi = (mask * 3000 + RNG.integers(200, 400, mask.shape)).astype(np.uint16)
+    other = RNG.integers(0, 1000, mask.shape).astype(np.uint16)
+    planes = {(0, 0, names.index("DAPI")): dapi, (0, 0, 1 - names.index("DAPI")): other}
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    write_czi(root / "images" / f"{name}.czi", planes, names=names, metres=(0.5e-6, 0.5e-6, 0))
+    write_png(root / "masks" / f"{name}.png", mask.astype(np.uint8) * 255)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_a_zen_users_walk_train_check_train_predict_evaluate_on_the_command_line(tmp_path):
+    """s74: the unetlab command (not only the API) on a folder of CZI and PNG masks: train
+    on DAPI by name, predict files whose channels are in another order with --instances
+    (labels as a TIFF input's, objects in µm, intensities by ZEN's names), evaluate."""
+    from unetlab.cli import main
+
+    for i, names in enumerate((["DAPI", "GFP"], ["DAPI", "GFP"], ["GFP", "DAPI"])):
+        _named_pair(tmp_path / ("test" if i == 2 else "data"), f"a{i}", names)
+    train = ["train", "--data", str(tmp_path / "data"), "--set", "data.channel=DAPI", *TINY]
+    assert main([*train, "--check"]) == 0
+    assert main([*train, "--run-dir", str(tmp_path / "run")]) == 0
+    best, out = str(tmp_path / "run" / "checkpoints" / "best.pt"), tmp_path / "out"
+    predict = ["predict", "--checkpoint", best, "--input", str(tmp_path / "test" / "images")]
+    assert main([*predict, "--instances", "--no-progress", "--output", str(out)]) == 0
+    with tifffile.TiffFile(out / "a2.tif") as tif:
+        assert tif.series[0].shape == (40, 48)
+    assert read_pixel_size(out / "a2.tif").size == pytest.approx((0.5, 0.5))
+    header = (out / "a2_objects.csv").read_text().splitlines()[0].split(",")
+    assert {"area_um2", "mean_intensity_DAPI", "mean_intensity_GFP"} <= set(header)
+    assert sorted(p.name for p in (tmp_path / "test" / "images").iterdir()) == ["a2.czi"]
+    evaluate = ["evaluate", "--checkpoint", best, "--data", str(tmp_path / "test")]
+    assert main([*evaluate, "--no-progress"]) == 0
+    assert main(["evaluate", "--pred", str(out), "--gt", str(tmp_path / "test" / "masks")]) == 0
