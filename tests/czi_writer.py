@@ -34,3 +34,20 @@ def write_tiles(path: Path, tiles: list, *, names=None, metres=(0.0, 0.0, 0.0)) 
         x, y, z = metres
         w.write_metadata(channel_names=named, scale_x=x, scale_y=y, scale_z=z)
     return path
+
+
+def name_scenes(path: Path, names: list[str]) -> Path:
+    """``path`` (a CZI) with its scenes named ``names`` as ZEN names them in its metadata
+    (``Dimensions/S/Scenes/Scene`` of ``Index`` and ``Name``), edited in place."""
+    import xml.etree.ElementTree as ET
+
+    from pylibCZIrw import czi as pyczi
+
+    with pyczi.edit_czi(str(path)) as editor, editor.edit_session() as builder:
+        root = ET.fromstring(builder.get_xml())
+        dimensions = root.find("Metadata/Information/Image/Dimensions")
+        scenes = ET.SubElement(ET.SubElement(dimensions, "S"), "Scenes")
+        for i, name in enumerate(names):
+            ET.SubElement(scenes, "Scene", Index=str(i), Name=name)
+        builder.set_xml(ET.tostring(root, encoding="unicode"))
+    return path

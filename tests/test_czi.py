@@ -12,7 +12,7 @@ import torch
 
 pytest.importorskip("pylibCZIrw", reason="pylibCZIrw is not installed (optional: unetlab[czi])")
 
-from tests.czi_writer import write_czi, write_tiles  # noqa: E402
+from tests.czi_writer import name_scenes, write_czi, write_tiles  # noqa: E402
 from tests.read_refusal import refused_in_one_line  # noqa: E402
 from tests.stack_predict import predicted_whole_as_streamed  # noqa: E402
 from unetlab import UNet, predict_folder  # noqa: E402
@@ -93,19 +93,29 @@ def test_scenes_are_positions_predicted_each_as_its_own_image(tmp_path, caplog):
     path = write_tiles(folder / "s.czi", [((0, 0), 0, (0, 0, 0), a), ((500, 0), 1, (0, 0, 0), b)])
     assert ome_positions(path) == ["scene 0", "scene 1"]
     np.testing.assert_array_equal(read_stack(path)[0], a)
-    assert "s.czi holds 2 scenes (0, 1); this command reads scene 0 only" in caplog.text
+    said = "s.czi holds 2 scenes (scene 0, scene 1); this command reads the first (scene 0) only"
+    assert said in caplog.text
     with reading_position(path, 1, 2):
         np.testing.assert_array_equal(read_stack(path)[0], b)
     caplog.clear()
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     predict_folder(net, folder, tmp_path / "out")
-    assert "reads scene 0 only" not in caplog.text  # each is
+    assert "reads the first" not in caplog.text  # each is
     outputs = sorted((tmp_path / "out").glob("s_pos*"))
     assert [(p.name, read_stack(p).shape) for p in outputs] == [
         ("s_pos0.png", (1, 20, 30)),
         ("s_pos1.png", (1, 25, 35)),
     ]
+
+
+def test_scenes_are_named_as_zen_names_them(tmp_path, caplog):
+    """s74: "scene 0", "scene 1" where ZEN's metadata names them A1 and B2 (a plate's wells)."""
+    a = np.ones((20, 30), np.uint8)
+    path = write_tiles(tmp_path / "s.czi", [((0, 0), 0, (0, 0, 0), a), ((500, 0), 1, (0, 0, 0), a)])
+    assert ome_positions(name_scenes(path, ["A1", "B2"])) == ["A1", "B2"]
+    read_stack(path)
+    assert "s.czi holds 2 scenes (A1, B2); this command reads the first (A1) only" in caplog.text
 
 
 def test_predict_writes_tiff_labels_at_the_pixel_size_streamed_as_whole(tmp_path):

@@ -58,9 +58,10 @@ class CziSource:
     """What the CZI file holds of the scene read: ``rect`` its (x, y, w, h) in the file's
     pixel coordinates, ``planes`` the (T, Z, C) starts and sizes, ``dtype``, ``samples`` (3:
     RGB), ``names`` the channels' names ([] where any is unnamed), ``pixel_size`` ((y, x)
-    µm, or None), ``z_spacing`` (µm, or None), ``scenes`` the file's scene numbers, ``scene``
-    the one read (None: a file of none), ``gaps`` whether its tiles leave pixels of it
-    uncovered."""
+    µm, or None), ``z_spacing`` (µm, or None), ``scenes`` the file's scene numbers and
+    ``scene_names`` their names (ZEN's, a well's ``B4``; ``scene N`` where it names none),
+    ``scene`` the one read (None: a file of none), ``gaps`` whether its tiles leave pixels of
+    it uncovered."""
 
     rect: tuple[int, int, int, int]
     planes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
@@ -70,6 +71,7 @@ class CziSource:
     pixel_size: tuple[float, float] | None = None
     z_spacing: float | None = None
     scenes: tuple[int, ...] = ()
+    scene_names: tuple[str, ...] = ()
     scene: int | None = None
     gaps: bool = False
 
@@ -147,7 +149,8 @@ def _read(path: Path, scene: int | None) -> CziSource:
     size, spacing = _scaling(meta)
     names = _names(meta, planes[2][1]) if samples == 1 else ()
     scene_list = tuple(sorted(scenes))
-    return CziSource(rect, planes, dtype, samples, names, size, spacing, scene_list, picked, gaps)
+    said = (scene_list, _scene_names(meta, scene_list))
+    return CziSource(rect, planes, dtype, samples, names, size, spacing, *said, picked, gaps)
 
 
 def _size(span: tuple[int, int]) -> int:
@@ -196,6 +199,20 @@ def _names(meta: dict, count: int) -> tuple[str, ...]:
     return names if len(names) == count and all(names) else ()
 
 
+def _scene_names(meta: dict, scenes: tuple[int, ...]) -> tuple[str, ...]:
+    """The name of each of ``scenes`` as the metadata's ``Dimensions/S/Scenes/Scene`` gives
+    it by its ``Index`` (ZEN's: a well's ``B4``, a region's ``Scene 1``), ``scene N`` where
+    it gives none."""
+    image = (_image_info(meta).get("Information") or {}).get("Image") or {}
+    found = (((image.get("Dimensions") or {}).get("S") or {}).get("Scenes") or {}).get("Scene")
+    found = found if isinstance(found, list) else [found]
+    named = {}
+    for scene in (s for s in found if isinstance(s, dict)):
+        with contextlib.suppress(TypeError, ValueError):
+            named[int(scene.get("@Index"))] = str(scene.get("@Name") or "").strip()
+    return tuple(named.get(s) or f"scene {s}" for s in scenes)
+
+
 def _gaps(reader, rect: tuple[int, int, int, int]) -> bool:
     """Whether the tiles (full-resolution subblocks) within ``rect`` leave any of its pixels
     uncovered: each tile marks its cells of the grid of all tiles' edges."""
@@ -220,27 +237,27 @@ def _gaps(reader, rect: tuple[int, int, int, int]) -> bool:
     return not bool(covered.all())
 
 
-def _say_scenes(path: Path, scenes: tuple[int, ...]) -> None:
+def _say_scenes(path: Path, names: tuple[str, ...]) -> None:
     say_once_a_call(
         log,
         logging.WARNING,
         ("czi scenes", str(path)),
-        "%s holds %d scenes (%s); this command reads scene %d only: unetlab predict "
+        "%s holds %d scenes (%s); this command reads the first (%s) only: unetlab predict "
         "predicts each as an image of its own (%s_pos0, %s_pos1, ...); to train on the "
         "others, save each scene as its own file (ZEN: Processing > Split Scenes)",
-        *(path.name, len(scenes), ", ".join(map(str, scenes)), scenes[0], path.stem, path.stem),
+        *(path.name, len(names), ", ".join(names), names[0], path.stem, path.stem),
         outside=_SAID,
     )
 
 
 def czi_scenes(path: str | os.PathLike) -> list[str]:
-    """The names of the scenes of the CZI file ``path`` where it holds more than one
-    (``scene 0``, ...), which ``unetlab predict`` predicts one by one; [] else, or for a
+    """The names of the scenes of the CZI file ``path`` where it holds more than one (ZEN's,
+    ``scene N`` where it names none: :class:`CziSource`), which ``unetlab predict`` predicts one by one; [] else, or for a
     file that cannot be read (read, it says why)."""
     with contextlib.suppress(ImageReadError):
         with_scenes = HEADERS.read(("czi source", None), real_path(path), lambda: _read(path, None))
         if len(with_scenes.scenes) > 1:
-            return [f"scene {s}" for s in with_scenes.scenes]
+            return list(with_scenes.scene_names)
     return []
 
 
@@ -307,7 +324,7 @@ def read_czi(path: str | os.PathLike) -> tuple[np.ndarray, str]:
     line that its other scenes are not read, where it has others and they are not."""
     source = czi_source(path)
     if len(source.scenes) > 1 and position_of(path) is None and not every_position_read():
-        _say_scenes(Path(path), source.scenes)  # its pixels read: not a header's look
+        _say_scenes(Path(path), source.scene_names)  # its pixels read: not a header's look
     view = CziView(Path(path), source)
     try:
         return view[(slice(None),) * view.ndim], source.letters
