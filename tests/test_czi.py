@@ -17,7 +17,7 @@ from tests.read_refusal import refused_in_one_line  # noqa: E402
 from tests.stack_predict import predicted_whole_as_streamed  # noqa: E402
 from unetlab import UNet, predict_folder  # noqa: E402
 from unetlab.data.io import find_images, ome_positions, read_stack, stack_size  # noqa: E402
-from unetlab.data.nodata import file_nodata  # noqa: E402
+from unetlab.data.nodata import FileNodata, file_nodata, invalid_pages  # noqa: E402
 from unetlab.data.positions import reading_position  # noqa: E402
 from unetlab.data.slides import open_slide  # noqa: E402
 from unetlab.data.tiffmeta import channel_names, read_page_axes, read_pixel_size  # noqa: E402
@@ -77,13 +77,13 @@ def test_a_mosaic_is_read_by_region_and_its_gap_is_nodata(tmp_path):
     path = write_tiles(tmp_path / "m.czi", [(at, 0, (0, 0, 0), d) for at, d in tiles])
     read = read_stack(path)[0]
     assert read.shape == (60, 80) and (read[:30, :40] == 7).all() and (read[30:, 40:] == 0).all()
-    assert file_nodata(path).value == 0.0
+    assert file_nodata(path).tiles == ((0, 0, 40, 30), (0, 30, 40, 60), (40, 0, 80, 30))
     with open_slide(path) as slide:
         np.testing.assert_array_equal(
             slide.read(0, slice(25, 35), slice(35, 45))[..., 0], read[25:35, 35:45]
         )
     whole = write_tiles(tmp_path / "w.czi", [((100, 200), 0, (0, 0, 0), tile)])
-    assert file_nodata(whole).value is None
+    assert file_nodata(whole) == FileNodata()
 
 
 def test_scenes_are_positions_predicted_each_as_its_own_image(tmp_path, caplog):
@@ -164,13 +164,20 @@ def test_without_pylibczirw_one_line_names_the_extra(tmp_path, monkeypatch):
 
 
 def test_predict_writes_a_mosaics_gap_as_nodata_whole_and_streamed(tmp_path):
+    """s74: the gap is told by the tiles, not by 0: before, the pixels 0 inside a tile (a
+    dark field's, here rows 10-19 of the first) were nodata too (labels 255 there)."""
     from unetlab.inference.records import OutputOptions
 
     folder = tmp_path / "in"
     folder.mkdir()
     tiles = [(at, 0, (0, 0, 0), RNG.integers(50, 200, (40, 50)).astype(np.uint8))
              for at in ((100, 200), (150, 200), (100, 240))]  # fmt: skip
-    write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    tiles[0][3][10:20] = 0
+    path = write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    gap = np.zeros((80, 100), bool)
+    gap[40:, 50:] = True
+    (found,) = invalid_pages(path, read_stack(path))
+    np.testing.assert_array_equal(found, gap)
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     predict_folder(net, folder, tmp_path / "whole")
@@ -178,6 +185,7 @@ def test_predict_writes_a_mosaics_gap_as_nodata_whole_and_streamed(tmp_path):
     with tifffile.TiffFile(tmp_path / "whole" / "m.tif") as tif:
         labels, nodata = tif.asarray(), tif.pages[0].tags[42113].value
     assert nodata == "255" and (labels[40:, 50:] == 255).all() and labels[:40, :50].max() < 2
+    assert (labels[gap] == 255).all() and (labels[~gap] < 2).all()
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "streamed" / "m.tif"), labels)
 
 

@@ -6,8 +6,9 @@ type kept (Gray8, Gray16, Gray32Float; Bgr24 and Bgr48 read as RGB).
 
 A tiled mosaic (a slide scan: tiles at their stage positions, its bounding box anywhere) is
 read by region, window by window (:class:`CziView`: libCZI composes the tiles a window
-touches), so a whole slide is never read at once; where its tiles leave gaps, the gaps read
-as 0 and the pixels 0 in every channel are nodata (:func:`czi_nodata`). A file of several
+touches), so a whole slide is never read at once; where its tiles leave gaps, the gaps (read
+as 0) are nodata, told by the tiles' rectangles (:func:`tile_gaps`), never by the value: a
+pixel 0 inside a tile is image. A file of several
 scenes is read as a multi-position OME-TIFF is (:mod:`unetlab.data.positions`): ``unetlab
 predict`` predicts each scene as an image of its own (``<stem>_pos0``, ``<stem>_pos1``),
 other commands read scene 0 and say so.
@@ -60,8 +61,8 @@ class CziSource:
     RGB), ``names`` the channels' names ([] where any is unnamed), ``pixel_size`` ((y, x)
     µm, or None), ``z_spacing`` (µm, or None), ``scenes`` the file's scene numbers and
     ``scene_names`` their names (ZEN's, a well's ``B4``; ``scene N`` where it names none),
-    ``scene`` the one read (None: a file of none), ``gaps`` whether its tiles leave pixels of
-    it uncovered."""
+    ``scene`` the one read (None: a file of none), ``tiles`` where its tiles leave gaps in
+    it, their (x0, y0, x1, y1) within it (clipped to it; else () )."""
 
     rect: tuple[int, int, int, int]
     planes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
@@ -73,7 +74,7 @@ class CziSource:
     scenes: tuple[int, ...] = ()
     scene_names: tuple[str, ...] = ()
     scene: int | None = None
-    gaps: bool = False
+    tiles: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def letters(self) -> str:
@@ -118,9 +119,9 @@ def czi_errors(path: Path, what: str = ""):
 
         said = wrong_kind_line(path)
         where = f" ({what})" if what else ""
+        why = first_line(exc).rstrip(".")
         raise ImageReadError(
-            said
-            or f"{path}: cannot be read as CZI{where}: {first_line(exc).rstrip('.')}: {EXPORT_AGAIN}"
+            said or f"{path}: cannot be read as CZI{where}: {why}: {EXPORT_AGAIN}"
         ) from None
 
 
@@ -143,14 +144,14 @@ def _read(path: Path, scene: int | None) -> CziSource:
         dtype, samples = _pixel_type(path, types)
         meta = reader.metadata
         planes = tuple((box.get(a, (0, 1))[0], _size(box.get(a, (0, 1)))) for a in "TZC")
-        gaps = _gaps(reader, rect)
+        tiles = _tiles(reader, rect)
     if 0 in rect[2:] or 0 in [n for _, n in planes]:
         raise ImageReadError(f"{path}: holds no pixels (a CZI of {rect[2]} x {rect[3]})")
     size, spacing = _scaling(meta)
     names = _names(meta, planes[2][1]) if samples == 1 else ()
     scene_list = tuple(sorted(scenes))
     said = (scene_list, _scene_names(meta, scene_list))
-    return CziSource(rect, planes, dtype, samples, names, size, spacing, *said, picked, gaps)
+    return CziSource(rect, planes, dtype, samples, names, size, spacing, *said, picked, tiles)
 
 
 def _size(span: tuple[int, int]) -> int:
@@ -213,28 +214,46 @@ def _scene_names(meta: dict, scenes: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(named.get(s) or f"scene {s}" for s in scenes)
 
 
-def _gaps(reader, rect: tuple[int, int, int, int]) -> bool:
-    """Whether the tiles (full-resolution subblocks) within ``rect`` leave any of its pixels
-    uncovered: each tile marks its cells of the grid of all tiles' edges."""
-    tiles = []
+def _tiles(reader, rect: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int], ...]:
+    """The (x0, y0, x1, y1) within ``rect`` of the tiles (full-resolution subblocks) that
+    reach into it, where they leave any of its pixels uncovered (:func:`tile_gaps`); ()
+    where they cover it all."""
+    found = []
 
     def keep(_index, info) -> bool:
         r, size = info.logicalRect, info.physicalSize
         if (size.w, size.h) == (r.w, r.h):  # not a pyramid tile (zoomed out)
-            tiles.append((r.x, r.y, r.x + r.w, r.y + r.h))
+            found.append((r.x - rect[0], r.y - rect[1], r.x - rect[0] + r.w, r.y - rect[1] + r.h))
         return True
 
     reader.enumerate_subblocks(keep)
-    x0, y0, w, h = rect
-    clipped = [(max(a, x0), max(b, y0), min(c, x0 + w), min(d, y0 + h)) for a, b, c, d in tiles]
-    clipped = [t for t in clipped if t[0] < t[2] and t[1] < t[3]]
-    xs = np.unique([x0, x0 + w, *[t[0] for t in clipped], *[t[2] for t in clipped]])
-    ys = np.unique([y0, y0 + h, *[t[1] for t in clipped], *[t[3] for t in clipped]])
+    w, h = rect[2:]
+    clipped = {(max(a, 0), max(b, 0), min(c, w), min(d, h)) for a, b, c, d in found}
+    tiles = tuple(sorted(t for t in clipped if t[0] < t[2] and t[1] < t[3]))
+    return tiles if tile_gaps(tiles, (0, 0, h, w)) is not None else ()
+
+
+def tile_gaps(
+    tiles: tuple[tuple[int, int, int, int], ...], window: tuple[int, int, int, int]
+) -> np.ndarray | None:
+    """(h, w) bool: the pixels of ``window`` (top, left, h, w) that none of ``tiles`` ((x0,
+    y0, x1, y1) each) covers, a mosaic's gaps; None where every pixel is covered. By the grid
+    of the tiles' edges within the window, each tile marking its cells."""
+    top, left, h, w = window
+    inside = [
+        (max(a - left, 0), max(b - top, 0), min(c - left, w), min(d - top, h))
+        for a, b, c, d in tiles
+    ]
+    inside = [t for t in inside if t[0] < t[2] and t[1] < t[3]]
+    xs = np.unique([0, w, *[t[0] for t in inside], *[t[2] for t in inside]])
+    ys = np.unique([0, h, *[t[1] for t in inside], *[t[3] for t in inside]])
     covered = np.zeros((len(ys) - 1, len(xs) - 1), bool)
-    for a, b, c, d in clipped:
+    for a, b, c, d in inside:
         covered[np.searchsorted(ys, b) : np.searchsorted(ys, d),
                 np.searchsorted(xs, a) : np.searchsorted(xs, c)] = True  # fmt: skip
-    return not bool(covered.all())
+    if covered.all():
+        return None
+    return ~np.repeat(np.repeat(covered, np.diff(ys), 0), np.diff(xs), 1)
 
 
 def _say_scenes(path: Path, names: tuple[str, ...]) -> None:
@@ -252,8 +271,8 @@ def _say_scenes(path: Path, names: tuple[str, ...]) -> None:
 
 def czi_scenes(path: str | os.PathLike) -> list[str]:
     """The names of the scenes of the CZI file ``path`` where it holds more than one (ZEN's,
-    ``scene N`` where it names none: :class:`CziSource`), which ``unetlab predict`` predicts one by one; [] else, or for a
-    file that cannot be read (read, it says why)."""
+    ``scene N`` where it names none: :class:`CziSource`), which ``unetlab predict`` predicts
+    one by one; [] else, or for a file that cannot be read (read, it says why)."""
     with contextlib.suppress(ImageReadError):
         with_scenes = HEADERS.read(("czi source", None), real_path(path), lambda: _read(path, None))
         if len(with_scenes.scenes) > 1:
@@ -338,8 +357,7 @@ def czi_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float 
     return None if source.pixel_size is None else (source.pixel_size, source.z_spacing)
 
 
-def czi_nodata(path: str | os.PathLike) -> float | None:
-    """The nodata value of the CZI file ``path``: 0 where its tiles leave gaps (a mosaic's,
-    read as 0: its pixels 0 in every channel are left out as a GeoTIFF's nodata 0 are),
-    else None."""
-    return 0.0 if czi_source(path).gaps else None
+def czi_tiles(path: str | os.PathLike) -> tuple[tuple[int, int, int, int], ...]:
+    """The tiles of the CZI file ``path`` (the scene read) where they leave gaps in it, a
+    mosaic's (:attr:`CziSource.tiles`: its pixels outside them are nodata); () else."""
+    return czi_source(path).tiles

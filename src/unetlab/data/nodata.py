@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.czi import czi_nodata, is_czi_name
+from unetlab.data.czi import czi_tiles, is_czi_name, tile_gaps
 from unetlab.data.dicom import is_dicom_series
 from unetlab.data.exclude import certain_background
 from unetlab.data.h5 import is_h5_name
@@ -257,6 +257,10 @@ class FileNodata:
     alpha_channel: int | None = None
     #: a Pillow image whose alpha :func:`unetlab.data.io.read_stack` drops (RGBA, LA, PA)
     pil_alpha: bool = False
+    #: a CZI mosaic's tiles ((x0, y0, x1, y1) each) where they leave gaps, which are no
+    #: sample (:func:`~unetlab.data.czi.tile_gaps`: the pixels outside them, whatever their
+    #: value), or ()
+    tiles: tuple = ()
 
 
 def file_nodata(path: str | os.PathLike) -> FileNodata:
@@ -265,8 +269,8 @@ def file_nodata(path: str | os.PathLike) -> FileNodata:
     if any(is_(path) for is_ in (is_nifti, is_mrc_name, is_npy_name, is_h5_name, is_dicom_series)):
         # no nodata value, no alpha (an HDF5 file was opened by Pillow's HDF5 stub: mode F)
         return FileNodata()
-    if is_czi_name(path):  # a mosaic's gaps (read as 0)
-        return FileNodata(czi_nodata(path))
+    if is_czi_name(path):  # a mosaic's gaps, outside its tiles (a 0 inside one is image)
+        return FileNodata(tiles=czi_tiles(path))
     if not is_tiff_name(path):
         from PIL import Image
 
@@ -336,7 +340,8 @@ def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> 
     if nodata != "auto":
         _say_impossible(nodata, stack.dtype)
     info = file_nodata(path) if nodata == "auto" else FileNodata(value=nodata)
-    out = [nodata_pixels(page, info.value) for page in stack]
+    gaps = tile_gaps(info.tiles, (0, 0, *stack.shape[1:3])) if info.tiles else None
+    out = [either(nodata_pixels(page, info.value), gaps) for page in stack]
     kinds = {"nodata"} if any(m is not None for m in out) else set()
     alphas = _alphas(path, stack, info)
     for i, alpha in enumerate(alphas or []):

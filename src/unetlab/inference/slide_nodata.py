@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.czi import tile_gaps
 from unetlab.data.nodata import (
     ValidRows,
     check_nodata,
@@ -57,29 +58,34 @@ def stats_rows(shape: tuple[int, ...]) -> int:
 @dataclass(frozen=True)
 class SlideNodata:
     """Which pixels of a slide's raw windows are no sample: equal to ``value`` in every
-    band, or 0 in channel ``alpha``."""
+    band, 0 in channel ``alpha``, or outside every one of ``tiles`` (a CZI mosaic's gaps:
+    :func:`~unetlab.data.czi.tile_gaps`, told by where the window lies, not its values)."""
 
     value: float | None = None
     alpha: int | None = None
+    tiles: tuple = ()
 
-    def invalid(self, window: np.ndarray) -> np.ndarray | None:
-        """(r, W) bool of a raw (r, W, C) window, or None where every pixel is sample."""
+    def invalid(self, window: np.ndarray, at: tuple[int, int] = (0, 0)) -> np.ndarray | None:
+        """(r, W) bool of a raw (r, W, C) window whose first pixel is (row, column) ``at`` of
+        the page, or None where every pixel is sample."""
         window = np.asarray(window)
         bad = nodata_pixels(window, self.value)
         if self.alpha is not None and window.ndim == 3 and window.shape[2] > self.alpha:
             bad = either(bad, transparent(window[..., self.alpha]))
+        if self.tiles:
+            bad = either(bad, tile_gaps(self.tiles, (*at, *window.shape[:2])))
         return bad
 
     def kind(self) -> str:
         """What it leaves out, in words (:func:`~unetlab.data.read_notes.note_left_out`)."""
-        if self.value is None:
+        if self.value is None and not self.tiles:
             return "transparent"
         return "nodata" if self.alpha is None else "nodata or transparent"
 
     def identity(self) -> list:
         """JSON of what it leaves out, for a staging's identity (NaN as text)."""
         value = None if self.value is None else repr(float(self.value))
-        return [value, self.alpha]
+        return [value, self.alpha, *([[list(t) for t in self.tiles]] if self.tiles else [])]
 
 
 def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
@@ -103,9 +109,9 @@ def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
     if is_zarr(Path(path)):
         return None
     info = file_nodata(path)
-    if info.value is None and info.alpha_channel is None:
+    if info.value is None and info.alpha_channel is None and not info.tiles:
         return None
-    return SlideNodata(info.value, info.alpha_channel)
+    return SlideNodata(info.value, info.alpha_channel, info.tiles)
 
 
 #: the (Zarr input, level) pairs whose chunks not stored were said (once a process)
@@ -169,7 +175,14 @@ class FilledPage:
 
     def __getitem__(self, key) -> np.ndarray:
         window = np.asarray(self.image[key])
-        return filled(window, self.nodata.invalid(self.raw[key]), self.fill)
+        return filled(window, self.nodata.invalid(self.raw[key], window_at(key)), self.fill)
+
+
+def window_at(key) -> tuple[int, int]:
+    """The (row, column) of a page's first pixel that ``page[key]`` reads (``key``: a slice
+    of rows, or of rows and columns)."""
+    key = key if isinstance(key, tuple) else (key,)
+    return tuple(k.start or 0 if isinstance(k, slice) else k for k in (*key, slice(0))[:2])
 
 
 def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0, 1)):
@@ -179,7 +192,7 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str, page=(0,
     contrast before the model's floor (:func:`~unetlab.data.normalize.raw_stats`) and the
     page's (left out, pixels) ``counts``, noted under ``name`` as ``page`` (its index, the
     page count) of its stack (:func:`~unetlab.data.read_notes.note_left_out_page`)."""
-    rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r]))
+    rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r], window_at(r)))
     with np.errstate(invalid="ignore", divide="ignore"):  # no valid pixel: not used
         try:
             mean, contrast = raw_stats(rows, spec, chunk_rows=stats_rows(image.shape))

@@ -138,9 +138,10 @@ class SlideObjects:
         self.name: str | None = None
         self.position: int | None = None  # and position (of a multi-position file)
         self.saturated: list[np.ndarray | None] = []  # each page's, by row (_renumber)
-        # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
-        # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
-        self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
+        # the pixels of a raw window at (row, column) of its page that are no sample ((r, W)
+        # bool or None: nodata, alpha 0, a CZI mosaic's gaps;
+        # :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
+        self.invalid: Callable[[np.ndarray, tuple], np.ndarray | None] | None = None
         # the pixels of no class of a window (page, rows, cols) of the slide's labels
         # (:func:`~unetlab.inference.objects.no_class_pixels`): objects beside them too
         self.no_class: Callable[[int, slice, slice], np.ndarray | None] | None = None
@@ -310,9 +311,11 @@ class SlideObjects:
         if (slide is None and raw is None) or self.invalid is None:
             return lambda top, bottom: None
         if raw is not None:
-            return lambda top, bottom: self.invalid(raw[top:bottom])
+            return lambda top, bottom: self.invalid(raw[top:bottom], (top, 0))
         cols = slice(0, self.spec.shape[-1])
-        return lambda top, bottom: self.invalid(slide.read(page, slice(top, bottom), cols))
+        return lambda top, bottom: self.invalid(
+            slide.read(page, slice(top, bottom), cols), (top, 0)
+        )
 
     def publish(self, slide, together: Together | None = None, *, told=None) -> list[Path]:
         """Renumber, measure and publish; returns the objects and table paths. ``counts``:
@@ -637,7 +640,8 @@ class SlideObjects:
     def _cutting(self, page: int, rows: slice, cols: slice, slide) -> np.ndarray | None:
         """The pixels of a window of ``page`` that cut the objects beside them: those of
         :attr:`invalid` (nodata) and of :attr:`no_class`; None where none is told."""
-        bad = None if self.invalid is None else self.invalid(slide.read(page, rows, cols))
+        at = (rows.start or 0, cols.start or 0)
+        bad = None if self.invalid is None else self.invalid(slide.read(page, rows, cols), at)
         return either(bad, None if self.no_class is None else self.no_class(page, rows, cols))
 
 

@@ -469,7 +469,7 @@ def _checked(image, name: str, raw=None, nodata: SlideNodata | None = None):
     nodata is left out, not refused; review s32 2)."""
     if not np.issubdtype(image.dtype, np.inexact):
         return image
-    invalid = None if nodata is None else (lambda rows: nodata.invalid(raw[rows]))
+    invalid = None if nodata is None else (lambda rows: nodata.invalid(raw[rows], (rows.start, 0)))
     return _Finite(image, name, invalid)
 
 
@@ -1606,7 +1606,7 @@ def _blanking(model, page, nodata: SlideNodata | None):
     background = model_background(model)
 
     def blank(y: int, block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        bad = nodata.invalid(page[y : y + block.shape[1]])
+        bad = nodata.invalid(page[y : y + block.shape[1]], (y, 0))
         return blank_pixels(block, bad, background), bad
 
     return blank
