@@ -86,7 +86,8 @@ def add_parser(sub) -> None:
         "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
         "images (one-page TIFFs whose whole read would take over 0.5 GB beside the tiles, "
         "about 13 MP in colour, 4 MP with --instances, so --instances can stream one read "
-        "whole without it; --large-pixels N decides alone; TIFF, MRC and .npy files of more than "
+        "whole without it; --large-pixels N decides alone; TIFF, MRC, HDF5, CZI and .npy files "
+        "of more than "
         "67 megapixels a page, or --large-pixels; any --level above 0; OME-Zarr folders) are "
         "read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif (an MRC input's labels: <stem>.mrc) or OME-Zarr "
@@ -289,7 +290,8 @@ def _add_slides(s) -> None:
         "--large-pixels",
         type=int,
         metavar="N",
-        help="stream TIFF, MRC and .npy files of more than N pixels a page, and read smaller ones "
+        help="stream TIFF, MRC, HDF5, CZI and .npy files of more than N pixels a page, and read "
+        "smaller ones "
         "whole (default: "
         "by memory, a one-page TIFF whose whole read takes over 0.5 GB, and any above "
         "67108864 px, 2^26)",
