@@ -86,6 +86,24 @@ def test_a_seg_file_corrected_in_the_gui_is_never_replaced_by_a_run_again(tmp_pa
     assert corrected.read_bytes() == before
 
 
+def test_overwrite_keeps_a_corrected_seg_file_and_predicts_its_image(tmp_path, caplog):
+    """s74: --overwrite said a0_seg.npy was the user's ("yours now, never replaced"), then
+    failed a0 as "exists and unetlab did not write it": one line, a0's other outputs written."""
+    _images(tmp_path / "in", [(40, 40), (40, 44)])
+    net = _net()
+    predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
+    corrected = tmp_path / "out" / "a0_seg.npy"
+    np.save(corrected, {"masks": np.ones((40, 40), np.uint16), "outlines": 0}, allow_pickle=True)
+    before = corrected.read_bytes()
+    (tmp_path / "out" / "a0_objects.tif").unlink()
+    options = _cellpose(overwrite=True)
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert not result.failed and (tmp_path / "out" / "a0_objects.tif").is_file()
+    assert corrected.read_bytes() == before
+    assert "a0_seg.npy changed since unetlab wrote it: yours now" in caplog.text
+    assert "did not write it" not in caplog.text
+
+
 def test_inputs_cellpose_s_gui_cannot_open_get_no_seg_file_and_are_said(tmp_path, caplog):
     """s73 review 1: an .npy's or an .npz's _seg.npy named an image the GUI cannot open
     ("no image file found and no image in npy": nothing loaded), without a word."""

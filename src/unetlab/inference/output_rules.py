@@ -994,15 +994,20 @@ def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: di
                 save_record(folder, record, as_record({s: notes[s] for s in sources}))
 
 
+#: the outputs written at a run's end, from its objects TIFFs (:func:`refuse_theirs`)
+_RUN_END = ("labelme", "cellpose")
+
+
 def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
     """TheirFileError (an OutputError) naming an output about to be written (``paths``:
     kind -> path or name; ``wanted`` as for :func:`output_roles`) over a file unetlab did
     not write: that input's failure, the others go on (an input's labels are .png or .tif
-    as read, so which names it writes is known only then; audit s37 paths B). A labelme file
-    the user corrected is kept as it is, the input's others written (``overwrite`` failed
-    the input: s73 review)."""
-    kept = edited_outputs(out_dir)  # the labelme file is written at the run's end, or kept
-    paths = {k: p for k, p in paths.items() if k != "labelme" or Path(p).name not in kept}
+    as read, so which names it writes is known only then; audit s37 paths B). A labelme or
+    cellpose file the user corrected is kept as it is, the input's others written
+    (``overwrite`` failed the input: s73 review; a cellpose file's after a line calling it
+    the user's: s74)."""
+    kept = edited_outputs(out_dir)  # those files are written at the run's end, or kept
+    paths = {k: p for k, p in paths.items() if k not in _RUN_END or Path(p).name not in kept}
     refuse_unlisted(_wanted_paths(out_dir, paths, wanted), "predict", TheirFileError)
 
 
