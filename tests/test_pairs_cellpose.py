@@ -96,17 +96,23 @@ def test_an_exported_mask_beside_a_seg_npy_is_taken(tmp_path, caplog):
 def test_an_export_older_than_its_seg_npy_is_warned_of_naming_both(tmp_path, caplog):
     """s72 notes: cellpose's GUI saves X_seg.npy at each correction and exports
     X_cp_masks.png only when asked; an export older than the corrections was read with an
-    INFO line alone. It is still read (copies' times are their order), with a warning."""
-    _flat(tmp_path, stems=("a", "b"), mask="_cp_masks.png")
-    for stem in ("a", "b"):
+    INFO line alone. It is still read (copies' times are their order), with a warning: one
+    for the folder, naming how many and the first few (s74: it named the first alone)."""
+    stems = ("a", "b", "c", "d", "e")
+    _flat(tmp_path, stems=stems, mask="_cp_masks.png")
+    for stem in stems:
         np.save(tmp_path / f"{stem}_seg.npy", {"masks": _ids(5)}, allow_pickle=True)
-        os.utime(tmp_path / f"{stem}_cp_masks.png", (1.7e9, 1.7e9))  # exported, then corrected
+        if stem != "c":  # exported, then corrected; c exported after its corrections
+            os.utime(tmp_path / f"{stem}_cp_masks.png", (1.7e9, 1.7e9))
     with caplog.at_level("WARNING"):
         pairs = find_pairs(tmp_path)
-    assert [p.mask.name for p in pairs] == ["a_cp_masks.png", "b_cp_masks.png"]
+    assert [p.mask.name for p in pairs] == [f"{s}_cp_masks.png" for s in stems]
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert len(said) == 1 and said[0].startswith(f"{tmp_path / 'a_cp_masks.png'} (")
-    assert "is older than a_seg.npy (" in said[0] and "export it again" in said[0]
+    assert len(said) == 1
+    assert said[0].startswith(f"{tmp_path}/: 4 masks exported older than the _seg.npy beside")
+    assert "(a_cp_masks.png (" in said[0] and ") < a_seg.npy (" in said[0]
+    assert "d_seg.npy (" in said[0] and "c_seg" not in said[0] and ") and 1 more)" in said[0]
+    assert "export them again" in said[0]
 
 
 def test_a_folder_of_one_npz_says_how_it_is_read(tmp_path):

@@ -150,7 +150,7 @@ from unetlab.errors import (
     said_as,
     spelled,
 )
-from unetlab.words import first_listed, numbered
+from unetlab.words import first_listed, numbered, worded
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -1645,6 +1645,7 @@ def _flat_pairs(
     lone = {s: p for s, p in images.items() if s not in masks}
     ome = _ome_named(lone, {k: f[0][1] for k, f in masks.items() if k not in images}, problems)
     pairs = []
+    _older_exports(root, [masks.get(stem, []) for stem in images])
     for stem, path in images.items():
         found = _exported(root, masks.get(stem, []))
         if len(found) > 1:
@@ -1695,28 +1696,39 @@ def _exported(root: Path, found: list[tuple[str, Path | None]]) -> list[tuple[st
         key=f"{root}/: exported beside _seg.npy",
         level=logging.INFO,
     )
-    segs = [p for _, p in found if p is not None and is_seg_name(p)]
-    _older_exports(root, [p for _, p in kept if p is not None], segs)
     return kept
 
 
-def _older_exports(root: Path, exported: list[Path], segs: list[Path]) -> None:
-    """A warning, once for the folder ``root``, where an ``exported`` mask is older than the
-    ``_seg.npy`` beside it: cellpose's GUI saves that file at each correction and exports only
-    when asked (s72 notes: an older export was read with an INFO line alone). The export is
-    still read (a copy's times are the copy's order, no sure sign of which is newer)."""
-    if not exported or not segs:
+def _older_exports(root: Path, masks: Iterable[list[tuple[str, Path | None]]]) -> None:
+    """One warning for the folder ``root`` naming how many of its images' ``masks`` exported
+    from cellpose's GUI are older than the ``_seg.npy`` beside them, and the first few: the
+    GUI saves that file at each correction and exports only when asked (s72 notes: an older
+    export was read with an INFO line alone; s74: a line named the folder's first alone).
+    The exports are still read (a copy's times are the copy's order, no sure sign)."""
+    older = [line for found in masks if (line := _older_export(found))]
+    if not older:
         return
-    seg, export = segs[0], exported[0]
-    seg_time, export_time = seg.stat().st_mtime, export.stat().st_mtime
-    if seg_time <= export_time + 1:  # a second: file systems that keep times coarsely
-        return
+    them = worded(len(older), "it", "them")
     note_once(
-        f"{export} ({_clock(export_time)}) is older than {seg.name} ({_clock(seg_time)}), "
-        "which cellpose's GUI saves at each correction: the export is read; export it again "
-        "(File > Save masks as PNG/tif) or move it aside to train on the _seg.npy",
+        f"{root}/: {numbered(len(older), 'mask')} exported older than the _seg.npy beside "
+        f"{them} ({first_listed(older, 3)}), which cellpose's GUI saves at each correction: "
+        f"{worded(len(older), 'the export is', 'the exports are')} read; export {them} again "
+        f"(File > Save masks as PNG/tif) or move {them} aside to train on the _seg.npy",
         key=f"{root}/: export older than _seg.npy",
     )
+
+
+def _older_export(found: list[tuple[str, Path | None]]) -> str | None:
+    """ "X_cp_masks.png (time) < X_seg.npy (time)" where an image's masks ``found`` hold an
+    export older than its ``_seg.npy``, else None."""
+    segs = [p for _, p in found if p is not None and is_seg_name(p)]
+    exported = [p for _, p in found if p is not None and not is_seg_name(p)]
+    if not exported or not segs:
+        return None
+    seg_time, export_time = segs[0].stat().st_mtime, exported[0].stat().st_mtime
+    if seg_time <= export_time + 1:  # a second: file systems that keep times coarsely
+        return None
+    return f"{exported[0].name} ({_clock(export_time)}) < {segs[0].name} ({_clock(seg_time)})"
 
 
 def _clock(seconds: float) -> str:
