@@ -227,6 +227,20 @@ def test_what_labelme_cannot_hold_is_left_out_each_for_its_reason(tmp_path, capl
     assert "zarr.tif): no readable <stem>_objects.tif" in caplog.text
 
 
+def test_inputs_labelme_cannot_open_get_no_file_and_are_said_once(tmp_path, caplog):
+    """s74: an .npy's or an .npz's labelme file named it as imagePath, which labelme cannot
+    open (PIL): left out in one line, as --outlines cellpose leaves them out."""
+    _images(tmp_path / "in", [(40, 44)])
+    image = np.asarray(Image.open(tmp_path / "in" / "a0.png"))
+    np.save(tmp_path / "in" / "x.npy", image)
+    np.savez(tmp_path / "in" / "z.npz", image)
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    assert not result.failed and (tmp_path / "out" / "x_objects.tif").is_file()
+    assert sorted(p.name for p in (tmp_path / "out").glob("*_objects.json")) == ["a0_objects.json"]
+    said = "2 inputs left out (x.npy, ...): labelme cannot open such an image"
+    assert caplog.text.count(said) == 1 and "convert it to TIFF" in caplog.text
+
+
 def test_predicted_files_corrected_in_labelme_train_as_they_are(tmp_path):
     """Predict -> correct in labelme -> train --data OUT, or the files beside their images:
     a0_objects.json pairs with the image its imagePath names (it had to be renamed a0.json

@@ -30,7 +30,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.names import SEG_END
-from unetlab.inference.object_planes import placed_inputs, plane_ids
+from unetlab.inference.object_planes import placed_inputs, plane_ids, unopened_by
 from unetlab.plots import outlines
 from unetlab.words import numbered, worded
 
@@ -60,21 +60,14 @@ def seg_path(out_dir: str | os.PathLike, path: Path) -> Path:
     return Path(out_dir) / f"{output_stem(path)}{SEG_END}"
 
 
-#: the images cellpose's GUI opens by the name a ``_seg.npy`` gives (cellpose ``io.imread``:
-#: TIFF by tifffile, others by OpenCV; an ``.npy`` it reads as a ``_seg.npy``'s masks)
-GUI_OPENS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp")
-_UNOPENED = (
-    "cellpose's GUI cannot open such an image by the name its _seg.npy gives and loads "
-    "nothing: convert it to TIFF (tifffile.imwrite) and predict the TIFF"
-)
-
-
 def write_run_cellpose(out_dir: Path, files: Sequence[Path], kept: Sequence[Path]) -> list[Path]:
     """The ``_seg.npy`` of each input of ``files`` whose ``<stem>_objects.tif`` in
     ``out_dir`` is one plane (a stack's, a multi-position file's left out, said) and that
-    the GUI opens (:data:`GUI_OPENS`; an ``.npy``, an ``.npz``, an MRC file left out, said:
-    s73 review 1), but those of the inputs ``kept`` that are there."""
-    placed = placed_inputs(out_dir, files, kept, seg_path, "cellpose's _seg.npy", _unopened)
+    the GUI opens (:func:`~unetlab.inference.object_planes.unopened_by`: an ``.npy``, an
+    ``.npz``, an MRC file left out, said: s73 review 1), but those of the inputs ``kept``
+    that are there."""
+    unfit = unopened_by("cellpose's GUI")
+    placed = placed_inputs(out_dir, files, kept, seg_path, "cellpose's _seg.npy", unfit)
     say_seg_beside(out_dir, [path for path, _, _ in placed])
     return [
         write_seg(target, seg_document(plane_ids(tif), os.path.abspath(path)))
@@ -87,10 +80,6 @@ def write_seg(path: Path, document: dict) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as out:
         np.save(out, document, allow_pickle=True)
     return path
-
-
-def _unopened(path: Path) -> str | None:
-    return None if path.suffix.lower() in GUI_OPENS else _UNOPENED
 
 
 def say_seg_beside(out_dir: Path, files: Sequence[Path]) -> None:

@@ -30,7 +30,12 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.labelme import LABELME_ENDING
-from unetlab.inference.object_planes import placed_inputs, plane_ids, table_classes
+from unetlab.inference.object_planes import (
+    placed_inputs,
+    plane_ids,
+    table_classes,
+    unopened_by,
+)
 from unetlab.inference.outlines import object_polygons, outline_class
 from unetlab.inference.records import class_names_of
 
@@ -127,12 +132,14 @@ def write_run_labelme(
     class_names: Sequence[str] = (),
 ) -> list[Path]:
     """The labelme file of each input of ``files`` whose ``<stem>_objects.tif`` in ``out_dir``
-    is one plane (a stack's, a multi-position file's left out, said), but those of the inputs
+    is one plane (a stack's, a multi-position file's left out, said) and that labelme opens
+    (an ``.npy``'s, an ``.npz``'s left out, said: s74), but those of the inputs
     ``kept`` that are there; each object labelled ``label``, a semantic model's by its class
     in its table (``class_names``); those the user changed since predict wrote them kept
     (:func:`~unetlab.inference.object_planes.placed_inputs`, s73)."""
     written = []
-    for path, target, tif in placed_inputs(out_dir, files, kept, labelme_path, "labelme"):
+    unfit = unopened_by("labelme")
+    for path, target, tif in placed_inputs(out_dir, files, kept, labelme_path, "labelme", unfit):
         labels = _class_labels(tif.with_suffix(".csv"), class_names)
         document = labelme_document(plane_ids(tif), _relative(path, out_dir), label, labels)
         written.append(write_labelme(target, document))

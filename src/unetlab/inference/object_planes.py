@@ -9,7 +9,8 @@
 - :func:`table_classes`: each object's class from its table (a semantic model's).
 - :func:`say_left_out`: one line for each reason inputs were left out.
 - :func:`placed_inputs`: the inputs of a run that get a file of one image each (labelme's,
-  cellpose's), their left out said.
+  cellpose's), their left out said; :func:`unopened_by`: those the file's reader cannot
+  open, left out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,24 @@ _PLANES = "a stack or several positions: {fmt} holds 2-D images; their outlines:
 _LARGE = (
     "a slide (over {size:,} pixels), not read whole into memory; its outlines: --outlines geojson"
 )
+
+
+#: the images cellpose's GUI and labelme open by the name their files give (cellpose
+#: ``io.imread``: TIFF by tifffile, others by OpenCV; labelme ``LabelFile.load_image_file``:
+#: PIL); an ``.npy`` cellpose reads as a ``_seg.npy``'s masks, labelme not at all
+OPENED = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp")
+_UNOPENED = (
+    "{reader} cannot open such an image by the name its file gives and loads nothing: "
+    "convert it to TIFF (tifffile.imwrite) and predict the TIFF"
+)
+
+
+def unopened_by(reader: str) -> Callable[[Path], str | None]:
+    """The ``unfit`` of :func:`placed_inputs` for files whose ``reader`` (cellpose's GUI,
+    labelme) opens the image they name: why it cannot open input ``path`` (an ``.npy``, an
+    ``.npz``, an MRC or NIfTI file: none of :data:`OPENED`), else None."""
+    why = _UNOPENED.format(reader=reader)
+    return lambda path: None if path.suffix.lower() in OPENED else why
 
 
 def unplaced(tif: Path) -> str | None:
