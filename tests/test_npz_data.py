@@ -186,3 +186,20 @@ def test_predict_calls_an_npz_data_sets_pages_its_images_not_planes(tmp_path, ca
     assert not result.failed and (tmp_path / "out" / "data.tif").is_file()
     assert "data.npz: a data set in one file: its 6 images (its images array) are " in caplog.text
     assert _planes_lines(caplog.text) == []
+
+
+def test_an_npz_data_sets_grey_pages_as_many_as_the_models_channels_are_its_channels(
+    tmp_path, caplog
+):
+    """s74: read_pages skipped guess_pages for a data set's pages, so 2 grey images for a
+    2-channel model were predicted one by one and failed ("has 1 channel, the model takes
+    2"); a 2-page TIFF's are the channels of one image, said: the .npz's are too."""
+    from tests.test_predict_objects import LocalNet
+    from unetlab.inference.folders import predict_folder
+
+    root, _ = _one_file_set(tmp_path, n=2)
+    net = LocalNet(in_channels=2, num_classes=2, depth=2, base_channels=4, padding="valid")
+    result = predict_folder(net.eval(), root, tmp_path / "out", progress=False)
+    assert not result.failed and (tmp_path / "out" / "data.png").is_file()
+    assert "data.npz: 2 pages and no axis metadata: read as the 2 channels of one" in caplog.text
+    assert "a data set in one file: its 2 images" not in caplog.text

@@ -175,7 +175,8 @@ def read_pages(
         rank = page_rank(path) if found.letters == "Q" else 3
         timed = colour_times(path) if found.letters == "Q" and stack.ndim == 4 else None
         how = dict(rank=rank, timed=timed, objects_3d=objects_3d)
-        if found.letters == "Q" and data_set_held(path):  # a notebook's samples, no planes
+        held = found.letters == "Q" and data_set_held(path)  # a notebook's samples, no planes
+        if held and not pages_are_channels(stack, model_channels):  # as a TIFF's are (s74)
             say_data_set(path, stack.shape[0])
             page_axes = found
         else:
@@ -280,7 +281,7 @@ def guess_pages(
     if axes.letters != "Q":
         return stack, axes
     pages = stack.shape[0]
-    if stack.ndim == 3 and pages == model_channels:
+    if pages_are_channels(stack, model_channels):
         say_channels(name, pages, model_channels, rank=rank)
         return np.moveaxis(stack, 0, -1)[None], PageAxes()
     if timed is not None:  # colour pictures: no channels to name, --axes keeps their S
@@ -290,6 +291,12 @@ def guess_pages(
             refuse_unknown_stack(name, pages, rank)
         say_no_axes(name, pages, rank=rank)
     return stack, axes
+
+
+def pages_are_channels(stack: np.ndarray, model_channels: int) -> bool:
+    """Whether the grey pages of ``stack`` (P, H, W) that record no axes are the channels of
+    one image for a model of ``model_channels``: as many (:func:`guess_pages`)."""
+    return stack.ndim == 3 and stack.shape[0] == model_channels
 
 
 def say_data_set(path: Path, pages: int) -> None:
