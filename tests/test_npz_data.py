@@ -203,3 +203,29 @@ def test_an_npz_data_sets_grey_pages_as_many_as_the_models_channels_are_its_chan
     assert not result.failed and (tmp_path / "out" / "data.png").is_file()
     assert "data.npz: 2 pages and no axis metadata: read as the 2 channels of one" in caplog.text
     assert "a data set in one file: its 2 images" not in caplog.text
+
+
+def test_a_val_npz_beside_a_train_npz_validates_as_a_val_folder_does(tmp_path, caplog):
+    """s74: nb/{train,val,test}.npz trained on val.npz too, a random share of both
+    validating: val.npz is the validation split, as val/ beside train/, recorded so in
+    split.json and said; test.npz is left out still."""
+    from unetlab.data.datasets import more_validation, split_kind
+    from unetlab.data.split_record import split_record
+
+    root = tmp_path / "nb"
+    for name, n in (("train", 6), ("val", 2), ("test", 2)):
+        images = RNG.integers(0, 255, (n, 40, 48), np.uint8)
+        _data_set(root / f"{name}.npz", images, np.ones((n, 40, 48), np.uint8))
+    with caplog.at_level("INFO"):
+        train, val = split_pairs(root, val_fraction=0.5, seed=1)
+    assert [(p.image.name, p.page) for p in val] == [("val.npz", 0), ("val.npz", 1)]
+    assert [(p.image.name, p.page) for p in train] == [("train.npz", k) for k in range(6)]
+    record = split_record(root, train, val)
+    assert [e["image"] for e in record["val"]] == ["val.npz", "val.npz"]
+    said = f"using the split of {root}: train.npz for training, val.npz for validation; "
+    assert said + "test.npz left out, a test split" in caplog.text
+    assert split_kind(root) == "npz" and more_validation(root) == (
+        "add images and their masks to nb/val.npz"
+    )
+    (root / "test.npz").unlink()
+    assert [p.image.name for p in split_pairs(root, val_fraction=0.5, seed=1)[1]] == ["val.npz"] * 2

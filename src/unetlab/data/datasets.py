@@ -90,6 +90,7 @@ from unetlab.data.pairs import (
     layout_folders,
     mask_axes,
     no_data_folder,
+    npz_val_split,
     problems_error,
 )
 from unetlab.data.shapes import paired_said_once
@@ -404,7 +405,23 @@ def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], l
         sides = (side_folders(root, side)[0] for side in ("train", "val"))
         say("using the split of %s: %s for training, %s for validation", root, *sides)
         return _named_split(root, train, val, problems, given)
+    if split_kind(root) == "npz":
+        train, val, tests = npz_val_split(root)
+        say("%s", _npz_split_line(root, train, val, tests))
+        return _named_split(root, train, [val], problems, given)
     return _voc_split(root, root / VOC_LISTS, problems, say, given)
+
+
+def _npz_split_line(root: Path, train: list[str], val: str, tests: list[str]) -> str:
+    """The line of the split of ``root``'s ``.npz`` data sets (:func:`npz_val_split`)."""
+    shown = ", ".join(f"{stem}.npz" for stem in train)
+    line = f"using the split of {root}: {shown} for training, {val}.npz for validation"
+    if not tests:
+        return line
+    them = worded(len(tests), "it", "them")
+    return (
+        f"{line}; {', '.join(tests)} left out, a test split (evaluate --data {root} scores {them})"
+    )
 
 
 def seeded_val_splits(
@@ -580,6 +597,8 @@ def split_kind(root: str | os.PathLike) -> str:
         return "coco"
     if yolo_split(root) is not None:
         return "yolo"
+    if npz_val_split(root) is not None:
+        return "npz"
     return "random"
 
 
@@ -590,6 +609,7 @@ _FIXED_SIDES = {
     "lists": ("train.txt", "val.txt", "ImageSets/Segmentation"),
     "coco": ("the training COCO file", "the val one", "the COCO files split it"),
     "yolo": ("images/train/", "images/val/", "the YOLO folders split it"),
+    "npz": ("the training .npz", "val.npz", "the .npz files' names split it"),
 }
 #: by the side an image is to reach: the word that takes it there, that side in a random
 #: split, and what to do with the setting that moves it there (audit s43 and s50: the fix of
@@ -634,6 +654,8 @@ def more_validation(root: str | os.PathLike) -> str:
         return f"annotate more images in {coco_val_split(root)[1].name}"
     if split == "yolo":
         return "add images to {} and their labels to {}".format(*side_folders(root, "val"))
+    if split == "npz":
+        return f"add images and their masks to {root.name}/{npz_val_split(root)[1]}.npz"
     return f"list more names in {root.name}/{VOC_LISTS.as_posix()}/{_FIXED_SIDES[split][1]}"
 
 

@@ -838,20 +838,47 @@ def _series_cases(root: Path) -> bool:
     return any(is_dicom_series(d) and case_label(d) for d in named)
 
 
+def npz_val_split(root: Path) -> tuple[list[str], str, list[str]] | None:
+    """(the stems of the training data sets, the validation one's, the names of those left
+    out: a test split, :func:`_npz_used`) of the ``.npz`` data sets of ``root`` where one is
+    named for validation (``val.npz``, ``validation.npz``: as a ``val/`` folder beside
+    ``train/``; it was trained on: s74); else None."""
+    sets = _npz_sets(root)
+    if (split := _npz_val(sets)) is None:
+        return None
+    tests = [p.name for p in sets if _split_named(p, "test")]
+    return [nfc(p.stem) for p in split[0]], nfc(split[1].stem), tests
+
+
+def _npz_val(sets: list[Path]) -> tuple[list[Path], Path] | None:
+    """The training data sets and the validation one of :func:`npz_val_split` of ``sets``."""
+    vals = [p for p in sets if _split_named(p, "val")]
+    train = [p for p in sets if p not in vals and not _split_named(p, "test")]
+    return (train, vals[0]) if len(vals) == 1 and train else None
+
+
+def _split_named(path: Path, split: str) -> bool:
+    """Whether the data set ``path`` is named as the part ``split`` of a split data set."""
+    return path.stem.casefold() in SPLIT_NAMES[split]
+
+
 def _npz_used(root: Path, sets: list[Path], use: Use) -> list[Path]:
     """The data sets of ``sets`` (the ``.npz`` files of ``root``) a command reads, said in
     one line where there are several (nb/{train,test}.npz trained and validated on test.npz
     too, unsaid: s73 review 8): training leaves those named a test split out (``test.npz``:
-    as a ``test/`` folder beside ``train/``), scoring reads those alone, where some are."""
+    as a ``test/`` folder beside ``train/``), scoring reads those alone, where some are; a
+    ``val.npz`` validates a training (:func:`npz_val_split`), said."""
     if len(sets) < 2:
         return sets
-    tests = [p for p in sets if p.stem.casefold() in SPLIT_NAMES["test"]]
+    tests = [p for p in sets if _split_named(p, "test")]
     some = 0 < len(tests) < len(sets)
     used = [p for p in sets if (p in tests) != (use == TRAINING)] if some else sets
     names = ", ".join(p.name for p in used)
     left = ", ".join(p.name for p in sets if p not in used)
+    if split := _npz_val(sets) if use == TRAINING else None:
+        names = f"{', '.join(p.name for p in split[0])}, validate on {split[1].name}"
     if not left:
-        how = f" ({names}): {use.verb} them as one"
+        how = f": train on {names}" if split else f" ({names}): {use.verb} them as one"
     elif use == TRAINING:
         how = (
             f": train on {names}; {left} left out, a test split (evaluate --data {root} scores it)"
