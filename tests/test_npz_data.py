@@ -68,8 +68,31 @@ def test_a_folder_of_one_npz_data_set_pairs_it_with_itself(tmp_path):
 
 def test_the_npz_given_as_data_names_its_folder(tmp_path):
     root, _ = _one_file_set(tmp_path)
-    with pytest.raises(DatasetError, match=r"data.npz: a data set in one file: give --data the "):
+    said = r"data.npz: a data set in one file, where --data takes a folder: give --data .*nb$"
+    with pytest.raises(DatasetError, match=said):
         find_pairs(root / "data.npz", flag="--data")
+
+
+def test_train_given_the_npz_says_the_exact_command(tmp_path, monkeypatch, capsys):
+    """s74: train --data nb/data.npz said "give --data the folder that holds it, nb", which
+    trains on every data set there: the user's command with the folder in the file's place,
+    and where others are beside it, the commands that move it into a folder of its own."""
+    import sys
+
+    from unetlab.cli import main
+
+    root, _ = _one_file_set(tmp_path)
+    given = ["unetlab", "train", f"--data={root / 'data.npz'}", "--check"]
+    monkeypatch.setattr(sys, "argv", given)
+    assert main(given[1:]) != 0
+    said = capsys.readouterr().err
+    assert f"where --data takes a folder: unetlab train --data={root} --check\n" in said
+    _data_set(root / "more.npz", np.zeros((2, 40, 48), np.uint8), np.ones((2, 40, 48), np.uint8))
+    assert main(given[1:]) != 0
+    said = capsys.readouterr().err
+    assert "its folder's reads more.npz with it; to read data.npz alone, move it into a " in said
+    move = f"mkdir {root / 'data'} && mv {root / 'data.npz'} {root / 'data'}/"
+    assert f"{move} && unetlab train --data={root / 'data'} --check\n" in said
 
 
 def test_an_npz_data_set_splits_image_by_image(tmp_path):

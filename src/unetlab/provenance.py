@@ -20,6 +20,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from unetlab.errors import in_command
+
 PACKAGE = Path(__file__).resolve().parent
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -83,6 +85,19 @@ def _is_package_main(program: str) -> bool:
     """Whether ``program`` (``sys.argv[0]``) is unetlab's ``__main__.py`` (``python -m``)."""
     path = Path(program)
     return path.name == "__main__.py" and path.parent.name == "unetlab"
+
+
+def command_with(given: str | os.PathLike, instead: str | os.PathLike) -> str | None:
+    """The command the user ran (:func:`command_line`) with the path ``given`` (a word, or a
+    ``--flag=`` word's value) replaced by ``instead`` (relative where it was typed so), to
+    paste back; None where no word of it names ``given``, or outside a command (the API)."""
+    words, found = shlex.split(command_line()), False
+    for k, word in enumerate(words):
+        flag, equals, value = word.rpartition("=") if word.startswith("--") else ("", "", word)
+        if value and os.path.abspath(value) == os.path.abspath(given):
+            typed = instead if os.path.isabs(value) else os.path.relpath(instead)
+            words[k], found = f"{flag}{equals}{typed}", True
+    return shell_command(*words) if found and in_command() else None
 
 
 def shell_command(*words: object) -> str:

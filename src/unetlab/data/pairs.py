@@ -150,6 +150,7 @@ from unetlab.errors import (
     said_as,
     spelled,
 )
+from unetlab.provenance import command_with, shell_command
 from unetlab.words import first_listed, numbered, worded
 
 LAYOUTS = {
@@ -828,6 +829,24 @@ def _npz_sets(root: Path, names: list[str] | None = None) -> list[Path]:
     return [p for p in found if names is None or nfc(p.stem) in names]
 
 
+def _npz_given_line(root: Path, flag: str) -> str:
+    """The line for the data set in one ``.npz`` ``root`` given as the data folder (``flag``):
+    its folder's, with the command that reads it (the user's, the file's folder in its
+    place) and, where the folder holds other data sets (read with it), the one that moves it
+    into a folder of its own first (s74: "give --data the folder" read the others too)."""
+    others = [p.name for p in _npz_sets(root.parent) if p != root]
+    said = f"{root}: a data set in one file, where {flag} takes a folder"
+    alone = root.parent / root.stem if others else root.parent
+    command = command_with(root, alone) or f"give {flag} {alone}"
+    if not others:
+        return f"{said}: {command}"
+    move = shell_command("mkdir", alone) + " && " + shell_command("mv", root, f"{alone}/")
+    return (
+        f"{said}: its folder's reads {first_listed(others, 3)} with it; to read {root.name} "
+        f"alone, move it into a folder of its own: {move} && {command}"
+    )
+
+
 def _series_cases(root: Path) -> bool:
     """Whether a sub-folder of ``root`` is a DICOM series holding its label volume beside
     its slices (:func:`~unetlab.data.dicom.case_label`); ``root`` and its sub-folders
@@ -972,11 +991,7 @@ def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
             **spelled(lambda f: f"{said}/ tar -xf) and give {f} the folder it holds", flag)
         )
     if holds_data_set(root):  # np.savez(f, images=..., masks=...): its folder's layout
-        said = f"{root}: a data set in one file: give "
-        whose = "(each .npz of 'images' and 'masks' arrays there is paired with itself)"
-        return DatasetError(
-            **spelled(lambda f: f"{said}{f} the folder that holds it, {root.parent} {whose}", flag)
-        )
+        return DatasetError(**spelled(lambda f: _npz_given_line(root, f), flag))
     if root.exists():
         said = (
             "the folder that holds images/ "
