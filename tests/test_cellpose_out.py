@@ -139,5 +139,17 @@ def test_ids_from_65535_up_are_kept_as_uint32():
     ids[0, :2], ids[2:, 3:] = 70_000, 65_535
     seg = seg_document(ids, "x.tif")
     assert seg["masks"].dtype == seg["outlines"].dtype == np.uint32
-    assert np.array_equal(seg["masks"], ids) and len(seg["ismanual"]) == 2
+    assert np.array_equal(seg["masks"], ids) and len(seg["ismanual"]) == 70_000
     assert seg_document(ids.clip(max=65_534), "x.tif")["masks"].dtype == np.uint16
+
+
+def test_ismanual_is_sized_by_the_largest_id_as_cellpose_sizes_it():
+    """s74: ismanual was sized by the distinct ids, so ids 1, 2, 5 gave 3 entries where the
+    GUI (np.zeros(masks.max(), bool)) keeps 5 and indexes it by id - 1: id 5 out of range."""
+    from unetlab.inference.cellpose_out import seg_document
+
+    ids = np.zeros((6, 8), np.uint16)
+    ids[0, :2], ids[2, :3], ids[4:, 5:] = 1, 2, 5
+    seg = seg_document(ids, "x.tif")
+    assert seg["ismanual"].dtype == bool and seg["ismanual"].shape == (5,)
+    assert not seg["ismanual"].any() and len(seg_document(ids * 0, "x.tif")["ismanual"]) == 0

@@ -40,10 +40,11 @@ log = logging.getLogger(__name__)
 def seg_document(ids: np.ndarray, image_path: str) -> dict:
     """cellpose's ``_seg.npy`` dict of the 2-D id image ``ids`` (0 background), whose image
     is ``image_path``: ``masks`` uint16 (uint32 from 65,535 objects up, as the GUI keeps
-    them), their ids kept (the objects table's)."""
+    them), their ids kept (the objects table's); ``ismanual`` one per id up to the largest,
+    as the GUI sizes it (``masks.max()``: its objects are numbered 1..N), gaps in ids too."""
     dtype = np.uint16 if int(ids.max(initial=0)) < 2**16 - 1 else np.uint32
     masks = np.ascontiguousarray(ids, dtype=dtype)
-    count = int(np.count_nonzero(np.unique(masks)))
+    count = int(masks.max(initial=0))  # the GUI's own: one per id up to the last (s74)
     return {
         "masks": masks,
         "outlines": np.where(outlines(masks), masks, 0).astype(dtype),
