@@ -153,3 +153,18 @@ def test_ismanual_is_sized_by_the_largest_id_as_cellpose_sizes_it():
     seg = seg_document(ids, "x.tif")
     assert seg["ismanual"].dtype == bool and seg["ismanual"].shape == (5,)
     assert not seg["ismanual"].any() and len(seg_document(ids * 0, "x.tif")["ismanual"]) == 0
+
+
+@pytest.mark.parametrize("name", ["a.png", "b.ome.tif", "c.nii.gz", "d e.tif"])
+def test_seg_and_labelme_files_are_named_by_output_paths(tmp_path, name):
+    """s74: seg_path and labelme_path rebuilt output_paths' names: one rule now (pins it)."""
+    from pathlib import Path
+
+    from unetlab.inference.cellpose_out import seg_path
+    from unetlab.inference.labelme_out import labelme_path
+    from unetlab.inference.output_rules import output_paths
+    from unetlab.inference.slides import output_stem
+
+    named = output_paths(tmp_path, output_stem(Path(name)), stack=True)
+    assert seg_path(tmp_path, Path(name)) == named["cellpose"]
+    assert labelme_path(tmp_path, Path(name)) == named["labelme"]

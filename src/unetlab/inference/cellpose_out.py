@@ -31,6 +31,7 @@ import numpy as np
 from unetlab.atomic import atomic_path
 from unetlab.data.names import SEG_END
 from unetlab.inference.object_planes import placed_inputs, plane_ids, unopened_by
+from unetlab.inference.output_rules import output_of
 from unetlab.plots import outlines
 from unetlab.words import numbered, worded
 
@@ -56,9 +57,7 @@ def seg_document(ids: np.ndarray, image_path: str) -> dict:
 
 def seg_path(out_dir: str | os.PathLike, path: Path) -> Path:
     """Where the ``_seg.npy`` of input ``path`` goes in ``out_dir``."""
-    from unetlab.inference.slides import output_stem
-
-    return Path(out_dir) / f"{output_stem(path)}{SEG_END}"
+    return output_of(out_dir, path, "cellpose")
 
 
 def write_run_cellpose(out_dir: Path, files: Sequence[Path], kept: Sequence[Path]) -> list[Path]:

@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.data.labelme import LABELME_ENDING
 from unetlab.inference.object_planes import (
     placed_inputs,
     plane_ids,
@@ -37,6 +36,7 @@ from unetlab.inference.object_planes import (
     unopened_by,
 )
 from unetlab.inference.outlines import object_polygons, outline_class
+from unetlab.inference.output_rules import output_of
 from unetlab.inference.records import class_names_of
 
 #: the labelme version the files are written as (its 5.x files)
@@ -109,9 +109,7 @@ def labelme_document(
 
 def labelme_path(out_dir: str | os.PathLike, path: Path) -> Path:
     """Where the labelme file of input ``path`` goes in ``out_dir``."""
-    from unetlab.inference.slides import output_stem
-
-    return Path(out_dir) / f"{output_stem(path)}{LABELME_ENDING}"
+    return output_of(out_dir, path, "labelme")
 
 
 def write_model_labelme(out_dir: Path, files: Sequence[Path], kept: Sequence[Path], model, objects):

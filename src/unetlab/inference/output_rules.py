@@ -69,6 +69,7 @@ from unetlab.inference.records import (
 from unetlab.inference.slides import (
     VOLUME_LABELS,
     output_names,
+    output_stem,
     output_stems,
     refuse_claimed_only,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "other_inputs",
     "other_models",
     "output_forms",
+    "output_of",
     "output_paths",
     "output_roles",
     "output_sources",
@@ -150,6 +152,13 @@ def output_paths(
         "cellpose": out_dir / f"{stem}{SEG_END}",
         "seg": out_dir / f"{stem}{SEG_ENDING}",
     }
+
+
+def output_of(out_dir: str | os.PathLike, path: Path, kind: str) -> Path:
+    """Where the output ``kind`` of input ``path`` goes in ``out_dir``, as
+    :func:`output_paths` names it: one whose name the input's pages do not choose
+    (``cellpose``, ``labelme``, ``objects``, ...)."""
+    return output_paths(Path(out_dir), output_stem(path), stack=False)[kind]
 
 
 #: what each kind of output is called in messages
