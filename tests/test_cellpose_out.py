@@ -73,13 +73,19 @@ def test_a_users_seg_file_in_the_folder_predicted_into_itself_is_never_replaced(
     assert _seg_dict(tmp_path / "a1_seg.npy")["filename"] == os.path.abspath(tmp_path / "a1.jpg")
 
 
-def test_a_seg_file_corrected_in_the_gui_is_never_replaced_by_a_run_again(tmp_path):
+def _corrected_in_out(tmp_path):
+    """(the net, out/a0_seg.npy, its bytes): in/ predicted into out/, a0's file then saved
+    over by the user (the GUI's correction)."""
     _images(tmp_path / "in", [(40, 40), (40, 44)])
     net = _net()
     predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
     corrected = tmp_path / "out" / "a0_seg.npy"
     np.save(corrected, {"masks": np.ones((40, 40), np.uint16), "outlines": 0}, allow_pickle=True)
-    before = corrected.read_bytes()
+    return net, corrected, corrected.read_bytes()
+
+
+def test_a_seg_file_corrected_in_the_gui_is_never_replaced_by_a_run_again(tmp_path):
+    net, corrected, before = _corrected_in_out(tmp_path)
     said = "a0_seg.npy changed since unetlab wrote it .* pass skip_existing=True"
     with pytest.raises(OutputError, match=said):  # the user's file now
         predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
@@ -89,12 +95,7 @@ def test_a_seg_file_corrected_in_the_gui_is_never_replaced_by_a_run_again(tmp_pa
 def test_overwrite_keeps_a_corrected_seg_file_and_predicts_its_image(tmp_path, caplog):
     """s74: --overwrite said a0_seg.npy was the user's ("yours now, never replaced"), then
     failed a0 as "exists and unetlab did not write it": one line, a0's other outputs written."""
-    _images(tmp_path / "in", [(40, 40), (40, 44)])
-    net = _net()
-    predict_folder(net, tmp_path / "in", tmp_path / "out", _cellpose(), progress=False)
-    corrected = tmp_path / "out" / "a0_seg.npy"
-    np.save(corrected, {"masks": np.ones((40, 40), np.uint16), "outlines": 0}, allow_pickle=True)
-    before = corrected.read_bytes()
+    net, corrected, before = _corrected_in_out(tmp_path)
     (tmp_path / "out" / "a0_objects.tif").unlink()
     options = _cellpose(overwrite=True)
     result = predict_folder(net, tmp_path / "in", tmp_path / "out", options, progress=False)
