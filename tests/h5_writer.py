@@ -110,3 +110,20 @@ def write_keras(path: Path, keras: bool = True) -> Path:
                 group.create_dataset("kernel:0", data=np.zeros(shape, np.float32))
             group.create_dataset("bias:0", data=np.zeros(shape[-1], np.float32))
     return path
+
+
+def write_cremi(path: Path, raw: np.ndarray, ids: np.ndarray, void: int | None = None) -> Path:
+    """A CREMI sample (``sample_A.hdf``): ``volumes/raw`` (uint8 zyx, its ``resolution``
+    (40, 4, 4) nm), ``volumes/labels/neuron_ids`` (uint64 ids, 0 turned ``void`` where
+    given: CREMI's 0xffffffffffffffff) and ``volumes/labels/clefts``, as CREMI lays them out."""
+    with _h5py().File(path, "w") as f:
+        data = f.create_dataset("volumes/raw", data=raw, chunks=True, compression="gzip")
+        data.attrs["resolution"] = np.array([40.0, 4.0, 4.0])
+        labels = ids.astype(np.uint64)
+        if void is not None:
+            labels[ids == 0] = np.uint64(void)
+        f.create_dataset("volumes/labels/neuron_ids", data=labels, chunks=True)
+        f["volumes/labels/neuron_ids"].attrs["resolution"] = np.array([40.0, 4.0, 4.0])
+        clefts = np.full(ids.shape, np.iinfo(np.uint64).max, np.uint64)
+        f.create_dataset("volumes/labels/clefts", data=clefts)
+    return path

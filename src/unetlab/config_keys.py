@@ -42,6 +42,7 @@ CONFIG_KEYS = (
     "data.ctc_truth",
     "data.grey_masks",
     "data.h5_dataset",
+    "data.h5_mask_dataset",
     "data.normalization",
     "data.tile_size",
     "data.tiles_per_epoch",

@@ -240,8 +240,15 @@ def _add_classes(c) -> None:
 
 def _add_reading(c) -> None:
     """How grey RGB masks beside a colour table are read (``data.grey_masks``), and HDF5
-    files of several datasets (``data.h5_dataset``)."""
+    files of several datasets (``data.h5_dataset``, ``data.h5_mask_dataset``)."""
     add_h5_dataset_arg(c)
+    c.add_argument(
+        "--h5-mask-dataset",
+        metavar="NAME",
+        help="the dataset read as the mask in each HDF5 file of several, by its path in the "
+        "file (CREMI's volumes/labels/neuron_ids: a --data folder of such files, each its "
+        "own mask; default: the checkpoint's data.h5_mask_dataset)",
+    )
     c.add_argument(
         "--grey-masks",
         choices=("colours", "indices"),
@@ -620,7 +627,7 @@ def _level_seeds(args) -> float | None:
 
 def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
-    from unetlab.data.h5 import h5_dataset_read_as
+    from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as
     from unetlab.evaluate.earlier import records_read_once
     from unetlab.evaluate.predictions import predictions_read_once
     from unetlab.signals import stop_line_said
@@ -631,6 +638,7 @@ def run(args) -> int:
     with (
         grey_masks_read_as(args.grey_masks),
         h5_dataset_read_as(h5_dataset_read(args)),
+        h5_mask_dataset_read_as(h5_dataset_read(args, "h5_mask_dataset")),
         records_read_once(),
         predictions_read_once(),
         stop_line_said(),

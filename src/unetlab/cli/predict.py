@@ -161,19 +161,21 @@ def add_h5_dataset_arg(p) -> None:
     p.add_argument("--h5-dataset", metavar="NAME", help=H5_DATASET)
 
 
-def h5_dataset_read(args) -> str | None:
+def h5_dataset_read(args, key: str = "h5_dataset") -> str | None:
     """The dataset read in each HDF5 input of several: ``--h5-dataset``, else the one the
     checkpoint trained on (its ``data.h5_dataset``, said in one line: s73 user, a model
-    trained on ``raw`` refused its own files without the flag again), else None."""
+    trained on ``raw`` refused its own files without the flag again), else None; ``key``
+    ``h5_mask_dataset``: the masks' (``--h5-mask-dataset``, ``data.h5_mask_dataset``)."""
     from unetlab.checkpoint import parts_h5_dataset
 
-    if args.h5_dataset is not None or args.checkpoint is None:
-        return args.h5_dataset
-    if (name := parts_h5_dataset(checkpoint_parts(args))) is not None:
+    given, flag = getattr(args, key, None), "--" + key.replace("_", "-")
+    if given is not None or getattr(args, "checkpoint", None) is None:
+        return given
+    if (name := parts_h5_dataset(checkpoint_parts(args), key)) is not None:
         log.info(
-            "HDF5 files of several datasets: %r read, as the checkpoint trained "
-            "(its data.h5_dataset; --h5-dataset NAME reads another)",
-            name,
+            "HDF5 files of several datasets: %r read%s, as the checkpoint trained "
+            "(its data.%s; %s NAME reads another)",
+            *(name, " as masks" * (key != "h5_dataset"), key, flag),
         )
     return name
 

@@ -41,6 +41,7 @@ EXAMPLES = {
     "data.axes": "ZYX",
     "data.exclude_rows": {"bottom": 26},
     "data.h5_dataset": "exported_data",
+    "data.h5_mask_dataset": "volumes/labels/neuron_ids",
     "train.channels_last": True,
 }
 

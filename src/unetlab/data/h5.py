@@ -34,16 +34,17 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.context_values import set_within
+from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import HEADERS, real_path
 from unetlab.errors import ImageReadError, first_line, optional_module
 
 #: the suffixes of HDF5 files read: ilastik's and BigDataViewer's ``.h5``, ``.hdf5``,
-#: Imaris' ``.ims``
-H5_SUFFIXES = (".h5", ".hdf5", ".ims")
+#: Imaris' ``.ims``, CREMI's ``.hdf``
+H5_SUFFIXES = (".h5", ".hdf5", ".ims", ".hdf")
 #: the first bytes of an HDF5 file (its superblock's signature)
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 #: the line a user whose data is HDF5 reads where h5py is not installed
-NEEDS_H5PY = "reading HDF5 (.h5, .hdf5, .ims) needs h5py: pip install 'unetlab[h5]'"
+NEEDS_H5PY = "reading HDF5 (.h5, .hdf5, .ims, .hdf) needs h5py: pip install 'unetlab[h5]'"
 #: ilastik's axis keys as unetlab's letters: time and z are pages
 AXIS_KEYS = {"t": "P", "z": "P", "y": "Y", "x": "X", "c": "C"}
 #: micrometres per unit of the sizes Imaris and BigDataViewer record
@@ -61,6 +62,8 @@ DATASET_FIX = (
 
 #: the dataset read in a file of several (None: the file's one), per thread and context
 _NAMED: ContextVar[str | None] = ContextVar("unetlab_h5_dataset", default=None)
+#: the dataset read as a mask in a file of several (None: as an image's, :data:`_NAMED`)
+_MASK_NAMED: ContextVar[str | None] = ContextVar("unetlab_h5_mask_dataset", default=None)
 
 
 def is_h5_name(path: str | os.PathLike) -> bool:
@@ -78,6 +81,39 @@ def h5_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[No
 def h5_dataset_reading() -> str | None:
     """The dataset read in an HDF5 file of several now (:func:`h5_dataset_read_as`)."""
     return _NAMED.get()
+
+
+def h5_mask_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[None]:
+    """Read dataset ``name`` (CREMI's ``volumes/labels/neuron_ids``) of each HDF5 file read
+    as a mask within (``data.h5_mask_dataset``): a file holding it and the image's dataset
+    is its own mask; None: as now (an image's, :func:`h5_dataset_read_as`)."""
+    return set_within(_MASK_NAMED, _MASK_NAMED.get() if name is None else name)
+
+
+def h5_mask_dataset_reading() -> str | None:
+    """The dataset read as a mask now (:func:`h5_mask_dataset_read_as`)."""
+    return _MASK_NAMED.get()
+
+
+def holds_h5_mask(path: Path) -> bool:
+    """Whether the HDF5 file ``path`` holds the dataset read as masks
+    (:func:`h5_mask_dataset_read_as`), so is its own mask; False where none is named."""
+    name = _MASK_NAMED.get()
+    if name is None or not path.is_file():
+        return False
+    with h5_file(path) as f:
+        return hasattr(f.get(name.strip("/")), "shape")
+
+
+def h5_datasets_reading() -> tuple[str | None, str | None]:
+    """The datasets read now as images and as masks (:func:`h5_dataset_reading`,
+    :func:`h5_mask_dataset_reading`)."""
+    return _NAMED.get(), _MASK_NAMED.get()
+
+
+def _named(mask: bool) -> str | None:
+    """The dataset named to read in a file of several: a mask's where one is named."""
+    return (_MASK_NAMED.get() or _NAMED.get()) if mask else _NAMED.get()
 
 
 #: root attributes of a Keras model saved as HDF5 (``unet_membrane.hdf5``: weights, no image)
@@ -165,30 +201,31 @@ def h5_file(path: str | os.PathLike):
         ) from None
 
 
-def h5_source(path: str | os.PathLike, f=None, level: int = 0) -> H5Source:
-    """The :class:`H5Source` of level ``level`` (one the file has:
+def h5_source(path: str | os.PathLike, f=None, level: int = 0, *, mask=False) -> H5Source:
+    """The :class:`H5Source` (a ``mask``'s: :func:`h5_mask_dataset_read_as`) of level
+    ``level`` (one the file has:
     :func:`~unetlab.data.slides.open_slide` checks it) of the HDF5 file ``path`` (``f``: it
     open), from its metadata (no pixels read), read once a command while the file is
     unchanged (``HEADERS.kept()``: predict's checks opened a small file 8 times): an Imaris
     file's, a BigDataViewer file's, else the one dataset's it holds (ilastik's);
     ImageReadError in one line for a file of several datasets (named), of none, or one
     whose datasets are missing, empty or of different sizes."""
-    path = Path(path)
-    what = ("h5 source", _NAMED.get(), level)
-    return HEADERS.read(what, real_path(path), lambda: _read_source(path, f, level))
+    path, name = Path(path), _named(mask)
+    what = ("h5 source", name, level)
+    return HEADERS.read(what, real_path(path), lambda: _read_source(path, f, level, name))
 
 
-def _read_source(path: Path, f, level: int) -> H5Source:
+def _read_source(path: Path, f, level: int, name: str | None) -> H5Source:
     if f is None:
         with h5_file(path) as f:
-            return _read_source(path, f, level)
+            return _read_source(path, f, level, name)
     try:
         if "DataSet" in f and "DataSetInfo" in f:
             source = _imaris(path, f, level)
         elif _setups(f) and _times(f):
             source = _bdv(path, f, level)
         else:
-            source = _single(path, f)
+            source = _single(path, f, name)
     except ImageReadError:
         raise
     except (KeyError, ValueError, TypeError, IndexError) as exc:  # h5py: odd members, attributes
@@ -220,11 +257,12 @@ def _datasets(f) -> list[str]:
     return found
 
 
-def _single(path: Path, f) -> H5Source:
-    """The file's one dataset, or the one :func:`h5_dataset_read_as` names in a file of
-    several, by its ``axistags`` (ilastik's) or its shape (level 0 alone)."""
+def _single(path: Path, f, named: str | None) -> H5Source:
+    """The file's one dataset, or the one ``named`` (:func:`h5_dataset_read_as`) in a file
+    of several, by its ``axistags`` (ilastik's) or its shape (level 0 alone); its pixel
+    size from its ``resolution`` (CREMI's, :func:`_resolution`)."""
     names = _datasets(f)
-    name = _chosen(path, names, f)
+    name = _chosen(path, names, f, named)
     data = f[name]
     shape = tuple(int(n) for n in data.shape)
     if not _image_like(data):
@@ -235,13 +273,29 @@ def _single(path: Path, f) -> H5Source:
         )
     tags = data.attrs.get("axistags")
     letters, pages = _axistags(path, tags, shape)
-    return H5Source("ilastik", ((name,),), shape, letters, data.dtype, 1, pages=pages)
+    size, spacing = _resolution(data, letters)
+    pages = "Z" if spacing is not None and tags is None else pages  # CREMI's (z, y, x)
+    return H5Source("ilastik", ((name,),), shape, letters, data.dtype, 1, size, spacing, pages)
 
 
-def _chosen(path: Path, names: list[str], f) -> str:
-    """The dataset of ``names`` to read: the one named (:func:`h5_dataset_read_as`) where
-    the file holds it, else the file's one; ImageReadError naming them, and the fix, else."""
-    named = _NAMED.get()
+def _resolution(data, letters: str) -> tuple:
+    """((y, x) µm, z µm) of the dataset ``data`` of axes ``letters`` from its
+    ``resolution`` attribute, in nm, (z, y, x) or (y, x) (CREMI's ``volumes/raw``: (40, 4,
+    4)); (None, None) where it has none, or not one a value an axis."""
+    try:
+        values = [float(v) for v in np.ravel(data.attrs.get("resolution", ()))]
+    except (TypeError, ValueError):
+        return None, None
+    axes = letters.replace("C", "")
+    if len(values) != len(axes) or axes.count("P") > 1 or min(values, default=0) <= 0:
+        return None, None
+    *z, y, x = (float(f"{v * UNITS_UM['nm']:.7g}") for v in values)
+    return (y, x), (z[0] if z else None)
+
+
+def _chosen(path: Path, names: list[str], f, named: str | None) -> str:
+    """The dataset of ``names`` to read: the one ``named`` where the file holds it, else
+    the file's one; ImageReadError naming them, and the fix, else."""
     if named is not None and named.strip("/") in names:
         return named.strip("/")
     if len(names) == 1:
@@ -481,10 +535,12 @@ def _picked(items: Sequence, i) -> list:
     return [items[i]] if isinstance(i, (int, np.integer)) else list(items[i])
 
 
-def read_h5(path: str | os.PathLike) -> tuple[np.ndarray, str]:
-    """The image of the HDF5 file ``path`` in memory and its letters (:func:`h5_source`)."""
+def read_h5(path: str | os.PathLike, *, mask: bool = False) -> tuple[np.ndarray, str]:
+    """The image of the HDF5 file ``path`` in memory and its letters (:func:`h5_source`); a
+    ``mask``'s dataset (:func:`h5_mask_dataset_read_as`), its uint64 void as background
+    (:func:`_void_as_background`)."""
     with h5_file(path) as f:
-        source = h5_source(path, f)
+        source = h5_source(path, f, mask=mask)
         view = H5View(Path(path), source, f)
         try:
             arr = view[(slice(None),) * view.ndim]
@@ -492,7 +548,25 @@ def read_h5(path: str | os.PathLike) -> tuple[np.ndarray, str]:
             raise ImageReadError(
                 f"{path}: cannot read its pixels ({first_line(exc)}): {EXPORT_AGAIN}"
             ) from None
-    return arr, h5_letters(source)
+    return (_void_as_background(path, source, arr) if mask else arr), h5_letters(source)
+
+
+#: uint64's largest value: CREMI's labels' "no object" (their background, or 0 is)
+UINT64_VOID = np.iinfo(np.uint64).max
+
+
+def _void_as_background(path, source: H5Source, arr: np.ndarray) -> np.ndarray:
+    """A uint64 mask's :data:`UINT64_VOID` as background 0, said once a file: CREMI's
+    ``neuron_ids`` and ``clefts`` mark no object so (some files by 0), and as an id it
+    would be one object as large as the background, its boundary drawn around every
+    neuron."""
+    if arr.dtype != np.uint64 or not (void := arr == UINT64_VOID).any():
+        return arr
+    note_once(
+        f"{path}: {source.grid[0][0]}'s value 0xffffffffffffffff (uint64's largest, CREMI's "
+        "no object) read as background 0, as its 0 is"
+    )
+    return np.where(void, np.uint64(0), arr)
 
 
 def h5_letters(source: H5Source) -> str:

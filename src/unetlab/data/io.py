@@ -50,7 +50,7 @@ from unetlab.data.grey_masks import (
 )
 from unetlab.data.h5 import (
     H5_SUFFIXES,
-    h5_dataset_reading,
+    h5_datasets_reading,
     h5_letters,
     h5_source,
     is_h5_name,
@@ -322,7 +322,7 @@ def read_stack(
     read = lambda: _read_file(path, colours=colours, **how)  # noqa: E731
     if colours is not None:  # a checkpoint's table: not one a data set's reads share
         return read()
-    modes = grey_masks_reading(), h5_dataset_reading(), position_of(path), every_position_read()
+    modes = grey_masks_reading(), h5_datasets_reading(), position_of(path), every_position_read()
     return held_read(path, (*how.values(), *modes), read)  # train: the plan's read, then the load's
 
 
@@ -384,7 +384,7 @@ def _read_file(path: Path, *, mask, colour_planes, axes, frames, colours, channe
     if is_npy_name(path):
         arr, letters = _npy(path, mask, colour_planes, given=axes is not None)
     elif is_h5_name(path):  # ilastik's, Imaris', BigDataViewer's: axes of their own
-        arr, letters = read_h5(path)
+        arr, letters = read_h5(path, mask=mask)
     elif is_czi_name(path):  # Zeiss': channels, time points and z planes of its own
         arr, letters = read_czi(path)
     else:
@@ -526,16 +526,16 @@ def _folder_shape(path: Path) -> tuple[int, int, int] | None:
 def _volume_size(path: Path, axes: str | None, axes_as: Spelled, mask: bool) -> tuple | None:
     """:func:`stack_size` of a NIfTI volume, an MRC file (its sections are planes), an HDF5
     or CZI file (by its own axes: :func:`~unetlab.data.h5.h5_source`,
-    :func:`~unetlab.data.czi.czi_source`) or a NumPy file (its array's
-    shape read by its own axes, :func:`~unetlab.data.npy.npy_letters`, or by ``axes``
-    given; a ``mask``'s: an ``.npz``'s masks array), from its header; None for other
+    :func:`~unetlab.data.czi.czi_source`) or a NumPy file (its array's shape read by its own
+    axes, :func:`~unetlab.data.npy.npy_letters`, or by ``axes`` given; a ``mask``'s: an
+    ``.npz``'s masks array, an HDF5 file's mask dataset), from its header; None for other
     files."""
     if is_nifti(path):
         return case_size(path)
     if is_mrc_name(path):
         return (*mrc_header(path).shape, 1)
     if is_h5_name(path):
-        source = h5_source(path)
+        source = h5_source(path, mask=mask)
         shape, letters = source.shape, h5_letters(source)
     elif is_czi_name(path):
         source = czi_source(path)

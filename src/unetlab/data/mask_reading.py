@@ -2,7 +2,7 @@
 colour table as ``data.grey_masks`` (:mod:`unetlab.data.grey_masks`); labelme's and YOLO's
 shapes and a COCO file of several categories as ``data.target`` (objects for ``instances``:
 :mod:`unetlab.data.shapes`, :func:`unetlab.data.coco.coco_read_as`); the dataset read in
-HDF5 images and masks of several as ``data.h5_dataset``
+HDF5 images and masks of several as ``data.h5_dataset`` and ``data.h5_mask_dataset``
 (:func:`~unetlab.data.h5.h5_dataset_read_as`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import functools
 
 from unetlab.data.coco import coco_read_as
 from unetlab.data.grey_masks import grey_masks_read_as
-from unetlab.data.h5 import h5_dataset_read_as
+from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as
 from unetlab.data.shapes import shapes_read_as
 
 
@@ -21,7 +21,8 @@ def masks_read_as(data):
     """Masks read within as the config section ``data`` says (None: as by default)."""
     grey, target = getattr(data, "grey_masks", None), getattr(data, "target", None)
     dataset = h5_dataset_read_as(getattr(data, "h5_dataset", None))
-    with grey_masks_read_as(grey), shapes_read_as(target), coco_read_as(target), dataset:
+    masks = h5_mask_dataset_read_as(getattr(data, "h5_mask_dataset", None))
+    with grey_masks_read_as(grey), shapes_read_as(target), coco_read_as(target), dataset, masks:
         yield
 
 

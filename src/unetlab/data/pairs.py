@@ -79,7 +79,13 @@ from unetlab.data.folder_notes import (
     unread_microscope_files,
 )
 from unetlab.data.grey_masks import grey_masks_read_as, grey_masks_reading
-from unetlab.data.h5 import h5_dataset_read_as, h5_dataset_reading
+from unetlab.data.h5 import (
+    h5_dataset_read_as,
+    h5_datasets_reading,
+    h5_mask_dataset_read_as,
+    holds_h5_mask,
+    is_h5_name,
+)
 from unetlab.data.io import (
     GIVEN_AXES,
     INPUT_SUFFIXES,
@@ -159,6 +165,7 @@ LAYOUTS = {
     "voc": ("JPEGImages", "SegmentationClass"),
     "cellpose": (".", "."),  # images and masks in the folder itself
     "npz": (".", "."),  # data.npz of images and masks arrays, paired with itself
+    "h5": (".", "."),  # CREMI's sample_A.hdf: volumes/raw and its labels, paired with itself
 }
 #: the stacks of an ISBI data set (``train-volume.tif``), each beside its labels
 #: (:func:`isbi_labels`)
@@ -816,6 +823,8 @@ def _layout(root: Path) -> str | None:
         return "totalseg"
     if _npz_sets(root):
         return "npz"
+    if _h5_sets(root):
+        return "h5"
     if not images and _series_cases(root):
         return "series"  # case_1/ holding its slices and seg.nii.gz (a per-case export)
     return None
@@ -845,6 +854,14 @@ def _npz_given_line(root: Path, flag: str) -> str:
         f"{said}: its folder's reads {first_listed(others, 3)} with it; to read {root.name} "
         f"alone, move it into a folder of its own: {move} && {command}"
     )
+
+
+def _h5_sets(root: Path, names: list[str] | None = None) -> list[Path]:
+    """The HDF5 files of ``root`` that are their own masks, each holding the dataset
+    ``data.h5_mask_dataset`` names (:func:`~unetlab.data.h5.holds_h5_mask`: CREMI's
+    ``volumes/labels/neuron_ids`` beside ``volumes/raw``); ``names``: those stems only."""
+    found = [p for p in listing(root) if is_h5_name(p) and holds_h5_mask(p)]
+    return [p for p in found if names is None or nfc(p.stem) in names]
 
 
 def _series_cases(root: Path) -> bool:
@@ -1192,6 +1209,8 @@ def _layout_pairs(
         return _yolo_pairs(root, names)
     if layout == "npz":  # each file its own mask: its masks array
         return [(path, path) for path in _npz_used(root, _npz_sets(root, names), use)]
+    if layout == "h5":  # each file its own mask: its data.h5_mask_dataset
+        return [(path, path) for path in _h5_sets(root, names)]
     if layout == "series":
         return _on_series(root, _case_pairs(root, names, found), found, SERIES_CASES)
     return _on_series(root, _folder_pairs(root, layout, names, found), found)
@@ -1976,7 +1995,7 @@ class PairReader:
         self.masks = masks if masks is not None else {}
         self.grey_masks = grey_masks_reading()
         self.shapes_as = "instances" if shapes_as_objects() else "semantic"
-        self.h5_dataset = h5_dataset_reading()
+        self.h5_datasets = h5_datasets_reading()
 
     def stack(
         self, path: Path, *, mask: bool, axes: str | None = None, channels: tuple | None = None
@@ -1999,7 +2018,8 @@ class PairReader:
             with (
                 grey_masks_read_as(self.grey_masks),
                 shapes_read_as(self.shapes_as),
-                h5_dataset_read_as(self.h5_dataset),
+                h5_dataset_read_as(self.h5_datasets[0]),
+                h5_mask_dataset_read_as(self.h5_datasets[1]),
             ):
                 how = dict(mask=mask, colours=colours, axes=axes, channels=channels)
                 self._held[key] = read_stack(path, **how)

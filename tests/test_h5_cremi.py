@@ -1,0 +1,75 @@
+"""CREMI's connectomics samples (s74 user): ``sample_A.hdf`` holds its image
+(``volumes/raw``, uint8 zyx, its ``resolution`` (40, 4, 4) nm) and its labels
+(``volumes/labels/neuron_ids``, uint64 ids; no object 0 or 0xffffffffffffffff) in one file.
+Before: ``.hdf`` was not read, a file was never its own mask, its voxel size was unread."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
+
+from tests.h5_writer import write_cremi  # noqa: E402
+from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as  # noqa: E402
+from unetlab.data.pairs import PairReader, find_pairs  # noqa: E402
+from unetlab.data.tiffmeta import read_page_axes, read_pixel_size  # noqa: E402
+
+RNG = np.random.default_rng(0)
+RAW, IDS = "volumes/raw", "volumes/labels/neuron_ids"
+VOID = 0xFFFFFFFFFFFFFFFF
+
+
+def _samples(root, z: int = 2):
+    """CREMI's samples A (no object: uint64's largest) and B (no object: 0) in ``root``,
+    and their (raw, ids)."""
+    root.mkdir(parents=True)
+    made = {}
+    for name, void in (("sample_A.hdf", VOID), ("sample_B.h5", None)):
+        raw = RNG.integers(0, 255, (z, 32, 32)).astype(np.uint8)
+        ids = np.zeros((z, 32, 32), np.uint64)
+        ids[:, 4:14, 4:14], ids[:, 18:30, 16:30] = 2**31 - 5, 1_234_567
+        write_cremi(root / name, raw, ids, void)
+        made[name] = raw, ids
+    return made
+
+
+def test_a_folder_of_cremi_samples_pairs_each_file_with_its_own_labels(tmp_path, caplog):
+    made = _samples(tmp_path / "cremi")
+    with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
+        pairs = find_pairs(tmp_path / "cremi")
+        read = PairReader()
+        got = {(p.image.name, p.page): read(p) for p in pairs}
+    assert all(p.image == p.mask for p in pairs) and len(pairs) == 4
+    for (name, page), (image, mask) in got.items():
+        raw, ids = made[name]
+        np.testing.assert_array_equal(image, raw[page])
+        np.testing.assert_array_equal(mask, ids[page])  # uint64's largest: 0, as B's is
+    said = [r.getMessage() for r in caplog.records if "0xffffffffffffffff" in r.getMessage()]
+    assert len(said) == 1 and "sample_A.hdf: volumes/labels/neuron_ids's value" in said[0]
+
+
+def test_a_cremi_volumes_resolution_is_its_voxel_size_in_nm(tmp_path):
+    _samples(tmp_path / "cremi", z=3)
+    with h5_dataset_read_as(RAW):
+        found = read_pixel_size(tmp_path / "cremi" / "sample_A.hdf")
+        axes = read_page_axes(tmp_path / "cremi" / "sample_A.hdf", 3)
+    assert found.size == pytest.approx((0.004, 0.004)) and found.spacing == pytest.approx(0.04)
+    assert axes.letters == "Z"  # not pages of no known meaning: a z resolution
+
+
+def test_evaluate_reads_the_masks_dataset_the_checkpoint_trained_on(
+    tmp_path, instance_checkpoint, caplog
+):
+    from unetlab.checkpoint import update_checkpoint
+    from unetlab.cli import main
+
+    _samples(tmp_path / "cremi")
+    model = str(shutil.copy(instance_checkpoint, tmp_path / "cremi.pt"))
+    trained = {"h5_dataset": RAW, "h5_mask_dataset": IDS}
+    update_checkpoint(model, train_config={"data": trained})
+    caplog.set_level("INFO")
+    assert main(["evaluate", "--checkpoint", model, "--data", str(tmp_path / "cremi")]) == 0
+    assert f"{IDS!r} read as masks, as the checkpoint trained (its data.h5_mask_dataset" in (
+        caplog.text
+    )
