@@ -74,10 +74,13 @@ def write_imaris(
     return path
 
 
-def write_bdv(path: Path, channels: list[np.ndarray], voxel=(1.5, 0.2, 0.2)) -> Path:
+def write_bdv(
+    path: Path, channels: list[np.ndarray], voxel=(1.5, 0.2, 0.2), views: list | None = None
+) -> Path:
     """A BigDataViewer file of one time point: each channel a setup (uint16 stored as
     int16, as BigDataViewer does), levels 0 and 1 (factors 1 and 2 in x and y), and its
-    ``.xml`` beside it giving ``voxel`` (z, y, x) µm."""
+    ``.xml`` beside it giving ``voxel`` (z, y, x) µm; ``views``: each setup's ViewSetup
+    attributes ({"channel": 0, "tile": 1}: BigStitcher's), where given."""
     factors = np.array([[1, 1, 1], [2, 2, 1]], float)
     with _h5py().File(path, "w") as f:
         for s, data in enumerate(channels):
@@ -87,12 +90,18 @@ def write_bdv(path: Path, channels: list[np.ndarray], voxel=(1.5, 0.2, 0.2)) -> 
                 cells = data[:, ::fy, ::fx].view(np.int16)
                 f.create_dataset(f"t00000/s{s:02d}/{level}/cells", data=cells, chunks=True)
     size = " ".join(f"{v:g}" for v in voxel[::-1])
+    setups = "".join(
+        f"<ViewSetup><id>{s}</id><voxelSize><unit>µm</unit><size>{size}</size></voxelSize>"
+        + "".join(f"<{k}>{v}</{k}>" for k, v in (views or [{}])[s].items()).join(
+            ("<attributes>", "</attributes>") if views else ("", "")
+        )
+        + "</ViewSetup>"
+        for s in range(len(views or [None]))
+    )
     path.with_suffix(".xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><SpimData version="0.2"><SequenceDescription>'
         f"<ImageLoader format='bdv.hdf5'><hdf5 type='relative'>{path.name}</hdf5></ImageLoader>"
-        "<ViewSetups><ViewSetup><id>0</id><voxelSize><unit>µm</unit>"
-        f"<size>{size}</size></voxelSize></ViewSetup></ViewSetups>"
-        "</SequenceDescription></SpimData>",
+        f"<ViewSetups>{setups}</ViewSetups></SequenceDescription></SpimData>",
         encoding="utf-8",
     )
     return path

@@ -505,3 +505,21 @@ def test_predict_opens_a_small_file_once_or_twice(
     args = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(folder)]
     assert main([*args, "--output", str(tmp_path / "out")]) == 0
     assert len(opens) <= 2, opens  # 9 before
+
+
+def test_bigstitcher_tiles_are_views_not_channels_one_read_said(tmp_path, caplog):
+    """s74: BigStitcher's setups of 2 tiles x 2 channels were read as 4 channels (tiles of
+    one size): the .xml's ViewSetup attributes say which setups are one view's channels."""
+    from unetlab.data.h5 import h5_dataset_read_as
+
+    stacks = [_stack(), _stack(), _stack(), _stack()]
+    views = [{"channel": c, "tile": t, "angle": 0} for t in (0, 1) for c in (0, 1)]
+    path = write_bdv(tmp_path / "stitch.h5", stacks, views=views)
+    np.testing.assert_array_equal(read_stack(path), np.stack(stacks[:2], -1))
+    said = [r.getMessage() for r in caplog.records if "views of BigStitcher" in r.getMessage()]
+    assert len(said) == 1 and "tile 0, angle 0, illumination 0 read (s00, s01" in said[0]
+    assert "--h5-dataset s02" in said[0]
+    with h5_dataset_read_as("s02"):
+        np.testing.assert_array_equal(read_stack(path), np.stack(stacks[2:], -1))
+    channels = write_bdv(tmp_path / "ch.h5", stacks[:3], views=[{"channel": c} for c in range(3)])
+    assert read_stack(channels).shape == (3, 40, 50, 3)  # setups of channels alone: channels

@@ -223,7 +223,7 @@ def _read_source(path: Path, f, level: int, name: str | None) -> H5Source:
         if "DataSet" in f and "DataSetInfo" in f:
             source = _imaris(path, f, level)
         elif _setups(f) and _times(f):
-            source = _bdv(path, f, level)
+            source = _bdv(path, f, level, name)
         else:
             source = _single(path, f, name)
     except ImageReadError:
@@ -397,9 +397,10 @@ def _times(f) -> list[str]:
     return sorted(k for k in f if re.fullmatch(r"t\d{5}", k))
 
 
-def _bdv(path: Path, f, level: int) -> H5Source:
-    """A BigDataViewer file's level ``level``: its time points and setups (channels)."""
-    setups, times = _setups(f), _times(f)
+def _bdv(path: Path, f, level: int, named: str | None) -> H5Source:
+    """A BigDataViewer file's level ``level``: its time points and setups as channels,
+    those of one view (:func:`_one_view`: BigStitcher's tiles and angles)."""
+    setups, times = _one_view(path, _setups(f), named), _times(f)
     factors = np.asarray(f[setups[0]]["resolutions"], dtype=float).reshape(-1, 3)
     grid = tuple(tuple(f"{t}/{s}/{level}/cells" for s in setups) for t in times)
     _checked_grid(path, f, grid, "setups")
@@ -408,6 +409,51 @@ def _bdv(path: Path, f, level: int) -> H5Source:
     inner = tuple(int(n) for n in cells.shape)
     size, spacing = _bdv_sizes(path, factors[level])
     return H5Source("BigDataViewer", grid, inner, "PYX", dtype, len(factors), size, spacing)
+
+
+#: the ViewSetup attributes that make BigStitcher's setups other views, not channels
+VIEW_ATTRIBUTES = ("tile", "angle", "illumination")
+
+
+def _one_view(path: Path, setups: list[str], named: str | None) -> list[str]:
+    """The ``setups`` (``s00``...) of one view, as the ``.xml`` beside ``path`` says their
+    ViewSetups' attributes (:data:`VIEW_ATTRIBUTES`; a channel alone: the same view): the
+    view of setup ``named`` (``s04``: ``--h5-dataset``) where it is one, else the first's,
+    said once in a line naming the others and how to read one (s74: BigStitcher's tiles
+    were read as channels); all where the ``.xml`` says one view, or none (a setup it
+    does not list: of every view)."""
+    views = _bdv_views(path)
+    of = {s: views.get(int(s[1:])) for s in setups}
+    if len(seen := {v for v in of.values() if v is not None}) < 2:
+        return setups
+    described = [s for s in setups if of[s] is not None]
+    chosen = (named or "").strip("/")
+    chosen = chosen if chosen in described else described[0]
+    read = [s for s in setups if of[s] in (of[chosen], None)]
+    said = ", ".join(f"{a} {v}" for a, v in zip(VIEW_ATTRIBUTES, of[chosen]))
+    note_once(
+        f"{path}: {len(seen)} views of BigStitcher's (tiles, angles or "
+        f"illuminations: its .xml's ViewSetups), {said} read ({', '.join(read)}, as channels); "
+        f"another: --h5-dataset {next(s for s in setups if s not in read)} (train: --set "
+        "data.h5_dataset=sNN) reads the view of that setup"
+    )
+    return read
+
+
+def _bdv_views(path: Path) -> dict[int, tuple[str, ...]]:
+    """{ViewSetup id: its :data:`VIEW_ATTRIBUTES` values} of the BigDataViewer ``.xml``
+    beside ``path``; {} without it."""
+    try:
+        found = ET.parse(path.with_suffix(".xml")).findall(".//ViewSetups/ViewSetup")
+    except (OSError, ET.ParseError):
+        return {}
+    views = {}
+    for setup in found:
+        attributes = setup.find("attributes")
+        said = [None if attributes is None else attributes.findtext(a) for a in VIEW_ATTRIBUTES]
+        if (setup.findtext("id") or "").strip().isdigit():
+            views[int(setup.findtext("id"))] = tuple((v or "0").strip() for v in said)
+    return views
 
 
 def _bdv_sizes(path: Path, factor: np.ndarray) -> tuple:
