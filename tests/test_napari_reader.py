@@ -406,3 +406,28 @@ def test_a_tomograms_ome_zarr_outputs_say_nanometer_and_open_at_its_scale(
         assert slide.pixel_size == pytest.approx((0.0006, 0.0004))
     light = json.loads((outputs / "zarr" / "p.ome.zarr" / ".zattrs").read_text())["multiscales"]
     assert [a.get("unit") for a in light[0]["axes"]] == ["micrometer"] * 2  # 0.25 µm pixels
+
+
+def test_hdf5_images_open_at_their_voxel_size_read_window_by_window(tmp_path):
+    """s74: napari's reader listed MRC files but no HDF5 (napari itself reads none): an
+    Imaris file opens as its channels at its voxel size, a CREMI volume in nm, lazily; a
+    file of several datasets unnamed or a Keras model's is left to napari's other readers."""
+    pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
+    from tests.h5_writer import write_cremi, write_imaris, write_keras
+    from unetlab.data.h5 import H5View, h5_dataset_read_as
+
+    stacks = [np.full((3, 20, 30), v, np.uint16) for v in (1, 2)]
+    ims = write_imaris(tmp_path / "a.ims", stacks, voxel=(2.0, 0.5, 0.25))
+    assert get_reader(str(ims)) is read_output
+    [(data, kwargs, kind)] = read_output(str(ims))
+    assert isinstance(data, H5View) and data.shape == (3, 20, 30, 2) and kind == "image"
+    assert kwargs["channel_axis"] == 3 and kwargs["scale"] == pytest.approx((2.0, 0.5, 0.25))
+    cremi = write_cremi(tmp_path / "sample_A.hdf", stacks[0].astype(np.uint8), stacks[1])
+    assert get_reader(str(cremi)) is None  # raw and labels: name one (data.h5_dataset)
+    with h5_dataset_read_as("volumes/raw"):
+        [(data, kwargs, _)] = read_output(str(cremi))
+    assert data.shape == (3, 20, 30) and kwargs["scale"] == pytest.approx((40.0, 4.0, 4.0))
+    keras = write_keras(tmp_path / "unet_membrane.hdf5")
+    assert get_reader(str(keras)) is None
+    names = ["a.h5", "a.hdf5", "a.ims", "sample_A.hdf"]
+    assert all(any(fnmatch(n, p) for p in PATTERNS) for n in names)

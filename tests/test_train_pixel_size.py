@@ -54,3 +54,13 @@ def test_the_fix_named_is_that_of_the_files_format(tmp_path, caplog):
     assert said.endswith(
         "MRC file (its cell size: IMOD's alterheader -del), or TIFF (Fiji: Image > Properties)"
     )
+
+
+def test_hdf5_files_recording_none_are_told_their_own_fix(tmp_path, caplog):
+    """s74: ilastik exports recording no pixel size were told to record it "in every
+    training TIFF (Fiji: Image > Properties)"."""
+    caplog.set_level(logging.INFO, logger="unetlab")
+    training_pixel_size({tmp_path / "a.h5": None, tmp_path / "b.hdf": None})
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "record it in every training HDF5 file (its dataset's resolution attribute" in said
+    assert "TIFF" not in said

@@ -7,7 +7,8 @@ when it carries a prediction record (:func:`unetlab.inference.records.tiff_recor
 OME-Zarr's attributes); any other gives None, and napari tries its other readers. MRC files
 (``.mrc``, ``.rec``, ...: a tomogram, and the labels predict or membrain-seg made of it) are
 read whatever made them, at their voxel size in Å (:func:`mrc_layer`), so the labels overlay
-the tomogram; napari itself reads none."""
+the tomogram; napari itself reads none. So are HDF5 images (ilastik's exports, Imaris',
+BigDataViewer's, a CREMI volume: :func:`h5_layer`), read window by window."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ngff
+from unetlab.data.h5 import (
+    H5_SUFFIXES,
+    H5View,
+    h5_letters,
+    h5_page_axes,
+    h5_source,
+    is_h5_name,
+)
 from unetlab.data.large_ids import label_dtype
 from unetlab.data.mrc import (
     ANGSTROM_PER_UM,
@@ -52,8 +61,14 @@ from unetlab.inference.slide_overlay import SCALE_KEY
 #: class maps are ``<stem>.tif``, a name any TIFF has, so napari would ask for a reader for
 #: every TIFF; and no folders (npe2 offers a reader that accepts directories every folder,
 #: whatever its name); OME-Zarr outputs record their scale in OME-Zarr's own metadata; MRC
-#: files by every suffix they have (those of no MRC header given to napari's other readers)
-PATTERNS = ("*_objects.tif", "*_prob.tif", *(f"*{suffix}" for suffix in MRC_SUFFIXES))
+#: files by every suffix they have (those of no MRC header given to napari's other readers),
+#: HDF5 files by theirs (:data:`~unetlab.data.h5.H5_SUFFIXES`: those unetlab reads no image
+#: of given to napari's other readers)
+PATTERNS = (
+    "*_objects.tif",
+    "*_prob.tif",
+    *(f"*{suffix}" for suffix in (*MRC_SUFFIXES, *H5_SUFFIXES)),
+)
 
 LayerTuple = tuple[np.ndarray, dict, str]
 
@@ -69,6 +84,8 @@ def get_reader(path) -> Callable[[object], list[LayerTuple]] | None:
         return read_output if zarr_record(Path(path)) is not None else None
     if is_mrc_name(path):
         return read_output if os.path.isfile(path) and holds_mrc(path) else None
+    if is_h5_name(path):
+        return read_output if os.path.isfile(path) and _h5_image(Path(path)) else None
     if not os.path.isfile(path) or series_axes(path) is None or tiff_record(path) is None:
         return None
     return read_output
@@ -87,6 +104,8 @@ def read_output(path) -> list[LayerTuple]:
     path = Path(path[0] if isinstance(path, (list, tuple)) else path)
     if is_mrc_name(path) and not path.is_dir():
         return [mrc_layer(path)]
+    if is_h5_name(path) and not path.is_dir():
+        return [h5_layer(path)]
     if path.is_dir():
         data, letters, scale = zarr_pixels(path)
         record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
@@ -122,6 +141,34 @@ def mrc_layer(path: Path) -> LayerTuple:
     kwargs = {"name": path.stem, "scale": tuple(scale)}
     kwargs |= axes_keywords(("z", "y", "x"), (unit,) * 3)
     return data, kwargs, "labels" if labels else "image"
+
+
+def _h5_image(path: Path) -> bool:
+    """Whether unetlab reads an image in the HDF5 file ``path`` (a file of several
+    datasets, a Keras model's, no HDF5: napari's other readers are asked)."""
+    try:
+        h5_source(path)
+    except ImageReadError:
+        return False
+    return True
+
+
+def h5_layer(path: Path) -> LayerTuple:
+    """The image layer-data tuple of an HDF5 file (:func:`~unetlab.data.h5.h5_source`),
+    read window by window as napari shows it (:class:`~unetlab.data.h5.H5View`), its
+    channels split, at its voxel size (Imaris', BigDataViewer's, a CREMI volume's
+    ``resolution``; steps of a pixel where it records none), its pages named as
+    :func:`~unetlab.data.h5.h5_page_axes` says (``Q``: of no known meaning)."""
+    source = h5_source(path)
+    page_letters, _ = h5_page_axes(path, 1)
+    letters = h5_letters(source).replace("P" * len(page_letters), page_letters)
+    pixel = read_pixel_size(path)
+    scale, unit = spatial_unit(letters, axis_scale(letters, pixel), pixel is not None)
+    kwargs = {"name": path.stem}
+    if letters.endswith("C"):
+        kwargs["channel_axis"], letters, scale = len(letters) - 1, letters[:-1], scale[:-1]
+    kwargs |= {"scale": tuple(scale)} | axis_names(letters, (unit, None))
+    return H5View(path, source), kwargs, "image"
 
 
 def whole_labels(data: np.ndarray) -> tuple[bool, np.ndarray]:

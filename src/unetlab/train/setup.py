@@ -37,6 +37,7 @@ from unetlab.data.datasets import (
 )
 from unetlab.data.decathlon import DATASET_JSON, refuse_unlisted_labels
 from unetlab.data.fingerprint import CLASS_VALUES, TARGET_INSTANCES, object_ids_note
+from unetlab.data.h5 import is_h5_name
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.mask_reading import reads_masks_as_config
@@ -735,6 +736,8 @@ def training_pixel_size(spacings: dict) -> dict:
 _SIZE_FIXES = {
     "nifti": "NIfTI volume (its pixdim, with a unit in xyzt_units: mm)",
     "mrc": "MRC file (its cell size: IMOD's alterheader -del)",
+    "h5": "HDF5 file (its dataset's resolution attribute in nm, (z, y, x) or (y, x), as "
+    "CREMI's: h5py's f[name].attrs['resolution'] = (40, 4, 4); an ilastik export records none)",
     "tiff": "TIFF (Fiji: Image > Properties)",
 }
 
@@ -742,8 +745,15 @@ _SIZE_FIXES = {
 def _size_fix(files: list) -> str:
     """The fix of the pixel size line for the ``files`` recording none: their own
     format's (a NIfTI set was told to record it in its TIFFs, s70)."""
-    kinds = {"nifti" if is_nifti(f) else "mrc" if is_mrc_name(f) else "tiff" for f in files}
+    kinds = {_size_kind(f) for f in files}
     return ", or ".join(fix for kind, fix in _SIZE_FIXES.items() if kind in kinds)
+
+
+def _size_kind(path) -> str:
+    """The format whose fix :data:`_SIZE_FIXES` gives of the file ``path``."""
+    if is_nifti(path):
+        return "nifti"
+    return "mrc" if is_mrc_name(path) else "h5" if is_h5_name(path) else "tiff"
 
 
 def default_normalization(cfg: Config) -> dict:
