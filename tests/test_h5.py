@@ -523,3 +523,20 @@ def test_bigstitcher_tiles_are_views_not_channels_one_read_said(tmp_path, caplog
         np.testing.assert_array_equal(read_stack(path), np.stack(stacks[2:], -1))
     channels = write_bdv(tmp_path / "ch.h5", stacks[:3], views=[{"channel": c} for c in range(3)])
     assert read_stack(channels).shape == (3, 40, 50, 3)  # setups of channels alone: channels
+
+
+def test_a_keras_model_beside_the_data_set_is_not_said(tmp_path, caplog):
+    """s74: train --data cremi/ said "k/images/unet_membrane.hdf5: Keras model weights, no
+    image: passed over" of a folder beside it, which no command read (its parent looked at
+    for a layout); the data set's own is said."""
+    from unetlab.data.h5 import h5_dataset_read_as
+    from unetlab.data.pairs import data_set_above, find_pairs
+
+    root = _images_of_several(tmp_path / "data")
+    for folder in ("images", "masks"):  # a Keras U-Net's data/membrane/train/, beside
+        (tmp_path / "k" / folder).mkdir(parents=True)
+    write_keras(tmp_path / "k" / "images" / "unet_membrane.hdf5")
+    with h5_dataset_read_as("raw"):
+        assert len(find_pairs(root)) == 2
+        assert data_set_above(root) is None  # train's look: is data/ a part of a data set?
+    assert "unet_membrane" not in caplog.text

@@ -14,6 +14,7 @@ import logging
 import math
 import os
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +23,7 @@ from PIL import Image
 
 # atomic_path: imported from here by writers of every kind before unetlab.atomic held it
 from unetlab.atomic import atomic_path
+from unetlab.context_values import set_within
 from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.coco import coco_mask, coco_shape
 from unetlab.data.colour_table import FIX as COLOUR_FIX
@@ -193,6 +195,18 @@ def _folder_images(folder: Path, suffixes) -> list[Path]:
     return found
 
 
+#: whether a folder search says the HDF5 files holding no image it passes over: not where
+#: a folder is only looked at (:func:`passed_over_unsaid`)
+_SAY_PASSED: ContextVar[bool] = ContextVar("unetlab_say_passed_over", default=True)
+
+
+def passed_over_unsaid() -> contextlib.AbstractContextManager[None]:
+    """Within: the HDF5 files holding no image a folder search passes over are not said (a
+    data set's parent folder looked at for its layout: s74, the line named a Keras model in
+    a folder beside the data set, which no command read)."""
+    return set_within(_SAY_PASSED, False)
+
+
 def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> bool:
     """Whether a folder search takes ``path``: an image file of ``suffixes`` or a NIfTI
     volume (where ``nifti``: a pairing of other layouts takes none), not a macOS metadata
@@ -205,7 +219,8 @@ def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> 
     if suffix in SHAPE_SUFFIXES:  # by what it holds: labelme's, YOLO's; not COCO's
         return is_shapes_mask(path)
     if suffix in H5_SUFFIXES and (held := no_image_held(path)):
-        note_once(f"{path}: {held}, no image: passed over")
+        if _SAY_PASSED.get():
+            note_once(f"{path}: {held}, no image: passed over")
         return False
     return suffix not in SHARED_SUFFIXES or not other_format(path)  # no header read else
 

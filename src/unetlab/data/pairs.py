@@ -98,6 +98,7 @@ from unetlab.data.io import (
     listed_image,
     mask_stem,
     pages_alone,
+    passed_over_unsaid,
     read_stack,
     refuse_untiffed_axes,
     stack_shape,
@@ -761,7 +762,8 @@ def data_set_above(folder: Path) -> Path | None:
     place), or None."""
     folder = folder.resolve()  # "." too
     try:
-        layout = _layout(folder.parent) if folder.parent != folder else None
+        with passed_over_unsaid():  # its files are not read: no line of them
+            layout = _layout(folder.parent) if folder.parent != folder else None
     except (OSError, DatasetError):  # a parent folder it may not list, or of no data set
         return None
     if layout not in LAYOUTS or layout == "cellpose":
