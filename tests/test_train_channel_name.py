@@ -5,7 +5,9 @@ channels (a file of another channel order was read by index: another stain, unsa
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from unetlab.data.fingerprint import fingerprint
 from unetlab.data.io import read_image
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError, UnetlabError
+from unetlab.inference import slides
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
 
@@ -364,3 +367,31 @@ def test_names_with_a_comma_are_told_the_list_form():
     said = r"'DAPI, CD45' names several channels, .*a list of indices for several \(e.g. \[3"
     with pytest.raises(UnetlabError, match=said):
         load_config(None, ["data.channel='DAPI, CD45'"])
+
+
+@pytest.mark.parametrize(
+    "flags, large",
+    [((), False), (("--channel", "DAPI"), False), ((), True), (("--channel", "DAPI"), True)],
+)
+def test_predict_json_notes_each_files_own_index_of_the_name(
+    tmp_path, model, monkeypatch, flags, large
+):
+    """predict.json's ``files`` entry of each input says the channel read, found by the
+    model's name or the one asked (s73 notes: DAPI, channel 0 of a.ome.tif and 2 of
+    b.ome.tif, both noted nowhere; read whole and window by window), outside the
+    --skip-existing key: a rerun skips both."""
+    if large:
+        monkeypatch.setattr(slides, "LARGE_PIXELS", 30 * 30)  # 40 x 40 px: window by window
+    (tmp_path / "in").mkdir()
+    _ome(tmp_path / "in" / "a.ome.tif", _image(5))
+    _ome(tmp_path / "in" / "b.ome.tif", _image(5), order=(1, 2, 0))
+    save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    argv += ["--output", str(tmp_path / "out"), *flags]
+    assert main(argv) == 0
+    (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
+    files = {Path(k).name: v for k, v in record["files"].items()}
+    assert files["a.ome.tif"]["channel"] == 0 and files["b.ome.tif"]["channel"] == 2, files
+    assert main([*argv, "--skip-existing"]) == 0
+    last = json.loads((tmp_path / "out" / "predict.json").read_text())["last_run"]
+    assert len(last["skipped"]) == 2, last

@@ -18,6 +18,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.shown import shown_path
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import channel_names
+from unetlab.inference import chosen
 from unetlab.inference.pages import channel_index, page_channel, page_colour, stains_of
 
 
@@ -100,7 +101,8 @@ def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple
     checkpoint records (``channel_names``: trained by name, ``data.channel: DAPI``) where
     ``path`` names its channels; as it is where the file names none (read by index) or one
     (names are one a channel: a grey file is predicted as it is, its header read once), or
-    the model records no name.
+    the model records no name. The index found by the name is noted for predict.json
+    (:func:`~unetlab.inference.chosen.note`).
     UnetlabError naming the file's channels and the fix where it names none so or two (s70:
     a file of another channel order was read by index, another stain, unsaid)."""
     trained = getattr(model, "channel_names", None)
@@ -110,6 +112,7 @@ def trained_index(model, path: Path, channel: int | tuple | None) -> int | tuple
     whose = ", the model's (data.channel)"
     fix = "give {} the one to predict, by index or name"
     index = channel_named(names, trained[0], shown_path(path), fix, CHANNEL_GIVEN, whose=whose)
+    chosen.note(channel=index)  # each file's own, in predict.json (s74: noted nowhere)
     if index != channel:
         note_once(
             f"{shown_path(path)}: the model's channel {trained[0]} is its channel {index} "

@@ -442,6 +442,8 @@ def _predicted(file: _File, group: Group) -> list[Path]:
             claim_coco(file.out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
         with chosen.for_file(file.path):  # what predict.json says was chosen for it
             written = _outputs(file, group)
+            if file.named is not None:  # each file's own index of the name (s74: unsaid)
+                chosen.note(channel=file.asked)
             if file.outputs.outlines is not None:  # and the outlines written: no part of the
                 chosen.note(outlines=file.outputs.outlines)  # key; none where they failed
         if alone:  # while the folder is held: the manifest lists them
@@ -599,7 +601,8 @@ class _File:
     """One input of :func:`predict_file` and how it is predicted: ``options`` (resolved for
     the model), ``outputs``, what makes them (``record``), the mask values labels are
     written as (``values``), the channel the caller asked for (``asked``, not the model's:
-    :func:`~unetlab.inference.pages.page_channel`), the axes the caller gave (``axes``; or
+    :func:`~unetlab.inference.pages.page_channel`; ``named``: the name it was asked by, as
+    ``--channel DAPI``), the axes the caller gave (``axes``; or
     the checkpoint's, ``axes_trained``), ``progress`` (tiles) and ``counted`` (the objects
     of each plane)."""
 
@@ -615,6 +618,7 @@ class _File:
     axes_trained: bool = False
     progress: Callable[[int], None] | None = None
     counted: Callable[[list[int]], None] | None = None
+    named: str | None = None
 
     @classmethod
     def of(cls, model, path: Path, out_dir: Path, outputs, options, settings: dict, **given):
@@ -626,16 +630,18 @@ class _File:
             refuse_joined_splits(model, outputs.objects)
         values = outputs.values(model, shown_path(path))
         asked = settings.get("channel", options.channel if options is not None else None)
-        if isinstance(asked, str):  # a channel the file names (--channel DAPI)
-            index = settings["channel"] = index_of(path, asked)
-            note_named_channel(model, path, asked, index)
-            asked = index
+        named = asked if isinstance(asked, str) else None
+        if named is not None:  # a channel the file names (--channel DAPI)
+            asked = settings["channel"] = index_of(path, named)
+            note_named_channel(model, path, named, asked)
         options = PredictOptions.for_model(model, options, **settings)
         if isinstance(options.channel, tuple):  # one: refused by each image, its count said
             check_channel_count(model, options.channel)
         # a PNG's its own: no axes, the checkpoint's nor any given (read as it is)
         record = input_record(_record(model, options, outputs, given["axes"]), path)
-        return cls(model, path, out_dir, options, outputs, record, values, asked, **given)
+        return cls(
+            model, path, out_dir, options, outputs, record, values, asked, **given, named=named
+        )
 
 
 def note_named_channel(model: torch.nn.Module, path: Path, name: str, index: int) -> None:
