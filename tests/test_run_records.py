@@ -271,6 +271,32 @@ def test_evaluate_refuses_a_checkpoint_whose_split_record_is_newer(trained, tmp_
         recorded_checkpoints(tmp_path / "pred")
 
 
+@pytest.mark.parametrize(
+    ("found", "said"),
+    [
+        (2, "a split record of format 2, written by a newer unetlab (this one reads up to 1)"),
+        ("x", "its split record's format is 'x', not one unetlab writes"),
+    ],
+)
+def test_predict_of_a_checkpoint_whose_split_is_newer_says_so_in_one_line(
+    tmp_path, caplog, found, said
+):
+    """s73 notes: a checkpoint whose split record is of a newer (or no) format loaded for
+    predict unsaid (evaluate refuses it); predict needs no split: it runs, and says so."""
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    data = write_blobs(tmp_path / "data", 1)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    split = {"format": found, "train": [], "val": []}
+    save_model(tmp_path / "m.pt", net, split=split)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(data / "images")]
+    assert main([*argv, "--output", str(tmp_path / "out")]) == 0
+    lines = [r.getMessage() for r in caplog.records if said in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {tmp_path / 'm.pt'}: "), lines
+    assert lines[0].endswith("; predict does not need it and runs (evaluate refuses it)")
+
+
 def test_train_split_of_a_newer_record_says_upgrade_in_one_line(tmp_path, capsys):
     data, path = _recorded(tmp_path, format=2)
     config = tmp_path / "c.yaml"

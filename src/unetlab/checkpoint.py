@@ -982,6 +982,25 @@ def _say_unfinished(model) -> None:
         log.warning("warning: %s", line)
 
 
+def unread_split_line(model) -> str | None:
+    """The refusal of ``model``'s split record (the files that trained it:
+    :func:`~unetlab.data.split_record.checked_format`, a newer unetlab's format or none
+    that unetlab writes) as one line, for a command that does not read it (predict runs;
+    s74: it was unsaid, where evaluate refuses); None where it is readable or absent."""
+    from unetlab.data.split_record import EDITED_CHECKPOINT, checked_format
+
+    split = getattr(model, "training_split", None)
+    if not isinstance(split, dict):
+        return None
+    try:
+        checked_format(
+            split, getattr(model, "checkpoint", None) or "the checkpoint", EDITED_CHECKPOINT
+        )
+    except UnetlabError as exc:
+        return str(exc)
+    return None
+
+
 def unfinished_line(model, *, cli: bool | None = None) -> str | None:
     """One line saying that ``model`` comes from a training run stopped before its end (the
     ``run_progress`` record of a run's ``last.pt`` that says its training had not ended: a

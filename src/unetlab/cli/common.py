@@ -502,3 +502,12 @@ def warn_unfinished(model) -> None:
 
     if line := unfinished_line(model):
         log.warning("warning: %s", line)
+
+
+def warn_unread_split(model) -> None:
+    """One warning line where ``model``'s split record cannot be read
+    (:func:`unetlab.checkpoint.unread_split_line`): predict, which does not need it, runs."""
+    from unetlab.checkpoint import unread_split_line
+
+    if line := unread_split_line(model):
+        log.warning("warning: %s; predict does not need it and runs (evaluate refuses it)", line)

@@ -38,6 +38,7 @@ from unetlab.cli.common import (
     split_hint,
     user_path,
     warn_unfinished,
+    warn_unread_split,
 )
 from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
 from unetlab.words import numbered
@@ -742,6 +743,7 @@ def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
         look_beside(model, since)
     if say:
         warn_unfinished(model)
+        warn_unread_split(model)
     with laid_out_again(model):  # still the file's: no hash, no read of it again (records)
         return model.to(memory_format=inference_layout(device))
 
