@@ -69,6 +69,7 @@ from unetlab.data.names import (
     void_words,
 )
 from unetlab.data.read_notes import call_lines, note_once
+from unetlab.data.regions import distinct_values
 from unetlab.data.shapes import shapes_read_as
 from unetlab.data.split_record import describe_names
 from unetlab.data.tiff_files import TIFF_SUFFIXES
@@ -1144,7 +1145,7 @@ class _ValueStats:
         if self.count_values:
             self.zeros += (np.count_nonzero(mask == 0), np.count_nonzero((pred == 0) & ~void))
         if self.pred_max >= CLASS_INDEX_BELOW:  # object ids, or label values: count them
-            self.pred_values = max(self.pred_values, len(np.unique(pred)))
+            self.pred_values = max(self.pred_values, len(distinct_values(pred)[0]))
         self.wide |= np.asarray(mask).dtype.itemsize > 1
         if self.ignored is not None:
             self.void_held[0] += np.count_nonzero(mask == self.ignored)
@@ -1460,7 +1461,9 @@ class _IdsLook:
 
     def add(self, mask: np.ndarray) -> None:
         """One mask page, as read."""
-        held = set(np.unique(mask).tolist()) - {self.ignore_value}
+        # counted where the values are small whole numbers (s74: np.unique's sort and hash
+        # took 3.4 ms CPU on a 1,024² uint8 page, 4.4 ms uint16; 1.1 to 1.3 ms so)
+        held = set(distinct_values(mask)[0].tolist()) - {self.ignore_value}
         self.values |= held
         self.read, self.voided = self.read + 1, self.voided + (VOID in held)
         self.wide |= np.asarray(mask).dtype.itemsize > 1
