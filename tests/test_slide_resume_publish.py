@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
@@ -169,26 +170,14 @@ def test_a_slides_publishing_whose_renames_are_done_goes_when_it_is_skipped(
     """A streamed slide killed right after its last rename (its outputs in place and
     stamped), before its publishing folder went: a ``skip_existing`` rerun skips it and
     removes ``.s.tif.publish.partial`` (s73 note; only the next plain run cleared it)."""
+    from tests.test_whole_publish import skipped_after_last_rename
     from unetlab.inference.folders import predict_folder
 
     (tmp_path / "in").mkdir()
     _slide(tmp_path / "in" / "s.tif")
-    out, put, net = tmp_path / "out", slide_outputs.put_in_place, local_net()
     how = dict(save_probabilities=True, large_threshold=100, tile_size=68, batch_size=1)
-
-    def stopped_after_labels(source, path):
-        put(source, path)
-        if path.name == "s.tif":
-            raise KeyboardInterrupt
-
-    with monkeypatch.context() as m:
-        m.setattr(slide_outputs, "put_in_place", stopped_after_labels)
-        with pytest.raises(KeyboardInterrupt):
-            predict_folder(net, tmp_path / "in", out, progress=False, **how)
-    assert (out / ".s.tif.publish.partial").is_dir() and (out / "s.tif").is_file()
-    done = predict_folder(net, tmp_path / "in", out, skip_existing=True, **how)
-    assert [p.name for p in done.skipped] == ["s.tif"]
-    assert not [p.name for p in out.iterdir() if p.name.endswith(".partial")]
+    predict = partial(predict_folder, local_net(), tmp_path / "in", tmp_path / "out", **how)
+    skipped_after_last_rename(monkeypatch, predict, "s.tif")
 
 
 def test_a_finished_publishing_counts_its_objects_and_other_settings_start_afresh(

@@ -8,6 +8,9 @@ earlier outputs as they were, a stop among the renames is finished by the rerun.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,21 +148,30 @@ def test_a_publishing_folder_whose_renames_are_done_goes_when_its_input_is_skipp
     before its folder went: a ``skip_existing`` rerun skipped the input and left
     ``.m.tif.publish.partial`` (s73 note; only the next plain run cleared it)."""
     inputs, out = folders
+    skipped_after_last_rename(
+        monkeypatch, partial(predict_folder, NET, inputs, out, **HOW), "m.tif"
+    )
+
+
+def skipped_after_last_rename(monkeypatch, predict: Callable, labels: str) -> None:
+    """``predict()`` (a :func:`predict_folder` call) killed right after its ``labels`` are
+    put in place, their publishing folder left; ``predict(skip_existing=True)`` skips
+    the input and removes it."""
     put = slide_outputs.put_in_place
 
     def stopped_after_labels(source, path):
         put(source, path)
-        if path.name == "m.tif":
+        if path.name == labels:
             raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
         m.setattr(slide_outputs, "put_in_place", stopped_after_labels)
         with pytest.raises(KeyboardInterrupt):
-            predict_folder(NET, inputs, out, **HOW)
-    publishing = out / ".m.tif.publish.partial"
-    assert publishing.is_dir()
-    done = predict_folder(NET, inputs, out, skip_existing=True, **HOW)
-    assert [p.name for p in done.skipped] == ["m.tif"]
+            predict()
+    out = Path(predict.args[2])
+    assert (out / f".{labels}.publish.partial").is_dir() and (out / labels).is_file()
+    done = predict(skip_existing=True)
+    assert [p.name for p in done.skipped] == [labels]
     assert not [p.name for p in out.iterdir() if p.name.endswith(".partial")]
 
 
