@@ -320,3 +320,28 @@ def test_organs_scored_plane_by_plane_are_not_told_to_score_in_3d(tmp_path, capl
     with caplog.at_level("WARNING"):
         evaluate_predictions(out, tmp_path / "gt", progress=False)
     assert not [r for r in caplog.records if "nucleus counts once" in r.getMessage()]
+
+
+def test_an_organ_touching_another_class_s_organ_is_its_own_object(tmp_path):
+    """A kidney pressed against the liver's lower face, and a spleen within the liver's
+    outline (enclosed by it in its planes): each is its class's own object of its exact
+    volume, the liver's less the enclosed spleen's, as each plane's objects are its classes'
+    connected regions (:func:`~unetlab.data.labels.instances`) and the 3-D ones each class's
+    (s74 task: "an organ merged into a neighbour of another class shows 0 objects"; not so).
+    Pins behaviour: passes on the code before it too."""
+    v = np.zeros((6, 40, 40), np.int16)
+    v[:, 0, 0] = 300  # each plane's top level at a pixel (no object), as organ_volume's
+    v[1:5, 4:20, 4:24] = 100  # liver, 4 planes of 16 x 20
+    v[2:5, 20:28, 8:14] = 300  # kidney, 3 planes of 8 x 6, touching the liver at row 20
+    v[2:4, 8:14, 10:16] = 200  # spleen, 2 planes of 6 x 6, the liver all around it
+    path = write_nifti(tmp_path / "ct.nii.gz", v.transpose(2, 1, 0), spacing=(0.8, 0.8, 2.5))
+    predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True, device="cpu")
+    rows = _rows(tmp_path / "o" / "ct_objects.csv")
+    assert [(r["class_name"], int(r["volume"])) for r in rows] == [
+        ("liver", 4 * 16 * 20 - 2 * 6 * 6), ("spleen", 2 * 6 * 6), ("kidney", 3 * 8 * 6)
+    ]  # fmt: skip
+    assert float(rows[2]["volume_mm3"]) == pytest.approx(144 * 1.6)
+    totals = _rows(tmp_path / "o" / "ct_classes.csv")
+    assert [(r["class_name"], int(r["objects"])) for r in totals] == [
+        ("liver", 1), ("spleen", 1), ("kidney", 1)
+    ]  # fmt: skip
