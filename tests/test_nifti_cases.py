@@ -167,3 +167,42 @@ def test_a_case_s_miou_and_mdice_are_its_organs_means_not_the_background_s(tmp_p
     assert abs(row["miou"] - np.mean([_iou(truth, guess, k) for k in (1, 2)])) < 1e-12
     assert row["mdice"] == row["foreground_dice"]
     assert abs(row["dice"][0] - _dice(truth, guess, 0)) < 1e-12  # the background's, kept
+
+
+def _zero_pixdim(path, *, sform: bool):
+    """``path`` (write_nifti's) with pixdim 1..3 of 0, and its sform's columns 0 too where
+    ``sform`` (a tool that wrote no voxel size); else no sform nor qform (codes 0)."""
+    import struct
+
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<3f", raw, 80, 0.0, 0.0, 0.0)
+    if sform:
+        for row in (280, 296, 312):
+            struct.pack_into("<3f", raw, row, 0.0, 0.0, 0.0)
+    else:
+        struct.pack_into("<2h", raw, 252, 0, 0)
+    path.write_bytes(bytes(raw))
+
+
+def test_a_truth_of_pixdim_0_is_said_in_one_line_or_read_as_nibabel_reads_it(tmp_path, capsys):
+    """A NIfTI ground truth whose header gives a voxel size of 0 (pixdim 0): evaluate --pred
+    crashed with numpy's LinAlgError (singular matrix) checking the prediction lies on its
+    grid (s74). Its qform or pixdim alone: 0 read as 1, as nibabel reads it ("setting 0
+    dims to 1"), so a prediction on that grid is scored (volumes in voxels: no spacing);
+    a sform of a voxel size of 0: one line naming the file and the fix. Seen failing
+    without the fix: LinAlgError, both."""
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    truth, guess = _volumes(6)
+    for folder, labels in ((gt, truth), (pred, guess)):
+        _zero_pixdim(write_nifti(folder / "abd_6.nii", labels), sform=False)
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--no-progress", "--json"]
+    assert main([*argv, str(tmp_path / "e.json")]) == 0
+    case = json.loads((tmp_path / "e.json").read_text())["cases"][0]
+    assert case["name"] == "abd_6" and abs(case["dice"][1] - _dice(truth, guess, 1)) < 1e-12
+    assert case["volume_unit"] == "voxels" and case["true_volume"][1] == (truth == 1).sum()
+    _zero_pixdim(write_nifti(gt / "abd_6.nii", truth), sform=True)
+    assert main([*argv, str(tmp_path / "f.json")]) == 2
+    err = capsys.readouterr().err
+    assert "abd_6.nii: its sform puts its voxels on no grid (a voxel size of 0)" in err
+    assert "LinAlgError" not in err and len(err.strip().splitlines()) == 1

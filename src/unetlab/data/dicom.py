@@ -34,6 +34,7 @@ from unetlab.data.nifti_affine import (
     TILT_TOLERANCE,
     corners_off,
     flipped,
+    places_grid,
     reversed_axes,
 )
 from unetlab.data.read_notes import note_once
@@ -702,6 +703,8 @@ def off_grid_line(path: str | os.PathLike, truth: str | os.PathLike) -> str | No
     shape = gt.size[:3]
     if pred.size[:3] != shape:
         return None
+    if placeless := [str(f) for f, h in ((truth, gt), (path, pred)) if not places_grid(h.affine)]:
+        return _no_grid_line(placeless[0])
     ours = gt.affine if (axes := _reversed(truth)) is None else flipped(gt.affine, axes, shape)
     if (off := corners_off(pred.affine, ours, shape)) < CORNER_TOLERANCE:
         return None
@@ -711,6 +714,18 @@ def off_grid_line(path: str | os.PathLike, truth: str | os.PathLike) -> str | No
         f"{path}: its voxels do not lie on its ground truth {truth}'s (a corner {off:.1f} "
         f"voxels off: {how}): save the prediction in the ground truth's geometry (unetlab "
         "predict writes its input's: predict the image the ground truth was drawn on)"
+    )
+
+
+def _no_grid_line(path: str) -> str:
+    """The refusal of a NIfTI volume ``path`` whose sform puts its voxels on no grid (a
+    voxel size of 0: :func:`~unetlab.data.nifti_affine.places_grid`), so that whether a
+    prediction lies on its ground truth cannot be told (s74: numpy's LinAlgError)."""
+    return (
+        f"{path}: its sform puts its voxels on no grid (a voxel size of 0), so whether the "
+        "prediction lies on its ground truth's voxels cannot be told: save it again with the "
+        "geometry of the image it was drawn on (nibabel: nib.Nifti1Image(labels, "
+        "image.affine).to_filename(...))"
     )
 
 

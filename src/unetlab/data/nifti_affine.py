@@ -21,19 +21,22 @@ TILT_TOLERANCE = 0.1
 
 
 def header_affine(raw: bytes, order: str) -> np.ndarray:
-    """The 4x4 affine of the header bytes ``raw`` in byte order ``order``."""
+    """The 4x4 affine of the header bytes ``raw`` in byte order ``order``; a pixdim of 0 (no
+    voxel size) taken as 1 where its qform or pixdim alone gives it, as nibabel reads it
+    (its sform is taken as written: :func:`places_grid`)."""
     qcode, scode = struct.unpack_from(order + "2h", raw, 252)
     if scode > 0:
         rows = struct.unpack_from(order + "12f", raw, 280)
         return np.vstack([np.reshape(rows, (3, 4)), [0, 0, 0, 1]]).astype(np.float64)
     pixdim = struct.unpack_from(order + "4f", raw, 76)
-    affine = np.diag([*pixdim[1:4], 1.0]).astype(np.float64)
+    step = [s if s != 0 else 1.0 for s in pixdim[1:4]]  # nibabel's "setting 0 dims to 1"
+    affine = np.diag([*step, 1.0]).astype(np.float64)
     if qcode > 0:
         b, c, d, *offset = struct.unpack_from(order + "6f", raw, 256)
         a = np.sqrt(max(0.0, 1.0 - (b * b + c * c + d * d)))
         qfac = -1.0 if pixdim[0] < 0 else 1.0
         turn = quaternion_turn(a, b, c, d)
-        affine[:3, :3] = turn @ np.diag([pixdim[1], pixdim[2], qfac * pixdim[3]])
+        affine[:3, :3] = turn @ np.diag([step[0], step[1], qfac * step[2]])
         affine[:3, 3] = offset
     return affine
 
@@ -96,6 +99,13 @@ def slice_tilt(affine: np.ndarray) -> float:
     if not size > 0 or not np.isfinite(size):
         return 0.0
     return float(np.degrees(np.arccos(min(1.0, abs(float(normal @ m[:, 2])) / size))))
+
+
+def places_grid(affine: np.ndarray) -> bool:
+    """Whether the 4x4 ``affine`` puts its voxels on a grid of space: its 3x3 part finite and
+    invertible (not so a sform written with a voxel size of 0: every voxel on one plane)."""
+    m = np.asarray(affine, np.float64)[:3, :3]
+    return bool(np.isfinite(m).all() and np.linalg.det(m) != 0)
 
 
 def corners_off(theirs: np.ndarray, ours: np.ndarray, shape: tuple[int, int, int]) -> float:
