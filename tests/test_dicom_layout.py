@@ -146,6 +146,24 @@ def test_evaluate_scores_the_series_labels_against_the_masks(tmp_path):
     assert all(r["miou"] == 1.0 for r in report.images)
 
 
+def test_evaluate_checkpoint_gives_each_series_its_case_row(tmp_path):
+    """evaluate --checkpoint of DICOM series scored their slices and gave no case row (its
+    pairs' image no NIfTI file), where --pred of their labels did (s74): each series a case
+    named as its labels are, its organ's true volume in mm3 by its label volume's voxel.
+    Seen failing without the fix: no cases."""
+    from unetlab.evaluate import evaluate_model
+
+    labels = _data_set(tmp_path)
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    report = evaluate_model(net, tmp_path, progress=False)
+    assert len(report.images) == 16 and [c["name"] for c in report.cases] == ["CT_1", "CT_2"]
+    voxel = float(np.prod(read_header(tmp_path / "masks" / "CT_1.nii.gz").spacing))
+    case = report.cases[0]
+    assert case["volume_unit"] == "mm3" and case["slices"] == 8
+    assert case["true_volume"][1] == pytest.approx(labels["CT_1"].sum() * voxel)
+
+
 def test_a_dicom_file_among_images_leaves_them_images(tmp_path, caplog):
     """s72 review: one .dcm among 5 PNGs made the folder a series, the PNGs dropped."""
     from PIL import Image

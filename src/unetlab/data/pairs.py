@@ -232,11 +232,15 @@ class Pair:
     def case(self) -> str | None:
         """The NIfTI case (``spleen_2``) whose volume the page is a slice of, scored whole
         by evaluate too (:mod:`unetlab.evaluate.cases`): a TotalSegmentator case's folder
-        (``s0001`` of ``s0001/ct.nii.gz``: :func:`~unetlab.data.totalseg.case_of`); None for
-        other images."""
-        if not is_nifti(self.image):
-            return None
-        return case_of(self.image, self.mask) or nifti_case(self.image)
+        (``s0001`` of ``s0001/ct.nii.gz``: :func:`~unetlab.data.totalseg.case_of`); a
+        volume's paired with its NIfTI label volume (a DICOM series: its whole name,
+        ``CT_1``, as its ``--pred`` labels are named; s74: ``evaluate --checkpoint`` gave it
+        no case row); None for others."""
+        if is_nifti(self.image):
+            return case_of(self.image, self.mask) or nifti_case(self.image)
+        if self.pages > 1 and is_nifti(self.mask):
+            return name_less_suffix(self.image)
+        return None
 
     @property
     def shown(self) -> str:
