@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Protocol
 
+from unetlab.data.names import less_ome
 from unetlab.data.nifti import is_nifti
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size
@@ -41,12 +42,13 @@ class CaseFiles:
 
     def case(self, page: Paged) -> str | None:
         """The case of a scored ``page``: the NIfTI case it names (``page.case``), else its
-        ``stem`` where its truth or image (``page.files``) is a z-stack (:meth:`_z_stack`);
+        ``stem`` less an ``.ome`` (as predict's outputs are named: s74) where its truth or
+        image (``page.files``) is a z-stack (:meth:`_z_stack`);
         None for a page of no volume. Its voxel is kept in :attr:`voxels`, of the first of
         the files that records its size."""
         known = [Path(f) for f in page.files if f is not None]
         stack = page.pages > 1 and any(self._z_stack(f, page.pages) for f in known)
-        case = page.case or (page.stem if stack else None)
+        case = page.case or (less_ome(page.stem) if stack else None)  # cells.ome.tif: cells
         if case is not None and case not in self.voxels:
             found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
             self.voxels[case] = voxel_of(next((s for s in found if s is not None), None))
