@@ -160,7 +160,9 @@ def test_outputs_whose_record_is_missing_are_said_of_unknown_settings(tmp_path, 
 
 def test_a_setting_left_out_of_a_record_differs_from_one_given_none(tmp_path, caplog):
     """``background`` 0 is left out of the record, None (every class makes objects) is
-    held: they differ, and the line names it (s63 review: 'other output settings ()')."""
+    held: they differ, and the line names it (s63 review: 'other output settings ()'), the
+    one left out by the value it had, None by what it means (s74: 'background not given
+    there, None here' of the default class 0; seen failing without the fix so)."""
     (images, out), net = _one_png(tmp_path), local_net()
     semantic = dict(min_area=1, mode="semantic")
     with caplog.at_level(logging.INFO, logger="unetlab"):
@@ -169,7 +171,8 @@ def test_a_setting_left_out_of_a_record_differs_from_one_given_none(tmp_path, ca
         predict_folder(net, images, out, objects=again, progress=False)
     assert _lines(caplog) == [
         f"{out} holds the outputs of 0.png made with other output settings "
-        "(objects background not given there, None here): predicted again, replacing them"
+        "(objects background 0 there, none (every class makes objects) here): predicted "
+        "again, replacing them"
     ]
 
 

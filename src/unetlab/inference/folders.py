@@ -153,6 +153,7 @@ from unetlab.inference.records import (
     Provenance,
     changed_settings,
     class_names_of,
+    objects_as_run,
     prediction_records_read_once,
     said_pair,
     save_outcome,
@@ -854,10 +855,21 @@ def _changes_said(changes: dict[tuple, tuple]) -> str:
 def _changes(theirs: dict, ours: dict) -> dict[tuple, tuple]:
     """The output settings of two records that differ (:func:`changed_settings`, a group's
     each), less the target where objects are turned on or off (:func:`_output_changes`)."""
-    changes = changed_settings(theirs, ours, groups=True)
+    changes = changed_settings(_objects_as_run(theirs), _objects_as_run(ours), groups=True)
     if ("objects",) in changes:
         changes.pop(("target",), None)
     return changes
+
+
+def _objects_as_run(record: dict) -> dict:
+    """``record`` with its objects' settings that it leaves out at their values
+    (:func:`~unetlab.inference.records.objects_as_run`): ``background 0``, not ``not given``."""
+    found = record.get("objects")
+    return {**record, "objects": objects_as_run(found)} if isinstance(found, dict) else record
+
+
+#: a model's objects of no background class (every class makes them) in a line of changes
+_NO_BACKGROUND_SAID = "none (every class makes objects)"
 
 
 def _given_by_caller(path: tuple) -> bool:
@@ -871,6 +883,8 @@ def _change_said(path: tuple, there, here) -> str:
     review: 'true there, false here' of --no-fill-holes typed); ``--split-necks not given
     there, given here``; in Python ``objects fill_holes True there, False here``."""
     name = _setting_named(path)
+    if path[-1] == "background":  # None: no background class, not a setting not given
+        there, here = (_NO_BACKGROUND_SAID if v is None else v for v in (there, here))
     if in_command() and path[-1] in NEGATABLE and {type(there), type(here)} == {bool}:
         negated = "--no-" + name.removeprefix("--")
         return f"{name if there else negated} there, {name if here else negated} here"

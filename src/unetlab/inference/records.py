@@ -784,6 +784,26 @@ def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
     return h if h == w else [h, w]
 
 
+#: the settings of objects :func:`object_record` leaves out, at the value each then had (as
+#: before it was a field; a model's background class 0): a line comparing two runs says
+#: that value (s74: the default background class 0 was said "not given"); the record's key
+#: is decided by object_record's own tests of each (None a background held, 0 left out)
+LEFT_OUT = {
+    "background": 0,
+    "class_min_areas": None,
+    "cut_min_area": CUT_MIN_AREA,
+    "min_peak": 0,
+    "split_necks": False,
+    "no_class": [],
+}
+
+
+def objects_as_run(record: dict) -> dict:
+    """A record of objects (:func:`object_record`) with each setting it leaves out at the
+    value it had (:data:`LEFT_OUT`): how they were found, to be compared and said."""
+    return {**LEFT_OUT, **record}
+
+
 def object_record(objects: ObjectOptions) -> dict:
     """The record of how objects were found: the fields of ``objects``, ``background`` left
     out where it is 0, ``class_min_areas`` where it is None and ``cut_min_area`` where it
