@@ -345,3 +345,26 @@ def test_an_organ_touching_another_class_s_organ_is_its_own_object(tmp_path):
     assert [(r["class_name"], int(r["objects"])) for r in totals] == [
         ("liver", 1), ("spleen", 1), ("kidney", 1)
     ]  # fmt: skip
+
+
+def test_a_kidney_s_tip_that_a_plane_s_liver_took_in_is_the_kidney_s(tmp_path):
+    """A kidney's tip, 3 x 3 voxels in its top plane, lies inside the liver's outline there:
+    under the least area, the plane's liver took it in (as a nucleus does a speck it
+    encloses), and the kidney's object lacked it: 75 voxels of 84, the liver's 9 more (s74).
+    Each such voxel touching its class's object in 3-D is that class's; a speck touching
+    none stays the liver's. Seen failing without the fix: liver 1205, kidney 75."""
+    v = np.zeros((6, 40, 40), np.int16)
+    v[:, 0, 0] = 300
+    v[1:5, 4:20, 4:24] = 100  # liver, 4 planes of 16 x 20
+    v[1, 10:13, 10:13] = 300  # the kidney's tip, in the liver's top plane
+    v[2:5, 9:14, 9:14] = 300  # the kidney below it: 3 planes of 5 x 5
+    path = write_nifti(tmp_path / "ct.nii.gz", v.transpose(2, 1, 0), spacing=(0.8, 0.8, 2.5))
+    predict_file(organ_net(), path, tmp_path / "o", objects=True, objects_3d=True, device="cpu")
+    rows = _rows(tmp_path / "o" / "ct_objects.csv")
+    assert [(r["class_name"], int(r["volume"])) for r in rows] == [
+        ("liver", 1280 - 84), ("kidney", 84)
+    ]  # fmt: skip
+    planes, labels = np.zeros((2, 1, 7), np.int32), np.zeros((2, 1, 7), np.int64)
+    planes[0, 0, :5], labels[0, 0, :5], labels[0, 0, 2] = 1, 1, 2  # a speck of 2 in a 1
+    ids = classes_3d(planes, labels, 0)
+    assert (ids[0, 0, :5] == 1).all() and ids.max() == 1  # no object of 2 to join: the 1's

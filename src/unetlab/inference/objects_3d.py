@@ -64,6 +64,7 @@ __all__ = [
     "classes_table",
     "refuse_joined_splits",
     "classes_3d",
+    "rejoined",
     "flat_inputs",
     "say_flat",
     "flag_cut_3d",
@@ -361,7 +362,10 @@ def classes_3d(planes: np.ndarray, labels: np.ndarray, background: int | None) -
     object of its class: :func:`~unetlab.inference.objects.object_classes`, ``background``
     left out), numbered class by class. Not split at necks as nuclei are (:func:`objects_3d`):
     an organ is one object however its planes' outlines run, and two organs of one class
-    that touch are one (the class's volume is the same)."""
+    that touch are one (the class's volume is the same). A plane's pixels of another class
+    that its object took in (a speck under its least area it enclosed:
+    :func:`~unetlab.inference.objects.enclosed_specks_joined`) go to their own class where
+    they touch its voxels in 3-D (a kidney's tip inside the liver's outline: :func:`rejoined`)."""
     planes = stack_ids(planes, "planes")
     painted = np.full(planes.shape, -1, np.int32)  # -1: no object (class 0 may be one)
     for z, (plane, votes) in enumerate(zip(planes, labels, strict=True)):
@@ -369,6 +373,7 @@ def classes_3d(planes: np.ndarray, labels: np.ndarray, background: int | None) -
         by_id = np.full(int(plane.max(initial=0)) + 1, -1, np.int32)
         by_id[present] = kinds
         painted[z] = by_id[plane]
+    painted = rejoined(painted, labels)
     ids = np.zeros(planes.shape, np.int32)
     count = 0
     for kind in np.unique(painted[painted >= 0]).tolist():
@@ -376,6 +381,28 @@ def classes_3d(planes: np.ndarray, labels: np.ndarray, background: int | None) -
         ids[parts > 0] = parts[parts > 0] + count
         count += found
     return ids
+
+
+def rejoined(painted: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(Z, Y, X) int32 ``painted`` (each voxel's object's class, -1 none: :func:`classes_3d`)
+    with each voxel whose own voting label (``labels``) is another object class given that
+    class where it is 6-connected, through such voxels, to a voxel of an object of it (a
+    kidney's tip that a plane's liver enclosed and took in, s74: the kidney's volume 75
+    voxels of 84); one that touches none stays its object's (a speck within the liver)."""
+    taken = (labels != painted) & (painted >= 0)
+    if not taken.any():
+        return painted
+    kinds = np.flatnonzero(np.bincount(painted[painted >= 0]))  # the objects' classes
+    taken[taken] = np.isin(labels[taken], kinds)  # not a filled hole's background
+    out = painted.copy()
+    for kind in np.unique(labels[taken]).tolist():
+        own, theirs = painted == kind, taken & (labels == kind)
+        parts, found = ndimage.label(own | theirs)
+        rooted = np.zeros(found + 1, bool)
+        rooted[parts[own]] = True
+        rooted[0] = False
+        out[theirs & rooted[parts]] = kind
+    return out
 
 
 #: the splits of a plane's objects of one class, as each caller spells them: each class's
