@@ -12,7 +12,7 @@ import torch
 
 pytest.importorskip("pylibCZIrw", reason="pylibCZIrw is not installed (optional: unetlab[czi])")
 
-from tests.czi_writer import name_scenes, write_czi, write_tiles  # noqa: E402
+from tests.czi_writer import as_pyramid_tile, name_scenes, write_czi, write_tiles  # noqa: E402
 from tests.read_refusal import refused_in_one_line  # noqa: E402
 from tests.stack_predict import predicted_whole_as_streamed  # noqa: E402
 from unetlab import UNet, predict_folder  # noqa: E402
@@ -21,7 +21,7 @@ from unetlab.data.nodata import FileNodata, file_nodata, invalid_pages  # noqa: 
 from unetlab.data.positions import reading_position  # noqa: E402
 from unetlab.data.slides import open_slide  # noqa: E402
 from unetlab.data.tiffmeta import channel_names, read_page_axes, read_pixel_size  # noqa: E402
-from unetlab.errors import ImageReadError  # noqa: E402
+from unetlab.errors import ImageReadError, UnetlabError  # noqa: E402
 
 RNG = np.random.default_rng(0)
 METRES = (0.25e-6, 0.5e-6, 2e-6)  # x, y, z: as ZEN's Scaling records them
@@ -77,7 +77,7 @@ def test_a_mosaic_is_read_by_region_and_its_gap_is_nodata(tmp_path):
     path = write_tiles(tmp_path / "m.czi", [(at, 0, (0, 0, 0), d) for at, d in tiles])
     read = read_stack(path)[0]
     assert read.shape == (60, 80) and (read[:30, :40] == 7).all() and (read[30:, 40:] == 0).all()
-    assert file_nodata(path).tiles == ((0, 0, 40, 30), (0, 30, 40, 60), (40, 0, 80, 30))
+    assert file_nodata(path).tiles == ((0, 0, 40, 30), (40, 0, 80, 30), (0, 30, 40, 60))  # by row
     with open_slide(path) as slide:
         np.testing.assert_array_equal(
             slide.read(0, slice(25, 35), slice(35, 45))[..., 0], read[25:35, 35:45]
@@ -137,16 +137,29 @@ def _mixed(path: Path) -> Path:
     return write_czi(path, {(0, 0, 0): grey, (0, 0, 1): rgb})
 
 
+def _empty(path: Path) -> Path:
+    """A CZI of no subblock (an acquisition stopped before its first image)."""
+    from pylibCZIrw import czi as pyczi
+
+    with pyczi.create_czi(str(path), exist_ok=True):
+        pass
+    return path
+
+
 @pytest.mark.parametrize(
     "make, said",
     [
         (_cut, "cannot be read as CZI: Not enough data read at offset"),
+        (_empty, "a CZI that holds no image (no pixels stored"),
+        (lambda p: p.write_bytes(b"") or p, "empty file (0 bytes)"),
         (_mixed, "a CZI of channels of pixel types Bgr24, Gray16, which unetlab does not read"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_it_and_the_fix(tmp_path, make, said):
     refused_in_one_line(
-        make(tmp_path / "a.czi"), said, ("save it again in ZEN", "export it from ZEN as OME-TIFF")
+        make(tmp_path / "a.czi"),
+        said,
+        ("save it again in ZEN", "export it from ZEN as OME-TIFF", "copy the file again"),
     )
 
 
@@ -170,8 +183,8 @@ def test_predict_writes_a_mosaics_gap_as_nodata_whole_and_streamed(tmp_path):
 
     folder = tmp_path / "in"
     folder.mkdir()
-    tiles = [(at, 0, (0, 0, 0), RNG.integers(50, 200, (40, 50)).astype(np.uint8))
-             for at in ((100, 200), (150, 200), (100, 240))]  # fmt: skip
+    starts = ((100, 200), (150, 200), (100, 240))
+    tiles = [(at, 0, (0, 0, 0), RNG.integers(50, 200, (40, 50)).astype(np.uint8)) for at in starts]
     tiles[0][3][10:20] = 0
     path = write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
     gap = np.zeros((80, 100), bool)
@@ -232,3 +245,151 @@ def test_a_zen_users_walk_train_check_train_predict_evaluate_on_the_command_line
     evaluate = ["evaluate", "--checkpoint", best, "--data", str(tmp_path / "test")]
     assert main([*evaluate, "--no-progress"]) == 0
     assert main(["evaluate", "--pred", str(out), "--gt", str(tmp_path / "test" / "masks")]) == 0
+
+
+def _predicted(folder: Path, out: Path, channels: int = 1, **options) -> None:
+    """``folder`` predicted by a small net to ``out/whole`` and ``out/streamed``."""
+    from unetlab.inference.records import OutputOptions
+
+    torch.manual_seed(0)
+    net = UNet(channels, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, out / "whole", OutputOptions(**options))
+    predict_folder(net, folder, out / "streamed", OutputOptions(large_threshold=100, **options))
+
+
+def _axes_and_columns(out: Path, kind: str) -> tuple:
+    with tifffile.TiffFile(out / kind / "a.tif") as tif:
+        series = tif.series[0]
+        found = (series.axes, series.shape)
+    header = (out / kind / "a_objects.csv").read_text().splitlines()[0].split(",")
+    return found, [c for c in header if c in ("t", "z")]
+
+
+def test_a_time_lapse_keeps_its_time_axis_streamed(tmp_path):
+    """s74 review: streamed, a CZI time-lapse's pages were "Z" (ZYX labels, objects with z,
+    not t; T=2 x Z=3: 6 z planes at 2 µm), read whole TYX and TZYX."""
+    (tmp_path / "t").mkdir()
+    lapse = {(t, 0, 0): RNG.integers(0, 4000, (40, 50)).astype(np.uint16) for t in range(3)}
+    write_czi(tmp_path / "t" / "a.czi", lapse, metres=METRES)
+    axes = read_page_axes(tmp_path / "t" / "a.czi", 3)
+    assert (axes.letters, axes.shape) == ("T", (3,))  # not TZ (3, 1)
+    _predicted(tmp_path / "t", tmp_path / "t_out", objects=True)
+    for kind in ("whole", "streamed"):
+        assert _axes_and_columns(tmp_path / "t_out", kind) == (("TYX", (3, 40, 50)), ["t"])
+    (tmp_path / "tz").mkdir()
+    stack = _stack((6, 40, 50, 2))
+    planes = {(i // 3, i % 3, c): stack[i, ..., c] for i in range(6) for c in range(2)}
+    write_czi(tmp_path / "tz" / "a.czi", planes, names=["DAPI", "GFP"], metres=METRES)
+    _predicted(tmp_path / "tz", tmp_path / "tz_out", 2, objects=True)
+    for kind in ("whole", "streamed"):
+        found = _axes_and_columns(tmp_path / "tz_out", kind)
+        assert found == (("TZYX", (2, 3, 40, 50)), ["t", "z"]), kind
+
+
+def test_a_plates_scenes_are_named_by_well_and_position(tmp_path):
+    """s74 review: ZEN names a plate's scene by its position (``P1``) and its well in
+    ``ArrayName`` (as Zeiss' czitools reads them): they were named P1, P2."""
+    a = np.ones((20, 30), np.uint8)
+    path = write_tiles(tmp_path / "s.czi", [((0, 0), 0, (0, 0, 0), a), ((500, 0), 1, (0, 0, 0), a)])
+    assert ome_positions(name_scenes(path, ["P1", "P2"], ["B4", "B5"])) == ["B4 P1", "B5 P2"]
+
+
+def _overlapping_scenes(path: Path) -> Path:
+    """Scene 0 an L of three 30 x 40 tiles, its bounding box's corner (40, 30) holding scene
+    1's first tile (its second beside it)."""
+    tile = lambda v: np.full((30, 40), v, np.uint8)  # noqa: E731
+    at = ((0, 0, 10), (40, 0, 20), (0, 30, 30), (40, 30, 50), (80, 30, 60))
+    return write_tiles(path, [((x, y), int(v > 40), (0, 0, 0), tile(v)) for x, y, v in at])
+
+
+def test_a_scenes_gap_holding_another_scenes_tile_is_nodata(tmp_path):
+    """s74 review: scene 0's gap held a tile of scene 1, so its tiles were told to leave no
+    gap (tiles ()), while libCZI reads 0 there (scene 0's own tiles alone): predicted as
+    image."""
+    path = _overlapping_scenes(tmp_path / "s.czi")
+    read = read_stack(path)
+    gap = np.zeros((60, 80), bool)
+    gap[30:, 40:] = True
+    assert (read[0][gap] == 0).all() and (read[0][~gap] > 0).all()
+    assert file_nodata(path).tiles == ((0, 0, 40, 30), (40, 0, 80, 30), (0, 30, 40, 60))
+    np.testing.assert_array_equal(invalid_pages(path, read)[0], gap)
+    with reading_position(path, 1, 2):
+        assert file_nodata(path).tiles == ()  # its two tiles cover its box
+
+
+def test_a_mosaics_header_is_read_once_and_its_gaps_found_without_a_mask(tmp_path, monkeypatch):
+    """s74 review: whether a mosaic leaves gaps was learnt by a mask of its whole size (a
+    40,960-pixel-square scan's: 1.6 GB), and outside predict its header read again at each
+    look (train: 9 to 13 times a file)."""
+    import tracemalloc
+
+    from unetlab.data import czi
+
+    tile = np.ones((8, 8), np.uint8)
+    path = write_tiles(
+        tmp_path / "m.czi", [((0, 0), 0, (0, 0, 0), tile), ((8000, 8000), 0, (0, 0, 0), tile)]
+    )
+    reads = []
+    monkeypatch.setattr(czi, "_read", lambda *a, real=czi._read: reads.append(a) or real(*a))
+    tracemalloc.start()
+    try:
+        found = file_nodata(path).tiles
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == ((0, 0, 8, 8), (8000, 8000, 8008, 8008)) and peak < 8 * 2**20  # not 64 MB
+    assert stack_size(path) == (1, 8008, 8008, 1) and read_pixel_size(path) is None
+    assert channel_names(path) == [] and read_page_axes(path, 1).letters == ""
+    assert len(reads) == 1
+
+
+def test_a_pyramid_tile_over_a_gap_leaves_it_a_gap(tmp_path):
+    """A slide scan's zoomed-out (pyramid) subblock covers the gap of its full-resolution
+    tiles: the gap is still nodata (libCZI composes the full-resolution tiles alone)."""
+    tile = lambda v: np.full((32, 32), v, np.uint8)  # noqa: E731
+    at = ((0, 0, 10), (32, 0, 20), (0, 32, 30), (100, 100, 40))
+    path = write_tiles(tmp_path / "p.czi", [((x, y), 0, (0, 0, 0), tile(v)) for x, y, v in at])
+    as_pyramid_tile(path, 100, 64)  # the last: 64 x 64 of the image stored 32 x 32
+    assert read_stack(path).shape == (1, 64, 64)
+    assert file_nodata(path).tiles == ((0, 0, 32, 32), (32, 0, 64, 32), (0, 32, 32, 64))
+
+
+def test_colour_and_what_a_mosaics_gaps_are_called(tmp_path):
+    from unetlab.data.colour import colour_file
+    from unetlab.inference.slide_nodata import SlideNodata
+
+    grey = write_czi(tmp_path / "g.czi", {(0, 0, 0): np.ones((8, 8), np.uint8)})
+    bgr = write_czi(tmp_path / "bf.czi", {(0, 0, 0): np.ones((8, 8, 3), np.uint8)})
+    assert colour_file(bgr) is True and colour_file(grey) is False
+    assert SlideNodata(tiles=((0, 0, 4, 4),)).kind() == "nodata"
+
+
+def test_level_above_0_says_full_resolution_only(tmp_path):
+    """s74 review: "has no pyramid (level 0 alone)", untrue of a ZEN slide scan's."""
+    path = write_czi(tmp_path / "a.czi", {(0, 0, 0): np.ones((8, 8), np.uint8)})
+    with pytest.raises(UnetlabError, match=r"a CZI at full resolution only .*: give level=0"):
+        open_slide(path, level=1)
+
+
+def test_a_tall_mosaics_gap_below_the_first_band_is_nodata_streamed_as_whole(tmp_path):
+    """s74 review: the tests' mosaics were one band tall, so a streamed window told its gaps
+    as if it began at row 0 passed them (3,000 rows: 230 label pixels apart). 12 x 2 tiles
+    of 250 x 50, the right ones of rows 9 and 10 missing; a dark band and an object in each."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tiles = []
+    for i, j in ((i, j) for i in range(12) for j in range(2) if (i, j) not in ((9, 1), (10, 1))):
+        data = RNG.integers(50, 200, (250, 50)).astype(np.uint8)
+        data[100:120], data[30:60, 10:40] = 0, 230  # image, however dark; an object
+        tiles.append(((300 + 50 * j, 700 + 250 * i), 0, (0, 0, 0), data))
+    write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    _predicted(folder, tmp_path, objects=True)
+    whole = tifffile.imread(tmp_path / "whole" / "m.tif")
+    gap = np.zeros(whole.shape, bool)
+    gap[2250:2750, 50:] = True
+    assert (whole[gap] == 255).all() and (whole[~gap] < 2).all()
+    for name in ("m.tif", "m_objects.tif"):
+        streamed = tifffile.imread(tmp_path / "streamed" / name)
+        np.testing.assert_array_equal(streamed, tifffile.imread(tmp_path / "whole" / name))
+    table = [(tmp_path / k / "m_objects.csv").read_text() for k in ("whole", "streamed")]
+    assert table[0] == table[1]

@@ -396,7 +396,7 @@ def _run_folder(args, group, device, since: CpuReading | None) -> int:
     from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
     from unetlab.inference.output_rules import forget_held
 
-    not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
+    not_read = say_unread(args.input) if group.is_main else []  # .nd2, .lif: named, counted
     files = find_inputs(args.input)
     _refuse_for_every_file(args, files)
     out_dir = _output_folder(args.output)

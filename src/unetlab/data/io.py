@@ -116,8 +116,8 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
 #: (phones' and the web's photos), MRC (electron microscopy's), NumPy's .npy and .npz and
-#: HDF5 (ilastik's, Imaris', BigDataViewer's) and Zeiss' CZI, of which predict writes only --outlines
-#: cellpose's X_seg.npy, never an input (a pickle: :func:`~unetlab.data.npy.is_seg_file`),
+#: HDF5 (ilastik's, Imaris', BigDataViewer's) and Zeiss' CZI, of which predict writes only
+#: --outlines cellpose's X_seg.npy, never an input (a pickle: :func:`~unetlab.data.npy.is_seg_file`),
 #: so none ever stands for one of its outputs (the bioimage.io export's test_input.npy lies
 #: in its package, never among predict's outputs)
 INPUT_SUFFIXES = (

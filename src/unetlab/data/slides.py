@@ -738,8 +738,12 @@ def _czi_slide(path: Path, level: int) -> Slide:
     """The :class:`Slide` of a CZI file (:mod:`unetlab.data.czi`: the scene read), each
     window read by region through :class:`~unetlab.data.czi.CziView` (libCZI composes the
     tiles of a mosaic it touches), the file open until the slide is closed; its pixel size
-    and z spacing from its metadata's Scaling."""
-    _check_level(path, level, 1)
+    and z spacing from its metadata's Scaling. Level 0 alone (ZEN's slide scans have pyramids
+    of their own, which are not read: s74 review, "has no pyramid" was untrue of them)."""
+    if level:
+        said = f"{path}: unetlab reads a CZI at full resolution only (not ZEN's pyramid): "
+        fix = Spelled("give level=0", f"drop --level {level}")
+        raise UnetlabError(**spelled(lambda f: said + f, fix))
     source = czi_source(path)
     view = CziView(path, source)
     return Slide(

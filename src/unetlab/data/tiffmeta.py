@@ -285,7 +285,8 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
     image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names
     channels); an OME-Zarr folder's ``omero`` labels (:func:`~unetlab.data.slides.
-    zarr_channels`), a CZI's (its metadata's); [] for a file that records none (or not one for each channel).
+    zarr_channels`), a CZI's (its metadata's); [] for a file that records none (or not one
+    for each channel).
     ImageReadError naming a file that is no TIFF (s69 review: ``--channel DAPI`` of a folder
     holding one gave tifffile's traceback as "a bug in unetlab"). A NIfTI case's: its data
     set's dataset.json ``channel_names`` (:func:`~unetlab.data.decathlon.nifti_channel_names`)."""

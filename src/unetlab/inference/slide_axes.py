@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import weakref
 
+from unetlab.data.czi import is_czi_name
 from unetlab.data.h5 import is_h5_name
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.slides import Slide
@@ -19,16 +20,22 @@ _PAGE_AXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def slide_page_axes(slide: Slide) -> PageAxes:
     """The page axes of ``slide`` as its file (or the user's axes) say them, read once a
     slide (``Slide.given_axes`` is never reassigned); "Q" for a TIFF's pages of no known
-    axes, "Z" for a stack that is not a TIFF nor an HDF5 file (whose own say them)."""
+    axes, "Z" for a stack that is not a TIFF, HDF5 or CZI file (whose own say them; s74 review:
+    a streamed CZI time-lapse's was "Z")."""
     if slide not in _PAGE_AXES:
         pages = slide.shape[0]
         if pages == 1:
             axes = PageAxes()
         elif slide.given_axes is not None:
             axes = given_page_axes(slide.path, slide.given_axes, pages)
-        elif slide.path.suffix.lower() in TIFF_SUFFIXES or is_h5_name(slide.path):
-            axes = read_page_axes(slide.path, pages)  # HDF5's: Imaris' time points
+        elif _own_page_axes(slide.path):
+            axes = read_page_axes(slide.path, pages)  # HDF5's: Imaris'; a CZI's: ZEN's T
         else:
             axes = PageAxes("Z", (pages,))
         _PAGE_AXES[slide] = axes
     return _PAGE_AXES[slide]
+
+
+def _own_page_axes(path) -> bool:
+    """Whether ``path``'s header says what its pages are (TIFF, HDF5, CZI)."""
+    return path.suffix.lower() in TIFF_SUFFIXES or is_h5_name(path) or is_czi_name(path)
