@@ -91,3 +91,25 @@ def test_train_check_and_evaluate_name_the_structures_and_the_cases(tmp_path, ca
     assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
     shown = capsys.readouterr().out
     assert "aorta" in shown and "each case        foreground Dice s0001" in shown
+
+
+def _truth(seed: int) -> np.ndarray:
+    """(X, Y, Z) label map of case ``seed``'s structures, classes by name."""
+    masks = _masks(seed)
+    return sum(k * masks[n] for k, n in enumerate(("aorta", "liver", "spleen"), 1)).astype(np.uint8)
+
+
+def test_evaluate_pairs_predictions_by_case_not_by_ct(tmp_path, capsys):
+    """Every case's CT is ct.nii.gz: s0001's prediction saved as ct.nii.gz was scored against
+    all 3 cases (48 images, exit 0); predictions named by case matched nothing (s74 review)."""
+    root, pred = make_cases(tmp_path / "set"), tmp_path / "pred"
+    pred.mkdir()
+    write_nifti(pred / "ct.nii.gz", _truth(0))
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(root), "--no-progress"]) != 0
+    said = "(it holds ct, which no mask is named as) for 3 ground-truth files: s0001, s0002, s0003"
+    assert said in capsys.readouterr().err
+    (pred / "ct.nii.gz").unlink()
+    for seed in range(3):
+        write_nifti(pred / f"s{seed + 1:04d}.nii.gz", _truth(seed))
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(root), "--no-progress"]) == 0
+    assert "mIoU             1.0000" in capsys.readouterr().out

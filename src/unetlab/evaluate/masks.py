@@ -384,7 +384,7 @@ def ground_truth(
     if coco or _has_data(root):
         pairs = find_pairs(root, flag=GT_DIR)
         warn_partial_truth(pairs, use=SCORING)  # a sequence's frames annotating some cells
-        stems = [mask_stem(p.image) for p in pairs]  # x.nii.gz: x
+        stems = [_pair_stem(p) for p in pairs]
         return GroundTruth([p.mask for p in pairs], _pair_masks(pairs, colours), stems)
     files = find_images(root, MASK_FILE_SUFFIXES, cases=False)
     if not files:
@@ -439,6 +439,13 @@ def refuse_image_folders(pred_dir, gt_dir) -> None:
     refuse_data_set_part(gt_dir, GT_DIR, "masks")
 
 
+def _pair_stem(pair: Pair) -> str:
+    """The stem the prediction of ``pair``'s mask is named by: its image's (``x.nii.gz``:
+    ``x``), a TotalSegmentator case's folder (``s0001``: every case's CT is ``ct.nii.gz``,
+    whose prediction was scored against every case, s74 review)."""
+    return nfc(pair.case) if pair.case else mask_stem(pair.image)
+
+
 def _pair_masks(
     pairs: Sequence[Pair], colours: Callable[[], ColourTable | None]
 ) -> Iterator[MaskPage]:
@@ -446,7 +453,7 @@ def _pair_masks(
     for pair in pairs:
         read = read or PairReader(colours=colours())  # a stack's masks read once
         masks = read.stack(pair.mask, mask=True, axes=pair.axes)
-        stem = mask_stem(pair.image)  # x.nii.gz: x
+        stem = _pair_stem(pair)
         sliced = pair.mask_at is not None  # the frame's pages, its mask a page alone
         pages = pair.pages if sliced else len(masks)
         page = masks[pair.mask_index]
