@@ -12,7 +12,8 @@ from unetlab.cli import main
 from unetlab.data.classes import class_names_from
 from unetlab.data.io import read_stack, stack_shape
 from unetlab.data.pairs import detect_layout, find_pairs
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, ImageReadError
+from unetlab.manifest import MANIFEST
 
 STRUCTURES = ("spleen", "aorta", "liver")  # written in this order; classes sorted by name
 
@@ -60,8 +61,64 @@ def test_a_case_lacking_a_structure_is_refused_in_one_line(tmp_path):
     (root / "s0003" / "segmentations" / "liver.nii.gz").unlink()  # spleen would be class 2
     with pytest.raises(DatasetError) as err:
         find_pairs(root)
-    said = "s0003/segmentations: lacks liver.nii.gz of s0001/segmentations/'s structures"
+    said = "s0003/segmentations: lacks liver.nii.gz of the structures most cases hold (as s0001"
     assert said in str(err.value) and "give every case the same structure masks" in str(err.value)
+
+
+def test_the_structures_most_cases_hold_are_the_classes_one_case_refused(tmp_path):
+    """s0001 lacking liver refused s0002 and s0003 for holding it (1,227 lines on the real
+    set); a case holding a structure besides was refused by no test (s74 review)."""
+    root = make_cases(tmp_path / "set", n=4)
+    (root / "s0001" / "segmentations" / "liver.nii.gz").unlink()
+    kidney = root / "s0004" / "segmentations" / "kidney.nii.gz"
+    write_nifti(kidney, _masks(3)["liver"].astype(np.uint8))
+    assert class_names_from(root)[0] == {0: "background", 1: "aorta", 2: "liver", 3: "spleen"}
+    with pytest.raises(DatasetError) as err:
+        find_pairs(root)
+    said = str(err.value)
+    assert (
+        "s0001/segmentations: lacks liver.nii.gz of the structures most cases hold (as s0002"
+        in said
+    )
+    assert "s0004/segmentations: holds kidney.nii.gz besides of the structures" in said
+    assert said.startswith("2 problems") and "s0003/segmentations" not in said
+
+
+def test_a_stray_folder_beside_the_cases_is_named_one_predict_wrote_passed_over(tmp_path):
+    """An empty notes/ among the cases made the set "no data set found" naming no folder; a
+    folder unetlab wrote outputs into is passed over (s74 review)."""
+    root = make_cases(tmp_path / "set")
+    (root / "pred").mkdir()
+    (root / "pred" / MANIFEST).write_text("ct.nii.gz\n")
+    assert detect_layout(root) == "totalseg"
+    (root / "notes").mkdir()
+    with pytest.raises(DatasetError) as err:
+        detect_layout(root)
+    said = f"{root / 'notes'}: no ct.nii.gz beside segmentations/ as the other 3 case folders"
+    assert said in str(err.value) and "move it out of" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "mask, said",
+    [
+        (np.arange(16**3).reshape(16, 16, 16) % 3, "values 0, 1, 2, but a mask of segmentations/"),
+        (np.ones((16, 16, 8)), "(16, 16, 8) voxels (x, y, z) but its case's ct.nii.gz is"),
+    ],
+)
+def test_a_mask_not_binary_or_not_of_its_ct_size_is_refused(tmp_path, mask, said):
+    root = make_cases(tmp_path / "set", n=1)
+    write_nifti(root / "s0001" / "segmentations" / "aorta.nii.gz", mask.astype(np.uint8))
+    with pytest.raises(ImageReadError) as err:
+        read_stack(root / "s0001" / "segmentations", mask=True)
+    assert said in str(err.value) and "aorta.nii.gz" in str(err.value)
+
+
+def test_a_mask_of_0_and_255_is_binary(tmp_path):
+    root = make_cases(tmp_path / "set", n=1)
+    aorta = _masks(0)["aorta"]
+    write_nifti(root / "s0001" / "segmentations" / "aorta.nii.gz", aorta.astype(np.uint8) * 255)
+    labels = read_stack(root / "s0001" / "segmentations", mask=True)
+    np.testing.assert_array_equal(labels, _truth(0).transpose(2, 1, 0))
 
 
 def test_overlapping_structures_said_in_one_line_with_files_and_voxels(tmp_path, caplog):

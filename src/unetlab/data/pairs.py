@@ -142,7 +142,7 @@ from unetlab.data.tiffmeta import AXES_AS, channel_names
 from unetlab.data.totalseg import (
     TOTALSEG_LAYOUT,
     case_of,
-    structure_names,
+    reference_structures,
     structures_problem,
     totalseg_cases,
 )
@@ -1860,18 +1860,18 @@ def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
 def _totalseg_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list:
     """(CT volume, segmentations folder) of each case of a TotalSegmentator folder
     (:func:`unetlab.data.totalseg.totalseg_cases`), by case folder name (those of ``names``);
-    a case whose structures are not the first case's (of all: each split's classes are the
-    same) is a problem (its classes would be others'), and so is a name of ``names`` that is
+    a case whose structures are not those most cases hold (of all: each split's classes are
+    the same) is a problem (its classes would be others'), and so is a name of ``names`` that is
     no case."""
     cases = totalseg_cases(root) or []
-    first = (case_of(*cases[0]), structure_names(cases[0][1])) if cases else ("", [])
+    reference = reference_structures(cases) if cases else ("", [])
     if names is not None:  # each split's classes the first case's of all
         held = {nfc(case_of(*c)) for c in cases}
         problems += [
             f"{s}: listed in the split file but not in {root}/" for s in names if s not in held
         ]
         cases = [c for c in cases if nfc(case_of(*c)) in set(names)]
-    wrong = {masks: line for _, masks in cases if (line := structures_problem(masks, *first))}
+    wrong = {masks: line for _, masks in cases if (line := structures_problem(masks, reference))}
     problems += wrong.values()
     return [c for c in cases if c[1] not in wrong]
 

@@ -8,9 +8,9 @@ v2 release).
   them is class k (0 the background), whatever order the files are listed in on disk.
 - :func:`read_structures`: a case's masks as one label map (Z, Y, X); a voxel in two masks
   goes to the first by name, said in one line naming the files and the voxels.
-- :func:`structures_problem`: a case whose structures are not the first case's is refused,
-  one line naming what it lacks or holds besides, so that a class is one structure in every
-  case.
+- :func:`structures_problem`: a case whose structures are not those most cases hold is
+  refused, one line naming what it lacks or holds besides, so that a class is one structure
+  in every case.
 
 A case's segmentations folder stands as the mask of its :class:`~unetlab.data.pairs.Pair`:
 ``read_stack`` and ``stack_shape`` of the folder read it here; the pair is named by its case
@@ -19,7 +19,8 @@ folder (``s0001``), not by ``ct``.
 
 from __future__ import annotations
 
-import os
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,10 @@ from unetlab.data.held import held_read
 from unetlab.data.names import SEGMENTATIONS, listing
 from unetlab.data.nifti import is_nifti, nifti_stem, read_header, read_volume
 from unetlab.data.read_notes import note_once
-from unetlab.errors import ImageReadError
+from unetlab.errors import DatasetError, ImageReadError
 from unetlab.manifest import MANIFEST
-from unetlab.words import numbered
+from unetlab.read_once import file_stamp
+from unetlab.words import first_listed, numbered
 
 #: the layout in a few words, for the lines that name it
 TOTALSEG_LAYOUT = (
@@ -39,18 +41,48 @@ TOTALSEG_LAYOUT = (
 )
 #: the stem of a case's CT volume
 CT = "ct"
+#: the fewest cases beside a sub-folder that is none for the folder to be refused naming it
+#: (as :data:`~unetlab.data.dsb.HALF_DSB`): one case beside a stray folder is no data set
+FEW_CASES = 2
 
 
 def totalseg_cases(root: Path) -> list[tuple[Path, Path]] | None:
     """``[(ct volume, segmentations folder)]`` of each sub-folder of ``root`` in name order,
     when every one (hidden ones, and those unetlab wrote outputs into, passed over) is a
-    case: ``ct.nii.gz`` (or ``ct.nii``) beside ``segmentations/``; None where none is or
-    some is not (a file: a COCO file given as evaluate --gt)."""
+    case: ``ct.nii.gz`` (or ``ct.nii``) beside ``segmentations/``; None where none is, or
+    half of them or more are not; a file (a COCO file given as evaluate --gt) is none.
+    DatasetError naming the first that is not where more than half and :data:`FEW_CASES` or
+    more are (a stray ``notes/`` or ``__MACOSX/`` beside the cases). Looked at until
+    :data:`FEW_CASES` more are not than are: a folder of 2,000 sub-folders that are no cases
+    stops at its first few."""
     if not root.is_dir():
         return None
-    subs = [d for d in listing(root) if not d.name.startswith(".") and d.is_dir()]
-    cases = [_case(d) for d in subs if not (d / MANIFEST).exists()]
-    return cases if cases and all(cases) else None
+    found: dict[Path, tuple[Path, Path] | None] = {}
+    misfits = 0
+    for sub in _sub_folders(root):
+        found[sub] = _case(sub)
+        misfits += found[sub] is None
+        if misfits > len(found) - misfits + FEW_CASES:
+            return None
+    cases = [c for c in found.values() if c is not None]
+    if len(cases) == len(found):
+        return cases or None
+    if len(cases) < FEW_CASES or 2 * len(cases) <= len(found):
+        return None
+    misfit = next(d for d, c in found.items() if c is None)
+    raise DatasetError(
+        f"{misfit}: no {CT}.nii.gz beside {SEGMENTATIONS}/ as the other "
+        f"{numbered(len(cases), 'case folder')} of {root} hold ({TOTALSEG_LAYOUT}): move it "
+        f"out of {root}, or give it its {CT}.nii.gz and {SEGMENTATIONS}/"
+    )
+
+
+def _sub_folders(root: Path) -> Iterator[Path]:
+    """The sub-folders of ``root`` that may be cases, in name order: hidden ones, and those
+    unetlab wrote outputs into (its manifest in them), passed over."""
+    for sub in listing(root):
+        if not sub.name.startswith(".") and sub.is_dir() and not (sub / MANIFEST).exists():
+            yield sub
 
 
 def _case(folder: Path) -> tuple[Path, Path] | None:
@@ -85,15 +117,26 @@ def structure_names(folder: Path) -> list[str]:
 
 
 def class_names(cases: list[tuple[Path, Path]]) -> dict[int, str]:
-    """``{0: background, k: structure}`` of the first of ``cases``, whose structures every
-    case has (:func:`structures_problem`)."""
-    return {0: "background", **dict(enumerate(structure_names(cases[0][1]), 1))}
+    """``{0: background, k: structure}`` of the structures most of ``cases`` hold
+    (:func:`reference_structures`), which every case must hold (:func:`structures_problem`)."""
+    return {0: "background", **dict(enumerate(reference_structures(cases)[1], 1))}
 
 
-def structures_problem(masks: Path, first_case: str, first: list[str]) -> str | None:
+def reference_structures(cases: list[tuple[Path, Path]]) -> tuple[str, list[str]]:
+    """(the first case holding them, the structures) of the structure set most of ``cases``
+    hold, the first case's on a tie: one case lacking liver.nii.gz is refused, not every
+    other case for holding it (1,227 lines on the real set where s0001 lacked it, s74
+    review)."""
+    held = {case_of(*c): tuple(structure_names(c[1])) for c in cases}
+    most = Counter(held.values()).most_common(1)[0][0]
+    return next(case for case, names in held.items() if names == most), list(most)
+
+
+def structures_problem(masks: Path, reference: tuple[str, list[str]]) -> str | None:
     """The line refusing the case of the segmentations folder ``masks`` whose structures are
-    not ``first`` (those of the case ``first_case``), or None."""
+    not those of ``reference`` (:func:`reference_structures`), or None."""
     names = structure_names(masks)
+    first_case, first = reference
     lacks, extra = sorted(set(first) - set(names)), sorted(set(names) - set(first))
     if not lacks and not extra:
         return None
@@ -101,14 +144,14 @@ def structures_problem(masks: Path, first_case: str, first: list[str]) -> str | 
         [f"holds {_listed(extra)} besides"] if extra else []
     )
     return (
-        f"{masks}: {' and '.join(said)} of {first_case}/{SEGMENTATIONS}/'s structures: give "
-        "every case the same structure masks (a class is one structure in every case)"
+        f"{masks}: {' and '.join(said)} of the structures most cases hold (as "
+        f"{first_case}/{SEGMENTATIONS}/): give every case the same structure masks (a class is "
+        "one structure in every case)"
     )
 
 
 def _listed(names: list[str]) -> str:
-    shown = ", ".join(f"{n}.nii.gz" for n in names[:3])
-    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return first_listed([f"{n}.nii.gz" for n in names], most=3)
 
 
 def structures_shape(folder: Path) -> tuple[int, int, int] | None:
@@ -127,13 +170,8 @@ def read_structures(folder: Path) -> np.ndarray:
     data set several times). ImageReadError naming a mask that is not binary or not of its
     case's CT size."""
     files = structure_files(folder)
-    stats = tuple((f.name, *_stat(f)) for f in files)
+    stats = tuple((f.name, file_stamp(f)) for f in files)
     return held_read(folder, ("structures", stats), lambda: _label_map(Path(folder), files))
-
-
-def _stat(path: Path) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_mtime_ns, stat.st_size
 
 
 def _label_map(folder: Path, files: list[Path]) -> np.ndarray:
@@ -143,7 +181,7 @@ def _label_map(folder: Path, files: list[Path]) -> np.ndarray:
     for k, path in enumerate(files, 1):
         mask = _binary(path, shape)
         taken = mask & (labels != 0)
-        for first in np.unique(labels[taken]):
+        for first in np.unique(labels[taken]) if taken.any() else ():
             overlaps[f"{files[first - 1].name} and {path.name}"] = int(
                 np.count_nonzero(labels[taken] == first)
             )
@@ -162,12 +200,15 @@ def _binary(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
             f"{path}: {volume.shape[::-1]} voxels (x, y, z) but its case's {CT}.nii.gz is "
             f"{shape[::-1]}: a structure's mask is of its CT's size"
         )
-    values = np.unique(volume)
-    if values.size > 2 or (values.size == 2 and values[0] != 0):
-        raise ImageReadError(
-            f"{path}: values {', '.join(str(v) for v in values[:5])}: in {TOTALSEG_LAYOUT} each "
-            "mask is one structure (0 background, one other value)"
-        )
+    if volume.size and (volume.min() < 0 or volume.max() > 1):  # 0 and 1: binary, not looked at
+        values = np.unique(volume)  # 0 and 255 are binary too
+        if values.size > 2 or (values.size == 2 and values[0] != 0):
+            raise ImageReadError(
+                f"{path}: values {first_listed(values.tolist(), most=5)}, but a mask of "
+                f"{SEGMENTATIONS}/ is one structure (0 background, one other value): write it "
+                "as 0 and 1, or move a label map of several structures out of the case's "
+                f"{SEGMENTATIONS}/"
+            )
     return volume != 0
 
 
