@@ -148,6 +148,14 @@ def test_train_check_and_evaluate_name_the_structures_and_the_cases(tmp_path, ca
     assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
     shown = capsys.readouterr().out
     assert "aorta" in shown and "each case        foreground Dice s0001" in shown
+    for case in ("s0001", "s0002", "s0003"):  # cases of other structures: class 1 not aorta
+        masks = root / case / "segmentations"
+        (masks / "aorta.nii.gz").rename(masks / "vertebrae.nii.gz")
+    assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) != 0
+    said = "its cases' structures are liver, spleen, vertebrae, but the checkpoint's classes are "
+    assert said + "aorta, liver, spleen: evaluate it on cases of its structures" in (
+        capsys.readouterr().err
+    )
 
 
 def _truth(seed: int) -> np.ndarray:

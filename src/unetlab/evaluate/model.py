@@ -69,7 +69,8 @@ from unetlab.data.regions import distinct_values
 from unetlab.data.shapes import set_shapes_reading
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.tiffmeta import read_page_axes
-from unetlab.errors import Spelled, UnetlabError, flag_of, said_as, spelled
+from unetlab.data.totalseg import case_of, structure_names
+from unetlab.errors import DatasetError, Spelled, UnetlabError, flag_of, said_as, spelled
 from unetlab.evaluate.accumulate import (
     Accumulator,
     check_boundary,
@@ -127,6 +128,7 @@ from unetlab.inference.sizing import AUTO
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
+from unetlab.words import first_listed
 
 if TYPE_CHECKING:
     from unetlab.inference.objects import ObjectOptions
@@ -174,6 +176,7 @@ def evaluate_model(
     in_3d = _checked_arguments(options, settings, objects_3d, sizes, thresholds, check, kept)
     model, checkpoint, predicting = _prepared(model, options, settings, thresholds, check)
     pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
+    _refuse_other_structures(model, pairs)
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
         how |= dict(axes=axes, worst=worst, iou_thresholds=ious, **sizes)
@@ -218,6 +221,24 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
         for read in dict.fromkeys(p.axes for p in pairs if p.axes):
             say_trained_axes(read, trained)
     return pairs, given
+
+
+def _refuse_other_structures(model, pairs: list[Pair]) -> None:
+    """DatasetError where ``pairs`` are TotalSegmentator cases (:mod:`unetlab.data.totalseg`)
+    whose structures are not ``model``'s classes: class k of the cases would be reported
+    under the checkpoint's k-th name (a copy's vertebrae reported as aorta, exit 0, s74
+    review)."""
+    masks = next((p.mask for p in pairs if case_of(p.image, p.mask) is not None), None)
+    classes = list(getattr(model, "classes", None) or [])
+    if masks is None or not classes:
+        return
+    held = ["background", *structure_names(masks)]
+    if held != classes:
+        raise DatasetError(
+            f"{Path(masks).parent.parent}: its cases' structures are {first_listed(held[1:])}, "
+            f"but the checkpoint's classes are {first_listed(classes[1:])}: evaluate it on "
+            "cases of its structures (a copy whose segmentations/ hold those alone)"
+        )
 
 
 def _asked(options, settings: dict) -> int | tuple | None:
