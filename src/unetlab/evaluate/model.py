@@ -176,7 +176,6 @@ def evaluate_model(
     in_3d = _checked_arguments(options, settings, objects_3d, sizes, thresholds, check, kept)
     model, checkpoint, predicting = _prepared(model, options, settings, thresholds, check)
     pairs, axes = _pairs_read(model, data_dir, pairs, axes)  # none given: the checkpoint's
-    _refuse_other_structures(model, pairs)
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
         how |= dict(axes=axes, worst=worst, iou_thresholds=ious, **sizes)
@@ -205,7 +204,8 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
     """(the pairs :func:`evaluate_model` scores: ``pairs``, else those of ``data_dir``, each
     TIFF's read with ``given`` (``--axes``), else with those the checkpoint trained with
     where they fit it (:func:`~unetlab.inference.pages.trained_axes`, said where one takes
-    them: its ``Pair.axes``); the axes given, for all)."""
+    them: its ``Pair.axes``); the axes given, for all); TotalSegmentator cases of other
+    structures than ``model``'s classes refused (:func:`_refuse_other_structures`)."""
     trained = trained_axes(model) if given is None else None
     axes = given if trained is None else trained
     channels = getattr(model, "in_channels", 1)  # a grey TIFF refused for a C model's, as predict
@@ -220,6 +220,7 @@ def _pairs_read(model, data_dir, pairs: Iterable[Pair] | None, given: str | None
     if trained is not None:  # each reading once: the checkpoint's, TZYX of 4-D bare stacks
         for read in dict.fromkeys(p.axes for p in pairs if p.axes):
             say_trained_axes(read, trained)
+    _refuse_other_structures(model, pairs)
     return pairs, given
 
 
