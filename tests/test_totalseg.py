@@ -6,13 +6,15 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 
 from tests.test_nifti import write_nifti
+from unetlab import UNet, predict_folder, predict_tree
 from unetlab.cli import main
 from unetlab.data.classes import class_names_from
 from unetlab.data.io import read_stack, stack_shape
 from unetlab.data.pairs import detect_layout, find_pairs
-from unetlab.errors import DatasetError, ImageReadError
+from unetlab.errors import DatasetError, ImageReadError, UnetlabError
 from unetlab.manifest import MANIFEST
 
 STRUCTURES = ("spleen", "aorta", "liver")  # written in this order; classes sorted by name
@@ -178,3 +180,23 @@ def test_evaluate_pairs_predictions_by_case_not_by_ct(tmp_path, capsys):
         write_nifti(pred / f"s{seed + 1:04d}.nii.gz", _truth(seed))
     assert main(["evaluate", "--pred", str(pred), "--gt", str(root), "--no-progress"]) == 0
     assert "mIoU             1.0000" in capsys.readouterr().out
+
+
+def _net():
+    torch.manual_seed(0)
+    net = UNet(1, 4, depth=2, base_channels=4, padding="same").eval()
+    net.classes = ["background", "aorta", "liver", "spleen"]
+    return net
+
+
+def test_predict_takes_each_cases_ct_not_its_structure_masks(tmp_path):
+    """--recursive predicted each case's 3 structure masks as images (117 a case on the real
+    set); the folder given alone said 'no images found' alone (s74 review)."""
+    root = make_cases(tmp_path / "Totalsegmentator_dataset")
+    with pytest.raises(UnetlabError) as err:
+        predict_folder(_net(), root, tmp_path / "out")
+    said = "3 TotalSegmentator cases in its sub-folders (s0001/ct.nii.gz, ...), not searched: "
+    assert said + "use predict_tree to predict each case's CT" in str(err.value)
+    predict_tree(_net(), root, tmp_path / "tree")
+    written = sorted(p.relative_to(tmp_path / "tree") for p in (tmp_path / "tree").rglob("*.gz"))
+    assert [str(p) for p in written] == [f"s000{k}/ct.nii.gz" for k in (1, 2, 3)]

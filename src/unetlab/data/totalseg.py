@@ -77,6 +77,12 @@ def totalseg_cases(root: Path) -> list[tuple[Path, Path]] | None:
     )
 
 
+def cases_among(root: Path) -> list[tuple[Path, Path]]:
+    """The cases among the sub-folders of ``root`` (:func:`totalseg_cases`' rule aside: what
+    predict names, where it found no images in ``root``)."""
+    return [case for sub in _sub_folders(root) if (case := _case(sub)) is not None]
+
+
 def _sub_folders(root: Path) -> Iterator[Path]:
     """The sub-folders of ``root`` that may be cases, in name order: hidden ones, and those
     unetlab wrote outputs into (its manifest in them), passed over."""

@@ -287,7 +287,7 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
             if passed:
                 note_once(outputs_line(path, sorted(passed)))
             files += own
-            left_out += _subfolders_left_out(path) or ([] if own else _series_left_out(path))
+            left_out += _subfolders_left_out(path) or ([] if own else _others_left_out(path))
     if files and all(map(is_seg_file, files)):  # cellpose's masks files alone: their images
         raise UnetlabError(seg_alone_line(files[0]))
     files = _without_seg_files(files)
@@ -451,6 +451,33 @@ def _subfolders_left_out(folder: Path) -> list[Spelled]:
         return subfolders_line(folder, subs, fix)
 
     return [Spelled(*map(line, RECURSIVE)), *series]
+
+
+def _others_left_out(folder: Path) -> list[Spelled]:
+    """The lines naming the inputs deeper in ``folder`` that a folder of no images leaves
+    out: DICOM series (:func:`_series_left_out`), TotalSegmentator cases
+    (:func:`_cases_left_out`)."""
+    return _series_left_out(folder) + _cases_left_out(folder)
+
+
+def _cases_left_out(folder: Path) -> list[Spelled]:
+    """The line naming the TotalSegmentator cases in ``folder`` (``s0001/ct.nii.gz``; s74
+    review: 'no images found in Totalsegmentator_dataset'), with the way that takes them
+    (their CTs share a name: a glob of them clashes)."""
+    from unetlab.data.totalseg import cases_among
+
+    if not (cases := cases_among(folder)):
+        return []
+    shown = f"{cases[0][0].relative_to(folder)}{', ...' if len(cases) > 1 else ''}"
+    said = (
+        f"{folder}/: {numbered(len(cases), 'TotalSegmentator case')} in its sub-folders "
+        f"({shown}), not searched: "
+    )
+    fix = (
+        " to predict each case's CT into its case's folder of the output folder "
+        f"(OUT/{cases[0][0].relative_to(folder)}; the cases' masks passed over)"
+    )
+    return [Spelled(*(said + recursive + fix for recursive in RECURSIVE))]
 
 
 def _series_left_out(folder: Path) -> list[Spelled]:

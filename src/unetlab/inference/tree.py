@@ -175,7 +175,8 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     names (``weights/``, weightmap's maps) is no images of it, and one unetlab wrote into
     (``ds/pred/`` of an earlier ``--output ds/pred``) is said to be its outputs: it was told
     'give it as --input', where its files are refused as outputs. Sequences of the Cell
-    Tracking Challenge's layout are searched, their truth (``01_GT/``, ``01_ST/``) not."""
+    Tracking Challenge's layout are searched, their truth (``01_GT/``, ``01_ST/``) not, and
+    so is a TotalSegmentator case, its ``segmentations/`` not (one mask a structure)."""
     from unetlab.data.names import SPLIT_FOLDERS, folder_candidates
     from unetlab.data.pairs import FOLDER_ROLES
 
@@ -187,6 +188,8 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
             _named(truths),
         )
         return [p for p in subs if p not in truths]
+    if (searched := _case_searched(subs)) is not None:
+        return searched
     found = folder_candidates(folder, FOLDER_ROLES)
     images = [p for p in subs if p in found["images"] + found["JPEGImages"]]
     masks = found["masks"] + found["instances"] + found["SegmentationClass"]
@@ -206,6 +209,23 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
         "%s/ holds a data set: only its %s predicted (%s)", folder, _named(searched), "; ".join(why)
     )
     return searched
+
+
+def _case_searched(subs: list[Path]) -> list[Path] | None:
+    """``subs`` less a TotalSegmentator case's ``segmentations/`` (one mask a structure: its
+    117 masks were predicted as images, s74 review), said once a command; None where none
+    of ``subs`` is one."""
+    from unetlab.data.read_notes import note_once
+    from unetlab.data.totalseg import is_structure_masks
+
+    if not (structures := [p for p in subs if is_structure_masks(p)]):
+        return None
+    note_once(
+        "predict --recursive: TotalSegmentator cases' segmentations/ passed over: masks are no "
+        "inputs (each case's CT predicted)",
+        level=logging.INFO,
+    )
+    return [p for p in subs if p not in structures]
 
 
 def _named(folders) -> str:
