@@ -38,10 +38,12 @@ class _Brighter(UNet):
         return out
 
 
-def _net() -> torch.nn.Module:
+def _net(values: list[int] | None = None) -> torch.nn.Module:
+    """The stand-in net; ``values``: the mask values it records (its training's)."""
     torch.manual_seed(0)  # the same weights each call: one model's outputs
     net = _Brighter(1, 3, depth=2, base_channels=4, padding="same").eval()
     net.classes = list(CLASSES)
+    net.label_values = values
     return net
 
 
@@ -58,7 +60,8 @@ def _series(root: Path, name: str = "CT_1", orientation=None, step=None) -> Path
 def _predicted(root: Path, series: Path, **more) -> tuple[Path, np.ndarray]:
     """The SEG of ``series`` and its NIfTI labels, predicted with ``--output-format
     dicom-seg``."""
-    result = predict_folder(_net(), series, root / "out", output_format="dicom-seg", **more)
+    net = _net(more.pop("values", None))
+    result = predict_folder(net, series, root / "out", output_format="dicom-seg", **more)
     assert not result.failed
     labels = read_volume(root / "out" / f"{series.name}.nii.gz", mask=True)
     return root / "out" / f"{series.name}.seg.dcm", labels
@@ -382,12 +385,16 @@ def test_a_run_of_more_series_than_are_kept_reads_each_header_once(
     assert len(dicom._KEPT) <= 2  # those past it dropped once the run ended
 
 
-def test_skip_existing_writes_a_missing_seg_from_the_nifti_labels_there(tmp_path, caplog):
+@pytest.mark.parametrize("values", [None, [0, 128, 255]], ids=["indices", "label-values"])
+def test_skip_existing_writes_a_missing_seg_from_the_nifti_labels_there(tmp_path, caplog, values):
     """s74: with the NIfTI labels this checkpoint and settings wrote there and the SEG
     missing (deleted, or lost), --skip-existing predicted the series again; the SEG is
-    written from the labels there, the net not run, said in one line."""
+    written from the labels there, the net not run, said in one line. Labels written as the
+    model's mask values (label_values) are read back as its classes (s74 review: unread,
+    highdicom's traceback 'Pixel array contains segments that lack descriptions')."""
     series = _series(tmp_path)
-    first = _predicted(tmp_path, series)[0]
+    more = {} if values is None else dict(values=values, label_values=True)
+    first = _predicted(tmp_path, series, **more)[0]
     seg_before = hd.seg.segread(first).get_pixels_by_source_instance(_uids(series))
     first.unlink()
     stamp = (tmp_path / "out" / "CT_1.nii.gz").stat().st_mtime_ns
@@ -396,12 +403,11 @@ def test_skip_existing_writes_a_missing_seg_from_the_nifti_labels_there(tmp_path
         def forward(self, x):
             raise AssertionError("the net ran")
 
-    net = _net()
+    net = _net(values)
     net.forward = _Unrun().forward
+    how = dict(output_format="dicom-seg", skip_existing=True, label_values=values is not None)
     with caplog.at_level("INFO"):
-        again = predict_folder(
-            net, series, tmp_path / "out", output_format="dicom-seg", skip_existing=True
-        )
+        again = predict_folder(net, series, tmp_path / "out", **how)
     assert not again.failed and (tmp_path / "out" / "CT_1.seg.dcm").exists()
     assert "CT_1: drawn from the labels this checkpoint and settings wrote in" in caplog.text
     seg = hd.seg.segread(tmp_path / "out" / "CT_1.seg.dcm")
