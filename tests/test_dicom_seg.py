@@ -281,6 +281,28 @@ def test_a_series_lacking_a_uid_the_seg_needs_gets_its_nifti_labels_alone(tmp_pa
     ]
 
 
+def test_a_rerun_skips_a_series_that_can_have_no_seg_as_finished(tmp_path, caplog):
+    """s74 review: with CT_2 lacking a UID, --skip-existing said "seg missing: drawn from those
+    there" and "CT_2: drawn from the labels ..., the net not run", counting CT_2 predicted
+    and written though nothing was drawn (its labels' mtime unchanged)."""
+    _series(tmp_path, "CT_1")
+    _lacking(_series(tmp_path, "CT_2"), "FrameOfReferenceUID")
+    how = dict(output_format="dicom-seg", skip_existing=True)
+    predict_folder(_net(), tmp_path / "images", tmp_path / "out", **how)
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        again = predict_folder(_net(), tmp_path / "images", tmp_path / "out", **how)
+    assert not again.written and sorted(p.name for p in again.skipped) == ["CT_1", "CT_2"]
+    assert "drawn from" not in caplog.text and "missing" not in caplog.text
+    predict_folder(_net(), tmp_path / "images", tmp_path / "obj", objects=True, **how)
+    (tmp_path / "obj" / "CT_1.seg.dcm").unlink()  # with objects: predicted again, as said
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        predict_folder(_net(), tmp_path / "images", tmp_path / "obj", objects=True, **how)
+    said = "(seg missing): predicted again, all its outputs"
+    assert said in caplog.text and "drawn from" not in caplog.text
+
+
 def test_a_run_whose_every_series_lacks_a_uid_is_refused_before_any_work(tmp_path):
     for name in ("CT_1", "CT_2"):
         _lacking(_series(tmp_path, name), "FrameOfReferenceUID")

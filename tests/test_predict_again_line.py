@@ -72,6 +72,7 @@ def test_skip_existing_says_why_it_predicts_a_finished_input_again(work, caplog)
     line = said.split(PARTIAL)[1].splitlines()[0]
     assert "predicted again" in line
     assert "drawn from those there without the net where the image is read whole" in line
+    assert "SEG" not in line  # s74 review: a DICOM series' SEG named in a PNG run's line
     assert PARTIAL not in _said(caplog, work, "--skip-existing", "--overlay")  # all there now
     (work / "in" / "03.png").write_bytes((work / "in" / "00.png").read_bytes())
     assert PARTIAL not in _said(caplog, work, "--skip-existing")  # a new input: no line

@@ -36,9 +36,25 @@ DRAWN = ("overlay", "geojson", "rois", "seg")
 #: where the claim's line says they are drawn (:func:`can_draw`), and where not
 DRAWN_WHOLE = (
     "drawn from those there without the net where the image is read whole (a slide read "
-    "window by window: its overlay; a DICOM series: its SEG)"
+    "window by window: its overlay)"
 )
 NOT_DRAWN = "a slide's outlines, a stack, an image read whole with nodata"
+
+
+def again_said(missing: Sequence[str], outputs: OutputOptions, inputs: int) -> str:
+    """What the claim's line says becomes of ``inputs`` inputs whose labels are there and
+    the ``missing`` kinds of output not: drawn from those there (:func:`can_draw`), else
+    predicted again; a DICOM series' SEG drawn where asked for beside its labels alone
+    (:func:`series_redrawable`; s74 review: every PNG run's line named the SEG, and a
+    series' with objects said 'drawn' and predicted it again)."""
+    again = f"predicted again, all {'its' if inputs == 1 else 'their'} outputs"
+    if outputs.wanted["seg"]:  # a run of DICOM series alone (seg_out.refuse_seg)
+        alone = [kind for kind, on in outputs.wanted.items() if on] == ["seg"]
+        its = "its SEG" if inputs == 1 else "their SEGs"
+        return f"{its} drawn from the labels there without the net" if alone else again
+    return (
+        f"{DRAWN_WHOLE}; {again}, where not ({NOT_DRAWN})" if can_draw(missing, outputs) else again
+    )
 
 
 def can_draw(missing: Sequence[str], outputs: OutputOptions) -> bool:

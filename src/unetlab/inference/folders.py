@@ -76,7 +76,7 @@ from unetlab.inference.coco_out import (
     refuse_coco,
     write_run_coco,
 )
-from unetlab.inference.drawn_again import DRAWN_WHOLE, NOT_DRAWN, can_draw
+from unetlab.inference.drawn_again import again_said
 from unetlab.inference.earlier_outputs import (
     earlier_outputs,
     outputs_line,
@@ -158,7 +158,7 @@ from unetlab.inference.records import (
     said_pair,
     save_outcome,
 )
-from unetlab.inference.seg_out import passing_over, refuse_seg
+from unetlab.inference.seg_out import passing_over, refuse_seg, seg_wanted
 from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
@@ -708,7 +708,7 @@ class _Claim:
         made the other inputs' outputs, unless ``overwrite``; their staging folders a run
         killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
-        finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
+        finished = _finished(out_dir, files, made, self.outputs)
         listed = folder_names(out_dir) or set()  # the stagings there: one listing (s67)
         unskipped = _unskipped_for_rows(out_dir, finished, listed)  # not in finished, nor rest
         rest = [f for f in files if f not in finished and f not in unskipped]
@@ -739,15 +739,31 @@ class _Claim:
             if not finished_outputs(self.out_dir, partial[:1], record=made, **{k: True})
         ]
         more = _and_more(partial)
-        again = f"predicted again, all {'its' if len(partial) == 1 else 'their'} outputs"
-        if can_draw(missing, self.outputs):  # those read whole: drawn from the outputs there
-            again = f"{DRAWN_WHOLE}; {again}, where not ({NOT_DRAWN})"
+        again = again_said(missing, self.outputs, len(partial))
         named = missing_outputs(self.out_dir, partial[0], missing, made) or missing
         log.info(
             "%s: %s%s: the labels this checkpoint and settings made are here, not all the "
             "outputs asked for now (%s missing): %s",
             *(self.out_dir, partial[0].name, more, ", ".join(named), again),
         )
+
+
+def _finished(
+    out_dir: Path, files: Sequence[Path], made: Provenance, outputs: OutputOptions
+) -> dict[Path, list[str]]:
+    """:func:`finished_outputs` of ``files`` in ``out_dir`` by ``made``, of every output
+    ``outputs`` ask for but the SEG of a series that can have none
+    (:func:`~unetlab.inference.seg_out.seg_wanted`): its labels there are its outputs (s74
+    review: a rerun said it drew its SEG, counted it written, and drew nothing)."""
+    wanted = outputs.wanted
+    segless = [f for f in files if wanted["seg"] and not seg_wanted(f, outputs)]
+    finished = finished_outputs(
+        out_dir, [f for f in files if f not in segless], record=made, **wanted
+    )
+    if segless:
+        without = finished_outputs(out_dir, segless, record=made, **(wanted | {"seg": False}))
+        finished |= without
+    return finished
 
 
 def _unskipped_for_rows(
