@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.dicom_writer import ct_volume, write_series
-from unetlab import UNet, predict_file, predict_folder
+from unetlab import UNet, predict_file, predict_folder, predict_tree
 from unetlab.data.dicom import series_header
 from unetlab.data.nifti import read_volume
 from unetlab.errors import UnetlabError
@@ -301,6 +301,22 @@ def test_a_rerun_skips_a_series_that_can_have_no_seg_as_finished(tmp_path, caplo
         predict_folder(_net(), tmp_path / "images", tmp_path / "obj", objects=True, **how)
     said = "(seg missing): predicted again, all its outputs"
     assert said in caplog.text and "drawn from" not in caplog.text
+
+
+def test_a_tree_predicts_past_a_folder_whose_only_series_lacks_a_uid(tmp_path, caplog):
+    """s74 review: predict --recursive stopped at p2, whose only series lacked
+    FrameOfReferenceUID (refused as a run of every series lacking one), p3 never predicted;
+    the tree's series are asked together: p2 gets its NIfTI labels alone, said once."""
+    root = tmp_path / "tree"
+    for patient, name in (("p1", "CT_1"), ("p2", "CT_2"), ("p3", "CT_3")):
+        series = _series(root / patient, name)
+    _lacking(root / "p2" / "images" / "CT_2", "FrameOfReferenceUID")
+    with caplog.at_level("WARNING"):
+        done = predict_tree(_net(), root, tmp_path / "out", output_format="dicom-seg")
+    assert not any(r.failed for r in done.values()) and series.name == "CT_3"
+    written = sorted(p.name for p in (tmp_path / "out").rglob("CT_*"))
+    assert written == ["CT_1.nii.gz", "CT_1.seg.dcm", "CT_2.nii.gz", "CT_3.nii.gz", "CT_3.seg.dcm"]
+    assert caplog.text.count("no DICOM SEG written of CT_2") == 1
 
 
 def test_a_run_whose_every_series_lacks_a_uid_is_refused_before_any_work(tmp_path):

@@ -62,6 +62,15 @@ def refuse_seg(paths: Sequence[Path], outputs: OutputOptions) -> frozenset[Path]
         raise UnetlabError(**spelled(lambda f: f"{shown_path(no[0])}{more}: {f}", SEG_OF_SERIES))
     if paths:
         highdicom_for(paths[0])
+    return series_without_seg(paths)
+
+
+def series_without_seg(paths: Sequence[Path]) -> frozenset[Path]:
+    """The DICOM series of ``paths`` (those not passed over already) with a slice lacking a
+    UID the SEG needs, said in one line; UnetlabError where every one lacks one
+    (:func:`~unetlab.data.dicom_seg.refuse_unreferenced`). Asked of a whole tree's series
+    by ``predict --recursive`` (s74 review: one anonymised patient's folder stopped the
+    tree), of a folder's by :func:`refuse_seg`."""
     passed = _PASSED.get()  # before any work: s73 review, found with the prediction done
     lacking = {p: found for p in paths if p not in passed and (found := unreferenced(p))}
     if not lacking:

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from unetlab.data.ctc import truth_folders
+from unetlab.data.dicom import is_dicom_series
 from unetlab.data.dsb import dsb_splits
 from unetlab.data.io import check_axes, file_axes
 from unetlab.data.read_notes import call_lines, read_notes
@@ -61,6 +62,7 @@ from unetlab.inference.objects_summary import units_gathered
 from unetlab.inference.output_rules import holds_of_a_call
 from unetlab.inference.predict import floor_run
 from unetlab.inference.records import OutputOptions, Provenance
+from unetlab.inference.seg_out import passing_over, series_without_seg
 from unetlab.inference.threads_look import looking_beside
 from unetlab.manifest import MANIFEST
 from unetlab.signals import stop_said, stop_status
@@ -289,7 +291,7 @@ def predict_tree(
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
     group = settings.get("group", SOLO)
-    with _said_once(group, outputs):
+    with _said_once(group, outputs), passing_over(_segless(folders, outputs)):
         for at, (rel, files) in enumerate(folders):
             place = TreeStop.begun(root, out_dir, folders, at, results, noted=group.is_main)
             with _stops_the_tree(place):  # a stop as the folder begins too: said where it is
@@ -299,6 +301,15 @@ def predict_tree(
                 where = (Path(root) / rel, Path(out_dir) / rel)
                 results[rel] = _folder(model, files, where, outputs, each, settings, takes)
     return results
+
+
+def _segless(folders: list[tuple[Path, list[Path]]], outputs: OutputOptions) -> frozenset[Path]:
+    """The DICOM series of the tree's ``folders`` that can have no SEG where one is asked
+    for (:func:`~unetlab.inference.seg_out.series_without_seg`: a folder whose only series
+    lacks a UID stopped the tree); predicted without it, said once for the tree."""
+    if not outputs.wanted["seg"]:
+        return frozenset()
+    return series_without_seg([f for _, files in folders for f in files if is_dicom_series(f)])
 
 
 @contextlib.contextmanager
