@@ -468,16 +468,13 @@ def _cases_left_out(folder: Path) -> list[Spelled]:
 
     if not (cases := cases_among(folder)):
         return []
-    shown = f"{cases[0][0].relative_to(folder)}{', ...' if len(cases) > 1 else ''}"
-    said = (
-        f"{folder}/: {numbered(len(cases), 'TotalSegmentator case')} in its sub-folders "
-        f"({shown}), not searched: "
-    )
+    first = cases[0][0].relative_to(folder)
     fix = (
         " to predict each case's CT into its case's folder of the output folder "
-        f"(OUT/{cases[0][0].relative_to(folder)}; the cases' masks passed over)"
+        f"(OUT/{first}; the cases' masks passed over)"
     )
-    return [Spelled(*(said + recursive + fix for recursive in RECURSIVE))]
+    shown = f"{first}{', ...' if len(cases) > 1 else ''}"
+    return _below_line(folder, numbered(len(cases), "TotalSegmentator case"), shown, fix)
 
 
 def _series_left_out(folder: Path) -> list[Spelled]:
@@ -490,14 +487,18 @@ def _series_left_out(folder: Path) -> list[Spelled]:
         return []
     shown = ", ".join(f"{s.relative_to(folder)}/" for s in series[:3])
     above = sorted({str(s.parent) for s in series})
-    said = (
-        f"{folder}/: {numbered(len(series), 'DICOM series', 'DICOM series')} in its sub-folders "
-        f"({shown}{', ...' if len(series) > 3 else ''}), not searched: "
-    )
     fix = (
         " to predict each into the same sub-folders of the output folder, or give the "
         f"folders that hold them ({' '.join(above[:3])}{' ...' if len(above) > 3 else ''})"
     )
+    shown += ", ..." if len(series) > 3 else ""
+    return _below_line(folder, numbered(len(series), "DICOM series", "DICOM series"), shown, fix)
+
+
+def _below_line(folder: Path, counted: str, shown: str, fix: str) -> list[Spelled]:
+    """The line naming the inputs ``counted`` (``3 DICOM series``) deeper in ``folder``,
+    the first ``shown``, and the way that takes them (``fix``, after the flag)."""
+    said = f"{folder}/: {counted} in its sub-folders ({shown}), not searched: "
     return [Spelled(*(said + recursive + fix for recursive in RECURSIVE))]
 
 
