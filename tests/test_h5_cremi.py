@@ -73,3 +73,18 @@ def test_evaluate_reads_the_masks_dataset_the_checkpoint_trained_on(
     assert f"{IDS!r} read as masks, as the checkpoint trained (its data.h5_mask_dataset" in (
         caplog.text
     )
+
+
+def test_a_cut_short_file_beside_the_data_set_does_not_stop_train(tmp_path, caplog):
+    """s74 review: par/sample_C.hdf, its first 5000 bytes, beside par/cremi/ stopped train
+    --data par/cremi ("cannot be read as HDF5 (truncated ...)"): a file no command read."""
+    from unetlab.cli import main
+
+    _samples(tmp_path / "cremi")
+    cut = (tmp_path / "cremi" / "sample_A.hdf").read_bytes()[:5000]
+    (tmp_path / "sample_C.hdf").write_bytes(cut)
+    (tmp_path / "x.h5").write_text("not HDF5")
+    caplog.set_level("INFO")
+    sets = ["--set", f"data.h5_dataset={RAW}", "--set", f"data.h5_mask_dataset={IDS}"]
+    assert main(["train", "--data", str(tmp_path / "cremi"), "--check", *sets]) == 0
+    assert "sample_C" not in caplog.text and "x.h5" not in caplog.text

@@ -768,8 +768,8 @@ def data_set_above(folder: Path) -> Path | None:
     try:
         with passed_over_unsaid():  # its files are not read: no line of them
             layout = _layout(folder.parent) if folder.parent != folder else None
-    except (OSError, DatasetError):  # a parent folder it may not list, or of no data set
-        return None
+    except (OSError, DatasetError, ImageReadError):  # a parent folder it may not list, of no
+        return None  # data set, or a file there no command reads (a cut-short CREMI sample)
     if layout not in LAYOUTS or layout == "cellpose":
         return None
     return folder.parent if folder in layout_folders(folder.parent, layout) else None
