@@ -267,6 +267,38 @@ def test_hdf5_files_holding_no_image_are_passed_over_in_one_line(tmp_path, caplo
     ]
 
 
+def test_an_hdf4_file_is_passed_over_in_a_folder_and_told_alone(
+    tmp_path, instance_checkpoint, caplog
+):
+    """s74 review: an HDF4 MOD021KM.hdf in a TIFF set, passed over before .hdf was read,
+    stopped train ('no mask in masks/ with this name') and failed in predict ('a damaged or
+    cut-short file': it is whole); an HDF5 file after a user block of 512 bytes is read."""
+    from unetlab.cli import main
+    from unetlab.data.pairs import find_pairs
+
+    root = tmp_path / "data"
+    for folder, value in (("images", 7), ("masks", 1)):
+        (root / folder).mkdir(parents=True)
+        tifffile.imwrite(root / folder / "0.tif", np.full((32, 32), value, np.uint8))
+    hdf4 = root / "images" / "MOD021KM.hdf"
+    hdf4.write_bytes(b"\x0e\x03\x13\x01" + bytes(4000))
+    (root / "images" / "b.hdf").write_bytes(b"neither" * 100)
+    blocked = write_ilastik(tmp_path / "blocked.hdf", np.ones((8, 8, 1), np.uint8))
+    (root / "images" / "u.hdf").write_bytes(bytes(512) + blocked.read_bytes())
+    assert [p.name for p in find_images(root / "images")] == ["0.tif", "u.hdf"]
+    (root / "images" / "u.hdf").unlink()
+    assert [p.image.name for p in find_pairs(root)] == ["0.tif"]
+    said = [r.getMessage() for r in caplog.records if "passed over" in r.getMessage()]
+    assert sorted(s.split("images/")[1] for s in said) == [
+        "MOD021KM.hdf: an HDF4 file, not HDF5 (unetlab reads HDF5 alone): passed over",
+        "b.hdf: not HDF5, no image: passed over",
+    ]
+    args = ["predict", "--checkpoint", str(instance_checkpoint), "--output"]
+    assert main([*args, str(tmp_path / "out"), "--input", str(root / "images")]) == 0
+    with pytest.raises(ImageReadError, match=r"HDF4 file, not HDF5 .*: convert it to HDF5"):
+        read_stack(hdf4)
+
+
 def test_an_ilastik_export_of_three_8_bit_samples_is_a_colour_picture(tmp_path):
     """s74: ilastik's export of an RGB picture (yxc, c=3, uint8) was read as 3 stains, so a
     grey model refused it where a colour PNG is turned into its luminance."""

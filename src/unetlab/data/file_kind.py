@@ -8,7 +8,7 @@ from pathlib import Path
 
 from unetlab.data.czi import CZI_MAGIC
 from unetlab.data.folder_notes import APPLE_DOUBLE
-from unetlab.data.h5 import H5_SUFFIXES, HDF5_MAGIC
+from unetlab.data.h5 import H5_SUFFIXES, HDF4_MAGIC, HDF4_SAID, HDF5_MAGIC
 from unetlab.data.mrc import MAP_WORD, MRC_SUFFIXES
 from unetlab.data.npy import NPY_MAGIC
 
@@ -56,7 +56,8 @@ def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
 def wrong_kind_line(path: str | os.PathLike) -> str | None:
     """The one line for a file that failed to read under its suffix because it is another
     kind of file (``a.tif is a PNG file named .tif: rename it a.png``, a macOS metadata
-    twin, a DICOM slice), or None: the file is what its suffix says, or nothing known."""
+    twin, a DICOM slice, an HDF4 file), or None: the file is what its suffix says, or
+    nothing known."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
@@ -74,6 +75,8 @@ def wrong_kind_line(path: str | os.PathLike) -> str | None:
             f"({path.parent}/, where it holds that series' slice files alone), read as one "
             "volume"
         )
+    if head.startswith(HDF4_MAGIC):  # s74 review: MODIS' .hdf read 'a damaged ... file'
+        return f"{path}: {HDF4_SAID}: convert it to HDF5 (h4toh5) or export it as TIFF"
     found = content_kind(path)
     if found is None:
         return None

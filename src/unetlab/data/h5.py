@@ -43,6 +43,10 @@ from unetlab.errors import ImageReadError, first_line, optional_module
 H5_SUFFIXES = (".h5", ".hdf5", ".ims", ".hdf")
 #: the first bytes of an HDF5 file (its superblock's signature)
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: the first bytes of an HDF4 file (MODIS' and other satellites' ``.hdf``: not read)
+HDF4_MAGIC = b"\x0e\x03\x13\x01"
+#: the line's words for an HDF4 ``.hdf`` (:func:`not_hdf5`)
+HDF4_SAID = "an HDF4 file, not HDF5 (unetlab reads HDF5 alone)"
 #: the line a user whose data is HDF5 reads where h5py is not installed
 NEEDS_H5PY = "reading HDF5 (.h5, .hdf5, .ims, .hdf) needs h5py: pip install 'unetlab[h5]'"
 #: ilastik's axis keys as unetlab's letters: time and z are pages
@@ -125,7 +129,10 @@ def no_image_held(path: str | os.PathLike) -> str | None:
     passes it over as the folder's other files (s74 user: a Keras ``unet_membrane.hdf5``
     beside the images stopped training, 'no mask'; before HDF5 was read it was passed
     over): ``Keras model weights``, or ``no dataset of numbers on 2 or more axes``; None
-    where it may hold one, or cannot be read (its read says why)."""
+    where it may hold one, or cannot be read (its read says why); a ``.hdf`` not HDF5
+    (:func:`not_hdf5`: HDF4's, not read before ``.hdf`` was) too."""
+    if (other := not_hdf5(path)) is not None:
+        return other
     try:
         h5_source(path)  # read once a command: a folder's images are opened once
         return None
@@ -134,11 +141,33 @@ def no_image_held(path: str | os.PathLike) -> str | None:
     try:
         with h5_file(path) as f:
             if any(k in f.attrs for k in KERAS_ATTRIBUTES):
-                return "Keras model weights"
+                return "Keras model weights, no image"
             images = [n for n in _datasets(f) if _image_like(f[n])]
     except (ImageReadError, OSError):
         return None
-    return None if images else "no dataset of numbers on 2 or more axes"
+    return None if images else "no dataset of numbers on 2 or more axes, no image"
+
+
+def not_hdf5(path: str | os.PathLike) -> str | None:
+    """What the ``.hdf`` file ``path`` is where it is not HDF5 (no HDF5 signature at byte 0,
+    512, 1024, 2048...: after a user block): :data:`HDF4_SAID`, or ``not HDF5``; None for
+    an HDF5 file, another suffix, or one it cannot open (its read says why). s74 review: an
+    HDF4 ``MOD021KM.hdf`` in a TIFF set, passed over before ``.hdf`` was read, stopped
+    train ('no mask') and failed in predict ('a damaged or cut-short file')."""
+    if Path(path).suffix.lower() != ".hdf":
+        return None
+    try:
+        with open(path, "rb") as f:
+            size, first = os.fstat(f.fileno()).st_size, f.read(len(HDF5_MAGIC))
+            head, offset = first, 512
+            while head != HDF5_MAGIC and offset + len(HDF5_MAGIC) <= size:
+                f.seek(offset)
+                head, offset = f.read(len(HDF5_MAGIC)), offset * 2
+    except OSError:
+        return None
+    if head == HDF5_MAGIC:
+        return None
+    return HDF4_SAID if first.startswith(HDF4_MAGIC) else "not HDF5, no image"
 
 
 def _image_like(data) -> bool:

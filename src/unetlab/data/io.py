@@ -220,7 +220,7 @@ def listed_image(path: Path, suffixes=INPUT_SUFFIXES, *, nifti: bool = True) -> 
         return is_shapes_mask(path)
     if suffix in H5_SUFFIXES and (held := no_image_held(path)):
         if _SAY_PASSED.get():
-            note_once(f"{path}: {held}, no image: passed over")
+            note_once(f"{path}: {held}: passed over")
         return False
     return suffix not in SHARED_SUFFIXES or not other_format(path)  # no header read else
 
