@@ -88,3 +88,22 @@ def test_a_cut_short_file_beside_the_data_set_does_not_stop_train(tmp_path, capl
     sets = ["--set", f"data.h5_dataset={RAW}", "--set", f"data.h5_mask_dataset={IDS}"]
     assert main(["train", "--data", str(tmp_path / "cremi"), "--check", *sets]) == 0
     assert "sample_C" not in caplog.text and "x.h5" not in caplog.text
+
+
+def test_a_pair_reader_keeps_the_masks_dataset_named_where_it_was_made(tmp_path):
+    """A data loader's worker (a fresh thread, pickled reader) reads the mask dataset of the
+    command that made the reader, not the image's (s74 review: no test caught it dropped)."""
+    import pickle
+    import threading
+
+    made = _samples(tmp_path / "cremi")
+    with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
+        reader = pickle.dumps(PairReader())
+    got = {}
+    path = tmp_path / "cremi" / "sample_B.h5"
+    worker = threading.Thread(
+        target=lambda: got.update(mask=pickle.loads(reader).stack(path, mask=True))
+    )
+    worker.start()
+    worker.join()
+    np.testing.assert_array_equal(got["mask"], made["sample_B.h5"][1])
