@@ -107,3 +107,31 @@ def test_a_pair_reader_keeps_the_masks_dataset_named_where_it_was_made(tmp_path)
     worker.start()
     worker.join()
     np.testing.assert_array_equal(got["mask"], made["sample_B.h5"][1])
+
+
+def test_the_checkpoints_datasets_are_said_only_where_an_hdf5_file_reads_them(
+    tmp_path, instance_checkpoint, caplog
+):
+    """s74 review: predict with a CREMI checkpoint on a.png and b.tif said "HDF5 files of
+    several datasets: 'volumes/raw' read, as the checkpoint trained" (evaluate the masks'
+    too), no HDF5 file read."""
+    import tifffile
+    from PIL import Image
+
+    from unetlab.checkpoint import update_checkpoint
+    from unetlab.cli import main
+
+    root = tmp_path / "data"
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    Image.fromarray(np.full((32, 32), 9, np.uint8)).save(root / "images" / "a.png")
+    tifffile.imwrite(root / "images" / "b.tif", np.full((32, 32), 9, np.uint8))
+    for name in ("a", "b"):
+        Image.fromarray(np.eye(32, dtype=np.uint8)).save(root / "masks" / f"{name}.png")
+    model = str(shutil.copy(instance_checkpoint, tmp_path / "cremi.pt"))
+    update_checkpoint(model, train_config={"data": {"h5_dataset": RAW, "h5_mask_dataset": IDS}})
+    caplog.set_level("INFO")
+    predict = ["predict", "--checkpoint", model, "--input", str(root / "images")]
+    assert main([*predict, "--output", str(tmp_path / "out")]) == 0
+    assert main(["evaluate", "--checkpoint", model, "--data", str(root)]) == 0
+    assert "as the checkpoint trained" not in caplog.text

@@ -627,7 +627,6 @@ def _level_seeds(args) -> float | None:
 
 def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
-    from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as
     from unetlab.evaluate.earlier import records_read_once
     from unetlab.evaluate.predictions import predictions_read_once
     from unetlab.signals import stop_line_said
@@ -637,8 +636,8 @@ def run(args) -> int:
     # stop line the command's alone (evaluate_model says none)
     with (
         grey_masks_read_as(args.grey_masks),
-        h5_dataset_read_as(h5_dataset_read(args)),
-        h5_mask_dataset_read_as(h5_dataset_read(args, "h5_mask_dataset")),
+        h5_dataset_read(args),
+        h5_dataset_read(args, "h5_mask_dataset"),
         records_read_once(),
         predictions_read_once(),
         stop_line_said(),

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,23 +162,27 @@ def add_h5_dataset_arg(p) -> None:
     p.add_argument("--h5-dataset", metavar="NAME", help=H5_DATASET)
 
 
-def h5_dataset_read(args, key: str = "h5_dataset") -> str | None:
-    """The dataset read in each HDF5 input of several: ``--h5-dataset``, else the one the
-    checkpoint trained on (its ``data.h5_dataset``, said in one line: s73 user, a model
-    trained on ``raw`` refused its own files without the flag again), else None; ``key``
+@contextlib.contextmanager
+def h5_dataset_read(args, key: str = "h5_dataset") -> Iterator[None]:
+    """Within: the dataset read in each HDF5 input of several is ``--h5-dataset``, else the
+    one the checkpoint trained on (its ``data.h5_dataset``, said in one line where a file of
+    several reads it: s73 user, a model trained on ``raw`` refused its own files without the
+    flag again; s74 review, it was said of PNG inputs), else the file's one; ``key``
     ``h5_mask_dataset``: the masks' (``--h5-mask-dataset``, ``data.h5_mask_dataset``)."""
     from unetlab.checkpoint import parts_h5_dataset
+    from unetlab.data.h5 import h5_dataset_read_as, h5_dataset_said, h5_mask_dataset_read_as
 
-    given, flag = getattr(args, key, None), "--" + key.replace("_", "-")
-    if given is not None or getattr(args, "checkpoint", None) is None:
-        return given
-    if (name := parts_h5_dataset(checkpoint_parts(args), key)) is not None:
-        log.info(
-            "HDF5 files of several datasets: %r read%s, as the checkpoint trained "
-            "(its data.%s; %s NAME reads another)",
-            *(name, " as masks" * (key != "h5_dataset"), key, flag),
-        )
-    return name
+    read_as = h5_dataset_read_as if key == "h5_dataset" else h5_mask_dataset_read_as
+    name = given = getattr(args, key, None)
+    if given is None and getattr(args, "checkpoint", None) is not None:
+        name = parts_h5_dataset(checkpoint_parts(args), key)
+    line = (
+        f"HDF5 files of several datasets: {name!r} read{' as masks' * (key != 'h5_dataset')}, "
+        f"as the checkpoint trained (its data.{key}; --{key.replace('_', '-')} NAME reads "
+        "another)"
+    )
+    with read_as(name), h5_dataset_said(name if given is None else None, line):
+        yield
 
 
 def add_axes_arg(p, more: str = "") -> None:
@@ -338,7 +342,6 @@ def _add_slides(s) -> None:
 
 def run(args) -> int:
     since = _cpu_reading()  # other work's cores over the setup (imports too): the threads
-    from unetlab.data.h5 import h5_dataset_read_as
     from unetlab.inference.every_file import headers_read_once
     from unetlab.inference.output_rules import holds_of_a_call
     from unetlab.signals import stop_line_said
@@ -350,7 +353,7 @@ def run(args) -> int:
         holds_of_a_call(),
         stop_line_said(),
         headers_read_once(),
-        h5_dataset_read_as(h5_dataset_read(args)),
+        h5_dataset_read(args),
     ):
         return _run(args, since)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import math
 import os
 import re
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -85,6 +87,21 @@ def h5_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[No
 def h5_dataset_reading() -> str | None:
     """The dataset read in an HDF5 file of several now (:func:`h5_dataset_read_as`)."""
     return _NAMED.get()
+
+
+#: {dataset name: the line said where an HDF5 file of several reads it} (where the name
+#: came from: the checkpoint's), per thread and context
+_SAID: ContextVar[MappingProxyType] = ContextVar(
+    "unetlab_h5_dataset_said", default=MappingProxyType({})
+)
+
+
+def h5_dataset_said(name: str | None, line: str) -> contextlib.AbstractContextManager[None]:
+    """Within: ``line`` said once where an HDF5 file of several datasets reads ``name``
+    (s74 review: the checkpoint's was said of PNG and TIFF inputs, no HDF5 file read); as
+    now where ``name`` is None."""
+    said = _SAID.get() if name is None else {**_SAID.get(), name.strip("/"): line}
+    return set_within(_SAID, MappingProxyType(said))
 
 
 def h5_mask_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[None]:
@@ -326,6 +343,8 @@ def _chosen(path: Path, names: list[str], f, named: str | None) -> str:
     """The dataset of ``names`` to read: the one ``named`` where the file holds it, else
     the file's one; ImageReadError naming them, and the fix, else."""
     if named is not None and named.strip("/") in names:
+        if len(names) > 1 and (line := _SAID.get().get(named.strip("/"))):
+            note_once(line, level=logging.INFO)
         return named.strip("/")
     if len(names) == 1:
         return names[0]
