@@ -135,3 +135,23 @@ def test_the_checkpoints_datasets_are_said_only_where_an_hdf5_file_reads_them(
     assert main([*predict, "--output", str(tmp_path / "out")]) == 0
     assert main(["evaluate", "--checkpoint", model, "--data", str(root)]) == 0
     assert "as the checkpoint trained" not in caplog.text
+
+
+def test_a_cremi_folder_without_the_masks_dataset_named_is_told_how(
+    tmp_path, instance_checkpoint, capsys
+):
+    """s74 review: train --data cremi --set data.h5_dataset=volumes/raw and evaluate
+    --h5-dataset volumes/raw ended in the long 'no data set found' line, naming no HDF5."""
+    from unetlab.cli import main
+
+    _samples(tmp_path / "cremi")
+    data = ["--data", str(tmp_path / "cremi")]
+    assert main(["train", *data, "--check", "--set", f"data.h5_dataset={RAW}"]) == 2
+    said = capsys.readouterr().err
+    assert "HDF5 files of several datasets (sample_A.hdf: volumes/labels/clefts, " in said
+    assert "their own mask, the labels' dataset named: --set data.h5_mask_dataset=volumes" in said
+    evaluate = ["evaluate", "--checkpoint", str(instance_checkpoint), *data, "--h5-dataset", RAW]
+    assert main([*evaluate, "--h5-mask-dataset", "labels"]) == 2
+    said = capsys.readouterr().err
+    assert "neuron_ids, volumes/raw), none holding 'labels': HDF5 files holding" in said
+    assert "named: --h5-mask-dataset volumes/labels/neuron_ids" in said

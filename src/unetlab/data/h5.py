@@ -187,6 +187,16 @@ def not_hdf5(path: str | os.PathLike) -> str | None:
     return HDF4_SAID if first.startswith(HDF4_MAGIC) else "not HDF5, no image"
 
 
+def image_datasets(path: str | os.PathLike) -> list[str]:
+    """The names of the datasets of images (numbers on 2 or more axes) of the HDF5 file
+    ``path``; [] for one it cannot open (its read says why)."""
+    try:
+        with h5_file(path) as f:
+            return [n for n in _datasets(f) if _image_like(f[n])]
+    except (ImageReadError, OSError):
+        return []
+
+
 def _image_like(data) -> bool:
     return len(data.shape) >= 2 and data.dtype.kind in "biuf"
 

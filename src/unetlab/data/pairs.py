@@ -83,8 +83,11 @@ from unetlab.data.h5 import (
     h5_dataset_read_as,
     h5_datasets_reading,
     h5_mask_dataset_read_as,
+    h5_mask_dataset_reading,
     holds_h5_mask,
+    image_datasets,
     is_h5_name,
+    no_image_held,
 )
 from unetlab.data.io import (
     GIVEN_AXES,
@@ -589,6 +592,7 @@ def detect_layout(root: Path, flag: str | Spelled = "--data") -> str:
     refuse_data_set_part(root, flag)  # find_pairs' own, as its caller names it
     refuse_ctc_part(root, flag)
     near = near_misses(root, TRAINING if _trains(flag) else SCORING) + _npz_alone(root)
+    near += _h5_alone(root, _trains(flag))
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
         f"{root}: no data set found{found}; expected images/ and masks/ (or labels/, or "
@@ -1746,6 +1750,24 @@ def _npz_alone(root: Path) -> list[str]:
     return [
         f"{npz[0]} holds no 'images' and 'masks' arrays, as a data set in one file does: "
         "save it as np.savez(path, images=..., masks=...)"
+    ]
+
+
+def _h5_alone(root: Path, trains: bool) -> list[str]:
+    """The line for HDF5 files of several image datasets in a folder of no data set: how
+    one is its own mask (s74 review: a CREMI user who forgot ``data.h5_mask_dataset`` read
+    the long no-data-set line alone, naming no HDF5)."""
+    h5 = (p for p in listing(root) if is_h5_name(p) and not no_image_held(p))
+    name, held = next(((p.name, n) for p in h5 if len(n := image_datasets(p)) > 1), (None, []))
+    if name is None:
+        return []
+    named = h5_mask_dataset_reading()
+    fix = "--set data.h5_mask_dataset=" if trains else "--h5-mask-dataset "
+    return [
+        f"HDF5 files of several datasets ({name}: {', '.join(held[:4])}"
+        f"{', ...' * (len(held) > 4)}){f', none holding {named!r}' * bool(named)}: "
+        "HDF5 files holding image and labels (CREMI's) are each their own mask, the "
+        f"labels' dataset named: {fix}volumes/labels/neuron_ids"
     ]
 
 
