@@ -2,6 +2,7 @@
 exports, Imaris' .ims and BigDataViewer's .h5 are read as TIFFs are (before: a folder of
 them said "no masks, but 4 other files"; .ims was named a format unetlab does not read)."""
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -572,3 +573,17 @@ def test_a_keras_model_beside_the_data_set_is_not_said(tmp_path, caplog):
         assert len(find_pairs(root)) == 2
         assert data_set_above(root) is None  # train's look: is data/ a part of a data set?
     assert "unet_membrane" not in caplog.text
+
+
+def test_the_help_of_h5_dataset_names_every_suffix_read_and_the_checkpoints_default():
+    """s74 review: --h5-dataset's help said its default was "the file's one" (the
+    checkpoint's is read) and listed .h5 and .hdf5 alone, the config keys two apiece."""
+    from unetlab.cli.predict import H5_DATASET
+    from unetlab.config.sections import DataSection
+    from unetlab.data.h5 import H5_SUFFIXES
+
+    keys = {f.name: f.metadata["help"] for f in dataclasses.fields(DataSection)}
+    helps = [H5_DATASET, keys["h5_dataset"], keys["h5_mask_dataset"]]
+    assert all(f"({', '.join(('.h5', '.hdf5', '.hdf', '.ims'))})" in h for h in helps)
+    assert sorted(H5_SUFFIXES) == sorted((".h5", ".hdf5", ".hdf", ".ims"))
+    assert "default: the checkpoint's data.h5_dataset" in H5_DATASET

@@ -152,8 +152,9 @@ def _add_inputs(p) -> None:
 
 #: --h5-dataset's help (data.h5_dataset)
 H5_DATASET = (
-    "the dataset read in each HDF5 file (.h5, .hdf5) of several, by its path in the file "
-    "(raw, volumes/raw; default: the file's one, as an ilastik export holds)"
+    "the dataset read in each HDF5 file (.h5, .hdf5, .hdf, .ims) of several, by its path in "
+    "the file (raw, volumes/raw; default: the checkpoint's data.h5_dataset, the one it "
+    "trained on; a file of one dataset, an ilastik export, is read whatever its name)"
 )
 
 
