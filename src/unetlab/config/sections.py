@@ -172,17 +172,18 @@ class DataSection(Section):
     )
     h5_dataset: str | None = option(
         None,
-        "the dataset read in each HDF5 image and mask file (.h5, .hdf5, .hdf, .ims) of several, "
-        "by its path in the file (raw, volumes/raw); a file of one dataset (an ilastik export) is read "
-        "whatever its name; recorded in the checkpoint, so predict and evaluate read it (or "
-        "--h5-dataset NAME); null: refused, naming them",
+        "the dataset read in each HDF5 image and mask file (.h5, .hdf5, .hdf, .ims) of "
+        "several, by its path in the file (raw, volumes/raw); a file of one dataset (an "
+        "ilastik export) is read whatever its name; recorded in the checkpoint, so predict "
+        "and evaluate read it (or --h5-dataset NAME); null: refused, naming them",
     )
     h5_mask_dataset: str | None = option(
         None,
-        "the dataset read as the mask in each HDF5 file (.h5, .hdf5, .hdf, .ims) of several, by "
-        "its path in the file (CREMI's volumes/labels/neuron_ids): a folder of files holding it beside the "
-        "image's (data.h5_dataset: volumes/raw) is a data set of files each its own mask; "
-        "recorded in the checkpoint, so evaluate reads it; null: masks as images (h5_dataset)",
+        "the dataset read as the mask in each HDF5 file (.h5, .hdf5, .hdf, .ims) of several, "
+        "by its path in the file (CREMI's volumes/labels/neuron_ids): a folder of files "
+        "holding it beside the image's (data.h5_dataset: volumes/raw) is a data set of files "
+        "each its own mask; recorded in the checkpoint, so evaluate reads it; null: masks as "
+        "images (h5_dataset)",
     )
     normalization: dict | None = option(
         None,

@@ -16,8 +16,8 @@ PAGE_COLUMNS = ("page", "t", "t_s", "z")
 
 class PageColumns:
     """Called with a file, a page and the file's page count: the page's columns (``{}`` for a
-    one-page image; ``page`` alone for a stack that is no TIFF, MRC nor HDF5: outlines); each file's axes
-    and frame interval read once."""
+    one-page image; ``page`` alone for a stack that is no TIFF, MRC nor HDF5: outlines); each
+    file's axes and frame interval read once."""
 
     def __init__(self) -> None:
         self.read: dict[Path, PageAxes] = {}
