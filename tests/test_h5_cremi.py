@@ -155,3 +155,25 @@ def test_a_cremi_folder_without_the_masks_dataset_named_is_told_how(
     said = capsys.readouterr().err
     assert "neuron_ids, volumes/raw), none holding 'labels': HDF5 files holding" in said
     assert "named: --h5-mask-dataset volumes/labels/neuron_ids" in said
+
+
+@pytest.mark.parametrize(
+    "shape, resolution, size, spacing",
+    [
+        ((3, 8, 8), (40.0, 4.0, 8.0), (0.004, 0.008), 0.04),
+        ((8, 8), (4.0, 8.0), (0.004, 0.008), None),
+    ],
+)
+def test_a_resolution_is_read_z_y_x_or_y_x(tmp_path, shape, resolution, size, spacing):
+    """Pins (s74 review: no test told y from x, nor read a 2-D dataset's resolution)."""
+    import h5py
+
+    path = tmp_path / "a.hdf"
+    with h5py.File(path, "w") as f:
+        data = f.create_dataset(RAW, data=np.zeros(shape, np.uint8))
+        data.attrs["resolution"] = np.array(resolution)
+        f.create_dataset(IDS, data=np.zeros(shape, np.uint64))
+    with h5_dataset_read_as(RAW):
+        found = read_pixel_size(path)
+    assert found.size == pytest.approx(size)
+    assert found.spacing == (None if spacing is None else pytest.approx(spacing))
