@@ -252,3 +252,28 @@ def test_a_val_npz_beside_a_train_npz_validates_as_a_val_folder_does(tmp_path, c
     )
     (root / "test.npz").unlink()
     assert [p.image.name for p in split_pairs(root, val_fraction=0.5, seed=1)[1]] == ["val.npz"] * 2
+
+
+def test_npz_files_beside_a_folders_layout_do_not_split_it(tmp_path):
+    """s74 review 1: images/ + masks/ with a notebook's train.npz and val.npz beside them
+    (a cache) split by the .npz names: "train: listed in the split file but not in images/".
+    The folders are the data set: a random split of their pairs, as before."""
+    from PIL import Image
+
+    from unetlab.data.datasets import split_kind
+
+    root = tmp_path / "fpn"
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+        for k in range(5):
+            Image.fromarray(_pages(1)[folder == "masks"][0]).save(root / folder / f"a{k}.png")
+    for name in ("train", "val"):
+        _data_set(root / f"{name}.npz", *_pages(2))
+    assert split_kind(root) == "random"
+    train, val = split_pairs(root, val_fraction=0.2, seed=0)
+    assert (len(train), len(val)) == (4, 1)
+    assert {p.image.parent.name for p in train + val} == {"images"}
+
+
+def _pages(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return RNG.integers(0, 255, (n, 40, 48), np.uint8), np.ones((n, 40, 48), np.uint8)

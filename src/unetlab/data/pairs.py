@@ -888,12 +888,23 @@ def npz_val_split(root: Path) -> tuple[list[str], str, list[str]] | None:
     """(the stems of the training data sets, the validation one's, the names of those left
     out: a test split, :func:`_npz_used`) of the ``.npz`` data sets of ``root`` where one is
     named for validation (``val.npz``, ``validation.npz``: as a ``val/`` folder beside
-    ``train/``; it was trained on: s74); else None."""
+    ``train/``; it was trained on: s74), where they are the data set (:func:`detect_layout`
+    ``npz``: a folder of images/ and masks/ with a notebook's cache beside is not split by
+    it, s74 review 1); else None."""
     sets = _npz_sets(root)
-    if (split := _npz_val(sets)) is None:
+    if (split := _npz_val(sets)) is None or not _is_npz_layout(root):
         return None
     tests = [p.name for p in sets if _split_named(p, "test")]
     return [nfc(p.stem) for p in split[0]], nfc(split[1].stem), tests
+
+
+def _is_npz_layout(root: Path) -> bool:
+    """Whether ``root``'s layout is one data set per ``.npz`` (:func:`_layout`; False where
+    two of its folders could play one part: its own line says so)."""
+    try:
+        return _layout(root) == "npz"
+    except DatasetError:
+        return False
 
 
 def _npz_val(sets: list[Path]) -> tuple[list[Path], Path] | None:
