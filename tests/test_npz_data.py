@@ -91,8 +91,9 @@ def test_train_given_the_npz_says_the_exact_command(tmp_path, monkeypatch, capsy
     assert main(given[1:]) != 0
     said = capsys.readouterr().err
     assert "its folder's reads more.npz with it; to read data.npz alone, move it into a " in said
-    move = f"mkdir {root / 'data'} && mv {root / 'data.npz'} {root / 'data'}/"
-    assert f"{move} && unetlab train --data={root / 'data'} --check\n" in said
+    alone = tmp_path / "nb_data"  # beside nb/, whose layout may read a folder in it
+    move = f"mkdir {alone} && mv {root / 'data.npz'} {alone}/"
+    assert f"{move} && unetlab train --data={alone} --check\n" in said
 
 
 def test_an_npz_data_set_splits_image_by_image(tmp_path):
@@ -277,3 +278,106 @@ def test_npz_files_beside_a_folders_layout_do_not_split_it(tmp_path):
 
 def _pages(n: int) -> tuple[np.ndarray, np.ndarray]:
     return RNG.integers(0, 255, (n, 40, 48), np.uint8), np.ones((n, 40, 48), np.uint8)
+
+
+def _split_sets(root: Path, names: tuple[str, ...]) -> Path:
+    for name in names:
+        _data_set(root / f"{name}.npz", *_pages(6 if name == "train" else 2))
+    return root
+
+
+def _error_of(monkeypatch, capsys, *words: str) -> str:
+    """What ``unetlab WORDS`` says on failing, as typed (sys.argv: the command it gives)."""
+    import sys
+
+    from unetlab.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["unetlab", *words])
+    assert main(list(words)) != 0
+    return capsys.readouterr().err
+
+
+def test_the_npz_given_is_read_by_its_folders_command_or_put_in_a_folder_of_its_own(
+    tmp_path, monkeypatch, capsys
+):
+    """s74 review 2: --data X.npz gave commands that read other data, or moved a split's
+    file: nb3/{train,val,test}.npz, evaluate --data nb3/test.npz advised moving test.npz,
+    which evaluate --data nb3 scores alone; train --data nb3/train.npz advised moving
+    train.npz out of its split. The folder's command where it reads the file as the
+    command's data; a copy beside the folder where a move would change its split."""
+    monkeypatch.chdir(tmp_path)
+    _split_sets(tmp_path / "nb3", ("train", "val", "test"))
+    said = _error_of(
+        monkeypatch, capsys, "evaluate", "--data", "nb3/test.npz", "--checkpoint", "m.pt"
+    )
+    assert said.endswith(
+        "where --data takes a folder: unetlab evaluate --data nb3 --checkpoint m.pt\n"
+    )
+    said = _error_of(monkeypatch, capsys, "train", "--data", "nb3/train.npz", "--check")
+    assert said.endswith(": unetlab train --data nb3 --check (validating on val.npz)\n")
+    said = _error_of(monkeypatch, capsys, "train", "--data", "nb3/test.npz", "--check")
+    alone = tmp_path / "nb3_test"
+    copy = f"mkdir {alone} && cp {tmp_path / 'nb3' / 'test.npz'} {alone}/"
+    assert "its folder's would train on train.npz, not test.npz; to train on it alone, copy" in said
+    assert said.endswith(f"{copy} && unetlab train --data nb3_test --check\n")
+
+
+def test_an_npz_beside_a_data_set_of_another_layout_is_put_in_a_folder_of_its_own(
+    tmp_path, monkeypatch, capsys
+):
+    """s74 review 2: mix2/ of images/ + masks/ + data.npz: train --data mix2/data.npz said
+    "unetlab train --data mix2 --check", which trains on the PNG pairs, never data.npz."""
+    from PIL import Image
+
+    root = tmp_path / "mix2"
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+        Image.fromarray(_pages(1)[folder == "masks"][0]).save(root / folder / "a.png")
+    _data_set(root / "data.npz", *_pages(2))
+    given = f"--data={root / 'data.npz'}"
+    said = _error_of(monkeypatch, capsys, "train", given, "--check")
+    alone = tmp_path / "mix2_data"
+    move = (
+        f"mkdir {alone} && mv {root / 'data.npz'} {alone}/ && unetlab train --data={alone} --check"
+    )
+    assert f"{root}'s data set is of another layout, which does not read it: move it" in said
+    assert said.endswith(f"{move}\n")
+
+
+def test_the_npz_given_outside_a_command_names_the_folder_not_a_command(tmp_path, monkeypatch):
+    """provenance.command_with gives no command line in Python (the API): the process's
+    argv (here naming the file) is no command the user typed."""
+    import sys
+
+    root, _ = _one_file_set(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["unetlab", "train", "--data", str(root / "data.npz")])
+    with pytest.raises(DatasetError, match=r"takes a folder: give --data \S*nb$"):
+        find_pairs(root / "data.npz", flag="--data")
+
+
+def test_evaluate_of_a_train_and_a_val_npz_scores_the_val_npz_alone(tmp_path, caplog):
+    """s74 review 4: nb2/{train,val}.npz, no test.npz: evaluate scored both as one (the
+    checkpoint trained on 6 of the 8 images); as of train/ + val/ folders, val.npz alone."""
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    root = _split_sets(tmp_path / "nb2", ("train", "val"))
+    assert [(p.image.name, p.page) for p in evaluation_pairs(root)] == [
+        ("val.npz", 0),
+        ("val.npz", 1),
+    ]
+    assert "score val.npz, the validation split, alone (train.npz left out)" in caplog.text
+    (root / "more.npz").write_bytes((root / "train.npz").read_bytes())
+    find_pairs(root)
+    assert "3 data sets in one file each: train on more.npz, train.npz, validate on val.npz" in (
+        caplog.text
+    )
+
+
+def test_a_val_npz_split_says_how_an_image_moves_between_its_sides():
+    """The fix a note on a class missing from validation gives of an .npz split (a KeyError
+    where the split had no entry)."""
+    from unetlab.data.datasets import split_move
+
+    assert split_move("npz", "val") == (
+        "from the training .npz into val.npz (the .npz files' names split it)"
+    )

@@ -848,21 +848,33 @@ def _npz_sets(root: Path, names: list[str] | None = None) -> list[Path]:
     return [p for p in found if names is None or nfc(p.stem) in names]
 
 
-def _npz_given_line(root: Path, flag: str) -> str:
-    """The line for the data set in one ``.npz`` ``root`` given as the data folder (``flag``):
-    its folder's, with the command that reads it (the user's, the file's folder in its
-    place) and, where the folder holds other data sets (read with it), the one that moves it
-    into a folder of its own first (s74: "give --data the folder" read the others too)."""
-    others = [p.name for p in _npz_sets(root.parent) if p != root]
+def _npz_given_line(root: Path, flag: str, use: Use) -> str:
+    """The line for the data set in one ``.npz`` ``root`` given as the data folder (``flag``)
+    of a command that reads it for ``use``: the user's command, the file's folder in its
+    place, where that reads it as the command's data (a ``val.npz`` beside it validating);
+    else the commands that put it in a folder of its own first (s74 review 2: the folder's
+    command read other files, or none of it), moved where that changes nothing the folder
+    reads, copied where the folder's split would change."""
     said = f"{root}: a data set in one file, where {flag} takes a folder"
-    alone = root.parent / root.stem if others else root.parent
-    command = command_with(root, alone) or f"give {flag} {alone}"
-    if not others:
-        return f"{said}: {command}"
-    move = shell_command("mkdir", alone) + " && " + shell_command("mv", root, f"{alone}/")
+    folder, own = root.parent, "into a folder of its own"
+    if not _is_npz_layout(folder):
+        why = f"{os.path.abspath(folder)}'s data set is of another layout, which does not read it"
+        return f"{said}; {why}: move it {own}: {_own_folder(root, flag, 'mv')}"
+    read = _npz_read(_npz_sets(folder), use)
+    part = _npz_part(read, use)
+    if part == [root]:
+        command = command_with(root, folder) or f"give {flag} {folder}"
+        validated = [p.name for p in read if p != root]
+        return f"{said}: {command}" + (f" (validating on {validated[0]})" if validated else "")
+    if root in part:
+        others = first_listed([p.name for p in part if p != root], 3)
+        moved = f"to read {root.name} alone, move it {own}: {_own_folder(root, flag, 'mv')}"
+        return f"{said}: its folder's reads {others} with it; {moved}"
+    reads = first_listed([p.name for p in part], 3)
+    copied = f"copy it {own} (moved, {os.path.abspath(folder)}'s split would change)"
     return (
-        f"{said}: its folder's reads {first_listed(others, 3)} with it; to read {root.name} "
-        f"alone, move it into a folder of its own: {move} && {command}"
+        f"{said}: its folder's would {use.verb} {reads}, not {root.name}; to {use.verb} it "
+        f"alone, {copied}: {_own_folder(root, flag, 'cp')}"
     )
 
 
@@ -872,6 +884,17 @@ def _h5_sets(root: Path, names: list[str] | None = None) -> list[Path]:
     ``volumes/labels/neuron_ids`` beside ``volumes/raw``); ``names``: those stems only."""
     found = [p for p in listing(root) if is_h5_name(p) and holds_h5_mask(p)]
     return [p for p in found if names is None or nfc(p.stem) in names]
+
+
+def _own_folder(root: Path, flag: str, verb: str) -> str:
+    """The commands that put the ``.npz`` data set ``root`` in a folder of its own (``verb``:
+    ``mv``, ``cp``) and read it there (the user's command, that folder in its place): one
+    beside its folder (``nb_test/``), never in it, whose layout may read it (``nb/val/``)."""
+    folder = Path(os.path.abspath(root)).parent
+    alone = folder.with_name(f"{folder.name}_{root.stem}")
+    command = command_with(root, alone) or f"give {flag} {alone}"
+    into = shell_command(verb, root, f"{alone}/")
+    return f"{shell_command('mkdir', alone)} && {into} && {command}"
 
 
 def _series_cases(root: Path) -> bool:
@@ -920,30 +943,50 @@ def _split_named(path: Path, split: str) -> bool:
 
 
 def _npz_used(root: Path, sets: list[Path], use: Use) -> list[Path]:
-    """The data sets of ``sets`` (the ``.npz`` files of ``root``) a command reads, said in
-    one line where there are several (nb/{train,test}.npz trained and validated on test.npz
-    too, unsaid: s73 review 8): training leaves those named a test split out (``test.npz``:
-    as a ``test/`` folder beside ``train/``), scoring reads those alone, where some are; a
-    ``val.npz`` validates a training (:func:`npz_val_split`), said."""
+    """The data sets of ``sets`` (the ``.npz`` files of ``root``) a command reads
+    (:func:`_npz_read`), said in one line where there are several (nb/{train,test}.npz
+    trained and validated on test.npz too, unsaid: s73 review 8)."""
     if len(sets) < 2:
         return sets
+    used = _npz_read(sets, use)
+    note_once(f"{root}/: {len(sets)} data sets in one file each{_npz_how(root, sets, used, use)}")
+    return used
+
+
+def _npz_read(sets: list[Path], use: Use) -> list[Path]:
+    """The data sets of ``sets`` a command reads for ``use``: training leaves those named a
+    test split out (``test.npz``: as a ``test/`` folder beside ``train/``), scoring reads
+    those alone, where some are; else scoring reads a validation one alone (``val.npz``
+    beside ``train.npz``: as ``val/`` beside ``train/``, :func:`npz_val_split`; s74 review 4:
+    both were scored as one), a training validates on it."""
     tests = [p for p in sets if _split_named(p, "test")]
-    some = 0 < len(tests) < len(sets)
-    used = [p for p in sets if (p in tests) != (use == TRAINING)] if some else sets
+    if 0 < len(tests) < len(sets):
+        return [p for p in sets if (p in tests) != (use == TRAINING)]
+    split = _npz_val(sets)
+    return [split[1]] if split and use == SCORING else sets
+
+
+def _npz_part(read: list[Path], use: Use) -> list[Path]:
+    """The data sets of ``read`` (:func:`_npz_read`) a command takes as its data: those it
+    trains on, a validation one left out; all of those it scores."""
+    split = _npz_val(read) if use == TRAINING else None
+    return split[0] if split else read
+
+
+def _npz_how(root: Path, sets: list[Path], used: list[Path], use: Use) -> str:
+    """The end of :func:`_npz_used`'s line: which of ``sets`` are ``used``, and how."""
     names = ", ".join(p.name for p in used)
     left = ", ".join(p.name for p in sets if p not in used)
-    if split := _npz_val(sets) if use == TRAINING else None:
+    if split := _npz_val(used) if use == TRAINING else None:
         names = f"{', '.join(p.name for p in split[0])}, validate on {split[1].name}"
     if not left:
-        how = f": train on {names}" if split else f" ({names}): {use.verb} them as one"
-    elif use == TRAINING:
-        how = (
+        return f": train on {names}" if split else f" ({names}): {use.verb} them as one"
+    if use == TRAINING:
+        return (
             f": train on {names}; {left} left out, a test split (evaluate --data {root} scores it)"
         )
-    else:
-        how = f": score {names}, the test split, alone ({left} left out)"
-    note_once(f"{root}/: {len(sets)} data sets in one file each{how}")
-    return used
+    part = "test" if any(_split_named(p, "test") for p in used) else "validation"
+    return f": score {names}, the {part} split, alone ({left} left out)"
 
 
 def _cellpose_beside(root: Path, images: list[Path]) -> None:
@@ -1029,7 +1072,8 @@ def no_data_folder(root: Path, flag: str | Spelled = "--data") -> DatasetError:
             **spelled(lambda f: f"{said}/ tar -xf) and give {f} the folder it holds", flag)
         )
     if holds_data_set(root):  # np.savez(f, images=..., masks=...): its folder's layout
-        return DatasetError(**spelled(lambda f: _npz_given_line(root, f), flag))
+        use = TRAINING if _trains(flag) else SCORING
+        return DatasetError(**spelled(lambda f: _npz_given_line(root, f, use), flag))
     if root.exists():
         said = (
             "the folder that holds images/ "
