@@ -238,7 +238,20 @@ def test_inputs_labelme_cannot_open_get_no_file_and_are_said_once(tmp_path, capl
     assert not result.failed and (tmp_path / "out" / "x_objects.tif").is_file()
     assert sorted(p.name for p in (tmp_path / "out").glob("*_objects.json")) == ["a0_objects.json"]
     said = "2 inputs left out (x.npy, ...): labelme cannot open such an image"
-    assert caplog.text.count(said) == 1 and "convert it to TIFF" in caplog.text
+    assert caplog.text.count(said) == 1 and "convert it to PNG and predict the PNG" in caplog.text
+
+
+def test_a_gif_input_gets_its_labelme_file(tmp_path):
+    """s74 review 3: a GIF (labelme opens it: PIL) was left out as "labelme cannot open such
+    an image"; a WebP too gets its file."""
+    _images(tmp_path / "in", [(40, 44)])
+    image = Image.open(tmp_path / "in" / "a0.png")
+    image.save(tmp_path / "in" / "g.gif")
+    image.save(tmp_path / "in" / "w.webp", lossless=True)
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    assert not result.failed
+    written = sorted(p.name for p in (tmp_path / "out").glob("*_objects.json"))
+    assert written == ["a0_objects.json", "g_objects.json", "w_objects.json"]
 
 
 def test_predicted_files_corrected_in_labelme_train_as_they_are(tmp_path):

@@ -38,22 +38,30 @@ _LARGE = (
 )
 
 
-#: the images cellpose's GUI and labelme open by the name their files give (cellpose
-#: ``io.imread``: TIFF by tifffile, others by OpenCV; labelme ``LabelFile.load_image_file``:
-#: PIL); an ``.npy`` cellpose reads as a ``_seg.npy``'s masks, labelme not at all
-OPENED = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp")
-_UNOPENED = (
-    "{reader} cannot open such an image by the name its file gives and loads nothing: "
-    "convert it to TIFF (tifffile.imwrite) and predict the TIFF"
-)
+#: by reader of a file naming its image: the images it opens by that name, and how to give
+#: it one of the others (cellpose ``io.imread``: TIFF by tifffile, others by OpenCV; an
+#: ``.npy`` it reads as a ``_seg.npy``'s masks; labelme ``LabelFile.load_image_file``: PIL,
+#: GIF too (s74 review 3: left out), re-saved as PNG, which a float TIFF cannot be)
+OPENERS = {
+    "cellpose's GUI": (
+        (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp"),
+        "convert it to TIFF (tifffile.imwrite) and predict the TIFF",
+    ),
+    "labelme": (
+        (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"),
+        "convert it to PNG and predict the PNG",
+    ),
+}
 
 
 def unopened_by(reader: str) -> Callable[[Path], str | None]:
-    """The ``unfit`` of :func:`placed_inputs` for files whose ``reader`` (cellpose's GUI,
-    labelme) opens the image they name: why it cannot open input ``path`` (an ``.npy``, an
-    ``.npz``, an MRC or NIfTI file: none of :data:`OPENED`), else None."""
-    why = _UNOPENED.format(reader=reader)
-    return lambda path: None if path.suffix.lower() in OPENED else why
+    """The ``unfit`` of :func:`placed_inputs` for files whose ``reader`` (of
+    :data:`OPENERS`: cellpose's GUI, labelme) opens the image they name: why it cannot open
+    input ``path`` (an ``.npy``, an ``.npz``, an MRC or NIfTI file: none it opens), else
+    None."""
+    opened, fix = OPENERS[reader]
+    why = f"{reader} cannot open such an image by the name its file gives and loads nothing: {fix}"
+    return lambda path: None if path.suffix.lower() in opened else why
 
 
 def unplaced(tif: Path) -> str | None:
