@@ -65,7 +65,7 @@ from unetlab.data.io import (
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.mirror import reflect_window
-from unetlab.data.names import SPLIT_NAMES, holds_object_ids, sub_folder
+from unetlab.data.names import SPLIT_NAMES, holds_object_ids, listed_once, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import (
     CT_MEASURED,
@@ -391,7 +391,9 @@ def _random_folder(root: Path) -> Path | None:
 
 def _fixed_split(root: Path, problems, say, given: tuple) -> tuple[list[Pair], list[Pair]]:
     """The split ``root`` fixes (:func:`split_kind`): its ``train/`` and ``val/`` folders,
-    else its VOC lists; ``given``: (axes, the AxesSetting that names them)."""
+    its COCO file or YOLO folders named for validation, its ``val.npz`` beside the other
+    ``.npz`` data sets, else its VOC lists; ``given``: (axes, the AxesSetting that names
+    them)."""
     if split_kind(root) == "folders":
         train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")
         say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
@@ -582,12 +584,14 @@ def data_folders(root: str | os.PathLike) -> list[Path]:
     return (list(layout_folders(root)) if _has_layout(root) else []) + split_folders(root)
 
 
+@listed_once()  # root listed once for all its kinds (s74 review: 90 -> 121 ms, 3,000 files)
 def split_kind(root: str | os.PathLike) -> str:
     """How :func:`split_pairs` splits the data set ``root``: ``"folders"`` (its ``train/``
     and ``val/``), ``"lists"`` (VOC's ``ImageSets/Segmentation/train.txt``), ``"random"``
     (``data.seed`` and ``data.val_fraction`` decide), ``"coco"`` (its COCO file named for
-    validation) or ``"yolo"`` (a YOLO set's ``images/train/`` and ``images/val/``): the fix
-    a line on the split gives."""
+    validation), ``"yolo"`` (a YOLO set's ``images/train/`` and ``images/val/``) or ``"npz"``
+    (a folder of ``.npz`` data sets, one named ``val.npz``: :func:`~unetlab.data.pairs.
+    npz_val_split`): the fix a line on the split gives."""
     root = Path(root)
     if _has_layout(sub_folder(root, "train")) and _has_layout(sub_folder(root, "val")):
         return "folders"
