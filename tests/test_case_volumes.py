@@ -17,6 +17,7 @@ from unetlab.cli import main
 from unetlab.data.tiffmeta import PixelSize
 from unetlab.evaluate.case_files import voxel_of
 from unetlab.evaluate.cases import CaseVoxel, class_volumes
+from unetlab.evaluate.spread import image_rows, write_image_csv
 
 _NAMES = ["--class-names", "background", "liver", "spleen", "kidney"]
 
@@ -63,11 +64,37 @@ def test_each_organ_s_predicted_and_true_volume_in_mm3(tmp_path):
     assert row["volume_diff_percent_spleen"] == "-25" and row["pred_volume_kidney"] == "0"
     assert row["volume_unit"] == "mm3"
     columns = list(row)
-    at = columns.index("iou_liver")
-    assert columns[at : at + 5] == [
-        "iou_liver", "dice_liver", "pred_volume_liver", "true_volume_liver",
+    assert columns[:17] == [
+        "name", "miou", "mdice", "iou_background", "dice_background", "iou_liver",
+        "dice_liver", "iou_spleen", "dice_spleen", "iou_kidney", "dice_kidney", "slices",
+        "foreground_dice", "volume_unit", "pred_volume_background", "true_volume_background",
+        "volume_diff_percent_background",
+    ]  # fmt: skip
+
+
+def test_the_volume_columns_come_after_those_before_them():
+    """e_cases.csv's columns before s74 keep their places (a script reading it by position
+    read the volumes where slices and foreground_dice had been): the volumes come last.
+    Seen failing without the fix: 'pred_volume_background' where 'iou_liver' was."""
+    rows = [dict(name="c", slices=2, miou=0.5, mdice=0.5, foreground_dice=0.5, iou=[1.0, 0.0])]
+    rows[0] |= dict(dice=[1.0, 0.0], volume_unit="mm3")
+    rows[0] |= dict(pred_volume=[2.0, 1512345.6], true_volume=[3.0, 4.0])
+    rows[0] |= dict(volume_diff_percent=[-1.0, 2.0])
+    columns, _ = image_rows(rows, ["bg", "liver"])
+    assert columns == [
+        "name", "miou", "mdice", "iou_bg", "dice_bg", "iou_liver", "dice_liver", "slices",
+        "foreground_dice", "volume_unit", "pred_volume_bg", "true_volume_bg",
+        "volume_diff_percent_bg", "pred_volume_liver", "true_volume_liver",
         "volume_diff_percent_liver",
     ]  # fmt: skip
+
+
+def test_a_volume_cell_keeps_its_digits(tmp_path):
+    """A liver of 1,512,345.6 mm3 is written so, not 1.51235e+06 (a figure's 6 digits).
+    Seen failing with volumes forced to 6 digits: '1.51235e+06'."""
+    rows = [dict(name="c", iou=[1.0], dice=[1.0], pred_volume=[1512345.6], true_volume=[2.0])]
+    with open(write_image_csv(tmp_path / "c.csv", rows, ["liver"]), newline="") as f:
+        assert next(csv.DictReader(f))["pred_volume_liver"] == "1512345.6"
 
 
 def test_a_class_absent_from_the_truth_has_no_volume_difference():

@@ -91,21 +91,29 @@ def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list
     """(columns, rows) of the per-image CSV: name, trained (where known), mIoU, mean Dice,
     pixel accuracy and error, ``iou_<class>`` and ``dice_<class>``, then the object scores
     each row has (object F1, DSB, counts: ``true_objects``, ``pred_objects``,
-    ``count_error_percent``, ...), and last where a stack's pages are among
-    them, where each sits (:data:`~unetlab.evaluate.frames.PAGE_COLUMNS`: page, t, t_s, z)."""
+    ``count_error_percent``, ...), where a stack's pages are among them, where each sits
+    (:data:`~unetlab.evaluate.frames.PAGE_COLUMNS`: page, t, t_s, z), and last a case's
+    volumes per class (:data:`VOLUME_KEYS`, after all the others: s74 put them after each
+    class's Dice, and a script reading e_cases.csv by position read the wrong columns)."""
     first = [k for k in _FIRST if any(k in r for r in images)]
-    keys = ["iou", "dice", *(k for k in VOLUME_KEYS if any(k in r for r in images))]
-    per_class = [f"{key}_{name}" for name in class_names for key in keys]
-    plain = {*_FIRST, *keys, *PAGE_COLUMNS}
+    volumes = [k for k in VOLUME_KEYS if any(k in r for r in images)]
+    plain = {*_FIRST, "iou", "dice", *volumes, *PAGE_COLUMNS}
     rest = [k for k in images[0] if k not in plain] if images else []
     rest += [k for k in PAGE_COLUMNS if any(k in r for r in images)]
     rows = []
     for r in images:
         row = {_CSV_NAMES.get(k, k): _in_csv(k, r.get(k)) for k in first + rest}
         for i, name in enumerate(class_names):
-            row |= {f"{key}_{name}": _of_class(r, key, i) for key in keys}
+            row |= {f"{key}_{name}": _of_class(r, key, i) for key in ("iou", "dice", *volumes)}
         rows.append(row)
-    return first + per_class + [_CSV_NAMES.get(k, k) for k in rest], rows
+    per_class = _per_class(("iou", "dice"), class_names)
+    columns = first + per_class + [_CSV_NAMES.get(k, k) for k in rest]
+    return columns + _per_class(volumes, class_names), rows
+
+
+def _per_class(keys: Sequence[str], class_names: Sequence[str]) -> list[str]:
+    """The columns ``<key>_<class>`` of ``keys``, class by class."""
+    return [f"{key}_{name}" for name in class_names for key in keys]
 
 
 def _in_csv(key: str, value):
