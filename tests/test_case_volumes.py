@@ -15,8 +15,10 @@ import tifffile
 from tests.test_nifti import write_nifti
 from unetlab.cli import main
 from unetlab.data.tiffmeta import PixelSize
-from unetlab.evaluate.case_files import voxel_of
+from unetlab.data.pairs import Pair
+from unetlab.evaluate.case_files import CaseFiles, voxel_of
 from unetlab.evaluate.cases import CaseVoxel, class_volumes
+from unetlab.evaluate.masks import MaskPage
 from unetlab.evaluate.spread import image_rows, write_image_csv
 
 _NAMES = ["--class-names", "background", "liver", "spleen", "kidney"]
@@ -164,3 +166,40 @@ def test_a_stack_of_no_z_spacing_or_a_movie_is_no_volume(tmp_path):
         args = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", str(out), *_NAMES]
         assert main([*args, "--no-progress"]) == 0
         assert "cases" not in json.loads(out.read_text()), name
+
+
+def _frame(path, pages: int = 6) -> None:
+    """An ImageJ z-stack of ``pages`` planes 0.5 µm apart, of 0.2 µm pixels."""
+    meta = {"axes": "ZYX", "unit": "um", "spacing": 0.5}
+    planes = np.zeros((pages, 8, 8), np.uint8)
+    tifffile.imwrite(path, planes, imagej=True, resolution=(5.0, 5.0), metadata=meta)
+
+
+def test_a_plane_s_own_mask_makes_no_case(tmp_path):
+    """A 3-D frame annotated on 2 of its 6 slices (man_seg_000_001.tif, ..._003.tif) is no
+    volume: no case, as before s74. Seen failing without the fix: case '01/t000' of 2 slices
+    (the frame's image is a z-stack)."""
+    (tmp_path / "01").mkdir()
+    image, mask = tmp_path / "01" / "t000.tif", tmp_path / "man_seg_000_001.tif"
+    _frame(image)
+    tifffile.imwrite(mask, np.zeros((8, 8), np.uint8))
+    page = MaskPage("01/t000[1]", "t000", 1, np.zeros((8, 8)), mask, 6, image, sliced=True)
+    sliced = Pair(image, mask, page=1, pages=6, mask_at=0)
+    assert CaseFiles().case(page) is None and CaseFiles().case(sliced) is None
+    whole = Pair(image, image, page=1, pages=6)  # every plane's mask: a volume
+    assert CaseFiles().case(whole) == "t000"
+
+
+def test_a_case_s_voxel_is_of_the_file_that_records_its_z_spacing(tmp_path):
+    """A mask of a pixel size but no z spacing, its image's with one: the image made it a
+    case, and its voxel (0.02 µm3) is read from the image. Seen failing without the fix:
+    (1.0, 'voxels'), read from the mask."""
+    image, mask = tmp_path / "images" / "c.tif", tmp_path / "masks" / "c.tif"
+    image.parent.mkdir(), mask.parent.mkdir()
+    _frame(image)
+    planes = np.zeros((6, 8, 8), np.uint8)
+    meta = {"axes": "ZYX", "unit": "um"}
+    tifffile.imwrite(mask, planes, imagej=True, resolution=(5.0, 5.0), metadata=meta)
+    cases = CaseFiles()
+    assert cases.case(Pair(image, mask, page=0, pages=6)) == "c"
+    assert cases.voxels["c"] == CaseVoxel(0.02, "um3")

@@ -219,6 +219,11 @@ class Pair:
         return self.mask, self.image
 
     @property
+    def sliced(self) -> bool:
+        """Whether its mask is of its one plane (:attr:`mask_at`): no volume's (s74)."""
+        return self.mask_at is not None
+
+    @property
     def stem(self) -> str:
         """:attr:`name` less a stack's page: what a volume's case row is named (s74)."""
         return self._sequence + (self.case or name_less_suffix(self.image))

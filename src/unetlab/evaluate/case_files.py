@@ -22,12 +22,14 @@ from unetlab.inference.measure import UNITS
 class Paged(Protocol):
     """A scored page (:class:`~unetlab.evaluate.masks.MaskPage`,
     :class:`~unetlab.data.pairs.Pair`): its NIfTI ``case`` (None for others), its file's
-    ``stem`` and ``pages``, and its ``files``: its truth's and its image's (None: unknown)."""
+    ``stem`` and ``pages``, its ``files``: its truth's and its image's (None: unknown), and
+    whether its truth is ``sliced``: a mask of its one plane (``man_seg_TTT_ZZZ.tif``)."""
 
     case: str | None
     stem: str
     pages: int
     files: tuple[Path | None, Path | None]
+    sliced: bool
 
 
 class CaseFiles:
@@ -43,15 +45,18 @@ class CaseFiles:
     def case(self, page: Paged) -> str | None:
         """The case of a scored ``page``: the NIfTI case it names (``page.case``), else its
         ``stem`` less an ``.ome`` (as predict's outputs are named: s74) where its truth or
-        image (``page.files``) is a z-stack (:meth:`_z_stack`);
+        image (``page.files``) is a z-stack (:meth:`_z_stack`) whose every plane it scores
+        (not so a plane's own mask: a frame annotated on 2 slices of 6 is no volume);
         None for a page of no volume. Its voxel is kept in :attr:`voxels`, of the first of
-        the files that records its size."""
+        the files that records its size and z spacing (what made it a case)."""
         known = [Path(f) for f in page.files if f is not None]
-        stack = page.pages > 1 and any(self._z_stack(f, page.pages) for f in known)
+        whole = page.pages > 1 and not page.sliced
+        stack = whole and any(self._z_stack(f, page.pages) for f in known)
         case = page.case or (less_ome(page.stem) if stack else None)  # cells.ome.tif: cells
         if case is not None and case not in self.voxels:
             found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
-            self.voxels[case] = voxel_of(next((s for s in found if s is not None), None))
+            spaced = (s for s in found if s is not None and s.spacing is not None)
+            self.voxels[case] = voxel_of(next(spaced, None))
         return case
 
     def _z_stack(self, path: Path, pages: int) -> bool:
