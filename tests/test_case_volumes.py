@@ -14,8 +14,8 @@ import tifffile
 
 from tests.test_nifti import write_nifti
 from unetlab.cli import main
-from unetlab.data.tiffmeta import PixelSize
 from unetlab.data.pairs import Pair
+from unetlab.data.tiffmeta import PixelSize
 from unetlab.evaluate.case_files import CaseFiles, voxel_of
 from unetlab.evaluate.cases import CaseVoxel, class_volumes
 from unetlab.evaluate.masks import MaskPage

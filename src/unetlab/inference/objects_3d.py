@@ -390,19 +390,31 @@ def rejoined(painted: np.ndarray, labels: np.ndarray) -> np.ndarray:
     kidney's tip that a plane's liver enclosed and took in, s74: the kidney's volume 75
     voxels of 84); one that touches none stays its object's (a speck within the liver)."""
     taken = (labels != painted) & (painted >= 0)
-    if not taken.any():
+    at = np.flatnonzero(taken)  # the taken-in voxels alone: a class's few, not the volume
+    if not at.size:
         return painted
     kinds = np.flatnonzero(np.bincount(painted[painted >= 0]))  # the objects' classes
-    taken[taken] = np.isin(labels[taken], kinds)  # not a filled hole's background
+    voted = labels.ravel()[at]
     out = painted.copy()
-    for kind in np.unique(labels[taken]).tolist():
-        own, theirs = painted == kind, taken & (labels == kind)
+    for kind in np.intersect1d(voted, kinds).tolist():  # a class of no object takes none
+        box = _padded_box(np.unravel_index(at[voted == kind], painted.shape), painted.shape)
+        own, theirs = painted[box] == kind, taken[box] & (labels[box] == kind)
         parts, found = ndimage.label(own | theirs)
         rooted = np.zeros(found + 1, bool)
         rooted[parts[own]] = True
-        rooted[0] = False
-        out[theirs & rooted[parts]] = kind
+        out[box][theirs & rooted[parts]] = kind
     return out
+
+
+def _padded_box(found: tuple[np.ndarray, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """The bounding box of the voxels at ``found`` (an index array an axis), a voxel wider
+    each side within ``shape``: all that :func:`rejoined` labels, since a path from a
+    taken-in voxel to its class's object runs through taken-in voxels to one next to them
+    (the whole volume labelled per class cost classes_3d +53% to +189%; s74 review)."""
+    return tuple(
+        slice(max(int(a.min()) - 1, 0), min(int(a.max()) + 2, n))
+        for a, n in zip(found, shape, strict=True)
+    )
 
 
 #: the splits of a plane's objects of one class, as each caller spells them: each class's
