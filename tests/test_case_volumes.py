@@ -153,9 +153,14 @@ def test_a_tiff_z_stack_is_scored_as_a_volume_in_um3(tmp_path, capsys, ome):
 
 
 def test_a_stack_of_no_z_spacing_or_a_movie_is_no_volume(tmp_path):
-    """Planes of no recorded z step, and a movie's frames (T), are scored per page alone,
-    as before: pinned (passes on the old code too)."""
-    for name, meta in (("flat", {"axes": "ZYX"}), ("movie", {"axes": "TYX", "spacing": 0.5})):
+    """Planes of no recorded z step, and a movie's frames (T, calibrated in µm, a spacing
+    too), are scored per page alone, as before: pinned (passes on the old code too; the
+    movie's unit added in the s74 review: without it the movie read as no spacing, and the
+    test passed with the T check gone; now seen failing with T read as Z too)."""
+    for name, meta in (
+        ("flat", {"axes": "ZYX"}),
+        ("movie", {"axes": "TYX", "unit": "um", "spacing": 0.5}),
+    ):
         gt, pred = tmp_path / name / "masks", tmp_path / name / "pred"
         gt.mkdir(parents=True), pred.mkdir()
         truth, guess = (v.transpose(2, 1, 0) for v in abdomen())
