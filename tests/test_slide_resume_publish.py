@@ -124,20 +124,27 @@ def test_a_stop_while_publishing_is_published_by_the_rerun_without_predicting(
 
 
 def _stop_after_one_rename(monkeypatch) -> None:
-    """The run's own publishing stops right after its first rename (the overlay)."""
+    """The run's own publishing stops right after its first rename (the overlay), before
+    its next (a file's, or an OME-Zarr folder's)."""
     finish, put, calls = slide_outputs.finish, slide_outputs.put_in_place, []
+    replace = ome.replace_folder
 
-    def once(source, path):
-        if calls:
-            raise KeyboardInterrupt
-        calls.append(put(source, path))
+    def once(rename):
+        def renamed(source, path):
+            if calls:
+                raise KeyboardInterrupt
+            calls.append(rename(source, path))
+
+        return renamed
 
     def stopped(folder):
-        monkeypatch.setattr(slide_outputs, "put_in_place", once)
+        monkeypatch.setattr(slide_outputs, "put_in_place", once(put))
+        monkeypatch.setattr(ome, "replace_folder", once(replace))
         try:
             return finish(folder)
         finally:
             monkeypatch.setattr(slide_outputs, "put_in_place", put)
+            monkeypatch.setattr(ome, "replace_folder", replace)
             monkeypatch.setattr(slide_outputs, "finish", finish)
 
     monkeypatch.setattr(slide_outputs, "finish", stopped)
@@ -178,6 +185,37 @@ def test_a_slides_publishing_whose_renames_are_done_goes_when_it_is_skipped(
     how = dict(save_probabilities=True, large_threshold=100, tile_size=68, batch_size=1)
     predict = partial(predict_folder, local_net(), tmp_path / "in", tmp_path / "out", **how)
     skipped_after_last_rename(monkeypatch, predict, "s.tif")
+
+
+@pytest.mark.parametrize(
+    "output_format, skip", [("ome-tiff", False), ("ome-tiff", True), ("ome-zarr", False)]
+)
+def test_a_publishing_over_earlier_outputs_finished_by_the_rerun_keeps_them_all(
+    tmp_path, small_chunks, monkeypatch, output_format, skip
+):
+    """predict_folder over an earlier run's outputs, stopped right after its first rename
+    (the overlay): the rerun (plain or ``skip_existing``) puts the rest in place and keeps
+    the overlay (s74 review: it was removed as "an earlier output ... that this run did not
+    write", its stamp unchanged since the rerun's claim; the OME-Zarr probabilities too)."""
+    from unetlab.inference.folders import predict_folder
+
+    (tmp_path / "in").mkdir()
+    _slide(tmp_path / "in" / "s.tif")
+    how = dict(save_probabilities=True, large_threshold=100, tile_size=68, batch_size=1)
+    how |= dict(draw_overlay=True, output_format=output_format)
+    predict = partial(predict_folder, local_net(), tmp_path / "in", **how)
+    predict(tmp_path / "whole")
+    predict(tmp_path / "out")
+    with monkeypatch.context() as m:
+        _stop_after_one_rename(m)
+        with pytest.raises(KeyboardInterrupt):
+            predict(tmp_path / "out")
+    done = predict(tmp_path / "out", skip_existing=skip)
+    assert not done.failed
+    got, whole = _outputs(tmp_path / "out"), _outputs(tmp_path / "whole")
+    assert got.pop("predict.json") and whole.pop("predict.json")  # its time differs
+    assert got == whole
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
 
 
 def test_a_finished_publishing_counts_its_objects_and_other_settings_start_afresh(

@@ -873,9 +873,12 @@ def _with_ids(parts: dict, found: SlideObjects | None, part: str) -> dict:
 
 def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
     """The paths of the outputs a stopped run had published (:func:`_published`), its
-    objects said to ``counted``."""
+    objects said to ``counted``. Told the run as its own (:func:`outputs_kept`): one renamed
+    before the stop, unchanged since this run's claim, was removed as an earlier output it
+    did not write (s74 review: the overlay of a run over earlier outputs)."""
     if published.get("counts") is not None and counted is not None:
         _count(counted, published["counts"], published["classes"], published.get("areas"))
+    outputs_kept(out_dir, published["paths"])
     return [out_dir / name for name in published["paths"]]
 
 
