@@ -17,6 +17,7 @@ MASKS = [
     np.array([[0, 255], [255, 0]], np.uint8),
     np.array([[0, 1], [2, 3]], np.uint8),
     np.array([[0, 1], [2, 4]], np.uint16),
+    np.arange(5, dtype=np.uint8).reshape(1, 5),  # 5 values, a range of 4: not too few
     np.array([[0, 1, 2], [3, 4, 5]], np.int32),
     np.array([[-1, 0], [1, 2]], np.int64),
     np.array([[-1, 0, 1], [2, 3, 9]], np.int64),
