@@ -171,24 +171,30 @@ def test_a_committed_publishing_is_finished_by_the_next_run(tmp_path, small_chun
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
 
 
+@pytest.mark.parametrize(
+    "output_format, labels", [("ome-tiff", "s.tif"), ("ome-zarr", "s.ome.zarr")]
+)
 def test_a_slides_publishing_whose_renames_are_done_goes_when_it_is_skipped(
-    tmp_path, small_chunks, monkeypatch
+    tmp_path, small_chunks, monkeypatch, output_format, labels
 ):
     """A streamed slide killed right after its last rename (its outputs in place and
     stamped), before its publishing folder went: a ``skip_existing`` rerun skips it and
-    removes ``.s.tif.publish.partial`` (s73 note; only the next plain run cleared it)."""
+    removes ``.s.tif.publish.partial`` (s73 note; only the next plain run cleared it); an
+    OME-Zarr's too, whose renames are of folders beside it (s74 review)."""
     from tests.test_whole_publish import skipped_after_last_rename
     from unetlab.inference.folders import predict_folder
 
     (tmp_path / "in").mkdir()
     _slide(tmp_path / "in" / "s.tif")
     how = dict(save_probabilities=True, large_threshold=100, tile_size=68, batch_size=1)
+    how |= dict(output_format=output_format)
     predict = partial(predict_folder, local_net(), tmp_path / "in", tmp_path / "out", **how)
-    skipped_after_last_rename(monkeypatch, predict, "s.tif")
+    skipped_after_last_rename(monkeypatch, predict, labels)
 
 
 @pytest.mark.parametrize(
-    "output_format, skip", [("ome-tiff", False), ("ome-tiff", True), ("ome-zarr", False)]
+    "output_format, skip",
+    [("ome-tiff", False), ("ome-tiff", True), ("ome-zarr", False), ("ome-zarr", True)],
 )
 def test_a_publishing_over_earlier_outputs_finished_by_the_rerun_keeps_them_all(
     tmp_path, small_chunks, monkeypatch, output_format, skip

@@ -17,6 +17,7 @@ import pytest
 
 from tests.test_slide_resume import pinned_version  # noqa: F401 (autouse)
 from tests.test_stack_resume import NET, PREDICT_FITTED, _movie
+from unetlab.data import ome
 from unetlab.inference import files, slide_outputs
 from unetlab.inference.folders import predict_folder
 
@@ -155,23 +156,26 @@ def test_a_publishing_folder_whose_renames_are_done_goes_when_its_input_is_skipp
 
 def skipped_after_last_rename(monkeypatch, predict: Callable, labels: str) -> None:
     """``predict()`` (a :func:`predict_folder` call) killed right after its ``labels`` are
-    put in place, their publishing folder left; ``predict(skip_existing=True)`` skips
-    the input and removes it."""
-    put = slide_outputs.put_in_place
+    put in place (a file, or an OME-Zarr folder), their publishing folder left;
+    ``predict(skip_existing=True)`` skips the input and removes it."""
 
-    def stopped_after_labels(source, path):
-        put(source, path)
-        if path.name == labels:
-            raise KeyboardInterrupt
+    def stopped_after_labels(rename):
+        def renamed(source, path):
+            rename(source, path)
+            if Path(path).name == labels:
+                raise KeyboardInterrupt
+
+        return renamed
 
     with monkeypatch.context() as m:
-        m.setattr(slide_outputs, "put_in_place", stopped_after_labels)
+        m.setattr(slide_outputs, "put_in_place", stopped_after_labels(slide_outputs.put_in_place))
+        m.setattr(ome, "replace_folder", stopped_after_labels(ome.replace_folder))
         with pytest.raises(KeyboardInterrupt):
             predict()
     out = Path(predict.args[2])
-    assert (out / f".{labels}.publish.partial").is_dir() and (out / labels).is_file()
+    assert (out / f".{labels}.publish.partial").is_dir() and (out / labels).exists()
     done = predict(skip_existing=True)
-    assert [p.name for p in done.skipped] == [labels]
+    assert len(done.skipped) == 1 and not done.written  # skipped, not predicted again
     assert not [p.name for p in out.iterdir() if p.name.endswith(".partial")]
 
 

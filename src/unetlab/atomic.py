@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import json
 import os
 import re
 import secrets
@@ -298,6 +299,27 @@ def _is_file_of(fd: int, path: Path) -> bool:
     """Whether the open file ``fd`` is still the one at ``path``."""
     held = os.fstat(fd)
     return file_id(path) == (held.st_dev, held.st_ino)
+
+
+def publishing_record(folder: Path) -> dict | None:
+    """The record (:data:`RESUMABLE`) of the publishing ``folder``, or None (none there, or
+    unreadable)."""
+    with contextlib.suppress(OSError, ValueError):
+        found = json.loads((folder / RESUMABLE).read_text())
+        return found if isinstance(found, dict) else None
+    return None
+
+
+def publishing_steps(folder: Path, record: dict) -> list[tuple[Path, str, bool]]:
+    """(source, its final's name, whether a folder) of each rename the ``record`` of the
+    publishing ``folder`` lists (``steps``, in their order): a file's source inside it, a
+    folder's (an OME-Zarr staging) beside it. KeyError, TypeError or ValueError where the
+    record holds none such."""
+    steps = record["steps"]
+    return [
+        ((folder.parent if is_folder else folder) / place, final, is_folder)
+        for place, final, is_folder in steps
+    ]
 
 
 def remove_tree(path: str | os.PathLike, ignore_errors: bool = False) -> None:

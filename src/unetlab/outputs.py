@@ -30,7 +30,6 @@ import dataclasses
 import errno
 import functools
 import hashlib
-import json
 import logging
 import os
 import re
@@ -51,6 +50,8 @@ from unetlab.atomic import (
     atomic_path,
     file_id,
     folder_sync_deferred,
+    publishing_record,
+    publishing_steps,
     remove_if_unheld,
     remove_tree,
     temporaries_of,
@@ -1421,14 +1422,11 @@ def _renames_left(staged: Path) -> bool:
     (:data:`~unetlab.atomic.COMMITTED`, a step's source there): removed, it left an input's
     outputs half put in place. One whose every source is gone was killed after its last
     rename (s74: a ``--skip-existing`` rerun left it for the next plain run)."""
-    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        found = json.loads((staged / RESUMABLE).read_text())
-        if found.get("state") != COMMITTED:
-            return False
-        return any(
-            os.path.lexists((staged.parent if is_folder else staged) / place)
-            for place, _, is_folder in found["steps"]
-        )
+    found = publishing_record(staged)
+    if found is None or found.get("state") != COMMITTED:
+        return False
+    with contextlib.suppress(KeyError, TypeError, ValueError):  # no steps: none left
+        return any(os.path.lexists(source) for source, _, _ in publishing_steps(staged, found))
     return False
 
 

@@ -26,7 +26,16 @@ import os
 import shutil
 from pathlib import Path
 
-from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place, remove_tree
+from unetlab.atomic import (
+    COMMITTED,
+    RESUMABLE,
+    atomic_path,
+    fsync,
+    publishing_record,
+    publishing_steps,
+    put_in_place,
+    remove_tree,
+)
 from unetlab.data import ome
 from unetlab.data.mrc import is_mrc_name
 from unetlab.errors import OutputError, Spelled, TheirFileError, spelled
@@ -161,8 +170,7 @@ def _refuse_put_since(folder: Path, found: dict) -> None:
     them has none): a user's file put there after a stop among the renames was replaced by
     the rerun (s41 claims2). Its folder is kept: moved away, the next run finishes it."""
     out, stamps = folder.parent, found.get("stamps") or {}
-    for place, final, is_folder in found["steps"]:
-        source = out / place if is_folder else folder / place
+    for source, final, _ in publishing_steps(folder, found):
         if not source.exists() or final not in stamps:
             continue
         (now,) = file_stamps([out / final]).values()
@@ -202,28 +210,19 @@ def _write(folder: Path, record: dict) -> None:
         tmp.write_text(json.dumps(record))
 
 
-def read_record(folder: Path) -> dict | None:
-    """The record of the publishing ``folder``, or None (none there, or unreadable)."""
-    with contextlib.suppress(OSError, ValueError):
-        found = json.loads((folder / RESUMABLE).read_text())
-        return found if isinstance(found, dict) else None
-    return None
-
-
 def finish(folder: Path) -> dict | None:
     """Finish the publishing ``folder`` a run began: its renames where it was committed
     (each done once: a step whose source is gone was done; an OME-Zarr staging loses its
     resume records first), then the folder and the slide's stagings its record names
     (``"stagings"``) go; one not committed goes alone (its stagings are resumed). Returns
     the record of a committed one, else None. Safe to repeat after a stop anywhere in it."""
-    found = read_record(folder)
+    found = publishing_record(folder)
     if found is None or found.get("state") != COMMITTED:
         remove_tree(folder, ignore_errors=True)
         return None
     out = folder.parent
     _refuse_put_since(folder, found)
-    for place, final, is_folder in found["steps"]:
-        source = out / place if is_folder else folder / place
+    for source, final, is_folder in publishing_steps(folder, found):
         if not source.exists():
             continue  # done before a stop
         if is_folder:
