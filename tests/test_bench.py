@@ -36,6 +36,14 @@ def test_a_conv_peak_timed_slowly_is_no_zero_rate(monkeypatch):
     assert peak["gflops"] > 0
 
 
+def test_a_small_share_of_the_peak_keeps_its_digits():
+    """A tiny net's forward timed under load ran at 0.0004 of a peak timed quietly: rounded
+    to 3 decimals it was 0.0 (s74: test_conv_peak_and_forward_rows failed `0.0 > 0`)."""
+    assert bench.wall_share(0.0004, 1.0) == pytest.approx(0.0004)
+    assert bench.wall_share(82.34, 100.0) == pytest.approx(0.823)
+    assert bench.wall_share(150.0, 100.0) is None
+
+
 def test_conv_peak_and_forward_rows():
     peak = bench.conv_peak(shapes=((16, 32), (8, 16)), repeat=2)
     # either shape may run faster per FLOP (the small one did once, under load)
