@@ -187,10 +187,10 @@ def _label_map(folder: Path, files: list[Path]) -> np.ndarray:
     for k, path in enumerate(files, 1):
         mask = _binary(path, shape)
         taken = mask & (labels != 0)
-        for first in np.unique(labels[taken]) if taken.any() else ():
-            overlaps[f"{files[first - 1].name} and {path.name}"] = int(
-                np.count_nonzero(labels[taken] == first)
-            )
+        if taken.any():  # the structures first by name keep the voxels: counted each
+            firsts, counts = np.unique(labels[taken], return_counts=True)
+            for first, count in zip(firsts, counts):
+                overlaps[f"{files[first - 1].name} and {path.name}"] = int(count)
         labels[mask & ~taken] = k
     if overlaps:
         _say_overlaps(folder, overlaps)
