@@ -969,8 +969,7 @@ def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | Non
     ``cp -r``, a ``touch`` or a sync tool changes that alone (s42 edges3); a stamp of
     session 42's first lines also held it. OSError where the file cannot be read to tell
     (``carried``'s, the digest's)."""
-    words = stamp.split()
-    said = dict(zip(words[::2], words[1::2]))  # size, key, digest or sample: each a word
+    said = _stamp_words(stamp)
     if "size" in said:
         now = output_stamp(path)
         if now is None or now.split()[1] != said["size"]:
@@ -988,6 +987,12 @@ def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | Non
     return bool(key) and (carried is None or carried(path) != key)
 
 
+def _stamp_words(stamp: str) -> dict[str, str]:
+    """A stamp's words: ``size``, ``key``, a digest or sample, ``mtime``: each a word."""
+    words = stamp.split()
+    return dict(zip(words[::2], words[1::2]))
+
+
 def _retime(folder: Path, unchanged: Mapping[str, str], command: str) -> None:
     """The lines of ``unchanged`` (name -> its stamp, its file found unetlab's) given the
     time their file has now where their content was read to tell (:func:`_retimed`)."""
@@ -1000,8 +1005,7 @@ def _retimed(path: Path, stamp: str) -> str | None:
     """``stamp`` with the time ``path`` has now where it records its content and another
     time (a copy, a ``touch``; or none, written less than :data:`SETTLED_NS` before it):
     read once to tell, not at every run; None where that is not so."""
-    words = stamp.split()
-    said = dict(zip(words[::2], words[1::2]))
+    said = _stamp_words(stamp)
     try:
         now = _time_word(path) if _said_content(said) else ""
     except OSError:
