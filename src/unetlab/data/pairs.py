@@ -899,7 +899,7 @@ def _own_folder(root: Path, flag: str, verb: str) -> str:
     alone = folder.with_name(f"{folder.name}_{root.stem}")
     command = command_with(root, alone) or f"give {flag} {alone}"
     into = shell_command(verb, root, f"{alone}/")
-    return f"{shell_command('mkdir', alone)} && {into} && {command}"
+    return f"{shell_command('mkdir', '-p', alone)} && {into} && {command}"
 
 
 def _series_cases(root: Path) -> bool:
@@ -953,9 +953,22 @@ def _npz_used(root: Path, sets: list[Path], use: Use) -> list[Path]:
     trained and validated on test.npz too, unsaid: s73 review 8)."""
     if len(sets) < 2:
         return sets
+    _refuse_two_vals(sets)
     used = _npz_read(sets, use)
     note_once(f"{root}/: {len(sets)} data sets in one file each{_npz_how(root, sets, used, use)}")
     return used
+
+
+def _refuse_two_vals(sets: list[Path]) -> None:
+    """DatasetError where two of the data sets ``sets`` are named for validation
+    (``val.npz`` and ``validation.npz``): neither was the split, all trained on as one
+    (s75)."""
+    if len(vals := [p for p in sets if _split_named(p, "val")]) > 1:
+        shown = " and ".join(p.name for p in vals)
+        raise DatasetError(
+            f"{vals[0].parent}: {shown} both name the validation split: merge them into one "
+            "(or rename one to train on it)"
+        )
 
 
 def _npz_read(sets: list[Path], use: Use) -> list[Path]:
