@@ -388,3 +388,50 @@ def test_a_data_set_s_search_parses_each_predicted_file_once(tmp_path, monkeypat
     monkeypatch.setattr(json, "loads", lambda s, *a, **k: parsed.append(len(s)) or loads(s))
     assert len(find_pairs(tmp_path / "out")) == 3
     assert sum(size > 200_000 for size in parsed) == 3
+
+
+def _shown_by_labelme(path: Path) -> bool:
+    """labelme's LabelFile.load_image_file: Pillow opens the image and saves it as PNG."""
+    import io
+
+    try:
+        with Image.open(path) as image:
+            image.save(io.BytesIO(), format="PNG")
+    except OSError:
+        return False
+    return True
+
+
+def test_a_tiff_labelme_cannot_show_is_left_out_in_one_line(tmp_path, caplog):
+    """s75: a float TIFF's labelme file named it as imagePath, which labelme's Pillow opens
+    as mode F and cannot re-save as PNG ("cannot write mode F as PNG"): nothing loads. Left
+    out in one line, as an .npy is; an 8-bit and a 16-bit TIFF get theirs (Pillow's own
+    save is the oracle)."""
+    _images(tmp_path / "in", [(40, 44)])
+    image = np.asarray(Image.open(tmp_path / "in" / "a0.png"))
+    for name, pixels in (("f", image.astype(np.float32) / 255), ("u16", image.astype(np.uint16))):
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", pixels, photometric="minisblack")
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
+    assert not result.failed and (tmp_path / "out" / "f_objects.tif").is_file()
+    written = sorted(p.name for p in (tmp_path / "out").glob("*_objects.json"))
+    assert written == ["a0_objects.json", "u16_objects.json"]
+    shown = [p.name for p in sorted((tmp_path / "in").iterdir()) if _shown_by_labelme(p)]
+    assert shown == ["a0.png", "u16.tif"]  # the oracle agrees
+    said = "1 input left out (f.tif): labelme opens it with Pillow, which shows no TIFF of"
+    assert caplog.text.count(said) == 1
+
+
+@pytest.mark.parametrize("outlines", ["labelme", "cellpose"])
+def test_a_bigtiff_named_btf_gets_its_file_in_both_guis(tmp_path, outlines):
+    """s75: an 8-bit BigTIFF saved as .btf (unetlab reads it; labelme's Pillow opens it,
+    cellpose's GUI reads it with OpenCV, which knows BigTIFF by its header) was left out of
+    both: 'cannot open such an image by the name its file gives'."""
+    _images(tmp_path / "in", [(40, 44)])
+    image = np.asarray(Image.open(tmp_path / "in" / "a0.png"))
+    tifffile.imwrite(tmp_path / "in" / "b.btf", image, bigtiff=True, photometric="minisblack")
+    assert _shown_by_labelme(tmp_path / "in" / "b.btf")
+    options = OutputOptions(objects=ObjectOptions.for_model, outlines=outlines)
+    result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", options, progress=False)
+    assert not result.failed
+    ending = "_objects.json" if outlines == "labelme" else "_seg.npy"
+    assert (tmp_path / "out" / f"b{ending}").is_file()

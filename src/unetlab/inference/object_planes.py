@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import csv
+import functools
+import io
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -39,16 +41,18 @@ _LARGE = (
 
 
 #: by reader of a file naming its image: the images it opens by that name, and how to give
-#: it one of the others (cellpose ``io.imread``: TIFF by tifffile, others by OpenCV; an
-#: ``.npy`` it reads as a ``_seg.npy``'s masks; labelme ``LabelFile.load_image_file``: PIL,
-#: GIF too (s74 review 3: left out), re-saved as PNG, which a float TIFF cannot be)
+#: it one of the others (cellpose ``io.imread``: TIFF by tifffile, others by OpenCV, which
+#: knows a BigTIFF ``.btf`` by its header; an ``.npy`` it reads as a ``_seg.npy``'s masks;
+#: labelme ``LabelFile.load_image_file``: Pillow, GIF and BigTIFF too (s74 review 3, s75:
+#: left out), re-saved as PNG, which a float TIFF cannot be: :func:`unshown_by_pillow`).
+#: unetlab reads no other TIFF suffix an image of one plane has (``.tf8``, ``.tf2``: none)
 OPENERS = {
     "cellpose's GUI": (
-        (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp"),
+        (".tif", ".tiff", ".btf", ".png", ".jpg", ".jpeg", ".bmp", ".webp"),
         "convert it to TIFF (tifffile.imwrite) and predict the TIFF",
     ),
     "labelme": (
-        (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"),
+        (".tif", ".tiff", ".btf", ".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"),
         "convert it to PNG and predict the PNG",
     ),
 }
@@ -61,7 +65,53 @@ def unopened_by(reader: str) -> Callable[[Path], str | None]:
     None."""
     opened, fix = OPENERS[reader]
     why = f"{reader} cannot open such an image by the name its file gives and loads nothing: {fix}"
-    return lambda path: None if path.suffix.lower() in opened else why
+    shown = unshown_by_pillow if reader == "labelme" else lambda path: None
+    return lambda path: shown(path) if path.suffix.lower() in opened else why
+
+
+def unshown_by_pillow(path: Path) -> str | None:
+    """Why labelme cannot show the TIFF ``path``: it opens an image with Pillow and saves it
+    as PNG (``LabelFile.load_image_file``), which Pillow cannot do of a float TIFF (mode
+    ``F``), a signed or 32-bit one (``I``), nor opens a float64 or a signed RGB one (s75:
+    its file loaded nothing); None for any other file. Pillow reads the header alone."""
+    from PIL import Image, UnidentifiedImageError
+
+    from unetlab.data.tiff_files import is_tiff_name
+
+    if not is_tiff_name(path):
+        return None  # a PNG, JPEG, GIF... Pillow opens is one it saves
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        mode = None
+    except OSError:
+        return None  # unread here (gone since): the objects TIFF's reasons tell
+    if mode is not None and _png_writes(mode):
+        return None
+    return (
+        f"labelme opens it with Pillow, which shows no TIFF of {_pixels(mode)}: convert it "
+        "to 8- or 16-bit (unsigned) PNG and predict the PNG"
+    )
+
+
+def _pixels(mode: str | None) -> str:
+    """The pixels of a TIFF Pillow opens as ``mode`` (None: not at all), as a line says them."""
+    said = {"F": "float pixels (mode F)", "I": "signed or 32-bit pixels (mode I)"}
+    return said.get(mode, f"mode {mode}") if mode else "such pixels (float64, signed RGB...)"
+
+
+@functools.cache
+def _png_writes(mode: str) -> bool:
+    """Whether Pillow saves an image of ``mode`` as PNG (as labelme re-saves what it opens):
+    a one-pixel image of it saved, the installed Pillow's own answer."""
+    from PIL import Image
+
+    try:
+        Image.new(mode, (1, 1)).save(io.BytesIO(), format="PNG")
+    except (OSError, ValueError, KeyError):
+        return False
+    return True
 
 
 def unplaced(tif: Path) -> str | None:
