@@ -570,3 +570,33 @@ def test_images_of_two_folders_into_one_are_named_by_one_rule(tmp_path, monkeypa
             predict_folder(_net(), given, tmp_path / "out", _coco(), progress=False)
     doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
     assert [i["file_name"] for i in doc["images"]] == ["A/x.png", "B/y.png"]
+
+
+def test_a_linked_folder_among_the_inputs_keeps_its_given_name(tmp_path, monkeypatch):
+    """s75: in/A/x.png beside in/B -> elsewhere/B (a linked folder): coco_names resolved the
+    link, named 'in/A/x.png' and 'elsewhere/B/y.png' (their real folders' common one),
+    which no CVAT task of in/ holds. The given path is kept: 'A/x.png', 'B/y.png'."""
+    monkeypatch.chdir(tmp_path)
+    write_png(tmp_path / "in" / "A" / "x.png", nuclei_image(40, 40, seed=0))
+    write_png(tmp_path / "elsewhere" / "B" / "y.png", nuclei_image(44, 40, seed=1))
+    (tmp_path / "in" / "B").symlink_to(tmp_path / "elsewhere" / "B")
+    predict_folder(_net(), "in/*/?.png", tmp_path / "out", _coco(), progress=False)
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["A/x.png", "B/y.png"]
+
+
+def test_images_on_two_drives_are_named_by_their_file_names(monkeypatch):
+    """s75: on Windows, C:\\in\\x.png and D:\\in\\y.png have no common folder:
+    os.path.commonpath and relpath raise ValueError, a traceback at the run's end. Each is
+    named by its file name (as a CVAT task of both names them)."""
+    import os
+
+    from unetlab.inference.coco_out import coco_names
+
+    def two_drives(*args, **kwargs):
+        raise ValueError("path is on mount 'C:', start on mount 'D:'")
+
+    monkeypatch.setattr(os.path, "relpath", two_drives)
+    monkeypatch.setattr(os.path, "commonpath", two_drives)
+    files = [Path("/c/in/x.png"), Path("/d/in/sub/y.png")]
+    assert coco_names(files) == {files[0]: "x.png", files[1]: "y.png"}

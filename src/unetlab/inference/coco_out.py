@@ -276,18 +276,33 @@ def write_file_coco(out_dir: Path, path: Path, categories: dict[int, str]) -> Pa
 
 def coco_names(files: Sequence[Path]) -> dict[Path, str]:
     """Each of ``files`` -> its COCO ``file_name``: its path relative to the deepest folder
-    holding them all (their folders resolved: an earlier run's inputs are listed so), the
-    one a CVAT task is made of and the COCO file is put in (its ``annotations/``) for
-    ``train``: ``in/a*.png``, ``/home/me/in/a*.png`` and ``in`` name ``a0.png`` alike, a
-    glob over ``inA/`` and ``inB/`` (or ``inA`` then ``inB`` into one folder, by
-    predict_folder or predict_file) ``inA/a0.png``. One rule for both callers (s74 review:
-    predict_file's second call named its first ``/tmp/in/A/x.png``, predict_folder's
-    ``in/A/x.png`` or ``x.png`` as the folders were spelled)."""
+    holding them all (their folders as given: :func:`_given_folders`), the one a CVAT task
+    is made of and the COCO file is put in (its ``annotations/``) for ``train``:
+    ``in/a*.png``, ``/home/me/in/a*.png`` and ``in`` name ``a0.png`` alike, a glob over
+    ``inA/`` and ``inB/`` (or ``inA`` then ``inB`` into one folder, by predict_folder or
+    predict_file) ``inA/a0.png``. One rule for both callers (s74 review: predict_file's
+    second call named its first ``/tmp/in/A/x.png``, predict_folder's ``in/A/x.png`` or
+    ``x.png`` as the folders were spelled). Files of no common folder (two drives on
+    Windows: ``relpath`` raises) are named by their file names (s75: a traceback)."""
     if not files:
         return {}
-    where = {f: Path(os.path.abspath(f)).parent.resolve() / Path(f).name for f in files}
-    top = os.path.commonpath([w.parent for w in where.values()])
-    return {f: w.relative_to(top).as_posix() for f, w in where.items()}
+    where = _given_folders(files)
+    try:
+        top = os.path.commonpath(list(where.values()))
+        return {f: Path(os.path.relpath(where[f], top), Path(f).name).as_posix() for f in files}
+    except ValueError:
+        return {f: Path(f).name for f in files}
+
+
+def _given_folders(files: Sequence[Path]) -> dict[Path, str]:
+    """Each of ``files`` -> its absolute folder as given, a linked folder not resolved (s75:
+    ``in/B`` -> ``elsewhere/B`` named ``elsewhere/B/y.png``); an earlier run's input (listed
+    by its resolved path) -> the folder as this run gives it where it is the same one (s73
+    review: ``link/a0.png`` and ``real/a1.png``)."""
+    given = {f: os.path.dirname(os.path.abspath(f)) for f in files}
+    real = {f: os.path.realpath(folder) for f, folder in given.items()}
+    alias = {real[f]: folder for f, folder in given.items() if real[f] != folder}
+    return {f: alias.get(real[f], given[f]) for f in files}
 
 
 def _one_plane_objects(
