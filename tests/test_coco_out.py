@@ -112,14 +112,24 @@ def test_an_object_with_a_hole_is_an_rle_read_back_exactly(tmp_path):
     assert np.array_equal(read_pair(find_pairs(tmp_path)[0])[1], ids)
 
 
-def test_the_command_never_replaces_a_coco_file_it_did_not_make(tmp_path, instance_checkpoint):
+def test_the_command_never_replaces_a_coco_file_it_did_not_make(
+    tmp_path, instance_checkpoint, capsys
+):
+    """s75: --overwrite was refused 'even when told to overwrite', nothing written; the rule
+    is never to replace the file: refused without --overwrite by a line saying where
+    --overwrite writes, which writes there, the user's file as it was."""
     _images(tmp_path / "in", [(40, 40)])
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / COCO_FILE).write_text("{}")  # the user's
     args = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(tmp_path / "in")]
     args += ["--output", str(tmp_path / "out"), "--instances", "--no-progress"]
-    assert main([*args, "--outlines", "coco", "--overwrite"]) != 0
+    assert main([*args, "--outlines", "coco", "--skip-existing"]) != 0
+    said = f"{COCO_FILE} exists and unetlab did not write it: never replaced; add --overwrite "
+    assert said + f"to write the run's COCO file beside it ({COCO_NEW})" in capsys.readouterr().err
+    assert main([*args, "--outlines", "coco", "--overwrite"]) == 0
     assert (tmp_path / "out" / COCO_FILE).read_text() == "{}"
+    doc = json.loads((tmp_path / "out" / COCO_NEW).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png"]
     (tmp_path / "out" / COCO_FILE).unlink()
     assert main([*args, "--outlines", "coco", "--overwrite"]) == 0
     doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
@@ -538,13 +548,21 @@ def test_a_file_of_the_new_file_s_name_unetlab_did_not_write_is_refused_first(
     tmp_path, more, caplog
 ):
     """s74 review: the user's own objects_coco.new.json: skip_existing said to pass
-    overwrite, which was then refused after lines of the run. Both refuse it first."""
+    overwrite, which was then refused after lines of the run. Refused first; s75: overwrite
+    writes beside it, never over it (objects_coco.json)."""
     _images(tmp_path / "in", [(40, 40)])
     out = tmp_path / "out"
     out.mkdir()
     (out / COCO_NEW).write_text("{}")
     caplog.clear()
-    said = f"{COCO_NEW} exists and unetlab did not write it"
+    if "overwrite" in more:
+        result = predict_folder(_net(), tmp_path / "in", out, _coco(**more), progress=False)
+        assert not result.failed and (out / COCO_NEW).read_text() == "{}"
+        assert [i["file_name"] for i in json.loads((out / COCO_FILE).read_text())["images"]] == [
+            "a0.png"
+        ]
+        return
+    said = f"{COCO_NEW} exists and unetlab did not write it: never replaced; pass overwrite="
     with caplog.at_level(logging.INFO, logger="unetlab"), pytest.raises(OutputError, match=said):
         predict_folder(_net(), tmp_path / "in", out, _coco(**more), progress=False)
     assert not caplog.text and not (out / "a0_objects.tif").exists()
@@ -600,3 +618,27 @@ def test_images_on_two_drives_are_named_by_their_file_names(monkeypatch):
     monkeypatch.setattr(os.path, "commonpath", two_drives)
     files = [Path("/c/in/x.png"), Path("/d/in/sub/y.png")]
     assert coco_names(files) == {files[0]: "x.png", files[1]: "y.png"}
+
+
+def test_a_coco_file_that_cannot_be_read_to_tell_is_never_removed(tmp_path, monkeypatch):
+    """s75: an earlier run's objects_coco.new.json that the check could not read (an I/O
+    error, a chmod 000 as a user) was not taken for the user's, and the run writing
+    objects_coco.json whole removed it as stale. Only files proven predict's are removed;
+    it is kept as it is (the OSError injected: chmod cannot stop root)."""
+    from unetlab import outputs
+
+    out, net = _corrected_with_a_new_image(tmp_path, overwrite=True)
+    before = (out / COCO_NEW).read_bytes()
+    (out / COCO_FILE).unlink()
+    differs = outputs._differs
+
+    def unread(path, *args):
+        if path.name == COCO_NEW:
+            raise PermissionError(13, "Permission denied", str(path))
+        return differs(path, *args)
+
+    monkeypatch.setattr(outputs, "_differs", unread)
+    predict_folder(net, tmp_path / "in", out, _coco(overwrite=True), progress=False)
+    assert (out / COCO_NEW).read_bytes() == before
+    doc = json.loads((out / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]

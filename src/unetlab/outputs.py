@@ -770,6 +770,12 @@ def edited_outputs(folder: str | os.PathLike) -> set[str]:
     return set(_EDITED.get(Path(folder).resolve(), ()))
 
 
+def unread_outputs(folder: str | os.PathLike) -> set[str]:
+    """The outputs of the held ``folder`` that could not be read to tell whether the run's
+    command wrote them (:func:`_keep_unread`): neither replaced nor removed."""
+    return set(_UNREAD.get(Path(folder).resolve(), ()))
+
+
 def stamp_outputs(folder: str | os.PathLike, names: Iterable[str], command: str) -> None:
     """The lines of ``names`` (outputs ``command`` just wrote in the held ``folder``, claimed
     by :func:`claim_files`: a run's one file of all its inputs) given their files' stamps,

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -126,38 +127,89 @@ def _head(categories: Mapping[int, str]) -> dict:
 _INFO = ("contributor", "date_created", "description", "url", "version", "year")
 
 
+@dataclass(frozen=True)
+class CocoPlan:
+    """What a run does with the COCO files of its output folder (:func:`plan_coco`), which
+    its claim and its writer follow alike: ``path``, the file it writes; ``kept``, the files
+    not proven predict's, never replaced nor removed, the images they list left out of
+    ``path``; ``stale``, an earlier run's files, unchanged since, that ``path`` makes
+    redundant: removed (``path`` itself too where the run has nothing to write)."""
+
+    path: Path
+    kept: tuple[str, ...]
+    stale: tuple[str, ...]
+
+
+def plan_coco(out_dir: str | os.PathLike) -> CocoPlan:
+    """The :class:`CocoPlan` of the held ``out_dir`` once :func:`claim_coco` told its files
+    (:func:`run_cocos`): kept, those predict did not write (under ``overwrite``: s75, they
+    were refused), those the user changed since (corrected objects: s73 review) and those
+    that could not be read to tell (an I/O error: s75, removed as stale); the file written,
+    the first name of :func:`next_coco` none of them has (s74 review: with two corrected,
+    new images' objects were in none); stale, the others but :data:`COCO_FILE`."""
+    from unetlab.manifest import writers_of
+    from unetlab.outputs import edited_outputs, unread_outputs
+
+    here, writers = run_cocos(out_dir), writers_of(Path(out_dir))
+    theirs = {*edited_outputs(out_dir), *unread_outputs(out_dir)}
+    kept = tuple(n for n in here if "predict" not in writers.get(n, ()) or n in theirs)
+    stale = tuple(n for n in here if n not in kept and n != COCO_FILE)
+    return CocoPlan(Path(out_dir) / next_coco(kept), kept, stale)
+
+
 def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False) -> Path:
-    """The path of the COCO file the run writes in ``out_dir``, listed in the folder's
-    manifest before any work, as the per-image table's
+    """The path of the COCO file the run writes in ``out_dir`` (:func:`plan_coco`), listed
+    in the folder's manifest before any work, as the per-image table's
     (:func:`~unetlab.inference.objects_summary.claim_summary`), once :func:`refuse_coco`
-    passed them: :data:`COCO_FILE`, else, where the user changed it since predict wrote it
-    (corrected objects, kept as they are with ``overwrite`` or ``keep``: s73 review), the
-    first of :data:`COCO_NEW`, ``objects_coco.new2.json``... they did not change
-    (:func:`write_run_coco`; s74 review: with both corrected, new images' objects were in
-    none)."""
+    passed them; the files the user changed since predict wrote them told first (kept as
+    they are with ``overwrite`` or ``keep``)."""
     from unetlab.inference.output_rules import GIVE_ANOTHER, KEEP_CHANGED
     from unetlab.outputs import claim_files, keep_changed
 
     how = dict(keep_edited=keep, overwrite=overwrite, keep_fix=KEEP_CHANGED)
-    kept = keep_changed(Path(out_dir), run_cocos(out_dir), "predict", **how)
-    path = Path(out_dir) / next_coco(kept)
+    keep_changed(Path(out_dir), run_cocos(out_dir), "predict", **how)
+    path = plan_coco(out_dir).path
     claim_files([path], overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
     return path
 
 
 def refuse_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False):
     """OutputError where :func:`claim_coco` would refuse the run's COCO files in ``out_dir``
-    (:func:`run_cocos`): one unetlab did not write; one the user changed, but with
-    ``overwrite`` or ``keep``. Asked before the folder is held and the model loaded: before
-    any work and any line of the run (s74: a plain rerun said "predicted again, replacing
-    them", then refused)."""
+    (:func:`run_cocos`): one unetlab did not write, but with ``overwrite``, which writes
+    beside it (:func:`plan_coco`); one the user changed, but with ``overwrite`` or ``keep``.
+    Asked before the folder is held and the model loaded: before any work and any line of
+    the run (s74: a plain rerun said "predicted again, replacing them", then refused)."""
     from unetlab.inference.output_rules import KEEP_CHANGED
-    from unetlab.outputs import keep_changed, refuse_unlisted
+    from unetlab.outputs import keep_changed
 
     names = run_cocos(out_dir)
-    refuse_unlisted([Path(out_dir) / n for n in names], "predict")
+    if not overwrite:
+        _refuse_theirs(Path(out_dir), names)
     if not (overwrite or keep):
         keep_changed(Path(out_dir), names, "predict", keep_fix=KEEP_CHANGED)
+
+
+def _refuse_theirs(out_dir: Path, names: Sequence[str]) -> None:
+    """OutputError naming the first of ``names`` (:func:`run_cocos`) predict did not write,
+    and where ``overwrite`` would write instead (s75: "even when told to overwrite", which
+    wrote nothing, where the rule is only never to replace it)."""
+    from unetlab.errors import OutputError, said
+    from unetlab.manifest import writers_of
+    from unetlab.outputs import OVERWRITE_FIXES
+
+    writers = writers_of(out_dir)
+    if theirs := [n for n in names if "predict" not in writers.get(n, ())]:
+        beside = next_coco(theirs)
+        raise OutputError(
+            **said(
+                lambda fix: (
+                    f"{out_dir / theirs[0]} exists and unetlab did not write it: never "
+                    f"replaced; {fix} to write the run's COCO file beside it ({beside}), or give "
+                    "another folder"
+                ),
+                OVERWRITE_FIXES,
+            )
+        )
 
 
 def run_cocos(out_dir: str | os.PathLike) -> list[str]:
@@ -192,24 +244,22 @@ def write_run_coco(
     as a CVAT task of those images takes them (a task's images are fixed) and ``train``
     reads them all; an earlier run's such file the user did not change, that this run's
     does not replace, is removed (:func:`_drop_stale`: train read its images twice)."""
-    from unetlab.outputs import edited_outputs, stamp_outputs
+    from unetlab.outputs import stamp_outputs
 
-    here, edited = run_cocos(out_dir), edited_outputs(out_dir)
-    kept = [n for n in here if n in edited]
-    path = out_dir / next_coco(kept)
-    files = _unlisted([out_dir / n for n in kept], files, names)
+    plan = plan_coco(out_dir)
+    path = plan.path
+    files = _unlisted([out_dir / n for n in plan.kept], files, names)
     planes, left_out = _one_plane_objects(out_dir, files)
     say_left_out(path, left_out, "COCO")
-    stale = [n for n in here if n not in kept and n != COCO_FILE]
-    _drop_stale(out_dir, [n for n in stale if n != path.name or not planes])
+    _drop_stale(out_dir, [n for n in plan.stale if n != path.name or not planes])
     if not planes:
         return None
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         holed = _write_streamed(out, planes, names, categories)
     stamp_outputs(out_dir, [path.name], "predict")  # a file changed since is told as theirs
     _say_holed(path, holed)
-    if kept:
-        _say_new(path, kept, [names[p] for p, _ in planes])
+    if plan.kept:
+        _say_new(path, list(plan.kept), [names[p] for p, _ in planes])
     return path
 
 
@@ -236,16 +286,15 @@ def _stem(file_name: str) -> str:
 def _drop_stale(out_dir: Path, names: Sequence[str]) -> None:
     """Remove the COCO files ``names`` (:func:`run_cocos`) an earlier run wrote of images
     that are now in another (the user merged them into theirs, or this run's
-    :data:`COCO_FILE` holds them), unchanged since (:func:`claim_coco` told): left, train
-    read their images twice."""
-    from unetlab.manifest import forget, made_from
+    :data:`COCO_FILE` holds them), unchanged since: :class:`CocoPlan`'s ``stale``, none not
+    proven predict's. Left, train read their images twice."""
+    from unetlab.manifest import forget
 
-    ours = [n for n in names if n in made_from(out_dir, "predict")]
-    for name in ours:
+    for name in names:
         (out_dir / name).unlink(missing_ok=True)
         log.info("removed %s: an earlier run's COCO file of images now in another", out_dir / name)
-    if ours:
-        forget(out_dir, ours, "predict")
+    if names:
+        forget(out_dir, names, "predict")
 
 
 def _say_new(path: Path, kept: list[str], named: list[str]) -> None:
