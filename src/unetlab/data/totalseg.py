@@ -100,6 +100,25 @@ def _case(folder: Path) -> tuple[Path, Path] | None:
     return (cts[0], masks) if len(cts) == 1 else None
 
 
+def case_outputs(folder: Path) -> list[Path]:
+    """The files named for a case's CT (``ct.nii.gz``, ``ct_objects.tif``, ...) in the
+    sub-folders of ``folder`` that unetlab wrote outputs into: ``predict --recursive``'s of
+    TotalSegmentator cases (``pred/s0001/ct.nii.gz``), read as their case's
+    (:func:`case_output_stem`)."""
+    subs = [sub for sub in listing(folder) if sub.is_dir() and (sub / MANIFEST).exists()]
+    return [f for sub in subs for f in listing(sub) if f.name.casefold().startswith(_CT_NAMED)]
+
+
+#: how the names of a case's CT's outputs begin: ``ct.nii.gz``, ``ct_objects.tif``
+_CT_NAMED = (f"{CT}.", f"{CT}_")
+
+
+def case_output_stem(path: Path, stem: str) -> str:
+    """The stem that a case's output ``path`` (:func:`case_outputs`; its own ``stem``: ct,
+    ct_objects) is read by: its case folder's name for ``ct`` (s0001, s0001_objects)."""
+    return path.parent.name + stem[len(CT) :]
+
+
 def is_structure_masks(path: Path) -> bool:
     """Whether ``path`` is a case's ``segmentations/`` folder (:func:`_case` of its parent)."""
     path = Path(path)

@@ -77,6 +77,7 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.split_record import describe_names
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.data.tiffmeta import planes_letters, read_page_axes, series_axes
+from unetlab.data.totalseg import case_of, case_output_stem, case_outputs
 from unetlab.errors import (
     DatasetError,
     ImageReadError,
@@ -339,8 +340,12 @@ class MaskPage(NamedTuple):
     @property
     def case(self) -> str | None:
         """The NIfTI case (``spleen_2``) whose volume the page is a slice of, scored whole
-        too (:mod:`unetlab.evaluate.cases`); None for other masks."""
-        return self.stem if is_nifti(self.path) else None
+        too (:mod:`unetlab.evaluate.cases`), a TotalSegmentator case's folder (``s0001``:
+        :func:`~unetlab.data.totalseg.case_of`; s75: ``--pred`` gave it no case row); None
+        for other masks."""
+        if is_nifti(self.path):
+            return self.stem
+        return None if self.image is None else case_of(self.image, self.path)
 
     @property
     def files(self) -> tuple[Path, Path | None]:
@@ -668,7 +673,9 @@ def _mrc_last(path: Path) -> tuple[bool, str]:
 def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     """(class maps ``<stem>.png``/``.tif``/``.mrc``, object ids ``<stem>_objects.*`` or
     cellpose's ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from
-    Fiji), ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem;
+    Fiji), ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem,
+    TotalSegmentator cases' in their sub-folders by case (``s0001/ct.nii.gz``:
+    :func:`~unetlab.data.totalseg.case_outputs`; predict --recursive's, s75);
     the files evaluate itself wrote there (its manifest: a report's confusion PNG) and
     predict's legend.png are none."""
     if not pred_dir.is_dir():
@@ -680,13 +687,15 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     objects: dict[str, Path] = {}
     own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
     own |= own_legend(pred_dir)  # predict's key to its colours, no prediction
-    for path in sorted(pred_dir.iterdir(), key=_mrc_last):
+    for path in [*sorted(pred_dir.iterdir(), key=_mrc_last), *case_outputs(pred_dir)]:
         image = path.suffix.lower() in PREDICTION_SUFFIXES or is_nifti(path)  # a label volume too
         if not image or path.stem.endswith(("_overlay", "_prob")):
             continue
         if path.name in own:  # --json out/e.json: its e_confusion.png (audit s41)
             continue
         stem = mask_stem(path)  # pairs with its mask's name in either form (macOS writes NFD)
+        if path.parent != pred_dir:  # predict --recursive's pred/s0001/ct.nii.gz: s0001's
+            stem = case_output_stem(path, stem)
         suffix = next((s for s in OBJECT_SUFFIXES if stem.endswith(s)), None)
         if suffix is not None:
             objects.setdefault(stem[: -len(suffix)], path)
@@ -713,7 +722,9 @@ class Written:
 
         self.folder = folder
         self.maps, self.objects = _prediction_files(folder)
-        self.records = read_records(folder) if self.maps or self.objects else {}
+        self.records: dict[str, dict] = {}  # a case sub-folder's too (s0001/predict.json)
+        for held in sorted(self._folders(), key=lambda f: f != folder):  # its own first
+            self.records = read_records(held) | self.records
         self.keys: dict[Path, str | None] = {}  # per file: the key its header carries
 
     def input_folders(self) -> dict[str, set[Path]]:
@@ -725,9 +736,11 @@ class Written:
         (s69 re-review)."""
         from unetlab.manifest import made_from
 
-        made = made_from(self.folder, "predict")
+        made = {held: made_from(held, "predict") for held in self._folders()}
         outputs = [*self.maps.items(), *self.objects.items()]
-        inputs = [(stem, made[p.name]) for stem, p in outputs if made.get(p.name)]
+        inputs = [
+            (stem, made[p.parent][p.name]) for stem, p in outputs if made[p.parent].get(p.name)
+        ]
         if not inputs:
             records = [r for r in self.records.values() if isinstance(r, dict)]
             files = [f for r in records if isinstance(r.get("files"), dict) for f in r["files"]]
@@ -737,6 +750,10 @@ class Written:
         for stem, source in inputs:
             found.setdefault(stem, set()).add(folders[Path(source).parent])
         return found
+
+    def _folders(self) -> set[Path]:
+        """The folders the predictions are in: :attr:`folder`, and its sub-folders of cases."""
+        return {p.parent for p in (*self.maps.values(), *self.objects.values())}
 
     def record(self, path: Path) -> dict:
         """The record of the file ``path`` ({} where it carries no key, or none is there)."""
