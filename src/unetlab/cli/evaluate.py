@@ -627,14 +627,17 @@ def _level_seeds(args) -> float | None:
 
 def run(args) -> int:
     from unetlab.data.grey_masks import grey_masks_read_as
+    from unetlab.data.totalseg import structures_listed_once
     from unetlab.evaluate.earlier import records_read_once
     from unetlab.evaluate.predictions import predictions_read_once
     from unetlab.signals import stop_line_said
 
     # every mask read; over the checkpoint's. An earlier report read once (s59: 3 times),
     # the predictions' records and manifest once for the check and the scoring (s60); its
-    # stop line the command's alone (evaluate_model says none)
+    # stop line the command's alone (evaluate_model says none); each case's structures
+    # listed once (s75: 3 times a case)
     with (
+        structures_listed_once(),
         grey_masks_read_as(args.grey_masks),
         h5_dataset_read(args),
         h5_dataset_read(args, "h5_mask_dataset"),

@@ -44,11 +44,15 @@ def stacks_held(budget: float | None) -> Iterator[None]:
     """Within: files :func:`held_read` reads are kept for their next read while they total
     at most ``budget`` bytes (None or 0: none kept), the regions of each mask the plan
     numbers kept for training's count of them
-    (:func:`~unetlab.data.regions.regions_counted_once`), and the colour table of each mask
-    folder (:func:`~unetlab.data.colour_table.tables_found_once`). Nothing is kept beyond it."""
+    (:func:`~unetlab.data.regions.regions_counted_once`), the colour table of each mask
+    folder (:func:`~unetlab.data.colour_table.tables_found_once`) and the structure masks of
+    each TotalSegmentator case (:func:`~unetlab.data.totalseg.structures_listed_once`).
+    Nothing is kept beyond it."""
+    from unetlab.data.totalseg import structures_listed_once  # it reads by held_read
+
     token = _KEPT_STACKS.set(_KeptStacks(budget or 0.0))
     try:
-        with regions_counted_once(), tables_found_once():
+        with regions_counted_once(), tables_found_once(), structures_listed_once():
             yield
     finally:
         _KEPT_STACKS.reset(token)

@@ -19,6 +19,7 @@ folder (``s0001``), not by ``ct``.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from unetlab.data.nifti import is_nifti, nifti_stem, read_header, read_volume
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError, ImageReadError
 from unetlab.manifest import MANIFEST
-from unetlab.read_once import file_stamp
+from unetlab.read_once import ReadOnce, file_stamp
 from unetlab.words import first_listed, numbered
 
 #: the layout in a few words, for the lines that name it
@@ -131,9 +132,24 @@ def case_of(image: Path, mask: Path) -> str | None:
     return Path(image).parent.name if Path(mask).name == SEGMENTATIONS else None
 
 
-def structure_files(folder: Path) -> list[Path]:
+#: each case's structure masks, listed once within :func:`structures_listed_once`
+_STRUCTURE_FILES = ReadOnce("structure_files", inputs=True)
+
+
+def structures_listed_once() -> contextlib.AbstractContextManager:
+    """Within (a command: train's, evaluate's): each case's ``segmentations/`` listed once
+    while unchanged (s75: listed at each of the 12 lookups of the classes and pairs of one
+    ``train --check``, 1,228 listings a lookup on the real set)."""
+    return _STRUCTURE_FILES.kept()
+
+
+def structure_files(folder: Path) -> tuple[Path, ...]:
     """The NIfTI masks of the segmentations ``folder``, sorted by structure name."""
-    return sorted((f for f in listing(folder) if is_nifti(f)), key=nifti_stem)
+    return _STRUCTURE_FILES.read(("structures",), folder, lambda: _masks_sorted(Path(folder)))
+
+
+def _masks_sorted(folder: Path) -> tuple[Path, ...]:
+    return tuple(sorted((f for f in listing(folder) if is_nifti(f)), key=nifti_stem))
 
 
 def structure_names(folder: Path) -> list[str]:
@@ -199,7 +215,7 @@ def read_structures(folder: Path) -> np.ndarray:
     return held_read(folder, ("structures", stats), lambda: _label_map(Path(folder), files))
 
 
-def _label_map(folder: Path, files: list[Path]) -> np.ndarray:
+def _label_map(folder: Path, files: tuple[Path, ...]) -> np.ndarray:
     shape = structures_shape(folder)
     labels = np.zeros(shape, np.uint8 if len(files) < 256 else np.uint16)
     overlaps: dict[str, int] = {}
