@@ -468,3 +468,31 @@ def plot_legend(names: Sequence[str], colours: np.ndarray, path: str | os.PathLi
         warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)  # a box
         fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1)  # a long name whole
     return path
+
+
+def plot_plate(
+    values: np.ndarray, rows: Sequence[str], columns: Sequence[str], path, *, title: str, label: str
+) -> Path:
+    """A plate's wells at a glance: ``values`` (rows x columns, NaN for a well absent, drawn
+    blank) as a grid of cells, rows and columns labelled as the plate names them, a colour
+    bar named ``label``; written atomically (matplotlib Agg)."""
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
+
+    h, w = values.shape
+    fig = Figure(figsize=(min(2.2 + 0.45 * w, 16), min(1.2 + 0.45 * h, 11)), dpi=100)
+    ax = fig.subplots()
+    shown = np.ma.masked_invalid(values.astype(np.float64))
+    im = ax.imshow(shown, cmap="viridis", vmin=0, interpolation="nearest")
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label=label)
+    ax.set_xticks(range(w), labels=list(columns), fontsize=8)
+    ax.set_yticks(range(h), labels=list(rows), fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_xticks(np.arange(w + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(h + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="0.8", linewidth=0.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title(title, fontsize=10)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+    return path

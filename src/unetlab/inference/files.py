@@ -237,7 +237,7 @@ from unetlab.inference.stream_rule import (
     mrc_stream_note,
     whole_read_note,
 )
-from unetlab.inference.table_extras import with_image_columns
+from unetlab.inference.table_extras import table_place, with_image_columns
 from unetlab.inference.threads_look import looking_beside
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import OVERWRITE_FIXES, outputs_kept
@@ -436,6 +436,7 @@ def _predicted(file: _File, group: Group) -> list[Path]:
         merged_file(),  # its objects that look merged, in the run's once it finished
         _checked_folder(file, group),
         floor_run(),  # its floor lines said once a file
+        table_place(file.path),  # an HCS plate's field: its tables end with its well
     ):
         if alone and (outputs := file.outputs).outlines == "coco":  # before any work
             refuse_coco(file.out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)

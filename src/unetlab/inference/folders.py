@@ -141,6 +141,7 @@ from unetlab.inference.output_rules import (
     shared_outputs,
 )
 from unetlab.inference.pages import file_read_axes
+from unetlab.inference.plate_wells import claim_wells, write_wells
 from unetlab.inference.predict import (
     PredictOptions,
     check_model,
@@ -277,8 +278,10 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
     left_out: list[str] = []  # sub-folders of images not searched, said once
     for pattern in patterns:
         path = Path(pattern)
-        if is_zarr(path) or _found_before(path):  # found by the command: not looked at again
+        if _found_before(path):  # found by the command: not looked at again
             files.append(path)
+        elif is_zarr(path):  # an HCS plate's (a well's) fields each
+            files += _fields_of(path)
         elif not path.is_dir():  # a look at each input: once (s64: 5 stats of a file given)
             files += _pattern_inputs(path)
         elif samples := dsb_inputs(path, own := folder_inputs(path, passed := [])):
@@ -370,7 +373,21 @@ def folder_inputs(folder: Path, passed: list[Path] | None = None) -> list[Path]:
             note_once(outputs_line(folder, sorted(ours)))
         else:
             passed += sorted(ours)
+    zarrs = [f for z in zarrs for f in _fields_of(z)]
     return zarrs + _without_masks(folder, _without_seg_files(images))
+
+
+def _fields_of(path: Path) -> list[Path]:
+    """The inputs of the Zarr folder ``path``: each field of an HCS plate or well (said in
+    one line: :func:`~unetlab.data.plates.plate_fields`), else ``path`` itself."""
+    from unetlab.data.plates import plate_fields
+
+    if (fields := plate_fields(path)) is None:
+        return [path]
+    wells = len({f.parent for f in fields})
+    shown = f"{numbered(len(fields), 'field')} in {numbered(wells, 'well')}"
+    log.info("%s: an HCS plate's %s, each predicted as an image", path, shown)
+    return fields
 
 
 #: how a split beside Data Science Bowl samples is predicted, as the caller asks for it
@@ -648,6 +665,8 @@ def claim_folder(
     with slide_resume.noting_unskipped(), prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
+        if outputs.objects is not None:  # an HCS plate's per-well table and picture
+            claim_wells(out_dir, files, overwrite=outputs.overwrite)
         if outputs.outlines == "coco":
             claim_coco(out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
         yield claim.done
@@ -1519,6 +1538,7 @@ def _conclude(
         paths = input_paths(out_dir, files, root)  # the earlier runs' inputs first
         result.summary = _summary(out_dir, files, result, paths, write=summed, scale=scale)
         _coco(out_dir, paths, result, outputs)
+        write_wells(out_dir, files)  # an HCS plate's wells, from its fields' tables
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
     if report is not None:

@@ -60,6 +60,7 @@ from unetlab.data.names import less_ome
 from unetlab.data.nifti import is_nifti, nifti_case
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import clipped, clips, contrast_note, floor_for, floored, raw_stats
+from unetlab.data.plates import field_place
 from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.shown import shown_path
 from unetlab.data.slides import (
@@ -229,8 +230,12 @@ def output_stem(path: str | os.PathLike) -> str:
     OME-TIFF is read, with its suffix (``plate.ome.tif``'s third of 12: ``plate_pos02``:
     :mod:`unetlab.data.positions`); a Zarr given by its path inside a store, its store's
     with that path (level ``a.ome.zarr/0``: ``a_0``; ``x.ome.zarr/1/0``: ``x_1_0``), so
-    that levels of two stores, or two levels of one, have outputs of their own."""
-    if within := zarr_within(path):
+    that levels of two stores, or two levels of one, have outputs of their own; a field of
+    an HCS plate, its plate's with its well and field (``plate.ome.zarr/B/3/0``:
+    ``plate_B03_f0``: :class:`~unetlab.data.plates.FieldPlace`)."""
+    if (within := zarr_within(path)) and (place := field_place(path)):
+        return output_stem(place.plate) + place.suffix
+    if within:
         return "_".join((output_stem(within[0]), *within[1]))
     stem = nifti_case(path) if is_nifti(path) else name_less_suffix(path)  # x_0000.nii.gz: x
     return less_ome(stem) + current_suffix(path)

@@ -13,6 +13,8 @@ columns by position keep working (audit s33 plates 1, 2).
   concatenated keep each object's well.
 - ``path`` (predict_folder's, predict_tree's: :func:`table_path`): the input's path from the
   folder given, so that two users' ``img_00.png`` stay apart in a merged table.
+- ``well``, ``row``, ``column``, ``field`` (an HCS plate's field: :func:`table_place`):
+  where on its plate the field is (``A01``, ``A``, 1, 0), for per-well sums.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import numpy as np
 
 from unetlab.data.ceiling import CeilingTally, plane_ceiling
 from unetlab.data.large_ids import compact_large_ids
+from unetlab.data.plates import FieldPlace, field_place
 
 __all__ = [
+    "PLATE_COLUMNS",
     "SATURATED_SHARE",
     "SaturationCounts",
     "appended_columns",
@@ -35,6 +39,7 @@ __all__ = [
     "saturated_fraction",
     "saturated_pixels",
     "table_path",
+    "table_place",
     "with_image_columns",
     "with_saturation",
 ]
@@ -207,7 +212,30 @@ def appended_columns(
         extra["position"] = np.full(len(table["id"]), position, dtype=np.int64)
     if (path := _PATH.get()) is not None:  # last: the earlier columns keep their places
         extra["path"] = np.full(len(table["id"]), path, dtype=object)
+    if (place := _PLACE.get()) is not None:  # a plate's field: after all the others
+        row = (place.well, place.row, int(place.column) if place.column.isdigit() else place.column)
+        for key, value in zip(PLATE_COLUMNS, (*row, int(place.field))):
+            extra[key] = np.full(len(table["id"]), value, dtype=object)
     return {**table, **extra}
+
+
+#: the columns that end the tables of an HCS plate's fields (:func:`table_place`)
+PLATE_COLUMNS = ("well", "row", "column", "field")
+
+#: the plate place of the input whose tables are written (:func:`table_place`)
+_PLACE: ContextVar[FieldPlace | None] = ContextVar("unetlab_table_place", default=None)
+
+
+@contextlib.contextmanager
+def table_place(path) -> Iterator[None]:
+    """Objects tables written in this block end with the :data:`PLATE_COLUMNS` of the input
+    ``path`` where it is a field of an HCS plate (:func:`~unetlab.data.plates.field_place`:
+    ``A01``, ``A``, ``1``, ``0``); else with none."""
+    token = _PLACE.set(field_place(path))
+    try:
+        yield
+    finally:
+        _PLACE.reset(token)
 
 
 #: the ``path`` column of the tables written while :func:`table_path` holds one

@@ -1,0 +1,162 @@
+"""OME-Zarr HCS plates given to predict whole (s75 hcs): every field of every well its
+metadata lists predicted, outputs named by well and field, the objects tables' plate
+columns and each plate's per-well table and picture. Plates of 64² fields
+(:mod:`tests.hcs_writer`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetlab import load_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.folders import predict_folder
+
+from .hcs_writer import PIXEL_SIZE, write_plate
+
+WELLS = ["B/3", "A/1", "A/2"]  # the metadata's order, not the folders'
+
+
+def _stems(out: Path) -> list[str]:
+    return sorted(p.name[: -len(".tif")] for p in out.glob("*.tif") if "_objects" not in p.name)
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_a_plate_predicts_each_listed_field_named_by_its_well(
+    tmp_path, instance_checkpoint, version
+):
+    """``--input plate.ome.zarr`` was refused ("give one image's folder inside it"): each
+    field of each well its metadata lists is predicted, in that order, its outputs named
+    ``plate_B03_f0`` (the column in two digits, so a file browser sorts them), zarr v2 / NGFF
+    0.4 and zarr v3 / NGFF 0.5 alike."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2, version=version)
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    assert main([*argv, "--output", str(out)]) == 0
+    wells = ["A01", "A02", "B03"]
+    assert _stems(out) == [f"plate_{w}_f{f}" for w in wells for f in (0, 1)]
+    done = json.loads((out / "predict.json").read_text())
+    assert "plate.ome.zarr/B/3/0" in json.dumps(done)  # the fields by their paths
+
+
+def test_a_well_given_predicts_its_fields_and_a_field_is_named_as_in_its_plate(
+    tmp_path, instance_checkpoint
+):
+    """``--input plate.ome.zarr/A/2`` (a well) predicts its fields; a field given alone
+    has the name it has when its plate is given (``plate_A02_f1``, was ``plate_A_2_1``)."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    predict_folder(load_model(instance_checkpoint), plate / "A" / "2", tmp_path / "a")
+    assert _stems(tmp_path / "a") == ["plate_A02_f0", "plate_A02_f1"]
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate / "A/2/1")]
+    assert main([*argv, "--output", str(tmp_path / "b")]) == 0
+    assert _stems(tmp_path / "b") == ["plate_A02_f1"]
+
+
+def test_a_well_or_field_missing_is_said_and_passed_over(tmp_path, instance_checkpoint, caplog):
+    """A well folder, or a field, that the metadata lists but the disk lacks (a copy cut
+    short) is said in one line and passed over; the others are predicted."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    shutil.rmtree(plate / "A" / "2")
+    shutil.rmtree(plate / "B" / "3" / "1")
+    result = predict_folder(load_model(instance_checkpoint), plate, tmp_path / "out", objects=True)
+    assert len(result.written) == 3
+    assert _stems(tmp_path / "out") == ["plate_A01_f0", "plate_A01_f1", "plate_B03_f0"]
+    said = caplog.text
+    assert f"{plate}: well A/2 is listed in its metadata but not on disk: passed over" in said
+    assert f"{plate / 'B' / '3'}: field 1 is listed in its metadata but not on disk" in said
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_damaged_plate_metadata_is_one_line_naming_its_file(
+    tmp_path, instance_checkpoint, capsys, version
+):
+    """A ``wells`` entry without a row/column path is one line naming the metadata file
+    and the entry, not a traceback, nothing predicted."""
+    import zarr
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1, version=version)
+    group = zarr.open_group(plate, mode="a")
+    attrs = dict(group.attrs)
+    found = attrs["ome"] if version == "0.5" else attrs
+    found["plate"]["wells"][1] = {"path": "A1"}
+    group.attrs.update(attrs)
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    assert main([*argv, "--output", str(tmp_path / "out")]) != 0
+    err = capsys.readouterr().err
+    file = plate / (".zattrs" if version == "0.4" else "zarr.json")
+    assert f"{file}: its 'plate' entry 1 of 'wells' ({{'path': 'A1'}}) has no path" in err
+    assert "Traceback" not in err
+
+
+def test_objects_tables_end_with_the_plate_columns_and_each_well_is_summed(
+    tmp_path, instance_checkpoint
+):
+    """With objects, each field's table ends with ``well, row, column, field`` (after the
+    columns it had), and ``plate_wells.csv`` sums each well's fields (objects, per field,
+    mean and median areas in px² and µm²) beside ``plate_wells.png``, a plate grid."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    out = tmp_path / "out"
+    predict_folder(load_model(instance_checkpoint), plate, out, objects=True)
+    rows = _rows(out / "plate_B03_f1_objects.csv")
+    assert list(rows[0])[-6:] == ["image", "path", "well", "row", "column", "field"]
+    assert {(r["well"], r["row"], r["column"], r["field"]) for r in rows} == {
+        ("B03", "B", "3", "1")
+    }
+    wells = _rows(out / "plate_wells.csv")
+    assert [w["well"] for w in wells] == ["B03", "A01", "A02"]
+    for well in wells:
+        tables = [_rows(out / f"plate_{well['well']}_f{f}_objects.csv") for f in (0, 1)]
+        areas = np.array([float(r["area"]) for t in tables for r in t])
+        assert (int(well["fields"]), int(well["objects"])) == (2, len(areas))
+        assert float(well["objects_per_field"]) == len(areas) / 2
+        assert float(well["median_area"]) == pytest.approx(np.median(areas))
+        assert float(well["mean_area_um2"]) == pytest.approx(areas.mean() * PIXEL_SIZE**2)
+    picture = np.asarray(Image.open(out / "plate_wells.png"))
+    assert picture.ndim == 3 and picture.shape[1] > picture.shape[0]  # 8 x 12 wells
+
+
+def test_a_plate_rerun_skips_each_field_done(tmp_path, instance_checkpoint):
+    """``--skip-existing`` resumes a plate field by field: a field whose outputs were
+    lost is the only one predicted again, and the wells' table counts all of them."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    argv += ["--output", str(out), "--instances"]
+    assert main(argv) == 0
+    before = _rows(out / "plate_wells.csv")
+    for lost in out.glob("plate_A02_f1*"):
+        lost.unlink()
+    result = predict_folder(
+        load_model(instance_checkpoint), plate, out, objects=True, skip_existing=True
+    )
+    assert [p.parts[-3:] for p in result.written] == [("A", "2", "1")]
+    assert len(result.skipped) == 5
+    assert _rows(out / "plate_wells.csv") == before
+
+
+def test_no_plate_metadata_is_still_refused(tmp_path, instance_checkpoint):
+    """A plate's folders without ``plate`` metadata are not guessed at: refused, naming one
+    field's folder, as before."""
+    import zarr
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
+    group = zarr.open_group(plate, mode="a")
+    group.attrs.clear()
+    with pytest.raises(UnetlabError, match="an HCS plate of 3 wells"):
+        predict_folder(load_model(instance_checkpoint), plate, tmp_path / "out", failed=_raise)
+
+
+def _raise(line: str):
+    raise UnetlabError(line)
