@@ -208,3 +208,22 @@ def test_a_case_s_voxel_is_of_the_file_that_records_its_z_spacing(tmp_path):
     cases = CaseFiles()
     assert cases.case(Pair(image, mask, page=0, pages=6)) == "c"
     assert cases.voxels["c"] == CaseVoxel(0.02, "um3")
+
+
+def test_a_foreign_cases_csv_beside_a_z_stack_is_refused_before_any_file(tmp_path, capsys):
+    """A TIFF z-stack's evaluation with the user's own e_cases.csv there is refused in one
+    line before any output is written, as NIfTI's is. Seen failing without the fix: e.json
+    and e_images.csv written, then the refusal."""
+    gt, pred = tmp_path / "masks", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    truth, guess = (v.transpose(2, 1, 0) for v in abdomen())
+    _stack(gt / "cells.tif", truth, False)
+    _stack(pred / "cells.tif", guess, False)
+    (pred / "predict.json").write_text("{}")
+    (tmp_path / "e_cases.csv").write_text("mine\n")
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", str(tmp_path / "e.json")]
+    assert main([*argv, "--no-progress"]) == 2
+    assert "e_cases.csv exists and was not written by unetlab" in capsys.readouterr().err
+    written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert written == ["e_cases.csv", "masks", "pred"]
+    assert (tmp_path / "e_cases.csv").read_text() == "mine\n"

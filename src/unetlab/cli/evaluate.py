@@ -685,6 +685,7 @@ def _evaluate(args):
     claimed = _claim_outputs(args)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     report.claimed.update(claimed)  # its writers claim them no more
+    _claim_cases_found(args, report)
     print(report.table(objects_option="--object-scores", every_row="--json"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:
@@ -709,6 +710,16 @@ def _evaluate(args):
         picture = report.plot_confusion(Path(confusion), overwrite=args.overwrite)
         print(f"confusion matrix: {picture}{note}")
     return report
+
+
+def _claim_cases_found(args, report) -> None:
+    """The per-case CSV of cases found in scoring that :func:`_scores_volumes` did not
+    foresee (a TIFF z-stack's, known by its pages' metadata) claimed before any file is
+    written: the user's own ``e_cases.csv`` was refused only after ``e.json`` and
+    ``e_images.csv`` were written (s75; NIfTI's is refused before scoring)."""
+    path = _cases_csv(Path(args.json)) if args.json and args.json != STDOUT else None
+    if report.cases and path is not None and path not in report.claimed:
+        report.claimed.add(report.claim(path, overwrite=args.overwrite))
 
 
 def _drop_stale(path: Path, what: str, why: str) -> None:
