@@ -13,6 +13,7 @@ import pytest
 import tifffile
 
 from tests.test_nifti import write_nifti
+from tests.test_objects_3d import write_unspaced
 from unetlab.cli import main
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import PixelSize
@@ -196,15 +197,14 @@ def test_a_plane_s_own_mask_makes_no_case(tmp_path):
 
 
 def test_a_case_s_voxel_is_of_the_file_that_records_its_z_spacing(tmp_path):
-    """A mask of a pixel size but no z spacing, its image's with one: the image made it a
+    """A mask of a pixel size but no z spacing (an OME-TIFF without PhysicalSizeZ), its
+    image's with one: the image made it a
     case, and its voxel (0.02 µm3) is read from the image. Seen failing without the fix:
     (1.0, 'voxels'), read from the mask."""
     image, mask = tmp_path / "images" / "c.tif", tmp_path / "masks" / "c.tif"
     image.parent.mkdir(), mask.parent.mkdir()
     _frame(image)
-    planes = np.zeros((6, 8, 8), np.uint8)
-    meta = {"axes": "ZYX", "unit": "um"}
-    tifffile.imwrite(mask, planes, imagej=True, resolution=(5.0, 5.0), metadata=meta)
+    write_unspaced(mask, np.zeros((6, 8, 8), np.uint8), pixel=0.2)
     cases = CaseFiles()
     assert cases.case(Pair(image, mask, page=0, pages=6)) == "c"
     assert cases.voxels["c"] == CaseVoxel(0.02, "um3")
@@ -227,3 +227,24 @@ def test_a_foreign_cases_csv_beside_a_z_stack_is_refused_before_any_file(tmp_pat
     written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert written == ["e_cases.csv", "masks", "pred"]
     assert (tmp_path / "e_cases.csv").read_text() == "mine\n"
+
+
+def test_a_fiji_stack_of_1_um_steps_is_a_case(tmp_path):
+    """Fiji writes no ``spacing=`` at 1 µm: such a stack (slices=8, unit=micron, 0.2 µm
+    pixels) is a case of 0.04 µm3 voxels. Seen failing without the fix: no 'cases'."""
+    gt, pred = tmp_path / "masks", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    meta = {"axes": "ZYX", "unit": "micron"}
+    for folder, volume in zip((gt, pred), abdomen()):
+        tifffile.imwrite(
+            folder / "c.tif",
+            volume.transpose(2, 1, 0),
+            imagej=True,
+            resolution=(5.0, 5.0),
+            metadata=meta,
+        )
+    (pred / "predict.json").write_text("{}")
+    report, _ = _evaluate(tmp_path, pred, gt)
+    case = report["cases"][0]
+    assert (case["name"], case["slices"], case["volume_unit"]) == ("c", 8, "um3")
+    assert case["true_volume"][1:] == [28.8, 4.8, 2.4]  # 720, 120, 60 voxels x 0.04 µm3

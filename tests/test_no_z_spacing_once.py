@@ -9,7 +9,7 @@ import logging
 import tifffile
 
 import unetlab.checkpoint
-from tests.test_objects_3d import _ball_stack
+from tests.test_objects_3d import _ball_stack, write_unspaced
 from tests.test_predict_objects import local_net
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
@@ -24,12 +24,8 @@ def test_stacks_without_z_spacing_are_said_once_with_their_count(tmp_path, monke
     monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
     save_model(tmp_path / "m.pt", UNet(1, 3, depth=2, base_channels=2))
     (tmp_path / "in").mkdir()
-    meta = {"axes": "ZYX", "unit": "um"}
     for k in range(4):
-        path = tmp_path / "in" / f"p{k:02d}.tif"
-        tifffile.imwrite(
-            path, _ball_stack((5, 56, 72)), imagej=True, resolution=(2, 2), metadata=meta
-        )
+        write_unspaced(tmp_path / "in" / f"p{k:02d}.tif", _ball_stack((5, 56, 72)))
     args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     with caplog.at_level(logging.WARNING):
         assert main([*args, "--output", str(tmp_path / "o"), "--instances", "--objects-3d"]) == 0

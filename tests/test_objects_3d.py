@@ -183,6 +183,14 @@ def _write(path, array: np.ndarray, axes: str, **more) -> None:
     tifffile.imwrite(path, array, imagej=True, resolution=(2, 2), metadata=meta)
 
 
+def write_unspaced(path, array: np.ndarray, pixel: float = 0.5) -> None:
+    """A ZYX stack that records its pixel size but no z spacing: an OME-TIFF without
+    PhysicalSizeZ (an ImageJ stack of a unit but no spacing is 1 unit apart, as Fiji reads
+    it: s75)."""
+    sizes = dict(PhysicalSizeX=pixel, PhysicalSizeY=pixel)
+    tifffile.imwrite(path, array, ome=True, metadata={"axes": "ZYX"} | sizes)
+
+
 def _rows(path) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -703,13 +711,7 @@ def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path
     """An ImageJ stack that records a pixel size but no z spacing (audit s38 3d: 25 of 30
     nuclei, unsaid) is said in one line naming --z-spacing; one that records it is not."""
     stack = _ball_stack((5, 56, 72))
-    tifffile.imwrite(
-        tmp_path / "n.tif",
-        stack,
-        imagej=True,
-        resolution=(2, 2),
-        metadata={"axes": "ZYX", "unit": "um"},
-    )
+    write_unspaced(tmp_path / "n.tif", stack)
     _write(tmp_path / "s.tif", stack, "ZYX")
     with caplog.at_level("WARNING"):
         predict_folder(
@@ -1079,10 +1081,7 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
 def test_a_stack_of_no_z_step_keeps_its_table_in_um_in_y_and_x(tmp_path):
     """A ZYX stack of 0.5 µm pixels saved without a z step: --objects-3d's table had no _um
     column at all, the y and x ones too, whose pixel size the file records."""
-    meta = {"axes": "ZYX", "unit": "um"}
-    tifffile.imwrite(
-        tmp_path / "s.tif", _ball_stack(), imagej=True, resolution=(2, 2), metadata=meta
-    )
+    write_unspaced(tmp_path / "s.tif", _ball_stack())
     predict_file(local_net(), tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
     rows = _rows(tmp_path / "o" / "s_objects.csv")
     assert "volume_um3" not in rows[0] and "centroid_z_um" not in rows[0]  # no z step

@@ -463,3 +463,27 @@ def test_z_spacing_without_a_pixel_size_names_the_settings_as_the_caller_gives_t
     line = "s.tif records no pixel size, and {} weighs its planes against its pixels: give {} too"
     assert str(caught.value) == line.format("z_spacing=", "pixel_size=UM")
     assert first_line(caught.value, cli=True) == line.format("--z-spacing", "--pixel-size UM")
+
+
+@pytest.mark.parametrize(
+    ("axes", "unit", "spacing"),
+    [
+        ("ZYX", "micron", 1.0),  # Fiji's stack of 1 µm steps: no spacing= written at 1
+        ("TZYX", "nm", 1e-3),  # a hyperstack of slices and frames, 1 nm apart
+        ("ZYX", "pixel", None),  # not calibrated
+        ("TYX", "um", None),  # a movie's frames: no slices
+        ("YX", "um", None),  # one plane
+    ],
+)
+def test_a_fiji_stack_of_no_spacing_is_spaced_one_unit(tmp_path, axes, unit, spacing):
+    """ImageJ omits ``spacing=`` at 1, so a Fiji stack of slices (``slices=N``) in a unit
+    but no spacing is 1 unit apart, as Fiji reads it back; it had no z spacing (s75).
+    Seen failing without the fix: None for the ZYX and TZYX stacks."""
+    path = tmp_path / "s.tif"
+    shape = {"ZYX": (3, 8, 8), "TZYX": (2, 3, 8, 8), "TYX": (3, 8, 8), "YX": (8, 8)}[axes]
+    meta = {"axes": axes, "unit": unit}
+    tifffile.imwrite(path, np.zeros(shape, np.uint8), imagej=True, resolution=(5, 5), metadata=meta)
+    with tifffile.TiffFile(path) as tif:
+        assert "spacing" not in tif.imagej_metadata
+        found = tiffmeta.tiff_sizes(tif, tif.pages[0])[1]
+    assert found == (None if spacing is None else pytest.approx(spacing))

@@ -737,15 +737,19 @@ def _warn_unknown_unit(tif) -> None:
 
 def _z_spacing(tif, ome: dict[str, str]) -> float | None:
     """Micrometres between the planes of a stack: the OME ``PhysicalSizeZ`` (``ome``: the
-    attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``; None when the
+    attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``, 1 unit where
+    its description names a stack of slices (``slices=N``) in a unit but no spacing (ImageJ
+    writes none at 1: a Fiji stack of 1 µm steps had no z spacing, s75); None when the
     file gives none."""
     if "PhysicalSizeZ" in ome:
         return _ome_length(ome, "PhysicalSizeZ", given_path(tif))
     meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
     per_unit = micrometres_per(meta.get("unit", ""))
-    if "spacing" in meta and per_unit is not None:
+    if per_unit is None:
+        return None
+    if "spacing" in meta:
         return float(meta["spacing"]) * per_unit
-    return None
+    return per_unit if int(meta.get("slices", 1)) > 1 else None
 
 
 #: resolutions in pixels per inch that exporters write by default (72: Photoshop, GIMP and
