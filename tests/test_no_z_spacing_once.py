@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 
-import tifffile
-
 import unetlab.checkpoint
 from tests.test_objects_3d import _ball_stack, write_unspaced
 from tests.test_predict_objects import local_net
