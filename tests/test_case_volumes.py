@@ -248,3 +248,27 @@ def test_a_fiji_stack_of_1_um_steps_is_a_case(tmp_path):
     case = report["cases"][0]
     assert (case["name"], case["slices"], case["volume_unit"]) == ("c", 8, "um3")
     assert case["true_volume"][1:] == [28.8, 4.8, 2.4]  # 720, 120, 60 voxels x 0.04 µm3
+
+
+def test_a_fiji_stack_of_slices_that_records_a_frame_interval_says_its_case(tmp_path, caplog):
+    """A Fiji stack of slices 0.5 µm apart that records a frame interval is scored as one
+    volume, as Fiji shows it, in one line that says so and gives a fix evaluate --pred takes
+    (the reading's line named --axes TYX, which it refuses). Seen failing without the fix:
+    that line alone, the volume unsaid."""
+    gt, pred = tmp_path / "masks", tmp_path / "pred"
+    gt.mkdir(), pred.mkdir()
+    meta = {"axes": "ZYX", "unit": "um", "spacing": 0.5, "finterval": 2.0}
+    for folder, volume in zip((gt, pred), abdomen()):
+        planes = volume.transpose(2, 1, 0)
+        tifffile.imwrite(folder / "c.tif", planes, imagej=True, resolution=(5, 5), metadata=meta)
+    (pred / "predict.json").write_text("{}")
+    with caplog.at_level("WARNING"):
+        report, _ = _evaluate(tmp_path, pred, gt)
+    assert report["cases"][0]["name"] == "c"
+    said = [r.getMessage() for r in caplog.records if "frame interval" in r.getMessage()]
+    assert said == [
+        "c.tif: its 8 pages are ImageJ's slices, 0.5 µm apart, yet it records a frame interval "
+        "(2 s): scored as Z planes, one volume (case c), as Fiji shows them; if they are time "
+        "points, save them as frames (Fiji: Image > Properties, Slices 1, Frames 8) and "
+        "evaluate again"
+    ]

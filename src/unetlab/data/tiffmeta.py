@@ -239,6 +239,14 @@ def _say_slices_timed(tif, pages: int, axes_as: Spelled) -> None:
     )
 
 
+def slices_timed(path: str | os.PathLike) -> float | None:
+    """Seconds between frames that an ImageJ stack (its pages slices, read as Z as Fiji
+    shows them: :func:`read_page_axes`) records, as Fiji's Image > Properties on a plain
+    stack writes it; None for other TIFFs and where it records none."""
+    with open_tiff(path) as tif:
+        return frame_seconds(tiff_timing(tif)) if tif.is_imagej else None
+
+
 def series_axes(
     path: str | os.PathLike | None, *, unstated: bool = False
 ) -> tuple[str, tuple[int, ...]] | None:

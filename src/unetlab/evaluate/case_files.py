@@ -7,6 +7,7 @@ once an evaluation.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Protocol
@@ -14,9 +15,11 @@ from typing import Protocol
 from unetlab.data.names import less_ome
 from unetlab.data.nifti import is_nifti
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size
+from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size, slices_timed
 from unetlab.evaluate.cases import CaseVoxel
 from unetlab.inference.measure import UNITS
+
+log = logging.getLogger(__name__)
 
 
 class Paged(Protocol):
@@ -57,7 +60,24 @@ class CaseFiles:
             found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
             spaced = (s for s in found if s is not None and s.spacing is not None)
             self.voxels[case] = voxel_of(next(spaced, None))
+            self._say_timed(case, [f for f in known if stack and self._stacks[f]], page.pages)
         return case
+
+    def _say_timed(self, case: str, stacks: list[Path], pages: int) -> None:
+        """One line where the first of a case's z-stack files ``stacks`` (of ``pages``
+        pages) records a frame
+        interval: ImageJ's slices are scored as Z, one volume, as Fiji shows them (it was
+        unsaid, s75; evaluate --pred takes no --axes to read them as frames)."""
+        timed = ((f, slices_timed(f)) for f in stacks)
+        path, seconds = next(((f, s) for f, s in timed if s is not None), (None, None))
+        if path is not None:
+            log.warning(
+                "%s: its %d pages are ImageJ's slices, %g µm apart, yet it records a frame "
+                "interval (%g s): scored as Z planes, one volume (case %s), as Fiji shows "
+                "them; if they are time points, save them as frames (Fiji: Image > "
+                "Properties, Slices 1, Frames %d) and evaluate again",
+                *(path.name, pages, self._size(path).spacing, seconds, case, pages),
+            )
 
     def _z_stack(self, path: Path, pages: int) -> bool:
         """Whether the TIFF ``path`` of ``pages`` pages records them as Z planes (no time

@@ -17,10 +17,14 @@ PAGE_COLUMNS = ("page", "t", "t_s", "z")
 class PageColumns:
     """Called with a file, a page and the file's page count: the page's columns (``{}`` for a
     one-page image; ``page`` alone for a stack that is no TIFF, MRC nor HDF5: outlines); each
-    file's axes and frame interval read once."""
+    file's axes and frame interval read once. ``say``: the line of a Fiji stack of slices
+    that records a frame interval (:func:`~unetlab.data.tiffmeta.read_page_axes`), whose
+    fix, ``--axes TYX``, evaluate --pred refuses (its case says its own:
+    :class:`~unetlab.evaluate.case_files.CaseFiles`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, say: bool = True) -> None:
         self.read: dict[Path, PageAxes] = {}
+        self._say = say
 
     def __call__(self, path: str | os.PathLike | None, page: int, pages: int) -> dict:
         if path is None or pages < 2:
@@ -28,7 +32,9 @@ class PageColumns:
         path = Path(path)
         if path not in self.read:
             said = pages_said(path)  # an MRC file's sections: z; an HDF5 file's axes
-            self.read[path] = read_page_axes(path, pages) if said else PageAxes("Q", (pages,))
+            self.read[path] = (
+                read_page_axes(path, pages, say=self._say) if said else PageAxes("Q", (pages,))
+            )
         axes = self.read[path]
         at = axes.index(page)
         columns: dict = {"page": page}

@@ -964,7 +964,7 @@ def _accumulate(
     """Add each mask page and its prediction to ``acc`` and ``values``; the stems of the
     pages that have no prediction, and the pages scored (in the report's order)."""
     missing, scored_pages = [], []  # stems, ScoredPage
-    where = PageColumns()  # a stack's page, frame and time, from its image where known
+    where = PageColumns(say=False)  # a stack's page, frame and time, from its image where known
     for gt_page in masks:
         if gt_page.stem not in preds:
             missing.append(gt_page.stem)
