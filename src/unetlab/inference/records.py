@@ -786,8 +786,8 @@ def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
 
 #: the settings of objects :func:`object_record` leaves out, at the value each then had (as
 #: before it was a field; a model's background class 0): a line comparing two runs says
-#: that value (s74: the default background class 0 was said "not given"); the record's key
-#: is decided by object_record's own tests of each (None a background held, 0 left out)
+#: that value (s74: the default background class 0 was said "not given"); object_record
+#: leaves out a field equal to it (None a background held, 0 left out)
 LEFT_OUT = {
     "background": 0,
     "class_min_areas": None,
@@ -805,28 +805,19 @@ def objects_as_run(record: dict) -> dict:
 
 
 def object_record(objects: ObjectOptions) -> dict:
-    """The record of how objects were found: the fields of ``objects``, ``background`` left
-    out where it is 0, ``class_min_areas`` where it is None and ``cut_min_area`` where it
-    is :data:`~unetlab.inference.objects.CUT_MIN_AREA`, ``min_peak`` where it is 0 and
-    ``no_class`` where empty (as before they were fields), so that the outputs of a model
-    whose background is class 0 keep their key (``--skip-existing``) and only those found
-    with class 0 taken wrongly for the background, with no background (None: every class
-    makes objects), with per-class least sizes or with objects of the ignored class (made
-    before it was no class, s69), get a new one."""
+    """The record of how objects were found: the fields of ``objects`` but those at the
+    value :data:`LEFT_OUT` gives them (``background`` 0; not None: every class makes
+    objects), as before they were fields, so that the outputs of a model whose background
+    is class 0 keep their key (``--skip-existing``) and only those found with class 0
+    taken wrongly for the background, with no background, with per-class least sizes or
+    with objects of the ignored class (made before it was no class, s69), get a new one."""
     record = option_fields(objects)
-    if record["background"] == 0:
-        del record["background"]
-    if record.get("class_min_areas") is None:  # as before it was a field: the same key
-        record.pop("class_min_areas", None)
-    if record.get("cut_min_area") == CUT_MIN_AREA:  # at level 0, as before it was a field
-        record.pop("cut_min_area")
-    if not record.get("min_peak"):  # every object kept, as before it was a field
-        record.pop("min_peak", None)
-    if not record.get("split_necks"):  # off, as before it was a field: the same key
-        record.pop("split_necks", None)
-    if not record.get("no_class"):  # none, as before it was a field: the same key
-        record.pop("no_class", None)
-    return record
+    return {k: v for k, v in record.items() if k not in LEFT_OUT or _listed(v) != LEFT_OUT[k]}
+
+
+def _listed(value):
+    """A field's value as a record read back holds it: a tuple as a list."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def save_record(
