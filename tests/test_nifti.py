@@ -262,3 +262,24 @@ def test_pins_of_the_review_mutants(tmp_path):
     )
     assert case_of(Path("x_0000.nii.gz"), {"x"}) == "x"
     assert case_of(Path("x_0000.nii.gz"), {"x_0000"}) == "x_0000"
+
+
+@pytest.mark.parametrize("qfac", [-1.0, 0.0])
+def test_a_qform_of_pixdim_0_steps_1_as_nibabel_reads_it(tmp_path, qfac):
+    """A header of a qform (no sform) whose pixdim y is 0 (no voxel size): its affine is
+    the quaternion's rotation times the steps, 0 taken as 1 (nibabel's "setting 0 dims to
+    1"), z flipped by qfac -1 (0 read as 1, as nibabel fixes it), at the qform's offset:
+    nifti1.h's quatern_to_mat44. Pins the branch (untested before s75; passes on the code as
+    it was; seen failing with the 0 step kept, and with qfac ignored)."""
+    from unetlab.data.nifti import read_header
+
+    path = write_nifti(tmp_path / "q.nii", ct_volume())
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<4f", raw, 76, qfac, 0.8, 0.0, 2.5)  # qfac, x, y (0), z
+    struct.pack_into("<2h", raw, 252, 1, 0)  # qform_code 1, sform_code 0
+    half = np.sqrt(0.5)  # 90 degrees about z: (a, b, c, d) = (cos 45, 0, 0, sin 45)
+    struct.pack_into("<6f", raw, 256, 0.0, 0.0, half, 10.0, 20.0, -30.0)
+    path.write_bytes(bytes(raw))
+    z = -2.5 if qfac < 0 else 2.5
+    want = [[0, -1, 0, 10], [0.8, 0, 0, 20], [0, 0, z, -30], [0, 0, 0, 1]]
+    np.testing.assert_allclose(read_header(path).affine, want, atol=1e-6)
