@@ -159,3 +159,33 @@ def test_analyze_pair_of_a_labelled_case_one_line(tmp_path, caplog):
     assert len(problems) == 1 and said in problems[0] and ".nii.gz (nibabel" in problems[0]
     assert "imagesTr: 1 Analyze / NIfTI pair (spleen_4.hdr + spleen_4.img)" in caplog.text
     assert "labelsTr: 1 Analyze / NIfTI pair (spleen_4.hdr" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "case", "channel", "of_labelled"),
+    [
+        ("spleen_2_0000.nii.gz", "spleen_2", ("spleen_2", 0), "spleen_2"),
+        ("spleen_2_0001.nii.gz", "spleen_2_0001", ("spleen_2", 1), "spleen_2"),
+        ("spleen_2.nii.gz", "spleen_2", None, "spleen_2"),
+        ("la_003_0000.nii", "la_003", ("la_003", 0), "la_003_0000"),  # its label not there
+        ("_0000.nii.gz", "_0000", None, "_0000"),  # no case before the channel
+        ("a__0000.nii.gz", "a_", ("a_", 0), "a_"),
+        ("x_000.nii.gz", "x_000", None, "x_000"),  # 3 digits: no channel
+        ("x_12345.nii.gz", "x_12345", None, "x_12345"),  # 5 digits: no channel
+        ("CT_0002.NII.GZ", "CT_0002", ("CT", 2), "CT"),
+    ],
+)
+def test_a_case_s_name_is_one_rule_of_its_channel_ending(name, case, channel, of_labelled):
+    """nifti_case, nifti_channels.channel_of and decathlon.case_of name a volume's case by
+    one rule (nifti.case_channel, s75: three rules before). Pins behaviour: passes on the
+    three rules as they were."""
+    from pathlib import Path
+
+    from unetlab.data.decathlon import case_of
+    from unetlab.data.nifti import nifti_case
+    from unetlab.data.nifti_channels import channel_of
+
+    labelled = {"spleen_2", "a_", "x_1", "CT"}
+    assert nifti_case(name) == case
+    assert channel_of(name) == channel
+    assert case_of(Path(name), labelled) == of_labelled

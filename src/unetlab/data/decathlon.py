@@ -27,8 +27,15 @@ from unetlab.data.dataset_json import DATASET_JSON, dataset_channels, dataset_js
 from unetlab.data.dicom import series_folders
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.names import listing, nfc
-from unetlab.data.nifti import PAIR_CONVERSION, PAIR_ENDINGS, is_nifti, nifti_case, nifti_stem
-from unetlab.data.nifti_channels import CHANNEL, case_size, channel_of, first_channels
+from unetlab.data.nifti import (
+    PAIR_CONVERSION,
+    PAIR_ENDINGS,
+    case_channel,
+    is_nifti,
+    nifti_case,
+    nifti_stem,
+)
+from unetlab.data.nifti_channels import case_size, channel_of, first_channels
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError
 from unetlab.words import numbered, worded
@@ -70,11 +77,11 @@ def note_pairs_passed_over(folder: Path, pairs: list[Path]) -> None:
 
 def case_of(image: Path, labelled: Iterable[str]) -> str:
     """The case an image volume (or an Analyze pair's ``.hdr``) is of: its name less
-    ``_0000`` (nnU-Net's channel) where that names a label volume of ``labelled``, else its
-    name (MSD's)."""
+    nnU-Net's channel ending (``_0000``: :func:`~unetlab.data.nifti.case_channel`) where
+    that names a label volume of ``labelled``, else its name (MSD's)."""
     stem = nifti_stem(image) if is_nifti(image) else image.stem
-    channel = CHANNEL.fullmatch(stem)
-    return channel.group(1) if channel and channel.group(1) in labelled else stem
+    found = case_channel(stem)
+    return found[0] if found and found[0] in labelled else stem
 
 
 def decathlon_pairs(root: Path, names: list[str] | None, found: list[str]) -> list:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -86,13 +87,24 @@ def nifti_stem(path: str | os.PathLike) -> str:
 def nifti_case(path: str | os.PathLike) -> str:
     """The case a NIfTI volume is of, as nnU-Net names its predictions and label volumes: its
     name less its ending and nnU-Net's first channel's ``_0000`` (``spleen_2`` of
-    ``spleen_2_0000.nii.gz`` and of ``spleen_2.nii.gz``)."""
+    ``spleen_2_0000.nii.gz`` and of ``spleen_2.nii.gz``: :func:`case_channel`)."""
     stem = nifti_stem(path)
-    return (
-        stem[: -len(FIRST_CHANNEL)]
-        if stem.endswith(FIRST_CHANNEL) and stem != FIRST_CHANNEL
-        else stem
-    )
+    found = case_channel(stem)
+    return found[0] if found and found[1] == FIRST_CHANNEL[1:] else stem
+
+
+#: nnU-Net's channel ending of an image file's name (``case_0000``): the case, the channel
+_CHANNEL = re.compile(r"(.+)_(\d{4})")
+
+
+def case_channel(stem: str) -> tuple[str, str] | None:
+    """(case, channel digits) of a volume's name less its ending where it ends as nnU-Net
+    names a case's channel files (``spleen_2_0001``: ``spleen_2``, ``"0001"``); None where
+    it does not (``spleen_2``, ``_0000``). The one rule of a case's name: of a label or
+    prediction (:func:`nifti_case`), of a channel file (:func:`~unetlab.data.nifti_channels.
+    channel_of`), of an image of a data set (:func:`~unetlab.data.decathlon.case_of`)."""
+    found = _CHANNEL.fullmatch(stem)
+    return (found.group(1), found.group(2)) if found else None
 
 
 def pair_header(path: str | os.PathLike) -> Path | None:

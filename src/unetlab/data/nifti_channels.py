@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from unetlab.data.dataset_json import DATASET_JSON, folder_channels
 from unetlab.data.nifti import (
     FIRST_CHANNEL,
     NiftiHeader,
+    case_channel,
     is_nifti,
     nifti_stem,
     read_header,
@@ -30,8 +30,6 @@ from unetlab.data.nifti import (
 from unetlab.errors import ImageReadError
 from unetlab.words import numbered
 
-#: nnU-Net's channel ending of an image file's name (``case_0000``): the case, the channel
-CHANNEL = re.compile(r"(.+)_(\d{4})")
 #: the fix of channel files that are not of one grid
 ONE_GRID = (
     "resample the channels onto one grid (nnU-Net takes a case's channels co-registered: "
@@ -42,8 +40,8 @@ ONE_GRID = (
 def channel_of(path: str | os.PathLike) -> tuple[str, int] | None:
     """(case, channel number) of an nnU-Net channel file's name (``x_0001.nii.gz``: x, 1);
     None for other files."""
-    found = CHANNEL.fullmatch(nifti_stem(path)) if is_nifti(path) else None
-    return (found.group(1), int(found.group(2))) if found else None
+    found = case_channel(nifti_stem(path)) if is_nifti(path) else None
+    return (found[0], int(found[1])) if found else None
 
 
 def channel_folder(folder: str | os.PathLike) -> bool:
