@@ -2,6 +2,8 @@
 time-lapses, scenes, tiled mosaics and Bgr24 brightfield are read as an OME-TIFF is (before:
 .czi was named a format unetlab does not read, to be exported to TIFF first)."""
 
+import csv
+import io
 import sys
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from unetlab.data.positions import reading_position  # noqa: E402
 from unetlab.data.slides import open_slide  # noqa: E402
 from unetlab.data.tiffmeta import channel_names, read_page_axes, read_pixel_size  # noqa: E402
 from unetlab.errors import ImageReadError, UnetlabError  # noqa: E402
+from unetlab.inference.objects import ObjectOptions  # noqa: E402
 
 RNG = np.random.default_rng(0)
 METRES = (0.25e-6, 0.5e-6, 2e-6)  # x, y, z: as ZEN's Scaling records them
@@ -247,14 +250,21 @@ def test_a_zen_users_walk_train_check_train_predict_evaluate_on_the_command_line
     assert main(["evaluate", "--pred", str(out), "--gt", str(tmp_path / "test" / "masks")]) == 0
 
 
-def _predicted(folder: Path, out: Path, channels: int = 1, **options) -> None:
-    """``folder`` predicted by a small net to ``out/whole`` and ``out/streamed``."""
+def _predicted(
+    folder: Path, out: Path, channels: int = 1, tile_size=None, thresholded=False, **options
+) -> None:
+    """``folder`` predicted by a small net to ``out/whole`` and ``out/streamed`` (in tiles
+    of ``tile_size`` where given; ``thresholded``: a net of a threshold)."""
     from unetlab.inference.records import OutputOptions
 
     torch.manual_seed(0)
     net = UNet(channels, 2, depth=2, base_channels=4, padding="same").eval()
-    predict_folder(net, folder, out / "whole", OutputOptions(**options))
-    predict_folder(net, folder, out / "streamed", OutputOptions(large_threshold=100, **options))
+    if thresholded:  # class 1 where brighter than the page's mean: objects where drawn
+        net.forward = lambda x: torch.cat([-x[:, :1], x[:, :1]], 1) * 10
+    tiling = {} if tile_size is None else {"tile_size": tile_size}
+    predict_folder(net, folder, out / "whole", OutputOptions(**options), **tiling)
+    streamed = OutputOptions(large_threshold=100, **options)
+    predict_folder(net, folder, out / "streamed", streamed, **tiling)
 
 
 def _axes_and_columns(out: Path, kind: str) -> tuple:
@@ -371,25 +381,76 @@ def test_level_above_0_says_full_resolution_only(tmp_path):
         open_slide(path, level=1)
 
 
-def test_a_tall_mosaics_gap_below_the_first_band_is_nodata_streamed_as_whole(tmp_path):
-    """s74 review: the tests' mosaics were one band tall, so a streamed window told its gaps
-    as if it began at row 0 passed them (3,000 rows: 230 label pixels apart). 12 x 2 tiles
-    of 250 x 50, the right ones of rows 9 and 10 missing; a dark band and an object in each."""
-    folder = tmp_path / "in"
+def _tall_mosaic(folder: Path, tile) -> np.ndarray:
+    """``folder/m.czi``: 12 x 2 tiles of 250 x 50 (``tile(i, j)`` their pixels), the right
+    ones of rows 9 and 10 missing; returns its gap (a bool mask of the image)."""
     folder.mkdir()
     tiles = []
     for i, j in ((i, j) for i in range(12) for j in range(2) if (i, j) not in ((9, 1), (10, 1))):
+        tiles.append(((300 + 50 * j, 700 + 250 * i), 0, (0, 0, 0), tile(i, j)))
+    write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    gap = np.zeros((3000, 100), bool)
+    gap[2250:2750, 50:] = True
+    return gap
+
+
+def _same_streamed_as_whole(out: Path) -> str:
+    """The objects table of ``out/whole``, checked the same as ``out/streamed``'s, as its
+    labels and objects."""
+    for name in ("m.tif", "m_objects.tif"):
+        streamed = tifffile.imread(out / "streamed" / name)
+        np.testing.assert_array_equal(streamed, tifffile.imread(out / "whole" / name))
+    table = [(out / k / "m_objects.csv").read_text() for k in ("whole", "streamed")]
+    assert table[0] == table[1]
+    return table[0]
+
+
+def test_a_tall_mosaics_gap_below_the_first_band_is_nodata_streamed_as_whole(tmp_path):
+    """s74 review: the tests' mosaics were one band tall, so a streamed window told its gaps
+    as if it began at row 0 passed them (3,000 rows: 230 label pixels apart). 12 x 2 tiles
+    of 250 x 50, the right ones of rows 9 and 10 missing; a dark band and an object in each.
+    s75: predicted in tiles of 256 (before, in one tile of the page, its labels written in
+    one block from row 0: a gap told at row 0 by :func:`slides._blanking` passed)."""
+
+    def tile(i: int, j: int) -> np.ndarray:
         data = RNG.integers(50, 200, (250, 50)).astype(np.uint8)
         data[100:120], data[30:60, 10:40] = 0, 230  # image, however dark; an object
-        tiles.append(((300 + 50 * j, 700 + 250 * i), 0, (0, 0, 0), data))
-    write_tiles(folder / "m.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
-    _predicted(folder, tmp_path, objects=True)
+        return data
+
+    gap = _tall_mosaic(tmp_path / "in", tile)
+    _predicted(tmp_path / "in", tmp_path, objects=True, tile_size=256)
     whole = tifffile.imread(tmp_path / "whole" / "m.tif")
-    gap = np.zeros(whole.shape, bool)
-    gap[2250:2750, 50:] = True
     assert (whole[gap] == 255).all() and (whole[~gap] < 2).all()
-    for name in ("m.tif", "m_objects.tif"):
-        streamed = tifffile.imread(tmp_path / "streamed" / name)
-        np.testing.assert_array_equal(streamed, tifffile.imread(tmp_path / "whole" / name))
-    table = [(tmp_path / k / "m_objects.csv").read_text() for k in ("whole", "streamed")]
-    assert table[0] == table[1]
+    _same_streamed_as_whole(tmp_path)
+
+
+@pytest.mark.parametrize("split", [False, True])  # in bands exactly; by bands with margins
+def test_objects_beside_a_gap_below_the_first_band_are_cut_streamed_as_whole(tmp_path, split):
+    """s75 (s74 review: no test failed where the streamed objects told a window's gaps as if
+    it began at row 0, ``slide_objects._outside`` and ``_cutting``): the mosaic above, a net
+    of a threshold, an object in each tile and three beside the gap, below the first band of
+    objects: cut by it (touching the border; 80 px kept, as cut objects of 64 px are, where
+    a whole one needs 100), found in bands exactly (a semantic net's) and with a distance
+    split (bands with margins)."""
+
+    def tile(i: int, j: int) -> np.ndarray:
+        data = np.full((250, 50), 60, np.uint8)
+        data[100:120], data[30:60, 10:40] = 0, 230  # image, however dark; an object
+        if (i, j) == (9, 0):  # an object beside the gap: on its left
+            data[160:190, 30:] = 230
+        if (i, j) == (10, 0):  # 80 px beside it: kept as cut (64 px), not whole (100)
+            data[200:204, 30:] = 230
+        if (i, j) == (11, 1):  # ... below it
+            data[:20, 10:40] = 230
+        return data
+
+    gap = _tall_mosaic(tmp_path / "in", tile)
+    least = ObjectOptions(min_area=100, distance_split=split)
+    _predicted(tmp_path / "in", tmp_path, objects=least, tile_size=256, thresholded=True)
+    whole = tifffile.imread(tmp_path / "whole" / "m.tif")
+    assert (whole[gap] == 255).all() and (whole[~gap] < 2).all() and whole[2420, 40] == 1
+    rows = list(csv.DictReader(io.StringIO(_same_streamed_as_whole(tmp_path))))
+    ids = tifffile.imread(tmp_path / "whole" / "m_objects.tif")
+    beside = {int(ids[2425, 45]), int(ids[2700, 45]), int(ids[2755, 75])}  # cut by the gap
+    cut = {int(r["id"]) for r in rows if r["touches_border"] == "true"}
+    assert len(rows) == 25 and 0 not in beside and cut == beside
