@@ -454,3 +454,25 @@ def test_objects_beside_a_gap_below_the_first_band_are_cut_streamed_as_whole(tmp
     beside = {int(ids[2425, 45]), int(ids[2700, 45]), int(ids[2755, 75])}  # cut by the gap
     cut = {int(r["id"]) for r in rows if r["touches_border"] == "true"}
     assert len(rows) == 25 and 0 not in beside and cut == beside
+
+
+def test_a_channel_lacking_tiles_the_others_have_is_said_once_and_read_as_image(tmp_path, caplog):
+    """s74 review: a channel with fewer tiles than the others (an acquisition cut off) was
+    taken as covered, silently. Decided: the gaps are the union's (a pixel no channel's
+    tile covers is nodata), and a pixel one channel lacks (read 0 in it, predicted as image)
+    is said once, naming the channel and the pixels."""
+    tile = lambda v: np.full((30, 40), v, np.uint8)  # noqa: E731
+    at = [((0, 0), 0, (0, 0, c), tile(10 + c)) for c in (0, 1)]
+    at += [((40, 0), 0, (0, 0, c), tile(20 + c)) for c in (0, 1)]
+    at += [((0, 30), 0, (0, 0, 0), tile(30))]  # DNA's alone
+    path = write_tiles(tmp_path / "m.czi", at, names=["DNA", "actin"])
+    gap = np.zeros((60, 80), bool)
+    gap[30:, 40:] = True
+    with caplog.at_level("WARNING"):
+        read = read_stack(path)
+        np.testing.assert_array_equal(invalid_pages(path, read)[0], gap)
+        read_stack(path)
+    assert (read[0, 30:, :40, 1] == 0).all() and (read[0, 30:, :40, 0] == 30).all()
+    said = [r.getMessage() for r in caplog.records if "lacks" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "m.czi: channel actin lacks 1200 px" in said[0] and "nodata" in said[0]

@@ -50,8 +50,8 @@ PIXEL_TYPES = {
 }
 #: where the metadata lists an image's channels and scenes
 IMAGE_DIMENSIONS = ("Information", "Image", "Dimensions")
-#: rows of a mosaic :func:`any_gap` looks at a time: the grid of its tiles' edges within
-#: them (80 x 80 jittered tiles of 512 px: 0.5 MB, 45 ms CPU)
+#: rows of a mosaic :func:`covered_area` looks at a time: the grid of its tiles' edges within
+#: them (80 x 80 jittered tiles of 512 px: 2.7 MB traced, 47 ms CPU)
 GAP_ROWS = 8192
 #: the (input, scene count) pairs whose unread scenes were said (outside a command)
 _SAID: set = set()
@@ -71,7 +71,9 @@ class CziSource:
     ``scene_names`` their names (ZEN's, a well's position ``B4 P1``; ``scene N`` where it
     names none),
     ``scene`` the one read (None: a file of none), ``tiles`` where its tiles leave gaps in
-    it, their (x0, y0, x1, y1) within it (clipped to it; else () )."""
+    it, their (x0, y0, x1, y1) within it (clipped to it; else () ), every plane's: a pixel
+    no plane's tile covers is a gap; ``lacking`` ((t, z, c), px) of each plane whose tiles
+    leave px uncovered that another plane's cover (:func:`say_lacking`)."""
 
     rect: tuple[int, int, int, int]
     planes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
@@ -84,6 +86,7 @@ class CziSource:
     scene_names: tuple[str, ...] = ()
     scene: int | None = None
     tiles: tuple[tuple[int, int, int, int], ...] = ()
+    lacking: tuple[tuple[tuple[int, int, int], int], ...] = ()
 
     @property
     def letters(self) -> str:
@@ -164,12 +167,13 @@ def _read(path: Path, scene: int | None) -> CziSource:
         dtype, samples = _pixel_type(path, types)
         meta = reader.metadata
         planes = tuple((box.get(a, (0, 1))[0], _size(box.get(a, (0, 1)))) for a in "TZC")
-        tiles = _tiles(reader, rect, picked)
+        tiles, lacking = _tiles(reader, rect, picked)
     size, spacing = _scaling(meta)
     names = _names(meta, planes[2][1]) if samples == 1 else ()
     scene_list = tuple(sorted(scenes))
     said = (scene_list, _scene_names(meta, scene_list))
-    return CziSource(rect, planes, dtype, samples, names, size, spacing, *said, picked, tiles)
+    found = (*said, picked, tiles, lacking)
+    return CziSource(rect, planes, dtype, samples, names, size, spacing, *found)
 
 
 def _no_pixels(path: Path, rect) -> None:
@@ -246,39 +250,60 @@ def _scene_names(meta: dict, scenes: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(named.get(s) or f"scene {s}" for s in scenes)
 
 
-def _tiles(
-    reader, rect: tuple[int, int, int, int], scene: int | None
-) -> tuple[tuple[int, int, int, int], ...]:
-    """The (x0, y0, x1, y1) within ``rect`` of the tiles (full-resolution subblocks) of
-    ``scene`` (libCZI composes a scene of its own tiles alone) that reach into it, sorted by
-    row then column, where they leave any of its pixels uncovered (:func:`tile_gaps`); ()
-    where they cover it all."""
-    found = []
+def _tiles(reader, rect: tuple[int, int, int, int], scene: int | None) -> tuple[tuple, tuple]:
+    """``(tiles, lacking)``: the (x0, y0, x1, y1) within ``rect`` of the tiles (full-resolution
+    subblocks) of ``scene`` (libCZI composes a scene of its own tiles alone) that reach into
+    it, of every plane, sorted by row then column, where they leave any of its pixels
+    uncovered (else ()); and :func:`_lacking` of its planes (a plane of fewer tiles)."""
+    planes: dict[tuple[int, int, int], set] = {}
 
     def keep(_index, info) -> bool:
-        r, size = info.logicalRect, info.physicalSize
-        ours = scene is None or info.coordinate.to_dict().get("S") == scene
-        if ours and (size.w, size.h) == (r.w, r.h):  # not a pyramid tile (zoomed out)
-            found.append((r.x - rect[0], r.y - rect[1], r.x - rect[0] + r.w, r.y - rect[1] + r.h))
+        r, size, at = info.logicalRect, info.physicalSize, info.coordinate.to_dict()
+        if (scene is None or at.get("S") == scene) and (size.w, size.h) == (r.w, r.h):
+            x0, y0 = r.x - rect[0], r.y - rect[1]  # not a pyramid tile (zoomed out), above
+            tile = (max(x0, 0), max(y0, 0), min(x0 + r.w, rect[2]), min(y0 + r.h, rect[3]))
+            if tile[0] < tile[2] and tile[1] < tile[3]:
+                planes.setdefault(tuple(at.get(a, 0) for a in "TZC"), set()).add(tile)
         return True
 
     reader.enumerate_subblocks(keep)
     w, h = rect[2:]
-    clipped = {(max(a, 0), max(b, 0), min(c, w), min(d, h)) for a, b, c, d in found}
-    tiles = tuple(sorted((t for t in clipped if t[0] < t[2] and t[1] < t[3]), key=_row_first))
-    return tiles if any_gap(tiles, w, h) else ()
+    tiles = tuple(sorted(set().union(*planes.values()), key=_row_first))
+    whole = covered_area(tiles, w, h)
+    return (tiles if whole < w * h else ()), _lacking(planes, len(tiles), whole, (w, h))
+
+
+def _lacking(planes: dict, count: int, whole: int, size: tuple[int, int]) -> tuple:
+    """``((t, z, c), px)`` of each of ``planes`` ((t, z, c) -> its tiles) whose own tiles
+    leave ``px`` pixels of (0, 0, *size) uncovered that another plane's cover (``count``
+    tiles of every plane, covering ``whole`` px): libCZI reads them 0 in it; () where none
+    does. A plane of every tile is not looked at."""
+    found = []
+    for plane, own in sorted(planes.items()):
+        short = (
+            whole - covered_area(tuple(sorted(own, key=_row_first)), *size)
+            if len(own) < count
+            else 0
+        )
+        if short > 0:
+            found.append((plane, short))
+    return tuple(found)
 
 
 def _row_first(tile: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return tile[1], tile[0], tile[3], tile[2]
 
 
-def any_gap(tiles: tuple[tuple[int, int, int, int], ...], w: int, h: int) -> bool:
-    """Whether ``tiles`` ((x0, y0, x1, y1) each, sorted by row: :func:`_tiles`) leave any
-    pixel of (0, 0, w, h) uncovered: :func:`tile_gaps`' grid, :data:`GAP_ROWS` rows at a
-    time, never a mask of it (s74 review: a 40,960-pixel-square slide scan's took 1.6 GB)."""
-    bands = ((top, 0, min(GAP_ROWS, h - top), w) for top in range(0, h, GAP_ROWS))
-    return any(not _covered(tiles, band)[2].all() for band in bands)
+def covered_area(tiles: tuple[tuple[int, int, int, int], ...], w: int, h: int) -> int:
+    """The pixels of (0, 0, w, h) that ``tiles`` ((x0, y0, x1, y1) each, sorted by row:
+    :func:`_tiles`) cover (``w * h``: no gap), by :func:`tile_gaps`' grid, :data:`GAP_ROWS`
+    rows at a time, never a mask of it (s74 review: a 40,960-pixel-square slide scan's took
+    1.6 GB)."""
+    area = 0
+    for top in range(0, h, GAP_ROWS):
+        ys, xs, covered = _covered(tiles, (top, 0, min(GAP_ROWS, h - top), w))
+        area += int(np.diff(ys) @ (covered @ np.diff(xs)))
+    return area
 
 
 def tile_gaps(
@@ -326,6 +351,26 @@ def _say_scenes(path: Path, names: tuple[str, ...]) -> None:
         *(path.name, len(names), ", ".join(names), names[0], path.stem, path.stem),
         outside=_SAID,
     )
+
+
+def say_lacking(path: Path, source: CziSource) -> None:
+    """One line, once a command, for each plane of ``source`` (a CZI mosaic's scene read)
+    whose tiles leave pixels uncovered that another plane's cover (:attr:`CziSource.lacking`):
+    read 0 in it and predicted as image; the gaps are where no plane's tile is."""
+    (t0, t), (z0, z), (c0, _) = source.planes
+    for (pt, pz, pc), px in source.lacking:
+        name = source.names[pc - c0] if source.names else str(pc - c0)
+        at = "".join(f", {a}={v}" for a, v, n in (("t", pt - t0, t), ("z", pz - z0, z)) if n > 1)
+        say_once_a_call(
+            log,
+            logging.WARNING,
+            ("czi lacking", str(path), source.scene, pc, pt, pz),
+            "%s: channel %s%s lacks %d px that the mosaic's other tiles cover (its tiles stop "
+            "short: an acquisition cut off?); they read as 0 in it and are predicted as image, "
+            "not nodata (nodata is only where no channel has a tile): acquire it again in ZEN",
+            *(path.name, name, f" ({at[2:]})" if at else "", px),
+            outside=_SAID,
+        )
 
 
 def czi_scenes(path: str | os.PathLike) -> list[str]:
@@ -392,6 +437,7 @@ class CziView:
 
     def _opened(self):
         if self._reader is None:
+            say_lacking(self.path, self.source)  # its pixels read: not a header's look
             self._open = contextlib.ExitStack()
             self._reader = self._open.enter_context(czi_file(self.path))
         return self._reader
