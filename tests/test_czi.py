@@ -379,6 +379,20 @@ def test_level_above_0_says_full_resolution_only(tmp_path):
     path = write_czi(tmp_path / "a.czi", {(0, 0, 0): np.ones((8, 8), np.uint8)})
     with pytest.raises(UnetlabError, match=r"a CZI at full resolution only .*: give level=0"):
         open_slide(path, level=1)
+    with pytest.raises(UnetlabError, match=r"only \(it holds no pyramid\)"):
+        open_slide(path, level=1)
+
+
+def test_level_above_0_names_the_zen_pyramid_it_does_not_read(tmp_path):
+    """s75: the line said "not ZEN's pyramid" of a file of none, and did not say which
+    layers a slide scan holds: now its pyramid's zooms, from its subblock directory (here a
+    layer of half size; libCZI reads it at zoom 0.5: a true level, not read yet)."""
+    tile = lambda v: np.full((32, 32), v, np.uint8)  # noqa: E731
+    at = ((0, 0, 10), (32, 0, 20), (0, 32, 30), (32, 32, 35), (100, 100, 40))
+    path = write_tiles(tmp_path / "p.czi", [((x, y), 0, (0, 0, 0), tile(v)) for x, y, v in at])
+    as_pyramid_tile(path, 100, 64)  # the last: 64 x 64 of the image stored 32 x 32
+    with pytest.raises(UnetlabError, match=r"its ZEN pyramid \(1/2\) is not read yet\): give"):
+        open_slide(path, level=1)
 
 
 def _tall_mosaic(folder: Path, tile) -> np.ndarray:

@@ -73,7 +73,8 @@ class CziSource:
     ``scene`` the one read (None: a file of none), ``tiles`` where its tiles leave gaps in
     it, their (x0, y0, x1, y1) within it (clipped to it; else () ), every plane's: a pixel
     no plane's tile covers is a gap; ``lacking`` ((t, z, c), px) of each plane whose tiles
-    leave px uncovered that another plane's cover (:func:`say_lacking`)."""
+    leave px uncovered that another plane's cover (:func:`say_lacking`); ``pyramid`` the
+    zooms of ZEN's pyramid layers (2: half size; not read)."""
 
     rect: tuple[int, int, int, int]
     planes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
@@ -87,6 +88,7 @@ class CziSource:
     scene: int | None = None
     tiles: tuple[tuple[int, int, int, int], ...] = ()
     lacking: tuple[tuple[tuple[int, int, int], int], ...] = ()
+    pyramid: tuple[int, ...] = ()
 
     @property
     def letters(self) -> str:
@@ -167,12 +169,12 @@ def _read(path: Path, scene: int | None) -> CziSource:
         dtype, samples = _pixel_type(path, types)
         meta = reader.metadata
         planes = tuple((box.get(a, (0, 1))[0], _size(box.get(a, (0, 1)))) for a in "TZC")
-        tiles, lacking = _tiles(reader, rect, picked)
+        tiles, lacking, pyramid = _tiles(reader, rect, picked)
     size, spacing = _scaling(meta)
     names = _names(meta, planes[2][1]) if samples == 1 else ()
     scene_list = tuple(sorted(scenes))
     said = (scene_list, _scene_names(meta, scene_list))
-    found = (*said, picked, tiles, lacking)
+    found = (*said, picked, tiles, lacking, pyramid)
     return CziSource(rect, planes, dtype, samples, names, size, spacing, *found)
 
 
@@ -250,27 +252,34 @@ def _scene_names(meta: dict, scenes: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(named.get(s) or f"scene {s}" for s in scenes)
 
 
-def _tiles(reader, rect: tuple[int, int, int, int], scene: int | None) -> tuple[tuple, tuple]:
-    """``(tiles, lacking)``: the (x0, y0, x1, y1) within ``rect`` of the tiles (full-resolution
+def _tiles(reader, rect: tuple[int, int, int, int], scene: int | None) -> tuple:
+    """``(tiles, lacking, pyramid)``: the (x0, y0, x1, y1) within ``rect`` of the tiles (full-resolution
     subblocks) of ``scene`` (libCZI composes a scene of its own tiles alone) that reach into
     it, of every plane, sorted by row then column, where they leave any of its pixels
-    uncovered (else ()); and :func:`_lacking` of its planes (a plane of fewer tiles)."""
+    uncovered (else ()); :func:`_lacking` of its planes (a plane of fewer tiles); the zooms
+    of ZEN's pyramid layers of it (2: half size), its tiles stored zoomed out (not read)."""
     planes: dict[tuple[int, int, int], set] = {}
+    zooms = set()  # ZEN's pyramid layers: level-0 pixels a stored pixel
 
     def keep(_index, info) -> bool:
         r, size, at = info.logicalRect, info.physicalSize, info.coordinate.to_dict()
-        if (scene is None or at.get("S") == scene) and (size.w, size.h) == (r.w, r.h):
-            x0, y0 = r.x - rect[0], r.y - rect[1]  # not a pyramid tile (zoomed out), above
-            tile = (max(x0, 0), max(y0, 0), min(x0 + r.w, rect[2]), min(y0 + r.h, rect[3]))
-            if tile[0] < tile[2] and tile[1] < tile[3]:
-                planes.setdefault(tuple(at.get(a, 0) for a in "TZC"), set()).add(tile)
+        if scene is not None and at.get("S") != scene:
+            return True
+        if (size.w, size.h) != (r.w, r.h):  # a pyramid tile (zoomed out), told apart
+            zooms.add(round(r.w / max(size.w, 1)))
+            return True
+        x0, y0 = r.x - rect[0], r.y - rect[1]
+        tile = (max(x0, 0), max(y0, 0), min(x0 + r.w, rect[2]), min(y0 + r.h, rect[3]))
+        if tile[0] < tile[2] and tile[1] < tile[3]:
+            planes.setdefault(tuple(at.get(a, 0) for a in "TZC"), set()).add(tile)
         return True
 
     reader.enumerate_subblocks(keep)
     w, h = rect[2:]
     tiles = tuple(sorted(set().union(*planes.values()), key=_row_first))
     whole = covered_area(tiles, w, h)
-    return (tiles if whole < w * h else ()), _lacking(planes, len(tiles), whole, (w, h))
+    lacking = _lacking(planes, len(tiles), whole, (w, h))
+    return (tiles if whole < w * h else ()), lacking, tuple(sorted(zooms - {1}))
 
 
 def _lacking(planes: dict, count: int, whole: int, size: tuple[int, int]) -> tuple:

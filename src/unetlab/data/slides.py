@@ -740,11 +740,13 @@ def _czi_slide(path: Path, level: int) -> Slide:
     tiles of a mosaic it touches), the file open until the slide is closed; its pixel size
     and z spacing from its metadata's Scaling. Level 0 alone (ZEN's slide scans have pyramids
     of their own, which are not read: s74 review, "has no pyramid" was untrue of them)."""
+    source = czi_source(path)
     if level:
-        said = f"{path}: unetlab reads a CZI at full resolution only (not ZEN's pyramid): "
+        stored = ", ".join(f"1/{z}" for z in source.pyramid)
+        held = f"its ZEN pyramid ({stored}) is not read yet" if stored else "it holds no pyramid"
+        said = f"{path}: unetlab reads a CZI at full resolution only ({held}): "
         fix = Spelled("give level=0", f"drop --level {level}")
         raise UnetlabError(**spelled(lambda f: said + f, fix))
-    source = czi_source(path)
     view = CziView(path, source)
     return Slide(
         path,
