@@ -379,20 +379,41 @@ def test_level_above_0_says_full_resolution_only(tmp_path):
     path = write_czi(tmp_path / "a.czi", {(0, 0, 0): np.ones((8, 8), np.uint8)})
     with pytest.raises(UnetlabError, match=r"a CZI at full resolution only .*: give level=0"):
         open_slide(path, level=1)
-    with pytest.raises(UnetlabError, match=r"only \(it holds no pyramid\)"):
+    with pytest.raises(UnetlabError, match=r"only \(it holds no pyramid of ZEN.s\)"):
         open_slide(path, level=1)
 
 
-def test_level_above_0_names_the_zen_pyramid_it_does_not_read(tmp_path):
-    """s75: the line said "not ZEN's pyramid" of a file of none, and did not say which
-    layers a slide scan holds: now its pyramid's zooms, from its subblock directory (here a
-    layer of half size; libCZI reads it at zoom 0.5: a true level, not read yet)."""
+def test_level_1_reads_zen_pyramid_layer_at_its_size_and_pixel_size(tmp_path):
+    """s75: --level was refused of every CZI, a slide scan's ZEN pyramid too. Now a layer
+    its subblocks hold is a level, read from the layer's own tiles (libCZI's read at its
+    zoom: here the layer's 40, not the full-resolution 10-35 scaled down), at its size and
+    pixel size; a level it lacks is refused naming those it has."""
+    from unetlab.inference.records import OutputOptions
+    from unetlab.inference.slide_nodata import SlideNodata, at_level
+
     tile = lambda v: np.full((32, 32), v, np.uint8)  # noqa: E731
     at = ((0, 0, 10), (32, 0, 20), (0, 32, 30), (32, 32, 35), (100, 100, 40))
-    path = write_tiles(tmp_path / "p.czi", [((x, y), 0, (0, 0, 0), tile(v)) for x, y, v in at])
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tiles = [((x, y), 0, (0, 0, 0), tile(v)) for x, y, v in at]
+    path = write_tiles(folder / "p.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
     as_pyramid_tile(path, 100, 64)  # the last: 64 x 64 of the image stored 32 x 32
-    with pytest.raises(UnetlabError, match=r"its ZEN pyramid \(1/2\) is not read yet\): give"):
-        open_slide(path, level=1)
+    with open_slide(path, level=1) as slide:
+        assert slide.shape[1:3] == (32, 32) and slide.pixel_size == (1.0, 1.0)
+        assert (slide.read(0, slice(5, 20), slice(0, 32)) == 40).all()
+        assert slide.levels == 2 and slide.downsample == (2.0, 2.0)
+    with pytest.raises(UnetlabError, match=r"has 2 pyramid levels; choose level=0 to level=1"):
+        open_slide(path, level=2)
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_folder(net, folder, tmp_path / "out", OutputOptions(large_threshold=100), level=1)
+    assert read_pixel_size(tmp_path / "out" / "p.tif").size == (1.0, 1.0)
+    assert tifffile.imread(tmp_path / "out" / "p.tif").shape == (32, 32)
+    gaps = SlideNodata(tiles=((0, 0, 32, 32), (32, 0, 64, 32), (0, 32, 31, 64)))  # at level 0
+    found = at_level(gaps, (2.0, 2.0)).invalid(np.zeros((32, 32, 1)), (0, 0))
+    gap = np.zeros((32, 32), bool)
+    gap[16:, 16:] = True  # column 15 reached by the tile ending at 31: sample
+    np.testing.assert_array_equal(found, gap)
 
 
 def _tall_mosaic(folder: Path, tile) -> np.ndarray:

@@ -402,9 +402,10 @@ class CziView:
     chunks = None
     ndim = property(lambda self: len(self.shape))
 
-    def __init__(self, path: Path, source: CziSource):
-        self.path, self.source = path, source
-        self.shape, self.dtype = source.shape, source.dtype
+    def __init__(self, path: Path, source: CziSource, zoom: int = 1):
+        self.path, self.source, self.zoom = path, source, zoom
+        *pages, h, w, c = source.shape
+        self.shape, self.dtype = (*pages, h // zoom, w // zoom, c), source.dtype
         self._open: contextlib.ExitStack | None = None
         self._reader = None
 
@@ -434,13 +435,15 @@ class CziView:
         x, y, w, h = roi
         if not (w and h):
             return np.zeros((h, w, self.shape[-1]), self.dtype)
-        at = (source.rect[0] + x, source.rect[1] + y, w, h)
+        f = self.zoom  # a pyramid layer's own tiles, read by libCZI at its zoom
+        at = (source.rect[0] + x * f, source.rect[1] + y * f, w * f, h * f)
         reader = self._opened()
         blocks = []
         with czi_errors(self.path, f"plane t={t}, z={z}, rows {y}-{y + h}"):
             for c in range(c_start, c_start + count):
                 plane = {"T": t0 + t, "Z": z0 + z, "C": c}
-                block = reader.read(roi=at, plane=plane, scene=source.scene)
+                zoom = None if f == 1 else 1 / f
+                block = reader.read(roi=at, plane=plane, scene=source.scene, zoom=zoom)[:h, :w]
                 blocks.append(block[..., ::-1] if source.samples == 3 else block)
         return np.concatenate(blocks, -1).astype(self.dtype, copy=False)
 

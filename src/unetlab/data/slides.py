@@ -738,27 +738,33 @@ def _czi_slide(path: Path, level: int) -> Slide:
     """The :class:`Slide` of a CZI file (:mod:`unetlab.data.czi`: the scene read), each
     window read by region through :class:`~unetlab.data.czi.CziView` (libCZI composes the
     tiles of a mosaic it touches), the file open until the slide is closed; its pixel size
-    and z spacing from its metadata's Scaling. Level 0 alone (ZEN's slide scans have pyramids
-    of their own, which are not read: s74 review, "has no pyramid" was untrue of them)."""
+    and z spacing from its metadata's Scaling. Its levels: level 0, then each layer of ZEN's
+    pyramid its subblocks hold (:attr:`~unetlab.data.czi.CziSource.pyramid`, 2: half size),
+    read from that layer's own tiles (libCZI's read at its zoom), at its size and pixel
+    size; never a full-resolution read scaled down."""
     source = czi_source(path)
-    if level:
-        stored = ", ".join(f"1/{z}" for z in source.pyramid)
-        held = f"its ZEN pyramid ({stored}) is not read yet" if stored else "it holds no pyramid"
-        said = f"{path}: unetlab reads a CZI at full resolution only ({held}): "
-        fix = Spelled("give level=0", f"drop --level {level}")
-        raise UnetlabError(**spelled(lambda f: said + f, fix))
-    view = CziView(path, source)
+    zooms = (1, *source.pyramid)
+    if level >= len(zooms) == 1:
+        said = f"{path}: a CZI at full resolution only (it holds no pyramid of ZEN's): "
+        raise UnetlabError(
+            **spelled(lambda f: said + f, Spelled("give level=0", f"drop --level {level}"))
+        )
+    _check_level(path, level, len(zooms))
+    zoom = zooms[level]
+    view = CziView(path, source, zoom)
+    size = None if source.pixel_size is None else tuple(v * zoom for v in source.pixel_size)
     return Slide(
         path,
         view,
-        layout_of(source.letters, source.shape),
+        layout_of(source.letters, view.shape),
         dtype=source.dtype,
-        pixel_size=source.pixel_size,
-        levels=1,
-        level=0,
+        pixel_size=size,
+        levels=len(zooms),
+        level=level,
         chunked=True,
         closer=view.close,
         z_spacing=source.z_spacing,
+        downsample=(float(zoom), float(zoom)),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +112,17 @@ def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
     if info.value is None and info.alpha_channel is None and not info.tiles:
         return None
     return SlideNodata(info.value, info.alpha_channel, info.tiles)
+
+
+def at_level(nodata: SlideNodata | None, downsample: tuple[float, float]) -> SlideNodata | None:
+    """``nodata`` (:func:`slide_nodata`, of level 0) at a level of ``downsample`` level-0
+    pixels a pixel: a CZI mosaic's tiles scaled to it (a level pixel a tile reaches into is
+    sample; the tiles stay sorted by row)."""
+    f = round(downsample[0])
+    if nodata is None or not nodata.tiles or f == 1:
+        return nodata
+    scaled = (((a // f), (b // f), -(-c // f), -(-d // f)) for a, b, c, d in nodata.tiles)
+    return replace(nodata, tiles=tuple(dict.fromkeys(scaled)))
 
 
 #: the (Zarr input, level) pairs whose chunks not stored were said (once a process)

@@ -157,6 +157,7 @@ from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_nodata import (
     FilledPage,
     SlideNodata,
+    at_level,
     from_record,
     note_recorded,
     say_unstored,
@@ -831,7 +832,7 @@ class _SlideRun:
         ``record`` of what made them, the ``group``)."""
         path, group = how["path"], how["group"]
         options = _slide_options(model, slide, path, options, how["asked"])
-        nodata = slide_nodata(path, options.nodata)  # no sample, or None
+        nodata = at_level(slide_nodata(path, options.nodata), slide.downsample)  # or None
         if group.is_main:  # a Zarr's chunks not stored (a partial copy?): one line
             say_unstored(slide, nodata)
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
