@@ -321,14 +321,6 @@ def checkpoint_parts(path: str | os.PathLike) -> dict | None:
     return _parts_at(path)
 
 
-def parts_h5_dataset(parts: dict | None, key: str = "h5_dataset") -> str | None:
-    """The dataset a checkpoint's ``parts`` (:func:`checkpoint_parts`) trained on in HDF5
-    files of several (``data.h5_dataset`` of its ``train_config``; ``key``
-    ``h5_mask_dataset``: its masks'); None where they record none."""
-    name = _part(parts or {}, f"train_config.data.{key}")
-    return name if isinstance(name, str) and name else None
-
-
 def _parts_at(path: str | os.PathLike) -> dict | None:
     """:func:`_parts` of ``path`` where it is a file, else None."""
     return _parts(Path(path)) if Path(path).is_file() else None

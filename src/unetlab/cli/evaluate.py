@@ -42,7 +42,7 @@ from unetlab.cli.predict import (
     add_scale_arg,
     check_region_flags,
     checkpoint_parts,
-    h5_dataset_read,
+    h5_datasets_read,
     with_exclude_rows,
     with_nodata,
     with_scale,
@@ -639,8 +639,7 @@ def run(args) -> int:
     with (
         structures_listed_once(),
         grey_masks_read_as(args.grey_masks),
-        h5_dataset_read(args),
-        h5_dataset_read(args, "h5_mask_dataset"),
+        h5_datasets_read(args),
         records_read_once(),
         predictions_read_once(),
         stop_line_said(),

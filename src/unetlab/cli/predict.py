@@ -15,7 +15,7 @@ import contextlib
 import logging
 import statistics
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -163,27 +163,17 @@ def add_h5_dataset_arg(p) -> None:
     p.add_argument("--h5-dataset", metavar="NAME", help=H5_DATASET)
 
 
-@contextlib.contextmanager
-def h5_dataset_read(args, key: str = "h5_dataset") -> Iterator[None]:
-    """Within: the dataset read in each HDF5 input of several is ``--h5-dataset``, else the
-    one the checkpoint trained on (its ``data.h5_dataset``, said in one line where a file of
-    several reads it: s73 user, a model trained on ``raw`` refused its own files without the
-    flag again; s74 review, it was said of PNG inputs), else the file's one; ``key``
-    ``h5_mask_dataset``: the masks' (``--h5-mask-dataset``, ``data.h5_mask_dataset``)."""
-    from unetlab.checkpoint import parts_h5_dataset
-    from unetlab.data.h5 import h5_dataset_read_as, h5_dataset_said, h5_mask_dataset_read_as
+def h5_datasets_read(args) -> contextlib.AbstractContextManager[None]:
+    """Within: the datasets read in each HDF5 input of several are ``--h5-dataset`` and
+    ``--h5-mask-dataset`` (evaluate's), else those the checkpoint trained on, said in a line
+    where a file of several reads them (:func:`~unetlab.data.h5.trained_h5_datasets`)."""
+    from unetlab.data.h5 import trained_h5_datasets
 
-    read_as = h5_dataset_read_as if key == "h5_dataset" else h5_mask_dataset_read_as
-    name = given = getattr(args, key, None)
-    if given is None and getattr(args, "checkpoint", None) is not None:
-        name = parts_h5_dataset(checkpoint_parts(args), key)
-    line = (
-        f"HDF5 files of several datasets: {name!r} read{' as masks' * (key != 'h5_dataset')}, "
-        f"as the checkpoint trained (its data.{key}; --{key.replace('_', '-')} NAME reads "
-        "another)"
-    )
-    with read_as(name), h5_dataset_said(name if given is None else None, line):
-        yield
+    given = getattr(args, "h5_dataset", None), getattr(args, "h5_mask_dataset", None)
+    checkpoint = getattr(args, "checkpoint", None)
+    parts = None if checkpoint is None or None not in given else checkpoint_parts(args)
+    trained = (parts or {}).get("train_config")
+    return trained_h5_datasets(trained.get("data") if isinstance(trained, dict) else None, given)
 
 
 def add_axes_arg(p, more: str = "") -> None:
@@ -354,7 +344,7 @@ def run(args) -> int:
         holds_of_a_call(),
         stop_line_said(),
         headers_read_once(),
-        h5_dataset_read(args),
+        h5_datasets_read(args),
     ):
         return _run(args, since)
 

@@ -27,11 +27,10 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
@@ -66,10 +65,21 @@ DATASET_FIX = (
     "(train)"
 )
 
-#: the dataset read in a file of several (None: the file's one), per thread and context
-_NAMED: ContextVar[str | None] = ContextVar("unetlab_h5_dataset", default=None)
-#: the dataset read as a mask in a file of several (None: as an image's, :data:`_NAMED`)
-_MASK_NAMED: ContextVar[str | None] = ContextVar("unetlab_h5_mask_dataset", default=None)
+
+@dataclass(frozen=True)
+class _Reading:
+    """The datasets read in HDF5 files of several: ``image`` (None: the file's one),
+    ``mask`` (None: as an image's), and ``said`` ((name, the line said where a file of
+    several reads it), ...) (a checkpoint's: :func:`trained_h5_datasets`)."""
+
+    image: str | None = None
+    mask: str | None = None
+    said: tuple[tuple[str, str], ...] = ()
+
+
+#: the datasets read now, per thread and context
+_NONE_NAMED = _Reading()
+_READING: ContextVar[_Reading] = ContextVar("unetlab_h5_datasets", default=_NONE_NAMED)
 
 
 def is_h5_name(path: str | os.PathLike) -> bool:
@@ -81,60 +91,111 @@ def h5_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[No
     """Read dataset ``name`` (``raw``, ``volumes/raw``) of each HDF5 file of several within
     (``data.h5_dataset``, ``--h5-dataset``; a file of one is read whatever its name); None:
     as now."""
-    return set_within(_NAMED, _NAMED.get() if name is None else name)
+    return _named_within(image=name)
 
 
 def h5_dataset_reading() -> str | None:
     """The dataset read in an HDF5 file of several now (:func:`h5_dataset_read_as`)."""
-    return _NAMED.get()
-
-
-#: {dataset name: the line said where an HDF5 file of several reads it} (where the name
-#: came from: the checkpoint's), per thread and context
-_SAID: ContextVar[MappingProxyType] = ContextVar(
-    "unetlab_h5_dataset_said", default=MappingProxyType({})
-)
-
-
-def h5_dataset_said(name: str | None, line: str) -> contextlib.AbstractContextManager[None]:
-    """Within: ``line`` said once where an HDF5 file of several datasets reads ``name``
-    (s74 review: the checkpoint's was said of PNG and TIFF inputs, no HDF5 file read); as
-    now where ``name`` is None."""
-    said = _SAID.get() if name is None else {**_SAID.get(), name.strip("/"): line}
-    return set_within(_SAID, MappingProxyType(said))
+    return _READING.get().image
 
 
 def h5_mask_dataset_read_as(name: str | None) -> contextlib.AbstractContextManager[None]:
     """Read dataset ``name`` (CREMI's ``volumes/labels/neuron_ids``) of each HDF5 file read
     as a mask within (``data.h5_mask_dataset``): a file holding it and the image's dataset
     is its own mask; None: as now (an image's, :func:`h5_dataset_read_as`)."""
-    return set_within(_MASK_NAMED, _MASK_NAMED.get() if name is None else name)
+    return _named_within(mask=name)
+
+
+@contextlib.contextmanager
+def _named_within(**names: str | None) -> Iterator[None]:
+    """Within: the reading now with ``names`` (``image``, ``mask``) other than None, taken
+    as it is entered (two made at once, then entered, each keep the other's)."""
+    named = {k: v for k, v in names.items() if v is not None}
+    with set_within(_READING, dataclasses.replace(_READING.get(), **named)):
+        yield
 
 
 def h5_mask_dataset_reading() -> str | None:
     """The dataset read as a mask now (:func:`h5_mask_dataset_read_as`)."""
-    return _MASK_NAMED.get()
-
-
-def holds_h5_mask(path: Path) -> bool:
-    """Whether the HDF5 file ``path`` holds the dataset read as masks
-    (:func:`h5_mask_dataset_read_as`), so is its own mask; False where none is named."""
-    name = _MASK_NAMED.get()
-    if name is None or not path.is_file():
-        return False
-    with h5_file(path) as f:
-        return hasattr(f.get(name.strip("/")), "shape")
+    return _READING.get().mask
 
 
 def h5_datasets_reading() -> tuple[str | None, str | None]:
     """The datasets read now as images and as masks (:func:`h5_dataset_reading`,
     :func:`h5_mask_dataset_reading`)."""
-    return _NAMED.get(), _MASK_NAMED.get()
+    now = _READING.get()
+    return now.image, now.mask
+
+
+#: the config keys of the datasets a checkpoint trained on, and the flags naming others
+TRAINED_KEYS = {"h5_dataset": "--h5-dataset", "h5_mask_dataset": "--h5-mask-dataset"}
+
+
+@contextlib.contextmanager
+def trained_h5_datasets(data, given: tuple = (None, None)) -> Iterator[None]:
+    """Within: the datasets read in HDF5 files of several are ``given`` (image's, mask's),
+    else those named now, else those a checkpoint trained on (``data``: its config's data
+    section, a dict: ``h5_dataset``, ``h5_mask_dataset``; ``model.training_data``), each of
+    these said in one line where a file of several reads it (s73 user: a model trained on
+    ``raw`` refused its own files; s74 review: it was said of PNG inputs). The one place
+    predict, evaluate, predict_folder, predict_file and evaluate_model take them."""
+    with set_within(_READING, _trained(data, given)):
+        yield
+
+
+def set_h5_datasets_reading(data) -> None:
+    """:func:`trained_h5_datasets` of ``data`` from now, within a function of
+    :func:`~unetlab.data.mask_reading.keeps_masks_reading`, which restores the reading
+    before (evaluate_model: as the checkpoint it loads says)."""
+    _READING.set(_trained(data, (None, None)))
+
+
+def _trained(data, given: tuple) -> _Reading:
+    now, said = _READING.get(), dict(_READING.get().said)
+    names = [given[0] or now.image, given[1] or now.mask]
+    for i, (key, flag) in enumerate(TRAINED_KEYS.items()):
+        trained = data.get(key) if isinstance(data, dict) else None
+        if names[i] is None and isinstance(trained, str) and trained:
+            names[i], masks = trained, " as masks" * (i == 1)
+            said[trained.strip("/")] = (
+                f"HDF5 files of several datasets: {trained!r} read{masks}, as the checkpoint "
+                f"trained (its data.{key}; {flag} NAME reads another)"
+            )
+    return _Reading(names[0], names[1], tuple(said.items()))
+
+
+def holds_h5_mask(path: Path) -> bool:
+    """Whether the HDF5 file ``path`` holds the dataset read as masks
+    (:func:`h5_mask_dataset_read_as`), so is its own mask; False where none is named. Read
+    once a command while the file is unchanged (``HEADERS.kept()``), its :func:`h5_source`
+    as an image and as its own mask kept there from that open (s75: a folder's look at 200
+    CREMI files and their pairing opened each 4 times)."""
+    name = _READING.get().mask
+    if name is None or not path.is_file():
+        return False
+    return HEADERS.read(("h5 holds", name), real_path(path), lambda: _holds(path, name))
+
+
+def _holds(path: Path, name: str) -> bool:
+    with h5_file(path) as f:
+        held = hasattr(f.get(name.strip("/")), "shape")
+        if held and HEADERS.keeping():
+            _primed(path, f, mask=False)
+            _primed(path, f, mask=True)
+    return held
+
+
+def _primed(path: Path, f, *, mask: bool) -> None:
+    """:func:`h5_source` of the open file ``f`` read (kept for the reads after), where it
+    reads (its read later says why not)."""
+    with contextlib.suppress(ImageReadError):
+        h5_source(path, f, mask=mask)
 
 
 def _named(mask: bool) -> str | None:
     """The dataset named to read in a file of several: a mask's where one is named."""
-    return (_MASK_NAMED.get() or _NAMED.get()) if mask else _NAMED.get()
+    now = _READING.get()
+    return (now.mask or now.image) if mask else now.image
 
 
 #: root attributes of a Keras model saved as HDF5 (``unet_membrane.hdf5``: weights, no image)
@@ -150,19 +211,14 @@ def no_image_held(path: str | os.PathLike) -> str | None:
     (:func:`not_hdf5`: HDF4's, not read before ``.hdf`` was) too."""
     if (other := not_hdf5(path)) is not None:
         return other
-    try:
-        h5_source(path)  # read once a command: a folder's images are opened once
+    with contextlib.suppress(ImageReadError):
+        h5_source(path)  # kept: read once a command (a CREMI folder's: from its look)
         return None
-    except ImageReadError:
-        pass
-    try:
-        with h5_file(path) as f:
-            if any(k in f.attrs for k in KERAS_ATTRIBUTES):
-                return "Keras model weights, no image"
-            images = [n for n in _datasets(f) if _image_like(f[n])]
-    except (ImageReadError, OSError):
+    if (look := _look(path)) is None:
         return None
-    return None if images else "no dataset of numbers on 2 or more axes, no image"
+    if look.keras:
+        return "Keras model weights, no image"
+    return None if look.images else "no dataset of numbers on 2 or more axes, no image"
 
 
 def not_hdf5(path: str | os.PathLike) -> str | None:
@@ -190,11 +246,35 @@ def not_hdf5(path: str | os.PathLike) -> str | None:
 def image_datasets(path: str | os.PathLike) -> list[str]:
     """The names of the datasets of images (numbers on 2 or more axes) of the HDF5 file
     ``path``; [] for one it cannot open (its read says why)."""
+    return list(getattr(_look(path), "images", ()))
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What an HDF5 file holds: ``datasets`` (every one's name), ``images`` (those of
+    numbers on 2 or more axes), ``keras`` (a Keras model's root attributes)."""
+
+    datasets: tuple[str, ...]
+    images: tuple[str, ...]
+    keras: bool
+
+
+def _look(path: str | os.PathLike) -> _Look | None:
+    """:class:`_Look` of ``path``, from one open read once a command while the file is
+    unchanged (``HEADERS.kept()``); None for a file that cannot be read (its read says
+    why)."""
     try:
-        with h5_file(path) as f:
-            return [n for n in _datasets(f) if _image_like(f[n])]
+        return HEADERS.read(("h5 look",), real_path(path), lambda: _looked(Path(path)))
     except (ImageReadError, OSError):
-        return []
+        return None
+
+
+def _looked(path: Path) -> _Look:
+    with h5_file(path) as f:
+        names = _datasets(f)
+        images = tuple(n for n in names if _image_like(f[n]))
+        keras = any(k in f.attrs for k in KERAS_ATTRIBUTES)
+    return _Look(tuple(names), images, keras)
 
 
 def _image_like(data) -> bool:
@@ -353,7 +433,7 @@ def _chosen(path: Path, names: list[str], f, named: str | None) -> str:
     """The dataset of ``names`` to read: the one ``named`` where the file holds it, else
     the file's one; ImageReadError naming them, and the fix, else."""
     if named is not None and named.strip("/") in names:
-        if len(names) > 1 and (line := _SAID.get().get(named.strip("/"))):
+        if len(names) > 1 and (line := dict(_READING.get().said).get(named.strip("/"))):
             note_once(line, level=logging.INFO)
         return named.strip("/")
     if len(names) == 1:

@@ -12,7 +12,7 @@ import functools
 
 from unetlab.data.coco import coco_read_as
 from unetlab.data.grey_masks import grey_masks_read_as
-from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as
+from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as, trained_h5_datasets
 from unetlab.data.shapes import shapes_read_as
 
 
@@ -41,12 +41,29 @@ def reads_masks_as_config(fn):
 def keeps_masks_reading(fn):
     """``fn`` whose :func:`~unetlab.data.grey_masks.set_grey_masks_reading`,
     :func:`~unetlab.data.shapes.set_shapes_reading` and
-    :func:`~unetlab.data.coco.set_coco_reading` hold until it returns (evaluate_model: as
+    :func:`~unetlab.data.coco.set_coco_reading` and
+    :func:`~unetlab.data.h5.set_h5_datasets_reading` hold until it returns (evaluate_model: as
     the checkpoint it loads says)."""
 
     @functools.wraps(fn)
     def kept(*args, **kwargs):
-        with grey_masks_read_as(None), shapes_read_as(None), coco_read_as(None):
+        h5 = h5_dataset_read_as(None)  # set_h5_datasets_reading undone after
+        with grey_masks_read_as(None), shapes_read_as(None), coco_read_as(None), h5:
             return fn(*args, **kwargs)
 
     return kept
+
+
+def reads_h5_as_trained(fn):
+    """``fn(model, ...)`` reading HDF5 files of several datasets as ``model``'s checkpoint
+    trained (:func:`~unetlab.data.h5.trained_h5_datasets` of ``model.training_data``), as
+    the command line does (s75: predict_folder of a loaded model refused each file); a
+    dataset named around the call holds over it; as now for a model of none (a function
+    loading it: the caller's)."""
+
+    @functools.wraps(fn)
+    def reading(model, *args, **kwargs):
+        with trained_h5_datasets(getattr(model, "training_data", None)):
+            return fn(model, *args, **kwargs)
+
+    return reading

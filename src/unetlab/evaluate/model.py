@@ -59,6 +59,7 @@ from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import TARGET_INSTANCES, MaskValues, object_ids_note
 from unetlab.data.grey_masks import set_grey_masks_reading, trained_grey_masks
+from unetlab.data.h5 import set_h5_datasets_reading
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.io import check_axes, file_axes, mask_stem
 from unetlab.data.mask_reading import keeps_masks_reading
@@ -433,6 +434,7 @@ def _prepared(
     model, checkpoint = _loaded(model, options, settings)
     check_weights(model)  # .half(): one line, not torch's dtype error (s49 review1)
     set_grey_masks_reading(trained_grey_masks(model))  # its masks as training read them
+    set_h5_datasets_reading(getattr(model, "training_data", None))  # as the CLI's
     set_shapes_reading(is_instance_model(model))  # labelme's, YOLO's shapes: objects
     set_coco_reading(is_instance_model(model))  # a COCO file's annotations: objects
     predicting = PredictOptions.for_model(model, options, **settings)

@@ -79,6 +79,7 @@ from unetlab.data.io import (
     write_tiff,
 )
 from unetlab.data.large_ids import id_dtype
+from unetlab.data.mask_reading import reads_h5_as_trained
 from unetlab.data.mrc import is_mrc_name, write_mrc_labels
 from unetlab.data.names import indices_named
 from unetlab.data.nifti import is_nifti, write_labels_like
@@ -372,6 +373,7 @@ def path_given(value) -> str:
     return f"{kind}: {ARRAY_FIX}" if is_pixels(value) else kind
 
 
+@reads_h5_as_trained  # a loaded model's data.h5_dataset, as the command's
 @call_lines(one_file=True)  # its INFO lines shown; a call is one command for reading notes
 def predict_file(
     model: torch.nn.Module,
@@ -387,8 +389,7 @@ def predict_file(
     **settings,
 ) -> list[Path]:
     """Predict one image file into ``out_dir`` (outputs: the module's description; the label
-    image last, all atomically); return their paths.
-
+    image last, all atomically); return their paths. HDF5 files of several: the model's dataset.
     ``outputs`` (``OutputOptions``): what is written; ``options`` (``PredictOptions``): how;
     ``settings``: either's fields by name (``save_probabilities=True``, ``tile_size=``).
     ``channel=``: an index, a list (bands read in that order: ``[3, 2, 1, 7]``) or the name

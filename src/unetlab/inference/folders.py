@@ -35,6 +35,7 @@ from unetlab.data.io import (
     ome_positions,
     stack_shape,
 )
+from unetlab.data.mask_reading import reads_h5_as_trained
 from unetlab.data.names import SPLIT_FOLDERS
 from unetlab.data.npy import is_seg_file, seg_alone_line
 from unetlab.data.ome import output_pixels, staging_path
@@ -1189,6 +1190,7 @@ class FolderPrediction:
 ModelSource = torch.nn.Module | Callable[[], torch.nn.Module]
 
 
+@reads_h5_as_trained  # a loaded model's data.h5_dataset, as the command's
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
 def predict_folder(
     model: ModelSource,
@@ -1211,13 +1213,12 @@ def predict_folder(
     into ``out_dir`` as ``unetlab predict --input ... --output OUT_DIR`` does (each Python thread's
     own threads, fewer beside other work: :mod:`.threads_look`); return a :class:`FolderPrediction`.
     ``outputs``, ``settings`` (its fields: :func:`predict_file`'s keywords) say each file's outputs.
-
-    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), ``axes`` or a
-    ``channel`` no file could take, a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings
-    that would fail every file (``name`` calls the model). A file that cannot be predicted, or whose
-    outputs clash with another's (:func:`shared_outputs`), is listed in ``failed`` (its line passed
-    to ``failed``, default a warning); the others are written. ``model`` may be a function loading
-    it once the folder is checked. ``group``: processes sharing the work (:class:`_Run`);
+    Refused first, naming the fix: an unknown keyword, ``axes`` or a ``channel`` no file could take,
+    a folder that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings that would fail
+    every file (``name`` calls the model). A file that cannot be predicted, or whose outputs clash
+    with another's (:func:`shared_outputs`), is listed in ``failed`` (its line passed to ``failed``,
+    default a warning); the others are written. ``model``: loaded (HDF5 read as it trained) or a
+    loader, called once the folder is held. ``group``: processes sharing the work (:class:`_Run`);
     ``progress``: True (default) bars where a person watches, False none, or a function of each
     input's name; ``clock``: a context manager of the model around each file's prediction, after an
     untimed warm-up; ``notes``: lines after the start line; ``report``: called with the result while

@@ -1,0 +1,105 @@
+"""Which dataset of an HDF5 file of several is read (s75): the Python API takes a checkpoint's
+``data.h5_dataset`` as the command line does, and a folder's look opens each file once."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
+
+from tests.h5_writer import write_cremi, write_ilastik  # noqa: E402
+from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as  # noqa: E402
+from unetlab.data.tiff_files import HEADERS  # noqa: E402
+
+RNG = np.random.default_rng(0)
+RAW, IDS = "volumes/raw", "volumes/labels/neuron_ids"
+
+
+def _of_several(root):
+    """``root``/images and masks of 2 ilastik-style files whose images hold ``raw`` beside
+    ``exported_data`` and a thumbnail."""
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    for i in range(2):
+        img = RNG.integers(0, 255, (32, 32)).astype(np.uint8)
+        write_ilastik(root / "images" / f"{i}.h5", img[..., None], raw=img, thumb=img[::4, ::4])
+        write_ilastik(
+            root / "masks" / f"{i}.h5", np.tile([1, 2], (32, 16)).astype(np.uint8)[..., None]
+        )
+    return root
+
+
+@pytest.fixture
+def raw_model(tmp_path, instance_checkpoint):
+    """A loaded model whose checkpoint trained on the dataset ``raw``."""
+    from unetlab.checkpoint import load_model, update_checkpoint
+
+    path = shutil.copy(instance_checkpoint, tmp_path / "raw.pt")
+    update_checkpoint(path, train_config={"data": {"h5_dataset": "raw"}})
+    return load_model(path)
+
+
+def test_predict_folder_and_file_read_the_dataset_a_loaded_model_trained_on(
+    tmp_path, raw_model, caplog
+):
+    """Only the command line took it: predict_folder(load_model(...)) refused each file
+    ('an HDF5 file of 3 datasets ... name the one to read'), predict_file raised so."""
+    from unetlab import predict_file, predict_folder
+
+    root = _of_several(tmp_path / "data")
+    caplog.set_level("INFO")
+    result = predict_folder(raw_model, root / "images", tmp_path / "out", progress=False)
+    assert not result.failed and len(result.written) == 2
+    assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
+    written = predict_file(raw_model, root / "images" / "0.h5", tmp_path / "one")
+    assert [p.name for p in written] == ["0.png"]
+    with h5_dataset_read_as("exported_data"):  # one named holds over the checkpoint's
+        predict_file(raw_model, root / "images" / "1.h5", tmp_path / "two")
+
+
+def test_evaluate_model_reads_the_dataset_a_checkpoint_trained_on(tmp_path, raw_model):
+    """evaluate_model of a loaded model, or of its checkpoint's path, on files of several."""
+    from unetlab import evaluate_model
+
+    root = _of_several(tmp_path / "data")
+    assert len(evaluate_model(raw_model, root, progress=False).images) == 2
+    assert len(evaluate_model(raw_model.checkpoint, root, progress=False).images) == 2
+
+
+def test_a_sources_kept_read_is_that_of_the_dataset_named(tmp_path, monkeypatch):
+    """h5_source's key holds the dataset read: a file read as 'raw', then as its
+    thumbnail, within one command's kept headers."""
+    from unetlab import read_once
+    from unetlab.data.h5 import h5_source
+
+    path = _of_several(tmp_path / "data") / "images" / "0.h5"
+    monkeypatch.setattr(read_once, "_vouching", lambda stamp: stamp)  # kept, just written
+    with HEADERS.kept():
+        with h5_dataset_read_as("raw"):
+            assert h5_source(path).inner == (32, 32)
+        with h5_dataset_read_as("thumb"):
+            assert h5_source(path).inner == (8, 8)
+
+
+def test_a_cremi_folders_look_and_pairing_open_each_file_once(tmp_path, monkeypatch):
+    """s75: the look at a folder of CREMI files (is each its own mask?) and pairing them
+    opened each file 4 times (200 files: 800 opens), twice for the look."""
+    import h5py
+
+    from unetlab import read_once
+    from unetlab.data.pairs import find_pairs
+
+    monkeypatch.setattr(read_once, "_vouching", lambda stamp: stamp)  # kept, just written
+
+    for i in range(3):
+        ids = np.zeros((1, 16, 16), np.uint64)
+        ids[:, 2:9, 2:9] = 5
+        raw = RNG.integers(0, 255, (1, 16, 16)).astype(np.uint8)
+        write_cremi(tmp_path / f"s{i}.hdf", raw, ids)
+    opens: list[str] = []
+    opened = h5py.File
+    monkeypatch.setattr(h5py, "File", lambda p, mode: opens.append(p) or opened(p, mode))
+    with HEADERS.kept(), h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
+        assert len(find_pairs(tmp_path)) == 3
+    assert len(opens) <= 2 * 3, opens  # 5 a file before
