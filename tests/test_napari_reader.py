@@ -431,3 +431,18 @@ def test_hdf5_images_open_at_their_voxel_size_read_window_by_window(tmp_path):
     assert get_reader(str(keras)) is None
     names = ["a.h5", "a.hdf5", "a.ims", "sample_A.hdf"]
     assert all(any(fnmatch(n, p) for p in PATTERNS) for n in names)
+
+
+def test_an_ilastik_export_of_an_rgb_picture_opens_as_one_colour_layer(tmp_path):
+    """s75: a 3-sample 8-bit ilastik export (its RGB PNG's) opened as 3 channel layers where
+    predict reads it as a colour picture; 16-bit samples are stains, split as before."""
+    pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
+    from tests.h5_writer import write_ilastik
+
+    picture = write_ilastik(tmp_path / "rgb.h5", np.zeros((20, 30, 3), np.uint8))
+    [(data, kwargs, kind)] = read_output(str(picture))
+    assert kwargs.get("rgb") is True and "channel_axis" not in kwargs and kind == "image"
+    assert data.shape == (20, 30, 3) and kwargs["scale"] == pytest.approx((1.0, 1.0))
+    stains = write_ilastik(tmp_path / "stains.h5", np.zeros((20, 30, 3), np.uint16))
+    [(_, kwargs, _)] = read_output(str(stains))
+    assert kwargs["channel_axis"] == 2 and "rgb" not in kwargs

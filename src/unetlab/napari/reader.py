@@ -24,6 +24,7 @@ from unetlab.data import ngff
 from unetlab.data.h5 import (
     H5_SUFFIXES,
     H5View,
+    h5_colour,
     h5_letters,
     h5_page_axes,
     h5_source,
@@ -156,8 +157,10 @@ def _h5_image(path: Path) -> bool:
 def h5_layer(path: Path) -> LayerTuple:
     """The image layer-data tuple of an HDF5 file (:func:`~unetlab.data.h5.h5_source`),
     read window by window as napari shows it (:class:`~unetlab.data.h5.H5View`), its
-    channels split, at its voxel size (Imaris', BigDataViewer's, a CREMI volume's
-    ``resolution``; steps of a pixel where it records none), its pages named as
+    channels split (an ilastik export of an RGB picture's samples one colour layer, as
+    predict reads it: :func:`~unetlab.data.h5.h5_colour`; s75), at its voxel size (Imaris',
+    BigDataViewer's, a CREMI volume's ``resolution``; steps of a pixel where it records
+    none), its pages named as
     :func:`~unetlab.data.h5.h5_page_axes` says (``Q``: of no known meaning)."""
     source = h5_source(path)
     page_letters, _ = h5_page_axes(path, 1)
@@ -165,8 +168,9 @@ def h5_layer(path: Path) -> LayerTuple:
     pixel = read_pixel_size(path)
     scale, unit = spatial_unit(letters, axis_scale(letters, pixel), pixel is not None)
     kwargs = {"name": path.stem}
-    if letters.endswith("C"):
-        kwargs["channel_axis"], letters, scale = len(letters) - 1, letters[:-1], scale[:-1]
+    if letters.endswith("C"):  # an RGB picture's samples one colour layer, as predict reads it
+        kwargs |= {"rgb": True} if h5_colour(path) else {"channel_axis": len(letters) - 1}
+        letters, scale = letters[:-1], scale[:-1]
     kwargs |= {"scale": tuple(scale)} | axis_names(letters, (unit, None))
     return H5View(path, source), kwargs, "image"
 
