@@ -587,3 +587,24 @@ def test_the_help_of_h5_dataset_names_every_suffix_read_and_the_checkpoints_defa
     assert all(f"({', '.join(('.h5', '.hdf5', '.hdf', '.ims'))})" in h for h in helps)
     assert sorted(H5_SUFFIXES) == sorted((".h5", ".hdf5", ".hdf", ".ims"))
     assert "default: the checkpoint's data.h5_dataset" in H5_DATASET
+
+
+def test_a_bigstitcher_view_named_by_the_checkpoint_is_said_at_its_own_voxel(tmp_path, caplog):
+    """s75: a checkpoint trained on BigStitcher's view of setup s02 read it unsaid (a file
+    of several's dataset is said), at the voxel size of the .xml's first setup."""
+    from unetlab.data.h5 import trained_h5_datasets
+
+    stacks = [_stack(), _stack(), _stack(), _stack()]
+    views = [{"channel": c, "tile": t, "angle": 0} for t in (0, 1) for c in (0, 1)]
+    path = write_bdv(tmp_path / "stitch.h5", stacks, voxel=(1.5, 0.2, 0.2), views=views)
+    xml = path.with_suffix(".xml")
+    head, *setups = xml.read_text(encoding="utf-8").split("<ViewSetup>")
+    setups[2:] = [s.replace("0.2 0.2 1.5", "0.4 0.4 3") for s in setups[2:]]  # tile 1's
+    xml.write_text("<ViewSetup>".join([head, *setups]), encoding="utf-8")
+    caplog.set_level("INFO")
+    with trained_h5_datasets({"h5_dataset": "s02"}):
+        np.testing.assert_array_equal(read_stack(path), np.stack(stacks[2:], -1))
+        found = read_pixel_size(path)
+    assert found.size == pytest.approx((0.4, 0.4)) and found.spacing == pytest.approx(3.0)
+    assert "'s02' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
+    assert read_pixel_size(path).size == pytest.approx((0.2, 0.2))  # s00's view: its own

@@ -433,8 +433,8 @@ def _chosen(path: Path, names: list[str], f, named: str | None) -> str:
     """The dataset of ``names`` to read: the one ``named`` where the file holds it, else
     the file's one; ImageReadError naming them, and the fix, else."""
     if named is not None and named.strip("/") in names:
-        if len(names) > 1 and (line := dict(_READING.get().said).get(named.strip("/"))):
-            note_once(line, level=logging.INFO)
+        if len(names) > 1:
+            _say_trained(named)
         return named.strip("/")
     if len(names) == 1:
         return names[0]
@@ -446,6 +446,13 @@ def _chosen(path: Path, names: list[str], f, named: str | None) -> str:
         f"{path}: an HDF5 file of {len(names)} datasets ({said or 'none'}){lacks}, not an "
         f"ilastik export, an Imaris or a BigDataViewer file: {DATASET_FIX}"
     )
+
+
+def _say_trained(named: str) -> None:
+    """The line of the dataset ``named`` where a checkpoint's training named it
+    (:func:`trained_h5_datasets`), said once: a file of several reads it."""
+    if line := dict(_READING.get().said).get(named.strip("/")):
+        note_once(line, level=logging.INFO)
 
 
 def _axistags(path: Path, tags, shape: tuple[int, ...]) -> tuple[str, str]:
@@ -545,7 +552,7 @@ def _bdv(path: Path, f, level: int, named: str | None) -> H5Source:
     cells = f[grid[0][0]]
     dtype = np.dtype(np.uint16) if cells.dtype == np.int16 else cells.dtype
     inner = tuple(int(n) for n in cells.shape)
-    size, spacing = _bdv_sizes(path, factors[level])
+    size, spacing = _bdv_sizes(path, factors[level], int(setups[0][1:]))
     return H5Source("BigDataViewer", grid, inner, "PYX", dtype, len(factors), size, spacing)
 
 
@@ -566,7 +573,10 @@ def _one_view(path: Path, setups: list[str], named: str | None) -> list[str]:
         return setups
     described = [s for s in setups if of[s] is not None]
     chosen = (named or "").strip("/")
-    chosen = chosen if chosen in described else described[0]
+    if chosen in described:
+        _say_trained(chosen)  # s75: a checkpoint's view was read unsaid
+    else:
+        chosen = described[0]
     read = [s for s in setups if of[s] in (of[chosen], None)]
     said = ", ".join(f"{a} {v}" for a, v in zip(VIEW_ATTRIBUTES, of[chosen]))
     note_once(
@@ -594,14 +604,18 @@ def _bdv_views(path: Path) -> dict[int, tuple[str, ...]]:
     return views
 
 
-def _bdv_sizes(path: Path, factor: np.ndarray) -> tuple:
-    """((y, x) µm, z µm) of a level of ``factor`` (x, y, z) from the first ``voxelSize`` of
-    the BigDataViewer ``.xml`` beside ``path`` (its stem's); (None, None) without it."""
-    xml = path.with_suffix(".xml")
+def _bdv_sizes(path: Path, factor: np.ndarray, setup: int) -> tuple:
+    """((y, x) µm, z µm) of a level of ``factor`` (x, y, z) from the ``voxelSize`` of
+    ViewSetup ``setup`` (the first's where it lists none of that id) of the BigDataViewer
+    ``.xml`` beside ``path`` (its stem's; s75: BigStitcher's tiles and angles may differ, the
+    first's was read for each); (None, None) without it."""
     try:
-        found = ET.parse(xml).find(".//ViewSetup/voxelSize")
+        setups = ET.parse(path.with_suffix(".xml")).findall(".//ViewSetup")
     except (OSError, ET.ParseError):
         return None, None
+    ids = [(v.findtext("id") or "").strip() for v in setups]
+    of = setups[ids.index(str(setup))] if str(setup) in ids else next(iter(setups), None)
+    found = None if of is None else of.find("voxelSize")
     if found is None:
         return None, None
     unit = UNITS_UM.get((found.findtext("unit") or "").strip().lower())
