@@ -177,3 +177,18 @@ def test_a_resolution_is_read_z_y_x_or_y_x(tmp_path, shape, resolution, size, sp
         found = read_pixel_size(path)
     assert found.size == pytest.approx(size)
     assert found.spacing == (None if spacing is None else pytest.approx(spacing))
+
+
+def test_an_unlabelled_cremi_volume_beside_the_samples_is_said_left_out(tmp_path, caplog):
+    """s75: CREMI's test volume sample_A+.hdf (raw alone) beside the labelled samples was
+    left out of training unsaid; the line names it and that predict reads it."""
+    import h5py
+
+    _samples(tmp_path / "cremi")
+    with h5py.File(tmp_path / "cremi" / "sample_A+.hdf", "w") as f:
+        f.create_dataset(RAW, data=np.zeros((2, 32, 32), np.uint8))
+    with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
+        assert len(find_pairs(tmp_path / "cremi")) == 4
+    said = [r.getMessage() for r in caplog.records if "sample_A+" in r.getMessage()]
+    assert len(said) == 1 and f"sample_A+.hdf holds no {IDS} (unlabelled" in said[0]
+    assert "left out; predict reads them (predict --input" in said[0]

@@ -891,6 +891,29 @@ def _h5_sets(root: Path, names: list[str] | None = None) -> list[Path]:
     return [p for p in found if names is None or nfc(p.stem) in names]
 
 
+def _h5_labelled(root: Path, names: list[str] | None) -> list[Path]:
+    """:func:`_h5_sets` of ``root``; its other HDF5 files of an image (CREMI's unlabelled
+    test volumes, ``sample_A+.hdf``) said left out in one line, with the command that
+    predicts them (s75: left out unsaid)."""
+    found = _h5_sets(root, names)
+    alone = [
+        p
+        for p in listing(root)
+        if is_h5_name(p)
+        and p not in found
+        and (names is None or nfc(p.stem) in names)
+        and no_image_held(p) is None
+    ]
+    if alone:
+        said = first_listed([p.name for p in alone], 3)
+        note_once(
+            f"{root}: {said} hold{'s' * (len(alone) == 1)} no {h5_mask_dataset_reading()} "
+            "(unlabelled, as CREMI's test "
+            f"volumes): left out; predict reads them (predict --input {alone[0]})"
+        )
+    return found
+
+
 def _own_folder(root: Path, flag: str, verb: str) -> str:
     """The commands that put the ``.npz`` data set ``root`` in a folder of its own (``verb``:
     ``mv``, ``cp``) and read it there (the user's command, that folder in its place): one
@@ -1293,7 +1316,7 @@ def _layout_pairs(
     if layout == "npz":  # each file its own mask: its masks array
         return [(path, path) for path in _npz_used(root, _npz_sets(root, names), use)]
     if layout == "h5":  # each file its own mask: its data.h5_mask_dataset
-        return [(path, path) for path in _h5_sets(root, names)]
+        return [(path, path) for path in _h5_labelled(root, names)]
     if layout == "series":
         return _on_series(root, _case_pairs(root, names, found), found, SERIES_CASES)
     return _on_series(root, _folder_pairs(root, layout, names, found), found)
