@@ -192,3 +192,29 @@ def test_an_unlabelled_cremi_volume_beside_the_samples_is_said_left_out(tmp_path
     said = [r.getMessage() for r in caplog.records if "sample_A+" in r.getMessage()]
     assert len(said) == 1 and f"sample_A+.hdf holds no {IDS} (unlabelled" in said[0]
     assert "left out; predict reads them (predict --input" in said[0]
+
+
+@pytest.mark.parametrize("offset", [(40.0, 32.0, 32.0), None])
+def test_a_padded_cremi_volume_is_refused_naming_the_fix(tmp_path, offset):
+    """s75: CREMI's padded volumes (raw padded around its labels: 5 pages of raw, 3 of
+    labels) were refused as "5 pages but its mask ... has 3", naming no fix; where the
+    labels record their offset (nm) the crop is named."""
+    import h5py
+
+    from unetlab.errors import DatasetError
+
+    (tmp_path / "padded").mkdir()
+    ids = np.zeros((3, 16, 16), np.uint64)
+    ids[:, 2:9, 2:9] = 5
+    path = write_cremi(
+        tmp_path / "padded" / "sample_A_padded.hdf", np.zeros((5, 32, 32), np.uint8), ids
+    )
+    if offset is not None:
+        with h5py.File(path, "a") as f:
+            f[IDS].attrs["offset"] = np.array(offset)
+    with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS), pytest.raises(DatasetError) as e:
+        find_pairs(tmp_path / "padded")
+    said = str(e.value)
+    assert f"{RAW} (5, 32, 32) and {IDS} (3, 16, 16) differ in size: a padded volume" in said
+    assert "give the unpadded file, or crop volumes/raw" in said
+    assert ("to [1:4, 8:24, 8:24]" in said) == (offset is not None)

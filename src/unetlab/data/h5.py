@@ -800,3 +800,35 @@ def h5_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float |
     or None where it records none (an ilastik export)."""
     source = h5_source(path)
     return None if source.pixel_size is None else (source.pixel_size, source.z_spacing)
+
+
+def padded_fix(path: str | os.PathLike) -> str:
+    """The fix for the HDF5 file ``path``, its own mask, whose image and mask datasets
+    (:func:`h5_datasets_reading`) differ in size: CREMI's padded volumes (``sample_A_padded``:
+    raw padded around the labels) are named, with the crop of the image its labels'
+    ``offset`` (nm, over their ``resolution``) says where the file records it (s75: refused
+    naming no fix)."""
+    image, mask = h5_source(path).grid[0][0], h5_source(path, mask=True).grid[0][0]
+    with h5_file(path) as f:
+        labels, shape = f[mask], tuple(f[image].shape)
+        at = _offset(labels.attrs.get("offset"), labels.attrs.get("resolution"), labels.ndim)
+        said = f"{image} {shape} and {mask} {tuple(labels.shape)} differ in size"
+        if at is None:
+            return f"{said}: a padded volume (CREMI's): give the unpadded file, or crop {image}"
+        crop = ", ".join(f"{a}:{a + n}" for a, n in zip(at, labels.shape))
+    return (
+        f"{said}: a padded volume (CREMI's): give the unpadded file, or crop {image} to "
+        f"[{crop}] (where its labels' offset puts them)"
+    )
+
+
+def _offset(offset, resolution, ndim: int) -> tuple[int, ...] | None:
+    """A dataset's first pixel in the volume, from its CREMI ``offset`` and ``resolution``
+    (both in nm, one value an axis); None where either is missing or not whole pixels."""
+    try:
+        at = np.asarray(offset, float).ravel() / np.asarray(resolution, float).ravel()
+    except (TypeError, ValueError):
+        return None
+    if at.shape != (ndim,) or not np.allclose(at, np.round(at)) or (at < 0).any():
+        return None
+    return tuple(int(round(a)) for a in at)

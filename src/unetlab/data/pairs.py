@@ -88,6 +88,7 @@ from unetlab.data.h5 import (
     image_datasets,
     is_h5_name,
     no_image_held,
+    padded_fix,
 )
 from unetlab.data.io import (
     GIVEN_AXES,
@@ -361,6 +362,8 @@ def _page_mismatch(
         )
     if data_set_held(image):
         return _data_set_mismatch(image, mask, n_img, n_mask)
+    if image == mask and is_h5_name(image):  # a CREMI file, its own mask
+        return f"{line}: {padded_fix(image)}"
     try:
         _, h, w = stack_shape(image)
         _, mask_h, mask_w = stack_shape(mask, mask=True)
