@@ -388,3 +388,44 @@ def test_a_tiff_output_is_read_again_only_where_its_time_changed(tmp_path, monke
     with pytest.raises(OutputError, match=r"changed since unetlab wrote it \(yours now"):
         predict_folder(model, tmp_path / "in", out, save_probabilities=True)
     assert prob.read_bytes() == bytes(edited)
+
+
+def test_a_first_run_reads_no_probability_tiff_back(tmp_path, monkeypatch):
+    """A first run stamps an uncompressed TIFF output with the digest its writer noted (its
+    pixels hashed from the array, the bytes around them read), not by reading it back (s74:
+    each 12.6 MB probability TIFF was read again: 240 MiB of 20); the digest is the file's."""
+    import hashlib
+
+    from unetlab.inference.folders import predict_folder
+    from unetlab.manifest import output_stamps
+
+    (tmp_path / "in").mkdir()
+    image = np.random.default_rng(0).integers(0, 255, (32, 32)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "a.tif", image)
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=2, padding="same").eval()
+    read = _digests_counted(monkeypatch)
+    predict_folder(model, tmp_path / "in", tmp_path / "out", save_probabilities=True)
+    assert read == []
+    prob = tmp_path / "out" / "a_prob.tif"
+    words = output_stamps(tmp_path / "out", "predict")["a_prob.tif"].split()
+    digest = hashlib.blake2b(prob.read_bytes(), digest_size=16).hexdigest()
+    assert dict(zip(words[::2], words[1::2]))["digest"] == digest
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"imagej": True}, {"compression": "zlib"}])
+def test_a_noted_tiff_digest_is_the_files_until_it_changes(tmp_path, kwargs):
+    """``write_tiff`` notes the digest of the file it wrote where its pixels are the array's
+    bytes (none for a compressed one), and it is forgotten once the file changes."""
+    import hashlib
+
+    from unetlab.atomic import written_digest
+    from unetlab.data.io import write_tiff
+
+    path = tmp_path / "p.tif"
+    array = np.random.default_rng(0).random((2, 3, 17, 19), dtype=np.float32)
+    write_tiff(path, array, **kwargs)
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    assert written_digest(path) == (None if kwargs.get("compression") else digest)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**9))
+    assert written_digest(path) is None

@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from unetlab.errors import DiskFullError, OutputError
@@ -340,11 +341,14 @@ def remove_tree(path: str | os.PathLike, ignore_errors: bool = False) -> None:
 def put_in_place(source: Path, path: Path) -> None:
     """Rename the written and flushed file ``source`` over ``path`` (a step of a publishing
     that flushes the folder once at its end: :mod:`unetlab.inference.slide_outputs`); the
-    action :func:`when_written` registered for ``path`` runs, as after :func:`atomic_path`."""
+    action :func:`when_written` registered for ``path`` runs, as after :func:`atomic_path`,
+    and the digest noted of ``source`` (:func:`note_digest`) is noted of ``path``."""
     try:
         os.replace(source, path)
     except OSError as exc:
         raise write_error(path, exc) from exc
+    if (noted := _DIGESTS.pop(_key(source), None)) is not None:
+        _DIGESTS[_key(Path(path))] = noted  # the file renamed: its device, inode, size, time
     _written(Path(path))
 
 
@@ -369,6 +373,46 @@ def when_written(path: str | os.PathLike, action: Callable[[], None] | None) -> 
 def _written(path: Path) -> None:
     if _WHEN_WRITTEN and (action := _WHEN_WRITTEN.pop(_key(path), None)) is not None:
         action()
+
+
+#: the largest output whose content digest its manifest line records (a larger one's
+#: sample: :data:`unetlab.outputs.DIGESTED`), which its writer may note (:func:`note_digest`)
+DIGESTED = 16 * 2**20
+#: the digests writers noted (:func:`note_digest`): resolved path -> (device, inode, size,
+#: time in ns) of the file written, its digest (:func:`written_digest`)
+_DIGESTS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
+
+def digest_of(chunks: Iterable[bytes | memoryview]) -> str:
+    """A digest of the bytes ``chunks`` hold, in their order: 32 hex digits."""
+    digest = hashlib.blake2b(digest_size=16)
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def note_digest(tmp: Path, path: str | os.PathLike, digest: str) -> None:
+    """Note ``digest`` (:func:`digest_of`) as that of the written file ``tmp`` that
+    :func:`atomic_path` puts at ``path``, so that the output rules stamp it without reading
+    it back (:func:`written_digest`; s74: a first run read each 12.6 MB probability TIFF
+    again to digest it)."""
+    st = os.stat(tmp)
+    _DIGESTS[_key(Path(path))] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), digest
+
+
+def written_digest(path: str | os.PathLike) -> str | None:
+    """The digest noted of the file at ``path`` (:func:`note_digest`) where it is the one
+    written, unchanged since (its device, inode, size and time); None where not, or where
+    that cannot be told."""
+    noted = _DIGESTS.get(_key(Path(path)))
+    if noted is None:
+        return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    made, digest = noted
+    return digest if made == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) else None
 
 
 #: Folders whose entries are flushed once, when :func:`folder_sync_deferred` ends.

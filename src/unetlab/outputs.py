@@ -29,7 +29,6 @@ import contextlib
 import dataclasses
 import errno
 import functools
-import hashlib
 import logging
 import os
 import re
@@ -44,10 +43,12 @@ from pathlib import Path
 # held them
 from unetlab.atomic import (
     COMMITTED,
+    DIGESTED,
     RESUMABLE,
     TEMPORARY,
     LockLost,
     atomic_path,
+    digest_of,
     file_id,
     folder_sync_deferred,
     publishing_record,
@@ -58,6 +59,7 @@ from unetlab.atomic import (
     try_hold,
     when_written,
     write_error,
+    written_digest,
 )
 from unetlab.errors import (
     FolderInUseError,
@@ -934,7 +936,7 @@ def _content_stamp(path: Path, size: int) -> str:
     read."""
     if size > DIGESTED:
         return f" sample {sample_digest(path, size)}"
-    return f" digest {_content_digest(path)}"
+    return f" digest {written_digest(path) or _content_digest(path)}"
 
 
 def _quiet(carried: Callable[[Path], str | None] | None) -> Callable[[Path], str | None] | None:
@@ -951,19 +953,11 @@ def _quiet(carried: Callable[[Path], str | None] | None) -> Callable[[Path], str
     return read
 
 
-#: the largest output that carries no key whose content digest its line records (a table,
-#: a world file; a larger one's none), or whose key an editor keeps (a larger one's
-#: sample): an edit that keeps its size is told by it, a copy (new times) is not
-DIGESTED = 16 * 2**20
-
-
 def _content_digest(path: Path) -> str:
-    """A digest of the file ``path``'s bytes; OSError where it cannot be read."""
-    digest = hashlib.blake2b(digest_size=16)
+    """A digest of the file ``path``'s bytes (:func:`~unetlab.atomic.digest_of`); OSError
+    where it cannot be read."""
     with open(path, "rb") as f:  # 64 KiB reads: as fast as 1 MiB, and a run's peak less
-        for chunk in iter(lambda: f.read(2**16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return digest_of(iter(lambda: f.read(2**16), b""))
 
 
 def _differs(path: Path, stamp: str, carried: Callable[[Path], str | None] | None) -> bool:

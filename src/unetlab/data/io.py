@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 # atomic_path: imported from here by writers of every kind before unetlab.atomic held it
-from unetlab.atomic import atomic_path
+from unetlab.atomic import DIGESTED, atomic_path, digest_of, note_digest
 from unetlab.context_values import set_within
 from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.coco import coco_mask, coco_shape
@@ -1885,11 +1885,37 @@ def _refuse_wrapped(array: np.ndarray) -> None:
 
 
 def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:
-    """Write an array as TIFF (any dtype tifffile supports), atomically."""
+    """Write an array as TIFF (any dtype tifffile supports), atomically; the file's digest
+    noted where its pixels are ``array``'s bytes as they are (:func:`_pixels_digest`)."""
     import tifffile
 
+    array = np.asarray(array)
     with atomic_path(path) as tmp:
-        tifffile.imwrite(tmp, np.asarray(array), **kwargs)
+        tifffile.imwrite(tmp, array, **kwargs)
+        if (digest := _pixels_digest(tmp, array)) is not None:
+            note_digest(tmp, path, digest)
+
+
+def _pixels_digest(path: Path, array: np.ndarray) -> str | None:
+    """The digest of the TIFF ``path`` just written of ``array`` (of at most
+    :data:`~unetlab.atomic.DIGESTED` bytes), where its pixels lie in it in one run,
+    uncompressed, as ``array``'s bytes: the file's bytes before and after them read, theirs
+    taken from ``array``; None where not so (a compressed file is read when stamped)."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        series, fh = tif.series[0], tif.filehandle
+        at, size = series.dataoffset, fh.size
+        if at is None or size > DIGESTED or series.dtype != array.dtype:
+            return None
+        if series.size != array.size or at + array.nbytes > size:
+            return None
+        fh.seek(0)
+        head = fh.read(at)
+        fh.seek(at + array.nbytes)
+        tail = fh.read(size - at - array.nbytes)
+    pixels = memoryview(np.ascontiguousarray(array)).cast("B")
+    return digest_of([head, pixels, tail])
 
 
 def write_csv(path: str | os.PathLike, columns: dict[str, np.ndarray | list]) -> Path:
