@@ -303,12 +303,19 @@ def _is_file_of(fd: int, path: Path) -> bool:
 
 
 def publishing_record(folder: Path) -> dict | None:
-    """The record (:data:`RESUMABLE`) of the publishing ``folder``, or None (none there, or
-    unreadable)."""
+    """The record (:data:`RESUMABLE`) of the publishing ``folder`` (or a page staging's:
+    :mod:`unetlab.inference.page_resume`), or None (none there, unreadable, no dict)."""
     with contextlib.suppress(OSError, ValueError):
         found = json.loads((folder / RESUMABLE).read_text())
         return found if isinstance(found, dict) else None
     return None
+
+
+def committed_record(folder: Path) -> dict | None:
+    """The record of the publishing ``folder`` (:func:`publishing_record`) where it is
+    :data:`COMMITTED` (its renames to be done), else None."""
+    found = publishing_record(folder)
+    return found if found is not None and found.get("state") == COMMITTED else None
 
 
 def publishing_steps(folder: Path, record: dict) -> list[tuple[Path, str, bool]]:

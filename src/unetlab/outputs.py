@@ -42,16 +42,15 @@ from pathlib import Path
 # TEMPORARY, write_error, try_hold, LockLost: imported from here before unetlab.atomic
 # held them
 from unetlab.atomic import (
-    COMMITTED,
     DIGESTED,
     RESUMABLE,
     TEMPORARY,
     LockLost,
     atomic_path,
+    committed_record,
     digest_of,
     file_id,
     folder_sync_deferred,
-    publishing_record,
     publishing_steps,
     remove_if_unheld,
     remove_tree,
@@ -1426,8 +1425,8 @@ def _renames_left(staged: Path) -> bool:
     (:data:`~unetlab.atomic.COMMITTED`, a step's source there): removed, it left an input's
     outputs half put in place. One whose every source is gone was killed after its last
     rename (s74: a ``--skip-existing`` rerun left it for the next plain run)."""
-    found = publishing_record(staged)
-    if found is None or found.get("state") != COMMITTED:
+    found = committed_record(staged)
+    if found is None:
         return False
     with contextlib.suppress(KeyError, TypeError, ValueError):  # no steps: none left
         return any(os.path.lexists(source) for source, _, _ in publishing_steps(staged, found))

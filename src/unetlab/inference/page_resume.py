@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.atomic import RESUMABLE, atomic_path, remove_tree, write_error
+from unetlab.atomic import RESUMABLE, atomic_path, publishing_record, remove_tree, write_error
 from unetlab.errors import OutputError
 from unetlab.inference.records import Provenance
 from unetlab.inference.slide_resume import differences, input_stamp, thread_note
@@ -124,11 +124,9 @@ class PageStaging:
         """The pages done of a staging left here whose record matches, said in one line."""
         if not self.folder.is_dir():
             return set()
-        try:
-            found = json.loads((self.folder / RESUMABLE).read_text())
-            why = mismatch(found, self.wanted)
-        except (OSError, ValueError, AttributeError):
-            why = "it holds no record of what made it"
+        found, why = publishing_record(self.folder), "it holds no record of what made it"
+        with contextlib.suppress(AttributeError):  # a record of other values
+            why = why if found is None else mismatch(found, self.wanted)
         pages = self._pages() if why is None else set()
         if why is not None:
             log.info("%s: a killed run's staged pages are discarded: %s", name, why)

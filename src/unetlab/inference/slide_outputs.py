@@ -30,8 +30,8 @@ from unetlab.atomic import (
     COMMITTED,
     RESUMABLE,
     atomic_path,
+    committed_record,
     fsync,
-    publishing_record,
     publishing_steps,
     put_in_place,
     remove_tree,
@@ -216,8 +216,8 @@ def finish(folder: Path) -> dict | None:
     resume records first), then the folder and the slide's stagings its record names
     (``"stagings"``) go; one not committed goes alone (its stagings are resumed). Returns
     the record of a committed one, else None. Safe to repeat after a stop anywhere in it."""
-    found = publishing_record(folder)
-    if found is None or found.get("state") != COMMITTED:
+    found = committed_record(folder)
+    if found is None:
         remove_tree(folder, ignore_errors=True)
         return None
     out = folder.parent
