@@ -392,6 +392,9 @@ def test_predict_json_notes_each_files_own_index_of_the_name(
     (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
     files = {Path(k).name: v for k, v in record["files"].items()}
     assert files["a.ome.tif"]["channel"] == 0 and files["b.ome.tif"]["channel"] == 2, files
+    # the model's channel by its name, outside the key (s74 notes: ``channel: 0`` only)
+    assert record["model"]["channel"] == (flags[1] if flags else 0)
+    assert record.get("model_channel_name") == (None if flags else "DAPI"), record
     assert main([*argv, "--skip-existing"]) == 0
     last = json.loads((tmp_path / "out" / "predict.json").read_text())["last_run"]
     assert len(last["skipped"]) == 2, last

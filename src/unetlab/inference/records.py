@@ -362,7 +362,10 @@ class Provenance:
     key, nor of the file's record. ``model_sha256``: the sha256 the checkpoint's model is
     known by where it is not the file's own (the file's before its run's end was recorded in
     it: :func:`unetlab.checkpoint.update_checkpoint`), in the key in ``sha256``'s place;
-    None: ``sha256``."""
+    None: ``sha256``. ``model_channel_name``: the name of the channel a model trained by name
+    (``data.channel: DAPI``) was trained on, where it predicted that one (``model``'s
+    ``channel`` is its index in the first training image, each input's in ``files``); no
+    part of the key (s74 notes: predict.json said channel 0, the name nowhere); None: none."""
 
     checkpoint: str | None
     sha256: str
@@ -374,6 +377,7 @@ class Provenance:
     label_values: list[int] | None = None
     trained_axes: bool = False
     model_sha256: str | None = None
+    model_channel_name: str | None = None
 
     @property
     def identity(self) -> str:
@@ -430,6 +434,7 @@ class Provenance:
         record = {"key": self.key, **asdict(self), "code": code_identity()}
         del record["trained_axes"]  # how this run chose them, not what made the outputs
         parts = ("source", "ignore_value", "class_names", "label_values", "model_sha256")
+        parts += ("model_channel_name",)
         for part in parts:  # None: left out
             if record[part] is None:
                 del record[part]
@@ -521,7 +526,16 @@ def prediction_record(
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
     ignored, values = _trained(model)
     record = Provenance(checkpoint, sha, settings, written, source, ignored, _named(model), values)
-    return replace(record, model_sha256=same)
+    return replace(record, model_sha256=same, model_channel_name=_channel_named(model, options))
+
+
+def _channel_named(model: torch.nn.Module, options: PredictOptions) -> str | None:
+    """The name of the channel ``model`` was trained on (``data.channel: DAPI``) where
+    ``options`` predict that one (none asked for but it), for its record; else None."""
+    names, trained = getattr(model, "channel_names", None), getattr(model, "channel", None)
+    return (
+        str(names[0]) if names and isinstance(trained, int) and options.channel == trained else None
+    )
 
 
 def _weights_record(model: torch.nn.Module) -> tuple[str | None, str, str | None]:
