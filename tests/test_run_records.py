@@ -297,6 +297,23 @@ def test_predict_of_a_checkpoint_whose_split_is_newer_says_so_in_one_line(
     assert lines[0].endswith("; predict does not need it and runs (evaluate refuses it)")
 
 
+@pytest.mark.parametrize("command", ["export", "summary"])
+def test_export_and_summary_of_a_checkpoint_whose_split_is_newer_say_so(tmp_path, caplog, command):
+    """s74 notes: export and summary loaded a checkpoint whose split record is of a newer
+    format unsaid; each gives predict's one line (cli.common.warn_loaded), and runs."""
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    save_model(tmp_path / "m.pt", net, split={"format": 2, "train": [], "val": []})
+    given = {"export": ["--torchscript", str(tmp_path / "m.ts")], "summary": ["--input-size", "64"]}
+    assert main([command, "--checkpoint", str(tmp_path / "m.pt"), *given[command]]) == 0
+    said = "a split record of format 2, written by a newer unetlab (this one reads up to 1)"
+    lines = [r.getMessage() for r in caplog.records if said in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {tmp_path / 'm.pt'}: "), lines
+    assert lines[0].endswith(f"; {command} does not need it and runs (evaluate refuses it)")
+
+
 def test_train_split_of_a_newer_record_says_upgrade_in_one_line(tmp_path, capsys):
     data, path = _recorded(tmp_path, format=2)
     config = tmp_path / "c.yaml"

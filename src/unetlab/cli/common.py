@@ -504,10 +504,20 @@ def warn_unfinished(model) -> None:
         log.warning("warning: %s", line)
 
 
-def warn_unread_split(model) -> None:
+def warn_unread_split(model, command: str) -> None:
     """One warning line where ``model``'s split record cannot be read
-    (:func:`unetlab.checkpoint.unread_split_line`): predict, which does not need it, runs."""
+    (:func:`unetlab.checkpoint.unread_split_line`): ``command`` (predict, export, summary),
+    which does not need it, runs."""
     from unetlab.checkpoint import unread_split_line
 
     if line := unread_split_line(model):
-        log.warning("warning: %s; predict does not need it and runs (evaluate refuses it)", line)
+        said = "warning: %s; %s does not need it and runs (evaluate refuses it)"
+        log.warning(said, line, command)
+
+
+def warn_loaded(model, command: str) -> None:
+    """The lines a checkpoint loaded by ``command`` may need, each one warning: its run
+    stopped before its end (:func:`warn_unfinished`), its split record unread
+    (:func:`warn_unread_split`; s74 notes: export and summary loaded it unsaid)."""
+    warn_unfinished(model)
+    warn_unread_split(model, command)

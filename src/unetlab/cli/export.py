@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from unetlab.cli.common import check_pixels, user_path, warn_unfinished
+from unetlab.cli.common import check_pixels, user_path, warn_loaded
 from unetlab.errors import UnetlabError
 
 
@@ -93,7 +93,7 @@ def run(args) -> int:
     package = _package_args(args) if args.bioimageio else None
     model = load_model(args.checkpoint)
     _check_model(model, args)
-    warn_unfinished(model)
+    warn_loaded(model, "export")
     _claim_outputs(args, model)  # after every check: a refusal left a record of files not written
     check = not args.no_check
     if args.onnx:

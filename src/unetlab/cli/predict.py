@@ -37,8 +37,7 @@ from unetlab.cli.common import (
     say_nanometre_slips,
     split_hint,
     user_path,
-    warn_unfinished,
-    warn_unread_split,
+    warn_loaded,
 )
 from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
 from unetlab.words import numbered
@@ -736,8 +735,7 @@ def _load(args, device, *, say: bool = True, since: CpuReading | None = None):
     if since is not None:  # predict_folder's look, from the command's start
         look_beside(model, since)
     if say:
-        warn_unfinished(model)
-        warn_unread_split(model)
+        warn_loaded(model, "predict")
     with laid_out_again(model):  # still the file's: no hash, no read of it again (records)
         return model.to(memory_format=inference_layout(device))
 

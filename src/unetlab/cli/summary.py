@@ -7,7 +7,7 @@ from unetlab.cli.common import (
     check_pixels,
     model_flags,
     model_from_args,
-    warn_unfinished,
+    warn_loaded,
 )
 from unetlab.errors import UnetlabError
 
@@ -73,5 +73,5 @@ def _checkpoint_model(args):
             f"described; leave out {given[0]} (or --checkpoint for a net of the flags)"
         )
     model = load_model(args.checkpoint, device="cpu")
-    warn_unfinished(model)  # a stopped run's last.pt: said, as export and predict say it
+    warn_loaded(model, "summary")  # as export and predict say them
     return model
