@@ -1247,7 +1247,9 @@ def _notes(model, objects, scale=None) -> list[str]:
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     lines += background_hint(objects, model.objects)
     if objects.class_min_areas is not None:
-        names = list(getattr(model, "classes", None) or [])
+        from unetlab.inference.predict import class_names_of
+
+        names = class_names_of(model)
         areas, at = class_least_areas(objects, scale)  # at --scale: the image's px
         each = [
             f"{class_label(names[k] if k < len(names) else k)} {area} px"

@@ -124,7 +124,7 @@ from unetlab.inference.pages import (
     say_trained_axes,
     trained_axes,
 )
-from unetlab.inference.predict import training_ignore_value
+from unetlab.inference.predict import class_names_of, training_ignore_value
 from unetlab.inference.sizing import AUTO
 from unetlab.inference.threads_look import capped, look_beside
 from unetlab.progress import progress_calls
@@ -231,7 +231,7 @@ def _refuse_other_structures(model, pairs: list[Pair]) -> None:
     under the checkpoint's k-th name (a copy's vertebrae reported as aorta, exit 0, s74
     review)."""
     masks = next((p.mask for p in pairs if case_of(p.image, p.mask) is not None), None)
-    classes = list(getattr(model, "classes", None) or [])
+    classes = class_names_of(model)
     if masks is None or not classes:
         return
     held = ["background", *structure_names(masks)]

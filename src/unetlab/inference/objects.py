@@ -51,6 +51,7 @@ from unetlab.inference.objects_summary import say_units
 from unetlab.inference.predict import (
     PredictOptions,
     as_image,
+    class_names_of,
     labels_from_probabilities,
     model_ignored_class,
     predict_image,
@@ -1989,7 +1990,7 @@ def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:
     classes = getattr(model, "num_classes", 2)
     if options.mode != "semantic" or classes < 3:
         return {}
-    names = list(getattr(model, "classes", None) or [])
+    names = class_names_of(model)
     labels = voting_labels(labels, options, classes)
     return {"classes": labels, "class_names": names or None, "background": options.background}
 

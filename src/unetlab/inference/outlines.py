@@ -59,6 +59,7 @@ from unetlab.data.shown import shown_path
 from unetlab.deferred import deferred
 from unetlab.errors import FormatLimitError, Spelled, UnetlabError, said_as
 from unetlab.inference.measure import pixel_pair
+from unetlab.inference.predict import class_names_of
 from unetlab.inference.records import label_colours
 from unetlab.inference.slide_overlay import by_object
 from unetlab.outputs import claim_files
@@ -259,7 +260,7 @@ def outline_class(model, options=None) -> str | None:
     a detection without ``classification``) for a model that names none, or whose classes
     are the instance target's parts (background, boundary, interior: a nucleus is no
     "interior")."""
-    return class_of_objects(getattr(model, "classes", None) or [], options)
+    return class_of_objects(class_names_of(model), options)
 
 
 def class_of_objects(class_names: Sequence[str], options=None) -> str | None:
@@ -283,7 +284,7 @@ def outline_colours(model, objects) -> dict[str, list[int]] | None:
         return None
     colours = label_colours(model, color=True, values=False).tolist()
     found = {str(k): c for k, c in enumerate(colours)}
-    names = list(getattr(model, "classes", None) or [])
+    names = class_names_of(model)
     found.update({str(name): c for name, c in zip(names, colours, strict=False)})
     return found
 

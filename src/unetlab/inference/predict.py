@@ -1314,7 +1314,7 @@ def all_invalid_line(model, name: str) -> str:
     (a road model's class 0 road: review s47 2, the line said "written as no class" where
     :func:`predict_image` returns road there); what a label file holds there is the
     left-out line's (:func:`~unetlab.data.read_notes.left_out_line`)."""
-    k, names = model_background(model), getattr(model, "classes", None) or ()
+    k, names = model_background(model), class_names_of(model)
     named = f" ({names[k]})" if k < len(names) else ""
     return (
         f"{name}: every pixel is nodata or transparent: not predicted, its probabilities "
@@ -1330,6 +1330,11 @@ def model_background(model) -> int:
     every class, :func:`~unetlab.inference.objects.objects_background`)."""
     names, ignored = getattr(model, "classes", None), training_ignore_value(model)
     return trained_background(getattr(model, "label_values", None), names, ignored)
+
+
+def class_names_of(model) -> list[str]:
+    """The class names of ``model`` as text (``[]``: it has none)."""
+    return [str(n) for n in getattr(model, "classes", None) or ()]
 
 
 def training_ignore_value(model) -> int | None:

@@ -66,7 +66,7 @@ from unetlab.inference.objects import (
     objects_background,
     option_fields,
 )
-from unetlab.inference.predict import PredictOptions
+from unetlab.inference.predict import PredictOptions, class_names_of
 from unetlab.inference.tta import resolve_tta
 from unetlab.model_identity import SAME_MODEL, model_sha256, weights_sha256
 from unetlab.outputs import RECORD_FILES
@@ -336,7 +336,7 @@ def class_palette(model) -> np.ndarray:
     """(K, 3) uint8 VOC colours of ``model``'s K classes, class 0 black where it is the
     background (:func:`~unetlab.data.classes.voc_class_colours` of its class names and
     :func:`objects_background`)."""
-    names = list(getattr(model, "classes", None) or ())
+    names = class_names_of(model)
     return voc_class_colours(max(model.num_classes, 2), names, objects_background(model))
 
 
@@ -629,11 +629,6 @@ def _trained(model: torch.nn.Module) -> tuple[int | None, list[int] | None]:
     ignored, values = getattr(model, "ignore_value", None), getattr(model, "label_values", None)
     ignored = None if ignored is None else int(ignored)
     return ignored, None if values is None else [int(v) for v in values]
-
-
-def class_names_of(model: torch.nn.Module) -> list[str]:
-    """The class names of ``model`` as text (``[]``: it has none)."""
-    return [str(n) for n in getattr(model, "classes", None) or ()]
 
 
 def _named(model: torch.nn.Module) -> list[str] | None:

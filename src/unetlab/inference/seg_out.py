@@ -30,7 +30,7 @@ from unetlab.data.dicom_seg import (
 )
 from unetlab.data.shown import shown_path
 from unetlab.errors import Spelled, UnetlabError, spelled
-from unetlab.inference.predict import model_background
+from unetlab.inference.predict import class_names_of, model_background
 from unetlab.inference.records import OutputOptions
 from unetlab.words import numbered
 
@@ -107,7 +107,7 @@ def write_series_seg(model: torch.nn.Module, series: Path, path: Path, labels: l
     """The DICOM SEG of ``series`` at ``path`` from its slices' class indices ``labels``: a
     segment per class of ``model`` but its background, named as the checkpoint names them."""
     count = max(getattr(model, "num_classes", 2), 2)
-    names = list(getattr(model, "classes", None) or ())
+    names = class_names_of(model)
     classes = names if len(names) == count else [f"class {k}" for k in range(count)]
     volume = np.stack(labels)
     return write_seg(path, volume, series, classes=classes, background=model_background(model))

@@ -127,6 +127,7 @@ from unetlab.inference.predict import (
     PredictOptions,
     all_invalid_line,
     check_finite,
+    class_names_of,
     encode_labels,
     fit_channels,
     floor_share,
@@ -617,7 +618,7 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record, nodat
     _, h, w, _ = slide.shape
     k = max(model.num_classes, 1)
     lead, page_axes, seconds = _page_lead(slide)
-    names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
+    names = class_names_of(model)[: max(k, 2)]
     labels = _label_spec(model, slide, outputs, values=values, record=record, nodata=nodata)
     specs = {"labels": labels}
     if outputs.save_probabilities:
@@ -657,7 +658,7 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
     if colours is not None:  # the palette a label image read whole gets (a colour table's)
         colormap = np.zeros((3, 256), dtype=np.uint16)
         colormap[:, : len(colours)] = colours.T.astype(np.uint16) * 257
-    names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
+    names = class_names_of(model)[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
     # an MRC label file has no nodata tag: there the background, as a whole read writes it
     nodata = nodata and not mrc_labels(slide.path, outputs.output_format)
