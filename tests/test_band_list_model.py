@@ -6,7 +6,7 @@ import warnings
 import pytest
 import torch
 
-from unetlab.checkpoint import checkpoint_takes, save_model
+from unetlab.checkpoint import checkpoint_parts, parts_takes, save_model
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.inference.every_file import Takes, refuse_for_every_file
@@ -111,7 +111,7 @@ def test_a_torchscript_given_as_checkpoint_is_refused_alone(tmp_path, capsys):
     args = ["--checkpoint", str(tmp_path / "ts.pt"), "--input", str(a), str(b)]
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
-        assert checkpoint_takes(tmp_path / "ts.pt") is None
+        assert parts_takes(checkpoint_parts(tmp_path / "ts.pt")) is None
         assert main(["predict", *args, "--output", str(tmp_path / "o"), "--channel", "1", "0"])
     assert not [w for w in said if w.category is not DeprecationWarning], said
     (line,) = capsys.readouterr().err.strip().splitlines()

@@ -260,18 +260,18 @@ def test_the_encoder_weights_check_reads_no_tensor_of_imagenet_weights(tmp_path,
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="Linux's /proc/self/io")
 def test_a_checkpoints_parts_are_read_without_its_tensors_where_mmap_fails(tmp_path, monkeypatch):
-    """s70: checkpoint._parts (is_checkpoint, checkpoint_inputs, file_source, the look before
+    """s70: checkpoint._parts (is_checkpoint, checkpoint_parts, file_source, the look before
     a checkpoint is replaced) read a whole checkpoint where mmap fails, to look at its config
     and format: 20 MB of a 20 MB file. It reads the pickle alone, as the encoder-weights
     check does, the tensors on the meta device."""
     import torch
 
-    from unetlab.checkpoint import FORMAT, checkpoint_inputs, is_checkpoint
+    from unetlab.checkpoint import FORMAT, checkpoint_parts, is_checkpoint, parts_inputs
 
     path = tmp_path / "big.pt"  # 20 MB of weights
     model = {f"layer{i}.weight": torch.zeros(1_000_000) for i in range(5)}
     torch.save({"format": FORMAT, "config": {"in_channels": 3}, "model": model}, path)
     asked = _no_mmap(monkeypatch)
     before = _bytes_read()
-    assert is_checkpoint(path) and checkpoint_inputs(path) == (None, 3)
+    assert is_checkpoint(path) and parts_inputs(checkpoint_parts(path)) == (None, 3)
     assert asked and _bytes_read() - before < 1_000_000, _bytes_read() - before

@@ -280,16 +280,11 @@ def is_checkpoint(path: str | os.PathLike) -> bool:
     return Path(path).is_file() and _parts(Path(path)) is not None
 
 
-def checkpoint_inputs(path: str | os.PathLike) -> tuple[str | None, int]:
-    """The axes the checkpoint at ``path`` trained with (``data.axes`` of its
-    ``train_config``, upper case; None where it records none, or is no unetlab checkpoint
-    file) and the channels its net takes (``in_channels`` of its ``config``; 1 where it
-    records none), read without its weights."""
-    return parts_inputs(_parts_at(path))
-
-
 def parts_inputs(parts: dict | None) -> tuple[str | None, int]:
-    """:func:`checkpoint_inputs` of a checkpoint's ``parts`` (:func:`checkpoint_parts`)."""
+    """The axes a checkpoint's ``parts`` (:func:`checkpoint_parts`) trained with
+    (``data.axes`` of its ``train_config``, upper case; None where they record none, or
+    for None: no unetlab checkpoint file) and the channels its net takes (``in_channels``
+    of its ``config``; 1 where it records none)."""
     return _trained_axes(parts or {}), _in_channels(parts or {}) or 1
 
 
@@ -300,29 +295,19 @@ def _trained_axes(parts: dict) -> str | None:
     return axes.upper() if isinstance(axes, str) and axes else None
 
 
-def checkpoint_takes(path: str | os.PathLike) -> tuple[int, object, str | None] | None:
-    """The channels the net of the unetlab checkpoint at ``path`` takes, the channel of
-    its images it trained on (``channel``: an index, a band list, None for all) and the
-    axes it trained with (as :func:`checkpoint_inputs` gives them), read without its
-    weights; None for any other path (a bioimage.io package, no file) or one whose
-    channels cannot be read (its load says why)."""
-    return parts_takes(_parts_at(path))
-
-
 def parts_takes(parts: dict | None) -> tuple[int, object, str | None] | None:
-    """:func:`checkpoint_takes` of a checkpoint's ``parts`` (:func:`checkpoint_parts`)."""
+    """The channels the net of a checkpoint's ``parts`` (:func:`checkpoint_parts`) takes,
+    the channel of its images it trained on (``channel``: an index, a band list, None for
+    all) and the axes it trained with (as :func:`parts_inputs` gives them); None for None
+    (a bioimage.io package, no file) or parts whose channels cannot be read (its load says
+    why)."""
     channels = None if parts is None else _in_channels(parts)
     return None if channels is None else (channels, parts.get("channel"), _trained_axes(parts))
 
 
 def checkpoint_parts(path: str | os.PathLike) -> dict | None:
-    """The parts of the unetlab checkpoint at ``path``, read without its weights; None for
-    any other path (a bioimage.io package, no file)."""
-    return _parts_at(path)
-
-
-def _parts_at(path: str | os.PathLike) -> dict | None:
-    """:func:`_parts` of ``path`` where it is a file, else None."""
+    """The parts of the unetlab checkpoint at ``path``, read without its weights
+    (:func:`_parts`); None for any other path (a bioimage.io package, no file)."""
     return _parts(Path(path)) if Path(path).is_file() else None
 
 
@@ -799,7 +784,7 @@ def file_source(path: str | os.PathLike) -> dict:
     its bytes' sha256 and the sha256 it had before its run's end was recorded in it, read
     without its weights (evaluate --json refuses an earlier report of another model at the
     same path before scoring, s57 review)."""
-    same = (_parts_at(path) or {}).get(SAME_MODEL)
+    same = (checkpoint_parts(path) or {}).get(SAME_MODEL)
     return checkpoint_source(path) | ({REPORT_SAME_MODEL: same} if same else {})
 
 

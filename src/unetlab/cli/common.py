@@ -494,6 +494,18 @@ def say_nanometre_slips(args) -> None:
             log.warning("%s", line)
 
 
+def given_checkpoint_parts(args) -> dict | None:
+    """The parts of ``--checkpoint`` read without its weights
+    (:func:`unetlab.checkpoint.checkpoint_parts`), once a command: kept on ``args`` (s59:
+    its header read twice before the model loaded; s74: its data.h5_dataset, then what it
+    takes); None for no unetlab checkpoint (a bioimage.io package)."""
+    from unetlab.checkpoint import checkpoint_parts
+
+    if not hasattr(args, "checkpoint_parts"):
+        args.checkpoint_parts = checkpoint_parts(args.checkpoint)
+    return args.checkpoint_parts
+
+
 def warn_unfinished(model) -> None:
     """One warning line where ``model``'s checkpoint is the last.pt of a training run stopped
     before its end (:func:`unetlab.checkpoint.unfinished_line`): export, evaluate and

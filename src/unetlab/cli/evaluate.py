@@ -25,6 +25,7 @@ from unetlab.cli.common import (
     background_hint,
     check_object_args,
     check_pixels,
+    given_checkpoint_parts,
     model_classes,
     object_flags_given,
     object_options,
@@ -41,7 +42,6 @@ from unetlab.cli.predict import (
     add_nodata_arg,
     add_scale_arg,
     check_region_flags,
-    checkpoint_parts,
     h5_datasets_read,
     with_exclude_rows,
     with_nodata,
@@ -666,7 +666,9 @@ def _model_pairs(args) -> list:
     from unetlab.evaluate import evaluation_pairs
     from unetlab.evaluate.masks import DATA_DIR, predict_instead
 
-    trained, channels = parts_inputs(checkpoint_parts(args)) if args.axes is None else (None, 1)
+    trained, channels = (
+        parts_inputs(given_checkpoint_parts(args)) if args.axes is None else (None, 1)
+    )
     try:
         found = dict(trained=trained is not None, channels=channels, flag=DATA_DIR)
         return evaluation_pairs(args.data, args.axes or trained, **found)

@@ -29,6 +29,7 @@ from unetlab.cli.common import (
     check_object_args,
     check_pixels,
     class_least_areas,
+    given_checkpoint_parts,
     model_classes,
     object_flags_given,
     object_options,
@@ -170,7 +171,7 @@ def h5_datasets_read(args) -> contextlib.AbstractContextManager[None]:
 
     given = getattr(args, "h5_dataset", None), getattr(args, "h5_mask_dataset", None)
     checkpoint = getattr(args, "checkpoint", None)
-    parts = None if checkpoint is None or None not in given else checkpoint_parts(args)
+    parts = None if checkpoint is None or None not in given else given_checkpoint_parts(args)
     trained = (parts or {}).get("train_config")
     return trained_h5_datasets(trained.get("data") if isinstance(trained, dict) else None, given)
 
@@ -447,18 +448,7 @@ def _takes(args):
     from unetlab.checkpoint import parts_takes
     from unetlab.inference.every_file import Takes
 
-    return None if (read := parts_takes(checkpoint_parts(args))) is None else Takes(*read)
-
-
-def checkpoint_parts(args) -> dict | None:
-    """The parts of ``--checkpoint`` read without its weights, once a command (s59: its
-    header read twice before the model loaded; s74: its data.h5_dataset, then what it
-    takes); None for no unetlab checkpoint (a bioimage.io package)."""
-    from unetlab.checkpoint import checkpoint_parts as read
-
-    if not hasattr(args, "checkpoint_parts"):
-        args.checkpoint_parts = read(args.checkpoint)
-    return args.checkpoint_parts
+    return None if (read := parts_takes(given_checkpoint_parts(args))) is None else Takes(*read)
 
 
 def _run_keywords(args, group, device) -> dict:
