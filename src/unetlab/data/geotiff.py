@@ -27,6 +27,7 @@ import numpy as np
 
 from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.tiff_files import HEADERS, given_name, is_tiff_name, open_tiff, real_path
+from unetlab.words import twelve_digits
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
         )
         return None
     # 12 digits: 0.05 m is 50000 um, not 50000.00000000001
-    size = tuple(float(f"{v * per_unit * 1e6:.12g}") for v in (y, x))
+    size = tuple(twelve_digits(v * per_unit * 1e6) for v in (y, x))
     say_once(
         "size",
         "%s: pixel size %g x %g m from its GeoTIFF ModelPixelScale (said once): its objects "

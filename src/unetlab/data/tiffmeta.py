@@ -41,6 +41,7 @@ from unetlab.data.read_notes import say_once_a_call
 from unetlab.data.stated_axes import states_axes
 from unetlab.data.tiff_files import given_name, given_path, is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
+from unetlab.words import twelve_digits
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -662,7 +663,7 @@ def sem_pixel_size(tif) -> tuple[float, float] | None:
         scan = meta.get("Scan") or meta.get("EScan") or {}
         x, y = scan.get("PixelWidth"), scan.get("PixelHeight", scan.get("PixelWidth"))
         if _positive(x) and _positive(y):  # metres; 12 digits: 0.05, not 0.049999999999999996
-            return float(f"{y * 1e6:.12g}"), float(f"{x * 1e6:.12g}")
+            return twelve_digits(y * 1e6), twelve_digits(x * 1e6)
     if tif.is_sem:
         meta = tif.sem_metadata or {}
         for key in ("ap_image_pixel_size", "ap_pixel_size"):
@@ -670,7 +671,7 @@ def sem_pixel_size(tif) -> tuple[float, float] | None:
             if isinstance(entry, tuple) and len(entry) >= 3 and _positive(entry[1]):
                 per_unit = micrometres_per(entry[2])
                 if per_unit is not None:
-                    side = float(f"{entry[1] * per_unit:.12g}")
+                    side = twelve_digits(entry[1] * per_unit)
                     return side, side
     return None
 
@@ -806,7 +807,7 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
         return None
     # units per pixel as the fraction's inverse, to 12 digits:
     # 13/40, not 1/(40/13) = 0.32499999999999996
-    y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
+    y, x = (twelve_digits(per_unit * v[1] / v[0]) for v in (yres.value, xres.value))
     if code == 2:  # a figure exported at 300 dpi reads as 84.7 um pixels: say where it came from
         _say_dpi_size(given_name(tif), y, x, pixels[1])
     return y, x

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from unetlab.data.geotiff import METRE_CRS, MapGrid, map_grid, read_geotags, say_once
 from unetlab.data.read_notes import say_once_a_call
+from unetlab.words import twelve_digits
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ def grid_pixel_size(grid: MapGrid | None) -> tuple[float, float] | None:
     if not grid.north_up or (grid.how == "tiepoint" and not grid.affine[0] > 0 > grid.affine[4]):
         return None  # a tie point's scale is positive (a negative one: no pixel size said)
     a, _, _, _, e, _ = grid.affine
-    return tuple(float(f"{abs(v) * grid.metres * 1e6:.12g}") for v in (e, a))
+    return tuple(twelve_digits(abs(v) * grid.metres * 1e6) for v in (e, a))
 
 
 _EPSG = re.compile(r"EPSG:(\d+)", re.IGNORECASE)

@@ -18,6 +18,7 @@ from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size, slices_timed
 from unetlab.evaluate.cases import CaseVoxel
 from unetlab.inference.measure import UNITS
+from unetlab.words import twelve_digits
 
 log = logging.getLogger(__name__)
 
@@ -104,4 +105,4 @@ def voxel_of(size: PixelSize | None) -> CaseVoxel:
         return CaseVoxel()
     per = UNITS[size.shown]
     volume = math.prod(side * per for side in (*size.size, size.spacing))
-    return CaseVoxel(float(f"{volume:.12g}"), f"{size.shown}3")
+    return CaseVoxel(twelve_digits(volume), f"{size.shown}3")

@@ -22,7 +22,7 @@ import numpy as np
 from unetlab.evaluate.spread import TABLE_CLASSES, VOLUME_KEYS, per_image_spread
 from unetlab.metrics.confusion import metrics_from_matrix
 from unetlab.metrics.spread import described
-from unetlab.words import numbered
+from unetlab.words import numbered, twelve_digits
 
 #: how ``case_mean`` combines the cases (``averaging`` in the JSON)
 CASE_MEAN = (
@@ -84,7 +84,7 @@ def class_volumes(true: Sequence[int], predicted: Sequence[int], voxel: CaseVoxe
     true_volume = [_in_unit(n, voxel) for n in true]
     pred_volume = [_in_unit(n, voxel) for n in predicted]
     diff = [
-        float(f"{(p - t) / t * 100:.12g}") if t else math.nan
+        twelve_digits((p - t) / t * 100) if t else math.nan
         for p, t in zip(pred_volume, true_volume)
     ]
     return {"volume_unit": voxel.unit} | dict(zip(VOLUME_KEYS, (pred_volume, true_volume, diff)))
@@ -92,7 +92,7 @@ def class_volumes(true: Sequence[int], predicted: Sequence[int], voxel: CaseVoxe
 
 def _in_unit(voxels, voxel: CaseVoxel) -> float:
     """``voxels`` times the ``voxel``'s volume, to 12 digits (1280 x 1.6 mm3 is 2048)."""
-    return float(f"{int(voxels) * voxel.volume:.12g}")
+    return twelve_digits(int(voxels) * voxel.volume)
 
 
 def foreground_mean(values: Sequence[float], classes: Iterable[int]) -> float:

@@ -45,7 +45,7 @@ from unetlab.data.large_ids import compact_large_ids
 from unetlab.data.read_notes import call_lines
 from unetlab.errors import UnetlabError
 from unetlab.inference.table_extras import with_saturation
-from unetlab.words import numbered
+from unetlab.words import numbered, twelve_digits
 
 log = logging.getLogger(__name__)
 
@@ -532,7 +532,7 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: st
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     per = UNITS[unit]
     # 12 digits: a 50000 um pixel is 0.05 m, not 0.049999999999999996
-    (dy, dx), out = (float(f"{float(v) * per:.12g}") for v in pixel), {}
+    (dy, dx), out = (twelve_digits(float(v) * per) for v in pixel), {}
     square = math.isclose(dy, dx, rel_tol=1e-6)
     ellipses = (
         physical_ellipses(table, (dy, dx))

@@ -63,6 +63,7 @@ from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.table_extras import SaturationCounts, appended_columns
+from unetlab.words import twelve_digits
 from unetlab.zip_damage import (
     MEMBER_DAMAGE,
     before_start,
@@ -827,7 +828,7 @@ def level0_pixel_size(pixel, scale: tuple[float, float]) -> tuple[float, float] 
     ((y, x) level-0 pixels per pixel); None without one."""
     if pixel is None:
         return None
-    return tuple(float(f"{v / s:.12g}") for v, s in zip(pixel_pair(pixel), scale))
+    return tuple(twelve_digits(v / s) for v, s in zip(pixel_pair(pixel), scale))
 
 
 def in_level0_pixels(table: dict, scale: tuple[float, float]) -> dict:
