@@ -809,3 +809,19 @@ def test_a_slide_without_outputs_costs_one_exchange_for_the_look_before(
     assert _two_ranks(net, slide, tmp_path / "out", [Stop(), Stop()]) == [None, None]
     # the look (one pair), the staging begun or resumed, the bands written, the slide's end
     assert shared == [(None, False), False, None, None], shared
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"labels"', "null", "{not json"])
+def test_a_staging_record_that_is_no_dict_is_no_record(tmp_path, text):
+    """A staging whose record is JSON but no object (a list, a string: another program's,
+    a damaged write) is told as holding no record, the staging started again, as one that
+    is no JSON (s75: json.loads read by hand, then .get on a list: AttributeError, a
+    traceback)."""
+    from unetlab.inference.slide_resume import RECORD, mismatch
+
+    stage = tmp_path / "labels"
+    (stage / "0").mkdir(parents=True)
+    (stage / "0" / ".zarray").write_text("{}")
+    (stage / RECORD).write_text(text)
+    said = mismatch({"labels": stage}, {"record": {}})
+    assert said == "it holds no record of what made it (an older unetlab, or killed at its start)"

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 import unetlab
-from unetlab.atomic import RESUMABLE, atomic_path, fsync
+from unetlab.atomic import RESUMABLE, atomic_path, fsync, publishing_record
 from unetlab.data import ome
 from unetlab.data.read_notes import first_said_of_all
 from unetlab.data.tiff_files import real_path
@@ -190,9 +190,8 @@ def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
     missing = [k for k, stage in stages.items() if not (stage / "0" / ".zarray").is_file()]
     if missing:
         return f"its staged {', '.join(missing)} are missing"
-    try:
-        found = json.loads((stages["labels"] / RECORD).read_text())
-    except (OSError, ValueError):
+    found = publishing_record(stages["labels"])  # None: none, unread, or no JSON object
+    if found is None:
         return "it holds no record of what made it (an older unetlab, or killed at its start)"
     return differences(found, wanted, _REASONS)
 
@@ -248,10 +247,7 @@ def thread_note(stages: dict[str, Path], wanted: dict) -> str | None:
     bit only with the same threads (1 and 2 threads differ in the last bits of two thirds of
     the small net's raw outputs; labels only at exact ties: s36 misc). None where they match
     or either is unknown (a GPU, an older staging)."""
-    try:
-        found = json.loads((stages["labels"] / RECORD).read_text()).get("threads")
-    except (OSError, ValueError, AttributeError):
-        return None
+    found = (publishing_record(stages["labels"]) or {}).get("threads")
     now = wanted.get("threads")
     if found is None or now is None or found == now:
         return None
