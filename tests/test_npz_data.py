@@ -92,7 +92,7 @@ def test_train_given_the_npz_says_the_exact_command(tmp_path, monkeypatch, capsy
     said = capsys.readouterr().err
     assert "its folder's reads more.npz with it; to read data.npz alone, move it into a " in said
     alone = tmp_path / "nb_data"  # beside nb/, whose layout may read a folder in it
-    move = f"mkdir -p {alone} && mv {root / 'data.npz'} {alone}/"
+    move = f"mkdir {alone} && mv {root / 'data.npz'} {alone}/"
     assert f"{move} && unetlab train --data={alone} --check\n" in said
 
 
@@ -317,7 +317,7 @@ def test_the_npz_given_is_read_by_its_folders_command_or_put_in_a_folder_of_its_
     assert said.endswith(": unetlab train --data nb3 --check (validating on val.npz)\n")
     said = _error_of(monkeypatch, capsys, "train", "--data", "nb3/test.npz", "--check")
     alone = tmp_path / "nb3_test"
-    copy = f"mkdir -p {alone} && cp {tmp_path / 'nb3' / 'test.npz'} {alone}/"
+    copy = f"mkdir {alone} && cp {tmp_path / 'nb3' / 'test.npz'} {alone}/"
     assert "its folder's would train on train.npz, not test.npz; to train on it alone, copy" in said
     assert said.endswith(f"{copy} && unetlab train --data nb3_test --check\n")
 
@@ -337,9 +337,9 @@ def test_an_npz_beside_a_data_set_of_another_layout_is_put_in_a_folder_of_its_ow
     given = f"--data={root / 'data.npz'}"
     said = _error_of(monkeypatch, capsys, "train", given, "--check")
     alone = tmp_path / "mix2_data"
-    move = f"mkdir -p {alone} && mv {root / 'data.npz'} {alone}/ && unetlab train --data={alone} --check"
+    move = f"mkdir {alone} && mv {root / 'data.npz'} {alone}/"
     assert f"{root}'s data set is of another layout, which does not read it: move it" in said
-    assert said.endswith(f"{move}\n")
+    assert said.endswith(f"{move} && unetlab train --data={alone} --check\n")
 
 
 def test_the_npz_given_outside_a_command_names_the_folder_not_a_command(tmp_path, monkeypatch):
@@ -393,11 +393,25 @@ def test_a_val_npz_and_a_validation_npz_are_refused_naming_both(tmp_path, use):
         split_pairs(root, val_fraction=0.5, seed=1) if use == "train" else evaluation_pairs(root)
 
 
-def test_the_folder_an_npz_is_moved_into_may_exist(tmp_path, monkeypatch, capsys):
-    """s75: the line's 'mkdir nb_data && mv ...' failed where nb_data/ was there (made by an
-    earlier try of the same line): mkdir -p."""
+def test_the_folder_an_npz_is_moved_into_is_a_free_one(tmp_path, monkeypatch, capsys):
+    """s75 review 1: where nb_data/ was there (an earlier try, or the user's folder), the
+    line's 'mkdir -p nb_data && mv nb/data.npz nb_data/' replaced the user's own
+    nb_data/data.npz. The line names the first folder not there, nb_data_2/: run in bash,
+    it moves the file there and leaves the user's as it was."""
+    import shutil
+    import subprocess
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash to run the line in")
     monkeypatch.chdir(tmp_path)
     _split_sets(tmp_path / "nb", ("data", "more"))
+    (tmp_path / "nb_data").mkdir()
+    (tmp_path / "nb_data" / "data.npz").write_bytes(b"the user's own")
     said = _error_of(monkeypatch, capsys, "train", "--data", "nb/data.npz", "--check")
-    alone = tmp_path / "nb_data"
-    assert f"mkdir -p {alone} && mv {tmp_path / 'nb' / 'data.npz'} {alone}/ && " in said
+    line = said.rsplit(": ", 1)[1].strip()
+    alone = tmp_path / "nb_data_2"
+    assert line.startswith(f"mkdir {alone} && mv {tmp_path / 'nb' / 'data.npz'} {alone}/ && ")
+    moved = line.split(" && unetlab ")[0]
+    subprocess.run(["bash", "-c", moved], check=True, cwd=tmp_path)
+    assert (tmp_path / "nb_data" / "data.npz").read_bytes() == b"the user's own"
+    assert (alone / "data.npz").is_file() and not (tmp_path / "nb" / "data.npz").exists()

@@ -30,6 +30,7 @@ import contextlib
 import contextvars
 import fnmatch
 import functools
+import itertools
 import logging
 import os
 import re
@@ -920,12 +921,21 @@ def _h5_labelled(root: Path, names: list[str] | None) -> list[Path]:
 def _own_folder(root: Path, flag: str, verb: str) -> str:
     """The commands that put the ``.npz`` data set ``root`` in a folder of its own (``verb``:
     ``mv``, ``cp``) and read it there (the user's command, that folder in its place): one
-    beside its folder (``nb_test/``), never in it, whose layout may read it (``nb/val/``)."""
+    beside its folder (``nb_test/``), never in it, whose layout may read it (``nb/val/``),
+    nor one there (``nb_test_2/``: s75 review, ``mkdir -p`` moved it over a file of that
+    name there, and a folder of other data sets reads them with it); ``mkdir`` plain, so
+    that the line stops where one was made since."""
     folder = Path(os.path.abspath(root)).parent
-    alone = folder.with_name(f"{folder.name}_{root.stem}")
+    alone = _free_folder(folder.with_name(f"{folder.name}_{root.stem}"))
     command = command_with(root, alone) or f"give {flag} {alone}"
     into = shell_command(verb, root, f"{alone}/")
-    return f"{shell_command('mkdir', '-p', alone)} && {into} && {command}"
+    return f"{shell_command('mkdir', alone)} && {into} && {command}"
+
+
+def _free_folder(wanted: Path) -> Path:
+    """``wanted``, else the first of ``wanted_2``, ``wanted_3``... that is not there."""
+    numbered = (wanted.with_name(f"{wanted.name}_{n}") for n in itertools.count(2))
+    return next(p for p in itertools.chain([wanted], numbered) if not os.path.lexists(p))
 
 
 def _series_cases(root: Path) -> bool:
