@@ -3,6 +3,7 @@
 import csv
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -642,3 +643,50 @@ def test_a_coco_file_that_cannot_be_read_to_tell_is_never_removed(tmp_path, monk
     assert (out / COCO_NEW).read_bytes() == before
     doc = json.loads((out / COCO_FILE).read_text())
     assert [i["file_name"] for i in doc["images"]] == ["a0.png", "a1.png"]
+
+
+def _listing(*stems: str) -> str:
+    """A COCO file of the user's (not predict's) listing the images ``stems``."""
+    images = [
+        {"id": k, "file_name": f"{s}.png", "width": 9, "height": 9} for k, s in enumerate(stems)
+    ]
+    return json.dumps({"images": images, "annotations": [], "categories": []})
+
+
+def test_overwrite_beside_the_user_s_file_leaves_out_the_images_it_lists(tmp_path, caplog):
+    """s75 review 4: no test gave the user's file an image (only '{}'): the new file must
+    leave out a0, which the user's lists. s75 review 3a: where it lists every image,
+    overwrite wrote nothing and said nothing: one line."""
+    _images(tmp_path / "in", [(40, 40), (44, 40)])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / COCO_FILE).write_text(_listing("a0"))
+    predict_folder(_net(), tmp_path / "in", out, _coco(overwrite=True), progress=False)
+    doc = json.loads((out / COCO_NEW).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a1.png"]
+    (out / COCO_NEW).unlink()
+    (out / COCO_FILE).write_text(_listing("a0", "a1"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        predict_folder(_net(), tmp_path / "in", out, _coco(overwrite=True), progress=False)
+    assert f"no COCO file written: {COCO_FILE} lists all 2 images of the run" in caplog.text
+    assert not (out / COCO_NEW).exists() and (out / COCO_FILE).read_text() == _listing("a0", "a1")
+
+
+def test_the_refusal_names_the_file_overwrite_writes_beside_a_corrected_one(tmp_path):
+    """s75 review 3b: the user's objects_coco.json and objects_coco.new.json, which predict
+    wrote and the user corrected: the refusal named objects_coco.new.json (theirs now) as
+    where overwrite writes; overwrite kept it and wrote objects_coco.new2.json."""
+    _images(tmp_path / "in", [(40, 40)])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / COCO_FILE).write_text("{}")
+    predict_folder(_net(), tmp_path / "in", out, _coco(overwrite=True), progress=False)
+    _cut(out / COCO_NEW)
+    _images(tmp_path / "in", [(40, 40), (44, 40)])
+    said = "pass overwrite=True to write the run's COCO file beside it (objects_coco.new2.json)"
+    with pytest.raises(OutputError, match=re.escape(said)):
+        predict_folder(_net(), tmp_path / "in", out, _coco(), progress=False)
+    predict_folder(_net(), tmp_path / "in", out, _coco(overwrite=True), progress=False)
+    doc = json.loads((out / "objects_coco.new2.json").read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["a1.png"]

@@ -797,11 +797,7 @@ def _disown_changed(
     saying them, lines kept. Those that cannot be read to tell (an I/O error) are kept too,
     lines and all (:func:`_keep_unread`)."""
     recorded = output_stamps(folder, command)
-    told = {
-        n: _told(folder / n, recorded[n], carried)
-        for n in names
-        if n in recorded and os.path.lexists(folder / n)
-    }
+    told = _tell(folder, names, recorded, carried)
     unread = {n: why for n, why in told.items() if isinstance(why, str)}
     if unread:
         _keep_unread(folder, unread, command)
@@ -822,6 +818,25 @@ def _disown_changed(
         else:
             forget(folder, changed, command)
     return {*changed, *unread}
+
+
+def changed_outputs(folder: str | os.PathLike, names: Collection[str], command: str) -> set[str]:
+    """Those of ``names`` in ``folder`` that :func:`keep_changed` would keep as not the
+    files ``command`` wrote (changed since, or unread to tell), nothing said nor recorded:
+    a refusal's look ahead at what the run would keep (s75 review: it named a corrected
+    file as where ``--overwrite`` writes)."""
+    recorded = output_stamps(Path(folder), command)
+    return {n for n, why in _tell(Path(folder), names, recorded, None).items() if why}
+
+
+def _tell(folder: Path, names, recorded: Mapping[str, str], carried) -> dict[str, bool | str]:
+    """Each of ``names`` that ``recorded`` (its command's stamps) lists and is there ->
+    :func:`_told`."""
+    return {
+        n: _told(folder / n, recorded[n], carried)
+        for n in names
+        if n in recorded and os.path.lexists(folder / n)
+    }
 
 
 def _edited_line(folder: Path, changed: list[str], command: str, keep: str, beside: str) -> str:

@@ -133,7 +133,8 @@ class CocoPlan:
     its claim and its writer follow alike: ``path``, the file it writes; ``kept``, the files
     not proven predict's, never replaced nor removed, the images they list left out of
     ``path``; ``stale``, an earlier run's files, unchanged since, that ``path`` makes
-    redundant: removed (``path`` itself too where the run has nothing to write)."""
+    redundant: removed (``path`` itself too where the run has nothing to write, but
+    :data:`COCO_FILE`, never stale: a run that skips every input keeps it)."""
 
     path: Path
     kept: tuple[str, ...]
@@ -147,14 +148,21 @@ def plan_coco(out_dir: str | os.PathLike) -> CocoPlan:
     that could not be read to tell (an I/O error: s75, removed as stale); the file written,
     the first name of :func:`next_coco` none of them has (s74 review: with two corrected,
     new images' objects were in none); stale, the others but :data:`COCO_FILE`."""
-    from unetlab.manifest import writers_of
     from unetlab.outputs import edited_outputs, unread_outputs
 
-    here, writers = run_cocos(out_dir), writers_of(Path(out_dir))
-    theirs = {*edited_outputs(out_dir), *unread_outputs(out_dir)}
-    kept = tuple(n for n in here if "predict" not in writers.get(n, ()) or n in theirs)
+    here = run_cocos(out_dir)
+    kept = _kept(Path(out_dir), here, {*edited_outputs(out_dir), *unread_outputs(out_dir)})
     stale = tuple(n for n in here if n not in kept and n != COCO_FILE)
     return CocoPlan(Path(out_dir) / next_coco(kept), kept, stale)
+
+
+def _kept(out_dir: Path, names: Sequence[str], changed: Collection[str]) -> tuple[str, ...]:
+    """Those of the COCO files ``names`` in ``out_dir`` a run keeps as they are: those
+    predict did not write and those ``changed`` since it did (or unread to tell)."""
+    from unetlab.manifest import writers_of
+
+    writers = writers_of(out_dir)
+    return tuple(n for n in names if "predict" not in writers.get(n, ()) or n in changed)
 
 
 def claim_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bool = False) -> Path:
@@ -192,14 +200,13 @@ def refuse_coco(out_dir: str | os.PathLike, *, overwrite: bool = False, keep: bo
 def _refuse_theirs(out_dir: Path, names: Sequence[str]) -> None:
     """OutputError naming the first of ``names`` (:func:`run_cocos`) predict did not write,
     and where ``overwrite`` would write instead (s75: "even when told to overwrite", which
-    wrote nothing, where the rule is only never to replace it)."""
+    wrote nothing, where the rule is only never to replace it), told by :func:`plan_coco`'s
+    rule (s75 review: a corrected ``objects_coco.new.json`` was named)."""
     from unetlab.errors import OutputError, said
-    from unetlab.manifest import writers_of
-    from unetlab.outputs import OVERWRITE_FIXES
+    from unetlab.outputs import OVERWRITE_FIXES, changed_outputs
 
-    writers = writers_of(out_dir)
-    if theirs := [n for n in names if "predict" not in writers.get(n, ())]:
-        beside = next_coco(theirs)
+    if theirs := _kept(out_dir, names, ()):
+        beside = next_coco(_kept(out_dir, names, changed_outputs(out_dir, names, "predict")))
         raise OutputError(
             **said(
                 lambda fix: (
@@ -248,8 +255,9 @@ def write_run_coco(
 
     plan = plan_coco(out_dir)
     path = plan.path
-    files = _unlisted([out_dir / n for n in plan.kept], files, names)
-    planes, left_out = _one_plane_objects(out_dir, files)
+    if not (unlisted := _unlisted([out_dir / n for n in plan.kept], files, names)) and files:
+        _say_all_listed(out_dir, plan.kept, len(files))
+    planes, left_out = _one_plane_objects(out_dir, unlisted)
     say_left_out(path, left_out, "COCO")
     _drop_stale(out_dir, [n for n in plan.stale if n != path.name or not planes])
     if not planes:
@@ -295,6 +303,19 @@ def _drop_stale(out_dir: Path, names: Sequence[str]) -> None:
         log.info("removed %s: an earlier run's COCO file of images now in another", out_dir / name)
     if names:
         forget(out_dir, names, "predict")
+
+
+def _say_all_listed(out_dir: Path, kept: Sequence[str], count: int) -> None:
+    """The line of a run that writes no COCO file, the user's files ``kept`` listing all
+    its ``count`` images (s75 review: ``--overwrite`` wrote nothing, said nothing)."""
+    log.warning(
+        "%s: no COCO file written: %s %s all %s of the run (yours, kept as %s)",
+        out_dir,
+        " and ".join(kept),
+        worded(len(kept), "lists", "list"),
+        numbered(count, "image"),
+        worded(len(kept), "it is", "they are"),
+    )
 
 
 def _say_new(path: Path, kept: list[str], named: list[str]) -> None:
