@@ -604,21 +604,31 @@ def test_a_linked_folder_among_the_inputs_keeps_its_given_name(tmp_path, monkeyp
     assert [i["file_name"] for i in doc["images"]] == ["A/x.png", "B/y.png"]
 
 
-def test_images_on_two_drives_are_named_by_their_file_names(monkeypatch):
+def test_images_on_two_drives_are_named_relative_to_each_drive(monkeypatch):
     """s75: on Windows, C:\\in\\x.png and D:\\in\\y.png have no common folder:
-    os.path.commonpath and relpath raise ValueError, a traceback at the run's end. Each is
-    named by its file name (as a CVAT task of both names them)."""
+    os.path.commonpath and relpath raise ValueError, a traceback at the run's end. s75
+    review 7: named by their file names, C:\\in\\A\\x.png and C:\\in\\B\\x.png were
+    one. Each is named relative to its drive's deepest folder (here /c, /d stand for the
+    drives)."""
     import os
 
-    from unetlab.inference.coco_out import coco_names
+    from unetlab.inference import coco_out
 
-    def two_drives(*args, **kwargs):
-        raise ValueError("path is on mount 'C:', start on mount 'D:'")
+    commonpath = os.path.commonpath
 
-    monkeypatch.setattr(os.path, "relpath", two_drives)
-    monkeypatch.setattr(os.path, "commonpath", two_drives)
-    files = [Path("/c/in/x.png"), Path("/d/in/sub/y.png")]
-    assert coco_names(files) == {files[0]: "x.png", files[1]: "y.png"}
+    def one_drive(paths):
+        if len({coco_out._drive(p) for p in paths}) > 1:
+            raise ValueError("Paths don't have the same drive")
+        return commonpath(paths)
+
+    monkeypatch.setattr(coco_out, "_drive", lambda folder: Path(folder).parts[1])
+    monkeypatch.setattr(os.path, "commonpath", one_drive)
+    files = [Path("/c/in/A/x.png"), Path("/c/in/B/x.png"), Path("/d/in/sub/y.png")]
+    assert coco_out.coco_names(files) == {
+        files[0]: "A/x.png",
+        files[1]: "B/x.png",
+        files[2]: "y.png",
+    }
 
 
 def test_a_coco_file_that_cannot_be_read_to_tell_is_never_removed(tmp_path, monkeypatch):
@@ -690,3 +700,18 @@ def test_the_refusal_names_the_file_overwrite_writes_beside_a_corrected_one(tmp_
     predict_folder(_net(), tmp_path / "in", out, _coco(overwrite=True), progress=False)
     doc = json.loads((out / "objects_coco.new2.json").read_text())
     assert [i["file_name"] for i in doc["images"]] == ["a1.png"]
+
+
+def test_an_earlier_input_under_a_linked_parent_is_named_as_reached(tmp_path):
+    """s75 review 2: link -> real; predict link/inA then link/inB into one folder named
+    'real/inA/a0.png', 'link/inB/b1.png' (the earlier input is listed by its resolved path,
+    and only a given folder itself was matched, not one under a linked parent), where main
+    named 'inA/a0.png', 'inB/b1.png' (/home -> /gpfs/home, macOS /tmp)."""
+    write_png(tmp_path / "real" / "inA" / "a0.png", nuclei_image(40, 40, seed=0))
+    write_png(tmp_path / "real" / "inB" / "b1.png", nuclei_image(44, 40, seed=1))
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    for folder in ("inA", "inB"):
+        given = tmp_path / "link" / folder
+        predict_folder(_net(), given, tmp_path / "out", _coco(), progress=False)
+    doc = json.loads((tmp_path / "out" / COCO_FILE).read_text())
+    assert [i["file_name"] for i in doc["images"]] == ["inA/a0.png", "inB/b1.png"]

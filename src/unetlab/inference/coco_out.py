@@ -352,27 +352,56 @@ def coco_names(files: Sequence[Path]) -> dict[Path, str]:
     ``inA/`` and ``inB/`` (or ``inA`` then ``inB`` into one folder, by predict_folder or
     predict_file) ``inA/a0.png``. One rule for both callers (s74 review: predict_file's
     second call named its first ``/tmp/in/A/x.png``, predict_folder's ``in/A/x.png`` or
-    ``x.png`` as the folders were spelled). Files of no common folder (two drives on
-    Windows: ``relpath`` raises) are named by their file names (s75: a traceback)."""
-    if not files:
-        return {}
+    ``x.png`` as the folders were spelled). Files on two drives (Windows: no common
+    folder, ``relpath`` raises: s75, a traceback) are named relative to each drive's
+    deepest folder (s75 review: by file names, ``A/x.png`` and ``B/x.png`` were one)."""
     where = _given_folders(files)
-    try:
-        top = os.path.commonpath(list(where.values()))
-        return {f: Path(os.path.relpath(where[f], top), Path(f).name).as_posix() for f in files}
-    except ValueError:
-        return {f: Path(f).name for f in files}
+    drives: dict[str, list[Path]] = {}
+    for f in files:
+        drives.setdefault(_drive(where[f]), []).append(f)
+    named = {}
+    for on_drive in drives.values():
+        top = os.path.commonpath([where[f] for f in on_drive])
+        named |= {f: Path(os.path.relpath(where[f], top), Path(f).name) for f in on_drive}
+    return {f: named[f].as_posix() for f in files}
+
+
+def _drive(folder: str) -> str:
+    """The drive of the absolute ``folder`` (Windows: ``C:``, ``\\\\server\\share``;
+    elsewhere none)."""
+    return os.path.splitdrive(folder)[0]
 
 
 def _given_folders(files: Sequence[Path]) -> dict[Path, str]:
     """Each of ``files`` -> its absolute folder as given, a linked folder not resolved (s75:
     ``in/B`` -> ``elsewhere/B`` named ``elsewhere/B/y.png``); an earlier run's input (listed
-    by its resolved path) -> the folder as this run gives it where it is the same one (s73
-    review: ``link/a0.png`` and ``real/a1.png``)."""
+    by its resolved path) -> that folder as this run reaches it, through any linked folder
+    a given one is in (s73 review: ``link/a0.png`` and ``real/a1.png``; s75 review:
+    ``link/inB`` given, the earlier ``real/inA``, named so)."""
     given = {f: os.path.dirname(os.path.abspath(f)) for f in files}
-    real = {f: os.path.realpath(folder) for f, folder in given.items()}
-    alias = {real[f]: folder for f, folder in given.items() if real[f] != folder}
-    return {f: alias.get(real[f], given[f]) for f in files}
+    alias = _linked_folders(sorted(set(given.values())))
+    return {f: _reached(os.path.realpath(given[f]), alias) or given[f] for f in files}
+
+
+def _linked_folders(folders: Sequence[str]) -> dict[str, str]:
+    """Each real folder reached through a link by one of ``folders`` or a folder above it
+    -> that folder as reached (the first of ``folders`` to reach it)."""
+    alias: dict[str, str] = {}
+    for folder in folders:
+        for above in (folder, *map(str, Path(folder).parents)):
+            if (real := os.path.realpath(above)) != above:
+                alias.setdefault(real, above)
+    return alias
+
+
+def _reached(real: str, alias: Mapping[str, str]) -> str | None:
+    """The real folder ``real`` as reached through the deepest folder of ``alias`` (real ->
+    as reached) it is or is in; None where it is in none."""
+    within = [k for k in alias if real == k or real.startswith(k.rstrip(os.sep) + os.sep)]
+    if not within:
+        return None
+    deepest = max(within, key=len)
+    return alias[deepest] + real[len(deepest) :]
 
 
 def _one_plane_objects(
