@@ -391,34 +391,56 @@ def test_a_data_set_s_search_parses_each_predicted_file_once(tmp_path, monkeypat
 
 
 def _shown_by_labelme(path: Path) -> bool:
-    """labelme's LabelFile.load_image_file: Pillow opens the image and saves it as PNG."""
-    import io
-
+    """labelme 7.1's ``_imread`` (``LabelFile.load_image_file``; 6.0 on): Pillow, its size
+    limit off (``MAX_IMAGE_PIXELS = None``), in a mode it shows; else, by a .tif/.tiff
+    name, tifffile, scaled to 8 bits (a 2-D or 3-D array)."""
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
         with Image.open(path) as image:
-            image.save(io.BytesIO(), format="PNG")
+            if image.mode in {"1", "L", "P", "RGB", "RGBA", "LA", "PA"}:
+                return True
     except OSError:
-        return False
-    return True
+        pass
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    return path.suffix.lower() in (".tif", ".tiff") and tifffile.imread(path).ndim in (2, 3)
 
 
-def test_a_tiff_labelme_cannot_show_is_left_out_in_one_line(tmp_path, caplog):
-    """s75: a float TIFF's labelme file named it as imagePath, which labelme's Pillow opens
-    as mode F and cannot re-save as PNG ("cannot write mode F as PNG"): nothing loads. Left
-    out in one line, as an .npy is; an 8-bit and a 16-bit TIFF get theirs (Pillow's own
-    save is the oracle)."""
+def test_a_tiff_is_left_out_where_labelme_cannot_show_it(tmp_path, caplog):
+    """s75 review 5, 6: labelme 6.0 on reads a TIFF Pillow shows in no mode (float, 16-bit,
+    signed) with tifffile, by a .tif/.tiff name only, and a TIFF of another name (.lsm) with
+    Pillow, by its content: f.tif, u16.tif and c.lsm get their files (the float one was left
+    out, c.lsm 'by the name its file gives'); a float g.lsm is left out in one line."""
     _images(tmp_path / "in", [(40, 44)])
     image = np.asarray(Image.open(tmp_path / "in" / "a0.png"))
-    for name, pixels in (("f", image.astype(np.float32) / 255), ("u16", image.astype(np.uint16))):
-        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", pixels, photometric="minisblack")
+    tiffs = {"f.tif": image.astype(np.float32) / 255, "u16.tif": image.astype(np.uint16)}
+    tiffs |= {"c.lsm": image, "g.lsm": image.astype(np.float32) / 255}
+    for name, pixels in tiffs.items():
+        tifffile.imwrite(tmp_path / "in" / name, pixels, photometric="minisblack")
     result = predict_folder(_net(), tmp_path / "in", tmp_path / "out", _labelme(), progress=False)
-    assert not result.failed and (tmp_path / "out" / "f_objects.tif").is_file()
+    assert not result.failed and (tmp_path / "out" / "g_objects.tif").is_file()
     written = sorted(p.name for p in (tmp_path / "out").glob("*_objects.json"))
-    assert written == ["a0_objects.json", "u16_objects.json"]
+    assert written == ["a0_objects.json", "c_objects.json", "f_objects.json", "u16_objects.json"]
     shown = [p.name for p in sorted((tmp_path / "in").iterdir()) if _shown_by_labelme(p)]
-    assert shown == ["a0.png", "u16.tif"]  # the oracle agrees
-    said = "1 input left out (f.tif): labelme opens it with Pillow, which shows no TIFF of"
+    assert shown == ["a0.png", "c.lsm", "f.tif", "u16.tif"]  # the oracle agrees
+    said = "1 input left out (g.lsm): labelme reads a TIFF of mode F only by a .tif or .tiff name"
     assert caplog.text.count(said) == 1
+
+
+def test_a_large_8_bit_tiff_is_one_labelme_shows(tmp_path, monkeypatch):
+    """s75 review 5: an 8-bit TIFF over Pillow's size limit raised DecompressionBombError,
+    told "no TIFF of such pixels" (under twice the limit, a raw DecompressionBombWarning);
+    labelme sets no limit and shows it. The limit here 100 pixels, a 40 x 44 TIFF over it."""
+    import warnings
+
+    from unetlab.inference.object_planes import unshown_by_labelme
+
+    tifffile.imwrite(tmp_path / "big.btf", np.zeros((40, 44), np.uint8), bigtiff=True)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert unshown_by_labelme(tmp_path / "big.btf") is None
+    assert Image.MAX_IMAGE_PIXELS == 100
 
 
 @pytest.mark.parametrize("outlines", ["labelme", "cellpose"])

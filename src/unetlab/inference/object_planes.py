@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import csv
-import functools
-import io
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -43,19 +41,22 @@ _LARGE = (
 #: by reader of a file naming its image: the images it opens by that name, and how to give
 #: it one of the others (cellpose ``io.imread``: TIFF by tifffile, others by OpenCV, which
 #: knows a BigTIFF ``.btf`` by its header; an ``.npy`` it reads as a ``_seg.npy``'s masks;
-#: labelme ``LabelFile.load_image_file``: Pillow, GIF and BigTIFF too (s74 review 3, s75:
-#: left out), re-saved as PNG, which a float TIFF cannot be: :func:`unshown_by_pillow`).
-#: unetlab reads no other TIFF suffix an image of one plane has (``.tf8``, ``.tf2``: none)
+#: labelme ``LabelFile.load_image_file``: Pillow, GIF too (s74 review 3: left out); a TIFF
+#: by any of its names, Pillow opening it by its content: :func:`unshown_by_labelme`)
 OPENERS = {
     "cellpose's GUI": (
         (".tif", ".tiff", ".btf", ".png", ".jpg", ".jpeg", ".bmp", ".webp"),
         "convert it to TIFF (tifffile.imwrite) and predict the TIFF",
     ),
     "labelme": (
-        (".tif", ".tiff", ".btf", ".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"),
+        (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"),
         "convert it to PNG and predict the PNG",
     ),
 }
+
+#: the Pillow modes labelme shows as Pillow opens them (7.1 ``_DISPLAYABLE_MODES``); a TIFF
+#: of others it reads with tifffile, scaled to 8 bits, by a ``.tif``/``.tiff`` name only
+LABELME_MODES = frozenset({"1", "L", "P", "RGB", "RGBA", "LA", "PA"})
 
 
 def unopened_by(reader: str) -> Callable[[Path], str | None]:
@@ -63,55 +64,44 @@ def unopened_by(reader: str) -> Callable[[Path], str | None]:
     :data:`OPENERS`: cellpose's GUI, labelme) opens the image they name: why it cannot open
     input ``path`` (an ``.npy``, an ``.npz``, an MRC or NIfTI file: none it opens), else
     None."""
-    opened, fix = OPENERS[reader]
-    why = f"{reader} cannot open such an image by the name its file gives and loads nothing: {fix}"
-    shown = unshown_by_pillow if reader == "labelme" else lambda path: None
-    return lambda path: shown(path) if path.suffix.lower() in opened else why
-
-
-def unshown_by_pillow(path: Path) -> str | None:
-    """Why labelme cannot show the TIFF ``path``: it opens an image with Pillow and saves it
-    as PNG (``LabelFile.load_image_file``), which Pillow cannot do of a float TIFF (mode
-    ``F``), a signed or 32-bit one (``I``), nor opens a float64 or a signed RGB one (s75:
-    its file loaded nothing); None for any other file. Pillow reads the header alone."""
-    from PIL import Image, UnidentifiedImageError
-
     from unetlab.data.tiff_files import is_tiff_name
 
-    if not is_tiff_name(path):
-        return None  # a PNG, JPEG, GIF... Pillow opens is one it saves
+    opened, fix = OPENERS[reader]
+    why = f"{reader} cannot open such an image by the name its file gives and loads nothing: {fix}"
+
+    def unopened(path: Path) -> str | None:
+        return None if path.suffix.lower() in opened else why
+
+    if reader == "labelme":
+        return lambda path: unshown_by_labelme(path) if is_tiff_name(path) else unopened(path)
+    return unopened
+
+
+def unshown_by_labelme(path: Path) -> str | None:
+    """Why labelme cannot show the TIFF ``path`` (any of its names: ``.lsm``, ``.scn``...;
+    s75 review 6): one Pillow opens in a mode of :data:`LABELME_MODES` it shows, others it
+    reads with tifffile by a ``.tif``/``.tiff`` name only (labelme 6.0 on: float, 16-bit,
+    signed). Pillow's size limit off, as labelme sets it (s75 review 5: a 14000² 8-bit TIFF
+    was told "no TIFF of such pixels"). Pillow reads the header alone; None where it opens."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
         with Image.open(path) as image:
             mode = image.mode
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except UnidentifiedImageError:
         mode = None
     except OSError:
         return None  # unread here (gone since): the objects TIFF's reasons tell
-    if mode is not None and _png_writes(mode):
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    if mode in LABELME_MODES or path.suffix.lower() in (".tif", ".tiff"):
         return None
+    pixels = f"mode {mode}" if mode else "such pixels (float64, signed RGB...)"
     return (
-        f"labelme opens it with Pillow, which shows no TIFF of {_pixels(mode)}: convert it "
-        "to 8- or 16-bit (unsigned) PNG and predict the PNG"
+        f"labelme reads a TIFF of {pixels} only by a .tif or .tiff name: copy it to "
+        f"{path.stem}.tif (or convert it to 8-bit PNG) and predict that"
     )
-
-
-def _pixels(mode: str | None) -> str:
-    """The pixels of a TIFF Pillow opens as ``mode`` (None: not at all), as a line says them."""
-    said = {"F": "float pixels (mode F)", "I": "signed or 32-bit pixels (mode I)"}
-    return said.get(mode, f"mode {mode}") if mode else "such pixels (float64, signed RGB...)"
-
-
-@functools.cache
-def _png_writes(mode: str) -> bool:
-    """Whether Pillow saves an image of ``mode`` as PNG (as labelme re-saves what it opens):
-    a one-pixel image of it saved, the installed Pillow's own answer."""
-    from PIL import Image
-
-    try:
-        Image.new(mode, (1, 1)).save(io.BytesIO(), format="PNG")
-    except (OSError, ValueError, KeyError):
-        return False
-    return True
 
 
 def unplaced(tif: Path) -> str | None:
