@@ -1,6 +1,7 @@
 """A notebook's data set in one ``.npz`` (``np.savez(f, images=..., masks=...)``), s73: its
 masks are read from its ``masks`` array wherever a mask's size or kind is asked."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -388,9 +389,20 @@ def test_a_val_npz_and_a_validation_npz_are_refused_naming_both(tmp_path, use):
     from unetlab.evaluate.masks import evaluation_pairs
 
     root = _split_sets(tmp_path / "nb", ("train", "val", "validation"))
-    said = "val.npz and validation.npz both name the validation split: merge them into one"
-    with pytest.raises(DatasetError, match=said):
+    said = "val.npz and validation.npz both name the validation split: keep one (merge the"
+    with pytest.raises(DatasetError, match=re.escape(said)):
         split_pairs(root, val_fraction=0.5, seed=1) if use == "train" else evaluation_pairs(root)
+
+
+def test_two_validation_sets_beside_a_test_npz_are_no_matter_to_scoring(tmp_path):
+    """s75 review 8: evaluate --data nb/ with train, val, validation and test.npz reads
+    test.npz alone, yet was refused for the two validation sets; training still is."""
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    root = _split_sets(tmp_path / "nb", ("train", "val", "validation", "test"))
+    assert {Path(p.image).name for p in evaluation_pairs(root)} == {"test.npz"}
+    with pytest.raises(DatasetError, match="val.npz and validation.npz both name"):
+        split_pairs(root, val_fraction=0.5, seed=1)
 
 
 def test_the_folder_an_npz_is_moved_into_is_a_free_one(tmp_path, monkeypatch, capsys):

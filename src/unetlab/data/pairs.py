@@ -989,21 +989,22 @@ def _npz_used(root: Path, sets: list[Path], use: Use) -> list[Path]:
     trained and validated on test.npz too, unsaid: s73 review 8)."""
     if len(sets) < 2:
         return sets
-    _refuse_two_vals(sets)
     used = _npz_read(sets, use)
+    _refuse_two_vals(used)
     note_once(f"{root}/: {len(sets)} data sets in one file each{_npz_how(root, sets, used, use)}")
     return used
 
 
-def _refuse_two_vals(sets: list[Path]) -> None:
-    """DatasetError where two of the data sets ``sets`` are named for validation
-    (``val.npz`` and ``validation.npz``): neither was the split, all trained on as one
-    (s75)."""
-    if len(vals := [p for p in sets if _split_named(p, "val")]) > 1:
+def _refuse_two_vals(used: list[Path]) -> None:
+    """DatasetError where two of the data sets a command reads (``used``) are named for
+    validation (``val.npz`` and ``validation.npz``): neither was the split, all trained on
+    as one (s75); scoring beside a ``test.npz`` reads neither (s75 review 8: refused)."""
+    if len(vals := [p for p in used if _split_named(p, "val")]) > 1:
         shown = " and ".join(p.name for p in vals)
         raise DatasetError(
-            f"{vals[0].parent}: {shown} both name the validation split: merge them into one "
-            "(or rename one to train on it)"
+            f"{vals[0].parent}: {shown} both name the validation split: keep one (merge the "
+            f"other into it: np.savez of each array np.concatenate-d, then remove it), or "
+            "rename one to train on it"
         )
 
 
