@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -160,3 +161,26 @@ def test_no_plate_metadata_is_still_refused(tmp_path, instance_checkpoint):
 
 def _raise(line: str):
     raise UnetlabError(line)
+
+
+def test_a_field_output_by_its_older_name_is_said_and_kept(tmp_path, instance_checkpoint, caplog):
+    """A field given alone was named ``plate_A_1_0`` before its outputs took its well's
+    name (``plate_A01_f0``): an output folder holding such labels kept them beside the new
+    ones silently. Now one line names both; the old file is kept, untouched."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--output", str(out)]
+    import zarr
+
+    group = zarr.open_group(plate, mode="a")
+    attrs = dict(group.attrs)
+    group.attrs.clear()  # no plate: the field named as all plates' were (a real earlier run)
+    assert main([*argv, "--input", str(plate / "A/1/0")]) == 0
+    group.attrs.update(attrs)
+    before = (out / "plate_A_1_0.tif").read_bytes()
+    with caplog.at_level(logging.WARNING):
+        assert main([*argv, "--input", str(plate), "--skip-existing"]) == 0
+    said = "plate_A_1_0.tif beside its plate_A01_f0.tif is what its labels were named before"
+    assert [r for r in caplog.text.splitlines() if said in r] != []
+    assert (out / "plate_A_1_0.tif").read_bytes() == before
+    assert _stems(out) == ["plate_A01_f0", "plate_A02_f0", "plate_A_1_0", "plate_B03_f0"]

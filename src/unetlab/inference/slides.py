@@ -1107,17 +1107,33 @@ def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
 
 def say_older_name(path: Path, labels: Path) -> None:
     """The line for a Zarr given by its path in a store (``a.ome.zarr/0``) whose output
-    folder holds labels by the name such an input's had before they were named after the
-    store (``0.tif``, now ``a_0.tif``): kept (nothing a run did not make is removed)."""
-    if zarr_within(path) is None:
-        return
-    old = labels.with_name(Path(path).name + labels.name[len(output_stem(path)) :])
-    if old != labels and old.exists():
-        log.warning(
-            "%s: %s beside its %s is what its labels were named before they took the store's "
-            "name; kept (remove it if it is not another input's)",
-            *(shown_path(path), old.name, labels.name),
+    folder holds labels by a name such an input's had before: before they were named after
+    the store (``0.tif``, now ``a_0.tif``), or, a field of an HCS plate, before they were
+    named after its well (``plate_A_1_0.tif``, now ``plate_A01_f0.tif``): kept (nothing a
+    run did not make is removed), the field predicted under its new name."""
+    ending = labels.name[len(output_stem(path)) :]
+    for stem, took in _older_stems(path):
+        old = labels.with_name(stem + ending)
+        if old != labels and old.exists():
+            log.warning(
+                "%s: %s beside its %s is what its labels were named before they took %s; "
+                "kept (remove it if it is not another input's)",
+                *(shown_path(path), old.name, labels.name, took),
+            )
+
+
+def _older_stems(path: Path) -> list[tuple[str, str]]:
+    """The names the outputs of the Zarr ``path`` given inside a store had before, each with
+    what its name took since: its own (``0``: the store's name), and a plate field's path in
+    its store (``plate_A_1_0``: its well's and field's)."""
+    if (within := zarr_within(path)) is None:
+        return []
+    stems = [(Path(path).name, "the store's name")]
+    if field_place(path) is not None:
+        stems.append(
+            ("_".join((output_stem(within[0]), *within[1])), "its well's and field's names")
         )
+    return stems
 
 
 def _device(model, options: PredictOptions, group: Group) -> torch.device:
