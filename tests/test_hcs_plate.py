@@ -184,3 +184,82 @@ def test_a_field_output_by_its_older_name_is_said_and_kept(tmp_path, instance_ch
     assert [r for r in caplog.text.splitlines() if said in r] != []
     assert (out / "plate_A_1_0.tif").read_bytes() == before
     assert _stems(out) == ["plate_A01_f0", "plate_A02_f0", "plate_A_1_0", "plate_B03_f0"]
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_ome_zarr_outputs_of_a_plate_make_an_output_plate(tmp_path, instance_checkpoint, version):
+    """``--output-format ome-zarr`` wrote each field's ``<stem>.ome.zarr`` and no plate:
+    now ``out/plate.ome.zarr`` has the input's row/column/field layout with NGFF ``plate``
+    and ``well`` metadata, each field its labels (and its objects as its label ``objects``),
+    and a rerun that predicts one field again makes it whole again."""
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2, version=version)
+    before = _tree(plate)
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    argv += ["--output", str(out), "--output-format", "ome-zarr", "--instances"]
+    assert main(argv) == 0
+    _check_output_plate(out)
+    shutil.rmtree(out / "plate_A02_f1.ome.zarr")
+    assert main([*argv, "--skip-existing"]) == 0
+    _check_output_plate(out)
+    assert _tree(plate) == before  # the input plate untouched
+
+
+def _check_output_plate(out: Path) -> None:
+    import zarr
+
+    root = zarr.open_group(out / "plate.ome.zarr", mode="r")
+    meta = root.attrs["plate"]
+    assert [w["path"] for w in meta["wells"]] == WELLS
+    for well in meta["wells"]:
+        row, column = well["path"].split("/")
+        assert meta["rows"][well["rowIndex"]]["name"] == row
+        assert meta["columns"][well["columnIndex"]]["name"] == column
+        images = root[well["path"]].attrs["well"]["images"]
+        assert [i["path"] for i in images] == ["0", "1"]
+        for f in ("0", "1"):
+            field = root[f"{well['path']}/{f}"]
+            stem = f"plate_{row}{column.zfill(2)}_f{f}"
+            own = zarr.open_group(out / f"{stem}.ome.zarr", mode="r")
+            assert np.array_equal(field["0"][:], own["0"][:])
+            assert field.attrs["multiscales"][0]["datasets"][0]["path"] == "0"
+            assert field["labels"].attrs["labels"] == ["objects"]
+            objects = field["labels/objects"]
+            assert "image-label" in objects.attrs
+            ids = zarr.open_group(out / f"{stem}_objects.ome.zarr", mode="r")["0"][:]
+            assert np.array_equal(objects["0"][:], ids)
+    assert meta["field_count"] == 2 and meta["version"] == "0.4"
+
+
+def test_an_output_plate_in_its_input_plate_is_refused(tmp_path, instance_checkpoint, capsys):
+    """``--output`` inside the input plate, or the plate's own folder (its output plate
+    would be the input), is one line before any work; the input is untouched."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
+    before = _tree(plate)
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    argv += ["--output-format", "ome-zarr"]
+    for out in (plate / "out", tmp_path):
+        assert main([*argv, "--output", str(out), "--overwrite"]) != 0
+        err = capsys.readouterr().err
+        assert "the output plate would be written " in err and "the input plate" in err
+        assert "Traceback" not in err
+    assert _tree(plate) == before
+
+
+def test_a_folder_of_plates_predicts_each_plates_fields(tmp_path, instance_checkpoint):
+    """A folder holding two plates (zarr v2 and v3) given as ``--input``: each plate's
+    fields predicted, named by their plate, well and field, and each plate summed apart."""
+    screen = tmp_path / "screen"
+    write_plate(screen / "day1.ome.zarr", ["A/1", "B/2"], 1)
+    write_plate(screen / "day2.ome.zarr", ["C/3"], 2, version="0.5")
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(screen)]
+    assert main([*argv, "--output", str(out), "--instances"]) == 0
+    assert _stems(out) == ["day1_A01_f0", "day1_B02_f0", "day2_C03_f0", "day2_C03_f1"]
+    assert [w["well"] for w in _rows(out / "day1_wells.csv")] == ["A01", "B02"]
+    assert [(w["well"], w["fields"]) for w in _rows(out / "day2_wells.csv")] == [("C03", "2")]

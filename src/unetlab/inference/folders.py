@@ -142,7 +142,7 @@ from unetlab.inference.output_rules import (
     shared_outputs,
 )
 from unetlab.inference.pages import file_read_axes
-from unetlab.inference.plate_wells import claim_wells, write_wells
+from unetlab.inference.plate_out import claim_wells, refuse_own_plates, write_plates
 from unetlab.inference.predict import (
     PredictOptions,
     check_model,
@@ -663,11 +663,11 @@ def claim_folder(
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=claim.check)
     if outputs.outlines == "coco":  # before any line of the folder's (s74)
         refuse_coco(out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
+    refuse_own_plates(out_dir, files, outputs)  # an output plate never in its input plate
     with slide_resume.noting_unskipped(), prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
-        if outputs.objects is not None:  # an HCS plate's per-well table and picture
-            claim_wells(out_dir, files, overwrite=outputs.overwrite)
+        claim_wells(out_dir, files, outputs)  # an HCS plate's per-well table and picture
         if outputs.outlines == "coco":
             claim_coco(out_dir, overwrite=outputs.overwrite, keep=outputs.skip_existing)
         yield claim.done
@@ -1539,7 +1539,7 @@ def _conclude(
         paths = input_paths(out_dir, files, root)  # the earlier runs' inputs first
         result.summary = _summary(out_dir, files, result, paths, write=summed, scale=scale)
         _coco(out_dir, paths, result, outputs)
-        write_wells(out_dir, files)  # an HCS plate's wells, from its fields' tables
+    write_plates(out_dir, files, outputs)  # an HCS plate's wells table, its output plate
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
     if report is not None:

@@ -46,6 +46,7 @@ from unetlab.inference.held import (  # re-exported: the folder's rules
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.legend import own_legend_of
 from unetlab.inference.objects_3d import classes_table, flat_inputs, say_flat
+from unetlab.inference.plate_out import plate_zarr_names
 from unetlab.inference.records import (
     Z_ONLY,
     OutputOptions,
@@ -787,7 +788,7 @@ def prediction_folder(
     ``predict.json`` once the work is done."""
     out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
     _refuse_conflicts(out_dir, files, wanted := outputs.wanted)
-    names = [n for f in files for n in input_roles(f, **wanted)]
+    names = [n for f in files for n in input_roles(f, **wanted)] + plate_zarr_names(files, outputs)
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources, folder=Path(out_dir))
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)

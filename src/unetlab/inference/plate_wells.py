@@ -23,10 +23,10 @@ from unetlab.data.io import write_csv
 from unetlab.data.plates import FieldPlace, field_place, plate_grid
 from unetlab.inference.slides import output_stem
 
-__all__ = ["claim_wells", "wells_paths", "write_wells"]
+__all__ = ["plates_of", "well_rows", "wells_paths", "write_wells"]
 
 
-def _plates(files: Sequence[Path]) -> dict[Path, list[tuple[Path, FieldPlace]]]:
+def plates_of(files: Sequence[Path]) -> dict[Path, list[tuple[Path, FieldPlace]]]:
     """The plates of the fields among ``files`` -> their fields and places, in input order."""
     plates: dict[Path, list[tuple[Path, FieldPlace]]] = {}
     for path in files:
@@ -42,24 +42,11 @@ def wells_paths(out_dir: str | os.PathLike, plate: Path) -> tuple[Path, Path]:
     return stem.with_suffix(".csv"), stem.with_suffix(".png")
 
 
-def claim_wells(out_dir: str | os.PathLike, files: Sequence[Path], *, overwrite: bool) -> None:
-    """The per-well outputs of the plates among ``files`` checked and listed in the
-    folder's manifest before any work, as the per-image table's
-    (:func:`~unetlab.inference.objects_summary.claim_summary`)."""
-    from unetlab.inference.output_rules import GIVE_ANOTHER
-    from unetlab.outputs import claim_files, refuse_unlisted
-
-    paths = [p for plate in _plates(files) for p in wells_paths(out_dir, plate)]
-    if paths:
-        refuse_unlisted(paths, "predict")
-        claim_files(paths, overwrite=overwrite, command="predict", elsewhere=GIVE_ANOTHER)
-
-
 def write_wells(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
     """The per-well table and picture of each plate among ``files`` (the module's
     docstring), from the fields' objects tables in ``out_dir``; their paths."""
     written = []
-    for plate, fields in _plates(files).items():
+    for plate, fields in plates_of(files).items():
         rows = well_rows(out_dir, fields)
         table, picture = wells_paths(out_dir, plate)
         write_csv(table, {k: [_cell(r.get(k, "")) for r in rows] for k in _columns(rows)})

@@ -1,0 +1,178 @@
+"""Predict's outputs of each HCS plate among its inputs, beside each field's own: with
+``--instances`` the per-well table and picture (:mod:`unetlab.inference.plate_wells`); with
+``--output-format ome-zarr`` an output plate ``<plate>.ome.zarr`` of the input's
+row/column/field layout with NGFF 0.4 ``plate`` and ``well`` metadata, as napari
+(napari-ome-zarr) and Fiji open a plate.
+
+Each field of the output plate is that field's labels as predict writes them
+(``<stem>.ome.zarr``: class indices, a multiscales image) with its objects' ids
+(``<stem>_objects.ome.zarr``, with ``--instances``) as its NGFF label ``labels/objects``.
+Their files are hard links to the field's own outputs (no second copy on disk; copied
+where the file system cannot link), which stay: they are what ``--skip-existing`` and a
+stopped run resume from. The plate is staged under a hidden name and renamed into place once
+whole, at the end of each run, from the fields whose outputs are in the folder (predicted
+now or skipped); a field without them (failed) is left out, a well without any too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.atomic import remove_tree
+from unetlab.data.ome import replace_folder, staging_path
+from unetlab.data.plates import FieldPlace, plate_grid
+from unetlab.errors import OutputError
+from unetlab.inference.plate_wells import plates_of, wells_paths, write_wells
+from unetlab.inference.slides import output_names, output_stem
+
+__all__ = [
+    "claim_wells",
+    "plate_zarr_names",
+    "plate_zarr_path",
+    "refuse_own_plates",
+    "write_plates",
+]
+
+#: the NGFF version of the output plate's metadata (that of predict's OME-Zarr labels)
+NGFF = "0.4"
+
+
+def plate_zarr_path(out_dir: str | os.PathLike, plate: Path) -> Path:
+    """The output plate of ``plate`` in ``out_dir``: ``<plate>.ome.zarr`` (``plate.ome.zarr``
+    and ``plate.zarr`` alike: ``plate.ome.zarr``)."""
+    return Path(out_dir) / f"{output_stem(plate)}.ome.zarr"
+
+
+def _zarr(outputs) -> bool:
+    return outputs.output_format == "ome-zarr"
+
+
+def plate_zarr_names(files: Sequence[Path], outputs) -> list[str]:
+    """The names of the output plates of the plates among ``files`` that ``outputs`` ask
+    for (``--output-format ome-zarr``): held with the fields' outputs
+    (:func:`~unetlab.inference.output_rules.prediction_folder`: folders, which
+    :func:`~unetlab.outputs.claim_files` does not take)."""
+    if not _zarr(outputs):
+        return []
+    return [plate_zarr_path(".", plate).name for plate in plates_of(files)]
+
+
+def refuse_own_plates(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> None:
+    """OutputError (one line, before any work) where an output plate of the plates among
+    ``files`` in ``out_dir`` would be its input plate, or lie in it."""
+    if _zarr(outputs):
+        for plate in plates_of(files):
+            _refuse_own_plate(plate_zarr_path(out_dir, plate), plate)
+
+
+def claim_wells(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> None:
+    """With objects, the per-well table and picture of the plates among ``files`` checked
+    and listed in the folder's manifest before any work, as the per-image table's
+    (:func:`~unetlab.inference.objects_summary.claim_summary`)."""
+    from unetlab.inference.output_rules import GIVE_ANOTHER
+    from unetlab.outputs import claim_files, refuse_unlisted
+
+    if outputs.objects is None:
+        return
+    paths = [p for plate in plates_of(files) for p in wells_paths(out_dir, plate)]
+    if paths:
+        refuse_unlisted(paths, "predict")
+        claim_files(paths, overwrite=outputs.overwrite, command="predict", elsewhere=GIVE_ANOTHER)
+
+
+def _refuse_own_plate(path: Path, plate: Path) -> None:
+    """OutputError where the output plate ``path`` is the input ``plate`` or lies in it."""
+    path, plate = Path(os.path.abspath(path)), Path(os.path.abspath(plate))
+    if path == plate or plate in path.parents:
+        where = "over" if path == plate else "into"
+        raise OutputError(
+            f"{path}: the output plate would be written {where} the input plate {plate}: "
+            "give another --output, outside the plate (an input is never written into)"
+        )
+
+
+def write_plates(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> list[Path]:
+    """The plate-wide outputs (the module's docstring) of each plate among ``files``, from
+    the fields' outputs in ``out_dir``; their paths."""
+    written = write_wells(out_dir, files) if outputs.objects is not None else []
+    if _zarr(outputs):
+        for plate, fields in plates_of(files).items():
+            written.append(write_plate_zarr(out_dir, plate, fields))
+    return written
+
+
+def write_plate_zarr(
+    out_dir: str | os.PathLike, plate: Path, fields: list[tuple[Path, FieldPlace]]
+) -> Path:
+    """``<plate>.ome.zarr`` in ``out_dir`` of the ``fields`` (paths and places, in their
+    order) whose labels are there; staged, then renamed into place whole."""
+    import zarr
+
+    final = plate_zarr_path(out_dir, plate)
+    stage = staging_path(final)
+    if stage.exists():
+        remove_tree(stage)  # a stopped run's
+    root = zarr.open_group(stage, mode="w", zarr_format=2)
+    wells: dict[str, list[FieldPlace]] = {}
+    for path, place in fields:
+        if _put_field(Path(out_dir), root, path, place):
+            wells.setdefault(f"{place.row}/{place.column}", []).append(place)
+    for well, found in wells.items():
+        images = [{"path": p.field} for p in found]
+        root[well].attrs["well"] = {"images": images, "version": NGFF}
+    root.attrs["plate"] = _plate_metadata(plate, [p for _, p in fields], wells)
+    replace_folder(stage, final)
+    return final
+
+
+def _put_field(out_dir: Path, root, path: Path, place: FieldPlace) -> bool:
+    """The outputs of the field ``path`` (at ``place``) linked into the staged plate
+    ``root`` (its labels as the field's image, its objects' ids as its label ``objects``);
+    False where the field has no labels in ``out_dir``."""
+    names = output_names(output_stem(path), "ome-zarr")
+    labels, objects = out_dir / names["labels"], out_dir / names["objects"]
+    if not labels.is_dir():
+        return False
+    well = root.require_group(f"{place.row}/{place.column}")
+    field = Path(root.store.root) / well.path / place.field
+    _link_tree(labels, field)
+    if objects.is_dir():
+        _link_tree(objects, field / "labels" / "objects")
+        well.require_group(f"{place.field}/labels").attrs["labels"] = ["objects"]
+    return True
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """``source``'s folders made again under ``target``, each file hard-linked (copied where
+    the file system cannot link)."""
+    for folder, _, names in os.walk(source):
+        into = target / Path(folder).relative_to(source)
+        into.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            try:
+                os.link(Path(folder) / name, into / name)
+            except OSError:
+                shutil.copy2(Path(folder) / name, into / name)
+
+
+def _plate_metadata(plate: Path, places: list[FieldPlace], wells: dict) -> dict:
+    """NGFF ``plate`` metadata of the output plate: the input's rows and columns (its
+    metadata's, else its fields'), the wells of ``wells`` with their indices, the most
+    fields a well holds."""
+    rows, columns = plate_grid(plate, places)
+    listed = []
+    for well in wells:
+        row, column = well.split("/")
+        listed.append({"path": well, "rowIndex": rows.index(row)})
+        listed[-1]["columnIndex"] = columns.index(column)
+    return {
+        "name": output_stem(plate),
+        "version": NGFF,
+        "rows": [{"name": r} for r in rows],
+        "columns": [{"name": c} for c in columns],
+        "wells": listed,
+        "field_count": max((len(f) for f in wells.values()), default=0),
+    }
