@@ -237,17 +237,21 @@ def _check_output_plate(out: Path) -> None:
 
 
 def test_an_output_plate_in_its_input_plate_is_refused(tmp_path, instance_checkpoint, capsys):
-    """``--output`` inside the input plate, or the plate's own folder (its output plate
-    would be the input), is one line before any work; the input is untouched."""
+    """``--output`` inside the input plate (any output format: it was written into), or the
+    plate's own folder with ome-zarr (its output plate would be the input), is one line
+    before any work; the input is untouched."""
     plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
     before = _tree(plate)
     argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
-    argv += ["--output-format", "ome-zarr"]
-    for out in (plate / "out", tmp_path):
-        assert main([*argv, "--output", str(out), "--overwrite"]) != 0
+    zarr_out = ["--output-format", "ome-zarr"]
+    for out, asked, said in (
+        (plate / "out", [], f"an output folder inside the input {plate}"),
+        (plate / "A" / "out", zarr_out, f"an output folder inside the input {plate}"),
+        (tmp_path, zarr_out, "the output plate would be written over the input plate"),
+    ):
+        assert main([*argv, *asked, "--output", str(out), "--overwrite"]) != 0
         err = capsys.readouterr().err
-        assert "the output plate would be written " in err and "the input plate" in err
-        assert "Traceback" not in err
+        assert said in err and "Traceback" not in err
     assert _tree(plate) == before
 
 

@@ -61,11 +61,24 @@ def plate_zarr_names(files: Sequence[Path], outputs) -> list[str]:
 
 
 def refuse_own_plates(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> None:
-    """OutputError (one line, before any work) where an output plate of the plates among
-    ``files`` in ``out_dir`` would be its input plate, or lie in it."""
+    """OutputError (one line, before any work) where ``out_dir`` lies in a Zarr store
+    (``*.zarr``) that holds one of ``files`` (a plate's fields, a level: outputs written into
+    the input), or where an output plate of the plates among ``files`` would be its input
+    plate. Paths compared, nothing read, but the plates' where ome-zarr is asked for."""
+    out = Path(os.path.abspath(out_dir))
+    stores = {p for f in files for p in Path(os.path.abspath(f)).parents if _is_store_name(p)}
+    for store in stores.intersection([out, *out.parents]):
+        raise OutputError(
+            f"{out}: an output folder inside the input {store}: give another --output, "
+            "outside it (an input is never written into)"
+        )
     if _zarr(outputs):
         for plate in plates_of(files):
             _refuse_own_plate(plate_zarr_path(out_dir, plate), plate)
+
+
+def _is_store_name(path: Path) -> bool:
+    return path.suffix.lower() == ".zarr"
 
 
 def claim_wells(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> None:
@@ -84,13 +97,11 @@ def claim_wells(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> N
 
 
 def _refuse_own_plate(path: Path, plate: Path) -> None:
-    """OutputError where the output plate ``path`` is the input ``plate`` or lies in it."""
-    path, plate = Path(os.path.abspath(path)), Path(os.path.abspath(plate))
-    if path == plate or plate in path.parents:
-        where = "over" if path == plate else "into"
+    """OutputError where the output plate ``path`` is the input ``plate``."""
+    if Path(os.path.abspath(path)) == Path(os.path.abspath(plate)):
         raise OutputError(
-            f"{path}: the output plate would be written {where} the input plate {plate}: "
-            "give another --output, outside the plate (an input is never written into)"
+            f"{path}: the output plate would be written over the input plate {plate}: "
+            "give another --output (an input is never written into)"
         )
 
 
