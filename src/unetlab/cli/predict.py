@@ -311,6 +311,20 @@ def _add_slides(s) -> None:
         "for one that records none): the outputs' scale, z_um, and --objects-3d's voxels "
         "(without it, or one in the file, planes are taken a pixel apart)",
     )
+    _add_formats(s)
+    s.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="predict in N processes on this machine (one per GPU, NCCL; or CPU "
+        "processes, gloo): files shared out, a large image by bands of rows; the "
+        "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)",
+    )
+
+
+def _add_formats(s) -> None:
+    """How large images' outputs are written, and a DICOM series' SEG coded."""
     s.add_argument(
         "--output-format",
         choices=["ome-tiff", "ome-zarr", "dicom-seg"],
@@ -321,13 +335,13 @@ def _add_slides(s) -> None:
         "OHIF and 3D Slicer",
     )
     s.add_argument(
-        "--nproc",
-        type=int,
-        default=1,
-        metavar="N",
-        help="predict in N processes on this machine (one per GPU, NCCL; or CPU "
-        "processes, gloo): files shared out, a large image by bands of rows; the "
-        "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)",
+        "--seg-codes",
+        metavar="FILE",
+        help="with --output-format dicom-seg: each class's coded category and type in the "
+        "SEG (SNOMED CT, e.g. SCT 10200004 Liver), a CSV with the header class,"
+        "category_scheme,category_code,category_meaning,type_scheme,type_code,type_meaning "
+        "or a YAML of class: {category: [scheme, code, meaning], type: [...]} (default: the "
+        "generic SCT 85756007 Tissue, as for a class the file leaves out)",
     )
 
 
@@ -671,6 +685,7 @@ def output_options(args):
         objects_3d=args.objects_3d,
         pixel_size=args.pixel_size,
         z_spacing=args.z_spacing,
+        seg_codes=args.seg_codes,
     )
 
 

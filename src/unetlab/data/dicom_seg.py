@@ -3,9 +3,10 @@ stores beside the series and OHIF and 3D Slicer's DICOM browser load over it, wi
 highdicom (an optional extra: ``pip install 'unetlab[dicom]'``).
 
 One binary SEG a series: a segment per foreground class, labelled with the class's name,
-its SegmentedPropertyCategory and SegmentedPropertyType the generic SNOMED CT code
-85756007 "Tissue" (3D Slicer's for a segment it knows nothing of; a user maps names to
-codes later, in Slicer's Segment Editor), algorithm type AUTOMATIC, identified as unetlab
+its SegmentedPropertyCategory and SegmentedPropertyType those ``--seg-codes`` gives it
+(:mod:`unetlab.data.seg_codes`), else the generic SNOMED CT code 85756007 "Tissue" (3D
+Slicer's for a segment it knows nothing of; a user maps names to codes later, in Slicer's
+Segment Editor), algorithm type AUTOMATIC, identified as unetlab
 of this version, family "Artificial Intelligence" (DCM 123110 of CID 7162). Its frames
 reference the series' slices by SOP Instance UID in the series' slice order; it joins the
 series' study and patient in a new series. A class no voxel holds is still a segment (a
@@ -30,6 +31,7 @@ import numpy as np
 from unetlab.atomic import atomic_path
 from unetlab.data.dicom import DicomSeries, series_header
 from unetlab.data.read_notes import note_once
+from unetlab.data.seg_codes import SegCodes
 from unetlab.errors import ImageReadError, UnetlabError
 
 #: the output format that writes a series' SEG (``--output-format dicom-seg``)
@@ -70,18 +72,20 @@ def write_seg(
     *,
     classes: Sequence[str],
     background: int | None = 0,
+    codes: SegCodes | None = None,
 ) -> Path:
     """Write ``labels`` (Z, Y, X) class indices of the DICOM series in the folder ``series``
-    (its slices in :func:`~unetlab.data.dicom.series_header`'s order) as a binary DICOM SEG
-    ``path``, atomically: one segment per class of ``classes`` (their names) but
-    ``background`` (None: every class a segment). Returns ``path``."""
+        (its slices in :func:`~unetlab.data.dicom.series_header`'s order) as a binary DICOM SEG
+        ``path``, atomically: one segment per class of ``classes`` (their names) but
+        ``background`` (None: every class a segment), coded as ``codes`` give (a class they
+    leave out, or none given: :data:`GENERIC`). Returns ``path``."""
     hd, path = highdicom_for(path), Path(path)
     head = series_header(series)
     if labels.shape != head.shape:
         raise ValueError(f"labels of shape {labels.shape} for a series of {head.shape}")
     sources = _sources(head)
     kept = [k for k in range(len(classes)) if k != background]
-    segments = [_segment(hd, i + 1, str(classes[k])) for i, k in enumerate(kept)]
+    segments = [_segment(hd, i + 1, str(classes[k]), codes) for i, k in enumerate(kept)]
     first = sources[0]
     number = first.get("SeriesNumber")
     with _quiet():
@@ -213,20 +217,25 @@ def refuse_unreferenced(series: str | os.PathLike | DicomSeries) -> None:
     )
 
 
-def _segment(hd, number: int, name: str):
-    """The description of segment ``number``, the class ``name``: :data:`GENERIC`'s code,
-    made by unetlab's net."""
+def _segment(hd, number: int, name: str, given: SegCodes | None):
+    """The description of segment ``number``, the class ``name``: the category and type
+    ``given`` codes it (none: :data:`GENERIC`'s), made by unetlab's net."""
     from pydicom.sr.codedict import codes
 
-    code = hd.sr.CodedConcept(*GENERIC)
+    coded, generic = given.of(name) if given is not None else None, hd.sr.CodedConcept(*GENERIC)
+    category, kind = (
+        (generic, generic)
+        if coded is None
+        else (hd.sr.CodedConcept(c.code, c.scheme, c.meaning) for c in coded)
+    )
     made_by = hd.AlgorithmIdentificationSequence(
         name=CREATOR, version=_version(), family=codes.cid7162.ArtificialIntelligence
     )
     return hd.seg.SegmentDescription(
         segment_number=number,
         segment_label=name[:64],
-        segmented_property_category=code,
-        segmented_property_type=code,
+        segmented_property_category=category,
+        segmented_property_type=kind,
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
         algorithm_identification=made_by,
     )

@@ -991,7 +991,8 @@ def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Pat
         shown = (found.stack, found.labels, found.ids)
         written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
     if seg_wanted(file.path, o):  # a DICOM series' SEG, of its class indices
-        written.append(write_series_seg(file.model, file.path, paths["seg"], found.labels))
+        made = (file.path, paths["seg"], found.labels, o.seg_codes)
+        written.append(write_series_seg(file.model, *made))
     if paths["labels"].name not in found.kept:  # those drawn from: not written again
         how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
         _write_labels(file, paths["labels"], found.labels, **how)

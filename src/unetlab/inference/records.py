@@ -49,15 +49,18 @@ from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.mrc import carried_mrc_key
 from unetlab.data.nifti import carried_nifti_key, is_nifti
 from unetlab.data.png_chunks import read_png_text
+from unetlab.data.seg_codes import SegCodes, read_seg_codes
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import (
     NONE,
     KnownFields,
+    Spelled,
     UnetlabError,
     flag_of,
     in_command,
     refuses_assignment,
     said_as,
+    spelled,
 )
 from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import (
@@ -129,7 +132,9 @@ class OutputOptions(KnownFields):
     ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``, or ``"dicom-seg"`` (DICOM series alone): a series'
-    ``<series>.seg.dcm`` beside its NIfTI labels (:mod:`unetlab.data.dicom_seg`).
+    ``<series>.seg.dcm`` beside its NIfTI labels (:mod:`unetlab.data.dicom_seg`);
+    ``seg_codes`` (with it): its segments' coded category and type, a CSV or YAML file (or
+    its :class:`~unetlab.data.seg_codes.SegCodes`), classes it leaves out generic ones.
     ``overwrite``: write into a folder holding files unetlab did not write (beside them,
     never over them), and replace another input's or model's outputs; ``skip_existing``
     (folders): skip inputs whose outputs an earlier prediction by the same checkpoint and
@@ -162,9 +167,11 @@ class OutputOptions(KnownFields):
     pixel_size: float | None = None
     z_spacing: float | None = None
     summary: bool = False
+    seg_codes: SegCodes | str | os.PathLike | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "objects", _objects(self.objects))
+        object.__setattr__(self, "seg_codes", _seg_codes(self.seg_codes, self.output_format))
         for key in ("pixel_size", "z_spacing"):  # numpy's numbers too (a file's metadata)
             value = getattr(self, key)
             if value is None:
@@ -248,6 +255,10 @@ class OutputOptions(KnownFields):
     def for_model(self, model: torch.nn.Module) -> OutputOptions:
         """These options with ``objects`` given as a function of the model called. The
         outlines of a semantic model's objects are its class regions, each with its class."""
+        if self.seg_codes is not None:  # before any work: a class the model has not
+            from unetlab.inference.seg_out import refuse_unknown_codes
+
+            refuse_unknown_codes(model, self.seg_codes)
         if self.objects is not None and not isinstance(self.objects, ObjectOptions):
             return replace(self, objects=self.objects(model))
         return self
@@ -265,6 +276,27 @@ class OutputOptions(KnownFields):
                 f"{name}: the model records no label values; write class indices instead"
             )
         return values
+
+
+#: the settings of the line refusing SEG codes without a SEG, as the caller spells them
+CODES_WITHOUT_SEG = (
+    Spelled("seg_codes", "--seg-codes"),
+    Spelled("output_format='dicom-seg'", "--output-format dicom-seg"),
+)
+
+
+def _seg_codes(codes, output_format: str) -> SegCodes | None:
+    """``seg_codes`` read (:func:`~unetlab.data.seg_codes.read_seg_codes`); UnetlabError
+    where they are given without a SEG to code."""
+    if codes is None:
+        return None
+    if output_format != DICOM_SEG:
+        said = spelled(
+            lambda c, f: f"{c} code the segments of a DICOM SEG: add {f}, or drop {c}",
+            *CODES_WITHOUT_SEG,
+        )
+        raise UnetlabError(**said)
+    return codes if isinstance(codes, SegCodes) else read_seg_codes(codes)
 
 
 class _ModelsOwn:
@@ -518,6 +550,8 @@ def prediction_record(
     }
     if o.objects_in_3d:  # only then: other outputs keep their key
         written["objects_3d"] = True
+    if o.seg_codes is not None:  # only then: a SEG coded otherwise is written again
+        written["seg_codes"] = o.seg_codes.record()
     written |= {k: float(v) for k, v in _sizes(o).items() if v is not None}  # only given
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]

@@ -28,6 +28,7 @@ from unetlab.data.dicom_seg import (
     unreferenced_line,
     write_seg,
 )
+from unetlab.data.seg_codes import SegCodes, refuse_unknown
 from unetlab.data.shown import shown_path
 from unetlab.errors import Spelled, UnetlabError, spelled
 from unetlab.inference.predict import class_names_of, model_background
@@ -103,11 +104,29 @@ def seg_wanted(path: Path, outputs: OutputOptions) -> bool:
     return outputs.wanted["seg"] and path not in _PASSED.get()
 
 
-def write_series_seg(model: torch.nn.Module, series: Path, path: Path, labels: list) -> Path:
+def write_series_seg(
+    model: torch.nn.Module, series: Path, path: Path, labels: list, codes: SegCodes | None
+) -> Path:
     """The DICOM SEG of ``series`` at ``path`` from its slices' class indices ``labels``: a
-    segment per class of ``model`` but its background, named as the checkpoint names them."""
+    segment per class of ``model`` but its background, named as the checkpoint names them
+    (:func:`seg_classes`), coded as ``codes`` give (:mod:`unetlab.data.seg_codes`)."""
+    volume, background = np.stack(labels), model_background(model)
+    return write_seg(
+        path, volume, series, classes=seg_classes(model), background=background, codes=codes
+    )
+
+
+def seg_classes(model: torch.nn.Module) -> list[str]:
+    """The names of ``model``'s classes as its SEGs' segments are labelled: the
+    checkpoint's, else ``class 1``, ... (a checkpoint that names none)."""
     count = max(getattr(model, "num_classes", 2), 2)
     names = class_names_of(model)
-    classes = names if len(names) == count else [f"class {k}" for k in range(count)]
-    volume = np.stack(labels)
-    return write_seg(path, volume, series, classes=classes, background=model_background(model))
+    return names if len(names) == count else [f"class {k}" for k in range(count)]
+
+
+def refuse_unknown_codes(model: torch.nn.Module, codes: SegCodes) -> None:
+    """UnetlabError, one line, where ``codes`` name a class that is no segment of
+    ``model``'s SEGs (its classes but its background), before any work."""
+    background = model_background(model)
+    segments = [name for k, name in enumerate(seg_classes(model)) if k != background]
+    refuse_unknown(codes, segments)
