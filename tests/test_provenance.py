@@ -212,3 +212,37 @@ def test_python_m_unetlab_is_recorded_as_such_not_as_its_main_file(monkeypatch):
     assert shlex.split(command_line(argv)) == ["python3", "-m", "unetlab", *argv[1:]]
     script = ["/home/me/.venv/bin/unetlab", "train", "--data", "mes données"]
     assert shlex.split(command_line(script)) == script
+
+
+def test_every_process_of_a_launch_records_the_launching_process_s_code(tmp_path, monkeypatch):
+    """s75: each process of ``predict --nproc 2`` ran ``git status`` itself; under load one
+    timed out, and its PNGs' records said ``"dirty": null`` where the other's said ``false``
+    (a stale-labels test failed on one byte). The launching process finds it once and hands
+    it to each: here it says the package is dirty, and its processes, which cannot run git
+    (None on their own), record that. Seen failing without the fix: "dirty": null."""
+    import json
+
+    from unetlab import distributed
+
+    if code_identity()["commit"] is None:
+        pytest.skip("unetlab is not imported from a checkout: no dirty flag to differ")
+    monkeypatch.setattr(provenance, "package_dirty", lambda *a: True)
+    code_identity.cache_clear()
+    said = "from unetlab.provenance import code_identity as c; import json; print(json.dumps(c()))"
+    recorded = []
+
+    def processes(command, env, grace):  # two processes of the launch, no git on their PATH
+        for _ in range(2):
+            run = [sys.executable, "-c", said]
+            done = subprocess.run(run, env={**env, "PATH": str(tmp_path)}, capture_output=True)
+            recorded.append(json.loads(done.stdout))
+        return 0, ()
+
+    monkeypatch.setattr(distributed, "run_passing_signals", processes)
+    try:
+        distributed.launch(2, ["predict", "--help"])
+        launcher = code_identity()
+    finally:
+        code_identity.cache_clear()  # this process's own again for the tests after
+    assert launcher["dirty"] is True
+    assert recorded == [launcher, launcher]

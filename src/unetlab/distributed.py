@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import math
 import os
@@ -36,7 +37,15 @@ from unetlab.errors import IN_USE, UnetlabError
 # Group, SOLO: imported from here by training before unetlab.group held them
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
-from unetlab.provenance import COMMAND_ENV, PROGRAM_ENV, command_line, program, shell_command
+from unetlab.provenance import (
+    CODE_ENV,
+    COMMAND_ENV,
+    PROGRAM_ENV,
+    code_identity,
+    command_line,
+    program,
+    shell_command,
+)
 from unetlab.runtime import PROC, TORCHRUN_PID_ENV, available_cpus, child_pids, process_stat
 from unetlab.signals import (
     LAUNCHED_ENV,
@@ -129,6 +138,7 @@ def launch(
     # the command they record: the user's, --nproc in it
     typed = given is None or given == sys.argv[1:]  # the console script's path as it is
     env[COMMAND_ENV] = command_line() if typed else shell_command(*program(), *given)
+    env[CODE_ENV] = json.dumps(code_identity())  # the code they record: found once, here
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     # a signal that reaches torchrun itself (a scheduler signalling every process, or this

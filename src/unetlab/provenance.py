@@ -11,6 +11,7 @@ git cannot be run. Nothing here fails for want of git.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import platform
 import re
@@ -106,11 +107,20 @@ def shell_command(*words: object) -> str:
     return shlex.join(str(word) for word in words)
 
 
+#: the code identity of the process that started this one with ``--nproc``, as JSON: every
+#: output of one launch carries one record (s75: each process ran ``git status`` itself,
+#: one timed out under load: a PNG's record ``"dirty": null``, its neighbour's ``false``)
+CODE_ENV = "UNETLAB_CODE"
+
+
 @functools.cache
 def code_identity() -> dict:
     """``{"unetlab": version, "commit": sha or None, "dirty": bool or None, "torch": ...,
     "numpy": ..., "python": ...}``: commit and dirty are None for an installed (not
-    checked-out) package; dirty is None too where git cannot be run."""
+    checked-out) package; dirty is None too where git cannot be run. In a process
+    ``--nproc`` started: the launching process's (:data:`CODE_ENV`), found once for all."""
+    if launched := _launcher_code():
+        return launched
     import numpy as np
     import torch
 
@@ -126,6 +136,16 @@ def code_identity() -> dict:
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
+
+
+def _launcher_code() -> dict | None:
+    """The code identity the launching process handed this one (:data:`CODE_ENV`), or None
+    (none handed, or not a record of one)."""
+    try:
+        code = json.loads(os.environ.get(CODE_ENV) or "null")
+    except ValueError:
+        return None
+    return code if isinstance(code, dict) and "unetlab" in code else None
 
 
 def describe_code(code: dict) -> str:
