@@ -229,6 +229,46 @@ def test_a_foreign_cases_csv_beside_a_z_stack_is_refused_before_any_file(tmp_pat
     assert (tmp_path / "e_cases.csv").read_text() == "mine\n"
 
 
+def _data_of_stacks(data) -> None:
+    """``data``/images and ``data``/masks of one spaced ZYX stack, c.tif (:func:`_stack`)."""
+    (data / "images").mkdir(parents=True), (data / "masks").mkdir()
+    truth = abdomen()[0].transpose(2, 1, 0)
+    _stack(data / "images" / "c.tif", truth * 60, False)
+    _stack(data / "masks" / "c.tif", truth, False)
+
+
+def test_a_case_of_a_spaced_image_and_mask_is_scored_with_a_checkpoint(tmp_path):
+    """Image and mask both spaced z-stacks (Fiji's usual 3-D pair): evaluate --checkpoint
+    scores its case. Seen failing without the fix: KeyError of the image, 'a bug in
+    unetlab', nothing written (s75 review)."""
+    from tests.test_evaluate import _tiny_model
+    from unetlab.checkpoint import save_model
+
+    _data_of_stacks(tmp_path / "data")
+    model = _tiny_model()
+    model.classes, model.label_values = ["a", "b", "c", "d"], [0, 1, 2, 3]
+    save_model(tmp_path / "m.pt", model)
+    out = tmp_path / "e.json"
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--json", str(out), "--no-progress"]) == 0
+    case = json.loads(out.read_text())["cases"][0]
+    assert (case["name"], case["slices"], case["volume_unit"]) == ("c", 8, "um3")
+    assert (tmp_path / "e_cases.csv").exists()
+
+
+def test_a_case_of_a_spaced_image_and_mask_is_scored_with_predictions(tmp_path):
+    """evaluate --pred of a --gt folder that holds the images too, each a spaced z-stack.
+    Seen failing without the fix: KeyError of the image (s75 review)."""
+    _data_of_stacks(tmp_path / "data")
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    _stack(pred / "c.tif", abdomen()[1].transpose(2, 1, 0), False)
+    (pred / "predict.json").write_text("{}")
+    report, table = _evaluate(tmp_path, pred, tmp_path / "data")
+    assert report["cases"][0]["true_volume"][1:] == [14.4, 2.4, 1.2]
+    assert table[0]["name"] == "c"
+
+
 def test_a_fiji_stack_of_1_um_steps_is_a_case(tmp_path):
     """Fiji writes no ``spacing=`` at 1 µm: such a stack (slices=8, unit=micron, 0.2 µm
     pixels) is a case of 0.04 µm3 voxels. Seen failing without the fix: no 'cases'."""

@@ -61,7 +61,8 @@ class CaseFiles:
             found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
             spaced = (s for s in found if s is not None and s.spacing is not None)
             self.voxels[case] = voxel_of(next(spaced, None))
-            self._say_timed(case, [f for f in known if stack and self._stacks[f]], page.pages)
+            stacks = [f for f in known if stack and self._z_stack(f, page.pages)]
+            self._say_timed(case, stacks, page.pages)
         return case
 
     def _say_timed(self, case: str, stacks: list[Path], pages: int) -> None:
