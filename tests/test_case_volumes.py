@@ -14,6 +14,7 @@ import tifffile
 
 from tests.test_nifti import write_nifti
 from tests.test_objects_3d import write_unspaced
+from tests.test_tiffmeta import write_fiji
 from unetlab.cli import main
 from unetlab.data.pairs import Pair
 from unetlab.data.tiffmeta import PixelSize
@@ -197,14 +198,34 @@ def test_a_plane_s_own_mask_makes_no_case(tmp_path):
 
 
 def test_a_case_s_voxel_is_of_the_file_that_records_its_z_spacing(tmp_path):
-    """A mask of a pixel size but no z spacing (an OME-TIFF without PhysicalSizeZ), its
-    image's with one: the image made it a
+    """A mask of a pixel size but no z spacing, its image's with one: the image made it a
     case, and its voxel (0.02 µm3) is read from the image. Seen failing without the fix:
     (1.0, 'voxels'), read from the mask."""
     image, mask = tmp_path / "images" / "c.tif", tmp_path / "masks" / "c.tif"
     image.parent.mkdir(), mask.parent.mkdir()
     _frame(image)
-    write_unspaced(mask, np.zeros((6, 8, 8), np.uint8), pixel=0.2)
+    planes = np.zeros((6, 8, 8), np.uint8)
+    meta = {"axes": "ZYX", "unit": "um"}
+    tifffile.imwrite(mask, planes, imagej=True, resolution=(5.0, 5.0), metadata=meta)
+    cases = CaseFiles()
+    assert cases.case(Pair(image, mask, page=0, pages=6)) == "c"
+    assert cases.voxels["c"] == CaseVoxel(0.02, "um3")
+
+
+@pytest.mark.parametrize("writer", ["ome", "fiji"])
+def test_a_recorded_z_spacing_wins_over_one_implied(tmp_path, writer):
+    """A mask without a z spacing (an OME-TIFF without PhysicalSizeZ; a stack Fiji saved in
+    µm without ``spacing=``, 1 µm as Fiji reads it) beside its image of 0.5 µm steps: the
+    case's voxel is the image's 0.02 µm3. Seen failing without the fix (s75 review): the
+    Fiji mask's implied 1 µm taken, 0.04 µm3, each volume doubled."""
+    image, mask = tmp_path / "images" / "c.tif", tmp_path / "masks" / "c.tif"
+    image.parent.mkdir(), mask.parent.mkdir()
+    _frame(image)
+    planes = np.zeros((6, 8, 8), np.uint8)
+    if writer == "ome":
+        write_unspaced(mask, planes, pixel=0.2)
+    else:
+        write_fiji(mask, planes)
     cases = CaseFiles()
     assert cases.case(Pair(image, mask, page=0, pages=6)) == "c"
     assert cases.voxels["c"] == CaseVoxel(0.02, "um3")
@@ -274,15 +295,8 @@ def test_a_fiji_stack_of_1_um_steps_is_a_case(tmp_path):
     pixels) is a case of 0.04 µm3 voxels. Seen failing without the fix: no 'cases'."""
     gt, pred = tmp_path / "masks", tmp_path / "pred"
     gt.mkdir(), pred.mkdir()
-    meta = {"axes": "ZYX", "unit": "micron"}
     for folder, volume in zip((gt, pred), abdomen()):
-        tifffile.imwrite(
-            folder / "c.tif",
-            volume.transpose(2, 1, 0),
-            imagej=True,
-            resolution=(5.0, 5.0),
-            metadata=meta,
-        )
+        write_fiji(folder / "c.tif", volume.transpose(2, 1, 0))
     (pred / "predict.json").write_text("{}")
     report, _ = _evaluate(tmp_path, pred, gt)
     case = report["cases"][0]

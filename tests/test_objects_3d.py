@@ -20,6 +20,7 @@ import unetlab.checkpoint
 from tests.test_predict_objects import local_net
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
+from unetlab.data.tiffmeta import PixelSize, read_pixel_size
 from unetlab.errors import UnetlabError, command_spelling
 from unetlab.evaluate import evaluate_predictions
 from unetlab.inference.files import predict_file, stack_objects_3d
@@ -185,7 +186,7 @@ def _write(path, array: np.ndarray, axes: str, **more) -> None:
 
 def write_unspaced(path, array: np.ndarray, pixel: float = 0.5) -> None:
     """A ZYX stack that records its pixel size but no z spacing: an OME-TIFF without
-    PhysicalSizeZ (an ImageJ stack of a unit but no spacing is 1 unit apart, as Fiji reads
+    PhysicalSizeZ (a stack Fiji saved in µm without spacing is 1 µm apart, as Fiji reads
     it: s75)."""
     sizes = dict(PhysicalSizeX=pixel, PhysicalSizeY=pixel)
     tifffile.imwrite(path, array, ome=True, metadata={"axes": "ZYX"} | sizes)
@@ -1080,11 +1081,15 @@ def test_predict_objects_3d_of_other_4d_layouts_names_what_to_give(layout, chann
 
 def test_a_stack_of_no_z_step_keeps_its_table_in_um_in_y_and_x(tmp_path):
     """A ZYX stack of 0.5 µm pixels saved without a z step: --objects-3d's table had no _um
-    column at all, the y and x ones too, whose pixel size the file records."""
+    column at all, the y and x ones too, whose pixel size the file records. Its objects
+    TIFF, read back, has no z step either (unetlab writes none it does not know; tifffile's
+    description read as Fiji's gave 1 µm, and measure volumes in µm³ unsaid: s75 review,
+    seen failing without that fix: spacing 1.0)."""
     write_unspaced(tmp_path / "s.tif", _ball_stack())
     predict_file(local_net(), tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
     rows = _rows(tmp_path / "o" / "s_objects.csv")
     assert "volume_um3" not in rows[0] and "centroid_z_um" not in rows[0]  # no z step
+    assert read_pixel_size(tmp_path / "o" / "s_objects.tif") == PixelSize((0.5, 0.5), "um")
     for row in rows:
         assert float(row["centroid_y_um"]) == pytest.approx(float(row["centroid_y"]) * 0.5)
         assert float(row["centroid_x_um"]) == pytest.approx(float(row["centroid_x"]) * 0.5)

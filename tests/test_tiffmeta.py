@@ -465,25 +465,81 @@ def test_z_spacing_without_a_pixel_size_names_the_settings_as_the_caller_gives_t
     assert first_line(caught.value, cli=True) == line.format("--z-spacing", "--pixel-size UM")
 
 
+def write_fiji(path, planes: np.ndarray, *, unit="micron", per_unit=5.0, more="") -> None:
+    """A stack of ``planes`` as Fiji saves it: its own ImageJ version (tifffile writes
+    1.11a), ``slices=N``, ``unit`` and ``more`` lines (``"spacing=0.5\n"``; none: ImageJ
+    writes no spacing at 1), ``per_unit`` pixels per unit."""
+    n = len(planes)
+    said = f"ImageJ=1.54f\nimages={n}\nslices={n}\nunit={unit}\n{more}loop=false\n"
+    with tifffile.TiffWriter(path) as tif:
+        for i, page in enumerate(planes):
+            tif.write(
+                page,
+                description=said if i == 0 else None,
+                metadata=None,
+                contiguous=True,
+                resolution=(per_unit, per_unit),
+                resolutionunit=1,
+                photometric="minisblack",
+            )
+
+
 @pytest.mark.parametrize(
-    ("axes", "unit", "spacing"),
+    ("unit", "per_unit", "more", "spacing"),
     [
-        ("ZYX", "micron", 1.0),  # Fiji's stack of 1 µm steps: no spacing= written at 1
-        ("TZYX", "nm", 1e-3),  # a hyperstack of slices and frames, 1 nm apart
-        ("ZYX", "pixel", None),  # not calibrated
-        ("TYX", "um", None),  # a movie's frames: no slices
-        ("YX", "um", None),  # one plane
+        ("micron", 5, "", 1.0),  # Fiji's stack of 1 µm steps: no spacing= written at 1
+        ("nm", 0.5, "", 1e-3),
+        ("micron", 5, "spacing=0.5\n", 0.5),  # recorded
+        ("pixel", 1, "", None),  # not calibrated
+        ("inch", 72, "", None),  # a scan's dpi: not 25,400 µm apart (s75 review)
+        ("cm", 300, "", None),
+        ("mm", 5, "", None),
     ],
 )
-def test_a_fiji_stack_of_no_spacing_is_spaced_one_unit(tmp_path, axes, unit, spacing):
-    """ImageJ omits ``spacing=`` at 1, so a Fiji stack of slices (``slices=N``) in a unit
-    but no spacing is 1 unit apart, as Fiji reads it back; it had no z spacing (s75).
-    Seen failing without the fix: None for the ZYX and TZYX stacks."""
+def test_a_fiji_stack_of_no_spacing_is_spaced_one_unit(tmp_path, unit, per_unit, more, spacing):
+    """ImageJ omits ``spacing=`` at 1, so a stack Fiji saved of slices (``slices=N``) in a
+    microscope's unit but no spacing is 1 unit apart, as Fiji reads it back; it had no z
+    spacing (s75). Seen failing without the fix: None for micron and nm. Not in mm, cm or
+    inches (a 72-dpi stack read 25,400 µm apart); seen failing without that fix (s75
+    review): 25400.0, 10000.0, 1000.0."""
+    planes, path = np.zeros((3, 8, 8), np.uint8), tmp_path / "s.tif"
+    write_fiji(path, planes, unit=unit, per_unit=per_unit, more=more)
+    with tifffile.TiffFile(path) as tif:
+        found = tiffmeta.tiff_sizes(tif, tif.pages[0])[1]
+    assert found == (None if spacing is None else pytest.approx(spacing))
+    if spacing is not None:
+        assert tiffmeta.read_pixel_size(path).implied == (not more)
+
+
+@pytest.mark.parametrize(
+    ("axes", "unit"),
+    [("ZYX", "um"), ("TZYX", "nm"), ("ZYX", "pixel"), ("TYX", "um"), ("YX", "um")],
+)
+def test_a_stack_tifffile_saved_without_spacing_has_none(tmp_path, axes, unit):
+    """tifffile (and unetlab's outputs, written by it) leaves ``spacing=`` out where it is
+    unknown, not at 1: such a stack has no z spacing, as before s75 (its objects read back
+    at 1 µm with volumes unsaid, s75 review). Seen failing without the fix: 1.0 for the
+    ZYX in um, 0.001 for the TZYX in nm."""
     path = tmp_path / "s.tif"
     shape = {"ZYX": (3, 8, 8), "TZYX": (2, 3, 8, 8), "TYX": (3, 8, 8), "YX": (8, 8)}[axes]
     meta = {"axes": axes, "unit": unit}
     tifffile.imwrite(path, np.zeros(shape, np.uint8), imagej=True, resolution=(5, 5), metadata=meta)
     with tifffile.TiffFile(path) as tif:
         assert "spacing" not in tif.imagej_metadata
-        found = tiffmeta.tiff_sizes(tif, tif.pages[0])[1]
-    assert found == (None if spacing is None else pytest.approx(spacing))
+        assert tiffmeta.tiff_sizes(tif, tif.pages[0])[1] is None
+
+
+@pytest.mark.parametrize("more", ["spacing=abc\n", "slices=abc\n"])
+def test_a_spacing_or_slices_that_is_no_number_is_said_in_one_line(tmp_path, caplog, more):
+    """``spacing=abc`` (or ``slices=abc``) in a Fiji stack's description: no z spacing, in
+    one line that names it, not a ValueError's traceback. Seen failing without the fix:
+    ValueError (s75 review)."""
+    write_fiji(tmp_path / "s.tif", np.zeros((3, 8, 8), np.uint8), more=more)
+    with caplog.at_level("WARNING"):
+        for _ in range(2):
+            assert tiffmeta.read_pixel_size(tmp_path / "s.tif").spacing is None
+    key = more.split("=")[0]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"s.tif: its ImageJ description's {key}, 'abc', is no number: its z spacing is not "
+        "used (Fiji: Image > Properties)"
+    ]

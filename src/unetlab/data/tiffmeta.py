@@ -38,7 +38,7 @@ from unetlab.data.nifti_affine import TILT_TOLERANCE
 from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.read_notes import say_once_a_call
-from unetlab.data.stated_axes import states_axes
+from unetlab.data.stated_axes import TIFFFILE_IMAGEJ, states_axes
 from unetlab.data.tiff_files import given_name, given_path, is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
 from unetlab.words import twelve_digits
@@ -119,6 +119,9 @@ class PixelSize:
     #: the unit its objects tables give sizes in (a key of
     #: :data:`unetlab.inference.measure.UNITS`): a NIfTI volume's mm (:func:`read_pixel_size`)
     shown: str = field(default="um", compare=False)
+    #: whether ``spacing`` is not recorded but the 1 unit Fiji implies (ImageJ writes no
+    #: ``spacing=`` at 1: :func:`_fiji_step`), which a spacing another file records beats
+    implied: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -492,9 +495,9 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
         return None if found is None else PixelSize(found[0], "um", found[1])
     with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]
-        size, spacing = tiff_sizes(tif, page)
+        size, spacing, implied = _tiff_scale(tif, page)
         geo = geotags(page)
-    return None if size is None else PixelSize(size, "um", spacing, geo)
+    return None if size is None else PixelSize(size, "um", spacing, geo, implied=implied)
 
 
 def _nifti_pixel_size(path: str | os.PathLike) -> PixelSize | None:
@@ -617,13 +620,19 @@ def _given_line(name: str, recorded: PixelSize, size: tuple, spacing: float | No
 
 
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
+    """A TIFF's ((y, x) micrometres per pixel, micrometres between planes):
+    :func:`_tiff_scale`."""
+    return _tiff_scale(tif, page)[:2]
+
+
+def _tiff_scale(tif, page) -> tuple[tuple[float, float] | None, float | None, bool]:
     """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
     the file gives none: the OME-XML's (read once for both), else a GeoTIFF's
     ModelPixelScale in a linear unit (:func:`~unetlab.data.geotiff.geotiff_pixel_size`),
     else an ImageJ TIFF's (its unit and resolution tags), else an SEM's own metadata (:func:`sem_pixel_size`: FEI /
-    Thermo Fisher, Zeiss), else ``page``'s resolution tags; and ImageJ's ``spacing``. An
-    ImageJ or OME unit not understood is said in one warning (its pixel size and spacing
-    are not used)."""
+    Thermo Fisher, Zeiss), else ``page``'s resolution tags; and ImageJ's ``spacing`` (:func:`_z_spacing`), and
+    whether that is Fiji's implied 1 unit. An ImageJ or OME unit not understood is said in
+    one warning (its pixel size and spacing are not used)."""
     ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     if not ome:
         _warn_unknown_unit(tif)
@@ -635,7 +644,7 @@ def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
         size = _resolution_size(tif, page)
     else:
         size = sem_pixel_size(tif) or aperio_pixel_size(tif) or _resolution_size(tif, page)
-    return _plausible(tif, size), _z_spacing(tif, ome)
+    return _plausible(tif, size), *_z_spacing(tif, ome)
 
 
 def aperio_pixel_size(tif) -> tuple[float, float] | None:
@@ -744,21 +753,53 @@ def _warn_unknown_unit(tif) -> None:
     )
 
 
-def _z_spacing(tif, ome: dict[str, str]) -> float | None:
+def _z_spacing(tif, ome: dict[str, str]) -> tuple[float | None, bool]:
     """Micrometres between the planes of a stack: the OME ``PhysicalSizeZ`` (``ome``: the
-    attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``, 1 unit where
-    its description names a stack of slices (``slices=N``) in a unit but no spacing (ImageJ
-    writes none at 1: a Fiji stack of 1 µm steps had no z spacing, s75); None when the
-    file gives none."""
+    attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``, or the 1 unit
+    Fiji implies (:func:`_fiji_step`); None when the file gives none. And whether it is
+    that implied step (a spacing the file records wins over it: :class:`PixelSize`)."""
     if "PhysicalSizeZ" in ome:
-        return _ome_length(ome, "PhysicalSizeZ", given_path(tif))
+        return _ome_length(ome, "PhysicalSizeZ", given_path(tif)), False
     meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
     per_unit = micrometres_per(meta.get("unit", ""))
     if per_unit is None:
-        return None
+        return None, False
     if "spacing" in meta:
-        return float(meta["spacing"]) * per_unit
-    return per_unit if int(meta.get("slices", 1)) > 1 else None
+        spacing = _described_number(tif, meta, "spacing")
+        return (None if spacing is None else spacing * per_unit), False
+    step = _fiji_step(tif, meta, per_unit)
+    return step, step is not None
+
+
+def _fiji_step(tif, meta: dict, per_unit: float) -> float | None:
+    """1 unit (``per_unit`` µm) where ImageJ itself wrote a stack of slices (``slices=N``)
+    in a microscope's unit (µm, nm, Å, pm) but no ``spacing``: it writes none at 1, so a
+    Fiji stack of 1 µm steps had no z spacing (s75). Not a stack tifffile (and unetlab
+    through it) wrote, whose ImageJ version is tifffile's and whose spacing, where not
+    written, is unknown; nor one in mm, cm or inches (a scan's dpi: planes a whole inch
+    apart, s75 review); None there, as before."""
+    version = str(meta.get("ImageJ", ""))
+    if version in ("", TIFFFILE_IMAGEJ) or per_unit > 1:
+        return None
+    slices = _described_number(tif, meta, "slices")
+    return per_unit if slices is not None and slices > 1 else None
+
+
+def _described_number(tif, meta: dict, key: str) -> float | None:
+    """The number ``key`` of an ImageJ description ``meta``, or None, said once a file,
+    where it is none (``slices=abc``: a ValueError's traceback, s75 review)."""
+    value = meta.get(key)
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        _say_once(
+            ("number", key, given_path(tif)),
+            logging.WARNING,
+            "%s: its ImageJ description's %s, %r, is no number: its z spacing is not used "
+            "(Fiji: Image > Properties)",
+            *(given_name(tif), key, value),
+        )
+        return None
 
 
 #: resolutions in pixels per inch that exporters write by default (72: Photoshop, GIMP and

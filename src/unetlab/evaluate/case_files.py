@@ -52,15 +52,18 @@ class CaseFiles:
         image (``page.files``) is a z-stack (:meth:`_z_stack`) whose every plane it scores
         (not so a plane's own mask: a frame annotated on 2 slices of 6 is no volume);
         None for a page of no volume. Its voxel is kept in :attr:`voxels`, of the first of
-        the files that records its size and z spacing (what made it a case)."""
+        the files that records its size and z spacing (what made it a case), one that
+        records its spacing before one of Fiji's implied 1 unit (a mask saved without it
+        doubled each volume of a 0.5 µm stack, s75 review)."""
         known = [Path(f) for f in page.files if f is not None]
         whole = page.pages > 1 and not page.sliced
         stack = whole and any(self._z_stack(f, page.pages) for f in known)
         case = page.case or (less_ome(page.stem) if stack else None)  # cells.ome.tif: cells
         if case is not None and case not in self.voxels:
             found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
-            spaced = (s for s in found if s is not None and s.spacing is not None)
-            self.voxels[case] = voxel_of(next(spaced, None))
+            spaced = [s for s in found if s is not None and s.spacing is not None]
+            recorded = sorted(spaced, key=lambda s: s.implied)  # over Fiji's implied 1 unit
+            self.voxels[case] = voxel_of(next(iter(recorded), None))
             stacks = [f for f in known if stack and self._z_stack(f, page.pages)]
             self._say_timed(case, stacks, page.pages)
         return case
