@@ -674,3 +674,15 @@ def test_a_record_read_back_with_its_left_out_settings_is_the_options(given):
     read_back = json.loads(json.dumps(object_record(options)))
     assert objects_as_run(read_back) == json.loads(json.dumps(option_fields(options)))
     assert not set(LEFT_OUT) & set(object_record(ObjectOptions(min_area=3)))
+
+
+def test_a_setting_that_is_off_is_left_out_of_the_record_at_any_such_value():
+    """min_peak None and split_necks None (off, Python's ObjectOptions takes them) are left
+    out of the record as any falsy value was before records.LEFT_OUT was its one source:
+    the same key as the defaults (--skip-existing). Seen failing without the fix (s75
+    review): min_peak: None and split_necks: None kept."""
+    from unetlab.inference.records import object_record
+
+    off = ObjectOptions(min_area=3, min_peak=None, split_necks=None, no_class=())
+    assert object_record(off) == object_record(ObjectOptions(min_area=3))
+    assert object_record(ObjectOptions(background=None))["background"] is None  # held

@@ -855,7 +855,19 @@ def object_record(objects: ObjectOptions) -> dict:
     taken wrongly for the background, with no background, with per-class least sizes or
     with objects of the ignored class (made before it was no class, s69), get a new one."""
     record = option_fields(objects)
-    return {k: v for k, v in record.items() if k not in LEFT_OUT or _listed(v) != LEFT_OUT[k]}
+    return {k: v for k, v in record.items() if not _left_out(k, v)}
+
+
+#: the settings :func:`object_record` leaves out at any value that is off or empty (a
+#: ``min_peak`` of None too), not only at :data:`LEFT_OUT`'s, as it did (s75 review)
+LEFT_OUT_OFF = frozenset({"min_peak", "split_necks", "no_class"})
+
+
+def _left_out(key: str, value) -> bool:
+    """Whether :func:`object_record` leaves out the field ``key`` at ``value``."""
+    if key not in LEFT_OUT:
+        return False
+    return _listed(value) == LEFT_OUT[key] or (key in LEFT_OUT_OFF and not value)
 
 
 def _listed(value):
