@@ -258,20 +258,25 @@ def _data_of_stacks(data) -> None:
     _stack(data / "masks" / "c.tif", truth, False)
 
 
+def _checkpoint_argv(tmp_path) -> list[str]:
+    """evaluate --checkpoint of a tiny net of 4 classes (0-3, as :func:`abdomen`'s) saved
+    in ``tmp_path``/m.pt, of ``tmp_path``/data."""
+    from tests.test_evaluate import _tiny_model
+    from unetlab.checkpoint import save_model
+
+    model = _tiny_model()
+    model.classes, model.label_values = ["a", "b", "c", "d"], [0, 1, 2, 3]
+    save_model(tmp_path / "m.pt", model)
+    return ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+
+
 def test_a_case_of_a_spaced_image_and_mask_is_scored_with_a_checkpoint(tmp_path):
     """Image and mask both spaced z-stacks (Fiji's usual 3-D pair): evaluate --checkpoint
     scores its case. Seen failing without the fix: KeyError of the image, 'a bug in
     unetlab', nothing written (s75 review)."""
-    from tests.test_evaluate import _tiny_model
-    from unetlab.checkpoint import save_model
-
     _data_of_stacks(tmp_path / "data")
-    model = _tiny_model()
-    model.classes, model.label_values = ["a", "b", "c", "d"], [0, 1, 2, 3]
-    save_model(tmp_path / "m.pt", model)
     out = tmp_path / "e.json"
-    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
-    assert main([*argv, "--json", str(out), "--no-progress"]) == 0
+    assert main([*_checkpoint_argv(tmp_path), "--json", str(out), "--no-progress"]) == 0
     case = json.loads(out.read_text())["cases"][0]
     assert (case["name"], case["slices"], case["volume_unit"]) == ("c", 8, "um3")
     assert (tmp_path / "e_cases.csv").exists()
@@ -304,25 +309,62 @@ def test_a_fiji_stack_of_1_um_steps_is_a_case(tmp_path):
     assert case["true_volume"][1:] == [28.8, 4.8, 2.4]  # 720, 120, 60 voxels x 0.04 µm3
 
 
-def test_a_fiji_stack_of_slices_that_records_a_frame_interval_says_its_case(tmp_path, caplog):
-    """A Fiji stack of slices 0.5 µm apart that records a frame interval is scored as one
-    volume, as Fiji shows it, in one line that says so and gives a fix evaluate --pred takes
-    (the reading's line named --axes TYX, which it refuses). Seen failing without the fix:
-    that line alone, the volume unsaid."""
+_TIMED = {"axes": "ZYX", "unit": "um", "spacing": 0.5, "finterval": 2.0}
+
+
+def _timed(folder, names, volume) -> None:
+    """Fiji stacks ``names`` of slices 0.5 µm apart that record a frame interval (2 s)."""
+    for name in names:
+        tifffile.imwrite(
+            folder / name,
+            volume.transpose(2, 1, 0),
+            imagej=True,
+            resolution=(5, 5),
+            metadata=_TIMED,
+        )
+
+
+def _said(caplog, words: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if words in r.getMessage()]
+
+
+def test_fiji_stacks_of_slices_that_record_a_frame_interval_say_their_cases(tmp_path, caplog):
+    """Fiji stacks of slices 0.5 µm apart that record a frame interval are scored as
+    volumes, as Fiji shows them, in one line that says so and gives a fix evaluate --pred
+    takes (the reading's line named --axes TYX, which it refuses), said at the first, the
+    files counted at the end. Seen failing without the fix: that line alone, the volume
+    unsaid; then (s75 review) seen failing with a line per file."""
     gt, pred = tmp_path / "masks", tmp_path / "pred"
     gt.mkdir(), pred.mkdir()
-    meta = {"axes": "ZYX", "unit": "um", "spacing": 0.5, "finterval": 2.0}
+    names = ("a.tif", "b.tif", "c.tif")
     for folder, volume in zip((gt, pred), abdomen()):
-        planes = volume.transpose(2, 1, 0)
-        tifffile.imwrite(folder / "c.tif", planes, imagej=True, resolution=(5, 5), metadata=meta)
+        _timed(folder, names, volume)
     (pred / "predict.json").write_text("{}")
     with caplog.at_level("WARNING"):
         report, _ = _evaluate(tmp_path, pred, gt)
-    assert report["cases"][0]["name"] == "c"
-    said = [r.getMessage() for r in caplog.records if "frame interval" in r.getMessage()]
-    assert said == [
-        "c.tif: its 8 pages are ImageJ's slices, 0.5 µm apart, yet it records a frame interval "
-        "(2 s): scored as Z planes, one volume (case c), as Fiji shows them; if they are time "
-        "points, save them as frames (Fiji: Image > Properties, Slices 1, Frames 8) and "
-        "evaluate again"
+    assert [c["name"] for c in report["cases"]] == ["a", "b", "c"]
+    assert _said(caplog, "frame interval") == [
+        "a.tif: its pages are ImageJ's slices a z spacing apart, yet it records a frame "
+        "interval: scored as Z planes, one volume (a case), as Fiji shows them; if they are "
+        "time points, save them as frames (Fiji: Image > Properties, Slices 1, Frames its "
+        "pages) and evaluate again",
+        "3 files in all (a.tif, b.tif, c.tif): its pages are ImageJ's slices a z spacing "
+        "apart, yet it records a frame interval: scored as Z planes, one volume (a case), as "
+        "Fiji shows them (said at the first, with its fixes)",
     ]
+
+
+def test_a_timed_case_is_said_once_with_a_checkpoint(tmp_path, caplog):
+    """evaluate --checkpoint of such a stack says it in one line, the reading's, which
+    names --axes TYX (it takes it). Seen failing without the fix (s75 review): two lines
+    of one file, the reading's and the case's."""
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True), (data / "masks").mkdir()
+    truth = abdomen()[0]
+    _timed(data / "images", ["c.tif"], truth * 60)
+    _timed(data / "masks", ["c.tif"], truth)
+    argv = [*_checkpoint_argv(tmp_path), "--json", str(tmp_path / "e.json"), "--no-progress"]
+    with caplog.at_level("WARNING"):
+        assert main(argv) == 0
+    said = _said(caplog, "frame interval")
+    assert len(said) == 1 and "give --axes TYX" in said[0] and said[0].startswith("c.tif: ")

@@ -383,9 +383,10 @@ def _rejoined_whole(painted: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def test_rejoined_labels_only_around_a_class_s_taken_in_voxels(monkeypatch):
-    """Each class's taken-in voxels are joined to its object within their box a voxel wider,
-    not over the whole volume (classes_3d cost +53% to +189% of CPU, s74 review), with the
-    same result as the whole volume's. Seen failing without the fix: (40, 64, 64) labelled."""
+    """Each class's taken-in voxels are joined to its object from their own six neighbours
+    (s75: no ndimage.label at all; s74: within their box a voxel wider), not over the whole
+    volume (classes_3d cost +53% to +189% of CPU, s74 review), with the same result as the
+    whole volume's. Seen failing without the s74 fix: (40, 64, 64) labelled."""
     import unetlab.inference.objects_3d as objects_3d
 
     painted = np.full((40, 64, 64), -1, np.int32)

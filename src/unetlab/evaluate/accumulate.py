@@ -61,17 +61,25 @@ class Accumulator:
     """Per-image measures, summed or kept for the data-set figures.
 
     ``objects``: compute the ISBI and object scores (True), not (False), or compute them
-    and keep them only where the report has at most two classes (None).
+    and keep them only where the report has at most two classes (None). ``cases``: what
+    finds the cases of its pages (:class:`~unetlab.evaluate.case_files.CaseFiles`).
     """
 
-    def __init__(self, *, boundary_class: int | None, connectivity: int, objects: bool | None):
+    def __init__(
+        self,
+        *,
+        boundary_class: int | None,
+        connectivity: int,
+        objects: bool | None,
+        cases: CaseFiles | None = None,
+    ):
         self.boundary_class = boundary_class
         self.connectivity = connectivity
         self.want_objects = objects
         self.rows: list[dict] = []
         self.matrices: list[np.ndarray] = []
         self.cases: list[str | None] = []  # each row's case: a NIfTI volume's (cases.py)
-        self.volumes = CaseFiles()  # which pages are of a case, and each case's voxel
+        self.volumes = cases or CaseFiles()  # which pages are of a case, and each one's voxel
         self.rand = np.zeros(3)
         self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True

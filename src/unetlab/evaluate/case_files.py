@@ -14,6 +14,7 @@ from typing import Protocol
 
 from unetlab.data.names import less_ome
 from unetlab.data.nifti import is_nifti
+from unetlab.data.read_notes import note_alike
 from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import PixelSize, read_page_axes, read_pixel_size, slices_timed
 from unetlab.evaluate.cases import CaseVoxel
@@ -21,6 +22,14 @@ from unetlab.inference.measure import UNITS
 from unetlab.words import twelve_digits
 
 log = logging.getLogger(__name__)
+
+#: the line of a case's Fiji stack of slices that records a frame interval, less its name
+TIMED_CASE = (
+    "its pages are ImageJ's slices a z spacing apart, yet it records a frame interval: "
+    "scored as Z planes, one volume (a case), as Fiji shows them; if they are time points, "
+    "save them as frames (Fiji: Image > Properties, Slices 1, Frames its pages) and evaluate "
+    "again"
+)
 
 
 class Paged(Protocol):
@@ -39,10 +48,12 @@ class Paged(Protocol):
 class CaseFiles:
     """The cases of an evaluation's pages (:meth:`case`) and their voxels (``voxels``:
     :class:`~unetlab.evaluate.cases.CaseVoxel` by case, for
-    :func:`~unetlab.evaluate.cases.case_rows`)."""
+    :func:`~unetlab.evaluate.cases.case_rows`); ``say``: a case's stack that records a frame
+    interval said (:meth:`_say_timed`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, say: bool = True) -> None:
         self.voxels: dict[str, CaseVoxel] = {}
+        self._say = say  # the line of a case's stack that records a frame interval
         self._sizes: dict[Path, PixelSize | None] = {}  # each file's, read once
         self._stacks: dict[Path, bool] = {}
 
@@ -64,25 +75,19 @@ class CaseFiles:
             spaced = [s for s in found if s is not None and s.spacing is not None]
             recorded = sorted(spaced, key=lambda s: s.implied)  # over Fiji's implied 1 unit
             self.voxels[case] = voxel_of(next(iter(recorded), None))
-            stacks = [f for f in known if stack and self._z_stack(f, page.pages)]
-            self._say_timed(case, stacks, page.pages)
+            self._say_timed([f for f in known if stack and self._z_stack(f, page.pages)])
         return case
 
-    def _say_timed(self, case: str, stacks: list[Path], pages: int) -> None:
-        """One line where the first of a case's z-stack files ``stacks`` (of ``pages``
-        pages) records a frame
+    def _say_timed(self, stacks: list[Path]) -> None:
+        """One line where the first of a case's z-stack files ``stacks`` records a frame
         interval: ImageJ's slices are scored as Z, one volume, as Fiji shows them (it was
-        unsaid, s75; evaluate --pred takes no --axes to read them as frames)."""
-        timed = ((f, slices_timed(f)) for f in stacks)
-        path, seconds = next(((f, s) for f, s in timed if s is not None), (None, None))
-        if path is not None:
-            log.warning(
-                "%s: its %d pages are ImageJ's slices, %g µm apart, yet it records a frame "
-                "interval (%g s): scored as Z planes, one volume (case %s), as Fiji shows "
-                "them; if they are time points, save them as frames (Fiji: Image > "
-                "Properties, Slices 1, Frames %d) and evaluate again",
-                *(path.name, pages, self._size(path).spacing, seconds, case, pages),
-            )
+        unsaid, s75; evaluate --pred takes no --axes to read them as frames); a folder of
+        them: the first said, the files counted at the end (:func:`~unetlab.data.
+        read_notes.note_alike`). None where ``say`` is off (evaluate --checkpoint's
+        :class:`~unetlab.evaluate.frames.PageColumns` says each, naming --axes TYX)."""
+        timed = (f for f in stacks if self._say and slices_timed(f) is not None)
+        if (path := next(timed, None)) is not None and not note_alike(path.name, TIMED_CASE):
+            log.warning("%s: %s", path.name, TIMED_CASE)
 
     def _z_stack(self, path: Path, pages: int) -> bool:
         """Whether the TIFF ``path`` of ``pages`` pages records them as Z planes (no time

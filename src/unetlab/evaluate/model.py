@@ -79,6 +79,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
     without_region,
 )
+from unetlab.evaluate.case_files import CaseFiles
 from unetlab.evaluate.checks import (
     MADE_OBJECTS,
     SCORED_AS_IDS,
@@ -682,7 +683,10 @@ def _accumulated_each(
 ) -> Accumulator:
     """:func:`_accumulated`'s statistics, ``done`` called with each pair's name (or None)."""
     acc = Accumulator(
-        boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
+        boundary_class=scoring.boundary_class,
+        connectivity=scoring.connectivity,
+        objects=objects,
+        cases=CaseFiles(say=False),  # a timed stack's line is PageColumns', naming --axes
     )
     how = dict(axes=scoring.axes, nodata=scoring.predicting.nodata)
     # a stack's files once; the model's channels alone (s72: 24 decoded for its one)
