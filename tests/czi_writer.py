@@ -56,22 +56,25 @@ def name_scenes(path: Path, names: list[str], wells: list[str] | None = None) ->
     return path
 
 
-def as_pyramid_tile(path: Path, x: int, size: int) -> Path:
+def as_pyramid_tile(path: Path, x: int, size, at: tuple[int, int] = (0, 0)) -> Path:
     """``path`` (a CZI) with its subblock at ``x`` made a pyramid tile as ZEN writes a slide
-    scan's (its pixels stored zoomed out): placed at (0, 0), ``size`` x ``size`` pixels of the
-    image stored in its own, by its directory entry and its segment's copy, edited in place."""
+    scan's (its pixels stored zoomed out): placed at ``at`` (x, y), ``size`` x ``size`` (or
+    (w, h)) pixels of the image stored in its own, by its directory entry and its segment's
+    copy, edited in place."""
     import struct
 
+    sizes = (size, size) if isinstance(size, int) else size
     data = bytearray(path.read_bytes())
     for entry in _subblock_entries(data):
         dims = _entry_dims(data, entry)
         if dims["X"][1] != x:
             continue
         segment = struct.unpack_from("<q", data, entry + 6)[0]
-        for at in (entry, segment + 48):  # its copy: after the segment's header and sizes
-            data[at + 22] = 1  # PyramidType: SingleSubblock
-            for axis in "XY":
-                struct.pack_into("<iif", data, _entry_dims(data, at)[axis][0] + 4, 0, size, 0.0)
+        for entry_at in (entry, segment + 48):  # its copy: after the segment's header, sizes
+            data[entry_at + 22] = 1  # PyramidType: SingleSubblock
+            dims = _entry_dims(data, entry_at)
+            for axis, start, extent in zip("XY", at, sizes, strict=True):
+                struct.pack_into("<iif", data, dims[axis][0] + 4, start, extent, 0.0)
     path.write_bytes(bytes(data))
     return path
 

@@ -416,6 +416,48 @@ def test_level_1_reads_zen_pyramid_layer_at_its_size_and_pixel_size(tmp_path):
     np.testing.assert_array_equal(found, gap)
 
 
+def _gapped_pyramid(folder: Path) -> np.ndarray:
+    """``folder/g.czi``: a 128 x 128 mosaic of three 64-px tiles (the bottom right a gap) at
+    0.5 µm and a half-size layer of ZEN's pyramid of three tiles of varied values (stored 32
+    x 32 each); returns that layer composed (64 x 64, 0 in the gap)."""
+    folder.mkdir()
+    at = ((0, 0), (64, 0), (0, 64))
+    tiles = [((x, y), 0, (0, 0, 0), np.full((64, 64), 10 + x + y, np.uint8)) for x, y in at]
+    layer = np.zeros((64, 64), np.uint8)
+    for k, (x, y) in enumerate(at):
+        data = RNG.integers(20, 250, (32, 32)).astype(np.uint8)
+        tiles.append(((1000 + 100 * k, 1000), 0, (0, 0, 0), data))
+        layer[y // 2 : y // 2 + 32, x // 2 : x // 2 + 32] = data
+    path = write_tiles(folder / "g.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    for k, (x, y) in enumerate(at):
+        as_pyramid_tile(path, 1000 + 100 * k, 64, at=(x, y))
+    return layer
+
+
+def test_level_1_of_a_gapped_mosaic_reads_its_layer_and_predicts_its_gap_as_nodata(tmp_path):
+    """s75 review: `predict --level 1` of a CZI under the large-image size went to the
+    whole-read path, which said "has no pyramid" (false), and no test read a layer at an
+    offset in several of its tiles or predicted one with a gap. A layer of varied values
+    read at offsets, and the command line (no --large-pixels) predicting its gap as nodata."""
+    from tests.test_nproc_run_lines import _checkpoint
+    from unetlab.cli import main
+
+    layer = _gapped_pyramid(tmp_path / "in")
+    with open_slide(tmp_path / "in" / "g.czi", level=1) as slide:
+        assert slide.shape[1:3] == (64, 64) and slide.pixel_size == (1.0, 1.0)
+        for rows, cols in ((slice(10, 50), slice(20, 60)), (slice(3, 29), slice(33, 61))):
+            np.testing.assert_array_equal(slide.read(0, rows, cols)[..., 0], layer[rows, cols])
+    _checkpoint(tmp_path / "m.pt")
+    out = tmp_path / "out"
+    predict = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*predict, "--level", "1", "--no-progress", "--output", str(out)]) == 0
+    labels = tifffile.imread(out / "g.tif")
+    gap = np.zeros((64, 64), bool)
+    gap[32:, 32:] = True
+    assert labels.shape == (64, 64) and read_pixel_size(out / "g.tif").size == (1.0, 1.0)
+    assert (labels[gap] == 255).all() and (labels[~gap] < 2).all()
+
+
 def _tall_mosaic(folder: Path, tile) -> np.ndarray:
     """``folder/m.czi``: 12 x 2 tiles of 250 x 50 (``tile(i, j)`` their pixels), the right
     ones of rows 9 and 10 missing; returns its gap (a bool mask of the image)."""

@@ -214,7 +214,7 @@ def is_large(
     are streamed in all (a one-page TIFF too large to read whole too):
     :mod:`~unetlab.inference.stream_rule`."""
     path = Path(path)
-    if is_zarr(path) or (level > 0 and (path.suffix.lower() in TIFF_SUFFIXES or is_h5_name(path))):
+    if is_zarr(path) or (level > 0 and _has_levels(path)):
         return True
     if not reads_by_window(path):
         return False
@@ -222,6 +222,13 @@ def is_large(
     if threshold is None:
         return math.prod(header.shape[1:3]) > LARGE_PIXELS
     return pixels_as_read(header, axes) > threshold
+
+
+def _has_levels(path: Path) -> bool:
+    """Whether ``path`` is of a format whose levels above 0 the streaming path alone reads
+    (a TIFF's or HDF5's pyramid, a CZI's ZEN pyramid: s75 review, a CZI under
+    ``LARGE_PIXELS`` went to the whole-read path, which refused any level as no pyramid)."""
+    return path.suffix.lower() in (*TIFF_SUFFIXES, ".czi") or is_h5_name(path)
 
 
 def output_stem(path: str | os.PathLike) -> str:
