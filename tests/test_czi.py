@@ -458,6 +458,20 @@ def test_level_1_of_a_gapped_mosaic_reads_its_layer_and_predicts_its_gap_as_noda
     assert (labels[gap] == 255).all() and (labels[~gap] < 2).all()
 
 
+def test_covered_area_counts_each_band_of_gap_rows_at_its_own_rows(monkeypatch):
+    """s75 review: no mosaic of the tests was taller than GAP_ROWS (8,192), so covered_area
+    looking at each band as if it began at row 0 passed (a 10,000-row mosaic with a gap at
+    its bottom reported all covered). GAP_ROWS patched to 8: a mask counts the pixels."""
+    from unetlab.data import czi
+
+    monkeypatch.setattr(czi, "GAP_ROWS", 8)
+    tiles = ((0, 0, 20, 12), (20, 0, 30, 25), (0, 12, 14, 25), (3, 25, 30, 30))
+    mask = np.zeros((37, 30), bool)
+    for x0, y0, x1, y1 in tiles:
+        mask[y0:y1, x0:x1] = True
+    assert czi.covered_area(tiles, 30, 37) == mask.sum() == 30 * 25 - 6 * 13 + 27 * 5
+
+
 def _tall_mosaic(folder: Path, tile) -> np.ndarray:
     """``folder/m.czi``: 12 x 2 tiles of 250 x 50 (``tile(i, j)`` their pixels), the right
     ones of rows 9 and 10 missing; returns its gap (a bool mask of the image)."""
