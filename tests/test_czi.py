@@ -469,7 +469,7 @@ def test_covered_area_counts_each_band_of_gap_rows_at_its_own_rows(monkeypatch):
     mask = np.zeros((37, 30), bool)
     for x0, y0, x1, y1 in tiles:
         mask[y0:y1, x0:x1] = True
-    assert czi.covered_area(tiles, 30, 37) == mask.sum() == 30 * 25 - 6 * 13 + 27 * 5
+    assert czi.covered_area(tiles, 30, (0, 37)) == mask.sum() == 30 * 25 - 6 * 13 + 27 * 5
 
 
 def _tall_mosaic(folder: Path, tile) -> np.ndarray:
@@ -567,3 +567,20 @@ def test_a_channel_lacking_tiles_the_others_have_is_said_once_and_read_as_image(
     said = [r.getMessage() for r in caplog.records if "lacks" in r.getMessage()]
     assert len(said) == 1, said
     assert "m.czi: channel actin lacks 1200 px" in said[0] and "nodata" in said[0]
+
+
+def test_a_channel_lacking_tiles_in_many_planes_is_said_in_one_line(tmp_path, caplog):
+    """s75 review: the line was said once a plane (5 time points x 3 z: 15 lines for one
+    channel). Now once a channel, with the planes and the most pixels one lacks."""
+    tile = lambda v: np.full((30, 40), v, np.uint8)  # noqa: E731
+    at = []
+    for t, z in ((t, z) for t in range(5) for z in range(3)):
+        at += [((0, 0), 0, (t, z, c), tile(10 + c)) for c in (0, 1)]
+        at += [((40, 0), 0, (t, z, c), tile(20 + c)) for c in (0, 1) if (t, z, c) != (4, 2, 1)]
+        at += [((0, 30), 0, (t, z, 0), tile(30))]  # DNA's alone
+    path = write_tiles(tmp_path / "m.czi", at, names=["DNA", "actin"])
+    with caplog.at_level("WARNING"):
+        read_stack(path)
+    said = [r.getMessage() for r in caplog.records if "lacks" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "m.czi: channel actin lacks up to 2400 px in 15 of its 15 planes" in said[0]
