@@ -584,3 +584,18 @@ def test_a_channel_lacking_tiles_in_many_planes_is_said_in_one_line(tmp_path, ca
     said = [r.getMessage() for r in caplog.records if "lacks" in r.getMessage()]
     assert len(said) == 1, said
     assert "m.czi: channel actin lacks up to 2400 px in 15 of its 15 planes" in said[0]
+
+
+def test_a_narrow_edge_tile_of_a_pyramid_layer_makes_no_level_of_its_own(tmp_path):
+    """s75 review: a layer's zoom was taken from a tile's width alone, so a zoom-4 layer's
+    edge tile 6 x 64 stored 2 x 16 made a level of 1/3 (levels 2, 3, 4), which libCZI
+    serves by scaling another layer. Now the larger side's (as libCZI takes it)."""
+    from unetlab.data.czi import czi_source
+
+    f = lambda h, w, v: np.full((h, w), v, np.uint8)  # noqa: E731
+    tiles = [((0, 0), 0, (0, 0, 0), f(64, 64, 10)), ((64, 0), 0, (0, 0, 0), f(64, 6, 20))]
+    tiles += [((5000, 0), 0, (0, 0, 0), f(16, 16, 14)), ((5300, 0), 0, (0, 0, 0), f(16, 2, 24))]
+    path = write_tiles(tmp_path / "e.czi", tiles)
+    as_pyramid_tile(path, 5000, 64)
+    as_pyramid_tile(path, 5300, (6, 64), at=(64, 0))
+    assert czi_source(path).pyramid == (4,)

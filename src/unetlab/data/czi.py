@@ -268,7 +268,7 @@ def _tiles(reader, rect: tuple[int, int, int, int], scene: int | None) -> tuple:
         if scene is not None and at.get("S") != scene:
             return True
         if (size.w, size.h) != (r.w, r.h):  # a pyramid tile (zoomed out), told apart
-            zooms.add(round(r.w / max(size.w, 1)))
+            zooms.add(round(max(r.w, r.h) / max(size.w, size.h, 1)))  # libCZI's: larger side
             return True
         x0, y0 = r.x - rect[0], r.y - rect[1]
         tile = (max(x0, 0), max(y0, 0), min(x0 + r.w, rect[2]), min(y0 + r.h, rect[3]))
