@@ -1906,7 +1906,8 @@ def _pixels_digest(path: Path, array: np.ndarray) -> str | None:
     with tifffile.TiffFile(path) as tif:
         series, fh = tif.series[0], tif.filehandle
         at, size = series.dataoffset, fh.size
-        if at is None or size > DIGESTED or series.dtype != array.dtype:
+        stored = series.dtype.newbyteorder(tif.byteorder)  # series.dtype: in native order
+        if at is None or size > DIGESTED or stored != array.dtype:
             return None
         if series.size != array.size or at + array.nbytes > size:
             return None
