@@ -369,6 +369,18 @@ def test_names_with_a_comma_are_told_the_list_form():
         load_config(None, ["data.channel='DAPI, CD45'"])
 
 
+def _dapi_at_0_and_2(tmp_path, model, monkeypatch, large: bool) -> list[str]:
+    """in/ a.ome.tif (DAPI at 0) and b.ome.tif (at 2), ``model`` in m.pt (``large``: read
+    window by window): predict's arguments up to --output."""
+    if large:
+        monkeypatch.setattr(slides, "LARGE_PIXELS", 30 * 30)  # 40 x 40 px: window by window
+    (tmp_path / "in").mkdir()
+    _ome(tmp_path / "in" / "a.ome.tif", _image(5))
+    _ome(tmp_path / "in" / "b.ome.tif", _image(5), order=(1, 2, 0))
+    save_model(tmp_path / "m.pt", model)
+    return ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+
+
 @pytest.mark.parametrize(
     "flags, large",
     [((), False), (("--channel", "DAPI"), False), ((), True), (("--channel", "DAPI"), True)],
@@ -380,21 +392,49 @@ def test_predict_json_notes_each_files_own_index_of_the_name(
     model's name or the one asked (s73 notes: DAPI, channel 0 of a.ome.tif and 2 of
     b.ome.tif, both noted nowhere; read whole and window by window), outside the
     --skip-existing key: a rerun skips both."""
-    if large:
-        monkeypatch.setattr(slides, "LARGE_PIXELS", 30 * 30)  # 40 x 40 px: window by window
-    (tmp_path / "in").mkdir()
-    _ome(tmp_path / "in" / "a.ome.tif", _image(5))
-    _ome(tmp_path / "in" / "b.ome.tif", _image(5), order=(1, 2, 0))
-    save_model(tmp_path / "m.pt", model)
-    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    argv = _dapi_at_0_and_2(tmp_path, model, monkeypatch, large)
     argv += ["--output", str(tmp_path / "out"), *flags]
     assert main(argv) == 0
-    (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
-    files = {Path(k).name: v for k, v in record["files"].items()}
+    records = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
+    files = {Path(k).name: v for r in records for k, v in r["files"].items()}
     assert files["a.ome.tif"]["channel"] == 0 and files["b.ome.tif"]["channel"] == 2, files
-    # the model's channel by its name, outside the key (s74 notes: ``channel: 0`` only)
-    assert record["model"]["channel"] == (flags[1] if flags else 0)
-    assert record.get("model_channel_name") == (None if flags else "DAPI"), record
+    # the model's channel by its name, outside the key (s74 notes: ``channel: 0`` only); each
+    # file keyed by its index of it (review s75 2); --channel DAPI's by the name
+    said = {(r["model"]["channel"], r.get("model_channel_name")) for r in records}
+    assert said == ({("DAPI", None)} if flags else {(0, "DAPI"), (2, "DAPI")}), said
     assert main([*argv, "--skip-existing"]) == 0
     last = json.loads((tmp_path / "out" / "predict.json").read_text())["last_run"]
     assert len(last["skipped"]) == 2, last
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_channel_0_given_is_no_name_and_a_file_read_by_name_elsewhere_is_keyed_so(
+    tmp_path, model, monkeypatch, capsys, large
+):
+    """Review s75 2: ``--channel 0`` of a DAPI model reads index 0 of every file (b.ome.tif's
+    CD45), so its record names no channel (it said DAPI); and a file whose DAPI is at another
+    index (b's 2) is keyed by it, so that ``--channel 0 --skip-existing`` after a plain run
+    refuses b's outputs as of other settings (it skipped them: they were of DAPI), predicts
+    it again with --overwrite, and ``--channel 2`` skips it."""
+    argv = _dapi_at_0_and_2(tmp_path, model, monkeypatch, large)
+
+    def run(*flags: str, out: str = "out") -> tuple[dict, dict]:
+        assert main([*argv, "--output", str(tmp_path / out), *flags]) == 0
+        found = json.loads((tmp_path / out / "predict.json").read_text())
+        return found["records"], found["last_run"]
+
+    def said(records: dict) -> set:
+        return {(r["model"]["channel"], r.get("model_channel_name")) for r in records.values()}
+
+    assert said(run("--channel", "0", out="zero")[0]) == {(0, None)}  # no name: by index
+    assert said(run()[0]) == {(0, "DAPI"), (2, "DAPI")}  # a's DAPI at 0, b's at 2
+    assert (
+        main([*argv, "--output", str(tmp_path / "out"), "--channel", "0", "--skip-existing"]) == 2
+    )
+    told = "holds this checkpoint's outputs made with other settings (channel 2 there, channel 0"
+    assert told in capsys.readouterr().err
+    _, last = run("--channel", "0", "--skip-existing", "--overwrite")
+    assert [Path(p).name for p in last["skipped"]] == ["a.ome.tif"], last
+    run(out="two")
+    _, last = run("--channel", "2", "--skip-existing", "--overwrite", out="two")
+    assert [Path(p).name for p in last["skipped"]] == ["b.ome.tif"], last

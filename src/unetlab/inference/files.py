@@ -211,6 +211,7 @@ from unetlab.inference.records import (
     flat_record,
     input_record,
     label_colours,
+    named_by_training,
     png_text,
     prediction_record,
     tiff_kwargs,
@@ -636,11 +637,12 @@ class _File:
         if named is not None:  # a channel the file names (--channel DAPI)
             asked = settings["channel"] = index_of(path, named)
             note_named_channel(model, path, named, asked)
-        options = PredictOptions.for_model(model, options, **settings)
-        if isinstance(options.channel, tuple):  # one: refused by each image, its count said
-            check_channel_count(model, options.channel)
+        resolved = PredictOptions.for_model(model, options, **settings)
+        if isinstance(resolved.channel, tuple):  # one: refused by each image, its count said
+            check_channel_count(model, resolved.channel)
         # a PNG's its own: no axes, the checkpoint's nor any given (read as it is)
-        record = input_record(_record(model, options, outputs, given["axes"]), path)
+        record = input_record(_record(model, options, outputs, given["axes"], **settings), path)
+        options = resolved
         return cls(
             model, path, out_dir, options, outputs, record, values, asked, **given, named=named
         )
@@ -691,6 +693,7 @@ def _record(
 ) -> Provenance:
     """:func:`file_record` of ``outputs`` taken, ``fields``: :class:`PredictOptions`'."""
     record = prediction_record(model, PredictOptions.for_model(model, options, **fields), outputs)
+    record = named_by_training(record, model, PredictOptions.of(options, **fields).channel)
     # none given: the checkpoint's (its outputs those of the same axes given), or the key
     # it had before --axes
     return with_axes(record, run_axes(model, axes), trained=axes is None)

@@ -47,10 +47,12 @@ from unetlab.data.dicom_seg import DICOM_SEG
 from unetlab.data.exclude import as_config
 from unetlab.data.io import file_axes, trained_file_axes
 from unetlab.data.mrc import carried_mrc_key
+from unetlab.data.names import indices_named
 from unetlab.data.nifti import carried_nifti_key, is_nifti
 from unetlab.data.png_chunks import read_png_text
 from unetlab.data.seg_codes import SegCodes, read_seg_codes
 from unetlab.data.split_record import file_sha256
+from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import (
     NONE,
     KnownFields,
@@ -560,16 +562,19 @@ def prediction_record(
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
     ignored, values = _trained(model)
     record = Provenance(checkpoint, sha, settings, written, source, ignored, _named(model), values)
-    return replace(record, model_sha256=same, model_channel_name=_channel_named(model, options))
+    return replace(record, model_sha256=same)
 
 
-def _channel_named(model: torch.nn.Module, options: PredictOptions) -> str | None:
-    """The name of the channel ``model`` was trained on (``data.channel: DAPI``) where
-    ``options`` predict that one (none asked for but it), for its record; else None."""
+def named_by_training(record: Provenance, model: torch.nn.Module, asked) -> Provenance:
+    """``record`` naming the channel ``model`` was trained on (``data.channel: DAPI``:
+    :attr:`Provenance.model_channel_name`) where no channel is ``asked`` (``--channel``), so
+    that each input is read, and keyed (:func:`input_record`), by that name; ``record`` where
+    one is (review s75 2: ``--channel 0`` reads index 0 of each file, another stain in one
+    that holds DAPI at 2, and its record said DAPI)."""
     names, trained = getattr(model, "channel_names", None), getattr(model, "channel", None)
-    return (
-        str(names[0]) if names and isinstance(trained, int) and options.channel == trained else None
-    )
+    if asked is not None or not names or not isinstance(trained, int):
+        return record
+    return replace(record, model_channel_name=str(names[0]))
 
 
 def _weights_record(model: torch.nn.Module) -> tuple[str | None, str, str | None]:
@@ -688,7 +693,9 @@ def input_record(record: Provenance, path: str | os.PathLike) -> Provenance:
     :func:`~unetlab.data.io.file_axes`), and a TIFF the checkpoint's axes do not fit (a
     plane for a ZYX model: :func:`~unetlab.data.io.trained_file_axes`); with those it is read
     with where the checkpoint's read it with others (TZYX of a 4-D stack that records none,
-    for a TYX model: as --axes TZYX given); ``record`` itself otherwise."""
+    for a TYX model: as --axes TZYX given); ``record`` itself otherwise. A model's channel
+    found by its name in each input is that input's index of it (:func:`_by_name`)."""
+    record = _by_name(record, path)
     axes = record.model.get("axes")
     if axes is None or (read := _read_as(path, axes, record.trained_axes)) == axes:
         return record
@@ -709,6 +716,38 @@ def _read_as(path: str | os.PathLike, axes: str, trained: bool) -> str | None:
         return _fitted(os.path.realpath(path), axes, stat.st_mtime_ns, stat.st_size)
     except (OSError, UnetlabError):
         return axes
+
+
+def _by_name(record: Provenance, path: str | os.PathLike) -> Provenance:
+    """``record`` of a model trained by a channel's name that none overrode
+    (:func:`named_by_training`) with its ``channel`` the index of that name in the input
+    ``path`` where it is another, so that its outputs are keyed by the channel read (review
+    s75 2: a plain run read b.ome.tif's DAPI at 2, and ``--channel 0 --skip-existing``,
+    reading its CD45 at 0, skipped it); ``record`` itself otherwise."""
+    name, channel = record.model_channel_name, record.model.get("channel")
+    if name is None or not isinstance(channel, int):
+        return record
+    try:
+        stat = os.stat(path)
+    except OSError:  # gone: its reading fails it
+        return record
+    index = _index_named(os.path.realpath(path), name, stat.st_mtime_ns, stat.st_size)
+    return (
+        record
+        if index in (None, channel)
+        else replace(record, model={**record.model, "channel": index})
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _index_named(path: str, name: str, mtime_ns: int, size: int) -> int | None:
+    """The index of the one channel named ``name`` among those (two or more) the file
+    ``path`` names as it is now (its ``mtime_ns`` and ``size``); None where not so (read by
+    index, or refused when read: :func:`~unetlab.inference.file_fit.trained_index`)."""
+    with contextlib.suppress(OSError, UnetlabError):  # unreadable: its reading fails it
+        found = indices_named(names := channel_names(path), name)
+        return found[0] if len(names) > 1 and len(found) == 1 else None
+    return None
 
 
 @functools.lru_cache(maxsize=4096)

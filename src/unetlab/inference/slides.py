@@ -148,6 +148,7 @@ from unetlab.inference.records import (
     flat_record,
     input_record,
     label_colours,
+    named_by_training,
     png_text,
     prediction_record,
     with_axes,
@@ -720,7 +721,7 @@ def predict_slide(
     options = PredictOptions.for_model(model, options, **settings)
     refuse_streamed_scale(shown_path(path), options.scale)
     _check_request(path, outputs, group, overlay)
-    record = prediction_record(model, options, outputs)
+    record = named_by_training(prediction_record(model, options, outputs), model, asked)
     # the checkpoint's axes where none are given, not for a file they do not fit
     record = input_record(with_axes(record, run_axes(model, axes), trained=axes is None), path)
     with _checked_slide(path, model, outputs, axes, axes_trained) as slide:
