@@ -454,3 +454,22 @@ def test_write_tiff_parses_no_tiff_it_wrote(tmp_path, monkeypatch, kwargs):
     path = tmp_path / "p.tif"
     write_tiff(path, np.arange(2 * 17 * 19, dtype=np.float32).reshape(2, 17, 19), **kwargs)
     assert (written_digest(path) is None) == bool(kwargs), written_digest(path)
+
+
+def test_a_noted_digest_is_not_of_another_file_of_the_same_size_and_time(tmp_path):
+    """Another file of the same size and time renamed over a written one is not taken as it
+    (its device and inode differ; review s75 4: no test failed comparing size and time
+    alone). Pins the code as it is."""
+    from unetlab.atomic import written_digest
+    from unetlab.data.io import write_tiff
+
+    rng = np.random.default_rng(0)
+    path, other = tmp_path / "a_prob.tif", tmp_path / "b_prob.tif"
+    write_tiff(path, rng.random((2, 32, 32), dtype=np.float32))
+    write_tiff(other, rng.random((2, 32, 32), dtype=np.float32))
+    assert written_digest(path) is not None
+    st = path.stat()
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(other, path)
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert written_digest(path) is None
