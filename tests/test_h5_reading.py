@@ -2,6 +2,7 @@
 ``data.h5_dataset`` as the command line does, and a folder's look opens each file once."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,6 +57,27 @@ def test_predict_folder_and_file_read_the_dataset_a_loaded_model_trained_on(
     assert [p.name for p in written] == ["0.png"]
     with h5_dataset_read_as("exported_data"):  # one named holds over the checkpoint's
         predict_file(raw_model, root / "images" / "1.h5", tmp_path / "two")
+
+
+def test_predict_folder_and_tree_given_a_loader_read_as_its_model_trained(
+    tmp_path, raw_model, caplog
+):
+    """s75 review: predict_folder(lambda: load_model(...)) predicted the first file, then
+    raised ImageReadError past its failed files (the loaded model's dataset was not taken);
+    predict_tree of a loader the same. Taken once it loads, undone after the call."""
+    from unetlab import predict_folder
+    from unetlab.data.h5 import h5_datasets_reading
+    from unetlab.inference.tree import predict_tree
+
+    root = _of_several(tmp_path / "data")
+    caplog.set_level("INFO")
+    result = predict_folder(lambda: raw_model, root / "images", tmp_path / "out", progress=False)
+    assert not result.failed and len(result.written) == 2
+    assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
+    assert h5_datasets_reading() == (None, None)
+    tree = predict_tree(lambda: raw_model, root, tmp_path / "tree", progress=False)
+    assert len(tree[Path("images")].written) == 2 and not tree[Path("images")].failed
+    assert h5_datasets_reading() == (None, None)
 
 
 def test_evaluate_model_reads_the_dataset_a_checkpoint_trained_on(tmp_path, raw_model):

@@ -10,9 +10,16 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import torch
+
 from unetlab.data.coco import coco_read_as
 from unetlab.data.grey_masks import grey_masks_read_as
-from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as, trained_h5_datasets
+from unetlab.data.h5 import (
+    h5_dataset_read_as,
+    h5_mask_dataset_read_as,
+    set_h5_datasets_reading,
+    trained_h5_datasets,
+)
 from unetlab.data.shapes import shapes_read_as
 
 
@@ -58,12 +65,29 @@ def reads_h5_as_trained(fn):
     """``fn(model, ...)`` reading HDF5 files of several datasets as ``model``'s checkpoint
     trained (:func:`~unetlab.data.h5.trained_h5_datasets` of ``model.training_data``), as
     the command line does (s75: predict_folder of a loaded model refused each file); a
-    dataset named around the call holds over it; as now for a model of none (a function
-    loading it: the caller's)."""
+    dataset named around the call holds over it; ``model`` a function loading it: from the
+    moment it loads, until ``fn`` returns (s75 review: predict_folder raised past its
+    failed files)."""
 
     @functools.wraps(fn)
     def reading(model, *args, **kwargs):
-        with trained_h5_datasets(getattr(model, "training_data", None)):
-            return fn(model, *args, **kwargs)
+        if isinstance(model, torch.nn.Module) or not callable(model):
+            with trained_h5_datasets(getattr(model, "training_data", None)):
+                return fn(model, *args, **kwargs)
+        with h5_dataset_read_as(None):  # what the loaded model sets, undone after
+            return fn(_reading_as_loaded(model), *args, **kwargs)
 
     return reading
+
+
+def _reading_as_loaded(load):
+    """``load``, a function loading a model, that then reads HDF5 files as its checkpoint
+    trained (:func:`~unetlab.data.h5.set_h5_datasets_reading`)."""
+
+    @functools.wraps(load)
+    def loaded():
+        model = load()
+        set_h5_datasets_reading(getattr(model, "training_data", None))
+        return model
+
+    return loaded
