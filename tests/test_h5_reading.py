@@ -125,3 +125,43 @@ def test_a_cremi_folders_look_and_pairing_open_each_file_once(tmp_path, monkeypa
     with HEADERS.kept(), h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
         assert len(find_pairs(tmp_path)) == 3
     assert len(opens) <= 2 * 3, opens  # 5 a file before
+
+
+def _counted_opens(monkeypatch) -> list:
+    """The paths h5py.File opens from now (each file's stamp vouching: just written)."""
+    import h5py
+
+    from unetlab import read_once
+
+    monkeypatch.setattr(read_once, "_vouching", lambda stamp: stamp)
+    opens: list = []
+    opened = h5py.File
+    monkeypatch.setattr(h5py, "File", lambda p, *a, **k: opens.append(p) or opened(p, *a, **k))
+    return opens
+
+
+def test_train_and_evaluates_data_look_open_each_cremi_file_4_times(
+    tmp_path, monkeypatch, instance_checkpoint
+):
+    """s75 review: the header cache held only within HEADERS.kept(), which train and evaluate
+    never entered: prepare_data opened each CREMI file 10 times (train --check 20: 200
+    files, 4000 opens), evaluate_model 10; now the look, the pairing, image and mask."""
+    from unetlab import evaluate_model
+    from unetlab.config import load_config
+    from unetlab.train.setup import prepare_data
+
+    (tmp_path / "cremi").mkdir()
+    for i in range(5):
+        ids = np.zeros((1, 16, 16), np.uint64)
+        ids[:, 2:9, 2:9], ids[:, 10:14, 10:14] = 5, 7
+        raw = RNG.integers(0, 255, (1, 16, 16)).astype(np.uint8)
+        write_cremi(tmp_path / "cremi" / f"s{i}.hdf", raw, ids)
+    sets = [f"data.root={tmp_path / 'cremi'}", f"data.h5_dataset={RAW}"]
+    cfg = load_config(None, [*sets, f"data.h5_mask_dataset={IDS}"])
+    opens = _counted_opens(monkeypatch)
+    assert len(prepare_data(cfg).train) == 4
+    assert len(opens) <= 4 * 5 + 2, len(opens)  # 50 before
+    opens.clear()
+    with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
+        evaluate_model(instance_checkpoint, tmp_path / "cremi", progress=False)
+    assert len(opens) <= 4 * 5, len(opens)  # 50 before

@@ -630,16 +630,19 @@ def run(args) -> int:
     from unetlab.data.totalseg import structures_listed_once
     from unetlab.evaluate.earlier import records_read_once
     from unetlab.evaluate.predictions import predictions_read_once
+    from unetlab.inference.every_file import headers_read_once
     from unetlab.signals import stop_line_said
 
     # every mask read; over the checkpoint's. An earlier report read once (s59: 3 times),
     # the predictions' records and manifest once for the check and the scoring (s60); its
     # stop line the command's alone (evaluate_model says none); each case's structures
-    # listed once (s75: 3 times a case)
+    # listed once (s75: 3 times a case); each file's header read once for the pairs' look
+    # and the scoring (s75 review: 200 CREMI files opened 10 times)
     with (
         structures_listed_once(),
         grey_masks_read_as(args.grey_masks),
         h5_datasets_read(args),
+        headers_read_once(),
         records_read_once(),
         predictions_read_once(),
         stop_line_said(),

@@ -21,15 +21,19 @@ from unetlab.data.h5 import (
     trained_h5_datasets,
 )
 from unetlab.data.shapes import shapes_read_as
+from unetlab.data.tiff_files import HEADERS
 
 
 @contextlib.contextmanager
 def masks_read_as(data):
-    """Masks read within as the config section ``data`` says (None: as by default)."""
+    """Masks read within as the config section ``data`` says (None: as by default); each
+    file's header kept for all the looks within (``HEADERS.kept()``: s75 review, train
+    --check opened each of 200 CREMI files 20 times)."""
     grey, target = getattr(data, "grey_masks", None), getattr(data, "target", None)
     dataset = h5_dataset_read_as(getattr(data, "h5_dataset", None))
     masks = h5_mask_dataset_read_as(getattr(data, "h5_mask_dataset", None))
-    with grey_masks_read_as(grey), shapes_read_as(target), coco_read_as(target), dataset, masks:
+    shapes, coco = shapes_read_as(target), coco_read_as(target)
+    with grey_masks_read_as(grey), shapes, coco, dataset, masks, HEADERS.kept():
         yield
 
 
