@@ -3,6 +3,7 @@ exports, Imaris' .ims and BigDataViewer's .h5 are read as TIFFs are (before: a f
 them said "no masks, but 4 other files"; .ims was named a format unetlab does not read)."""
 
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -608,3 +609,22 @@ def test_a_bigstitcher_view_named_by_the_checkpoint_is_said_at_its_own_voxel(tmp
     assert found.size == pytest.approx((0.4, 0.4)) and found.spacing == pytest.approx(3.0)
     assert "'s02' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
     assert read_pixel_size(path).size == pytest.approx((0.2, 0.2))  # s00's view: its own
+
+
+@pytest.mark.parametrize("named", [None, "s01"])
+def test_a_bigdataviewer_setup_without_a_voxel_size_reads_the_first_given(tmp_path, named):
+    """s75 review: the setup read (the first, or the checkpoint's sNN view) giving no
+    voxelSize gave no pixel size, where another setup of the .xml gives it (before: the
+    first that gives one): 2 channels, the first without; 2 tiles, s01 without."""
+    from unetlab.data.h5 import trained_h5_datasets
+
+    views = [{"channel" if named is None else "tile": i} for i in (0, 1)]
+    path = write_bdv(tmp_path / "v.h5", [_stack(), _stack()], voxel=(1.5, 0.2, 0.2), views=views)
+    xml = path.with_suffix(".xml")
+    head, *setups = xml.read_text(encoding="utf-8").split("<ViewSetup>")
+    without = int(named[1:]) if named else 0
+    setups[without] = re.sub("<voxelSize>.*</voxelSize>", "", setups[without])
+    xml.write_text("<ViewSetup>".join([head, *setups]), encoding="utf-8")
+    with trained_h5_datasets({"h5_dataset": named}):
+        found = read_pixel_size(path)
+    assert found.size == pytest.approx((0.2, 0.2)) and found.spacing == pytest.approx(1.5)

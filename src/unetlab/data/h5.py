@@ -606,18 +606,18 @@ def _bdv_views(path: Path) -> dict[int, tuple[str, ...]]:
 
 def _bdv_sizes(path: Path, factor: np.ndarray, setup: int) -> tuple:
     """((y, x) µm, z µm) of a level of ``factor`` (x, y, z) from the ``voxelSize`` of
-    ViewSetup ``setup`` (the first's where it lists none of that id) of the BigDataViewer
-    ``.xml`` beside ``path`` (its stem's; s75: BigStitcher's tiles and angles may differ, the
-    first's was read for each); (None, None) without it."""
+    ViewSetup ``setup`` (else the first's that gives one: s75 review, a setup without it
+    gave none) of the BigDataViewer ``.xml`` beside ``path`` (its stem's; s75: BigStitcher's
+    tiles and angles may differ, the first's was read for each); (None, None) without it."""
     try:
         setups = ET.parse(path.with_suffix(".xml")).findall(".//ViewSetup")
     except (OSError, ET.ParseError):
         return None, None
-    ids = [(v.findtext("id") or "").strip() for v in setups]
-    of = setups[ids.index(str(setup))] if str(setup) in ids else next(iter(setups), None)
-    found = None if of is None else of.find("voxelSize")
-    if found is None:
+    own = [v for v in setups if (v.findtext("id") or "").strip() == str(setup)]
+    sized = [v.find("voxelSize") for v in own + setups if v.find("voxelSize") is not None]
+    if not sized:
         return None, None
+    found = sized[0]
     unit = UNITS_UM.get((found.findtext("unit") or "").strip().lower())
     try:
         x, y, z = (float(v) for v in (found.findtext("size") or "").split())
