@@ -54,12 +54,14 @@ def keeps_masks_reading(fn):
     :func:`~unetlab.data.shapes.set_shapes_reading` and
     :func:`~unetlab.data.coco.set_coco_reading` and
     :func:`~unetlab.data.h5.set_h5_datasets_reading` hold until it returns (evaluate_model: as
-    the checkpoint it loads says)."""
+    the checkpoint it loads says); each file's header kept for all its looks within
+    (``HEADERS.kept()``: s75 review, evaluate_model opened each CREMI file 10 times)."""
 
     @functools.wraps(fn)
     def kept(*args, **kwargs):
         h5 = h5_dataset_read_as(None)  # set_h5_datasets_reading undone after
-        with grey_masks_read_as(None), shapes_read_as(None), coco_read_as(None), h5:
+        grey, shapes, coco = grey_masks_read_as(None), shapes_read_as(None), coco_read_as(None)
+        with grey, shapes, coco, h5, HEADERS.kept():
             return fn(*args, **kwargs)
 
     return kept

@@ -118,7 +118,6 @@ from unetlab.evaluate.volumes import (
     volumes,
 )
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
-from unetlab.inference.every_file import headers_read_once
 from unetlab.inference.pages import (
     OBJECTS_3D,
     axes_fix,
@@ -141,7 +140,6 @@ log = logging.getLogger(__name__)
 
 
 @keeps_masks_reading  # as its checkpoint's training read them (_prepared)
-@headers_read_once()  # each file's header read once (s75 review: 200 CREMI files, 2000 opens)
 @call_lines()  # its INFO lines shown; a call is one command for what reading notes
 @capped  # torch's threads no more than a CPU quota allows, put back after
 @says_its_stop("evaluate_model")  # a Ctrl-C in one line, said while call_lines shows it
