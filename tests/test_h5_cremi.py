@@ -194,27 +194,56 @@ def test_an_unlabelled_cremi_volume_beside_the_samples_is_said_left_out(tmp_path
     assert "left out; predict reads them (predict --input" in said[0]
 
 
-@pytest.mark.parametrize("offset", [(40.0, 32.0, 32.0), None])
-def test_a_padded_cremi_volume_is_refused_naming_the_fix(tmp_path, offset):
+PADDED = "give the unpadded file, or crop volumes/raw"
+_AT = " (where its labels' offset puts them)"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ids", "offsets", "fix"),
+    [
+        ((5, 32, 32), (3, 16, 16), (None, (40, 32, 32)), f"{PADDED} to [1:4, 8:24, 8:24]"),
+        ((5, 32, 32), (3, 16, 16), (None, None), PADDED),
+        # s75 review: the raw's own offset (cremi_python writes it where not 0) taken
+        (
+            (5, 32, 32),
+            (3, 16, 16),
+            ((40, 64, 64), (80, 128, 128)),
+            f"{PADDED} to [1:4, 16:32, 16:32]",
+        ),
+        # s75 review: a crop out of the raw was named ([10:13, 64:128, ...] of 5 pages)
+        ((5, 32, 32), (3, 16, 16), (None, (400, 256, 256)), PADDED),
+        # s75 review: labels larger than the raw were called a padded volume
+        (
+            (3, 16, 16),
+            (5, 32, 32),
+            (None, None),
+            f"labels larger than the image: give the file whose {RAW} they label",
+        ),
+        # s75 review: padded in y and x alone, refused page by page as masks of another size
+        ((3, 32, 32), (3, 16, 16), (None, (0, 32, 32)), f"{PADDED} to [0:3, 8:24, 8:24]"),
+    ],
+)
+def test_a_padded_cremi_volume_is_refused_naming_the_fix(tmp_path, raw, ids, offsets, fix):
     """s75: CREMI's padded volumes (raw padded around its labels: 5 pages of raw, 3 of
     labels) were refused as "5 pages but its mask ... has 3", naming no fix; where the
-    labels record their offset (nm) the crop is named."""
+    labels record their offset (nm, less the raw's) the crop inside the raw is named."""
     import h5py
 
     from unetlab.errors import DatasetError
 
     (tmp_path / "padded").mkdir()
-    ids = np.zeros((3, 16, 16), np.uint64)
-    ids[:, 2:9, 2:9] = 5
-    path = write_cremi(
-        tmp_path / "padded" / "sample_A_padded.hdf", np.zeros((5, 32, 32), np.uint8), ids
-    )
-    if offset is not None:
-        with h5py.File(path, "a") as f:
-            f[IDS].attrs["offset"] = np.array(offset)
+    labels = np.zeros(ids, np.uint64)
+    labels[:, 2:9, 2:9] = 5
+    path = write_cremi(tmp_path / "padded" / "sample_A_padded.hdf", np.zeros(raw, np.uint8), labels)
+    with h5py.File(path, "a") as f:
+        for name, offset in zip((RAW, IDS), offsets):
+            if offset is not None:
+                f[name].attrs["offset"] = np.array(offset, float)
     with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS), pytest.raises(DatasetError) as e:
         find_pairs(tmp_path / "padded")
     said = str(e.value)
-    assert f"{RAW} (5, 32, 32) and {IDS} (3, 16, 16) differ in size: a padded volume" in said
-    assert "give the unpadded file, or crop volumes/raw" in said
-    assert ("to [1:4, 8:24, 8:24]" in said) == (offset is not None)
+    assert f": {RAW} {raw} and {IDS} {ids} differ in size: " in said and fix in said
+    assert ("a padded volume" in said) == (PADDED in fix) and said.count("\n") == 0
+    assert ("pages but its mask" in said) == (raw[0] != ids[0]) and said.endswith(
+        fix + _AT * ("to [" in fix)
+    )

@@ -805,30 +805,36 @@ def h5_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float |
 def padded_fix(path: str | os.PathLike) -> str:
     """The fix for the HDF5 file ``path``, its own mask, whose image and mask datasets
     (:func:`h5_datasets_reading`) differ in size: CREMI's padded volumes (``sample_A_padded``:
-    raw padded around the labels) are named, with the crop of the image its labels'
-    ``offset`` (nm, over their ``resolution``) says where the file records it (s75: refused
-    naming no fix)."""
+    raw padded around the labels, larger on every axis) are named, with the crop of the image
+    that the labels' ``offset`` gives where the file records it and the crop lies inside the
+    image (s75: refused naming no fix); labels larger than the image are said so."""
     image, mask = h5_source(path).grid[0][0], h5_source(path, mask=True).grid[0][0]
     with h5_file(path) as f:
-        labels, shape = f[mask], tuple(f[image].shape)
-        at = _offset(labels.attrs.get("offset"), labels.attrs.get("resolution"), labels.ndim)
-        said = f"{image} {shape} and {mask} {tuple(labels.shape)} differ in size"
-        if at is None:
-            return f"{said}: a padded volume (CREMI's): give the unpadded file, or crop {image}"
-        crop = ", ".join(f"{a}:{a + n}" for a, n in zip(at, labels.shape))
-    return (
-        f"{said}: a padded volume (CREMI's): give the unpadded file, or crop {image} to "
-        f"[{crop}] (where its labels' offset puts them)"
-    )
+        shape, inner = tuple(f[image].shape), tuple(f[mask].shape)
+        said = f"{image} {shape} and {mask} {inner} differ in size"
+        if len(shape) != len(inner) or any(a < b for a, b in zip(shape, inner)):
+            return f"{said}: labels larger than the image: give the file whose {image} they label"
+        at = _crop_at(f[image].attrs, f[mask].attrs, shape, inner)
+    fix = f"{said}: a padded volume (CREMI's): give the unpadded file, or crop {image}"
+    if at is None:
+        return fix
+    crop = ", ".join(f"{a}:{a + n}" for a, n in zip(at, inner))
+    return f"{fix} to [{crop}] (where its labels' offset puts them)"
 
 
-def _offset(offset, resolution, ndim: int) -> tuple[int, ...] | None:
-    """A dataset's first pixel in the volume, from its CREMI ``offset`` and ``resolution``
-    (both in nm, one value an axis); None where either is missing or not whole pixels."""
+def _crop_at(raw, labels, shape: tuple, inner: tuple) -> tuple[int, ...] | None:
+    """Where labels of size ``inner`` begin in an image of size ``shape``, from CREMI's
+    ``offset`` (nm, z y x; the image's own, 0 where it records none: s75 review) over the
+    ``resolution`` (the image's, else the labels'), of the datasets' attributes ``raw`` and
+    ``labels``; None where either is missing, not whole pixels, or out of the image."""
     try:
-        at = np.asarray(offset, float).ravel() / np.asarray(resolution, float).ravel()
+        moved = np.asarray(labels.get("offset"), float).ravel()
+        moved = moved - np.asarray(raw.get("offset", 0.0), float).ravel()
+        at = moved / np.asarray(raw.get("resolution", labels.get("resolution")), float).ravel()
     except (TypeError, ValueError):
         return None
-    if at.shape != (ndim,) or not np.allclose(at, np.round(at)) or (at < 0).any():
+    if at.shape != (len(shape),) or not np.allclose(at, np.round(at)):
         return None
-    return tuple(int(round(a)) for a in at)
+    at = np.round(at).astype(int)
+    inside = (at >= 0).all() and (at + np.asarray(inner) <= np.asarray(shape)).all()
+    return tuple(int(a) for a in at) if inside else None

@@ -351,8 +351,9 @@ def _page_mismatch(
     image: Path, mask: Path, n_img: int, n_mask: int, axes: str | None, axes_as: Spelled = AXES_AS
 ) -> str:
     """The problem line for an image and a mask of different page counts (the image read
-    with the user's ``axes``, or None), with the likely cause where the shapes show one;
-    ``axes_as``: how its fix gives axes (:func:`_one_mask_fix`)."""
+    with the user's ``axes``, or None), or an HDF5 file its own mask of another size
+    (:func:`_padded_h5`), with the likely cause where the shapes show one; ``axes_as``: how
+    its fix gives axes (:func:`_one_mask_fix`)."""
     line = f"{image}: {n_img} pages but its mask {mask_shown(mask, whole=False)} has {n_mask}"
     if mask.suffix.lower() in ANNOTATION_SUFFIXES:
         return (
@@ -364,7 +365,7 @@ def _page_mismatch(
     if data_set_held(image):
         return _data_set_mismatch(image, mask, n_img, n_mask)
     if image == mask and is_h5_name(image):  # a CREMI file, its own mask
-        return f"{line}: {padded_fix(image)}"
+        return f"{line if n_img != n_mask else image}: {padded_fix(image)}"
     try:
         _, h, w = stack_shape(image)
         _, mask_h, mask_w = stack_shape(mask, mask=True)
@@ -1433,10 +1434,23 @@ def _paged(image: Path, mask: Path, axes: str | None, found: list[str], read_as)
         return []
     if (z := slice_of(mask)) is not None:
         return _one_slice(image, mask, z, (n_img, n_mask), found, axes)
-    if n_img != n_mask:
+    if n_img != n_mask or _padded_h5(image, mask):
         found.append(_page_mismatch(image, mask, n_img, n_mask, axes, axes_as))
         return []
     return [Pair(image, mask, page, n_img, axes) for page in range(n_img)]
+
+
+def _padded_h5(image: Path, mask: Path) -> bool:
+    """Whether ``image``, an HDF5 file its own mask, holds labels of another height or width
+    than its image (CREMI's volumes padded in y and x alone: s75 review, said page by page
+    as masks of another size, the fix unnamed); False where it cannot be read (its read
+    says why)."""
+    if image != mask or not is_h5_name(image):
+        return False
+    try:
+        return stack_shape(image)[1:] != stack_shape(mask, mask=True)[1:]
+    except ImageReadError:
+        return False
 
 
 def _one_mask_a_plane(pairs: list[Pair]) -> list[Pair]:
