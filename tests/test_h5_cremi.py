@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
 
-from tests.h5_writer import write_cremi  # noqa: E402
+from tests.h5_writer import write_cremi, write_keras  # noqa: E402
 from unetlab.data.h5 import h5_dataset_read_as, h5_mask_dataset_read_as  # noqa: E402
 from unetlab.data.pairs import PairReader, find_pairs  # noqa: E402
 from unetlab.data.tiffmeta import read_page_axes, read_pixel_size  # noqa: E402
@@ -187,10 +187,11 @@ def test_an_unlabelled_cremi_volume_beside_the_samples_is_said_left_out(tmp_path
     _samples(tmp_path / "cremi")
     with h5py.File(tmp_path / "cremi" / "sample_A+.hdf", "w") as f:
         f.create_dataset(RAW, data=np.zeros((2, 32, 32), np.uint8))
+    write_keras(tmp_path / "cremi" / "unet.h5")  # weights, no image: not named (review)
     with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
         assert len(find_pairs(tmp_path / "cremi")) == 4
     said = [r.getMessage() for r in caplog.records if "sample_A+" in r.getMessage()]
-    assert len(said) == 1 and f"sample_A+.hdf holds no {IDS} (unlabelled" in said[0]
+    assert len(said) == 1 and f"cremi: sample_A+.hdf holds no {IDS} (unlabelled" in said[0]
     assert "left out; predict reads them (predict --input" in said[0]
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 pytest.importorskip("h5py", reason="h5py is not installed (optional: unetlab[h5])")
 
@@ -55,8 +56,9 @@ def test_predict_folder_and_file_read_the_dataset_a_loaded_model_trained_on(
     assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
     written = predict_file(raw_model, root / "images" / "0.h5", tmp_path / "one")
     assert [p.name for p in written] == ["0.png"]
-    with h5_dataset_read_as("exported_data"):  # one named holds over the checkpoint's
-        predict_file(raw_model, root / "images" / "1.h5", tmp_path / "two")
+    with h5_dataset_read_as("thumb"):  # one named holds over the checkpoint's (review)
+        (two,) = predict_file(raw_model, root / "images" / "1.h5", tmp_path / "two")
+    assert np.asarray(Image.open(two)).shape == (8, 8)  # the thumbnail's, not raw's 32x32
 
 
 def test_predict_folder_and_tree_given_a_loader_read_as_its_model_trained(
