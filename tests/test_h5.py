@@ -245,7 +245,9 @@ def test_predict_and_evaluate_read_the_dataset_the_checkpoint_trained_on(
         == 0
     )
     assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]
-    assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
+    assert "'raw' read, as the checkpoint trained (its data.h5_dataset; --h5-dataset NAME" in (
+        caplog.text
+    )
     assert main(["evaluate", "--checkpoint", model, "--data", str(root)]) == 0
 
 

@@ -192,7 +192,7 @@ def test_an_unlabelled_cremi_volume_beside_the_samples_is_said_left_out(tmp_path
         assert len(find_pairs(tmp_path / "cremi")) == 4
     said = [r.getMessage() for r in caplog.records if "sample_A+" in r.getMessage()]
     assert len(said) == 1 and f"cremi: sample_A+.hdf holds no {IDS} (unlabelled" in said[0]
-    assert "left out; predict reads them (predict --input" in said[0]
+    assert "left out; predict it (unetlab predict --checkpoint MODEL --input" in said[0]
 
 
 PADDED = "give the unpadded file, or crop volumes/raw"

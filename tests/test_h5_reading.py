@@ -53,7 +53,8 @@ def test_predict_folder_and_file_read_the_dataset_a_loaded_model_trained_on(
     caplog.set_level("INFO")
     result = predict_folder(raw_model, root / "images", tmp_path / "out", progress=False)
     assert not result.failed and len(result.written) == 2
-    assert "'raw' read, as the checkpoint trained (its data.h5_dataset" in caplog.text
+    said = "'raw' read, as the checkpoint trained (its data.h5_dataset; h5_dataset_read_as(NAME)"
+    assert said in caplog.text  # s75 review: a Python caller was told --h5-dataset
     written = predict_file(raw_model, root / "images" / "0.h5", tmp_path / "one")
     assert [p.name for p in written] == ["0.png"]
     with h5_dataset_read_as("thumb"):  # one named holds over the checkpoint's (review)

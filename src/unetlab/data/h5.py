@@ -37,7 +37,7 @@ import numpy as np
 from unetlab.context_values import set_within
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import HEADERS, real_path
-from unetlab.errors import ImageReadError, first_line, optional_module
+from unetlab.errors import ImageReadError, Spelled, first_line, optional_module, said_as
 
 #: the suffixes of HDF5 files read: ilastik's and BigDataViewer's ``.h5``, ``.hdf5``,
 #: Imaris' ``.ims``, CREMI's ``.hdf``
@@ -69,8 +69,8 @@ DATASET_FIX = (
 @dataclass(frozen=True)
 class _Reading:
     """The datasets read in HDF5 files of several: ``image`` (None: the file's one),
-    ``mask`` (None: as an image's), and ``said`` ((name, the line said where a file of
-    several reads it), ...) (a checkpoint's: :func:`trained_h5_datasets`)."""
+    ``mask`` (None: as an image's), and ``said`` ((name, its config key: said in a line
+    where a file of several reads it), ...) (a checkpoint's: :func:`trained_h5_datasets`)."""
 
     image: str | None = None
     mask: str | None = None
@@ -127,8 +127,12 @@ def h5_datasets_reading() -> tuple[str | None, str | None]:
     return now.image, now.mask
 
 
-#: the config keys of the datasets a checkpoint trained on, and the flags naming others
-TRAINED_KEYS = {"h5_dataset": "--h5-dataset", "h5_mask_dataset": "--h5-mask-dataset"}
+#: the config keys of the datasets a checkpoint trained on, and how a caller names others
+#: (s75 review: a Python caller was told the command line's flag)
+TRAINED_KEYS = {
+    "h5_dataset": Spelled("h5_dataset_read_as(NAME)", "--h5-dataset NAME"),
+    "h5_mask_dataset": Spelled("h5_mask_dataset_read_as(NAME)", "--h5-mask-dataset NAME"),
+}
 
 
 @contextlib.contextmanager
@@ -153,14 +157,10 @@ def set_h5_datasets_reading(data) -> None:
 def _trained(data, given: tuple) -> _Reading:
     now, said = _READING.get(), dict(_READING.get().said)
     names = [given[0] or now.image, given[1] or now.mask]
-    for i, (key, flag) in enumerate(TRAINED_KEYS.items()):
+    for i, key in enumerate(TRAINED_KEYS):
         trained = data.get(key) if isinstance(data, dict) else None
         if names[i] is None and isinstance(trained, str) and trained:
-            names[i], masks = trained, " as masks" * (i == 1)
-            said[trained.strip("/")] = (
-                f"HDF5 files of several datasets: {trained!r} read{masks}, as the checkpoint "
-                f"trained (its data.{key}; {flag} NAME reads another)"
-            )
+            names[i], said[trained.strip("/")] = trained, key
     return _Reading(names[0], names[1], tuple(said.items()))
 
 
@@ -451,8 +451,13 @@ def _chosen(path: Path, names: list[str], f, named: str | None) -> str:
 def _say_trained(named: str) -> None:
     """The line of the dataset ``named`` where a checkpoint's training named it
     (:func:`trained_h5_datasets`), said once: a file of several reads it."""
-    if line := dict(_READING.get().said).get(named.strip("/")):
-        note_once(line, level=logging.INFO)
+    if key := dict(_READING.get().said).get(named.strip("/")):
+        masks, other = " as masks" * (key != "h5_dataset"), said_as(TRAINED_KEYS[key])
+        note_once(
+            f"HDF5 files of several datasets: {named!r} read{masks}, as the checkpoint trained "
+            f"(its data.{key}; {other} reads another)",
+            level=logging.INFO,
+        )
 
 
 def _axistags(path: Path, tags, shape: tuple[int, ...]) -> tuple[str, str]:

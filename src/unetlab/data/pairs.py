@@ -910,11 +910,11 @@ def _h5_labelled(root: Path, names: list[str] | None) -> list[Path]:
         and no_image_held(p) is None
     ]
     if alone:
-        said = first_listed([p.name for p in alone], 3)
+        said, one = first_listed([p.name for p in alone], 3), len(alone) == 1
         note_once(
-            f"{root}: {said} hold{'s' * (len(alone) == 1)} no {h5_mask_dataset_reading()} "
-            "(unlabelled, as CREMI's test "
-            f"volumes): left out; predict reads them (predict --input {alone[0]})"
+            f"{root}: {said} hold{'s' * one} no {h5_mask_dataset_reading()} (unlabelled, as "
+            f"CREMI's test volumes): left out; predict {'it' if one else 'them'} (unetlab "
+            f"predict --checkpoint MODEL --input {alone[0]})"
         )
     return found
 

@@ -390,30 +390,29 @@ def predict_file(
     **settings,
 ) -> list[Path]:
     """Predict one image file into ``out_dir`` (outputs: the module's description; the label
-    image last, all atomically); return their paths. HDF5 files of several: the model's dataset.
+    image last, all atomically); return their paths.
+
     ``outputs`` (``OutputOptions``): what is written; ``options`` (``PredictOptions``): how;
     ``settings``: either's fields by name (``save_probabilities=True``, ``tile_size=``).
-    ``channel=``: an index, a list (bands read in that order: ``[3, 2, 1, 7]``) or the name
-    of a channel the file records (case-insensitive); a 1-channel image given to a 1-channel
-    model is predicted as it is unless ``channel`` is given. ``axes``: the file's, where it
-    records none (None: a TIFF's where the model's ``data.axes`` fit it). ``counted``: called
-    with each plane's objects (``[n]``), a semantic model's per class (``{"pore": 11}``).
-    Its objects that look merged are said (:mod:`~unetlab.inference.merged_objects`).
-    Large inputs (:mod:`~unetlab.inference.stream_rule`: TIFFs above ``large_threshold`` px a page,
-    ``level`` > 0, Zarr) are streamed by :func:`~unetlab.inference.slides.predict_slide` into
-    ``output_format``, pyramidal, with its pixel size; ``group``: the processes sharing it;
-    long work, as a folder: torch's threads no more than the CPUs it may use, fewer beside
-    other work, unless chosen (:mod:`~unetlab.inference.threads_look`).
+    ``channel=``: an index, a list (bands read in that order: ``[3, 2, 1, 7]``) or the name of a
+    channel the file records (case-insensitive); a 1-channel image given to a 1-channel model is
+    predicted as it is unless ``channel`` is given. ``axes``: the file's, where it records none
+    (None: a TIFF's where the model's ``data.axes`` fit it); an HDF5 file of several datasets: the
+    one its checkpoint trained on. ``counted``: called with each plane's objects (``[n]``), a
+    semantic model's per class (``{"pore": 11}``). Its objects that look merged are said
+    (:mod:`~unetlab.inference.merged_objects`). Large inputs (:mod:`~unetlab.inference.stream_rule`:
+    TIFFs above ``large_threshold`` px a page, ``level`` > 0, Zarr) are streamed by
+    :func:`~unetlab.inference.slides.predict_slide` into ``output_format``, pyramidal, with its
+    pixel size; ``group``: the processes sharing it; long work, as a folder: torch's threads no more
+    than the CPUs it may use, fewer beside other work, unless chosen
+    (:mod:`~unetlab.inference.threads_look`).
 
     ``out_dir`` is checked and locked as ``predict --output``: files unetlab did not write are
     refused unless ``overwrite``; ``path`` is never replaced. Raises ImageReadError or
     UnetlabError for unfit images, OutputError for such a folder (or a full or read-only
     disk), OutOfMemoryError naming the settings to lower. A stack stopped part-way keeps its
     finished pages; the same call predicts the others (``page_resume``)."""
-    outputs, settings = OutputOptions.taken(outputs, settings)  # once a file
-    check_keywords(settings)  # instances=: objects=True
-    check_model(model)  # a checkpoint's path: load it first
-    check_path(path, "path", "an image file"), check_path(out_dir, "out_dir", "a folder")
+    outputs, settings = _checked_arguments(model, path, out_dir, outputs, settings)
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
     with (
         progress_calls(progress, desc=shown_path(path), unit="tile", leave=False) as done,
@@ -424,6 +423,16 @@ def predict_file(
         given = dict(axes=read, axes_trained=axes is None, progress=done, counted=counted)
         file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
         return _predicted(file, group)
+
+
+def _checked_arguments(model, path, out_dir, outputs, settings: dict) -> tuple:
+    """:func:`predict_file`'s arguments checked before a file is read: its keywords, the
+    model, the paths; (outputs, settings) as :meth:`OutputOptions.taken` splits them."""
+    outputs, settings = OutputOptions.taken(outputs, settings)  # once a file
+    check_keywords(settings)  # instances=: objects=True
+    check_model(model)  # a checkpoint's path: load it first
+    check_path(path, "path", "an image file"), check_path(out_dir, "out_dir", "a folder")
+    return outputs, settings
 
 
 def _predicted(file: _File, group: Group) -> list[Path]:
