@@ -248,3 +248,17 @@ def test_a_padded_cremi_volume_is_refused_naming_the_fix(tmp_path, raw, ids, off
     assert ("pages but its mask" in said) == (raw[0] != ids[0]) and said.endswith(
         fix + _AT * ("to [" in fix)
     )
+
+
+def test_an_hdf4_file_in_a_cremi_folder_is_passed_over_not_a_refusal(tmp_path, caplog):
+    """s75 review: an HDF4 .hdf (MODIS') beside the CREMI samples was said passed over, then
+    train was refused because of it (the look for the labels' dataset opened it as HDF5)."""
+    from unetlab.data.h5 import HDF4_MAGIC
+
+    _samples(tmp_path / "cremi")
+    (tmp_path / "cremi" / "MOD09.hdf").write_bytes(HDF4_MAGIC + bytes(500))
+    with h5_dataset_read_as(RAW), h5_mask_dataset_read_as(IDS):
+        assert len(find_pairs(tmp_path / "cremi")) == 4
+    assert "MOD09.hdf: an HDF4 file, not HDF5 (unetlab reads HDF5 alone): passed over" in (
+        caplog.text
+    )

@@ -167,13 +167,15 @@ def _trained(data, given: tuple) -> _Reading:
 def holds_h5_mask(path: Path) -> bool:
     """Whether the HDF5 file ``path`` holds the dataset read as masks
     (:func:`h5_mask_dataset_read_as`), so is its own mask; False where none is named. Read
-    once a command while the file is unchanged (``HEADERS.kept()``), its :func:`h5_source`
+    once a command while the file is unchanged (``HEADERS.kept()``; an HDF4 ``.hdf`` holds
+    none: s75 review, it stopped train after it was said passed over), its :func:`h5_source`
     as an image and as its own mask kept there from that open (s75: a folder's look at 200
     CREMI files and their pairing opened each 4 times)."""
     name = _READING.get().mask
     if name is None or not path.is_file():
         return False
-    return HEADERS.read(("h5 holds", name), real_path(path), lambda: _holds(path, name))
+    held = lambda: not_hdf5(path) is None and _holds(path, name)  # noqa: E731
+    return HEADERS.read(("h5 holds", name), real_path(path), held)
 
 
 def _holds(path: Path, name: str) -> bool:
