@@ -137,3 +137,26 @@ def test_skip_existing_writes_again_a_seg_coded_otherwise(tmp_path):
     assert not predict_folder(_net(), series, out, **again).failed
     liver = hd.seg.segread(out / f"{series.name}.seg.dcm").SegmentSequence[0]
     assert _coded(liver) == (ANATOMY, LIVER)
+
+
+def test_codes_changed_are_named_by_their_flag_as_one_setting(tmp_path, caplog):
+    """A folder's SEG predicted again with other codes, or none: the line names
+    --seg-codes and the classes coded otherwise (s75 review: each class was named as a flag
+    of its own, "--liver [[...]] there, [...] here"; without codes "seg_codes given
+    there")."""
+    import logging
+
+    from unetlab.errors import command_spelling
+
+    series, out = _series(tmp_path), tmp_path / "out"
+    kind = dict(output_format="dicom-seg", progress=False)
+    other = CSV.replace("Liver", "Liver structure")
+    with caplog.at_level(logging.INFO, logger="unetlab"), command_spelling():
+        predict_folder(_net(), series, out, seg_codes=_codes(tmp_path, CSV), **kind)
+        predict_folder(_net(), series, out, seg_codes=_codes(tmp_path, other, "o.csv"), **kind)
+        predict_folder(_net(), series, out, **kind)
+    lines = [m for m in caplog.messages if "made with other output settings" in m]
+    assert [line.split("settings ")[1] for line in lines] == [
+        "(--seg-codes: other codes for liver): predicted again, replacing them",
+        "(--seg-codes given there, not given here): predicted again, replacing them",
+    ]

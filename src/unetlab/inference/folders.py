@@ -875,6 +875,7 @@ OUTPUT_SETTINGS = {
     "label_values": Spelled("label_values", "--label-values"),
     "pixel_size": Spelled("pixel_size", "--pixel-size"),
     "z_spacing": Spelled("z_spacing", "--z-spacing"),
+    "seg_codes": Spelled("seg_codes", "--seg-codes"),
 }
 
 
@@ -947,12 +948,20 @@ def _change_said(path: tuple, there, here) -> str:
     review: 'true there, false here' of --no-fill-holes typed); ``--split-necks not given
     there, given here``; in Python ``objects fill_holes True there, False here``."""
     name = _setting_named(path)
+    if path == ("seg_codes",) and isinstance(there, dict) and isinstance(here, dict):
+        return f"{name}: other codes for {_classes_coded_otherwise(there, here)}"
     if path[-1] == "background":  # None: no background class, not a setting not given
         there, here = (_NO_BACKGROUND_SAID if v is None else v for v in (there, here))
     if in_command() and path[-1] in NEGATABLE and {type(there), type(here)} == {bool}:
         negated = "--no-" + name.removeprefix("--")
         return f"{name if there else negated} there, {name if here else negated} here"
     return "{} {} there, {} here".format(name, *said_pair(there, here))
+
+
+def _classes_coded_otherwise(there: dict, here: dict) -> str:
+    """``liver, spleen``: the classes two records' ``seg_codes`` (class -> [category, type])
+    code otherwise, one coded in one alone too."""
+    return ", ".join(sorted(k for k in there.keys() | here.keys() if there.get(k) != here.get(k)))
 
 
 def _setting_named(path: tuple) -> str:

@@ -788,6 +788,10 @@ class _NotHeld:
 #: told apart from one it holds as None (``background`` None: every class makes objects)
 NOT_HELD = _NotHeld()
 
+#: the settings a record holds as a dict that are one setting, not a group of them: compared
+#: whole (s75 review: ``seg_codes``' classes were compared as settings, each named a flag)
+ONE_SETTING = ("seg_codes",)
+
 
 def changed_settings(there: dict, here: dict, *, groups: bool = False) -> dict[tuple, tuple]:
     """The settings of two records' dicts that differ, by name (a one-name tuple) -> (there,
@@ -795,11 +799,12 @@ def changed_settings(there: dict, here: dict, *, groups: bool = False) -> dict[t
     held as None compared equal, the line named none), compared as a record holds them (a
     tuple as the list read back: s63, an object option's tuple was named a change of the
     folder's settings); ``groups``: a group of settings in both (``objects``) compared
-    setting by setting, by the group's and the setting's name (``("objects", "min_area")``)."""
+    setting by setting, by the group's and the setting's name (``("objects", "min_area")``),
+    but those of :data:`ONE_SETTING`."""
     changes = {}
     for name in sorted(there.keys() | here.keys()):
         a, b = there.get(name, NOT_HELD), here.get(name, NOT_HELD)
-        if groups and isinstance(a, dict) and isinstance(b, dict):
+        if groups and name not in ONE_SETTING and isinstance(a, dict) and isinstance(b, dict):
             inner = changed_settings(a, b, groups=True)
             changes |= {(name, *path): pair for path, pair in inner.items()}
         elif (a is NOT_HELD) != (b is NOT_HELD) or _json(a) != _json(b):
