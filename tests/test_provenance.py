@@ -246,3 +246,34 @@ def test_every_process_of_a_launch_records_the_launching_process_s_code(tmp_path
         code_identity.cache_clear()  # this process's own again for the tests after
     assert launcher["dirty"] is True
     assert recorded == [launcher, launcher]
+
+
+def test_a_launch_hands_its_processes_the_code_as_it_is_now_not_as_first_found(
+    tmp_path, monkeypatch
+):
+    """s75 review: a long-lived Python session found its code identity (cached) clean, then
+    a file of the package was edited: the processes of a launch, which import the code as
+    it is on disk now, recorded the cached "dirty": false (after a git pull, the old
+    commit). The launch finds it afresh. Seen failing without the fix: dirty False."""
+    import json
+
+    from unetlab import distributed
+
+    if code_identity()["commit"] is None:
+        pytest.skip("unetlab is not imported from a checkout: no dirty flag to differ")
+    recorded = []
+
+    def processes(command, env, grace):  # the code identity each process is handed
+        recorded.append(json.loads(env[provenance.CODE_ENV]))
+        return 0, ()
+
+    monkeypatch.setattr(distributed, "run_passing_signals", processes)
+    monkeypatch.setattr(provenance, "package_dirty", lambda *a: False)
+    code_identity.cache_clear()
+    try:
+        assert code_identity()["dirty"] is False  # found, and kept, before the edit
+        monkeypatch.setattr(provenance, "package_dirty", lambda *a: True)  # edited since
+        distributed.launch(2, ["predict", "--help"])
+    finally:
+        code_identity.cache_clear()  # this process's own again for the tests after
+    assert [code["dirty"] for code in recorded] == [True]

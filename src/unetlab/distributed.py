@@ -138,7 +138,10 @@ def launch(
     # the command they record: the user's, --nproc in it
     typed = given is None or given == sys.argv[1:]  # the console script's path as it is
     env[COMMAND_ENV] = command_line() if typed else shell_command(*program(), *given)
-    env[CODE_ENV] = json.dumps(code_identity())  # the code they record: found once, here
+    # the code they record: found once, here, and afresh: they import the code as it is on
+    # disk now (s75 review: a session's identity, cached before a file was edited or a git
+    # pull, was recorded)
+    env[CODE_ENV] = json.dumps(code_identity.__wrapped__())
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     # a signal that reaches torchrun itself (a scheduler signalling every process, or this
