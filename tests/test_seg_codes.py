@@ -73,6 +73,14 @@ BAD_ROWS = [
     ),
     (f"{','.join(HEADER)}\nliver,SCT,1,A,SCT,2,{'x' * 65}\n", "type_meaning 'x+' is over 64"),
     (f"{','.join(HEADER)}\n", "no class's codes"),
+    # s75 review: pydicom read "Leber (Lappen) \\ links" back as two values; "ä" was
+    # written as Latin-1 without a character set, invalid in DICOM's default repertoire
+    (
+        f"{','.join(HEADER)}\nliver,SCT,1,A,SCT,2,Leber (Lappen) \\ links\n",
+        r"line 2: type_meaning 'Leber \(Lappen\) \\\\ links' holds a backslash: .* ASCII",
+    ),
+    (f"{','.join(HEADER)}\nliver,SCT,1,A,SCT,2,Leber\x07\n", "holds a control character"),
+    (f"{','.join(HEADER)}\nliver,SCT,1,A,SCT,2,Lebergef\u00e4\u00dfe\n", "holds 'ä'"),
 ]
 
 

@@ -138,14 +138,34 @@ def _yaml_triple(where: str, key: str, value) -> Code:
 
 
 def _field(where: str, key: str, cell: str) -> str:
-    """``cell`` stripped; UnetlabError where it is empty or too long for its ``key``."""
+    """``cell`` stripped; UnetlabError where it is empty, too long for its ``key`` or, but
+    the class's name, not plain text a SEG holds (:func:`_unwritable`)."""
     cell = cell.strip()
     if not cell:
         raise UnetlabError(f"{where}: {key} is empty: give each class's every field")
     most = LONGEST.get(key.rsplit("_", 1)[-1])
     if most is not None and len(cell) > most:
         raise UnetlabError(f"{where}: {key} {cell!r} is over {most} characters, a SEG's most")
+    if key != "class" and (bad := _unwritable(cell)):
+        raise UnetlabError(
+            f"{where}: {key} {cell!r} holds {bad}: a SEG's codes are ASCII text without "
+            "backslashes or control characters (write ae for ä, / for \\)"
+        )
     return cell
+
+
+def _unwritable(text: str) -> str | None:
+    """What in ``text`` a code of a SEG cannot hold, in words, or None: a backslash (DICOM's
+    value separator: pydicom reads two values back), a control character, or a character
+    beyond ASCII (DICOM's default repertoire; s75 review: "ä" was written as Latin-1)."""
+    for char in text:
+        if char == "\\":
+            return "a backslash"
+        if not char.isprintable():
+            return "a control character"
+        if not char.isascii():
+            return repr(char)
+    return None
 
 
 def _unique(path: Path, rows: Sequence[tuple[str, str, SegCode]]) -> tuple:
