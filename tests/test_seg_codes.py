@@ -97,7 +97,7 @@ def test_a_bad_csv_row_is_one_line_naming_the_file_and_row(tmp_path, text, said)
         ("- liver\n", "a mapping of each class"),
         ("liver: {type: [SCT, '1', Liver]}\n", "class 'liver': give its category and type"),
         ("liver: {category: [SCT, '1'], type: [SCT, '1', L]}\n", "category must be"),
-        ("liver: {category: [SCT, 1.5, A], type: [SCT, '1', L]}\n", "are words"),
+        ("liver: {category: [SCT, [1], A], type: [SCT, '1', L]}\n", "are words"),
         ("liver: [\n", "not YAML"),
     ],
 )
@@ -105,6 +105,21 @@ def test_a_bad_yaml_class_is_one_line_naming_the_file_and_class(tmp_path, text, 
     with pytest.raises(UnetlabError, match=said) as caught:
         read_seg_codes(_codes(tmp_path, text, "codes.yaml"))
     assert "codes.yaml" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_unquoted_yaml_codes_and_classes_are_read_as_written(tmp_path):
+    """s75 review: YAML's numbers and booleans changed them without a word: 010200004 read
+    as octal 2162692, 0x1F as 31, 1.50 as 1.5, a class ``on`` as True. Seen failing without
+    the fix: "its category's scheme, code and meaning are words, not ['SCT', 1.5, True]"."""
+    text = (
+        "on:\n  category: [SCT, 0x1F, Anatomical Structure]\n  type: [SCT, 010200004, Liver]\n"
+        "liver:\n  category: [SCT, 1.50, yes]\n  type: [SCT, 1e3, 'null']\n"
+    )
+    codes = read_seg_codes(_codes(tmp_path, text, "codes.yaml")).record()
+    assert codes == {
+        "on": [["SCT", "0x1F", "Anatomical Structure"], ["SCT", "010200004", "Liver"]],
+        "liver": [["SCT", "1.50", "yes"], ["SCT", "1e3", "null"]],
+    }
 
 
 def test_a_missing_file_or_another_kind_is_one_line(tmp_path):

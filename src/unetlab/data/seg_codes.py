@@ -7,7 +7,8 @@ the fix. A class the file leaves out keeps the generic code
 
 CSV: the header ``class,category_scheme,category_code,category_meaning,type_scheme,
 type_code,type_meaning``, then a row a class. YAML: a mapping of each class to its
-``category`` and ``type``, each ``[scheme, code, meaning]``.
+``category`` and ``type``, each ``[scheme, code, meaning]``, every value read as the text
+written (``010200004`` no octal number, a class ``on`` no True).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _yaml_rows(path: Path, text: str) -> list[tuple[str, str, SegCode]]:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # text as written: 010200004 no octal
     except yaml.YAMLError as exc:
         raise UnetlabError(f"{path}: not YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(data, dict):
@@ -129,12 +130,12 @@ def _yaml_triple(where: str, key: str, value) -> Code:
     """The code ``value`` (its ``key``: category or type) of a YAML class."""
     if not isinstance(value, list) or len(value) != 3:
         raise UnetlabError(f"{where}: its {key} must be [scheme, code, meaning], not {value!r}")
-    if any(isinstance(v, bool) or not isinstance(v, str | int) for v in value):
+    if not all(isinstance(v, str) for v in value):  # all text as read (a list nested)
         raise UnetlabError(
             f"{where}: its {key}'s scheme, code and meaning are words, not {value!r}"
         )
     parts = ("scheme", "code", "meaning")
-    return Code(*(_field(where, f"{key}_{p}", str(v)) for p, v in zip(parts, value, strict=True)))
+    return Code(*(_field(where, f"{key}_{p}", v) for p, v in zip(parts, value, strict=True)))
 
 
 def _field(where: str, key: str, cell: str) -> str:
