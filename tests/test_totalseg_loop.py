@@ -3,12 +3,16 @@
 prediction against its structures, with the per-case rows ``--checkpoint`` gives."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.test_totalseg import make_cases
 from unetlab.cli import main
+from unetlab.errors import DatasetError
+from unetlab.evaluate import evaluate_predictions
+from unetlab.manifest import MANIFEST
 
 TINY = ["--no-plan", "--no-progress", "--set", "data.tile_size=16", "--set", "model.depth=2"]
 TINY += ["--set", "model.base_channels=4", "--set", "model.padding=same"]
@@ -88,3 +92,70 @@ def test_each_cases_structures_listed_once_a_command(looped, monkeypatch):
     listed.clear()
     assert main(["evaluate", "--checkpoint", best, "--data", str(root), "--no-progress"]) == 0
     assert sorted(listed) == ["s0001", "s0002", "s0003"]
+
+
+def test_a_case_with_a_prediction_in_the_folder_and_its_sub_folder_is_refused(looped, tmp_path):
+    """s75 review: a zero-filled pred/s0001.nii.gz left by the rename evaluate once asked
+    for, beside predict --recursive's pred/s0001/ct.nii.gz, was scored (s0001 Dice 0.0000,
+    not 0.1120), unsaid: one line names both. Seen failing without the fix: exit 0."""
+    pred = tmp_path / "pred"
+    shutil.copytree(looped[1], pred)
+    shutil.copy(pred / "s0001" / "ct.nii.gz", pred / "s0001.nii.gz")
+    with pytest.raises(DatasetError, match="two predictions of the case s0001") as caught:
+        evaluate_predictions(pred, looped[0], progress=False)
+    assert str(pred / "s0001.nii.gz") in str(caught.value)
+    assert str(pred / "s0001" / "ct.nii.gz") in str(caught.value)
+
+
+def _case_folders_without_manifest(looped, pred: Path) -> Path:
+    """predict --recursive's outputs copied without its manifests (cp, rsync, a zip)."""
+    for ct in looped[1].glob("*/ct.nii.gz"):
+        (pred / ct.parent.name).mkdir(parents=True)
+        shutil.copy(ct, pred / ct.parent.name / ct.name)
+    return pred
+
+
+@pytest.mark.parametrize("given", ["the cases themselves", "outputs copied without manifest"])
+def test_case_folders_predict_did_not_write_are_none_said_so(looped, tmp_path, given):
+    """The cases given as --pred (a copy of Totalsegmentator_dataset): their CTs are no
+    predictions, which predict's manifest in a case folder tells apart (s75 review: no test
+    failed without that guard); outputs copied without it are none either, and the line
+    that finds none says so and the fix (s75 review: it named <stem>.png alone). Seen
+    failing without the fix: the CTs read as predictions; no '<case>/ct.nii.gz' named."""
+    root = looped[0]
+    if given == "the cases themselves":
+        pred = Path(shutil.copytree(root, tmp_path / "copy"))
+    else:
+        pred = _case_folders_without_manifest(looped, tmp_path / "predcp")
+    said = r"no prediction in .*<case>/ct\.nii\.gz where predict --recursive wrote it"
+    with pytest.raises(DatasetError, match=said) as caught:
+        evaluate_predictions(pred, root, progress=False)
+    assert "rename it <case>.nii.gz" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_each_case_folder_s_records_are_read(looped, tmp_path):
+    """The predictions' records are in the case folders (pred/s0001/predict.json): read,
+    the maps are unetlab's (s75 review: no test failed reading the top folder's alone)."""
+    report = _evaluated(looped, tmp_path)
+    assert report["foreign_maps"] is False
+
+
+def test_sub_folders_are_read_as_cases_only_beside_a_totalsegmentator_set(tmp_path, caplog):
+    """s75 review: a 2-D folder's predictions pg/p1/ct_001.png (a sub-folder predict wrote)
+    were read as the case p1's, "1 prediction in pg has no mask (p1_001)": only the ground
+    truth's TotalSegmentator cases are. Seen failing without the fix: that line."""
+    import logging
+
+    import numpy as np
+
+    from unetlab.data.io import write_png
+
+    gt, pred = tmp_path / "masks", tmp_path / "pg"
+    mask = (np.arange(64).reshape(8, 8) % 3 == 0).astype(np.uint8)
+    for folder in (gt, pred, pred / "p1"):
+        folder.mkdir()
+        write_png(folder / ("ct_001.png" if folder.name == "p1" else "001.png"), mask)
+    (pred / "p1" / MANIFEST).write_text("")  # a folder predict wrote into
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = evaluate_predictions(pred, gt, progress=False)
+    assert len(report.images) == 1 and not [m for m in caplog.messages if "p1_001" in m]

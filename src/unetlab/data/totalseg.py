@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -101,13 +101,31 @@ def _case(folder: Path) -> tuple[Path, Path] | None:
     return (cts[0], masks) if len(cts) == 1 else None
 
 
-def case_outputs(folder: Path) -> list[Path]:
+def case_names(root: Path) -> list[str]:
+    """The names of the cases of ``root`` (:func:`totalseg_cases`), [] where it is no
+    TotalSegmentator set."""
+    return [masks.parent.name for _, masks in totalseg_cases(Path(root)) or []]
+
+
+def case_outputs(folder: Path, cases: Iterable[str]) -> list[Path]:
     """The files named for a case's CT (``ct.nii.gz``, ``ct_objects.tif``, ...) in the
-    sub-folders of ``folder`` that unetlab wrote outputs into: ``predict --recursive``'s of
+    sub-folders of ``folder`` named as one of ``cases`` (the ground truth's,
+    :func:`case_names`: s75 review, a 2-D folder's ``p1/ct_001.png`` was read as ``p1_001``)
+    that unetlab wrote outputs into (its manifest there: a copy of the cases given as the
+    predictions holds their CTs, no predictions): ``predict --recursive``'s of
     TotalSegmentator cases (``pred/s0001/ct.nii.gz``), read as their case's
-    (:func:`case_output_stem`)."""
-    subs = [sub for sub in listing(folder) if sub.is_dir() and (sub / MANIFEST).exists()]
+    (:func:`case_output_stem`). No other entry of ``folder`` is looked at."""
+    subs = [folder / name for name in cases if (folder / name / MANIFEST).exists()]
     return [f for sub in subs for f in listing(sub) if f.name.casefold().startswith(_CT_NAMED)]
+
+
+#: where evaluate --pred finds a TotalSegmentator case's prediction, for the line that
+#: finds none (s75 review: a copy without predict's manifest was told of <stem>.png alone)
+CASE_PREDICTIONS = (
+    f"a TotalSegmentator case's prediction is <case>.nii.gz, or <case>/{CT}.nii.gz where "
+    f"predict --recursive wrote it ({MANIFEST} beside it: a copy without it is none; rename "
+    "it <case>.nii.gz)"
+)
 
 
 #: how the names of a case's CT's outputs begin: ``ct.nii.gz``, ``ct_objects.tif``

@@ -670,14 +670,17 @@ def _mrc_last(path: Path) -> tuple[bool, str]:
     return path.suffix.lower() == ".mrc", path.name
 
 
-def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+def _prediction_files(
+    pred_dir: Path, cases: Sequence[str] = ()
+) -> tuple[dict[str, Path], dict[str, Path]]:
     """(class maps ``<stem>.png``/``.tif``/``.mrc``, object ids ``<stem>_objects.*`` or
     cellpose's ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from
     Fiji), ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem,
-    TotalSegmentator cases' in their sub-folders by case (``s0001/ct.nii.gz``:
-    :func:`~unetlab.data.totalseg.case_outputs`; predict --recursive's, s75);
-    the files evaluate itself wrote there (its manifest: a report's confusion PNG) and
-    predict's legend.png are none."""
+    the TotalSegmentator ``cases``' (the ground truth's) in their sub-folders by case
+    (``s0001/ct.nii.gz``: :func:`~unetlab.data.totalseg.case_outputs`; predict
+    --recursive's, s75), DatasetError where a case has one there and one in ``pred_dir``
+    (:func:`_refuse_twice`); the files evaluate itself wrote there (its manifest: a
+    report's confusion PNG) and predict's legend.png are none."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder{near_line(pred_dir)}")
     from unetlab.inference.legend import own_legend
@@ -687,7 +690,7 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     objects: dict[str, Path] = {}
     own = written_here(pred_dir, "evaluate") - written_here(pred_dir, "predict")  # a report's
     own |= own_legend(pred_dir)  # predict's key to its colours, no prediction
-    for path in [*sorted(pred_dir.iterdir(), key=_mrc_last), *case_outputs(pred_dir)]:
+    for path in [*sorted(pred_dir.iterdir(), key=_mrc_last), *case_outputs(pred_dir, cases)]:
         image = path.suffix.lower() in PREDICTION_SUFFIXES or is_nifti(path)  # a label volume too
         if not image or path.stem.endswith(("_overlay", "_prob")):
             continue
@@ -697,16 +700,27 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
         if path.parent != pred_dir:  # predict --recursive's pred/s0001/ct.nii.gz: s0001's
             stem = case_output_stem(path, stem)
         suffix = next((s for s in OBJECT_SUFFIXES if stem.endswith(s)), None)
-        if suffix is not None:
-            objects.setdefault(stem[: -len(suffix)], path)
-        else:
-            maps.setdefault(stem, path)
+        held, stem = (maps, stem) if suffix is None else (objects, stem[: -len(suffix)])
+        if path.parent != pred_dir and stem in held:
+            _refuse_twice(held[stem], path)
+        held.setdefault(stem, path)
     for path in sorted(pred_dir.iterdir()):  # outlines: where no object-id image is
         if path.suffix.lower() in ANNOTATION_SUFFIXES and path.is_file():
             stem = mask_stem(path)  # X.tif.geojson: X's
             suffix = next((s for s in OUTLINE_SUFFIXES if stem.endswith(s)), "")
             objects.setdefault(stem[: len(stem) - len(suffix)], path)
     return maps, objects
+
+
+def _refuse_twice(top: Path, in_case: Path) -> None:
+    """DatasetError: the case of ``in_case`` (``pred/s0001/ct.nii.gz``) has a prediction
+    ``top`` in the folder too (``pred/s0001.nii.gz``; s75 review: a zero-filled one left by
+    the rename before evaluate read the sub-folders was scored, Dice 0.0000, unsaid)."""
+    case = in_case.parent.name
+    raise DatasetError(
+        f"{top} and {in_case}: two predictions of the case {case}: remove the one that is "
+        f"not of this run (predict --recursive writes {case}/{in_case.name})"
+    )
 
 
 class Written:
@@ -717,11 +731,12 @@ class Written:
     model and labels (five reads of each map's header, s40). ``maps``, ``objects``: the
     folder's class maps and object ids by stem (:func:`_prediction_files`)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, cases: Sequence[str] = ()):
         from unetlab.inference.records import read_records
 
         self.folder = folder
-        self.maps, self.objects = _prediction_files(folder)
+        self.cases = cases  # the ground truth's TotalSegmentator cases (their sub-folders read)
+        self.maps, self.objects = _prediction_files(folder, cases)
         self.records: dict[str, dict] = {}  # a case sub-folder's too (s0001/predict.json)
         for held in sorted(self._folders(), key=lambda f: f != folder):  # its own first
             self.records = read_records(held) | self.records

@@ -73,6 +73,7 @@ from unetlab.data.regions import distinct_values
 from unetlab.data.shapes import shapes_read_as
 from unetlab.data.split_record import describe_names
 from unetlab.data.tiff_files import TIFF_SUFFIXES
+from unetlab.data.totalseg import CASE_PREDICTIONS, case_names
 from unetlab.data.void_mark import VOID
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, Spelled, UnetlabError, flag_of, said_as, spelled
@@ -356,7 +357,7 @@ def _read(
     # the pages are read once preds is made below: outlines take a prediction's size, RGB
     # masks without a table the predictions' colours
     colours = functools.cache(lambda: predicted_colours(preds, given))
-    written = Written(pred_dir) if written is None else written
+    written = Written(pred_dir, case_names(gt_dir)) if written is None else written
     mask_files, masks, stems = ground_truth(
         gt_dir, lambda stem: preds.size_of(stem), colours, predicted=written.input_folders()
     )
@@ -1497,6 +1498,8 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
         )
         if rename := _renamed_masks(unscored, sorted(set(missing))):
             raise DatasetError(said + rename)
+        if preds.written.cases:  # s75 review: a copy of case folders was told of <stem>.png
+            said += f"{CASE_PREDICTIONS}; "
         said += (
             "predictions are named <stem>.png (.tif, .mrc; or <stem>_objects.tif, cellpose's "
             "<stem>_cp_masks.png, <stem>_pred.png, membrain-seg's "
