@@ -75,9 +75,9 @@ def write_seg(
     codes: SegCodes | None = None,
 ) -> Path:
     """Write ``labels`` (Z, Y, X) class indices of the DICOM series in the folder ``series``
-        (its slices in :func:`~unetlab.data.dicom.series_header`'s order) as a binary DICOM SEG
-        ``path``, atomically: one segment per class of ``classes`` (their names) but
-        ``background`` (None: every class a segment), coded as ``codes`` give (a class they
+    (its slices in :func:`~unetlab.data.dicom.series_header`'s order) as a binary DICOM SEG
+    ``path``, atomically: one segment per class of ``classes`` (their names) but
+    ``background`` (None: every class a segment), coded as ``codes`` give (a class they
     leave out, or none given: :data:`GENERIC`). Returns ``path``."""
     hd, path = highdicom_for(path), Path(path)
     head = series_header(series)
