@@ -333,7 +333,8 @@ def test_fiji_stacks_of_slices_that_record_a_frame_interval_say_their_cases(tmp_
     volumes, as Fiji shows them, in one line that says so and gives a fix evaluate --pred
     takes (the reading's line named --axes TYX, which it refuses), said at the first, the
     files counted at the end. Seen failing without the fix: that line alone, the volume
-    unsaid; then (s75 review) seen failing with a line per file."""
+    unsaid; then (s75 review) seen failing with a line per file; then (second review) the
+    first file's line was the file-free one, without its pages, spacing and interval."""
     gt, pred = tmp_path / "masks", tmp_path / "pred"
     gt.mkdir(), pred.mkdir()
     names = ("a.tif", "b.tif", "c.tif")
@@ -344,10 +345,10 @@ def test_fiji_stacks_of_slices_that_record_a_frame_interval_say_their_cases(tmp_
         report, _ = _evaluate(tmp_path, pred, gt)
     assert [c["name"] for c in report["cases"]] == ["a", "b", "c"]
     assert _said(caplog, "frame interval") == [
-        "a.tif: its pages are ImageJ's slices a z spacing apart, yet it records a frame "
-        "interval: scored as Z planes, one volume (a case), as Fiji shows them; if they are "
-        "time points, save them as frames (Fiji: Image > Properties, Slices 1, Frames its "
-        "pages) and evaluate again",
+        "a.tif: its 8 pages are ImageJ's slices, 0.5 µm apart, yet it records a frame "
+        "interval (2 s): scored as Z planes, one volume (case a), as Fiji shows them; if they "
+        "are time points, save them as frames (Fiji: Image > Properties, Slices 1, Frames 8) "
+        "and evaluate again",
         "3 files in all (a.tif, b.tif, c.tif): its pages are ImageJ's slices a z spacing "
         "apart, yet it records a frame interval: scored as Z planes, one volume (a case), as "
         "Fiji shows them (said at the first, with its fixes)",
@@ -368,3 +369,20 @@ def test_a_timed_case_is_said_once_with_a_checkpoint(tmp_path, caplog):
         assert main(argv) == 0
     said = _said(caplog, "frame interval")
     assert len(said) == 1 and "give --axes TYX" in said[0] and said[0].startswith("c.tif: ")
+
+
+def test_a_timed_mask_of_an_untimed_image_is_said_with_a_checkpoint(tmp_path, caplog):
+    """evaluate --checkpoint of a case whose image is a plain z-stack (0.5 µm apart) and
+    whose mask records a frame interval too says the mask's line: the reader of the image
+    says only the image's. Seen failing without the fix (second s75 review): no line."""
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True), (data / "masks").mkdir()
+    truth = abdomen()[0]
+    _stack(data / "images" / "a.tif", truth.transpose(2, 1, 0) * 60, False)
+    _timed(data / "masks", ["a.tif"], truth)
+    argv = [*_checkpoint_argv(tmp_path), "--json", str(tmp_path / "e.json"), "--no-progress"]
+    with caplog.at_level("WARNING"):
+        assert main(argv) == 0
+    assert [c["name"] for c in json.loads((tmp_path / "e.json").read_text())["cases"]] == ["a"]
+    said = _said(caplog, "frame interval")
+    assert len(said) == 1 and said[0].startswith("a.tif: its 8 pages are ImageJ's slices, 0.5")

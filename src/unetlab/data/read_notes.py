@@ -253,24 +253,27 @@ def _files_counted(paths: dict, images: int, noun: str) -> str:
     return f"{counted} ({_named(paths)})"
 
 
-def note_alike(path: str, how: str, joined: str = ": ") -> bool:
+def note_alike(path: str, how: str, joined: str = ": ", first: str | None = None) -> bool:
     """The file ``path`` (as the lines name it) met the warning ``how`` says (its line but
     for the name, which ``joined`` joins to it: "p00.tif: 2 pages ...", "p00.tif records
     no z spacing ..."): within a command or public call, the first such file's line said
-    at once, and the files counted in one line at its end (:func:`alike_lines`; s69: a
-    folder of 24 plain 2-page TIFFs said "p00.tif: 2 pages and no axis metadata: ..." 24
-    times); whether it was (False outside one: the caller says it)."""
-    return _note_first(path, how, "alike", joined)
+    at once (``first``, where given: its own, with its numbers), and the files counted in
+    one line at its end (:func:`alike_lines`; s69: a folder of 24 plain 2-page TIFFs said
+    "p00.tif: 2 pages and no axis metadata: ..." 24 times); whether it was (False outside
+    one: the caller says it)."""
+    return _note_first(path, how, "alike", joined, first)
 
 
-def _note_first(path: str, how: str, kind: str, joined: str = ": ") -> bool:
+def _note_first(
+    path: str, how: str, kind: str, joined: str = ": ", first: str | None = None
+) -> bool:
     """``path``'s line ``how`` kept in the gathering's field ``kind`` (a dict by path),
-    said at once, ``joined`` to ``path``, where it is the first of that line
-    (:func:`note_once`): whether it was kept (False outside a gathering)."""
+    said at once (``first`` where given), ``joined`` to ``path``, where it is the first
+    of that line (:func:`note_once`): whether it was kept (False outside a gathering)."""
     if (active := _ACTIVE.get()) is None:
         return False
     getattr(active, kind)[str(path)] = how
-    note_once(f"{path}{joined}{how}", key=f"{kind}: {how}")
+    note_once(f"{path}{joined}{first or how}", key=f"{kind}: {how}")
     return True
 
 

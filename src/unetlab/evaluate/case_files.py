@@ -23,7 +23,8 @@ from unetlab.words import twelve_digits
 
 log = logging.getLogger(__name__)
 
-#: the line of a case's Fiji stack of slices that records a frame interval, less its name
+#: the line of a case's Fiji stack of slices that records a frame interval, less its name and
+#: numbers: what gathers a folder of them (:func:`~unetlab.data.read_notes.note_alike`)
 TIMED_CASE = (
     "its pages are ImageJ's slices a z spacing apart, yet it records a frame interval: "
     "scored as Z planes, one volume (a case), as Fiji shows them; if they are time points, "
@@ -48,12 +49,14 @@ class Paged(Protocol):
 class CaseFiles:
     """The cases of an evaluation's pages (:meth:`case`) and their voxels (``voxels``:
     :class:`~unetlab.evaluate.cases.CaseVoxel` by case, for
-    :func:`~unetlab.evaluate.cases.case_rows`); ``say``: a case's stack that records a frame
-    interval said (:meth:`_say_timed`)."""
+    :func:`~unetlab.evaluate.cases.case_rows`). ``image_said``: the line of a case's image
+    that records a frame interval is said by its reader (evaluate --checkpoint's
+    :class:`~unetlab.evaluate.frames.PageColumns`, naming --axes TYX), not here; its truth's
+    still is (:meth:`_say_timed`)."""
 
-    def __init__(self, *, say: bool = True) -> None:
+    def __init__(self, *, image_said: bool = False) -> None:
         self.voxels: dict[str, CaseVoxel] = {}
-        self._say = say  # the line of a case's stack that records a frame interval
+        self._image_said = image_said  # the reader says a timed image: the truth's said here
         self._sizes: dict[Path, PixelSize | None] = {}  # each file's, read once
         self._stacks: dict[Path, bool] = {}
 
@@ -75,19 +78,31 @@ class CaseFiles:
             spaced = [s for s in found if s is not None and s.spacing is not None]
             recorded = sorted(spaced, key=lambda s: s.implied)  # over Fiji's implied 1 unit
             self.voxels[case] = voxel_of(next(iter(recorded), None))
-            self._say_timed([f for f in known if stack and self._z_stack(f, page.pages)])
+            stacks = [f for f in known if stack and self._z_stack(f, page.pages)]
+            self._say_timed(case, stacks, page.files[1], page.pages)
         return case
 
-    def _say_timed(self, stacks: list[Path]) -> None:
-        """One line where the first of a case's z-stack files ``stacks`` records a frame
-        interval: ImageJ's slices are scored as Z, one volume, as Fiji shows them (it was
-        unsaid, s75; evaluate --pred takes no --axes to read them as frames); a folder of
-        them: the first said, the files counted at the end (:func:`~unetlab.data.
-        read_notes.note_alike`). None where ``say`` is off (evaluate --checkpoint's
-        :class:`~unetlab.evaluate.frames.PageColumns` says each, naming --axes TYX)."""
-        timed = (f for f in stacks if self._say and slices_timed(f) is not None)
-        if (path := next(timed, None)) is not None and not note_alike(path.name, TIMED_CASE):
-            log.warning("%s: %s", path.name, TIMED_CASE)
+    def _say_timed(self, case: str, stacks: list[Path], image, pages: int) -> None:
+        """One line where the first of a case's z-stack files ``stacks`` (of ``pages``
+        pages) records a frame interval: ImageJ's slices are scored as Z, one volume, as
+        Fiji shows them (it was unsaid, s75; evaluate --pred takes no --axes to read them
+        as frames); a folder of them: the first said, the files counted at the end
+        (:func:`~unetlab.data.read_notes.note_alike`). None where ``image_said`` and the
+        case's ``image`` records one: its reader said it (a mask's was unsaid, s75 review)."""
+        if self._image_said and image is not None and _timed(Path(image)) is not None:
+            return
+        timed = ((f, _timed(f)) for f in stacks)
+        if (found := next(((f, s) for f, s in timed if s is not None), None)) is None:
+            return
+        path, seconds = found
+        line = (
+            f"its {pages} pages are ImageJ's slices, {self._size(path).spacing:g} µm apart, "
+            f"yet it records a frame interval ({seconds:g} s): scored as Z planes, one "
+            f"volume (case {case}), as Fiji shows them; if they are time points, save them "
+            f"as frames (Fiji: Image > Properties, Slices 1, Frames {pages}) and evaluate again"
+        )
+        if not note_alike(path.name, TIMED_CASE, first=line):
+            log.warning("%s: %s", path.name, line)
 
     def _z_stack(self, path: Path, pages: int) -> bool:
         """Whether the TIFF ``path`` of ``pages`` pages records them as Z planes (no time
@@ -104,6 +119,12 @@ class CaseFiles:
         if path not in self._sizes:
             self._sizes[path] = read_pixel_size(path)
         return self._sizes[path]
+
+
+def _timed(path: Path) -> float | None:
+    """The frame interval (s) of the ImageJ stack of slices ``path`` (:func:`~unetlab.data.
+    tiffmeta.slices_timed`); None for others and files that are no TIFF."""
+    return slices_timed(path) if is_tiff_name(path) else None
 
 
 def voxel_of(size: PixelSize | None) -> CaseVoxel:

@@ -686,7 +686,7 @@ def _accumulated_each(
         boundary_class=scoring.boundary_class,
         connectivity=scoring.connectivity,
         objects=objects,
-        cases=CaseFiles(say=False),  # a timed stack's line is PageColumns', naming --axes
+        cases=CaseFiles(image_said=True),  # a timed image's line is PageColumns', naming --axes
     )
     how = dict(axes=scoring.axes, nodata=scoring.predicting.nodata)
     # a stack's files once; the model's channels alone (s72: 24 decoded for its one)
