@@ -543,3 +543,25 @@ def test_a_spacing_or_slices_that_is_no_number_is_said_in_one_line(tmp_path, cap
         f"s.tif: its ImageJ description's {key}, 'abc', is no number: its z spacing is not "
         "used (Fiji: Image > Properties)"
     ]
+
+
+def test_a_count_that_is_no_number_is_one_line_naming_it(tmp_path):
+    """``slices=abc`` in a Fiji stack's description: tifffile cannot lay out its pages (a
+    TypeError). Reading it, or its page axes (as evaluate's cases ask), is one line naming
+    the key and Fiji's Image > Properties. Seen failing without the fix (second s75
+    review): read_stack's 'cannot read this image (TypeError ...); is it a complete PNG,
+    JPEG or TIFF file?', read_page_axes' bare TypeError."""
+    from unetlab.data.io import read_stack
+    from unetlab.errors import ImageReadError
+
+    path = tmp_path / "s.tif"
+    write_fiji(path, np.zeros((4, 8, 8), np.uint8))
+    path.write_bytes(path.read_bytes().replace(b"slices=4", b"slices=x"))
+    for read in (read_stack, lambda p: tiffmeta.read_page_axes(p, 4)):
+        with pytest.raises(ImageReadError) as caught:
+            read(path)
+        assert str(caught.value) == (
+            f"{path}: its ImageJ description's slices=x is no number, so its pages cannot be "
+            "laid out (the pixels need not be damaged): set Slices in Fiji's Image > "
+            "Properties and save it again"
+        )

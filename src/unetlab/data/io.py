@@ -103,7 +103,7 @@ from unetlab.data.tiff_files import (
     real_path,
     tiff_file,
 )
-from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, series_axes
+from unetlab.data.tiffmeta import AXES_AS, DATA_AXES_AS, imagej_counts_line, series_axes
 from unetlab.data.totalseg import is_structure_masks, read_structures, structures_shape
 from unetlab.data.yolo import yolo_images
 from unetlab.errors import ImageReadError, MadeAgain, Spelled, UnetlabError, first_line, said
@@ -1573,7 +1573,7 @@ def decoding_errors(path: Path) -> Iterator[None]:
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)
         short = pair_line(path) or short_file_line(path) or wrong_kind_line(path)
-        short = short or undecodable_line(path)
+        short = short or undecodable_line(path) or imagej_counts_line(path)
         if short is not None:
             raise ImageReadError(short) from exc
         reason = first_line(exc, default="no details")

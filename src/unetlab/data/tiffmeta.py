@@ -203,9 +203,9 @@ def read_page_axes(
 
         return PageAxes("T", (pages,), frame_timing(path))
 
-    from unetlab.data.io import tiff_layout
+    from unetlab.data.io import decoding_errors, tiff_layout
 
-    with open_tiff(path) as tif:
+    with decoding_errors(Path(path)), open_tiff(path) as tif:  # slices=abc: one line
         letters, shape = tiff_layout(tif)
         named = series_of(tif).axes.upper()
         found = [(a, n) for a, b, n in zip(named, letters, shape) if b == "P" and n > 1]
@@ -686,7 +686,7 @@ def sem_pixel_size(tif) -> tuple[float, float] | None:
 
 
 def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    return _counted(value) and value > 0
 
 
 #: micrometres per pixel that no instrument samples: below 1 pm (atomic-resolution STEM and
@@ -800,6 +800,38 @@ def _described_number(tif, meta: dict, key: str) -> float | None:
             *(given_name(tif), key, value),
         )
         return None
+
+
+#: the counts of an ImageJ description that tifffile compares as numbers to lay out its pages
+IMAGEJ_COUNTS = ("images", "channels", "slices", "frames")
+
+
+def imagej_counts_line(path: str | os.PathLike) -> str | None:
+    """The one line for an ImageJ TIFF whose description gives a count (``slices=abc``) that
+    is no number: tifffile cannot lay out its pages (a TypeError, which read as "cannot
+    read this image ...; is it a complete TIFF file?" and from :func:`read_page_axes` as a
+    traceback, s75 review); None for other files and those that cannot be opened."""
+    if not is_tiff_name(path):
+        return None
+    try:
+        with open_tiff(path) as tif:
+            meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
+    except Exception:  # noqa: BLE001 - a file tifffile cannot open: the caller's line stands
+        return None
+    bad = [(k, meta[k]) for k in IMAGEJ_COUNTS if k in meta and not _counted(meta[k])]
+    if not bad:
+        return None
+    key, value = bad[0]
+    return (
+        f"{path}: its ImageJ description's {key}={value} is no number, so its pages "
+        f"cannot be laid out (the pixels need not be damaged): set {key.capitalize()} in "
+        "Fiji's Image > Properties and save it again"
+    )
+
+
+def _counted(value) -> bool:
+    """Whether ``value`` of an ImageJ description is a number tifffile can compare."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 #: resolutions in pixels per inch that exporters write by default (72: Photoshop, GIMP and
