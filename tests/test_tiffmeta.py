@@ -565,3 +565,15 @@ def test_a_count_that_is_no_number_is_one_line_naming_it(tmp_path):
             "laid out (the pixels need not be damaged): set Slices in Fiji's Image > "
             "Properties and save it again"
         )
+
+
+def test_a_given_z_spacing_is_no_implied_one():
+    """A stack read at Fiji's implied 1 µm (``PixelSize.implied``) given --z-spacing 0.5
+    has a spacing the user stated: no longer implied (a recorded one would beat it in a
+    case); given only --pixel-size, its spacing is still Fiji's implied one. Seen failing
+    without the fix (second s75 review): implied kept after --z-spacing."""
+    from unetlab.data.tiffmeta import PixelSize, given_sizes
+
+    fiji = PixelSize((0.2, 0.2), "um", 1.0, implied=True)
+    assert not given_sizes(fiji, "a.tif", None, 0.5).implied
+    assert given_sizes(fiji, "a.tif", 0.3, None).implied

@@ -589,7 +589,8 @@ def given_sizes(
         log.info("%s%s", _given_line(name, recorded, size, spacing), _level_words(size, level))
     if recorded is None:
         return PixelSize(size, "um", spacing)
-    return replace(recorded, size=size, unit="um", spacing=spacing)
+    implied = recorded.implied and z_spacing is None  # a given spacing is no Fiji default
+    return replace(recorded, size=size, unit="um", spacing=spacing, implied=implied)
 
 
 def _level_words(size: tuple, level: tuple[int, float] | None) -> str:
