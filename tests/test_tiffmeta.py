@@ -540,7 +540,8 @@ def test_a_spacing_or_slices_that_is_no_number_is_said_in_one_line(tmp_path, cap
             assert tiffmeta.read_pixel_size(tmp_path / "s.tif").spacing is None
     key = more.split("=")[0]
     assert [r.getMessage() for r in caplog.records] == [
-        f"s.tif: its ImageJ description's {key}, 'abc', is no number: its z spacing is not "
+        f"{tmp_path / 's.tif'}: its ImageJ description's {key}, 'abc', is no number: its z "
+        "spacing is not "
         "used (Fiji: Image > Properties)"
     ]
 
@@ -577,3 +578,32 @@ def test_a_given_z_spacing_is_no_implied_one():
     fiji = PixelSize((0.2, 0.2), "um", 1.0, implied=True)
     assert not given_sizes(fiji, "a.tif", None, 0.5).implied
     assert given_sizes(fiji, "a.tif", 0.3, None).implied
+
+
+def test_a_folder_of_spacings_that_are_no_number_is_said_once_with_its_paths(tmp_path, caplog):
+    """evaluate --pred of 3 cases whose images, masks and predictions are Fiji stacks of
+    ``spacing=abc``: the first file's line names its path (an image and its mask share a
+    name), the files are counted at the end. Seen failing without the fix (second s75
+    review): 6 lines, 'a.tif: ...' twice."""
+    from unetlab.cli import main
+
+    data, pred = tmp_path / "data", tmp_path / "pred"
+    for folder in (data / "images", data / "masks", pred):
+        folder.mkdir(parents=True)
+    planes = np.zeros((4, 8, 8), np.uint8)
+    planes[:, 2:6, 2:6] = 1
+    for name in ("a.tif", "b.tif", "c.tif"):
+        for path, scale in ((data / "images" / name, 100), (data / "masks" / name, 1)):
+            write_fiji(path, planes * scale, more="spacing=abc\n")
+        write_fiji(pred / name, planes, more="spacing=abc\n")
+    (pred / "predict.json").write_text("{}")
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(data), "--no-progress"]
+    with caplog.at_level("WARNING"):
+        assert main([*argv, "--json", str(tmp_path / "e.json")]) == 0
+    said = [r.getMessage() for r in caplog.records if "no number" in r.getMessage()]
+    assert len(said) == 2, said
+    assert said[0].endswith(
+        "a.tif: its ImageJ description's spacing, 'abc', is no number: its z spacing is not "
+        "used (Fiji: Image > Properties)"
+    )
+    assert said[0].startswith(str(tmp_path)) and said[1].startswith("6 files in all")

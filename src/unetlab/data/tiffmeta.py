@@ -37,7 +37,8 @@ from unetlab.data.nifti import (
 from unetlab.data.nifti_affine import TILT_TOLERANCE
 from unetlab.data.npy import is_npy_name
 from unetlab.data.positions import image_of, series_of
-from unetlab.data.read_notes import say_once_a_call
+from unetlab.data.read_notes import note_alike, say_once_a_call
+from unetlab.data.shown import shown_path
 from unetlab.data.stated_axes import TIFFFILE_IMAGEJ, states_axes
 from unetlab.data.tiff_files import given_name, given_path, is_tiff_name, open_tiff
 from unetlab.errors import Spelled, UnetlabError, said, said_as
@@ -787,20 +788,28 @@ def _fiji_step(tif, meta: dict, per_unit: float) -> float | None:
 
 
 def _described_number(tif, meta: dict, key: str) -> float | None:
-    """The number ``key`` of an ImageJ description ``meta``, or None, said once a file,
-    where it is none (``slices=abc``: a ValueError's traceback, s75 review)."""
+    """The number ``key`` of an ImageJ description ``meta``, or None, said where it is none
+    (:func:`_say_no_number`; ``spacing=abc``: a ValueError's traceback, s75 review)."""
     value = meta.get(key)
     try:
         return None if value is None else float(value)
     except (TypeError, ValueError):
-        _say_once(
-            ("number", key, given_path(tif)),
-            logging.WARNING,
-            "%s: its ImageJ description's %s, %r, is no number: its z spacing is not used "
-            "(Fiji: Image > Properties)",
-            *(given_name(tif), key, value),
-        )
+        _say_no_number(tif, key, value)
         return None
+
+
+def _say_no_number(tif, key: str, value) -> None:
+    """The line of a file whose ImageJ description's ``key`` is the ``value`` no number,
+    named by its path (an image and its mask share a name); a folder of them: the first
+    said, the files counted at the end (:func:`~unetlab.data.read_notes.note_alike`; 3
+    cases' images and masks said 6 lines of 2 names, second s75 review); outside a command
+    or public call once a file."""
+    how = "its ImageJ description's {}is no number: its z spacing is not used (Fiji: Image > "
+    how += "Properties)"
+    path = shown_path(given_path(tif))
+    first = how.format(f"{key}, {value!r}, ")
+    if not note_alike(path, how.format(f"{key} "), first=first):
+        _say_once(("number", key, path), logging.WARNING, "%s: %s", path, first)
 
 
 #: the counts of an ImageJ description that tifffile compares as numbers to lay out its pages
