@@ -386,3 +386,25 @@ def test_a_timed_mask_of_an_untimed_image_is_said_with_a_checkpoint(tmp_path, ca
     assert [c["name"] for c in json.loads((tmp_path / "e.json").read_text())["cases"]] == ["a"]
     said = _said(caplog, "frame interval")
     assert len(said) == 1 and said[0].startswith("a.tif: its 8 pages are ImageJ's slices, 0.5")
+
+
+def test_a_case_whose_mask_and_image_record_two_voxels_says_which_it_takes(tmp_path, caplog):
+    """An image of slices 0.5 µm apart beside a mask of 1 µm (both Fiji's): the case's
+    volumes take the mask's, in one line that says so with both voxels. Seen failing
+    without the fix (second s75 review): no line, the volumes twice the image's."""
+    data, pred = tmp_path / "data", tmp_path / "pred"
+    for folder in (data / "images", data / "masks", pred):
+        folder.mkdir(parents=True)
+    truth, guess = (v.transpose(2, 1, 0) for v in abdomen())
+    write_fiji(data / "images" / "c.tif", truth * 60, more="spacing=0.5\n")
+    write_fiji(data / "masks" / "c.tif", truth, more="spacing=1.0\n")
+    tifffile.imwrite(pred / "c.tif", guess)
+    (pred / "predict.json").write_text("{}")
+    with caplog.at_level("WARNING"):
+        report, _ = _evaluate(tmp_path, pred, data)
+    assert report["cases"][0]["true_volume"][1:] == [28.8, 4.8, 2.4]  # 0.2 x 0.2 x 1 µm
+    assert _said(caplog, "is not its image's") == [
+        f"{data / 'masks' / 'c.tif'}: its voxel, 0.2x0.2x1 µm, is not its image's, "
+        "0.2x0.2x0.5 µm: case c's volumes take the truth's; record one in both (Fiji: Image > "
+        "Properties)"
+    ]

@@ -68,16 +68,18 @@ class CaseFiles:
         None for a page of no volume. Its voxel is kept in :attr:`voxels`, of the first of
         the files that records its size and z spacing (what made it a case), one that
         records its spacing before one of Fiji's implied 1 unit (a mask saved without it
-        doubled each volume of a 0.5 µm stack, s75 review)."""
+        doubled each volume of a 0.5 µm stack, s75 review); said where its truth and image
+        record two voxels (:func:`_say_voxels`)."""
         known = [Path(f) for f in page.files if f is not None]
         whole = page.pages > 1 and not page.sliced
         stack = whole and any(self._z_stack(f, page.pages) for f in known)
         case = page.case or (less_ome(page.stem) if stack else None)  # cells.ome.tif: cells
         if case is not None and case not in self.voxels:
-            found = (self._size(f) for f in known if is_nifti(f) or is_tiff_name(f))
-            spaced = [s for s in found if s is not None and s.spacing is not None]
-            recorded = sorted(spaced, key=lambda s: s.implied)  # over Fiji's implied 1 unit
-            self.voxels[case] = voxel_of(next(iter(recorded), None))
+            found = ((f, self._size(f)) for f in known if is_nifti(f) or is_tiff_name(f))
+            spaced = [(f, s) for f, s in found if s is not None and s.spacing is not None]
+            recorded = sorted(spaced, key=lambda fs: fs[1].implied)  # over Fiji's implied 1
+            self.voxels[case] = voxel_of(recorded[0][1] if recorded else None)
+            _say_voxels(case, [fs for fs in recorded if not fs[1].implied])
             stacks = [f for f in known if stack and self._z_stack(f, page.pages)]
             self._say_timed(case, stacks, page.files[1], page.pages)
         return case
@@ -119,6 +121,31 @@ class CaseFiles:
         if path not in self._sizes:
             self._sizes[path] = read_pixel_size(path)
         return self._sizes[path]
+
+
+#: the line of a case whose truth and image record two voxels, less its name and numbers
+OTHER_VOXELS = (
+    "its voxel is not its image's: the case's volumes take the truth's; record one in both "
+    "(Fiji: Image > Properties)"
+)
+
+
+def _say_voxels(case: str, stated: list[tuple[Path, PixelSize]]) -> None:
+    """One line where a ``case``'s truth and image (``stated``: each file that records its
+    size and z spacing, the truth first) record two voxels: its volumes take the truth's
+    (an image 0.5 µm apart and a mask 1 µm apart gave volumes twice the image's, unsaid:
+    second s75 review); a folder of them: the first said, the files counted at the end."""
+    voxels = [(s.size, s.spacing) for _, s in stated]
+    if len(set(voxels)) < 2:
+        return
+    (path, _), (_, image) = stated[:2]
+    sides = ["x".join(f"{v:g}" for v in (*size, z)) for size, z in voxels[:2]]
+    line = (
+        f"its voxel, {sides[0]} µm, is not its image's, {sides[1]} µm: case {case}'s volumes "
+        f"take the truth's; record one in both (Fiji: Image > Properties)"
+    )
+    if not note_alike(str(path), OTHER_VOXELS, first=line):
+        log.warning("%s: %s", path, line)
 
 
 def _timed(path: Path) -> float | None:
