@@ -631,10 +631,11 @@ def _tiff_scale(tif, page) -> tuple[tuple[float, float] | None, float | None, bo
     """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
     the file gives none: the OME-XML's (read once for both), else a GeoTIFF's
     ModelPixelScale in a linear unit (:func:`~unetlab.data.geotiff.geotiff_pixel_size`),
-    else an ImageJ TIFF's (its unit and resolution tags), else an SEM's own metadata (:func:`sem_pixel_size`: FEI /
-    Thermo Fisher, Zeiss), else ``page``'s resolution tags; and ImageJ's ``spacing`` (:func:`_z_spacing`), and
-    whether that is Fiji's implied 1 unit. An ImageJ or OME unit not understood is said in
-    one warning (its pixel size and spacing are not used)."""
+    else an ImageJ TIFF's (its unit and resolution tags), else an SEM's own metadata
+    (:func:`sem_pixel_size`: FEI / Thermo Fisher, Zeiss), else ``page``'s resolution tags;
+    and ImageJ's ``spacing`` (:func:`_z_spacing`), and whether that is Fiji's implied 1
+    unit. An ImageJ or OME unit not understood is said in one warning (its pixel size and
+    spacing are not used)."""
     ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     if not ome:
         _warn_unknown_unit(tif)
