@@ -558,14 +558,15 @@ def test_a_count_that_is_no_number_is_one_line_naming_it(tmp_path):
     path = tmp_path / "s.tif"
     write_fiji(path, np.zeros((4, 8, 8), np.uint8))
     path.write_bytes(path.read_bytes().replace(b"slices=4", b"slices=x"))
+    line = (
+        f"{path}: its ImageJ description's slices=x is no number, so its pages cannot be "
+        "laid out (the pixels need not be damaged): set Slices in Fiji's Image > "
+        "Properties and save it again"
+    )
     for read in (read_stack, lambda p: tiffmeta.read_page_axes(p, 4)):
         with pytest.raises(ImageReadError) as caught:
             read(path)
-        assert str(caught.value) == (
-            f"{path}: its ImageJ description's slices=x is no number, so its pages cannot be "
-            "laid out (the pixels need not be damaged): set Slices in Fiji's Image > "
-            "Properties and save it again"
-        )
+        assert str(caught.value) == line
 
 
 def test_a_given_z_spacing_is_no_implied_one():
