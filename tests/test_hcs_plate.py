@@ -267,3 +267,39 @@ def test_a_folder_of_plates_predicts_each_plates_fields(tmp_path, instance_check
     assert _stems(out) == ["day1_A01_f0", "day1_B02_f0", "day2_C03_f0", "day2_C03_f1"]
     assert [w["well"] for w in _rows(out / "day1_wells.csv")] == ["A01", "B02"]
     assert [(w["well"], w["fields"]) for w in _rows(out / "day2_wells.csv")] == [("C03", "2")]
+
+
+def test_an_output_plate_never_replaces_a_folder_unetlab_did_not_write(
+    tmp_path, instance_checkpoint, capsys
+):
+    """The output folder holds the user's own ``plate.ome.zarr`` (a copy, with a note):
+    refused with ``--overwrite`` too (it was replaced whole, the note gone), in one line."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
+    out = tmp_path / "out"
+    shutil.copytree(plate, out / "plate.ome.zarr")
+    (out / "plate.ome.zarr" / "NOTE.txt").write_text("mine")
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    argv += ["--output", str(out), "--output-format", "ome-zarr", "--overwrite"]
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert f"{out / 'plate.ome.zarr'} exists and unetlab did not write it" in err
+    assert (out / "plate.ome.zarr" / "NOTE.txt").read_text() == "mine"
+
+
+def test_plate_wide_outputs_of_one_name_are_refused_before_any_work(tmp_path, instance_checkpoint):
+    """Two plates named alike in two folders (their wells apart) wrote one
+    ``plate_wells.csv``, the second's wells only; ``plate.tif`` beside ``plate.ome.zarr``
+    had its labels ``plate.ome.zarr`` replaced by the output plate. Both refused, nothing
+    written."""
+    import tifffile
+
+    one = write_plate(tmp_path / "s1" / "plate.ome.zarr", ["A/1"], 1)
+    two = write_plate(tmp_path / "s4" / "plate.ome.zarr", ["B/2"], 1)
+    model = load_model(instance_checkpoint)
+    with pytest.raises(UnetlabError, match="plate_wells.csv: both .* would write it"):
+        predict_folder(model, [one, two], tmp_path / "o1", objects=True)
+    write_plate(tmp_path / "s3" / "plate.ome.zarr", ["A/1"], 1)
+    tifffile.imwrite(tmp_path / "s3" / "plate.tif", np.zeros((64, 64), np.uint16))
+    with pytest.raises(UnetlabError, match="plate.ome.zarr: both .* would write it"):
+        predict_folder(model, tmp_path / "s3", tmp_path / "o2", output_format="ome-zarr")
+    assert not list((tmp_path / "o1").glob("*.tif")) + list((tmp_path / "o2").glob("*"))

@@ -75,6 +75,30 @@ def refuse_own_plates(out_dir: str | os.PathLike, files: Sequence[Path], outputs
     if _zarr(outputs):
         for plate in plates_of(files):
             _refuse_own_plate(plate_zarr_path(out_dir, plate), plate)
+    _refuse_plate_clashes(out_dir, files, outputs)
+
+
+def plate_names(plate: Path, outputs) -> list[str]:
+    """The names of the plate-wide outputs of ``plate`` that ``outputs`` ask for: its
+    per-well table and picture (objects), its output plate (``--output-format ome-zarr``)."""
+    names = [p.name for p in wells_paths(".", plate)] if outputs.objects is not None else []
+    return names + ([plate_zarr_path(".", plate).name] if _zarr(outputs) else [])
+
+
+def _refuse_plate_clashes(out_dir, files: Sequence[Path], outputs) -> None:
+    """OutputError (before any work) where a plate-wide output of a plate among ``files``
+    has the name of another input's output (``plate.tif``'s labels ``plate.ome.zarr``) or of
+    another plate's (two folders' ``plate.ome.zarr``): one would replace the other's."""
+    from unetlab.inference.output_rules import input_roles
+
+    taken = {n.lower(): f for f in files for n in input_roles(f, **outputs.wanted)}
+    for plate in plates_of(files):
+        for name in plate_names(plate, outputs):
+            if (other := taken.setdefault(name.lower(), plate)) != plate:
+                raise OutputError(
+                    f"{Path(out_dir) / name}: both {plate} and {other} would write it: "
+                    "give each its own --output, or rename one"
+                )
 
 
 def _is_store_name(path: Path) -> bool:
@@ -84,10 +108,14 @@ def _is_store_name(path: Path) -> bool:
 def claim_wells(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> None:
     """With objects, the per-well table and picture of the plates among ``files`` checked
     and listed in the folder's manifest before any work, as the per-image table's
-    (:func:`~unetlab.inference.objects_summary.claim_summary`)."""
+    (:func:`~unetlab.inference.objects_summary.claim_summary`); with ome-zarr, their output
+    plates checked: one there that unetlab did not write refused, with ``--overwrite`` too."""
     from unetlab.inference.output_rules import GIVE_ANOTHER
     from unetlab.outputs import claim_files, refuse_unlisted
 
+    if _zarr(outputs):  # held with the fields' outputs (a folder): one unetlab did not
+        plates = [plate_zarr_path(out_dir, plate) for plate in plates_of(files)]
+        refuse_unlisted(plates, "predict")  # write is never replaced (--overwrite or not)
     if outputs.objects is None:
         return
     paths = [p for plate in plates_of(files) for p in wells_paths(out_dir, plate)]
