@@ -81,10 +81,10 @@ def test_a_well_or_field_missing_is_said_and_passed_over(tmp_path, instance_chec
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 def test_damaged_plate_metadata_is_one_line_naming_its_file(
-    tmp_path, instance_checkpoint, capsys, version
+    tmp_path, instance_checkpoint, capsys, caplog, version
 ):
     """A ``wells`` entry without a row/column path is one line naming the metadata file
-    and the entry, not a traceback, nothing predicted."""
+    and the entry, not a traceback; the plate fails as one input, nothing predicted."""
     import zarr
 
     plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1, version=version)
@@ -95,7 +95,7 @@ def test_damaged_plate_metadata_is_one_line_naming_its_file(
     group.attrs.update(attrs)
     argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
     assert main([*argv, "--output", str(tmp_path / "out")]) != 0
-    err = capsys.readouterr().err
+    err = capsys.readouterr().err + caplog.text
     file = plate / (".zattrs" if version == "0.4" else "zarr.json")
     assert f"{file}: its 'plate' entry 1 of 'wells' ({{'path': 'A1'}}) has no path" in err
     assert "Traceback" not in err
@@ -303,3 +303,20 @@ def test_plate_wide_outputs_of_one_name_are_refused_before_any_work(tmp_path, in
     with pytest.raises(UnetlabError, match="plate.ome.zarr: both .* would write it"):
         predict_folder(model, tmp_path / "s3", tmp_path / "o2", output_format="ome-zarr")
     assert not list((tmp_path / "o1").glob("*.tif")) + list((tmp_path / "o2").glob("*"))
+
+
+def test_a_plate_that_cannot_be_read_fails_as_one_input(tmp_path, instance_checkpoint):
+    """A folder of three plates, one whose ``.zattrs`` is damaged and one cut short (no
+    field on disk): the whole run was refused, nothing predicted. Each fails as one input
+    with its line (a fix in it), the good plate is predicted."""
+    screen = tmp_path / "screen"
+    write_plate(screen / "a.ome.zarr", ["A/1"], 2)
+    (write_plate(screen / "b.ome.zarr", ["A/1"], 1) / ".zattrs").write_text("{not json")
+    cut = write_plate(screen / "c.ome.zarr", ["A/1", "B/2"], 1)
+    shutil.rmtree(cut / "A")
+    shutil.rmtree(cut / "B")
+    result = predict_folder(load_model(instance_checkpoint), screen, tmp_path / "out")
+    assert _stems(tmp_path / "out") == ["a_A01_f0", "a_A01_f1"]
+    failed = {p.name: why for p, why in result.failed.items()}
+    assert "cannot read" in failed["b.ome.zarr"]
+    assert "lists no field on disk: copy the plate again whole" in failed["c.ome.zarr"]

@@ -25,7 +25,14 @@ from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import HEADERS, path_key
 from unetlab.errors import ImageReadError
 
-__all__ = ["FieldPlace", "field_place", "plate_fields", "plate_grid", "well_name"]
+__all__ = [
+    "FieldPlace",
+    "field_place",
+    "plate_fields",
+    "plate_grid",
+    "refuse_damaged_plate",
+    "well_name",
+]
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,18 @@ def plate_fields(path: str | os.PathLike) -> list[Path] | None:
     else:
         return None
     if not fields:
-        raise ImageReadError(f"{path}: an HCS plate whose metadata lists no field on disk")
+        raise ImageReadError(
+            f"{path}: an HCS plate whose metadata lists no field on disk: copy the plate "
+            "again whole, or give one image's folder inside it"
+        )
     return fields
+
+
+def refuse_damaged_plate(path: str | os.PathLike) -> None:
+    """ImageReadError (:func:`plate_fields`' line) where the Zarr group ``path`` is an HCS
+    plate or well whose metadata is damaged or lists no field on disk: why it cannot be
+    read, as an input of its own."""
+    plate_fields(path)
 
 
 def _well_fields(plate: Path, well: str) -> list[Path]:

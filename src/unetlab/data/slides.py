@@ -822,8 +822,11 @@ def _zarr_node(path: Path, *, scales: bool = True) -> tuple:
         return node, found
     if (image := _container_image(path, node, scales=scales)) is not None:
         return image
+    from unetlab.data.plates import refuse_damaged_plate
+
     if (plate := _plate_line(path, dict(node.attrs))) is not None:
         raise ImageReadError(plate)
+    refuse_damaged_plate(path)  # a plate of no field on disk (cut short): its line
     raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
 
 

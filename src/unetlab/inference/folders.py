@@ -55,6 +55,7 @@ from unetlab.data.tiff_files import HEADERS, keeping_open, path_key, real_path
 from unetlab.data.tiffmeta import PIXEL_SIZE_UM
 from unetlab.data.weightmap import LABEL_VALUES
 from unetlab.errors import (
+    ImageReadError,
     OutOfMemoryError,
     OutputError,
     Spelled,
@@ -380,10 +381,17 @@ def folder_inputs(folder: Path, passed: list[Path] | None = None) -> list[Path]:
 
 def _fields_of(path: Path) -> list[Path]:
     """The inputs of the Zarr folder ``path``: each field of an HCS plate or well (said in
-    one line: :func:`~unetlab.data.plates.plate_fields`), else ``path`` itself."""
+    one line: :func:`~unetlab.data.plates.plate_fields`), else ``path`` itself: also where
+    its metadata is damaged or lists no field on disk (said in one line), so that it fails
+    as one input, the others predicted."""
     from unetlab.data.plates import plate_fields
 
-    if (fields := plate_fields(path)) is None:
+    try:
+        fields = plate_fields(path)
+    except ImageReadError as exc:  # said; then its read fails, as one input's
+        note_once(str(exc))
+        fields = None
+    if fields is None:
         return [path]
     wells = len({f.parent for f in fields})
     shown = f"{numbered(len(fields), 'field')} in {numbered(wells, 'well')}"
