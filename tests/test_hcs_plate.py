@@ -20,7 +20,7 @@ from unetlab.cli import main
 from unetlab.errors import UnetlabError
 from unetlab.inference.folders import predict_folder
 
-from .hcs_writer import PIXEL_SIZE, write_plate
+from .hcs_writer import PIXEL_SIZE, write_field, write_plate
 
 WELLS = ["B/3", "A/1", "A/2"]  # the metadata's order, not the folders'
 
@@ -320,3 +320,59 @@ def test_a_plate_that_cannot_be_read_fails_as_one_input(tmp_path, instance_check
     failed = {p.name: why for p, why in result.failed.items()}
     assert "cannot read" in failed["b.ome.zarr"]
     assert "lists no field on disk: copy the plate again whole" in failed["c.ome.zarr"]
+
+
+def _plate_argv(checkpoint: Path, given: Path, out: Path, *flags: str) -> list[str]:
+    return [
+        "predict",
+        "--checkpoint",
+        str(checkpoint),
+        "--input",
+        str(given),
+        "--output",
+        str(out),
+        *flags,
+    ]
+
+
+def test_a_field_failed_now_is_left_out_of_the_plate_and_its_wells(tmp_path, instance_checkpoint):
+    """The user's own ``plate_A01_f0.ome.zarr`` in the output folder: its field failed
+    (never replaced), yet the folder was linked into the output plate as field A/1/0.
+    Now only outputs predict made of a field count, of this run's fields those done."""
+    import zarr
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    out = tmp_path / "out"
+    write_field(zarr.open_group(out / "plate_A01_f0.ome.zarr", mode="w"), 64, 7, "0.4", "mine")
+    flags = ("--output-format", "ome-zarr", "--overwrite")
+    assert main(_plate_argv(instance_checkpoint, plate, out, *flags)) != 0  # A/1/0 failed
+    images = zarr.open_group(out / "plate.ome.zarr", mode="r")["A/1"].attrs["well"]["images"]
+    assert [i["path"] for i in images] == ["1"]
+
+
+def test_a_plate_predicted_well_by_well_keeps_every_well(tmp_path, instance_checkpoint):
+    """Predicting well A/1, then well B/3, into one folder: the wells table and the output
+    plate held B03 only (objects_summary.csv kept all 4 images); now both wells."""
+    import zarr
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    out = tmp_path / "out"
+    for well in ("A/1", "B/3"):
+        flags = ("--instances", "--output-format", "ome-zarr")
+        assert main(_plate_argv(instance_checkpoint, plate / well, out, *flags)) == 0
+    assert [w["well"] for w in _rows(out / "plate_wells.csv")] == ["A01", "B03"]
+    wells = zarr.open_group(out / "plate.ome.zarr", mode="r").attrs["plate"]["wells"]
+    assert [w["path"] for w in wells] == ["A/1", "B/3"]
+
+
+def test_plate_outputs_whose_fields_outputs_are_gone_are_removed(tmp_path, instance_checkpoint):
+    """A rerun as TIFF without objects (--overwrite) removed the fields' .ome.zarr and
+    objects tables, but kept the output plate and the wells table, out of date: now they
+    go too."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
+    out = tmp_path / "out"
+    argv = _plate_argv(instance_checkpoint, plate, out)
+    assert main([*argv, "--instances", "--output-format", "ome-zarr"]) == 0
+    assert main([*argv, "--overwrite"]) == 0
+    assert not list(out.glob("*.ome.zarr")) and not list(out.glob("plate_wells*"))
+    assert _stems(out) == ["plate_A01_f0", "plate_A02_f0", "plate_B03_f0"]

@@ -144,6 +144,7 @@ from unetlab.inference.output_rules import (
 )
 from unetlab.inference.pages import file_read_axes
 from unetlab.inference.plate_out import claim_wells, refuse_own_plates, write_plates
+from unetlab.inference.plate_wells import PlateRun
 from unetlab.inference.predict import (
     PredictOptions,
     check_model,
@@ -1556,7 +1557,8 @@ def _conclude(
         paths = input_paths(out_dir, files, root)  # the earlier runs' inputs first
         result.summary = _summary(out_dir, files, result, paths, write=summed, scale=scale)
         _coco(out_dir, paths, result, outputs)
-    write_plates(out_dir, files, outputs)  # an HCS plate's wells table, its output plate
+    run = PlateRun.of(files, list(result.written), result.skipped)  # its fields done
+    write_plates(out_dir, files, outputs, run)  # an HCS plate's wells table, its output plate
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])
     if report is not None:

@@ -10,12 +10,15 @@ Each field of the output plate is that field's labels as predict writes them
 Their files are hard links to the field's own outputs (no second copy on disk; copied
 where the file system cannot link), which stay: they are what ``--skip-existing`` and a
 stopped run resume from. The plate is staged under a hidden name and renamed into place once
-whole, at the end of each run, from the fields whose outputs are in the folder (predicted
-now or skipped); a field without them (failed) is left out, a well without any too.
+whole, at the end of each run, from the fields whose labels predict made in the folder
+(:func:`~unetlab.inference.plate_wells.fields_made`: this run's predicted or skipped, earlier
+runs'); a field that failed now is left out, a well without any too, a plate without any
+not written.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -25,7 +28,14 @@ from unetlab.atomic import remove_tree
 from unetlab.data.ome import replace_folder, staging_path
 from unetlab.data.plates import FieldPlace, plate_grid
 from unetlab.errors import OutputError
-from unetlab.inference.plate_wells import plates_of, wells_paths, write_wells
+from unetlab.inference.plate_wells import (
+    PlateRun,
+    fields_made,
+    plates_of,
+    table_name,
+    wells_paths,
+    write_wells,
+)
 from unetlab.inference.slides import output_names, output_stem
 
 __all__ = [
@@ -35,6 +45,8 @@ __all__ = [
     "refuse_own_plates",
     "write_plates",
 ]
+
+log = logging.getLogger(__name__)
 
 #: the NGFF version of the output plate's metadata (that of predict's OME-Zarr labels)
 NGFF = "0.4"
@@ -133,14 +145,45 @@ def _refuse_own_plate(path: Path, plate: Path) -> None:
         )
 
 
-def write_plates(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> list[Path]:
+def write_plates(
+    out_dir: str | os.PathLike, files: Sequence[Path], outputs, run: PlateRun
+) -> list[Path]:
     """The plate-wide outputs (the module's docstring) of each plate among ``files``, from
-    the fields' outputs in ``out_dir``; their paths."""
-    written = write_wells(out_dir, files) if outputs.objects is not None else []
-    if _zarr(outputs):
-        for plate, fields in plates_of(files).items():
-            written.append(write_plate_zarr(out_dir, plate, fields))
+    the outputs in ``out_dir`` that predict made of its fields (:func:`fields_made`: this
+    ``run``'s done and earlier runs'); none where no field has them. One not asked for now
+    whose fields' outputs are all gone is removed (unetlab's own only); their paths."""
+    written = []
+    for plate in plates_of(files):
+        for asked, name_of, paths, write in _plate_kinds(out_dir, plate, outputs):
+            fields = fields_made(out_dir, plate, run, name_of, asked=asked)
+            if asked and fields:
+                written += write(out_dir, plate, fields)
+            elif not asked and not fields:
+                _drop_own(Path(out_dir), paths)
     return written
+
+
+def _plate_kinds(out_dir, plate: Path, outputs) -> list[tuple]:
+    """Each plate-wide output of ``plate``: whether ``outputs`` ask for it, the name of the
+    field's output it is made of, its paths in ``out_dir``, what writes it."""
+    labels = lambda path: output_names(output_stem(path), "ome-zarr")["labels"]  # noqa: E731
+    zarr = [plate_zarr_path(out_dir, plate)]
+    return [
+        (outputs.objects is not None, table_name, wells_paths(out_dir, plate), write_wells),
+        (_zarr(outputs), labels, zarr, lambda *a: [write_plate_zarr(*a)]),
+    ]
+
+
+def _drop_own(out_dir: Path, paths: Sequence[Path]) -> None:
+    """Those of ``paths`` that predict wrote removed, with their manifest lines: the
+    outputs of fields that are gone (said in one line)."""
+    from unetlab.manifest import forget, made_from
+
+    ours = [p for p in paths if p.name in made_from(out_dir, "predict") and p.exists()]
+    for path in ours:
+        log.info("removed %s: the fields' outputs it was made of are gone", path)
+        remove_tree(path) if path.is_dir() else path.unlink()
+    forget(out_dir, [p.name for p in ours], "predict")
 
 
 def write_plate_zarr(

@@ -4,9 +4,10 @@ mean and median object area in px², and in µm² where the pixel size is known)
 at a glance, ``<plate>_wells.png`` (a rows x columns grid of objects per well, wells absent
 blank, a colour bar), both written atomically beside the other outputs.
 
-The figures are read from the fields' objects tables in the output folder, so a field
-skipped (``--skip-existing``) or resumed counts as one predicted now; a field without a
-table (failed, or not on disk) is not counted, and a well with none is blank.
+The figures are read from the fields' objects tables that predict made in the output folder
+(:func:`fields_made`), so a field skipped (``--skip-existing``), resumed or predicted by an
+earlier run counts as one predicted now; a field that failed now, or without a table, is not
+counted, and a well with none is blank.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import csv
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,15 @@ from unetlab.data.io import write_csv
 from unetlab.data.plates import FieldPlace, field_place, plate_grid
 from unetlab.inference.slides import output_stem
 
-__all__ = ["plates_of", "well_rows", "wells_paths", "write_wells"]
+__all__ = [
+    "PlateRun",
+    "fields_made",
+    "plates_of",
+    "table_name",
+    "well_rows",
+    "wells_paths",
+    "write_wells",
+]
 
 
 def plates_of(files: Sequence[Path]) -> dict[Path, list[tuple[Path, FieldPlace]]]:
@@ -42,16 +52,60 @@ def wells_paths(out_dir: str | os.PathLike, plate: Path) -> tuple[Path, Path]:
     return stem.with_suffix(".csv"), stem.with_suffix(".png")
 
 
-def write_wells(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
-    """The per-well table and picture of each plate among ``files`` (the module's
-    docstring), from the fields' objects tables in ``out_dir``; their paths."""
-    written = []
-    for plate, fields in plates_of(files).items():
-        rows = well_rows(out_dir, fields)
-        table, picture = wells_paths(out_dir, plate)
-        write_csv(table, {k: [_cell(r.get(k, "")) for r in rows] for k in _columns(rows)})
-        written += [table, _draw(picture, plate, rows, [p for _, p in fields])]
-    return written
+@dataclass(frozen=True)
+class PlateRun:
+    """This run's inputs by their resolved paths: ``given`` (all, in their order),
+    ``written`` (predicted now) and ``done`` (predicted now or skipped: their outputs there
+    are this run's; a failed field's earlier ones are not)."""
+
+    given: tuple[str, ...]
+    written: frozenset[str]
+    done: frozenset[str]
+
+    @classmethod
+    def of(cls, files: Sequence[Path], written: Sequence[Path], skipped: Sequence[Path]):
+        """The run of ``files`` that wrote the outputs of ``written`` and skipped ``skipped``."""
+        written = frozenset(map(_key, written))
+        return cls(tuple(map(_key, files)), written, written | set(map(_key, skipped)))
+
+
+def _key(path: str | os.PathLike) -> str:
+    """An input as the folder's manifest names it: its resolved path."""
+    return str(Path(path).resolve())
+
+
+def fields_made(out_dir, plate: Path, run: PlateRun, name_of, *, asked: bool) -> list:
+    """The fields of ``plate`` (paths and places) whose output ``name_of(field)`` predict
+    made in ``out_dir`` from that field, as its manifest says (never a file it did not
+    write): earlier runs' fields first, then this run's; of this run's, where the output is
+    ``asked`` now, those done, else those not predicted now (predicting a field again
+    without that output removes its earlier one)."""
+    from unetlab.manifest import made_from
+
+    made, given = made_from(out_dir, "predict"), set(run.given)
+    earlier = [s for s in dict.fromkeys(made.values()) if s and s not in given]
+    now = [s for s in run.given if (s in run.done if asked else s not in run.written)]
+    fields = []
+    for source in dict.fromkeys(earlier + now):
+        place = field_place(source)
+        mine = place is not None and _key(place.plate) == _key(plate)
+        if mine and made.get(name_of(Path(source))) == source:
+            fields.append((Path(source), place))
+    return fields
+
+
+def table_name(path: Path) -> str:
+    """The name of the objects table of the input ``path`` (``plate_A01_f0_objects.csv``)."""
+    return f"{output_stem(path)}_objects.csv"
+
+
+def write_wells(out_dir: str | os.PathLike, plate: Path, fields: list) -> list[Path]:
+    """The per-well table and picture of ``plate`` (the module's docstring), from the
+    objects tables in ``out_dir`` of its ``fields`` (paths and places); their paths."""
+    rows = well_rows(out_dir, fields)
+    table, picture = wells_paths(out_dir, plate)
+    write_csv(table, {k: [_cell(r.get(k, "")) for r in rows] for k in _columns(rows)})
+    return [table, _draw(picture, plate, rows, [p for _, p in fields])]
 
 
 def well_rows(out_dir, fields: list[tuple[Path, FieldPlace]]) -> list[dict]:
@@ -69,7 +123,7 @@ def well_rows(out_dir, fields: list[tuple[Path, FieldPlace]]) -> list[dict]:
 def _areas(out_dir, path: Path) -> dict | None:
     """The ``area`` (and ``area_um2``) column of ``path``'s objects table in ``out_dir``;
     None where it has none (the field failed, or was not predicted)."""
-    table = Path(out_dir) / f"{output_stem(path)}_objects.csv"
+    table = Path(out_dir) / table_name(path)
     if not table.is_file():
         return None
     with table.open(newline="", encoding="utf-8") as f:
