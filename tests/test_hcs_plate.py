@@ -376,3 +376,59 @@ def test_plate_outputs_whose_fields_outputs_are_gone_are_removed(tmp_path, insta
     assert main([*argv, "--overwrite"]) == 0
     assert not list(out.glob("*.ome.zarr")) and not list(out.glob("plate_wells*"))
     assert _stems(out) == ["plate_A01_f0", "plate_A02_f0", "plate_B03_f0"]
+
+
+def test_a_field_named_by_a_letter_and_a_table_saved_again_are_no_traceback(
+    tmp_path, instance_checkpoint, caplog
+):
+    """NGFF allows a field folder named ``a``: int('a') was a traceback; its tables now
+    carry ``a``. An objects table saved again with semicolons, then ``--skip-existing``:
+    KeyError 'area'; now one line names it and the well counts the others."""
+    import zarr
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", ["A/1"], 2)
+    (plate / "A" / "1" / "1").rename(plate / "A" / "1" / "a")
+    well = zarr.open_group(plate / "A" / "1", mode="a")
+    well.attrs["well"] = {"images": [{"path": "0"}, {"path": "a"}], "version": "0.4"}
+    out = tmp_path / "out"
+    argv = _plate_argv(instance_checkpoint, plate, out, "--instances")
+    assert main(argv) == 0
+    assert {r["field"] for r in _rows(out / "plate_A01_fa_objects.csv")} == {"a"}
+    table = out / "plate_A01_f0_objects.csv"
+    table.write_text(table.read_text().replace(",", ";"))
+    assert main([*argv, "--skip-existing"]) == 0
+    assert f"{table}: no number in its 'area' column" in caplog.text
+    assert _rows(out / "plate_wells.csv")[0]["fields"] == "1"
+
+
+def test_a_plate_that_cannot_be_put_in_place_is_one_line_and_the_run_ends(
+    tmp_path, instance_checkpoint, monkeypatch, caplog
+):
+    """An OSError as the output plate is renamed into place (a file in use on Windows) was a
+    traceback and no predict.json: now one line, the run concludes."""
+
+    def in_use(stage, final):
+        raise PermissionError(13, "in use by another process", str(final))
+
+    monkeypatch.setattr("unetlab.inference.plate_out.replace_folder", in_use)
+    plate = write_plate(tmp_path / "plate.ome.zarr", ["A/1"], 1)
+    out = tmp_path / "out"
+    assert main(_plate_argv(instance_checkpoint, plate, out, "--output-format", "ome-zarr")) == 0
+    assert f"{out / 'plate.ome.zarr'}: not written (PermissionError" in caplog.text
+    assert (out / "predict.json").is_file()
+
+
+def test_a_well_with_an_empty_field_has_its_areas_in_square_micrometres(
+    tmp_path, instance_checkpoint
+):
+    """A well with a field of no object had blank µm² figures (only the first row of each
+    table was looked at)."""
+    import zarr
+
+    plate = write_plate(tmp_path / "plate.ome.zarr", ["A/1"], 2)
+    zarr.open_group(plate / "A" / "1" / "1", mode="a")["0"][:] = 0
+    out = tmp_path / "out"
+    predict_folder(load_model(instance_checkpoint), plate, out, objects=True)
+    assert _rows(out / "plate_A01_f1_objects.csv") == []
+    well = _rows(out / "plate_wells.csv")[0]
+    assert int(well["objects"]) > 0 and float(well["mean_area_um2"]) > 0

@@ -54,10 +54,22 @@ class FieldPlace:
         return well_name(self.row, self.column)
 
     @property
+    def columns(self) -> tuple:
+        """Its objects tables' plate columns: well, row, column and field, the column and
+        field as numbers where their folders' names are (``A01, A, 1, 0``; NGFF allows
+        letters: ``a`` stays ``a``)."""
+        return self.well, self.row, _number(self.column), _number(self.field)
+
+    @property
     def suffix(self) -> str:
         """What its outputs' names add to the plate's: ``_A01_f0`` (the field in as many
         digits as the plate's highest field number needs: ``f00`` ... ``f15`` of 16)."""
         return f"_{self.well}_f{self.field.zfill(self.width)}"
+
+
+def _number(name: str) -> int | str:
+    """``name`` as a number where it is digits (``03``: 3), else as it is."""
+    return int(name) if name.isdigit() else name
 
 
 def well_name(row: str, column: str) -> str:

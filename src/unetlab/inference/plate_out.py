@@ -157,10 +157,24 @@ def write_plates(
         for asked, name_of, paths, write in _plate_kinds(out_dir, plate, outputs):
             fields = fields_made(out_dir, plate, run, name_of, asked=asked)
             if asked and fields:
-                written += write(out_dir, plate, fields)
+                written += _written(write, out_dir, plate, fields, paths)
             elif not asked and not fields:
                 _drop_own(Path(out_dir), paths)
     return written
+
+
+def _written(write, out_dir, plate: Path, fields: list, paths: list[Path]) -> list[Path]:
+    """``write(out_dir, plate, fields)``'s paths; [] where the file system refused it (a
+    file in use on Windows), said in one line: the fields' outputs stand, the run ends."""
+    try:
+        return write(out_dir, plate, fields)
+    except OSError as exc:
+        log.warning(
+            "%s: not written (%s: %s): the fields' outputs are there; close what holds it "
+            "and run again with --skip-existing",
+            *(paths[0], type(exc).__name__, exc),
+        )
+        return []
 
 
 def _plate_kinds(out_dir, plate: Path, outputs) -> list[tuple]:

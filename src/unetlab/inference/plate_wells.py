@@ -23,6 +23,7 @@ import numpy as np
 
 from unetlab.data.io import write_csv
 from unetlab.data.plates import FieldPlace, field_place, plate_grid
+from unetlab.data.read_notes import note_once
 from unetlab.inference.slides import output_stem
 
 __all__ = [
@@ -121,20 +122,32 @@ def well_rows(out_dir, fields: list[tuple[Path, FieldPlace]]) -> list[dict]:
 
 
 def _areas(out_dir, path: Path) -> dict | None:
-    """The ``area`` (and ``area_um2``) column of ``path``'s objects table in ``out_dir``;
-    None where it has none (the field failed, or was not predicted)."""
+    """The ``area`` (and ``area_um2``, where each row has one) column of ``path``'s objects
+    table in ``out_dir``; None where it has none (the field failed, or was not predicted),
+    or, said in one line, where it cannot be read (saved again with semicolons)."""
     table = Path(out_dir) / table_name(path)
     if not table.is_file():
         return None
     with table.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    keys = ("area", "area_um2") if rows and rows[0].get("area_um2") else ("area",)
-    return {k: np.array([float(r[k]) for r in rows], np.float64) for k in keys}
+        found = csv.DictReader(f)
+        rows, columns = list(found), found.fieldnames or []
+    has_um2 = "area_um2" in columns and all(r["area_um2"] for r in rows)
+    try:
+        return {
+            k: np.array([float(r[k]) for r in rows]) for k in ("area", "area_um2")[: 1 + has_um2]
+        }
+    except (KeyError, ValueError) as exc:
+        note_once(
+            f"{table}: no number in its 'area' column ({type(exc).__name__}: {exc}; saved "
+            "again in another program?): left out of its plate's wells table; add --overwrite "
+            "to predict the field again"
+        )
+        return None
 
 
 def _well_row(place: FieldPlace, tables: list[dict]) -> dict:
-    column = int(place.column) if place.column.isdigit() else place.column
-    row = {"well": place.well, "row": place.row, "column": column, "fields": len(tables)}
+    well, name, column, _ = place.columns
+    row = {"well": well, "row": name, "column": column, "fields": len(tables)}
     if not tables:
         return row
     row["objects"] = sum(len(t["area"]) for t in tables)

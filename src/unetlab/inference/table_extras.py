@@ -213,8 +213,7 @@ def appended_columns(
     if (path := _PATH.get()) is not None:  # last: the earlier columns keep their places
         extra["path"] = np.full(len(table["id"]), path, dtype=object)
     if (place := _PLACE.get()) is not None:  # a plate's field: after all the others
-        row = (place.well, place.row, int(place.column) if place.column.isdigit() else place.column)
-        for key, value in zip(PLATE_COLUMNS, (*row, int(place.field))):
+        for key, value in zip(PLATE_COLUMNS, place.columns):
             extra[key] = np.full(len(table["id"]), value, dtype=object)
     return {**table, **extra}
 
