@@ -1557,7 +1557,7 @@ def _conclude(
         paths = input_paths(out_dir, files, root)  # the earlier runs' inputs first
         result.summary = _summary(out_dir, files, result, paths, write=summed, scale=scale)
         _coco(out_dir, paths, result, outputs)
-    run = PlateRun.of(files, list(result.written), result.skipped)  # its fields done
+    run = functools.partial(PlateRun.of, files, list(result.written), result.skipped)
     write_plates(out_dir, files, outputs, run)  # an HCS plate's wells table, its output plate
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [slide_name(p) for p in result.written])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from unetlab.atomic import remove_tree
@@ -146,16 +146,17 @@ def _refuse_own_plate(path: Path, plate: Path) -> None:
 
 
 def write_plates(
-    out_dir: str | os.PathLike, files: Sequence[Path], outputs, run: PlateRun
+    out_dir: str | os.PathLike, files: Sequence[Path], outputs, run: Callable[[], PlateRun]
 ) -> list[Path]:
     """The plate-wide outputs (the module's docstring) of each plate among ``files``, from
     the outputs in ``out_dir`` that predict made of its fields (:func:`fields_made`: this
-    ``run``'s done and earlier runs'); none where no field has them. One not asked for now
+    ``run``'s done, a function that gives it, and earlier runs'); none where no field has them. One not asked for now
     whose fields' outputs are all gone is removed (unetlab's own only); their paths."""
-    written = []
-    for plate in plates_of(files):
+    written, plates = [], plates_of(files)
+    done = run() if plates else None  # resolved paths: read only for a plate's fields
+    for plate in plates:
         for asked, name_of, paths, write in _plate_kinds(out_dir, plate, outputs):
-            fields = fields_made(out_dir, plate, run, name_of, asked=asked)
+            fields = fields_made(out_dir, plate, done, name_of, asked=asked)
             if asked and fields:
                 written += _written(write, out_dir, plate, fields, paths)
             elif not asked and not fields:
