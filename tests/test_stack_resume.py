@@ -193,3 +193,28 @@ def test_a_stacks_mismatch_names_every_reason_as_a_slides_does():
         "the checkpoint or the prediction settings changed; the batch size changed; the code "
         "changed: unetlab's git commit aaaaaaaaaaaa -> bbbbbbbbbbbb, torch 2.5.0 -> 2.6.0"
     ), said
+
+
+@pytest.mark.parametrize(
+    "record",
+    ["[1, 2]", "{}", '{"versions": 5, "record": [1], "pages": null}', '{"record": {"code": 3}}'],
+)
+def test_a_staging_whose_record_holds_other_values_is_discarded_in_one_line(
+    tmp_path, caplog, record
+):
+    """A page staging's record that is no JSON object, or an object of other values, is
+    discarded in one line, no traceback (pins: its reading caught an AttributeError that
+    :func:`~unetlab.atomic.publishing_record` and the mismatch's reading no longer raise)."""
+    from unetlab.atomic import RESUMABLE
+    from unetlab.inference.page_resume import PageStaging
+
+    staged = tmp_path / ".m.tif.pages.partial"
+    staged.mkdir()
+    (staged / RESUMABLE).write_text(record)
+    (staged / "page-00000.npz").write_bytes(b"")
+    wanted = {"input": {"path": "m.tif"}, "record": {}, "pages": [6, 40, 48], "batch": 4}
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        staging = PageStaging.open(tmp_path / "m.tif", wanted, name="m.tif")
+    assert staging.done == set()
+    assert "m.tif: a killed run's staged pages are discarded: " in caplog.text
+    assert not (staged / "page-00000.npz").exists()  # a new staging

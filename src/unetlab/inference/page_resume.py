@@ -124,9 +124,10 @@ class PageStaging:
         """The pages done of a staging left here whose record matches, said in one line."""
         if not self.folder.is_dir():
             return set()
-        found, why = publishing_record(self.folder), "it holds no record of what made it"
-        with contextlib.suppress(AttributeError):  # a record of other values
-            why = why if found is None else mismatch(found, self.wanted)
+        found = publishing_record(self.folder)  # None: none, unread, or no JSON object
+        why = (
+            "it holds no record of what made it" if found is None else mismatch(found, self.wanted)
+        )
         pages = self._pages() if why is None else set()
         if why is not None:
             log.info("%s: a killed run's staged pages are discarded: %s", name, why)
