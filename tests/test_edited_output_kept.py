@@ -414,12 +414,43 @@ def test_a_first_run_reads_no_probability_tiff_back(tmp_path, monkeypatch):
     assert dict(zip(words[::2], words[1::2]))["digest"] == digest
 
 
+@pytest.fixture
+def noting():
+    """Digests noted as within a run that holds an output folder (:func:`noting_digests`)."""
+    from unetlab.atomic import noting_digests
+
+    with noting_digests():
+        yield
+
+
+def test_no_digest_is_kept_after_a_run_nor_noted_outside_one(tmp_path):
+    """The digests noted of a run's TIFFs are forgotten once it ends, and none is noted of a
+    TIFF written outside a run (review s75 5: the map only grew, ~400 B an output, in a
+    notebook or napari; a weight map's or a demo's TIFFs, which nobody stamps, too)."""
+    from unetlab import atomic
+    from unetlab.data.io import write_tiff
+    from unetlab.inference.folders import predict_folder
+
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        image = np.random.default_rng(i).integers(0, 255, (32, 32)).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "in" / f"{i}.tif", image)
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=2, padding="same").eval()
+    predict_folder(model, tmp_path / "in", tmp_path / "out", save_probabilities=True)
+    assert len(list((tmp_path / "out").glob("*_prob.tif"))) == 3
+    assert atomic._DIGESTS == {}
+    for i in range(50):
+        write_tiff(tmp_path / f"w{i}.tif", np.zeros((4, 4), np.float32))
+    assert atomic._DIGESTS == {}
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{}, {"imagej": True}, {"compression": "zlib"}, {"byteorder": ">"}, {"byteorder": "<"}],
 )
 @pytest.mark.parametrize("dtype", ["float32", "uint16"])
-def test_a_noted_tiff_digest_is_the_files_until_it_changes(tmp_path, kwargs, dtype):
+def test_a_noted_tiff_digest_is_the_files_until_it_changes(tmp_path, noting, kwargs, dtype):
     """``write_tiff`` notes the digest of the file it wrote where its pixels are the array's
     bytes (none for a compressed one, nor a big-endian one of a little-endian array: review
     s75 1, its digest was of the array's bytes), and it is forgotten once the file changes."""
@@ -441,7 +472,7 @@ def test_a_noted_tiff_digest_is_the_files_until_it_changes(tmp_path, kwargs, dty
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"compression": "zlib"}])
-def test_write_tiff_parses_no_tiff_it_wrote(tmp_path, monkeypatch, kwargs):
+def test_write_tiff_parses_no_tiff_it_wrote(tmp_path, monkeypatch, noting, kwargs):
     """``write_tiff`` finds the pixels of the file it wrote from tifffile's answer, without
     parsing the file (review s75 3: its reopening cost 25% of a compressed 5000-page write)."""
     from unetlab.atomic import written_digest
@@ -456,7 +487,7 @@ def test_write_tiff_parses_no_tiff_it_wrote(tmp_path, monkeypatch, kwargs):
     assert (written_digest(path) is None) == bool(kwargs), written_digest(path)
 
 
-def test_a_noted_digest_is_not_of_another_file_of_the_same_size_and_time(tmp_path):
+def test_a_noted_digest_is_not_of_another_file_of_the_same_size_and_time(tmp_path, noting):
     """Another file of the same size and time renamed over a written one is not taken as it
     (its device and inode differ; review s75 4: no test failed comparing size and time
     alone). Pins the code as it is."""

@@ -382,12 +382,33 @@ def _written(path: Path) -> None:
         action()
 
 
-#: the largest output whose content digest its manifest line records (a larger one's
-#: sample: :data:`unetlab.outputs.DIGESTED`), which its writer may note (:func:`note_digest`)
+#: the largest output that carries no key whose content digest its manifest line records (a
+#: table, a world file; a larger one's none), or whose key an editor keeps (a larger one's
+#: sample): an edit that keeps its size is told by it, a copy (new times) is not. Its
+#: writer may note it (:func:`note_digest`)
 DIGESTED = 16 * 2**20
-#: the digests writers noted (:func:`note_digest`): resolved path -> (device, inode, size,
-#: time in ns) of the file written, its digest (:func:`written_digest`)
+#: the digests writers noted (:func:`note_digest`) while a run holds an output folder
+#: (:func:`noting_digests`): resolved path -> (device, inode, size, time in ns) of the file
+#: written, its digest (:func:`written_digest`)
 _DIGESTS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+#: one token for each :func:`noting_digests` block open, in any thread
+_NOTING: list[object] = []
+
+
+@contextlib.contextmanager
+def noting_digests() -> Iterator[None]:
+    """Within the block (a run that holds an output folder and stamps what it writes:
+    :func:`unetlab.outputs.output_folder`), :func:`note_digest` notes; once the last such
+    block ends its notes are forgotten: a long process (a notebook, napari) kept every
+    output's (~400 B each), and those of files nobody stamps (a weight map, a demo's)."""
+    token = object()
+    _NOTING.append(token)
+    try:
+        yield
+    finally:
+        _NOTING.remove(token)
+        if not _NOTING:
+            _DIGESTS.clear()
 
 
 def digest_of(chunks: Iterable[bytes | memoryview]) -> str:
@@ -402,7 +423,9 @@ def note_digest(tmp: Path, path: str | os.PathLike, digest: str) -> None:
     """Note ``digest`` (:func:`digest_of`) as that of the written file ``tmp`` that
     :func:`atomic_path` puts at ``path``, so that the output rules stamp it without reading
     it back (:func:`written_digest`; s74: a first run read each 12.6 MB probability TIFF
-    again to digest it)."""
+    again to digest it); only within :func:`noting_digests`."""
+    if not _NOTING:
+        return
     st = os.stat(tmp)
     _DIGESTS[_key(Path(path))] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), digest
 

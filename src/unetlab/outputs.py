@@ -51,6 +51,7 @@ from unetlab.atomic import (
     digest_of,
     file_id,
     folder_sync_deferred,
+    noting_digests,
     publishing_steps,
     remove_if_unheld,
     remove_tree,
@@ -587,7 +588,7 @@ def output_folder(
     fix |= dict(elsewhere=elsewhere, keep_edited=keep_edited, keep_fix=keep_fix, digested=digested)
     _forget_run(folder.resolve())  # a stopped run's
     try:
-        with FolderLock(folder), folder_sync_deferred(folder), manifests_read_once():
+        with _held(folder):
             with walking_once():  # a Zarr input once, not once per output of it
                 claim = _claim(folder, names, sources, keep, made_by, command, **fix)
             try:
@@ -606,6 +607,15 @@ def output_folder(
         raise
     finally:
         _forget_run(folder.resolve())
+
+
+@contextlib.contextmanager
+def _held(folder: Path) -> Iterator[None]:
+    """``folder`` held under its lock for a run (:func:`output_folder`): its entries flushed
+    once, its manifests read once, the digests of the TIFFs written in it noted
+    (:func:`~unetlab.atomic.noting_digests`) till it ends."""
+    with FolderLock(folder), folder_sync_deferred(folder), manifests_read_once(), noting_digests():
+        yield
 
 
 def _fix_named(overwrite_fix: str | None) -> str:
