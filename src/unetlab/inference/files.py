@@ -192,6 +192,7 @@ from unetlab.inference.predict import (
     channel_refusal,
     check_finite,
     check_model,
+    class_names_of,
     encode_labels,
     fit_channels,
     floor_run,
@@ -206,7 +207,6 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     OutputOptions,
     Provenance,
-    class_names_of,
     flat_letters,
     flat_record,
     input_record,

@@ -37,7 +37,7 @@ from unetlab.inference.object_planes import (
 )
 from unetlab.inference.outlines import object_polygons, outline_class
 from unetlab.inference.output_rules import output_of
-from unetlab.inference.records import class_names_of
+from unetlab.inference.predict import class_names_of
 
 #: the labelme version the files are written as (its 5.x files)
 LABELME_VERSION = "5.2.1"
