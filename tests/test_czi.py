@@ -355,13 +355,17 @@ def test_a_mosaics_header_is_read_once_and_its_gaps_found_without_a_mask(tmp_pat
 
 def test_a_pyramid_tile_over_a_gap_leaves_it_a_gap(tmp_path):
     """A slide scan's zoomed-out (pyramid) subblock covers the gap of its full-resolution
-    tiles: the gap is still nodata (libCZI composes the full-resolution tiles alone)."""
+    tiles: the gap is still nodata (libCZI composes the full-resolution tiles alone), at
+    level 1 too (s75 review: a level's gaps are where its layer's or level 0's tiles leave
+    them)."""
     tile = lambda v: np.full((32, 32), v, np.uint8)  # noqa: E731
     at = ((0, 0, 10), (32, 0, 20), (0, 32, 30), (100, 100, 40))
     path = write_tiles(tmp_path / "p.czi", [((x, y), 0, (0, 0, 0), tile(v)) for x, y, v in at])
     as_pyramid_tile(path, 100, 64)  # the last: 64 x 64 of the image stored 32 x 32
     assert read_stack(path).shape == (1, 64, 64)
     assert file_nodata(path).tiles == ((0, 0, 32, 32), (32, 0, 64, 32), (0, 32, 32, 64))
+    level = ((0, 0, 16, 16), (16, 0, 32, 16), (0, 16, 16, 32))  # its layer's over the gap too
+    assert file_nodata(path, 1).tiles == level
 
 
 def test_colour_and_what_a_mosaics_gaps_are_called(tmp_path):
@@ -388,8 +392,9 @@ def test_level_1_reads_zen_pyramid_layer_at_its_size_and_pixel_size(tmp_path):
     its subblocks hold is a level, read from the layer's own tiles (libCZI's read at its
     zoom: here the layer's 40, not the full-resolution 10-35 scaled down), at its size and
     pixel size; a level it lacks is refused naming those it has."""
+    from unetlab.data import czi
     from unetlab.inference.records import OutputOptions
-    from unetlab.inference.slide_nodata import SlideNodata, at_level
+    from unetlab.inference.slide_nodata import SlideNodata
 
     tile = lambda v: np.full((32, 32), v, np.uint8)  # noqa: E731
     at = ((0, 0, 10), (32, 0, 20), (0, 32, 30), (32, 32, 35), (100, 100, 40))
@@ -409,8 +414,9 @@ def test_level_1_reads_zen_pyramid_layer_at_its_size_and_pixel_size(tmp_path):
     predict_folder(net, folder, tmp_path / "out", OutputOptions(large_threshold=100), level=1)
     assert read_pixel_size(tmp_path / "out" / "p.tif").size == (1.0, 1.0)
     assert tifffile.imread(tmp_path / "out" / "p.tif").shape == (32, 32)
-    gaps = SlideNodata(tiles=((0, 0, 32, 32), (32, 0, 64, 32), (0, 32, 31, 64)))  # at level 0
-    found = at_level(gaps, (2.0, 2.0)).invalid(np.zeros((32, 32, 1)), (0, 0))
+    assert file_nodata(path, 1).tiles == ()  # its layer covers the level: no gap
+    gaps = ((0, 0, 32, 32), (32, 0, 64, 32), (0, 32, 31, 64))  # at level 0
+    found = SlideNodata(tiles=czi._scaled(gaps, 2, (32, 32))).invalid(np.zeros((32, 32, 1)))
     gap = np.zeros((32, 32), bool)
     gap[16:, 16:] = True  # column 15 reached by the tile ending at 31: sample
     np.testing.assert_array_equal(found, gap)
@@ -456,6 +462,36 @@ def test_level_1_of_a_gapped_mosaic_reads_its_layer_and_predicts_its_gap_as_noda
     gap[32:, 32:] = True
     assert labels.shape == (64, 64) and read_pixel_size(out / "g.tif").size == (1.0, 1.0)
     assert (labels[gap] == 255).all() and (labels[~gap] < 2).all()
+
+
+def test_a_level_whose_layer_covers_part_of_the_scene_predicts_the_rest_as_nodata(tmp_path, caplog):
+    """s75 review: where ZEN's layer covers only part of the scene, libCZI reads the rest 0,
+    which was predicted as image, unsaid (a level's gaps were level 0's, scaled: a file of
+    none had no nodata at all). Now a level's gaps are where its layer's own tiles or level
+    0's leave them, and one line says the share its layer lacks."""
+    from tests.test_nproc_run_lines import _checkpoint
+    from unetlab.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    at = ((0, 0, 10), (32, 0, 20), (0, 32, 30), (32, 32, 35))
+    tiles = [((x, y), 0, (0, 0, 0), np.full((32, 32), v, np.uint8)) for x, y, v in at]
+    tiles.append(((100, 100), 0, (0, 0, 0), RNG.integers(20, 250, (16, 16)).astype(np.uint8)))
+    path = write_tiles(folder / "p.czi", tiles, metres=(0.5e-6, 0.5e-6, 0))
+    as_pyramid_tile(path, 100, 32)  # the layer: the top-left quarter alone
+    assert file_nodata(path).tiles == () and file_nodata(path, 1).tiles == ((0, 0, 16, 16),)
+    _checkpoint(tmp_path / "m.pt")
+    out = tmp_path / "out"
+    predict = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(folder)]
+    with caplog.at_level("WARNING"):
+        assert main([*predict, "--level", "1", "--no-progress", "--output", str(out)]) == 0
+    labels = tifffile.imread(out / "p.tif")
+    assert labels.shape == (32, 32) and (labels[:16, :16] < 2).all()
+    labels[:16, :16] = 255
+    assert (labels == 255).all()
+    said = [r.getMessage() for r in caplog.records if "pyramid layer" in r.getMessage()]
+    assert len(said) == 1 and "p.czi: level 1 (ZEN's pyramid layer of 1/2) lacks 75%" in said[0]
+    assert "--level 0" in said[0]
 
 
 def test_covered_area_counts_each_band_of_gap_rows_at_its_own_rows(monkeypatch):

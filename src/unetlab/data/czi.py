@@ -77,7 +77,9 @@ class CziSource:
     it, their (x0, y0, x1, y1) within it (clipped to it; else () ), every plane's: a pixel
     no plane's tile covers is a gap; ``lacking`` ((t, z, c), px) of each plane whose tiles
     leave px uncovered that another plane's cover (:func:`say_lacking`); ``pyramid`` the
-    zooms of ZEN's pyramid layers (2: half size), its levels above 0."""
+    zooms of ZEN's pyramid layers (2: half size), its levels above 0, and ``layers`` each
+    layer's tiles, their (x0, y0, x1, y1) within ``rect`` as ``tiles``' (at level 0's
+    pixels: :func:`level_tiles`)."""
 
     rect: tuple[int, int, int, int]
     planes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
@@ -92,6 +94,7 @@ class CziSource:
     tiles: tuple[tuple[int, int, int, int], ...] = ()
     lacking: tuple[tuple[tuple[int, int, int], int], ...] = ()
     pyramid: tuple[int, ...] = ()
+    layers: tuple[tuple[tuple[int, int, int, int], ...], ...] = ()
 
     @property
     def letters(self) -> str:
@@ -172,12 +175,12 @@ def _read(path: Path, scene: int | None) -> CziSource:
         dtype, samples = _pixel_type(path, types)
         meta = reader.metadata
         planes = tuple((box.get(a, (0, 1))[0], _size(box.get(a, (0, 1)))) for a in "TZC")
-        tiles, lacking, pyramid = _tiles(reader, rect, picked)
+        tiles, lacking, pyramid, layers = _tiles(reader, rect, picked)
     size, spacing = _scaling(meta)
     names = _names(meta, planes[2][1]) if samples == 1 else ()
     scene_list = tuple(sorted(scenes))
     said = (scene_list, _scene_names(meta, scene_list))
-    found = (*said, picked, tiles, lacking, pyramid)
+    found = (*said, picked, tiles, lacking, pyramid, layers)
     return CziSource(rect, planes, dtype, samples, names, size, spacing, *found)
 
 
@@ -256,35 +259,40 @@ def _scene_names(meta: dict, scenes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 def _tiles(reader, rect: tuple[int, int, int, int], scene: int | None) -> tuple:
-    """``(tiles, lacking, pyramid)``: the (x0, y0, x1, y1) within ``rect`` of the tiles
-    (full-resolution subblocks) of ``scene`` (libCZI composes a scene of its own tiles
+    """``(tiles, lacking, pyramid, layers)``: the (x0, y0, x1, y1) within ``rect`` of the
+    tiles (full-resolution subblocks) of ``scene`` (libCZI composes a scene of its own tiles
     alone) that reach into it, of every plane, sorted by row then column, where they leave
     any of its pixels uncovered (else ()); :func:`_lacking` of its planes; the zooms of
-    ZEN's pyramid layers of it (2: half size), its tiles stored zoomed out."""
+    ZEN's pyramid layers of it (2: half size), its tiles stored zoomed out, and each
+    layer's tiles, as the tiles' (sorted by row)."""
     planes: dict[tuple[int, int, int], set] = {}
-    zooms = set()  # ZEN's pyramid layers: level-0 pixels a stored pixel
+    zooms: dict[int, set] = {}  # ZEN's pyramid layers (level-0 pixels a stored pixel): tiles
 
     def keep(_index, info) -> bool:
         r, size, at = info.logicalRect, info.physicalSize, info.coordinate.to_dict()
         if scene is not None and at.get("S") != scene:
             return True
-        if (size.w, size.h) != (r.w, r.h):  # a pyramid tile (zoomed out), told apart
-            zooms.add(round(max(r.w, r.h) / max(size.w, size.h, 1)))  # libCZI's: larger side
-            return True
         x0, y0 = r.x - rect[0], r.y - rect[1]
         tile = (max(x0, 0), max(y0, 0), min(x0 + r.w, rect[2]), min(y0 + r.h, rect[3]))
+        if (size.w, size.h) != (r.w, r.h):  # a pyramid tile (zoomed out), told apart
+            zoom = round(max(r.w, r.h) / max(size.w, size.h, 1))  # libCZI's: larger side
+            planes_of = zooms.setdefault(zoom, set())
+        else:
+            planes_of = planes.setdefault(tuple(at.get(a, 0) for a in "TZC"), set())
         if tile[0] < tile[2] and tile[1] < tile[3]:
-            planes.setdefault(tuple(at.get(a, 0) for a in "TZC"), set()).add(tile)
+            planes_of.add(tile)
         return True
 
     reader.enumerate_subblocks(keep)
     w, h = rect[2:]
     tiles = tuple(sorted(set().union(*planes.values()), key=_row_first))
     every = functools.cache(lambda rows: covered_area(tiles, w, rows))  # (top, bottom)
+    pyramid = tuple(sorted(set(zooms) - {1}))
     return (
         (tiles if every((0, h)) < w * h else ()),
         _lacking(planes, tiles, (w, h), every),
-        tuple(sorted(zooms - {1})),
+        pyramid,
+        tuple(tuple(sorted(zooms[z], key=_row_first)) for z in pyramid),
     )
 
 
@@ -364,6 +372,73 @@ def _covered(
         rows = slice(np.searchsorted(ys, b), np.searchsorted(ys, d))
         covered[rows, np.searchsorted(xs, a) : np.searchsorted(xs, c)] = True
     return ys, xs, covered
+
+
+@functools.lru_cache(maxsize=16)  # the nodata's and the line's: 0.2 s of 80 x 80 tiles
+def level_tiles(source: CziSource, zoom: int) -> tuple[tuple[int, int, int, int], ...]:
+    """The tiles of ``source`` at its level of ``zoom`` (1: level 0; else a layer of ZEN's
+    pyramid), (x0, y0, x1, y1) of its pixels, sorted by row, where they leave gaps in it
+    (else ()): where its layer's own tiles and level 0's both reach (a level pixel a tile
+    reaches into is sample), as libCZI reads a level from its layer's tiles alone (s75
+    review: 0 where the layer has none, predicted as image)."""
+    if zoom == 1:
+        return source.tiles
+    w, h = source.rect[2] // zoom, source.rect[3] // zoom
+    tiles = _scaled(source.layers[source.pyramid.index(zoom)], zoom, (w, h))
+    if source.tiles:
+        tiles = _overlaps(tiles, _scaled(source.tiles, zoom, (w, h)))
+    return tiles if covered_area(tiles, w, (0, h)) < w * h else ()
+
+
+def _scaled(tiles: tuple, zoom: int, size: tuple[int, int]) -> tuple:
+    """``tiles`` (level 0's pixels) at ``zoom``, within ``size`` (w, h), each reaching every
+    pixel it reaches into, sorted by row."""
+    w, h = size
+    found = {
+        (a // zoom, b // zoom, min(-(-c // zoom), w), min(-(-d // zoom), h)) for a, b, c, d in tiles
+    }
+    return tuple(sorted((t for t in found if t[0] < t[2] and t[1] < t[3]), key=_row_first))
+
+
+def _overlaps(tiles: tuple, others: tuple) -> tuple:
+    """The (x0, y0, x1, y1) where one of ``tiles`` and one of ``others`` overlap, sorted by
+    row: the pixels both cover."""
+    if not tiles or not others:
+        return ()
+    b = np.array(others)
+    found = set()
+    for x0, y0, x1, y1 in tiles:
+        cut = np.stack(
+            [np.maximum(b[:, 0], x0), np.maximum(b[:, 1], y0)]
+            + [np.minimum(b[:, 2], x1), np.minimum(b[:, 3], y1)],
+            1,
+        )
+        found.update(map(tuple, cut[(cut[:, 0] < cut[:, 2]) & (cut[:, 1] < cut[:, 3])].tolist()))
+    return tuple(sorted(found, key=_row_first))
+
+
+def say_layer_short(path: Path, source: CziSource, zoom: int) -> None:
+    """One line, once a command, where the layer of ZEN's pyramid of ``zoom`` leaves pixels
+    uncovered that level 0's tiles cover, and their share (libCZI reads them 0 there: nodata,
+    :func:`level_tiles`)."""
+    if zoom == 1:
+        return
+    w, h = source.rect[2] // zoom, source.rect[3] // zoom
+    full = _scaled(source.tiles or ((0, 0, *source.rect[2:]),), zoom, (w, h))
+    wanted = covered_area(full, w, (0, h))
+    got = covered_area(level_tiles(source, zoom) or ((0, 0, w, h),), w, (0, h))
+    if got < wanted:
+        level = source.pyramid.index(zoom) + 1
+        say_once_a_call(
+            log,
+            logging.WARNING,
+            ("czi layer short", str(path), source.scene, zoom),
+            "%s: level %d (ZEN's pyramid layer of 1/%d) lacks %d%% of the image level 0 holds "
+            "(%d of %d px: its tiles cover less); there it reads 0 and is predicted as nodata: "
+            "--level 0 reads it all (or save the pyramid again in ZEN)",
+            *(path.name, level, zoom, round(100 * (wanted - got) / wanted), wanted - got, wanted),
+            outside=_SAID,
+        )
 
 
 def _say_scenes(path: Path, names: tuple[str, ...]) -> None:
@@ -473,6 +548,7 @@ class CziView:
     def _opened(self):
         if self._reader is None:
             say_lacking(self.path, self.source)  # its pixels read: not a header's look
+            say_layer_short(self.path, self.source, self.zoom)
             self._open = contextlib.ExitStack()
             self._reader = self._open.enter_context(czi_file(self.path))
         return self._reader
@@ -497,7 +573,8 @@ def czi_pixel_size(path: str | os.PathLike) -> tuple[tuple[float, float], float 
     return None if source.pixel_size is None else (source.pixel_size, source.z_spacing)
 
 
-def czi_tiles(path: str | os.PathLike) -> tuple[tuple[int, int, int, int], ...]:
-    """The tiles of the CZI file ``path`` (the scene read) where they leave gaps in it, a
-    mosaic's (:attr:`CziSource.tiles`: its pixels outside them are nodata); () else."""
-    return czi_source(path).tiles
+def czi_tiles(path: str | os.PathLike, level: int = 0) -> tuple[tuple[int, int, int, int], ...]:
+    """The tiles of the CZI file ``path`` (the scene read) at ``level`` where they leave gaps
+    in it, a mosaic's (:func:`level_tiles`: its pixels outside them are nodata); () else."""
+    source = czi_source(path)
+    return level_tiles(source, (1, *source.pyramid)[level])

@@ -263,14 +263,15 @@ class FileNodata:
     tiles: tuple = ()
 
 
-def file_nodata(path: str | os.PathLike) -> FileNodata:
-    """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
+def file_nodata(path: str | os.PathLike, level: int = 0) -> FileNodata:
+    """:class:`FileNodata` of ``path`` from its header (no pixels decoded), at ``level`` (a
+    CZI's tiles at its pyramid's: :func:`~unetlab.data.czi.czi_tiles`)."""
     path = Path(path)
     if any(is_(path) for is_ in (is_nifti, is_mrc_name, is_npy_name, is_h5_name, is_dicom_series)):
         # no nodata value, no alpha (an HDF5 file was opened by Pillow's HDF5 stub: mode F)
         return FileNodata()
     if is_czi_name(path):  # a mosaic's gaps, outside its tiles (a 0 inside one is image)
-        return FileNodata(tiles=czi_tiles(path))
+        return FileNodata(tiles=czi_tiles(path, level))
     if not is_tiff_name(path):
         from PIL import Image
 

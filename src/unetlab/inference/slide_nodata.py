@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -88,12 +88,12 @@ class SlideNodata:
         return [value, self.alpha, *([[list(t) for t in self.tiles]] if self.tiles else [])]
 
 
-def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
+def slide_nodata(path: str | os.PathLike, setting, level: int = 0) -> SlideNodata | None:
     """What ``setting`` (``data.nodata``: auto, none or a number) leaves out of the large
-    image at ``path``, or None: nothing (``none``; auto for a Zarr folder or a TIFF without
-    the tag and alpha). A number leaves out the pixels equal to it in every band, alpha is
-    read as sample, as an image read whole does (:func:`~unetlab.data.nodata.invalid_pages`);
-    on a Zarr too.
+    image at ``path`` (its ``level``), or None: nothing (``none``; auto for a Zarr folder or
+    a TIFF without the tag and alpha). A number leaves out the pixels equal to it in every
+    band, alpha is read as sample, as an image read whole does
+    (:func:`~unetlab.data.nodata.invalid_pages`); on a Zarr too.
 
     ``auto`` is what the file declares, and a Zarr / OME-Zarr declares no nodata: OME-NGFF
     has no such key (its ``omero`` window is a display range), and a Zarr array's
@@ -108,21 +108,10 @@ def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
         return SlideNodata(float(setting))
     if is_zarr(Path(path)):
         return None
-    info = file_nodata(path)
+    info = file_nodata(path, level)
     if info.value is None and info.alpha_channel is None and not info.tiles:
         return None
     return SlideNodata(info.value, info.alpha_channel, info.tiles)
-
-
-def at_level(nodata: SlideNodata | None, downsample: tuple[float, float]) -> SlideNodata | None:
-    """``nodata`` (:func:`slide_nodata`, of level 0) at a level of ``downsample`` level-0
-    pixels a pixel: a CZI mosaic's tiles scaled to it (a level pixel a tile reaches into is
-    sample; the tiles stay sorted by row)."""
-    f = round(downsample[0])
-    if nodata is None or not nodata.tiles or f == 1:
-        return nodata
-    scaled = (((a // f), (b // f), -(-c // f), -(-d // f)) for a, b, c, d in nodata.tiles)
-    return replace(nodata, tiles=tuple(dict.fromkeys(scaled)))
 
 
 #: the (Zarr input, level) pairs whose chunks not stored were said (once a process)

@@ -159,7 +159,6 @@ from unetlab.inference.slide_axes import slide_page_axes
 from unetlab.inference.slide_nodata import (
     FilledPage,
     SlideNodata,
-    at_level,
     from_record,
     note_recorded,
     say_unstored,
@@ -841,7 +840,7 @@ class _SlideRun:
         ``record`` of what made them, the ``group``)."""
         path, group = how["path"], how["group"]
         options = _slide_options(model, slide, path, options, how["asked"])
-        nodata = at_level(slide_nodata(path, options.nodata), slide.downsample)  # or None
+        nodata = slide_nodata(path, options.nodata, slide.level)  # no sample, or None
         if group.is_main:  # a Zarr's chunks not stored (a partial copy?): one line
             say_unstored(slide, nodata)
         made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
