@@ -255,6 +255,31 @@ def test_an_output_plate_in_its_input_plate_is_refused(tmp_path, instance_checkp
     assert _tree(plate) == before
 
 
+def test_an_output_in_any_input_store_is_refused_on_real_paths(
+    tmp_path, instance_checkpoint, capsys
+):
+    """``--output`` inside a plate not named ``.zarr`` (P001/out), inside an image's store
+    given whole (a.ome.zarr/out), or reached through a link into the plate: one line, before
+    any work; the inputs untouched (each was written into before, s75 review 6)."""
+    import zarr
+
+    plate = write_plate(tmp_path / "P001", WELLS, 1)
+    image = tmp_path / "a.ome.zarr"
+    write_field(zarr.open_group(image, mode="w", zarr_format=2), 64, 1, "0.4", "a")
+    (tmp_path / "link").symlink_to(plate / "A", target_is_directory=True)
+    before = {p: _tree(p) for p in (plate, image)}
+    for given, out, store in (
+        (plate, plate / "out", plate),
+        (image, image / "out", image),
+        (plate, tmp_path / "link" / "out", plate),
+    ):
+        argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(given)]
+        assert main([*argv, "--output", str(out)]) != 0
+        err = capsys.readouterr().err
+        assert f"an output folder inside the input {store}" in err and "Traceback" not in err
+    assert {p: _tree(p) for p in (plate, image)} == before
+
+
 def test_a_folder_of_plates_predicts_each_plates_fields(tmp_path, instance_checkpoint):
     """A folder holding two plates (zarr v2 and v3) given as ``--input``: each plate's
     fields predicted, named by their plate, well and field, and each plate summed apart."""

@@ -25,8 +25,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from unetlab.atomic import remove_tree
+from unetlab.data.folder_notes import is_zarr
 from unetlab.data.ome import replace_folder, staging_path
 from unetlab.data.plates import FieldPlace, plate_grid
+from unetlab.data.slides import zarr_within
 from unetlab.errors import OutputError
 from unetlab.inference.plate_wells import (
     PlateRun,
@@ -76,10 +78,10 @@ def refuse_own_plates(out_dir: str | os.PathLike, files: Sequence[Path], outputs
     """OutputError (one line, before any work) where ``out_dir`` lies in a Zarr store
     (``*.zarr``) that holds one of ``files`` (a plate's fields, a level: outputs written into
     the input), or where an output plate of the plates among ``files`` would be its input
-    plate. Paths compared, nothing read, but the plates' where ome-zarr is asked for."""
-    out = Path(os.path.abspath(out_dir))
-    stores = {p for f in files for p in Path(os.path.abspath(f)).parents if _is_store_name(p)}
-    for store in stores.intersection([out, *out.parents]):
+    plate. Real paths compared (an output reached through a link into a store is in it);
+    nothing read, but the plates' where ome-zarr is asked for."""
+    out = Path(os.path.realpath(out_dir))
+    for store in _input_stores(files).intersection([out, *out.parents]):
         raise OutputError(
             f"{out}: an output folder inside the input {store}: give another --output, "
             "outside it (an input is never written into)"
@@ -113,8 +115,15 @@ def _refuse_plate_clashes(out_dir, files: Sequence[Path], outputs) -> None:
                 )
 
 
-def _is_store_name(path: Path) -> bool:
-    return path.suffix.lower() == ".zarr"
+def _input_stores(files: Sequence[Path]) -> set[Path]:
+    """The real paths of the Zarr stores that hold ``files`` or are among them (a plate, an
+    image given whole: named ``.zarr`` or not)."""
+    stores = set()
+    for f in files:
+        within = zarr_within(f)
+        if within is not None or is_zarr(f):
+            stores.add(Path(os.path.realpath(within[0] if within else f)))
+    return stores
 
 
 def claim_wells(out_dir: str | os.PathLike, files: Sequence[Path], outputs) -> None:
