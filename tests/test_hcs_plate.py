@@ -280,6 +280,22 @@ def test_an_output_in_any_input_store_is_refused_on_real_paths(
     assert {p: _tree(p) for p in (plate, image)} == before
 
 
+def test_a_field_level_whose_metadata_is_not_json_is_one_line_naming_it(
+    tmp_path, instance_checkpoint, capsys
+):
+    """A field whose level's ``.zarray`` is not JSON fails as one input in one line naming
+    that file (a JSONDecodeError traceback, "a bug in unetlab", s75 review A); the other
+    fields are predicted."""
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 1)
+    (plate / "A" / "1" / "0" / "0" / ".zarray").write_text("{not json", encoding="utf-8")
+    argv = ["predict", "--checkpoint", str(instance_checkpoint), "--input", str(plate)]
+    assert main([*argv, "--output", str(tmp_path / "out")]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "bug in unetlab" not in err
+    assert f"{Path('A', '1', '0', '0', '.zarray')}: the metadata of the level '0'" in err
+    assert _stems(tmp_path / "out") == ["plate_A02_f0", "plate_B03_f0"]
+
+
 def test_a_folder_of_plates_predicts_each_plates_fields(tmp_path, instance_checkpoint):
     """A folder holding two plates (zarr v2 and v3) given as ``--input``: each plate's
     fields predicted, named by their plate, well and field, and each plate summed apart."""

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.czi import CziView, czi_source, is_czi_name
-from unetlab.data.folder_notes import is_zarr
+from unetlab.data.folder_notes import ZARR_MARKERS, is_zarr
 from unetlab.data.h5 import H5View, h5_letters, h5_source, is_h5_name
 from unetlab.data.io import (
     AXES_GIVEN,
@@ -908,13 +908,19 @@ def _open_zarr(path: Path, level: int) -> Slide:
 def _zarr_level(path: Path, node, key: str):
     """The array ``key`` of the OME-Zarr group ``node`` (of ``path``); ImageReadError where
     its metadata names a level it does not hold (a copy cut short: zarr raised KeyError, a
-    traceback in predict's run, s53 reviewB)."""
+    traceback in predict's run, s53 reviewB), or whose metadata file cannot be read (not
+    JSON: a traceback, s75 hcs review A), naming the file."""
     try:
         return node[key]
     except KeyError as exc:
         raise ImageReadError(
             f"{path}: its OME-Zarr metadata names the level {key!r}, which it does not hold "
             "(an incomplete copy?): copy the Zarr again"
+        ) from exc
+    except ValueError as exc:  # json.JSONDecodeError among them
+        file = next((path / key / m for m in ZARR_MARKERS if (path / key / m).exists()), path)
+        raise ImageReadError(
+            f"{file}: the metadata of the level {key!r} cannot be read ({exc}): copy the Zarr again"
         ) from exc
 
 
