@@ -202,6 +202,21 @@ def _flush_folder(path: Path) -> None:
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
 
 
+def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> bool:
+    """``target`` made a hard link to the file ``source`` (one file of two names: no second
+    copy on disk), or a copy of it where the file system has no hard links
+    (:data:`_NO_LINKS`) or ``target`` is on another; True where copied. Any other OSError
+    raised (EEXIST: what is there stays)."""
+    try:
+        os.link(source, target)
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS | {errno.EXDEV}:
+            raise
+    shutil.copy2(source, target)
+    return True
+
+
 #: the temporaries this process's :func:`atomic_path` writes now ((device, inode) each):
 #: where flock is fcntl's lock (NFS, SMB clients), a process's locks do not stop its own
 #: other opens, so :func:`remove_if_unheld` asks here first

@@ -15,6 +15,7 @@ named by its file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -197,9 +198,31 @@ def _place(path: Path) -> FieldPlace | None:
     found = attrs.get("plate")
     if not isinstance(found, dict):
         return None
+    return FieldPlace(plate, *path.parts[-3:], width=_field_width(plate, found))
+
+
+def _field_width(plate: Path, found: dict) -> int:
+    """The digits of the fields' numbers on ``plate`` (``plate`` metadata ``found``): those
+    of its ``field_count`` less one, else (ome-zarr-py leaves it out) of the most fields a
+    well lists, read once a command."""
     count = found.get("field_count")
-    width = len(str(count - 1)) if isinstance(count, int) and count > 1 else 1
-    return FieldPlace(plate, *path.parts[-3:], width=width)
+    if not isinstance(count, int):
+        count = HEADERS.once(("plate fields", path_key(plate)), lambda: _most_fields(plate, found))
+    return len(str(count - 1)) if count > 1 else 1
+
+
+def _most_fields(plate: Path, found: dict) -> int:
+    """The most fields a well of ``plate`` lists in its metadata; 1 where none can be read
+    (a damaged well is said where its fields are read)."""
+    wells = found.get("wells") if isinstance(found.get("wells"), list) else []
+    paths = [w.get("path") for w in wells if isinstance(w, dict)]
+    counts = [1]
+    for path in (p for p in paths if isinstance(p, str)):
+        with contextlib.suppress(ImageReadError):
+            listed = _attrs(plate / path)[0].get("well")
+            images = listed.get("images") if isinstance(listed, dict) else None
+            counts.append(len(images) if isinstance(images, list) else 1)
+    return max(counts)
 
 
 def plate_grid(plate: str | os.PathLike, wells: list[FieldPlace]) -> tuple[list, list]:

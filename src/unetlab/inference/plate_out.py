@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from unetlab.atomic import remove_tree
+from unetlab.atomic import link_or_copy, remove_tree
 from unetlab.data.folder_notes import is_zarr
 from unetlab.data.ome import replace_folder, staging_path
 from unetlab.data.plates import FieldPlace, plate_grid
@@ -223,45 +223,50 @@ def write_plate_zarr(
         remove_tree(stage)  # a stopped run's
     root = zarr.open_group(stage, mode="w", zarr_format=2)
     wells: dict[str, list[FieldPlace]] = {}
+    copied = 0
     for path, place in fields:
-        if _put_field(Path(out_dir), root, path, place):
+        if (put := _put_field(Path(out_dir), root, path, place)) is not None:
             wells.setdefault(f"{place.row}/{place.column}", []).append(place)
+            copied += put
     for well, found in wells.items():
         images = [{"path": p.field} for p in found]
         root[well].attrs["well"] = {"images": images, "version": NGFF}
     root.attrs["plate"] = _plate_metadata(plate, [p for _, p in fields], wells)
     replace_folder(stage, final)
+    if copied:
+        log.warning(
+            "%s: %d files copied, not linked (this file system has no hard links): the plate "
+            "takes as much disk again as its fields' outputs",
+            *(final, copied),
+        )
     return final
 
 
-def _put_field(out_dir: Path, root, path: Path, place: FieldPlace) -> bool:
+def _put_field(out_dir: Path, root, path: Path, place: FieldPlace) -> int | None:
     """The outputs of the field ``path`` (at ``place``) linked into the staged plate
     ``root`` (its labels as the field's image, its objects' ids as its label ``objects``);
-    False where the field has no labels in ``out_dir``."""
+    the number of files copied, not linked; None where the field has no labels in
+    ``out_dir``."""
     names = output_names(output_stem(path), "ome-zarr")
     labels, objects = out_dir / names["labels"], out_dir / names["objects"]
     if not labels.is_dir():
-        return False
+        return None
     well = root.require_group(f"{place.row}/{place.column}")
     field = Path(root.store.root) / well.path / place.field
-    _link_tree(labels, field)
+    copied = _link_tree(labels, field)
     if objects.is_dir():
-        _link_tree(objects, field / "labels" / "objects")
+        copied += _link_tree(objects, field / "labels" / "objects")
         well.require_group(f"{place.field}/labels").attrs["labels"] = ["objects"]
-    return True
+    return copied
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """``source``'s folders made again under ``target``, each file hard-linked (copied where
-    the file system cannot link)."""
-    for folder, _, names in os.walk(source):
-        into = target / Path(folder).relative_to(source)
-        into.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            try:
-                os.link(Path(folder) / name, into / name)
-            except OSError:
-                shutil.copy2(Path(folder) / name, into / name)
+def _link_tree(source: Path, target: Path) -> int:
+    """``source``'s folders made again under ``target``, each file hard-linked
+    (:func:`~unetlab.atomic.link_or_copy`); the number of files copied, not linked."""
+    copied = []
+    put = lambda s, t: copied.append(link_or_copy(s, t))  # noqa: E731
+    shutil.copytree(source, target, copy_function=put, dirs_exist_ok=True)
+    return sum(copied)
 
 
 def _plate_metadata(plate: Path, places: list[FieldPlace], wells: dict) -> dict:

@@ -32,6 +32,7 @@ from unetlab.atomic import (
     atomic_path,
     committed_record,
     fsync,
+    link_or_copy,
     publishing_steps,
     put_in_place,
     remove_tree,
@@ -290,14 +291,7 @@ def _linked_copy(stage: Path, copy: Path) -> Path:
         if p.name.startswith(".z"):
             shutil.copy2(p, level / p.name)
         elif p.is_dir():
-            shutil.copytree(p, level / p.name, copy_function=_link)
+            shutil.copytree(p, level / p.name, copy_function=link_or_copy)
         else:
-            _link(p, level / p.name)
+            link_or_copy(p, level / p.name)
     return copy
-
-
-def _link(source, target) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
