@@ -367,6 +367,33 @@ def test_an_output_plate_is_copied_where_the_disk_has_no_hard_links(
     assert "files copied, not linked (this file system has no hard links)" in caplog.text
 
 
+def test_the_plate_picture_says_its_wells_fields_and_shows_per_field_where_they_differ(
+    tmp_path, instance_checkpoint, monkeypatch
+):
+    """The plate picture's title says how many fields a well has; where wells have different
+    counts it shows objects per field (objects per well misled: a well of one field looked
+    half empty, review 9), its figures those of the wells table."""
+    import unetlab.plots
+
+    drawn, real = [], unetlab.plots.plot_plate
+    monkeypatch.setattr(
+        unetlab.plots, "plot_plate", lambda *a, **k: drawn.append((a, k)) or real(*a, **k)
+    )
+    plate = write_plate(tmp_path / "plate.ome.zarr", WELLS, 2)
+    model = load_model(instance_checkpoint)
+    predict_folder(model, plate, tmp_path / "a", objects=True)
+    assert drawn[-1][1]["title"] == "plate.ome.zarr: objects per well (2 fields)"
+    shutil.rmtree(plate / "B" / "3" / "1")
+    predict_folder(model, plate, tmp_path / "b", objects=True)
+    (values, rows, columns, _), said = drawn[-1]
+    assert said == {"title": "plate.ome.zarr: objects per field (wells of 1-2 fields)"} | {
+        "label": "objects per field"
+    }
+    for well in _rows(tmp_path / "b" / "plate_wells.csv"):
+        at = rows.index(well["row"]), columns.index(well["column"])
+        assert values[at] == float(well["objects_per_field"])
+
+
 def test_a_folder_of_plates_predicts_each_plates_fields(tmp_path, instance_checkpoint):
     """A folder holding two plates (zarr v2 and v3) given as ``--input``: each plate's
     fields predicted, named by their plate, well and field, and each plate summed apart."""

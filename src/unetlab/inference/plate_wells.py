@@ -173,13 +173,27 @@ def _columns(rows: list[dict]) -> list[str]:
 
 
 def _draw(path: Path, plate: Path, rows: list[dict], places: list[FieldPlace]) -> Path:
-    """``<plate>_wells.png``: objects per well on the plate's rows x columns grid."""
+    """``<plate>_wells.png``: objects per well on the plate's rows x columns grid, its
+    title saying the fields a well has; objects per field where wells have different
+    counts of fields (a well of 4 fields would show twice the objects of an as full well
+    of 2)."""
     from unetlab.plots import plot_plate
 
     names, columns = plate_grid(plate, places)
     at = {p.well: (names.index(p.row), columns.index(p.column)) for p in places}
+    shown = [r for r in rows if "objects" in r]
+    key, what = _shown_as(sorted({r["fields"] for r in shown}) or [0])
     values = np.full((len(names), len(columns)), math.nan)
-    for row in (r for r in rows if "objects" in r):
-        values[at[row["well"]]] = row["objects"]
-    title = f"{plate.name}: objects per well"
-    return plot_plate(values, names, columns, path, title=title, label="objects")
+    for row in shown:
+        values[at[row["well"]]] = row[key]
+    title = f"{plate.name}: {what}"
+    return plot_plate(values, names, columns, path, title=title, label=key.replace("_", " "))
+
+
+def _shown_as(counts: list[int]) -> tuple[str, str]:
+    """The column the plate picture shows of wells of ``counts`` fields (sorted), and what
+    its title says: objects per well where they hold as many fields, else per field."""
+    lo, hi = counts[0], counts[-1]
+    if lo == hi:
+        return "objects", f"objects per well ({lo} field{'s' * (lo != 1)})"
+    return "objects_per_field", f"objects per field (wells of {lo}-{hi} fields)"
