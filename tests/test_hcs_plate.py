@@ -119,7 +119,7 @@ def test_a_well_whose_metadata_is_damaged_is_said_and_passed_over(
 
 @pytest.mark.parametrize("field_count", [True, False])
 def test_field_numbers_are_padded_to_the_plates_most_fields(
-    tmp_path, instance_checkpoint, field_count
+    tmp_path, instance_checkpoint, monkeypatch, field_count
 ):
     """Fields are named ``f00`` ... ``f10`` on a plate of 11 fields a well, so a file browser
     sorts them; where the plate metadata has no ``field_count`` (ome-zarr-py leaves it out)
@@ -132,9 +132,15 @@ def test_field_numbers_are_padded_to_the_plates_most_fields(
     if not field_count:
         root = zarr.open_group(plate, mode="a")
         root.attrs["plate"] = {k: v for k, v in root.attrs["plate"].items() if k != "field_count"}
+    import unetlab.data.plates as plates
+
+    read, real = [], plates._attrs
+    monkeypatch.setattr(plates, "_attrs", lambda folder: read.append(folder) or real(folder))
     predict_folder(load_model(instance_checkpoint), plate, tmp_path / "out")
     fields = [f"p_A01_f{f:02d}" for f in range(11)] + ["p_A02_f00", "p_A02_f01"]
     assert _stems(tmp_path / "out") == fields
+    wells_read = [f for f in read if f.name in ("1", "2")]
+    assert len(wells_read) <= 4  # its fields listed, its count once: not at each name asked
 
 
 def test_objects_tables_end_with_the_plate_columns_and_each_well_is_summed(
